@@ -1,0 +1,39 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write; names the constraint or column.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The write would leave the platform without an active super admin.
+    #[error("the last active super admin cannot be removed")]
+    LastSuperAdmin,
+    #[error("invalid data: {0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::RowNotFound = e {
+            return StoreError::NotFound;
+        }
+        if let Some(db) = e.as_database_error() {
+            if db.message().contains("last_super_admin") {
+                return StoreError::LastSuperAdmin;
+            }
+            if db.is_unique_violation() {
+                let what = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
+                return StoreError::Conflict(what);
+            }
+        }
+        StoreError::Database(e)
+    }
+}

@@ -1,0 +1,32 @@
+//! Persistence for Fantooo on PostgreSQL (production) or SQLite (embedded
+//! default). One set of SQL texts serves both: sqlx's SQLite driver accepts
+//! `$N` placeholders, ids bind as `uuid`/TEXT through the domain newtypes,
+//! and the few dialect differences live in the two migration folders.
+
+mod db;
+mod error;
+pub mod accounts;
+pub mod admins;
+pub mod audit;
+pub mod operators;
+pub mod packages;
+pub mod partitions;
+pub mod profiles;
+pub mod settings;
+pub mod stats;
+pub mod users;
+
+pub use db::{Backend, BeginWrite, Db};
+pub use error::{StoreError, StoreResult};
+
+/// Runs `$body` with `$p` bound to the concrete pool of either backend. The
+/// body is compiled once per backend, so it can use fully typed sqlx calls.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}

@@ -1,0 +1,154 @@
+//! Real users: registration (with age and location compliance logs), lookup
+//! and the admin listing.
+
+use crate::{insert_account, on_pool, BeginWrite, Db, StoreResult};
+use chrono::{DateTime, Utc};
+use fantooo_domain::ids::{AccountId, UserId};
+use fantooo_domain::{AccountKind, Credits, Gender, LookingFor, UserTier};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub account_id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub age: i64,
+    pub gender: Gender,
+    pub looking_for: LookingFor,
+    pub location: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub bio: Option<String>,
+    pub credits: Credits,
+    pub total_spent_cents: i64,
+    pub user_tier: UserTier,
+    pub is_active: bool,
+    pub is_banned: bool,
+    pub ban_reason: Option<String>,
+    pub banned_until: Option<DateTime<Utc>>,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at";
+
+/// A validated registration.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub age: i64,
+    pub gender: Gender,
+    pub looking_for: LookingFor,
+    pub location: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// The gazetteer's canonical spelling when it differs from the input.
+    pub corrected_location: Option<String>,
+    pub geocoding_service: String,
+    pub ip: Option<String>,
+}
+
+/// Creates the account, the profile and both compliance log rows atomically.
+pub async fn create(db: &Db, new: &NewUser, password_hash: &str) -> StoreResult<User> {
+    let now = Utc::now();
+    let account = AccountId::new();
+    let id = UserId::new();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        insert_account!(tx, account, AccountKind::User, &new.username, password_hash, now);
+        sqlx::query("INSERT INTO real_users (id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, last_active_at, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)")
+            .bind(id).bind(account).bind(&new.username).bind(&new.display_name).bind(&new.email).bind(new.age)
+            .bind(new.gender).bind(new.looking_for).bind(&new.location).bind(new.latitude).bind(new.longitude).bind(now)
+            .execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO age_verification_log (id, user_id, attempted_username, stated_age, verification_method, is_compliant, ip_address, created_at)
+                     VALUES ($1, $2, $3, $4, 'self_declared', TRUE, $5, $6)")
+            .bind(Uuid::now_v7()).bind(id).bind(&new.username).bind(new.age).bind(&new.ip).bind(now)
+            .execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO location_validation_log (id, user_id, location_text, latitude, longitude, is_valid, geocoding_service, corrected_location, created_at)
+                     VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8)")
+            .bind(Uuid::now_v7()).bind(id).bind(&new.location).bind(new.latitude).bind(new.longitude)
+            .bind(&new.geocoding_service).bind(&new.corrected_location).bind(now)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    by_id(db, id).await
+}
+
+/// Logs a refused age (under 18 or over 100); no account is created.
+pub async fn log_refused_age(db: &Db, username: &str, stated_age: i64, ip: Option<&str>) -> StoreResult<()> {
+    on_pool!(db, p => {
+        sqlx::query("INSERT INTO age_verification_log (id, user_id, attempted_username, stated_age, verification_method, is_compliant, compliance_notes, ip_address, created_at)
+                     VALUES ($1, NULL, $2, $3, 'self_declared', FALSE, 'registration refused', $4, $5)")
+            .bind(Uuid::now_v7()).bind(username).bind(stated_age).bind(ip).bind(Utc::now())
+            .execute(p).await?;
+    });
+    Ok(())
+}
+
+/// Logs a location that the geocoder could not resolve.
+pub async fn log_invalid_location(db: &Db, text: &str, lat: Option<f64>, lon: Option<f64>, error: &str, service: &str) -> StoreResult<()> {
+    on_pool!(db, p => {
+        sqlx::query("INSERT INTO location_validation_log (id, user_id, location_text, latitude, longitude, is_valid, validation_error, geocoding_service, created_at)
+                     VALUES ($1, NULL, $2, $3, $4, FALSE, $5, $6, $7)")
+            .bind(Uuid::now_v7()).bind(text).bind(lat).bind(lon).bind(error).bind(service).bind(Utc::now())
+            .execute(p).await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AgeLogEntry {
+    pub attempted_username: Option<String>,
+    pub stated_age: i64,
+    pub is_compliant: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn age_log(db: &Db, limit: i64) -> StoreResult<Vec<AgeLogEntry>> {
+    let sql = "SELECT attempted_username, stated_age, is_compliant, created_at FROM age_verification_log ORDER BY created_at DESC LIMIT $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, AgeLogEntry>(sql).bind(limit).fetch_all(p).await?))
+}
+
+pub async fn username_taken(db: &Db, username: &str) -> StoreResult<bool> {
+    // Staff logins live in other namespaces; only user names can collide.
+    let sql = "SELECT COUNT(*) FROM real_users WHERE username = $1";
+    let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).bind(username).fetch_one(p).await?);
+    Ok(n > 0)
+}
+
+pub async fn by_id(db: &Db, id: UserId) -> StoreResult<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM real_users WHERE id = $1");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(id).fetch_one(p).await?))
+}
+
+pub async fn by_account(db: &Db, account: AccountId) -> StoreResult<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM real_users WHERE account_id = $1");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(account).fetch_one(p).await?))
+}
+
+/// One page of users, newest first; `before` is the last row's (created_at, id).
+pub async fn list(db: &Db, search: Option<&str>, before: Option<(DateTime<Utc>, UserId)>, limit: i64) -> StoreResult<Vec<User>> {
+    let pattern = search.map(|s| format!("%{}%", s.trim().to_lowercase().replace('%', "\\%").replace('_', "\\_")));
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM real_users
+         WHERE deleted_at IS NULL
+           AND ($1 IS NULL OR username LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\' OR LOWER(location) LIKE $1 ESCAPE '\\')
+           AND ($2 IS NULL OR created_at < $2 OR (created_at = $2 AND id < $3))
+         ORDER BY created_at DESC, id DESC LIMIT $4");
+    let (at, id) = before.map(|(a, i)| (Some(a), Some(i))).unwrap_or((None, None));
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(&pattern).bind(at).bind(id).bind(limit).fetch_all(p).await?))
+}
+
+pub async fn update_profile(db: &Db, id: UserId, display_name: &str, bio: Option<&str>) -> StoreResult<()> {
+    on_pool!(db, p => {
+        sqlx::query("UPDATE real_users SET display_name = $1, bio = $2, updated_at = $3 WHERE id = $4")
+            .bind(display_name).bind(bio).bind(Utc::now()).bind(id).execute(p).await?;
+    });
+    Ok(())
+}
