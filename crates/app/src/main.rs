@@ -1,1 +1,306 @@
-fn main(){}
+//! The `fantooo` binary: configuration, logging and subcommands. Everything
+//! else lives in the library crates.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fantooo_domain::{validation as v, AdminRole, Permissions};
+use fantooo_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
+use fantooo_store::{admins, partitions, Backend, Db};
+use fantooo_web::{seed, AppState, WebConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "fantooo", version, about = "Fantooo chat platform server")]
+struct Cli {
+    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and other local files.
+    #[arg(long, env = "FANTOOO_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Maximum database connections of this process.
+    #[arg(long, env = "FANTOOO_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    db_max_connections: u32,
+    /// Log output format.
+    #[arg(long, env = "FANTOOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo data (packages, profiles, staff, a demo user) into an empty store.
+    SeedDemo,
+    /// Create an admin from the command line; the password is read from FANTOOO_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "super_admin")]
+        role: String,
+    },
+    /// Run one scheduled job now (for external cron).
+    Job {
+        #[arg(value_enum)]
+        name: JobName,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum JobName {
+    /// Create monthly partitions ahead (PostgreSQL).
+    Partitions,
+    /// Delete sessions that expired over a day ago.
+    PurgeSessions,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FANTOOO_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Secret that /setup requires to create the first super admin.
+    #[arg(long, env = "ADMIN_SETUP_TOKEN", hide_env_values = true)]
+    admin_setup_token: Option<String>,
+    /// Domain of generated user email addresses.
+    #[arg(long, env = "FANTOOO_EMAIL_DOMAIN", default_value = "fantooo.com")]
+    email_domain: String,
+    /// Mark cookies Secure and send HSTS (set when served over HTTPS).
+    #[arg(long, env = "FANTOOO_HTTPS")]
+    https: bool,
+    /// Trust X-Forwarded-For from a reverse proxy for client addresses.
+    #[arg(long, env = "FANTOOO_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Sign-in/sign-up attempts allowed per minute per address and per account.
+    #[arg(long, env = "FANTOOO_AUTH_RATE_PER_MINUTE", default_value_t = 5)]
+    auth_rate_per_minute: u32,
+    /// API requests allowed per minute per address and per account.
+    #[arg(long, env = "FANTOOO_API_RATE_PER_MINUTE", default_value_t = 100)]
+    api_rate_per_minute: u32,
+    /// Google Geocoding API key; without it the built-in world gazetteer is used.
+    #[arg(long, env = "GOOGLE_GEOCODING_API_KEY", hide_env_values = true)]
+    google_geocoding_key: Option<String>,
+    /// Base URL of the Google Geocoding API.
+    #[arg(long, env = "GOOGLE_GEOCODING_URL", default_value = "https://maps.googleapis.com")]
+    google_geocoding_url: String,
+    /// Load demo data on start: `auto` seeds an empty embedded store only.
+    #[arg(long, env = "FANTOOO_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
+    seed_demo: SeedMode,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeedMode {
+    Auto,
+    Always,
+    Never,
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    if let Err(e) = run(cli).await {
+        tracing::error!(error = %e, "fatal");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+async fn connect(cli: &Cli) -> Result<Db, AnyError> {
+    let url = match &cli.database_url {
+        Some(u) => u.clone(),
+        None => {
+            std::fs::create_dir_all(&cli.data_dir)?;
+            format!("sqlite://{}", cli.data_dir.join("fantooo.db").display())
+        }
+    };
+    let db = Db::connect(&url, cli.db_max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn run(cli: Cli) -> Result<(), AnyError> {
+    let command = cli.command.take_or_serve();
+    let db = connect(&cli).await?;
+    match command {
+        Command::Migrate => {
+            tracing::info!(backend = ?db.backend(), "migrations applied");
+        }
+        Command::SeedDemo => {
+            let logins = seed::seed_demo(&db, false, "fantooo.com").await?;
+            if logins.is_empty() { println!("demo data already present"); } else { print_logins(&logins, None); }
+        }
+        Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
+        Command::Job { name } => run_job(&db, name).await?,
+        Command::Serve(args) => serve(db, args).await?,
+    }
+    Ok(())
+}
+
+trait TakeOrServe {
+    fn take_or_serve(&self) -> Command;
+}
+
+impl TakeOrServe for Option<Command> {
+    /// No subcommand means `serve` with its defaults/env.
+    fn take_or_serve(&self) -> Command {
+        match self {
+            Some(Command::Serve(a)) => Command::Serve(a.clone()),
+            Some(Command::Migrate) => Command::Migrate,
+            Some(Command::SeedDemo) => Command::SeedDemo,
+            Some(Command::CreateAdmin { name, email, role }) => Command::CreateAdmin { name: name.clone(), email: email.clone(), role: role.clone() },
+            Some(Command::Job { name }) => Command::Job { name: *name },
+            None => {
+                #[derive(Parser)]
+                struct Only {
+                    #[command(flatten)]
+                    serve: ServeArgs,
+                }
+                // Re-read flags/env for serve's options without any subcommand.
+                let only = Only::parse_from(["fantooo"]);
+                Command::Serve(only.serve)
+            }
+        }
+    }
+}
+
+async fn run_job(db: &Db, name: JobName) -> Result<(), AnyError> {
+    match name {
+        JobName::Partitions => {
+            let created = partitions::ensure_ahead(db, chrono::Utc::now(), 3).await?;
+            tracing::info!(job = "partitions", created = created.len(), "job finished");
+        }
+        JobName::PurgeSessions => {
+            let n = fantooo_store::accounts::purge_expired_sessions(db, chrono::Utc::now()).await?;
+            tracing::info!(job = "purge-sessions", deleted = n, "job finished");
+        }
+    }
+    Ok(())
+}
+
+async fn create_admin(db: &Db, name: &str, email: &str, role: &str) -> Result<(), AnyError> {
+    let name = v::display_name("name", name).map_err(|e| e.message)?;
+    let email = v::email(email).map_err(|e| e.message)?;
+    let role: AdminRole = role.parse().map_err(|_| "role must be super_admin, admin or moderator")?;
+    let password = match std::env::var("FANTOOO_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprint!("Password for {email}: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    v::password(&password).map_err(|e| e.message)?;
+    let hash = fantooo_web::auth::hash_password(password, false).await.map_err(|e| e.to_string())?;
+    let admin = admins::create(db, &admins::NewAdmin { name, email, role, permissions: Permissions::for_role(role) }, &hash, None, false).await?;
+    fantooo_store::audit::admin_action(db, None, "admin_created_cli", Some(("admin", admin.id.to_string())), None, None, None).await?;
+    println!("created {} admin {} ({})", admin.role, admin.email, admin.id);
+    Ok(())
+}
+
+fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
+    println!("\nDemo logins (password for all: {}):", seed::DEMO_PASSWORD);
+    for l in logins {
+        println!("  {:<12} {:<28} at {}{}", l.role, l.login, base.unwrap_or(""), l.url);
+    }
+    println!();
+}
+
+async fn serve(db: Db, args: ServeArgs) -> Result<(), AnyError> {
+    let should_seed = match args.seed_demo {
+        SeedMode::Always => true,
+        SeedMode::Never => false,
+        // Only an empty embedded store gets demo data; never production Postgres.
+        SeedMode::Auto => db.backend() == Backend::Sqlite && !admins::any_exist(&db).await? && fantooo_store::stats::totals(&db).await?.users == 0,
+    };
+    let base = format!("http://{}", args.bind);
+    if should_seed {
+        let logins = seed::seed_demo(&db, false, &args.email_domain).await?;
+        if !logins.is_empty() { print_logins(&logins, Some(&base)); }
+    }
+    let geocoder: Arc<dyn Geocoder> = match &args.google_geocoding_key {
+        Some(key) => Arc::new(GoogleGeocoder::new(key.clone()).with_base_url(args.google_geocoding_url.clone())),
+        None => Arc::new(OfflineGazetteer::new()),
+    };
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let config = WebConfig {
+        email_domain: args.email_domain.clone(),
+        admin_setup_token: args.admin_setup_token.clone().filter(|t| !t.is_empty()),
+        secure_cookies: args.https,
+        trust_proxy: args.trust_proxy,
+        hsts: args.https,
+        auth_per_minute: args.auth_rate_per_minute,
+        api_per_minute: args.api_rate_per_minute,
+        ..WebConfig::default()
+    };
+    if config.admin_setup_token.is_none() && !admins::any_exist(&db).await? {
+        tracing::warn!("no admin exists and ADMIN_SETUP_TOKEN is unset: set it to open /setup, or use `fantooo create-admin`");
+    }
+    let state = AppState::new(db.clone(), config, geocoder, metrics);
+    fantooo_web::middleware::ratelimit::spawn_pruner(state.limits.clone());
+    spawn_maintenance(db.clone());
+    let app = fantooo_web::app(state);
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    tracing::info!(address = %base, backend = ?db.backend(), "fantooo listening");
+    println!("Fantooo is running at {base}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    db.close().await;
+    Ok(())
+}
+
+/// Periodic housekeeping in-process; each task is also a `fantooo job`.
+fn spawn_maintenance(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = partitions::ensure_ahead(&db, chrono::Utc::now(), 3).await {
+                tracing::warn!(error = %e, "partition maintenance failed");
+            }
+            if let Err(e) = fantooo_store::accounts::purge_expired_sessions(&db, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "session purge failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async { let _ = tokio::signal::ctrl_c().await; };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) { s.recv().await; }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -31,3 +31,42 @@ pub async fn totals(db: &Db) -> StoreResult<Totals> {
     }
     Ok(Totals { users: v[0], profiles: v[1], operators: v[2], operators_online: v[3], active_chats: v[4], queue_length: v[5], unread_notifications: v[6] })
 }
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ChatSummary {
+    pub id: fantooo_domain::ids::ChatId,
+    pub username: String,
+    pub profile_name: String,
+    pub status: String,
+    pub message_count: i64,
+    pub total_credits_spent: i64,
+    pub last_message_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Most recently active chats, optionally filtered by status.
+pub async fn recent_chats(db: &Db, status: Option<&str>, limit: i64) -> StoreResult<Vec<ChatSummary>> {
+    let sql = "SELECT c.id, u.username, f.name AS profile_name, c.status, c.message_count, c.total_credits_spent, c.last_message_at
+               FROM chats c JOIN real_users u ON u.id = c.real_user_id JOIN fictional_users f ON f.id = c.fictional_user_id
+               WHERE ($1 IS NULL OR c.status = $1) ORDER BY c.last_message_at DESC, c.id LIMIT $2";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, ChatSummary>(sql).bind(status).bind(limit).fetch_all(p).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TransactionSummary {
+    pub id: fantooo_domain::ids::TransactionId,
+    pub username: Option<String>,
+    pub kind: String,
+    pub amount_cents: i64,
+    pub credits_amount: i64,
+    pub status: String,
+    pub provider_reference: String,
+    pub webhook_received_count: i64,
+    pub needs_manual_review: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn recent_transactions(db: &Db, limit: i64) -> StoreResult<Vec<TransactionSummary>> {
+    let sql = "SELECT t.id, u.username, t.type AS kind, t.amount_cents, t.credits_amount, t.status, t.provider_reference, t.webhook_received_count, t.needs_manual_review, t.created_at
+               FROM transactions t LEFT JOIN real_users u ON u.id = t.real_user_id ORDER BY t.created_at DESC LIMIT $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, TransactionSummary>(sql).bind(limit).fetch_all(p).await?))
+}

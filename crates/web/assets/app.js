@@ -1,0 +1,126 @@
+// Fantooo page enhancements. Every page works without this script; it adds
+// the sign-up stepper, live username and city checks, confirmations and toasts.
+(function () {
+  "use strict";
+
+  function debounce(fn, ms) {
+    var t;
+    return function () {
+      var args = arguments, self = this;
+      clearTimeout(t);
+      t = setTimeout(function () { fn.apply(self, args); }, ms);
+    };
+  }
+
+  function toast(message, kind) {
+    var region = document.querySelector(".toast-region");
+    if (!region) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (kind || "info");
+    el.textContent = message;
+    region.appendChild(el);
+    setTimeout(function () { el.remove(); }, 5000);
+  }
+  window.fantoooToast = toast;
+
+  // Destructive actions ask first.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  }, true);
+
+  // Sign-up stepper: one fieldset at a time, validated before moving on.
+  var form = document.querySelector("[data-signup]");
+  if (form) {
+    var steps = Array.prototype.slice.call(form.querySelectorAll("fieldset.step"));
+    var labels = Array.prototype.slice.call(document.querySelectorAll("[data-stepper] li"));
+    var current = parseInt(form.getAttribute("data-first-step") || "1", 10) - 1;
+    function show(i) {
+      current = i;
+      steps.forEach(function (s, j) { s.hidden = j !== i; });
+      labels.forEach(function (l, j) {
+        l.classList.toggle("active", j === i);
+        l.classList.toggle("done", j < i);
+      });
+      var first = steps[i].querySelector("input:not([type=hidden])");
+      if (first) first.focus();
+    }
+    function stepValid(i) {
+      var ok = true;
+      steps[i].querySelectorAll("input").forEach(function (inp) {
+        if (inp.type !== "hidden" && !inp.checkValidity()) { ok = false; }
+      });
+      if (!ok) {
+        var bad = steps[i].querySelector("input:invalid");
+        if (bad) bad.reportValidity();
+      }
+      return ok;
+    }
+    form.addEventListener("click", function (e) {
+      if (e.target.hasAttribute("data-next")) {
+        if (stepValid(current)) show(Math.min(current + 1, steps.length - 1));
+      } else if (e.target.hasAttribute("data-prev")) {
+        show(Math.max(current - 1, 0));
+      }
+    });
+    form.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && e.target.tagName === "INPUT" && current < steps.length - 1) {
+        e.preventDefault();
+        if (stepValid(current)) show(current + 1);
+      }
+    });
+    show(current);
+  }
+
+  // Live username availability, debounced.
+  var uname = document.querySelector("[data-availability]");
+  if (uname) {
+    var status = document.querySelector("[data-availability-status]");
+    var preview = document.querySelector("[data-email-preview]");
+    var check = debounce(function () {
+      var v = uname.value.trim().toLowerCase();
+      if (preview) preview.textContent = v || "name";
+      if (v.length < 3) { status.textContent = ""; status.className = "availability"; return; }
+      fetch(uname.getAttribute("data-availability") + "?username=" + encodeURIComponent(v), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          if (uname.value.trim().toLowerCase() !== v) return;
+          status.textContent = d.available ? "✓ " + v + " is available" : (d.error || "Not available");
+          status.className = "availability " + (d.available ? "ok" : "taken");
+        })
+        .catch(function () { status.textContent = ""; });
+    }, 300);
+    uname.addEventListener("input", check);
+  }
+
+  // City autocomplete from the gazetteer.
+  var loc = document.querySelector("[data-location-suggest]");
+  if (loc) {
+    var list = document.querySelector("[data-suggestions]");
+    var lat = document.querySelector("[data-lat]"), lon = document.querySelector("[data-lon]");
+    var suggest = debounce(function () {
+      var q = loc.value.trim();
+      if (q.length < 2) { list.hidden = true; return; }
+      fetch(loc.getAttribute("data-location-suggest") + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (d) {
+          list.innerHTML = "";
+          (d.places || []).forEach(function (p) {
+            var li = document.createElement("li");
+            var b = document.createElement("button");
+            b.type = "button";
+            b.textContent = p.label;
+            b.addEventListener("click", function () {
+              loc.value = p.label; lat.value = p.latitude; lon.value = p.longitude; list.hidden = true;
+            });
+            li.appendChild(b);
+            list.appendChild(li);
+          });
+          list.hidden = list.children.length === 0;
+        })
+        .catch(function () { list.hidden = true; });
+    }, 250);
+    loc.addEventListener("input", function () { lat.value = ""; lon.value = ""; suggest(); });
+    document.addEventListener("click", function (e) { if (e.target !== loc) list.hidden = true; });
+  }
+})();

@@ -1,0 +1,128 @@
+//! One error type for the web layer and one mapping to HTTP. The response
+//! carries the error in an extension; `middleware::errors` renders it as an
+//! HTML page for browser routes, while /api routes keep the JSON body.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use fantooo_domain::FieldErrors;
+use fantooo_store::StoreError;
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Validation(FieldErrors),
+    #[error("please sign in")]
+    Unauthenticated,
+    /// Wrong login or password (one message for every cause).
+    #[error("Incorrect login or password")]
+    LoginFailed,
+    #[error("you do not have permission to do that")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("too many requests, try again in {} s", .0.as_secs().max(1))]
+    RateLimited(Duration),
+    #[error("security token missing or invalid; reload the page and try again")]
+    Csrf,
+    #[error("internal error")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The JSON body of every error.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorBody {
+    pub error: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<fantooo_domain::FieldError>,
+}
+
+impl AppError {
+    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+        AppError::Validation(FieldErrors::single(field, message))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "validation",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::LoginFailed => "login_failed",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::RateLimited(_) => "rate_limited",
+            AppError::Csrf => "csrf",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let fields = match self { AppError::Validation(f) => f.0.clone(), _ => vec![] };
+        let message = match self {
+            AppError::Validation(f) if f.0.len() == 1 => f.0[0].message.clone(),
+            AppError::Validation(_) => "Some fields need attention".into(),
+            other => other.to_string(),
+        };
+        ErrorBody { error: self.code(), message, fields }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
+            StoreError::LastSuperAdmin => AppError::Conflict("The last active super admin cannot be removed, deactivated or demoted".into()),
+            StoreError::Invalid(m) => AppError::BadRequest(m),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(e: FieldErrors) -> Self { AppError::Validation(e) }
+}
+
+impl From<fantooo_domain::FieldError> for AppError {
+    fn from(e: fantooo_domain::FieldError) -> Self { AppError::Validation(FieldErrors(vec![e])) }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            // Details go to the log only; clients get a generic message.
+            tracing::error!(error = %detail, "request failed");
+        }
+        let status = self.status();
+        let body = self.body();
+        let mut resp = (status, axum::Json(&body)).into_response();
+        if let AppError::RateLimited(wait) = &self {
+            let secs = wait.as_secs().max(1).to_string();
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&secs).expect("digits"));
+        }
+        resp.extensions_mut().insert(body);
+        resp
+    }
+}

@@ -1,0 +1,90 @@
+//! Rate limits per client address and per account: sign-in and sign-up
+//! endpoints (default 5/min) and the JSON API (default 100/min). Refusals are
+//! 429 with `Retry-After`.
+
+use crate::auth::{ClientIp, Session};
+use crate::config::WebConfig;
+use crate::error::AppError;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+pub struct Limiters {
+    auth: DefaultKeyedRateLimiter<String>,
+    api: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n.max(1)).expect("non-zero"))
+}
+
+impl Limiters {
+    pub fn new(cfg: &WebConfig) -> Self {
+        Limiters {
+            auth: RateLimiter::keyed(per_minute(cfg.auth_per_minute)),
+            api: RateLimiter::keyed(per_minute(cfg.api_per_minute)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    fn check(&self, limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), AppError> {
+        limiter.check_key(&key).map_err(|not_until| AppError::RateLimited(not_until.wait_time_from(self.clock.now())))
+    }
+
+    /// Counts one sign-in or sign-up attempt for a submitted login name.
+    pub fn check_auth_account(&self, login: &str) -> Result<(), AppError> {
+        self.check(&self.auth, format!("acct:{}", login.trim().to_lowercase()))
+    }
+
+    /// Forgets idle keys so memory stays bounded; run periodically.
+    pub fn prune(&self) {
+        self.auth.retain_recent();
+        self.api.retain_recent();
+    }
+}
+
+/// Paths whose POSTs are sign-in/sign-up attempts.
+fn is_auth_path(path: &str) -> bool {
+    matches!(path, "/login" | "/op-login" | "/admin-login" | "/setup" | "/get-started" | "/api/auth/login" | "/api/auth/signup" | "/api/setup")
+}
+
+pub async fn limit(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0.clone()).unwrap_or_default();
+    let limits = &state.limits;
+    let result = if req.method() == Method::POST && is_auth_path(path) {
+        limits.check(&limits.auth, format!("ip:{ip}"))
+    } else if path.starts_with("/api/") && !path.starts_with("/api/health") && !path.starts_with("/api/webhooks/") {
+        let by_ip = limits.check(&limits.api, format!("ip:{ip}"));
+        match (by_ip, req.extensions().get::<Session>()) {
+            (Ok(()), Some(s)) => limits.check(&limits.api, format!("acct:{}", s.account_id)),
+            (r, _) => r,
+        }
+    } else {
+        Ok(())
+    };
+    match result {
+        Ok(()) => next.run(req).await,
+        Err(e) => {
+            metrics::counter!("fantooo_rate_limited_total").increment(1);
+            e.into_response()
+        }
+    }
+}
+
+/// Periodically prunes limiter state.
+pub fn spawn_pruner(limits: std::sync::Arc<Limiters>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.prune();
+        }
+    });
+}

@@ -1,0 +1,101 @@
+//! Resolves the client address and the session (cookie or bearer token) of
+//! every request, and hands the CSRF token to forms.
+
+use crate::auth::{ClientIp, CsrfToken, Session, CSRF_COOKIE, SESSION_COOKIE};
+use crate::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::Utc;
+use fantooo_store::accounts;
+use std::net::SocketAddr;
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn client_ip(req: &Request, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            if let Some(first) = xff.split(',').next().map(str::trim).filter(|s| !s.is_empty()) {
+                return first.to_string();
+            }
+        }
+    }
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, state.config.trust_proxy);
+    req.extensions_mut().insert(ClientIp(ip));
+
+    let now = Utc::now();
+    let (token, via_cookie) = match bearer(req.headers()) {
+        Some(t) => (Some(t.to_string()), false),
+        None => (cookie(req.headers(), SESSION_COOKIE).map(str::to_string), true),
+    };
+    let mut session = None;
+    if let Some(token) = token {
+        match accounts::session(&state.db, &token, now).await {
+            Ok(Some(rec)) => {
+                // Refresh last_seen at most once a minute per session.
+                if now - rec.last_seen_at > chrono::Duration::seconds(60) {
+                    let _ = accounts::touch_session(&state.db, &token, now).await;
+                }
+                session = Some(Session { token, account_id: rec.account_id, kind: rec.kind, via_cookie, csrf_token: rec.csrf_token });
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "session lookup failed"),
+        }
+    }
+
+    // Forms carry the session's token when signed in, else a double-submit
+    // token kept in its own cookie (issued here on first visit).
+    let mut new_csrf_cookie = None;
+    let csrf = match &session {
+        Some(s) if s.via_cookie => s.csrf_token.clone(),
+        _ => match cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() == 64) {
+            Some(v) => v.to_string(),
+            None => {
+                let v = accounts::random_token();
+                new_csrf_cookie = Some(v.clone());
+                v
+            }
+        },
+    };
+    req.extensions_mut().insert(CsrfToken(csrf));
+    if let Some(s) = session {
+        req.extensions_mut().insert(s);
+    }
+
+    let mut resp = next.run(req).await;
+    if let Some(v) = new_csrf_cookie {
+        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+        let c = format!("{CSRF_COOKIE}={v}; Path=/; HttpOnly; SameSite=Strict{secure}");
+        if let Ok(h) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, h);
+        }
+    }
+    resp
+}
+
+/// `Set-Cookie` value for a new session cookie.
+pub fn session_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}

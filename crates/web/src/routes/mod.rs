@@ -1,0 +1,55 @@
+//! URL map. Public pages, the hidden staff sign-in pages, the back office,
+//! and the JSON API, with every cross-cutting layer applied once here.
+
+mod admin;
+mod api;
+mod operator;
+mod public;
+mod system;
+
+use crate::middleware::{csrf, errors, headers, metrics, ratelimit, session};
+use crate::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::routing::{get, post};
+use axum::{middleware as mw, Router};
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        // public
+        .route("/", get(public::landing))
+        .route("/get-started", get(public::get_started).post(public::get_started_submit))
+        .route("/login", get(public::user_login).post(public::user_login_submit))
+        .route("/logout", post(public::logout))
+        .route("/me", get(public::me).post(public::me_submit))
+        .route("/discover", get(public::discover))
+        // staff sign-in, reachable by direct URL only
+        .route("/op-login", get(operator::login).post(operator::login_submit))
+        .route("/operator", get(operator::home))
+        .route("/admin-login", get(admin::login).post(admin::login_submit))
+        .route("/setup", get(admin::setup).post(admin::setup_submit))
+        .merge(admin::routes())
+        .merge(api::routes())
+        .merge(system::routes())
+        .with_state(state.clone())
+        // innermost first: rate limit → CSRF → session → errors → metrics → headers
+        .layer(mw::from_fn_with_state(state.clone(), ratelimit::limit))
+        .layer(mw::from_fn(csrf::check))
+        .layer(mw::from_fn_with_state(state.clone(), session::load))
+        .layer(mw::from_fn(errors::render_html))
+        .layer(mw::from_fn(metrics::track))
+        .layer(mw::from_fn_with_state(state, headers::security))
+        .layer(DefaultBodyLimit::max(12 * 1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

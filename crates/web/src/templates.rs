@@ -1,0 +1,253 @@
+//! Page templates (compile-time checked by askama). Each struct names the
+//! data its page needs; `Chrome` carries the role-aware navigation.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use fantooo_domain::AccountKind;
+use fantooo_store::{admins::Admin, audit::AdminAction, operators::Operator, packages::Package, profiles::PublicProfile, stats::Totals, users::User};
+
+/// Navigation state shared by every page.
+#[derive(Clone, Default)]
+pub struct Chrome {
+    pub kind: Option<AccountKind>,
+    pub name: String,
+    pub csrf: String,
+    /// The current path, to mark the active nav link.
+    pub path: String,
+}
+
+impl Chrome {
+    pub fn anonymous(csrf: &str, path: &str) -> Chrome {
+        Chrome { kind: None, name: String::new(), csrf: csrf.to_string(), path: path.to_string() }
+    }
+    pub fn is_user(&self) -> bool { self.kind == Some(AccountKind::User) }
+    pub fn is_operator(&self) -> bool { self.kind == Some(AccountKind::Operator) }
+    pub fn is_admin(&self) -> bool { self.kind == Some(AccountKind::Admin) }
+    pub fn current(&self, prefix: &str) -> &'static str {
+        if self.path == prefix || (prefix != "/" && self.path.starts_with(prefix) && self.path[prefix.len()..].starts_with('/')) { "page" } else { "false" }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub status: u16,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "landing.html")]
+pub struct Landing {
+    pub chrome: Chrome,
+    pub profiles: Vec<PublicProfile>,
+}
+
+/// Values echoed back into the sign-up form after a failed attempt.
+#[derive(Default, Clone, serde::Deserialize)]
+pub struct SignupValues {
+    #[serde(default)] pub username: String,
+    #[serde(default)] pub location: String,
+    #[serde(default)] pub latitude: String,
+    #[serde(default)] pub longitude: String,
+    #[serde(default)] pub gender: String,
+    #[serde(default)] pub looking_for: String,
+    #[serde(default)] pub age: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "get_started.html")]
+pub struct GetStarted {
+    pub chrome: Chrome,
+    pub values: SignupValues,
+    pub errors: fantooo_domain::FieldErrors,
+    pub email_domain: String,
+}
+
+impl GetStarted {
+    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+    pub fn checked(&self, field: &str, value: &str) -> &'static str {
+        let v = match field { "gender" => &self.values.gender, _ => &self.values.looking_for };
+        if v == value { "checked" } else { "" }
+    }
+    /// The step to open first: the earliest one with an error.
+    pub fn first_step(&self) -> u8 {
+        if self.errors.for_field("username").is_some() { 1 }
+        else if ["location", "gender", "looking_for", "age"].iter().any(|f| self.errors.for_field(f).is_some()) { 2 }
+        else if self.errors.is_empty() { 1 } else { 3 }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+pub struct Login {
+    pub chrome: Chrome,
+    pub title: &'static str,
+    pub subtitle: &'static str,
+    pub action: &'static str,
+    pub login_label: &'static str,
+    pub login_type: &'static str,
+    pub login_value: String,
+    pub next: String,
+    pub error: String,
+    pub show_signup: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "setup.html")]
+pub struct Setup {
+    pub chrome: Chrome,
+    pub name: String,
+    pub email: String,
+    pub errors: fantooo_domain::FieldErrors,
+    pub token_configured: bool,
+}
+
+impl Setup {
+    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "me.html")]
+pub struct Me {
+    pub chrome: Chrome,
+    pub user: User,
+    pub saved: bool,
+    pub errors: fantooo_domain::FieldErrors,
+}
+
+impl Me {
+    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "discover.html")]
+pub struct Discover {
+    pub chrome: Chrome,
+    pub profiles: Vec<PublicProfile>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "operator/home.html")]
+pub struct OperatorHome {
+    pub chrome: Chrome,
+    pub operator: Operator,
+}
+
+/// Links of the back-office sidebar the signed-in admin may open.
+pub struct AdminNav {
+    pub items: Vec<(&'static str, &'static str)>,
+    pub admin_name: String,
+    pub role: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/dashboard.html")]
+pub struct AdminDashboard {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub totals: Totals,
+    pub recent: Vec<AdminAction>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+pub struct AdminUsers {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub users: Vec<User>,
+    pub q: String,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/profiles.html")]
+pub struct AdminProfiles {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub profiles: Vec<PublicProfile>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/operators.html")]
+pub struct AdminOperators {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub operators: Vec<Operator>,
+    pub errors: fantooo_domain::FieldErrors,
+    pub notice: String,
+}
+
+impl AdminOperators {
+    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/chats.html")]
+pub struct AdminChats {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub chats: Vec<fantooo_store::stats::ChatSummary>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/payments.html")]
+pub struct AdminPayments {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub transactions: Vec<fantooo_store::stats::TransactionSummary>,
+    pub packages: Vec<Package>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/stats.html")]
+pub struct AdminStats {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub totals: Totals,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/admins.html")]
+pub struct AdminAdmins {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub admins: Vec<Admin>,
+    pub me: fantooo_domain::ids::AdminId,
+    pub errors: fantooo_domain::FieldErrors,
+    pub notice: String,
+    pub error: String,
+}
+
+impl AdminAdmins {
+    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/settings.html")]
+pub struct AdminSettings {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub pricing: fantooo_domain::pricing::PricingConfig,
+    pub notice: String,
+    pub errors: fantooo_domain::FieldErrors,
+}
+
+impl AdminSettings {
+    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/audit.html")]
+pub struct AdminAudit {
+    pub chrome: Chrome,
+    pub nav: AdminNav,
+    pub actions: Vec<AdminAction>,
+}
+
+/// Formats an optional timestamp for tables.
+pub fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())
+}
