@@ -1,7 +1,8 @@
 //! CSRF protection for every state-changing request that a browser could be
 //! tricked into sending: the token must come back in the form field
-//! `csrf_token` or the `X-CSRF-Token` header. Bearer-token API calls carry no
-//! ambient credentials and are exempt.
+//! `csrf_token` or the `X-CSRF-Token` header. JSON API calls without a
+//! cookie session (bearer tokens, sign-up, sign-in) carry no ambient
+//! credentials and are exempt.
 
 use crate::auth::{CsrfToken, Session};
 use crate::error::AppError;
@@ -20,9 +21,13 @@ pub async fn check(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let bearer_only = req.extensions().get::<Session>().map(|s| !s.via_cookie).unwrap_or(false);
-    // Webhooks authenticate by signature, not by browser state.
-    if bearer_only || req.uri().path().starts_with("/api/webhooks/") {
+    let cookie_session = req.extensions().get::<Session>().map(|s| s.via_cookie).unwrap_or(false);
+    let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+        .map(|ct| ct.starts_with("application/json")).unwrap_or(false);
+    // A JSON body cannot be sent cross-site without a CORS preflight (which
+    // is never granted), so JSON requests without a cookie session carry no
+    // forgeable credential. Webhooks authenticate by signature.
+    if (!cookie_session && is_json) || req.uri().path().starts_with("/api/webhooks/") {
         return next.run(req).await;
     }
     let expected = match req.extensions().get::<CsrfToken>() {

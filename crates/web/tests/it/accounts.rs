@@ -1,0 +1,192 @@
+//! Registration, validation, login per account kind, sessions.
+
+use crate::support::*;
+use axum::http::{Method, StatusCode};
+use fantooo_domain::AdminRole;
+use fantooo_store::{on_pool, users};
+use serde_json::json;
+
+fn field_error(r: &Resp, field: &str) -> String {
+    let v = r.json();
+    v["fields"].as_array().unwrap_or(&vec![]).iter()
+        .find(|f| f["field"] == field)
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no error for {field}: {}", r.body))
+}
+
+#[tokio::test]
+async fn api_signup_creates_user_and_token_works() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let mut c = app.client();
+        let r = c.json(Method::POST, "/api/auth/signup", json!({
+            "username": "Wanjiku_7", "location": "nairobi, kenya", "gender": "female", "looking_for": "male", "age": 30, "password": PASSWORD,
+        })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["user"]["username"], "wanjiku_7");
+        assert_eq!(v["user"]["email"], "wanjiku_7@fantooo.com");
+        assert_eq!(v["user"]["location"], "Nairobi, Kenya");
+        assert_eq!(v["user"]["credits"], 0);
+        c.bearer = Some(v["token"].as_str().unwrap().into());
+        let me = c.api_get("/api/me").await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert_eq!(me.json()["user"]["username"], "wanjiku_7");
+        // Age and location compliance rows were written with the user.
+        let (age_rows, loc_rows): (i64, i64) = on_pool!(&app.db, p => (
+            sqlx::query_scalar("SELECT COUNT(*) FROM age_verification_log WHERE is_compliant AND stated_age = 30").fetch_one(p).await.unwrap(),
+            sqlx::query_scalar("SELECT COUNT(*) FROM location_validation_log WHERE is_valid").fetch_one(p).await.unwrap(),
+        ));
+        assert_eq!((age_rows, loc_rows), (1, 1), "{backend:?}");
+        // Logout revokes the bearer token.
+        assert_eq!(c.json(Method::POST, "/api/auth/logout", json!({})).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(c.api_get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn every_signup_rule_is_enforced_with_named_fields() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        api_user(&app, "taken_name").await;
+        let cases: Vec<(serde_json::Value, &str, &str)> = vec![
+            (json!({"username": "ab"}), "username", "at least 3"),
+            (json!({"username": "9lives"}), "username", "start with a letter"),
+            (json!({"username": "bad name"}), "username", "only letters"),
+            (json!({"username": "taken_name"}), "username", "taken"),
+            (json!({"password": "short1!"}), "password", "at least 8"),
+            (json!({"password": "nouppercase1!"}), "password", "uppercase"),
+            (json!({"password": "NOLOWERCASE1!"}), "password", "lowercase"),
+            (json!({"password": "NoDigits!!"}), "password", "digit"),
+            (json!({"password": "NoSymbols12"}), "password", "symbol"),
+            (json!({"age": 17}), "age", "at least 18"),
+            (json!({"age": 101}), "age", "between 18 and 100"),
+            (json!({"age": "abc"}), "age", "number"),
+            (json!({"gender": "robot"}), "gender", "gender"),
+            (json!({"looking_for": ""}), "looking_for", "looking for"),
+            (json!({"location": "Qwxzzyville"}), "location", "couldn't find"),
+            (json!({"location": "Nairobi", "latitude": 48.85, "longitude": 2.35}), "location", "km from"),
+            (json!({"location": "Nairobi", "latitude": 95.0, "longitude": 2.35}), "location", "out of range"),
+        ];
+        for (patch, field, needle) in cases {
+            let mut body = signup_body("fresh_user");
+            for (k, v) in patch.as_object().unwrap() { body[k] = v.clone(); }
+            let mut c = app.client();
+            let r = c.json(Method::POST, "/api/auth/signup", body).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?} {patch}: {}", r.body);
+            let msg = field_error(&r, field);
+            assert!(msg.to_lowercase().contains(&needle.to_lowercase()), "{backend:?} {patch}: {msg}");
+        }
+        // Nothing was half-written: only the first user exists.
+        let n: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM real_users").fetch_one(p).await.unwrap());
+        assert_eq!(n, 1, "{backend:?}");
+        // Both refused ages were logged as non-compliant attempts.
+        let log = users::age_log(&app.db, 10).await.unwrap();
+        let refused: Vec<i64> = log.iter().filter(|e| !e.is_compliant).map(|e| e.stated_age).collect();
+        assert!(refused.contains(&17) && refused.contains(&101), "{backend:?}: {refused:?}");
+        // Malformed JSON is a clear 400, not a crash.
+        let mut c = app.client();
+        let r = c.send(Method::POST, "/api/auth/signup", Some("application/json"), b"{not json".to_vec(), &[]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["error"], "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn html_get_started_registers_refuses_minors_and_signs_in() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let mut c = app.client();
+        assert_eq!(c.get("/get-started").await.status, StatusCode::OK);
+        let mut fields = vec![("username", "kamau"), ("location", "Mombasa"), ("gender", "male"), ("looking_for", "female"),
+            ("age", "16"), ("password", PASSWORD), ("password_confirm", PASSWORD)];
+        let r = c.post_form("/get-started", &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("You must be at least 18 years old to join"), "{}", r.body);
+        assert!(r.body.contains("value=\"kamau\""), "entered values are kept");
+        fields[4] = ("age", "26");
+        let r = c.post_form("/get-started", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), "/discover");
+        let me = c.get("/me").await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert!(me.body.contains("kamau@fantooo.com"));
+        assert!(me.body.contains("Mombasa, Kenya"));
+    }
+}
+
+#[tokio::test]
+async fn username_availability_and_location_suggestions() {
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    api_user(&app, "neema").await;
+    let mut c = app.client();
+    let r = c.api_get("/api/auth/username-available?username=Neema").await.json();
+    assert_eq!(r["available"], false);
+    let r = c.api_get("/api/auth/username-available?username=neema2").await.json();
+    assert_eq!(r["available"], true);
+    let r = c.api_get("/api/auth/username-available?username=x").await.json();
+    assert_eq!(r["available"], false);
+    assert!(r["error"].as_str().unwrap().contains("at least 3"));
+    let r = c.api_get("/api/locations/suggest?q=nairo").await.json();
+    assert_eq!(r["places"][0]["label"], "Nairobi, Kenya");
+}
+
+#[tokio::test]
+async fn each_login_page_admits_only_its_kind() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        api_user(&app, "mercy").await;
+        let mut admin = admin_client(&app, "boss@fantooo.com", AdminRole::Admin).await;
+        let mut op = operator_client(&app, "op1@fantooo.com").await;
+        assert_eq!(admin.get("/admin").await.status, StatusCode::OK);
+        assert_eq!(op.get("/operator").await.status, StatusCode::OK);
+
+        let mut c = app.client();
+        // A user's credentials do not open the staff doors, and vice versa.
+        for (page, login) in [("/admin-login", "mercy"), ("/op-login", "mercy"), ("/login", "boss@fantooo.com"), ("/op-login", "boss@fantooo.com"), ("/admin-login", "op1@fantooo.com")] {
+            let r = c.post_form(page, &[("login", login), ("password", PASSWORD)]).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{backend:?} {page} {login}");
+            assert!(r.body.contains("Incorrect login or password"));
+        }
+        let r = c.post_form("/login", &[("login", "mercy"), ("password", "Wrong!pass1")]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        let r = c.post_form("/login", &[("login", "Mercy"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.location(), "/discover");
+        assert_eq!(c.get("/discover").await.status, StatusCode::OK);
+        // Role separation after login: a user cannot open staff areas.
+        assert_eq!(c.get("/admin").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(c.get("/operator").await.status, StatusCode::FORBIDDEN);
+        // Logout ends the session server-side.
+        let cookie = c.cookies.get("fantooo_session").cloned().unwrap();
+        let r = c.post_form("/logout", &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        c.cookies.insert("fantooo_session".into(), cookie);
+        let r = c.get("/me").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "a revoked cookie no longer works");
+        assert!(r.location().starts_with("/login"));
+
+        // The API login takes a kind too.
+        let mut api = app.client();
+        let r = api.json(Method::POST, "/api/auth/login", json!({"login": "op1@fantooo.com", "password": PASSWORD, "kind": "operator"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = api.json(Method::POST, "/api/auth/login", json!({"login": "op1@fantooo.com", "password": PASSWORD})).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json()["error"], "login_failed");
+    }
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_everywhere() {
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    let mut c = app.client();
+    let mut body = signup_body("escaper");
+    body["display_name"] = json!("<script>alert(1)</script>");
+    let r = c.json(Method::POST, "/api/auth/signup", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut page = app.client();
+    page.post_form("/login", &[("login", "escaper"), ("password", PASSWORD)]).await;
+    let me = page.get("/me").await;
+    assert!(!me.body.contains("<script>alert(1)</script>"));
+    assert!(me.body.contains("&#60;script&#62;") || me.body.contains("&lt;script&gt;"), "{}", me.body);
+}

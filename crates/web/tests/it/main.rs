@@ -1,0 +1,9 @@
+//! Integration tests: one binary, the router called in-process, a fresh
+//! database per test on SQLite and (when TEST_DATABASE_URL is set) PostgreSQL.
+
+mod support;
+
+mod accounts;
+mod admin;
+mod browser;
+mod security;
