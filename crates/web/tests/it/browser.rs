@@ -89,12 +89,13 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         // Step 2: city from the suggestions, gender, preference, an under-18 age.
         let loc = d.find(By::Id("location")).await?;
         loc.send_keys("Nairo").await?;
-        let first = d.find(By::Css("[data-suggestions] li button")).await?;
+        let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
         first.wait_until().displayed().await?;
         first.click().await?;
         assert_eq!(loc.value().await?.as_deref(), Some("Nairobi, Kenya"));
-        d.find(By::Css("input[name='gender'][value='female']")).await?.click().await?;
-        d.find(By::Css("input[name='looking_for'][value='male']")).await?.click().await?;
+        // People click the pill label (the radio itself is visually hidden).
+        d.find(By::XPath("//label[input[@name='gender' and @value='female']]")).await?.click().await?;
+        d.find(By::XPath("//label[input[@name='looking_for' and @value='male']]")).await?.click().await?;
         d.find(By::Id("age")).await?.send_keys("17").await?;
         d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
 
@@ -102,7 +103,7 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
         d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
         d.find(By::Id("create-account")).await?.click().await?;
-        let err = d.find(By::Css("[data-error='age']")).await?;
+        let err = d.query(By::Css("[data-error='age']")).first().await?;
         err.wait_until().displayed().await?;
         assert!(err.text().await?.contains("at least 18"));
 
