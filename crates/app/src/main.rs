@@ -247,7 +247,11 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), AnyError> {
     }
     let geocoder: Arc<dyn Geocoder> = match &args.google_geocoding_key {
         Some(key) => Arc::new(GoogleGeocoder::new(key.clone()).with_base_url(args.google_geocoding_url.clone())),
-        None => Arc::new(OfflineGazetteer::new()),
+        None => {
+            // Build the city index off the request path, before the first sign-up.
+            tokio::task::spawn_blocking(|| OfflineGazetteer::new().preload());
+            Arc::new(OfflineGazetteer::new())
+        }
     };
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     let config = WebConfig {

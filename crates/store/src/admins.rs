@@ -58,34 +58,40 @@ pub async fn create(db: &Db, new: &NewAdmin, password_hash: &str, created_by: Op
     let account = AccountId::new();
     let id = AdminId::new();
     let perms = Json(new.permissions);
-    match db {
-        Db::Postgres(p) => {
-            let mut tx = p.begin_write().await?;
-            if only_if_none {
-                sqlx::query("SELECT pg_advisory_xact_lock(7270001)").execute(&mut *tx).await?;
-            }
-            if only_if_none && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM admins").fetch_one(&mut *tx).await? > 0 {
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        if only_if_none {
+            SerializeSetup::serialize_setup(&mut *tx).await?;
+            if sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM admins").fetch_one(&mut *tx).await? > 0 {
                 return Err(StoreError::Conflict("an admin already exists".into()));
             }
-            insert_account!(tx, account, AccountKind::Admin, &new.email, password_hash, now);
-            sqlx::query("INSERT INTO admins (id, account_id, name, email, role, permissions, is_active, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8)")
-                .bind(id).bind(account).bind(&new.name).bind(&new.email).bind(new.role).bind(&perms).bind(created_by).bind(now)
-                .execute(&mut *tx).await?;
-            tx.commit().await?;
         }
-        Db::Sqlite(p) => {
-            let mut tx = p.begin_write().await?;
-            if only_if_none && sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM admins").fetch_one(&mut *tx).await? > 0 {
-                return Err(StoreError::Conflict("an admin already exists".into()));
-            }
-            insert_account!(tx, account, AccountKind::Admin, &new.email, password_hash, now);
-            sqlx::query("INSERT INTO admins (id, account_id, name, email, role, permissions, is_active, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8)")
-                .bind(id).bind(account).bind(&new.name).bind(&new.email).bind(new.role).bind(&perms).bind(created_by).bind(now)
-                .execute(&mut *tx).await?;
-            tx.commit().await?;
-        }
-    }
+        insert_account!(tx, account, AccountKind::Admin, &new.email, password_hash, now);
+        sqlx::query("INSERT INTO admins (id, account_id, name, email, role, permissions, is_active, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8)")
+            .bind(id).bind(account).bind(&new.name).bind(&new.email).bind(new.role).bind(&perms).bind(created_by).bind(now)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
     by_id(db, id).await
+}
+
+/// Serialises first-admin creation across requests and nodes: SQLite's
+/// `BEGIN IMMEDIATE` already holds the write lock; PostgreSQL takes a
+/// transaction-scoped advisory lock.
+trait SerializeSetup {
+    fn serialize_setup(&mut self) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+impl SerializeSetup for sqlx::SqliteConnection {
+    fn serialize_setup(&mut self) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
+        std::future::ready(Ok(()))
+    }
+}
+
+impl SerializeSetup for sqlx::PgConnection {
+    fn serialize_setup(&mut self) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
+        async move { sqlx::query("SELECT pg_advisory_xact_lock(7270001)").execute(self).await.map(|_| ()) }
+    }
 }
 
 pub async fn by_id(db: &Db, id: AdminId) -> StoreResult<Admin> {
