@@ -3,8 +3,29 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use crate::auth::{CsrfToken, CurrentAdmin, CurrentOperator, CurrentUser};
 use fantooo_domain::AccountKind;
 use fantooo_store::{admins::Admin, audit::AdminAction, operators::Operator, packages::Package, profiles::PublicProfile, stats::Totals, users::User};
+
+// Signed-in pages build their navigation from the account their extractor
+// already loaded, so rendering costs no extra query.
+impl CurrentUser {
+    pub fn chrome(&self, csrf: &CsrfToken, path: &str) -> Chrome {
+        Chrome::signed_in(AccountKind::User, &self.user.display_name, csrf, path)
+    }
+}
+
+impl CurrentOperator {
+    pub fn chrome(&self, csrf: &CsrfToken, path: &str) -> Chrome {
+        Chrome::signed_in(AccountKind::Operator, &self.operator.name, csrf, path)
+    }
+}
+
+impl CurrentAdmin {
+    pub fn chrome(&self, csrf: &CsrfToken, path: &str) -> Chrome {
+        Chrome::signed_in(AccountKind::Admin, &self.admin.name, csrf, path)
+    }
+}
 
 /// Navigation state shared by every page.
 #[derive(Clone, Default)]
@@ -19,6 +40,9 @@ pub struct Chrome {
 impl Chrome {
     pub fn anonymous(csrf: &str, path: &str) -> Chrome {
         Chrome { kind: None, name: String::new(), csrf: csrf.to_string(), path: path.to_string() }
+    }
+    fn signed_in(kind: AccountKind, name: &str, csrf: &CsrfToken, path: &str) -> Chrome {
+        Chrome { kind: Some(kind), name: name.to_string(), csrf: csrf.0.clone(), path: path.to_string() }
     }
     pub fn is_user(&self) -> bool { self.kind == Some(AccountKind::User) }
     pub fn is_operator(&self) -> bool { self.kind == Some(AccountKind::Operator) }

@@ -1,6 +1,6 @@
 //! The back office. Every handler checks the admin's permission server-side.
 
-use super::public::{chrome, LoginForm, LoginPage, NextQuery};
+use super::public::{LoginForm, LoginPage, NextQuery};
 use crate::auth::{ClientIp, CsrfToken, CurrentAdmin};
 use crate::error::{AppError, AppResult};
 use crate::flows::{self, StaffInput};
@@ -51,10 +51,6 @@ fn nav(me: &CurrentAdmin) -> AdminNav {
     AdminNav { items, admin_name: me.admin.name.clone(), role: me.admin.role.to_string() }
 }
 
-async fn page_chrome(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, path: &str) -> Chrome {
-    chrome(state, Some(&me.session), csrf, path).await
-}
-
 const ADMIN_LOGIN: LoginPage = LoginPage {
     kind: AccountKind::Admin, title: "Back office sign in", subtitle: "Authorised staff only.", action: "/admin-login",
     login_label: "Email", login_type: "email", show_signup: false,
@@ -90,7 +86,7 @@ pub async fn setup_submit(State(state): State<AppState>, csrf: CsrfToken, Form(i
 async fn dashboard(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     let totals = stats::totals(&state.db).await?;
     let recent = if me.can(Permission::ManageAdmins) { audit::recent_admin_actions(&state.db, 10).await? } else { vec![] };
-    Ok(t::AdminDashboard { chrome: page_chrome(&state, &me, &csrf, "/admin").await, nav: nav(&me), totals, recent }.into_response())
+    Ok(t::AdminDashboard { chrome: me.chrome(&csrf, "/admin"), nav: nav(&me), totals, recent }.into_response())
 }
 
 #[derive(Deserialize)]
@@ -115,18 +111,18 @@ async fn users_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfT
     let search = q.q.clone().filter(|s| !s.trim().is_empty());
     let mut list = users::list(&state.db, search.as_deref(), parse_cursor(q.before.as_deref()), PER_PAGE + 1).await?;
     let next_cursor = (list.len() as i64 > PER_PAGE).then(|| { list.truncate(PER_PAGE as usize); make_cursor(list.last().expect("non-empty")) });
-    Ok(t::AdminUsers { chrome: page_chrome(&state, &me, &csrf, "/admin/users").await, nav: nav(&me), users: list, q: q.q.unwrap_or_default(), next_cursor }.into_response())
+    Ok(t::AdminUsers { chrome: me.chrome(&csrf, "/admin/users"), nav: nav(&me), users: list, q: q.q.unwrap_or_default(), next_cursor }.into_response())
 }
 
 async fn profiles_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let list = profiles::list_public(&state.db, 200, 0).await?;
-    Ok(t::AdminProfiles { chrome: page_chrome(&state, &me, &csrf, "/admin/profiles").await, nav: nav(&me), profiles: list }.into_response())
+    Ok(t::AdminProfiles { chrome: me.chrome(&csrf, "/admin/profiles"), nav: nav(&me), profiles: list }.into_response())
 }
 
 async fn operators_render(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, errors: FieldErrors, notice: String) -> AppResult<t::AdminOperators> {
     let list = operators::list(&state.db).await?;
-    Ok(t::AdminOperators { chrome: page_chrome(state, me, csrf, "/admin/operators").await, nav: nav(me), operators: list, errors, notice })
+    Ok(t::AdminOperators { chrome: me.chrome(&csrf, "/admin/operators"), nav: nav(me), operators: list, errors, notice })
 }
 
 async fn operators_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
@@ -146,25 +142,25 @@ async fn operators_create(State(state): State<AppState>, me: CurrentAdmin, csrf:
 async fn chats_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     let chats = stats::recent_chats(&state.db, None, 100).await?;
-    Ok(t::AdminChats { chrome: page_chrome(&state, &me, &csrf, "/admin/chats").await, nav: nav(&me), chats }.into_response())
+    Ok(t::AdminChats { chrome: me.chrome(&csrf, "/admin/chats"), nav: nav(&me), chats }.into_response())
 }
 
 async fn payments_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::ManagePayments)?;
     let transactions = stats::recent_transactions(&state.db, 100).await?;
     let packages = packages::list_active(&state.db).await?;
-    Ok(t::AdminPayments { chrome: page_chrome(&state, &me, &csrf, "/admin/payments").await, nav: nav(&me), transactions, packages }.into_response())
+    Ok(t::AdminPayments { chrome: me.chrome(&csrf, "/admin/payments"), nav: nav(&me), transactions, packages }.into_response())
 }
 
 async fn stats_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::ViewAnalytics)?;
     let totals = stats::totals(&state.db).await?;
-    Ok(t::AdminStats { chrome: page_chrome(&state, &me, &csrf, "/admin/stats").await, nav: nav(&me), totals }.into_response())
+    Ok(t::AdminStats { chrome: me.chrome(&csrf, "/admin/stats"), nav: nav(&me), totals }.into_response())
 }
 
 async fn admins_render(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, errors: FieldErrors, notice: String, error: String) -> AppResult<t::AdminAdmins> {
     let list = admins::list(&state.db).await?;
-    Ok(t::AdminAdmins { chrome: page_chrome(state, me, csrf, "/admin/admins").await, nav: nav(me), admins: list, me: me.admin.id, errors, notice, error })
+    Ok(t::AdminAdmins { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(me), admins: list, me: me.admin.id, errors, notice, error })
 }
 
 async fn admins_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
@@ -231,7 +227,7 @@ pub fn apply_pricing(mut cfg: PricingConfig, f: &PricingForm) -> Result<PricingC
 async fn settings_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::SystemSettings)?;
     let pricing = pricing(&state).await?;
-    Ok(t::AdminSettings { chrome: page_chrome(&state, &me, &csrf, "/admin/settings").await, nav: nav(&me), pricing, notice: String::new(), errors: FieldErrors::new() }.into_response())
+    Ok(t::AdminSettings { chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing, notice: String::new(), errors: FieldErrors::new() }.into_response())
 }
 
 async fn settings_save(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Form(form): Form<PricingForm>) -> AppResult<Response> {
@@ -240,15 +236,15 @@ async fn settings_save(State(state): State<AppState>, me: CurrentAdmin, csrf: Cs
     match apply_pricing(current, &form) {
         Ok(cfg) => {
             settings::set(&state.db, "pricing", &cfg, Some(me.admin.id)).await?;
-            Ok(t::AdminSettings { chrome: page_chrome(&state, &me, &csrf, "/admin/settings").await, nav: nav(&me), pricing: cfg, notice: "Settings saved".into(), errors: FieldErrors::new() }.into_response())
+            Ok(t::AdminSettings { chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing: cfg, notice: "Settings saved".into(), errors: FieldErrors::new() }.into_response())
         }
-        Err(errors) => Ok((StatusCode::UNPROCESSABLE_ENTITY, t::AdminSettings { chrome: page_chrome(&state, &me, &csrf, "/admin/settings").await, nav: nav(&me), pricing: current, notice: String::new(), errors }).into_response()),
+        Err(errors) => Ok((StatusCode::UNPROCESSABLE_ENTITY, t::AdminSettings { chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing: current, notice: String::new(), errors }).into_response()),
     }
 }
 
 async fn audit_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let actions = audit::recent_admin_actions(&state.db, 200).await?;
-    Ok(t::AdminAudit { chrome: page_chrome(&state, &me, &csrf, "/admin/audit").await, nav: nav(&me), actions }.into_response())
+    Ok(t::AdminAudit { chrome: me.chrome(&csrf, "/admin/audit"), nav: nav(&me), actions }.into_response())
 }
 

@@ -1,6 +1,6 @@
 //! The operator area (sign-in by direct URL only).
 
-use super::public::{chrome, LoginForm, LoginPage, NextQuery};
+use super::public::{LoginForm, LoginPage, NextQuery};
 use crate::auth::{ClientIp, CsrfToken, CurrentOperator};
 use crate::error::AppResult;
 use crate::templates as t;
@@ -24,7 +24,7 @@ pub async fn login_submit(State(state): State<AppState>, ClientIp(ip): ClientIp,
     OPERATOR_LOGIN.submit(&state, &ip, &csrf, &headers, form).await
 }
 
-pub async fn home(State(state): State<AppState>, me: CurrentOperator, csrf: CsrfToken) -> AppResult<Response> {
-    let chrome = chrome(&state, Some(&me.session), &csrf, "/operator").await;
+pub async fn home(me: CurrentOperator, csrf: CsrfToken) -> AppResult<Response> {
+    let chrome = me.chrome(&csrf, "/operator");
     Ok(t::OperatorHome { chrome, operator: me.operator }.into_response())
 }

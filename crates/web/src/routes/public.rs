@@ -1,6 +1,6 @@
 //! Pages for visitors and real users.
 
-use crate::auth::{ClientIp, CsrfToken, CurrentUser, MaybeSession, Session};
+use crate::auth::{ClientIp, CsrfToken, CurrentUser, MaybeSession};
 use crate::error::{AppError, AppResult};
 use crate::flows::{self, SignupInput};
 use crate::middleware::session::{clear_session_cookie, session_cookie};
@@ -12,19 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use fantooo_domain::{validation as v, AccountKind, FieldErrors};
 use fantooo_store::accounts::{self, Via};
-use fantooo_store::{admins, operators, profiles, users};
+use fantooo_store::{profiles, users};
 use serde::Deserialize;
-
-/// Navigation for the signed-in account (or a visitor).
-pub async fn chrome(state: &AppState, session: Option<&Session>, csrf: &CsrfToken, path: &str) -> Chrome {
-    let Some(s) = session else { return Chrome::anonymous(&csrf.0, path) };
-    let name = match s.kind {
-        AccountKind::User => users::by_account(&state.db, s.account_id).await.map(|u| u.display_name).ok(),
-        AccountKind::Operator => operators::by_account(&state.db, s.account_id).await.map(|o| o.name).ok(),
-        AccountKind::Admin => admins::by_account(&state.db, s.account_id).await.map(|a| a.name).ok(),
-    };
-    Chrome { kind: Some(s.kind), name: name.unwrap_or_default(), csrf: csrf.0.clone(), path: path.to_string() }
-}
 
 /// Where each kind of account lands after signing in.
 pub fn home_of(kind: AccountKind) -> &'static str {
@@ -57,7 +46,7 @@ pub async fn landing(State(state): State<AppState>, MaybeSession(s): MaybeSessio
         return Ok(Redirect::to(home_of(s.kind)).into_response());
     }
     let profiles = profiles::list_public(&state.db, 4, 0).await?;
-    Ok(t::Landing { chrome: chrome(&state, None, &csrf, "/").await, profiles }.into_response())
+    Ok(t::Landing { chrome: Chrome::anonymous(&csrf.0, "/"), profiles }.into_response())
 }
 
 pub async fn get_started(State(state): State<AppState>, MaybeSession(s): MaybeSession, csrf: CsrfToken) -> Response {
@@ -167,8 +156,8 @@ pub struct SavedQuery {
     pub saved: Option<String>,
 }
 
-pub async fn me(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let chrome = chrome(&state, Some(&me.session), &csrf, "/me").await;
+pub async fn me(me: CurrentUser, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
+    let chrome = me.chrome(&csrf, "/me");
     Ok(t::Me { chrome, user: me.user, saved: q.saved.is_some(), errors: FieldErrors::new() }.into_response())
 }
 
@@ -195,7 +184,7 @@ pub async fn me_submit(State(state): State<AppState>, me: CurrentUser, csrf: Csr
             Ok(Redirect::to("/me?saved=1").into_response())
         }
         Err(errors) => {
-            let chrome = chrome(&state, Some(&me.session), &csrf, "/me").await;
+            let chrome = me.chrome(&csrf, "/me");
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, t::Me { chrome, user: me.user, saved: false, errors }).into_response())
         }
     }
@@ -212,6 +201,6 @@ pub async fn discover(State(state): State<AppState>, me: CurrentUser, csrf: Csrf
     let mut profiles = profiles::list_public(&state.db, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
     let has_more = profiles.len() as i64 > PER_PAGE;
     profiles.truncate(PER_PAGE as usize);
-    let chrome = chrome(&state, Some(&me.session), &csrf, "/discover").await;
+    let chrome = me.chrome(&csrf, "/discover");
     Ok(t::Discover { chrome, profiles, page, has_more }.into_response())
 }
