@@ -4,7 +4,7 @@
 use crate::auth::{hash_password, verify_password};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
-use fantooo_domain::ids::AdminId;
+use fantooo_domain::ids::{AccountId, AdminId};
 use fantooo_domain::{validation as v, AccountKind, AdminRole, FieldErrors, Gender, LookingFor, Permissions};
 use fantooo_geo::Resolution;
 use fantooo_store::accounts::{self, NewSession, Via};
@@ -175,8 +175,14 @@ pub async fn login(state: &AppState, kind: AccountKind, login: &str, password: &
         }
     }
     accounts::record_login(&state.db, record.id, now).await?;
+    open_session(state, record.id, kind, via, ip, user_agent).await
+}
+
+/// Opens a session for an account that has just proved who it is (by
+/// signing in or by registering).
+pub async fn open_session(state: &AppState, account: AccountId, kind: AccountKind, via: Via, ip: &str, user_agent: Option<&str>) -> AppResult<NewSession> {
     let ttl = chrono::Duration::from_std(state.config.session_ttl).unwrap_or(chrono::Duration::days(30));
-    Ok(accounts::create_session(&state.db, record.id, kind, via, ttl, Some(ip), user_agent).await?)
+    Ok(accounts::create_session(&state.db, account, kind, via, ttl, Some(ip), user_agent).await?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -190,13 +196,13 @@ pub struct StaffInput {
     #[serde(default, deserialize_with = "opt_i64")] pub max_concurrent_chats: Option<i64>,
 }
 
-fn validate_staff(input: &StaffInput) -> Result<(String, String), FieldErrors> {
-    let mut errs = FieldErrors::new();
+/// Checks name, email and password, recording problems in `errs`; returns
+/// the normalised name and email when both are valid.
+fn validate_staff(input: &StaffInput, errs: &mut FieldErrors) -> Option<(String, String)> {
     let name = errs.check(v::display_name("name", &input.name));
     let email = errs.check(v::email(&input.email));
-    if let Err(e) = v::password(&input.password) { errs.add(e.field, e.message); }
-    errs.clone().into_result()?;
-    Ok((name.unwrap_or_default(), email.unwrap_or_default()))
+    errs.check(v::password(&input.password));
+    name.zip(email)
 }
 
 /// Creates the first super admin; refused once any admin exists.
@@ -209,7 +215,10 @@ pub async fn setup_first_admin(state: &AppState, input: &StaffInput) -> AppResul
     if expected.is_empty() || !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
         return Err(AppError::field("token", "The setup token is not correct"));
     }
-    let (name, email) = validate_staff(input)?;
+    let mut errs = FieldErrors::new();
+    let (Some((name, email)), true) = (validate_staff(input, &mut errs), errs.is_empty()) else {
+        return Err(AppError::Validation(errs));
+    };
     let hash = hash_password(input.password.clone(), state.config.fast_password_hashing).await?;
     let new = admins::NewAdmin { name, email, role: AdminRole::SuperAdmin, permissions: Permissions::for_role(AdminRole::SuperAdmin) };
     let admin = admins::create(&state.db, &new, &hash, None, true).await.map_err(|e| match e {
@@ -222,14 +231,13 @@ pub async fn setup_first_admin(state: &AppState, input: &StaffInput) -> AppResul
 
 /// A super admin (manage_admins) creates another admin.
 pub async fn create_admin(state: &AppState, by: AdminId, input: &StaffInput, ip: &str) -> AppResult<admins::Admin> {
-    let mut errs = match validate_staff(input) { Ok(_) => FieldErrors::new(), Err(e) => e };
-    let role = match input.role.as_deref().unwrap_or("admin").parse::<AdminRole>() {
-        Ok(r) => Some(r),
-        Err(_) => { errs.add("role", "Role must be super_admin, admin or moderator"); None }
+    let mut errs = FieldErrors::new();
+    let staff = validate_staff(input, &mut errs);
+    let role = input.role.as_deref().unwrap_or("admin").parse::<AdminRole>()
+        .map_err(|_| errs.add("role", "Role must be super_admin, admin or moderator")).ok();
+    let (Some((name, email)), Some(role), true) = (staff, role, errs.is_empty()) else {
+        return Err(AppError::Validation(errs));
     };
-    errs.into_result()?;
-    let (name, email) = validate_staff(input)?;
-    let role = role.expect("validated");
     let hash = hash_password(input.password.clone(), state.config.fast_password_hashing).await?;
     let new = admins::NewAdmin { name, email, role, permissions: Permissions::for_role(role) };
     let admin = admins::create(&state.db, &new, &hash, Some(by), false).await.map_err(|e| match e {
@@ -243,11 +251,13 @@ pub async fn create_admin(state: &AppState, by: AdminId, input: &StaffInput, ip:
 
 /// An admin with manage_operators creates an operator account.
 pub async fn create_operator(state: &AppState, by: AdminId, input: &StaffInput, ip: &str) -> AppResult<operators::Operator> {
-    let mut errs = match validate_staff(input) { Ok(_) => FieldErrors::new(), Err(e) => e };
+    let mut errs = FieldErrors::new();
+    let staff = validate_staff(input, &mut errs);
     let max = input.max_concurrent_chats.unwrap_or(5);
     if !(1..=50).contains(&max) { errs.add("max_concurrent_chats", "Between 1 and 50 chats"); }
-    errs.into_result()?;
-    let (name, email) = validate_staff(input)?;
+    let (Some((name, email)), true) = (staff, errs.is_empty()) else {
+        return Err(AppError::Validation(errs));
+    };
     let specializations: Vec<String> = input.specializations.as_deref().unwrap_or("")
         .split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
     let hash = hash_password(input.password.clone(), state.config.fast_password_hashing).await?;

@@ -59,8 +59,7 @@ fn user_agent(h: &HeaderMap) -> Option<&str> {
 
 async fn signup(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(input): ApiJson<SignupInput>) -> AppResult<Response> {
     let user = flows::register(&state, &input, &ip).await?;
-    let ttl = chrono::Duration::from_std(state.config.session_ttl).unwrap_or(chrono::Duration::days(30));
-    let session = accounts::create_session(&state.db, user.account_id, AccountKind::User, Via::Bearer, ttl, Some(&ip), user_agent(&headers)).await?;
+    let session = flows::open_session(&state, user.account_id, AccountKind::User, Via::Bearer, &ip, user_agent(&headers)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "token": session.token, "expires_at": session.expires_at, "user": user }))).into_response())
 }
 

@@ -63,8 +63,7 @@ pub async fn get_started_submit(State(state): State<AppState>, ClientIp(ip): Cli
     match flows::register(&state, &input, &ip).await {
         Ok(user) => {
             let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-            let ttl = chrono::Duration::from_std(state.config.session_ttl).unwrap_or(chrono::Duration::days(30));
-            let session = accounts::create_session(&state.db, user.account_id, AccountKind::User, Via::Cookie, ttl, Some(&ip), ua).await?;
+            let session = flows::open_session(&state, user.account_id, AccountKind::User, Via::Cookie, &ip, ua).await?;
             Ok(with_session_cookie(&state, &session.token, "/discover"))
         }
         Err(AppError::Validation(errors)) => {
