@@ -96,21 +96,30 @@ struct UserQuery {
 }
 
 /// Keyset cursor for user listings: "<rfc3339>|<uuid>".
-pub fn parse_cursor(c: Option<&str>) -> Option<(chrono::DateTime<chrono::Utc>, UserId)> {
+fn parse_cursor(c: Option<&str>) -> Option<(chrono::DateTime<chrono::Utc>, UserId)> {
     let (at, id) = c?.split_once('|')?;
     Some((chrono::DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&chrono::Utc), id.parse().ok()?))
 }
 
-pub fn make_cursor(u: &users::User) -> String {
+fn make_cursor(u: &users::User) -> String {
     format!("{}|{}", u.created_at.to_rfc3339(), u.id)
+}
+
+/// One page of the user search (newest first) and the cursor of the next
+/// page, if there is one. Shared by the page and the API.
+pub async fn user_page(state: &AppState, q: Option<&str>, before: Option<&str>, limit: i64) -> AppResult<(Vec<users::User>, Option<String>)> {
+    let search = q.filter(|s| !s.trim().is_empty());
+    let mut list = users::list(&state.db, search, parse_cursor(before), limit + 1).await?;
+    let next = (list.len() as i64 > limit).then(|| {
+        list.truncate(limit as usize);
+        make_cursor(list.last().expect("a full page is not empty"))
+    });
+    Ok((list, next))
 }
 
 async fn users_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(q): Query<UserQuery>) -> AppResult<Response> {
     me.require(Permission::ManageUsers)?;
-    const PER_PAGE: i64 = 50;
-    let search = q.q.clone().filter(|s| !s.trim().is_empty());
-    let mut list = users::list(&state.db, search.as_deref(), parse_cursor(q.before.as_deref()), PER_PAGE + 1).await?;
-    let next_cursor = (list.len() as i64 > PER_PAGE).then(|| { list.truncate(PER_PAGE as usize); make_cursor(list.last().expect("non-empty")) });
+    let (list, next_cursor) = user_page(&state, q.q.as_deref(), q.before.as_deref(), 50).await?;
     Ok(t::AdminUsers { chrome: me.chrome(&csrf, "/admin/users"), nav: nav(&me), users: list, q: q.q.unwrap_or_default(), next_cursor }.into_response())
 }
 

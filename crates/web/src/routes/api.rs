@@ -1,6 +1,6 @@
 //! The JSON API: the same flows as the pages, with bearer tokens.
 
-use super::admin::{apply_pricing, make_cursor, parse_cursor, pricing, PricingForm};
+use super::admin::{apply_pricing, pricing, user_page, PricingForm};
 use super::public::{validate_profile, ProfileForm};
 use crate::auth::{ClientIp, CurrentAdmin, CurrentUser, MaybeSession};
 use crate::error::{AppError, AppResult};
@@ -171,9 +171,7 @@ struct UserListQuery {
 async fn user_list(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query<UserListQuery>) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::ManageUsers)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let search = q.q.filter(|s| !s.trim().is_empty());
-    let mut list = users::list(&state.db, search.as_deref(), parse_cursor(q.before.as_deref()), limit + 1).await?;
-    let next = (list.len() as i64 > limit).then(|| { list.truncate(limit as usize); make_cursor(list.last().expect("non-empty")) });
+    let (list, next) = user_page(&state, q.q.as_deref(), q.before.as_deref(), limit).await?;
     Ok(Json(json!({ "users": list, "next_cursor": next })))
 }
 
