@@ -3,7 +3,7 @@
 use crate::{on_pool, Db, StoreResult};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
 pub struct Totals {
     pub users: i64,
     pub profiles: i64,
@@ -14,22 +14,17 @@ pub struct Totals {
     pub unread_notifications: i64,
 }
 
+/// All dashboard counts in one round trip.
 pub async fn totals(db: &Db) -> StoreResult<Totals> {
-    let q = |sql: &'static str| sql;
-    let queries = [
-        q("SELECT COUNT(*) FROM real_users WHERE deleted_at IS NULL"),
-        q("SELECT COUNT(*) FROM fictional_users WHERE deleted_at IS NULL"),
-        q("SELECT COUNT(*) FROM operators WHERE deleted_at IS NULL"),
-        q("SELECT COUNT(*) FROM operators WHERE deleted_at IS NULL AND is_available AND NOT is_suspended"),
-        q("SELECT COUNT(*) FROM chats WHERE status = 'active'"),
-        q("SELECT COUNT(*) FROM chat_queue"),
-        q("SELECT COUNT(*) FROM admin_notifications WHERE NOT is_read"),
-    ];
-    let mut v = [0i64; 7];
-    for (i, sql) in queries.iter().enumerate() {
-        v[i] = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
-    }
-    Ok(Totals { users: v[0], profiles: v[1], operators: v[2], operators_online: v[3], active_chats: v[4], queue_length: v[5], unread_notifications: v[6] })
+    let sql = "SELECT
+        (SELECT COUNT(*) FROM real_users WHERE deleted_at IS NULL) AS users,
+        (SELECT COUNT(*) FROM fictional_users WHERE deleted_at IS NULL) AS profiles,
+        (SELECT COUNT(*) FROM operators WHERE deleted_at IS NULL) AS operators,
+        (SELECT COUNT(*) FROM operators WHERE deleted_at IS NULL AND is_available AND NOT is_suspended) AS operators_online,
+        (SELECT COUNT(*) FROM chats WHERE status = 'active') AS active_chats,
+        (SELECT COUNT(*) FROM chat_queue) AS queue_length,
+        (SELECT COUNT(*) FROM admin_notifications WHERE NOT is_read) AS unread_notifications";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Totals>(sql).fetch_one(p).await?))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
