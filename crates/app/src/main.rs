@@ -68,7 +68,7 @@ enum JobName {
     PurgeSessions,
 }
 
-#[derive(Args, Clone)]
+#[derive(Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "FANTOOO_BIND", default_value = "127.0.0.1:8080")]
@@ -145,8 +145,8 @@ async fn connect(cli: &Cli) -> Result<Db, AnyError> {
     Ok(db)
 }
 
-async fn run(cli: Cli) -> Result<(), AnyError> {
-    let command = cli.command.take_or_serve();
+async fn run(mut cli: Cli) -> Result<(), AnyError> {
+    let command = cli.command.take().unwrap_or_else(default_serve);
     let db = connect(&cli).await?;
     match command {
         Command::Migrate => {
@@ -163,31 +163,14 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
     Ok(())
 }
 
-trait TakeOrServe {
-    fn take_or_serve(&self) -> Command;
-}
-
-impl TakeOrServe for Option<Command> {
-    /// No subcommand means `serve` with its defaults/env.
-    fn take_or_serve(&self) -> Command {
-        match self {
-            Some(Command::Serve(a)) => Command::Serve(a.clone()),
-            Some(Command::Migrate) => Command::Migrate,
-            Some(Command::SeedDemo) => Command::SeedDemo,
-            Some(Command::CreateAdmin { name, email, role }) => Command::CreateAdmin { name: name.clone(), email: email.clone(), role: role.clone() },
-            Some(Command::Job { name }) => Command::Job { name: *name },
-            None => {
-                #[derive(Parser)]
-                struct Only {
-                    #[command(flatten)]
-                    serve: ServeArgs,
-                }
-                // Re-read flags/env for serve's options without any subcommand.
-                let only = Only::parse_from(["fantooo"]);
-                Command::Serve(only.serve)
-            }
-        }
+/// `fantooo` with no subcommand serves, reading serve's flags from the environment.
+fn default_serve() -> Command {
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        serve: ServeArgs,
     }
+    Command::Serve(Only::parse_from(["fantooo"]).serve)
 }
 
 async fn run_job(db: &Db, name: JobName) -> Result<(), AnyError> {
@@ -284,14 +267,17 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), AnyError> {
 /// Periodic housekeeping in-process; each task is also a `fantooo job`.
 fn spawn_maintenance(db: Db) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+        let period = Duration::from_secs(6 * 3600);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
+            if let Err(e) = fantooo_store::accounts::purge_expired_sessions(&db, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "session purge failed");
+            }
+            // Start-up's migration has just made the partitions, so the
+            // first partition round is one period away.
             tick.tick().await;
             if let Err(e) = partitions::ensure_ahead(&db, chrono::Utc::now(), 3).await {
                 tracing::warn!(error = %e, "partition maintenance failed");
-            }
-            if let Err(e) = fantooo_store::accounts::purge_expired_sessions(&db, chrono::Utc::now()).await {
-                tracing::warn!(error = %e, "session purge failed");
             }
         }
     });
