@@ -1,7 +1,7 @@
 //! Login identities and server-side sessions. A session token is random; only
 //! its SHA-256 is stored, so a database leak does not leak live sessions.
 
-use crate::{on_pool, BeginWrite, Db, StoreResult};
+use crate::{on_pool, Db, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::AccountKind;
@@ -24,13 +24,6 @@ pub async fn find_login(db: &Db, kind: AccountKind, login: &str) -> StoreResult<
 pub async fn record_login(db: &Db, id: AccountId, at: DateTime<Utc>) -> StoreResult<()> {
     on_pool!(db, p => {
         sqlx::query("UPDATE accounts SET last_login_at = $1 WHERE id = $2").bind(at).bind(id).execute(p).await?;
-    });
-    Ok(())
-}
-
-pub async fn set_password(db: &Db, id: AccountId, hash: &str) -> StoreResult<()> {
-    on_pool!(db, p => {
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(p).await?;
     });
     Ok(())
 }
@@ -119,27 +112,6 @@ pub async fn revoke_session(db: &Db, token: &str) -> StoreResult<()> {
     on_pool!(db, p => {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
             .bind(Utc::now()).bind(hash_token(token)).execute(p).await?;
-    });
-    Ok(())
-}
-
-/// Ends every session of an account (password change, ban, deactivation).
-pub async fn revoke_all(db: &Db, account: AccountId) -> StoreResult<u64> {
-    let n = on_pool!(db, p => sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-        .bind(Utc::now()).bind(account).execute(p).await?.rows_affected());
-    Ok(n)
-}
-
-/// Deactivates or reactivates the login itself.
-pub async fn set_active(db: &Db, account: AccountId, active: bool) -> StoreResult<()> {
-    on_pool!(db, p => {
-        let mut tx = p.begin_write().await?;
-        sqlx::query("UPDATE accounts SET is_active = $1 WHERE id = $2").bind(active).bind(account).execute(&mut *tx).await?;
-        if !active {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-                .bind(Utc::now()).bind(account).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
     });
     Ok(())
 }

@@ -38,12 +38,6 @@ pub struct NewAdmin {
     pub permissions: Permissions,
 }
 
-/// Active, undeleted admins.
-pub async fn count_active(db: &Db) -> StoreResult<i64> {
-    let sql = "SELECT COUNT(*) FROM admins WHERE deleted_at IS NULL AND is_active";
-    Ok(on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?))
-}
-
 /// Whether any admin row exists at all; `/setup` is open only while none does.
 pub async fn any_exist(db: &Db) -> StoreResult<bool> {
     let n: i64 = on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM admins").fetch_one(p).await?);

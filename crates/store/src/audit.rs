@@ -1,4 +1,4 @@
-//! The admin activity log and security events.
+//! The admin activity log.
 
 use crate::{on_pool, Db, StoreResult};
 use chrono::{DateTime, Utc};
@@ -41,12 +41,4 @@ pub async fn recent_admin_actions(db: &Db, limit: i64) -> StoreResult<Vec<AdminA
     let sql = "SELECT l.seq, l.admin_id, a.name AS admin_name, l.action, l.entity_type, l.entity_id, l.before_value, l.after_value, l.created_at
                FROM admin_activity_log l LEFT JOIN admins a ON a.id = l.admin_id ORDER BY l.seq DESC LIMIT $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, AdminAction>(sql).bind(limit).fetch_all(p).await?))
-}
-
-pub async fn security_event(db: &Db, kind: &str, detail: &str, ip: Option<&str>) -> StoreResult<()> {
-    on_pool!(db, p => {
-        sqlx::query("INSERT INTO security_events (kind, detail, ip_address, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(kind).bind(detail).bind(ip).bind(Utc::now()).execute(p).await?;
-    });
-    Ok(())
 }
