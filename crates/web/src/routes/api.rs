@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use fantooo_domain::ids::AdminId;
 use fantooo_domain::{validation as v, AccountKind, Permission};
 use fantooo_store::accounts::{self, Via};
-use fantooo_store::{admins, operators, packages, profiles, settings, stats, users};
+use fantooo_store::{admins, operators, packages, profiles, settings, stats, users, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -157,7 +157,12 @@ async fn admin_create(State(state): State<AppState>, me: CurrentAdmin, ClientIp(
 async fn admin_change(State(state): State<AppState>, me: CurrentAdmin, ClientIp(ip): ClientIp, Path((id, action)): Path<(AdminId, String)>) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::ManageAdmins)?;
     flows::change_admin(&state, me.admin.id, id, &action, &ip).await?;
-    let after = admins::list(&state.db).await?.into_iter().find(|a| a.id == id);
+    // A deleted admin is no longer found: report it as null.
+    let after = match admins::by_id(&state.db, id).await {
+        Ok(a) => Some(a),
+        Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
     Ok(Json(json!({ "admin": after })))
 }
 
