@@ -5,6 +5,7 @@
 #[macro_use]
 mod macros;
 pub mod account;
+pub mod chat;
 pub mod ids;
 pub mod money;
 pub mod pricing;

@@ -1,0 +1,145 @@
+//! Chats and messages: states, who may take part, and what a message may hold.
+
+use crate::ids::{AdminId, ChatId, OperatorId, UserId};
+use crate::validation::FieldErrors;
+use crate::Permissions;
+
+text_enum! {
+    /// Lifecycle of a chat (spec: chats.status).
+    pub enum ChatStatus {
+        Active => "active", Idle => "idle", Closed => "closed", Archived => "archived", Escalated => "escalated",
+    }
+}
+
+text_enum! {
+    /// Which side of a chat wrote a message: the real user, or the profile.
+    pub enum Side { Real => "real", Fictional => "fictional" }
+}
+
+impl Side {
+    pub fn other(self) -> Side {
+        match self { Side::Real => Side::Fictional, Side::Fictional => Side::Real }
+    }
+}
+
+text_enum! {
+    /// Delivery state of a message; it only ever moves forward.
+    pub enum MessageStatus {
+        Sending => "sending", Sent => "sent", Delivered => "delivered", Read => "read", Failed => "failed",
+    }
+}
+
+text_enum! {
+    pub enum ContentType { Text => "text", Image => "image", Voice => "voice", Video => "video", Gif => "gif" }
+}
+
+/// Who is looking at a chat.
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer {
+    User(UserId),
+    Operator(OperatorId),
+    Admin(AdminId, Permissions),
+}
+
+/// The parties of one chat, as far as access is concerned.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatParties {
+    pub id: ChatId,
+    pub user: UserId,
+    pub operator: Option<OperatorId>,
+}
+
+/// The side a viewer speaks for in a chat, or `None` when they may neither
+/// read nor write it. Only the chat's own user, the operator assigned to it,
+/// and admins allowed to manage chats get in.
+pub fn side_of(viewer: Viewer, chat: &ChatParties) -> Option<Side> {
+    match viewer {
+        Viewer::User(u) if u == chat.user => Some(Side::Real),
+        Viewer::Operator(o) if chat.operator == Some(o) => Some(Side::Fictional),
+        Viewer::Admin(_, perms) if perms.has(crate::Permission::ManageChats) => Some(Side::Fictional),
+        _ => None,
+    }
+}
+
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
+/// Trims a text message and checks it is non-empty and at most 1,000 characters.
+pub fn message_text(raw: &str) -> Result<String, FieldErrors> {
+    let text = raw.trim();
+    let mut errors = FieldErrors::new();
+    if text.is_empty() {
+        errors.add("content", "Write a message first.");
+    } else if text.chars().count() > MAX_TEXT_CHARS {
+        errors.add("content", format!("Messages are limited to {MAX_TEXT_CHARS} characters."));
+    }
+    errors.into_result().map(|()| text.to_string())
+}
+
+/// Image formats accepted in chats, with their limits.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+pub const MIN_IMAGE_SIDE: u32 = 16;
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// Checks an uploaded picture's detected format, size in bytes and
+/// dimensions; returns the content type to store it with.
+pub fn check_image(format: Option<&str>, bytes: usize, width: u32, height: u32) -> Result<ContentType, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let kind = match format {
+        Some("jpeg" | "png" | "webp") => Some(ContentType::Image),
+        Some("gif") => Some(ContentType::Gif),
+        _ => None,
+    };
+    if kind.is_none() {
+        errors.add("file", "Send a JPEG, PNG, WebP or GIF picture.");
+    } else if bytes > MAX_IMAGE_BYTES {
+        errors.add("file", "Pictures are limited to 5 MB.");
+    } else if width < MIN_IMAGE_SIDE || height < MIN_IMAGE_SIDE || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE {
+        errors.add("file", format!("Pictures must be between {MIN_IMAGE_SIDE} and {MAX_IMAGE_SIDE} pixels on each side."));
+    }
+    errors.into_result().map(|()| kind.expect("checked above"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AdminRole;
+
+    fn parties(op: Option<OperatorId>) -> ChatParties {
+        ChatParties { id: ChatId::new(), user: UserId::new(), operator: op }
+    }
+
+    #[test]
+    fn only_the_user_the_assigned_operator_and_chat_admins_get_in() {
+        let op = OperatorId::new();
+        let chat = parties(Some(op));
+        assert_eq!(side_of(Viewer::User(chat.user), &chat), Some(Side::Real));
+        assert_eq!(side_of(Viewer::User(UserId::new()), &chat), None);
+        assert_eq!(side_of(Viewer::Operator(op), &chat), Some(Side::Fictional));
+        assert_eq!(side_of(Viewer::Operator(OperatorId::new()), &chat), None);
+        assert_eq!(side_of(Viewer::Operator(op), &parties(None)), None);
+        let chat_admin = Permissions::for_role(AdminRole::Moderator);
+        let no_chats = Permissions { manage_chats: false, ..Permissions::for_role(AdminRole::Admin) };
+        assert_eq!(side_of(Viewer::Admin(AdminId::new(), chat_admin), &chat), Some(Side::Fictional));
+        assert_eq!(side_of(Viewer::Admin(AdminId::new(), no_chats), &chat), None);
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(message_text("  hi  ").unwrap(), "hi");
+        assert!(message_text("   ").unwrap_err().for_field("content").is_some());
+        let exactly = "é".repeat(MAX_TEXT_CHARS);
+        assert_eq!(message_text(&exactly).unwrap(), exactly, "limit counts characters, not bytes");
+        assert!(message_text(&"a".repeat(MAX_TEXT_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn images_are_checked_for_type_size_and_dimensions() {
+        assert_eq!(check_image(Some("png"), 1000, 100, 100).unwrap(), ContentType::Image);
+        assert_eq!(check_image(Some("gif"), 1000, 100, 100).unwrap(), ContentType::Gif);
+        assert!(check_image(Some("bmp"), 1000, 100, 100).is_err());
+        assert!(check_image(None, 1000, 100, 100).is_err());
+        assert!(check_image(Some("jpeg"), MAX_IMAGE_BYTES + 1, 100, 100).is_err());
+        assert!(check_image(Some("jpeg"), 1000, 8, 100).is_err());
+        assert!(check_image(Some("jpeg"), 1000, 100, 5000).is_err());
+    }
+}
