@@ -7,6 +7,7 @@ mod macros;
 pub mod account;
 pub mod chat;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod pricing;
 pub mod roles;

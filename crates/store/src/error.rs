@@ -10,6 +10,9 @@ pub enum StoreError {
     /// The write would leave the platform without an active super admin.
     #[error("the last active super admin cannot be removed")]
     LastSuperAdmin,
+    /// A debit larger than the balance; nothing was written.
+    #[error("insufficient credits: {required} required, {available} available")]
+    InsufficientCredits { required: fantooo_domain::Credits, available: fantooo_domain::Credits },
     #[error("invalid data: {0}")]
     Invalid(String),
     #[error("database error: {0}")]

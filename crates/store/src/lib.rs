@@ -8,6 +8,10 @@ mod error;
 pub mod accounts;
 pub mod admins;
 pub mod audit;
+pub mod chats;
+pub mod events;
+pub mod ledger;
+pub mod messages;
 pub mod operators;
 pub mod packages;
 pub mod partitions;
@@ -15,6 +19,7 @@ pub mod profiles;
 pub mod settings;
 pub mod stats;
 pub mod users;
+pub mod wakeup;
 
 pub use db::{Backend, BeginWrite, Db};
 pub use error::{StoreError, StoreResult};

@@ -79,3 +79,9 @@ pub async fn record_login(db: &Db, id: OperatorId, at: DateTime<Utc>) -> StoreRe
     });
     Ok(())
 }
+
+/// Marks the operator as present now (WebSocket heartbeat).
+pub async fn touch_active(db: &Db, id: OperatorId, at: DateTime<Utc>) -> StoreResult<()> {
+    on_pool!(db, p => { sqlx::query("UPDATE operators SET last_activity = $2 WHERE id = $1").bind(id).bind(at).execute(p).await?; });
+    Ok(())
+}

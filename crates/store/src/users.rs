@@ -152,3 +152,9 @@ pub async fn update_profile(db: &Db, id: UserId, display_name: &str, bio: Option
     });
     Ok(())
 }
+
+/// Marks the user as present now (WebSocket heartbeat).
+pub async fn touch_active(db: &Db, id: UserId, at: DateTime<Utc>) -> StoreResult<()> {
+    on_pool!(db, p => { sqlx::query("UPDATE real_users SET last_active_at = $2 WHERE id = $1").bind(id).bind(at).execute(p).await?; });
+    Ok(())
+}

@@ -159,3 +159,34 @@ impl FromRequestParts<AppState> for CurrentAdmin {
         Ok(CurrentAdmin { session, admin })
     }
 }
+
+/// Any signed-in account, as the chat access rule sees it.
+pub struct CurrentViewer {
+    pub session: Session,
+    pub viewer: fantooo_domain::chat::Viewer,
+}
+
+impl FromRequestParts<AppState> for CurrentViewer {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        use fantooo_domain::chat::Viewer;
+        let session = parts.extensions.get::<Session>().cloned().ok_or(AppError::Unauthenticated)?;
+        let viewer = match session.kind {
+            AccountKind::User => {
+                let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+                if user.is_banned { return Err(AppError::Forbidden); }
+                Viewer::User(user.id)
+            }
+            AccountKind::Operator => {
+                let op = operators::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+                Viewer::Operator(op.id)
+            }
+            AccountKind::Admin => {
+                let admin = admins::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+                if !admin.is_active { return Err(AppError::Unauthenticated); }
+                Viewer::Admin(admin.id, admin.effective_permissions())
+            }
+        };
+        Ok(CurrentViewer { session, viewer })
+    }
+}

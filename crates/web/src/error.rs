@@ -26,6 +26,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A paid action the balance does not cover (HTTP 402).
+    #[error("This message costs {required} credits and you have {available}. Buy credits to continue.")]
+    InsufficientCredits { required: i64, available: i64 },
     #[error("too many requests, try again in {} s", .0.as_secs().max(1))]
     RateLimited(Duration),
     #[error("security token missing or invalid; reload the page and try again")]
@@ -43,6 +46,11 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<fantooo_domain::FieldError>,
+    /// For `insufficient_credits`: what the action needs and what the user has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
 }
 
 impl AppError {
@@ -58,6 +66,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -72,6 +81,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::BadRequest(_) => "bad_request",
+            AppError::InsufficientCredits { .. } => "insufficient_credits",
             AppError::RateLimited(_) => "rate_limited",
             AppError::Csrf => "csrf",
             AppError::Internal(_) => "internal",
@@ -85,7 +95,11 @@ impl AppError {
             AppError::Validation(_) => "Some fields need attention".into(),
             other => other.to_string(),
         };
-        ErrorBody { error: self.code(), message, fields }
+        let (required, available) = match self {
+            AppError::InsufficientCredits { required, available } => (Some(*required), Some(*available)),
+            _ => (None, None),
+        };
+        ErrorBody { error: self.code(), message, fields, required, available }
     }
 }
 
@@ -96,6 +110,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
             StoreError::LastSuperAdmin => AppError::Conflict("The last active super admin cannot be removed, deactivated or demoted".into()),
             StoreError::Invalid(m) => AppError::BadRequest(m),
+            StoreError::InsufficientCredits { required, available } => AppError::InsufficientCredits { required: required.get(), available: available.get() },
             other => AppError::Internal(other.to_string()),
         }
     }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod flows;
 pub mod middleware;
+pub mod realtime;
 pub mod routes;
 pub mod seed;
 pub mod templates;
@@ -30,12 +31,14 @@ pub struct AppState {
     pub geocoder: Arc<dyn Geocoder>,
     pub limits: Arc<middleware::ratelimit::Limiters>,
     pub metrics: Option<PrometheusHandle>,
+    pub realtime: Arc<realtime::Realtime>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig, geocoder: Arc<dyn Geocoder>, metrics: Option<PrometheusHandle>) -> Self {
         let limits = Arc::new(middleware::ratelimit::Limiters::new(&config));
-        AppState { db, config: Arc::new(config), geocoder, limits, metrics }
+        let realtime = realtime::Realtime::start(db.clone());
+        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime }
     }
 }
 

@@ -1,0 +1,12 @@
+//! Why credits move. Every change to a balance is a ledger entry with one of
+//! these reasons; the store refuses any other way of changing a balance.
+
+text_enum! {
+    pub enum LedgerReason {
+        Purchase => "purchase",
+        MessageCharge => "message_charge",
+        Refund => "refund",
+        Bonus => "bonus",
+        AdminAdjustment => "admin_adjustment",
+    }
+}

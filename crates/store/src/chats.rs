@@ -1,0 +1,130 @@
+//! Chats: one per (user, profile), created on first contact and found again
+//! on every later one.
+
+use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use fantooo_domain::chat::{ChatParties, ChatStatus};
+use fantooo_domain::ids::{ChatId, OperatorId, ProfileId, UserId};
+use fantooo_domain::Credits;
+use serde::Serialize;
+use sqlx::types::Json;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Chat {
+    pub id: ChatId,
+    pub real_user_id: UserId,
+    pub fictional_user_id: ProfileId,
+    /// Never shown to users; staff views read it explicitly.
+    #[serde(skip)]
+    pub assigned_operator_id: Option<OperatorId>,
+    pub status: ChatStatus,
+    pub message_count: i64,
+    pub free_messages_used: i64,
+    pub paid_messages_count: i64,
+    pub total_credits_spent: Credits,
+    pub first_message_at: Option<DateTime<Utc>>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const CHAT_COLUMNS: &str = "id, real_user_id, fictional_user_id, assigned_operator_id, status, message_count, free_messages_used,
+                            paid_messages_count, total_credits_spent, first_message_at, last_message_at, created_at";
+
+impl Chat {
+    pub fn parties(&self) -> ChatParties {
+        ChatParties { id: self.id, user: self.real_user_id, operator: self.assigned_operator_id }
+    }
+    /// Messages the user has written here (free and paid).
+    pub fn user_messages(&self) -> i64 {
+        self.free_messages_used + self.paid_messages_count
+    }
+}
+
+/// The user's chat with a profile, created if it does not exist yet. Safe
+/// under concurrent double clicks: the unique (user, profile) key decides,
+/// and every caller gets the same chat back. `created` says whether this
+/// call made it.
+pub async fn open(db: &Db, user: UserId, profile: ProfileId) -> StoreResult<(Chat, bool)> {
+    let now = Utc::now();
+    let id = ChatId::new();
+    let created = on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let listed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM fictional_users WHERE id = $1 AND is_active AND deleted_at IS NULL")
+            .bind(profile).fetch_optional(&mut *tx).await?;
+        if listed.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let inserted: Option<ChatId> = sqlx::query_scalar(
+            "INSERT INTO chats (id, real_user_id, fictional_user_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (real_user_id, fictional_user_id) DO NOTHING RETURNING id")
+            .bind(id).bind(user).bind(profile).bind(now).fetch_optional(&mut *tx).await?;
+        if inserted.is_some() {
+            sqlx::query("UPDATE real_users SET total_chats = total_chats + 1 WHERE id = $1").bind(user).execute(&mut *tx).await?;
+            sqlx::query("UPDATE fictional_users SET total_chats = total_chats + 1 WHERE id = $1").bind(profile).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        inserted.is_some()
+    });
+    let sql = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE real_user_id = $1 AND fictional_user_id = $2");
+    let chat = on_pool!(db, p => sqlx::query_as::<_, Chat>(&sql).bind(user).bind(profile).fetch_one(p).await?);
+    Ok((chat, created))
+}
+
+pub async fn by_id(db: &Db, id: ChatId) -> StoreResult<Chat> {
+    let sql = format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = $1");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Chat>(&sql).bind(id).fetch_one(p).await?))
+}
+
+/// Gives an unassigned chat to an operator, atomically: the chat must still
+/// be unassigned and the operator below their limit, or nothing changes.
+pub async fn assign(db: &Db, chat: ChatId, operator: OperatorId) -> StoreResult<bool> {
+    let now = Utc::now();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let room = sqlx::query("UPDATE operators SET current_chat_count = current_chat_count + 1
+                                WHERE id = $1 AND is_active AND NOT is_suspended AND current_chat_count < max_concurrent_chats")
+            .bind(operator).execute(&mut *tx).await?.rows_affected();
+        if room == 0 {
+            return Ok(false);
+        }
+        let taken = sqlx::query("UPDATE chats SET assigned_operator_id = $2, assignment_time = $3, assignment_count = assignment_count + 1, updated_at = $3
+                                 WHERE id = $1 AND assigned_operator_id IS NULL")
+            .bind(chat).bind(operator).bind(now).execute(&mut *tx).await?.rows_affected();
+        if taken == 0 {
+            return Ok(false);
+        }
+        tx.commit().await?;
+    });
+    Ok(true)
+}
+
+/// A row of the user's chat list.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ChatSummary {
+    pub id: ChatId,
+    pub profile_id: ProfileId,
+    pub profile_name: String,
+    pub profile_pictures: Json<Vec<String>>,
+    pub status: ChatStatus,
+    pub message_count: i64,
+    pub total_credits_spent: Credits,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub last_message: Option<String>,
+}
+
+impl ChatSummary {
+    pub fn picture(&self) -> &str {
+        self.profile_pictures.0.first().map(String::as_str).unwrap_or("")
+    }
+}
+
+/// The user's chats, most recent activity first.
+pub async fn list_for_user(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<ChatSummary>> {
+    let sql = "SELECT c.id, c.fictional_user_id AS profile_id, f.name AS profile_name, f.profile_pictures, c.status, c.message_count,
+                      c.total_credits_spent, c.last_message_at,
+                      (SELECT m.content FROM messages m WHERE m.chat_id = c.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT 1) AS last_message
+               FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
+               WHERE c.real_user_id = $1
+               ORDER BY COALESCE(c.last_message_at, c.created_at) DESC LIMIT $2";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, ChatSummary>(sql).bind(user).bind(limit).fetch_all(p).await?))
+}

@@ -1,0 +1,290 @@
+//! Messages and the send path. A user's message is priced, charged and
+//! written in one transaction with its ledger entry and the chat counters,
+//! so a message exists if and only if it was paid for.
+
+use crate::{emit_event, ledger_apply, on_pool, BeginWrite, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use fantooo_domain::chat::{ChatStatus, ContentType, MessageStatus, Side};
+use fantooo_domain::ids::{AdminId, ChatId, MessageId, OperatorId, UserId};
+use fantooo_domain::ledger::LedgerReason;
+use fantooo_domain::pricing::{message_price, Price, PriceInput, PricingConfig};
+use fantooo_domain::{Credits, UserTier};
+use serde::Serialize;
+
+/// A message as its chat's participants see it. Who voiced a profile
+/// message is deliberately not part of it.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct Message {
+    pub seq: i64,
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub sender_type: Side,
+    pub content: String,
+    pub content_type: ContentType,
+    pub media_url: Option<String>,
+    pub is_free_message: bool,
+    pub credits_charged: Credits,
+    pub client_id: Option<String>,
+    pub status: MessageStatus,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const MESSAGE_COLUMNS: &str = "seq, id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged,
+                               client_id, status, delivered_at, read_at, created_at";
+
+/// What a message carries.
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub content: String,
+    pub content_type: ContentType,
+    pub media_url: Option<String>,
+    /// The sender's own id for this message, so a retry is recognised.
+    pub client_id: Option<String>,
+}
+
+/// The result of a send.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub message: Message,
+    pub price: Price,
+    /// The sender's balance afterwards (users only).
+    pub balance: Option<Credits>,
+    /// True when the client id had been used: nothing new was written.
+    pub duplicate: bool,
+}
+
+/// The chat state the price depends on, read under the send lock.
+#[derive(sqlx::FromRow)]
+struct ChatForSend {
+    status: ChatStatus,
+    free_messages_used: i64,
+    paid_messages_count: i64,
+    is_featured: bool,
+    featured_until: Option<DateTime<Utc>>,
+    profile_listed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserForSend {
+    credits: i64,
+    total_messages_sent: i64,
+    user_tier: UserTier,
+}
+
+/// The price of the next message in a chat, for display before sending.
+pub async fn quote(db: &Db, chat: ChatId, user: UserId, cfg: &PricingConfig, at: DateTime<Utc>) -> StoreResult<Price> {
+    let sql = "SELECT c.free_messages_used, c.paid_messages_count, f.is_featured, f.featured_until, u.total_messages_sent, u.user_tier
+               FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id JOIN real_users u ON u.id = c.real_user_id
+               WHERE c.id = $1 AND c.real_user_id = $2";
+    let row: (i64, i64, bool, Option<DateTime<Utc>>, i64, UserTier) = on_pool!(db, p => sqlx::query_as(sql).bind(chat).bind(user).fetch_one(p).await?);
+    let (free, paid, featured, until, sent, tier) = row;
+    Ok(message_price(cfg, &PriceInput {
+        chat_user_messages_before: free + paid,
+        user_messages_before: sent,
+        profile_featured: featured_now(featured, until, at),
+        tier,
+        at,
+    }))
+}
+
+fn featured_now(flag: bool, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
+    flag && until.is_none_or(|u| u > at)
+}
+
+/// Sends a user's message: prices it, debits the balance through the ledger
+/// and writes the message and counters, all or nothing. With too few
+/// credits it fails with `InsufficientCredits` and writes nothing.
+pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg: &PricingConfig) -> StoreResult<Sent> {
+    let now = Utc::now();
+    let id = MessageId::new();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        // Lock order is always user row, then chat row. The user row lock
+        // serialises all of one user's sends, which is what makes the
+        // balance check, the loyalty count and the client-id check exact.
+        let u: Option<UserForSend> = sqlx::query_as(
+            "UPDATE real_users SET total_messages_sent = total_messages_sent + 1, last_active_at = $2
+             WHERE id = $1 AND is_active AND NOT is_banned RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier")
+            .bind(user).bind(now).fetch_optional(&mut *tx).await?;
+        let u = u.ok_or(StoreError::NotFound)?;
+        let c: Option<ChatForSend> = sqlx::query_as(
+            "SELECT c.status, c.free_messages_used, c.paid_messages_count, f.is_featured, f.featured_until,
+                    (f.is_active AND f.deleted_at IS NULL) AS profile_listed
+             FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
+             WHERE c.id = $1 AND c.real_user_id = $2")
+            .bind(chat).bind(user).fetch_optional(&mut *tx).await?;
+        let c = c.ok_or(StoreError::NotFound)?;
+        if !c.profile_listed || c.status == ChatStatus::Archived {
+            return Err(StoreError::Invalid("This chat is closed.".into()));
+        }
+        if let Some(client_id) = &body.client_id {
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_id = $2");
+            let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
+            if let Some(message) = earlier {
+                tx.rollback().await?;
+                let price = if message.credits_charged.get() > 0 { Price::Paid { credits: message.credits_charged } } else { Price::FreeLoyalty };
+                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true });
+            }
+        }
+        let price = message_price(cfg, &PriceInput {
+            chat_user_messages_before: c.free_messages_used + c.paid_messages_count,
+            user_messages_before: u.total_messages_sent,
+            profile_featured: featured_now(c.is_featured, c.featured_until, now),
+            tier: u.user_tier,
+            at: now,
+        });
+        let charge = price.credits();
+        let id_text = id.to_string();
+        let balance = if charge.get() > 0 {
+            let key = format!("message:{id_text}");
+            let movement = crate::ledger::Movement {
+                user, delta: Credits(-charge.get()), reason: LedgerReason::MessageCharge,
+                reference: Some(&id_text), idempotency_key: &key, created_by: None,
+            };
+            let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
+            let b = applied?;
+            crate::emit_balance!(tx, user, b, now);
+            b
+        } else {
+            Credits(u.credits)
+        };
+        let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged, client_id, status, created_at)
+                           VALUES ($1, $2, 'real', $3, $4, $5, $6, $7, $8, 'sent', $9) RETURNING {MESSAGE_COLUMNS}");
+        let message: Message = sqlx::query_as(&sql)
+            .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
+            .bind(price.is_free()).bind(charge.get()).bind(&body.client_id).bind(now)
+            .fetch_one(&mut *tx).await?;
+        let (free, paid) = if price.is_free() { (1, 0) } else { (0, 1) };
+        sqlx::query(
+            "UPDATE chats SET message_count = message_count + 1, free_messages_used = free_messages_used + $2,
+                    paid_messages_count = paid_messages_count + $3, total_credits_spent = total_credits_spent + $4,
+                    first_message_at = COALESCE(first_message_at, $5), last_message_at = $5, last_user_message_at = $5, updated_at = $5,
+                    status = CASE WHEN status IN ('closed', 'idle') THEN 'active' ELSE status END,
+                    close_reason = CASE WHEN status = 'closed' THEN NULL ELSE close_reason END,
+                    closed_at = CASE WHEN status = 'closed' THEN NULL ELSE closed_at END
+             WHERE id = $1")
+            .bind(chat).bind(free).bind(paid).bind(charge.get()).bind(now).execute(&mut *tx).await?;
+        sqlx::query("UPDATE fictional_users SET total_messages = total_messages + 1, total_revenue_credits = total_revenue_credits + $2
+                     WHERE id = (SELECT fictional_user_id FROM chats WHERE id = $1)")
+            .bind(chat).bind(charge.get()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Sent { message, price, balance: Some(balance), duplicate: false })
+    })
+}
+
+/// Who writes as the profile.
+#[derive(Debug, Clone, Copy)]
+pub enum ProfileVoice {
+    Operator(OperatorId),
+    Admin(AdminId),
+}
+
+/// Sends a message as the chat's profile (an operator's reply, or an
+/// admin's from the back office). Free for everyone.
+pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body) -> StoreResult<Sent> {
+    let now = Utc::now();
+    let id = MessageId::new();
+    let (operator, admin) = match voice {
+        ProfileVoice::Operator(o) => (Some(o), None),
+        ProfileVoice::Admin(a) => (None, Some(a)),
+    };
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        // Taking the chat row lock first serialises this with the user's sends.
+        let status: Option<ChatStatus> = sqlx::query_scalar("UPDATE chats SET updated_at = $2 WHERE id = $1 RETURNING status")
+            .bind(chat).bind(now).fetch_optional(&mut *tx).await?;
+        match status {
+            None => return Err(StoreError::NotFound),
+            Some(ChatStatus::Closed | ChatStatus::Archived) => return Err(StoreError::Invalid("This chat is closed.".into())),
+            Some(_) => {}
+        }
+        if let Some(client_id) = &body.client_id {
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_id = $2");
+            let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
+            if let Some(message) = earlier {
+                tx.rollback().await?;
+                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true });
+            }
+        }
+        let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
+                                                 is_free_message, credits_charged, client_id, status, created_at)
+                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9) RETURNING {MESSAGE_COLUMNS}");
+        let message: Message = sqlx::query_as(&sql)
+            .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
+            .bind(operator).bind(admin).bind(&body.client_id).bind(now)
+            .fetch_one(&mut *tx).await?;
+        sqlx::query("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
+                            last_message_at = $2, last_fictional_message_at = $2,
+                            last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END
+                     WHERE id = $1")
+            .bind(chat).bind(now).bind(operator.is_some()).execute(&mut *tx).await?;
+        if let Some(o) = operator {
+            sqlx::query("UPDATE operators SET total_messages_sent = total_messages_sent + 1, last_activity = $2 WHERE id = $1")
+                .bind(o).bind(now).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false })
+    })
+}
+
+/// A chat's messages, newest first, before an optional `seq` cursor.
+pub async fn history(db: &Db, chat: ChatId, before: Option<i64>, limit: i64) -> StoreResult<Vec<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq < $2 AND deleted_at IS NULL ORDER BY seq DESC LIMIT $3");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await?))
+}
+
+/// A chat's messages after `after`, oldest first (resuming a connection).
+pub async fn since(db: &Db, chat: ChatId, after: i64, limit: i64) -> StoreResult<Vec<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND deleted_at IS NULL ORDER BY seq LIMIT $3");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(after).bind(limit).fetch_all(p).await?))
+}
+
+/// Every chat's messages after `after`, oldest first (the outbox tail).
+pub async fn tail(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > $1 ORDER BY seq LIMIT $2");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(after).bind(limit).fetch_all(p).await?))
+}
+
+/// The highest message seq so far.
+pub async fn head(db: &Db) -> StoreResult<i64> {
+    let sql = "SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM messages";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+}
+
+/// Moves `side`'s messages up to `upto` forward to `status` (delivered or
+/// read) and records one receipt event; returns how many changed.
+pub async fn mark(db: &Db, chat: ChatId, side: Side, upto: i64, status: MessageStatus) -> StoreResult<u64> {
+    let now = Utc::now();
+    let from: &[&str] = match status {
+        MessageStatus::Delivered => &["sent"],
+        MessageStatus::Read => &["sent", "delivered"],
+        _ => return Err(StoreError::Invalid("only delivered and read are receipts".into())),
+    };
+    let sql = format!(
+        "UPDATE messages SET status = $4, delivered_at = COALESCE(delivered_at, $5),
+                read_at = CASE WHEN $4 = 'read' THEN $5 ELSE read_at END, updated_at = $5
+         WHERE chat_id = $1 AND sender_type = $2 AND seq <= $3 AND status IN ({})",
+        from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "));
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let changed = sqlx::query(&sql).bind(chat).bind(side).bind(upto).bind(status).bind(now).execute(&mut *tx).await?.rows_affected();
+        if changed > 0 {
+            emit_event!(tx, Some(chat), None::<UserId>, crate::events::EventBody::Receipt { side, status, upto }, now);
+        }
+        tx.commit().await?;
+        Ok(changed)
+    })
+}
+
+/// Messages with the given sequence numbers (holes the tailer looks for again).
+pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Message>> {
+    if seqs.is_empty() {
+        return Ok(vec![]);
+    }
+    // Integers only, so inlining them is safe and keeps one SQL text per length.
+    let list = seqs.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({list}) ORDER BY seq");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).fetch_all(p).await?))
+}
