@@ -66,6 +66,8 @@ enum JobName {
     Partitions,
     /// Delete sessions that expired over a day ago.
     PurgeSessions,
+    /// Delete realtime events (typing, receipts) older than a day.
+    PurgeEvents,
 }
 
 #[derive(Args)]
@@ -91,6 +93,12 @@ struct ServeArgs {
     /// API requests allowed per minute per address and per account.
     #[arg(long, env = "FANTOOO_API_RATE_PER_MINUTE", default_value_t = 100)]
     api_rate_per_minute: u32,
+    /// Chat messages allowed per minute per account.
+    #[arg(long, env = "FANTOOO_MESSAGE_RATE_PER_MINUTE", default_value_t = 60)]
+    message_rate_per_minute: u32,
+    /// Where uploaded pictures are kept (default: <data-dir>/media).
+    #[arg(long, env = "FANTOOO_MEDIA_DIR")]
+    media_dir: Option<PathBuf>,
     /// Google Geocoding API key; without it the built-in world gazetteer is used.
     #[arg(long, env = "GOOGLE_GEOCODING_API_KEY", hide_env_values = true)]
     google_geocoding_key: Option<String>,
@@ -158,7 +166,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
         Command::Job { name } => run_job(&db, name).await?,
-        Command::Serve(args) => serve(db, args).await?,
+        Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
     }
     Ok(())
 }
@@ -182,6 +190,10 @@ async fn run_job(db: &Db, name: JobName) -> Result<(), AnyError> {
         JobName::PurgeSessions => {
             let n = fantooo_store::accounts::purge_expired_sessions(db, chrono::Utc::now()).await?;
             tracing::info!(job = "purge-sessions", deleted = n, "job finished");
+        }
+        JobName::PurgeEvents => {
+            let n = fantooo_store::events::purge(db, chrono::Utc::now() - chrono::Duration::days(1)).await?;
+            tracing::info!(job = "purge-events", deleted = n, "job finished");
         }
     }
     Ok(())
@@ -216,7 +228,7 @@ fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
     println!();
 }
 
-async fn serve(db: Db, args: ServeArgs) -> Result<(), AnyError> {
+async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
     let should_seed = match args.seed_demo {
         SeedMode::Always => true,
         SeedMode::Never => false,
@@ -245,6 +257,8 @@ async fn serve(db: Db, args: ServeArgs) -> Result<(), AnyError> {
         hsts: args.https,
         auth_per_minute: args.auth_rate_per_minute,
         api_per_minute: args.api_rate_per_minute,
+        messages_per_minute: args.message_rate_per_minute,
+        media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
         ..WebConfig::default()
     };
     if config.admin_setup_token.is_none() && !admins::any_exist(&db).await? {
@@ -272,6 +286,9 @@ fn spawn_maintenance(db: Db) {
         loop {
             if let Err(e) = fantooo_store::accounts::purge_expired_sessions(&db, chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "session purge failed");
+            }
+            if let Err(e) = fantooo_store::events::purge(&db, chrono::Utc::now() - chrono::Duration::days(1)).await {
+                tracing::warn!(error = %e, "realtime event purge failed");
             }
             // Start-up's migration has just made the partitions, so the
             // first partition round is one period away.

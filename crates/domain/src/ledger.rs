@@ -10,3 +10,16 @@ text_enum! {
         AdminAdjustment => "admin_adjustment",
     }
 }
+
+impl LedgerReason {
+    /// How the reason reads in a user's credit history.
+    pub fn label(self) -> &'static str {
+        match self {
+            LedgerReason::Purchase => "Credits bought",
+            LedgerReason::MessageCharge => "Message sent",
+            LedgerReason::Refund => "Refund",
+            LedgerReason::Bonus => "Bonus",
+            LedgerReason::AdminAdjustment => "Adjustment",
+        }
+    }
+}

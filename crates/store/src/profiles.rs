@@ -78,3 +78,10 @@ pub async fn list_public(db: &Db, limit: i64, offset: i64) -> StoreResult<Vec<Pu
                        ORDER BY is_featured DESC, popularity_score DESC, id LIMIT $1 OFFSET $2");
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(limit).bind(offset).fetch_all(p).await?))
 }
+
+/// A profile's public face even when it is no longer listed (a chat keeps
+/// showing whom it was with).
+pub async fn public_including_unlisted(db: &Db, id: ProfileId) -> StoreResult<PublicProfile> {
+    let sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE id = $1");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(id).fetch_one(p).await?))
+}

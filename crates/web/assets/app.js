@@ -124,3 +124,12 @@
     document.addEventListener("click", function (e) { if (e.target !== loc) list.hidden = true; });
   }
 })();
+
+// Buttons of forms marked js-debounce submit once (e.g. opening a chat).
+document.addEventListener("submit", function (e) {
+  var f = e.target;
+  if (!f.classList || !f.classList.contains("js-debounce")) return;
+  if (f.dataset.submitted) { e.preventDefault(); return; }
+  f.dataset.submitted = "1";
+  f.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.disabled = true; });
+});

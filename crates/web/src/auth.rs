@@ -164,6 +164,8 @@ impl FromRequestParts<AppState> for CurrentAdmin {
 pub struct CurrentViewer {
     pub session: Session,
     pub viewer: fantooo_domain::chat::Viewer,
+    /// How the navigation greets them.
+    pub name: String,
 }
 
 impl FromRequestParts<AppState> for CurrentViewer {
@@ -175,18 +177,19 @@ impl FromRequestParts<AppState> for CurrentViewer {
             AccountKind::User => {
                 let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
                 if user.is_banned { return Err(AppError::Forbidden); }
-                Viewer::User(user.id)
+                (Viewer::User(user.id), user.display_name)
             }
             AccountKind::Operator => {
                 let op = operators::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-                Viewer::Operator(op.id)
+                (Viewer::Operator(op.id), op.name)
             }
             AccountKind::Admin => {
                 let admin = admins::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
                 if !admin.is_active { return Err(AppError::Unauthenticated); }
-                Viewer::Admin(admin.id, admin.effective_permissions())
+                (Viewer::Admin(admin.id, admin.effective_permissions()), admin.name.clone())
             }
         };
-        Ok(CurrentViewer { session, viewer })
+        let (viewer, name) = viewer;
+        Ok(CurrentViewer { session, viewer, name })
     }
 }

@@ -17,6 +17,10 @@ pub struct WebConfig {
     pub auth_per_minute: u32,
     /// Requests per minute per IP/account on the JSON API.
     pub api_per_minute: u32,
+    /// Chat messages per minute per user.
+    pub messages_per_minute: u32,
+    /// Directory for uploaded pictures (the local media store).
+    pub media_dir: std::path::PathBuf,
     /// Send HSTS (only meaningful behind HTTPS).
     pub hsts: bool,
     /// Lower Argon2 cost for test suites; never set in production.
@@ -33,6 +37,8 @@ impl std::fmt::Debug for WebConfig {
             .field("session_ttl", &self.session_ttl)
             .field("auth_per_minute", &self.auth_per_minute)
             .field("api_per_minute", &self.api_per_minute)
+            .field("messages_per_minute", &self.messages_per_minute)
+            .field("media_dir", &self.media_dir)
             .finish()
     }
 }
@@ -47,6 +53,8 @@ impl Default for WebConfig {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             auth_per_minute: 5,
             api_per_minute: 100,
+            messages_per_minute: 60,
+            media_dir: "data/media".into(),
             hsts: false,
             fast_password_hashing: false,
         }

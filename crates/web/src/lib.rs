@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod flows;
+pub mod media;
 pub mod middleware;
 pub mod realtime;
 pub mod routes;
@@ -32,13 +33,15 @@ pub struct AppState {
     pub limits: Arc<middleware::ratelimit::Limiters>,
     pub metrics: Option<PrometheusHandle>,
     pub realtime: Arc<realtime::Realtime>,
+    pub media: Arc<dyn media::MediaStore>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig, geocoder: Arc<dyn Geocoder>, metrics: Option<PrometheusHandle>) -> Self {
         let limits = Arc::new(middleware::ratelimit::Limiters::new(&config));
         let realtime = realtime::Realtime::start(db.clone());
-        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime }
+        let media = Arc::new(media::LocalMedia::new(config.media_dir.clone()));
+        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime, media }
     }
 }
 

@@ -27,6 +27,12 @@ impl CurrentAdmin {
     }
 }
 
+impl crate::auth::CurrentViewer {
+    pub fn chrome(&self, csrf: &CsrfToken, path: &str) -> Chrome {
+        Chrome::signed_in(self.session.kind, &self.name, csrf, path)
+    }
+}
+
 /// Navigation state shared by every page.
 #[derive(Clone, Default)]
 pub struct Chrome {
@@ -138,6 +144,8 @@ pub struct Me {
     pub user: User,
     pub saved: bool,
     pub errors: fantooo_domain::FieldErrors,
+    pub chats: Vec<fantooo_store::chats::ChatSummary>,
+    pub ledger: Vec<fantooo_store::ledger::Entry>,
 }
 
 impl Me {

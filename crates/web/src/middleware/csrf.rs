@@ -39,8 +39,18 @@ pub async fn check(req: Request, next: Next) -> Response {
     if let Some(h) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return if matches(h) { next.run(req).await } else { AppError::Csrf.into_response() };
     }
-    let is_form = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
-        .map(|ct| ct.starts_with("application/x-www-form-urlencoded")).unwrap_or(false);
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // Upload forms are streamed, not buffered, so their token rides in the
+    // form's action URL instead of a body field.
+    if content_type.starts_with("multipart/form-data") {
+        let token = req.uri().query().and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
+        return match token {
+            Some(t) if matches(&t) => next.run(req).await,
+            _ => AppError::Csrf.into_response(),
+        };
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return AppError::Csrf.into_response();
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 pub struct Limiters {
     auth: DefaultKeyedRateLimiter<String>,
     api: DefaultKeyedRateLimiter<String>,
+    messages: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -29,6 +30,7 @@ impl Limiters {
         Limiters {
             auth: RateLimiter::keyed(per_minute(cfg.auth_per_minute)),
             api: RateLimiter::keyed(per_minute(cfg.api_per_minute)),
+            messages: RateLimiter::keyed(per_minute(cfg.messages_per_minute)),
             clock: DefaultClock::default(),
         }
     }
@@ -42,10 +44,16 @@ impl Limiters {
         self.check(&self.auth, format!("acct:{}", login.trim().to_lowercase()))
     }
 
+    /// Counts one chat message sent by an account (default 60 per minute).
+    pub fn check_message(&self, account: &str) -> Result<(), AppError> {
+        self.check(&self.messages, account.to_string())
+    }
+
     /// Forgets idle keys so memory stays bounded; run periodically.
     pub fn prune(&self) {
         self.auth.retain_recent();
         self.api.retain_recent();
+        self.messages.retain_recent();
     }
 }
 

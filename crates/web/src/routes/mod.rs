@@ -1,8 +1,9 @@
 //! URL map. Public pages, the hidden staff sign-in pages, the back office,
 //! and the JSON API, with every cross-cutting layer applied once here.
 
-mod admin;
-mod api;
+pub(crate) mod admin;
+pub(crate) mod api;
+mod chat;
 mod operator;
 mod public;
 mod system;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin-login", get(admin::login).post(admin::login_submit))
         .route("/setup", get(admin::setup).post(admin::setup_submit))
         .merge(admin::routes())
+        .merge(chat::routes())
         .merge(api::routes())
         .merge(system::routes())
         .with_state(state.clone())

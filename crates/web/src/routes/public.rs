@@ -155,9 +155,17 @@ pub struct SavedQuery {
     pub saved: Option<String>,
 }
 
-pub async fn me(me: CurrentUser, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
+pub async fn me(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
     let chrome = me.chrome(&csrf, "/me");
-    Ok(t::Me { chrome, user: me.user, saved: q.saved.is_some(), errors: FieldErrors::new() }.into_response())
+    let (chats, ledger) = me_history(&state, &me).await?;
+    Ok(t::Me { chrome, user: me.user, saved: q.saved.is_some(), errors: FieldErrors::new(), chats, ledger }.into_response())
+}
+
+/// The chats and recent credit movements shown on /me.
+async fn me_history(state: &AppState, me: &CurrentUser) -> AppResult<(Vec<fantooo_store::chats::ChatSummary>, Vec<fantooo_store::ledger::Entry>)> {
+    let chats = fantooo_store::chats::list_for_user(&state.db, me.user.id, 20).await?;
+    let ledger = fantooo_store::ledger::entries(&state.db, me.user.id, None, 20).await?;
+    Ok((chats, ledger))
 }
 
 #[derive(Deserialize)]
@@ -184,7 +192,8 @@ pub async fn me_submit(State(state): State<AppState>, me: CurrentUser, csrf: Csr
         }
         Err(errors) => {
             let chrome = me.chrome(&csrf, "/me");
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, t::Me { chrome, user: me.user, saved: false, errors }).into_response())
+            let (chats, ledger) = me_history(&state, &me).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, t::Me { chrome, user: me.user, saved: false, errors, chats, ledger }).into_response())
         }
     }
 }

@@ -1,0 +1,376 @@
+//! Chats: opening one, the chat page, sending (page and API), history, the
+//! WebSocket and uploaded media. The same handlers serve a chat's user and
+//! the staff who answer as its profile; `side_of` decides who is who.
+
+use crate::auth::{CsrfToken, CurrentUser, CurrentViewer};
+use crate::error::{AppError, AppResult};
+use crate::realtime::socket;
+use crate::routes::admin::pricing;
+use crate::templates::Chrome;
+use crate::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use fantooo_domain::chat::{message_text, side_of, ContentType, Side, Viewer};
+use fantooo_domain::ids::{ChatId, ProfileId};
+use fantooo_domain::pricing::Price;
+use fantooo_domain::{Credits, FieldErrors};
+use fantooo_store::chats::{self, Chat, ChatSummary};
+use fantooo_store::messages::{self, Body, Message, ProfileVoice, Sent};
+use fantooo_store::packages::{self, Package};
+use fantooo_store::profiles::{self, PublicProfile};
+use fantooo_store::users;
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/chats", get(list_page).post(open_form))
+        .route("/chat/{id}", get(page))
+        .route("/chat/{id}/messages", post(send_form))
+        .route("/api/chats", get(api_list).post(api_open))
+        .route("/api/chats/{id}", get(api_chat))
+        .route("/api/chats/{id}/messages", get(api_history).post(api_send))
+        .route("/ws", get(socket::upgrade))
+        .route("/media/{key}", get(media))
+}
+
+const PAGE_MESSAGES: i64 = 50;
+const MAX_HISTORY_PAGE: i64 = 100;
+
+/// Loads a chat and the side the viewer speaks for: 404 when it does not
+/// exist, 403 when it is someone else's.
+async fn chat_for(state: &AppState, viewer: Viewer, id: ChatId) -> AppResult<(Chat, Side)> {
+    let chat = chats::by_id(&state.db, id).await?;
+    let side = side_of(viewer, &chat.parties()).ok_or(AppError::Forbidden)?;
+    Ok((chat, side))
+}
+
+fn parse_chat_id(raw: &str) -> AppResult<ChatId> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+// ---------------------------------------------------------------- opening
+
+#[derive(Deserialize)]
+struct OpenInput {
+    #[serde(default)]
+    profile_id: String,
+}
+
+fn parse_profile(raw: &str) -> AppResult<ProfileId> {
+    raw.trim().parse().map_err(|_| AppError::field("profile_id", "Choose a profile to chat with."))
+}
+
+/// The profile page's "Message" button: always lands in the one chat.
+async fn open_form(State(state): State<AppState>, me: CurrentUser, Form(input): Form<OpenInput>) -> AppResult<Response> {
+    let profile = parse_profile(&input.profile_id)?;
+    let (chat, _) = chats::open(&state.db, me.user.id, profile).await?;
+    Ok(Redirect::to(&format!("/chat/{}", chat.id)).into_response())
+}
+
+async fn api_open(State(state): State<AppState>, me: CurrentUser, crate::routes::api::ApiJson(input): crate::routes::api::ApiJson<OpenInput>) -> AppResult<Response> {
+    let profile = parse_profile(&input.profile_id)?;
+    let (chat, created) = chats::open(&state.db, me.user.id, profile).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({ "chat": chat, "created": created }))).into_response())
+}
+
+// ---------------------------------------------------------------- listing
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chats.html")]
+struct ChatsPage {
+    chrome: Chrome,
+    chats: Vec<ChatSummary>,
+}
+
+async fn list_page(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken) -> AppResult<Response> {
+    let chats = chats::list_for_user(&state.db, me.user.id, 100).await?;
+    Ok(ChatsPage { chrome: me.chrome(&csrf, "/chats"), chats }.into_response())
+}
+
+async fn api_list(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<serde_json::Value>> {
+    let chats = chats::list_for_user(&state.db, me.user.id, 100).await?;
+    Ok(Json(json!({ "chats": chats })))
+}
+
+// ---------------------------------------------------------------- the page
+
+/// What the user pays for the next message, in words.
+pub fn price_label(price: &Price) -> String {
+    match price {
+        Price::FreeIntro { remaining_after: 0 } => "Next message: free (last free one)".into(),
+        Price::FreeIntro { remaining_after } => format!("Next message: free ({} more free after it)", remaining_after),
+        Price::FreeLoyalty => "Next message: free, a loyalty reward".into(),
+        Price::Paid { credits } if credits.get() == 1 => "Next message: 1 credit".into(),
+        Price::Paid { credits } => format!("Next message: {credits} credits"),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "chat.html")]
+struct ChatPage {
+    chrome: Chrome,
+    chat: Chat,
+    side: Side,
+    profile: PublicProfile,
+    /// The user's name, shown to staff answering as the profile.
+    user_name: String,
+    messages: Vec<Message>,
+    has_earlier: bool,
+    balance: Option<Credits>,
+    price: Option<Price>,
+    packages: Vec<Package>,
+    need_credits: Option<(i64, i64)>,
+    error: Option<String>,
+    draft: String,
+}
+
+impl ChatPage {
+    fn price_text(&self) -> String {
+        self.price.as_ref().map(price_label).unwrap_or_default()
+    }
+    fn price_credits(&self) -> i64 {
+        self.price.map(|p| p.credits().get()).unwrap_or(0)
+    }
+    fn picture(&self) -> &str {
+        self.profile.profile_pictures.0.first().map(String::as_str).unwrap_or("")
+    }
+    fn mine(&self, m: &Message) -> bool {
+        m.sender_type == self.side
+    }
+    fn last_seq(&self) -> i64 {
+        self.messages.last().map(|m| m.seq).unwrap_or(0)
+    }
+    fn is_staff(&self) -> bool {
+        self.side == Side::Fictional
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    need: Option<i64>,
+    have: Option<i64>,
+}
+
+async fn render_page(state: &AppState, me: &CurrentViewer, csrf: &CsrfToken, id: ChatId, need: Option<(i64, i64)>, error: Option<String>, draft: String) -> AppResult<ChatPage> {
+    let (chat, side) = chat_for(state, me.viewer, id).await?;
+    let profile = profiles::public_including_unlisted(&state.db, chat.fictional_user_id).await?;
+    let mut messages = messages::history(&state.db, chat.id, None, PAGE_MESSAGES).await?;
+    let has_earlier = messages.len() as i64 == PAGE_MESSAGES;
+    messages.reverse();
+    let user = users::by_id(&state.db, chat.real_user_id).await?;
+    let (balance, price, packages) = if side == Side::Real {
+        let cfg = pricing(state).await?;
+        let price = messages::quote(&state.db, chat.id, user.id, &cfg, chrono::Utc::now()).await?;
+        (Some(user.credits), Some(price), packages::list_active(&state.db).await?)
+    } else {
+        (None, None, vec![])
+    };
+    Ok(ChatPage {
+        chrome: me.chrome(csrf, &format!("/chat/{id}")),
+        chat, side, profile, user_name: user.display_name, messages, has_earlier,
+        balance, price, packages, need_credits: need, error, draft,
+    })
+}
+
+async fn page(State(state): State<AppState>, me: CurrentViewer, csrf: CsrfToken, Path(id): Path<String>, Query(q): Query<PageQuery>) -> AppResult<Response> {
+    let id = parse_chat_id(&id)?;
+    let need = q.need.zip(q.have);
+    Ok(render_page(&state, &me, &csrf, id, need, None, String::new()).await?.into_response())
+}
+
+// ---------------------------------------------------------------- sending
+
+/// A send request from any client: JSON, an HTML form, or a multipart upload.
+struct SendInput {
+    content: String,
+    client_id: Option<String>,
+    picture: Option<(Vec<u8>, crate::media::Picture)>,
+}
+
+#[derive(Deserialize)]
+struct SendFields {
+    #[serde(default)]
+    content: String,
+    client_id: Option<String>,
+}
+
+fn check_client_id(id: Option<String>) -> AppResult<Option<String>> {
+    match id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => Ok(Some(s)),
+        Some(_) => Err(AppError::field("client_id", "client_id must be 1–64 letters, digits, '-' or '_'.")),
+    }
+}
+
+async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput> {
+    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    if ct.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let (mut content, mut client_id, mut picture) = (String::new(), None, None);
+        while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+            match field.name().unwrap_or("") {
+                "content" => content = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?,
+                "client_id" => client_id = Some(field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?),
+                "file" => {
+                    let bytes = field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+                    if !bytes.is_empty() {
+                        if bytes.len() > fantooo_domain::chat::MAX_IMAGE_BYTES {
+                            return Err(AppError::field("file", "Pictures are limited to 5 MB."));
+                        }
+                        let checked = crate::media::inspect(&bytes)?;
+                        picture = Some((bytes.to_vec(), checked));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(SendInput { content, client_id: check_client_id(client_id)?, picture })
+    } else if ct.starts_with("application/json") {
+        let crate::routes::api::ApiJson(f) = crate::routes::api::ApiJson::<SendFields>::from_request(req, state).await?;
+        Ok(SendInput { content: f.content, client_id: check_client_id(f.client_id)?, picture: None })
+    } else {
+        let Form(f) = Form::<SendFields>::from_request(req, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        Ok(SendInput { content: f.content, client_id: check_client_id(f.client_id)?, picture: None })
+    }
+}
+
+/// Validates, stores any picture, then sends as whichever side the viewer is.
+async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, input: SendInput) -> AppResult<Sent> {
+    let body = match input.picture {
+        None => Body { content: message_text(&input.content)?, content_type: ContentType::Text, media_url: None, client_id: input.client_id },
+        Some((bytes, pic)) => {
+            let caption = input.content.trim().to_string();
+            if caption.chars().count() > fantooo_domain::chat::MAX_TEXT_CHARS {
+                return Err(AppError::field("content", "Captions are limited to 1000 characters."));
+            }
+            state.limits.check_message(&me.session.account_id.to_string())?;
+            let key = format!("{}.{}", uuid::Uuid::now_v7(), pic.extension);
+            let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
+            return finish(state, me, chat, side, Body { content: caption, content_type: pic.content_type, media_url: Some(url), client_id: input.client_id }).await;
+        }
+    };
+    state.limits.check_message(&me.session.account_id.to_string())?;
+    finish(state, me, chat, side, body).await
+}
+
+async fn finish(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, body: Body) -> AppResult<Sent> {
+    let sent = match (side, me.viewer) {
+        (Side::Real, Viewer::User(u)) => {
+            let cfg = pricing(state).await?;
+            messages::send_as_user(&state.db, chat, u, &body, &cfg).await?
+        }
+        (Side::Fictional, Viewer::Operator(o)) => messages::send_as_profile(&state.db, chat, ProfileVoice::Operator(o), &body).await?,
+        (Side::Fictional, Viewer::Admin(a, _)) => messages::send_as_profile(&state.db, chat, ProfileVoice::Admin(a), &body).await?,
+        _ => return Err(AppError::Forbidden),
+    };
+    if !sent.duplicate {
+        metrics::counter!("fantooo_messages_sent_total", "side" => side.as_str()).increment(1);
+        state.realtime.written();
+    }
+    Ok(sent)
+}
+
+async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Path<String>, req: Request) -> AppResult<Response> {
+    let id = parse_chat_id(&id)?;
+    // Check access before reading (possibly large) bodies.
+    let (_, side) = chat_for(&state, me.viewer, id).await?;
+    let input = read_send_input(&state, req).await?;
+    let sent = send(&state, &me, id, side, input).await?;
+    let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let next = match me.viewer {
+        Viewer::User(u) => Some(messages::quote(&state.db, id, u, &pricing(&state).await?, chrono::Utc::now()).await?),
+        _ => None,
+    };
+    Ok((status, Json(json!({
+        "message": sent.message,
+        "price": if sent.duplicate { None } else { Some(sent.price) },
+        "balance": sent.balance,
+        "duplicate": sent.duplicate,
+        "next_price": next,
+        "next_price_label": next.as_ref().map(price_label),
+    }))).into_response())
+}
+
+/// The no-script form: redirects back to the chat, or re-renders it with
+/// the problem (and the buy-credits dialog open when credits ran out).
+async fn send_form(State(state): State<AppState>, me: CurrentViewer, csrf: CsrfToken, Path(id): Path<String>, req: Request) -> AppResult<Response> {
+    let id = parse_chat_id(&id)?;
+    let (_, side) = chat_for(&state, me.viewer, id).await?;
+    let input = read_send_input(&state, req).await?;
+    let draft = input.content.clone();
+    match send(&state, &me, id, side, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/chat/{id}#composer")).into_response()),
+        Err(AppError::InsufficientCredits { required, available }) => {
+            let page = render_page(&state, &me, &csrf, id, Some((required, available)), None, draft).await?;
+            Ok((StatusCode::PAYMENT_REQUIRED, page).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = render_page(&state, &me, &csrf, id, None, Some(first_message(&errors)), draft).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn first_message(errors: &FieldErrors) -> String {
+    errors.0.first().map(|e| e.message.clone()).unwrap_or_else(|| "Something is wrong with this message.".into())
+}
+
+// ---------------------------------------------------------------- reading
+
+async fn api_chat(State(state): State<AppState>, me: CurrentViewer, Path(id): Path<String>) -> AppResult<Json<serde_json::Value>> {
+    let id = parse_chat_id(&id)?;
+    let (chat, side) = chat_for(&state, me.viewer, id).await?;
+    let profile = profiles::public_including_unlisted(&state.db, chat.fictional_user_id).await?;
+    let (price, balance) = match me.viewer {
+        Viewer::User(u) => {
+            let p = messages::quote(&state.db, id, u, &pricing(&state).await?, chrono::Utc::now()).await?;
+            (Some(p), Some(fantooo_store::ledger::balance(&state.db, u).await?))
+        }
+        _ => (None, None),
+    };
+    Ok(Json(json!({
+        "chat": chat, "side": side, "profile": profile,
+        "next_price": price, "next_price_label": price.as_ref().map(price_label), "balance": balance,
+    })))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+/// Newest first; `next_before` continues to older messages.
+async fn api_history(State(state): State<AppState>, me: CurrentViewer, Path(id): Path<String>, Query(q): Query<HistoryQuery>) -> AppResult<Json<serde_json::Value>> {
+    let id = parse_chat_id(&id)?;
+    chat_for(&state, me.viewer, id).await?;
+    let mut errs = FieldErrors::new();
+    let before = match q.before.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(b)) if b > 0 => Some(b),
+        Some(_) => { errs.add("before", "before must be a positive message sequence number"); None }
+    };
+    let limit = match q.limit.as_deref().map(str::parse::<i64>) {
+        None => PAGE_MESSAGES,
+        Some(Ok(l)) if (1..=MAX_HISTORY_PAGE).contains(&l) => l,
+        Some(_) => { errs.add("limit", format!("limit must be between 1 and {MAX_HISTORY_PAGE}")); 0 }
+    };
+    errs.into_result()?;
+    let page = messages::history(&state.db, id, before, limit).await?;
+    let next_before = if page.len() as i64 == limit { page.last().map(|m| m.seq) } else { None };
+    Ok(Json(json!({ "messages": page, "next_before": next_before })))
+}
+
+/// Uploaded pictures, for signed-in accounts only.
+async fn media(State(state): State<AppState>, _me: CurrentViewer, Path(key): Path<String>) -> AppResult<Response> {
+    let (bytes, content_type) = state.media.get(&key).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?.ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string())], bytes).into_response())
+}
