@@ -22,12 +22,15 @@ pub async fn check(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let cookie_session = req.extensions().get::<Session>().map(|s| s.via_cookie).unwrap_or(false);
+    // A bearer token is never sent by a browser on its own, so requests
+    // signed in that way cannot be forged cross-site, whatever their body.
+    let bearer_session = req.extensions().get::<Session>().is_some_and(|s| !s.via_cookie);
     let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
         .map(|ct| ct.starts_with("application/json")).unwrap_or(false);
     // A JSON body cannot be sent cross-site without a CORS preflight (which
     // is never granted), so JSON requests without a cookie session carry no
     // forgeable credential. Webhooks authenticate by signature.
-    if (!cookie_session && is_json) || req.uri().path().starts_with("/api/webhooks/") {
+    if (!cookie_session && is_json) || bearer_session || req.uri().path().starts_with("/api/webhooks/") {
         return next.run(req).await;
     }
     let expected = match req.extensions().get::<CsrfToken>() {

@@ -74,7 +74,9 @@ fn with_db(url: &str, db: &str) -> String {
 pub struct TestApp {
     pub db: Db,
     pub router: Router,
+    pub config: WebConfig,
     _dir: Option<tempfile::TempDir>,
+    _media: Arc<tempfile::TempDir>,
 }
 
 impl TestApp {
@@ -92,10 +94,37 @@ impl TestApp {
             api_per_minute: 10_000,
             ..WebConfig::default()
         };
+        let media = Arc::new(tempfile::tempdir().expect("media dir"));
+        cfg.media_dir = media.path().to_path_buf();
         tweak(&mut cfg);
-        let state = AppState::new(db.clone(), cfg, Arc::new(OfflineGazetteer::new()), None);
+        let state = AppState::new(db.clone(), cfg.clone(), Arc::new(OfflineGazetteer::new()), None);
         let router = fantooo_web::app(state);
-        TestApp { db, router, _dir: dir }
+        TestApp { db, router, config: cfg, _dir: dir, _media: media }
+    }
+
+    /// Another server node on the same database: its own hub, tailer and
+    /// connection pool, sharing nothing with this one but the store.
+    pub async fn second_node(&self) -> TestApp {
+        let db = match &self.db {
+            Db::Postgres(p) => {
+                let url = p.connect_options().get_database().map(|d| with_db(&std::env::var("TEST_DATABASE_URL").unwrap(), d)).expect("database name");
+                Db::connect(&url, 10).await.expect("second node connect")
+            }
+            Db::Sqlite(_) => self.db.clone(),
+        };
+        let state = AppState::new(db.clone(), self.config.clone(), Arc::new(OfflineGazetteer::new()), None);
+        TestApp { db, router: fantooo_web::app(state), config: self.config.clone(), _dir: None, _media: self._media.clone() }
+    }
+
+    /// Serves the app on a loopback port (for WebSockets and browsers).
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        });
+        addr
     }
 
     pub fn client(&self) -> Client {
@@ -190,6 +219,11 @@ impl Client {
 
     pub async fn json(&mut self, method: Method, path: &str, v: serde_json::Value) -> Resp {
         self.send(method, path, Some("application/json"), serde_json::to_vec(&v).unwrap(), &[]).await
+    }
+
+    /// The session token this client authenticates with (cookie or bearer).
+    pub fn token(&self) -> String {
+        self.bearer.clone().or_else(|| self.cookies.get("fantooo_session").cloned()).expect("signed in")
     }
 
     pub async fn api_get(&mut self, path: &str) -> Resp {
