@@ -74,6 +74,8 @@ id_type!(
     TransactionId,
     PackageId,
     NotificationId,
+    /// One credit ledger entry.
+    LedgerEntryId,
 );
 
 /// TEXT column encoding for string-backed enums on both stores.

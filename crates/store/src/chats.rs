@@ -49,7 +49,7 @@ pub async fn open(db: &Db, user: UserId, profile: ProfileId) -> StoreResult<(Cha
     let id = ChatId::new();
     let created = on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let listed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM fictional_users WHERE id = $1 AND is_active AND deleted_at IS NULL")
+        let listed: Option<ProfileId> = sqlx::query_scalar("SELECT id FROM fictional_users WHERE id = $1 AND is_active AND deleted_at IS NULL")
             .bind(profile).fetch_optional(&mut *tx).await?;
         if listed.is_none() {
             return Err(StoreError::NotFound);

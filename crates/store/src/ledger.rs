@@ -10,11 +10,10 @@
 
 use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use fantooo_domain::ids::UserId;
+use fantooo_domain::ids::{AccountId, UserId};
 use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::Credits;
 use serde::Serialize;
-use uuid::Uuid;
 
 /// One credit movement to record.
 #[derive(Debug, Clone)]
@@ -25,7 +24,7 @@ pub struct Movement<'a> {
     pub reference: Option<&'a str>,
     pub idempotency_key: &'a str,
     /// The account that caused it (an admin for adjustments), if not the user.
-    pub created_by: Option<Uuid>,
+    pub created_by: Option<AccountId>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -60,8 +59,8 @@ macro_rules! ledger_apply {
             Some(b) => {
                 sqlx::query("INSERT INTO credit_ledger (id, user_id, delta, balance_after, reason, reference, idempotency_key, created_by, created_at)
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                    .bind(uuid::Uuid::now_v7().to_string()).bind(m.user).bind(m.delta.get()).bind(b).bind(m.reason)
-                    .bind(m.reference).bind(m.idempotency_key).bind(m.created_by.map(|u| u.to_string())).bind($now)
+                    .bind(fantooo_domain::ids::LedgerEntryId::new()).bind(m.user).bind(m.delta.get()).bind(b).bind(m.reason)
+                    .bind(m.reference).bind(m.idempotency_key).bind(m.created_by).bind($now)
                     .execute(&mut *$tx).await?;
                 Ok(fantooo_domain::Credits(b))
             }
