@@ -8,6 +8,7 @@ mod error;
 pub mod accounts;
 pub mod admins;
 pub mod audit;
+pub mod favorites;
 pub mod operators;
 pub mod packages;
 pub mod partitions;
