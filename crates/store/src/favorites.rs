@@ -76,3 +76,9 @@ pub async fn is_favorite(db: &Db, user: UserId, profile: ProfileId) -> StoreResu
     let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).bind(user).bind(profile).fetch_one(p).await?);
     Ok(n > 0)
 }
+
+/// The user's favourite count as kept on `real_users`.
+pub async fn count(db: &Db, user: UserId) -> StoreResult<i64> {
+    let sql = "SELECT favorite_count FROM real_users WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(user).fetch_one(p).await?))
+}

@@ -4,11 +4,13 @@ use sha2::{Digest, Sha256};
 
 const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
+const DISCOVER_JS: &str = include_str!("../assets/discover.js");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
         "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
         "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
+        "discover.js" => Some((DISCOVER_JS, "text/javascript; charset=utf-8")),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod api;
+mod discover;
 mod operator;
 mod public;
 mod system;
@@ -27,7 +28,6 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(public::user_login).post(public::user_login_submit))
         .route("/logout", post(public::logout))
         .route("/me", get(public::me).post(public::me_submit))
-        .route("/discover", get(public::discover))
         // staff sign-in, reachable by direct URL only
         .route("/op-login", get(operator::login).post(operator::login_submit))
         .route("/operator", get(operator::home))
@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/setup", get(admin::setup).post(admin::setup_submit))
         .merge(admin::routes())
         .merge(api::routes())
+        .merge(discover::routes())
         .merge(system::routes())
         .with_state(state.clone())
         // innermost first: rate limit → CSRF → session → errors → metrics → headers
