@@ -6,4 +6,5 @@ mod support;
 mod accounts;
 mod admin;
 mod browser;
+mod discover;
 mod security;
