@@ -408,3 +408,83 @@ async fn only_signed_in_users_get_in() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/javascript"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hearts_scroll_and_photos_work_in_chromium() {
+    use crate::browser::{browser, serve, start_driver, wait_for_path};
+    use std::time::Duration;
+    use thirtyfour::prelude::*;
+
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(Backend::Sqlite).await;
+    let mut ids = vec![];
+    for i in 0..30 {
+        let mut p = new_profile(&format!("Member {i:02}"), 25, Gender::Female, "Nairobi, Kenya");
+        p.popularity_score = 100 - i;
+        ids.push(add(&app, p).await);
+    }
+    api_user_for(&app, "scroller", "female").await;
+    let user = fantooo_store::users::list(&app.db, Some("scroller"), None, 1).await.unwrap().remove(0);
+    let base = serve(&app).await;
+    let profile_dir = tempfile::tempdir().unwrap();
+    let d = browser(&driver_url, profile_dir.path()).await;
+    let cards = |d: &WebDriver| {
+        let d = d.clone();
+        async move { d.find_all(By::Css("[data-infinite] .profile-card")).await.map(|v| v.len()) }
+    };
+    let result = async {
+        d.goto(format!("{base}/login")).await?;
+        d.find(By::Id("login")).await?.send_keys("scroller").await?;
+        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("login-submit")).await?.click().await?;
+        wait_for_path(&d, "/discover").await;
+        assert_eq!(cards(&d).await?, 24);
+
+        // The heart toggles in place: no navigation, saved on the server.
+        d.execute("window.stayedOnPage = true;", vec![]).await?;
+        let heart = d.find(By::Css(&format!("form[data-fav='{}'] button", ids[0]))).await?;
+        heart.click().await?;
+        let mut saved = false;
+        for _ in 0..50 {
+            if heart.attr("aria-pressed").await?.as_deref() == Some("true") { saved = true; break; }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(saved, "heart never turned on");
+        let flag = d.execute("return window.stayedOnPage === true;", vec![]).await?;
+        assert_eq!(flag.json(), &json!(true), "the page did not reload");
+        assert!(fantooo_store::favorites::is_favorite(&app.db, user.id, ids[0]).await.unwrap());
+
+        // Scrolling to the end fetches the remaining six with the same filters.
+        for _ in 0..50 {
+            d.execute("window.scrollTo(0, document.body.scrollHeight);", vec![]).await?;
+            if cards(&d).await? == 30 { break; }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(cards(&d).await?, 30);
+        assert!(d.find_all(By::Css("[data-more]")).await?.is_empty(), "the More link goes away at the end");
+        let last = d.find(By::Css(&format!("form[data-fav='{}'] button", ids[29]))).await?;
+        last.scroll_into_view().await?;
+        last.click().await?;
+        for _ in 0..50 {
+            if fantooo_store::favorites::is_favorite(&app.db, user.id, ids[29]).await.unwrap() { break; }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(fantooo_store::favorites::is_favorite(&app.db, user.id, ids[29]).await.unwrap(), "hearts on appended cards work");
+
+        // Photo buttons appear with the script and step through the photos.
+        d.goto(format!("{base}/profile/{}", ids[0])).await?;
+        let next = d.find(By::Css("[data-carousel-next]")).await?;
+        assert!(next.is_displayed().await?);
+        next.click().await?;
+        let mut moved = false;
+        for _ in 0..50 {
+            let left = d.execute("return document.querySelector('.carousel-track').scrollLeft;", vec![]).await?;
+            if left.json().as_f64().unwrap_or(0.0) > 0.0 { moved = true; break; }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(moved, "the next button scrolls the photos");
+        Ok::<_, WebDriverError>(())
+    }.await;
+    let _ = d.quit().await;
+    result.expect("browser flow");
+}
