@@ -442,7 +442,7 @@ async fn hearts_scroll_and_photos_work_in_chromium() {
 
         // The heart toggles in place: no navigation, saved on the server.
         d.execute("window.stayedOnPage = true;", vec![]).await?;
-        let heart = d.find(By::Css(&format!("form[data-fav='{}'] button", ids[0]))).await?;
+        let heart = d.find(By::Css(format!("form[data-fav='{}'] button", ids[0]))).await?;
         heart.click().await?;
         let mut saved = false;
         for _ in 0..50 {
@@ -462,7 +462,7 @@ async fn hearts_scroll_and_photos_work_in_chromium() {
         }
         assert_eq!(cards(&d).await?, 30);
         assert!(d.find_all(By::Css("[data-more]")).await?.is_empty(), "the More link goes away at the end");
-        let last = d.find(By::Css(&format!("form[data-fav='{}'] button", ids[29]))).await?;
+        let last = d.find(By::Css(format!("form[data-fav='{}'] button", ids[29]))).await?;
         last.scroll_into_view().await?;
         last.click().await?;
         for _ in 0..50 {
