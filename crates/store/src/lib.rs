@@ -12,6 +12,7 @@ pub mod chats;
 pub mod events;
 pub mod ledger;
 pub mod messages;
+pub mod favorites;
 pub mod operators;
 pub mod packages;
 pub mod partitions;

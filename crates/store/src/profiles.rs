@@ -85,3 +85,123 @@ pub async fn public_including_unlisted(db: &Db, id: ProfileId) -> StoreResult<Pu
     let sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE id = $1");
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(id).fetch_one(p).await?))
 }
+
+/// One visible profile (active, not deleted) for the public profile page.
+pub async fn public_by_id(db: &Db, id: ProfileId) -> StoreResult<PublicProfile> {
+    let sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE id = $1 AND deleted_at IS NULL AND is_active");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(id).fetch_one(p).await?))
+}
+
+/// What a discover search narrows by. Text fields are matched
+/// case-insensitively as substrings; LIKE wildcards in them match literally.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileFilter {
+    /// The genders that may appear (at most the three there are); empty
+    /// means none may, so the search returns nothing.
+    pub genders: Vec<Gender>,
+    pub min_age: Option<i64>,
+    pub max_age: Option<i64>,
+    pub location: Option<String>,
+    /// Searched in name, bio and tags.
+    pub text: Option<String>,
+}
+
+/// Position after the last profile of a page in discover order
+/// (featured first, then popularity, then id). Clients see it only as an
+/// opaque string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileCursor {
+    pub is_featured: bool,
+    pub popularity_score: i64,
+    pub id: ProfileId,
+}
+
+impl ProfileCursor {
+    pub fn after(p: &PublicProfile) -> Self {
+        ProfileCursor { is_featured: p.is_featured, popularity_score: p.popularity_score, id: p.id }
+    }
+
+    /// 25 bytes (flag, score big-endian, uuid) as 50 lowercase hex digits.
+    pub fn encode(&self) -> String {
+        let mut bytes = Vec::with_capacity(25);
+        bytes.push(u8::from(self.is_featured));
+        bytes.extend_from_slice(&self.popularity_score.to_be_bytes());
+        bytes.extend_from_slice(self.id.0.as_bytes());
+        hex::encode(bytes)
+    }
+
+    /// Accepts exactly what `encode` produces; anything else is `None`.
+    pub fn decode(s: &str) -> Option<Self> {
+        if s.len() != 50 { return None; }
+        let bytes = hex::decode(s).ok()?;
+        let is_featured = match bytes[0] { 0 => false, 1 => true, _ => return None };
+        let score = i64::from_be_bytes(bytes[1..9].try_into().ok()?);
+        let id = uuid::Uuid::from_slice(&bytes[9..25]).ok()?;
+        Some(ProfileCursor { is_featured, popularity_score: score, id: ProfileId(id) })
+    }
+}
+
+/// `%text%` for LIKE with `\` as the escape character, lowercased to match
+/// `lower(column)`.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of visible profiles matching `f`, in discover order, starting
+/// after `after`. Keyset pagination: each page costs the same however deep.
+pub async fn search(db: &Db, f: &ProfileFilter, after: Option<ProfileCursor>, limit: i64) -> StoreResult<Vec<PublicProfile>> {
+    if f.genders.is_empty() {
+        return Ok(vec![]);
+    }
+    // Unused gender slots bind NULL, which `IN` never matches.
+    let g = |i: usize| f.genders.get(i).copied();
+    let location = f.location.as_deref().filter(|s| !s.trim().is_empty()).map(contains_pattern);
+    let text = f.text.as_deref().filter(|s| !s.trim().is_empty()).map(contains_pattern);
+    let sql = format!(
+        "SELECT {PUBLIC_COLUMNS} FROM fictional_users
+         WHERE deleted_at IS NULL AND is_active
+           AND gender IN ($1, $2, $3)
+           AND ($4 IS NULL OR age >= $4)
+           AND ($5 IS NULL OR age <= $5)
+           AND ($6 IS NULL OR lower(location) LIKE $6 ESCAPE '\\')
+           AND ($7 IS NULL OR lower(name) LIKE $7 ESCAPE '\\' OR lower(bio) LIKE $7 ESCAPE '\\' OR lower(CAST(tags AS TEXT)) LIKE $7 ESCAPE '\\')
+           AND ($8 IS NULL OR is_featured < $8
+                OR (is_featured = $8 AND (popularity_score < $9 OR (popularity_score = $9 AND id > $10))))
+         ORDER BY is_featured DESC, popularity_score DESC, id
+         LIMIT $11");
+    let (featured, score, id) = match after {
+        Some(c) => (Some(c.is_featured), Some(c.popularity_score), Some(c.id)),
+        None => (None, None, None),
+    };
+    Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql)
+        .bind(g(0)).bind(g(1)).bind(g(2)).bind(f.min_age).bind(f.max_age).bind(&location).bind(&text)
+        .bind(featured).bind(score).bind(id).bind(limit)
+        .fetch_all(p).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_refuses_garbage() {
+        for (f, s) in [(true, 0), (false, i64::MAX), (false, -5), (true, 980)] {
+            let c = ProfileCursor { is_featured: f, popularity_score: s, id: ProfileId::new() };
+            let text = c.encode();
+            assert_eq!(text.len(), 50);
+            assert_eq!(ProfileCursor::decode(&text), Some(c));
+        }
+        let good = ProfileCursor { is_featured: true, popularity_score: 1, id: ProfileId::new() }.encode();
+        let bad_flag = format!("02{}", &good[2..]);
+        for bad in ["", "abc", "zz", &good[..48], &format!("{good}00"), &bad_flag, &good.replace(|c: char| c.is_ascii_digit(), "g")] {
+            assert_eq!(ProfileCursor::decode(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern(" Nai "), "%nai%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}

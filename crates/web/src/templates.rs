@@ -153,15 +153,6 @@ impl Me {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "discover.html")]
-pub struct Discover {
-    pub chrome: Chrome,
-    pub profiles: Vec<PublicProfile>,
-    pub page: i64,
-    pub has_more: bool,
-}
-
-#[derive(Template, WebTemplate)]
 #[template(path = "operator/home.html")]
 pub struct OperatorHome {
     pub chrome: Chrome,

@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod api;
 mod chat;
+mod discover;
 mod operator;
 mod public;
 mod system;
@@ -28,7 +29,6 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(public::user_login).post(public::user_login_submit))
         .route("/logout", post(public::logout))
         .route("/me", get(public::me).post(public::me_submit))
-        .route("/discover", get(public::discover))
         // staff sign-in, reachable by direct URL only
         .route("/op-login", get(operator::login).post(operator::login_submit))
         .route("/operator", get(operator::home))
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(chat::routes())
         .merge(api::routes())
+        .merge(discover::routes())
         .merge(system::routes())
         .with_state(state.clone())
         // innermost first: rate limit → CSRF → session → errors → metrics → headers

@@ -197,18 +197,3 @@ pub async fn me_submit(State(state): State<AppState>, me: CurrentUser, csrf: Csr
         }
     }
 }
-
-#[derive(Deserialize)]
-pub struct PageQuery {
-    pub page: Option<i64>,
-}
-
-pub async fn discover(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Query(q): Query<PageQuery>) -> AppResult<Response> {
-    const PER_PAGE: i64 = 24;
-    let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let mut profiles = profiles::list_public(&state.db, PER_PAGE + 1, (page - 1) * PER_PAGE).await?;
-    let has_more = profiles.len() as i64 > PER_PAGE;
-    profiles.truncate(PER_PAGE as usize);
-    let chrome = me.chrome(&csrf, "/discover");
-    Ok(t::Discover { chrome, profiles, page, has_more }.into_response())
-}

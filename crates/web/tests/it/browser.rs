@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use thirtyfour::prelude::*;
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ fn free_port() -> u16 {
 
 /// Starts chromedriver, or returns None when Chromium is not installed and
 /// the run does not require it (FANTOOO_REQUIRE_BROWSER=1 in CI).
-async fn start_driver() -> Option<(Driver, String)> {
+pub(crate) async fn start_driver() -> Option<(Driver, String)> {
     let have = std::path::Path::new("/usr/bin/chromedriver").exists() && std::path::Path::new("/usr/bin/chromium").exists();
     if !have {
         assert!(std::env::var("FANTOOO_REQUIRE_BROWSER").as_deref() != Ok("1"), "chromium/chromedriver missing");
@@ -38,7 +38,7 @@ async fn start_driver() -> Option<(Driver, String)> {
     Some((Driver(child), url))
 }
 
-async fn serve(app: &TestApp) -> String {
+pub(crate) async fn serve(app: &TestApp) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let router = app.router.clone();
@@ -48,7 +48,7 @@ async fn serve(app: &TestApp) -> String {
     format!("http://{addr}")
 }
 
-async fn browser(driver_url: &str, profile: &std::path::Path) -> WebDriver {
+pub(crate) async fn browser(driver_url: &str, profile: &std::path::Path) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary("/usr/bin/chromium").unwrap();
     for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -59,7 +59,7 @@ async fn browser(driver_url: &str, profile: &std::path::Path) -> WebDriver {
     WebDriver::new(driver_url, caps).await.expect("webdriver session")
 }
 
-async fn wait_for_path(d: &WebDriver, path: &str) -> String {
+pub(crate) async fn wait_for_path(d: &WebDriver, path: &str) -> String {
     for _ in 0..100 {
         let url = d.current_url().await.unwrap();
         if url.path() == path { return url.to_string(); }

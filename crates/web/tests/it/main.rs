@@ -7,4 +7,5 @@ mod accounts;
 mod admin;
 mod browser;
 mod chat;
+mod discover;
 mod security;
