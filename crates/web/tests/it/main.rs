@@ -7,5 +7,6 @@ mod accounts;
 mod admin;
 mod browser;
 mod chat;
+mod realtime;
 mod discover;
 mod security;

@@ -1,0 +1,215 @@
+//! Realtime over real sockets: live delivery, receipts, typing, balance,
+//! resume without gaps or duplicates, access checks, and two nodes sharing
+//! one PostgreSQL.
+
+use crate::chat::{flat_pricing, grant, say, user_with_chat};
+use crate::support::*;
+use axum::http::{Method, StatusCode};
+use fantooo_domain::ids::ChatId;
+use fantooo_store::Backend;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: SocketAddr, token: &str) -> Ws {
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connect");
+    ws
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Frame::Text(v.to_string().into())).await.unwrap();
+}
+
+/// The next frame of type `t`, skipping others; panics after `within`.
+async fn next_of(ws: &mut Ws, t: &str, within: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, ws.next()).await
+            .unwrap_or_else(|_| panic!("no `{t}` within {within:?}"))
+            .expect("socket open").expect("frame");
+        if let Frame::Text(text) = frame {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["t"] == t {
+                return v;
+            }
+        }
+    }
+}
+
+/// Frames of type `t` arriving within `window` (to prove absence or count).
+async fn all_of(ws: &mut Ws, t: &str, window: Duration) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + window;
+    let mut got = vec![];
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        if let Frame::Text(text) = frame {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["t"] == t { got.push(v); }
+        }
+    }
+    got
+}
+
+async fn subscribe(ws: &mut Ws, chat: ChatId, after: Option<i64>) {
+    send(ws, json!({ "t": "subscribe", "chat_id": chat, "after": after })).await;
+    let ack = next_of(ws, "subscribed", Duration::from_secs(5)).await;
+    assert_eq!(ack["chat_id"], chat.to_string());
+}
+
+/// An operator assigned to the chat, signed in with a bearer token.
+async fn assigned_operator(app: &TestApp, chat: ChatId) -> Client {
+    operator_client(app, "live-op@fantooo.com").await;
+    let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
+    assert!(fantooo_store::chats::assign(&app.db, chat, op_id).await.unwrap());
+    let r = app.client().json(Method::POST, "/api/auth/login", json!({ "login": "live-op@fantooo.com", "password": PASSWORD, "kind": "operator" })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let mut bearer = app.client();
+    bearer.bearer = Some(r.json()["token"].as_str().unwrap().to_string());
+    bearer
+}
+
+const SOON: Duration = Duration::from_secs(3);
+
+#[tokio::test]
+async fn messages_typing_and_receipts_flow_live_between_the_two_sides() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = app.serve().await;
+        let (mut user, _, chat) = user_with_chat(&app, "liveuser").await;
+        let mut op = assigned_operator(&app, chat).await;
+        let mut user_ws = connect(addr, &user.token()).await;
+        let mut op_ws = connect(addr, &op.token()).await;
+        subscribe(&mut user_ws, chat, Some(0)).await;
+        subscribe(&mut op_ws, chat, Some(0)).await;
+
+        assert_eq!(say(&mut user, chat, "hi there").await.status, StatusCode::CREATED);
+        let got = next_of(&mut op_ws, "message", SOON).await;
+        assert_eq!(got["message"]["content"], "hi there", "{b:?}");
+        assert_eq!(got["message"]["sender_type"], "real");
+        let seq = got["message"]["seq"].as_i64().unwrap();
+        // The operator's socket received it, so the user sees "delivered".
+        let receipt = next_of(&mut user_ws, "receipt", SOON).await;
+        assert_eq!((receipt["status"].as_str(), receipt["side"].as_str(), receipt["upto"].as_i64()), (Some("delivered"), Some("real"), Some(seq)));
+
+        send(&mut op_ws, json!({ "t": "typing", "chat_id": chat })).await;
+        let typing = next_of(&mut user_ws, "typing", SOON).await;
+        assert_eq!(typing["side"], "fictional");
+        assert!(all_of(&mut op_ws, "typing", Duration::from_millis(400)).await.is_empty(), "own typing is not echoed");
+
+        let r = say(&mut op, chat, "hello, you").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let reply = next_of(&mut user_ws, "message", SOON).await;
+        assert_eq!(reply["message"]["content"], "hello, you");
+        assert!(reply["message"].get("handled_by_operator_id").is_none(), "who answered is never sent to users");
+        let reply_seq = reply["message"]["seq"].as_i64().unwrap();
+
+        send(&mut op_ws, json!({ "t": "read", "chat_id": chat, "upto": seq })).await;
+        let read = next_of(&mut user_ws, "receipt", SOON).await;
+        assert_eq!((read["status"].as_str(), read["upto"].as_i64()), (Some("read"), Some(seq)), "{b:?}");
+        let hist = user.api_get(&format!("/api/chats/{chat}/messages")).await.json();
+        let mine = hist["messages"].as_array().unwrap().iter().find(|m| m["seq"] == seq).unwrap().clone();
+        assert_eq!(mine["status"], "read");
+        assert!(mine["read_at"].is_string());
+        assert!(reply_seq > seq);
+    }
+}
+
+#[tokio::test]
+async fn paid_sends_push_the_new_balance_to_every_tab_of_the_user() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    flat_pricing(&app.db).await;
+    let addr = app.serve().await;
+    let (mut user, uid, chat) = user_with_chat(&app, "balancer").await;
+    let mut other_tab = connect(addr, &user.token()).await;
+    for n in 0..3 { say(&mut user, chat, &format!("free {n}")).await; }
+    grant(&app.db, uid, 4).await;
+    assert_eq!(next_of(&mut other_tab, "balance", SOON).await["credits"], 4);
+    say(&mut user, chat, "paid").await;
+    assert_eq!(next_of(&mut other_tab, "balance", SOON).await["credits"], 3);
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_resumes_without_gaps_or_duplicates() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = app.serve().await;
+        let (mut user, uid, chat) = user_with_chat(&app, "resumer").await;
+        grant(&app.db, uid, 50).await;
+        let mut op = assigned_operator(&app, chat).await;
+        let mut ws = connect(addr, &user.token()).await;
+        subscribe(&mut ws, chat, Some(0)).await;
+        say(&mut op, chat, "one").await;
+        let first = next_of(&mut ws, "message", SOON).await;
+        let last_seen = first["message"]["seq"].as_i64().unwrap();
+        drop(ws);
+
+        for text in ["two", "three", "four"] { say(&mut op, chat, text).await; }
+        say(&mut user, chat, "five").await;
+
+        let mut ws = connect(addr, &user.token()).await;
+        subscribe(&mut ws, chat, Some(last_seen)).await;
+        say(&mut op, chat, "six").await;
+        let got = all_of(&mut ws, "message", Duration::from_millis(1500)).await;
+        let texts: Vec<&str> = got.iter().map(|m| m["message"]["content"].as_str().unwrap()).collect();
+        assert_eq!(texts, vec!["two", "three", "four", "five", "six"], "{b:?}");
+        let seqs: Vec<i64> = got.iter().map(|m| m["message"]["seq"].as_i64().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    }
+}
+
+#[tokio::test]
+async fn sockets_only_join_chats_they_may_read() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let addr = app.serve().await;
+    let (_owner, _, chat) = user_with_chat(&app, "private").await;
+    let stranger = api_user(&app, "peeker").await;
+    let mut ws = connect(addr, &stranger.token()).await;
+    send(&mut ws, json!({ "t": "subscribe", "chat_id": chat, "after": 0 })).await;
+    let err = next_of(&mut ws, "error", SOON).await;
+    assert_eq!(err["code"], "forbidden");
+    send(&mut ws, json!({ "t": "typing", "chat_id": chat })).await;
+    assert_eq!(next_of(&mut ws, "error", SOON).await["code"], "not_subscribed");
+    send(&mut ws, json!({ "t": "nonsense" })).await;
+    assert_eq!(next_of(&mut ws, "error", SOON).await["code"], "bad_request");
+    send(&mut ws, json!({ "t": "ping" })).await;
+    next_of(&mut ws, "pong", SOON).await;
+
+    // Anonymous and cross-site upgrades are refused before the handshake.
+    let anon = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await;
+    assert!(anon.is_err());
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {}", stranger.token()).parse().unwrap());
+    req.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_err(), "cross-site upgrade refused");
+}
+
+#[tokio::test]
+async fn a_message_posted_on_one_node_reaches_a_socket_on_another() {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("skipping two-node test: no PostgreSQL");
+        return;
+    }
+    let node_a = TestApp::new(Backend::Postgres).await;
+    let node_b = node_a.second_node().await;
+    let addr_b = node_b.serve().await;
+    let (mut user, _, chat) = user_with_chat(&node_a, "twonodes").await;
+    let mut op = assigned_operator(&node_a, chat).await;
+    let mut ws = connect(addr_b, &user.token()).await;
+    subscribe(&mut ws, chat, Some(0)).await;
+    for n in 0..5 {
+        let sent_at = tokio::time::Instant::now();
+        assert_eq!(say(&mut op, chat, &format!("across {n}")).await.status, StatusCode::CREATED);
+        let got = next_of(&mut ws, "message", Duration::from_secs(1)).await;
+        assert_eq!(got["message"]["content"], format!("across {n}"));
+        assert!(sent_at.elapsed() < Duration::from_secs(1));
+    }
+    // And the other way: a user's send on node A shows up on node B's socket.
+    assert_eq!(say(&mut user, chat, "from a").await.status, StatusCode::CREATED);
+    assert_eq!(next_of(&mut ws, "message", Duration::from_secs(1)).await["message"]["content"], "from a");
+}
