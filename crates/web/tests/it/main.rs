@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod admin;
 mod browser;
+mod browser_chat;
 mod chat;
 mod realtime;
 mod discover;

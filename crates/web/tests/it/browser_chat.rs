@@ -1,0 +1,107 @@
+//! The chat in real Chromium: a new user finds a profile, sends three free
+//! messages, is offered credits on the fourth, and sees a reply typed in a
+//! second browser arrive without reloading.
+
+use crate::browser::{browser, serve, start_driver, wait_for_path};
+use crate::chat::{flat_pricing, make_profile};
+use crate::support::*;
+use fantooo_domain::AdminRole;
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+async fn register(d: &WebDriver, base: &str, username: &str) -> WebDriverResult<()> {
+    d.goto(format!("{base}/get-started")).await?;
+    d.find(By::Id("username")).await?.send_keys(username).await?;
+    d.find(By::Css("fieldset[data-step='1'] [data-next]")).await?.click().await?;
+    d.find(By::Id("location")).await?.send_keys("Nairobi").await?;
+    d.find(By::XPath("//label[input[@name='gender' and @value='male']]")).await?.click().await?;
+    d.find(By::XPath("//label[input[@name='looking_for' and @value='female']]")).await?.click().await?;
+    d.find(By::Id("age")).await?.send_keys("29").await?;
+    d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
+    d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+    d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
+    d.find(By::Id("create-account")).await?.click().await?;
+    wait_for_path(d, "/discover").await;
+    Ok(())
+}
+
+/// Types a message and waits until the server has stored it (the
+/// optimistic bubble gets its sequence number).
+async fn send_and_confirm(d: &WebDriver, text: &str) -> WebDriverResult<()> {
+    d.find(By::Id("content")).await?.send_keys(text).await?;
+    d.find(By::Id("send")).await?.click().await?;
+    let xpath = format!("//li[contains(@class,'msg-mine') and @data-seq][p[text()='{text}']]");
+    d.query(By::XPath(&xpath)).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+    Ok(())
+}
+
+async fn text_of(d: &WebDriver, css: &str) -> WebDriverResult<String> {
+    d.find(By::Css(css)).await?.text().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    flat_pricing(&app.db).await;
+    make_profile(&app.db, "Nia", false).await;
+    admin_client(&app, "chats@fantooo.com", AdminRole::Moderator).await;
+    let base = serve(&app).await;
+    let (dir_user, dir_staff) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let user = browser(&driver_url, dir_user.path()).await;
+    let staff = browser(&driver_url, dir_staff.path()).await;
+    let result = async {
+        register(&user, &base, "wambui").await?;
+        user.find(By::Css("a.profile-link")).await?.click().await?;
+        let profile_path = user.current_url().await?.path().to_string();
+        assert!(profile_path.starts_with("/profile/"), "{profile_path}");
+        user.find(By::XPath("//button[contains(., 'Message Nia')]")).await?.click().await?;
+        for _ in 0..100 {
+            if user.current_url().await?.path().starts_with("/chat/") { break; }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let chat_path = user.current_url().await?.path().to_string();
+        assert!(chat_path.starts_with("/chat/"), "{chat_path}");
+        // The socket is up before anything is sent.
+        user.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+        assert!(text_of(&user, "#price-label").await?.contains("free"));
+
+        for n in 1..=3 {
+            send_and_confirm(&user, &format!("Hello number {n}")).await?;
+        }
+        assert_eq!(text_of(&user, "#price-label").await?, "Next message: 1 credit");
+
+        // The fourth costs a credit the user does not have: the dialog opens,
+        // nothing is stored, and the draft is back in the box.
+        user.find(By::Id("content")).await?.send_keys("A fourth one").await?;
+        user.find(By::Id("send")).await?.click().await?;
+        let dialog = user.find(By::Id("buy-credits")).await?;
+        dialog.wait_until().displayed().await?;
+        assert!(dialog.text().await?.contains("costs 1 credits and you have 0"));
+        assert_eq!(user.find(By::Id("content")).await?.value().await?.as_deref(), Some("A fourth one"));
+        user.find(By::XPath("//dialog[@id='buy-credits']//button[contains(., 'Not now')]")).await?.click().await?;
+        assert_eq!(user.find_all(By::Css("li.msg-mine")).await?.len(), 3);
+
+        // Staff answer as the profile from a second browser.
+        staff.goto(format!("{base}/admin-login")).await?;
+        staff.find(By::Id("login")).await?.send_keys("chats@fantooo.com").await?;
+        staff.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        staff.find(By::Id("login-submit")).await?.click().await?;
+        wait_for_path(&staff, "/admin").await;
+        staff.goto(format!("{base}{chat_path}")).await?;
+        staff.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+        assert_eq!(staff.find_all(By::Css("li.msg-theirs")).await?.len(), 3, "staff see the user's messages");
+        send_and_confirm(&staff, "Hi Wambui, lovely to hear from you").await?;
+
+        // Pushed to the user's page, no reload.
+        let reply = user.query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='Hi Wambui, lovely to hear from you']"))
+            .wait(Duration::from_secs(5), Duration::from_millis(100)).first().await?;
+        assert!(reply.is_displayed().await?);
+        // Staff opened the chat, so the user's messages read as read.
+        user.query(By::Css("li.msg-mine .msg-status[data-status='read']")).wait(Duration::from_secs(5), Duration::from_millis(100)).first().await?;
+        Ok::<_, WebDriverError>(())
+    }.await;
+    let _ = user.quit().await;
+    let _ = staff.quit().await;
+    result.expect("browser chat flow");
+}
