@@ -121,6 +121,8 @@ struct ChatPage {
     profile: PublicProfile,
     /// The user's name, shown to staff answering as the profile.
     user_name: String,
+    /// Whether the user's heartbeat was seen recently (staff view).
+    user_online: bool,
     messages: Vec<Message>,
     has_earlier: bool,
     balance: Option<Credits>,
@@ -174,6 +176,7 @@ async fn render_page(state: &AppState, me: &CurrentViewer, csrf: &CsrfToken, id:
     };
     Ok(ChatPage {
         chrome: me.chrome(csrf, &format!("/chat/{id}")),
+        user_online: user.last_active_at.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::seconds(45)),
         chat, side, profile, user_name: user.display_name, messages, has_earlier,
         balance, price, packages, need_credits: need, error, draft,
     })

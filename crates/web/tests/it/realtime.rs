@@ -213,3 +213,17 @@ async fn a_message_posted_on_one_node_reaches_a_socket_on_another() {
     assert_eq!(say(&mut user, chat, "from a").await.status, StatusCode::CREATED);
     assert_eq!(next_of(&mut ws, "message", Duration::from_secs(1)).await["message"]["content"], "from a");
 }
+
+#[tokio::test]
+async fn the_heartbeat_keeps_presence_fresh() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let addr = app.serve().await;
+    let (user, uid, _) = user_with_chat(&app, "present").await;
+    let before = fantooo_store::users::by_id(&app.db, uid).await.unwrap().last_active_at.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut ws = connect(addr, &user.token()).await;
+    send(&mut ws, json!({ "t": "ping" })).await;
+    next_of(&mut ws, "pong", SOON).await;
+    let after = fantooo_store::users::by_id(&app.db, uid).await.unwrap().last_active_at.unwrap();
+    assert!(after > before, "{before} → {after}");
+}
