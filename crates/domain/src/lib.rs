@@ -9,6 +9,7 @@ pub mod chat;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod operations;
 pub mod pricing;
 pub mod roles;
 pub mod tier;
