@@ -76,6 +76,8 @@ id_type!(
     NotificationId,
     /// One credit ledger entry.
     LedgerEntryId,
+    /// A row nothing else refers to by id (queue entries, incidents, …).
+    RowId,
 );
 
 /// TEXT column encoding for string-backed enums on both stores.

@@ -75,29 +75,6 @@ pub async fn by_id(db: &Db, id: ChatId) -> StoreResult<Chat> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Chat>(&sql).bind(id).fetch_one(p).await?))
 }
 
-/// Gives an unassigned chat to an operator, atomically: the chat must still
-/// be unassigned and the operator below their limit, or nothing changes.
-pub async fn assign(db: &Db, chat: ChatId, operator: OperatorId) -> StoreResult<bool> {
-    let now = Utc::now();
-    on_pool!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let room = sqlx::query("UPDATE operators SET current_chat_count = current_chat_count + 1
-                                WHERE id = $1 AND is_active AND NOT is_suspended AND current_chat_count < max_concurrent_chats")
-            .bind(operator).execute(&mut *tx).await?.rows_affected();
-        if room == 0 {
-            return Ok(false);
-        }
-        let taken = sqlx::query("UPDATE chats SET assigned_operator_id = $2, assignment_time = $3, assignment_count = assignment_count + 1, updated_at = $3
-                                 WHERE id = $1 AND assigned_operator_id IS NULL")
-            .bind(chat).bind(operator).bind(now).execute(&mut *tx).await?.rows_affected();
-        if taken == 0 {
-            return Ok(false);
-        }
-        tx.commit().await?;
-    });
-    Ok(true)
-}
-
 /// A row of the user's chat list.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ChatSummary {

@@ -5,7 +5,7 @@
 use crate::{on_pool, Db, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::{MessageStatus, Side};
-use fantooo_domain::ids::{ChatId, UserId};
+use fantooo_domain::ids::{ChatId, OperatorId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 
@@ -19,6 +19,16 @@ pub enum EventBody {
     Receipt { side: Side, status: MessageStatus, upto: i64 },
     /// A user's balance after a ledger entry.
     Balance { credits: i64 },
+    /// The waiting queue changed (for every operator console).
+    Queue,
+    /// A chat was given to the addressed operator.
+    Assigned { chat_id: ChatId },
+    /// The addressed operator has not answered; the chat goes in `seconds_left`.
+    IdleWarning { chat_id: ChatId, seconds_left: i64 },
+    /// A chat was taken from the addressed operator.
+    TakenAway { chat_id: ChatId, reason: String },
+    /// Something admins should see now (escalations, suspensions, …).
+    AdminAlert { alert: String, message: String },
 }
 
 impl EventBody {
@@ -27,6 +37,11 @@ impl EventBody {
             EventBody::Typing { .. } => "typing",
             EventBody::Receipt { .. } => "receipt",
             EventBody::Balance { .. } => "balance",
+            EventBody::Queue => "queue",
+            EventBody::Assigned { .. } => "assigned",
+            EventBody::IdleWarning { .. } => "idle_warning",
+            EventBody::TakenAway { .. } => "taken_away",
+            EventBody::AdminAlert { .. } => "admin_alert",
         }
     }
 }
@@ -36,6 +51,7 @@ pub struct Event {
     pub seq: i64,
     pub chat_id: Option<ChatId>,
     pub user_id: Option<UserId>,
+    pub operator_id: Option<OperatorId>,
     pub payload: Json<EventBody>,
     pub created_at: DateTime<Utc>,
 }
@@ -46,10 +62,24 @@ pub struct Event {
 macro_rules! emit_event {
     ($tx:expr, $chat:expr, $user:expr, $body:expr, $now:expr) => {{
         let body: $crate::events::EventBody = $body;
-        sqlx::query("INSERT INTO realtime_events (chat_id, user_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind($chat).bind($user).bind(body.kind()).bind(sqlx::types::Json(&body)).bind($now)
+        $crate::emit_event!($tx, $chat, $user, None::<fantooo_domain::ids::OperatorId>, body, $now)
+    }};
+    ($tx:expr, $chat:expr, $user:expr, $operator:expr, $body:expr, $now:expr) => {{
+        let body: $crate::events::EventBody = $body;
+        sqlx::query("INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind($chat).bind($user).bind($operator).bind(body.kind()).bind(sqlx::types::Json(&body)).bind($now)
             .execute(&mut *$tx).await?;
     }};
+}
+
+/// Records an event for one operator (or, with `None`, for all of them)
+/// inside the caller's transaction.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! emit_operator_event {
+    ($tx:expr, $operator:expr, $body:expr, $now:expr) => {
+        $crate::emit_event!($tx, None::<fantooo_domain::ids::ChatId>, None::<fantooo_domain::ids::UserId>, $operator, $body, $now)
+    };
 }
 
 /// Records a user's new balance inside the caller's transaction.
@@ -63,15 +93,19 @@ macro_rules! emit_balance {
 
 /// Records an event on its own (typing needs no transaction).
 pub async fn emit(db: &Db, chat: Option<ChatId>, user: Option<UserId>, body: EventBody) -> StoreResult<()> {
+    emit_to(db, chat, user, None, body).await
+}
+
+pub async fn emit_to(db: &Db, chat: Option<ChatId>, user: Option<UserId>, operator: Option<OperatorId>, body: EventBody) -> StoreResult<()> {
     let now = Utc::now();
-    let sql = "INSERT INTO realtime_events (chat_id, user_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5)";
-    on_pool!(db, p => { sqlx::query(sql).bind(chat).bind(user).bind(body.kind()).bind(Json(&body)).bind(now).execute(p).await?; });
+    let sql = "INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+    on_pool!(db, p => { sqlx::query(sql).bind(chat).bind(user).bind(operator).bind(body.kind()).bind(Json(&body)).bind(now).execute(p).await?; });
     Ok(())
 }
 
 /// Events after `after`, oldest first (the outbox tail).
 pub async fn tail(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
-    let sql = "SELECT seq, chat_id, user_id, payload, created_at FROM realtime_events WHERE seq > $1 ORDER BY seq LIMIT $2";
+    let sql = "SELECT seq, chat_id, user_id, operator_id, payload, created_at FROM realtime_events WHERE seq > $1 ORDER BY seq LIMIT $2";
     Ok(on_pool!(db, p => sqlx::query_as::<_, Event>(sql).bind(after).bind(limit).fetch_all(p).await?))
 }
 
@@ -93,6 +127,6 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Event>> {
         return Ok(vec![]);
     }
     let list = seqs.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-    let sql = format!("SELECT seq, chat_id, user_id, payload, created_at FROM realtime_events WHERE seq IN ({list}) ORDER BY seq");
+    let sql = format!("SELECT seq, chat_id, user_id, operator_id, payload, created_at FROM realtime_events WHERE seq IN ({list}) ORDER BY seq");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Event>(&sql).fetch_all(p).await?))
 }

@@ -59,6 +59,7 @@ pub struct Sent {
 #[derive(sqlx::FromRow)]
 struct ChatForSend {
     status: ChatStatus,
+    assigned_operator_id: Option<OperatorId>,
     free_messages_used: i64,
     paid_messages_count: i64,
     is_featured: bool,
@@ -71,6 +72,7 @@ struct UserForSend {
     credits: i64,
     total_messages_sent: i64,
     user_tier: UserTier,
+    lifetime_credits_spent: i64,
 }
 
 /// The price of the next message in a chat, for display before sending.
@@ -106,11 +108,12 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
         // balance check, the loyalty count and the client-id check exact.
         let u: Option<UserForSend> = sqlx::query_as(
             "UPDATE real_users SET total_messages_sent = total_messages_sent + 1, last_active_at = $2
-             WHERE id = $1 AND is_active AND NOT is_banned RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier")
+             WHERE id = $1 AND is_active AND NOT is_banned
+             RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier, lifetime_credits_spent")
             .bind(user).bind(now).fetch_optional(&mut *tx).await?;
         let u = u.ok_or(StoreError::NotFound)?;
         let c: Option<ChatForSend> = sqlx::query_as(
-            "SELECT c.status, c.free_messages_used, c.paid_messages_count, f.is_featured, f.featured_until,
+            "SELECT c.status, c.assigned_operator_id, c.free_messages_used, c.paid_messages_count, f.is_featured, f.featured_until,
                     (f.is_active AND f.deleted_at IS NULL) AS profile_listed
              FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
              WHERE c.id = $1 AND c.real_user_id = $2")
@@ -146,6 +149,8 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
             let b = applied?;
             crate::emit_balance!(tx, user, b, now);
+            sqlx::query("UPDATE real_users SET lifetime_credits_spent = lifetime_credits_spent + $2 WHERE id = $1")
+                .bind(user).bind(charge.get()).execute(&mut *tx).await?;
             b
         } else {
             Credits(u.credits)
@@ -169,6 +174,15 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
         sqlx::query("UPDATE fictional_users SET total_messages = total_messages + 1, total_revenue_credits = total_revenue_credits + $2
                      WHERE id = (SELECT fictional_user_id FROM chats WHERE id = $1)")
             .bind(chat).bind(charge.get()).execute(&mut *tx).await?;
+        // An unanswered message with nobody on the chat: it waits for an
+        // operator. Escalated chats are with admins until they hand them back.
+        if c.assigned_operator_id.is_none() && c.status != ChatStatus::Escalated {
+            let spent = u.lifetime_credits_spent + charge.get();
+            let priority = fantooo_domain::operations::priority(&fantooo_domain::operations::PriorityInput {
+                lifetime_credits_spent: spent, waiting: chrono::Duration::zero(), reassigned: false,
+            });
+            crate::enqueue_chat!(tx, chat, priority, u.user_tier, &[], now);
+        }
         tx.commit().await?;
         Ok(Sent { message, price, balance: Some(balance), duplicate: false })
     })
@@ -193,13 +207,16 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         // Taking the chat row lock first serialises this with the user's sends.
-        let status: Option<ChatStatus> = sqlx::query_scalar("UPDATE chats SET updated_at = $2 WHERE id = $1 RETURNING status")
+        let row: Option<(ChatStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "UPDATE chats SET updated_at = $2 WHERE id = $1 RETURNING status, last_user_message_at, last_fictional_message_at")
             .bind(chat).bind(now).fetch_optional(&mut *tx).await?;
-        match status {
+        let (last_user, last_profile) = match row {
             None => return Err(StoreError::NotFound),
-            Some(ChatStatus::Closed | ChatStatus::Archived) => return Err(StoreError::Invalid("This chat is closed.".into())),
-            Some(_) => {}
-        }
+            Some((ChatStatus::Closed | ChatStatus::Archived, ..)) => return Err(StoreError::Invalid("This chat is closed.".into())),
+            Some((_, u, f)) => (u, f),
+        };
+        // A reply to a waiting user message measures the response time.
+        let response_ms = last_user.filter(|u| last_profile.is_none_or(|f| f < *u)).map(|u| (now - u).num_milliseconds().max(0));
         if let Some(client_id) = &body.client_id {
             let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_id = $2");
             let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
@@ -209,20 +226,29 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
             }
         }
         let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
-                                                 is_free_message, credits_charged, client_id, status, created_at)
-                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9) RETURNING {MESSAGE_COLUMNS}");
+                                                 is_free_message, credits_charged, client_id, status, response_ms, created_at)
+                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}");
         let message: Message = sqlx::query_as(&sql)
             .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
-            .bind(operator).bind(admin).bind(&body.client_id).bind(now)
+            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now)
             .fetch_one(&mut *tx).await?;
         sqlx::query("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
-                            last_message_at = $2, last_fictional_message_at = $2,
-                            last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END
+                            last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL,
+                            last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END,
+                            average_response_ms = CASE WHEN $4 IS NULL THEN average_response_ms
+                                                       WHEN average_response_ms IS NULL THEN $4
+                                                       ELSE (average_response_ms * 3 + $4) / 4 END
                      WHERE id = $1")
-            .bind(chat).bind(now).bind(operator.is_some()).execute(&mut *tx).await?;
+            .bind(chat).bind(now).bind(operator.is_some()).bind(response_ms).execute(&mut *tx).await?;
         if let Some(o) = operator {
             sqlx::query("UPDATE operators SET total_messages_sent = total_messages_sent + 1, last_activity = $2 WHERE id = $1")
                 .bind(o).bind(now).execute(&mut *tx).await?;
+        } else {
+            // An admin answered: the chat no longer waits for an operator.
+            let n = sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(chat).execute(&mut *tx).await?.rows_affected();
+            if n > 0 {
+                crate::emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
+            }
         }
         tx.commit().await?;
         Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false })

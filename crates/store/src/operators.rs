@@ -85,3 +85,79 @@ pub async fn touch_active(db: &Db, id: OperatorId, at: DateTime<Utc>) -> StoreRe
     on_pool!(db, p => { sqlx::query("UPDATE operators SET last_activity = $2 WHERE id = $1").bind(id).bind(at).execute(p).await?; });
     Ok(())
 }
+
+/// Turns an operator's availability on or off. Going offline is refused
+/// while they hold chats, and suspended operators cannot go online; both
+/// checks sit in the conditional update itself, so a concurrent assignment
+/// cannot slip between check and change.
+pub async fn set_availability(db: &Db, id: OperatorId, available: bool, now: DateTime<Utc>) -> StoreResult<()> {
+    let sql = if available {
+        "UPDATE operators SET is_available = TRUE, last_activity = $2, updated_at = $2 WHERE id = $1 AND NOT is_suspended AND is_active"
+    } else {
+        "UPDATE operators SET is_available = FALSE, last_activity = $2, updated_at = $2 WHERE id = $1 AND current_chat_count = 0"
+    };
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let changed = sqlx::query(sql).bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            let (count, suspended): (i64, bool) = sqlx::query_as("SELECT current_chat_count, is_suspended FROM operators WHERE id = $1")
+                .bind(id).fetch_one(&mut *tx).await?;
+            return Err(crate::StoreError::Rule(if available && suspended {
+                "Suspended operators cannot go online.".to_string()
+            } else if available {
+                "This account is deactivated.".to_string()
+            } else {
+                format!("Cannot go offline with {count} active chats. Please finish or hand them over first.")
+            }));
+        }
+        sqlx::query("INSERT INTO operator_incidents (id, operator_id, kind, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(fantooo_domain::ids::RowId::new()).bind(id).bind(if available { "online" } else { "offline" }).bind(now)
+            .execute(&mut *tx).await?;
+        crate::emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Frees one chat slot of an operator inside the caller's transaction.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! release_operator_slot {
+    ($tx:expr, $operator:expr) => {
+        sqlx::query("UPDATE operators SET current_chat_count = current_chat_count - 1 WHERE id = $1 AND current_chat_count > 0")
+            .bind($operator).execute(&mut *$tx).await?
+    };
+}
+
+/// The chats an operator currently holds.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct HeldChat {
+    pub chat_id: fantooo_domain::ids::ChatId,
+    pub user_name: String,
+    pub profile_name: String,
+    pub status: fantooo_domain::chat::ChatStatus,
+    pub assignment_time: Option<DateTime<Utc>>,
+    pub last_user_message_at: Option<DateTime<Utc>>,
+    pub last_fictional_message_at: Option<DateTime<Utc>>,
+    pub idle_warned_at: Option<DateTime<Utc>>,
+}
+
+impl HeldChat {
+    /// Seconds the user has waited for a reply, if the user spoke last.
+    pub fn waiting_secs(&self, now: DateTime<Utc>) -> Option<i64> {
+        let user = self.last_user_message_at?;
+        if self.last_fictional_message_at.is_some_and(|f| f >= user) {
+            return None;
+        }
+        let since = user.max(self.assignment_time.unwrap_or(user));
+        Some((now - since).num_seconds().max(0))
+    }
+}
+
+pub async fn held_chats(db: &Db, id: OperatorId) -> StoreResult<Vec<HeldChat>> {
+    let sql = "SELECT c.id AS chat_id, u.display_name AS user_name, f.name AS profile_name, c.status, c.assignment_time,
+                      c.last_user_message_at, c.last_fictional_message_at, c.idle_warned_at
+               FROM chats c JOIN real_users u ON u.id = c.real_user_id JOIN fictional_users f ON f.id = c.fictional_user_id
+               WHERE c.assigned_operator_id = $1 ORDER BY c.assignment_time";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, HeldChat>(sql).bind(id).fetch_all(p).await?))
+}

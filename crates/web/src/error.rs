@@ -110,6 +110,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
             StoreError::LastSuperAdmin => AppError::Conflict("The last active super admin cannot be removed, deactivated or demoted".into()),
             StoreError::Invalid(m) => AppError::BadRequest(m),
+            StoreError::Rule(m) => AppError::Conflict(m),
             StoreError::InsufficientCredits { required, available } => AppError::InsufficientCredits { required: required.get(), available: available.get() },
             other => AppError::Internal(other.to_string()),
         }

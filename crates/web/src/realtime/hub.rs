@@ -7,7 +7,7 @@
 
 use axum::extract::ws::Utf8Bytes;
 use fantooo_domain::chat::Side;
-use fantooo_domain::ids::{ChatId, UserId};
+use fantooo_domain::ids::{ChatId, OperatorId, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +20,12 @@ pub const CONNECTION_QUEUE: usize = 256;
 pub enum Topic {
     Chat(ChatId),
     User(UserId),
+    /// One operator's console (assignments, warnings).
+    Operator(OperatorId),
+    /// Every operator console (the queue changed).
+    Operators,
+    /// Every back-office page (alerts).
+    Admins,
 }
 
 /// What a connection receives: the JSON text is built once per push and

@@ -135,6 +135,31 @@ fn publish_event(rt: &Realtime, e: Event) {
         (EventBody::Balance { credits }, _, Some(user)) => {
             (Topic::User(user), PushKind::Other, json!({ "t": "balance", "credits": credits }))
         }
+        (EventBody::Queue, ..) => {
+            // The live chat grid of the back office follows the queue too.
+            let json = Utf8Bytes::from(json!({ "t": "queue" }).to_string());
+            for topic in [Topic::Operators, Topic::Admins] {
+                if rt.hub.has_listeners(topic) {
+                    rt.hub.publish(Arc::new(Push { topic, json: json.clone(), kind: PushKind::Other }));
+                }
+            }
+            return;
+        }
+        (EventBody::Assigned { chat_id }, ..) => match e.operator_id {
+            Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "assigned", "chat_id": chat_id })),
+            None => return,
+        },
+        (EventBody::IdleWarning { chat_id, seconds_left }, ..) => match e.operator_id {
+            Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "idle_warning", "chat_id": chat_id, "seconds_left": seconds_left })),
+            None => return,
+        },
+        (EventBody::TakenAway { chat_id, reason }, ..) => match e.operator_id {
+            Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
+            None => return,
+        },
+        (EventBody::AdminAlert { alert, message }, ..) => {
+            (Topic::Admins, PushKind::Other, json!({ "t": "alert", "alert": alert, "message": message }))
+        }
         _ => return,
     };
     if rt.hub.has_listeners(topic) {

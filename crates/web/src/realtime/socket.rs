@@ -103,17 +103,26 @@ impl Connection {
             subs: HashMap::new(), undelivered: HashMap::new(), last_presence: None,
         };
         this.serve(&mut socket, &mut inbox).await;
-        if let Viewer::User(u) = this.viewer {
-            rt.hub.unsubscribe(Topic::User(u), &this.subscriber);
+        for topic in this.own_topics() {
+            rt.hub.unsubscribe(topic, &this.subscriber);
         }
         for chat in this.subs.keys() {
             rt.hub.unsubscribe(Topic::Chat(*chat), &this.subscriber);
         }
     }
 
+    /// Topics a connection follows by who it is, without asking.
+    fn own_topics(&self) -> Vec<Topic> {
+        match self.viewer {
+            Viewer::User(u) => vec![Topic::User(u)],
+            Viewer::Operator(o) => vec![Topic::Operator(o), Topic::Operators],
+            Viewer::Admin(..) => vec![Topic::Admins],
+        }
+    }
+
     async fn serve(&mut self, socket: &mut WebSocket, inbox: &mut super::hub::Inbox) {
-        if let Viewer::User(u) = self.viewer {
-            self.state.realtime.hub.subscribe(Topic::User(u), &self.subscriber);
+        for topic in self.own_topics() {
+            self.state.realtime.hub.subscribe(topic, &self.subscriber);
         }
         self.touch_presence().await;
         let mut silence = Box::pin(tokio::time::sleep(SILENCE_LIMIT));
@@ -290,7 +299,7 @@ impl Connection {
     async fn on_push(&mut self, socket: &mut WebSocket, push: &Arc<Push>) -> Result<(), Closed> {
         let chat = match push.topic {
             Topic::Chat(c) => c,
-            Topic::User(_) => return Self::send(socket, push.json.clone()).await,
+            _ => return Self::send(socket, push.json.clone()).await,
         };
         let Some(sub) = self.subs.get(&chat) else { return Ok(()) };
         match push.kind {

@@ -50,6 +50,13 @@ pub async fn user_with_chat(app: &TestApp, username: &str) -> (Client, UserId, C
     (c, uid, chat)
 }
 
+/// Puts the operator online and gives them the chat.
+pub async fn assign_to(db: &Db, chat: ChatId, op: fantooo_domain::ids::OperatorId) -> bool {
+    let now = chrono::Utc::now();
+    fantooo_store::operators::set_availability(db, op, true, now).await.unwrap();
+    fantooo_store::queue::assign(db, chat, op, now).await.unwrap()
+}
+
 pub async fn say(c: &mut Client, chat: ChatId, text: &str) -> Resp {
     c.json(Method::POST, &format!("/api/chats/{chat}/messages"), json!({ "content": text })).await
 }
@@ -230,7 +237,7 @@ async fn only_the_user_the_assigned_operator_and_chat_admins_may_read_or_write()
         let mut op = operator_client(&app, "op1@fantooo.com").await;
         assert_eq!(op.api_get(&read).await.status, StatusCode::FORBIDDEN, "{b:?} unassigned operator");
         let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
-        assert!(chats::assign(&app.db, chat, op_id).await.unwrap());
+        assert!(assign_to(&app.db, chat, op_id).await);
         assert_eq!(op.api_get(&read).await.status, StatusCode::OK, "{b:?} assigned operator reads");
         let csrf = op.csrf.clone().unwrap();
         let r = op.send(Method::POST, &read, Some("application/json"), json!({ "content": "hello from the profile" }).to_string().into_bytes(), &[("x-csrf-token", &csrf)]).await;

@@ -66,7 +66,7 @@ async fn subscribe(ws: &mut Ws, chat: ChatId, after: Option<i64>) {
 async fn assigned_operator(app: &TestApp, chat: ChatId) -> Client {
     operator_client(app, "live-op@fantooo.com").await;
     let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
-    assert!(fantooo_store::chats::assign(&app.db, chat, op_id).await.unwrap());
+    assert!(crate::chat::assign_to(&app.db, chat, op_id).await);
     let r = app.client().json(Method::POST, "/api/auth/login", json!({ "login": "live-op@fantooo.com", "password": PASSWORD, "kind": "operator" })).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let mut bearer = app.client();
