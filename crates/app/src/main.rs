@@ -4,12 +4,11 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fantooo_domain::{validation as v, AdminRole, Permissions};
 use fantooo_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
-use fantooo_store::{admins, partitions, Backend, Db};
+use fantooo_store::{admins, Backend, Db};
 use fantooo_web::{seed, AppState, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "fantooo", version, about = "Fantooo chat platform server")]
@@ -60,14 +59,38 @@ enum Command {
     },
 }
 
+/// The scheduled jobs, as `fantooo job <name>` (see `fantooo_jobs::Job`).
 #[derive(Clone, Copy, ValueEnum)]
 enum JobName {
+    /// Give waiting chats to the best available operators.
+    Assign,
+    /// Warn idle operators and take chats they left unanswered.
+    IdleCheck,
+    /// Escalate over-reassigned or long-waiting chats to admins.
+    Escalate,
+    /// Close chats inactive for 24 hours.
+    AutoClose,
+    /// Recompute operator quality scores; suspend those below threshold.
+    OperatorStats,
     /// Create monthly partitions ahead (PostgreSQL).
     Partitions,
-    /// Delete sessions that expired over a day ago.
-    PurgeSessions,
-    /// Delete realtime events (typing, receipts) older than a day.
-    PurgeEvents,
+    /// Delete expired sessions, old realtime events and old job runs.
+    Housekeeping,
+}
+
+impl JobName {
+    fn job(self) -> fantooo_jobs::Job {
+        use fantooo_jobs::Job;
+        match self {
+            JobName::Assign => Job::Assign,
+            JobName::IdleCheck => Job::IdleCheck,
+            JobName::Escalate => Job::Escalate,
+            JobName::AutoClose => Job::AutoClose,
+            JobName::OperatorStats => Job::OperatorStats,
+            JobName::Partitions => Job::Partitions,
+            JobName::Housekeeping => Job::Housekeeping,
+        }
+    }
 }
 
 #[derive(Args)]
@@ -93,6 +116,9 @@ struct ServeArgs {
     /// API requests allowed per minute per address and per account.
     #[arg(long, env = "FANTOOO_API_RATE_PER_MINUTE", default_value_t = 100)]
     api_rate_per_minute: u32,
+    /// This node's name in logs and job records (default: node-<pid>).
+    #[arg(long, env = "FANTOOO_NODE_NAME")]
+    node_name: Option<String>,
     /// Chat messages allowed per minute per account.
     #[arg(long, env = "FANTOOO_MESSAGE_RATE_PER_MINUTE", default_value_t = 60)]
     message_rate_per_minute: u32,
@@ -182,20 +208,15 @@ fn default_serve() -> Command {
 }
 
 async fn run_job(db: &Db, name: JobName) -> Result<(), AnyError> {
-    match name {
-        JobName::Partitions => {
-            let created = partitions::ensure_ahead(db, chrono::Utc::now(), 3).await?;
-            tracing::info!(job = "partitions", created = created.len(), "job finished");
-        }
-        JobName::PurgeSessions => {
-            let n = fantooo_store::accounts::purge_expired_sessions(db, chrono::Utc::now()).await?;
-            tracing::info!(job = "purge-sessions", deleted = n, "job finished");
-        }
-        JobName::PurgeEvents => {
-            let n = fantooo_store::events::purge(db, chrono::Utc::now() - chrono::Duration::days(1)).await?;
-            tracing::info!(job = "purge-events", deleted = n, "job finished");
-        }
-    }
+    let job = name.job();
+    let started = chrono::Utc::now();
+    let counts = fantooo_jobs::run(db, job, started).await?;
+    let node = format!("cli-{}", std::process::id());
+    fantooo_store::jobs::record(db, job.name(), &node, started, chrono::Utc::now(), &counts, None).await?;
+    // Running nodes pick up what changed (assignments, warnings) at once.
+    fantooo_store::wakeup::notify(db).await?;
+    tracing::info!(job = job.name(), counts = %counts, "job finished");
+    println!("{} {}", job.name(), counts);
     Ok(())
 }
 
@@ -258,6 +279,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         auth_per_minute: args.auth_rate_per_minute,
         api_per_minute: args.api_rate_per_minute,
         messages_per_minute: args.message_rate_per_minute,
+        node_name: args.node_name.clone().unwrap_or_else(|| format!("node-{}", std::process::id())),
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
         ..WebConfig::default()
     };
@@ -266,7 +288,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     }
     let state = AppState::new(db.clone(), config, geocoder, metrics);
     fantooo_web::middleware::ratelimit::spawn_pruner(state.limits.clone());
-    spawn_maintenance(db.clone());
+    fantooo_jobs::spawn_scheduler(db.clone(), state.config.node_name.clone(), state.realtime.changed_callback());
     let app = fantooo_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "fantooo listening");
@@ -276,28 +298,6 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         .await?;
     db.close().await;
     Ok(())
-}
-
-/// Periodic housekeeping in-process; each task is also a `fantooo job`.
-fn spawn_maintenance(db: Db) {
-    tokio::spawn(async move {
-        let period = Duration::from_secs(6 * 3600);
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        loop {
-            if let Err(e) = fantooo_store::accounts::purge_expired_sessions(&db, chrono::Utc::now()).await {
-                tracing::warn!(error = %e, "session purge failed");
-            }
-            if let Err(e) = fantooo_store::events::purge(&db, chrono::Utc::now() - chrono::Duration::days(1)).await {
-                tracing::warn!(error = %e, "realtime event purge failed");
-            }
-            // Start-up's migration has just made the partitions, so the
-            // first partition round is one period away.
-            tick.tick().await;
-            if let Err(e) = partitions::ensure_ahead(&db, chrono::Utc::now(), 3).await {
-                tracing::warn!(error = %e, "partition maintenance failed");
-            }
-        }
-    });
 }
 
 async fn shutdown_signal() {

@@ -15,6 +15,8 @@ pub mod messages;
 pub mod notifications;
 pub mod operations;
 pub mod favorites;
+pub mod jobs;
+pub mod leader;
 pub mod operators;
 pub mod packages;
 pub mod partitions;

@@ -21,6 +21,10 @@ pub struct WebConfig {
     pub messages_per_minute: u32,
     /// Directory for uploaded pictures (the local media store).
     pub media_dir: std::path::PathBuf,
+    /// Run this node's queue assigner (off in tests that drive assignment).
+    pub run_assigner: bool,
+    /// This node's name in logs and job records.
+    pub node_name: String,
     /// Send HSTS (only meaningful behind HTTPS).
     pub hsts: bool,
     /// Lower Argon2 cost for test suites; never set in production.
@@ -55,6 +59,8 @@ impl Default for WebConfig {
             api_per_minute: 100,
             messages_per_minute: 60,
             media_dir: "data/media".into(),
+            run_assigner: true,
+            node_name: format!("node-{}", std::process::id()),
             hsts: false,
             fast_password_hashing: false,
         }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     pub realtime: Arc<realtime::Realtime>,
     pub media: Arc<dyn media::MediaStore>,
+    /// Wakes this node's queue assigner.
+    pub assigner: fantooo_jobs::Assigner,
 }
 
 impl AppState {
@@ -41,7 +43,12 @@ impl AppState {
         let limits = Arc::new(middleware::ratelimit::Limiters::new(&config));
         let realtime = realtime::Realtime::start(db.clone());
         let media = Arc::new(media::LocalMedia::new(config.media_dir.clone()));
-        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime, media }
+        let assigner = if config.run_assigner {
+            fantooo_jobs::spawn_assigner(db.clone(), config.node_name.clone(), realtime.changed_callback())
+        } else {
+            fantooo_jobs::Assigner::disabled()
+        };
+        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime, media, assigner }
     }
 }
 

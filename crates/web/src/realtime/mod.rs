@@ -33,6 +33,12 @@ impl Realtime {
         rt
     }
 
+    /// `written` as a callback, for code outside the web layer (jobs).
+    pub fn changed_callback(self: &Arc<Self>) -> Arc<dyn Fn() + Send + Sync> {
+        let rt = self.clone();
+        Arc::new(move || rt.written())
+    }
+
     /// Call after committing rows to an outbox table. Many calls in a burst
     /// collapse into one tailer pass and one NOTIFY.
     pub fn written(&self) {

@@ -276,6 +276,10 @@ async fn finish(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, 
     if !sent.duplicate {
         metrics::counter!("fantooo_messages_sent_total", "side" => side.as_str()).increment(1);
         state.realtime.written();
+        if side == Side::Real {
+            // The chat may have started waiting for an operator.
+            state.assigner.poke();
+        }
     }
     Ok(sent)
 }

@@ -92,6 +92,7 @@ impl TestApp {
             trust_proxy: true,
             auth_per_minute: 1000,
             api_per_minute: 10_000,
+            run_assigner: false,
             ..WebConfig::default()
         };
         let media = Arc::new(tempfile::tempdir().expect("media dir"));
