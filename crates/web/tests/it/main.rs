@@ -8,6 +8,7 @@ mod admin;
 mod browser;
 mod browser_chat;
 mod chat;
+mod operations;
 mod realtime;
 mod discover;
 mod security;
