@@ -1,7 +1,7 @@
 //! Login identities and server-side sessions. A session token is random; only
 //! its SHA-256 is stored, so a database leak does not leak live sessions.
 
-use crate::{on_pool, Db, StoreResult};
+use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::AccountKind;
@@ -131,4 +131,22 @@ macro_rules! insert_account {
             .bind($id).bind($kind).bind($login).bind($hash).bind($now)
             .execute(&mut *$tx).await?
     };
+}
+
+pub async fn password_hash(db: &Db, id: AccountId) -> StoreResult<String> {
+    let sql = "SELECT password_hash FROM accounts WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(id).fetch_one(p).await?))
+}
+
+/// Replaces a password and signs out every other session of the account.
+pub async fn set_password(db: &Db, id: AccountId, hash: &str, keep_token: &str) -> StoreResult<()> {
+    let now = Utc::now();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&mut *tx).await?;
+        sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE account_id = $1 AND token_hash <> $2 AND revoked_at IS NULL")
+            .bind(id).bind(hash_token(keep_token)).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }

@@ -105,3 +105,31 @@ pub async fn list_for_user(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec
                ORDER BY COALESCE(c.last_message_at, c.created_at) DESC LIMIT $2";
     Ok(on_pool!(db, p => sqlx::query_as::<_, ChatSummary>(sql).bind(user).bind(limit).fetch_all(p).await?))
 }
+
+/// What staff see of a chat beyond its messages.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StaffChat {
+    pub id: ChatId,
+    pub assigned_operator_id: Option<OperatorId>,
+    pub assignment_time: Option<DateTime<Utc>>,
+    pub assignment_count: i64,
+    pub previous_operator_ids: Json<Vec<OperatorId>>,
+    pub operator_notes: Option<String>,
+    pub admin_notes: Option<String>,
+    pub flags: Json<Vec<String>>,
+    pub close_reason: Option<String>,
+    pub idle_warned_at: Option<DateTime<Utc>>,
+}
+
+pub async fn staff_view(db: &Db, id: ChatId) -> StoreResult<StaffChat> {
+    let sql = "SELECT id, assigned_operator_id, assignment_time, assignment_count, previous_operator_ids, operator_notes, admin_notes, flags,
+                      close_reason, idle_warned_at FROM chats WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, StaffChat>(sql).bind(id).fetch_one(p).await?))
+}
+
+/// Staff notes about the user of this chat.
+pub async fn set_operator_notes(db: &Db, id: ChatId, notes: Option<&str>) -> StoreResult<()> {
+    let sql = "UPDATE chats SET operator_notes = $2, updated_at = $3 WHERE id = $1";
+    on_pool!(db, p => { sqlx::query(sql).bind(id).bind(notes).bind(Utc::now()).execute(p).await?; });
+    Ok(())
+}

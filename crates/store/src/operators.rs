@@ -161,3 +161,10 @@ pub async fn held_chats(db: &Db, id: OperatorId) -> StoreResult<Vec<HeldChat>> {
                WHERE c.assigned_operator_id = $1 ORDER BY c.assignment_time";
     Ok(on_pool!(db, p => sqlx::query_as::<_, HeldChat>(sql).bind(id).fetch_all(p).await?))
 }
+
+/// An operator's own settings: what they are good at, which languages.
+pub async fn set_skills(db: &Db, id: OperatorId, specializations: &[String], languages: &[String]) -> StoreResult<()> {
+    let sql = "UPDATE operators SET specializations = $2, languages = $3, updated_at = $4 WHERE id = $1";
+    on_pool!(db, p => { sqlx::query(sql).bind(id).bind(Json(specializations)).bind(Json(languages)).bind(Utc::now()).execute(p).await?; });
+    Ok(())
+}

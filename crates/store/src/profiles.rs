@@ -205,3 +205,34 @@ mod tests {
         assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
     }
 }
+
+/// A profile as the staff who voice it see it: how to write as them.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StaffProfile {
+    pub id: ProfileId,
+    pub name: String,
+    pub age: i64,
+    pub location: String,
+    pub bio: String,
+    pub occupation: Option<String>,
+    pub personality_traits: Json<Vec<String>>,
+    pub interests: Json<Vec<String>>,
+    pub profile_pictures: Json<Vec<String>>,
+    pub response_style: Option<String>,
+    pub response_templates: Json<Vec<String>>,
+    pub personality_guidelines: Option<String>,
+    pub operator_notes: Option<String>,
+}
+
+pub async fn staff_view(db: &Db, id: ProfileId) -> StoreResult<StaffProfile> {
+    let sql = "SELECT id, name, age, location, bio, occupation, personality_traits, interests, profile_pictures, response_style,
+                      response_templates, personality_guidelines, operator_notes FROM fictional_users WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, StaffProfile>(sql).bind(id).fetch_one(p).await?))
+}
+
+/// Shared staff notes on how this profile is being voiced.
+pub async fn set_operator_notes(db: &Db, id: ProfileId, notes: Option<&str>) -> StoreResult<()> {
+    let sql = "UPDATE fictional_users SET operator_notes = $2, updated_at = $3 WHERE id = $1";
+    on_pool!(db, p => { sqlx::query(sql).bind(id).bind(notes).bind(Utc::now()).execute(p).await?; });
+    Ok(())
+}

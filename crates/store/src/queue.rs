@@ -206,3 +206,25 @@ pub async fn take(db: &Db, operator: OperatorId, chat: Option<ChatId>, now: Date
 pub async fn len(db: &Db) -> StoreResult<i64> {
     Ok(on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM chat_queue").fetch_one(p).await?))
 }
+
+/// An operator hands back a chat that needs nothing from them now (the
+/// last word is theirs): it leaves their list without penalty, and returns
+/// to the queue when the user writes again.
+pub async fn release(db: &Db, chat: ChatId, operator: OperatorId, now: DateTime<Utc>) -> StoreResult<()> {
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let waiting: Option<bool> = sqlx::query_scalar(
+            "UPDATE chats SET assigned_operator_id = NULL, updated_at = $3 WHERE id = $1 AND assigned_operator_id = $2
+             RETURNING (last_user_message_at IS NOT NULL AND (last_fictional_message_at IS NULL OR last_fictional_message_at < last_user_message_at))")
+            .bind(chat).bind(operator).bind(now).fetch_optional(&mut *tx).await?;
+        match waiting {
+            None => return Err(crate::StoreError::NotFound),
+            Some(true) => return Err(crate::StoreError::Rule("Answer the user's last message before handing the chat back.".into())),
+            Some(false) => {}
+        }
+        crate::release_operator_slot!(tx, operator);
+        emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
+        tx.commit().await?;
+    });
+    Ok(())
+}

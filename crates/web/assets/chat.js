@@ -154,6 +154,8 @@
     ws.onmessage = function (e) {
       var ev;
       try { ev = JSON.parse(e.data); } catch (_) { return; }
+      // Other scripts on the page (the operator console) follow the same socket.
+      document.dispatchEvent(new CustomEvent("fantooo:ws", { detail: ev }));
       switch (ev.t) {
         case "message": receive(ev.message); break;
         case "typing": if (ev.chat_id === chatId && ev.side !== side) showTyping(); break;

@@ -152,12 +152,6 @@ impl Me {
     pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "operator/home.html")]
-pub struct OperatorHome {
-    pub chrome: Chrome,
-    pub operator: Operator,
-}
 
 /// Links of the back-office sidebar the signed-in admin may open.
 pub struct AdminNav {

@@ -44,7 +44,7 @@ const MAX_HISTORY_PAGE: i64 = 100;
 
 /// Loads a chat and the side the viewer speaks for: 404 when it does not
 /// exist, 403 when it is someone else's.
-async fn chat_for(state: &AppState, viewer: Viewer, id: ChatId) -> AppResult<(Chat, Side)> {
+pub(crate) async fn chat_for(state: &AppState, viewer: Viewer, id: ChatId) -> AppResult<(Chat, Side)> {
     let chat = chats::by_id(&state.db, id).await?;
     let side = side_of(viewer, &chat.parties()).ok_or(AppError::Forbidden)?;
     Ok((chat, side))
@@ -112,44 +112,50 @@ pub fn price_label(price: &Price) -> String {
     }
 }
 
+/// Everything the chat panel (`chat_panel.html`) shows; the user's chat
+/// page and the operator console both render it.
+pub struct ChatView {
+    pub chat: Chat,
+    pub side: Side,
+    pub profile: PublicProfile,
+    /// The user's name, shown to staff answering as the profile.
+    pub user_name: String,
+    /// Whether the user's heartbeat was seen recently (staff view).
+    pub user_online: bool,
+    pub messages: Vec<Message>,
+    pub has_earlier: bool,
+    pub balance: Option<Credits>,
+    pub price: Option<Price>,
+    pub packages: Vec<Package>,
+    pub need_credits: Option<(i64, i64)>,
+    pub error: Option<String>,
+    pub draft: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "chat.html")]
 struct ChatPage {
     chrome: Chrome,
-    chat: Chat,
-    side: Side,
-    profile: PublicProfile,
-    /// The user's name, shown to staff answering as the profile.
-    user_name: String,
-    /// Whether the user's heartbeat was seen recently (staff view).
-    user_online: bool,
-    messages: Vec<Message>,
-    has_earlier: bool,
-    balance: Option<Credits>,
-    price: Option<Price>,
-    packages: Vec<Package>,
-    need_credits: Option<(i64, i64)>,
-    error: Option<String>,
-    draft: String,
+    view: ChatView,
 }
 
-impl ChatPage {
-    fn price_text(&self) -> String {
+impl ChatView {
+    pub fn price_text(&self) -> String {
         self.price.as_ref().map(price_label).unwrap_or_default()
     }
-    fn price_credits(&self) -> i64 {
+    pub fn price_credits(&self) -> i64 {
         self.price.map(|p| p.credits().get()).unwrap_or(0)
     }
-    fn picture(&self) -> &str {
+    pub fn picture(&self) -> &str {
         self.profile.profile_pictures.0.first().map(String::as_str).unwrap_or("")
     }
-    fn mine(&self, m: &Message) -> bool {
+    pub fn mine(&self, m: &Message) -> bool {
         m.sender_type == self.side
     }
-    fn last_seq(&self) -> i64 {
+    pub fn last_seq(&self) -> i64 {
         self.messages.last().map(|m| m.seq).unwrap_or(0)
     }
-    fn is_staff(&self) -> bool {
+    pub fn is_staff(&self) -> bool {
         self.side == Side::Fictional
     }
 }
@@ -162,6 +168,12 @@ struct PageQuery {
 
 async fn render_page(state: &AppState, me: &CurrentViewer, csrf: &CsrfToken, id: ChatId, need: Option<(i64, i64)>, error: Option<String>, draft: String) -> AppResult<ChatPage> {
     let (chat, side) = chat_for(state, me.viewer, id).await?;
+    let view = chat_view(state, chat, side, need, error, draft).await?;
+    Ok(ChatPage { chrome: me.chrome(csrf, &format!("/chat/{id}")), view })
+}
+
+/// Loads what the chat panel shows for a chat the viewer may open.
+pub async fn chat_view(state: &AppState, chat: Chat, side: Side, need: Option<(i64, i64)>, error: Option<String>, draft: String) -> AppResult<ChatView> {
     let profile = profiles::public_including_unlisted(&state.db, chat.fictional_user_id).await?;
     let mut messages = messages::history(&state.db, chat.id, None, PAGE_MESSAGES).await?;
     let has_earlier = messages.len() as i64 == PAGE_MESSAGES;
@@ -174,8 +186,7 @@ async fn render_page(state: &AppState, me: &CurrentViewer, csrf: &CsrfToken, id:
     } else {
         (None, None, vec![])
     };
-    Ok(ChatPage {
-        chrome: me.chrome(csrf, &format!("/chat/{id}")),
+    Ok(ChatView {
         user_online: user.last_active_at.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::seconds(45)),
         chat, side, profile, user_name: user.display_name, messages, has_earlier,
         balance, price, packages, need_credits: need, error, draft,

@@ -30,12 +30,11 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(public::logout))
         .route("/me", get(public::me).post(public::me_submit))
         // staff sign-in, reachable by direct URL only
-        .route("/op-login", get(operator::login).post(operator::login_submit))
-        .route("/operator", get(operator::home))
         .route("/admin-login", get(admin::login).post(admin::login_submit))
         .route("/setup", get(admin::setup).post(admin::setup_submit))
         .merge(admin::routes())
         .merge(chat::routes())
+        .merge(operator::routes())
         .merge(api::routes())
         .merge(discover::routes())
         .merge(system::routes())
