@@ -19,7 +19,7 @@ use serde::Deserialize;
 pub fn home_of(kind: AccountKind) -> &'static str {
     match kind {
         AccountKind::User => "/discover",
-        AccountKind::Operator => "/operator",
+        AccountKind::Operator => "/operator/waiting",
         AccountKind::Admin => "/admin",
     }
 }

@@ -139,7 +139,7 @@ async fn each_login_page_admits_only_its_kind() {
         let mut admin = admin_client(&app, "boss@fantooo.com", AdminRole::Admin).await;
         let mut op = operator_client(&app, "op1@fantooo.com").await;
         assert_eq!(admin.get("/admin").await.status, StatusCode::OK);
-        assert_eq!(op.get("/operator").await.status, StatusCode::OK);
+        assert_eq!(op.get("/operator/waiting").await.status, StatusCode::OK);
 
         let mut c = app.client();
         // A user's credentials do not open the staff doors, and vice versa.
@@ -156,7 +156,7 @@ async fn each_login_page_admits_only_its_kind() {
         assert_eq!(c.get("/discover").await.status, StatusCode::OK);
         // Role separation after login: a user cannot open staff areas.
         assert_eq!(c.get("/admin").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(c.get("/operator").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(c.get("/operator/waiting").await.status, StatusCode::FORBIDDEN);
         // Logout ends the session server-side.
         let cookie = c.cookies.get("fantooo_session").cloned().unwrap();
         let r = c.post_form("/logout", &[]).await;

@@ -28,11 +28,17 @@ async fn register(d: &WebDriver, base: &str, username: &str) -> WebDriverResult<
 /// Types a message and waits until the server has stored it (the
 /// optimistic bubble gets its sequence number).
 async fn send_and_confirm(d: &WebDriver, text: &str) -> WebDriverResult<()> {
-    d.find(By::Id("content")).await?.send_keys(text).await?;
-    d.find(By::Id("send")).await?.click().await?;
+    ready(d, By::Id("content")).await?.send_keys(text).await?;
+    ready(d, By::Id("send")).await?.click().await?;
     let xpath = format!("//li[contains(@class,'msg-mine') and @data-seq][p[text()='{text}']]");
     d.query(By::XPath(&xpath)).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
     Ok(())
+}
+
+/// An element once it can be used (pages and dialogs animate in; under load
+/// that takes a moment).
+pub(crate) async fn ready(d: &WebDriver, by: By) -> WebDriverResult<WebElement> {
+    d.query(by).and_clickable().wait(Duration::from_secs(10), Duration::from_millis(100)).first().await
 }
 
 async fn text_of(d: &WebDriver, css: &str) -> WebDriverResult<String> {
@@ -52,10 +58,10 @@ async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
     let staff = browser(&driver_url, dir_staff.path()).await;
     let result = async {
         register(&user, &base, "wambui").await?;
-        user.find(By::Css("a.profile-link")).await?.click().await?;
+        ready(&user, By::Css("a.profile-link")).await?.click().await?;
         let profile_path = user.current_url().await?.path().to_string();
         assert!(profile_path.starts_with("/profile/"), "{profile_path}");
-        user.find(By::XPath("//button[contains(., 'Message Nia')]")).await?.click().await?;
+        ready(&user, By::XPath("//button[contains(., 'Message Nia')]")).await?.click().await?;
         for _ in 0..100 {
             if user.current_url().await?.path().starts_with("/chat/") { break; }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -73,20 +79,20 @@ async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
 
         // The fourth costs a credit the user does not have: the dialog opens,
         // nothing is stored, and the draft is back in the box.
-        user.find(By::Id("content")).await?.send_keys("A fourth one").await?;
-        user.find(By::Id("send")).await?.click().await?;
+        ready(&user, By::Id("content")).await?.send_keys("A fourth one").await?;
+        ready(&user, By::Id("send")).await?.click().await?;
         let dialog = user.find(By::Id("buy-credits")).await?;
         dialog.wait_until().displayed().await?;
         assert!(dialog.text().await?.contains("costs 1 credits and you have 0"));
         assert_eq!(user.find(By::Id("content")).await?.value().await?.as_deref(), Some("A fourth one"));
-        user.find(By::XPath("//dialog[@id='buy-credits']//button[contains(., 'Not now')]")).await?.click().await?;
+        ready(&user, By::XPath("//dialog[@id='buy-credits']//button[contains(., 'Not now')]")).await?.click().await?;
         assert_eq!(user.find_all(By::Css("li.msg-mine")).await?.len(), 3);
 
         // Staff answer as the profile from a second browser.
         staff.goto(format!("{base}/admin-login")).await?;
-        staff.find(By::Id("login")).await?.send_keys("chats@fantooo.com").await?;
-        staff.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
-        staff.find(By::Id("login-submit")).await?.click().await?;
+        ready(&staff, By::Id("login")).await?.send_keys("chats@fantooo.com").await?;
+        ready(&staff, By::Id("password")).await?.send_keys(PASSWORD).await?;
+        ready(&staff, By::Id("login-submit")).await?.click().await?;
         wait_for_path(&staff, "/admin").await;
         staff.goto(format!("{base}{chat_path}")).await?;
         staff.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;

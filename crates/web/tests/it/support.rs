@@ -269,6 +269,6 @@ pub async fn operator_client(app: &TestApp, email: &str) -> Client {
     let mut c = app.client();
     let r = c.post_form("/op-login", &[("login", email), ("password", PASSWORD)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "operator login failed: {}", r.body);
-    c.get("/operator").await;
+    c.get("/operator/waiting").await;
     c
 }
