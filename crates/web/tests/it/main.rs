@@ -9,6 +9,7 @@ mod browser;
 mod browser_chat;
 mod chat;
 mod operations;
+mod operator;
 mod realtime;
 mod discover;
 mod security;
