@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod browser;
 mod browser_chat;
+mod browser_operator;
 mod chat;
 mod operations;
 mod operator;
