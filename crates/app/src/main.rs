@@ -54,43 +54,10 @@ enum Command {
     },
     /// Run one scheduled job now (for external cron).
     Job {
-        #[arg(value_enum)]
-        name: JobName,
+        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping.
+        #[arg(value_parser = parse_job)]
+        name: fantooo_jobs::Job,
     },
-}
-
-/// The scheduled jobs, as `fantooo job <name>` (see `fantooo_jobs::Job`).
-#[derive(Clone, Copy, ValueEnum)]
-enum JobName {
-    /// Give waiting chats to the best available operators.
-    Assign,
-    /// Warn idle operators and take chats they left unanswered.
-    IdleCheck,
-    /// Escalate over-reassigned or long-waiting chats to admins.
-    Escalate,
-    /// Close chats inactive for 24 hours.
-    AutoClose,
-    /// Recompute operator quality scores; suspend those below threshold.
-    OperatorStats,
-    /// Create monthly partitions ahead (PostgreSQL).
-    Partitions,
-    /// Delete expired sessions, old realtime events and old job runs.
-    Housekeeping,
-}
-
-impl JobName {
-    fn job(self) -> fantooo_jobs::Job {
-        use fantooo_jobs::Job;
-        match self {
-            JobName::Assign => Job::Assign,
-            JobName::IdleCheck => Job::IdleCheck,
-            JobName::Escalate => Job::Escalate,
-            JobName::AutoClose => Job::AutoClose,
-            JobName::OperatorStats => Job::OperatorStats,
-            JobName::Partitions => Job::Partitions,
-            JobName::Housekeeping => Job::Housekeeping,
-        }
-    }
 }
 
 #[derive(Args)]
@@ -207,8 +174,14 @@ fn default_serve() -> Command {
     Command::Serve(Only::parse_from(["fantooo"]).serve)
 }
 
-async fn run_job(db: &Db, name: JobName) -> Result<(), AnyError> {
-    let job = name.job();
+fn parse_job(name: &str) -> Result<fantooo_jobs::Job, String> {
+    fantooo_jobs::Job::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = fantooo_jobs::Job::ALL.iter().map(|j| j.name()).collect();
+        format!("unknown job; choose one of: {}", names.join(", "))
+    })
+}
+
+async fn run_job(db: &Db, job: fantooo_jobs::Job) -> Result<(), AnyError> {
     let started = chrono::Utc::now();
     let counts = fantooo_jobs::run(db, job, started).await?;
     let node = format!("cli-{}", std::process::id());

@@ -30,6 +30,12 @@ pub mod wakeup;
 pub use db::{Backend, BeginWrite, Db};
 pub use error::{StoreError, StoreResult};
 
+/// A SQL list of sequence numbers for `seq IN (…)`. They are integers, so
+/// inlining them is safe.
+pub(crate) fn seq_list(seqs: &[i64]) -> String {
+    seqs.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs `$body` with `$p` bound to the concrete pool of either backend. The
 /// body is compiled once per backend, so it can use fully typed sqlx calls.
 #[macro_export]

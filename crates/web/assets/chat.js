@@ -22,15 +22,8 @@
   var ws = null, backoff = 1000, pingTimer = null, typingTimer = null, lastTypingSent = 0;
   var STATUS_ORDER = { sending: 0, failed: 0, sent: 1, delivered: 2, read: 3 };
 
-  function toast(text, kind) {
-    var region = document.querySelector(".toast-region");
-    if (!region) return;
-    var t = document.createElement("div");
-    t.className = "toast toast-" + (kind || "info");
-    t.textContent = text;
-    region.appendChild(t);
-    setTimeout(function () { t.remove(); }, 5000);
-  }
+  // Toasts come from app.js, which every page loads first.
+  function toast(text, kind) { if (window.fantoooToast) window.fantoooToast(text, kind); }
 
   function hhmm(iso) {
     var d = iso ? new Date(iso) : new Date();

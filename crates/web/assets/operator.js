@@ -4,15 +4,8 @@
   "use strict";
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
-  function toast(text, kind) {
-    var region = document.querySelector(".toast-region");
-    if (!region) return;
-    var t = document.createElement("div");
-    t.className = "toast toast-" + (kind || "info");
-    t.textContent = text;
-    region.appendChild(t);
-    setTimeout(function () { t.remove(); }, 6000);
-  }
+  // Toasts come from app.js, which every page loads first.
+  function toast(text, kind) { if (window.fantoooToast) window.fantoooToast(text, kind); }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
