@@ -133,3 +133,37 @@ pub async fn set_operator_notes(db: &Db, id: ChatId, notes: Option<&str>) -> Sto
     on_pool!(db, p => { sqlx::query(sql).bind(id).bind(notes).bind(Utc::now()).execute(p).await?; });
     Ok(())
 }
+
+/// The user rates their chat (1–5). The rating counts for the operator who
+/// last answered in it, whose average is recomputed in the same
+/// transaction; rating again replaces the earlier rating.
+pub async fn rate(db: &Db, id: ChatId, user: UserId, rating: i64) -> StoreResult<Option<OperatorId>> {
+    if !(1..=5).contains(&rating) {
+        return Err(StoreError::Invalid("rating must be 1 to 5".into()));
+    }
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let before: Option<(Option<OperatorId>,)> = sqlx::query_as("SELECT rated_operator_id FROM chats WHERE id = $1 AND real_user_id = $2")
+            .bind(id).bind(user).fetch_optional(&mut *tx).await?;
+        let Some((before,)) = before else { return Err(StoreError::NotFound) };
+        let answered_by: Option<OperatorId> = sqlx::query_scalar(
+            "SELECT handled_by_operator_id FROM messages WHERE chat_id = $1 AND handled_by_operator_id IS NOT NULL ORDER BY seq DESC LIMIT 1")
+            .bind(id).fetch_optional(&mut *tx).await?;
+        sqlx::query("UPDATE chats SET user_satisfaction_rating = $2, rated_operator_id = $3, updated_at = $4 WHERE id = $1")
+            .bind(id).bind(rating).bind(answered_by).bind(Utc::now()).execute(&mut *tx).await?;
+        for op in [before, answered_by].into_iter().flatten() {
+            sqlx::query("UPDATE operators SET
+                           average_user_rating = COALESCE((SELECT CAST(AVG(user_satisfaction_rating) AS DOUBLE PRECISION) FROM chats WHERE rated_operator_id = $1 AND user_satisfaction_rating IS NOT NULL), 0),
+                           total_ratings = (SELECT COUNT(*) FROM chats WHERE rated_operator_id = $1 AND user_satisfaction_rating IS NOT NULL)
+                         WHERE id = $1")
+                .bind(op).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(answered_by)
+    })
+}
+
+pub async fn rating(db: &Db, id: ChatId) -> StoreResult<Option<i64>> {
+    let sql = "SELECT user_satisfaction_rating FROM chats WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(id).fetch_one(p).await?))
+}

@@ -22,6 +22,8 @@ pub struct Operator {
     pub current_chat_count: i64,
     pub quality_score: f64,
     pub quality_threshold: f64,
+    pub average_user_rating: f64,
+    pub total_ratings: i64,
     pub idle_incidents: i64,
     pub is_suspended: bool,
     pub suspended_until: Option<DateTime<Utc>>,
@@ -29,7 +31,7 @@ pub struct Operator {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, account_id, name, email, specializations, languages, skill_level, is_active, is_available, max_concurrent_chats, current_chat_count, quality_score, quality_threshold, idle_incidents, is_suspended, suspended_until, last_login, created_at";
+const COLUMNS: &str = "id, account_id, name, email, specializations, languages, skill_level, is_active, is_available, max_concurrent_chats, current_chat_count, quality_score, quality_threshold, average_user_rating, total_ratings, idle_incidents, is_suspended, suspended_until, last_login, created_at";
 
 #[derive(Debug, Clone)]
 pub struct NewOperator {

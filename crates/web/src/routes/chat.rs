@@ -32,9 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/chats", get(list_page).post(open_form))
         .route("/chat/{id}", get(page))
         .route("/chat/{id}/messages", post(send_form))
+        .route("/chat/{id}/rating", post(rate_form))
         .route("/api/chats", get(api_list).post(api_open))
         .route("/api/chats/{id}", get(api_chat))
         .route("/api/chats/{id}/messages", get(api_history).post(api_send))
+        .route("/api/chats/{id}/rating", axum::routing::put(api_rate))
         .route("/ws", get(socket::upgrade))
         .route("/media/{key}", get(media))
 }
@@ -130,6 +132,8 @@ pub struct ChatView {
     pub need_credits: Option<(i64, i64)>,
     pub error: Option<String>,
     pub draft: String,
+    /// The user's rating of this chat, once given.
+    pub rating: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -154,6 +158,10 @@ impl ChatView {
     }
     pub fn last_seq(&self) -> i64 {
         self.messages.last().map(|m| m.seq).unwrap_or(0)
+    }
+    /// Users may rate once the profile has answered.
+    pub fn can_rate(&self) -> bool {
+        !self.is_staff() && self.messages.iter().any(|m| m.sender_type == Side::Fictional)
     }
     pub fn is_staff(&self) -> bool {
         self.side == Side::Fictional
@@ -186,7 +194,9 @@ pub async fn chat_view(state: &AppState, chat: Chat, side: Side, need: Option<(i
     } else {
         (None, None, vec![])
     };
+    let rating = chats::rating(&state.db, chat.id).await?;
     Ok(ChatView {
+        rating,
         user_online: user.last_active_at.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::seconds(45)),
         chat, side, profile, user_name: user.display_name, messages, has_earlier,
         balance, price, packages, need_credits: need, error, draft,
@@ -391,4 +401,39 @@ async fn api_history(State(state): State<AppState>, me: CurrentViewer, Path(id):
 async fn media(State(state): State<AppState>, _me: CurrentViewer, Path(key): Path<String>) -> AppResult<Response> {
     let (bytes, content_type) = state.media.get(&key).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?.ok_or(AppError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string())], bytes).into_response())
+}
+
+// ---------------------------------------------------------------- rating
+
+#[derive(Deserialize)]
+struct RateInput {
+    rating: Option<serde_json::Value>,
+}
+
+fn parse_rating(v: Option<&serde_json::Value>) -> AppResult<i64> {
+    let n = match v {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    n.filter(|n| (1..=5).contains(n)).ok_or_else(|| AppError::field("rating", "Choose 1 to 5 stars"))
+}
+
+async fn rate(state: &AppState, me: &CurrentUser, id: &str, rating: i64) -> AppResult<ChatId> {
+    let id = parse_chat_id(id)?;
+    chat_for(state, Viewer::User(me.user.id), id).await?;
+    chats::rate(&state.db, id, me.user.id, rating).await?;
+    Ok(id)
+}
+
+async fn rate_form(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>, Form(input): Form<RateInput>) -> AppResult<Response> {
+    let rating = parse_rating(input.rating.as_ref())?;
+    let id = rate(&state, &me, &id, rating).await?;
+    Ok(Redirect::to(&format!("/chat/{id}#rating")).into_response())
+}
+
+async fn api_rate(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>, crate::routes::api::ApiJson(input): crate::routes::api::ApiJson<RateInput>) -> AppResult<Json<serde_json::Value>> {
+    let rating = parse_rating(input.rating.as_ref())?;
+    let id = rate(&state, &me, &id, rating).await?;
+    Ok(Json(json!({ "chat_id": id, "rating": rating })))
 }

@@ -408,6 +408,7 @@ async fn api_stats(State(state): State<AppState>, me: CurrentOperator, Query(q):
     Ok(Json(json!({
         "from": from, "to": to, "period": period, "quality_trend": trend,
         "quality_score": op.quality_score, "quality_threshold": op.quality_threshold, "idle_incidents": op.idle_incidents,
+        "average_rating": (op.total_ratings > 0).then_some(op.average_user_rating), "total_ratings": op.total_ratings,
     })))
 }
 

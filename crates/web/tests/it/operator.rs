@@ -144,3 +144,33 @@ async fn stats_and_settings_pages() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/operator/waiting");
 }
+
+#[tokio::test]
+async fn users_rate_the_chat_and_the_answering_operator_is_scored() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut user, _, chat) = user_with_chat(&app, "rater").await;
+        say(&mut user, chat, "hi").await;
+        let (mut op, op_id) = signed_in_operator(&app, "rated@fantooo.com").await;
+        assert!(crate::chat::assign_to(&app.db, chat, op_id).await);
+        let path = format!("/api/chats/{chat}/rating");
+        let page = user.get(&format!("/chat/{chat}")).await;
+        assert!(!page.body.contains("id=\"rating\""), "nothing to rate before an answer");
+        fantooo_store::messages::send_as_profile(&app.db, chat, fantooo_store::messages::ProfileVoice::Operator(op_id), &fantooo_store::messages::Body {
+            content: "hello!".into(), content_type: fantooo_domain::chat::ContentType::Text, media_url: None, client_id: None,
+        }).await.unwrap();
+        assert!(user.get(&format!("/chat/{chat}")).await.body.contains("id=\"rating\""));
+        let r = user.json(Method::PUT, &path, json!({ "rating": 6 })).await;
+        assert_eq!(r.json()["fields"][0]["field"], "rating");
+        assert_eq!(user.json(Method::PUT, &path, json!({ "rating": 4 })).await.status, StatusCode::OK);
+        let o = operators::by_id(&app.db, op_id).await.unwrap();
+        assert_eq!((o.average_user_rating, o.total_ratings), (4.0, 1), "{b:?}");
+        assert_eq!(user.json(Method::PUT, &path, json!({ "rating": 2 })).await.status, StatusCode::OK);
+        let o = operators::by_id(&app.db, op_id).await.unwrap();
+        assert_eq!((o.average_user_rating, o.total_ratings), (2.0, 1), "{b:?}: a new rating replaces the old");
+        let csrf = op.csrf.clone().unwrap();
+        let r = op.send(Method::PUT, &path, Some("application/json"), b"{\"rating\":5}".to_vec(), &[("x-csrf-token", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "staff do not rate");
+        assert!(op.get("/operator/stats").await.body.contains("2.0 ★"));
+    }
+}
