@@ -52,6 +52,9 @@ enum Command {
         #[arg(long, default_value = "super_admin")]
         role: String,
     },
+    /// Check the data's invariants (balances = ledger, counters = messages,
+    /// one charge per paid message, operator limits); exits 1 on any violation.
+    Check,
     /// Run one scheduled job now (for external cron).
     Job {
         /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping.
@@ -159,6 +162,13 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
         Command::Job { name } => run_job(&db, name).await?,
+        Command::Check => {
+            let report = fantooo_store::invariants::check(&db).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
+        }
         Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
     }
     Ok(())

@@ -40,6 +40,10 @@ async fn create_admin_migrate_seed_and_jobs_from_the_command_line() {
         assert!(out.status.success(), "job {job}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    let out = fantooo(dir.path()).arg("check").output().unwrap();
+    assert!(out.status.success(), "check: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"violations\": []"));
+
     let db = fantooo_store::Db::connect(&format!("sqlite://{}", dir.path().join("fantooo.db").display()), 2).await.unwrap();
     let admins = fantooo_store::admins::list(&db).await.unwrap();
     let lead = admins.iter().find(|a| a.email == "lead@example.com").expect("created");

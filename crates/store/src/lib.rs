@@ -15,6 +15,7 @@ pub mod messages;
 pub mod notifications;
 pub mod operations;
 pub mod favorites;
+pub mod invariants;
 pub mod jobs;
 pub mod leader;
 pub mod operators;

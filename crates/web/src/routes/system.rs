@@ -10,9 +10,19 @@ use axum::{Json, Router};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/health", get(health))
+        .route("/api/admin/check", get(check))
         .route("/metrics", get(metrics))
         .route("/assets/{file}", get(asset))
         .route("/media/generated/{file}", get(generated))
+}
+
+/// The invariant check, for admins who can read analytics (200 when clean,
+/// 409 with the violations otherwise).
+async fn check(State(state): State<AppState>, me: crate::auth::CurrentAdmin) -> crate::AppResult<Response> {
+    me.require(fantooo_domain::Permission::ViewAnalytics)?;
+    let report = fantooo_store::invariants::check(&state.db).await?;
+    let status = if report.is_clean() { StatusCode::OK } else { StatusCode::CONFLICT };
+    Ok((status, Json(report)).into_response())
 }
 
 async fn health(State(state): State<AppState>) -> Response {

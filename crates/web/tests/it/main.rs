@@ -9,6 +9,7 @@ mod browser;
 mod browser_chat;
 mod browser_operator;
 mod chat;
+mod invariants;
 mod operations;
 mod operator;
 mod realtime;
