@@ -1,0 +1,233 @@
+//! The workloads. Every client is real: HTTP over loopback sockets and
+//! WebSockets, exactly like browsers and apps.
+
+use crate::api::{now_micros, stamp_of, stamped, ws_next, ws_send, Api, Ws};
+use crate::stats::Latency;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+pub struct Counters {
+    pub sent: AtomicU64,
+    pub refused_402: AtomicU64,
+    pub errors: AtomicU64,
+    pub replies: AtomicU64,
+    pub delivered_to_operator: AtomicU64,
+    pub delivered_to_user: AtomicU64,
+    pub reconnects: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub gaps: AtomicU64,
+}
+
+#[derive(Default)]
+pub struct Latencies {
+    pub api_send: Latency,
+    pub api_browse: Latency,
+    pub api_open_chat: Latency,
+    pub user_to_operator: Latency,
+    pub operator_to_user: Latency,
+    pub api_reply: Latency,
+}
+
+/// Operators: each answers every user message pushed to it, as the profile.
+pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>) {
+    let Ok(mut ws) = api.socket().await else { counts.errors.fetch_add(1, Ordering::Relaxed); return };
+    let started = now_micros();
+    let mut ping = tokio::time::interval(Duration::from_secs(15));
+    while !stop.load(Ordering::Relaxed) {
+        let frame = tokio::select! {
+            f = ws_next(&mut ws) => f,
+            _ = ping.tick() => { let _ = ws_send(&mut ws, json!({ "t": "ping" })).await; continue }
+            _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+        };
+        let Some(v) = frame else { break };
+        match v["t"].as_str() {
+            Some("assigned") => {
+                let _ = ws_send(&mut ws, json!({ "t": "subscribe", "chat_id": v["chat_id"], "after": 0 })).await;
+            }
+            Some("message") if v["message"]["sender_type"] == "real" => {
+                let m = &v["message"];
+                if let Some(sent) = m["content"].as_str().and_then(stamp_of) {
+                    // Replayed history (sent before we joined) is not a delivery.
+                    if sent > started {
+                        lat.user_to_operator.record_micros(now_micros() - sent);
+                        counts.delivered_to_operator.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                let chat = m["chat_id"].as_str().unwrap_or_default().to_string();
+                let api = api.clone();
+                let (lat, counts) = (lat.clone(), counts.clone());
+                tokio::spawn(async move {
+                    match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("thanks for writing") })).await {
+                        Ok((_, took)) => { lat.api_reply.record(took); counts.replies.fetch_add(1, Ordering::Relaxed); }
+                        Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); }
+                    }
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What a user needs to chat: the API on their node and their chat.
+pub struct UserPlan {
+    pub api: Api,
+    pub profile: String,
+    /// Messages per second this user sends.
+    pub rate: f64,
+}
+
+/// A chatting user: opens the chat, follows it live, and sends stamped paid
+/// messages at its rate; now and then browses, types, or reconnects.
+pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>, seed: u64) {
+    let api = plan.api;
+    let chat = match api.post("/api/chats", json!({ "profile_id": plan.profile })).await {
+        Ok((v, took)) => { lat.api_open_chat.record(took); v["chat"]["id"].as_str().unwrap_or_default().to_string() }
+        Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); return }
+    };
+    let mut seen: HashMap<i64, ()> = HashMap::new();
+    let mut last_seq = 0i64;
+    let mut ws = match connect(&api, &chat, last_seq).await { Some(ws) => ws, None => { counts.errors.fetch_add(1, Ordering::Relaxed); return } };
+    let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.01));
+    // Spread the first sends so users do not fire in lockstep.
+    let mut next_send = Instant::now() + Duration::from_millis(seed % period.as_millis().max(1) as u64);
+    let mut n = seed;
+    while !stop.load(Ordering::Relaxed) {
+        let wait = next_send.saturating_duration_since(Instant::now());
+        tokio::select! {
+            f = ws_next(&mut ws) => match f {
+                Some(v) if v["t"] == "message" => {
+                    let m = &v["message"];
+                    let seq = m["seq"].as_i64().unwrap_or(0);
+                    if seen.insert(seq, ()).is_some() { counts.duplicates.fetch_add(1, Ordering::Relaxed); }
+                    last_seq = last_seq.max(seq);
+                    if m["sender_type"] == "fictional" {
+                        if let Some(sent) = m["content"].as_str().and_then(stamp_of) {
+                            lat.operator_to_user.record_micros(now_micros() - sent);
+                            counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
+                }
+            },
+            _ = tokio::time::sleep(wait) => {
+                next_send += period;
+                n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let roll = (n >> 33) % 100;
+                if roll < 10 {
+                    let _ = ws_send(&mut ws, json!({ "t": "typing", "chat_id": chat })).await;
+                }
+                if roll < 5 {
+                    if let Ok((_, took)) = api.get("/api/profiles?limit=24").await { lat.api_browse.record(took) }
+                }
+                if roll == 99 {
+                    // Drop the connection and resume from the last seen seq.
+                    drop(ws);
+                    match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
+                }
+                match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("hello there"), "client_id": format!("b{seed}-{n}") })).await {
+                    Ok((_, took)) => { lat.api_send.record(took); counts.sent.fetch_add(1, Ordering::Relaxed); }
+                    Err(e) if e.status == 402 => { counts.refused_402.fetch_add(1, Ordering::Relaxed); }
+                    Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); }
+                }
+            }
+        }
+    }
+    // Everything this user saw must be gap-free: compare with the history.
+    if let Ok((v, _)) = api.get(&format!("/api/chats/{chat}/messages?limit=100")).await {
+        if let Some(list) = v["messages"].as_array() {
+            let newest_seen = last_seq;
+            for m in list {
+                let seq = m["seq"].as_i64().unwrap_or(0);
+                if seq <= newest_seen && !seen.contains_key(&seq) && seq > oldest_tracked(&seen) {
+                    counts.gaps.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+fn oldest_tracked(seen: &HashMap<i64, ()>) -> i64 {
+    seen.keys().min().copied().unwrap_or(i64::MAX)
+}
+
+async fn connect(api: &Api, chat: &str, after: i64) -> Option<Ws> {
+    for attempt in 0..5u64 {
+        if let Ok(mut ws) = api.socket().await {
+            if ws_send(&mut ws, json!({ "t": "subscribe", "chat_id": chat, "after": after })).await.is_ok() {
+                return Some(ws);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
+    }
+    None
+}
+
+/// Closed-loop senders: each sends its next paid message as soon as the
+/// previous one is answered. Returns messages stored.
+pub async fn throughput_loop(api: Api, chat: String, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>) {
+    let mut n = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("paid message") })).await {
+            Ok((_, took)) => { lat.api_send.record(took); counts.sent.fetch_add(1, Ordering::Relaxed); }
+            Err(e) if e.status == 402 => { counts.refused_402.fetch_add(1, Ordering::Relaxed); }
+            Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); tokio::time::sleep(Duration::from_millis(10)).await; }
+        }
+    }
+    let _ = n;
+}
+
+/// Discover pages (API and HTML) under concurrent readers.
+pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latency>, html_lat: Arc<Latency>) {
+    let mut cursor: Option<String> = None;
+    let mut i = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        i += 1;
+        if i % 4 == 0 {
+            let started = Instant::now();
+            let ok = api.http.get(format!("{}/discover", api.base)).bearer_auth(&api.token).send().await
+                .map(|r| r.status().is_success()).unwrap_or(false);
+            if ok { html_lat.record(started.elapsed()) }
+            continue;
+        }
+        let path = match &cursor { Some(c) => format!("/api/profiles?limit=24&cursor={c}"), None => "/api/profiles?limit=24".to_string() };
+        if let Ok((v, took)) = api.get(&path).await {
+            json_lat.record(took);
+            cursor = v["next_cursor"].as_str().map(str::to_string);
+            if i % 20 == 0 { cursor = None }
+        }
+    }
+}
+
+/// Opens `n` idle sockets spread over the nodes; they stay open until dropped.
+pub async fn open_idle(apis: &[Api], n: usize) -> Vec<Ws> {
+    let mut socks = Vec::with_capacity(n);
+    let mut pending = vec![];
+    for i in 0..n {
+        let api = apis[i % apis.len()].clone();
+        pending.push(tokio::spawn(async move { api.socket().await.ok() }));
+        if pending.len() == 200 {
+            for p in pending.drain(..) { if let Ok(Some(ws)) = p.await { socks.push(ws) } }
+        }
+    }
+    for p in pending { if let Ok(Some(ws)) = p.await { socks.push(ws) } }
+    socks
+}
+
+pub fn snapshot(c: &Counters) -> Value {
+    json!({
+        "sent": c.sent.load(Ordering::Relaxed), "refused_402": c.refused_402.load(Ordering::Relaxed),
+        "errors": c.errors.load(Ordering::Relaxed), "replies": c.replies.load(Ordering::Relaxed),
+        "delivered_to_operator": c.delivered_to_operator.load(Ordering::Relaxed),
+        "delivered_to_user": c.delivered_to_user.load(Ordering::Relaxed),
+        "reconnects": c.reconnects.load(Ordering::Relaxed), "duplicates": c.duplicates.load(Ordering::Relaxed),
+        "gaps": c.gaps.load(Ordering::Relaxed),
+    })
+}
