@@ -99,7 +99,7 @@ impl Achievement {
 /// Night for the night-owl badge: 22:00 to 04:59 Nairobi time.
 pub fn is_night(at: DateTime<Utc>) -> bool {
     let h = at.with_timezone(&Nairobi).hour();
-    h >= 22 || h < 5
+    !(5..22).contains(&h)
 }
 
 #[cfg(test)]

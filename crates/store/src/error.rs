@@ -13,6 +13,9 @@ pub enum StoreError {
     /// A debit larger than the balance; nothing was written.
     #[error("insufficient credits: {required} required, {available} available")]
     InsufficientCredits { required: fantooo_domain::Credits, available: fantooo_domain::Credits },
+    /// A business rule refused the write; names the input at fault.
+    #[error("{field}: {message}")]
+    Refused { field: &'static str, message: String },
     #[error("invalid data: {0}")]
     Invalid(String),
     #[error("database error: {0}")]

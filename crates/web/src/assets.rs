@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
 const CHAT_JS: &str = include_str!("../assets/chat.js");
+const CREDITS_JS: &str = include_str!("../assets/credits.js");
 const DISCOVER_JS: &str = include_str!("../assets/discover.js");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
@@ -12,6 +13,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
         "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
         "chat.js" => Some((CHAT_JS, "text/javascript; charset=utf-8")),
+        "credits.js" => Some((CREDITS_JS, "text/javascript; charset=utf-8")),
         "discover.js" => Some((DISCOVER_JS, "text/javascript; charset=utf-8")),
         _ => None,
     }

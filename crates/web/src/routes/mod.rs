@@ -6,6 +6,7 @@ pub(crate) mod api;
 mod chat;
 mod discover;
 mod operator;
+mod payments;
 mod public;
 mod system;
 
@@ -20,7 +21,22 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+/// Where the built-in fake Paystack is mounted in fake payments mode.
+pub const FAKE_PAYSTACK_PREFIX: &str = "/fake-paystack";
+
 pub fn router(state: AppState) -> Router {
+    // The fake Paystack stands for a separate service: it is mounted beside
+    // the app's own layers (no session, CSRF or rate limits), as the real
+    // provider's pages would be.
+    let fake = state.fake_paystack.clone();
+    let app = app_router(state);
+    match fake {
+        Some(fake) => app.nest(FAKE_PAYSTACK_PREFIX, fake.router()),
+        None => app,
+    }
+}
+
+fn app_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         // public
@@ -37,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(chat::routes())
         .merge(api::routes())
+        .merge(payments::routes())
         .merge(discover::routes())
         .merge(system::routes())
         .with_state(state.clone())
