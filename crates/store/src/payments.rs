@@ -47,6 +47,12 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    pub fn amount(&self) -> Kes {
+        Kes(self.amount_cents)
+    }
+    pub fn reported_amount(&self) -> Option<Kes> {
+        self.reported_amount_cents.map(Kes)
+    }
     pub fn package_name(&self) -> &str {
         self.package_snapshot.as_ref().map(|s| s.0.name.as_str()).unwrap_or("—")
     }

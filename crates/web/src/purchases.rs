@@ -110,42 +110,33 @@ pub fn decision_name(d: &Decision) -> &'static str {
 }
 
 /// After a commit that credited a purchase: push the balance to the
-/// buyer's open pages and award purchase achievements.
+/// buyer's open pages.
 async fn after_settlement(state: &AppState, s: &Settlement) {
     if !s.credited() {
         return;
     }
     metrics::counter!("fantooo_purchases_credited_total").increment(1);
     state.realtime.written();
-    if let Some(user) = s.transaction.real_user_id {
-        award_achievements(state, user).await;
-    }
 }
 
-/// Awards achievements the user now meets. Rewards are a courtesy: a
-/// failure here is logged and never fails the request that triggered it.
-pub async fn award_achievements(state: &AppState, user: fantooo_domain::ids::UserId) {
-    match rewards::award_achievements(&state.db, user, chrono::Utc::now()).await {
-        Ok(new) if !new.is_empty() => state.realtime.written(),
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, %user, "awarding achievements failed"),
+/// Pays the achievements the user has met and not yet claimed. Rewards are
+/// claimed by the user (the credits page's button), so a balance never
+/// changes by surprise in the middle of a chat.
+pub async fn claim_achievements(state: &AppState, user: fantooo_domain::ids::UserId) -> AppResult<Vec<rewards::Earned>> {
+    let new = rewards::award_achievements(&state.db, user, chrono::Utc::now()).await?;
+    if !new.is_empty() {
+        state.realtime.written();
     }
+    Ok(new)
 }
 
-/// Counts today's visit for the login streak (and pays its reward).
-pub async fn record_visit(state: &AppState, user: fantooo_domain::ids::UserId) -> Option<rewards::DailyVisit> {
-    match rewards::record_visit(&state.db, user, chrono::Utc::now()).await {
-        Ok(visit) => {
-            if visit.as_ref().is_some_and(|v| v.reward.is_some()) {
-                state.realtime.written();
-            }
-            visit
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, %user, "recording the daily visit failed");
-            None
-        }
+/// Counts today's visit for the streak and pays the day's reward, if any.
+pub async fn record_visit(state: &AppState, user: fantooo_domain::ids::UserId) -> AppResult<Option<rewards::DailyVisit>> {
+    let visit = rewards::record_visit(&state.db, user, chrono::Utc::now()).await?;
+    if visit.as_ref().is_some_and(|v| v.reward.is_some()) {
+        state.realtime.written();
     }
+    Ok(visit)
 }
 
 /// What one reconciliation pass did.
@@ -167,14 +158,7 @@ pub async fn reconcile(db: &Db, provider: &dyn PaymentProvider, stale_before: ch
     for t in payments::stale_pending(db, stale_before, 200).await? {
         report.checked += 1;
         match verify_with(db, provider, &t.provider_reference, None).await {
-            Ok(s) if s.credited() => {
-                report.credited += 1;
-                if let Some(user) = s.transaction.real_user_id {
-                    if let Err(e) = rewards::award_achievements(db, user, chrono::Utc::now()).await {
-                        tracing::warn!(error = %e, %user, "reconcile: awarding achievements failed");
-                    }
-                }
-            }
+            Ok(s) if s.credited() => report.credited += 1,
             Ok(s) if matches!(s.decision, Decision::Fail { .. } | Decision::Review(_)) => report.failed += 1,
             Ok(_) => report.unchanged += 1,
             Err(e) => {

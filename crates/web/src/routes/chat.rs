@@ -170,7 +170,7 @@ async fn render_page(state: &AppState, me: &CurrentViewer, csrf: &CsrfToken, id:
     let (balance, price, packages) = if side == Side::Real {
         let cfg = pricing(state).await?;
         let price = messages::quote(&state.db, chat.id, user.id, &cfg, chrono::Utc::now()).await?;
-        (Some(user.credits), Some(price), packages::list_active(&state.db).await?)
+        (Some(user.credits), Some(price), packages::offered_to(&state.db, user.id).await?)
     } else {
         (None, None, vec![])
     };

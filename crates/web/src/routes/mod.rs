@@ -2,6 +2,7 @@
 //! and the JSON API, with every cross-cutting layer applied once here.
 
 pub(crate) mod admin;
+mod admin_payments;
 pub(crate) mod api;
 mod chat;
 mod discover;
@@ -51,6 +52,7 @@ fn app_router(state: AppState) -> Router {
         .route("/admin-login", get(admin::login).post(admin::login_submit))
         .route("/setup", get(admin::setup).post(admin::setup_submit))
         .merge(admin::routes())
+        .merge(admin_payments::routes())
         .merge(chat::routes())
         .merge(api::routes())
         .merge(payments::routes())

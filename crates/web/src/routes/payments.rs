@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/credits/buy", post(buy_form))
         .route("/credits/return", get(return_page))
         .route("/credits/daily", post(daily_form))
+        .route("/credits/achievements", post(achievements_form))
         .route("/api/credits", get(api_overview))
         .route("/api/payments/packages", get(api_packages))
         .route("/api/payments/initialize", post(api_initialize))
@@ -42,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/payments/transactions", get(api_transactions))
         .route("/api/rewards", get(api_rewards))
         .route("/api/rewards/daily", post(api_daily))
+        .route("/api/rewards/achievements", post(api_claim_achievements))
         .route("/api/webhooks/paystack", post(paystack_webhook))
 }
 
@@ -68,6 +70,8 @@ pub struct AchievementView {
     pub description: &'static str,
     pub reward: i64,
     pub earned: bool,
+    /// Met but not yet claimed.
+    pub claimable: bool,
     pub have: i64,
     pub goal: i64,
 }
@@ -120,7 +124,11 @@ pub async fn overview(state: &AppState, user: &users::User) -> AppResult<Overvie
     let progress = rewards::progress(&state.db, user.id).await?;
     let achievements = Achievement::ALL.iter().map(|a| {
         let (have, goal) = a.progress(&progress);
-        AchievementView { achievement: *a, title: a.title(), description: a.description(), reward: a.reward().get(), earned: earned.iter().any(|e| e.achievement == *a), have, goal }
+        let is_earned = earned.iter().any(|e| e.achievement == *a);
+        AchievementView {
+            achievement: *a, title: a.title(), description: a.description(), reward: a.reward().get(),
+            earned: is_earned, claimable: !is_earned && a.is_met(&progress), have, goal,
+        }
     }).collect();
     Ok(Overview {
         balance: user.credits.get(),
@@ -155,6 +163,7 @@ impl CreditsPage {
         }
     }
     fn spent(&self) -> Kes { Kes(self.o.total_spent_cents) }
+    fn has_claimable(&self) -> bool { self.o.achievements.iter().any(|a| a.claimable) }
 }
 
 async fn render_credits(state: &AppState, me: &CurrentUser, csrf: &CsrfToken, notice: Option<String>, error: Option<String>) -> AppResult<CreditsPage> {
@@ -252,7 +261,7 @@ async fn return_page(State(state): State<AppState>, me: CurrentUser, csrf: CsrfT
 }
 
 async fn daily_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken) -> AppResult<Response> {
-    let notice = match purchases::record_visit(&state, me.user.id).await {
+    let notice = match purchases::record_visit(&state, me.user.id).await? {
         Some(v) => Some(match v.reward {
             Some(c) => format!("Day {} of your streak: {c} free credits added.", v.streak),
             None => format!("Day {} of your streak. Come back tomorrow!", v.streak),
@@ -260,6 +269,18 @@ async fn daily_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfTo
         None => Some("Today's visit is already counted.".into()),
     };
     Ok(render_credits(&state, &me, &csrf, notice, None).await?.into_response())
+}
+
+async fn achievements_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken) -> AppResult<Response> {
+    let new = purchases::claim_achievements(&state, me.user.id).await?;
+    let notice = if new.is_empty() {
+        "Nothing new to claim yet.".to_string()
+    } else {
+        let total: i64 = new.iter().map(|e| e.credits.get()).sum();
+        let names: Vec<&str> = new.iter().map(|e| e.achievement.title()).collect();
+        format!("{} claimed: {total} credits added.", names.join(", "))
+    };
+    Ok(render_credits(&state, &me, &csrf, Some(notice), None).await?.into_response())
 }
 
 // ---------------------------------------------------------------- JSON
@@ -320,9 +341,15 @@ async fn api_rewards(State(state): State<AppState>, me: CurrentUser) -> AppResul
 }
 
 async fn api_daily(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<serde_json::Value>> {
-    let visit = purchases::record_visit(&state, me.user.id).await;
+    let visit = purchases::record_visit(&state, me.user.id).await?;
     let balance = ledger::balance(&state.db, me.user.id).await?;
     Ok(Json(json!({ "counted": visit.is_some(), "visit": visit, "balance": balance })))
+}
+
+async fn api_claim_achievements(State(state): State<AppState>, me: CurrentUser) -> AppResult<Json<serde_json::Value>> {
+    let new = purchases::claim_achievements(&state, me.user.id).await?;
+    let balance = ledger::balance(&state.db, me.user.id).await?;
+    Ok(Json(json!({ "claimed": new, "balance": balance })))
 }
 
 /// Paystack's webhook. 401 for a bad signature; 200 for every authentic
