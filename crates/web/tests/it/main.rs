@@ -10,4 +10,6 @@ mod browser_chat;
 mod chat;
 mod realtime;
 mod discover;
+mod payments;
+mod browser_payments;
 mod security;
