@@ -20,6 +20,8 @@ async fn serve(router: Router) -> String {
 }
 
 type Seen = Arc<Mutex<Vec<(String, Option<String>, Value)>>>;
+/// Webhook bodies and their signatures, as the merchant received them.
+type Deliveries = Arc<Mutex<Vec<(Vec<u8>, String)>>>;
 
 /// Answers like api.paystack.co, with the example bodies from its docs.
 fn documented_paystack(seen: Seen) -> Router {
@@ -107,8 +109,8 @@ async fn fake_round_trip_initialize_pay_webhook_verify() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     // A merchant endpoint that records signed deliveries.
-    let got: Arc<Mutex<Vec<(Vec<u8>, String)>>> = Arc::default();
-    let hook = Router::new().route("/hook", post(|State(got): State<Arc<Mutex<Vec<(Vec<u8>, String)>>>>, h: HeaderMap, body: axum::body::Bytes| async move {
+    let got: Deliveries = Arc::default();
+    let hook = Router::new().route("/hook", post(|State(got): State<Deliveries>, h: HeaderMap, body: axum::body::Bytes| async move {
         got.lock().unwrap().push((body.to_vec(), h["x-paystack-signature"].to_str().unwrap().to_string()));
         StatusCode::OK
     })).with_state(got.clone());

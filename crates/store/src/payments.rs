@@ -204,6 +204,15 @@ macro_rules! notify_admins {
     };
 }
 
+/// A report kept on a row whose checkout was not recorded yet.
+#[derive(sqlx::FromRow)]
+struct EarlyReport {
+    provider_status: Option<ChargeStatus>,
+    reported_amount_cents: Option<i64>,
+    reported_currency: Option<String>,
+    failure_reason: Option<String>,
+}
+
 /// Records the checkout the provider opened, with the package snapshot as
 /// the price lock. If a report for this reference arrived first, it is
 /// decided now, in the same transaction.
@@ -227,11 +236,11 @@ pub async fn record_checkout(db: &Db, c: &NewCheckout<'_>) -> StoreResult<Settle
             .fetch_optional(&mut *tx).await?;
         // Another checkout already owns this reference.
         let row = row.ok_or_else(|| StoreError::Conflict("provider_reference".into()))?;
-        let early: Option<(Option<ChargeStatus>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+        let early: Option<EarlyReport> = sqlx::query_as(
             "SELECT provider_status, reported_amount_cents, reported_currency, failure_reason FROM transactions WHERE id = $1")
             .bind(row.id).fetch_optional(&mut *tx).await?;
         let (mut decision, mut balance, mut tier) = (Decision::Wait, None, None);
-        if let Some((Some(status), Some(amount), Some(currency), gateway)) = early {
+        if let Some(EarlyReport { provider_status: Some(status), reported_amount_cents: Some(amount), reported_currency: Some(currency), failure_reason: gateway }) = early {
             let raw = serde_json::Value::Null;
             let rep = Reported { status, amount_cents: amount, currency: &currency, gateway_response: gateway.as_deref(), raw: &raw };
             decision = decide(&row.local(), &Report { status, amount: Kes(amount), currency: currency.clone() });
