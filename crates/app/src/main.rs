@@ -5,6 +5,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use fantooo_domain::{validation as v, AdminRole, Permissions};
 use fantooo_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
 use fantooo_store::{admins, Backend, Db};
+use fantooo_web::config::{PaymentsConfig, PaymentsMode};
+use std::time::Duration;
 use fantooo_web::{seed, AppState, WebConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,8 +27,53 @@ struct Cli {
     /// Log output format.
     #[arg(long, env = "FANTOOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     log_format: LogFormat,
+    #[command(flatten)]
+    payments: PaymentArgs,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// Payment provider settings (shared by `serve` and `job reconcile-payments`).
+#[derive(Args)]
+struct PaymentArgs {
+    /// `fake` serves a local Paystack stand-in under /fake-paystack; `paystack`
+    /// uses the real API. Default: paystack when a secret key is set.
+    #[arg(long, env = "FANTOOO_PAYMENTS", value_enum, global = true)]
+    payments: Option<PaymentsArg>,
+    /// Paystack secret key (API calls and webhook signatures).
+    #[arg(long, env = "PAYSTACK_SECRET_KEY", hide_env_values = true, global = true)]
+    paystack_secret_key: Option<String>,
+    /// Base URL of the Paystack API.
+    #[arg(long, env = "PAYSTACK_BASE_URL", default_value = "https://api.paystack.co", global = true)]
+    paystack_base_url: String,
+    /// Public base URL of this site (for the checkout return link); default: the request's host.
+    #[arg(long, env = "FANTOOO_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// Minutes a checkout may stay pending before reconciliation asks the provider.
+    #[arg(long, env = "FANTOOO_RECONCILE_AFTER_MINUTES", default_value_t = 15, global = true)]
+    reconcile_after_minutes: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PaymentsArg {
+    Fake,
+    Paystack,
+}
+
+impl PaymentArgs {
+    /// The payments configuration for a server listening on `bind`.
+    fn config(&self, bind: SocketAddr) -> Result<PaymentsConfig, AnyError> {
+        let mode = self.payments.unwrap_or(if self.paystack_secret_key.is_some() { PaymentsArg::Paystack } else { PaymentsArg::Fake });
+        let mut cfg = PaymentsConfig::fake_at(bind);
+        cfg.public_url = self.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
+        cfg.reconcile_after = Duration::from_secs(self.reconcile_after_minutes.max(1) * 60);
+        if mode == PaymentsArg::Paystack {
+            cfg.mode = PaymentsMode::Paystack;
+            cfg.secret_key = self.paystack_secret_key.clone().filter(|k| !k.is_empty()).ok_or("--payments paystack needs PAYSTACK_SECRET_KEY")?;
+            cfg.api_base_url = self.paystack_base_url.clone();
+        }
+        Ok(cfg)
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -57,9 +104,9 @@ enum Command {
     Check,
     /// Run one scheduled job now (for external cron).
     Job {
-        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping.
+        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping, reconcile-payments.
         #[arg(value_parser = parse_job)]
-        name: fantooo_jobs::Job,
+        name: JobArg,
     },
 }
 
@@ -161,7 +208,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
             if logins.is_empty() { println!("demo data already present"); } else { print_logins(&logins, None); }
         }
         Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
-        Command::Job { name } => run_job(&db, name).await?,
+        Command::Job { name } => run_job(&db, name, &cli.payments).await?,
         Command::Check => {
             let report = fantooo_store::invariants::check(&db).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -169,7 +216,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 std::process::exit(1);
             }
         }
-        Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
+        Command::Serve(args) => serve(db, args, &cli.data_dir, &cli.payments).await?,
     }
     Ok(())
 }
@@ -184,14 +231,38 @@ fn default_serve() -> Command {
     Command::Serve(Only::parse_from(["fantooo"]).serve)
 }
 
-fn parse_job(name: &str) -> Result<fantooo_jobs::Job, String> {
-    fantooo_jobs::Job::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = fantooo_jobs::Job::ALL.iter().map(|j| j.name()).collect();
+/// A job the command line can run: one of the scheduled jobs, or payment
+/// reconciliation (which needs the payment provider's settings).
+#[derive(Clone, Copy, Debug)]
+enum JobArg {
+    Scheduled(fantooo_jobs::Job),
+    ReconcilePayments,
+}
+
+fn parse_job(name: &str) -> Result<JobArg, String> {
+    if name == "reconcile-payments" {
+        return Ok(JobArg::ReconcilePayments);
+    }
+    fantooo_jobs::Job::from_name(name).map(JobArg::Scheduled).ok_or_else(|| {
+        let mut names: Vec<&str> = fantooo_jobs::Job::ALL.iter().map(|j| j.name()).collect();
+        names.push("reconcile-payments");
         format!("unknown job; choose one of: {}", names.join(", "))
     })
 }
 
-async fn run_job(db: &Db, job: fantooo_jobs::Job) -> Result<(), AnyError> {
+async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), AnyError> {
+    let job = match job {
+        JobArg::Scheduled(job) => job,
+        JobArg::ReconcilePayments => {
+            // In fake mode the provider is the running server's stand-in.
+            let cfg = payments.config("127.0.0.1:8080".parse()?)?;
+            let provider = fantooo_payments::Paystack::new(cfg.secret_key.clone()).with_base_url(cfg.api_base_url.clone());
+            let r = reconcile_once(db, &provider, cfg.reconcile_after).await?;
+            fantooo_store::wakeup::notify(db).await?;
+            println!("checked {} · credited {} · failed {} · unchanged {} · errors {} · orphan webhooks flagged {}", r.checked, r.credited, r.failed, r.unchanged, r.errors, r.orphans_flagged);
+            return Ok(());
+        }
+    };
     let started = chrono::Utc::now();
     let counts = fantooo_jobs::run(db, job, started).await?;
     let node = format!("cli-{}", std::process::id());
@@ -201,6 +272,13 @@ async fn run_job(db: &Db, job: fantooo_jobs::Job) -> Result<(), AnyError> {
     tracing::info!(job = job.name(), counts = %counts, "job finished");
     println!("{} {}", job.name(), counts);
     Ok(())
+}
+
+async fn reconcile_once(db: &Db, provider: &dyn fantooo_payments::PaymentProvider, after: Duration) -> Result<fantooo_web::purchases::ReconcileReport, AnyError> {
+    let stale_before = chrono::Utc::now() - chrono::Duration::from_std(after)?;
+    let r = fantooo_web::purchases::reconcile(db, provider, stale_before).await?;
+    tracing::info!(job = "reconcile-payments", checked = r.checked, credited = r.credited, failed = r.failed, errors = r.errors, orphans = r.orphans_flagged, "job finished");
+    Ok(r)
 }
 
 async fn create_admin(db: &Db, name: &str, email: &str, role: &str) -> Result<(), AnyError> {
@@ -232,7 +310,7 @@ fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
     println!();
 }
 
-async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &PaymentArgs) -> Result<(), AnyError> {
     let should_seed = match args.seed_demo {
         SeedMode::Always => true,
         SeedMode::Never => false,
@@ -264,14 +342,20 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         messages_per_minute: args.message_rate_per_minute,
         node_name: args.node_name.clone().unwrap_or_else(|| format!("node-{}", std::process::id())),
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
+        payments: payments.config(args.bind)?,
         ..WebConfig::default()
     };
+    match config.payments.mode {
+        PaymentsMode::Fake => tracing::info!("payments: built-in fake Paystack at /fake-paystack (no real money)"),
+        PaymentsMode::Paystack => tracing::info!(api = %config.payments.api_base_url, "payments: Paystack"),
+    }
     if config.admin_setup_token.is_none() && !admins::any_exist(&db).await? {
         tracing::warn!("no admin exists and ADMIN_SETUP_TOKEN is unset: set it to open /setup, or use `fantooo create-admin`");
     }
     let state = AppState::new(db.clone(), config, geocoder, metrics);
     fantooo_web::middleware::ratelimit::spawn_pruner(state.limits.clone());
     fantooo_jobs::spawn_scheduler(db.clone(), state.config.node_name.clone(), state.realtime.changed_callback());
+    spawn_reconciliation(state.clone());
     let app = fantooo_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "fantooo listening");
@@ -281,6 +365,22 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         .await?;
     db.close().await;
     Ok(())
+}
+
+/// Re-verifies stale checkouts every few minutes (also `fantooo job reconcile-payments`).
+fn spawn_reconciliation(state: AppState) {
+    tokio::spawn(async move {
+        let period = Duration::from_secs(5 * 60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tick.tick().await;
+            match reconcile_once(&state.db, state.payments.as_ref(), state.config.payments.reconcile_after).await {
+                Ok(r) if r.credited > 0 => state.realtime.written(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "payment reconciliation failed"),
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

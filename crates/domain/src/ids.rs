@@ -74,6 +74,8 @@ id_type!(
     TransactionId,
     PackageId,
     NotificationId,
+    /// One credit refund (or a pending account-deletion refund).
+    RefundId,
     /// One credit ledger entry.
     LedgerEntryId,
     /// A row nothing else refers to by id (queue entries, incidents, …).

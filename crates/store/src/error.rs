@@ -16,6 +16,9 @@ pub enum StoreError {
     /// A business rule refused the change; the message says which and why.
     #[error("{0}")]
     Rule(String),
+    /// A business rule refused the write; names the input at fault.
+    #[error("{field}: {message}")]
+    Refused { field: &'static str, message: String },
     #[error("invalid data: {0}")]
     Invalid(String),
     #[error("database error: {0}")]

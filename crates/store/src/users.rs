@@ -127,6 +127,11 @@ pub async fn by_id(db: &Db, id: UserId) -> StoreResult<User> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(id).fetch_one(p).await?))
 }
 
+pub async fn by_username(db: &Db, username: &str) -> StoreResult<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM real_users WHERE username = $1");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(username.trim().to_lowercase()).fetch_one(p).await?))
+}
+
 pub async fn by_account(db: &Db, account: AccountId) -> StoreResult<User> {
     let sql = format!("SELECT {USER_COLUMNS} FROM real_users WHERE account_id = $1");
     Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(account).fetch_one(p).await?))

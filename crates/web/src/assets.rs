@@ -6,6 +6,7 @@ const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
 const CHAT_JS: &str = include_str!("../assets/chat.js");
 const OPERATOR_JS: &str = include_str!("../assets/operator.js");
+const CREDITS_JS: &str = include_str!("../assets/credits.js");
 const DISCOVER_JS: &str = include_str!("../assets/discover.js");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
@@ -14,6 +15,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
         "chat.js" => Some((CHAT_JS, "text/javascript; charset=utf-8")),
         "operator.js" => Some((OPERATOR_JS, "text/javascript; charset=utf-8")),
+        "credits.js" => Some((CREDITS_JS, "text/javascript; charset=utf-8")),
         "discover.js" => Some((DISCOVER_JS, "text/javascript; charset=utf-8")),
         _ => None,
     }

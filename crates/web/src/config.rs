@@ -29,6 +29,58 @@ pub struct WebConfig {
     pub hsts: bool,
     /// Lower Argon2 cost for test suites; never set in production.
     pub fast_password_hashing: bool,
+    pub payments: PaymentsConfig,
+}
+
+/// Which payment provider serves checkouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentsMode {
+    /// The built-in fake Paystack under `/fake-paystack` (demo, offline).
+    Fake,
+    /// The real Paystack API.
+    Paystack,
+}
+
+#[derive(Clone)]
+pub struct PaymentsConfig {
+    pub mode: PaymentsMode,
+    /// The provider secret key: API bearer token and webhook signing key.
+    pub secret_key: String,
+    /// Base URL of the provider's API (the fake's is this app's own
+    /// `/fake-paystack`, reached over loopback).
+    pub api_base_url: String,
+    /// This site's public base URL for the checkout return link; when
+    /// unset it is taken from the request's Host.
+    pub public_url: Option<String>,
+    /// Checkouts pending longer than this are re-verified by reconciliation.
+    pub reconcile_after: Duration,
+}
+
+impl PaymentsConfig {
+    /// The fake served by an app listening on `addr`.
+    pub fn fake_at(addr: std::net::SocketAddr) -> PaymentsConfig {
+        // A wildcard bind is still reachable on loopback.
+        let host = if addr.ip().is_unspecified() { std::net::SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
+        PaymentsConfig {
+            mode: PaymentsMode::Fake,
+            secret_key: fantooo_payments::fake::FakePaystack::random_secret(),
+            api_base_url: format!("http://{host}/fake-paystack"),
+            public_url: None,
+            reconcile_after: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl std::fmt::Debug for PaymentsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentsConfig")
+            .field("mode", &self.mode)
+            .field("secret_key", &"<redacted>")
+            .field("api_base_url", &self.api_base_url)
+            .field("public_url", &self.public_url)
+            .field("reconcile_after", &self.reconcile_after)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -43,6 +95,7 @@ impl std::fmt::Debug for WebConfig {
             .field("api_per_minute", &self.api_per_minute)
             .field("messages_per_minute", &self.messages_per_minute)
             .field("media_dir", &self.media_dir)
+            .field("payments", &self.payments)
             .finish()
     }
 }
@@ -63,6 +116,7 @@ impl Default for WebConfig {
             node_name: format!("node-{}", std::process::id()),
             hsts: false,
             fast_password_hashing: false,
+            payments: PaymentsConfig::fake_at(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
         }
     }
 }

@@ -33,6 +33,12 @@ pub enum AppError {
     RateLimited(Duration),
     #[error("security token missing or invalid; reload the page and try again")]
     Csrf,
+    /// A webhook whose signature does not match its body (HTTP 401).
+    #[error("invalid signature")]
+    BadSignature,
+    /// The payment provider could not be reached or refused (HTTP 502).
+    #[error("{0}")]
+    PaymentProvider(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -61,13 +67,14 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthenticated | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::LoginFailed | AppError::BadSignature => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -84,6 +91,8 @@ impl AppError {
             AppError::InsufficientCredits { .. } => "insufficient_credits",
             AppError::RateLimited(_) => "rate_limited",
             AppError::Csrf => "csrf",
+            AppError::BadSignature => "bad_signature",
+            AppError::PaymentProvider(_) => "payment_provider",
             AppError::Internal(_) => "internal",
         }
     }
@@ -111,6 +120,7 @@ impl From<StoreError> for AppError {
             StoreError::LastSuperAdmin => AppError::Conflict("The last active super admin cannot be removed, deactivated or demoted".into()),
             StoreError::Invalid(m) => AppError::BadRequest(m),
             StoreError::Rule(m) => AppError::Conflict(m),
+            StoreError::Refused { field, message } => AppError::field(field, message),
             StoreError::InsufficientCredits { required, available } => AppError::InsufficientCredits { required: required.get(), available: available.get() },
             other => AppError::Internal(other.to_string()),
         }

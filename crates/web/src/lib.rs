@@ -10,6 +10,7 @@ pub mod error;
 pub mod flows;
 pub mod media;
 pub mod middleware;
+pub mod purchases;
 pub mod realtime;
 pub mod routes;
 pub mod seed;
@@ -19,7 +20,14 @@ use axum::Router;
 use fantooo_geo::Geocoder;
 use fantooo_store::Db;
 use metrics_exporter_prometheus::PrometheusHandle;
+use fantooo_payments::fake::{CheckoutBase, FakePaystack};
+use fantooo_payments::{PaymentProvider, Paystack};
 use std::sync::Arc;
+
+/// `scheme://host[:port]` of a URL (empty when it does not parse).
+fn reqwest_origin(url: &str) -> String {
+    url.split_once("://").map(|(scheme, rest)| format!("{scheme}://{}", rest.split('/').next().unwrap_or(""))).unwrap_or_default()
+}
 
 pub use config::WebConfig;
 pub use error::{AppError, AppResult};
@@ -36,6 +44,11 @@ pub struct AppState {
     pub media: Arc<dyn media::MediaStore>,
     /// Wakes this node's queue assigner.
     pub assigner: fantooo_jobs::Assigner,
+    pub payments: Arc<dyn PaymentProvider>,
+    /// The local Paystack stand-in, mounted under `/fake-paystack` in fake mode.
+    pub fake_paystack: Option<FakePaystack>,
+    /// The Content-Security-Policy sent with every page.
+    pub csp: axum::http::HeaderValue,
 }
 
 impl AppState {
@@ -48,7 +61,18 @@ impl AppState {
         } else {
             fantooo_jobs::Assigner::disabled()
         };
-        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime, media, assigner }
+        let pay = &config.payments;
+        // Both modes speak Paystack's protocol; fake mode points the client
+        // at the stand-in this app serves itself.
+        let payments: Arc<dyn PaymentProvider> = Arc::new(Paystack::new(pay.secret_key.clone()).with_base_url(pay.api_base_url.clone()));
+        let fake_paystack = (pay.mode == config::PaymentsMode::Fake).then(|| {
+            let fake = FakePaystack::new(pay.secret_key.clone(), CheckoutBase::CallbackOrigin(routes::FAKE_PAYSTACK_PREFIX.into()));
+            let origin = reqwest_origin(&pay.api_base_url);
+            fake.set_webhook_url(format!("{origin}/api/webhooks/paystack"));
+            fake
+        });
+        let csp = middleware::headers::content_security_policy(payments.checkout_origin().as_deref());
+        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime, media, assigner, payments, fake_paystack, csp }
     }
 }
 

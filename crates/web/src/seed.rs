@@ -60,6 +60,7 @@ pub async fn seed_demo(db: &Db, fast_hash: bool, email_domain: &str) -> AppResul
     for (i, (name, credits, kes, bonus, badge, featured)) in pkgs.into_iter().enumerate() {
         packages::create(db, &packages::NewPackage {
             name, credits, price_cents: Kes::from_shillings(kes).cents(), bonus_credits: bonus, badge, is_featured: featured, sort_order: i as i64,
+            valid_from: None, valid_until: None, variant: None,
         }).await?;
     }
     for p in PROFILES {

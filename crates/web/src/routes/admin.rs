@@ -46,7 +46,7 @@ pub const PAGES: &[(&str, &str, Option<Permission>)] = &[
     ("/admin/audit", "Audit log", Some(Permission::ManageAdmins)),
 ];
 
-fn nav(me: &CurrentAdmin) -> AdminNav {
+pub(crate) fn nav(me: &CurrentAdmin) -> AdminNav {
     let items = PAGES.iter().filter(|(_, _, p)| p.map(|p| me.can(p)).unwrap_or(true)).map(|(h, l, _)| (*h, *l)).collect();
     AdminNav { items, admin_name: me.admin.name.clone(), role: me.admin.role.to_string() }
 }

@@ -190,7 +190,7 @@ pub async fn chat_view(state: &AppState, chat: Chat, side: Side, need: Option<(i
     let (balance, price, packages) = if side == Side::Real {
         let cfg = pricing(state).await?;
         let price = messages::quote(&state.db, chat.id, user.id, &cfg, chrono::Utc::now()).await?;
-        (Some(user.credits), Some(price), packages::list_active(&state.db).await?)
+        (Some(user.credits), Some(price), packages::offered_to(&state.db, user.id).await?)
     } else {
         (None, None, vec![])
     };

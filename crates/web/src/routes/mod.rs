@@ -2,10 +2,12 @@
 //! and the JSON API, with every cross-cutting layer applied once here.
 
 pub(crate) mod admin;
+mod admin_payments;
 pub(crate) mod api;
 mod chat;
 mod discover;
 mod operator;
+mod payments;
 mod public;
 mod system;
 
@@ -20,7 +22,22 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+/// Where the built-in fake Paystack is mounted in fake payments mode.
+pub const FAKE_PAYSTACK_PREFIX: &str = "/fake-paystack";
+
 pub fn router(state: AppState) -> Router {
+    // The fake Paystack stands for a separate service: it is mounted beside
+    // the app's own layers (no session, CSRF or rate limits), as the real
+    // provider's pages would be.
+    let fake = state.fake_paystack.clone();
+    let app = app_router(state);
+    match fake {
+        Some(fake) => app.nest(FAKE_PAYSTACK_PREFIX, fake.router()),
+        None => app,
+    }
+}
+
+fn app_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         // public
@@ -33,9 +50,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin-login", get(admin::login).post(admin::login_submit))
         .route("/setup", get(admin::setup).post(admin::setup_submit))
         .merge(admin::routes())
+        .merge(admin_payments::routes())
         .merge(chat::routes())
         .merge(operator::routes())
         .merge(api::routes())
+        .merge(payments::routes())
         .merge(discover::routes())
         .merge(system::routes())
         .with_state(state.clone())

@@ -9,7 +9,7 @@ use fantooo_domain::AdminRole;
 use std::time::Duration;
 use thirtyfour::prelude::*;
 
-async fn register(d: &WebDriver, base: &str, username: &str) -> WebDriverResult<()> {
+pub(crate) async fn register(d: &WebDriver, base: &str, username: &str) -> WebDriverResult<()> {
     d.goto(format!("{base}/get-started")).await?;
     d.find(By::Id("username")).await?.send_keys(username).await?;
     d.find(By::Css("fieldset[data-step='1'] [data-next]")).await?.click().await?;

@@ -14,4 +14,6 @@ mod operations;
 mod operator;
 mod realtime;
 mod discover;
+mod payments;
+mod browser_payments;
 mod security;
