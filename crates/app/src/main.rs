@@ -76,6 +76,8 @@ enum JobName {
     Partitions,
     /// Delete expired sessions, old realtime events and old job runs.
     Housekeeping,
+    /// Aggregate the daily analytics tables behind /admin/stats.
+    DailyStats,
 }
 
 impl JobName {
@@ -89,6 +91,7 @@ impl JobName {
             JobName::OperatorStats => Job::OperatorStats,
             JobName::Partitions => Job::Partitions,
             JobName::Housekeeping => Job::Housekeeping,
+            JobName::DailyStats => Job::DailyStats,
         }
     }
 }
