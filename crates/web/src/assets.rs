@@ -4,6 +4,7 @@ use sha2::{Digest, Sha256};
 
 const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
+const ADMIN_JS: &str = include_str!("../assets/admin.js");
 const CHAT_JS: &str = include_str!("../assets/chat.js");
 const DISCOVER_JS: &str = include_str!("../assets/discover.js");
 
@@ -11,6 +12,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
         "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
         "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
+        "admin.js" => Some((ADMIN_JS, "text/javascript; charset=utf-8")),
         "chat.js" => Some((CHAT_JS, "text/javascript; charset=utf-8")),
         "discover.js" => Some((DISCOVER_JS, "text/javascript; charset=utf-8")),
         _ => None,

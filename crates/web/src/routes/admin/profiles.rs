@@ -376,10 +376,12 @@ async fn active(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
-async fn upload_picture(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, mut mp: Multipart) -> AppResult<Response> {
+async fn upload_picture(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, req: axum::extract::Request) -> AppResult<Response> {
+    // The permission is checked before the body is even parsed.
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
+        let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
         let mut bytes = None;
         while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
             if matches!(field.name(), Some("file" | "picture" | "pictures")) {
