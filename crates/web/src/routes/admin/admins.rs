@@ -53,13 +53,19 @@ async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, 
     Ok(AdminsPage { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(&me), admins, me: me.admin.id, flash, permissions: Permission::ALL }.into_response())
 }
 
-async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Input(input): Input<StaffInput>) -> AppResult<Response> {
+async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Input(input): Input<StaffInput>) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let outcome = async {
         let a = flows::create_admin(&state, me.admin.id, &input, &ip).await?;
         Ok((format!("Admin {} created", a.name), json!({ "admin": a })))
     }.await;
-    via.finish("/admin/admins", outcome)
+    if via.api {
+        return via.finish("/admin/admins", outcome);
+    }
+    let (status, flash) = kit::flash_of(outcome)?;
+    let admins = admins::list(&state.db).await?;
+    let page = AdminsPage { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(&me), admins, me: me.admin.id, flash, permissions: Permission::ALL };
+    Ok((status, page).into_response())
 }
 
 /// Role and permission flags; flags not sent are off. Without any flag,

@@ -42,6 +42,19 @@ impl Via {
     }
 }
 
+/// For forms that re-render their own page (create forms): success shows
+/// the notice with 200, field errors show every message with 422.
+pub fn flash_of(outcome: AppResult<(String, serde_json::Value)>) -> AppResult<(axum::http::StatusCode, Flash)> {
+    match outcome {
+        Ok((notice, _)) => Ok((axum::http::StatusCode::OK, Flash { notice, error: String::new() })),
+        Err(AppError::Validation(e)) => {
+            let error = e.0.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" · ");
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, Flash { notice: String::new(), error }))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub fn with_param(path: &str, key: &str, value: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     let encoded = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();

@@ -73,13 +73,19 @@ async fn list_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Que
     Ok(Json(json!({ "operators": operator_admin::performance(&state.db, &q.sort).await? })))
 }
 
-async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Input(input): Input<StaffInput>) -> AppResult<Response> {
+async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Input(input): Input<StaffInput>) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let outcome = async {
         let op = flows::create_operator(&state, me.admin.id, &input, &ip).await?;
         Ok((format!("Operator {} created", op.name), json!({ "operator": op })))
     }.await;
-    via.finish("/admin/operators", outcome)
+    if via.api {
+        return via.finish("/admin/operators", outcome);
+    }
+    let (status, flash) = kit::flash_of(outcome)?;
+    let operators = operator_admin::performance(&state.db, "quality").await?;
+    let page = ListPage { chrome: me.chrome(&csrf, "/admin/operators"), nav: nav(&me), operators, sort: "quality".into(), sorts: operator_admin::SORTS, flash };
+    Ok((status, page).into_response())
 }
 
 #[derive(Serialize)]
