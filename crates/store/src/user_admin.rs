@@ -287,9 +287,24 @@ pub async fn deletion_record(db: &Db, user: UserId) -> StoreResult<Option<Delete
     Ok(on_pool!(db, p => sqlx::query_as::<_, DeletedUser>(sql).bind(user).fetch_optional(p).await?))
 }
 
+/// Credits returned to a user by an admin.
+#[derive(Debug, Clone)]
+pub struct Refund<'a> {
+    pub user: UserId,
+    pub credits: i64,
+    /// One of credit_refunds' reasons (accidental_send, …).
+    pub reason: &'a str,
+    pub notes: Option<&'a str>,
+    pub by: AdminId,
+    pub by_account: AccountId,
+    /// Makes a retried refund apply once.
+    pub key: &'a str,
+}
+
 /// A refund of credits to a user (e.g. an accidental send), recorded in
 /// credit_refunds and applied through the ledger in one transaction.
-pub async fn refund_credits(db: &Db, user: UserId, credits: i64, reason: &str, notes: Option<&str>, by: AdminId, by_account: AccountId, key: &str) -> StoreResult<Credits> {
+pub async fn refund_credits(db: &Db, r: &Refund<'_>) -> StoreResult<Credits> {
+    let Refund { user, credits, reason, notes, by, by_account, key } = *r;
     if credits <= 0 {
         return Err(StoreError::Invalid("a refund must be positive".into()));
     }

@@ -264,7 +264,9 @@ async fn refund(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
         let notes = kit::text(&f.notes);
         let key = format!("admin-refund:{}", uuid::Uuid::now_v7());
         let before = ledger::balance(&state.db, user).await?;
-        let balance = user_admin::refund_credits(&state.db, user, credits, &reason, notes.as_deref(), me.admin.id, me.admin.account_id, &key).await?;
+        let balance = user_admin::refund_credits(&state.db, &user_admin::Refund {
+            user, credits, reason: &reason, notes: notes.as_deref(), by: me.admin.id, by_account: me.admin.account_id, key: &key,
+        }).await?;
         state.realtime.written();
         audit::admin_action(&state.db, Some(me.admin.id), "credits_refunded", Some(("user", user.to_string())),
             Some(json!({ "credits": before })), Some(json!({ "credits": balance, "refunded": credits, "reason": reason })), Some(&ip)).await?;
