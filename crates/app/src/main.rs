@@ -104,7 +104,7 @@ enum Command {
     Check,
     /// Run one scheduled job now (for external cron).
     Job {
-        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping, reconcile-payments.
+        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping, daily-stats, reconcile-payments.
         #[arg(value_parser = parse_job)]
         name: JobArg,
     },

@@ -35,7 +35,7 @@ async fn create_admin_migrate_seed_and_jobs_from_the_command_line() {
     let out = fantooo(dir.path()).arg("seed-demo").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("already present"), "seeding twice is a no-op");
 
-    for job in ["partitions", "housekeeping", "assign", "idle-check", "escalate", "auto-close", "operator-stats"] {
+    for job in ["partitions", "housekeeping", "assign", "idle-check", "escalate", "auto-close", "operator-stats", "daily-stats"] {
         let out = fantooo(dir.path()).args(["job", job]).output().unwrap();
         assert!(out.status.success(), "job {job}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -49,7 +49,7 @@ async fn create_admin_migrate_seed_and_jobs_from_the_command_line() {
     let lead = admins.iter().find(|a| a.email == "lead@example.com").expect("created");
     assert_eq!(lead.role, AdminRole::SuperAdmin);
     let runs = fantooo_store::jobs::latest(&db).await.unwrap();
-    assert_eq!(runs.len(), 7, "every job run is recorded: {runs:?}");
+    assert_eq!(runs.len(), 8, "every job run is recorded: {runs:?}");
     assert!(runs.iter().all(|r| r.error.is_none()));
     assert_eq!(admins.len(), 2, "the CLI admin and the demo admin");
     assert!(fantooo_store::profiles::count_active(&db).await.unwrap() >= 12);

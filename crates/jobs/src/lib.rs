@@ -30,10 +30,13 @@ pub enum Job {
     Partitions,
     /// Delete expired sessions, old realtime events and old job runs.
     Housekeeping,
+    /// Aggregate the analytics tables (today and yesterday again, plus any
+    /// day never aggregated).
+    DailyStats,
 }
 
 impl Job {
-    pub const ALL: &'static [Job] = &[Job::Assign, Job::IdleCheck, Job::Escalate, Job::AutoClose, Job::OperatorStats, Job::Partitions, Job::Housekeeping];
+    pub const ALL: &'static [Job] = &[Job::Assign, Job::IdleCheck, Job::Escalate, Job::AutoClose, Job::OperatorStats, Job::Partitions, Job::Housekeeping, Job::DailyStats];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +47,7 @@ impl Job {
             Job::OperatorStats => "operator-stats",
             Job::Partitions => "partitions",
             Job::Housekeeping => "housekeeping",
+            Job::DailyStats => "daily-stats",
         }
     }
 
@@ -61,6 +65,7 @@ impl Job {
             Job::AutoClose => StdDuration::from_secs(3600),
             Job::OperatorStats => StdDuration::from_secs(24 * 3600),
             Job::Partitions | Job::Housekeeping => StdDuration::from_secs(6 * 3600),
+            Job::DailyStats => StdDuration::from_secs(15 * 60),
         }
     }
 }
@@ -98,6 +103,7 @@ pub async fn run(db: &Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
             "events": events::purge(db, now - Duration::days(1)).await?,
             "job_runs": fantooo_store::jobs::purge(db, now - Duration::days(7)).await?,
         }),
+        Job::DailyStats => json!({ "days": fantooo_store::analytics::refresh(db, now, 2, 400).await? }),
     })
 }
 

@@ -68,3 +68,13 @@ pub async fn for_user(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<User
     let sql = "SELECT id, type, message, is_read, created_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2";
     Ok(on_pool!(db, p => sqlx::query_as::<_, UserNotification>(sql).bind(user).bind(limit).fetch_all(p).await?))
 }
+
+/// Marks one admin notification read, or all unread ones when `id` is None.
+pub async fn mark_admin_read(db: &Db, id: Option<NotificationId>, by: fantooo_domain::ids::AdminId) -> StoreResult<u64> {
+    let sql = "UPDATE admin_notifications SET is_read = TRUE, read_by = $2, read_at = $3 WHERE is_read = FALSE AND ($1 IS NULL OR id = $1)";
+    Ok(on_pool!(db, p => sqlx::query(sql).bind(id).bind(by).bind(Utc::now()).execute(p).await?.rows_affected()))
+}
+
+pub async fn admin_unread_count(db: &Db) -> StoreResult<i64> {
+    Ok(on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM admin_notifications WHERE is_read = FALSE").fetch_one(p).await?))
+}

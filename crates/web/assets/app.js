@@ -23,6 +23,15 @@
   }
   window.fantoooToast = toast;
 
+  // A random id for this browser, kept for a year, so abuse from one
+  // device can be recognised across accounts.
+  if (!/(?:^|; )fantooo_device=/.test(document.cookie) && window.crypto && crypto.getRandomValues) {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    var id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    document.cookie = "fantooo_device=" + id + "; Max-Age=31536000; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
+  }
+
   // Destructive actions ask first.
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");

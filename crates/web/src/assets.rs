@@ -4,6 +4,7 @@ use sha2::{Digest, Sha256};
 
 const APP_CSS: &str = include_str!("../assets/app.css");
 const APP_JS: &str = include_str!("../assets/app.js");
+const ADMIN_JS: &str = include_str!("../assets/admin.js");
 const CHAT_JS: &str = include_str!("../assets/chat.js");
 const OPERATOR_JS: &str = include_str!("../assets/operator.js");
 const CREDITS_JS: &str = include_str!("../assets/credits.js");
@@ -13,6 +14,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
         "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
         "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
+        "admin.js" => Some((ADMIN_JS, "text/javascript; charset=utf-8")),
         "chat.js" => Some((CHAT_JS, "text/javascript; charset=utf-8")),
         "operator.js" => Some((OPERATOR_JS, "text/javascript; charset=utf-8")),
         "credits.js" => Some((CREDITS_JS, "text/javascript; charset=utf-8")),

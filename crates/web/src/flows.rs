@@ -118,8 +118,9 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
     };
     state.limits.check_auth_account(&username)?;
     let canonical = place.display();
+    let domain = crate::routes::admin::email_domain(state).await?;
     let new = users::NewUser {
-        email: format!("{username}@{}", state.config.email_domain),
+        email: format!("{username}@{domain}"),
         username,
         display_name,
         age,

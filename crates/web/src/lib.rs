@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod circumvention;
 pub mod config;
 pub mod error;
 pub mod flows;

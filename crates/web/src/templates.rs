@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use crate::auth::{CsrfToken, CurrentAdmin, CurrentOperator, CurrentUser};
 use fantooo_domain::AccountKind;
-use fantooo_store::{admins::Admin, audit::AdminAction, operators::Operator, packages::Package, profiles::PublicProfile, stats::Totals, users::User};
+use fantooo_store::{packages::Package, profiles::PublicProfile, users::User};
 
 // Signed-in pages build their navigation from the account their extractor
 // already loaded, so rendering costs no extra query.
@@ -161,107 +161,12 @@ pub struct AdminNav {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "admin/dashboard.html")]
-pub struct AdminDashboard {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub totals: Totals,
-    pub recent: Vec<AdminAction>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/users.html")]
-pub struct AdminUsers {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub users: Vec<User>,
-    pub q: String,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/profiles.html")]
-pub struct AdminProfiles {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub profiles: Vec<PublicProfile>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/operators.html")]
-pub struct AdminOperators {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub operators: Vec<Operator>,
-    pub errors: fantooo_domain::FieldErrors,
-    pub notice: String,
-}
-
-impl AdminOperators {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/chats.html")]
-pub struct AdminChats {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub chats: Vec<fantooo_store::stats::ChatSummary>,
-}
-
-#[derive(Template, WebTemplate)]
 #[template(path = "admin/payments.html")]
 pub struct AdminPayments {
     pub chrome: Chrome,
     pub nav: AdminNav,
     pub transactions: Vec<fantooo_store::stats::TransactionSummary>,
     pub packages: Vec<Package>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/stats.html")]
-pub struct AdminStats {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub totals: Totals,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/admins.html")]
-pub struct AdminAdmins {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub admins: Vec<Admin>,
-    pub me: fantooo_domain::ids::AdminId,
-    pub errors: fantooo_domain::FieldErrors,
-    pub notice: String,
-    pub error: String,
-}
-
-impl AdminAdmins {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/settings.html")]
-pub struct AdminSettings {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub pricing: fantooo_domain::pricing::PricingConfig,
-    pub notice: String,
-    pub errors: fantooo_domain::FieldErrors,
-}
-
-impl AdminSettings {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/audit.html")]
-pub struct AdminAudit {
-    pub chrome: Chrome,
-    pub nav: AdminNav,
-    pub actions: Vec<AdminAction>,
 }
 
 /// Formats an optional timestamp for tables.

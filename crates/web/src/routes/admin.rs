@@ -6,30 +6,40 @@ use crate::error::{AppError, AppResult};
 use crate::flows::{self, StaffInput};
 use crate::templates::{self as t, AdminNav, Chrome};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
-use fantooo_domain::ids::{AdminId, UserId};
 use fantooo_domain::pricing::PricingConfig;
 use fantooo_domain::{AccountKind, FieldErrors, Permission};
-use fantooo_store::{admins, audit, operators, packages, profiles, settings, stats, users};
+use fantooo_store::{packages, settings, stats};
 use serde::Deserialize;
+
+mod admins;
+mod chats;
+mod dashboard;
+pub(crate) mod kit;
+mod operators;
+mod profiles;
+mod import;
+mod settings_page;
+pub use settings_page::email_domain;
+mod stats_page;
+mod svg;
+mod users;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(dashboard))
-        .route("/admin/users", get(users_page))
-        .route("/admin/profiles", get(profiles_page))
-        .route("/admin/operators", get(operators_page).post(operators_create))
-        .route("/admin/chats", get(chats_page))
         .route("/admin/payments", get(payments_page))
-        .route("/admin/stats", get(stats_page))
-        .route("/admin/admins", get(admins_page).post(admins_create))
-        .route("/admin/admins/{id}/{action}", post(admins_change))
-        .route("/admin/settings", get(settings_page).post(settings_save))
-        .route("/admin/audit", get(audit_page))
+        .merge(dashboard::routes())
+        .merge(users::routes())
+        .merge(profiles::routes())
+        .merge(operators::routes())
+        .merge(chats::routes())
+        .merge(stats_page::routes())
+        .merge(admins::routes())
+        .merge(settings_page::routes())
 }
 
 /// Back-office pages and the permission each needs (None: any admin).
@@ -66,7 +76,7 @@ pub async fn login_submit(State(state): State<AppState>, ClientIp(ip): ClientIp,
 
 /// `/setup` exists only while no admin does.
 pub async fn setup(State(state): State<AppState>, csrf: CsrfToken) -> AppResult<Response> {
-    if admins::any_exist(&state.db).await? {
+    if fantooo_store::admins::any_exist(&state.db).await? {
         return Err(AppError::NotFound);
     }
     Ok(t::Setup { chrome: Chrome::anonymous(&csrf.0, "/setup"), name: String::new(), email: String::new(), errors: FieldErrors::new(), token_configured: state.config.admin_setup_token.is_some() }.into_response())
@@ -83,117 +93,11 @@ pub async fn setup_submit(State(state): State<AppState>, csrf: CsrfToken, Form(i
     }
 }
 
-async fn dashboard(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    let totals = stats::totals(&state.db).await?;
-    let recent = if me.can(Permission::ManageAdmins) { audit::recent_admin_actions(&state.db, 10).await? } else { vec![] };
-    Ok(t::AdminDashboard { chrome: me.chrome(&csrf, "/admin"), nav: nav(&me), totals, recent }.into_response())
-}
-
-#[derive(Deserialize)]
-struct UserQuery {
-    q: Option<String>,
-    before: Option<String>,
-}
-
-/// Keyset cursor for user listings: "<rfc3339>|<uuid>".
-fn parse_cursor(c: Option<&str>) -> Option<(chrono::DateTime<chrono::Utc>, UserId)> {
-    let (at, id) = c?.split_once('|')?;
-    Some((chrono::DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&chrono::Utc), id.parse().ok()?))
-}
-
-fn make_cursor(u: &users::User) -> String {
-    format!("{}|{}", u.created_at.to_rfc3339(), u.id)
-}
-
-/// One page of the user search (newest first) and the cursor of the next
-/// page, if there is one. Shared by the page and the API.
-pub async fn user_page(state: &AppState, q: Option<&str>, before: Option<&str>, limit: i64) -> AppResult<(Vec<users::User>, Option<String>)> {
-    let search = q.filter(|s| !s.trim().is_empty());
-    let mut list = users::list(&state.db, search, parse_cursor(before), limit + 1).await?;
-    let next = (list.len() as i64 > limit).then(|| {
-        list.truncate(limit as usize);
-        make_cursor(list.last().expect("a full page is not empty"))
-    });
-    Ok((list, next))
-}
-
-async fn users_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(q): Query<UserQuery>) -> AppResult<Response> {
-    me.require(Permission::ManageUsers)?;
-    let (list, next_cursor) = user_page(&state, q.q.as_deref(), q.before.as_deref(), 50).await?;
-    Ok(t::AdminUsers { chrome: me.chrome(&csrf, "/admin/users"), nav: nav(&me), users: list, q: q.q.unwrap_or_default(), next_cursor }.into_response())
-}
-
-async fn profiles_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::ManageFictionalProfiles)?;
-    let list = profiles::list_public(&state.db, 200, 0).await?;
-    Ok(t::AdminProfiles { chrome: me.chrome(&csrf, "/admin/profiles"), nav: nav(&me), profiles: list }.into_response())
-}
-
-async fn operators_render(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, errors: FieldErrors, notice: String) -> AppResult<t::AdminOperators> {
-    let list = operators::list(&state.db).await?;
-    Ok(t::AdminOperators { chrome: me.chrome(&csrf, "/admin/operators"), nav: nav(me), operators: list, errors, notice })
-}
-
-async fn operators_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::ManageOperators)?;
-    Ok(operators_render(&state, &me, &csrf, FieldErrors::new(), String::new()).await?.into_response())
-}
-
-async fn operators_create(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Form(input): Form<StaffInput>) -> AppResult<Response> {
-    me.require(Permission::ManageOperators)?;
-    match flows::create_operator(&state, me.admin.id, &input, &ip).await {
-        Ok(op) => Ok(operators_render(&state, &me, &csrf, FieldErrors::new(), format!("Operator {} created", op.name)).await?.into_response()),
-        Err(AppError::Validation(e)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, operators_render(&state, &me, &csrf, e, String::new()).await?).into_response()),
-        Err(e) => Err(e),
-    }
-}
-
-async fn chats_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::ManageChats)?;
-    let chats = stats::recent_chats(&state.db, None, 100).await?;
-    Ok(t::AdminChats { chrome: me.chrome(&csrf, "/admin/chats"), nav: nav(&me), chats }.into_response())
-}
-
 async fn payments_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     me.require(Permission::ManagePayments)?;
     let transactions = stats::recent_transactions(&state.db, 100).await?;
     let packages = packages::list_active(&state.db).await?;
     Ok(t::AdminPayments { chrome: me.chrome(&csrf, "/admin/payments"), nav: nav(&me), transactions, packages }.into_response())
-}
-
-async fn stats_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::ViewAnalytics)?;
-    let totals = stats::totals(&state.db).await?;
-    Ok(t::AdminStats { chrome: me.chrome(&csrf, "/admin/stats"), nav: nav(&me), totals }.into_response())
-}
-
-async fn admins_render(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, errors: FieldErrors, notice: String, error: String) -> AppResult<t::AdminAdmins> {
-    let list = admins::list(&state.db).await?;
-    Ok(t::AdminAdmins { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(me), admins: list, me: me.admin.id, errors, notice, error })
-}
-
-async fn admins_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::ManageAdmins)?;
-    Ok(admins_render(&state, &me, &csrf, FieldErrors::new(), String::new(), String::new()).await?.into_response())
-}
-
-async fn admins_create(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Form(input): Form<StaffInput>) -> AppResult<Response> {
-    me.require(Permission::ManageAdmins)?;
-    match flows::create_admin(&state, me.admin.id, &input, &ip).await {
-        Ok(a) => Ok(admins_render(&state, &me, &csrf, FieldErrors::new(), format!("Admin {} created", a.name), String::new()).await?.into_response()),
-        Err(AppError::Validation(e)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, admins_render(&state, &me, &csrf, e, String::new(), String::new()).await?).into_response()),
-        Err(e) => Err(e),
-    }
-}
-
-async fn admins_change(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Path((id, action)): Path<(AdminId, String)>) -> AppResult<Response> {
-    me.require(Permission::ManageAdmins)?;
-    match flows::change_admin(&state, me.admin.id, id, &action, &ip).await {
-        Ok(()) if id == me.admin.id && action != "activate" => Ok(Redirect::to("/admin-login").into_response()),
-        Ok(()) => Ok(Redirect::to("/admin/admins").into_response()),
-        Err(AppError::Conflict(msg)) => Ok((StatusCode::CONFLICT, admins_render(&state, &me, &csrf, FieldErrors::new(), String::new(), msg).await?).into_response()),
-        Err(e) => Err(e),
-    }
 }
 
 /// The pricing settings in force (defaults until an admin saves them).
@@ -231,29 +135,5 @@ pub fn apply_pricing(mut cfg: PricingConfig, f: &PricingForm) -> Result<PricingC
         errs.add("peak_end_hour", "The peak window must not be empty");
     }
     errs.into_result().map(|_| cfg)
-}
-
-async fn settings_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::SystemSettings)?;
-    let pricing = pricing(&state).await?;
-    Ok(t::AdminSettings { chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing, notice: String::new(), errors: FieldErrors::new() }.into_response())
-}
-
-async fn settings_save(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Form(form): Form<PricingForm>) -> AppResult<Response> {
-    me.require(Permission::SystemSettings)?;
-    let current = pricing(&state).await?;
-    match apply_pricing(current, &form) {
-        Ok(cfg) => {
-            settings::set(&state.db, "pricing", &cfg, Some(me.admin.id)).await?;
-            Ok(t::AdminSettings { chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing: cfg, notice: "Settings saved".into(), errors: FieldErrors::new() }.into_response())
-        }
-        Err(errors) => Ok((StatusCode::UNPROCESSABLE_ENTITY, t::AdminSettings { chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing: current, notice: String::new(), errors }).into_response()),
-    }
-}
-
-async fn audit_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
-    me.require(Permission::ManageAdmins)?;
-    let actions = audit::recent_admin_actions(&state.db, 200).await?;
-    Ok(t::AdminAudit { chrome: me.chrome(&csrf, "/admin/audit"), nav: nav(&me), actions }.into_response())
 }
 

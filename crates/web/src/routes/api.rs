@@ -1,6 +1,6 @@
 //! The JSON API: the same flows as the pages, with bearer tokens.
 
-use super::admin::{apply_pricing, pricing, user_page, PricingForm};
+use super::admin::{apply_pricing, pricing, PricingForm};
 use super::public::{validate_profile, ProfileForm};
 use crate::auth::{ClientIp, CurrentAdmin, CurrentUser, MaybeSession};
 use crate::error::{AppError, AppResult};
@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use fantooo_domain::ids::AdminId;
 use fantooo_domain::{validation as v, AccountKind, Permission};
 use fantooo_store::accounts::{self, Via};
-use fantooo_store::{admins, operators, packages, profiles, settings, stats, users, StoreError};
+use fantooo_store::{admins, operators, packages, settings, stats, users, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,12 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/setup", get(setup_status).post(setup))
         .route("/api/admin/admins", get(admin_list).post(admin_create))
         .route("/api/admin/admins/{id}/{action}", post(admin_change))
-        .route("/api/admin/users", get(user_list))
         .route("/api/admin/operators", get(operator_list).post(operator_create))
-        .route("/api/admin/profiles", get(profile_list))
-        .route("/api/admin/chats", get(chat_list))
         .route("/api/admin/payments", get(payment_list))
-        .route("/api/admin/stats", get(admin_stats))
         .route("/api/admin/settings/pricing", get(get_pricing).put(put_pricing))
 }
 
@@ -58,7 +54,9 @@ fn user_agent(h: &HeaderMap) -> Option<&str> {
 }
 
 async fn signup(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(input): ApiJson<SignupInput>) -> AppResult<Response> {
+    crate::circumvention::guard(&state, &ip, &headers, "registration").await?;
     let user = flows::register(&state, &input, &ip).await?;
+    crate::circumvention::record(&state, user.id, "signup", &ip, &headers).await;
     let session = flows::open_session(&state, user.account_id, AccountKind::User, Via::Bearer, &ip, user_agent(&headers)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "token": session.token, "expires_at": session.expires_at, "user": user }))).into_response())
 }
@@ -72,7 +70,13 @@ struct LoginBody {
 
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(body): ApiJson<LoginBody>) -> AppResult<Json<serde_json::Value>> {
     let kind = body.kind.unwrap_or(AccountKind::User);
+    if kind == AccountKind::User {
+        crate::circumvention::guard(&state, &ip, &headers, "sign-in").await?;
+    }
     let session = flows::login(&state, kind, &body.login, &body.password, Via::Bearer, &ip, user_agent(&headers)).await?;
+    if kind == AccountKind::User {
+        crate::circumvention::record_login(&state, &body.login, &ip, &headers).await;
+    }
     Ok(Json(json!({ "token": session.token, "kind": kind, "expires_at": session.expires_at })))
 }
 
@@ -166,20 +170,6 @@ async fn admin_change(State(state): State<AppState>, me: CurrentAdmin, ClientIp(
     Ok(Json(json!({ "admin": after })))
 }
 
-#[derive(Deserialize)]
-struct UserListQuery {
-    q: Option<String>,
-    before: Option<String>,
-    limit: Option<i64>,
-}
-
-async fn user_list(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query<UserListQuery>) -> AppResult<Json<serde_json::Value>> {
-    me.require(Permission::ManageUsers)?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let (list, next) = user_page(&state, q.q.as_deref(), q.before.as_deref(), limit).await?;
-    Ok(Json(json!({ "users": list, "next_cursor": next })))
-}
-
 async fn operator_list(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::ManageOperators)?;
     Ok(Json(json!({ "operators": operators::list(&state.db).await? })))
@@ -191,24 +181,9 @@ async fn operator_create(State(state): State<AppState>, me: CurrentAdmin, Client
     Ok((StatusCode::CREATED, Json(json!({ "operator": op }))).into_response())
 }
 
-async fn profile_list(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
-    me.require(Permission::ManageFictionalProfiles)?;
-    Ok(Json(json!({ "profiles": profiles::list_public(&state.db, 200, 0).await? })))
-}
-
-async fn chat_list(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
-    me.require(Permission::ManageChats)?;
-    Ok(Json(json!({ "chats": stats::recent_chats(&state.db, None, 100).await? })))
-}
-
 async fn payment_list(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::ManagePayments)?;
     Ok(Json(json!({ "transactions": stats::recent_transactions(&state.db, 100).await?, "packages": packages::list_active(&state.db).await? })))
-}
-
-async fn admin_stats(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
-    me.require(Permission::ViewAnalytics)?;
-    Ok(Json(json!({ "totals": stats::totals(&state.db).await? })))
 }
 
 async fn get_pricing(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {

@@ -1,7 +1,7 @@
 //! URL map. Public pages, the hidden staff sign-in pages, the back office,
 //! and the JSON API, with every cross-cutting layer applied once here.
 
-pub(crate) mod admin;
+pub mod admin;
 mod admin_payments;
 pub(crate) mod api;
 mod chat;

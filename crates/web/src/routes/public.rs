@@ -60,8 +60,10 @@ pub async fn get_started_submit(State(state): State<AppState>, ClientIp(ip): Cli
     let pairs: serde_json::Map<String, serde_json::Value> = form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     let values: t::SignupValues = serde_json::from_value(serde_json::Value::Object(pairs.clone())).unwrap_or_default();
     let input: SignupInput = serde_json::from_value(serde_json::Value::Object(pairs)).unwrap_or_default();
+    crate::circumvention::guard(&state, &ip, &headers, "registration").await?;
     match flows::register(&state, &input, &ip).await {
         Ok(user) => {
+            crate::circumvention::record(&state, user.id, "signup", &ip, &headers).await;
             let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
             let session = flows::open_session(&state, user.account_id, AccountKind::User, Via::Cookie, &ip, ua).await?;
             Ok(with_session_cookie(&state, &session.token, "/discover"))
@@ -107,7 +109,15 @@ impl LoginPage {
 
     pub async fn submit(&self, state: &AppState, ip: &str, csrf: &CsrfToken, headers: &HeaderMap, form: LoginForm) -> AppResult<Response> {
         let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-        match flows::login(state, self.kind, &form.login, &form.password, Via::Cookie, ip, ua).await {
+        let guarded = if self.kind == AccountKind::User { crate::circumvention::guard(state, ip, headers, "sign-in").await } else { Ok(()) };
+        let attempt = match guarded {
+            Ok(()) => flows::login(state, self.kind, &form.login, &form.password, Via::Cookie, ip, ua).await,
+            Err(e) => Err(e),
+        };
+        if attempt.is_ok() && self.kind == AccountKind::User {
+            crate::circumvention::record_login(state, &form.login, ip, headers).await;
+        }
+        match attempt {
             Ok(session) => Ok(with_session_cookie(state, &session.token, &safe_next(form.next.as_deref(), self.kind))),
             Err(e @ (AppError::LoginFailed | AppError::Validation(_) | AppError::BadRequest(_))) => {
                 let status = e.status();

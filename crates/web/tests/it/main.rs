@@ -5,6 +5,8 @@ mod support;
 
 mod accounts;
 mod admin;
+mod backoffice;
+mod browser_backoffice;
 mod browser;
 mod browser_chat;
 mod browser_operator;
