@@ -160,9 +160,9 @@ pub async fn edit_message(db: &Db, chat: ChatId, message: MessageId, new_content
     let now = Utc::now();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let old: Option<(String, ContentType)> = sqlx::query_as("SELECT content, content_type FROM messages WHERE id = $1 AND chat_id = $2 AND deleted_at IS NULL")
+        let old: Option<(String, ContentType, i64)> = sqlx::query_as("SELECT content, content_type, seq FROM messages WHERE id = $1 AND chat_id = $2 AND deleted_at IS NULL")
             .bind(message).bind(chat).fetch_optional(&mut *tx).await?;
-        let Some((old, kind)) = old else { return Err(StoreError::NotFound) };
+        let Some((old, kind, seq)) = old else { return Err(StoreError::NotFound) };
         if kind != ContentType::Text && old.is_empty() {
             return Err(StoreError::Rule("This message is a picture without text; there is nothing to edit.".into()));
         }
@@ -182,6 +182,9 @@ pub async fn edit_message(db: &Db, chat: ChatId, message: MessageId, new_content
             .bind(Json(serde_json::json!({ "chat_id": chat, "content": old })))
             .bind(Json(serde_json::json!({ "chat_id": chat, "content": new_content, "reason": reason })))
             .bind(ip).bind(now).execute(&mut *tx).await?;
+        // Open chat pages show the corrected text at once (never that it was edited).
+        crate::emit_event!(tx, Some(chat), None::<fantooo_domain::ids::UserId>,
+            crate::events::EventBody::Edited { message_id: message, seq, content: new_content.to_string() }, now);
         tx.commit().await?;
     });
     Ok(())

@@ -89,11 +89,12 @@
         classify(row, s);
       });
     }, 1000);
-    // User messages do not touch the queue, so re-read now and then too.
+    // Activity notes keep it fresh; a slow re-read covers a lost connection.
     setInterval(refreshGrid, 15000);
   }
 
   var delay = 1000;
+  var pendingGrid = null;
   function connect() {
     var ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
     var ping;
@@ -109,6 +110,9 @@
         if (window.fantoooToast) window.fantoooToast(m.message, "error");
       } else if (m.t === "queue") {
         refreshGrid();
+      } else if (m.t === "chat_activity") {
+        // Busy sites send many of these: re-read the grid at most every 2 s.
+        if (!pendingGrid) { pendingGrid = setTimeout(function () { pendingGrid = null; refreshGrid(); }, 2000); }
       }
     };
     ws.onclose = function () {

@@ -123,6 +123,12 @@
     });
   }
 
+  function applyEdit(ev) {
+    var li = list.querySelector('[data-seq="' + ev.seq + '"]');
+    var p = li && li.querySelector(".msg-text");
+    if (p) p.textContent = ev.content;
+  }
+
   function setBalance(credits) {
     root.dataset.balance = credits;
     document.querySelectorAll("[data-credits]").forEach(function (el) { el.textContent = credits; });
@@ -154,6 +160,7 @@
         case "typing": if (ev.chat_id === chatId && ev.side !== side) showTyping(); break;
         case "receipt": if (ev.chat_id === chatId) applyReceipt(ev); break;
         case "balance": setBalance(ev.credits); break;
+        case "edited": if (ev.chat_id === chatId) applyEdit(ev); break;
         case "subscribed": markRead(); break;
         case "reload": location.reload(); break;
         case "error": if (ev.code === "forbidden") setConn("This chat is no longer available."); break;

@@ -113,6 +113,12 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
 }
 
 fn publish_message(rt: &Realtime, m: Message) {
+    // The back office's live grid follows activity in every chat; a tiny
+    // note, built only while some admin page is open.
+    if rt.hub.has_listeners(Topic::Admins) {
+        let note = json!({ "t": "chat_activity", "chat_id": m.chat_id, "sender": m.sender_type, "at": m.created_at }).to_string();
+        rt.hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), kind: PushKind::Other }));
+    }
     let topic = Topic::Chat(m.chat_id);
     if !rt.hub.has_listeners(topic) {
         return;
@@ -157,6 +163,9 @@ fn publish_event(rt: &Realtime, e: Event) {
             Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
             None => return,
         },
+        (EventBody::Edited { message_id, seq, content }, Some(chat), _) => {
+            (Topic::Chat(chat), PushKind::Other, json!({ "t": "edited", "chat_id": chat, "message_id": message_id, "seq": seq, "content": content }))
+        }
         (EventBody::AdminAlert { alert, message }, ..) => {
             (Topic::Admins, PushKind::Other, json!({ "t": "alert", "alert": alert, "message": message }))
         }

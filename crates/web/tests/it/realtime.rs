@@ -227,3 +227,34 @@ async fn the_heartbeat_keeps_presence_fresh() {
     let after = fantooo_store::users::by_id(&app.db, uid).await.unwrap().last_active_at.unwrap();
     assert!(after > before, "{before} → {after}");
 }
+
+#[tokio::test]
+async fn edits_reach_open_chats_and_admins_see_activity() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = app.serve().await;
+        let (mut user, _, chat) = user_with_chat(&app, "edited").await;
+        let mut user_ws = connect(addr, &user.token()).await;
+        subscribe(&mut user_ws, chat, Some(0)).await;
+        let admin = admin_client(&app, "live-admin@fantooo.com", fantooo_domain::AdminRole::Admin).await;
+        let admin_token = admin.cookies.get("fantooo_session").unwrap().clone();
+        let mut admin_ws = connect(addr, &admin_token).await;
+        send(&mut admin_ws, json!({ "t": "ping" })).await;
+        next_of(&mut admin_ws, "pong", SOON).await;
+
+        let r = say(&mut user, chat, "helo").await;
+        let id: fantooo_domain::ids::MessageId = r.json()["message"]["id"].as_str().unwrap().parse().unwrap();
+        let seq = r.json()["message"]["seq"].as_i64().unwrap();
+        let note = next_of(&mut admin_ws, "chat_activity", SOON).await;
+        assert_eq!(note["chat_id"], chat.to_string(), "{b:?}");
+        assert_eq!(note["sender"], "real");
+
+        let admin_id = fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "live-admin@fantooo.com").unwrap().id;
+        fantooo_store::chat_admin::edit_message(&app.db, chat, id, "hello", "typo", admin_id, None).await.unwrap();
+        // The route wakes the tailer; here the store is called directly, so the
+        // periodic poll delivers it.
+        let edit = next_of(&mut user_ws, "edited", SOON).await;
+        assert_eq!((edit["seq"].as_i64(), edit["content"].as_str()), (Some(seq), Some("hello")), "{b:?}");
+        assert!(edit.get("is_edited").is_none() && edit.get("reason").is_none(), "users never learn that a message was edited");
+    }
+}

@@ -236,6 +236,7 @@ async fn edit(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientI
         let content = message_text(f.content.as_deref().unwrap_or(""))?;
         let reason = kit::text(&f.reason).filter(|r| r.chars().count() <= 500).ok_or_else(|| AppError::field("reason", "Say why the message is edited"))?;
         chat_admin::edit_message(&state.db, chat, message, &content, &reason, me.admin.id, Some(&ip)).await?;
+        state.realtime.written();
         Ok(("Message edited".to_string(), json!({ "message_id": message, "content": content })))
     }.await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)

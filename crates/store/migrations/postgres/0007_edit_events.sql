@@ -1,0 +1,4 @@
+-- Edited messages are pushed live to the chat, like receipts.
+ALTER TABLE realtime_events DROP CONSTRAINT realtime_events_kind_check;
+ALTER TABLE realtime_events ADD CONSTRAINT realtime_events_kind_check
+  CHECK (kind IN ('typing', 'receipt', 'balance', 'queue', 'assigned', 'idle_warning', 'taken_away', 'admin_alert', 'edited'));
