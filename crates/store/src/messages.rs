@@ -112,12 +112,16 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
              RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier, lifetime_credits_spent")
             .bind(user).bind(now).fetch_optional(&mut *tx).await?;
         let u = u.ok_or(StoreError::NotFound)?;
+        // The chat row is locked (by updating it) before anything is read
+        // from it, so an assignment cannot slip between reading "unassigned"
+        // and queueing the chat.
         let c: Option<ChatForSend> = sqlx::query_as(
-            "SELECT c.status, c.assigned_operator_id, c.free_messages_used, c.paid_messages_count, f.is_featured, f.featured_until,
-                    (f.is_active AND f.deleted_at IS NULL) AS profile_listed
-             FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
-             WHERE c.id = $1 AND c.real_user_id = $2")
-            .bind(chat).bind(user).fetch_optional(&mut *tx).await?;
+            "UPDATE chats SET updated_at = $3 WHERE id = $1 AND real_user_id = $2
+             RETURNING status, assigned_operator_id, free_messages_used, paid_messages_count,
+                       (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
+                       (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
+                       (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed")
+            .bind(chat).bind(user).bind(now).fetch_optional(&mut *tx).await?;
         let c = c.ok_or(StoreError::NotFound)?;
         if !c.profile_listed || c.status == ChatStatus::Archived {
             return Err(StoreError::Invalid("This chat is closed.".into()));

@@ -105,18 +105,20 @@ struct OperatorRow {
 pub async fn assign(db: &Db, chat: ChatId, operator: OperatorId, now: DateTime<Utc>) -> StoreResult<bool> {
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let room = sqlx::query("UPDATE operators SET current_chat_count = current_chat_count + 1, total_chats_handled = total_chats_handled + 1
-                                WHERE id = $1 AND is_active AND is_available AND NOT is_suspended AND deleted_at IS NULL
-                                  AND current_chat_count < max_concurrent_chats")
-            .bind(operator).execute(&mut *tx).await?.rows_affected();
-        if room == 0 {
-            return Ok(false);
-        }
+        // Chat row first, then the operator row: every path that touches
+        // both locks them in this order, so two of them cannot deadlock.
         let taken = sqlx::query("UPDATE chats SET assigned_operator_id = $2, assignment_time = $3, last_operator_activity = $3,
                                         idle_warned_at = NULL, updated_at = $3
                                  WHERE id = $1 AND assigned_operator_id IS NULL AND status IN ('active', 'idle', 'escalated')")
             .bind(chat).bind(operator).bind(now).execute(&mut *tx).await?.rows_affected();
         if taken == 0 {
+            return Ok(false);
+        }
+        let room = sqlx::query("UPDATE operators SET current_chat_count = current_chat_count + 1, total_chats_handled = total_chats_handled + 1
+                                WHERE id = $1 AND is_active AND is_available AND NOT is_suspended AND deleted_at IS NULL
+                                  AND current_chat_count < max_concurrent_chats")
+            .bind(operator).execute(&mut *tx).await?.rows_affected();
+        if room == 0 {
             return Ok(false);
         }
         sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(chat).execute(&mut *tx).await?;
