@@ -199,19 +199,3 @@ pub async fn complete_pending(db: &Db, id: RefundId, admin: AdminId) -> StoreRes
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Notification {
-    pub id: NotificationId,
-    #[sqlx(rename = "type")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub message: String,
-    pub is_read: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A user's latest notifications.
-pub async fn notifications(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<Notification>> {
-    let sql = "SELECT id, type, message, is_read, created_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2";
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Notification>(sql).bind(user).bind(limit).fetch_all(p).await?))
-}

@@ -24,7 +24,7 @@ use fantooo_domain::{Kes, UserTier};
 use fantooo_store::ledger::{self, Entry};
 use fantooo_store::packages::{self, Package};
 use fantooo_store::payments::{self, Transaction};
-use fantooo_store::refunds::{self, Notification};
+use fantooo_store::notifications::UserNotification as Notification;
 use fantooo_store::{rewards, users};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -174,7 +174,7 @@ async fn render_credits(state: &AppState, me: &CurrentUser, csrf: &CsrfToken, no
         o: overview(state, &user).await?,
         transactions: payments::for_user(&state.db, user.id, 20).await?,
         ledger: ledger::entries(&state.db, user.id, None, 20).await?,
-        notifications: refunds::notifications(&state.db, user.id, 5).await?,
+        notifications: fantooo_store::notifications::for_user(&state.db, user.id, 5).await?,
         notice,
         error,
     })

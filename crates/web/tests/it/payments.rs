@@ -392,7 +392,7 @@ async fn refunds_never_exceed_what_the_message_was_charged() {
         assert_eq!(wins, 1, "{b:?}: concurrent refunds stay within the charge");
         assert_eq!(balance(&app.db, uid).await, 10, "{b:?}: both paid messages refunded once");
 
-        let notes = fantooo_store::refunds::notifications(&app.db, uid, 10).await.unwrap();
+        let notes = fantooo_store::notifications::for_user(&app.db, uid, 10).await.unwrap();
         assert_eq!(notes.len(), 2, "{b:?}: the user is told about each refund");
         assert!(notes.iter().all(|n| n.kind == "credit_refund"));
         assert_books_balance(&app.db).await;
