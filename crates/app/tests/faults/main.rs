@@ -11,4 +11,5 @@ mod cluster;
 mod load;
 mod node;
 
+mod database_restart;
 mod node_killed;

@@ -7,6 +7,7 @@ pub struct Node {
     pub name: String,
     pub url: String,
     child: Option<Child>,
+    /// Holds the node's files and its log (stdout).
     _data_dir: tempfile::TempDir,
 }
 
@@ -31,7 +32,7 @@ impl Node {
             .env("FANTOOO_MESSAGE_RATE_PER_MINUTE", "1000000")
             .env("FANTOOO_DB_MAX_CONNECTIONS", "10")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(std::fs::File::create(data_dir.path().join("node.log")).expect("log file")))
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start fantooo serve");
@@ -72,5 +73,14 @@ impl Node {
 impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
+        // A failing test shows what its nodes logged.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self._data_dir.path().join("node.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            eprintln!("--- last log lines of {} ---", self.name);
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ mod operations;
 mod operator;
 mod realtime;
 mod discover;
+mod outage;
 mod payments;
 mod browser_payments;
 mod security;
