@@ -17,6 +17,7 @@ mod operator;
 mod realtime;
 mod discover;
 mod outage;
+mod slow_socket;
 mod payments;
 mod browser_payments;
 mod security;
