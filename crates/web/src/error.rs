@@ -39,6 +39,10 @@ pub enum AppError {
     /// The payment provider could not be reached or refused (HTTP 502).
     #[error("{0}")]
     PaymentProvider(String),
+    /// The database is unreachable for now (HTTP 503 with Retry-After):
+    /// clients keep their session and retry.
+    #[error("The service is briefly unavailable. Please try again in a moment.")]
+    Unavailable,
     #[error("internal error")]
     Internal(String),
 }
@@ -75,6 +79,7 @@ impl AppError {
             AppError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +98,7 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::BadSignature => "bad_signature",
             AppError::PaymentProvider(_) => "payment_provider",
+            AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -122,6 +128,10 @@ impl From<StoreError> for AppError {
             StoreError::Rule(m) => AppError::Conflict(m),
             StoreError::Refused { field, message } => AppError::field(field, message),
             StoreError::InsufficientCredits { required, available } => AppError::InsufficientCredits { required: required.get(), available: available.get() },
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "database unavailable");
+                AppError::Unavailable
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -147,6 +157,9 @@ impl IntoResponse for AppError {
         if let AppError::RateLimited(wait) = &self {
             let secs = wait.as_secs().max(1).to_string();
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&secs).expect("digits"));
+        }
+        if let AppError::Unavailable = &self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp.extensions_mut().insert(body);
         resp

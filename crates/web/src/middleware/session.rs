@@ -6,7 +6,7 @@ use crate::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use fantooo_store::accounts;
 use std::net::SocketAddr;
@@ -55,7 +55,12 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                 session = Some(Session { token, account_id: rec.account_id, kind: rec.kind, via_cookie, csrf_token: rec.csrf_token });
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "session lookup failed"),
+            // Going on as signed out would answer 401 and make clients drop
+            // a valid session over a database hiccup.
+            Err(e) => {
+                tracing::warn!(error = %e, "session lookup failed");
+                return crate::AppError::from(e).into_response();
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use chrono::Utc;
 use fantooo_domain::chat::{side_of, MessageStatus, Side, Viewer};
 use fantooo_domain::ids::ChatId;
 use fantooo_store::events::{self, EventBody};
-use fantooo_store::{chats, messages, operators, users};
+use fantooo_store::{chats, messages, operators, users, StoreError};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -235,7 +235,13 @@ impl Connection {
         }
         let side = match chats::by_id(&self.state.db, chat_id).await {
             Ok(chat) => side_of(self.viewer, &chat.parties()),
-            Err(_) => None,
+            Err(StoreError::NotFound) => None,
+            Err(e) => {
+                // Not "forbidden": the chat may well be theirs. Closing makes
+                // the client reconnect with backoff and subscribe again.
+                tracing::warn!(error = %e, "subscribe failed; closing the socket");
+                return Err(());
+            }
         };
         let Some(side) = side else {
             return Self::send_json(socket, json!({ "t": "error", "code": "forbidden", "chat_id": chat_id })).await;
@@ -264,6 +270,12 @@ impl Connection {
             let Some(sub) = self.subs.get(&chat_id) else { return Ok(()) };
             let page = match messages::since(&self.state.db, chat_id, sub.last_seq, REPLAY_PAGE).await {
                 Ok(p) => p,
+                Err(e) if e.is_unavailable() => {
+                    // A reload would only meet the outage; the client's
+                    // reconnect resumes from its last seq once it is over.
+                    tracing::warn!(error = %e, "replay failed; closing the socket");
+                    return Err(());
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "replay failed");
                     return Self::send_json(socket, json!({ "t": "reload", "chat_id": chat_id })).await;

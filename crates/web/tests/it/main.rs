@@ -16,6 +16,8 @@ mod operations;
 mod operator;
 mod realtime;
 mod discover;
+mod outage;
+mod slow_socket;
 mod payments;
 mod browser_payments;
 mod security;
