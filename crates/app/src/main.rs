@@ -148,6 +148,13 @@ struct ServeArgs {
     /// Base URL of the Google Geocoding API.
     #[arg(long, env = "GOOGLE_GEOCODING_URL", default_value = "https://maps.googleapis.com")]
     google_geocoding_url: String,
+    /// Seconds a client has to send its request line and headers; slower
+    /// clients are disconnected (a guard against slowloris connections).
+    #[arg(long, env = "FANTOOO_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_secs: u64,
+    /// Open connections, WebSockets included, above which new ones wait in the backlog.
+    #[arg(long, env = "FANTOOO_MAX_CONNECTIONS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
     /// Load demo data on start: `auto` seeds an empty embedded store only.
     #[arg(long, env = "FANTOOO_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
@@ -360,9 +367,12 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "fantooo listening");
     println!("Fantooo is running at {base}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let server = fantooo_web::server::ServerConfig {
+        header_read_timeout: Duration::from_secs(args.header_timeout_secs),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..Default::default()
+    };
+    fantooo_web::server::serve(listener, app, server, shutdown_signal()).await?;
     db.close().await;
     Ok(())
 }

@@ -63,7 +63,9 @@ pub fn side_of(viewer: Viewer, chat: &ChatParties) -> Option<Side> {
 
 pub const MAX_TEXT_CHARS: usize = 1_000;
 
-/// Trims a text message and checks it is non-empty and at most 1,000 characters.
+/// Trims a text message and checks it is non-empty, at most 1,000
+/// characters, and free of control characters other than line breaks and
+/// tabs (a NUL byte cannot even be stored in PostgreSQL text).
 pub fn message_text(raw: &str) -> Result<String, FieldErrors> {
     let text = raw.trim();
     let mut errors = FieldErrors::new();
@@ -71,6 +73,8 @@ pub fn message_text(raw: &str) -> Result<String, FieldErrors> {
         errors.add("content", "Write a message first.");
     } else if text.chars().count() > MAX_TEXT_CHARS {
         errors.add("content", format!("Messages are limited to {MAX_TEXT_CHARS} characters."));
+    } else if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        errors.add("content", "Messages cannot contain control characters.");
     }
     errors.into_result().map(|()| text.to_string())
 }
@@ -130,6 +134,8 @@ mod tests {
         let exactly = "é".repeat(MAX_TEXT_CHARS);
         assert_eq!(message_text(&exactly).unwrap(), exactly, "limit counts characters, not bytes");
         assert!(message_text(&"a".repeat(MAX_TEXT_CHARS + 1)).is_err());
+        assert!(message_text("a\u{0}b").is_err());
+        assert_eq!(message_text("two\nlines\tand a tab").unwrap(), "two\nlines\tand a tab");
     }
 
     #[test]

@@ -138,11 +138,20 @@ pub fn match_score(op: &Candidate<'_>, chat: &ChatNeeds<'_>) -> Option<i64> {
         score += 10;
     }
     score += (op.quality_score.clamp(0.0, 100.0) * 0.3).round() as i64;
-    score += 20 * (op.max_chats - op.current_chats) / op.max_chats.max(1);
+    score += free_capacity_points(op.current_chats, op.max_chats);
     if op.knows_user {
         score += 15;
     }
     Some(score)
+}
+
+/// Up to 20 points for the share of the operator's limit still free. The
+/// counts come from the database, but a corrupt or negative count must not
+/// push the score past its bound or overflow.
+fn free_capacity_points(current: i64, max: i64) -> i64 {
+    let max = i128::from(max.max(1));
+    let free = (max - i128::from(current.max(0))).clamp(0, max);
+    (20 * free / max) as i64
 }
 
 /// What the quality score is computed from.
@@ -159,16 +168,18 @@ pub struct QualityInput {
 /// average cost up to 30 points (at 5 min); each idle incident costs 5 (at
 /// most 40) and each complaint 10 (at most 40); when users have rated, the
 /// result is blended 60/40 with the rating scaled to 100.
+/// Averages that are not numbers (NaN from an empty aggregate) count as
+/// absent, and negative counts as zero, so the score stays within 0–100.
 pub fn quality_score(q: &QualityInput) -> f64 {
-    let slow = q.average_response_secs.map(|s| ((s - 60.0) / 240.0).clamp(0.0, 1.0) * 30.0).unwrap_or(0.0);
-    let idle = (q.idle_incidents as f64 * 5.0).min(40.0);
-    let complaints = (q.complaints as f64 * 10.0).min(40.0);
+    let slow = q.average_response_secs.filter(|s| !s.is_nan()).map(|s| ((s - 60.0) / 240.0).clamp(0.0, 1.0) * 30.0).unwrap_or(0.0);
+    let idle = (q.idle_incidents.max(0) as f64 * 5.0).min(40.0);
+    let complaints = (q.complaints.max(0) as f64 * 10.0).min(40.0);
     let base = (100.0 - slow - idle - complaints).max(0.0);
-    let blended = match q.average_rating {
+    let blended = match q.average_rating.filter(|r| !r.is_nan()) {
         Some(r) => base * 0.6 + (r.clamp(1.0, 5.0) / 5.0 * 100.0) * 0.4,
         None => base,
     };
-    (blended * 100.0).round() / 100.0
+    ((blended * 100.0).round() / 100.0).clamp(0.0, 100.0)
 }
 
 /// Whether a quality score means suspension.

@@ -86,11 +86,13 @@ pub fn time_percent(cfg: &PricingConfig, at: DateTime<Utc>) -> i64 {
 
 /// The price of the next message.
 pub fn message_price(cfg: &PricingConfig, input: &PriceInput) -> Price {
-    let n_in_chat = input.chat_user_messages_before + 1;
+    // Counters come from the database; saturating keeps a corrupt one from
+    // overflowing (it then simply prices as a late message).
+    let n_in_chat = input.chat_user_messages_before.saturating_add(1);
     if n_in_chat <= cfg.free_messages_per_chat {
-        return Price::FreeIntro { remaining_after: cfg.free_messages_per_chat - n_in_chat };
+        return Price::FreeIntro { remaining_after: cfg.free_messages_per_chat.saturating_sub(n_in_chat) };
     }
-    let n_overall = input.user_messages_before + 1;
+    let n_overall = input.user_messages_before.saturating_add(1);
     if cfg.loyalty_every > 0 && n_overall % cfg.loyalty_every == 0 {
         return Price::FreeLoyalty;
     }

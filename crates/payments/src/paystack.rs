@@ -175,3 +175,35 @@ impl PaymentProvider for Paystack {
         reqwest::Url::parse(&self.base_url).ok().map(|u| u.origin().ascii_serialization())
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Bodies shaped like webhooks, with wrong types and truncations mixed in.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let json = r#"\{"event":"(charge\.(success|failed|dispute\.create)|transfer\.x)?","data":(\{("reference":"[a-z0-9]{0,8}",?)?("amount":-?[0-9]{0,20},?)?("status":"[a-z]{0,8}",?)?("currency":(null|"KES"|1),?)?\}|null|\[\]|"x")\}"#;
+        prop_oneof![proptest::collection::vec(any::<u8>(), 0..200), json.prop_map(String::into_bytes)]
+    }
+
+    proptest! {
+        /// Authentic or not, a webhook body is an event or `Malformed`, never a panic.
+        #[test]
+        fn any_body_is_an_event_or_malformed(b in body()) {
+            match parse_event(&b) {
+                Ok(_) | Err(PaymentError::Malformed(_)) => {}
+                Err(other) => prop_assert!(false, "unexpected error {:?}", other),
+            }
+        }
+
+        #[test]
+        fn only_the_right_signature_verifies(secret in "\\PC{1,20}", b in proptest::collection::vec(any::<u8>(), 0..100), sig in proptest::option::of("\\PC{0,140}")) {
+            let right = crate::signature::sign(&secret, &b);
+            prop_assert!(crate::signature::verify(&secret, &b, Some(&right)));
+            if let Some(s) = sig.filter(|s| !s.trim().eq_ignore_ascii_case(&right)) {
+                prop_assert!(!crate::signature::verify(&secret, &b, Some(&s)));
+            }
+        }
+    }
+}

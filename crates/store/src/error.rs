@@ -52,6 +52,11 @@ impl From<sqlx::Error> for StoreError {
             if db.message().contains("last_super_admin") {
                 return StoreError::LastSuperAdmin;
             }
+            // PostgreSQL text cannot hold NUL (22021) and jsonb refuses
+            // \u0000 (22P05); that is the client's input, not a fault here.
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::Invalid("Text must not contain NUL characters".into());
+            }
             if db.is_unique_violation() {
                 let what = db.constraint().map(str::to_string).unwrap_or_else(|| db.message().to_string());
                 return StoreError::Conflict(what);

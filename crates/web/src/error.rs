@@ -26,6 +26,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A body or upload above the server's limits (HTTP 413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// A paid action the balance does not cover (HTTP 402).
     #[error("This message costs {required} credits and you have {available}. Buy credits to continue.")]
     InsufficientCredits { required: i64, available: i64 },
@@ -76,6 +79,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
@@ -93,6 +97,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::InsufficientCredits { .. } => "insufficient_credits",
             AppError::RateLimited(_) => "rate_limited",
             AppError::Csrf => "csrf",
@@ -115,6 +120,46 @@ impl AppError {
             _ => (None, None),
         };
         ErrorBody { error: self.code(), message, fields, required, available }
+    }
+}
+
+/// An extractor's refusal (body, form, JSON or multipart): its status and
+/// its words. Axum's rejection types all carry both.
+pub trait Rejection {
+    fn status(&self) -> StatusCode;
+    fn body_text(&self) -> String;
+}
+
+macro_rules! rejection_types {
+    ($($t:ty),*) => {$(
+        impl Rejection for $t {
+            fn status(&self) -> StatusCode { <$t>::status(self) }
+            fn body_text(&self) -> String { <$t>::body_text(self) }
+        }
+    )*};
+}
+
+rejection_types!(
+    axum::extract::rejection::BytesRejection,
+    axum::extract::rejection::FormRejection,
+    axum::extract::rejection::JsonRejection,
+    axum::extract::multipart::MultipartRejection,
+    axum::extract::multipart::MultipartError
+);
+
+impl AppError {
+    /// Keeps "too large" a 413 (the client must send less, not differently);
+    /// every other malformed body is a 400 with the extractor's explanation.
+    pub fn rejected(r: impl Rejection) -> Self {
+        Self::from_rejection(r.status(), r.body_text())
+    }
+
+    pub fn from_rejection(status: StatusCode, text: String) -> Self {
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge("The request is too large".into())
+        } else {
+            AppError::BadRequest(text)
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod purchases;
 pub mod realtime;
 pub mod routes;
 pub mod seed;
+pub mod server;
 pub mod templates;
 
 use axum::Router;

@@ -60,7 +60,7 @@ pub async fn check(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
         Ok(b) => b,
-        Err(_) => return AppError::BadRequest("form too large".into()).into_response(),
+        Err(_) => return AppError::PayloadTooLarge("This form is too large; send files as multipart uploads".into()).into_response(),
     };
     let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).ok()
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));

@@ -104,3 +104,26 @@ pub fn clear_session_cookie(secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Cookie headers are attacker-controlled bytes: reading one never
+        /// panics, and a value found is one the header really carried.
+        #[test]
+        fn any_cookie_header_is_read_safely(raw in proptest::collection::vec(any::<u8>(), 0..80), name in "[a-z_]{1,16}") {
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_bytes(&raw) {
+                headers.insert(header::COOKIE, v);
+            }
+            if let Some(found) = cookie(&headers, &name) {
+                let pair = format!("{name}={found}");
+                prop_assert!(String::from_utf8_lossy(&raw).contains(&pair), "{} not in the header", pair);
+            }
+            let _ = bearer(&headers);
+        }
+    }
+}

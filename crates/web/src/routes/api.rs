@@ -44,7 +44,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("Send a JSON body with Content-Type: application/json".into())),
-            Err(e) => Err(AppError::BadRequest(format!("Invalid JSON body: {}", e.body_text()))),
+            Err(e) => Err(AppError::from_rejection(e.status(), format!("Invalid JSON body: {}", e.body_text()))),
         }
     }
 }

@@ -236,14 +236,14 @@ fn check_client_id(id: Option<String>) -> AppResult<Option<String>> {
 async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if ct.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let mut mp = Multipart::from_request(req, state).await.map_err(AppError::rejected)?;
         let (mut content, mut client_id, mut picture) = (String::new(), None, None);
-        while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+        while let Some(field) = mp.next_field().await.map_err(AppError::rejected)? {
             match field.name().unwrap_or("") {
-                "content" => content = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?,
-                "client_id" => client_id = Some(field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?),
+                "content" => content = field.text().await.map_err(AppError::rejected)?,
+                "client_id" => client_id = Some(field.text().await.map_err(AppError::rejected)?),
                 "file" => {
-                    let bytes = field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+                    let bytes = field.bytes().await.map_err(AppError::rejected)?;
                     if !bytes.is_empty() {
                         if bytes.len() > fantooo_domain::chat::MAX_IMAGE_BYTES {
                             return Err(AppError::field("file", "Pictures are limited to 5 MB."));
@@ -260,7 +260,7 @@ async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput>
         let crate::routes::api::ApiJson(f) = crate::routes::api::ApiJson::<SendFields>::from_request(req, state).await?;
         Ok(SendInput { content: f.content, client_id: check_client_id(f.client_id)?, picture: None })
     } else {
-        let Form(f) = Form::<SendFields>::from_request(req, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let Form(f) = Form::<SendFields>::from_request(req, state).await.map_err(AppError::rejected)?;
         Ok(SendInput { content: f.content, client_id: check_client_id(f.client_id)?, picture: None })
     }
 }

@@ -11,6 +11,8 @@ mod browser;
 mod browser_chat;
 mod browser_operator;
 mod chat;
+mod hostile;
+mod hostile_sockets;
 mod invariants;
 mod operations;
 mod operator;

@@ -117,13 +117,18 @@ impl TestApp {
         TestApp { db, router: fantooo_web::app(state), config: self.config.clone(), _dir: None, _media: self._media.clone() }
     }
 
-    /// Serves the app on a loopback port (for WebSockets and browsers).
+    /// Serves the app on a loopback port (for WebSockets and browsers)
+    /// through the production server.
     pub async fn serve(&self) -> std::net::SocketAddr {
+        self.serve_with(fantooo_web::server::ServerConfig::default()).await
+    }
+
+    pub async fn serve_with(&self, config: fantooo_web::server::ServerConfig) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = self.router.clone();
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+            fantooo_web::server::serve(listener, router, config, std::future::pending()).await.unwrap();
         });
         addr
     }

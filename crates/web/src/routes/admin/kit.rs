@@ -34,7 +34,7 @@ impl Via {
         match outcome {
             Ok((_, body)) if self.api => Ok(Json(body).into_response()),
             Ok((notice, _)) => Ok(Redirect::to(&with_param(back, "notice", &notice)).into_response()),
-            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_))) if !self.api => {
+            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_) | AppError::PayloadTooLarge(_))) if !self.api => {
                 Ok(Redirect::to(&with_param(back, "error", &e.body().message)).into_response())
             }
             Err(e) => Err(e),
@@ -79,7 +79,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(AppError::rejected)?;
         if is_json {
             let value: serde_json::Value = if bytes.is_empty() { serde_json::json!({}) } else {
                 serde_json::from_slice(&bytes).map_err(|e| AppError::BadRequest(format!("Invalid JSON body: {e}")))?
@@ -172,5 +172,24 @@ mod tests {
         assert_eq!(with_param("/x?y=1", "notice", "a b"), "/x?y=1&notice=a+b");
         assert!(end_of(&Some("2026-01-02".into())).unwrap().is_some());
         assert!(end_of(&Some("tomorrow".into())).is_err());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Form fields reach these helpers as typed by an admin (or a script).
+        #[test]
+        fn form_helpers_take_any_text(raw in prop_oneof![any::<String>(), "[0-9]{1,6}-[0-9]{1,2}-[0-9]{1,2}(T[0-9:]{0,8}(Z|[+-][0-9:]{0,5})?)?"], cents in any::<i64>()) {
+            let v = Some(raw);
+            let _ = (end_of(&v), date(&v), checked(&v));
+            prop_assert!(lines(&v).iter().all(|l| !l.is_empty() && !l.contains('\n')));
+            prop_assert!(items(&v).iter().all(|i| !i.is_empty() && !i.contains([',', '\n', '|'])));
+            prop_assert!(kes(cents).starts_with("KES "));
+            prop_assert!(with_param("/x", "notice", v.as_deref().unwrap_or("")).starts_with("/x?notice="));
+        }
     }
 }

@@ -177,16 +177,16 @@ async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
     let is_multipart = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/"));
     let outcome = async {
         let (mut form, files) = if is_multipart {
-            let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+            let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(AppError::rejected)?;
             let mut fields = serde_json::Map::new();
             let mut files = vec![];
-            while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+            while let Some(field) = mp.next_field().await.map_err(AppError::rejected)? {
                 let name = field.name().unwrap_or("").to_string();
                 if name == "pictures" {
-                    let bytes = field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+                    let bytes = field.bytes().await.map_err(AppError::rejected)?;
                     if !bytes.is_empty() { files.push(bytes.to_vec()); }
                 } else {
-                    let text = field.text().await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+                    let text = field.text().await.map_err(AppError::rejected)?;
                     fields.insert(name, serde_json::Value::String(text));
                 }
             }
@@ -381,11 +381,11 @@ async fn upload_picture(State(state): State<AppState>, via: Via, me: CurrentAdmi
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
-        let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(|e| AppError::BadRequest(e.body_text()))?;
+        let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(AppError::rejected)?;
         let mut bytes = None;
-        while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(e.body_text()))? {
+        while let Some(field) = mp.next_field().await.map_err(AppError::rejected)? {
             if matches!(field.name(), Some("file" | "picture" | "pictures")) {
-                bytes = Some(field.bytes().await.map_err(|e| AppError::BadRequest(e.body_text()))?.to_vec());
+                bytes = Some(field.bytes().await.map_err(AppError::rejected)?.to_vec());
             }
         }
         let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| AppError::field("file", "Choose a picture to upload"))?;

@@ -274,3 +274,20 @@ async fn refund(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
     }.await;
     via.finish(&format!("/admin/users/{user}"), outcome)
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Admin search cursors come back from the browser: anything that
+        /// parses is a real instant and id, and the rest is simply ignored.
+        #[test]
+        fn any_cursor_text_is_a_cursor_or_none(raw in prop_oneof![any::<String>(), "[0-9T:+Z.-]{0,30}\\|[0-9a-f-]{0,40}"]) {
+            if let Some((at, id)) = parse_cursor(Some(&raw)) {
+                prop_assert_eq!(parse_cursor(Some(&format!("{}|{}", at.to_rfc3339(), id))), Some((at, id)));
+            }
+        }
+    }
+}

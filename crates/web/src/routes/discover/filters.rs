@@ -194,3 +194,56 @@ mod tests {
         assert_eq!(fields(validate(&query(&format!("q={long}&location={long}")), LookingFor::Both)), ["location", "q"]);
     }
 }
+
+/// Hostile query strings and cursors: always a `Search` or field errors,
+/// never a panic, and a page link we issued always decodes again.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use fantooo_domain::ids::ProfileId;
+    use proptest::prelude::*;
+
+    fn looking_for() -> impl Strategy<Value = LookingFor> {
+        proptest::sample::select(vec![LookingFor::Female, LookingFor::Male, LookingFor::Both])
+    }
+
+    /// Query strings built from real keys, broken escapes and raw bytes.
+    fn query_string() -> impl Strategy<Value = String> {
+        let key = prop_oneof!["gender|min_age|max_age|location|q|cursor|limit", "\\PC{0,8}"];
+        let value = prop_oneof!["\\PC{0,120}", "%[0-9A-Fa-f]?", "%[C-F][0-9A-F]%[0-7][0-9A-F]", "[0-9a-f]{48,52}", "-?[0-9]{1,25}", "x{95,105}"];
+        let pair = (key, value).prop_map(|(k, v)| format!("{k}={v}"));
+        prop_oneof![any::<String>(), proptest::collection::vec(pair, 0..8).prop_map(|p| p.join("&"))]
+    }
+
+    proptest! {
+        #[test]
+        fn any_query_gives_a_search_or_field_errors(raw in query_string(), lf in looking_for()) {
+            let q = DiscoverQuery::parse(Some(&raw));
+            match validate(&q, lf) {
+                Ok(s) => {
+                    prop_assert!((1..=MAX_LIMIT).contains(&s.limit));
+                    prop_assert!(s.filter.genders.iter().all(|g| lf.matches(*g)));
+                    prop_assert!(s.filter.text.iter().chain(&s.filter.location).all(|t| t.chars().count() <= MAX_TEXT));
+                    if let (Some(lo), Some(hi)) = (s.filter.min_age, s.filter.max_age) { prop_assert!(lo <= hi); }
+                }
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+            // The echoed filter query is itself a valid query string.
+            let again = DiscoverQuery::parse(Some(&q.filter_query()));
+            prop_assert_eq!(again.filter_query(), q.filter_query());
+        }
+
+        #[test]
+        fn cursors_round_trip(featured in any::<bool>(), score in any::<i64>(), id in any::<u128>()) {
+            let c = ProfileCursor { is_featured: featured, popularity_score: score, id: ProfileId(uuid::Uuid::from_u128(id)) };
+            prop_assert_eq!(ProfileCursor::decode(&c.encode()), Some(c));
+        }
+
+        #[test]
+        fn any_cursor_text_decodes_only_to_what_encodes_back(raw in prop_oneof![any::<String>(), "[0-9a-fA-F]{50}", "0[01][0-9a-f]{48}", "[0-9a-fé]{49}"]) {
+            if let Some(c) = ProfileCursor::decode(&raw) {
+                prop_assert_eq!(c.encode(), raw.to_ascii_lowercase());
+            }
+        }
+    }
+}
