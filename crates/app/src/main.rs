@@ -169,8 +169,19 @@ enum SeedMode {
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// glibc raises its mmap threshold after large frees, after which the 19 MiB
+/// Argon2 buffers are carved from per-thread heaps and never returned to the
+/// system. A fixed 1 MiB threshold keeps big, short-lived buffers in mmap.
+fn pin_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    pin_mmap_threshold();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     if let Err(e) = run(cli).await {

@@ -37,7 +37,8 @@ struct Args {
     /// Chatting users (one chat each).
     #[arg(long, default_value_t = 1000)]
     users: usize,
-    #[arg(long, default_value_t = 20)]
+    /// Operators (each may hold up to 50 chats).
+    #[arg(long, default_value_t = 40)]
     operators: usize,
     /// Messages per second each chatting user sends.
     #[arg(long, default_value_t = 1.0)]
@@ -111,7 +112,7 @@ async fn run(args: Args) -> Result<bool, Fail> {
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
 
     // Operators through the API, spread over the nodes, online.
-    let per_op = (args.users / args.operators.max(1)) as i64 + 5;
+    let per_op = ((args.users / args.operators.max(1)) as i64 + 5).min(50);
     let mut operators = vec![];
     for i in 0..args.operators {
         let email = format!("op{i}-{run_id}@fantooo.test");
