@@ -53,6 +53,8 @@ pub struct Sent {
     pub balance: Option<Credits>,
     /// True when the client id had been used: nothing new was written.
     pub duplicate: bool,
+    /// True when this message put the chat in the waiting queue.
+    pub queued: bool,
 }
 
 /// The chat state the price depends on, read under the send lock.
@@ -132,7 +134,7 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             if let Some(message) = earlier {
                 tx.rollback().await?;
                 let price = if message.credits_charged.get() > 0 { Price::Paid { credits: message.credits_charged } } else { Price::FreeLoyalty };
-                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true });
+                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true, queued: false });
             }
         }
         let price = message_price(cfg, &PriceInput {
@@ -180,7 +182,8 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             .bind(chat).bind(charge.get()).execute(&mut *tx).await?;
         // An unanswered message with nobody on the chat: it waits for an
         // operator. Escalated chats are with admins until they hand them back.
-        if c.assigned_operator_id.is_none() && c.status != ChatStatus::Escalated {
+        let queued = c.assigned_operator_id.is_none() && c.status != ChatStatus::Escalated;
+        if queued {
             let spent = u.lifetime_credits_spent + charge.get();
             let priority = fantooo_domain::operations::priority(&fantooo_domain::operations::PriorityInput {
                 lifetime_credits_spent: spent, waiting: chrono::Duration::zero(), reassigned: false,
@@ -188,7 +191,7 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             crate::enqueue_chat!(tx, chat, priority, u.user_tier, &[], now);
         }
         tx.commit().await?;
-        Ok(Sent { message, price, balance: Some(balance), duplicate: false })
+        Ok(Sent { message, price, balance: Some(balance), duplicate: false, queued })
     })
 }
 
@@ -226,7 +229,7 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
             let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
             if let Some(message) = earlier {
                 tx.rollback().await?;
-                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true });
+                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false });
             }
         }
         let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
@@ -255,7 +258,7 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
             }
         }
         tx.commit().await?;
-        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false })
+        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false })
     })
 }
 

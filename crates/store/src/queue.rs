@@ -59,16 +59,26 @@ impl Waiting {
     }
 }
 
-/// The queue in serving order: priority now, then longest wait.
+/// The queue in serving order: priority now, then longest wait, with each
+/// chat's last message for the console.
 pub async fn waiting(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Waiting>> {
-    let sql = "SELECT q.chat_id, c.real_user_id AS user_id, u.display_name AS user_name, u.user_tier, u.lifetime_credits_spent,
+    waiting_rows(db, now, limit, "(SELECT m.content FROM messages m WHERE m.chat_id = c.id ORDER BY m.seq DESC LIMIT 1)").await
+}
+
+/// The queue for the assigner, which needs no message previews (a
+/// subquery per waiting chat that dominated assignment under load).
+async fn waiting_to_assign(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Waiting>> {
+    waiting_rows(db, now, limit, "CAST(NULL AS TEXT)").await
+}
+
+async fn waiting_rows(db: &Db, now: DateTime<Utc>, limit: i64, preview: &str) -> StoreResult<Vec<Waiting>> {
+    let sql = format!("SELECT q.chat_id, c.real_user_id AS user_id, u.display_name AS user_name, u.user_tier, u.lifetime_credits_spent,
                       c.fictional_user_id AS profile_id, f.name AS profile_name, f.response_style, q.entered_queue_at,
-                      c.assignment_count, q.excluded_operator_ids,
-                      (SELECT m.content FROM messages m WHERE m.chat_id = c.id ORDER BY m.seq DESC LIMIT 1) AS last_message
+                      c.assignment_count, q.excluded_operator_ids, {preview} AS last_message
                FROM chat_queue q JOIN chats c ON c.id = q.chat_id
                JOIN real_users u ON u.id = c.real_user_id JOIN fictional_users f ON f.id = c.fictional_user_id
-               ORDER BY q.priority_score DESC, q.entered_queue_at ASC LIMIT $1";
-    let mut rows = on_pool!(db, p => sqlx::query_as::<_, Waiting>(sql).bind(limit).fetch_all(p).await?);
+               ORDER BY q.priority_score DESC, q.entered_queue_at ASC LIMIT $1");
+    let mut rows = on_pool!(db, p => sqlx::query_as::<_, Waiting>(&sql).bind(limit).fetch_all(p).await?);
     rows.sort_by_key(|w| (-w.priority(now).score(), w.entered_queue_at));
     Ok(rows)
 }
@@ -167,7 +177,7 @@ pub async fn assign_waiting(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(Cha
     if ops.is_empty() {
         return Ok(made);
     }
-    for w in waiting(db, now, 500).await? {
+    for w in waiting_to_assign(db, now, 500).await? {
         let known = operators_who_know(db, w.user_id).await?;
         let Some(op) = best_for(&w, &ops, &known) else { continue };
         if assign(db, w.chat_id, op, now).await? {
@@ -191,7 +201,7 @@ pub async fn assign_waiting(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(Cha
 /// An operator takes a chat from the queue themselves: the given one, or
 /// the first waiting chat they may take. Returns the chat taken.
 pub async fn take(db: &Db, operator: OperatorId, chat: Option<ChatId>, now: DateTime<Utc>) -> StoreResult<Option<ChatId>> {
-    for w in waiting(db, now, 500).await? {
+    for w in waiting_to_assign(db, now, 500).await? {
         if chat.is_some_and(|c| c != w.chat_id) || w.excluded_operator_ids.0.contains(&operator) {
             continue;
         }

@@ -297,8 +297,8 @@ async fn finish(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, 
     if !sent.duplicate {
         metrics::counter!("fantooo_messages_sent_total", "side" => side.as_str()).increment(1);
         state.realtime.written();
-        if side == Side::Real {
-            // The chat may have started waiting for an operator.
+        if sent.queued {
+            // The chat waits for an operator: assign it now, not at the next tick.
             state.assigner.poke();
         }
     }
