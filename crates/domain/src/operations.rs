@@ -204,15 +204,21 @@ pub struct ReplyState {
     pub last_profile_message_at: Option<DateTime<Utc>>,
 }
 
-/// The clock starts at the later of the unanswered user message and the
-/// assignment (a fresh operator gets the full time), and only while the
-/// user's message is the last word.
-pub fn idle_action(s: &ReplyState, now: DateTime<Utc>, cfg: &OperationsConfig) -> IdleAction {
-    let Some(user_at) = s.last_user_message_at else { return IdleAction::None };
+/// Seconds the user has been waiting for a reply, or `None` when the last
+/// word is the profile's. The clock starts at the later of the unanswered
+/// user message and the assignment (a fresh operator gets the full time).
+pub fn unanswered_secs(s: &ReplyState, now: DateTime<Utc>) -> Option<i64> {
+    let user_at = s.last_user_message_at?;
     if s.last_profile_message_at.is_some_and(|p| p >= user_at) {
-        return IdleAction::None;
+        return None;
     }
-    let waiting = (now - user_at.max(s.assigned_at)).num_seconds();
+    Some((now - user_at.max(s.assigned_at)).num_seconds().max(0))
+}
+
+/// What the idle check does with an assigned chat, by how long its user has
+/// waited (see `unanswered_secs`).
+pub fn idle_action(s: &ReplyState, now: DateTime<Utc>, cfg: &OperationsConfig) -> IdleAction {
+    let Some(waiting) = unanswered_secs(s, now) else { return IdleAction::None };
     if waiting >= cfg.idle_reassign_secs {
         IdleAction::Reassign
     } else if waiting >= cfg.idle_warning_secs {

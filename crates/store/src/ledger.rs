@@ -116,13 +116,3 @@ pub async fn entries(db: &Db, user: UserId, before: Option<i64>, limit: i64) -> 
                WHERE user_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3";
     Ok(on_pool!(db, p => sqlx::query_as::<_, Entry>(sql).bind(user).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await?))
 }
-
-/// Users whose balance differs from the sum of their entries (should be none).
-pub async fn mismatched_balances(db: &Db) -> StoreResult<Vec<(UserId, i64, i64)>> {
-    let sql = "SELECT id, credits, total FROM (
-                 SELECT u.id, u.credits, CAST(COALESCE((SELECT SUM(l.delta) FROM credit_ledger l WHERE l.user_id = u.id), 0) AS BIGINT) AS total
-                 FROM real_users u) t
-               WHERE credits <> total";
-    let rows: Vec<(UserId, i64, i64)> = on_pool!(db, p => sqlx::query_as(sql).fetch_all(p).await?);
-    Ok(rows)
-}

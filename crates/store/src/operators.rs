@@ -147,12 +147,12 @@ pub struct HeldChat {
 impl HeldChat {
     /// Seconds the user has waited for a reply, if the user spoke last.
     pub fn waiting_secs(&self, now: DateTime<Utc>) -> Option<i64> {
-        let user = self.last_user_message_at?;
-        if self.last_fictional_message_at.is_some_and(|f| f >= user) {
-            return None;
-        }
-        let since = user.max(self.assignment_time.unwrap_or(user));
-        Some((now - since).num_seconds().max(0))
+        fantooo_domain::operations::unanswered_secs(&fantooo_domain::operations::ReplyState {
+            // Without a recorded assignment, the user's message starts the clock.
+            assigned_at: self.assignment_time.unwrap_or(DateTime::<Utc>::MIN_UTC),
+            last_user_message_at: self.last_user_message_at,
+            last_profile_message_at: self.last_fictional_message_at,
+        }, now)
     }
 }
 

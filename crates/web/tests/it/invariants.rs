@@ -4,14 +4,8 @@ use crate::chat::{assert_books_balance, flat_pricing, grant, say, user_with_chat
 use crate::support::*;
 use axum::http::StatusCode;
 use fantooo_domain::AdminRole;
-use fantooo_store::{invariants, Db};
+use fantooo_store::invariants;
 
-async fn exec(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
-        Db::Postgres(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
-    }
-}
 
 #[tokio::test]
 async fn each_kind_of_corruption_is_reported() {

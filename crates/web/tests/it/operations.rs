@@ -28,12 +28,6 @@ async fn chat_row(db: &Db, chat: ChatId) -> chats::Chat {
     chats::by_id(db, chat).await.unwrap()
 }
 
-async fn exec(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
-        Db::Postgres(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
-    }
-}
 
 #[tokio::test]
 async fn a_user_message_queues_the_chat_and_big_spenders_go_first() {

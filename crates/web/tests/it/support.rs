@@ -277,3 +277,11 @@ pub async fn operator_client(app: &TestApp, email: &str) -> Client {
     c.get("/operator/waiting").await;
     c
 }
+
+/// Runs raw SQL on either store (to set up or corrupt state in tests).
+pub async fn exec(db: &Db, sql: &str) {
+    match db {
+        Db::Sqlite(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
+        Db::Postgres(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
+    }
+}
