@@ -55,6 +55,10 @@ pub struct Args {
     /// Profiles to have for the discover phase (0 skips the phase).
     #[arg(long, default_value_t = 10_000)]
     profiles: usize,
+    /// Database connections per started node. On a small machine fewer
+    /// connections than clients keep PostgreSQL from thrashing.
+    #[arg(long, default_value_t = 40)]
+    node_db_connections: u32,
     /// Write the results here as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -71,7 +75,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     let data_dir = std::env::temp_dir().join(format!("fantooo-bench-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir)?;
     let binary = args.fantooo_bin.clone().unwrap_or_else(nodes::default_binary);
-    let env = nodes::node_env(&args.database_url, &data_dir.display().to_string());
+    let env = nodes::node_env(&args.database_url, &data_dir.display().to_string(), args.node_db_connections);
 
     // An admin (through the CLI, like an operator of the service would).
     let admin_email = "bench-admin@fantooo.test";
@@ -138,6 +142,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     let mut extra = serde_json::Map::new();
 
     // Phase 1: chats with live delivery both ways.
+    eprintln!("phase: chat ({} users, {}s)", args.users, args.duration);
     let lat = Arc::new(Latencies::default());
     let counts = Arc::new(Counters::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -177,6 +182,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             for _ in 0..3 { let _ = api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": "warm-up" })).await; }
             tasks.push(tokio::spawn(scenarios::throughput_loop(api, chat, stop2.clone(), lat2.clone(), counts2.clone())));
         }
+        eprintln!("phase: throughput ({} senders, {}s)", args.senders, args.duration);
         let phase = Instant::now();
         tokio::time::sleep(Duration::from_secs(args.duration)).await;
         stop2.store(true, Ordering::Relaxed);
@@ -195,6 +201,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         for (i, (api, _)) in users.iter().take(32).enumerate() {
             tasks.push(tokio::spawn(scenarios::discover_loop(api.with_base(&urls[i % urls.len()]), stop3.clone(), json_lat.clone(), html_lat.clone())));
         }
+        eprintln!("phase: discover ({}s)", args.duration.min(15));
         let phase = Instant::now();
         tokio::time::sleep(Duration::from_secs(args.duration.min(15))).await;
         stop3.store(true, Ordering::Relaxed);

@@ -47,7 +47,8 @@ pub fn default_binary() -> PathBuf {
 
 /// Environment for a benchmark node: limits high enough that the load, not
 /// the rate limiter, is what is measured.
-pub fn node_env(database_url: &str, data_dir: &str) -> Vec<(String, String)> {
+pub fn node_env(database_url: &str, data_dir: &str, db_connections: u32) -> Vec<(String, String)> {
+    let db_connections = db_connections.to_string();
     [
         ("DATABASE_URL", database_url),
         ("FANTOOO_DATA_DIR", data_dir),
@@ -55,7 +56,7 @@ pub fn node_env(database_url: &str, data_dir: &str) -> Vec<(String, String)> {
         ("FANTOOO_AUTH_RATE_PER_MINUTE", "1000000"),
         ("FANTOOO_API_RATE_PER_MINUTE", "100000000"),
         ("FANTOOO_MESSAGE_RATE_PER_MINUTE", "100000000"),
-        ("FANTOOO_DB_MAX_CONNECTIONS", "40"),
+        ("FANTOOO_DB_MAX_CONNECTIONS", db_connections.as_str()),
         ("RUST_LOG", "warn"),
     ].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }

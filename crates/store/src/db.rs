@@ -29,6 +29,10 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                // No ping before every checkout: it is a round trip on every
+                // request. A connection broken by a server restart fails its
+                // next query (answered 503) and is then dropped from the pool.
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))

@@ -52,9 +52,20 @@ pub enum Posted {
 #[doc(hidden)]
 macro_rules! ledger_apply {
     ($tx:expr, $m:expr, $now:expr) => {{
+        $crate::ledger_apply!(@apply $tx, $m, $now, 0i64)
+    }};
+    // A charge for something the user bought (a message): also counts
+    // towards their lifetime spend, in the same statement.
+    ($tx:expr, $m:expr, $now:expr, spending) => {{
+        let spent: i64 = -$m.delta.get();
+        $crate::ledger_apply!(@apply $tx, $m, $now, spent)
+    }};
+    (@apply $tx:expr, $m:expr, $now:expr, $spent:expr) => {{
         let m: &$crate::ledger::Movement<'_> = $m;
-        let balance: Option<i64> = sqlx::query_scalar("UPDATE real_users SET credits = credits + $2 WHERE id = $1 AND credits + $2 >= 0 RETURNING credits")
-            .bind(m.user).bind(m.delta.get()).fetch_optional(&mut *$tx).await?;
+        let balance: Option<i64> = sqlx::query_scalar(
+            "UPDATE real_users SET credits = credits + $2, lifetime_credits_spent = lifetime_credits_spent + $3
+             WHERE id = $1 AND credits + $2 >= 0 RETURNING credits")
+            .bind(m.user).bind(m.delta.get()).bind($spent).fetch_optional(&mut *$tx).await?;
         match balance {
             Some(b) => {
                 sqlx::query("INSERT INTO credit_ledger (id, user_id, delta, balance_after, reason, reference, idempotency_key, created_by, created_at)

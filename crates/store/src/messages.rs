@@ -55,6 +55,9 @@ pub struct Sent {
     pub duplicate: bool,
     /// True when this message put the chat in the waiting queue.
     pub queued: bool,
+    /// What the sender's next message in this chat will cost (users only),
+    /// priced from the state this send saw, so no second read is needed.
+    pub next_price: Option<Price>,
 }
 
 /// The chat state the price depends on, read under the send lock.
@@ -128,22 +131,25 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
         if !c.profile_listed || c.status == ChatStatus::Archived {
             return Err(StoreError::Invalid("This chat is closed.".into()));
         }
+        // The price of this message (`after` = 0) and of the next one (1).
+        let price_after = |after: i64| message_price(cfg, &PriceInput {
+            chat_user_messages_before: c.free_messages_used + c.paid_messages_count + after,
+            user_messages_before: u.total_messages_sent + after,
+            profile_featured: featured_now(c.is_featured, c.featured_until, now),
+            tier: u.user_tier,
+            at: now,
+        });
         if let Some(client_id) = &body.client_id {
             let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_id = $2");
             let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
             if let Some(message) = earlier {
                 tx.rollback().await?;
                 let price = if message.credits_charged.get() > 0 { Price::Paid { credits: message.credits_charged } } else { Price::FreeLoyalty };
-                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true, queued: false });
+                let next_price = Some(price_after(0));
+                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true, queued: false, next_price });
             }
         }
-        let price = message_price(cfg, &PriceInput {
-            chat_user_messages_before: c.free_messages_used + c.paid_messages_count,
-            user_messages_before: u.total_messages_sent,
-            profile_featured: featured_now(c.is_featured, c.featured_until, now),
-            tier: u.user_tier,
-            at: now,
-        });
+        let price = price_after(0);
         let charge = price.credits();
         let id_text = id.to_string();
         let balance = if charge.get() > 0 {
@@ -152,11 +158,9 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
                 user, delta: Credits(-charge.get()), reason: LedgerReason::MessageCharge,
                 reference: Some(&id_text), idempotency_key: &key, created_by: None,
             };
-            let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
+            let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now, spending);
             let b = applied?;
             crate::emit_balance!(tx, user, b, now);
-            sqlx::query("UPDATE real_users SET lifetime_credits_spent = lifetime_credits_spent + $2 WHERE id = $1")
-                .bind(user).bind(charge.get()).execute(&mut *tx).await?;
             b
         } else {
             Credits(u.credits)
@@ -191,7 +195,7 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             crate::enqueue_chat!(tx, chat, priority, u.user_tier, &[], now);
         }
         tx.commit().await?;
-        Ok(Sent { message, price, balance: Some(balance), duplicate: false, queued })
+        Ok(Sent { message, price, balance: Some(balance), duplicate: false, queued, next_price: Some(price_after(1)) })
     })
 }
 
@@ -229,7 +233,7 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
             let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
             if let Some(message) = earlier {
                 tx.rollback().await?;
-                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false });
+                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None });
             }
         }
         let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
@@ -258,7 +262,7 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
             }
         }
         tx.commit().await?;
-        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false })
+        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None })
     })
 }
 

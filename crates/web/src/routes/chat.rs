@@ -312,10 +312,7 @@ async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
     let input = read_send_input(&state, req).await?;
     let sent = send(&state, &me, id, side, input).await?;
     let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    let next = match me.viewer {
-        Viewer::User(u) => Some(messages::quote(&state.db, id, u, &pricing(&state).await?, chrono::Utc::now()).await?),
-        _ => None,
-    };
+    let next = sent.next_price;
     Ok((status, Json(json!({
         "message": sent.message,
         "price": if sent.duplicate { None } else { Some(sent.price) },
