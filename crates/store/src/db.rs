@@ -21,6 +21,9 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// Pooled connections idle longer than this are checked before reuse.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
+
 impl Db {
     /// Connects to `url`: `postgres://…` or `sqlite://path` (created if missing).
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
@@ -29,10 +32,16 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
-                // No ping before every checkout: it is a round trip on every
-                // request. A connection broken by a server restart fails its
-                // next query (answered 503) and is then dropped from the pool.
+                // A ping before every checkout is a round trip on every
+                // request; only connections that sat idle for a while (and
+                // may have been cut by a server restart) are pinged.
                 .test_before_acquire(false)
+                .before_acquire(|conn, meta| Box::pin(async move {
+                    if meta.idle_for > IDLE_PING_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                }))
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))
