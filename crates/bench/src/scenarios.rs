@@ -20,6 +20,7 @@ pub struct Counters {
     pub reconnects: AtomicU64,
     pub duplicates: AtomicU64,
     pub gaps: AtomicU64,
+    pub reloads: AtomicU64,
 }
 
 #[derive(Default)]
@@ -111,6 +112,14 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                         }
                     }
                 }
+                // The server could not replay what this socket missed (too
+                // much, or a database error): do what the page does, start
+                // over from the last message seen.
+                Some(v) if v["t"] == "reload" => {
+                    counts.reloads.fetch_add(1, Ordering::Relaxed);
+                    drop(ws);
+                    match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
+                }
                 Some(_) => {}
                 None => {
                     match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
@@ -146,6 +155,8 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
             for m in list {
                 let seq = m["seq"].as_i64().unwrap_or(0);
                 if seq <= newest_seen && !seen.contains_key(&seq) && seq > oldest_tracked(&seen) {
+                    eprintln!("gap: chat {chat} seq {seq} ({}, {}) never arrived; newest seen {newest_seen}",
+                              m["sender_type"], m["created_at"]);
                     counts.gaps.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -228,6 +239,6 @@ pub fn snapshot(c: &Counters) -> Value {
         "delivered_to_operator": c.delivered_to_operator.load(Ordering::Relaxed),
         "delivered_to_user": c.delivered_to_user.load(Ordering::Relaxed),
         "reconnects": c.reconnects.load(Ordering::Relaxed), "duplicates": c.duplicates.load(Ordering::Relaxed),
-        "gaps": c.gaps.load(Ordering::Relaxed),
+        "gaps": c.gaps.load(Ordering::Relaxed), "reloads": c.reloads.load(Ordering::Relaxed),
     })
 }

@@ -75,7 +75,7 @@ pub async fn count_active(db: &Db) -> StoreResult<i64> {
 /// Active profiles, featured first, then by popularity (admin and landing use).
 pub async fn list_public(db: &Db, limit: i64, offset: i64) -> StoreResult<Vec<PublicProfile>> {
     let sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE deleted_at IS NULL AND is_active
-                       ORDER BY is_featured DESC, popularity_score DESC, id LIMIT $1 OFFSET $2");
+                       ORDER BY is_featured DESC, popularity_score DESC, id DESC LIMIT $1 OFFSET $2");
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(limit).bind(offset).fetch_all(p).await?))
 }
 
@@ -107,7 +107,7 @@ pub struct ProfileFilter {
 }
 
 /// Position after the last profile of a page in discover order
-/// (featured first, then popularity, then id). Clients see it only as an
+/// (featured first, then popularity, then newest id). Clients see it only as an
 /// opaque string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProfileCursor {
@@ -154,30 +154,39 @@ pub async fn search(db: &Db, f: &ProfileFilter, after: Option<ProfileCursor>, li
     if f.genders.is_empty() {
         return Ok(vec![]);
     }
-    // Unused gender slots bind NULL, which `IN` never matches.
-    let g = |i: usize| f.genders.get(i).copied();
+    // Only the predicates in use are part of the statement (a handful of
+    // distinct texts, each prepared once): a generic plan for
+    // "$n IS NULL OR …" cannot use the listing index, this one walks it in
+    // order and stops after `limit` rows.
+    let mut sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE deleted_at IS NULL AND is_active");
+    let mut n = 0;
+    let mut next = || { n += 1; n };
+    sql += &format!(" AND gender IN ({})", f.genders.iter().map(|_| format!("${}", next())).collect::<Vec<_>>().join(", "));
+    if f.min_age.is_some() { sql += &format!(" AND age >= ${}", next()) }
+    if f.max_age.is_some() { sql += &format!(" AND age <= ${}", next()) }
     let location = f.location.as_deref().filter(|s| !s.trim().is_empty()).map(contains_pattern);
+    if location.is_some() { sql += &format!(" AND lower(location) LIKE ${} ESCAPE '\\'", next()) }
     let text = f.text.as_deref().filter(|s| !s.trim().is_empty()).map(contains_pattern);
-    let sql = format!(
-        "SELECT {PUBLIC_COLUMNS} FROM fictional_users
-         WHERE deleted_at IS NULL AND is_active
-           AND gender IN ($1, $2, $3)
-           AND ($4 IS NULL OR age >= $4)
-           AND ($5 IS NULL OR age <= $5)
-           AND ($6 IS NULL OR lower(location) LIKE $6 ESCAPE '\\')
-           AND ($7 IS NULL OR lower(name) LIKE $7 ESCAPE '\\' OR lower(bio) LIKE $7 ESCAPE '\\' OR lower(CAST(tags AS TEXT)) LIKE $7 ESCAPE '\\')
-           AND ($8 IS NULL OR is_featured < $8
-                OR (is_featured = $8 AND (popularity_score < $9 OR (popularity_score = $9 AND id > $10))))
-         ORDER BY is_featured DESC, popularity_score DESC, id
-         LIMIT $11");
-    let (featured, score, id) = match after {
-        Some(c) => (Some(c.is_featured), Some(c.popularity_score), Some(c.id)),
-        None => (None, None, None),
-    };
-    Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql)
-        .bind(g(0)).bind(g(1)).bind(g(2)).bind(f.min_age).bind(f.max_age).bind(&location).bind(&text)
-        .bind(featured).bind(score).bind(id).bind(limit)
-        .fetch_all(p).await?))
+    if text.is_some() {
+        let t = next();
+        sql += &format!(" AND (lower(name) LIKE ${t} ESCAPE '\\' OR lower(bio) LIKE ${t} ESCAPE '\\' OR lower(CAST(tags AS TEXT)) LIKE ${t} ESCAPE '\\')");
+    }
+    // Discover order is one direction on every key, so the page boundary is
+    // a single row-value comparison the index can start from.
+    if after.is_some() {
+        sql += &format!(" AND (is_featured, popularity_score, id) < (${}, ${}, ${})", next(), next(), next());
+    }
+    sql += &format!(" ORDER BY is_featured DESC, popularity_score DESC, id DESC LIMIT ${}", next());
+    on_pool!(db, p => {
+        let mut q = sqlx::query_as::<_, PublicProfile>(&sql);
+        for g in &f.genders { q = q.bind(*g) }
+        if let Some(a) = f.min_age { q = q.bind(a) }
+        if let Some(a) = f.max_age { q = q.bind(a) }
+        if let Some(l) = &location { q = q.bind(l) }
+        if let Some(t) = &text { q = q.bind(t) }
+        if let Some(c) = after { q = q.bind(c.is_featured).bind(c.popularity_score).bind(c.id) }
+        Ok(q.bind(limit).fetch_all(p).await?)
+    })
 }
 
 #[cfg(test)]

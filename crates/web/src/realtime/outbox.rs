@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 const BATCH: i64 = 1_000;
 /// Without a wake-up, look anyway this often (a lost NOTIFY costs at most this).
 const POLL: Duration = Duration::from_millis(500);
+/// Holes asked for in one query.
+const HOLE_LOOKUP: usize = 500;
 /// While holes are open, look for them this often.
 const HOLE_POLL: Duration = Duration::from_millis(20);
 
@@ -90,8 +92,13 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
             if msgs.observe(m.seq, now) { publish_message(rt, m) }
         }
         if msgs.has_holes() {
-            for m in messages::by_seqs(db, &msgs.holes(200)).await? {
-                if msgs.observe(m.seq, now) { publish_message(rt, m) }
+            // Every hole is looked up, not only the oldest: rolled-back
+            // inserts can leave many, and a late commit behind them must not
+            // wait until they expire (it would expire with them).
+            for chunk in msgs.holes(usize::MAX).chunks(HOLE_LOOKUP) {
+                for m in messages::by_seqs(db, chunk).await? {
+                    if msgs.observe(m.seq, now) { publish_message(rt, m) }
+                }
             }
             msgs.expire(now, PATIENCE);
         }
@@ -101,8 +108,10 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
             if evs.observe(e.seq, now) { publish_event(rt, e) }
         }
         if evs.has_holes() {
-            for e in events::by_seqs(db, &evs.holes(200)).await? {
-                if evs.observe(e.seq, now) { publish_event(rt, e) }
+            for chunk in evs.holes(usize::MAX).chunks(HOLE_LOOKUP) {
+                for e in events::by_seqs(db, chunk).await? {
+                    if evs.observe(e.seq, now) { publish_event(rt, e) }
+                }
             }
             evs.expire(now, PATIENCE);
         }

@@ -149,7 +149,7 @@ async fn featured_first_then_popularity_and_keyset_pages_have_no_gaps_or_repeats
             let id = add(&app, p).await;
             expected.push((f, s, id));
         }
-        expected.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
         let expected: Vec<String> = expected.into_iter().map(|(_, _, id)| id.to_string()).collect();
 
         let mut c = api_user_for(&app, "walker", "female").await;
@@ -169,7 +169,7 @@ async fn featured_first_then_popularity_and_keyset_pages_have_no_gaps_or_repeats
             }
         }
         assert_eq!(pages, 5, "{backend:?}");
-        assert_eq!(seen, expected, "{backend:?}: every profile once, featured first, then popularity, then id");
+        assert_eq!(seen, expected, "{backend:?}: every profile once, featured first, then popularity, then newest id");
         assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 30);
         let first = c.api_get("/api/profiles").await.json();
         assert_eq!(first["profiles"].as_array().unwrap().len(), 24, "default page size");
