@@ -59,6 +59,10 @@ pub struct Args {
     /// connections than clients keep PostgreSQL from thrashing.
     #[arg(long, default_value_t = 40)]
     node_db_connections: u32,
+    /// Discover requests per second for the fixed-rate (open loop) part of
+    /// the discover phase (0 skips it).
+    #[arg(long, default_value_t = 200.0)]
+    discover_rate: f64,
     /// Write the results here as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -209,6 +213,19 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         for t in tasks { let _ = t.await; }
         rows.push(json_lat.summary("discover API (keyset page)", secs));
         rows.push(html_lat.summary("discover page (HTML)", secs));
+
+        // The same pages at a fixed arrival rate: latency at a stated load,
+        // not the queueing of a saturated closed loop.
+        if args.discover_rate > 0.0 {
+            let (json_lat, html_lat) = (Arc::new(Latency::default()), Arc::new(Latency::default()));
+            let apis: Vec<Api> = users.iter().take(32).enumerate().map(|(i, (a, _))| a.with_base(&urls[i % urls.len()])).collect();
+            eprintln!("phase: discover at {}/s ({}s)", args.discover_rate, args.duration.min(15));
+            let phase = Instant::now();
+            let secs = scenarios::discover_open_loop(&apis, args.discover_rate, Duration::from_secs(args.duration.min(15)), json_lat.clone(), html_lat.clone()).await;
+            let _ = phase;
+            rows.push(json_lat.summary(&format!("discover API at {}/s offered", args.discover_rate), secs));
+            rows.push(html_lat.summary(&format!("discover page at {}/s offered", args.discover_rate), secs));
+        }
     }
 
     // Phase 4: memory per idle WebSocket.
@@ -259,6 +276,8 @@ async fn seed_profiles(db: &fantooo_store::Db, n: usize) -> Result<Vec<String>, 
             category: None, popularity_score: (i % 1000) as i64,
         }, None).await?;
     }
+    // As after an admin's bulk import: planner statistics for the new rows.
+    db.refresh_statistics("fictional_users").await?;
     let list = fantooo_store::profiles::list_public(db, 2000, 0).await?;
     Ok(list.into_iter().map(|p| p.id.to_string()).collect())
 }

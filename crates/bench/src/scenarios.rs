@@ -217,6 +217,35 @@ pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latenc
     }
 }
 
+/// Discover requests arriving at `rate` per second for `length`, whatever
+/// the answers' pace (one in four is the HTML page). Returns the seconds run.
+pub async fn discover_open_loop(apis: &[Api], rate: f64, length: Duration, json_lat: Arc<Latency>, html_lat: Arc<Latency>) -> f64 {
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut pending = vec![];
+    let mut i = 0usize;
+    while started.elapsed() < length {
+        tick.tick().await;
+        i += 1;
+        let api = apis[i % apis.len()].clone();
+        let (json_lat, html_lat) = (json_lat.clone(), html_lat.clone());
+        pending.push(tokio::spawn(async move {
+            let t = Instant::now();
+            if i % 4 == 0 {
+                let ok = api.http.get(format!("{}/discover", api.base)).bearer_auth(&api.token).send().await
+                    .map(|r| r.status().is_success()).unwrap_or(false);
+                if ok { html_lat.record(t.elapsed()) }
+            } else if api.get("/api/profiles?limit=24").await.is_ok() {
+                json_lat.record(t.elapsed());
+            }
+        }));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    for p in pending { let _ = p.await; }
+    secs
+}
+
 /// Opens `n` idle sockets spread over the nodes; they stay open until dropped.
 pub async fn open_idle(apis: &[Api], n: usize) -> Vec<Ws> {
     let mut socks = Vec::with_capacity(n);

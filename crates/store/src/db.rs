@@ -61,6 +61,18 @@ impl Db {
         }
     }
 
+    /// Refreshes the planner's statistics for `table` (a fixed name, never
+    /// user input). After a bulk load the automatic refresh can be a minute
+    /// away, and until then the planner may ignore an index that fits.
+    pub async fn refresh_statistics(&self, table: &'static str) -> StoreResult<()> {
+        let sql = format!("ANALYZE {table}");
+        match self {
+            Db::Sqlite(p) => { sqlx::query(&sql).execute(p).await?; }
+            Db::Postgres(p) => { sqlx::query(&sql).execute(p).await?; }
+        }
+        Ok(())
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(_) => Backend::Sqlite,

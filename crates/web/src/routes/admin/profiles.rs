@@ -532,6 +532,9 @@ async fn import(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf:
             let id = profiles::create(&state.db, &profile, Some(me.admin.id)).await?;
             report[row - 1].created = Some(id.to_string());
         }
+        if let Err(e) = state.db.refresh_statistics("fictional_users").await {
+            tracing::warn!(error = %e, "statistics not refreshed after the import");
+        }
     }
     let created = report.iter().filter(|r| r.created.is_some()).count();
     let failed = report.iter().filter(|r| !r.errors.is_empty()).count();
