@@ -165,6 +165,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     let secs = phase.elapsed().as_secs_f64();
     for t in tasks { let _ = tokio::time::timeout(Duration::from_secs(20), t).await; }
     rows.push(lat.user_to_operator.summary("deliver user → operator socket", secs));
+    rows.push(lat.user_to_operator_queued.summary("user message waiting for an operator", secs));
     rows.push(lat.operator_to_user.summary("deliver operator → user socket", secs));
     rows.push(lat.api_send.summary("API send message (paid)", secs));
     rows.push(lat.api_reply.summary("API operator reply", secs));

@@ -29,6 +29,9 @@ pub struct Latencies {
     pub api_browse: Latency,
     pub api_open_chat: Latency,
     pub user_to_operator: Latency,
+    /// Messages written before any operator had the chat: the wait for
+    /// assignment, then the replay.
+    pub user_to_operator_queued: Latency,
     pub operator_to_user: Latency,
     pub api_reply: Latency,
 }
@@ -37,6 +40,9 @@ pub struct Latencies {
 pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>) {
     let Ok(mut ws) = api.socket().await else { counts.errors.fetch_add(1, Ordering::Relaxed); return };
     let started = now_micros();
+    // When this operator joined each chat: messages written before that
+    // waited in the queue, and are measured apart from live deliveries.
+    let mut joined: HashMap<String, i64> = HashMap::new();
     let mut ping = tokio::time::interval(Duration::from_secs(15));
     while !stop.load(Ordering::Relaxed) {
         let frame = tokio::select! {
@@ -47,18 +53,23 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
         let Some(v) = frame else { break };
         match v["t"].as_str() {
             Some("assigned") => {
+                joined.insert(v["chat_id"].as_str().unwrap_or_default().to_string(), now_micros());
                 let _ = ws_send(&mut ws, json!({ "t": "subscribe", "chat_id": v["chat_id"], "after": 0 })).await;
             }
             Some("message") if v["message"]["sender_type"] == "real" => {
                 let m = &v["message"];
+                let chat = m["chat_id"].as_str().unwrap_or_default().to_string();
                 if let Some(sent) = m["content"].as_str().and_then(stamp_of) {
-                    // Replayed history (sent before we joined) is not a delivery.
                     if sent > started {
-                        lat.user_to_operator.record_micros(now_micros() - sent);
+                        let took = now_micros() - sent;
+                        if joined.get(&chat).is_some_and(|j| sent < *j) {
+                            lat.user_to_operator_queued.record_micros(took);
+                        } else {
+                            lat.user_to_operator.record_micros(took);
+                        }
                         counts.delivered_to_operator.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                let chat = m["chat_id"].as_str().unwrap_or_default().to_string();
                 let api = api.clone();
                 let (lat, counts) = (lat.clone(), counts.clone());
                 tokio::spawn(async move {

@@ -8,6 +8,7 @@ use fantooo_domain::ids::{ChatId, OperatorId, ProfileId, UserId};
 use fantooo_domain::operations::{self, Candidate, ChatNeeds, PriorityInput, QueuePriority};
 use fantooo_domain::UserTier;
 use serde::Serialize;
+use std::collections::HashMap;
 use sqlx::types::Json;
 
 /// Puts a chat in the queue inside the caller's transaction, unless it is
@@ -113,6 +114,12 @@ struct OperatorRow {
 /// Conditional updates make this safe across nodes: of two racing
 /// assigners, exactly one changes the chat row.
 pub async fn assign(db: &Db, chat: ChatId, operator: OperatorId, now: DateTime<Utc>) -> StoreResult<bool> {
+    assign_one(db, chat, operator, now, true).await
+}
+
+/// `assign`; `announce` says whether this assignment tells consoles the
+/// queue changed (a batch announces once for all its chats).
+async fn assign_one(db: &Db, chat: ChatId, operator: OperatorId, now: DateTime<Utc>, announce: bool) -> StoreResult<bool> {
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         // Chat row first, then the operator row: every path that touches
@@ -135,16 +142,33 @@ pub async fn assign(db: &Db, chat: ChatId, operator: OperatorId, now: DateTime<U
         sqlx::query("INSERT INTO operator_incidents (id, operator_id, chat_id, kind, created_at) VALUES ($1, $2, $3, 'assigned', $4)")
             .bind(fantooo_domain::ids::RowId::new()).bind(operator).bind(chat).bind(now).execute(&mut *tx).await?;
         emit_operator_event!(tx, Some(operator), crate::events::EventBody::Assigned { chat_id: chat }, now);
-        emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
+        if announce {
+            emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
+        }
         tx.commit().await?;
     });
     Ok(true)
 }
 
-/// Operators who have answered other chats of this user.
-async fn operators_who_know(db: &Db, user: UserId) -> StoreResult<Vec<OperatorId>> {
-    let sql = "SELECT DISTINCT assigned_operator_id FROM chats WHERE real_user_id = $1 AND assigned_operator_id IS NOT NULL";
-    Ok(on_pool!(db, p => sqlx::query_scalar::<_, OperatorId>(sql).bind(user).fetch_all(p).await?))
+/// For each user, the operators who have their other chats (a match
+/// likes continuity). One query for the whole pass.
+async fn operators_who_know(db: &Db, users: &[UserId]) -> StoreResult<HashMap<UserId, Vec<OperatorId>>> {
+    let mut known: HashMap<UserId, Vec<OperatorId>> = HashMap::new();
+    if users.is_empty() {
+        return Ok(known);
+    }
+    let list = (1..=users.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT DISTINCT real_user_id, assigned_operator_id FROM chats
+                       WHERE assigned_operator_id IS NOT NULL AND real_user_id IN ({list})");
+    let rows: Vec<(UserId, OperatorId)> = on_pool!(db, p => {
+        let mut q = sqlx::query_as(&sql);
+        for u in users { q = q.bind(*u) }
+        q.fetch_all(p).await?
+    });
+    for (user, op) in rows {
+        known.entry(user).or_default().push(op);
+    }
+    Ok(known)
 }
 
 async fn candidates(db: &Db) -> StoreResult<Vec<OperatorRow>> {
@@ -177,26 +201,60 @@ pub async fn assign_waiting(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(Cha
     if ops.is_empty() {
         return Ok(made);
     }
-    for w in waiting_to_assign(db, now, 500).await? {
-        let known = operators_who_know(db, w.user_id).await?;
-        let Some(op) = best_for(&w, &ops, &known) else { continue };
-        if assign(db, w.chat_id, op, now).await? {
-            made.push((w.chat_id, op));
+    let waiting = waiting_to_assign(db, now, 500).await?;
+    let users: Vec<UserId> = waiting.iter().map(|w| w.user_id).collect();
+    let known = operators_who_know(db, &users).await?;
+    let mut failure = None;
+    // Picks are made in serving order; each wave's transactions then run
+    // side by side, so one busy database round trip does not hold up the
+    // whole queue. The conditional updates keep every pick honest.
+    for wave in waiting.chunks(ASSIGN_WAVE) {
+        let mut picks = vec![];
+        for w in wave {
+            let Some(op) = best_for(w, &ops, known.get(&w.user_id).map(Vec::as_slice).unwrap_or(&[])) else { continue };
             if let Some(o) = ops.iter_mut().find(|o| o.id == op) {
                 o.current_chat_count += 1;
             }
-        } else {
-            // Someone else moved first (another node, or the operator's own
+            ops.retain(|o| o.current_chat_count < o.max_concurrent_chats);
+            picks.push((w.chat_id, op));
+            if ops.is_empty() {
+                break;
+            }
+        }
+        let results = futures_util::future::join_all(picks.iter().map(|&(chat, op)| assign_one(db, chat, op, now, false))).await;
+        let mut missed = false;
+        for (pick, result) in picks.into_iter().zip(results) {
+            match result {
+                Ok(true) => made.push(pick),
+                Ok(false) => missed = true,
+                Err(e) => { failure.get_or_insert(e); }
+            }
+        }
+        if failure.is_some() {
+            break;
+        }
+        if missed {
+            // Someone else moved first (another node, or an operator's own
             // limit changed): re-read who still has room.
             ops = candidates(db).await?;
+            ops.retain(|o| o.current_chat_count < o.max_concurrent_chats);
         }
-        ops.retain(|o| o.current_chat_count < o.max_concurrent_chats);
         if ops.is_empty() {
             break;
         }
     }
-    Ok(made)
+    if !made.is_empty() {
+        // One "the queue changed" for the whole pass, not one per chat.
+        crate::events::emit_to(db, None, None, None, crate::events::EventBody::Queue).await?;
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(made),
+    }
 }
+
+/// Assignment transactions run at once by the assigner.
+const ASSIGN_WAVE: usize = 8;
 
 /// An operator takes a chat from the queue themselves: the given one, or
 /// the first waiting chat they may take. Returns the chat taken.
