@@ -40,8 +40,9 @@ pub struct Args {
     /// Operators (each may hold up to 50 chats).
     #[arg(long, default_value_t = 40)]
     operators: usize,
-    /// Messages per second each chatting user sends.
-    #[arg(long, default_value_t = 1.0)]
+    /// Messages per second each chatting user sends (0.05: one every 20 s,
+    /// a brisk typed conversation).
+    #[arg(long, default_value_t = 0.05)]
     rate: f64,
     /// Seconds of the chat phase (the throughput phase runs as long).
     #[arg(long, default_value_t = 30)]
@@ -57,7 +58,7 @@ pub struct Args {
     profiles: usize,
     /// Database connections per started node. On a small machine fewer
     /// connections than clients keep PostgreSQL from thrashing.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 8)]
     node_db_connections: u32,
     /// Discover requests per second for the fixed-rate (open loop) part of
     /// the discover phase (0 skips it).
