@@ -258,3 +258,34 @@ async fn edits_reach_open_chats_and_admins_see_activity() {
         assert!(edit.get("is_edited").is_none() && edit.get("reason").is_none(), "users never learn that a message was edited");
     }
 }
+
+#[tokio::test]
+async fn a_late_commit_behind_many_abandoned_sequence_numbers_is_still_delivered() {
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("skipping sequence-hole test: no PostgreSQL");
+        return;
+    }
+    let app = TestApp::new(Backend::Postgres).await;
+    let addr = app.serve().await;
+    let (user, _, chat) = user_with_chat(&app, "latecommit").await;
+    let (_, _, other) = user_with_chat(&app, "elsewhere").await;
+    let mut ws = connect(addr, &user.token()).await;
+    subscribe(&mut ws, chat, None).await;
+    let fantooo_store::Db::Postgres(pool) = &app.db else { unreachable!() };
+    let insert = "INSERT INTO messages (id, chat_id, sender_type, content, content_type, is_free_message, credits_charged, status, created_at)
+                  SELECT gen_random_uuid(), $1, 'fictional', $2, 'text', TRUE, 0, 'sent', now() FROM generate_series(1, $3)";
+    // 600 sequence numbers taken and abandoned (rolled-back inserts)...
+    let mut abandoned = pool.begin().await.unwrap();
+    sqlx::query(insert).bind(other).bind("abandoned").bind(600i32).execute(&mut *abandoned).await.unwrap();
+    abandoned.rollback().await.unwrap();
+    // ...then a slow writer takes the next one, in the watched chat...
+    let mut slow = pool.begin().await.unwrap();
+    sqlx::query(insert).bind(chat).bind("late but committed").bind(1i32).execute(&mut *slow).await.unwrap();
+    // ...and a later one commits first, elsewhere: the tailer moves past
+    // 601 holes, of which only the newest will ever be filled.
+    sqlx::query(insert).bind(other).bind("first").bind(1i32).execute(pool).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    slow.commit().await.unwrap();
+    let got = next_of(&mut ws, "message", Duration::from_secs(3)).await;
+    assert_eq!(got["message"]["content"], "late but committed");
+}
