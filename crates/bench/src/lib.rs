@@ -222,9 +222,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             let (json_lat, html_lat) = (Arc::new(Latency::default()), Arc::new(Latency::default()));
             let apis: Vec<Api> = users.iter().take(32).enumerate().map(|(i, (a, _))| a.with_base(&urls[i % urls.len()])).collect();
             eprintln!("phase: discover at {}/s ({}s)", args.discover_rate, args.duration.min(15));
-            let phase = Instant::now();
             let secs = scenarios::discover_open_loop(&apis, args.discover_rate, Duration::from_secs(args.duration.min(15)), json_lat.clone(), html_lat.clone()).await;
-            let _ = phase;
             rows.push(json_lat.summary(&format!("discover API at {}/s offered", args.discover_rate), secs));
             rows.push(html_lat.summary(&format!("discover page at {}/s offered", args.discover_rate), secs));
         }
