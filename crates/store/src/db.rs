@@ -66,10 +66,7 @@ impl Db {
     /// away, and until then the planner may ignore an index that fits.
     pub async fn refresh_statistics(&self, table: &'static str) -> StoreResult<()> {
         let sql = format!("ANALYZE {table}");
-        match self {
-            Db::Sqlite(p) => { sqlx::query(&sql).execute(p).await?; }
-            Db::Postgres(p) => { sqlx::query(&sql).execute(p).await?; }
-        }
+        crate::on_pool!(self, p => { sqlx::query(&sql).execute(p).await?; });
         Ok(())
     }
 

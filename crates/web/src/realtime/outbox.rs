@@ -95,7 +95,7 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
             // Every hole is looked up, not only the oldest: rolled-back
             // inserts can leave many, and a late commit behind them must not
             // wait until they expire (it would expire with them).
-            for chunk in msgs.holes(usize::MAX).chunks(HOLE_LOOKUP) {
+            for chunk in msgs.holes().chunks(HOLE_LOOKUP) {
                 for m in messages::by_seqs(db, chunk).await? {
                     if msgs.observe(m.seq, now) { publish_message(rt, m) }
                 }
@@ -108,7 +108,7 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
             if evs.observe(e.seq, now) { publish_event(rt, e) }
         }
         if evs.has_holes() {
-            for chunk in evs.holes(usize::MAX).chunks(HOLE_LOOKUP) {
+            for chunk in evs.holes().chunks(HOLE_LOOKUP) {
                 for e in events::by_seqs(db, chunk).await? {
                     if evs.observe(e.seq, now) { publish_event(rt, e) }
                 }
