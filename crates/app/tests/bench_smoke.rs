@@ -26,7 +26,7 @@ async fn the_bench_runs_end_to_end_and_the_books_balance() {
     let clean = fantooo_bench::run(args).await.expect("the bench runs");
     let report_text = std::fs::read_to_string(&out_json).unwrap_or_default();
     assert!(clean, "the bench reported problems: {report_text}");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out_json).unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report_text).unwrap();
     let row = |name: &str| report["rows"].as_array().unwrap().iter().find(|r| r["name"] == name).cloned().unwrap_or_default();
     assert!(row("deliver user → operator socket")["count"].as_u64().unwrap_or(0) > 0, "{report_text}");
     assert!(row("deliver operator → user socket")["count"].as_u64().unwrap_or(0) > 0, "{report_text}");

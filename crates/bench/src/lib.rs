@@ -180,8 +180,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         let counts2 = Arc::new(Counters::default());
         let stop2 = Arc::new(AtomicBool::new(false));
         let mut tasks = vec![];
-        for (i, (api, _)) in users.iter().take(args.senders).enumerate() {
-            let api = api.with_base(&urls[i % urls.len()]);
+        for (i, api) in spread(&users, &urls, args.senders).into_iter().enumerate() {
             let profile = profile_ids[(i + 1) % profile_ids.len()].clone();
             let (chat, _) = api.post("/api/chats", json!({ "profile_id": profile })).await?;
             let chat = chat["chat"]["id"].as_str().unwrap_or_default().to_string();
@@ -204,8 +203,8 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         let html_lat = Arc::new(Latency::default());
         let stop3 = Arc::new(AtomicBool::new(false));
         let mut tasks = vec![];
-        for (i, (api, _)) in users.iter().take(32).enumerate() {
-            tasks.push(tokio::spawn(scenarios::discover_loop(api.with_base(&urls[i % urls.len()]), stop3.clone(), json_lat.clone(), html_lat.clone())));
+        for api in spread(&users, &urls, 32) {
+            tasks.push(tokio::spawn(scenarios::discover_loop(api, stop3.clone(), json_lat.clone(), html_lat.clone())));
         }
         eprintln!("phase: discover ({}s)", args.duration.min(15));
         let phase = Instant::now();
@@ -220,7 +219,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         // not the queueing of a saturated closed loop.
         if args.discover_rate > 0.0 {
             let (json_lat, html_lat) = (Arc::new(Latency::default()), Arc::new(Latency::default()));
-            let apis: Vec<Api> = users.iter().take(32).enumerate().map(|(i, (a, _))| a.with_base(&urls[i % urls.len()])).collect();
+            let apis = spread(&users, &urls, 32);
             eprintln!("phase: discover at {}/s ({}s)", args.discover_rate, args.duration.min(15));
             let secs = scenarios::discover_open_loop(&apis, args.discover_rate, Duration::from_secs(args.duration.min(15)), json_lat.clone(), html_lat.clone()).await;
             rows.push(json_lat.summary(&format!("discover API at {}/s offered", args.discover_rate), secs));
@@ -231,7 +230,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     // Phase 4: memory per idle WebSocket.
     if args.idle_sockets > 0 && !started_nodes.is_empty() {
         let before: Vec<u64> = started_nodes.iter().map(|n| n.rss_bytes().unwrap_or(0)).collect();
-        let apis: Vec<Api> = users.iter().take(50).enumerate().map(|(i, (a, _))| a.with_base(&urls[i % urls.len()])).collect();
+        let apis = spread(&users, &urls, 50);
         let socks = scenarios::open_idle(&apis, args.idle_sockets).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let after: Vec<u64> = started_nodes.iter().map(|n| n.rss_bytes().unwrap_or(0)).collect();
@@ -260,6 +259,11 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         eprintln!("INVARIANTS BROKEN: {:?}", report.violations);
     }
     Ok(report.is_clean())
+}
+
+/// The first `n` users' clients, spread round-robin over the nodes.
+fn spread(users: &[(Api, String)], urls: &[String], n: usize) -> Vec<Api> {
+    users.iter().take(n).enumerate().map(|(i, (api, _))| api.with_base(&urls[i % urls.len()])).collect()
 }
 
 /// Makes sure at least `n` active profiles exist (bulk, straight into the store).

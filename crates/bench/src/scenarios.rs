@@ -129,11 +129,11 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                 Some(v) if v["t"] == "reload" => {
                     counts.reloads.fetch_add(1, Ordering::Relaxed);
                     drop(ws);
-                    match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
+                    match reconnect(&api, &chat, last_seq, &counts).await { Some(w) => ws = w, None => break }
                 }
                 Some(_) => {}
                 None => {
-                    match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
+                    match reconnect(&api, &chat, last_seq, &counts).await { Some(w) => ws = w, None => break }
                 }
             },
             _ = tokio::time::sleep(wait) => {
@@ -149,7 +149,7 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                 if roll == 99 {
                     // Drop the connection and resume from the last seen seq.
                     drop(ws);
-                    match connect(&api, &chat, last_seq).await { Some(w) => { ws = w; counts.reconnects.fetch_add(1, Ordering::Relaxed); } None => break }
+                    match reconnect(&api, &chat, last_seq, &counts).await { Some(w) => ws = w, None => break }
                 }
                 match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("hello there"), "client_id": format!("b{seed}-{n}") })).await {
                     Ok((_, took)) => { lat.api_send.record(took); counts.sent.fetch_add(1, Ordering::Relaxed); }
@@ -177,6 +177,13 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
 
 fn oldest_tracked(seen: &HashMap<i64, ()>) -> i64 {
     seen.keys().min().copied().unwrap_or(i64::MAX)
+}
+
+/// A fresh socket resuming after `after`, counted as a reconnect.
+async fn reconnect(api: &Api, chat: &str, after: i64, counts: &Counters) -> Option<Ws> {
+    let ws = connect(api, chat, after).await?;
+    counts.reconnects.fetch_add(1, Ordering::Relaxed);
+    Some(ws)
 }
 
 async fn connect(api: &Api, chat: &str, after: i64) -> Option<Ws> {
@@ -213,10 +220,7 @@ pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latenc
     while !stop.load(Ordering::Relaxed) {
         i += 1;
         if i % 4 == 0 {
-            let started = Instant::now();
-            let ok = api.http.get(format!("{}/discover", api.base)).bearer_auth(&api.token).send().await
-                .map(|r| r.status().is_success()).unwrap_or(false);
-            if ok { html_lat.record(started.elapsed()) }
+            if let Some(took) = discover_page(&api).await { html_lat.record(took) }
             continue;
         }
         let path = match &cursor { Some(c) => format!("/api/profiles?limit=24&cursor={c}"), None => "/api/profiles?limit=24".to_string() };
@@ -226,6 +230,13 @@ pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latenc
             if i % 20 == 0 { cursor = None }
         }
     }
+}
+
+/// The discover HTML page; how long it took when it answered 2xx.
+async fn discover_page(api: &Api) -> Option<Duration> {
+    let started = Instant::now();
+    let r = api.http.get(format!("{}/discover", api.base)).bearer_auth(&api.token).send().await.ok()?;
+    r.status().is_success().then(|| started.elapsed())
 }
 
 /// Discover requests arriving at `rate` per second for `length`, whatever
@@ -242,13 +253,10 @@ pub async fn discover_open_loop(apis: &[Api], rate: f64, length: Duration, json_
         let api = apis[i % apis.len()].clone();
         let (json_lat, html_lat) = (json_lat.clone(), html_lat.clone());
         pending.push(tokio::spawn(async move {
-            let t = Instant::now();
             if i % 4 == 0 {
-                let ok = api.http.get(format!("{}/discover", api.base)).bearer_auth(&api.token).send().await
-                    .map(|r| r.status().is_success()).unwrap_or(false);
-                if ok { html_lat.record(t.elapsed()) }
-            } else if api.get("/api/profiles?limit=24").await.is_ok() {
-                json_lat.record(t.elapsed());
+                if let Some(took) = discover_page(&api).await { html_lat.record(took) }
+            } else if let Ok((_, took)) = api.get("/api/profiles?limit=24").await {
+                json_lat.record(took);
             }
         }));
     }
