@@ -1,0 +1,131 @@
+use crate::error::StoreResult;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A product's schema for both stores: two folders of numbered SQL files
+/// embedded with `sqlx::migrate!`, kept in step by the product.
+pub struct Migrations {
+    pub sqlite: &'static Migrator,
+    pub postgres: &'static Migrator,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to one of the two supported stores.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Pooled connections idle longer than this are checked before reuse.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
+
+impl Db {
+    /// Connects to `url`: `postgres://…` or `sqlite://path` (created if missing).
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
+        Self::connect_as(url, max_connections, "platform").await
+    }
+
+    /// Like [`Db::connect`], naming the client in PostgreSQL's
+    /// `pg_stat_activity` (the product's name).
+    pub async fn connect_as(url: &str, max_connections: u32, application: &str) -> StoreResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?.application_name(application);
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                // A ping before every checkout is a round trip on every
+                // request; only connections that sat idle for a while (and
+                // may have been cut by a server restart) are pinged.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| Box::pin(async move {
+                    if meta.idle_for > IDLE_PING_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                }))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections.min(16))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    /// Refreshes the planner's statistics for `table` (a fixed name, never
+    /// user input). After a bulk load the automatic refresh can be a minute
+    /// away, and until then the planner may ignore an index that fits.
+    pub async fn refresh_statistics(&self, table: &'static str) -> StoreResult<()> {
+        let sql = format!("ANALYZE {table}");
+        crate::on_pool!(self, p => { sqlx::query(&sql).execute(p).await?; });
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the product's pending migrations for this store.
+    pub async fn migrate(&self, migrations: &Migrations) -> StoreResult<()> {
+        match self {
+            Db::Sqlite(p) => migrations.sqlite.run(p).await?,
+            Db::Postgres(p) => migrations.postgres.run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip for health checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        crate::on_pool!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        crate::on_pool!(self, p => p.close().await)
+    }
+}
+
+/// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`, taking the
+/// write lock up front so read-then-write sequences cannot interleave (and
+/// never fail with a lock upgrade error half-way).
+pub trait BeginWrite {
+    type Database: sqlx::Database;
+    fn begin_write(&self) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+    fn begin_write(&self) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+    fn begin_write(&self) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}

@@ -1,0 +1,42 @@
+//! One data layer over two stores: PostgreSQL in production and an embedded
+//! SQLite file as the default, so a product runs on a bare machine.
+//!
+//! sqlx's SQLite driver accepts `$N` placeholders, so every statement is one
+//! SQL text run on either pool through [`on_pool!`], which compiles the body
+//! once per backend (fully typed, no `Any` driver). A product brings its own
+//! migrations for both stores ([`Migrations`]); this crate knows no table of
+//! any product.
+//!
+//! - [`Db`]: the pool of either store; [`Db::connect`] by URL.
+//! - [`BeginWrite`]: write transactions (`BEGIN IMMEDIATE` on SQLite, so a
+//!   read-then-write can never interleave).
+//! - [`StoreError`]: the one error type of every product's store layer.
+//! - [`wakeup`]: a coalesced cross-node "look now" over `LISTEN/NOTIFY`.
+//! - `testing` (feature): a fresh, migrated database per test on both stores.
+
+mod db;
+mod error;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod wakeup;
+
+pub use db::{Backend, BeginWrite, Db, Migrations};
+pub use error::{StoreError, StoreResult};
+
+/// A SQL list of integers for `col IN (…)`. Integers cannot carry SQL, so
+/// inlining them is safe, and one text serves any list length.
+pub fn int_list(values: &[i64]) -> String {
+    values.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool of either backend. The
+/// body is compiled once per backend, so it can use fully typed sqlx calls.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($p) => $body,
+            $crate::Db::Postgres($p) => $body,
+        }
+    };
+}

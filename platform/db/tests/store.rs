@@ -1,0 +1,76 @@
+//! The data layer on both stores: one SQL text, the same classification of
+//! errors, write transactions that serialise read-then-write.
+
+use platform_db::testing::{backends, fresh_db};
+use platform_db::{on_pool, BeginWrite, Db, Migrations, StoreError};
+
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/postgres");
+const MIGRATIONS: Migrations = Migrations { sqlite: &SQLITE, postgres: &POSTGRES };
+
+async fn insert(db: &Db, owner: &str, balance: i64) -> Result<(), StoreError> {
+    on_pool!(db, p => {
+        sqlx::query("INSERT INTO wallets (owner, balance) VALUES ($1, $2)").bind(owner).bind(balance).execute(p).await?;
+    });
+    Ok(())
+}
+
+#[tokio::test]
+async fn errors_are_classified_the_same_on_both_stores() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, "platform_db_test_template").await;
+        let db = &t.db;
+        db.ping().await.unwrap();
+        insert(db, "amina", 5).await.unwrap();
+
+        let dup = insert(db, "amina", 1).await.unwrap_err();
+        assert!(matches!(&dup, StoreError::Conflict(c) if c.contains("owner")), "{backend:?}: {dup:?}");
+
+        let missing: Result<i64, StoreError> = on_pool!(db, p => sqlx::query_scalar("SELECT balance FROM wallets WHERE owner = $1").bind("nobody").fetch_one(p).await.map_err(Into::into));
+        assert!(matches!(missing, Err(StoreError::NotFound)), "{backend:?}");
+
+        on_pool!(db, p => { sqlx::query("UPDATE wallets SET locked = 1 WHERE owner = 'amina'").execute(p).await.unwrap(); });
+        let guarded: Result<(), StoreError> = on_pool!(db, p => sqlx::query("UPDATE wallets SET balance = 0 WHERE owner = 'amina'").execute(p).await.map(|_| ()).map_err(Into::into));
+        let err = guarded.unwrap_err();
+        assert!(err.is_guard("wallet_locked"), "{backend:?}: {err:?}");
+        assert_eq!(err.to_string(), "wallet_locked: this wallet is locked");
+        assert!(!err.is_unavailable());
+    }
+}
+
+#[tokio::test]
+async fn write_transactions_never_lose_an_update() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, "platform_db_test_template").await;
+        insert(&t.db, "k", 0).await.unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let db = t.db.clone();
+            tasks.push(tokio::spawn(async move {
+                // SQLite's BEGIN IMMEDIATE serialises the whole transaction;
+                // PostgreSQL needs the row lock.
+                let read = match db {
+                    Db::Sqlite(_) => "SELECT balance FROM wallets WHERE owner = 'k'",
+                    Db::Postgres(_) => "SELECT balance FROM wallets WHERE owner = 'k' FOR UPDATE",
+                };
+                on_pool!(&db, p => {
+                    let mut tx = p.begin_write().await.unwrap();
+                    let b: i64 = sqlx::query_scalar(read).fetch_one(&mut *tx).await.unwrap();
+                    sqlx::query("UPDATE wallets SET balance = $1 WHERE owner = 'k'").bind(b + 1).execute(&mut *tx).await.unwrap();
+                    tx.commit().await.unwrap();
+                })
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let b: i64 = on_pool!(&t.db, p => sqlx::query_scalar("SELECT balance FROM wallets WHERE owner = 'k'").fetch_one(p).await.unwrap());
+        assert_eq!(b, 20, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_an_outage_not_a_fault() {
+    let err = Db::connect("postgres://nobody@127.0.0.1:1/none", 1).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+}

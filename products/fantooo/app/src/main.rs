@@ -1,0 +1,420 @@
+//! The `fantooo` binary: configuration, logging and subcommands. Everything
+//! else lives in the library crates.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use fantooo_domain::{validation as v, AdminRole, Permissions};
+use platform_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
+use fantooo_store::{admins, Backend, Db};
+use fantooo_web::config::{PaymentsConfig, PaymentsMode};
+use std::time::Duration;
+use fantooo_web::{seed, AppState, WebConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "fantooo", version, about = "Fantooo chat platform server")]
+struct Cli {
+    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and other local files.
+    #[arg(long, env = "FANTOOO_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// Maximum database connections of this process.
+    #[arg(long, env = "FANTOOO_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    db_max_connections: u32,
+    /// Log output format.
+    #[arg(long, env = "FANTOOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    log_format: LogFormat,
+    #[command(flatten)]
+    payments: PaymentArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Payment provider settings (shared by `serve` and `job reconcile-payments`).
+#[derive(Args)]
+struct PaymentArgs {
+    /// `fake` serves a local Paystack stand-in under /fake-paystack; `paystack`
+    /// uses the real API. Default: paystack when a secret key is set.
+    #[arg(long, env = "FANTOOO_PAYMENTS", value_enum, global = true)]
+    payments: Option<PaymentsArg>,
+    /// Paystack secret key (API calls and webhook signatures).
+    #[arg(long, env = "PAYSTACK_SECRET_KEY", hide_env_values = true, global = true)]
+    paystack_secret_key: Option<String>,
+    /// Base URL of the Paystack API.
+    #[arg(long, env = "PAYSTACK_BASE_URL", default_value = "https://api.paystack.co", global = true)]
+    paystack_base_url: String,
+    /// Public base URL of this site (for the checkout return link); default: the request's host.
+    #[arg(long, env = "FANTOOO_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// Minutes a checkout may stay pending before reconciliation asks the provider.
+    #[arg(long, env = "FANTOOO_RECONCILE_AFTER_MINUTES", default_value_t = 15, global = true)]
+    reconcile_after_minutes: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PaymentsArg {
+    Fake,
+    Paystack,
+}
+
+impl PaymentArgs {
+    /// The payments configuration for a server listening on `bind`.
+    fn config(&self, bind: SocketAddr) -> Result<PaymentsConfig, AnyError> {
+        let mode = self.payments.unwrap_or(if self.paystack_secret_key.is_some() { PaymentsArg::Paystack } else { PaymentsArg::Fake });
+        let mut cfg = PaymentsConfig::fake_at(bind);
+        cfg.public_url = self.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
+        cfg.reconcile_after = Duration::from_secs(self.reconcile_after_minutes.max(1) * 60);
+        if mode == PaymentsArg::Paystack {
+            cfg.mode = PaymentsMode::Paystack;
+            cfg.secret_key = self.paystack_secret_key.clone().filter(|k| !k.is_empty()).ok_or("--payments paystack needs PAYSTACK_SECRET_KEY")?;
+            cfg.api_base_url = self.paystack_base_url.clone();
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo data (packages, profiles, staff, a demo user) into an empty store.
+    SeedDemo,
+    /// Create an admin from the command line; the password is read from FANTOOO_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "super_admin")]
+        role: String,
+    },
+    /// Check the data's invariants (balances = ledger, counters = messages,
+    /// one charge per paid message, operator limits); exits 1 on any violation.
+    Check,
+    /// Run one scheduled job now (for external cron).
+    Job {
+        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping, daily-stats, reconcile-payments.
+        #[arg(value_parser = parse_job)]
+        name: JobArg,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FANTOOO_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Secret that /setup requires to create the first super admin.
+    #[arg(long, env = "ADMIN_SETUP_TOKEN", hide_env_values = true)]
+    admin_setup_token: Option<String>,
+    /// Domain of generated user email addresses.
+    #[arg(long, env = "FANTOOO_EMAIL_DOMAIN", default_value = "fantooo.com")]
+    email_domain: String,
+    /// Mark cookies Secure and send HSTS (set when served over HTTPS).
+    #[arg(long, env = "FANTOOO_HTTPS")]
+    https: bool,
+    /// Trust X-Forwarded-For from a reverse proxy for client addresses.
+    #[arg(long, env = "FANTOOO_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Sign-in/sign-up attempts allowed per minute per address and per account.
+    #[arg(long, env = "FANTOOO_AUTH_RATE_PER_MINUTE", default_value_t = 5)]
+    auth_rate_per_minute: u32,
+    /// API requests allowed per minute per address and per account.
+    #[arg(long, env = "FANTOOO_API_RATE_PER_MINUTE", default_value_t = 100)]
+    api_rate_per_minute: u32,
+    /// This node's name in logs and job records (default: node-<pid>).
+    #[arg(long, env = "FANTOOO_NODE_NAME")]
+    node_name: Option<String>,
+    /// Chat messages allowed per minute per account.
+    #[arg(long, env = "FANTOOO_MESSAGE_RATE_PER_MINUTE", default_value_t = 60)]
+    message_rate_per_minute: u32,
+    /// Where uploaded pictures are kept (default: <data-dir>/media).
+    #[arg(long, env = "FANTOOO_MEDIA_DIR")]
+    media_dir: Option<PathBuf>,
+    /// Google Geocoding API key; without it the built-in world gazetteer is used.
+    #[arg(long, env = "GOOGLE_GEOCODING_API_KEY", hide_env_values = true)]
+    google_geocoding_key: Option<String>,
+    /// Base URL of the Google Geocoding API.
+    #[arg(long, env = "GOOGLE_GEOCODING_URL", default_value = "https://maps.googleapis.com")]
+    google_geocoding_url: String,
+    /// Seconds a client has to send its request line and headers; slower
+    /// clients are disconnected (a guard against slowloris connections).
+    #[arg(long, env = "FANTOOO_HEADER_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_secs: u64,
+    /// Open connections, WebSockets included, above which new ones wait in the backlog.
+    #[arg(long, env = "FANTOOO_MAX_CONNECTIONS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Load demo data on start: `auto` seeds an empty embedded store only.
+    #[arg(long, env = "FANTOOO_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
+    seed_demo: SeedMode,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeedMode {
+    Auto,
+    Always,
+    Never,
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// glibc raises its mmap threshold after large frees, after which the 19 MiB
+/// Argon2 buffers are carved from per-thread heaps and never returned to the
+/// system. A fixed 1 MiB threshold keeps big, short-lived buffers in mmap.
+fn pin_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[allow(unsafe_code)]
+    // SAFETY: mallopt only sets an allocator tunable; it is called once,
+    // before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    pin_mmap_threshold();
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    if let Err(e) = run(cli).await {
+        tracing::error!(error = %e, "fatal");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+async fn connect(cli: &Cli) -> Result<Db, AnyError> {
+    let url = match &cli.database_url {
+        Some(u) => u.clone(),
+        None => {
+            std::fs::create_dir_all(&cli.data_dir)?;
+            format!("sqlite://{}", cli.data_dir.join("fantooo.db").display())
+        }
+    };
+    let db = fantooo_store::connect(&url, cli.db_max_connections).await?;
+    fantooo_store::migrate(&db).await?;
+    Ok(db)
+}
+
+async fn run(mut cli: Cli) -> Result<(), AnyError> {
+    let command = cli.command.take().unwrap_or_else(default_serve);
+    let db = connect(&cli).await?;
+    match command {
+        Command::Migrate => {
+            tracing::info!(backend = ?db.backend(), "migrations applied");
+        }
+        Command::SeedDemo => {
+            let logins = seed::seed_demo(&db, false, "fantooo.com").await?;
+            if logins.is_empty() { println!("demo data already present"); } else { print_logins(&logins, None); }
+        }
+        Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
+        Command::Job { name } => run_job(&db, name, &cli.payments).await?,
+        Command::Check => {
+            let report = fantooo_store::invariants::check(&db).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
+        }
+        Command::Serve(args) => serve(db, args, &cli.data_dir, &cli.payments).await?,
+    }
+    Ok(())
+}
+
+/// `fantooo` with no subcommand serves, reading serve's flags from the environment.
+fn default_serve() -> Command {
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    Command::Serve(Only::parse_from(["fantooo"]).serve)
+}
+
+/// A job the command line can run: one of the scheduled jobs, or payment
+/// reconciliation (which needs the payment provider's settings).
+#[derive(Clone, Copy, Debug)]
+enum JobArg {
+    Scheduled(fantooo_jobs::Job),
+    ReconcilePayments,
+}
+
+fn parse_job(name: &str) -> Result<JobArg, String> {
+    if name == "reconcile-payments" {
+        return Ok(JobArg::ReconcilePayments);
+    }
+    fantooo_jobs::Job::from_name(name).map(JobArg::Scheduled).ok_or_else(|| {
+        let mut names: Vec<&str> = fantooo_jobs::Job::ALL.iter().map(|j| j.name()).collect();
+        names.push("reconcile-payments");
+        format!("unknown job; choose one of: {}", names.join(", "))
+    })
+}
+
+async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), AnyError> {
+    let job = match job {
+        JobArg::Scheduled(job) => job,
+        JobArg::ReconcilePayments => {
+            // In fake mode the provider is the running server's stand-in.
+            let cfg = payments.config("127.0.0.1:8080".parse()?)?;
+            let provider = platform_payments::Paystack::new(cfg.secret_key.clone()).with_base_url(cfg.api_base_url.clone());
+            let r = reconcile_once(db, &provider, cfg.reconcile_after).await?;
+            platform_db::wakeup::notify(db).await?;
+            println!("checked {} · credited {} · failed {} · unchanged {} · errors {} · orphan webhooks flagged {}", r.checked, r.credited, r.failed, r.unchanged, r.errors, r.orphans_flagged);
+            return Ok(());
+        }
+    };
+    let started = chrono::Utc::now();
+    let counts = fantooo_jobs::run(db, job, started).await?;
+    let node = format!("cli-{}", std::process::id());
+    platform_jobs::runs::record(db, job.name(), &node, started, chrono::Utc::now(), &counts, None).await?;
+    // Running nodes pick up what changed (assignments, warnings) at once.
+    platform_db::wakeup::notify(db).await?;
+    tracing::info!(job = job.name(), counts = %counts, "job finished");
+    println!("{} {}", job.name(), counts);
+    Ok(())
+}
+
+async fn reconcile_once(db: &Db, provider: &dyn platform_payments::PaymentProvider, after: Duration) -> Result<fantooo_web::purchases::ReconcileReport, AnyError> {
+    let stale_before = chrono::Utc::now() - chrono::Duration::from_std(after)?;
+    let r = fantooo_web::purchases::reconcile(db, provider, stale_before).await?;
+    tracing::info!(job = "reconcile-payments", checked = r.checked, credited = r.credited, failed = r.failed, errors = r.errors, orphans = r.orphans_flagged, "job finished");
+    Ok(r)
+}
+
+async fn create_admin(db: &Db, name: &str, email: &str, role: &str) -> Result<(), AnyError> {
+    let name = v::display_name("name", name).map_err(|e| e.message)?;
+    let email = v::email(email).map_err(|e| e.message)?;
+    let role: AdminRole = role.parse().map_err(|_| "role must be super_admin, admin or moderator")?;
+    let password = match std::env::var("FANTOOO_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprint!("Password for {email}: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    v::password(&password).map_err(|e| e.message)?;
+    let hash = fantooo_web::auth::hash_password(password, false).await.map_err(|e| e.to_string())?;
+    let admin = admins::create(db, &admins::NewAdmin { name, email, role, permissions: Permissions::for_role(role) }, &hash, None, false).await?;
+    fantooo_store::audit::admin_action(db, None, "admin_created_cli", Some(("admin", admin.id.to_string())), None, None, None).await?;
+    println!("created {} admin {} ({})", admin.role, admin.email, admin.id);
+    Ok(())
+}
+
+fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
+    println!("\nDemo logins (password for all: {}):", seed::DEMO_PASSWORD);
+    for l in logins {
+        println!("  {:<12} {:<28} at {}{}", l.role, l.login, base.unwrap_or(""), l.url);
+    }
+    println!();
+}
+
+async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &PaymentArgs) -> Result<(), AnyError> {
+    let should_seed = match args.seed_demo {
+        SeedMode::Always => true,
+        SeedMode::Never => false,
+        // Only an empty embedded store gets demo data; never production Postgres.
+        SeedMode::Auto => db.backend() == Backend::Sqlite && !admins::any_exist(&db).await? && fantooo_store::stats::totals(&db).await?.users == 0,
+    };
+    let base = format!("http://{}", args.bind);
+    if should_seed {
+        let logins = seed::seed_demo(&db, false, &args.email_domain).await?;
+        if !logins.is_empty() { print_logins(&logins, Some(&base)); }
+    }
+    let geocoder: Arc<dyn Geocoder> = match &args.google_geocoding_key {
+        Some(key) => Arc::new(GoogleGeocoder::new(key.clone()).with_base_url(args.google_geocoding_url.clone())),
+        None => {
+            // Build the city index off the request path, before the first sign-up.
+            tokio::task::spawn_blocking(|| OfflineGazetteer::new().preload());
+            Arc::new(OfflineGazetteer::new())
+        }
+    };
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let config = WebConfig {
+        email_domain: args.email_domain.clone(),
+        admin_setup_token: args.admin_setup_token.clone().filter(|t| !t.is_empty()),
+        secure_cookies: args.https,
+        trust_proxy: args.trust_proxy,
+        hsts: args.https,
+        auth_per_minute: args.auth_rate_per_minute,
+        api_per_minute: args.api_rate_per_minute,
+        messages_per_minute: args.message_rate_per_minute,
+        node_name: args.node_name.clone().unwrap_or_else(|| format!("node-{}", std::process::id())),
+        media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
+        payments: payments.config(args.bind)?,
+        ..WebConfig::default()
+    };
+    match config.payments.mode {
+        PaymentsMode::Fake => tracing::info!("payments: built-in fake Paystack at /fake-paystack (no real money)"),
+        PaymentsMode::Paystack => tracing::info!(api = %config.payments.api_base_url, "payments: Paystack"),
+    }
+    if config.admin_setup_token.is_none() && !admins::any_exist(&db).await? {
+        tracing::warn!("no admin exists and ADMIN_SETUP_TOKEN is unset: set it to open /setup, or use `fantooo create-admin`");
+    }
+    let state = AppState::new(db.clone(), config, geocoder, metrics);
+    fantooo_web::middleware::ratelimit::spawn_pruner(state.limits.clone());
+    fantooo_jobs::spawn_scheduler(db.clone(), state.config.node_name.clone(), state.realtime.changed_callback());
+    spawn_reconciliation(state.clone());
+    let app = fantooo_web::app(state);
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    tracing::info!(address = %base, backend = ?db.backend(), "fantooo listening");
+    println!("Fantooo is running at {base}");
+    let server = fantooo_web::server::ServerConfig {
+        header_read_timeout: Duration::from_secs(args.header_timeout_secs),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        ..Default::default()
+    };
+    fantooo_web::server::serve(listener, app, server, shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+/// Re-verifies stale checkouts every few minutes (also `fantooo job reconcile-payments`).
+fn spawn_reconciliation(state: AppState) {
+    tokio::spawn(async move {
+        let period = Duration::from_secs(5 * 60);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tick.tick().await;
+            match reconcile_once(&state.db, state.payments.as_ref(), state.config.payments.reconcile_after).await {
+                Ok(r) if r.credited > 0 => state.realtime.written(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "payment reconciliation failed"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async { let _ = tokio::signal::ctrl_c().await; };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) { s.recv().await; }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,287 @@
+//! fantooo-bench: starts (or targets) fantooo nodes sharing one PostgreSQL,
+//! creates users and operators through the API, and drives real HTTP and
+//! WebSocket load. Reports throughput and latency percentiles as a table and
+//! JSON, memory per idle WebSocket, and runs the invariant checker at the end.
+
+mod api;
+mod nodes;
+mod scenarios;
+mod stats;
+
+use api::Api;
+pub use clap::Parser;
+use scenarios::{Counters, Latencies};
+use serde_json::json;
+use stats::{Latency, Row};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "Bench!pass1";
+
+#[derive(Parser, Debug)]
+#[command(name = "fantooo-bench", about = "Load generator for fantooo")]
+pub struct Args {
+    /// PostgreSQL the nodes share (also used to seed profiles and credits, and to check invariants).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Nodes to start (ignored with --target).
+    #[arg(long, default_value_t = 2)]
+    nodes: usize,
+    /// Use already running nodes instead of starting them (repeatable).
+    #[arg(long)]
+    target: Vec<String>,
+    /// The fantooo binary (default: next to this one).
+    #[arg(long)]
+    fantooo_bin: Option<std::path::PathBuf>,
+    /// Chatting users (one chat each).
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    /// Operators (each may hold up to 50 chats).
+    #[arg(long, default_value_t = 40)]
+    operators: usize,
+    /// Messages per second each chatting user sends (0.05: one every 20 s,
+    /// a brisk typed conversation).
+    #[arg(long, default_value_t = 0.05)]
+    rate: f64,
+    /// Seconds of the chat phase (the throughput phase runs as long).
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Concurrent closed-loop senders in the throughput phase (0 skips it).
+    #[arg(long, default_value_t = 64)]
+    senders: usize,
+    /// Idle WebSockets to open for the memory measurement (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    idle_sockets: usize,
+    /// Profiles to have for the discover phase (0 skips the phase).
+    #[arg(long, default_value_t = 10_000)]
+    profiles: usize,
+    /// Database connections per started node. On a small machine fewer
+    /// connections than clients keep PostgreSQL from thrashing.
+    #[arg(long, default_value_t = 8)]
+    node_db_connections: u32,
+    /// Discover requests per second for the fixed-rate (open loop) part of
+    /// the discover phase (0 skips it).
+    #[arg(long, default_value_t = 200.0)]
+    discover_rate: f64,
+    /// Write the results here as JSON.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+pub type Fail = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs the whole bench; `Ok(true)` when the books balanced and nothing was
+/// lost or duplicated.
+pub async fn run(args: Args) -> Result<bool, Fail> {
+    let fds = nodes::raise_fd_limit();
+    let db = fantooo_store::Db::connect(&args.database_url, 8).await?;
+    fantooo_store::migrate(&db).await?;
+    let data_dir = std::env::temp_dir().join(format!("fantooo-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+    let binary = args.fantooo_bin.clone().unwrap_or_else(nodes::default_binary);
+    let env = nodes::node_env(&args.database_url, &data_dir.display().to_string(), args.node_db_connections);
+
+    // An admin (through the CLI, like an operator of the service would).
+    let admin_email = "bench-admin@fantooo.test";
+    if fantooo_store::admins::list(&db).await?.iter().all(|a| a.email != admin_email) {
+        let out = std::process::Command::new(&binary)
+            .args(["create-admin", "--name", "Bench Admin", "--email", admin_email, "--role", "super_admin"])
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).env("FANTOOO_ADMIN_PASSWORD", PASSWORD).output()?;
+        if !out.status.success() {
+            return Err(format!("create-admin: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+    }
+
+    let mut started_nodes = vec![];
+    let urls: Vec<String> = if args.target.is_empty() {
+        for i in 0..args.nodes.max(1) {
+            started_nodes.push(nodes::spawn(&binary, &env, &format!("bench-{i}")).await?);
+        }
+        started_nodes.iter().map(|n| n.url.clone()).collect()
+    } else {
+        args.target.clone()
+    };
+    eprintln!("nodes: {urls:?} (fd limit {fds})");
+    let http = api::http_client();
+    let setup_started = Instant::now();
+
+    let profile_ids = seed_profiles(&db, args.profiles.max(12)).await?;
+    let admin = Api::login(&http, &urls[0], admin_email, PASSWORD, "admin").await?;
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+
+    // Operators through the API, spread over the nodes, online.
+    let per_op = ((args.users / args.operators.max(1)) as i64 + 5).min(50);
+    let mut operators = vec![];
+    for i in 0..args.operators {
+        let email = format!("op{i}-{run_id}@fantooo.test");
+        admin.post("/api/admin/operators", json!({ "name": format!("Bench Operator {i}"), "email": email, "password": PASSWORD,
+                                                   "specializations": "flirty,romantic,friendly", "max_concurrent_chats": per_op })).await?;
+        let op = Api::login(&http, &urls[i % urls.len()], &email, PASSWORD, "operator").await?;
+        op.put("/api/operator/availability", json!({ "available": true })).await?;
+        operators.push(op);
+    }
+
+    // Users through the API, with credits for paid messages.
+    let mut users = vec![];
+    let mut pending = vec![];
+    for i in 0..args.users.max(args.senders) {
+        let (http, base) = (http.clone(), urls[i % urls.len()].clone());
+        let name = format!("u{run_id}{i}");
+        pending.push(tokio::spawn(async move { Api::signup(&http, &base, &name, PASSWORD).await }));
+        if pending.len() == 16 {
+            for p in pending.drain(..) { users.push(p.await??) }
+        }
+    }
+    for p in pending { users.push(p.await??) }
+    for (i, (_, id)) in users.iter().enumerate() {
+        let user: fantooo_domain::ids::UserId = id.parse().map_err(|_| "bad user id")?;
+        fantooo_store::ledger::post(&db, &fantooo_store::ledger::Movement {
+            user, delta: fantooo_domain::Credits(10_000_000), reason: fantooo_domain::ledger::LedgerReason::Bonus,
+            reference: Some("bench"), idempotency_key: &format!("bench:{run_id}:{i}"), created_by: None,
+        }).await?;
+    }
+    eprintln!("setup: {} users, {} operators, {} profiles in {:.1}s", users.len(), operators.len(), profile_ids.len(), setup_started.elapsed().as_secs_f64());
+
+    let mut rows: Vec<Row> = vec![];
+    let mut extra = serde_json::Map::new();
+
+    // Phase 1: chats with live delivery both ways.
+    eprintln!("phase: chat ({} users, {}s)", args.users, args.duration);
+    let lat = Arc::new(Latencies::default());
+    let counts = Arc::new(Counters::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = vec![];
+    for op in &operators {
+        tasks.push(tokio::spawn(scenarios::operator_loop(op.clone(), stop.clone(), lat.clone(), counts.clone())));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for (i, (api, _)) in users.iter().take(args.users).enumerate() {
+        let plan = scenarios::UserPlan { api: api.clone(), profile: profile_ids[i % profile_ids.len()].clone(), rate: args.rate };
+        tasks.push(tokio::spawn(scenarios::user_loop(plan, stop.clone(), lat.clone(), counts.clone(), i as u64 * 7919)));
+    }
+    let phase = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    stop.store(true, Ordering::Relaxed);
+    let secs = phase.elapsed().as_secs_f64();
+    for t in tasks { let _ = tokio::time::timeout(Duration::from_secs(20), t).await; }
+    rows.push(lat.user_to_operator.summary("deliver user → operator socket", secs));
+    rows.push(lat.user_to_operator_queued.summary("user message waiting for an operator", secs));
+    rows.push(lat.operator_to_user.summary("deliver operator → user socket", secs));
+    rows.push(lat.api_send.summary("API send message (paid)", secs));
+    rows.push(lat.api_reply.summary("API operator reply", secs));
+    rows.push(lat.api_open_chat.summary("API open chat", secs));
+    rows.push(lat.api_browse.summary("API browse profiles", secs));
+    extra.insert("chat_phase".into(), scenarios::snapshot(&counts));
+
+    // Phase 2: paid-message throughput, closed loop.
+    if args.senders > 0 {
+        let lat2 = Arc::new(Latencies::default());
+        let counts2 = Arc::new(Counters::default());
+        let stop2 = Arc::new(AtomicBool::new(false));
+        let mut tasks = vec![];
+        for (i, api) in spread(&users, &urls, args.senders).into_iter().enumerate() {
+            let profile = profile_ids[(i + 1) % profile_ids.len()].clone();
+            let (chat, _) = api.post("/api/chats", json!({ "profile_id": profile })).await?;
+            let chat = chat["chat"]["id"].as_str().unwrap_or_default().to_string();
+            for _ in 0..3 { let _ = api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": "warm-up" })).await; }
+            tasks.push(tokio::spawn(scenarios::throughput_loop(api, chat, stop2.clone(), lat2.clone(), counts2.clone())));
+        }
+        eprintln!("phase: throughput ({} senders, {}s)", args.senders, args.duration);
+        let phase = Instant::now();
+        tokio::time::sleep(Duration::from_secs(args.duration)).await;
+        stop2.store(true, Ordering::Relaxed);
+        let secs = phase.elapsed().as_secs_f64();
+        for t in tasks { let _ = tokio::time::timeout(Duration::from_secs(20), t).await; }
+        rows.push(lat2.api_send.summary("paid messages, closed loop", secs));
+        extra.insert("throughput_phase".into(), scenarios::snapshot(&counts2));
+    }
+
+    // Phase 3: discover with many profiles.
+    if args.profiles > 0 {
+        let json_lat = Arc::new(Latency::default());
+        let html_lat = Arc::new(Latency::default());
+        let stop3 = Arc::new(AtomicBool::new(false));
+        let mut tasks = vec![];
+        for api in spread(&users, &urls, 32) {
+            tasks.push(tokio::spawn(scenarios::discover_loop(api, stop3.clone(), json_lat.clone(), html_lat.clone())));
+        }
+        eprintln!("phase: discover ({}s)", args.duration.min(15));
+        let phase = Instant::now();
+        tokio::time::sleep(Duration::from_secs(args.duration.min(15))).await;
+        stop3.store(true, Ordering::Relaxed);
+        let secs = phase.elapsed().as_secs_f64();
+        for t in tasks { let _ = t.await; }
+        rows.push(json_lat.summary("discover API (keyset page)", secs));
+        rows.push(html_lat.summary("discover page (HTML)", secs));
+
+        // The same pages at a fixed arrival rate: latency at a stated load,
+        // not the queueing of a saturated closed loop.
+        if args.discover_rate > 0.0 {
+            let (json_lat, html_lat) = (Arc::new(Latency::default()), Arc::new(Latency::default()));
+            let apis = spread(&users, &urls, 32);
+            eprintln!("phase: discover at {}/s ({}s)", args.discover_rate, args.duration.min(15));
+            let secs = scenarios::discover_open_loop(&apis, args.discover_rate, Duration::from_secs(args.duration.min(15)), json_lat.clone(), html_lat.clone()).await;
+            rows.push(json_lat.summary(&format!("discover API at {}/s offered", args.discover_rate), secs));
+            rows.push(html_lat.summary(&format!("discover page at {}/s offered", args.discover_rate), secs));
+        }
+    }
+
+    // Phase 4: memory per idle WebSocket.
+    if args.idle_sockets > 0 && !started_nodes.is_empty() {
+        let before: Vec<u64> = started_nodes.iter().map(|n| n.rss_bytes().unwrap_or(0)).collect();
+        let apis = spread(&users, &urls, 50);
+        let socks = scenarios::open_idle(&apis, args.idle_sockets).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after: Vec<u64> = started_nodes.iter().map(|n| n.rss_bytes().unwrap_or(0)).collect();
+        let grown: u64 = after.iter().zip(&before).map(|(a, b)| a.saturating_sub(*b)).sum();
+        let per = if socks.is_empty() { 0 } else { grown / socks.len() as u64 };
+        extra.insert("idle_sockets".into(), json!({
+            "opened": socks.len(), "rss_before_bytes": before, "rss_after_bytes": after,
+            "bytes_per_socket": per, "total_rss_after_bytes": after.iter().sum::<u64>(),
+        }));
+        eprintln!("idle sockets: {} open, {} bytes each, RSS after {:?} MiB", socks.len(), per, after.iter().map(|b| b / (1 << 20)).collect::<Vec<_>>());
+        drop(socks);
+    }
+
+    // The books must balance after all of it.
+    let report = fantooo_store::invariants::check(&db).await?;
+    extra.insert("invariants".into(), serde_json::to_value(&report)?);
+    stats::print_table(&rows);
+    println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(extra.clone()))?);
+    if let Some(path) = &args.json {
+        let out = json!({ "nodes": urls.len(), "users": args.users, "operators": args.operators, "rate": args.rate,
+                          "duration_s": args.duration, "senders": args.senders, "rows": rows, "details": extra });
+        std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
+    if !report.is_clean() {
+        eprintln!("INVARIANTS BROKEN: {:?}", report.violations);
+    }
+    Ok(report.is_clean())
+}
+
+/// The first `n` users' clients, spread round-robin over the nodes.
+fn spread(users: &[(Api, String)], urls: &[String], n: usize) -> Vec<Api> {
+    users.iter().take(n).enumerate().map(|(i, (api, _))| api.with_base(&urls[i % urls.len()])).collect()
+}
+
+/// Makes sure at least `n` active profiles exist (bulk, straight into the store).
+async fn seed_profiles(db: &fantooo_store::Db, n: usize) -> Result<Vec<String>, Fail> {
+    let have = fantooo_store::profiles::count_active(db).await? as usize;
+    for i in have..n {
+        fantooo_store::profiles::create(db, &fantooo_store::profiles::NewProfile {
+            name: format!("Bench {i}"), age: 20 + (i % 30) as i64, gender: fantooo_domain::Gender::Female,
+            location: ["Nairobi", "Mombasa", "Kisumu", "Nakuru"][i % 4].into(), bio: format!("Profile number {i} likes music and travel"),
+            personality_traits: vec!["warm".into()], interests: vec!["music".into(), "travel".into()], occupation: None,
+            profile_pictures: (0..3).map(|k| format!("/media/generated/bench-{i}-{k}.svg")).collect(),
+            response_style: Some(["flirty", "romantic", "friendly"][i % 3].into()), response_templates: vec![],
+            personality_guidelines: None, is_featured: i % 50 == 0, featured_until: None, tags: vec!["music".into()],
+            category: None, popularity_score: (i % 1000) as i64,
+        }, None).await?;
+    }
+    // As after an admin's bulk import: planner statistics for the new rows.
+    db.refresh_statistics("fictional_users").await?;
+    let list = fantooo_store::profiles::list_public(db, 2000, 0).await?;
+    Ok(list.into_iter().map(|p| p.id.to_string()).collect())
+}

@@ -1,0 +1,137 @@
+//! Real-browser flow in headless Chromium (Debian's chromium + chromedriver).
+
+use crate::support::*;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+pub(crate) struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts chromedriver, or returns None when Chromium is not installed and
+/// the run does not require it (REQUIRE_BROWSER=1 in CI).
+pub(crate) async fn start_driver() -> Option<(Driver, String)> {
+    let have = std::path::Path::new("/usr/bin/chromedriver").exists() && std::path::Path::new("/usr/bin/chromium").exists();
+    if !have {
+        assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "chromium/chromedriver missing");
+        eprintln!("skipping browser test: chromium not installed");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() { break; }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some((Driver(child), url))
+}
+
+pub(crate) async fn serve(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+pub(crate) async fn browser(driver_url: &str, profile: &std::path::Path) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary("/usr/bin/chromium").unwrap();
+    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=390,844"] {
+        caps.add_arg(arg).unwrap();
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+    WebDriver::new(driver_url, caps).await.expect("webdriver session")
+}
+
+pub(crate) async fn wait_for_path(d: &WebDriver, path: &str) -> String {
+    for _ in 0..100 {
+        let url = d.current_url().await.unwrap();
+        if url.path() == path { return url.to_string(); }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached {path}; at {}", d.current_url().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_refuse_minor_logout_and_login_in_chromium() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    let base = serve(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let d = browser(&driver_url, profile.path()).await;
+    let result = async {
+        d.goto(format!("{base}/")).await?;
+        d.find(By::LinkText("Get started free")).await?.click().await?;
+        wait_for_path(&d, "/get-started").await;
+
+        // Step 1: the name, with the live availability check.
+        d.find(By::Id("username")).await?.send_keys("zawadi").await?;
+        let status = d.find(By::Css("[data-availability-status]")).await?;
+        status.wait_until().condition(Box::new(|e: WebElement| Box::pin(async move { Ok(e.text().await?.contains("available")) }))).await?;
+        d.find(By::Css("fieldset[data-step='1'] [data-next]")).await?.click().await?;
+
+        // Step 2: city from the suggestions, gender, preference, an under-18 age.
+        let loc = d.find(By::Id("location")).await?;
+        loc.send_keys("Nairo").await?;
+        let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
+        first.wait_until().displayed().await?;
+        first.click().await?;
+        assert_eq!(loc.value().await?.as_deref(), Some("Nairobi, Kenya"));
+        // People click the pill label (the radio itself is visually hidden).
+        d.find(By::XPath("//label[input[@name='gender' and @value='female']]")).await?.click().await?;
+        d.find(By::XPath("//label[input[@name='looking_for' and @value='male']]")).await?.click().await?;
+        d.find(By::Id("age")).await?.send_keys("17").await?;
+        d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
+
+        // Step 3: password, submit → refused for age, values kept.
+        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("create-account")).await?.click().await?;
+        let err = d.query(By::Css("[data-error='age']")).first().await?;
+        err.wait_until().displayed().await?;
+        assert!(err.text().await?.contains("at least 18"));
+
+        // Fix the age (the form reopens on that step) and finish.
+        let age = d.find(By::Id("age")).await?;
+        age.clear().await?;
+        age.send_keys("24").await?;
+        d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
+        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("create-account")).await?.click().await?;
+        wait_for_path(&d, "/discover").await;
+
+        // Log out, then log back in.
+        d.find(By::Css("form[action='/logout'] button")).await?.click().await?;
+        wait_for_path(&d, "/").await;
+        d.goto(format!("{base}/login")).await?;
+        d.find(By::Id("login")).await?.send_keys("zawadi").await?;
+        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("login-submit")).await?.click().await?;
+        wait_for_path(&d, "/discover").await;
+        d.goto(format!("{base}/me")).await?;
+        let body = d.find(By::Tag("main")).await?.text().await?;
+        assert!(body.contains("zawadi@fantooo.com"), "{body}");
+        Ok::<_, WebDriverError>(())
+    }.await;
+    let _ = d.quit().await;
+    result.expect("browser flow");
+    let log = fantooo_store::users::age_log(&app.db, 10).await.unwrap();
+    assert!(log.iter().any(|e| !e.is_compliant && e.stated_age == 17), "refused attempt logged");
+}
