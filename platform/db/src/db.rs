@@ -47,12 +47,14 @@ impl Db {
                 // request; only connections that sat idle for a while (and
                 // may have been cut by a server restart) are pinged.
                 .test_before_acquire(false)
-                .before_acquire(|conn, meta| Box::pin(async move {
-                    if meta.idle_for > IDLE_PING_AFTER {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                }))
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > IDLE_PING_AFTER {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))

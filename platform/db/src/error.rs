@@ -43,7 +43,9 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         let StoreError::Database(e) = self else { return false };
         match e {
-            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                true
+            }
             // Class 08: connection exception; 57P0x: admin/crash shutdown, cannot connect now.
             sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
             _ => false,

@@ -9,8 +9,7 @@ const EARTH_RADIUS_KM: f64 = 6371.0088;
 pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     let (lat1, lon1) = (a.0.to_radians(), a.1.to_radians());
     let (lat2, lon2) = (b.0.to_radians(), b.1.to_radians());
-    let h = ((lat2 - lat1) / 2.0).sin().powi(2)
-        + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
+    let h = ((lat2 - lat1) / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * ((lon2 - lon1) / 2.0).sin().powi(2);
     // min() guards asin against rounding just above 1 for antipodal points.
     2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
@@ -20,9 +19,7 @@ pub fn haversine_km(a: (f64, f64), b: (f64, f64)) -> f64 {
 pub(crate) fn check_coords(coords: Option<(f64, f64)>) -> Result<(), GeoError> {
     match coords {
         Some((lat, lon)) if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) => {
-            Err(GeoError::InvalidInput(format!(
-                "coordinates out of range: {lat}, {lon}"
-            )))
+            Err(GeoError::InvalidInput(format!("coordinates out of range: {lat}, {lon}")))
         }
         _ => Ok(()),
     }

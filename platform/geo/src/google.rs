@@ -31,15 +31,8 @@ impl GoogleGeocoder {
         // Builder failure means the TLS backend could not initialise; the
         // default client would hit the same problem on first use and report
         // it as a transport error, which is the right place for it.
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .unwrap_or_default();
-        Self {
-            base_url: Self::DEFAULT_BASE_URL.to_owned(),
-            api_key: api_key.into(),
-            client,
-        }
+        let client = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().unwrap_or_default();
+        Self { base_url: Self::DEFAULT_BASE_URL.to_owned(), api_key: api_key.into(), client }
     }
 
     /// Points the geocoder elsewhere (a proxy, or a fake server in tests).
@@ -61,20 +54,10 @@ impl GoogleGeocoder {
     /// All results for `address`, in Google's order. ZERO_RESULTS is `Ok(vec![])`.
     async fn geocode(&self, address: &str) -> Result<Vec<Place>, GeoError> {
         let endpoint = format!("{}/maps/api/geocode/json", self.base_url);
-        let url = reqwest::Url::parse_with_params(
-            &endpoint,
-            [("address", address), ("key", self.api_key.as_str())],
-        )
-        .map_err(|e| {
-            GeoError::InvalidInput(format!("bad geocoder base URL {:?}: {e}", self.base_url))
-        })?;
+        let url = reqwest::Url::parse_with_params(&endpoint, [("address", address), ("key", self.api_key.as_str())])
+            .map_err(|e| GeoError::InvalidInput(format!("bad geocoder base URL {:?}: {e}", self.base_url)))?;
 
-        let response = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(GeoError::transport)?;
+        let response = self.client.get(url).send().await.map_err(GeoError::transport)?;
         let http_status = response.status();
         if !http_status.is_success() {
             return Err(GeoError::Service(format!("HTTP {http_status}")));
@@ -89,11 +72,7 @@ impl GoogleGeocoder {
         tracing::debug!(status = %body.status, results = body.results.len(), "google geocode");
 
         match body.status.as_str() {
-            "OK" => Ok(body
-                .results
-                .into_iter()
-                .map(ApiResult::into_place)
-                .collect()),
+            "OK" => Ok(body.results.into_iter().map(ApiResult::into_place).collect()),
             "ZERO_RESULTS" => Ok(Vec::new()),
             status => Err(GeoError::Service(match body.error_message {
                 Some(message) => format!("{status}: {message}"),
@@ -105,10 +84,7 @@ impl GoogleGeocoder {
 
 impl fmt::Debug for GoogleGeocoder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GoogleGeocoder")
-            .field("base_url", &self.base_url)
-            .field("api_key", &"<redacted>")
-            .finish_non_exhaustive()
+        f.debug_struct("GoogleGeocoder").field("base_url", &self.base_url).field("api_key", &"<redacted>").finish_non_exhaustive()
     }
 }
 
@@ -118,11 +94,7 @@ impl Geocoder for GoogleGeocoder {
         "google"
     }
 
-    async fn resolve(
-        &self,
-        text: &str,
-        coords: Option<(f64, f64)>,
-    ) -> Result<Resolution, GeoError> {
+    async fn resolve(&self, text: &str, coords: Option<(f64, f64)>) -> Result<Resolution, GeoError> {
         check_coords(coords)?;
         // Don't spend quota on blank input.
         if text.trim().is_empty() {
@@ -187,43 +159,22 @@ struct Component {
 
 impl ApiResult {
     fn component(&self, kind: &str) -> Option<&Component> {
-        self.address_components
-            .iter()
-            .find(|c| c.types.iter().any(|t| t == kind))
+        self.address_components.iter().find(|c| c.types.iter().any(|t| t == kind))
     }
 
     fn into_place(self) -> Place {
         // Profiles show a city, so prefer the locality over the full address
         // ("Nairobi" rather than "Kenyatta Avenue, Nairobi, Kenya").
-        let name = [
-            "locality",
-            "postal_town",
-            "administrative_area_level_1",
-            "country",
-        ]
-        .iter()
-        .find_map(|kind| self.component(kind))
-        .map(|c| c.long_name.clone())
-        .unwrap_or_else(|| {
-            self.formatted_address
-                .split(',')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        });
+        let name = ["locality", "postal_town", "administrative_area_level_1", "country"]
+            .iter()
+            .find_map(|kind| self.component(kind))
+            .map(|c| c.long_name.clone())
+            .unwrap_or_else(|| self.formatted_address.split(',').next().unwrap_or_default().trim().to_owned());
         let (country_code, country) = match self.component("country") {
             Some(c) => (c.short_name.clone(), c.long_name.clone()),
             None => (String::new(), String::new()),
         };
-        Place {
-            name,
-            country_code,
-            country,
-            latitude: self.geometry.location.lat,
-            longitude: self.geometry.location.lng,
-            population: 0,
-        }
+        Place { name, country_code, country, latitude: self.geometry.location.lat, longitude: self.geometry.location.lng, population: 0 }
     }
 }
 

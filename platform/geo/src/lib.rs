@@ -37,8 +37,7 @@ pub trait Geocoder: Send + Sync {
     /// Resolves free text to a place. When `coords` (latitude, longitude) are
     /// given, a match farther than [`MATCH_RADIUS_KM`] is reported as
     /// [`Resolution::Mismatch`] instead of [`Resolution::Found`].
-    async fn resolve(&self, text: &str, coords: Option<(f64, f64)>)
-        -> Result<Resolution, GeoError>;
+    async fn resolve(&self, text: &str, coords: Option<(f64, f64)>) -> Result<Resolution, GeoError>;
 
     /// Up to `limit` places whose name starts with `prefix`, most relevant first.
     async fn suggest(&self, prefix: &str, limit: usize) -> Result<Vec<Place>, GeoError>;

@@ -90,24 +90,15 @@ mod tests {
     #[test]
     fn display_joins_name_and_country() {
         assert_eq!(nairobi().display(), "Nairobi, Kenya");
-        let bare = Place {
-            country: String::new(),
-            ..nairobi()
-        };
+        let bare = Place { country: String::new(), ..nairobi() };
         assert_eq!(bare.display(), "Nairobi");
     }
 
     #[test]
     fn judge_uses_the_radius() {
-        assert_eq!(
-            Resolution::judge(nairobi(), None),
-            Resolution::Found(nairobi())
-        );
+        assert_eq!(Resolution::judge(nairobi(), None), Resolution::Found(nairobi()));
         // Thika is ~40 km away, Mombasa ~440 km.
-        assert!(matches!(
-            Resolution::judge(nairobi(), Some((-1.033, 37.069))),
-            Resolution::Found(_)
-        ));
+        assert!(matches!(Resolution::judge(nairobi(), Some((-1.033, 37.069))), Resolution::Found(_)));
         match Resolution::judge(nairobi(), Some((-4.05466, 39.66359))) {
             Resolution::Mismatch { place, distance_km } => {
                 assert_eq!(place.name, "Nairobi");

@@ -23,10 +23,7 @@ impl Query {
         }
         let mut parts = text.split(',').map(normalize).filter(|p| !p.is_empty());
         let name = parts.next()?;
-        Some(Query {
-            name,
-            qualifiers: parts.collect(),
-        })
+        Some(Query { name, qualifiers: parts.collect() })
     }
 }
 
@@ -39,14 +36,8 @@ mod tests {
         let q = Query::parse(" Paris , Texas, US ").unwrap();
         assert_eq!(q.name, "paris");
         assert_eq!(q.qualifiers, ["texas", "us"]);
-        assert_eq!(
-            Query::parse("Nairobi").unwrap().qualifiers,
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            Query::parse("Nairobi,, ").unwrap().qualifiers,
-            Vec::<String>::new()
-        );
+        assert_eq!(Query::parse("Nairobi").unwrap().qualifiers, Vec::<String>::new());
+        assert_eq!(Query::parse("Nairobi,, ").unwrap().qualifiers, Vec::<String>::new());
     }
 
     #[test]

@@ -14,10 +14,7 @@ const KEY: &str = "test-key-123";
 type Seen = Arc<Mutex<Vec<HashMap<String, String>>>>;
 
 /// Answers like Google does: HTTP 200 with the outcome in `status`.
-async fn geocode(
-    State(seen): State<Seen>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Json<Value> {
+async fn geocode(State(seen): State<Seen>, Query(params): Query<HashMap<String, String>>) -> Json<Value> {
     seen.lock().unwrap().push(params.clone());
     if params.get("key").map(String::as_str) != Some(KEY) {
         return Json(json!({
@@ -94,9 +91,7 @@ fn paris_tx() -> Value {
 /// with the test's runtime.
 async fn fake_google() -> (String, Seen) {
     let seen = Seen::default();
-    let app = Router::new()
-        .route("/maps/api/geocode/json", get(geocode))
-        .with_state(seen.clone());
+    let app = Router::new().route("/maps/api/geocode/json", get(geocode)).with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -110,23 +105,16 @@ async fn ok_response_resolves_and_sends_key_and_address() {
     assert_eq!(google.service_name(), "google");
 
     let resolution = google.resolve("Nairobi, Kenya", None).await.unwrap();
-    let Resolution::Found(place) = resolution else {
-        panic!("expected Found, got {resolution:?}")
-    };
+    let Resolution::Found(place) = resolution else { panic!("expected Found, got {resolution:?}") };
     assert_eq!(place.display(), "Nairobi, Kenya");
     assert_eq!(place.country_code, "KE");
-    assert!(
-        (place.latitude + 1.2920659).abs() < 1e-9 && (place.longitude - 36.8219462).abs() < 1e-9
-    );
+    assert!((place.latitude + 1.2920659).abs() < 1e-9 && (place.longitude - 36.8219462).abs() < 1e-9);
 
     let requests = seen.lock().unwrap().clone();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].get("key").map(String::as_str), Some(KEY));
     // Decoded by the server, so this also proves the comma/space were encoded.
-    assert_eq!(
-        requests[0].get("address").map(String::as_str),
-        Some("Nairobi, Kenya")
-    );
+    assert_eq!(requests[0].get("address").map(String::as_str), Some("Nairobi, Kenya"));
 }
 
 #[tokio::test]
@@ -134,16 +122,9 @@ async fn ok_response_checks_coordinates() {
     let (base_url, _) = fake_google().await;
     let google = GoogleGeocoder::new(KEY).with_base_url(&base_url);
 
-    let near = google
-        .resolve("Nairobi", Some((-1.03326, 37.06933)))
-        .await
-        .unwrap();
+    let near = google.resolve("Nairobi", Some((-1.03326, 37.06933))).await.unwrap();
     assert!(matches!(near, Resolution::Found(_)), "{near:?}");
-    match google
-        .resolve("Nairobi", Some((-4.05466, 39.66359)))
-        .await
-        .unwrap()
-    {
+    match google.resolve("Nairobi", Some((-4.05466, 39.66359))).await.unwrap() {
         Resolution::Mismatch { place, distance_km } => {
             assert_eq!(place.name, "Nairobi");
             assert!((distance_km - 440.0).abs() < 15.0, "{distance_km}");
@@ -156,16 +137,10 @@ async fn ok_response_checks_coordinates() {
 async fn zero_results_is_not_found() {
     let (base_url, seen) = fake_google().await;
     let google = GoogleGeocoder::new(KEY).with_base_url(&base_url);
-    assert_eq!(
-        google.resolve("xqzzv qwrtp", None).await.unwrap(),
-        Resolution::NotFound
-    );
+    assert_eq!(google.resolve("xqzzv qwrtp", None).await.unwrap(), Resolution::NotFound);
     assert!(google.suggest("xqzzv", 5).await.unwrap().is_empty());
     // Blank input is answered locally, without a request.
-    assert_eq!(
-        google.resolve("   ", None).await.unwrap(),
-        Resolution::NotFound
-    );
+    assert_eq!(google.resolve("   ", None).await.unwrap(), Resolution::NotFound);
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
@@ -175,16 +150,11 @@ async fn request_denied_is_a_service_error_without_the_key() {
     let google = GoogleGeocoder::new("wrong-key-456").with_base_url(&base_url);
 
     let err = google.resolve("Nairobi", None).await.unwrap_err();
-    let GeoError::Service(message) = &err else {
-        panic!("expected Service, got {err:?}")
-    };
+    let GeoError::Service(message) = &err else { panic!("expected Service, got {err:?}") };
     assert!(message.starts_with("REQUEST_DENIED"), "{message}");
     assert!(message.contains("API key is invalid"), "{message}");
     assert!(!err.to_string().contains("wrong-key-456"));
-    assert_eq!(
-        seen.lock().unwrap()[0].get("key").map(String::as_str),
-        Some("wrong-key-456")
-    );
+    assert_eq!(seen.lock().unwrap()[0].get("key").map(String::as_str), Some("wrong-key-456"));
 }
 
 #[tokio::test]
@@ -202,13 +172,8 @@ async fn suggest_returns_up_to_limit_results_in_order() {
 #[tokio::test]
 async fn unreachable_server_is_a_transport_error_without_the_key() {
     // Bind then drop to get a loopback port that refuses connections.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let google =
-        GoogleGeocoder::new("secret-789").with_base_url(format!("http://127.0.0.1:{port}"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let google = GoogleGeocoder::new("secret-789").with_base_url(format!("http://127.0.0.1:{port}"));
     let err = google.resolve("Nairobi", None).await.unwrap_err();
     assert!(matches!(err, GeoError::Transport(_)), "{err:?}");
     assert!(!format!("{err} {err:?}").contains("secret-789"), "{err:?}");

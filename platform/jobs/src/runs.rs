@@ -1,11 +1,19 @@
 //! The record of scheduled job runs, for admins and for debugging.
 
-use platform_db::{on_pool, Db, StoreResult};
 use chrono::{DateTime, Utc};
+use platform_db::{on_pool, Db, StoreResult};
 use serde::Serialize;
 use sqlx::types::Json;
 
-pub async fn record(db: &Db, job: &str, node: &str, started: DateTime<Utc>, finished: DateTime<Utc>, counts: &serde_json::Value, error: Option<&str>) -> StoreResult<()> {
+pub async fn record(
+    db: &Db,
+    job: &str,
+    node: &str,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    counts: &serde_json::Value,
+    error: Option<&str>,
+) -> StoreResult<()> {
     let sql = "INSERT INTO job_runs (job, node, started_at, finished_at, counts, error) VALUES ($1, $2, $3, $4, $5, $6)";
     on_pool!(db, p => { sqlx::query(sql).bind(job).bind(node).bind(started).bind(finished).bind(Json(counts)).bind(error).execute(p).await?; });
     Ok(())

@@ -85,7 +85,10 @@ macro_rules! text_column {
             }
         }
         impl<'q> $crate::__private::sqlx::Encode<'q, $crate::__private::sqlx::Postgres> for $name {
-            fn encode_by_ref(&self, buf: &mut $crate::__private::sqlx::postgres::PgArgumentBuffer) -> Result<$crate::__private::sqlx::encode::IsNull, $crate::__private::sqlx::error::BoxDynError> {
+            fn encode_by_ref(
+                &self,
+                buf: &mut $crate::__private::sqlx::postgres::PgArgumentBuffer,
+            ) -> Result<$crate::__private::sqlx::encode::IsNull, $crate::__private::sqlx::error::BoxDynError> {
                 let s: String = ($to)(self);
                 <String as $crate::__private::sqlx::Encode<'q, $crate::__private::sqlx::Postgres>>::encode(s, buf)
             }
@@ -105,7 +108,10 @@ macro_rules! text_column {
             }
         }
         impl<'q> $crate::__private::sqlx::Encode<'q, $crate::__private::sqlx::Sqlite> for $name {
-            fn encode_by_ref(&self, buf: &mut Vec<$crate::__private::sqlx::sqlite::SqliteArgumentValue<'q>>) -> Result<$crate::__private::sqlx::encode::IsNull, $crate::__private::sqlx::error::BoxDynError> {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<$crate::__private::sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<$crate::__private::sqlx::encode::IsNull, $crate::__private::sqlx::error::BoxDynError> {
                 let s: String = ($to)(self);
                 <String as $crate::__private::sqlx::Encode<'q, $crate::__private::sqlx::Sqlite>>::encode(s, buf)
             }

@@ -35,7 +35,13 @@ pub struct Behaviour {
 
 impl Default for Behaviour {
     fn default() -> Self {
-        Behaviour { webhook_copies: 1, send_webhooks: true, pay_during_initialize: false, charged_amount_cents: None, charged_currency: None }
+        Behaviour {
+            webhook_copies: 1,
+            send_webhooks: true,
+            pay_during_initialize: false,
+            charged_amount_cents: None,
+            charged_currency: None,
+        }
     }
 }
 
@@ -164,8 +170,12 @@ impl FakePaystack {
             c.status = "success".into();
             c.gateway_response = Some("Successful".into());
             c.paid_at = Some(now());
-            if let Some(a) = b.charged_amount_cents { c.amount = a; }
-            if let Some(cur) = &b.charged_currency { c.currency = cur.clone(); }
+            if let Some(a) = b.charged_amount_cents {
+                c.amount = a;
+            }
+            if let Some(cur) = &b.charged_currency {
+                c.currency = cur.clone();
+            }
         }
         if !b.send_webhooks {
             return vec![];
@@ -197,7 +207,13 @@ impl FakePaystack {
         let (Some(url), Some(body)) = (url, self.event_body(reference, event)) else { return vec![] };
         let sig = self.sign(&body);
         let sends = (0..copies).map(|_| {
-            let req = self.0.client.post(&url).header(header::CONTENT_TYPE, "application/json").header("x-paystack-signature", &sig).body(body.clone());
+            let req = self
+                .0
+                .client
+                .post(&url)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-paystack-signature", &sig)
+                .body(body.clone());
             async move {
                 match req.send().await {
                     Ok(r) => r.status().as_u16(),
@@ -282,11 +298,23 @@ async fn initialize(State(fake): State<FakePaystack>, headers: HeaderMap, body: 
             return envelope_error(StatusCode::BAD_REQUEST, "Duplicate Transaction Reference", "duplicate_reference");
         }
         let id = charges.len() as u64 + 1;
-        charges.insert(reference.clone(), Charge {
-            id, reference: reference.clone(), access_code: code.clone(), email: b.email, amount,
-            currency: b.currency.unwrap_or_else(|| "NGN".into()), callback_url: callback_url.clone(), metadata: b.metadata,
-            status: "abandoned".into(), gateway_response: None, paid_at: None, created_at: now(),
-        });
+        charges.insert(
+            reference.clone(),
+            Charge {
+                id,
+                reference: reference.clone(),
+                access_code: code.clone(),
+                email: b.email,
+                amount,
+                currency: b.currency.unwrap_or_else(|| "NGN".into()),
+                callback_url: callback_url.clone(),
+                metadata: b.metadata,
+                status: "abandoned".into(),
+                gateway_response: None,
+                paid_at: None,
+                created_at: now(),
+            },
+        );
     }
     if fake.behaviour().pay_during_initialize {
         fake.pay(&reference).await;
@@ -295,7 +323,8 @@ async fn initialize(State(fake): State<FakePaystack>, headers: HeaderMap, body: 
     Json(json!({
         "status": true, "message": "Authorization URL created",
         "data": { "authorization_url": authorization_url, "access_code": code, "reference": reference },
-    })).into_response()
+    }))
+    .into_response()
 }
 
 async fn verify(State(fake): State<FakePaystack>, headers: HeaderMap, Path(reference): Path<String>) -> Response {

@@ -54,7 +54,8 @@ impl Paystack {
     async fn call<T: serde::de::DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<(T, serde_json::Value), PaymentError> {
         let resp = req.bearer_auth(&self.secret_key).send().await.map_err(|e| PaymentError::Transport(e.without_url().to_string()))?;
         let status = resp.status();
-        let body: serde_json::Value = resp.json().await.map_err(|e| PaymentError::Transport(format!("HTTP {status}: {}", e.without_url())))?;
+        let body: serde_json::Value =
+            resp.json().await.map_err(|e| PaymentError::Transport(format!("HTTP {status}: {}", e.without_url())))?;
         let envelope: Envelope = serde_json::from_value(body.clone()).map_err(|e| PaymentError::Malformed(e.to_string()))?;
         if !envelope.status {
             let message = envelope.message.unwrap_or_else(|| format!("HTTP {status}"));
@@ -128,7 +129,8 @@ pub(crate) fn parse_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
     if !e.event.starts_with("charge.") || e.event.starts_with("charge.dispute") {
         return Ok(WebhookEvent::Other(e.event));
     }
-    let data: TransactionData = serde_json::from_value(e.data.clone()).map_err(|err| PaymentError::Malformed(format!("{}: {err}", e.event)))?;
+    let data: TransactionData =
+        serde_json::from_value(e.data.clone()).map_err(|err| PaymentError::Malformed(format!("{}: {err}", e.event)))?;
     Ok(WebhookEvent::Charge(report(data, e.data)))
 }
 
@@ -153,7 +155,8 @@ impl PaymentProvider for Paystack {
 
     async fn verify(&self, reference: &str) -> Result<ChargeReport, PaymentError> {
         // References are ours (letters, digits, '_' and '-'), but encode anyway.
-        let mut url = reqwest::Url::parse(&format!("{}/transaction/verify/", self.base_url)).map_err(|e| PaymentError::Transport(format!("bad base URL: {e}")))?;
+        let mut url = reqwest::Url::parse(&format!("{}/transaction/verify/", self.base_url))
+            .map_err(|e| PaymentError::Transport(format!("bad base URL: {e}")))?;
         url.path_segments_mut().map_err(|_| PaymentError::Transport("bad base URL".into()))?.pop_if_empty().push(reference);
         let (d, raw): (TransactionData, _) = self.call(self.client.get(url)).await?;
         Ok(report(d, raw))

@@ -35,23 +35,35 @@ fn documented_paystack(seen: Seen) -> Router {
         let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
         seen.lock().unwrap().push(("verify".into(), auth, json!(r)));
         if r == "missing" {
-            return (StatusCode::BAD_REQUEST, Json(json!({"status": false, "message": "Transaction reference not found", "meta": {"nextStep": "Ensure that you're passing the reference of a transaction that exists on this integration"}, "type": "validation_error", "code": "transaction_not_found"})));
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(
+                    json!({"status": false, "message": "Transaction reference not found", "meta": {"nextStep": "Ensure that you're passing the reference of a transaction that exists on this integration"}, "type": "validation_error", "code": "transaction_not_found"}),
+                ),
+            );
         }
-        (StatusCode::OK, Json(json!({"status": true, "message": "Verification successful", "data": {
+        (
+            StatusCode::OK,
+            Json(json!({"status": true, "message": "Verification successful", "data": {
             "id": 4099260516u64, "domain": "test", "status": "success", "reference": r, "receipt_number": null, "amount": 40333,
             "message": null, "gateway_response": "Successful", "paid_at": "2024-08-22T09:15:02.000Z", "created_at": "2024-08-22T09:14:24.000Z",
             "channel": "card", "currency": "NGN", "ip_address": "197.210.54.33", "metadata": "", "fees": 10283, "fees_split": null,
             "authorization": {"authorization_code": "AUTH_uh8bcl3zbn", "bin": "408408", "last4": "4081", "reusable": true},
             "customer": {"id": 181873746, "email": "demo@test.com"}, "plan": null, "split": {}, "order_id": null,
-            "paidAt": "2024-08-22T09:15:02.000Z", "createdAt": "2024-08-22T09:14:24.000Z", "requested_amount": 30050}})))
+            "paidAt": "2024-08-22T09:15:02.000Z", "createdAt": "2024-08-22T09:14:24.000Z", "requested_amount": 30050}})),
+        )
     }
     Router::new().route("/transaction/initialize", post(init)).route("/transaction/verify/{r}", get(verify)).with_state(seen)
 }
 
 fn request(reference: &str) -> CheckoutRequest {
     CheckoutRequest {
-        reference: reference.into(), email: "amina@fantooo.com".into(), amount_cents: 40_000, currency: "KES".into(),
-        callback_url: "http://shop.test/credits/return".into(), metadata: json!({"package": "popular"}),
+        reference: reference.into(),
+        email: "amina@fantooo.com".into(),
+        amount_cents: 40_000,
+        currency: "KES".into(),
+        callback_url: "http://shop.test/credits/return".into(),
+        metadata: json!({"package": "popular"}),
     }
 }
 
@@ -91,11 +103,17 @@ async fn webhook_bodies_parse_like_paystack_sends_them() {
     assert!(!client.webhook_is_authentic(body, Some(&platform_payments::signature::sign("sk_live_other", body))));
     match client.parse_webhook(body).unwrap() {
         WebhookEvent::Charge(r) => {
-            assert_eq!((r.reference.as_str(), r.status, r.amount_cents, r.currency.as_str()), ("qTPrJoy9Bx", ChargeStatus::Success, 10000, "NGN"));
+            assert_eq!(
+                (r.reference.as_str(), r.status, r.amount_cents, r.currency.as_str()),
+                ("qTPrJoy9Bx", ChargeStatus::Success, 10000, "NGN")
+            );
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(client.parse_webhook(br#"{"event":"transfer.success","data":{"reference":"x"}}"#).unwrap(), WebhookEvent::Other("transfer.success".into()));
+    assert_eq!(
+        client.parse_webhook(br#"{"event":"transfer.success","data":{"reference":"x"}}"#).unwrap(),
+        WebhookEvent::Other("transfer.success".into())
+    );
     assert!(client.parse_webhook(b"not json").is_err());
 }
 
@@ -110,15 +128,23 @@ async fn fake_round_trip_initialize_pay_webhook_verify() {
 
     // A merchant endpoint that records signed deliveries.
     let got: Deliveries = Arc::default();
-    let hook = Router::new().route("/hook", post(|State(got): State<Deliveries>, h: HeaderMap, body: axum::body::Bytes| async move {
-        got.lock().unwrap().push((body.to_vec(), h["x-paystack-signature"].to_str().unwrap().to_string()));
-        StatusCode::OK
-    })).with_state(got.clone());
+    let hook = Router::new()
+        .route(
+            "/hook",
+            post(|State(got): State<Deliveries>, h: HeaderMap, body: axum::body::Bytes| async move {
+                got.lock().unwrap().push((body.to_vec(), h["x-paystack-signature"].to_str().unwrap().to_string()));
+                StatusCode::OK
+            }),
+        )
+        .with_state(got.clone());
     fake.set_webhook_url(format!("{}/hook", serve(hook).await));
     fake.set_behaviour(Behaviour { webhook_copies: 3, ..Behaviour::default() });
 
     let client = Paystack::new(secret.clone()).with_base_url(base.clone());
-    assert!(matches!(Paystack::new("sk_test_wrong").with_base_url(base.clone()).initialize(&request("r0")).await, Err(PaymentError::Rejected(_))));
+    assert!(matches!(
+        Paystack::new("sk_test_wrong").with_base_url(base.clone()).initialize(&request("r0")).await,
+        Err(PaymentError::Rejected(_))
+    ));
     let checkout = client.initialize(&request("ftx_round")).await.unwrap();
     assert!(checkout.authorization_url.starts_with(&format!("{base}/checkout/")));
     assert_eq!(client.verify("ftx_round").await.unwrap().status, ChargeStatus::Abandoned, "unpaid checkouts read as abandoned");
@@ -138,6 +164,8 @@ async fn fake_round_trip_initialize_pay_webhook_verify() {
     assert_eq!(got.len(), 3, "three copies delivered");
     for (body, sig) in got.iter() {
         assert!(client.webhook_is_authentic(body, Some(sig)), "signed with the secret key");
-        assert!(matches!(client.parse_webhook(body).unwrap(), WebhookEvent::Charge(r) if r.status == ChargeStatus::Success && r.reference == "ftx_round"));
+        assert!(
+            matches!(client.parse_webhook(body).unwrap(), WebhookEvent::Charge(r) if r.status == ChargeStatus::Success && r.reference == "ftx_round")
+        );
     }
 }

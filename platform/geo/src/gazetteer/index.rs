@@ -112,12 +112,7 @@ impl Index {
             country_keys.insert(normalize(alias), iso2);
         }
 
-        Index {
-            cities,
-            keys,
-            country_names,
-            country_keys,
-        }
+        Index { cities, keys, country_names, country_keys }
     }
 
     /// Ids of cities whose normalised name is exactly `key`, most populous first.
@@ -128,8 +123,7 @@ impl Index {
     /// Ids of cities with a name starting with `prefix` (unordered, may
     /// repeat a city that has two keys).
     pub fn with_prefix(&self, prefix: &str) -> impl Iterator<Item = u32> + '_ {
-        self.key_range(prefix, |k| k.starts_with(prefix))
-            .map(|i| self.keys[i].1)
+        self.key_range(prefix, |k| k.starts_with(prefix)).map(|i| self.keys[i].1)
     }
 
     /// Keys matching `pred` form one run starting at the lower bound of `start`.
@@ -150,8 +144,7 @@ impl Index {
 }
 
 fn data_lines(tsv: &'static str) -> impl Iterator<Item = &'static str> {
-    tsv.lines()
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+    tsv.lines().filter(|line| !line.is_empty() && !line.starts_with('#'))
 }
 
 /// The file is generated and compiled in, so a malformed line is a build
@@ -181,34 +174,16 @@ mod tests {
     #[test]
     fn loads_the_whole_table_in_population_order() {
         let index = Index::get();
-        assert!(
-            index.cities.len() > 30_000,
-            "only {} cities",
-            index.cities.len()
-        );
-        assert!(index
-            .cities
-            .windows(2)
-            .all(|w| w[0].population >= w[1].population));
+        assert!(index.cities.len() > 30_000, "only {} cities", index.cities.len());
+        assert!(index.cities.windows(2).all(|w| w[0].population >= w[1].population));
         assert!(index.cities.iter().all(|c| c.population >= 15_000));
-        assert!(index
-            .cities
-            .iter()
-            .all(|c| index.country_name(c.country_code).is_some()));
+        assert!(index.cities.iter().all(|c| index.country_name(c.country_code).is_some()));
     }
 
     #[test]
     fn country_keys_cover_codes_names_and_aliases() {
         let index = Index::get();
-        for key in [
-            "ke",
-            "ken",
-            "kenya",
-            "uk",
-            "usa",
-            "united states",
-            "ivory coast",
-        ] {
+        for key in ["ke", "ken", "kenya", "uk", "usa", "united states", "ivory coast"] {
             assert!(index.country_code(key).is_some(), "{key}");
         }
         assert_eq!(index.country_code("usa"), Some("US"));
@@ -218,16 +193,11 @@ mod tests {
     #[test]
     fn exact_lists_homonyms_most_populous_first() {
         let index = Index::get();
-        let paris: Vec<&str> = index
-            .exact("paris")
-            .map(|id| index.cities[id as usize].country_code)
-            .collect();
+        let paris: Vec<&str> = index.exact("paris").map(|id| index.cities[id as usize].country_code).collect();
         assert_eq!(paris.first(), Some(&"FR"));
         assert!(paris.contains(&"US"));
         assert_eq!(index.exact("parisx").count(), 0);
         // Exact means exact: "pari" is its own town, not a prefix of Paris.
-        assert!(index
-            .exact("pari")
-            .all(|id| index.cities[id as usize].name == "Pari"));
+        assert!(index.exact("pari").all(|id| index.cities[id as usize].name == "Pari"));
     }
 }

@@ -39,9 +39,7 @@ impl OfflineGazetteer {
     pub fn lookup(&self, text: &str, coords: Option<(f64, f64)>) -> Result<Resolution, GeoError> {
         check_coords(coords)?;
         let index = Index::get();
-        let candidates = Query::parse(text)
-            .map(|q| candidates(index, &q))
-            .unwrap_or_default();
+        let candidates = Query::parse(text).map(|q| candidates(index, &q)).unwrap_or_default();
         let Some(&best) = candidates.first() else {
             return Ok(Resolution::NotFound);
         };
@@ -53,10 +51,7 @@ impl OfflineGazetteer {
                 haversine_km(c, (city.latitude, city.longitude)) <= MATCH_RADIUS_KM
             })
         });
-        Ok(Resolution::judge(
-            to_place(index, near.unwrap_or(best)),
-            coords,
-        ))
+        Ok(Resolution::judge(to_place(index, near.unwrap_or(best)), coords))
     }
 
     /// Synchronous [`Geocoder::suggest`]: cities whose name starts with the
@@ -93,11 +88,7 @@ impl Geocoder for OfflineGazetteer {
         "offline"
     }
 
-    async fn resolve(
-        &self,
-        text: &str,
-        coords: Option<(f64, f64)>,
-    ) -> Result<Resolution, GeoError> {
+    async fn resolve(&self, text: &str, coords: Option<(f64, f64)>) -> Result<Resolution, GeoError> {
         self.lookup(text, coords)
     }
 
@@ -110,25 +101,14 @@ impl Geocoder for OfflineGazetteer {
 fn candidates(index: &Index, query: &Query) -> Vec<u32> {
     let Some((last, middle)) = query.qualifiers.split_last() else {
         let exact: Vec<u32> = index.exact(&query.name).collect();
-        return if exact.is_empty() {
-            trailing_country(index, &query.name)
-        } else {
-            exact
-        };
+        return if exact.is_empty() { trailing_country(index, &query.name) } else { exact };
     };
     // The last part must agree: "Nairobi, France" is not Nairobi, Kenya.
-    let mut ids: Vec<u32> = index
-        .exact(&query.name)
-        .filter(|&id| qualifies(index, id, last))
-        .collect();
+    let mut ids: Vec<u32> = index.exact(&query.name).filter(|&id| qualifies(index, id, last)).collect();
     // Middle parts are usually region names, which the table doesn't have;
     // use them to narrow the choice when they do match, never to reject.
     for qualifier in middle {
-        let narrowed: Vec<u32> = ids
-            .iter()
-            .copied()
-            .filter(|&id| qualifies(index, id, qualifier))
-            .collect();
+        let narrowed: Vec<u32> = ids.iter().copied().filter(|&id| qualifies(index, id, qualifier)).collect();
         if !narrowed.is_empty() {
             ids = narrowed;
         }
@@ -146,10 +126,7 @@ fn trailing_country(index: &Index, name: &str) -> Vec<u32> {
         if index.country_code(&tail).is_none() {
             continue;
         }
-        let ids: Vec<u32> = index
-            .exact(&head.join(" "))
-            .filter(|&id| qualifies(index, id, &tail))
-            .collect();
+        let ids: Vec<u32> = index.exact(&head.join(" ")).filter(|&id| qualifies(index, id, &tail)).collect();
         if !ids.is_empty() {
             return ids;
         }
@@ -162,8 +139,7 @@ fn trailing_country(index: &Index, name: &str) -> Vec<u32> {
 /// per city lets "Springfield, IL" mean Illinois although IL is also Israel.
 fn qualifies(index: &Index, id: u32, qualifier: &str) -> bool {
     let city: &City = &index.cities[id as usize];
-    index.country_code(qualifier) == Some(city.country_code)
-        || (!city.admin1.is_empty() && city.admin1.eq_ignore_ascii_case(qualifier))
+    index.country_code(qualifier) == Some(city.country_code) || (!city.admin1.is_empty() && city.admin1.eq_ignore_ascii_case(qualifier))
 }
 
 fn to_place(index: &Index, id: u32) -> Place {
@@ -171,10 +147,7 @@ fn to_place(index: &Index, id: u32) -> Place {
     Place {
         name: city.name.to_owned(),
         country_code: city.country_code.to_owned(),
-        country: index
-            .country_name(city.country_code)
-            .unwrap_or(city.country_code)
-            .to_owned(),
+        country: index.country_name(city.country_code).unwrap_or(city.country_code).to_owned(),
         latitude: city.latitude,
         longitude: city.longitude,
         population: city.population,

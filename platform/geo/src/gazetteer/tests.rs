@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::normalize;
 
@@ -19,21 +18,9 @@ fn found(text: &str) -> Place {
 
 #[test]
 fn resolves_spelling_variants_of_one_city() {
-    for text in [
-        "Nairobi",
-        "nairobi, kenya",
-        "Nairobi, KE",
-        "  NAIROBI ",
-        "Nairobi, Kenya",
-        "nairobi,ken",
-        "Nairobi Kenya",
-    ] {
+    for text in ["Nairobi", "nairobi, kenya", "Nairobi, KE", "  NAIROBI ", "Nairobi, Kenya", "nairobi,ken", "Nairobi Kenya"] {
         let place = found(text);
-        assert_eq!(
-            (place.name.as_str(), place.country_code.as_str()),
-            ("Nairobi", "KE"),
-            "{text:?}"
-        );
+        assert_eq!((place.name.as_str(), place.country_code.as_str()), ("Nairobi", "KE"), "{text:?}");
         assert_eq!(place.display(), "Nairobi, Kenya");
     }
 }
@@ -70,38 +57,19 @@ fn region_codes_qualify_per_city() {
     // A middle part narrows without being required.
     let ma = found("Springfield, MA, USA");
     assert!((ma.latitude - 42.10148).abs() < 1e-6, "{ma:?}");
-    assert_eq!(
-        found("Springfield, Hampden County, USA").population,
-        found("Springfield").population
-    );
+    assert_eq!(found("Springfield, Hampden County, USA").population, found("Springfield").population);
 }
 
 #[test]
 fn nonsense_and_contradictions_are_not_found() {
-    for text in [
-        "xqzzv qwrtp",
-        "",
-        "   ",
-        ",",
-        "Nairobi, France",
-        "Paris, Kenya",
-        "Kenya",
-        &"Nairobi ".repeat(100),
-    ] {
-        assert_eq!(
-            gaz().lookup(text, None).unwrap(),
-            Resolution::NotFound,
-            "{text:?}"
-        );
+    for text in ["xqzzv qwrtp", "", "   ", ",", "Nairobi, France", "Paris, Kenya", "Kenya", &"Nairobi ".repeat(100)] {
+        assert_eq!(gaz().lookup(text, None).unwrap(), Resolution::NotFound, "{text:?}");
     }
 }
 
 #[test]
 fn coordinates_confirm_or_contradict() {
-    assert!(matches!(
-        gaz().lookup("Nairobi", Some(THIKA)).unwrap(),
-        Resolution::Found(_)
-    ));
+    assert!(matches!(gaz().lookup("Nairobi", Some(THIKA)).unwrap(), Resolution::Found(_)));
     match gaz().lookup("Nairobi", Some(MOMBASA)).unwrap() {
         Resolution::Mismatch { place, distance_km } => {
             assert_eq!(place.name, "Nairobi");
@@ -109,14 +77,8 @@ fn coordinates_confirm_or_contradict() {
         }
         other => panic!("expected Mismatch, got {other:?}"),
     }
-    assert_eq!(
-        gaz().lookup("xqzzv", Some(MOMBASA)).unwrap(),
-        Resolution::NotFound
-    );
-    assert!(matches!(
-        gaz().lookup("Nairobi", Some((95.0, 0.0))),
-        Err(GeoError::InvalidInput(_))
-    ));
+    assert_eq!(gaz().lookup("xqzzv", Some(MOMBASA)).unwrap(), Resolution::NotFound);
+    assert!(matches!(gaz().lookup("Nairobi", Some((95.0, 0.0))), Err(GeoError::InvalidInput(_))));
 }
 
 #[test]
@@ -138,9 +100,7 @@ fn suggest_ranks_by_population_and_respects_limit() {
     assert_eq!(places.len(), 5);
     assert_eq!(places[0].display(), "Nairobi, Kenya");
     assert!(places.iter().all(|p| normalize(&p.name).starts_with("nai")));
-    assert!(places
-        .windows(2)
-        .all(|w| w[0].population >= w[1].population));
+    assert!(places.windows(2).all(|w| w[0].population >= w[1].population));
 
     assert_eq!(gaz().complete("nai", 1).len(), 1);
     assert!(gaz().complete("nai", 0).is_empty());
@@ -165,9 +125,6 @@ async fn works_through_the_trait_object() {
     let geocoder: Box<dyn Geocoder> = Box::new(OfflineGazetteer::new());
     assert_eq!(geocoder.service_name(), "offline");
     let resolution = geocoder.resolve("Nairobi, KE", None).await.unwrap();
-    assert_eq!(
-        resolution.place().map(Place::display).as_deref(),
-        Some("Nairobi, Kenya")
-    );
+    assert_eq!(resolution.place().map(Place::display).as_deref(), Some("Nairobi, Kenya"));
     assert_eq!(geocoder.suggest("nai", 3).await.unwrap().len(), 3);
 }

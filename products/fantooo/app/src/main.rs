@@ -3,14 +3,14 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use fantooo_domain::{validation as v, AdminRole, Permissions};
-use platform_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
 use fantooo_store::{admins, Backend, Db};
 use fantooo_web::config::{PaymentsConfig, PaymentsMode};
-use std::time::Duration;
 use fantooo_web::{seed, AppState, WebConfig};
+use platform_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "fantooo", version, about = "Fantooo chat platform server")]
@@ -69,7 +69,8 @@ impl PaymentArgs {
         cfg.reconcile_after = Duration::from_secs(self.reconcile_after_minutes.max(1) * 60);
         if mode == PaymentsArg::Paystack {
             cfg.mode = PaymentsMode::Paystack;
-            cfg.secret_key = self.paystack_secret_key.clone().filter(|k| !k.is_empty()).ok_or("--payments paystack needs PAYSTACK_SECRET_KEY")?;
+            cfg.secret_key =
+                self.paystack_secret_key.clone().filter(|k| !k.is_empty()).ok_or("--payments paystack needs PAYSTACK_SECRET_KEY")?;
             cfg.api_base_url = self.paystack_base_url.clone();
         }
         Ok(cfg)
@@ -195,8 +196,7 @@ async fn main() {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Json => builder.json().init(),
@@ -226,7 +226,11 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::SeedDemo => {
             let logins = seed::seed_demo(&db, false, "fantooo.com").await?;
-            if logins.is_empty() { println!("demo data already present"); } else { print_logins(&logins, None); }
+            if logins.is_empty() {
+                println!("demo data already present");
+            } else {
+                print_logins(&logins, None);
+            }
         }
         Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
         Command::Job { name } => run_job(&db, name, &cli.payments).await?,
@@ -280,7 +284,10 @@ async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), Any
             let provider = platform_payments::Paystack::new(cfg.secret_key.clone()).with_base_url(cfg.api_base_url.clone());
             let r = reconcile_once(db, &provider, cfg.reconcile_after).await?;
             platform_db::wakeup::notify(db).await?;
-            println!("checked {} · credited {} · failed {} · unchanged {} · errors {} · orphan webhooks flagged {}", r.checked, r.credited, r.failed, r.unchanged, r.errors, r.orphans_flagged);
+            println!(
+                "checked {} · credited {} · failed {} · unchanged {} · errors {} · orphan webhooks flagged {}",
+                r.checked, r.credited, r.failed, r.unchanged, r.errors, r.orphans_flagged
+            );
             return Ok(());
         }
     };
@@ -295,10 +302,22 @@ async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), Any
     Ok(())
 }
 
-async fn reconcile_once(db: &Db, provider: &dyn platform_payments::PaymentProvider, after: Duration) -> Result<fantooo_web::purchases::ReconcileReport, AnyError> {
+async fn reconcile_once(
+    db: &Db,
+    provider: &dyn platform_payments::PaymentProvider,
+    after: Duration,
+) -> Result<fantooo_web::purchases::ReconcileReport, AnyError> {
     let stale_before = chrono::Utc::now() - chrono::Duration::from_std(after)?;
     let r = fantooo_web::purchases::reconcile(db, provider, stale_before).await?;
-    tracing::info!(job = "reconcile-payments", checked = r.checked, credited = r.credited, failed = r.failed, errors = r.errors, orphans = r.orphans_flagged, "job finished");
+    tracing::info!(
+        job = "reconcile-payments",
+        checked = r.checked,
+        credited = r.credited,
+        failed = r.failed,
+        errors = r.errors,
+        orphans = r.orphans_flagged,
+        "job finished"
+    );
     Ok(r)
 }
 
@@ -317,7 +336,8 @@ async fn create_admin(db: &Db, name: &str, email: &str, role: &str) -> Result<()
     };
     v::password(&password).map_err(|e| e.message)?;
     let hash = fantooo_web::auth::hash_password(password, false).await.map_err(|e| e.to_string())?;
-    let admin = admins::create(db, &admins::NewAdmin { name, email, role, permissions: Permissions::for_role(role) }, &hash, None, false).await?;
+    let admin =
+        admins::create(db, &admins::NewAdmin { name, email, role, permissions: Permissions::for_role(role) }, &hash, None, false).await?;
     fantooo_store::audit::admin_action(db, None, "admin_created_cli", Some(("admin", admin.id.to_string())), None, None, None).await?;
     println!("created {} admin {} ({})", admin.role, admin.email, admin.id);
     Ok(())
@@ -336,12 +356,16 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
         SeedMode::Always => true,
         SeedMode::Never => false,
         // Only an empty embedded store gets demo data; never production Postgres.
-        SeedMode::Auto => db.backend() == Backend::Sqlite && !admins::any_exist(&db).await? && fantooo_store::stats::totals(&db).await?.users == 0,
+        SeedMode::Auto => {
+            db.backend() == Backend::Sqlite && !admins::any_exist(&db).await? && fantooo_store::stats::totals(&db).await?.users == 0
+        }
     };
     let base = format!("http://{}", args.bind);
     if should_seed {
         let logins = seed::seed_demo(&db, false, &args.email_domain).await?;
-        if !logins.is_empty() { print_logins(&logins, Some(&base)); }
+        if !logins.is_empty() {
+            print_logins(&logins, Some(&base));
+        }
     }
     let geocoder: Arc<dyn Geocoder> = match &args.google_geocoding_key {
         Some(key) => Arc::new(GoogleGeocoder::new(key.clone()).with_base_url(args.google_geocoding_url.clone())),
@@ -408,10 +432,14 @@ fn spawn_reconciliation(state: AppState) {
 }
 
 async fn shutdown_signal() {
-    let ctrl_c = async { let _ = tokio::signal::ctrl_c().await; };
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) { s.recv().await; }
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();

@@ -19,9 +19,29 @@ async fn the_bench_runs_end_to_end_and_the_books_balance() {
     let out_json = std::env::temp_dir().join(format!("{name}.json"));
     // The bench library in-process, driving two real `fantooo serve` nodes.
     let args = fantooo_bench::Args::parse_from([
-        "fantooo-bench", "--database-url", &url, "--fantooo-bin", fantooo.to_str().unwrap(),
-        "--nodes", "2", "--users", "6", "--operators", "2", "--duration", "3", "--rate", "1", "--senders", "2",
-        "--idle-sockets", "40", "--profiles", "30", "--json", out_json.to_str().unwrap(),
+        "fantooo-bench",
+        "--database-url",
+        &url,
+        "--fantooo-bin",
+        fantooo.to_str().unwrap(),
+        "--nodes",
+        "2",
+        "--users",
+        "6",
+        "--operators",
+        "2",
+        "--duration",
+        "3",
+        "--rate",
+        "1",
+        "--senders",
+        "2",
+        "--idle-sockets",
+        "40",
+        "--profiles",
+        "30",
+        "--json",
+        out_json.to_str().unwrap(),
     ]);
     let clean = fantooo_bench::run(args).await.expect("the bench runs");
     let report_text = std::fs::read_to_string(&out_json).unwrap_or_default();

@@ -15,18 +15,27 @@ async fn create_admin_migrate_seed_and_jobs_from_the_command_line() {
     let out = fantooo(dir.path()).arg("migrate").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    let out = fantooo(dir.path()).args(["create-admin", "--name", "Ops Lead", "--email", "Lead@Example.com"])
-        .env("FANTOOO_ADMIN_PASSWORD", "Cli!pass123").output().unwrap();
+    let out = fantooo(dir.path())
+        .args(["create-admin", "--name", "Ops Lead", "--email", "Lead@Example.com"])
+        .env("FANTOOO_ADMIN_PASSWORD", "Cli!pass123")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("created super_admin admin lead@example.com"));
 
     // Weak passwords and unknown roles are refused with a clear message and a failing exit code.
-    let out = fantooo(dir.path()).args(["create-admin", "--name", "X", "--email", "x@example.com"])
-        .env("FANTOOO_ADMIN_PASSWORD", "weak").output().unwrap();
+    let out = fantooo(dir.path())
+        .args(["create-admin", "--name", "X", "--email", "x@example.com"])
+        .env("FANTOOO_ADMIN_PASSWORD", "weak")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 8 characters"));
-    let out = fantooo(dir.path()).args(["create-admin", "--name", "X", "--email", "x@example.com", "--role", "king"])
-        .env("FANTOOO_ADMIN_PASSWORD", "Cli!pass123").output().unwrap();
+    let out = fantooo(dir.path())
+        .args(["create-admin", "--name", "X", "--email", "x@example.com", "--role", "king"])
+        .env("FANTOOO_ADMIN_PASSWORD", "Cli!pass123")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 
     let out = fantooo(dir.path()).arg("seed-demo").output().unwrap();

@@ -87,7 +87,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     if fantooo_store::admins::list(&db).await?.iter().all(|a| a.email != admin_email) {
         let out = std::process::Command::new(&binary)
             .args(["create-admin", "--name", "Bench Admin", "--email", admin_email, "--role", "super_admin"])
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str()))).env("FANTOOO_ADMIN_PASSWORD", PASSWORD).output()?;
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("FANTOOO_ADMIN_PASSWORD", PASSWORD)
+            .output()?;
         if !out.status.success() {
             return Err(format!("create-admin: {}", String::from_utf8_lossy(&out.stderr)).into());
         }
@@ -115,8 +117,13 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     let mut operators = vec![];
     for i in 0..args.operators {
         let email = format!("op{i}-{run_id}@fantooo.test");
-        admin.post("/api/admin/operators", json!({ "name": format!("Bench Operator {i}"), "email": email, "password": PASSWORD,
-                                                   "specializations": "flirty,romantic,friendly", "max_concurrent_chats": per_op })).await?;
+        admin
+            .post(
+                "/api/admin/operators",
+                json!({ "name": format!("Bench Operator {i}"), "email": email, "password": PASSWORD,
+                                                   "specializations": "flirty,romantic,friendly", "max_concurrent_chats": per_op }),
+            )
+            .await?;
         let op = Api::login(&http, &urls[i % urls.len()], &email, PASSWORD, "operator").await?;
         op.put("/api/operator/availability", json!({ "available": true })).await?;
         operators.push(op);
@@ -130,18 +137,36 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         let name = format!("u{run_id}{i}");
         pending.push(tokio::spawn(async move { Api::signup(&http, &base, &name, PASSWORD).await }));
         if pending.len() == 16 {
-            for p in pending.drain(..) { users.push(p.await??) }
+            for p in pending.drain(..) {
+                users.push(p.await??)
+            }
         }
     }
-    for p in pending { users.push(p.await??) }
+    for p in pending {
+        users.push(p.await??)
+    }
     for (i, (_, id)) in users.iter().enumerate() {
         let user: fantooo_domain::ids::UserId = id.parse().map_err(|_| "bad user id")?;
-        fantooo_store::ledger::post(&db, &fantooo_store::ledger::Movement {
-            user, delta: fantooo_domain::Credits(10_000_000), reason: fantooo_domain::ledger::LedgerReason::Bonus,
-            reference: Some("bench"), idempotency_key: &format!("bench:{run_id}:{i}"), created_by: None,
-        }).await?;
+        fantooo_store::ledger::post(
+            &db,
+            &fantooo_store::ledger::Movement {
+                user,
+                delta: fantooo_domain::Credits(10_000_000),
+                reason: fantooo_domain::ledger::LedgerReason::Bonus,
+                reference: Some("bench"),
+                idempotency_key: &format!("bench:{run_id}:{i}"),
+                created_by: None,
+            },
+        )
+        .await?;
     }
-    eprintln!("setup: {} users, {} operators, {} profiles in {:.1}s", users.len(), operators.len(), profile_ids.len(), setup_started.elapsed().as_secs_f64());
+    eprintln!(
+        "setup: {} users, {} operators, {} profiles in {:.1}s",
+        users.len(),
+        operators.len(),
+        profile_ids.len(),
+        setup_started.elapsed().as_secs_f64()
+    );
 
     let mut rows: Vec<Row> = vec![];
     let mut extra = serde_json::Map::new();
@@ -164,7 +189,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
     stop.store(true, Ordering::Relaxed);
     let secs = phase.elapsed().as_secs_f64();
-    for t in tasks { let _ = tokio::time::timeout(Duration::from_secs(20), t).await; }
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
+    }
     rows.push(lat.user_to_operator.summary("deliver user → operator socket", secs));
     rows.push(lat.user_to_operator_queued.summary("user message waiting for an operator", secs));
     rows.push(lat.operator_to_user.summary("deliver operator → user socket", secs));
@@ -184,7 +211,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             let profile = profile_ids[(i + 1) % profile_ids.len()].clone();
             let (chat, _) = api.post("/api/chats", json!({ "profile_id": profile })).await?;
             let chat = chat["chat"]["id"].as_str().unwrap_or_default().to_string();
-            for _ in 0..3 { let _ = api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": "warm-up" })).await; }
+            for _ in 0..3 {
+                let _ = api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": "warm-up" })).await;
+            }
             tasks.push(tokio::spawn(scenarios::throughput_loop(api, chat, stop2.clone(), lat2.clone(), counts2.clone())));
         }
         eprintln!("phase: throughput ({} senders, {}s)", args.senders, args.duration);
@@ -192,7 +221,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         tokio::time::sleep(Duration::from_secs(args.duration)).await;
         stop2.store(true, Ordering::Relaxed);
         let secs = phase.elapsed().as_secs_f64();
-        for t in tasks { let _ = tokio::time::timeout(Duration::from_secs(20), t).await; }
+        for t in tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
+        }
         rows.push(lat2.api_send.summary("paid messages, closed loop", secs));
         extra.insert("throughput_phase".into(), scenarios::snapshot(&counts2));
     }
@@ -211,7 +242,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         tokio::time::sleep(Duration::from_secs(args.duration.min(15))).await;
         stop3.store(true, Ordering::Relaxed);
         let secs = phase.elapsed().as_secs_f64();
-        for t in tasks { let _ = t.await; }
+        for t in tasks {
+            let _ = t.await;
+        }
         rows.push(json_lat.summary("discover API (keyset page)", secs));
         rows.push(html_lat.summary("discover page (HTML)", secs));
 
@@ -221,7 +254,14 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             let (json_lat, html_lat) = (Arc::new(Latency::default()), Arc::new(Latency::default()));
             let apis = spread(&users, &urls, 32);
             eprintln!("phase: discover at {}/s ({}s)", args.discover_rate, args.duration.min(15));
-            let secs = scenarios::discover_open_loop(&apis, args.discover_rate, Duration::from_secs(args.duration.min(15)), json_lat.clone(), html_lat.clone()).await;
+            let secs = scenarios::discover_open_loop(
+                &apis,
+                args.discover_rate,
+                Duration::from_secs(args.duration.min(15)),
+                json_lat.clone(),
+                html_lat.clone(),
+            )
+            .await;
             rows.push(json_lat.summary(&format!("discover API at {}/s offered", args.discover_rate), secs));
             rows.push(html_lat.summary(&format!("discover page at {}/s offered", args.discover_rate), secs));
         }
@@ -236,11 +276,19 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         let after: Vec<u64> = started_nodes.iter().map(|n| n.rss_bytes().unwrap_or(0)).collect();
         let grown: u64 = after.iter().zip(&before).map(|(a, b)| a.saturating_sub(*b)).sum();
         let per = if socks.is_empty() { 0 } else { grown / socks.len() as u64 };
-        extra.insert("idle_sockets".into(), json!({
-            "opened": socks.len(), "rss_before_bytes": before, "rss_after_bytes": after,
-            "bytes_per_socket": per, "total_rss_after_bytes": after.iter().sum::<u64>(),
-        }));
-        eprintln!("idle sockets: {} open, {} bytes each, RSS after {:?} MiB", socks.len(), per, after.iter().map(|b| b / (1 << 20)).collect::<Vec<_>>());
+        extra.insert(
+            "idle_sockets".into(),
+            json!({
+                "opened": socks.len(), "rss_before_bytes": before, "rss_after_bytes": after,
+                "bytes_per_socket": per, "total_rss_after_bytes": after.iter().sum::<u64>(),
+            }),
+        );
+        eprintln!(
+            "idle sockets: {} open, {} bytes each, RSS after {:?} MiB",
+            socks.len(),
+            per,
+            after.iter().map(|b| b / (1 << 20)).collect::<Vec<_>>()
+        );
         drop(socks);
     }
 
@@ -270,15 +318,30 @@ fn spread(users: &[(Api, String)], urls: &[String], n: usize) -> Vec<Api> {
 async fn seed_profiles(db: &fantooo_store::Db, n: usize) -> Result<Vec<String>, Fail> {
     let have = fantooo_store::profiles::count_active(db).await? as usize;
     for i in have..n {
-        fantooo_store::profiles::create(db, &fantooo_store::profiles::NewProfile {
-            name: format!("Bench {i}"), age: 20 + (i % 30) as i64, gender: fantooo_domain::Gender::Female,
-            location: ["Nairobi", "Mombasa", "Kisumu", "Nakuru"][i % 4].into(), bio: format!("Profile number {i} likes music and travel"),
-            personality_traits: vec!["warm".into()], interests: vec!["music".into(), "travel".into()], occupation: None,
-            profile_pictures: (0..3).map(|k| format!("/media/generated/bench-{i}-{k}.svg")).collect(),
-            response_style: Some(["flirty", "romantic", "friendly"][i % 3].into()), response_templates: vec![],
-            personality_guidelines: None, is_featured: i % 50 == 0, featured_until: None, tags: vec!["music".into()],
-            category: None, popularity_score: (i % 1000) as i64,
-        }, None).await?;
+        fantooo_store::profiles::create(
+            db,
+            &fantooo_store::profiles::NewProfile {
+                name: format!("Bench {i}"),
+                age: 20 + (i % 30) as i64,
+                gender: fantooo_domain::Gender::Female,
+                location: ["Nairobi", "Mombasa", "Kisumu", "Nakuru"][i % 4].into(),
+                bio: format!("Profile number {i} likes music and travel"),
+                personality_traits: vec!["warm".into()],
+                interests: vec!["music".into(), "travel".into()],
+                occupation: None,
+                profile_pictures: (0..3).map(|k| format!("/media/generated/bench-{i}-{k}.svg")).collect(),
+                response_style: Some(["flirty", "romantic", "friendly"][i % 3].into()),
+                response_templates: vec![],
+                personality_guidelines: None,
+                is_featured: i % 50 == 0,
+                featured_until: None,
+                tags: vec!["music".into()],
+                category: None,
+                popularity_score: (i % 1000) as i64,
+            },
+            None,
+        )
+        .await?;
     }
     // As after an admin's bulk import: planner statistics for the new rows.
     db.refresh_statistics("fictional_users").await?;

@@ -58,16 +58,25 @@ pub fn node_env(database_url: &str, data_dir: &str, db_connections: u32) -> Vec<
         ("FANTOOO_MESSAGE_RATE_PER_MINUTE", "100000000"),
         ("FANTOOO_DB_MAX_CONNECTIONS", db_connections.as_str()),
         ("RUST_LOG", "warn"),
-    ].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 pub async fn spawn(binary: &PathBuf, env: &[(String, String)], name: &str) -> Result<Node, String> {
     let port = free_port();
     let child = Command::new(binary)
-        .arg("serve").arg("--bind").arg(format!("127.0.0.1:{port}")).arg("--node-name").arg(name)
+        .arg("serve")
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--node-name")
+        .arg(name)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .stdout(Stdio::null()).stderr(Stdio::inherit())
-        .spawn().map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
     let node = Node { url: format!("http://127.0.0.1:{port}"), child: Some(child) };
     wait_healthy(&node.url).await?;
     Ok(node)

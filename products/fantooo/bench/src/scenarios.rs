@@ -38,7 +38,10 @@ pub struct Latencies {
 
 /// Operators: each answers every user message pushed to it, as the profile.
 pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>) {
-    let Ok(mut ws) = api.socket().await else { counts.errors.fetch_add(1, Ordering::Relaxed); return };
+    let Ok(mut ws) = api.socket().await else {
+        counts.errors.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
     let started = now_micros();
     // When this operator joined each chat: messages written before that
     // waited in the queue, and are measured apart from live deliveries.
@@ -74,8 +77,13 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                 let (lat, counts) = (lat.clone(), counts.clone());
                 tokio::spawn(async move {
                     match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("thanks for writing") })).await {
-                        Ok((_, took)) => { lat.api_reply.record(took); counts.replies.fetch_add(1, Ordering::Relaxed); }
-                        Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); }
+                        Ok((_, took)) => {
+                            lat.api_reply.record(took);
+                            counts.replies.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(_) => {
+                            counts.errors.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 });
             }
@@ -97,12 +105,24 @@ pub struct UserPlan {
 pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>, seed: u64) {
     let api = plan.api;
     let chat = match api.post("/api/chats", json!({ "profile_id": plan.profile })).await {
-        Ok((v, took)) => { lat.api_open_chat.record(took); v["chat"]["id"].as_str().unwrap_or_default().to_string() }
-        Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); return }
+        Ok((v, took)) => {
+            lat.api_open_chat.record(took);
+            v["chat"]["id"].as_str().unwrap_or_default().to_string()
+        }
+        Err(_) => {
+            counts.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
     };
     let mut seen: HashMap<i64, ()> = HashMap::new();
     let mut last_seq = 0i64;
-    let mut ws = match connect(&api, &chat, last_seq).await { Some(ws) => ws, None => { counts.errors.fetch_add(1, Ordering::Relaxed); return } };
+    let mut ws = match connect(&api, &chat, last_seq).await {
+        Some(ws) => ws,
+        None => {
+            counts.errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
     let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.01));
     // Spread the first sends so users do not fire in lockstep.
     let mut next_send = Instant::now() + Duration::from_millis(seed % period.as_millis().max(1) as u64);
@@ -166,8 +186,10 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
             for m in list {
                 let seq = m["seq"].as_i64().unwrap_or(0);
                 if seq <= newest_seen && !seen.contains_key(&seq) && seq > oldest_tracked(&seen) {
-                    eprintln!("gap: chat {chat} seq {seq} ({}, {}) never arrived; newest seen {newest_seen}",
-                              m["sender_type"], m["created_at"]);
+                    eprintln!(
+                        "gap: chat {chat} seq {seq} ({}, {}) never arrived; newest seen {newest_seen}",
+                        m["sender_type"], m["created_at"]
+                    );
                     counts.gaps.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -205,9 +227,17 @@ pub async fn throughput_loop(api: Api, chat: String, stop: Arc<AtomicBool>, lat:
     while !stop.load(Ordering::Relaxed) {
         n += 1;
         match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("paid message") })).await {
-            Ok((_, took)) => { lat.api_send.record(took); counts.sent.fetch_add(1, Ordering::Relaxed); }
-            Err(e) if e.status == 402 => { counts.refused_402.fetch_add(1, Ordering::Relaxed); }
-            Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); tokio::time::sleep(Duration::from_millis(10)).await; }
+            Ok((_, took)) => {
+                lat.api_send.record(took);
+                counts.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) if e.status == 402 => {
+                counts.refused_402.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                counts.errors.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
     }
     let _ = n;
@@ -220,14 +250,21 @@ pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latenc
     while !stop.load(Ordering::Relaxed) {
         i += 1;
         if i % 4 == 0 {
-            if let Some(took) = discover_page(&api).await { html_lat.record(took) }
+            if let Some(took) = discover_page(&api).await {
+                html_lat.record(took)
+            }
             continue;
         }
-        let path = match &cursor { Some(c) => format!("/api/profiles?limit=24&cursor={c}"), None => "/api/profiles?limit=24".to_string() };
+        let path = match &cursor {
+            Some(c) => format!("/api/profiles?limit=24&cursor={c}"),
+            None => "/api/profiles?limit=24".to_string(),
+        };
         if let Ok((v, took)) = api.get(&path).await {
             json_lat.record(took);
             cursor = v["next_cursor"].as_str().map(str::to_string);
-            if i % 20 == 0 { cursor = None }
+            if i % 20 == 0 {
+                cursor = None
+            }
         }
     }
 }
@@ -254,14 +291,18 @@ pub async fn discover_open_loop(apis: &[Api], rate: f64, length: Duration, json_
         let (json_lat, html_lat) = (json_lat.clone(), html_lat.clone());
         pending.push(tokio::spawn(async move {
             if i % 4 == 0 {
-                if let Some(took) = discover_page(&api).await { html_lat.record(took) }
+                if let Some(took) = discover_page(&api).await {
+                    html_lat.record(took)
+                }
             } else if let Ok((_, took)) = api.get("/api/profiles?limit=24").await {
                 json_lat.record(took);
             }
         }));
     }
     let secs = started.elapsed().as_secs_f64();
-    for p in pending { let _ = p.await; }
+    for p in pending {
+        let _ = p.await;
+    }
     secs
 }
 
@@ -273,10 +314,18 @@ pub async fn open_idle(apis: &[Api], n: usize) -> Vec<Ws> {
         let api = apis[i % apis.len()].clone();
         pending.push(tokio::spawn(async move { api.socket().await.ok() }));
         if pending.len() == 200 {
-            for p in pending.drain(..) { if let Ok(Some(ws)) = p.await { socks.push(ws) } }
+            for p in pending.drain(..) {
+                if let Ok(Some(ws)) = p.await {
+                    socks.push(ws)
+                }
+            }
         }
     }
-    for p in pending { if let Ok(Some(ws)) = p.await { socks.push(ws) } }
+    for p in pending {
+        if let Ok(Some(ws)) = p.await {
+            socks.push(ws)
+        }
+    }
     socks
 }
 

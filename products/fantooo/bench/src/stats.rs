@@ -51,6 +51,9 @@ pub struct Row {
 pub fn print_table(rows: &[Row]) {
     println!("{:<34} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9}", "measure", "count", "per s", "p50 ms", "p95 ms", "p99 ms", "max ms");
     for r in rows {
-        println!("{:<34} {:>9} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2}", r.name, r.count, r.per_second, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms);
+        println!(
+            "{:<34} {:>9} {:>10.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            r.name, r.count, r.per_second, r.p50_ms, r.p95_ms, r.p99_ms, r.max_ms
+        );
     }
 }

@@ -18,7 +18,10 @@ text_enum! {
 
 impl Side {
     pub fn other(self) -> Side {
-        match self { Side::Real => Side::Fictional, Side::Fictional => Side::Real }
+        match self {
+            Side::Real => Side::Fictional,
+            Side::Fictional => Side::Real,
+        }
     }
 }
 

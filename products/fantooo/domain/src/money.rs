@@ -11,8 +11,12 @@ pub struct Credits(pub i64);
 
 impl Credits {
     pub const ZERO: Credits = Credits(0);
-    pub fn get(self) -> i64 { self.0 }
-    pub fn is_negative(self) -> bool { self.0 < 0 }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+    pub fn is_negative(self) -> bool {
+        self.0 < 0
+    }
 }
 
 impl std::fmt::Display for Credits {
@@ -28,8 +32,12 @@ impl std::fmt::Display for Credits {
 pub struct Kes(pub i64);
 
 impl Kes {
-    pub const fn from_shillings(s: i64) -> Kes { Kes(s * 100) }
-    pub fn cents(self) -> i64 { self.0 }
+    pub const fn from_shillings(s: i64) -> Kes {
+        Kes(s * 100)
+    }
+    pub fn cents(self) -> i64 {
+        self.0
+    }
 }
 
 impl std::fmt::Display for Kes {
@@ -42,10 +50,16 @@ impl std::fmt::Display for Kes {
         let digits = whole.to_string();
         let mut grouped = String::new();
         for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 { grouped.push(','); }
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
             grouped.push(ch);
         }
-        if cents == 0 { write!(f, "KES {sign}{grouped}") } else { write!(f, "KES {sign}{grouped}.{cents:02}") }
+        if cents == 0 {
+            write!(f, "KES {sign}{grouped}")
+        } else {
+            write!(f, "KES {sign}{grouped}.{cents:02}")
+        }
     }
 }
 

@@ -18,7 +18,11 @@ pub struct Offer {
 impl Offer {
     /// What one paid credit costs, in cents (rounded down).
     pub fn cents_per_credit(&self) -> i64 {
-        if self.credits <= 0 { 0 } else { self.price.cents() / self.credits }
+        if self.credits <= 0 {
+            0
+        } else {
+            self.price.cents() / self.credits
+        }
     }
 
     /// Everything the buyer receives.
@@ -38,7 +42,11 @@ pub fn savings_percent(offer: &Offer, baseline: &Offer) -> i64 {
     // 1 - (p/c) / (bp/bc) = (bp*c - p*bc) / (bp*c).
     let base = baseline.price.cents() as i128 * offer.credits as i128;
     let diff = base - offer.price.cents() as i128 * baseline.credits as i128;
-    if base <= 0 || diff <= 0 { 0 } else { (diff * 100 / base) as i64 }
+    if base <= 0 || diff <= 0 {
+        0
+    } else {
+        (diff * 100 / base) as i64
+    }
 }
 
 /// The dearest per-credit package: the reference point for savings.
@@ -52,7 +60,13 @@ pub fn baseline(offers: &[Offer]) -> Option<Offer> {
 /// How many credits the suggestion should cover for a usage level: the
 /// spec's heavy (> 50 messages a day), regular (> 20) and casual users.
 pub fn suggested_credits(messages_per_day: f64) -> i64 {
-    if messages_per_day > 50.0 { 500 } else if messages_per_day > 20.0 { 100 } else { 50 }
+    if messages_per_day > 50.0 {
+        500
+    } else if messages_per_day > 20.0 {
+        100
+    } else {
+        50
+    }
 }
 
 /// Index of the package to suggest: the smallest whose credits cover the

@@ -44,16 +44,30 @@ impl OperationsConfig {
     /// Checks a settings form; names the offending field.
     pub fn validate(&self) -> Result<(), crate::FieldErrors> {
         let mut e = crate::FieldErrors::new();
-        if !(10..=3600).contains(&self.idle_warning_secs) { e.add("idle_warning_secs", "Warning must be between 10 s and 1 h"); }
+        if !(10..=3600).contains(&self.idle_warning_secs) {
+            e.add("idle_warning_secs", "Warning must be between 10 s and 1 h");
+        }
         if self.idle_reassign_secs <= self.idle_warning_secs || self.idle_reassign_secs > 7200 {
             e.add("idle_reassign_secs", "Reassignment must come after the warning and within 2 h");
         }
-        if !(1..=10).contains(&self.max_reassignments) { e.add("max_reassignments", "Between 1 and 10"); }
-        if !(1..=720).contains(&self.auto_close_hours) { e.add("auto_close_hours", "Between 1 and 720 hours"); }
-        if !(1..=1440).contains(&self.queue_escalation_mins) { e.add("queue_escalation_mins", "Between 1 and 1440 minutes"); }
-        if !(0.0..=100.0).contains(&self.default_quality_threshold) { e.add("default_quality_threshold", "Between 0 and 100"); }
-        if !(1..=90).contains(&self.suspension_days) { e.add("suspension_days", "Between 1 and 90 days"); }
-        if !(1..=50).contains(&self.default_max_concurrent_chats) { e.add("default_max_concurrent_chats", "Between 1 and 50"); }
+        if !(1..=10).contains(&self.max_reassignments) {
+            e.add("max_reassignments", "Between 1 and 10");
+        }
+        if !(1..=720).contains(&self.auto_close_hours) {
+            e.add("auto_close_hours", "Between 1 and 720 hours");
+        }
+        if !(1..=1440).contains(&self.queue_escalation_mins) {
+            e.add("queue_escalation_mins", "Between 1 and 1440 minutes");
+        }
+        if !(0.0..=100.0).contains(&self.default_quality_threshold) {
+            e.add("default_quality_threshold", "Between 0 and 100");
+        }
+        if !(1..=90).contains(&self.suspension_days) {
+            e.add("suspension_days", "Between 1 and 90 days");
+        }
+        if !(1..=50).contains(&self.default_max_concurrent_chats) {
+            e.add("default_max_concurrent_chats", "Between 1 and 50");
+        }
         e.into_result()
     }
 }
@@ -66,7 +80,12 @@ text_enum! {
 impl QueuePriority {
     /// Sort key: higher is served first.
     pub fn score(self) -> i64 {
-        match self { QueuePriority::Urgent => 400, QueuePriority::High => 300, QueuePriority::Normal => 200, QueuePriority::Low => 100 }
+        match self {
+            QueuePriority::Urgent => 400,
+            QueuePriority::High => 300,
+            QueuePriority::Normal => 200,
+            QueuePriority::Low => 100,
+        }
     }
 }
 
@@ -192,7 +211,9 @@ pub fn should_suspend(score: f64, threshold: f64, already_suspended: bool) -> bo
 pub enum IdleAction {
     None,
     /// Warn the operator; `seconds_left` until the chat is taken away.
-    Warn { seconds_left: i64 },
+    Warn {
+        seconds_left: i64,
+    },
     Reassign,
 }
 
@@ -246,9 +267,18 @@ mod tests {
     fn priority_follows_spend_wait_and_reassignment() {
         use QueuePriority::*;
         let cases = [
-            (0, 0, false, Low), (0, 60, false, Low), (0, 61, false, Normal), (1, 0, false, Normal),
-            (1_000, 0, false, Normal), (1_001, 0, false, High), (0, 181, false, High), (0, 0, true, High),
-            (10_000, 0, false, High), (10_001, 0, false, Urgent), (0, 301, false, Urgent), (0, 300, true, High),
+            (0, 0, false, Low),
+            (0, 60, false, Low),
+            (0, 61, false, Normal),
+            (1, 0, false, Normal),
+            (1_000, 0, false, Normal),
+            (1_001, 0, false, High),
+            (0, 181, false, High),
+            (0, 0, true, High),
+            (10_000, 0, false, High),
+            (10_001, 0, false, Urgent),
+            (0, 301, false, Urgent),
+            (0, 300, true, High),
         ];
         for (spent, wait, re, want) in cases {
             assert_eq!(p(spent, wait, re), want, "spent {spent}, waited {wait}s, reassigned {re}");
@@ -257,8 +287,17 @@ mod tests {
     }
 
     fn op<'a>(specs: &'a [String], langs: &'a [String]) -> Candidate<'a> {
-        Candidate { available: true, suspended: false, active: true, current_chats: 0, max_chats: 5, quality_score: 100.0,
-                    specializations: specs, languages: langs, knows_user: false }
+        Candidate {
+            available: true,
+            suspended: false,
+            active: true,
+            current_chats: 0,
+            max_chats: 5,
+            quality_score: 100.0,
+            specializations: specs,
+            languages: langs,
+            knows_user: false,
+        }
     }
 
     #[test]

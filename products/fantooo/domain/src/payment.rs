@@ -110,16 +110,26 @@ mod tests {
 
     #[test]
     fn mismatches_go_to_review() {
-        assert!(matches!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Success, 100, "KES")), Decision::Review(r) if r.contains("amount")));
-        assert!(matches!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Success, 400, "NGN")), Decision::Review(r) if r.contains("currency")));
+        assert!(
+            matches!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Success, 100, "KES")), Decision::Review(r) if r.contains("amount"))
+        );
+        assert!(
+            matches!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Success, 400, "NGN")), Decision::Review(r) if r.contains("currency"))
+        );
         // Once in review, a later report does not move it.
         assert_eq!(decide(&local(TransactionStatus::Processing), &report(ChargeStatus::Failed, 400, "KES")), Decision::Wait);
     }
 
     #[test]
     fn failures_and_waiting() {
-        assert!(matches!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Failed, 400, "KES")), Decision::Fail { review: true, .. }));
-        assert!(matches!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Abandoned, 400, "KES")), Decision::Fail { review: false, .. }));
+        assert!(matches!(
+            decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Failed, 400, "KES")),
+            Decision::Fail { review: true, .. }
+        ));
+        assert!(matches!(
+            decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Abandoned, 400, "KES")),
+            Decision::Fail { review: false, .. }
+        ));
         assert_eq!(decide(&local(TransactionStatus::Pending), &report(ChargeStatus::Pending, 400, "KES")), Decision::Wait);
     }
 

@@ -67,21 +67,34 @@ pub enum Price {
 
 impl Price {
     pub fn credits(self) -> Credits {
-        match self { Price::Paid { credits } => credits, _ => Credits::ZERO }
+        match self {
+            Price::Paid { credits } => credits,
+            _ => Credits::ZERO,
+        }
     }
-    pub fn is_free(self) -> bool { !matches!(self, Price::Paid { .. }) }
+    pub fn is_free(self) -> bool {
+        !matches!(self, Price::Paid { .. })
+    }
 }
 
 fn in_window(hour: u32, start: u32, end: u32) -> bool {
-    if start <= end { hour >= start && hour < end } else { hour >= start || hour < end }
+    if start <= end {
+        hour >= start && hour < end
+    } else {
+        hour >= start || hour < end
+    }
 }
 
 /// The time-of-day multiplier (percent) at `at`, in Nairobi time.
 pub fn time_percent(cfg: &PricingConfig, at: DateTime<Utc>) -> i64 {
     let hour = at.with_timezone(&Nairobi).hour();
-    if in_window(hour, cfg.peak_start_hour, cfg.peak_end_hour) { cfg.peak_percent }
-    else if in_window(hour, cfg.off_peak_start_hour, cfg.off_peak_end_hour) { cfg.off_peak_percent }
-    else { 100 }
+    if in_window(hour, cfg.peak_start_hour, cfg.peak_end_hour) {
+        cfg.peak_percent
+    } else if in_window(hour, cfg.off_peak_start_hour, cfg.off_peak_end_hour) {
+        cfg.off_peak_percent
+    } else {
+        100
+    }
 }
 
 /// The price of the next message.
@@ -115,7 +128,13 @@ mod tests {
     }
 
     fn input(chat_before: i64, user_before: i64, featured: bool, tier: UserTier, hour: u32) -> PriceInput {
-        PriceInput { chat_user_messages_before: chat_before, user_messages_before: user_before, profile_featured: featured, tier, at: eat(hour) }
+        PriceInput {
+            chat_user_messages_before: chat_before,
+            user_messages_before: user_before,
+            profile_featured: featured,
+            tier,
+            at: eat(hour),
+        }
     }
 
     #[test]
@@ -124,27 +143,31 @@ mod tests {
         use UserTier::*;
         // (chat msgs before, user msgs before, featured, tier, EAT hour, expected credits)
         let table: &[(i64, i64, bool, UserTier, u32, i64)] = &[
-            (1, 1, false, Free, 14, 0),      // spec: message 2 is free
-            (2, 2, false, Free, 14, 0),      // message 3 is still free
-            (3, 3, false, Free, 14, 1),      // message 4: base price
-            (5, 10, false, Free, 20, 2),     // spec: 20:00 EAT, non-featured, free tier → 1.2 → 2
-            (5, 10, true, Free, 14, 2),      // spec: featured at 14:00 → 1.5 → 2
-            (5, 10, true, Free, 21, 2),      // 1.5 × 1.2 = 1.8 → 2
-            (5, 10, false, Free, 3, 1),      // off-peak 0.8 → 1
-            (5, 10, true, Free, 3, 2),       // 1.5 × 0.8 = 1.2 → 2
-            (5, 10, true, Platinum, 3, 1),   // 1.5 × 0.8 × 0.8 = 0.96 → 1
-            (5, 10, true, Gold, 21, 2),      // 1.5 × 1.2 × 0.85 = 1.53 → 2
-            (5, 10, false, Silver, 1, 2),    // 01:00 is still peak: 1.2 × 0.9 = 1.08 → 2
-            (5, 10, false, Bronze, 8, 1),    // 08:00 is normal: 0.95 → 1
-            (5, 10, false, Free, 2, 1),      // 02:00 starts off-peak: 0.8 → 1
-            (5, 10, false, Free, 19, 1),     // 19:00 normal
-            (5, 99, false, Free, 20, 0),     // the user's 100th message is free
-            (5, 199, true, Gold, 21, 0),     // and the 200th
-            (5, 100, false, Free, 20, 2),    // the 101st is not
+            (1, 1, false, Free, 14, 0),    // spec: message 2 is free
+            (2, 2, false, Free, 14, 0),    // message 3 is still free
+            (3, 3, false, Free, 14, 1),    // message 4: base price
+            (5, 10, false, Free, 20, 2),   // spec: 20:00 EAT, non-featured, free tier → 1.2 → 2
+            (5, 10, true, Free, 14, 2),    // spec: featured at 14:00 → 1.5 → 2
+            (5, 10, true, Free, 21, 2),    // 1.5 × 1.2 = 1.8 → 2
+            (5, 10, false, Free, 3, 1),    // off-peak 0.8 → 1
+            (5, 10, true, Free, 3, 2),     // 1.5 × 0.8 = 1.2 → 2
+            (5, 10, true, Platinum, 3, 1), // 1.5 × 0.8 × 0.8 = 0.96 → 1
+            (5, 10, true, Gold, 21, 2),    // 1.5 × 1.2 × 0.85 = 1.53 → 2
+            (5, 10, false, Silver, 1, 2),  // 01:00 is still peak: 1.2 × 0.9 = 1.08 → 2
+            (5, 10, false, Bronze, 8, 1),  // 08:00 is normal: 0.95 → 1
+            (5, 10, false, Free, 2, 1),    // 02:00 starts off-peak: 0.8 → 1
+            (5, 10, false, Free, 19, 1),   // 19:00 normal
+            (5, 99, false, Free, 20, 0),   // the user's 100th message is free
+            (5, 199, true, Gold, 21, 0),   // and the 200th
+            (5, 100, false, Free, 20, 2),  // the 101st is not
         ];
         for &(chat_before, user_before, featured, tier, hour, expected) in table {
             let p = message_price(&cfg, &input(chat_before, user_before, featured, tier, hour));
-            assert_eq!(p.credits(), Credits(expected), "chat_before={chat_before} user_before={user_before} featured={featured} tier={tier} hour={hour}");
+            assert_eq!(
+                p.credits(),
+                Credits(expected),
+                "chat_before={chat_before} user_before={user_before} featured={featured} tier={tier} hour={hour}"
+            );
         }
     }
 

@@ -16,9 +16,8 @@ text_enum! {
 
 impl RefundReason {
     /// The reasons an admin may pick on the refund form.
-    pub const CHOOSABLE: &'static [RefundReason] = &[
-        RefundReason::AccidentalSend, RefundReason::InappropriateContent, RefundReason::SystemError, RefundReason::AdminDiscretion,
-    ];
+    pub const CHOOSABLE: &'static [RefundReason] =
+        &[RefundReason::AccidentalSend, RefundReason::InappropriateContent, RefundReason::SystemError, RefundReason::AdminDiscretion];
 
     pub fn label(self) -> &'static str {
         match self {

@@ -107,7 +107,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn d(s: &str) -> NaiveDate { s.parse().unwrap() }
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn streaks_count_consecutive_days_and_reset_after_a_gap() {

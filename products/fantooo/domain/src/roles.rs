@@ -25,15 +25,24 @@ text_enum! {
 /// super_admin can customise them per admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Permissions {
-    #[serde(default)] pub manage_users: bool,
-    #[serde(default)] pub manage_fictional_profiles: bool,
-    #[serde(default)] pub manage_operators: bool,
-    #[serde(default)] pub manage_chats: bool,
-    #[serde(default)] pub view_analytics: bool,
-    #[serde(default)] pub manage_payments: bool,
-    #[serde(default)] pub manage_admins: bool,
-    #[serde(default)] pub system_settings: bool,
-    #[serde(default)] pub delete_data: bool,
+    #[serde(default)]
+    pub manage_users: bool,
+    #[serde(default)]
+    pub manage_fictional_profiles: bool,
+    #[serde(default)]
+    pub manage_operators: bool,
+    #[serde(default)]
+    pub manage_chats: bool,
+    #[serde(default)]
+    pub view_analytics: bool,
+    #[serde(default)]
+    pub manage_payments: bool,
+    #[serde(default)]
+    pub manage_admins: bool,
+    #[serde(default)]
+    pub system_settings: bool,
+    #[serde(default)]
+    pub delete_data: bool,
 }
 
 impl Permissions {
@@ -43,19 +52,28 @@ impl Permissions {
     pub fn for_role(role: AdminRole) -> Permissions {
         match role {
             AdminRole::SuperAdmin => Permissions {
-                manage_users: true, manage_fictional_profiles: true, manage_operators: true,
-                manage_chats: true, view_analytics: true, manage_payments: true,
-                manage_admins: true, system_settings: true, delete_data: true,
+                manage_users: true,
+                manage_fictional_profiles: true,
+                manage_operators: true,
+                manage_chats: true,
+                view_analytics: true,
+                manage_payments: true,
+                manage_admins: true,
+                system_settings: true,
+                delete_data: true,
             },
             AdminRole::Admin => Permissions {
-                manage_users: true, manage_fictional_profiles: true, manage_operators: true,
-                manage_chats: true, view_analytics: true, manage_payments: true,
-                manage_admins: false, system_settings: false, delete_data: false,
+                manage_users: true,
+                manage_fictional_profiles: true,
+                manage_operators: true,
+                manage_chats: true,
+                view_analytics: true,
+                manage_payments: true,
+                manage_admins: false,
+                system_settings: false,
+                delete_data: false,
             },
-            AdminRole::Moderator => Permissions {
-                manage_users: true, manage_chats: true,
-                ..Permissions::default()
-            },
+            AdminRole::Moderator => Permissions { manage_users: true, manage_chats: true, ..Permissions::default() },
         }
     }
 
@@ -76,7 +94,11 @@ impl Permissions {
     /// The effective set: a super admin always holds every permission, so a
     /// mistaken edit can never lock the last super admin out.
     pub fn effective(self, role: AdminRole) -> Permissions {
-        if role == AdminRole::SuperAdmin { Permissions::for_role(role) } else { self }
+        if role == AdminRole::SuperAdmin {
+            Permissions::for_role(role)
+        } else {
+            self
+        }
     }
 }
 

@@ -12,11 +12,17 @@ impl UserTier {
     /// The tier earned by a lifetime spend.
     pub fn from_spend(spent: Kes) -> UserTier {
         let s = spent.cents();
-        if s >= Kes::from_shillings(100_000).cents() { UserTier::Platinum }
-        else if s >= Kes::from_shillings(20_000).cents() { UserTier::Gold }
-        else if s >= Kes::from_shillings(5_000).cents() { UserTier::Silver }
-        else if s >= Kes::from_shillings(1_000).cents() { UserTier::Bronze }
-        else { UserTier::Free }
+        if s >= Kes::from_shillings(100_000).cents() {
+            UserTier::Platinum
+        } else if s >= Kes::from_shillings(20_000).cents() {
+            UserTier::Gold
+        } else if s >= Kes::from_shillings(5_000).cents() {
+            UserTier::Silver
+        } else if s >= Kes::from_shillings(1_000).cents() {
+            UserTier::Bronze
+        } else {
+            UserTier::Free
+        }
     }
 
     /// Lifetime spend at which this tier starts.
@@ -56,9 +62,14 @@ mod tests {
     #[test]
     fn tier_thresholds_are_inclusive() {
         let cases = [
-            (0, UserTier::Free), (999, UserTier::Free), (1_000, UserTier::Bronze),
-            (4_999, UserTier::Bronze), (5_000, UserTier::Silver), (20_000, UserTier::Gold),
-            (99_999, UserTier::Gold), (100_000, UserTier::Platinum),
+            (0, UserTier::Free),
+            (999, UserTier::Free),
+            (1_000, UserTier::Bronze),
+            (4_999, UserTier::Bronze),
+            (5_000, UserTier::Silver),
+            (20_000, UserTier::Gold),
+            (99_999, UserTier::Gold),
+            (100_000, UserTier::Platinum),
         ];
         for (kes, tier) in cases {
             assert_eq!(UserTier::from_spend(Kes::from_shillings(kes)), tier, "{kes} KES");

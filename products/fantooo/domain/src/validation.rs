@@ -13,8 +13,12 @@ pub const MAX_AGE: i32 = 100;
 /// underscores, starting with a letter; they also form the email local part.
 pub fn username(raw: &str) -> Result<String, FieldError> {
     let u = raw.trim().to_lowercase();
-    if u.len() < 3 { return Err(err("username", "Username must be at least 3 characters")); }
-    if u.len() > 20 { return Err(err("username", "Username must be at most 20 characters")); }
+    if u.len() < 3 {
+        return Err(err("username", "Username must be at least 3 characters"));
+    }
+    if u.len() > 20 {
+        return Err(err("username", "Username must be at most 20 characters"));
+    }
     if !u.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(err("username", "Username must start with a letter"));
     }
@@ -28,11 +32,21 @@ pub fn username(raw: &str) -> Result<String, FieldError> {
 /// digit and a symbol; at most 128 so hashing cost stays bounded.
 pub fn password(p: &str) -> Result<(), FieldError> {
     let f = "password";
-    if p.chars().count() < 8 { return Err(err(f, "Password must be at least 8 characters")); }
-    if p.chars().count() > 128 { return Err(err(f, "Password must be at most 128 characters")); }
-    if !p.chars().any(|c| c.is_uppercase()) { return Err(err(f, "Password needs an uppercase letter")); }
-    if !p.chars().any(|c| c.is_lowercase()) { return Err(err(f, "Password needs a lowercase letter")); }
-    if !p.chars().any(|c| c.is_ascii_digit()) { return Err(err(f, "Password needs a digit")); }
+    if p.chars().count() < 8 {
+        return Err(err(f, "Password must be at least 8 characters"));
+    }
+    if p.chars().count() > 128 {
+        return Err(err(f, "Password must be at most 128 characters"));
+    }
+    if !p.chars().any(|c| c.is_uppercase()) {
+        return Err(err(f, "Password needs an uppercase letter"));
+    }
+    if !p.chars().any(|c| c.is_lowercase()) {
+        return Err(err(f, "Password needs a lowercase letter"));
+    }
+    if !p.chars().any(|c| c.is_ascii_digit()) {
+        return Err(err(f, "Password needs a digit"));
+    }
     if !p.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace()) {
         return Err(err(f, "Password needs a symbol such as ! ? # or @"));
     }
@@ -41,17 +55,27 @@ pub fn password(p: &str) -> Result<(), FieldError> {
 
 /// Age must be 18–100; under-18 gets its own message (and is logged by the caller).
 pub fn age(a: i32) -> Result<i32, FieldError> {
-    if a < MIN_AGE { return Err(err("age", "You must be at least 18 years old to join")); }
-    if a > MAX_AGE { return Err(err("age", "Please enter an age between 18 and 100")); }
+    if a < MIN_AGE {
+        return Err(err("age", "You must be at least 18 years old to join"));
+    }
+    if a > MAX_AGE {
+        return Err(err("age", "Please enter an age between 18 and 100"));
+    }
     Ok(a)
 }
 
 /// A display or profile name: trimmed, 1–50 characters, no control characters.
 pub fn display_name(field: &'static str, raw: &str) -> Result<String, FieldError> {
     let n = raw.trim();
-    if n.is_empty() { return Err(err(field, "Name is required")); }
-    if n.chars().count() > 50 { return Err(err(field, "Name must be at most 50 characters")); }
-    if n.chars().any(|c| c.is_control()) { return Err(err(field, "Name contains invalid characters")); }
+    if n.is_empty() {
+        return Err(err(field, "Name is required"));
+    }
+    if n.chars().count() > 50 {
+        return Err(err(field, "Name must be at most 50 characters"));
+    }
+    if n.chars().any(|c| c.is_control()) {
+        return Err(err(field, "Name contains invalid characters"));
+    }
     Ok(n.to_string())
 }
 
@@ -61,7 +85,11 @@ pub fn email(raw: &str) -> Result<String, FieldError> {
     let ok = e.len() <= 254
         && !e.contains(char::is_whitespace)
         && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !d.contains('@'));
-    if ok { Ok(e) } else { Err(err("email", "Enter a valid email address")) }
+    if ok {
+        Ok(e)
+    } else {
+        Err(err("email", "Enter a valid email address"))
+    }
 }
 
 /// Latitude and longitude, if given, must both be present and in range.

@@ -36,7 +36,16 @@ pub enum Job {
 }
 
 impl Job {
-    pub const ALL: &'static [Job] = &[Job::Assign, Job::IdleCheck, Job::Escalate, Job::AutoClose, Job::OperatorStats, Job::Partitions, Job::Housekeeping, Job::DailyStats];
+    pub const ALL: &'static [Job] = &[
+        Job::Assign,
+        Job::IdleCheck,
+        Job::Escalate,
+        Job::AutoClose,
+        Job::OperatorStats,
+        Job::Partitions,
+        Job::Housekeeping,
+        Job::DailyStats,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -37,7 +37,10 @@ pub enum Via {
 
 impl Via {
     fn as_str(self) -> &'static str {
-        match self { Via::Cookie => "cookie", Via::Bearer => "bearer" }
+        match self {
+            Via::Cookie => "cookie",
+            Via::Bearer => "bearer",
+        }
     }
 }
 
@@ -128,8 +131,13 @@ pub async fn purge_expired_sessions(db: &Db, now: DateTime<Utc>) -> StoreResult<
 macro_rules! insert_account {
     ($tx:expr, $id:expr, $kind:expr, $login:expr, $hash:expr, $now:expr) => {
         sqlx::query("INSERT INTO accounts (id, kind, login, password_hash, is_active, created_at) VALUES ($1, $2, $3, $4, TRUE, $5)")
-            .bind($id).bind($kind).bind($login).bind($hash).bind($now)
-            .execute(&mut *$tx).await?
+            .bind($id)
+            .bind($kind)
+            .bind($login)
+            .bind($hash)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
     };
 }
 

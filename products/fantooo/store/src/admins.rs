@@ -119,7 +119,11 @@ pub async fn update_role(db: &Db, id: AdminId, role: AdminRole, perms: Permissio
         tx.commit().await?;
         n
     });
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Activates or deactivates an admin and their login in one transaction.
@@ -138,7 +142,11 @@ pub async fn set_active(db: &Db, id: AdminId, active: bool) -> StoreResult<()> {
         tx.commit().await?;
         n
     });
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Soft-deletes an admin and disables the login.
@@ -155,5 +163,9 @@ pub async fn delete(db: &Db, id: AdminId) -> StoreResult<()> {
         tx.commit().await?;
         n
     });
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }

@@ -53,13 +53,33 @@ pub async fn compute_day(db: &Db, day: NaiveDate) -> StoreResult<DailyStats> {
         (SELECT COUNT(DISTINCT l.user_id) FROM credit_ledger l WHERE l.reason = 'message_charge' AND l.created_at >= $1 AND l.created_at < $2
            AND NOT EXISTS (SELECT 1 FROM credit_ledger e WHERE e.user_id = l.user_id AND e.reason = 'message_charge' AND e.created_at < $1)) AS first_paid_users";
     #[derive(sqlx::FromRow)]
-    struct Row { new_users: i64, active_users: i64, chats_started: i64, messages: i64, user_messages: i64, paid_messages: i64,
-                 credits_spent: i64, revenue_cents: i64, purchases: i64, first_chatting_users: i64, first_paid_users: i64 }
+    struct Row {
+        new_users: i64,
+        active_users: i64,
+        chats_started: i64,
+        messages: i64,
+        user_messages: i64,
+        paid_messages: i64,
+        credits_spent: i64,
+        revenue_cents: i64,
+        purchases: i64,
+        first_chatting_users: i64,
+        first_paid_users: i64,
+    }
     let r: Row = on_pool!(db, p => sqlx::query_as(sql).bind(from).bind(to).fetch_one(p).await?);
     Ok(DailyStats {
-        day, new_users: r.new_users, active_users: r.active_users, chats_started: r.chats_started, messages: r.messages,
-        user_messages: r.user_messages, paid_messages: r.paid_messages, credits_spent: r.credits_spent, revenue_cents: r.revenue_cents,
-        purchases: r.purchases, first_chatting_users: r.first_chatting_users, first_paid_users: r.first_paid_users,
+        day,
+        new_users: r.new_users,
+        active_users: r.active_users,
+        chats_started: r.chats_started,
+        messages: r.messages,
+        user_messages: r.user_messages,
+        paid_messages: r.paid_messages,
+        credits_spent: r.credits_spent,
+        revenue_cents: r.revenue_cents,
+        purchases: r.purchases,
+        first_chatting_users: r.first_chatting_users,
+        first_paid_users: r.first_paid_users,
     })
 }
 
@@ -98,7 +118,8 @@ pub async fn refresh_day(db: &Db, day: NaiveDate, now: DateTime<Utc>) -> StoreRe
 pub async fn refresh(db: &Db, now: DateTime<Utc>, recent_days: i64, max_backfill: i64) -> StoreResult<u64> {
     let today = now.date_naive();
     let newest: Option<NaiveDate> = on_pool!(db, p => sqlx::query_scalar("SELECT MAX(day) FROM daily_stats").fetch_one(p).await?);
-    let first_data: Option<DateTime<Utc>> = on_pool!(db, p => sqlx::query_scalar("SELECT MIN(created_at) FROM real_users").fetch_one(p).await?);
+    let first_data: Option<DateTime<Utc>> =
+        on_pool!(db, p => sqlx::query_scalar("SELECT MIN(created_at) FROM real_users").fetch_one(p).await?);
     let start = match newest {
         Some(d) => d.min(today - Duration::days(recent_days - 1)),
         None => first_data.map(|t| t.date_naive()).unwrap_or(today).max(today - Duration::days(max_backfill)),
@@ -169,5 +190,7 @@ pub async fn revenue(db: &Db, now: DateTime<Utc>) -> StoreResult<Revenue> {
         CAST(COALESCE(SUM(CASE WHEN created_at >= $2 THEN amount_cents ELSE 0 END), 0) AS BIGINT) AS week_cents,
         CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) AS month_cents
         FROM transactions WHERE type = 'purchase' AND status = 'success' AND created_at >= $3";
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Revenue>(sql).bind(today).bind(now - Duration::days(7)).bind(now - Duration::days(30)).fetch_one(p).await?))
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, Revenue>(sql).bind(today).bind(now - Duration::days(7)).bind(now - Duration::days(30)).fetch_one(p).await?),
+    )
 }

@@ -38,15 +38,22 @@ pub struct AdminAction {
 }
 
 pub async fn recent_admin_actions(db: &Db, limit: i64) -> StoreResult<Vec<AdminAction>> {
-    let sql = "SELECT l.seq, l.admin_id, a.name AS admin_name, l.action, l.entity_type, l.entity_id, l.before_value, l.after_value, l.created_at
+    let sql =
+        "SELECT l.seq, l.admin_id, a.name AS admin_name, l.action, l.entity_type, l.entity_id, l.before_value, l.after_value, l.created_at
                FROM admin_activity_log l LEFT JOIN admins a ON a.id = l.admin_id ORDER BY l.seq DESC LIMIT $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, AdminAction>(sql).bind(limit).fetch_all(p).await?))
 }
 
 /// The log narrowed to one admin and/or one subject, newest first.
-pub async fn admin_actions_filtered(db: &Db, admin: Option<AdminId>, entity: Option<(&str, &str)>, limit: i64) -> StoreResult<Vec<AdminAction>> {
+pub async fn admin_actions_filtered(
+    db: &Db,
+    admin: Option<AdminId>,
+    entity: Option<(&str, &str)>,
+    limit: i64,
+) -> StoreResult<Vec<AdminAction>> {
     let (etype, eid) = entity.map(|(t, i)| (Some(t), Some(i))).unwrap_or((None, None));
-    let sql = "SELECT l.seq, l.admin_id, a.name AS admin_name, l.action, l.entity_type, l.entity_id, l.before_value, l.after_value, l.created_at
+    let sql =
+        "SELECT l.seq, l.admin_id, a.name AS admin_name, l.action, l.entity_type, l.entity_id, l.before_value, l.after_value, l.created_at
                FROM admin_activity_log l LEFT JOIN admins a ON a.id = l.admin_id
                WHERE ($1 IS NULL OR l.admin_id = $1) AND ($2 IS NULL OR (l.entity_type = $2 AND l.entity_id = $3))
                ORDER BY l.seq DESC LIMIT $4";

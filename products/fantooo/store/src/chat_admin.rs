@@ -52,20 +52,26 @@ pub async fn search(db: &Db, f: &ChatFilter, limit: i64) -> StoreResult<Vec<Chat
     let nonempty = |s: &Option<String>| s.as_deref().filter(|s| !s.trim().is_empty()).map(crate::profiles::contains_pattern);
     let (user, profile) = (nonempty(&f.user), nonempty(&f.profile));
     let status = f.status.as_deref().filter(|s| !s.is_empty());
-    let sql = format!("{ROW_SELECT}
+    let sql = format!(
+        "{ROW_SELECT}
         WHERE ($1 IS NULL OR c.status = $1)
           AND ($2 IS NULL OR LOWER(u.username) LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\')
           AND ($3 IS NULL OR LOWER(f.name) LIKE $3 ESCAPE '\\')
           AND ($4 IS NULL OR c.assigned_operator_id = $4)
-        ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $5");
-    Ok(on_pool!(db, p => sqlx::query_as::<_, ChatRow>(&sql).bind(status).bind(&user).bind(&profile).bind(f.operator).bind(limit).fetch_all(p).await?))
+        ORDER BY COALESCE(c.last_message_at, c.created_at) DESC, c.id DESC LIMIT $5"
+    );
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, ChatRow>(&sql).bind(status).bind(&user).bind(&profile).bind(f.operator).bind(limit).fetch_all(p).await?),
+    )
 }
 
 /// Open chats for the live grid (assigned, waiting or escalated).
 pub async fn live(db: &Db, limit: i64) -> StoreResult<Vec<ChatRow>> {
-    let sql = format!("{ROW_SELECT} WHERE c.status IN ('active', 'idle', 'escalated')
+    let sql = format!(
+        "{ROW_SELECT} WHERE c.status IN ('active', 'idle', 'escalated')
         AND (c.assigned_operator_id IS NOT NULL OR c.status = 'escalated' OR EXISTS (SELECT 1 FROM chat_queue q WHERE q.chat_id = c.id))
-        ORDER BY c.last_user_message_at ASC, c.id LIMIT $1");
+        ORDER BY c.last_user_message_at ASC, c.id LIMIT $1"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, ChatRow>(&sql).bind(limit).fetch_all(p).await?))
 }
 
@@ -98,7 +104,11 @@ pub async fn notes(db: &Db, chat: ChatId) -> StoreResult<ChatNotes> {
 pub async fn set_admin_notes(db: &Db, chat: ChatId, notes: Option<&str>) -> StoreResult<()> {
     let n = on_pool!(db, p => sqlx::query("UPDATE chats SET admin_notes = $2, updated_at = $3 WHERE id = $1")
         .bind(chat).bind(notes).bind(Utc::now()).execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// A message as admins see it: who voiced it and whether it was edited.
@@ -156,7 +166,15 @@ pub async fn edits(db: &Db, chat: ChatId) -> StoreResult<Vec<Edit>> {
 /// Changes a message's text. The first original is kept on the message,
 /// every step in message_edit_history, and the edit is audited with
 /// before/after, all in one transaction.
-pub async fn edit_message(db: &Db, chat: ChatId, message: MessageId, new_content: &str, reason: &str, by: AdminId, ip: Option<&str>) -> StoreResult<()> {
+pub async fn edit_message(
+    db: &Db,
+    chat: ChatId,
+    message: MessageId,
+    new_content: &str,
+    reason: &str,
+    by: AdminId,
+    ip: Option<&str>,
+) -> StoreResult<()> {
     let now = Utc::now();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;

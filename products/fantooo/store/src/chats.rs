@@ -122,7 +122,8 @@ pub struct StaffChat {
 }
 
 pub async fn staff_view(db: &Db, id: ChatId) -> StoreResult<StaffChat> {
-    let sql = "SELECT id, assigned_operator_id, assignment_time, assignment_count, previous_operator_ids, operator_notes, admin_notes, flags,
+    let sql =
+        "SELECT id, assigned_operator_id, assignment_time, assignment_count, previous_operator_ids, operator_notes, admin_notes, flags,
                       close_reason, idle_warned_at FROM chats WHERE id = $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, StaffChat>(sql).bind(id).fetch_one(p).await?))
 }

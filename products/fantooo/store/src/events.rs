@@ -69,9 +69,17 @@ macro_rules! emit_event {
     }};
     ($tx:expr, $chat:expr, $user:expr, $operator:expr, $body:expr, $now:expr) => {{
         let body: $crate::events::EventBody = $body;
-        sqlx::query("INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind($chat).bind($user).bind($operator).bind(body.kind()).bind(sqlx::types::Json(&body)).bind($now)
-            .execute(&mut *$tx).await?;
+        sqlx::query(
+            "INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($chat)
+        .bind($user)
+        .bind($operator)
+        .bind(body.kind())
+        .bind(sqlx::types::Json(&body))
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
     }};
 }
 
@@ -90,7 +98,13 @@ macro_rules! emit_operator_event {
 #[doc(hidden)]
 macro_rules! emit_balance {
     ($tx:expr, $user:expr, $balance:expr, $now:expr) => {
-        $crate::emit_event!($tx, None::<fantooo_domain::ids::ChatId>, Some($user), $crate::events::EventBody::Balance { credits: $balance.get() }, $now)
+        $crate::emit_event!(
+            $tx,
+            None::<fantooo_domain::ids::ChatId>,
+            Some($user),
+            $crate::events::EventBody::Balance { credits: $balance.get() },
+            $now
+        )
     };
 }
 
@@ -99,7 +113,13 @@ pub async fn emit(db: &Db, chat: Option<ChatId>, user: Option<UserId>, body: Eve
     emit_to(db, chat, user, None, body).await
 }
 
-pub async fn emit_to(db: &Db, chat: Option<ChatId>, user: Option<UserId>, operator: Option<OperatorId>, body: EventBody) -> StoreResult<()> {
+pub async fn emit_to(
+    db: &Db,
+    chat: Option<ChatId>,
+    user: Option<UserId>,
+    operator: Option<OperatorId>,
+    body: EventBody,
+) -> StoreResult<()> {
     let now = Utc::now();
     let sql = "INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     on_pool!(db, p => { sqlx::query(sql).bind(chat).bind(user).bind(operator).bind(body.kind()).bind(Json(&body)).bind(now).execute(p).await?; });
@@ -130,6 +150,7 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Event>> {
         return Ok(vec![]);
     }
     let list = crate::seq_list(seqs);
-    let sql = format!("SELECT seq, chat_id, user_id, operator_id, payload, created_at FROM realtime_events WHERE seq IN ({list}) ORDER BY seq");
+    let sql =
+        format!("SELECT seq, chat_id, user_id, operator_id, payload, created_at FROM realtime_events WHERE seq IN ({list}) ORDER BY seq");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Event>(&sql).fetch_all(p).await?))
 }

@@ -60,7 +60,8 @@ pub async fn list(db: &Db, user: UserId) -> StoreResult<Vec<PublicProfile>> {
     let sql = format!(
         "SELECT {columns} FROM favorites f JOIN fictional_users p ON p.id = f.fictional_user_id
          WHERE f.user_id = $1 AND p.deleted_at IS NULL AND p.is_active
-         ORDER BY f.created_at DESC, p.id");
+         ORDER BY f.created_at DESC, p.id"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(user).fetch_all(p).await?))
 }
 

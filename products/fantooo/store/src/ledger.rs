@@ -40,7 +40,9 @@ pub struct Entry {
 /// What `post` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Posted {
-    Applied { balance: Credits },
+    Applied {
+        balance: Credits,
+    },
     /// The idempotency key was already used; nothing changed.
     Duplicate,
 }

@@ -85,15 +85,19 @@ pub async fn quote(db: &Db, chat: ChatId, user: UserId, cfg: &PricingConfig, at:
     let sql = "SELECT c.free_messages_used, c.paid_messages_count, f.is_featured, f.featured_until, u.total_messages_sent, u.user_tier
                FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id JOIN real_users u ON u.id = c.real_user_id
                WHERE c.id = $1 AND c.real_user_id = $2";
-    let row: (i64, i64, bool, Option<DateTime<Utc>>, i64, UserTier) = on_pool!(db, p => sqlx::query_as(sql).bind(chat).bind(user).fetch_one(p).await?);
+    let row: (i64, i64, bool, Option<DateTime<Utc>>, i64, UserTier) =
+        on_pool!(db, p => sqlx::query_as(sql).bind(chat).bind(user).fetch_one(p).await?);
     let (free, paid, featured, until, sent, tier) = row;
-    Ok(message_price(cfg, &PriceInput {
-        chat_user_messages_before: free + paid,
-        user_messages_before: sent,
-        profile_featured: featured_now(featured, until, at),
-        tier,
-        at,
-    }))
+    Ok(message_price(
+        cfg,
+        &PriceInput {
+            chat_user_messages_before: free + paid,
+            user_messages_before: sent,
+            profile_featured: featured_now(featured, until, at),
+            tier,
+            at,
+        },
+    ))
 }
 
 fn featured_now(flag: bool, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
@@ -268,13 +272,15 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
 
 /// A chat's messages, newest first, before an optional `seq` cursor.
 pub async fn history(db: &Db, chat: ChatId, before: Option<i64>, limit: i64) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq < $2 AND deleted_at IS NULL ORDER BY seq DESC LIMIT $3");
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq < $2 AND deleted_at IS NULL ORDER BY seq DESC LIMIT $3");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await?))
 }
 
 /// A chat's messages after `after`, oldest first (resuming a connection).
 pub async fn since(db: &Db, chat: ChatId, after: i64, limit: i64) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND deleted_at IS NULL ORDER BY seq LIMIT $3");
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq > $2 AND deleted_at IS NULL ORDER BY seq LIMIT $3");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(after).bind(limit).fetch_all(p).await?))
 }
 
@@ -303,7 +309,8 @@ pub async fn mark(db: &Db, chat: ChatId, side: Side, upto: i64, status: MessageS
         "UPDATE messages SET status = $4, delivered_at = COALESCE(delivered_at, $5),
                 read_at = CASE WHEN $4 = 'read' THEN $5 ELSE read_at END, updated_at = $5
          WHERE chat_id = $1 AND sender_type = $2 AND seq <= $3 AND status IN ({})",
-        from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", "));
+        from.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ")
+    );
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let changed = sqlx::query(&sql).bind(chat).bind(side).bind(upto).bind(status).bind(now).execute(&mut *tx).await?.rows_affected();

@@ -15,11 +15,20 @@ macro_rules! notify_admins {
     ($tx:expr, $kind:expr, $priority:expr, $message:expr, $metadata:expr, $now:expr) => {{
         let message: String = $message;
         sqlx::query("INSERT INTO admin_notifications (id, type, message, metadata, priority, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(fantooo_domain::ids::NotificationId::new()).bind($kind).bind(&message)
-            .bind(sqlx::types::Json($metadata)).bind($priority).bind($now)
-            .execute(&mut *$tx).await?;
-        $crate::emit_operator_event!($tx, None::<fantooo_domain::ids::OperatorId>,
-            $crate::events::EventBody::AdminAlert { alert: $kind.to_string(), message }, $now);
+            .bind(fantooo_domain::ids::NotificationId::new())
+            .bind($kind)
+            .bind(&message)
+            .bind(sqlx::types::Json($metadata))
+            .bind($priority)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        $crate::emit_operator_event!(
+            $tx,
+            None::<fantooo_domain::ids::OperatorId>,
+            $crate::events::EventBody::AdminAlert { alert: $kind.to_string(), message },
+            $now
+        );
     }};
 }
 
@@ -29,8 +38,13 @@ macro_rules! notify_admins {
 macro_rules! notify_user {
     ($tx:expr, $user:expr, $kind:expr, $message:expr, $now:expr) => {
         sqlx::query("INSERT INTO notifications (id, user_id, type, message, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(fantooo_domain::ids::NotificationId::new()).bind($user).bind($kind).bind($message).bind($now)
-            .execute(&mut *$tx).await?
+            .bind(fantooo_domain::ids::NotificationId::new())
+            .bind($user)
+            .bind($kind)
+            .bind($message)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
     };
 }
 

@@ -77,7 +77,10 @@ pub async fn check_idle(db: &Db, cfg: &OperationsConfig, now: DateTime<Utc>) -> 
             }
             IdleAction::Reassign => match take_away(db, r.id, r.assigned_operator_id, Reason::Idle, cfg, now).await? {
                 Some(TakenAway::Requeued) => report.reassigned += 1,
-                Some(TakenAway::Escalated) => { report.reassigned += 1; report.escalated += 1 }
+                Some(TakenAway::Escalated) => {
+                    report.reassigned += 1;
+                    report.escalated += 1
+                }
                 None => {}
             },
         }
@@ -109,7 +112,11 @@ pub enum Reason {
 
 impl Reason {
     fn as_str(self) -> &'static str {
-        match self { Reason::Idle => "idle", Reason::Suspended => "suspended", Reason::Manual => "manual" }
+        match self {
+            Reason::Idle => "idle",
+            Reason::Suspended => "suspended",
+            Reason::Manual => "manual",
+        }
     }
 }
 
@@ -123,7 +130,14 @@ pub enum TakenAway {
 /// chat returns to the queue as high priority, or goes to admins once it has
 /// been reassigned `max_reassignments` times. `None` if the chat had
 /// already left that operator.
-pub async fn take_away(db: &Db, chat: ChatId, op: OperatorId, reason: Reason, cfg: &OperationsConfig, now: DateTime<Utc>) -> StoreResult<Option<TakenAway>> {
+pub async fn take_away(
+    db: &Db,
+    chat: ChatId,
+    op: OperatorId,
+    reason: Reason,
+    cfg: &OperationsConfig,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<TakenAway>> {
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let row: Option<(i64, Json<Vec<OperatorId>>, UserTier)> = sqlx::query_as(
@@ -179,7 +193,8 @@ pub async fn escalate_stuck(db: &Db, cfg: &OperationsConfig, now: DateTime<Utc>)
         "SELECT q.chat_id FROM chat_queue q JOIN chats c ON c.id = q.chat_id WHERE q.entered_queue_at < $1 AND c.status <> 'escalated'")
         .bind(cutoff).fetch_all(p).await?);
     for chat in waiting {
-        escalate(db, chat, "queue_timeout", &format!("Waiting for an operator for over {} minutes", cfg.queue_escalation_mins), now).await?;
+        escalate(db, chat, "queue_timeout", &format!("Waiting for an operator for over {} minutes", cfg.queue_escalation_mins), now)
+            .await?;
         report.waited_too_long += 1;
     }
     Ok(report)

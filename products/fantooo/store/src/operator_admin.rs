@@ -25,12 +25,23 @@ pub async fn update(db: &Db, id: OperatorId, e: &OperatorEdit) -> StoreResult<()
                  quality_threshold = $7, updated_at = $8 WHERE id = $1 AND deleted_at IS NULL";
     let n = on_pool!(db, p => sqlx::query(sql).bind(id).bind(&e.name).bind(Json(&e.specializations)).bind(Json(&e.languages))
         .bind(&e.skill_level).bind(e.max_concurrent_chats).bind(e.quality_threshold).bind(Utc::now()).execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Suspends an operator until `until` (or indefinitely): they go offline,
 /// admins are told, and their chats return to the queue.
-pub async fn suspend(db: &Db, id: OperatorId, reason: &str, until: Option<DateTime<Utc>>, cfg: &OperationsConfig, now: DateTime<Utc>) -> StoreResult<u64> {
+pub async fn suspend(
+    db: &Db,
+    id: OperatorId,
+    reason: &str,
+    until: Option<DateTime<Utc>>,
+    cfg: &OperationsConfig,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let name: Option<String> = sqlx::query_scalar(
@@ -44,7 +55,8 @@ pub async fn suspend(db: &Db, id: OperatorId, reason: &str, until: Option<DateTi
         crate::notify_admins!(tx, "operator_suspended", "normal", format!("Operator {name} was suspended: {reason}"), metadata, now);
         tx.commit().await?;
     });
-    let held: Vec<ChatId> = on_pool!(db, p => sqlx::query_scalar("SELECT id FROM chats WHERE assigned_operator_id = $1").bind(id).fetch_all(p).await?);
+    let held: Vec<ChatId> =
+        on_pool!(db, p => sqlx::query_scalar("SELECT id FROM chats WHERE assigned_operator_id = $1").bind(id).fetch_all(p).await?);
     let mut moved = 0;
     for chat in held {
         if take_away(db, chat, id, Reason::Suspended, cfg, now).await?.is_some() {
@@ -106,10 +118,12 @@ pub async fn performance(db: &Db, sort: &str) -> StoreResult<Vec<Performance>> {
         "name" => "name ASC",
         _ => "quality_score DESC",
     };
-    let sql = format!("SELECT id, name, email, quality_score, quality_threshold, total_messages_sent, total_chats_handled, current_chat_count,
+    let sql = format!(
+        "SELECT id, name, email, quality_score, quality_threshold, total_messages_sent, total_chats_handled, current_chat_count,
                               max_concurrent_chats, average_response_ms, idle_incidents, reassignment_count, user_complaints, is_available,
                               is_suspended, suspension_reason, last_activity
-                       FROM operators WHERE deleted_at IS NULL ORDER BY {order}, name, id");
+                       FROM operators WHERE deleted_at IS NULL ORDER BY {order}, name, id"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, Performance>(&sql).fetch_all(p).await?))
 }
 

@@ -127,7 +127,9 @@ pub async fn set_availability(db: &Db, id: OperatorId, available: bool, now: Dat
 macro_rules! release_operator_slot {
     ($tx:expr, $operator:expr) => {
         sqlx::query("UPDATE operators SET current_chat_count = current_chat_count - 1 WHERE id = $1 AND current_chat_count > 0")
-            .bind($operator).execute(&mut *$tx).await?
+            .bind($operator)
+            .execute(&mut *$tx)
+            .await?
     };
 }
 
@@ -147,12 +149,15 @@ pub struct HeldChat {
 impl HeldChat {
     /// Seconds the user has waited for a reply, if the user spoke last.
     pub fn waiting_secs(&self, now: DateTime<Utc>) -> Option<i64> {
-        fantooo_domain::operations::unanswered_secs(&fantooo_domain::operations::ReplyState {
-            // Without a recorded assignment, the user's message starts the clock.
-            assigned_at: self.assignment_time.unwrap_or(DateTime::<Utc>::MIN_UTC),
-            last_user_message_at: self.last_user_message_at,
-            last_profile_message_at: self.last_fictional_message_at,
-        }, now)
+        fantooo_domain::operations::unanswered_secs(
+            &fantooo_domain::operations::ReplyState {
+                // Without a recorded assignment, the user's message starts the clock.
+                assigned_at: self.assignment_time.unwrap_or(DateTime::<Utc>::MIN_UTC),
+                last_user_message_at: self.last_user_message_at,
+                last_profile_message_at: self.last_fictional_message_at,
+            },
+            now,
+        )
     }
 }
 

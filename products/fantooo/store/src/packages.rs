@@ -34,7 +34,8 @@ impl Package {
     }
 }
 
-const PACKAGE_COLUMNS: &str = "id, name, credits, price_cents, currency, bonus_credits, badge, is_featured, sort_order, is_active, valid_from, valid_until, variant";
+const PACKAGE_COLUMNS: &str =
+    "id, name, credits, price_cents, currency, bonus_credits, badge, is_featured, sort_order, is_active, valid_from, valid_until, variant";
 
 pub struct NewPackage<'a> {
     pub name: &'a str,
@@ -64,8 +65,13 @@ pub struct Snapshot {
 impl From<&Package> for Snapshot {
     fn from(p: &Package) -> Self {
         Snapshot {
-            package_id: p.id, name: p.name.clone(), credits: p.credits, bonus_credits: p.bonus_credits,
-            price_cents: p.price_cents, currency: p.currency.clone(), variant: p.variant.clone(),
+            package_id: p.id,
+            name: p.name.clone(),
+            credits: p.credits,
+            bonus_credits: p.bonus_credits,
+            price_cents: p.price_cents,
+            currency: p.currency.clone(),
+            variant: p.variant.clone(),
         }
     }
 }
@@ -98,9 +104,11 @@ pub async fn create_by(db: &Db, p_: &NewPackage<'_>, by: Option<AdminId>) -> Sto
 
 /// Packages on sale now: active and inside their validity window.
 pub async fn list_active(db: &Db) -> StoreResult<Vec<Package>> {
-    let sql = format!("SELECT {PACKAGE_COLUMNS} FROM credit_packages
+    let sql = format!(
+        "SELECT {PACKAGE_COLUMNS} FROM credit_packages
                        WHERE is_active AND (valid_from IS NULL OR valid_from <= $1) AND (valid_until IS NULL OR valid_until > $1)
-                       ORDER BY sort_order, price_cents");
+                       ORDER BY sort_order, price_cents"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, Package>(&sql).bind(Utc::now()).fetch_all(p).await?))
 }
 

@@ -23,9 +23,11 @@ pub async fn ensure_ahead(db: &Db, now: DateTime<Utc>, ahead: i32) -> StoreResul
             let from = month_start(now, offset);
             let to = month_start(now, offset + 1);
             let name = format!("{table}_y{}m{:02}", from.year(), from.month());
-            let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1)")
-                .bind(&name).fetch_one(pool).await?;
-            if exists { continue; }
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1)").bind(&name).fetch_one(pool).await?;
+            if exists {
+                continue;
+            }
             // Names and bounds are generated here, never from input.
             let ddl = format!("CREATE TABLE IF NOT EXISTS {name} PARTITION OF {table} FOR VALUES FROM ('{from}') TO ('{to}')");
             sqlx::query(&ddl).execute(pool).await?;

@@ -124,7 +124,12 @@ const LOCKED_COLUMNS: &str = "id, real_user_id, status, amount_cents, currency, 
 
 impl Locked {
     fn local(&self) -> Local {
-        Local { status: self.status, initialized: self.real_user_id.is_some(), amount: Kes(self.amount_cents), currency: self.currency.clone() }
+        Local {
+            status: self.status,
+            initialized: self.real_user_id.is_some(),
+            amount: Kes(self.amount_cents),
+            currency: self.currency.clone(),
+        }
     }
 }
 
@@ -306,9 +311,11 @@ pub async fn for_user(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<Tran
 /// What the back office must look at: anything flagged for review, failed
 /// payments, and checkouts still pending after `stale_before`.
 pub async fn review_queue(db: &Db, stale_before: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Transaction>> {
-    let sql = format!("SELECT {TX_COLUMNS} FROM transactions
+    let sql = format!(
+        "SELECT {TX_COLUMNS} FROM transactions
                        WHERE needs_manual_review OR status = 'failed' OR status = 'processing' OR (status = 'pending' AND created_at < $1)
-                       ORDER BY needs_manual_review DESC, created_at DESC LIMIT $2");
+                       ORDER BY needs_manual_review DESC, created_at DESC LIMIT $2"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, Transaction>(&sql).bind(stale_before).bind(limit).fetch_all(p).await?))
 }
 

@@ -36,7 +36,8 @@ pub struct ManagedProfile {
     pub active_chats: i64,
 }
 
-const COLUMNS: &str = "f.id, f.name, f.age, f.gender, f.location, f.bio, f.personality_traits, f.interests, f.occupation, f.profile_pictures,
+const COLUMNS: &str =
+    "f.id, f.name, f.age, f.gender, f.location, f.bio, f.personality_traits, f.interests, f.occupation, f.profile_pictures,
     f.response_style, f.response_templates, f.personality_guidelines, f.is_active, f.is_featured, f.featured_until, f.tags, f.category,
     f.popularity_score, f.total_chats, f.created_at,
     (SELECT COUNT(*) FROM chats c WHERE c.fictional_user_id = f.id AND c.status IN ('active', 'idle', 'escalated')) AS active_chats";
@@ -44,8 +45,10 @@ const COLUMNS: &str = "f.id, f.name, f.age, f.gender, f.location, f.bio, f.perso
 /// Every profile not deleted, listed or not, newest first; `q` matches the name.
 pub async fn list(db: &Db, q: Option<&str>, limit: i64) -> StoreResult<Vec<ManagedProfile>> {
     let pattern = q.filter(|s| !s.trim().is_empty()).map(crate::profiles::contains_pattern);
-    let sql = format!("SELECT {COLUMNS} FROM fictional_users f WHERE f.deleted_at IS NULL AND ($1 IS NULL OR LOWER(f.name) LIKE $1 ESCAPE '\\')
-                       ORDER BY f.created_at DESC, f.id DESC LIMIT $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM fictional_users f WHERE f.deleted_at IS NULL AND ($1 IS NULL OR LOWER(f.name) LIKE $1 ESCAPE '\\')
+                       ORDER BY f.created_at DESC, f.id DESC LIMIT $2"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, ManagedProfile>(&sql).bind(&pattern).bind(limit).fetch_all(p).await?))
 }
 
@@ -86,21 +89,33 @@ pub async fn update(db: &Db, id: ProfileId, e: &ProfileEdit) -> StoreResult<()> 
         .bind(Json(&e.personality_traits)).bind(Json(&e.interests)).bind(&e.occupation).bind(&e.response_style)
         .bind(Json(&e.response_templates)).bind(&e.personality_guidelines).bind(Json(&e.tags)).bind(&e.category).bind(Utc::now())
         .execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Guidelines and response templates only (the operators' editor).
 pub async fn update_guidance(db: &Db, id: ProfileId, guidelines: Option<&str>, templates: &[String]) -> StoreResult<()> {
     let sql = "UPDATE fictional_users SET personality_guidelines = $2, response_templates = $3, updated_at = $4 WHERE id = $1 AND deleted_at IS NULL";
     let n = on_pool!(db, p => sqlx::query(sql).bind(id).bind(guidelines).bind(Json(templates)).bind(Utc::now()).execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Lists or unlists a profile (discover shows only active ones).
 pub async fn set_active(db: &Db, id: ProfileId, active: bool) -> StoreResult<()> {
     let sql = "UPDATE fictional_users SET is_active = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL";
     let n = on_pool!(db, p => sqlx::query(sql).bind(id).bind(active).bind(Utc::now()).execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Features a profile (optionally until a date) or stops featuring it.
@@ -108,7 +123,11 @@ pub async fn set_featured(db: &Db, id: ProfileId, featured: bool, until: Option<
     let sql = "UPDATE fictional_users SET is_featured = $2, featured_until = $3, updated_at = $4 WHERE id = $1 AND deleted_at IS NULL";
     let until = if featured { until } else { None };
     let n = on_pool!(db, p => sqlx::query(sql).bind(id).bind(featured).bind(until).bind(Utc::now()).execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Replaces the picture list (reorder, add, remove). The schema's CHECK
@@ -119,7 +138,11 @@ pub async fn set_pictures(db: &Db, id: ProfileId, pictures: &[String]) -> StoreR
     }
     let sql = "UPDATE fictional_users SET profile_pictures = $2, updated_at = $3 WHERE id = $1 AND deleted_at IS NULL";
     let n = on_pool!(db, p => sqlx::query(sql).bind(id).bind(Json(pictures)).bind(Utc::now()).execute(p).await?.rows_affected());
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// What the upload check found out about a picture.
@@ -134,7 +157,8 @@ pub struct PictureCheck<'a> {
 
 /// Records a checked upload in the media validation log.
 pub async fn log_picture(db: &Db, profile: ProfileId, c: &PictureCheck<'_>, by: AdminId) -> StoreResult<()> {
-    let sql = "INSERT INTO profile_media_validation (id, fictional_user_id, media_url, media_type, file_size_bytes, file_format, dimensions,
+    let sql =
+        "INSERT INTO profile_media_validation (id, fictional_user_id, media_url, media_type, file_size_bytes, file_format, dimensions,
                  is_approved, moderated_by, moderated_at, created_at)
                VALUES ($1, $2, $3, 'profile_picture', $4, $5, $6, TRUE, $7, $8, $8)";
     on_pool!(db, p => {
@@ -193,7 +217,11 @@ pub struct ProfileMetrics {
 
 impl ProfileMetrics {
     pub fn conversion_percent(&self) -> f64 {
-        if self.chats == 0 { 0.0 } else { (self.paid_chats as f64 * 1000.0 / self.chats as f64).round() / 10.0 }
+        if self.chats == 0 {
+            0.0
+        } else {
+            (self.paid_chats as f64 * 1000.0 / self.chats as f64).round() / 10.0
+        }
     }
 }
 

@@ -52,7 +52,8 @@ pub struct NewProfile {
 pub async fn create(db: &Db, new: &NewProfile, created_by: Option<AdminId>) -> StoreResult<ProfileId> {
     let id = ProfileId::new();
     let now = Utc::now();
-    let sql = "INSERT INTO fictional_users (id, name, age, gender, location, bio, personality_traits, interests, occupation, profile_pictures,
+    let sql =
+        "INSERT INTO fictional_users (id, name, age, gender, location, bio, personality_traits, interests, occupation, profile_pictures,
                  response_style, response_templates, personality_guidelines, is_featured, featured_until, tags, category, popularity_score,
                  created_by, created_at, updated_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)";
@@ -74,8 +75,10 @@ pub async fn count_active(db: &Db) -> StoreResult<i64> {
 
 /// Active profiles, featured first, then by popularity (admin and landing use).
 pub async fn list_public(db: &Db, limit: i64, offset: i64) -> StoreResult<Vec<PublicProfile>> {
-    let sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE deleted_at IS NULL AND is_active
-                       ORDER BY is_featured DESC, popularity_score DESC, id DESC LIMIT $1 OFFSET $2");
+    let sql = format!(
+        "SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE deleted_at IS NULL AND is_active
+                       ORDER BY is_featured DESC, popularity_score DESC, id DESC LIMIT $1 OFFSET $2"
+    );
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(limit).bind(offset).fetch_all(p).await?))
 }
 
@@ -132,9 +135,15 @@ impl ProfileCursor {
 
     /// Accepts exactly what `encode` produces; anything else is `None`.
     pub fn decode(s: &str) -> Option<Self> {
-        if s.len() != 50 { return None; }
+        if s.len() != 50 {
+            return None;
+        }
         let bytes = hex::decode(s).ok()?;
-        let is_featured = match bytes[0] { 0 => false, 1 => true, _ => return None };
+        let is_featured = match bytes[0] {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
         let score = i64::from_be_bytes(bytes[1..9].try_into().ok()?);
         let id = uuid::Uuid::from_slice(&bytes[9..25]).ok()?;
         Some(ProfileCursor { is_featured, popularity_score: score, id: ProfileId(id) })
@@ -160,12 +169,21 @@ pub async fn search(db: &Db, f: &ProfileFilter, after: Option<ProfileCursor>, li
     // order and stops after `limit` rows.
     let mut sql = format!("SELECT {PUBLIC_COLUMNS} FROM fictional_users WHERE deleted_at IS NULL AND is_active");
     let mut n = 0;
-    let mut next = || { n += 1; n };
+    let mut next = || {
+        n += 1;
+        n
+    };
     sql += &format!(" AND gender IN ({})", f.genders.iter().map(|_| format!("${}", next())).collect::<Vec<_>>().join(", "));
-    if f.min_age.is_some() { sql += &format!(" AND age >= ${}", next()) }
-    if f.max_age.is_some() { sql += &format!(" AND age <= ${}", next()) }
+    if f.min_age.is_some() {
+        sql += &format!(" AND age >= ${}", next())
+    }
+    if f.max_age.is_some() {
+        sql += &format!(" AND age <= ${}", next())
+    }
     let location = f.location.as_deref().filter(|s| !s.trim().is_empty()).map(contains_pattern);
-    if location.is_some() { sql += &format!(" AND lower(location) LIKE ${} ESCAPE '\\'", next()) }
+    if location.is_some() {
+        sql += &format!(" AND lower(location) LIKE ${} ESCAPE '\\'", next())
+    }
     let text = f.text.as_deref().filter(|s| !s.trim().is_empty()).map(contains_pattern);
     if text.is_some() {
         let t = next();

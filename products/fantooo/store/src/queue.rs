@@ -8,8 +8,8 @@ use fantooo_domain::ids::{ChatId, OperatorId, ProfileId, UserId};
 use fantooo_domain::operations::{self, Candidate, ChatNeeds, PriorityInput, QueuePriority};
 use fantooo_domain::UserTier;
 use serde::Serialize;
-use std::collections::HashMap;
 use sqlx::types::Json;
+use std::collections::HashMap;
 
 /// Puts a chat in the queue inside the caller's transaction, unless it is
 /// already there. `$priority` is the entry's priority at entry time.
@@ -19,12 +19,20 @@ macro_rules! enqueue_chat {
     ($tx:expr, $chat:expr, $priority:expr, $tier:expr, $excluded:expr, $now:expr) => {{
         let priority: fantooo_domain::operations::QueuePriority = $priority;
         let excluded: &[fantooo_domain::ids::OperatorId] = $excluded;
-        sqlx::query("INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
+        sqlx::query(
+            "INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-                     ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids")
-            .bind(fantooo_domain::ids::RowId::new()).bind($chat).bind(priority).bind(priority.score()).bind($tier)
-            .bind(sqlx::types::Json(excluded)).bind($now)
-            .execute(&mut *$tx).await?;
+                     ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids",
+        )
+        .bind(fantooo_domain::ids::RowId::new())
+        .bind($chat)
+        .bind(priority)
+        .bind(priority.score())
+        .bind($tier)
+        .bind(sqlx::types::Json(excluded))
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
         $crate::emit_operator_event!($tx, None::<fantooo_domain::ids::OperatorId>, $crate::events::EventBody::Queue, $now);
     }};
 }
@@ -73,12 +81,14 @@ async fn waiting_to_assign(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResu
 }
 
 async fn waiting_rows(db: &Db, now: DateTime<Utc>, limit: i64, preview: &str) -> StoreResult<Vec<Waiting>> {
-    let sql = format!("SELECT q.chat_id, c.real_user_id AS user_id, u.display_name AS user_name, u.user_tier, u.lifetime_credits_spent,
+    let sql = format!(
+        "SELECT q.chat_id, c.real_user_id AS user_id, u.display_name AS user_name, u.user_tier, u.lifetime_credits_spent,
                       c.fictional_user_id AS profile_id, f.name AS profile_name, f.response_style, q.entered_queue_at,
                       c.assignment_count, q.excluded_operator_ids, {preview} AS last_message
                FROM chat_queue q JOIN chats c ON c.id = q.chat_id
                JOIN real_users u ON u.id = c.real_user_id JOIN fictional_users f ON f.id = c.fictional_user_id
-               ORDER BY q.priority_score DESC, q.entered_queue_at ASC LIMIT $1");
+               ORDER BY q.priority_score DESC, q.entered_queue_at ASC LIMIT $1"
+    );
     let mut rows = on_pool!(db, p => sqlx::query_as::<_, Waiting>(&sql).bind(limit).fetch_all(p).await?);
     rows.sort_by_key(|w| (-w.priority(now).score(), w.entered_queue_at));
     Ok(rows)
@@ -158,8 +168,10 @@ async fn operators_who_know(db: &Db, users: &[UserId]) -> StoreResult<HashMap<Us
         return Ok(known);
     }
     let list = (1..=users.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-    let sql = format!("SELECT DISTINCT real_user_id, assigned_operator_id FROM chats
-                       WHERE assigned_operator_id IS NOT NULL AND real_user_id IN ({list})");
+    let sql = format!(
+        "SELECT DISTINCT real_user_id, assigned_operator_id FROM chats
+                       WHERE assigned_operator_id IS NOT NULL AND real_user_id IN ({list})"
+    );
     let rows: Vec<(UserId, OperatorId)> = on_pool!(db, p => {
         let mut q = sqlx::query_as(&sql);
         for u in users { q = q.bind(*u) }
@@ -182,11 +194,18 @@ fn best_for(w: &Waiting, ops: &[OperatorRow], known: &[OperatorId]) -> Option<Op
     ops.iter()
         .filter_map(|o| {
             let cand = Candidate {
-                available: o.is_available, suspended: o.is_suspended, active: o.is_active,
-                current_chats: o.current_chat_count, max_chats: o.max_concurrent_chats, quality_score: o.quality_score,
-                specializations: &o.specializations.0, languages: &o.languages.0, knows_user: known.contains(&o.id),
+                available: o.is_available,
+                suspended: o.is_suspended,
+                active: o.is_active,
+                current_chats: o.current_chat_count,
+                max_chats: o.max_concurrent_chats,
+                quality_score: o.quality_score,
+                specializations: &o.specializations.0,
+                languages: &o.languages.0,
+                knows_user: known.contains(&o.id),
             };
-            let needs = ChatNeeds { style: w.response_style.as_deref(), language: "en", excluded: w.excluded_operator_ids.0.contains(&o.id) };
+            let needs =
+                ChatNeeds { style: w.response_style.as_deref(), language: "en", excluded: w.excluded_operator_ids.0.contains(&o.id) };
             operations::match_score(&cand, &needs).map(|s| (s, o.id))
         })
         .max_by_key(|(s, id)| (*s, std::cmp::Reverse(*id)))
@@ -227,7 +246,9 @@ pub async fn assign_waiting(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(Cha
             match result {
                 Ok(true) => made.push(pick),
                 Ok(false) => missed = true,
-                Err(e) => { failure.get_or_insert(e); }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
             }
         }
         if failure.is_some() {

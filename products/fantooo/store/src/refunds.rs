@@ -29,7 +29,8 @@ pub struct Refund {
     pub created_at: DateTime<Utc>,
 }
 
-const REFUND_SELECT: &str = "SELECT r.id, r.user_id, u.username, r.amount, r.reason, r.message_id, r.chat_id, r.processed_by, a.name AS admin_name,
+const REFUND_SELECT: &str =
+    "SELECT r.id, r.user_id, u.username, r.amount, r.reason, r.message_id, r.chat_id, r.processed_by, a.name AS admin_name,
                                     r.notes, r.status, r.created_at
                              FROM credit_refunds r JOIN real_users u ON u.id = r.user_id JOIN admins a ON a.id = r.processed_by";
 
@@ -198,4 +199,3 @@ pub async fn complete_pending(db: &Db, id: RefundId, admin: AdminId) -> StoreRes
     });
     Ok(())
 }
-

@@ -8,7 +8,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::types::Json;
 
 pub async fn get<T: DeserializeOwned>(db: &Db, key: &str) -> StoreResult<Option<T>> {
-    let v: Option<Json<serde_json::Value>> = on_pool!(db, p => sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1").bind(key).fetch_optional(p).await?);
+    let v: Option<Json<serde_json::Value>> =
+        on_pool!(db, p => sqlx::query_scalar("SELECT value FROM app_settings WHERE key = $1").bind(key).fetch_optional(p).await?);
     match v {
         None => Ok(None),
         Some(Json(v)) => serde_json::from_value(v).map(Some).map_err(|e| crate::StoreError::Invalid(format!("setting {key}: {e}"))),

@@ -38,13 +38,16 @@ pub async fn search(db: &Db, f: &UserFilter, before: Option<(DateTime<Utc>, User
                  AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5))
                ORDER BY created_at DESC, id DESC LIMIT $6";
     let (at, id) = before.map(|(a, i)| (Some(a), Some(i))).unwrap_or((None, None));
-    Ok(on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(&pattern).bind(status).bind(tier).bind(at).bind(id).bind(limit).fetch_all(p).await?))
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(&pattern).bind(status).bind(tier).bind(at).bind(id).bind(limit).fetch_all(p).await?),
+    )
 }
 
 /// A user row even after deletion (the detail page shows the tombstone).
 pub async fn by_id_any(db: &Db, id: UserId) -> StoreResult<(User, Option<DateTime<Utc>>)> {
     let user = crate::users::by_id(db, id).await?;
-    let deleted: Option<DateTime<Utc>> = on_pool!(db, p => sqlx::query_scalar("SELECT deleted_at FROM real_users WHERE id = $1").bind(id).fetch_one(p).await?);
+    let deleted: Option<DateTime<Utc>> =
+        on_pool!(db, p => sqlx::query_scalar("SELECT deleted_at FROM real_users WHERE id = $1").bind(id).fetch_one(p).await?);
     Ok((user, deleted))
 }
 
@@ -59,7 +62,14 @@ pub struct Activity {
 
 /// Records a sign-in or sign-up with where it came from; these traces are
 /// what a ban later blocks.
-pub async fn record_activity(db: &Db, user: UserId, kind: &str, ip: Option<&str>, device: Option<&str>, user_agent: Option<&str>) -> StoreResult<()> {
+pub async fn record_activity(
+    db: &Db,
+    user: UserId,
+    kind: &str,
+    ip: Option<&str>,
+    device: Option<&str>,
+    user_agent: Option<&str>,
+) -> StoreResult<()> {
     let sql = "INSERT INTO user_activity_log (id, user_id, activity_type, ip_address, device_fingerprint, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
     on_pool!(db, p => {
         sqlx::query(sql).bind(RowId::new()).bind(user).bind(kind).bind(ip).bind(device).bind(user_agent).bind(Utc::now()).execute(p).await?;
@@ -148,7 +158,13 @@ fn json_element_pattern(value: &str) -> String {
 /// force. A match is counted on the ban, logged as a security event and
 /// raised to admins; the caller refuses the attempt. Returns the banned
 /// user it matched.
-pub async fn check_circumvention(db: &Db, ip: Option<&str>, device: Option<&str>, context: &str, now: DateTime<Utc>) -> StoreResult<Option<UserId>> {
+pub async fn check_circumvention(
+    db: &Db,
+    ip: Option<&str>,
+    device: Option<&str>,
+    context: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<UserId>> {
     let ip = ip.filter(|s| !s.is_empty() && *s != "unknown");
     let device = device.filter(|s| !s.is_empty());
     if ip.is_none() && device.is_none() {
@@ -197,7 +213,14 @@ pub const ANONYMISED_MESSAGE: &str = "[Message from deleted user]";
 /// deleted_users with the unused-credit refund recorded as pending (the
 /// credits leave the balance through the ledger), identity fields replaced,
 /// and the login disabled. Irreversible.
-pub async fn gdpr_delete(db: &Db, user: UserId, reason: &str, by: AdminId, by_account: AccountId, now: DateTime<Utc>) -> StoreResult<Deletion> {
+pub async fn gdpr_delete(
+    db: &Db,
+    user: UserId,
+    reason: &str,
+    by: AdminId,
+    by_account: AccountId,
+    now: DateTime<Utc>,
+) -> StoreResult<Deletion> {
     #[derive(sqlx::FromRow)]
     struct Doomed {
         account_id: AccountId,
@@ -282,7 +305,8 @@ pub struct DeletedUser {
 }
 
 pub async fn deletion_record(db: &Db, user: UserId) -> StoreResult<Option<DeletedUser>> {
-    let sql = "SELECT original_user_id, username, deletion_reason, deletion_completed_at, unused_credits, refund_amount_cents, refund_processed
+    let sql =
+        "SELECT original_user_id, username, deletion_reason, deletion_completed_at, unused_credits, refund_amount_cents, refund_processed
                FROM deleted_users WHERE original_user_id = $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, DeletedUser>(sql).bind(user).fetch_optional(p).await?))
 }

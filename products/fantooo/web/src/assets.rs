@@ -26,8 +26,13 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
 const SKIN: &[&str] = &["#8d5524", "#c68642", "#e0ac69", "#f1c27d", "#ffdbac", "#5c3836", "#a1665e"];
 const HAIR: &[&str] = &["#090806", "#2c222b", "#71635a", "#b7a69e", "#d6c4c2", "#a56b46", "#533d32", "#e6cea8"];
 const BACKDROP: &[(&str, &str)] = &[
-    ("#E91E63", "#9C27B0"), ("#FF6B9D", "#FFD700"), ("#9C27B0", "#2196F3"), ("#00BCD4", "#E91E63"),
-    ("#C2185B", "#FF9800"), ("#1A237E", "#E91E63"), ("#FF6B9D", "#00BCD4"),
+    ("#E91E63", "#9C27B0"),
+    ("#FF6B9D", "#FFD700"),
+    ("#9C27B0", "#2196F3"),
+    ("#00BCD4", "#E91E63"),
+    ("#C2185B", "#FF9800"),
+    ("#1A237E", "#E91E63"),
+    ("#FF6B9D", "#00BCD4"),
 ];
 const TOP: &[&str] = &["#ffffff", "#212121", "#E91E63", "#1A237E", "#FFD700", "#4CAF50", "#9C27B0"];
 

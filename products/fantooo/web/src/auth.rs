@@ -52,10 +52,12 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         // The stand-in hash is made here, on the blocking pool, like every
         // other Argon2 computation.
-        let hash = stored.as_deref().unwrap_or_else(|| DUMMY.get_or_init(|| {
-            let salt = SaltString::generate(&mut OsRng);
-            argon(false).hash_password(b"not-a-real-password", &salt).expect("hash").to_string()
-        }));
+        let hash = stored.as_deref().unwrap_or_else(|| {
+            DUMMY.get_or_init(|| {
+                let salt = SaltString::generate(&mut OsRng);
+                argon(false).hash_password(b"not-a-real-password", &salt).expect("hash").to_string()
+            })
+        });
         let Ok(parsed) = PasswordHash::new(hash) else { return false };
         // Parameters come from the stored hash itself.
         let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
@@ -127,7 +129,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::User)?;
         let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-        if user.is_banned { return Err(AppError::Forbidden); }
+        if user.is_banned {
+            return Err(AppError::Forbidden);
+        }
         Ok(CurrentUser { session, user })
     }
 }
@@ -156,7 +160,11 @@ pub struct CurrentAdmin {
 impl CurrentAdmin {
     /// Refuses with 403 unless this admin holds `p`.
     pub fn require(&self, p: Permission) -> AppResult<()> {
-        if self.admin.effective_permissions().has(p) { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.admin.effective_permissions().has(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
     pub fn can(&self, p: Permission) -> bool {
         self.admin.effective_permissions().has(p)
@@ -168,7 +176,9 @@ impl FromRequestParts<AppState> for CurrentAdmin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::Admin)?;
         let admin = admins::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-        if !admin.is_active { return Err(AppError::Unauthenticated); }
+        if !admin.is_active {
+            return Err(AppError::Unauthenticated);
+        }
         Ok(CurrentAdmin { session, admin })
     }
 }
@@ -189,7 +199,9 @@ impl FromRequestParts<AppState> for CurrentViewer {
         let viewer = match session.kind {
             AccountKind::User => {
                 let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-                if user.is_banned { return Err(AppError::Forbidden); }
+                if user.is_banned {
+                    return Err(AppError::Forbidden);
+                }
                 (Viewer::User(user.id), user.display_name)
             }
             AccountKind::Operator => {
@@ -198,7 +210,9 @@ impl FromRequestParts<AppState> for CurrentViewer {
             }
             AccountKind::Admin => {
                 let admin = admins::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-                if !admin.is_active { return Err(AppError::Unauthenticated); }
+                if !admin.is_active {
+                    return Err(AppError::Unauthenticated);
+                }
                 (Viewer::Admin(admin.id, admin.effective_permissions()), admin.name.clone())
             }
         };

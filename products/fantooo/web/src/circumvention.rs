@@ -19,8 +19,14 @@ pub const DEVICE_COOKIE: &str = "fantooo_device";
 pub fn device(headers: &HeaderMap) -> Option<String> {
     let from_header = headers.get("x-device-fingerprint").and_then(|v| v.to_str().ok()).map(str::to_string);
     let from_cookie = || {
-        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|c| c.split(';'))
-            .filter_map(|kv| kv.trim().split_once('=')).find(|(k, _)| *k == DEVICE_COOKIE).map(|(_, v)| v.to_string())
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|c| c.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == DEVICE_COOKIE)
+            .map(|(_, v)| v.to_string())
     };
     from_header.or_else(from_cookie).filter(|d| (8..=64).contains(&d.len()) && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }

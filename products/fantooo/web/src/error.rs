@@ -109,7 +109,10 @@ impl AppError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        let fields = match self { AppError::Validation(f) => f.0.clone(), _ => vec![] };
+        let fields = match self {
+            AppError::Validation(f) => f.0.clone(),
+            _ => vec![],
+        };
         let message = match self {
             AppError::Validation(f) if f.0.len() == 1 => f.0[0].message.clone(),
             AppError::Validation(_) => "Some fields need attention".into(),
@@ -171,7 +174,9 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
-            StoreError::Guard { code, .. } if code == LAST_SUPER_ADMIN => AppError::Conflict("The last active super admin cannot be removed, deactivated or demoted".into()),
+            StoreError::Guard { code, .. } if code == LAST_SUPER_ADMIN => {
+                AppError::Conflict("The last active super admin cannot be removed, deactivated or demoted".into())
+            }
             StoreError::Guard { message, .. } => AppError::Conflict(message),
             StoreError::Invalid(m) => AppError::BadRequest(m),
             StoreError::Rule(m) => AppError::Conflict(m),
@@ -187,11 +192,15 @@ impl From<StoreError> for AppError {
 }
 
 impl From<FieldErrors> for AppError {
-    fn from(e: FieldErrors) -> Self { AppError::Validation(e) }
+    fn from(e: FieldErrors) -> Self {
+        AppError::Validation(e)
+    }
 }
 
 impl From<fantooo_domain::FieldError> for AppError {
-    fn from(e: fantooo_domain::FieldError) -> Self { AppError::Validation(FieldErrors(vec![e])) }
+    fn from(e: fantooo_domain::FieldError) -> Self {
+        AppError::Validation(FieldErrors(vec![e]))
+    }
 }
 
 impl IntoResponse for AppError {

@@ -6,31 +6,44 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 use fantooo_domain::ids::{AccountId, AdminId};
 use fantooo_domain::{validation as v, AccountKind, AdminRole, FieldErrors, Gender, LookingFor, Permissions};
-use platform_geo::Resolution;
 use fantooo_store::accounts::{self, NewSession, Via};
 use fantooo_store::{admins, audit, operators, users, StoreError};
+use platform_geo::Resolution;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SignupInput {
-    #[serde(default)] pub username: String,
-    #[serde(default)] pub display_name: Option<String>,
-    #[serde(default)] pub location: String,
-    #[serde(default, deserialize_with = "opt_f64")] pub latitude: Option<f64>,
-    #[serde(default, deserialize_with = "opt_f64")] pub longitude: Option<f64>,
-    #[serde(default)] pub gender: String,
-    #[serde(default)] pub looking_for: String,
-    #[serde(default, deserialize_with = "opt_i64")] pub age: Option<i64>,
-    #[serde(default)] pub password: String,
-    #[serde(default)] pub password_confirm: Option<String>,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub latitude: Option<f64>,
+    #[serde(default, deserialize_with = "opt_f64")]
+    pub longitude: Option<f64>,
+    #[serde(default)]
+    pub gender: String,
+    #[serde(default)]
+    pub looking_for: String,
+    #[serde(default, deserialize_with = "opt_i64")]
+    pub age: Option<i64>,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: Option<String>,
 }
 
 /// Accepts numbers or numeric strings (HTML forms send strings; empty = none).
 fn opt_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum N { F(f64), S(String) }
+    enum N {
+        F(f64),
+        S(String),
+    }
     Ok(match Option::<N>::deserialize(d)? {
         None => None,
         Some(N::F(f)) => Some(f),
@@ -42,7 +55,10 @@ fn opt_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Err
 fn opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum N { I(i64), S(String) }
+    enum N {
+        I(i64),
+        S(String),
+    }
     Ok(match Option::<N>::deserialize(d)? {
         None => None,
         Some(N::I(i)) => Some(i),
@@ -63,12 +79,24 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
     let gender = input.gender.parse::<Gender>().map_err(|_| errs.add("gender", "Choose your gender")).ok();
     let looking_for = input.looking_for.parse::<LookingFor>().map_err(|_| errs.add("looking_for", "Choose who you are looking for")).ok();
     let age = match input.age {
-        None => { errs.add("age", "Enter your age"); None }
-        Some(i64::MIN) => { errs.add("age", "Enter your age as a number"); None }
+        None => {
+            errs.add("age", "Enter your age");
+            None
+        }
+        Some(i64::MIN) => {
+            errs.add("age", "Enter your age as a number");
+            None
+        }
         Some(a) => {
-            let checked = i32::try_from(a).map_err(|_| ()).and_then(|a| v::age(a).map_err(|e| { errs.add(e.field, e.message); }));
+            let checked = i32::try_from(a).map_err(|_| ()).and_then(|a| {
+                v::age(a).map_err(|e| {
+                    errs.add(e.field, e.message);
+                })
+            });
             if checked.is_err() {
-                if errs.for_field("age").is_none() { errs.add("age", "Please enter an age between 18 and 100"); }
+                if errs.for_field("age").is_none() {
+                    errs.add("age", "Please enter an age between 18 and 100");
+                }
                 // Legal compliance: every refused age attempt is recorded.
                 users::log_refused_age(&state.db, input.username.trim(), a.clamp(-1, 1000), Some(ip)).await?;
                 None
@@ -77,9 +105,13 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
             }
         }
     };
-    if let Err(e) = v::password(&input.password) { errs.add(e.field, e.message); }
+    if let Err(e) = v::password(&input.password) {
+        errs.add(e.field, e.message);
+    }
     if let Some(c) = &input.password_confirm {
-        if c != &input.password { errs.add("password_confirm", "Passwords do not match"); }
+        if c != &input.password {
+            errs.add("password_confirm", "Passwords do not match");
+        }
     }
     let coords = errs.check(v::coordinates(input.latitude, input.longitude)).flatten();
     let location_text = input.location.trim();
@@ -98,7 +130,8 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
             }
             Ok(Resolution::Mismatch { place: p, distance_km }) => {
                 errs.add("location", format!("The coordinates are {distance_km:.0} km from {}", p.display()));
-                users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "coordinates mismatch", service).await?;
+                users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "coordinates mismatch", service)
+                    .await?;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "geocoder unavailable");
@@ -141,7 +174,15 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
 }
 
 /// Checks credentials for one kind of account and opens a session.
-pub async fn login(state: &AppState, kind: AccountKind, login: &str, password: &str, via: Via, ip: &str, user_agent: Option<&str>) -> AppResult<NewSession> {
+pub async fn login(
+    state: &AppState,
+    kind: AccountKind,
+    login: &str,
+    password: &str,
+    via: Via,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> AppResult<NewSession> {
     let login = login.trim().to_lowercase();
     if login.is_empty() || password.is_empty() {
         return Err(AppError::field("login", "Enter your login and password"));
@@ -171,7 +212,9 @@ pub async fn login(state: &AppState, kind: AccountKind, login: &str, password: &
         }
         AccountKind::Admin => {
             let admin = admins::by_account(&state.db, record.id).await?;
-            if !admin.is_active { return Err(AppError::LoginFailed); }
+            if !admin.is_active {
+                return Err(AppError::LoginFailed);
+            }
             admins::record_login(&state.db, admin.id, now).await?;
         }
     }
@@ -181,20 +224,34 @@ pub async fn login(state: &AppState, kind: AccountKind, login: &str, password: &
 
 /// Opens a session for an account that has just proved who it is (by
 /// signing in or by registering).
-pub async fn open_session(state: &AppState, account: AccountId, kind: AccountKind, via: Via, ip: &str, user_agent: Option<&str>) -> AppResult<NewSession> {
+pub async fn open_session(
+    state: &AppState,
+    account: AccountId,
+    kind: AccountKind,
+    via: Via,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> AppResult<NewSession> {
     let ttl = chrono::Duration::from_std(state.config.session_ttl).unwrap_or(chrono::Duration::days(30));
     Ok(accounts::create_session(&state.db, account, kind, via, ttl, Some(ip), user_agent).await?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct StaffInput {
-    #[serde(default)] pub name: String,
-    #[serde(default)] pub email: String,
-    #[serde(default)] pub password: String,
-    #[serde(default)] pub role: Option<String>,
-    #[serde(default)] pub setup_token: Option<String>,
-    #[serde(default)] pub specializations: Option<String>,
-    #[serde(default, deserialize_with = "opt_i64")] pub max_concurrent_chats: Option<i64>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub setup_token: Option<String>,
+    #[serde(default)]
+    pub specializations: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    pub max_concurrent_chats: Option<i64>,
 }
 
 /// Checks name, email and password, recording problems in `errs`; returns
@@ -234,8 +291,13 @@ pub async fn setup_first_admin(state: &AppState, input: &StaffInput) -> AppResul
 pub async fn create_admin(state: &AppState, by: AdminId, input: &StaffInput, ip: &str) -> AppResult<admins::Admin> {
     let mut errs = FieldErrors::new();
     let staff = validate_staff(input, &mut errs);
-    let role = input.role.as_deref().unwrap_or("admin").parse::<AdminRole>()
-        .map_err(|_| errs.add("role", "Role must be super_admin, admin or moderator")).ok();
+    let role = input
+        .role
+        .as_deref()
+        .unwrap_or("admin")
+        .parse::<AdminRole>()
+        .map_err(|_| errs.add("role", "Role must be super_admin, admin or moderator"))
+        .ok();
     let (Some((name, email)), Some(role), true) = (staff, role, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
     };
@@ -245,8 +307,16 @@ pub async fn create_admin(state: &AppState, by: AdminId, input: &StaffInput, ip:
         StoreError::Conflict(_) => AppError::field("email", "An admin with that email already exists"),
         other => other.into(),
     })?;
-    audit::admin_action(&state.db, Some(by), "admin_created", Some(("admin", admin.id.to_string())), None,
-        Some(serde_json::json!({"email": admin.email, "role": admin.role})), Some(ip)).await?;
+    audit::admin_action(
+        &state.db,
+        Some(by),
+        "admin_created",
+        Some(("admin", admin.id.to_string())),
+        None,
+        Some(serde_json::json!({"email": admin.email, "role": admin.role})),
+        Some(ip),
+    )
+    .await?;
     Ok(admin)
 }
 
@@ -255,20 +325,37 @@ pub async fn create_operator(state: &AppState, by: AdminId, input: &StaffInput, 
     let mut errs = FieldErrors::new();
     let staff = validate_staff(input, &mut errs);
     let max = input.max_concurrent_chats.unwrap_or(5);
-    if !(1..=50).contains(&max) { errs.add("max_concurrent_chats", "Between 1 and 50 chats"); }
+    if !(1..=50).contains(&max) {
+        errs.add("max_concurrent_chats", "Between 1 and 50 chats");
+    }
     let (Some((name, email)), true) = (staff, errs.is_empty()) else {
         return Err(AppError::Validation(errs));
     };
-    let specializations: Vec<String> = input.specializations.as_deref().unwrap_or("")
-        .split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
+    let specializations: Vec<String> =
+        input.specializations.as_deref().unwrap_or("").split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect();
     let hash = hash_password(input.password.clone(), state.config.fast_password_hashing).await?;
-    let new = operators::NewOperator { name, email, specializations, languages: vec!["en".into()], skill_level: "junior".into(), max_concurrent_chats: max };
+    let new = operators::NewOperator {
+        name,
+        email,
+        specializations,
+        languages: vec!["en".into()],
+        skill_level: "junior".into(),
+        max_concurrent_chats: max,
+    };
     let op = operators::create(&state.db, &new, &hash, Some(by)).await.map_err(|e| match e {
         StoreError::Conflict(_) => AppError::field("email", "An operator with that email already exists"),
         other => other.into(),
     })?;
-    audit::admin_action(&state.db, Some(by), "operator_created", Some(("operator", op.id.to_string())), None,
-        Some(serde_json::json!({"email": op.email})), Some(ip)).await?;
+    audit::admin_action(
+        &state.db,
+        Some(by),
+        "operator_created",
+        Some(("operator", op.id.to_string())),
+        None,
+        Some(serde_json::json!({"email": op.email})),
+        Some(ip),
+    )
+    .await?;
     Ok(op)
 }
 
@@ -282,7 +369,15 @@ pub async fn change_admin(state: &AppState, by: AdminId, target: AdminId, action
         "delete" => admins::delete(&state.db, target).await?,
         _ => return Err(AppError::NotFound),
     }
-    audit::admin_action(&state.db, Some(by), &format!("admin_{action}"), Some(("admin", target.to_string())),
-        Some(serde_json::json!({"is_active": before.is_active, "role": before.role})), None, Some(ip)).await?;
+    audit::admin_action(
+        &state.db,
+        Some(by),
+        &format!("admin_{action}"),
+        Some(("admin", target.to_string())),
+        Some(serde_json::json!({"is_active": before.is_active, "role": before.role})),
+        None,
+        Some(ip),
+    )
+    .await?;
     Ok(())
 }

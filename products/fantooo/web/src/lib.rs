@@ -19,9 +19,9 @@ pub mod server;
 pub mod templates;
 
 use axum::Router;
-use platform_geo::Geocoder;
 use fantooo_store::Db;
 use metrics_exporter_prometheus::PrometheusHandle;
+use platform_geo::Geocoder;
 use platform_payments::fake::{CheckoutBase, FakePaystack};
 use platform_payments::{PaymentProvider, Paystack};
 use std::sync::Arc;

@@ -7,10 +7,10 @@ use crate::error::{AppError, AppResult};
 use crate::AppState;
 use fantooo_domain::ids::{AdminId, PackageId};
 use fantooo_domain::payment::Decision;
-use platform_payments::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, WebhookEvent};
 use fantooo_store::packages::{self, Snapshot};
 use fantooo_store::payments::{self, NewCheckout, Reported, Settlement, Source};
 use fantooo_store::{rewards, users, Db};
+use platform_payments::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, WebhookEvent};
 use serde::Serialize;
 
 fn provider_error(e: PaymentError) -> AppError {
@@ -24,7 +24,13 @@ fn provider_error(e: PaymentError) -> AppError {
 }
 
 fn reported(r: &ChargeReport) -> Reported<'_> {
-    Reported { status: r.status, amount_cents: r.amount_cents, currency: &r.currency, gateway_response: r.gateway_response.as_deref(), raw: &r.raw }
+    Reported {
+        status: r.status,
+        amount_cents: r.amount_cents,
+        currency: &r.currency,
+        gateway_response: r.gateway_response.as_deref(),
+        raw: &r.raw,
+    }
 }
 
 /// Opens a checkout for one of the packages offered to `user`: the package
@@ -46,9 +52,17 @@ pub async fn start_checkout(state: &AppState, user: &users::User, package: Packa
         }),
     };
     let checkout = state.payments.initialize(&request).await.map_err(provider_error)?;
-    let settlement = payments::record_checkout(&state.db, &NewCheckout {
-        user: user.id, reference: &reference, snapshot: &snapshot, provider: state.payments.name(), authorization_url: &checkout.authorization_url,
-    }).await?;
+    let settlement = payments::record_checkout(
+        &state.db,
+        &NewCheckout {
+            user: user.id,
+            reference: &reference,
+            snapshot: &snapshot,
+            provider: state.payments.name(),
+            authorization_url: &checkout.authorization_url,
+        },
+    )
+    .await?;
     after_settlement(state, &settlement).await;
     Ok((checkout, settlement))
 }
@@ -73,8 +87,14 @@ async fn verify_with(db: &Db, provider: &dyn PaymentProvider, reference: &str, b
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum WebhookOutcome {
     /// An event this platform does not act on.
-    Ignored { event: String },
-    Applied { reference: String, decision: String, deliveries: i64 },
+    Ignored {
+        event: String,
+    },
+    Applied {
+        reference: String,
+        decision: String,
+        deliveries: i64,
+    },
 }
 
 /// Handles a webhook delivery: authenticity first, then the charge report.
@@ -88,7 +108,8 @@ pub async fn webhook(state: &AppState, body: &[u8], signature: Option<&str>) -> 
         let WebhookEvent::Other(event) = event else { unreachable!() };
         return Ok(WebhookOutcome::Ignored { event });
     };
-    let settlement = payments::settle(&state.db, &report.reference, &reported(&report), Source::Webhook { provider: state.payments.name() }).await?;
+    let settlement =
+        payments::settle(&state.db, &report.reference, &reported(&report), Source::Webhook { provider: state.payments.name() }).await?;
     metrics::counter!("fantooo_webhooks_total", "result" => decision_name(&settlement.decision)).increment(1);
     after_settlement(state, &settlement).await;
     Ok(WebhookOutcome::Applied {
@@ -153,7 +174,11 @@ pub struct ReconcileReport {
 /// Re-verifies checkouts pending since before `stale_before` and flags
 /// webhooks that never got a checkout. Credits are added only when the
 /// provider reports success, through the same settle path as webhooks.
-pub async fn reconcile(db: &Db, provider: &dyn PaymentProvider, stale_before: chrono::DateTime<chrono::Utc>) -> Result<ReconcileReport, fantooo_store::StoreError> {
+pub async fn reconcile(
+    db: &Db,
+    provider: &dyn PaymentProvider,
+    stale_before: chrono::DateTime<chrono::Utc>,
+) -> Result<ReconcileReport, fantooo_store::StoreError> {
     let mut report = ReconcileReport::default();
     for t in payments::stale_pending(db, stale_before, 200).await? {
         report.checked += 1;
@@ -176,7 +201,10 @@ pub fn site_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
     if let Some(url) = &state.config.payments.public_url {
         return url.trim_end_matches('/').to_string();
     }
-    let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)));
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)));
     let scheme = if state.config.secure_cookies { "https" } else { "http" };
     format!("{scheme}://{}", host.unwrap_or("localhost"))
 }

@@ -97,7 +97,12 @@ pub async fn serve(listener: TcpListener, app: Router, config: ServerConfig, shu
 }
 
 /// The router with the peer's address attached to every request.
-fn service_for(app: Router, peer: SocketAddr) -> TowerToHyperService<impl tower::Service<hyper::Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible, Future: Send> + Clone> {
+fn service_for(
+    app: Router,
+    peer: SocketAddr,
+) -> TowerToHyperService<
+    impl tower::Service<hyper::Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible, Future: Send> + Clone,
+> {
     TowerToHyperService::new(tower::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         app.clone().oneshot(req.map(axum::body::Body::new))
@@ -107,7 +112,8 @@ fn service_for(app: Router, peer: SocketAddr) -> TowerToHyperService<impl tower:
 /// Running out of file descriptors makes `accept` fail at once; retrying in
 /// a tight loop would spin a core, so wait a moment as axum::serve does.
 async fn pause_after_accept_error(e: io::Error) {
-    let refused_by_peer = matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionRefused);
+    let refused_by_peer =
+        matches!(e.kind(), io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionRefused);
     if !refused_by_peer {
         tracing::warn!(error = %e, "accept failed");
         tokio::time::sleep(Duration::from_secs(1)).await;

@@ -1,9 +1,9 @@
 //! Page templates (compile-time checked by askama). Each struct names the
 //! data its page needs; `Chrome` carries the role-aware navigation.
 
+use crate::auth::{CsrfToken, CurrentAdmin, CurrentOperator, CurrentUser};
 use askama::Template;
 use askama_web::WebTemplate;
-use crate::auth::{CsrfToken, CurrentAdmin, CurrentOperator, CurrentUser};
 use fantooo_domain::AccountKind;
 use fantooo_store::{packages::Package, profiles::PublicProfile, users::User};
 
@@ -50,11 +50,21 @@ impl Chrome {
     fn signed_in(kind: AccountKind, name: &str, csrf: &CsrfToken, path: &str) -> Chrome {
         Chrome { kind: Some(kind), name: name.to_string(), csrf: csrf.0.clone(), path: path.to_string() }
     }
-    pub fn is_user(&self) -> bool { self.kind == Some(AccountKind::User) }
-    pub fn is_operator(&self) -> bool { self.kind == Some(AccountKind::Operator) }
-    pub fn is_admin(&self) -> bool { self.kind == Some(AccountKind::Admin) }
+    pub fn is_user(&self) -> bool {
+        self.kind == Some(AccountKind::User)
+    }
+    pub fn is_operator(&self) -> bool {
+        self.kind == Some(AccountKind::Operator)
+    }
+    pub fn is_admin(&self) -> bool {
+        self.kind == Some(AccountKind::Admin)
+    }
     pub fn current(&self, prefix: &str) -> &'static str {
-        if self.path == prefix || (prefix != "/" && self.path.starts_with(prefix) && self.path[prefix.len()..].starts_with('/')) { "page" } else { "false" }
+        if self.path == prefix || (prefix != "/" && self.path.starts_with(prefix) && self.path[prefix.len()..].starts_with('/')) {
+            "page"
+        } else {
+            "false"
+        }
     }
 }
 
@@ -76,13 +86,20 @@ pub struct Landing {
 /// Values echoed back into the sign-up form after a failed attempt.
 #[derive(Default, Clone, serde::Deserialize)]
 pub struct SignupValues {
-    #[serde(default)] pub username: String,
-    #[serde(default)] pub location: String,
-    #[serde(default)] pub latitude: String,
-    #[serde(default)] pub longitude: String,
-    #[serde(default)] pub gender: String,
-    #[serde(default)] pub looking_for: String,
-    #[serde(default)] pub age: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub latitude: String,
+    #[serde(default)]
+    pub longitude: String,
+    #[serde(default)]
+    pub gender: String,
+    #[serde(default)]
+    pub looking_for: String,
+    #[serde(default)]
+    pub age: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -95,16 +112,31 @@ pub struct GetStarted {
 }
 
 impl GetStarted {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.for_field(field).unwrap_or("")
+    }
     pub fn checked(&self, field: &str, value: &str) -> &'static str {
-        let v = match field { "gender" => &self.values.gender, _ => &self.values.looking_for };
-        if v == value { "checked" } else { "" }
+        let v = match field {
+            "gender" => &self.values.gender,
+            _ => &self.values.looking_for,
+        };
+        if v == value {
+            "checked"
+        } else {
+            ""
+        }
     }
     /// The step to open first: the earliest one with an error.
     pub fn first_step(&self) -> u8 {
-        if self.errors.for_field("username").is_some() { 1 }
-        else if ["location", "gender", "looking_for", "age"].iter().any(|f| self.errors.for_field(f).is_some()) { 2 }
-        else if self.errors.is_empty() { 1 } else { 3 }
+        if self.errors.for_field("username").is_some() {
+            1
+        } else if ["location", "gender", "looking_for", "age"].iter().any(|f| self.errors.for_field(f).is_some()) {
+            2
+        } else if self.errors.is_empty() {
+            1
+        } else {
+            3
+        }
     }
 }
 
@@ -134,7 +166,9 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.for_field(field).unwrap_or("")
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -149,9 +183,10 @@ pub struct Me {
 }
 
 impl Me {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.for_field(field).unwrap_or("")
+    }
 }
-
 
 /// Links of the back-office sidebar the signed-in admin may open.
 pub struct AdminNav {

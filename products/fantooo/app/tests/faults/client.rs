@@ -63,7 +63,8 @@ pub struct ChatUser {
 }
 
 pub async fn user_with_chat(http: &reqwest::Client, base: &str, username: &str, profile: &str) -> ChatUser {
-    let signup = json!({ "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female", "age": 30, "password": PASSWORD });
+    let signup =
+        json!({ "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female", "age": 30, "password": PASSWORD });
     let r = post(http, format!("{base}/api/auth/signup"), None, signup).await;
     assert_eq!(r.status, Some(201), "signup {username}: {r:?}");
     let token = r.body["token"].as_str().expect("token").to_string();
@@ -84,7 +85,10 @@ async fn open_socket(base: &str, token: &str) -> Result<Ws, String> {
     let mut req = (base.replacen("http", "ws", 1) + "/ws").into_client_request().map_err(|e| e.to_string())?;
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().map_err(|_| "bad token".to_string())?);
     let connect = tokio_tungstenite::connect_async(req);
-    let (ws, _) = tokio::time::timeout(Duration::from_secs(5), connect).await.map_err(|_| "connect timed out".to_string())?.map_err(|e| e.to_string())?;
+    let (ws, _) = tokio::time::timeout(Duration::from_secs(5), connect)
+        .await
+        .map_err(|_| "connect timed out".to_string())?
+        .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
@@ -146,7 +150,13 @@ impl Follower {
     }
 }
 
-async fn follow(nodes: Vec<String>, user: ChatUser, seen: Arc<Mutex<Seen>>, mut stopped: watch::Receiver<bool>, subscribed: tokio::sync::oneshot::Sender<()>) {
+async fn follow(
+    nodes: Vec<String>,
+    user: ChatUser,
+    seen: Arc<Mutex<Seen>>,
+    mut stopped: watch::Receiver<bool>,
+    subscribed: tokio::sync::oneshot::Sender<()>,
+) {
     let mut subscribed = Some(subscribed);
     let mut node = 0usize;
     let mut last_seq = 0i64;
@@ -173,7 +183,9 @@ async fn follow(nodes: Vec<String>, user: ChatUser, seen: Arc<Mutex<Seen>>, mut 
             let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             match v["t"].as_str() {
                 Some("subscribed") => {
-                    if let Some(tx) = subscribed.take() { let _ = tx.send(()); }
+                    if let Some(tx) = subscribed.take() {
+                        let _ = tx.send(());
+                    }
                 }
                 Some("message") => {
                     let seq = v["message"]["seq"].as_i64().expect("seq");

@@ -53,7 +53,10 @@ impl ThrowawayCluster {
         assert!(out.status.success(), "pg-throwaway start: {}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout).to_string();
         let var = |name: &str| {
-            text.lines().find_map(|l| l.strip_prefix(&format!("export {name}="))).unwrap_or_else(|| panic!("no {name} in {text}")).to_string()
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+                .to_string()
         };
         ThrowawayCluster { dir: var("FANTOOO_PG_DIR"), url: var("TEST_DATABASE_URL") }
     }
@@ -61,7 +64,10 @@ impl ThrowawayCluster {
     /// Fast shutdown (every client connection is cut), `down` without a
     /// server, then the same server again. Blocks until it accepts connections.
     pub fn restart(&self, down: Duration) {
-        let out = Command::new(script()).args(["restart", &self.dir, &format!("{:.1}", down.as_secs_f64())]).output().expect("run pg-throwaway restart");
+        let out = Command::new(script())
+            .args(["restart", &self.dir, &format!("{:.1}", down.as_secs_f64())])
+            .output()
+            .expect("run pg-throwaway restart");
         assert!(out.status.success(), "pg-throwaway restart: {}", String::from_utf8_lossy(&out.stderr));
     }
 }

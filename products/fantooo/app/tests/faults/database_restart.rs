@@ -32,14 +32,28 @@ async fn a_database_restart_fails_requests_cleanly_and_the_node_recovers() {
     }
 
     let acked = Arc::new(AtomicUsize::new(0));
-    let senders: Vec<_> = users.iter().map(|u| tokio::spawn(load::send_series(Series {
-        user: u.clone(), nodes: vec![node.url.clone()], count: MESSAGES,
-        pace: Duration::from_millis(40), acked_total: acked.clone(),
-    }))).collect();
+    let senders: Vec<_> = users
+        .iter()
+        .map(|u| {
+            tokio::spawn(load::send_series(Series {
+                user: u.clone(),
+                nodes: vec![node.url.clone()],
+                count: MESSAGES,
+                pace: Duration::from_millis(40),
+                acked_total: acked.clone(),
+            }))
+        })
+        .collect();
     let health = HealthProbe::start(node.url.clone());
 
     load::until_acked(&acked, USERS * MESSAGES / 4).await;
-    let restart = { let pg_restart = move || { pg.restart(OUTAGE); pg }; tokio::task::spawn_blocking(pg_restart) };
+    let restart = {
+        let pg_restart = move || {
+            pg.restart(OUTAGE);
+            pg
+        };
+        tokio::task::spawn_blocking(pg_restart)
+    };
     let pg = restart.await.expect("restart");
     let back_at = Instant::now();
     assert!(node.healthy_within(Duration::from_secs(20)).await, "the node must recover without a restart");
@@ -53,13 +67,17 @@ async fn a_database_restart_fails_requests_cleanly_and_the_node_recovers() {
     // While the database is down a request either waits for it (the pool
     // keeps reconnecting until its acquire timeout) or fails with a 5xx.
     let probes = health.finish().await;
-    assert!(probes.iter().any(|(status, took)| *status != Some(200) || *took > Duration::from_secs(1)),
-            "the node never noticed the outage: {probes:?}");
+    assert!(
+        probes.iter().any(|(status, took)| *status != Some(200) || *took > Duration::from_secs(1)),
+        "the node never noticed the outage: {probes:?}"
+    );
     assert!(probes.iter().all(|(status, _)| matches!(status, Some(200 | 503))), "health answers 200 or 503 only: {probes:?}");
     assert!(node.is_running() && peer.is_running(), "no node may exit");
 
     for f in logs.iter().flat_map(|l| &l.failures) {
-        let status = f.status.unwrap_or_else(|| panic!("no HTTP answer during the outage (crash or hang) after {:?}: {:?}", f.took, f.transport_error));
+        let status = f
+            .status
+            .unwrap_or_else(|| panic!("no HTTP answer during the outage (crash or hang) after {:?}: {:?}", f.took, f.transport_error));
         assert!((500..600).contains(&status), "an outage is a server-side failure (5xx), never {status}: {:?}", f.body);
         assert!(f.took < Duration::from_secs(31), "a request hung for {:?}", f.took);
     }

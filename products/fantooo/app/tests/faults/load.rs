@@ -13,13 +13,31 @@ use std::time::{Duration, Instant};
 
 /// One active profile to chat with, straight into the store.
 pub async fn profile(db: &Db) -> String {
-    let id = fantooo_store::profiles::create(db, &fantooo_store::profiles::NewProfile {
-        name: "Wanjiru".into(), age: 27, gender: fantooo_domain::Gender::Female, location: "Nairobi".into(),
-        bio: "Likes music and long walks".into(), personality_traits: vec!["warm".into()], interests: vec!["music".into()],
-        occupation: None, profile_pictures: (0..3).map(|k| format!("/media/generated/fault-{k}.svg")).collect(),
-        response_style: Some("friendly".into()), response_templates: vec![], personality_guidelines: None,
-        is_featured: false, featured_until: None, tags: vec![], category: None, popularity_score: 1,
-    }, None).await.expect("create profile");
+    let id = fantooo_store::profiles::create(
+        db,
+        &fantooo_store::profiles::NewProfile {
+            name: "Wanjiru".into(),
+            age: 27,
+            gender: fantooo_domain::Gender::Female,
+            location: "Nairobi".into(),
+            bio: "Likes music and long walks".into(),
+            personality_traits: vec!["warm".into()],
+            interests: vec!["music".into()],
+            occupation: None,
+            profile_pictures: (0..3).map(|k| format!("/media/generated/fault-{k}.svg")).collect(),
+            response_style: Some("friendly".into()),
+            response_templates: vec![],
+            personality_guidelines: None,
+            is_featured: false,
+            featured_until: None,
+            tags: vec![],
+            category: None,
+            popularity_score: 1,
+        },
+        None,
+    )
+    .await
+    .expect("create profile");
     id.to_string()
 }
 
@@ -30,10 +48,19 @@ pub async fn chatting_users(db: &Db, base: &str, profile: &str, n: usize) -> Vec
     for i in 0..n {
         let user = client::user_with_chat(&http, base, &format!("fault{i}x{:x}", rand::random::<u16>()), profile).await;
         let id: UserId = user.user_id.parse().expect("user id");
-        fantooo_store::ledger::post(db, &fantooo_store::ledger::Movement {
-            user: id, delta: fantooo_domain::Credits(100_000), reason: fantooo_domain::ledger::LedgerReason::Bonus,
-            reference: None, idempotency_key: &format!("fault-grant:{}", user.user_id), created_by: None,
-        }).await.expect("grant credits");
+        fantooo_store::ledger::post(
+            db,
+            &fantooo_store::ledger::Movement {
+                user: id,
+                delta: fantooo_domain::Credits(100_000),
+                reason: fantooo_domain::ledger::LedgerReason::Bonus,
+                reference: None,
+                idempotency_key: &format!("fault-grant:{}", user.user_id),
+                created_by: None,
+            },
+        )
+        .await
+        .expect("grant credits");
         users.push(user);
     }
     users
@@ -121,7 +148,13 @@ pub async fn assert_stored_once(db: &Db, user: &ChatUser, log: &SendLog) -> Vec<
     let duplicated: Vec<_> = by_client_id.iter().filter(|(_, seqs)| seqs.len() > 1).collect();
     assert!(duplicated.is_empty(), "client ids stored more than once: {duplicated:?}");
     for a in &log.acked {
-        assert_eq!(by_client_id.get(&a.client_id), Some(&vec![a.seq]), "confirmed send {} must be stored once, as seq {}", a.client_id, a.seq);
+        assert_eq!(
+            by_client_id.get(&a.client_id),
+            Some(&vec![a.seq]),
+            "confirmed send {} must be stored once, as seq {}",
+            a.client_id,
+            a.seq
+        );
     }
     assert_eq!(stored.len(), log.acked.len(), "only confirmed sends are stored");
     stored.iter().map(|m| m.seq).collect()
@@ -141,6 +174,10 @@ pub async fn assert_invariants(db: &Db, database_url: &str) {
     let report = fantooo_store::invariants::check(db).await.expect("invariant check");
     assert!(report.is_clean(), "invariants broken: {:?}", report.violations);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fantooo"))
-        .arg("check").env("DATABASE_URL", database_url).env("RUST_LOG", "warn").output().expect("run fantooo check");
+        .arg("check")
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run fantooo check");
     assert!(out.status.success(), "fantooo check: {}", String::from_utf8_lossy(&out.stdout));
 }

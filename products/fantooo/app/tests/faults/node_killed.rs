@@ -27,10 +27,18 @@ async fn a_node_killed_mid_load_loses_and_doubles_nothing() {
         followers.push(Follower::start(vec![node_a.url.clone(), node_b.url.clone()], u).await);
     }
     let acked = Arc::new(AtomicUsize::new(0));
-    let senders: Vec<_> = users.iter().map(|u| tokio::spawn(load::send_series(Series {
-        user: u.clone(), nodes: vec![node_a.url.clone(), node_b.url.clone()], count: MESSAGES,
-        pace: Duration::from_millis(10), acked_total: acked.clone(),
-    }))).collect();
+    let senders: Vec<_> = users
+        .iter()
+        .map(|u| {
+            tokio::spawn(load::send_series(Series {
+                user: u.clone(),
+                nodes: vec![node_a.url.clone(), node_b.url.clone()],
+                count: MESSAGES,
+                pace: Duration::from_millis(10),
+                acked_total: acked.clone(),
+            }))
+        })
+        .collect();
 
     load::until_acked(&acked, USERS * MESSAGES / 3).await;
     node_a.kill();

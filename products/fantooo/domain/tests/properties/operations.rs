@@ -57,7 +57,15 @@ fn operator() -> impl Strategy<Value = Operator> {
     let quality = prop_oneof![0.0..=100.0f64, any::<f64>()];
     (any::<bool>(), any::<bool>(), any::<bool>(), chats.clone(), chats, quality, words(), words(), any::<bool>()).prop_map(
         |(available, suspended, active, current_chats, max_chats, quality, specializations, languages, knows_user)| Operator {
-            available, suspended, active, current_chats, max_chats, quality, specializations, languages, knows_user,
+            available,
+            suspended,
+            active,
+            current_chats,
+            max_chats,
+            quality,
+            specializations,
+            languages,
+            knows_user,
         },
     )
 }
@@ -65,9 +73,15 @@ fn operator() -> impl Strategy<Value = Operator> {
 impl Operator {
     fn candidate(&self) -> Candidate<'_> {
         Candidate {
-            available: self.available, suspended: self.suspended, active: self.active,
-            current_chats: self.current_chats, max_chats: self.max_chats, quality_score: self.quality,
-            specializations: &self.specializations, languages: &self.languages, knows_user: self.knows_user,
+            available: self.available,
+            suspended: self.suspended,
+            active: self.active,
+            current_chats: self.current_chats,
+            max_chats: self.max_chats,
+            quality_score: self.quality,
+            specializations: &self.specializations,
+            languages: &self.languages,
+            knows_user: self.knows_user,
         }
     }
 }

@@ -8,7 +8,14 @@ use fantooo_domain::UserTier;
 use proptest::prelude::*;
 
 fn config() -> impl Strategy<Value = PricingConfig> {
-    (1..=100i64, 0..=50i64, 100..=300i64, (0..24u32, 0..24u32, 100..=300i64), (0..24u32, 0..24u32, 50..=100i64), prop_oneof![Just(100i64), 0..=1000i64])
+    (
+        1..=100i64,
+        0..=50i64,
+        100..=300i64,
+        (0..24u32, 0..24u32, 100..=300i64),
+        (0..24u32, 0..24u32, 50..=100i64),
+        prop_oneof![Just(100i64), 0..=1000i64],
+    )
         .prop_map(|(base, free, featured, (ps, pe, peak), (os, oe, off), loyalty)| PricingConfig {
             base_credits: base,
             free_messages_per_chat: free,

@@ -25,8 +25,8 @@ pub async fn check(req: Request, next: Next) -> Response {
     // A bearer token is never sent by a browser on its own, so requests
     // signed in that way cannot be forged cross-site, whatever their body.
     let bearer_session = req.extensions().get::<Session>().is_some_and(|s| !s.via_cookie);
-    let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
-        .map(|ct| ct.starts_with("application/json")).unwrap_or(false);
+    let is_json =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|ct| ct.starts_with("application/json")).unwrap_or(false);
     // A JSON body cannot be sent cross-site without a CORS preflight (which
     // is never granted), so JSON requests without a cookie session carry no
     // forgeable credential. Webhooks authenticate by signature.
@@ -46,7 +46,10 @@ pub async fn check(req: Request, next: Next) -> Response {
     // Upload forms are streamed, not buffered, so their token rides in the
     // form's action URL instead of a body field.
     if content_type.starts_with("multipart/form-data") {
-        let token = req.uri().query().and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        let token = req
+            .uri()
+            .query()
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
         return match token {
             Some(t) if matches(&t) => next.run(req).await,
@@ -62,7 +65,8 @@ pub async fn check(req: Request, next: Next) -> Response {
         Ok(b) => b,
         Err(_) => return AppError::PayloadTooLarge("This form is too large; send files as multipart uploads".into()).into_response(),
     };
-    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).ok()
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
         .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v));
     match token {
         Some(t) if matches(&t) => next.run(Request::from_parts(parts, Body::from(bytes))).await,

@@ -11,7 +11,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 pub async fn render_html(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let wants_json = path.starts_with("/api/") || path == "/metrics"
+    let wants_json = path.starts_with("/api/")
+        || path == "/metrics"
         || req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(|a| a.starts_with("application/json")).unwrap_or(false);
     let resp = next.run(req).await;
     if wants_json {
@@ -26,7 +27,13 @@ pub async fn render_html(req: Request, next: Next) -> Response {
     let status = resp.status();
     if status == StatusCode::UNAUTHORIZED {
         // A browser that needs to sign in goes to the sign-in page for this area.
-        let login = if path.starts_with("/admin") { "/admin-login" } else if path.starts_with("/operator") { "/op-login" } else { "/login" };
+        let login = if path.starts_with("/admin") {
+            "/admin-login"
+        } else if path.starts_with("/operator") {
+            "/op-login"
+        } else {
+            "/login"
+        };
         return Redirect::to(&format!("{login}?next={}", urlencode(&path))).into_response();
     }
     let title = match status {

@@ -59,7 +59,10 @@ impl Limiters {
 
 /// Paths whose POSTs are sign-in/sign-up attempts.
 fn is_auth_path(path: &str) -> bool {
-    matches!(path, "/login" | "/op-login" | "/admin-login" | "/setup" | "/get-started" | "/api/auth/login" | "/api/auth/signup" | "/api/setup")
+    matches!(
+        path,
+        "/login" | "/op-login" | "/admin-login" | "/setup" | "/get-started" | "/api/auth/login" | "/api/auth/signup" | "/api/setup"
+    )
 }
 
 pub async fn limit(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {

@@ -12,7 +12,9 @@ use fantooo_store::accounts;
 use std::net::SocketAddr;
 
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get_all(header::COOKIE).iter()
+    headers
+        .get_all(header::COOKIE)
+        .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))

@@ -90,7 +90,9 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
         let new_msgs = messages::tail(db, msgs.high(), BATCH).await?;
         let full = new_msgs.len() as i64 == BATCH;
         for m in new_msgs {
-            if msgs.observe(m.seq, now) { publish_message(rt, m) }
+            if msgs.observe(m.seq, now) {
+                publish_message(rt, m)
+            }
         }
         if msgs.has_holes() {
             // Every hole is looked up, not only the oldest: rolled-back
@@ -98,7 +100,9 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
             // wait until they expire (it would expire with them).
             for chunk in msgs.holes().chunks(HOLE_LOOKUP) {
                 for m in messages::by_seqs(db, chunk).await? {
-                    if msgs.observe(m.seq, now) { publish_message(rt, m) }
+                    if msgs.observe(m.seq, now) {
+                        publish_message(rt, m)
+                    }
                 }
             }
             msgs.expire(now, PATIENCE);
@@ -106,12 +110,16 @@ async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> S
         let new_evs = events::tail(db, evs.high(), BATCH).await?;
         let full = full || new_evs.len() as i64 == BATCH;
         for e in new_evs {
-            if evs.observe(e.seq, now) { publish_event(rt, e) }
+            if evs.observe(e.seq, now) {
+                publish_event(rt, e)
+            }
         }
         if evs.has_holes() {
             for chunk in evs.holes().chunks(HOLE_LOOKUP) {
                 for e in events::by_seqs(db, chunk).await? {
-                    if evs.observe(e.seq, now) { publish_event(rt, e) }
+                    if evs.observe(e.seq, now) {
+                        publish_event(rt, e)
+                    }
                 }
             }
             evs.expire(now, PATIENCE);
@@ -166,16 +174,20 @@ fn publish_event(rt: &Realtime, e: Event) {
             None => return,
         },
         (EventBody::IdleWarning { chat_id, seconds_left }, ..) => match e.operator_id {
-            Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "idle_warning", "chat_id": chat_id, "seconds_left": seconds_left })),
+            Some(op) => {
+                (Topic::Operator(op), PushKind::Other, json!({ "t": "idle_warning", "chat_id": chat_id, "seconds_left": seconds_left }))
+            }
             None => return,
         },
         (EventBody::TakenAway { chat_id, reason }, ..) => match e.operator_id {
             Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
             None => return,
         },
-        (EventBody::Edited { message_id, seq, content }, Some(chat), _) => {
-            (Topic::Chat(chat), PushKind::Other, json!({ "t": "edited", "chat_id": chat, "message_id": message_id, "seq": seq, "content": content }))
-        }
+        (EventBody::Edited { message_id, seq, content }, Some(chat), _) => (
+            Topic::Chat(chat),
+            PushKind::Other,
+            json!({ "t": "edited", "chat_id": chat, "message_id": message_id, "seq": seq, "content": content }),
+        ),
         (EventBody::AdminAlert { alert, message }, ..) => {
             (Topic::Admins, PushKind::Other, json!({ "t": "alert", "alert": alert, "message": message }))
         }

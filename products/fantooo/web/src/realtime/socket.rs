@@ -62,7 +62,11 @@ fn same_origin(headers: &HeaderMap) -> AppResult<()> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return Ok(()) };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
-    if origin_host.eq_ignore_ascii_case(host) { Ok(()) } else { Err(AppError::Forbidden) }
+    if origin_host.eq_ignore_ascii_case(host) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 #[derive(Deserialize)]
@@ -99,8 +103,12 @@ impl Connection {
         let rt = state.realtime.clone();
         let mut inbox = rt.hub.connect();
         let mut this = Connection {
-            state, viewer, subscriber: inbox.subscriber.clone(),
-            subs: HashMap::new(), undelivered: HashMap::new(), last_presence: None,
+            state,
+            viewer,
+            subscriber: inbox.subscriber.clone(),
+            subs: HashMap::new(),
+            undelivered: HashMap::new(),
+            last_presence: None,
         };
         this.serve(&mut socket, &mut inbox).await;
         for topic in this.own_topics() {
@@ -256,9 +264,10 @@ impl Connection {
             self.replay(socket, chat_id).await?;
         } else {
             // No position given: start from now.
-            let head = messages::history(&self.state.db, chat_id, None, 1).await.ok()
-                .and_then(|m| m.first().map(|m| m.seq)).unwrap_or(0);
-            if let Some(sub) = self.subs.get_mut(&chat_id) { sub.last_seq = sub.last_seq.max(head) }
+            let head = messages::history(&self.state.db, chat_id, None, 1).await.ok().and_then(|m| m.first().map(|m| m.seq)).unwrap_or(0);
+            if let Some(sub) = self.subs.get_mut(&chat_id) {
+                sub.last_seq = sub.last_seq.max(head)
+            }
         }
         Ok(())
     }

@@ -19,10 +19,10 @@ use serde::Deserialize;
 mod admins;
 mod chats;
 mod dashboard;
+mod import;
 pub(crate) mod kit;
 mod operators;
 mod profiles;
-mod import;
 mod settings_page;
 pub use settings_page::email_domain;
 mod stats_page;
@@ -62,15 +62,26 @@ pub(crate) fn nav(me: &CurrentAdmin) -> AdminNav {
 }
 
 const ADMIN_LOGIN: LoginPage = LoginPage {
-    kind: AccountKind::Admin, title: "Back office sign in", subtitle: "Authorised staff only.", action: "/admin-login",
-    login_label: "Email", login_type: "email", show_signup: false,
+    kind: AccountKind::Admin,
+    title: "Back office sign in",
+    subtitle: "Authorised staff only.",
+    action: "/admin-login",
+    login_label: "Email",
+    login_type: "email",
+    show_signup: false,
 };
 
 pub async fn login(csrf: CsrfToken, Query(q): Query<NextQuery>) -> Response {
     ADMIN_LOGIN.render(&csrf, String::new(), q.next.unwrap_or_default(), String::new()).into_response()
 }
 
-pub async fn login_submit(State(state): State<AppState>, ClientIp(ip): ClientIp, csrf: CsrfToken, headers: HeaderMap, Form(form): Form<LoginForm>) -> AppResult<Response> {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
     ADMIN_LOGIN.submit(&state, &ip, &csrf, &headers, form).await
 }
 
@@ -79,14 +90,27 @@ pub async fn setup(State(state): State<AppState>, csrf: CsrfToken) -> AppResult<
     if fantooo_store::admins::any_exist(&state.db).await? {
         return Err(AppError::NotFound);
     }
-    Ok(t::Setup { chrome: Chrome::anonymous(&csrf.0, "/setup"), name: String::new(), email: String::new(), errors: FieldErrors::new(), token_configured: state.config.admin_setup_token.is_some() }.into_response())
+    Ok(t::Setup {
+        chrome: Chrome::anonymous(&csrf.0, "/setup"),
+        name: String::new(),
+        email: String::new(),
+        errors: FieldErrors::new(),
+        token_configured: state.config.admin_setup_token.is_some(),
+    }
+    .into_response())
 }
 
 pub async fn setup_submit(State(state): State<AppState>, csrf: CsrfToken, Form(input): Form<StaffInput>) -> AppResult<Response> {
     match flows::setup_first_admin(&state, &input).await {
         Ok(_) => Ok(Redirect::to("/admin-login").into_response()),
         Err(AppError::Validation(errors)) => {
-            let page = t::Setup { chrome: Chrome::anonymous(&csrf.0, "/setup"), name: input.name, email: input.email, errors, token_configured: state.config.admin_setup_token.is_some() };
+            let page = t::Setup {
+                chrome: Chrome::anonymous(&csrf.0, "/setup"),
+                name: input.name,
+                email: input.email,
+                errors,
+                token_configured: state.config.admin_setup_token.is_some(),
+            };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -122,18 +146,32 @@ pub fn apply_pricing(mut cfg: PricingConfig, f: &PricingForm) -> Result<PricingC
         let v = v.as_deref()?.trim();
         match v.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => Some(n),
-            _ => { errs.add(field, format!("Enter a whole number from {min} to {max}")); None }
+            _ => {
+                errs.add(field, format!("Enter a whole number from {min} to {max}"));
+                None
+            }
         }
     };
-    if let Some(n) = num("free_messages_per_chat", &f.free_messages_per_chat, 0, 50) { cfg.free_messages_per_chat = n; }
-    if let Some(n) = num("base_credits", &f.base_credits, 1, 100) { cfg.base_credits = n; }
-    if let Some(n) = num("peak_start_hour", &f.peak_start_hour, 0, 23) { cfg.peak_start_hour = n as u32; }
-    if let Some(n) = num("peak_end_hour", &f.peak_end_hour, 0, 23) { cfg.peak_end_hour = n as u32; }
-    if let Some(n) = num("off_peak_start_hour", &f.off_peak_start_hour, 0, 23) { cfg.off_peak_start_hour = n as u32; }
-    if let Some(n) = num("off_peak_end_hour", &f.off_peak_end_hour, 0, 23) { cfg.off_peak_end_hour = n as u32; }
+    if let Some(n) = num("free_messages_per_chat", &f.free_messages_per_chat, 0, 50) {
+        cfg.free_messages_per_chat = n;
+    }
+    if let Some(n) = num("base_credits", &f.base_credits, 1, 100) {
+        cfg.base_credits = n;
+    }
+    if let Some(n) = num("peak_start_hour", &f.peak_start_hour, 0, 23) {
+        cfg.peak_start_hour = n as u32;
+    }
+    if let Some(n) = num("peak_end_hour", &f.peak_end_hour, 0, 23) {
+        cfg.peak_end_hour = n as u32;
+    }
+    if let Some(n) = num("off_peak_start_hour", &f.off_peak_start_hour, 0, 23) {
+        cfg.off_peak_start_hour = n as u32;
+    }
+    if let Some(n) = num("off_peak_end_hour", &f.off_peak_end_hour, 0, 23) {
+        cfg.off_peak_end_hour = n as u32;
+    }
     if errs.is_empty() && cfg.peak_start_hour == cfg.peak_end_hour {
         errs.add("peak_end_hour", "The peak window must not be empty");
     }
     errs.into_result().map(|_| cfg)
 }
-

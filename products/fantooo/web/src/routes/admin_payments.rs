@@ -72,7 +72,8 @@ struct ReviewPage {
 }
 
 async fn queue(state: &AppState) -> AppResult<(Vec<Transaction>, WebhookTotals)> {
-    let stale_before = Utc::now() - chrono::Duration::from_std(state.config.payments.reconcile_after).unwrap_or(chrono::Duration::minutes(15));
+    let stale_before =
+        Utc::now() - chrono::Duration::from_std(state.config.payments.reconcile_after).unwrap_or(chrono::Duration::minutes(15));
     Ok((payments::review_queue(&state.db, stale_before, 200).await?, payments::webhook_totals(&state.db).await?))
 }
 
@@ -91,12 +92,26 @@ async fn reverify(state: &AppState, me: &CurrentAdmin, id: TransactionId, ip: &s
     let t = payments::by_id(&state.db, id).await?;
     let s = purchases::verify(state, &t.provider_reference, Some(me.admin.id)).await?;
     let outcome = decision_name(&s.decision);
-    audit::admin_action(&state.db, Some(me.admin.id), "payment_reverified", Some(("transaction", id.to_string())),
-        Some(json!({ "status": t.status })), Some(json!({ "status": s.transaction.status, "outcome": outcome })), Some(ip)).await?;
+    audit::admin_action(
+        &state.db,
+        Some(me.admin.id),
+        "payment_reverified",
+        Some(("transaction", id.to_string())),
+        Some(json!({ "status": t.status })),
+        Some(json!({ "status": s.transaction.status, "outcome": outcome })),
+        Some(ip),
+    )
+    .await?;
     Ok((s.transaction, outcome))
 }
 
-async fn verify_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Path(id): Path<String>) -> AppResult<Response> {
+async fn verify_form(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     gate(&me)?;
     let notice = match reverify(&state, &me, parse_id(&id)?, &ip).await {
         Ok((t, outcome)) => format!("{}: provider checked, {outcome} (now {}).", t.provider_reference, t.status),
@@ -121,7 +136,13 @@ fn check_note(note: &str) -> AppResult<String> {
     Ok(note.to_string())
 }
 
-async fn dismiss_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Path(id): Path<String>, Form(input): Form<DismissInput>) -> AppResult<Response> {
+async fn dismiss_form(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Form(input): Form<DismissInput>,
+) -> AppResult<Response> {
     gate(&me)?;
     let note = check_note(&input.note)?;
     payments::dismiss_review(&state.db, parse_id(&id)?, me.admin.id, &note).await?;
@@ -129,7 +150,8 @@ async fn dismiss_form(State(state): State<AppState>, me: CurrentAdmin, csrf: Csr
 }
 
 async fn run_reconcile(state: &AppState) -> AppResult<purchases::ReconcileReport> {
-    let stale_before = Utc::now() - chrono::Duration::from_std(state.config.payments.reconcile_after).unwrap_or(chrono::Duration::minutes(15));
+    let stale_before =
+        Utc::now() - chrono::Duration::from_std(state.config.payments.reconcile_after).unwrap_or(chrono::Duration::minutes(15));
     let report = purchases::reconcile(&state.db, state.payments.as_ref(), stale_before).await?;
     if report.credited > 0 {
         state.realtime.written();
@@ -140,8 +162,10 @@ async fn run_reconcile(state: &AppState) -> AppResult<purchases::ReconcileReport
 async fn reconcile_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
     gate(&me)?;
     let r = run_reconcile(&state).await?;
-    let notice = format!("Reconciliation: {} checked, {} credited, {} failed, {} unchanged, {} errors, {} orphan webhooks flagged.",
-        r.checked, r.credited, r.failed, r.unchanged, r.errors, r.orphans_flagged);
+    let notice = format!(
+        "Reconciliation: {} checked, {} credited, {} failed, {} unchanged, {} errors, {} orphan webhooks flagged.",
+        r.checked, r.credited, r.failed, r.unchanged, r.errors, r.orphans_flagged
+    );
     render_review(&state, &me, &csrf, Some(notice)).await
 }
 
@@ -151,13 +175,23 @@ async fn api_queue(State(state): State<AppState>, me: CurrentAdmin) -> AppResult
     Ok(Json(json!({ "transactions": queue, "webhooks": webhooks })))
 }
 
-async fn api_verify(State(state): State<AppState>, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>) -> AppResult<Json<serde_json::Value>> {
+async fn api_verify(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
     gate(&me)?;
     let (t, outcome) = reverify(&state, &me, parse_id(&id)?, &ip).await?;
     Ok(Json(json!({ "transaction": t, "outcome": outcome })))
 }
 
-async fn api_dismiss(State(state): State<AppState>, me: CurrentAdmin, Path(id): Path<String>, ApiJson(input): ApiJson<DismissInput>) -> AppResult<Json<serde_json::Value>> {
+async fn api_dismiss(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<DismissInput>,
+) -> AppResult<Json<serde_json::Value>> {
     gate(&me)?;
     let id: TransactionId = parse_id(&id)?;
     payments::dismiss_review(&state.db, id, me.admin.id, &check_note(&input.note)?).await?;
@@ -214,35 +248,67 @@ async fn find_user(state: &AppState, raw: &str) -> AppResult<Option<users::User>
 async fn parse_refund(state: &AppState, f: &RefundInput) -> AppResult<ParsedRefund> {
     let mut errs = FieldErrors::new();
     let user = if f.user.trim().is_empty() { None } else { find_user(state, &f.user).await? };
-    if user.is_none() { errs.add("user", "Enter the username or id of an existing user."); }
+    if user.is_none() {
+        errs.add("user", "Enter the username or id of an existing user.");
+    }
     let credits = match f.credits.trim().parse::<i64>() {
         Ok(n) if n > 0 => Some(Credits(n)),
-        _ => { errs.add("credits", "Enter a whole number of credits, at least 1."); None }
+        _ => {
+            errs.add("credits", "Enter a whole number of credits, at least 1.");
+            None
+        }
     };
     let reason = match f.reason.parse::<RefundReason>() {
         Ok(r) if RefundReason::CHOOSABLE.contains(&r) => Some(r),
-        _ => { errs.add("reason", "Choose a reason: accidental_send, inappropriate_content, system_error or admin_discretion."); None }
+        _ => {
+            errs.add("reason", "Choose a reason: accidental_send, inappropriate_content, system_error or admin_discretion.");
+            None
+        }
     };
     let optional = |raw: &str, field: &'static str, errs: &mut FieldErrors| -> Option<String> {
         let t = raw.trim();
-        if t.is_empty() { return None; }
-        if uuid::Uuid::parse_str(t).is_err() { errs.add(field, "Enter a valid id or leave it empty."); return None; }
+        if t.is_empty() {
+            return None;
+        }
+        if uuid::Uuid::parse_str(t).is_err() {
+            errs.add(field, "Enter a valid id or leave it empty.");
+            return None;
+        }
         Some(t.to_string())
     };
     let message = optional(&f.message_id, "message_id", &mut errs).and_then(|s| s.parse().ok());
     let chat = optional(&f.chat_id, "chat_id", &mut errs).and_then(|s| s.parse().ok());
     let notes = Some(f.notes.trim().to_string()).filter(|n| !n.is_empty());
-    if notes.as_ref().is_some_and(|n| n.chars().count() > 1000) { errs.add("notes", "Notes are limited to 1000 characters."); }
+    if notes.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+        errs.add("notes", "Notes are limited to 1000 characters.");
+    }
     errs.into_result()?;
-    Ok(ParsedRefund { user: user.expect("checked").id, credits: credits.expect("checked"), reason: reason.expect("checked"), message, chat, notes })
+    Ok(ParsedRefund {
+        user: user.expect("checked").id,
+        credits: credits.expect("checked"),
+        reason: reason.expect("checked"),
+        message,
+        chat,
+        notes,
+    })
 }
 
 async fn make_refund(state: &AppState, me: &CurrentAdmin, input: &RefundInput) -> AppResult<refunds::Refunded> {
     let r = parse_refund(state, input).await?;
-    let done = refunds::refund(&state.db, &RefundRequest {
-        user: r.user, credits: r.credits, reason: r.reason, message: r.message, chat: r.chat,
-        admin: me.admin.id, admin_account: me.admin.account_id, notes: r.notes.as_deref(),
-    }).await?;
+    let done = refunds::refund(
+        &state.db,
+        &RefundRequest {
+            user: r.user,
+            credits: r.credits,
+            reason: r.reason,
+            message: r.message,
+            chat: r.chat,
+            admin: me.admin.id,
+            admin_account: me.admin.account_id,
+            notes: r.notes.as_deref(),
+        },
+    )
+    .await?;
     state.realtime.written();
     Ok(done)
 }
@@ -259,13 +325,37 @@ struct RefundsPage {
 }
 
 impl RefundsPage {
-    fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
-    fn reasons(&self) -> &'static [RefundReason] { RefundReason::CHOOSABLE }
-    fn selected(&self, r: &RefundReason) -> &'static str { if self.form.reason == r.as_str() { "selected" } else { "" } }
+    fn err(&self, field: &str) -> &str {
+        self.errors.for_field(field).unwrap_or("")
+    }
+    fn reasons(&self) -> &'static [RefundReason] {
+        RefundReason::CHOOSABLE
+    }
+    fn selected(&self, r: &RefundReason) -> &'static str {
+        if self.form.reason == r.as_str() {
+            "selected"
+        } else {
+            ""
+        }
+    }
 }
 
-async fn render_refunds(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, form: RefundInput, errors: FieldErrors, notice: Option<String>) -> AppResult<RefundsPage> {
-    Ok(RefundsPage { chrome: me.chrome(csrf, "/admin/payments"), nav: nav(me), refunds: refunds::recent(&state.db, 100).await?, form, errors, notice })
+async fn render_refunds(
+    state: &AppState,
+    me: &CurrentAdmin,
+    csrf: &CsrfToken,
+    form: RefundInput,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> AppResult<RefundsPage> {
+    Ok(RefundsPage {
+        chrome: me.chrome(csrf, "/admin/payments"),
+        nav: nav(me),
+        refunds: refunds::recent(&state.db, 100).await?,
+        form,
+        errors,
+        notice,
+    })
 }
 
 async fn refunds_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
@@ -273,14 +363,22 @@ async fn refunds_page(State(state): State<AppState>, me: CurrentAdmin, csrf: Csr
     Ok(render_refunds(&state, &me, &csrf, RefundInput::default(), FieldErrors::new(), None).await?.into_response())
 }
 
-async fn refund_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Form(input): Form<RefundInput>) -> AppResult<Response> {
+async fn refund_form(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Form(input): Form<RefundInput>,
+) -> AppResult<Response> {
     gate(&me)?;
     match make_refund(&state, &me, &input).await {
         Ok(done) => {
-            let notice = format!("Refunded {} credits to {}; their balance is now {}.", done.refund.amount, done.refund.username, done.balance);
+            let notice =
+                format!("Refunded {} credits to {}; their balance is now {}.", done.refund.amount, done.refund.username, done.balance);
             Ok(render_refunds(&state, &me, &csrf, RefundInput::default(), FieldErrors::new(), Some(notice)).await?.into_response())
         }
-        Err(AppError::Validation(errors)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_refunds(&state, &me, &csrf, input, errors, None).await?).into_response()),
+        Err(AppError::Validation(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_refunds(&state, &me, &csrf, input, errors, None).await?).into_response())
+        }
         Err(e) => Err(e),
     }
 }
@@ -288,7 +386,9 @@ async fn refund_form(State(state): State<AppState>, me: CurrentAdmin, csrf: Csrf
 async fn refund_paid_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Path(id): Path<String>) -> AppResult<Response> {
     gate(&me)?;
     refunds::complete_pending(&state.db, parse_id(&id)?, me.admin.id).await?;
-    Ok(render_refunds(&state, &me, &csrf, RefundInput::default(), FieldErrors::new(), Some("Refund marked as paid.".into())).await?.into_response())
+    Ok(render_refunds(&state, &me, &csrf, RefundInput::default(), FieldErrors::new(), Some("Refund marked as paid.".into()))
+        .await?
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -303,11 +403,17 @@ async fn open_deletion(state: &AppState, me: &CurrentAdmin, user: UserId) -> App
     Ok(d)
 }
 
-async fn deletion_refund_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Form(input): Form<DeletionInput>) -> AppResult<Response> {
+async fn deletion_refund_form(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Form(input): Form<DeletionInput>,
+) -> AppResult<Response> {
     gate(&me)?;
     let Some(user) = find_user(&state, &input.user).await? else {
         let errors = FieldErrors::single("deletion_user", "Enter the username or id of an existing user.");
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_refunds(&state, &me, &csrf, RefundInput::default(), errors, None).await?).into_response());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_refunds(&state, &me, &csrf, RefundInput::default(), errors, None).await?)
+            .into_response());
     };
     let d = open_deletion(&state, &me, user.id).await?;
     let notice = match d.refund_id {
@@ -336,10 +442,18 @@ struct RefundBody {
 
 async fn api_refund(State(state): State<AppState>, me: CurrentAdmin, ApiJson(b): ApiJson<RefundBody>) -> AppResult<Response> {
     gate(&me)?;
-    let text = |v: Option<serde_json::Value>| match v { Some(serde_json::Value::String(s)) => s, Some(other) => other.to_string(), None => String::new() };
+    let text = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
     let input = RefundInput {
-        user: b.user.or(b.user_id).unwrap_or_default(), credits: text(b.credits), reason: b.reason.unwrap_or_default(),
-        message_id: b.message_id.unwrap_or_default(), chat_id: b.chat_id.unwrap_or_default(), notes: b.notes.unwrap_or_default(),
+        user: b.user.or(b.user_id).unwrap_or_default(),
+        credits: text(b.credits),
+        reason: b.reason.unwrap_or_default(),
+        message_id: b.message_id.unwrap_or_default(),
+        chat_id: b.chat_id.unwrap_or_default(),
+        notes: b.notes.unwrap_or_default(),
     };
     let done = make_refund(&state, &me, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "refund": done.refund, "balance": done.balance }))).into_response())
@@ -352,7 +466,11 @@ async fn api_refund_paid(State(state): State<AppState>, me: CurrentAdmin, Path(i
     Ok(Json(json!({ "refund": refunds::by_id(&state.db, id).await? })))
 }
 
-async fn api_deletion_refund(State(state): State<AppState>, me: CurrentAdmin, Path(id): Path<String>) -> AppResult<Json<serde_json::Value>> {
+async fn api_deletion_refund(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
     gate(&me)?;
     let user: UserId = parse_id(&id)?;
     let d = open_deletion(&state, &me, user).await?;
@@ -363,16 +481,26 @@ async fn api_deletion_refund(State(state): State<AppState>, me: CurrentAdmin, Pa
 
 #[derive(Deserialize, Default, Clone)]
 struct PackageInput {
-    #[serde(default)] name: String,
-    #[serde(default)] credits: String,
-    #[serde(default)] price_kes: String,
-    #[serde(default)] bonus_credits: String,
-    #[serde(default)] badge: String,
-    #[serde(default)] is_featured: Option<String>,
-    #[serde(default)] sort_order: String,
-    #[serde(default)] valid_from: String,
-    #[serde(default)] valid_until: String,
-    #[serde(default)] variant: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    credits: String,
+    #[serde(default)]
+    price_kes: String,
+    #[serde(default)]
+    bonus_credits: String,
+    #[serde(default)]
+    badge: String,
+    #[serde(default)]
+    is_featured: Option<String>,
+    #[serde(default)]
+    sort_order: String,
+    #[serde(default)]
+    valid_from: String,
+    #[serde(default)]
+    valid_until: String,
+    #[serde(default)]
+    variant: String,
 }
 
 struct ParsedPackage {
@@ -391,21 +519,34 @@ struct ParsedPackage {
 /// RFC 3339, or the `datetime-local` form value read as UTC.
 fn parse_when(raw: &str) -> Result<Option<DateTime<Utc>>, ()> {
     let t = raw.trim();
-    if t.is_empty() { return Ok(None); }
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) { return Ok(Some(d.with_timezone(&Utc))); }
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(Some(d.with_timezone(&Utc)));
+    }
     NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").map(|n| Some(n.and_utc())).map_err(|_| ())
 }
 
 fn parse_package(f: &PackageInput) -> Result<ParsedPackage, FieldErrors> {
     let mut errs = FieldErrors::new();
     let name = f.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 60 { errs.add("name", "Name the package (up to 60 characters)."); }
+    if name.is_empty() || name.chars().count() > 60 {
+        errs.add("name", "Name the package (up to 60 characters).");
+    }
     let mut num = |field: &'static str, raw: &str, min: i64, max: i64, default: Option<i64>| -> i64 {
         let t = raw.trim();
-        if t.is_empty() { if let Some(d) = default { return d; } }
+        if t.is_empty() {
+            if let Some(d) = default {
+                return d;
+            }
+        }
         match t.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => n,
-            _ => { errs.add(field, format!("Enter a whole number from {min} to {max}.")); 0 }
+            _ => {
+                errs.add(field, format!("Enter a whole number from {min} to {max}."));
+                0
+            }
         }
     };
     let credits = num("credits", &f.credits, 1, 100_000, None);
@@ -414,27 +555,61 @@ fn parse_package(f: &PackageInput) -> Result<ParsedPackage, FieldErrors> {
     let sort_order = num("sort_order", &f.sort_order, 0, 1000, Some(0));
     let text = |raw: &str| Some(raw.trim().to_string()).filter(|s| !s.is_empty());
     let badge = text(&f.badge);
-    if badge.as_ref().is_some_and(|b| b.chars().count() > 20) { errs.add("badge", "Badges are up to 20 characters."); }
+    if badge.as_ref().is_some_and(|b| b.chars().count() > 20) {
+        errs.add("badge", "Badges are up to 20 characters.");
+    }
     let variant = text(&f.variant);
     if variant.as_ref().is_some_and(|v| v.len() > 20 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
         errs.add("variant", "A variant is a short name: letters, digits, '-' or '_'.");
     }
-    let valid_from = parse_when(&f.valid_from).unwrap_or_else(|_| { errs.add("valid_from", "Enter a date and time."); None });
-    let valid_until = parse_when(&f.valid_until).unwrap_or_else(|_| { errs.add("valid_until", "Enter a date and time."); None });
+    let valid_from = parse_when(&f.valid_from).unwrap_or_else(|_| {
+        errs.add("valid_from", "Enter a date and time.");
+        None
+    });
+    let valid_until = parse_when(&f.valid_until).unwrap_or_else(|_| {
+        errs.add("valid_until", "Enter a date and time.");
+        None
+    });
     if let (Some(a), Some(b)) = (valid_from, valid_until) {
-        if b <= a { errs.add("valid_until", "The end must be after the start."); }
+        if b <= a {
+            errs.add("valid_until", "The end must be after the start.");
+        }
     }
     errs.into_result()?;
     let featured = matches!(f.is_featured.as_deref(), Some("on" | "true" | "1"));
-    Ok(ParsedPackage { name, credits, price: Kes::from_shillings(price), bonus, badge, featured, sort_order, valid_from, valid_until, variant })
+    Ok(ParsedPackage {
+        name,
+        credits,
+        price: Kes::from_shillings(price),
+        bonus,
+        badge,
+        featured,
+        sort_order,
+        valid_from,
+        valid_until,
+        variant,
+    })
 }
 
 async fn create_package(state: &AppState, me: &CurrentAdmin, f: &PackageInput) -> AppResult<Package> {
     let p = parse_package(f)?;
-    let id = packages::create_by(&state.db, &NewPackage {
-        name: &p.name, credits: p.credits, price_cents: p.price.cents(), bonus_credits: p.bonus, badge: p.badge.as_deref(),
-        is_featured: p.featured, sort_order: p.sort_order, valid_from: p.valid_from, valid_until: p.valid_until, variant: p.variant.as_deref(),
-    }, Some(me.admin.id)).await?;
+    let id = packages::create_by(
+        &state.db,
+        &NewPackage {
+            name: &p.name,
+            credits: p.credits,
+            price_cents: p.price.cents(),
+            bonus_credits: p.bonus,
+            badge: p.badge.as_deref(),
+            is_featured: p.featured,
+            sort_order: p.sort_order,
+            valid_from: p.valid_from,
+            valid_until: p.valid_until,
+            variant: p.variant.as_deref(),
+        },
+        Some(me.admin.id),
+    )
+    .await?;
     Ok(packages::by_id(&state.db, id).await?)
 }
 
@@ -458,7 +633,9 @@ struct PackagesPage {
 }
 
 impl PackagesPage {
-    fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
+    fn err(&self, field: &str) -> &str {
+        self.errors.for_field(field).unwrap_or("")
+    }
     fn window(&self, p: &Package) -> String {
         let f = |t: &Option<DateTime<Utc>>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
         match (f(&p.valid_from), f(&p.valid_until)) {
@@ -470,8 +647,22 @@ impl PackagesPage {
     }
 }
 
-async fn render_packages(state: &AppState, me: &CurrentAdmin, csrf: &CsrfToken, form: PackageInput, errors: FieldErrors, notice: Option<String>) -> AppResult<PackagesPage> {
-    Ok(PackagesPage { chrome: me.chrome(csrf, "/admin/payments"), nav: nav(me), packages: packages::list_all(&state.db).await?, form, errors, notice })
+async fn render_packages(
+    state: &AppState,
+    me: &CurrentAdmin,
+    csrf: &CsrfToken,
+    form: PackageInput,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> AppResult<PackagesPage> {
+    Ok(PackagesPage {
+        chrome: me.chrome(csrf, "/admin/payments"),
+        nav: nav(me),
+        packages: packages::list_all(&state.db).await?,
+        form,
+        errors,
+        notice,
+    })
 }
 
 async fn packages_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken) -> AppResult<Response> {
@@ -479,16 +670,36 @@ async fn packages_page(State(state): State<AppState>, me: CurrentAdmin, csrf: Cs
     Ok(render_packages(&state, &me, &csrf, PackageInput::default(), FieldErrors::new(), None).await?.into_response())
 }
 
-async fn package_form(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Form(input): Form<PackageInput>) -> AppResult<Response> {
+async fn package_form(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Form(input): Form<PackageInput>,
+) -> AppResult<Response> {
     gate(&me)?;
     match create_package(&state, &me, &input).await {
-        Ok(p) => Ok(render_packages(&state, &me, &csrf, PackageInput::default(), FieldErrors::new(), Some(format!("Package {} created.", p.name))).await?.into_response()),
-        Err(AppError::Validation(errors)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_packages(&state, &me, &csrf, input, errors, None).await?).into_response()),
+        Ok(p) => Ok(render_packages(
+            &state,
+            &me,
+            &csrf,
+            PackageInput::default(),
+            FieldErrors::new(),
+            Some(format!("Package {} created.", p.name)),
+        )
+        .await?
+        .into_response()),
+        Err(AppError::Validation(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_packages(&state, &me, &csrf, input, errors, None).await?).into_response())
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn package_toggle_form(State(state): State<AppState>, me: CurrentAdmin, Path((id, action)): Path<(String, String)>) -> AppResult<Response> {
+async fn package_toggle_form(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    Path((id, action)): Path<(String, String)>,
+) -> AppResult<Response> {
     gate(&me)?;
     let id: PackageId = parse_id(&id)?;
     packages::set_active(&state.db, id, toggle(&action)?, me.admin.id).await?;
@@ -500,20 +711,39 @@ async fn api_packages(State(state): State<AppState>, me: CurrentAdmin) -> AppRes
     Ok(Json(json!({ "packages": packages::list_all(&state.db).await? })))
 }
 
-async fn api_package_create(State(state): State<AppState>, me: CurrentAdmin, ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>) -> AppResult<Response> {
+async fn api_package_create(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> AppResult<Response> {
     gate(&me)?;
     // Accept numbers and booleans as JSON values; the form parser reads text.
-    let text: serde_json::Map<String, serde_json::Value> = body.into_iter().map(|(k, v)| {
-        let s = match v { serde_json::Value::String(s) => s, serde_json::Value::Bool(true) => "true".into(), serde_json::Value::Bool(false) | serde_json::Value::Null => String::new(), other => other.to_string() };
-        (k, serde_json::Value::String(s))
-    }).collect();
-    let mut input: PackageInput = serde_json::from_value(serde_json::Value::Object(text)).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    if input.is_featured.as_deref() == Some("") { input.is_featured = None; }
+    let text: serde_json::Map<String, serde_json::Value> = body
+        .into_iter()
+        .map(|(k, v)| {
+            let s = match v {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Bool(true) => "true".into(),
+                serde_json::Value::Bool(false) | serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            (k, serde_json::Value::String(s))
+        })
+        .collect();
+    let mut input: PackageInput =
+        serde_json::from_value(serde_json::Value::Object(text)).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if input.is_featured.as_deref() == Some("") {
+        input.is_featured = None;
+    }
     let p = create_package(&state, &me, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "package": p }))).into_response())
 }
 
-async fn api_package_toggle(State(state): State<AppState>, me: CurrentAdmin, Path((id, action)): Path<(String, String)>) -> AppResult<Json<serde_json::Value>> {
+async fn api_package_toggle(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    Path((id, action)): Path<(String, String)>,
+) -> AppResult<Json<serde_json::Value>> {
     gate(&me)?;
     let id: PackageId = parse_id(&id)?;
     packages::set_active(&state.db, id, toggle(&action)?, me.admin.id).await?;

@@ -43,7 +43,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest("Send a JSON body with Content-Type: application/json".into())),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(AppError::BadRequest("Send a JSON body with Content-Type: application/json".into()))
+            }
             Err(e) => Err(AppError::from_rejection(e.status(), format!("Invalid JSON body: {}", e.body_text()))),
         }
     }
@@ -53,7 +55,12 @@ fn user_agent(h: &HeaderMap) -> Option<&str> {
     h.get(header::USER_AGENT).and_then(|v| v.to_str().ok())
 }
 
-async fn signup(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(input): ApiJson<SignupInput>) -> AppResult<Response> {
+async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<SignupInput>,
+) -> AppResult<Response> {
     crate::circumvention::guard(&state, &ip, &headers, "registration").await?;
     let user = flows::register(&state, &input, &ip).await?;
     crate::circumvention::record(&state, user.id, "signup", &ip, &headers).await;
@@ -63,12 +70,20 @@ async fn signup(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: 
 
 #[derive(Deserialize)]
 struct LoginBody {
-    #[serde(default)] login: String,
-    #[serde(default)] password: String,
-    #[serde(default)] kind: Option<AccountKind>,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    kind: Option<AccountKind>,
 }
 
-async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, ApiJson(body): ApiJson<LoginBody>) -> AppResult<Json<serde_json::Value>> {
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> AppResult<Json<serde_json::Value>> {
     let kind = body.kind.unwrap_or(AccountKind::User);
     if kind == AccountKind::User {
         crate::circumvention::guard(&state, &ip, &headers, "sign-in").await?;
@@ -88,7 +103,8 @@ async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession) ->
 
 #[derive(Deserialize)]
 struct UsernameQuery {
-    #[serde(default)] username: String,
+    #[serde(default)]
+    username: String,
 }
 
 async fn username_available(State(state): State<AppState>, Query(q): Query<UsernameQuery>) -> AppResult<Json<serde_json::Value>> {
@@ -103,7 +119,8 @@ async fn username_available(State(state): State<AppState>, Query(q): Query<Usern
 
 #[derive(Deserialize)]
 struct SuggestQuery {
-    #[serde(default)] q: String,
+    #[serde(default)]
+    q: String,
     limit: Option<usize>,
 }
 
@@ -112,9 +129,12 @@ async fn suggest_locations(State(state): State<AppState>, Query(q): Query<Sugges
     if term.chars().count() < 2 || term.len() > 100 {
         return Ok(Json(json!({ "places": [] })));
     }
-    let places = state.geocoder.suggest(term, q.limit.unwrap_or(8).clamp(1, 20)).await
-        .map_err(|e| AppError::Internal(format!("geocoder: {e}")))?;
-    let places: Vec<_> = places.iter().map(|p| json!({ "label": p.display(), "name": p.name, "country": p.country, "latitude": p.latitude, "longitude": p.longitude })).collect();
+    let places =
+        state.geocoder.suggest(term, q.limit.unwrap_or(8).clamp(1, 20)).await.map_err(|e| AppError::Internal(format!("geocoder: {e}")))?;
+    let places: Vec<_> = places
+        .iter()
+        .map(|p| json!({ "label": p.display(), "name": p.name, "country": p.country, "latitude": p.latitude, "longitude": p.longitude }))
+        .collect();
     Ok(Json(json!({ "places": places })))
 }
 
@@ -131,14 +151,20 @@ async fn me(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> App
     }))
 }
 
-async fn update_me(State(state): State<AppState>, me: CurrentUser, ApiJson(form): ApiJson<ProfileForm>) -> AppResult<Json<serde_json::Value>> {
+async fn update_me(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(form): ApiJson<ProfileForm>,
+) -> AppResult<Json<serde_json::Value>> {
     let (name, bio) = validate_profile(&form)?;
     users::update_profile(&state.db, me.user.id, &name, bio.as_deref()).await?;
     Ok(Json(json!({ "user": users::by_id(&state.db, me.user.id).await? })))
 }
 
 async fn setup_status(State(state): State<AppState>) -> AppResult<Json<serde_json::Value>> {
-    if admins::any_exist(&state.db).await? { return Err(AppError::NotFound); }
+    if admins::any_exist(&state.db).await? {
+        return Err(AppError::NotFound);
+    }
     Ok(Json(json!({ "setup_required": true, "token_configured": state.config.admin_setup_token.is_some() })))
 }
 
@@ -152,13 +178,23 @@ async fn admin_list(State(state): State<AppState>, me: CurrentAdmin) -> AppResul
     Ok(Json(json!({ "admins": admins::list(&state.db).await? })))
 }
 
-async fn admin_create(State(state): State<AppState>, me: CurrentAdmin, ClientIp(ip): ClientIp, ApiJson(input): ApiJson<StaffInput>) -> AppResult<Response> {
+async fn admin_create(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<StaffInput>,
+) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let admin = flows::create_admin(&state, me.admin.id, &input, &ip).await?;
     Ok((StatusCode::CREATED, Json(json!({ "admin": admin }))).into_response())
 }
 
-async fn admin_change(State(state): State<AppState>, me: CurrentAdmin, ClientIp(ip): ClientIp, Path((id, action)): Path<(AdminId, String)>) -> AppResult<Json<serde_json::Value>> {
+async fn admin_change(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path((id, action)): Path<(AdminId, String)>,
+) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::ManageAdmins)?;
     flows::change_admin(&state, me.admin.id, id, &action, &ip).await?;
     // A deleted admin is no longer found: report it as null.
@@ -175,7 +211,12 @@ async fn operator_list(State(state): State<AppState>, me: CurrentAdmin) -> AppRe
     Ok(Json(json!({ "operators": operators::list(&state.db).await? })))
 }
 
-async fn operator_create(State(state): State<AppState>, me: CurrentAdmin, ClientIp(ip): ClientIp, ApiJson(input): ApiJson<StaffInput>) -> AppResult<Response> {
+async fn operator_create(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<StaffInput>,
+) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let op = flows::create_operator(&state, me.admin.id, &input, &ip).await?;
     Ok((StatusCode::CREATED, Json(json!({ "operator": op }))).into_response())
@@ -183,7 +224,9 @@ async fn operator_create(State(state): State<AppState>, me: CurrentAdmin, Client
 
 async fn payment_list(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::ManagePayments)?;
-    Ok(Json(json!({ "transactions": stats::recent_transactions(&state.db, 100).await?, "packages": packages::list_active(&state.db).await? })))
+    Ok(Json(
+        json!({ "transactions": stats::recent_transactions(&state.db, 100).await?, "packages": packages::list_active(&state.db).await? }),
+    ))
 }
 
 async fn get_pricing(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
@@ -201,13 +244,20 @@ struct PricingBody {
     off_peak_end_hour: Option<i64>,
 }
 
-async fn put_pricing(State(state): State<AppState>, me: CurrentAdmin, ApiJson(b): ApiJson<PricingBody>) -> AppResult<Json<serde_json::Value>> {
+async fn put_pricing(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    ApiJson(b): ApiJson<PricingBody>,
+) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::SystemSettings)?;
     let s = |v: Option<i64>| v.map(|n| n.to_string());
     let form = PricingForm {
-        free_messages_per_chat: s(b.free_messages_per_chat), base_credits: s(b.base_credits),
-        peak_start_hour: s(b.peak_start_hour), peak_end_hour: s(b.peak_end_hour),
-        off_peak_start_hour: s(b.off_peak_start_hour), off_peak_end_hour: s(b.off_peak_end_hour),
+        free_messages_per_chat: s(b.free_messages_per_chat),
+        base_credits: s(b.base_credits),
+        peak_start_hour: s(b.peak_start_hour),
+        peak_end_hour: s(b.peak_end_hour),
+        off_peak_start_hour: s(b.off_peak_start_hour),
+        off_peak_end_hour: s(b.off_peak_end_hour),
     };
     let cfg = apply_pricing(pricing(&state).await?, &form)?;
     settings::set(&state.db, "pricing", &cfg, Some(me.admin.id)).await?;

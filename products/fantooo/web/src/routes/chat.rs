@@ -75,7 +75,11 @@ async fn open_form(State(state): State<AppState>, me: CurrentUser, Form(input): 
     Ok(Redirect::to(&format!("/chat/{}", chat.id)).into_response())
 }
 
-async fn api_open(State(state): State<AppState>, me: CurrentUser, crate::routes::api::ApiJson(input): crate::routes::api::ApiJson<OpenInput>) -> AppResult<Response> {
+async fn api_open(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    crate::routes::api::ApiJson(input): crate::routes::api::ApiJson<OpenInput>,
+) -> AppResult<Response> {
     let profile = parse_profile(&input.profile_id)?;
     let (chat, created) = chats::open(&state.db, me.user.id, profile).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -174,14 +178,29 @@ struct PageQuery {
     have: Option<i64>,
 }
 
-async fn render_page(state: &AppState, me: &CurrentViewer, csrf: &CsrfToken, id: ChatId, need: Option<(i64, i64)>, error: Option<String>, draft: String) -> AppResult<ChatPage> {
+async fn render_page(
+    state: &AppState,
+    me: &CurrentViewer,
+    csrf: &CsrfToken,
+    id: ChatId,
+    need: Option<(i64, i64)>,
+    error: Option<String>,
+    draft: String,
+) -> AppResult<ChatPage> {
     let (chat, side) = chat_for(state, me.viewer, id).await?;
     let view = chat_view(state, chat, side, need, error, draft).await?;
     Ok(ChatPage { chrome: me.chrome(csrf, &format!("/chat/{id}")), view })
 }
 
 /// Loads what the chat panel shows for a chat the viewer may open.
-pub async fn chat_view(state: &AppState, chat: Chat, side: Side, need: Option<(i64, i64)>, error: Option<String>, draft: String) -> AppResult<ChatView> {
+pub async fn chat_view(
+    state: &AppState,
+    chat: Chat,
+    side: Side,
+    need: Option<(i64, i64)>,
+    error: Option<String>,
+    draft: String,
+) -> AppResult<ChatView> {
     let profile = profiles::public_including_unlisted(&state.db, chat.fictional_user_id).await?;
     let mut messages = messages::history(&state.db, chat.id, None, PAGE_MESSAGES).await?;
     let has_earlier = messages.len() as i64 == PAGE_MESSAGES;
@@ -198,12 +217,28 @@ pub async fn chat_view(state: &AppState, chat: Chat, side: Side, need: Option<(i
     Ok(ChatView {
         rating,
         user_online: user.last_active_at.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::seconds(45)),
-        chat, side, profile, user_name: user.display_name, messages, has_earlier,
-        balance, price, packages, need_credits: need, error, draft,
+        chat,
+        side,
+        profile,
+        user_name: user.display_name,
+        messages,
+        has_earlier,
+        balance,
+        price,
+        packages,
+        need_credits: need,
+        error,
+        draft,
     })
 }
 
-async fn page(State(state): State<AppState>, me: CurrentViewer, csrf: CsrfToken, Path(id): Path<String>, Query(q): Query<PageQuery>) -> AppResult<Response> {
+async fn page(
+    State(state): State<AppState>,
+    me: CurrentViewer,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
     let need = q.need.zip(q.have);
     Ok(render_page(&state, &me, &csrf, id, need, None, String::new()).await?.into_response())
@@ -268,7 +303,9 @@ async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput>
 /// Validates, stores any picture, then sends as whichever side the viewer is.
 async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, input: SendInput) -> AppResult<Sent> {
     let body = match input.picture {
-        None => Body { content: message_text(&input.content)?, content_type: ContentType::Text, media_url: None, client_id: input.client_id },
+        None => {
+            Body { content: message_text(&input.content)?, content_type: ContentType::Text, media_url: None, client_id: input.client_id }
+        }
         Some((bytes, pic)) => {
             let caption = input.content.trim().to_string();
             if caption.chars().count() > fantooo_domain::chat::MAX_TEXT_CHARS {
@@ -277,7 +314,14 @@ async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, in
             state.limits.check_message(&me.session.account_id.to_string())?;
             let key = format!("{}.{}", uuid::Uuid::now_v7(), pic.extension);
             let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
-            return finish(state, me, chat, side, Body { content: caption, content_type: pic.content_type, media_url: Some(url), client_id: input.client_id }).await;
+            return finish(
+                state,
+                me,
+                chat,
+                side,
+                Body { content: caption, content_type: pic.content_type, media_url: Some(url), client_id: input.client_id },
+            )
+            .await;
         }
     };
     state.limits.check_message(&me.session.account_id.to_string())?;
@@ -313,19 +357,29 @@ async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
     let sent = send(&state, &me, id, side, input).await?;
     let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let next = sent.next_price;
-    Ok((status, Json(json!({
-        "message": sent.message,
-        "price": if sent.duplicate { None } else { Some(sent.price) },
-        "balance": sent.balance,
-        "duplicate": sent.duplicate,
-        "next_price": next,
-        "next_price_label": next.as_ref().map(price_label),
-    }))).into_response())
+    Ok((
+        status,
+        Json(json!({
+            "message": sent.message,
+            "price": if sent.duplicate { None } else { Some(sent.price) },
+            "balance": sent.balance,
+            "duplicate": sent.duplicate,
+            "next_price": next,
+            "next_price_label": next.as_ref().map(price_label),
+        })),
+    )
+        .into_response())
 }
 
 /// The no-script form: redirects back to the chat, or re-renders it with
 /// the problem (and the buy-credits dialog open when credits ran out).
-async fn send_form(State(state): State<AppState>, me: CurrentViewer, csrf: CsrfToken, Path(id): Path<String>, req: Request) -> AppResult<Response> {
+async fn send_form(
+    State(state): State<AppState>,
+    me: CurrentViewer,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    req: Request,
+) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
     let (_, side) = chat_for(&state, me.viewer, id).await?;
     let input = read_send_input(&state, req).await?;
@@ -374,19 +428,30 @@ struct HistoryQuery {
 }
 
 /// Newest first; `next_before` continues to older messages.
-async fn api_history(State(state): State<AppState>, me: CurrentViewer, Path(id): Path<String>, Query(q): Query<HistoryQuery>) -> AppResult<Json<serde_json::Value>> {
+async fn api_history(
+    State(state): State<AppState>,
+    me: CurrentViewer,
+    Path(id): Path<String>,
+    Query(q): Query<HistoryQuery>,
+) -> AppResult<Json<serde_json::Value>> {
     let id = parse_chat_id(&id)?;
     chat_for(&state, me.viewer, id).await?;
     let mut errs = FieldErrors::new();
     let before = match q.before.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(b)) if b > 0 => Some(b),
-        Some(_) => { errs.add("before", "before must be a positive message sequence number"); None }
+        Some(_) => {
+            errs.add("before", "before must be a positive message sequence number");
+            None
+        }
     };
     let limit = match q.limit.as_deref().map(str::parse::<i64>) {
         None => PAGE_MESSAGES,
         Some(Ok(l)) if (1..=MAX_HISTORY_PAGE).contains(&l) => l,
-        Some(_) => { errs.add("limit", format!("limit must be between 1 and {MAX_HISTORY_PAGE}")); 0 }
+        Some(_) => {
+            errs.add("limit", format!("limit must be between 1 and {MAX_HISTORY_PAGE}"));
+            0
+        }
     };
     errs.into_result()?;
     let page = messages::history(&state.db, id, before, limit).await?;
@@ -396,8 +461,10 @@ async fn api_history(State(state): State<AppState>, me: CurrentViewer, Path(id):
 
 /// Uploaded pictures, for signed-in accounts only.
 async fn media(State(state): State<AppState>, _me: CurrentViewer, Path(key): Path<String>) -> AppResult<Response> {
-    let (bytes, content_type) = state.media.get(&key).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?.ok_or(AppError::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string())], bytes).into_response())
+    let (bytes, content_type) =
+        state.media.get(&key).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?.ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string())], bytes)
+        .into_response())
 }
 
 // ---------------------------------------------------------------- rating
@@ -423,13 +490,23 @@ async fn rate(state: &AppState, me: &CurrentUser, id: &str, rating: i64) -> AppR
     Ok(id)
 }
 
-async fn rate_form(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>, Form(input): Form<RateInput>) -> AppResult<Response> {
+async fn rate_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    Form(input): Form<RateInput>,
+) -> AppResult<Response> {
     let rating = parse_rating(input.rating.as_ref())?;
     let id = rate(&state, &me, &id, rating).await?;
     Ok(Redirect::to(&format!("/chat/{id}#rating")).into_response())
 }
 
-async fn api_rate(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>, crate::routes::api::ApiJson(input): crate::routes::api::ApiJson<RateInput>) -> AppResult<Json<serde_json::Value>> {
+async fn api_rate(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    crate::routes::api::ApiJson(input): crate::routes::api::ApiJson<RateInput>,
+) -> AppResult<Json<serde_json::Value>> {
     let rating = parse_rating(input.rating.as_ref())?;
     let id = rate(&state, &me, &id, rating).await?;
     Ok(Json(json!({ "chat_id": id, "rating": rating })))

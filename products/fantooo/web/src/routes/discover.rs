@@ -18,8 +18,8 @@ use axum::routing::{get, post, put};
 use axum::{Form, Json, Router};
 use fantooo_domain::ids::ProfileId;
 use fantooo_domain::{AccountKind, FieldErrors};
-use fantooo_store::profiles::{self, ProfileCursor, PublicProfile};
 use fantooo_store::favorites;
+use fantooo_store::profiles::{self, ProfileCursor, PublicProfile};
 use filters::{allowed_genders, validate, DiscoverQuery, Search, PAGE_SIZE};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -89,11 +89,25 @@ pub struct DiscoverPage {
 }
 
 impl DiscoverPage {
-    pub fn err(&self, field: &str) -> &str { self.errors.for_field(field).unwrap_or("") }
-    pub fn selected(&self, value: &str) -> &'static str { if self.form.gender == value { "selected" } else { "" } }
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.for_field(field).unwrap_or("")
+    }
+    pub fn selected(&self, value: &str) -> &'static str {
+        if self.form.gender == value {
+            "selected"
+        } else {
+            ""
+        }
+    }
 }
 
-async fn discover_page(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, uri: Uri, RawQuery(raw): RawQuery) -> AppResult<Response> {
+async fn discover_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    csrf: CsrfToken,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
     let mut form = DiscoverQuery::parse(raw.as_deref());
     // Pages are a fixed size; `limit` is for API clients.
     form.limit.clear();
@@ -181,12 +195,22 @@ struct BackForm {
     next: Option<String>,
 }
 
-async fn favorite_add(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>, Form(f): Form<BackForm>) -> AppResult<Redirect> {
+async fn favorite_add(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<BackForm>,
+) -> AppResult<Redirect> {
     favorites::add(&state.db, me.user.id, profile_id(&id)?).await?;
     Ok(Redirect::to(&safe_next(f.next.as_deref(), AccountKind::User)))
 }
 
-async fn favorite_remove(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>, Form(f): Form<BackForm>) -> AppResult<Redirect> {
+async fn favorite_remove(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    Form(f): Form<BackForm>,
+) -> AppResult<Redirect> {
     favorites::remove(&state.db, me.user.id, profile_id(&id)?).await?;
     Ok(Redirect::to(&safe_next(f.next.as_deref(), AccountKind::User)))
 }

@@ -30,8 +30,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 const OPERATOR_LOGIN: LoginPage = LoginPage {
-    kind: AccountKind::Operator, title: "Team sign in", subtitle: "Staff workspace.", action: "/op-login",
-    login_label: "Work email", login_type: "email", show_signup: false,
+    kind: AccountKind::Operator,
+    title: "Team sign in",
+    subtitle: "Staff workspace.",
+    action: "/op-login",
+    login_label: "Work email",
+    login_type: "email",
+    show_signup: false,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -58,7 +63,13 @@ pub async fn login(csrf: CsrfToken, Query(q): Query<NextQuery>) -> Response {
     OPERATOR_LOGIN.render(&csrf, String::new(), q.next.unwrap_or_default(), String::new()).into_response()
 }
 
-pub async fn login_submit(State(state): State<AppState>, ClientIp(ip): ClientIp, csrf: CsrfToken, headers: HeaderMap, Form(form): Form<LoginForm>) -> AppResult<Response> {
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
     OPERATOR_LOGIN.submit(&state, &ip, &csrf, &headers, form).await
 }
 
@@ -90,21 +101,28 @@ async fn room(state: &AppState, op: &Operator, cfg: &OperationsConfig) -> AppRes
     let now = Utc::now();
     let waiting = queue::waiting(&state.db, now, 50).await?;
     let queue_total = queue::len(&state.db).await?;
-    let queue = waiting.into_iter().map(|w| QueueRow {
-        priority: w.priority(now).as_str(),
-        waiting_secs: w.waiting_secs(now),
-        may_take: !w.excluded_operator_ids.0.contains(&op.id),
-        w,
-    }).collect();
-    let held = operators::held_chats(&state.db, op.id).await?.into_iter().map(|c| {
-        let waiting_secs = c.waiting_secs(now);
-        let state = match waiting_secs {
-            Some(s) if s >= cfg.idle_warning_secs => "idle",
-            Some(s) if s >= cfg.idle_warning_secs / 2 => "warning",
-            _ => "active",
-        };
-        HeldRow { c, waiting_secs, state }
-    }).collect();
+    let queue = waiting
+        .into_iter()
+        .map(|w| QueueRow {
+            priority: w.priority(now).as_str(),
+            waiting_secs: w.waiting_secs(now),
+            may_take: !w.excluded_operator_ids.0.contains(&op.id),
+            w,
+        })
+        .collect();
+    let held = operators::held_chats(&state.db, op.id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let waiting_secs = c.waiting_secs(now);
+            let state = match waiting_secs {
+                Some(s) if s >= cfg.idle_warning_secs => "idle",
+                Some(s) if s >= cfg.idle_warning_secs / 2 => "warning",
+                _ => "active",
+            };
+            HeldRow { c, waiting_secs, state }
+        })
+        .collect();
     Ok(Room { queue, held, queue_total })
 }
 
@@ -128,7 +146,8 @@ struct Flash {
 async fn waiting_page(State(state): State<AppState>, me: CurrentOperator, csrf: CsrfToken, Query(f): Query<Flash>) -> AppResult<Response> {
     let cfg = operations::config(&state.db).await?;
     let room = room(&state, &me.operator, &cfg).await?;
-    Ok(WaitingPage { chrome: me.chrome(&csrf, "/operator/waiting"), operator: me.operator, room, cfg, notice: f.notice, error: f.error }.into_response())
+    Ok(WaitingPage { chrome: me.chrome(&csrf, "/operator/waiting"), operator: me.operator, room, cfg, notice: f.notice, error: f.error }
+        .into_response())
 }
 
 fn back_with(path: &str, key: &str, message: &str) -> Response {
@@ -158,7 +177,11 @@ async fn availability_form(State(state): State<AppState>, me: CurrentOperator, F
     })
 }
 
-async fn api_availability(State(state): State<AppState>, me: CurrentOperator, super::api::ApiJson(f): super::api::ApiJson<AvailabilityInput>) -> AppResult<Json<serde_json::Value>> {
+async fn api_availability(
+    State(state): State<AppState>,
+    me: CurrentOperator,
+    super::api::ApiJson(f): super::api::ApiJson<AvailabilityInput>,
+) -> AppResult<Json<serde_json::Value>> {
     set_availability(&state, me.operator.id, f.available).await?;
     Ok(Json(json!({ "available": f.available })))
 }
@@ -217,14 +240,26 @@ async fn api_accept(State(state): State<AppState>, me: CurrentOperator, body: ax
 async fn api_queue(State(state): State<AppState>, me: CurrentOperator) -> AppResult<Json<serde_json::Value>> {
     let cfg = operations::config(&state.db).await?;
     let room = room(&state, &me.operator, &cfg).await?;
-    let queue: Vec<_> = room.queue.iter().map(|q| json!({
-        "chat_id": q.w.chat_id, "user_name": q.w.user_name, "profile_name": q.w.profile_name, "user_tier": q.w.user_tier,
-        "priority": q.priority, "waiting_secs": q.waiting_secs, "last_message": q.w.last_message, "may_take": q.may_take,
-    })).collect();
-    let held: Vec<_> = room.held.iter().map(|h| json!({
-        "chat_id": h.c.chat_id, "user_name": h.c.user_name, "profile_name": h.c.profile_name, "status": h.c.status,
-        "waiting_secs": h.waiting_secs, "state": h.state,
-    })).collect();
+    let queue: Vec<_> = room
+        .queue
+        .iter()
+        .map(|q| {
+            json!({
+                "chat_id": q.w.chat_id, "user_name": q.w.user_name, "profile_name": q.w.profile_name, "user_tier": q.w.user_tier,
+                "priority": q.priority, "waiting_secs": q.waiting_secs, "last_message": q.w.last_message, "may_take": q.may_take,
+            })
+        })
+        .collect();
+    let held: Vec<_> = room
+        .held
+        .iter()
+        .map(|h| {
+            json!({
+                "chat_id": h.c.chat_id, "user_name": h.c.user_name, "profile_name": h.c.profile_name, "status": h.c.status,
+                "waiting_secs": h.waiting_secs, "state": h.state,
+            })
+        })
+        .collect();
     let op = &me.operator;
     Ok(Json(json!({
         "queue": queue, "queue_total": room.queue_total, "chats": held,
@@ -252,7 +287,13 @@ struct ConsolePage {
     notice: Option<String>,
 }
 
-async fn console_page(State(state): State<AppState>, me: CurrentOperator, csrf: CsrfToken, Path(id): Path<String>, Query(f): Query<Flash>) -> AppResult<Response> {
+async fn console_page(
+    State(state): State<AppState>,
+    me: CurrentOperator,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> AppResult<Response> {
     let id: ChatId = id.parse().map_err(|_| AppError::NotFound)?;
     let (chat, side) = chat_for(&state, Viewer::Operator(me.operator.id), id).await?;
     debug_assert_eq!(side, Side::Fictional);
@@ -266,7 +307,8 @@ async fn console_page(State(state): State<AppState>, me: CurrentOperator, csrf: 
     let since = staff.assignment_time.map(|t| format!("since {}", t.format("%H:%M"))).unwrap_or_default();
     let current = format!("{} {since}", me.operator.name);
     let view = chat_view(&state, chat, side, None, None, String::new()).await?;
-    Ok(ConsolePage { chrome: me.chrome(&csrf, "/operator/chat"), view, user, profile, staff, previous, current, notice: f.notice }.into_response())
+    Ok(ConsolePage { chrome: me.chrome(&csrf, "/operator/chat"), view, user, profile, staff, previous, current, notice: f.notice }
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -299,13 +341,23 @@ async fn save_notes(state: &AppState, me: &CurrentOperator, id: ChatId, input: &
     Ok(())
 }
 
-async fn notes_form(State(state): State<AppState>, me: CurrentOperator, Path(id): Path<String>, Form(input): Form<NotesInput>) -> AppResult<Response> {
+async fn notes_form(
+    State(state): State<AppState>,
+    me: CurrentOperator,
+    Path(id): Path<String>,
+    Form(input): Form<NotesInput>,
+) -> AppResult<Response> {
     let id: ChatId = id.parse().map_err(|_| AppError::NotFound)?;
     save_notes(&state, &me, id, &input).await?;
     Ok(back_with(&format!("/operator/chat/{id}"), "notice", "Notes saved."))
 }
 
-async fn api_notes(State(state): State<AppState>, me: CurrentOperator, Path(id): Path<String>, super::api::ApiJson(input): super::api::ApiJson<NotesInput>) -> AppResult<Json<serde_json::Value>> {
+async fn api_notes(
+    State(state): State<AppState>,
+    me: CurrentOperator,
+    Path(id): Path<String>,
+    super::api::ApiJson(input): super::api::ApiJson<NotesInput>,
+) -> AppResult<Json<serde_json::Value>> {
     let id: ChatId = id.parse().map_err(|_| AppError::NotFound)?;
     save_notes(&state, &me, id, &input).await?;
     let staff = chats::staff_view(&state.db, id).await?;
@@ -346,14 +398,24 @@ struct RangeQuery {
 fn range(q: &RangeQuery) -> Result<(NaiveDate, NaiveDate), FieldErrors> {
     let today = Utc::now().date_naive();
     let mut errs = FieldErrors::new();
-    let parse = |field: &'static str, raw: Option<&str>, default: NaiveDate, errs: &mut FieldErrors| match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    let parse = |field: &'static str, raw: Option<&str>, default: NaiveDate, errs: &mut FieldErrors| match raw
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => default,
-        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|_| { errs.add(field, "Use a date like 2026-11-25"); default }),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_else(|_| {
+            errs.add(field, "Use a date like 2026-11-25");
+            default
+        }),
     };
     let to = parse("to", q.to.as_deref(), today, &mut errs);
     let from = parse("from", q.from.as_deref(), to - Duration::days(29), &mut errs);
-    if errs.is_empty() && from > to { errs.add("from", "The start must not be after the end"); }
-    if errs.is_empty() && (to - from).num_days() > 366 { errs.add("from", "Choose at most a year"); }
+    if errs.is_empty() && from > to {
+        errs.add("from", "The start must not be after the end");
+    }
+    if errs.is_empty() && (to - from).num_days() > 366 {
+        errs.add("from", "Choose at most a year");
+    }
     errs.into_result().map(|()| (from, to))
 }
 
@@ -364,11 +426,15 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
 /// The quality trend as an SVG polyline in a 600×160 box.
 pub fn trend_points(points: &[QualityPoint], from: NaiveDate, to: NaiveDate) -> String {
     let days = (to - from).num_days().max(1) as f64;
-    points.iter().map(|p| {
-        let x = 40.0 + (p.day - from).num_days() as f64 / days * 550.0;
-        let y = 150.0 - p.quality_score.clamp(0.0, 100.0) * 1.4;
-        format!("{x:.1},{y:.1}")
-    }).collect::<Vec<_>>().join(" ")
+    points
+        .iter()
+        .map(|p| {
+            let x = 40.0 + (p.day - from).num_days() as f64 / days * 550.0;
+            let y = 150.0 - p.quality_score.clamp(0.0, 100.0) * 1.4;
+            format!("{x:.1},{y:.1}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[derive(Template, WebTemplate)]
@@ -386,7 +452,12 @@ struct StatsPage {
     errors: FieldErrors,
 }
 
-async fn stats_page(State(state): State<AppState>, me: CurrentOperator, csrf: CsrfToken, Query(q): Query<RangeQuery>) -> AppResult<Response> {
+async fn stats_page(
+    State(state): State<AppState>,
+    me: CurrentOperator,
+    csrf: CsrfToken,
+    Query(q): Query<RangeQuery>,
+) -> AppResult<Response> {
     let (errors, (from, to)) = match range(&q) {
         Ok(r) => (FieldErrors::new(), r),
         Err(e) => (e, range(&RangeQuery::default()).expect("default range")),
@@ -397,7 +468,22 @@ async fn stats_page(State(state): State<AppState>, me: CurrentOperator, csrf: Cs
     let threshold_y = 150.0 - me.operator.quality_threshold.clamp(0.0, 100.0) * 1.4;
     let incidents = operations::incidents(&state.db, me.operator.id, 20).await?;
     let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, StatsPage { chrome: me.chrome(&csrf, "/operator/stats"), operator: me.operator, from, to, period, trend, trend_svg, threshold_y, incidents, errors }).into_response())
+    Ok((
+        status,
+        StatsPage {
+            chrome: me.chrome(&csrf, "/operator/stats"),
+            operator: me.operator,
+            from,
+            to,
+            period,
+            trend,
+            trend_svg,
+            threshold_y,
+            incidents,
+            errors,
+        },
+    )
+        .into_response())
 }
 
 async fn api_stats(State(state): State<AppState>, me: CurrentOperator, Query(q): Query<RangeQuery>) -> AppResult<Json<serde_json::Value>> {
@@ -440,10 +526,21 @@ struct SavedQuery {
 }
 
 async fn settings_page(me: CurrentOperator, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    Ok(SettingsPage { chrome: me.chrome(&csrf, "/operator/settings"), operator: me.operator, errors: FieldErrors::new(), saved: q.saved.is_some() }.into_response())
+    Ok(SettingsPage {
+        chrome: me.chrome(&csrf, "/operator/settings"),
+        operator: me.operator,
+        errors: FieldErrors::new(),
+        saved: q.saved.is_some(),
+    }
+    .into_response())
 }
 
-async fn settings_form(State(state): State<AppState>, me: CurrentOperator, csrf: CsrfToken, Form(pairs): Form<Vec<(String, String)>>) -> AppResult<Response> {
+async fn settings_form(
+    State(state): State<AppState>,
+    me: CurrentOperator,
+    csrf: CsrfToken,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let mut errors = FieldErrors::new();
     let specs: Vec<String> = pairs.iter().filter(|(k, _)| k == "specializations").map(|(_, v)| v.clone()).collect();
@@ -452,8 +549,12 @@ async fn settings_form(State(state): State<AppState>, me: CurrentOperator, csrf:
     }
     let new_password = get("new_password");
     if !new_password.is_empty() {
-        if let Err(e) = v::password(new_password) { errors.add("new_password", e.message); }
-        if new_password != get("new_password_confirm") { errors.add("new_password_confirm", "Passwords do not match"); }
+        if let Err(e) = v::password(new_password) {
+            errors.add("new_password", e.message);
+        }
+        if new_password != get("new_password_confirm") {
+            errors.add("new_password_confirm", "Passwords do not match");
+        }
         let stored = accounts::password_hash(&state.db, me.operator.account_id).await?;
         if !verify_password(get("current_password").to_string(), Some(stored)).await {
             errors.add("current_password", "Your current password is not correct");

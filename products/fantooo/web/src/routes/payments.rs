@@ -22,9 +22,9 @@ use fantooo_domain::payment::{Decision, TransactionStatus};
 use fantooo_domain::rewards::Achievement;
 use fantooo_domain::{Kes, UserTier};
 use fantooo_store::ledger::{self, Entry};
+use fantooo_store::notifications::UserNotification as Notification;
 use fantooo_store::packages::{self, Package};
 use fantooo_store::payments::{self, Transaction};
-use fantooo_store::notifications::UserNotification as Notification;
 use fantooo_store::{rewards, users};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -59,8 +59,12 @@ pub struct OfferView {
 }
 
 impl OfferView {
-    pub fn per_credit(&self) -> Kes { Kes(self.cents_per_credit) }
-    pub fn price(&self) -> Kes { Kes(self.package.price_cents) }
+    pub fn per_credit(&self) -> Kes {
+        Kes(self.cents_per_credit)
+    }
+    pub fn price(&self) -> Kes {
+        Kes(self.package.price_cents)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,16 +107,20 @@ async fn offers(state: &AppState, user: &users::User) -> AppResult<(Vec<OfferVie
     let base = baseline(&plain);
     let rate = rewards::messages_per_day(&state.db, user.id, 7, chrono::Utc::now()).await?;
     let pick = suggest(&plain, rate);
-    let views = list.into_iter().enumerate().map(|(i, package)| {
-        let o = package.offer();
-        OfferView {
-            cents_per_credit: o.cents_per_credit(),
-            savings_percent: base.map(|b| savings_percent(&o, &b)).unwrap_or(0),
-            total_credits: o.total_credits(),
-            suggested: pick == Some(i),
-            package,
-        }
-    }).collect();
+    let views = list
+        .into_iter()
+        .enumerate()
+        .map(|(i, package)| {
+            let o = package.offer();
+            OfferView {
+                cents_per_credit: o.cents_per_credit(),
+                savings_percent: base.map(|b| savings_percent(&o, &b)).unwrap_or(0),
+                total_credits: o.total_credits(),
+                suggested: pick == Some(i),
+                package,
+            }
+        })
+        .collect();
     Ok((views, rate))
 }
 
@@ -122,14 +130,23 @@ pub async fn overview(state: &AppState, user: &users::User) -> AppResult<Overvie
     let (days, claimed_today) = rewards::streak(&state.db, user.id, now).await?;
     let earned = rewards::earned(&state.db, user.id).await?;
     let progress = rewards::progress(&state.db, user.id).await?;
-    let achievements = Achievement::ALL.iter().map(|a| {
-        let (have, goal) = a.progress(&progress);
-        let is_earned = earned.iter().any(|e| e.achievement == *a);
-        AchievementView {
-            achievement: *a, title: a.title(), description: a.description(), reward: a.reward().get(),
-            earned: is_earned, claimable: !is_earned && a.is_met(&progress), have, goal,
-        }
-    }).collect();
+    let achievements = Achievement::ALL
+        .iter()
+        .map(|a| {
+            let (have, goal) = a.progress(&progress);
+            let is_earned = earned.iter().any(|e| e.achievement == *a);
+            AchievementView {
+                achievement: *a,
+                title: a.title(),
+                description: a.description(),
+                reward: a.reward().get(),
+                earned: is_earned,
+                claimable: !is_earned && a.is_met(&progress),
+                have,
+                goal,
+            }
+        })
+        .collect();
     Ok(Overview {
         balance: user.credits.get(),
         tier: user.user_tier,
@@ -162,11 +179,21 @@ impl CreditsPage {
             None => "You are at the top tier.".into(),
         }
     }
-    fn spent(&self) -> Kes { Kes(self.o.total_spent_cents) }
-    fn has_claimable(&self) -> bool { self.o.achievements.iter().any(|a| a.claimable) }
+    fn spent(&self) -> Kes {
+        Kes(self.o.total_spent_cents)
+    }
+    fn has_claimable(&self) -> bool {
+        self.o.achievements.iter().any(|a| a.claimable)
+    }
 }
 
-async fn render_credits(state: &AppState, me: &CurrentUser, csrf: &CsrfToken, notice: Option<String>, error: Option<String>) -> AppResult<CreditsPage> {
+async fn render_credits(
+    state: &AppState,
+    me: &CurrentUser,
+    csrf: &CsrfToken,
+    notice: Option<String>,
+    error: Option<String>,
+) -> AppResult<CreditsPage> {
     // Re-read the user: a purchase or reward may have just changed it.
     let user = users::by_id(&state.db, me.user.id).await?;
     Ok(CreditsPage {
@@ -195,7 +222,13 @@ fn parse_package(raw: &str) -> AppResult<PackageId> {
 }
 
 /// The buy button: opens the checkout and sends the browser to it.
-async fn buy_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, headers: HeaderMap, Form(input): Form<BuyInput>) -> AppResult<Response> {
+async fn buy_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(input): Form<BuyInput>,
+) -> AppResult<Response> {
     let site = purchases::site_url(&state, &headers);
     let started = match parse_package(&input.package_id) {
         Ok(id) => purchases::start_checkout(&state, &me.user, id, &site).await,
@@ -232,13 +265,24 @@ struct ReturnPage {
 /// Words for the buyer about where a purchase stands.
 fn outcome_text(t: &Transaction) -> (bool, String, String) {
     match t.status {
-        TransactionStatus::Success => (true, format!("{} credits added", t.credits_amount), "Thank you! Your credits are ready to use.".into()),
-        TransactionStatus::Processing => (false, "Payment received, being checked".into(),
-            "Something about this payment needs a quick look by our team. Your credits will be added as soon as it is confirmed.".into()),
-        TransactionStatus::Failed => (false, "Payment not completed".into(),
-            format!("{} No money was taken for credits. You can try again.", t.failure_reason.clone().unwrap_or_default())),
-        TransactionStatus::Pending | TransactionStatus::Refunded => (false, "Waiting for the payment".into(),
-            "We have not heard from the payment service yet. This page will show your credits once it confirms.".into()),
+        TransactionStatus::Success => {
+            (true, format!("{} credits added", t.credits_amount), "Thank you! Your credits are ready to use.".into())
+        }
+        TransactionStatus::Processing => (
+            false,
+            "Payment received, being checked".into(),
+            "Something about this payment needs a quick look by our team. Your credits will be added as soon as it is confirmed.".into(),
+        ),
+        TransactionStatus::Failed => (
+            false,
+            "Payment not completed".into(),
+            format!("{} No money was taken for credits. You can try again.", t.failure_reason.clone().unwrap_or_default()),
+        ),
+        TransactionStatus::Pending | TransactionStatus::Refunded => (
+            false,
+            "Waiting for the payment".into(),
+            "We have not heard from the payment service yet. This page will show your credits once it confirms.".into(),
+        ),
     }
 }
 
@@ -294,14 +338,23 @@ async fn api_packages(State(state): State<AppState>, me: CurrentUser) -> AppResu
     Ok(Json(json!({ "packages": list })))
 }
 
-async fn api_initialize(State(state): State<AppState>, me: CurrentUser, headers: HeaderMap, ApiJson(input): ApiJson<BuyInput>) -> AppResult<Response> {
+async fn api_initialize(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<BuyInput>,
+) -> AppResult<Response> {
     let id = parse_package(&input.package_id)?;
     let site = purchases::site_url(&state, &headers);
     let (checkout, s) = purchases::start_checkout(&state, &me.user, id, &site).await?;
-    Ok((StatusCode::CREATED, Json(json!({
-        "reference": checkout.reference, "authorization_url": checkout.authorization_url, "access_code": checkout.access_code,
-        "transaction": s.transaction,
-    }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "reference": checkout.reference, "authorization_url": checkout.authorization_url, "access_code": checkout.access_code,
+            "transaction": s.transaction,
+        })),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -310,14 +363,21 @@ struct VerifyInput {
     reference: String,
 }
 
-async fn api_verify(State(state): State<AppState>, me: CurrentUser, ApiJson(input): ApiJson<VerifyInput>) -> AppResult<Json<serde_json::Value>> {
+async fn api_verify(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(input): ApiJson<VerifyInput>,
+) -> AppResult<Json<serde_json::Value>> {
     let t = payments::by_reference(&state.db, input.reference.trim()).await?;
     if t.real_user_id != Some(me.user.id) {
         return Err(AppError::NotFound);
     }
     let s = purchases::verify(&state, &t.provider_reference, None).await?;
     let balance = ledger::balance(&state.db, me.user.id).await?;
-    let review = match &s.decision { Decision::Review(r) => Some(r.clone()), _ => None };
+    let review = match &s.decision {
+        Decision::Review(r) => Some(r.clone()),
+        _ => None,
+    };
     Ok(Json(json!({ "transaction": s.transaction, "outcome": decision_name(&s.decision), "review_reason": review, "balance": balance })))
 }
 
@@ -326,7 +386,11 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn api_transactions(State(state): State<AppState>, me: CurrentUser, Query(q): Query<ListQuery>) -> AppResult<Json<serde_json::Value>> {
+async fn api_transactions(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Json<serde_json::Value>> {
     let limit = match q.limit {
         None => 50,
         Some(l) if (1..=200).contains(&l) => l,

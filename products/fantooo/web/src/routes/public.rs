@@ -53,10 +53,22 @@ pub async fn get_started(State(state): State<AppState>, MaybeSession(s): MaybeSe
     if let Some(s) = &s {
         return Redirect::to(home_of(s.kind)).into_response();
     }
-    t::GetStarted { chrome: Chrome::anonymous(&csrf.0, "/get-started"), values: Default::default(), errors: FieldErrors::new(), email_domain: state.config.email_domain.clone() }.into_response()
+    t::GetStarted {
+        chrome: Chrome::anonymous(&csrf.0, "/get-started"),
+        values: Default::default(),
+        errors: FieldErrors::new(),
+        email_domain: state.config.email_domain.clone(),
+    }
+    .into_response()
 }
 
-pub async fn get_started_submit(State(state): State<AppState>, ClientIp(ip): ClientIp, csrf: CsrfToken, headers: HeaderMap, Form(form): Form<Vec<(String, String)>>) -> AppResult<Response> {
+pub async fn get_started_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
     let pairs: serde_json::Map<String, serde_json::Value> = form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     let values: t::SignupValues = serde_json::from_value(serde_json::Value::Object(pairs.clone())).unwrap_or_default();
     let input: SignupInput = serde_json::from_value(serde_json::Value::Object(pairs)).unwrap_or_default();
@@ -69,7 +81,12 @@ pub async fn get_started_submit(State(state): State<AppState>, ClientIp(ip): Cli
             Ok(with_session_cookie(&state, &session.token, "/discover"))
         }
         Err(AppError::Validation(errors)) => {
-            let page = t::GetStarted { chrome: Chrome::anonymous(&csrf.0, "/get-started"), values, errors, email_domain: state.config.email_domain.clone() };
+            let page = t::GetStarted {
+                chrome: Chrome::anonymous(&csrf.0, "/get-started"),
+                values,
+                errors,
+                email_domain: state.config.email_domain.clone(),
+            };
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -83,8 +100,10 @@ pub struct NextQuery {
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    #[serde(default)] pub login: String,
-    #[serde(default)] pub password: String,
+    #[serde(default)]
+    pub login: String,
+    #[serde(default)]
+    pub password: String,
     pub next: Option<String>,
 }
 
@@ -102,14 +121,23 @@ pub struct LoginPage {
 impl LoginPage {
     pub fn render(&self, csrf: &CsrfToken, login: String, next: String, error: String) -> t::Login {
         t::Login {
-            chrome: Chrome::anonymous(&csrf.0, self.action), title: self.title, subtitle: self.subtitle, action: self.action,
-            login_label: self.login_label, login_type: self.login_type, login_value: login, next, error, show_signup: self.show_signup,
+            chrome: Chrome::anonymous(&csrf.0, self.action),
+            title: self.title,
+            subtitle: self.subtitle,
+            action: self.action,
+            login_label: self.login_label,
+            login_type: self.login_type,
+            login_value: login,
+            next,
+            error,
+            show_signup: self.show_signup,
         }
     }
 
     pub async fn submit(&self, state: &AppState, ip: &str, csrf: &CsrfToken, headers: &HeaderMap, form: LoginForm) -> AppResult<Response> {
         let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-        let guarded = if self.kind == AccountKind::User { crate::circumvention::guard(state, ip, headers, "sign-in").await } else { Ok(()) };
+        let guarded =
+            if self.kind == AccountKind::User { crate::circumvention::guard(state, ip, headers, "sign-in").await } else { Ok(()) };
         let attempt = match guarded {
             Ok(()) => flows::login(state, self.kind, &form.login, &form.password, Via::Cookie, ip, ua).await,
             Err(e) => Err(e),
@@ -130,8 +158,13 @@ impl LoginPage {
 }
 
 pub const USER_LOGIN: LoginPage = LoginPage {
-    kind: AccountKind::User, title: "Welcome back", subtitle: "Log in to continue your conversations.", action: "/login",
-    login_label: "Username", login_type: "text", show_signup: true,
+    kind: AccountKind::User,
+    title: "Welcome back",
+    subtitle: "Log in to continue your conversations.",
+    action: "/login",
+    login_label: "Username",
+    login_type: "text",
+    show_signup: true,
 };
 
 pub async fn user_login(MaybeSession(s): MaybeSession, csrf: CsrfToken, Query(q): Query<NextQuery>) -> Response {
@@ -141,7 +174,13 @@ pub async fn user_login(MaybeSession(s): MaybeSession, csrf: CsrfToken, Query(q)
     USER_LOGIN.render(&csrf, String::new(), q.next.unwrap_or_default(), String::new()).into_response()
 }
 
-pub async fn user_login_submit(State(state): State<AppState>, ClientIp(ip): ClientIp, csrf: CsrfToken, headers: HeaderMap, Form(form): Form<LoginForm>) -> AppResult<Response> {
+pub async fn user_login_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    csrf: CsrfToken,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
     USER_LOGIN.submit(&state, &ip, &csrf, &headers, form).await
 }
 
@@ -149,7 +188,11 @@ pub async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession
     let to = match &s {
         Some(s) => {
             accounts::revoke_session(&state.db, &s.token).await?;
-            match s.kind { AccountKind::User => "/", AccountKind::Operator => "/op-login", AccountKind::Admin => "/admin-login" }
+            match s.kind {
+                AccountKind::User => "/",
+                AccountKind::Operator => "/op-login",
+                AccountKind::Admin => "/admin-login",
+            }
         }
         None => "/",
     };
@@ -172,7 +215,10 @@ pub async fn me(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken,
 }
 
 /// The chats and recent credit movements shown on /me.
-async fn me_history(state: &AppState, me: &CurrentUser) -> AppResult<(Vec<fantooo_store::chats::ChatSummary>, Vec<fantooo_store::ledger::Entry>)> {
+async fn me_history(
+    state: &AppState,
+    me: &CurrentUser,
+) -> AppResult<(Vec<fantooo_store::chats::ChatSummary>, Vec<fantooo_store::ledger::Entry>)> {
     let chats = fantooo_store::chats::list_for_user(&state.db, me.user.id, 20).await?;
     let ledger = fantooo_store::ledger::entries(&state.db, me.user.id, None, 20).await?;
     Ok((chats, ledger))
@@ -180,8 +226,10 @@ async fn me_history(state: &AppState, me: &CurrentUser) -> AppResult<(Vec<fantoo
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
-    #[serde(default)] pub display_name: String,
-    #[serde(default)] pub bio: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub bio: String,
 }
 
 /// Validates a profile edit; shared with the API.
@@ -189,12 +237,19 @@ pub fn validate_profile(form: &ProfileForm) -> Result<(String, Option<String>), 
     let mut errs = FieldErrors::new();
     let name = errs.check(v::display_name("display_name", &form.display_name));
     let bio = form.bio.trim();
-    if bio.chars().count() > 500 { errs.add("bio", "About me must be at most 500 characters"); }
+    if bio.chars().count() > 500 {
+        errs.add("bio", "About me must be at most 500 characters");
+    }
     errs.clone().into_result()?;
     Ok((name.unwrap_or_default(), (!bio.is_empty()).then(|| bio.to_string())))
 }
 
-pub async fn me_submit(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Form(form): Form<ProfileForm>) -> AppResult<Response> {
+pub async fn me_submit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    csrf: CsrfToken,
+    Form(form): Form<ProfileForm>,
+) -> AppResult<Response> {
     match validate_profile(&form) {
         Ok((name, bio)) => {
             users::update_profile(&state.db, me.user.id, &name, bio.as_deref()).await?;
@@ -203,7 +258,8 @@ pub async fn me_submit(State(state): State<AppState>, me: CurrentUser, csrf: Csr
         Err(errors) => {
             let chrome = me.chrome(&csrf, "/me");
             let (chats, ledger) = me_history(&state, &me).await?;
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, t::Me { chrome, user: me.user, saved: false, errors, chats, ledger }).into_response())
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, t::Me { chrome, user: me.user, saved: false, errors, chats, ledger })
+                .into_response())
         }
     }
 }

@@ -59,5 +59,6 @@ async fn generated(Path(file): Path<String>) -> Response {
     if seed.is_empty() || seed.len() > 80 || !seed.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return crate::AppError::NotFound.into_response();
     }
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400, immutable")], assets::portrait_svg(seed)).into_response()
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400, immutable")], assets::portrait_svg(seed))
+        .into_response()
 }

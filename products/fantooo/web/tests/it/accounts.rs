@@ -8,7 +8,10 @@ use serde_json::json;
 
 fn field_error(r: &Resp, field: &str) -> String {
     let v = r.json();
-    v["fields"].as_array().unwrap_or(&vec![]).iter()
+    v["fields"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
         .find(|f| f["field"] == field)
         .map(|f| f["message"].as_str().unwrap().to_string())
         .unwrap_or_else(|| panic!("no error for {field}: {}", r.body))
@@ -70,7 +73,9 @@ async fn every_signup_rule_is_enforced_with_named_fields() {
         ];
         for (patch, field, needle) in cases {
             let mut body = signup_body("fresh_user");
-            for (k, v) in patch.as_object().unwrap() { body[k] = v.clone(); }
+            for (k, v) in patch.as_object().unwrap() {
+                body[k] = v.clone();
+            }
             let mut c = app.client();
             let r = c.json(Method::POST, "/api/auth/signup", body).await;
             assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?} {patch}: {}", r.body);
@@ -98,8 +103,15 @@ async fn html_get_started_registers_refuses_minors_and_signs_in() {
         let app = TestApp::new(backend).await;
         let mut c = app.client();
         assert_eq!(c.get("/get-started").await.status, StatusCode::OK);
-        let mut fields = vec![("username", "kamau"), ("location", "Mombasa"), ("gender", "male"), ("looking_for", "female"),
-            ("age", "16"), ("password", PASSWORD), ("password_confirm", PASSWORD)];
+        let mut fields = vec![
+            ("username", "kamau"),
+            ("location", "Mombasa"),
+            ("gender", "male"),
+            ("looking_for", "female"),
+            ("age", "16"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
         let r = c.post_form("/get-started", &fields).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("You must be at least 18 years old to join"), "{}", r.body);
@@ -143,7 +155,13 @@ async fn each_login_page_admits_only_its_kind() {
 
         let mut c = app.client();
         // A user's credentials do not open the staff doors, and vice versa.
-        for (page, login) in [("/admin-login", "mercy"), ("/op-login", "mercy"), ("/login", "boss@fantooo.com"), ("/op-login", "boss@fantooo.com"), ("/admin-login", "op1@fantooo.com")] {
+        for (page, login) in [
+            ("/admin-login", "mercy"),
+            ("/op-login", "mercy"),
+            ("/login", "boss@fantooo.com"),
+            ("/op-login", "boss@fantooo.com"),
+            ("/admin-login", "op1@fantooo.com"),
+        ] {
             let r = c.post_form(page, &[("login", login), ("password", PASSWORD)]).await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{backend:?} {page} {login}");
             assert!(r.body.contains("Incorrect login or password"));
@@ -168,7 +186,8 @@ async fn each_login_page_admits_only_its_kind() {
 
         // The API login takes a kind too.
         let mut api = app.client();
-        let r = api.json(Method::POST, "/api/auth/login", json!({"login": "op1@fantooo.com", "password": PASSWORD, "kind": "operator"})).await;
+        let r =
+            api.json(Method::POST, "/api/auth/login", json!({"login": "op1@fantooo.com", "password": PASSWORD, "kind": "operator"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let r = api.json(Method::POST, "/api/auth/login", json!({"login": "op1@fantooo.com", "password": PASSWORD})).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);

@@ -13,13 +13,25 @@ async fn setup_creates_the_first_super_admin_then_disappears() {
         let mut c = app.client();
         assert_eq!(c.get("/setup").await.status, StatusCode::OK);
         assert_eq!(c.api_get("/api/setup").await.json()["setup_required"], true);
-        let r = c.post_form("/setup", &[("name", "Founder"), ("email", "founder@fantooo.com"), ("password", PASSWORD), ("setup_token", "wrong")]).await;
+        let r = c
+            .post_form("/setup", &[("name", "Founder"), ("email", "founder@fantooo.com"), ("password", PASSWORD), ("setup_token", "wrong")])
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("The setup token is not correct"));
         assert!(!admins::any_exist(&app.db).await.unwrap());
-        let r = c.post_form("/setup", &[("name", "Founder"), ("email", "founder@fantooo.com"), ("password", "weak"), ("setup_token", SETUP_TOKEN)]).await;
+        let r = c
+            .post_form(
+                "/setup",
+                &[("name", "Founder"), ("email", "founder@fantooo.com"), ("password", "weak"), ("setup_token", SETUP_TOKEN)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let r = c.post_form("/setup", &[("name", "Founder"), ("email", "founder@fantooo.com"), ("password", PASSWORD), ("setup_token", SETUP_TOKEN)]).await;
+        let r = c
+            .post_form(
+                "/setup",
+                &[("name", "Founder"), ("email", "founder@fantooo.com"), ("password", PASSWORD), ("setup_token", SETUP_TOKEN)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         assert_eq!(r.location(), "/admin-login");
         let list = admins::list(&app.db).await.unwrap();
@@ -28,7 +40,13 @@ async fn setup_creates_the_first_super_admin_then_disappears() {
         // Gone for good, on both paths.
         assert_eq!(c.get("/setup").await.status, StatusCode::NOT_FOUND);
         assert_eq!(c.api_get("/api/setup").await.status, StatusCode::NOT_FOUND);
-        let r = c.json(Method::POST, "/api/setup", json!({"name": "Second", "email": "x@fantooo.com", "password": PASSWORD, "setup_token": SETUP_TOKEN})).await;
+        let r = c
+            .json(
+                Method::POST,
+                "/api/setup",
+                json!({"name": "Second", "email": "x@fantooo.com", "password": PASSWORD, "setup_token": SETUP_TOKEN}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         // The new super admin can sign in.
         let r = c.post_form("/admin-login", &[("login", "founder@fantooo.com"), ("password", PASSWORD)]).await;
@@ -41,7 +59,8 @@ async fn setup_creates_the_first_super_admin_then_disappears() {
 async fn setup_is_closed_without_a_configured_token() {
     let app = TestApp::with_config(fantooo_store::Backend::Sqlite, |c| c.admin_setup_token = None).await;
     let mut c = app.client();
-    let r = c.json(Method::POST, "/api/setup", json!({"name": "A", "email": "a@fantooo.com", "password": PASSWORD, "setup_token": ""})).await;
+    let r =
+        c.json(Method::POST, "/api/setup", json!({"name": "A", "email": "a@fantooo.com", "password": PASSWORD, "setup_token": ""})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!admins::any_exist(&app.db).await.unwrap());
 }
@@ -60,7 +79,11 @@ async fn concurrent_setup_creates_exactly_one_admin() {
         let mut created = 0;
         for t in tasks {
             let s = t.await.unwrap();
-            if s == StatusCode::CREATED { created += 1 } else { assert_eq!(s, StatusCode::NOT_FOUND, "{backend:?}") }
+            if s == StatusCode::CREATED {
+                created += 1
+            } else {
+                assert_eq!(s, StatusCode::NOT_FOUND, "{backend:?}")
+            }
         }
         assert_eq!(created, 1, "{backend:?}");
         assert_eq!(admins::list(&app.db).await.unwrap().len(), 1, "{backend:?}");
@@ -79,13 +102,20 @@ async fn the_last_super_admin_cannot_be_removed() {
             assert!(r.body.contains("last active super admin"), "{}", r.body);
         }
         // The schema refuses it too, whatever code path tries.
-        let err = admins::update_role(&app.db, root_id, AdminRole::Admin, fantooo_domain::Permissions::for_role(AdminRole::Admin)).await.unwrap_err();
+        let err = admins::update_role(&app.db, root_id, AdminRole::Admin, fantooo_domain::Permissions::for_role(AdminRole::Admin))
+            .await
+            .unwrap_err();
         assert!(err.is_guard(fantooo_web::error::LAST_SUPER_ADMIN), "{backend:?}: {err:?}");
         let direct = on_pool!(&app.db, p => sqlx::query("UPDATE admins SET is_active = FALSE WHERE id = $1").bind(root_id).execute(p).await.map(|_| ()));
         assert!(direct.is_err(), "{backend:?}: trigger must refuse");
 
         // With a second super admin, one may go, but never both.
-        let r = root.post_form("/admin/admins", &[("name", "Second"), ("email", "second@fantooo.com"), ("role", "super_admin"), ("password", PASSWORD)]).await;
+        let r = root
+            .post_form(
+                "/admin/admins",
+                &[("name", "Second"), ("email", "second@fantooo.com"), ("role", "super_admin"), ("password", PASSWORD)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let second = admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "second@fantooo.com").unwrap();
         let r = root.post_form(&format!("/admin/admins/{}/deactivate", second.id), &[]).await;
@@ -162,7 +192,8 @@ async fn permission_matrix_for_every_role_and_route() {
         }
         // Writes are checked too: an admin cannot create admins or change settings.
         let (_, admin) = &mut clients[1];
-        let r = admin.post_form("/admin/admins", &[("name", "X"), ("email", "x@fantooo.com"), ("role", "admin"), ("password", PASSWORD)]).await;
+        let r =
+            admin.post_form("/admin/admins", &[("name", "X"), ("email", "x@fantooo.com"), ("role", "admin"), ("password", PASSWORD)]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = admin.post_form("/admin/settings", &[("free_messages_per_chat", "5")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -175,10 +206,26 @@ async fn admins_and_operators_are_managed_through_pages_and_api() {
         let app = TestApp::new(backend).await;
         let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
         // HTML: create an operator, with field errors first.
-        let r = root.post_form("/admin/operators", &[("name", "Op"), ("email", "not-an-email"), ("password", PASSWORD), ("max_concurrent_chats", "99")]).await;
+        let r = root
+            .post_form(
+                "/admin/operators",
+                &[("name", "Op"), ("email", "not-an-email"), ("password", PASSWORD), ("max_concurrent_chats", "99")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("Enter a valid email address") && r.body.contains("Between 1 and 50 chats"));
-        let r = root.post_form("/admin/operators", &[("name", "Joy"), ("email", "joy@fantooo.com"), ("password", PASSWORD), ("specializations", "Flirty, romantic"), ("max_concurrent_chats", "4")]).await;
+        let r = root
+            .post_form(
+                "/admin/operators",
+                &[
+                    ("name", "Joy"),
+                    ("email", "joy@fantooo.com"),
+                    ("password", PASSWORD),
+                    ("specializations", "Flirty, romantic"),
+                    ("max_concurrent_chats", "4"),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert!(r.body.contains("Operator Joy created"));
         let ops = fantooo_store::operators::list(&app.db).await.unwrap();
@@ -186,7 +233,8 @@ async fn admins_and_operators_are_managed_through_pages_and_api() {
         assert_eq!(ops[0].max_concurrent_chats, 4);
         // API with a bearer token: create an admin, duplicate email refused.
         let mut api = app.client();
-        let r = api.json(Method::POST, "/api/auth/login", json!({"login": "root@fantooo.com", "password": PASSWORD, "kind": "admin"})).await;
+        let r =
+            api.json(Method::POST, "/api/auth/login", json!({"login": "root@fantooo.com", "password": PASSWORD, "kind": "admin"})).await;
         api.bearer = Some(r.json()["token"].as_str().unwrap().into());
         let body = json!({"name": "Mod", "email": "mod@fantooo.com", "password": PASSWORD, "role": "moderator"});
         let r = api.json(Method::POST, "/api/admin/admins", body.clone()).await;
@@ -195,7 +243,13 @@ async fn admins_and_operators_are_managed_through_pages_and_api() {
         let r = api.json(Method::POST, "/api/admin/admins", body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r.json()["fields"][0]["field"], "email");
-        let r = api.json(Method::POST, "/api/admin/admins", json!({"name": "R", "email": "r@fantooo.com", "password": PASSWORD, "role": "emperor"})).await;
+        let r = api
+            .json(
+                Method::POST,
+                "/api/admin/admins",
+                json!({"name": "R", "email": "r@fantooo.com", "password": PASSWORD, "role": "emperor"}),
+            )
+            .await;
         assert_eq!(r.json()["fields"][0]["field"], "role");
         // Settings are validated and audited with before/after.
         let r = api.json(Method::PUT, "/api/admin/settings/pricing", json!({"peak_start_hour": 25})).await;
@@ -209,7 +263,9 @@ async fn admins_and_operators_are_managed_through_pages_and_api() {
         let change = log.iter().find(|a| a.action == "setting_changed").expect("audited");
         assert_eq!(change.after_value.as_ref().unwrap().0["peak_start_hour"], 19);
         // User search with pagination.
-        for i in 0..3 { api_user(&app, &format!("searchme{i}")).await; }
+        for i in 0..3 {
+            api_user(&app, &format!("searchme{i}")).await;
+        }
         let r = api.api_get("/api/admin/users?q=searchme&limit=2").await.json();
         assert_eq!(r["users"].as_array().unwrap().len(), 2);
         let cursor = r["next_cursor"].as_str().unwrap().to_string();

@@ -132,17 +132,30 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
 #[test]
 fn the_matrix_covers_every_registered_admin_route() {
     let sources = [
-        include_str!("../../src/routes/admin.rs"), include_str!("../../src/routes/api.rs"),
-        include_str!("../../src/routes/admin/dashboard.rs"), include_str!("../../src/routes/admin/users.rs"),
-        include_str!("../../src/routes/admin/profiles.rs"), include_str!("../../src/routes/admin/operators.rs"),
-        include_str!("../../src/routes/admin/chats.rs"), include_str!("../../src/routes/admin/stats_page.rs"),
-        include_str!("../../src/routes/admin/admins.rs"), include_str!("../../src/routes/admin/settings_page.rs"),
+        include_str!("../../src/routes/admin.rs"),
+        include_str!("../../src/routes/api.rs"),
+        include_str!("../../src/routes/admin/dashboard.rs"),
+        include_str!("../../src/routes/admin/users.rs"),
+        include_str!("../../src/routes/admin/profiles.rs"),
+        include_str!("../../src/routes/admin/operators.rs"),
+        include_str!("../../src/routes/admin/chats.rs"),
+        include_str!("../../src/routes/admin/stats_page.rs"),
+        include_str!("../../src/routes/admin/admins.rs"),
+        include_str!("../../src/routes/admin/settings_page.rs"),
     ];
     let normalise = |p: &str| {
         let mut out = String::new();
         let mut in_param = false;
         for c in p.chars() {
-            match c { '{' => { in_param = true; out.push_str("{id}") } '}' => in_param = false, c if !in_param => out.push(c), _ => {} }
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push_str("{id}")
+                }
+                '}' => in_param = false,
+                c if !in_param => out.push(c),
+                _ => {}
+            }
         }
         out
     };
@@ -157,7 +170,12 @@ fn the_matrix_covers_every_registered_admin_route() {
     }
     assert!(registered.len() > 60, "found {} routes", registered.len());
     for path in registered {
-        let covered = ROUTES.iter().any(|(_, p, _)| normalise(p) == path || (path.ends_with("/{id}/{id}") && p.ends_with("/{id}/deactivate") && path.starts_with(&normalise(p)[..normalise(p).len() - "/{id}/deactivate".len()])));
+        let covered = ROUTES.iter().any(|(_, p, _)| {
+            normalise(p) == path
+                || (path.ends_with("/{id}/{id}")
+                    && p.ends_with("/{id}/deactivate")
+                    && path.starts_with(&normalise(p)[..normalise(p).len() - "/{id}/deactivate".len()]))
+        });
         assert!(covered, "route {path} is not in the permission matrix");
     }
 }
@@ -205,10 +223,19 @@ async fn every_admin_route_checks_permissions_for_every_role() {
             for (role, c) in admins.iter_mut() {
                 let r = call(c, method, &path).await;
                 if allowed(*role, *perm) {
-                    assert!(r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED && !r.status.is_server_error(),
-                        "{backend:?} {role:?} {method} {path}: {} {}", r.status, &r.body[..r.body.len().min(300)]);
+                    assert!(
+                        r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED && !r.status.is_server_error(),
+                        "{backend:?} {role:?} {method} {path}: {} {}",
+                        r.status,
+                        &r.body[..r.body.len().min(300)]
+                    );
                 } else {
-                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{backend:?} {role:?} {method} {path}: {}", &r.body[..r.body.len().min(300)]);
+                    assert_eq!(
+                        r.status,
+                        StatusCode::FORBIDDEN,
+                        "{backend:?} {role:?} {method} {path}: {}",
+                        &r.body[..r.body.len().min(300)]
+                    );
                 }
             }
             let r = call(&mut operator, method, &path).await;
@@ -243,13 +270,17 @@ async fn edits_keep_the_original_and_history_and_users_never_see_them() {
         let r = admin_json(&mut admin, Method::POST, &edit, json!({ "content": "Hello, how are you?" })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {}", r.body);
         // The page form without a reason goes back with the message and changes nothing.
-        let r = admin.post_form(&format!("/admin/chats/{chat}/messages/{msg}/edit"), &[("content", "Hello, how are you?"), ("reason", "")]).await;
+        let r = admin
+            .post_form(&format!("/admin/chats/{chat}/messages/{msg}/edit"), &[("content", "Hello, how are you?"), ("reason", "")])
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(r.location().contains("error="), "{}", r.location());
 
         let r = admin_json(&mut admin, Method::POST, &edit, json!({ "content": "Hello, how are you?", "reason": "typos" })).await;
         assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
-        let r = admin.post_form(&format!("/admin/chats/{chat}/messages/{msg}/edit"), &[("content", "Hello! How are you?"), ("reason", "tone")]).await;
+        let r = admin
+            .post_form(&format!("/admin/chats/{chat}/messages/{msg}/edit"), &[("content", "Hello! How are you?"), ("reason", "tone")])
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(r.location().contains("notice="), "{}", r.location());
 
@@ -312,7 +343,10 @@ async fn gdpr_deletion_anonymises_closes_archives_and_refunds() {
         profile_message(&app, &mut moderator, chat, "profile reply stays").await;
         let path = format!("/api/admin/users/{uid}/delete");
         // Moderators and admins may not delete data.
-        assert_eq!(admin_json(&mut moderator, Method::POST, &path, json!({ "confirm": "DELETE leaver" })).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            admin_json(&mut moderator, Method::POST, &path, json!({ "confirm": "DELETE leaver" })).await.status,
+            StatusCode::FORBIDDEN
+        );
         let mut plain = admin_client(&app, "a@fantooo.com", AdminRole::Admin).await;
         assert_eq!(admin_json(&mut plain, Method::POST, &path, json!({ "confirm": "DELETE leaver" })).await.status, StatusCode::FORBIDDEN);
 
@@ -390,7 +424,20 @@ async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
         // The page sign-up path is guarded too.
         let mut page = app.client();
         page.ip = "203.0.113.7".into();
-        let r = page.post_form("/get-started", &[("username", "spammer4"), ("location", "Nairobi"), ("gender", "male"), ("looking_for", "female"), ("age", "30"), ("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+        let r = page
+            .post_form(
+                "/get-started",
+                &[
+                    ("username", "spammer4"),
+                    ("location", "Nairobi"),
+                    ("gender", "male"),
+                    ("looking_for", "female"),
+                    ("age", "30"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         for name in ["spammer2", "spammer3", "spammer4"] {
             assert!(!fantooo_store::users::username_taken(&app.db, name).await.unwrap(), "{name} was created");
@@ -466,7 +513,12 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     for (name, filename, data) in parts {
         body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
         match filename {
-            Some(f) => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes()),
+            Some(f) => body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            ),
             None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
         }
         body.extend_from_slice(data);
@@ -483,8 +535,15 @@ async fn profiles_with_uploaded_pictures_reorder_flag_feature_and_delete() {
         let mut admin = admin_client(&app, "a@fantooo.com", AdminRole::Admin).await;
         let token = admin.csrf.clone().unwrap();
         let (a, b, c, small) = (png(64, 64), png(80, 80), png(100, 120), png(8, 8));
-        let fields: Vec<(&str, Option<&str>, &[u8])> = vec![("name", None, b"Nia"), ("age", None, b"25"), ("gender", None, b"female"), ("location", None, b"Nairobi"),
-            ("bio", None, b"Hi"), ("pictures", Some("a.png"), &a), ("pictures", Some("b.png"), &b)];
+        let fields: Vec<(&str, Option<&str>, &[u8])> = vec![
+            ("name", None, b"Nia"),
+            ("age", None, b"25"),
+            ("gender", None, b"female"),
+            ("location", None, b"Nairobi"),
+            ("bio", None, b"Hi"),
+            ("pictures", Some("a.png"), &a),
+            ("pictures", Some("b.png"), &b),
+        ];
         // Two pictures are too few; a tiny one is refused by dimension.
         let (ct, body) = multipart(&fields);
         let r = admin.send(Method::POST, "/api/admin/profiles", Some(&ct), body, &[("x-csrf-token", &token)]).await;
@@ -508,17 +567,34 @@ async fn profiles_with_uploaded_pictures_reorder_flag_feature_and_delete() {
         let base = format!("/api/admin/profiles/{id}");
         let r = admin_json(&mut admin, Method::POST, &format!("{base}/pictures/order"), json!({ "url": pics[2], "action": "first" })).await;
         assert_eq!(r.json()["pictures"][0], pics[2].as_str());
-        let r = admin_json(&mut admin, Method::POST, &format!("{base}/pictures/order"), json!({ "url": pics[0], "action": "remove" })).await;
+        let r =
+            admin_json(&mut admin, Method::POST, &format!("{base}/pictures/order"), json!({ "url": pics[0], "action": "remove" })).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "3 is the minimum: {}", r.body);
-        let r = admin_json(&mut admin, Method::POST, &format!("{base}/pictures/flag"), json!({ "url": pics[1], "flagged": true, "reason": "blurry" })).await;
+        let r = admin_json(
+            &mut admin,
+            Method::POST,
+            &format!("{base}/pictures/flag"),
+            json!({ "url": pics[1], "flagged": true, "reason": "blurry" }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let d = admin.api_get(&base).await.json();
-        assert!(d["pictures"].as_array().unwrap().iter().any(|p| p["media_url"] == pics[1].as_str() && p["is_flagged"] == true && p["dimensions"] == "80x80"));
+        assert!(d["pictures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["media_url"] == pics[1].as_str() && p["is_flagged"] == true && p["dimensions"] == "80x80"));
 
         let until = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
         let r = admin_json(&mut admin, Method::POST, &format!("{base}/featured"), json!({ "featured": true, "until": until })).await;
         assert_eq!(r.status, StatusCode::OK);
-        let r = admin_json(&mut admin, Method::POST, &format!("{base}/guidance"), json!({ "personality_guidelines": "Warm", "response_templates": ["Hey!", "How was your day?"] })).await;
+        let r = admin_json(
+            &mut admin,
+            Method::POST,
+            &format!("{base}/guidance"),
+            json!({ "personality_guidelines": "Warm", "response_templates": ["Hey!", "How was your day?"] }),
+        )
+        .await;
         assert_eq!(r.json()["response_templates"], json!(["Hey!", "How was your day?"]));
 
         // A user chats with her; the delete names the open chat count.
@@ -551,10 +627,19 @@ async fn operators_are_edited_suspended_reactivated_and_not_deleted_while_busy()
         assert!(crate::chat::assign_to(&app.db, chat, op).await);
         let mut admin = admin_client(&app, "a@fantooo.com", AdminRole::Admin).await;
         let base = format!("/api/admin/operators/{op}");
-        let r = admin_json(&mut admin, Method::PUT, &base, json!({ "specializations": "romantic, playful", "max_concurrent_chats": 8, "quality_threshold": 70 })).await;
+        let r = admin_json(
+            &mut admin,
+            Method::PUT,
+            &base,
+            json!({ "specializations": "romantic, playful", "max_concurrent_chats": 8, "quality_threshold": 70 }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.json()["operator"]["specializations"], json!(["romantic", "playful"]));
-        assert_eq!(admin_json(&mut admin, Method::PUT, &base, json!({ "max_concurrent_chats": 0 })).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            admin_json(&mut admin, Method::PUT, &base, json!({ "max_concurrent_chats": 0 })).await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
         let r = admin_json(&mut admin, Method::POST, &format!("{base}/delete"), json!({})).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "busy operators are not deleted: {}", r.body);
         let r = admin_json(&mut admin, Method::POST, &format!("{base}/suspend"), json!({ "reason": "complaints" })).await;
@@ -580,7 +665,12 @@ async fn analytics_aggregate_daily_and_export_csv() {
         let app = TestApp::new(backend).await;
         crate::chat::flat_pricing(&app.db).await;
         let (mut user, uid, chat) = user_with_chat(&app, "counted").await;
-        for n in 0..4 { if n == 3 { grant(&app.db, uid, 5).await; } say(&mut user, chat, &format!("m{n}")).await; }
+        for n in 0..4 {
+            if n == 3 {
+                grant(&app.db, uid, 5).await;
+            }
+            say(&mut user, chat, &format!("m{n}")).await;
+        }
         let mut admin = admin_client(&app, "a@fantooo.com", AdminRole::Admin).await;
         let r = fantooo_jobs::run(&app.db, fantooo_jobs::Job::DailyStats, chrono::Utc::now()).await.unwrap();
         assert!(r["days"].as_u64().unwrap() >= 1);
@@ -611,14 +701,31 @@ async fn settings_changes_are_validated_and_audited() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
-        let r = admin_json(&mut root, Method::PUT, "/api/admin/settings/operations", json!({ "idle_warning_secs": 200, "idle_reassign_secs": 100 })).await;
+        let r = admin_json(
+            &mut root,
+            Method::PUT,
+            "/api/admin/settings/operations",
+            json!({ "idle_warning_secs": 200, "idle_reassign_secs": 100 }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let r = admin_json(&mut root, Method::PUT, "/api/admin/settings/operations", json!({ "idle_warning_secs": 120, "idle_reassign_secs": 240, "default_quality_threshold": 55 })).await;
+        let r = admin_json(
+            &mut root,
+            Method::PUT,
+            "/api/admin/settings/operations",
+            json!({ "idle_warning_secs": 120, "idle_reassign_secs": 240, "default_quality_threshold": 55 }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(fantooo_store::operations::config(&app.db).await.unwrap().idle_reassign_secs, 240);
         let r = admin_json(&mut root, Method::PUT, "/api/admin/settings/email-domain", json!({ "email_domain": "not a domain" })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(admin_json(&mut root, Method::PUT, "/api/admin/settings/email-domain", json!({ "email_domain": "Chat.Example.com" })).await.status, StatusCode::OK);
+        assert_eq!(
+            admin_json(&mut root, Method::PUT, "/api/admin/settings/email-domain", json!({ "email_domain": "Chat.Example.com" }))
+                .await
+                .status,
+            StatusCode::OK
+        );
         let r = app.client().json(Method::POST, "/api/auth/signup", signup_body("newbie")).await;
         assert_eq!(r.json()["user"]["email"], "newbie@chat.example.com");
         let log = root.api_get("/api/admin/audit").await.json();
@@ -629,10 +736,17 @@ async fn settings_changes_are_validated_and_audited() {
         let mut m = admin_client(&app, "m@fantooo.com", AdminRole::Moderator).await;
         assert_eq!(m.get("/admin/stats").await.status, StatusCode::FORBIDDEN);
         let mid = fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "m@fantooo.com").unwrap().id;
-        let r = admin_json(&mut root, Method::PUT, &format!("/api/admin/admins/{mid}"), json!({ "manage_chats": true, "manage_users": true, "view_analytics": true })).await;
+        let r = admin_json(
+            &mut root,
+            Method::PUT,
+            &format!("/api/admin/admins/{mid}"),
+            json!({ "manage_chats": true, "manage_users": true, "view_analytics": true }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(m.get("/admin/stats").await.status, StatusCode::OK);
-        let mine = root.api_get(&format!("/api/admin/audit?admin={}", fantooo_store::admins::list(&app.db).await.unwrap()[0].id)).await.json();
+        let mine =
+            root.api_get(&format!("/api/admin/audit?admin={}", fantooo_store::admins::list(&app.db).await.unwrap()[0].id)).await.json();
         assert!(mine["actions"].as_array().unwrap().iter().any(|a| a["action"] == "admin_permissions_changed"));
         let _ = make_profile;
     }

@@ -29,10 +29,17 @@ pub(crate) async fn start_driver() -> Option<(Driver, String)> {
         return None;
     }
     let port = free_port();
-    let child = Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver");
+    let child = Command::new("/usr/bin/chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver");
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() { break; }
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Some((Driver(child), url))
@@ -51,8 +58,17 @@ pub(crate) async fn serve(app: &TestApp) -> String {
 pub(crate) async fn browser(driver_url: &str, profile: &std::path::Path) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary("/usr/bin/chromium").unwrap();
-    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=390,844"] {
+    for arg in [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=390,844",
+    ] {
         caps.add_arg(arg).unwrap();
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
@@ -62,7 +78,9 @@ pub(crate) async fn browser(driver_url: &str, profile: &std::path::Path) -> WebD
 pub(crate) async fn wait_for_path(d: &WebDriver, path: &str) -> String {
     for _ in 0..100 {
         let url = d.current_url().await.unwrap();
-        if url.path() == path { return url.to_string(); }
+        if url.path() == path {
+            return url.to_string();
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("never reached {path}; at {}", d.current_url().await.unwrap());
@@ -129,7 +147,8 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         let body = d.find(By::Tag("main")).await?.text().await?;
         assert!(body.contains("zawadi@fantooo.com"), "{body}");
         Ok::<_, WebDriverError>(())
-    }.await;
+    }
+    .await;
     let _ = d.quit().await;
     result.expect("browser flow");
     let log = fantooo_store::users::age_log(&app.db, 10).await.unwrap();

@@ -18,7 +18,9 @@ async fn an_admin_edits_a_message_in_the_inspector_and_finds_it_in_the_audit_log
     let (mut user, _, chat) = user_with_chat(&app, "browsed").await;
     say(&mut user, chat, "hello?").await;
     let mut api_admin = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
-    let r = admin_json(&mut api_admin, Method::POST, &format!("/api/admin/chats/{chat}/send"), serde_json::json!({ "content": "Hi thre!" })).await;
+    let r =
+        admin_json(&mut api_admin, Method::POST, &format!("/api/admin/chats/{chat}/send"), serde_json::json!({ "content": "Hi thre!" }))
+            .await;
     assert_eq!(r.status, StatusCode::OK);
     let message = r.json()["message"]["id"].as_str().unwrap().to_string();
     let base = serve(&app).await;
@@ -38,7 +40,11 @@ async fn an_admin_edits_a_message_in_the_inspector_and_finds_it_in_the_audit_log
         text.send_keys("Hi there!").await?;
         item.find(By::Css("details.edit-form input[name='reason']")).await?.send_keys("spelling").await?;
         item.find(By::Css("details.edit-form button[type='submit']")).await?.click().await?;
-        let edited = d.query(By::Css(format!("li[data-message='{message}'] [data-edited]"))).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+        let edited = d
+            .query(By::Css(format!("li[data-message='{message}'] [data-edited]")))
+            .wait(Duration::from_secs(10), Duration::from_millis(100))
+            .first()
+            .await?;
         assert!(edited.text().await?.contains("edited ×1"));
         let li = d.find(By::Css(format!("li[data-message='{message}']"))).await?;
         assert!(li.find(By::Css(".msg-text")).await?.text().await?.contains("Hi there!"));
@@ -49,7 +55,8 @@ async fn an_admin_edits_a_message_in_the_inspector_and_finds_it_in_the_audit_log
         let row = d.find(By::Css("tr[data-action='message_edited']")).await?.text().await?;
         assert!(row.contains("Hi thre!") && row.contains("Hi there!"), "{row}");
         Ok::<_, WebDriverError>(())
-    }.await;
+    }
+    .await;
     let _ = d.quit().await;
     result.expect("browser flow");
     // The user's own view shows the new text and no sign of the edit.

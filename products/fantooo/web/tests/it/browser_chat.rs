@@ -63,7 +63,9 @@ async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
         assert!(profile_path.starts_with("/profile/"), "{profile_path}");
         ready(&user, By::XPath("//button[contains(., 'Message Nia')]")).await?.click().await?;
         for _ in 0..100 {
-            if user.current_url().await?.path().starts_with("/chat/") { break; }
+            if user.current_url().await?.path().starts_with("/chat/") {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let chat_path = user.current_url().await?.path().to_string();
@@ -100,13 +102,20 @@ async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
         send_and_confirm(&staff, "Hi Wambui, lovely to hear from you").await?;
 
         // Pushed to the user's page, no reload.
-        let reply = user.query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='Hi Wambui, lovely to hear from you']"))
-            .wait(Duration::from_secs(5), Duration::from_millis(100)).first().await?;
+        let reply = user
+            .query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='Hi Wambui, lovely to hear from you']"))
+            .wait(Duration::from_secs(5), Duration::from_millis(100))
+            .first()
+            .await?;
         assert!(reply.is_displayed().await?);
         // Staff opened the chat, so the user's messages read as read.
-        user.query(By::Css("li.msg-mine .msg-status[data-status='read']")).wait(Duration::from_secs(5), Duration::from_millis(100)).first().await?;
+        user.query(By::Css("li.msg-mine .msg-status[data-status='read']"))
+            .wait(Duration::from_secs(5), Duration::from_millis(100))
+            .first()
+            .await?;
         Ok::<_, WebDriverError>(())
-    }.await;
+    }
+    .await;
     let _ = user.quit().await;
     let _ = staff.quit().await;
     result.expect("browser chat flow");

@@ -49,7 +49,10 @@ async fn a_message_is_assigned_answered_and_pushed_back_in_chromium() {
         let mut href = None;
         for _ in 0..100 {
             if let Ok(link) = op.find(By::XPath("//ul[@id='held-list']//a[contains(., 'otieno')]")).await {
-                if let Ok(Some(h)) = link.attr("href").await { href = Some(h); break; }
+                if let Ok(Some(h)) = link.attr("href").await {
+                    href = Some(h);
+                    break;
+                }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -57,7 +60,9 @@ async fn a_message_is_assigned_answered_and_pushed_back_in_chromium() {
         assert!(href.starts_with("/operator/chat/"), "{href}");
         op.goto(format!("{base}{href}")).await?;
         op.query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='Hi Zuri, how was your day?']"))
-            .wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+            .wait(Duration::from_secs(10), Duration::from_millis(100))
+            .first()
+            .await?;
         // A template goes into the composer with one click; then the reply.
         ready(&op, By::Css(".template-btn")).await?.click().await?;
         assert_eq!(op.find(By::Id("content")).await?.value().await?.as_deref(), Some("SECRET-TEMPLATE"));
@@ -66,11 +71,15 @@ async fn a_message_is_assigned_answered_and_pushed_back_in_chromium() {
         content.send_keys("Lovely, thanks for asking!").await?;
         ready(&op, By::Id("send")).await?.click().await?;
 
-        let reply = user.query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='Lovely, thanks for asking!']"))
-            .wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+        let reply = user
+            .query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='Lovely, thanks for asking!']"))
+            .wait(Duration::from_secs(10), Duration::from_millis(100))
+            .first()
+            .await?;
         assert!(reply.is_displayed().await?);
         Ok::<_, WebDriverError>(())
-    }.await;
+    }
+    .await;
     let _ = user.quit().await;
     let _ = op.quit().await;
     result.expect("operator flow");

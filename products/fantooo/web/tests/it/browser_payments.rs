@@ -39,7 +39,9 @@ async fn buying_50_credits_through_the_fake_checkout_updates_the_balance_live() 
         d.goto(format!("{base}/credits")).await?;
         d.find(By::Css("button[data-buy='50']")).await?.click().await?;
         for _ in 0..100 {
-            if d.current_url().await?.path().starts_with("/fake-paystack/checkout/") { break; }
+            if d.current_url().await?.path().starts_with("/fake-paystack/checkout/") {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(d.current_url().await?.path().starts_with("/fake-paystack/checkout/"), "at the hosted checkout");
@@ -52,12 +54,15 @@ async fn buying_50_credits_through_the_fake_checkout_updates_the_balance_live() 
         d.switch_to_window(watching).await?;
         let pill = d.find(By::Css("[data-credits]")).await?;
         for _ in 0..100 {
-            if pill.text().await? == "50" { break; }
+            if pill.text().await? == "50" {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(pill.text().await?, "50");
         Ok::<_, WebDriverError>(())
-    }.await;
+    }
+    .await;
     let _ = d.quit().await;
     result.expect("browser purchase flow");
     let t = fantooo_store::stats::recent_transactions(&app.db, 1).await.unwrap();

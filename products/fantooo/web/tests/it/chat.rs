@@ -11,14 +11,31 @@ use fantooo_store::{chats, ledger, profiles, settings, Db};
 use serde_json::json;
 
 pub async fn make_profile(db: &Db, name: &str, featured: bool) -> ProfileId {
-    profiles::create(db, &profiles::NewProfile {
-        name: name.into(), age: 26, gender: Gender::Female, location: "Nairobi".into(), bio: "Loves long walks".into(),
-        personality_traits: vec!["warm".into()], interests: vec!["music".into()], occupation: Some("Designer".into()),
-        profile_pictures: vec!["/media/portrait/a.svg".into(), "/media/portrait/b.svg".into(), "/media/portrait/c.svg".into()],
-        response_style: Some("flirty".into()), response_templates: vec!["SECRET-TEMPLATE".into()],
-        personality_guidelines: Some("SECRET-GUIDELINE".into()), is_featured: featured, featured_until: None,
-        tags: vec!["music".into()], category: None, popularity_score: 1,
-    }, None).await.unwrap()
+    profiles::create(
+        db,
+        &profiles::NewProfile {
+            name: name.into(),
+            age: 26,
+            gender: Gender::Female,
+            location: "Nairobi".into(),
+            bio: "Loves long walks".into(),
+            personality_traits: vec!["warm".into()],
+            interests: vec!["music".into()],
+            occupation: Some("Designer".into()),
+            profile_pictures: vec!["/media/portrait/a.svg".into(), "/media/portrait/b.svg".into(), "/media/portrait/c.svg".into()],
+            response_style: Some("flirty".into()),
+            response_templates: vec!["SECRET-TEMPLATE".into()],
+            personality_guidelines: Some("SECRET-GUIDELINE".into()),
+            is_featured: featured,
+            featured_until: None,
+            tags: vec!["music".into()],
+            category: None,
+            popularity_score: 1,
+        },
+        None,
+    )
+    .await
+    .unwrap()
 }
 
 /// Time-of-day factors off, so prices do not depend on when tests run.
@@ -34,9 +51,19 @@ pub async fn user_id(c: &mut Client) -> UserId {
 
 pub async fn grant(db: &Db, user: UserId, credits: i64) {
     let key = format!("test-grant:{}", uuid::Uuid::new_v4());
-    ledger::post(db, &ledger::Movement {
-        user, delta: Credits(credits), reason: LedgerReason::Bonus, reference: None, idempotency_key: &key, created_by: None,
-    }).await.unwrap();
+    ledger::post(
+        db,
+        &ledger::Movement {
+            user,
+            delta: Credits(credits),
+            reason: LedgerReason::Bonus,
+            reference: None,
+            idempotency_key: &key,
+            created_by: None,
+        },
+    )
+    .await
+    .unwrap();
 }
 
 /// A signed-up API user with an open chat with a fresh profile.
@@ -100,7 +127,9 @@ async fn paid_message_moves_credits_through_the_ledger_with_counters() {
         let app = TestApp::new(b).await;
         flat_pricing(&app.db).await;
         let (mut c, uid, chat) = user_with_chat(&app, "payer").await;
-        for n in 0..3 { say(&mut c, chat, &format!("free {n}")).await; }
+        for n in 0..3 {
+            say(&mut c, chat, &format!("free {n}")).await;
+        }
         grant(&app.db, uid, 10).await;
         let r = say(&mut c, chat, "paid one").await;
         assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
@@ -129,8 +158,14 @@ async fn featured_profiles_cost_more() {
         let profile = make_profile(&app.db, "Star", true).await;
         let mut c = api_user(&app, "fan").await;
         let uid = user_id(&mut c).await;
-        let chat: ChatId = c.json(Method::POST, "/api/chats", json!({ "profile_id": profile.to_string() })).await.json()["chat"]["id"].as_str().unwrap().parse().unwrap();
-        for n in 0..3 { say(&mut c, chat, &format!("free {n}")).await; }
+        let chat: ChatId = c.json(Method::POST, "/api/chats", json!({ "profile_id": profile.to_string() })).await.json()["chat"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        for n in 0..3 {
+            say(&mut c, chat, &format!("free {n}")).await;
+        }
         grant(&app.db, uid, 5).await;
         let r = say(&mut c, chat, "to a star").await.json();
         assert_eq!(r["message"]["credits_charged"], 2, "{b:?}: 1 × 1.5 rounds up to 2");
@@ -144,7 +179,9 @@ async fn ten_concurrent_paid_sends_with_five_credits_make_exactly_five_messages(
         let app = TestApp::new(b).await;
         flat_pricing(&app.db).await;
         let (mut c, uid, chat) = user_with_chat(&app, "racer").await;
-        for n in 0..3 { say(&mut c, chat, &format!("free {n}")).await; }
+        for n in 0..3 {
+            say(&mut c, chat, &format!("free {n}")).await;
+        }
         grant(&app.db, uid, 5).await;
         let token = c.token();
         let mut tasks = vec![];
@@ -154,7 +191,9 @@ async fn ten_concurrent_paid_sends_with_five_credits_make_exactly_five_messages(
             tasks.push(tokio::spawn(async move { say(&mut client, chat, &format!("paid {n}")).await.status }));
         }
         let mut statuses = vec![];
-        for t in tasks { statuses.push(t.await.unwrap()); }
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
         let ok = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
         let refused = statuses.iter().filter(|s| **s == StatusCode::PAYMENT_REQUIRED).count();
         assert_eq!((ok, refused), (5, 5), "{b:?}: {statuses:?}");
@@ -205,7 +244,9 @@ async fn a_retried_send_with_the_same_client_id_is_stored_and_charged_once() {
         let app = TestApp::new(b).await;
         flat_pricing(&app.db).await;
         let (mut c, uid, chat) = user_with_chat(&app, "retrier").await;
-        for n in 0..3 { say(&mut c, chat, &format!("free {n}")).await; }
+        for n in 0..3 {
+            say(&mut c, chat, &format!("free {n}")).await;
+        }
         grant(&app.db, uid, 3).await;
         let body = json!({ "content": "only once", "client_id": "abc-123" });
         let first = c.json(Method::POST, &format!("/api/chats/{chat}/messages"), body.clone()).await;
@@ -241,17 +282,35 @@ async fn only_the_user_the_assigned_operator_and_chat_admins_may_read_or_write()
         assert!(assign_to(&app.db, chat, op_id).await);
         assert_eq!(op.api_get(&read).await.status, StatusCode::OK, "{b:?} assigned operator reads");
         let csrf = op.csrf.clone().unwrap();
-        let r = op.send(Method::POST, &read, Some("application/json"), json!({ "content": "hello from the profile" }).to_string().into_bytes(), &[("x-csrf-token", &csrf)]).await;
+        let r = op
+            .send(
+                Method::POST,
+                &read,
+                Some("application/json"),
+                json!({ "content": "hello from the profile" }).to_string().into_bytes(),
+                &[("x-csrf-token", &csrf)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         assert_eq!(r.json()["message"]["sender_type"], "fictional");
         assert!(r.json()["message"].get("handled_by_operator_id").is_none());
 
         let mut moderator = admin_client(&app, "mod@fantooo.com", AdminRole::Moderator).await;
         assert_eq!(moderator.api_get(&read).await.status, StatusCode::OK, "{b:?} manage_chats admin");
-        let admin = fantooo_store::admins::create(&app.db, &fantooo_store::admins::NewAdmin {
-            name: "No chats".into(), email: "nochats@fantooo.com".into(), role: AdminRole::Admin,
-            permissions: Permissions { manage_chats: false, ..Permissions::for_role(AdminRole::Admin) },
-        }, &fantooo_web::auth::hash_password(PASSWORD.into(), true).await.unwrap(), None, false).await.unwrap();
+        let admin = fantooo_store::admins::create(
+            &app.db,
+            &fantooo_store::admins::NewAdmin {
+                name: "No chats".into(),
+                email: "nochats@fantooo.com".into(),
+                role: AdminRole::Admin,
+                permissions: Permissions { manage_chats: false, ..Permissions::for_role(AdminRole::Admin) },
+            },
+            &fantooo_web::auth::hash_password(PASSWORD.into(), true).await.unwrap(),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
         assert!(!admin.effective_permissions().manage_chats);
         let mut no_chats = app.client();
         no_chats.post_form("/admin-login", &[("login", "nochats@fantooo.com"), ("password", PASSWORD)]).await;
@@ -295,12 +354,16 @@ async fn history_pages_newest_first_without_gaps() {
         let app = TestApp::new(b).await;
         let (mut c, uid, chat) = user_with_chat(&app, "talker").await;
         grant(&app.db, uid, 100).await;
-        for n in 0..7 { assert_eq!(say(&mut c, chat, &format!("m{n}")).await.status, StatusCode::CREATED); }
+        for n in 0..7 {
+            assert_eq!(say(&mut c, chat, &format!("m{n}")).await.status, StatusCode::CREATED);
+        }
         let mut seen = vec![];
         let mut path = format!("/api/chats/{chat}/messages?limit=3");
         loop {
             let page = c.api_get(&path).await.json();
-            for m in page["messages"].as_array().unwrap() { seen.push(m["content"].as_str().unwrap().to_string()); }
+            for m in page["messages"].as_array().unwrap() {
+                seen.push(m["content"].as_str().unwrap().to_string());
+            }
             match page["next_before"].as_i64() {
                 Some(before) => path = format!("/api/chats/{chat}/messages?limit=3&before={before}"),
                 None => break,
@@ -314,7 +377,9 @@ async fn history_pages_newest_first_without_gaps() {
 async fn sixty_messages_a_minute_then_429() {
     let app = TestApp::with_config(fantooo_store::Backend::Sqlite, |c| c.messages_per_minute = 3).await;
     let (mut c, _, chat) = user_with_chat(&app, "spammer").await;
-    for n in 0..3 { assert_eq!(say(&mut c, chat, &format!("m{n}")).await.status, StatusCode::CREATED); }
+    for n in 0..3 {
+        assert_eq!(say(&mut c, chat, &format!("m{n}")).await.status, StatusCode::CREATED);
+    }
     let r = say(&mut c, chat, "one too many").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers.get("retry-after").is_some());
@@ -333,7 +398,10 @@ fn multipart(file: &[u8], name: &str) -> (String, Vec<u8>) {
     let boundary = "XfantoooBoundary";
     let mut body = Vec::new();
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nlook\r\n").as_bytes());
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n")
+            .as_bytes(),
+    );
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -373,8 +441,20 @@ async fn the_chat_page_shows_the_price_and_works_without_script() {
         let profile = make_profile(&app.db, "Wanjiru", false).await;
         let mut c = app.client();
         c.get("/get-started").await;
-        let r = c.post_form("/get-started", &[("username", "pageuser"), ("location", "Nairobi"), ("gender", "male"),
-            ("looking_for", "female"), ("age", "30"), ("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+        let r = c
+            .post_form(
+                "/get-started",
+                &[
+                    ("username", "pageuser"),
+                    ("location", "Nairobi"),
+                    ("gender", "male"),
+                    ("looking_for", "female"),
+                    ("age", "30"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         c.get("/me").await; // the signed-in page's CSRF token
         let r = c.post_form("/chats", &[("profile_id", &profile.to_string())]).await;

@@ -13,11 +13,23 @@ use std::collections::HashSet;
 fn new_profile(name: &str, age: i64, gender: Gender, location: &str) -> NewProfile {
     let slug = name.to_lowercase().replace(' ', "-");
     NewProfile {
-        name: name.into(), age, gender, location: location.into(), bio: format!("Hi, I am {name}."),
-        personality_traits: vec!["warm".into()], interests: vec!["music".into()], occupation: Some("Baker".into()),
+        name: name.into(),
+        age,
+        gender,
+        location: location.into(),
+        bio: format!("Hi, I am {name}."),
+        personality_traits: vec!["warm".into()],
+        interests: vec!["music".into()],
+        occupation: Some("Baker".into()),
         profile_pictures: (1..=3).map(|n| format!("/media/generated/{slug}-{n}.svg")).collect(),
-        response_style: None, response_templates: vec![], personality_guidelines: None,
-        is_featured: false, featured_until: None, tags: vec![], category: None, popularity_score: 0,
+        response_style: None,
+        response_templates: vec![],
+        personality_guidelines: None,
+        is_featured: false,
+        featured_until: None,
+        tags: vec![],
+        category: None,
+        popularity_score: 0,
     }
 }
 
@@ -157,7 +169,10 @@ async fn featured_first_then_popularity_and_keyset_pages_have_no_gaps_or_repeats
         let mut cursor: Option<String> = None;
         let mut pages = 0;
         loop {
-            let path = match &cursor { Some(c) => format!("/api/profiles?limit=7&cursor={c}"), None => "/api/profiles?limit=7".into() };
+            let path = match &cursor {
+                Some(c) => format!("/api/profiles?limit=7&cursor={c}"),
+                None => "/api/profiles?limit=7".into(),
+            };
             let v = c.api_get(&path).await.json();
             let list = v["profiles"].as_array().unwrap();
             assert!(list.len() <= 7);
@@ -200,9 +215,15 @@ async fn bad_input_is_422_naming_the_field() {
     add(&app, new_profile("Amara", 24, Gender::Female, "Nairobi, Kenya")).await;
     let mut c = api_user_for(&app, "validator", "female").await;
     for (query, field) in [
-        ("min_age=abc", "min_age"), ("max_age=12", "max_age"), ("min_age=40&max_age=30", "min_age"),
-        ("cursor=garbage", "cursor"), ("limit=0", "limit"), ("limit=101", "limit"), ("limit=many", "limit"),
-        ("gender=robot", "gender"), ("gender=male", "gender"),
+        ("min_age=abc", "min_age"),
+        ("max_age=12", "max_age"),
+        ("min_age=40&max_age=30", "min_age"),
+        ("cursor=garbage", "cursor"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=many", "limit"),
+        ("gender=robot", "gender"),
+        ("gender=male", "gender"),
     ] {
         assert_eq!(field_of(&c.api_get(&format!("/api/profiles?{query}")).await), field, "{query}");
     }
@@ -286,7 +307,9 @@ async fn favourites_are_idempotent_counted_and_listed() {
         let r = page.send(Method::PUT, &format!("/api/favorites/{zuri}"), None, vec![], &[]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let token = page.csrf.clone().unwrap();
-        let r = page.send(Method::PUT, &format!("/api/favorites/{zuri}"), None, vec![], &[("x-csrf-token", &token), ("accept", "application/json")]).await;
+        let r = page
+            .send(Method::PUT, &format!("/api/favorites/{zuri}"), None, vec![], &[("x-csrf-token", &token), ("accept", "application/json")])
+            .await;
         assert_eq!((r.status, r.json()["favorite_count"].as_i64()), (StatusCode::OK, Some(1)));
     }
 }
@@ -306,7 +329,19 @@ async fn profile_page_shows_the_profile_and_hidden_ones_are_404() {
         let mut page = page_user_for(&app, "viewer", "female").await;
         let r = page.get(&format!("/profile/{id}")).await;
         assert_eq!(r.status, StatusCode::OK, "{backend:?}");
-        for text in ["Wanjiru, 27", "Mombasa, Kenya", "Marine biologist", "Ocean lover.", "ocean", "books", "calm", "curious", "Featured", "data-carousel", "/assets/discover.js"] {
+        for text in [
+            "Wanjiru, 27",
+            "Mombasa, Kenya",
+            "Marine biologist",
+            "Ocean lover.",
+            "ocean",
+            "books",
+            "calm",
+            "curious",
+            "Featured",
+            "data-carousel",
+            "/assets/discover.js",
+        ] {
             assert!(r.body.contains(text), "{backend:?} missing {text}");
         }
         assert_eq!(r.body.matches("class=\"carousel-slide\"").count(), 4);
@@ -446,7 +481,10 @@ async fn hearts_scroll_and_photos_work_in_chromium() {
         heart.click().await?;
         let mut saved = false;
         for _ in 0..50 {
-            if heart.attr("aria-pressed").await?.as_deref() == Some("true") { saved = true; break; }
+            if heart.attr("aria-pressed").await?.as_deref() == Some("true") {
+                saved = true;
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(saved, "heart never turned on");
@@ -457,7 +495,9 @@ async fn hearts_scroll_and_photos_work_in_chromium() {
         // Scrolling to the end fetches the remaining six with the same filters.
         for _ in 0..50 {
             d.execute("window.scrollTo(0, document.body.scrollHeight);", vec![]).await?;
-            if cards(&d).await? == 30 { break; }
+            if cards(&d).await? == 30 {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(cards(&d).await?, 30);
@@ -466,7 +506,9 @@ async fn hearts_scroll_and_photos_work_in_chromium() {
         last.scroll_into_view().await?;
         last.click().await?;
         for _ in 0..50 {
-            if fantooo_store::favorites::is_favorite(&app.db, user.id, ids[29]).await.unwrap() { break; }
+            if fantooo_store::favorites::is_favorite(&app.db, user.id, ids[29]).await.unwrap() {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(fantooo_store::favorites::is_favorite(&app.db, user.id, ids[29]).await.unwrap(), "hearts on appended cards work");
@@ -479,12 +521,16 @@ async fn hearts_scroll_and_photos_work_in_chromium() {
         let mut moved = false;
         for _ in 0..50 {
             let left = d.execute("return document.querySelector('.carousel-track').scrollLeft;", vec![]).await?;
-            if left.json().as_f64().unwrap_or(0.0) > 0.0 { moved = true; break; }
+            if left.json().as_f64().unwrap_or(0.0) > 0.0 {
+                moved = true;
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(moved, "the next button scrolls the photos");
         Ok::<_, WebDriverError>(())
-    }.await;
+    }
+    .await;
     let _ = d.quit().await;
     result.expect("browser flow");
 }

@@ -36,7 +36,9 @@ fn picture(w: u32, h: u32, padding: usize) -> Vec<u8> {
 
 fn upload(field: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "HostileBoundary";
-    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes();
+    let mut body =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n")
+            .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -95,7 +97,14 @@ async fn wrong_content_types_are_refused() {
     let app = TestApp::new(Backend::Sqlite).await;
     let (mut user, _, chat) = user_with_chat(&app, "mislabelled").await;
     let body = br#"{"content":"hi"}"#.to_vec();
-    for ct in [None, Some("text/plain"), Some("application/xml"), Some("multipart/form-data"), Some("multipart/form-data; boundary="), Some("application/x-www-form-urlencoded")] {
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/xml"),
+        Some("multipart/form-data"),
+        Some("multipart/form-data; boundary="),
+        Some("application/x-www-form-urlencoded"),
+    ] {
         for path in ["/api/chats".to_string(), "/api/auth/login".to_string(), format!("/api/chats/{chat}/messages")] {
             let r = user.send(Method::POST, &path, ct, body.clone(), &[]).await;
             assert!(r.status.is_client_error(), "{ct:?} to {path}: {} {}", r.status, r.body);
@@ -132,7 +141,12 @@ async fn huge_and_malformed_uploads_are_refused() {
         let r = user.send(Method::POST, &path, Some(&ct), body, &[]).await;
         match status {
             Some(status) => assert_refused(&r, status, what),
-            None => assert!(r.status.is_client_error() && !r.json()["message"].as_str().unwrap_or("").is_empty(), "{what}: {} {}", r.status, r.body),
+            None => assert!(
+                r.status.is_client_error() && !r.json()["message"].as_str().unwrap_or("").is_empty(),
+                "{what}: {} {}",
+                r.status,
+                r.body
+            ),
         }
     }
 
@@ -165,10 +179,16 @@ async fn long_strings_nul_bytes_and_bad_escapes_are_4xx_on_every_store() {
         // socket tests send longer ones.
         let long_escaped = "%C3%A9".repeat(10_000);
         let queries = [
-            "/api/profiles?q=%00".to_string(), "/api/profiles?location=a%00b".into(), "/api/profiles?q=%zz&limit=%".into(),
-            "/api/profiles?q=%C3%28%FF".into(), "/api/profiles?cursor=%00%00".into(), format!("/api/profiles?q={long_escaped}"),
-            "/api/auth/username-available?username=%00abc".into(), "/api/auth/username-available?username=%FF%FE".into(),
-            format!("/api/chats/{chat}/messages?before=%00&limit=1e99"), "/api/locations/suggest?q=%00%00".into(),
+            "/api/profiles?q=%00".to_string(),
+            "/api/profiles?location=a%00b".into(),
+            "/api/profiles?q=%zz&limit=%".into(),
+            "/api/profiles?q=%C3%28%FF".into(),
+            "/api/profiles?cursor=%00%00".into(),
+            format!("/api/profiles?q={long_escaped}"),
+            "/api/auth/username-available?username=%00abc".into(),
+            "/api/auth/username-available?username=%FF%FE".into(),
+            format!("/api/chats/{chat}/messages?before=%00&limit=1e99"),
+            "/api/locations/suggest?q=%00%00".into(),
             "/discover?gender=%00&min_age=%zz".into(),
         ];
         for q in &queries {
@@ -176,12 +196,20 @@ async fn long_strings_nul_bytes_and_bad_escapes_are_4xx_on_every_store() {
             assert!(r.status.is_success() || r.status.is_client_error(), "{backend:?} {}: {} {}", &q[..q.len().min(80)], r.status, r.body);
         }
         let bodies = [
-            json!({ "content": "hi\u{0}there" }), json!({ "content": long }), json!({ "content": "\u{0}" }),
+            json!({ "content": "hi\u{0}there" }),
+            json!({ "content": long }),
+            json!({ "content": "\u{0}" }),
             json!({ "content": "ok", "client_id": "a\u{0}b" }),
         ];
         for b in bodies {
             let r = user.json(Method::POST, &format!("/api/chats/{chat}/messages"), b.clone()).await;
-            assert!(r.status.is_client_error(), "{backend:?} {}: {} {}", b.to_string().chars().take(60).collect::<String>(), r.status, r.body);
+            assert!(
+                r.status.is_client_error(),
+                "{backend:?} {}: {} {}",
+                b.to_string().chars().take(60).collect::<String>(),
+                r.status,
+                r.body
+            );
         }
         let r = user.json(Method::PATCH, "/api/me", json!({ "display_name": "Nul\u{0}", "bio": "a\u{0}b" })).await;
         assert!(r.status.is_client_error(), "{backend:?} profile: {} {}", r.status, r.body);
@@ -192,7 +220,15 @@ async fn long_strings_nul_bytes_and_bad_escapes_are_4xx_on_every_store() {
         let mut page = app.client();
         let r = page.post_form("/login", &[("login", "a\u{0}b"), ("password", "%zz")]).await;
         assert!(r.status.is_client_error() || r.status.is_success(), "{backend:?} login form: {}", r.status);
-        let r = page.send(Method::POST, "/login", Some("application/x-www-form-urlencoded"), b"login=%zz%&password=%FF%00&csrf_token=%".to_vec(), &[]).await;
+        let r = page
+            .send(
+                Method::POST,
+                "/login",
+                Some("application/x-www-form-urlencoded"),
+                b"login=%zz%&password=%FF%00&csrf_token=%".to_vec(),
+                &[],
+            )
+            .await;
         assert!(r.status.is_client_error(), "{backend:?} broken form: {}", r.status);
         still_serving(&app).await;
     }
@@ -245,13 +281,21 @@ async fn random_bodies_never_cause_a_server_error() {
     let profile = make_profile(&app.db, "Fuzzy", false).await;
 
     let user_json = [
-        (Method::POST, "/api/chats".to_string()), (Method::POST, format!("/api/chats/{chat}/messages")), (Method::PATCH, "/api/me".into()),
-        (Method::PUT, format!("/api/chats/{chat}/rating")), (Method::POST, "/api/payments/initialize".into()), (Method::POST, "/api/payments/verify".into()),
+        (Method::POST, "/api/chats".to_string()),
+        (Method::POST, format!("/api/chats/{chat}/messages")),
+        (Method::PATCH, "/api/me".into()),
+        (Method::PUT, format!("/api/chats/{chat}/rating")),
+        (Method::POST, "/api/payments/initialize".into()),
+        (Method::POST, "/api/payments/verify".into()),
         (Method::POST, "/api/rewards/achievements".into()),
     ];
     let admin_json = [
-        (Method::POST, "/api/admin/profiles/import".to_string()), (Method::PUT, "/api/admin/settings/pricing".into()), (Method::POST, "/api/admin/profiles".into()),
-        (Method::PUT, format!("/api/admin/profiles/{profile}")), (Method::PUT, "/api/admin/settings/operations".into()), (Method::POST, "/api/admin/packages".into()),
+        (Method::POST, "/api/admin/profiles/import".to_string()),
+        (Method::PUT, "/api/admin/settings/pricing".into()),
+        (Method::POST, "/api/admin/profiles".into()),
+        (Method::PUT, format!("/api/admin/profiles/{profile}")),
+        (Method::PUT, "/api/admin/settings/operations".into()),
+        (Method::POST, "/api/admin/packages".into()),
     ];
     let anonymous_json = ["/api/auth/signup", "/api/auth/login", "/api/webhooks/paystack", "/api/setup"];
     let forms = ["/login", "/get-started", "/admin-login", "/op-login"];
@@ -265,7 +309,10 @@ async fn random_bodies_never_cause_a_server_error() {
             outcomes.push((path.clone(), user.send(method.clone(), path, Some("application/json"), next(), &[]).await));
         }
         for (method, path) in &admin_json {
-            outcomes.push((path.clone(), admin.send(method.clone(), path, Some("application/json"), next(), &[("x-csrf-token", &admin_token)]).await));
+            outcomes.push((
+                path.clone(),
+                admin.send(method.clone(), path, Some("application/json"), next(), &[("x-csrf-token", &admin_token)]).await,
+            ));
         }
         for path in anonymous_json {
             outcomes.push((path.to_string(), app.client().send(Method::POST, path, Some("application/json"), next(), &[]).await));
@@ -274,7 +321,8 @@ async fn random_bodies_never_cause_a_server_error() {
             // Random fields with a valid token, so the handler itself is reached.
             let mut body = next();
             body.extend_from_slice(format!("&csrf_token={anon_token}").as_bytes());
-            outcomes.push((path.to_string(), anonymous.send(Method::POST, path, Some("application/x-www-form-urlencoded"), body, &[]).await));
+            outcomes
+                .push((path.to_string(), anonymous.send(Method::POST, path, Some("application/x-www-form-urlencoded"), body, &[]).await));
         }
         for (path, r) in outcomes {
             assert!(r.status.as_u16() < 500, "round {round}, {path}: {} {}", r.status, r.body.chars().take(300).collect::<String>());

@@ -110,10 +110,14 @@ async fn websocket_upgrades_work_through_the_server() {
         while let Some(Ok(frame)) = ws.next().await {
             if let Frame::Text(t) = frame {
                 let v: serde_json::Value = serde_json::from_str(&t).unwrap();
-                if v["t"] == "pong" { return v; }
+                if v["t"] == "pong" {
+                    return v;
+                }
             }
         }
         panic!("socket closed before pong");
-    }).await.expect("no pong");
+    })
+    .await
+    .expect("no pong");
     assert_eq!(pong["t"], "pong");
 }

@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use fantooo_domain::AdminRole;
 use fantooo_store::invariants;
 
-
 #[tokio::test]
 async fn each_kind_of_corruption_is_reported() {
     for b in backends() {
@@ -14,7 +13,9 @@ async fn each_kind_of_corruption_is_reported() {
         flat_pricing(&app.db).await;
         let (mut c, uid, chat) = user_with_chat(&app, "books").await;
         grant(&app.db, uid, 5).await;
-        for n in 0..5 { say(&mut c, chat, &format!("m{n}")).await; }
+        for n in 0..5 {
+            say(&mut c, chat, &format!("m{n}")).await;
+        }
         assert_books_balance(&app.db).await;
         let mut admin = admin_client(&app, "auditor@fantooo.com", AdminRole::Admin).await;
         assert_eq!(admin.api_get("/api/admin/check").await.status, StatusCode::OK);
@@ -24,7 +25,10 @@ async fn each_kind_of_corruption_is_reported() {
         let corruptions = [
             (format!("UPDATE real_users SET credits = credits + 1 WHERE id = '{uid}'"), "balance equals the sum of ledger entries"),
             (format!("UPDATE chats SET message_count = message_count + 1 WHERE id = '{chat}'"), "chat counters equal its messages"),
-            ("UPDATE messages SET credits_charged = 2 WHERE credits_charged = 1".to_string(), "every paid message has exactly one charge of its price"),
+            (
+                "UPDATE messages SET credits_charged = 2 WHERE credits_charged = 1".to_string(),
+                "every paid message has exactly one charge of its price",
+            ),
             ("UPDATE operators SET current_chat_count = 9".to_string(), "operator chat counts equal their assigned chats"),
         ];
         operator_client(&app, "op@fantooo.com").await;

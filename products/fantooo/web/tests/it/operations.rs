@@ -15,11 +15,21 @@ use serde_json::json;
 
 async fn new_operator(db: &Db, email: &str, max: i64, specs: &[&str]) -> OperatorId {
     let hash = fantooo_web::auth::hash_password(PASSWORD.into(), true).await.unwrap();
-    let op = operators::create(db, &operators::NewOperator {
-        name: email.split('@').next().unwrap().into(), email: email.into(),
-        specializations: specs.iter().map(|s| s.to_string()).collect(), languages: vec!["en".into()],
-        skill_level: "mid".into(), max_concurrent_chats: max,
-    }, &hash, None).await.unwrap();
+    let op = operators::create(
+        db,
+        &operators::NewOperator {
+            name: email.split('@').next().unwrap().into(),
+            email: email.into(),
+            specializations: specs.iter().map(|s| s.to_string()).collect(),
+            languages: vec!["en".into()],
+            skill_level: "mid".into(),
+            max_concurrent_chats: max,
+        },
+        &hash,
+        None,
+    )
+    .await
+    .unwrap();
     operators::set_availability(db, op.id, true, Utc::now()).await.unwrap();
     op.id
 }
@@ -27,7 +37,6 @@ async fn new_operator(db: &Db, email: &str, max: i64, specs: &[&str]) -> Operato
 async fn chat_row(db: &Db, chat: ChatId) -> chats::Chat {
     chats::by_id(db, chat).await.unwrap()
 }
-
 
 #[tokio::test]
 async fn a_user_message_queues_the_chat_and_big_spenders_go_first() {
@@ -60,8 +69,11 @@ async fn parallel_assigners_never_double_assign_or_exceed_limits() {
             say(&mut c, chat, "hi").await;
             chat_ids.push(chat);
         }
-        let ops = [new_operator(&app.db, "a@fantooo.com", 2, &[]).await, new_operator(&app.db, "b@fantooo.com", 2, &[]).await,
-                   new_operator(&app.db, "c@fantooo.com", 3, &[]).await];
+        let ops = [
+            new_operator(&app.db, "a@fantooo.com", 2, &[]).await,
+            new_operator(&app.db, "b@fantooo.com", 2, &[]).await,
+            new_operator(&app.db, "c@fantooo.com", 3, &[]).await,
+        ];
         // Four assigners at once, as if on four nodes.
         let mut tasks = vec![];
         for _ in 0..4 {
@@ -69,13 +81,16 @@ async fn parallel_assigners_never_double_assign_or_exceed_limits() {
             tasks.push(tokio::spawn(async move { queue::assign_waiting(&db, Utc::now()).await.unwrap().len() }));
         }
         let mut total = 0;
-        for t in tasks { total += t.await.unwrap(); }
+        for t in tasks {
+            total += t.await.unwrap();
+        }
         assert_eq!(total, 7, "{b:?}: capacity is 2 + 2 + 3");
         // And one chat, many operators racing for it: exactly one wins.
         let spare = new_operator(&app.db, "d@fantooo.com", 5, &[]).await;
         let spare2 = new_operator(&app.db, "e@fantooo.com", 5, &[]).await;
         let contested = queue::waiting(&app.db, Utc::now(), 1).await.unwrap()[0].chat_id;
-        let (x, y) = tokio::join!(queue::assign(&app.db, contested, spare, Utc::now()), queue::assign(&app.db, contested, spare2, Utc::now()));
+        let (x, y) =
+            tokio::join!(queue::assign(&app.db, contested, spare, Utc::now()), queue::assign(&app.db, contested, spare2, Utc::now()));
         assert!(x.unwrap() ^ y.unwrap(), "{b:?}: exactly one assignment");
         for op in ops.iter().chain([&spare, &spare2]) {
             let held = operators::held_chats(&app.db, *op).await.unwrap().len() as i64;
@@ -85,7 +100,9 @@ async fn parallel_assigners_never_double_assign_or_exceed_limits() {
         }
         let mut owners = std::collections::HashMap::new();
         for chat in &chat_ids {
-            if let Some(op) = chat_row(&app.db, *chat).await.assigned_operator_id { *owners.entry(op).or_insert(0) += 1; }
+            if let Some(op) = chat_row(&app.db, *chat).await.assigned_operator_id {
+                *owners.entry(op).or_insert(0) += 1;
+            }
         }
         assert_eq!(owners.values().sum::<i32>(), 8);
         assert_eq!(queue::len(&app.db).await.unwrap(), 4);
@@ -114,8 +131,11 @@ async fn idle_operators_are_warned_then_lose_the_chat_and_the_third_time_admins_
         let (mut c, _, chat) = user_with_chat(&app, "waiting").await;
         say(&mut c, chat, "are you there?").await;
         let t0 = Utc::now();
-        let ops = [new_operator(&app.db, "o1@fantooo.com", 5, &[]).await, new_operator(&app.db, "o2@fantooo.com", 5, &[]).await,
-                   new_operator(&app.db, "o3@fantooo.com", 5, &[]).await];
+        let ops = [
+            new_operator(&app.db, "o1@fantooo.com", 5, &[]).await,
+            new_operator(&app.db, "o2@fantooo.com", 5, &[]).await,
+            new_operator(&app.db, "o3@fantooo.com", 5, &[]).await,
+        ];
         let mut at = t0;
         for (round, op) in ops.iter().enumerate() {
             assert_eq!(queue::take(&app.db, *op, Some(chat), at).await.unwrap(), Some(chat), "{b:?} round {round}");
@@ -162,9 +182,19 @@ async fn an_answer_stops_the_idle_clock() {
         say(&mut c, chat, "hi").await;
         let op = new_operator(&app.db, "quick@fantooo.com", 5, &[]).await;
         assert!(queue::assign(&app.db, chat, op, Utc::now()).await.unwrap());
-        fantooo_store::messages::send_as_profile(&app.db, chat, fantooo_store::messages::ProfileVoice::Operator(op), &fantooo_store::messages::Body {
-            content: "hello!".into(), content_type: fantooo_domain::chat::ContentType::Text, media_url: None, client_id: None,
-        }).await.unwrap();
+        fantooo_store::messages::send_as_profile(
+            &app.db,
+            chat,
+            fantooo_store::messages::ProfileVoice::Operator(op),
+            &fantooo_store::messages::Body {
+                content: "hello!".into(),
+                content_type: fantooo_domain::chat::ContentType::Text,
+                media_url: None,
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap();
         let r = operations::check_idle(&app.db, &cfg, Utc::now() + Duration::hours(1)).await.unwrap();
         assert_eq!(r, operations::IdleReport::default(), "{b:?}");
         let hist = fantooo_store::messages::history(&app.db, chat, None, 1).await.unwrap();

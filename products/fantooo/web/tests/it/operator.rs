@@ -47,8 +47,15 @@ async fn the_waiting_room_takes_a_chat_and_the_console_answers_it() {
         assert_eq!(chats::staff_view(&app.db, chat).await.unwrap().operator_notes.as_deref(), Some("Likes football"));
 
         let csrf = op.csrf.clone().unwrap();
-        let r = op.send(Method::POST, &format!("/api/chats/{chat}/messages"), Some("application/json"),
-            json!({ "content": "Yes, I'm here!" }).to_string().into_bytes(), &[("x-csrf-token", &csrf)]).await;
+        let r = op
+            .send(
+                Method::POST,
+                &format!("/api/chats/{chat}/messages"),
+                Some("application/json"),
+                json!({ "content": "Yes, I'm here!" }).to_string().into_bytes(),
+                &[("x-csrf-token", &csrf)],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let hist = user.api_get(&format!("/api/chats/{chat}/messages")).await.json();
         assert_eq!(hist["messages"][0]["content"], "Yes, I'm here!");
@@ -75,7 +82,9 @@ async fn the_operator_api_mirrors_the_console() {
         say(&mut user, chat, "hello").await;
         operator_client(&app, "api-op@fantooo.com").await;
         let mut op = app.client();
-        let r = op.json(Method::POST, "/api/auth/login", json!({ "login": "api-op@fantooo.com", "password": PASSWORD, "kind": "operator" })).await;
+        let r = op
+            .json(Method::POST, "/api/auth/login", json!({ "login": "api-op@fantooo.com", "password": PASSWORD, "kind": "operator" }))
+            .await;
         op.bearer = Some(r.json()["token"].as_str().unwrap().to_string());
 
         let q = op.api_get("/api/operator/queue").await.json();
@@ -133,10 +142,20 @@ async fn stats_and_settings_pages() {
     op.get("/operator/settings").await;
     let r = op.post_form("/operator/settings", &[("specializations", "sultry")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = op.post_form("/operator/settings", &[("current_password", "wrong"), ("new_password", "N3w!password"), ("new_password_confirm", "N3w!password")]).await;
+    let r = op
+        .post_form(
+            "/operator/settings",
+            &[("current_password", "wrong"), ("new_password", "N3w!password"), ("new_password_confirm", "N3w!password")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("current password is not correct"));
-    let r = op.post_form("/operator/settings", &[("current_password", PASSWORD), ("new_password", "N3w!password"), ("new_password_confirm", "N3w!password")]).await;
+    let r = op
+        .post_form(
+            "/operator/settings",
+            &[("current_password", PASSWORD), ("new_password", "N3w!password"), ("new_password_confirm", "N3w!password")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(op.get("/operator/waiting").await.status, StatusCode::OK, "this session stays signed in");
     let mut again = app.client();
@@ -156,9 +175,19 @@ async fn users_rate_the_chat_and_the_answering_operator_is_scored() {
         let path = format!("/api/chats/{chat}/rating");
         let page = user.get(&format!("/chat/{chat}")).await;
         assert!(!page.body.contains("id=\"rating\""), "nothing to rate before an answer");
-        fantooo_store::messages::send_as_profile(&app.db, chat, fantooo_store::messages::ProfileVoice::Operator(op_id), &fantooo_store::messages::Body {
-            content: "hello!".into(), content_type: fantooo_domain::chat::ContentType::Text, media_url: None, client_id: None,
-        }).await.unwrap();
+        fantooo_store::messages::send_as_profile(
+            &app.db,
+            chat,
+            fantooo_store::messages::ProfileVoice::Operator(op_id),
+            &fantooo_store::messages::Body {
+                content: "hello!".into(),
+                content_type: fantooo_domain::chat::ContentType::Text,
+                media_url: None,
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap();
         assert!(user.get(&format!("/chat/{chat}")).await.body.contains("id=\"rating\""));
         let r = user.json(Method::PUT, &path, json!({ "rating": 6 })).await;
         assert_eq!(r.json()["fields"][0]["field"], "rating");

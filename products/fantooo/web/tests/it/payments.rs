@@ -9,10 +9,10 @@ use axum::http::{Method, StatusCode};
 use fantooo_domain::ids::{PackageId, UserId};
 use fantooo_domain::payment::TransactionStatus;
 use fantooo_domain::{AdminRole, Kes, UserTier};
-use platform_payments::fake::{Behaviour, CheckoutBase, FakePaystack};
-use platform_payments::Paystack;
 use fantooo_store::{ledger, packages, payments, rewards, Backend, Db};
 use fantooo_web::config::{PaymentsConfig, PaymentsMode};
+use platform_payments::fake::{Behaviour, CheckoutBase, FakePaystack};
+use platform_payments::Paystack;
 use serde_json::json;
 use std::time::Duration;
 
@@ -37,10 +37,14 @@ impl PayApp {
         let (s, b) = (secret.clone(), fake_base.clone());
         let app = TestApp::with_config(backend, move |c| {
             c.payments = PaymentsConfig {
-                mode: PaymentsMode::Paystack, secret_key: s, api_base_url: b, public_url: Some("http://shop.test".into()),
+                mode: PaymentsMode::Paystack,
+                secret_key: s,
+                api_base_url: b,
+                public_url: Some("http://shop.test".into()),
                 reconcile_after: Duration::from_secs(15 * 60),
             };
-        }).await;
+        })
+        .await;
         let addr = app.serve().await;
         fake.set_webhook_url(format!("http://{addr}/api/webhooks/paystack"));
         PayApp { app, fake, fake_base, secret, app_base: format!("http://{addr}") }
@@ -56,7 +60,10 @@ impl PayApp {
 
     /// Posts a raw webhook body with the given signature header.
     pub async fn post_webhook(&self, body: &[u8], signature: Option<&str>) -> reqwest::Response {
-        let mut req = reqwest::Client::new().post(format!("{}/api/webhooks/paystack", self.app_base)).header("content-type", "application/json").body(body.to_vec());
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/api/webhooks/paystack", self.app_base))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
         if let Some(s) = signature {
             req = req.header("x-paystack-signature", s);
         }
@@ -68,22 +75,55 @@ impl PayApp {
 pub async fn spec_packages(db: &Db) -> Vec<PackageId> {
     let mut ids = vec![];
     for (i, (name, credits, kes, bonus, badge, featured)) in [
-        ("Starter", 10, 100, 0, None, false), ("Popular", 50, 400, 0, Some("POPULAR"), true),
-        ("Best value", 100, 700, 10, Some("BEST VALUE"), false), ("VIP", 500, 3000, 100, Some("VIP"), false),
-    ].into_iter().enumerate() {
-        ids.push(packages::create(db, &packages::NewPackage {
-            name, credits, price_cents: Kes::from_shillings(kes).cents(), bonus_credits: bonus, badge, is_featured: featured,
-            sort_order: i as i64, valid_from: None, valid_until: None, variant: None,
-        }).await.unwrap());
+        ("Starter", 10, 100, 0, None, false),
+        ("Popular", 50, 400, 0, Some("POPULAR"), true),
+        ("Best value", 100, 700, 10, Some("BEST VALUE"), false),
+        ("VIP", 500, 3000, 100, Some("VIP"), false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ids.push(
+            packages::create(
+                db,
+                &packages::NewPackage {
+                    name,
+                    credits,
+                    price_cents: Kes::from_shillings(kes).cents(),
+                    bonus_credits: bonus,
+                    badge,
+                    is_featured: featured,
+                    sort_order: i as i64,
+                    valid_from: None,
+                    valid_until: None,
+                    variant: None,
+                },
+            )
+            .await
+            .unwrap(),
+        );
     }
     ids
 }
 
 async fn one_credit_package(db: &Db, name: &str, kes: i64) -> PackageId {
-    packages::create(db, &packages::NewPackage {
-        name, credits: 1, price_cents: Kes::from_shillings(kes).cents(), bonus_credits: 0, badge: None, is_featured: false,
-        sort_order: 10, valid_from: None, valid_until: None, variant: None,
-    }).await.unwrap()
+    packages::create(
+        db,
+        &packages::NewPackage {
+            name,
+            credits: 1,
+            price_cents: Kes::from_shillings(kes).cents(),
+            bonus_credits: 0,
+            badge: None,
+            is_featured: false,
+            sort_order: 10,
+            valid_from: None,
+            valid_until: None,
+            variant: None,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 /// Opens a checkout through the API; returns the reference.
@@ -95,7 +135,9 @@ pub async fn initialize(c: &mut Client, package: PackageId) -> String {
 
 async fn post_refund(admin: &mut Client, body: serde_json::Value) -> Resp {
     let token = admin.csrf.clone().expect("signed in");
-    admin.send(Method::POST, "/api/admin/refunds", Some("application/json"), serde_json::to_vec(&body).unwrap(), &[("x-csrf-token", &token)]).await
+    admin
+        .send(Method::POST, "/api/admin/refunds", Some("application/json"), serde_json::to_vec(&body).unwrap(), &[("x-csrf-token", &token)])
+        .await
 }
 
 async fn balance(db: &Db, user: UserId) -> i64 {
@@ -103,7 +145,12 @@ async fn balance(db: &Db, user: UserId) -> i64 {
 }
 
 async fn purchase_entries(db: &Db, user: UserId) -> usize {
-    ledger::entries(db, user, None, 1000).await.unwrap().iter().filter(|e| e.reason == fantooo_domain::ledger::LedgerReason::Purchase).count()
+    ledger::entries(db, user, None, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.reason == fantooo_domain::ledger::LedgerReason::Purchase)
+        .count()
 }
 
 #[tokio::test]
@@ -130,7 +177,11 @@ async fn webhook_signatures_are_checked_before_anything_happens() {
         assert_eq!(r.status(), 401, "{b:?}: tampered body");
         tampered.clear();
         let t = payments::by_reference(p.db(), &reference).await.unwrap();
-        assert_eq!((t.webhook_received_count, t.status, balance(p.db(), uid).await), (0, TransactionStatus::Pending, 0), "{b:?}: rejected deliveries leave no trace");
+        assert_eq!(
+            (t.webhook_received_count, t.status, balance(p.db(), uid).await),
+            (0, TransactionStatus::Pending, 0),
+            "{b:?}: rejected deliveries leave no trace"
+        );
 
         let r = p.post_webhook(&body, Some(&good.to_uppercase())).await;
         assert_eq!(r.status(), 200, "{b:?}");
@@ -166,7 +217,8 @@ async fn the_same_webhook_100_times_at_once_credits_once_and_counts_100() {
         // The buyer's return and a late retry change nothing either.
         let r = c.json(Method::POST, "/api/payments/verify", json!({ "reference": reference })).await;
         assert_eq!(r.json()["outcome"], "duplicate", "{b:?}");
-        let admin_view = admin_client(&p.app, "money@fantooo.com", AdminRole::Admin).await.api_get("/api/admin/payments/queue").await.json();
+        let admin_view =
+            admin_client(&p.app, "money@fantooo.com", AdminRole::Admin).await.api_get("/api/admin/payments/queue").await.json();
         assert_eq!(admin_view["webhooks"]["duplicates"], 99, "{b:?}: {admin_view}");
         assert_eq!(balance(p.db(), uid).await, 50);
         assert_books_balance(p.db()).await;
@@ -246,11 +298,26 @@ async fn amount_or_currency_mismatches_go_to_review_without_credits() {
             // The queue shows it; re-verifying keeps it in review; closing it is audited.
             let q = admin.api_get("/api/admin/payments/queue").await.json();
             assert!(q["transactions"].as_array().unwrap().iter().any(|x| x["provider_reference"] == reference.as_str()), "{b:?}");
-            let r = admin.send(Method::POST, &format!("/api/admin/payments/transactions/{}/verify", t.id), None, vec![], &[("x-csrf-token", &admin.csrf.clone().unwrap())]).await;
+            let r = admin
+                .send(
+                    Method::POST,
+                    &format!("/api/admin/payments/transactions/{}/verify", t.id),
+                    None,
+                    vec![],
+                    &[("x-csrf-token", &admin.csrf.clone().unwrap())],
+                )
+                .await;
             assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
             assert_eq!(r.json()["transaction"]["status"], "processing", "{b:?}");
-            let r = admin.send(Method::POST, &format!("/api/admin/payments/transactions/{}/dismiss", t.id), Some("application/json"),
-                serde_json::to_vec(&json!({ "note": "Refunded the card at the provider" })).unwrap(), &[("x-csrf-token", &admin.csrf.clone().unwrap())]).await;
+            let r = admin
+                .send(
+                    Method::POST,
+                    &format!("/api/admin/payments/transactions/{}/dismiss", t.id),
+                    Some("application/json"),
+                    serde_json::to_vec(&json!({ "note": "Refunded the card at the provider" })).unwrap(),
+                    &[("x-csrf-token", &admin.csrf.clone().unwrap())],
+                )
+                .await;
             assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
             assert_eq!(r.json()["transaction"]["needs_manual_review"], false);
         }
@@ -312,9 +379,20 @@ async fn checkout_keeps_the_price_it_started_with() {
         let mut c = api_user(&p.app, "pricelock").await;
         let uid = user_id(&mut c).await;
         let reference = initialize(&mut c, pkgs[1]).await;
-        let admin = fantooo_store::admins::create(p.db(), &fantooo_store::admins::NewAdmin {
-            name: "Pricing".into(), email: "pricing@fantooo.com".into(), role: AdminRole::Admin, permissions: fantooo_domain::Permissions::for_role(AdminRole::Admin),
-        }, "x", None, false).await.unwrap();
+        let admin = fantooo_store::admins::create(
+            p.db(),
+            &fantooo_store::admins::NewAdmin {
+                name: "Pricing".into(),
+                email: "pricing@fantooo.com".into(),
+                role: AdminRole::Admin,
+                permissions: fantooo_domain::Permissions::for_role(AdminRole::Admin),
+            },
+            "x",
+            None,
+            false,
+        )
+        .await
+        .unwrap();
         packages::set_active(p.db(), pkgs[1], false, admin.id).await.unwrap();
         p.fake.pay(&reference).await;
         assert_eq!(balance(p.db(), uid).await, 50, "{b:?}: the retired package's checkout still completes");
@@ -330,8 +408,16 @@ async fn tiers_change_at_each_threshold_right_after_the_purchase() {
     for b in backends() {
         let p = PayApp::new(b).await;
         let mut c = api_user(&p.app, "climber").await;
-        let steps = [(999, UserTier::Free), (1, UserTier::Bronze), (3_999, UserTier::Bronze), (1, UserTier::Silver),
-                     (14_999, UserTier::Silver), (1, UserTier::Gold), (79_999, UserTier::Gold), (1, UserTier::Platinum)];
+        let steps = [
+            (999, UserTier::Free),
+            (1, UserTier::Bronze),
+            (3_999, UserTier::Bronze),
+            (1, UserTier::Silver),
+            (14_999, UserTier::Silver),
+            (1, UserTier::Gold),
+            (79_999, UserTier::Gold),
+            (1, UserTier::Platinum),
+        ];
         for (i, (kes, tier)) in steps.into_iter().enumerate() {
             let pkg = one_credit_package(p.db(), &format!("Step {i}"), kes).await;
             let reference = initialize(&mut c, pkg).await;
@@ -367,9 +453,14 @@ async fn refunds_never_exceed_what_the_message_was_charged() {
         assert_eq!((r.status, field_of(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "credits".into()), "{b:?}: more than charged: {}", r.body);
         let r = post_refund(&mut admin, json!({ "user": "refundee", "credits": 1, "reason": "accidental_send", "message_id": free })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: a free message has nothing to refund");
-        let r = post_refund(&mut admin, json!({ "user": "refundee", "credits": 1, "reason": "account_deletion", "message_id": paid })).await;
+        let r =
+            post_refund(&mut admin, json!({ "user": "refundee", "credits": 1, "reason": "account_deletion", "message_id": paid })).await;
         assert_eq!((r.status, field_of(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "reason".into()), "{b:?}");
-        let r = post_refund(&mut admin, json!({ "user": "refundee", "credits": 1, "reason": "inappropriate_content", "message_id": paid, "notes": "rude reply" })).await;
+        let r = post_refund(
+            &mut admin,
+            json!({ "user": "refundee", "credits": 1, "reason": "inappropriate_content", "message_id": paid, "notes": "rude reply" }),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
         assert_eq!(r.json()["refund"]["chat_id"], chat.to_string(), "the chat is recorded from the message");
         let r = post_refund(&mut admin, json!({ "user": "refundee", "credits": 1, "reason": "accidental_send", "message_id": paid })).await;
@@ -378,17 +469,34 @@ async fn refunds_never_exceed_what_the_message_was_charged() {
         // Eight refunds of the other paid message at once: one wins.
         let admin_row = fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "refunds@fantooo.com").unwrap();
         let message: fantooo_domain::ids::MessageId = paid2.parse().unwrap();
-        let joins: Vec<_> = (0..8).map(|_| {
-            let (db, admin_row) = (app.db.clone(), admin_row.clone());
-            tokio::spawn(async move {
-                fantooo_store::refunds::refund(&db, &fantooo_store::refunds::RefundRequest {
-                    user: uid, credits: fantooo_domain::Credits(1), reason: fantooo_domain::refund::RefundReason::SystemError, message: Some(message), chat: None,
-                    admin: admin_row.id, admin_account: admin_row.account_id, notes: None,
-                }).await.is_ok()
+        let joins: Vec<_> = (0..8)
+            .map(|_| {
+                let (db, admin_row) = (app.db.clone(), admin_row.clone());
+                tokio::spawn(async move {
+                    fantooo_store::refunds::refund(
+                        &db,
+                        &fantooo_store::refunds::RefundRequest {
+                            user: uid,
+                            credits: fantooo_domain::Credits(1),
+                            reason: fantooo_domain::refund::RefundReason::SystemError,
+                            message: Some(message),
+                            chat: None,
+                            admin: admin_row.id,
+                            admin_account: admin_row.account_id,
+                            notes: None,
+                        },
+                    )
+                    .await
+                    .is_ok()
+                })
             })
-        }).collect();
+            .collect();
         let mut wins = 0;
-        for j in joins { if j.await.unwrap() { wins += 1; } }
+        for j in joins {
+            if j.await.unwrap() {
+                wins += 1;
+            }
+        }
         assert_eq!(wins, 1, "{b:?}: concurrent refunds stay within the charge");
         assert_eq!(balance(&app.db, uid).await, 10, "{b:?}: both paid messages refunded once");
 
@@ -408,7 +516,8 @@ async fn account_deletion_owes_ten_shillings_per_unused_credit_until_paid() {
         grant(&app.db, uid, 37).await;
         let mut admin = admin_client(&app, "gdpr@fantooo.com", AdminRole::SuperAdmin).await;
         let token = admin.csrf.clone().unwrap();
-        let r = admin.send(Method::POST, &format!("/api/admin/users/{uid}/deletion-refund"), None, vec![], &[("x-csrf-token", &token)]).await;
+        let r =
+            admin.send(Method::POST, &format!("/api/admin/users/{uid}/deletion-refund"), None, vec![], &[("x-csrf-token", &token)]).await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
         let d = r.json()["deletion_refund"].clone();
         assert_eq!((d["unused_credits"].as_i64(), d["amount"].as_i64()), (Some(37), Some(37_000)), "{b:?}: {d}");
@@ -418,7 +527,8 @@ async fn account_deletion_owes_ten_shillings_per_unused_credit_until_paid() {
         let row = list["refunds"].as_array().unwrap().iter().find(|r| r["id"] == refund_id.as_str()).unwrap().clone();
         assert_eq!((row["status"].as_str(), row["reason"].as_str()), (Some("pending"), Some("account_deletion")));
         // Running it again owes nothing more.
-        let r = admin.send(Method::POST, &format!("/api/admin/users/{uid}/deletion-refund"), None, vec![], &[("x-csrf-token", &token)]).await;
+        let r =
+            admin.send(Method::POST, &format!("/api/admin/users/{uid}/deletion-refund"), None, vec![], &[("x-csrf-token", &token)]).await;
         assert_eq!(r.json()["deletion_refund"]["amount"], 0, "{b:?}");
         let r = admin.send(Method::POST, &format!("/api/admin/refunds/{refund_id}/paid"), None, vec![], &[("x-csrf-token", &token)]).await;
         assert_eq!(r.json()["refund"]["status"], "completed", "{b:?}: {}", r.body);
@@ -435,7 +545,11 @@ async fn daily_rewards_and_achievements_are_paid_once() {
         let pkgs = spec_packages(p.db()).await;
         let (mut c, uid, _chat) = user_with_chat(&p.app, "loyal").await;
         let r = c.json(Method::POST, "/api/rewards/daily", json!({})).await.json();
-        assert_eq!((r["counted"].as_bool(), r["visit"]["reward"].as_i64(), r["balance"].as_i64()), (Some(true), Some(1), Some(1)), "{b:?}: {r}");
+        assert_eq!(
+            (r["counted"].as_bool(), r["visit"]["reward"].as_i64(), r["balance"].as_i64()),
+            (Some(true), Some(1), Some(1)),
+            "{b:?}: {r}"
+        );
         let r = c.json(Method::POST, "/api/rewards/daily", json!({})).await.json();
         assert_eq!((r["counted"].as_bool(), r["balance"].as_i64()), (Some(false), Some(1)), "{b:?}: once a day");
 
@@ -450,9 +564,16 @@ async fn daily_rewards_and_achievements_are_paid_once() {
         assert_eq!(balance(p.db(), uid).await, 5);
 
         // Starting a chat earned first_chat; many claims at once pay it once.
-        let claims: Vec<_> = (0..6).map(|_| { let db = p.db().clone(); tokio::spawn(async move { rewards::award_achievements(&db, uid, chrono::Utc::now()).await.unwrap().len() }) }).collect();
+        let claims: Vec<_> = (0..6)
+            .map(|_| {
+                let db = p.db().clone();
+                tokio::spawn(async move { rewards::award_achievements(&db, uid, chrono::Utc::now()).await.unwrap().len() })
+            })
+            .collect();
         let mut paid = 0;
-        for j in claims { paid += j.await.unwrap(); }
+        for j in claims {
+            paid += j.await.unwrap();
+        }
         assert_eq!(paid, 1, "{b:?}: first_chat once");
         assert_eq!(balance(p.db(), uid).await, 10);
         let r = c.json(Method::POST, "/api/rewards/achievements", json!({})).await.json();
@@ -465,7 +586,13 @@ async fn daily_rewards_and_achievements_are_paid_once() {
         assert_eq!(r["claimed"][0]["achievement"], "big_spender", "{b:?}: {r}");
         assert_eq!(r["balance"], 10 + 600 + 100);
         let o = c.api_get("/api/credits").await.json();
-        let earned: Vec<&str> = o["achievements"].as_array().unwrap().iter().filter(|a| a["earned"] == true).map(|a| a["achievement"].as_str().unwrap()).collect();
+        let earned: Vec<&str> = o["achievements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["earned"] == true)
+            .map(|a| a["achievement"].as_str().unwrap())
+            .collect();
         assert_eq!(earned, vec!["first_chat", "big_spender"], "{b:?}");
         assert_books_balance(p.db()).await;
     }
@@ -476,11 +603,35 @@ async fn credits_page_shows_badges_savings_the_suggestion_and_history() {
     let p = PayApp::new(Backend::Sqlite).await;
     let pkgs = spec_packages(p.db()).await;
     let mut c = p.app.client();
-    let r = c.post_form("/get-started", &[("username", "browsy"), ("location", "Nairobi"), ("gender", "male"), ("looking_for", "female"), ("age", "30"), ("password", PASSWORD), ("password_confirm", PASSWORD)]).await;
+    let r = c
+        .post_form(
+            "/get-started",
+            &[
+                ("username", "browsy"),
+                ("location", "Nairobi"),
+                ("gender", "male"),
+                ("looking_for", "female"),
+                ("age", "30"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let page = c.get("/credits").await;
     assert_eq!(page.status, StatusCode::OK);
-    for needle in ["POPULAR", "BEST VALUE", "VIP", "save 20%", "save 30%", "save 40%", "+10 bonus credits", "Suggested for you", "KES 8 per credit", "data-credits"] {
+    for needle in [
+        "POPULAR",
+        "BEST VALUE",
+        "VIP",
+        "save 20%",
+        "save 30%",
+        "save 40%",
+        "+10 bonus credits",
+        "Suggested for you",
+        "KES 8 per credit",
+        "data-credits",
+    ] {
         assert!(page.body.contains(needle), "missing {needle:?}");
     }
     let o = c.api_get("/api/credits").await.json();
@@ -515,7 +666,19 @@ async fn back_office_payment_pages_need_manage_payments() {
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
     }
     assert!(admin.get("/admin/payments").await.body.contains("/admin/payments/review"), "linked from the payments page");
-    let r = admin.post_form("/admin/payments/packages", &[("name", "Weekend"), ("credits", "30"), ("price_kes", "250"), ("variant", "b"), ("valid_until", "2000-01-01T00:00"), ("valid_from", "2001-01-01T00:00")]).await;
+    let r = admin
+        .post_form(
+            "/admin/payments/packages",
+            &[
+                ("name", "Weekend"),
+                ("credits", "30"),
+                ("price_kes", "250"),
+                ("variant", "b"),
+                ("valid_until", "2000-01-01T00:00"),
+                ("valid_from", "2001-01-01T00:00"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "the window must be ordered");
     assert!(r.body.contains("The end must be after the start"));
     let r = admin.post_form("/admin/payments/refunds", &[("user", "nobody"), ("credits", "0"), ("reason", "whim")]).await;

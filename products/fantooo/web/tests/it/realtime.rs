@@ -31,9 +31,11 @@ async fn send(ws: &mut Ws, v: Value) {
 async fn next_of(ws: &mut Ws, t: &str, within: Duration) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let frame = tokio::time::timeout_at(deadline, ws.next()).await
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
             .unwrap_or_else(|_| panic!("no `{t}` within {within:?}"))
-            .expect("socket open").expect("frame");
+            .expect("socket open")
+            .expect("frame");
         if let Frame::Text(text) = frame {
             let v: Value = serde_json::from_str(&text).unwrap();
             if v["t"] == t {
@@ -50,7 +52,9 @@ async fn all_of(ws: &mut Ws, t: &str, window: Duration) -> Vec<Value> {
     while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await {
         if let Frame::Text(text) = frame {
             let v: Value = serde_json::from_str(&text).unwrap();
-            if v["t"] == t { got.push(v); }
+            if v["t"] == t {
+                got.push(v);
+            }
         }
     }
     got
@@ -67,7 +71,10 @@ async fn assigned_operator(app: &TestApp, chat: ChatId) -> Client {
     operator_client(app, "live-op@fantooo.com").await;
     let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
     assert!(crate::chat::assign_to(&app.db, chat, op_id).await);
-    let r = app.client().json(Method::POST, "/api/auth/login", json!({ "login": "live-op@fantooo.com", "password": PASSWORD, "kind": "operator" })).await;
+    let r = app
+        .client()
+        .json(Method::POST, "/api/auth/login", json!({ "login": "live-op@fantooo.com", "password": PASSWORD, "kind": "operator" }))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let mut bearer = app.client();
     bearer.bearer = Some(r.json()["token"].as_str().unwrap().to_string());
@@ -95,7 +102,10 @@ async fn messages_typing_and_receipts_flow_live_between_the_two_sides() {
         let seq = got["message"]["seq"].as_i64().unwrap();
         // The operator's socket received it, so the user sees "delivered".
         let receipt = next_of(&mut user_ws, "receipt", SOON).await;
-        assert_eq!((receipt["status"].as_str(), receipt["side"].as_str(), receipt["upto"].as_i64()), (Some("delivered"), Some("real"), Some(seq)));
+        assert_eq!(
+            (receipt["status"].as_str(), receipt["side"].as_str(), receipt["upto"].as_i64()),
+            (Some("delivered"), Some("real"), Some(seq))
+        );
 
         send(&mut op_ws, json!({ "t": "typing", "chat_id": chat })).await;
         let typing = next_of(&mut user_ws, "typing", SOON).await;
@@ -127,7 +137,9 @@ async fn paid_sends_push_the_new_balance_to_every_tab_of_the_user() {
     let addr = app.serve().await;
     let (mut user, uid, chat) = user_with_chat(&app, "balancer").await;
     let mut other_tab = connect(addr, &user.token()).await;
-    for n in 0..3 { say(&mut user, chat, &format!("free {n}")).await; }
+    for n in 0..3 {
+        say(&mut user, chat, &format!("free {n}")).await;
+    }
     grant(&app.db, uid, 4).await;
     assert_eq!(next_of(&mut other_tab, "balance", SOON).await["credits"], 4);
     say(&mut user, chat, "paid").await;
@@ -149,7 +161,9 @@ async fn a_reconnecting_client_resumes_without_gaps_or_duplicates() {
         let last_seen = first["message"]["seq"].as_i64().unwrap();
         drop(ws);
 
-        for text in ["two", "three", "four"] { say(&mut op, chat, text).await; }
+        for text in ["two", "three", "four"] {
+            say(&mut op, chat, text).await;
+        }
         say(&mut user, chat, "five").await;
 
         let mut ws = connect(addr, &user.token()).await;
@@ -249,7 +263,8 @@ async fn edits_reach_open_chats_and_admins_see_activity() {
         assert_eq!(note["chat_id"], chat.to_string(), "{b:?}");
         assert_eq!(note["sender"], "real");
 
-        let admin_id = fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "live-admin@fantooo.com").unwrap().id;
+        let admin_id =
+            fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "live-admin@fantooo.com").unwrap().id;
         fantooo_store::chat_admin::edit_message(&app.db, chat, id, "hello", "typo", admin_id, None).await.unwrap();
         // The route wakes the tailer; here the store is called directly, so the
         // periodic poll delivers it.
@@ -272,7 +287,8 @@ async fn a_late_commit_behind_many_abandoned_sequence_numbers_is_still_delivered
     let mut ws = connect(addr, &user.token()).await;
     subscribe(&mut ws, chat, None).await;
     let fantooo_store::Db::Postgres(pool) = &app.db else { unreachable!() };
-    let insert = "INSERT INTO messages (id, chat_id, sender_type, content, content_type, is_free_message, credits_charged, status, created_at)
+    let insert =
+        "INSERT INTO messages (id, chat_id, sender_type, content, content_type, is_free_message, credits_charged, status, created_at)
                   SELECT gen_random_uuid(), $1, 'fictional', $2, 'text', TRUE, 0, 'sent', now() FROM generate_series(1, $3)";
     // 600 sequence numbers taken and abandoned (rolled-back inserts)...
     let mut abandoned = pool.begin().await.unwrap();

@@ -26,7 +26,9 @@ async fn state_changing_forms_need_the_csrf_token() {
     let r = c.send(Method::PATCH, "/api/me", Some("application/json"), br#"{"display_name":"Hacked"}"#.to_vec(), &[]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "cookie-authenticated JSON needs X-CSRF-Token");
     let token = c.csrf.clone().unwrap();
-    let r = c.send(Method::PATCH, "/api/me", Some("application/json"), br#"{"display_name":"Kept"}"#.to_vec(), &[("x-csrf-token", &token)]).await;
+    let r = c
+        .send(Method::PATCH, "/api/me", Some("application/json"), br#"{"display_name":"Kept"}"#.to_vec(), &[("x-csrf-token", &token)])
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let r = c.post_form("/me", &[("display_name", "Saved"), ("bio", "hello")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -78,7 +80,15 @@ async fn api_requests_are_rate_limited() {
 async fn security_headers_and_request_ids() {
     let app = TestApp::with_config(Backend::Sqlite, |c| c.hsts = true).await;
     let r = app.client().get("/").await;
-    for h in ["content-security-policy", "strict-transport-security", "x-frame-options", "x-content-type-options", "referrer-policy", "permissions-policy", "x-request-id"] {
+    for h in [
+        "content-security-policy",
+        "strict-transport-security",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+        "permissions-policy",
+        "x-request-id",
+    ] {
         assert!(r.headers.contains_key(h), "missing {h}");
     }
     assert_eq!(r.headers["x-frame-options"], "DENY");
@@ -138,7 +148,12 @@ async fn health_and_metrics() {
     }
     let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().expect("recorder");
     let (db, _dir) = fresh_db(Backend::Sqlite).await;
-    let state = fantooo_web::AppState::new(db, fantooo_web::WebConfig::default(), std::sync::Arc::new(platform_geo::OfflineGazetteer::new()), Some(handle));
+    let state = fantooo_web::AppState::new(
+        db,
+        fantooo_web::WebConfig::default(),
+        std::sync::Arc::new(platform_geo::OfflineGazetteer::new()),
+        Some(handle),
+    );
     let router = fantooo_web::app(state);
     use tower::ServiceExt;
     let _ = router.clone().oneshot(axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap()).await.unwrap();
@@ -156,10 +171,12 @@ async fn postgres_partitions_exist_ahead_and_schema_constraints_hold() {
         let app = TestApp::new(backend).await;
         if backend == Backend::Postgres {
             let now = chrono::Utc::now();
-            let names: Vec<String> = (0..=3).map(|o| {
-                let d = fantooo_store::partitions::month_start(now, o);
-                format!("messages_y{}m{:02}", chrono::Datelike::year(&d), chrono::Datelike::month(&d))
-            }).collect();
+            let names: Vec<String> = (0..=3)
+                .map(|o| {
+                    let d = fantooo_store::partitions::month_start(now, o);
+                    format!("messages_y{}m{:02}", chrono::Datelike::year(&d), chrono::Datelike::month(&d))
+                })
+                .collect();
             for n in names {
                 let exists: bool = on_pool!(&app.db, p => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1)").bind(&n).fetch_one(p).await.unwrap());
                 assert!(exists, "{n}");

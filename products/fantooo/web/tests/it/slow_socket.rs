@@ -75,7 +75,11 @@ async fn a_client_that_stops_reading_cannot_stall_delivery_to_others() {
         subscribe(&mut normal, chat).await;
         let reader = tokio::spawn(async move {
             let mut n = 0;
-            read_frames(&mut normal, Duration::from_secs(10), move |v| { n += (v["t"] == "message") as usize; n == BUSY }).await
+            read_frames(&mut normal, Duration::from_secs(10), move |v| {
+                n += (v["t"] == "message") as usize;
+                n == BUSY
+            })
+            .await
         });
 
         // ~4 KB per message: 990 four-byte characters and a number.
@@ -92,8 +96,12 @@ async fn a_client_that_stops_reading_cannot_stall_delivery_to_others() {
         let got = reader.await.unwrap();
         assert_eq!(seqs(&got), stored, "{b:?}: the reading socket gets every message once, in order");
         assert!(got.iter().all(|(v, _)| v["t"] != "resynced" && v["t"] != "reload"), "{b:?}: the reading socket was never dropped");
-        let slowest = got.iter().filter(|(v, _)| v["t"] == "message")
-            .map(|(v, at)| at.saturating_duration_since(posted[&v["message"]["seq"].as_i64().unwrap()])).max().unwrap();
+        let slowest = got
+            .iter()
+            .filter(|(v, _)| v["t"] == "message")
+            .map(|(v, at)| at.saturating_duration_since(posted[&v["message"]["seq"].as_i64().unwrap()]))
+            .max()
+            .unwrap();
         assert!(slowest < Duration::from_secs(3), "{b:?}: delivery to the reading socket stalled for {slowest:?}");
 
         // The stalled client finally reads: what it was sent before it
@@ -106,6 +114,9 @@ async fn a_client_that_stops_reading_cannot_stall_delivery_to_others() {
         if !told_to_reload {
             assert_eq!(late_seqs, stored, "{b:?}: a consistent replay brings the slow socket up to date");
         }
-        assert!(told_to_reload || late.iter().any(|(v, _)| v["t"] == "resynced"), "{b:?}: the slow socket must have been dropped and resynchronised");
+        assert!(
+            told_to_reload || late.iter().any(|(v, _)| v["t"] == "resynced"),
+            "{b:?}: the slow socket must have been dropped and resynchronised"
+        );
     }
 }

@@ -3,10 +3,10 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use platform_geo::OfflineGazetteer;
 use fantooo_store::{Backend, Db};
 use fantooo_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
+use platform_geo::OfflineGazetteer;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -62,7 +62,11 @@ impl TestApp {
     pub async fn second_node(&self) -> TestApp {
         let db = match &self.db {
             Db::Postgres(p) => {
-                let url = p.connect_options().get_database().map(|d| with_db(&std::env::var("TEST_DATABASE_URL").unwrap(), d)).expect("database name");
+                let url = p
+                    .connect_options()
+                    .get_database()
+                    .map(|d| with_db(&std::env::var("TEST_DATABASE_URL").unwrap(), d))
+                    .expect("database name");
                 Db::connect(&url, 10).await.expect("second node connect")
             }
             Db::Sqlite(_) => self.db.clone(),
@@ -88,7 +92,13 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookies: HashMap::new(), csrf: None, bearer: None, ip: format!("10.1.{}.{}", rand_u8(), rand_u8()) }
+        Client {
+            router: self.router.clone(),
+            cookies: HashMap::new(),
+            csrf: None,
+            bearer: None,
+            ip: format!("10.1.{}.{}", rand_u8(), rand_u8()),
+        }
     }
 }
 
@@ -144,7 +154,11 @@ impl Client {
             let s = sc.to_str().unwrap();
             let (pair, attrs) = s.split_once(';').unwrap_or((s, ""));
             let (k, v) = pair.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") { self.cookies.remove(k); } else { self.cookies.insert(k.to_string(), v.to_string()); }
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
         }
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let body = String::from_utf8_lossy(&bytes).to_string();
@@ -210,9 +224,20 @@ pub async fn api_user(app: &TestApp, username: &str) -> Client {
 /// Creates an admin of `role` directly in the store and returns a signed-in page client.
 pub async fn admin_client(app: &TestApp, email: &str, role: fantooo_domain::AdminRole) -> Client {
     let hash = fantooo_web::auth::hash_password(PASSWORD.into(), true).await.unwrap();
-    fantooo_store::admins::create(&app.db, &fantooo_store::admins::NewAdmin {
-        name: format!("Admin {email}"), email: email.into(), role, permissions: fantooo_domain::Permissions::for_role(role),
-    }, &hash, None, false).await.unwrap();
+    fantooo_store::admins::create(
+        &app.db,
+        &fantooo_store::admins::NewAdmin {
+            name: format!("Admin {email}"),
+            email: email.into(),
+            role,
+            permissions: fantooo_domain::Permissions::for_role(role),
+        },
+        &hash,
+        None,
+        false,
+    )
+    .await
+    .unwrap();
     let mut c = app.client();
     let r = c.post_form("/admin-login", &[("login", email), ("password", PASSWORD)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "admin login failed: {}", r.body);
@@ -222,9 +247,21 @@ pub async fn admin_client(app: &TestApp, email: &str, role: fantooo_domain::Admi
 
 pub async fn operator_client(app: &TestApp, email: &str) -> Client {
     let hash = fantooo_web::auth::hash_password(PASSWORD.into(), true).await.unwrap();
-    fantooo_store::operators::create(&app.db, &fantooo_store::operators::NewOperator {
-        name: "Op".into(), email: email.into(), specializations: vec!["flirty".into()], languages: vec!["en".into()], skill_level: "mid".into(), max_concurrent_chats: 5,
-    }, &hash, None).await.unwrap();
+    fantooo_store::operators::create(
+        &app.db,
+        &fantooo_store::operators::NewOperator {
+            name: "Op".into(),
+            email: email.into(),
+            specializations: vec!["flirty".into()],
+            languages: vec!["en".into()],
+            skill_level: "mid".into(),
+            max_concurrent_chats: 5,
+        },
+        &hash,
+        None,
+    )
+    .await
+    .unwrap();
     let mut c = app.client();
     let r = c.post_form("/op-login", &[("login", email), ("password", PASSWORD)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "operator login failed: {}", r.body);
@@ -235,7 +272,11 @@ pub async fn operator_client(app: &TestApp, email: &str) -> Client {
 /// Runs raw SQL on either store (to set up or corrupt state in tests).
 pub async fn exec(db: &Db, sql: &str) {
     match db {
-        Db::Sqlite(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
-        Db::Postgres(p) => { sqlx::query(sql).execute(p).await.unwrap(); }
+        Db::Sqlite(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
     }
 }

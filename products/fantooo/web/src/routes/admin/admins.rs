@@ -50,21 +50,44 @@ impl AdminsPage {
 async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(flash): Query<Flash>) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let admins = admins::list(&state.db).await?;
-    Ok(AdminsPage { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(&me), admins, me: me.admin.id, flash, permissions: Permission::ALL }.into_response())
+    Ok(AdminsPage {
+        chrome: me.chrome(&csrf, "/admin/admins"),
+        nav: nav(&me),
+        admins,
+        me: me.admin.id,
+        flash,
+        permissions: Permission::ALL,
+    }
+    .into_response())
 }
 
-async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Input(input): Input<StaffInput>) -> AppResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Input(input): Input<StaffInput>,
+) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let outcome = async {
         let a = flows::create_admin(&state, me.admin.id, &input, &ip).await?;
         Ok((format!("Admin {} created", a.name), json!({ "admin": a })))
-    }.await;
+    }
+    .await;
     if via.api {
         return via.finish("/admin/admins", outcome);
     }
     let (status, flash) = kit::flash_of(outcome)?;
     let admins = admins::list(&state.db).await?;
-    let page = AdminsPage { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(&me), admins, me: me.admin.id, flash, permissions: Permission::ALL };
+    let page = AdminsPage {
+        chrome: me.chrome(&csrf, "/admin/admins"),
+        nav: nav(&me),
+        admins,
+        me: me.admin.id,
+        flash,
+        permissions: Permission::ALL,
+    };
     Ok((status, page).into_response())
 }
 
@@ -77,7 +100,14 @@ struct PermissionsForm {
     flags: std::collections::HashMap<String, String>,
 }
 
-async fn permissions(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<PermissionsForm>) -> AppResult<Response> {
+async fn permissions(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<PermissionsForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let id: AdminId = kit::id(&id)?;
     let outcome = async {
@@ -86,7 +116,8 @@ async fn permissions(State(state): State<AppState>, via: Via, me: CurrentAdmin, 
             None => before.role,
             Some(r) => r.parse::<AdminRole>().map_err(|_| AppError::field("role", "Role must be super_admin, admin or moderator"))?,
         };
-        let given: Vec<Permission> = Permission::ALL.iter().copied().filter(|p| f.flags.get(p.as_str()).is_some_and(|v| kit::checked(&Some(v.clone())))).collect();
+        let given: Vec<Permission> =
+            Permission::ALL.iter().copied().filter(|p| f.flags.get(p.as_str()).is_some_and(|v| kit::checked(&Some(v.clone())))).collect();
         let perms = if f.flags.keys().any(|k| Permission::ALL.iter().any(|p| p.as_str() == k)) {
             let mut p = Permissions::default();
             for flag in given {
@@ -98,10 +129,19 @@ async fn permissions(State(state): State<AppState>, via: Via, me: CurrentAdmin, 
         };
         admins::update_role(&state.db, id, role, perms).await?;
         let after = admins::by_id(&state.db, id).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "admin_permissions_changed", Some(("admin", id.to_string())),
-            Some(json!({ "role": before.role, "permissions": before.permissions.0 })), Some(json!({ "role": after.role, "permissions": after.permissions.0 })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "admin_permissions_changed",
+            Some(("admin", id.to_string())),
+            Some(json!({ "role": before.role, "permissions": before.permissions.0 })),
+            Some(json!({ "role": after.role, "permissions": after.permissions.0 })),
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("{} updated", after.name), json!({ "admin": after, "effective_permissions": after.effective_permissions() })))
-    }.await;
+    }
+    .await;
     via.finish("/admin/admins", outcome)
 }
 
@@ -119,7 +159,14 @@ fn set(p: &mut Permissions, flag: Permission) {
     }
 }
 
-async fn change(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Path((id, action)): Path<(String, String)>) -> AppResult<Response> {
+async fn change(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Path((id, action)): Path<(String, String)>,
+) -> AppResult<Response> {
     me.require(Permission::ManageAdmins)?;
     let id: AdminId = kit::id(&id)?;
     let outcome = flows::change_admin(&state, me.admin.id, id, &action, &ip).await;
@@ -131,7 +178,14 @@ async fn change(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf:
         Err(AppError::Conflict(msg)) if !via.api => {
             // The page shows why, with 409, so scripts and tests can tell.
             let admins = admins::list(&state.db).await?;
-            let page = AdminsPage { chrome: me.chrome(&csrf, "/admin/admins"), nav: nav(&me), admins, me: me.admin.id, flash: Flash { notice: String::new(), error: msg }, permissions: Permission::ALL };
+            let page = AdminsPage {
+                chrome: me.chrome(&csrf, "/admin/admins"),
+                nav: nav(&me),
+                admins,
+                me: me.admin.id,
+                flash: Flash { notice: String::new(), error: msg },
+                permissions: Permission::ALL,
+            };
             Ok((axum::http::StatusCode::CONFLICT, page).into_response())
         }
         other => via.finish("/admin/admins", other.map(|()| (format!("Admin {action}d"), json!({ "ok": true })))),

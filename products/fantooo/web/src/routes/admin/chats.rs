@@ -53,15 +53,20 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, Default, Clone)]
 struct ListQuery {
-    #[serde(default)] status: String,
-    #[serde(default)] user: String,
-    #[serde(default)] profile: String,
-    #[serde(default)] operator: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    profile: String,
+    #[serde(default)]
+    operator: String,
 }
 
 async fn search(state: &AppState, me: &CurrentAdmin, q: &ListQuery) -> AppResult<(Vec<ChatRow>, Vec<ChatRow>)> {
     me.require(Permission::ManageChats)?;
-    let operator: Option<OperatorId> = (!q.operator.is_empty()).then(|| q.operator.parse()).transpose().map_err(|_| AppError::field("operator", "Unknown operator"))?;
+    let operator: Option<OperatorId> =
+        (!q.operator.is_empty()).then(|| q.operator.parse()).transpose().map_err(|_| AppError::field("operator", "Unknown operator"))?;
     let filter = ChatFilter { status: Some(q.status.clone()), user: Some(q.user.clone()), profile: Some(q.profile.clone()), operator };
     Ok((chat_admin::search(&state.db, &filter, 200).await?, chat_admin::escalated(&state.db, 100).await?))
 }
@@ -130,7 +135,12 @@ async fn live(state: &AppState, me: &CurrentAdmin) -> AppResult<Live> {
     let cfg = operations::config(&state.db).await?;
     let now = Utc::now();
     let chats = chat_admin::live(&state.db, 500).await?.into_iter().map(|c| classify(c, &cfg, now)).collect();
-    Ok(Live { chats, queue_length: queue::len(&state.db).await?, idle_warning_secs: cfg.idle_warning_secs, idle_reassign_secs: cfg.idle_reassign_secs })
+    Ok(Live {
+        chats,
+        queue_length: queue::len(&state.db).await?,
+        idle_warning_secs: cfg.idle_warning_secs,
+        idle_reassign_secs: cfg.idle_reassign_secs,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -194,7 +204,13 @@ impl InspectPage {
     }
 }
 
-async fn inspect_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Path(id): Path<String>, Query(flash): Query<Flash>) -> AppResult<Response> {
+async fn inspect_page(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> AppResult<Response> {
     let i = inspect(&state, &me, &id).await?;
     let operators = operator_admin::performance(&state.db, "name").await?;
     Ok(InspectPage { chrome: me.chrome(&csrf, "/admin/chats"), nav: nav(&me), i, operators, flash }.into_response())
@@ -209,7 +225,13 @@ struct SendForm {
     content: Option<String>,
 }
 
-async fn send(State(state): State<AppState>, via: Via, me: CurrentAdmin, Path(id): Path<String>, Input(f): Input<SendForm>) -> AppResult<Response> {
+async fn send(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    Path(id): Path<String>,
+    Input(f): Input<SendForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     let chat: ChatId = kit::id(&id)?;
     let outcome = async {
@@ -218,7 +240,8 @@ async fn send(State(state): State<AppState>, via: Via, me: CurrentAdmin, Path(id
         let sent = messages::send_as_profile(&state.db, chat, ProfileVoice::Admin(me.admin.id), &body).await?;
         state.realtime.written();
         Ok(("Message sent".to_string(), json!({ "message": sent.message })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)
 }
 
@@ -228,17 +251,27 @@ struct EditForm {
     reason: Option<String>,
 }
 
-async fn edit(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path((id, message)): Path<(String, String)>, Input(f): Input<EditForm>) -> AppResult<Response> {
+async fn edit(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path((id, message)): Path<(String, String)>,
+    Input(f): Input<EditForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     let chat: ChatId = kit::id(&id)?;
     let message: MessageId = kit::id(&message)?;
     let outcome = async {
         let content = message_text(f.content.as_deref().unwrap_or(""))?;
-        let reason = kit::text(&f.reason).filter(|r| r.chars().count() <= 500).ok_or_else(|| AppError::field("reason", "Say why the message is edited"))?;
+        let reason = kit::text(&f.reason)
+            .filter(|r| r.chars().count() <= 500)
+            .ok_or_else(|| AppError::field("reason", "Say why the message is edited"))?;
         chat_admin::edit_message(&state.db, chat, message, &content, &reason, me.admin.id, Some(&ip)).await?;
         state.realtime.written();
         Ok(("Message edited".to_string(), json!({ "message_id": message, "content": content })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)
 }
 
@@ -248,11 +281,19 @@ struct ReassignForm {
     operator_id: Option<String>,
 }
 
-async fn reassign(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<ReassignForm>) -> AppResult<Response> {
+async fn reassign(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<ReassignForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     let chat: ChatId = kit::id(&id)?;
     let outcome = async {
-        let target: Option<OperatorId> = kit::text(&f.operator_id).map(|t| t.parse()).transpose().map_err(|_| AppError::field("operator_id", "Unknown operator"))?;
+        let target: Option<OperatorId> =
+            kit::text(&f.operator_id).map(|t| t.parse()).transpose().map_err(|_| AppError::field("operator_id", "Unknown operator"))?;
         let before = chat_admin::row(&state.db, chat).await?;
         let cfg = operations::config(&state.db).await?;
         let now = Utc::now();
@@ -266,7 +307,9 @@ async fn reassign(State(state): State<AppState>, via: Via, me: CurrentAdmin, Cli
             Some(op) => {
                 if !queue::assign(&state.db, chat, op, now).await? {
                     state.realtime.written();
-                    return Err(AppError::Conflict("That operator cannot take the chat now (offline, suspended or full); it waits in the queue.".into()));
+                    return Err(AppError::Conflict(
+                        "That operator cannot take the chat now (offline, suspended or full); it waits in the queue.".into(),
+                    ));
                 }
                 true
             }
@@ -274,14 +317,32 @@ async fn reassign(State(state): State<AppState>, via: Via, me: CurrentAdmin, Cli
         };
         state.realtime.written();
         state.assigner.poke();
-        audit::admin_action(&state.db, Some(me.admin.id), "chat_reassigned", Some(("chat", chat.to_string())),
-            Some(json!({ "operator_id": before.operator_id })), Some(json!({ "operator_id": target, "assigned": assigned })), Some(&ip)).await?;
-        Ok((if assigned { "Chat reassigned".to_string() } else { "Chat returned to the queue".to_string() }, json!({ "operator_id": target, "assigned": assigned })))
-    }.await;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "chat_reassigned",
+            Some(("chat", chat.to_string())),
+            Some(json!({ "operator_id": before.operator_id })),
+            Some(json!({ "operator_id": target, "assigned": assigned })),
+            Some(&ip),
+        )
+        .await?;
+        Ok((
+            if assigned { "Chat reassigned".to_string() } else { "Chat returned to the queue".to_string() },
+            json!({ "operator_id": target, "assigned": assigned }),
+        ))
+    }
+    .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)
 }
 
-async fn close(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>) -> AppResult<Response> {
+async fn close(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     let chat: ChatId = kit::id(&id)?;
     let outcome = async {
@@ -290,10 +351,19 @@ async fn close(State(state): State<AppState>, via: Via, me: CurrentAdmin, Client
             return Err(AppError::Conflict("This chat is already closed.".into()));
         }
         state.realtime.written();
-        audit::admin_action(&state.db, Some(me.admin.id), "chat_closed", Some(("chat", chat.to_string())),
-            Some(json!({ "status": before.status })), Some(json!({ "status": "closed" })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "chat_closed",
+            Some(("chat", chat.to_string())),
+            Some(json!({ "status": before.status })),
+            Some(json!({ "status": "closed" })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Chat closed".to_string(), json!({ "status": "closed" })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)
 }
 
@@ -302,7 +372,14 @@ struct BlockForm {
     reason: Option<String>,
 }
 
-async fn block_user(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<BlockForm>) -> AppResult<Response> {
+async fn block_user(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<BlockForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     me.require(Permission::ManageUsers)?;
     let chat: ChatId = kit::id(&id)?;
@@ -312,10 +389,19 @@ async fn block_user(State(state): State<AppState>, via: Via, me: CurrentAdmin, C
         user_admin::ban(&state.db, row.user_id, &reason, None, me.admin.id).await?;
         operations::close(&state.db, chat, "user_blocked", None, Utc::now()).await?;
         state.realtime.written();
-        audit::admin_action(&state.db, Some(me.admin.id), "user_banned", Some(("user", row.user_id.to_string())),
-            Some(json!({ "is_banned": false })), Some(json!({ "is_banned": true, "reason": reason, "chat_id": chat })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "user_banned",
+            Some(("user", row.user_id.to_string())),
+            Some(json!({ "is_banned": false })),
+            Some(json!({ "is_banned": true, "reason": reason, "chat_id": chat })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("User blocked and chat closed".to_string(), json!({ "user_id": row.user_id, "is_banned": true })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)
 }
 
@@ -324,7 +410,14 @@ struct NotesForm {
     admin_notes: Option<String>,
 }
 
-async fn notes(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<NotesForm>) -> AppResult<Response> {
+async fn notes(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<NotesForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
     let chat: ChatId = kit::id(&id)?;
     let outcome = async {
@@ -334,9 +427,18 @@ async fn notes(State(state): State<AppState>, via: Via, me: CurrentAdmin, Client
         }
         let before = chat_admin::notes(&state.db, chat).await?;
         chat_admin::set_admin_notes(&state.db, chat, text.as_deref()).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "chat_notes_updated", Some(("chat", chat.to_string())),
-            Some(json!({ "admin_notes": before.admin_notes })), Some(json!({ "admin_notes": text })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "chat_notes_updated",
+            Some(("chat", chat.to_string())),
+            Some(json!({ "admin_notes": before.admin_notes })),
+            Some(json!({ "admin_notes": text })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Notes saved".to_string(), json!({ "admin_notes": text })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)
 }

@@ -17,9 +17,9 @@ use fantooo_domain::ids::{AdminId, NotificationId};
 use fantooo_domain::Permission;
 use fantooo_store::analytics::{self, Revenue};
 use fantooo_store::audit::{self, AdminAction};
-use platform_jobs::runs::{self as jobs, JobRun};
 use fantooo_store::notifications::{self, AdminNotification};
 use fantooo_store::stats::{self, Totals};
+use platform_jobs::runs::{self as jobs, JobRun};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -83,7 +83,9 @@ struct DashboardPage {
 }
 
 impl DashboardPage {
-    fn kes(&self, cents: &i64) -> String { super::kit::kes(*cents) }
+    fn kes(&self, cents: &i64) -> String {
+        super::kit::kes(*cents)
+    }
 }
 
 async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(flash): Query<Flash>) -> AppResult<Response> {
@@ -101,7 +103,11 @@ struct NotificationQuery {
     unread: Option<String>,
 }
 
-async fn api_notifications(State(state): State<AppState>, _me: CurrentAdmin, Query(q): Query<NotificationQuery>) -> AppResult<Json<serde_json::Value>> {
+async fn api_notifications(
+    State(state): State<AppState>,
+    _me: CurrentAdmin,
+    Query(q): Query<NotificationQuery>,
+) -> AppResult<Json<serde_json::Value>> {
     let unread_only = super::kit::checked(&q.unread);
     Ok(Json(json!({
         "notifications": notifications::admin_recent(&state.db, unread_only, 50).await?,
@@ -113,7 +119,8 @@ async fn mark_read(State(state): State<AppState>, via: Via, me: CurrentAdmin) ->
     let outcome = async {
         let n = notifications::mark_admin_read(&state.db, None, me.admin.id).await?;
         Ok((format!("{n} notifications marked read"), json!({ "marked": n })))
-    }.await;
+    }
+    .await;
     via.finish("/admin", outcome)
 }
 
@@ -122,7 +129,8 @@ async fn mark_one_read(State(state): State<AppState>, via: Via, me: CurrentAdmin
     let outcome = async {
         let n = notifications::mark_admin_read(&state.db, Some(id), me.admin.id).await?;
         Ok(("Notification marked read".to_string(), json!({ "marked": n })))
-    }.await;
+    }
+    .await;
     via.finish("/admin", outcome)
 }
 
@@ -156,7 +164,8 @@ struct AuditPage {
 async fn audit_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(q): Query<AuditQuery>) -> AppResult<Response> {
     let actions = audit_rows(&state, &me, &q).await?;
     let admins = fantooo_store::admins::list(&state.db).await?;
-    Ok(AuditPage { chrome: me.chrome(&csrf, "/admin/audit"), nav: nav(&me), actions, admins, selected_admin: q.admin.unwrap_or_default() }.into_response())
+    Ok(AuditPage { chrome: me.chrome(&csrf, "/admin/audit"), nav: nav(&me), actions, admins, selected_admin: q.admin.unwrap_or_default() }
+        .into_response())
 }
 
 async fn audit_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query<AuditQuery>) -> AppResult<Json<serde_json::Value>> {

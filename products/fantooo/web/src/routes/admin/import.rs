@@ -26,7 +26,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => { chars.next(); field.push('"'); }
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
             (true, '"') => quoted = false,
             (true, c) => field.push(c),
             (false, '"') if field.is_empty() => quoted = true,
@@ -34,7 +37,11 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
             (false, '\r') => {}
             (false, '\n') => {
                 row.push(std::mem::take(&mut field));
-                if !(row.len() == 1 && row[0].is_empty()) { rows.push(std::mem::take(&mut row)); } else { row.clear(); }
+                if !(row.len() == 1 && row[0].is_empty()) {
+                    rows.push(std::mem::take(&mut row));
+                } else {
+                    row.clear();
+                }
             }
             (false, c) => field.push(c),
         }
@@ -55,19 +62,29 @@ pub fn forms(text: &str) -> Result<Vec<ProfileForm>, String> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let items: Vec<serde_json::Value> = serde_json::from_str(trimmed).map_err(|e| format!("Invalid JSON: {e}"))?;
-        return items.into_iter().map(|v| {
-            let serde_json::Value::Object(map) = v else { return Err("Each JSON item must be an object".to_string()) };
-            let flat: serde_json::Map<String, serde_json::Value> = map.into_iter().filter_map(|(k, v)| {
-                let s = match v {
-                    serde_json::Value::Null => return None,
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Array(a) => a.into_iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join("\n"),
-                    other => other.to_string(),
-                };
-                Some((k, serde_json::Value::String(s)))
-            }).collect();
-            serde_json::from_value(serde_json::Value::Object(flat)).map_err(|e| e.to_string())
-        }).collect();
+        return items
+            .into_iter()
+            .map(|v| {
+                let serde_json::Value::Object(map) = v else { return Err("Each JSON item must be an object".to_string()) };
+                let flat: serde_json::Map<String, serde_json::Value> = map
+                    .into_iter()
+                    .filter_map(|(k, v)| {
+                        let s = match v {
+                            serde_json::Value::Null => return None,
+                            serde_json::Value::String(s) => s,
+                            serde_json::Value::Array(a) => a
+                                .into_iter()
+                                .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                                .collect::<Vec<_>>()
+                                .join("\n"),
+                            other => other.to_string(),
+                        };
+                        Some((k, serde_json::Value::String(s)))
+                    })
+                    .collect();
+                serde_json::from_value(serde_json::Value::Object(flat)).map_err(|e| e.to_string())
+            })
+            .collect();
     }
     let mut rows = parse_csv(text)?.into_iter();
     let header: Vec<String> = rows.next().ok_or("The file is empty")?.into_iter().map(|h| h.trim().to_lowercase()).collect();
@@ -75,14 +92,23 @@ pub fn forms(text: &str) -> Result<Vec<ProfileForm>, String> {
         return Err("The first row must name the columns (name, age, gender, location, bio, profile_pictures, …)".into());
     }
     rows.map(|r| {
-        let map: serde_json::Map<String, serde_json::Value> = header.iter().zip(r).filter(|(_, v)| !v.trim().is_empty())
+        let map: serde_json::Map<String, serde_json::Value> = header
+            .iter()
+            .zip(r)
+            .filter(|(_, v)| !v.trim().is_empty())
             .map(|(k, v)| {
                 // Multi-value cells use `|`; the form reads one item per line.
-                let v = if matches!(k.as_str(), "profile_pictures" | "response_templates") { v.split('|').collect::<Vec<_>>().join("\n") } else { v };
+                let v = if matches!(k.as_str(), "profile_pictures" | "response_templates") {
+                    v.split('|').collect::<Vec<_>>().join("\n")
+                } else {
+                    v
+                };
                 (k.clone(), serde_json::Value::String(v))
-            }).collect();
+            })
+            .collect();
         serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| e.to_string())
-    }).collect()
+    })
+    .collect()
 }
 
 /// Validates every row; returns the valid profiles with their row numbers
@@ -94,8 +120,16 @@ pub fn check_rows(forms: &[ProfileForm]) -> (Vec<(usize, NewProfile)>, Vec<RowRe
         let row = i + 1;
         let name = f.name.clone().unwrap_or_default();
         match validate(f) {
-            Ok(p) => { good.push((row, p)); report.push(RowReport { row, name, created: None, errors: vec![] }); }
-            Err(FieldErrors(errs)) => report.push(RowReport { row, name, created: None, errors: errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect() }),
+            Ok(p) => {
+                good.push((row, p));
+                report.push(RowReport { row, name, created: None, errors: vec![] });
+            }
+            Err(FieldErrors(errs)) => report.push(RowReport {
+                row,
+                name,
+                created: None,
+                errors: errs.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+            }),
         }
     }
     (good, report)
@@ -142,7 +176,13 @@ mod properties {
     }
 
     fn hostile_text() -> impl Strategy<Value = String> {
-        prop_oneof![any::<String>(), "[\",\r\n|a\\[\\]{}:]{0,40}", "name,age\n[^\"]{0,60}", "\\[\\PC{0,40}\\]?", " *\\[\\{\"name\":[\"0-9a-z\\[\\]{},]{0,30}"]
+        prop_oneof![
+            any::<String>(),
+            "[\",\r\n|a\\[\\]{}:]{0,40}",
+            "name,age\n[^\"]{0,60}",
+            "\\[\\PC{0,40}\\]?",
+            " *\\[\\{\"name\":[\"0-9a-z\\[\\]{},]{0,30}"
+        ]
     }
 
     proptest! {

@@ -34,7 +34,9 @@ impl Via {
         match outcome {
             Ok((_, body)) if self.api => Ok(Json(body).into_response()),
             Ok((notice, _)) => Ok(Redirect::to(&with_param(back, "notice", &notice)).into_response()),
-            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_) | AppError::PayloadTooLarge(_))) if !self.api => {
+            Err(e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::BadRequest(_) | AppError::PayloadTooLarge(_)))
+                if !self.api =>
+            {
                 Ok(Redirect::to(&with_param(back, "error", &e.body().message)).into_response())
             }
             Err(e) => Err(e),
@@ -78,15 +80,21 @@ pub struct Input<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Input<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
+        let is_json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json"));
         let bytes = axum::body::Bytes::from_request(req, state).await.map_err(AppError::rejected)?;
         if is_json {
-            let value: serde_json::Value = if bytes.is_empty() { serde_json::json!({}) } else {
+            let value: serde_json::Value = if bytes.is_empty() {
+                serde_json::json!({})
+            } else {
                 serde_json::from_slice(&bytes).map_err(|e| AppError::BadRequest(format!("Invalid JSON body: {e}")))?
             };
             let serde_json::Value::Object(map) = value else { return Err(AppError::BadRequest("Send a JSON object".into())) };
-            let flat: serde_json::Map<String, serde_json::Value> = map.into_iter().filter_map(|(k, v)| flatten(v).map(|s| (k, serde_json::Value::String(s)))).collect();
-            serde_json::from_value(serde_json::Value::Object(flat)).map(Input).map_err(|e| AppError::BadRequest(format!("Invalid JSON body: {e}")))
+            let flat: serde_json::Map<String, serde_json::Value> =
+                map.into_iter().filter_map(|(k, v)| flatten(v).map(|s| (k, serde_json::Value::String(s)))).collect();
+            serde_json::from_value(serde_json::Value::Object(flat))
+                .map(Input)
+                .map_err(|e| AppError::BadRequest(format!("Invalid JSON body: {e}")))
         } else {
             serde_urlencoded::from_bytes(&bytes).map(Input).map_err(|e| AppError::BadRequest(format!("Invalid form: {e}")))
         }
@@ -116,7 +124,9 @@ pub fn lines(v: &Option<String>) -> Vec<String> {
 pub fn items(v: &Option<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for item in v.as_deref().unwrap_or("").split([',', '\n', '|']).map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        if !out.contains(&item) { out.push(item); }
+        if !out.contains(&item) {
+            out.push(item);
+        }
     }
     out
 }
@@ -152,7 +162,9 @@ pub fn kes(cents: i64) -> String {
     let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) { grouped.push(','); }
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
         grouped.push(c);
     }
     let sign = if cents < 0 { "-" } else { "" };

@@ -39,9 +39,12 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
-    #[serde(default)] sort: String,
-    #[serde(default)] notice: String,
-    #[serde(default)] error: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    error: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -65,7 +68,15 @@ async fn list_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfTo
     me.require(Permission::ManageOperators)?;
     let operators = operator_admin::performance(&state.db, &q.sort).await?;
     let sort = if operator_admin::SORTS.contains(&q.sort.as_str()) { q.sort } else { "quality".into() };
-    Ok(ListPage { chrome: me.chrome(&csrf, "/admin/operators"), nav: nav(&me), operators, sort, sorts: operator_admin::SORTS, flash: Flash { notice: q.notice, error: q.error } }.into_response())
+    Ok(ListPage {
+        chrome: me.chrome(&csrf, "/admin/operators"),
+        nav: nav(&me),
+        operators,
+        sort,
+        sorts: operator_admin::SORTS,
+        flash: Flash { notice: q.notice, error: q.error },
+    }
+    .into_response())
 }
 
 async fn list_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query<ListQuery>) -> AppResult<Json<serde_json::Value>> {
@@ -73,18 +84,33 @@ async fn list_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Que
     Ok(Json(json!({ "operators": operator_admin::performance(&state.db, &q.sort).await? })))
 }
 
-async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Input(input): Input<StaffInput>) -> AppResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Input(input): Input<StaffInput>,
+) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let outcome = async {
         let op = flows::create_operator(&state, me.admin.id, &input, &ip).await?;
         Ok((format!("Operator {} created", op.name), json!({ "operator": op })))
-    }.await;
+    }
+    .await;
     if via.api {
         return via.finish("/admin/operators", outcome);
     }
     let (status, flash) = kit::flash_of(outcome)?;
     let operators = operator_admin::performance(&state.db, "quality").await?;
-    let page = ListPage { chrome: me.chrome(&csrf, "/admin/operators"), nav: nav(&me), operators, sort: "quality".into(), sorts: operator_admin::SORTS, flash };
+    let page = ListPage {
+        chrome: me.chrome(&csrf, "/admin/operators"),
+        nav: nav(&me),
+        operators,
+        sort: "quality".into(),
+        sorts: operator_admin::SORTS,
+        flash,
+    };
     Ok((status, page).into_response())
 }
 
@@ -124,7 +150,13 @@ struct DetailPage {
     flash: Flash,
 }
 
-async fn detail_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Path(id): Path<String>, Query(flash): Query<Flash>) -> AppResult<Response> {
+async fn detail_page(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> AppResult<Response> {
     let d = detail(&state, &me, &id).await?;
     Ok(DetailPage { chrome: me.chrome(&csrf, "/admin/operators"), nav: nav(&me), d, flash }.into_response())
 }
@@ -144,7 +176,14 @@ struct EditForm {
     quality_threshold: Option<String>,
 }
 
-async fn update(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<EditForm>) -> AppResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<EditForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let id: OperatorId = kit::id(&id)?;
     let outcome = async {
@@ -182,7 +221,14 @@ struct SuspendForm {
     until: Option<String>,
 }
 
-async fn suspend(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<SuspendForm>) -> AppResult<Response> {
+async fn suspend(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<SuspendForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let id: OperatorId = kit::id(&id)?;
     let outcome = async {
@@ -191,35 +237,74 @@ async fn suspend(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clie
         let cfg = operations::config(&state.db).await?;
         let moved = operator_admin::suspend(&state.db, id, &reason, until, &cfg, Utc::now()).await?;
         state.realtime.written();
-        audit::admin_action(&state.db, Some(me.admin.id), "operator_suspended", Some(("operator", id.to_string())),
-            Some(json!({ "is_suspended": false })), Some(json!({ "is_suspended": true, "reason": reason, "until": until, "chats_requeued": moved })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "operator_suspended",
+            Some(("operator", id.to_string())),
+            Some(json!({ "is_suspended": false })),
+            Some(json!({ "is_suspended": true, "reason": reason, "until": until, "chats_requeued": moved })),
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("Operator suspended; {moved} chats returned to the queue"), json!({ "chats_requeued": moved })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/operators/{id}"), outcome)
 }
 
-async fn reactivate(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>) -> AppResult<Response> {
+async fn reactivate(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let id: OperatorId = kit::id(&id)?;
     let outcome = async {
         operator_admin::reactivate(&state.db, id, Utc::now()).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "operator_reactivated", Some(("operator", id.to_string())),
-            Some(json!({ "is_suspended": true })), Some(json!({ "is_suspended": false })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "operator_reactivated",
+            Some(("operator", id.to_string())),
+            Some(json!({ "is_suspended": true })),
+            Some(json!({ "is_suspended": false })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Operator reactivated".to_string(), json!({ "is_suspended": false })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/operators/{id}"), outcome)
 }
 
-async fn delete(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>) -> AppResult<Response> {
+async fn delete(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     me.require(Permission::ManageOperators)?;
     let id: OperatorId = kit::id(&id)?;
     let outcome = async {
         let before = operators::by_id(&state.db, id).await?;
         operations::delete_operator(&state.db, id, Utc::now()).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "operator_deleted", Some(("operator", id.to_string())),
-            Some(json!({ "name": before.name, "email": before.email })), None, Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "operator_deleted",
+            Some(("operator", id.to_string())),
+            Some(json!({ "name": before.name, "email": before.email })),
+            None,
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("Operator {} deleted", before.name), json!({ "deleted": true })))
-    }.await;
+    }
+    .await;
     let back = if outcome.is_ok() { "/admin/operators".to_string() } else { format!("/admin/operators/{id}") };
     via.finish(&back, outcome)
 }

@@ -82,15 +82,25 @@ fn picture_ok(url: &str) -> bool {
 pub fn validate(f: &ProfileForm) -> Result<NewProfile, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = kit::text(&f.name).filter(|n| n.chars().count() <= 50);
-    if name.is_none() { e.add("name", "Enter a name of at most 50 characters"); }
+    if name.is_none() {
+        e.add("name", "Enter a name of at most 50 characters");
+    }
     let age = kit::text(&f.age).and_then(|a| a.parse::<i64>().ok()).filter(|a| (18..=100).contains(a));
-    if age.is_none() { e.add("age", "Age must be a whole number from 18 to 100"); }
+    if age.is_none() {
+        e.add("age", "Age must be a whole number from 18 to 100");
+    }
     let gender = kit::text(&f.gender).and_then(|g| g.to_lowercase().parse::<Gender>().ok());
-    if gender.is_none() { e.add("gender", "Gender must be male, female or other"); }
+    if gender.is_none() {
+        e.add("gender", "Gender must be male, female or other");
+    }
     let location = kit::text(&f.location).filter(|l| l.chars().count() <= 100);
-    if location.is_none() { e.add("location", "Enter a location of at most 100 characters"); }
+    if location.is_none() {
+        e.add("location", "Enter a location of at most 100 characters");
+    }
     let bio = kit::text(&f.bio).filter(|b| b.chars().count() <= 2000);
-    if bio.is_none() { e.add("bio", "Write a bio of at most 2,000 characters"); }
+    if bio.is_none() {
+        e.add("bio", "Write a bio of at most 2,000 characters");
+    }
     let pictures = kit::lines(&f.profile_pictures);
     if !(3..=10).contains(&pictures.len()) {
         e.add("profile_pictures", format!("A profile needs 3 to 10 pictures; {} given", pictures.len()));
@@ -103,13 +113,20 @@ pub fn validate(f: &ProfileForm) -> Result<NewProfile, FieldErrors> {
     }
     let featured_until = match kit::end_of(&f.featured_until) {
         Ok(v) => v,
-        Err(()) => { e.add("featured_until", "Enter the date as YYYY-MM-DD"); None }
+        Err(()) => {
+            e.add("featured_until", "Enter the date as YYYY-MM-DD");
+            None
+        }
     };
     let (Some(name), Some(age), Some(gender), Some(location), Some(bio), true) = (name, age, gender, location, bio, e.is_empty()) else {
         return Err(e);
     };
     Ok(NewProfile {
-        name, age, gender, location, bio,
+        name,
+        age,
+        gender,
+        location,
+        bio,
         personality_traits: kit::items(&f.personality_traits),
         interests: kit::items(&f.interests),
         occupation: kit::text(&f.occupation),
@@ -127,7 +144,8 @@ pub fn validate(f: &ProfileForm) -> Result<NewProfile, FieldErrors> {
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
-    #[serde(default)] q: String,
+    #[serde(default)]
+    q: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -142,9 +160,12 @@ struct ListPage {
 
 #[derive(Deserialize, Default)]
 struct ListAndFlash {
-    #[serde(default)] q: String,
-    #[serde(default)] notice: String,
-    #[serde(default)] error: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    notice: String,
+    #[serde(default)]
+    error: String,
 }
 
 async fn list_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(q): Query<ListAndFlash>) -> AppResult<Response> {
@@ -172,9 +193,16 @@ async fn store_picture(state: &AppState, bytes: Vec<u8>) -> AppResult<(String, &
 
 /// Creates a profile from a form with picture files (multipart) or from
 /// fields whose `profile_pictures` are URLs (form or JSON).
-async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, req: axum::extract::Request) -> AppResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
-    let is_multipart = req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/"));
+    let is_multipart =
+        req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/"));
     let outcome = async {
         let (mut form, files) = if is_multipart {
             let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(AppError::rejected)?;
@@ -184,13 +212,16 @@ async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
                 let name = field.name().unwrap_or("").to_string();
                 if name == "pictures" {
                     let bytes = field.bytes().await.map_err(AppError::rejected)?;
-                    if !bytes.is_empty() { files.push(bytes.to_vec()); }
+                    if !bytes.is_empty() {
+                        files.push(bytes.to_vec());
+                    }
                 } else {
                     let text = field.text().await.map_err(AppError::rejected)?;
                     fields.insert(name, serde_json::Value::String(text));
                 }
             }
-            let form: ProfileForm = serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| AppError::BadRequest(e.to_string()))?;
+            let form: ProfileForm =
+                serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| AppError::BadRequest(e.to_string()))?;
             (form, files)
         } else {
             let Input(form) = <Input<ProfileForm> as axum::extract::FromRequest<()>>::from_request(req, &()).await?;
@@ -200,12 +231,15 @@ async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
             return Err(AppError::field("profile_pictures", "At most 10 pictures"));
         }
         // Check every upload before storing any, then validate the whole form.
-        for bytes in &files { crate::media::inspect(bytes)?; }
+        for bytes in &files {
+            crate::media::inspect(bytes)?;
+        }
         let mut checks = vec![];
         let mut urls = kit::lines(&form.profile_pictures);
         if !files.is_empty() {
             let mut probe = form.clone();
-            probe.profile_pictures = Some((0..files.len() + urls.len()).map(|i| format!("/media/probe-{i}.png")).collect::<Vec<_>>().join("\n"));
+            probe.profile_pictures =
+                Some((0..files.len() + urls.len()).map(|i| format!("/media/probe-{i}.png")).collect::<Vec<_>>().join("\n"));
             validate(&probe)?;
             for bytes in files {
                 let (url, mime, w, h, len) = store_picture(&state, bytes).await?;
@@ -217,13 +251,28 @@ async fn create(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
         let new = validate(&form)?;
         let id = profiles::create(&state.db, &new, Some(me.admin.id)).await?;
         for (url, mime, w, h, len) in &checks {
-            profile_admin::log_picture(&state.db, id, &PictureCheck { url, size_bytes: *len, format: mime, width: *w, height: *h }, me.admin.id).await?;
+            profile_admin::log_picture(
+                &state.db,
+                id,
+                &PictureCheck { url, size_bytes: *len, format: mime, width: *w, height: *h },
+                me.admin.id,
+            )
+            .await?;
         }
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_created", Some(("profile", id.to_string())), None,
-            Some(json!({ "name": new.name, "pictures": new.profile_pictures.len() })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_created",
+            Some(("profile", id.to_string())),
+            None,
+            Some(json!({ "name": new.name, "pictures": new.profile_pictures.len() })),
+            Some(&ip),
+        )
+        .await?;
         let profile = profile_admin::by_id(&state.db, id).await?;
         Ok((format!("Profile {} created", profile.name), json!({ "profile": profile })))
-    }.await;
+    }
+    .await;
     match (&outcome, via.api) {
         (Ok((_, body)), true) => Ok((axum::http::StatusCode::CREATED, Json(body.clone())).into_response()),
         _ => via.finish("/admin/profiles", outcome),
@@ -243,7 +292,12 @@ async fn detail(state: &AppState, me: &CurrentAdmin, id: &str) -> AppResult<Deta
     let id: ProfileId = kit::id(id)?;
     let profile = profile_admin::by_id(&state.db, id).await?;
     let metrics = profile_admin::metrics(&state.db, id).await?;
-    Ok(Detail { conversion_percent: metrics.conversion_percent(), metrics, pictures: profile_admin::picture_reviews(&state.db, id).await?, profile })
+    Ok(Detail {
+        conversion_percent: metrics.conversion_percent(),
+        metrics,
+        pictures: profile_admin::picture_reviews(&state.db, id).await?,
+        profile,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -267,7 +321,13 @@ impl DetailPage {
     }
 }
 
-async fn detail_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Path(id): Path<String>, Query(flash): Query<Flash>) -> AppResult<Response> {
+async fn detail_page(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> AppResult<Response> {
     let d = detail(&state, &me, &id).await?;
     Ok(DetailPage { chrome: me.chrome(&csrf, "/admin/profiles"), nav: nav(&me), d, flash }.into_response())
 }
@@ -281,7 +341,14 @@ fn snapshot(p: &ManagedProfile) -> serde_json::Value {
     serde_json::to_value(p).unwrap_or_default()
 }
 
-async fn update(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<ProfileForm>) -> AppResult<Response> {
+async fn update(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<ProfileForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let back = format!("/admin/profiles/{id}");
@@ -292,15 +359,35 @@ async fn update(State(state): State<AppState>, via: Via, me: CurrentAdmin, Clien
         f.profile_pictures = Some(before.profile_pictures.0.join("\n"));
         let p = validate(&f)?;
         let edit = ProfileEdit {
-            name: p.name, age: p.age, gender: p.gender, location: p.location, bio: p.bio, personality_traits: p.personality_traits,
-            interests: p.interests, occupation: p.occupation, response_style: p.response_style, response_templates: p.response_templates,
-            personality_guidelines: p.personality_guidelines, tags: p.tags, category: p.category,
+            name: p.name,
+            age: p.age,
+            gender: p.gender,
+            location: p.location,
+            bio: p.bio,
+            personality_traits: p.personality_traits,
+            interests: p.interests,
+            occupation: p.occupation,
+            response_style: p.response_style,
+            response_templates: p.response_templates,
+            personality_guidelines: p.personality_guidelines,
+            tags: p.tags,
+            category: p.category,
         };
         profile_admin::update(&state.db, id, &edit).await?;
         let after = profile_admin::by_id(&state.db, id).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_updated", Some(("profile", id.to_string())), Some(snapshot(&before)), Some(snapshot(&after)), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_updated",
+            Some(("profile", id.to_string())),
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Profile saved".to_string(), json!({ "profile": after })))
-    }.await;
+    }
+    .await;
     via.finish(&back, outcome)
 }
 
@@ -310,7 +397,14 @@ struct GuidanceForm {
     response_templates: Option<String>,
 }
 
-async fn guidance(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<GuidanceForm>) -> AppResult<Response> {
+async fn guidance(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<GuidanceForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
@@ -324,11 +418,19 @@ async fn guidance(State(state): State<AppState>, via: Via, me: CurrentAdmin, Cli
         }
         let before = profile_admin::by_id(&state.db, id).await?;
         profile_admin::update_guidance(&state.db, id, guidelines.as_deref(), &templates).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_guidance_updated", Some(("profile", id.to_string())),
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_guidance_updated",
+            Some(("profile", id.to_string())),
             Some(json!({ "guidelines": before.personality_guidelines, "templates": before.response_templates.0 })),
-            Some(json!({ "guidelines": guidelines, "templates": templates })), Some(&ip)).await?;
+            Some(json!({ "guidelines": guidelines, "templates": templates })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Guidelines and templates saved".to_string(), json!({ "personality_guidelines": guidelines, "response_templates": templates })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
@@ -338,7 +440,14 @@ struct FeaturedForm {
     until: Option<String>,
 }
 
-async fn featured(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<FeaturedForm>) -> AppResult<Response> {
+async fn featured(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<FeaturedForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
@@ -349,11 +458,22 @@ async fn featured(State(state): State<AppState>, via: Via, me: CurrentAdmin, Cli
         }
         let before = profile_admin::by_id(&state.db, id).await?;
         profile_admin::set_featured(&state.db, id, on, until).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_featured", Some(("profile", id.to_string())),
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_featured",
+            Some(("profile", id.to_string())),
             Some(json!({ "is_featured": before.is_featured, "featured_until": before.featured_until })),
-            Some(json!({ "is_featured": on, "featured_until": until })), Some(&ip)).await?;
-        Ok((if on { "Profile featured".to_string() } else { "Profile no longer featured".to_string() }, json!({ "is_featured": on, "featured_until": until })))
-    }.await;
+            Some(json!({ "is_featured": on, "featured_until": until })),
+            Some(&ip),
+        )
+        .await?;
+        Ok((
+            if on { "Profile featured".to_string() } else { "Profile no longer featured".to_string() },
+            json!({ "is_featured": on, "featured_until": until }),
+        ))
+    }
+    .await;
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
@@ -362,21 +482,44 @@ struct ActiveForm {
     active: Option<String>,
 }
 
-async fn active(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<ActiveForm>) -> AppResult<Response> {
+async fn active(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<ActiveForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
         let on = kit::checked(&f.active);
         let before = profile_admin::by_id(&state.db, id).await?;
         profile_admin::set_active(&state.db, id, on).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), if on { "profile_activated" } else { "profile_deactivated" }, Some(("profile", id.to_string())),
-            Some(json!({ "is_active": before.is_active })), Some(json!({ "is_active": on })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            if on { "profile_activated" } else { "profile_deactivated" },
+            Some(("profile", id.to_string())),
+            Some(json!({ "is_active": before.is_active })),
+            Some(json!({ "is_active": on })),
+            Some(&ip),
+        )
+        .await?;
         Ok((if on { "Profile listed".to_string() } else { "Profile unlisted".to_string() }, json!({ "is_active": on })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
-async fn upload_picture(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, req: axum::extract::Request) -> AppResult<Response> {
+async fn upload_picture(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    req: axum::extract::Request,
+) -> AppResult<Response> {
     // The permission is checked before the body is even parsed.
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
@@ -398,11 +541,26 @@ async fn upload_picture(State(state): State<AppState>, via: Via, me: CurrentAdmi
         let mut pictures = before.profile_pictures.0.clone();
         pictures.push(url.clone());
         profile_admin::set_pictures(&state.db, id, &pictures).await?;
-        profile_admin::log_picture(&state.db, id, &PictureCheck { url: &url, size_bytes: len, format: mime, width: w, height: h }, me.admin.id).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_picture_added", Some(("profile", id.to_string())),
-            Some(json!({ "pictures": before.profile_pictures.0 })), Some(json!({ "pictures": pictures })), Some(&ip)).await?;
+        profile_admin::log_picture(
+            &state.db,
+            id,
+            &PictureCheck { url: &url, size_bytes: len, format: mime, width: w, height: h },
+            me.admin.id,
+        )
+        .await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_picture_added",
+            Some(("profile", id.to_string())),
+            Some(json!({ "pictures": before.profile_pictures.0 })),
+            Some(json!({ "pictures": pictures })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Picture added".to_string(), json!({ "url": url, "pictures": pictures })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
@@ -415,7 +573,14 @@ struct OrderForm {
     action: Option<String>,
 }
 
-async fn reorder_pictures(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<OrderForm>) -> AppResult<Response> {
+async fn reorder_pictures(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<OrderForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
@@ -426,8 +591,13 @@ async fn reorder_pictures(State(state): State<AppState>, via: Via, me: CurrentAd
             match kit::text(&f.action).as_deref() {
                 Some("up") if i > 0 => pictures.swap(i, i - 1),
                 Some("down") if i + 1 < pictures.len() => pictures.swap(i, i + 1),
-                Some("first") => { let p = pictures.remove(i); pictures.insert(0, p); }
-                Some("remove") => { pictures.remove(i); }
+                Some("first") => {
+                    let p = pictures.remove(i);
+                    pictures.insert(0, p);
+                }
+                Some("remove") => {
+                    pictures.remove(i);
+                }
                 Some("up" | "down") => {}
                 _ => return Err(AppError::field("action", "Action must be up, down, first or remove")),
             }
@@ -440,10 +610,19 @@ async fn reorder_pictures(State(state): State<AppState>, via: Via, me: CurrentAd
             pictures = order;
         }
         profile_admin::set_pictures(&state.db, id, &pictures).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_pictures_reordered", Some(("profile", id.to_string())),
-            Some(json!({ "pictures": before })), Some(json!({ "pictures": pictures })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_pictures_reordered",
+            Some(("profile", id.to_string())),
+            Some(json!({ "pictures": before })),
+            Some(json!({ "pictures": pictures })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Pictures updated".to_string(), json!({ "pictures": pictures })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
@@ -454,22 +633,40 @@ struct FlagForm {
     reason: Option<String>,
 }
 
-async fn flag_picture(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<FlagForm>) -> AppResult<Response> {
+async fn flag_picture(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<FlagForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
         let profile = profile_admin::by_id(&state.db, id).await?;
-        let url = kit::text(&f.url).filter(|u| profile.profile_pictures.0.contains(u)).ok_or_else(|| AppError::field("url", "Not one of this profile's pictures"))?;
+        let url = kit::text(&f.url)
+            .filter(|u| profile.profile_pictures.0.contains(u))
+            .ok_or_else(|| AppError::field("url", "Not one of this profile's pictures"))?;
         let flagged = kit::checked(&f.flagged);
         let reason = kit::text(&f.reason);
         if flagged && reason.is_none() {
             return Err(AppError::field("reason", "Say why the picture is flagged"));
         }
         profile_admin::flag_picture(&state.db, id, &url, flagged, reason.as_deref(), me.admin.id).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), if flagged { "picture_flagged" } else { "picture_cleared" }, Some(("profile", id.to_string())),
-            None, Some(json!({ "url": url, "reason": reason })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            if flagged { "picture_flagged" } else { "picture_cleared" },
+            Some(("profile", id.to_string())),
+            None,
+            Some(json!({ "url": url, "reason": reason })),
+            Some(&ip),
+        )
+        .await?;
         Ok((if flagged { "Picture flagged".to_string() } else { "Flag cleared".to_string() }, json!({ "url": url, "is_flagged": flagged })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/profiles/{id}"), outcome)
 }
 
@@ -480,20 +677,39 @@ struct DeleteForm {
     confirm_active_chats: Option<String>,
 }
 
-async fn delete(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<DeleteForm>) -> AppResult<Response> {
+async fn delete(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<DeleteForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
     let outcome = async {
         let before = profile_admin::by_id(&state.db, id).await?;
         if kit::text(&f.confirm_active_chats).and_then(|n| n.parse::<i64>().ok()) != Some(before.active_chats) {
-            return Err(AppError::field("confirm_active_chats", format!("This profile has {} open chats; enter that number to confirm", before.active_chats)));
+            return Err(AppError::field(
+                "confirm_active_chats",
+                format!("This profile has {} open chats; enter that number to confirm", before.active_chats),
+            ));
         }
         let closed = operations::delete_profile(&state.db, id, Utc::now()).await?;
         state.realtime.written();
-        audit::admin_action(&state.db, Some(me.admin.id), "profile_deleted", Some(("profile", id.to_string())),
-            Some(snapshot(&before)), Some(json!({ "chats_closed": closed })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "profile_deleted",
+            Some(("profile", id.to_string())),
+            Some(snapshot(&before)),
+            Some(json!({ "chats_closed": closed })),
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("Profile {} deleted; {closed} chats closed", before.name), json!({ "chats_closed": closed })))
-    }.await;
+    }
+    .await;
     let back = if outcome.is_ok() { "/admin/profiles".to_string() } else { format!("/admin/profiles/{id}") };
     via.finish(&back, outcome)
 }
@@ -516,7 +732,14 @@ struct ImportPage {
     failed: usize,
 }
 
-async fn import(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf: CsrfToken, ClientIp(ip): ClientIp, Input(f): Input<ImportForm>) -> AppResult<Response> {
+async fn import(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
+    Input(f): Input<ImportForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageFictionalProfiles)?;
     let text = kit::text(&f.data).ok_or_else(|| AppError::field("data", "Paste CSV or JSON to import"))?;
     if text.len() > 2 * 1024 * 1024 {
@@ -538,8 +761,16 @@ async fn import(State(state): State<AppState>, via: Via, me: CurrentAdmin, csrf:
     }
     let created = report.iter().filter(|r| r.created.is_some()).count();
     let failed = report.iter().filter(|r| !r.errors.is_empty()).count();
-    audit::admin_action(&state.db, Some(me.admin.id), "profiles_imported", Some(("profile", "bulk".into())), None,
-        Some(json!({ "rows": report.len(), "created": created, "failed": failed })), Some(&ip)).await?;
+    audit::admin_action(
+        &state.db,
+        Some(me.admin.id),
+        "profiles_imported",
+        Some(("profile", "bulk".into())),
+        None,
+        Some(json!({ "rows": report.len(), "created": created, "failed": failed })),
+        Some(&ip),
+    )
+    .await?;
     if via.api {
         return Ok(Json(json!({ "created": created, "failed": failed, "rows": report })).into_response());
     }

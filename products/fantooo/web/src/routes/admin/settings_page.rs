@@ -53,14 +53,21 @@ struct SettingsPage {
 async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(flash): Query<Flash>) -> AppResult<Response> {
     me.require(Permission::SystemSettings)?;
     Ok(SettingsPage {
-        chrome: me.chrome(&csrf, "/admin/settings"), nav: nav(&me), pricing: pricing(&state).await?,
-        operations: operations::config(&state.db).await?, email_domain: email_domain(&state).await?, flash,
-    }.into_response())
+        chrome: me.chrome(&csrf, "/admin/settings"),
+        nav: nav(&me),
+        pricing: pricing(&state).await?,
+        operations: operations::config(&state.db).await?,
+        email_domain: email_domain(&state).await?,
+        flash,
+    }
+    .into_response())
 }
 
 async fn api(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::SystemSettings)?;
-    Ok(Json(json!({ "pricing": pricing(&state).await?, "operations": operations::config(&state.db).await?, "email_domain": email_domain(&state).await? })))
+    Ok(Json(
+        json!({ "pricing": pricing(&state).await?, "operations": operations::config(&state.db).await?, "email_domain": email_domain(&state).await? }),
+    ))
 }
 
 async fn save_pricing(State(state): State<AppState>, via: Via, me: CurrentAdmin, Input(form): Input<PricingForm>) -> AppResult<Response> {
@@ -69,7 +76,8 @@ async fn save_pricing(State(state): State<AppState>, via: Via, me: CurrentAdmin,
         let cfg = apply_pricing(pricing(&state).await?, &form)?;
         settings::set(&state.db, "pricing", &cfg, Some(me.admin.id)).await?;
         Ok(("Settings saved".to_string(), json!({ "pricing": cfg })))
-    }.await;
+    }
+    .await;
     // A page submit with errors comes back with 422 and the message.
     if let (Err(AppError::Validation(e)), false) = (&outcome, via.api) {
         return Err(AppError::Validation(e.clone()));
@@ -93,7 +101,10 @@ fn apply_operations(mut c: OperationsConfig, f: &OperationsForm) -> Result<Opera
     let mut e = FieldErrors::new();
     let mut int = |field: &'static str, v: &Option<String>, target: &mut i64| {
         if let Some(t) = kit::text(v) {
-            match t.parse() { Ok(n) => *target = n, Err(_) => e.add(field, "Enter a whole number") }
+            match t.parse() {
+                Ok(n) => *target = n,
+                Err(_) => e.add(field, "Enter a whole number"),
+            }
         }
     };
     int("idle_warning_secs", &f.idle_warning_secs, &mut c.idle_warning_secs);
@@ -104,20 +115,29 @@ fn apply_operations(mut c: OperationsConfig, f: &OperationsForm) -> Result<Opera
     int("suspension_days", &f.suspension_days, &mut c.suspension_days);
     int("default_max_concurrent_chats", &f.default_max_concurrent_chats, &mut c.default_max_concurrent_chats);
     if let Some(t) = kit::text(&f.default_quality_threshold) {
-        match t.parse() { Ok(n) => c.default_quality_threshold = n, Err(_) => e.add("default_quality_threshold", "Enter a number") }
+        match t.parse() {
+            Ok(n) => c.default_quality_threshold = n,
+            Err(_) => e.add("default_quality_threshold", "Enter a number"),
+        }
     }
     e.into_result()?;
     c.validate()?;
     Ok(c)
 }
 
-async fn save_operations(State(state): State<AppState>, via: Via, me: CurrentAdmin, Input(f): Input<OperationsForm>) -> AppResult<Response> {
+async fn save_operations(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    Input(f): Input<OperationsForm>,
+) -> AppResult<Response> {
     me.require(Permission::SystemSettings)?;
     let outcome = async {
         let cfg = apply_operations(operations::config(&state.db).await?, &f)?;
         settings::set(&state.db, operations::SETTINGS_KEY, &cfg, Some(me.admin.id)).await?;
         Ok(("Operations settings saved".to_string(), json!({ "operations": cfg })))
-    }.await;
+    }
+    .await;
     via.finish("/admin/settings", outcome)
 }
 
@@ -128,18 +148,28 @@ struct DomainForm {
 
 /// A plain DNS name: labels of letters, digits and hyphens, one dot at least.
 fn valid_domain(d: &str) -> bool {
-    d.len() <= 253 && d.contains('.') && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
-        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
 }
 
 async fn save_email_domain(State(state): State<AppState>, via: Via, me: CurrentAdmin, Input(f): Input<DomainForm>) -> AppResult<Response> {
     me.require(Permission::SystemSettings)?;
     let outcome = async {
-        let domain = kit::text(&f.email_domain).map(|d| d.to_lowercase()).filter(|d| valid_domain(d))
+        let domain = kit::text(&f.email_domain)
+            .map(|d| d.to_lowercase())
+            .filter(|d| valid_domain(d))
             .ok_or_else(|| AppError::field("email_domain", "Enter a domain such as fantooo.com"))?;
         settings::set(&state.db, EMAIL_DOMAIN_KEY, &domain, Some(me.admin.id)).await?;
         Ok((format!("New users get addresses at {domain}"), json!({ "email_domain": domain })))
-    }.await;
+    }
+    .await;
     via.finish("/admin/settings", outcome)
 }
 

@@ -73,11 +73,19 @@ fn summarise(days: &[DailyStats]) -> Summary {
     let first_chatting = sum(|d| d.first_chatting_users);
     let first_paid = sum(|d| d.first_paid_users);
     Summary {
-        new_users: sum(|d| d.new_users), messages: sum(|d| d.messages), chats_started: sum(|d| d.chats_started),
-        revenue_cents: sum(|d| d.revenue_cents), credits_spent: sum(|d| d.credits_spent),
-        first_chatting_users: first_chatting, first_paid_users: first_paid,
+        new_users: sum(|d| d.new_users),
+        messages: sum(|d| d.messages),
+        chats_started: sum(|d| d.chats_started),
+        revenue_cents: sum(|d| d.revenue_cents),
+        credits_spent: sum(|d| d.credits_spent),
+        first_chatting_users: first_chatting,
+        first_paid_users: first_paid,
         conversion_percent: if first_chatting > 0 { (first_paid as f64 * 1000.0 / first_chatting as f64).round() / 10.0 } else { 0.0 },
-        messages_per_active_user: if active_days > 0 { (sum(|d| d.user_messages) as f64 * 10.0 / active_days as f64).round() / 10.0 } else { 0.0 },
+        messages_per_active_user: if active_days > 0 {
+            (sum(|d| d.user_messages) as f64 * 10.0 / active_days as f64).round() / 10.0
+        } else {
+            0.0
+        },
     }
 }
 
@@ -107,13 +115,16 @@ struct StatsPage {
 }
 
 impl StatsPage {
-    fn kes(&self, cents: &i64) -> String { kit::kes(*cents) }
+    fn kes(&self, cents: &i64) -> String {
+        kit::kes(*cents)
+    }
 }
 
 fn charts(days: &[DailyStats]) -> Vec<(&'static str, String)> {
     let labels: Vec<String> = days.iter().map(|d| d.day.to_string()).collect();
     let series = |f: &dyn Fn(&DailyStats) -> f64| days.iter().map(f).collect::<Vec<f64>>();
-    let conversion = |d: &DailyStats| if d.first_chatting_users > 0 { d.first_paid_users as f64 * 100.0 / d.first_chatting_users as f64 } else { 0.0 };
+    let conversion =
+        |d: &DailyStats| if d.first_chatting_users > 0 { d.first_paid_users as f64 * 100.0 / d.first_chatting_users as f64 } else { 0.0 };
     vec![
         ("New users", super::svg::bars("New users per day", &labels, &series(&|d| d.new_users as f64))),
         ("Active users", super::svg::bars("Active users per day", &labels, &series(&|d| d.active_users as f64))),
@@ -139,8 +150,21 @@ async fn export(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query
     let r = report(&state, &me, &q).await?;
     let mut csv = String::from("day,new_users,active_users,chats_started,messages,user_messages,paid_messages,credits_spent,revenue_kes,purchases,first_chatting_users,first_paid_users\n");
     for d in &r.days {
-        csv.push_str(&format!("{},{},{},{},{},{},{},{},{:.2},{},{},{}\n", d.day, d.new_users, d.active_users, d.chats_started, d.messages,
-            d.user_messages, d.paid_messages, d.credits_spent, d.revenue_cents as f64 / 100.0, d.purchases, d.first_chatting_users, d.first_paid_users));
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{:.2},{},{},{}\n",
+            d.day,
+            d.new_users,
+            d.active_users,
+            d.chats_started,
+            d.messages,
+            d.user_messages,
+            d.paid_messages,
+            d.credits_spent,
+            d.revenue_cents as f64 / 100.0,
+            d.purchases,
+            d.first_chatting_users,
+            d.first_paid_users
+        ));
     }
     let name = format!("attachment; filename=\"fantooo-stats-{}-{}.csv\"", r.from, r.to);
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, name)], csv).into_response())
@@ -152,6 +176,7 @@ async fn refresh(State(state): State<AppState>, via: super::kit::Via, me: Curren
     let outcome = async {
         let days = analytics::refresh(&state.db, Utc::now(), 2, 400).await?;
         Ok((format!("{days} days refreshed"), json!({ "days": days })))
-    }.await;
+    }
+    .await;
     via.finish("/admin/stats", outcome)
 }

@@ -21,20 +21,30 @@ pub fn bars(title: &str, labels: &[String], values: &[f64]) -> String {
         let label = labels.get(i).map(|l| escape(l)).unwrap_or_default();
         out.push_str(&format!(
             "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" fill=\"#E91E63\"><title>{label}: {}</title></rect>",
-            H - PAD - h, fmt(*v)
+            H - PAD - h,
+            fmt(*v)
         ));
     }
     out.push_str(&format!("<text x=\"{PAD}\" y=\"14\" font-size=\"11\" fill=\"#666\">max {}</text>", fmt(max)));
     if let (Some(first), Some(last)) = (labels.first(), labels.last()) {
         out.push_str(&format!("<text x=\"{PAD}\" y=\"{}\" font-size=\"11\" fill=\"#666\">{}</text>", H - 6.0, escape(first)));
-        out.push_str(&format!("<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">{}</text>", W - PAD, H - 6.0, escape(last)));
+        out.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">{}</text>",
+            W - PAD,
+            H - 6.0,
+            escape(last)
+        ));
     }
     out.push_str("</svg>");
     out
 }
 
 fn fmt(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.1}") }
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn escape(s: &str) -> String {

@@ -16,11 +16,11 @@ use chrono::{DateTime, Utc};
 use fantooo_domain::ids::UserId;
 use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::{Credits, Permission};
+use fantooo_store::audit;
 use fantooo_store::chats::{self, ChatSummary};
 use fantooo_store::ledger::{self, Entry};
 use fantooo_store::user_admin::{self, Activity, Ban, DeletedUser, UserFilter};
 use fantooo_store::users::User;
-use fantooo_store::audit;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -44,9 +44,12 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize, Default, Clone)]
 struct ListQuery {
-    #[serde(default)] q: String,
-    #[serde(default)] status: String,
-    #[serde(default)] tier: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    tier: String,
     before: Option<String>,
     limit: Option<i64>,
 }
@@ -128,7 +131,9 @@ struct DetailPage {
 }
 
 impl DetailPage {
-    fn confirm_phrase(&self) -> String { confirm_phrase(&self.d.user) }
+    fn confirm_phrase(&self) -> String {
+        confirm_phrase(&self.d.user)
+    }
 }
 
 /// What an admin must type to delete a user: deliberate, and specific to
@@ -137,7 +142,13 @@ fn confirm_phrase(u: &User) -> String {
     format!("DELETE {}", u.username)
 }
 
-async fn detail_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Path(id): Path<String>, Query(flash): Query<Flash>) -> AppResult<Response> {
+async fn detail_page(
+    State(state): State<AppState>,
+    me: CurrentAdmin,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> AppResult<Response> {
     let d = detail(&state, &me, &id).await?;
     let (can_delete, can_credit) = (me.can(Permission::DeleteData), me.can(Permission::ManagePayments));
     Ok(DetailPage { chrome: me.chrome(&csrf, "/admin/users"), nav: nav(&me), d, flash, can_delete, can_credit }.into_response())
@@ -155,7 +166,14 @@ struct BanForm {
     until: Option<String>,
 }
 
-async fn ban(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<BanForm>) -> AppResult<Response> {
+async fn ban(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<BanForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageUsers)?;
     let user: UserId = kit::id(&id)?;
     let back = format!("/admin/users/{user}");
@@ -167,23 +185,47 @@ async fn ban(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp
         }
         user_admin::ban(&state.db, user, &reason, until, me.admin.id).await?;
         let after = json!({ "is_banned": true, "reason": reason, "until": until });
-        audit::admin_action(&state.db, Some(me.admin.id), if until.is_some() { "user_suspended" } else { "user_banned" },
-            Some(("user", user.to_string())), Some(json!({ "is_banned": false })), Some(after.clone()), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            if until.is_some() { "user_suspended" } else { "user_banned" },
+            Some(("user", user.to_string())),
+            Some(json!({ "is_banned": false })),
+            Some(after.clone()),
+            Some(&ip),
+        )
+        .await?;
         Ok((if until.is_some() { "User suspended".to_string() } else { "User banned".to_string() }, json!({ "user": after })))
-    }.await;
+    }
+    .await;
     via.finish(&back, outcome)
 }
 
-async fn unban(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>) -> AppResult<Response> {
+async fn unban(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     me.require(Permission::ManageUsers)?;
     let user: UserId = kit::id(&id)?;
     let outcome = async {
         let before = fantooo_store::users::by_id(&state.db, user).await?;
         user_admin::unban(&state.db, user).await?;
-        audit::admin_action(&state.db, Some(me.admin.id), "user_unbanned", Some(("user", user.to_string())),
-            Some(json!({ "is_banned": before.is_banned, "reason": before.ban_reason, "until": before.banned_until })), Some(json!({ "is_banned": false })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "user_unbanned",
+            Some(("user", user.to_string())),
+            Some(json!({ "is_banned": before.is_banned, "reason": before.ban_reason, "until": before.banned_until })),
+            Some(json!({ "is_banned": false })),
+            Some(&ip),
+        )
+        .await?;
         Ok(("Ban lifted".to_string(), json!({ "is_banned": false })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/users/{user}"), outcome)
 }
 
@@ -193,7 +235,14 @@ struct DeleteForm {
     reason: Option<String>,
 }
 
-async fn gdpr_delete(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<DeleteForm>) -> AppResult<Response> {
+async fn gdpr_delete(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<DeleteForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageUsers)?;
     me.require(Permission::DeleteData)?;
     let user: UserId = kit::id(&id)?;
@@ -206,10 +255,19 @@ async fn gdpr_delete(State(state): State<AppState>, via: Via, me: CurrentAdmin, 
         let reason = kit::text(&f.reason).unwrap_or_else(|| "user request".into());
         let done = user_admin::gdpr_delete(&state.db, user, &reason, me.admin.id, me.admin.account_id, Utc::now()).await?;
         state.realtime.written();
-        audit::admin_action(&state.db, Some(me.admin.id), "user_deleted", Some(("user", user.to_string())),
-            Some(json!({ "username": target.username, "credits": target.credits })), Some(serde_json::to_value(&done).unwrap_or_default()), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "user_deleted",
+            Some(("user", user.to_string())),
+            Some(json!({ "username": target.username, "credits": target.credits })),
+            Some(serde_json::to_value(&done).unwrap_or_default()),
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("User deleted; refund pending: {}", kit::kes(done.refund_amount_cents)), json!({ "deletion": done })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/users/{user}"), outcome)
 }
 
@@ -221,25 +279,57 @@ struct CreditForm {
     idempotency_key: Option<String>,
 }
 
-async fn adjust_credits(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<CreditForm>) -> AppResult<Response> {
+async fn adjust_credits(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<CreditForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageUsers)?;
     me.require(Permission::ManagePayments)?;
     let user: UserId = kit::id(&id)?;
     let outcome = async {
-        let delta: i64 = kit::text(&f.delta).and_then(|d| d.parse().ok()).filter(|d: &i64| *d != 0 && d.abs() <= 1_000_000)
+        let delta: i64 = kit::text(&f.delta)
+            .and_then(|d| d.parse().ok())
+            .filter(|d: &i64| *d != 0 && d.abs() <= 1_000_000)
             .ok_or_else(|| AppError::field("delta", "Enter a non-zero whole number of credits (negative to deduct)"))?;
         let note = kit::text(&f.note).ok_or_else(|| AppError::field("note", "Say why the balance changes"))?;
-        let key = kit::text(&f.idempotency_key).map(|k| format!("admin-adjust:{k}")).unwrap_or_else(|| format!("admin-adjust:{}", uuid::Uuid::now_v7()));
+        let key = kit::text(&f.idempotency_key)
+            .map(|k| format!("admin-adjust:{k}"))
+            .unwrap_or_else(|| format!("admin-adjust:{}", uuid::Uuid::now_v7()));
         let before = ledger::balance(&state.db, user).await?;
-        let posted = ledger::post(&state.db, &ledger::Movement {
-            user, delta: Credits(delta), reason: LedgerReason::AdminAdjustment, reference: Some(&note), idempotency_key: &key, created_by: Some(me.admin.account_id),
-        }).await?;
+        let posted = ledger::post(
+            &state.db,
+            &ledger::Movement {
+                user,
+                delta: Credits(delta),
+                reason: LedgerReason::AdminAdjustment,
+                reference: Some(&note),
+                idempotency_key: &key,
+                created_by: Some(me.admin.account_id),
+            },
+        )
+        .await?;
         state.realtime.written();
-        let balance = match posted { ledger::Posted::Applied { balance } => balance, ledger::Posted::Duplicate => ledger::balance(&state.db, user).await? };
-        audit::admin_action(&state.db, Some(me.admin.id), "credits_adjusted", Some(("user", user.to_string())),
-            Some(json!({ "credits": before })), Some(json!({ "credits": balance, "delta": delta, "note": note })), Some(&ip)).await?;
+        let balance = match posted {
+            ledger::Posted::Applied { balance } => balance,
+            ledger::Posted::Duplicate => ledger::balance(&state.db, user).await?,
+        };
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "credits_adjusted",
+            Some(("user", user.to_string())),
+            Some(json!({ "credits": before })),
+            Some(json!({ "credits": balance, "delta": delta, "note": note })),
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("Balance is now {balance} credits"), json!({ "balance": balance })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/users/{user}"), outcome)
 }
 
@@ -252,26 +342,55 @@ struct RefundForm {
 
 const REFUND_REASONS: &[&str] = &["accidental_send", "inappropriate_content", "system_error", "admin_discretion"];
 
-async fn refund(State(state): State<AppState>, via: Via, me: CurrentAdmin, ClientIp(ip): ClientIp, Path(id): Path<String>, Input(f): Input<RefundForm>) -> AppResult<Response> {
+async fn refund(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Input(f): Input<RefundForm>,
+) -> AppResult<Response> {
     me.require(Permission::ManageUsers)?;
     me.require(Permission::ManagePayments)?;
     let user: UserId = kit::id(&id)?;
     let outcome = async {
-        let credits: i64 = kit::text(&f.credits).and_then(|c| c.parse().ok()).filter(|c: &i64| (1..=100_000).contains(c))
+        let credits: i64 = kit::text(&f.credits)
+            .and_then(|c| c.parse().ok())
+            .filter(|c: &i64| (1..=100_000).contains(c))
             .ok_or_else(|| AppError::field("credits", "Enter how many credits to return (1 to 100,000)"))?;
-        let reason = kit::text(&f.reason).filter(|r| REFUND_REASONS.contains(&r.as_str()))
+        let reason = kit::text(&f.reason)
+            .filter(|r| REFUND_REASONS.contains(&r.as_str()))
             .ok_or_else(|| AppError::field("reason", "Choose a refund reason"))?;
         let notes = kit::text(&f.notes);
         let key = format!("admin-refund:{}", uuid::Uuid::now_v7());
         let before = ledger::balance(&state.db, user).await?;
-        let balance = user_admin::refund_credits(&state.db, &user_admin::Refund {
-            user, credits, reason: &reason, notes: notes.as_deref(), by: me.admin.id, by_account: me.admin.account_id, key: &key,
-        }).await?;
+        let balance = user_admin::refund_credits(
+            &state.db,
+            &user_admin::Refund {
+                user,
+                credits,
+                reason: &reason,
+                notes: notes.as_deref(),
+                by: me.admin.id,
+                by_account: me.admin.account_id,
+                key: &key,
+            },
+        )
+        .await?;
         state.realtime.written();
-        audit::admin_action(&state.db, Some(me.admin.id), "credits_refunded", Some(("user", user.to_string())),
-            Some(json!({ "credits": before })), Some(json!({ "credits": balance, "refunded": credits, "reason": reason })), Some(&ip)).await?;
+        audit::admin_action(
+            &state.db,
+            Some(me.admin.id),
+            "credits_refunded",
+            Some(("user", user.to_string())),
+            Some(json!({ "credits": before })),
+            Some(json!({ "credits": balance, "refunded": credits, "reason": reason })),
+            Some(&ip),
+        )
+        .await?;
         Ok((format!("{credits} credits refunded"), json!({ "balance": balance })))
-    }.await;
+    }
+    .await;
     via.finish(&format!("/admin/users/{user}"), outcome)
 }
 

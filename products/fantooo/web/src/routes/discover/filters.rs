@@ -47,11 +47,17 @@ impl DiscoverQuery {
     /// The filter part as a query string (no cursor, no limit), for links
     /// to further pages and for the script that fetches them.
     pub fn filter_query(&self) -> String {
-        let pairs: Vec<(&str, &str)> = [("q", &self.q), ("gender", &self.gender), ("min_age", &self.min_age), ("max_age", &self.max_age), ("location", &self.location)]
-            .into_iter()
-            .map(|(k, v)| (k, v.trim()))
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
+        let pairs: Vec<(&str, &str)> = [
+            ("q", &self.q),
+            ("gender", &self.gender),
+            ("min_age", &self.min_age),
+            ("max_age", &self.max_age),
+            ("location", &self.location),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.trim()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 
@@ -75,7 +81,9 @@ pub fn allowed_genders(lf: LookingFor) -> Vec<Gender> {
 
 fn age(field: &'static str, raw: &str) -> Result<Option<i64>, FieldError> {
     let raw = raw.trim();
-    if raw.is_empty() { return Ok(None); }
+    if raw.is_empty() {
+        return Ok(None);
+    }
     let n: i64 = raw.parse().map_err(|_| FieldError { field, message: "Age must be a whole number".into() })?;
     if !(i64::from(MIN_AGE)..=i64::from(MAX_AGE)).contains(&n) {
         return Err(FieldError { field, message: format!("Age must be between {MIN_AGE} and {MAX_AGE}") });
@@ -99,14 +107,22 @@ pub fn validate(q: &DiscoverQuery, looking_for: LookingFor) -> Result<Search, Fi
         "" => allowed,
         g => match g.parse::<Gender>() {
             Ok(g) if looking_for.matches(g) => vec![g],
-            Ok(_) => { errs.add("gender", "Pick one of the people you're looking for"); vec![] }
-            Err(_) => { errs.add("gender", "Pick one of the listed options"); vec![] }
+            Ok(_) => {
+                errs.add("gender", "Pick one of the people you're looking for");
+                vec![]
+            }
+            Err(_) => {
+                errs.add("gender", "Pick one of the listed options");
+                vec![]
+            }
         },
     };
     let min_age = errs.check(age("min_age", &q.min_age)).flatten();
     let max_age = errs.check(age("max_age", &q.max_age)).flatten();
     if let (Some(lo), Some(hi)) = (min_age, max_age) {
-        if lo > hi { errs.add("min_age", "Minimum age can't be above the maximum age"); }
+        if lo > hi {
+            errs.add("min_age", "Minimum age can't be above the maximum age");
+        }
     }
     let location = errs.check(text("location", "Location", &q.location)).flatten();
     let search = errs.check(text("q", "Search", &q.q)).flatten();
@@ -114,7 +130,9 @@ pub fn validate(q: &DiscoverQuery, looking_for: LookingFor) -> Result<Search, Fi
         "" => None,
         c => {
             let decoded = ProfileCursor::decode(c);
-            if decoded.is_none() { errs.add("cursor", "This page link is no longer valid; start again from the first page"); }
+            if decoded.is_none() {
+                errs.add("cursor", "This page link is no longer valid; start again from the first page");
+            }
             decoded
         }
     };
@@ -122,7 +140,10 @@ pub fn validate(q: &DiscoverQuery, looking_for: LookingFor) -> Result<Search, Fi
         "" => PAGE_SIZE,
         l => match l.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => { errs.add("limit", format!("Limit must be a whole number from 1 to {MAX_LIMIT}")); PAGE_SIZE }
+            _ => {
+                errs.add("limit", format!("Limit must be a whole number from 1 to {MAX_LIMIT}"));
+                PAGE_SIZE
+            }
         },
     };
     errs.into_result()?;
@@ -134,7 +155,9 @@ mod tests {
     use super::*;
     use fantooo_domain::ids::ProfileId;
 
-    fn query(s: &str) -> DiscoverQuery { DiscoverQuery::parse(Some(s)) }
+    fn query(s: &str) -> DiscoverQuery {
+        DiscoverQuery::parse(Some(s))
+    }
     fn fields(r: Result<Search, FieldErrors>) -> Vec<&'static str> {
         r.unwrap_err().0.into_iter().map(|e| e.field).collect()
     }
@@ -172,7 +195,10 @@ mod tests {
         assert_eq!(fields(validate(&query("min_age=abc"), LookingFor::Both)), ["min_age"]);
         assert_eq!(fields(validate(&query("max_age=17"), LookingFor::Both)), ["max_age"]);
         assert_eq!(fields(validate(&query("min_age=40&max_age=30"), LookingFor::Both)), ["min_age"]);
-        assert_eq!(fields(validate(&query("min_age=x&max_age=101&limit=0&cursor=zz"), LookingFor::Both)), ["min_age", "max_age", "cursor", "limit"]);
+        assert_eq!(
+            fields(validate(&query("min_age=x&max_age=101&limit=0&cursor=zz"), LookingFor::Both)),
+            ["min_age", "max_age", "cursor", "limit"]
+        );
     }
 
     #[test]
@@ -210,7 +236,8 @@ mod properties {
     /// Query strings built from real keys, broken escapes and raw bytes.
     fn query_string() -> impl Strategy<Value = String> {
         let key = prop_oneof!["gender|min_age|max_age|location|q|cursor|limit", "\\PC{0,8}"];
-        let value = prop_oneof!["\\PC{0,120}", "%[0-9A-Fa-f]?", "%[C-F][0-9A-F]%[0-7][0-9A-F]", "[0-9a-f]{48,52}", "-?[0-9]{1,25}", "x{95,105}"];
+        let value =
+            prop_oneof!["\\PC{0,120}", "%[0-9A-Fa-f]?", "%[C-F][0-9A-F]%[0-7][0-9A-F]", "[0-9a-f]{48,52}", "-?[0-9]{1,25}", "x{95,105}"];
         let pair = (key, value).prop_map(|(k, v)| format!("{k}={v}"));
         prop_oneof![any::<String>(), proptest::collection::vec(pair, 0..8).prop_map(|p| p.join("&"))]
     }
