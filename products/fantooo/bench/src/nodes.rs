@@ -104,7 +104,7 @@ pub fn raise_fd_limit() -> u64 {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
             lim.rlim_cur = lim.rlim_max;
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-            return lim.rlim_cur as u64;
+            return lim.rlim_cur;
         }
     }
     0

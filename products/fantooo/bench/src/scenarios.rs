@@ -249,7 +249,7 @@ pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latenc
     let mut i = 0u64;
     while !stop.load(Ordering::Relaxed) {
         i += 1;
-        if i % 4 == 0 {
+        if i.is_multiple_of(4) {
             if let Some(took) = discover_page(&api).await {
                 html_lat.record(took)
             }
@@ -262,7 +262,7 @@ pub async fn discover_loop(api: Api, stop: Arc<AtomicBool>, json_lat: Arc<Latenc
         if let Ok((v, took)) = api.get(&path).await {
             json_lat.record(took);
             cursor = v["next_cursor"].as_str().map(str::to_string);
-            if i % 20 == 0 {
+            if i.is_multiple_of(20) {
                 cursor = None
             }
         }
@@ -290,7 +290,7 @@ pub async fn discover_open_loop(apis: &[Api], rate: f64, length: Duration, json_
         let api = apis[i % apis.len()].clone();
         let (json_lat, html_lat) = (json_lat.clone(), html_lat.clone());
         pending.push(tokio::spawn(async move {
-            if i % 4 == 0 {
+            if i.is_multiple_of(4) {
                 if let Some(took) = discover_page(&api).await {
                     html_lat.record(took)
                 }

@@ -62,7 +62,7 @@ pub async fn create(db: &Db, new: &NewAdmin, password_hash: &str, created_by: Op
         }
         insert_account!(tx, account, AccountKind::Admin, &new.email, password_hash, now);
         sqlx::query("INSERT INTO admins (id, account_id, name, email, role, permissions, is_active, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, $8, $8)")
-            .bind(id).bind(account).bind(&new.name).bind(&new.email).bind(new.role).bind(&perms).bind(created_by).bind(now)
+            .bind(id).bind(account).bind(&new.name).bind(&new.email).bind(new.role).bind(perms).bind(created_by).bind(now)
             .execute(&mut *tx).await?;
         tx.commit().await?;
     });
@@ -83,8 +83,8 @@ impl SerializeSetup for sqlx::SqliteConnection {
 }
 
 impl SerializeSetup for sqlx::PgConnection {
-    fn serialize_setup(&mut self) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
-        async move { sqlx::query("SELECT pg_advisory_xact_lock(7270001)").execute(self).await.map(|_| ()) }
+    async fn serialize_setup(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock(7270001)").execute(self).await.map(|_| ())
     }
 }
 

@@ -222,7 +222,7 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         // Taking the chat row lock first serialises this with the user's sends.
-        let row: Option<(ChatStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        let row: Option<ChatClock> = sqlx::query_as(
             "UPDATE chats SET updated_at = $2 WHERE id = $1 RETURNING status, last_user_message_at, last_fictional_message_at")
             .bind(chat).bind(now).fetch_optional(&mut *tx).await?;
         let (last_user, last_profile) = match row {
@@ -331,3 +331,6 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({list}) ORDER BY seq");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).fetch_all(p).await?))
 }
+
+/// A chat's status with its last user and operator message times.
+type ChatClock = (ChatStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>);

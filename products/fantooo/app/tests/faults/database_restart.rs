@@ -121,7 +121,7 @@ async fn assert_peer_wakeups_resumed(socket_node: &str, send_node: &str, user: &
 /// response at all) with how long it took.
 struct HealthProbe {
     stop: Arc<AtomicBool>,
-    probes: Arc<Mutex<Vec<(Option<u16>, Duration)>>>,
+    probes: Arc<Mutex<Vec<Probe>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -149,3 +149,6 @@ impl HealthProbe {
         probes
     }
 }
+
+/// A probe's status (none when the request failed outright) and latency.
+type Probe = (Option<u16>, Duration);

@@ -234,7 +234,7 @@ async fn fifty_parallel_opens_land_in_one_chat() {
         let listed = c.api_get("/api/chats").await.json();
         assert_eq!(listed["chats"].as_array().unwrap().len(), 1);
         let me = c.api_get("/api/me").await.json();
-        assert_eq!(me["user"]["id"].is_string(), true);
+        assert!(me["user"]["id"].is_string());
     }
 }
 
