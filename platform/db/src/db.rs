@@ -6,11 +6,33 @@ use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// A product's schema for both stores: two folders of numbered SQL files
-/// embedded with `sqlx::migrate!`, kept in step by the product.
+/// A schema for both stores: two folders of numbered SQL files embedded
+/// with `sqlx::migrate!`, kept in step by their owner.
+///
+/// Platform crates that own tables ship their own (versions 100–999, a
+/// block of ten per crate); a product's own migrations are numbered from
+/// 1000 and [`Migrations::combine`] runs them all in version order.
+/// (Fantooo's schema predates the platform and creates its tables itself.)
 pub struct Migrations {
     pub sqlite: &'static Migrator,
     pub postgres: &'static Migrator,
+}
+
+impl Migrations {
+    /// The union of several schemas, in version order. Call it once at
+    /// start-up (the result lives for the process). Panics when two parts
+    /// share a version: that is a build mistake, not a runtime condition.
+    pub fn combine(parts: &[&Migrations]) -> Migrations {
+        fn merge(parts: impl Iterator<Item = &'static Migrator>) -> &'static Migrator {
+            let mut all: Vec<sqlx::migrate::Migration> = parts.flat_map(|m| m.migrations.iter().cloned()).collect();
+            all.sort_by_key(|m| m.version);
+            for pair in all.windows(2) {
+                assert_ne!(pair[0].version, pair[1].version, "two migrations share version {}", pair[0].version);
+            }
+            Box::leak(Box::new(Migrator { migrations: std::borrow::Cow::Owned(all), ..Migrator::DEFAULT }))
+        }
+        Migrations { sqlite: merge(parts.iter().map(|p| p.sqlite)), postgres: merge(parts.iter().map(|p| p.postgres)) }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -74,3 +74,27 @@ async fn an_unreachable_server_is_an_outage_not_a_fault() {
     let err = Db::connect("postgres://nobody@127.0.0.1:1/none", 1).await.unwrap_err();
     assert!(err.is_unavailable(), "{err:?}");
 }
+
+#[tokio::test]
+async fn combined_schemas_run_in_version_order() {
+    static EXTRA_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations_extra/sqlite");
+    static EXTRA_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations_extra/postgres");
+    const EXTRA: Migrations = Migrations { sqlite: &EXTRA_SQLITE, postgres: &EXTRA_POSTGRES };
+    // The product's part (1000) names a table of the platform part (1).
+    let both = Migrations::combine(&[&EXTRA, &MIGRATIONS]);
+    let versions: Vec<i64> = both.sqlite.iter().map(|m| m.version).collect();
+    assert_eq!(versions, vec![1, 1000]);
+    for backend in backends() {
+        let t = fresh_db(backend, &both, "platform_db_combined_template").await;
+        insert(&t.db, "amina", 1).await.unwrap();
+        on_pool!(&t.db, p => { sqlx::query("INSERT INTO notes (wallet_owner, body) VALUES ('amina', 'hi')").execute(p).await.unwrap(); });
+        // Migrating again is a no-op.
+        t.db.migrate(&both).await.unwrap();
+    }
+}
+
+#[test]
+#[should_panic(expected = "share version")]
+fn combining_a_schema_with_itself_is_refused() {
+    let _ = Migrations::combine(&[&MIGRATIONS, &MIGRATIONS]);
+}

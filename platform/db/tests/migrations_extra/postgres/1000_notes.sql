@@ -1,0 +1,1 @@
+CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, wallet_owner TEXT NOT NULL REFERENCES wallets(owner), body TEXT NOT NULL);
