@@ -77,27 +77,7 @@ pub struct Session {
     pub csrf_token: String,
 }
 
-/// The CSRF token to embed in forms rendered for this request.
-#[derive(Debug, Clone)]
-pub struct CsrfToken(pub String);
-
-/// Client address as seen by the server (or the trusted proxy).
-#[derive(Debug, Clone)]
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<CsrfToken>().cloned().ok_or(AppError::Internal("csrf layer missing".into()))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<ClientIp>().cloned().unwrap_or(ClientIp("unknown".into())))
-    }
-}
+pub use platform_web::request::{ClientIp, CsrfToken};
 
 /// Any signed-in account, or none.
 #[derive(Debug, Clone)]

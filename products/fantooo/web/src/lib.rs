@@ -4,6 +4,7 @@
 //! in `fantooo-store`.
 
 pub mod assets;
+pub use platform_web::server;
 pub mod auth;
 pub mod circumvention;
 pub mod config;
@@ -15,7 +16,6 @@ pub mod purchases;
 pub mod realtime;
 pub mod routes;
 pub mod seed;
-pub mod server;
 pub mod templates;
 
 use axum::Router;
@@ -55,6 +55,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig, geocoder: Arc<dyn Geocoder>, metrics: Option<PrometheusHandle>) -> Self {
+        platform_web::error::set_vocabulary(&error::WORDS);
         let limits = Arc::new(middleware::ratelimit::Limiters::new(&config));
         let realtime = realtime::Realtime::start(db.clone());
         let media = Arc::new(media::LocalMedia::new(config.media_dir.clone()));

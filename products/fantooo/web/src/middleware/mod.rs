@@ -1,8 +1,8 @@
-//! Request layers, outermost first in `routes::router`.
+//! Fantooo's own request layers (sessions, rate-limit policy, error pages);
+//! the product-independent ones come from `platform_web::layers`.
 
-pub mod csrf;
 pub mod errors;
-pub mod headers;
-pub mod metrics;
 pub mod ratelimit;
 pub mod session;
+
+pub use platform_web::layers::{csrf, headers, metrics};

@@ -9,51 +9,40 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::num::NonZeroU32;
-use std::time::Duration;
+use platform_web::ratelimit::Limit;
+use std::sync::Arc;
 
+/// Fantooo's limits, each keyed per address and per account.
 pub struct Limiters {
-    auth: DefaultKeyedRateLimiter<String>,
-    api: DefaultKeyedRateLimiter<String>,
-    messages: DefaultKeyedRateLimiter<String>,
-    clock: DefaultClock,
-}
-
-fn per_minute(n: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(n.max(1)).expect("non-zero"))
+    auth: Limit,
+    api: Limit,
+    messages: Limit,
 }
 
 impl Limiters {
     pub fn new(cfg: &WebConfig) -> Self {
         Limiters {
-            auth: RateLimiter::keyed(per_minute(cfg.auth_per_minute)),
-            api: RateLimiter::keyed(per_minute(cfg.api_per_minute)),
-            messages: RateLimiter::keyed(per_minute(cfg.messages_per_minute)),
-            clock: DefaultClock::default(),
+            auth: Limit::per_minute(cfg.auth_per_minute),
+            api: Limit::per_minute(cfg.api_per_minute),
+            messages: Limit::per_minute(cfg.messages_per_minute),
         }
-    }
-
-    fn check(&self, limiter: &DefaultKeyedRateLimiter<String>, key: String) -> Result<(), AppError> {
-        limiter.check_key(&key).map_err(|not_until| AppError::RateLimited(not_until.wait_time_from(self.clock.now())))
     }
 
     /// Counts one sign-in or sign-up attempt for a submitted login name.
     pub fn check_auth_account(&self, login: &str) -> Result<(), AppError> {
-        self.check(&self.auth, format!("acct:{}", login.trim().to_lowercase()))
+        self.auth.check(format!("acct:{}", login.trim().to_lowercase()))
     }
 
     /// Counts one chat message sent by an account (default 60 per minute).
     pub fn check_message(&self, account: &str) -> Result<(), AppError> {
-        self.check(&self.messages, account.to_string())
+        self.messages.check(account)
     }
 
     /// Forgets idle keys so memory stays bounded; run periodically.
     pub fn prune(&self) {
-        self.auth.retain_recent();
-        self.api.retain_recent();
-        self.messages.retain_recent();
+        self.auth.prune();
+        self.api.prune();
+        self.messages.prune();
     }
 }
 
@@ -70,11 +59,11 @@ pub async fn limit(State(state): State<crate::AppState>, req: Request, next: Nex
     let ip = req.extensions().get::<ClientIp>().map(|c| c.0.clone()).unwrap_or_default();
     let limits = &state.limits;
     let result = if req.method() == Method::POST && is_auth_path(path) {
-        limits.check(&limits.auth, format!("ip:{ip}"))
+        limits.auth.check(format!("ip:{ip}"))
     } else if path.starts_with("/api/") && !path.starts_with("/api/health") && !path.starts_with("/api/webhooks/") {
-        let by_ip = limits.check(&limits.api, format!("ip:{ip}"));
+        let by_ip = limits.api.check(format!("ip:{ip}"));
         match (by_ip, req.extensions().get::<Session>()) {
-            (Ok(()), Some(s)) => limits.check(&limits.api, format!("acct:{}", s.account_id)),
+            (Ok(()), Some(s)) => limits.api.check(format!("acct:{}", s.account_id)),
             (r, _) => r,
         }
     } else {
@@ -90,12 +79,6 @@ pub async fn limit(State(state): State<crate::AppState>, req: Request, next: Nex
 }
 
 /// Periodically prunes limiter state.
-pub fn spawn_pruner(limits: std::sync::Arc<Limiters>) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            limits.prune();
-        }
-    });
+pub fn spawn_pruner(limits: Arc<Limiters>) {
+    platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);
 }

@@ -3,42 +3,18 @@
 
 use crate::auth::{ClientIp, CsrfToken, Session, CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use fantooo_store::accounts;
-use std::net::SocketAddr;
-
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
-}
-
-fn client_ip(req: &Request, trust_proxy: bool) -> String {
-    if trust_proxy {
-        if let Some(xff) = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-            if let Some(first) = xff.split(',').next().map(str::trim).filter(|s| !s.is_empty()) {
-                return first.to_string();
-            }
-        }
-    }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
+use platform_web::request::{bearer, client_ip, cookie, ProxyTrust, SessionVia};
 
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let ip = client_ip(&req, state.config.trust_proxy);
+    // Behind a proxy, the address it saw is the last `X-Forwarded-For` entry.
+    let trust = if state.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
+    let ip = client_ip(&req, trust);
     req.extensions_mut().insert(ClientIp(ip));
 
     let now = Utc::now();
@@ -82,6 +58,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     };
     req.extensions_mut().insert(CsrfToken(csrf));
     if let Some(s) = session {
+        req.extensions_mut().insert(if s.via_cookie { SessionVia::Cookie } else { SessionVia::Bearer });
         req.extensions_mut().insert(s);
     }
 
@@ -105,27 +82,4 @@ pub fn session_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
 pub fn clear_session_cookie(secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
-}
-
-#[cfg(test)]
-mod properties {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// Cookie headers are attacker-controlled bytes: reading one never
-        /// panics, and a value found is one the header really carried.
-        #[test]
-        fn any_cookie_header_is_read_safely(raw in proptest::collection::vec(any::<u8>(), 0..80), name in "[a-z_]{1,16}") {
-            let mut headers = HeaderMap::new();
-            if let Ok(v) = HeaderValue::from_bytes(&raw) {
-                headers.insert(header::COOKIE, v);
-            }
-            if let Some(found) = cookie(&headers, &name) {
-                let pair = format!("{name}={found}");
-                prop_assert!(String::from_utf8_lossy(&raw).contains(&pair), "{} not in the header", pair);
-            }
-            let _ = bearer(&headers);
-        }
-    }
 }

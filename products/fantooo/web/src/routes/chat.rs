@@ -386,7 +386,7 @@ async fn send_form(
     let draft = input.content.clone();
     match send(&state, &me, id, side, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/chat/{id}#composer")).into_response()),
-        Err(AppError::InsufficientCredits { required, available }) => {
+        Err(AppError::Insufficient { required, available, .. }) => {
             let page = render_page(&state, &me, &csrf, id, Some((required, available)), None, draft).await?;
             Ok((StatusCode::PAYMENT_REQUIRED, page).into_response())
         }

@@ -11,16 +11,12 @@ mod payments;
 mod public;
 mod system;
 
-use crate::middleware::{csrf, errors, headers, metrics, ratelimit, session};
+use crate::middleware::{csrf, errors, ratelimit, session};
 use crate::AppState;
-use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderName;
 use axum::routing::{get, post};
 use axum::{middleware as mw, Router};
+use platform_web::layers::{headers::SecurityHeaders, metrics::MetricsPrefix, outer_stack, Outer};
 use std::time::Duration;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// Where the built-in fake Paystack is mounted in fake payments mode.
 pub const FAKE_PAYSTACK_PREFIX: &str = "/fake-paystack";
@@ -38,8 +34,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn app_router(state: AppState) -> Router {
-    let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let routes = Router::new()
         // public
         .route("/", get(public::landing))
         .route("/get-started", get(public::get_started).post(public::get_started_submit))
@@ -58,19 +53,17 @@ fn app_router(state: AppState) -> Router {
         .merge(discover::routes())
         .merge(system::routes())
         .with_state(state.clone())
-        // innermost first: rate limit → CSRF → session → errors → metrics → headers
+        // innermost first: rate limit → CSRF → session → errors, then the
+        // platform's outer stack (metrics → headers → limits → request ids)
         .layer(mw::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(mw::from_fn(csrf::check))
         .layer(mw::from_fn_with_state(state.clone(), session::load))
-        .layer(mw::from_fn(errors::render_html))
-        .layer(mw::from_fn(metrics::track))
-        .layer(mw::from_fn_with_state(state, headers::security))
-        .layer(DefaultBodyLimit::max(12 * 1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(mw::from_fn(errors::render_html));
+    let outer = Outer {
+        headers: SecurityHeaders { csp: state.csp.clone(), hsts: state.config.hsts },
+        metrics: MetricsPrefix("fantooo"),
+        body_limit: 12 * 1024 * 1024,
+        handler_timeout: Duration::from_secs(30),
+    };
+    outer_stack(routes, outer)
 }

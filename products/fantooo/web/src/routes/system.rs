@@ -26,25 +26,11 @@ async fn check(State(state): State<AppState>, me: crate::auth::CurrentAdmin) -> 
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    let started = std::time::Instant::now();
-    match state.db.ping().await {
-        Ok(()) => Json(serde_json::json!({
-            "status": "ok",
-            "database": { "status": "ok", "backend": format!("{:?}", state.db.backend()).to_lowercase(), "latency_ms": started.elapsed().as_secs_f64() * 1000.0 },
-            "version": env!("CARGO_PKG_VERSION"),
-        })).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "error", "database": {"status": "unreachable"}}))).into_response()
-        }
-    }
+    platform_web::system::health(&state.db, env!("CARGO_PKG_VERSION")).await
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    match &state.metrics {
-        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => (StatusCode::NOT_FOUND, "metrics disabled").into_response(),
-    }
+    platform_web::system::metrics(state.metrics.as_ref())
 }
 
 async fn asset(Path(file): Path<String>) -> Response {

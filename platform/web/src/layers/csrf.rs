@@ -4,8 +4,8 @@
 //! cookie session (bearer tokens, sign-up, sign-in) carry no ambient
 //! credentials and are exempt.
 
-use crate::auth::{CsrfToken, Session};
 use crate::error::AppError;
+use crate::request::{CsrfToken, SessionVia};
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::http::{header, Method};
@@ -17,14 +17,17 @@ use subtle::ConstantTimeEq;
 /// not a login/settings form and must use the header instead.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
+/// The CSRF layer; it needs the session layer (which inserts [`SessionVia`]
+/// and [`CsrfToken`]) outside it.
 pub async fn check(req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    let cookie_session = req.extensions().get::<Session>().map(|s| s.via_cookie).unwrap_or(false);
+    let via = req.extensions().get::<SessionVia>().copied();
+    let cookie_session = via == Some(SessionVia::Cookie);
     // A bearer token is never sent by a browser on its own, so requests
     // signed in that way cannot be forged cross-site, whatever their body.
-    let bearer_session = req.extensions().get::<Session>().is_some_and(|s| !s.via_cookie);
+    let bearer_session = via == Some(SessionVia::Bearer);
     let is_json =
         req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|ct| ct.starts_with("application/json")).unwrap_or(false);
     // A JSON body cannot be sent cross-site without a CORS preflight (which

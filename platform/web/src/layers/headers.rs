@@ -19,7 +19,17 @@ pub fn content_security_policy(checkout_origin: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(CSP))
 }
 
-pub async fn security(State(state): State<crate::AppState>, req: Request, next: Next) -> Response {
+/// The headers' settings, as the layer's state.
+#[derive(Clone)]
+pub struct SecurityHeaders {
+    /// From [`content_security_policy`].
+    pub csp: HeaderValue,
+    /// Send HSTS (only behind HTTPS).
+    pub hsts: bool,
+}
+
+/// Adds the security headers to every response.
+pub async fn security(State(state): State<SecurityHeaders>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert(HeaderName::from_static("content-security-policy"), state.csp.clone());
@@ -31,7 +41,7 @@ pub async fn security(State(state): State<crate::AppState>, req: Request, next: 
     set("referrer-policy", "strict-origin-when-cross-origin");
     set("permissions-policy", "camera=(), microphone=(), geolocation=(self), payment=(self)");
     set("cross-origin-opener-policy", "same-origin");
-    if state.config.hsts {
+    if state.hsts {
         set("strict-transport-security", "max-age=63072000; includeSubDomains");
     }
     resp
