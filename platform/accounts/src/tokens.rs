@@ -169,8 +169,9 @@ impl AccessTokens {
     ///
     /// Text that is not a JWT (three base64url parts, the first two JSON
     /// objects) is [`TokenError::Malformed`]; a JWT not signed with our key
-    /// and HS256 is [`TokenError::BadSignature`], whatever it claims; a
-    /// JWT of ours whose claims are not [`AccessClaims`] is `Malformed`.
+    /// and HS256 is [`TokenError::BadSignature`], whatever it claims (one
+    /// naming no JWT algorithm at all, like `none`, is `Malformed`); a JWT
+    /// of ours whose claims are not [`AccessClaims`] is `Malformed`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<AccessClaims, TokenError> {
         if !is_jwt(token) {
             return Err(TokenError::Malformed);
