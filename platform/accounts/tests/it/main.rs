@@ -1,0 +1,7 @@
+//! platform-accounts on both stores: sessions, access and refresh tokens,
+//! passwords.
+
+mod password;
+mod sessions;
+mod support;
+mod tokens;
