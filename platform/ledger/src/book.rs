@@ -14,6 +14,29 @@ use crate::Amount;
 /// column named here, the columns `seq` (ascending integer key), `id`,
 /// `delta`, `balance_after`, `reason`, `reference`, `idempotency_key`
 /// (unique, or unique with `leg`), `created_by` and `created_at`.
+///
+/// A product that keeps one unit of credit on its own users table, with
+/// entries in a table of its own, describes them once:
+///
+/// ```
+/// use platform_ledger::{Book, Tables};
+/// use std::sync::LazyLock;
+///
+/// static CREDITS: LazyLock<Book> = LazyLock::new(|| {
+///     Book::new(Tables {
+///         wallets: "users",
+///         wallet_id: "id",
+///         balance: "credits",
+///         wallet_unit: None,
+///         spent: Some("credits_spent"),
+///         entries: "credit_entries",
+///         entry_wallet: "user_id",
+///         entry_unit: false,
+///         transfers: false,
+///     })
+/// });
+/// assert_eq!(CREDITS.checks().len(), 3);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tables {
     /// The table of wallets.

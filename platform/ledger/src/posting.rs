@@ -133,13 +133,20 @@ impl Book {
         Ok(Posted::Applied { balance })
     }
 
-    /// Records a transfer inside the caller's transaction, locking its
-    /// wallets in id order. On any error the caller rolls back.
-    pub async fn transfer_in<C: Conn>(&self, conn: &mut C, t: &Transfer<'_>, now: DateTime<Utc>) -> StoreResult<Transferred> {
+    /// A transfer this book can record: legs by [`rules::check_transfer`],
+    /// and a book whose entries carry transfers.
+    fn check_transfer(&self, t: &Transfer<'_>) -> StoreResult<()> {
         rules::check_transfer(t)?;
         if !self.tables().transfers {
             return Err(StoreError::Rule("this ledger records single movements only, not transfers".into()));
         }
+        Ok(())
+    }
+
+    /// Records a transfer inside the caller's transaction, locking its
+    /// wallets in id order. On any error the caller rolls back.
+    pub async fn transfer_in<C: Conn>(&self, conn: &mut C, t: &Transfer<'_>, now: DateTime<Utc>) -> StoreResult<Transferred> {
+        self.check_transfer(t)?;
         if conn.key_used(self, t.idempotency_key).await? {
             return Ok(Transferred::Duplicate);
         }
@@ -203,7 +210,7 @@ impl Book {
     /// Records a transfer in its own write transaction, once per
     /// idempotency key: all legs or none.
     pub async fn transfer(&self, db: &Db, t: &Transfer<'_>) -> StoreResult<Transferred> {
-        rules::check_transfer(t)?;
+        self.check_transfer(t)?;
         let now = Utc::now();
         let done = on_pool!(db, p => async {
             let mut tx = p.begin_write().await?;
@@ -248,13 +255,14 @@ impl Book {
         .await)
     }
 
-    /// A wallet's entries, newest first: `limit` of them before the `seq`
-    /// cursor `before` (the last `seq` of the previous page), or from the
-    /// newest when `None`.
+    /// A wallet's entries, newest first: at most `limit` of them before the
+    /// `seq` cursor `before` (the last `seq` of the previous page), or from
+    /// the newest when `None`.
     pub async fn entries(&self, db: &Db, wallet: WalletId, before: Option<i64>, limit: i64) -> StoreResult<Vec<Entry>> {
         on_pool!(db, p => async {
             let mut c = p.acquire().await?;
-            c.entries(self, wallet, before.unwrap_or(i64::MAX), limit).await
+            // SQLite reads a negative LIMIT as none at all; PostgreSQL refuses it.
+            c.entries(self, wallet, before.unwrap_or(i64::MAX), limit.max(0)).await
         }
         .await)
     }

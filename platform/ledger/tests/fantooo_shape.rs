@@ -5,7 +5,7 @@
 use platform_db::testing::{backends, fresh_db};
 use platform_db::{on_pool, Db, Migrations, StoreError};
 use platform_ledger::invariants::run;
-use platform_ledger::{ActorId, Amount, Book, Leg, Movement, Posted, Tables, Transfer, Unit, WalletId};
+use platform_ledger::{wallets, ActorId, Amount, Book, Leg, Movement, Posted, Tables, Transfer, Unit, WalletId};
 use std::sync::LazyLock;
 
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/fantooo_shape/sqlite");
@@ -133,5 +133,26 @@ async fn fantooo_shaped_charges_at_once_never_overdraw_nor_repeat() {
         assert_eq!(CREDITS.balance(&t.db, amina).await.unwrap(), Amount(0));
         assert_eq!(spent(&t.db, amina).await, 5);
         assert!(run(&t.db, &CREDITS.checks()).await.unwrap().is_clean());
+    }
+}
+
+#[tokio::test]
+async fn the_standard_schema_installs_beside_a_products_own() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
+        let db = &t.db;
+        // The product's migrations are applied; the ledger's go on top, in
+        // the same migrations table, and again as a no-op.
+        db.migrate(&platform_ledger::MIGRATIONS).await.unwrap();
+        db.migrate(&platform_ledger::MIGRATIONS).await.unwrap();
+        let coins = Unit::parse("coins").unwrap();
+        let w = wallets::open(db, "user", "amina", &coins).await.unwrap();
+        let m = movement(w.id, 3, "gift", "gift:1");
+        assert_eq!(Book::standard().post(db, &m).await.unwrap(), Posted::Applied { balance: Amount(3) });
+        let amina = user(db, "amina").await;
+        assert_eq!(CREDITS.post(db, &movement(amina, 4, "bonus", "gift:1")).await.unwrap(), Posted::Applied { balance: Amount(4) });
+        let versions: Vec<i64> =
+            on_pool!(db, p => sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(p).await.unwrap());
+        assert_eq!(versions, vec![1, 120], "{backend:?}");
     }
 }
