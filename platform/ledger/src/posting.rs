@@ -1,0 +1,269 @@
+//! Posting to a book: single-wallet movements, multi-wallet transfers,
+//! balances and history.
+
+use crate::conn::{Conn, NewEntry};
+use crate::rules;
+use crate::{ActorId, Amount, Book, EntryId, TransferId, Unit, WalletId};
+use chrono::{DateTime, Utc};
+use platform_db::{on_pool, BeginWrite, Db, StoreError, StoreResult};
+use serde::Serialize;
+
+/// One credit (positive `delta`) or debit (negative) of one wallet.
+#[derive(Debug, Clone)]
+pub struct Movement<'a> {
+    pub wallet: WalletId,
+    pub delta: Amount,
+    /// Why, in the product's words (`purchase`, `message_charge`, …).
+    pub reason: &'a str,
+    /// What it is about (an order, a message), if anything.
+    pub reference: Option<&'a str>,
+    /// Unique per posting: a retry with the same key changes nothing.
+    pub idempotency_key: &'a str,
+    /// Who caused it, when not the wallet's owner.
+    pub created_by: Option<ActorId>,
+    /// A debit for something bought: also added to the book's `spent`
+    /// column, if it has one.
+    pub spending: bool,
+}
+
+/// One wallet's side of a transfer, in the unit the caller means to move;
+/// the wallet must hold that unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leg {
+    pub wallet: WalletId,
+    pub unit: Unit,
+    pub delta: Amount,
+}
+
+/// Amounts of one unit moved between wallets at once, as one posting under
+/// one idempotency key: buyer → escrow, or escrow → seller plus escrow →
+/// platform fee. The legs sum to zero.
+#[derive(Debug, Clone)]
+pub struct Transfer<'a> {
+    pub legs: Vec<Leg>,
+    pub reason: &'a str,
+    pub reference: Option<&'a str>,
+    pub idempotency_key: &'a str,
+    pub created_by: Option<ActorId>,
+}
+
+/// What a movement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    Applied {
+        /// The wallet's balance after it.
+        balance: Amount,
+    },
+    /// The idempotency key was already used; nothing changed.
+    Duplicate,
+}
+
+/// What a transfer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transferred {
+    Applied {
+        id: TransferId,
+        /// Each leg's wallet and its balance after, in the order of the legs.
+        balances: Vec<(WalletId, Amount)>,
+    },
+    /// The idempotency key was already used; nothing changed.
+    Duplicate,
+}
+
+/// One line of a wallet's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    /// Ascending per book; the cursor for [`Book::entries`].
+    pub seq: i64,
+    pub id: EntryId,
+    pub wallet: WalletId,
+    /// `None` in a book whose entries carry no unit.
+    pub unit: Option<Unit>,
+    pub delta: Amount,
+    pub balance_after: Amount,
+    pub reason: String,
+    pub reference: Option<String>,
+    pub idempotency_key: String,
+    pub transfer_id: Option<TransferId>,
+    pub created_by: Option<ActorId>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Book {
+    /// Applies one wallet's side of a posting and returns its new balance
+    /// and unit; fails with `NotFound`, `Insufficient`, or `Refused` when
+    /// the balance would pass [`Amount::MAX_BALANCE`].
+    async fn apply<C: Conn>(&self, conn: &mut C, wallet: WalletId, delta: Amount, spent: i64) -> StoreResult<(Amount, Option<Unit>)> {
+        if let Some(applied) = conn.apply(self, wallet, delta, spent).await? {
+            return Ok(applied);
+        }
+        match conn.wallet_state(self, wallet).await? {
+            None => Err(StoreError::NotFound),
+            Some((available, _)) if available.get() + delta.get() < 0 => {
+                Err(StoreError::Insufficient { required: -delta.get(), available: available.get() })
+            }
+            Some(_) => Err(StoreError::Refused { field: "amount", message: format!("a balance is at most {}", Amount::MAX_BALANCE) }),
+        }
+    }
+
+    /// Records a movement inside the caller's transaction. On any error the
+    /// caller rolls back: part of the posting may have been written.
+    pub async fn post_in<C: Conn>(&self, conn: &mut C, m: &Movement<'_>, now: DateTime<Utc>) -> StoreResult<Posted> {
+        rules::check_movement(m)?;
+        if conn.key_used(self, m.idempotency_key).await? {
+            return Ok(Posted::Duplicate);
+        }
+        let spent = if m.spending { -m.delta.get() } else { 0 };
+        let (balance, unit) = self.apply(conn, m.wallet, m.delta, spent).await?;
+        let entry = NewEntry {
+            id: EntryId::new(),
+            wallet: m.wallet,
+            unit: unit.as_ref(),
+            delta: m.delta,
+            balance_after: balance,
+            reason: m.reason,
+            reference: m.reference,
+            idempotency_key: m.idempotency_key,
+            transfer: None,
+            leg: 0,
+            created_by: m.created_by,
+            created_at: now,
+        };
+        conn.insert_entry(self, &entry).await?;
+        Ok(Posted::Applied { balance })
+    }
+
+    /// A transfer this book can record: legs by [`rules::check_transfer`],
+    /// and a book whose entries carry transfers.
+    fn check_transfer(&self, t: &Transfer<'_>) -> StoreResult<()> {
+        rules::check_transfer(t)?;
+        if !self.tables().transfers {
+            return Err(StoreError::Rule("this ledger records single movements only, not transfers".into()));
+        }
+        Ok(())
+    }
+
+    /// Records a transfer inside the caller's transaction, locking its
+    /// wallets in id order. On any error the caller rolls back.
+    pub async fn transfer_in<C: Conn>(&self, conn: &mut C, t: &Transfer<'_>, now: DateTime<Utc>) -> StoreResult<Transferred> {
+        self.check_transfer(t)?;
+        if conn.key_used(self, t.idempotency_key).await? {
+            return Ok(Transferred::Duplicate);
+        }
+        let mut order: Vec<usize> = (0..t.legs.len()).collect();
+        order.sort_by_key(|&i| t.legs[i].wallet);
+        let mut after = vec![Amount::ZERO; t.legs.len()];
+        for i in order {
+            let leg = &t.legs[i];
+            let (balance, unit) = self.apply(conn, leg.wallet, leg.delta, 0).await?;
+            match unit {
+                Some(held) if held != leg.unit => {
+                    let message = format!("wallet {} holds {held}, not {}", leg.wallet, leg.unit);
+                    return Err(StoreError::Refused { field: "unit", message });
+                }
+                _ => after[i] = balance,
+            }
+        }
+        let id = TransferId::new();
+        for (i, leg) in t.legs.iter().enumerate() {
+            let entry = NewEntry {
+                id: EntryId::new(),
+                wallet: leg.wallet,
+                unit: Some(&leg.unit),
+                delta: leg.delta,
+                balance_after: after[i],
+                reason: t.reason,
+                reference: t.reference,
+                idempotency_key: t.idempotency_key,
+                transfer: Some(id),
+                leg: i as i32,
+                created_by: t.created_by,
+                created_at: now,
+            };
+            conn.insert_entry(self, &entry).await?;
+        }
+        Ok(Transferred::Applied { id, balances: t.legs.iter().zip(after).map(|(l, b)| (l.wallet, b)).collect() })
+    }
+
+    /// A wallet's balance, inside the caller's transaction.
+    pub async fn balance_in<C: Conn>(&self, conn: &mut C, wallet: WalletId) -> StoreResult<Amount> {
+        conn.balance(self, wallet).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Records a movement in its own write transaction, once per
+    /// idempotency key.
+    pub async fn post(&self, db: &Db, m: &Movement<'_>) -> StoreResult<Posted> {
+        rules::check_movement(m)?;
+        let now = Utc::now();
+        let posted = on_pool!(db, p => async {
+            let mut tx = p.begin_write().await?;
+            let posted = self.post_in(&mut *tx, m, now).await?;
+            if let Posted::Applied { .. } = posted {
+                tx.commit().await?;
+            }
+            Ok::<_, StoreError>(posted)
+        }
+        .await);
+        self.settle(db, m.idempotency_key, posted, Posted::Duplicate).await
+    }
+
+    /// Records a transfer in its own write transaction, once per
+    /// idempotency key: all legs or none.
+    pub async fn transfer(&self, db: &Db, t: &Transfer<'_>) -> StoreResult<Transferred> {
+        self.check_transfer(t)?;
+        let now = Utc::now();
+        let done = on_pool!(db, p => async {
+            let mut tx = p.begin_write().await?;
+            let done = self.transfer_in(&mut *tx, t, now).await?;
+            if let Transferred::Applied { .. } = done {
+                tx.commit().await?;
+            }
+            Ok::<_, StoreError>(done)
+        }
+        .await);
+        self.settle(db, t.idempotency_key, done, Transferred::Duplicate).await
+    }
+
+    /// A posting that lost a race with another under the same key fails on
+    /// the key's unique index, or (when the winner took the funds) as
+    /// insufficient; either way the key is now used, and that is a
+    /// duplicate.
+    async fn settle<T>(&self, db: &Db, key: &str, outcome: StoreResult<T>, duplicate: T) -> StoreResult<T> {
+        match outcome {
+            Err(e @ (StoreError::Conflict(_) | StoreError::Insufficient { .. })) => {
+                let used = on_pool!(db, p => async {
+                    let mut c = p.acquire().await?;
+                    c.key_used(self, key).await
+                }
+                .await)?;
+                if used {
+                    Ok(duplicate)
+                } else {
+                    Err(e)
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// A wallet's balance.
+    pub async fn balance(&self, db: &Db, wallet: WalletId) -> StoreResult<Amount> {
+        on_pool!(db, p => async {
+            let mut c = p.acquire().await?;
+            self.balance_in(&mut *c, wallet).await
+        }
+        .await)
+    }
+
+    /// A wallet's entries, newest first: at most `limit` of them before the
+    /// `seq` cursor `before` (the last `seq` of the previous page), or from
+    /// the newest when `None`.
+    pub async fn entries(&self, db: &Db, wallet: WalletId, before: Option<i64>, limit: i64) -> StoreResult<Vec<Entry>> {
+        on_pool!(db, p => async {
+            let mut c = p.acquire().await?;
+            // SQLite reads a negative LIMIT as none at all; PostgreSQL refuses it.
+            c.entries(self, wallet, before.unwrap_or(i64::MAX), limit.max(0)).await
+        }
+        .await)
+    }
+}
