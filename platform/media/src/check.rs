@@ -84,9 +84,10 @@ pub fn check_type(bytes: &[u8], declared: Option<&str>, rules: &MediaRules) -> R
             )),
             Some(_) => Ok(sniffed),
             None if is_generic(d) => Ok(sniffed),
-            None => {
-                Err(FieldError::new(rules.field, format!("{} was sent as {d:?} but is {} file.", rules.label, article(sniffed.name()))))
-            }
+            None => Err(FieldError::new(
+                rules.field,
+                format!("{} was sent as {:?} but is {} file.", rules.label, shorten(d), article(sniffed.name())),
+            )),
         },
     }
 }
@@ -117,6 +118,15 @@ pub fn check_pixels(width: u32, height: u32, limits: PixelLimits, rules: &MediaR
     ))
 }
 
+/// A client's text cut to a length fit for a message.
+fn shorten(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 /// Declared types that claim nothing about the contents.
 fn is_generic(declared: &str) -> bool {
     let essence = declared.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -141,26 +151,30 @@ fn article(word: &str) -> String {
     format!("{} {word}", if an { "an" } else { "a" })
 }
 
-/// "5 MB", "512 KB", "1.5 MB", "300 bytes" (decimal units, as file managers
-/// show sizes).
+/// "5 MB", "512 KB", "1.5 MB", "300 bytes". A limit that is a whole number
+/// of either kind of megabyte reads as that number (`5 * 1024 * 1024` and
+/// `5_000_000` are both "5 MB"); anything else is shown in decimal units to
+/// one place.
 pub fn human_bytes(n: usize) -> String {
-    let unit = |size: usize, name: &str| {
-        let tenths = (n * 10 + size / 2) / size;
-        if tenths.is_multiple_of(10) {
+    const UNITS: [(&str, usize, usize); 3] = [("GB", 1 << 30, 1_000_000_000), ("MB", 1 << 20, 1_000_000), ("KB", 1 << 10, 1_000)];
+    for (name, binary, decimal) in UNITS {
+        if n < decimal {
+            continue;
+        }
+        if n.is_multiple_of(decimal) {
+            return format!("{} {name}", n / decimal);
+        }
+        if n.is_multiple_of(binary) {
+            return format!("{} {name}", n / binary);
+        }
+        let tenths = (n * 10 + decimal / 2) / decimal;
+        return if tenths.is_multiple_of(10) {
             format!("{} {name}", tenths / 10)
         } else {
             format!("{}.{} {name}", tenths / 10, tenths % 10)
-        }
-    };
-    if n >= 1_000_000_000 {
-        unit(1_000_000_000, "GB")
-    } else if n >= 1_000_000 {
-        unit(1_000_000, "MB")
-    } else if n >= 1_000 {
-        unit(1_000, "KB")
-    } else {
-        format!("{n} bytes")
+        };
     }
+    format!("{n} bytes")
 }
 
 #[cfg(test)]
@@ -213,6 +227,12 @@ mod tests {
             ("empty", vec![], None, "file: Picture must be a JPEG, PNG, WebP or GIF file."),
             ("declared jpeg, is png", png(100, 100), Some("image/jpeg"), "file: Picture was sent as a JPEG but is a PNG file."),
             ("declared html", png(100, 100), Some("text/html"), "file: Picture was sent as \"text/html\" but is a PNG file."),
+            (
+                "long declared type",
+                png(100, 100),
+                Some("x/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                "file: Picture was sent as \"x/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…\" but is a PNG file.",
+            ),
             ("too many bytes", big, None, "file: Picture is limited to 5 MB."),
             ("too narrow", png(63, 100), None, "file: Picture must be between 64 and 4096 pixels on each side (this one is 63×100)."),
             ("too tall", jpeg(100, 4097), None, "file: Picture must be between 64 and 4096 pixels on each side (this one is 100×4097)."),
@@ -260,7 +280,10 @@ mod tests {
             (512_000, "512 KB"),
             (1_500_000, "1.5 MB"),
             (5_000_000, "5 MB"),
-            (5_242_880, "5.2 MB"),
+            (5 * 1024 * 1024, "5 MB"),
+            (5 * 1024 * 1024 + 1, "5.2 MB"),
+            (512 * 1024, "512 KB"),
+            (1_536, "1.5 KB"),
             (2_000_000_000, "2 GB"),
         ];
         for (n, want) in cases {

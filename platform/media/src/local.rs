@@ -88,7 +88,7 @@ impl MediaStore for LocalDisk {
     async fn delete(&self, key: &MediaKey) -> Result<(), MediaError> {
         match tokio::fs::remove_file(self.path(key)).await {
             Ok(()) => Ok(()),
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => Ok(()),
+            Err(e) if is_absent(&e) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }

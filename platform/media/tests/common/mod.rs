@@ -34,5 +34,6 @@ pub async fn round_trip(store: &dyn MediaStore) {
     assert_eq!(store.get(&k).await.unwrap(), None);
     store.delete(&k).await.unwrap();
     store.delete(&key("never/stored.png")).await.unwrap();
+    store.delete(&key("rooms/logos")).await.unwrap();
     assert!(store.exists(&nested).await.unwrap(), "deleting one key leaves the others");
 }
