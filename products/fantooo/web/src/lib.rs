@@ -57,7 +57,7 @@ impl AppState {
     pub fn new(db: Db, config: WebConfig, geocoder: Arc<dyn Geocoder>, metrics: Option<PrometheusHandle>) -> Self {
         platform_web::error::set_vocabulary(&error::WORDS);
         let limits = Arc::new(middleware::ratelimit::Limiters::new(&config));
-        let realtime = realtime::Realtime::start(db.clone());
+        let realtime = realtime::start(db.clone());
         let media = Arc::new(media::LocalMedia::new(config.media_dir.clone()));
         let assigner = if config.run_assigner {
             fantooo_jobs::spawn_assigner(db.clone(), config.node_name.clone(), realtime.changed_callback())

@@ -1,48 +1,44 @@
-//! Realtime delivery. Writers commit rows to the outbox tables (`messages`,
-//! `realtime_events`) and call [`Realtime::written`]; every node tails those
-//! tables by sequence number and fans new rows out to its own WebSocket
-//! connections through the [`hub::Hub`]. Nodes share nothing but the
-//! database: on PostgreSQL a coalesced `NOTIFY`, sent outside the write
-//! transaction, wakes the other nodes' tailers early; a periodic poll covers
-//! any lost wake-up. Clients resume from the last sequence number they saw.
+//! Fantooo's realtime channels on the platform's fan-out
+//! (`platform_realtime`): the topics, what a push tells a connection, the
+//! two outbox tables (`messages` and `realtime_events`, in [`outbox`]) and
+//! the WebSocket protocol ([`socket`]).
 
-pub mod cursor;
-pub mod hub;
 mod outbox;
 pub mod socket;
 
+use fantooo_domain::chat::Side;
+use fantooo_domain::ids::{ChatId, OperatorId, UserId};
 use fantooo_store::Db;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
-pub use hub::{Hub, Topic};
-
-pub struct Realtime {
-    pub hub: Hub,
-    /// Wakes this node's tailer.
-    wake: Notify,
-    /// Asks for one NOTIFY to the other nodes (PostgreSQL only).
-    tell_peers: Notify,
+/// Fantooo's channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    Chat(ChatId),
+    User(UserId),
+    /// One operator's console (assignments, warnings).
+    Operator(OperatorId),
+    /// Every operator console (the queue changed).
+    Operators,
+    /// Every back-office page (alerts).
+    Admins,
 }
 
-impl Realtime {
-    /// Creates the hub and starts this node's outbox tasks.
-    pub fn start(db: Db) -> Arc<Realtime> {
-        let rt = Arc::new(Realtime { hub: Hub::default(), wake: Notify::new(), tell_peers: Notify::new() });
-        outbox::spawn(rt.clone(), db);
-        rt
-    }
+/// What a connection needs to know about a push without parsing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushKind {
+    Message { seq: i64, sender: Side },
+    Typing { side: Side },
+    Other,
+}
 
-    /// `written` as a callback, for code outside the web layer (jobs).
-    pub fn changed_callback(self: &Arc<Self>) -> Arc<dyn Fn() + Send + Sync> {
-        let rt = self.clone();
-        Arc::new(move || rt.written())
-    }
+pub type Realtime = platform_realtime::Realtime<Topic, PushKind>;
+pub type Hub = platform_realtime::Hub<Topic, PushKind>;
+pub type Push = platform_realtime::Push<Topic, PushKind>;
+pub type Subscriber = platform_realtime::Subscriber<Topic, PushKind>;
+pub type Inbox = platform_realtime::Inbox<Topic, PushKind>;
 
-    /// Call after committing rows to an outbox table. Many calls in a burst
-    /// collapse into one tailer pass and one NOTIFY.
-    pub fn written(&self) {
-        self.wake.notify_one();
-        self.tell_peers.notify_one();
-    }
+/// Creates this node's hub and starts tailing Fantooo's outbox tables.
+pub fn start(db: Db) -> Arc<Realtime> {
+    Realtime::start(db, platform_realtime::Outboxes::default().with(outbox::Messages).with(outbox::Events))
 }

@@ -1,153 +1,79 @@
-//! The tailer: reads new outbox rows in sequence order and publishes them to
-//! this node's hub; on PostgreSQL it also listens for peers' wake-ups and
-//! sends its own, one at a time, outside any write transaction.
+//! Fantooo's two outbox tables, tailed by the platform's tailer: chat
+//! messages, and the small events (typing, receipts, balance, queue and
+//! console notices, admin alerts).
 
-use super::cursor::{Cursor, PATIENCE};
-use super::hub::{Push, PushKind, Topic};
-use super::Realtime;
+use super::{Hub, Push, PushKind, Topic};
 use axum::extract::ws::Utf8Bytes;
 use fantooo_store::events::{self, Event, EventBody};
 use fantooo_store::messages::{self, Message};
-use fantooo_store::{Backend, Db, StoreResult};
-use platform_db::wakeup;
+use fantooo_store::{Db, StoreResult};
+use futures_util::future::BoxFuture;
+use platform_realtime::Outbox;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-const BATCH: i64 = 1_000;
-/// Without a wake-up, look anyway this often (a lost NOTIFY costs at most this).
-const POLL: Duration = Duration::from_millis(500);
-/// Holes asked for in one query.
-const HOLE_LOOKUP: usize = 500;
-/// While holes are open, look for them this often.
-const HOLE_POLL: Duration = Duration::from_millis(20);
+/// The `messages` table.
+pub struct Messages;
 
-pub fn spawn(rt: Arc<Realtime>, db: Db) {
-    if db.backend() == Backend::Postgres {
-        tokio::spawn(listen(rt.clone(), db.clone()));
-        tokio::spawn(tell_peers(rt.clone(), db.clone()));
+impl Outbox<Topic, PushKind> for Messages {
+    type Row = Message;
+    fn seq(m: &Message) -> i64 {
+        m.seq
     }
-    tokio::spawn(tail(rt, db));
-}
-
-async fn listen(rt: Arc<Realtime>, db: Db) {
-    loop {
-        match wakeup::Listener::connect(&db).await {
-            Ok(Some(mut listener)) => loop {
-                match listener.recv().await {
-                    Ok(()) => rt.wake.notify_one(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox listener error");
-                        rt.wake.notify_one();
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            },
-            Ok(None) => return,
-            Err(e) => tracing::warn!(error = %e, "outbox listener cannot connect"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+    fn head<'a>(&'a self, db: &'a Db) -> BoxFuture<'a, StoreResult<i64>> {
+        Box::pin(messages::head(db))
+    }
+    fn after<'a>(&'a self, db: &'a Db, after: i64, limit: i64) -> BoxFuture<'a, StoreResult<Vec<Message>>> {
+        Box::pin(messages::tail(db, after, limit))
+    }
+    fn by_seqs<'a>(&'a self, db: &'a Db, seqs: &'a [i64]) -> BoxFuture<'a, StoreResult<Vec<Message>>> {
+        Box::pin(messages::by_seqs(db, seqs))
+    }
+    fn publish(&self, hub: &Hub, m: Message) {
+        publish_message(hub, m)
     }
 }
 
-/// Sends one NOTIFY per burst of writes: pokes that arrive while one is in
-/// flight collapse into the next.
-async fn tell_peers(rt: Arc<Realtime>, db: Db) {
-    loop {
-        rt.tell_peers.notified().await;
-        if let Err(e) = wakeup::notify(&db).await {
-            tracing::warn!(error = %e, "outbox NOTIFY failed; peers fall back to polling");
-        }
+/// The `realtime_events` table.
+pub struct Events;
+
+impl Outbox<Topic, PushKind> for Events {
+    type Row = Event;
+    fn seq(e: &Event) -> i64 {
+        e.seq
+    }
+    fn head<'a>(&'a self, db: &'a Db) -> BoxFuture<'a, StoreResult<i64>> {
+        Box::pin(events::head(db))
+    }
+    fn after<'a>(&'a self, db: &'a Db, after: i64, limit: i64) -> BoxFuture<'a, StoreResult<Vec<Event>>> {
+        Box::pin(events::tail(db, after, limit))
+    }
+    fn by_seqs<'a>(&'a self, db: &'a Db, seqs: &'a [i64]) -> BoxFuture<'a, StoreResult<Vec<Event>>> {
+        Box::pin(events::by_seqs(db, seqs))
+    }
+    fn publish(&self, hub: &Hub, e: Event) {
+        publish_event(hub, e)
     }
 }
 
-async fn tail(rt: Arc<Realtime>, db: Db) {
-    let (mut msgs, mut evs) = loop {
-        match (messages::head(&db).await, events::head(&db).await) {
-            (Ok(m), Ok(e)) => break (Cursor::new(m), Cursor::new(e)),
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(error = %e, "outbox head unavailable; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    };
-    loop {
-        let wait = if msgs.has_holes() || evs.has_holes() { HOLE_POLL } else { POLL };
-        tokio::select! {
-            _ = rt.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
-        if let Err(e) = drain(&rt, &db, &mut msgs, &mut evs).await {
-            tracing::warn!(error = %e, "outbox read failed; retrying");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-}
-
-async fn drain(rt: &Realtime, db: &Db, msgs: &mut Cursor, evs: &mut Cursor) -> StoreResult<()> {
-    loop {
-        let now = Instant::now();
-        let new_msgs = messages::tail(db, msgs.high(), BATCH).await?;
-        let full = new_msgs.len() as i64 == BATCH;
-        for m in new_msgs {
-            if msgs.observe(m.seq, now) {
-                publish_message(rt, m)
-            }
-        }
-        if msgs.has_holes() {
-            // Every hole is looked up, not only the oldest: rolled-back
-            // inserts can leave many, and a late commit behind them must not
-            // wait until they expire (it would expire with them).
-            for chunk in msgs.holes().chunks(HOLE_LOOKUP) {
-                for m in messages::by_seqs(db, chunk).await? {
-                    if msgs.observe(m.seq, now) {
-                        publish_message(rt, m)
-                    }
-                }
-            }
-            msgs.expire(now, PATIENCE);
-        }
-        let new_evs = events::tail(db, evs.high(), BATCH).await?;
-        let full = full || new_evs.len() as i64 == BATCH;
-        for e in new_evs {
-            if evs.observe(e.seq, now) {
-                publish_event(rt, e)
-            }
-        }
-        if evs.has_holes() {
-            for chunk in evs.holes().chunks(HOLE_LOOKUP) {
-                for e in events::by_seqs(db, chunk).await? {
-                    if evs.observe(e.seq, now) {
-                        publish_event(rt, e)
-                    }
-                }
-            }
-            evs.expire(now, PATIENCE);
-        }
-        if !full {
-            return Ok(());
-        }
-    }
-}
-
-fn publish_message(rt: &Realtime, m: Message) {
+fn publish_message(hub: &Hub, m: Message) {
     // The back office's live grid follows activity in every chat; a tiny
     // note, built only while some admin page is open.
-    if rt.hub.has_listeners(Topic::Admins) {
+    if hub.has_listeners(Topic::Admins) {
         let note = json!({ "t": "chat_activity", "chat_id": m.chat_id, "sender": m.sender_type, "at": m.created_at }).to_string();
-        rt.hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), kind: PushKind::Other }));
+        hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), kind: PushKind::Other }));
     }
     let topic = Topic::Chat(m.chat_id);
-    if !rt.hub.has_listeners(topic) {
+    if !hub.has_listeners(topic) {
         return;
     }
     metrics::counter!("fantooo_ws_messages_published_total").increment(1);
     let kind = PushKind::Message { seq: m.seq, sender: m.sender_type };
     let json = json!({ "t": "message", "message": m }).to_string();
-    rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), kind }));
+    hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), kind }));
 }
 
-fn publish_event(rt: &Realtime, e: Event) {
+fn publish_event(hub: &Hub, e: Event) {
     let body = e.payload.0;
     let (topic, kind, json) = match (&body, e.chat_id, e.user_id) {
         (EventBody::Typing { side }, Some(chat), _) => {
@@ -163,8 +89,8 @@ fn publish_event(rt: &Realtime, e: Event) {
             // The live chat grid of the back office follows the queue too.
             let json = Utf8Bytes::from(json!({ "t": "queue" }).to_string());
             for topic in [Topic::Operators, Topic::Admins] {
-                if rt.hub.has_listeners(topic) {
-                    rt.hub.publish(Arc::new(Push { topic, json: json.clone(), kind: PushKind::Other }));
+                if hub.has_listeners(topic) {
+                    hub.publish(Arc::new(Push { topic, json: json.clone(), kind: PushKind::Other }));
                 }
             }
             return;
@@ -193,7 +119,7 @@ fn publish_event(rt: &Realtime, e: Event) {
         }
         _ => return,
     };
-    if rt.hub.has_listeners(topic) {
-        rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json.to_string()), kind }));
+    if hub.has_listeners(topic) {
+        hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json.to_string()), kind }));
     }
 }

@@ -9,7 +9,7 @@
 //! `balance`, `pong`, `error`. A message is sent at most once per
 //! connection: each subscription remembers the last seq it delivered.
 
-use super::hub::{Push, PushKind, Subscriber, Topic};
+use super::{Push, PushKind, Subscriber, Topic};
 use crate::auth::CurrentViewer;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -128,7 +128,7 @@ impl Connection {
         }
     }
 
-    async fn serve(&mut self, socket: &mut WebSocket, inbox: &mut super::hub::Inbox) {
+    async fn serve(&mut self, socket: &mut WebSocket, inbox: &mut super::Inbox) {
         for topic in self.own_topics() {
             self.state.realtime.hub.subscribe(topic, &self.subscriber);
         }

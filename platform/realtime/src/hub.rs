@@ -6,9 +6,8 @@
 //! client therefore costs only itself.
 
 use axum::extract::ws::Utf8Bytes;
-use fantooo_domain::chat::Side;
-use fantooo_domain::ids::{ChatId, OperatorId, UserId};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
@@ -16,64 +15,62 @@ use tokio::sync::mpsc;
 /// Per-connection queue length.
 pub const CONNECTION_QUEUE: usize = 256;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Topic {
-    Chat(ChatId),
-    User(UserId),
-    /// One operator's console (assignments, warnings).
-    Operator(OperatorId),
-    /// Every operator console (the queue changed).
-    Operators,
-    /// Every back-office page (alerts).
-    Admins,
-}
+/// A channel a product defines (a chat, a room, a conversation, a user):
+/// any small copyable key.
+pub trait Topic: Copy + Eq + Hash + Send + Sync + std::fmt::Debug + 'static {}
+impl<T: Copy + Eq + Hash + Send + Sync + std::fmt::Debug + 'static> Topic for T {}
 
 /// What a connection receives: the JSON text is built once per push and
 /// shared by every receiver.
+/// `K` is what the connection needs to know about a push without parsing
+/// it (a message's sequence number for resume, who is typing, …).
 #[derive(Debug)]
-pub struct Push {
-    pub topic: Topic,
+pub struct Push<T, K> {
+    pub topic: T,
     pub json: Utf8Bytes,
-    pub kind: PushKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PushKind {
-    Message { seq: i64, sender: Side },
-    Typing { side: Side },
-    Other,
+    pub kind: K,
 }
 
 /// The hub's handle on one connection.
-#[derive(Clone)]
-pub struct Subscriber {
+pub struct Subscriber<T, K> {
     id: u64,
-    tx: mpsc::Sender<Arc<Push>>,
+    tx: mpsc::Sender<Arc<Push<T, K>>>,
     lagging: Arc<AtomicBool>,
 }
 
-/// The connection's side of its queue.
-pub struct Inbox {
-    pub rx: mpsc::Receiver<Arc<Push>>,
-    pub lagging: Arc<AtomicBool>,
-    pub subscriber: Subscriber,
+impl<T, K> Clone for Subscriber<T, K> {
+    fn clone(&self) -> Self {
+        Subscriber { id: self.id, tx: self.tx.clone(), lagging: self.lagging.clone() }
+    }
 }
 
-#[derive(Default)]
-pub struct Hub {
-    topics: Mutex<HashMap<Topic, Vec<Subscriber>>>,
+/// The connection's side of its queue.
+pub struct Inbox<T, K> {
+    pub rx: mpsc::Receiver<Arc<Push<T, K>>>,
+    pub lagging: Arc<AtomicBool>,
+    pub subscriber: Subscriber<T, K>,
+}
+
+pub struct Hub<T, K> {
+    topics: Mutex<HashMap<T, Vec<Subscriber<T, K>>>>,
     next_id: AtomicU64,
 }
 
-impl Hub {
-    pub fn connect(&self) -> Inbox {
+impl<T, K> Default for Hub<T, K> {
+    fn default() -> Self {
+        Hub { topics: Mutex::new(HashMap::new()), next_id: AtomicU64::new(0) }
+    }
+}
+
+impl<T: Topic, K> Hub<T, K> {
+    pub fn connect(&self) -> Inbox<T, K> {
         let (tx, rx) = mpsc::channel(CONNECTION_QUEUE);
         let lagging = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         Inbox { rx, lagging: lagging.clone(), subscriber: Subscriber { id, tx, lagging } }
     }
 
-    pub fn subscribe(&self, topic: Topic, sub: &Subscriber) {
+    pub fn subscribe(&self, topic: T, sub: &Subscriber<T, K>) {
         let mut topics = self.topics.lock().expect("hub lock");
         let list = topics.entry(topic).or_default();
         if !list.iter().any(|s| s.id == sub.id) {
@@ -81,7 +78,7 @@ impl Hub {
         }
     }
 
-    pub fn unsubscribe(&self, topic: Topic, sub: &Subscriber) {
+    pub fn unsubscribe(&self, topic: T, sub: &Subscriber<T, K>) {
         let mut topics = self.topics.lock().expect("hub lock");
         if let Some(list) = topics.get_mut(&topic) {
             list.retain(|s| s.id != sub.id);
@@ -92,18 +89,18 @@ impl Hub {
     }
 
     /// Whether anyone on this node listens to `topic` (saves building JSON).
-    pub fn has_listeners(&self, topic: Topic) -> bool {
+    pub fn has_listeners(&self, topic: T) -> bool {
         self.topics.lock().expect("hub lock").contains_key(&topic)
     }
 
-    pub fn publish(&self, push: Arc<Push>) {
+    pub fn publish(&self, push: Arc<Push<T, K>>) {
         let mut topics = self.topics.lock().expect("hub lock");
         let Some(list) = topics.get_mut(&push.topic) else { return };
         list.retain(|s| match s.tx.try_send(push.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 s.lagging.store(true, Ordering::Release);
-                metrics::counter!("fantooo_ws_dropped_total").increment(1);
+                metrics::counter!("realtime_ws_dropped_total").increment(1);
                 true
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -123,29 +120,35 @@ impl Hub {
 mod tests {
     use super::*;
 
-    fn push(topic: Topic, n: i64) -> Arc<Push> {
-        Arc::new(Push { topic, json: Utf8Bytes::from(n.to_string()), kind: PushKind::Other })
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    enum Channel {
+        Chat(u32),
+    }
+    type TestHub = Hub<Channel, ()>;
+
+    fn push(topic: Channel, n: i64) -> Arc<Push<Channel, ()>> {
+        Arc::new(Push { topic, json: Utf8Bytes::from(n.to_string()), kind: () })
     }
 
     #[tokio::test]
     async fn pushes_reach_only_subscribers_of_the_topic() {
-        let hub = Hub::default();
-        let (a, b) = (ChatId::new(), ChatId::new());
+        let hub = TestHub::default();
+        let (a, b) = (1, 2);
         let mut x = hub.connect();
         let mut y = hub.connect();
-        hub.subscribe(Topic::Chat(a), &x.subscriber);
-        hub.subscribe(Topic::Chat(b), &y.subscriber);
-        hub.publish(push(Topic::Chat(a), 1));
+        hub.subscribe(Channel::Chat(a), &x.subscriber);
+        hub.subscribe(Channel::Chat(b), &y.subscriber);
+        hub.publish(push(Channel::Chat(a), 1));
         assert_eq!(x.rx.recv().await.unwrap().json.as_str(), "1");
         assert!(y.rx.try_recv().is_err());
-        hub.unsubscribe(Topic::Chat(b), &y.subscriber);
+        hub.unsubscribe(Channel::Chat(b), &y.subscriber);
         assert_eq!(hub.topic_count(), 1);
     }
 
     #[test]
     fn a_full_queue_flags_the_connection_instead_of_blocking() {
-        let hub = Hub::default();
-        let chat = Topic::Chat(ChatId::new());
+        let hub = TestHub::default();
+        let chat = Channel::Chat(7);
         let slow = hub.connect();
         let mut fast = hub.connect();
         hub.subscribe(chat, &slow.subscriber);
@@ -160,8 +163,8 @@ mod tests {
 
     #[test]
     fn closed_connections_are_forgotten() {
-        let hub = Hub::default();
-        let chat = Topic::Chat(ChatId::new());
+        let hub = TestHub::default();
+        let chat = Channel::Chat(7);
         let gone = hub.connect();
         hub.subscribe(chat, &gone.subscriber);
         let sub = gone.subscriber.clone();

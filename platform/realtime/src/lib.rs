@@ -1,0 +1,70 @@
+//! Realtime delivery for every product. Writers commit rows to the
+//! product's outbox tables and call [`Realtime::written`]; every node tails
+//! those tables by sequence number ([`Outbox`]) and fans new rows out to its
+//! own WebSocket connections through the [`Hub`], keyed by the channels
+//! ([`Topic`]s) the product defines. Nodes share nothing but the database:
+//! on PostgreSQL a coalesced `NOTIFY`, sent outside the write transaction,
+//! wakes the other nodes' tailers early; a periodic poll covers any lost
+//! wake-up. Rows may become visible out of sequence order, so the
+//! [`cursor::Cursor`] remembers holes and looks for them again. Clients
+//! resume from the last sequence number they saw, by reading the same
+//! tables.
+
+pub mod cursor;
+pub mod hub;
+mod tailer;
+
+pub use hub::{Hub, Inbox, Push, Subscriber, Topic};
+pub use tailer::{Outbox, BATCH};
+
+use platform_db::Db;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// One node's realtime fan-out: the hub and the tailer that feeds it.
+pub struct Realtime<T, K> {
+    pub hub: Hub<T, K>,
+    /// Wakes this node's tailer.
+    wake: Notify,
+    /// Asks for one NOTIFY to the other nodes (PostgreSQL only).
+    tell_peers: Notify,
+}
+
+/// The outboxes one tailer follows, built with [`Outboxes::with`].
+pub struct Outboxes<T, K>(Vec<Box<dyn tailer::Source<T, K>>>);
+
+impl<T: Topic, K: Send + Sync + 'static> Default for Outboxes<T, K> {
+    fn default() -> Self {
+        Outboxes(Vec::new())
+    }
+}
+
+impl<T: Topic, K: Send + Sync + 'static> Outboxes<T, K> {
+    /// Adds one outbox table.
+    pub fn with<O: Outbox<T, K>>(mut self, outbox: O) -> Self {
+        self.0.push(Box::new(tailer::Tailed::new(outbox)));
+        self
+    }
+}
+
+impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
+    /// Creates the hub and starts this node's tailer over `outboxes`.
+    pub fn start(db: Db, outboxes: Outboxes<T, K>) -> Arc<Self> {
+        let rt = Arc::new(Realtime { hub: Hub::default(), wake: Notify::new(), tell_peers: Notify::new() });
+        tailer::spawn(rt.clone(), db, outboxes.0);
+        rt
+    }
+
+    /// `written` as a callback, for code outside the web layer (jobs).
+    pub fn changed_callback(self: &Arc<Self>) -> Arc<dyn Fn() + Send + Sync> {
+        let rt = self.clone();
+        Arc::new(move || rt.written())
+    }
+
+    /// Call after committing rows to an outbox table. Many calls in a burst
+    /// collapse into one tailer pass and one NOTIFY.
+    pub fn written(&self) {
+        self.wake.notify_one();
+        self.tell_peers.notify_one();
+    }
+}
