@@ -102,6 +102,21 @@ impl Permissions {
     }
 }
 
+/// Fantooo's permissions in the platform's roles framework, so checks are
+/// `platform_roles::require(&permissions, p)`.
+impl platform_roles::Permission for Permission {
+    const ALL: &'static [Permission] = Permission::ALL;
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl platform_roles::Holder<Permission> for Permissions {
+    fn holds(&self, p: Permission) -> bool {
+        self.has(p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +143,17 @@ mod tests {
         let none = Permissions::default();
         assert!(none.effective(AdminRole::SuperAdmin).has(Permission::ManageAdmins));
         assert!(!none.effective(AdminRole::Admin).has(Permission::ManageUsers));
+    }
+
+    #[test]
+    fn the_stored_form_is_the_platforms_permission_set() {
+        // Stored admin permissions stay readable by the platform's generic set.
+        let admin = Permissions::for_role(AdminRole::Admin);
+        let json = serde_json::to_value(admin).unwrap();
+        let set: platform_roles::PermissionSet<Permission> = serde_json::from_value(json).unwrap();
+        for p in Permission::ALL {
+            assert_eq!(set.contains(*p), admin.has(*p), "{p}");
+            assert_eq!(platform_roles::require(&admin, *p).is_ok(), admin.has(*p));
+        }
     }
 }

@@ -140,11 +140,7 @@ pub struct CurrentAdmin {
 impl CurrentAdmin {
     /// Refuses with 403 unless this admin holds `p`.
     pub fn require(&self, p: Permission) -> AppResult<()> {
-        if self.admin.effective_permissions().has(p) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
+        platform_roles::require(&self.admin.effective_permissions(), p).map_err(|_| AppError::Forbidden)
     }
     pub fn can(&self, p: Permission) -> bool {
         self.admin.effective_permissions().has(p)
