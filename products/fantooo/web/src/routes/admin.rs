@@ -26,7 +26,6 @@ mod profiles;
 mod settings_page;
 pub use settings_page::email_domain;
 mod stats_page;
-mod svg;
 mod users;
 
 pub fn routes() -> Router<AppState> {

@@ -113,7 +113,7 @@ pub fn validate(f: &ProfileForm) -> Result<NewProfile, FieldErrors> {
     }
     let featured_until = match kit::end_of(&f.featured_until) {
         Ok(v) => v,
-        Err(()) => {
+        Err(_) => {
             e.add("featured_until", "Enter the date as YYYY-MM-DD");
             None
         }

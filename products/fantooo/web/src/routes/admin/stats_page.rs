@@ -126,12 +126,15 @@ fn charts(days: &[DailyStats]) -> Vec<(&'static str, String)> {
     let conversion =
         |d: &DailyStats| if d.first_chatting_users > 0 { d.first_paid_users as f64 * 100.0 / d.first_chatting_users as f64 } else { 0.0 };
     vec![
-        ("New users", super::svg::bars("New users per day", &labels, &series(&|d| d.new_users as f64))),
-        ("Active users", super::svg::bars("Active users per day", &labels, &series(&|d| d.active_users as f64))),
-        ("Chats started", super::svg::bars("Chats started per day", &labels, &series(&|d| d.chats_started as f64))),
-        ("Messages", super::svg::bars("Messages per day", &labels, &series(&|d| d.messages as f64))),
-        ("Revenue (KES)", super::svg::bars("Revenue per day in KES", &labels, &series(&|d| d.revenue_cents as f64 / 100.0))),
-        ("Free → paid conversion (%)", super::svg::bars("Conversion per day", &labels, &series(&conversion))),
+        ("New users", platform_backoffice::charts::bars("New users per day", &labels, &series(&|d| d.new_users as f64))),
+        ("Active users", platform_backoffice::charts::bars("Active users per day", &labels, &series(&|d| d.active_users as f64))),
+        ("Chats started", platform_backoffice::charts::bars("Chats started per day", &labels, &series(&|d| d.chats_started as f64))),
+        ("Messages", platform_backoffice::charts::bars("Messages per day", &labels, &series(&|d| d.messages as f64))),
+        (
+            "Revenue (KES)",
+            platform_backoffice::charts::bars("Revenue per day in KES", &labels, &series(&|d| d.revenue_cents as f64 / 100.0)),
+        ),
+        ("Free → paid conversion (%)", platform_backoffice::charts::bars("Conversion per day", &labels, &series(&conversion))),
     ]
 }
 
