@@ -16,7 +16,7 @@
 //! `platform_kernel::id_type!` id or a `platform_kernel::text_enum!` kind.
 //!
 //! New products take the tables from [`MIGRATIONS`]; a product with its own
-//! `sessions` table of the same shape (Fantooo) keeps it:
+//! `sessions` table of the same shape keeps it:
 //!
 //! ```no_run
 //! # async fn demo(db: &platform_db::Db) -> Result<(), Box<dyn std::error::Error>> {
@@ -26,7 +26,7 @@
 //! platform_kernel::id_type!(AccountId);
 //! platform_kernel::text_enum! { pub enum AccountKind { User => "user", Admin => "admin" } }
 //!
-//! // Fantooo's `sessions` table, live only while `accounts.is_active`.
+//! // The product's own `sessions` table, live only while `accounts.is_active`.
 //! let sessions = SessionStore::new().for_active(ActiveAccounts::new("accounts", "id", "is_active"));
 //! let spec = SessionSpec { account: AccountId::new(), kind: AccountKind::User, via: Via::Cookie, ttl: Duration::days(30), ip: None, user_agent: None };
 //! let new = sessions.create(db, spec, Utc::now()).await?;

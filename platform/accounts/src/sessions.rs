@@ -133,7 +133,7 @@ impl SessionStore {
     }
 
     /// Marks a session as seen at `now`. Every request would otherwise be a
-    /// write; callers throttle this (Fantooo: once a minute per session,
+    /// write; callers throttle this (e.g. once a minute per session,
     /// judged by [`Session::last_seen_at`]).
     pub async fn touch(&self, db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<()> {
         let sql = format!("UPDATE {} SET last_seen_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL", self.table);
@@ -158,7 +158,7 @@ impl SessionStore {
         Ok(on_pool!(db, p => sqlx::query(&sql).bind(account.clone()).bind(&keep).bind(now).execute(p).await?.rows_affected()))
     }
 
-    /// Deletes sessions that expired before `before` (Fantooo passes a day
+    /// Deletes sessions that expired before `before` (e.g. a day
     /// ago, keeping the latest for support questions). Returns how many
     /// were deleted.
     pub async fn purge_expired(&self, db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {

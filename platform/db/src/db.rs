@@ -12,7 +12,8 @@ use std::time::Duration;
 /// Platform crates that own tables ship their own (versions 100–999, a
 /// block of ten per crate); a product's own migrations are numbered from
 /// 1000 and [`Migrations::combine`] runs them all in version order.
-/// (Fantooo's schema predates the platform and creates its tables itself.)
+/// (A product whose schema predates the platform may create those tables
+/// itself, in the same shapes.)
 pub struct Migrations {
     pub sqlite: &'static Migrator,
     pub postgres: &'static Migrator,

@@ -1,4 +1,4 @@
-//! City lookup for Fantooo profiles.
+//! City lookup: where a person or a listing is.
 //!
 //! Members type where they live as free text ("Nairobi", "paris, us"); this
 //! crate turns that text into a canonical [`Place`] and, when the browser

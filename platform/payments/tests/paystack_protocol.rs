@@ -59,7 +59,7 @@ fn documented_paystack(seen: Seen) -> Router {
 fn request(reference: &str) -> CheckoutRequest {
     CheckoutRequest {
         reference: reference.into(),
-        email: "amina@fantooo.com".into(),
+        email: "amina@example.com".into(),
         amount_cents: 40_000,
         currency: "KES".into(),
         callback_url: "http://shop.test/credits/return".into(),
@@ -86,7 +86,7 @@ async fn client_speaks_the_documented_protocol() {
     assert_eq!(auth.as_deref(), Some("Bearer sk_test_secret"));
     assert_eq!(body["amount"], 40_000, "amount in the subunit");
     assert_eq!(body["currency"], "KES");
-    assert_eq!(body["email"], "amina@fantooo.com");
+    assert_eq!(body["email"], "amina@example.com");
     assert_eq!(body["reference"], "ftx_1");
     assert_eq!(body["callback_url"], "http://shop.test/credits/return");
     assert!(seen.iter().all(|(_, a, _)| a.as_deref() == Some("Bearer sk_test_secret")));

@@ -107,7 +107,7 @@ async fn purging_deletes_only_sessions_expired_before_the_cutoff() {
     }
 }
 
-/// A product's own sessions table, as Fantooo's migrations make it: a
+/// A product's own sessions table, as a product's migrations make it: a
 /// foreign key to its accounts and a CHECK on the kind.
 async fn product_sessions_table(db: &Db, backend: Backend) {
     let (id, ts) = match backend {

@@ -1,6 +1,6 @@
-//! A Book over a product's existing tables: shaped like Fantooo's
-//! `real_users` (balance `credits`, lifetime spend) and `credit_ledger`
-//! (no unit, no transfers, one unique idempotency key per entry).
+//! A Book over a product's own tables: a `credits` balance column (with a
+//! lifetime-spend column beside it) on `members`, and `member_ledger`
+//! entries with no unit, no transfers and one unique idempotency key each.
 
 use platform_db::testing::{backends, fresh_db};
 use platform_db::{on_pool, Db, Migrations, StoreError};
@@ -8,21 +8,21 @@ use platform_ledger::invariants::run;
 use platform_ledger::{wallets, ActorId, Amount, Book, Leg, Movement, Posted, Tables, Transfer, Unit, WalletId};
 use std::sync::LazyLock;
 
-static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/fantooo_shape/sqlite");
-static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/fantooo_shape/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/own_tables/sqlite");
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/own_tables/postgres");
 const MIGRATIONS: Migrations = Migrations { sqlite: &SQLITE, postgres: &POSTGRES };
-const TEMPLATE: &str = "platform_ledger_fantooo_shape_template";
+const TEMPLATE: &str = "platform_ledger_own_tables_template";
 
-/// How Fantooo describes its credit ledger.
+/// How such a product describes its ledger.
 static CREDITS: LazyLock<Book> = LazyLock::new(|| {
     Book::new(Tables {
-        wallets: "real_users",
+        wallets: "members",
         wallet_id: "id",
         balance: "credits",
         wallet_unit: None,
-        spent: Some("lifetime_credits_spent"),
-        entries: "credit_ledger",
-        entry_wallet: "user_id",
+        spent: Some("lifetime_spent"),
+        entries: "member_ledger",
+        entry_wallet: "member_id",
         entry_unit: false,
         transfers: false,
     })
@@ -31,13 +31,13 @@ static CREDITS: LazyLock<Book> = LazyLock::new(|| {
 async fn user(db: &Db, name: &str) -> WalletId {
     let id = WalletId::new();
     on_pool!(db, p => {
-        sqlx::query("INSERT INTO real_users (id, username) VALUES ($1, $2)").bind(id).bind(name).execute(p).await.unwrap();
+        sqlx::query("INSERT INTO members (id, username) VALUES ($1, $2)").bind(id).bind(name).execute(p).await.unwrap();
     });
     id
 }
 
 async fn spent(db: &Db, id: WalletId) -> i64 {
-    on_pool!(db, p => sqlx::query_scalar("SELECT lifetime_credits_spent FROM real_users WHERE id = $1").bind(id).fetch_one(p).await.unwrap())
+    on_pool!(db, p => sqlx::query_scalar("SELECT lifetime_spent FROM members WHERE id = $1").bind(id).fetch_one(p).await.unwrap())
 }
 
 fn movement<'a>(user: WalletId, delta: i64, reason: &'a str, key: &'a str) -> Movement<'a> {
@@ -45,7 +45,7 @@ fn movement<'a>(user: WalletId, delta: i64, reason: &'a str, key: &'a str) -> Mo
 }
 
 #[tokio::test]
-async fn fantooos_tables_fit_a_book() {
+async fn a_products_own_tables_fit_a_book() {
     for backend in backends() {
         let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
         let db = &t.db;
@@ -95,7 +95,7 @@ async fn fantooos_tables_fit_a_book() {
         let r = run(db, &checks).await.unwrap();
         assert!(r.is_clean(), "{backend:?}: {:?}", r.violations);
         on_pool!(db, p => {
-            sqlx::query("UPDATE real_users SET credits = credits + 1 WHERE id = $1").bind(amina).execute(p).await.unwrap();
+            sqlx::query("UPDATE members SET credits = credits + 1 WHERE id = $1").bind(amina).execute(p).await.unwrap();
         });
         let r = run(db, &checks).await.unwrap();
         assert!(r.violated(Book::BALANCE_IS_SUM_OF_ENTRIES), "{backend:?}: {:?}", r.violations);
@@ -103,7 +103,7 @@ async fn fantooos_tables_fit_a_book() {
 }
 
 #[tokio::test]
-async fn fantooo_shaped_charges_at_once_never_overdraw_nor_repeat() {
+async fn own_tablesd_charges_at_once_never_overdraw_nor_repeat() {
     for backend in backends() {
         let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
         let amina = user(&t.db, "amina").await;
