@@ -108,7 +108,8 @@ pub async fn run(db: &Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
         }
         Job::Partitions => json!({ "created": partitions::ensure_ahead(db, now, 3).await?.len() }),
         Job::Housekeeping => json!({
-            "sessions": accounts::purge_expired_sessions(db, now).await?,
+            // Expired sessions are kept a day, for support questions.
+            "sessions": accounts::SESSIONS.purge_expired(db, now - Duration::days(1)).await?,
             "events": events::purge(db, now - Duration::days(1)).await?,
             "job_runs": platform_jobs::runs::purge(db, now - Duration::days(7)).await?,
         }),

@@ -1,12 +1,14 @@
-//! Login identities and server-side sessions. A session token is random; only
-//! its SHA-256 is stored, so a database leak does not leak live sessions.
+//! Login identities and server-side sessions. Sessions are
+//! `platform_accounts`' revocable sessions in Fantooo's own `sessions`
+//! table ([`SESSIONS`]); a session token is random and only its SHA-256 is
+//! stored, so a database leak does not leak live sessions.
 
 use crate::{on_pool, BeginWrite, Db, StoreResult};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::AccountKind;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use platform_accounts::{hash_token, ActiveAccounts, SessionStore};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoginRecord {
@@ -28,102 +30,12 @@ pub async fn record_login(db: &Db, id: AccountId, at: DateTime<Utc>) -> StoreRes
     Ok(())
 }
 
-/// How a session is carried: a browser cookie (CSRF-checked) or an API bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Cookie,
-    Bearer,
-}
+pub use platform_accounts::{NewSession, Via};
 
-impl Via {
-    fn as_str(self) -> &'static str {
-        match self {
-            Via::Cookie => "cookie",
-            Via::Bearer => "bearer",
-        }
-    }
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionRecord {
-    pub account_id: AccountId,
-    pub kind: AccountKind,
-    pub via: String,
-    pub csrf_token: String,
-    pub expires_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
-}
-
-/// A freshly issued session: the raw token goes to the client once.
-pub struct NewSession {
-    pub token: String,
-    pub csrf_token: String,
-    pub expires_at: DateTime<Utc>,
-}
-
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
-    hex::encode(b)
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-pub async fn create_session(
-    db: &Db,
-    account: AccountId,
-    kind: AccountKind,
-    via: Via,
-    ttl: Duration,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
-) -> StoreResult<NewSession> {
-    let token = random_token();
-    let csrf = random_token();
-    let now = Utc::now();
-    let expires = now + ttl;
-    let sql = "INSERT INTO sessions (token_hash, account_id, kind, via, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)";
-    on_pool!(db, p => {
-        sqlx::query(sql).bind(hash_token(&token)).bind(account).bind(kind).bind(via.as_str()).bind(&csrf)
-            .bind(ip).bind(user_agent.map(|u| u.chars().take(300).collect::<String>())).bind(now).bind(expires)
-            .execute(p).await?;
-    });
-    Ok(NewSession { token, csrf_token: csrf, expires_at: expires })
-}
-
-/// The live session for `token`, if it exists, is unexpired, unrevoked and
-/// its account is still active.
-pub async fn session(db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>> {
-    let sql = "SELECT s.account_id, s.kind, s.via, s.csrf_token, s.expires_at, s.last_seen_at
-               FROM sessions s JOIN accounts a ON a.id = s.account_id
-               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND a.is_active";
-    Ok(on_pool!(db, p => sqlx::query_as::<_, SessionRecord>(sql).bind(hash_token(token)).bind(now).fetch_optional(p).await?))
-}
-
-/// Marks a session as seen; callers throttle this to once a minute.
-pub async fn touch_session(db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<()> {
-    on_pool!(db, p => {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(now).bind(hash_token(token)).execute(p).await?;
-    });
-    Ok(())
-}
-
-pub async fn revoke_session(db: &Db, token: &str) -> StoreResult<()> {
-    on_pool!(db, p => {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-            .bind(Utc::now()).bind(hash_token(token)).execute(p).await?;
-    });
-    Ok(())
-}
-
-/// Deletes sessions that expired more than a day ago.
-pub async fn purge_expired_sessions(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
-    let cutoff = now - Duration::days(1);
-    Ok(on_pool!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(cutoff).execute(p).await?.rows_affected()))
-}
+/// Fantooo's sessions: its own `sessions` table, each live only while its
+/// account is active.
+pub static SESSIONS: LazyLock<SessionStore> =
+    LazyLock::new(|| SessionStore::new().for_active(ActiveAccounts::new("accounts", "id", "is_active")));
 
 /// Inserts the account row inside a caller's transaction.
 #[macro_export]
@@ -146,7 +58,9 @@ pub async fn password_hash(db: &Db, id: AccountId) -> StoreResult<String> {
     Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(id).fetch_one(p).await?))
 }
 
-/// Replaces a password and signs out every other session of the account.
+/// Replaces a password and signs out every other session of the account,
+/// in one transaction (`SessionStore::revoke_all` runs on its own, so the
+/// revocation is written here, with the same statement).
 pub async fn set_password(db: &Db, id: AccountId, hash: &str, keep_token: &str) -> StoreResult<()> {
     let now = Utc::now();
     on_pool!(db, p => {

@@ -2,7 +2,7 @@
 //! written in one transaction with its ledger entry and the chat counters,
 //! so a message exists if and only if it was paid for.
 
-use crate::{emit_event, ledger_apply, on_pool, BeginWrite, Db, StoreError, StoreResult};
+use crate::{emit_event, ledger_charge, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::{ChatStatus, ContentType, MessageStatus, Side};
 use fantooo_domain::ids::{AdminId, ChatId, MessageId, OperatorId, UserId};
@@ -162,7 +162,7 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
                 user, delta: Credits(-charge.get()), reason: LedgerReason::MessageCharge,
                 reference: Some(&id_text), idempotency_key: &key, created_by: None,
             };
-            let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now, spending);
+            let applied: StoreResult<Credits> = ledger_charge!(tx, &movement, now);
             let b = applied?;
             crate::emit_balance!(tx, user, b, now);
             b

@@ -6,8 +6,9 @@
 //! is never credited again (the ledger's unique idempotency key
 //! `purchase:<reference>` backs that up).
 
+use crate::ledger::{applied, CREDITS};
 use crate::packages::Snapshot;
-use crate::{emit_balance, ledger_apply, on_pool, BeginWrite, Db, StoreError, StoreResult};
+use crate::{emit_balance, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::ids::{AdminId, TransactionId, UserId};
 use fantooo_domain::ledger::LedgerReason;
@@ -160,8 +161,7 @@ macro_rules! apply_decision {
                     user, delta: Credits(row.credits_amount), reason: LedgerReason::Purchase,
                     reference: Some(&row.provider_reference), idempotency_key: &key, created_by: None,
                 };
-                let applied: StoreResult<Credits> = ledger_apply!($tx, &movement, now);
-                let b = applied?;
+                let b = applied(CREDITS.post_in(&mut *$tx, &movement.posting(), now).await?)?;
                 emit_balance!($tx, user, b, now);
                 let before: UserTier = sqlx::query_scalar("SELECT user_tier FROM real_users WHERE id = $1").bind(user).fetch_one(&mut *$tx).await?;
                 let spent: i64 = sqlx::query_scalar("UPDATE real_users SET total_spent_cents = total_spent_cents + $2, updated_at = $3 WHERE id = $1 RETURNING total_spent_cents")

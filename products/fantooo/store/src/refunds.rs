@@ -4,7 +4,8 @@
 //! user's row, so two admins refunding the same message at once cannot
 //! together exceed what the message was charged.
 
-use crate::{emit_balance, ledger_apply, on_pool, BeginWrite, Db, StoreError, StoreResult};
+use crate::ledger::{applied, CREDITS};
+use crate::{emit_balance, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::ids::{AccountId, AdminId, ChatId, MessageId, NotificationId, RefundId, UserId};
 use fantooo_domain::ledger::LedgerReason;
@@ -108,8 +109,7 @@ pub async fn refund(db: &Db, r: &RefundRequest<'_>) -> StoreResult<Refunded> {
         let movement = crate::ledger::Movement {
             user: r.user, delta: r.credits, reason: LedgerReason::Refund, reference: Some(&reference), idempotency_key: &key, created_by: Some(r.admin_account),
         };
-        let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
-        let balance = applied?;
+        let balance = applied(CREDITS.post_in(&mut *tx, &movement.posting(), now).await?)?;
         emit_balance!(tx, r.user, balance, now);
         let word = if r.credits.get() == 1 { "credit" } else { "credits" };
         sqlx::query("INSERT INTO notifications (id, user_id, type, message, created_at) VALUES ($1, $2, 'credit_refund', $3, $4)")
@@ -172,8 +172,7 @@ pub async fn open_deletion_refund(db: &Db, user: UserId, admin: AdminId, admin_a
         let movement = crate::ledger::Movement {
             user, delta: Credits(-unused.get()), reason: LedgerReason::AdminAdjustment, reference: Some(&reference), idempotency_key: &key, created_by: Some(admin_account),
         };
-        let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
-        let balance = applied?;
+        let balance = applied(CREDITS.post_in(&mut *tx, &movement.posting(), now).await?)?;
         emit_balance!(tx, user, balance, now);
         sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'deletion_refund_opened', 'user', $2, $3, $4)")
             .bind(admin).bind(user.to_string()).bind(Json(serde_json::json!({ "refund_id": id, "unused_credits": unused, "amount_cents": amount.cents() }))).bind(now)

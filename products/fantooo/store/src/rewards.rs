@@ -3,7 +3,8 @@
 //! `achievement:<user>:<name>`), written in the same transaction as the
 //! streak or achievement row, so no reward is ever paid twice.
 
-use crate::{emit_balance, ledger_apply, on_pool, BeginWrite, Db, StoreResult};
+use crate::ledger::{applied, CREDITS};
+use crate::{emit_balance, on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use fantooo_domain::ids::UserId;
 use fantooo_domain::ledger::LedgerReason;
@@ -47,8 +48,7 @@ pub async fn record_visit(db: &Db, user: UserId, now: DateTime<Utc>) -> StoreRes
             let key = format!("daily:{user}:{today}");
             let reference = format!("streak day {streak}");
             let movement = crate::ledger::Movement { user, delta: credits, reason: LedgerReason::Bonus, reference: Some(&reference), idempotency_key: &key, created_by: None };
-            let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
-            let b = applied?;
+            let b = applied(CREDITS.post_in(&mut *tx, &movement.posting(), now).await?)?;
             emit_balance!(tx, user, b, now);
             balance = Some(b);
         }
@@ -119,8 +119,7 @@ pub async fn award_achievements(db: &Db, user: UserId, now: DateTime<Utc>) -> St
             } else {
                 let key = format!("achievement:{user}:{a}");
                 let movement = crate::ledger::Movement { user, delta: credits, reason: LedgerReason::Bonus, reference: Some(a.as_str()), idempotency_key: &key, created_by: None };
-                let applied: StoreResult<Credits> = ledger_apply!(tx, &movement, now);
-                let b = applied?;
+                let b = applied(CREDITS.post_in(&mut *tx, &movement.posting(), now).await?)?;
                 emit_balance!(tx, user, b, now);
                 tx.commit().await?;
                 true

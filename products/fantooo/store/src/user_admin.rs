@@ -1,8 +1,9 @@
 //! Real users as moderators see them: filtered search, activity, bans with
 //! circumvention tracking, and GDPR deletion.
 
+use crate::ledger::{applied, CREDITS};
 use crate::users::User;
-use crate::{emit_operator_event, ledger_apply, on_pool, release_operator_slot, BeginWrite, Db, StoreError, StoreResult};
+use crate::{emit_operator_event, on_pool, release_operator_slot, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::ids::{AccountId, AdminId, ChatId, OperatorId, RowId, UserId};
 use fantooo_domain::ledger::LedgerReason;
@@ -261,8 +262,7 @@ pub async fn gdpr_delete(
                 user, delta: Credits(-u.credits), reason: LedgerReason::Refund, reference: Some("account_deletion"),
                 idempotency_key: &key, created_by: Some(by_account),
             };
-            let applied: StoreResult<Credits> = ledger_apply!(tx, &m, now);
-            applied?;
+            applied(CREDITS.post_in(&mut *tx, &m.posting(), now).await?)?;
             sqlx::query("INSERT INTO credit_refunds (id, user_id, amount, reason, processed_by, notes, status, created_at)
                          VALUES ($1, $2, $3, 'account_deletion', $4, $5, 'pending', $6)")
                 .bind(RowId::new()).bind(user).bind(u.credits).bind(by)
@@ -335,13 +335,11 @@ pub async fn refund_credits(db: &Db, r: &Refund<'_>) -> StoreResult<Credits> {
     let now = Utc::now();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let seen: Option<i64> = sqlx::query_scalar("SELECT seq FROM credit_ledger WHERE idempotency_key = $1").bind(key).fetch_optional(&mut *tx).await?;
-        if seen.is_some() {
-            return Err(StoreError::Conflict("refund already applied".into()));
-        }
         let m = crate::ledger::Movement { user, delta: Credits(credits), reason: LedgerReason::Refund, reference: Some(reason), idempotency_key: key, created_by: Some(by_account) };
-        let balance: StoreResult<Credits> = ledger_apply!(tx, &m, now);
-        let balance = balance?;
+        let balance = match CREDITS.post_in(&mut *tx, &m.posting(), now).await? {
+            platform_ledger::Posted::Applied { balance } => Credits(balance.get()),
+            platform_ledger::Posted::Duplicate => return Err(StoreError::Conflict("refund already applied".into())),
+        };
         sqlx::query("INSERT INTO credit_refunds (id, user_id, amount, reason, processed_by, notes, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7)")
             .bind(RowId::new()).bind(user).bind(credits).bind(reason).bind(by).bind(notes).bind(now).execute(&mut *tx).await?;
         crate::notify_user!(tx, user, "refund", format!("{credits} credits were returned to your balance."), now);

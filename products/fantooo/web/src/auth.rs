@@ -2,69 +2,22 @@
 
 use crate::error::{AppError, AppResult};
 use crate::AppState;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::{AccountKind, Permission};
 use fantooo_store::{admins, operators, users};
-use std::sync::OnceLock;
+use platform_accounts::password::{self, Cost};
 
 pub const SESSION_COOKIE: &str = "fantooo_session";
 pub const CSRF_COOKIE: &str = "fantooo_csrf";
 
-fn argon(fast: bool) -> Argon2<'static> {
-    // Production uses OWASP's Argon2id baseline (19 MiB, 2 passes); test
-    // suites may opt into a cheap profile to keep hundreds of logins fast.
-    let params = if fast { Params::new(1024, 1, 1, None) } else { Params::new(19 * 1024, 2, 1, None) };
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.expect("valid argon2 params"))
-}
-
-/// At most one Argon2 computation per core at a time. Each takes 19 MiB; an
-/// unbounded burst of sign-ins would otherwise spread those buffers over
-/// dozens of blocking threads and their allocator arenas (we measured
-/// 1.5 GB of resident memory after 1,000 sign-ups), and would let a flood
-/// of logins starve everything else.
-async fn hashing_slot() -> tokio::sync::SemaphorePermit<'static> {
-    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)));
-    slots.acquire().await.expect("semaphore never closes")
-}
-
-/// Hashes off the async threads: Argon2 is deliberately slow.
+/// A new password's hash, made off the async threads at most one per core
+/// (`platform_accounts::password`); `fast` is the config's cheap profile
+/// for test suites and demo seeds. Verify with
+/// `platform_accounts::password::verify`.
 pub async fn hash_password(password: String, fast: bool) -> AppResult<String> {
-    let _slot = hashing_slot().await;
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon(fast).hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(e.to_string()))
-}
-
-/// Verifies a password; with no stored hash it still spends the same time
-/// so response timing does not reveal which logins exist.
-pub async fn verify_password(password: String, stored: Option<String>) -> bool {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let _slot = hashing_slot().await;
-    tokio::task::spawn_blocking(move || {
-        // The stand-in hash is made here, on the blocking pool, like every
-        // other Argon2 computation.
-        let hash = stored.as_deref().unwrap_or_else(|| {
-            DUMMY.get_or_init(|| {
-                let salt = SaltString::generate(&mut OsRng);
-                argon(false).hash_password(b"not-a-real-password", &salt).expect("hash").to_string()
-            })
-        });
-        let Ok(parsed) = PasswordHash::new(hash) else { return false };
-        // Parameters come from the stored hash itself.
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-        ok && stored.is_some()
-    })
-    .await
-    .unwrap_or(false)
+    password::hash(password, Cost::fast_if(fast)).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The authenticated session attached to a request by `middleware::session`.

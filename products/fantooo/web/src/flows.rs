@@ -1,13 +1,14 @@
 //! The account flows shared by the HTML pages and the JSON API, so both
 //! paths validate, log and write exactly the same way.
 
-use crate::auth::{hash_password, verify_password};
+use crate::auth::hash_password;
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use fantooo_domain::ids::{AccountId, AdminId};
 use fantooo_domain::{validation as v, AccountKind, AdminRole, FieldErrors, Gender, LookingFor, Permissions};
-use fantooo_store::accounts::{self, NewSession, Via};
+use fantooo_store::accounts::{self, NewSession, Via, SESSIONS};
 use fantooo_store::{admins, audit, operators, users, StoreError};
+use platform_accounts::SessionSpec;
 use platform_geo::Resolution;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -189,7 +190,7 @@ pub async fn login(
     }
     state.limits.check_auth_account(&login)?;
     let record = accounts::find_login(&state.db, kind, &login).await?;
-    let ok = verify_password(password.to_string(), record.as_ref().map(|r| r.password_hash.clone())).await;
+    let ok = platform_accounts::password::verify(password.to_string(), record.as_ref().map(|r| r.password_hash.clone())).await;
     let record = match record {
         Some(r) if ok && r.is_active => r,
         // One message for every failure so logins cannot be probed.
@@ -233,7 +234,8 @@ pub async fn open_session(
     user_agent: Option<&str>,
 ) -> AppResult<NewSession> {
     let ttl = chrono::Duration::from_std(state.config.session_ttl).unwrap_or(chrono::Duration::days(30));
-    Ok(accounts::create_session(&state.db, account, kind, via, ttl, Some(ip), user_agent).await?)
+    let spec = SessionSpec { account, kind, via, ttl, ip: Some(ip), user_agent };
+    Ok(SESSIONS.create(&state.db, spec, chrono::Utc::now()).await?)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -43,7 +43,7 @@ pub struct AppState {
     pub limits: Arc<middleware::ratelimit::Limiters>,
     pub metrics: Option<PrometheusHandle>,
     pub realtime: Arc<realtime::Realtime>,
-    pub media: Arc<dyn media::MediaStore>,
+    pub media: Arc<dyn platform_media::MediaStore>,
     /// Wakes this node's queue assigner.
     pub assigner: fantooo_jobs::Assigner,
     pub payments: Arc<dyn PaymentProvider>,
@@ -58,7 +58,7 @@ impl AppState {
         platform_web::error::set_vocabulary(&error::WORDS);
         let limits = Arc::new(middleware::ratelimit::Limiters::new(&config));
         let realtime = realtime::start(db.clone());
-        let media = Arc::new(media::LocalMedia::new(config.media_dir.clone()));
+        let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
         let assigner = if config.run_assigner {
             fantooo_jobs::spawn_assigner(db.clone(), config.node_name.clone(), realtime.changed_callback())
         } else {

@@ -8,7 +8,9 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use fantooo_store::accounts;
+use fantooo_domain::ids::AccountId;
+use fantooo_domain::AccountKind;
+use fantooo_store::accounts::SESSIONS;
 use platform_web::request::{bearer, client_ip, cookie, ProxyTrust, SessionVia};
 
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -24,11 +26,11 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     };
     let mut session = None;
     if let Some(token) = token {
-        match accounts::session(&state.db, &token, now).await {
+        match SESSIONS.live::<AccountId, AccountKind>(&state.db, &token, now).await {
             Ok(Some(rec)) => {
                 // Refresh last_seen at most once a minute per session.
                 if now - rec.last_seen_at > chrono::Duration::seconds(60) {
-                    let _ = accounts::touch_session(&state.db, &token, now).await;
+                    let _ = SESSIONS.touch(&state.db, &token, now).await;
                 }
                 session = Some(Session { token, account_id: rec.account_id, kind: rec.kind, via_cookie, csrf_token: rec.csrf_token });
             }
@@ -50,7 +52,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         _ => match cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() == 64) {
             Some(v) => v.to_string(),
             None => {
-                let v = accounts::random_token();
+                let v = platform_accounts::random_token();
                 new_csrf_cookie = Some(v.clone());
                 v
             }

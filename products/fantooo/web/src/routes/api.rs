@@ -97,7 +97,7 @@ async fn login(
 
 async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> AppResult<StatusCode> {
     let s = s.ok_or(AppError::Unauthenticated)?;
-    accounts::revoke_session(&state.db, &s.token).await?;
+    accounts::SESSIONS.revoke(&state.db, &s.token, chrono::Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,6 +4,7 @@
 
 use crate::auth::{CsrfToken, CurrentUser, CurrentViewer};
 use crate::error::{AppError, AppResult};
+use crate::media::{MediaKey, StoredMedia};
 use crate::realtime::socket;
 use crate::routes::admin::pricing;
 use crate::templates::Chrome;
@@ -280,9 +281,6 @@ async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput>
                 "file" => {
                     let bytes = field.bytes().await.map_err(AppError::rejected)?;
                     if !bytes.is_empty() {
-                        if bytes.len() > fantooo_domain::chat::MAX_IMAGE_BYTES {
-                            return Err(AppError::field("file", "Pictures are limited to 5 MB."));
-                        }
                         let checked = crate::media::inspect(&bytes)?;
                         picture = Some((bytes.to_vec(), checked));
                     }
@@ -312,7 +310,7 @@ async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, in
                 return Err(AppError::field("content", "Captions are limited to 1000 characters."));
             }
             state.limits.check_message(&me.session.account_id.to_string())?;
-            let key = format!("{}.{}", uuid::Uuid::now_v7(), pic.extension);
+            let key = MediaKey::unique(pic.media_type);
             let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
             return finish(
                 state,
@@ -461,7 +459,8 @@ async fn api_history(
 
 /// Uploaded pictures, for signed-in accounts only.
 async fn media(State(state): State<AppState>, _me: CurrentViewer, Path(key): Path<String>) -> AppResult<Response> {
-    let (bytes, content_type) =
+    let key = MediaKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let StoredMedia { bytes, content_type } =
         state.media.get(&key).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?.ok_or(AppError::NotFound)?;
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_string())], bytes)
         .into_response())

@@ -4,7 +4,7 @@
 
 use super::chat::{chat_for, chat_view, ChatView};
 use super::public::{LoginForm, LoginPage, NextQuery};
-use crate::auth::{hash_password, verify_password, ClientIp, CsrfToken, CurrentOperator};
+use crate::auth::{hash_password, ClientIp, CsrfToken, CurrentOperator};
 use crate::error::{AppError, AppResult};
 use crate::templates::Chrome;
 use crate::AppState;
@@ -556,7 +556,7 @@ async fn settings_form(
             errors.add("new_password_confirm", "Passwords do not match");
         }
         let stored = accounts::password_hash(&state.db, me.operator.account_id).await?;
-        if !verify_password(get("current_password").to_string(), Some(stored)).await {
+        if !platform_accounts::password::verify(get("current_password").to_string(), Some(stored)).await {
             errors.add("current_password", "Your current password is not correct");
         }
     }

@@ -187,7 +187,7 @@ pub async fn user_login_submit(
 pub async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> AppResult<Response> {
     let to = match &s {
         Some(s) => {
-            accounts::revoke_session(&state.db, &s.token).await?;
+            accounts::SESSIONS.revoke(&state.db, &s.token, chrono::Utc::now()).await?;
             match s.kind {
                 AccountKind::User => "/",
                 AccountKind::Operator => "/op-login",

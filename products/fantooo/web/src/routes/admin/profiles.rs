@@ -5,6 +5,7 @@ use super::kit::{self, Flash, Input, Via};
 use super::nav;
 use crate::auth::{ClientIp, CsrfToken, CurrentAdmin};
 use crate::error::{AppError, AppResult};
+use crate::media::MediaKey;
 use crate::templates::{AdminNav, Chrome};
 use crate::AppState;
 use askama::Template;
@@ -184,11 +185,10 @@ async fn list_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Que
 /// and stores it; returns its URL and what was checked.
 async fn store_picture(state: &AppState, bytes: Vec<u8>) -> AppResult<(String, &'static str, u32, u32, i64)> {
     let pic = crate::media::inspect(&bytes)?;
-    let size = imagesize::blob_size(&bytes).map_err(|_| AppError::field("file", "This picture could not be read."))?;
-    let key = format!("{}.{}", uuid::Uuid::now_v7(), pic.extension);
+    let key = MediaKey::unique(pic.media_type);
     let len = bytes.len() as i64;
     let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
-    Ok((url, pic.mime, size.width as u32, size.height as u32, len))
+    Ok((url, pic.mime, pic.width, pic.height, len))
 }
 
 /// Creates a profile from a form with picture files (multipart) or from
