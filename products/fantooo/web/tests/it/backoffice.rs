@@ -384,6 +384,53 @@ async fn gdpr_deletion_anonymises_closes_archives_and_refunds() {
     }
 }
 
+/// Every stored copy of a deleted user's words goes in the same deletion:
+/// earlier versions kept by edits, and the audit log's before/after values
+/// (edited text, ban and unban, notes naming them, the deletion itself).
+#[tokio::test]
+async fn gdpr_deletion_leaves_no_words_in_edit_history_or_audit_values() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (mut user, uid, chat) = user_with_chat(&app, "quillfeather").await;
+        let r = say(&mut user, chat, "my secret words").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let msg = r.json()["message"]["id"].as_str().unwrap().to_string();
+        let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
+        let edit = format!("/api/admin/chats/{chat}/messages/{msg}/edit");
+        let r = admin_json(&mut root, Method::POST, &edit, json!({ "content": "my hidden phrase", "reason": "phone number" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        let r = admin_json(
+            &mut root,
+            Method::POST,
+            &format!("/api/admin/chats/{chat}/notes"),
+            json!({ "admin_notes": "quillfeather is rude" }),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "spam" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/unban"), json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/delete"), json!({ "confirm": "DELETE quillfeather" }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+
+        let history: Vec<(String, String)> = on_pool!(&app.db, p => sqlx::query_as("SELECT original_content, new_content FROM message_edit_history")
+            .fetch_all(p).await.unwrap());
+        assert_eq!(history.len(), 1);
+        let audit: Vec<(String, Option<String>, Option<String>)> = on_pool!(&app.db, p => sqlx::query_as(
+            "SELECT action, CAST(before_value AS TEXT), CAST(after_value AS TEXT) FROM admin_activity_log ORDER BY seq")
+            .fetch_all(p).await.unwrap());
+        assert!(audit.iter().any(|(a, _, _)| a == "message_edited"), "{audit:?}");
+        assert!(audit.iter().any(|(a, _, _)| a == "user_deleted"), "{audit:?}");
+        let everything = format!("{history:?} {audit:?}");
+        for words in ["secret words", "hidden phrase", "quillfeather"] {
+            assert!(!everything.contains(words), "{backend:?}: {words:?} is still stored: {everything}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
     for backend in backends() {

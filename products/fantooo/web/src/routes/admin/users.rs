@@ -253,18 +253,8 @@ async fn gdpr_delete(
             return Err(AppError::field("confirm", format!("Type “{phrase}” to confirm; deletion cannot be undone")));
         }
         let reason = kit::text(&f.reason).unwrap_or_else(|| "user request".into());
-        let done = user_admin::gdpr_delete(&state.db, user, &reason, me.admin.id, me.admin.account_id, Utc::now()).await?;
+        let done = user_admin::gdpr_delete(&state.db, user, &reason, me.admin.id, me.admin.account_id, Some(&ip), Utc::now()).await?;
         state.realtime.written();
-        audit::admin_action(
-            &state.db,
-            Some(me.admin.id),
-            "user_deleted",
-            Some(("user", user.to_string())),
-            Some(json!({ "username": target.username, "credits": target.credits })),
-            Some(serde_json::to_value(&done).unwrap_or_default()),
-            Some(&ip),
-        )
-        .await?;
         Ok((format!("User deleted; refund pending: {}", kit::kes(done.refund_amount_cents)), json!({ "deletion": done })))
     }
     .await;
