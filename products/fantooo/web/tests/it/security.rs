@@ -194,3 +194,42 @@ async fn postgres_partitions_exist_ahead_and_schema_constraints_hold() {
         assert!(young.is_err(), "{backend:?}");
     }
 }
+/// Behind one proxy that appends the address it saw, a client cannot pick
+/// its own address by sending `X-Forwarded-For` itself: limits and bans
+/// apply to the real address.
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_escape_limits_or_bans() {
+    for backend in backends() {
+        let app = TestApp::with_config(backend, |c| c.auth_per_minute = 3).await;
+        let real = "203.0.113.77";
+        let mut attacker = app.client();
+        let mut statuses = vec![];
+        for n in 0..5 {
+            attacker.ip = format!("198.51.100.{n}, {real}");
+            let r = attacker.json(Method::POST, "/api/auth/login", json!({ "login": format!("nobody{n}"), "password": "x" })).await;
+            statuses.push(r.status);
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 2, "{backend:?}: {statuses:?}");
+
+        // A ban follows the real address, whatever the client claims.
+        let app = TestApp::new(backend).await;
+        let mut spoofer = app.client();
+        spoofer.ip = format!("192.0.2.1, {real}");
+        let r = spoofer.json(Method::POST, "/api/auth/signup", signup_body("spoofer")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let uid = r.json()["user"]["id"].as_str().unwrap().to_string();
+        let mut admin = admin_client(&app, "mod@fantooo.com", fantooo_domain::AdminRole::Moderator).await;
+        let r =
+            crate::backoffice::admin_json(&mut admin, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "spam" }))
+                .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let mut again = app.client();
+        again.ip = format!("192.0.2.99, {real}");
+        let r = again.json(Method::POST, "/api/auth/signup", signup_body("spoofer2")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend:?}: a new forged entry does not hide the banned address: {}", r.body);
+        let mut innocent = app.client();
+        innocent.ip = format!("{real}, 198.51.100.200");
+        let r = innocent.json(Method::POST, "/api/auth/signup", signup_body("innocent")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: claiming the banned address does not get someone banned: {}", r.body);
+    }
+}
