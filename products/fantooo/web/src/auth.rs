@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::User)?;
         let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-        if user.is_banned {
+        if user.banned_at(chrono::Utc::now()) {
             return Err(AppError::Forbidden);
         }
         Ok(CurrentUser { session, user })
@@ -179,7 +179,7 @@ impl FromRequestParts<AppState> for CurrentViewer {
         let viewer = match session.kind {
             AccountKind::User => {
                 let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-                if user.is_banned {
+                if user.banned_at(chrono::Utc::now()) {
                     return Err(AppError::Forbidden);
                 }
                 (Viewer::User(user.id), user.display_name)

@@ -431,6 +431,42 @@ async fn gdpr_deletion_leaves_no_words_in_edit_history_or_audit_values() {
     }
 }
 
+/// A suspension blocks sign-in, pages, the API and sends until its end,
+/// and nothing after it: the end is put in the past rather than waited for.
+#[tokio::test]
+async fn an_ended_suspension_no_longer_blocks_sign_in_pages_api_or_sends() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (mut user, uid, chat) = user_with_chat(&app, "suspendee").await;
+        let mut admin = admin_client(&app, "mod@fantooo.com", AdminRole::Moderator).await;
+        let until = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+        let r =
+            admin_json(&mut admin, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "cool off", "until": until }))
+                .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let login = json!({ "login": "suspendee", "password": PASSWORD });
+        assert_ne!(app.client().json(Method::POST, "/api/auth/login", login.clone()).await.status, StatusCode::OK, "{backend:?}: in force");
+
+        // The suspension ends (its end moved to a minute ago).
+        let ended = chrono::Utc::now() - chrono::Duration::minutes(1);
+        on_pool!(&app.db, p => {
+            sqlx::query("UPDATE real_users SET banned_until = $1 WHERE id = $2").bind(ended).bind(uid).execute(p).await.unwrap();
+            sqlx::query("UPDATE banned_users_tracking SET banned_until = $1 WHERE user_id = $2").bind(ended).bind(uid).execute(p).await.unwrap();
+        });
+        let r = user.json(Method::POST, "/api/auth/login", login.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        user.bearer = Some(r.json()["token"].as_str().expect("a token").to_string());
+        let r = user.api_get("/api/me").await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        let r = say(&mut user, chat, "back again").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.body);
+        let mut page = app.client();
+        let r = page.post_form("/login", &[("login", "suspendee"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(page.get(&format!("/chat/{chat}")).await.status, StatusCode::OK, "{backend:?}");
+    }
+}
+
 #[tokio::test]
 async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
     for backend in backends() {
