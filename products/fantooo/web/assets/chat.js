@@ -163,6 +163,7 @@
         case "edited": if (ev.chat_id === chatId) applyEdit(ev); break;
         case "subscribed": markRead(); break;
         case "reload": location.reload(); break;
+        case "unsubscribed": if (ev.chat_id === chatId) setConn("This chat is no longer available."); break;
         case "error": if (ev.code === "forbidden") setConn("This chat is no longer available."); break;
       }
     };

@@ -147,6 +147,15 @@ fn publish_message(rt: &Realtime, m: Message) {
     rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), kind }));
 }
 
+/// Tells the connections following a chat that it changed hands, so the
+/// ones that lost it stop receiving it.
+fn publish_access_change(rt: &Realtime, chat: fantooo_domain::ids::ChatId) {
+    let topic = Topic::Chat(chat);
+    if rt.hub.has_listeners(topic) {
+        rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from_static("{}"), kind: PushKind::Access }));
+    }
+}
+
 fn publish_event(rt: &Realtime, e: Event) {
     let body = e.payload.0;
     let (topic, kind, json) = match (&body, e.chat_id, e.user_id) {
@@ -179,10 +188,17 @@ fn publish_event(rt: &Realtime, e: Event) {
             }
             None => return,
         },
-        (EventBody::TakenAway { chat_id, reason }, ..) => match e.operator_id {
-            Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
-            None => return,
-        },
+        (EventBody::TakenAway { chat_id, reason }, ..) => {
+            publish_access_change(rt, *chat_id);
+            match e.operator_id {
+                Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
+                None => return,
+            }
+        }
+        (EventBody::Released { chat_id }, ..) => {
+            publish_access_change(rt, *chat_id);
+            return;
+        }
         (EventBody::Edited { message_id, seq, content }, Some(chat), _) => (
             Topic::Chat(chat),
             PushKind::Other,

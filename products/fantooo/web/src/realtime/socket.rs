@@ -5,9 +5,12 @@
 //! messages with seq > `after`; `unsubscribe {chat_id}`; `typing {chat_id}`;
 //! `read {chat_id, upto}`; `ping` (every 15 s; marks the account present).
 //!
-//! Server → client: `subscribed`, `message`, `typing`, `receipt`,
-//! `balance`, `pong`, `error`. A message is sent at most once per
-//! connection: each subscription remembers the last seq it delivered.
+//! Server → client: `subscribed`, `unsubscribed` (the chat was taken from
+//! this viewer), `message`, `typing`, `receipt`, `balance`, `pong`,
+//! `error`. A message is sent at most once per connection: each
+//! subscription remembers the last seq it delivered. Access is checked on
+//! subscribe, again whenever the chat changes hands, and before a read
+//! receipt is stored.
 
 use super::hub::{Push, PushKind, Subscriber, Topic};
 use crate::auth::CurrentViewer;
@@ -217,7 +220,13 @@ impl Connection {
                 Ok(())
             }
             ClientMsg::Read { chat_id, upto } => {
-                let Some(sub) = self.subs.get(&chat_id) else { return self.not_subscribed(socket, chat_id).await };
+                if !self.subs.contains_key(&chat_id) {
+                    return self.not_subscribed(socket, chat_id).await;
+                }
+                if !self.recheck(socket, chat_id).await? {
+                    return Ok(());
+                }
+                let Some(sub) = self.subs.get(&chat_id) else { return Ok(()) };
                 match messages::mark(&self.state.db, chat_id, sub.side.other(), upto, MessageStatus::Read).await {
                     Ok(n) if n > 0 => self.state.realtime.written(),
                     Ok(_) => {}
@@ -270,6 +279,37 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Checks again that this viewer may read a chat it follows; if not
+    /// (the chat went to someone else), leaves it and says so. Returns
+    /// whether the subscription stands.
+    async fn recheck(&mut self, socket: &mut WebSocket, chat_id: ChatId) -> Result<bool, Closed> {
+        let side = match chats::by_id(&self.state.db, chat_id).await {
+            Ok(chat) => side_of(self.viewer, &chat.parties()),
+            Err(StoreError::NotFound) => None,
+            Err(e) => {
+                // Unknown is not allowed: the client reconnects and
+                // subscribes again, which checks from scratch.
+                tracing::warn!(error = %e, "access re-check failed; closing the socket");
+                return Err(());
+            }
+        };
+        match side {
+            Some(side) => {
+                if let Some(sub) = self.subs.get_mut(&chat_id) {
+                    sub.side = side;
+                }
+                Ok(true)
+            }
+            None => {
+                self.subs.remove(&chat_id);
+                self.undelivered.remove(&chat_id);
+                self.state.realtime.hub.unsubscribe(Topic::Chat(chat_id), &self.subscriber);
+                Self::send_json(socket, json!({ "t": "unsubscribed", "chat_id": chat_id, "reason": "access" })).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// Sends a chat's messages after the subscription's last seq.
@@ -334,6 +374,7 @@ impl Connection {
             }
             // One's own typing is not news.
             PushKind::Typing { side } if side == sub.side => Ok(()),
+            PushKind::Access => self.recheck(socket, chat).await.map(|_| ()),
             _ => Self::send(socket, push.json.clone()).await,
         }
     }

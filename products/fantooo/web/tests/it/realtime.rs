@@ -305,3 +305,51 @@ async fn a_late_commit_behind_many_abandoned_sequence_numbers_is_still_delivered
     let got = next_of(&mut ws, "message", Duration::from_secs(3)).await;
     assert_eq!(got["message"]["content"], "late but committed");
 }
+
+/// A chat that changes hands leaves the old operator's open socket at once:
+/// taken by an admin or handed back, the socket is told it is out, gets no
+/// more of the chat, and its read receipts are refused.
+#[tokio::test]
+async fn an_operator_socket_loses_a_chat_that_changes_hands() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = app.serve().await;
+        let (mut user, _, chat) = user_with_chat(&app, "handsuser").await;
+        let mut op = assigned_operator(&app, chat).await;
+        let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
+        let mut op_ws = connect(addr, &op.token()).await;
+        subscribe(&mut op_ws, chat, Some(0)).await;
+        assert_eq!(say(&mut user, chat, "first").await.status, StatusCode::CREATED);
+        next_of(&mut op_ws, "message", SOON).await;
+
+        // An admin takes the chat away.
+        let mut admin = admin_client(&app, "hands@fantooo.com", fantooo_domain::AdminRole::Admin).await;
+        let r = crate::backoffice::admin_json(&mut admin, Method::POST, &format!("/api/admin/chats/{chat}/reassign"), json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
+        let out = next_of(&mut op_ws, "unsubscribed", SOON).await;
+        assert_eq!(out["chat_id"], chat.to_string(), "{b:?}");
+        let r = say(&mut user, chat, "who reads this").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let seq = r.json()["message"]["seq"].as_i64().unwrap();
+        assert!(
+            all_of(&mut op_ws, "message", Duration::from_millis(800)).await.is_empty(),
+            "{b:?}: the old operator still receives the chat"
+        );
+        send(&mut op_ws, json!({ "t": "read", "chat_id": chat, "upto": seq })).await;
+        assert_eq!(next_of(&mut op_ws, "error", SOON).await["code"], "not_subscribed");
+        let read: i64 = fantooo_store::on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND status = 'read'")
+            .bind(chat).fetch_one(p).await.unwrap());
+        assert_eq!(read, 0, "{b:?}: no read receipt from someone who lost the chat");
+
+        // Given back to the operator, who answers and hands it back.
+        assert!(crate::chat::assign_to(&app.db, chat, op_id).await);
+        subscribe(&mut op_ws, chat, None).await;
+        assert_eq!(say(&mut op, chat, "all yours again").await.status, StatusCode::CREATED);
+        let r = op.json(Method::POST, &format!("/api/operator/chats/{chat}/release"), json!({})).await;
+        assert!(r.status.is_success(), "{b:?}: {}", r.body);
+        next_of(&mut op_ws, "unsubscribed", SOON).await;
+        assert_eq!(say(&mut user, chat, "anyone?").await.status, StatusCode::CREATED);
+        assert!(all_of(&mut op_ws, "message", Duration::from_millis(800)).await.is_empty(), "{b:?}: released chats stop arriving");
+    }
+}
+
