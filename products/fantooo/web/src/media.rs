@@ -13,6 +13,19 @@ pub trait MediaStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> std::io::Result<String>;
     /// The bytes and content type of a stored object.
     async fn get(&self, key: &str) -> std::io::Result<Option<(Vec<u8>, String)>>;
+    /// Removes an object (an upload whose message or profile was never
+    /// committed); a key that is not there is fine.
+    async fn delete(&self, key: &str) -> std::io::Result<()>;
+}
+
+/// Removes uploads that ended up unused, logging (not failing) when the
+/// store refuses: the request has already failed for its own reason.
+pub async fn discard(media: &dyn MediaStore, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = media.delete(key).await {
+            tracing::warn!(error = %e, key, "unused upload not removed");
+        }
+    }
 }
 
 /// Files in a local directory, served by the app under `/media/`.
@@ -50,6 +63,14 @@ impl MediaStore for LocalMedia {
         tokio::fs::write(&tmp, bytes).await?;
         tokio::fs::rename(&tmp, &path).await?;
         Ok(format!("/media/{key}"))
+    }
+
+    async fn delete(&self, key: &str) -> std::io::Result<()> {
+        let Some(path) = self.path(key) else { return Ok(()) };
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     async fn get(&self, key: &str) -> std::io::Result<Option<(Vec<u8>, String)>> {

@@ -300,28 +300,32 @@ async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput>
     }
 }
 
-/// Validates, stores any picture, then sends as whichever side the viewer is.
+/// Validates, stores any picture, then sends as whichever side the viewer
+/// is. A picture stays stored only when its message is committed: a
+/// refused send (no credits, closed chat, …) or a retried one that was
+/// already stored removes the new upload again.
 async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, input: SendInput) -> AppResult<Sent> {
     let body = match input.picture {
         None => {
             Body { content: message_text(&input.content)?, content_type: ContentType::Text, media_url: None, client_id: input.client_id }
         }
         Some((bytes, pic)) => {
-            let caption = input.content.trim().to_string();
-            if caption.chars().count() > fantooo_domain::chat::MAX_TEXT_CHARS {
-                return Err(AppError::field("content", "Captions are limited to 1000 characters."));
-            }
+            // A caption is optional; when there is one, it is a message text
+            // like any other (length, no control characters).
+            let caption = match input.content.trim() {
+                "" => String::new(),
+                text => message_text(text)?,
+            };
             state.limits.check_message(&me.session.account_id.to_string())?;
             let key = format!("{}.{}", uuid::Uuid::now_v7(), pic.extension);
             let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
-            return finish(
-                state,
-                me,
-                chat,
-                side,
-                Body { content: caption, content_type: pic.content_type, media_url: Some(url), client_id: input.client_id },
-            )
-            .await;
+            let body = Body { content: caption, content_type: pic.content_type, media_url: Some(url.clone()), client_id: input.client_id };
+            let sent = finish(state, me, chat, side, body).await;
+            let kept = matches!(&sent, Ok(s) if s.message.media_url.as_deref() == Some(url.as_str()));
+            if !kept {
+                crate::media::discard(state.media.as_ref(), &[key]).await;
+            }
+            return sent;
         }
     };
     state.limits.check_message(&me.session.account_id.to_string())?;

@@ -611,6 +611,35 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// A profile create that fails after its pictures were stored leaves
+/// neither the profile nor the pictures (the store is broken on purpose).
+#[tokio::test]
+async fn a_failed_profile_create_leaves_no_uploads() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let mut admin = admin_client(&app, "a@fantooo.com", AdminRole::Admin).await;
+        let token = admin.csrf.clone().unwrap();
+        let (a, b, c) = (png(64, 64), png(80, 80), png(100, 120));
+        let fields: Vec<(&str, Option<&str>, &[u8])> = vec![
+            ("name", None, b"Nia"),
+            ("age", None, b"25"),
+            ("gender", None, b"female"),
+            ("location", None, b"Nairobi"),
+            ("bio", None, b"Hi"),
+            ("pictures", Some("a.png"), &a),
+            ("pictures", Some("b.png"), &b),
+            ("pictures", Some("c.png"), &c),
+        ];
+        exec(&app.db, "DROP TABLE profile_media_validation").await;
+        let (ct, body) = multipart(&fields);
+        let r = admin.send(Method::POST, "/api/admin/profiles", Some(&ct), body, &[("x-csrf-token", &token)]).await;
+        assert!(r.status.is_server_error(), "{backend:?}: {} {}", r.status, r.body);
+        assert_eq!(media_files(&app), 0, "{backend:?}: the uploads of a failed create were left behind");
+        let profiles: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM fictional_users").fetch_one(p).await.unwrap());
+        assert_eq!(profiles, 0, "{backend:?}: the profile is not half-created");
+    }
+}
+
 #[tokio::test]
 async fn profiles_with_uploaded_pictures_reorder_flag_feature_and_delete() {
     for backend in backends() {
