@@ -34,6 +34,9 @@ pub enum Topic {
 pub struct Push {
     pub topic: Topic,
     pub json: Utf8Bytes,
+    /// The same push in users' words (see `crate::user_json`), for user
+    /// connections; `None` when `json` already suits everyone.
+    pub user_json: Option<Utf8Bytes>,
     pub kind: PushKind,
 }
 
@@ -132,7 +135,7 @@ mod tests {
     use super::*;
 
     fn push(topic: Topic, n: i64) -> Arc<Push> {
-        Arc::new(Push { topic, json: Utf8Bytes::from(n.to_string()), kind: PushKind::Other })
+        Arc::new(Push { topic, json: Utf8Bytes::from(n.to_string()), user_json: None, kind: PushKind::Other })
     }
 
     #[tokio::test]

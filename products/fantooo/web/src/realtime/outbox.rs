@@ -135,7 +135,7 @@ fn publish_message(rt: &Realtime, m: Message) {
     // note, built only while some admin page is open.
     if rt.hub.has_listeners(Topic::Admins) {
         let note = json!({ "t": "chat_activity", "chat_id": m.chat_id, "sender": m.sender_type, "at": m.created_at }).to_string();
-        rt.hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), kind: PushKind::Other }));
+        rt.hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), user_json: None, kind: PushKind::Other }));
     }
     let topic = Topic::Chat(m.chat_id);
     if !rt.hub.has_listeners(topic) {
@@ -144,7 +144,8 @@ fn publish_message(rt: &Realtime, m: Message) {
     metrics::counter!("fantooo_ws_messages_published_total").increment(1);
     let kind = PushKind::Message { seq: m.seq, sender: m.sender_type };
     let json = json!({ "t": "message", "message": m }).to_string();
-    rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), kind }));
+    let user_json = json!({ "t": "message", "message": crate::user_json::message(&m) }).to_string();
+    rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), user_json: Some(Utf8Bytes::from(user_json)), kind }));
 }
 
 /// Tells the connections following a chat that it changed hands, so the
@@ -152,17 +153,21 @@ fn publish_message(rt: &Realtime, m: Message) {
 fn publish_access_change(rt: &Realtime, chat: fantooo_domain::ids::ChatId) {
     let topic = Topic::Chat(chat);
     if rt.hub.has_listeners(topic) {
-        rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from_static("{}"), kind: PushKind::Access }));
+        rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from_static("{}"), user_json: None, kind: PushKind::Access }));
     }
 }
 
 fn publish_event(rt: &Realtime, e: Event) {
     let body = e.payload.0;
+    // Typing and receipts name a side: users get it in their own words.
+    let mut user_json = None;
     let (topic, kind, json) = match (&body, e.chat_id, e.user_id) {
         (EventBody::Typing { side }, Some(chat), _) => {
+            user_json = Some(json!({ "t": "typing", "chat_id": chat, "side": side.public_name() }));
             (Topic::Chat(chat), PushKind::Typing { side: *side }, json!({ "t": "typing", "chat_id": chat, "side": side }))
         }
         (EventBody::Receipt { side, status, upto }, Some(chat), _) => {
+            user_json = Some(json!({ "t": "receipt", "chat_id": chat, "side": side.public_name(), "status": status, "upto": upto }));
             (Topic::Chat(chat), PushKind::Other, json!({ "t": "receipt", "chat_id": chat, "side": side, "status": status, "upto": upto }))
         }
         (EventBody::Balance { credits }, _, Some(user)) => {
@@ -173,7 +178,7 @@ fn publish_event(rt: &Realtime, e: Event) {
             let json = Utf8Bytes::from(json!({ "t": "queue" }).to_string());
             for topic in [Topic::Operators, Topic::Admins] {
                 if rt.hub.has_listeners(topic) {
-                    rt.hub.publish(Arc::new(Push { topic, json: json.clone(), kind: PushKind::Other }));
+                    rt.hub.publish(Arc::new(Push { topic, json: json.clone(), user_json: None, kind: PushKind::Other }));
                 }
             }
             return;
@@ -210,6 +215,7 @@ fn publish_event(rt: &Realtime, e: Event) {
         _ => return,
     };
     if rt.hub.has_listeners(topic) {
-        rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json.to_string()), kind }));
+        let user_json = user_json.map(|j| Utf8Bytes::from(j.to_string()));
+        rt.hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json.to_string()), user_json, kind }));
     }
 }

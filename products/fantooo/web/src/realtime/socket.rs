@@ -268,7 +268,8 @@ impl Connection {
         self.state.realtime.hub.subscribe(Topic::Chat(chat_id), &self.subscriber);
         let last_seq = after.unwrap_or(0).max(0);
         self.subs.insert(chat_id, Subscription { side, last_seq, last_typing: None });
-        Self::send_json(socket, json!({ "t": "subscribed", "chat_id": chat_id, "side": side })).await?;
+        Self::send_json(socket, json!({ "t": "subscribed", "chat_id": chat_id, "side": crate::user_json::side(self.viewer, side) }))
+            .await?;
         if after.is_some() {
             self.replay(socket, chat_id).await?;
         } else {
@@ -334,7 +335,7 @@ impl Connection {
             for m in page {
                 let seq = m.seq;
                 let sender = m.sender_type;
-                Self::send_json(socket, json!({ "t": "message", "message": m })).await?;
+                Self::send_json(socket, json!({ "t": "message", "message": crate::user_json::message_for(self.viewer, &m) })).await?;
                 self.delivered(chat_id, seq, sender);
             }
             sent += n;
@@ -357,10 +358,18 @@ impl Connection {
         }
     }
 
+    /// A push's text in this viewer's words.
+    fn text_of(&self, push: &Push) -> Utf8Bytes {
+        match (self.viewer, &push.user_json) {
+            (Viewer::User(_), Some(text)) => text.clone(),
+            _ => push.json.clone(),
+        }
+    }
+
     async fn on_push(&mut self, socket: &mut WebSocket, push: &Arc<Push>) -> Result<(), Closed> {
         let chat = match push.topic {
             Topic::Chat(c) => c,
-            _ => return Self::send(socket, push.json.clone()).await,
+            _ => return Self::send(socket, self.text_of(push)).await,
         };
         let Some(sub) = self.subs.get(&chat) else { return Ok(()) };
         match push.kind {
@@ -368,14 +377,14 @@ impl Connection {
                 if seq <= sub.last_seq {
                     return Ok(());
                 }
-                Self::send(socket, push.json.clone()).await?;
+                Self::send(socket, self.text_of(push)).await?;
                 self.delivered(chat, seq, sender);
                 Ok(())
             }
             // One's own typing is not news.
             PushKind::Typing { side } if side == sub.side => Ok(()),
             PushKind::Access => self.recheck(socket, chat).await.map(|_| ()),
-            _ => Self::send(socket, push.json.clone()).await,
+            _ => Self::send(socket, self.text_of(push)).await,
         }
     }
 

@@ -83,7 +83,7 @@ async fn api_open(
     let profile = parse_profile(&input.profile_id)?;
     let (chat, created) = chats::open(&state.db, me.user.id, profile).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({ "chat": chat, "created": created }))).into_response())
+    Ok((status, Json(json!({ "chat": crate::user_json::chat(&chat), "created": created }))).into_response())
 }
 
 // ---------------------------------------------------------------- listing
@@ -169,6 +169,15 @@ impl ChatView {
     }
     pub fn is_staff(&self) -> bool {
         self.side == Side::Fictional
+    }
+    /// The viewer's side in the words of the payloads it receives (the
+    /// public ones for users, the stored ones for staff).
+    pub fn side_name(&self) -> &'static str {
+        if self.is_staff() {
+            self.side.as_str()
+        } else {
+            self.side.public_name()
+        }
     }
 }
 
@@ -364,7 +373,7 @@ async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
     Ok((
         status,
         Json(json!({
-            "message": sent.message,
+            "message": crate::user_json::message_for(me.viewer, &sent.message),
             "price": if sent.duplicate { None } else { Some(sent.price) },
             "balance": sent.balance,
             "duplicate": sent.duplicate,
@@ -420,7 +429,7 @@ async fn api_chat(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
         _ => (None, None),
     };
     Ok(Json(json!({
-        "chat": chat, "side": side, "profile": profile,
+        "chat": crate::user_json::chat_for(me.viewer, &chat), "side": crate::user_json::side(me.viewer, side), "profile": profile,
         "next_price": price, "next_price_label": price.as_ref().map(price_label), "balance": balance,
     })))
 }
@@ -460,6 +469,7 @@ async fn api_history(
     errs.into_result()?;
     let page = messages::history(&state.db, id, before, limit).await?;
     let next_before = if page.len() as i64 == limit { page.last().map(|m| m.seq) } else { None };
+    let page: Vec<serde_json::Value> = page.iter().map(|m| crate::user_json::message_for(me.viewer, m)).collect();
     Ok(Json(json!({ "messages": page, "next_before": next_before })))
 }
 
