@@ -467,6 +467,31 @@ async fn an_ended_suspension_no_longer_blocks_sign_in_pages_api_or_sends() {
     }
 }
 
+/// The audit log narrows by an entity type alone, by an id alone, or both.
+#[tokio::test]
+async fn the_audit_log_filters_by_entity_type_alone() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (_user, uid, chat) = user_with_chat(&app, "audited").await;
+        let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "spam" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/chats/{chat}/notes"), json!({ "admin_notes": "watch" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let types = |v: &Value| -> Vec<String> {
+            v["actions"].as_array().unwrap().iter().map(|a| a["entity_type"].as_str().unwrap_or("").to_string()).collect()
+        };
+        let all = root.api_get("/api/admin/audit").await.json();
+        assert!(types(&all).contains(&"chat".to_string()) && types(&all).contains(&"user".to_string()), "{all}");
+        let users = root.api_get("/api/admin/audit?entity_type=user").await.json();
+        assert!(!types(&users).is_empty() && types(&users).iter().all(|t| t == "user"), "{backend:?}: {users}");
+        let by_id = root.api_get(&format!("/api/admin/audit?entity_id={chat}")).await.json();
+        assert_eq!(types(&by_id), vec!["chat".to_string()], "{backend:?}: {by_id}");
+        let both = root.api_get(&format!("/api/admin/audit?entity_type=user&entity_id={uid}")).await.json();
+        assert_eq!(types(&both), vec!["user".to_string()]);
+    }
+}
+
 #[tokio::test]
 async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
     for backend in backends() {

@@ -148,16 +148,27 @@ async fn health_and_metrics() {
     }
     let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().expect("recorder");
     let (db, _dir) = fresh_db(Backend::Sqlite).await;
-    let state = fantooo_web::AppState::new(
-        db,
-        fantooo_web::WebConfig::default(),
-        std::sync::Arc::new(platform_geo::OfflineGazetteer::new()),
-        Some(handle),
-    );
-    let router = fantooo_web::app(state);
+    let geo = || std::sync::Arc::new(platform_geo::OfflineGazetteer::new());
+    let metrics = |token: Option<&str>| {
+        let mut r = axum::http::Request::get("/metrics");
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(axum::body::Body::empty()).unwrap()
+    };
     use tower::ServiceExt;
+    // Without a configured token there is no /metrics at all.
+    let closed = fantooo_web::app(fantooo_web::AppState::new(db.clone(), fantooo_web::WebConfig::default(), geo(), Some(handle.clone())));
+    let resp = closed.clone().oneshot(metrics(None)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(closed.oneshot(metrics(Some("anything"))).await.unwrap().status(), StatusCode::NOT_FOUND);
+    // With one, only a scraper holding it reads the metrics.
+    let config = fantooo_web::WebConfig { metrics_token: Some("scrape-token".into()), ..fantooo_web::WebConfig::default() };
+    let router = fantooo_web::app(fantooo_web::AppState::new(db, config, geo(), Some(handle)));
     let _ = router.clone().oneshot(axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap()).await.unwrap();
-    let resp = router.oneshot(axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(router.clone().oneshot(metrics(None)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(router.clone().oneshot(metrics(Some("scrape-tokem"))).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let resp = router.oneshot(metrics(Some("scrape-token"))).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&body);
@@ -194,6 +205,21 @@ async fn postgres_partitions_exist_ahead_and_schema_constraints_hold() {
         assert!(young.is_err(), "{backend:?}");
     }
 }
+
+/// A known address asked with the wrong method gets the usual JSON error
+/// body, not an empty one.
+#[tokio::test]
+async fn wrong_methods_get_the_json_error_body() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let mut c = api_user(&app, "methodical").await;
+    for (method, path) in [(Method::PATCH, "/api/chats"), (Method::DELETE, "/api/health"), (Method::PUT, "/api/me")] {
+        let r = c.send(method.clone(), path, Some("application/json"), b"{}".to_vec(), &[("accept", "application/json")]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(r.json()["error"], "method_not_allowed", "{method} {path}: {}", r.body);
+        assert!(r.json()["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
 /// Behind one proxy that appends the address it saw, a client cannot pick
 /// its own address by sending `X-Forwarded-For` itself: limits and bans
 /// apply to the real address.
