@@ -28,6 +28,9 @@ impl<T: Copy + Eq + Hash + Send + Sync + std::fmt::Debug + 'static> Topic for T 
 pub struct Push<T, K> {
     pub topic: T,
     pub json: Utf8Bytes,
+    /// The same push in the words shown to end users, when they differ
+    /// from what staff see (connections of end users send this instead).
+    pub user_json: Option<Utf8Bytes>,
     pub kind: K,
 }
 
@@ -127,7 +130,7 @@ mod tests {
     type TestHub = Hub<Channel, ()>;
 
     fn push(topic: Channel, n: i64) -> Arc<Push<Channel, ()>> {
-        Arc::new(Push { topic, json: Utf8Bytes::from(n.to_string()), kind: () })
+        Arc::new(Push { topic, json: Utf8Bytes::from(n.to_string()), user_json: None, kind: () })
     }
 
     #[tokio::test]

@@ -42,7 +42,7 @@ impl Outbox<Room, i64> for Notes {
         })
     }
     fn publish(&self, hub: &Hub<Room, i64>, (seq, room, body): Row) {
-        hub.publish(Arc::new(Push { topic: Room(room), json: Utf8Bytes::from(body), kind: seq }));
+        hub.publish(Arc::new(Push { topic: Room(room), json: Utf8Bytes::from(body), user_json: None, kind: seq }));
     }
 }
 

@@ -1,7 +1,8 @@
 //! The `fantooo` binary: configuration, logging and subcommands. Everything
 //! else lives in the library crates.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use fantooo_domain::{validation as v, AdminRole, Permissions};
 use fantooo_store::{admins, Backend, Db};
 use fantooo_web::config::{PaymentsConfig, PaymentsMode};
@@ -29,8 +30,40 @@ struct Cli {
     log_format: LogFormat,
     #[command(flatten)]
     payments: PaymentArgs,
+    /// `serve`'s flags, for `fantooo` without a subcommand (which serves).
+    #[command(flatten)]
+    serve: ServeArgs,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+impl Cli {
+    /// Parses the command line. Serve flags given before another
+    /// subcommand would be silently ignored, so they are refused.
+    fn parse_checked() -> Cli {
+        let matches = Cli::command().get_matches();
+        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Some((name, _)) = matches.subcommand() {
+            let serve_flags = ServeArgs::augment_args(clap::Command::new("serve"));
+            let given: Vec<String> = serve_flags
+                .get_arguments()
+                .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
+                .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())))
+                .collect();
+            if !given.is_empty() {
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!(
+                            "{} only apply to serving; use them without a subcommand or after `serve`, not with `{name}`",
+                            given.join(", ")
+                        ),
+                    )
+                    .exit();
+            }
+        }
+        cli
+    }
 }
 
 /// Payment provider settings (shared by `serve` and `job reconcile-payments`).
@@ -61,16 +94,25 @@ enum PaymentsArg {
 }
 
 impl PaymentArgs {
+    /// The configured Paystack secret key, if any.
+    fn secret_key(&self) -> Option<&str> {
+        self.paystack_secret_key.as_deref().filter(|k| !k.is_empty())
+    }
+
     /// The payments configuration for a server listening on `bind`.
     fn config(&self, bind: SocketAddr) -> Result<PaymentsConfig, AnyError> {
         let mode = self.payments.unwrap_or(if self.paystack_secret_key.is_some() { PaymentsArg::Paystack } else { PaymentsArg::Fake });
         let mut cfg = PaymentsConfig::fake_at(bind);
+        // A configured key is used in fake mode too (webhooks are signed
+        // with it), never silently replaced by a random one.
+        if let Some(key) = self.secret_key() {
+            cfg.secret_key = key.to_string();
+        }
         cfg.public_url = self.public_url.clone().map(|u| u.trim_end_matches('/').to_string());
         cfg.reconcile_after = Duration::from_secs(self.reconcile_after_minutes.max(1) * 60);
         if mode == PaymentsArg::Paystack {
             cfg.mode = PaymentsMode::Paystack;
-            cfg.secret_key =
-                self.paystack_secret_key.clone().filter(|k| !k.is_empty()).ok_or("--payments paystack needs PAYSTACK_SECRET_KEY")?;
+            cfg.secret_key = self.secret_key().ok_or("--payments paystack needs PAYSTACK_SECRET_KEY")?.to_string();
             cfg.api_base_url = self.paystack_base_url.clone();
         }
         Ok(cfg)
@@ -156,6 +198,10 @@ struct ServeArgs {
     /// Open connections, WebSockets included, above which new ones wait in the backlog.
     #[arg(long, env = "FANTOOO_MAX_CONNECTIONS", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: u64,
+    /// Bearer token a metrics scraper must send to read /metrics; without
+    /// it /metrics is not served.
+    #[arg(long, env = "FANTOOO_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// Load demo data on start: `auto` seeds an empty embedded store only.
     #[arg(long, env = "FANTOOO_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
@@ -186,7 +232,7 @@ fn pin_mmap_threshold() {
 #[tokio::main]
 async fn main() {
     pin_mmap_threshold();
-    let cli = Cli::parse();
+    let cli = Cli::parse_checked();
     init_logging(cli.log_format);
     if let Err(e) = run(cli).await {
         tracing::error!(error = %e, "fatal");
@@ -218,8 +264,12 @@ async fn connect(cli: &Cli) -> Result<Db, AnyError> {
 }
 
 async fn run(mut cli: Cli) -> Result<(), AnyError> {
-    let command = cli.command.take().unwrap_or_else(default_serve);
     let db = connect(&cli).await?;
+    // Without a subcommand, serve with the top-level flags.
+    let command = match cli.command.take() {
+        Some(c) => c,
+        None => Command::Serve(cli.serve),
+    };
     match command {
         Command::Migrate => {
             tracing::info!(backend = ?db.backend(), "migrations applied");
@@ -244,16 +294,6 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         Command::Serve(args) => serve(db, args, &cli.data_dir, &cli.payments).await?,
     }
     Ok(())
-}
-
-/// `fantooo` with no subcommand serves, reading serve's flags from the environment.
-fn default_serve() -> Command {
-    #[derive(Parser)]
-    struct Only {
-        #[command(flatten)]
-        serve: ServeArgs,
-    }
-    Command::Serve(Only::parse_from(["fantooo"]).serve)
 }
 
 /// A job the command line can run: one of the scheduled jobs, or payment
@@ -388,9 +428,14 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
         node_name: args.node_name.clone().unwrap_or_else(|| format!("node-{}", std::process::id())),
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
         payments: payments.config(args.bind)?,
+        metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
         ..WebConfig::default()
     };
     match config.payments.mode {
+        PaymentsMode::Fake if payments.secret_key().is_some() => tracing::warn!(
+            "payments: built-in fake Paystack at /fake-paystack (no real money), signing with the configured PAYSTACK_SECRET_KEY; \
+             pass --payments paystack to use the real Paystack"
+        ),
         PaymentsMode::Fake => tracing::info!("payments: built-in fake Paystack at /fake-paystack (no real money)"),
         PaymentsMode::Paystack => tracing::info!(api = %config.payments.api_base_url, "payments: Paystack"),
     }
@@ -445,4 +490,30 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fake_payments_use_a_configured_secret_key() {
+        let bind: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let cli = Cli::try_parse_from(["fantooo", "--payments", "fake", "--paystack-secret-key", "sk_test_configured"]).unwrap();
+        let cfg = cli.payments.config(bind).unwrap();
+        assert_eq!(cfg.mode, PaymentsMode::Fake);
+        assert_eq!(cfg.secret_key, "sk_test_configured");
+        let cli = Cli::try_parse_from(["fantooo", "--payments", "fake"]).unwrap();
+        assert!(!cli.payments.config(bind).unwrap().secret_key.is_empty(), "without one, a random key");
+    }
+
+    #[test]
+    fn serve_flags_work_without_the_subcommand() {
+        let cli = Cli::try_parse_from(["fantooo", "--bind", "127.0.0.1:9999", "--metrics-token", "t0k"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.bind, "127.0.0.1:9999".parse::<SocketAddr>().unwrap());
+        assert_eq!(cli.serve.metrics_token.as_deref(), Some("t0k"));
+        let cli = Cli::try_parse_from(["fantooo", "serve", "--bind", "127.0.0.1:9998"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Serve(ref a)) if a.bind.port() == 9998));
+    }
 }

@@ -63,3 +63,54 @@ async fn create_admin_migrate_seed_and_jobs_from_the_command_line() {
     assert_eq!(admins.len(), 2, "the CLI admin and the demo admin");
     assert!(fantooo_store::profiles::count_active(&db).await.unwrap() >= 12);
 }
+
+/// Kills the server process when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `fantooo --bind …` serves (the top-level flags are serve's), `/metrics`
+/// answers only with the configured bearer token, and serve flags given to
+/// another subcommand are refused rather than ignored.
+#[tokio::test]
+async fn top_level_serve_flags_serve_and_metrics_need_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = fantooo(dir.path())
+        .args(["--bind", &format!("127.0.0.1:{port}"), "--seed-demo", "never", "--metrics-token", "scrape-me", "--payments", "fake"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Running(child);
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(format!("{base}/api/health")).send().await {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        assert!(matches!(server.0.try_wait(), Ok(None)), "`fantooo --bind …` exited instead of serving");
+        assert!(std::time::Instant::now() < deadline, "the server never became healthy");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "no token");
+    let r = http.get(format!("{base}/metrics")).bearer_auth("wrong").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "a wrong token");
+    let r = http.get(format!("{base}/metrics")).bearer_auth("scrape-me").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("fantooo_"));
+    drop(server);
+
+    let other = tempfile::tempdir().unwrap();
+    let out = fantooo(other.path()).args(["--bind", "127.0.0.1:1", "migrate"]).output().unwrap();
+    assert!(!out.status.success(), "serve flags with another subcommand are refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bind"), "{}", String::from_utf8_lossy(&out.stderr));
+}

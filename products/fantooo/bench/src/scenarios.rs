@@ -136,7 +136,8 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                     let seq = m["seq"].as_i64().unwrap_or(0);
                     if seen.insert(seq, ()).is_some() { counts.duplicates.fetch_add(1, Ordering::Relaxed); }
                     last_seq = last_seq.max(seq);
-                    if m["sender_type"] == "fictional" {
+                    // Users read the other side of their chat as the `profile`.
+                    if m["sender_type"] == "profile" {
                         if let Some(sent) = m["content"].as_str().and_then(stamp_of) {
                             lat.operator_to_user.record_micros(now_micros() - sent);
                             counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);

@@ -17,6 +17,15 @@ text_enum! {
 }
 
 impl Side {
+    /// The word users see for a side: they are the `user`, the other side
+    /// is the `profile`. Only staff payloads use the stored names.
+    pub fn public_name(self) -> &'static str {
+        match self {
+            Side::Real => "user",
+            Side::Fictional => "profile",
+        }
+    }
+
     pub fn other(self) -> Side {
         match self {
             Side::Real => Side::Fictional,

@@ -44,18 +44,22 @@ pub async fn recent_admin_actions(db: &Db, limit: i64) -> StoreResult<Vec<AdminA
     Ok(on_pool!(db, p => sqlx::query_as::<_, AdminAction>(sql).bind(limit).fetch_all(p).await?))
 }
 
-/// The log narrowed to one admin and/or one subject, newest first.
-pub async fn admin_actions_filtered(
-    db: &Db,
-    admin: Option<AdminId>,
-    entity: Option<(&str, &str)>,
-    limit: i64,
-) -> StoreResult<Vec<AdminAction>> {
-    let (etype, eid) = entity.map(|(t, i)| (Some(t), Some(i))).unwrap_or((None, None));
+/// What the audit log is narrowed to; every part is optional and they
+/// combine (an entity type alone lists every action on that kind).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter<'a> {
+    pub admin: Option<AdminId>,
+    pub entity_type: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+}
+
+/// The log narrowed by `f`, newest first.
+pub async fn admin_actions_filtered(db: &Db, f: AuditFilter<'_>, limit: i64) -> StoreResult<Vec<AdminAction>> {
+    let AuditFilter { admin, entity_type: etype, entity_id: eid } = f;
     let sql =
         "SELECT l.seq, l.admin_id, a.name AS admin_name, l.action, l.entity_type, l.entity_id, l.before_value, l.after_value, l.created_at
                FROM admin_activity_log l LEFT JOIN admins a ON a.id = l.admin_id
-               WHERE ($1 IS NULL OR l.admin_id = $1) AND ($2 IS NULL OR (l.entity_type = $2 AND l.entity_id = $3))
+               WHERE ($1 IS NULL OR l.admin_id = $1) AND ($2 IS NULL OR l.entity_type = $2) AND ($3 IS NULL OR l.entity_id = $3)
                ORDER BY l.seq DESC LIMIT $4";
     Ok(on_pool!(db, p => sqlx::query_as::<_, AdminAction>(sql).bind(admin).bind(etype).bind(eid).bind(limit).fetch_all(p).await?))
 }

@@ -27,6 +27,8 @@ pub enum EventBody {
     IdleWarning { chat_id: ChatId, seconds_left: i64 },
     /// A chat was taken from the addressed operator.
     TakenAway { chat_id: ChatId, reason: String },
+    /// The addressed operator handed a chat back themselves.
+    Released { chat_id: ChatId },
     /// A message's text was corrected in the back office.
     Edited { message_id: fantooo_domain::ids::MessageId, seq: i64, content: String },
     /// Something admins should see now (escalations, suspensions, …).
@@ -43,6 +45,7 @@ impl EventBody {
             EventBody::Assigned { .. } => "assigned",
             EventBody::IdleWarning { .. } => "idle_warning",
             EventBody::TakenAway { .. } => "taken_away",
+            EventBody::Released { .. } => "released",
             EventBody::AdminAlert { .. } => "admin_alert",
             EventBody::Edited { .. } => "edited",
         }

@@ -78,6 +78,8 @@ struct UserForSend {
     total_messages_sent: i64,
     user_tier: UserTier,
     lifetime_credits_spent: i64,
+    is_banned: bool,
+    banned_until: Option<DateTime<Utc>>,
 }
 
 /// The price of the next message in a chat, for display before sending.
@@ -117,10 +119,10 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
         // balance check, the loyalty count and the client-id check exact.
         let u: Option<UserForSend> = sqlx::query_as(
             "UPDATE real_users SET total_messages_sent = total_messages_sent + 1, last_active_at = $2
-             WHERE id = $1 AND is_active AND NOT is_banned
-             RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier, lifetime_credits_spent")
+             WHERE id = $1 AND is_active
+             RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier, lifetime_credits_spent, is_banned, banned_until")
             .bind(user).bind(now).fetch_optional(&mut *tx).await?;
-        let u = u.ok_or(StoreError::NotFound)?;
+        let u = u.filter(|u| !fantooo_domain::account::ban_in_force(u.is_banned, u.banned_until, now)).ok_or(StoreError::NotFound)?;
         // The chat row is locked (by updating it) before anything is read
         // from it, so an assignment cannot slip between reading "unassigned"
         // and queueing the chat.

@@ -155,14 +155,43 @@ pub struct PictureCheck<'a> {
     pub height: u32,
 }
 
-/// Records a checked upload in the media validation log.
-pub async fn log_picture(db: &Db, profile: ProfileId, c: &PictureCheck<'_>, by: AdminId) -> StoreResult<()> {
-    let sql =
-        "INSERT INTO profile_media_validation (id, fictional_user_id, media_url, media_type, file_size_bytes, file_format, dimensions,
+/// Creates a profile from the back office in one transaction: the row, the
+/// validation log of its uploaded pictures and the audit entry commit
+/// together or not at all (the caller then removes the uploads).
+pub async fn create(
+    db: &Db,
+    new: &crate::profiles::NewProfile,
+    uploads: &[PictureCheck<'_>],
+    by: AdminId,
+    ip: Option<&str>,
+) -> StoreResult<ProfileId> {
+    let id = ProfileId::new();
+    let now = Utc::now();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        crate::profiles::insert_profile!(&mut *tx, id, new, Some(by), now);
+        for c in uploads {
+            sqlx::query(LOG_PICTURE).bind(RowId::new()).bind(id).bind(c.url).bind(c.size_bytes).bind(c.format)
+                .bind(format!("{}x{}", c.width, c.height)).bind(by).bind(now).execute(&mut *tx).await?;
+        }
+        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, ip_address, created_at)
+                     VALUES ($1, 'profile_created', 'profile', $2, $3, $4, $5)")
+            .bind(by).bind(id.to_string()).bind(Json(serde_json::json!({ "name": new.name, "pictures": new.profile_pictures.len() })))
+            .bind(ip).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(id)
+}
+
+const LOG_PICTURE: &str =
+    "INSERT INTO profile_media_validation (id, fictional_user_id, media_url, media_type, file_size_bytes, file_format, dimensions,
                  is_approved, moderated_by, moderated_at, created_at)
                VALUES ($1, $2, $3, 'profile_picture', $4, $5, $6, TRUE, $7, $8, $8)";
+
+/// Records a checked upload in the media validation log.
+pub async fn log_picture(db: &Db, profile: ProfileId, c: &PictureCheck<'_>, by: AdminId) -> StoreResult<()> {
     on_pool!(db, p => {
-        sqlx::query(sql).bind(RowId::new()).bind(profile).bind(c.url).bind(c.size_bytes).bind(c.format)
+        sqlx::query(LOG_PICTURE).bind(RowId::new()).bind(profile).bind(c.url).bind(c.size_bytes).bind(c.format)
             .bind(format!("{}x{}", c.width, c.height)).bind(by).bind(Utc::now()).execute(p).await?;
     });
     Ok(())

@@ -49,21 +49,32 @@ pub struct NewProfile {
     pub popularity_score: i64,
 }
 
+/// Inserts a profile row on any executor (a pool or the caller's transaction).
+macro_rules! insert_profile {
+    ($exec:expr, $id:expr, $new:expr, $created_by:expr, $now:expr) => {{
+        let new: &$crate::profiles::NewProfile = $new;
+        sqlx::query(
+            "INSERT INTO fictional_users (id, name, age, gender, location, bio, personality_traits, interests, occupation, profile_pictures,
+                     response_style, response_templates, personality_guidelines, is_featured, featured_until, tags, category, popularity_score,
+                     created_by, created_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+        )
+        .bind($id).bind(&new.name).bind(new.age).bind(new.gender).bind(&new.location).bind(&new.bio)
+        .bind(Json(&new.personality_traits)).bind(Json(&new.interests)).bind(&new.occupation).bind(Json(&new.profile_pictures))
+        .bind(&new.response_style).bind(Json(&new.response_templates)).bind(&new.personality_guidelines)
+        .bind(new.is_featured).bind(new.featured_until).bind(Json(&new.tags)).bind(&new.category).bind(new.popularity_score)
+        .bind($created_by).bind($now)
+        .execute($exec)
+        .await?
+    }};
+}
+pub(crate) use insert_profile;
+
 pub async fn create(db: &Db, new: &NewProfile, created_by: Option<AdminId>) -> StoreResult<ProfileId> {
     let id = ProfileId::new();
     let now = Utc::now();
-    let sql =
-        "INSERT INTO fictional_users (id, name, age, gender, location, bio, personality_traits, interests, occupation, profile_pictures,
-                 response_style, response_templates, personality_guidelines, is_featured, featured_until, tags, category, popularity_score,
-                 created_by, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)";
     on_pool!(db, p => {
-        sqlx::query(sql).bind(id).bind(&new.name).bind(new.age).bind(new.gender).bind(&new.location).bind(&new.bio)
-            .bind(Json(&new.personality_traits)).bind(Json(&new.interests)).bind(&new.occupation).bind(Json(&new.profile_pictures))
-            .bind(&new.response_style).bind(Json(&new.response_templates)).bind(&new.personality_guidelines)
-            .bind(new.is_featured).bind(new.featured_until).bind(Json(&new.tags)).bind(&new.category).bind(new.popularity_score)
-            .bind(created_by).bind(now)
-            .execute(p).await?;
+        insert_profile!(p, id, new, created_by, now);
     });
     Ok(id)
 }

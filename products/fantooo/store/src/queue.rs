@@ -314,6 +314,7 @@ pub async fn release(db: &Db, chat: ChatId, operator: OperatorId, now: DateTime<
             Some(false) => {}
         }
         crate::release_operator_slot!(tx, operator);
+        emit_operator_event!(tx, Some(operator), crate::events::EventBody::Released { chat_id: chat }, now);
         emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
         tx.commit().await?;
     });

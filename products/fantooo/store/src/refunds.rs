@@ -45,32 +45,55 @@ pub struct RefundRequest<'a> {
     /// The admin's login identity, recorded on the ledger entry.
     pub admin_account: AccountId,
     pub notes: Option<&'a str>,
+    /// Names this refund request (a key embedded in the form, or sent by
+    /// the API client): a repeated submit with the same key refunds once.
+    /// Without one every call is a new refund.
+    pub key: Option<&'a str>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Refunded {
     pub refund: Refund,
     pub balance: Credits,
+    /// The key was seen before: `refund` is the refund it made, and
+    /// nothing new happened.
+    pub repeated: bool,
 }
 
 fn refused(field: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Refused { field, message: message.into() }
 }
 
-/// Refunds credits to a user. With a message, the message must be one the
-/// user paid for, and all refunds for it together stay within its charge.
+/// Refunds credits to a user: the one path every refund form and API
+/// takes. With a message, the message must be one the user paid for, and
+/// all refunds for it together stay within its charge; without one, the
+/// refund is capped (`check_refund`). The credits, ledger entry, audit row
+/// and notification commit together; a request key already used returns
+/// the refund it made.
 pub async fn refund(db: &Db, r: &RefundRequest<'_>) -> StoreResult<Refunded> {
     if r.reason == RefundReason::AccountDeletion {
         return Err(refused("reason", "Account-deletion refunds are made by deleting the account."));
     }
     let now = Utc::now();
     let id = RefundId::new();
+    let key = match r.key {
+        Some(k) => format!("refund:{}:{k}", r.user),
+        None => format!("refund:{id}"),
+    };
     let result: StoreResult<Credits> = on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         // The user's row lock serialises refunds for this user's messages.
-        let locked: Option<UserId> = sqlx::query_scalar("UPDATE real_users SET updated_at = $2 WHERE id = $1 RETURNING id")
+        let locked: Option<Credits> = sqlx::query_scalar("UPDATE real_users SET updated_at = $2 WHERE id = $1 RETURNING credits")
             .bind(r.user).bind(now).fetch_optional(&mut *tx).await?;
-        locked.ok_or(StoreError::NotFound)?;
+        let current = locked.ok_or(StoreError::NotFound)?;
+        let seen: Option<Option<String>> = sqlx::query_scalar("SELECT reference FROM credit_ledger WHERE idempotency_key = $1")
+            .bind(&key).fetch_optional(&mut *tx).await?;
+        if let Some(reference) = seen {
+            let made: RefundId = reference.and_then(|s| s.parse().ok())
+                .ok_or_else(|| StoreError::Conflict("that request key was used for something else".into()))?;
+            tx.rollback().await?;
+            return Ok(Refunded { refund: by_id(db, made).await?, balance: current, repeated: true });
+        }
         let mut chat = r.chat;
         let bound = match r.message {
             None => None,
@@ -104,7 +127,6 @@ pub async fn refund(db: &Db, r: &RefundRequest<'_>) -> StoreResult<Refunded> {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'completed', $9)")
             .bind(id).bind(r.user).bind(r.credits.get()).bind(r.reason).bind(r.message).bind(chat).bind(r.admin).bind(r.notes).bind(now)
             .execute(&mut *tx).await?;
-        let key = format!("refund:{id}");
         let reference = id.to_string();
         let movement = crate::ledger::Movement {
             user: r.user, delta: r.credits, reason: LedgerReason::Refund, reference: Some(&reference), idempotency_key: &key, created_by: Some(r.admin_account),
@@ -123,7 +145,7 @@ pub async fn refund(db: &Db, r: &RefundRequest<'_>) -> StoreResult<Refunded> {
         Ok(balance)
     });
     let balance = result?;
-    Ok(Refunded { refund: by_id(db, id).await?, balance })
+    Ok(Refunded { refund: by_id(db, id).await?, balance, repeated: false })
 }
 
 pub async fn by_id(db: &Db, id: RefundId) -> StoreResult<Refund> {

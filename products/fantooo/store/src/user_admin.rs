@@ -209,23 +209,62 @@ pub const REFUND_CENTS_PER_CREDIT: i64 = 10 * 100;
 
 pub const ANONYMISED_MESSAGE: &str = "[Message from deleted user]";
 
+/// What an anonymised audit value shows in place of the user's words.
+pub const ANONYMISED_VALUE: &str = "[deleted]";
+
+/// Keys of audit before/after values that hold free text about or by a
+/// user (their message text, identity, notes about them).
+const PERSONAL_AUDIT_KEYS: &[&str] = &["content", "username", "email", "display_name", "bio", "location", "note", "notes", "admin_notes"];
+
+/// Replaces the personal parts of one audit value: every string under a
+/// personal key, and any string equal to one of `personal` wherever it
+/// sits. Returns whether anything changed.
+fn anonymise_value(v: &mut serde_json::Value, personal: &[String]) -> bool {
+    use serde_json::Value;
+    let is_personal = |s: &str| personal.iter().any(|p| !p.is_empty() && p.eq_ignore_ascii_case(s));
+    match v {
+        Value::String(s) if is_personal(s) => {
+            *s = ANONYMISED_VALUE.into();
+            true
+        }
+        Value::Object(map) => {
+            let mut changed = false;
+            for (k, x) in map.iter_mut() {
+                if PERSONAL_AUDIT_KEYS.contains(&k.as_str()) && matches!(x, Value::String(s) if !s.is_empty() && s != ANONYMISED_VALUE) {
+                    *x = Value::String(ANONYMISED_VALUE.into());
+                    changed = true;
+                } else {
+                    changed |= anonymise_value(x, personal);
+                }
+            }
+            changed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |c, x| anonymise_value(x, personal) | c),
+        _ => false,
+    }
+}
+
 /// Deletes a user for good, in one transaction: their messages are
-/// anonymised, open chats closed (operators freed), the account archived to
+/// anonymised with every earlier version of them (edit history, audited
+/// edits), the audit log's values about them lose their personal data,
+/// open chats are closed (operators freed), the account archived to
 /// deleted_users with the unused-credit refund recorded as pending (the
 /// credits leave the balance through the ledger), identity fields replaced,
-/// and the login disabled. Irreversible.
+/// the login disabled, and the deletion itself audited. Irreversible.
 pub async fn gdpr_delete(
     db: &Db,
     user: UserId,
     reason: &str,
     by: AdminId,
     by_account: AccountId,
+    ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> StoreResult<Deletion> {
     #[derive(sqlx::FromRow)]
     struct Doomed {
         account_id: AccountId,
         username: String,
+        display_name: String,
         email: String,
         credits: i64,
         total_spent_cents: i64,
@@ -236,9 +275,40 @@ pub async fn gdpr_delete(
         let mut tx = p.begin_write().await?;
         let u: Option<Doomed> = sqlx::query_as(
             "UPDATE real_users SET updated_at = $2 WHERE id = $1 AND deleted_at IS NULL
-             RETURNING account_id, username, email, credits, total_spent_cents, total_messages_sent, created_at")
+             RETURNING account_id, username, display_name, email, credits, total_spent_cents, total_messages_sent, created_at")
             .bind(user).bind(now).fetch_optional(&mut *tx).await?;
         let Some(u) = u else { return Err(StoreError::NotFound) };
+        // Every copy of the user's words goes with them: earlier versions
+        // kept by edits, and audited before/after values.
+        sqlx::query(
+            "UPDATE message_edit_history SET original_content = '[Deleted]', new_content = $2
+             WHERE message_id IN (SELECT m.id FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.real_user_id = $1 AND m.sender_type = 'real')")
+            .bind(user).bind(ANONYMISED_MESSAGE).execute(&mut *tx).await?;
+        let mut personal: Vec<String> = sqlx::query_scalar(
+            "SELECT m.content FROM messages m JOIN chats c ON c.id = m.chat_id
+             WHERE c.real_user_id = $1 AND m.sender_type = 'real' AND m.content <> ''
+             UNION SELECT COALESCE(m.original_content, '') FROM messages m JOIN chats c ON c.id = m.chat_id
+             WHERE c.real_user_id = $1 AND m.sender_type = 'real'")
+            .bind(user).fetch_all(&mut *tx).await?;
+        personal.extend([u.username.clone(), u.email.clone(), u.display_name.clone()]);
+        type AuditValues = (i64, Option<Json<serde_json::Value>>, Option<Json<serde_json::Value>>);
+        let audited: Vec<AuditValues> = sqlx::query_as(
+            "SELECT seq, before_value, after_value FROM admin_activity_log
+             WHERE (entity_type = 'user' AND entity_id = $1)
+                OR (entity_type = 'chat' AND entity_id IN (SELECT CAST(id AS TEXT) FROM chats WHERE real_user_id = $2))
+                OR (entity_type = 'message' AND entity_id IN (SELECT CAST(m.id AS TEXT) FROM messages m JOIN chats c ON c.id = m.chat_id
+                                                               WHERE c.real_user_id = $2 AND m.sender_type = 'real'))")
+            .bind(user.to_string()).bind(user).fetch_all(&mut *tx).await?;
+        for (seq, mut before, mut after) in audited {
+            let mut changed = false;
+            for v in [&mut before, &mut after].into_iter().flatten() {
+                changed |= anonymise_value(&mut v.0, &personal);
+            }
+            if changed {
+                sqlx::query("UPDATE admin_activity_log SET before_value = $2, after_value = $3 WHERE seq = $1")
+                    .bind(seq).bind(before).bind(after).execute(&mut *tx).await?;
+            }
+        }
         let messages_anonymised = sqlx::query(
             "UPDATE messages SET content = $2, original_content = '[Deleted]', media_url = NULL, updated_at = $3
              WHERE sender_type = 'real' AND chat_id IN (SELECT id FROM chats WHERE real_user_id = $1)")
@@ -287,8 +357,13 @@ pub async fn gdpr_delete(
         sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(u.account_id).execute(&mut *tx).await?;
         sqlx::query("UPDATE user_activity_log SET ip_address = NULL, user_agent = NULL, device_fingerprint = NULL WHERE user_id = $1")
             .bind(user).execute(&mut *tx).await?;
+        let done = Deletion { messages_anonymised, chats_closed: open.len() as u64, unused_credits: u.credits, refund_amount_cents };
+        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, before_value, after_value, ip_address, created_at)
+                     VALUES ($1, 'user_deleted', 'user', $2, $3, $4, $5, $6)")
+            .bind(by).bind(user.to_string()).bind(Json(serde_json::json!({ "credits": u.credits })))
+            .bind(Json(serde_json::to_value(&done).unwrap_or_default())).bind(ip).bind(now).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Deletion { messages_anonymised, chats_closed: open.len() as u64, unused_credits: u.credits, refund_amount_cents })
+        Ok(done)
     })
 }
 
@@ -309,42 +384,4 @@ pub async fn deletion_record(db: &Db, user: UserId) -> StoreResult<Option<Delete
         "SELECT original_user_id, username, deletion_reason, deletion_completed_at, unused_credits, refund_amount_cents, refund_processed
                FROM deleted_users WHERE original_user_id = $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, DeletedUser>(sql).bind(user).fetch_optional(p).await?))
-}
-
-/// Credits returned to a user by an admin.
-#[derive(Debug, Clone)]
-pub struct Refund<'a> {
-    pub user: UserId,
-    pub credits: i64,
-    /// One of credit_refunds' reasons (accidental_send, …).
-    pub reason: &'a str,
-    pub notes: Option<&'a str>,
-    pub by: AdminId,
-    pub by_account: AccountId,
-    /// Makes a retried refund apply once.
-    pub key: &'a str,
-}
-
-/// A refund of credits to a user (e.g. an accidental send), recorded in
-/// credit_refunds and applied through the ledger in one transaction.
-pub async fn refund_credits(db: &Db, r: &Refund<'_>) -> StoreResult<Credits> {
-    let Refund { user, credits, reason, notes, by, by_account, key } = *r;
-    if credits <= 0 {
-        return Err(StoreError::Invalid("a refund must be positive".into()));
-    }
-    let now = Utc::now();
-    on_pool!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let m = crate::ledger::Movement { user, delta: Credits(credits), reason: LedgerReason::Refund, reference: Some(reason), idempotency_key: key, created_by: Some(by_account) };
-        let balance = match CREDITS.post_in(&mut *tx, &m.posting(), now).await? {
-            platform_ledger::Posted::Applied { balance } => Credits(balance.get()),
-            platform_ledger::Posted::Duplicate => return Err(StoreError::Conflict("refund already applied".into())),
-        };
-        sqlx::query("INSERT INTO credit_refunds (id, user_id, amount, reason, processed_by, notes, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7)")
-            .bind(RowId::new()).bind(user).bind(credits).bind(reason).bind(by).bind(notes).bind(now).execute(&mut *tx).await?;
-        crate::notify_user!(tx, user, "refund", format!("{credits} credits were returned to your balance."), now);
-        crate::emit_balance!(tx, user, balance, now);
-        tx.commit().await?;
-        Ok(balance)
-    })
 }

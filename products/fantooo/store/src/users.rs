@@ -33,6 +33,13 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+impl User {
+    /// Whether this user's ban or suspension is in force at `now`.
+    pub fn banned_at(&self, now: DateTime<Utc>) -> bool {
+        fantooo_domain::account::ban_in_force(self.is_banned, self.banned_until, now)
+    }
+}
+
 const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at";
 
 /// A validated registration.

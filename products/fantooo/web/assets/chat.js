@@ -6,6 +6,8 @@
   var root = document.getElementById("chat");
   if (!root) return;
   var chatId = root.dataset.chatId;
+  // The viewer's side, in the words its payloads use: `user` on a user's
+  // page (the other side is `profile`), the stored names on staff pages.
   var side = root.dataset.side;
   var list = document.getElementById("messages");
   var form = document.getElementById("composer");
@@ -163,6 +165,7 @@
         case "edited": if (ev.chat_id === chatId) applyEdit(ev); break;
         case "subscribed": markRead(); break;
         case "reload": location.reload(); break;
+        case "unsubscribed": if (ev.chat_id === chatId) setConn("This chat is no longer available."); break;
         case "error": if (ev.code === "forbidden") setConn("This chat is no longer available."); break;
       }
     };

@@ -43,6 +43,16 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
     }
 }
 
+/// A session whose account row is gone is signed out; any other failure
+/// (a database outage between the session and the account lookups) stays
+/// what it is, so clients keep their session and retry.
+fn account_gone(e: fantooo_store::StoreError) -> AppError {
+    match e {
+        fantooo_store::StoreError::NotFound => AppError::Unauthenticated,
+        other => AppError::from(other),
+    }
+}
+
 fn session_of(parts: &Parts, kind: AccountKind) -> AppResult<Session> {
     match parts.extensions.get::<Session>() {
         None => Err(AppError::Unauthenticated),
@@ -61,8 +71,8 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::User)?;
-        let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-        if user.is_banned {
+        let user = users::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
+        if user.banned_at(chrono::Utc::now()) {
             return Err(AppError::Forbidden);
         }
         Ok(CurrentUser { session, user })
@@ -79,7 +89,7 @@ impl FromRequestParts<AppState> for CurrentOperator {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::Operator)?;
-        let operator = operators::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+        let operator = operators::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
         Ok(CurrentOperator { session, operator })
     }
 }
@@ -104,7 +114,7 @@ impl FromRequestParts<AppState> for CurrentAdmin {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::Admin)?;
-        let admin = admins::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+        let admin = admins::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
         if !admin.is_active {
             return Err(AppError::Unauthenticated);
         }
@@ -127,18 +137,18 @@ impl FromRequestParts<AppState> for CurrentViewer {
         let session = parts.extensions.get::<Session>().cloned().ok_or(AppError::Unauthenticated)?;
         let viewer = match session.kind {
             AccountKind::User => {
-                let user = users::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
-                if user.is_banned {
+                let user = users::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
+                if user.banned_at(chrono::Utc::now()) {
                     return Err(AppError::Forbidden);
                 }
                 (Viewer::User(user.id), user.display_name)
             }
             AccountKind::Operator => {
-                let op = operators::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+                let op = operators::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
                 (Viewer::Operator(op.id), op.name)
             }
             AccountKind::Admin => {
-                let admin = admins::by_account(&state.db, session.account_id).await.map_err(|_| AppError::Unauthenticated)?;
+                let admin = admins::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
                 if !admin.is_active {
                     return Err(AppError::Unauthenticated);
                 }

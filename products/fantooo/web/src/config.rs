@@ -30,6 +30,9 @@ pub struct WebConfig {
     /// Lower Argon2 cost for test suites; never set in production.
     pub fast_password_hashing: bool,
     pub payments: PaymentsConfig,
+    /// Bearer token that `/metrics` requires; without one `/metrics` is
+    /// not served (404).
+    pub metrics_token: Option<String>,
 }
 
 /// Which payment provider serves checkouts.
@@ -96,6 +99,7 @@ impl std::fmt::Debug for WebConfig {
             .field("messages_per_minute", &self.messages_per_minute)
             .field("media_dir", &self.media_dir)
             .field("payments", &self.payments)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -117,6 +121,7 @@ impl Default for WebConfig {
             hsts: false,
             fast_password_hashing: false,
             payments: PaymentsConfig::fake_at(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+            metrics_token: None,
         }
     }
 }

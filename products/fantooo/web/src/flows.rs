@@ -203,7 +203,7 @@ pub async fn login(
     match kind {
         AccountKind::User => {
             let user = users::by_account(&state.db, record.id).await?;
-            if user.is_banned && user.banned_until.map(|u| u > now).unwrap_or(true) {
+            if user.banned_at(now) {
                 return Err(AppError::BadRequest("This account is suspended".into()));
             }
         }

@@ -17,6 +17,7 @@ pub mod realtime;
 pub mod routes;
 pub mod seed;
 pub mod templates;
+pub mod user_json;
 
 use axum::Router;
 use fantooo_store::Db;

@@ -18,6 +18,16 @@ const PICTURE: MediaRules = MediaRules {
     pixels: Some(PixelLimits { min_side: MIN_IMAGE_SIDE, max_side: MAX_IMAGE_SIDE }),
 };
 
+/// Removes uploads that ended up unused, logging (not failing) when the
+/// store refuses: the request has already failed for its own reason.
+pub async fn discard(media: &dyn MediaStore, keys: &[MediaKey]) {
+    for key in keys {
+        if let Err(e) = media.delete(key).await {
+            tracing::warn!(error = %e, key = key.as_str(), "unused upload not removed");
+        }
+    }
+}
+
 /// A checked picture, ready to store.
 pub struct Picture {
     pub content_type: ContentType,

@@ -27,8 +27,16 @@ pub enum Topic {
 /// What a connection needs to know about a push without parsing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushKind {
-    Message { seq: i64, sender: Side },
-    Typing { side: Side },
+    Message {
+        seq: i64,
+        sender: Side,
+    },
+    Typing {
+        side: Side,
+    },
+    /// The chat changed hands: each connection following it checks that it
+    /// may still read it, and leaves it if not. Never sent to clients.
+    Access,
     Other,
 }
 

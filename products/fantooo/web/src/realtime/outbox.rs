@@ -61,7 +61,7 @@ fn publish_message(hub: &Hub, m: Message) {
     // note, built only while some admin page is open.
     if hub.has_listeners(Topic::Admins) {
         let note = json!({ "t": "chat_activity", "chat_id": m.chat_id, "sender": m.sender_type, "at": m.created_at }).to_string();
-        hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), kind: PushKind::Other }));
+        hub.publish(Arc::new(Push { topic: Topic::Admins, json: Utf8Bytes::from(note), user_json: None, kind: PushKind::Other }));
     }
     let topic = Topic::Chat(m.chat_id);
     if !hub.has_listeners(topic) {
@@ -70,16 +70,30 @@ fn publish_message(hub: &Hub, m: Message) {
     metrics::counter!("fantooo_ws_messages_published_total").increment(1);
     let kind = PushKind::Message { seq: m.seq, sender: m.sender_type };
     let json = json!({ "t": "message", "message": m }).to_string();
-    hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), kind }));
+    let user_json = json!({ "t": "message", "message": crate::user_json::message(&m) }).to_string();
+    hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json), user_json: Some(Utf8Bytes::from(user_json)), kind }));
+}
+
+/// Tells the connections following a chat that it changed hands, so the
+/// ones that lost it stop receiving it.
+fn publish_access_change(hub: &Hub, chat: fantooo_domain::ids::ChatId) {
+    let topic = Topic::Chat(chat);
+    if hub.has_listeners(topic) {
+        hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from_static("{}"), user_json: None, kind: PushKind::Access }));
+    }
 }
 
 fn publish_event(hub: &Hub, e: Event) {
     let body = e.payload.0;
+    // Typing and receipts name a side: users get it in their own words.
+    let mut user_json = None;
     let (topic, kind, json) = match (&body, e.chat_id, e.user_id) {
         (EventBody::Typing { side }, Some(chat), _) => {
+            user_json = Some(json!({ "t": "typing", "chat_id": chat, "side": side.public_name() }));
             (Topic::Chat(chat), PushKind::Typing { side: *side }, json!({ "t": "typing", "chat_id": chat, "side": side }))
         }
         (EventBody::Receipt { side, status, upto }, Some(chat), _) => {
+            user_json = Some(json!({ "t": "receipt", "chat_id": chat, "side": side.public_name(), "status": status, "upto": upto }));
             (Topic::Chat(chat), PushKind::Other, json!({ "t": "receipt", "chat_id": chat, "side": side, "status": status, "upto": upto }))
         }
         (EventBody::Balance { credits }, _, Some(user)) => {
@@ -90,7 +104,7 @@ fn publish_event(hub: &Hub, e: Event) {
             let json = Utf8Bytes::from(json!({ "t": "queue" }).to_string());
             for topic in [Topic::Operators, Topic::Admins] {
                 if hub.has_listeners(topic) {
-                    hub.publish(Arc::new(Push { topic, json: json.clone(), kind: PushKind::Other }));
+                    hub.publish(Arc::new(Push { topic, json: json.clone(), user_json: None, kind: PushKind::Other }));
                 }
             }
             return;
@@ -105,10 +119,17 @@ fn publish_event(hub: &Hub, e: Event) {
             }
             None => return,
         },
-        (EventBody::TakenAway { chat_id, reason }, ..) => match e.operator_id {
-            Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
-            None => return,
-        },
+        (EventBody::TakenAway { chat_id, reason }, ..) => {
+            publish_access_change(hub, *chat_id);
+            match e.operator_id {
+                Some(op) => (Topic::Operator(op), PushKind::Other, json!({ "t": "taken_away", "chat_id": chat_id, "reason": reason })),
+                None => return,
+            }
+        }
+        (EventBody::Released { chat_id }, ..) => {
+            publish_access_change(hub, *chat_id);
+            return;
+        }
         (EventBody::Edited { message_id, seq, content }, Some(chat), _) => (
             Topic::Chat(chat),
             PushKind::Other,
@@ -120,6 +141,7 @@ fn publish_event(hub: &Hub, e: Event) {
         _ => return,
     };
     if hub.has_listeners(topic) {
-        hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json.to_string()), kind }));
+        let user_json = user_json.map(|j| Utf8Bytes::from(j.to_string()));
+        hub.publish(Arc::new(Push { topic, json: Utf8Bytes::from(json.to_string()), user_json, kind }));
     }
 }

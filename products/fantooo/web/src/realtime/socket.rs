@@ -5,9 +5,12 @@
 //! messages with seq > `after`; `unsubscribe {chat_id}`; `typing {chat_id}`;
 //! `read {chat_id, upto}`; `ping` (every 15 s; marks the account present).
 //!
-//! Server → client: `subscribed`, `message`, `typing`, `receipt`,
-//! `balance`, `pong`, `error`. A message is sent at most once per
-//! connection: each subscription remembers the last seq it delivered.
+//! Server → client: `subscribed`, `unsubscribed` (the chat was taken from
+//! this viewer), `message`, `typing`, `receipt`, `balance`, `pong`,
+//! `error`. A message is sent at most once per connection: each
+//! subscription remembers the last seq it delivered. Access is checked on
+//! subscribe, again whenever the chat changes hands, and before a read
+//! receipt is stored.
 
 use super::{Push, PushKind, Subscriber, Topic};
 use crate::auth::CurrentViewer;
@@ -217,7 +220,13 @@ impl Connection {
                 Ok(())
             }
             ClientMsg::Read { chat_id, upto } => {
-                let Some(sub) = self.subs.get(&chat_id) else { return self.not_subscribed(socket, chat_id).await };
+                if !self.subs.contains_key(&chat_id) {
+                    return self.not_subscribed(socket, chat_id).await;
+                }
+                if !self.recheck(socket, chat_id).await? {
+                    return Ok(());
+                }
+                let Some(sub) = self.subs.get(&chat_id) else { return Ok(()) };
                 match messages::mark(&self.state.db, chat_id, sub.side.other(), upto, MessageStatus::Read).await {
                     Ok(n) if n > 0 => self.state.realtime.written(),
                     Ok(_) => {}
@@ -259,7 +268,8 @@ impl Connection {
         self.state.realtime.hub.subscribe(Topic::Chat(chat_id), &self.subscriber);
         let last_seq = after.unwrap_or(0).max(0);
         self.subs.insert(chat_id, Subscription { side, last_seq, last_typing: None });
-        Self::send_json(socket, json!({ "t": "subscribed", "chat_id": chat_id, "side": side })).await?;
+        Self::send_json(socket, json!({ "t": "subscribed", "chat_id": chat_id, "side": crate::user_json::side(self.viewer, side) }))
+            .await?;
         if after.is_some() {
             self.replay(socket, chat_id).await?;
         } else {
@@ -270,6 +280,37 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// Checks again that this viewer may read a chat it follows; if not
+    /// (the chat went to someone else), leaves it and says so. Returns
+    /// whether the subscription stands.
+    async fn recheck(&mut self, socket: &mut WebSocket, chat_id: ChatId) -> Result<bool, Closed> {
+        let side = match chats::by_id(&self.state.db, chat_id).await {
+            Ok(chat) => side_of(self.viewer, &chat.parties()),
+            Err(StoreError::NotFound) => None,
+            Err(e) => {
+                // Unknown is not allowed: the client reconnects and
+                // subscribes again, which checks from scratch.
+                tracing::warn!(error = %e, "access re-check failed; closing the socket");
+                return Err(());
+            }
+        };
+        match side {
+            Some(side) => {
+                if let Some(sub) = self.subs.get_mut(&chat_id) {
+                    sub.side = side;
+                }
+                Ok(true)
+            }
+            None => {
+                self.subs.remove(&chat_id);
+                self.undelivered.remove(&chat_id);
+                self.state.realtime.hub.unsubscribe(Topic::Chat(chat_id), &self.subscriber);
+                Self::send_json(socket, json!({ "t": "unsubscribed", "chat_id": chat_id, "reason": "access" })).await?;
+                Ok(false)
+            }
+        }
     }
 
     /// Sends a chat's messages after the subscription's last seq.
@@ -294,7 +335,7 @@ impl Connection {
             for m in page {
                 let seq = m.seq;
                 let sender = m.sender_type;
-                Self::send_json(socket, json!({ "t": "message", "message": m })).await?;
+                Self::send_json(socket, json!({ "t": "message", "message": crate::user_json::message_for(self.viewer, &m) })).await?;
                 self.delivered(chat_id, seq, sender);
             }
             sent += n;
@@ -317,10 +358,18 @@ impl Connection {
         }
     }
 
+    /// A push's text in this viewer's words.
+    fn text_of(&self, push: &Push) -> Utf8Bytes {
+        match (self.viewer, &push.user_json) {
+            (Viewer::User(_), Some(text)) => text.clone(),
+            _ => push.json.clone(),
+        }
+    }
+
     async fn on_push(&mut self, socket: &mut WebSocket, push: &Arc<Push>) -> Result<(), Closed> {
         let chat = match push.topic {
             Topic::Chat(c) => c,
-            _ => return Self::send(socket, push.json.clone()).await,
+            _ => return Self::send(socket, self.text_of(push)).await,
         };
         let Some(sub) = self.subs.get(&chat) else { return Ok(()) };
         match push.kind {
@@ -328,13 +377,14 @@ impl Connection {
                 if seq <= sub.last_seq {
                     return Ok(());
                 }
-                Self::send(socket, push.json.clone()).await?;
+                Self::send(socket, self.text_of(push)).await?;
                 self.delivered(chat, seq, sender);
                 Ok(())
             }
             // One's own typing is not news.
             PushKind::Typing { side } if side == sub.side => Ok(()),
-            _ => Self::send(socket, push.json.clone()).await,
+            PushKind::Access => self.recheck(socket, chat).await.map(|_| ()),
+            _ => Self::send(socket, self.text_of(push)).await,
         }
     }
 

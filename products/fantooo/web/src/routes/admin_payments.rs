@@ -220,6 +220,10 @@ struct RefundInput {
     chat_id: String,
     #[serde(default)]
     notes: String,
+    /// Names the submission (embedded in the page's form, or chosen by an
+    /// API client): a repeated submit with the same key refunds once.
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 struct ParsedRefund {
@@ -306,6 +310,7 @@ async fn make_refund(state: &AppState, me: &CurrentAdmin, input: &RefundInput) -
             admin: me.admin.id,
             admin_account: me.admin.account_id,
             notes: r.notes.as_deref(),
+            key: Some(input.idempotency_key.trim()).filter(|k| !k.is_empty()),
         },
     )
     .await?;
@@ -325,6 +330,15 @@ struct RefundsPage {
 }
 
 impl RefundsPage {
+    /// The key the form submits: the one it was sent with after a refused
+    /// submit, a fresh one for a new form.
+    fn form_key(&self) -> String {
+        if self.form.idempotency_key.trim().is_empty() {
+            uuid::Uuid::now_v7().to_string()
+        } else {
+            self.form.idempotency_key.clone()
+        }
+    }
     fn err(&self, field: &str) -> &str {
         self.errors.for_field(field).unwrap_or("")
     }
@@ -438,6 +452,7 @@ struct RefundBody {
     message_id: Option<String>,
     chat_id: Option<String>,
     notes: Option<String>,
+    idempotency_key: Option<String>,
 }
 
 async fn api_refund(State(state): State<AppState>, me: CurrentAdmin, ApiJson(b): ApiJson<RefundBody>) -> AppResult<Response> {
@@ -454,6 +469,7 @@ async fn api_refund(State(state): State<AppState>, me: CurrentAdmin, ApiJson(b):
         message_id: b.message_id.unwrap_or_default(),
         chat_id: b.chat_id.unwrap_or_default(),
         notes: b.notes.unwrap_or_default(),
+        idempotency_key: b.idempotency_key.unwrap_or_default(),
     };
     let done = make_refund(&state, &me, &input).await?;
     Ok((StatusCode::CREATED, Json(json!({ "refund": done.refund, "balance": done.balance }))).into_response())

@@ -84,7 +84,7 @@ async fn api_open(
     let profile = parse_profile(&input.profile_id)?;
     let (chat, created) = chats::open(&state.db, me.user.id, profile).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({ "chat": chat, "created": created }))).into_response())
+    Ok((status, Json(json!({ "chat": crate::user_json::chat(&chat), "created": created }))).into_response())
 }
 
 // ---------------------------------------------------------------- listing
@@ -170,6 +170,15 @@ impl ChatView {
     }
     pub fn is_staff(&self) -> bool {
         self.side == Side::Fictional
+    }
+    /// The viewer's side in the words of the payloads it receives (the
+    /// public ones for users, the stored ones for staff).
+    pub fn side_name(&self) -> &'static str {
+        if self.is_staff() {
+            self.side.as_str()
+        } else {
+            self.side.public_name()
+        }
     }
 }
 
@@ -298,28 +307,32 @@ async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput>
     }
 }
 
-/// Validates, stores any picture, then sends as whichever side the viewer is.
+/// Validates, stores any picture, then sends as whichever side the viewer
+/// is. A picture stays stored only when its message is committed: a
+/// refused send (no credits, closed chat, …) or a retried one that was
+/// already stored removes the new upload again.
 async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, input: SendInput) -> AppResult<Sent> {
     let body = match input.picture {
         None => {
             Body { content: message_text(&input.content)?, content_type: ContentType::Text, media_url: None, client_id: input.client_id }
         }
         Some((bytes, pic)) => {
-            let caption = input.content.trim().to_string();
-            if caption.chars().count() > fantooo_domain::chat::MAX_TEXT_CHARS {
-                return Err(AppError::field("content", "Captions are limited to 1000 characters."));
-            }
+            // A caption is optional; when there is one, it is a message text
+            // like any other (length, no control characters).
+            let caption = match input.content.trim() {
+                "" => String::new(),
+                text => message_text(text)?,
+            };
             state.limits.check_message(&me.session.account_id.to_string())?;
             let key = MediaKey::unique(pic.media_type);
             let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
-            return finish(
-                state,
-                me,
-                chat,
-                side,
-                Body { content: caption, content_type: pic.content_type, media_url: Some(url), client_id: input.client_id },
-            )
-            .await;
+            let body = Body { content: caption, content_type: pic.content_type, media_url: Some(url.clone()), client_id: input.client_id };
+            let sent = finish(state, me, chat, side, body).await;
+            let kept = matches!(&sent, Ok(s) if s.message.media_url.as_deref() == Some(url.as_str()));
+            if !kept {
+                crate::media::discard(state.media.as_ref(), &[key]).await;
+            }
+            return sent;
         }
     };
     state.limits.check_message(&me.session.account_id.to_string())?;
@@ -358,7 +371,7 @@ async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
     Ok((
         status,
         Json(json!({
-            "message": sent.message,
+            "message": crate::user_json::message_for(me.viewer, &sent.message),
             "price": if sent.duplicate { None } else { Some(sent.price) },
             "balance": sent.balance,
             "duplicate": sent.duplicate,
@@ -414,7 +427,7 @@ async fn api_chat(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
         _ => (None, None),
     };
     Ok(Json(json!({
-        "chat": chat, "side": side, "profile": profile,
+        "chat": crate::user_json::chat_for(me.viewer, &chat), "side": crate::user_json::side(me.viewer, side), "profile": profile,
         "next_price": price, "next_price_label": price.as_ref().map(price_label), "balance": balance,
     })))
 }
@@ -454,6 +467,7 @@ async fn api_history(
     errs.into_result()?;
     let page = messages::history(&state.db, id, before, limit).await?;
     let next_before = if page.len() as i64 == limit { page.last().map(|m| m.seq) } else { None };
+    let page: Vec<serde_json::Value> = page.iter().map(|m| crate::user_json::message_for(me.viewer, m)).collect();
     Ok(Json(json!({ "messages": page, "next_before": next_before })))
 }
 

@@ -2,10 +2,11 @@
 
 use crate::{assets, AppState};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use subtle::ConstantTimeEq;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,7 +30,16 @@ async fn health(State(state): State<AppState>) -> Response {
     platform_web::system::health(&state.db, env!("CARGO_PKG_VERSION")).await
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus metrics, for a scraper holding the configured bearer token
+/// (401 without it); without a configured token there is nothing here (404).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = state.config.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
+        return crate::AppError::NotFound.into_response();
+    };
+    let given = platform_web::request::bearer(&headers).unwrap_or("");
+    if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        return crate::AppError::Unauthenticated.into_response();
+    }
     platform_web::system::metrics(state.metrics.as_ref())
 }
 

@@ -384,6 +384,114 @@ async fn gdpr_deletion_anonymises_closes_archives_and_refunds() {
     }
 }
 
+/// Every stored copy of a deleted user's words goes in the same deletion:
+/// earlier versions kept by edits, and the audit log's before/after values
+/// (edited text, ban and unban, notes naming them, the deletion itself).
+#[tokio::test]
+async fn gdpr_deletion_leaves_no_words_in_edit_history_or_audit_values() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (mut user, uid, chat) = user_with_chat(&app, "quillfeather").await;
+        let r = say(&mut user, chat, "my secret words").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let msg = r.json()["message"]["id"].as_str().unwrap().to_string();
+        let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
+        let edit = format!("/api/admin/chats/{chat}/messages/{msg}/edit");
+        let r = admin_json(&mut root, Method::POST, &edit, json!({ "content": "my hidden phrase", "reason": "phone number" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        let r = admin_json(
+            &mut root,
+            Method::POST,
+            &format!("/api/admin/chats/{chat}/notes"),
+            json!({ "admin_notes": "quillfeather is rude" }),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "spam" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/unban"), json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/delete"), json!({ "confirm": "DELETE quillfeather" }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+
+        let history: Vec<(String, String)> = on_pool!(&app.db, p => sqlx::query_as("SELECT original_content, new_content FROM message_edit_history")
+            .fetch_all(p).await.unwrap());
+        assert_eq!(history.len(), 1);
+        let audit: Vec<(String, Option<String>, Option<String>)> = on_pool!(&app.db, p => sqlx::query_as(
+            "SELECT action, CAST(before_value AS TEXT), CAST(after_value AS TEXT) FROM admin_activity_log ORDER BY seq")
+            .fetch_all(p).await.unwrap());
+        assert!(audit.iter().any(|(a, _, _)| a == "message_edited"), "{audit:?}");
+        assert!(audit.iter().any(|(a, _, _)| a == "user_deleted"), "{audit:?}");
+        let everything = format!("{history:?} {audit:?}");
+        for words in ["secret words", "hidden phrase", "quillfeather"] {
+            assert!(!everything.contains(words), "{backend:?}: {words:?} is still stored: {everything}");
+        }
+    }
+}
+
+/// A suspension blocks sign-in, pages, the API and sends until its end,
+/// and nothing after it: the end is put in the past rather than waited for.
+#[tokio::test]
+async fn an_ended_suspension_no_longer_blocks_sign_in_pages_api_or_sends() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (mut user, uid, chat) = user_with_chat(&app, "suspendee").await;
+        let mut admin = admin_client(&app, "mod@fantooo.com", AdminRole::Moderator).await;
+        let until = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%d").to_string();
+        let r =
+            admin_json(&mut admin, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "cool off", "until": until }))
+                .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let login = json!({ "login": "suspendee", "password": PASSWORD });
+        assert_ne!(app.client().json(Method::POST, "/api/auth/login", login.clone()).await.status, StatusCode::OK, "{backend:?}: in force");
+
+        // The suspension ends (its end moved to a minute ago).
+        let ended = chrono::Utc::now() - chrono::Duration::minutes(1);
+        on_pool!(&app.db, p => {
+            sqlx::query("UPDATE real_users SET banned_until = $1 WHERE id = $2").bind(ended).bind(uid).execute(p).await.unwrap();
+            sqlx::query("UPDATE banned_users_tracking SET banned_until = $1 WHERE user_id = $2").bind(ended).bind(uid).execute(p).await.unwrap();
+        });
+        let r = user.json(Method::POST, "/api/auth/login", login.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        user.bearer = Some(r.json()["token"].as_str().expect("a token").to_string());
+        let r = user.api_get("/api/me").await;
+        assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
+        let r = say(&mut user, chat, "back again").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.body);
+        let mut page = app.client();
+        let r = page.post_form("/login", &[("login", "suspendee"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(page.get(&format!("/chat/{chat}")).await.status, StatusCode::OK, "{backend:?}");
+    }
+}
+
+/// The audit log narrows by an entity type alone, by an id alone, or both.
+#[tokio::test]
+async fn the_audit_log_filters_by_entity_type_alone() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (_user, uid, chat) = user_with_chat(&app, "audited").await;
+        let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "spam" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = admin_json(&mut root, Method::POST, &format!("/api/admin/chats/{chat}/notes"), json!({ "admin_notes": "watch" })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let types = |v: &Value| -> Vec<String> {
+            v["actions"].as_array().unwrap().iter().map(|a| a["entity_type"].as_str().unwrap_or("").to_string()).collect()
+        };
+        let all = root.api_get("/api/admin/audit").await.json();
+        assert!(types(&all).contains(&"chat".to_string()) && types(&all).contains(&"user".to_string()), "{all}");
+        let users = root.api_get("/api/admin/audit?entity_type=user").await.json();
+        assert!(!types(&users).is_empty() && types(&users).iter().all(|t| t == "user"), "{backend:?}: {users}");
+        let by_id = root.api_get(&format!("/api/admin/audit?entity_id={chat}")).await.json();
+        assert_eq!(types(&by_id), vec!["chat".to_string()], "{backend:?}: {by_id}");
+        let both = root.api_get(&format!("/api/admin/audit?entity_type=user&entity_id={uid}")).await.json();
+        assert_eq!(types(&both), vec!["user".to_string()]);
+    }
+}
+
 #[tokio::test]
 async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
     for backend in backends() {
@@ -526,6 +634,35 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A profile create that fails after its pictures were stored leaves
+/// neither the profile nor the pictures (the store is broken on purpose).
+#[tokio::test]
+async fn a_failed_profile_create_leaves_no_uploads() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let mut admin = admin_client(&app, "a@fantooo.com", AdminRole::Admin).await;
+        let token = admin.csrf.clone().unwrap();
+        let (a, b, c) = (png(64, 64), png(80, 80), png(100, 120));
+        let fields: Vec<(&str, Option<&str>, &[u8])> = vec![
+            ("name", None, b"Nia"),
+            ("age", None, b"25"),
+            ("gender", None, b"female"),
+            ("location", None, b"Nairobi"),
+            ("bio", None, b"Hi"),
+            ("pictures", Some("a.png"), &a),
+            ("pictures", Some("b.png"), &b),
+            ("pictures", Some("c.png"), &c),
+        ];
+        exec(&app.db, "DROP TABLE profile_media_validation").await;
+        let (ct, body) = multipart(&fields);
+        let r = admin.send(Method::POST, "/api/admin/profiles", Some(&ct), body, &[("x-csrf-token", &token)]).await;
+        assert!(r.status.is_server_error(), "{backend:?}: {} {}", r.status, r.body);
+        assert_eq!(media_files(&app), 0, "{backend:?}: the uploads of a failed create were left behind");
+        let profiles: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM fictional_users").fetch_one(p).await.unwrap());
+        assert_eq!(profiles, 0, "{backend:?}: the profile is not half-created");
+    }
 }
 
 #[tokio::test]

@@ -395,9 +395,13 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 fn multipart(file: &[u8], name: &str) -> (String, Vec<u8>) {
+    multipart_with_caption("look", file, name)
+}
+
+fn multipart_with_caption(caption: &str, file: &[u8], name: &str) -> (String, Vec<u8>) {
     let boundary = "XfantoooBoundary";
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nlook\r\n").as_bytes());
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\n{caption}\r\n").as_bytes());
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/png\r\n\r\n")
             .as_bytes(),
@@ -431,6 +435,50 @@ async fn pictures_are_checked_stored_and_served_to_participants() {
     let (ct, body) = multipart(&png(8000, 10), "huge.png");
     assert_eq!(c.send(Method::POST, &path, Some(&ct), body, &[]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(chats::by_id(&app.db, chat).await.unwrap().message_count, 1);
+}
+
+/// Only committed messages keep their picture: a send refused for lack of
+/// credits stores nothing in media storage.
+#[tokio::test]
+async fn a_picture_refused_for_lack_of_credits_leaves_no_file() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        flat_pricing(&app.db).await;
+        let (mut c, _, chat) = user_with_chat(&app, "brokesnapper").await;
+        for n in 0..3 {
+            assert_eq!(say(&mut c, chat, &format!("free {n}")).await.status, StatusCode::CREATED);
+        }
+        let (ct, body) = multipart(&png(64, 48), "me.png");
+        let r = c.send(Method::POST, &format!("/api/chats/{chat}/messages"), Some(&ct), body, &[]).await;
+        assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{b:?}: {}", r.body);
+        assert_eq!(media_files(&app), 0, "{b:?}: the refused picture was left in media storage");
+        // The no-script form takes the same path.
+        let (ct, body) = multipart(&png(64, 48), "me.png");
+        let r = c.send(Method::POST, &format!("/chat/{chat}/messages"), Some(&ct), body, &[]).await;
+        assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{b:?}");
+        assert_eq!(media_files(&app), 0, "{b:?}");
+    }
+}
+
+/// A picture's caption is message text: control characters are refused as
+/// in any message, and nothing is stored.
+#[tokio::test]
+async fn captions_follow_the_message_text_rule() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut c, _, chat) = user_with_chat(&app, "captioner").await;
+        let (ct, body) = multipart_with_caption("look\u{7}here", &png(64, 48), "me.png");
+        let r = c.send(Method::POST, &format!("/api/chats/{chat}/messages"), Some(&ct), body, &[]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {}", r.body);
+        assert_eq!(r.json()["fields"][0]["field"], "content");
+        assert_eq!(chats::by_id(&app.db, chat).await.unwrap().message_count, 0);
+        assert_eq!(media_files(&app), 0);
+        let (ct, body) = multipart_with_caption("  look here  ", &png(64, 48), "me.png");
+        let r = c.send(Method::POST, &format!("/api/chats/{chat}/messages"), Some(&ct), body, &[]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        assert_eq!(r.json()["message"]["content"], "look here");
+        assert_eq!(media_files(&app), 1);
+    }
 }
 
 #[tokio::test]

@@ -484,6 +484,7 @@ async fn refunds_never_exceed_what_the_message_was_charged() {
                             admin: admin_row.id,
                             admin_account: admin_row.account_id,
                             notes: None,
+                            key: None,
                         },
                     )
                     .await
@@ -503,6 +504,58 @@ async fn refunds_never_exceed_what_the_message_was_charged() {
         let notes = fantooo_store::notifications::for_user(&app.db, uid, 10).await.unwrap();
         assert_eq!(notes.len(), 2, "{b:?}: the user is told about each refund");
         assert!(notes.iter().all(|n| n.kind == "credit_refund"));
+        assert_books_balance(&app.db).await;
+    }
+}
+
+/// The user page's refund form takes the same path as the payments back
+/// office: its embedded key makes a double submit refund once, the cap
+/// for refunds without a message holds, and the audit row is written with
+/// the refund. The JSON twin and `/api/admin/refunds` honour a client key.
+#[tokio::test]
+async fn user_page_refund_form_refunds_once_per_submit_and_keeps_the_cap() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (_c, uid, _chat) = user_with_chat(&app, "formrefund").await;
+        let mut admin = admin_client(&app, "refunds@fantooo.com", AdminRole::SuperAdmin).await;
+        let page = admin.get(&format!("/admin/users/{uid}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let marker = "name=\"idempotency_key\" value=\"";
+        let start = page.body.find(marker).expect("the refund form carries a key") + marker.len();
+        let key = page.body[start..].split('"').next().unwrap().to_string();
+        let form = format!("/admin/users/{uid}/refund");
+        let fields = [("credits", "4"), ("reason", "system_error"), ("notes", "outage"), ("idempotency_key", key.as_str())];
+        for _ in 0..2 {
+            let r = admin.post_form(&form, &fields).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{b:?}: {}", r.body);
+            assert!(r.location().contains("notice="), "{}", r.location());
+        }
+        assert_eq!(balance(&app.db, uid).await, 4, "{b:?}: a double submit refunds once");
+        let audited: i64 = fantooo_store::on_pool!(&app.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM admin_activity_log WHERE action = 'credits_refunded' AND entity_id = $1")
+            .bind(uid.to_string()).fetch_one(p).await.unwrap());
+        assert_eq!(audited, 1);
+
+        // Over the cap for refunds without a message: refused, nothing moves.
+        let r = admin.post_form(&form, &[("credits", "1001"), ("reason", "admin_discretion"), ("idempotency_key", "other-key")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(r.location().contains("error="), "{b:?}: {}", r.location());
+        let token = admin.csrf.clone().unwrap();
+        let over = serde_json::to_vec(&json!({ "credits": 5000, "reason": "admin_discretion" })).unwrap();
+        let r = admin
+            .send(Method::POST, &format!("/api/admin/users/{uid}/refund"), Some("application/json"), over, &[("x-csrf-token", &token)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {}", r.body);
+        assert_eq!(balance(&app.db, uid).await, 4);
+
+        // The JSON routes: the same client key twice is one refund.
+        for _ in 0..2 {
+            let r =
+                post_refund(&mut admin, json!({ "user": "formrefund", "credits": 2, "reason": "system_error", "idempotency_key": "k-1" }))
+                    .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        }
+        assert_eq!(balance(&app.db, uid).await, 6);
         assert_books_balance(&app.db).await;
     }
 }

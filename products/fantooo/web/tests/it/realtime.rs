@@ -104,12 +104,12 @@ async fn messages_typing_and_receipts_flow_live_between_the_two_sides() {
         let receipt = next_of(&mut user_ws, "receipt", SOON).await;
         assert_eq!(
             (receipt["status"].as_str(), receipt["side"].as_str(), receipt["upto"].as_i64()),
-            (Some("delivered"), Some("real"), Some(seq))
+            (Some("delivered"), Some("user"), Some(seq))
         );
 
         send(&mut op_ws, json!({ "t": "typing", "chat_id": chat })).await;
         let typing = next_of(&mut user_ws, "typing", SOON).await;
-        assert_eq!(typing["side"], "fictional");
+        assert_eq!(typing["side"], "profile");
         assert!(all_of(&mut op_ws, "typing", Duration::from_millis(400)).await.is_empty(), "own typing is not echoed");
 
         let r = say(&mut op, chat, "hello, you").await;
@@ -304,4 +304,116 @@ async fn a_late_commit_behind_many_abandoned_sequence_numbers_is_still_delivered
     slow.commit().await.unwrap();
     let got = next_of(&mut ws, "message", Duration::from_secs(3)).await;
     assert_eq!(got["message"]["content"], "late but committed");
+}
+
+/// A chat that changes hands leaves the old operator's open socket at once:
+/// taken by an admin or handed back, the socket is told it is out, gets no
+/// more of the chat, and its read receipts are refused.
+#[tokio::test]
+async fn an_operator_socket_loses_a_chat_that_changes_hands() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = app.serve().await;
+        let (mut user, _, chat) = user_with_chat(&app, "handsuser").await;
+        let mut op = assigned_operator(&app, chat).await;
+        let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
+        let mut op_ws = connect(addr, &op.token()).await;
+        subscribe(&mut op_ws, chat, Some(0)).await;
+        assert_eq!(say(&mut user, chat, "first").await.status, StatusCode::CREATED);
+        next_of(&mut op_ws, "message", SOON).await;
+
+        // An admin takes the chat away.
+        let mut admin = admin_client(&app, "hands@fantooo.com", fantooo_domain::AdminRole::Admin).await;
+        let r = crate::backoffice::admin_json(&mut admin, Method::POST, &format!("/api/admin/chats/{chat}/reassign"), json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
+        let out = next_of(&mut op_ws, "unsubscribed", SOON).await;
+        assert_eq!(out["chat_id"], chat.to_string(), "{b:?}");
+        let r = say(&mut user, chat, "who reads this").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let seq = r.json()["message"]["seq"].as_i64().unwrap();
+        assert!(
+            all_of(&mut op_ws, "message", Duration::from_millis(800)).await.is_empty(),
+            "{b:?}: the old operator still receives the chat"
+        );
+        send(&mut op_ws, json!({ "t": "read", "chat_id": chat, "upto": seq })).await;
+        assert_eq!(next_of(&mut op_ws, "error", SOON).await["code"], "not_subscribed");
+        let read: i64 = fantooo_store::on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND status = 'read'")
+            .bind(chat).fetch_one(p).await.unwrap());
+        assert_eq!(read, 0, "{b:?}: no read receipt from someone who lost the chat");
+
+        // Given back to the operator, who answers and hands it back.
+        assert!(crate::chat::assign_to(&app.db, chat, op_id).await);
+        subscribe(&mut op_ws, chat, None).await;
+        assert_eq!(say(&mut op, chat, "all yours again").await.status, StatusCode::CREATED);
+        let r = op.json(Method::POST, &format!("/api/operator/chats/{chat}/release"), json!({})).await;
+        assert!(r.status.is_success(), "{b:?}: {}", r.body);
+        next_of(&mut op_ws, "unsubscribed", SOON).await;
+        assert_eq!(say(&mut user, chat, "anyone?").await.status, StatusCode::CREATED);
+        assert!(all_of(&mut op_ws, "message", Duration::from_millis(800)).await.is_empty(), "{b:?}: released chats stop arriving");
+    }
+}
+
+/// The words of staff-side names in a payload (`fictional`, `real`,
+/// `operator`), as whole words of keys or values.
+fn staff_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .filter(|w| matches!(w.as_str(), "fictional" | "real" | "operator" | "operators"))
+        .collect()
+}
+
+/// Users read `user` and `profile`: nothing they receive over the API or
+/// the socket names the stored sides or the staff behind a profile.
+#[tokio::test]
+async fn user_payloads_use_only_the_public_vocabulary() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = app.serve().await;
+        let (mut user, _, chat) = user_with_chat(&app, "wordsuser").await;
+        let mut op = assigned_operator(&app, chat).await;
+        let mut op_ws = connect(addr, &op.token()).await;
+        subscribe(&mut op_ws, chat, Some(0)).await;
+        let mut payloads = vec![];
+        let r = say(&mut user, chat, "hello there").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let seq = r.json()["message"]["seq"].as_i64().unwrap();
+        assert_eq!(r.json()["message"]["sender_type"], "user", "{b:?}");
+        payloads.push(r.body);
+
+        let mut user_ws = connect(addr, &user.token()).await;
+        send(&mut user_ws, json!({ "t": "subscribe", "chat_id": chat, "after": 0 })).await;
+        let mut frames = vec![];
+        let ack = next_of(&mut user_ws, "subscribed", SOON).await;
+        assert_eq!(ack["side"], "user", "{b:?}");
+        frames.push(ack.to_string());
+        assert_eq!(say(&mut op, chat, "hi back").await.status, StatusCode::CREATED);
+        send(&mut op_ws, json!({ "t": "typing", "chat_id": chat })).await;
+        send(&mut op_ws, json!({ "t": "read", "chat_id": chat, "upto": seq })).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(1500);
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, user_ws.next()).await {
+            if let Frame::Text(text) = frame {
+                frames.push(text.to_string());
+            }
+        }
+        let kinds: Vec<String> =
+            frames.iter().map(|f| serde_json::from_str::<Value>(f).unwrap()["t"].as_str().unwrap_or("").to_string()).collect();
+        for t in ["message", "typing", "receipt"] {
+            assert!(kinds.iter().any(|k| k == t), "{b:?}: no `{t}` among {kinds:?}");
+        }
+        for path in ["/api/chats".to_string(), format!("/api/chats/{chat}"), format!("/api/chats/{chat}/messages"), "/api/me".to_string()] {
+            let r = user.api_get(&path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+            payloads.push(r.body);
+        }
+        let profile = user.api_get(&format!("/api/chats/{chat}")).await.json()["chat"]["profile_id"].clone();
+        let r = user.json(Method::POST, "/api/chats", json!({ "profile_id": profile })).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: reopening finds the chat by its profile_id: {}", r.body);
+        payloads.push(r.body);
+        for text in frames.iter().chain(&payloads) {
+            assert!(staff_words(text).is_empty(), "{b:?}: {:?} in {text}", staff_words(text));
+        }
+        // Staff keep the stored names.
+        let r = op.api_get(&format!("/api/chats/{chat}/messages")).await;
+        assert!(!staff_words(&r.body).is_empty());
+    }
 }

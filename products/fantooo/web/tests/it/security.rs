@@ -148,16 +148,27 @@ async fn health_and_metrics() {
     }
     let handle = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().expect("recorder");
     let (db, _dir) = fresh_db(Backend::Sqlite).await;
-    let state = fantooo_web::AppState::new(
-        db,
-        fantooo_web::WebConfig::default(),
-        std::sync::Arc::new(platform_geo::OfflineGazetteer::new()),
-        Some(handle),
-    );
-    let router = fantooo_web::app(state);
+    let geo = || std::sync::Arc::new(platform_geo::OfflineGazetteer::new());
+    let metrics = |token: Option<&str>| {
+        let mut r = axum::http::Request::get("/metrics");
+        if let Some(t) = token {
+            r = r.header("authorization", format!("Bearer {t}"));
+        }
+        r.body(axum::body::Body::empty()).unwrap()
+    };
     use tower::ServiceExt;
+    // Without a configured token there is no /metrics at all.
+    let closed = fantooo_web::app(fantooo_web::AppState::new(db.clone(), fantooo_web::WebConfig::default(), geo(), Some(handle.clone())));
+    let resp = closed.clone().oneshot(metrics(None)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(closed.oneshot(metrics(Some("anything"))).await.unwrap().status(), StatusCode::NOT_FOUND);
+    // With one, only a scraper holding it reads the metrics.
+    let config = fantooo_web::WebConfig { metrics_token: Some("scrape-token".into()), ..fantooo_web::WebConfig::default() };
+    let router = fantooo_web::app(fantooo_web::AppState::new(db, config, geo(), Some(handle)));
     let _ = router.clone().oneshot(axum::http::Request::get("/").body(axum::body::Body::empty()).unwrap()).await.unwrap();
-    let resp = router.oneshot(axum::http::Request::get("/metrics").body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    assert_eq!(router.clone().oneshot(metrics(None)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(router.clone().oneshot(metrics(Some("scrape-tokem"))).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let resp = router.oneshot(metrics(Some("scrape-token"))).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&body);
@@ -192,5 +203,59 @@ async fn postgres_partitions_exist_ahead_and_schema_constraints_hold() {
         assert!(two.is_err(), "{backend:?}: two pictures must be refused");
         let young = on_pool!(&app.db, p => sqlx::query("UPDATE real_users SET age = 17").execute(p).await.map(|_| ()));
         assert!(young.is_err(), "{backend:?}");
+    }
+}
+
+/// A known address asked with the wrong method gets the usual JSON error
+/// body, not an empty one.
+#[tokio::test]
+async fn wrong_methods_get_the_json_error_body() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let mut c = api_user(&app, "methodical").await;
+    for (method, path) in [(Method::PATCH, "/api/chats"), (Method::DELETE, "/api/health"), (Method::PUT, "/api/me")] {
+        let r = c.send(method.clone(), path, Some("application/json"), b"{}".to_vec(), &[("accept", "application/json")]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(r.json()["error"], "method_not_allowed", "{method} {path}: {}", r.body);
+        assert!(r.json()["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+/// Behind one proxy that appends the address it saw, a client cannot pick
+/// its own address by sending `X-Forwarded-For` itself: limits and bans
+/// apply to the real address.
+#[tokio::test]
+async fn a_forged_forwarded_for_does_not_escape_limits_or_bans() {
+    for backend in backends() {
+        let app = TestApp::with_config(backend, |c| c.auth_per_minute = 3).await;
+        let real = "203.0.113.77";
+        let mut attacker = app.client();
+        let mut statuses = vec![];
+        for n in 0..5 {
+            attacker.ip = format!("198.51.100.{n}, {real}");
+            let r = attacker.json(Method::POST, "/api/auth/login", json!({ "login": format!("nobody{n}"), "password": "x" })).await;
+            statuses.push(r.status);
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 2, "{backend:?}: {statuses:?}");
+
+        // A ban follows the real address, whatever the client claims.
+        let app = TestApp::new(backend).await;
+        let mut spoofer = app.client();
+        spoofer.ip = format!("192.0.2.1, {real}");
+        let r = spoofer.json(Method::POST, "/api/auth/signup", signup_body("spoofer")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let uid = r.json()["user"]["id"].as_str().unwrap().to_string();
+        let mut admin = admin_client(&app, "mod@fantooo.com", fantooo_domain::AdminRole::Moderator).await;
+        let r =
+            crate::backoffice::admin_json(&mut admin, Method::POST, &format!("/api/admin/users/{uid}/ban"), json!({ "reason": "spam" }))
+                .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let mut again = app.client();
+        again.ip = format!("192.0.2.99, {real}");
+        let r = again.json(Method::POST, "/api/auth/signup", signup_body("spoofer2")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend:?}: a new forged entry does not hide the banned address: {}", r.body);
+        let mut innocent = app.client();
+        innocent.ip = format!("{real}, 198.51.100.200");
+        let r = innocent.json(Method::POST, "/api/auth/signup", signup_body("innocent")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: claiming the banned address does not get someone banned: {}", r.body);
     }
 }

@@ -269,6 +269,11 @@ pub async fn operator_client(app: &TestApp, email: &str) -> Client {
     c
 }
 
+/// How many files the app's media directory holds (none when it was never created).
+pub fn media_files(app: &TestApp) -> usize {
+    std::fs::read_dir(&app.config.media_dir).map(|d| d.filter_map(Result::ok).filter(|e| e.path().is_file()).count()).unwrap_or(0)
+}
+
 /// Runs raw SQL on either store (to set up or corrupt state in tests).
 pub async fn exec(db: &Db, sql: &str) {
     match db {

@@ -62,7 +62,7 @@ async fn overview(state: &AppState, me: &CurrentAdmin) -> AppResult<Overview> {
     let recent = if me.can(Permission::ManageAdmins) {
         audit::recent_admin_actions(&state.db, 10).await?
     } else {
-        audit::admin_actions_filtered(&state.db, Some(me.admin.id), None, 10).await?
+        audit::admin_actions_filtered(&state.db, audit::AuditFilter { admin: Some(me.admin.id), ..Default::default() }, 10).await?
     };
     Ok(Overview {
         totals: stats::totals(&state.db).await?,
@@ -144,11 +144,10 @@ struct AuditQuery {
 async fn audit_rows(state: &AppState, me: &CurrentAdmin, q: &AuditQuery) -> AppResult<Vec<AdminAction>> {
     me.require(Permission::ManageAdmins)?;
     let admin: Option<AdminId> = q.admin.as_deref().filter(|s| !s.is_empty()).map(super::kit::id).transpose()?;
-    let entity = match (q.entity_type.as_deref().filter(|s| !s.is_empty()), q.entity_id.as_deref().filter(|s| !s.is_empty())) {
-        (Some(t), Some(i)) => Some((t, i)),
-        _ => None,
-    };
-    Ok(audit::admin_actions_filtered(&state.db, admin, entity, 200).await?)
+    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (entity_type, entity_id) = (given(&q.entity_type), given(&q.entity_id));
+    let f = audit::AuditFilter { admin, entity_type: entity_type.as_deref(), entity_id: entity_id.as_deref() };
+    Ok(audit::admin_actions_filtered(&state.db, f, 200).await?)
 }
 
 #[derive(Template, WebTemplate)]

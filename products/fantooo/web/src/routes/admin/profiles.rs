@@ -182,17 +182,25 @@ async fn list_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Que
 }
 
 /// Checks an uploaded picture (format from the bytes, size, dimensions)
-/// and stores it; returns its URL and what was checked.
-async fn store_picture(state: &AppState, bytes: Vec<u8>) -> AppResult<(String, &'static str, u32, u32, i64)> {
+/// and stores it under a new key, recorded in `stored` so the caller can
+/// remove it if what refers to it is not committed; returns its URL and
+/// what was checked.
+async fn store_picture(
+    state: &AppState,
+    bytes: Vec<u8>,
+    stored: &mut Vec<crate::media::MediaKey>,
+) -> AppResult<(String, &'static str, u32, u32, i64)> {
     let pic = crate::media::inspect(&bytes)?;
     let key = MediaKey::unique(pic.media_type);
     let len = bytes.len() as i64;
     let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
+    stored.push(key);
     Ok((url, pic.mime, pic.width, pic.height, len))
 }
 
 /// Creates a profile from a form with picture files (multipart) or from
-/// fields whose `profile_pictures` are URLs (form or JSON).
+/// fields whose `profile_pictures` are URLs (form or JSON). Uploads are
+/// removed again unless the profile is committed.
 async fn create(
     State(state): State<AppState>,
     via: Via,
@@ -203,6 +211,7 @@ async fn create(
     me.require(Permission::ManageFictionalProfiles)?;
     let is_multipart =
         req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/"));
+    let mut stored = vec![];
     let outcome = async {
         let (mut form, files) = if is_multipart {
             let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(AppError::rejected)?;
@@ -242,37 +251,25 @@ async fn create(
                 Some((0..files.len() + urls.len()).map(|i| format!("/media/probe-{i}.png")).collect::<Vec<_>>().join("\n"));
             validate(&probe)?;
             for bytes in files {
-                let (url, mime, w, h, len) = store_picture(&state, bytes).await?;
+                let (url, mime, w, h, len) = store_picture(&state, bytes, &mut stored).await?;
                 urls.push(url.clone());
                 checks.push((url, mime, w, h, len));
             }
             form.profile_pictures = Some(urls.join("\n"));
         }
         let new = validate(&form)?;
-        let id = profiles::create(&state.db, &new, Some(me.admin.id)).await?;
-        for (url, mime, w, h, len) in &checks {
-            profile_admin::log_picture(
-                &state.db,
-                id,
-                &PictureCheck { url, size_bytes: *len, format: mime, width: *w, height: *h },
-                me.admin.id,
-            )
-            .await?;
-        }
-        audit::admin_action(
-            &state.db,
-            Some(me.admin.id),
-            "profile_created",
-            Some(("profile", id.to_string())),
-            None,
-            Some(json!({ "name": new.name, "pictures": new.profile_pictures.len() })),
-            Some(&ip),
-        )
-        .await?;
+        let uploads: Vec<PictureCheck> = checks
+            .iter()
+            .map(|(url, mime, w, h, len)| PictureCheck { url, size_bytes: *len, format: mime, width: *w, height: *h })
+            .collect();
+        let id = profile_admin::create(&state.db, &new, &uploads, me.admin.id, Some(&ip)).await?;
         let profile = profile_admin::by_id(&state.db, id).await?;
         Ok((format!("Profile {} created", profile.name), json!({ "profile": profile })))
     }
     .await;
+    if outcome.is_err() {
+        crate::media::discard(state.media.as_ref(), &stored).await;
+    }
     match (&outcome, via.api) {
         (Ok((_, body)), true) => Ok((axum::http::StatusCode::CREATED, Json(body.clone())).into_response()),
         _ => via.finish("/admin/profiles", outcome),
@@ -523,6 +520,7 @@ async fn upload_picture(
     // The permission is checked before the body is even parsed.
     me.require(Permission::ManageFictionalProfiles)?;
     let id: ProfileId = kit::id(&id)?;
+    let mut stored = vec![];
     let outcome = async {
         let mut mp = <Multipart as axum::extract::FromRequest<()>>::from_request(req, &()).await.map_err(AppError::rejected)?;
         let mut bytes = None;
@@ -537,10 +535,13 @@ async fn upload_picture(
             return Err(AppError::Conflict("This profile already has 10 pictures; remove one first.".into()));
         }
         crate::media::inspect(&bytes)?;
-        let (url, mime, w, h, len) = store_picture(&state, bytes).await?;
+        let (url, mime, w, h, len) = store_picture(&state, bytes, &mut stored).await?;
         let mut pictures = before.profile_pictures.0.clone();
         pictures.push(url.clone());
-        profile_admin::set_pictures(&state.db, id, &pictures).await?;
+        if let Err(e) = profile_admin::set_pictures(&state.db, id, &pictures).await {
+            crate::media::discard(state.media.as_ref(), &stored).await;
+            return Err(e.into());
+        }
         profile_admin::log_picture(
             &state.db,
             id,

@@ -13,12 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use fantooo_domain::ids::UserId;
+use fantooo_domain::ids::{MessageId, UserId};
 use fantooo_domain::ledger::LedgerReason;
+use fantooo_domain::refund::RefundReason;
 use fantooo_domain::{Credits, Permission};
 use fantooo_store::audit;
 use fantooo_store::chats::{self, ChatSummary};
 use fantooo_store::ledger::{self, Entry};
+use fantooo_store::refunds;
 use fantooo_store::user_admin::{self, Activity, Ban, DeletedUser, UserFilter};
 use fantooo_store::users::User;
 use serde::Deserialize;
@@ -128,6 +130,8 @@ struct DetailPage {
     flash: Flash,
     can_delete: bool,
     can_credit: bool,
+    /// Names the refund form's submission, so submitting it twice refunds once.
+    refund_key: String,
 }
 
 impl DetailPage {
@@ -151,7 +155,8 @@ async fn detail_page(
 ) -> AppResult<Response> {
     let d = detail(&state, &me, &id).await?;
     let (can_delete, can_credit) = (me.can(Permission::DeleteData), me.can(Permission::ManagePayments));
-    Ok(DetailPage { chrome: me.chrome(&csrf, "/admin/users"), nav: nav(&me), d, flash, can_delete, can_credit }.into_response())
+    let refund_key = uuid::Uuid::now_v7().to_string();
+    Ok(DetailPage { chrome: me.chrome(&csrf, "/admin/users"), nav: nav(&me), d, flash, can_delete, can_credit, refund_key }.into_response())
 }
 
 async fn detail_api(State(state): State<AppState>, me: CurrentAdmin, Path(id): Path<String>) -> AppResult<Json<serde_json::Value>> {
@@ -253,18 +258,8 @@ async fn gdpr_delete(
             return Err(AppError::field("confirm", format!("Type “{phrase}” to confirm; deletion cannot be undone")));
         }
         let reason = kit::text(&f.reason).unwrap_or_else(|| "user request".into());
-        let done = user_admin::gdpr_delete(&state.db, user, &reason, me.admin.id, me.admin.account_id, Utc::now()).await?;
+        let done = user_admin::gdpr_delete(&state.db, user, &reason, me.admin.id, me.admin.account_id, Some(&ip), Utc::now()).await?;
         state.realtime.written();
-        audit::admin_action(
-            &state.db,
-            Some(me.admin.id),
-            "user_deleted",
-            Some(("user", user.to_string())),
-            Some(json!({ "username": target.username, "credits": target.credits })),
-            Some(serde_json::to_value(&done).unwrap_or_default()),
-            Some(&ip),
-        )
-        .await?;
         Ok((format!("User deleted; refund pending: {}", kit::kes(done.refund_amount_cents)), json!({ "deletion": done })))
     }
     .await;
@@ -338,15 +333,19 @@ struct RefundForm {
     credits: Option<String>,
     reason: Option<String>,
     notes: Option<String>,
+    message_id: Option<String>,
+    /// Embedded in the page's form (or chosen by an API client): a double
+    /// submit with the same key refunds once.
+    idempotency_key: Option<String>,
 }
 
-const REFUND_REASONS: &[&str] = &["accidental_send", "inappropriate_content", "system_error", "admin_discretion"];
-
+/// Refunds through the one refund path (`fantooo_store::refunds`), so the
+/// page form and its JSON twin follow the same rule, cap and audit as the
+/// payments back office.
 async fn refund(
     State(state): State<AppState>,
     via: Via,
     me: CurrentAdmin,
-    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Input(f): Input<RefundForm>,
 ) -> AppResult<Response> {
@@ -356,39 +355,41 @@ async fn refund(
     let outcome = async {
         let credits: i64 = kit::text(&f.credits)
             .and_then(|c| c.parse().ok())
-            .filter(|c: &i64| (1..=100_000).contains(c))
-            .ok_or_else(|| AppError::field("credits", "Enter how many credits to return (1 to 100,000)"))?;
+            .ok_or_else(|| AppError::field("credits", "Enter how many credits to return"))?;
         let reason = kit::text(&f.reason)
-            .filter(|r| REFUND_REASONS.contains(&r.as_str()))
+            .and_then(|r| r.parse::<RefundReason>().ok())
+            .filter(|r| RefundReason::CHOOSABLE.contains(r))
             .ok_or_else(|| AppError::field("reason", "Choose a refund reason"))?;
+        let message = match kit::text(&f.message_id) {
+            None => None,
+            Some(m) => {
+                Some(m.parse::<MessageId>().map_err(|_| AppError::field("message_id", "Enter a valid message id or leave it empty"))?)
+            }
+        };
         let notes = kit::text(&f.notes);
-        let key = format!("admin-refund:{}", uuid::Uuid::now_v7());
-        let before = ledger::balance(&state.db, user).await?;
-        let balance = user_admin::refund_credits(
+        let key = kit::text(&f.idempotency_key);
+        let done = refunds::refund(
             &state.db,
-            &user_admin::Refund {
+            &refunds::RefundRequest {
                 user,
-                credits,
-                reason: &reason,
+                credits: Credits(credits),
+                reason,
+                message,
+                chat: None,
+                admin: me.admin.id,
+                admin_account: me.admin.account_id,
                 notes: notes.as_deref(),
-                by: me.admin.id,
-                by_account: me.admin.account_id,
-                key: &key,
+                key: key.as_deref(),
             },
         )
         .await?;
         state.realtime.written();
-        audit::admin_action(
-            &state.db,
-            Some(me.admin.id),
-            "credits_refunded",
-            Some(("user", user.to_string())),
-            Some(json!({ "credits": before })),
-            Some(json!({ "credits": balance, "refunded": credits, "reason": reason })),
-            Some(&ip),
-        )
-        .await?;
-        Ok((format!("{credits} credits refunded"), json!({ "balance": balance })))
+        let notice = if done.repeated {
+            format!("Already refunded: {} credits", done.refund.amount)
+        } else {
+            format!("{} credits refunded", done.refund.amount)
+        };
+        Ok((notice, json!({ "balance": done.balance, "refund": done.refund, "repeated": done.repeated })))
     }
     .await;
     via.finish(&format!("/admin/users/{user}"), outcome)
