@@ -331,10 +331,8 @@ async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), Any
             return Ok(());
         }
     };
-    let started = chrono::Utc::now();
-    let counts = fantooo_jobs::run(db, job, started).await?;
     let node = format!("cli-{}", std::process::id());
-    platform_jobs::runs::record(db, job.name(), &node, started, chrono::Utc::now(), &counts, None).await?;
+    let counts = platform_jobs::run_once(db, job, &node, &fantooo_jobs::runner(db.clone())).await?;
     // Running nodes pick up what changed (assignments, warnings) at once.
     platform_db::wakeup::notify(db).await?;
     tracing::info!(job = job.name(), counts = %counts, "job finished");

@@ -6,7 +6,7 @@
 
 mod schedule;
 
-pub use schedule::{spawn_assigner, spawn_scheduler, Assigner, Changed};
+pub use schedule::{runner, spawn_assigner, spawn_scheduler, Assigner, Changed};
 
 use chrono::{DateTime, Duration, Utc};
 use fantooo_store::{accounts, events, operations, partitions, queue, Db, StoreResult};

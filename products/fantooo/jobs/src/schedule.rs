@@ -34,7 +34,8 @@ impl platform_jobs::Job for Job {
     }
 }
 
-fn runner(db: Db) -> Runner<Job> {
+/// Runs Fantooo's jobs on `db`, for the platform scheduler and the CLI.
+pub fn runner(db: Db) -> Runner<Job> {
     Arc::new(move |job, now| {
         let db = db.clone();
         Box::pin(async move { run(&db, job, now).await })

@@ -152,7 +152,7 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Event>> {
     if seqs.is_empty() {
         return Ok(vec![]);
     }
-    let list = crate::seq_list(seqs);
+    let list = platform_db::int_list(seqs);
     let sql =
         format!("SELECT seq, chat_id, user_id, operator_id, payload, created_at FROM realtime_events WHERE seq IN ({list}) ORDER BY seq");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Event>(&sql).fetch_all(p).await?))

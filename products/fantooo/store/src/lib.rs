@@ -49,8 +49,3 @@ pub async fn migrate(db: &Db) -> StoreResult<()> {
 pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
     Db::connect_as(url, max_connections, "fantooo").await
 }
-
-/// A SQL list of sequence numbers for `seq IN (…)`.
-pub(crate) fn seq_list(seqs: &[i64]) -> String {
-    platform_db::int_list(seqs)
-}

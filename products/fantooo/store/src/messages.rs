@@ -329,7 +329,7 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Message>> {
     if seqs.is_empty() {
         return Ok(vec![]);
     }
-    let list = crate::seq_list(seqs);
+    let list = platform_db::int_list(seqs);
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({list}) ORDER BY seq");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).fetch_all(p).await?))
 }

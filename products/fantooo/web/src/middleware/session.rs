@@ -11,7 +11,7 @@ use chrono::Utc;
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::AccountKind;
 use fantooo_store::accounts::SESSIONS;
-use platform_web::request::{bearer, client_ip, cookie, ProxyTrust, SessionVia};
+use platform_web::request::{bearer, client_ip, cookie, set_cookie, ProxyTrust, SessionVia};
 
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     // Behind a proxy, the address it saw is the last `X-Forwarded-For` entry.
@@ -66,8 +66,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
 
     let mut resp = next.run(req).await;
     if let Some(v) = new_csrf_cookie {
-        let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-        let c = format!("{CSRF_COOKIE}={v}; Path=/; HttpOnly; SameSite=Strict{secure}");
+        let c = set_cookie(CSRF_COOKIE, &v, "Strict", None, state.config.secure_cookies);
         if let Ok(h) = HeaderValue::from_str(&c) {
             resp.headers_mut().append(header::SET_COOKIE, h);
         }
@@ -77,11 +76,9 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
 
 /// `Set-Cookie` value for a new session cookie.
 pub fn session_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+    set_cookie(SESSION_COOKIE, token, "Lax", Some(max_age_secs), secure)
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+    set_cookie(SESSION_COOKIE, "", "Lax", Some(0), secure)
 }
