@@ -65,9 +65,59 @@
       }
       return ok;
     }
+    // Shows the server's field errors inside one step, replacing earlier ones.
+    function showErrors(step, fields) {
+      step.querySelectorAll("[data-error]").forEach(function (el) { el.remove(); });
+      step.querySelectorAll(".field.invalid").forEach(function (el) { el.classList.remove("invalid"); });
+      var first = null;
+      (fields || []).forEach(function (f) {
+        var input = step.querySelector("[name='" + f.field + "']");
+        var box = input && input.closest(".field");
+        if (!box) return;
+        box.classList.add("invalid");
+        var p = document.createElement("p");
+        p.className = "error-text";
+        p.setAttribute("data-error", f.field);
+        p.setAttribute("role", "alert");
+        p.textContent = f.message;
+        box.appendChild(p);
+        if (!first) first = input;
+      });
+      if (first) first.focus();
+    }
+    // The server checks each step with the same rules as the final submit
+    // (username taken, age, password strength) before the user moves on.
+    // Without an answer the user may go on; the submit checks everything.
+    var checkUrl = form.getAttribute("data-step-check");
+    var checking = false;
+    function check(i, pass) {
+      if (!stepValid(i) || checking) return;
+      if (!checkUrl || !window.fetch) { pass(); return; }
+      var body = { step: i + 1 };
+      new FormData(form).forEach(function (v, k) { if (k !== "csrf_token") body[k] = v; });
+      var csrf = form.querySelector("[name=csrf_token]");
+      checking = true;
+      form.setAttribute("aria-busy", "true");
+      fetch(checkUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
+        body: JSON.stringify(body)
+      })
+        .then(function (r) {
+          if (r.status === 422) return r.json().then(function (d) { showErrors(steps[i], d.fields); });
+          showErrors(steps[i], []);
+          pass();
+        }, pass)
+        .then(function () { checking = false; form.removeAttribute("aria-busy"); });
+    }
+    function next() {
+      var i = current;
+      check(i, function () { show(Math.min(i + 1, steps.length - 1)); });
+    }
     form.addEventListener("click", function (e) {
       if (e.target.hasAttribute("data-next")) {
-        if (stepValid(current)) show(Math.min(current + 1, steps.length - 1));
+        next();
       } else if (e.target.hasAttribute("data-prev")) {
         show(Math.max(current - 1, 0));
       }
@@ -75,8 +125,16 @@
     form.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && e.target.tagName === "INPUT" && current < steps.length - 1) {
         e.preventDefault();
-        if (stepValid(current)) show(current + 1);
+        next();
       }
+    });
+    // The last step is checked the same way, so a weak password is named
+    // before anything is submitted.
+    var checked = false;
+    form.addEventListener("submit", function (e) {
+      if (checked) return;
+      e.preventDefault();
+      check(current, function () { checked = true; form.submit(); });
     });
     show(current);
   }

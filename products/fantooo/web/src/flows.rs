@@ -69,87 +69,168 @@ fn opt_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Err
     })
 }
 
-/// Validates and registers a real user; refused ages are logged.
-pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppResult<users::User> {
+/// The three steps of the sign-up form. Each is checked on its own as the
+/// user moves on (`check_signup_step`), and all together on submit, by the
+/// same code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u8")]
+pub enum SignupStep {
+    /// Username.
+    Name = 1,
+    /// City, gender, who they look for, age.
+    About = 2,
+    /// Password and its confirmation.
+    Password = 3,
+}
+
+impl TryFrom<u8> for SignupStep {
+    type Error = String;
+    fn try_from(n: u8) -> Result<Self, String> {
+        match n {
+            1 => Ok(SignupStep::Name),
+            2 => Ok(SignupStep::About),
+            3 => Ok(SignupStep::Password),
+            _ => Err(format!("step must be 1, 2 or 3, not {n}")),
+        }
+    }
+}
+
+/// What the checked steps produced; a part is `None` when its step was not
+/// checked or its field was refused.
+#[derive(Default)]
+struct CheckedSignup {
+    username: Option<String>,
+    display_name: Option<String>,
+    gender: Option<Gender>,
+    looking_for: Option<LookingFor>,
+    age: Option<i64>,
+    place: Option<platform_geo::Place>,
+    coords: Option<(f64, f64)>,
+}
+
+/// Runs the checks of the given steps, collecting every field error.
+/// Refused ages and unresolvable places are logged whichever way they
+/// arrive.
+async fn check_signup(state: &AppState, input: &SignupInput, ip: &str, steps: &[SignupStep]) -> AppResult<(CheckedSignup, FieldErrors)> {
     let mut errs = FieldErrors::new();
-    let username = errs.check(v::username(&input.username));
-    let display_name = match input.display_name.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(n) => errs.check(v::display_name("display_name", n)),
-        None => username.clone(),
-    };
-    let gender = input.gender.parse::<Gender>().map_err(|_| errs.add("gender", "Choose your gender")).ok();
-    let looking_for = input.looking_for.parse::<LookingFor>().map_err(|_| errs.add("looking_for", "Choose who you are looking for")).ok();
-    let age = match input.age {
+    let mut out = CheckedSignup::default();
+    if steps.contains(&SignupStep::Name) {
+        out.username = errs.check(v::username(&input.username));
+        out.display_name = match input.display_name.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(n) => errs.check(v::display_name("display_name", n)),
+            None => out.username.clone(),
+        };
+        if let Some(u) = &out.username {
+            if users::username_taken(&state.db, u).await? {
+                errs.add("username", "That username is taken");
+            }
+        }
+    }
+    if steps.contains(&SignupStep::About) {
+        out.gender = input.gender.parse::<Gender>().map_err(|_| errs.add("gender", "Choose your gender")).ok();
+        out.looking_for =
+            input.looking_for.parse::<LookingFor>().map_err(|_| errs.add("looking_for", "Choose who you are looking for")).ok();
+        out.age = check_age(state, input, ip, &mut errs).await?;
+        let (coords, place) = check_place(state, input, &mut errs).await?;
+        out.coords = coords;
+        out.place = place;
+    }
+    if steps.contains(&SignupStep::Password) {
+        if let Err(e) = v::password(&input.password) {
+            errs.add(e.field, e.message);
+        }
+        if let Some(c) = &input.password_confirm {
+            if c != &input.password {
+                errs.add("password_confirm", "Passwords do not match");
+            }
+        }
+    }
+    Ok((out, errs))
+}
+
+async fn check_age(state: &AppState, input: &SignupInput, ip: &str, errs: &mut FieldErrors) -> AppResult<Option<i64>> {
+    let a = match input.age {
         None => {
             errs.add("age", "Enter your age");
-            None
+            return Ok(None);
         }
         Some(i64::MIN) => {
             errs.add("age", "Enter your age as a number");
-            None
+            return Ok(None);
         }
-        Some(a) => {
-            let checked = i32::try_from(a).map_err(|_| ()).and_then(|a| {
-                v::age(a).map_err(|e| {
-                    errs.add(e.field, e.message);
-                })
-            });
-            if checked.is_err() {
-                if errs.for_field("age").is_none() {
-                    errs.add("age", "Please enter an age between 18 and 100");
-                }
-                // Legal compliance: every refused age attempt is recorded.
-                users::log_refused_age(&state.db, input.username.trim(), a.clamp(-1, 1000), Some(ip)).await?;
-                None
-            } else {
-                Some(a)
-            }
-        }
+        Some(a) => a,
     };
-    if let Err(e) = v::password(&input.password) {
-        errs.add(e.field, e.message);
+    let checked = i32::try_from(a).map_err(|_| ()).and_then(|a| {
+        v::age(a).map_err(|e| {
+            errs.add(e.field, e.message);
+        })
+    });
+    if checked.is_ok() {
+        return Ok(Some(a));
     }
-    if let Some(c) = &input.password_confirm {
-        if c != &input.password {
-            errs.add("password_confirm", "Passwords do not match");
-        }
+    if errs.for_field("age").is_none() {
+        errs.add("age", "Please enter an age between 18 and 100");
     }
+    // Legal compliance: every refused age attempt is recorded.
+    users::log_refused_age(&state.db, input.username.trim(), a.clamp(-1, 1000), Some(ip)).await?;
+    Ok(None)
+}
+
+async fn check_place(
+    state: &AppState,
+    input: &SignupInput,
+    errs: &mut FieldErrors,
+) -> AppResult<(Option<(f64, f64)>, Option<platform_geo::Place>)> {
     let coords = errs.check(v::coordinates(input.latitude, input.longitude)).flatten();
     let location_text = input.location.trim();
-    let mut place = None;
     if location_text.is_empty() {
         errs.add("location", "Enter your city");
-    } else if location_text.chars().count() > 100 {
+        return Ok((coords, None));
+    }
+    if location_text.chars().count() > 100 {
         errs.add("location", "Location must be at most 100 characters");
-    } else {
-        let service = state.geocoder.service_name();
-        match state.geocoder.resolve(location_text, coords).await {
-            Ok(Resolution::Found(p)) => place = Some(p),
-            Ok(Resolution::NotFound) => {
-                errs.add("location", "We couldn't find that place; choose a city from the suggestions");
-                users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "not found", service).await?;
-            }
-            Ok(Resolution::Mismatch { place: p, distance_km }) => {
-                errs.add("location", format!("The coordinates are {distance_km:.0} km from {}", p.display()));
-                users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "coordinates mismatch", service)
-                    .await?;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "geocoder unavailable");
-                errs.add("location", "Location check is unavailable right now; try again shortly");
-            }
-        }
+        return Ok((coords, None));
     }
-    if let Some(u) = &username {
-        if errs.for_field("username").is_none() && users::username_taken(&state.db, u).await? {
-            errs.add("username", "That username is taken");
+    let service = state.geocoder.service_name();
+    let place = match state.geocoder.resolve(location_text, coords).await {
+        Ok(Resolution::Found(p)) => Some(p),
+        Ok(Resolution::NotFound) => {
+            errs.add("location", "We couldn't find that place; choose a city from the suggestions");
+            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "not found", service).await?;
+            None
         }
-    }
+        Ok(Resolution::Mismatch { place: p, distance_km }) => {
+            errs.add("location", format!("The coordinates are {distance_km:.0} km from {}", p.display()));
+            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "coordinates mismatch", service).await?;
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "geocoder unavailable");
+            errs.add("location", "Location check is unavailable right now; try again shortly");
+            None
+        }
+    };
+    Ok((coords, place))
+}
+
+/// Checks one step of the sign-up form before the user moves on; the same
+/// rules as the final submit, limited to that step's fields.
+pub async fn check_signup_step(state: &AppState, input: &SignupInput, ip: &str, step: SignupStep) -> AppResult<()> {
+    let (_, errs) = check_signup(state, input, ip, &[step]).await?;
+    errs.into_result()?;
+    Ok(())
+}
+
+/// Validates and registers a real user; refused ages are logged.
+pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppResult<users::User> {
+    let (checked, errs) = check_signup(state, input, ip, &[SignupStep::Name, SignupStep::About, SignupStep::Password]).await?;
     errs.clone().into_result()?;
+    let CheckedSignup { username, display_name, gender, looking_for, age, place, coords } = checked;
     let (username, display_name, gender, looking_for, age, place) = match (username, display_name, gender, looking_for, age, place) {
         (Some(a), Some(b), Some(c), Some(d), Some(e), Some(f)) => (a, b, c, d, e, f),
         _ => return Err(AppError::Validation(errs)),
     };
+    let location_text = input.location.trim();
     state.limits.check_auth_account(&username)?;
     let canonical = place.display();
     let domain = crate::routes::admin::email_domain(state).await?;

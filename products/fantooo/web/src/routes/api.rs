@@ -22,6 +22,7 @@ use serde_json::json;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/auth/signup", post(signup))
+        .route("/api/auth/signup/check", post(signup_check))
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/username-available", get(username_available))
@@ -66,6 +67,20 @@ async fn signup(
     crate::circumvention::record(&state, user.id, "signup", &ip, &headers).await;
     let session = flows::open_session(&state, user.account_id, AccountKind::User, Via::Bearer, &ip, user_agent(&headers)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "token": session.token, "expires_at": session.expires_at, "user": user }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct SignupCheck {
+    step: flows::SignupStep,
+    #[serde(flatten)]
+    input: SignupInput,
+}
+
+/// Checks one step of the sign-up form: 204 when it may move on, 422 with
+/// the step's field errors otherwise. Nothing is created.
+async fn signup_check(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(body): ApiJson<SignupCheck>) -> AppResult<StatusCode> {
+    flows::check_signup_step(&state, &body.input, &ip, body.step).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -209,3 +209,55 @@ async fn user_text_is_escaped_everywhere() {
     assert!(!me.body.contains("<script>alert(1)</script>"));
     assert!(me.body.contains("&#60;script&#62;") || me.body.contains("&lt;script&gt;"), "{}", me.body);
 }
+
+/// Each sign-up step can be checked on its own before the form moves on:
+/// only that step's fields are judged, and nothing is created.
+#[tokio::test]
+async fn signup_steps_are_checked_one_at_a_time() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        api_user(&app, "taken_one").await;
+        let mut c = app.client();
+        let check = "/api/auth/signup/check";
+
+        // Step 1: the name only (the empty later fields are not judged).
+        let r = c.json(Method::POST, check, json!({ "step": 1, "username": "TAKEN_one" })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {}", r.body);
+        assert_eq!(field_error(&r, "username"), "That username is taken");
+        assert_eq!(r.json()["fields"].as_array().unwrap().len(), 1, "{}", r.body);
+        let r = c.json(Method::POST, check, json!({ "step": 1, "username": "x" })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        field_error(&r, "username");
+        let r = c.json(Method::POST, check, json!({ "step": 1, "username": "new_name" })).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+
+        // Step 2: under-age is refused and logged; a good step passes.
+        let about =
+            json!({ "step": 2, "username": "new_name", "location": "Nairobi", "gender": "female", "looking_for": "male", "age": "17" });
+        let r = c.json(Method::POST, check, about).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(field_error(&r, "age").contains("18"));
+        let log = users::age_log(&app.db, 10).await.unwrap();
+        assert!(
+            log.iter().any(|e| !e.is_compliant && e.stated_age == 17 && e.attempted_username.as_deref() == Some("new_name")),
+            "{log:?}"
+        );
+        let r = c
+            .json(Method::POST, check, json!({ "step": 2, "location": "Nairobi", "gender": "female", "looking_for": "male", "age": 30 }))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+
+        // Step 3: weak and mismatched passwords.
+        let r = c.json(Method::POST, check, json!({ "step": 3, "password": "password1", "password_confirm": "password2" })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        field_error(&r, "password");
+        field_error(&r, "password_confirm");
+
+        // A step that does not exist is named.
+        let r = c.json(Method::POST, check, json!({ "step": 4 })).await;
+        assert!(r.status.is_client_error(), "{}", r.body);
+        assert!(r.body.contains("step"), "{}", r.body);
+
+        assert!(!users::username_taken(&app.db, "new_name").await.unwrap(), "checking creates nothing");
+    }
+}

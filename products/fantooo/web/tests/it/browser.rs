@@ -117,20 +117,20 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         d.find(By::Id("age")).await?.send_keys("17").await?;
         d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
 
-        // Step 3: password, submit → refused for age, values kept.
-        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
-        d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
-        d.find(By::Id("create-account")).await?.click().await?;
-        let err = d.query(By::Css("[data-error='age']")).first().await?;
+        // The age is refused on this step, before the password is asked for.
+        let err = d.query(By::Css("fieldset[data-step='2'] [data-error='age']")).first().await?;
         err.wait_until().displayed().await?;
         assert!(err.text().await?.contains("at least 18"));
+        assert!(!d.find(By::Id("password")).await?.is_displayed().await?, "still on step 2");
 
-        // Fix the age (the form reopens on that step) and finish.
+        // Fix the age and finish.
         let age = d.find(By::Id("age")).await?;
         age.clear().await?;
         age.send_keys("24").await?;
         d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
-        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        let password = d.find(By::Id("password")).await?;
+        password.wait_until().displayed().await?;
+        password.send_keys(PASSWORD).await?;
         d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
         d.find(By::Id("create-account")).await?.click().await?;
         wait_for_path(&d, "/discover").await;
@@ -153,4 +153,97 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
     result.expect("browser flow");
     let log = fantooo_store::users::age_log(&app.db, 10).await.unwrap();
     assert!(log.iter().any(|e| !e.is_compliant && e.stated_age == 17), "refused attempt logged");
+}
+
+/// Each sign-up step is checked by the server before the next one opens:
+/// a taken username on step 1, an under-age on step 2, a weak password on
+/// step 3 — at phone width and at 1280 px, with screenshots kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_steps_are_checked_before_moving_on_at_phone_and_desktop_width() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    api_user(&app, "taken_name").await;
+    let base = serve(&app).await;
+    for (label, width, height) in [("phone", 390, 844), ("desktop", 1280, 900)] {
+        let profile = tempfile::tempdir().unwrap();
+        let d = browser(&driver_url, profile.path()).await;
+        let result = async {
+            d.set_window_rect(0, 0, width, height).await?;
+            d.goto(format!("{base}/get-started")).await?;
+            let next = |step: &'static str| {
+                let d = d.clone();
+                async move { d.find(By::Css(format!("fieldset[data-step='{step}'] [data-next]"))).await?.click().await }
+            };
+            let error_on = |step: &'static str, field: &'static str| {
+                let d = d.clone();
+                async move {
+                    let e = d.query(By::Css(format!("fieldset[data-step='{step}'] [data-error='{field}']"))).first().await?;
+                    e.wait_until().displayed().await?;
+                    e.text().await
+                }
+            };
+
+            // Step 1: a taken name stops here.
+            d.find(By::Id("username")).await?.send_keys("Taken_Name").await?;
+            next("1").await?;
+            assert!(error_on("1", "username").await?.contains("taken"));
+            shot(&d, &format!("signup-taken-{label}")).await;
+            let name = d.find(By::Id("username")).await?;
+            name.clear().await?;
+            name.send_keys(format!("fresh_{label}")).await?;
+            next("1").await?;
+
+            // Step 2: under 18 stops here.
+            let loc = d.find(By::Id("location")).await?;
+            loc.wait_until().displayed().await?;
+            loc.send_keys("Nairo").await?;
+            let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
+            first.wait_until().displayed().await?;
+            first.click().await?;
+            d.find(By::XPath("//label[input[@name='gender' and @value='male']]")).await?.click().await?;
+            d.find(By::XPath("//label[input[@name='looking_for' and @value='female']]")).await?.click().await?;
+            d.find(By::Id("age")).await?.send_keys("16").await?;
+            next("2").await?;
+            assert!(error_on("2", "age").await?.contains("18"));
+            shot(&d, &format!("signup-age-{label}")).await;
+            let age = d.find(By::Id("age")).await?;
+            age.clear().await?;
+            age.send_keys("30").await?;
+            next("2").await?;
+
+            // Step 3: a weak password is named before anything is created.
+            let password = d.find(By::Id("password")).await?;
+            password.wait_until().displayed().await?;
+            password.send_keys("password1").await?;
+            d.find(By::Id("password_confirm")).await?.send_keys("password1").await?;
+            d.find(By::Id("create-account")).await?.click().await?;
+            assert!(!error_on("3", "password").await?.is_empty());
+            assert_eq!(d.current_url().await?.path(), "/get-started");
+            shot(&d, &format!("signup-password-{label}")).await;
+            password.clear().await?;
+            password.send_keys(PASSWORD).await?;
+            let confirm = d.find(By::Id("password_confirm")).await?;
+            confirm.clear().await?;
+            confirm.send_keys(PASSWORD).await?;
+            d.find(By::Id("create-account")).await?.click().await?;
+            wait_for_path(&d, "/discover").await;
+            Ok::<_, WebDriverError>(())
+        }
+        .await;
+        let _ = d.quit().await;
+        result.unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+    let log = fantooo_store::users::age_log(&app.db, 10).await.unwrap();
+    assert_eq!(log.iter().filter(|e| !e.is_compliant && e.stated_age == 16).count(), 2, "each refused age is logged once per attempt");
+    assert!(fantooo_store::users::username_taken(&app.db, "fresh_phone").await.unwrap());
+    assert!(fantooo_store::users::username_taken(&app.db, "fresh_desktop").await.unwrap());
+}
+
+/// Saves a screenshot under `target/screenshots/` for people to look at.
+pub(crate) async fn shot(d: &WebDriver, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Err(e) = d.screenshot(&dir.join(format!("{name}.png"))).await {
+        eprintln!("screenshot {name}: {e}");
+    }
 }
