@@ -82,7 +82,7 @@ impl Api {
 
     pub async fn signup(http: &reqwest::Client, base: &str, username: &str, password: &str) -> Result<(Api, String), ApiError> {
         let anon = Api::new(http.clone(), base, "");
-        let body = json!({ "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female", "age": 30, "password": password });
+        let body = json!({ "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female", "age": 30, "password": password, "accept_terms": true });
         let (v, _) = anon.post("/api/auth/signup", body).await?;
         let id = v["user"]["id"].as_str().unwrap_or_default().to_string();
         Ok((Api::new(http.clone(), base, v["token"].as_str().unwrap_or_default()), id))

@@ -9,6 +9,7 @@ pub mod account;
 pub mod chat;
 pub mod ids;
 pub mod ledger;
+pub mod legal;
 pub mod money;
 pub mod offer;
 pub mod operations;

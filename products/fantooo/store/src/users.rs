@@ -58,6 +58,8 @@ pub struct NewUser {
     pub corrected_location: Option<String>,
     pub geocoding_service: String,
     pub ip: Option<String>,
+    /// The user accepted the Terms of Service and Privacy Policy now.
+    pub accepted_terms: bool,
 }
 
 /// Creates the account, the profile and both compliance log rows atomically.
@@ -68,10 +70,11 @@ pub async fn create(db: &Db, new: &NewUser, password_hash: &str) -> StoreResult<
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         insert_account!(tx, account, AccountKind::User, &new.username, password_hash, now);
-        sqlx::query("INSERT INTO real_users (id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, last_active_at, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)")
+        sqlx::query("INSERT INTO real_users (id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, last_active_at, created_at, updated_at, terms_accepted_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13)")
             .bind(id).bind(account).bind(&new.username).bind(&new.display_name).bind(&new.email).bind(new.age)
             .bind(new.gender).bind(new.looking_for).bind(&new.location).bind(new.latitude).bind(new.longitude).bind(now)
+            .bind(new.accepted_terms.then_some(now))
             .execute(&mut *tx).await?;
         sqlx::query("INSERT INTO age_verification_log (id, user_id, attempted_username, stated_age, verification_method, is_compliant, ip_address, created_at)
                      VALUES ($1, $2, $3, $4, 'self_declared', TRUE, $5, $6)")

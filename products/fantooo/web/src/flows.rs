@@ -35,6 +35,25 @@ pub struct SignupInput {
     pub password: String,
     #[serde(default)]
     pub password_confirm: Option<String>,
+    /// The Terms of Service and Privacy Policy were accepted (`true`, or a
+    /// checked box's "on"/"yes").
+    #[serde(default, deserialize_with = "flag")]
+    pub accept_terms: bool,
+}
+
+/// A yes/no from JSON (`true`) or a form (`on`, `yes`, `true`, `1`).
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum F {
+        B(bool),
+        S(String),
+    }
+    Ok(match Option::<F>::deserialize(d)? {
+        None => false,
+        Some(F::B(b)) => b,
+        Some(F::S(s)) => matches!(s.trim().to_ascii_lowercase().as_str(), "on" | "yes" | "true" | "1"),
+    })
 }
 
 /// Accepts numbers or numeric strings (HTML forms send strings; empty = none).
@@ -144,6 +163,9 @@ async fn check_signup(state: &AppState, input: &SignupInput, ip: &str, steps: &[
                 errs.add("password_confirm", "Passwords do not match");
             }
         }
+        if !input.accept_terms {
+            errs.add("accept_terms", "Accept the Terms of Service and Privacy Policy to continue");
+        }
     }
     Ok((out, errs))
 }
@@ -247,6 +269,7 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
         corrected_location: (canonical != location_text).then_some(canonical),
         geocoding_service: state.geocoder.service_name().to_string(),
         ip: Some(ip.to_string()),
+        accepted_terms: true,
     };
     let hash = hash_password(input.password.clone(), state.config.fast_password_hashing).await?;
     users::create(&state.db, &new, &hash).await.map_err(|e| match e {

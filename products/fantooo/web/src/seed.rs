@@ -310,6 +310,7 @@ pub async fn seed_demo(db: &Db, fast_hash: bool, email_domain: &str) -> AppResul
             corrected_location: None,
             geocoding_service: "seed".into(),
             ip: None,
+            accepted_terms: true,
         },
         &hash,
     )

@@ -100,6 +100,8 @@ pub struct SignupValues {
     pub looking_for: String,
     #[serde(default)]
     pub age: String,
+    #[serde(default)]
+    pub accept_terms: String,
 }
 
 #[derive(Template, WebTemplate)]

@@ -63,8 +63,7 @@ pub struct ChatUser {
 }
 
 pub async fn user_with_chat(http: &reqwest::Client, base: &str, username: &str, profile: &str) -> ChatUser {
-    let signup =
-        json!({ "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female", "age": 30, "password": PASSWORD });
+    let signup = json!({ "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female", "age": 30, "password": PASSWORD, "accept_terms": true });
     let r = post(http, format!("{base}/api/auth/signup"), None, signup).await;
     assert_eq!(r.status, Some(201), "signup {username}: {r:?}");
     let token = r.body["token"].as_str().expect("token").to_string();

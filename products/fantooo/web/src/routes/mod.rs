@@ -6,6 +6,7 @@ mod admin_payments;
 pub(crate) mod api;
 mod chat;
 mod discover;
+mod legal;
 mod operator;
 mod payments;
 mod public;
@@ -69,6 +70,7 @@ fn app_router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(payments::routes())
         .merge(discover::routes())
+        .merge(legal::routes())
         .merge(system::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())

@@ -23,7 +23,7 @@ async fn api_signup_creates_user_and_token_works() {
         let app = TestApp::new(backend).await;
         let mut c = app.client();
         let r = c.json(Method::POST, "/api/auth/signup", json!({
-            "username": "Wanjiku_7", "location": "nairobi, kenya", "gender": "female", "looking_for": "male", "age": 30, "password": PASSWORD,
+            "username": "Wanjiku_7", "location": "nairobi, kenya", "gender": "female", "looking_for": "male", "age": 30, "password": PASSWORD, "accept_terms": true,
         })).await;
         assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.body);
         let v = r.json();
@@ -111,6 +111,7 @@ async fn html_get_started_registers_refuses_minors_and_signs_in() {
             ("age", "16"),
             ("password", PASSWORD),
             ("password_confirm", PASSWORD),
+            ("accept_terms", "on"),
         ];
         let r = c.post_form("/get-started", &fields).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -259,5 +260,42 @@ async fn signup_steps_are_checked_one_at_a_time() {
         assert!(r.body.contains("step"), "{}", r.body);
 
         assert!(!users::username_taken(&app.db, "new_name").await.unwrap(), "checking creates nothing");
+    }
+}
+
+/// Sign-up needs the Terms of Service and Privacy Policy accepted; the
+/// moment of acceptance is kept with the account.
+#[tokio::test]
+async fn signup_requires_accepting_the_terms_and_records_when() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let mut body = signup_body("careful");
+        body.as_object_mut().unwrap().remove("accept_terms");
+        let r = app.client().json(Method::POST, "/api/auth/signup", body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(field_error(&r, "accept_terms").contains("Terms of Service"));
+        body["accept_terms"] = json!(false);
+        assert_eq!(app.client().json(Method::POST, "/api/auth/signup", body.clone()).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // The page form: the box unticked is named, ticked passes.
+        let mut page = app.client();
+        page.get("/get-started").await;
+        let mut fields = vec![
+            ("username", "careful"),
+            ("location", "Nairobi"),
+            ("gender", "male"),
+            ("looking_for", "female"),
+            ("age", "30"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
+        let r = page.post_form("/get-started", &fields).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("data-error=\"accept_terms\""), "{}", r.body);
+        fields.push(("accept_terms", "on"));
+        let r = page.post_form("/get-started", &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let accepted: Option<i64> = on_pool!(&app.db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM real_users WHERE username = 'careful' AND terms_accepted_at IS NOT NULL").fetch_optional(p).await.unwrap());
+        assert_eq!(accepted, Some(1));
     }
 }

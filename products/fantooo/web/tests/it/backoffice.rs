@@ -124,6 +124,8 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("PUT", "/api/admin/settings/operations", Some("system_settings")),
     ("POST", "/admin/settings/email-domain", Some("system_settings")),
     ("PUT", "/api/admin/settings/email-domain", Some("system_settings")),
+    ("POST", "/admin/settings/legal/terms", Some("system_settings")),
+    ("PUT", "/api/admin/settings/legal/privacy", Some("system_settings")),
     ("GET", "/api/admin/settings/pricing", Some("system_settings")),
     ("PUT", "/api/admin/settings/pricing", Some("system_settings")),
 ];
@@ -543,6 +545,7 @@ async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
                     ("age", "30"),
                     ("password", PASSWORD),
                     ("password_confirm", PASSWORD),
+                    ("accept_terms", "on"),
                 ],
             )
             .await;
@@ -886,5 +889,60 @@ async fn settings_changes_are_validated_and_audited() {
             root.api_get(&format!("/api/admin/audit?admin={}", fantooo_store::admins::list(&app.db).await.unwrap()[0].id)).await.json();
         assert!(mine["actions"].as_array().unwrap().iter().any(|a| a["action"] == "admin_permissions_changed"));
         let _ = make_profile;
+    }
+}
+
+/// The Terms of Service and Privacy Policy: shipped texts until an admin
+/// with the settings permission publishes new ones (audited), public pages
+/// and JSON, linked from every page's footer.
+#[tokio::test]
+async fn legal_pages_are_public_and_edited_by_settings_admins() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let mut visitor = app.client();
+        let landing = visitor.get("/").await;
+        assert!(landing.body.contains("href=\"/terms\"") && landing.body.contains("href=\"/privacy\""), "footer links");
+        let terms = visitor.get("/terms").await;
+        assert_eq!(terms.status, StatusCode::OK);
+        assert!(terms.body.contains("<h1>Terms of Service</h1>") && terms.body.contains("<h2>Credits and payment</h2>"), "{}", terms.body);
+        let privacy = visitor.api_get("/api/legal/privacy").await;
+        assert_eq!(privacy.json()["title"], "Privacy Policy");
+        assert_eq!(privacy.json()["updated_at"], Value::Null);
+        assert_eq!(visitor.api_get("/api/legal/cookies").await.status, StatusCode::NOT_FOUND);
+
+        // A moderator may not edit; bad text is named; good text is published.
+        let mut moderator = admin_client(&app, "m@fantooo.com", AdminRole::Moderator).await;
+        let body = json!({ "text": "## New\nFresh terms" });
+        assert_eq!(
+            admin_json(&mut moderator, Method::PUT, "/api/admin/settings/legal/terms", body.clone()).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
+        let r = admin_json(&mut root, Method::PUT, "/api/admin/settings/legal/terms", json!({ "text": "  " })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["fields"][0]["field"], "text");
+        let r = admin_json(
+            &mut root,
+            Method::PUT,
+            "/api/admin/settings/legal/terms",
+            json!({ "text": "## New rules\n- <b>be kind</b>\n\nThat is all." }),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let page = visitor.get("/terms").await.body;
+        assert!(page.contains("<h2>New rules</h2>") && page.contains("<li>&#60;b&#62;be kind&#60;/b&#62;</li>"), "escaped: {page}");
+        assert!(page.contains("Last changed"));
+        assert!(!page.contains("Credits and payment"));
+        // The page form posts the same way and the settings page shows the text.
+        let settings_page = root.get("/admin/settings").await;
+        assert!(settings_page.body.contains("be kind"));
+        let r = root.post_form("/admin/settings/legal/privacy", &[("text", "Privacy in brief")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(visitor.api_get("/api/legal/privacy").await.json()["text"], "Privacy in brief");
+        // Audited with before and after.
+        let log = root.api_get("/api/admin/audit").await.json();
+        let entry = log["actions"].as_array().unwrap().iter().find(|a| a["entity_id"] == "legal_terms").expect("audited");
+        assert_eq!(entry["before_value"], Value::Null);
+        assert!(entry["after_value"]["text"].as_str().unwrap().starts_with("## New rules"));
     }
 }

@@ -106,6 +106,7 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
 
         // Step 2: city from the suggestions, gender, preference, an under-18 age.
         let loc = d.find(By::Id("location")).await?;
+        loc.wait_until().displayed().await?;
         loc.send_keys("Nairo").await?;
         let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
         first.wait_until().displayed().await?;
@@ -132,6 +133,7 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         password.wait_until().displayed().await?;
         password.send_keys(PASSWORD).await?;
         d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("accept_terms")).await?.click().await?;
         d.find(By::Id("create-account")).await?.click().await?;
         wait_for_path(&d, "/discover").await;
 
@@ -218,6 +220,7 @@ async fn signup_steps_are_checked_before_moving_on_at_phone_and_desktop_width() 
             d.find(By::Id("password_confirm")).await?.send_keys("password1").await?;
             d.find(By::Id("create-account")).await?.click().await?;
             assert!(!error_on("3", "password").await?.is_empty());
+            assert!(error_on("3", "accept_terms").await?.contains("Terms of Service"));
             assert_eq!(d.current_url().await?.path(), "/get-started");
             shot(&d, &format!("signup-password-{label}")).await;
             password.clear().await?;
@@ -225,6 +228,7 @@ async fn signup_steps_are_checked_before_moving_on_at_phone_and_desktop_width() 
             let confirm = d.find(By::Id("password_confirm")).await?;
             confirm.clear().await?;
             confirm.send_keys(PASSWORD).await?;
+            d.find(By::Id("accept_terms")).await?.click().await?;
             d.find(By::Id("create-account")).await?.click().await?;
             wait_for_path(&d, "/discover").await;
             Ok::<_, WebDriverError>(())

@@ -13,13 +13,18 @@ pub(crate) async fn register(d: &WebDriver, base: &str, username: &str) -> WebDr
     d.goto(format!("{base}/get-started")).await?;
     d.find(By::Id("username")).await?.send_keys(username).await?;
     d.find(By::Css("fieldset[data-step='1'] [data-next]")).await?.click().await?;
-    d.find(By::Id("location")).await?.send_keys("Nairobi").await?;
+    let location = d.find(By::Id("location")).await?;
+    location.wait_until().displayed().await?;
+    location.send_keys("Nairobi").await?;
     d.find(By::XPath("//label[input[@name='gender' and @value='male']]")).await?.click().await?;
     d.find(By::XPath("//label[input[@name='looking_for' and @value='female']]")).await?.click().await?;
     d.find(By::Id("age")).await?.send_keys("29").await?;
     d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
-    d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+    let password = d.find(By::Id("password")).await?;
+    password.wait_until().displayed().await?;
+    password.send_keys(PASSWORD).await?;
     d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
+    d.find(By::Id("accept_terms")).await?.click().await?;
     d.find(By::Id("create-account")).await?.click().await?;
     wait_for_path(d, "/discover").await;
     Ok(())

@@ -500,6 +500,7 @@ async fn the_chat_page_shows_the_price_and_works_without_script() {
                     ("age", "30"),
                     ("password", PASSWORD),
                     ("password_confirm", PASSWORD),
+                    ("accept_terms", "on"),
                 ],
             )
             .await;

@@ -667,6 +667,7 @@ async fn credits_page_shows_badges_savings_the_suggestion_and_history() {
                 ("age", "30"),
                 ("password", PASSWORD),
                 ("password_confirm", PASSWORD),
+                ("accept_terms", "on"),
             ],
         )
         .await;

@@ -208,7 +208,7 @@ impl Client {
 pub fn signup_body(username: &str) -> serde_json::Value {
     serde_json::json!({
         "username": username, "location": "Nairobi", "gender": "male", "looking_for": "female",
-        "age": 25, "password": PASSWORD,
+        "age": 25, "password": PASSWORD, "accept_terms": true,
     })
 }
 

@@ -15,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use fantooo_domain::legal::LegalDoc;
 use fantooo_domain::operations::OperationsConfig;
 use fantooo_domain::pricing::PricingConfig;
 use fantooo_domain::{FieldErrors, Permission};
@@ -47,6 +48,8 @@ struct SettingsPage {
     pricing: PricingConfig,
     operations: OperationsConfig,
     email_domain: String,
+    /// (slug, title, text in force) per legal document.
+    legal: Vec<(&'static str, &'static str, String)>,
     flash: Flash,
 }
 
@@ -58,9 +61,18 @@ async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, 
         pricing: pricing(&state).await?,
         operations: operations::config(&state.db).await?,
         email_domain: email_domain(&state).await?,
+        legal: legal_texts(&state).await?,
         flash,
     }
     .into_response())
+}
+
+async fn legal_texts(state: &AppState) -> AppResult<Vec<(&'static str, &'static str, String)>> {
+    let mut out = Vec::new();
+    for doc in LegalDoc::ALL {
+        out.push((doc.slug(), doc.title(), super::super::legal::current(state, doc).await?.0));
+    }
+    Ok(out)
 }
 
 async fn api(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
