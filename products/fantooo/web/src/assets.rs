@@ -9,6 +9,7 @@ const CHAT_JS: &str = include_str!("../assets/chat.js");
 const OPERATOR_JS: &str = include_str!("../assets/operator.js");
 const CREDITS_JS: &str = include_str!("../assets/credits.js");
 const DISCOVER_JS: &str = include_str!("../assets/discover.js");
+const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
@@ -19,6 +20,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "operator.js" => Some((OPERATOR_JS, "text/javascript; charset=utf-8")),
         "credits.js" => Some((CREDITS_JS, "text/javascript; charset=utf-8")),
         "discover.js" => Some((DISCOVER_JS, "text/javascript; charset=utf-8")),
+        "favicon.svg" => Some((FAVICON_SVG, "image/svg+xml")),
         _ => None,
     }
 }

@@ -14,6 +14,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/check", get(check))
         .route("/metrics", get(metrics))
         .route("/assets/{file}", get(asset))
+        // Browsers and crawlers ask for it by this name whatever the page says.
+        .route("/favicon.ico", get(|| asset(Path("favicon.svg".to_string()))))
         .route("/media/generated/{file}", get(generated))
 }
 

@@ -42,8 +42,12 @@ async fn send_and_confirm(d: &WebDriver, text: &str) -> WebDriverResult<()> {
 
 /// An element once it can be used (pages and dialogs animate in; under load
 /// that takes a moment).
+/// It is scrolled to the middle of the screen, as a person would before
+/// tapping it, so the phone's bottom tabs never cover it.
 pub(crate) async fn ready(d: &WebDriver, by: By) -> WebDriverResult<WebElement> {
-    d.query(by).and_clickable().wait(Duration::from_secs(10), Duration::from_millis(100)).first().await
+    let e = d.query(by).and_clickable().wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+    d.execute("arguments[0].scrollIntoView({block: 'center'})", vec![e.to_json()?]).await?;
+    Ok(e)
 }
 
 async fn text_of(d: &WebDriver, css: &str) -> WebDriverResult<String> {
@@ -113,6 +117,7 @@ async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
             .first()
             .await?;
         assert!(reply.is_displayed().await?);
+        crate::browser::shot(&user, "chat-phone").await;
         // Staff opened the chat, so the user's messages read as read.
         user.query(By::Css("li.msg-mine .msg-status[data-status='read']"))
             .wait(Duration::from_secs(5), Duration::from_millis(100))
@@ -124,4 +129,64 @@ async fn three_free_messages_a_credit_prompt_and_a_live_reply_in_chromium() {
     let _ = user.quit().await;
     let _ = staff.quit().await;
     result.expect("browser chat flow");
+}
+
+/// At phone width a signed-in user gets the app's bottom tabs and a chat
+/// that fills the screen; at 1280 px the same links sit in the header. Dark
+/// mode follows the system setting. Screenshots are kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_tabs_full_screen_chat_and_dark_mode_in_chromium() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    make_profile(&app.db, "Zuri", false).await;
+    let base = serve(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = browser(&driver_url, dir.path()).await;
+    let result = async {
+        register(&d, &base, "tabby").await?;
+        let (_, _, _, height) = d.get_window_rect().await.map(|r| (r.x, r.y, r.width, r.height))?;
+        let inner: i64 = d.execute("return window.innerHeight", vec![]).await?.convert()?;
+        assert!(inner > 0 && inner <= height);
+        let tabs = d.find(By::Css(".tabs")).await?;
+        let rect = tabs.rect().await?;
+        assert!((rect.y + rect.height - inner as f64).abs() < 2.0, "tabs sit at the bottom: {rect:?}, inner height {inner}");
+        assert_eq!(d.find_all(By::Css(".tabs a")).await?.len(), 5);
+        crate::browser::shot(&d, "tabs-discover-phone").await;
+
+        // The chat fills the space between the header and the tabs.
+        ready(&d, By::Css("a.profile-link")).await?.click().await?;
+        ready(&d, By::XPath("//button[contains(., 'Message Zuri')]")).await?.click().await?;
+        d.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+        let chat = d.find(By::Id("chat")).await?.rect().await?;
+        assert!(chat.y + chat.height <= rect.y + 1.0, "chat ends above the tabs: {chat:?} vs {rect:?}");
+        assert!(rect.y - (chat.y + chat.height) < 24.0, "and reaches them: {chat:?} vs {rect:?}");
+        crate::browser::shot(&d, "chat-empty-phone").await;
+
+        // Wide: the links are in the header, no bottom bar.
+        d.set_window_rect(0, 0, 1280, 900).await?;
+        d.goto(format!("{base}/discover")).await?;
+        let position: String = d.execute("return getComputedStyle(document.querySelector('.tabs')).display", vec![]).await?.convert()?;
+        assert_eq!(position, "contents");
+        let link = d.find(By::Css(".tabs a[href='/chats']")).await?.rect().await?;
+        assert!(link.y < 80.0, "in the header: {link:?}");
+        crate::browser::shot(&d, "tabs-discover-desktop").await;
+
+        // Dark mode from the system setting.
+        let bg = || async {
+            let v: String = d.execute("return getComputedStyle(document.querySelector('.card, .profile-card, main')).backgroundColor + '|' + getComputedStyle(document.body).color", vec![]).await?.convert()?;
+            Ok::<_, WebDriverError>(v)
+        };
+        let light = bg().await?;
+        let dev = thirtyfour::extensions::cdp::ChromeDevTools::new(d.handle.clone());
+        dev.execute_cdp_with_params("Emulation.setEmulatedMedia", serde_json::json!({ "features": [{ "name": "prefers-color-scheme", "value": "dark" }] })).await?;
+        let dark = bg().await?;
+        assert_ne!(light, dark);
+        let text_rgb: Vec<u32> = dark.split('|').nth(1).unwrap().trim_start_matches("rgb(").trim_end_matches(')').split(',').map(|c| c.trim().parse().unwrap()).collect();
+        assert!(text_rgb.iter().all(|c| *c > 180), "light text on dark: {dark}");
+        crate::browser::shot(&d, "discover-dark-desktop").await;
+        Ok::<_, WebDriverError>(())
+    }
+    .await;
+    let _ = d.quit().await;
+    result.expect("browser flow");
 }

@@ -259,3 +259,22 @@ async fn a_forged_forwarded_for_does_not_escape_limits_or_bans() {
         assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: claiming the banned address does not get someone banned: {}", r.body);
     }
 }
+
+/// Every page names itself to search engines and tabs: a description, a
+/// favicon (also at /favicon.ico), theme colours for light and dark.
+#[tokio::test]
+async fn pages_carry_a_description_and_a_favicon() {
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    let mut c = app.client();
+    for path in ["/", "/login", "/get-started", "/terms"] {
+        let body = c.get(path).await.body;
+        assert!(body.contains(r#"<meta name="description" content="Chat one-to-one"#), "{path}");
+        assert!(body.contains(r#"<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">"#), "{path}");
+        assert!(body.contains(r#"media="(prefers-color-scheme: dark)""#), "{path}");
+    }
+    for path in ["/assets/favicon.svg", "/favicon.ico"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{path}");
+        assert!(r.body.starts_with("<svg"), "{path}");
+    }
+}
