@@ -32,6 +32,33 @@
     document.cookie = "fantooo_device=" + id + "; Max-Age=31536000; Path=/; SameSite=Lax" + (location.protocol === "https:" ? "; Secure" : "");
   }
 
+  // Times are sent as UTC instants (<time datetime>) and shown in the
+  // reader's own zone, whether the server rendered them or a live update
+  // added them: "14:05" inside a message, "12 Mar, 14:05" elsewhere.
+  function pad(n) { return ("0" + n).slice(-2); }
+  function localize(el) {
+    if (el.hasAttribute("data-local")) return;
+    var d = new Date(el.getAttribute("datetime"));
+    if (isNaN(d)) return;
+    var clock = pad(d.getHours()) + ":" + pad(d.getMinutes());
+    el.textContent = el.closest(".msg-meta")
+      ? clock
+      : d.toLocaleDateString(undefined, { day: "numeric", month: "short" }) + ", " + clock;
+    el.title = d.toLocaleString();
+    el.setAttribute("data-local", "");
+  }
+  function localizeIn(node) {
+    if (node.nodeType !== 1) return;
+    if (node.matches("time[datetime]")) localize(node);
+    node.querySelectorAll("time[datetime]").forEach(localize);
+  }
+  localizeIn(document.body);
+  if (window.MutationObserver) {
+    new MutationObserver(function (records) {
+      records.forEach(function (r) { r.addedNodes.forEach(localizeIn); });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
   // Destructive actions ask first.
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");

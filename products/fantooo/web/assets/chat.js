@@ -32,6 +32,41 @@
     return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
   }
 
+  function sameDay(a, b) {
+    return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  }
+
+  // "Today", "Yesterday", or the date, in the reader's own time zone.
+  function dayLabel(d) {
+    var today = new Date(), yesterday = new Date();
+    yesterday.setDate(today.getDate() - 1);
+    if (sameDay(d, today)) return "Today";
+    if (sameDay(d, yesterday)) return "Yesterday";
+    var opts = { weekday: "long", day: "numeric", month: "long" };
+    if (d.getFullYear() !== today.getFullYear()) opts.year = "numeric";
+    return d.toLocaleDateString(undefined, opts);
+  }
+
+  // One separator before the first message of each local day.
+  function separateDays() {
+    list.querySelectorAll("li.day-sep").forEach(function (el) { el.remove(); });
+    var prev = null;
+    list.querySelectorAll("li.msg").forEach(function (li) {
+      var t = li.querySelector("time[datetime]");
+      if (!t) return;
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      if (!prev || !sameDay(prev, d)) {
+        var sep = document.createElement("li");
+        sep.className = "day-sep";
+        sep.setAttribute("role", "separator");
+        sep.textContent = dayLabel(d);
+        li.parentNode.insertBefore(sep, li);
+      }
+      prev = d;
+    });
+  }
+
   function scrollToEnd() { list.scrollTop = list.scrollHeight; }
 
   function nearEnd() { return list.scrollHeight - list.scrollTop - list.clientHeight < 120; }
@@ -62,6 +97,7 @@
     var meta = document.createElement("span");
     meta.className = "msg-meta";
     var time = document.createElement("time");
+    time.setAttribute("datetime", m.created_at || new Date().toISOString());
     time.textContent = hhmm(m.created_at);
     meta.appendChild(time);
     if (mine) {
@@ -95,6 +131,7 @@
       var li = buildMessage(m, m.sender_type === side);
       fill(li, m);
       list.appendChild(li);
+      separateDays();
       if (stick || m.sender_type === side) scrollToEnd();
     }
     if (m.seq > lastSeq) lastSeq = m.seq;
@@ -254,6 +291,7 @@
     var li = buildMessage({ content: content, status: "sending" }, true);
     li.dataset.clientId = payload.client_id;
     list.appendChild(li);
+    separateDays();
     scrollToEnd();
     input.value = "";
     if (attach) attach.value = "";
@@ -301,6 +339,7 @@
           list.insertBefore(li, anchor);
           anchor = li;
         });
+        separateDays();
         list.scrollTop += list.scrollHeight - height;
         if (body.next_before) { earlier.dataset.before = body.next_before; earlier.disabled = false; }
         else { earlier.parentNode.remove(); }
@@ -310,6 +349,7 @@
 
   document.addEventListener("visibilitychange", function () { if (!document.hidden) markRead(); });
   if (dialog && dialog.hasAttribute("open") && typeof dialog.showModal === "function") { dialog.removeAttribute("open"); dialog.showModal(); }
+  separateDays();
   scrollToEnd();
   connect();
 })();

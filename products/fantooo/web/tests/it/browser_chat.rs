@@ -190,3 +190,79 @@ async fn phone_tabs_full_screen_chat_and_dark_mode_in_chromium() {
     let _ = d.quit().await;
     result.expect("browser flow");
 }
+
+/// Every time on the chat page is the reader's own: messages the server
+/// rendered and a reply pushed live agree (a reader in Tokyo sees Tokyo
+/// times for both), days are separated ("Yesterday", "Today"), and the
+/// delivery state shows as ticks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn times_days_and_ticks_agree_in_the_readers_time_zone() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    flat_pricing(&app.db).await;
+    make_profile(&app.db, "Imani", false).await;
+    let mut staff = admin_client(&app, "tz@fantooo.com", AdminRole::Moderator).await;
+    let base = serve(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = browser(&driver_url, dir.path()).await;
+    let tokyo = chrono::FixedOffset::east_opt(9 * 3600).unwrap();
+    let result = async {
+        let dev = thirtyfour::extensions::cdp::ChromeDevTools::new(d.handle.clone());
+        dev.execute_cdp_with_params("Emulation.setTimezoneOverride", serde_json::json!({ "timezoneId": "Asia/Tokyo" })).await?;
+        register(&d, &base, "tz_user").await?;
+        ready(&d, By::Css("a.profile-link")).await?.click().await?;
+        ready(&d, By::XPath("//button[contains(., 'Message Imani')]")).await?.click().await?;
+        d.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+        let chat_path = d.current_url().await?.path().to_string();
+        send_and_confirm(&d, "First words").await?;
+        send_and_confirm(&d, "Second words").await?;
+        // The first message was sent yesterday.
+        let yesterday = chrono::Utc::now() - chrono::Duration::hours(24);
+        fantooo_store::on_pool!(&app.db, p => {
+            sqlx::query("UPDATE messages SET created_at = $1 WHERE content = 'First words'").bind(yesterday).execute(p).await.unwrap();
+        });
+        d.goto(format!("{base}{chat_path}")).await?;
+        d.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
+
+        // Staff reply; it arrives live.
+        let chat_id = chat_path.trim_start_matches("/chat/").to_string();
+        let r = crate::backoffice::admin_json(
+            &mut staff,
+            axum::http::Method::POST,
+            &format!("/api/chats/{chat_id}/messages"),
+            serde_json::json!({ "content": "A live reply" }),
+        )
+        .await;
+        assert!(r.status.is_success(), "{}", r.body);
+        d.query(By::XPath("//li[contains(@class,'msg-theirs')]/p[text()='A live reply']"))
+            .wait(Duration::from_secs(10), Duration::from_millis(100))
+            .first()
+            .await?;
+
+        let seps: Vec<String> =
+            d.execute("return [...document.querySelectorAll('li.day-sep')].map(e => e.textContent)", vec![]).await?.convert()?;
+        assert_eq!(seps, vec!["Yesterday".to_string(), "Today".to_string()]);
+        let times: Vec<(String, String)> = d
+            .execute(
+                "return [...document.querySelectorAll('.msg-meta time')].map(t => [t.getAttribute('datetime'), t.textContent])",
+                vec![],
+            )
+            .await?
+            .convert()?;
+        assert_eq!(times.len(), 3, "{times:?}");
+        for (iso, shown) in &times {
+            let at = chrono::DateTime::parse_from_rfc3339(iso).unwrap_or_else(|e| panic!("{iso}: {e}"));
+            assert_eq!(shown, &at.with_timezone(&tokyo).format("%H:%M").to_string(), "{iso} shown as {shown}");
+        }
+        let ticks: String = d
+            .execute("return getComputedStyle(document.querySelector('.msg-mine .msg-status'), '::before').content", vec![])
+            .await?
+            .convert()?;
+        assert!(ticks.contains('\u{2713}'), "ticks: {ticks}");
+        crate::browser::shot(&d, "chat-days-phone").await;
+        Ok::<_, WebDriverError>(())
+    }
+    .await;
+    let _ = d.quit().await;
+    result.expect("browser flow");
+}
