@@ -10,7 +10,7 @@ use fantooo_domain::chat::ChatStatus;
 use fantooo_domain::ids::{ChatId, OperatorId};
 use fantooo_domain::operations::{OperationsConfig, QueuePriority};
 use fantooo_jobs::Job;
-use fantooo_store::{chats, operations, operators, queue, Db, StoreError};
+use fantooo_store::{chats, on_pool, operations, operators, queue, Db, StoreError};
 use serde_json::json;
 
 async fn new_operator(db: &Db, email: &str, max: i64, specs: &[&str]) -> OperatorId {
@@ -237,6 +237,16 @@ async fn going_offline_with_chats_is_refused_and_suspended_operators_stay_offlin
         match operators::set_availability(&app.db, op, false, Utc::now()).await {
             Err(StoreError::Rule(m)) => assert!(m.starts_with("Cannot go offline with 1 active chats"), "{m}"),
             other => panic!("{b:?}: {other:?}"),
+        }
+        assert!(operators::by_id(&app.db, op).await.unwrap().is_available);
+        // The schema refuses it too, whatever path the write takes (here
+        // an update that skips the store's condition), and even with the
+        // cached chat count wrong.
+        let direct = on_pool!(&app.db, p => sqlx::query("UPDATE operators SET is_available = FALSE, current_chat_count = 0 WHERE id = $1")
+            .bind(op).execute(p).await.map(|_| ()).map_err(StoreError::from));
+        match direct {
+            Err(e) => assert!(e.is_guard("offline_with_chats"), "{b:?}: {e:?}"),
+            Ok(()) => panic!("{b:?}: went offline holding a chat"),
         }
         assert!(operators::by_id(&app.db, op).await.unwrap().is_available);
         match operations::delete_operator(&app.db, op, Utc::now()).await {
