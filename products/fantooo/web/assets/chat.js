@@ -265,7 +265,9 @@
         if (res.body.next_price_label && priceLabel) priceLabel.textContent = res.body.next_price_label;
       } else if (res.status === 402) {
         li.remove();
+        separateDays();
         input.value = payload.content;
+        saveDraft();
         openBuyDialog(res.body.required, res.body.available);
       } else {
         setStatus(li, "failed");
@@ -294,6 +296,7 @@
     separateDays();
     scrollToEnd();
     input.value = "";
+    saveDraft();
     if (attach) attach.value = "";
     updateCount();
     post(li, payload);
@@ -310,8 +313,22 @@
     charCount.textContent = n > 800 ? " · " + n + "/1000" : "";
   }
 
+  // The unsent text survives leaving the page (to buy credits, say) and
+  // coming back, per chat, for this tab.
+  var draftKey = "fantooo-draft-" + chatId;
+  function saveDraft() {
+    try {
+      if (input.value) sessionStorage.setItem(draftKey, input.value); else sessionStorage.removeItem(draftKey);
+    } catch (e) { /* storage may be unavailable */ }
+  }
+  try {
+    var kept = sessionStorage.getItem(draftKey);
+    if (kept && !input.value) input.value = kept;
+  } catch (e) { /* storage may be unavailable */ }
+
   input.addEventListener("input", function () {
     updateCount();
+    saveDraft();
     var now = Date.now();
     if (ws && ws.readyState === 1 && now - lastTypingSent > 2000) {
       lastTypingSent = now;

@@ -5,7 +5,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::AppState;
-use fantooo_domain::ids::{AdminId, PackageId};
+use fantooo_domain::ids::{AdminId, ChatId, PackageId};
 use fantooo_domain::payment::Decision;
 use fantooo_store::packages::{self, Snapshot};
 use fantooo_store::payments::{self, NewCheckout, Reported, Settlement, Source};
@@ -33,10 +33,28 @@ fn reported(r: &ChargeReport) -> Reported<'_> {
     }
 }
 
+/// Where the provider sends the buyer back: the credits page, or the chat
+/// they were in when they ran out (`/chat/{id}/paid`, which lands back in
+/// that chat).
+pub fn return_url(site_url: &str, back: Option<ChatId>) -> String {
+    let site = site_url.trim_end_matches('/');
+    match back {
+        Some(chat) => format!("{site}/chat/{chat}/paid"),
+        None => format!("{site}/credits/return"),
+    }
+}
+
 /// Opens a checkout for one of the packages offered to `user`: the package
 /// is snapshotted (the price lock), the provider opens the checkout, then
-/// the pending transaction is recorded.
-pub async fn start_checkout(state: &AppState, user: &users::User, package: PackageId, site_url: &str) -> AppResult<(Checkout, Settlement)> {
+/// the pending transaction is recorded. With `back`, the buyer returns to
+/// that chat.
+pub async fn start_checkout(
+    state: &AppState,
+    user: &users::User,
+    package: PackageId,
+    site_url: &str,
+    back: Option<ChatId>,
+) -> AppResult<(Checkout, Settlement)> {
     let offered = packages::offered_to(&state.db, user.id).await?;
     let package = offered.iter().find(|p| p.id == package).ok_or_else(|| AppError::field("package_id", "This package is not on sale."))?;
     let snapshot = Snapshot::from(package);
@@ -46,7 +64,7 @@ pub async fn start_checkout(state: &AppState, user: &users::User, package: Packa
         email: user.email.clone(),
         amount_cents: snapshot.price_cents,
         currency: snapshot.currency.clone(),
-        callback_url: format!("{}/credits/return", site_url.trim_end_matches('/')),
+        callback_url: return_url(site_url, back),
         metadata: serde_json::json!({
             "user_id": user.id, "package_id": package.id, "credits": snapshot.credits, "bonus_credits": snapshot.bonus_credits,
         }),

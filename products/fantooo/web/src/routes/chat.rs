@@ -134,7 +134,11 @@ pub struct ChatView {
     pub balance: Option<Credits>,
     pub price: Option<Price>,
     pub packages: Vec<Package>,
+    /// Free credits the user could claim instead of paying (offered first).
+    pub claimable: super::payments::Claimable,
     pub need_credits: Option<(i64, i64)>,
+    /// A one-off notice ("50 credits added").
+    pub notice: Option<String>,
     pub error: Option<String>,
     pub draft: String,
     /// The user's rating of this chat, once given.
@@ -186,6 +190,8 @@ impl ChatView {
 struct PageQuery {
     need: Option<i64>,
     have: Option<i64>,
+    /// Credits just added by a purchase or a claim started from this chat.
+    added: Option<i64>,
 }
 
 async fn render_page(
@@ -216,12 +222,17 @@ pub async fn chat_view(
     let has_earlier = messages.len() as i64 == PAGE_MESSAGES;
     messages.reverse();
     let user = users::by_id(&state.db, chat.real_user_id).await?;
-    let (balance, price, packages) = if side == Side::Real {
+    let (balance, price, packages, claimable) = if side == Side::Real {
         let cfg = pricing(state).await?;
         let price = messages::quote(&state.db, chat.id, user.id, &cfg, chrono::Utc::now()).await?;
-        (Some(user.credits), Some(price), packages::offered_to(&state.db, user.id).await?)
+        (
+            Some(user.credits),
+            Some(price),
+            packages::offered_to(&state.db, user.id).await?,
+            super::payments::claimable(state, user.id).await?,
+        )
     } else {
-        (None, None, vec![])
+        (None, None, vec![], Default::default())
     };
     let rating = chats::rating(&state.db, chat.id).await?;
     Ok(ChatView {
@@ -236,7 +247,9 @@ pub async fn chat_view(
         balance,
         price,
         packages,
+        claimable,
         need_credits: need,
+        notice: None,
         error,
         draft,
     })
@@ -251,7 +264,9 @@ async fn page(
 ) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
     let need = q.need.zip(q.have);
-    Ok(render_page(&state, &me, &csrf, id, need, None, String::new()).await?.into_response())
+    let mut page = render_page(&state, &me, &csrf, id, need, None, String::new()).await?;
+    page.view.notice = q.added.filter(|n| *n > 0).map(|n| format!("{n} credits added. Carry on where you left off."));
+    Ok(page.into_response())
 }
 
 // ---------------------------------------------------------------- sending

@@ -11,12 +11,12 @@ use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use fantooo_domain::ids::PackageId;
+use fantooo_domain::ids::{ChatId, PackageId};
 use fantooo_domain::offer::{baseline, savings_percent, suggest};
 use fantooo_domain::payment::{Decision, TransactionStatus};
 use fantooo_domain::rewards::Achievement;
@@ -25,7 +25,7 @@ use fantooo_store::ledger::{self, Entry};
 use fantooo_store::notifications::UserNotification as Notification;
 use fantooo_store::packages::{self, Package};
 use fantooo_store::payments::{self, Transaction};
-use fantooo_store::{rewards, users};
+use fantooo_store::{chats, rewards, users};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/credits", get(credits_page))
         .route("/credits/buy", post(buy_form))
         .route("/credits/return", get(return_page))
+        .route("/chat/{id}/paid", get(paid_in_chat))
         .route("/credits/daily", post(daily_form))
         .route("/credits/achievements", post(achievements_form))
         .route("/api/credits", get(api_overview))
@@ -160,6 +161,34 @@ pub async fn overview(state: &AppState, user: &users::User) -> AppResult<Overvie
     })
 }
 
+/// Free credits the user may claim right now: today's streak reward (when
+/// today's visit is not counted yet and the next day pays) and met
+/// achievements not yet claimed.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Claimable {
+    pub daily: Option<i64>,
+    pub achievements: i64,
+}
+
+impl Claimable {
+    pub fn total(&self) -> i64 {
+        self.daily.unwrap_or(0) + self.achievements
+    }
+}
+
+pub async fn claimable(state: &AppState, user: fantooo_domain::ids::UserId) -> AppResult<Claimable> {
+    let (days, claimed_today) = rewards::streak(&state.db, user, chrono::Utc::now()).await?;
+    let daily = if claimed_today { None } else { fantooo_domain::rewards::daily_reward(days + 1).map(|c| c.get()) };
+    let earned = rewards::earned(&state.db, user).await?;
+    let progress = rewards::progress(&state.db, user).await?;
+    let achievements = Achievement::ALL
+        .iter()
+        .filter(|a| a.is_met(&progress) && !earned.iter().any(|e| e.achievement == **a))
+        .map(|a| a.reward().get())
+        .sum();
+    Ok(Claimable { daily, achievements })
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "credits.html")]
 struct CreditsPage {
@@ -215,6 +244,20 @@ async fn credits_page(State(state): State<AppState>, me: CurrentUser, csrf: Csrf
 struct BuyInput {
     #[serde(default)]
     package_id: String,
+    /// The chat to come back to after paying (the chat's paywall sends it).
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// The buyer's own chat named by a `back` field, if any.
+async fn back_chat(state: &AppState, me: &CurrentUser, back: Option<&str>) -> AppResult<Option<ChatId>> {
+    let Some(raw) = back.map(str::trim).filter(|b| !b.is_empty()) else { return Ok(None) };
+    let id: ChatId = raw.parse().map_err(|_| AppError::field("back", "Unknown chat."))?;
+    match chats::by_id(&state.db, id).await {
+        Ok(c) if c.real_user_id == me.user.id => Ok(Some(id)),
+        Ok(_) | Err(fantooo_store::StoreError::NotFound) => Err(AppError::field("back", "Unknown chat.")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn parse_package(raw: &str) -> AppResult<PackageId> {
@@ -230,9 +273,9 @@ async fn buy_form(
     Form(input): Form<BuyInput>,
 ) -> AppResult<Response> {
     let site = purchases::site_url(&state, &headers);
-    let started = match parse_package(&input.package_id) {
-        Ok(id) => purchases::start_checkout(&state, &me.user, id, &site).await,
-        Err(e) => Err(e),
+    let started = match (parse_package(&input.package_id), back_chat(&state, &me, input.back.as_deref()).await) {
+        (Ok(id), Ok(back)) => purchases::start_checkout(&state, &me.user, id, &site, back).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     match started {
         Ok((checkout, _)) => Ok(Redirect::to(&checkout.authorization_url).into_response()),
@@ -255,6 +298,8 @@ struct ReturnQuery {
 #[template(path = "credits_return.html")]
 struct ReturnPage {
     chrome: Chrome,
+    /// The chat the purchase started from.
+    back: Option<ChatId>,
     transaction: Transaction,
     balance: i64,
     ok: bool,
@@ -288,12 +333,29 @@ fn outcome_text(t: &Transaction) -> (bool, String, String) {
 
 /// Where the provider sends the buyer back: ask the provider, apply, show.
 async fn return_page(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Query(q): Query<ReturnQuery>) -> AppResult<Response> {
+    returned(&state, &me, &csrf, q, None).await
+}
+
+/// The return from a purchase started in a chat: once the credits are in,
+/// straight back to that chat; otherwise the purchase page, with a way back.
+async fn paid_in_chat(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<ReturnQuery>,
+) -> AppResult<Response> {
+    let back = back_chat(&state, &me, Some(&id)).await.map_err(|_| AppError::NotFound)?;
+    returned(&state, &me, &csrf, q, back).await
+}
+
+async fn returned(state: &AppState, me: &CurrentUser, csrf: &CsrfToken, q: ReturnQuery, back: Option<ChatId>) -> AppResult<Response> {
     let reference = q.reference.or(q.trxref).filter(|r| !r.is_empty()).ok_or(AppError::NotFound)?;
     let mine = payments::by_reference(&state.db, &reference).await?;
     if mine.real_user_id != Some(me.user.id) {
         return Err(AppError::NotFound);
     }
-    let transaction = match purchases::verify(&state, &reference, None).await {
+    let transaction = match purchases::verify(state, &reference, None).await {
         Ok(s) => s.transaction,
         // The webhook may still settle it; show what we know.
         Err(AppError::PaymentProvider(_)) => mine,
@@ -301,11 +363,26 @@ async fn return_page(State(state): State<AppState>, me: CurrentUser, csrf: CsrfT
     };
     let balance = ledger::balance(&state.db, me.user.id).await?.get();
     let (ok, headline, detail) = outcome_text(&transaction);
-    Ok(ReturnPage { chrome: me.chrome(&csrf, "/credits"), transaction, balance, ok, headline, detail }.into_response())
+    if let (true, Some(chat)) = (ok, back) {
+        return Ok(Redirect::to(&format!("/chat/{chat}?added={}", transaction.credits_amount)).into_response());
+    }
+    Ok(ReturnPage { chrome: me.chrome(csrf, "/credits"), back, transaction, balance, ok, headline, detail }.into_response())
 }
 
-async fn daily_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken) -> AppResult<Response> {
-    let notice = match purchases::record_visit(&state, me.user.id).await? {
+#[derive(Deserialize, Default)]
+struct BackInput {
+    #[serde(default)]
+    back: Option<String>,
+}
+
+async fn daily_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Form(f): Form<BackInput>) -> AppResult<Response> {
+    let back = back_chat(&state, &me, f.back.as_deref()).await?;
+    let visit = purchases::record_visit(&state, me.user.id).await?;
+    if let Some(chat) = back {
+        let added = visit.and_then(|v| v.reward).map(|c| c.get()).unwrap_or(0);
+        return Ok(Redirect::to(&format!("/chat/{chat}?added={added}")).into_response());
+    }
+    let notice = match visit {
         Some(v) => Some(match v.reward {
             Some(c) => format!("Day {} of your streak: {c} free credits added.", v.streak),
             None => format!("Day {} of your streak. Come back tomorrow!", v.streak),
@@ -315,8 +392,18 @@ async fn daily_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfTo
     Ok(render_credits(&state, &me, &csrf, notice, None).await?.into_response())
 }
 
-async fn achievements_form(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken) -> AppResult<Response> {
+async fn achievements_form(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    csrf: CsrfToken,
+    Form(f): Form<BackInput>,
+) -> AppResult<Response> {
+    let back = back_chat(&state, &me, f.back.as_deref()).await?;
     let new = purchases::claim_achievements(&state, me.user.id).await?;
+    if let Some(chat) = back {
+        let added: i64 = new.iter().map(|e| e.credits.get()).sum();
+        return Ok(Redirect::to(&format!("/chat/{chat}?added={added}")).into_response());
+    }
     let notice = if new.is_empty() {
         "Nothing new to claim yet.".to_string()
     } else {
@@ -345,8 +432,9 @@ async fn api_initialize(
     ApiJson(input): ApiJson<BuyInput>,
 ) -> AppResult<Response> {
     let id = parse_package(&input.package_id)?;
+    let back = back_chat(&state, &me, input.back.as_deref()).await?;
     let site = purchases::site_url(&state, &headers);
-    let (checkout, s) = purchases::start_checkout(&state, &me.user, id, &site).await?;
+    let (checkout, s) = purchases::start_checkout(&state, &me.user, id, &site, back).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

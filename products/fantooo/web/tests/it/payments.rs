@@ -747,3 +747,89 @@ async fn back_office_payment_pages_need_manage_payments() {
     let mut user = api_user(&p.app, "plain").await;
     assert_eq!(user.api_get("/api/admin/payments/queue").await.status, StatusCode::FORBIDDEN);
 }
+
+/// The paywall keeps the user's place: its packages are buttons that start
+/// checkout, free credits waiting to be claimed are offered first, and
+/// both paying and claiming land back in the same chat.
+#[tokio::test]
+async fn the_paywall_offers_free_credits_first_and_returns_to_the_chat() {
+    for b in backends() {
+        let p = PayApp::new(b).await;
+        let pkgs = spec_packages(p.db()).await;
+        crate::chat::flat_pricing(p.db()).await;
+        let profile = crate::chat::make_profile(p.db(), "Amani", false).await;
+        let mut c = p.app.client();
+        c.get("/get-started").await;
+        let r = c
+            .post_form(
+                "/get-started",
+                &[
+                    ("username", "paywalled"),
+                    ("location", "Nairobi"),
+                    ("gender", "male"),
+                    ("looking_for", "female"),
+                    ("age", "30"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                    ("accept_terms", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        c.get("/discover").await;
+        let r = c.post_form("/chats", &[("profile_id", &profile.to_string())]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let chat_path = r.location().to_string();
+        let chat_id = chat_path.trim_start_matches("/chat/").to_string();
+
+        // The dialog: today's streak credit first, then each package as a
+        // checkout button that remembers the chat.
+        let page = c.get(&chat_path).await.body;
+        let claim_at = page.find("Claim today's 1 free credits").unwrap_or_else(|| panic!("{b:?}: no free offer: {page}"));
+        let first_package = page.find("data-package=").expect("package buttons");
+        assert!(claim_at < first_package, "free credits come first");
+        let buttons = page.matches("data-package=").count();
+        assert!(buttons >= pkgs.len(), "{b:?}: every package on sale is a button");
+        let claims = page.matches("data-claim=").count();
+        assert_eq!(page.matches(&format!(r#"name="back" value="{chat_id}""#)).count(), claims + buttons, "{b:?}");
+
+        // Claiming lands back in the chat with a notice.
+        let r = c.post_form("/credits/daily", &[("back", &chat_id)]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{chat_path}?added=1").as_str()), "{b:?}");
+        let page = c.get(&format!("{chat_path}?added=1")).await.body;
+        assert!(page.contains("1 credits added. Carry on where you left off."), "{b:?}");
+        assert!(!page.contains("Claim today's"), "{b:?}: claimed once");
+        // Achievements met (opening a first chat) are offered too.
+        if page.contains("data-claim=\"achievements\"") {
+            let r = c.post_form("/credits/achievements", &[("back", &chat_id)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{b:?}");
+            assert!(r.location().starts_with(&format!("{chat_path}?added=")), "{b:?}: {}", r.location());
+        }
+        let before = c.api_get("/api/me").await.json()["user"]["credits"].as_i64().unwrap();
+
+        // Paying: the provider sends the buyer back to the chat.
+        let r = c.post_form("/credits/buy", &[("package_id", &pkgs[1].to_string()), ("back", &chat_id)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let checkout = r.location().to_string();
+        let paid = http.post(format!("{checkout}/pay")).send().await.unwrap();
+        let to = paid.headers().get("location").unwrap().to_str().unwrap().to_string();
+        let reference = p.fake.references().pop().unwrap();
+        assert_eq!(to, format!("http://shop.test{chat_path}/paid?trxref={reference}&reference={reference}"), "{b:?}");
+        let back = c.get(to.trim_start_matches("http://shop.test")).await;
+        assert_eq!(
+            (back.status, back.location()),
+            (StatusCode::SEE_OTHER, format!("{chat_path}?added=50").as_str()),
+            "{b:?}: {}",
+            back.body
+        );
+        assert_eq!(c.api_get("/api/me").await.json()["user"]["credits"].as_i64().unwrap(), before + 50, "{b:?}");
+
+        // Someone else's chat is not a place to return to.
+        let mut nosy = api_user(&p.app, "nosy_payer").await;
+        let r = nosy.json(Method::POST, "/api/payments/initialize", json!({ "package_id": pkgs[1].to_string(), "back": chat_id })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {}", r.body);
+        assert_eq!(r.json()["fields"][0]["field"], "back");
+        assert_books_balance(p.db()).await;
+    }
+}
