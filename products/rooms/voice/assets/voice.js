@@ -4,7 +4,7 @@
 // only while seated; the server decides who may (it mutes anyone else).
 //
 //   const voice = new RoomsVoice(pass, { audio: document.querySelector('audio') });
-//   await voice.join();            // throws {code, janusCode, message} on refusal
+//   await voice.join();            // throws VoiceError {janusCode, message} on refusal
 //   await voice.setSeated(true);   // microphone on (server must allow it)
 //   await voice.stats();           // {bytesReceived, packetsReceived, audioLevel, totalAudioEnergy, bytesSent}
 //   await voice.leave();
@@ -165,28 +165,25 @@
         this.audio.srcObject = e.streams && e.streams[0] ? e.streams[0] : new MediaStream([e.track]);
         this.audio.play().catch(() => {});
       };
+      // Trickle ICE: candidates go to Janus as they are found, the offer at once.
+      let trickled = Promise.resolve();
+      this.pc.onicecandidate = (e) => {
+        const candidate = e.candidate
+          ? { candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex }
+          : { completed: true };
+        trickled = trickled.then(() =>
+          this.post('/' + this.session + '/' + this.handle, { janus: 'trickle', candidate: candidate }).catch(() => {}),
+        );
+      };
       await this.pc.setLocalDescription(await this.pc.createOffer());
-      await this.gathered();
       const answer = await this.message(
         { request: 'configure', muted: true },
-        { type: 'offer', sdp: this.pc.localDescription.sdp, trickle: false },
+        { type: 'offer', sdp: this.pc.localDescription.sdp, trickle: true },
       );
       if (!answer.jsep) throw new VoiceError('the voice server sent no answer');
       await this.pc.setRemoteDescription(answer.jsep);
       this.watchFirstAudio();
       return this;
-    }
-
-    // Half-trickle is enough on a LAN: wait for local candidates (at most 2 s).
-    gathered() {
-      if (this.pc.iceGatheringState === 'complete') return Promise.resolve();
-      return new Promise((resolve) => {
-        const done = () => {
-          if (this.pc.iceGatheringState === 'complete') resolve();
-        };
-        this.pc.addEventListener('icegatheringstatechange', done);
-        setTimeout(resolve, 2000);
-      });
     }
 
     watchFirstAudio() {

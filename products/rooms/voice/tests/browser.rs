@@ -215,3 +215,60 @@ async fn a_seated_speaker_is_heard_muted_by_the_server_and_listeners_cannot_unmu
     v.close_room(room).await.unwrap();
     outcome.unwrap();
 }
+
+/// Benchmark (run with `--ignored`): a listener joins a room where one seated
+/// speaker talks, `VOICE_JOINS` times (default 20), each with a fresh pass and
+/// page; prints p50/p99 from the start of `join()` to the first inbound
+/// audio packet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: cargo test -p rooms-voice --test browser -- --ignored --nocapture"]
+async fn join_to_first_audio_latency() {
+    let Some(env) = janus() else { return };
+    let Some(driver) = chromedriver().await else { return };
+    let joins: usize = std::env::var("VOICE_JOINS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
+    let v = voice(&env);
+    let room = room_number();
+    v.open_room(room).await.unwrap();
+    let passes: Passes = Arc::default();
+    let speaker = v.admit(room, &Participant { id: 1, display: "Speaker".into() }, Duration::from_secs(600)).await.unwrap();
+    passes.lock().unwrap().insert("a".into(), speaker);
+    v.set_muted(room, 1, false).await.unwrap();
+    let base = serve(passes.clone()).await;
+    let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = chromium(&driver, pa.path()).await;
+    let b = chromium(&driver, pb.path()).await;
+    a.goto(format!("{base}/#a")).await.unwrap();
+    wait_joined(&a).await;
+    js(&a, "return await window.voice.setSeated(true);").await;
+    let mut ms = Vec::new();
+    for i in 0..joins {
+        let who = format!("b{i}");
+        let pass = v.admit(room, &Participant { id: 100 + i as u64, display: who.clone() }, Duration::from_secs(600)).await.unwrap();
+        passes.lock().unwrap().insert(who.clone(), pass);
+        b.goto(format!("{base}/?{i}#{who}")).await.unwrap();
+        wait_joined(&b).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let first = loop {
+            let f = js(&b, "return window.voice.firstAudioMs;").await;
+            if let Some(f) = f.as_f64() {
+                break f;
+            }
+            assert!(Instant::now() < deadline, "join {i}: no inbound audio");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        ms.push(first);
+        js(&b, "return await window.voice.leave();").await;
+    }
+    ms.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    let pct = |p: f64| ms[((ms.len() as f64 * p).ceil() as usize).clamp(1, ms.len()) - 1];
+    eprintln!(
+        "voice: join to first inbound audio over {} joins: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        ms.len(),
+        pct(0.5),
+        pct(0.99),
+        ms[ms.len() - 1]
+    );
+    let _ = a.quit().await;
+    let _ = b.quit().await;
+    v.close_room(room).await.unwrap();
+}
