@@ -4,6 +4,7 @@
 // only while seated; the server decides who may (it mutes anyone else).
 //
 //   const voice = new RoomsVoice(pass, { audio: document.querySelector('audio') });
+//   (options.microphone: getUserMedia audio constraints, default `true`)
 //   await voice.join();            // throws VoiceError {janusCode, message} on refusal
 //   await voice.setSeated(true);   // microphone on (server must allow it)
 //   await voice.stats();           // {bytesReceived, packetsReceived, audioLevel, totalAudioEnergy, bytesSent}
@@ -204,7 +205,7 @@
     async setSeated(seated) {
       if (seated) {
         if (!this.mic) {
-          const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+          const stream = await navigator.mediaDevices.getUserMedia({ audio: this.options.microphone || true });
           this.mic = stream.getAudioTracks()[0];
         }
         await this.sender.replaceTrack(this.mic);

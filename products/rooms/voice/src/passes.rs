@@ -39,6 +39,7 @@ enum Status {
 struct TokenRecord {
     room: u64,
     participant: u64,
+    display: String,
     janus_id: u64,
     expires_at: SystemTime,
     status: Status,
@@ -110,7 +111,7 @@ impl Passes {
     }
 
     /// Issues a pass for `participant` in `room`, valid for `ttl` from `now`.
-    pub fn issue(&self, room: u64, participant: u64, ttl: Duration, now: SystemTime) -> Issued {
+    pub fn issue(&self, room: u64, participant: u64, display: &str, ttl: Duration, now: SystemTime) -> Issued {
         let mut s = self.state.lock().unwrap();
         let janus_id = loop {
             let id = random_id();
@@ -120,18 +121,22 @@ impl Passes {
         };
         let token = random_token();
         let expires_at = now + ttl;
-        s.tokens.insert(token.clone(), TokenRecord { room, participant, janus_id, expires_at, status: Status::Active });
+        s.tokens.insert(
+            token.clone(),
+            TokenRecord { room, participant, display: display.to_string(), janus_id, expires_at, status: Status::Active },
+        );
         s.ids.insert((room, janus_id), IdRecord { participant, state: IdState::Issued });
         Issued { token, janus_id, expires_at }
     }
 
-    /// Extends a live pass (same token, same participant id). `None` if the
-    /// token is not live for that room.
-    pub fn renew(&self, room: u64, token: &str, ttl: Duration, now: SystemTime) -> Option<(u64, u64, SystemTime)> {
+    /// Extends a live pass (same token, same participant id): returns the
+    /// participant id, display name and new expiry; `None` if the token is
+    /// not live for that room.
+    pub fn renew(&self, room: u64, token: &str, ttl: Duration, now: SystemTime) -> Option<(u64, String, SystemTime)> {
         let mut s = self.state.lock().unwrap();
         let t = s.tokens.get_mut(token).filter(|t| t.room == room && t.status == Status::Active && t.expires_at > now)?;
         t.expires_at = now + ttl;
-        Some((t.participant, t.janus_id, t.expires_at))
+        Some((t.janus_id, t.display.clone(), t.expires_at))
     }
 
     /// What the registry knows about `token` presented to join `room`.
@@ -269,8 +274,8 @@ mod tests {
     #[test]
     fn passes_expire_lapse_once_and_name_their_refusal() {
         let p = Passes::new();
-        let a = p.issue(1, 10, Duration::from_secs(60), at(0));
-        let b = p.issue(1, 11, Duration::from_secs(600), at(0));
+        let a = p.issue(1, 10, "a", Duration::from_secs(60), at(0));
+        let b = p.issue(1, 11, "b", Duration::from_secs(600), at(0));
         assert_ne!(a.token, b.token);
         assert_ne!(a.janus_id, b.janus_id);
         assert_eq!(p.status(1, &a.token), TokenStatus::Active { same_room: true });
@@ -289,9 +294,9 @@ mod tests {
     #[test]
     fn renewal_extends_only_live_passes_of_the_room() {
         let p = Passes::new();
-        let a = p.issue(1, 10, Duration::from_secs(60), at(0));
+        let a = p.issue(1, 10, "a", Duration::from_secs(60), at(0));
         assert_eq!(p.renew(2, &a.token, Duration::from_secs(60), at(30)), None);
-        assert_eq!(p.renew(1, &a.token, Duration::from_secs(60), at(30)), Some((10, a.janus_id, at(90))));
+        assert_eq!(p.renew(1, &a.token, Duration::from_secs(60), at(30)), Some((a.janus_id, "a".to_string(), at(90))));
         assert!(p.lapse(at(60)).is_empty());
         assert_eq!(p.lapse(at(90)).len(), 1);
         assert_eq!(p.renew(1, &a.token, Duration::from_secs(60), at(91)), None);
@@ -300,9 +305,9 @@ mod tests {
     #[test]
     fn withdrawals_name_revoked_and_blocked() {
         let p = Passes::new();
-        let a = p.issue(1, 10, Duration::from_secs(60), at(0));
-        let b = p.issue(1, 10, Duration::from_secs(60), at(0));
-        let c = p.issue(1, 11, Duration::from_secs(60), at(0));
+        let a = p.issue(1, 10, "a", Duration::from_secs(60), at(0));
+        let b = p.issue(1, 10, "a", Duration::from_secs(60), at(0));
+        let c = p.issue(1, 11, "b", Duration::from_secs(60), at(0));
         assert_eq!(p.withdraw_token(1, &c.token, Withdrawal::Revoked), Some(c.janus_id));
         assert_eq!(p.withdraw_token(1, &c.token, Withdrawal::Revoked), None);
         assert_eq!(p.status(1, &c.token), TokenStatus::Revoked);
@@ -321,7 +326,7 @@ mod tests {
     #[test]
     fn ids_are_single_use_and_speaking_follows_the_seat() {
         let p = Passes::new();
-        let a = p.issue(1, 10, Duration::from_secs(60), at(0));
+        let a = p.issue(1, 10, "a", Duration::from_secs(60), at(0));
         assert_eq!(p.arrived(1, a.janus_id), Arrival::Known { participant: 10, may_speak: false });
         assert_eq!(p.arrived(1, 12345), Arrival::Intruder);
         assert_eq!(p.arrived(2, a.janus_id), Arrival::Intruder, "ids belong to one room");

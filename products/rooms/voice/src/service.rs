@@ -392,7 +392,7 @@ impl VoiceService for JanusVoice {
 
     async fn admit(&self, room: u64, who: &Participant, ttl: Duration) -> VoiceResult<JoinPass> {
         let (server, _) = self.open(room)?;
-        let issued = self.inner.passes.issue(room, who.id, ttl.min(MAX_PASS_TTL), SystemTime::now());
+        let issued = self.inner.passes.issue(room, who.id, &who.display, ttl.min(MAX_PASS_TTL), SystemTime::now());
         if let Err(e) = self.set_allowed(room, "add", std::slice::from_ref(&issued.token)).await {
             self.inner.passes.withdraw_token(room, &issued.token, Withdrawal::Revoked);
             return Err(e);
@@ -402,13 +402,11 @@ impl VoiceService for JanusVoice {
 
     async fn renew(&self, room: u64, token: &str, ttl: Duration) -> VoiceResult<JoinPass> {
         let (server, _) = self.open(room)?;
-        let (_, janus_id, expires) = self
+        let (janus_id, display, expires) = self
             .inner
             .passes
             .renew(room, token, ttl.min(MAX_PASS_TTL), SystemTime::now())
             .ok_or_else(|| VoiceError::Refused("the pass is not live".into()))?;
-        let display =
-            self.participants(room).await?.into_iter().find(|p| p.participant_id == janus_id).map(|p| p.display).unwrap_or_default();
         Ok(self.pass(room, server, janus_id, token.to_string(), display, expires))
     }
 

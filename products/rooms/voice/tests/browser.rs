@@ -25,7 +25,10 @@ const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>voice</title>
 window.voiceState = 'loading';
 (async () => {
   const pass = await (await fetch('/pass/' + location.hash.slice(1))).json();
-  window.voice = new RoomsVoice(pass, { audio: document.getElementById('remote') });
+  // ?raw: the test tone goes out unprocessed (noise suppression eats steady tones).
+  const microphone = location.search.includes('raw')
+    ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false } : true;
+  window.voice = new RoomsVoice(pass, { audio: document.getElementById('remote'), microphone });
   try { await voice.join(); window.voiceState = 'joined'; }
   catch (e) { window.voiceState = 'refused ' + e.janusCode + ' ' + e.message; }
 })();
@@ -79,7 +82,38 @@ async fn chromedriver() -> Option<Chromedriver> {
     Some(Chromedriver(child, format!("http://127.0.0.1:{port}")))
 }
 
+/// A WAV file with a steady tone, for a fake microphone that speaks without
+/// pause (Chromium's default fake device only beeps briefly once a second,
+/// too little to count as talking).
+fn tone_wav(path: &std::path::Path) {
+    let rate = 48_000u32;
+    let samples: Vec<i16> =
+        (0..rate * 4).map(|i| ((i as f64 * 440.0 * std::f64::consts::TAU / rate as f64).sin() * 12_000.0) as i16).collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut wav = Vec::with_capacity(44 + data_len as usize);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&rate.to_le_bytes());
+    wav.extend_from_slice(&(rate * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, wav).unwrap();
+}
+
 async fn chromium(driver: &Chromedriver, profile: &std::path::Path) -> WebDriver {
+    chromium_with(driver, profile, None).await
+}
+
+async fn chromium_with(driver: &Chromedriver, profile: &std::path::Path, microphone: Option<&std::path::Path>) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary("/usr/bin/chromium").unwrap();
     for arg in [
@@ -98,6 +132,9 @@ async fn chromium(driver: &Chromedriver, profile: &std::path::Path) -> WebDriver
         caps.add_arg(arg).unwrap();
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+    if let Some(wav) = microphone {
+        caps.add_arg(&format!("--use-file-for-fake-audio-capture={}", wav.display())).unwrap();
+    }
     WebDriver::new(&driver.1, caps).await.expect("webdriver session")
 }
 
@@ -150,10 +187,12 @@ async fn a_seated_speaker_is_heard_muted_by_the_server_and_listeners_cannot_unmu
     v.set_muted(room, 1, false).await.unwrap();
 
     let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let a = chromium(&driver, pa.path()).await;
+    let wav = pa.path().join("tone.wav");
+    tone_wav(&wav);
+    let a = chromium_with(&driver, pa.path(), Some(&wav)).await;
     let b = chromium(&driver, pb.path()).await;
     let outcome = async {
-        a.goto(format!("{base}/#a")).await?;
+        a.goto(format!("{base}/?raw#a")).await?;
         wait_joined(&a).await;
         js(&a, "return await window.voice.setSeated(true);").await;
         b.goto(format!("{base}/#b")).await?;
@@ -173,6 +212,18 @@ async fn a_seated_speaker_is_heard_muted_by_the_server_and_listeners_cannot_unmu
         eprintln!("voice: listener join to first inbound audio packet: {first_audio_ms} ms");
         let heard = energy_rate(&b, Duration::from_millis(1500)).await;
         assert!(heard > 0.0, "no energy while the speaker speaks");
+        // Janus's talking events name the speaker.
+        let talking = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Ok(VoiceEvent::Talking { user: Some(1), talking: true, .. }) = events.recv().await {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(talking.is_ok(), "no talking event for the speaker");
+        let a_in = v.participants(room).await.unwrap().into_iter().find(|p| p.user == Some(1)).unwrap();
+        assert!(a_in.talking, "{a_in:?}");
         let people = v.participants(room).await.unwrap();
         let a_in = people.iter().find(|p| p.user == Some(1)).expect("speaker listed");
         assert!(!a_in.muted && a_in.setup, "{a_in:?}");

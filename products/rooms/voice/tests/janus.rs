@@ -169,7 +169,9 @@ async fn renewed_passes_survive_the_sweep_and_lapsed_holders_are_dropped() {
     let renewed = v.renew(room, &pass.token, Duration::from_secs(3600)).await.unwrap();
     assert_eq!((renewed.token.as_str(), renewed.participant_id), (pass.token.as_str(), pass.participant_id));
     assert!(renewed.expires_at > pass.expires_at);
-    assert_eq!(renewed.display, "t");
+    assert_eq!(renewed.display, "Gita");
+    // Another room's, a made-up or a lapsed token is not renewed.
+    assert!(v.renew(room, "made-up", Duration::from_secs(60)).await.is_err());
 
     // A pass that lapses while its holder is in the room: swept and dropped.
     let brief = v.admit(room, &who(21, "Hawa"), Duration::from_secs(1)).await.unwrap();
