@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{janus, room_number, voice};
+use support::{janus, next_event, room_number, voice};
 use thirtyfour::prelude::*;
 
 const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>voice</title>
@@ -213,15 +213,9 @@ async fn a_seated_speaker_is_heard_muted_by_the_server_and_listeners_cannot_unmu
         let heard = energy_rate(&b, Duration::from_millis(1500)).await;
         assert!(heard > 0.0, "no energy while the speaker speaks");
         // Janus's talking events name the speaker.
-        let talking = tokio::time::timeout(Duration::from_secs(5), async {
-            loop {
-                if let Ok(VoiceEvent::Talking { user: Some(1), talking: true, .. }) = events.recv().await {
-                    return;
-                }
-            }
-        })
-        .await;
-        assert!(talking.is_ok(), "no talking event for the speaker");
+        let talking =
+            next_event(&mut events, |e| matches!(e, VoiceEvent::Talking { user: Some(1), talking: true, .. }).then_some(())).await;
+        assert!(talking.is_some(), "no talking event for the speaker");
         let a_in = v.participants(room).await.unwrap().into_iter().find(|p| p.user == Some(1)).unwrap();
         assert!(a_in.talking, "{a_in:?}");
         let people = v.participants(room).await.unwrap();
@@ -241,17 +235,8 @@ async fn a_seated_speaker_is_heard_muted_by_the_server_and_listeners_cannot_unmu
         // server mutes it again, and the speaker (who now listens) stays in quiet.
         let answer = js(&b, "return await window.voice.setSeated(true);").await;
         assert_eq!(answer["result"], "ok", "{answer}");
-        let enforced = tokio::time::timeout(Duration::from_secs(5), async {
-            loop {
-                if let Ok(VoiceEvent::Enforced { user, .. }) = events.recv().await {
-                    if user == Some(2) {
-                        return;
-                    }
-                }
-            }
-        })
-        .await;
-        assert!(enforced.is_ok(), "the server never re-muted the listener");
+        let enforced = next_event(&mut events, |e| matches!(e, VoiceEvent::Enforced { user: Some(2), .. }).then_some(())).await;
+        assert!(enforced.is_some(), "the server never re-muted the listener");
         let b_in = v.participants(room).await.unwrap().into_iter().find(|p| p.user == Some(2)).unwrap();
         assert!(b_in.muted, "{b_in:?}");
         tokio::time::sleep(Duration::from_millis(300)).await;

@@ -10,7 +10,7 @@ use rooms_voice::{JanusVoice, JoinPass, Participant, RefusalCode, VoiceError, Vo
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{janus, room_number, voice};
+use support::{janus, next_event, room_number, voice, JanusEnv};
 
 fn who(id: u64, name: &str) -> Participant {
     Participant { id, display: name.into() }
@@ -33,6 +33,29 @@ async fn join_pass(s: &Arc<Session>, p: &JoinPass) -> Result<Handle, JanusError>
 
 fn refused_as(v: &JanusVoice, room: u64, token: &str, e: JanusError) -> Option<RefusalCode> {
     v.refusal(room, token, e.plugin_code().expect("a plugin refusal"))
+}
+
+/// An open room with two admitted users joined (no media), and the event stream.
+struct TwoIn {
+    v: JanusVoice,
+    room: u64,
+    events: tokio::sync::broadcast::Receiver<VoiceEvent>,
+    raw: Arc<Session>,
+    passes: [JoinPass; 2],
+    _handles: [Handle; 2],
+}
+
+async fn two_in(env: &JanusEnv, first: (u64, &str), second: (u64, &str)) -> TwoIn {
+    let v = voice(env);
+    let room = room_number();
+    v.open_room(room).await.unwrap();
+    let events = v.events();
+    let raw = session(&env.url).await;
+    let p1 = v.admit(room, &who(first.0, first.1), Duration::from_secs(600)).await.unwrap();
+    let p2 = v.admit(room, &who(second.0, second.1), Duration::from_secs(600)).await.unwrap();
+    let h1 = join_pass(&raw, &p1).await.unwrap();
+    let h2 = join_pass(&raw, &p2).await.unwrap();
+    TwoIn { v, room, events, raw, passes: [p1, p2], _handles: [h1, h2] }
 }
 
 async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -188,15 +211,8 @@ async fn renewed_passes_survive_the_sweep_and_lapsed_holders_are_dropped() {
 #[tokio::test]
 async fn mute_follows_the_seat_and_self_unmute_without_one_is_undone() {
     let Some(env) = janus() else { return };
-    let v = voice(&env);
-    let room = room_number();
-    v.open_room(room).await.unwrap();
-    let mut events = v.events();
-    let raw = session(&env.url).await;
-    let speaker = v.admit(room, &who(30, "Imani"), Duration::from_secs(600)).await.unwrap();
-    let listener = v.admit(room, &who(31, "Jabari"), Duration::from_secs(600)).await.unwrap();
-    let s = join_pass(&raw, &speaker).await.unwrap();
-    let l = join_pass(&raw, &listener).await.unwrap();
+    let TwoIn { v, room, mut events, passes: [speaker, listener], _handles: [s, l], .. } =
+        two_in(&env, (30, "Imani"), (31, "Jabari")).await;
     let muted_of = |id: u64| {
         let v = v.clone();
         async move { v.participants(room).await.unwrap().into_iter().find(|p| p.participant_id == id).map(|p| p.muted) }
@@ -222,31 +238,19 @@ async fn mute_follows_the_seat_and_self_unmute_without_one_is_undone() {
     // …and the server's watcher mutes them again at once.
     let id = listener.participant_id;
     eventually("the listener is muted again", || async { muted_of(id).await == Some(true) }).await;
-    let enforced = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            if let Ok(VoiceEvent::Enforced { participant_id, user, .. }) = events.recv().await {
-                return (participant_id, user);
-            }
-        }
+    let enforced = next_event(&mut events, |e| match e {
+        VoiceEvent::Enforced { participant_id, user, .. } => Some((*participant_id, *user)),
+        _ => None,
     })
-    .await
-    .expect("an enforcement event");
-    assert_eq!(enforced, (id, Some(31)));
+    .await;
+    assert_eq!(enforced, Some((id, Some(31))));
     v.close_room(room).await.unwrap();
 }
 
 #[tokio::test]
 async fn kick_removes_and_ids_never_issued_are_kicked() {
     let Some(env) = janus() else { return };
-    let v = voice(&env);
-    let room = room_number();
-    v.open_room(room).await.unwrap();
-    let mut events = v.events();
-    let raw = session(&env.url).await;
-    let a = v.admit(room, &who(40, "Kito"), Duration::from_secs(600)).await.unwrap();
-    let b = v.admit(room, &who(41, "Lulu"), Duration::from_secs(600)).await.unwrap();
-    let _a = join_pass(&raw, &a).await.unwrap();
-    let _b = join_pass(&raw, &b).await.unwrap();
+    let TwoIn { v, room, mut events, raw, passes: [a, _], .. } = two_in(&env, (40, "Kito"), (41, "Lulu")).await;
     v.kick(room, 40).await.unwrap();
     eventually("the kicked user is dropped", || async {
         v.participants(room).await.unwrap().into_iter().map(|p| p.user).collect::<Vec<_>>() == vec![Some(41)]
@@ -264,15 +268,11 @@ async fn kick_removes_and_ids_never_issued_are_kicked() {
         async move { v2.participants(room).await.unwrap().iter().all(|p| p.participant_id != 4242) }
     })
     .await;
-    let intruder = tokio::time::timeout(Duration::from_secs(3), async {
-        loop {
-            if let Ok(VoiceEvent::Intruder { participant_id, .. }) = events.recv().await {
-                return participant_id;
-            }
-        }
+    let intruder = next_event(&mut events, |e| match e {
+        VoiceEvent::Intruder { participant_id, .. } => Some(*participant_id),
+        _ => None,
     })
-    .await
-    .unwrap();
-    assert_eq!(intruder, 4242);
+    .await;
+    assert_eq!(intruder, Some(4242));
     v.close_room(room).await.unwrap();
 }

@@ -34,3 +34,25 @@ pub fn room_number() -> u64 {
     use rand::Rng;
     rand::thread_rng().gen_range(1_000_000..(1u64 << 52))
 }
+
+/// The first event `pick` accepts within 5 s.
+pub async fn next_event<T>(
+    events: &mut tokio::sync::broadcast::Receiver<rooms_voice::VoiceEvent>,
+    pick: impl Fn(&rooms_voice::VoiceEvent) -> Option<T>,
+) -> Option<T> {
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match events.recv().await {
+                Ok(e) => {
+                    if let Some(t) = pick(&e) {
+                        return t;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
+            }
+        }
+    })
+    .await
+    .ok()
+}
