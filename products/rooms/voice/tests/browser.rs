@@ -37,8 +37,8 @@ window.voiceState = 'loading';
 type Passes = Arc<Mutex<HashMap<String, JoinPass>>>;
 
 async fn serve(passes: Passes) -> String {
-    async fn pass(State(p): State<Passes>, Path(who): Path<String>) -> Json<JoinPass> {
-        Json(p.lock().unwrap()[&who].clone())
+    async fn pass(State(p): State<Passes>, Path(who): Path<String>) -> Result<Json<JoinPass>, axum::http::StatusCode> {
+        p.lock().unwrap().get(&who).cloned().map(Json).ok_or(axum::http::StatusCode::NOT_FOUND)
     }
     async fn script() -> impl IntoResponse {
         ([("content-type", "text/javascript")], VOICE_JS)
@@ -304,6 +304,92 @@ async fn join_to_first_audio_latency() {
         pct(0.99),
         ms[ms.len() - 1]
     );
+    let _ = a.quit().await;
+    let _ = b.quit().await;
+    v.close_room(room).await.unwrap();
+}
+
+/// Janus's CPU time (clock ticks) and resident memory (kB), from /proc.
+fn janus_usage(pid: u32) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses).
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
+    (ticks, rss)
+}
+
+/// Benchmark (run with `--ignored`, needs `JANUS_DIR` of a throwaway Janus on
+/// this host): Janus's CPU and memory in one AudioBridge room with one
+/// seated speaker, as listeners (WebRTC peer connections opened by one
+/// headless Chromium page) are added in steps of `VOICE_STEP` (default 5)
+/// up to `VOICE_LISTENERS` (default 10). Each listener holds one HTTP
+/// long-poll and Chromium allows 6 connections per host, so the page
+/// alternates between 127.0.0.1 and localhost: 10 listeners at most.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: cargo test -p rooms-voice --test browser janus_cost -- --ignored --nocapture"]
+async fn janus_cost_per_listener() {
+    let Some(env) = janus() else { return };
+    let Some(dir) = std::env::var("JANUS_DIR").ok() else {
+        eprintln!("skipping: JANUS_DIR unset");
+        return;
+    };
+    let pid: u32 = std::fs::read_to_string(format!("{dir}/janus.pid")).unwrap().trim().parse().unwrap();
+    let Some(driver) = chromedriver().await else { return };
+    let total: usize = std::env::var("VOICE_LISTENERS").ok().and_then(|n| n.parse().ok()).unwrap_or(10).min(10);
+    let step: usize = std::env::var("VOICE_STEP").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let v = voice(&env);
+    let room = room_number();
+    v.open_room(room).await.unwrap();
+    let passes: Passes = Arc::default();
+    let speaker = v.admit(room, &Participant { id: 1, display: "Speaker".into() }, Duration::from_secs(600)).await.unwrap();
+    passes.lock().unwrap().insert("a".into(), speaker);
+    v.set_muted(room, 1, false).await.unwrap();
+    for i in 0..total {
+        let pass = v.admit(room, &Participant { id: 100 + i as u64, display: format!("l{i}") }, Duration::from_secs(600)).await.unwrap();
+        passes.lock().unwrap().insert(format!("l{i}"), pass);
+    }
+    let base = serve(passes).await;
+    let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let wav = pa.path().join("tone.wav");
+    tone_wav(&wav);
+    let a = chromium_with(&driver, pa.path(), Some(&wav)).await;
+    let b = chromium(&driver, pb.path()).await;
+    a.goto(format!("{base}/?raw#a")).await.unwrap();
+    wait_joined(&a).await;
+    js(&a, "return await window.voice.setSeated(true);").await;
+    b.goto(format!("{base}/?none#none")).await.unwrap();
+    let window = Duration::from_secs(5);
+    let measure = || async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (t0, _) = janus_usage(pid);
+        tokio::time::sleep(window).await;
+        let (t1, rss) = janus_usage(pid);
+        ((t1 - t0) as f64 / window.as_secs_f64(), rss)
+    };
+    let (cpu0, rss0) = measure().await;
+    eprintln!("voice: janus with 1 speaker, 0 listeners: {cpu0:.1}% CPU, {rss0} kB RSS");
+    let mut joined = 0;
+    while joined < total {
+        let upto = (joined + step).min(total);
+        let script = format!(
+            "return (async () => {{ window.vs = window.vs || []; for (let i = {joined}; i < {upto}; i++) {{ \
+             const p = await (await fetch('/pass/l' + i)).json(); \
+             if (i % 2) p.janus_url = p.janus_url.replace('127.0.0.1', 'localhost'); const v = new RoomsVoice(p, {{}}); await v.join(); window.vs.push(v); }} \
+             return window.vs.length; }})();"
+        );
+        let n = js(&b, &script).await;
+        assert_eq!(n.as_u64(), Some(upto as u64));
+        joined = upto;
+        let (cpu, rss) = measure().await;
+        let silent = js(&b, "return (async () => { let n = 0; for (const v of window.vs) { if ((await v.stats()).packetsReceived === 0) n++; } return n; })();").await;
+        eprintln!(
+            "voice: janus with 1 speaker, {joined} listeners: {cpu:.1}% CPU ({:.2}% per listener), {rss} kB RSS ({:.0} kB per listener); listeners without audio: {silent}",
+            (cpu - cpu0) / joined as f64,
+            (rss as f64 - rss0 as f64) / joined as f64
+        );
+    }
     let _ = a.quit().await;
     let _ = b.quit().await;
     v.close_room(room).await.unwrap();
