@@ -19,6 +19,30 @@
 //! (rooms placed by [`pool::place`]); [`Unavailable`] answers every call with
 //! "voice is unavailable" so the site works without Janus. [`from_env`]
 //! picks one from `JANUS_URL`.
+//!
+//! ```no_run
+//! use rooms_voice::{Participant, VoiceService};
+//! use std::time::Duration;
+//!
+//! # async fn demo() -> Result<(), rooms_voice::VoiceError> {
+//! let voice = rooms_voice::from_env(); // Arc<dyn VoiceService>
+//! let room = 1042; // the Rooms room id is the AudioBridge room number
+//! voice.open_room(room).await?; // when the room goes live
+//! // On entering: the pass goes to the browser (JSON), which runs
+//! // `new RoomsVoice(pass).join()` from VOICE_JS.
+//! let pass = voice.admit(room, &Participant { id: 7, display: "Amina".into() }, Duration::from_secs(3600)).await?;
+//! voice.set_muted(room, 7, false).await?; // took a seat: may speak
+//! voice.set_muted(room, 7, true).await?; // left the seat, or muted by the owner
+//! // The browser's join was refused with AudioBridge error 489: name it.
+//! let code = voice.refusal(room, &pass.token, 489); // Some(RefusalCode::…), e.g. "expired"
+//! # let _ = code;
+//! voice.kick(room, 7).await?; // moderation; `block` for a block
+//! voice.sweep().await?; // from a job, e.g. every 30 s
+//! let mut events = voice.events(); // talking, joins, mutes, enforcement
+//! # let _ = events.try_recv();
+//! voice.close_room(room).await?;
+//! # Ok(()) }
+//! ```
 
 pub mod janus;
 pub mod passes;
@@ -128,7 +152,8 @@ pub enum VoiceError {
     /// No voice server is configured or reachable; the site works without voice.
     #[error("voice is unavailable: {0}")]
     Unavailable(String),
-    /// The room is not open for voice (never opened, or closed).
+    /// The room is not open for voice (never opened, closed, or lost by a
+    /// restarted Janus): open it again with [`VoiceService::open_room`].
     #[error("voice room {0} is closed")]
     RoomClosed(u64),
     /// The media server refused the request.
