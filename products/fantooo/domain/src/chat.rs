@@ -96,6 +96,20 @@ pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 pub const MIN_IMAGE_SIDE: u32 = 16;
 pub const MAX_IMAGE_SIDE: u32 = 4096;
 
+/// What a user waiting for a reply is told, in public words, or nothing
+/// when no wait needs explaining: their last message is answered, or
+/// someone is already on the chat. Nothing is ever lost: the message is
+/// stored either way.
+pub fn waiting_notice(profile: &str, unanswered: bool, attended: bool, anyone_available: bool) -> Option<String> {
+    match (unanswered, attended, anyone_available) {
+        (false, _, _) | (true, true, _) => None,
+        (true, false, true) => Some(format!("{profile} usually replies within a few minutes. Your message is saved.")),
+        (true, false, false) => {
+            Some(format!("{profile} isn't around right now. Your message is saved and {profile} will reply when back."))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +143,19 @@ mod tests {
         assert!(message_text(&"a".repeat(MAX_TEXT_CHARS + 1)).is_err());
         assert!(message_text("a\u{0}b").is_err());
         assert_eq!(message_text("two\nlines\tand a tab").unwrap(), "two\nlines\tand a tab");
+    }
+
+    #[test]
+    fn waiting_notice_says_only_what_is_true() {
+        let cases = [
+            (false, false, false, None),
+            (false, true, true, None),
+            (true, true, false, None),
+            (true, false, true, Some("Amara usually replies within a few minutes. Your message is saved.")),
+            (true, false, false, Some("Amara isn't around right now. Your message is saved and Amara will reply when back.")),
+        ];
+        for (unanswered, attended, available, want) in cases {
+            assert_eq!(waiting_notice("Amara", unanswered, attended, available).as_deref(), want, "{unanswered} {attended} {available}");
+        }
     }
 }

@@ -88,6 +88,14 @@ pub async fn touch_active(db: &Db, id: OperatorId, at: DateTime<Utc>) -> StoreRe
     Ok(())
 }
 
+/// How many operators could take a chat right now (online, active, not
+/// suspended, with room for one more).
+pub async fn available_count(db: &Db) -> StoreResult<i64> {
+    let sql = "SELECT COUNT(*) FROM operators WHERE is_active AND is_available AND NOT is_suspended AND deleted_at IS NULL
+               AND current_chat_count < max_concurrent_chats";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?))
+}
+
 /// Turns an operator's availability on or off. Going offline is refused
 /// while they hold chats, and suspended operators cannot go online; both
 /// checks sit in the conditional update itself, so a concurrent assignment

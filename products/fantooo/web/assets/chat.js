@@ -19,6 +19,7 @@
   var connEl = document.getElementById("conn-state");
   var charCount = document.getElementById("char-count");
   var dialog = document.getElementById("buy-credits");
+  var waitingEl = document.getElementById("chat-waiting");
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var lastSeq = parseInt(root.dataset.lastSeq || "0", 10) || 0;
   var ws = null, backoff = 1000, pingTimer = null, typingTimer = null, lastTypingSent = 0;
@@ -136,6 +137,7 @@
     }
     if (m.seq > lastSeq) lastSeq = m.seq;
     if (m.sender_type !== side) {
+      if (waitingEl) waitingEl.hidden = true;
       hideTyping();
       markRead();
     }
@@ -149,6 +151,7 @@
   function hideTyping() { if (typingEl) typingEl.hidden = true; }
 
   function showTyping() {
+    if (waitingEl) waitingEl.hidden = true;
     if (!typingEl) return;
     typingEl.hidden = false;
     clearTimeout(typingTimer);
@@ -263,6 +266,7 @@
         if (m.seq > lastSeq) lastSeq = m.seq;
         if (res.body.balance !== null && res.body.balance !== undefined) setBalance(res.body.balance);
         if (res.body.next_price_label && priceLabel) priceLabel.textContent = res.body.next_price_label;
+        if (waitingEl && res.body.waiting) { waitingEl.textContent = res.body.waiting; waitingEl.hidden = false; }
       } else if (res.status === 402) {
         li.remove();
         separateDays();

@@ -139,6 +139,8 @@ pub struct ChatView {
     pub need_credits: Option<(i64, i64)>,
     /// A one-off notice ("50 credits added").
     pub notice: Option<String>,
+    /// Why no reply has come yet, in public words (user's view only).
+    pub waiting: Option<String>,
     pub error: Option<String>,
     pub draft: String,
     /// The user's rating of this chat, once given.
@@ -208,6 +210,15 @@ async fn render_page(
     Ok(ChatPage { chrome: me.chrome(csrf, &format!("/chat/{id}")), view })
 }
 
+/// The waiting notice for a user whose last message is `unanswered`.
+async fn waiting_for(state: &AppState, profile: &str, unanswered: bool, attended: bool) -> AppResult<Option<String>> {
+    if !unanswered || attended {
+        return Ok(None);
+    }
+    let available = fantooo_store::operators::available_count(&state.db).await? > 0;
+    Ok(fantooo_domain::chat::waiting_notice(profile, unanswered, attended, available))
+}
+
 /// Loads what the chat panel shows for a chat the viewer may open.
 pub async fn chat_view(
     state: &AppState,
@@ -235,7 +246,14 @@ pub async fn chat_view(
         (None, None, vec![], Default::default())
     };
     let rating = chats::rating(&state.db, chat.id).await?;
+    let waiting = if side == Side::Real {
+        let unanswered = messages.last().is_some_and(|m| m.sender_type == Side::Real);
+        waiting_for(state, &profile.name, unanswered, chat.assigned_operator_id.is_some()).await?
+    } else {
+        None
+    };
     Ok(ChatView {
+        waiting,
         rating,
         user_online: user.last_active_at.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::seconds(45)),
         chat,
@@ -378,11 +396,18 @@ async fn finish(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, 
 async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Path<String>, req: Request) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
     // Check access before reading (possibly large) bodies.
-    let (_, side) = chat_for(&state, me.viewer, id).await?;
+    let (chat, side) = chat_for(&state, me.viewer, id).await?;
     let input = read_send_input(&state, req).await?;
     let sent = send(&state, &me, id, side, input).await?;
     let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let next = sent.next_price;
+    // Only an unattended chat needs the profile's name and who is online.
+    let waiting = if side == Side::Real && chat.assigned_operator_id.is_none() {
+        let profile = profiles::public_including_unlisted(&state.db, chat.fictional_user_id).await?;
+        waiting_for(&state, &profile.name, true, false).await?
+    } else {
+        None
+    };
     Ok((
         status,
         Json(json!({
@@ -392,6 +417,7 @@ async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Pa
             "duplicate": sent.duplicate,
             "next_price": next,
             "next_price_label": next.as_ref().map(price_label),
+            "waiting": waiting,
         })),
     )
         .into_response())

@@ -161,6 +161,13 @@ async fn phone_tabs_full_screen_chat_and_dark_mode_in_chromium() {
         assert!(chat.y + chat.height <= rect.y + 1.0, "chat ends above the tabs: {chat:?} vs {rect:?}");
         assert!(rect.y - (chat.y + chat.height) < 24.0, "and reaches them: {chat:?} vs {rect:?}");
         crate::browser::shot(&d, "chat-empty-phone").await;
+        // Nobody can answer yet: the page says so, in public words, and the
+        // message stays.
+        send_and_confirm(&d, "Anyone there?").await?;
+        let waiting = d.find(By::Id("chat-waiting")).await?;
+        waiting.wait_until().displayed().await?;
+        assert!(waiting.text().await?.contains("Zuri isn't around right now"), "{}", waiting.text().await?);
+        crate::browser::shot(&d, "chat-waiting-phone").await;
 
         // Wide: the links are in the header, no bottom bar.
         d.set_window_rect(0, 0, 1280, 900).await?;

@@ -313,3 +313,35 @@ async fn deleting_a_profile_closes_its_chats_and_tells_the_users() {
         assert_eq!(again.status, StatusCode::NOT_FOUND);
     }
 }
+
+/// A user whose message no one can answer yet is told so honestly, in
+/// public words, and the message is kept: nobody online, someone online,
+/// and no notice once the chat is attended or answered.
+#[tokio::test]
+async fn an_unanswered_user_sees_an_honest_waiting_state() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut c, _, chat) = user_with_chat(&app, "waiter").await;
+        let r = say(&mut c, chat, "is anyone there?").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let nobody = r.json()["waiting"].as_str().unwrap_or_default().to_string();
+        assert_eq!(nobody, "Amani isn't around right now. Your message is saved and Amani will reply when back.", "{b:?}");
+        let page = c.get(&format!("/chat/{chat}")).await.body;
+        assert!(page.contains(&nobody.replace('\'', "&#39;")), "{b:?}: {page}");
+        for word in ["operator", "assigned", "queue"] {
+            assert!(!nobody.to_lowercase().contains(word));
+        }
+
+        let op = new_operator(&app.db, "waiting@fantooo.com", 5, &[]).await;
+        let r = say(&mut c, chat, "hello again").await;
+        assert_eq!(r.json()["waiting"], "Amani usually replies within a few minutes. Your message is saved.", "{b:?}");
+
+        assert!(queue::assign(&app.db, chat, op, Utc::now()).await.unwrap());
+        let page = c.get(&format!("/chat/{chat}")).await.body;
+        assert!(page.contains(r#"id="chat-waiting" role="status" hidden>"#), "{b:?}: attended, no notice");
+        let r = say(&mut c, chat, "thanks").await;
+        assert_eq!(r.json()["waiting"], serde_json::Value::Null, "{b:?}");
+        let stored = fantooo_store::messages::history(&app.db, chat, None, 10).await.unwrap();
+        assert_eq!(stored.len(), 3, "{b:?}: nothing was lost");
+    }
+}
