@@ -23,8 +23,10 @@ pub struct Refund {
     pub reason: RefundReason,
     pub message_id: Option<MessageId>,
     pub chat_id: Option<ChatId>,
-    pub processed_by: AdminId,
-    pub admin_name: String,
+    /// The staff member who handled it; none yet for the refund recorded
+    /// when users delete their own account.
+    pub processed_by: Option<AdminId>,
+    pub admin_name: Option<String>,
     pub notes: Option<String>,
     pub status: RefundStatus,
     pub created_at: DateTime<Utc>,
@@ -33,7 +35,7 @@ pub struct Refund {
 const REFUND_SELECT: &str =
     "SELECT r.id, r.user_id, u.username, r.amount, r.reason, r.message_id, r.chat_id, r.processed_by, a.name AS admin_name,
                                     r.notes, r.status, r.created_at
-                             FROM credit_refunds r JOIN real_users u ON u.id = r.user_id JOIN admins a ON a.id = r.processed_by";
+                             FROM credit_refunds r JOIN real_users u ON u.id = r.user_id LEFT JOIN admins a ON a.id = r.processed_by";
 
 pub struct RefundRequest<'a> {
     pub user: UserId,
@@ -210,8 +212,9 @@ pub async fn complete_pending(db: &Db, id: RefundId, admin: AdminId) -> StoreRes
     let now = Utc::now();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let user: Option<UserId> = sqlx::query_scalar("UPDATE credit_refunds SET status = 'completed' WHERE id = $1 AND status = 'pending' RETURNING user_id")
-            .bind(id).fetch_optional(&mut *tx).await?;
+        let user: Option<UserId> = sqlx::query_scalar("UPDATE credit_refunds SET status = 'completed', processed_by = COALESCE(processed_by, $2)
+                                                             WHERE id = $1 AND status = 'pending' RETURNING user_id")
+            .bind(id).bind(admin).fetch_optional(&mut *tx).await?;
         let user = user.ok_or(StoreError::NotFound)?;
         sqlx::query("UPDATE deleted_users SET refund_processed = TRUE WHERE original_user_id = $1").bind(user).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'refund_paid', 'credit_refund', $2, $3, $4)")

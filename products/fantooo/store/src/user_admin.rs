@@ -251,11 +251,13 @@ fn anonymise_value(v: &mut serde_json::Value, personal: &[String]) -> bool {
 /// deleted_users with the unused-credit refund recorded as pending (the
 /// credits leave the balance through the ledger), identity fields replaced,
 /// the login disabled, and the deletion itself audited. Irreversible.
+/// `by` is the admin who deleted the account, or None when users deleted
+/// their own (`by_account` is then theirs).
 pub async fn gdpr_delete(
     db: &Db,
     user: UserId,
     reason: &str,
-    by: AdminId,
+    by: Option<AdminId>,
     by_account: AccountId,
     ip: Option<&str>,
     now: DateTime<Utc>,

@@ -179,6 +179,8 @@ pub struct Me {
     pub chrome: Chrome,
     pub user: User,
     pub saved: bool,
+    /// A one-off confirmation ("Password changed").
+    pub notice: Option<String>,
     pub errors: fantooo_domain::FieldErrors,
     pub chats: Vec<fantooo_store::chats::ChatSummary>,
     pub ledger: Vec<fantooo_store::ledger::Entry>,

@@ -1,6 +1,7 @@
 //! URL map. Public pages, the hidden staff sign-in pages, the back office,
 //! and the JSON API, with every cross-cutting layer applied once here.
 
+mod account;
 pub mod admin;
 mod admin_payments;
 pub(crate) mod api;
@@ -71,6 +72,7 @@ fn app_router(state: AppState) -> Router {
         .merge(payments::routes())
         .merge(discover::routes())
         .merge(legal::routes())
+        .merge(account::routes())
         .merge(system::routes())
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())

@@ -206,12 +206,27 @@ pub async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession
 #[derive(Deserialize)]
 pub struct SavedQuery {
     pub saved: Option<String>,
+    pub password: Option<String>,
 }
 
 pub async fn me(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let chrome = me.chrome(&csrf, "/me");
-    let (chats, ledger) = me_history(&state, &me).await?;
-    Ok(t::Me { chrome, user: me.user, saved: q.saved.is_some(), errors: FieldErrors::new(), chats, ledger }.into_response())
+    let notice = q.password.is_some().then(|| "Password changed. Other devices were signed out.".to_string());
+    render_me(&state, me, &csrf, q.saved.is_some(), FieldErrors::new(), notice).await
+}
+
+/// The account page, with the errors of a form on it (422) or a notice.
+pub async fn render_me(
+    state: &AppState,
+    me: CurrentUser,
+    csrf: &CsrfToken,
+    saved: bool,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> AppResult<Response> {
+    let chrome = me.chrome(csrf, "/me");
+    let (chats, ledger) = me_history(state, &me).await?;
+    let status = if errors.is_empty() { axum::http::StatusCode::OK } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, t::Me { chrome, user: me.user, saved, notice, errors, chats, ledger }).into_response())
 }
 
 /// The chats and recent credit movements shown on /me.
@@ -255,11 +270,6 @@ pub async fn me_submit(
             users::update_profile(&state.db, me.user.id, &name, bio.as_deref()).await?;
             Ok(Redirect::to("/me?saved=1").into_response())
         }
-        Err(errors) => {
-            let chrome = me.chrome(&csrf, "/me");
-            let (chats, ledger) = me_history(&state, &me).await?;
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, t::Me { chrome, user: me.user, saved: false, errors, chats, ledger })
-                .into_response())
-        }
+        Err(errors) => render_me(&state, me, &csrf, false, errors, None).await,
     }
 }

@@ -299,3 +299,75 @@ async fn signup_requires_accepting_the_terms_and_records_when() {
         assert_eq!(accepted, Some(1));
     }
 }
+
+/// The account page's own actions: a password change checks the current
+/// one and signs other devices out; the data export holds every chat and
+/// message in public words; deletion needs the password and DELETE, then
+/// applies the same GDPR rules as staff deletion.
+#[tokio::test]
+async fn users_change_password_export_their_data_and_delete_their_account() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let (mut api, uid, chat) = crate::chat::user_with_chat(&app, "selfserve").await;
+        crate::chat::grant(&app.db, uid, 5).await;
+        crate::chat::say(&mut api, chat, "my secret words").await;
+        let mut page = app.client();
+        page.get("/login").await;
+        let r = page.post_form("/login", &[("login", "selfserve"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        page.get("/me").await;
+
+        // Password: wrong current, weak new, then a good change; the other
+        // (bearer) session is signed out, this one stays.
+        let r = page
+            .post_form("/me/password", &[("current_password", "nope"), ("new_password", "weak"), ("new_password_confirm", "weak")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(r#"data-error="current_password""#) && r.body.contains(r#"data-error="new_password""#), "{}", r.body);
+        const NEW: &str = "Fresh-Pass-2024!";
+        let r =
+            page.post_form("/me/password", &[("current_password", PASSWORD), ("new_password", NEW), ("new_password_confirm", NEW)]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/me?password=changed"), "{backend:?}: {}", r.body);
+        assert!(page.get("/me?password=changed").await.body.contains("Password changed"));
+        assert_eq!(api.api_get("/api/me").await.status, StatusCode::UNAUTHORIZED, "{backend:?}: the other session is gone");
+        let r = app.client().json(Method::POST, "/api/auth/login", json!({ "login": "selfserve", "password": NEW })).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let mut api = app.client();
+        api.bearer = Some(r.json()["token"].as_str().unwrap().to_string());
+        let r = api.json(Method::PUT, "/api/me/password", json!({ "current_password": "wrong", "new_password": "Another-Pass-1!" })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(field_error(&r, "current_password"), "That is not your current password");
+
+        // Export: the chat and its messages, in the words users know.
+        let r = page.get("/me/export").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.headers.get("content-disposition").unwrap().to_str().unwrap().contains("attachment"));
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["account"]["username"], "selfserve");
+        let msgs = v["chats"][0]["messages"].as_array().unwrap();
+        assert!(msgs.iter().any(|m| m["content"] == "my secret words" && m["sender_type"] == "user"), "{backend:?}: {msgs:?}");
+        for word in ["fictional", "operator", "\"real\""] {
+            assert!(!r.body.contains(word), "{backend:?}: export mentions {word}");
+        }
+        assert!(!v["credit_history"].as_array().unwrap().is_empty());
+
+        // Delete: wrong password and missing confirmation are named; then it goes.
+        let r = page.post_form("/me/delete", &[("password", "nope"), ("confirm", "delete")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(r#"data-error="password""#) && r.body.contains(r#"data-error="confirm""#));
+        assert!(users::username_taken(&app.db, "selfserve").await.unwrap(), "nothing happened yet");
+        let r = page.post_form("/me/delete", &[("password", NEW), ("confirm", "DELETE")]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/?deleted=1"), "{backend:?}: {}", r.body);
+        assert!(r.headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().contains("Max-Age=0")), "cookie cleared");
+        let rec = fantooo_store::user_admin::deletion_record(&app.db, uid).await.unwrap().expect("archived");
+        assert_eq!(rec.unused_credits, Some(5));
+        let history = fantooo_store::messages::history(&app.db, chat, None, 10).await.unwrap();
+        assert!(history.iter().all(|m| m.content != "my secret words"), "{backend:?}: words anonymised");
+        let refunds = fantooo_store::refunds::recent(&app.db, 10).await.unwrap();
+        let own = refunds.iter().find(|r| r.user_id == uid).expect("refund recorded");
+        assert_eq!((own.processed_by, own.amount.get()), (None, 5), "{backend:?}");
+        assert_eq!(page.get("/me").await.status, StatusCode::SEE_OTHER, "signed out");
+        let r = app.client().json(Method::POST, "/api/auth/login", json!({ "login": "selfserve", "password": NEW })).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+}

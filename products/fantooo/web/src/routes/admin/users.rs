@@ -258,7 +258,7 @@ async fn gdpr_delete(
             return Err(AppError::field("confirm", format!("Type “{phrase}” to confirm; deletion cannot be undone")));
         }
         let reason = kit::text(&f.reason).unwrap_or_else(|| "user request".into());
-        let done = user_admin::gdpr_delete(&state.db, user, &reason, me.admin.id, me.admin.account_id, Some(&ip), Utc::now()).await?;
+        let done = user_admin::gdpr_delete(&state.db, user, &reason, Some(me.admin.id), me.admin.account_id, Some(&ip), Utc::now()).await?;
         state.realtime.written();
         Ok((format!("User deleted; refund pending: {}", kit::kes(done.refund_amount_cents)), json!({ "deletion": done })))
     }
