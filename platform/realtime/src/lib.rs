@@ -8,10 +8,12 @@
 //! wake-up. Rows may become visible out of sequence order, so the
 //! [`cursor::Cursor`] remembers holes and looks for them again. Clients
 //! resume from the last sequence number they saw, by reading the same
-//! tables.
+//! tables; [`socket`] is the WebSocket endpoint that does so for any
+//! product.
 
 pub mod cursor;
 pub mod hub;
+pub mod socket;
 mod tailer;
 
 pub use hub::{Hub, Inbox, Push, Subscriber, Topic};

@@ -2,63 +2,25 @@
 //! listeners of their channel once, in order, including a row whose
 //! transaction commits after a later one.
 
-use axum::extract::ws::Utf8Bytes;
-use futures_util::future::BoxFuture;
+mod support;
+
 use platform_db::testing::{backends, fresh_db};
-use platform_db::{on_pool, Backend, BeginWrite, Db, Migrations, StoreResult};
-use platform_realtime::{Hub, Outbox, Outboxes, Push, Realtime};
-use std::sync::Arc;
+use platform_db::{Backend, BeginWrite, Db};
+use platform_realtime::{Outboxes, Realtime};
 use std::time::Duration;
-
-static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/sqlite");
-static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations/postgres");
-const MIGRATIONS: Migrations = Migrations { sqlite: &SQLITE, postgres: &POSTGRES };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Room(i32);
-
-struct Notes;
-
-type Row = (i64, i32, String);
-
-impl Outbox<Room, i64> for Notes {
-    type Row = Row;
-    fn seq(row: &Row) -> i64 {
-        row.0
-    }
-    fn head<'a>(&'a self, db: &'a Db) -> BoxFuture<'a, StoreResult<i64>> {
-        Box::pin(async move { Ok(on_pool!(db, p => sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM notes").fetch_one(p).await?)) })
-    }
-    fn after<'a>(&'a self, db: &'a Db, after: i64, limit: i64) -> BoxFuture<'a, StoreResult<Vec<Row>>> {
-        Box::pin(async move {
-            let sql = "SELECT seq, room, body FROM notes WHERE seq > $1 ORDER BY seq LIMIT $2";
-            Ok(on_pool!(db, p => sqlx::query_as(sql).bind(after).bind(limit).fetch_all(p).await?))
-        })
-    }
-    fn by_seqs<'a>(&'a self, db: &'a Db, seqs: &'a [i64]) -> BoxFuture<'a, StoreResult<Vec<Row>>> {
-        Box::pin(async move {
-            let sql = format!("SELECT seq, room, body FROM notes WHERE seq IN ({}) ORDER BY seq", platform_db::int_list(seqs));
-            Ok(on_pool!(db, p => sqlx::query_as(&sql).fetch_all(p).await?))
-        })
-    }
-    fn publish(&self, hub: &Hub<Room, i64>, (seq, room, body): Row) {
-        hub.publish(Arc::new(Push { topic: Room(room), json: Utf8Bytes::from(body), user_json: None, kind: seq }));
-    }
-}
-
-async fn add(db: &Db, room: i32, body: &str) {
-    on_pool!(db, p => { sqlx::query("INSERT INTO notes (room, body) VALUES ($1, $2)").bind(room).bind(body).execute(p).await.unwrap(); });
-}
+use support::{add, Notes, Room, MIGRATIONS, TEMPLATE};
 
 async fn next(inbox: &mut platform_realtime::Inbox<Room, i64>) -> (i64, String) {
     let push = tokio::time::timeout(Duration::from_secs(5), inbox.rx.recv()).await.expect("a push in time").expect("open");
-    (push.kind, push.json.to_string())
+    let note: serde_json::Value = serde_json::from_str(push.json.as_str()).expect("a note");
+    assert_eq!(note["seq"], push.kind);
+    (push.kind, note["body"].as_str().expect("a body").to_string())
 }
 
 #[tokio::test]
 async fn rows_reach_their_channel_once_and_in_order() {
     for backend in backends() {
-        let t = fresh_db(backend, &MIGRATIONS, "platform_realtime_template").await;
+        let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
         add(&t.db, 1, "before start").await;
         let rt = Realtime::start(t.db.clone(), Outboxes::default().with(Notes));
         let mut one = rt.hub.connect();
@@ -89,7 +51,7 @@ async fn a_late_commit_behind_a_later_row_is_still_delivered() {
         if backend != Backend::Postgres {
             continue; // SQLite commits one writer at a time, in order.
         }
-        let t = fresh_db(backend, &MIGRATIONS, "platform_realtime_template").await;
+        let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
         let rt = Realtime::start(t.db.clone(), Outboxes::default().with(Notes));
         let mut inbox = rt.hub.connect();
         rt.hub.subscribe(Room(9), &inbox.subscriber);

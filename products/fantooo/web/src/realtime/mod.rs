@@ -43,8 +43,6 @@ pub enum PushKind {
 pub type Realtime = platform_realtime::Realtime<Topic, PushKind>;
 pub type Hub = platform_realtime::Hub<Topic, PushKind>;
 pub type Push = platform_realtime::Push<Topic, PushKind>;
-pub type Subscriber = platform_realtime::Subscriber<Topic, PushKind>;
-pub type Inbox = platform_realtime::Inbox<Topic, PushKind>;
 
 /// Creates this node's hub and starts tailing Fantooo's outbox tables.
 pub fn start(db: Db) -> Arc<Realtime> {
