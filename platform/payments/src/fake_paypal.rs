@@ -324,22 +324,7 @@ impl FakePayPal {
         let url = self.0.webhook_url.lock().expect("lock").clone();
         let Some(url) = url.filter(|_| b.send_webhooks) else { return vec![] };
         let (body, headers) = self.signed_event(event_type, resource_type, resource);
-        let sends = (0..b.webhook_copies).map(|_| {
-            let mut req = self.0.client.post(&url).header(header::CONTENT_TYPE, "application/json").body(body.clone());
-            for (name, value) in &headers {
-                req = req.header(*name, value);
-            }
-            async move {
-                match req.send().await {
-                    Ok(r) => r.status().as_u16(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "fake paypal: webhook delivery failed");
-                        0
-                    }
-                }
-            }
-        });
-        futures_util::future::join_all(sends).await
+        crate::fake::post_copies(&self.0.client, &url, &body, &headers, b.webhook_copies).await
     }
 
     /// The buyer approves the order: `CHECKOUT.ORDER.APPROVED` is sent.

@@ -343,25 +343,7 @@ impl FakeStripe {
         let Some(url) = url.filter(|_| b.send_webhooks) else { return vec![] };
         let body = Self::event_body(event_type, object);
         let signature = self.sign(now(), &body);
-        let sends = (0..b.webhook_copies).map(|_| {
-            let req = self
-                .0
-                .client
-                .post(&url)
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("Stripe-Signature", &signature)
-                .body(body.clone());
-            async move {
-                match req.send().await {
-                    Ok(r) => r.status().as_u16(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "fake stripe: webhook delivery failed");
-                        0
-                    }
-                }
-            }
-        });
-        futures_util::future::join_all(sends).await
+        crate::fake::post_copies(&self.0.client, &url, &body, &[("Stripe-Signature", signature)], b.webhook_copies).await
     }
 
     fn authorized(&self, headers: &HeaderMap) -> Result<(), (StatusCode, Value)> {
