@@ -206,25 +206,7 @@ impl FakePaystack {
         let url = self.0.webhook_url.lock().expect("lock").clone();
         let (Some(url), Some(body)) = (url, self.event_body(reference, event)) else { return vec![] };
         let sig = self.sign(&body);
-        let sends = (0..copies).map(|_| {
-            let req = self
-                .0
-                .client
-                .post(&url)
-                .header(header::CONTENT_TYPE, "application/json")
-                .header("x-paystack-signature", &sig)
-                .body(body.clone());
-            async move {
-                match req.send().await {
-                    Ok(r) => r.status().as_u16(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "fake paystack: webhook delivery failed");
-                        0
-                    }
-                }
-            }
-        });
-        futures_util::future::join_all(sends).await
+        post_copies(&self.0.client, &url, &body, &[("x-paystack-signature", sig)], copies).await
     }
 
     fn authorized(&self, headers: &HeaderMap) -> bool {
@@ -385,4 +367,31 @@ async fn cancel_form(State(fake): State<FakePaystack>, Path(code): Path<String>)
 
 fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// POSTs `copies` identical JSON webhook deliveries concurrently (the
+/// fakes' retries) and returns each HTTP status (0: not delivered).
+pub(crate) async fn post_copies(
+    client: &reqwest::Client,
+    url: &str,
+    body: &[u8],
+    headers: &[(&'static str, String)],
+    copies: usize,
+) -> Vec<u16> {
+    let sends = (0..copies).map(|_| {
+        let mut req = client.post(url).header(header::CONTENT_TYPE, "application/json").body(body.to_vec());
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        async move {
+            match req.send().await {
+                Ok(r) => r.status().as_u16(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "fake provider: webhook delivery failed");
+                    0
+                }
+            }
+        }
+    });
+    futures_util::future::join_all(sends).await
 }

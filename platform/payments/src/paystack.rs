@@ -5,14 +5,11 @@
 //! signatures). Amounts are in the currency's subunit; every response is an
 //! envelope `{status: bool, message, data}`.
 
-use crate::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, WebhookEvent};
+use crate::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, Webhook, WebhookError, WebhookEvent};
 use async_trait::async_trait;
+use axum::http::HeaderMap;
 use platform_kernel::payment::ChargeStatus;
 use serde::Deserialize;
-use std::time::Duration;
-
-/// A slow provider must not hold a checkout request for long.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Paystack over HTTPS. `Debug` is written by hand so the secret key never
 /// reaches a log line.
@@ -33,11 +30,11 @@ impl Paystack {
     pub const DEFAULT_BASE_URL: &'static str = "https://api.paystack.co";
     /// Where Paystack hosts its checkout pages.
     pub const CHECKOUT_ORIGIN: &'static str = "https://checkout.paystack.com";
+    /// The header carrying a webhook's signature.
+    pub const SIGNATURE_HEADER: &'static str = "x-paystack-signature";
 
     pub fn new(secret_key: impl Into<String>) -> Self {
-        // A builder failure means TLS could not initialise; the default
-        // client reports the same problem on first use, where it belongs.
-        let client = reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().unwrap_or_default();
+        let client = crate::http_client();
         Paystack { base_url: Self::DEFAULT_BASE_URL.into(), secret_key: secret_key.into(), client }
     }
 
@@ -87,6 +84,8 @@ struct InitializeData {
 /// The fields of a transaction object this platform reads.
 #[derive(Deserialize)]
 struct TransactionData {
+    #[serde(default)]
+    id: Option<serde_json::Value>,
     reference: String,
     status: String,
     amount: i64,
@@ -109,6 +108,8 @@ fn charge_status(s: &str) -> ChargeStatus {
 fn report(data: TransactionData, raw: serde_json::Value) -> ChargeReport {
     ChargeReport {
         status: charge_status(&data.status),
+        provider_id: data.reference.clone(),
+        payment_id: data.id.as_ref().map(id_text),
         reference: data.reference,
         amount_cents: data.amount,
         currency: data.currency,
@@ -117,21 +118,31 @@ fn report(data: TransactionData, raw: serde_json::Value) -> ChargeReport {
     }
 }
 
+/// Paystack ids are numbers; text for ours.
+fn id_text(v: &serde_json::Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
 /// Reads a webhook body: `{event, data}` where charge events carry a
-/// transaction object.
-pub(crate) fn parse_event(body: &[u8]) -> Result<WebhookEvent, PaymentError> {
+/// transaction object. Paystack sends no event id, so the id is the event
+/// name and the object's id (or reference): a redelivery carries the same.
+pub(crate) fn parse_event(body: &[u8]) -> Result<Webhook, WebhookError> {
     #[derive(Deserialize)]
     struct Event {
         event: String,
         data: serde_json::Value,
     }
-    let e: Event = serde_json::from_slice(body).map_err(|e| PaymentError::Malformed(e.to_string()))?;
-    if !e.event.starts_with("charge.") || e.event.starts_with("charge.dispute") {
-        return Ok(WebhookEvent::Other(e.event));
-    }
-    let data: TransactionData =
-        serde_json::from_value(e.data.clone()).map_err(|err| PaymentError::Malformed(format!("{}: {err}", e.event)))?;
-    Ok(WebhookEvent::Charge(report(data, e.data)))
+    let e: Event = serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let object = e.data.get("id").filter(|v| !v.is_null()).or_else(|| e.data.get("reference")).map(id_text).unwrap_or_default();
+    let event_id = format!("{}:{object}", e.event);
+    let event = if !e.event.starts_with("charge.") || e.event.starts_with("charge.dispute") {
+        WebhookEvent::Other
+    } else {
+        let data: TransactionData =
+            serde_json::from_value(e.data.clone()).map_err(|err| WebhookError::Malformed(format!("{}: {err}", e.event)))?;
+        WebhookEvent::Charge(report(data, e.data))
+    };
+    Ok(Webhook { event_id, event_type: e.event, event })
 }
 
 #[async_trait]
@@ -150,7 +161,12 @@ impl PaymentProvider for Paystack {
         if d.reference != r.reference {
             return Err(PaymentError::Malformed(format!("initialize echoed reference {:?} for {:?}", d.reference, r.reference)));
         }
-        Ok(Checkout { authorization_url: d.authorization_url, access_code: d.access_code, reference: d.reference })
+        Ok(Checkout {
+            authorization_url: d.authorization_url,
+            access_code: d.access_code,
+            provider_id: d.reference.clone(),
+            reference: d.reference,
+        })
     }
 
     async fn verify(&self, reference: &str) -> Result<ChargeReport, PaymentError> {
@@ -162,11 +178,11 @@ impl PaymentProvider for Paystack {
         Ok(report(d, raw))
     }
 
-    fn webhook_is_authentic(&self, body: &[u8], signature: Option<&str>) -> bool {
-        crate::signature::verify(&self.secret_key, body, signature)
-    }
-
-    fn parse_webhook(&self, body: &[u8]) -> Result<WebhookEvent, PaymentError> {
+    /// Checks `x-paystack-signature` (HMAC-SHA512 of the body), then reads.
+    async fn receive_webhook(&self, headers: &HeaderMap, body: &[u8]) -> Result<Webhook, WebhookError> {
+        if !crate::signature::verify(&self.secret_key, body, crate::header(headers, Self::SIGNATURE_HEADER)) {
+            return Err(WebhookError::BadSignature);
+        }
         parse_event(body)
     }
 
@@ -195,7 +211,7 @@ mod properties {
         #[test]
         fn any_body_is_an_event_or_malformed(b in body()) {
             match parse_event(&b) {
-                Ok(_) | Err(PaymentError::Malformed(_)) => {}
+                Ok(_) | Err(WebhookError::Malformed(_)) => {}
                 Err(other) => prop_assert!(false, "unexpected error {:?}", other),
             }
         }

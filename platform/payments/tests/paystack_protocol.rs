@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use platform_kernel::payment::ChargeStatus;
 use platform_payments::fake::{Behaviour, CheckoutBase, FakePaystack};
-use platform_payments::{CheckoutRequest, PaymentError, PaymentProvider, Paystack, WebhookEvent};
+use platform_payments::{CheckoutRequest, PaymentError, PaymentProvider, Paystack, WebhookError, WebhookEvent};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -63,6 +63,8 @@ fn request(reference: &str) -> CheckoutRequest {
         amount_cents: 40_000,
         currency: "KES".into(),
         callback_url: "http://shop.test/credits/return".into(),
+        cancel_url: None,
+        description: None,
         metadata: json!({"package": "popular"}),
     }
 }
@@ -75,6 +77,7 @@ async fn client_speaks_the_documented_protocol() {
     let checkout = client.initialize(&request("ftx_1")).await.unwrap();
     assert_eq!(checkout.authorization_url, "https://checkout.paystack.com/3ni8kdavz62431k");
     assert_eq!(checkout.reference, "ftx_1");
+    assert_eq!(checkout.provider_id, "ftx_1", "Paystack verifies by our reference");
     let report = client.verify("ftx_1").await.unwrap();
     assert_eq!((report.status, report.amount_cents, report.currency.as_str()), (ChargeStatus::Success, 40333, "NGN"));
     assert_eq!(report.gateway_response.as_deref(), Some("Successful"));
@@ -98,10 +101,16 @@ async fn webhook_bodies_parse_like_paystack_sends_them() {
     let client = Paystack::new("sk_test_secret");
     // From https://paystack.com/docs/payments/webhooks/ (charge.success).
     let body = br#"{"event":"charge.success","data":{"id":302961,"domain":"live","status":"success","reference":"qTPrJoy9Bx","amount":10000,"message":null,"gateway_response":"Approved by Financial Institution","paid_at":"2016-09-30T21:10:19.000Z","created_at":"2016-09-30T21:09:56.000Z","channel":"card","currency":"NGN","ip_address":"41.242.49.37","metadata":0,"log":{"time_spent":16,"attempts":1,"authentication":"pin","errors":0,"success":false,"mobile":false,"input":[],"channel":null,"history":[]},"fees":null,"customer":{"id":68324,"first_name":"BoJack","last_name":"Horseman","email":"bojack@horseman.com","customer_code":"CUS_qo38as2hpsgk2r0","phone":null,"metadata":null,"risk_action":"default"},"authorization":{"authorization_code":"AUTH_f5rnfq9p","bin":"539999","last4":"8877","exp_month":"08","exp_year":"2020","card_type":"mastercard DEBIT","bank":"Guaranty Trust Bank","country_code":"NG","brand":"mastercard","account_name":"BoJack Horseman"},"plan":{}}}"#;
-    let sig = platform_payments::signature::sign("sk_test_secret", body);
-    assert!(client.webhook_is_authentic(body, Some(&sig)));
-    assert!(!client.webhook_is_authentic(body, Some(&platform_payments::signature::sign("sk_live_other", body))));
-    match client.parse_webhook(body).unwrap() {
+    let signed = |key: &str, body: &[u8]| {
+        let mut h = HeaderMap::new();
+        h.insert("x-paystack-signature", platform_payments::signature::sign(key, body).parse().unwrap());
+        h
+    };
+    assert_eq!(client.receive_webhook(&signed("sk_live_other", body), body).await, Err(WebhookError::BadSignature));
+    assert_eq!(client.receive_webhook(&HeaderMap::new(), body).await, Err(WebhookError::BadSignature));
+    let hook = client.receive_webhook(&signed("sk_test_secret", body), body).await.unwrap();
+    assert_eq!((hook.event_id.as_str(), hook.event_type.as_str()), ("charge.success:302961", "charge.success"));
+    match hook.event {
         WebhookEvent::Charge(r) => {
             assert_eq!(
                 (r.reference.as_str(), r.status, r.amount_cents, r.currency.as_str()),
@@ -110,11 +119,10 @@ async fn webhook_bodies_parse_like_paystack_sends_them() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        client.parse_webhook(br#"{"event":"transfer.success","data":{"reference":"x"}}"#).unwrap(),
-        WebhookEvent::Other("transfer.success".into())
-    );
-    assert!(client.parse_webhook(b"not json").is_err());
+    let other = br#"{"event":"transfer.success","data":{"reference":"x"}}"#;
+    let hook = client.receive_webhook(&signed("sk_test_secret", other), other).await.unwrap();
+    assert_eq!((hook.event, hook.event_id.as_str()), (WebhookEvent::Other, "transfer.success:x"));
+    assert!(matches!(client.receive_webhook(&signed("sk_test_secret", b"not json"), b"not json").await, Err(WebhookError::Malformed(_))));
 }
 
 #[tokio::test]
@@ -160,12 +168,12 @@ async fn fake_round_trip_initialize_pay_webhook_verify() {
 
     let report = client.verify("ftx_round").await.unwrap();
     assert_eq!((report.status, report.amount_cents, report.currency.as_str()), (ChargeStatus::Success, 40_000, "KES"));
-    let got = got.lock().unwrap();
+    let got = got.lock().unwrap().clone();
     assert_eq!(got.len(), 3, "three copies delivered");
     for (body, sig) in got.iter() {
-        assert!(client.webhook_is_authentic(body, Some(sig)), "signed with the secret key");
-        assert!(
-            matches!(client.parse_webhook(body).unwrap(), WebhookEvent::Charge(r) if r.status == ChargeStatus::Success && r.reference == "ftx_round")
-        );
+        let mut h = HeaderMap::new();
+        h.insert("x-paystack-signature", sig.parse().unwrap());
+        let hook = client.receive_webhook(&h, body).await.expect("signed with the secret key");
+        assert!(matches!(hook.event, WebhookEvent::Charge(r) if r.status == ChargeStatus::Success && r.reference == "ftx_round"));
     }
 }

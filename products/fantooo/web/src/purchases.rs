@@ -10,7 +10,7 @@ use fantooo_domain::payment::Decision;
 use fantooo_store::packages::{self, Snapshot};
 use fantooo_store::payments::{self, NewCheckout, Reported, Settlement, Source};
 use fantooo_store::{rewards, users, Db};
-use platform_payments::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, WebhookEvent};
+use platform_payments::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, WebhookError, WebhookEvent};
 use serde::Serialize;
 
 fn provider_error(e: PaymentError) -> AppError {
@@ -65,6 +65,8 @@ pub async fn start_checkout(
         amount_cents: snapshot.price_cents,
         currency: snapshot.currency.clone(),
         callback_url: return_url(site_url, back),
+        cancel_url: None,
+        description: None,
         metadata: serde_json::json!({
             "user_id": user.id, "package_id": package.id, "credits": snapshot.credits, "bonus_credits": snapshot.bonus_credits,
         }),
@@ -116,15 +118,18 @@ pub enum WebhookOutcome {
 }
 
 /// Handles a webhook delivery: authenticity first, then the charge report.
-pub async fn webhook(state: &AppState, body: &[u8], signature: Option<&str>) -> AppResult<WebhookOutcome> {
-    if !state.payments.webhook_is_authentic(body, signature) {
-        metrics::counter!("fantooo_webhooks_total", "result" => "bad_signature").increment(1);
-        return Err(AppError::BadSignature);
-    }
-    let event = state.payments.parse_webhook(body).map_err(|e| AppError::BadRequest(e.to_string()))?;
-    let WebhookEvent::Charge(report) = event else {
-        let WebhookEvent::Other(event) = event else { unreachable!() };
-        return Ok(WebhookOutcome::Ignored { event });
+pub async fn webhook(state: &AppState, headers: &axum::http::HeaderMap, body: &[u8]) -> AppResult<WebhookOutcome> {
+    let hook = match state.payments.receive_webhook(headers, body).await {
+        Ok(hook) => hook,
+        Err(WebhookError::BadSignature | WebhookError::Stale { .. }) => {
+            metrics::counter!("fantooo_webhooks_total", "result" => "bad_signature").increment(1);
+            return Err(AppError::BadSignature);
+        }
+        Err(WebhookError::Malformed(m)) => return Err(AppError::BadRequest(m)),
+        Err(e @ WebhookError::Unavailable(_)) => return Err(AppError::PaymentProvider(e.to_string())),
+    };
+    let WebhookEvent::Charge(report) = hook.event else {
+        return Ok(WebhookOutcome::Ignored { event: hook.event_type });
     };
     let settlement =
         payments::settle(&state.db, &report.reference, &reported(&report), Source::Webhook { provider: state.payments.name() }).await?;

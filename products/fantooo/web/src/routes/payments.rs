@@ -509,7 +509,6 @@ async fn api_claim_achievements(State(state): State<AppState>, me: CurrentUser) 
 /// so the provider stops retrying. Store failures answer 500, and the
 /// provider's retry is safe because settling is idempotent.
 async fn paystack_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> AppResult<Json<serde_json::Value>> {
-    let signature = headers.get("x-paystack-signature").and_then(|v| v.to_str().ok());
-    let outcome = purchases::webhook(&state, &body, signature).await?;
+    let outcome = purchases::webhook(&state, &headers, &body).await?;
     Ok(Json(json!({ "received": true, "result": outcome })))
 }
