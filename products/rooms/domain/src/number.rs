@@ -14,7 +14,7 @@ pub fn is_reserved(n: i64) -> bool {
     let all_same = d.iter().all(|x| *x == d[0]);
     let run_up = d.windows(2).all(|w| w[1] == w[0] + 1);
     let run_down = d.windows(2).all(|w| w[0] == w[1] + 1);
-    let pairs = d.len() % 2 == 0 && d.chunks(2).all(|c| c == &d[..2]);
+    let pairs = d.len().is_multiple_of(2) && d.chunks(2).all(|c| c == &d[..2]);
     let mirror = d.iter().eq(d.iter().rev());
     let six_same = d.windows(6).any(|w| w.iter().all(|x| *x == w[0]));
     all_same || run_up || run_down || pairs || mirror || six_same

@@ -12,7 +12,7 @@ fn err(field: &'static str, message: impl Into<String>) -> FieldError {
 /// (line breaks allowed where `lines`).
 fn text(field: &'static str, raw: &str, min: usize, max: usize, lines: bool, what: &str) -> Result<String, FieldError> {
     let s = raw.trim();
-    if s.chars().any(|c| c.is_control() && !(lines && c == '\n' || lines && c == '\r')) {
+    if s.chars().any(|c| c.is_control() && !(lines && matches!(c, '\n' | '\r'))) {
         return Err(err(field, "must not contain control characters"));
     }
     let n = s.chars().count();
