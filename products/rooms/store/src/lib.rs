@@ -13,6 +13,7 @@ mod macros;
 pub mod accounts;
 pub mod audit;
 pub mod chat;
+pub mod check;
 pub mod events;
 pub mod messages;
 pub mod presence;
