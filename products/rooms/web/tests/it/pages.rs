@@ -1,0 +1,119 @@
+use crate::support::{backends, TestApp, PASSWORD};
+use axum::http::{Method, StatusCode};
+
+fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
+    html[i..i + 64].to_string()
+}
+
+#[tokio::test]
+async fn sign_up_open_a_room_and_moderate_through_the_pages() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut c = app.client();
+        let page = c.get("/signup").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = csrf_of(&page.body);
+        // Without the CSRF token: refused.
+        let forged = c.form("/signup", &[("login", "x@example.com")]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let bad = c
+            .form(
+                "/signup",
+                &[
+                    ("csrf_token", &csrf),
+                    ("login", "pat@example.com"),
+                    ("password", PASSWORD),
+                    ("full_name", "Pat"),
+                    ("handle", "pat"),
+                    ("birth_date", "2012-01-01"),
+                    ("country", "KE"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.contains("at least 18 years old"), "{}", bad.body);
+        let ok = c
+            .form(
+                "/signup",
+                &[
+                    ("csrf_token", &csrf),
+                    ("login", "pat@example.com"),
+                    ("password", PASSWORD),
+                    ("full_name", "Pat Doe"),
+                    ("handle", "pat"),
+                    ("birth_date", "1992-01-01"),
+                    ("country", "KE"),
+                ],
+            )
+            .await;
+        assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/"), "{}", ok.body);
+        let home = c.get("/").await;
+        assert!(home.body.contains("Pat Doe") && home.body.contains("Open a room"));
+        let csrf = csrf_of(&home.body);
+
+        let boundary = "XyZ";
+        let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nPat's Place\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"seat_count\"\r\n\r\n3\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"logo\"; filename=\"x.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\r\n--{boundary}--\r\n");
+        let ct = format!("multipart/form-data; boundary={boundary}");
+        let svg = c.send(Method::POST, &format!("/rooms/new?csrf_token={csrf}"), Some(&ct), body.clone().into_bytes()).await;
+        assert_eq!(svg.status, StatusCode::UNPROCESSABLE_ENTITY, "SVG logos are refused: {}", svg.body);
+        let no_logo = body.replace("<svg xmlns=\"http://www.w3.org/2000/svg\"/>", "");
+        let made = c.send(Method::POST, &format!("/rooms/new?csrf_token={csrf}"), Some(&ct), no_logo.into_bytes()).await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+        let room_url = made.location().to_string();
+        let room = c.get(&room_url).await;
+        assert_eq!(room.status, StatusCode::OK);
+        assert!(
+            room.body.contains("Pat&#x27;s Place") || room.body.contains("Pat&#39;s Place"),
+            "{}",
+            &room.body[..400.min(room.body.len())]
+        );
+        assert_eq!(room.body.matches("<span class=\"no\">").count(), 3);
+        assert!(room.body.contains("data-confirm=\"Close this room"), "destructive actions ask first");
+
+        // A second person joins by page and takes a seat; the owner kicks.
+        let mut g = app.client();
+        let p = g.get("/signup").await;
+        let gc = csrf_of(&p.body);
+        g.form(
+            "/signup",
+            &[
+                ("csrf_token", &gc),
+                ("login", "+254744000001"),
+                ("password", PASSWORD),
+                ("full_name", "Gil Guest"),
+                ("handle", "gil"),
+                ("birth_date", "1992-01-01"),
+                ("country", "KE"),
+            ],
+        )
+        .await;
+        let gc = csrf_of(&g.get(&room_url).await.body);
+        assert_eq!(g.form(&format!("{room_url}/join"), &[("csrf_token", &gc)]).await.status, StatusCode::SEE_OTHER);
+        // Visitors may not speak in this room (the default).
+        let seat = g.form(&format!("{room_url}/act"), &[("csrf_token", &gc), ("action", "take_seat")]).await;
+        assert_eq!(seat.status, StatusCode::FORBIDDEN);
+        assert!(seat.body.contains("Visitors may not speak"), "{}", seat.body);
+        assert_eq!(g.form(&format!("{room_url}/chat"), &[("csrf_token", &gc), ("body", "hello all")]).await.status, StatusCode::SEE_OTHER);
+        let owner_view = c.get(&room_url).await.body;
+        assert!(
+            owner_view.contains("hello all") && owner_view.contains("Gil Guest") && owner_view.contains("Kick Gil Guest"),
+            "moderation buttons for lower ranks"
+        );
+        let gid = {
+            let i = owner_view.find("name=\"account\" value=\"").unwrap() + 22;
+            owner_view[i..i + 36].to_string()
+        };
+        assert_eq!(
+            c.form(&format!("{room_url}/act"), &[("csrf_token", &csrf), ("action", "kick"), ("account", &gid)]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let back = g.form(&format!("{room_url}/join"), &[("csrf_token", &gc)]).await;
+        assert_eq!(back.status, StatusCode::FORBIDDEN, "{b:?}");
+        assert!(back.body.contains("you may come back in 10 min"), "{}", back.body);
+
+        // Signed-out pages send people to sign in.
+        let anon = app.client().get("/messages").await;
+        assert_eq!((anon.status, anon.location()), (StatusCode::SEE_OTHER, "/signin?next=%2Fmessages"));
+    }
+}
