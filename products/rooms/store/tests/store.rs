@@ -468,5 +468,14 @@ async fn chat_follows_discovery_and_private_messages() {
         assert_eq!(code(messages::send(db, owner, fan, "?", now).await.unwrap_err()), "blocked", "both ways");
         let evs = events::user_since(db, owner, 0, 50).await.unwrap();
         assert_eq!(evs.iter().filter(|e| e.kind == "message").count(), 3, "{b:?}");
+        // The tailer's view: every room's events in one sequence, addressed.
+        let head = events::Outbox::Room.head(db).await.unwrap();
+        let all = events::Outbox::Room.tail(db, 0, 1000).await.unwrap();
+        assert_eq!(all.last().map(|e| e.seq), Some(head));
+        assert!(all.iter().any(|e| e.to == room.to_string()) && all.iter().any(|e| e.to == busy.to_string()), "{b:?}");
+        let picked = events::Outbox::Room.by_seqs(db, &[all[0].seq, all[2].seq, head + 5]).await.unwrap();
+        assert_eq!(picked.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![all[0].seq, all[2].seq]);
+        let mine = events::Outbox::User.tail(db, 0, 100).await.unwrap();
+        assert_eq!(mine.iter().filter(|e| e.to == fan.to_string()).count(), 4, "{b:?}: fan sent two, got one and a read mark");
     }
 }
