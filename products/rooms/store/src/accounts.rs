@@ -160,6 +160,21 @@ pub async fn search(db: &Db, query: &str, limit: i64) -> StoreResult<Vec<PublicP
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(&pattern).bind(limit).fetch_all(p).await?))
 }
 
+/// Accounts for staff, in any status: by public number, handle, name, phone or email prefix.
+pub async fn search_all(db: &Db, query: &str, limit: i64) -> StoreResult<Vec<Account>> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Ok(vec![]);
+    }
+    let number: i64 = q.parse().unwrap_or(-1);
+    let pattern = like_prefix(&q);
+    let sql = format!(
+        "SELECT {ACCOUNT_COLS} FROM accounts WHERE public_number = $1 OR handle LIKE $2 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\'
+         OR phone LIKE $2 ESCAPE '\\' OR email LIKE $2 ESCAPE '\\' ORDER BY created_at DESC LIMIT $3"
+    );
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Account>(&sql).bind(number).bind(&pattern).bind(limit).fetch_all(p).await?))
+}
+
 /// What sign-in needs about a login.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LoginRecord {

@@ -116,7 +116,16 @@ pub struct RoomState {
     pub seats: Vec<SeatView>,
     pub participants: Vec<ParticipantView>,
     pub requests: Vec<AccountId>,
+    /// Open seat invitations (lapsed ones are dropped by the sweep).
+    pub invites: Vec<InviteView>,
     pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct InviteView {
+    pub account_id: AccountId,
+    pub seat_no: i64,
+    pub expires_at: DateTime<Utc>,
 }
 
 pub async fn state(db: &Db, room: RoomId) -> StoreResult<RoomState> {
@@ -135,7 +144,9 @@ pub async fn state(db: &Db, room: RoomId) -> StoreResult<RoomState> {
             .bind(room).fetch_all(p).await?;
         let requests: Vec<AccountId> = sqlx::query_scalar("SELECT account_id FROM seat_requests WHERE room_id = $1 ORDER BY created_at")
             .bind(room).fetch_all(p).await?;
+        let invites: Vec<InviteView> = sqlx::query_as("SELECT account_id, seat_no, expires_at FROM seat_invites WHERE room_id = $1 ORDER BY expires_at")
+            .bind(room).fetch_all(p).await?;
         let last_seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM room_events WHERE room_id = $1").bind(room).fetch_one(p).await?;
-        Ok(RoomState { room: r, seats, participants, requests, last_seq: last_seq.unwrap_or(0) })
+        Ok(RoomState { room: r, seats, participants, requests, invites, last_seq: last_seq.unwrap_or(0) })
     })
 }

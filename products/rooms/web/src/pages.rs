@@ -35,11 +35,16 @@ const JS: &str = include_str!("../assets/rooms.js");
 pub struct Frame {
     pub csrf: String,
     pub me: Option<(AccountId, String, i64)>,
+    pub staff: bool,
 }
 
 impl Frame {
     fn new(csrf: &CsrfToken, user: Option<&CurrentUser>) -> Frame {
-        Frame { csrf: csrf.0.clone(), me: user.map(|u| (u.id(), u.account.display_name.clone(), u.account.public_number)) }
+        Frame {
+            csrf: csrf.0.clone(),
+            me: user.map(|u| (u.id(), u.account.display_name.clone(), u.account.public_number)),
+            staff: user.is_some_and(CurrentUser::is_staff),
+        }
     }
     pub fn signed_in(&self) -> bool {
         self.me.is_some()
@@ -94,6 +99,9 @@ struct RoomPage {
     inside: bool,
     my_seat: Option<i64>,
     voice: bool,
+    /// The seat the viewer is invited to, while the invitation lasts.
+    my_invite: Option<i64>,
+    bans: Vec<rooms_store::seats::Ban>,
 }
 
 impl RoomPage {
@@ -156,6 +164,15 @@ pub fn routes() -> Router<AppState> {
         .route("/rooms/{id}/leave", post(leave))
         .route("/rooms/{id}/chat", post(chat_post))
         .route("/rooms/{id}/act", post(act))
+        .route("/rooms/{id}/settings", post(settings))
+        .route("/rooms/{id}/logo", post(logo))
+        .route("/reset", get(reset_page).post(reset_request))
+        .route("/reset/confirm", get(reset_confirm_page).post(reset_confirm))
+        .route("/me/avatar", post(avatar))
+        .route("/admin", get(admin))
+        .route("/admin/users/{id}/status", post(admin_status))
+        .route("/admin/users/{id}/reset-token", post(admin_reset_token))
+        .route("/admin/rooms/{id}/close", post(admin_close))
         .route("/u/{number}", get(profile))
         .route("/u/{number}/follow", post(follow))
         .route("/me", post(edit_me))
@@ -301,7 +318,11 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
         }
         None => (RoomRole::Visitor, false, None),
     };
-    Ok(RoomPage { f: Frame::new(&csrf, u.0.as_ref()), st, chat, my_role, inside, my_seat, voice: s.voice.available() })
+    let now = Utc::now();
+    let my_invite =
+        u.0.as_ref().and_then(|me| st.invites.iter().find(|i| i.account_id == me.id() && i.expires_at > now).map(|i| i.seat_no));
+    let bans = if my_role.moderates() { rooms_store::seats::bans(&s.db, id, now).await? } else { vec![] };
+    Ok(RoomPage { f: Frame::new(&csrf, u.0.as_ref()), st, chat, my_role, inside, my_seat, voice: s.voice.available(), my_invite, bans })
 }
 
 #[derive(Deserialize, Default)]
@@ -403,4 +424,199 @@ async fn conversation(
 async fn send(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>, Form(f): Form<ChatForm>) -> WebResult<Response> {
     actions::send_message(&s, &u, id, &f.body).await?;
     Ok(Redirect::to(&format!("/messages/{id}")).into_response())
+}
+
+/// The settings form sends every field; an unticked box is absent.
+#[derive(Deserialize)]
+struct SettingsForm {
+    name: String,
+    #[serde(default)]
+    announcement: String,
+    #[serde(default)]
+    greeting: String,
+    seat_count: i64,
+    visitors_speak: Option<String>,
+    visitors_text: Option<String>,
+    visitors_pictures: Option<String>,
+    hidden: Option<String>,
+    apply_mode: Option<String>,
+    private: Option<String>,
+    #[serde(default)]
+    password: String,
+}
+
+async fn settings(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, Form(f): Form<SettingsForm>) -> WebResult<Response> {
+    let on = |v: &Option<String>| Some(v.is_some());
+    let edit = actions::EditRoom {
+        name: Some(f.name),
+        announcement: Some(f.announcement),
+        greeting: Some(f.greeting),
+        visitors_speak: on(&f.visitors_speak),
+        visitors_text: on(&f.visitors_text),
+        visitors_pictures: on(&f.visitors_pictures),
+        hidden: on(&f.hidden),
+        apply_mode: on(&f.apply_mode),
+        seat_count: Some(f.seat_count),
+        private: on(&f.private),
+        password: Some(f.password).filter(|p| !p.is_empty()),
+    };
+    actions::edit_room(&s, &u, id, &edit).await?;
+    Ok(Redirect::to(&format!("/rooms/{id}")).into_response())
+}
+
+async fn logo(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, mp: Multipart) -> WebResult<Response> {
+    let role = rooms::role(&s.db, id, u.id()).await?;
+    rooms_domain::moderation::authorize(
+        Some(role),
+        rooms_domain::moderation::Action::EditSettings,
+        rooms_domain::moderation::Target::Nobody,
+    )
+    .map_err(|r| crate::error::refused(r.code(), r.message()))?;
+    let (bytes, ct) = crate::api::first_file(mp, "logo").await?;
+    let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("logo", "Room logo")).await?;
+    rooms::update_settings(&s.db, id, u.id(), &rooms::Settings { logo_url: Some(url), ..Default::default() }, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/rooms/{id}")).into_response())
+}
+
+async fn avatar(State(s): State<AppState>, u: CurrentUser, mp: Multipart) -> WebResult<Response> {
+    let (bytes, ct) = crate::api::first_file(mp, "avatar").await?;
+    let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("avatar", "Avatar")).await?;
+    accounts::update_profile(&s.db, u.id(), &accounts::ProfileChange { avatar_url: Some(url), ..Default::default() }).await?;
+    Ok(Redirect::to(&format!("/u/{}", u.account.public_number)).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "reset.html")]
+struct ResetPage {
+    f: Frame,
+    token: String,
+    notice: String,
+}
+
+async fn reset_page(csrf: CsrfToken) -> ResetPage {
+    ResetPage { f: Frame::new(&csrf, None), token: String::new(), notice: String::new() }
+}
+
+#[derive(Deserialize)]
+struct ResetRequestForm {
+    login: String,
+}
+
+/// The same answer whether or not the account exists.
+async fn reset_request(State(s): State<AppState>, csrf: CsrfToken, Form(f): Form<ResetRequestForm>) -> WebResult<ResetPage> {
+    s.limits.auth.check(format!("acct:{}", f.login.trim().to_lowercase()))?;
+    if let Ok(login @ rooms_domain::account::Login::Email(_)) = rooms_domain::account::Login::parse(&f.login) {
+        accounts::issue_reset(&s.db, &login, rooms_domain::account::ResetChannel::Email, None, Utc::now()).await?;
+    }
+    let notice =
+        "If an account uses that address, a reset link is on its way. Phone-only accounts: ask support for a reset code.".to_string();
+    Ok(ResetPage { f: Frame::new(&csrf, None), token: String::new(), notice })
+}
+
+#[derive(Deserialize, Default)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn reset_confirm_page(csrf: CsrfToken, Query(q): Query<TokenQuery>) -> ResetPage {
+    ResetPage { f: Frame::new(&csrf, None), token: q.token.unwrap_or_default(), notice: String::new() }
+}
+
+#[derive(Deserialize)]
+struct ResetConfirmForm {
+    token: String,
+    password: String,
+}
+
+async fn reset_confirm(State(s): State<AppState>, Form(f): Form<ResetConfirmForm>) -> WebResult<Response> {
+    let password = rooms_domain::account::Password::parse(&f.password)?;
+    let hash = crate::auth::hash_password(password.expose().to_string(), s.config.fast_password_hashing).await?;
+    match accounts::redeem_reset(&s.db, f.token.trim(), &hash, Utc::now()).await? {
+        Some(_) => Ok(Redirect::to("/signin").into_response()),
+        None => Err(crate::error::refused("reset_token_invalid", "This reset code has expired or was already used")),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    f: Frame,
+    q: String,
+    users: Vec<rooms_store::accounts::Account>,
+    rooms: Vec<Room>,
+    audit: Vec<rooms_store::audit::AuditEntry>,
+    token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct AdminQuery {
+    q: Option<String>,
+}
+
+async fn admin_page(s: &AppState, csrf: &CsrfToken, staff: &CurrentUser, q: String, token: Option<String>) -> WebResult<AdminPage> {
+    let users = if q.trim().is_empty() { vec![] } else { accounts::search_all(&s.db, &q, 50).await? };
+    let rooms = rooms::discover(&s.db, rooms::Listing::Live, Utc::now(), 100).await?;
+    let audit = rooms_store::audit::recent(&s.db, 50).await?;
+    Ok(AdminPage { f: Frame::new(csrf, Some(staff)), q, users, rooms, audit, token })
+}
+
+async fn admin(
+    State(s): State<AppState>,
+    csrf: CsrfToken,
+    crate::auth::Staff(staff): crate::auth::Staff,
+    Query(q): Query<AdminQuery>,
+) -> WebResult<AdminPage> {
+    admin_page(&s, &csrf, &staff, q.q.unwrap_or_default(), None).await
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn admin_status(
+    State(s): State<AppState>,
+    crate::auth::Staff(staff): crate::auth::Staff,
+    Path(id): Path<AccountId>,
+    Form(f): Form<StatusForm>,
+) -> WebResult<Response> {
+    let status: rooms_domain::account::AccountStatus =
+        f.status.parse().map_err(|_| AppError::field("status", "Choose active, suspended or banned"))?;
+    if status != rooms_domain::account::AccountStatus::Active && f.reason.trim().is_empty() {
+        return Err(AppError::field("reason", "Give a reason; the user sees it at sign-in").into());
+    }
+    accounts::set_status(&s.db, staff.id(), id, status, f.reason.trim(), Utc::now()).await?;
+    Ok(Redirect::to("/admin").into_response())
+}
+
+/// Shows a 24-hour reset code once, to hand to a phone-only user.
+async fn admin_reset_token(
+    State(s): State<AppState>,
+    csrf: CsrfToken,
+    crate::auth::Staff(staff): crate::auth::Staff,
+    Path(id): Path<AccountId>,
+) -> WebResult<AdminPage> {
+    let acct = accounts::by_id(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    let login = match (&acct.phone, &acct.email) {
+        (Some(p), _) => rooms_domain::account::Login::parse(p)?,
+        (None, Some(e)) => rooms_domain::account::Login::parse(e)?,
+        (None, None) => return Err(AppError::NotFound.into()),
+    };
+    let (_, token) = accounts::issue_reset(&s.db, &login, rooms_domain::account::ResetChannel::Staff, Some(staff.id()), Utc::now())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    admin_page(&s, &csrf, &staff, acct.handle.clone(), Some(token)).await
+}
+
+async fn admin_close(
+    State(s): State<AppState>,
+    crate::auth::Staff(staff): crate::auth::Staff,
+    Path(id): Path<RoomId>,
+) -> WebResult<Response> {
+    if rooms::close(&s.db, id, staff.id(), true, "closed by staff", Utc::now()).await? {
+        s.voice.apply(crate::voice::VoiceChange::RoomClosed(id));
+    }
+    Ok(Redirect::to("/admin").into_response())
 }

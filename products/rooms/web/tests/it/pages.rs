@@ -117,3 +117,81 @@ async fn sign_up_open_a_room_and_moderate_through_the_pages() {
         assert_eq!((anon.status, anon.location()), (StatusCode::SEE_OTHER, "/signin?next=%2Fmessages"));
     }
 }
+
+#[tokio::test]
+async fn settings_staff_pages_and_reset_codes() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut owner = app.client();
+        let o = owner.sign_up("olu@example.com", "olu").await;
+        let _ = o;
+        owner.bearer = None;
+        // Sign in on the web.
+        let csrf = csrf_of(&owner.get("/signin").await.body);
+        let r = owner
+            .form("/signin", &[("csrf_token", &csrf), ("login", "olu@example.com"), ("password", PASSWORD), ("next", "/rooms/new")])
+            .await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/rooms/new"));
+        let csrf = csrf_of(&owner.get("/rooms/new").await.body);
+        let body = "--B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nSettings Room\r\n--B--\r\n";
+        let made = owner
+            .send(Method::POST, &format!("/rooms/new?csrf_token={csrf}"), Some("multipart/form-data; boundary=B"), body.as_bytes().to_vec())
+            .await;
+        let url = made.location().to_string();
+        let page = owner.get(&url).await.body;
+        assert!(page.contains("Room settings"), "the owner sees the settings form");
+        let saved = owner
+            .form(
+                &format!("{url}/settings"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("name", "Settings Room"),
+                    ("announcement", "Be kind"),
+                    ("seat_count", "2"),
+                    ("visitors_text", "on"),
+                    ("private", "on"),
+                    ("password", "letmein"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let page = owner.get(&url).await.body;
+        assert!(page.contains("Be kind"));
+        assert_eq!(page.matches("<span class=\"no\">").count(), 2);
+        let too_many =
+            owner.form(&format!("{url}/settings"), &[("csrf_token", &csrf), ("name", "Settings Room"), ("seat_count", "20")]).await;
+        assert_eq!(too_many.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // A visitor sees no settings; the private room wants its password.
+        let mut v = app.client();
+        v.sign_up("+254755000001", "vera").await;
+        let room = url.trim_start_matches("/rooms/");
+        let wrong = v.post(&format!("/api/v1/rooms/{room}/join"), serde_json::json!({"password": "nope"})).await;
+        assert_eq!(wrong.code(), "wrong_room_password", "{b:?}");
+        v.bearer = None;
+        assert!(!v.get(&url).await.body.contains("Room settings"));
+
+        // Staff: the page is for staff only; a reset code works once.
+        assert_eq!(owner.get("/admin").await.status, StatusCode::FORBIDDEN);
+        platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'admin' WHERE handle = 'olu'").execute(p).await.unwrap(); });
+        let admin = owner.get("/admin?q=vera").await;
+        assert_eq!(admin.status, StatusCode::OK);
+        assert!(admin.body.contains("@vera") && admin.body.contains("Settings Room"));
+        let i = admin.body.find("/admin/users/").unwrap() + 13;
+        let vid = admin.body[i..i + 36].to_string();
+        let issued = owner.form(&format!("/admin/users/{vid}/reset-token"), &[("csrf_token", &csrf)]).await;
+        let i = issued.body.find("<code>").expect("the code is shown") + 6;
+        let code = issued.body[i..i + 64].to_string();
+        let mut anon = app.client();
+        let ac = csrf_of(&anon.get("/reset").await.body);
+        let ok = anon.form("/reset/confirm", &[("csrf_token", &ac), ("token", &code), ("password", "Fr3sh!pw")]).await;
+        assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/signin"));
+        let again = anon.form("/reset/confirm", &[("csrf_token", &ac), ("token", &code), ("password", "Fr3sh!pw")]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        let audit = owner.get("/admin").await.body;
+        assert!(audit.contains("reset_token_issued") && audit.contains("password_reset"), "{b:?}");
+        let same = anon.form("/reset", &[("csrf_token", &ac), ("login", "nobody@example.com")]).await.body;
+        let known = anon.form("/reset", &[("csrf_token", &ac), ("login", "olu@example.com")]).await.body;
+        assert_eq!(same, known, "answers never reveal accounts");
+    }
+}
