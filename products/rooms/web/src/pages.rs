@@ -165,6 +165,7 @@ pub fn routes() -> Router<AppState> {
         .route("/rooms/{id}/chat", post(chat_post))
         .route("/rooms/{id}/act", post(act))
         .route("/rooms/{id}/settings", post(settings))
+        .route("/rooms/{id}/follow", post(follow_room))
         .route("/rooms/{id}/logo", post(logo))
         .route("/reset", get(reset_page).post(reset_request))
         .route("/reset/confirm", get(reset_confirm_page).post(reset_confirm))
@@ -619,4 +620,10 @@ async fn admin_close(
         s.voice.apply(crate::voice::VoiceChange::RoomClosed(id));
     }
     Ok(Redirect::to("/admin").into_response())
+}
+
+async fn follow_room(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    rooms::get(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    social::follow_room(&s.db, u.id(), id, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/rooms/{id}")).into_response())
 }
