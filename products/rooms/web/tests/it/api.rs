@@ -250,3 +250,58 @@ async fn profiles_search_follows_and_private_messages() {
         assert_eq!((blocked.status, blocked.code()), (StatusCode::FORBIDDEN, "blocked".into()));
     }
 }
+
+/// Records what the voice seam is told.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<rooms_web::voice::VoiceChange>>);
+
+impl rooms_web::voice::VoiceSeam for Recorder {
+    fn apply(&self, change: rooms_web::voice::VoiceChange) {
+        self.0.lock().unwrap().push(change);
+    }
+    fn available(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn voice_is_told_every_committed_change_and_nothing_refused() {
+    use rooms_web::voice::VoiceChange::*;
+    for b in backends() {
+        let rec = std::sync::Arc::new(Recorder::default());
+        let app = TestApp::with_voice(b, rec.clone()).await;
+        let mut owner = app.client();
+        owner.sign_up("vo@example.com", "voiceowner").await;
+        let room = owner.post("/api/v1/rooms", json!({"name": "Voice", "visitors_speak": true})).await.json()["room"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut g = app.client();
+        let gid = g.sign_up("vg@example.com", "voiceguest").await["account"]["id"].as_str().unwrap().to_string();
+        g.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await;
+        g.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({})).await;
+        // Refused actions tell voice nothing.
+        assert_eq!(g.post(&format!("/api/v1/rooms/{room}/actions/kick"), json!({"account": gid})).await.status, StatusCode::FORBIDDEN);
+        owner.post(&format!("/api/v1/rooms/{room}/actions/mute"), json!({"account": gid})).await;
+        owner.post(&format!("/api/v1/rooms/{room}/actions/kick"), json!({"account": gid})).await;
+        owner.post(&format!("/api/v1/rooms/{room}/actions/close"), json!({})).await;
+        let seen: Vec<&str> = rec
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| match c {
+                RoomOpened(_) => "opened",
+                RoomClosed(_) => "closed",
+                Joined { .. } => "joined",
+                Left { .. } => "left",
+                Seated { .. } => "seated",
+                Unseated { .. } => "unseated",
+                Muted { .. } => "muted",
+                Unmuted { .. } => "unmuted",
+                Kicked { .. } => "kicked",
+            })
+            .collect();
+        assert_eq!(seen, ["opened", "joined", "joined", "seated", "muted", "kicked", "closed"], "{b:?}");
+    }
+}

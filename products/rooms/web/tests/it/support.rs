@@ -26,6 +26,15 @@ impl TestApp {
         Self::with(backend, |_| {}).await
     }
 
+    /// An app whose voice seam is `voice` (to see what voice is told).
+    pub async fn with_voice(backend: Backend, voice: std::sync::Arc<dyn rooms_web::voice::VoiceSeam>) -> TestApp {
+        let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
+        let cfg = WebConfig { fast_password_hashing: true, auth_per_minute: 1000, api_per_minute: 10_000, ..WebConfig::default() };
+        let mut state = AppState::new(t.db.clone(), cfg, None);
+        state.voice = voice;
+        TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }
+    }
+
     pub async fn with(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
         let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
         let media = std::env::temp_dir().join(format!("rooms-media-{}", platform_accounts::random_token()));
