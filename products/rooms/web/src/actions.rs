@@ -31,9 +31,15 @@ pub struct SignUp {
     pub gender: Option<String>,
 }
 
+/// The key sign-in attempts count under: the login in its canonical form
+/// (so `+254 700…` and `+254700…` are one account).
+pub fn login_key(raw: &str) -> String {
+    Login::parse(raw).map(|l| l.key().to_string()).unwrap_or_else(|_| raw.trim().to_lowercase())
+}
+
 /// Creates the account; every field's problem is reported at once.
 pub async fn sign_up(state: &AppState, f: &SignUp) -> WebResult<Account> {
-    state.limits.auth.check(format!("acct:{}", f.login.trim().to_lowercase()))?;
+    state.limits.auth.check(format!("acct:{}", login_key(&f.login)))?;
     let mut errs = FieldErrors::new();
     let login = errs.check(Login::parse(&f.login));
     let password = errs.check(Password::parse(&f.password));
@@ -61,7 +67,7 @@ pub async fn sign_up(state: &AppState, f: &SignUp) -> WebResult<Account> {
 /// wrong password; a blocked account is told why. 5 attempts a minute per
 /// account (and per address, in the rate-limit layer).
 pub async fn sign_in(state: &AppState, login: &str, password: &str) -> WebResult<LoginRecord> {
-    state.limits.auth.check(format!("acct:{}", login.trim().to_lowercase()))?;
+    state.limits.auth.check(format!("acct:{}", login_key(login)))?;
     let login = Login::parse(login).map_err(|_| AppError::LoginFailed)?;
     let rec = accounts::find_login(&state.db, &login).await?;
     let ok = platform_accounts::password::verify(password.to_string(), rec.as_ref().map(|r| r.password_hash.clone())).await;

@@ -163,7 +163,7 @@ struct ResetRequest {
 /// Always the same answer, whether or not the account exists. The emailed
 /// link goes out through the platform's mail service once it exists.
 async fn reset_request(State(s): State<AppState>, Json(f): Json<ResetRequest>) -> WebResult<Response> {
-    s.limits.auth.check(format!("acct:{}", f.login.trim().to_lowercase()))?;
+    s.limits.auth.check(format!("acct:{}", actions::login_key(&f.login)))?;
     if let Ok(login @ Login::Email(_)) = Login::parse(&f.login) {
         accounts::issue_reset(&s.db, &login, ResetChannel::Email, None, Utc::now()).await?;
     }

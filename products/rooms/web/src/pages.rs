@@ -505,7 +505,7 @@ struct ResetRequestForm {
 
 /// The same answer whether or not the account exists.
 async fn reset_request(State(s): State<AppState>, csrf: CsrfToken, Form(f): Form<ResetRequestForm>) -> WebResult<ResetPage> {
-    s.limits.auth.check(format!("acct:{}", f.login.trim().to_lowercase()))?;
+    s.limits.auth.check(format!("acct:{}", actions::login_key(&f.login)))?;
     if let Ok(login @ rooms_domain::account::Login::Email(_)) = rooms_domain::account::Login::parse(&f.login) {
         accounts::issue_reset(&s.db, &login, rooms_domain::account::ResetChannel::Email, None, Utc::now()).await?;
     }

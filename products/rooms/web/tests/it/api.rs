@@ -116,16 +116,32 @@ async fn json_errors_name_their_status_code_and_field() {
 #[tokio::test]
 async fn sign_in_is_limited_per_account_and_blocked_accounts_hear_why() {
     for b in backends() {
-        let app = TestApp::with(b, |c| c.auth_per_minute = 5).await;
+        let app = TestApp::with(b, |c| {
+            c.auth_per_minute = 5;
+            c.trust_proxy = true;
+        })
+        .await;
         let mut c = app.client();
-        let me = c.sign_up("+254722000001", "limited").await;
+        c.ip = Some("10.0.0.1".into());
+        c.sign_up("+254722000001", "limited").await;
+        // Per account: from five different addresses, one account, written two ways.
         let mut statuses = vec![];
-        for _ in 0..6 {
-            statuses
-                .push(c.post("/api/v1/auth/signin", json!({"login": "+254 722 000 001", "password": "Wr0ng!pw"})).await.status.as_u16());
+        for i in 0..5 {
+            c.ip = Some(format!("10.0.1.{i}"));
+            let login = if i % 2 == 0 { "+254 722 000 001" } else { "+254722000001" };
+            statuses.push(c.post("/api/v1/auth/signin", json!({"login": login, "password": "Wr0ng!pw"})).await.status.as_u16());
         }
-        // Sign-up counted once for this account; four more wrong tries, then 429.
-        assert_eq!(statuses, [401, 401, 401, 401, 429, 429], "{b:?}");
+        // The sign-up counted once for this account; four wrong tries, then 429.
+        assert_eq!(statuses, [401, 401, 401, 401, 429], "{b:?}");
+        // Per address: five different accounts from one address.
+        let mut statuses = vec![];
+        c.ip = Some("10.0.2.1".into());
+        for i in 0..6 {
+            statuses.push(
+                c.post("/api/v1/auth/signin", json!({"login": format!("p{i}@example.com"), "password": "Wr0ng!pw"})).await.status.as_u16(),
+            );
+        }
+        assert_eq!(statuses, [401, 401, 401, 401, 401, 429], "{b:?}");
 
         let app = TestApp::new(b).await;
         let mut staff = app.client();
@@ -134,7 +150,6 @@ async fn sign_in_is_limited_per_account_and_blocked_accounts_hear_why() {
         let mut user = app.client();
         let u = user.sign_up("user@example.com", "someone").await;
         let uid = u["account"]["id"].as_str().unwrap();
-        let _ = me;
         assert_eq!(
             user.post(&format!("/api/v1/admin/users/{uid}/status"), json!({"status": "banned", "reason": "x"})).await.status,
             StatusCode::FORBIDDEN

@@ -52,7 +52,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), bearer: None, cookies: HashMap::new() }
+        Client { router: self.router.clone(), bearer: None, cookies: HashMap::new(), ip: None }
     }
 }
 
@@ -80,6 +80,8 @@ pub struct Client {
     router: Router,
     pub bearer: Option<String>,
     pub cookies: HashMap<String, String>,
+    /// Sent as `X-Forwarded-For` (apps built with `trust_proxy`).
+    pub ip: Option<String>,
 }
 
 impl Client {
@@ -90,6 +92,9 @@ impl Client {
         }
         if let Some(t) = &self.bearer {
             req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if let Some(ip) = &self.ip {
+            req = req.header("x-forwarded-for", ip);
         }
         if !self.cookies.is_empty() {
             let c = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
