@@ -240,7 +240,8 @@ pub async fn revoke_all_credentials(db: &Db, id: AccountId, now: DateTime<Utc>) 
 }
 
 /// Suspends, bans or reinstates an account (staff); blocking signs it out
-/// everywhere in the same transaction and is audit-logged.
+/// everywhere and takes it out of every room in the same transaction, and
+/// is audit-logged.
 pub async fn set_status(
     db: &Db,
     staff: AccountId,
@@ -259,6 +260,12 @@ pub async fn set_status(
         }
         if status != AccountStatus::Active {
             revoke_in_tx!(tx, id, now);
+            // Out of every room at once (seat freed, everyone told).
+            let rooms: Vec<rooms_domain::ids::RoomId> =
+                sqlx::query_scalar("SELECT room_id FROM room_participants WHERE account_id = $1").bind(id).fetch_all(&mut *tx).await?;
+            for room in rooms {
+                leave_tx!(tx, room, id, "account_blocked", now);
+            }
         }
         audit!(tx, Some(staff), format!("account_{status}"), "account", id.to_string(), reason, now);
         tx.commit().await?;

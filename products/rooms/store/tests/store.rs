@@ -239,6 +239,15 @@ async fn kick_cool_down_block_and_private_room_states() {
         let kick = log.iter().find(|e| e.action == "kick").unwrap();
         assert_eq!((kick.actor_id, kick.target_id, kick.reason.as_str()), (owner, Some(guest), "spam"));
 
+        // Suspending an account takes it out of every room at once.
+        seats::take(db, room, guest, None, now).await.unwrap();
+        accounts::set_status(db, owner, guest, rooms_domain::account::AccountStatus::Suspended, "spam", now).await.unwrap();
+        let st = presence::state(db, room).await.unwrap();
+        assert!(st.participants.iter().all(|p| p.account_id != guest) && st.seats.iter().all(|s| s.occupant_id != Some(guest)), "{b:?}");
+        assert_eq!(st.room.present, 1, "{b:?}");
+        accounts::set_status(db, owner, guest, rooms_domain::account::AccountStatus::Active, "", now).await.unwrap();
+        presence::join(db, room, guest, now).await.unwrap();
+
         // Closing empties the room and refuses entry.
         assert!(rooms::close(db, room, owner, false, "done", now).await.unwrap());
         assert_eq!(code(presence::join(db, room, guest, now).await.unwrap_err()), "room_closed", "{b:?}");
