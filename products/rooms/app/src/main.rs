@@ -221,6 +221,11 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
             WebConfig::default().token_secret
         }
     };
+    // The demo's people have no browser sending heartbeats; on the embedded
+    // demo store they are kept present so its rooms stay live.
+    if db.backend() == Backend::Sqlite && args.seed_demo != SeedMode::Never && seed::has_demo(&db).await? {
+        seed::keep_demo_present(db.clone());
+    }
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     let config = WebConfig {
         https: args.https,

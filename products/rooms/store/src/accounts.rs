@@ -128,6 +128,12 @@ pub async fn by_number(db: &Db, number: i64) -> StoreResult<Option<PublicProfile
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(number).fetch_optional(p).await?))
 }
 
+/// Whether an account with this handle exists.
+pub async fn handle_exists(db: &Db, handle: &str) -> StoreResult<bool> {
+    let n: i64 = on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE handle = $1").bind(handle).fetch_one(p).await?);
+    Ok(n > 0)
+}
+
 /// Whether a handle is free (the live check of 1.1).
 pub async fn handle_free(db: &Db, handle: &Handle) -> StoreResult<bool> {
     let n: i64 =

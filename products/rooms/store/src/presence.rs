@@ -84,6 +84,17 @@ pub async fn heartbeat(db: &Db, room: RoomId, who: AccountId, now: DateTime<Utc>
     Ok(n > 0)
 }
 
+/// Heartbeats for every room the accounts with these handles are in (the
+/// demo's people on a local run).
+pub async fn heartbeat_handles(db: &Db, handles: &[&str], now: DateTime<Utc>) -> StoreResult<u64> {
+    let mut n = 0;
+    for h in handles {
+        n += on_pool!(db, p => sqlx::query("UPDATE room_participants SET last_seen_at = $2 WHERE account_id = (SELECT id FROM accounts WHERE handle = $1)")
+            .bind(*h).bind(now).execute(p).await?.rows_affected());
+    }
+    Ok(n)
+}
+
 pub async fn is_present(db: &Db, room: RoomId, who: AccountId) -> StoreResult<bool> {
     let n: i64 = on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM room_participants WHERE room_id = $1 AND account_id = $2")
         .bind(room).bind(who).fetch_one(p).await?);

@@ -412,8 +412,8 @@ async fn sweep_holds_seats_then_frees_and_closes_empty_rooms() {
         let c = sweep::run(db, t0 + Duration::seconds(40)).await.unwrap();
         assert_eq!(c.left, 1, "{b:?}");
         assert!(presence::is_present(db, room, owner).await.unwrap());
-        // A heartbeat within the hold resumes.
-        assert!(presence::heartbeat(db, room, owner, t0 + Duration::seconds(44)).await.unwrap());
+        // A heartbeat within the hold resumes (here by handle, as the demo's keeper does).
+        assert_eq!(presence::heartbeat_handles(db, &["sam", "nobody"], t0 + Duration::seconds(44)).await.unwrap(), 1);
         assert_eq!(sweep::run(db, t0 + Duration::seconds(60)).await.unwrap().left, 0, "{b:?}");
         // Then silence past the hold: seat and place freed, room empty.
         let c = sweep::run(db, t0 + Duration::seconds(44 + 46)).await.unwrap();

@@ -84,3 +84,26 @@ pub async fn seed_demo(db: &Db, fast: bool) -> Result<Vec<DemoLogin>, Box<dyn st
         DemoLogin { role: "staff", login: "staff@rooms.test".into() },
     ])
 }
+
+/// The demo's own people, kept present while the process runs (they have
+/// no browser sending heartbeats).
+const DEMO_HANDLES: [&str; 4] = ["demo", "amara", "tunde", "zawadi"];
+
+/// Whether this store holds the demo data.
+pub async fn has_demo(db: &Db) -> StoreResult<bool> {
+    rooms_store::accounts::handle_exists(db, "demo").await
+}
+
+/// Heartbeats for the demo people in their rooms every 10 s, so the demo
+/// rooms stay live on a local run. Real users are never touched.
+pub fn keep_demo_present(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(rooms_domain::limits::HEARTBEAT_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = rooms_store::presence::heartbeat_handles(&db, &DEMO_HANDLES, Utc::now()).await {
+                tracing::warn!(error = %e, "demo presence not refreshed");
+            }
+        }
+    });
+}
