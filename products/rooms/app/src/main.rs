@@ -1,0 +1,255 @@
+//! The `rooms` binary: configuration, logging and subcommands. Everything
+//! else lives in the library crates.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, Password, PlatformRole};
+use rooms_store::{Backend, Db};
+use rooms_web::{seed, AppState, WebConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "rooms", version, about = "Rooms live voice rooms server")]
+struct Cli {
+    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and uploads.
+    #[arg(long, env = "ROOMS_DATA_DIR", default_value = "data/rooms", global = true)]
+    data_dir: PathBuf,
+    /// Maximum database connections of this process.
+    #[arg(long, env = "ROOMS_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    db_max_connections: u32,
+    /// Log output format.
+    #[arg(long, env = "ROOMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    log_format: LogFormat,
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo people and rooms into an empty store.
+    SeedDemo,
+    /// Create a staff account; the password comes from ROOMS_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        handle: String,
+    },
+    /// Check the data's invariants; exits 1 on any violation.
+    Check,
+    /// Run one scheduled job now (for external cron): sweep, housekeeping.
+    Job {
+        #[arg(value_parser = parse_job)]
+        name: rooms_web::jobs::Job,
+    },
+}
+
+fn parse_job(name: &str) -> Result<rooms_web::jobs::Job, String> {
+    rooms_web::jobs::Job::from_name(name).ok_or_else(|| "unknown job; choose one of: sweep, housekeeping".to_string())
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ROOMS_BIND", default_value = "127.0.0.1:8090")]
+    bind: SocketAddr,
+    /// Mark cookies Secure and send HSTS (set when served over HTTPS).
+    #[arg(long, env = "ROOMS_HTTPS")]
+    https: bool,
+    /// Trust X-Forwarded-For from one reverse proxy for client addresses.
+    #[arg(long, env = "ROOMS_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Sign-in/sign-up attempts per minute per address and per account.
+    #[arg(long, env = "ROOMS_AUTH_RATE_PER_MINUTE", default_value_t = 5)]
+    auth_rate_per_minute: u32,
+    /// API calls per minute per address and per account.
+    #[arg(long, env = "ROOMS_API_RATE_PER_MINUTE", default_value_t = 100)]
+    api_rate_per_minute: u32,
+    /// Secret (≥ 32 bytes) that signs access tokens; random per start when unset (tokens then die with the process).
+    #[arg(long, env = "ROOMS_TOKEN_SECRET", hide_env_values = true)]
+    token_secret: Option<String>,
+    /// Where uploaded logos and avatars are stored (default: <data-dir>/media).
+    #[arg(long, env = "ROOMS_MEDIA_DIR")]
+    media_dir: Option<PathBuf>,
+    /// This node's name in logs and job records (default: node-<pid>).
+    #[arg(long, env = "ROOMS_NODE_NAME")]
+    node_name: Option<String>,
+    /// Bearer token a scraper sends to read /metrics; unset: /metrics answers 404.
+    #[arg(long, env = "ROOMS_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// `auto` seeds an empty embedded store; `always`, `never`.
+    #[arg(long, env = "ROOMS_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
+    seed_demo: SeedMode,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeedMode {
+    Auto,
+    Always,
+    Never,
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Pretty => builder.init(),
+    }
+    if let Err(e) = run(cli).await {
+        tracing::error!(error = %e, "fatal");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn connect(cli: &Cli) -> Result<Db, AnyError> {
+    let url = match &cli.database_url {
+        Some(u) => u.clone(),
+        None => {
+            std::fs::create_dir_all(&cli.data_dir)?;
+            format!("sqlite://{}", cli.data_dir.join("rooms.db").display())
+        }
+    };
+    let db = rooms_store::connect(&url, cli.db_max_connections).await?;
+    rooms_store::migrate(&db).await?;
+    Ok(db)
+}
+
+async fn run(mut cli: Cli) -> Result<(), AnyError> {
+    let db = connect(&cli).await?;
+    let command = cli.command.take().unwrap_or_else(|| Command::Serve(cli.serve.clone()));
+    match command {
+        Command::Migrate => tracing::info!(backend = ?db.backend(), "migrations applied"),
+        Command::SeedDemo => print_logins(&seed::seed_demo(&db, false).await?, None),
+        Command::CreateAdmin { name, email, handle } => create_admin(&db, &name, &email, &handle).await?,
+        Command::Check => {
+            let problems = rooms_store::check::run(&db).await?;
+            println!("{}", serde_json::to_string_pretty(&problems)?);
+            if !problems.is_empty() {
+                std::process::exit(1);
+            }
+        }
+        Command::Job { name } => {
+            let node = format!("cli-{}", std::process::id());
+            let counts = platform_jobs::run_once(&db, name, &node, &rooms_web::jobs::runner(db.clone())).await?;
+            println!("{} {counts}", platform_jobs::Job::name(name));
+        }
+        Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
+    }
+    Ok(())
+}
+
+async fn create_admin(db: &Db, name: &str, email: &str, handle: &str) -> Result<(), AnyError> {
+    let password = match std::env::var("ROOMS_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprint!("Password for {email}: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let password = Password::parse(&password).map_err(|e| e.message)?;
+    let new = rooms_store::accounts::NewAccount {
+        login: Login::Email(rooms_domain::account::Email::parse(email).map_err(|e| e.message)?),
+        handle: Handle::parse(handle).map_err(|e| e.message)?,
+        full_name: FullName::parse("name", name).map_err(|e| e.message)?,
+        // Staff accounts are adults by definition; the date is a placeholder.
+        birth_date: AdultBirthDate::parse("1970-01-01", chrono::Utc::now().date_naive()).map_err(|e| e.message)?,
+        country: Country::parse("US").map_err(|e| e.message)?,
+        gender: Gender::Unspecified,
+    };
+    let hash = rooms_web::auth::hash_password(password.expose().to_string(), false).await.map_err(|e| e.to_string())?;
+    let a = rooms_store::accounts::create(db, &new, &hash, PlatformRole::SuperAdmin, chrono::Utc::now()).await?;
+    println!("created staff account {} (ID {})", email, a.public_number);
+    Ok(())
+}
+
+fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
+    if logins.is_empty() {
+        println!("demo data already present");
+        return;
+    }
+    println!("\nDemo logins (password for all: {}):", seed::DEMO_PASSWORD);
+    for l in logins {
+        println!("  {:<6} {}", l.role, l.login);
+    }
+    if let Some(b) = base {
+        println!("Open {b}");
+    }
+    println!();
+}
+
+async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+    let base = format!("http://{}", args.bind);
+    let should_seed = match args.seed_demo {
+        SeedMode::Always => true,
+        SeedMode::Never => false,
+        SeedMode::Auto => db.backend() == Backend::Sqlite && rooms_store::accounts::count(&db).await? == 0,
+    };
+    if should_seed {
+        print_logins(&seed::seed_demo(&db, false).await?, Some(&base));
+    }
+    let token_secret = match args.token_secret.filter(|s| !s.is_empty()) {
+        Some(s) if s.len() >= 32 => s.into_bytes(),
+        Some(_) => return Err("ROOMS_TOKEN_SECRET must be at least 32 bytes".into()),
+        None => {
+            tracing::warn!("ROOMS_TOKEN_SECRET unset: app access tokens are signed with a random key and end with this process");
+            WebConfig::default().token_secret
+        }
+    };
+    // The demo's people have no browser sending heartbeats; on the embedded
+    // demo store they are kept present so its rooms stay live.
+    if db.backend() == Backend::Sqlite && args.seed_demo != SeedMode::Never && seed::has_demo(&db).await? {
+        seed::keep_demo_present(db.clone());
+    }
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let config = WebConfig {
+        https: args.https,
+        trust_proxy: args.trust_proxy,
+        auth_per_minute: args.auth_rate_per_minute,
+        api_per_minute: args.api_rate_per_minute,
+        media_dir: args.media_dir.unwrap_or_else(|| data_dir.join("media")),
+        token_secret,
+        metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
+        ..WebConfig::default()
+    };
+    let state = AppState::new(db.clone(), config, metrics);
+    state.spawn_pruner();
+    rooms_web::jobs::spawn(db.clone(), args.node_name.unwrap_or_else(|| format!("node-{}", std::process::id())));
+    let app = rooms_web::app(state);
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    tracing::info!(address = %base, backend = ?db.backend(), "rooms listening");
+    println!("Rooms is running at {base}");
+    let server = platform_web::server::ServerConfig { header_read_timeout: Duration::from_secs(10), ..Default::default() };
+    platform_web::server::serve(listener, app, server, shutdown()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,499 @@
+//! The JSON API under `/api/v1`, for apps (bearer access tokens) and the
+//! pages' scripts (cookie session). Errors are `{error, message, fields}`
+//! with a stable `error` code and the field at fault.
+
+use crate::actions::{self, ActInput, CreateRoom, EditRoom, SignUp};
+use crate::auth::{CurrentUser, Staff};
+use crate::error::{AppError, WebError, WebResult};
+use crate::AppState;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use platform_accounts::TokenError;
+use rooms_domain::account::{AccountStatus, Bio, FullName, Gender, Login, Password, ResetChannel};
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_store::accounts::{self, ProfileChange};
+use rooms_store::{audit, chat, events, messages, presence, rooms, seats, social};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// A JSON body whose refusal is our error body (400, or 413 when too large).
+pub struct Json<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(e) => Err(AppError::rejected(e).into()),
+        }
+    }
+}
+
+/// A JSON body that may be absent (empty): `None` then.
+pub struct OptJson<T>(pub Option<T>);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for OptJson<T> {
+    type Rejection = WebError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(AppError::rejected)?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptJson(None));
+        }
+        serde_json::from_slice(&bytes).map(|v| OptJson(Some(v))).map_err(|e| AppError::BadRequest(format!("Invalid JSON: {e}")).into())
+    }
+}
+
+fn ok(v: Value) -> Response {
+    axum::Json(v).into_response()
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/auth/signup", post(sign_up))
+        .route("/api/v1/auth/signin", post(sign_in))
+        .route("/api/v1/auth/refresh", post(refresh))
+        .route("/api/v1/auth/signout", post(sign_out))
+        .route("/api/v1/auth/reset", post(reset_request))
+        .route("/api/v1/auth/reset/confirm", post(reset_confirm))
+        .route("/api/v1/handles/{handle}", get(handle_free))
+        .route("/api/v1/me", get(me).patch(edit_me))
+        .route("/api/v1/me/avatar", post(avatar))
+        .route("/api/v1/users", get(search_users))
+        .route("/api/v1/users/{number}", get(user_by_number))
+        .route("/api/v1/users/{id}/follow", post(follow_user).delete(unfollow_user))
+        .route("/api/v1/users/{id}/followers", get(followers))
+        .route("/api/v1/users/{id}/following", get(following))
+        .route("/api/v1/users/{id}/block", post(block_user).delete(unblock_user))
+        .route("/api/v1/rooms", get(list_rooms).post(create_room))
+        .route("/api/v1/rooms/{id}", get(room_state).patch(edit_room))
+        .route("/api/v1/rooms/{id}/logo", post(room_logo))
+        .route("/api/v1/rooms/{id}/reopen", post(reopen))
+        .route("/api/v1/rooms/{id}/join", post(join))
+        .route("/api/v1/rooms/{id}/leave", post(leave))
+        .route("/api/v1/rooms/{id}/heartbeat", post(heartbeat))
+        .route("/api/v1/rooms/{id}/actions/{action}", post(act))
+        .route("/api/v1/rooms/{id}/events", get(room_events))
+        .route("/api/v1/rooms/{id}/chat", get(chat_list).post(chat_post))
+        .route("/api/v1/rooms/{id}/follow", post(follow_room).delete(unfollow_room))
+        .route("/api/v1/rooms/{id}/bans", get(room_bans))
+        .route("/api/v1/rooms/{id}/log", get(room_log))
+        .route("/api/v1/messages", get(conversations))
+        .route("/api/v1/messages/{id}", get(history).post(send_message))
+        .route("/api/v1/messages/{id}/read", post(mark_read))
+        .route("/api/v1/events", get(my_events))
+        .route("/api/v1/admin/users/{id}/status", post(admin_status))
+        .route("/api/v1/admin/users/{id}/reset-token", post(admin_reset_token))
+        .route("/api/v1/admin/rooms/{id}/close", post(admin_close))
+        .route("/api/v1/admin/audit", get(admin_audit))
+}
+
+async fn health(State(s): State<AppState>) -> Response {
+    platform_web::system::health(&s.db, env!("CARGO_PKG_VERSION")).await
+}
+
+async fn metrics(State(s): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    match (&s.config.metrics_token, platform_web::request::bearer(&headers)) {
+        (Some(want), Some(got)) if want == got => platform_web::system::metrics(s.metrics.as_ref()),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn token_error(e: TokenError) -> WebError {
+    match e {
+        TokenError::Store(s) => s.into(),
+        TokenError::Reused => crate::error::refused("token_reused", "This sign-in was used twice and is now revoked; sign in again"),
+        _ => AppError::Unauthenticated.into(),
+    }
+}
+
+async fn tokens_for(s: &AppState, id: AccountId) -> WebResult<Value> {
+    let pair = s.tokens.issue(&s.db, &id, &crate::auth::KIND.to_string(), Utc::now()).await.map_err(token_error)?;
+    Ok(json!({
+        "access_token": pair.access_token, "access_expires_at": pair.access_expires_at,
+        "refresh_token": pair.refresh_token, "refresh_expires_at": pair.refresh_expires_at,
+    }))
+}
+
+async fn sign_up(State(s): State<AppState>, Json(f): Json<SignUp>) -> WebResult<Response> {
+    let account = actions::sign_up(&s, &f).await?;
+    let tokens = tokens_for(&s, account.id).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"account": account, "tokens": tokens}))).into_response())
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    login: String,
+    password: String,
+}
+
+async fn sign_in(State(s): State<AppState>, Json(f): Json<SignIn>) -> WebResult<Response> {
+    let rec = actions::sign_in(&s, &f.login, &f.password).await?;
+    Ok(ok(json!({"tokens": tokens_for(&s, rec.id).await?})))
+}
+
+#[derive(Deserialize)]
+struct Refresh {
+    refresh_token: String,
+}
+
+async fn refresh(State(s): State<AppState>, Json(f): Json<Refresh>) -> WebResult<Response> {
+    let pair = s.tokens.rotate::<AccountId, String>(&s.db, &f.refresh_token, Utc::now()).await.map_err(token_error)?;
+    Ok(ok(json!({"tokens": {
+        "access_token": pair.access_token, "access_expires_at": pair.access_expires_at,
+        "refresh_token": pair.refresh_token, "refresh_expires_at": pair.refresh_expires_at,
+    }})))
+}
+
+async fn sign_out(State(s): State<AppState>, user: CurrentUser) -> WebResult<Response> {
+    actions::sign_out_everywhere(&s, user.id()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct ResetRequest {
+    login: String,
+}
+
+/// Always the same answer, whether or not the account exists. The emailed
+/// link goes out through the platform's mail service once it exists.
+async fn reset_request(State(s): State<AppState>, Json(f): Json<ResetRequest>) -> WebResult<Response> {
+    s.limits.auth.check(format!("acct:{}", actions::login_key(&f.login)))?;
+    if let Ok(login @ Login::Email(_)) = Login::parse(&f.login) {
+        accounts::issue_reset(&s.db, &login, ResetChannel::Email, None, Utc::now()).await?;
+    }
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"message": "If an account uses that address, a reset link is on its way."})))
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ResetConfirm {
+    token: String,
+    password: String,
+}
+
+async fn reset_confirm(State(s): State<AppState>, Json(f): Json<ResetConfirm>) -> WebResult<Response> {
+    let password = Password::parse(&f.password)?;
+    let hash = crate::auth::hash_password(password.expose().to_string(), s.config.fast_password_hashing).await?;
+    match accounts::redeem_reset(&s.db, f.token.trim(), &hash, Utc::now()).await? {
+        Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        None => Err(crate::error::refused("reset_token_invalid", "This reset link has expired or was already used")),
+    }
+}
+
+async fn handle_free(State(s): State<AppState>, Path(handle): Path<String>) -> WebResult<Response> {
+    let h = rooms_domain::account::Handle::parse(&handle)?;
+    Ok(ok(json!({"handle": h.as_str(), "free": accounts::handle_free(&s.db, &h).await?})))
+}
+
+async fn me(State(s): State<AppState>, user: CurrentUser) -> WebResult<Response> {
+    let (followers, following) = social::counts(&s.db, user.id()).await?;
+    let room = rooms::owned_by(&s.db, user.id()).await?;
+    Ok(ok(json!({"account": user.account, "followers": followers, "following": following, "room": room})))
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditMe {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub gender: Option<String>,
+}
+
+pub async fn apply_profile(s: &AppState, user: &CurrentUser, f: &EditMe) -> WebResult<()> {
+    let mut errs = platform_kernel::FieldErrors::new();
+    let change = ProfileChange {
+        display_name: f.display_name.as_deref().and_then(|n| errs.check(FullName::parse("display_name", n))),
+        bio: f.bio.as_deref().and_then(|b| errs.check(Bio::parse(b))),
+        gender: f.gender.as_deref().and_then(|g| {
+            errs.check(
+                g.parse::<Gender>().map_err(|_| platform_kernel::FieldError::new("gender", "Choose female, male, other or unspecified")),
+            )
+        }),
+        avatar_url: None,
+    };
+    errs.into_result()?;
+    accounts::update_profile(&s.db, user.id(), &change).await?;
+    Ok(())
+}
+
+async fn edit_me(State(s): State<AppState>, user: CurrentUser, Json(f): Json<EditMe>) -> WebResult<Response> {
+    apply_profile(&s, &user, &f).await?;
+    Ok(ok(json!({"account": accounts::by_id(&s.db, user.id()).await?})))
+}
+
+/// The first file of a multipart body, with its declared type.
+pub async fn first_file(mut mp: Multipart, field: &'static str) -> WebResult<(Vec<u8>, Option<String>)> {
+    while let Some(part) = mp.next_field().await.map_err(AppError::rejected)? {
+        if part.name() == Some(field) {
+            let ct = part.content_type().map(str::to_string);
+            let bytes = part.bytes().await.map_err(AppError::rejected)?;
+            return Ok((bytes.to_vec(), ct));
+        }
+    }
+    Err(AppError::field(field, "Choose a file").into())
+}
+
+async fn avatar(State(s): State<AppState>, user: CurrentUser, mp: Multipart) -> WebResult<Response> {
+    let (bytes, ct) = first_file(mp, "avatar").await?;
+    let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("avatar", "Avatar")).await?;
+    accounts::update_profile(&s.db, user.id(), &ProfileChange { avatar_url: Some(url.clone()), ..Default::default() }).await?;
+    Ok(ok(json!({"avatar_url": url})))
+}
+
+#[derive(Deserialize)]
+struct Search {
+    q: Option<String>,
+    tab: Option<String>,
+}
+
+async fn search_users(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<Search>) -> WebResult<Response> {
+    Ok(ok(json!({"users": accounts::search(&s.db, q.q.as_deref().unwrap_or(""), 50).await?})))
+}
+
+async fn user_by_number(State(s): State<AppState>, Path(number): Path<i64>) -> WebResult<Response> {
+    let p = accounts::by_number(&s.db, number).await?.ok_or(AppError::NotFound)?;
+    let (followers, following) = social::counts(&s.db, p.id).await?;
+    Ok(ok(json!({"user": p, "followers": followers, "following": following})))
+}
+
+async fn follow_user(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>) -> WebResult<Response> {
+    accounts::profile(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    social::follow_user(&s.db, u.id(), id, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn unfollow_user(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>) -> WebResult<Response> {
+    social::unfollow_user(&s.db, u.id(), id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn followers(State(s): State<AppState>, Path(id): Path<AccountId>) -> WebResult<Response> {
+    Ok(ok(json!({"users": social::followers(&s.db, id, 100).await?})))
+}
+
+async fn following(State(s): State<AppState>, Path(id): Path<AccountId>) -> WebResult<Response> {
+    Ok(ok(json!({"users": social::following(&s.db, id, 100).await?})))
+}
+
+async fn block_user(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>) -> WebResult<Response> {
+    messages::block_user(&s.db, u.id(), id, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn unblock_user(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>) -> WebResult<Response> {
+    messages::unblock_user(&s.db, u.id(), id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_rooms(State(s): State<AppState>, u: crate::auth::MaybeUser, Query(q): Query<Search>) -> WebResult<Response> {
+    let listing = match (q.tab.as_deref(), q.q.as_deref().filter(|q| !q.trim().is_empty()), &u.0) {
+        (_, Some(text), _) => rooms::Listing::Search(text),
+        (Some("following"), None, Some(user)) => rooms::Listing::Following(user.id()),
+        (Some("following"), None, None) => return Err(AppError::Unauthenticated.into()),
+        _ => rooms::Listing::Live,
+    };
+    Ok(ok(json!({"rooms": rooms::discover(&s.db, listing, Utc::now(), 50).await?})))
+}
+
+async fn create_room(State(s): State<AppState>, u: CurrentUser, Json(f): Json<CreateRoom>) -> WebResult<Response> {
+    let room = actions::create_room(&s, &u, &f, None).await?;
+    actions::join(&s, &u, room.id, None).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"room": room}))).into_response())
+}
+
+async fn room_state(State(s): State<AppState>, Path(id): Path<RoomId>) -> WebResult<Response> {
+    let st = presence::state(&s.db, id).await?;
+    Ok(ok(json!({"state": st, "voice_available": s.voice.available()})))
+}
+
+async fn edit_room(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, Json(f): Json<EditRoom>) -> WebResult<Response> {
+    Ok(ok(json!({"room": actions::edit_room(&s, &u, id, &f).await?})))
+}
+
+async fn room_logo(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, mp: Multipart) -> WebResult<Response> {
+    let role = rooms::role(&s.db, id, u.id()).await?;
+    rooms_domain::moderation::authorize(
+        Some(role),
+        rooms_domain::moderation::Action::EditSettings,
+        rooms_domain::moderation::Target::Nobody,
+    )
+    .map_err(|r| crate::error::refused(r.code(), r.message()))?;
+    let (bytes, ct) = first_file(mp, "logo").await?;
+    let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("logo", "Room logo")).await?;
+    let settings = rooms::Settings { logo_url: Some(url), ..Default::default() };
+    Ok(ok(json!({"room": rooms::update_settings(&s.db, id, u.id(), &settings, Utc::now()).await?})))
+}
+
+async fn reopen(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    rooms::reopen(&s.db, id, u.id(), Utc::now()).await?;
+    s.voice.apply(crate::voice::VoiceChange::RoomOpened(id));
+    Ok(ok(json!({"room": rooms::get(&s.db, id).await?})))
+}
+
+#[derive(Deserialize, Default)]
+struct JoinBody {
+    password: Option<String>,
+}
+
+async fn join(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, OptJson(body): OptJson<JoinBody>) -> WebResult<Response> {
+    let pw = body.and_then(|b| b.password);
+    let joined = actions::join(&s, &u, id, pw.as_deref()).await?;
+    Ok(ok(json!({"joined": joined, "state": presence::state(&s.db, id).await?})))
+}
+
+async fn leave(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    Ok(ok(json!({"left": actions::leave(&s, &u, id).await?})))
+}
+
+async fn heartbeat(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    if !presence::heartbeat(&s.db, id, u.id(), Utc::now()).await? {
+        return Err(crate::error::refused("not_in_room", "You are no longer in this room; join again"));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn act(
+    State(s): State<AppState>,
+    u: CurrentUser,
+    Path((id, action)): Path<(RoomId, String)>,
+    OptJson(body): OptJson<ActInput>,
+) -> WebResult<Response> {
+    let input = body.unwrap_or_default();
+    Ok(ok(actions::act(&s, &u, id, &action, &input).await?))
+}
+
+#[derive(Deserialize)]
+struct After {
+    after: Option<i64>,
+    before: Option<i64>,
+}
+
+async fn room_events(State(s): State<AppState>, _u: CurrentUser, Path(id): Path<RoomId>, Query(q): Query<After>) -> WebResult<Response> {
+    let evs = events::room_since(&s.db, id, q.after.unwrap_or(0), 500).await?;
+    let evs: Vec<Value> = evs.iter().map(|e| json!({"seq": e.seq, "kind": e.kind, "data": e.data(), "at": e.created_at})).collect();
+    Ok(ok(json!({"events": evs})))
+}
+
+async fn my_events(State(s): State<AppState>, u: CurrentUser, Query(q): Query<After>) -> WebResult<Response> {
+    let evs = events::user_since(&s.db, u.id(), q.after.unwrap_or(0), 500).await?;
+    let evs: Vec<Value> = evs.iter().map(|e| json!({"seq": e.seq, "kind": e.kind, "data": e.data(), "at": e.created_at})).collect();
+    Ok(ok(json!({"events": evs})))
+}
+
+async fn chat_list(State(s): State<AppState>, Path(id): Path<RoomId>, Query(q): Query<After>) -> WebResult<Response> {
+    Ok(ok(json!({"messages": chat::recent(&s.db, id, q.before, 100).await?})))
+}
+
+#[derive(Deserialize)]
+struct Body {
+    body: String,
+}
+
+async fn chat_post(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, Json(b): Json<Body>) -> WebResult<Response> {
+    let seq = actions::post_chat(&s, &u, id, &b.body).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": seq}))).into_response())
+}
+
+async fn follow_room(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    rooms::get(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    social::follow_room(&s.db, u.id(), id, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn unfollow_room(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    social::unfollow_room(&s.db, u.id(), id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Owners, admins and staff only.
+async fn require_moderator(s: &AppState, u: &CurrentUser, room: RoomId) -> WebResult<()> {
+    if u.is_staff() || rooms::role(&s.db, room, u.id()).await?.moderates() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden.into())
+    }
+}
+
+async fn room_bans(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    require_moderator(&s, &u, id).await?;
+    Ok(ok(json!({"bans": seats::bans(&s.db, id, Utc::now()).await?})))
+}
+
+async fn room_log(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
+    require_moderator(&s, &u, id).await?;
+    Ok(ok(json!({"log": seats::log(&s.db, id, 200).await?})))
+}
+
+async fn conversations(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    Ok(ok(json!({"conversations": messages::conversations(&s.db, u.id(), 100).await?})))
+}
+
+async fn history(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>, Query(q): Query<After>) -> WebResult<Response> {
+    Ok(ok(json!({"messages": messages::history(&s.db, u.id(), id, q.before, 50).await?})))
+}
+
+async fn send_message(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>, Json(b): Json<Body>) -> WebResult<Response> {
+    let seq = actions::send_message(&s, &u, id, &b.body).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"id": seq}))).into_response())
+}
+
+#[derive(Deserialize)]
+struct UpTo {
+    up_to: i64,
+}
+
+async fn mark_read(State(s): State<AppState>, u: CurrentUser, Path(id): Path<AccountId>, Json(b): Json<UpTo>) -> WebResult<Response> {
+    Ok(ok(json!({"marked": messages::mark_read(&s.db, u.id(), id, b.up_to, Utc::now()).await?})))
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    status: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn admin_status(
+    State(s): State<AppState>,
+    Staff(staff): Staff,
+    Path(id): Path<AccountId>,
+    Json(b): Json<StatusBody>,
+) -> WebResult<Response> {
+    let status: AccountStatus = b.status.parse().map_err(|_| AppError::field("status", "Choose active, suspended or banned"))?;
+    if status != AccountStatus::Active && b.reason.trim().is_empty() {
+        return Err(AppError::field("reason", "Give a reason; the user sees it at sign-in").into());
+    }
+    accounts::set_status(&s.db, staff.id(), id, status, b.reason.trim(), Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A 24-hour reset token for a (phone-only) account, shown once to staff
+/// to hand over; audit-logged.
+async fn admin_reset_token(State(s): State<AppState>, Staff(staff): Staff, Path(id): Path<AccountId>) -> WebResult<Response> {
+    let acct = accounts::by_id(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    let login = match (&acct.phone, &acct.email) {
+        (Some(p), _) => Login::parse(p)?,
+        (None, Some(e)) => Login::parse(e)?,
+        (None, None) => return Err(AppError::NotFound.into()),
+    };
+    let (_, token) =
+        accounts::issue_reset(&s.db, &login, ResetChannel::Staff, Some(staff.id()), Utc::now()).await?.ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"token": token}))).into_response())
+}
+
+async fn admin_close(State(s): State<AppState>, Staff(staff): Staff, Path(id): Path<RoomId>) -> WebResult<Response> {
+    let closed = rooms::close(&s.db, id, staff.id(), true, "closed by staff", Utc::now()).await?;
+    if closed {
+        s.voice.apply(crate::voice::VoiceChange::RoomClosed(id));
+    }
+    Ok(ok(json!({"closed": closed})))
+}
+
+async fn admin_audit(State(s): State<AppState>, _s: Staff) -> WebResult<Response> {
+    Ok(ok(json!({"audit": audit::recent(&s.db, 200).await?})))
+}

@@ -1,0 +1,192 @@
+//! Who is asking: a web cookie session (platform-accounts' revocable
+//! sessions, CSRF-checked) or an app's bearer access token (signed, short
+//! lived, refused once the account signed out everywhere or was blocked);
+//! the extractors that admit signed-in users and staff; the rate limits.
+
+use crate::error::{AppError, WebError};
+use crate::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use platform_accounts::password::{self, Cost};
+use platform_web::request::{bearer, client_ip, cookie, set_cookie, ClientIp, CsrfToken, ProxyTrust, SessionVia};
+use rooms_domain::account::{AccountStatus, PlatformRole};
+use rooms_domain::ids::AccountId;
+use rooms_store::accounts::{self, Account, SESSIONS};
+
+pub const SESSION_COOKIE: &str = "rooms_session";
+pub const CSRF_COOKIE: &str = "rooms_csrf";
+/// The only kind of account Rooms has; staff are accounts with a staff role.
+pub const KIND: &str = "user";
+
+/// The credential a request came with.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub account_id: AccountId,
+    /// The cookie session's token (to sign out this one); `None` for bearer.
+    pub session_token: Option<String>,
+}
+
+/// A new password's hash, off the async threads.
+pub async fn hash_password(password: String, fast: bool) -> Result<String, AppError> {
+    password::hash(password, Cost::fast_if(fast)).await.map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Resolves the client address and the credential of every request, and
+/// hands forms their CSRF token.
+pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let trust = if state.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
+    let ip = client_ip(&req, trust);
+    req.extensions_mut().insert(ClientIp(ip));
+    let now = Utc::now();
+    let mut auth = None;
+    let mut csrf_of_session = None;
+    if let Some(token) = bearer(req.headers()).map(str::to_string) {
+        if let Ok(claims) = state.tokens.verify(&token, now) {
+            if let Some(id) = claims.account::<AccountId>() {
+                match accounts::by_id(&state.db, id).await {
+                    Ok(Some(a)) if a.status == AccountStatus::Active => {
+                        let revoked = match accounts::credentials_after(&state.db, id).await {
+                            Ok(after) => after.is_some_and(|t| claims.iat <= t.timestamp()),
+                            Err(e) => return WebError::from(e).into_response(),
+                        };
+                        if !revoked {
+                            auth = Some(Auth { account_id: id, session_token: None });
+                            req.extensions_mut().insert(SessionVia::Bearer);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => return WebError::from(e).into_response(),
+                }
+            }
+        }
+    } else if let Some(token) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) {
+        match SESSIONS.live::<AccountId, String>(&state.db, &token, now).await {
+            Ok(Some(s)) => {
+                if now - s.last_seen_at > chrono::Duration::seconds(60) {
+                    let _ = SESSIONS.touch(&state.db, &token, now).await;
+                }
+                csrf_of_session = Some(s.csrf_token.clone());
+                auth = Some(Auth { account_id: s.account_id, session_token: Some(token) });
+                req.extensions_mut().insert(SessionVia::Cookie);
+            }
+            Ok(None) => {}
+            Err(e) => return WebError::from(e).into_response(),
+        }
+    }
+    let mut new_csrf = None;
+    let csrf = match csrf_of_session {
+        Some(c) => c,
+        None => match cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() == 64) {
+            Some(v) => v.to_string(),
+            None => {
+                let v = platform_accounts::random_token();
+                new_csrf = Some(v.clone());
+                v
+            }
+        },
+    };
+    req.extensions_mut().insert(CsrfToken(csrf));
+    if let Some(a) = auth {
+        req.extensions_mut().insert(a);
+    }
+    let mut resp = next.run(req).await;
+    if let Some(v) = new_csrf {
+        let c = set_cookie(CSRF_COOKIE, &v, "Strict", None, state.config.https);
+        resp.headers_mut().append(header::SET_COOKIE, crate::header(&c));
+    }
+    resp
+}
+
+/// Paths whose POSTs are sign-in or sign-up attempts.
+fn is_auth_path(path: &str) -> bool {
+    matches!(path, "/signin" | "/signup" | "/reset" | "/api/v1/auth/signin" | "/api/v1/auth/signup" | "/api/v1/auth/reset")
+}
+
+/// Sign-in and sign-up attempts per address (per account in the
+/// handlers); API calls per address and per account.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let ip = req.extensions().get::<ClientIp>().map(|c| c.0.clone()).unwrap_or_default();
+    let result = if req.method() == Method::POST && is_auth_path(path) {
+        state.limits.auth.check(format!("ip:{ip}"))
+    } else if path.starts_with("/api/v1/") {
+        state.limits.api.check(format!("ip:{ip}")).and_then(|()| match req.extensions().get::<Auth>() {
+            Some(a) => state.limits.api.check(format!("acct:{}", a.account_id)),
+            None => Ok(()),
+        })
+    } else {
+        Ok(())
+    };
+    match result {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A signed-in user whose account is active.
+pub struct CurrentUser {
+    pub auth: Auth,
+    pub account: Account,
+}
+
+impl CurrentUser {
+    pub fn id(&self) -> AccountId {
+        self.account.id
+    }
+    pub fn is_staff(&self) -> bool {
+        self.account.role.is_staff()
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let auth = parts.extensions.get::<Auth>().cloned().ok_or(AppError::Unauthenticated)?;
+        let account = accounts::by_id(&state.db, auth.account_id).await?.ok_or(AppError::Unauthenticated)?;
+        if account.status != AccountStatus::Active {
+            return Err(AppError::Unauthenticated.into());
+        }
+        Ok(CurrentUser { auth, account })
+    }
+}
+
+/// Anyone, signed in or not.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(u) => Ok(MaybeUser(Some(u))),
+            Err(WebError::App(AppError::Unauthenticated)) => Ok(MaybeUser(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A signed-in staff member (platform role admin or super admin).
+pub struct Staff(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = WebError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let u = CurrentUser::from_request_parts(parts, state).await?;
+        if !matches!(u.account.role, PlatformRole::Admin | PlatformRole::SuperAdmin) {
+            return Err(AppError::Forbidden.into());
+        }
+        Ok(Staff(u))
+    }
+}
+
+/// `Set-Cookie` for a new web session, and for signing out.
+pub fn session_cookie(token: &str, max_age: u64, secure: bool) -> String {
+    set_cookie(SESSION_COOKIE, token, "Lax", Some(max_age), secure)
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    set_cookie(SESSION_COOKIE, "", "Lax", Some(0), secure)
+}

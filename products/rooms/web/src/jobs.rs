@@ -1,0 +1,69 @@
+//! Rooms' scheduled jobs on platform-jobs: the presence sweep (silent
+//! participants leave, seat holds lapse, invitations expire, empty rooms
+//! close) every 10 s, and housekeeping.
+
+use chrono::{DateTime, Utc};
+use platform_jobs::Runner;
+use rooms_store::{Db, StoreResult};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Presence and empty rooms (requirement 3.5: at least every 30 s).
+    Sweep,
+    /// Expired sessions and old job runs.
+    Housekeeping,
+}
+
+impl Job {
+    pub const ALL: [Job; 2] = [Job::Sweep, Job::Housekeeping];
+
+    pub fn from_name(name: &str) -> Option<Job> {
+        Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
+    }
+}
+
+impl platform_jobs::Job for Job {
+    fn name(self) -> &'static str {
+        match self {
+            Job::Sweep => "sweep",
+            Job::Housekeeping => "housekeeping",
+        }
+    }
+    fn every(self) -> Duration {
+        match self {
+            Job::Sweep => rooms_domain::limits::SWEEP_EVERY,
+            Job::Housekeeping => Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+async fn run(db: Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
+    match job {
+        Job::Sweep => {
+            let c = rooms_store::sweep::run(&db, now).await?;
+            Ok(json!({"left": c.left, "invites_expired": c.invites_expired, "rooms_closed": c.rooms_closed}))
+        }
+        Job::Housekeeping => {
+            let day = now - chrono::Duration::days(1);
+            let sessions = rooms_store::accounts::SESSIONS.purge_expired(&db, day).await?;
+            let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
+            Ok(json!({"sessions": sessions, "job_runs": runs}))
+        }
+    }
+}
+
+/// The runner platform-jobs calls.
+pub fn runner(db: Db) -> Runner<Job> {
+    Arc::new(move |job, now| {
+        let db = db.clone();
+        Box::pin(run(db, job, now))
+    })
+}
+
+/// Starts the leader-elected scheduler for every job.
+pub fn spawn(db: Db, node: String) {
+    platform_jobs::spawn_scheduler(db.clone(), node, Job::ALL.to_vec(), runner(db), Arc::new(|| {}));
+}

@@ -1,0 +1,148 @@
+//! Rooms' HTTP face: server-rendered pages, the same operations as a JSON
+//! API under `/api/v1` (bearer access tokens with rotating refresh tokens
+//! for apps, a cookie session for the web), the presence sweep job and the
+//! demo data. Rules live in `rooms-domain`, SQL in `rooms-store`.
+//!
+//! Live delivery is the platform's WebSocket endpoint tailing the room and
+//! user outboxes the store writes; voice is the voice service, called at
+//! the seam in [`voice`].
+
+pub mod actions;
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod jobs;
+pub mod media;
+pub mod pages;
+pub mod seed;
+pub mod voice;
+
+use axum::http::HeaderValue;
+use axum::{middleware as mw, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use platform_accounts::{AccessTokens, Tokens};
+use platform_web::layers::{headers::SecurityHeaders, metrics::MetricsPrefix, outer_stack, Outer};
+use platform_web::ratelimit::Limit;
+use rooms_store::Db;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings of the web layer, filled from flags and environment by the binary.
+#[derive(Clone)]
+pub struct WebConfig {
+    /// `Secure` cookies and HSTS (behind HTTPS).
+    pub https: bool,
+    /// Take the client address from `X-Forwarded-For` (one trusted proxy).
+    pub trust_proxy: bool,
+    /// Sign-in and sign-up attempts per minute, per address and per account.
+    pub auth_per_minute: u32,
+    /// API calls per minute per address and per account.
+    pub api_per_minute: u32,
+    /// Where uploaded logos and avatars are kept.
+    pub media_dir: PathBuf,
+    /// Secret that signs access tokens (at least 32 bytes).
+    pub token_secret: Vec<u8>,
+    /// Cheap password hashing for tests and demo seeds; never in production.
+    pub fast_password_hashing: bool,
+    /// Bearer token `/metrics` requires; unset: 404.
+    pub metrics_token: Option<String>,
+    /// How long a web session lasts.
+    pub session_ttl: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            https: false,
+            trust_proxy: false,
+            auth_per_minute: rooms_domain::limits::SIGN_IN_PER_MINUTE,
+            api_per_minute: 100,
+            media_dir: PathBuf::from("data/media"),
+            token_secret: platform_accounts::random_token().into_bytes(),
+            fast_password_hashing: false,
+            metrics_token: None,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// Rooms' rate limits.
+pub struct Limits {
+    pub auth: Limit,
+    pub api: Limit,
+    pub chat: Limit,
+    pub messages: Limit,
+}
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<WebConfig>,
+    pub tokens: Arc<Tokens>,
+    pub limits: Arc<Limits>,
+    pub media: Arc<dyn platform_media::MediaStore>,
+    pub metrics: Option<PrometheusHandle>,
+    pub voice: Arc<dyn voice::VoiceSeam>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: WebConfig, metrics: Option<PrometheusHandle>) -> Self {
+        let tokens = Tokens::new(AccessTokens::new(&config.token_secret)).for_active(rooms_store::accounts::active_accounts());
+        let limits = Limits {
+            auth: Limit::per_minute(config.auth_per_minute),
+            api: Limit::per_minute(config.api_per_minute),
+            chat: Limit::per_minute(rooms_domain::limits::CHAT_PER_MINUTE),
+            messages: Limit::per_minute(rooms_domain::limits::CHAT_PER_MINUTE),
+        };
+        let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
+        AppState {
+            db,
+            config: Arc::new(config),
+            tokens: Arc::new(tokens),
+            limits: Arc::new(limits),
+            media,
+            metrics,
+            voice: Arc::new(voice::NoVoice),
+        }
+    }
+
+    /// Forgets idle rate-limit keys every minute, for the life of the process.
+    pub fn spawn_pruner(&self) {
+        let l = self.limits.clone();
+        platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || {
+            l.auth.prune();
+            l.api.prune();
+            l.chat.prune();
+            l.messages.prune();
+        })]);
+    }
+}
+
+/// The complete application: pages, API, health and metrics, with every
+/// layer applied.
+pub fn app(state: AppState) -> Router {
+    let routes = Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state.clone())
+        // innermost first: rate limits → CSRF → session → error pages
+        .layer(mw::from_fn_with_state(state.clone(), auth::rate_limit))
+        .layer(mw::from_fn(platform_web::layers::csrf::check))
+        .layer(mw::from_fn_with_state(state.clone(), auth::load))
+        .layer(mw::from_fn(error::render_html));
+    let outer = Outer {
+        headers: SecurityHeaders { csp: platform_web::layers::headers::content_security_policy(None), hsts: state.config.https },
+        metrics: MetricsPrefix("rooms"),
+        body_limit: 4 * 1024 * 1024,
+        handler_timeout: Duration::from_secs(30),
+    };
+    outer_stack(routes, outer)
+}
+
+/// A header value from text known to be valid.
+pub(crate) fn header(v: &str) -> HeaderValue {
+    HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}

@@ -1,0 +1,6 @@
+//! In-process router tests, each on its own fresh database, on every store
+//! under test.
+
+mod api;
+mod pages;
+mod support;

@@ -1,0 +1,146 @@
+//! A fresh app per test and a small client that keeps a bearer token or
+//! cookies.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use rooms_store::{Backend, Db};
+use rooms_web::{AppState, WebConfig};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+pub use platform_db::testing::backends;
+
+pub const PASSWORD: &str = "Str0ng!p";
+
+pub struct TestApp {
+    pub db: Db,
+    pub router: Router,
+    _dir: Option<platform_db::testing::TestDb>,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with(backend, |_| {}).await
+    }
+
+    /// An app whose voice seam is `voice` (to see what voice is told).
+    pub async fn with_voice(backend: Backend, voice: std::sync::Arc<dyn rooms_web::voice::VoiceSeam>) -> TestApp {
+        let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
+        let cfg = WebConfig { fast_password_hashing: true, auth_per_minute: 1000, api_per_minute: 10_000, ..WebConfig::default() };
+        let mut state = AppState::new(t.db.clone(), cfg, None);
+        state.voice = voice;
+        TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }
+    }
+
+    pub async fn with(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
+        let media = std::env::temp_dir().join(format!("rooms-media-{}", platform_accounts::random_token()));
+        let mut cfg = WebConfig {
+            fast_password_hashing: true,
+            auth_per_minute: 1000,
+            api_per_minute: 10_000,
+            media_dir: media,
+            ..WebConfig::default()
+        };
+        tweak(&mut cfg);
+        let db = t.db.clone();
+        let router = rooms_web::app(AppState::new(db.clone(), cfg, None));
+        TestApp { db, router, _dir: Some(t) }
+    }
+
+    pub fn client(&self) -> Client {
+        Client { router: self.router.clone(), bearer: None, cookies: HashMap::new(), ip: None }
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    /// The stable error code of a JSON error body.
+    pub fn code(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_string()
+    }
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+pub struct Client {
+    router: Router,
+    pub bearer: Option<String>,
+    pub cookies: HashMap<String, String>,
+    /// Sent as `X-Forwarded-For` (apps built with `trust_proxy`).
+    pub ip: Option<String>,
+}
+
+impl Client {
+    pub async fn send(&mut self, method: Method, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Resp {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        if let Some(t) = &self.bearer {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        if let Some(ip) = &self.ip {
+            req = req.header("x-forwarded-for", ip);
+        }
+        if !self.cookies.is_empty() {
+            let c = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            req = req.header(header::COOKIE, c);
+        }
+        let resp = self.router.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        for v in headers.get_all(header::SET_COOKIE) {
+            let (pair, _) = v.to_str().unwrap().split_once(';').unwrap_or((v.to_str().unwrap(), ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let body = String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).to_string();
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.send(Method::GET, path, None, vec![]).await
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> Resp {
+        self.send(Method::POST, path, Some("application/json"), body.to_string().into_bytes()).await
+    }
+
+    pub async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send(Method::POST, path, Some("application/x-www-form-urlencoded"), body.into_bytes()).await
+    }
+
+    /// Signs up by API with `login` and keeps the access token.
+    pub async fn sign_up(&mut self, login: &str, handle: &str) -> Value {
+        let r = self
+            .post(
+                "/api/v1/auth/signup",
+                json!({"login": login, "password": PASSWORD, "full_name": format!("{handle} Person"), "handle": handle,
+                       "birth_date": "1990-04-01", "country": "KE"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let v = r.json();
+        self.bearer = Some(v["tokens"]["access_token"].as_str().unwrap().to_string());
+        v
+    }
+}
