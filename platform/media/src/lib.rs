@@ -32,7 +32,7 @@ pub use local::LocalDisk;
 pub use object::ObjectMedia;
 #[cfg(feature = "aws")]
 pub use s3::S3Config;
-pub use sniff::{image_size, sniff, MediaType};
+pub use sniff::{image_size, samples, sniff, MediaType};
 
 /// Where the app serves stored media by default: its own route, which reads
 /// through [`MediaStore::get`] after checking who is asking.

@@ -173,9 +173,9 @@ pub fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((u32::try_from(size.width).unwrap_or(u32::MAX), u32::try_from(size.height).unwrap_or(u32::MAX)))
 }
 
-#[cfg(test)]
-pub(crate) mod samples {
-    //! Tiny but well-formed headers of each format, for tests.
+pub mod samples {
+    //! Tiny but well-formed headers of each format, for tests (here and in
+    //! the products): enough for sniffing and size checks.
 
     /// A PNG signature and IHDR chunk for a `w`×`h` picture.
     pub fn png(w: u32, h: u32) -> Vec<u8> {

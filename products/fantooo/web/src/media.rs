@@ -51,14 +51,7 @@ pub fn inspect(bytes: &[u8]) -> AppResult<Picture> {
 mod tests {
     use super::*;
 
-    /// A valid 1×1 PNG header with the given dimensions.
-    fn png(w: u32, h: u32) -> Vec<u8> {
-        let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-        b.extend_from_slice(&w.to_be_bytes());
-        b.extend_from_slice(&h.to_be_bytes());
-        b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-        b
-    }
+    use platform_media::samples::png;
 
     #[test]
     fn format_comes_from_the_bytes() {

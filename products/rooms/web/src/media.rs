@@ -42,14 +42,7 @@ mod tests {
     use super::*;
     use crate::error::WebError;
 
-    /// The start of a PNG of `w`×`h` pixels: enough for sniffing and size.
-    fn png(w: u32, h: u32) -> Vec<u8> {
-        let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-        b.extend_from_slice(&w.to_be_bytes());
-        b.extend_from_slice(&h.to_be_bytes());
-        b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-        b
-    }
+    use platform_media::samples::png;
 
     fn refusal(r: WebResult<platform_media::Checked>) -> Option<String> {
         match r {

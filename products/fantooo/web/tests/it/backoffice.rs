@@ -609,14 +609,7 @@ async fn bulk_import_creates_good_rows_and_reports_bad_ones() {
     }
 }
 
-/// A tiny valid PNG of the given size (header only; enough for the checks).
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-    b.extend_from_slice(&w.to_be_bytes());
-    b.extend_from_slice(&h.to_be_bytes());
-    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    b
-}
+use platform_media::samples::png;
 
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "XBOUNDARYX";

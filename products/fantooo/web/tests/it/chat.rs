@@ -385,14 +385,7 @@ async fn sixty_messages_a_minute_then_429() {
     assert!(r.headers.get("retry-after").is_some());
 }
 
-/// A minimal valid PNG header of the given size.
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-    b.extend_from_slice(&w.to_be_bytes());
-    b.extend_from_slice(&h.to_be_bytes());
-    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    b
-}
+use platform_media::samples::png;
 
 fn multipart(file: &[u8], name: &str) -> (String, Vec<u8>) {
     multipart_with_caption("look", file, name)
