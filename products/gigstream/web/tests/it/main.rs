@@ -1,0 +1,5 @@
+//! GigStream's router, in process, each test on its own fresh database on
+//! every store under test.
+
+mod flow;
+mod support;
