@@ -22,6 +22,10 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, |_| {}).await
+    }
+
+    pub async fn with_config(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
         let t = platform_db::testing::fresh_db(backend, gigstream_store::migrations(), "gigstream_template").await;
         let media = tempfile::tempdir().unwrap();
         let cfg = WebConfig {
@@ -31,6 +35,8 @@ impl TestApp {
             media_dir: media.path().to_path_buf(),
             ..WebConfig::default()
         };
+        let mut cfg = cfg;
+        tweak(&mut cfg);
         let router = gigstream_web::app(AppState::new(t.db.clone(), cfg));
         TestApp { db: t.db, router, _dir: t.dir, _media: media }
     }
