@@ -47,6 +47,22 @@ impl Card {
     }
 }
 
+impl Card {
+    /// A card for one of a seller's own gigs.
+    pub fn from_gig(g: &gigstream_store::gigs::Gig, seller: &str, seller_username: &str, cover: Option<String>) -> Card {
+        Card {
+            slug: g.slug.clone(),
+            title: g.title.clone(),
+            seller: seller.to_string(),
+            seller_username: seller_username.to_string(),
+            level: g.seller_level.label(),
+            price: Money::new(g.min_price_minor, g.currency).to_string(),
+            days: g.min_delivery_days,
+            cover,
+        }
+    }
+}
+
 pub fn money(minor: i64, currency: Currency) -> String {
     Money::new(minor, currency).to_string()
 }

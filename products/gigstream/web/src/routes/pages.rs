@@ -350,10 +350,11 @@ async fn user_page(
     let account = accounts::by_username(&state.db, &username).await?;
     let p = profiles::get(&state.db, account.id).await?;
     let stats = profiles::stats(&state.db, account.id).await?;
-    let q = search::Query { filters: Default::default(), sort: search::Sort::Newest, cursor: None, limit: 60 };
-    // The seller's active gigs as cards (search hits carry what cards show).
-    let all = search::search(&state.db, &q).await?;
-    let cards = all.hits.iter().filter(|h| h.seller_username == account.username).map(Card::from_hit).collect();
+    let mut cards = vec![];
+    for g in gigs::by_seller(&state.db, account.id, false).await? {
+        let cover = gigs::cover(&state.db, g.id).await?;
+        cards.push(Card::from_gig(&g, &account.display_name, &account.username, cover));
+    }
     Ok(UserPage {
         is_me: viewer.as_ref().is_some_and(|v| v.account.id == account.id),
         chrome: chrome(&csrf, viewer.as_ref()),

@@ -203,6 +203,7 @@ async fn pages_render_and_forms_need_their_token() {
         assert!(body.contains("Starter") && body.contains("$100.00") && body.contains("<b>clean vector logo</b>"));
         let (_, _, body) = app.raw(Request::get("/u/pagesel").body(Body::empty()).unwrap()).await;
         assert!(!body.contains("Reviews"), "no reviews exist, so no reviews section");
+        assert!(body.contains(&format!("/gigs/{slug}")), "the seller's gigs are listed");
         // A browser without a session is sent to sign in.
         let (s, h, _) = app.raw(Request::get("/dashboard").body(Body::empty()).unwrap()).await;
         assert_eq!(s, StatusCode::SEE_OTHER);
