@@ -296,6 +296,17 @@ macro_rules! take_steps {
                     .bind(o.gig_id)
                     .execute(&mut *$tx)
                     .await?;
+                // The seller's level follows their completed orders (ratings come with reviews).
+                let done: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE seller_id = $1 AND seller_earned_minor > 0")
+                    .bind(o.seller_id)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                let level = gigstream_domain::gig::SellerLevel::for_record(done, None);
+                sqlx::query("UPDATE gigs SET seller_level = $1 WHERE seller_id = $2 AND seller_level <> $1")
+                    .bind(level)
+                    .bind(o.seller_id)
+                    .execute(&mut *$tx)
+                    .await?;
             }
         }
         o

@@ -377,6 +377,35 @@ async fn delivered_orders_complete_by_themselves_after_three_days() {
 }
 
 #[tokio::test]
+async fn sellers_rise_a_level_after_five_completed_orders() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let (seller, buyer, first) = order_setup(db).await;
+        let now = Utc::now();
+        let mut order = first;
+        for i in 0..5 {
+            if i > 0 {
+                order = orders::place(db, buyer, order.gig_id, Tier::Basic, FeePolicy::default(), now).await.unwrap();
+            }
+            pay(db, &order).await;
+            orders::submit_requirements(db, order.id, buyer, vec!["Acme".into()], now).await.unwrap();
+            orders::deliver(db, order.id, seller, "Done", vec![], now).await.unwrap();
+            let level = gigs::get(db, order.gig_id).await.unwrap().seller_level;
+            assert_eq!(level, SellerLevel::New, "before order {i} completes");
+            orders::accept(db, order.id, buyer, now).await.unwrap();
+        }
+        let gig = gigs::get(db, order.gig_id).await.unwrap();
+        assert_eq!((gig.seller_level, gig.orders_completed), (SellerLevel::LevelOne, 5), "{backend:?}");
+        let mut q = query("");
+        q.filters.level = Some(SellerLevel::LevelOne);
+        assert_eq!(search::search(db, &q).await.unwrap().total, 1);
+        assert_eq!(escrow::pending_earnings(db, seller, Currency::Usd).await.unwrap(), 5 * 8_000);
+        assert_clean(db).await;
+    }
+}
+
+#[tokio::test]
 async fn accounts_are_unique_and_ordering_own_gigs_is_refused() {
     for backend in backends() {
         let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
