@@ -1,0 +1,332 @@
+//! The `gigstream` binary: configuration, logging and subcommands.
+//! Everything else lives in the library crates.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use futures_util::future::BoxFuture;
+use gigstream_domain::FeePolicy;
+use gigstream_store::accounts::{self, NewAccount};
+use gigstream_store::{Backend, Db};
+use gigstream_web::{seed, AppState, WebConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "gigstream", version, about = "GigStream gig marketplace server")]
+struct Cli {
+    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database and uploads.
+    #[arg(long, env = "GIGSTREAM_DATA_DIR", default_value = "data/gigstream", global = true)]
+    data_dir: PathBuf,
+    /// Maximum database connections of this process.
+    #[arg(long, env = "GIGSTREAM_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
+    db_max_connections: u32,
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo sellers, gigs, a buyer and an admin into an empty store.
+    SeedDemo,
+    /// Create an admin; the password comes from GIGSTREAM_ADMIN_PASSWORD or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Admin")]
+        name: String,
+    },
+    /// Check the money invariants; exits 1 on any violation.
+    Check,
+    /// Run one scheduled job now (for external cron): auto-complete, housekeeping.
+    Job {
+        #[arg(value_parser = parse_job)]
+        name: Job,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GIGSTREAM_BIND", default_value = "127.0.0.1:8082")]
+    bind: SocketAddr,
+    /// Mark cookies Secure and send HSTS (behind HTTPS).
+    #[arg(long, env = "GIGSTREAM_HTTPS")]
+    https: bool,
+    /// Trust the last X-Forwarded-For entry (behind one reverse proxy).
+    #[arg(long, env = "GIGSTREAM_TRUST_PROXY")]
+    trust_proxy: bool,
+    /// Sign-in/sign-up attempts per minute per address and per login.
+    #[arg(long, env = "GIGSTREAM_AUTH_RATE_PER_MINUTE", default_value_t = 5)]
+    auth_rate_per_minute: u32,
+    /// API requests per minute per address.
+    #[arg(long, env = "GIGSTREAM_API_RATE_PER_MINUTE", default_value_t = 300)]
+    api_rate_per_minute: u32,
+    /// Where uploads are kept (default: <data-dir>/media).
+    #[arg(long, env = "GIGSTREAM_MEDIA_DIR")]
+    media_dir: Option<PathBuf>,
+    /// The platform's fee on the seller's price, in percent.
+    #[arg(long, env = "GIGSTREAM_PLATFORM_FEE_PERCENT", default_value_t = 20.0)]
+    platform_fee_percent: f64,
+    /// The buyer's service fee, in percent of the price.
+    #[arg(long, env = "GIGSTREAM_BUYER_FEE_PERCENT", default_value_t = 5.0)]
+    buyer_fee_percent: f64,
+    /// The smallest buyer service fee, in cents.
+    #[arg(long, env = "GIGSTREAM_BUYER_FEE_MIN_CENTS", default_value_t = 100)]
+    buyer_fee_min_cents: i64,
+    /// Load demo data on start: `auto` seeds an empty embedded store only.
+    #[arg(long, env = "GIGSTREAM_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
+    seed_demo: SeedMode,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeedMode {
+    Auto,
+    Always,
+    Never,
+}
+
+/// GigStream's scheduled jobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Job {
+    /// Complete and release orders delivered 3 days ago.
+    AutoComplete,
+    /// Delete sessions expired a day ago and job runs older than a week.
+    Housekeeping,
+}
+
+impl platform_jobs::Job for Job {
+    fn name(self) -> &'static str {
+        match self {
+            Job::AutoComplete => "auto-complete",
+            Job::Housekeeping => "housekeeping",
+        }
+    }
+    fn every(self) -> Duration {
+        match self {
+            Job::AutoComplete => Duration::from_secs(10 * 60),
+            Job::Housekeeping => Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+const JOBS: [Job; 2] = [Job::AutoComplete, Job::Housekeeping];
+
+fn parse_job(name: &str) -> Result<Job, String> {
+    use platform_jobs::Job as _;
+    JOBS.into_iter().find(|j| j.name() == name).ok_or_else(|| "unknown job; choose one of: auto-complete, housekeeping".into())
+}
+
+fn runner(db: Db) -> platform_jobs::Runner<Job> {
+    Arc::new(move |job, now| -> BoxFuture<'static, gigstream_store::StoreResult<serde_json::Value>> {
+        let db = db.clone();
+        Box::pin(async move {
+            Ok(match job {
+                Job::AutoComplete => serde_json::json!({ "completed": gigstream_store::orders::auto_complete(&db, now).await? }),
+                Job::Housekeeping => {
+                    let sessions = accounts::sessions().purge_expired(&db, now - chrono::Duration::days(1)).await?;
+                    let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
+                    serde_json::json!({ "sessions": sessions, "job_runs": runs })
+                }
+            })
+        })
+    })
+}
+
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    if let Err(e) = run(cli).await {
+        tracing::error!(error = %e, "fatal");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn connect(cli: &Cli) -> Result<Db, AnyError> {
+    let url = match &cli.database_url {
+        Some(u) => u.clone(),
+        None => {
+            std::fs::create_dir_all(&cli.data_dir)?;
+            format!("sqlite://{}", cli.data_dir.join("gigstream.db").display())
+        }
+    };
+    let db = gigstream_store::connect(&url, cli.db_max_connections).await?;
+    gigstream_store::migrate(&db).await?;
+    Ok(db)
+}
+
+fn print_logins(logins: &[seed::DemoLogin]) {
+    println!("\nDemo logins (password for all: {}):", seed::DEMO_PASSWORD);
+    for l in logins {
+        println!("  {:<8} {}", l.role, l.login);
+    }
+    println!();
+}
+
+fn fees(args: &ServeArgs) -> Result<FeePolicy, AnyError> {
+    let bps = |p: f64, what: &str| -> Result<u32, AnyError> {
+        if !(0.0..=100.0).contains(&p) {
+            return Err(format!("{what} must be between 0 and 100 percent").into());
+        }
+        Ok((p * 100.0).round() as u32)
+    };
+    Ok(FeePolicy {
+        platform_fee_bps: bps(args.platform_fee_percent, "--platform-fee-percent")?,
+        buyer_fee_bps: bps(args.buyer_fee_percent, "--buyer-fee-percent")?,
+        buyer_fee_min_minor: args.buyer_fee_min_cents.max(0),
+    })
+}
+
+async fn run(mut cli: Cli) -> Result<(), AnyError> {
+    let db = connect(&cli).await?;
+    let command = cli.command.take().unwrap_or(Command::Serve(cli.serve.clone()));
+    match command {
+        Command::Migrate => println!("migrations applied ({:?})", db.backend()),
+        Command::SeedDemo => {
+            let logins = seed::seed_demo(&db).await?;
+            if logins.is_empty() {
+                println!("the store already has accounts; nothing loaded");
+            } else {
+                print_logins(&logins);
+            }
+        }
+        Command::CreateAdmin { username, email, name } => create_admin(&db, &username, &email, &name).await?,
+        Command::Check => {
+            let report = gigstream_store::invariants::check(&db).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.is_clean() {
+                std::process::exit(1);
+            }
+        }
+        Command::Job { name } => {
+            use platform_jobs::Job as _;
+            let node = format!("cli-{}", std::process::id());
+            let counts = platform_jobs::run_once(&db, name, &node, &runner(db.clone())).await?;
+            println!("{} {counts}", name.name());
+        }
+        Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
+    }
+    Ok(())
+}
+
+async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Result<(), AnyError> {
+    let password = match std::env::var("GIGSTREAM_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprint!("Password for {email}: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let form = gigstream_web::forms::SignUp {
+        email: email.into(),
+        username: username.into(),
+        display_name: name.into(),
+        password: password.clone(),
+    };
+    let (email, username, name) = gigstream_web::forms::check_sign_up(&form).map_err(|e| e.to_string())?;
+    let hash = platform_accounts::password::hash(password, platform_accounts::password::Cost::Production).await?;
+    let a = accounts::create(
+        db,
+        &NewAccount { email: &email, username: &username, display_name: &name, password_hash: &hash, is_admin: true },
+        chrono::Utc::now(),
+    )
+    .await?;
+    println!("created admin {} ({})", a.username, a.id);
+    Ok(())
+}
+
+async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+    let should_seed = match args.seed_demo {
+        SeedMode::Always => true,
+        SeedMode::Never => false,
+        SeedMode::Auto => db.backend() == Backend::Sqlite && !accounts::any(&db).await?,
+    };
+    if should_seed {
+        let logins = seed::seed_demo(&db).await?;
+        if !logins.is_empty() {
+            print_logins(&logins);
+        }
+    }
+    let config = WebConfig {
+        secure_cookies: args.https,
+        hsts: args.https,
+        trust_proxy: args.trust_proxy,
+        auth_per_minute: args.auth_rate_per_minute,
+        api_per_minute: args.api_rate_per_minute,
+        media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
+        fees: fees(&args)?,
+        ..WebConfig::default()
+    };
+    let state = AppState::new(db.clone(), config);
+    let limits = state.limits.clone();
+    platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);
+    let node = format!("node-{}", std::process::id());
+    platform_jobs::spawn_scheduler(db.clone(), node, JOBS.to_vec(), runner(db.clone()), Arc::new(|| {}));
+    let app = gigstream_web::app(state);
+    let listener = tokio::net::TcpListener::bind(args.bind).await?;
+    let base = format!("http://{}", args.bind);
+    tracing::info!(address = %base, backend = ?db.backend(), "gigstream listening");
+    println!("GigStream is running at {base}");
+    gigstream_web::server::serve(listener, app, Default::default(), shutdown()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fees_come_from_percentages() {
+        let cli = Cli::try_parse_from(["gigstream", "--platform-fee-percent", "12.5", "--buyer-fee-percent", "0"]).unwrap();
+        let f = fees(&cli.serve).unwrap();
+        assert_eq!((f.platform_fee_bps, f.buyer_fee_bps, f.buyer_fee_min_minor), (1250, 0, 100));
+        let cli = Cli::try_parse_from(["gigstream", "--platform-fee-percent", "120"]).unwrap();
+        assert!(fees(&cli.serve).is_err());
+        assert_eq!(cli.serve.bind.port(), 8082);
+    }
+
+    #[test]
+    fn jobs_are_named() {
+        assert_eq!(parse_job("auto-complete").unwrap(), Job::AutoComplete);
+        assert!(parse_job("nope").is_err());
+        assert!(matches!(
+            Cli::try_parse_from(["gigstream", "job", "housekeeping"]).unwrap().command,
+            Some(Command::Job { name: Job::Housekeeping })
+        ));
+    }
+}

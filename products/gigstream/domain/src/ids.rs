@@ -1,0 +1,12 @@
+//! GigStream's ids: UUIDv7 newtypes binding on both stores.
+
+platform_kernel::id_type!(
+    /// One login: buys and sells with the same account.
+    AccountId,
+    /// A gig a seller offers.
+    GigId,
+    /// An order of one package of one gig.
+    OrderId,
+    /// One delivery of an order (files and a message).
+    DeliveryId,
+);

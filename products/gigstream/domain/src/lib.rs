@@ -1,0 +1,26 @@
+//! GigStream's vocabulary and rules, with no I/O: every rule is a pure
+//! function with a table test beside it.
+//!
+//! - [`money`]: integer minor units per currency ([`Money`], [`Currency`]);
+//! - [`fees`]: the platform fee and the buyer's service fee, and how a
+//!   payment is split between refund, seller and platform (always exact);
+//! - [`order`]: the order state machine (every legal and illegal
+//!   transition), who may act, refund caps, lateness, auto-completion;
+//! - [`names`]: usernames, slugs, titles and tags;
+//! - [`gig`]: packages, FAQ and requirement questions of a gig;
+//! - [`richtext`]: sanitised descriptions (no script survives);
+//! - [`suggest`]: "did you mean" by trigram similarity;
+//! - [`ids`]: the id types.
+
+pub mod fees;
+pub mod gig;
+pub mod ids;
+pub mod money;
+pub mod names;
+pub mod order;
+pub mod richtext;
+pub mod suggest;
+
+pub use fees::{FeePolicy, Quote, Settlement};
+pub use money::{Currency, Money};
+pub use order::{Action, Actor, OrderStatus};

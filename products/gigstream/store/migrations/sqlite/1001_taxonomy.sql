@@ -1,0 +1,33 @@
+-- The seeded category taxonomy (the same rows on both stores).
+
+INSERT INTO categories (slug, name, parent, position) VALUES ('graphics-design', 'Graphics & Design', NULL, 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('logo-design', 'Logo Design', 'graphics-design', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('illustration', 'Illustration', 'graphics-design', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('brand-style-guides', 'Brand Style Guides', 'graphics-design', 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('social-media-design', 'Social Media Design', 'graphics-design', 4);
+INSERT INTO categories (slug, name, parent, position) VALUES ('programming-tech', 'Programming & Tech', NULL, 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('website-development', 'Website Development', 'programming-tech', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('wordpress', 'WordPress', 'programming-tech', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('mobile-apps', 'Mobile Apps', 'programming-tech', 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('data-science', 'Data Science', 'programming-tech', 4);
+INSERT INTO categories (slug, name, parent, position) VALUES ('writing-translation', 'Writing & Translation', NULL, 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('articles-blog-posts', 'Articles & Blog Posts', 'writing-translation', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('translation', 'Translation', 'writing-translation', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('proofreading-editing', 'Proofreading & Editing', 'writing-translation', 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('copywriting', 'Copywriting', 'writing-translation', 4);
+INSERT INTO categories (slug, name, parent, position) VALUES ('video-animation', 'Video & Animation', NULL, 4);
+INSERT INTO categories (slug, name, parent, position) VALUES ('video-editing', 'Video Editing', 'video-animation', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('animated-explainers', 'Animated Explainers', 'video-animation', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('logo-animation', 'Logo Animation', 'video-animation', 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('music-audio', 'Music & Audio', NULL, 5);
+INSERT INTO categories (slug, name, parent, position) VALUES ('voice-over', 'Voice Over', 'music-audio', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('mixing-mastering', 'Mixing & Mastering', 'music-audio', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('podcast-editing', 'Podcast Editing', 'music-audio', 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('digital-marketing', 'Digital Marketing', NULL, 6);
+INSERT INTO categories (slug, name, parent, position) VALUES ('seo', 'SEO', 'digital-marketing', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('social-media-marketing', 'Social Media Marketing', 'digital-marketing', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('email-marketing', 'Email Marketing', 'digital-marketing', 3);
+INSERT INTO categories (slug, name, parent, position) VALUES ('business', 'Business', NULL, 7);
+INSERT INTO categories (slug, name, parent, position) VALUES ('virtual-assistant', 'Virtual Assistant', 'business', 1);
+INSERT INTO categories (slug, name, parent, position) VALUES ('business-plans', 'Business Plans', 'business', 2);
+INSERT INTO categories (slug, name, parent, position) VALUES ('market-research', 'Market Research', 'business', 3);

@@ -1,0 +1,116 @@
+//! The invariants `gigstream check` runs: the ledger's own (balances equal
+//! their entries, transfers balance, nothing negative) and GigStream's:
+//! payments = escrow + released + refunded; released = seller earnings +
+//! fees; the orders' columns agree with the ledger; closed orders hold
+//! nothing in escrow.
+
+use platform_db::{Db, StoreResult};
+use platform_ledger::invariants::{run, Check, Report};
+use platform_ledger::Book;
+
+pub const ESCROW_HOLDS_OPEN_ORDERS: &str = "escrow holds exactly what open orders hold (paid - refunded - released), per currency";
+pub const PAYMENTS_ARE_ESCROW_RELEASED_REFUNDED: &str = "payments = escrow + released + refunded, per currency (ledger)";
+pub const ESCROW_MOVES_ONLY_FOR_ORDERS: &str = "escrow moves only by payment, release and refund";
+pub const LEDGER_MATCHES_ORDERS: &str = "payments, releases and refunds in the ledger equal the orders' totals";
+pub const RELEASED_IS_EARNINGS_PLUS_FEES: &str = "released = seller earnings + platform fees, per order";
+pub const EARNINGS_MATCH_WALLETS: &str = "seller pending earnings and the fee wallet received exactly the orders' earnings and fees";
+pub const CLOSED_ORDERS_HOLD_NOTHING: &str = "a released, refunded or resolved order holds nothing in escrow";
+pub const PAID_MEANS_PAID_AT: &str = "an order holds money exactly when it was paid";
+
+const ESCROW_WALLET: &str = "w.owner_kind = 'system' AND w.owner_id = 'escrow'";
+
+fn own() -> Vec<Check> {
+    let by_reason = |reason: &str, sign: &str| {
+        format!("CAST(COALESCE(SUM(CASE WHEN e.reason = '{reason}' THEN {sign}e.delta ELSE 0 END), 0) AS BIGINT)")
+    };
+    vec![
+        Check::owned(
+            ESCROW_HOLDS_OPEN_ORDERS,
+            format!(
+                "SELECT o.currency || ': orders hold ' || CAST(o.held AS TEXT) || ', escrow ' || CAST(COALESCE(w.balance, 0) AS TEXT)
+                 FROM (SELECT currency, CAST(SUM(paid_minor - refunded_minor - released_minor) AS BIGINT) AS held FROM orders GROUP BY currency) o
+                 LEFT JOIN wallets w ON {ESCROW_WALLET} AND w.unit = o.currency
+                 WHERE o.held <> COALESCE(w.balance, 0)"
+            ),
+        ),
+        Check::owned(
+            PAYMENTS_ARE_ESCROW_RELEASED_REFUNDED,
+            format!(
+                "SELECT x.unit || ': payments ' || CAST(x.paid AS TEXT) || ' vs escrow ' || CAST(x.balance AS TEXT) || ' + released '
+                        || CAST(x.released AS TEXT) || ' + refunded ' || CAST(x.refunded AS TEXT)
+                 FROM (SELECT e.unit, MAX(w.balance) AS balance, {} AS paid, {} AS released, {} AS refunded
+                       FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id WHERE {ESCROW_WALLET} GROUP BY e.unit) x
+                 WHERE x.paid <> x.balance + x.released + x.refunded",
+                by_reason("payment", ""),
+                by_reason("release", "-"),
+                by_reason("refund", "-")
+            ),
+        ),
+        Check::owned(
+            ESCROW_MOVES_ONLY_FOR_ORDERS,
+            format!(
+                "SELECT CAST(e.id AS TEXT) || ': ' || e.reason FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id
+                 WHERE {ESCROW_WALLET} AND e.reason NOT IN ('payment', 'release', 'refund')"
+            ),
+        ),
+        Check::owned(
+            LEDGER_MATCHES_ORDERS,
+            format!(
+                "SELECT o.currency || ': orders paid/released/refunded ' || CAST(o.paid AS TEXT) || '/' || CAST(o.released AS TEXT) || '/'
+                        || CAST(o.refunded AS TEXT) || ', ledger ' || CAST(COALESCE(l.paid, 0) AS TEXT) || '/'
+                        || CAST(COALESCE(l.released, 0) AS TEXT) || '/' || CAST(COALESCE(l.refunded, 0) AS TEXT)
+                 FROM (SELECT currency, CAST(SUM(paid_minor) AS BIGINT) AS paid, CAST(SUM(released_minor) AS BIGINT) AS released,
+                              CAST(SUM(refunded_minor) AS BIGINT) AS refunded FROM orders GROUP BY currency) o
+                 LEFT JOIN (SELECT e.unit, {} AS paid, {} AS released, {} AS refunded
+                            FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id WHERE {ESCROW_WALLET} GROUP BY e.unit) l
+                   ON l.unit = o.currency
+                 WHERE o.paid <> COALESCE(l.paid, 0) OR o.released <> COALESCE(l.released, 0) OR o.refunded <> COALESCE(l.refunded, 0)",
+                by_reason("payment", ""),
+                by_reason("release", "-"),
+                by_reason("refund", "-")
+            ),
+        ),
+        Check::new(
+            RELEASED_IS_EARNINGS_PLUS_FEES,
+            "SELECT CAST(id AS TEXT) || ': released ' || CAST(released_minor AS TEXT) || ' vs ' || CAST(seller_earned_minor AS TEXT)
+                    || ' + ' || CAST(platform_earned_minor AS TEXT)
+             FROM orders WHERE released_minor <> seller_earned_minor + platform_earned_minor
+                OR refunded_minor + released_minor > paid_minor",
+        ),
+        Check::new(
+            EARNINGS_MATCH_WALLETS,
+            "SELECT o.currency || ': orders earned ' || CAST(o.seller AS TEXT) || ' + fees ' || CAST(o.fees AS TEXT) || ', ledger '
+                    || CAST(COALESCE(l.seller, 0) AS TEXT) || ' + ' || CAST(COALESCE(l.fees, 0) AS TEXT)
+             FROM (SELECT currency, CAST(SUM(seller_earned_minor) AS BIGINT) AS seller, CAST(SUM(platform_earned_minor) AS BIGINT) AS fees
+                   FROM orders GROUP BY currency) o
+             LEFT JOIN (SELECT e.unit,
+                          CAST(SUM(CASE WHEN w.owner_kind = 'seller_pending' THEN e.delta ELSE 0 END) AS BIGINT) AS seller,
+                          CAST(SUM(CASE WHEN w.owner_kind = 'system' AND w.owner_id = 'platform_fees' THEN e.delta ELSE 0 END) AS BIGINT) AS fees
+                        FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id WHERE e.reason = 'release' GROUP BY e.unit) l
+               ON l.unit = o.currency
+             WHERE o.seller <> COALESCE(l.seller, 0) OR o.fees <> COALESCE(l.fees, 0)",
+        ),
+        Check::new(
+            CLOSED_ORDERS_HOLD_NOTHING,
+            "SELECT CAST(id AS TEXT) || ' (' || status || '): holds ' || CAST(paid_minor - refunded_minor - released_minor AS TEXT)
+             FROM orders WHERE status IN ('released', 'refunded', 'resolved') AND paid_minor - refunded_minor - released_minor <> 0",
+        ),
+        Check::new(
+            PAID_MEANS_PAID_AT,
+            "SELECT CAST(id AS TEXT) || ': paid ' || CAST(paid_minor AS TEXT)
+             FROM orders WHERE (paid_minor > 0 AND paid_at IS NULL) OR (paid_minor = 0 AND paid_at IS NOT NULL)
+                OR (status = 'placed' AND paid_minor <> 0)",
+        ),
+    ]
+}
+
+/// Every check, the ledger's first.
+pub fn checks() -> Vec<Check> {
+    let mut all = Book::standard().checks();
+    all.extend(own());
+    all
+}
+
+pub async fn check(db: &Db) -> StoreResult<Report> {
+    run(db, &checks()).await
+}

@@ -1,0 +1,433 @@
+//! GigStream's store on both stores: gigs and search, the order flow and
+//! its escrow, concurrency of payment confirmations, refund caps, dispute
+//! splits, auto-completion and the invariants.
+
+use chrono::{Duration, Utc};
+use gigstream_domain::fees::FeePolicy;
+use gigstream_domain::gig::{Faq, GigStatus, Package, Requirement, SellerLevel, Tier};
+use gigstream_domain::ids::AccountId;
+use gigstream_domain::names::{Tag, Title};
+use gigstream_domain::order::{Actor, OrderStatus};
+use gigstream_domain::Currency;
+use gigstream_store::accounts::{self, NewAccount};
+use gigstream_store::gigs::{self, GigInput};
+use gigstream_store::orders::{self, Confirmed, Resolution};
+use gigstream_store::search::{self, Filters, PriceBand, Query, Sort};
+use gigstream_store::{escrow, invariants, Db, StoreError};
+use platform_db::testing::{backends, fresh_db};
+
+const TEMPLATE: &str = "gigstream_template";
+
+async fn account(db: &Db, name: &str) -> AccountId {
+    let email = format!("{name}@example.test");
+    let new = NewAccount { email: &email, username: name, display_name: name, password_hash: "x", is_admin: false };
+    accounts::create(db, &new, Utc::now()).await.unwrap().id
+}
+
+fn package(tier: Tier, price: i64, days: i32, revisions: i32) -> Package {
+    Package {
+        tier,
+        name: format!("{} plan", tier.label()),
+        description: String::new(),
+        price_minor: price,
+        delivery_days: days,
+        revisions,
+        items: vec!["Source files".into()],
+    }
+}
+
+fn input(title: &str, category: &str, tags: &str, description: &str, basic_price: i64, days: i32) -> GigInput {
+    GigInput {
+        title: Title::parse(title).unwrap(),
+        category: category.into(),
+        subcategory: None,
+        tags: Tag::parse_list(tags).unwrap(),
+        description_html: gigstream_domain::richtext::sanitize(description),
+        faq: vec![Faq { question: "Do you do revisions?".into(), answer: "Yes".into() }],
+        requirements: vec![Requirement { question: "Your brand name?".into(), required: true }],
+        currency: Currency::Usd,
+        packages: vec![package(Tier::Basic, basic_price, days, 1), package(Tier::Standard, basic_price * 2, days + 2, 3)],
+    }
+}
+
+fn query(q: &str) -> Query {
+    Query { filters: Filters { q: q.into(), ..Filters::default() }, sort: Sort::Relevance, cursor: None, limit: 20 }
+}
+
+async fn assert_clean(db: &Db) {
+    let report = invariants::check(db).await.unwrap();
+    assert!(report.is_clean(), "{:?}", report.violations);
+}
+
+#[tokio::test]
+async fn gigs_are_found_by_prefix_with_facets_sorts_and_pages() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let now = Utc::now();
+        let logo = gigs::create(
+            db,
+            seller,
+            &input(
+                "I will design a minimalist logo for your brand",
+                "graphics-design",
+                "logo, branding",
+                "<p>Clean vector logos</p><script>x()</script>",
+                3000,
+                2,
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+        let wp = gigs::create(
+            db,
+            seller,
+            &input(
+                "I will build your WordPress website fast",
+                "programming-tech",
+                "wordpress, website",
+                "<p>Themes and plugins</p>",
+                12000,
+                5,
+            ),
+            now,
+        )
+        .await
+        .unwrap();
+        let mascot = gigs::create(
+            db,
+            seller,
+            &input("I will draw a cute mascot logo illustration", "graphics-design", "mascot, illustration", "<p>Hand drawn</p>", 2000, 1),
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(!logo.description_html.contains("script"));
+        assert_eq!(logo.slug, "i-will-design-a-minimalist-logo-for-your-brand");
+        let again = gigs::create(
+            db,
+            seller,
+            &input("I will design a minimalist logo for your brand", "graphics-design", "logo", "<p>x</p>", 3000, 2),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.slug, "i-will-design-a-minimalist-logo-for-your-brand-2", "{backend:?}");
+        gigs::set_status(db, again.id, seller, GigStatus::Deleted, now).await.unwrap();
+
+        // Prefix matching: "log" finds both logo gigs, not the WordPress one.
+        let r = search::search(db, &query("log")).await.unwrap();
+        let ids: Vec<_> = r.hits.iter().map(|h| h.id).collect();
+        assert_eq!(r.total, 2, "{backend:?}");
+        assert!(ids.contains(&logo.id) && ids.contains(&mascot.id) && !ids.contains(&wp.id));
+        // Facets count with each facet's own filter left out.
+        assert_eq!(r.facets.category.iter().map(|c| (c.value.as_str(), c.count)).collect::<Vec<_>>(), vec![("graphics-design", 2)]);
+        let band = |b: PriceBand| r.facets.price.iter().find(|c| c.value == b).unwrap().count;
+        assert_eq!((band(PriceBand::Under25), band(PriceBand::From25To100)), (1, 1));
+        assert_eq!(r.facets.delivery_days.iter().map(|c| c.count).collect::<Vec<_>>(), vec![1, 2, 2]);
+        assert_eq!(r.facets.level, vec![search::Count { value: SellerLevel::New, label: "New seller".into(), count: 2 }]);
+        assert!(r.facets.rating.iter().all(|c| c.count == 0), "no reviews, no ratings");
+
+        // A filter narrows hits but not its own facet.
+        let mut q = query("log");
+        q.filters.price = Some(PriceBand::Under25);
+        let r = search::search(db, &q).await.unwrap();
+        assert_eq!(r.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![mascot.id]);
+        assert_eq!(r.facets.price.iter().map(|c| c.count).sum::<i64>(), 2);
+
+        // Title matches outrank description matches; tag and description words are searched.
+        let r = search::search(db, &query("wordpress")).await.unwrap();
+        assert_eq!(r.hits[0].id, wp.id);
+        assert_eq!(search::search(db, &query("vector")).await.unwrap().hits[0].id, logo.id);
+
+        // Sorts and keyset pages: price ascending, one per page.
+        let mut q = Query { filters: Filters::default(), sort: Sort::Price, cursor: None, limit: 1 };
+        let mut seen = vec![];
+        loop {
+            let r = search::search(db, &q).await.unwrap();
+            seen.extend(r.hits.iter().map(|h| h.min_price_minor));
+            match r.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, vec![2000, 3000, 12000], "{backend:?}");
+        let newest = search::search(db, &Query { sort: Sort::Newest, ..query("") }).await.unwrap();
+        assert_eq!(newest.hits.first().map(|h| h.id), Some(mascot.id));
+        let mut q = query("i will");
+        q.limit = 2;
+        let p1 = search::search(db, &q).await.unwrap();
+        q.cursor = p1.next_cursor.clone();
+        let p2 = search::search(db, &q).await.unwrap();
+        assert_eq!(p1.hits.len() + p2.hits.len(), 3, "relevance pages cover every hit once ({backend:?})");
+        assert!(p2.next_cursor.is_none());
+        assert!(p1.hits.iter().all(|h| p2.hits.iter().all(|h2| h2.id != h.id)));
+
+        // Typos: nothing matches, the suggestion's hits are shown instead.
+        let r = search::search(db, &query("wordpres webiste")).await.unwrap();
+        assert_eq!(r.suggestion.as_deref(), Some("wordpress website"), "{backend:?}");
+        assert!(r.corrected);
+        assert_eq!(r.hits[0].id, wp.id);
+        let r = search::search(db, &query("qqqzzz")).await.unwrap();
+        assert_eq!((r.total, r.suggestion, r.corrected), (0, None, false));
+
+        // Autocomplete: terms by prefix, then matching gigs.
+        let c = search::autocomplete(db, "illus").await.unwrap();
+        assert_eq!(c[0].text, "illustration");
+        assert!(c.iter().any(|c| c.slug.as_deref() == Some(mascot.slug.as_str())));
+
+        // Paused gigs leave search and their page, except for the seller.
+        gigs::set_status(db, mascot.id, seller, GigStatus::Paused, now).await.unwrap();
+        assert_eq!(search::search(db, &query("mascot")).await.unwrap().total, 0);
+        assert!(matches!(gigs::page(db, &mascot.slug, None).await, Err(StoreError::NotFound)));
+        assert!(gigs::page(db, &mascot.slug, Some(seller)).await.is_ok());
+        // Edits reach the index.
+        let mut changed = input("I will build your Shopify store quickly", "programming-tech", "shopify", "<p>Stores</p>", 12000, 5);
+        changed.subcategory = Some("website-development".into());
+        gigs::update(db, wp.id, seller, &changed, now).await.unwrap();
+        assert_eq!(search::search(db, &query("wordpress")).await.unwrap().total, 0);
+        assert_eq!(search::search(db, &query("shopify")).await.unwrap().hits[0].id, wp.id);
+        let mut bad = changed.clone();
+        bad.subcategory = Some("logo-design".into());
+        assert!(matches!(gigs::update(db, wp.id, seller, &bad, now).await, Err(StoreError::Refused { field: "subcategory", .. })));
+        let other = account(db, "other").await;
+        assert!(matches!(gigs::update(db, wp.id, other, &changed, now).await, Err(StoreError::NotFound)), "only the seller edits");
+    }
+}
+
+/// One gig of $100 (basic, 1 revision) and a buyer with a placed order.
+async fn order_setup(db: &Db) -> (AccountId, AccountId, orders::Order) {
+    let seller = account(db, "seller").await;
+    let buyer = account(db, "buyer").await;
+    let gig = gigs::create(
+        db,
+        seller,
+        &input("I will design a minimalist logo for your brand", "graphics-design", "logo", "<p>x</p>", 10_000, 3),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let o = orders::place(db, buyer, gig.id, Tier::Basic, FeePolicy::default(), Utc::now()).await.unwrap();
+    (seller, buyer, o)
+}
+
+async fn pay(db: &Db, o: &orders::Order) {
+    let r = orders::confirm_payment(db, "fake", &o.payment_reference, &format!("evt_{}", o.id), o.total_minor, o.currency, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(r, Confirmed::Credited);
+}
+
+#[tokio::test]
+async fn an_order_runs_from_payment_to_release_through_escrow() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let (seller, buyer, o) = order_setup(db).await;
+        assert_eq!((o.price_minor, o.buyer_fee_minor, o.total_minor, o.status), (10_000, 500, 10_500, OrderStatus::Placed));
+        let now = Utc::now();
+        let e = orders::submit_requirements(db, o.id, buyer, vec!["Acme".into()], now).await.unwrap_err();
+        assert_eq!(e.to_string(), "Pay for the order first; requirements come after payment.");
+        pay(db, &o).await;
+        assert_eq!(escrow::system_balance(db, escrow::ESCROW, Currency::Usd).await.unwrap(), 10_500);
+        let e = orders::submit_requirements(db, o.id, buyer, vec!["".into()], now).await.unwrap_err();
+        assert!(matches!(e, StoreError::Refused { field: "answers", .. }), "{e:?}");
+        let o2 = orders::submit_requirements(db, o.id, buyer, vec!["Acme".into()], now).await.unwrap();
+        assert_eq!(o2.due_at, Some(now + Duration::days(3)));
+        orders::deliver(db, o.id, seller, "First draft", vec![], now).await.unwrap();
+        let e = orders::deliver(db, o.id, seller, "again", vec![], now).await.unwrap_err();
+        assert!(e.to_string().starts_with("This order is already delivered"), "{e}");
+        orders::request_revision(db, o.id, buyer, "Bigger letters please", now).await.unwrap();
+        orders::deliver(db, o.id, seller, "Second draft", vec![], now).await.unwrap();
+        let e = orders::request_revision(db, o.id, buyer, "More", now).await.unwrap_err();
+        assert!(e.to_string().contains("includes 1 revision and all have been used"), "{e}");
+        let done = orders::accept(db, o.id, buyer, now).await.unwrap();
+        assert_eq!(done.status, OrderStatus::Released);
+        // Seller: 10,000 - 20% = 8,000; platform: 2,000 + the 500 service fee.
+        assert_eq!((done.seller_earned_minor, done.platform_earned_minor, done.released_minor), (8_000, 2_500, 10_500));
+        assert_eq!(escrow::pending_earnings(db, seller, Currency::Usd).await.unwrap(), 8_000);
+        assert_eq!(escrow::system_balance(db, escrow::FEES, Currency::Usd).await.unwrap(), 2_500);
+        assert_eq!(escrow::system_balance(db, escrow::ESCROW, Currency::Usd).await.unwrap(), 0);
+        let kinds: Vec<String> = orders::timeline(db, o.id).await.unwrap().into_iter().map(|e| e.action).collect();
+        assert_eq!(kinds, ["place", "pay", "submit_requirements", "deliver", "request_revision", "deliver", "accept", "release"]);
+        assert_eq!(orders::deliveries(db, o.id).await.unwrap().len(), 2);
+        let e = orders::dispute(db, o.id, Actor::Buyer, buyer, "changed my mind", now).await.unwrap_err();
+        assert!(e.to_string().contains("completed"), "{e}");
+        assert_clean(db).await;
+    }
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_confirmations_credit_escrow_once() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let (_, _, o) = order_setup(db).await;
+        let mut tasks = vec![];
+        for i in 0..100 {
+            let db = db.clone();
+            let reference = o.payment_reference.clone();
+            // Half repeat one event id, half are distinct events for the same payment.
+            let event = if i % 2 == 0 { "evt_same".to_string() } else { format!("evt_{i}") };
+            tasks.push(tokio::spawn(async move {
+                orders::confirm_payment(&db, "fake", &reference, &event, 10_500, Currency::Usd, Utc::now()).await.unwrap()
+            }));
+        }
+        let mut outcomes = vec![];
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        assert_eq!(outcomes.iter().filter(|c| **c == Confirmed::Credited).count(), 1, "{backend:?}: {outcomes:?}");
+        assert_eq!(escrow::system_balance(db, escrow::ESCROW, Currency::Usd).await.unwrap(), 10_500);
+        let o = orders::get(db, o.id).await.unwrap();
+        assert_eq!((o.status, o.paid_minor), (OrderStatus::Paid, 10_500));
+        assert_eq!(orders::timeline(db, o.id).await.unwrap().iter().filter(|e| e.action == "pay").count(), 1);
+        // A wrong amount is refused and changes nothing.
+        let (_, _, o2) = order_setup_second(db).await;
+        let e = orders::confirm_payment(db, "fake", &o2.payment_reference, "evt_x", 1, Currency::Usd, Utc::now()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Refused { field: "amount", .. }));
+        assert!(matches!(
+            orders::confirm_payment(db, "fake", "gs_unknown", "evt_y", 1, Currency::Usd, Utc::now()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_clean(db).await;
+    }
+}
+
+async fn order_setup_second(db: &Db) -> (AccountId, AccountId, orders::Order) {
+    let seller = account(db, "seller2").await;
+    let buyer = account(db, "buyer2").await;
+    let gig = gigs::create(
+        db,
+        seller,
+        &input("I will write a product description", "writing-translation", "copy", "<p>x</p>", 5_000, 2),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let o = orders::place(db, buyer, gig.id, Tier::Basic, FeePolicy::default(), Utc::now()).await.unwrap();
+    (seller, buyer, o)
+}
+
+#[tokio::test]
+async fn refunds_never_exceed_the_payment_and_splits_are_exact() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let admin = account(db, "admin").await;
+        let (seller, buyer, o) = order_setup(db).await;
+        pay(db, &o).await;
+        let now = Utc::now();
+        // Partial refund, then the same request again: refunded once.
+        orders::refund_part(db, o.id, admin, 3_000, "k1", "late start", now).await.unwrap();
+        let e = orders::refund_part(db, o.id, admin, 3_000, "k1", "late start", now).await.unwrap_err();
+        assert!(e.to_string().contains("already made"), "{e}");
+        let e = orders::refund_part(db, o.id, admin, 9_000, "k2", "too much", now).await.unwrap_err();
+        assert_eq!(e.to_string(), "amount: At most 7500 (minor units) is left to refund for this order.");
+        // Cancelling without the other side's agreement is refused.
+        let e = orders::cancel(db, o.id, (Actor::Buyer, buyer), None, "c1", "", now).await.unwrap_err();
+        assert!(e.to_string().contains("both sides agree"), "{e}");
+        orders::request_cancel(db, o.id, Actor::Seller, seller, "Cannot take it on", now).await.unwrap();
+        let done = orders::cancel(db, o.id, (Actor::Buyer, buyer), None, "c1", "agreed", now).await.unwrap();
+        assert_eq!(done.status, OrderStatus::Refunded);
+        assert_eq!((done.refunded_minor, done.released_minor), (10_500, 0), "the full refund is what was left");
+        let e = orders::refund_part(db, o.id, admin, 1, "k3", "more", now).await.unwrap_err();
+        assert!(e.to_string().contains("refunded"), "{e}");
+        assert_eq!(escrow::system_balance(db, escrow::ESCROW, Currency::Usd).await.unwrap(), 0);
+
+        // A dispute split: 4,000 back to the buyer, the rest released with fees.
+        let (seller2, buyer2, o2) = order_setup_second(db).await; // $50 + $2.50 fee
+        pay(db, &o2).await;
+        orders::submit_requirements(db, o2.id, buyer2, vec!["Acme".into()], now).await.unwrap();
+        orders::dispute(db, o2.id, Actor::Buyer, buyer2, "No reply for a week", now).await.unwrap();
+        let e = orders::accept(db, o2.id, buyer2, now).await.unwrap_err();
+        assert_eq!(e.to_string(), "You cannot accept an order that is in dispute.");
+        let r = orders::resolve(db, o2.id, admin, Resolution::Split { refund_minor: 4_000 }, "r1", "half done", now).await.unwrap();
+        assert_eq!(r.status, OrderStatus::Resolved);
+        // Left: price 1,000 (fee 200 → seller 800) and the 250 service fee.
+        assert_eq!((r.refunded_minor, r.seller_earned_minor, r.platform_earned_minor), (4_000, 800, 450));
+        assert_eq!(escrow::pending_earnings(db, seller2, Currency::Usd).await.unwrap(), 800);
+        assert_clean(db).await;
+    }
+}
+
+#[tokio::test]
+async fn delivered_orders_complete_by_themselves_after_three_days() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let (seller, buyer, o) = order_setup(db).await;
+        pay(db, &o).await;
+        let start = Utc::now() - Duration::days(10);
+        orders::submit_requirements(db, o.id, buyer, vec!["Acme".into()], start).await.unwrap();
+        let delivered_at = start + Duration::days(4); // one day late
+        let d = orders::deliver(db, o.id, seller, "Here it is", vec![], delivered_at).await.unwrap();
+        assert!(d.late);
+        assert_eq!(orders::auto_complete(db, delivered_at + Duration::days(2)).await.unwrap(), 0);
+        assert_eq!(orders::auto_complete(db, delivered_at + Duration::days(3)).await.unwrap(), 1, "{backend:?}");
+        let o = orders::get(db, o.id).await.unwrap();
+        assert_eq!(o.status, OrderStatus::Released);
+        assert_eq!(escrow::pending_earnings(db, seller, Currency::Usd).await.unwrap(), 8_000);
+        let kinds: Vec<String> = orders::timeline(db, o.id).await.unwrap().into_iter().map(|e| e.action).collect();
+        assert!(kinds.ends_with(&["auto_complete".to_string(), "release".to_string()]));
+        assert_clean(db).await;
+    }
+}
+
+#[tokio::test]
+async fn sellers_rise_a_level_after_five_completed_orders() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let (seller, buyer, first) = order_setup(db).await;
+        let now = Utc::now();
+        let mut order = first;
+        for i in 0..5 {
+            if i > 0 {
+                order = orders::place(db, buyer, order.gig_id, Tier::Basic, FeePolicy::default(), now).await.unwrap();
+            }
+            pay(db, &order).await;
+            orders::submit_requirements(db, order.id, buyer, vec!["Acme".into()], now).await.unwrap();
+            orders::deliver(db, order.id, seller, "Done", vec![], now).await.unwrap();
+            let level = gigs::get(db, order.gig_id).await.unwrap().seller_level;
+            assert_eq!(level, SellerLevel::New, "before order {i} completes");
+            orders::accept(db, order.id, buyer, now).await.unwrap();
+        }
+        let gig = gigs::get(db, order.gig_id).await.unwrap();
+        assert_eq!((gig.seller_level, gig.orders_completed), (SellerLevel::LevelOne, 5), "{backend:?}");
+        let mut q = query("");
+        q.filters.level = Some(SellerLevel::LevelOne);
+        assert_eq!(search::search(db, &q).await.unwrap().total, 1);
+        assert_eq!(escrow::pending_earnings(db, seller, Currency::Usd).await.unwrap(), 5 * 8_000);
+        assert_clean(db).await;
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_unique_and_ordering_own_gigs_is_refused() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let a = account(db, "amina").await;
+        let dup = NewAccount { email: "amina@example.test", username: "other", display_name: "x", password_hash: "x", is_admin: false };
+        assert!(matches!(accounts::create(db, &dup, Utc::now()).await, Err(StoreError::Refused { field: "email", .. })));
+        let dup = NewAccount { email: "new@example.test", username: "amina", display_name: "x", password_hash: "x", is_admin: false };
+        assert!(matches!(accounts::create(db, &dup, Utc::now()).await, Err(StoreError::Refused { field: "username", .. })));
+        let gig = gigs::create(
+            db,
+            a,
+            &input("I will design a minimalist logo for your brand", "graphics-design", "logo", "<p>x</p>", 3000, 2),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let e = orders::place(db, a, gig.id, Tier::Basic, FeePolicy::default(), Utc::now()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Refused { field: "gig", .. }));
+        let b = account(db, "bob").await;
+        let e = orders::place(db, b, gig.id, Tier::Premium, FeePolicy::default(), Utc::now()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Refused { field: "tier", .. }));
+        assert_eq!(accounts::for_login(db, "AMINA@example.test").await.unwrap().map(|(a, _)| a.username), Some("amina".into()));
+    }
+}

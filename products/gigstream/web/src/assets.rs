@@ -1,0 +1,12 @@
+//! Static assets compiled into the binary.
+
+const CSS: &str = include_str!("../assets/gigstream.css");
+const JS: &str = include_str!("../assets/gigstream.js");
+
+pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
+    match name {
+        "gigstream.css" => Some((CSS, "text/css; charset=utf-8")),
+        "gigstream.js" => Some((JS, "text/javascript; charset=utf-8")),
+        _ => None,
+    }
+}

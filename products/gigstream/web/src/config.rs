@@ -1,0 +1,41 @@
+//! Settings of the web layer (the binary fills them from flags and env).
+
+use gigstream_domain::{Currency, FeePolicy};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// `Secure` cookies (behind HTTPS).
+    pub secure_cookies: bool,
+    pub hsts: bool,
+    /// Behind one trusted proxy: the client is the last `X-Forwarded-For` entry.
+    pub trust_proxy: bool,
+    /// Sign-in and sign-up attempts per minute, per address and per login.
+    pub auth_per_minute: u32,
+    /// API calls per minute per address.
+    pub api_per_minute: u32,
+    /// Cheap password hashes (tests and demo seeds only).
+    pub fast_password_hashing: bool,
+    /// Where uploads (gallery pictures, deliverables) are kept.
+    pub media_dir: PathBuf,
+    /// The fees new orders are placed under.
+    pub fees: FeePolicy,
+    /// The marketplace's currency: gigs are priced in it.
+    pub currency: Currency,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            hsts: false,
+            trust_proxy: false,
+            auth_per_minute: 5,
+            api_per_minute: 100,
+            fast_password_hashing: false,
+            media_dir: PathBuf::from("data/media"),
+            fees: FeePolicy::default(),
+            currency: Currency::Usd,
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! GigStream's HTTP face: server-rendered pages, the JSON API under
+//! `/api/v1`, and the layers every request passes. Handlers stay thin: the
+//! rules live in `gigstream-domain`, persistence in `gigstream-store`.
+
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod forms;
+pub mod middleware;
+pub mod payments;
+pub mod routes;
+pub mod seed;
+pub mod templates;
+
+pub use config::WebConfig;
+pub use error::{AppError, AppResult};
+pub use platform_web::server;
+
+use gigstream_store::Db;
+use std::sync::Arc;
+
+/// Everything a handler may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<WebConfig>,
+    pub limits: Arc<middleware::Limits>,
+    pub media: Arc<dyn platform_media::MediaStore>,
+    /// Where buyers pay: the seam a Stripe or PayPal step plugs into.
+    pub checkout: Arc<dyn payments::Checkout>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: WebConfig) -> Self {
+        platform_web::error::set_vocabulary(&error::WORDS);
+        let limits = Arc::new(middleware::Limits::new(&config));
+        let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
+        let checkout = Arc::new(payments::FakeCheckout);
+        AppState { db, config: Arc::new(config), limits, media, checkout }
+    }
+}
+
+/// The complete application router with all layers applied.
+pub fn app(state: AppState) -> axum::Router {
+    routes::router(state)
+}

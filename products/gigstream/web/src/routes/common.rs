@@ -1,0 +1,171 @@
+//! What pages and the API share: body extractors that answer in our error
+//! shape, uploads, and the order steps with their permission checks.
+
+use crate::auth::CurrentUser;
+use crate::{AppError, AppState};
+use axum::extract::{FromRequest, Multipart, Request};
+use chrono::Utc;
+use gigstream_domain::ids::OrderId;
+use gigstream_domain::order::{Action, Actor};
+use gigstream_store::orders::{self, DeliveredFile, Order};
+use platform_media::{MediaKey, MediaRules, MediaType, PixelLimits};
+use serde::de::DeserializeOwned;
+
+/// A JSON body; a malformed one is a 400 (413 when too large) in our shape.
+pub struct JsonIn<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonIn<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(req, state).await.map(|j| JsonIn(j.0)).map_err(AppError::rejected)
+    }
+}
+
+/// A form body, likewise.
+pub struct FormIn<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for FormIn<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(req, state).await.map(|j| FormIn(j.0)).map_err(AppError::rejected)
+    }
+}
+
+pub const GALLERY: MediaRules = MediaRules {
+    field: "image",
+    label: "Picture",
+    accept: &MediaType::IMAGES,
+    max_bytes: 5 * 1024 * 1024,
+    pixels: Some(PixelLimits { min_side: 200, max_side: 8000 }),
+};
+
+pub const DELIVERABLE: MediaRules =
+    MediaRules { field: "files", label: "Delivered file", accept: &MediaType::ALL, max_bytes: 10 * 1024 * 1024, pixels: None };
+
+/// Checks an upload (its type sniffed from the bytes) and stores it under `prefix`.
+pub async fn store_upload(
+    state: &AppState,
+    prefix: &str,
+    bytes: Vec<u8>,
+    declared: Option<&str>,
+    rules: &MediaRules,
+) -> Result<(String, &'static str), AppError> {
+    let checked = platform_media::check(&bytes, declared, rules)?;
+    let key = MediaKey::unique_under(prefix, checked.media_type).map_err(|e| AppError::Internal(e.to_string()))?;
+    state.media.put(&key, bytes, checked.mime()).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((key.as_str().to_string(), checked.mime()))
+}
+
+/// A delivery's message and files, from a multipart form (`message`,
+/// `files`…) whose files are checked and stored as they arrive.
+pub async fn read_delivery(state: &AppState, mut form: Multipart) -> Result<(String, Vec<DeliveredFile>), AppError> {
+    let mut message = String::new();
+    let mut files = vec![];
+    while let Some(field) = form.next_field().await.map_err(AppError::rejected)? {
+        match field.name().unwrap_or("") {
+            "message" => message = field.text().await.map_err(AppError::rejected)?,
+            "files" => {
+                let name = field.file_name().unwrap_or("file").chars().filter(|c| !c.is_control()).take(120).collect::<String>();
+                let declared = field.content_type().map(str::to_string);
+                let bytes = field.bytes().await.map_err(AppError::rejected)?.to_vec();
+                if bytes.is_empty() {
+                    continue;
+                }
+                if files.len() >= 5 {
+                    return Err(AppError::field("files", "At most 5 files per delivery"));
+                }
+                let size = bytes.len() as i64;
+                let (key, mime) = store_upload(state, "deliveries", bytes, declared.as_deref(), &DELIVERABLE).await?;
+                files.push(DeliveredFile { key, name, content_type: mime.into(), bytes: size });
+            }
+            _ => {}
+        }
+    }
+    Ok((message, files))
+}
+
+/// The order and the side `user` is on; 404 for anyone else.
+pub async fn order_for(state: &AppState, user: &CurrentUser, id: OrderId) -> Result<(Order, Actor), AppError> {
+    let o = orders::get(&state.db, id).await?;
+    let actor = o.actor_for(user.account.id, user.account.is_admin).ok_or(AppError::NotFound)?;
+    Ok((o, actor))
+}
+
+/// 403 unless `actor` may ever take `action`.
+pub fn may(actor: Actor, action: Action) -> Result<(), AppError> {
+    if action.actors().contains(&actor) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// One order step by a party, after the permission check.
+pub async fn order_step(state: &AppState, user: &CurrentUser, id: OrderId, action: Action, input: StepInput) -> Result<Order, AppError> {
+    let (o, actor) = order_for(state, user, id).await?;
+    let db = &state.db;
+    let me = user.account.id;
+    let now = Utc::now();
+    let key = input.request_key.clone().unwrap_or_else(|| format!("{}:{}", action, o.version));
+    let done = match action {
+        Action::SubmitRequirements => {
+            may(actor, action)?;
+            orders::submit_requirements(db, id, me, input.answers, now).await?
+        }
+        Action::Deliver => {
+            may(actor, action)?;
+            orders::deliver(db, id, me, &input.message, input.files, now).await?
+        }
+        Action::RequestRevision => {
+            may(actor, action)?;
+            orders::request_revision(db, id, me, &input.message, now).await?
+        }
+        Action::Accept => {
+            may(actor, action)?;
+            orders::accept(db, id, me, now).await?
+        }
+        Action::RequestCancel => {
+            may(actor, action)?;
+            orders::request_cancel(db, id, actor, me, &input.message, now).await?
+        }
+        Action::Cancel => {
+            may(actor, action)?;
+            orders::cancel(db, id, (actor, me), input.refund_minor, &key, &input.message, now).await?
+        }
+        Action::Dispute => {
+            may(actor, action)?;
+            orders::dispute(db, id, actor, me, &input.message, now).await?
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(done)
+}
+
+/// What an order step may carry.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct StepInput {
+    pub answers: Vec<String>,
+    /// The delivery message, revision note, or reason.
+    #[serde(alias = "note", alias = "reason")]
+    pub message: String,
+    #[serde(skip)]
+    pub files: Vec<DeliveredFile>,
+    /// An admin's partial refund on cancel.
+    pub refund_minor: Option<i64>,
+    pub request_key: Option<String>,
+}
+
+/// The action named in a URL (`/orders/{id}/{action}`).
+pub fn action_of(name: &str) -> Result<Action, AppError> {
+    Ok(match name {
+        "requirements" => Action::SubmitRequirements,
+        "deliver" => Action::Deliver,
+        "revision" => Action::RequestRevision,
+        "accept" => Action::Accept,
+        "cancel-request" => Action::RequestCancel,
+        "cancel" => Action::Cancel,
+        "dispute" => Action::Dispute,
+        _ => return Err(AppError::NotFound),
+    })
+}

@@ -1,0 +1,43 @@
+//! Health, static assets and stored media (gallery pictures for everyone,
+//! delivered files for the order's parties only).
+
+use crate::auth::MaybeUser;
+use crate::{assets, AppError, AppResult, AppState};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use gigstream_store::{gigs, orders};
+use platform_media::MediaKey;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/health", get(health)).route("/assets/{file}", get(asset)).route("/media/{*key}", get(media))
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    platform_web::system::health(&state.db, env!("CARGO_PKG_VERSION")).await
+}
+
+async fn asset(Path(file): Path<String>) -> AppResult<Response> {
+    let (body, mime) = assets::get(&file).ok_or(AppError::NotFound)?;
+    Ok(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
+}
+
+async fn media(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(key): Path<String>) -> AppResult<Response> {
+    let key = MediaKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let allowed = if key.as_str().starts_with("gigs/") {
+        gigs::image_is_public(&state.db, key.as_str()).await?
+    } else if let Some(u) = &user {
+        orders::delivered_file_visible(&state.db, key.as_str(), u.account.id, u.account.is_admin).await?
+    } else {
+        false
+    };
+    if !allowed {
+        return Err(AppError::NotFound);
+    }
+    let stored = state.media.get(&key).await.map_err(|e| AppError::Internal(e.to_string()))?.ok_or(AppError::NotFound)?;
+    let disposition = if key.as_str().starts_with("deliveries/") { "attachment" } else { "inline" };
+    Ok(([(header::CONTENT_TYPE, stored.content_type), (header::CONTENT_DISPOSITION, disposition.to_string())], stored.bytes)
+        .into_response())
+}

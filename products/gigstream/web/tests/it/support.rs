@@ -1,0 +1,79 @@
+//! Test harness: a fresh app per test and a small client.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use gigstream_store::{Backend, Db};
+use gigstream_web::{AppState, WebConfig};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub use platform_db::testing::backends;
+
+pub const PASSWORD: &str = "Str0ng!pass";
+
+pub struct TestApp {
+    pub db: Db,
+    pub router: Router,
+    _dir: Option<tempfile::TempDir>,
+    _media: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, |_| {}).await
+    }
+
+    pub async fn with_config(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        let t = platform_db::testing::fresh_db(backend, gigstream_store::migrations(), "gigstream_template").await;
+        let media = tempfile::tempdir().unwrap();
+        let cfg = WebConfig {
+            fast_password_hashing: true,
+            auth_per_minute: 1000,
+            api_per_minute: 100_000,
+            media_dir: media.path().to_path_buf(),
+            ..WebConfig::default()
+        };
+        let mut cfg = cfg;
+        tweak(&mut cfg);
+        let router = gigstream_web::app(AppState::new(t.db.clone(), cfg));
+        TestApp { db: t.db, router, _dir: t.dir, _media: media }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path).header(header::ACCEPT, "application/json");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())).unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, v)
+    }
+
+    pub async fn raw(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8_lossy(&bytes).into())
+    }
+
+    /// Signs up through the API; returns the bearer token.
+    pub async fn sign_up(&self, username: &str) -> String {
+        let body = serde_json::json!({ "email": format!("{username}@example.test"), "username": username, "display_name": username, "password": PASSWORD });
+        let (s, v) = self.call(Method::POST, "/api/v1/signup", None, Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    }
+}
