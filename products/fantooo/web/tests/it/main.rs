@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod asserted;
 mod backoffice;
 mod browser;
 mod browser_backoffice;
@@ -12,6 +13,7 @@ mod browser_chat;
 mod browser_operator;
 mod browser_payments;
 mod chat;
+mod circumvention;
 mod discover;
 mod hostile;
 mod hostile_sockets;
