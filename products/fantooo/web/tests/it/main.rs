@@ -21,6 +21,7 @@ mod invariants;
 mod operations;
 mod operator;
 mod outage;
+mod partitions;
 mod payments;
 mod realtime;
 mod security;
