@@ -84,3 +84,42 @@ async fn old_months_are_archived_to_gzip_and_restored() {
         assert_eq!(done.iter().filter(|a| a.partition == old_name).count(), 1);
     }
 }
+
+/// The outbox tail and the retried-send lookup are bounded by time, so
+/// PostgreSQL reads only the newest partitions (shown by EXPLAIN).
+#[tokio::test]
+async fn hot_message_queries_prune_to_recent_partitions() {
+    for b in backends() {
+        if matches!(b, fantooo_store::Backend::Sqlite) {
+            continue;
+        }
+        let app = TestApp::new(b).await;
+        let now = Utc::now();
+        let old = now - Duration::days(5 * 31);
+        partitions::ensure_ahead(&app.db, old, 0).await.unwrap();
+        let old_name = format!("messages_y{}", partitions::month_start(old, 0).format("%Ym%m"));
+        let current = format!("messages_y{}", partitions::month_start(now, 0).format("%Ym%m"));
+        let since = now - fantooo_store::messages::RECENT;
+        let plan = |sql: String| {
+            let db = app.db.clone();
+            async move {
+                let rows: Vec<String> = on_pool!(&db, p => {
+                    let q = sqlx::query_scalar(&sql);
+                    let q = if sql.contains("client_id") { q.bind(uuid::Uuid::now_v7()).bind("c-1").bind(since) } else { q.bind(0i64).bind(since).bind(10i64) };
+                    q.fetch_all(p).await.unwrap()
+                });
+                rows.join("\n")
+            }
+        };
+        let tail = plan(format!("EXPLAIN SELECT * FROM messages WHERE {}", fantooo_store::messages::TAIL)).await;
+        assert!(tail.contains(&current), "{tail}");
+        assert!(!tail.contains(&old_name), "the tail reads only recent partitions:\n{tail}");
+        let lookup = plan(format!("EXPLAIN SELECT * FROM messages WHERE {}", fantooo_store::messages::CLIENT_ID_LOOKUP)).await;
+        assert!(lookup.contains(&current), "{lookup}");
+        assert!(!lookup.contains(&old_name), "the client_id lookup reads only recent partitions:\n{lookup}");
+        // Without the bound, every partition is read.
+        let unbounded =
+            plan("EXPLAIN SELECT * FROM messages WHERE seq > $1 AND $2::timestamptz IS NOT NULL ORDER BY seq LIMIT $3".into()).await;
+        assert!(unbounded.contains(&old_name), "{unbounded}");
+    }
+}
