@@ -145,9 +145,17 @@ enum Command {
     /// Check the data's invariants (balances = ledger, counters = messages,
     /// one charge per paid message, operator limits); exits 1 on any violation.
     Check,
+    /// Bring an archived monthly partition back (PostgreSQL), e.g.
+    /// `fantooo restore-partition messages_y2025m01`, from
+    /// `<dir>/<name>.copy.gz` (dir: FANTOOO_ARCHIVE_DIR, else `archive`).
+    RestorePartition {
+        name: String,
+        #[arg(long, env = "FANTOOO_ARCHIVE_DIR", default_value = "archive")]
+        dir: std::path::PathBuf,
+    },
     /// Run one scheduled job now (for external cron).
     Job {
-        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, housekeeping, daily-stats, reconcile-payments.
+        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, archive-partitions, housekeeping, daily-stats, reconcile-payments.
         #[arg(value_parser = parse_job)]
         name: JobArg,
     },
@@ -284,6 +292,10 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
         Command::Job { name } => run_job(&db, name, &cli.payments).await?,
+        Command::RestorePartition { name, dir } => {
+            let rows = fantooo_store::partitions::restore(&db, &dir, &name).await?;
+            println!("restored {name}: {rows} rows");
+        }
         Command::Check => {
             let report = fantooo_store::invariants::check(&db).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -64,3 +64,69 @@ mod tests {
         assert!("robot".parse::<Gender>().is_err());
     }
 }
+
+text_enum! {
+    /// What a sign-up from a banned user's address or device gets: an
+    /// account flagged for an admin's review (the default), or a refusal.
+    #[derive(Default)]
+    pub enum CircumventionPolicy { #[default] FlagForReview => "flag_for_review", Block => "block" }
+}
+
+text_enum! {
+    /// Where a flagged sign-up stands: waiting, let through, or banned.
+    pub enum ReviewStatus { Pending => "pending", Allowed => "allowed", Banned => "banned" }
+}
+
+/// What happens to a sign-up or sign-in attempt that may match a ban.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screening {
+    /// No ban matched, or the account was reviewed and let through.
+    Proceed,
+    /// Create the account, flagged for review.
+    Flag,
+    Refuse,
+}
+
+/// The circumvention rule: `matched` says whether the address or device
+/// matches a ban in force; `review` is the account's review, if any (none
+/// for a sign-up). An account awaiting review or allowed is let in; one
+/// banned on review is refused like any banned user.
+pub fn screen(policy: CircumventionPolicy, signup: bool, matched: bool, review: Option<ReviewStatus>) -> Screening {
+    match (review, matched) {
+        (Some(ReviewStatus::Banned), _) => Screening::Refuse,
+        (Some(_), _) | (None, false) => Screening::Proceed,
+        (None, true) if signup && policy == CircumventionPolicy::FlagForReview => Screening::Flag,
+        (None, true) => Screening::Refuse,
+    }
+}
+
+#[cfg(test)]
+mod screening_tests {
+    use super::*;
+    use CircumventionPolicy::*;
+    use ReviewStatus::*;
+    use Screening::*;
+
+    #[test]
+    fn circumvention_table() {
+        let cases = [
+            // policy, signup, matched, review → outcome
+            (FlagForReview, true, false, None, Proceed),
+            (FlagForReview, true, true, None, Flag),
+            (Block, true, true, None, Refuse),
+            (Block, true, false, None, Proceed),
+            // Sign-ins of accounts never reviewed are refused when they match.
+            (FlagForReview, false, true, None, Refuse),
+            (Block, false, true, None, Refuse),
+            (FlagForReview, false, false, None, Proceed),
+            // Reviewed accounts: pending and allowed get in, banned do not.
+            (FlagForReview, false, true, Some(Pending), Proceed),
+            (Block, false, true, Some(Allowed), Proceed),
+            (FlagForReview, false, false, Some(Banned), Refuse),
+        ];
+        for (policy, signup, matched, review, want) in cases {
+            assert_eq!(screen(policy, signup, matched, review), want, "{policy:?} signup={signup} matched={matched} {review:?}");
+        }
+        assert_eq!(CircumventionPolicy::default(), FlagForReview);
+    }
+}

@@ -28,6 +28,9 @@ pub enum Job {
     OperatorStats,
     /// Create monthly PostgreSQL partitions ahead.
     Partitions,
+    /// Archive PostgreSQL monthly partitions older than 12 months to gzip
+    /// files in `FANTOOO_ARCHIVE_DIR` (detach, export, drop).
+    ArchivePartitions,
     /// Delete expired sessions, old realtime events and old job runs.
     Housekeeping,
     /// Aggregate the analytics tables (today and yesterday again, plus any
@@ -43,6 +46,7 @@ impl Job {
         Job::AutoClose,
         Job::OperatorStats,
         Job::Partitions,
+        Job::ArchivePartitions,
         Job::Housekeeping,
         Job::DailyStats,
     ];
@@ -55,6 +59,7 @@ impl Job {
             Job::AutoClose => "auto-close",
             Job::OperatorStats => "operator-stats",
             Job::Partitions => "partitions",
+            Job::ArchivePartitions => "archive-partitions",
             Job::Housekeeping => "housekeeping",
             Job::DailyStats => "daily-stats",
         }
@@ -72,7 +77,7 @@ impl Job {
             Job::IdleCheck => StdDuration::from_secs(10),
             Job::Escalate => StdDuration::from_secs(15 * 60),
             Job::AutoClose => StdDuration::from_secs(3600),
-            Job::OperatorStats => StdDuration::from_secs(24 * 3600),
+            Job::OperatorStats | Job::ArchivePartitions => StdDuration::from_secs(24 * 3600),
             Job::Partitions | Job::Housekeeping => StdDuration::from_secs(6 * 3600),
             Job::DailyStats => StdDuration::from_secs(15 * 60),
         }
@@ -107,6 +112,17 @@ pub async fn run(db: &Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
             json!({ "scored": r.scored, "suspended": r.suspended })
         }
         Job::Partitions => json!({ "created": partitions::ensure_ahead(db, now, 3).await?.len() }),
+        Job::ArchivePartitions => match db {
+            Db::Sqlite(_) => json!({ "archived": 0, "note": "SQLite has no partitions; nothing to archive" }),
+            Db::Postgres(_) => {
+                let done = partitions::archive_older_than(db, now, partitions::KEEP_MONTHS, &archive_dir()).await?;
+                json!({
+                    "archived": done.len(),
+                    "rows": done.iter().map(|a| a.rows).sum::<u64>(),
+                    "partitions": done.iter().map(|a| a.partition.clone()).collect::<Vec<_>>(),
+                })
+            }
+        },
         Job::Housekeeping => json!({
             // Expired sessions are kept a day, for support questions.
             "sessions": accounts::SESSIONS.purge_expired(db, now - Duration::days(1)).await?,
@@ -115,6 +131,12 @@ pub async fn run(db: &Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
         }),
         Job::DailyStats => json!({ "days": fantooo_store::analytics::refresh(db, now, 2, 400).await? }),
     })
+}
+
+/// Where archived partitions are written: `FANTOOO_ARCHIVE_DIR`, else
+/// `archive` under the working directory.
+pub fn archive_dir() -> std::path::PathBuf {
+    std::env::var_os("FANTOOO_ARCHIVE_DIR").map(Into::into).unwrap_or_else(|| "archive".into())
 }
 
 /// Whether a run is worth a row in `job_runs`: frequent jobs that did

@@ -25,6 +25,7 @@ pub mod profile_admin;
 pub mod profiles;
 pub mod queue;
 pub mod refunds;
+pub mod reviews;
 pub mod rewards;
 pub mod settings;
 pub mod stats;

@@ -146,8 +146,9 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             at: now,
         });
         if let Some(client_id) = &body.client_id {
-            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_id = $2");
-            let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {CLIENT_ID_LOOKUP}");
+            let earlier: Option<Message> =
+                sqlx::query_as(&sql).bind(chat).bind(client_id).bind(now - RECENT).fetch_optional(&mut *tx).await?;
             if let Some(message) = earlier {
                 tx.rollback().await?;
                 let price = if message.credits_charged.get() > 0 { Price::Paid { credits: message.credits_charged } } else { Price::FreeLoyalty };
@@ -235,8 +236,9 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
         // A reply to a waiting user message measures the response time.
         let response_ms = last_user.filter(|u| last_profile.is_none_or(|f| f < *u)).map(|u| (now - u).num_milliseconds().max(0));
         if let Some(client_id) = &body.client_id {
-            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND client_id = $2");
-            let earlier: Option<Message> = sqlx::query_as(&sql).bind(chat).bind(client_id).fetch_optional(&mut *tx).await?;
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {CLIENT_ID_LOOKUP}");
+            let earlier: Option<Message> =
+                sqlx::query_as(&sql).bind(chat).bind(client_id).bind(now - RECENT).fetch_optional(&mut *tx).await?;
             if let Some(message) = earlier {
                 tx.rollback().await?;
                 return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None });
@@ -286,10 +288,24 @@ pub async fn since(db: &Db, chat: ChatId, after: i64, limit: i64) -> StoreResult
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(after).bind(limit).fetch_all(p).await?))
 }
 
-/// Every chat's messages after `after`, oldest first (the outbox tail).
+/// How far back the hot lookups that only ever concern new messages look:
+/// a retried send's `client_id`, and the outbox tail. Bounding them by
+/// `created_at` lets PostgreSQL prune them to the newest monthly partitions.
+pub const RECENT: chrono::Duration = chrono::Duration::days(1);
+
+/// The retried-send lookup (chat, client_id, not before): sends are only
+/// deduplicated within `RECENT`.
+pub const CLIENT_ID_LOOKUP: &str = "chat_id = $1 AND client_id = $2 AND created_at >= $3";
+
+/// The outbox tail (after seq, not before, limit).
+pub const TAIL: &str = "seq > $1 AND created_at >= $2 ORDER BY seq LIMIT $3";
+
+/// Every chat's messages after `after` written within `RECENT`, oldest
+/// first (the outbox tail: live messages only).
 pub async fn tail(db: &Db, after: i64, limit: i64) -> StoreResult<Vec<Message>> {
-    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq > $1 ORDER BY seq LIMIT $2");
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(after).bind(limit).fetch_all(p).await?))
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {TAIL}");
+    let since = Utc::now() - RECENT;
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(after).bind(since).bind(limit).fetch_all(p).await?))
 }
 
 /// The highest message seq so far.

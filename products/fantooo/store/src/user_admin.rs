@@ -104,6 +104,32 @@ pub async fn bans(db: &Db, user: UserId) -> StoreResult<Vec<Ban>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Ban>(sql).bind(user).fetch_all(p).await?))
 }
 
+/// The ban itself, inside the caller's transaction (see `ban`).
+macro_rules! ban_in_tx {
+    ($tx:expr, $user:expr, $reason:expr, $until:expr, $by:expr, $now:expr) => {{
+        let (user, reason, until, by, now) = ($user, $reason, $until, $by, $now);
+        let account: Option<fantooo_domain::ids::AccountId> = sqlx::query_scalar(
+            "UPDATE real_users SET is_banned = TRUE, ban_reason = $2, banned_until = $3, updated_at = $4 WHERE id = $1 AND deleted_at IS NULL RETURNING account_id")
+            .bind(user).bind(reason).bind(until).bind(now).fetch_optional(&mut *$tx).await?;
+        let Some(account) = account else { return Err($crate::StoreError::NotFound) };
+        let mut ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip_address FROM user_activity_log WHERE user_id = $1 AND ip_address IS NOT NULL")
+            .bind(user).fetch_all(&mut *$tx).await?;
+        let session_ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip FROM sessions WHERE account_id = $1 AND ip IS NOT NULL")
+            .bind(account).fetch_all(&mut *$tx).await?;
+        ips.extend(session_ips);
+        ips.sort();
+        ips.dedup();
+        let devices: Vec<String> = sqlx::query_scalar("SELECT DISTINCT device_fingerprint FROM user_activity_log WHERE user_id = $1 AND device_fingerprint IS NOT NULL")
+            .bind(user).fetch_all(&mut *$tx).await?;
+        sqlx::query("INSERT INTO banned_users_tracking (id, user_id, ban_reason, banned_by, banned_until, is_permanent, ip_addresses, device_fingerprints, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(fantooo_domain::ids::RowId::new()).bind(user).bind(reason).bind(by).bind(until).bind(until.is_none()).bind(sqlx::types::Json(&ips)).bind(sqlx::types::Json(&devices)).bind(now)
+            .execute(&mut *$tx).await?;
+        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL").bind(account).bind(now).execute(&mut *$tx).await?;
+    }};
+}
+pub(crate) use ban_in_tx;
+
 /// Bans a user (permanently when `until` is None, otherwise a suspension):
 /// their sessions end, and every address and device they used is recorded
 /// so a new account from them can be refused.
@@ -111,24 +137,7 @@ pub async fn ban(db: &Db, user: UserId, reason: &str, until: Option<DateTime<Utc
     let now = Utc::now();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let account: Option<AccountId> = sqlx::query_scalar(
-            "UPDATE real_users SET is_banned = TRUE, ban_reason = $2, banned_until = $3, updated_at = $4 WHERE id = $1 AND deleted_at IS NULL RETURNING account_id")
-            .bind(user).bind(reason).bind(until).bind(now).fetch_optional(&mut *tx).await?;
-        let Some(account) = account else { return Err(StoreError::NotFound) };
-        let mut ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip_address FROM user_activity_log WHERE user_id = $1 AND ip_address IS NOT NULL")
-            .bind(user).fetch_all(&mut *tx).await?;
-        let session_ips: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip FROM sessions WHERE account_id = $1 AND ip IS NOT NULL")
-            .bind(account).fetch_all(&mut *tx).await?;
-        ips.extend(session_ips);
-        ips.sort();
-        ips.dedup();
-        let devices: Vec<String> = sqlx::query_scalar("SELECT DISTINCT device_fingerprint FROM user_activity_log WHERE user_id = $1 AND device_fingerprint IS NOT NULL")
-            .bind(user).fetch_all(&mut *tx).await?;
-        sqlx::query("INSERT INTO banned_users_tracking (id, user_id, ban_reason, banned_by, banned_until, is_permanent, ip_addresses, device_fingerprints, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(RowId::new()).bind(user).bind(reason).bind(by).bind(until).bind(until.is_none()).bind(Json(&ips)).bind(Json(&devices)).bind(now)
-            .execute(&mut *tx).await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL").bind(account).bind(now).execute(&mut *tx).await?;
+        ban_in_tx!(tx, user, reason, until, by, now);
         tx.commit().await?;
     });
     Ok(())
@@ -157,13 +166,15 @@ fn json_element_pattern(value: &str) -> String {
 
 /// Whether a registration or sign-in from `ip` / `device` matches a ban in
 /// force. A match is counted on the ban, logged as a security event and
-/// raised to admins; the caller refuses the attempt. Returns the banned
+/// raised to admins; the caller refuses the attempt (`blocked`) or flags
+/// the new account for review. Returns the banned
 /// user it matched.
 pub async fn check_circumvention(
     db: &Db,
     ip: Option<&str>,
     device: Option<&str>,
     context: &str,
+    blocked: bool,
     now: DateTime<Utc>,
 ) -> StoreResult<Option<UserId>> {
     let ip = ip.filter(|s| !s.is_empty() && *s != "unknown");
@@ -189,7 +200,12 @@ pub async fn check_circumvention(
         sqlx::query("INSERT INTO security_events (kind, detail, ip_address, created_at) VALUES ('ban_circumvention', $1, $2, $3)")
             .bind(&detail).bind(ip).bind(now).execute(&mut *tx).await?;
         let metadata = serde_json::json!({ "banned_user_id": user, "context": context, "ip": ip });
-        crate::notify_admins!(tx, "security_alert", "high", format!("Blocked a {context} matching a banned user's address or device"), metadata, now);
+        let message = if blocked {
+            format!("Blocked a {context} matching a banned user's address or device")
+        } else {
+            format!("Flagged a {context} for review: it matches a banned user's address or device")
+        };
+        crate::notify_admins!(tx, "security_alert", "high", message, metadata, now);
         tx.commit().await?;
         Ok(Some(user))
     })

@@ -60,6 +60,16 @@ pub struct NewUser {
     pub ip: Option<String>,
     /// The user accepted the Terms of Service and Privacy Policy now.
     pub accepted_terms: bool,
+    /// The sign-up matched a ban and is flagged for review (see `reviews`).
+    pub review: Option<ReviewFlag>,
+}
+
+/// The ban a flagged sign-up matched, and from where it came.
+#[derive(Debug, Clone)]
+pub struct ReviewFlag {
+    pub banned_user_id: UserId,
+    pub ip: Option<String>,
+    pub device: Option<String>,
 }
 
 /// Creates the account, the profile and both compliance log rows atomically.
@@ -85,6 +95,12 @@ pub async fn create(db: &Db, new: &NewUser, password_hash: &str) -> StoreResult<
             .bind(Uuid::now_v7()).bind(id).bind(&new.location).bind(new.latitude).bind(new.longitude)
             .bind(&new.geocoding_service).bind(&new.corrected_location).bind(now)
             .execute(&mut *tx).await?;
+        if let Some(flag) = &new.review {
+            sqlx::query("INSERT INTO signup_reviews (id, user_id, banned_user_id, ip_address, device_fingerprint, status, created_at)
+                         VALUES ($1, $2, $3, $4, $5, 'pending', $6)")
+                .bind(fantooo_domain::ids::RowId::new()).bind(id).bind(flag.banned_user_id).bind(&flag.ip).bind(&flag.device).bind(now)
+                .execute(&mut *tx).await?;
+        }
         tx.commit().await?;
     });
     by_id(db, id).await

@@ -243,8 +243,9 @@ pub async fn check_signup_step(state: &AppState, input: &SignupInput, ip: &str, 
     Ok(())
 }
 
-/// Validates and registers a real user; refused ages are logged.
-pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppResult<users::User> {
+/// Validates and registers a real user; refused ages are logged. `review`
+/// flags the account for review (a sign-up matching a ban).
+pub async fn register(state: &AppState, input: &SignupInput, ip: &str, review: Option<users::ReviewFlag>) -> AppResult<users::User> {
     let (checked, errs) = check_signup(state, input, ip, &[SignupStep::Name, SignupStep::About, SignupStep::Password]).await?;
     errs.clone().into_result()?;
     let CheckedSignup { username, display_name, gender, looking_for, age, place, coords } = checked;
@@ -270,6 +271,7 @@ pub async fn register(state: &AppState, input: &SignupInput, ip: &str) -> AppRes
         geocoding_service: state.geocoder.service_name().to_string(),
         ip: Some(ip.to_string()),
         accepted_terms: true,
+        review,
     };
     let hash = hash_password(input.password.clone(), state.config.fast_password_hashing).await?;
     users::create(&state.db, &new, &hash).await.map_err(|e| match e {

@@ -311,6 +311,7 @@ pub async fn seed_demo(db: &Db, fast_hash: bool, email_domain: &str) -> AppResul
             geocoding_service: "seed".into(),
             ip: None,
             accepted_terms: true,
+            review: None,
         },
         &hash,
     )

@@ -23,6 +23,7 @@ mod import;
 pub(crate) mod kit;
 mod operators;
 mod profiles;
+mod reviews;
 mod settings_page;
 pub use settings_page::email_domain;
 mod stats_page;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/payments", get(payments_page))
         .merge(dashboard::routes())
+        .merge(reviews::routes())
         .merge(users::routes())
         .merge(profiles::routes())
         .merge(operators::routes())

@@ -62,8 +62,8 @@ async fn signup(
     headers: HeaderMap,
     ApiJson(input): ApiJson<SignupInput>,
 ) -> AppResult<Response> {
-    crate::circumvention::guard(&state, &ip, &headers, "registration").await?;
-    let user = flows::register(&state, &input, &ip).await?;
+    let review = crate::circumvention::screen_signup(&state, &ip, &headers).await?;
+    let user = flows::register(&state, &input, &ip, review).await?;
     crate::circumvention::record(&state, user.id, "signup", &ip, &headers).await;
     let session = flows::open_session(&state, user.account_id, AccountKind::User, Via::Bearer, &ip, user_agent(&headers)).await?;
     Ok((StatusCode::CREATED, Json(json!({ "token": session.token, "expires_at": session.expires_at, "user": user }))).into_response())
@@ -101,7 +101,7 @@ async fn login(
 ) -> AppResult<Json<serde_json::Value>> {
     let kind = body.kind.unwrap_or(AccountKind::User);
     if kind == AccountKind::User {
-        crate::circumvention::guard(&state, &ip, &headers, "sign-in").await?;
+        crate::circumvention::guard_sign_in(&state, &body.login, &ip, &headers).await?;
     }
     let session = flows::login(&state, kind, &body.login, &body.password, Via::Bearer, &ip, user_agent(&headers)).await?;
     if kind == AccountKind::User {

@@ -72,8 +72,8 @@ pub async fn get_started_submit(
     let pairs: serde_json::Map<String, serde_json::Value> = form.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
     let values: t::SignupValues = serde_json::from_value(serde_json::Value::Object(pairs.clone())).unwrap_or_default();
     let input: SignupInput = serde_json::from_value(serde_json::Value::Object(pairs)).unwrap_or_default();
-    crate::circumvention::guard(&state, &ip, &headers, "registration").await?;
-    match flows::register(&state, &input, &ip).await {
+    let review = crate::circumvention::screen_signup(&state, &ip, &headers).await?;
+    match flows::register(&state, &input, &ip, review).await {
         Ok(user) => {
             crate::circumvention::record(&state, user.id, "signup", &ip, &headers).await;
             let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
@@ -136,8 +136,11 @@ impl LoginPage {
 
     pub async fn submit(&self, state: &AppState, ip: &str, csrf: &CsrfToken, headers: &HeaderMap, form: LoginForm) -> AppResult<Response> {
         let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-        let guarded =
-            if self.kind == AccountKind::User { crate::circumvention::guard(state, ip, headers, "sign-in").await } else { Ok(()) };
+        let guarded = if self.kind == AccountKind::User {
+            crate::circumvention::guard_sign_in(state, &form.login, ip, headers).await
+        } else {
+            Ok(())
+        };
         let attempt = match guarded {
             Ok(()) => flows::login(state, self.kind, &form.login, &form.password, Via::Cookie, ip, ua).await,
             Err(e) => Err(e),

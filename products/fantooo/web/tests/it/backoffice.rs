@@ -32,6 +32,12 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/admin/audit", Some("manage_admins")),
     ("GET", "/admin/users", Some("manage_users")),
     ("GET", "/api/admin/users", Some("manage_users")),
+    ("GET", "/admin/users/reviews", Some("manage_users")),
+    ("GET", "/api/admin/users/reviews", Some("manage_users")),
+    ("POST", "/admin/users/reviews/{id}/allow", Some("manage_users")),
+    ("POST", "/api/admin/users/reviews/{id}/allow", Some("manage_users")),
+    ("POST", "/admin/users/reviews/{id}/ban", Some("manage_users")),
+    ("POST", "/api/admin/users/reviews/{id}/ban", Some("manage_users")),
     ("GET", "/admin/users/{id}", Some("manage_users")),
     ("GET", "/api/admin/users/{id}", Some("manage_users")),
     ("POST", "/admin/users/{id}/ban", Some("manage_users")),
@@ -122,6 +128,8 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/admin/settings", Some("system_settings")),
     ("POST", "/admin/settings/operations", Some("system_settings")),
     ("PUT", "/api/admin/settings/operations", Some("system_settings")),
+    ("POST", "/admin/settings/circumvention", Some("system_settings")),
+    ("PUT", "/api/admin/settings/circumvention", Some("system_settings")),
     ("POST", "/admin/settings/email-domain", Some("system_settings")),
     ("PUT", "/api/admin/settings/email-domain", Some("system_settings")),
     ("POST", "/admin/settings/legal/terms", Some("system_settings")),
@@ -144,6 +152,7 @@ fn the_matrix_covers_every_registered_admin_route() {
         include_str!("../../src/routes/admin/stats_page.rs"),
         include_str!("../../src/routes/admin/admins.rs"),
         include_str!("../../src/routes/admin/settings_page.rs"),
+        include_str!("../../src/routes/admin/reviews.rs"),
     ];
     let normalise = |p: &str| {
         let mut out = String::new();
@@ -498,6 +507,10 @@ async fn the_audit_log_filters_by_entity_type_alone() {
 async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
+        // The "block outright" setting (the default flags for review: see circumvention.rs).
+        fantooo_store::settings::set(&app.db, "ban_circumvention", &fantooo_domain::account::CircumventionPolicy::Block, None)
+            .await
+            .unwrap();
         let device = "device0123456789abcdef";
         let mut spammer = app.client();
         spammer.ip = "203.0.113.7".into();
@@ -609,9 +622,9 @@ async fn bulk_import_creates_good_rows_and_reports_bad_ones() {
     }
 }
 
-use platform_media::samples::png;
+pub use platform_media::samples::png;
 
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "XBOUNDARYX";
     let mut body = vec![];
     for (name, filename, data) in parts {

@@ -239,6 +239,9 @@ async fn a_forged_forwarded_for_does_not_escape_limits_or_bans() {
 
         // A ban follows the real address, whatever the client claims.
         let app = TestApp::new(backend).await;
+        fantooo_store::settings::set(&app.db, "ban_circumvention", &fantooo_domain::account::CircumventionPolicy::Block, None)
+            .await
+            .unwrap();
         let mut spoofer = app.client();
         spoofer.ip = format!("192.0.2.1, {real}");
         let r = spoofer.json(Method::POST, "/api/auth/signup", signup_body("spoofer")).await;

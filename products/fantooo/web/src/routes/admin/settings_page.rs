@@ -15,6 +15,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use fantooo_domain::account::CircumventionPolicy;
 use fantooo_domain::legal::LegalDoc;
 use fantooo_domain::operations::OperationsConfig;
 use fantooo_domain::pricing::PricingConfig;
@@ -33,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/settings/operations", put(save_operations))
         .route("/admin/settings/email-domain", post(save_email_domain))
         .route("/api/admin/settings/email-domain", put(save_email_domain))
+        .route("/admin/settings/circumvention", post(save_circumvention))
+        .route("/api/admin/settings/circumvention", put(save_circumvention))
 }
 
 /// The domain of new users' addresses: the setting, else the server flag.
@@ -48,6 +51,7 @@ struct SettingsPage {
     pricing: PricingConfig,
     operations: OperationsConfig,
     email_domain: String,
+    circumvention: CircumventionPolicy,
     /// (slug, title, text in force) per legal document.
     legal: Vec<(&'static str, &'static str, String)>,
     flash: Flash,
@@ -61,6 +65,7 @@ async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, 
         pricing: pricing(&state).await?,
         operations: operations::config(&state.db).await?,
         email_domain: email_domain(&state).await?,
+        circumvention: crate::circumvention::policy(&state).await?,
         legal: legal_texts(&state).await?,
         flash,
     }
@@ -77,9 +82,12 @@ async fn legal_texts(state: &AppState) -> AppResult<Vec<(&'static str, &'static 
 
 async fn api(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<serde_json::Value>> {
     me.require(Permission::SystemSettings)?;
-    Ok(Json(
-        json!({ "pricing": pricing(&state).await?, "operations": operations::config(&state.db).await?, "email_domain": email_domain(&state).await? }),
-    ))
+    Ok(Json(json!({
+        "pricing": pricing(&state).await?,
+        "operations": operations::config(&state.db).await?,
+        "email_domain": email_domain(&state).await?,
+        "ban_circumvention": crate::circumvention::policy(&state).await?,
+    })))
 }
 
 async fn save_pricing(State(state): State<AppState>, via: Via, me: CurrentAdmin, Input(form): Input<PricingForm>) -> AppResult<Response> {
@@ -148,6 +156,31 @@ async fn save_operations(
         let cfg = apply_operations(operations::config(&state.db).await?, &f)?;
         settings::set(&state.db, operations::SETTINGS_KEY, &cfg, Some(me.admin.id)).await?;
         Ok(("Operations settings saved".to_string(), json!({ "operations": cfg })))
+    }
+    .await;
+    via.finish("/admin/settings", outcome)
+}
+
+#[derive(Deserialize)]
+struct CircumventionForm {
+    policy: Option<String>,
+}
+
+/// What a sign-up from a banned user's address or device gets: flagged
+/// for review (the default) or blocked outright. Audited by `settings::set`.
+async fn save_circumvention(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    Input(f): Input<CircumventionForm>,
+) -> AppResult<Response> {
+    me.require(Permission::SystemSettings)?;
+    let outcome = async {
+        let policy: CircumventionPolicy = kit::text(&f.policy)
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| AppError::field("policy", "Choose flag_for_review or block"))?;
+        settings::set(&state.db, crate::circumvention::POLICY_KEY, &policy, Some(me.admin.id)).await?;
+        Ok(("Ban circumvention setting saved".to_string(), json!({ "ban_circumvention": policy })))
     }
     .await;
     via.finish("/admin/settings", outcome)
