@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod media;
 pub mod pages;
+pub mod realtime;
 pub mod seed;
 pub mod voice;
 
@@ -85,6 +86,8 @@ pub struct AppState {
     pub media: Arc<dyn platform_media::MediaStore>,
     pub metrics: Option<PrometheusHandle>,
     pub voice: Arc<dyn voice::VoiceSeam>,
+    /// This node's live fan-out of the room and user outboxes.
+    pub realtime: Arc<realtime::Realtime>,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             messages: Limit::per_minute(rooms_domain::limits::CHAT_PER_MINUTE),
         };
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
+        let realtime = realtime::start(db.clone());
         AppState {
             db,
             config: Arc::new(config),
@@ -105,6 +109,7 @@ impl AppState {
             media,
             metrics,
             voice: Arc::new(voice::NoVoice),
+            realtime,
         }
     }
 
@@ -126,9 +131,11 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state.clone())
         // innermost first: rate limits → CSRF → session → error pages
+        .layer(mw::from_fn_with_state(state.clone(), wake_realtime))
         .layer(mw::from_fn_with_state(state.clone(), auth::rate_limit))
         .layer(mw::from_fn(platform_web::layers::csrf::check))
         .layer(mw::from_fn_with_state(state.clone(), auth::load))
@@ -140,6 +147,22 @@ pub fn app(state: AppState) -> Router {
         handler_timeout: Duration::from_secs(30),
     };
     outer_stack(routes, outer)
+}
+
+/// After any request that may have written (not GET or HEAD), wakes the
+/// outbox tailer so the change reaches sockets now rather than at its next
+/// poll.
+async fn wake_realtime(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: mw::Next,
+) -> axum::response::Response {
+    let writes = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let resp = next.run(req).await;
+    if writes {
+        state.realtime.written();
+    }
+    resp
 }
 
 /// A header value from text known to be valid.

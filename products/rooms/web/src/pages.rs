@@ -114,6 +114,10 @@ impl RoomPage {
     fn is_me(&self, id: &AccountId) -> bool {
         self.f.me.as_ref().is_some_and(|m| &m.0 == id)
     }
+    /// The viewer's account id (empty when signed out), for the live script.
+    fn me_id(&self) -> String {
+        self.f.me.as_ref().map(|m| m.0.to_string()).unwrap_or_default()
+    }
     /// Whether the viewer may act on someone of `role` (4.6).
     fn outranks(&self, role: &RoomRole) -> bool {
         self.my_role.moderates() && self.my_role.outranks(*role)

@@ -3,4 +3,5 @@
 
 mod api;
 mod pages;
+mod socket;
 mod support;
