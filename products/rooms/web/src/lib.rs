@@ -50,6 +50,9 @@ pub struct WebConfig {
     pub metrics_token: Option<String>,
     /// How long a web session lasts.
     pub session_ttl: Duration,
+    /// Origins of the voice servers browsers reach (added to the pages'
+    /// `connect-src`).
+    pub voice_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -64,6 +67,7 @@ impl Default for WebConfig {
             fast_password_hashing: false,
             metrics_token: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            voice_origins: Vec::new(),
         }
     }
 }
@@ -113,6 +117,23 @@ impl AppState {
         }
     }
 
+    /// Takes expired voice passes off the voice servers every 30 s, for the
+    /// life of the process (the passes live in this process's memory, so
+    /// this is a per-process task rather than a leader-elected job).
+    pub fn spawn_voice_sweep(&self) {
+        let voice = self.voice.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                let n = voice.sweep().await;
+                if n > 0 {
+                    tracing::info!(passes = n, "voice passes lapsed");
+                }
+            }
+        });
+    }
+
     /// Forgets idle rate-limit keys every minute, for the life of the process.
     pub fn spawn_pruner(&self) {
         let l = self.limits.clone();
@@ -141,12 +162,32 @@ pub fn app(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), auth::load))
         .layer(mw::from_fn(error::render_html));
     let outer = Outer {
-        headers: SecurityHeaders { csp: platform_web::layers::headers::content_security_policy(None), hsts: state.config.https },
+        headers: SecurityHeaders { csp: csp(&state.config.voice_origins), hsts: state.config.https },
         metrics: MetricsPrefix("rooms"),
         body_limit: 4 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),
     };
-    outer_stack(routes, outer)
+    outer_stack(routes, outer).layer(mw::map_response(allow_microphone))
+}
+
+/// The platform's policy with the voice servers added to `connect-src`
+/// (the voice client talks to Janus directly).
+pub fn csp(voice_origins: &[String]) -> HeaderValue {
+    let base = platform_web::layers::headers::content_security_policy(None);
+    let base = base.to_str().unwrap_or_default();
+    let ok = |o: &&String| o.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c));
+    let extra: Vec<&str> = voice_origins.iter().filter(ok).map(String::as_str).collect();
+    if extra.is_empty() {
+        return header(base);
+    }
+    header(&base.replace("connect-src 'self'", &format!("connect-src 'self' {}", extra.join(" "))))
+}
+
+/// Rooms' pages use the microphone (a seat speaks), which the platform's
+/// permissions policy turns off for every product.
+async fn allow_microphone(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.headers_mut().insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(self), geolocation=(), payment=()"));
+    resp
 }
 
 /// After any request that may have written (not GET or HEAD), wakes the

@@ -5,3 +5,4 @@ mod api;
 mod pages;
 mod socket;
 mod support;
+mod voice;
