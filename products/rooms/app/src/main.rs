@@ -154,7 +154,13 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             let node = format!("cli-{}", std::process::id());
-            let counts = platform_jobs::run_once(&db, name, &node, &rooms_web::jobs::runner(db.clone())).await?;
+            let counts = platform_jobs::run_once(
+                &db,
+                name,
+                &node,
+                &rooms_web::jobs::runner(db.clone(), std::sync::Arc::new(rooms_web::voice::NoVoice)),
+            )
+            .await?;
             println!("{} {counts}", platform_jobs::Job::name(name));
         }
         Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
@@ -245,7 +251,8 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     state.voice = voice;
     state.spawn_pruner();
     state.spawn_voice_sweep();
-    rooms_web::jobs::spawn(db.clone(), args.node_name.unwrap_or_else(|| format!("node-{}", std::process::id())));
+    let node = args.node_name.unwrap_or_else(|| format!("node-{}", std::process::id()));
+    rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.realtime.changed_callback());
     let app = rooms_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "rooms listening");

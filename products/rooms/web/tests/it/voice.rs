@@ -6,9 +6,11 @@
 
 use crate::support::{backends, TestApp};
 use axum::http::StatusCode;
+use rooms_domain::ids::{AccountId, RoomId};
 use rooms_voice::janus::Session;
 use rooms_voice::{JanusServer, JanusVoice, VoiceParticipant, VoiceService};
-use rooms_web::voice::{room_number, JanusSeam};
+use rooms_web::jobs::Job;
+use rooms_web::voice::{room_number, JanusSeam, VoiceChange, VoiceSeam};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,5 +137,37 @@ async fn with_janus_join_pass_seat_mute_and_kick_reach_the_audio_bridge() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(gone, "{b:?}: the voice room is closed");
+    }
+}
+
+/// Records what the voice seam is told.
+#[derive(Default)]
+struct Told(std::sync::Mutex<Vec<VoiceChange>>);
+
+impl VoiceSeam for Told {
+    fn apply(&self, change: VoiceChange) {
+        self.0.lock().unwrap().push(change);
+    }
+    fn available(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_takes_silent_people_and_closed_rooms_out_of_voice() {
+    for b in backends() {
+        let told = Arc::new(Told::default());
+        let app = TestApp::with_voice(b, told.clone()).await;
+        let mut owner = app.client();
+        let oid: AccountId = owner.sign_up("sweepo@example.com", "sweepowner").await["account"]["id"].as_str().unwrap().parse().unwrap();
+        let room: RoomId =
+            owner.post("/api/v1/rooms", json!({"name": "Fading"})).await.json()["room"]["id"].as_str().unwrap().parse().unwrap();
+        owner.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await;
+        told.0.lock().unwrap().clear();
+        let run = rooms_web::jobs::runner(app.db.clone(), told.clone());
+        // Long after the last heartbeat: the owner goes; later the empty room closes.
+        run(Job::Sweep, chrono::Utc::now() + chrono::Duration::minutes(5)).await.unwrap();
+        run(Job::Sweep, chrono::Utc::now() + chrono::Duration::minutes(10)).await.unwrap();
+        assert_eq!(*told.0.lock().unwrap(), [VoiceChange::Left { room, account: oid }, VoiceChange::RoomClosed(room)], "{b:?}");
     }
 }
