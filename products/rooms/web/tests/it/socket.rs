@@ -2,7 +2,7 @@
 //! port, people acting through the JSON API, subscribers reading
 //! `/api/v1/ws` with tokio-tungstenite. Every test runs on both stores.
 
-use crate::support::{backends, Client, TestApp};
+use crate::support::{backends, Client, TestApp, PASSWORD};
 use axum::http::StatusCode;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -207,5 +207,37 @@ async fn a_kicked_persons_subscription_ends() {
         // Coming back is refused while the kick lasts.
         send(&mut ws, json!({"t": "subscribe", "room_id": room})).await;
         assert_eq!(next(&mut ws).await["code"], "forbidden", "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_session_opens_the_socket_and_other_sites_cannot() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = serve(&app).await;
+        let (_owner, _guest, room, _) = room_with_guest(&app, 5).await;
+        // Signed in through the pages: a cookie session, no bearer token.
+        let mut web = app.client();
+        let csrf = crate::pages::csrf_of(&web.get("/signin").await.body);
+        let signed = web.form("/signin", &[("csrf_token", &csrf), ("login", "+254711000005"), ("password", PASSWORD), ("next", "/")]).await;
+        assert_eq!(signed.status, StatusCode::SEE_OTHER, "{b:?} {}", signed.body);
+        let cookies = web.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+
+        let mut req = format!("ws://{addr}/api/v1/ws").into_client_request().unwrap();
+        req.headers_mut().insert("cookie", cookies.parse().unwrap());
+        req.headers_mut().insert("origin", format!("http://{addr}").parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("same-site socket opens");
+        send(&mut ws, json!({"t": "subscribe", "room_id": room, "after": 0})).await;
+        assert_eq!(next(&mut ws).await["t"], "subscribed", "{b:?}");
+        assert_eq!(kinds(&events_until_pong(&mut ws).await)[0], "room_opened");
+
+        // Another site's page cannot open a socket with the user's cookie.
+        let mut req = format!("ws://{addr}/api/v1/ws").into_client_request().unwrap();
+        req.headers_mut().insert("cookie", cookies.parse().unwrap());
+        req.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+        match tokio_tungstenite::connect_async(req).await.expect_err("refused") {
+            tokio_tungstenite::tungstenite::Error::Http(r) => assert_eq!(r.status(), StatusCode::FORBIDDEN, "{b:?}"),
+            e => panic!("{b:?}: {e}"),
+        }
     }
 }
