@@ -42,13 +42,17 @@ document.addEventListener('click', (e) => {
   let joined = Promise.reject(new Error('no voice'));
   joined.catch(() => {});
   const status = document.getElementById('voice-status');
-  const say = (t) => { if (status) status.textContent = t; };
+  // The state is also on `window.roomsVoiceState` (listening, speaking,
+  // failed) and the client on `window.roomsVoice`, for diagnostics.
+  const say = (t, state) => { if (status) status.textContent = t; window.roomsVoiceState = state; };
   if (room.dataset.voice && window.RoomsVoice) {
     voice = new window.RoomsVoice(JSON.parse(room.dataset.voice), { audio: document.getElementById('voice-audio') });
+    window.roomsVoice = voice;
+    window.roomsVoiceState = 'joining';
     joined = voice.join();
-    joined.then(() => say(speaking ? 'Voice: you are on a seat, your microphone is live.' : 'Voice: listening.'))
-      .then(() => (speaking ? voice.setSeated(true) : null))
-      .catch((e) => say(`Voice could not connect: ${e.message}`));
+    joined.then(() => (speaking ? voice.setSeated(true) : null))
+      .then(() => (speaking ? say('Voice: you are on a seat, your microphone is live.', 'speaking') : say('Voice: listening.', 'listening')))
+      .catch((e) => say(`Voice could not connect: ${e.message}`, 'failed'));
     window.addEventListener('pagehide', () => { voice.leave().catch(() => {}); });
   }
   const setSpeaking = (on) => {
@@ -56,8 +60,8 @@ document.addEventListener('click', (e) => {
     speaking = on;
     if (!voice) return;
     joined.then(() => voice.setSeated(on))
-      .then(() => say(on ? 'Voice: you are on a seat, your microphone is live.' : 'Voice: listening.'))
-      .catch((e) => say(`Voice: ${e.message}`));
+      .then(() => (on ? say('Voice: you are on a seat, your microphone is live.', 'speaking') : say('Voice: listening.', 'listening')))
+      .catch((e) => say(`Voice: ${e.message}`, 'failed'));
   };
 
   // The page.

@@ -2,6 +2,9 @@
 //! under test.
 
 mod api;
+mod browser;
+#[path = "../../../voice/tests/support/browser.rs"]
+mod chrome;
 mod pages;
 mod socket;
 mod support;
