@@ -154,7 +154,13 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             let node = format!("cli-{}", std::process::id());
-            let counts = platform_jobs::run_once(&db, name, &node, &rooms_web::jobs::runner(db.clone())).await?;
+            let counts = platform_jobs::run_once(
+                &db,
+                name,
+                &node,
+                &rooms_web::jobs::runner(db.clone(), std::sync::Arc::new(rooms_web::voice::NoVoice)),
+            )
+            .await?;
             println!("{} {counts}", platform_jobs::Job::name(name));
         }
         Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
@@ -227,7 +233,11 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         seed::keep_demo_present(db.clone());
     }
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    // Voice: Janus at JANUS_URL, or unavailable (the site says so).
+    let (voice, voice_origins) = rooms_web::voice::from_env();
+    tracing::info!(available = voice.available(), "voice");
     let config = WebConfig {
+        voice_origins,
         https: args.https,
         trust_proxy: args.trust_proxy,
         auth_per_minute: args.auth_rate_per_minute,
@@ -237,9 +247,12 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
         ..WebConfig::default()
     };
-    let state = AppState::new(db.clone(), config, metrics);
+    let mut state = AppState::new(db.clone(), config, metrics);
+    state.voice = voice;
     state.spawn_pruner();
-    rooms_web::jobs::spawn(db.clone(), args.node_name.unwrap_or_else(|| format!("node-{}", std::process::id())));
+    state.spawn_voice_sweep();
+    let node = args.node_name.unwrap_or_else(|| format!("node-{}", std::process::id()));
+    rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.realtime.changed_callback());
     let app = rooms_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "rooms listening");

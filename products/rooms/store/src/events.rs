@@ -28,6 +28,13 @@ pub async fn room_since(db: &Db, room: RoomId, after: i64, limit: i64) -> StoreR
         .bind(room).bind(after).bind(limit).fetch_all(p).await?))
 }
 
+/// The room's latest event seq (0 when it has none).
+pub async fn room_head(db: &Db, room: RoomId) -> StoreResult<i64> {
+    let v: Option<i64> = on_pool!(db, p => sqlx::query_scalar("SELECT MAX(seq) FROM room_events WHERE room_id = $1")
+        .bind(room).fetch_one(p).await?);
+    Ok(v.unwrap_or(0))
+}
+
 /// One person's events after `after`, oldest first.
 pub async fn user_since(db: &Db, account: AccountId, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Event>(

@@ -9,11 +9,17 @@ use rooms_domain::limits;
 use serde::Serialize;
 use serde_json::json;
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SweepCounts {
     pub left: u64,
     pub invites_expired: u64,
     pub rooms_closed: u64,
+    /// Who left which room (for voice to follow).
+    #[serde(skip)]
+    pub gone: Vec<(RoomId, AccountId)>,
+    /// The rooms closed.
+    #[serde(skip)]
+    pub closed: Vec<RoomId>,
 }
 
 pub async fn run(db: &Db, now: DateTime<Utc>) -> StoreResult<SweepCounts> {
@@ -35,6 +41,9 @@ pub async fn run(db: &Db, now: DateTime<Utc>) -> StoreResult<SweepCounts> {
             gone
         });
         counts.left += u64::from(gone);
+        if gone {
+            counts.gone.push((room, who));
+        }
     }
     let expired: Vec<(RoomId, AccountId, i64)> = on_pool!(db, p => sqlx::query_as(
         "DELETE FROM seat_invites WHERE expires_at <= $1 RETURNING room_id, account_id, seat_no").bind(now).fetch_all(p).await?);
@@ -61,6 +70,9 @@ pub async fn run(db: &Db, now: DateTime<Utc>) -> StoreResult<SweepCounts> {
             closed
         });
         counts.rooms_closed += u64::from(closed);
+        if closed {
+            counts.closed.push(room);
+        }
     }
     Ok(counts)
 }

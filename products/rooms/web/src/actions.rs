@@ -130,6 +130,13 @@ pub async fn create_room(state: &AppState, user: &CurrentUser, f: &CreateRoom, l
     Ok(room)
 }
 
+/// A voice pass for someone in the room (`None` when voice is unavailable);
+/// they may speak when they hold an unmuted seat in `st`.
+pub async fn voice_pass(state: &AppState, user: &CurrentUser, st: &presence::RoomState) -> Option<rooms_voice::JoinPass> {
+    let may_speak = st.seats.iter().any(|s| s.occupant_id == Some(user.id()) && !s.muted);
+    state.voice.admit(st.room.id, user.id(), &user.account.display_name, may_speak).await
+}
+
 /// Settings input; absent fields stay as they are.
 #[derive(Debug, Deserialize, Default)]
 pub struct EditRoom {

@@ -332,6 +332,7 @@ async fn room_logo(State(s): State<AppState>, u: CurrentUser, Path(id): Path<Roo
 async fn reopen(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
     rooms::reopen(&s.db, id, u.id(), Utc::now()).await?;
     s.voice.apply(crate::voice::VoiceChange::RoomOpened(id));
+    s.voice.apply(crate::voice::VoiceChange::RoomOpened(id));
     Ok(ok(json!({"room": rooms::get(&s.db, id).await?})))
 }
 
@@ -343,7 +344,10 @@ struct JoinBody {
 async fn join(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, OptJson(body): OptJson<JoinBody>) -> WebResult<Response> {
     let pw = body.and_then(|b| b.password);
     let joined = actions::join(&s, &u, id, pw.as_deref()).await?;
-    Ok(ok(json!({"joined": joined, "state": presence::state(&s.db, id).await?})))
+    let st = presence::state(&s.db, id).await?;
+    // The browser joins the room's audio with this pass (`null`: voice is unavailable).
+    let voice = actions::voice_pass(&s, &u, &st).await;
+    Ok(ok(json!({"joined": joined, "state": st, "voice": voice, "voice_available": s.voice.available()})))
 }
 
 async fn leave(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {

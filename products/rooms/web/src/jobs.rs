@@ -2,6 +2,7 @@
 //! participants leave, seat holds lapse, invitations expire, empty rooms
 //! close) every 10 s, and housekeeping.
 
+use crate::voice::{VoiceChange, VoiceSeam};
 use chrono::{DateTime, Utc};
 use platform_jobs::Runner;
 use rooms_store::{Db, StoreResult};
@@ -40,10 +41,17 @@ impl platform_jobs::Job for Job {
     }
 }
 
-async fn run(db: Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
+async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
     match job {
         Job::Sweep => {
             let c = rooms_store::sweep::run(&db, now).await?;
+            // Whoever the sweep took out leaves the room's audio too.
+            for (room, account) in &c.gone {
+                voice.apply(VoiceChange::Left { room: *room, account: *account });
+            }
+            for room in &c.closed {
+                voice.apply(VoiceChange::RoomClosed(*room));
+            }
             Ok(json!({"left": c.left, "invites_expired": c.invites_expired, "rooms_closed": c.rooms_closed}))
         }
         Job::Housekeeping => {
@@ -55,15 +63,17 @@ async fn run(db: Db, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
     }
 }
 
-/// The runner platform-jobs calls.
-pub fn runner(db: Db) -> Runner<Job> {
+/// The runner platform-jobs calls; `voice` follows whoever the sweep takes
+/// out of a room (the voice of this process: passes live in its memory).
+pub fn runner(db: Db, voice: Arc<dyn VoiceSeam>) -> Runner<Job> {
     Arc::new(move |job, now| {
         let db = db.clone();
-        Box::pin(run(db, job, now))
+        Box::pin(run(db, voice.clone(), job, now))
     })
 }
 
-/// Starts the leader-elected scheduler for every job.
-pub fn spawn(db: Db, node: String) {
-    platform_jobs::spawn_scheduler(db.clone(), node, Job::ALL.to_vec(), runner(db), Arc::new(|| {}));
+/// Starts the leader-elected scheduler for every job; `changed` wakes the
+/// live fan-out after a job wrote events.
+pub fn spawn(db: Db, node: String, voice: Arc<dyn VoiceSeam>, changed: Arc<dyn Fn() + Send + Sync>) {
+    platform_jobs::spawn_scheduler(db.clone(), node, Job::ALL.to_vec(), runner(db, voice), changed);
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod media;
 pub mod pages;
+pub mod realtime;
 pub mod seed;
 pub mod voice;
 
@@ -49,6 +50,9 @@ pub struct WebConfig {
     pub metrics_token: Option<String>,
     /// How long a web session lasts.
     pub session_ttl: Duration,
+    /// Origins of the voice servers browsers reach (added to the pages'
+    /// `connect-src`).
+    pub voice_origins: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -63,6 +67,7 @@ impl Default for WebConfig {
             fast_password_hashing: false,
             metrics_token: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            voice_origins: Vec::new(),
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct AppState {
     pub media: Arc<dyn platform_media::MediaStore>,
     pub metrics: Option<PrometheusHandle>,
     pub voice: Arc<dyn voice::VoiceSeam>,
+    /// This node's live fan-out of the room and user outboxes.
+    pub realtime: Arc<realtime::Realtime>,
 }
 
 impl AppState {
@@ -97,6 +104,7 @@ impl AppState {
             messages: Limit::per_minute(rooms_domain::limits::CHAT_PER_MINUTE),
         };
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
+        let realtime = realtime::start(db.clone());
         AppState {
             db,
             config: Arc::new(config),
@@ -105,7 +113,25 @@ impl AppState {
             media,
             metrics,
             voice: Arc::new(voice::NoVoice),
+            realtime,
         }
+    }
+
+    /// Takes expired voice passes off the voice servers every 30 s, for the
+    /// life of the process (the passes live in this process's memory, so
+    /// this is a per-process task rather than a leader-elected job).
+    pub fn spawn_voice_sweep(&self) {
+        let voice = self.voice.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                let n = voice.sweep().await;
+                if n > 0 {
+                    tracing::info!(passes = n, "voice passes lapsed");
+                }
+            }
+        });
     }
 
     /// Forgets idle rate-limit keys every minute, for the life of the process.
@@ -126,20 +152,58 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state.clone())
         // innermost first: rate limits → CSRF → session → error pages
+        .layer(mw::from_fn_with_state(state.clone(), wake_realtime))
         .layer(mw::from_fn_with_state(state.clone(), auth::rate_limit))
         .layer(mw::from_fn(platform_web::layers::csrf::check))
         .layer(mw::from_fn_with_state(state.clone(), auth::load))
         .layer(mw::from_fn(error::render_html));
     let outer = Outer {
-        headers: SecurityHeaders { csp: platform_web::layers::headers::content_security_policy(None), hsts: state.config.https },
+        headers: SecurityHeaders { csp: csp(&state.config.voice_origins), hsts: state.config.https },
         metrics: MetricsPrefix("rooms"),
         body_limit: 4 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),
     };
-    outer_stack(routes, outer)
+    outer_stack(routes, outer).layer(mw::map_response(allow_microphone))
+}
+
+/// The platform's policy with the voice servers added to `connect-src`
+/// (the voice client talks to Janus directly).
+pub fn csp(voice_origins: &[String]) -> HeaderValue {
+    let base = platform_web::layers::headers::content_security_policy(None);
+    let base = base.to_str().unwrap_or_default();
+    let ok = |o: &&String| o.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c));
+    let extra: Vec<&str> = voice_origins.iter().filter(ok).map(String::as_str).collect();
+    if extra.is_empty() {
+        return header(base);
+    }
+    header(&base.replace("connect-src 'self'", &format!("connect-src 'self' {}", extra.join(" "))))
+}
+
+/// Rooms' pages use the microphone (a seat speaks), which the platform's
+/// permissions policy turns off for every product.
+async fn allow_microphone(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.headers_mut().insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(self), geolocation=(), payment=()"));
+    resp
+}
+
+/// After any request that may have written (not GET or HEAD), wakes the
+/// outbox tailer so the change reaches sockets now rather than at its next
+/// poll.
+async fn wake_realtime(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: mw::Next,
+) -> axum::response::Response {
+    let writes = !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let resp = next.run(req).await;
+    if writes {
+        state.realtime.written();
+    }
+    resp
 }
 
 /// A header value from text known to be valid.

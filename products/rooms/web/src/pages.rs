@@ -99,6 +99,10 @@ struct RoomPage {
     inside: bool,
     my_seat: Option<i64>,
     voice: bool,
+    /// The viewer's voice pass as JSON, while they are in the room.
+    voice_pass: Option<String>,
+    /// The viewer holds an unmuted seat (the voice client sends audio).
+    speaking: bool,
     /// The seat the viewer is invited to, while the invitation lasts.
     my_invite: Option<i64>,
     bans: Vec<rooms_store::seats::Ban>,
@@ -113,6 +117,10 @@ impl RoomPage {
     }
     fn is_me(&self, id: &AccountId) -> bool {
         self.f.me.as_ref().is_some_and(|m| &m.0 == id)
+    }
+    /// The viewer's account id (empty when signed out), for the live script.
+    fn me_id(&self) -> String {
+        self.f.me.as_ref().map(|m| m.0.to_string()).unwrap_or_default()
     }
     /// Whether the viewer may act on someone of `role` (4.6).
     fn outranks(&self, role: &RoomRole) -> bool {
@@ -154,6 +162,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/assets/rooms.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
         .route("/assets/rooms.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS) }))
+        .route("/assets/voice.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], rooms_voice::VOICE_JS) }))
         .route("/media/{*key}", get(media))
         .route("/signin", get(sign_in_page).post(sign_in))
         .route("/signup", get(sign_up_page).post(sign_up))
@@ -323,7 +332,15 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
     let my_invite =
         u.0.as_ref().and_then(|me| st.invites.iter().find(|i| i.account_id == me.id() && i.expires_at > now).map(|i| i.seat_no));
     let bans = if my_role.moderates() { rooms_store::seats::bans(&s.db, id, now).await? } else { vec![] };
-    Ok(RoomPage { f: Frame::new(&csrf, u.0.as_ref()), st, chat, my_role, inside, my_seat, voice: s.voice.available(), my_invite, bans })
+    let (voice_pass, speaking) = match &u.0 {
+        Some(me) if inside => {
+            let pass = actions::voice_pass(&s, me, &st).await.and_then(|p| serde_json::to_string(&p).ok());
+            (pass, st.seats.iter().any(|x| x.occupant_id == Some(me.id()) && !x.muted))
+        }
+        _ => (None, false),
+    };
+    let voice = s.voice.available();
+    Ok(RoomPage { f: Frame::new(&csrf, u.0.as_ref()), st, chat, my_role, inside, my_seat, voice, voice_pass, speaking, my_invite, bans })
 }
 
 #[derive(Deserialize, Default)]

@@ -1,6 +1,8 @@
 //! What the voice tests share: the throwaway Janus from the environment.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use rooms_voice::{JanusServer, JanusVoice};
 
 pub struct JanusEnv {

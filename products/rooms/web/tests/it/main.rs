@@ -2,5 +2,10 @@
 //! under test.
 
 mod api;
+mod browser;
+#[path = "../../../voice/tests/support/browser.rs"]
+mod chrome;
 mod pages;
+mod socket;
 mod support;
+mod voice;

@@ -1,7 +1,7 @@
 use crate::support::{backends, TestApp, PASSWORD};
 use axum::http::{Method, StatusCode};
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let i = html.find("name=\"csrf_token\" value=\"").expect("a form with a CSRF token") + 25;
     html[i..i + 64].to_string()
 }

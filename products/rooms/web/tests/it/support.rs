@@ -28,8 +28,19 @@ impl TestApp {
 
     /// An app whose voice seam is `voice` (to see what voice is told).
     pub async fn with_voice(backend: Backend, voice: std::sync::Arc<dyn rooms_web::voice::VoiceSeam>) -> TestApp {
+        Self::with_voice_at(backend, voice, vec![]).await
+    }
+
+    /// An app with voice whose servers browsers reach at `origins` (the pages' `connect-src`).
+    pub async fn with_voice_at(backend: Backend, voice: std::sync::Arc<dyn rooms_web::voice::VoiceSeam>, origins: Vec<String>) -> TestApp {
         let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
-        let cfg = WebConfig { fast_password_hashing: true, auth_per_minute: 1000, api_per_minute: 10_000, ..WebConfig::default() };
+        let cfg = WebConfig {
+            fast_password_hashing: true,
+            auth_per_minute: 1000,
+            api_per_minute: 10_000,
+            voice_origins: origins,
+            ..WebConfig::default()
+        };
         let mut state = AppState::new(t.db.clone(), cfg, None);
         state.voice = voice;
         TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }

@@ -1,0 +1,117 @@
+//! One WebSocket per page or app, at `GET /api/v1/ws` (cookie session or
+//! bearer token), on the platform's endpoint (`platform_realtime::socket`:
+//! subscriptions, replay after a seq, resync, ping/pong).
+//!
+//! Client → server: `{"t":"subscribe","room_id":…,"after":n?}` (replays
+//! the room's events with seq > `after` first), `{"t":"unsubscribe",
+//! "room_id":…}`, `{"t":"ping"}`. The viewer's own person channel (private
+//! messages, read receipts) is followed without asking.
+//!
+//! Server → client: `subscribed`, `event` (a room event: `seq`, `kind`,
+//! `data`, `at`), `user_event`, `unsubscribed` (reason `access`: the viewer
+//! left, was kicked or blocked, or the room closed), `reload`, `resynced`,
+//! `pong`, `error` (`forbidden` for a room the viewer is not in).
+//!
+//! Only someone present in a room (joined, so neither kicked nor blocked)
+//! may follow it; an event that may end someone's presence makes that
+//! person's subscription check again.
+
+use super::{room_event_json, Ends, Hub, PushKind, Topic};
+use crate::auth::CurrentUser;
+use crate::error::{AppError, WebResult};
+use crate::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use platform_realtime::socket::{self, Action, Closed, Conn, Endpoint, NoCommand, Row, Settings};
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_store::{events, presence, StoreResult};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub async fn upgrade(State(state): State<AppState>, me: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> WebResult<Response> {
+    Ok(socket::upgrade(Arc::new(RoomSocket { state }), me.id(), &headers, ws).map_err(|_| AppError::Forbidden)?)
+}
+
+/// Rooms' side of the platform endpoint.
+pub struct RoomSocket {
+    state: AppState,
+}
+
+/// The channel clients subscribe to: `{"room_id": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RoomRef {
+    pub room_id: RoomId,
+}
+
+impl Endpoint for RoomSocket {
+    type Topic = Topic;
+    type Kind = PushKind;
+    type Viewer = AccountId;
+    type Channel = RoomRef;
+    /// The viewer, present in the room.
+    type Access = AccountId;
+    type Command = NoCommand;
+    type State = ();
+
+    const SETTINGS: Settings = Settings { metrics_prefix: "rooms_ws", max_subscriptions: 8, ..Settings::DEFAULT };
+
+    fn hub(&self) -> &Hub {
+        &self.state.realtime.hub
+    }
+
+    fn topic(c: RoomRef) -> Topic {
+        Topic::Room(c.room_id)
+    }
+
+    fn channel(topic: Topic) -> Option<RoomRef> {
+        match topic {
+            Topic::Room(room_id) => Some(RoomRef { room_id }),
+            Topic::User(_) => None,
+        }
+    }
+
+    fn own_topics(&self, viewer: &AccountId) -> Vec<Topic> {
+        vec![Topic::User(*viewer)]
+    }
+
+    async fn access(&self, viewer: &AccountId, c: RoomRef) -> StoreResult<Option<AccountId>> {
+        Ok(presence::is_present(&self.state.db, c.room_id, *viewer).await?.then_some(*viewer))
+    }
+
+    async fn head(&self, c: RoomRef) -> StoreResult<i64> {
+        events::room_head(&self.state.db, c.room_id).await
+    }
+
+    async fn replay(&self, _viewer: &AccountId, c: RoomRef, after: i64, limit: i64) -> StoreResult<Vec<Row<PushKind>>> {
+        let page = events::room_since(&self.state.db, c.room_id, after, limit).await?;
+        Ok(page
+            .into_iter()
+            .map(|e| {
+                let data = e.data();
+                Row {
+                    seq: e.seq,
+                    kind: PushKind::of(e.seq, &e.kind, &data),
+                    text: room_event_json(c.room_id, e.seq, &e.kind, &data, e.created_at),
+                }
+            })
+            .collect())
+    }
+
+    fn seq(kind: &PushKind) -> Option<i64> {
+        Some(kind.seq)
+    }
+
+    fn on_push(&self, me: &AccountId, kind: &PushKind) -> Action {
+        match kind.ends {
+            Ends::One(who) if who == *me => Action::Recheck,
+            Ends::Everyone => Action::Recheck,
+            _ => Action::Send,
+        }
+    }
+
+    async fn command(&self, _conn: &mut Conn<Self>, command: NoCommand) -> Result<(), Closed> {
+        match command {}
+    }
+}

@@ -1,0 +1,125 @@
+//! Two headless Chromium through the real Rooms pages on a real Janus
+//! (skipped with a message without `JANUS_URL` or Chromium): each signs in,
+//! opens the room page, and its script joins the room's audio with the
+//! page's pass; taking a seat through the API turns the speaker's page to
+//! speaking (from the socket's event), and Janus shows the speaker unmuted
+//! with WebRTC up while the listener receives the mix; the owner's mute
+//! shows in Janus and turns the page back to listening.
+
+use crate::chrome::{chromedriver, chromium, chromium_with, js, tone_wav};
+use crate::socket::serve;
+use crate::support::{TestApp, PASSWORD};
+use axum::http::StatusCode;
+use rooms_voice::{JanusServer, JanusVoice, VoiceService};
+use rooms_web::voice::{room_number, user_number, JanusSeam};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+async fn sign_in_and_open(d: &WebDriver, base: &str, login: &str, room: &str) -> WebDriverResult<()> {
+    d.goto(format!("{base}/signin")).await?;
+    d.find(By::Name("login")).await?.send_keys(login).await?;
+    d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
+    d.find(By::Css("form button")).await?.click().await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    d.goto(format!("{base}/rooms/{room}")).await
+}
+
+/// Waits (bounded) until the page's voice state is `want`.
+async fn voice_state(d: &WebDriver, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = js(d, "return window.roomsVoiceState || null;").await;
+        if s == want {
+            return;
+        }
+        if s == "failed" || Instant::now() > deadline {
+            let said = js(d, "const e = document.getElementById('voice-status'); return e ? e.textContent : null;").await;
+            panic!("voice state {s}, wanted {want}: {said}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn until(mut ok: impl AsyncFnMut() -> bool, what: &str) {
+    for _ in 0..200 {
+        if ok().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_join_voice_through_the_room_page() {
+    let Ok(url) = std::env::var("JANUS_URL") else {
+        assert!(std::env::var("REQUIRE_JANUS").as_deref() != Ok("1"), "JANUS_URL unset but REQUIRE_JANUS=1");
+        eprintln!("skipping Rooms browser voice test: JANUS_URL unset");
+        return;
+    };
+    let Some(driver) = chromedriver().await else { return };
+    let admin = std::env::var("JANUS_ADMIN_SECRET").ok().filter(|k| !k.is_empty());
+    let service = Arc::new(JanusVoice::new(JanusServer::from_lists(&url, &url, admin.as_deref()).unwrap(), b"rooms browser key"));
+    let origins = rooms_web::voice::origins(&url);
+    let app = TestApp::with_voice_at(rooms_store::Backend::Sqlite, JanusSeam::start(service.clone()), origins).await;
+    let base = format!("http://{}", serve(&app).await);
+
+    let mut owner = app.client();
+    let oid = owner.sign_up("speaker@example.com", "speaker").await["account"]["id"].as_str().unwrap().to_string();
+    let mut guest = app.client();
+    let gid = guest.sign_up("listener@example.com", "listener").await["account"]["id"].as_str().unwrap().to_string();
+    let room = owner.post("/api/v1/rooms", json!({"name": "Browsers"})).await.json()["room"]["id"].as_str().unwrap().to_string();
+    for c in [&mut owner, &mut guest] {
+        assert_eq!(c.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status, StatusCode::OK);
+    }
+    let number = room_number(room.parse().unwrap());
+    let (o_user, g_user) = (user_number(oid.parse().unwrap()), user_number(gid.parse().unwrap()));
+
+    let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let wav = pa.path().join("tone.wav");
+    tone_wav(&wav);
+    let a = chromium_with(&driver, pa.path(), Some(&wav)).await;
+    let b = chromium(&driver, pb.path()).await;
+    let outcome = async {
+        sign_in_and_open(&a, &base, "speaker@example.com", &room).await?;
+        sign_in_and_open(&b, &base, "listener@example.com", &room).await?;
+        voice_state(&a, "listening").await;
+        voice_state(&b, "listening").await;
+        let v = service.clone();
+        until(
+            async || {
+                let ps = v.participants(number).await.unwrap();
+                [o_user, g_user].iter().all(|u| ps.iter().any(|p| p.user == Some(*u) && p.setup && p.muted))
+            },
+            "both pages in Janus's mix, WebRTC up, muted",
+        )
+        .await;
+
+        // The owner takes a seat (through the API): the page hears it on the
+        // socket and speaks; Janus shows them unmuted.
+        assert_eq!(owner.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({"seat": 1})).await.status, StatusCode::OK);
+        voice_state(&a, "speaking").await;
+        until(
+            async || v.participants(number).await.unwrap().iter().any(|p| p.user == Some(o_user) && p.setup && !p.muted),
+            "the seated speaker unmuted in Janus",
+        )
+        .await;
+        // The listener receives the room's mix.
+        let bytes = async || js(&b, "return (await window.roomsVoice.stats()).bytesReceived;").await.as_f64().unwrap_or(0.0);
+        let before = bytes().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(bytes().await > before, "the listener receives audio");
+
+        // Muting the seat: muted in Janus, and the page goes back to listening.
+        assert_eq!(owner.post(&format!("/api/v1/rooms/{room}/actions/mute"), json!({})).await.status, StatusCode::OK);
+        until(async || v.participants(number).await.unwrap().iter().any(|p| p.user == Some(o_user) && p.muted), "muted in Janus").await;
+        voice_state(&a, "listening").await;
+        Ok::<_, WebDriverError>(())
+    }
+    .await;
+    let _ = a.quit().await;
+    let _ = b.quit().await;
+    outcome.unwrap();
+}
