@@ -16,6 +16,7 @@
 
 pub mod error;
 pub mod layers;
+pub mod process;
 pub mod ratelimit;
 pub mod request;
 pub mod server;

@@ -250,12 +250,7 @@ async fn main() {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Pretty => builder.init(),
-    }
+    platform_web::process::init_logging(matches!(format, LogFormat::Json));
 }
 
 async fn connect(cli: &Cli) -> Result<Db, AnyError> {
@@ -465,7 +460,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         ..Default::default()
     };
-    fantooo_web::server::serve(listener, app, server, shutdown_signal()).await?;
+    fantooo_web::server::serve(listener, app, server, platform_web::process::shutdown_signal()).await?;
     db.close().await;
     Ok(())
 }
@@ -484,22 +479,6 @@ fn spawn_reconciliation(state: AppState) {
             }
         }
     });
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]

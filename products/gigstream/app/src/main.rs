@@ -149,8 +149,7 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    platform_web::process::init_logging(false);
     if let Err(e) = run(cli).await {
         tracing::error!(error = %e, "fatal");
         eprintln!("error: {e}");
@@ -285,25 +284,9 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     let base = format!("http://{}", args.bind);
     tracing::info!(address = %base, backend = ?db.backend(), "gigstream listening");
     println!("GigStream is running at {base}");
-    gigstream_web::server::serve(listener, app, Default::default(), shutdown()).await?;
+    gigstream_web::server::serve(listener, app, Default::default(), platform_web::process::shutdown_signal()).await?;
     db.close().await;
     Ok(())
-}
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]

@@ -112,12 +112,7 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match cli.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Pretty => builder.init(),
-    }
+    platform_web::process::init_logging(matches!(cli.log_format, LogFormat::Json));
     if let Err(e) = run(cli).await {
         tracing::error!(error = %e, "fatal");
         eprintln!("error: {e}");
@@ -258,11 +253,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     tracing::info!(address = %base, backend = ?db.backend(), "rooms listening");
     println!("Rooms is running at {base}");
     let server = platform_web::server::ServerConfig { header_read_timeout: Duration::from_secs(10), ..Default::default() };
-    platform_web::server::serve(listener, app, server, shutdown()).await?;
+    platform_web::server::serve(listener, app, server, platform_web::process::shutdown_signal()).await?;
     db.close().await;
     Ok(())
-}
-
-async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
 }
