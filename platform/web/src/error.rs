@@ -249,6 +249,23 @@ impl From<FieldError> for AppError {
     }
 }
 
+/// The answer to a known address asked with a method it does not take:
+/// the same JSON error body as every other error (a product's page layer
+/// renders it as an error page). Install with
+/// `Router::method_not_allowed_fallback(method_not_allowed)`.
+pub async fn method_not_allowed() -> Response {
+    let body = ErrorBody {
+        error: "method_not_allowed".into(),
+        message: "This address does not accept that method.".into(),
+        fields: vec![],
+        required: None,
+        available: None,
+    };
+    let mut resp = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(&body)).into_response();
+    resp.extensions_mut().insert(body);
+    resp
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Internal(detail) = &self {
@@ -279,6 +296,17 @@ mod tests {
         insufficient: |r, a| format!("This needs {r} coins; you have {a}."),
         guards: &[("last_owner", "A room keeps at least one owner")],
     };
+
+    #[tokio::test]
+    async fn a_wrong_method_gets_the_json_error_body() {
+        let resp = method_not_allowed().await;
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(resp.extensions().get::<ErrorBody>().map(|b| b.error.to_string()).as_deref(), Some("method_not_allowed"));
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["error"], "method_not_allowed");
+        assert_eq!(v["message"], "This address does not accept that method.");
+    }
 
     #[test]
     fn each_variant_has_its_status_and_code() {

@@ -96,17 +96,6 @@ impl IntoResponse for WebError {
     }
 }
 
-pub async fn method_not_allowed() -> Response {
-    let body = ErrorBody {
-        error: "method_not_allowed".into(),
-        message: "This address does not accept that method.".into(),
-        fields: vec![],
-        required: None,
-        available: None,
-    };
-    respond(StatusCode::METHOD_NOT_ALLOWED, body)
-}
-
 /// Browser routes get errors as pages (and a sign-in redirect for 401);
 /// `/api/` routes keep the JSON body.
 pub async fn render_html(req: Request, next: Next) -> Response {

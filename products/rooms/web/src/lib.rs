@@ -153,7 +153,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))
-        .method_not_allowed_fallback(error::method_not_allowed)
+        .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         // innermost first: rate limits → CSRF → session → error pages
         .layer(mw::from_fn_with_state(state.clone(), wake_realtime))

@@ -13,13 +13,10 @@ mod payments;
 mod public;
 mod system;
 
-use crate::error::ErrorBody;
 use crate::middleware::{csrf, errors, ratelimit, session};
 use crate::AppState;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware as mw, Json, Router};
+use axum::{middleware as mw, Router};
 use platform_web::layers::{headers::SecurityHeaders, metrics::MetricsPrefix, outer_stack, Outer};
 use std::time::Duration;
 
@@ -36,21 +33,6 @@ pub fn router(state: AppState) -> Router {
         Some(fake) => app.nest(FAKE_PAYSTACK_PREFIX, fake.router()),
         None => app,
     }
-}
-
-/// A known address asked with a method it does not take: the same JSON
-/// error body as every other error (pages render it as an error page).
-async fn method_not_allowed() -> Response {
-    let body = ErrorBody {
-        error: "method_not_allowed".into(),
-        message: "This address does not accept that method.".into(),
-        fields: vec![],
-        required: None,
-        available: None,
-    };
-    let mut resp = (StatusCode::METHOD_NOT_ALLOWED, Json(body.clone())).into_response();
-    resp.extensions_mut().insert(body);
-    resp
 }
 
 fn app_router(state: AppState) -> Router {
@@ -74,7 +56,7 @@ fn app_router(state: AppState) -> Router {
         .merge(legal::routes())
         .merge(account::routes())
         .merge(system::routes())
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         // innermost first: rate limit → CSRF → session → errors, then the
         // platform's outer stack (metrics → headers → limits → request ids)

@@ -10,32 +10,16 @@ pub use api::SearchParams;
 
 use crate::middleware;
 use crate::AppState;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{middleware as mw, Json, Router};
-use platform_web::error::ErrorBody;
+use axum::{middleware as mw, Router};
 use platform_web::layers::{csrf, headers, metrics::MetricsPrefix, outer_stack, Outer};
 use std::time::Duration;
-
-async fn method_not_allowed() -> Response {
-    let body = ErrorBody {
-        error: "method_not_allowed".into(),
-        message: "This address does not accept that method.".into(),
-        fields: vec![],
-        required: None,
-        available: None,
-    };
-    let mut resp = (StatusCode::METHOD_NOT_ALLOWED, Json(body.clone())).into_response();
-    resp.extensions_mut().insert(body);
-    resp
-}
 
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
         .merge(system::routes())
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(mw::from_fn(csrf::check))
