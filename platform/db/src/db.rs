@@ -154,3 +154,29 @@ impl BeginWrite for PgPool {
         self.begin()
     }
 }
+
+/// The database a product binary opens: the PostgreSQL URL it was given,
+/// else the embedded SQLite file `file` in `data_dir` (created if missing).
+pub fn url_or_embedded(database_url: Option<&str>, data_dir: &std::path::Path, file: &str) -> std::io::Result<String> {
+    match database_url {
+        Some(u) => Ok(u.to_string()),
+        None => {
+            std::fs::create_dir_all(data_dir)?;
+            Ok(format!("sqlite://{}", data_dir.join(file).display()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn a_given_url_wins_else_the_embedded_file_in_a_created_dir() {
+        let dir = std::env::temp_dir().join(format!("platform-db-url-{}", std::process::id()));
+        assert_eq!(super::url_or_embedded(Some("postgres://h/db"), &dir, "x.db").unwrap(), "postgres://h/db");
+        assert!(!dir.exists(), "nothing created when a URL is given");
+        let url = super::url_or_embedded(None, &dir, "x.db").unwrap();
+        assert_eq!(url, format!("sqlite://{}", dir.join("x.db").display()));
+        assert!(dir.is_dir());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -20,7 +20,7 @@ mod error;
 pub mod testing;
 pub mod wakeup;
 
-pub use db::{Backend, BeginWrite, Db, Migrations};
+pub use db::{url_or_embedded, Backend, BeginWrite, Db, Migrations};
 pub use error::{StoreError, StoreResult};
 
 /// A SQL list of integers for `col IN (…)`. Integers cannot carry SQL, so

@@ -254,13 +254,7 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let url = match &cli.database_url {
-        Some(u) => u.clone(),
-        None => {
-            std::fs::create_dir_all(&cli.data_dir)?;
-            format!("sqlite://{}", cli.data_dir.join("fantooo.db").display())
-        }
-    };
+    let url = platform_db::url_or_embedded(cli.database_url.as_deref(), &cli.data_dir, "fantooo.db")?;
     let db = fantooo_store::connect(&url, cli.db_max_connections).await?;
     fantooo_store::migrate(&db).await?;
     Ok(db)

@@ -121,13 +121,7 @@ async fn main() {
 }
 
 async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let url = match &cli.database_url {
-        Some(u) => u.clone(),
-        None => {
-            std::fs::create_dir_all(&cli.data_dir)?;
-            format!("sqlite://{}", cli.data_dir.join("rooms.db").display())
-        }
-    };
+    let url = platform_db::url_or_embedded(cli.database_url.as_deref(), &cli.data_dir, "rooms.db")?;
     let db = rooms_store::connect(&url, cli.db_max_connections).await?;
     rooms_store::migrate(&db).await?;
     Ok(db)
