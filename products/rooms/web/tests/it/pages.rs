@@ -140,6 +140,8 @@ async fn settings_staff_pages_and_reset_codes() {
         let url = made.location().to_string();
         let page = owner.get(&url).await.body;
         assert!(page.contains("Room settings"), "the owner sees the settings form");
+        assert!(page.contains("<title>Settings Room · Rooms</title>"), "the title is the room's name alone");
+        assert_eq!(page.matches("Room settings").count(), 1, "the settings form appears once");
         let saved = owner
             .form(
                 &format!("{url}/settings"),
