@@ -8,6 +8,10 @@
 //! log newest first, narrowed by a [`Filter`] (actor, action, subject, time
 //! range), a page at a time by sequence number ([`Position`]).
 //!
+//! [`scrub_in`] rewrites the recorded values about a subject for erasure
+//! requests; [`changes`] reads an entry's before/after as field-by-field
+//! [`Change`]s for people.
+//!
 //! **Notices.** [`notify_in`] / [`notify`] address a [`NewNotice`] to one
 //! admin, every admin of a role, or everyone ([`Audience`]). Each
 //! [`Reader`] has its own read state: [`notices`], [`unread_count`],
@@ -106,7 +110,9 @@ pub struct Entry {
 }
 
 /// What the log is narrowed to; every part is optional and they combine.
-/// An actor or subject id only counts together with its kind.
+/// An actor id only counts together with its kind; a subject id alone
+/// narrows to that subject under any kind (the same thing may be audited
+/// as several kinds, e.g. a user and an account).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Filter<'a> {
     pub actor_kind: Option<&'a str>,
@@ -182,6 +188,10 @@ pub struct Notice {
     pub read: bool,
 }
 
+/// An entry's seq with its before and after values.
+#[doc(hidden)]
+pub type Values = (i64, Option<Json<Value>>, Option<Json<Value>>);
+
 mod sealed {
     pub trait Sealed {}
 }
@@ -192,6 +202,15 @@ mod sealed {
 pub trait Conn: sealed::Sealed + Send {
     #[doc(hidden)]
     fn insert_entry<'a>(&'a mut self, r: &'a Record<'a>, at: DateTime<Utc>) -> impl Future<Output = StoreResult<i64>> + Send + 'a;
+    #[doc(hidden)]
+    fn values_about<'a>(&'a mut self, kind: &'a str, ids: &'a [&'a str]) -> impl Future<Output = StoreResult<Vec<Values>>> + Send + 'a;
+    #[doc(hidden)]
+    fn set_values<'a>(
+        &'a mut self,
+        seq: i64,
+        before: Option<&'a Value>,
+        after: Option<&'a Value>,
+    ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
     #[doc(hidden)]
     fn insert_notice<'a>(
         &'a mut self,
@@ -226,6 +245,33 @@ macro_rules! conn_impl {
                     .bind(at)
                     .fetch_one(&mut *self)
                     .await?)
+            }
+
+            async fn values_about<'a>(
+                &'a mut self,
+                kind: &'a str,
+                ids: &'a [&'a str],
+            ) -> StoreResult<Vec<Values>> {
+                let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT seq, before_value, after_value FROM audit_entries WHERE subject_kind = $1 AND subject_id IN ({}) ORDER BY seq",
+                    marks.join(", ")
+                );
+                let mut q = sqlx::query_as(&sql).bind(kind);
+                for id in ids {
+                    q = q.bind(*id);
+                }
+                Ok(q.fetch_all(&mut *self).await?)
+            }
+
+            async fn set_values<'a>(&'a mut self, seq: i64, before: Option<&'a Value>, after: Option<&'a Value>) -> StoreResult<()> {
+                sqlx::query("UPDATE audit_entries SET before_value = $2, after_value = $3 WHERE seq = $1")
+                    .bind(seq)
+                    .bind(before.map(Json))
+                    .bind(after.map(Json))
+                    .execute(&mut *self)
+                    .await?;
+                Ok(())
             }
 
             async fn insert_notice<'a>(&'a mut self, id: NoticeId, n: &'a NewNotice<'a>, at: DateTime<Utc>) -> StoreResult<()> {
@@ -269,6 +315,30 @@ pub async fn record(db: &Db, r: &Record<'_>) -> StoreResult<i64> {
     })
 }
 
+/// Erasure (e.g. a person's right to be forgotten): passes the before and
+/// after values of every entry about the subjects `kind`/`ids` through
+/// `scrub`, which rewrites a value in place and says whether it changed
+/// it, and stores the changed ones, inside the caller's transaction.
+/// Returns how many entries changed. This is the one change the log
+/// allows to an entry; who did what, and when, stays.
+pub async fn scrub_in<C: Conn>(conn: &mut C, kind: &str, ids: &[String], mut scrub: impl FnMut(&mut Value) -> bool) -> StoreResult<u64> {
+    let mut changed = 0;
+    for chunk in ids.chunks(200) {
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        for (seq, mut before, mut after) in conn.values_about(kind, &chunk).await? {
+            let mut touched = false;
+            for v in [&mut before, &mut after].into_iter().flatten() {
+                touched |= scrub(&mut v.0);
+            }
+            if touched {
+                conn.set_values(seq, before.as_ref().map(|j| &j.0), after.as_ref().map(|j| &j.0)).await?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
 const ENTRY_COLUMNS: &str = "seq, actor_kind, actor_id, action, subject_kind, subject_id, before_value, after_value, reason, ip, at";
 const ENTRY_FILTER: &str = "($1 IS NULL OR actor_kind = $1) AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR action = $3)
      AND ($4 IS NULL OR subject_kind = $4) AND ($5 IS NULL OR subject_id = $5) AND ($6 IS NULL OR at >= $6) AND ($7 IS NULL OR at < $7)";
@@ -276,9 +346,9 @@ const ENTRY_FILTER: &str = "($1 IS NULL OR actor_kind = $1) AND ($2 IS NULL OR a
 /// A page of at most `limit` entries matching `f`, newest first.
 pub async fn list(db: &Db, f: &Filter<'_>, at: Position, limit: i64) -> StoreResult<Listing> {
     let limit = limit.clamp(1, 500);
-    // An id means nothing without its kind.
+    // An actor id means nothing without its kind.
     let actor_id = f.actor_kind.and(f.actor_id);
-    let subject_id = f.subject_kind.and(f.subject_id);
+    let subject_id = f.subject_id;
     let (cond, order, key) = match at {
         Position::Newest => ("TRUE", "DESC", None),
         Position::Before(seq) => ("seq < $8", "DESC", Some(seq)),
@@ -353,4 +423,106 @@ pub async fn mark_read(db: &Db, reader: Reader<'_>, notice: Option<NoticeId>) ->
     Ok(
         on_pool!(db, p => sqlx::query(&sql).bind(reader.id).bind(reader.role).bind(Utc::now()).bind(notice).execute(p).await?.rows_affected()),
     )
+}
+
+/// One field an entry's change touched, as people read it:
+/// `field: old → new` (`—` where the field was absent or empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The field's path: `status`, `address.city`; `value` when the
+    /// subject's state is a single value rather than fields.
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+        write!(f, "{}: {} → {}", self.field, show(&self.old), show(&self.new))
+    }
+}
+
+/// The fields that differ between an entry's before and after values,
+/// in field order; nested objects are followed (`address.city`), lists and
+/// plain values compared whole. Unchanged fields are left out.
+pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
+    let mut old = std::collections::BTreeMap::new();
+    let mut new = std::collections::BTreeMap::new();
+    flatten(before, "", &mut old);
+    flatten(after, "", &mut new);
+    let fields: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    fields
+        .into_iter()
+        .filter_map(|field| {
+            let (o, n) = (old.get(field).cloned().flatten(), new.get(field).cloned().flatten());
+            (o != n).then(|| Change { field: field.clone(), old: o, new: n })
+        })
+        .collect()
+}
+
+/// `path → readable value` for each leaf of `v` (`None` for JSON null).
+fn flatten(v: Option<&Value>, path: &str, out: &mut std::collections::BTreeMap<String, Option<String>>) {
+    let Some(v) = v else { return };
+    let here = || if path.is_empty() { "value".to_string() } else { path.to_string() };
+    match v {
+        Value::Object(fields) => {
+            for (k, v) in fields {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                flatten(Some(v), &p, out);
+            }
+        }
+        Value::Null => {
+            out.insert(here(), None);
+        }
+        Value::String(s) => {
+            out.insert(here(), Some(s.clone()));
+        }
+        other => {
+            out.insert(here(), Some(other.to_string()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod change_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shown(before: Option<Value>, after: Option<Value>) -> Vec<String> {
+        changes(before.as_ref(), after.as_ref()).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn each_changed_field_reads_old_to_new() {
+        let cases: Vec<(Option<Value>, Option<Value>, Vec<&str>)> = vec![
+            // A field changed, one unchanged (left out), one added, one removed.
+            (
+                Some(json!({ "status": "active", "credits": 10, "note": "x" })),
+                Some(json!({ "status": "banned", "credits": 10, "reason": "spam" })),
+                vec!["note: x → —", "reason: — → spam", "status: active → banned"],
+            ),
+            // Only an after value: everything is new.
+            (None, Some(json!({ "price": 250, "active": true })), vec!["active: — → true", "price: — → 250"]),
+            // Only a before value: everything went.
+            (Some(json!({ "name": "Ann" })), None, vec!["name: Ann → —"]),
+            // Nested objects are followed; lists compared whole.
+            (
+                Some(json!({ "address": { "city": "Nairobi", "zip": "00100" }, "tags": ["a"] })),
+                Some(json!({ "address": { "city": "Mombasa", "zip": "00100" }, "tags": ["a", "b"] })),
+                vec!["address.city: Nairobi → Mombasa", r#"tags: ["a"] → ["a","b"]"#],
+            ),
+            // A plain value, and null as absent.
+            (Some(json!("Hi thre!")), Some(json!("Hi there!")), vec!["value: Hi thre! → Hi there!"]),
+            (Some(json!({ "bio": null })), Some(json!({ "bio": "hello" })), vec!["bio: — → hello"]),
+            (Some(json!({ "bio": null })), Some(json!({})), vec![]),
+            (Some(json!({})), Some(json!({ "pinned": true })), vec!["pinned: — → true"]),
+            // Nothing changed, or nothing recorded.
+            (Some(json!({ "a": 1 })), Some(json!({ "a": 1 })), vec![]),
+            (None, None, vec![]),
+        ];
+        for (before, after, want) in cases {
+            assert_eq!(shown(before.clone(), after.clone()), want, "{before:?} → {after:?}");
+        }
+    }
 }

@@ -82,7 +82,14 @@ async fn filters_combine_and_pages_walk_both_ways_without_gaps() {
         let kind_only = Filter { actor_kind: Some("system"), ..Filter::default() };
         assert_eq!(list(&t.db, &kind_only, Position::Newest, 100).await.unwrap().entries.len(), 1);
         let id_without_kind = Filter { actor_id: Some("a1"), ..Filter::default() };
-        assert_eq!(list(&t.db, &id_without_kind, Position::Newest, 100).await.unwrap().entries.len(), 31, "an id alone narrows nothing");
+        assert_eq!(
+            list(&t.db, &id_without_kind, Position::Newest, 100).await.unwrap().entries.len(),
+            31,
+            "an actor id alone narrows nothing"
+        );
+        // s0 is a user when i is even (i = 0, 10, 20) and a package when odd (5, 15, 25).
+        let subject_alone = Filter { subject_id: Some("s0"), ..Filter::default() };
+        assert_eq!(seqs(&list(&t.db, &subject_alone, Position::Newest, 100).await.unwrap()), expect(&|i| i % 5 == 0), "any kind");
         let combined = Filter {
             action: Some("user.ban"),
             subject_kind: Some("user"),
@@ -180,5 +187,48 @@ async fn notices_reach_their_audience_and_each_reader_reads_for_itself() {
         // Keyset: the page after the newest one.
         let older = notices(&t.db, ann, false, Some(all[0].id), 10).await.unwrap();
         assert_eq!(older.iter().map(|n| n.id).collect::<Vec<_>>(), all[1..].iter().map(|n| n.id).collect::<Vec<_>>());
+    }
+}
+
+/// Erasure rewrites only the values of entries about the named subjects,
+/// inside the caller's transaction; who did what stays.
+#[tokio::test]
+async fn scrubbing_rewrites_the_values_about_a_subject_only() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
+        let words = json!({ "content": "call me at 0700 111 222", "chat": "c1" });
+        let other = json!({ "content": "call me at 0700 111 222" });
+        for (subject, value) in [("m1", &words), ("m2", &words), ("m3", &other)] {
+            record(&t.db, &Record::new("admin", Some("a1"), "message_edited").subject("message", subject).change(Some(value), Some(value)))
+                .await
+                .unwrap();
+        }
+        record(&t.db, &Record::new("admin", Some("a1"), "user_banned").subject("user", "m1").change(None, Some(&words))).await.unwrap();
+        let ids: Vec<String> = ["m1", "m2", "nobody"].iter().map(|s| s.to_string()).collect();
+        let changed = on_pool!(&t.db, p => {
+            let mut tx = p.begin_write().await.unwrap();
+            let n = platform_audit::scrub_in(&mut *tx, "message", &ids, |v| match v.get_mut("content") {
+                Some(c) if c != "[Deleted]" => { *c = json!("[Deleted]"); true }
+                _ => false,
+            }).await.unwrap();
+            tx.commit().await.unwrap();
+            n
+        });
+        assert_eq!(changed, 2, "{backend:?}");
+        let log = list(&t.db, &Filter::default(), Position::Newest, 10).await.unwrap().entries;
+        let content = |subject: &str, kind: &str| {
+            let e = log.iter().find(|e| e.subject_id.as_deref() == Some(subject) && e.subject_kind.as_deref() == Some(kind)).unwrap();
+            (
+                e.before_value.as_ref().map(|j| j.0["content"].clone()),
+                e.after_value.as_ref().map(|j| j.0["content"].clone()),
+                e.action.clone(),
+            )
+        };
+        assert_eq!(content("m1", "message"), (Some(json!("[Deleted]")), Some(json!("[Deleted]")), "message_edited".into()));
+        assert_eq!(content("m2", "message").0, Some(json!("[Deleted]")));
+        assert_eq!(content("m3", "message").0, Some(json!("call me at 0700 111 222")), "another subject is kept");
+        assert_eq!(content("m1", "user").1, Some(json!("call me at 0700 111 222")), "another kind of subject is kept");
+        let m1 = log.iter().find(|e| e.subject_id.as_deref() == Some("m1") && e.subject_kind.as_deref() == Some("message")).unwrap();
+        assert_eq!(m1.before_value.as_ref().unwrap().0["chat"], "c1", "the rest of the value stays");
     }
 }

@@ -78,13 +78,30 @@ pub fn nav(items: &[(&str, &str)], current_path: &str) -> Vec<NavItem> {
         .collect()
 }
 
-/// A data table: column headings and rows of cells (text, escaped).
+/// A data table: column headings and rows of cells (text, escaped). On a
+/// phone each row becomes a card whose cells are labelled with their
+/// column.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
     /// Shown instead of an empty table.
     pub empty: String,
+    /// Each row's `data-key` (e.g. its action or id, for scripts and
+    /// tests); rows beyond the list get none.
+    pub keys: Vec<String>,
+}
+
+impl Table {
+    /// The heading of column `i` (each cell's label on a phone).
+    pub fn label(&self, i: impl std::borrow::Borrow<usize>) -> &str {
+        self.columns.get(*i.borrow()).map(String::as_str).unwrap_or("")
+    }
+
+    /// Row `i`'s `data-key`, if it has one.
+    pub fn key(&self, i: impl std::borrow::Borrow<usize>) -> Option<&str> {
+        self.keys.get(*i.borrow()).map(String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -94,6 +111,8 @@ pub struct Cell {
     pub href: Option<String>,
     /// Ids, amounts, JSON: set in a fixed-width font.
     pub mono: bool,
+    /// Lines listed under the text (e.g. the fields a change touched).
+    pub lines: Vec<String>,
 }
 
 impl Cell {
@@ -101,10 +120,14 @@ impl Cell {
         Cell { text: text.into(), ..Cell::default() }
     }
     pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
-        Cell { text: text.into(), href: Some(href.into()), mono: false }
+        Cell { text: text.into(), href: Some(href.into()), ..Cell::default() }
     }
     pub fn mono(text: impl Into<String>) -> Cell {
-        Cell { text: text.into(), href: None, mono: true }
+        Cell { text: text.into(), mono: true, ..Cell::default() }
+    }
+    /// A cell listing `lines` (under `text`, which may be empty).
+    pub fn lines(text: impl Into<String>, lines: Vec<String>) -> Cell {
+        Cell { text: text.into(), lines, ..Cell::default() }
     }
 }
 

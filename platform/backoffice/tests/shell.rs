@@ -38,7 +38,12 @@ fn page(rows: Vec<Vec<Cell>>, pager: Pager) -> AuditPage {
                 FilterField::input("from", "From", "date", "2026-01-01"),
             ],
         },
-        table: Table { columns: vec!["When".into(), "Who".into(), "Subject".into()], rows, empty: "Nothing recorded yet".into() },
+        table: Table {
+            columns: vec!["When".into(), "Who".into(), "Subject".into()],
+            rows,
+            empty: "Nothing recorded yet".into(),
+            keys: vec!["row-90".into()],
+        },
         pager,
         delete: Confirm {
             action: "/admin/audit/purge".into(),
@@ -70,8 +75,10 @@ fn the_shell_renders_navigation_flash_filters_table_pager_and_confirmation() {
     assert!(!html.contains("<script>"), "cells are escaped");
     assert!(html.contains(r#"<option value="user.ban" selected>Ban</option>"#));
     assert!(html.contains(r#"<input name="from" type="date" value="2026-01-01">"#));
-    assert_eq!(html.matches("<tr>").count(), 3, "a heading and two rows");
-    assert!(html.contains(r#"<td class="bo-mono">90</td>"#) && html.contains(r#"<td class="bo-mono">80</td>"#) && !html.contains(">70<"));
+    assert_eq!(html.matches("<tr>").count(), 2, "a heading and the row without a key");
+    assert_eq!(html.matches(r#"<tr data-key="row-90">"#).count(), 1, "the keyed row");
+    assert!(html.contains(r#"<td data-label="Subject" class="bo-mono">90</td>"#), "cells carry their column for phones: {html}");
+    assert!(html.contains(r#"<td data-label="Subject" class="bo-mono">80</td>"#) && !html.contains(">70<"));
     let older = pager.older.unwrap().replace('&', "&#38;");
     let newer = pager.newer.unwrap().replace('&', "&#38;");
     assert!(html.contains(&older) || html.contains(&older.replace("&#38;", "&amp;")), "older link: {html}");

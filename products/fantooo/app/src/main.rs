@@ -1,33 +1,34 @@
 //! The `fantooo` binary: configuration, logging and subcommands. Everything
 //! else lives in the library crates.
 
-use clap::parser::ValueSource;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use fantooo_domain::{validation as v, AdminRole, Permissions};
 use fantooo_store::{admins, Backend, Db};
 use fantooo_web::config::{PaymentsConfig, PaymentsMode};
 use fantooo_web::{seed, AppState, WebConfig};
 use platform_geo::{Geocoder, GoogleGeocoder, OfflineGazetteer};
+use platform_web::cli::{self, AnyError, SeedMode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What Fantooo's command line says of itself (the rest is the platform's
+/// `platform_web::cli`).
+const PRODUCT: cli::Product = cli::Product {
+    env_prefix: "FANTOOO",
+    data_dir: "data",
+    db_file: "fantooo.db",
+    seed_demo_about: "Load demo data (packages, profiles, staff, a demo user) into an empty store.",
+    check_about: "Check the data's invariants (balances = ledger, counters = messages, one charge per paid message, operator limits); exits 1 on any violation.",
+    jobs: "assign, idle-check, escalate, auto-close, operator-stats, partitions, archive-partitions, housekeeping, daily-stats, reconcile-payments",
+};
+
 #[derive(Parser)]
 #[command(name = "fantooo", version, about = "Fantooo chat platform server")]
 struct Cli {
-    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    database_url: Option<String>,
-    /// Directory for the embedded database and other local files.
-    #[arg(long, env = "FANTOOO_DATA_DIR", default_value = "data", global = true)]
-    data_dir: PathBuf,
-    /// Maximum database connections of this process.
-    #[arg(long, env = "FANTOOO_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
-    db_max_connections: u32,
-    /// Log output format.
-    #[arg(long, env = "FANTOOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
-    log_format: LogFormat,
+    #[command(flatten)]
+    common: cli::Common,
     #[command(flatten)]
     payments: PaymentArgs,
     /// `serve`'s flags, for `fantooo` without a subcommand (which serves).
@@ -37,33 +38,30 @@ struct Cli {
     command: Option<Command>,
 }
 
-impl Cli {
-    /// Parses the command line. Serve flags given before another
-    /// subcommand would be silently ignored, so they are refused.
-    fn parse_checked() -> Cli {
-        let matches = Cli::command().get_matches();
-        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        if let Some((name, _)) = matches.subcommand() {
-            let serve_flags = ServeArgs::augment_args(clap::Command::new("serve"));
-            let given: Vec<String> = serve_flags
-                .get_arguments()
-                .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
-                .map(|a| format!("--{}", a.get_long().unwrap_or(a.get_id().as_str())))
-                .collect();
-            if !given.is_empty() {
-                Cli::command()
-                    .error(
-                        clap::error::ErrorKind::ArgumentConflict,
-                        format!(
-                            "{} only apply to serving; use them without a subcommand or after `serve`, not with `{name}`",
-                            given.join(", ")
-                        ),
-                    )
-                    .exit();
-            }
-        }
-        cli
-    }
+type Command = cli::Command<ServeArgs, CreateAdmin, JobArg, More>;
+
+/// `create-admin`'s flags.
+#[derive(Args)]
+struct CreateAdmin {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long, default_value = "super_admin")]
+    role: String,
+}
+
+/// Fantooo's own subcommands.
+#[derive(Subcommand)]
+enum More {
+    /// Bring an archived monthly partition back (PostgreSQL), e.g.
+    /// `fantooo restore-partition messages_y2025m01`, from
+    /// `<dir>/<name>.copy.gz` (dir: FANTOOO_ARCHIVE_DIR, else `archive`).
+    RestorePartition {
+        name: String,
+        #[arg(long, env = "FANTOOO_ARCHIVE_DIR", default_value = "archive")]
+        dir: std::path::PathBuf,
+    },
 }
 
 /// Payment provider settings (shared by `serve` and `job reconcile-payments`).
@@ -117,48 +115,6 @@ impl PaymentArgs {
         }
         Ok(cfg)
     }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Pretty,
-    Json,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the web server (the default).
-    Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Load demo data (packages, profiles, staff, a demo user) into an empty store.
-    SeedDemo,
-    /// Create an admin from the command line; the password is read from FANTOOO_ADMIN_PASSWORD or stdin.
-    CreateAdmin {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "super_admin")]
-        role: String,
-    },
-    /// Check the data's invariants (balances = ledger, counters = messages,
-    /// one charge per paid message, operator limits); exits 1 on any violation.
-    Check,
-    /// Bring an archived monthly partition back (PostgreSQL), e.g.
-    /// `fantooo restore-partition messages_y2025m01`, from
-    /// `<dir>/<name>.copy.gz` (dir: FANTOOO_ARCHIVE_DIR, else `archive`).
-    RestorePartition {
-        name: String,
-        #[arg(long, env = "FANTOOO_ARCHIVE_DIR", default_value = "archive")]
-        dir: std::path::PathBuf,
-    },
-    /// Run one scheduled job now (for external cron).
-    Job {
-        /// One of: assign, idle-check, escalate, auto-close, operator-stats, partitions, archive-partitions, housekeeping, daily-stats, reconcile-payments.
-        #[arg(value_parser = parse_job)]
-        name: JobArg,
-    },
 }
 
 #[derive(Args)]
@@ -215,15 +171,6 @@ struct ServeArgs {
     seed_demo: SeedMode,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SeedMode {
-    Auto,
-    Always,
-    Never,
-}
-
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
-
 /// glibc raises its mmap threshold after large frees, after which the 19 MiB
 /// Argon2 buffers are carved from per-thread heaps and never returned to the
 /// system. A fixed 1 MiB threshold keeps big, short-lived buffers in mmap.
@@ -240,22 +187,12 @@ fn pin_mmap_threshold() {
 #[tokio::main]
 async fn main() {
     pin_mmap_threshold();
-    let cli = Cli::parse_checked();
-    init_logging(cli.log_format);
-    if let Err(e) = run(cli).await {
-        tracing::error!(error = %e, "fatal");
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn init_logging(format: LogFormat) {
-    platform_web::process::init_logging(matches!(format, LogFormat::Json));
+    let cli: Cli = cli::parse::<Cli, ServeArgs>(&PRODUCT);
+    cli::run(cli.common.log_format, run(cli)).await;
 }
 
 async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let url = platform_db::url_or_embedded(cli.database_url.as_deref(), &cli.data_dir, "fantooo.db")?;
-    let db = fantooo_store::connect(&url, cli.db_max_connections).await?;
+    let db = fantooo_store::connect(&cli.common.database_url(&PRODUCT)?, cli.common.db_max_connections).await?;
     fantooo_store::migrate(&db).await?;
     Ok(db)
 }
@@ -279,9 +216,9 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 print_logins(&logins, None);
             }
         }
-        Command::CreateAdmin { name, email, role } => create_admin(&db, &name, &email, &role).await?,
+        Command::CreateAdmin(CreateAdmin { name, email, role }) => create_admin(&db, &name, &email, &role).await?,
         Command::Job { name } => run_job(&db, name, &cli.payments).await?,
-        Command::RestorePartition { name, dir } => {
+        Command::More(More::RestorePartition { name, dir }) => {
             let rows = fantooo_store::partitions::restore(&db, &dir, &name).await?;
             println!("restored {name}: {rows} rows");
         }
@@ -292,7 +229,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 std::process::exit(1);
             }
         }
-        Command::Serve(args) => serve(db, args, &cli.data_dir, &cli.payments).await?,
+        Command::Serve(args) => serve(db, args, &cli.common.data_dir, &cli.payments).await?,
     }
     Ok(())
 }
@@ -305,15 +242,18 @@ enum JobArg {
     ReconcilePayments,
 }
 
-fn parse_job(name: &str) -> Result<JobArg, String> {
-    if name == "reconcile-payments" {
-        return Ok(JobArg::ReconcilePayments);
+impl std::str::FromStr for JobArg {
+    type Err = String;
+    fn from_str(name: &str) -> Result<JobArg, String> {
+        if name == "reconcile-payments" {
+            return Ok(JobArg::ReconcilePayments);
+        }
+        fantooo_jobs::Job::from_name(name).map(JobArg::Scheduled).ok_or_else(|| {
+            let mut names: Vec<&str> = fantooo_jobs::Job::ALL.iter().map(|j| j.name()).collect();
+            names.push("reconcile-payments");
+            format!("unknown job; choose one of: {}", names.join(", "))
+        })
     }
-    fantooo_jobs::Job::from_name(name).map(JobArg::Scheduled).ok_or_else(|| {
-        let mut names: Vec<&str> = fantooo_jobs::Job::ALL.iter().map(|j| j.name()).collect();
-        names.push("reconcile-payments");
-        format!("unknown job; choose one of: {}", names.join(", "))
-    })
 }
 
 async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), AnyError> {
@@ -332,8 +272,7 @@ async fn run_job(db: &Db, job: JobArg, payments: &PaymentArgs) -> Result<(), Any
             return Ok(());
         }
     };
-    let node = format!("cli-{}", std::process::id());
-    let counts = platform_jobs::run_once(db, job, &node, &fantooo_jobs::runner(db.clone())).await?;
+    let counts = platform_jobs::run_once(db, job, &cli::job_node(), &fantooo_jobs::runner(db.clone())).await?;
     // Running nodes pick up what changed (assignments, warnings) at once.
     platform_db::wakeup::notify(db).await?;
     tracing::info!(job = job.name(), counts = %counts, "job finished");
@@ -364,15 +303,7 @@ async fn create_admin(db: &Db, name: &str, email: &str, role: &str) -> Result<()
     let name = v::display_name("name", name).map_err(|e| e.message)?;
     let email = v::email(email).map_err(|e| e.message)?;
     let role: AdminRole = role.parse().map_err(|_| "role must be super_admin, admin or moderator")?;
-    let password = match std::env::var("FANTOOO_ADMIN_PASSWORD") {
-        Ok(p) => p,
-        Err(_) => {
-            eprint!("Password for {email}: ");
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_string()
-        }
-    };
+    let password = cli::admin_password(&PRODUCT, &email)?;
     v::password(&password).map_err(|e| e.message)?;
     let hash = fantooo_web::auth::hash_password(password, false).await.map_err(|e| e.to_string())?;
     let admin =
@@ -391,14 +322,13 @@ fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
 }
 
 async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &PaymentArgs) -> Result<(), AnyError> {
-    let should_seed = match args.seed_demo {
-        SeedMode::Always => true,
-        SeedMode::Never => false,
-        // Only an empty embedded store gets demo data; never production Postgres.
-        SeedMode::Auto => {
-            db.backend() == Backend::Sqlite && !admins::any_exist(&db).await? && fantooo_store::stats::totals(&db).await?.users == 0
-        }
+    // Only an empty embedded store gets demo data; never production Postgres.
+    let embedded_and_empty = async {
+        Ok::<_, AnyError>(
+            db.backend() == Backend::Sqlite && !admins::any_exist(&db).await? && fantooo_store::stats::totals(&db).await?.users == 0,
+        )
     };
+    let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     let base = format!("http://{}", args.bind);
     if should_seed {
         let logins = seed::seed_demo(&db, false, &args.email_domain).await?;
@@ -424,7 +354,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
         auth_per_minute: args.auth_rate_per_minute,
         api_per_minute: args.api_rate_per_minute,
         messages_per_minute: args.message_rate_per_minute,
-        node_name: args.node_name.clone().unwrap_or_else(|| format!("node-{}", std::process::id())),
+        node_name: cli::node_name(args.node_name.clone()),
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
         payments: payments.config(args.bind)?,
         metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),

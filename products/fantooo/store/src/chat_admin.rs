@@ -2,6 +2,7 @@
 //! queue, messages with who voiced them and their edit history, message
 //! edits, notes and reassignment history.
 
+use crate::audit::Actor;
 use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::{ChatStatus, ContentType, Side};
@@ -194,12 +195,9 @@ pub async fn edit_message(
         sqlx::query("INSERT INTO message_edit_history (id, message_id, original_content, new_content, edited_by, editor_type, edit_reason, created_at)
                      VALUES ($1, $2, $3, $4, $5, 'admin', $6, $7)")
             .bind(RowId::new()).bind(message).bind(&old).bind(new_content).bind(by).bind(reason).bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, before_value, after_value, ip_address, created_at)
-                     VALUES ($1, 'message_edited', 'message', $2, $3, $4, $5, $6)")
-            .bind(by).bind(message.to_string())
-            .bind(Json(serde_json::json!({ "chat_id": chat, "content": old })))
-            .bind(Json(serde_json::json!({ "chat_id": chat, "content": new_content, "reason": reason })))
-            .bind(ip).bind(now).execute(&mut *tx).await?;
+        let before = serde_json::json!({ "chat_id": chat, "content": old });
+        let after = serde_json::json!({ "chat_id": chat, "content": new_content, "reason": reason });
+        platform_audit::record_in(&mut *tx, &Actor::admin(by).record("message_edited").subject("message", &message.to_string()).change(Some(&before), Some(&after)).ip(ip), now).await?;
         // Open chat pages show the corrected text at once (never that it was edited).
         crate::emit_event!(tx, Some(chat), None::<fantooo_domain::ids::UserId>,
             crate::events::EventBody::Edited { message_id: message, seq, content: new_content.to_string() }, now);

@@ -33,11 +33,31 @@ pub mod user_admin;
 pub mod users;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
+use sqlx::migrate::Migrator;
+use std::sync::LazyLock;
 
-/// Fantooo's schema on both stores.
-pub static MIGRATIONS: platform_db::Migrations = platform_db::Migrations { sqlite: &SQLITE, postgres: &POSTGRES };
-static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+/// Fantooo's schema on both stores: its own migrations before 14, then the
+/// platform's audit log and admin notices (platform-audit, 130), then its
+/// own from 14 on (14 moves its admin log and notifications into the
+/// platform's tables). Fantooo predates the platform, so the platform's
+/// tables come in the middle of its history; pending migrations are
+/// applied in this order.
+pub static MIGRATIONS: LazyLock<platform_db::Migrations> = LazyLock::new(|| platform_db::Migrations {
+    sqlite: with_platform_audit(&SQLITE, platform_audit::MIGRATIONS.sqlite),
+    postgres: with_platform_audit(&POSTGRES, platform_audit::MIGRATIONS.postgres),
+});
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The first of Fantooo's migrations that needs the platform's audit tables.
+const AFTER_PLATFORM_AUDIT: i64 = 14;
+
+fn with_platform_audit(own: &'static Migrator, audit: &'static Migrator) -> &'static Migrator {
+    let (early, late): (Vec<_>, Vec<_>) = own.migrations.iter().cloned().partition(|m| m.version < AFTER_PLATFORM_AUDIT);
+    let all = early.into_iter().chain(audit.migrations.iter().cloned()).chain(late).collect();
+    // Built once per process (the static above).
+    Box::leak(Box::new(Migrator { migrations: std::borrow::Cow::Owned(all), ..Migrator::DEFAULT }))
+}
 
 /// Applies pending migrations, then makes sure time partitions exist.
 pub async fn migrate(db: &Db) -> StoreResult<()> {

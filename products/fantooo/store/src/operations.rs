@@ -25,7 +25,7 @@ macro_rules! escalate_in_tx {
                      WHERE id = $1")
             .bind($chat).bind(Json(&flags)).bind($now).bind(&why).execute(&mut *$tx).await?;
         let metadata = serde_json::json!({ "chat_id": $chat, "reason": $flag });
-        notify_admins!($tx, "chat_escalation", "high", format!("Chat escalated: {why}"), metadata, $now);
+        notify_admins!($tx, "chat_escalation", format!("Chat escalated: {why}"), metadata, $now);
     }};
 }
 
@@ -353,7 +353,7 @@ pub async fn review_quality(db: &Db, cfg: &OperationsConfig, now: DateTime<Utc>)
                 sqlx::query("INSERT INTO operator_incidents (id, operator_id, kind, detail, created_at) VALUES ($1, $2, 'suspended', $3, $4)")
                     .bind(RowId::new()).bind(o.id).bind(&reason).bind(now).execute(&mut *tx).await?;
                 let metadata = serde_json::json!({ "operator_id": o.id, "quality_score": score });
-                notify_admins!(tx, "operator_suspended", "high", format!("Operator {} was suspended: {reason}", o.name), metadata, now);
+                notify_admins!(tx, "operator_suspended", format!("Operator {} was suspended: {reason}", o.name), metadata, now);
             }
             tx.commit().await?;
         });

@@ -52,7 +52,7 @@ pub async fn suspend(
         sqlx::query("INSERT INTO operator_incidents (id, operator_id, kind, detail, created_at) VALUES ($1, $2, 'suspended', $3, $4)")
             .bind(RowId::new()).bind(id).bind(reason).bind(now).execute(&mut *tx).await?;
         let metadata = serde_json::json!({ "operator_id": id, "by": "admin" });
-        crate::notify_admins!(tx, "operator_suspended", "normal", format!("Operator {name} was suspended: {reason}"), metadata, now);
+        crate::notify_admins!(tx, "operator_suspended", format!("Operator {name} was suspended: {reason}"), metadata, now);
         tx.commit().await?;
     });
     let held: Vec<ChatId> =

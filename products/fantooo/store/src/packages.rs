@@ -2,13 +2,13 @@
 //! A/B variants. A checkout snapshots the package (see `payments`), so
 //! editing one never changes the price of a checkout already started.
 
+use crate::audit::Actor;
 use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::ids::{AdminId, PackageId, UserId};
 use fantooo_domain::offer::{variant_for, Offer};
 use fantooo_domain::Kes;
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Package {
@@ -94,8 +94,7 @@ pub async fn create_by(db: &Db, p_: &NewPackage<'_>, by: Option<AdminId>) -> Sto
             .bind(p_.badge).bind(p_.is_featured).bind(p_.sort_order).bind(p_.valid_from.unwrap_or(now)).bind(p_.valid_until).bind(p_.variant).bind(now)
             .execute(&mut *tx).await?;
         if by.is_some() {
-            sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'package_created', 'credit_package', $2, $3, $4)")
-                .bind(by).bind(id.to_string()).bind(Json(&after)).bind(now).execute(&mut *tx).await?;
+            platform_audit::record_in(&mut *tx, &Actor::of(by).record("package_created").subject("credit_package", &id.to_string()).change(None, Some(&after)), now).await?;
         }
         tx.commit().await?;
     });
@@ -142,8 +141,7 @@ pub async fn set_active(db: &Db, id: PackageId, active: bool, by: AdminId) -> St
             return Err(crate::StoreError::NotFound);
         }
         let action = if active { "package_activated" } else { "package_deactivated" };
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, created_at) VALUES ($1, $2, 'credit_package', $3, $4)")
-            .bind(by).bind(action).bind(id.to_string()).bind(now).execute(&mut *tx).await?;
+        platform_audit::record_in(&mut *tx, &Actor::admin(by).record(action).subject("credit_package", &id.to_string()), now).await?;
         tx.commit().await?;
     });
     Ok(())

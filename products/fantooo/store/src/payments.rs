@@ -6,6 +6,7 @@
 //! is never credited again (the ledger's unique idempotency key
 //! `purchase:<reference>` backs that up).
 
+use crate::audit::Actor;
 use crate::ledger::{applied, CREDITS};
 use crate::packages::Snapshot;
 use crate::{emit_balance, on_pool, BeginWrite, Db, StoreError, StoreResult};
@@ -181,7 +182,7 @@ macro_rules! apply_decision {
             Decision::Review(reason) => {
                 sqlx::query("UPDATE transactions SET status = 'processing', needs_manual_review = TRUE, review_reason = $2 WHERE id = $1")
                     .bind(row.id).bind(reason).execute(&mut *$tx).await?;
-                notify_admins!($tx, row, format!("Payment {} needs review: {reason}", row.provider_reference), now);
+                notify_admins!($tx, format!("Payment {} needs review: {reason}", row.provider_reference), now);
             }
             Decision::Fail { review, reason } => {
                 let why = rep.gateway_response.unwrap_or(reason.as_str());
@@ -191,7 +192,7 @@ macro_rules! apply_decision {
                              WHERE id = $1")
                     .bind(row.id).bind(why).bind(*review).bind(reason).bind(reviewer).bind(now).execute(&mut *$tx).await?;
                 if *review {
-                    notify_admins!($tx, row, format!("Payment {} failed: {why}", row.provider_reference), now);
+                    notify_admins!($tx, format!("Payment {} failed: {why}", row.provider_reference), now);
                 }
             }
             Decision::AlreadyCredited | Decision::AwaitCheckout | Decision::Wait => {}
@@ -200,13 +201,18 @@ macro_rules! apply_decision {
     }};
 }
 
-/// Raises a back-office alert inside the caller's transaction.
+/// Raises a back-office notice inside the caller's transaction.
 macro_rules! notify_admins {
-    ($tx:expr, $row:expr, $message:expr, $now:expr) => {
-        sqlx::query("INSERT INTO admin_notifications (id, type, message, metadata, priority, created_at) VALUES ($1, 'payment_failed', $2, $3, 'high', $4)")
-            .bind(uuid::Uuid::now_v7()).bind($message).bind(Json(serde_json::json!({ "transaction_id": $row.id, "reference": $row.provider_reference })))
-            .bind($now).execute(&mut *$tx).await?
-    };
+    ($tx:expr, $message:expr, $now:expr) => {{
+        let notice = platform_audit::NewNotice {
+            kind: "payment_failed",
+            title: crate::notifications::title_of("payment_failed"),
+            body: &$message,
+            link: Some("/admin/payments"),
+            audience: platform_audit::Audience::Everyone,
+        };
+        platform_audit::notify_in(&mut *$tx, &notice, $now).await?;
+    }};
 }
 
 /// A report kept on a row whose checkout was not recorded yet.
@@ -347,8 +353,8 @@ pub async fn dismiss_review(db: &Db, id: TransactionId, by: AdminId, note: &str)
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'payment_review_closed', 'transaction', $2, $3, $4)")
-            .bind(by).bind(id.to_string()).bind(Json(serde_json::json!({ "note": note }))).bind(now).execute(&mut *tx).await?;
+        let after = serde_json::json!({ "note": note });
+        platform_audit::record_in(&mut *tx, &Actor::admin(by).record("payment_review_closed").subject("transaction", &id.to_string()).change(None, Some(&after)), now).await?;
         tx.commit().await?;
     });
     Ok(())

@@ -1,6 +1,7 @@
 //! Profiles as the back office manages them: every column, listed or not,
 //! their pictures with moderation flags, and per-profile metrics.
 
+use crate::audit::Actor;
 use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::ids::{AdminId, ProfileId, RowId};
@@ -174,10 +175,8 @@ pub async fn create(
             sqlx::query(LOG_PICTURE).bind(RowId::new()).bind(id).bind(c.url).bind(c.size_bytes).bind(c.format)
                 .bind(format!("{}x{}", c.width, c.height)).bind(by).bind(now).execute(&mut *tx).await?;
         }
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, ip_address, created_at)
-                     VALUES ($1, 'profile_created', 'profile', $2, $3, $4, $5)")
-            .bind(by).bind(id.to_string()).bind(Json(serde_json::json!({ "name": new.name, "pictures": new.profile_pictures.len() })))
-            .bind(ip).bind(now).execute(&mut *tx).await?;
+        let after = serde_json::json!({ "name": new.name, "pictures": new.profile_pictures.len() });
+        platform_audit::record_in(&mut *tx, &Actor::admin(by).record("profile_created").subject("profile", &id.to_string()).change(None, Some(&after)).ip(ip), now).await?;
         tx.commit().await?;
     });
     Ok(id)

@@ -4,6 +4,7 @@
 //! user's row, so two admins refunding the same message at once cannot
 //! together exceed what the message was charged.
 
+use crate::audit::Actor;
 use crate::ledger::{applied, CREDITS};
 use crate::{emit_balance, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -12,7 +13,6 @@ use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::refund::{check_refund, deletion_refund, RefundReason, RefundStatus};
 use fantooo_domain::{Credits, Kes};
 use serde::Serialize;
-use sqlx::types::Json;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Refund {
@@ -139,10 +139,8 @@ pub async fn refund(db: &Db, r: &RefundRequest<'_>) -> StoreResult<Refunded> {
         sqlx::query("INSERT INTO notifications (id, user_id, type, message, created_at) VALUES ($1, $2, 'credit_refund', $3, $4)")
             .bind(NotificationId::new()).bind(r.user).bind(format!("{} {word} refunded: {}.", r.credits, r.reason.label().to_lowercase())).bind(now)
             .execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'credits_refunded', 'user', $2, $3, $4)")
-            .bind(r.admin).bind(r.user.to_string())
-            .bind(Json(serde_json::json!({ "refund_id": id, "credits": r.credits, "reason": r.reason, "message_id": r.message, "chat_id": chat, "notes": r.notes })))
-            .bind(now).execute(&mut *tx).await?;
+        let after = serde_json::json!({ "refund_id": id, "credits": r.credits, "reason": r.reason, "message_id": r.message, "chat_id": chat, "notes": r.notes });
+        platform_audit::record_in(&mut *tx, &Actor::admin(r.admin).record("credits_refunded").subject("user", &r.user.to_string()).change(None, Some(&after)), now).await?;
         tx.commit().await?;
         Ok(balance)
     });
@@ -198,9 +196,8 @@ pub async fn open_deletion_refund(db: &Db, user: UserId, admin: AdminId, admin_a
         };
         let balance = applied(CREDITS.post_in(&mut *tx, &movement.posting(), now).await?)?;
         emit_balance!(tx, user, balance, now);
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'deletion_refund_opened', 'user', $2, $3, $4)")
-            .bind(admin).bind(user.to_string()).bind(Json(serde_json::json!({ "refund_id": id, "unused_credits": unused, "amount_cents": amount.cents() }))).bind(now)
-            .execute(&mut *tx).await?;
+        let after = serde_json::json!({ "refund_id": id, "unused_credits": unused, "amount_cents": amount.cents() });
+        platform_audit::record_in(&mut *tx, &Actor::admin(admin).record("deletion_refund_opened").subject("user", &user.to_string()).change(None, Some(&after)), now).await?;
         tx.commit().await?;
         Ok(DeletionRefund { refund_id: Some(id), unused_credits: unused, amount })
     })
@@ -217,8 +214,8 @@ pub async fn complete_pending(db: &Db, id: RefundId, admin: AdminId) -> StoreRes
             .bind(id).bind(admin).fetch_optional(&mut *tx).await?;
         let user = user.ok_or(StoreError::NotFound)?;
         sqlx::query("UPDATE deleted_users SET refund_processed = TRUE WHERE original_user_id = $1").bind(user).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, after_value, created_at) VALUES ($1, 'refund_paid', 'credit_refund', $2, $3, $4)")
-            .bind(admin).bind(id.to_string()).bind(Json(serde_json::json!({ "user_id": user }))).bind(now).execute(&mut *tx).await?;
+        let after = serde_json::json!({ "user_id": user });
+        platform_audit::record_in(&mut *tx, &Actor::admin(admin).record("refund_paid").subject("credit_refund", &id.to_string()).change(None, Some(&after)), now).await?;
         tx.commit().await?;
     });
     Ok(())

@@ -2,13 +2,13 @@
 //! address or device: the admins' queue, and its allow / ban decisions
 //! (each audited in the same transaction).
 
+use crate::audit::Actor;
 use crate::user_admin::ban_in_tx;
 use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::account::ReviewStatus;
 use fantooo_domain::ids::{AdminId, RowId, UserId};
 use serde::Serialize;
-use sqlx::types::Json;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Review {
@@ -82,12 +82,9 @@ pub async fn decide(db: &Db, id: RowId, decision: ReviewStatus, admin: AdminId, 
             ban_in_tx!(tx, user, reason, until, admin, now);
         }
         let action = if decision == ReviewStatus::Banned { "signup_review_banned" } else { "signup_review_allowed" };
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, before_value, after_value, ip_address, created_at)
-                     VALUES ($1, $2, 'user', $3, $4, $5, $6, $7)")
-            .bind(admin).bind(action).bind(user.to_string())
-            .bind(Json(serde_json::json!({ "review_id": id, "status": "pending" })))
-            .bind(Json(serde_json::json!({ "review_id": id, "status": decision })))
-            .bind(ip).bind(now).execute(&mut *tx).await?;
+        let before = serde_json::json!({ "review_id": id, "status": "pending" });
+        let after = serde_json::json!({ "review_id": id, "status": decision });
+        platform_audit::record_in(&mut *tx, &Actor::admin(admin).record(action).subject("user", &user.to_string()).change(Some(&before), Some(&after)).ip(ip), now).await?;
         tx.commit().await?;
     });
     by_id(db, id).await

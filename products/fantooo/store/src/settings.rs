@@ -1,6 +1,7 @@
 //! Platform settings as JSON values under string keys; every change is
 //! audited with before and after.
 
+use crate::audit::Actor;
 use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::Utc;
 use fantooo_domain::ids::AdminId;
@@ -26,8 +27,7 @@ pub async fn set<T: Serialize>(db: &Db, key: &str, value: &T, by: Option<AdminId
         sqlx::query("INSERT INTO app_settings (key, value, updated_by, updated_at) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at")
             .bind(key).bind(Json(&new)).bind(by).bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, before_value, after_value, created_at) VALUES ($1, 'setting_changed', 'setting', $2, $3, $4, $5)")
-            .bind(by).bind(key).bind(before).bind(Json(&new)).bind(now).execute(&mut *tx).await?;
+        platform_audit::record_in(&mut *tx, &Actor::of(by).record("setting_changed").subject("setting", key).change(before.as_ref().map(|b| &b.0), Some(&new)), now).await?;
         tx.commit().await?;
     });
     Ok(())

@@ -23,7 +23,7 @@ pub async fn totals(db: &Db) -> StoreResult<Totals> {
         (SELECT COUNT(*) FROM operators WHERE deleted_at IS NULL AND is_available AND NOT is_suspended) AS operators_online,
         (SELECT COUNT(*) FROM chats WHERE status = 'active') AS active_chats,
         (SELECT COUNT(*) FROM chat_queue) AS queue_length,
-        (SELECT COUNT(*) FROM admin_notifications WHERE NOT is_read) AS unread_notifications";
+        (SELECT COUNT(*) FROM admin_notices n WHERE NOT EXISTS (SELECT 1 FROM admin_notice_reads r WHERE r.notice_id = n.id)) AS unread_notifications";
     Ok(on_pool!(db, p => sqlx::query_as::<_, Totals>(sql).fetch_one(p).await?))
 }
 

@@ -1,6 +1,7 @@
 //! Real users as moderators see them: filtered search, activity, bans with
 //! circumvention tracking, and GDPR deletion.
 
+use crate::audit::Actor;
 use crate::ledger::{applied, CREDITS};
 use crate::users::User;
 use crate::{emit_operator_event, on_pool, release_operator_slot, BeginWrite, Db, StoreError, StoreResult};
@@ -205,7 +206,7 @@ pub async fn check_circumvention(
         } else {
             format!("Flagged a {context} for review: it matches a banned user's address or device")
         };
-        crate::notify_admins!(tx, "security_alert", "high", message, metadata, now);
+        crate::notify_admins!(tx, "security_alert", message, metadata, now);
         tx.commit().await?;
         Ok(Some(user))
     })
@@ -309,23 +310,13 @@ pub async fn gdpr_delete(
              WHERE c.real_user_id = $1 AND m.sender_type = 'real'")
             .bind(user).fetch_all(&mut *tx).await?;
         personal.extend([u.username.clone(), u.email.clone(), u.display_name.clone()]);
-        type AuditValues = (i64, Option<Json<serde_json::Value>>, Option<Json<serde_json::Value>>);
-        let audited: Vec<AuditValues> = sqlx::query_as(
-            "SELECT seq, before_value, after_value FROM admin_activity_log
-             WHERE (entity_type = 'user' AND entity_id = $1)
-                OR (entity_type = 'chat' AND entity_id IN (SELECT CAST(id AS TEXT) FROM chats WHERE real_user_id = $2))
-                OR (entity_type = 'message' AND entity_id IN (SELECT CAST(m.id AS TEXT) FROM messages m JOIN chats c ON c.id = m.chat_id
-                                                               WHERE c.real_user_id = $2 AND m.sender_type = 'real'))")
-            .bind(user.to_string()).bind(user).fetch_all(&mut *tx).await?;
-        for (seq, mut before, mut after) in audited {
-            let mut changed = false;
-            for v in [&mut before, &mut after].into_iter().flatten() {
-                changed |= anonymise_value(&mut v.0, &personal);
-            }
-            if changed {
-                sqlx::query("UPDATE admin_activity_log SET before_value = $2, after_value = $3 WHERE seq = $1")
-                    .bind(seq).bind(before).bind(after).execute(&mut *tx).await?;
-            }
+        let chats: Vec<String> = sqlx::query_scalar("SELECT CAST(id AS TEXT) FROM chats WHERE real_user_id = $1")
+            .bind(user).fetch_all(&mut *tx).await?;
+        let messages: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(m.id AS TEXT) FROM messages m JOIN chats c ON c.id = m.chat_id WHERE c.real_user_id = $1 AND m.sender_type = 'real'")
+            .bind(user).fetch_all(&mut *tx).await?;
+        for (kind, ids) in [("user", vec![user.to_string()]), ("chat", chats), ("message", messages)] {
+            platform_audit::scrub_in(&mut *tx, kind, &ids, |v| anonymise_value(v, &personal)).await?;
         }
         let messages_anonymised = sqlx::query(
             "UPDATE messages SET content = $2, original_content = '[Deleted]', media_url = NULL, updated_at = $3
@@ -376,10 +367,8 @@ pub async fn gdpr_delete(
         sqlx::query("UPDATE user_activity_log SET ip_address = NULL, user_agent = NULL, device_fingerprint = NULL WHERE user_id = $1")
             .bind(user).execute(&mut *tx).await?;
         let done = Deletion { messages_anonymised, chats_closed: open.len() as u64, unused_credits: u.credits, refund_amount_cents };
-        sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, before_value, after_value, ip_address, created_at)
-                     VALUES ($1, 'user_deleted', 'user', $2, $3, $4, $5, $6)")
-            .bind(by).bind(user.to_string()).bind(Json(serde_json::json!({ "credits": u.credits })))
-            .bind(Json(serde_json::to_value(&done).unwrap_or_default())).bind(ip).bind(now).execute(&mut *tx).await?;
+        let (before, after) = (serde_json::json!({ "credits": u.credits }), serde_json::to_value(&done).unwrap_or_default());
+        platform_audit::record_in(&mut *tx, &Actor::of(by).record("user_deleted").subject("user", &user.to_string()).change(Some(&before), Some(&after)).ip(ip), now).await?;
         tx.commit().await?;
         Ok(done)
     })

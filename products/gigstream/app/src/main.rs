@@ -1,59 +1,51 @@
 //! The `gigstream` binary: configuration, logging and subcommands.
 //! Everything else lives in the library crates.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser};
 use futures_util::future::BoxFuture;
 use gigstream_domain::FeePolicy;
 use gigstream_store::accounts::{self, NewAccount};
 use gigstream_store::{Backend, Db};
 use gigstream_web::{seed, AppState, WebConfig};
+use platform_web::cli::{self, AnyError, SeedMode};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What GigStream's command line says of itself (the rest is the
+/// platform's `platform_web::cli`).
+const PRODUCT: cli::Product = cli::Product {
+    env_prefix: "GIGSTREAM",
+    data_dir: "data/gigstream",
+    db_file: "gigstream.db",
+    seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
+    check_about: "Check the money invariants; exits 1 on any violation.",
+    jobs: "auto-complete, housekeeping",
+};
+
 #[derive(Parser)]
 #[command(name = "gigstream", version, about = "GigStream gig marketplace server")]
 struct Cli {
-    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    database_url: Option<String>,
-    /// Directory for the embedded database and uploads.
-    #[arg(long, env = "GIGSTREAM_DATA_DIR", default_value = "data/gigstream", global = true)]
-    data_dir: PathBuf,
-    /// Maximum database connections of this process.
-    #[arg(long, env = "GIGSTREAM_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
-    db_max_connections: u32,
+    #[command(flatten)]
+    common: cli::Common,
     #[command(flatten)]
     serve: ServeArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Run the web server (the default).
-    Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Load demo sellers, gigs, a buyer and an admin into an empty store.
-    SeedDemo,
-    /// Create an admin; the password comes from GIGSTREAM_ADMIN_PASSWORD or stdin.
-    CreateAdmin {
-        #[arg(long)]
-        username: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "Admin")]
-        name: String,
-    },
-    /// Check the money invariants; exits 1 on any violation.
-    Check,
-    /// Run one scheduled job now (for external cron): auto-complete, housekeeping.
-    Job {
-        #[arg(value_parser = parse_job)]
-        name: Job,
-    },
+type Command = cli::Command<ServeArgs, CreateAdmin, Job>;
+
+/// `create-admin`'s flags.
+#[derive(Args)]
+struct CreateAdmin {
+    #[arg(long)]
+    username: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long, default_value = "Admin")]
+    name: String,
 }
 
 #[derive(Args, Clone)]
@@ -90,13 +82,6 @@ struct ServeArgs {
     seed_demo: SeedMode,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SeedMode {
-    Auto,
-    Always,
-    Never,
-}
-
 /// GigStream's scheduled jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Job {
@@ -123,9 +108,12 @@ impl platform_jobs::Job for Job {
 
 const JOBS: [Job; 2] = [Job::AutoComplete, Job::Housekeeping];
 
-fn parse_job(name: &str) -> Result<Job, String> {
-    use platform_jobs::Job as _;
-    JOBS.into_iter().find(|j| j.name() == name).ok_or_else(|| "unknown job; choose one of: auto-complete, housekeeping".into())
+impl std::str::FromStr for Job {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Job, String> {
+        use platform_jobs::Job as _;
+        JOBS.into_iter().find(|j| j.name() == name).ok_or_else(|| format!("unknown job; choose one of: {}", PRODUCT.jobs))
+    }
 }
 
 fn runner(db: Db) -> platform_jobs::Runner<Job> {
@@ -144,22 +132,14 @@ fn runner(db: Db) -> platform_jobs::Runner<Job> {
     })
 }
 
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
-
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
-    platform_web::process::init_logging(false);
-    if let Err(e) = run(cli).await {
-        tracing::error!(error = %e, "fatal");
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    let cli: Cli = cli::parse::<Cli, ServeArgs>(&PRODUCT);
+    cli::run(cli.common.log_format, run(cli)).await;
 }
 
 async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let url = platform_db::url_or_embedded(cli.database_url.as_deref(), &cli.data_dir, "gigstream.db")?;
-    let db = gigstream_store::connect(&url, cli.db_max_connections).await?;
+    let db = gigstream_store::connect(&cli.common.database_url(&PRODUCT)?, cli.common.db_max_connections).await?;
     gigstream_store::migrate(&db).await?;
     Ok(db)
 }
@@ -199,7 +179,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 print_logins(&logins);
             }
         }
-        Command::CreateAdmin { username, email, name } => create_admin(&db, &username, &email, &name).await?,
+        Command::CreateAdmin(CreateAdmin { username, email, name }) => create_admin(&db, &username, &email, &name).await?,
         Command::Check => {
             let report = gigstream_store::invariants::check(&db).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -209,25 +189,17 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             use platform_jobs::Job as _;
-            let node = format!("cli-{}", std::process::id());
-            let counts = platform_jobs::run_once(&db, name, &node, &runner(db.clone())).await?;
+            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(db.clone())).await?;
             println!("{} {counts}", name.name());
         }
-        Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
+        Command::Serve(args) => serve(db, args, &cli.common.data_dir).await?,
+        Command::More(none) => match none {},
     }
     Ok(())
 }
 
 async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Result<(), AnyError> {
-    let password = match std::env::var("GIGSTREAM_ADMIN_PASSWORD") {
-        Ok(p) => p,
-        Err(_) => {
-            eprint!("Password for {email}: ");
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_string()
-        }
-    };
+    let password = cli::admin_password(&PRODUCT, email)?;
     let form = gigstream_web::forms::SignUp {
         email: email.into(),
         username: username.into(),
@@ -247,11 +219,8 @@ async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Resul
 }
 
 async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
-    let should_seed = match args.seed_demo {
-        SeedMode::Always => true,
-        SeedMode::Never => false,
-        SeedMode::Auto => db.backend() == Backend::Sqlite && !accounts::any(&db).await?,
-    };
+    let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && !accounts::any(&db).await?) };
+    let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
         let logins = seed::seed_demo(&db).await?;
         if !logins.is_empty() {
@@ -271,7 +240,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     let state = AppState::new(db.clone(), config);
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);
-    let node = format!("node-{}", std::process::id());
+    let node = cli::node_name(None);
     platform_jobs::spawn_scheduler(db.clone(), node, JOBS.to_vec(), runner(db.clone()), Arc::new(|| {}));
     let app = gigstream_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
@@ -299,8 +268,8 @@ mod tests {
 
     #[test]
     fn jobs_are_named() {
-        assert_eq!(parse_job("auto-complete").unwrap(), Job::AutoComplete);
-        assert!(parse_job("nope").is_err());
+        assert_eq!("auto-complete".parse::<Job>().unwrap(), Job::AutoComplete);
+        assert!("nope".parse::<Job>().is_err());
         assert!(matches!(
             Cli::try_parse_from(["gigstream", "job", "housekeeping"]).unwrap().command,
             Some(Command::Job { name: Job::Housekeeping })

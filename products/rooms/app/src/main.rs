@@ -1,69 +1,59 @@
 //! The `rooms` binary: configuration, logging and subcommands. Everything
 //! else lives in the library crates.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser};
+use platform_web::cli::{self, AnyError, SeedMode};
 use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, Password, PlatformRole};
 use rooms_store::{Backend, Db};
 use rooms_web::{seed, AppState, WebConfig};
+
+type Command = cli::Command<ServeArgs, CreateAdmin, JobName>;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// What Rooms' command line says of itself (the rest is the platform's
+/// `platform_web::cli`).
+const PRODUCT: cli::Product = cli::Product {
+    env_prefix: "ROOMS",
+    data_dir: "data/rooms",
+    db_file: "rooms.db",
+    seed_demo_about: "Load demo people and rooms into an empty store.",
+    check_about: "Check the data's invariants; exits 1 on any violation.",
+    jobs: "sweep, housekeeping",
+};
+
 #[derive(Parser)]
 #[command(name = "rooms", version, about = "Rooms live voice rooms server")]
 struct Cli {
-    /// PostgreSQL URL (postgres://…). Without it, an embedded SQLite file in --data-dir is used.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    database_url: Option<String>,
-    /// Directory for the embedded database and uploads.
-    #[arg(long, env = "ROOMS_DATA_DIR", default_value = "data/rooms", global = true)]
-    data_dir: PathBuf,
-    /// Maximum database connections of this process.
-    #[arg(long, env = "ROOMS_DB_MAX_CONNECTIONS", default_value_t = 20, global = true)]
-    db_max_connections: u32,
-    /// Log output format.
-    #[arg(long, env = "ROOMS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
-    log_format: LogFormat,
+    #[command(flatten)]
+    common: cli::Common,
     #[command(flatten)]
     serve: ServeArgs,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<cli::Command<ServeArgs, CreateAdmin, JobName>>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Pretty,
-    Json,
+/// `create-admin`'s flags: a staff account.
+#[derive(Args)]
+struct CreateAdmin {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    handle: String,
 }
 
-#[derive(Subcommand)]
-enum Command {
-    /// Run the web server (the default).
-    Serve(ServeArgs),
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Load demo people and rooms into an empty store.
-    SeedDemo,
-    /// Create a staff account; the password comes from ROOMS_ADMIN_PASSWORD or stdin.
-    CreateAdmin {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        handle: String,
-    },
-    /// Check the data's invariants; exits 1 on any violation.
-    Check,
-    /// Run one scheduled job now (for external cron): sweep, housekeeping.
-    Job {
-        #[arg(value_parser = parse_job)]
-        name: rooms_web::jobs::Job,
-    },
-}
+/// A job `job` runs.
+#[derive(Clone, Copy)]
+struct JobName(rooms_web::jobs::Job);
 
-fn parse_job(name: &str) -> Result<rooms_web::jobs::Job, String> {
-    rooms_web::jobs::Job::from_name(name).ok_or_else(|| "unknown job; choose one of: sweep, housekeeping".to_string())
+impl std::str::FromStr for JobName {
+    type Err = String;
+    fn from_str(name: &str) -> Result<JobName, String> {
+        rooms_web::jobs::Job::from_name(name).map(JobName).ok_or_else(|| format!("unknown job; choose one of: {}", PRODUCT.jobs))
+    }
 }
 
 #[derive(Args, Clone)]
@@ -100,29 +90,14 @@ struct ServeArgs {
     seed_demo: SeedMode,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum SeedMode {
-    Auto,
-    Always,
-    Never,
-}
-
-type AnyError = Box<dyn std::error::Error + Send + Sync>;
-
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
-    platform_web::process::init_logging(matches!(cli.log_format, LogFormat::Json));
-    if let Err(e) = run(cli).await {
-        tracing::error!(error = %e, "fatal");
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    let cli: Cli = cli::parse::<Cli, ServeArgs>(&PRODUCT);
+    cli::run(cli.common.log_format, run(cli)).await;
 }
 
 async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let url = platform_db::url_or_embedded(cli.database_url.as_deref(), &cli.data_dir, "rooms.db")?;
-    let db = rooms_store::connect(&url, cli.db_max_connections).await?;
+    let db = rooms_store::connect(&cli.common.database_url(&PRODUCT)?, cli.common.db_max_connections).await?;
     rooms_store::migrate(&db).await?;
     Ok(db)
 }
@@ -133,7 +108,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
     match command {
         Command::Migrate => tracing::info!(backend = ?db.backend(), "migrations applied"),
         Command::SeedDemo => print_logins(&seed::seed_demo(&db, false).await?, None),
-        Command::CreateAdmin { name, email, handle } => create_admin(&db, &name, &email, &handle).await?,
+        Command::CreateAdmin(CreateAdmin { name, email, handle }) => create_admin(&db, &name, &email, &handle).await?,
         Command::Check => {
             let problems = rooms_store::check::run(&db).await?;
             println!("{}", serde_json::to_string_pretty(&problems)?);
@@ -141,32 +116,24 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 std::process::exit(1);
             }
         }
-        Command::Job { name } => {
-            let node = format!("cli-{}", std::process::id());
+        Command::Job { name: JobName(name) } => {
             let counts = platform_jobs::run_once(
                 &db,
                 name,
-                &node,
+                &cli::job_node(),
                 &rooms_web::jobs::runner(db.clone(), std::sync::Arc::new(rooms_web::voice::NoVoice)),
             )
             .await?;
             println!("{} {counts}", platform_jobs::Job::name(name));
         }
-        Command::Serve(args) => serve(db, args, &cli.data_dir).await?,
+        Command::Serve(args) => serve(db, args, &cli.common.data_dir).await?,
+        Command::More(none) => match none {},
     }
     Ok(())
 }
 
 async fn create_admin(db: &Db, name: &str, email: &str, handle: &str) -> Result<(), AnyError> {
-    let password = match std::env::var("ROOMS_ADMIN_PASSWORD") {
-        Ok(p) => p,
-        Err(_) => {
-            eprint!("Password for {email}: ");
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line)?;
-            line.trim_end_matches(['\r', '\n']).to_string()
-        }
-    };
+    let password = cli::admin_password(&PRODUCT, email)?;
     let password = Password::parse(&password).map_err(|e| e.message)?;
     let new = rooms_store::accounts::NewAccount {
         login: Login::Email(rooms_domain::account::Email::parse(email).map_err(|e| e.message)?),
@@ -200,11 +167,8 @@ fn print_logins(logins: &[seed::DemoLogin], base: Option<&str>) {
 
 async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
     let base = format!("http://{}", args.bind);
-    let should_seed = match args.seed_demo {
-        SeedMode::Always => true,
-        SeedMode::Never => false,
-        SeedMode::Auto => db.backend() == Backend::Sqlite && rooms_store::accounts::count(&db).await? == 0,
-    };
+    let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && rooms_store::accounts::count(&db).await? == 0) };
+    let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
         print_logins(&seed::seed_demo(&db, false).await?, Some(&base));
     }
@@ -240,7 +204,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     state.voice = voice;
     state.spawn_pruner();
     state.spawn_voice_sweep();
-    let node = args.node_name.unwrap_or_else(|| format!("node-{}", std::process::id()));
+    let node = cli::node_name(args.node_name);
     rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.realtime.changed_callback());
     let app = rooms_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;

@@ -7,15 +7,18 @@ use crate::error::{AppError, WebError};
 use crate::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use platform_accounts::password::{self, Cost};
-use platform_web::request::{bearer, client_ip, cookie, set_cookie, ClientIp, CsrfToken, ProxyTrust, SessionVia};
+use platform_accounts::SessionStore;
+use platform_web::request::{set_cookie, ClientIp, ProxyTrust, SessionVia};
+use platform_web::session::{Cookies, SignIn};
 use rooms_domain::account::{AccountStatus, PlatformRole};
 use rooms_domain::ids::AccountId;
 use rooms_store::accounts::{self, Account, SESSIONS};
+use rooms_store::Db;
 
 pub const SESSION_COOKIE: &str = "rooms_session";
 pub const CSRF_COOKIE: &str = "rooms_csrf";
@@ -35,70 +38,44 @@ pub async fn hash_password(password: String, fast: bool) -> Result<String, AppEr
     password::hash(password, Cost::fast_if(fast)).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Resolves the client address and the credential of every request, and
-/// hands forms their CSRF token.
-pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let trust = if state.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
-    let ip = client_ip(&req, trust);
-    req.extensions_mut().insert(ClientIp(ip));
-    let now = Utc::now();
-    let mut auth = None;
-    let mut csrf_of_session = None;
-    if let Some(token) = bearer(req.headers()).map(str::to_string) {
-        if let Ok(claims) = state.tokens.verify(&token, now) {
-            if let Some(id) = claims.account::<AccountId>() {
-                match accounts::by_id(&state.db, id).await {
-                    Ok(Some(a)) if a.status == AccountStatus::Active => {
-                        let revoked = match accounts::credentials_after(&state.db, id).await {
-                            Ok(after) => after.is_some_and(|t| claims.iat <= t.timestamp()),
-                            Err(e) => return WebError::from(e).into_response(),
-                        };
-                        if !revoked {
-                            auth = Some(Auth { account_id: id, session_token: None });
-                            req.extensions_mut().insert(SessionVia::Bearer);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => return WebError::from(e).into_response(),
-                }
+/// Rooms' side of the platform's session layer
+/// (`platform_web::session::load`): a cookie is a platform session; a
+/// bearer token is an app's signed access token.
+impl SignIn for AppState {
+    type Id = AccountId;
+    type Kind = String;
+    type Signed = Auth;
+
+    fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn sessions(&self) -> SessionStore {
+        *SESSIONS
+    }
+
+    fn cookies(&self) -> Cookies {
+        let trust = if self.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
+        Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.https, trust }
+    }
+
+    fn signed(&self, token: String, _via: SessionVia, s: platform_accounts::Session<AccountId, String>) -> Auth {
+        Auth { account_id: s.account_id, session_token: Some(token) }
+    }
+
+    /// A signed access token, refused once its account is not active or
+    /// signed out everywhere after the token was issued.
+    async fn bearer(&self, token: String, now: DateTime<Utc>) -> Result<Option<Auth>, AppError> {
+        let Ok(claims) = self.tokens.verify(&token, now) else { return Ok(None) };
+        let Some(id) = claims.account::<AccountId>() else { return Ok(None) };
+        match accounts::by_id(&self.db, id).await? {
+            Some(a) if a.status == AccountStatus::Active => {
+                let revoked = accounts::credentials_after(&self.db, id).await?.is_some_and(|t| claims.iat <= t.timestamp());
+                Ok((!revoked).then_some(Auth { account_id: id, session_token: None }))
             }
-        }
-    } else if let Some(token) = cookie(req.headers(), SESSION_COOKIE).map(str::to_string) {
-        match SESSIONS.live::<AccountId, String>(&state.db, &token, now).await {
-            Ok(Some(s)) => {
-                if now - s.last_seen_at > chrono::Duration::seconds(60) {
-                    let _ = SESSIONS.touch(&state.db, &token, now).await;
-                }
-                csrf_of_session = Some(s.csrf_token.clone());
-                auth = Some(Auth { account_id: s.account_id, session_token: Some(token) });
-                req.extensions_mut().insert(SessionVia::Cookie);
-            }
-            Ok(None) => {}
-            Err(e) => return WebError::from(e).into_response(),
+            _ => Ok(None),
         }
     }
-    let mut new_csrf = None;
-    let csrf = match csrf_of_session {
-        Some(c) => c,
-        None => match cookie(req.headers(), CSRF_COOKIE).filter(|v| v.len() == 64) {
-            Some(v) => v.to_string(),
-            None => {
-                let v = platform_accounts::random_token();
-                new_csrf = Some(v.clone());
-                v
-            }
-        },
-    };
-    req.extensions_mut().insert(CsrfToken(csrf));
-    if let Some(a) = auth {
-        req.extensions_mut().insert(a);
-    }
-    let mut resp = next.run(req).await;
-    if let Some(v) = new_csrf {
-        let c = set_cookie(CSRF_COOKIE, &v, "Strict", None, state.config.https);
-        resp.headers_mut().append(header::SET_COOKIE, crate::header(&c));
-    }
-    resp
 }
 
 /// Paths whose POSTs are sign-in or sign-up attempts.

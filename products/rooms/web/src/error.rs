@@ -5,10 +5,8 @@
 
 use crate::pages::ErrorPage;
 use askama::Template;
-use axum::extract::Request;
-use axum::http::{header, StatusCode};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 pub use platform_web::error::{AppError, ErrorBody};
 use rooms_store::StoreError;
@@ -96,50 +94,17 @@ impl IntoResponse for WebError {
     }
 }
 
-/// Browser routes get errors as pages (and a sign-in redirect for 401);
-/// `/api/` routes keep the JSON body.
-pub async fn render_html(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let wants_json = path.starts_with("/api/")
-        || path == "/metrics"
-        || req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.starts_with("application/json"));
-    let resp = next.run(req).await;
-    if wants_json {
-        return resp;
-    }
-    let status = resp.status();
-    let Some(body) = resp.extensions().get::<ErrorBody>().cloned() else {
-        if status == StatusCode::NOT_FOUND && resp.headers().get(header::CONTENT_TYPE).is_none() {
-            return page(status, "Page not found", "We couldn't find that page.");
-        }
-        return resp;
-    };
-    if status == StatusCode::UNAUTHORIZED && body.error == "unauthenticated" {
-        let next = serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default();
-        return Redirect::to(&format!("/signin?{next}")).into_response();
-    }
-    let title = match status {
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::TOO_MANY_REQUESTS => "Slow down",
-        StatusCode::CONFLICT => "That did not work",
-        s if s.is_server_error() => "Something went wrong",
-        _ => "Please check your input",
-    };
-    let mut message = body.message.clone();
-    for f in &body.fields {
-        if body.fields.len() > 1 {
-            message.push_str(&format!(" — {}: {}", f.field, f.message));
-        }
-    }
-    let mut out = page(status, title, &message);
-    if let Some(r) = resp.headers().get(header::RETRY_AFTER) {
-        out.headers_mut().insert(header::RETRY_AFTER, r.clone());
-    }
-    out
-}
+/// Rooms' error pages (`platform_web::error_pages::render`): its page, and
+/// `/signin` for a browser that must sign in.
+#[derive(Clone, Copy)]
+pub struct Pages;
 
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let html = ErrorPage { title, message }.render().unwrap_or_else(|_| message.to_string());
-    (status, Html(html)).into_response()
+impl platform_web::error_pages::ErrorPages for Pages {
+    fn render(&self, p: &platform_web::error_pages::ErrorPage<'_>) -> String {
+        ErrorPage { title: p.title, message: p.message }.render().unwrap_or_else(|_| p.message.to_string())
+    }
+
+    fn sign_in(&self, _path: &str) -> &'static str {
+        "/signin"
+    }
 }

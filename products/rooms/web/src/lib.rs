@@ -159,8 +159,8 @@ pub fn app(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), wake_realtime))
         .layer(mw::from_fn_with_state(state.clone(), auth::rate_limit))
         .layer(mw::from_fn(platform_web::layers::csrf::check))
-        .layer(mw::from_fn_with_state(state.clone(), auth::load))
-        .layer(mw::from_fn(error::render_html));
+        .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))
+        .layer(mw::from_fn_with_state(error::Pages, platform_web::error_pages::render::<error::Pages>));
     let outer = Outer {
         headers: SecurityHeaders { csp: csp(&state.config.voice_origins), hsts: state.config.https },
         metrics: MetricsPrefix("rooms"),

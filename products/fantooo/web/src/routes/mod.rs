@@ -13,7 +13,7 @@ mod payments;
 mod public;
 mod system;
 
-use crate::middleware::{csrf, errors, ratelimit, session};
+use crate::middleware::{csrf, errors, ratelimit};
 use crate::AppState;
 use axum::routing::{get, post};
 use axum::{middleware as mw, Router};
@@ -62,8 +62,8 @@ fn app_router(state: AppState) -> Router {
         // platform's outer stack (metrics → headers → limits → request ids)
         .layer(mw::from_fn_with_state(state.clone(), ratelimit::limit))
         .layer(mw::from_fn(csrf::check))
-        .layer(mw::from_fn_with_state(state.clone(), session::load))
-        .layer(mw::from_fn(errors::render_html));
+        .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))
+        .layer(mw::from_fn_with_state(errors::Pages, platform_web::error_pages::render::<errors::Pages>));
     let outer = Outer {
         headers: SecurityHeaders { csp: state.csp.clone(), hsts: state.config.hsts },
         metrics: MetricsPrefix("fantooo"),

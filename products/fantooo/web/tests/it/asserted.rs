@@ -365,7 +365,7 @@ async fn the_inspector_reassigns_to_an_operator_or_back_to_the_queue() {
         let r = admin_json(&mut admin, Method::POST, &format!("/api/admin/chats/{chat}/reassign"), json!({ "operator_id": "nope" })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {}", r.body);
         // Each step is audited.
-        let n: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM admin_activity_log WHERE action = 'chat_reassigned'")
+        let n: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE action = 'chat_reassigned'")
             .fetch_one(p).await.unwrap());
         assert_eq!(n, 2, "{b:?}");
     }

@@ -314,7 +314,7 @@ async fn edits_keep_the_original_and_history_and_users_never_see_them() {
 
         // The audit log has before and after.
         let log: i64 = on_pool!(&app.db, p => sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM admin_activity_log WHERE action = 'message_edited' AND entity_id = $1").bind(&msg).fetch_one(p).await.unwrap());
+            "SELECT COUNT(*) FROM audit_entries WHERE action = 'message_edited' AND subject_id = $1").bind(&msg).fetch_one(p).await.unwrap());
         assert_eq!(log, 2);
 
         // The user sees the current text only, with no trace of editing.
@@ -431,7 +431,7 @@ async fn gdpr_deletion_leaves_no_words_in_edit_history_or_audit_values() {
             .fetch_all(p).await.unwrap());
         assert_eq!(history.len(), 1);
         let audit: Vec<(String, Option<String>, Option<String>)> = on_pool!(&app.db, p => sqlx::query_as(
-            "SELECT action, CAST(before_value AS TEXT), CAST(after_value AS TEXT) FROM admin_activity_log ORDER BY seq")
+            "SELECT action, CAST(before_value AS TEXT), CAST(after_value AS TEXT) FROM audit_entries ORDER BY seq")
             .fetch_all(p).await.unwrap());
         assert!(audit.iter().any(|(a, _, _)| a == "message_edited"), "{audit:?}");
         assert!(audit.iter().any(|(a, _, _)| a == "user_deleted"), "{audit:?}");
@@ -577,7 +577,7 @@ async fn banned_users_addresses_and_devices_cannot_register_or_sign_in_again() {
         assert!(ban["ip_addresses"].as_array().unwrap().iter().any(|i| i == "203.0.113.7"));
         assert!(ban["device_fingerprints"].as_array().unwrap().iter().any(|d| d == device));
         let (events, alerts): (i64, i64) = on_pool!(&app.db, p => sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM security_events WHERE kind = 'ban_circumvention'), (SELECT COUNT(*) FROM admin_notifications WHERE type = 'security_alert')")
+            "SELECT (SELECT COUNT(*) FROM security_events WHERE kind = 'ban_circumvention'), (SELECT COUNT(*) FROM admin_notices WHERE kind = 'security_alert')")
             .fetch_one(p).await.unwrap());
         assert_eq!((events, alerts), (4, 4));
 

@@ -52,7 +52,7 @@ async fn an_admin_edits_a_message_in_the_inspector_and_finds_it_in_the_audit_log
         let history = li.find(By::Css("details.edit-history")).await?.text().await?;
         assert!(history.contains("Hi thre!") && history.contains("spelling"), "{history}");
         d.goto(format!("{base}/admin/audit")).await?;
-        let row = d.find(By::Css("tr[data-action='message_edited']")).await?.text().await?;
+        let row = d.find(By::Css("tr[data-key='message_edited']")).await?.text().await?;
         assert!(row.contains("Hi thre!") && row.contains("Hi there!"), "{row}");
         Ok::<_, WebDriverError>(())
     }

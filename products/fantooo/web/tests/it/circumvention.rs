@@ -65,10 +65,7 @@ async fn matching_signups_are_created_flagged_and_admins_allow_or_ban_them() {
         assert_eq!(pending[1]["device_fingerprint"], DEVICE);
         // The matches are counted on the ban and raised to admins as flagged.
         assert_eq!(count(&app, "SELECT circumvention_attempts FROM banned_users_tracking").await, 2, "{b:?}");
-        assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM admin_notifications WHERE type = 'security_alert' AND message LIKE 'Flagged%'").await,
-            2
-        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM admin_notices WHERE kind = 'security_alert' AND body LIKE 'Flagged%'").await, 2);
 
         // The page lists them with both actions.
         let page = admin.get("/admin/users/reviews").await;
@@ -102,7 +99,7 @@ async fn matching_signups_are_created_flagged_and_admins_allow_or_ban_them() {
 
         // Both decisions are audited, with who and what.
         let audit: Vec<(String, String)> = on_pool!(&app.db, p => sqlx::query_as(
-            "SELECT action, CAST(after_value AS TEXT) FROM admin_activity_log WHERE action LIKE 'signup_review_%' ORDER BY seq")
+            "SELECT action, CAST(after_value AS TEXT) FROM audit_entries WHERE action LIKE 'signup_review_%' ORDER BY seq")
             .fetch_all(p).await.unwrap());
         let actions: Vec<&str> = audit.iter().map(|a| a.0.as_str()).collect();
         assert_eq!(actions, vec!["signup_review_allowed", "signup_review_banned"], "{b:?}");
@@ -133,12 +130,9 @@ async fn the_block_setting_refuses_matching_signups_outright() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{b:?}");
         assert!(!fantooo_store::users::username_taken(&app.db, "blocked1").await.unwrap());
         assert_eq!(count(&app, "SELECT COUNT(*) FROM signup_reviews").await, 0, "{b:?}: nothing to review");
-        assert_eq!(
-            count(&app, "SELECT COUNT(*) FROM admin_notifications WHERE type = 'security_alert' AND message LIKE 'Blocked%'").await,
-            2
-        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM admin_notices WHERE kind = 'security_alert' AND body LIKE 'Blocked%'").await, 2);
         // The change is audited; switching back flags again.
-        assert_eq!(count(&app, "SELECT COUNT(*) FROM admin_activity_log WHERE entity_id = 'ban_circumvention'").await, 1, "{b:?}");
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM audit_entries WHERE subject_id = 'ban_circumvention'").await, 1, "{b:?}");
         let r = admin.post_form("/admin/settings/circumvention", &[("policy", "flag_for_review")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{b:?}: {}", r.body);
         assert_eq!(signup_from(&app, "203.0.113.7", None, "flagged").await.status, StatusCode::CREATED);

@@ -38,6 +38,9 @@ async fn chat_row(db: &Db, chat: ChatId) -> chats::Chat {
     chats::by_id(db, chat).await.unwrap()
 }
 
+/// Any admin: notices go to every admin.
+const ANY_ADMIN: platform_audit::Reader<'static> = platform_audit::Reader { id: "any-admin", role: None };
+
 #[tokio::test]
 async fn a_user_message_queues_the_chat_and_big_spenders_go_first() {
     for b in backends() {
@@ -163,8 +166,12 @@ async fn idle_operators_are_warned_then_lose_the_chat_and_the_third_time_admins_
                 assert_eq!(r.escalated, 1, "{b:?}: third reassignment escalates");
                 assert_eq!(row.status, ChatStatus::Escalated);
                 assert_eq!(queue::len(&app.db).await.unwrap(), 0, "escalated chats leave the queue");
-                let alerts = fantooo_store::notifications::admin_recent(&app.db, true, 10).await.unwrap();
-                assert!(alerts.iter().any(|a| a.kind == "chat_escalation" && a.priority == "high"), "{b:?}: admins told");
+                let alerts = platform_audit::notices(&app.db, ANY_ADMIN, true, None, 10).await.unwrap();
+                let link = format!("/admin/chats/{chat}");
+                assert!(
+                    alerts.iter().any(|a| a.kind == "chat_escalation" && a.link.as_deref() == Some(link.as_str())),
+                    "{b:?}: admins told"
+                );
             }
         }
         let incidents = operations::incidents(&app.db, ops[0], 10).await.unwrap();
@@ -286,8 +293,8 @@ async fn low_quality_suspends_for_seven_days_and_requeues_their_chats() {
         assert_eq!(made, vec![(chat, good)], "{b:?}: suspended operators get no chats");
         let trend = operations::quality_trend(&app.db, weak, now.date_naive() - Duration::days(1), now.date_naive()).await.unwrap();
         assert_eq!(trend.len(), 1);
-        let alerts = fantooo_store::notifications::admin_recent(&app.db, true, 10).await.unwrap();
-        assert!(alerts.iter().any(|a| a.kind == "operator_suspended"));
+        let alerts = platform_audit::notices(&app.db, ANY_ADMIN, true, None, 10).await.unwrap();
+        assert!(alerts.iter().any(|a| a.kind == "operator_suspended" && a.title == "Operator suspended"));
     }
 }
 

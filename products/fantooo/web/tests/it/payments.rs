@@ -532,7 +532,7 @@ async fn user_page_refund_form_refunds_once_per_submit_and_keeps_the_cap() {
         }
         assert_eq!(balance(&app.db, uid).await, 4, "{b:?}: a double submit refunds once");
         let audited: i64 = fantooo_store::on_pool!(&app.db, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM admin_activity_log WHERE action = 'credits_refunded' AND entity_id = $1")
+            "SELECT COUNT(*) FROM audit_entries WHERE action = 'credits_refunded' AND subject_id = $1")
             .bind(uid.to_string()).fetch_one(p).await.unwrap());
         assert_eq!(audited, 1);
 

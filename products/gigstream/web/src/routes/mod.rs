@@ -23,8 +23,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(mw::from_fn(csrf::check))
-        .layer(mw::from_fn_with_state(state.clone(), middleware::session))
-        .layer(mw::from_fn(middleware::error_pages));
+        .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))
+        .layer(mw::from_fn_with_state(middleware::Pages, platform_web::error_pages::render::<middleware::Pages>));
     let outer = Outer {
         headers: headers::SecurityHeaders { csp: headers::content_security_policy(None), hsts: state.config.hsts },
         metrics: MetricsPrefix("gigstream"),

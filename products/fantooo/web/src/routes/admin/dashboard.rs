@@ -13,12 +13,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use fantooo_domain::ids::{AdminId, NotificationId};
+use fantooo_domain::ids::AdminId;
 use fantooo_domain::Permission;
 use fantooo_store::analytics::{self, Revenue};
 use fantooo_store::audit::{self, AdminAction};
-use fantooo_store::notifications::{self, AdminNotification};
+use fantooo_store::notifications;
 use fantooo_store::stats::{self, Totals};
+use platform_audit::{Notice, NoticeId, Position};
+use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page, Pager};
+use platform_backoffice::shell::{self, Cell, FilterField, Filters, Shell, Table};
 use platform_jobs::runs::{self as jobs, JobRun};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -34,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/notifications/{id}/read", post(mark_one_read))
         .route("/admin/audit", get(audit_page))
         .route("/api/admin/audit", get(audit_api))
+        .route(SHELL_CSS, get(platform_backoffice::shell::stylesheet))
 }
 
 /// Whether the database answered and how each job last ran.
@@ -49,7 +53,7 @@ struct Overview {
     totals: Totals,
     revenue: Revenue,
     health: Health,
-    notifications: Vec<AdminNotification>,
+    notifications: Vec<Notice>,
     recent: Vec<AdminAction>,
 }
 
@@ -62,13 +66,17 @@ async fn overview(state: &AppState, me: &CurrentAdmin) -> AppResult<Overview> {
     let recent = if me.can(Permission::ManageAdmins) {
         audit::recent_admin_actions(&state.db, 10).await?
     } else {
-        audit::admin_actions_filtered(&state.db, audit::AuditFilter { admin: Some(me.admin.id), ..Default::default() }, 10).await?
+        let mine = audit::AuditFilter { admin: Some(me.admin.id), ..Default::default() };
+        audit::actions(&state.db, mine, Position::Newest, 10).await?.actions
     };
+    let mut totals = stats::totals(&state.db).await?;
+    // Each admin reads notices for themselves.
+    totals.unread_notifications = notifications::admin_unread_count(&state.db, &me.admin).await?;
     Ok(Overview {
-        totals: stats::totals(&state.db).await?,
+        totals,
         revenue: analytics::revenue(&state.db, Utc::now()).await?,
         health,
-        notifications: notifications::admin_recent(&state.db, true, 20).await?,
+        notifications: notifications::admin_recent(&state.db, &me.admin, true, 20).await?,
         recent,
     })
 }
@@ -105,19 +113,19 @@ struct NotificationQuery {
 
 async fn api_notifications(
     State(state): State<AppState>,
-    _me: CurrentAdmin,
+    me: CurrentAdmin,
     Query(q): Query<NotificationQuery>,
 ) -> AppResult<Json<serde_json::Value>> {
     let unread_only = super::kit::checked(&q.unread);
     Ok(Json(json!({
-        "notifications": notifications::admin_recent(&state.db, unread_only, 50).await?,
-        "unread": notifications::admin_unread_count(&state.db).await?,
+        "notifications": notifications::admin_recent(&state.db, &me.admin, unread_only, 50).await?,
+        "unread": notifications::admin_unread_count(&state.db, &me.admin).await?,
     })))
 }
 
 async fn mark_read(State(state): State<AppState>, via: Via, me: CurrentAdmin) -> AppResult<Response> {
     let outcome = async {
-        let n = notifications::mark_admin_read(&state.db, None, me.admin.id).await?;
+        let n = notifications::mark_admin_read(&state.db, None, &me.admin).await?;
         Ok((format!("{n} notifications marked read"), json!({ "marked": n })))
     }
     .await;
@@ -125,48 +133,165 @@ async fn mark_read(State(state): State<AppState>, via: Via, me: CurrentAdmin) ->
 }
 
 async fn mark_one_read(State(state): State<AppState>, via: Via, me: CurrentAdmin, Path(id): Path<String>) -> AppResult<Response> {
-    let id: NotificationId = super::kit::id(&id)?;
+    let id: NoticeId = super::kit::id(&id)?;
     let outcome = async {
-        let n = notifications::mark_admin_read(&state.db, Some(id), me.admin.id).await?;
+        let n = notifications::mark_admin_read(&state.db, Some(id), &me.admin).await?;
         Ok(("Notification marked read".to_string(), json!({ "marked": n })))
     }
     .await;
     via.finish("/admin", outcome)
 }
 
+/// The audit log's filters and page, as the query string gives them.
 #[derive(Deserialize, Default)]
 struct AuditQuery {
     admin: Option<String>,
     entity_type: Option<String>,
     entity_id: Option<String>,
+    /// Days (`YYYY-MM-DD`, UTC), both included.
+    from: Option<String>,
+    until: Option<String>,
+    #[serde(flatten)]
+    page: Page,
 }
 
-async fn audit_rows(state: &AppState, me: &CurrentAdmin, q: &AuditQuery) -> AppResult<Vec<AdminAction>> {
+impl AuditQuery {
+    fn given(v: &Option<String>) -> Option<String> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    }
+
+    /// The filters, for the pager's links and the form.
+    fn kept(&self) -> Vec<(&'static str, String)> {
+        let v = |o: &Option<String>| Self::given(o).unwrap_or_default();
+        vec![
+            ("admin", v(&self.admin)),
+            ("entity_type", v(&self.entity_type)),
+            ("entity_id", v(&self.entity_id)),
+            ("from", v(&self.from)),
+            ("until", v(&self.until)),
+        ]
+    }
+}
+
+/// A day from the form: its first instant (UTC), or a refusal naming `field`.
+fn day(raw: &Option<String>, field: &'static str) -> AppResult<Option<chrono::DateTime<Utc>>> {
+    let Some(text) = AuditQuery::given(raw) else { return Ok(None) };
+    let d =
+        chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| crate::AppError::field(field, "Give a date like 2026-01-31."))?;
+    Ok(Some(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()))
+}
+
+/// How many entries a page shows (the page; the API takes more).
+const PAGE_ROWS: i64 = 50;
+const API_ROWS: i64 = 200;
+
+async fn audit_rows(state: &AppState, me: &CurrentAdmin, q: &AuditQuery, limit: i64) -> AppResult<KeysetPage<AdminAction>> {
     me.require(Permission::ManageAdmins)?;
     let admin: Option<AdminId> = q.admin.as_deref().filter(|s| !s.is_empty()).map(super::kit::id).transpose()?;
-    let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let (entity_type, entity_id) = (given(&q.entity_type), given(&q.entity_id));
-    let f = audit::AuditFilter { admin, entity_type: entity_type.as_deref(), entity_id: entity_id.as_deref() };
-    Ok(audit::admin_actions_filtered(&state.db, f, 200).await?)
+    let (entity_type, entity_id) = (AuditQuery::given(&q.entity_type), AuditQuery::given(&q.entity_id));
+    let from = day(&q.from, "from")?;
+    let until = day(&q.until, "until")?.map(|d| d + chrono::Duration::days(1));
+    if let (Some(f), Some(u)) = (from, until) {
+        if u <= f {
+            return Err(crate::AppError::field("until", "The last day comes before the first."));
+        }
+    }
+    let at = match q.page.direction()? {
+        Direction::First => Position::Newest,
+        Direction::Before(c) => Position::Before(c.key_as("before")?),
+        Direction::After(c) => Position::After(c.key_as("after")?),
+    };
+    let f = audit::AuditFilter { admin, entity_type: entity_type.as_deref(), entity_id: entity_id.as_deref(), from, until };
+    let page = audit::actions(&state.db, f, at, limit).await?;
+    let cursor = |seq: i64| Cursor::new(seq, seq);
+    Ok(KeysetPage { items: page.actions, newer: page.newer.map(cursor), older: page.older.map(cursor) })
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/audit.html")]
 struct AuditPage {
-    chrome: Chrome,
-    nav: AdminNav,
-    actions: Vec<AdminAction>,
-    admins: Vec<fantooo_store::admins::Admin>,
-    selected_admin: String,
+    shell: Shell,
+    filters: Filters,
+    table: Table,
+    pager: Pager,
+}
+
+/// Where the back-office shell's stylesheet is served.
+pub const SHELL_CSS: &str = "/admin/assets/backoffice.css";
+
+/// The platform's back-office shell around a Fantooo admin page.
+fn shell_for(me: &CurrentAdmin, csrf: &CsrfToken, title: &str, path: &str) -> Shell {
+    let items: Vec<(&str, &str)> = nav(me).items.iter().map(|(href, label)| (*label, *href)).collect();
+    Shell {
+        product: "Fantooo back office".into(),
+        title: title.into(),
+        home: "/admin".into(),
+        stylesheet: SHELL_CSS.into(),
+        nav: shell::nav(&items, path),
+        flash: Default::default(),
+        who: format!("{} · {}", me.admin.name, me.admin.role),
+        csrf_token: csrf.0.clone(),
+        logout: "/logout".into(),
+    }
+}
+
+/// One entry as a row: when, who, what, to what, and what changed.
+fn audit_row(a: &AdminAction) -> Vec<Cell> {
+    let who = match (&a.admin_name, &a.admin_id) {
+        (Some(name), _) => name.clone(),
+        (None, Some(id)) => format!("admin {id}"),
+        (None, None) => "system".into(),
+    };
+    let subject = match (&a.entity_type, &a.entity_id) {
+        (Some(t), Some(i)) => format!("{t} {i}"),
+        (Some(t), None) => t.clone(),
+        (None, Some(i)) => i.clone(),
+        (None, None) => "—".into(),
+    };
+    let changes: Vec<String> = a.changes.iter().map(ToString::to_string).collect();
+    vec![
+        Cell::text(a.created_at.format("%Y-%m-%d %H:%M:%S").to_string()),
+        Cell::text(who),
+        Cell::text(a.action.clone()),
+        Cell::mono(subject),
+        if changes.is_empty() { Cell::text("—") } else { Cell::lines("", changes) },
+    ]
 }
 
 async fn audit_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(q): Query<AuditQuery>) -> AppResult<Response> {
-    let actions = audit_rows(&state, &me, &q).await?;
+    let page = audit_rows(&state, &me, &q, PAGE_ROWS).await?;
     let admins = fantooo_store::admins::list(&state.db).await?;
-    Ok(AuditPage { chrome: me.chrome(&csrf, "/admin/audit"), nav: nav(&me), actions, admins, selected_admin: q.admin.unwrap_or_default() }
-        .into_response())
+    let kept = q.kept();
+    let value = |name: &str| kept.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let mut choices: Vec<(String, String)> = vec![(String::new(), "Everyone".into())];
+    choices.extend(admins.iter().map(|a| (a.id.to_string(), a.name.clone())));
+    let choices: Vec<(&str, &str)> = choices.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+    let filters = Filters {
+        action: "/admin/audit".into(),
+        fields: vec![
+            FilterField::select("admin", "Admin", value("admin"), &choices),
+            FilterField::input("entity_type", "Entity type", "text", value("entity_type")),
+            FilterField::input("entity_id", "Entity id", "text", value("entity_id")),
+            FilterField::input("from", "From (UTC)", "date", value("from")),
+            FilterField::input("until", "Until (UTC)", "date", value("until")),
+        ],
+    };
+    let table = Table {
+        columns: ["When (UTC)", "Admin", "Action", "Subject", "Changes"].map(String::from).to_vec(),
+        rows: page.items.iter().map(audit_row).collect(),
+        empty: "Nothing recorded for these filters.".into(),
+        keys: page.items.iter().map(|a| a.action.clone()).collect(),
+    };
+    let keep: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let pager = page.pager("/admin/audit", &keep);
+    Ok(AuditPage { shell: shell_for(&me, &csrf, "Audit log", "/admin/audit"), filters, table, pager }.into_response())
 }
 
 async fn audit_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query<AuditQuery>) -> AppResult<Json<serde_json::Value>> {
-    Ok(Json(json!({ "actions": audit_rows(&state, &me, &q).await? })))
+    let page = audit_rows(&state, &me, &q, API_ROWS).await?;
+    Ok(Json(json!({
+        "actions": page.items,
+        "newer": page.newer.as_ref().map(Cursor::encode),
+        "older": page.older.as_ref().map(Cursor::encode),
+    })))
 }
