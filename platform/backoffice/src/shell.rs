@@ -4,6 +4,8 @@
 //! - `backoffice/shell.html`: the base layout: a top bar with the product's
 //!   name, the side navigation the product gives ([`Shell::nav`]), the flash
 //!   messages, and `{% block content %}`; blocks `title` and `head` too;
+//! - `backoffice/list.html`: a list page ([`ListPage`]: filters, table,
+//!   pager), ready to render or to extend;
 //! - `backoffice/macros.html`: `table(Table)`, `filters(Filters)`,
 //!   `pager(Pager)` (from [`crate::keyset`]) and `confirm(Confirm)`, the
 //!   two-step form in front of a destructive action (checked on the server
@@ -23,6 +25,7 @@
 //! [`Shell::stylesheet`] (no inline styles or scripts, so the CSP holds).
 
 use crate::forms::Flash;
+use crate::keyset::Pager;
 use platform_web::error::{AppError, AppResult};
 
 /// The shell's stylesheet; serve it with [`stylesheet`].
@@ -76,6 +79,28 @@ pub fn nav(items: &[(&str, &str)], current_path: &str) -> Vec<NavItem> {
         .iter()
         .map(|(label, href)| NavItem { label: label.to_string(), href: href.to_string(), current: Some(href.len()) == best && under(href) })
         .collect()
+}
+
+/// A whole list page: the shell around filters, a table and its pager
+/// (`backoffice/list.html`; a page that needs more extends that template
+/// and fills its `after` block).
+#[derive(askama::Template)]
+#[template(path = "backoffice/list.html")]
+pub struct ListPage {
+    pub shell: Shell,
+    pub filters: Filters,
+    pub table: Table,
+    pub pager: Pager,
+}
+
+impl ListPage {
+    /// The page as an HTML response.
+    pub fn response(&self) -> AppResult<axum::response::Response> {
+        use askama::Template;
+        use axum::response::IntoResponse;
+        let html = self.render().map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(axum::response::Html(html).into_response())
+    }
 }
 
 /// A data table: column headings and rows of cells (text, escaped). On a

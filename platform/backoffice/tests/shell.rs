@@ -113,3 +113,17 @@ fn navigation_marks_the_longest_matching_link_and_destructive_posts_need_confirm
     }
     assert!(STYLESHEET.contains("@media (min-width: 900px)"));
 }
+
+/// The ready list page renders the same parts without a template of the
+/// product's own.
+#[test]
+fn the_list_page_needs_no_template_of_its_own() {
+    let p =
+        page(vec![vec![Cell::text("day 1"), Cell::text("Ann"), Cell::lines("", vec!["status: active → banned".into()])]], Pager::default());
+    let list = platform_backoffice::shell::ListPage { shell: p.shell, filters: p.filters, table: p.table, pager: p.pager };
+    let html = list.render().unwrap();
+    assert!(html.contains("<title>Audit log · Example</title>") && html.contains(r#"<form class="bo-filters""#), "{html}");
+    assert!(html.contains(r#"<tr data-key="row-90"><td data-label="When">day 1</td>"#), "{html}");
+    assert!(html.contains(r#"<ul class="bo-lines"><li>status: active → banned</li></ul>"#), "{html}");
+    assert!(!html.contains("bo-pager") && !html.contains("danger-zone"), "no pages to link, no extra block");
+}

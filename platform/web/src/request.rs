@@ -52,6 +52,17 @@ pub enum ProxyTrust {
     Hops(u8),
 }
 
+impl ProxyTrust {
+    /// One trusted proxy when `behind_proxy` (a product's `--trust-proxy`), else none.
+    pub fn one_if(behind_proxy: bool) -> ProxyTrust {
+        if behind_proxy {
+            ProxyTrust::Hops(1)
+        } else {
+            ProxyTrust::None
+        }
+    }
+}
+
 /// The client address of `req` under `trust`.
 pub fn client_ip(req: &Request, trust: ProxyTrust) -> String {
     let peer = || req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());

@@ -54,6 +54,14 @@ impl Cookies {
     }
 }
 
+/// Where a product's sessions live and how they are carried.
+#[derive(Debug, Clone, Copy)]
+pub struct Sessions<'a> {
+    pub db: &'a Db,
+    pub store: SessionStore,
+    pub cookies: Cookies,
+}
+
 /// A session's last-seen time is written at most this often.
 pub const TOUCH_EVERY_SECS: i64 = 60;
 
@@ -65,10 +73,8 @@ pub trait SignIn: Clone + Send + Sync + 'static {
     /// What a signed-in request carries in its extensions.
     type Signed: Clone + Send + Sync + 'static;
 
-    fn db(&self) -> &Db;
-    /// Where the product's sessions are kept.
-    fn sessions(&self) -> SessionStore;
-    fn cookies(&self) -> Cookies;
+    /// Its database, where it keeps its sessions, and its cookies.
+    fn sessions(&self) -> Sessions<'_>;
     /// A live session, presented as `token` by `via`, as the product's own.
     fn signed(&self, token: String, via: SessionVia, session: Session<Self::Id, Self::Kind>) -> Self::Signed;
 
@@ -85,14 +91,14 @@ pub async fn live<P: SignIn>(p: &P, token: String, via: SessionVia, now: DateTim
     if token.is_empty() {
         return Ok(None);
     }
-    let store = p.sessions();
-    let found = store.live::<P::Id, P::Kind>(p.db(), &token, now).await.map_err(|e| {
+    let Sessions { db, store, .. } = p.sessions();
+    let found = store.live::<P::Id, P::Kind>(db, &token, now).await.map_err(|e| {
         tracing::warn!(error = %e, "session lookup failed");
         AppError::from(e)
     })?;
     let Some(session) = found else { return Ok(None) };
     if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECS) {
-        let _ = store.touch(p.db(), &token, now).await;
+        let _ = store.touch(db, &token, now).await;
     }
     let csrf = session.csrf_token.clone();
     Ok(Some((p.signed(token, via, session), csrf)))
@@ -100,7 +106,7 @@ pub async fn live<P: SignIn>(p: &P, token: String, via: SessionVia, now: DateTim
 
 /// The layer (see the module documentation).
 pub async fn load<P: SignIn>(State(p): State<P>, mut req: Request, next: Next) -> Response {
-    let cookies = p.cookies();
+    let cookies = p.sessions().cookies;
     let ip = client_ip(&req, cookies.trust);
     req.extensions_mut().insert(ClientIp(ip));
     let now = Utc::now();

@@ -11,7 +11,7 @@ use chrono::{Duration, Utc};
 use platform_accounts::{Session, SessionSpec, SessionStore, Via};
 use platform_db::Db;
 use platform_web::request::{CsrfToken, ProxyTrust, SessionVia};
-use platform_web::session::{self, Cookies, SignIn};
+use platform_web::session::{self, Cookies, Sessions, SignIn};
 use tower::ServiceExt;
 
 platform_kernel::id_type!(AccountId);
@@ -34,14 +34,9 @@ impl SignIn for Product {
     type Id = AccountId;
     type Kind = Kind;
     type Signed = Signed;
-    fn db(&self) -> &Db {
-        &self.db
-    }
-    fn sessions(&self) -> SessionStore {
-        SessionStore::new()
-    }
-    fn cookies(&self) -> Cookies {
-        Cookies { session: "p_session", csrf: "p_csrf", secure: true, trust: ProxyTrust::Hops(1) }
+    fn sessions(&self) -> Sessions<'_> {
+        let cookies = Cookies { session: "p_session", csrf: "p_csrf", secure: true, trust: ProxyTrust::one_if(true) };
+        Sessions { db: &self.db, store: SessionStore::new(), cookies }
     }
     fn signed(&self, _token: String, via: SessionVia, s: Session<AccountId, Kind>) -> Signed {
         Signed { account: s.account_id, kind: s.kind, via }
@@ -126,7 +121,8 @@ async fn a_store_outage_is_not_signing_out() {
 
 #[test]
 fn session_cookies_are_set_and_cleared() {
-    let c = Cookies { session: "p_session", csrf: "p_csrf", secure: false, trust: ProxyTrust::None };
+    let c = Cookies { session: "p_session", csrf: "p_csrf", secure: false, trust: ProxyTrust::one_if(false) };
+    assert_eq!((c.trust, ProxyTrust::one_if(true)), (ProxyTrust::None, ProxyTrust::Hops(1)));
     assert_eq!(c.session_cookie("tok", 60), "p_session=tok; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
     assert_eq!(c.clear_session_cookie(), "p_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
 }

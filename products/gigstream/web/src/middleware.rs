@@ -14,12 +14,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gigstream_domain::ids::AccountId;
 use gigstream_store::accounts::{self, Kind};
-use platform_accounts::SessionStore;
-use platform_db::Db;
 use platform_web::error_pages::{self, ErrorPages};
 use platform_web::ratelimit::Limit;
 use platform_web::request::{set_cookie, ClientIp, ProxyTrust, SessionVia};
-use platform_web::session::{Cookies, SignIn};
+use platform_web::session::{Cookies, Sessions, SignIn};
 
 /// Sign-in/sign-up attempts and API calls per minute.
 pub struct Limits {
@@ -49,17 +47,13 @@ impl SignIn for AppState {
     type Kind = Kind;
     type Signed = Session;
 
-    fn db(&self) -> &Db {
-        &self.db
-    }
-
-    fn sessions(&self) -> SessionStore {
-        accounts::sessions()
-    }
-
-    fn cookies(&self) -> Cookies {
-        let trust = if self.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
-        Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.secure_cookies, trust }
+    fn sessions(&self) -> Sessions<'_> {
+        let trust = ProxyTrust::one_if(self.config.trust_proxy);
+        Sessions {
+            db: &self.db,
+            store: accounts::sessions(),
+            cookies: Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.secure_cookies, trust },
+        }
     }
 
     fn signed(&self, token: String, via: SessionVia, s: platform_accounts::Session<AccountId, Kind>) -> Session {

@@ -12,13 +12,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use platform_accounts::password::{self, Cost};
-use platform_accounts::SessionStore;
 use platform_web::request::{set_cookie, ClientIp, ProxyTrust, SessionVia};
-use platform_web::session::{Cookies, SignIn};
+use platform_web::session::{Cookies, Sessions, SignIn};
 use rooms_domain::account::{AccountStatus, PlatformRole};
 use rooms_domain::ids::AccountId;
 use rooms_store::accounts::{self, Account, SESSIONS};
-use rooms_store::Db;
 
 pub const SESSION_COOKIE: &str = "rooms_session";
 pub const CSRF_COOKIE: &str = "rooms_csrf";
@@ -46,17 +44,13 @@ impl SignIn for AppState {
     type Kind = String;
     type Signed = Auth;
 
-    fn db(&self) -> &Db {
-        &self.db
-    }
-
-    fn sessions(&self) -> SessionStore {
-        *SESSIONS
-    }
-
-    fn cookies(&self) -> Cookies {
-        let trust = if self.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
-        Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.https, trust }
+    fn sessions(&self) -> Sessions<'_> {
+        let trust = ProxyTrust::one_if(self.config.trust_proxy);
+        Sessions {
+            db: &self.db,
+            store: *SESSIONS,
+            cookies: Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.https, trust },
+        }
     }
 
     fn signed(&self, token: String, _via: SessionVia, s: platform_accounts::Session<AccountId, String>) -> Auth {

@@ -8,28 +8,21 @@ use crate::AppState;
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::AccountKind;
 use fantooo_store::accounts::SESSIONS;
-use platform_accounts::SessionStore;
-use platform_db::Db;
 use platform_web::request::{set_cookie, ProxyTrust, SessionVia};
-use platform_web::session::{Cookies, SignIn};
+use platform_web::session::{Cookies, Sessions, SignIn};
 
 impl SignIn for AppState {
     type Id = AccountId;
     type Kind = AccountKind;
     type Signed = Session;
 
-    fn db(&self) -> &Db {
-        &self.db
-    }
-
-    fn sessions(&self) -> SessionStore {
-        *SESSIONS
-    }
-
-    fn cookies(&self) -> Cookies {
-        // Behind a proxy, the address it saw is the last `X-Forwarded-For` entry.
-        let trust = if self.config.trust_proxy { ProxyTrust::Hops(1) } else { ProxyTrust::None };
-        Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.secure_cookies, trust }
+    fn sessions(&self) -> Sessions<'_> {
+        let trust = ProxyTrust::one_if(self.config.trust_proxy);
+        Sessions {
+            db: &self.db,
+            store: *SESSIONS,
+            cookies: Cookies { session: SESSION_COOKIE, csrf: CSRF_COOKIE, secure: self.config.secure_cookies, trust },
+        }
     }
 
     fn signed(&self, token: String, via: SessionVia, s: platform_accounts::Session<AccountId, AccountKind>) -> Session {

@@ -63,3 +63,63 @@ async fn an_admin_edits_a_message_in_the_inspector_and_finds_it_in_the_audit_log
     let hist = user.api_get(&format!("/api/chats/{chat}/messages")).await;
     assert!(hist.body.contains("Hi there!") && !hist.body.contains("is_edited"));
 }
+
+/// The audit log on the platform's back-office shell, at phone width and
+/// at 1280 px: each change reads `field: old → new`, the page never
+/// scrolls sideways, the pager leads to older entries; screenshots kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_reads_at_phone_and_desktop_width() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    let _root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
+    let me = fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "root@fantooo.com").unwrap();
+    for i in 0..52 {
+        let before = serde_json::json!({ "status": "active", "display_name": format!("Member {i}"), "credits": 40 });
+        let after = serde_json::json!({ "status": "banned", "display_name": format!("Member {i}"), "credits": 40, "ban_reason": "Asked other members for money off the site" });
+        fantooo_store::audit::admin_action(
+            &app.db,
+            Some(me.id),
+            "user_banned",
+            Some(("user", uuid::Uuid::new_v4().to_string())),
+            Some(before),
+            Some(after),
+            Some("203.0.113.9"),
+        )
+        .await
+        .unwrap();
+    }
+    let base = serve(&app).await;
+    for (label, width, height) in [("phone", 375, 812), ("desktop", 1280, 900)] {
+        let profile = tempfile::tempdir().unwrap();
+        let d = browser(&driver_url, profile.path()).await;
+        let result = async {
+            d.set_window_rect(0, 0, width, height).await?;
+            d.goto(format!("{base}/admin-login")).await?;
+            d.find(By::Id("login")).await?.send_keys("root@fantooo.com").await?;
+            d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+            d.find(By::Id("login-submit")).await?.click().await?;
+            wait_for_path(&d, "/admin").await;
+            d.goto(format!("{base}/admin/audit")).await?;
+            let rows = d.find_all(By::Css("tr[data-key='user_banned']")).await?;
+            assert_eq!(rows.len(), 50, "{label}");
+            let first = rows[0].text().await?;
+            assert!(first.contains("status: active → banned") && first.contains("ban_reason: — → Asked other members"), "{label}: {first}");
+            assert!(!first.contains("credits"), "{label}: unchanged fields are left out");
+            let sideways: bool = d.execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![]).await?.convert()?;
+            assert!(!sideways, "{label}: the page scrolls sideways");
+            let heading_shown: bool = d
+                .execute("return getComputedStyle(document.querySelector('.bo-table thead')).display !== 'none';", vec![])
+                .await?
+                .convert()?;
+            assert_eq!(heading_shown, label == "desktop", "{label}: phones show labelled cards, not a table heading");
+            crate::browser::shot(&d, &format!("audit-log-{label}")).await;
+            d.find(By::Css("a[rel='next']")).await?.click().await?;
+            let older = d.find_all(By::Css("tr[data-key='user_banned']")).await?;
+            assert_eq!(older.len(), 2, "{label}: the older page");
+            Ok::<_, WebDriverError>(())
+        }
+        .await;
+        let _ = d.quit().await;
+        result.unwrap_or_else(|e| panic!("{label}: {e}"));
+    }
+}

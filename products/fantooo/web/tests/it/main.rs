@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod admin;
 mod asserted;
+mod audit_log;
 mod backoffice;
 mod browser;
 mod browser_backoffice;

@@ -20,8 +20,8 @@ use fantooo_store::audit::{self, AdminAction};
 use fantooo_store::notifications;
 use fantooo_store::stats::{self, Totals};
 use platform_audit::{Notice, NoticeId, Position};
-use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page, Pager};
-use platform_backoffice::shell::{self, Cell, FilterField, Filters, Shell, Table};
+use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page};
+use platform_backoffice::shell::{self, Cell, FilterField, Filters, ListPage, Shell, Table};
 use platform_jobs::runs::{self as jobs, JobRun};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -207,15 +207,6 @@ async fn audit_rows(state: &AppState, me: &CurrentAdmin, q: &AuditQuery, limit: 
     Ok(KeysetPage { items: page.actions, newer: page.newer.map(cursor), older: page.older.map(cursor) })
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/audit.html")]
-struct AuditPage {
-    shell: Shell,
-    filters: Filters,
-    table: Table,
-    pager: Pager,
-}
-
 /// Where the back-office shell's stylesheet is served.
 pub const SHELL_CSS: &str = "/admin/assets/backoffice.css";
 
@@ -284,7 +275,7 @@ async fn audit_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfT
     };
     let keep: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let pager = page.pager("/admin/audit", &keep);
-    Ok(AuditPage { shell: shell_for(&me, &csrf, "Audit log", "/admin/audit"), filters, table, pager }.into_response())
+    ListPage { shell: shell_for(&me, &csrf, "Audit log", "/admin/audit"), filters, table, pager }.response()
 }
 
 async fn audit_api(State(state): State<AppState>, me: CurrentAdmin, Query(q): Query<AuditQuery>) -> AppResult<Json<serde_json::Value>> {
