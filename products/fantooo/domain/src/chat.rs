@@ -110,6 +110,27 @@ pub fn waiting_notice(profile: &str, unanswered: bool, attended: bool, anyone_av
     }
 }
 
+text_enum! {
+    /// What the back office does to a message's text: `edit` rewrites a
+    /// profile's words; `redact` removes a user's words for moderation.
+    pub enum Correction { Edit => "edit", Redact => "redact" }
+}
+
+/// What a redacted message reads afterwards, for everyone.
+pub const REDACTED_TEXT: &str = "[Removed by a moderator]";
+
+/// Whether a correction fits whose words they are: a profile's words may be
+/// edited (the company speaks through its profiles); a user's own words are
+/// never rewritten, only redacted for moderation, and the user is told.
+/// Redacting a profile message is an edit's job, so it is refused too.
+pub fn correction_allowed(sender: Side, correction: Correction) -> Result<(), &'static str> {
+    match (sender, correction) {
+        (Side::Fictional, Correction::Edit) | (Side::Real, Correction::Redact) => Ok(()),
+        (Side::Real, Correction::Edit) => Err("A user's own words cannot be edited; redact the message if it breaks the rules."),
+        (Side::Fictional, Correction::Redact) => Err("Profile messages are corrected with an edit, not redacted."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +177,20 @@ mod tests {
         ];
         for (unanswered, attended, available, want) in cases {
             assert_eq!(waiting_notice("Amara", unanswered, attended, available).as_deref(), want, "{unanswered} {attended} {available}");
+        }
+    }
+
+    #[test]
+    fn profile_words_are_edited_and_user_words_only_redacted() {
+        use super::{correction_allowed, Correction, Side};
+        let table = [
+            (Side::Fictional, Correction::Edit, true),
+            (Side::Fictional, Correction::Redact, false),
+            (Side::Real, Correction::Edit, false),
+            (Side::Real, Correction::Redact, true),
+        ];
+        for (side, c, ok) in table {
+            assert_eq!(correction_allowed(side, c).is_ok(), ok, "{side} {c}");
         }
     }
 }

@@ -249,6 +249,57 @@ pub fn idle_action(s: &ReplyState, now: DateTime<Utc>, cfg: &OperationsConfig) -
     }
 }
 
+text_enum! {
+    /// Where an assigned chat's reply clock stands, for the console and the
+    /// live grid: the same thresholds as the idle check.
+    pub enum ReplyClock { Answered => "answered", Running => "running", Warning => "warning", Overdue => "overdue" }
+}
+
+/// The reply clock for `waiting` seconds without a reply (see
+/// `unanswered_secs`; `None`: the profile spoke last).
+pub fn reply_clock(waiting: Option<i64>, cfg: &OperationsConfig) -> ReplyClock {
+    match waiting {
+        None => ReplyClock::Answered,
+        Some(s) if s >= cfg.idle_reassign_secs => ReplyClock::Overdue,
+        Some(s) if s >= cfg.idle_warning_secs => ReplyClock::Warning,
+        Some(_) => ReplyClock::Running,
+    }
+}
+
+/// Seconds as a clock reads them: `2:30`, `12:05`, `1:02:03`.
+pub fn clock_text(secs: i64) -> String {
+    let s = secs.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// An operator's average response time from the sum and count of their
+/// measured replies, rounded to the nearest millisecond; `None` without
+/// replies. Every page that shows an operator's response time uses this.
+pub fn average_response_ms(total_ms: i64, responses: i64) -> Option<i64> {
+    (responses > 0).then(|| (total_ms.max(0) + responses / 2) / responses)
+}
+
+/// A response time as staff read it: `—`, `42 s`, `2 min 5 s`.
+pub fn response_time_text(ms: Option<i64>) -> String {
+    match ms {
+        None => "—".into(),
+        Some(ms) => {
+            let s = (ms.max(0) + 500) / 1000;
+            if s < 60 {
+                format!("{s} s")
+            } else if s % 60 == 0 {
+                format!("{} min", s / 60)
+            } else {
+                format!("{} min {} s", s / 60, s % 60)
+            }
+        }
+    }
+}
+
 /// After a chat is taken from its operator: back to the queue, or to admins
 /// once it has been reassigned `max_reassignments` times.
 pub fn escalate_after(reassignments: i64, cfg: &OperationsConfig) -> bool {
@@ -261,6 +312,45 @@ mod tests {
 
     fn p(spent: i64, waiting_secs: i64, reassigned: bool) -> QueuePriority {
         priority(&PriorityInput { lifetime_credits_spent: spent, waiting: Duration::seconds(waiting_secs), reassigned })
+    }
+
+    #[test]
+    fn the_reply_clock_follows_the_idle_thresholds() {
+        let cfg = OperationsConfig::default();
+        let cases = [
+            (None, ReplyClock::Answered),
+            (Some(0), ReplyClock::Running),
+            (Some(149), ReplyClock::Running),
+            (Some(150), ReplyClock::Warning),
+            (Some(179), ReplyClock::Warning),
+            (Some(180), ReplyClock::Overdue),
+            (Some(4000), ReplyClock::Overdue),
+        ];
+        for (waiting, want) in cases {
+            assert_eq!(reply_clock(waiting, &cfg), want, "{waiting:?}");
+        }
+        for (secs, want) in [(0, "0:00"), (-5, "0:00"), (42, "0:42"), (150, "2:30"), (180, "3:00"), (725, "12:05"), (3723, "1:02:03")] {
+            assert_eq!(clock_text(secs), want);
+        }
+    }
+
+    #[test]
+    fn one_response_time_rule() {
+        for (total, n, want) in
+            [(0, 0, None), (5_000, 0, None), (3_000, 2, Some(1_500)), (1_000, 3, Some(333)), (2_000, 3, Some(667)), (-5, 1, Some(0))]
+        {
+            assert_eq!(average_response_ms(total, n), want, "{total}/{n}");
+        }
+        for (ms, want) in [
+            (None, "—"),
+            (Some(0), "0 s"),
+            (Some(42_400), "42 s"),
+            (Some(59_600), "1 min"),
+            (Some(125_000), "2 min 5 s"),
+            (Some(180_000), "3 min"),
+        ] {
+            assert_eq!(response_time_text(ms), want, "{ms:?}");
+        }
     }
 
     #[test]

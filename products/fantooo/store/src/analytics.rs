@@ -135,6 +135,19 @@ pub async fn refresh(db: &Db, now: DateTime<Utc>, recent_days: i64, max_backfill
     Ok(done)
 }
 
+/// Brings the recent days up to date (as the job does) when today's row
+/// was last computed more than `max_age` ago or never, so a report opened
+/// between the job's runs, or before its first, shows current numbers.
+/// Returns whether it refreshed.
+pub async fn refresh_if_stale(db: &Db, now: DateTime<Utc>, max_age: Duration) -> StoreResult<bool> {
+    let last: Option<DateTime<Utc>> = on_pool!(db, p => sqlx::query_scalar("SELECT MAX(refreshed_at) FROM daily_stats WHERE day = $1").bind(now.date_naive()).fetch_one(p).await?);
+    if last.is_some_and(|t| now - t < max_age) {
+        return Ok(false);
+    }
+    refresh(db, now, 2, 400).await?;
+    Ok(true)
+}
+
 /// Stored days in `[from, to]`, oldest first; days without a row are
 /// filled with zeros so charts keep an even axis.
 pub async fn range(db: &Db, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<DailyStats>> {
@@ -166,13 +179,21 @@ pub struct OperatorRank {
     pub average_response_ms: Option<i64>,
 }
 
+/// The busiest operators over `[from, to]` (whole days); the response
+/// time is `operations::response_times` over the same days, the figure
+/// every page shows.
 pub async fn operator_ranking(db: &Db, from: NaiveDate, to: NaiveDate, limit: i64) -> StoreResult<Vec<OperatorRank>> {
     let sql = "SELECT o.id AS operator_id, o.name, o.quality_score, CAST(SUM(s.messages) AS BIGINT) AS messages, CAST(SUM(s.chats) AS BIGINT) AS chats,
-                      CAST(CASE WHEN SUM(s.responses) > 0 THEN SUM(s.response_ms_total) / SUM(s.responses) END AS BIGINT) AS average_response_ms
+                      CAST(NULL AS BIGINT) AS average_response_ms
                FROM operator_daily_stats s JOIN operators o ON o.id = s.operator_id
                WHERE s.day >= $1 AND s.day <= $2
                GROUP BY o.id, o.name, o.quality_score ORDER BY messages DESC, o.quality_score DESC LIMIT $3";
-    Ok(on_pool!(db, p => sqlx::query_as::<_, OperatorRank>(sql).bind(from).bind(to).bind(limit).fetch_all(p).await?))
+    let mut rows = on_pool!(db, p => sqlx::query_as::<_, OperatorRank>(sql).bind(from).bind(to).bind(limit).fetch_all(p).await?);
+    let times = crate::operations::response_times(db, bounds(from).0, bounds(to).1, None).await?;
+    for r in &mut rows {
+        r.average_response_ms = times.get(&r.operator_id).copied().flatten();
+    }
+    Ok(rows)
 }
 
 /// Revenue (KES cents) from successful purchases since each cut-off.

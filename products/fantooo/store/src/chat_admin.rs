@@ -5,7 +5,7 @@
 use crate::audit::Actor;
 use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use fantooo_domain::chat::{ChatStatus, ContentType, Side};
+use fantooo_domain::chat::{correction_allowed, ChatStatus, ContentType, Correction, Side, REDACTED_TEXT};
 use fantooo_domain::ids::{AdminId, ChatId, MessageId, OperatorId, ProfileId, RowId, UserId};
 use serde::Serialize;
 use sqlx::types::Json;
@@ -131,12 +131,13 @@ pub struct InspectedMessage {
     pub edit_count: i64,
     pub edited_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub moderated: bool,
 }
 
 /// A chat's messages for the inspector, oldest first (the latest `limit`).
 pub async fn messages(db: &Db, chat: ChatId, limit: i64) -> StoreResult<Vec<InspectedMessage>> {
     let sql = "SELECT m.seq, m.id, m.sender_type, m.content, m.original_content, m.content_type, m.media_url, m.is_free_message, m.credits_charged,
-                      o.name AS operator_name, a.name AS admin_name, m.is_edited, m.edit_count, m.edited_at, m.created_at
+                      o.name AS operator_name, a.name AS admin_name, m.is_edited, m.edit_count, m.edited_at, m.created_at, m.moderated
                FROM messages m LEFT JOIN operators o ON o.id = m.handled_by_operator_id LEFT JOIN admins a ON a.id = m.sent_by_admin_id
                WHERE m.chat_id = $1 AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT $2";
     let mut rows = on_pool!(db, p => sqlx::query_as::<_, InspectedMessage>(sql).bind(chat).bind(limit).fetch_all(p).await?);
@@ -164,9 +165,10 @@ pub async fn edits(db: &Db, chat: ChatId) -> StoreResult<Vec<Edit>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Edit>(sql).bind(chat).fetch_all(p).await?))
 }
 
-/// Changes a message's text. The first original is kept on the message,
-/// every step in message_edit_history, and the edit is audited with
-/// before/after, all in one transaction.
+/// Changes a profile message's text (an edit; users never see that it
+/// was edited). The first original is kept on the message, every step in
+/// message_edit_history, and the edit is audited with before/after, all in
+/// one transaction. A user's message cannot be edited: see `redact_message`.
 pub async fn edit_message(
     db: &Db,
     chat: ChatId,
@@ -176,31 +178,71 @@ pub async fn edit_message(
     by: AdminId,
     ip: Option<&str>,
 ) -> StoreResult<()> {
+    correct(db, chat, message, Correction::Edit, new_content, reason, by, ip).await
+}
+
+/// Redacts a user's message for moderation: its text becomes
+/// `REDACTED_TEXT` and a picture is taken down, the message is marked
+/// `moderated` (its user sees that a moderator changed it, live and after
+/// reload), and the original is kept for admins only in
+/// message_edit_history and the audit log (both anonymised with the
+/// account on GDPR deletion). Profile messages are edited instead.
+pub async fn redact_message(db: &Db, chat: ChatId, message: MessageId, reason: &str, by: AdminId, ip: Option<&str>) -> StoreResult<()> {
+    correct(db, chat, message, Correction::Redact, REDACTED_TEXT, reason, by, ip).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn correct(
+    db: &Db,
+    chat: ChatId,
+    message: MessageId,
+    correction: Correction,
+    new_content: &str,
+    reason: &str,
+    by: AdminId,
+    ip: Option<&str>,
+) -> StoreResult<()> {
     let now = Utc::now();
+    let moderated = correction == Correction::Redact;
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let old: Option<(String, ContentType, i64)> = sqlx::query_as("SELECT content, content_type, seq FROM messages WHERE id = $1 AND chat_id = $2 AND deleted_at IS NULL")
+        let old: Option<(String, ContentType, i64, Side, Option<String>, bool)> = sqlx::query_as(
+            "SELECT content, content_type, seq, sender_type, media_url, moderated FROM messages WHERE id = $1 AND chat_id = $2 AND deleted_at IS NULL")
             .bind(message).bind(chat).fetch_optional(&mut *tx).await?;
-        let Some((old, kind, seq)) = old else { return Err(StoreError::NotFound) };
-        if kind != ContentType::Text && old.is_empty() {
+        let Some((old, kind, seq, sender, media, already)) = old else { return Err(StoreError::NotFound) };
+        correction_allowed(sender, correction).map_err(|m| StoreError::Rule(m.into()))?;
+        if moderated && already {
+            return Err(StoreError::Rule("This message has already been redacted.".into()));
+        }
+        if !moderated && kind != ContentType::Text && old.is_empty() {
             return Err(StoreError::Rule("This message is a picture without text; there is nothing to edit.".into()));
         }
         if old == new_content {
             return Err(StoreError::Rule("The new text is the same as the current one.".into()));
         }
-        sqlx::query("UPDATE messages SET content = $3, original_content = COALESCE(original_content, content), is_edited = TRUE, edited_by = $4,
-                            edited_at = $5, edit_count = edit_count + 1, updated_at = $5
+        // What admins may still read of the original: the text, and which
+        // picture was taken down.
+        let original = match (&media, moderated) {
+            (Some(url), true) => format!("{old} [picture: {url}]").trim_start().to_string(),
+            _ => old.clone(),
+        };
+        sqlx::query("UPDATE messages SET content = $3, original_content = COALESCE(original_content, $6), is_edited = TRUE, edited_by = $4,
+                            edited_at = $5, edit_count = edit_count + 1, updated_at = $5,
+                            moderated = (moderated OR $7), moderated_at = CASE WHEN $7 THEN $5 ELSE moderated_at END,
+                            moderated_by = CASE WHEN $7 THEN $4 ELSE moderated_by END,
+                            media_url = CASE WHEN $7 THEN NULL ELSE media_url END
                      WHERE id = $1 AND chat_id = $2")
-            .bind(message).bind(chat).bind(new_content).bind(by).bind(now).execute(&mut *tx).await?;
+            .bind(message).bind(chat).bind(new_content).bind(by).bind(now).bind(&original).bind(moderated).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO message_edit_history (id, message_id, original_content, new_content, edited_by, editor_type, edit_reason, created_at)
                      VALUES ($1, $2, $3, $4, $5, 'admin', $6, $7)")
-            .bind(RowId::new()).bind(message).bind(&old).bind(new_content).bind(by).bind(reason).bind(now).execute(&mut *tx).await?;
-        let before = serde_json::json!({ "chat_id": chat, "content": old });
+            .bind(RowId::new()).bind(message).bind(&original).bind(new_content).bind(by).bind(reason).bind(now).execute(&mut *tx).await?;
+        let action = if moderated { "message_redacted" } else { "message_edited" };
+        let before = serde_json::json!({ "chat_id": chat, "content": original });
         let after = serde_json::json!({ "chat_id": chat, "content": new_content, "reason": reason });
-        platform_audit::record_in(&mut *tx, &Actor::admin(by).record("message_edited").subject("message", &message.to_string()).change(Some(&before), Some(&after)).ip(ip), now).await?;
-        // Open chat pages show the corrected text at once (never that it was edited).
+        platform_audit::record_in(&mut *tx, &Actor::admin(by).record(action).subject("message", &message.to_string()).change(Some(&before), Some(&after)).ip(ip), now).await?;
+        // Open chat pages show the new text at once; only a redaction says so.
         crate::emit_event!(tx, Some(chat), None::<fantooo_domain::ids::UserId>,
-            crate::events::EventBody::Edited { message_id: message, seq, content: new_content.to_string() }, now);
+            crate::events::EventBody::Edited { message_id: message, seq, content: new_content.to_string(), moderated }, now);
         tx.commit().await?;
     });
     Ok(())

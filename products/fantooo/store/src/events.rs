@@ -29,8 +29,15 @@ pub enum EventBody {
     TakenAway { chat_id: ChatId, reason: String },
     /// The addressed operator handed a chat back themselves.
     Released { chat_id: ChatId },
-    /// A message's text was corrected in the back office.
-    Edited { message_id: fantooo_domain::ids::MessageId, seq: i64, content: String },
+    /// A message's text was corrected in the back office: a profile
+    /// message edited, or (`moderated`) a user's message redacted.
+    Edited {
+        message_id: fantooo_domain::ids::MessageId,
+        seq: i64,
+        content: String,
+        #[serde(default)]
+        moderated: bool,
+    },
     /// Something admins should see now (escalations, suspensions, …).
     AdminAlert { alert: String, message: String },
 }

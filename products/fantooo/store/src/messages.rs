@@ -29,10 +29,13 @@ pub struct Message {
     pub delivered_at: Option<DateTime<Utc>>,
     pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// A moderator redacted this message (a user's own words); its user is
+    /// told. Edits of profile messages never show.
+    pub moderated: bool,
 }
 
 const MESSAGE_COLUMNS: &str = "seq, id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged,
-                               client_id, status, delivered_at, read_at, created_at";
+                               client_id, status, delivered_at, read_at, created_at, moderated";
 
 /// What a message carries.
 #[derive(Debug, Clone)]
@@ -216,6 +219,12 @@ pub enum ProfileVoice {
 /// Sends a message as the chat's profile (an operator's reply, or an
 /// admin's from the back office). Free for everyone.
 pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body) -> StoreResult<Sent> {
+    send_as_profile_from(db, chat, voice, body, None).await
+}
+
+/// `send_as_profile` from a known client address: an admin's message is
+/// audited (who wrote what as which profile) in the send's transaction.
+pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body, ip: Option<&str>) -> StoreResult<Sent> {
     let now = Utc::now();
     let id = MessageId::new();
     let (operator, admin) = match voice {
@@ -268,6 +277,10 @@ pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &
             if n > 0 {
                 crate::emit_operator_event!(tx, None::<OperatorId>, crate::events::EventBody::Queue, now);
             }
+            let after = serde_json::json!({ "chat_id": chat, "content": body.content, "media_url": body.media_url });
+            let (actor, message_id) = (crate::audit::Actor::of(admin), id.to_string());
+            let entry = actor.record("message_sent_as_profile").subject("message", &message_id).change(None, Some(&after)).ip(ip);
+            platform_audit::record_in(&mut *tx, &entry, now).await?;
         }
         tx.commit().await?;
         Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None })

@@ -321,16 +321,16 @@ struct QualityRow {
 /// last 30 days, records the trend, and suspends those below their
 /// threshold (their chats go back to the queue and admins are told).
 pub async fn review_quality(db: &Db, cfg: &OperationsConfig, now: DateTime<Utc>) -> StoreResult<QualityReport> {
-    let since = now - Duration::days(30);
+    let (since, until) = standing_window(now);
+    let response = response_times(db, since, until, None).await?;
     let ops: Vec<QualityRow> = on_pool!(db, p => sqlx::query_as(
         "SELECT id, name, average_user_rating, total_ratings, user_complaints, quality_threshold, is_suspended FROM operators WHERE deleted_at IS NULL")
         .fetch_all(p).await?);
     let mut report = QualityReport::default();
     for o in ops {
-        let (avg_ms, idle): (Option<i64>, i64) = on_pool!(db, p => sqlx::query_as(
-            "SELECT CAST(AVG(response_ms) AS BIGINT),
-                    (SELECT COUNT(*) FROM operator_incidents i WHERE i.operator_id = $1 AND i.kind = 'reassigned' AND i.detail = 'idle' AND i.created_at >= $2)
-             FROM messages WHERE handled_by_operator_id = $1 AND created_at >= $2 AND response_ms IS NOT NULL")
+        let avg_ms = response.get(&o.id).copied().flatten();
+        let idle: i64 = on_pool!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM operator_incidents i WHERE i.operator_id = $1 AND i.kind = 'reassigned' AND i.detail = 'idle' AND i.created_at >= $2")
             .bind(o.id).bind(since).fetch_one(p).await?);
         let score = operations::quality_score(&QualityInput {
             average_response_secs: avg_ms.map(|ms| ms as f64 / 1000.0),
@@ -369,6 +369,33 @@ pub async fn review_quality(db: &Db, cfg: &OperationsConfig, now: DateTime<Utc>)
     Ok(report)
 }
 
+/// The window the back office shows an operator's standing over: the last
+/// 30 whole days including today (the analytics page's default range), so
+/// the operators list, an operator's page, their own stats and the ranking
+/// agree.
+pub fn standing_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    (today - Duration::days(29), today + Duration::days(1))
+}
+
+/// The one response-time figure: each operator's average over their
+/// measured replies (a reply to a waiting user message) in `[from, to)`,
+/// through `operations::average_response_ms`. `only` narrows to one
+/// operator. Operators without replies are absent.
+pub async fn response_times(
+    db: &Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    only: Option<OperatorId>,
+) -> StoreResult<std::collections::HashMap<OperatorId, Option<i64>>> {
+    let sql = "SELECT handled_by_operator_id, CAST(SUM(response_ms) AS BIGINT), COUNT(response_ms) FROM messages
+               WHERE handled_by_operator_id IS NOT NULL AND response_ms IS NOT NULL AND created_at >= $1 AND created_at < $2
+                 AND ($3 IS NULL OR handled_by_operator_id = $3)
+               GROUP BY handled_by_operator_id";
+    let rows: Vec<(OperatorId, i64, i64)> = on_pool!(db, p => sqlx::query_as(sql).bind(from).bind(to).bind(only).fetch_all(p).await?);
+    Ok(rows.into_iter().map(|(op, total, n)| (op, operations::average_response_ms(total, n))).collect())
+}
+
 /// One day of an operator's quality trend.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct QualityPoint {
@@ -392,7 +419,13 @@ pub struct OperatorPeriod {
 }
 
 pub async fn operator_period(db: &Db, op: OperatorId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<OperatorPeriod> {
-    let sql = "SELECT COUNT(*) AS messages, COUNT(DISTINCT chat_id) AS chats, CAST(AVG(response_ms) AS BIGINT) AS average_response_ms,
+    let mut period = operator_counts(db, op, from, to).await?;
+    period.average_response_ms = response_times(db, from, to, Some(op)).await?.get(&op).copied().flatten();
+    Ok(period)
+}
+
+async fn operator_counts(db: &Db, op: OperatorId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<OperatorPeriod> {
+    let sql = "SELECT COUNT(*) AS messages, COUNT(DISTINCT chat_id) AS chats, CAST(NULL AS BIGINT) AS average_response_ms,
                       (SELECT COUNT(*) FROM operator_incidents i WHERE i.operator_id = $1 AND i.kind = 'idle_warning' AND i.created_at >= $2 AND i.created_at < $3) AS idle_warnings,
                       (SELECT COUNT(*) FROM operator_incidents i WHERE i.operator_id = $1 AND i.kind = 'reassigned' AND i.detail = 'idle' AND i.created_at >= $2 AND i.created_at < $3) AS idle_reassignments
                FROM messages WHERE handled_by_operator_id = $1 AND created_at >= $2 AND created_at < $3";

@@ -108,14 +108,16 @@ pub struct Performance {
 /// Sort keys the table offers.
 pub const SORTS: &[&str] = &["quality", "messages", "chats", "response", "idle", "name"];
 
-/// Every operator with their numbers, sorted by `sort` (best first).
+/// Every operator with their numbers, sorted by `sort` (best first). The
+/// response time is `operations::response_times` over the standing window,
+/// the figure every page shows.
 pub async fn performance(db: &Db, sort: &str) -> StoreResult<Vec<Performance>> {
     let order = match sort {
         "messages" => "total_messages_sent DESC",
         "chats" => "total_chats_handled DESC",
-        "response" => "CASE WHEN average_response_ms IS NULL THEN 1 ELSE 0 END, average_response_ms ASC",
         "idle" => "idle_incidents DESC",
         "name" => "name ASC",
+        "response" => "name ASC",
         _ => "quality_score DESC",
     };
     let sql = format!(
@@ -124,7 +126,17 @@ pub async fn performance(db: &Db, sort: &str) -> StoreResult<Vec<Performance>> {
                               is_suspended, suspension_reason, last_activity
                        FROM operators WHERE deleted_at IS NULL ORDER BY {order}, name, id"
     );
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Performance>(&sql).fetch_all(p).await?))
+    let mut rows = on_pool!(db, p => sqlx::query_as::<_, Performance>(&sql).fetch_all(p).await?);
+    let (from, to) = crate::operations::standing_window(Utc::now());
+    let times = crate::operations::response_times(db, from, to, None).await?;
+    for r in &mut rows {
+        r.average_response_ms = times.get(&r.id).copied().flatten();
+    }
+    if sort == "response" {
+        // Fastest first; operators without replies last (the sort is stable).
+        rows.sort_by_key(|r| (r.average_response_ms.is_none(), r.average_response_ms));
+    }
+    Ok(rows)
 }
 
 pub async fn one(db: &Db, id: OperatorId) -> StoreResult<Performance> {
@@ -132,5 +144,8 @@ pub async fn one(db: &Db, id: OperatorId) -> StoreResult<Performance> {
                       max_concurrent_chats, average_response_ms, idle_incidents, reassignment_count, user_complaints, is_available,
                       is_suspended, suspension_reason, last_activity
                FROM operators WHERE id = $1 AND deleted_at IS NULL";
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Performance>(sql).bind(id).fetch_one(p).await?))
+    let mut row = on_pool!(db, p => sqlx::query_as::<_, Performance>(sql).bind(id).fetch_one(p).await?);
+    let (from, to) = crate::operations::standing_window(Utc::now());
+    row.average_response_ms = crate::operations::response_times(db, from, to, Some(id)).await?.get(&id).copied().flatten();
+    Ok(row)
 }

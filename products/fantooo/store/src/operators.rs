@@ -152,9 +152,18 @@ pub struct HeldChat {
     pub last_user_message_at: Option<DateTime<Utc>>,
     pub last_fictional_message_at: Option<DateTime<Utc>>,
     pub idle_warned_at: Option<DateTime<Utc>>,
+    /// The oldest unanswered user message (the user's real wait).
+    pub waiting_since: Option<DateTime<Utc>>,
 }
 
 impl HeldChat {
+    /// How long the user has really been waiting (since their oldest
+    /// unanswered message, whoever held the chat then).
+    pub fn user_waiting_secs(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.waiting_secs(now)?;
+        self.waiting_since.map(|w| (now - w).num_seconds().max(0))
+    }
+
     /// Seconds the user has waited for a reply, if the user spoke last.
     pub fn waiting_secs(&self, now: DateTime<Utc>) -> Option<i64> {
         fantooo_domain::operations::unanswered_secs(
@@ -170,11 +179,25 @@ impl HeldChat {
 }
 
 pub async fn held_chats(db: &Db, id: OperatorId) -> StoreResult<Vec<HeldChat>> {
-    let sql = "SELECT c.id AS chat_id, u.display_name AS user_name, f.name AS profile_name, c.status, c.assignment_time,
-                      c.last_user_message_at, c.last_fictional_message_at, c.idle_warned_at
+    held(db, id, None).await
+}
+
+/// One chat the operator holds (the console's clock).
+pub async fn held_chat(db: &Db, id: OperatorId, chat: fantooo_domain::ids::ChatId) -> StoreResult<HeldChat> {
+    held(db, id, Some(chat)).await?.pop().ok_or(crate::StoreError::NotFound)
+}
+
+async fn held(db: &Db, id: OperatorId, chat: Option<fantooo_domain::ids::ChatId>) -> StoreResult<Vec<HeldChat>> {
+    let sql = concat!(
+        "SELECT c.id AS chat_id, u.display_name AS user_name, f.name AS profile_name, c.status, c.assignment_time,
+                      c.last_user_message_at, c.last_fictional_message_at, c.idle_warned_at, ",
+        crate::waiting_since_sql!("$2"),
+        " AS waiting_since
                FROM chats c JOIN real_users u ON u.id = c.real_user_id JOIN fictional_users f ON f.id = c.fictional_user_id
-               WHERE c.assigned_operator_id = $1 ORDER BY c.assignment_time";
-    Ok(on_pool!(db, p => sqlx::query_as::<_, HeldChat>(sql).bind(id).fetch_all(p).await?))
+               WHERE c.assigned_operator_id = $1 AND ($3 IS NULL OR c.id = $3) ORDER BY c.assignment_time"
+    );
+    let recent = Utc::now() - crate::messages::RECENT;
+    Ok(on_pool!(db, p => sqlx::query_as::<_, HeldChat>(sql).bind(id).bind(recent).bind(chat).fetch_all(p).await?))
 }
 
 /// An operator's own settings: what they are good at, which languages.

@@ -52,6 +52,25 @@ pub struct Waiting {
     pub assignment_count: i64,
     pub excluded_operator_ids: Json<Vec<OperatorId>>,
     pub last_message: Option<String>,
+    /// When the oldest unanswered user message was written (the user's
+    /// real wait; the queue entry is newer after a reassignment).
+    pub waiting_since: Option<DateTime<Utc>>,
+}
+
+/// The oldest user message after the profile's last word, in a query over
+/// `chats c`; `$2` bounds the search to recent messages (chats close after
+/// a day without messages), so PostgreSQL reads only the newest partitions.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! waiting_since_sql {
+    ($bound:literal) => {
+        concat!(
+            "(SELECT MIN(m.created_at) FROM messages m WHERE m.chat_id = c.id AND m.sender_type = 'real' AND m.deleted_at IS NULL
+               AND m.created_at >= ",
+            $bound,
+            " AND (c.last_fictional_message_at IS NULL OR m.created_at > c.last_fictional_message_at))"
+        )
+    };
 }
 
 impl Waiting {
@@ -63,7 +82,14 @@ impl Waiting {
             reassigned: self.assignment_count > 0,
         })
     }
+    /// How long the user has been waiting for an answer: since their oldest
+    /// unanswered message, or at least since the chat entered the queue.
     pub fn waiting_secs(&self, now: DateTime<Utc>) -> i64 {
+        let since = self.waiting_since.map_or(self.entered_queue_at, |w| w.min(self.entered_queue_at));
+        (now - since).num_seconds().max(0)
+    }
+    /// Seconds since the chat (re-)entered the queue.
+    pub fn in_queue_secs(&self, now: DateTime<Utc>) -> i64 {
         (now - self.entered_queue_at).num_seconds().max(0)
     }
 }
@@ -71,25 +97,31 @@ impl Waiting {
 /// The queue in serving order: priority now, then longest wait, with each
 /// chat's last message for the console.
 pub async fn waiting(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Waiting>> {
-    waiting_rows(db, now, limit, "(SELECT m.content FROM messages m WHERE m.chat_id = c.id ORDER BY m.seq DESC LIMIT 1)").await
+    let preview = "(SELECT m.content FROM messages m WHERE m.chat_id = c.id ORDER BY m.seq DESC LIMIT 1)";
+    waiting_rows(db, now, limit, preview, crate::waiting_since_sql!("$2")).await
 }
 
 /// The queue for the assigner, which needs no message previews (a
 /// subquery per waiting chat that dominated assignment under load).
 async fn waiting_to_assign(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<Waiting>> {
-    waiting_rows(db, now, limit, "CAST(NULL AS TEXT)").await
+    waiting_rows(db, now, limit, "CAST(NULL AS TEXT)", "CAST(NULL AS TIMESTAMPTZ)").await
 }
 
-async fn waiting_rows(db: &Db, now: DateTime<Utc>, limit: i64, preview: &str) -> StoreResult<Vec<Waiting>> {
+async fn waiting_rows(db: &Db, now: DateTime<Utc>, limit: i64, preview: &str, since: &str) -> StoreResult<Vec<Waiting>> {
     let sql = format!(
         "SELECT q.chat_id, c.real_user_id AS user_id, u.display_name AS user_name, u.user_tier, u.lifetime_credits_spent,
                       c.fictional_user_id AS profile_id, f.name AS profile_name, f.response_style, q.entered_queue_at,
-                      c.assignment_count, q.excluded_operator_ids, {preview} AS last_message
+                      c.assignment_count, q.excluded_operator_ids, {preview} AS last_message, {since} AS waiting_since
                FROM chat_queue q JOIN chats c ON c.id = q.chat_id
                JOIN real_users u ON u.id = c.real_user_id JOIN fictional_users f ON f.id = c.fictional_user_id
                ORDER BY q.priority_score DESC, q.entered_queue_at ASC LIMIT $1"
     );
-    let mut rows = on_pool!(db, p => sqlx::query_as::<_, Waiting>(&sql).bind(limit).fetch_all(p).await?);
+    let recent = now - crate::messages::RECENT;
+    let mut rows = if since.contains("$2") {
+        on_pool!(db, p => sqlx::query_as::<_, Waiting>(&sql).bind(limit).bind(recent).fetch_all(p).await?)
+    } else {
+        on_pool!(db, p => sqlx::query_as::<_, Waiting>(&sql).bind(limit).fetch_all(p).await?)
+    };
     rows.sort_by_key(|w| (-w.priority(now).score(), w.entered_queue_at));
     Ok(rows)
 }

@@ -65,3 +65,29 @@ pub async fn recent_transactions(db: &Db, limit: i64) -> StoreResult<Vec<Transac
                FROM transactions t LEFT JOIN real_users u ON u.id = t.real_user_id ORDER BY t.created_at DESC LIMIT $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, TransactionSummary>(sql).bind(limit).fetch_all(p).await?))
 }
+
+/// A user's sign-up or successful purchase, for the dashboard's activity.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserEvent {
+    /// `signup` or `purchase`.
+    pub kind: String,
+    pub user_id: fantooo_domain::ids::UserId,
+    pub username: String,
+    pub amount_cents: i64,
+    pub credits: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The newest sign-ups and successful purchases, newest first.
+pub async fn user_events(db: &Db, limit: i64) -> StoreResult<Vec<UserEvent>> {
+    let sql = "SELECT kind, user_id, username, amount_cents, credits, at FROM (
+                 SELECT * FROM (SELECT 'signup' AS kind, u.id AS user_id, u.username, CAST(0 AS BIGINT) AS amount_cents,
+                                       CAST(0 AS BIGINT) AS credits, u.created_at AS at
+                                FROM real_users u ORDER BY u.created_at DESC LIMIT $1) s
+                 UNION ALL
+                 SELECT * FROM (SELECT 'purchase' AS kind, u.id AS user_id, u.username, t.amount_cents, t.credits_amount AS credits, t.created_at AS at
+                                FROM transactions t JOIN real_users u ON u.id = t.real_user_id
+                                WHERE t.type = 'purchase' AND t.status = 'success' ORDER BY t.created_at DESC LIMIT $1) p
+               ) e ORDER BY at DESC LIMIT $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, UserEvent>(sql).bind(limit).fetch_all(p).await?))
+}

@@ -153,6 +153,22 @@ pub async fn by_id(db: &Db, id: UserId) -> StoreResult<User> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(id).fetch_one(p).await?))
 }
 
+/// What a user has spent, for staff: credits over their lifetime and KES
+/// paid, with the number of successful purchases.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+pub struct Spend {
+    pub lifetime_credits_spent: i64,
+    pub total_spent_cents: i64,
+    pub purchases: i64,
+}
+
+pub async fn spend(db: &Db, id: UserId) -> StoreResult<Spend> {
+    let sql = "SELECT u.lifetime_credits_spent, u.total_spent_cents,
+                      (SELECT COUNT(*) FROM transactions t WHERE t.real_user_id = u.id AND t.type = 'purchase' AND t.status = 'success') AS purchases
+               FROM real_users u WHERE u.id = $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Spend>(sql).bind(id).fetch_one(p).await?))
+}
+
 pub async fn by_username(db: &Db, username: &str) -> StoreResult<User> {
     let sql = format!("SELECT {USER_COLUMNS} FROM real_users WHERE username = $1");
     Ok(on_pool!(db, p => sqlx::query_as::<_, User>(&sql).bind(username.trim().to_lowercase()).fetch_one(p).await?))

@@ -122,4 +122,27 @@
     };
   }
   if (window.WebSocket && document.querySelector("[data-admin-live]")) connect();
+
+  // After an action (a form posts and the page comes back with its
+  // notice), the reader stays where they were: the page's scroll and the
+  // inspector's conversation are put back. Without a saved place the
+  // conversation opens at its newest message.
+  var KEY = "fantooo:admin-scroll";
+  var convo = document.querySelector(".inspector .messages");
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (e.defaultPrevented || !f.closest || !f.closest(".admin-content") || (f.method || "").toLowerCase() !== "post") return;
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify({ path: location.pathname, y: window.scrollY, convo: convo ? convo.scrollTop : null }));
+    } catch (err) { /* storage off: nothing to restore */ }
+  });
+  var saved = null;
+  try { saved = JSON.parse(sessionStorage.getItem(KEY) || "null"); sessionStorage.removeItem(KEY); } catch (err) { saved = null; }
+  if (saved && saved.path === location.pathname) {
+    if (convo && saved.convo !== null) convo.scrollTop = saved.convo;
+    window.scrollTo(0, saved.y);
+    document.documentElement.setAttribute("data-scroll-restored", String(saved.y));
+  } else if (convo) {
+    convo.scrollTop = convo.scrollHeight;
+  }
 })();

@@ -108,6 +108,7 @@
       meta.appendChild(st);
     }
     li.appendChild(meta);
+    if (m.moderated) markModerated(li);
     return li;
   }
 
@@ -169,6 +170,25 @@
     var li = list.querySelector('[data-seq="' + ev.seq + '"]');
     var p = li && li.querySelector(".msg-text");
     if (p) p.textContent = ev.content;
+    if (li && ev.moderated) markModerated(li);
+  }
+
+  // A moderator redacted this message: its text is the notice, any
+  // picture is gone, and a note says who changed it.
+  function markModerated(li) {
+    var img = li.querySelector(".msg-media");
+    if (img) img.remove();
+    var p = li.querySelector(".msg-text");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "msg-text";
+      li.insertBefore(p, li.firstChild);
+    }
+    if (!li.querySelector("[data-moderated]")) {
+      var note = document.createElement("span");
+      note.className = "msg-moderated"; note.setAttribute("data-moderated", ""); note.textContent = "Changed by a moderator";
+      p.insertAdjacentElement("afterend", note);
+    }
   }
 
   function setBalance(credits) {

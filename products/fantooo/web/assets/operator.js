@@ -7,6 +7,13 @@
   // Toasts come from app.js, which every page loads first.
   function toast(text, kind) { if (window.fantoooToast) window.fantoooToast(text, kind); }
 
+  // Seconds as a clock reads them: 2:30.
+  function clock(s) {
+    s = Math.max(0, s | 0);
+    var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, sec = s % 60;
+    return (h ? h + ":" + ("0" + m).slice(-2) : m) + ":" + ("0" + sec).slice(-2);
+  }
+
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -38,7 +45,7 @@
         main.appendChild(document.createTextNode(" with " + q.profile_name));
         main.appendChild(el("span", "muted op-preview", q.last_message || ""));
         li.appendChild(main);
-        li.appendChild(el("span", "op-timer", q.waiting_secs + " s"));
+        li.appendChild(el("span", "op-timer", "waiting " + clock(q.waiting_secs)));
         if (q.may_take) {
           var f = el("form", "inline");
           f.method = "post"; f.action = "/operator/accept";
@@ -58,12 +65,19 @@
       rows.forEach(function (h) {
         var li = el("li", "op-item state-" + h.state);
         li.dataset.chatId = h.chat_id;
-        if (h.waiting_secs !== null && h.waiting_secs !== undefined) li.dataset.waiting = h.waiting_secs;
+        var waiting = h.waiting_secs !== null && h.waiting_secs !== undefined;
+        if (waiting) li.dataset.waiting = h.waiting_secs;
         var a = el("a"); a.href = "/operator/chat/" + h.chat_id;
         a.appendChild(el("strong", null, h.user_name));
         a.appendChild(document.createTextNode(" with " + h.profile_name));
         li.appendChild(a);
-        li.appendChild(el("span", "op-timer", h.waiting_secs === null || h.waiting_secs === undefined ? "answered" : "waiting " + h.waiting_secs + " s"));
+        if (h.user_waiting_secs !== null && h.user_waiting_secs !== undefined) {
+          li.dataset.userWaiting = h.user_waiting_secs;
+          var w = el("span", "op-wait", "waiting ");
+          w.appendChild(el("span", null, clock(h.user_waiting_secs))).setAttribute("data-user-timer", "");
+          li.appendChild(w);
+        }
+        li.appendChild(el("span", "op-timer", waiting ? "reply clock " + clock(h.waiting_secs) + " / " + clock(reassignAt) : "answered"));
         heldList.appendChild(li);
       });
     };
@@ -80,18 +94,28 @@
         .catch(function () {});
     };
 
-    // Timers tick locally between refreshes.
+    // Timers tick locally between refreshes; the colours follow the idle
+    // check's thresholds (warning, then taken away).
+    var warnAt = parseInt(room.dataset.warning, 10) || 150;
+    var reassignAt = parseInt(room.dataset.reassign, 10) || 180;
     setInterval(function () {
       document.querySelectorAll(".op-item[data-waiting]").forEach(function (li) {
         var s = (parseInt(li.dataset.waiting, 10) || 0) + 1;
         li.dataset.waiting = s;
         var t = li.querySelector(".op-timer");
-        if (t) t.textContent = (li.closest("#held-list") ? "waiting " : "") + s + " s";
-        if (li.closest("#held-list")) {
-          var warn = parseInt(room.dataset.warning, 10) || 150;
-          li.classList.toggle("state-warning", s >= warn / 2 && s < warn);
-          li.classList.toggle("state-idle", s >= warn);
+        var held = !!li.closest("#held-list");
+        if (t) t.textContent = held ? "reply clock " + clock(s) + " / " + clock(reassignAt) : "waiting " + clock(s);
+        if (held) {
+          li.classList.toggle("state-warning", s >= warnAt && s < reassignAt);
+          li.classList.toggle("state-idle", s >= reassignAt);
+          li.classList.toggle("state-active", s < warnAt);
         }
+      });
+      document.querySelectorAll(".op-item[data-user-waiting]").forEach(function (li) {
+        var s = (parseInt(li.dataset.userWaiting, 10) || 0) + 1;
+        li.dataset.userWaiting = s;
+        var t = li.querySelector("[data-user-timer]");
+        if (t) t.textContent = clock(s);
       });
     }, 1000);
 
@@ -152,12 +176,52 @@
       });
     });
     var banner = document.getElementById("idle-warning");
+    // The reply clock: the idle check's own rule, ticking here. It runs
+    // from the user's last message (or the assignment), warns at the
+    // warning threshold and reads "reassigned" at the limit.
+    var rc = document.getElementById("reply-clock");
+    var rcWaiting = rc && rc.dataset.waiting !== undefined ? parseInt(rc.dataset.waiting, 10) : null;
+    var rcUser = rc && rc.dataset.userWaiting !== undefined ? parseInt(rc.dataset.userWaiting, 10) : null;
+    var userName = (document.querySelector(".console-side h2") || {}).textContent || "The user";
+    function drawClock() {
+      if (!rc) return;
+      var warn = parseInt(rc.dataset.warning, 10) || 150, limit = parseInt(rc.dataset.reassign, 10) || 180;
+      var state = rcWaiting === null ? "answered" : rcWaiting >= limit ? "overdue" : rcWaiting >= warn ? "warning" : "running";
+      rc.dataset.clock = state;
+      rc.querySelector("[data-clock-time]").textContent = rcWaiting === null ? "–" : clock(rcWaiting);
+      rc.querySelector("[data-clock-label]").textContent =
+        state === "answered" ? "Answered. The clock starts when " + userName + " writes." :
+        state === "running" ? userName + " is waiting for your reply" :
+        state === "warning" ? "Reply now: reassigned in " + clock(limit - rcWaiting) : "Reply now: this chat is being reassigned";
+      var bar = rc.querySelector("progress");
+      if (bar) bar.value = rcWaiting === null ? 0 : Math.min(rcWaiting, limit);
+      var u = rc.querySelector("[data-user-timer]");
+      if (u && rcUser !== null) u.textContent = clock(rcUser);
+      var uw = rc.querySelector("[data-user-wait]");
+      if (uw) uw.hidden = rcUser === null;
+    }
+    if (rc) {
+      setInterval(function () {
+        if (rcWaiting !== null) rcWaiting += 1;
+        if (rcUser !== null) rcUser += 1;
+        drawClock();
+      }, 1000);
+    }
     document.addEventListener("fantooo:ws", function (e) {
       var ev = e.detail;
-      if (ev.chat_id !== chatId) return;
+      // Messages carry their chat inside; other events beside.
+      if ((ev.chat_id || (ev.message && ev.message.chat_id)) !== chatId) return;
       if (ev.t === "idle_warning" && banner) {
         banner.hidden = false;
         banner.textContent = "The user is waiting: reply within " + ev.seconds_left + " s or this chat is reassigned.";
+        if (rc) { rcWaiting = (parseInt(rc.dataset.reassign, 10) || 180) - ev.seconds_left; drawClock(); }
+      }
+      if (ev.t === "message" && ev.message && rc) {
+        // A user message restarts the clock (as the idle check counts);
+        // the profile's reply stops it.
+        if (ev.message.sender_type === "fictional") { rcWaiting = null; rcUser = null; }
+        else { rcWaiting = 0; if (rcUser === null) rcUser = 0; }
+        drawClock();
       }
       if (ev.t === "message" && ev.message && ev.message.sender_type === "fictional" && banner) banner.hidden = true;
       if (ev.t === "taken_away") {

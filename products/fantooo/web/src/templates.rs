@@ -60,7 +60,26 @@ impl Chrome {
         self.kind == Some(AccountKind::Admin)
     }
     pub fn current(&self, prefix: &str) -> &'static str {
-        if self.path == prefix || (prefix != "/" && self.path.starts_with(prefix) && self.path[prefix.len()..].starts_with('/')) {
+        if is_under(&self.path, prefix) {
+            "page"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// Whether `path` is `prefix` or a page below it.
+fn is_under(path: &str, prefix: &str) -> bool {
+    path == prefix || (prefix != "/" && path.starts_with(prefix) && path[prefix.len()..].starts_with('/'))
+}
+
+impl AdminNav {
+    /// `aria-current` for one sidebar link: only the link closest to the
+    /// page (the longest one it lies under) is current, so the dashboard
+    /// (`/admin`) is not marked on every other page too.
+    pub fn mark(&self, path: &str, href: &str) -> &'static str {
+        let best = self.items.iter().map(|(h, _)| *h).filter(|h| is_under(path, h)).max_by_key(|h| h.len());
+        if best == Some(href) {
             "page"
         } else {
             "false"
@@ -208,7 +227,33 @@ pub struct AdminPayments {
     pub packages: Vec<Package>,
 }
 
+/// An operator's response time, the same words on every page.
+pub fn response_time(ms: &Option<i64>) -> String {
+    fantooo_domain::operations::response_time_text(*ms)
+}
+
 /// Formats an optional timestamp for tables.
 pub fn when(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdminNav;
+
+    #[test]
+    fn the_sidebar_marks_one_page() {
+        let nav = AdminNav {
+            items: vec![("/admin", "Dashboard"), ("/admin/users", "Users"), ("/admin/chats", "Chats")],
+            admin_name: String::new(),
+            role: String::new(),
+        };
+        let marked = |path: &str| nav.items.iter().filter(|(h, _)| nav.mark(path, h) == "page").map(|(h, _)| *h).collect::<Vec<_>>();
+        assert_eq!(marked("/admin"), ["/admin"]);
+        assert_eq!(marked("/admin/users"), ["/admin/users"]);
+        assert_eq!(marked("/admin/users/123"), ["/admin/users"]);
+        assert_eq!(marked("/admin/chats/live"), ["/admin/chats"]);
+        assert_eq!(marked("/admin/usersx"), ["/admin"]);
+        assert!(marked("/operator").is_empty());
+    }
 }

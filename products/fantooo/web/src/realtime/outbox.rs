@@ -130,10 +130,10 @@ fn publish_event(hub: &Hub, e: Event) {
             publish_access_change(hub, *chat_id);
             return;
         }
-        (EventBody::Edited { message_id, seq, content }, Some(chat), _) => (
+        (EventBody::Edited { message_id, seq, content, moderated }, Some(chat), _) => (
             Topic::Chat(chat),
             PushKind::Other,
-            json!({ "t": "edited", "chat_id": chat, "message_id": message_id, "seq": seq, "content": content }),
+            json!({ "t": "edited", "chat_id": chat, "message_id": message_id, "seq": seq, "content": content, "moderated": moderated }),
         ),
         (EventBody::AdminAlert { alert, message }, ..) => {
             (Topic::Admins, PushKind::Other, json!({ "t": "alert", "alert": alert, "message": message }))

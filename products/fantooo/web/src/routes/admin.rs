@@ -138,6 +138,11 @@ pub struct PricingForm {
     pub peak_end_hour: Option<String>,
     pub off_peak_start_hour: Option<String>,
     pub off_peak_end_hour: Option<String>,
+    /// The multipliers, in percent of the base price.
+    pub featured_percent: Option<String>,
+    pub peak_percent: Option<String>,
+    pub off_peak_percent: Option<String>,
+    pub loyalty_every: Option<String>,
 }
 
 /// Applies a pricing form onto the current config, naming each bad field.
@@ -170,6 +175,18 @@ pub fn apply_pricing(mut cfg: PricingConfig, f: &PricingForm) -> Result<PricingC
     }
     if let Some(n) = num("off_peak_end_hour", &f.off_peak_end_hour, 0, 23) {
         cfg.off_peak_end_hour = n as u32;
+    }
+    if let Some(n) = num("featured_percent", &f.featured_percent, 100, 500) {
+        cfg.featured_percent = n;
+    }
+    if let Some(n) = num("peak_percent", &f.peak_percent, 50, 300) {
+        cfg.peak_percent = n;
+    }
+    if let Some(n) = num("off_peak_percent", &f.off_peak_percent, 10, 100) {
+        cfg.off_peak_percent = n;
+    }
+    if let Some(n) = num("loyalty_every", &f.loyalty_every, 0, 10_000) {
+        cfg.loyalty_every = n;
     }
     if errs.is_empty() && cfg.peak_start_hour == cfg.peak_end_hour {
         errs.add("peak_end_hour", "The peak window must not be empty");

@@ -257,6 +257,10 @@ struct PricingBody {
     peak_end_hour: Option<i64>,
     off_peak_start_hour: Option<i64>,
     off_peak_end_hour: Option<i64>,
+    featured_percent: Option<i64>,
+    peak_percent: Option<i64>,
+    off_peak_percent: Option<i64>,
+    loyalty_every: Option<i64>,
 }
 
 async fn put_pricing(
@@ -273,6 +277,10 @@ async fn put_pricing(
         peak_end_hour: s(b.peak_end_hour),
         off_peak_start_hour: s(b.off_peak_start_hour),
         off_peak_end_hour: s(b.off_peak_end_hour),
+        featured_percent: s(b.featured_percent),
+        peak_percent: s(b.peak_percent),
+        off_peak_percent: s(b.off_peak_percent),
+        loyalty_every: s(b.loyalty_every),
     };
     let cfg = apply_pricing(pricing(&state).await?, &form)?;
     settings::set(&state.db, "pricing", &cfg, Some(me.admin.id)).await?;

@@ -18,7 +18,7 @@ use axum::{Form, Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use fantooo_domain::chat::{Side, Viewer};
 use fantooo_domain::ids::{ChatId, OperatorId};
-use fantooo_domain::operations::OperationsConfig;
+use fantooo_domain::operations::{self as operations_rules, OperationsConfig, ReplyClock};
 use fantooo_domain::{validation as v, AccountKind, FieldErrors};
 use fantooo_store::operations::{self, Incident, OperatorPeriod, QualityPoint};
 use fantooo_store::operators::{self, HeldChat, Operator};
@@ -75,6 +75,23 @@ pub async fn login_submit(
 
 // ---------------------------------------------------------------- waiting room
 
+/// Seconds however the template hands them over (by value or reference).
+trait Secs {
+    fn secs(&self) -> i64;
+}
+
+impl Secs for i64 {
+    fn secs(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Secs + ?Sized> Secs for &T {
+    fn secs(&self) -> i64 {
+        (**self).secs()
+    }
+}
+
 /// A queue row as the console shows it.
 pub struct QueueRow {
     pub w: Waiting,
@@ -83,11 +100,26 @@ pub struct QueueRow {
     pub may_take: bool,
 }
 
-/// One of the operator's own chats, with its reply clock.
+/// One of the operator's own chats, with its reply clock (the idle
+/// check's: from the later of the user's last message and the assignment)
+/// and the user's real wait (since their oldest unanswered message).
 pub struct HeldRow {
     pub c: HeldChat,
     pub waiting_secs: Option<i64>,
-    pub state: &'static str,
+    pub user_waiting_secs: Option<i64>,
+    pub clock: ReplyClock,
+}
+
+impl HeldRow {
+    /// The list's colour: warning once the idle warning is due, idle once
+    /// the chat is due to be taken away.
+    pub fn state(&self) -> &'static str {
+        match self.clock {
+            ReplyClock::Answered | ReplyClock::Running => "active",
+            ReplyClock::Warning => "warning",
+            ReplyClock::Overdue => "idle",
+        }
+    }
 }
 
 /// The waiting room's data, shared by the page and the API.
@@ -115,12 +147,8 @@ async fn room(state: &AppState, op: &Operator, cfg: &OperationsConfig) -> AppRes
         .into_iter()
         .map(|c| {
             let waiting_secs = c.waiting_secs(now);
-            let state = match waiting_secs {
-                Some(s) if s >= cfg.idle_warning_secs => "idle",
-                Some(s) if s >= cfg.idle_warning_secs / 2 => "warning",
-                _ => "active",
-            };
-            HeldRow { c, waiting_secs, state }
+            let user_waiting_secs = c.user_waiting_secs(now).or(waiting_secs);
+            HeldRow { clock: operations_rules::reply_clock(waiting_secs, cfg), c, waiting_secs, user_waiting_secs }
         })
         .collect();
     Ok(Room { queue, held, queue_total })
@@ -135,6 +163,12 @@ struct WaitingPage {
     cfg: OperationsConfig,
     notice: Option<String>,
     error: Option<String>,
+}
+
+impl WaitingPage {
+    fn clock(&self, secs: impl Secs) -> String {
+        operations_rules::clock_text(secs.secs())
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -246,7 +280,8 @@ async fn api_queue(State(state): State<AppState>, me: CurrentOperator) -> AppRes
         .map(|q| {
             json!({
                 "chat_id": q.w.chat_id, "user_name": q.w.user_name, "profile_name": q.w.profile_name, "user_tier": q.w.user_tier,
-                "priority": q.priority, "waiting_secs": q.waiting_secs, "last_message": q.w.last_message, "may_take": q.may_take,
+                "priority": q.priority, "waiting_secs": q.waiting_secs, "in_queue_secs": q.w.in_queue_secs(Utc::now()),
+                "last_message": q.w.last_message, "may_take": q.may_take,
             })
         })
         .collect();
@@ -256,7 +291,7 @@ async fn api_queue(State(state): State<AppState>, me: CurrentOperator) -> AppRes
         .map(|h| {
             json!({
                 "chat_id": h.c.chat_id, "user_name": h.c.user_name, "profile_name": h.c.profile_name, "status": h.c.status,
-                "waiting_secs": h.waiting_secs, "state": h.state,
+                "waiting_secs": h.waiting_secs, "user_waiting_secs": h.user_waiting_secs, "state": h.state(), "clock": h.clock,
             })
         })
         .collect();
@@ -285,6 +320,23 @@ struct ConsolePage {
     previous: Vec<String>,
     current: String,
     notice: Option<String>,
+    /// The reply clock: seconds without a reply (None: answered) and its
+    /// state under the thresholds in force.
+    waiting_secs: Option<i64>,
+    user_waiting_secs: Option<i64>,
+    clock: ReplyClock,
+    cfg: OperationsConfig,
+    spend: users::Spend,
+    other_chats: Vec<chats::ChatSummary>,
+}
+
+impl ConsolePage {
+    fn clock(&self, secs: impl Secs) -> String {
+        operations_rules::clock_text(secs.secs())
+    }
+    fn kes(&self, cents: &i64) -> String {
+        super::admin::kit::kes(*cents)
+    }
 }
 
 async fn console_page(
@@ -307,8 +359,30 @@ async fn console_page(
     let since = staff.assignment_time.map(|t| format!("since {}", t.format("%H:%M"))).unwrap_or_default();
     let current = format!("{} {since}", me.operator.name);
     let view = chat_view(&state, chat, side, None, None, String::new()).await?;
-    Ok(ConsolePage { chrome: me.chrome(&csrf, "/operator/chat"), view, user, profile, staff, previous, current, notice: f.notice }
-        .into_response())
+    let cfg = operations::config(&state.db).await?;
+    let now = Utc::now();
+    let held = operators::held_chat(&state.db, me.operator.id, id).await?;
+    let waiting_secs = held.waiting_secs(now);
+    let user_waiting_secs = held.user_waiting_secs(now).or(waiting_secs);
+    let spend = users::spend(&state.db, user.id).await?;
+    let other_chats = chats::list_for_user(&state.db, user.id, 21).await?.into_iter().filter(|c| c.id != id).take(20).collect();
+    Ok(ConsolePage {
+        chrome: me.chrome(&csrf, "/operator/chat"),
+        view,
+        user,
+        profile,
+        staff,
+        previous,
+        current,
+        notice: f.notice,
+        waiting_secs,
+        user_waiting_secs,
+        clock: operations_rules::reply_clock(waiting_secs, &cfg),
+        cfg,
+        spend,
+        other_chats,
+    }
+    .into_response())
 }
 
 #[derive(Deserialize)]

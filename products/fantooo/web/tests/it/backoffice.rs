@@ -99,6 +99,8 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/admin/chats/{id}/send", Some("manage_chats")),
     ("POST", "/admin/chats/{id}/messages/{id}/edit", Some("manage_chats")),
     ("POST", "/api/admin/chats/{id}/messages/{id}/edit", Some("manage_chats")),
+    ("POST", "/admin/chats/{id}/messages/{id}/redact", Some("manage_chats")),
+    ("POST", "/api/admin/chats/{id}/messages/{id}/redact", Some("manage_chats")),
     ("POST", "/admin/chats/{id}/reassign", Some("manage_chats")),
     ("POST", "/api/admin/chats/{id}/reassign", Some("manage_chats")),
     ("POST", "/admin/chats/{id}/close", Some("manage_chats")),
@@ -407,8 +409,10 @@ async fn gdpr_deletion_leaves_no_words_in_edit_history_or_audit_values() {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let msg = r.json()["message"]["id"].as_str().unwrap().to_string();
         let mut root = admin_client(&app, "root@fantooo.com", AdminRole::SuperAdmin).await;
-        let edit = format!("/api/admin/chats/{chat}/messages/{msg}/edit");
-        let r = admin_json(&mut root, Method::POST, &edit, json!({ "content": "my hidden phrase", "reason": "phone number" })).await;
+        // A user's words are redacted (never edited): the original stays in
+        // the history and the audit log until the deletion.
+        let redact = format!("/api/admin/chats/{chat}/messages/{msg}/redact");
+        let r = admin_json(&mut root, Method::POST, &redact, json!({ "reason": "phone number" })).await;
         assert_eq!(r.status, StatusCode::OK, "{backend:?}: {}", r.body);
         let r = admin_json(
             &mut root,
@@ -433,7 +437,7 @@ async fn gdpr_deletion_leaves_no_words_in_edit_history_or_audit_values() {
         let audit: Vec<(String, Option<String>, Option<String>)> = on_pool!(&app.db, p => sqlx::query_as(
             "SELECT action, CAST(before_value AS TEXT), CAST(after_value AS TEXT) FROM audit_entries ORDER BY seq")
             .fetch_all(p).await.unwrap());
-        assert!(audit.iter().any(|(a, _, _)| a == "message_edited"), "{audit:?}");
+        assert!(audit.iter().any(|(a, _, _)| a == "message_redacted"), "{audit:?}");
         assert!(audit.iter().any(|(a, _, _)| a == "user_deleted"), "{audit:?}");
         let everything = format!("{history:?} {audit:?}");
         for words in ["secret words", "hidden phrase", "quillfeather"] {

@@ -265,12 +265,34 @@ async fn edits_reach_open_chats_and_admins_see_activity() {
 
         let admin_id =
             fantooo_store::admins::list(&app.db).await.unwrap().into_iter().find(|a| a.email == "live-admin@fantooo.com").unwrap().id;
-        fantooo_store::chat_admin::edit_message(&app.db, chat, id, "hello", "typo", admin_id, None).await.unwrap();
+        // A profile's words are edited: users see the new text, never that
+        // it was edited.
+        let body = fantooo_store::messages::Body {
+            content: "helo!".into(),
+            content_type: fantooo_domain::chat::ContentType::Text,
+            media_url: None,
+            client_id: None,
+        };
+        let sent = fantooo_store::messages::send_as_profile(&app.db, chat, fantooo_store::messages::ProfileVoice::Admin(admin_id), &body)
+            .await
+            .unwrap();
+        fantooo_store::chat_admin::edit_message(&app.db, chat, sent.message.id, "hello!", "typo", admin_id, None).await.unwrap();
         // The route wakes the tailer; here the store is called directly, so the
         // periodic poll delivers it.
         let edit = next_of(&mut user_ws, "edited", SOON).await;
-        assert_eq!((edit["seq"].as_i64(), edit["content"].as_str()), (Some(seq), Some("hello")), "{b:?}");
+        assert_eq!((edit["seq"].as_i64(), edit["content"].as_str()), (Some(sent.message.seq), Some("hello!")), "{b:?}");
         assert!(edit.get("is_edited").is_none() && edit.get("reason").is_none(), "users never learn that a message was edited");
+        assert_eq!(edit["moderated"], false, "{b:?}");
+        // A user's own words are only redacted, and the user is told.
+        assert!(fantooo_store::chat_admin::edit_message(&app.db, chat, id, "hello", "typo", admin_id, None).await.is_err());
+        fantooo_store::chat_admin::redact_message(&app.db, chat, id, "rules", admin_id, None).await.unwrap();
+        let redacted = next_of(&mut user_ws, "edited", SOON).await;
+        assert_eq!(redacted["seq"].as_i64(), Some(seq), "{b:?}");
+        assert_eq!(
+            (redacted["content"].as_str(), redacted["moderated"].as_bool()),
+            (Some(fantooo_domain::chat::REDACTED_TEXT), Some(true)),
+            "{b:?}"
+        );
     }
 }
 

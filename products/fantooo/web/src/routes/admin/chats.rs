@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use fantooo_domain::chat::{message_text, ContentType};
+use fantooo_domain::chat::{message_text, ContentType, REDACTED_TEXT};
 use fantooo_domain::ids::{ChatId, MessageId, OperatorId};
 use fantooo_domain::operations::OperationsConfig;
 use fantooo_domain::Permission;
@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/chats/{id}/send", post(send))
         .route("/admin/chats/{id}/messages/{message}/edit", post(edit))
         .route("/api/admin/chats/{id}/messages/{message}/edit", post(edit))
+        .route("/admin/chats/{id}/messages/{message}/redact", post(redact))
+        .route("/api/admin/chats/{id}/messages/{message}/redact", post(redact))
         .route("/admin/chats/{id}/reassign", post(reassign))
         .route("/api/admin/chats/{id}/reassign", post(reassign))
         .route("/admin/chats/{id}/close", post(close))
@@ -229,6 +231,7 @@ async fn send(
     State(state): State<AppState>,
     via: Via,
     me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Input(f): Input<SendForm>,
 ) -> AppResult<Response> {
@@ -237,7 +240,7 @@ async fn send(
     let outcome = async {
         let content = message_text(f.content.as_deref().unwrap_or(""))?;
         let body = Body { content, content_type: ContentType::Text, media_url: None, client_id: None };
-        let sent = messages::send_as_profile(&state.db, chat, ProfileVoice::Admin(me.admin.id), &body).await?;
+        let sent = messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(me.admin.id), &body, Some(&ip)).await?;
         state.realtime.written();
         Ok(("Message sent".to_string(), json!({ "message": sent.message })))
     }
@@ -270,6 +273,35 @@ async fn edit(
         chat_admin::edit_message(&state.db, chat, message, &content, &reason, me.admin.id, Some(&ip)).await?;
         state.realtime.written();
         Ok(("Message edited".to_string(), json!({ "message_id": message, "content": content })))
+    }
+    .await;
+    via.finish(&format!("/admin/chats/{chat}"), outcome)
+}
+
+#[derive(Deserialize)]
+struct RedactForm {
+    reason: Option<String>,
+}
+
+/// Redacts a user's message for moderation (their words are never edited).
+async fn redact(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path((id, message)): Path<(String, String)>,
+    Input(f): Input<RedactForm>,
+) -> AppResult<Response> {
+    me.require(Permission::ManageChats)?;
+    let chat: ChatId = kit::id(&id)?;
+    let message: MessageId = kit::id(&message)?;
+    let outcome = async {
+        let reason = kit::text(&f.reason)
+            .filter(|r| r.chars().count() <= 500)
+            .ok_or_else(|| AppError::field("reason", "Say which rule the message breaks"))?;
+        chat_admin::redact_message(&state.db, chat, message, &reason, me.admin.id, Some(&ip)).await?;
+        state.realtime.written();
+        Ok(("Message redacted".to_string(), json!({ "message_id": message, "content": REDACTED_TEXT, "moderated": true })))
     }
     .await;
     via.finish(&format!("/admin/chats/{chat}"), outcome)

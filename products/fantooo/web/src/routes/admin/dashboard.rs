@@ -55,6 +55,51 @@ struct Overview {
     health: Health,
     notifications: Vec<Notice>,
     recent: Vec<AdminAction>,
+    /// Sign-ups, purchases and admin actions, newest first.
+    activity: Vec<Activity>,
+}
+
+/// One line of the dashboard's recent activity.
+#[derive(Debug, Clone, Serialize)]
+struct Activity {
+    at: chrono::DateTime<Utc>,
+    /// `signup`, `purchase` or the admin action's name.
+    kind: String,
+    who: String,
+    what: String,
+    link: Option<String>,
+}
+
+/// What a job run did, as a sentence: `{"assigned": 3}` reads
+/// "3 assigned"; `{"over_reassigned": 0, "waited_too_long": 1}` reads
+/// "0 over reassigned · 1 waited too long"; lists and words as they are.
+pub fn job_summary(counts: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn words(key: &str) -> String {
+        key.replace('_', " ")
+    }
+    fn plain(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) if items.is_empty() => "none".into(),
+            Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+            Value::Null => "—".into(),
+            other => other.to_string(),
+        }
+    }
+    match counts {
+        Value::Object(map) if map.is_empty() => "Nothing to do".into(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::Number(n) => format!("{n} {}", words(k)),
+                Value::Bool(b) => format!("{}: {}", words(k), if *b { "yes" } else { "no" }),
+                other => format!("{}: {}", words(k), plain(other)),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+        other => plain(other),
+    }
 }
 
 async fn overview(state: &AppState, me: &CurrentAdmin) -> AppResult<Overview> {
@@ -72,12 +117,48 @@ async fn overview(state: &AppState, me: &CurrentAdmin) -> AppResult<Overview> {
     let mut totals = stats::totals(&state.db).await?;
     // Each admin reads notices for themselves.
     totals.unread_notifications = notifications::admin_unread_count(&state.db, &me.admin).await?;
+    // Users' sign-ups and purchases, for those who may see users or payments.
+    let (see_users, see_payments) = (me.can(Permission::ManageUsers), me.can(Permission::ManagePayments));
+    let mut activity: Vec<Activity> = if see_users || see_payments {
+        stats::user_events(&state.db, 15)
+            .await?
+            .into_iter()
+            .filter(|e| if e.kind == "signup" { see_users } else { see_payments })
+            .map(|e| Activity {
+                at: e.at,
+                what: if e.kind == "signup" {
+                    "signed up".to_string()
+                } else {
+                    format!("bought {} credits for {}", e.credits, super::kit::kes(e.amount_cents))
+                },
+                kind: e.kind,
+                who: format!("@{}", e.username),
+                link: see_users.then(|| format!("/admin/users/{}", e.user_id)),
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    activity.extend(recent.iter().map(|a| Activity {
+        at: a.created_at,
+        kind: a.action.clone(),
+        who: a.admin_name.clone().unwrap_or_else(|| "system".into()),
+        what: format!(
+            "{}{}",
+            a.action.replace('_', " "),
+            a.entity_type.as_deref().map(|t| format!(" · {t} {}", a.entity_id.as_deref().unwrap_or(""))).unwrap_or_default()
+        ),
+        link: None,
+    }));
+    activity.sort_by_key(|a| std::cmp::Reverse(a.at));
+    activity.truncate(15);
     Ok(Overview {
         totals,
         revenue: analytics::revenue(&state.db, Utc::now()).await?,
         health,
         notifications: notifications::admin_recent(&state.db, &me.admin, true, 20).await?,
         recent,
+        activity,
     })
 }
 
@@ -93,6 +174,30 @@ struct DashboardPage {
 impl DashboardPage {
     fn kes(&self, cents: &i64) -> String {
         super::kit::kes(*cents)
+    }
+    fn job_summary(&self, counts: &serde_json::Value) -> String {
+        job_summary(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::job_summary;
+    use serde_json::json;
+
+    #[test]
+    fn job_results_read_as_words() {
+        let cases = [
+            (json!({ "assigned": 3 }), "3 assigned"),
+            (json!({ "over_reassigned": 0, "waited_too_long": 1 }), "0 over reassigned · 1 waited too long"),
+            (json!({ "archived": 0, "note": "SQLite has no partitions" }), "0 archived · note: SQLite has no partitions"),
+            (json!({ "partitions": ["messages_y2025m01", "messages_y2025m02"] }), "partitions: messages_y2025m01, messages_y2025m02"),
+            (json!({ "partitions": [] }), "partitions: none"),
+            (json!({}), "Nothing to do"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(job_summary(&v), want);
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use fantooo_domain::ids::OperatorId;
 use fantooo_domain::Permission;
 use fantooo_store::operations::{self, Incident, OperatorPeriod};
@@ -56,12 +56,6 @@ struct ListPage {
     sort: String,
     sorts: &'static [&'static str],
     flash: Flash,
-}
-
-impl ListPage {
-    fn response_secs(&self, ms: &Option<i64>) -> String {
-        ms.map(|m| format!("{:.1} s", m as f64 / 1000.0)).unwrap_or_else(|| "—".into())
-    }
 }
 
 async fn list_page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(q): Query<ListQuery>) -> AppResult<Response> {
@@ -135,7 +129,10 @@ async fn detail(state: &AppState, me: &CurrentAdmin, id: &str) -> AppResult<Deta
         specializations: full.specializations.0,
         languages: full.languages.0,
         skill_level: full.skill_level,
-        last_30_days: operations::operator_period(&state.db, id, now - Duration::days(30), now).await?,
+        last_30_days: {
+            let (from, to) = operations::standing_window(now);
+            operations::operator_period(&state.db, id, from, to).await?
+        },
         activity: operations::incidents(&state.db, id, 100).await?,
         held_chats: operators::held_chats(&state.db, id).await?,
     })

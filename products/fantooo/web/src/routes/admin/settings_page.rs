@@ -57,6 +57,18 @@ struct SettingsPage {
     flash: Flash,
 }
 
+impl SettingsPage {
+    /// A percentage as the multiplier it is: 150 → "×1.5", 80 → "×0.8".
+    fn times(&self, percent: &i64) -> String {
+        let s = format!("{:.2}", *percent as f64 / 100.0);
+        format!("×{}", s.trim_end_matches('0').trim_end_matches('.'))
+    }
+    /// Every tier with its price multiplier, in percent.
+    fn tiers(&self) -> Vec<(fantooo_domain::UserTier, i64)> {
+        fantooo_domain::UserTier::ALL.iter().map(|t| (*t, t.discount_percent())).collect()
+    }
+}
+
 async fn page(State(state): State<AppState>, me: CurrentAdmin, csrf: CsrfToken, Query(flash): Query<Flash>) -> AppResult<Response> {
     me.require(Permission::SystemSettings)?;
     Ok(SettingsPage {

@@ -101,6 +101,9 @@ struct Report {
 async fn report(state: &AppState, me: &CurrentAdmin, q: &RangeQuery) -> AppResult<Report> {
     me.require(Permission::ViewAnalytics)?;
     let (from, to) = range(q)?;
+    // Current when opened: today's numbers are recomputed if older than a
+    // few seconds (the job keeps them fresh every 15 minutes otherwise).
+    analytics::refresh_if_stale(&state.db, Utc::now(), Duration::seconds(10)).await?;
     let days = analytics::range(&state.db, from, to).await?;
     Ok(Report { from, to, summary: summarise(&days), operators: analytics::operator_ranking(&state.db, from, to, 20).await?, days })
 }
