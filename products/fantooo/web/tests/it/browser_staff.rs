@@ -141,6 +141,9 @@ async fn staff_pages_use_the_width_and_stay_readable_from_phone_to_2560() {
                 admin.goto(format!("{base}{page}")).await?;
                 ready(&admin, By::Css(".admin-content")).await?;
                 let m = measure(&admin).await?;
+                if matches!(label, "1280" | "phone") {
+                    shot(&admin, &format!("staff{}-{label}", page.replace('/', "-"))).await;
+                }
                 assert_readable(&m, page, label);
             }
             admin.goto(format!("{base}/admin/users")).await?;
