@@ -26,7 +26,7 @@ fn before_14() -> platform_db::Migrations {
 #[tokio::test]
 async fn migration_14_moves_the_old_log_and_notifications_onto_the_platform() {
     for backend in backends() {
-        let t = platform_db::testing::fresh_db(backend, &before_14(), "fantooo_before_14_template").await;
+        let t = platform_db::testing::fresh_db(backend, &before_14(), "fantooo_before_audit_move_template").await;
         let db = &t.db;
         let at = |h: u32| Utc.with_ymd_and_hms(2026, 5, 1, h, 0, 0).unwrap();
         let (ann, bo) = (AdminId::new(), AdminId::new());
@@ -40,7 +40,9 @@ async fn migration_14_moves_the_old_log_and_notifications_onto_the_platform() {
                     .execute(p).await.unwrap();
             });
         }
-        let (n_read, n_unread) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        // Payment alerts were written with a plain UUID (a blob on SQLite),
+        // the others with Fantooo's id type (text).
+        let (n_read, n_unread) = (uuid::Uuid::now_v7(), fantooo_domain::ids::NotificationId::new());
         on_pool!(db, p => {
             sqlx::query("INSERT INTO admin_activity_log (admin_id, action, entity_type, entity_id, before_value, after_value, ip_address, created_at)
                          VALUES ($1, 'user_banned', 'user', 'u1', $2, $3, '10.0.0.1', $4)")
@@ -78,8 +80,8 @@ async fn migration_14_moves_the_old_log_and_notifications_onto_the_platform() {
             let id = admin.to_string();
             let reader = Reader { id: &id, role: Some("admin") };
             let notices = platform_audit::notices(db, reader, false, None, 10).await.unwrap();
-            let by_id = |n: uuid::Uuid| notices.iter().find(|x| x.id.to_string() == n.to_string()).unwrap().clone();
-            let (read, unread) = (by_id(n_read), by_id(n_unread));
+            let by_id = |n: String| notices.iter().find(|x| x.id.to_string() == n).unwrap_or_else(|| panic!("{n}: {notices:?}")).clone();
+            let (read, unread) = (by_id(n_read.to_string()), by_id(n_unread.to_string()));
             assert_eq!(
                 (read.kind.as_str(), read.title.as_str(), read.body.as_str(), read.read),
                 ("chat_escalation", "Chat escalated", "Chat escalated: stuck", true)

@@ -113,6 +113,8 @@ async fn the_audit_log_reads_at_phone_and_desktop_width() {
                 .convert()?;
             assert_eq!(heading_shown, label == "desktop", "{label}: phones show labelled cards, not a table heading");
             crate::browser::shot(&d, &format!("audit-log-{label}")).await;
+            d.execute("document.querySelector('.bo-table-wrap').scrollIntoView()", vec![]).await?;
+            crate::browser::shot(&d, &format!("audit-log-{label}-rows")).await;
             d.find(By::Css("a[rel='next']")).await?.click().await?;
             let older = d.find_all(By::Css("tr[data-key='user_banned']")).await?;
             assert_eq!(older.len(), 2, "{label}: the older page");
