@@ -88,6 +88,53 @@ struct ServeArgs {
     /// `auto` seeds an empty embedded store; `always`, `never`.
     #[arg(long, env = "ROOMS_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
+    #[command(flatten)]
+    payments: PaymentArgs,
+}
+
+/// Buying coins: the payment provider.
+#[derive(Args, Clone)]
+struct PaymentArgs {
+    /// `fake` serves a local Paystack stand-in under /fake-paystack (no real
+    /// money); `paystack` the real API. Default: paystack with a secret key, else fake.
+    #[arg(long = "payments", env = "ROOMS_PAYMENTS", value_enum)]
+    mode: Option<PaymentsMode>,
+    /// Paystack secret key: API bearer token and webhook signing key.
+    #[arg(long, env = "PAYSTACK_SECRET_KEY", hide_env_values = true)]
+    paystack_secret_key: Option<String>,
+    /// Base URL of the Paystack API.
+    #[arg(long, env = "PAYSTACK_BASE_URL", default_value = "https://api.paystack.co")]
+    paystack_base_url: String,
+    /// This site's public base URL, for the checkout return link (default: the request's host).
+    #[arg(long, env = "ROOMS_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PaymentsMode {
+    Fake,
+    Paystack,
+}
+
+impl PaymentArgs {
+    /// The economy for a server reachable at `site` (its own loopback URL).
+    fn economy(&self, site: &str) -> Result<rooms_web::economy::Economy, AnyError> {
+        let key = self.paystack_secret_key.clone().filter(|k| !k.is_empty());
+        let mode = self.mode.unwrap_or(if key.is_some() { PaymentsMode::Paystack } else { PaymentsMode::Fake });
+        let public = self.public_url.clone().filter(|u| !u.is_empty());
+        Ok(match (mode, key) {
+            (PaymentsMode::Paystack, Some(k)) => {
+                tracing::info!(base = %self.paystack_base_url, "payments: Paystack");
+                rooms_web::economy::Economy::paystack(&k, &self.paystack_base_url, public)
+            }
+            (PaymentsMode::Paystack, None) => return Err("--payments paystack needs PAYSTACK_SECRET_KEY".into()),
+            (PaymentsMode::Fake, k) => {
+                tracing::info!("payments: built-in fake Paystack at /fake-paystack (no real money)");
+                let k = k.unwrap_or_else(platform_payments::fake::FakePaystack::random_secret);
+                rooms_web::economy::Economy::fake(&k, site, public)
+            }
+        })
+    }
 }
 
 #[tokio::main]
@@ -202,6 +249,9 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     };
     let mut state = AppState::new(db.clone(), config, metrics);
     state.voice = voice;
+    // A wildcard bind is still reachable on loopback, where the fake provider is called.
+    let own = if args.bind.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], args.bind.port())) } else { args.bind };
+    state.economy = std::sync::Arc::new(args.payments.economy(&format!("http://{own}"))?);
     state.spawn_pruner();
     state.spawn_voice_sweep();
     let node = cli::node_name(args.node_name);

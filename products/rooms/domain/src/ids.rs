@@ -4,5 +4,17 @@ platform_kernel::id_type! {
     /// A Rooms account.
     AccountId,
     /// A voice room.
-    RoomId
+    RoomId,
+    /// A gift in the catalogue.
+    GiftId,
+    /// One gift sent to one recipient.
+    GiftSendId,
+    /// A coin recharge package.
+    PackageId,
+    /// An agency.
+    AgencyId,
+    /// A request to pay diamonds out.
+    PayoutId,
+    /// A diamond-to-coin exchange.
+    ExchangeId
 }

@@ -4,10 +4,12 @@
 //! number generation. Nothing here performs I/O.
 
 pub mod account;
+pub mod economy;
 pub mod ids;
 pub mod limits;
 pub mod moderation;
 pub mod number;
+pub mod progress;
 pub mod room;
 
 pub use platform_kernel::{FieldError, FieldErrors};

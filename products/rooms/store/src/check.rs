@@ -1,4 +1,6 @@
-//! `rooms check`: invariants the data must hold whatever happened.
+//! `rooms check`: invariants the data must hold whatever happened — the
+//! room and seat invariants, the ledger's own checks over the coin and
+//! diamond wallets, and the economy's (see [`ECONOMY`]).
 
 use crate::{on_pool, Db, StoreResult};
 
@@ -25,11 +27,68 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in checks {
+    for (name, sql) in checks.iter().chain(ECONOMY) {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {
             out.push((name.to_string(), n));
         }
     }
+    let ledger = platform_ledger::invariants::run(db, &platform_ledger::Book::standard().checks()).await?;
+    for v in ledger.violations {
+        out.push((format!("ledger: {}", v.rule), v.count as i64));
+    }
     Ok(out)
 }
+
+/// A counter board and period `all` against the gift records it sums:
+/// counters minus gifts must be zero for every subject.
+macro_rules! counters_match {
+    ($board:literal, $subject:literal, $amount:literal) => {
+        concat!(
+            "SELECT COUNT(*) FROM (SELECT subject FROM (
+               SELECT subject, amount FROM gift_counters WHERE board = '",
+            $board,
+            "' AND period = 'all'
+               UNION ALL SELECT CAST(",
+            $subject,
+            " AS TEXT), -",
+            $amount,
+            " FROM gift_sends) x
+             GROUP BY subject HAVING SUM(amount) <> 0) y"
+        )
+    };
+}
+
+/// The economy's invariants.
+pub const ECONOMY: &[(&str, &str)] = &[
+    ("gift shares do not add up to the gift's cost", "SELECT COUNT(*) FROM gift_sends WHERE owner_share + receiver_share + agency_share + platform_share <> cost"),
+    (
+        "gift without its ledger posting",
+        "SELECT COUNT(*) FROM gift_sends s WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.reference = CAST(s.id AS TEXT) AND e.reason = 'gift')",
+    ),
+    (
+        "diamonds issued for a gift differ from its receiver share",
+        "SELECT COUNT(*) FROM gift_sends s WHERE s.receiver_unit = 'diamonds' AND s.receiver_share <> COALESCE((SELECT SUM(e.delta) FROM ledger_entries e
+           WHERE e.reference = CAST(s.id AS TEXT) AND e.reason = 'gift_diamonds' AND e.delta > 0), 0)",
+    ),
+    ("room counters differ from the room's gifts", counters_match!("room", "room_id", "cost")),
+    ("wealth counters differ from the sender's gifts", counters_match!("wealth", "sender_id", "cost")),
+    ("charm counters differ from the receiver's gifts", counters_match!("charm", "recipient_id", "cost")),
+    ("wealth XP counters differ from the gifts' XP", counters_match!("wealth_xp", "sender_id", "wealth_xp")),
+    ("charm XP counters differ from the gifts' XP", counters_match!("charm_xp", "recipient_id", "charm_xp")),
+    (
+        "coins were made or lost: all coin balances differ from the opening stock",
+        "SELECT COUNT(*) FROM (SELECT (SELECT COALESCE(SUM(balance), 0) FROM wallets WHERE unit = 'coins') AS held,
+                (SELECT COALESCE(SUM(delta), 0) FROM ledger_entries WHERE unit = 'coins' AND reason = 'opening_stock') AS made) x WHERE held <> made",
+    ),
+    (
+        "diamonds were made or lost: all diamond balances differ from the opening stock",
+        "SELECT COUNT(*) FROM (SELECT (SELECT COALESCE(SUM(balance), 0) FROM wallets WHERE unit = 'diamonds') AS held,
+                (SELECT COALESCE(SUM(delta), 0) FROM ledger_entries WHERE unit = 'diamonds' AND reason = 'opening_stock') AS made) x WHERE held <> made",
+    ),
+    (
+        "credited purchase without exactly one ledger credit",
+        "SELECT COUNT(*) FROM coin_purchases p WHERE (p.status = 'credited') <> EXISTS
+           (SELECT 1 FROM ledger_entries e WHERE e.idempotency_key = 'purchase:' || p.reference AND e.delta > 0)",
+    ),
+];

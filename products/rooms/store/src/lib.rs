@@ -14,7 +14,10 @@ pub mod accounts;
 pub mod audit;
 pub mod chat;
 pub mod check;
+pub mod economy;
 pub mod events;
+pub mod gifts;
+pub mod leaderboards;
 pub mod messages;
 pub mod presence;
 pub mod rooms;
@@ -30,10 +33,11 @@ static OWN: platform_db::Migrations = platform_db::Migrations { sqlite: &SQLITE,
 static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-/// The whole schema: platform-accounts' sessions and refresh tokens, then
-/// Rooms' own tables.
+/// The whole schema: platform-accounts' sessions and refresh tokens,
+/// platform-ledger's wallets and entries (coins and diamonds), then Rooms'
+/// own tables.
 pub static MIGRATIONS: LazyLock<platform_db::Migrations> =
-    LazyLock::new(|| platform_db::Migrations::combine(&[&platform_accounts::MIGRATIONS, &OWN]));
+    LazyLock::new(|| platform_db::Migrations::combine(&[&platform_accounts::MIGRATIONS, &platform_ledger::MIGRATIONS, &OWN]));
 
 /// Applies pending migrations.
 pub async fn migrate(db: &Db) -> StoreResult<()> {

@@ -109,10 +109,12 @@ document.addEventListener('click', (e) => {
       }
       case 'left': { const li = person(d.account); if (li) li.remove(); return; }
       case 'seat_taken':
+        if (seat(d.seat)) seat(d.seat).dataset.account = d.account;
         showSeat(d.seat, nameOf(d.account), false);
         if (mine) { setSpeaking(true); reload(); }
         return;
       case 'seat_freed':
+        if (seat(d.seat)) delete seat(d.seat).dataset.account;
         showSeat(d.seat, null, false);
         if (mine) { mySeat = 0; setSpeaking(false); reload(); } else offer(d.seat);
         return;
@@ -143,6 +145,8 @@ document.addEventListener('click', (e) => {
     };
     ws.onmessage = (m) => {
       const v = JSON.parse(m.data);
+      // Other scripts (gifts.js) follow the same socket.
+      document.dispatchEvent(new CustomEvent('rooms:live', { detail: v }));
       if (v.t === 'event' && v.room_id === id && v.seq > seq) {
         seq = v.seq;
         apply(v);

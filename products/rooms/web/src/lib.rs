@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod economy;
 pub mod error;
 pub mod jobs;
 pub mod media;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub voice: Arc<dyn voice::VoiceSeam>,
     /// This node's live fan-out of the room and user outboxes.
     pub realtime: Arc<realtime::Realtime>,
+    /// Coins, gifts and the payment provider.
+    pub economy: Arc<economy::Economy>,
 }
 
 impl AppState {
@@ -114,6 +117,7 @@ impl AppState {
             metrics,
             voice: Arc::new(voice::NoVoice),
             realtime,
+            economy: Arc::new(economy::Economy::unconfigured()),
         }
     }
 
@@ -152,6 +156,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .merge(economy::routes(&state))
         .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
@@ -162,7 +167,10 @@ pub fn app(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))
         .layer(mw::from_fn_with_state(error::Pages, platform_web::error_pages::render::<error::Pages>));
     let outer = Outer {
-        headers: SecurityHeaders { csp: csp(&state.config.voice_origins), hsts: state.config.https },
+        headers: SecurityHeaders {
+            csp: economy::allow_checkout(csp(&state.config.voice_origins), &state.economy),
+            hsts: state.config.https,
+        },
         metrics: MetricsPrefix("rooms"),
         body_limit: 4 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),

@@ -39,7 +39,7 @@ pub struct Frame {
 }
 
 impl Frame {
-    fn new(csrf: &CsrfToken, user: Option<&CurrentUser>) -> Frame {
+    pub(crate) fn new(csrf: &CsrfToken, user: Option<&CurrentUser>) -> Frame {
         Frame {
             csrf: csrf.0.clone(),
             me: user.map(|u| (u.id(), u.account.display_name.clone(), u.account.public_number)),

@@ -77,6 +77,7 @@ pub async fn seed_demo(db: &Db, fast: bool) -> Result<Vec<DemoLogin>, Box<dyn st
     let study = rooms::create(db, zawadi, &study, now).await?.id;
     presence::join(db, study, zawadi, now).await?;
     seats::take(db, study, zawadi, None, now).await?;
+    crate::economy::seed::seed_demo(db, &[demo, amara, tunde], amara, demo).await?;
     Ok(vec![
         DemoLogin { role: "user", login: "demo@rooms.test".into() },
         DemoLogin { role: "user", login: "+254700000001".into() },

@@ -5,6 +5,7 @@ mod api;
 mod browser;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
+mod economy;
 mod pages;
 mod socket;
 mod support;

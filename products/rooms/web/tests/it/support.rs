@@ -62,6 +62,16 @@ impl TestApp {
         TestApp { db, router, _dir: Some(t) }
     }
 
+    /// An app whose state `tweak` adjusts once built (the economy's
+    /// payment provider, say).
+    pub async fn with_state(backend: Backend, tweak: impl FnOnce(&mut AppState)) -> TestApp {
+        let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
+        let cfg = WebConfig { fast_password_hashing: true, auth_per_minute: 1000, api_per_minute: 10_000, ..WebConfig::default() };
+        let mut state = AppState::new(t.db.clone(), cfg, None);
+        tweak(&mut state);
+        TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }
+    }
+
     pub fn client(&self) -> Client {
         Client { router: self.router.clone(), bearer: None, cookies: HashMap::new(), ip: None }
     }

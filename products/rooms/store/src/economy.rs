@@ -1,0 +1,584 @@
+//! Coins and diamonds on platform-ledger's standard wallets (requirement
+//! 5, BR-1, BR-2): recharge packages and purchases, balances and history,
+//! coin transfers between users, diamond exchange and payouts. Every
+//! balance change is a ledger posting with a reason, a reference and an
+//! idempotency key, inside the transaction that records why.
+//!
+//! Wallets: each account has `account/<id>` in [`COINS`] and [`DIAMONDS`];
+//! agencies `agency/<id>` in coins. The treasury is `system/treasury`
+//! (opening stock 1,000,000,000 coins; purchases, transfers' counterpart and
+//! exchanges draw on it) plus `system/treasury:0..15`, where gifts'
+//! platform shares return — sixteen rows, picked by the gift's key, so
+//! concurrent gifts do not queue on one. Diamonds are issued from
+//! `system/diamond_issuer:0..15` and return there when exchanged or paid.
+
+use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use platform_ledger::wallets::{self, SYSTEM};
+use platform_ledger::{Amount, Book, Conn, Entry, Leg, Movement, Transfer, Unit, WalletId};
+use rooms_domain::economy::{self as rules, PurchaseDecision};
+use rooms_domain::ids::{AccountId, ExchangeId, PackageId, PayoutId};
+use serde::Serialize;
+use serde_json::json;
+
+pub use rooms_domain::economy::{COINS, DIAMONDS};
+
+/// Owner kinds of wallets.
+pub const ACCOUNT: &str = "account";
+pub const AGENCY: &str = "agency";
+
+/// Ledger reasons.
+pub const OPENING: &str = "opening_stock";
+pub const PURCHASE: &str = "purchase";
+pub const GRANT: &str = "grant";
+pub const GIFT: &str = "gift";
+pub const GIFT_DIAMONDS: &str = "gift_diamonds";
+pub const TRANSFER: &str = "coin_transfer";
+pub const EXCHANGE: &str = "diamond_exchange";
+pub const PAYOUT_HOLD: &str = "payout_hold";
+pub const PAYOUT_PAID: &str = "payout_paid";
+pub const PAYOUT_RETURNED: &str = "payout_returned";
+
+/// The main treasury and the payout hold (system wallets).
+pub const TREASURY: &str = "treasury";
+pub const HOLD: &str = "payout_hold";
+
+pub fn coins() -> Unit {
+    Unit::parse(COINS).expect("a unit name")
+}
+
+pub fn diamonds() -> Unit {
+    Unit::parse(DIAMONDS).expect("a unit name")
+}
+
+pub(crate) fn book() -> &'static Book {
+    Book::standard()
+}
+
+/// The treasury shard gifts keyed `key` return their platform share to.
+pub fn treasury_shard(key: &str) -> String {
+    format!("treasury:{}", rules::shard_of(key))
+}
+
+/// The diamond issuer shard for `key`.
+pub fn issuer_shard(key: &str) -> String {
+    format!("diamond_issuer:{}", rules::shard_of(key))
+}
+
+/// A system wallet, opened with its opening stock the first time (in its
+/// own transactions, so racing first uses are safe). `opening` 0: none.
+pub async fn system_wallet(db: &Db, name: &str, unit: &Unit, opening: i64) -> StoreResult<WalletId> {
+    let w = wallets::open(db, SYSTEM, name, unit).await?;
+    if opening > 0 && w.balance.get() == 0 {
+        let key = format!("{OPENING}:{name}:{unit}");
+        let m = Movement {
+            wallet: w.id,
+            delta: Amount(opening),
+            reason: OPENING,
+            reference: None,
+            idempotency_key: &key,
+            created_by: None,
+            spending: false,
+        };
+        book().post(db, &m).await?;
+    }
+    Ok(w.id)
+}
+
+/// The opening stock of a system wallet by name.
+pub fn opening_of(name: &str) -> (Unit, i64) {
+    if name == TREASURY {
+        (coins(), rules::TREASURY_OPENING)
+    } else if name.starts_with("diamond_issuer:") {
+        (diamonds(), rules::DIAMOND_OPENING / i64::from(rules::SHARDS))
+    } else if name.starts_with("treasury:") {
+        (coins(), 0)
+    } else {
+        (diamonds(), 0)
+    }
+}
+
+/// [`system_wallet`] with the stock [`opening_of`] names.
+pub async fn system(db: &Db, name: &str) -> StoreResult<WalletId> {
+    let (unit, opening) = opening_of(name);
+    system_wallet(db, name, &unit, opening).await
+}
+
+/// An account's wallet of `unit`, opened inside the caller's transaction.
+pub async fn account_wallet_in<C: Conn>(conn: &mut C, who: AccountId, unit: &Unit, now: DateTime<Utc>) -> StoreResult<WalletId> {
+    Ok(wallets::open_in(conn, ACCOUNT, &who.to_string(), unit, now).await?.id)
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Balances {
+    pub coins: i64,
+    pub diamonds: i64,
+}
+
+/// An account's coins and diamonds (0 for wallets not yet opened).
+pub async fn balances(db: &Db, who: AccountId) -> StoreResult<Balances> {
+    let id = who.to_string();
+    let c = wallets::find(db, ACCOUNT, &id, &coins()).await?.map_or(0, |w| w.balance.get());
+    let d = wallets::find(db, ACCOUNT, &id, &diamonds()).await?.map_or(0, |w| w.balance.get());
+    Ok(Balances { coins: c, diamonds: d })
+}
+
+/// An account's history in `unit`, newest first, before the `seq` cursor.
+pub async fn history(db: &Db, who: AccountId, unit: &Unit, before: Option<i64>, limit: i64) -> StoreResult<Vec<Entry>> {
+    match wallets::find(db, ACCOUNT, &who.to_string(), unit).await? {
+        Some(w) => book().entries(db, w.id, before, limit.clamp(1, 100)).await,
+        None => Ok(vec![]),
+    }
+}
+
+/// Tells `who` their balances (live, on their own channel).
+macro_rules! balance_event {
+    ($tx:expr, $who:expr, $now:expr) => {{
+        let b: Vec<(String, i64)> = sqlx::query_as("SELECT unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id = $1")
+            .bind($who.to_string())
+            .fetch_all(&mut *$tx)
+            .await?;
+        let get = |u: &str| b.iter().find(|(unit, _)| unit == u).map_or(0, |(_, v)| *v);
+        user_event!($tx, $who, "balance", json!({"coins": get($crate::economy::COINS), "diamonds": get($crate::economy::DIAMONDS)}), $now);
+    }};
+}
+pub(crate) use balance_event;
+
+// ---------------------------------------------------------------- packages
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Package {
+    pub id: PackageId,
+    pub name: String,
+    pub coins: i64,
+    pub bonus_coins: i64,
+    pub price_minor: i64,
+    pub currency: String,
+    pub countries: String,
+    pub active: bool,
+    pub sort: i64,
+}
+
+impl Package {
+    /// The price as a decimal string in its currency ("0.99").
+    pub fn price(&self) -> String {
+        format!("{}.{:02}", self.price_minor / 100, self.price_minor % 100)
+    }
+}
+
+pub struct NewPackage<'a> {
+    pub name: &'a str,
+    pub coins: i64,
+    pub bonus_coins: i64,
+    pub price_minor: i64,
+    pub currency: &'a str,
+    /// ISO codes; empty: every country.
+    pub countries: &'a [&'a str],
+    pub sort: i64,
+}
+
+pub async fn create_package(db: &Db, p: &NewPackage<'_>, now: DateTime<Utc>) -> StoreResult<PackageId> {
+    if p.coins < 1 || p.bonus_coins < 0 || p.price_minor < 1 {
+        return Err(StoreError::Refused { field: "coins", message: "coins and price must be positive".into() });
+    }
+    let id = PackageId::new();
+    let countries = p.countries.iter().map(|c| c.to_ascii_uppercase()).collect::<Vec<_>>().join(",");
+    on_pool!(db, p2 => sqlx::query(
+        "INSERT INTO recharge_packages (id, name, coins, bonus_coins, price_minor, currency, countries, active, sort, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8, $9)")
+        .bind(id).bind(p.name).bind(p.coins).bind(p.bonus_coins).bind(p.price_minor).bind(p.currency.to_ascii_uppercase())
+        .bind(countries).bind(p.sort).bind(now).execute(p2).await?.rows_affected());
+    Ok(id)
+}
+
+/// Switches a package on or off.
+pub async fn set_package_active(db: &Db, id: PackageId, active: bool) -> StoreResult<()> {
+    let n = on_pool!(db, p => sqlx::query("UPDATE recharge_packages SET active = $2 WHERE id = $1").bind(id).bind(active).execute(p).await?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// The active packages offered in `country` (those for every country and
+/// those naming it), cheapest first.
+pub async fn packages_for(db: &Db, country: Option<&str>) -> StoreResult<Vec<Package>> {
+    let c = country.unwrap_or("").to_ascii_uppercase();
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Package>(
+        "SELECT id, name, coins, bonus_coins, price_minor, currency, countries, active, sort FROM recharge_packages
+         WHERE active AND (countries = '' OR ',' || countries || ',' LIKE '%,' || $1 || ',%')
+         ORDER BY sort, price_minor")
+        .bind(c).fetch_all(p).await?))
+}
+
+// ---------------------------------------------------------------- purchases
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Purchase {
+    pub reference: String,
+    pub account_id: AccountId,
+    pub package_id: PackageId,
+    pub coins: i64,
+    pub bonus_coins: i64,
+    pub price_minor: i64,
+    pub currency: String,
+    pub provider: String,
+    pub status: String,
+    pub gateway_response: Option<String>,
+    pub reports: i64,
+    pub created_at: DateTime<Utc>,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+const PURCHASE_COLUMNS: &str =
+    "reference, account_id, package_id, coins, bonus_coins, price_minor, currency, provider, status, gateway_response, \
+                                reports, created_at, settled_at";
+
+/// Records a pending purchase of an active package offered in `country`,
+/// with its price locked (snapshotted from the package).
+pub async fn record_checkout(
+    db: &Db,
+    who: AccountId,
+    package: PackageId,
+    country: Option<&str>,
+    reference: &str,
+    provider: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Purchase> {
+    let offered = packages_for(db, country).await?;
+    let Some(p) = offered.into_iter().find(|p| p.id == package) else {
+        return Err(StoreError::Refused { field: "package_id", message: "This package is not on sale.".into() });
+    };
+    let sql = format!(
+        "INSERT INTO coin_purchases ({PURCHASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', NULL, 0, $9, NULL) RETURNING {PURCHASE_COLUMNS}"
+    );
+    Ok(on_pool!(db, p2 => sqlx::query_as::<_, Purchase>(&sql)
+        .bind(reference).bind(who).bind(p.id).bind(p.coins).bind(p.bonus_coins).bind(p.price_minor).bind(&p.currency).bind(provider).bind(now)
+        .fetch_one(p2).await?))
+}
+
+pub async fn purchase(db: &Db, reference: &str) -> StoreResult<Purchase> {
+    let sql = format!("SELECT {PURCHASE_COLUMNS} FROM coin_purchases WHERE reference = $1");
+    on_pool!(db, p => sqlx::query_as::<_, Purchase>(&sql).bind(reference).fetch_optional(p).await?).ok_or(StoreError::NotFound)
+}
+
+pub async fn purchases_of(db: &Db, who: AccountId, limit: i64) -> StoreResult<Vec<Purchase>> {
+    let sql = format!("SELECT {PURCHASE_COLUMNS} FROM coin_purchases WHERE account_id = $1 ORDER BY created_at DESC LIMIT $2");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Purchase>(&sql).bind(who).bind(limit).fetch_all(p).await?))
+}
+
+/// What the provider said about a charge.
+pub struct Report<'a> {
+    pub status: platform_kernel::payment::ChargeStatus,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub gateway_response: Option<&'a str>,
+}
+
+/// Applies a provider's report to a purchase, once: the row is locked
+/// first (a conditional update counting the report), then the domain
+/// decides; a credit moves coins + bonus from the treasury to the buyer
+/// under the key `purchase:<reference>` in the same transaction. Any number
+/// of copies of the same notice, at once, credit once.
+pub async fn settle(db: &Db, reference: &str, report: &Report<'_>, now: DateTime<Utc>) -> StoreResult<(PurchaseDecision, Purchase)> {
+    let treasury = system(db, TREASURY).await?;
+    let sql = format!("UPDATE coin_purchases SET reports = reports + 1 WHERE reference = $1 RETURNING {PURCHASE_COLUMNS}");
+    let decision = on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let Some(row) = sqlx::query_as::<_, Purchase>(&sql).bind(reference).fetch_optional(&mut *tx).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let d = rules::decide_purchase(&row.status, row.price_minor, &row.currency, report.status, report.amount_minor, report.currency);
+        match d {
+            PurchaseDecision::Credit => {
+                let to = account_wallet_in(&mut *tx, row.account_id, &coins(), now).await?;
+                let amount = row.coins + row.bonus_coins;
+                let key = format!("{PURCHASE}:{reference}");
+                let t = Transfer {
+                    legs: vec![Leg { wallet: treasury, unit: coins(), delta: Amount(-amount) }, Leg { wallet: to, unit: coins(), delta: Amount(amount) }],
+                    reason: PURCHASE,
+                    reference: Some(reference),
+                    idempotency_key: &key,
+                    created_by: None,
+                };
+                book().transfer_in(&mut *tx, &t, now).await?;
+                sqlx::query("UPDATE coin_purchases SET status = 'credited', settled_at = $2, gateway_response = $3 WHERE reference = $1")
+                    .bind(reference).bind(now).bind(report.gateway_response).execute(&mut *tx).await?;
+                balance_event!(tx, row.account_id, now);
+            }
+            PurchaseDecision::Review => {
+                sqlx::query("UPDATE coin_purchases SET status = 'review', gateway_response = $2 WHERE reference = $1 AND status <> 'credited'")
+                    .bind(reference).bind(report.gateway_response).execute(&mut *tx).await?;
+            }
+            PurchaseDecision::Fail => {
+                sqlx::query("UPDATE coin_purchases SET status = 'failed', settled_at = $2, gateway_response = $3 WHERE reference = $1 AND status = 'pending'")
+                    .bind(reference).bind(now).bind(report.gateway_response).execute(&mut *tx).await?;
+            }
+            PurchaseDecision::AlreadyCredited | PurchaseDecision::Wait => {}
+        }
+        tx.commit().await?;
+        d
+    });
+    Ok((decision, purchase(db, reference).await?))
+}
+
+// ---------------------------------------------------------------- transfers
+
+/// Coins `from` sent to other users today (UTC).
+pub async fn transferred_today(db: &Db, from: AccountId, now: DateTime<Utc>) -> StoreResult<i64> {
+    let start = now.date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc()).unwrap_or(now);
+    let v: Option<i64> = on_pool!(db, p => sqlx::query_scalar(
+        "SELECT CAST(SUM(-e.delta) AS BIGINT) FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id
+         WHERE w.owner_kind = 'account' AND w.owner_id = $1 AND w.unit = 'coins' AND e.reason = $2 AND e.delta < 0 AND e.created_at >= $3")
+        .bind(from.to_string()).bind(TRANSFER).bind(start).fetch_one(p).await?);
+    Ok(v.unwrap_or(0))
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Transferred {
+    pub amount: i64,
+    /// The sender's coins after.
+    pub balance: i64,
+    /// A repeated key: nothing moved this time.
+    pub duplicate: bool,
+}
+
+/// Moves `amount` coins from `from` to `to` once per `key`, within the
+/// per-transfer and daily limits; too few coins → `Insufficient`, nothing
+/// written.
+pub async fn transfer(db: &Db, from: AccountId, to: AccountId, amount: i64, key: &str, now: DateTime<Utc>) -> StoreResult<Transferred> {
+    let sent = transferred_today(db, from, now).await?;
+    if let Err(r) = rules::check_transfer(amount, sent, from == to) {
+        return Err(StoreError::Refused { field: "amount", message: r.message() });
+    }
+    let ledger_key = format!("{TRANSFER}:{from}:{key}");
+    let reference = to.to_string();
+    let outcome = on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let active: Option<String> = sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1").bind(to).fetch_optional(&mut *tx).await?;
+        if active.as_deref() != Some("active") {
+            return Err(refused("recipient_unavailable", "That person cannot receive coins"));
+        }
+        let a = account_wallet_in(&mut *tx, from, &coins(), now).await?;
+        let b = account_wallet_in(&mut *tx, to, &coins(), now).await?;
+        let t = Transfer {
+            legs: vec![Leg { wallet: a, unit: coins(), delta: Amount(-amount) }, Leg { wallet: b, unit: coins(), delta: Amount(amount) }],
+            reason: TRANSFER,
+            reference: Some(&reference),
+            idempotency_key: &ledger_key,
+            created_by: None,
+        };
+        let done = book().transfer_in(&mut *tx, &t, now).await;
+        let duplicate = match done {
+            Ok(platform_ledger::Transferred::Applied { .. }) => false,
+            Ok(platform_ledger::Transferred::Duplicate) => true,
+            Err(e) => return Err(e),
+        };
+        if !duplicate {
+            balance_event!(tx, from, now);
+            balance_event!(tx, to, now);
+            user_event!(tx, to, "coins_received", json!({"from": from, "amount": amount}), now);
+        }
+        tx.commit().await?;
+        Ok::<bool, StoreError>(duplicate)
+    }
+    .await);
+    let duplicate = match outcome {
+        Ok(d) => d,
+        Err(e @ (StoreError::Conflict(_) | StoreError::Insufficient { .. })) => {
+            if key_used(db, &ledger_key).await? {
+                true
+            } else {
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Transferred { amount, balance: balances(db, from).await?.coins, duplicate })
+}
+
+/// Whether a ledger idempotency key was used.
+pub async fn key_used(db: &Db, key: &str) -> StoreResult<bool> {
+    let n: i64 = on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE idempotency_key = $1").bind(key).fetch_one(p).await?);
+    Ok(n > 0)
+}
+
+/// Staff give `amount` coins from the treasury to `who` (an adjustment,
+/// audit-logged), once per `key`.
+pub async fn grant(db: &Db, who: AccountId, amount: i64, key: &str, staff: Option<AccountId>, now: DateTime<Utc>) -> StoreResult<bool> {
+    if amount < 1 {
+        return Err(StoreError::Refused { field: "amount", message: "Enter a whole number of coins, at least 1.".into() });
+    }
+    let treasury = system(db, TREASURY).await?;
+    let key = format!("{GRANT}:{key}");
+    let reference = who.to_string();
+    let outcome = on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let to = account_wallet_in(&mut *tx, who, &coins(), now).await?;
+        let t = Transfer {
+            legs: vec![Leg { wallet: treasury, unit: coins(), delta: Amount(-amount) }, Leg { wallet: to, unit: coins(), delta: Amount(amount) }],
+            reason: GRANT,
+            reference: Some(&reference),
+            idempotency_key: &key,
+            created_by: staff.map(|s| platform_ledger::ActorId(s.0)),
+        };
+        let done = book().transfer_in(&mut *tx, &t, now).await?;
+        if let platform_ledger::Transferred::Duplicate = done {
+            return Ok(false);
+        }
+        audit!(tx, staff, "coins_granted", "account", who.to_string(), format!("{amount} coins"), now);
+        balance_event!(tx, who, now);
+        tx.commit().await?;
+        Ok::<bool, StoreError>(true)
+    }
+    .await);
+    match outcome {
+        Err(StoreError::Conflict(_)) if key_used(db, &key).await? => Ok(false),
+        other => other,
+    }
+}
+
+// ---------------------------------------------------------------- diamonds
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Exchanged {
+    pub diamonds: i64,
+    pub rate: i64,
+    pub coins: i64,
+    pub balances: Balances,
+}
+
+/// BR-2: exchanges `diamonds` for coins at `rate` (stored on the record),
+/// atomically: coins from the treasury, diamonds back to the issuer.
+pub async fn exchange(db: &Db, who: AccountId, diamonds_in: i64, rate: i64, now: DateTime<Utc>) -> StoreResult<Exchanged> {
+    let Some(coins_out) = rules::diamonds_to_coins(diamonds_in, rate) else {
+        return Err(StoreError::Refused { field: "diamonds", message: "Enter a whole number of diamonds, at least 1.".into() });
+    };
+    let id = ExchangeId::new();
+    let treasury = system(db, TREASURY).await?;
+    let issuer = system(db, &issuer_shard(&id.to_string())).await?;
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let cw = account_wallet_in(&mut *tx, who, &coins(), now).await?;
+        let dw = account_wallet_in(&mut *tx, who, &diamonds(), now).await?;
+        let reference = format!("exchange:{id}");
+        // Coins first, then diamonds: every transaction takes coin wallets
+        // before diamond wallets, so none waits on another in a cycle.
+        let key_c = format!("{EXCHANGE}:{id}:coins");
+        book().transfer_in(&mut *tx, &Transfer {
+            legs: vec![Leg { wallet: treasury, unit: coins(), delta: Amount(-coins_out) }, Leg { wallet: cw, unit: coins(), delta: Amount(coins_out) }],
+            reason: EXCHANGE, reference: Some(&reference), idempotency_key: &key_c, created_by: None,
+        }, now).await?;
+        let key_d = format!("{EXCHANGE}:{id}:diamonds");
+        book().transfer_in(&mut *tx, &Transfer {
+            legs: vec![Leg { wallet: dw, unit: diamonds(), delta: Amount(-diamonds_in) }, Leg { wallet: issuer, unit: diamonds(), delta: Amount(diamonds_in) }],
+            reason: EXCHANGE, reference: Some(&reference), idempotency_key: &key_d, created_by: None,
+        }, now).await?;
+        sqlx::query("INSERT INTO diamond_exchanges (id, account_id, diamonds, rate, coins, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(id).bind(who).bind(diamonds_in).bind(rate).bind(coins_out).bind(now).execute(&mut *tx).await?;
+        balance_event!(tx, who, now);
+        tx.commit().await?;
+    });
+    Ok(Exchanged { diamonds: diamonds_in, rate, coins: coins_out, balances: balances(db, who).await? })
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Payout {
+    pub id: PayoutId,
+    pub account_id: AccountId,
+    pub diamonds: i64,
+    pub status: String,
+    pub requested_at: DateTime<Utc>,
+    pub decided_by: Option<AccountId>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+const PAYOUT_COLUMNS: &str = "id, account_id, diamonds, status, requested_at, decided_by, decided_at, paid_at";
+
+/// Asks for `amount` diamonds to be paid out: they move to the payout hold
+/// at once (so they cannot be spent twice) until staff decide.
+pub async fn request_payout(db: &Db, who: AccountId, amount: i64, now: DateTime<Utc>) -> StoreResult<Payout> {
+    if amount < 1 {
+        return Err(StoreError::Refused { field: "diamonds", message: "Enter a whole number of diamonds, at least 1.".into() });
+    }
+    let id = PayoutId::new();
+    let hold = system(db, HOLD).await?;
+    let sql = format!(
+        "INSERT INTO diamond_payouts ({PAYOUT_COLUMNS}) VALUES ($1, $2, $3, 'requested', $4, NULL, NULL, NULL) RETURNING {PAYOUT_COLUMNS}"
+    );
+    Ok(on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let dw = account_wallet_in(&mut *tx, who, &diamonds(), now).await?;
+        let key = format!("{PAYOUT_HOLD}:{id}");
+        let reference = id.to_string();
+        book().transfer_in(&mut *tx, &Transfer {
+            legs: vec![Leg { wallet: dw, unit: diamonds(), delta: Amount(-amount) }, Leg { wallet: hold, unit: diamonds(), delta: Amount(amount) }],
+            reason: PAYOUT_HOLD, reference: Some(&reference), idempotency_key: &key, created_by: None,
+        }, now).await?;
+        let row = sqlx::query_as::<_, Payout>(&sql).bind(id).bind(who).bind(amount).bind(now).fetch_one(&mut *tx).await?;
+        balance_event!(tx, who, now);
+        tx.commit().await?;
+        row
+    }))
+}
+
+/// Staff decisions on a payout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayoutAction {
+    Approve,
+    Reject,
+    MarkPaid,
+}
+
+/// Moves a payout on, once: approve or reject a requested one, mark an
+/// approved one paid. A repeated or simultaneous action finds the payout
+/// already moved and is refused with `already_processed`; a paid payout's
+/// diamonds return to the issuer, a rejected one's to the requester.
+pub async fn decide_payout(db: &Db, id: PayoutId, staff: AccountId, action: PayoutAction, now: DateTime<Utc>) -> StoreResult<Payout> {
+    let hold = system(db, HOLD).await?;
+    let issuer = system(db, &issuer_shard(&id.to_string())).await?;
+    let (from, to, stamp) = match action {
+        PayoutAction::Approve => ("requested", "approved", "decided_at"),
+        PayoutAction::Reject => ("requested", "rejected", "decided_at"),
+        PayoutAction::MarkPaid => ("approved", "paid", "paid_at"),
+    };
+    let by = if stamp == "decided_at" { ", decided_by = $4" } else { "" };
+    let sql = format!("UPDATE diamond_payouts SET status = $2, {stamp} = $3{by} WHERE id = $1 AND status = $5 RETURNING {PAYOUT_COLUMNS}");
+    let sql = if by.is_empty() { sql.replace("$5", "$4") } else { sql };
+    Ok(on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let q = sqlx::query_as::<_, Payout>(&sql).bind(id).bind(to).bind(now);
+        let q = if by.is_empty() { q.bind(from) } else { q.bind(staff).bind(from) };
+        let Some(row) = q.fetch_optional(&mut *tx).await? else {
+            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM diamond_payouts WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+            return Err(if exists == 0 { StoreError::NotFound } else { refused("already_processed", "This payout was already processed") });
+        };
+        let back = match action {
+            PayoutAction::MarkPaid => Some((issuer, PAYOUT_PAID)),
+            PayoutAction::Reject => Some((account_wallet_in(&mut *tx, row.account_id, &diamonds(), now).await?, PAYOUT_RETURNED)),
+            PayoutAction::Approve => None,
+        };
+        if let Some((dest, reason)) = back {
+            let key = format!("{reason}:{id}");
+            let reference = id.to_string();
+            book().transfer_in(&mut *tx, &Transfer {
+                legs: vec![Leg { wallet: hold, unit: diamonds(), delta: Amount(-row.diamonds) }, Leg { wallet: dest, unit: diamonds(), delta: Amount(row.diamonds) }],
+                reason, reference: Some(&reference), idempotency_key: &key, created_by: Some(platform_ledger::ActorId(staff.0)),
+            }, now).await?;
+        }
+        audit!(tx, staff, format!("payout_{}", to), "payout", id.to_string(), format!("{} diamonds", row.diamonds), now);
+        user_event!(tx, row.account_id, "payout", json!({"id": id, "status": to}), now);
+        if action == PayoutAction::Reject {
+            balance_event!(tx, row.account_id, now);
+        }
+        tx.commit().await?;
+        row
+    }))
+}
+
+pub async fn payouts(db: &Db, who: Option<AccountId>, limit: i64) -> StoreResult<Vec<Payout>> {
+    let sql =
+        format!("SELECT {PAYOUT_COLUMNS} FROM diamond_payouts WHERE ($1 IS NULL OR account_id = $1) ORDER BY requested_at DESC LIMIT $2");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Payout>(&sql).bind(who).bind(limit).fetch_all(p).await?))
+}

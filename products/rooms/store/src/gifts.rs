@@ -1,0 +1,525 @@
+//! Gifts (requirements 5.2, 9): the catalogue, sending a gift to one or
+//! several seat holders, the BR-1 split through the ledger, gift history,
+//! per-period counters for rankings, and levels.
+//!
+//! One send is one transaction: the sender is debited once per recipient
+//! (one ledger transfer each, keyed by the sender, the request key and the
+//! recipient, so a retried request changes nothing), each split goes to the
+//! receiver (coins, or diamonds for agency members), the room owner, the
+//! agency and a treasury shard, a `gift_sends` row records each, the
+//! counters move, and the room outbox carries the animation.
+//!
+//! **Hot rows.** Nothing a gift writes is one row per room: the room's
+//! totals and rankings are `gift_counters` rows keyed by (board, period,
+//! subject, shard) with the shard taken from the request key, so gifts
+//! into one room add to sixteen rows, not one, and a board reads the sum
+//! over the shards; the platform share goes to one of sixteen treasury
+//! wallets the same way; `gift_sends` and the outbox are append-only.
+//! What remains shared by every gift in a room is the owner's coin wallet
+//! (the owner's share is credited at once, BR-1), held only from its
+//! update to the commit.
+//!
+//! **Lock order.** A send writes its records and counters first (counter
+//! rows in key order), and moves money last: coin wallets in id order,
+//! then diamond wallets in id order (a send to several recipients locks
+//! all of its coin wallets, then all of its diamond wallets, before its
+//! transfers). Every other posting also takes coin wallets before diamond
+//! wallets, so no two transactions wait on each other in a cycle, and the
+//! wallets shared by a room's gifts are held only for the last statements
+//! before the commit.
+
+use crate::economy::{self, account_wallet_in, book, coins, diamonds, AGENCY};
+use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use platform_ledger::{wallets, Amount, Leg, Transfer, Transferred, WalletId};
+use rooms_domain::economy::{self as rules, SplitRates};
+use rooms_domain::ids::{AccountId, AgencyId, GiftId, GiftSendId, RoomId};
+use rooms_domain::progress::{Period, RankingClock, Thresholds, Track};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Gift {
+    pub id: GiftId,
+    pub code: String,
+    pub name: String,
+    pub category: String,
+    pub rarity: String,
+    pub price: i64,
+    pub wealth_pct: i64,
+    pub charm_pct: i64,
+    pub animation: String,
+    pub active: bool,
+    pub sort: i64,
+}
+
+const GIFT_COLUMNS: &str = "id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort";
+
+pub struct NewGift<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub rarity: &'a str,
+    pub price: i64,
+    pub wealth_pct: i64,
+    pub charm_pct: i64,
+    pub animation: &'a str,
+    pub sort: i64,
+}
+
+pub async fn create_gift(db: &Db, g: &NewGift<'_>) -> StoreResult<GiftId> {
+    if g.price < 1 {
+        return Err(StoreError::Refused { field: "price", message: "A gift costs at least 1 coin".into() });
+    }
+    let id = GiftId::new();
+    on_pool!(db, p => sqlx::query(
+        "INSERT INTO gifts (id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10)")
+        .bind(id).bind(g.code).bind(g.name).bind(g.category).bind(g.rarity).bind(g.price).bind(g.wealth_pct).bind(g.charm_pct)
+        .bind(g.animation).bind(g.sort).execute(p).await?.rows_affected());
+    Ok(id)
+}
+
+/// The active catalogue, by category then order.
+pub async fn catalogue(db: &Db) -> StoreResult<Vec<Gift>> {
+    let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts WHERE active ORDER BY category, sort, price");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).fetch_all(p).await?))
+}
+
+pub async fn gift(db: &Db, id: GiftId) -> StoreResult<Gift> {
+    let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts WHERE id = $1");
+    on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).bind(id).fetch_optional(p).await?).ok_or(StoreError::NotFound)
+}
+
+/// Makes `who` a member of a new agency named `name` owned by `owner`
+/// (the minimal membership the split needs), or of `agency` when given.
+pub async fn create_agency(db: &Db, name: &str, owner: AccountId, now: DateTime<Utc>) -> StoreResult<AgencyId> {
+    let id = AgencyId::new();
+    on_pool!(db, p => sqlx::query("INSERT INTO agencies (id, name, owner_id, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(id).bind(name).bind(owner).bind(now).execute(p).await?.rows_affected());
+    Ok(id)
+}
+
+pub async fn join_agency(db: &Db, agency: AgencyId, who: AccountId, now: DateTime<Utc>) -> StoreResult<()> {
+    on_pool!(db, p => sqlx::query("INSERT INTO agency_members (account_id, agency_id, joined_at) VALUES ($1, $2, $3)")
+        .bind(who).bind(agency).bind(now).execute(p).await?.rows_affected());
+    Ok(())
+}
+
+/// Who receives a send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipients {
+    /// These seat holders (one or several).
+    Seated(Vec<AccountId>),
+    /// Everyone on a seat but the sender.
+    AllSeated,
+}
+
+pub struct SendGift<'a> {
+    pub sender: AccountId,
+    pub room: RoomId,
+    pub gift: GiftId,
+    pub recipients: Recipients,
+    pub quantity: i64,
+    /// The combo count the client shows (1 for a single send).
+    pub combo: i64,
+    /// The client's idempotency key: a retry with it sends nothing again.
+    pub key: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct GiftSend {
+    pub seq: i64,
+    pub id: GiftSendId,
+    pub sender_id: AccountId,
+    pub recipient_id: AccountId,
+    pub room_id: RoomId,
+    pub owner_id: AccountId,
+    pub gift_id: GiftId,
+    pub quantity: i64,
+    pub combo: i64,
+    pub unit_price: i64,
+    pub cost: i64,
+    pub owner_share: i64,
+    pub receiver_share: i64,
+    pub receiver_unit: String,
+    pub agency_id: Option<AgencyId>,
+    pub agency_share: i64,
+    pub platform_share: i64,
+    pub wealth_xp: i64,
+    pub charm_xp: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+const SEND_COLUMNS: &str = "seq, id, sender_id, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost, owner_share, \
+                            receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sent {
+    pub sends: Vec<GiftSend>,
+    /// The request key was used before: these are the first request's
+    /// sends and nothing moved now.
+    pub duplicate: bool,
+    /// The sender's coins after.
+    pub balance: i64,
+}
+
+/// Economy settings a send reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub rates: SplitRates,
+    pub clock: RankingClock,
+}
+
+async fn sends_for_key(db: &Db, sender: AccountId, key: &str) -> StoreResult<Vec<GiftSend>> {
+    let sql = format!("SELECT {SEND_COLUMNS} FROM gift_sends WHERE sender_id = $1 AND request_key = $2 ORDER BY seq");
+    Ok(on_pool!(db, p => sqlx::query_as::<_, GiftSend>(&sql).bind(sender).bind(key).fetch_all(p).await?))
+}
+
+/// One counter increment.
+type CounterKey = (&'static str, String, String);
+
+fn count(
+    counters: &mut BTreeMap<CounterKey, (i64, i64)>,
+    clock: &RankingClock,
+    board: &'static str,
+    subject: String,
+    amount: i64,
+    now: DateTime<Utc>,
+) {
+    if amount <= 0 {
+        return;
+    }
+    for period in Period::ALL {
+        let e = counters.entry((board, clock.key(period, now), subject.clone())).or_insert((0, 0));
+        e.0 += amount;
+        e.1 += 1;
+    }
+}
+
+/// Sends a gift: see the module documentation. Refusals: `gift_unavailable`,
+/// `not_in_room`, `not_on_seat`, `no_recipients`, `not_to_self`; too few
+/// coins → `Insufficient` with the whole send's cost, nothing written.
+pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<Utc>) -> StoreResult<Sent> {
+    if s.key.trim().is_empty() || s.key.len() > 100 {
+        return Err(StoreError::Refused { field: "idempotency_key", message: "1 to 100 characters".into() });
+    }
+    let earlier = sends_for_key(db, s.sender, s.key).await?;
+    if !earlier.is_empty() {
+        return Ok(Sent { sends: earlier, duplicate: true, balance: economy::balances(db, s.sender).await?.coins });
+    }
+    let g = gift(db, s.gift).await.map_err(|_| refused("gift_unavailable", "That gift is not available"))?;
+    if !g.active {
+        return Err(refused("gift_unavailable", "That gift is not available"));
+    }
+    let cost = rules::gift_cost(g.price, s.quantity).map_err(|e| match e {
+        rules::CostError::Quantity => StoreError::Refused { field: "quantity", message: format!("1 to {}", rules::MAX_QUANTITY) },
+        rules::CostError::Overflow => StoreError::Refused { field: "quantity", message: "That is too many".into() },
+    })?;
+    let combo = s.combo.clamp(1, 100_000);
+    let treasury = economy::system(db, &economy::treasury_shard(s.key)).await?;
+    let issuer = economy::system(db, &economy::issuer_shard(s.key)).await?;
+    let shard = i64::from(rules::shard_of(s.key));
+    let outcome = on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let room: Option<(AccountId, String)> = sqlx::query_as("SELECT owner_id, status FROM rooms WHERE id = $1").bind(s.room).fetch_optional(&mut *tx).await?;
+        let Some((owner, status)) = room else { return Err(StoreError::NotFound) };
+        if status != "open" {
+            return Err(refused("room_closed", "This room is closed"));
+        }
+        let present: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM room_participants WHERE room_id = $1 AND account_id = $2")
+            .bind(s.room).bind(s.sender).fetch_one(&mut *tx).await?;
+        if present == 0 {
+            return Err(refused("not_in_room", "Join the room first"));
+        }
+        let seated: Vec<AccountId> = sqlx::query_scalar("SELECT occupant_id FROM seats WHERE room_id = $1 AND occupant_id IS NOT NULL ORDER BY seat_no")
+            .bind(s.room).fetch_all(&mut *tx).await?;
+        let recipients: Vec<AccountId> = match &s.recipients {
+            Recipients::AllSeated => seated.iter().copied().filter(|a| *a != s.sender).collect(),
+            Recipients::Seated(list) => {
+                let mut out: Vec<AccountId> = vec![];
+                for a in list {
+                    if *a == s.sender {
+                        return Err(refused("not_to_self", "You cannot send a gift to yourself"));
+                    }
+                    if !seated.contains(a) {
+                        return Err(refused("not_on_seat", "Gifts go to people on a seat"));
+                    }
+                    if !out.contains(a) {
+                        out.push(*a);
+                    }
+                }
+                out
+            }
+        };
+        if recipients.is_empty() {
+            return Err(refused("no_recipients", "Nobody on a seat to send to"));
+        }
+        if recipients.len() > rules::MAX_RECIPIENTS {
+            return Err(StoreError::Refused { field: "recipients", message: format!("At most {} recipients", rules::MAX_RECIPIENTS) });
+        }
+        let total = cost * recipients.len() as i64;
+        let sender_w = account_wallet_in(&mut *tx, s.sender, &coins(), now).await?;
+        let available: i64 = sqlx::query_scalar("SELECT balance FROM wallets WHERE id = $1").bind(sender_w).fetch_one(&mut *tx).await?;
+        if available < total {
+            return Err(StoreError::Insufficient { required: total, available });
+        }
+        let owner_w = account_wallet_in(&mut *tx, owner, &coins(), now).await?;
+        // Agency membership of each recipient.
+        let mut plans = vec![];
+        for r in &recipients {
+            let agency: Option<AgencyId> = sqlx::query_scalar("SELECT agency_id FROM agency_members WHERE account_id = $1")
+                .bind(*r).fetch_optional(&mut *tx).await?;
+            let split = rules::split(cost, agency.is_some(), settings.rates);
+            let coin_w = account_wallet_in(&mut *tx, *r, &coins(), now).await?;
+            let (diamond_w, agency_w) = match agency {
+                Some(a) => (
+                    Some(account_wallet_in(&mut *tx, *r, &diamonds(), now).await?),
+                    Some(wallets::open_in(&mut *tx, AGENCY, &a.to_string(), &coins(), now).await?.id),
+                ),
+                None => (None, None),
+            };
+            plans.push((*r, agency, split, coin_w, diamond_w, agency_w));
+        }
+        let mut sends = vec![];
+        let mut counters: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
+        let wealth_xp = rules::xp(cost, g.wealth_pct);
+        let charm_xp = rules::xp(cost, g.charm_pct);
+        for (r, agency, split, _, diamond_w, _) in &plans {
+            let id = GiftSendId::new();
+            let unit = if diamond_w.is_some() { economy::DIAMONDS } else { economy::COINS };
+            let sql = format!(
+                "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
+                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING {SEND_COLUMNS}");
+            let row = sqlx::query_as::<_, GiftSend>(&sql)
+                .bind(id).bind(s.sender).bind(s.key).bind(*r).bind(s.room).bind(owner).bind(g.id).bind(s.quantity).bind(combo)
+                .bind(g.price).bind(split.cost).bind(split.owner).bind(split.receiver).bind(unit).bind(*agency).bind(split.agency)
+                .bind(split.platform).bind(wealth_xp).bind(charm_xp).bind(now)
+                .fetch_one(&mut *tx).await?;
+            let clock = &settings.clock;
+            count(&mut counters, clock, "wealth", s.sender.to_string(), split.cost, now);
+            count(&mut counters, clock, "wealth_xp", s.sender.to_string(), wealth_xp, now);
+            count(&mut counters, clock, "charm", r.to_string(), split.cost, now);
+            count(&mut counters, clock, "charm_xp", r.to_string(), charm_xp, now);
+            count(&mut counters, clock, "room", s.room.to_string(), split.cost, now);
+            if let Some(a) = agency {
+                count(&mut counters, clock, "agency", a.to_string(), split.agency, now);
+            }
+            if diamond_w.is_some() {
+                count(&mut counters, clock, "diamonds", r.to_string(), split.receiver, now);
+            }
+            sends.push(row);
+        }
+        // Counters: one statement, rows in key order (the lock order).
+        let rows: Vec<(&CounterKey, &(i64, i64))> = counters.iter().collect();
+        for chunk in rows.chunks(200) {
+            let values = (0..chunk.len()).map(|i| {
+                let b = i * 6;
+                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, chunk.len() * 6 + 1)
+            }).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES {values}
+                 ON CONFLICT (board, period, subject, shard) DO UPDATE SET amount = gift_counters.amount + excluded.amount,
+                   gifts = gift_counters.gifts + excluded.gifts, last_at = excluded.last_at");
+            let mut q = sqlx::query(&sql);
+            for ((board, period, subject), (amount, n)) in chunk {
+                q = q.bind(*board).bind(period.as_str()).bind(subject.as_str()).bind(shard).bind(*amount).bind(*n);
+            }
+            q.bind(now).execute(&mut *tx).await?;
+        }
+        // Levels reached: each recorded and announced once.
+        let mut tracks: Vec<(Track, &'static str, String)> = vec![(Track::Wealth, "wealth_xp", s.sender.to_string()), (Track::Room, "room", s.room.to_string())];
+        for r in &recipients {
+            tracks.push((Track::Charm, "charm_xp", r.to_string()));
+        }
+        tracks.sort_by(|a, b| (a.0.as_str(), &a.2).cmp(&(b.0.as_str(), &b.2)));
+        for (track, board, subject) in tracks {
+            let (xp, known): (Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT (SELECT CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject = $2),
+                        (SELECT MAX(level) FROM level_events WHERE track = $3 AND subject = $2)")
+                .bind(board).bind(&subject).bind(track.as_str()).fetch_one(&mut *tx).await?;
+            let level = Thresholds::for_track(track).level(xp.unwrap_or(0));
+            for reached in (known.unwrap_or(1) + 1)..=level {
+                let n = sqlx::query("INSERT INTO level_events (track, subject, level, reached_at) VALUES ($1, $2, $3, $4) ON CONFLICT (track, subject, level) DO NOTHING")
+                    .bind(track.as_str()).bind(&subject).bind(reached).bind(now).execute(&mut *tx).await?.rows_affected();
+                if n == 0 {
+                    continue;
+                }
+                let data = json!({"track": track, "level": reached});
+                match track {
+                    Track::Room => { room_event!(tx, s.room, "room_level_up", data, now); }
+                    _ => {
+                        let who: AccountId = subject.parse().map_err(|_| StoreError::Invalid(subject.clone()))?;
+                        user_event!(tx, who, "level_up", data, now);
+                    }
+                }
+            }
+        }
+        // The room sees the animation; each party their balances.
+        let names: Vec<(AccountId, String)> = {
+            let mut v = vec![];
+            for a in std::iter::once(&s.sender).chain(recipients.iter()) {
+                let n: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1").bind(*a).fetch_one(&mut *tx).await?;
+                v.push((*a, n));
+            }
+            v
+        };
+        let name_of = |a: &AccountId| names.iter().find(|(id, _)| id == a).map(|(_, n)| n.clone()).unwrap_or_default();
+        let to: Vec<serde_json::Value> = sends.iter().map(|x| json!({
+            "account": x.recipient_id, "name": name_of(&x.recipient_id), "cost": x.cost, "share": x.receiver_share, "unit": x.receiver_unit,
+        })).collect();
+        room_event!(tx, s.room, "gift", json!({
+            "sender": s.sender, "sender_name": name_of(&s.sender), "gift": g.code, "gift_name": g.name, "rarity": g.rarity,
+            "animation": g.animation, "quantity": s.quantity, "combo": combo, "cost": total, "to": to,
+        }), now);
+        // Money last: the wallets every gift in the room shares (the owner's,
+        // a treasury shard) are held only from here to the commit.
+        if plans.len() > 1 {
+            let mut coin_ws: BTreeSet<WalletId> = [sender_w, owner_w, treasury].into();
+            let mut diamond_ws: BTreeSet<WalletId> = BTreeSet::new();
+            for (_, _, _, c, d, a) in &plans {
+                coin_ws.insert(*c);
+                coin_ws.extend(*a);
+                if let Some(d) = d {
+                    diamond_ws.insert(*d);
+                    diamond_ws.insert(issuer);
+                }
+            }
+            for w in coin_ws.iter().chain(diamond_ws.iter()) {
+                sqlx::query("UPDATE wallets SET balance = balance WHERE id = $1").bind(*w).execute(&mut *tx).await?;
+            }
+        }
+        for ((r, _, split, coin_w, diamond_w, agency_w), row) in plans.iter().zip(&sends) {
+            let reference = row.id.to_string();
+            let mut legs: BTreeMap<WalletId, i64> = BTreeMap::new();
+            *legs.entry(sender_w).or_default() -= split.cost;
+            *legs.entry(owner_w).or_default() += split.owner;
+            match diamond_w {
+                // An agency member's share is paid in diamonds; its coins return to the treasury.
+                Some(_) => *legs.entry(treasury).or_default() += split.receiver,
+                None => *legs.entry(*coin_w).or_default() += split.receiver,
+            }
+            if let Some(a) = agency_w {
+                *legs.entry(*a).or_default() += split.agency;
+            }
+            *legs.entry(treasury).or_default() += split.platform;
+            let legs: Vec<Leg> = legs.into_iter().filter(|(_, d)| *d != 0).map(|(w, d)| Leg { wallet: w, unit: coins(), delta: Amount(d) }).collect();
+            let key = format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, r);
+            if legs.len() >= 2 {
+                let t = Transfer { legs, reason: economy::GIFT, reference: Some(&reference), idempotency_key: &key, created_by: None };
+                if let Transferred::Duplicate = book().transfer_in(&mut *tx, &t, now).await? {
+                    return Err(StoreError::Conflict("gift_sends request key".into()));
+                }
+            }
+            if let Some(d) = diamond_w {
+                if split.receiver > 0 {
+                    let dkey = format!("{}:{}:{}:{}", economy::GIFT_DIAMONDS, s.sender, s.key, r);
+                    let t = Transfer {
+                        legs: vec![Leg { wallet: issuer, unit: diamonds(), delta: Amount(-split.receiver) }, Leg { wallet: *d, unit: diamonds(), delta: Amount(split.receiver) }],
+                        reason: economy::GIFT_DIAMONDS, reference: Some(&reference), idempotency_key: &dkey, created_by: None,
+                    };
+                    book().transfer_in(&mut *tx, &t, now).await?;
+                }
+            }
+        }
+        economy::balance_event!(tx, s.sender, now);
+        for r in &recipients {
+            economy::balance_event!(tx, *r, now);
+            user_event!(tx, *r, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
+        }
+        tx.commit().await?;
+        Ok::<Vec<GiftSend>, StoreError>(sends)
+    }
+    .await);
+    match outcome {
+        Ok(sends) => Ok(Sent { sends, duplicate: false, balance: economy::balances(db, s.sender).await?.coins }),
+        // A retry that raced the first request: the first one's sends stand.
+        Err(e @ (StoreError::Conflict(_) | StoreError::Insufficient { .. })) => {
+            let earlier = sends_for_key(db, s.sender, s.key).await?;
+            if earlier.is_empty() {
+                Err(e)
+            } else {
+                Ok(Sent { sends: earlier, duplicate: true, balance: economy::balances(db, s.sender).await?.coins })
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whose gifts a history lists.
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryOf {
+    Sent(AccountId),
+    Received(AccountId),
+    Room(RoomId),
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct HistoryLine {
+    pub seq: i64,
+    pub sender_id: AccountId,
+    pub sender_name: String,
+    pub recipient_id: AccountId,
+    pub recipient_name: String,
+    pub room_id: RoomId,
+    pub gift_name: String,
+    pub animation: String,
+    pub quantity: i64,
+    pub cost: i64,
+    pub receiver_share: i64,
+    pub receiver_unit: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Gifts sent or received by a person, or sent in a room, newest first.
+pub async fn history(db: &Db, of: HistoryOf, before: Option<i64>, limit: i64) -> StoreResult<Vec<HistoryLine>> {
+    let (col, id) = match of {
+        HistoryOf::Sent(a) => ("s.sender_id", a.0),
+        HistoryOf::Received(a) => ("s.recipient_id", a.0),
+        HistoryOf::Room(r) => ("s.room_id", r.0),
+    };
+    let sql = format!(
+        "SELECT s.seq, s.sender_id, sa.display_name AS sender_name, s.recipient_id, ra.display_name AS recipient_name, s.room_id,
+                g.name AS gift_name, g.animation, s.quantity, s.cost, s.receiver_share, s.receiver_unit, s.created_at
+         FROM gift_sends s JOIN accounts sa ON sa.id = s.sender_id JOIN accounts ra ON ra.id = s.recipient_id JOIN gifts g ON g.id = s.gift_id
+         WHERE {col} = $1 AND s.seq < $2 ORDER BY s.seq DESC LIMIT $3"
+    );
+    Ok(
+        on_pool!(db, p => sqlx::query_as::<_, HistoryLine>(&sql).bind(AccountId(id)).bind(before.unwrap_or(i64::MAX)).bind(limit.clamp(1, 100)).fetch_all(p).await?),
+    )
+}
+
+/// Diamonds a person earned, per day, per room or per gift.
+#[derive(Debug, Clone, Copy)]
+pub enum EarnedBy {
+    Day,
+    Room,
+    Gift,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Earned {
+    pub key: String,
+    pub label: String,
+    pub diamonds: i64,
+    pub gifts: i64,
+}
+
+pub async fn diamonds_earned(db: &Db, who: AccountId, by: EarnedBy, limit: i64) -> StoreResult<Vec<Earned>> {
+    let sql = match by {
+        EarnedBy::Day => "SELECT substr(period, 3) AS key, substr(period, 3) AS label, CAST(SUM(amount) AS BIGINT) AS diamonds, CAST(SUM(gifts) AS BIGINT) AS gifts
+                          FROM gift_counters WHERE board = 'diamonds' AND subject = $1 AND period LIKE 'd:%' GROUP BY period ORDER BY period DESC LIMIT $2",
+        EarnedBy::Room => "SELECT CAST(s.room_id AS TEXT) AS key, MAX(r.name) AS label, CAST(SUM(s.receiver_share) AS BIGINT) AS diamonds, COUNT(*) AS gifts
+                           FROM gift_sends s JOIN rooms r ON r.id = s.room_id WHERE s.recipient_id = $1 AND s.receiver_unit = 'diamonds'
+                           GROUP BY s.room_id ORDER BY diamonds DESC LIMIT $2",
+        EarnedBy::Gift => "SELECT CAST(s.gift_id AS TEXT) AS key, MAX(g.name) AS label, CAST(SUM(s.receiver_share) AS BIGINT) AS diamonds, COUNT(*) AS gifts
+                           FROM gift_sends s JOIN gifts g ON g.id = s.gift_id WHERE s.recipient_id = $1 AND s.receiver_unit = 'diamonds'
+                           GROUP BY s.gift_id ORDER BY diamonds DESC LIMIT $2",
+    };
+    Ok(match by {
+        EarnedBy::Day => on_pool!(db, p => sqlx::query_as::<_, Earned>(sql).bind(who.to_string()).bind(limit).fetch_all(p).await?),
+        _ => on_pool!(db, p => sqlx::query_as::<_, Earned>(sql).bind(who).bind(limit).fetch_all(p).await?),
+    })
+}

@@ -1,0 +1,494 @@
+//! The coin economy on every backend under test: purchases credited once,
+//! transfers within limits, the BR-1 split through the ledger, 1,000
+//! concurrent gifts into one room, retried requests applied once, diamond
+//! exchange and payouts, rankings from the counters, and `rooms check`.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures_util::future::join_all;
+use platform_db::testing::{backends, fresh_db};
+use platform_db::{Db, StoreError};
+use platform_kernel::payment::ChargeStatus;
+use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
+use rooms_domain::economy::PurchaseDecision;
+use rooms_domain::ids::{AccountId, GiftId, RoomId};
+use rooms_domain::progress::{Period, RankingClock, Track};
+use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
+use rooms_store::economy::{self, NewPackage, PayoutAction, Report};
+use rooms_store::gifts::{self, NewGift, Recipients, SendGift, Settings};
+use rooms_store::leaderboards::{self, Board};
+use rooms_store::{accounts, check, presence, rooms, seats};
+
+async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
+    let mut out = vec![];
+    for b in backends() {
+        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
+    }
+    out
+}
+
+async fn user(db: &Db, handle: &str) -> AccountId {
+    let new = accounts::NewAccount {
+        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
+        handle: Handle::parse(handle).unwrap(),
+        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
+        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
+        country: Country::parse("KE").unwrap(),
+        gender: Gender::Unspecified,
+    };
+    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
+}
+
+async fn room_of(db: &Db, owner: AccountId, name: &str) -> RoomId {
+    let new = rooms::NewRoom {
+        name: RoomName::parse(name).unwrap(),
+        kind: RoomKind::Public,
+        password_hash: None,
+        seat_count: SeatCount::default(),
+        visitors: VisitorPermissions { speak: true, text: true, pictures: false },
+        apply_mode: false,
+        logo_url: None,
+    };
+    let r = rooms::create(db, owner, &new, Utc::now()).await.unwrap();
+    presence::join(db, r.id, owner, Utc::now()).await.unwrap();
+    r.id
+}
+
+async fn seated(db: &Db, room: RoomId, who: AccountId) {
+    presence::join(db, room, who, Utc::now()).await.unwrap();
+    seats::take(db, room, who, None, Utc::now()).await.unwrap();
+}
+
+async fn rose(db: &Db, price: i64) -> GiftId {
+    gifts::create_gift(
+        db,
+        &NewGift {
+            code: "rose",
+            name: "Rose",
+            category: "classic",
+            rarity: "common",
+            price,
+            wealth_pct: 100,
+            charm_pct: 150,
+            animation: "rose",
+            sort: 0,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn code(e: StoreError) -> String {
+    match e {
+        StoreError::Guard { code, .. } => code,
+        StoreError::Refused { field, .. } => format!("field:{field}"),
+        StoreError::Insufficient { required, available } => format!("insufficient:{required}:{available}"),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn assert_clean(db: &Db, what: &str) {
+    let v = check::run(db).await.unwrap();
+    assert!(v.is_empty(), "{what}: rooms check found {v:?}");
+}
+
+#[tokio::test]
+async fn a_purchase_is_credited_once_however_often_it_is_reported() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let a = user(db, "buyer").await;
+        let everywhere =
+            NewPackage { name: "Starter", coins: 1_700, bonus_coins: 0, price_minor: 99, currency: "USD", countries: &[], sort: 0 };
+        let p1 = economy::create_package(db, &everywhere, now).await.unwrap();
+        let ke = NewPackage {
+            name: "Kenya",
+            coins: 5_000,
+            bonus_coins: 500,
+            price_minor: 50_000,
+            currency: "KES",
+            countries: &["KE", "UG"],
+            sort: 1,
+        };
+        let p2 = economy::create_package(db, &ke, now).await.unwrap();
+        let ng = NewPackage {
+            name: "Nigeria",
+            coins: 5_000,
+            bonus_coins: 0,
+            price_minor: 100_000,
+            currency: "NGN",
+            countries: &["NG"],
+            sort: 2,
+        };
+        let p3 = economy::create_package(db, &ng, now).await.unwrap();
+        let ids = |v: Vec<economy::Package>| v.into_iter().map(|p| p.id).collect::<Vec<_>>();
+        assert_eq!(ids(economy::packages_for(db, Some("ke")).await.unwrap()), vec![p1, p2], "{b:?}");
+        assert_eq!(ids(economy::packages_for(db, Some("NG")).await.unwrap()), vec![p1, p3], "{b:?}");
+        assert_eq!(ids(economy::packages_for(db, None).await.unwrap()), vec![p1], "{b:?}");
+        // Not offered in this country, or switched off: refused.
+        let e = economy::record_checkout(db, a, p3, Some("KE"), "ref-x", "paystack", now).await.unwrap_err();
+        assert_eq!(code(e), "field:package_id");
+        economy::set_package_active(db, p1, false).await.unwrap();
+        assert_eq!(code(economy::record_checkout(db, a, p1, Some("KE"), "ref-y", "paystack", now).await.unwrap_err()), "field:package_id");
+        economy::set_package_active(db, p1, true).await.unwrap();
+
+        economy::record_checkout(db, a, p2, Some("KE"), "ref-1", "paystack", now).await.unwrap();
+        let paid = Report { status: ChargeStatus::Success, amount_minor: 50_000, currency: "KES", gateway_response: Some("Approved") };
+        let results = join_all((0..40).map(|_| economy::settle(db, "ref-1", &paid, now))).await;
+        let credited = results.iter().filter(|r| matches!(r, Ok((PurchaseDecision::Credit, _)))).count();
+        let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert!(errors.is_empty(), "{b:?}: {errors:?}");
+        assert_eq!(credited, 1, "{b:?}: one report credits");
+        let row = economy::purchase(db, "ref-1").await.unwrap();
+        assert_eq!((row.status.as_str(), row.reports), ("credited", 40), "{b:?}");
+        assert_eq!(economy::balances(db, a).await.unwrap().coins, 5_500, "{b:?}: coins + bonus once");
+
+        // Paid the wrong amount: held for review, nothing credited.
+        economy::record_checkout(db, a, p1, Some("KE"), "ref-2", "paystack", now).await.unwrap();
+        let short = Report { status: ChargeStatus::Success, amount_minor: 98, currency: "USD", gateway_response: None };
+        let (d, row) = economy::settle(db, "ref-2", &short, now).await.unwrap();
+        assert_eq!((d, row.status.as_str()), (PurchaseDecision::Review, "review"));
+        // Declined: failed, nothing credited.
+        economy::record_checkout(db, a, p1, Some("KE"), "ref-3", "paystack", now).await.unwrap();
+        let declined = Report { status: ChargeStatus::Failed, amount_minor: 99, currency: "USD", gateway_response: Some("Declined") };
+        assert_eq!(economy::settle(db, "ref-3", &declined, now).await.unwrap().1.status, "failed");
+        assert!(matches!(economy::settle(db, "nope", &paid, now).await, Err(StoreError::NotFound)));
+        assert_eq!(economy::balances(db, a).await.unwrap().coins, 5_500, "{b:?}");
+        let hist = economy::history(db, a, &economy::coins(), None, 10).await.unwrap();
+        assert_eq!(hist.len(), 1);
+        assert_eq!((hist[0].reason.as_str(), hist[0].delta.get()), ("purchase", 5_500));
+        assert_clean(db, "after purchases").await;
+    }
+}
+
+#[tokio::test]
+async fn coin_transfers_respect_balance_limits_and_keys() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let a = user(db, "giver").await;
+        let c = user(db, "taker").await;
+        economy::grant(db, a, 1_000, "g1", None, now).await.unwrap();
+        assert!(!economy::grant(db, a, 1_000, "g1", None, now).await.unwrap(), "a repeated grant key grants nothing");
+        let done = economy::transfer(db, a, c, 300, "t1", now).await.unwrap();
+        assert_eq!((done.balance, done.duplicate), (700, false), "{b:?}");
+        let again = economy::transfer(db, a, c, 300, "t1", now).await.unwrap();
+        assert!(again.duplicate, "{b:?}");
+        assert_eq!(economy::balances(db, c).await.unwrap().coins, 300);
+        assert_eq!(code(economy::transfer(db, a, c, 701, "t2", now).await.unwrap_err()), "insufficient:701:700", "{b:?}");
+        assert_eq!(code(economy::transfer(db, a, a, 1, "t3", now).await.unwrap_err()), "field:amount");
+        assert_eq!(code(economy::transfer(db, a, c, 0, "t4", now).await.unwrap_err()), "field:amount");
+        // Ten concurrent transfers of 100 from 700: seven succeed, none overdraws.
+        let r = join_all((0..10).map(|i| economy::transfer(db, a, c, 100, Box::leak(format!("c{i}").into_boxed_str()), now))).await;
+        assert_eq!(r.iter().filter(|x| x.is_ok()).count(), 7, "{b:?}: {r:?}");
+        assert_eq!(economy::balances(db, a).await.unwrap().coins, 0);
+        assert_eq!(economy::transferred_today(db, a, now).await.unwrap(), 1_000);
+        assert_clean(db, "after transfers").await;
+    }
+}
+
+struct Scene {
+    owner: AccountId,
+    plain: AccountId,
+    member: AccountId,
+    agency: rooms_domain::ids::AgencyId,
+    room: RoomId,
+    gift: GiftId,
+}
+
+async fn scene(db: &Db, price: i64) -> Scene {
+    let now = Utc::now();
+    let owner = user(db, "owner").await;
+    let plain = user(db, "plain").await;
+    let member = user(db, "member").await;
+    let boss = user(db, "boss").await;
+    let room = room_of(db, owner, "Gift Hall").await;
+    seated(db, room, plain).await;
+    seated(db, room, member).await;
+    let agency = gifts::create_agency(db, "Stars", boss, now).await.unwrap();
+    gifts::join_agency(db, agency, member, now).await.unwrap();
+    Scene { owner, plain, member, agency, room, gift: rose(db, price).await }
+}
+
+#[tokio::test]
+async fn a_gift_splits_by_br1_and_moves_counters_and_levels() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let sender = user(db, "sender").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 20_000, "fund", None, now).await.unwrap();
+        let settings = Settings::default();
+        // 5 roses (C = 500) to both seat holders at once.
+        let send = SendGift { sender, room: s.room, gift: s.gift, recipients: Recipients::AllSeated, quantity: 5, combo: 1, key: "k1" };
+        let sent = gifts::send(db, &send, &settings, now).await.unwrap();
+        assert_eq!(sent.sends.len(), 2, "{b:?}");
+        assert_eq!(sent.balance, 19_000, "{b:?}: debited once per recipient");
+        let to_plain = sent.sends.iter().find(|x| x.recipient_id == s.plain).unwrap();
+        let to_member = sent.sends.iter().find(|x| x.recipient_id == s.member).unwrap();
+        assert_eq!((to_plain.owner_share, to_plain.receiver_share, to_plain.agency_share, to_plain.platform_share), (25, 350, 0, 125));
+        assert_eq!(to_plain.receiver_unit, "coins");
+        assert_eq!((to_member.owner_share, to_member.receiver_share, to_member.agency_share, to_member.platform_share), (25, 350, 7, 118));
+        assert_eq!(to_member.receiver_unit, "diamonds");
+        assert_eq!(economy::balances(db, s.plain).await.unwrap(), economy::Balances { coins: 350, diamonds: 0 });
+        assert_eq!(economy::balances(db, s.member).await.unwrap(), economy::Balances { coins: 0, diamonds: 350 });
+        assert_eq!(economy::balances(db, s.owner).await.unwrap().coins, 50);
+        let agency_w =
+            platform_ledger::wallets::find(db, economy::AGENCY, &s.agency.to_string(), &economy::coins()).await.unwrap().unwrap();
+        assert_eq!(agency_w.balance.get(), 7);
+        // XP with the charm multiplier (150 %), and the boards.
+        let charm = leaderboards::level(db, Track::Charm, &s.member.to_string()).await.unwrap();
+        assert_eq!(charm.xp, 750);
+        assert_eq!(leaderboards::level(db, Track::Wealth, &sender.to_string()).await.unwrap().xp, 1_000);
+        assert_eq!(leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp, 1_000);
+        let clock = RankingClock::default();
+        let rooms_board = leaderboards::board(db, Board::Rooms, Period::Daily, &clock, now, 0).await.unwrap();
+        assert_eq!((rooms_board[0].amount, rooms_board[0].name.as_deref()), (1_000, Some("Gift Hall")), "{b:?}");
+        let agencies = leaderboards::board(db, Board::Agencies, Period::Monthly, &clock, now, 0).await.unwrap();
+        assert_eq!((agencies[0].amount, agencies[0].name.as_deref()), (7, Some("Stars")));
+        // Tomorrow's daily board is empty; the weekly or all-time ones are not.
+        let tomorrow = now + Duration::days(1);
+        assert!(leaderboards::board(db, Board::Rooms, Period::Daily, &clock, tomorrow, 0).await.unwrap().is_empty());
+        assert_eq!(leaderboards::board(db, Board::Rooms, Period::AllTime, &clock, tomorrow, 0).await.unwrap().len(), 1);
+
+        // 11 more sends of 1,000 to the member: charm XP passes level 2 (10,856), announced once.
+        for i in 0..11 {
+            let k = format!("m{i}");
+            let one = SendGift {
+                sender,
+                room: s.room,
+                gift: s.gift,
+                recipients: Recipients::Seated(vec![s.member]),
+                quantity: 10,
+                combo: i + 1,
+                key: &k,
+            };
+            gifts::send(db, &one, &settings, now).await.unwrap();
+        }
+        let charm = leaderboards::level(db, Track::Charm, &s.member.to_string()).await.unwrap();
+        assert_eq!((charm.xp, charm.level), (750 + 11 * 1_500, 2), "{b:?}");
+        let level_ups: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM user_events WHERE kind = 'level_up' AND account_id = $1").bind(s.member).fetch_one(p).await.unwrap());
+        assert_eq!(level_ups, 1, "{b:?}");
+        let gift_events: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM room_events WHERE kind = 'gift' AND room_id = $1").bind(s.room).fetch_one(p).await.unwrap());
+        assert_eq!(gift_events, 12, "{b:?}: one animation per send");
+
+        // Refusals write nothing.
+        let before = economy::balances(db, sender).await.unwrap();
+        let to_self =
+            SendGift { sender, room: s.room, gift: s.gift, recipients: Recipients::Seated(vec![sender]), quantity: 1, combo: 1, key: "x1" };
+        assert_eq!(code(gifts::send(db, &to_self, &settings, now).await.unwrap_err()), "not_to_self");
+        let off_seat = SendGift {
+            sender,
+            room: s.room,
+            gift: s.gift,
+            recipients: Recipients::Seated(vec![s.owner]),
+            quantity: 1,
+            combo: 1,
+            key: "x2",
+        };
+        assert_eq!(code(gifts::send(db, &off_seat, &settings, now).await.unwrap_err()), "not_on_seat");
+        let too_much =
+            SendGift { sender, room: s.room, gift: s.gift, recipients: Recipients::AllSeated, quantity: 9_999, combo: 1, key: "x3" };
+        let avail = before.coins;
+        assert_eq!(
+            code(gifts::send(db, &too_much, &settings, now).await.unwrap_err()),
+            format!("insufficient:{}:{avail}", 2 * 999_900),
+            "{b:?}"
+        );
+        let outsider = user(db, "outsider").await;
+        let away =
+            SendGift { sender: outsider, room: s.room, gift: s.gift, recipients: Recipients::AllSeated, quantity: 1, combo: 1, key: "x4" };
+        assert_eq!(code(gifts::send(db, &away, &settings, now).await.unwrap_err()), "not_in_room");
+        assert_eq!(economy::balances(db, sender).await.unwrap(), before);
+        let n: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM gift_sends WHERE request_key LIKE 'x%'").fetch_one(p).await.unwrap());
+        assert_eq!(n, 0);
+
+        // History per user and per room.
+        let received = gifts::history(db, gifts::HistoryOf::Received(s.member), None, 50).await.unwrap();
+        assert_eq!(received.len(), 12);
+        assert_eq!(gifts::history(db, gifts::HistoryOf::Room(s.room), None, 5).await.unwrap().len(), 5);
+        let by_day = gifts::diamonds_earned(db, s.member, gifts::EarnedBy::Day, 10).await.unwrap();
+        assert_eq!(by_day[0].diamonds, 350 + 11 * 700, "{b:?}");
+        let by_room = gifts::diamonds_earned(db, s.member, gifts::EarnedBy::Room, 10).await.unwrap();
+        assert_eq!((by_room[0].label.as_str(), by_room[0].diamonds), ("Gift Hall", 350 + 11 * 700));
+        assert_clean(db, "after gifts").await;
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_concurrent_gifts_from_fifty_senders_into_one_room() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 99).await;
+        let mut senders = vec![];
+        for i in 0..50 {
+            let a = user(db, &format!("fan{i:02}")).await;
+            presence::join(db, s.room, a, now).await.unwrap();
+            // Enough for 15 of the 20 gifts each sends.
+            economy::grant(db, a, 15 * 99 + 50, &format!("fund{i}"), None, now).await.unwrap();
+            senders.push(a);
+        }
+        let settings = Settings::default();
+        let keys: Vec<(AccountId, AccountId, String)> = senders
+            .iter()
+            .flat_map(|a| (0..20).map(move |j| (*a, if j % 2 == 0 { s.plain } else { s.member }, format!("{a}-{j}"))))
+            .collect();
+        let retries = std::sync::atomic::AtomicUsize::new(0);
+        let retries = &retries;
+        let results = join_all(keys.iter().map(|(a, to, k)| {
+            let send = SendGift {
+                sender: *a,
+                room: s.room,
+                gift: s.gift,
+                recipients: Recipients::Seated(vec![*to]),
+                quantity: 1,
+                combo: 1,
+                key: k,
+            };
+            let settings = &settings;
+            // A client whose request times out waiting for the database
+            // sends it again with the same key, as the page script does.
+            async move {
+                loop {
+                    match gifts::send(db, &send, settings, now).await {
+                        Err(e) if e.is_unavailable() => retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                        other => return other,
+                    };
+                }
+            }
+        }))
+        .await;
+        eprintln!("{b:?}: 1,000 gifts, {} retried after a database wait", retries.load(std::sync::atomic::Ordering::Relaxed));
+        let mut accepted = 0;
+        for r in &results {
+            match r {
+                Ok(_) => accepted += 1,
+                Err(StoreError::Insufficient { required: 99, available }) => assert!(*available < 99, "{b:?}: refused with {available}"),
+                Err(e) => panic!("{b:?}: {e:?}"),
+            }
+        }
+        assert_eq!(accepted, 750, "{b:?}: 15 gifts per sender");
+        for a in &senders {
+            assert_eq!(economy::balances(db, *a).await.unwrap().coins, 50, "{b:?}: no sender below zero");
+        }
+        let rows: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM gift_sends WHERE room_id = $1").bind(s.room).fetch_one(p).await.unwrap());
+        assert_eq!(rows, 750, "{b:?}: every accepted gift recorded once");
+        let room_total = leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp;
+        assert_eq!(room_total, 750 * 99, "{b:?}");
+        let shards: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM gift_counters WHERE board = 'room' AND period = 'all'").fetch_one(p).await.unwrap());
+        assert!(shards > 8, "{b:?}: the room's counter is spread over shards ({shards})");
+        assert_clean(db, "after 1,000 concurrent gifts").await;
+    }
+}
+
+#[tokio::test]
+async fn a_retried_gift_request_is_applied_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 10).await;
+        let sender = user(db, "retrier").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 1_000, "fund", None, now).await.unwrap();
+        let settings = Settings::default();
+        let send =
+            SendGift { sender, room: s.room, gift: s.gift, recipients: Recipients::AllSeated, quantity: 3, combo: 1, key: "same-key" };
+        let results = join_all((0..12).map(|_| gifts::send(db, &send, &settings, now))).await;
+        let firsts = results.iter().filter(|r| matches!(r, Ok(x) if !x.duplicate)).count();
+        assert!(results.iter().all(|r| r.is_ok()), "{b:?}: {results:?}");
+        assert_eq!(firsts, 1, "{b:?}");
+        let ids: std::collections::HashSet<_> = results.iter().flat_map(|r| r.as_ref().unwrap().sends.iter().map(|x| x.id)).collect();
+        assert_eq!(ids.len(), 2, "{b:?}: every answer names the same two sends");
+        assert_eq!(economy::balances(db, sender).await.unwrap().coins, 1_000 - 60, "{b:?}");
+        assert_clean(db, "after retries").await;
+    }
+}
+
+#[tokio::test]
+async fn diamonds_exchange_and_payouts_move_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 1_000).await;
+        let sender = user(db, "patron").await;
+        let staff = user(db, "staff").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 10_000, "fund", None, now).await.unwrap();
+        let one = SendGift {
+            sender,
+            room: s.room,
+            gift: s.gift,
+            recipients: Recipients::Seated(vec![s.member]),
+            quantity: 2,
+            combo: 1,
+            key: "d1",
+        };
+        gifts::send(db, &one, &Settings::default(), now).await.unwrap();
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 1_400);
+        let x = economy::exchange(db, s.member, 400, 2, now).await.unwrap();
+        assert_eq!((x.coins, x.balances.coins, x.balances.diamonds), (800, 800, 1_000), "{b:?}");
+        assert_eq!(code(economy::exchange(db, s.member, 1_001, 1, now).await.unwrap_err()), "insufficient:1001:1000");
+        let p = economy::request_payout(db, s.member, 600, now).await.unwrap();
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 400, "held at once");
+        assert_eq!(code(economy::decide_payout(db, p.id, staff, PayoutAction::MarkPaid, now).await.unwrap_err()), "already_processed");
+        economy::decide_payout(db, p.id, staff, PayoutAction::Approve, now).await.unwrap();
+        let paid = join_all((0..8).map(|_| economy::decide_payout(db, p.id, staff, PayoutAction::MarkPaid, now))).await;
+        assert_eq!(paid.iter().filter(|r| r.is_ok()).count(), 1, "{b:?}: marked paid once");
+        assert!(paid.into_iter().filter_map(Result::err).all(|e| code(e) == "already_processed"));
+        let q = economy::request_payout(db, s.member, 100, now).await.unwrap();
+        economy::decide_payout(db, q.id, staff, PayoutAction::Reject, now).await.unwrap();
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 400, "{b:?}: a rejected payout returns");
+        assert_clean(db, "after payouts").await;
+    }
+}
+
+#[tokio::test]
+async fn boards_rank_by_amount_then_earlier_and_check_sees_tampering() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let s = scene(db, 10).await;
+        let settings = Settings::default();
+        let t0: DateTime<Utc> = Utc::now();
+        let mut fans = vec![];
+        for (i, qty) in [3, 5, 3].into_iter().enumerate() {
+            let a = user(db, &format!("rank{i}")).await;
+            presence::join(db, s.room, a, t0).await.unwrap();
+            economy::grant(db, a, 1_000, &format!("f{i}"), None, t0).await.unwrap();
+            let k = format!("r{i}");
+            let at = t0 + Duration::seconds(i as i64);
+            let send = SendGift {
+                sender: a,
+                room: s.room,
+                gift: s.gift,
+                recipients: Recipients::Seated(vec![s.plain]),
+                quantity: qty,
+                combo: 1,
+                key: &k,
+            };
+            gifts::send(db, &send, &settings, at).await.unwrap();
+            fans.push(a);
+        }
+        let clock = RankingClock::default();
+        let later = t0 + Duration::seconds(10);
+        let board = leaderboards::board(db, Board::Wealth, Period::Weekly, &clock, later, 0).await.unwrap();
+        let order: Vec<String> = board.iter().map(|r| r.subject.clone()).collect();
+        // fan1 (50) first; fan0 and fan2 tie at 30: fan0 reached it earlier.
+        let want: Vec<String> = [fans[1], fans[0], fans[2]].iter().map(|a| a.to_string()).collect();
+        assert_eq!(order, want[..order.len().min(3)].to_vec(), "{b:?}");
+        assert_eq!(board.iter().map(|r| r.rank).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            leaderboards::rank_of(db, Board::Wealth, Period::Weekly, &clock, later, &fans[2].to_string()).await.unwrap(),
+            Some((3, 30))
+        );
+        assert_eq!(leaderboards::rank_of(db, Board::Wealth, Period::Weekly, &clock, later, "nobody").await.unwrap(), None);
+        assert_clean(db, "before tampering").await;
+        // A counter that no longer matches the gifts, and a split that does not add up, are found.
+        rooms_store::on_pool!(db, p => sqlx::query("UPDATE gift_counters SET amount = amount + 1 WHERE board = 'charm' AND period = 'all'").execute(p).await.unwrap().rows_affected());
+        let v = check::run(db).await.unwrap();
+        assert!(v.iter().any(|(rule, _)| rule.contains("counters")), "{b:?}: {v:?}");
+    }
+}

@@ -1,0 +1,312 @@
+//! The economy's JSON API.
+
+use super::{money, payments};
+use crate::api::{Json, OptJson};
+use crate::auth::{CurrentUser, Staff};
+use crate::error::{refused, AppError, WebResult};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use rooms_domain::ids::{AccountId, GiftId, PackageId, PayoutId, RoomId};
+use rooms_domain::progress::{Period, Track};
+use rooms_store::economy::{self, PayoutAction};
+use rooms_store::gifts::{self, EarnedBy, HistoryOf, Recipients, SendGift};
+use rooms_store::leaderboards::{self, Board};
+use rooms_store::{accounts, rooms};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/coins", get(wallet))
+        .route("/api/v1/coins/packages", get(packages))
+        .route("/api/v1/coins/history", get(history))
+        .route("/api/v1/coins/purchases", get(purchases).post(buy))
+        .route("/api/v1/coins/purchases/{reference}/verify", post(verify))
+        .route("/api/v1/coins/transfers", post(transfer))
+        .route("/api/webhooks/paystack", post(payments::webhook))
+        .route("/api/v1/gifts", get(catalogue))
+        .route("/api/v1/rooms/{id}/gifts", get(room_gifts).post(send_gift))
+        .route("/api/v1/me/gifts", get(my_gifts))
+        .route("/api/v1/me/levels", get(my_levels))
+        .route("/api/v1/diamonds", get(diamonds))
+        .route("/api/v1/diamonds/exchange", post(exchange))
+        .route("/api/v1/diamonds/payouts", get(my_payouts).post(request_payout))
+        .route("/api/v1/admin/payouts", get(all_payouts))
+        .route("/api/v1/admin/payouts/{id}/{action}", post(decide_payout))
+        .route("/api/v1/leaderboards/{board}", get(leaderboard))
+}
+
+fn ok(v: Value) -> Response {
+    axum::Json(v).into_response()
+}
+
+async fn wallet(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    let b = economy::balances(&s.db, u.id()).await?;
+    Ok(ok(json!({"coins": b.coins, "diamonds": b.diamonds})))
+}
+
+async fn packages(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    let list = economy::packages_for(&s.db, u.account.country.as_deref()).await?;
+    Ok(ok(json!({"country": u.account.country, "packages": list})))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    unit: Option<String>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The unit a query names: coins (default) or diamonds.
+fn unit_of(q: Option<&str>) -> WebResult<platform_ledger::Unit> {
+    match q.unwrap_or("coins") {
+        "coins" => Ok(economy::coins()),
+        "diamonds" => Ok(economy::diamonds()),
+        _ => Err(AppError::field("unit", "coins or diamonds").into()),
+    }
+}
+
+async fn history(State(s): State<AppState>, u: CurrentUser, Query(q): Query<HistoryQuery>) -> WebResult<Response> {
+    let unit = unit_of(q.unit.as_deref())?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 100);
+    let entries = economy::history(&s.db, u.id(), &unit, q.before, limit).await?;
+    let next = if entries.len() as i64 == limit { entries.last().map(|e| e.seq) } else { None };
+    Ok(ok(json!({"unit": unit.to_string(), "entries": entries, "next_before": next})))
+}
+
+async fn purchases(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    Ok(ok(json!({"purchases": economy::purchases_of(&s.db, u.id(), 50).await?})))
+}
+
+#[derive(Deserialize)]
+struct Buy {
+    package_id: PackageId,
+}
+
+async fn buy(State(s): State<AppState>, u: CurrentUser, headers: HeaderMap, Json(b): Json<Buy>) -> WebResult<Response> {
+    let site = payments::site_url(&s, &headers);
+    let (checkout, purchase) = payments::start_checkout(&s, &u.account, b.package_id, &site).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"reference": purchase.reference, "authorization_url": checkout.authorization_url, "purchase": purchase})),
+    )
+        .into_response())
+}
+
+async fn verify(State(s): State<AppState>, u: CurrentUser, Path(reference): Path<String>) -> WebResult<Response> {
+    let mine = economy::purchase(&s.db, &reference).await?;
+    if mine.account_id != u.id() {
+        return Err(AppError::NotFound.into());
+    }
+    let (_, p) = payments::verify(&s, &reference).await?;
+    Ok(ok(json!({"purchase": p, "balance": economy::balances(&s.db, u.id()).await?})))
+}
+
+#[derive(Deserialize)]
+struct TransferIn {
+    /// The recipient's public number.
+    to: i64,
+    amount: i64,
+    #[serde(default)]
+    confirm: bool,
+    idempotency_key: Option<String>,
+}
+
+/// Resolves a public number to an account other than `me`.
+pub(crate) async fn recipient(s: &AppState, number: i64) -> WebResult<accounts::PublicProfile> {
+    let found = accounts::search(&s.db, &number.to_string(), 1).await?;
+    found.into_iter().find(|p| p.public_number == number).ok_or_else(|| AppError::field("to", "No one has that number").into())
+}
+
+async fn transfer(State(s): State<AppState>, u: CurrentUser, Json(t): Json<TransferIn>) -> WebResult<Response> {
+    let to = recipient(&s, t.to).await?;
+    if !t.confirm {
+        let words =
+            format!("Confirm sending {} coins to {} ({}): send again with \"confirm\": true.", t.amount, to.display_name, to.public_number);
+        return Err(AppError::field("confirm", words).into());
+    }
+    let key = t.idempotency_key.unwrap_or_else(platform_accounts::random_token);
+    let done = economy::transfer(&s.db, u.id(), to.id, t.amount, &key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    let status = if done.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, axum::Json(json!({"transfer": done, "to": to}))).into_response())
+}
+
+async fn catalogue(State(s): State<AppState>) -> WebResult<Response> {
+    Ok(ok(json!({"gifts": gifts::catalogue(&s.db).await?})))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum To {
+    One(AccountId),
+    Several(Vec<AccountId>),
+    /// `"all"`: everyone on a seat.
+    All(String),
+}
+
+#[derive(Deserialize)]
+pub(crate) struct GiftIn {
+    gift_id: GiftId,
+    to: To,
+    #[serde(default = "one")]
+    quantity: i64,
+    #[serde(default = "one")]
+    combo: i64,
+    idempotency_key: Option<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// Sends a gift for `u`; the shared path of the API and the page script.
+pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn, header_key: Option<String>) -> WebResult<(bool, Value)> {
+    s.economy.gifts.check(u.id().to_string())?;
+    let recipients = match g.to {
+        To::All(w) if w == "all" => Recipients::AllSeated,
+        To::All(_) => return Err(AppError::field("to", "an account id, a list of them, or \"all\"").into()),
+        To::One(a) => Recipients::Seated(vec![a]),
+        To::Several(v) if v.is_empty() => return Err(AppError::field("to", "name at least one seat holder").into()),
+        To::Several(v) => Recipients::Seated(v),
+    };
+    let key = g.idempotency_key.or(header_key).unwrap_or_else(platform_accounts::random_token);
+    let send = SendGift { sender: u.id(), room, gift: g.gift_id, recipients, quantity: g.quantity, combo: g.combo, key: &key };
+    let sent = gifts::send(&s.db, &send, &s.economy.settings, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    Ok((sent.duplicate, json!({"sends": sent.sends, "balance": sent.balance, "duplicate": sent.duplicate, "idempotency_key": key})))
+}
+
+async fn send_gift(
+    State(s): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<RoomId>,
+    headers: HeaderMap,
+    Json(g): Json<GiftIn>,
+) -> WebResult<Response> {
+    let header_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (duplicate, body) = send(&s, &u, id, g, header_key).await?;
+    Ok((if duplicate { StatusCode::OK } else { StatusCode::CREATED }, axum::Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Paging {
+    before: Option<i64>,
+    limit: Option<i64>,
+    dir: Option<String>,
+    by: Option<String>,
+    period: Option<String>,
+    page: Option<i64>,
+}
+
+async fn room_gifts(State(s): State<AppState>, Path(id): Path<RoomId>, Query(q): Query<Paging>) -> WebResult<Response> {
+    rooms::get(&s.db, id).await?.ok_or(AppError::NotFound)?;
+    let lines = gifts::history(&s.db, HistoryOf::Room(id), q.before, q.limit.unwrap_or(50)).await?;
+    Ok(ok(json!({"gifts": lines})))
+}
+
+async fn my_gifts(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Paging>) -> WebResult<Response> {
+    let of = match q.dir.as_deref().unwrap_or("received") {
+        "received" => HistoryOf::Received(u.id()),
+        "sent" => HistoryOf::Sent(u.id()),
+        _ => return Err(AppError::field("dir", "sent or received").into()),
+    };
+    Ok(ok(json!({"gifts": gifts::history(&s.db, of, q.before, q.limit.unwrap_or(50)).await?})))
+}
+
+async fn my_levels(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    let id = u.id().to_string();
+    let wealth = leaderboards::level(&s.db, Track::Wealth, &id).await?;
+    let charm = leaderboards::level(&s.db, Track::Charm, &id).await?;
+    Ok(ok(json!({"wealth": wealth, "charm": charm})))
+}
+
+async fn diamonds(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Paging>) -> WebResult<Response> {
+    let by = match q.by.as_deref().unwrap_or("day") {
+        "day" => EarnedBy::Day,
+        "room" => EarnedBy::Room,
+        "gift" => EarnedBy::Gift,
+        _ => return Err(AppError::field("by", "day, room or gift").into()),
+    };
+    let b = economy::balances(&s.db, u.id()).await?;
+    let earned = gifts::diamonds_earned(&s.db, u.id(), by, q.limit.unwrap_or(31).clamp(1, 366)).await?;
+    Ok(ok(json!({"diamonds": b.diamonds, "rate": s.economy.diamond_rate, "earned": earned})))
+}
+
+#[derive(Deserialize)]
+struct Diamonds {
+    diamonds: i64,
+}
+
+pub(crate) fn exchange_gate(s: &AppState, who: AccountId) -> WebResult<()> {
+    Ok(s.economy.exchanges.check(who.to_string())?)
+}
+
+async fn exchange(State(s): State<AppState>, u: CurrentUser, Json(d): Json<Diamonds>) -> WebResult<Response> {
+    if !s.economy.exchange_open {
+        return Err(refused("exchange_closed", "Diamond exchange is switched off for now"));
+    }
+    exchange_gate(&s, u.id())?;
+    let x = economy::exchange(&s.db, u.id(), d.diamonds, s.economy.diamond_rate, Utc::now()).await.map_err(|e| money(e, "diamonds"))?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"exchange": x}))).into_response())
+}
+
+async fn my_payouts(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    Ok(ok(json!({"payouts": economy::payouts(&s.db, Some(u.id()), 50).await?})))
+}
+
+async fn request_payout(State(s): State<AppState>, u: CurrentUser, Json(d): Json<Diamonds>) -> WebResult<Response> {
+    exchange_gate(&s, u.id())?;
+    let p = economy::request_payout(&s.db, u.id(), d.diamonds, Utc::now()).await.map_err(|e| money(e, "diamonds"))?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"payout": p}))).into_response())
+}
+
+async fn all_payouts(State(s): State<AppState>, _staff: Staff) -> WebResult<Response> {
+    Ok(ok(json!({"payouts": economy::payouts(&s.db, None, 200).await?})))
+}
+
+async fn decide_payout(
+    State(s): State<AppState>,
+    Staff(staff): Staff,
+    Path((id, action)): Path<(PayoutId, String)>,
+    _b: OptJson<Value>,
+) -> WebResult<Response> {
+    let action = match action.as_str() {
+        "approve" => PayoutAction::Approve,
+        "reject" => PayoutAction::Reject,
+        "paid" => PayoutAction::MarkPaid,
+        _ => return Err(AppError::NotFound.into()),
+    };
+    let p = economy::decide_payout(&s.db, id, staff.id(), action, Utc::now()).await?;
+    Ok(ok(json!({"payout": p})))
+}
+
+/// A board and period from their names.
+pub(crate) fn board_and_period(board: &str, period: Option<&str>) -> WebResult<(Board, Period)> {
+    let b = Board::parse(board).ok_or(AppError::NotFound)?;
+    let p = Period::parse(period.unwrap_or("daily")).ok_or_else(|| AppError::field("period", "daily, weekly, monthly or all"))?;
+    Ok((b, p))
+}
+
+async fn leaderboard(
+    State(s): State<AppState>,
+    u: crate::auth::MaybeUser,
+    Path(board): Path<String>,
+    Query(q): Query<Paging>,
+) -> WebResult<Response> {
+    let (b, p) = board_and_period(&board, q.period.as_deref())?;
+    let now = Utc::now();
+    let clock = &s.economy.settings.clock;
+    let rows = leaderboards::board(&s.db, b, p, clock, now, q.page.unwrap_or(0)).await?;
+    let me = match (&u.0, b) {
+        (Some(u), Board::Wealth | Board::Charm) => leaderboards::rank_of(&s.db, b, p, clock, now, &u.id().to_string()).await?,
+        _ => None,
+    };
+    Ok(ok(json!({
+        "board": b, "period": p, "key": clock.key(p, now), "rows": rows,
+        "me": me.map(|(rank, amount)| json!({"rank": rank, "amount": amount})),
+    })))
+}

@@ -1,0 +1,270 @@
+//! The economy over HTTP, each test on its own fresh database: buying
+//! coins through the (fake) Paystack — verify and signed webhooks credit
+//! once —, transfers with confirmation, gifts with 402 and idempotency
+//! keys, leaderboards, and the pages.
+
+use crate::support::{backends, Client, TestApp};
+use axum::http::StatusCode;
+use chrono::Utc;
+use platform_payments::fake::{Behaviour, CheckoutBase, FakePaystack};
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_store::economy::{self, NewPackage};
+use rooms_store::gifts::{self, NewGift};
+use rooms_web::economy::Economy;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// A fake Paystack on its own loopback port.
+pub async fn fake_paystack() -> (FakePaystack, String, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let secret = FakePaystack::random_secret();
+    let fake = FakePaystack::new(secret.clone(), CheckoutBase::Fixed(base.clone()));
+    let router = fake.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (fake, secret, base)
+}
+
+async fn id_of(c: &mut Client) -> (AccountId, i64) {
+    let me = c.get("/api/v1/me").await.json();
+    (me["account"]["id"].as_str().unwrap().parse().unwrap(), me["account"]["public_number"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn coins_are_bought_through_the_provider_and_credited_once() {
+    for b in backends() {
+        let (fake, secret, base) = fake_paystack().await;
+        fake.set_behaviour(Behaviour { send_webhooks: false, ..Behaviour::default() });
+        let app = TestApp::with_state(b, |s| s.economy = Arc::new(Economy::at(&secret, &base))).await;
+        let p = economy::create_package(
+            &app.db,
+            &NewPackage {
+                name: "Kenya",
+                coins: 1_700,
+                bonus_coins: 100,
+                price_minor: 13_000,
+                currency: "KES",
+                countries: &["KE"],
+                sort: 0,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let ng = economy::create_package(
+            &app.db,
+            &NewPackage {
+                name: "Nigeria",
+                coins: 1_700,
+                bonus_coins: 0,
+                price_minor: 150_000,
+                currency: "NGN",
+                countries: &["NG"],
+                sort: 1,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let mut c = app.client();
+        c.sign_up("buyer@example.com", "buyer").await;
+        let listed = c.get("/api/v1/coins/packages").await.json();
+        assert_eq!(listed["packages"].as_array().unwrap().len(), 1, "{b:?}: only Kenya's package for a KE account");
+        let r = c.post("/api/v1/coins/purchases", json!({"package_id": ng})).await;
+        assert_eq!(
+            (r.status, r.json()["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("package_id")),
+            "{}",
+            r.body
+        );
+        let r = c.post("/api/v1/coins/purchases", json!({"package_id": p})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let v = r.json();
+        let reference = v["reference"].as_str().unwrap().to_string();
+        assert!(v["authorization_url"].as_str().unwrap().starts_with(&base), "{v}");
+        // Not paid yet: verify leaves it pending.
+        let r = c.post(&format!("/api/v1/coins/purchases/{reference}/verify"), json!({})).await;
+        assert_eq!(r.json()["purchase"]["status"], "pending", "{}", r.body);
+        fake.pay(&reference).await;
+        let r = c.post(&format!("/api/v1/coins/purchases/{reference}/verify"), json!({})).await;
+        assert_eq!(
+            (r.json()["purchase"]["status"].as_str(), r.json()["balance"]["coins"].as_i64()),
+            (Some("credited"), Some(1_800)),
+            "{}",
+            r.body
+        );
+        // The webhook arrives late, many times: 200 each, nothing more credited.
+        let body = fake.event_body(&reference, "charge.success").unwrap();
+        let sig = fake.sign(&body);
+        let addr = crate::socket::serve(&app).await;
+        let http = reqwest::Client::new();
+        let hook = |sig: String| {
+            http.post(format!("http://{addr}/api/webhooks/paystack"))
+                .header("x-paystack-signature", sig)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+        };
+        for _ in 0..5 {
+            assert_eq!(hook(sig.clone()).await.unwrap().status().as_u16(), 200);
+        }
+        assert_eq!(hook("00".into()).await.unwrap().status().as_u16(), 401);
+        assert_eq!(c.get("/api/v1/coins").await.json()["coins"], 1_800, "{b:?}");
+        let hist = c.get("/api/v1/coins/history").await.json();
+        assert_eq!(hist["entries"].as_array().unwrap().len(), 1);
+        assert_eq!(hist["entries"][0]["reason"], "purchase");
+        let page = c.get("/coins").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("1800") && page.body.contains("KES 130.00"), "{b:?}");
+        assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_that_beats_the_buyer_back_credits_once() {
+    for b in backends() {
+        let (fake, secret, base) = fake_paystack().await;
+        let app = TestApp::with_state(b, |s| s.economy = Arc::new(Economy::at(&secret, &base))).await;
+        let addr = crate::socket::serve(&app).await;
+        fake.set_webhook_url(format!("http://{addr}/api/webhooks/paystack"));
+        fake.set_behaviour(Behaviour { webhook_copies: 10, ..Behaviour::default() });
+        let p = economy::create_package(
+            &app.db,
+            &NewPackage { name: "Any", coins: 500, bonus_coins: 0, price_minor: 99, currency: "USD", countries: &[], sort: 0 },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let mut c = app.client();
+        c.sign_up("hook@example.com", "hooked").await;
+        let reference = c.post("/api/v1/coins/purchases", json!({"package_id": p})).await.json()["reference"].as_str().unwrap().to_string();
+        let statuses = fake.pay(&reference).await;
+        assert_eq!(statuses, vec![200; 10], "{b:?}");
+        // The buyer comes back through the page: already credited.
+        let r = c.get(&format!("/coins/return?reference={reference}")).await;
+        assert_eq!(r.location(), "/coins?notice=credited", "{b:?}");
+        assert_eq!(c.get("/api/v1/coins").await.json()["coins"], 500, "{b:?}");
+        let row = economy::purchase(&app.db, &reference).await.unwrap();
+        assert_eq!(row.reports, 11, "{b:?}: ten webhooks and the return counted");
+    }
+}
+
+struct Room {
+    id: RoomId,
+    owner: Client,
+    fan: Client,
+    star: Client,
+    star_id: AccountId,
+    gift: String,
+}
+
+async fn room_with_gift(app: &TestApp) -> Room {
+    let mut owner = app.client();
+    owner.sign_up("owner@example.com", "owner").await;
+    let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id: RoomId = r.json()["room"]["id"].as_str().unwrap().parse().unwrap();
+    let mut star = app.client();
+    star.sign_up("star@example.com", "star").await;
+    let (star_id, _) = id_of(&mut star).await;
+    assert!(star.post(&format!("/api/v1/rooms/{id}/join"), json!({})).await.status.is_success());
+    let r = star.post(&format!("/api/v1/rooms/{id}/actions/take_seat"), json!({})).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let mut fan = app.client();
+    fan.sign_up("fan@example.com", "fan").await;
+    assert!(fan.post(&format!("/api/v1/rooms/{id}/join"), json!({})).await.status.is_success());
+    let gift = NewGift {
+        code: "heart",
+        name: "Heart",
+        category: "classic",
+        rarity: "common",
+        price: 50,
+        wealth_pct: 100,
+        charm_pct: 100,
+        animation: "heart",
+        sort: 0,
+    };
+    let gift = gifts::create_gift(&app.db, &gift).await.unwrap().to_string();
+    Room { id, owner, fan, star, star_id, gift }
+}
+
+#[tokio::test]
+async fn gifts_over_the_api_charge_once_and_refuse_without_coins() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut r = room_with_gift(&app).await;
+        let (fan_id, _) = id_of(&mut r.fan).await;
+        let catalogue = r.fan.get("/api/v1/gifts").await.json();
+        assert_eq!(catalogue["gifts"][0]["animation"], "heart");
+        let path = format!("/api/v1/rooms/{}/gifts", r.id);
+        // No coins: 402 with what it needs and what there is; nothing written.
+        let resp = r.fan.post(&path, json!({"gift_id": r.gift, "to": r.star_id, "quantity": 2})).await;
+        assert_eq!(resp.status, StatusCode::PAYMENT_REQUIRED, "{b:?}: {}", resp.body);
+        let v = resp.json();
+        assert_eq!(
+            (v["required"].as_i64(), v["available"].as_i64(), v["error"].as_str()),
+            (Some(100), Some(0), Some("insufficient_coins"))
+        );
+        assert!(gifts::history(&app.db, gifts::HistoryOf::Room(r.id), None, 10).await.unwrap().is_empty());
+        economy::grant(&app.db, fan_id, 120, "t", None, Utc::now()).await.unwrap();
+        // The same request three times with its key: one gift, one debit.
+        let body = json!({"gift_id": r.gift, "to": "all", "quantity": 2, "idempotency_key": "click-1"});
+        let first = r.fan.post(&path, body.clone()).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{b:?}: {}", first.body);
+        for _ in 0..2 {
+            let again = r.fan.post(&path, body.clone()).await;
+            assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+            assert_eq!(again.json()["sends"][0]["id"], first.json()["sends"][0]["id"]);
+        }
+        assert_eq!(r.fan.get("/api/v1/coins").await.json()["coins"], 20, "{b:?}");
+        assert_eq!(r.star.get("/api/v1/coins").await.json()["coins"], 70, "{b:?}: 70 % of 100");
+        assert_eq!(r.owner.get("/api/v1/coins").await.json()["coins"], 5);
+        let resp = r.fan.post(&path, json!({"gift_id": r.gift, "to": fan_id})).await;
+        assert_eq!(resp.code(), "not_to_self");
+        let resp = r.fan.post(&path, json!({"gift_id": r.gift, "to": [], "quantity": 1})).await;
+        assert_eq!(resp.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // History and boards.
+        let mine = r.star.get("/api/v1/me/gifts?dir=received").await.json();
+        assert_eq!(mine["gifts"].as_array().unwrap().len(), 1);
+        let board = r.star.get("/api/v1/leaderboards/charm?period=daily").await.json();
+        assert_eq!((board["rows"][0]["amount"].as_i64(), board["me"]["rank"].as_i64()), (Some(100), Some(1)), "{board}");
+        let rooms_board = r.fan.get("/api/v1/leaderboards/rooms?period=all").await.json();
+        assert_eq!(rooms_board["rows"][0]["name"], "Gift Room");
+        assert_eq!(r.fan.get("/api/v1/leaderboards/nope").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.fan.get("/api/v1/leaderboards/wealth?period=yearly").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let page = r.fan.get("/leaderboards?board=wealth&period=daily").await;
+        assert!(page.body.contains("fan Person"), "{b:?}");
+        // The room page carries the gift panel and seat holders' ids.
+        let room_page = r.fan.get(&format!("/rooms/{}", r.id)).await;
+        assert!(room_page.body.contains("id=\"gifts\"") && room_page.body.contains(&format!("data-account=\"{}\"", r.star_id)));
+        assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn coin_transfers_need_confirmation() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut a = app.client();
+        a.sign_up("a@example.com", "alice").await;
+        let (a_id, _) = id_of(&mut a).await;
+        let mut c = app.client();
+        c.sign_up("c@example.com", "carol").await;
+        let (_, c_number) = id_of(&mut c).await;
+        economy::grant(&app.db, a_id, 500, "t", None, Utc::now()).await.unwrap();
+        let r = a.post("/api/v1/coins/transfers", json!({"to": c_number, "amount": 200})).await;
+        assert_eq!((r.status, r.json()["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("confirm")), "{b:?}");
+        let body = json!({"to": c_number, "amount": 200, "confirm": true, "idempotency_key": "x1"});
+        assert_eq!(a.post("/api/v1/coins/transfers", body.clone()).await.status, StatusCode::CREATED);
+        assert_eq!(a.post("/api/v1/coins/transfers", body).await.status, StatusCode::OK);
+        let r = a.post("/api/v1/coins/transfers", json!({"to": c_number, "amount": 301, "confirm": true})).await;
+        assert_eq!(
+            (r.status, r.json()["required"].as_i64(), r.json()["available"].as_i64()),
+            (StatusCode::PAYMENT_REQUIRED, Some(301), Some(300))
+        );
+        assert_eq!(c.get("/api/v1/coins").await.json()["coins"], 200, "{b:?}");
+        let r = a.post("/api/v1/coins/transfers", json!({"to": 1, "amount": 1, "confirm": true})).await;
+        assert_eq!(r.json()["fields"][0]["field"], "to");
+        let _: Value = c.get("/api/v1/coins/history").await.json();
+    }
+}
