@@ -1,7 +1,7 @@
 //! The `rooms` binary: configuration, logging and subcommands. Everything
 //! else lives in the library crates.
 
-use clap::{Args, Parser};
+use clap::{Args, Parser, ValueEnum};
 use platform_web::cli::{self, AnyError, SeedMode};
 use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, Password, PlatformRole};
 use rooms_store::{Backend, Db};
