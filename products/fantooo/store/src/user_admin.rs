@@ -365,9 +365,13 @@ pub async fn gdpr_delete(
             .execute(&mut *tx).await?;
         let tombstone = format!("deleted_{}", user.0.simple());
         sqlx::query("UPDATE real_users SET deleted_at = $2, is_active = FALSE, username = $3, display_name = 'Deleted user', email = $4,
-                            bio = NULL, profile_picture = NULL, profile_pictures = '[]', latitude = NULL, longitude = NULL
+                            bio = NULL, profile_picture = NULL, profile_pictures = '[]', latitude = NULL, longitude = NULL,
+                            recovery_email = NULL, recovery_email_verified_at = NULL
                      WHERE id = $1")
             .bind(user).bind(now).bind(&tombstone).bind(format!("{tombstone}@deleted.invalid")).execute(&mut *tx).await?;
+        // Recovery links carry the address they went to; reports the user's words.
+        sqlx::query("DELETE FROM recovery_tokens WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+        sqlx::query("UPDATE profile_reports SET details = NULL WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
         // The login goes: a new password hash nobody knows, a login nobody
         // can type, and no live session.
         sqlx::query("UPDATE accounts SET is_active = FALSE, login = $2, password_hash = '!' WHERE id = $1")
