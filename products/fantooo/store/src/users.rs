@@ -58,7 +58,7 @@ impl User {
     }
 }
 
-const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at, profile_picture, recovery_email, recovery_email_verified_at, notification_preferences,
+pub(crate) const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at, profile_picture, recovery_email, recovery_email_verified_at, notification_preferences,
     (SELECT CAST(COALESCE(SUM(c.user_unread), 0) AS BIGINT) FROM chats c WHERE c.real_user_id = real_users.id) AS unread_replies";
 
 /// A validated registration.
