@@ -23,10 +23,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/reports", get(page))
         .route("/api/admin/reports", get(api))
-        .route("/admin/reports/{id}/resolve", post(resolve))
-        .route("/api/admin/reports/{id}/resolve", post(resolve))
-        .route("/admin/reports/{id}/dismiss", post(dismiss))
-        .route("/api/admin/reports/{id}/dismiss", post(dismiss))
+        .route("/admin/reports/{id}/{action}", post(decide))
+        .route("/api/admin/reports/{id}/{action}", post(decide))
 }
 
 struct Queue {
@@ -58,33 +56,25 @@ async fn api(State(state): State<AppState>, me: CurrentAdmin) -> AppResult<Json<
     Ok(Json(json!({ "pending": q.pending, "handled": q.handled })))
 }
 
-async fn decide(state: &AppState, via: Via, me: &CurrentAdmin, ip: &str, id: &str, decision: ReportStatus) -> AppResult<Response> {
+/// `POST …/{id}/resolve` or `…/{id}/dismiss`, page or API.
+async fn decide(
+    State(state): State<AppState>,
+    via: Via,
+    me: CurrentAdmin,
+    ClientIp(ip): ClientIp,
+    Path((id, action)): Path<(String, String)>,
+) -> AppResult<Response> {
     me.require(Permission::ManageChats)?;
+    let decision = match action.as_str() {
+        "resolve" => ReportStatus::Resolved,
+        "dismiss" => ReportStatus::Dismissed,
+        _ => return Err(crate::error::AppError::NotFound),
+    };
     let outcome = async {
-        let id: RowId = kit::id(id)?;
-        safety::decide(&state.db, id, decision, me.admin.id, Some(ip), chrono::Utc::now()).await?;
+        let id: RowId = kit::id(&id)?;
+        safety::decide(&state.db, id, decision, me.admin.id, Some(&ip), chrono::Utc::now()).await?;
         Ok((format!("Report {decision}"), json!({ "id": id, "status": decision })))
     }
     .await;
     via.finish("/admin/reports", outcome)
-}
-
-async fn resolve(
-    State(state): State<AppState>,
-    via: Via,
-    me: CurrentAdmin,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    decide(&state, via, &me, &ip, &id, ReportStatus::Resolved).await
-}
-
-async fn dismiss(
-    State(state): State<AppState>,
-    via: Via,
-    me: CurrentAdmin,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    decide(&state, via, &me, &ip, &id, ReportStatus::Dismissed).await
 }
