@@ -166,6 +166,14 @@ struct ServeArgs {
     /// it /metrics is not served.
     #[arg(long, env = "FANTOOO_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// SMTP relay for the site's own mail (recovery-email links):
+    /// `smtp://`, `smtp+starttls://user:pass@host:587` or `smtps://…`.
+    /// Without it that mail is kept in memory and never delivered.
+    #[arg(long, env = "FANTOOO_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From of that mail (default `Fantooo <no-reply@<email-domain>>`).
+    #[arg(long, env = "FANTOOO_MAIL_FROM")]
+    mail_from: Option<String>,
     /// Load demo data on start: `auto` seeds an empty embedded store only.
     #[arg(long, env = "FANTOOO_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
@@ -358,7 +366,18 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
         payments: payments.config(args.bind)?,
         metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
+        mail_from: args.mail_from.clone().filter(|f| !f.trim().is_empty()),
         ..WebConfig::default()
+    };
+    let mailer: Option<Arc<dyn platform_mail::Mailer>> = match args.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let config = platform_mail::SmtpConfig::from_url(url).map_err(|e| format!("--smtp-url: {e}"))?;
+            Some(Arc::new(platform_mail::SmtpMailer::new(config).map_err(|e| format!("--smtp-url: {e}"))?))
+        }
+        None => {
+            tracing::warn!("mail: no FANTOOO_SMTP_URL, so recovery-email links are not delivered");
+            None
+        }
     };
     match config.payments.mode {
         PaymentsMode::Fake if payments.secret_key().is_some() => tracing::warn!(
@@ -371,7 +390,10 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
     if config.admin_setup_token.is_none() && !admins::any_exist(&db).await? {
         tracing::warn!("no admin exists and ADMIN_SETUP_TOKEN is unset: set it to open /setup, or use `fantooo create-admin`");
     }
-    let state = AppState::new(db.clone(), config, geocoder, metrics);
+    let mut state = AppState::new(db.clone(), config, geocoder, metrics);
+    if let Some(mailer) = mailer {
+        state = state.with_mailer(mailer);
+    }
     fantooo_web::middleware::ratelimit::spawn_pruner(state.limits.clone());
     fantooo_jobs::spawn_scheduler(db.clone(), state.config.node_name.clone(), state.realtime.changed_callback());
     spawn_reconciliation(state.clone());

@@ -75,6 +75,56 @@ pub fn side_of(viewer: Viewer, chat: &ChatParties) -> Option<Side> {
 
 pub const MAX_TEXT_CHARS: usize = 1_000;
 
+text_enum! {
+    /// Why a user reports a profile.
+    pub enum ReportReason { Spam => "spam", Offensive => "offensive", Fake => "fake", Underage => "underage", Other => "other" }
+}
+
+impl ReportReason {
+    /// The choice as the report form words it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportReason::Spam => "Spam or advertising",
+            ReportReason::Offensive => "Offensive or abusive",
+            ReportReason::Fake => "Misleading profile",
+            ReportReason::Underage => "May be under 18",
+            ReportReason::Other => "Something else",
+        }
+    }
+}
+
+text_enum! {
+    /// Where a report stands in the staff's review queue.
+    pub enum ReportStatus { Pending => "pending", Resolved => "resolved", Dismissed => "dismissed" }
+}
+
+/// At most this many characters of a report's details.
+pub const MAX_REPORT_DETAILS: usize = 1_000;
+
+/// How long a message preview (chat list, notifications) may be.
+pub const PREVIEW_CHARS: usize = 80;
+
+/// A message in a line: its text cut at a word near [`PREVIEW_CHARS`]
+/// with an ellipsis, or what it carries when it has no text.
+pub fn preview(content: &str, content_type: ContentType) -> String {
+    let text = content.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return match content_type {
+            ContentType::Text => String::new(),
+            _ => "Sent a photo".into(),
+        };
+    }
+    if text.chars().count() <= PREVIEW_CHARS {
+        return text;
+    }
+    let cut: String = text.chars().take(PREVIEW_CHARS - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > PREVIEW_CHARS / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
 /// Trims a text message and checks it is non-empty, at most 1,000
 /// characters, and free of control characters other than line breaks and
 /// tabs (a NUL byte cannot even be stored in PostgreSQL text).
@@ -135,6 +185,25 @@ pub fn correction_allowed(sender: Side, correction: Correction) -> Result<(), &'
 mod tests {
     use super::*;
     use crate::AdminRole;
+
+    #[test]
+    fn previews_are_one_short_line() {
+        let table: &[(&str, ContentType, &str)] = &[
+            ("Hi  there\nhow are you?", ContentType::Text, "Hi there how are you?"),
+            ("", ContentType::Image, "Sent a photo"),
+            ("   ", ContentType::Text, ""),
+            ("Look at this", ContentType::Image, "Look at this"),
+        ];
+        for (content, kind, want) in table {
+            assert_eq!(preview(content, *kind), *want, "{content:?}");
+        }
+        let long = "word ".repeat(40);
+        let p = preview(&long, ContentType::Text);
+        assert!(p.ends_with('…') && p.chars().count() <= PREVIEW_CHARS, "{p}");
+        assert!(!p.contains("wo…"), "cut at a word: {p}");
+        let unbroken = "x".repeat(200);
+        assert_eq!(preview(&unbroken, ContentType::Text).chars().count(), PREVIEW_CHARS);
+    }
 
     fn parties(op: Option<OperatorId>) -> ChatParties {
         ChatParties { id: ChatId::new(), user: UserId::new(), operator: op }

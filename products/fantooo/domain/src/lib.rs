@@ -10,6 +10,7 @@ pub mod chat;
 pub mod ids;
 pub mod ledger;
 pub mod legal;
+pub mod location;
 pub mod money;
 pub mod offer;
 pub mod operations;

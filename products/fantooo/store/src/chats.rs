@@ -87,6 +87,10 @@ pub struct ChatSummary {
     pub total_credits_spent: Credits,
     pub last_message_at: Option<DateTime<Utc>>,
     pub last_message: Option<String>,
+    /// Replies the user has not read yet.
+    pub unread: i64,
+    /// The user blocked this profile.
+    pub blocked: bool,
 }
 
 impl ChatSummary {
@@ -99,11 +103,19 @@ impl ChatSummary {
 pub async fn list_for_user(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<ChatSummary>> {
     let sql = "SELECT c.id, c.fictional_user_id AS profile_id, f.name AS profile_name, f.profile_pictures, c.status, c.message_count,
                       c.total_credits_spent, c.last_message_at,
-                      (SELECT m.content FROM messages m WHERE m.chat_id = c.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT 1) AS last_message
+                      (SELECT m.content FROM messages m WHERE m.chat_id = c.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT 1) AS last_message,
+                      c.user_unread AS unread,
+                      EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = c.real_user_id AND b.profile_id = c.fictional_user_id) AS blocked
                FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
                WHERE c.real_user_id = $1
                ORDER BY COALESCE(c.last_message_at, c.created_at) DESC LIMIT $2";
     Ok(on_pool!(db, p => sqlx::query_as::<_, ChatSummary>(sql).bind(user).bind(limit).fetch_all(p).await?))
+}
+
+/// Replies the user has not read, over all their chats.
+pub async fn unread_total(db: &Db, user: UserId) -> StoreResult<i64> {
+    let sql = "SELECT CAST(COALESCE(SUM(user_unread), 0) AS BIGINT) FROM chats WHERE real_user_id = $1";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(user).fetch_one(p).await?))
 }
 
 /// What staff see of a chat beyond its messages.

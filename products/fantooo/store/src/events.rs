@@ -40,6 +40,11 @@ pub enum EventBody {
     },
     /// Something admins should see now (escalations, suspensions, …).
     AdminAlert { alert: String, message: String },
+    /// A profile answered the addressed user: what every page of theirs
+    /// needs to tell them (who, a preview, the unread counts after it).
+    Reply { chat_id: ChatId, seq: i64, profile: String, preview: String, unread: i64, total: i64 },
+    /// The addressed user read a chat: its unread count and their total.
+    Unread { chat_id: ChatId, unread: i64, total: i64 },
 }
 
 impl EventBody {
@@ -55,6 +60,8 @@ impl EventBody {
             EventBody::Released { .. } => "released",
             EventBody::AdminAlert { .. } => "admin_alert",
             EventBody::Edited { .. } => "edited",
+            EventBody::Reply { .. } => "reply",
+            EventBody::Unread { .. } => "unread",
         }
     }
 }

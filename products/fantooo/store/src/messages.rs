@@ -73,6 +73,8 @@ struct ChatForSend {
     is_featured: bool,
     featured_until: Option<DateTime<Utc>>,
     profile_listed: bool,
+    /// The user blocked this profile: the chat stays closed.
+    blocked: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -134,11 +136,15 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
              RETURNING status, assigned_operator_id, free_messages_used, paid_messages_count,
                        (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
                        (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
-                       (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed")
+                       (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed,
+                       EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked")
             .bind(chat).bind(user).bind(now).fetch_optional(&mut *tx).await?;
         let c = c.ok_or(StoreError::NotFound)?;
         if !c.profile_listed || c.status == ChatStatus::Archived {
             return Err(StoreError::Invalid("This chat is closed.".into()));
+        }
+        if c.blocked {
+            return Err(StoreError::Invalid("You blocked this profile. Unblock it to chat again.".into()));
         }
         // The price of this message (`after` = 0) and of the next one (1).
         let price_after = |after: i64| message_price(cfg, &PriceInput {
@@ -235,12 +241,14 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
         let mut tx = p.begin_write().await?;
         // Taking the chat row lock first serialises this with the user's sends.
         let row: Option<ChatClock> = sqlx::query_as(
-            "UPDATE chats SET updated_at = $2 WHERE id = $1 RETURNING status, last_user_message_at, last_fictional_message_at")
+            "UPDATE chats SET updated_at = $2 WHERE id = $1
+             RETURNING status, last_user_message_at, last_fictional_message_at,
+                       EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked")
             .bind(chat).bind(now).fetch_optional(&mut *tx).await?;
         let (last_user, last_profile) = match row {
             None => return Err(StoreError::NotFound),
-            Some((ChatStatus::Closed | ChatStatus::Archived, ..)) => return Err(StoreError::Invalid("This chat is closed.".into())),
-            Some((_, u, f)) => (u, f),
+            Some((ChatStatus::Closed | ChatStatus::Archived, ..) | (_, _, _, true)) => return Err(StoreError::Invalid("This chat is closed.".into())),
+            Some((_, u, f, false)) => (u, f),
         };
         // A reply to a waiting user message measures the response time.
         let response_ms = last_user.filter(|u| last_profile.is_none_or(|f| f < *u)).map(|u| (now - u).num_milliseconds().max(0));
@@ -261,7 +269,7 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
             .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now)
             .fetch_one(&mut *tx).await?;
         sqlx::query("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
-                            last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL,
+                            last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL, user_unread = user_unread + 1,
                             last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END,
                             average_response_ms = CASE WHEN $4 IS NULL THEN average_response_ms
                                                        WHEN average_response_ms IS NULL THEN $4
@@ -282,16 +290,55 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
             let entry = actor.record("message_sent_as_profile").subject("message", &message_id).change(None, Some(&after)).ip(ip);
             platform_audit::record_in(&mut *tx, &entry, now).await?;
         }
+        // The user hears of the reply on whatever page they are.
+        let (user, profile, unread, total): (UserId, String, i64, i64) = sqlx::query_as(UNREAD_AFTER_REPLY).bind(chat).fetch_one(&mut *tx).await?;
+        let preview = fantooo_domain::chat::preview(&message.content, message.content_type);
+        emit_event!(tx, Some(chat), Some(user), crate::events::EventBody::Reply { chat_id: chat, seq: message.seq, profile, preview, unread, total }, now);
         tx.commit().await?;
         Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None })
     })
 }
 
+/// The chat, its profile's name, its unread count and the user's total,
+/// read right after a reply raised the count.
+const UNREAD_AFTER_REPLY: &str = "SELECT c.real_user_id, f.name, c.user_unread,
+        (SELECT CAST(COALESCE(SUM(o.user_unread), 0) AS BIGINT) FROM chats o WHERE o.real_user_id = c.real_user_id)
+    FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id WHERE c.id = $1";
+
+/// One page of a chat's history (chat, before seq, not before, limit),
+/// bounded by `created_at` so PostgreSQL reads only the partitions of the
+/// window asked for.
+pub const HISTORY: &str = "chat_id = $1 AND seq < $2 AND created_at >= $3 AND deleted_at IS NULL ORDER BY seq DESC LIMIT $4";
+
+/// How far back from the chat's newest message a history page looks
+/// first, then second; a page still not full looks back to the chat's start.
+pub const HISTORY_WINDOWS: [chrono::Duration; 2] = [chrono::Duration::days(31), chrono::Duration::days(366)];
+
 /// A chat's messages, newest first, before an optional `seq` cursor.
+///
+/// Most pages are found among the chat's recent messages, so the query
+/// first looks back [`HISTORY_WINDOWS`]`[0]` from the chat's newest
+/// message, and only when that does not fill the page asks again with a
+/// wider window, finally back to the chat's creation (no message is older
+/// than its chat). Each query names its lower time bound, so on PostgreSQL
+/// it reads only that window's monthly partitions; a widened query repeats
+/// the narrower one, so a page is exactly the newest `limit` messages
+/// before the cursor.
 pub async fn history(db: &Db, chat: ChatId, before: Option<i64>, limit: i64) -> StoreResult<Vec<Message>> {
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = $1 AND seq < $2 AND deleted_at IS NULL ORDER BY seq DESC LIMIT $3");
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(p).await?))
+    let span: Option<(DateTime<Utc>, Option<DateTime<Utc>>)> = on_pool!(db, p =>
+        sqlx::query_as("SELECT created_at, last_message_at FROM chats WHERE id = $1").bind(chat).fetch_optional(p).await?);
+    let Some((start, newest)) = span else { return Ok(vec![]) };
+    let newest = newest.unwrap_or(start).max(start);
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {HISTORY}");
+    let before = before.unwrap_or(i64::MAX);
+    for window in HISTORY_WINDOWS.iter().map(Some).chain([None]) {
+        let from = window.map(|w| newest - *w).filter(|from| *from > start).unwrap_or(start);
+        let page = on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).bind(chat).bind(before).bind(from).bind(limit).fetch_all(p).await?);
+        if page.len() as i64 >= limit || from == start {
+            return Ok(page);
+        }
+    }
+    Ok(vec![])
 }
 
 /// A chat's messages after `after`, oldest first (resuming a connection).
@@ -348,6 +395,13 @@ pub async fn mark(db: &Db, chat: ChatId, side: Side, upto: i64, status: MessageS
         if changed > 0 {
             emit_event!(tx, Some(chat), None::<UserId>, crate::events::EventBody::Receipt { side, status, upto }, now);
         }
+        if changed > 0 && side == Side::Fictional && status == MessageStatus::Read {
+            // The user read replies: fewer unread, on every page of theirs.
+            sqlx::query("UPDATE chats SET user_unread = CASE WHEN user_unread > $2 THEN user_unread - $2 ELSE 0 END WHERE id = $1")
+                .bind(chat).bind(changed as i64).execute(&mut *tx).await?;
+            let (user, _, unread, total): (UserId, String, i64, i64) = sqlx::query_as(UNREAD_AFTER_REPLY).bind(chat).fetch_one(&mut *tx).await?;
+            emit_event!(tx, Some(chat), Some(user), crate::events::EventBody::Unread { chat_id: chat, unread, total }, now);
+        }
         tx.commit().await?;
         Ok(changed)
     })
@@ -363,5 +417,6 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Message>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).fetch_all(p).await?))
 }
 
-/// A chat's status with its last user and operator message times.
-type ChatClock = (ChatStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+/// A chat's status with its last user and operator message times, and
+/// whether its user blocked the profile.
+type ChatClock = (ChatStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>, bool);

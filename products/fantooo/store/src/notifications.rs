@@ -54,7 +54,9 @@ pub fn title_of(kind: &str) -> &'static str {
 /// The back-office page a notice's metadata points at.
 pub fn link_for(metadata: &serde_json::Value) -> Option<String> {
     let id = |key: &str| metadata.get(key).and_then(|v| v.as_str()).map(str::to_string);
-    if let Some(chat) = id("chat_id") {
+    if id("report_id").is_some() {
+        Some("/admin/reports".to_string())
+    } else if let Some(chat) = id("chat_id") {
         Some(format!("/admin/chats/{chat}"))
     } else if let Some(op) = id("operator_id") {
         Some(format!("/admin/operators/{op}"))

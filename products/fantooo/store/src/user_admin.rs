@@ -26,8 +26,9 @@ pub async fn search(db: &Db, f: &UserFilter, before: Option<(DateTime<Utc>, User
     let pattern = f.text.as_deref().filter(|s| !s.trim().is_empty()).map(crate::profiles::contains_pattern);
     let status = f.status.as_deref().filter(|s| !s.is_empty());
     let tier = f.tier.as_deref().filter(|s| !s.is_empty());
-    let sql = "SELECT id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits,
-                      total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at
+    let columns = crate::users::USER_COLUMNS;
+    let sql = &format!(
+        "SELECT {columns}
                FROM real_users
                WHERE ($1 IS NULL OR LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'
                       OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(location) LIKE $1 ESCAPE '\\')
@@ -38,7 +39,8 @@ pub async fn search(db: &Db, f: &UserFilter, before: Option<(DateTime<Utc>, User
                            ELSE deleted_at IS NULL AND is_active AND NOT is_banned END)
                  AND ($3 IS NULL OR user_tier = $3)
                  AND ($4 IS NULL OR created_at < $4 OR (created_at = $4 AND id < $5))
-               ORDER BY created_at DESC, id DESC LIMIT $6";
+               ORDER BY created_at DESC, id DESC LIMIT $6"
+    );
     let (at, id) = before.map(|(a, i)| (Some(a), Some(i))).unwrap_or((None, None));
     Ok(
         on_pool!(db, p => sqlx::query_as::<_, User>(sql).bind(&pattern).bind(status).bind(tier).bind(at).bind(id).bind(limit).fetch_all(p).await?),
@@ -356,9 +358,13 @@ pub async fn gdpr_delete(
             .execute(&mut *tx).await?;
         let tombstone = format!("deleted_{}", user.0.simple());
         sqlx::query("UPDATE real_users SET deleted_at = $2, is_active = FALSE, username = $3, display_name = 'Deleted user', email = $4,
-                            bio = NULL, profile_picture = NULL, profile_pictures = '[]', latitude = NULL, longitude = NULL
+                            bio = NULL, profile_picture = NULL, profile_pictures = '[]', latitude = NULL, longitude = NULL,
+                            recovery_email = NULL, recovery_email_verified_at = NULL
                      WHERE id = $1")
             .bind(user).bind(now).bind(&tombstone).bind(format!("{tombstone}@deleted.invalid")).execute(&mut *tx).await?;
+        // Recovery links carry the address they went to; reports the user's words.
+        sqlx::query("DELETE FROM recovery_tokens WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+        sqlx::query("UPDATE profile_reports SET details = NULL WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
         // The login goes: a new password hash nobody knows, a login nobody
         // can type, and no live session.
         sqlx::query("UPDATE accounts SET is_active = FALSE, login = $2, password_hash = '!' WHERE id = $1")

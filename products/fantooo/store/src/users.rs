@@ -31,16 +31,35 @@ pub struct User {
     pub banned_until: Option<DateTime<Utc>>,
     pub last_active_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The user's own photo (a media URL), shown to the profiles they chat with.
+    pub profile_picture: Option<String>,
+    /// Where password-reset links go, once verified; never shown to others.
+    pub recovery_email: Option<String>,
+    pub recovery_email_verified_at: Option<DateTime<Utc>>,
+    /// `{"email": …, "push": …, "sound": …}`.
+    pub notification_preferences: sqlx::types::Json<serde_json::Value>,
+    /// Replies not read yet, over all the user's chats.
+    pub unread_replies: i64,
 }
 
 impl User {
+    /// Whether a reply plays a sound (off unless the user turned it on).
+    pub fn sound_on(&self) -> bool {
+        self.notification_preferences.0.get("sound").and_then(serde_json::Value::as_bool).unwrap_or(false)
+    }
+    /// The recovery email, once its link was followed.
+    pub fn verified_recovery_email(&self) -> Option<&str> {
+        self.recovery_email.as_deref().filter(|_| self.recovery_email_verified_at.is_some())
+    }
+
     /// Whether this user's ban or suspension is in force at `now`.
     pub fn banned_at(&self, now: DateTime<Utc>) -> bool {
         fantooo_domain::account::ban_in_force(self.is_banned, self.banned_until, now)
     }
 }
 
-const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at, profile_picture, recovery_email, recovery_email_verified_at, notification_preferences,
+    (SELECT CAST(COALESCE(SUM(c.user_unread), 0) AS BIGINT) FROM chats c WHERE c.real_user_id = real_users.id) AS unread_replies";
 
 /// A validated registration.
 #[derive(Debug, Clone)]
@@ -117,15 +136,53 @@ pub async fn log_refused_age(db: &Db, username: &str, stated_age: i64, ip: Optio
     Ok(())
 }
 
-/// Logs a location that the geocoder could not resolve.
-pub async fn log_invalid_location(db: &Db, text: &str, lat: Option<f64>, lon: Option<f64>, error: &str, service: &str) -> StoreResult<()> {
+/// A place offered instead of what was typed: its name and position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correction {
+    pub location: String,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// Logs a location that failed validation: not found, not where the
+/// device is, or not checkable because the geocoder failed (the error
+/// says which, an outage included), with the first place offered instead.
+pub async fn log_invalid_location(
+    db: &Db,
+    text: &str,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    error: &str,
+    service: &str,
+    correction: Option<&Correction>,
+) -> StoreResult<()> {
     on_pool!(db, p => {
-        sqlx::query("INSERT INTO location_validation_log (id, user_id, location_text, latitude, longitude, is_valid, validation_error, geocoding_service, created_at)
-                     VALUES ($1, NULL, $2, $3, $4, FALSE, $5, $6, $7)")
-            .bind(Uuid::now_v7()).bind(text).bind(lat).bind(lon).bind(error).bind(service).bind(Utc::now())
+        sqlx::query("INSERT INTO location_validation_log (id, user_id, location_text, latitude, longitude, is_valid, validation_error, geocoding_service,
+                                                          corrected_location, corrected_latitude, corrected_longitude, created_at)
+                     VALUES ($1, NULL, $2, $3, $4, FALSE, $5, $6, $7, $8, $9, $10)")
+            .bind(Uuid::now_v7()).bind(text).bind(lat).bind(lon).bind(error).bind(service)
+            .bind(correction.map(|c| c.location.as_str())).bind(correction.map(|c| c.latitude)).bind(correction.map(|c| c.longitude))
+            .bind(Utc::now())
             .execute(p).await?;
     });
     Ok(())
+}
+
+/// One row of the location validation log, newest first.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct LocationLogEntry {
+    pub location_text: String,
+    pub is_valid: bool,
+    pub validation_error: Option<String>,
+    pub geocoding_service: String,
+    pub corrected_location: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn location_log(db: &Db, limit: i64) -> StoreResult<Vec<LocationLogEntry>> {
+    let sql = "SELECT location_text, is_valid, validation_error, geocoding_service, corrected_location, created_at
+               FROM location_validation_log ORDER BY created_at DESC, id DESC LIMIT $1";
+    Ok(on_pool!(db, p => sqlx::query_as::<_, LocationLogEntry>(sql).bind(limit).fetch_all(p).await?))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -204,4 +261,34 @@ pub async fn update_profile(db: &Db, id: UserId, display_name: &str, bio: Option
 pub async fn touch_active(db: &Db, id: UserId, at: DateTime<Utc>) -> StoreResult<()> {
     on_pool!(db, p => { sqlx::query("UPDATE real_users SET last_active_at = $2 WHERE id = $1").bind(id).bind(at).execute(p).await?; });
     Ok(())
+}
+
+/// Turns the reply sound on or off.
+pub async fn set_sound(db: &Db, user: UserId, on: bool) -> StoreResult<()> {
+    let prefs: Option<sqlx::types::Json<serde_json::Value>> = on_pool!(db, p =>
+        sqlx::query_scalar("SELECT notification_preferences FROM real_users WHERE id = $1").bind(user).fetch_optional(p).await?);
+    let mut prefs = prefs.ok_or(crate::StoreError::NotFound)?.0;
+    if !prefs.is_object() {
+        prefs = serde_json::json!({});
+    }
+    prefs["sound"] = serde_json::Value::Bool(on);
+    on_pool!(db, p => {
+        sqlx::query("UPDATE real_users SET notification_preferences = $2, updated_at = $3 WHERE id = $1")
+            .bind(user).bind(sqlx::types::Json(&prefs)).bind(Utc::now()).execute(p).await?;
+    });
+    Ok(())
+}
+
+/// Sets (or, with `None`, removes) the user's own photo.
+pub async fn set_picture(db: &Db, user: UserId, url: Option<&str>) -> StoreResult<Option<String>> {
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let before: Option<Option<String>> = sqlx::query_scalar("SELECT profile_picture FROM real_users WHERE id = $1")
+            .bind(user).fetch_optional(&mut *tx).await?;
+        let before = before.ok_or(crate::StoreError::NotFound)?;
+        sqlx::query("UPDATE real_users SET profile_picture = $2, updated_at = $3 WHERE id = $1")
+            .bind(user).bind(url).bind(Utc::now()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(before)
+    })
 }

@@ -215,6 +215,16 @@
         .catch(function () { list.hidden = true; });
     }, 250);
     loc.addEventListener("input", function () { lat.value = ""; lon.value = ""; suggest(); });
+    // Corrections offered after a refused city: one click takes it (the
+    // device position, if it disagreed, is then not used).
+    document.querySelectorAll("[data-pick-location]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        loc.value = b.getAttribute("data-pick-location"); lat.value = ""; lon.value = "";
+        var fixes = b.closest("[data-location-fixes]");
+        if (fixes) fixes.hidden = true;
+        loc.focus();
+      });
+    });
     document.addEventListener("click", function (e) { if (e.target !== loc) list.hidden = true; });
   }
 })();

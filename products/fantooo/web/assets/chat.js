@@ -360,9 +360,75 @@
     }
   });
 
+  // The picture to send is shown before sending, with a way to take it back.
+  var preview = document.getElementById("attach-preview");
+  var previewImg = document.getElementById("attach-preview-img");
+  var previewUrl = null;
+  function clearPreview() {
+    if (previewUrl) { URL.revokeObjectURL(previewUrl); previewUrl = null; }
+    if (preview) preview.hidden = true;
+  }
   if (attach) attach.addEventListener("change", function () {
-    if (attach.files && attach.files[0]) toast("Picture attached: press Send.", "info");
+    clearPreview();
+    var file = attach.files && attach.files[0];
+    if (!file) return;
+    if (preview && previewImg && window.URL && URL.createObjectURL) {
+      previewUrl = URL.createObjectURL(file);
+      previewImg.src = previewUrl;
+      var name = document.getElementById("attach-preview-name");
+      if (name) name.textContent = file.name;
+      preview.hidden = false;
+    } else {
+      toast("Picture attached: press Send.", "info");
+    }
   });
+  var clearBtn = document.getElementById("attach-clear");
+  if (clearBtn) clearBtn.addEventListener("click", function () { if (attach) attach.value = ""; clearPreview(); input.focus(); });
+  form.addEventListener("submit", function () { setTimeout(function () { if (!attach || !attach.value) clearPreview(); }, 0); });
+
+  // Pictures in the conversation open full size.
+  var viewer = document.getElementById("media-viewer");
+  var viewerImg = document.getElementById("media-viewer-img");
+  list.addEventListener("click", function (e) {
+    var img = e.target.closest && e.target.closest(".msg-media");
+    if (!img || !viewer || !viewerImg || typeof viewer.showModal !== "function") return;
+    viewerImg.src = img.src;
+    viewer.showModal();
+  });
+  if (viewer) viewer.addEventListener("click", function (e) { if (e.target === viewer) viewer.close(); });
+
+  // A small emoji picker: inserts at the cursor.
+  var EMOJI = ["😀", "😂", "😊", "😍", "🥰", "😘", "😉", "😎", "🤔", "😅", "😇", "🙈", "😢", "😮", "😴", "🤗",
+               "❤️", "💕", "💖", "🔥", "✨", "🌹", "🌸", "🎉", "👍", "👋", "🙏", "👏", "💪", "🤝", "☕", "🍷",
+               "🍕", "🎶", "🌙", "☀️", "🌍", "✈️", "📸", "💬"];
+  var emojiBtn = document.getElementById("emoji-toggle");
+  var emojiPanel = document.getElementById("emoji-panel");
+  if (emojiBtn && emojiPanel) {
+    EMOJI.forEach(function (ch) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "emoji"; b.textContent = ch; b.setAttribute("aria-label", "Insert " + ch);
+      emojiPanel.appendChild(b);
+    });
+    emojiBtn.hidden = false;
+    var setOpen = function (open) { emojiPanel.hidden = !open; emojiBtn.setAttribute("aria-expanded", open ? "true" : "false"); };
+    emojiBtn.addEventListener("click", function () { setOpen(emojiPanel.hidden); });
+    emojiPanel.addEventListener("click", function (e) {
+      var b = e.target.closest && e.target.closest("button.emoji");
+      if (!b) return;
+      var start = input.selectionStart == null ? input.value.length : input.selectionStart;
+      var end = input.selectionEnd == null ? start : input.selectionEnd;
+      input.value = input.value.slice(0, start) + b.textContent + input.value.slice(end);
+      var at = start + b.textContent.length;
+      input.focus();
+      input.setSelectionRange(at, at);
+      updateCount();
+      saveDraft();
+    });
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape" && !emojiPanel.hidden) { setOpen(false); emojiBtn.focus(); } });
+    document.addEventListener("click", function (e) {
+      if (!emojiPanel.hidden && !emojiPanel.contains(e.target) && e.target !== emojiBtn) setOpen(false);
+    });
+  }
 
   var earlier = document.getElementById("load-earlier");
   if (earlier) earlier.addEventListener("click", function () {

@@ -126,6 +126,23 @@
     if (!track || !prev || !next || track.children.length < 2) return;
     prev.hidden = false;
     next.hidden = false;
+    // The dot of the photo in view is marked, with "n of N" for readers.
+    var dots = Array.prototype.slice.call(box.querySelectorAll(".carousel-dots a"));
+    var counter = box.querySelector("[data-carousel-counter]");
+    function mark() {
+      var i = Math.round(track.scrollLeft / Math.max(1, track.clientWidth));
+      i = Math.max(0, Math.min(dots.length - 1, i));
+      dots.forEach(function (d, j) { if (j === i) d.setAttribute("aria-current", "true"); else d.removeAttribute("aria-current"); });
+      if (counter) counter.textContent = (i + 1) + " / " + dots.length;
+      prev.disabled = i === 0;
+      next.disabled = i === dots.length - 1;
+    }
+    var marking = null;
+    track.addEventListener("scroll", function () { clearTimeout(marking); marking = setTimeout(mark, 60); }, { passive: true });
+    dots.forEach(function (d, j) {
+      d.addEventListener("click", function (e) { e.preventDefault(); track.scrollTo({ left: j * track.clientWidth, behavior: "smooth" }); });
+    });
+    mark();
     function step(dir) { track.scrollBy({ left: dir * track.clientWidth, behavior: "smooth" }); }
     prev.addEventListener("click", function () { step(-1); });
     next.addEventListener("click", function () { step(1); });

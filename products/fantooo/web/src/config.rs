@@ -33,6 +33,9 @@ pub struct WebConfig {
     /// Bearer token that `/metrics` requires; without one `/metrics` is
     /// not served (404).
     pub metrics_token: Option<String>,
+    /// The `From` of the site's own mail (recovery links); default
+    /// `Fantooo <no-reply@<email_domain>>`.
+    pub mail_from: Option<String>,
 }
 
 /// Which payment provider serves checkouts.
@@ -100,6 +103,7 @@ impl std::fmt::Debug for WebConfig {
             .field("media_dir", &self.media_dir)
             .field("payments", &self.payments)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -122,6 +126,7 @@ impl Default for WebConfig {
             fast_password_hashing: false,
             payments: PaymentsConfig::fake_at(std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
             metrics_token: None,
+            mail_from: None,
         }
     }
 }

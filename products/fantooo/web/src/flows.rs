@@ -217,22 +217,72 @@ async fn check_place(
     let place = match state.geocoder.resolve(location_text, coords).await {
         Ok(Resolution::Found(p)) => Some(p),
         Ok(Resolution::NotFound) => {
-            errs.add("location", "We couldn't find that place; choose a city from the suggestions");
-            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "not found", service).await?;
+            let offered = location_suggestions(state, location_text).await;
+            let names: Vec<String> = offered.iter().map(|p| p.display()).collect();
+            errs.add("location", fantooo_domain::location::not_found_message(location_text, &names));
+            let first = offered.first().map(correction);
+            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "not found", service, first.as_ref())
+                .await?;
             None
         }
         Ok(Resolution::Mismatch { place: p, distance_km }) => {
-            errs.add("location", format!("The coordinates are {distance_km:.0} km from {}", p.display()));
-            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, "coordinates mismatch", service).await?;
+            errs.add("location", fantooo_domain::location::mismatch_message(&p.display(), distance_km));
+            let error = format!("coordinates mismatch: {distance_km:.0} km");
+            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, &error, service, Some(&correction(&p)))
+                .await?;
             None
         }
         Err(e) => {
-            tracing::warn!(error = %e, "geocoder unavailable");
+            // An outage of the geocoder: logged where staff look, and
+            // counted, besides the user being asked to try again.
+            tracing::error!(error = %e, service, "geocoder failed; location not checked");
+            metrics::counter!("fantooo_geocoding_failures_total", "service" => service).increment(1);
+            let error = format!("geocoder unavailable: {e}");
+            users::log_invalid_location(&state.db, location_text, input.latitude, input.longitude, &error, service, None).await?;
             errs.add("location", "Location check is unavailable right now; try again shortly");
             None
         }
     };
     Ok((coords, place))
+}
+
+fn correction(p: &platform_geo::Place) -> users::Correction {
+    users::Correction { location: p.display(), latitude: p.latitude, longitude: p.longitude }
+}
+
+/// Places to offer instead of `typed`: the place it names when it names
+/// one (a mismatch with the device position), else the best matches of
+/// ever shorter forms of it (a typo). Empty when the geocoder fails.
+pub async fn location_suggestions(state: &AppState, typed: &str) -> Vec<platform_geo::Place> {
+    use fantooo_domain::location::{correction_queries, MAX_SUGGESTIONS};
+    match state.geocoder.resolve(typed, None).await {
+        Ok(Resolution::Found(p)) => return vec![p],
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "geocoder failed while looking for corrections");
+            return vec![];
+        }
+    }
+    let mut offered: Vec<platform_geo::Place> = Vec::new();
+    for query in correction_queries(typed) {
+        match state.geocoder.suggest(&query, MAX_SUGGESTIONS).await {
+            Ok(places) => {
+                for p in places {
+                    if offered.len() < MAX_SUGGESTIONS && !offered.iter().any(|o| o.display() == p.display()) {
+                        offered.push(p);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "geocoder failed while looking for corrections");
+                break;
+            }
+        }
+        if !offered.is_empty() {
+            break;
+        }
+    }
+    offered
 }
 
 /// Checks one step of the sign-up form before the user moves on; the same

@@ -52,6 +52,9 @@ pub struct AppState {
     pub fake_paystack: Option<FakePaystack>,
     /// The Content-Security-Policy sent with every page.
     pub csp: axum::http::HeaderValue,
+    /// The site's own mail (recovery links); kept in memory until a relay
+    /// is configured with [`AppState::with_mailer`].
+    pub mailer: Arc<dyn platform_mail::Mailer>,
 }
 
 impl AppState {
@@ -76,7 +79,27 @@ impl AppState {
             fake
         });
         let csp = middleware::headers::content_security_policy(payments.checkout_origin().as_deref());
-        AppState { db, config: Arc::new(config), geocoder, limits, metrics, realtime, media, assigner, payments, fake_paystack, csp }
+        let mailer = Arc::new(platform_mail::MemoryMailer::new());
+        AppState {
+            db,
+            config: Arc::new(config),
+            geocoder,
+            limits,
+            metrics,
+            realtime,
+            media,
+            assigner,
+            payments,
+            fake_paystack,
+            csp,
+            mailer,
+        }
+    }
+
+    /// Sends the site's mail through `mailer` (an SMTP relay in production).
+    pub fn with_mailer(mut self, mailer: Arc<dyn platform_mail::Mailer>) -> Self {
+        self.mailer = mailer;
+        self
     }
 }
 

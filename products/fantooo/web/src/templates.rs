@@ -11,7 +11,11 @@ use fantooo_store::{packages::Package, profiles::PublicProfile, users::User};
 // already loaded, so rendering costs no extra query.
 impl CurrentUser {
     pub fn chrome(&self, csrf: &CsrfToken, path: &str) -> Chrome {
-        Chrome::signed_in(AccountKind::User, &self.user.display_name, csrf, path)
+        Chrome {
+            unread: self.user.unread_replies,
+            sound: self.user.sound_on(),
+            ..Chrome::signed_in(AccountKind::User, &self.user.display_name, csrf, path)
+        }
     }
 }
 
@@ -41,14 +45,18 @@ pub struct Chrome {
     pub csrf: String,
     /// The current path, to mark the active nav link.
     pub path: String,
+    /// A user's unread replies (the Chats tab's badge and the tab title).
+    pub unread: i64,
+    /// A user's reply sound is on.
+    pub sound: bool,
 }
 
 impl Chrome {
     pub fn anonymous(csrf: &str, path: &str) -> Chrome {
-        Chrome { kind: None, name: String::new(), csrf: csrf.to_string(), path: path.to_string() }
+        Chrome { kind: None, name: String::new(), csrf: csrf.to_string(), path: path.to_string(), unread: 0, sound: false }
     }
     fn signed_in(kind: AccountKind, name: &str, csrf: &CsrfToken, path: &str) -> Chrome {
-        Chrome { kind: Some(kind), name: name.to_string(), csrf: csrf.0.clone(), path: path.to_string() }
+        Chrome { kind: Some(kind), name: name.to_string(), csrf: csrf.0.clone(), path: path.to_string(), unread: 0, sound: false }
     }
     pub fn is_user(&self) -> bool {
         self.kind == Some(AccountKind::User)
@@ -130,6 +138,8 @@ pub struct GetStarted {
     pub values: SignupValues,
     pub errors: fantooo_domain::FieldErrors,
     pub email_domain: String,
+    /// Corrected places offered when the typed city was not accepted.
+    pub location_suggestions: Vec<String>,
 }
 
 impl GetStarted {

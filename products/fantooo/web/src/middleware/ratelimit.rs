@@ -50,7 +50,18 @@ impl Limiters {
 fn is_auth_path(path: &str) -> bool {
     matches!(
         path,
-        "/login" | "/op-login" | "/admin-login" | "/setup" | "/get-started" | "/api/auth/login" | "/api/auth/signup" | "/api/setup"
+        "/login"
+            | "/op-login"
+            | "/admin-login"
+            | "/setup"
+            | "/get-started"
+            | "/api/auth/login"
+            | "/api/auth/signup"
+            | "/api/setup"
+            | "/forgot-password"
+            | "/api/auth/forgot-password"
+            | "/reset-password"
+            | "/api/auth/reset-password"
     )
 }
 

@@ -135,6 +135,15 @@ fn publish_event(hub: &Hub, e: Event) {
             PushKind::Other,
             json!({ "t": "edited", "chat_id": chat, "message_id": message_id, "seq": seq, "content": content, "moderated": moderated }),
         ),
+        // A reply, and the unread counts, for every page the user has open.
+        (EventBody::Reply { chat_id, seq, profile, preview, unread, total }, _, Some(user)) => (
+            Topic::User(user),
+            PushKind::Other,
+            json!({ "t": "reply", "chat_id": chat_id, "seq": seq, "profile": profile, "preview": preview, "unread": unread, "total": total, "at": e.created_at }),
+        ),
+        (EventBody::Unread { chat_id, unread, total }, _, Some(user)) => {
+            (Topic::User(user), PushKind::Other, json!({ "t": "unread", "chat_id": chat_id, "unread": unread, "total": total }))
+        }
         (EventBody::AdminAlert { alert, message }, ..) => {
             (Topic::Admins, PushKind::Other, json!({ "t": "alert", "alert": alert, "message": message }))
         }

@@ -8,9 +8,11 @@
 //! `read {chat_id, upto}`; `ping` (every 15 s; marks the account present).
 //!
 //! Server → client: `subscribed`, `unsubscribed` (the chat was taken from
-//! this viewer), `message`, `typing`, `receipt`, `balance`, `pong`,
-//! `error`. A message is sent at most once per connection: each
-//! subscription remembers the last seq it delivered. Access is checked on
+//! this viewer), `message`, `typing`, `receipt`, `balance`, `reply` and
+//! `unread` (on a user's own channel: a reply in any of their chats, with
+//! the unread counts, and the counts after reading), `pong`, `error`. A
+//! message is sent at most once per connection: each subscription
+//! remembers the last seq it delivered. Access is checked on
 //! subscribe, again whenever the chat changes hands, and before a read
 //! receipt is stored.
 

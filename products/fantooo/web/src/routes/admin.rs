@@ -23,6 +23,7 @@ mod import;
 pub(crate) mod kit;
 mod operators;
 mod profiles;
+mod reports;
 mod reviews;
 mod settings_page;
 pub use settings_page::email_domain;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/payments", get(payments_page))
         .merge(dashboard::routes())
         .merge(reviews::routes())
+        .merge(reports::routes())
         .merge(users::routes())
         .merge(profiles::routes())
         .merge(operators::routes())
@@ -50,6 +52,7 @@ pub const PAGES: &[(&str, &str, Option<Permission>)] = &[
     ("/admin/profiles", "Profiles", Some(Permission::ManageFictionalProfiles)),
     ("/admin/operators", "Operators", Some(Permission::ManageOperators)),
     ("/admin/chats", "Chats", Some(Permission::ManageChats)),
+    ("/admin/reports", "Reports", Some(Permission::ManageChats)),
     ("/admin/payments", "Payments", Some(Permission::ManagePayments)),
     ("/admin/stats", "Analytics", Some(Permission::ViewAnalytics)),
     ("/admin/admins", "Admins", Some(Permission::ManageAdmins)),

@@ -144,8 +144,13 @@ async fn suggest_locations(State(state): State<AppState>, Query(q): Query<Sugges
     if term.chars().count() < 2 || term.len() > 100 {
         return Ok(Json(json!({ "places": [] })));
     }
-    let places =
-        state.geocoder.suggest(term, q.limit.unwrap_or(8).clamp(1, 20)).await.map_err(|e| AppError::Internal(format!("geocoder: {e}")))?;
+    let places = state.geocoder.suggest(term, q.limit.unwrap_or(8).clamp(1, 20)).await.map_err(|e| {
+        // An outage: logged and counted; the form still works without suggestions.
+        let service = state.geocoder.service_name();
+        tracing::error!(error = %e, service, "geocoder failed; no place suggestions");
+        metrics::counter!("fantooo_geocoding_failures_total", "service" => service).increment(1);
+        AppError::Unavailable
+    })?;
     let places: Vec<_> = places
         .iter()
         .map(|p| json!({ "label": p.display(), "name": p.name, "country": p.country, "latitude": p.latitude, "longitude": p.longitude }))

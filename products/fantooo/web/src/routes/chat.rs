@@ -145,6 +145,10 @@ pub struct ChatView {
     pub draft: String,
     /// The user's rating of this chat, once given.
     pub rating: Option<i64>,
+    /// The user's own photo, shown to staff answering as the profile.
+    pub user_picture: Option<String>,
+    /// The user blocked the profile: the chat stays closed.
+    pub blocked: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -252,7 +256,10 @@ pub async fn chat_view(
     } else {
         None
     };
+    let blocked = fantooo_store::safety::is_blocked(&state.db, user.id, chat.fictional_user_id).await?;
     Ok(ChatView {
+        blocked,
+        user_picture: user.profile_picture.clone(),
         waiting,
         rating,
         user_online: user.last_active_at.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::seconds(45)),

@@ -11,7 +11,7 @@ use crate::templates::Chrome;
 use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
@@ -148,6 +148,11 @@ pub struct ProfilePage {
     pub p: PublicProfile,
     pub is_favorite: bool,
     pub back: String,
+    /// The user blocked this profile.
+    pub blocked: bool,
+    /// What was just done from the block/report form.
+    pub safety_notice: Option<&'static str>,
+    pub report_reasons: &'static [fantooo_domain::chat::ReportReason],
 }
 
 async fn card(state: &AppState, me: &CurrentUser, id: ProfileId) -> AppResult<Card> {
@@ -156,11 +161,31 @@ async fn card(state: &AppState, me: &CurrentUser, id: ProfileId) -> AppResult<Ca
     Ok(Card { profile, is_favorite })
 }
 
-async fn profile_page(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Path(id): Path<String>) -> AppResult<Response> {
+#[derive(Deserialize)]
+struct ProfileQuery {
+    done: Option<String>,
+}
+
+async fn profile_page(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(q): Query<ProfileQuery>,
+) -> AppResult<Response> {
     let id = profile_id(&id)?;
     let Card { profile, is_favorite } = card(&state, &me, id).await?;
     let back = format!("/profile/{id}");
-    Ok(ProfilePage { chrome: me.chrome(&csrf, &back), p: profile, is_favorite, back }.into_response())
+    let blocked = fantooo_store::safety::is_blocked(&state.db, me.user.id, id).await?;
+    let safety_notice = match q.done.as_deref() {
+        Some("blocked") => Some("Blocked. Your chat is closed."),
+        Some("unblocked") => Some("Unblocked. Send a message to chat again."),
+        Some("reported") => Some("Thank you. Your report was sent and will be looked at soon."),
+        _ => None,
+    };
+    let report_reasons = fantooo_domain::chat::ReportReason::ALL;
+    Ok(ProfilePage { chrome: me.chrome(&csrf, &back), p: profile, is_favorite, back, blocked, safety_notice, report_reasons }
+        .into_response())
 }
 
 async fn api_profile(State(state): State<AppState>, me: CurrentUser, Path(id): Path<String>) -> AppResult<Json<serde_json::Value>> {

@@ -10,7 +10,10 @@ mod discover;
 mod legal;
 mod operator;
 mod payments;
+mod preferences;
 mod public;
+mod recovery;
+mod safety;
 mod system;
 
 use crate::middleware::{csrf, errors, ratelimit};
@@ -55,6 +58,9 @@ fn app_router(state: AppState) -> Router {
         .merge(discover::routes())
         .merge(legal::routes())
         .merge(account::routes())
+        .merge(recovery::routes())
+        .merge(safety::routes())
+        .merge(preferences::routes())
         .merge(system::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())

@@ -58,6 +58,7 @@ pub async fn get_started(State(state): State<AppState>, MaybeSession(s): MaybeSe
         values: Default::default(),
         errors: FieldErrors::new(),
         email_domain: state.config.email_domain.clone(),
+        location_suggestions: vec![],
     }
     .into_response()
 }
@@ -81,11 +82,18 @@ pub async fn get_started_submit(
             Ok(with_session_cookie(&state, &session.token, "/discover"))
         }
         Err(AppError::Validation(errors)) => {
+            let location_suggestions = match errors.for_field("location") {
+                Some(_) if !input.location.trim().is_empty() => {
+                    flows::location_suggestions(&state, input.location.trim()).await.iter().map(|p| p.display()).collect()
+                }
+                _ => vec![],
+            };
             let page = t::GetStarted {
                 chrome: Chrome::anonymous(&csrf.0, "/get-started"),
                 values,
                 errors,
                 email_domain: state.config.email_domain.clone(),
+                location_suggestions,
             };
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -210,10 +218,18 @@ pub async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession
 pub struct SavedQuery {
     pub saved: Option<String>,
     pub password: Option<String>,
+    pub recovery: Option<String>,
 }
 
 pub async fn me(State(state): State<AppState>, me: CurrentUser, csrf: CsrfToken, Query(q): Query<SavedQuery>) -> AppResult<Response> {
-    let notice = q.password.is_some().then(|| "Password changed. Other devices were signed out.".to_string());
+    let notice = match (q.password.as_deref(), q.recovery.as_deref()) {
+        (Some("reset"), _) => Some("Your new password is set and you are logged in. Every other device was signed out."),
+        (Some(_), _) => Some("Password changed. Other devices were signed out."),
+        (_, Some("sent")) => Some("We sent a confirmation link to your recovery email. Open it to finish."),
+        (_, Some("removed")) => Some("Recovery email removed."),
+        _ => None,
+    }
+    .map(str::to_string);
     render_me(&state, me, &csrf, q.saved.is_some(), FieldErrors::new(), notice).await
 }
 

@@ -223,10 +223,12 @@ async fn times_days_and_ticks_agree_in_the_readers_time_zone() {
         let chat_path = d.current_url().await?.path().to_string();
         send_and_confirm(&d, "First words").await?;
         send_and_confirm(&d, "Second words").await?;
-        // The first message was sent yesterday.
+        // The first message was sent yesterday (in a chat begun then: no
+        // message is older than its chat).
         let yesterday = chrono::Utc::now() - chrono::Duration::hours(24);
         fantooo_store::on_pool!(&app.db, p => {
             sqlx::query("UPDATE messages SET created_at = $1 WHERE content = 'First words'").bind(yesterday).execute(p).await.unwrap();
+            sqlx::query("UPDATE chats SET created_at = $1").bind(yesterday).execute(p).await.unwrap();
         });
         d.goto(format!("{base}{chat_path}")).await?;
         d.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;

@@ -44,6 +44,8 @@ async fn old_months_are_archived_to_gzip_and_restored() {
         let old_name = format!("messages_y{}", partitions::month_start(old, 0).format("%Ym%m"));
         let recent_name = format!("messages_y{}", partitions::month_start(recent, 0).format("%Ym%m"));
         on_pool!(&app.db, p => {
+            // The chat began then too: no message is older than its chat.
+            sqlx::query("UPDATE chats SET created_at = $2 WHERE id = $1").bind(chat).bind(old).execute(p).await.unwrap();
             sqlx::query("UPDATE messages SET created_at = $2 WHERE chat_id = $1 AND content IN ('message 0', 'message 1', 'message 2')")
                 .bind(chat).bind(old).execute(p).await.unwrap();
             sqlx::query("UPDATE messages SET created_at = $2 WHERE chat_id = $1 AND content = 'message 3'")
@@ -121,5 +123,72 @@ async fn hot_message_queries_prune_to_recent_partitions() {
         let unbounded =
             plan("EXPLAIN SELECT * FROM messages WHERE seq > $1 AND $2::timestamptz IS NOT NULL ORDER BY seq LIMIT $3".into()).await;
         assert!(unbounded.contains(&old_name), "{unbounded}");
+    }
+}
+
+/// A page of chat history names a lower time bound: PostgreSQL reads only
+/// the partitions of the window asked for (shown by EXPLAIN).
+#[tokio::test]
+async fn chat_history_prunes_to_the_partitions_of_its_window() {
+    for b in backends() {
+        if matches!(b, fantooo_store::Backend::Sqlite) {
+            continue;
+        }
+        let app = TestApp::new(b).await;
+        let now = Utc::now();
+        let old = now - Duration::days(5 * 31);
+        partitions::ensure_ahead(&app.db, old, 0).await.unwrap();
+        let old_name = format!("messages_y{}", partitions::month_start(old, 0).format("%Ym%m"));
+        let current = format!("messages_y{}", partitions::month_start(now, 0).format("%Ym%m"));
+        let from = now - fantooo_store::messages::HISTORY_WINDOWS[0];
+        let sql = format!("EXPLAIN SELECT * FROM messages WHERE {}", fantooo_store::messages::HISTORY);
+        let plan: Vec<String> = on_pool!(&app.db, p => sqlx::query_scalar(&sql)
+            .bind(uuid::Uuid::now_v7()).bind(i64::MAX).bind(from).bind(50i64).fetch_all(p).await.unwrap());
+        let plan = plan.join("\n");
+        assert!(plan.contains(&current), "{plan}");
+        assert!(!plan.contains(&old_name), "a history page reads only its window's partitions:\n{plan}");
+        // The old shape (no time bound) reads them all.
+        let unbounded: Vec<String> = on_pool!(&app.db, p => sqlx::query_scalar(
+            "EXPLAIN SELECT * FROM messages WHERE chat_id = $1 AND seq < $2 AND deleted_at IS NULL ORDER BY seq DESC LIMIT $3")
+            .bind(uuid::Uuid::now_v7()).bind(i64::MAX).bind(50i64).fetch_all(p).await.unwrap());
+        assert!(unbounded.join("\n").contains(&old_name));
+    }
+}
+
+/// Windowed reading still returns exactly the newest messages before the
+/// cursor, reaching back to the chat's start when recent ones are few.
+#[tokio::test]
+async fn chat_history_widens_its_window_until_the_page_is_full() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        flat_pricing(&app.db).await;
+        let (mut c, uid, chat) = user_with_chat(&app, "historian").await;
+        grant(&app.db, uid, 20).await;
+        for n in 0..6 {
+            assert_eq!(say(&mut c, chat, &format!("m{n}")).await.status, axum::http::StatusCode::CREATED);
+        }
+        let now = Utc::now();
+        let (two_years, five_months, ten_days) = (now - Duration::days(730), now - Duration::days(5 * 31), now - Duration::days(10));
+        if !matches!(b, fantooo_store::Backend::Sqlite) {
+            partitions::ensure_ahead(&app.db, two_years, 0).await.unwrap();
+            partitions::ensure_ahead(&app.db, five_months, 0).await.unwrap();
+        }
+        on_pool!(&app.db, p => {
+            sqlx::query("UPDATE chats SET created_at = $2 WHERE id = $1").bind(chat).bind(two_years).execute(p).await.unwrap();
+            for (content, at) in [("m0", two_years), ("m1", five_months), ("m2", five_months), ("m3", ten_days)] {
+                sqlx::query("UPDATE messages SET created_at = $3 WHERE chat_id = $1 AND content = $2").bind(chat).bind(content).bind(at).execute(p).await.unwrap();
+            }
+        });
+        let texts = |page: Vec<fantooo_store::messages::Message>| page.into_iter().map(|m| m.content).collect::<Vec<_>>();
+        let h = |before, limit| fantooo_store::messages::history(&app.db, chat, before, limit);
+        assert_eq!(texts(h(None, 2).await.unwrap()), ["m5", "m4"], "the recent window fills a small page");
+        assert_eq!(texts(h(None, 4).await.unwrap()), ["m5", "m4", "m3", "m2"], "a year back");
+        assert_eq!(texts(h(None, 50).await.unwrap()), ["m5", "m4", "m3", "m2", "m1", "m0"], "back to the chat's start");
+        let page = h(None, 3).await.unwrap();
+        let before = page.last().unwrap().seq;
+        assert_eq!(texts(h(Some(before), 3).await.unwrap()), ["m2", "m1", "m0"], "the cursor continues into older months");
+        // The API pages the same way.
+        let r = c.api_get(&format!("/api/chats/{chat}/messages?limit=5")).await.json();
+        assert_eq!(r["messages"].as_array().unwrap().len(), 5);
     }
 }

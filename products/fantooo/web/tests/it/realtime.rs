@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(addr: SocketAddr, token: &str) -> Ws {
+pub(crate) async fn connect(addr: SocketAddr, token: &str) -> Ws {
     let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("websocket connect");
@@ -28,7 +28,7 @@ async fn send(ws: &mut Ws, v: Value) {
 }
 
 /// The next frame of type `t`, skipping others; panics after `within`.
-async fn next_of(ws: &mut Ws, t: &str, within: Duration) -> Value {
+pub(crate) async fn next_of(ws: &mut Ws, t: &str, within: Duration) -> Value {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let frame = tokio::time::timeout_at(deadline, ws.next())
@@ -67,7 +67,7 @@ async fn subscribe(ws: &mut Ws, chat: ChatId, after: Option<i64>) {
 }
 
 /// An operator assigned to the chat, signed in with a bearer token.
-async fn assigned_operator(app: &TestApp, chat: ChatId) -> Client {
+pub(crate) async fn assigned_operator(app: &TestApp, chat: ChatId) -> Client {
     operator_client(app, "live-op@fantooo.com").await;
     let op_id = fantooo_store::operators::list(&app.db).await.unwrap()[0].id;
     assert!(crate::chat::assign_to(&app.db, chat, op_id).await);

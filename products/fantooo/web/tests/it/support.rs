@@ -29,6 +29,8 @@ pub struct TestApp {
     pub db: Db,
     pub router: Router,
     pub config: WebConfig,
+    /// Every mail the app sent.
+    pub mail: platform_mail::MemoryMailer,
     _dir: Option<tempfile::TempDir>,
     _media: Arc<tempfile::TempDir>,
 }
@@ -52,9 +54,28 @@ impl TestApp {
         let media = Arc::new(tempfile::tempdir().expect("media dir"));
         cfg.media_dir = media.path().to_path_buf();
         tweak(&mut cfg);
-        let state = AppState::new(db.clone(), cfg.clone(), Arc::new(OfflineGazetteer::new()), None);
+        Self::build(db, cfg, dir, media, Arc::new(OfflineGazetteer::new()))
+    }
+
+    /// The app on `db` with its own mailer and the given geocoder.
+    pub fn build(
+        db: Db,
+        cfg: WebConfig,
+        dir: Option<tempfile::TempDir>,
+        media: Arc<tempfile::TempDir>,
+        geocoder: Arc<dyn platform_geo::Geocoder>,
+    ) -> TestApp {
+        let mail = platform_mail::MemoryMailer::new();
+        let state = AppState::new(db.clone(), cfg.clone(), geocoder, None).with_mailer(Arc::new(mail.clone()));
         let router = fantooo_web::app(state);
-        TestApp { db, router, config: cfg, _dir: dir, _media: media }
+        TestApp { db, router, config: cfg, mail, _dir: dir, _media: media }
+    }
+
+    /// The same app with another geocoder (one that fails, say).
+    pub async fn with_geocoder(backend: Backend, geocoder: Arc<dyn platform_geo::Geocoder>) -> TestApp {
+        let base = Self::new(backend).await;
+        let TestApp { db, config, _dir, _media, .. } = base;
+        Self::build(db, config, _dir, _media, geocoder)
     }
 
     /// Another server node on the same database: its own hub, tailer and
@@ -72,7 +93,14 @@ impl TestApp {
             Db::Sqlite(_) => self.db.clone(),
         };
         let state = AppState::new(db.clone(), self.config.clone(), Arc::new(OfflineGazetteer::new()), None);
-        TestApp { db, router: fantooo_web::app(state), config: self.config.clone(), _dir: None, _media: self._media.clone() }
+        TestApp {
+            db,
+            router: fantooo_web::app(state),
+            config: self.config.clone(),
+            mail: platform_mail::MemoryMailer::new(),
+            _dir: None,
+            _media: self._media.clone(),
+        }
     }
 
     /// Serves the app on a loopback port (for WebSockets and browsers)
