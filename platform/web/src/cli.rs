@@ -162,16 +162,17 @@ fn command<C: CommandFactory>(product: &Product) -> clap::Command {
         .mut_arg("data_dir", |a| a.env(var("DATA_DIR")).default_value(product.data_dir))
         .mut_arg("db_max_connections", |a| a.env(var("DB_MAX_CONNECTIONS")))
         .mut_arg("log_format", |a| a.env(var("LOG_FORMAT")))
-        .mut_subcommand("seed-demo", |c| c.about(product.seed_demo_about))
-        .mut_subcommand("check", |c| c.about(product.check_about))
+        // Help lines end without a full stop, as clap's own do.
+        .mut_subcommand("seed-demo", |c| c.about(product.seed_demo_about.trim_end_matches('.')))
+        .mut_subcommand("check", |c| c.about(product.check_about.trim_end_matches('.')))
         .mut_subcommand("job", |c| {
             let about: &'static str =
-                Box::leak(format!("Run one scheduled job now (for external cron): {}.", product.jobs).into_boxed_str());
+                Box::leak(format!("Run one scheduled job now (for external cron): {}", product.jobs).into_boxed_str());
             c.about(about)
         })
         .mut_subcommand("create-admin", |c| {
             let about: &'static str =
-                Box::leak(format!("Create an admin; the password comes from {admin_password} or stdin.").into_boxed_str());
+                Box::leak(format!("Create an admin; the password comes from {admin_password} or stdin").into_boxed_str());
             c.about(about)
         })
 }
@@ -343,10 +344,10 @@ mod tests {
         );
         let c = command::<Cli>(&P);
         let about = |name: &str| c.find_subcommand(name).and_then(|s| s.get_about()).map(|a| a.to_string());
-        assert_eq!(about("seed-demo").as_deref(), Some("Load sample rows."));
-        assert_eq!(about("check").as_deref(), Some("Check sample sums."));
-        assert_eq!(about("job").as_deref(), Some("Run one scheduled job now (for external cron): sweep, housekeeping."));
-        assert_eq!(about("create-admin").as_deref(), Some("Create an admin; the password comes from SAMPLE_ADMIN_PASSWORD or stdin."));
+        assert_eq!(about("seed-demo").as_deref(), Some("Load sample rows"));
+        assert_eq!(about("check").as_deref(), Some("Check sample sums"));
+        assert_eq!(about("job").as_deref(), Some("Run one scheduled job now (for external cron): sweep, housekeeping"));
+        assert_eq!(about("create-admin").as_deref(), Some("Create an admin; the password comes from SAMPLE_ADMIN_PASSWORD or stdin"));
     }
 
     #[tokio::test]
