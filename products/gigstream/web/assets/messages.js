@@ -25,9 +25,13 @@
   function send(obj) {
     if (ws && ws.readyState === 1) ws.send(JSON.stringify(obj));
   }
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // The same words as the server's "%d %b, %H:%M" (UTC).
   function timeOf(at) {
     var d = new Date(at);
-    return isNaN(d) ? "" : d.toLocaleString(undefined, { day: "2-digit", month: "short", hour: "2-digit", minute: "2-digit" });
+    if (isNaN(d)) return "";
+    return pad(d.getUTCDate()) + " " + MONTHS[d.getUTCMonth()] + ", " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
   function addMessage(seq, m, at) {
     if (!bubbles || bubbles.querySelector('[data-seq="' + seq + '"]')) return;

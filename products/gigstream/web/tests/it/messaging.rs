@@ -174,7 +174,7 @@ async fn reviews_after_completion_one_per_side_with_a_reply_and_a_summary() {
             Request::get("/dashboard/reviews").header(header::AUTHORIZATION, format!("Bearer {seller}")).body(Body::empty()).unwrap();
         let (s, _, html) = app.raw(insights).await;
         assert_eq!(s, StatusCode::OK);
-        assert!(html.contains("Graphics &amp; Design") && html.contains("would recommend"), "{html}");
+        assert!(html.contains("Graphics &#38; Design") && html.contains("would recommend"), "{html}");
 
         // The review page's form names a missing rating.
         let form = Request::post(format!("/orders/{order}/review"))
