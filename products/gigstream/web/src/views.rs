@@ -146,4 +146,6 @@ pub struct VideosPage {
     pub title: String,
     /// (status, in words, MP4 URL, poster URL), newest first.
     pub videos: Vec<(String, String, Option<String>, Option<String>)>,
+    /// A conversion is under way: the page reloads itself to show progress.
+    pub busy: bool,
 }

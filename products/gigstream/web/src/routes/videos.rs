@@ -177,6 +177,7 @@ async fn page(state: &AppState, csrf: &CsrfToken, user: &CurrentUser, gig: GigId
         gig_id: gig.to_string(),
         slug: g.slug.clone(),
         title: g.title.clone(),
+        busy: list.iter().any(|v| matches!(v.status, VideoStatus::Pending | VideoStatus::Processing)),
         videos: list
             .iter()
             .map(|v| {

@@ -68,6 +68,10 @@ async fn a_gig_video_is_converted_served_with_ranges_and_failures_are_reported()
 
         let (s, v, _) = post_multipart(&app, &path, &seller, &[("video", Some("clip.mov"), &mov)]).await;
         assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        let page = |p: String| Request::get(p).header(header::AUTHORIZATION, format!("Bearer {seller}")).body(Body::empty()).unwrap();
+        let (_, _, html) = app.raw(page(format!("/gigs/id/{id}/videos"))).await;
+        let converting = html.contains("Waiting to be converted") || html.contains("Converting…");
+        assert!(!converting || html.contains("http-equiv=\"refresh\""), "a page under way reloads itself: {html}");
         let done = settled(&app, &seller, &id).await;
         assert_eq!((done["status"].as_str(), done["progress"].as_i64()), (Some("ready"), Some(100)), "{backend:?} {done}");
         // The original is gone once the conversion is stored.
@@ -107,6 +111,7 @@ async fn a_gig_video_is_converted_served_with_ranges_and_failures_are_reported()
         let (s, _, html) = app.raw(page).await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("The video could not be converted") && html.contains("<video"), "{html}");
+        assert!(!html.contains("http-equiv"), "nothing under way, no reloading");
 
         // A picture is not a video; nobody else sees the videos.
         let (s, v, _) = post_multipart(&app, &path, &seller, &[("video", Some("x.png"), include_bytes!("../../assets/test.png"))]).await;
