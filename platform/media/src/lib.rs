@@ -9,7 +9,10 @@
 //!   for tests and, with the `aws` feature, `ObjectMedia::s3` for
 //!   S3-compatible storage configured by `S3Config`;
 //! - [`sniff`] and [`check`]: the type of a file from its bytes, and the
-//!   caller's [`MediaRules`] (types, bytes, pixels) as [`FieldErrors`].
+//!   caller's [`MediaRules`] (types, bytes, pixels) as [`FieldErrors`];
+//! - [`scan`]: virus scanning before storing ([`Scanner`], [`Clamd`] over
+//!   clamd's INSTREAM protocol);
+//! - [`video`]: ffmpeg transcoding to H.264/AAC MP4 with a poster.
 //!
 //! Keys are parsed once into [`MediaKey`], so no backend sees a name that
 //! could leave its directory or bucket prefix.
@@ -22,7 +25,9 @@ mod local;
 mod object;
 #[cfg(feature = "aws")]
 mod s3;
+pub mod scan;
 mod sniff;
+pub mod video;
 
 use async_trait::async_trait;
 
@@ -32,6 +37,7 @@ pub use local::LocalDisk;
 pub use object::ObjectMedia;
 #[cfg(feature = "aws")]
 pub use s3::S3Config;
+pub use scan::{Clamd, ClamdAddr, ScanError, Scanner, Verdict};
 pub use sniff::{image_size, samples, sniff, MediaType};
 
 /// Where the app serves stored media by default: its own route, which reads

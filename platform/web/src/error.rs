@@ -79,6 +79,10 @@ app_errors! {
     /// their session and retry.
     #[error("The service is briefly unavailable. Please try again in a moment.")]
     Unavailable => SERVICE_UNAVAILABLE, "unavailable";
+    /// A service the request depends on (the virus scanner, …) is not
+    /// answering; the message says which and what to do (with Retry-After).
+    #[error("{0}")]
+    DependencyDown(String) => SERVICE_UNAVAILABLE, "dependency_unavailable";
     /// A fault; the detail goes to the log, never to the client.
     #[error("internal error")]
     Internal(String) => INTERNAL_SERVER_ERROR, "internal";
@@ -282,6 +286,9 @@ impl IntoResponse for AppError {
         if let AppError::Unavailable = &self {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        if let AppError::DependencyDown(_) = &self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
         resp.extensions_mut().insert(body);
         resp
     }
@@ -324,6 +331,7 @@ mod tests {
             (AppError::BadSignature, 401, "bad_signature"),
             (AppError::PaymentProvider("x".into()), 502, "payment_provider"),
             (AppError::Unavailable, 503, "unavailable"),
+            (AppError::DependencyDown("x".into()), 503, "dependency_unavailable"),
             (AppError::Internal("x".into()), 500, "internal"),
         ];
         for (e, status, code) in cases {

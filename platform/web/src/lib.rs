@@ -12,6 +12,7 @@
 //!   body limit and handler timeout ([`layers::outer_stack`]), and CSRF;
 //! - [`request`]: client address behind trusted proxies, cookies, bearer
 //!   tokens, the CSRF token handed to forms;
+//! - [`range`]: stored bytes served with HTTP range requests (206, 416);
 //! - [`ratelimit`]: keyed per-minute limits answered with 429;
 //! - [`system`]: `/api/health` and `/metrics`;
 //! - [`cli`]: the command line every product binary shares (global
@@ -26,6 +27,7 @@ pub mod error;
 pub mod error_pages;
 pub mod layers;
 pub mod process;
+pub mod range;
 pub mod ratelimit;
 pub mod request;
 pub mod server;

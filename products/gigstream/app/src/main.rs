@@ -68,6 +68,11 @@ struct ServeArgs {
     /// Where uploads are kept (default: <data-dir>/media).
     #[arg(long, env = "GIGSTREAM_MEDIA_DIR")]
     media_dir: Option<PathBuf>,
+    /// The ClamAV daemon every upload is scanned by before it is stored:
+    /// `unix:/path`, `/path`, `tcp://host:port` or `host:port`. While it does
+    /// not answer, uploads are refused (never stored unscanned).
+    #[arg(long, env = "GIGSTREAM_CLAMD", default_value = "unix:/var/run/clamav/clamd.ctl", value_parser = parse_clamd)]
+    clamd: platform_media::ClamdAddr,
     /// The platform's fee on the seller's price, in percent.
     #[arg(long, env = "GIGSTREAM_PLATFORM_FEE_PERCENT", default_value_t = 20.0)]
     platform_fee_percent: f64,
@@ -80,6 +85,10 @@ struct ServeArgs {
     /// Load demo data on start: `auto` seeds an empty embedded store only.
     #[arg(long, env = "GIGSTREAM_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
+}
+
+fn parse_clamd(text: &str) -> Result<platform_media::ClamdAddr, String> {
+    platform_media::ClamdAddr::parse(text)
 }
 
 /// GigStream's scheduled jobs.
@@ -125,7 +134,8 @@ fn runner(db: Db) -> platform_jobs::Runner<Job> {
                 Job::Housekeeping => {
                     let sessions = accounts::sessions().purge_expired(&db, now - chrono::Duration::days(1)).await?;
                     let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
-                    serde_json::json!({ "sessions": sessions, "job_runs": runs })
+                    let typing = gigstream_store::messages::purge_typing(&db, now - chrono::Duration::days(1)).await?;
+                    serde_json::json!({ "sessions": sessions, "job_runs": runs, "typing_signals": typing })
                 }
             })
         })
@@ -235,9 +245,11 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         api_per_minute: args.api_rate_per_minute,
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
         fees: fees(&args)?,
+        clamd: args.clamd.clone(),
         ..WebConfig::default()
     };
     let state = AppState::new(db.clone(), config);
+    gigstream_web::routes::resume_videos(state.clone()).await;
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);
     let node = cli::node_name(None);

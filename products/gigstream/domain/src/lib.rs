@@ -9,15 +9,20 @@
 //! - [`names`]: usernames, slugs, titles and tags;
 //! - [`gig`]: packages, FAQ and requirement questions of a gig;
 //! - [`richtext`]: sanitised descriptions (no script survives);
+//! - [`messaging`]: conversations (inquiries, order threads), message
+//!   and search checks, the typing throttle;
+//! - [`reviews`]: review checks, the edit window, and review analytics;
 //! - [`suggest`]: "did you mean" by trigram similarity;
 //! - [`ids`]: the id types.
 
 pub mod fees;
 pub mod gig;
 pub mod ids;
+pub mod messaging;
 pub mod money;
 pub mod names;
 pub mod order;
+pub mod reviews;
 pub mod richtext;
 pub mod suggest;
 

@@ -8,9 +8,13 @@ pub mod accounts;
 pub mod escrow;
 pub mod gigs;
 pub mod invariants;
+pub mod messages;
 pub mod orders;
 pub mod profiles;
+pub mod reviews;
 pub mod search;
+pub mod security;
+pub mod videos;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 

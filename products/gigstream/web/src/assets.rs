@@ -2,11 +2,15 @@
 
 const CSS: &str = include_str!("../assets/gigstream.css");
 const JS: &str = include_str!("../assets/gigstream.js");
+const MESSAGES_CSS: &str = include_str!("../assets/messages.css");
+const MESSAGES_JS: &str = include_str!("../assets/messages.js");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
         "gigstream.css" => Some((CSS, "text/css; charset=utf-8")),
         "gigstream.js" => Some((JS, "text/javascript; charset=utf-8")),
+        "messages.css" => Some((MESSAGES_CSS, "text/css; charset=utf-8")),
+        "messages.js" => Some((MESSAGES_JS, "text/javascript; charset=utf-8")),
         _ => None,
     }
 }

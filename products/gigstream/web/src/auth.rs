@@ -30,6 +30,8 @@ pub struct Session {
 pub struct CurrentUser {
     pub account: Account,
     pub session: Session,
+    /// The client's address, as the session layer found it.
+    pub ip: Option<String>,
 }
 
 /// The signed-in account, if any.
@@ -40,8 +42,9 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let Some(session) = parts.extensions.get::<Session>().cloned() else { return Ok(MaybeUser(None)) };
+        let ip = parts.extensions.get::<ClientIp>().map(|c| c.0.clone());
         match accounts::by_id(&state.db, session.account_id).await {
-            Ok(account) if account.is_active => Ok(MaybeUser(Some(CurrentUser { account, session }))),
+            Ok(account) if account.is_active => Ok(MaybeUser(Some(CurrentUser { account, session, ip }))),
             Ok(_) | Err(gigstream_store::StoreError::NotFound) => Ok(MaybeUser(None)),
             Err(e) => Err(e.into()),
         }

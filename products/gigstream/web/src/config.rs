@@ -1,6 +1,7 @@
 //! Settings of the web layer (the binary fills them from flags and env).
 
 use gigstream_domain::{Currency, FeePolicy};
+use platform_media::ClamdAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -22,6 +23,8 @@ pub struct WebConfig {
     pub fees: FeePolicy,
     /// The marketplace's currency: gigs are priced in it.
     pub currency: Currency,
+    /// The ClamAV daemon uploads are scanned by.
+    pub clamd: ClamdAddr,
 }
 
 impl Default for WebConfig {
@@ -36,6 +39,7 @@ impl Default for WebConfig {
             media_dir: PathBuf::from("data/media"),
             fees: FeePolicy::default(),
             currency: Currency::Usd,
+            clamd: ClamdAddr::Unix(PathBuf::from("/var/run/clamav/clamd.ctl")),
         }
     }
 }

@@ -9,9 +9,11 @@ pub mod error;
 pub mod forms;
 pub mod middleware;
 pub mod payments;
+pub mod realtime;
 pub mod routes;
 pub mod seed;
 pub mod templates;
+pub mod views;
 
 pub use config::WebConfig;
 pub use error::{AppError, AppResult};
@@ -29,6 +31,12 @@ pub struct AppState {
     pub media: Arc<dyn platform_media::MediaStore>,
     /// Where buyers pay: the seam a Stripe or PayPal step plugs into.
     pub checkout: Arc<dyn payments::Checkout>,
+    /// Every upload is scanned by it before it is stored.
+    pub scanner: Arc<dyn platform_media::Scanner>,
+    /// This node's live messaging fan-out.
+    pub realtime: Arc<realtime::Realtime>,
+    /// Converts gig videos in the background.
+    pub ffmpeg: Arc<platform_media::video::Ffmpeg>,
 }
 
 impl AppState {
@@ -37,7 +45,10 @@ impl AppState {
         let limits = Arc::new(middleware::Limits::new(&config));
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
         let checkout = Arc::new(payments::FakeCheckout);
-        AppState { db, config: Arc::new(config), limits, media, checkout }
+        let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
+        let realtime = realtime::start(db.clone());
+        let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
+        AppState { db, config: Arc::new(config), limits, media, checkout, scanner, realtime, ffmpeg }
     }
 }
 

@@ -140,6 +140,9 @@ pub struct GigView {
     pub packages: Vec<PackageView>,
     pub images: Vec<String>,
     pub faq: Vec<(String, String)>,
+    pub reviews: crate::views::ReviewSummary,
+    /// The newest ready video: (MP4 URL, poster URL).
+    pub video: Option<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -231,6 +234,7 @@ pub struct UserPage {
     pub stats: gigstream_store::profiles::Stats,
     pub cards: Vec<Card>,
     pub is_me: bool,
+    pub reviews: crate::views::ReviewSummary,
 }
 
 #[derive(Template, WebTemplate)]

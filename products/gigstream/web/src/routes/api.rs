@@ -195,8 +195,9 @@ async fn upload_image(
     while let Some(field) = form.next_field().await.map_err(AppError::rejected)? {
         if field.name() == Some("image") {
             let declared = field.content_type().map(str::to_string);
+            let name = super::common::file_name(field.file_name(), "image");
             let bytes = field.bytes().await.map_err(AppError::rejected)?.to_vec();
-            let (key, mime) = store_upload(&state, "gigs", bytes, declared.as_deref(), &GALLERY).await?;
+            let (key, mime) = store_upload(&state, &user, "gigs", (bytes, &name), declared.as_deref(), &GALLERY).await?;
             if let Err(e) = gigs::add_image(&state.db, id, user.account.id, &key, mime, Utc::now()).await {
                 // Nothing half-written: the stored file goes with the refusal.
                 let _ = state.media.delete(&platform_media::MediaKey::parse(&key).expect("our key")).await;
@@ -269,7 +270,7 @@ async fn order_action(
     let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/"));
     let input = if multipart {
         let form = Multipart::from_request(req, &state).await.map_err(AppError::rejected)?;
-        let (message, files) = read_delivery(&state, form).await?;
+        let (message, files) = read_delivery(&state, &user, form).await?;
         StepInput { message, files, ..StepInput::default() }
     } else if req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v != "0") || req.headers().contains_key(header::CONTENT_TYPE) {
         JsonIn::<StepInput>::from_request(req, &state).await?.0

@@ -8,7 +8,8 @@ use chrono::Utc;
 use gigstream_domain::ids::OrderId;
 use gigstream_domain::order::{Action, Actor};
 use gigstream_store::orders::{self, DeliveredFile, Order};
-use platform_media::{MediaKey, MediaRules, MediaType, PixelLimits};
+use gigstream_store::security;
+use platform_media::{MediaKey, MediaRules, MediaType, PixelLimits, ScanError, Verdict};
 use serde::de::DeserializeOwned;
 
 /// A JSON body; a malformed one is a 400 (413 when too large) in our shape.
@@ -42,30 +43,78 @@ pub const GALLERY: MediaRules = MediaRules {
 pub const DELIVERABLE: MediaRules =
     MediaRules { field: "files", label: "Delivered file", accept: &MediaType::ALL, max_bytes: 10 * 1024 * 1024, pixels: None };
 
-/// Checks an upload (its type sniffed from the bytes) and stores it under `prefix`.
+/// Checks an upload (its type sniffed from the bytes), has it scanned for
+/// viruses, and stores it under `prefix`.
 pub async fn store_upload(
     state: &AppState,
+    who: &CurrentUser,
     prefix: &str,
-    bytes: Vec<u8>,
+    (bytes, name): (Vec<u8>, &str),
     declared: Option<&str>,
     rules: &MediaRules,
 ) -> Result<(String, &'static str), AppError> {
+    // Size first (nothing oversized is sent to the scanner); then the scan,
+    // so an infected file is caught and recorded whatever type it claims;
+    // then the type from the bytes.
+    platform_media::check_bytes(bytes.len(), rules)?;
+    scan_upload(state, who, &bytes, name, rules).await?;
     let checked = platform_media::check(&bytes, declared, rules)?;
     let key = MediaKey::unique_under(prefix, checked.media_type).map_err(|e| AppError::Internal(e.to_string()))?;
     state.media.put(&key, bytes, checked.mime()).await.map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((key.as_str().to_string(), checked.mime()))
 }
 
+/// Has the virus scanner look at an upload before anything is stored. An
+/// infected file is refused on its field and recorded as a security event;
+/// a scanner that does not answer refuses the upload with a 503 that says
+/// so (never stores it unscanned).
+pub async fn scan_upload(state: &AppState, who: &CurrentUser, bytes: &[u8], name: &str, rules: &MediaRules) -> Result<(), AppError> {
+    match state.scanner.scan(bytes).await {
+        Ok(Verdict::Clean) => Ok(()),
+        Ok(Verdict::Infected(signature)) => {
+            tracing::warn!(account = %who.account.id, %signature, field = rules.field, file = name, "infected upload refused");
+            let detail = security::Detail {
+                signature: signature.clone(),
+                field: rules.field.into(),
+                file_name: name.into(),
+                bytes: bytes.len() as i64,
+            };
+            security::record(&state.db, security::Kind::InfectedUpload, Some(who.account.id), who.ip.as_deref(), &detail, Utc::now())
+                .await?;
+            Err(AppError::field(
+                rules.field,
+                format!("{} was refused: the virus scanner found {signature} in it. Nothing was stored.", rules.label),
+            ))
+        }
+        Err(ScanError::Refused(why)) => {
+            Err(AppError::field(rules.field, format!("{} could not be scanned for viruses ({why}), so it was not stored.", rules.label)))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "virus scanner unavailable; upload refused");
+            Err(AppError::DependencyDown(SCANNER_DOWN.into()))
+        }
+    }
+}
+
+/// What an upload meets while the virus scanner is down.
+pub const SCANNER_DOWN: &str =
+    "Uploads are paused: the virus scanner is not answering, and no file is stored without a scan. Please try again in a few minutes.";
+
+/// The name a client gave a file, without control characters, at most 120 characters.
+pub fn file_name(raw: Option<&str>, fallback: &str) -> String {
+    raw.unwrap_or(fallback).chars().filter(|c| !c.is_control()).take(120).collect()
+}
+
 /// A delivery's message and files, from a multipart form (`message`,
 /// `files`…) whose files are checked and stored as they arrive.
-pub async fn read_delivery(state: &AppState, mut form: Multipart) -> Result<(String, Vec<DeliveredFile>), AppError> {
+pub async fn read_delivery(state: &AppState, who: &CurrentUser, mut form: Multipart) -> Result<(String, Vec<DeliveredFile>), AppError> {
     let mut message = String::new();
     let mut files = vec![];
     while let Some(field) = form.next_field().await.map_err(AppError::rejected)? {
         match field.name().unwrap_or("") {
             "message" => message = field.text().await.map_err(AppError::rejected)?,
             "files" => {
-                let name = field.file_name().unwrap_or("file").chars().filter(|c| !c.is_control()).take(120).collect::<String>();
+                let name = file_name(field.file_name(), "file");
                 let declared = field.content_type().map(str::to_string);
                 let bytes = field.bytes().await.map_err(AppError::rejected)?.to_vec();
                 if bytes.is_empty() {
@@ -75,7 +124,7 @@ pub async fn read_delivery(state: &AppState, mut form: Multipart) -> Result<(Str
                     return Err(AppError::field("files", "At most 5 files per delivery"));
                 }
                 let size = bytes.len() as i64;
-                let (key, mime) = store_upload(state, "deliveries", bytes, declared.as_deref(), &DELIVERABLE).await?;
+                let (key, mime) = store_upload(state, who, "deliveries", (bytes, &name), declared.as_deref(), &DELIVERABLE).await?;
                 files.push(DeliveredFile { key, name, content_type: mime.into(), bytes: size });
             }
             _ => {}

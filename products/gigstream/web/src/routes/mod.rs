@@ -3,10 +3,14 @@
 
 mod api;
 mod common;
+mod messages;
 mod pages;
+mod reviews;
 mod system;
+mod videos;
 
 pub use api::SearchParams;
+pub use videos::resume as resume_videos;
 
 use crate::middleware;
 use crate::AppState;
@@ -19,6 +23,9 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(system::routes())
+        .merge(messages::routes())
+        .merge(reviews::routes())
+        .merge(videos::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))

@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pay/fake/{reference}", get(pay_page).post(pay_submit))
 }
 
-fn chrome(csrf: &CsrfToken, user: Option<&CurrentUser>) -> Chrome {
+pub(super) fn chrome(csrf: &CsrfToken, user: Option<&CurrentUser>) -> Chrome {
     Chrome { csrf: csrf.0.clone(), username: user.map(|u| u.account.username.clone()), q: String::new() }
 }
 
@@ -369,6 +369,7 @@ async fn user_page(
         member_since: account.created_at.format("%b %Y").to_string(),
         stats,
         cards,
+        reviews: super::reviews::summary(&state, account.id, None).await?,
     }
     .into_response())
 }
@@ -534,8 +535,9 @@ async fn upload_image(
     while let Some(field) = form.next_field().await.map_err(AppError::rejected)? {
         if field.name() == Some("image") {
             let declared = field.content_type().map(str::to_string);
+            let name = super::common::file_name(field.file_name(), "image");
             let bytes = field.bytes().await.map_err(AppError::rejected)?.to_vec();
-            let (key, mime) = store_upload(&state, "gigs", bytes, declared.as_deref(), &GALLERY).await?;
+            let (key, mime) = store_upload(&state, &user, "gigs", (bytes, &name), declared.as_deref(), &GALLERY).await?;
             if let Err(e) = gigs::add_image(&state.db, id, user.account.id, &key, mime, Utc::now()).await {
                 let _ = state.media.delete(&platform_media::MediaKey::parse(&key).expect("our key")).await;
                 return Err(e.into());
@@ -603,6 +605,8 @@ async fn gig_page(
         packages,
         images: page.images.iter().map(|i| i.media_key.clone()).collect(),
         faq: g.faq.0.iter().map(|f| (f.question.clone(), f.answer.clone())).collect(),
+        reviews: super::reviews::summary(&state, g.seller_id, Some(g.id)).await?,
+        video: super::videos::ready_for(&state, g.id).await?,
     }
     .into_response())
 }
@@ -706,7 +710,7 @@ async fn order_action(
     let action = action_of(&action)?;
     let input = if action == Action::Deliver {
         let form = <Multipart as axum::extract::FromRequest<AppState>>::from_request(req, &state).await.map_err(AppError::rejected)?;
-        let (message, files) = read_delivery(&state, form).await?;
+        let (message, files) = read_delivery(&state, &user, form).await?;
         StepInput { message, files, ..StepInput::default() }
     } else {
         let bytes = axum::body::to_bytes(req.into_body(), 256 * 1024)

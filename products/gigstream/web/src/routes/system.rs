@@ -4,11 +4,11 @@
 use crate::auth::MaybeUser;
 use crate::{assets, AppError, AppResult, AppState};
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use gigstream_store::{gigs, orders};
+use gigstream_store::{gigs, messages, orders, videos};
 use platform_media::MediaKey;
 
 pub fn routes() -> Router<AppState> {
@@ -24,10 +24,22 @@ async fn asset(Path(file): Path<String>) -> AppResult<Response> {
     Ok(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
 }
 
-async fn media(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(key): Path<String>) -> AppResult<Response> {
+async fn media(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let key = MediaKey::parse(&key).map_err(|_| AppError::NotFound)?;
     let allowed = if key.as_str().starts_with("gigs/") {
         gigs::image_is_public(&state.db, key.as_str()).await?
+    } else if key.as_str().starts_with("videos/") {
+        videos::is_public(&state.db, key.as_str()).await?
+    } else if key.as_str().starts_with("messages/") {
+        match &user {
+            Some(u) => messages::attachment_visible(&state.db, key.as_str(), u.account.id).await?,
+            None => false,
+        }
     } else if let Some(u) = &user {
         orders::delivered_file_visible(&state.db, key.as_str(), u.account.id, u.account.is_admin).await?
     } else {
@@ -38,6 +50,10 @@ async fn media(State(state): State<AppState>, MaybeUser(user): MaybeUser, Path(k
     }
     let stored = state.media.get(&key).await.map_err(|e| AppError::Internal(e.to_string()))?.ok_or(AppError::NotFound)?;
     let disposition = if key.as_str().starts_with("deliveries/") { "attachment" } else { "inline" };
-    Ok(([(header::CONTENT_TYPE, stored.content_type), (header::CONTENT_DISPOSITION, disposition.to_string())], stored.bytes)
-        .into_response())
+    Ok(platform_web::range::respond(
+        &headers,
+        stored.bytes,
+        &stored.content_type,
+        &[(header::CONTENT_DISPOSITION, disposition.to_string())],
+    ))
 }

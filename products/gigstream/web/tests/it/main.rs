@@ -2,5 +2,9 @@
 //! every store under test.
 
 mod admin;
+mod browser;
 mod flow;
+mod messaging;
 mod support;
+mod uploads;
+mod videos;

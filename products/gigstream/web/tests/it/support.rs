@@ -6,6 +6,8 @@ use axum::Router;
 use gigstream_store::{Backend, Db};
 use gigstream_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
+use platform_media::scan::fake::FakeClamd;
+use platform_media::ClamdAddr;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -17,7 +19,23 @@ pub struct TestApp {
     pub db: Db,
     pub router: Router,
     _dir: Option<tempfile::TempDir>,
-    _media: tempfile::TempDir,
+    pub media: tempfile::TempDir,
+    /// The local clamd stand-in when no real daemon is configured.
+    _clamd: Option<FakeClamd>,
+}
+
+/// The clamd uploads are scanned by: the real one from `CLAMD_ADDR`
+/// (scripts/clamd-throwaway), else a local stand-in speaking its protocol
+/// (with `REQUIRE_CLAMD=1` a missing daemon is a failure).
+pub async fn clamd() -> (ClamdAddr, Option<FakeClamd>) {
+    match std::env::var("CLAMD_ADDR") {
+        Ok(a) if !a.is_empty() => (ClamdAddr::parse(&a).expect("CLAMD_ADDR"), None),
+        _ => {
+            assert!(std::env::var("REQUIRE_CLAMD").as_deref() != Ok("1"), "REQUIRE_CLAMD=1 but CLAMD_ADDR is not set");
+            let fake = FakeClamd::start().await;
+            (ClamdAddr::parse(&fake.url()).expect("fake address"), Some(fake))
+        }
+    }
 }
 
 impl TestApp {
@@ -36,9 +54,11 @@ impl TestApp {
             ..WebConfig::default()
         };
         let mut cfg = cfg;
+        let (addr, fake) = clamd().await;
+        cfg.clamd = addr;
         tweak(&mut cfg);
         let router = gigstream_web::app(AppState::new(t.db.clone(), cfg));
-        TestApp { db: t.db, router, _dir: t.dir, _media: media }
+        TestApp { db: t.db, router, _dir: t.dir, media, _clamd: fake }
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {

@@ -1,0 +1,152 @@
+//! Two people message each other in headless Chromium through the real
+//! pages (skipped with a message when Chromium is not installed, a failure
+//! with REQUIRE_BROWSER=1): the buyer asks from the gig page, the seller
+//! sees the unread badge, answers with a picture; the buyer's page shows
+//! the seller typing and the new message live, and the seller's page shows
+//! it seen. Both pages are checked at 1280 and 375 px wide, with
+//! screenshots saved under the target directory.
+
+use crate::support::{TestApp, PASSWORD};
+use crate::uploads::gig;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+struct Driver(Child, String);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn driver() -> Option<Driver> {
+    if !["/usr/bin/chromium", "/usr/bin/chromedriver"].iter().all(|p| std::path::Path::new(p).exists()) {
+        assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but chromium/chromedriver are missing");
+        eprintln!("skipping the messaging browser test: chromium is not installed");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child =
+        Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(Driver(child, format!("http://127.0.0.1:{port}")))
+}
+
+async fn browser(d: &Driver, profile: &std::path::Path) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary("/usr/bin/chromium").unwrap();
+    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars"] {
+        caps.add_arg(arg).unwrap();
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+    let w = WebDriver::new(&d.1, caps).await.expect("webdriver session");
+    w.set_window_rect(0, 0, 1280, 900).await.unwrap();
+    w
+}
+
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    addr
+}
+
+async fn js(w: &WebDriver, script: &str) -> Value {
+    w.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}")).json().clone()
+}
+
+/// Waits (bounded) until `script` returns true.
+async fn until(w: &WebDriver, script: &str, what: &str) {
+    let started = Instant::now();
+    while js(w, script).await != Value::Bool(true) {
+        assert!(started.elapsed() < Duration::from_secs(15), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sign_in(w: &WebDriver, base: &str, login: &str, next: &str) -> WebDriverResult<()> {
+    w.goto(format!("{base}/login?next={next}")).await?;
+    w.find(By::Name("login")).await?.send_keys(login).await?;
+    w.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
+    w.find(By::XPath("//main//button[normalize-space()='Sign in']")).await?.click().await?;
+    until(w, &format!("return location.pathname === '{next}';"), "signed in").await;
+    Ok(())
+}
+
+/// Saves a screenshot at `width` and checks nothing sticks out sideways.
+async fn shot(w: &WebDriver, width: u32, name: &str) -> WebDriverResult<()> {
+    w.set_window_rect(0, 0, width, 900).await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let overflow = js(w, "return document.documentElement.scrollWidth - document.documentElement.clientWidth;").await;
+    assert!(overflow.as_i64().unwrap_or(0) <= 0, "{name} at {width}px scrolls sideways by {overflow}px");
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gigstream-screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    w.screenshot(&dir.join(format!("{name}-{width}.png"))).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_message_with_a_picture_typing_and_read_receipts() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::new(gigstream_store::Backend::Sqlite).await;
+    let base = format!("http://{}", serve(&app).await);
+    let seller = app.sign_up("sasha").await;
+    app.sign_up("billie").await;
+    gig(&app, &seller).await;
+    let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let picture = pb.path().join("sketch.png");
+    std::fs::write(&picture, include_bytes!("../../assets/test.png")).unwrap();
+    let buyer = browser(&d, pa.path()).await;
+    let seller_w = browser(&d, pb.path()).await;
+    let outcome = async {
+        // The buyer asks from the gig page and lands in the conversation.
+        let gig_path = "/gigs/i-will-design-a-logo-for-your-shop";
+        sign_in(&buyer, &base, "billie", gig_path).await?;
+        buyer.find(By::Css("textarea[name=body]")).await?.send_keys("Hello! Can you add my slogan?").await?;
+        buyer.find(By::Css("form[action$='/contact'] button")).await?.click().await?;
+        until(&buyer, "return location.pathname.startsWith('/messages/');", "the conversation page").await;
+        until(&buyer, "return document.querySelector('[data-thread]').dataset.live === '1';", "the buyer's socket").await;
+
+        // The seller's inbox shows one unread; the thread opens live.
+        sign_in(&seller_w, &base, "sasha", "/messages").await?;
+        let badge = seller_w.find(By::Css("[data-conversation] [data-unread]")).await?.text().await?;
+        assert_eq!(badge, "1");
+        shot(&seller_w, 1280, "inbox").await?;
+        shot(&seller_w, 375, "inbox").await?;
+        seller_w.set_window_rect(0, 0, 1280, 900).await?;
+        seller_w.find(By::Css("[data-conversation] a")).await?.click().await?;
+        until(&seller_w, "return document.querySelector('[data-thread]')?.dataset.live === '1';", "the seller's socket").await;
+
+        // Typing shows on the other side.
+        seller_w.find(By::Css("textarea[name=body]")).await?.send_keys("Sure, ").await?;
+        until(&buyer, "const t = document.querySelector('[data-typing]'); return !t.hidden && t.textContent === 'sasha is typing…';", "typing shown").await;
+
+        // A message with a picture arrives live; the buyer's open page reads it and the seller sees it seen.
+        seller_w.find(By::Css("textarea[name=body]")).await?.send_keys("here is a first sketch").await?;
+        seller_w.find(By::Css("input[type=file]")).await?.send_keys(picture.to_str().unwrap()).await?;
+        seller_w.find(By::Css("[data-composer] button")).await?.click().await?;
+        until(&buyer, "return [...document.querySelectorAll('.bubble')].some(b => b.textContent.includes('Sure, here is a first sketch') && b.querySelector('img'));", "the message with its picture").await;
+        until(&buyer, "const i = document.querySelector('.bubble img'); return i.complete && i.naturalWidth === 300;", "the picture loads").await;
+        until(&buyer, "return document.querySelector('[data-typing]').hidden;", "typing cleared by the message").await;
+        until(&seller_w, "const s = [...document.querySelectorAll('.bubble.mine [data-seen]')]; return s.length === 1 && !s[0].hidden;", "seen").await;
+
+        // Both pages at both widths.
+        for w in [1280, 375] {
+            shot(&buyer, w, "thread-buyer").await?;
+            shot(&seller_w, w, "thread-seller").await?;
+        }
+        Ok::<_, WebDriverError>(())
+    }
+    .await;
+    let _ = buyer.quit().await;
+    let _ = seller_w.quit().await;
+    outcome.unwrap();
+}
