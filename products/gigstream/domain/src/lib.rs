@@ -10,6 +10,7 @@
 //! - [`gig`]: packages, FAQ and requirement questions of a gig;
 //! - [`richtext`]: sanitised descriptions (no script survives);
 //! - [`suggest`]: "did you mean" by trigram similarity;
+//! - [`wallet`]: payment methods, earnings clearance, withdrawals;
 //! - [`ids`]: the id types.
 
 pub mod fees;
@@ -20,6 +21,7 @@ pub mod names;
 pub mod order;
 pub mod richtext;
 pub mod suggest;
+pub mod wallet;
 
 pub use fees::{FeePolicy, Quote, Settlement};
 pub use money::{Currency, Money};

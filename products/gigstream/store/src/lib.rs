@@ -9,8 +9,10 @@ pub mod escrow;
 pub mod gigs;
 pub mod invariants;
 pub mod orders;
+pub mod payments;
 pub mod profiles;
 pub mod search;
+pub mod wallet;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 

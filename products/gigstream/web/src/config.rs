@@ -1,5 +1,7 @@
 //! Settings of the web layer (the binary fills them from flags and env).
 
+use crate::payments::PaymentsConfig;
+use gigstream_domain::wallet::WithdrawalPolicy;
 use gigstream_domain::{Currency, FeePolicy};
 use std::path::PathBuf;
 
@@ -22,6 +24,12 @@ pub struct WebConfig {
     pub fees: FeePolicy,
     /// The marketplace's currency: gigs are priced in it.
     pub currency: Currency,
+    /// Stripe and PayPal, real or faked.
+    pub payments: PaymentsConfig,
+    /// Days released earnings stay pending before they can be withdrawn.
+    pub clearance_days: u32,
+    /// Withdrawal minimum and fee.
+    pub withdrawals: WithdrawalPolicy,
 }
 
 impl Default for WebConfig {
@@ -36,6 +44,9 @@ impl Default for WebConfig {
             media_dir: PathBuf::from("data/media"),
             fees: FeePolicy::default(),
             currency: Currency::Usd,
+            payments: PaymentsConfig::default(),
+            clearance_days: 14,
+            withdrawals: WithdrawalPolicy::default(),
         }
     }
 }

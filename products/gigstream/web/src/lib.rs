@@ -27,8 +27,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub limits: Arc<middleware::Limits>,
     pub media: Arc<dyn platform_media::MediaStore>,
-    /// Where buyers pay: the seam a Stripe or PayPal step plugs into.
-    pub checkout: Arc<dyn payments::Checkout>,
+    /// Stripe and PayPal (or their fakes): checkouts, refunds, payouts.
+    pub payments: Arc<payments::Payments>,
 }
 
 impl AppState {
@@ -36,8 +36,8 @@ impl AppState {
         platform_web::error::set_vocabulary(&error::WORDS);
         let limits = Arc::new(middleware::Limits::new(&config));
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
-        let checkout = Arc::new(payments::FakeCheckout);
-        AppState { db, config: Arc::new(config), limits, media, checkout }
+        let payments = Arc::new(payments::Payments::new(&config.payments));
+        AppState { db, config: Arc::new(config), limits, media, payments }
     }
 }
 

@@ -3,4 +3,5 @@
 
 mod admin;
 mod flow;
+mod money;
 mod support;
