@@ -18,7 +18,7 @@ fn gig() -> Value {
         "category": "writing-translation",
         "subcategory": "copywriting",
         "tags": "email, launch",
-        "description": "<p>One launch email.</p>",
+        "description": "<p>One launch email that gets your product noticed.</p>",
         "packages": [{ "tier": "basic", "name": "One email", "price": "100", "delivery_days": 2, "revisions": 1, "items": ["Email"] }],
         "faq": [],
         "requirements": []
