@@ -1,11 +1,13 @@
 //! The `gigstream` binary: configuration, logging and subcommands.
 //! Everything else lives in the library crates.
 
-use clap::{Args, Parser};
+use clap::{value_parser, Args, Parser, ValueEnum};
 use futures_util::future::BoxFuture;
+use gigstream_domain::wallet::WithdrawalPolicy;
 use gigstream_domain::FeePolicy;
 use gigstream_store::accounts::{self, NewAccount};
 use gigstream_store::{Backend, Db};
+use gigstream_web::payments::{PayPalKeys, PaymentsConfig, PaymentsMode, StripeKeys};
 use gigstream_web::{seed, AppState, WebConfig};
 use platform_web::cli::{self, AnyError, SeedMode};
 use std::net::SocketAddr;
@@ -21,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts",
 };
 
 #[derive(Parser)]
@@ -29,6 +31,8 @@ const PRODUCT: cli::Product = cli::Product {
 struct Cli {
     #[command(flatten)]
     common: cli::Common,
+    #[command(flatten)]
+    money: MoneyArgs,
     #[command(flatten)]
     serve: ServeArgs,
     #[command(subcommand)]
@@ -91,6 +95,90 @@ fn parse_clamd(text: &str) -> Result<platform_media::ClamdAddr, String> {
     platform_media::ClamdAddr::parse(text)
 }
 
+/// Payment providers, clearance and withdrawals (shared by `serve` and the jobs).
+#[derive(Args, Clone)]
+struct MoneyArgs {
+    /// `fake` serves local Stripe and PayPal stand-ins (no network, no real
+    /// money); `live` uses the APIs below. Default: live when STRIPE_SECRET_KEY
+    /// or PAYPAL_CLIENT_ID is set.
+    #[arg(long, env = "GIGSTREAM_PAYMENTS", value_enum, global = true)]
+    payments: Option<PaymentsArg>,
+    /// Stripe secret key (sk_…).
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true, global = true)]
+    stripe_secret_key: Option<String>,
+    /// The Stripe webhook endpoint's signing secret (whsec_…).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true, global = true)]
+    stripe_webhook_secret: Option<String>,
+    #[arg(long, env = "STRIPE_BASE_URL", default_value = "https://api.stripe.com", global = true)]
+    stripe_base_url: String,
+    /// PayPal REST app client id.
+    #[arg(long, env = "PAYPAL_CLIENT_ID", global = true)]
+    paypal_client_id: Option<String>,
+    #[arg(long, env = "PAYPAL_CLIENT_SECRET", hide_env_values = true, global = true)]
+    paypal_client_secret: Option<String>,
+    /// The id PayPal gave this site's webhook (verification needs it).
+    #[arg(long, env = "PAYPAL_WEBHOOK_ID", global = true)]
+    paypal_webhook_id: Option<String>,
+    #[arg(long, env = "PAYPAL_BASE_URL", default_value = "https://api-m.paypal.com", global = true)]
+    paypal_base_url: String,
+    /// Public origin of this site for the providers' return links; default: the request's host.
+    #[arg(long, env = "GIGSTREAM_PUBLIC_URL", global = true)]
+    public_url: Option<String>,
+    /// Days released earnings stay pending before they can be withdrawn.
+    #[arg(long, env = "GIGSTREAM_CLEARANCE_DAYS", default_value_t = 14, value_parser = value_parser!(u32).range(0..=365), global = true)]
+    clearance_days: u32,
+    /// The smallest withdrawal, in cents.
+    #[arg(long, env = "GIGSTREAM_WITHDRAWAL_MIN_CENTS", default_value_t = 2_000, value_parser = value_parser!(i64).range(1..=100_000_000), global = true)]
+    withdrawal_min_cents: i64,
+    /// A fixed fee per withdrawal, in cents.
+    #[arg(long, env = "GIGSTREAM_WITHDRAWAL_FEE_CENTS", default_value_t = 0, value_parser = value_parser!(i64).range(0..=1_000_000), global = true)]
+    withdrawal_fee_cents: i64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PaymentsArg {
+    Fake,
+    Live,
+}
+
+fn given(v: &Option<String>) -> Option<String> {
+    v.clone().filter(|s| !s.trim().is_empty())
+}
+
+impl MoneyArgs {
+    /// The providers for a server listening on `bind`.
+    fn payments(&self, bind: SocketAddr) -> Result<PaymentsConfig, AnyError> {
+        let any_key = given(&self.stripe_secret_key).is_some() || given(&self.paypal_client_id).is_some();
+        let mode = self.payments.unwrap_or(if any_key { PaymentsArg::Live } else { PaymentsArg::Fake });
+        let public_url = given(&self.public_url).map(|u| u.trim_end_matches('/').to_string());
+        if mode == PaymentsArg::Fake {
+            return Ok(PaymentsConfig { mode: PaymentsMode::Fake { self_url: format!("http://{bind}") }, public_url });
+        }
+        let stripe = match (given(&self.stripe_secret_key), given(&self.stripe_webhook_secret)) {
+            (Some(secret_key), Some(webhook_secret)) => {
+                Some(StripeKeys { secret_key, webhook_secret, base_url: self.stripe_base_url.clone() })
+            }
+            (None, None) => None,
+            _ => return Err("Stripe needs both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET".into()),
+        };
+        let paypal = match (given(&self.paypal_client_id), given(&self.paypal_client_secret), given(&self.paypal_webhook_id)) {
+            (Some(client_id), Some(client_secret), Some(webhook_id)) => {
+                Some(PayPalKeys { client_id, client_secret, webhook_id, base_url: self.paypal_base_url.clone() })
+            }
+            (None, None, None) => None,
+            _ => return Err("PayPal needs PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and PAYPAL_WEBHOOK_ID".into()),
+        };
+        if stripe.is_none() && paypal.is_none() {
+            return Err("--payments live needs Stripe or PayPal keys".into());
+        }
+        Ok(PaymentsConfig { mode: PaymentsMode::Live { stripe, paypal }, public_url })
+    }
+
+    fn withdrawals(&self) -> WithdrawalPolicy {
+        WithdrawalPolicy { minimum_minor: self.withdrawal_min_cents, fee_minor: self.withdrawal_fee_cents }
+    }
+}
+
 /// GigStream's scheduled jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Job {
@@ -98,6 +186,12 @@ enum Job {
     AutoComplete,
     /// Delete sessions expired a day ago and job runs older than a week.
     Housekeeping,
+    /// Move earnings past the clearance period from pending to available.
+    ClearEarnings,
+    /// Send refunds the provider has not confirmed (same idempotency keys).
+    Refunds,
+    /// Pay approved withdrawals the provider has not confirmed.
+    Payouts,
 }
 
 impl platform_jobs::Job for Job {
@@ -105,17 +199,22 @@ impl platform_jobs::Job for Job {
         match self {
             Job::AutoComplete => "auto-complete",
             Job::Housekeeping => "housekeeping",
+            Job::ClearEarnings => "clear-earnings",
+            Job::Refunds => "refunds",
+            Job::Payouts => "payouts",
         }
     }
     fn every(self) -> Duration {
         match self {
             Job::AutoComplete => Duration::from_secs(10 * 60),
             Job::Housekeeping => Duration::from_secs(6 * 3600),
+            Job::ClearEarnings => Duration::from_secs(3600),
+            Job::Refunds | Job::Payouts => Duration::from_secs(5 * 60),
         }
     }
 }
 
-const JOBS: [Job; 2] = [Job::AutoComplete, Job::Housekeeping];
+const JOBS: [Job; 5] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts];
 
 impl std::str::FromStr for Job {
     type Err = String;
@@ -125,9 +224,11 @@ impl std::str::FromStr for Job {
     }
 }
 
-fn runner(db: Db) -> platform_jobs::Runner<Job> {
+fn runner(state: AppState) -> platform_jobs::Runner<Job> {
     Arc::new(move |job, now| -> BoxFuture<'static, gigstream_store::StoreResult<serde_json::Value>> {
-        let db = db.clone();
+        let state = state.clone();
+        let db = state.db.clone();
+        let web = |e: gigstream_web::AppError| gigstream_store::StoreError::Rule(e.to_string());
         Box::pin(async move {
             Ok(match job {
                 Job::AutoComplete => serde_json::json!({ "completed": gigstream_store::orders::auto_complete(&db, now).await? }),
@@ -136,6 +237,21 @@ fn runner(db: Db) -> platform_jobs::Runner<Job> {
                     let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
                     let typing = gigstream_store::messages::purge_typing(&db, now - chrono::Duration::days(1)).await?;
                     serde_json::json!({ "sessions": sessions, "job_runs": runs, "typing_signals": typing })
+                }
+                Job::ClearEarnings => {
+                    serde_json::json!({ "cleared": gigstream_store::wallet::clear_due(&db, now, state.config.clearance_days).await? })
+                }
+                Job::Refunds => serde_json::json!({ "confirmed": gigstream_web::payments::send_refunds(&state, None).await.map_err(web)? }),
+                Job::Payouts => {
+                    let mut paid = 0;
+                    for w in
+                        gigstream_store::wallet::withdrawals(&db, Some(gigstream_domain::wallet::WithdrawalStatus::Approved), None, 200)
+                            .await?
+                    {
+                        let status = gigstream_web::payments::pay_out(&state, w.id).await.map_err(web)?;
+                        paid += usize::from(status == gigstream_domain::wallet::WithdrawalStatus::Paid);
+                    }
+                    serde_json::json!({ "paid": paid })
                 }
             })
         })
@@ -199,10 +315,11 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             use platform_jobs::Job as _;
-            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(db.clone())).await?;
+            let config = web_config(&cli.serve, &cli.money, &cli.common.data_dir)?;
+            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(AppState::new(db.clone(), config))).await?;
             println!("{} {counts}", name.name());
         }
-        Command::Serve(args) => serve(db, args, &cli.common.data_dir).await?,
+        Command::Serve(args) => serve(db, args, &cli.money, &cli.common.data_dir).await?,
         Command::More(none) => match none {},
     }
     Ok(())
@@ -228,7 +345,24 @@ async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Resul
     Ok(())
 }
 
-async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
+    Ok(WebConfig {
+        secure_cookies: args.https,
+        hsts: args.https,
+        trust_proxy: args.trust_proxy,
+        auth_per_minute: args.auth_rate_per_minute,
+        api_per_minute: args.api_rate_per_minute,
+        media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
+        fees: fees(args)?,
+        clamd: args.clamd.clone(),
+        payments: money.payments(args.bind)?,
+        clearance_days: money.clearance_days,
+        withdrawals: money.withdrawals(),
+        ..WebConfig::default()
+    })
+}
+
+async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
     let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && !accounts::any(&db).await?) };
     let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
@@ -237,23 +371,14 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
             print_logins(&logins);
         }
     }
-    let config = WebConfig {
-        secure_cookies: args.https,
-        hsts: args.https,
-        trust_proxy: args.trust_proxy,
-        auth_per_minute: args.auth_rate_per_minute,
-        api_per_minute: args.api_rate_per_minute,
-        media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),
-        fees: fees(&args)?,
-        clamd: args.clamd.clone(),
-        ..WebConfig::default()
-    };
+    let config = web_config(&args, money, data_dir)?;
+    tracing::info!(payments = ?config.payments, "payment providers");
     let state = AppState::new(db.clone(), config);
     gigstream_web::routes::resume_videos(state.clone()).await;
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);
     let node = cli::node_name(None);
-    platform_jobs::spawn_scheduler(db.clone(), node, JOBS.to_vec(), runner(db.clone()), Arc::new(|| {}));
+    platform_jobs::spawn_scheduler(db.clone(), node, JOBS.to_vec(), runner(state.clone()), Arc::new(|| {}));
     let app = gigstream_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     let base = format!("http://{}", args.bind);
@@ -279,7 +404,29 @@ mod tests {
     }
 
     #[test]
+    fn payments_come_from_the_environment_of_flags() {
+        let bind: SocketAddr = "127.0.0.1:8082".parse().unwrap();
+        let cli = Cli::try_parse_from(["gigstream"]).unwrap();
+        assert!(
+            matches!(cli.money.payments(bind).unwrap().mode, PaymentsMode::Fake { ref self_url } if self_url == "http://127.0.0.1:8082")
+        );
+        let cli = Cli::try_parse_from(["gigstream", "--stripe-secret-key", "sk_x", "--stripe-webhook-secret", "whsec_y"]).unwrap();
+        match cli.money.payments(bind).unwrap().mode {
+            PaymentsMode::Live { stripe: Some(s), paypal: None } => assert_eq!(s.base_url, "https://api.stripe.com"),
+            _ => panic!("live Stripe only"),
+        }
+        let cli = Cli::try_parse_from(["gigstream", "--stripe-secret-key", "sk_x"]).unwrap();
+        assert!(cli.money.payments(bind).unwrap_err().to_string().contains("STRIPE_WEBHOOK_SECRET"));
+        let cli = Cli::try_parse_from(["gigstream", "--payments", "live", "--paypal-client-id", "id"]).unwrap();
+        assert!(cli.money.payments(bind).unwrap_err().to_string().contains("PAYPAL_WEBHOOK_ID"));
+        assert!(Cli::try_parse_from(["gigstream", "--clearance-days", "400"]).is_err());
+        let cli = Cli::try_parse_from(["gigstream", "--withdrawal-min-cents", "500", "--withdrawal-fee-cents", "25"]).unwrap();
+        assert_eq!(cli.money.withdrawals(), WithdrawalPolicy { minimum_minor: 500, fee_minor: 25 });
+    }
+
+    #[test]
     fn jobs_are_named() {
+        assert_eq!("clear-earnings".parse::<Job>().unwrap(), Job::ClearEarnings);
         assert_eq!("auto-complete".parse::<Job>().unwrap(), Job::AutoComplete);
         assert!("nope".parse::<Job>().is_err());
         assert!(matches!(

@@ -10,3 +10,8 @@ platform_kernel::id_type!(
     /// One delivery of an order (files and a message).
     DeliveryId,
 );
+
+platform_kernel::id_type!(
+    /// A seller's request to be paid out.
+    WithdrawalId,
+);

@@ -13,6 +13,7 @@
 //!   and search checks, the typing throttle;
 //! - [`reviews`]: review checks, the edit window, and review analytics;
 //! - [`suggest`]: "did you mean" by trigram similarity;
+//! - [`wallet`]: payment methods, earnings clearance, withdrawals;
 //! - [`ids`]: the id types.
 
 pub mod fees;
@@ -25,6 +26,7 @@ pub mod order;
 pub mod reviews;
 pub mod richtext;
 pub mod suggest;
+pub mod wallet;
 
 pub use fees::{FeePolicy, Quote, Settlement};
 pub use money::{Currency, Money};

@@ -10,11 +10,13 @@ pub mod gigs;
 pub mod invariants;
 pub mod messages;
 pub mod orders;
+pub mod payments;
 pub mod profiles;
 pub mod reviews;
 pub mod search;
 pub mod security;
 pub mod videos;
+pub mod wallet;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 

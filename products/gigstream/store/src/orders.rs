@@ -292,6 +292,18 @@ macro_rules! take_steps {
         if let Some((seller, platform)) = released {
             escrow::release_in(&mut *$tx, o.id, o.seller_id, o.currency, seller, platform, $now).await?;
             if seller > 0 {
+                // Pending until the clearance job makes it available (crate::wallet).
+                sqlx::query(
+                    "INSERT INTO earnings (order_id, seller_id, currency, amount_minor, released_at) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (order_id) DO NOTHING",
+                )
+                .bind(o.id)
+                .bind(o.seller_id)
+                .bind(o.currency)
+                .bind(seller)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
                 sqlx::query("UPDATE gigs SET orders_completed = orders_completed + 1 WHERE id = $1")
                     .bind(o.gig_id)
                     .execute(&mut *$tx)

@@ -1,5 +1,7 @@
 //! Settings of the web layer (the binary fills them from flags and env).
 
+use crate::payments::PaymentsConfig;
+use gigstream_domain::wallet::WithdrawalPolicy;
 use gigstream_domain::{Currency, FeePolicy};
 use platform_media::ClamdAddr;
 use std::path::PathBuf;
@@ -25,6 +27,12 @@ pub struct WebConfig {
     pub currency: Currency,
     /// The ClamAV daemon uploads are scanned by.
     pub clamd: ClamdAddr,
+    /// Stripe and PayPal, real or faked.
+    pub payments: PaymentsConfig,
+    /// Days released earnings stay pending before they can be withdrawn.
+    pub clearance_days: u32,
+    /// Withdrawal minimum and fee.
+    pub withdrawals: WithdrawalPolicy,
 }
 
 impl Default for WebConfig {
@@ -40,6 +48,9 @@ impl Default for WebConfig {
             fees: FeePolicy::default(),
             currency: Currency::Usd,
             clamd: ClamdAddr::Unix(PathBuf::from("/var/run/clamav/clamd.ctl")),
+            payments: PaymentsConfig::default(),
+            clearance_days: 14,
+            withdrawals: WithdrawalPolicy::default(),
         }
     }
 }

@@ -29,8 +29,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub limits: Arc<middleware::Limits>,
     pub media: Arc<dyn platform_media::MediaStore>,
-    /// Where buyers pay: the seam a Stripe or PayPal step plugs into.
-    pub checkout: Arc<dyn payments::Checkout>,
+    /// Stripe and PayPal (or their fakes): checkouts, refunds, payouts.
+    pub payments: Arc<payments::Payments>,
     /// Every upload is scanned by it before it is stored.
     pub scanner: Arc<dyn platform_media::Scanner>,
     /// This node's live messaging fan-out.
@@ -44,11 +44,11 @@ impl AppState {
         platform_web::error::set_vocabulary(&error::WORDS);
         let limits = Arc::new(middleware::Limits::new(&config));
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
-        let checkout = Arc::new(payments::FakeCheckout);
+        let payments = Arc::new(payments::Payments::new(&config.payments));
         let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
-        AppState { db, config: Arc::new(config), limits, media, checkout, scanner, realtime, ffmpeg }
+        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg }
     }
 }
 

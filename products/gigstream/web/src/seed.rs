@@ -134,7 +134,7 @@ pub async fn seed_demo(db: &Db) -> Result<Vec<DemoLogin>, StoreError> {
     // One order under way, so the order pages have something to show.
     if let Some(gig) = first_gig {
         let o = orders::place(db, buyer.id, gig, Tier::Basic, FeePolicy::default(), now).await?;
-        orders::confirm_payment(db, "fake", &o.payment_reference, "evt_demo_1", o.total_minor, o.currency, now).await?;
+        orders::confirm_payment(db, "demo", &o.payment_reference, "evt_demo_1", o.total_minor, o.currency, now).await?;
         orders::submit_requirements(db, o.id, buyer.id, vec!["A logo for my bakery, Sunrise Loaves.".into()], now).await?;
     }
     Ok(logins)

@@ -195,7 +195,8 @@ pub struct OrderPage {
     pub deliveries: Vec<DeliveryView>,
     /// Actions this person may take now: (path segment, label, needs text, destructive).
     pub actions: Vec<(&'static str, &'static str, bool, bool)>,
-    pub can_pay: Option<String>,
+    /// The methods the buyer may pay an unpaid order with: (value, label).
+    pub pay_methods: Vec<(&'static str, &'static str)>,
     pub can_submit_requirements: bool,
     pub can_deliver: bool,
 }
@@ -256,11 +257,37 @@ pub struct AuthPage {
     pub errors: Vec<(String, String)>,
 }
 
+/// One withdrawal in a list.
+pub struct WithdrawalLine {
+    pub id: String,
+    pub amount: String,
+    pub payout: String,
+    pub method: &'static str,
+    pub destination: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub note: Option<String>,
+    pub at: String,
+}
+
 #[derive(Template, WebTemplate)]
-#[template(path = "pay.html")]
-pub struct PayPage {
+#[template(path = "wallet.html")]
+pub struct WalletPage {
     pub chrome: Chrome,
-    pub reference: String,
-    pub title: String,
-    pub total: String,
+    pub pending: String,
+    pub available: String,
+    pub withdrawing: String,
+    pub withdrawn: String,
+    pub clearance_days: u32,
+    pub minimum: String,
+    pub fee: String,
+    /// (value, label, where the payout goes)
+    pub methods: Vec<(&'static str, &'static str, &'static str)>,
+    /// (order id, gig, amount, when available)
+    pub earnings: Vec<(String, String, String, String)>,
+    pub withdrawals: Vec<WithdrawalLine>,
+    pub errors: Vec<(String, String)>,
+    pub amount: String,
+    pub method: String,
+    pub destination: String,
 }

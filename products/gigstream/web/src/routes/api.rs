@@ -228,12 +228,29 @@ async fn user(State(state): State<AppState>, Path(username): Path<String>) -> Ap
 struct PlaceOrder {
     gig_id: GigId,
     tier: Tier,
+    /// `stripe` or `paypal`: opens the checkout at once. Without it, pay
+    /// later through `POST /api/v1/orders/{id}/pay`.
+    #[serde(default)]
+    method: Option<String>,
 }
 
-async fn place_order(State(state): State<AppState>, user: CurrentUser, JsonIn(p): JsonIn<PlaceOrder>) -> AppResult<Response> {
+async fn place_order(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    JsonIn(p): JsonIn<PlaceOrder>,
+) -> AppResult<Response> {
+    let method = p.method.as_deref().map(|m| crate::payments::method_of(m, "method")).transpose()?;
+    if let Some(m) = method {
+        state.payments.require(m, "method")?;
+    }
     let o = orders::place(&state.db, user.account.id, p.gig_id, p.tier, state.config.fees, Utc::now()).await?;
-    let checkout_url = state.checkout.start(&o).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "order": o, "checkout_url": checkout_url }))).into_response())
+    let checkout_url = match method {
+        Some(m) => Some(crate::payments::start(&state, &o, m, &user.account.email, &super::money::origin(&state, &headers)).await?),
+        None => None,
+    };
+    Ok((StatusCode::CREATED, Json(json!({ "order": o, "checkout_url": checkout_url, "methods": state.payments.methods() })))
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -299,6 +316,7 @@ async fn resolve(
 ) -> AppResult<Json<Value>> {
     let key = if r.request_key.is_empty() { format!("resolve:{id}") } else { r.request_key };
     let o = orders::resolve(&state.db, order_id(&id)?, admin.account.id, r.resolution, &key, &r.note, Utc::now()).await?;
+    super::common::refunds_out(&state, o.id).await;
     Ok(Json(json!({ "order": o })))
 }
 
@@ -317,5 +335,6 @@ async fn refund_part(
     JsonIn(r): JsonIn<RefundPart>,
 ) -> AppResult<Json<Value>> {
     let o = orders::refund_part(&state.db, order_id(&id)?, admin.account.id, r.amount_minor, &r.request_key, &r.reason, Utc::now()).await?;
+    super::common::refunds_out(&state, o.id).await;
     Ok(Json(json!({ "order": o })))
 }

@@ -179,7 +179,9 @@ pub async fn order_step(state: &AppState, user: &CurrentUser, id: OrderId, actio
         }
         Action::Cancel => {
             may(actor, action)?;
-            orders::cancel(db, id, (actor, me), input.refund_minor, &key, &input.message, now).await?
+            let o = orders::cancel(db, id, (actor, me), input.refund_minor, &key, &input.message, now).await?;
+            refunds_out(state, id).await;
+            o
         }
         Action::Dispute => {
             may(actor, action)?;
@@ -217,4 +219,13 @@ pub fn action_of(name: &str) -> Result<Action, AppError> {
         "dispute" => Action::Dispute,
         _ => return Err(AppError::NotFound),
     })
+}
+
+/// Sends an order's new refunds to its payment provider. The refund is
+/// already booked; a provider that cannot be reached now gets it again
+/// from the `refunds` job (same idempotency key).
+pub async fn refunds_out(state: &AppState, id: OrderId) {
+    if let Err(e) = crate::payments::send_refunds(state, Some(id)).await {
+        tracing::warn!(order = %id, error = %e, "refund left for the refunds job");
+    }
 }

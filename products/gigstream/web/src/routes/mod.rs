@@ -4,6 +4,7 @@
 mod api;
 mod common;
 mod messages;
+mod money;
 mod pages;
 mod reviews;
 mod system;
@@ -19,6 +20,19 @@ use platform_web::layers::{csrf, headers, metrics::MetricsPrefix, outer_stack, O
 use std::time::Duration;
 
 pub fn router(state: AppState) -> Router {
+    // The fake providers stand for separate services: mounted beside the
+    // app's own layers (no session, CSRF or rate limits).
+    let fakes = state.payments.fakes.clone();
+    let app = app_router(state);
+    match fakes {
+        Some(f) => {
+            app.nest(crate::payments::FAKE_STRIPE_PREFIX, f.stripe.router()).nest(crate::payments::FAKE_PAYPAL_PREFIX, f.paypal.router())
+        }
+        None => app,
+    }
+}
+
+fn app_router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
@@ -26,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(messages::routes())
         .merge(reviews::routes())
         .merge(videos::routes())
+        .merge(money::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))
@@ -33,10 +48,23 @@ pub fn router(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))
         .layer(mw::from_fn_with_state(middleware::Pages, platform_web::error_pages::render::<middleware::Pages>));
     let outer = Outer {
-        headers: headers::SecurityHeaders { csp: headers::content_security_policy(None), hsts: state.config.hsts },
+        headers: headers::SecurityHeaders { csp: csp(&state.payments.checkout_origins()), hsts: state.config.hsts },
         metrics: MetricsPrefix("gigstream"),
         body_limit: 60 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),
     };
     outer_stack(routes, outer)
+}
+
+/// The platform's policy with every provider's hosted checkout allowed as
+/// a form target (the buyer is redirected there after a form post).
+fn csp(origins: &[String]) -> axum::http::HeaderValue {
+    let base = headers::content_security_policy(None);
+    let extra: Vec<&str> =
+        origins.iter().map(String::as_str).filter(|o| o.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-".contains(c))).collect();
+    if extra.is_empty() {
+        return base;
+    }
+    let text = base.to_str().unwrap_or_default().replace("form-action 'self'", &format!("form-action 'self' {}", extra.join(" ")));
+    axum::http::HeaderValue::from_str(&text).unwrap_or(base)
 }

@@ -42,7 +42,6 @@ pub fn routes() -> Router<AppState> {
         .route("/gigs/id/{id}/status", post(gig_status))
         .route("/orders/{id}", get(order_page))
         .route("/orders/{id}/{action}", post(order_action))
-        .route("/pay/fake/{reference}", get(pay_page).post(pay_submit))
 }
 
 pub(super) fn chrome(csrf: &CsrfToken, user: Option<&CurrentUser>) -> Chrome {
@@ -624,8 +623,8 @@ async fn order_gig(
 ) -> AppResult<Response> {
     let page = gigs::page(&state.db, &slug, None).await?;
     let o = orders::place(&state.db, user.account.id, page.gig.id, f.tier, state.config.fees, Utc::now()).await?;
-    let url = state.checkout.start(&o).await?;
-    Ok(Redirect::to(&url).into_response())
+    // The order page asks how to pay.
+    Ok(Redirect::to(&format!("/orders/{}#pay", o.id)).into_response())
 }
 
 fn status_actions(status: OrderStatus, actor: Actor, o: &orders::Order) -> Vec<(&'static str, &'static str, bool, bool)> {
@@ -656,7 +655,11 @@ async fn order_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
     let timeline = orders::timeline(&state.db, id).await?;
     let deliveries = orders::deliveries(&state.db, id).await?;
     let fmt = |t: chrono::DateTime<Utc>| t.format("%d %b %Y, %H:%M UTC").to_string();
-    let can_pay = if o.status == OrderStatus::Placed && actor == Actor::Buyer { Some(state.checkout.start(&o).await?) } else { None };
+    let pay_methods = if o.status == OrderStatus::Placed && actor == Actor::Buyer {
+        state.payments.methods().into_iter().map(|m| (m.as_str(), m.label())).collect()
+    } else {
+        vec![]
+    };
     Ok(OrderPage {
         chrome: chrome(&csrf, Some(&user)),
         id: o.id.to_string(),
@@ -692,7 +695,7 @@ async fn order_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
             })
             .collect(),
         actions: status_actions(o.status, actor, &o),
-        can_pay,
+        pay_methods,
         can_submit_requirements: o.status == OrderStatus::Paid && actor == Actor::Buyer,
         can_deliver: matches!(o.status, OrderStatus::InProgress | OrderStatus::RevisionRequested) && actor == Actor::Seller,
     }
@@ -729,27 +732,4 @@ async fn order_action(
     };
     order_step(&state, &user, id, action, input).await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
-}
-
-async fn pay_page(State(state): State<AppState>, csrf: CsrfToken, user: CurrentUser, Path(reference): Path<String>) -> AppResult<Response> {
-    let o = orders::by_reference(&state.db, &reference).await?;
-    if o.buyer_id != user.account.id {
-        return Err(AppError::NotFound);
-    }
-    if o.status != OrderStatus::Placed {
-        return Ok(Redirect::to(&format!("/orders/{}", o.id)).into_response());
-    }
-    Ok(PayPage { chrome: chrome(&csrf, Some(&user)), reference, title: o.gig_title.clone(), total: money(o.total_minor, o.currency) }
-        .into_response())
-}
-
-/// The stand-in provider takes the money and reports it, as a webhook would.
-async fn pay_submit(State(state): State<AppState>, user: CurrentUser, Path(reference): Path<String>) -> AppResult<Response> {
-    let o = orders::by_reference(&state.db, &reference).await?;
-    if o.buyer_id != user.account.id {
-        return Err(AppError::NotFound);
-    }
-    let event = format!("evt_fake_{}", uuid::Uuid::now_v7().simple());
-    crate::payments::confirm(&state, state.checkout.provider(), &reference, &event, o.total_minor, o.currency).await?;
-    Ok(Redirect::to(&format!("/orders/{}", o.id)).into_response())
 }

@@ -32,7 +32,7 @@ fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (
 #[tokio::test]
 async fn an_admin_splits_a_dispute_and_others_may_not() {
     for backend in backends() {
-        let app = TestApp::new(backend).await;
+        let (app, _) = TestApp::served(backend).await;
         let hash = gigstream_web::auth::hash_password(PASSWORD.into(), true).await.unwrap();
         accounts::create(
             &app.db,
@@ -47,10 +47,11 @@ async fn an_admin_splits_a_dispute_and_others_may_not() {
         let buyer = app.sign_up("shop").await;
         let (_, v) = app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(gig())).await;
         let gig_id = v["gig"]["id"].as_str().unwrap().to_string();
-        let (_, v) = app.call(Method::POST, "/api/v1/orders", Some(&buyer), Some(json!({ "gig_id": gig_id, "tier": "basic" }))).await;
+        let (_, v) = app
+            .call(Method::POST, "/api/v1/orders", Some(&buyer), Some(json!({ "gig_id": gig_id, "tier": "basic", "method": "stripe" })))
+            .await;
         let order = v["order"]["id"].as_str().unwrap().to_string();
-        let checkout = v["checkout_url"].as_str().unwrap().to_string();
-        app.raw(Request::post(&checkout).header(header::AUTHORIZATION, format!("Bearer {buyer}")).body(Body::empty()).unwrap()).await;
+        assert_eq!(app.pay_stripe(v["checkout_url"].as_str().unwrap()).await, [200, 200]);
         let (s, _) = app
             .call(
                 Method::POST,

@@ -24,7 +24,7 @@ fn gig_body(title: &str) -> serde_json::Value {
 #[tokio::test]
 async fn a_buyer_finds_orders_pays_and_accepts_and_the_seller_earns() {
     for backend in backends() {
-        let app = TestApp::new(backend).await;
+        let (app, base) = TestApp::served(backend).await;
         let seller = app.sign_up("sella").await;
         let buyer = app.sign_up("buyo").await;
 
@@ -50,25 +50,35 @@ async fn a_buyer_finds_orders_pays_and_accepts_and_the_seller_earns() {
         assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sort")));
 
         // Orders the basic package: $100 + $5 service fee, price locked.
-        let (s, v) = app.call(Method::POST, "/api/v1/orders", Some(&buyer), Some(json!({ "gig_id": gig_id, "tier": "basic" }))).await;
+        let (s, v) = app
+            .call(Method::POST, "/api/v1/orders", Some(&buyer), Some(json!({ "gig_id": gig_id, "tier": "basic", "method": "bitcoin" })))
+            .await;
+        assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("method")), "{v}");
+        let (s, v) = app
+            .call(Method::POST, "/api/v1/orders", Some(&buyer), Some(json!({ "gig_id": gig_id, "tier": "basic", "method": "stripe" })))
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let order = v["order"]["id"].as_str().unwrap().to_string();
         assert_eq!((v["order"]["total_minor"].as_i64(), v["order"]["status"].as_str()), (Some(10_500), Some("placed")));
         let checkout = v["checkout_url"].as_str().unwrap().to_string();
-        assert!(checkout.starts_with("/pay/fake/gs_"), "{checkout}");
+        assert!(checkout.starts_with(&format!("{base}/fake-stripe/c/pay/cs_test_")), "{checkout}");
 
         // Too early: requirements before payment is a 409 in words.
         let path = |a: &str| format!("/api/v1/orders/{order}/{a}");
         let (s, v) = app.call(Method::POST, &path("requirements"), Some(&buyer), Some(json!({ "answers": ["Acme"] }))).await;
         assert_eq!((s, v["message"].as_str()), (StatusCode::CONFLICT, Some("Pay for the order first; requirements come after payment.")));
 
-        // The payment is confirmed through the fake provider (twice: once counts).
-        for _ in 0..2 {
-            let (s, _, _) = app
-                .raw(Request::post(&checkout).header(header::AUTHORIZATION, format!("Bearer {buyer}")).body(Body::empty()).unwrap())
-                .await;
-            assert_eq!(s, StatusCode::SEE_OTHER);
-        }
+        // The buyer pays on Stripe's page; its webhooks and the buyer's return both report it: once counts.
+        assert_eq!(app.pay_stripe(&checkout).await, [200, 200]);
+        let (s, _, _) = app
+            .raw(
+                Request::get(format!("/orders/{order}/paid"))
+                    .header(header::AUTHORIZATION, format!("Bearer {buyer}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
         let (_, v) = app.call(Method::GET, &format!("/api/v1/orders/{order}"), Some(&buyer), None).await;
         assert_eq!((v["order"]["status"].as_str(), v["order"]["paid_minor"].as_i64()), (Some("paid"), Some(10_500)));
 

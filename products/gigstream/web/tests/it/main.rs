@@ -5,6 +5,7 @@ mod admin;
 mod browser;
 mod flow;
 mod messaging;
+mod money;
 mod support;
 mod uploads;
 mod videos;

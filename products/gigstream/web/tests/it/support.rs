@@ -18,6 +18,7 @@ pub const PASSWORD: &str = "Str0ng!pass";
 pub struct TestApp {
     pub db: Db,
     pub router: Router,
+    pub state: AppState,
     _dir: Option<tempfile::TempDir>,
     pub media: tempfile::TempDir,
     /// The local clamd stand-in when no real daemon is configured.
@@ -57,8 +58,54 @@ impl TestApp {
         let (addr, fake) = clamd().await;
         cfg.clamd = addr;
         tweak(&mut cfg);
-        let router = gigstream_web::app(AppState::new(t.db.clone(), cfg));
-        TestApp { db: t.db, router, _dir: t.dir, media, _clamd: fake }
+        let state = AppState::new(t.db.clone(), cfg);
+        let router = gigstream_web::app(state.clone());
+        TestApp { db: t.db, router, state, _dir: t.dir, media, _clamd: fake }
+    }
+
+    /// An app also served on a loopback port, with the fake Stripe and
+    /// PayPal it mounts reached over HTTP by the real clients, as in the demo.
+    pub async fn served(backend: Backend) -> (TestApp, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let self_url = base.clone();
+        let app = Self::with_config(backend, move |c| {
+            c.payments = gigstream_web::payments::PaymentsConfig {
+                mode: gigstream_web::payments::PaymentsMode::Fake { self_url },
+                public_url: None,
+            };
+        })
+        .await;
+        let router = app.router.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+        });
+        (app, base)
+    }
+
+    /// The buyer pays a Stripe checkout on the fake's page; returns the
+    /// webhook statuses it saw.
+    pub async fn pay_stripe(&self, checkout_url: &str) -> Vec<u16> {
+        let session = checkout_url.rsplit('/').next().unwrap();
+        assert!(session.starts_with("cs_test_"), "{checkout_url}");
+        self.fakes().stripe.pay(session).await
+    }
+
+    pub fn fakes(&self) -> &gigstream_web::payments::Fakes {
+        self.state.payments.fakes.as_ref().expect("fake payments")
+    }
+
+    /// An admin's bearer token.
+    pub async fn admin(&self, username: &str) -> String {
+        let hash = gigstream_web::auth::hash_password(PASSWORD.into(), true).await.unwrap();
+        let email = format!("{username}@example.test");
+        let new =
+            gigstream_store::accounts::NewAccount { email: &email, username, display_name: username, password_hash: &hash, is_admin: true };
+        gigstream_store::accounts::create(&self.db, &new, chrono::Utc::now()).await.unwrap();
+        let (s, v) =
+            self.call(Method::POST, "/api/v1/login", None, Some(serde_json::json!({ "login": username, "password": PASSWORD }))).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["token"].as_str().unwrap().to_string()
     }
 
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
