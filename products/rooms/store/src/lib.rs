@@ -15,12 +15,16 @@ pub mod audit;
 pub mod chat;
 pub mod check;
 pub mod events;
+pub mod identities;
 pub mod messages;
+pub mod music;
 pub mod presence;
 pub mod rooms;
 pub mod seats;
 pub mod social;
 pub mod sweep;
+pub mod themes;
+pub mod voice_numbers;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 use std::sync::LazyLock;

@@ -40,7 +40,12 @@ pub fn status_of(code: &str) -> StatusCode {
         | "chat_not_allowed"
         | "muted_by_moderator"
         | "wrong_room_password"
-        | "account_blocked" => StatusCode::FORBIDDEN,
+        | "account_blocked"
+        | "profile_incomplete"
+        | "email_unverified"
+        | "sign_in_failed"
+        | "sign_in_cancelled" => StatusCode::FORBIDDEN,
+        "provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "bad_target" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,
     }
@@ -114,6 +119,9 @@ pub async fn render_html(req: Request, next: Next) -> Response {
         }
         return resp;
     };
+    if body.error == "profile_incomplete" {
+        return Redirect::to("/welcome").into_response();
+    }
     if status == StatusCode::UNAUTHORIZED && body.error == "unauthenticated" {
         let next = serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default();
         return Redirect::to(&format!("/signin?{next}")).into_response();

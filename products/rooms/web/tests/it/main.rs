@@ -3,9 +3,13 @@
 
 mod api;
 mod browser;
+mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
+mod decor;
+mod media;
 mod pages;
+mod signin;
 mod socket;
 mod support;
 mod voice;
