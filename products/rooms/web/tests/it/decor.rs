@@ -2,20 +2,9 @@
 //! and background music (an uploaded track judged from its bytes, played
 //! and stopped for everyone) through the API and the room page.
 
-use crate::support::{backends, TestApp};
+use crate::support::{backends, multipart, TestApp};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
-
-fn upload(field: &str, filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "tr4ck";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: audio/mpeg\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 async fn kinds_since(app: &TestApp, room: &str) -> Vec<(String, serde_json::Value)> {
     let id: rooms_domain::ids::RoomId = room.parse().unwrap();
@@ -73,13 +62,13 @@ async fn background_music_is_uploaded_played_and_stopped_for_everyone() {
         let music = format!("/api/v1/rooms/{id}/music");
 
         assert_eq!(owner.post(&format!("{music}/play"), json!({})).await.code(), "no_track", "nothing to play yet");
-        let (ct, body) = upload("track", "song.mp3", b"<svg xmlns='http://www.w3.org/2000/svg'/>");
+        let (ct, body) = multipart("track", "song.mp3", "audio/mpeg", b"<svg xmlns='http://www.w3.org/2000/svg'/>");
         let r = owner.send(Method::POST, &music, Some(&ct), body).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.json()["fields"][0]["field"], "track");
 
         let mp3 = [b"ID3\x04\0\0\0\0\0\0".as_slice(), &[0xFF, 0xFB, 0x90, 0x64], &[0u8; 400]].concat();
-        let (ct, body) = upload("track", "Morning Walk.mp3", &mp3);
+        let (ct, body) = multipart("track", "Morning Walk.mp3", "audio/mpeg", &mp3);
         let r = owner.send(Method::POST, &music, Some(&ct), body).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let room = r.json()["room"].clone();

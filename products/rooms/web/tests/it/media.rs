@@ -1,22 +1,11 @@
 //! Logos through the API: stored at 512×512 from the centre, whatever the
 //! upload's size; things that are not pictures refused on the field.
 
-use crate::support::{backends, TestApp};
+use crate::support::{backends, multipart, TestApp};
 use axum::http::{Method, StatusCode};
 use image::ImageFormat;
 use rooms_web::media::sample_picture;
 use serde_json::json;
-
-fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "b0undary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 #[tokio::test]
 async fn a_logo_is_stored_at_512_by_512() {

@@ -44,6 +44,18 @@ async fn at_provider(url: &str, identity: &str) -> String {
     location.strip_prefix(SITE).unwrap_or_else(|| panic!("back to us: {location}")).to_string()
 }
 
+/// An app's whole Google sign-in through the API as `identity`: start,
+/// the provider, complete; the completion's answer.
+async fn api_google(app: &TestApp, c: &mut crate::support::Client, identity: &str) -> crate::support::Resp {
+    let v = app.client().post("/api/v1/auth/google/start", json!({})).await.json();
+    let back = at_provider(v["authorization_url"].as_str().unwrap(), identity).await;
+    c.post(
+        "/api/v1/auth/google/complete",
+        json!({"login": v["login"], "code": query_param(&back, "code"), "state": query_param(&back, "state")}),
+    )
+    .await
+}
+
 fn query_param(path: &str, name: &str) -> String {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(path.split_once('?').unwrap().1).unwrap();
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_default()
@@ -156,56 +168,22 @@ async fn google_links_to_the_account_with_its_verified_email_and_apps_get_tokens
         assert_eq!(phone.post("/api/v1/auth/google/complete", forged).await.code(), "sign_in_failed");
 
         // Signing in again finds the link.
-        let again = app.client().post("/api/v1/auth/google/start", json!({})).await.json();
-        let back = at_provider(again["authorization_url"].as_str().unwrap(), "100002").await;
-        let d = app
-            .client()
-            .post(
-                "/api/v1/auth/google/complete",
-                json!({"login": again["login"], "code": query_param(&back, "code"), "state": query_param(&back, "state")}),
-            )
-            .await
-            .json();
-        assert_eq!(d["outcome"], "signed_in");
+        assert_eq!(api_google(&app, &mut app.client(), "100002").await.json()["outcome"], "signed_in");
 
         // An unverified email never signs in.
-        let v = app.client().post("/api/v1/auth/google/start", json!({})).await.json();
-        let back = at_provider(v["authorization_url"].as_str().unwrap(), "100003").await;
-        let r = app
-            .client()
-            .post(
-                "/api/v1/auth/google/complete",
-                json!({"login": v["login"], "code": query_param(&back, "code"), "state": query_param(&back, "state")}),
-            )
-            .await;
+        let r = api_google(&app, &mut app.client(), "100003").await;
         assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "email_unverified".to_string()));
 
         // A banned account is refused with its reason.
         let id: rooms_domain::ids::AccountId = serde_json::from_value(brian["account"]["id"].clone()).unwrap();
         rooms_store::accounts::set_status(&app.db, id, id, AccountStatus::Banned, "spam", chrono::Utc::now()).await.unwrap();
-        let v = app.client().post("/api/v1/auth/google/start", json!({})).await.json();
-        let back = at_provider(v["authorization_url"].as_str().unwrap(), "100002").await;
-        let r = app
-            .client()
-            .post(
-                "/api/v1/auth/google/complete",
-                json!({"login": v["login"], "code": query_param(&back, "code"), "state": query_param(&back, "state")}),
-            )
-            .await;
+        let r = api_google(&app, &mut app.client(), "100002").await;
         assert_eq!(r.code(), "account_blocked");
         assert!(r.json()["message"].as_str().unwrap().contains("spam"));
 
         // A new person through the API gives the profile through the API.
-        let v = app.client().post("/api/v1/auth/google/start", json!({})).await.json();
-        let back = at_provider(v["authorization_url"].as_str().unwrap(), "100001").await;
         let mut amina = app.client();
-        let d = amina
-            .post(
-                "/api/v1/auth/google/complete",
-                json!({"login": v["login"], "code": query_param(&back, "code"), "state": query_param(&back, "state")}),
-            )
-            .await
-            .json();
+        let d = api_google(&app, &mut amina, "100001").await.json();
         assert_eq!((d["outcome"].as_str(), d["account"]["needs_profile"].as_bool()), (Some("created"), Some(true)));
         amina.bearer = Some(d["tokens"]["access_token"].as_str().unwrap().to_string());
         assert_eq!(amina.post("/api/v1/rooms", json!({"name": "Mine"})).await.code(), "profile_incomplete");
