@@ -101,6 +101,15 @@ async fn with_janus_join_pass_seat_mute_and_kick_reach_the_audio_bridge() {
         assert_eq!(pass["room"].as_u64(), Some(number), "{b:?} {pass}");
         assert_eq!(pass["janus_url"], url.as_str());
         let pid = pass["participant_id"].as_u64().unwrap();
+        // The pass renews: same token and participant, an expiry no earlier;
+        // a forged token does not.
+        let renew = format!("/api/v1/rooms/{room}/voice/renew");
+        let renewed = guest.post(&renew, json!({"token": pass["token"]})).await;
+        assert_eq!(renewed.status, StatusCode::OK, "{b:?} {}", renewed.body);
+        let r = renewed.json()["voice"].clone();
+        assert_eq!((r["token"].clone(), r["participant_id"].as_u64()), (pass["token"].clone(), Some(pid)));
+        assert!(r["expires_at"].as_u64() >= pass["expires_at"].as_u64());
+        assert_eq!(guest.post(&renew, json!({"token": "forged"})).await.code(), "voice_pass_expired");
 
         // Janus accepts the pass (and refuses a forged token).
         let s = Session::create(reqwest::Client::new(), &url).await.unwrap();
