@@ -25,6 +25,12 @@ pub trait ErrorPages: Clone + Send + Sync + 'static {
     /// have one sign-in page per area).
     fn sign_in(&self, path: &str) -> &'static str;
 
+    /// A page a browser is sent to instead of an error page for this error
+    /// code (e.g. a profile step still to finish); none by default.
+    fn redirect_for(&self, _code: &str) -> Option<&'static str> {
+        None
+    }
+
     /// Paths answered as JSON whatever the client accepts.
     fn json_path(&self, path: &str) -> bool {
         path.starts_with("/api/") || path == "/metrics"
@@ -77,6 +83,9 @@ pub async fn render<P: ErrorPages>(State(pages): State<P>, req: Request, next: N
         }
         return resp;
     };
+    if let Some(to) = pages.redirect_for(&body.error) {
+        return Redirect::to(to).into_response();
+    }
     if status == StatusCode::UNAUTHORIZED && body.error == "unauthenticated" {
         let next = serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default();
         return Redirect::to(&format!("{}?{next}", pages.sign_in(&path))).into_response();

@@ -10,6 +10,7 @@ use rooms_web::{seed, AppState, WebConfig};
 type Command = cli::Command<ServeArgs, CreateAdmin, JobName>;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What Rooms' command line says of itself (the rest is the platform's
@@ -90,6 +91,10 @@ struct ServeArgs {
     seed_demo: SeedMode,
     #[command(flatten)]
     payments: PaymentArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    #[command(flatten)]
+    google: GoogleArgs,
 }
 
 /// Buying coins: the payment provider.
@@ -105,9 +110,35 @@ struct PaymentArgs {
     /// Base URL of the Paystack API.
     #[arg(long, env = "PAYSTACK_BASE_URL", default_value = "https://api.paystack.co")]
     paystack_base_url: String,
-    /// This site's public base URL, for the checkout return link (default: the request's host).
+    /// This site's public base URL, for checkout return links and links in mail (default: http://<bind>).
     #[arg(long, env = "ROOMS_PUBLIC_URL")]
     public_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// SMTP relay: smtp://host:25, smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465. Unset: mail is kept in memory, not sent.
+    #[arg(long, env = "ROOMS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// Sender of Rooms' mail.
+    #[arg(long, env = "ROOMS_MAIL_FROM", default_value = "Rooms <no-reply@rooms.localhost>")]
+    mail_from: String,
+}
+
+#[derive(Args, Clone)]
+struct GoogleArgs {
+    /// OAuth client id of the Google sign-in app; with the secret, turns on "Continue with Google".
+    #[arg(long, env = "ROOMS_GOOGLE_CLIENT_ID")]
+    google_client_id: Option<String>,
+    /// OAuth client secret of that app.
+    #[arg(long, env = "ROOMS_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    google_client_secret: Option<String>,
+    /// The provider's issuer URL (OpenID Connect discovery lives under it).
+    #[arg(long, env = "ROOMS_GOOGLE_ISSUER", default_value = "https://accounts.google.com")]
+    google_issuer: String,
+    /// Demo only: a built-in stand-in for Google under /fake-google (test identities, no real accounts).
+    #[arg(long, env = "ROOMS_FAKE_GOOGLE")]
+    fake_google: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,6 +263,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     if db.backend() == Backend::Sqlite && args.seed_demo != SeedMode::Never && seed::has_demo(&db).await? {
         seed::keep_demo_present(db.clone());
     }
+    let public_url = args.payments.public_url.clone().unwrap_or_else(|| base.clone()).trim_end_matches('/').to_string();
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     // Voice: Janus at JANUS_URL, or unavailable (the site says so).
     let (voice, voice_origins) = rooms_web::voice::from_env();
@@ -245,6 +277,8 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         media_dir: args.media_dir.unwrap_or_else(|| data_dir.join("media")),
         token_secret,
         metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
+        public_url: public_url.clone(),
+        mail_from: args.mail.mail_from.clone(),
         ..WebConfig::default()
     };
     let mut state = AppState::new(db.clone(), config, metrics);
@@ -252,11 +286,36 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     // A wildcard bind is still reachable on loopback, where the fake provider is called.
     let own = if args.bind.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], args.bind.port())) } else { args.bind };
     state.economy = std::sync::Arc::new(args.payments.economy(&format!("http://{own}"))?);
+    state.voice.attach(&db);
+    match args.mail.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => state.mailer = Arc::new(platform_mail::SmtpMailer::new(platform_mail::SmtpConfig::from_url(url)?)?),
+        None => tracing::warn!("ROOMS_SMTP_URL unset: reset mails are kept in memory and not sent"),
+    }
+    let redirect = format!("{public_url}/auth/google/callback");
+    let fake_google = if args.google.fake_google {
+        let fake = platform_identity::fake::FakeOidc::new(format!("{public_url}/fake-google"));
+        fake.add_client("rooms-demo", "rooms-demo-secret", &[&redirect]);
+        let config = platform_identity::OidcConfig::new(fake.issuer(), "rooms-demo", "rooms-demo-secret", redirect.clone());
+        state.google = Some(Arc::new(platform_identity::OidcClient::new(config)));
+        tracing::warn!("Google sign-in is the built-in stand-in under /fake-google: test identities, not real Google accounts");
+        Some(fake)
+    } else {
+        None
+    };
+    if let (Some(id), Some(secret)) = (&args.google.google_client_id, &args.google.google_client_secret) {
+        let config = platform_identity::OidcConfig::new(&args.google.google_issuer, id, secret, redirect.clone());
+        state.google = Some(Arc::new(platform_identity::OidcClient::new(config)));
+    }
+    tracing::info!(google = state.google.is_some(), "sign-in providers");
     state.spawn_pruner();
     state.spawn_voice_sweep();
     let node = cli::node_name(args.node_name);
     rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.realtime.changed_callback());
-    let app = rooms_web::app(state);
+    let mut app = rooms_web::app(state);
+    if let Some(fake) = fake_google {
+        // Outside the product's layers: the stand-in's page has its own inline style.
+        app = app.nest("/fake-google", fake.router());
+    }
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "rooms listening");
     println!("Rooms is running at {base}");

@@ -29,6 +29,9 @@ pub const SIGN_IN_PER_MINUTE: u32 = 5;
 pub const RESET_TOKEN_EMAIL: Duration = Duration::from_secs(15 * 60);
 /// A reset token issued by staff for a phone-only account works this long.
 pub const RESET_TOKEN_STAFF: Duration = Duration::from_secs(24 * 60 * 60);
+/// Reset mails sent to one account per hour; further requests in the hour
+/// are answered the same but send nothing.
+pub const RESET_MAILS_PER_HOUR: i64 = 3;
 /// A kicked user may not re-enter the room for this long (open value).
 pub const KICK_COOLDOWN: Duration = Duration::from_secs(10 * 60);
 /// Listeners a room holds at once by default.

@@ -51,6 +51,9 @@ pub struct Account {
     pub status: AccountStatus,
     pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Made through a sign-in provider and still without the handle, birth
+    /// date and country of 1.1; other features wait until they are given.
+    pub needs_profile: bool,
 }
 
 /// What anyone may see of an account: never phone, email, birth date or
@@ -66,7 +69,7 @@ pub struct PublicProfile {
     pub avatar_url: Option<String>,
 }
 
-const ACCOUNT_COLS: &str = "id, public_number, handle, full_name, display_name, phone, email, birth_date, country, gender, bio, avatar_url, role, status, status_reason, created_at";
+const ACCOUNT_COLS: &str = "id, public_number, handle, full_name, display_name, phone, email, birth_date, country, gender, bio, avatar_url, role, status, status_reason, created_at, needs_profile";
 const PUBLIC_COLS: &str = "id, public_number, handle, display_name, gender, bio, avatar_url";
 
 /// Creates an account with a fresh public number. A taken handle, phone or
@@ -280,8 +283,10 @@ pub async fn set_status(
 }
 
 /// Issues a password reset token for the account of `login`. Email links
-/// live 15 minutes; staff-issued tokens 24 hours and are audit-logged.
-/// `None` when no such account exists (callers answer the same either way).
+/// live 15 minutes, replace the account's earlier unused links and are
+/// issued at most [`limits::RESET_MAILS_PER_HOUR`] times an hour; staff-issued
+/// tokens live 24 hours and are audit-logged. `None` when no such account
+/// exists or its hourly mails are spent (callers answer the same either way).
 pub async fn issue_reset(
     db: &Db,
     login: &Login,
@@ -294,6 +299,18 @@ pub async fn issue_reset(
     let expires = now + limits::chrono(channel.lifetime());
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
+        if channel == ResetChannel::Email {
+            // At most a few mails an hour per account; a new link replaces
+            // the ones before it.
+            let recent: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM password_resets WHERE account_id = $1 AND channel = 'email' AND created_at > $2")
+                .bind(acct.id).bind(now - chrono::Duration::hours(1)).fetch_one(&mut *tx).await?;
+            if recent >= limits::RESET_MAILS_PER_HOUR {
+                return Ok(None);
+            }
+            sqlx::query("UPDATE password_resets SET used_at = $2 WHERE account_id = $1 AND channel = 'email' AND used_at IS NULL")
+                .bind(acct.id).bind(now).execute(&mut *tx).await?;
+        }
         sqlx::query("INSERT INTO password_resets (token_hash, account_id, channel, issued_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(hash_token(&token)).bind(acct.id).bind(channel).bind(staff).bind(now).bind(expires).execute(&mut *tx).await?;
         if channel == ResetChannel::Staff {

@@ -18,12 +18,16 @@ pub mod economy;
 pub mod events;
 pub mod gifts;
 pub mod leaderboards;
+pub mod identities;
 pub mod messages;
+pub mod music;
 pub mod presence;
 pub mod rooms;
 pub mod seats;
 pub mod social;
 pub mod sweep;
+pub mod themes;
+pub mod voice_numbers;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 use std::sync::LazyLock;

@@ -44,6 +44,12 @@ pub struct Room {
     pub present: i64,
     pub last_activity_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The active theme (`room_themes.id`).
+    pub theme_id: String,
+    /// The owner's background track, and since when it plays (`None`: stopped).
+    pub music_url: Option<String>,
+    pub music_title: Option<String>,
+    pub music_started_at: Option<DateTime<Utc>>,
 }
 
 impl Room {
@@ -52,7 +58,7 @@ impl Room {
     }
 }
 
-pub(crate) const ROOM_COLS: &str = "id, owner_id, name, logo_url, kind, seat_count, capacity, visitor_speak, visitor_text, visitor_pictures, hidden, apply_mode, announcement, greeting, status, present, last_activity_at, created_at";
+pub(crate) const ROOM_COLS: &str = "id, owner_id, name, logo_url, kind, seat_count, capacity, visitor_speak, visitor_text, visitor_pictures, hidden, apply_mode, announcement, greeting, status, present, last_activity_at, created_at, theme_id, music_url, music_title, music_started_at";
 
 /// Creates a room owned by `owner`, open, with its seats. Of simultaneous
 /// creates by one user exactly one succeeds (`one_room_per_user`); a name

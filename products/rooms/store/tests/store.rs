@@ -488,3 +488,92 @@ async fn chat_follows_discovery_and_private_messages() {
         assert_eq!(mine.iter().filter(|e| e.to == fan.to_string()).count(), 4, "{b:?}: fan sent two, got one and a read mark");
     }
 }
+
+#[tokio::test]
+async fn voice_numbers_are_stored_distinct_and_stable_under_races() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let mut rooms = vec![];
+        for i in 0..12 {
+            let owner = user(db, &format!("vn{i}")).await;
+            rooms.push(rooms::create(db, owner, &new_room(&format!("Voice {i}")), Utc::now()).await.unwrap().id);
+        }
+        // Every room allocating at once, each twice.
+        let all = futures_util::future::join_all(rooms.iter().chain(rooms.iter()).map(|r| rooms_store::voice_numbers::of(db, *r))).await;
+        let numbers: Vec<u64> = all.into_iter().map(|n| n.unwrap().unwrap()).collect();
+        let (first, second) = numbers.split_at(rooms.len());
+        assert_eq!(first, second, "{b:?}: one number per room, however often asked");
+        let mut distinct = first.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct, (1..=12).collect::<Vec<u64>>(), "{b:?}: distinct, dense, exact in a browser");
+        assert_eq!(rooms_store::voice_numbers::of(db, rooms[3]).await.unwrap(), Some(first[3]), "{b:?}: stored");
+        assert_eq!(rooms_store::voice_numbers::of(db, RoomId::new()).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn provider_identities_link_by_email_create_once_and_race_to_one_account() {
+    use rooms_domain::account::Email;
+    use rooms_store::identities::{self, External, Outcome};
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let ext = |sub: &str, email: &str| External {
+            issuer: "https://accounts.google.com".into(),
+            subject: sub.into(),
+            email: Email::parse(email).unwrap(),
+            name: FullName::parse("full_name", "Ada Lovelace").unwrap(),
+        };
+        let existing = user(db, "ada").await;
+        let now = Utc::now();
+        assert_eq!(identities::sign_in(db, &ext("g-1", "ADA@example.com"), "h", now).await.unwrap(), Outcome::Linked(existing), "{b:?}");
+        assert_eq!(identities::sign_in(db, &ext("g-1", "changed@example.com"), "h", now).await.unwrap(), Outcome::Known(existing));
+        assert!(!accounts::by_id(db, existing).await.unwrap().unwrap().needs_profile);
+
+        // A new person, signing in twice at once: one account.
+        let grace = ext("g-2", "grace@example.com");
+        let (x, y) = tokio::join!(identities::sign_in(db, &grace, "h", now), identities::sign_in(db, &grace, "h", now));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.account(), y.account(), "{b:?}");
+        assert!(matches!((x, y), (Outcome::Created(_), Outcome::Known(_)) | (Outcome::Known(_), Outcome::Created(_))), "{b:?} {x:?} {y:?}");
+        let grace = accounts::by_id(db, x.account()).await.unwrap().unwrap();
+        assert!(grace.needs_profile && grace.birth_date.is_none() && grace.email.as_deref() == Some("grace@example.com"));
+
+        let done = identities::Completion {
+            handle: Handle::parse("ada").unwrap(),
+            full_name: FullName::parse("full_name", "Grace Hopper").unwrap(),
+            birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
+            country: Country::parse("US").unwrap(),
+        };
+        assert_eq!(code(identities::complete_profile(db, grace.id, &done).await.unwrap_err()), "field:handle", "{b:?}");
+        let done = identities::Completion { handle: Handle::parse("grace").unwrap(), ..done };
+        identities::complete_profile(db, grace.id, &done).await.unwrap();
+        let grace = accounts::by_id(db, grace.id).await.unwrap().unwrap();
+        assert!(!grace.needs_profile && grace.handle == "grace" && grace.country.as_deref() == Some("US"));
+        assert_eq!(code(identities::complete_profile(db, grace.id, &done).await.unwrap_err()), "profile_complete");
+    }
+}
+
+#[tokio::test]
+async fn reset_mails_are_capped_per_hour_and_a_new_one_replaces_the_old() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        user(db, "cap").await;
+        let login = Login::parse("cap@example.com").unwrap();
+        let now = Utc::now();
+        let mut tokens = vec![];
+        for i in 0..3 {
+            let (_, token) =
+                accounts::issue_reset(db, &login, ResetChannel::Email, None, now + Duration::minutes(i)).await.unwrap().unwrap();
+            tokens.push(token);
+        }
+        assert!(accounts::issue_reset(db, &login, ResetChannel::Email, None, now + Duration::minutes(3)).await.unwrap().is_none(), "{b:?}");
+        assert!(
+            accounts::issue_reset(db, &login, ResetChannel::Email, None, now + Duration::minutes(61)).await.unwrap().is_some(),
+            "{b:?}"
+        );
+        let at = now + Duration::minutes(4);
+        assert_eq!(accounts::redeem_reset(db, &tokens[0], "h", at).await.unwrap(), None, "{b:?}: replaced");
+        assert_eq!(accounts::redeem_reset(db, &tokens[1], "h", at).await.unwrap(), None, "{b:?}: replaced");
+    }
+}

@@ -54,6 +54,18 @@ document.addEventListener('click', (e) => {
       .then(() => (speaking ? say('Voice: you are on a seat, your microphone is live.', 'speaking') : say('Voice: listening.', 'listening')))
       .catch((e) => say(`Voice could not connect: ${e.message}`, 'failed'));
     window.addEventListener('pagehide', () => { voice.leave().catch(() => {}); });
+    // The pass lapses after its lifetime (the server then drops us from the
+    // mix); renew it when three quarters of what is left has passed.
+    window.roomsVoiceRenewals = 0;
+    const renewLater = () => {
+      const left = voice.pass.expires_at * 1000 - Date.now();
+      setTimeout(renew, Math.max(500, left * 0.75));
+    };
+    const renew = () => fetch(`/api/v1/rooms/${id}/voice/renew`, { method: 'POST', headers, body: JSON.stringify({ token: voice.pass.token }) })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((v) => { voice.pass.expires_at = v.voice.expires_at; window.roomsVoiceRenewals += 1; renewLater(); })
+      .catch((status) => { if (status === 409) reload(); else setTimeout(renew, 5000); });
+    renewLater();
   }
   const setSpeaking = (on) => {
     if (on === speaking) return;
@@ -70,8 +82,9 @@ document.addEventListener('click', (e) => {
   const nameOf = (acct) => { const li = person(acct); return li ? li.dataset.name : '…'; };
   const seat = (no) => document.querySelector(`.seats [data-seat="${no}"]`);
   let mySeat = Number(room.dataset.seat || 0);
-  const showSeat = (no, who, muted) => {
+  const showSeat = (no, who, muted, acct) => {
     const s = seat(no); if (!s) return;
+    if (acct) s.dataset.occupant = acct; else if (!who) { delete s.dataset.occupant; s.classList.remove('talking'); }
     const w = s.querySelector('.who');
     if (w) { w.textContent = who ? who + (muted ? ' 🔇' : '') : 'free'; w.classList.toggle('muted', !who); }
     s.classList.toggle('muted', !!muted);
@@ -110,7 +123,7 @@ document.addEventListener('click', (e) => {
       case 'left': { const li = person(d.account); if (li) li.remove(); return; }
       case 'seat_taken':
         if (seat(d.seat)) seat(d.seat).dataset.account = d.account;
-        showSeat(d.seat, nameOf(d.account), false);
+        showSeat(d.seat, nameOf(d.account), false, d.account);
         if (mine) { setSpeaking(true); reload(); }
         return;
       case 'seat_freed':
@@ -126,6 +139,14 @@ document.addEventListener('click', (e) => {
           if (a) { a.value = e.kind === 'muted' ? 'unmute' : 'mute'; a.form.querySelector('button').textContent = e.kind === 'muted' ? 'Unmute' : 'Mute'; }
         }
         return;
+      case 'music': {
+        const stateEl = document.getElementById('music-state');
+        if (stateEl) stateEl.textContent = d.playing ? 'playing' : 'stopped';
+        if (music) music.dataset.music = d.playing ? `${d.url}|${Date.parse(d.started_at)}` : '';
+        playMusic(music && music.dataset.music);
+        if (!stateEl || room.hasAttribute('data-moderator')) reload();
+        return;
+      }
       case 'seat_requested': case 'seat_invited': case 'seat_locked': case 'seat_unlocked':
       case 'seat_moved': case 'role_changed': case 'settings':
         if (mine || room.hasAttribute('data-moderator') || !d.account) reload();
@@ -150,6 +171,12 @@ document.addEventListener('click', (e) => {
       if (v.t === 'event' && v.room_id === id && v.seq > seq) {
         seq = v.seq;
         apply(v);
+      } else if (v.t === 'talking' && v.room_id === id) {
+        // Who is speaking, from the voice server's talking events (the last
+        // one is on `window.roomsTalking`, for diagnostics).
+        window.roomsTalking = v;
+        const s = document.querySelector(`.seats [data-occupant="${v.account}"]`);
+        if (s) s.classList.toggle('talking', !!v.talking);
       } else if ((v.t === 'unsubscribed' || v.t === 'reload' || v.t === 'error') && v.room_id === id) {
         reload();
       }

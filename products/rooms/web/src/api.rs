@@ -75,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/rooms/{id}/logo", post(room_logo))
         .route("/api/v1/rooms/{id}/reopen", post(reopen))
         .route("/api/v1/rooms/{id}/join", post(join))
+        .route("/api/v1/rooms/{id}/voice/renew", post(renew_voice))
         .route("/api/v1/rooms/{id}/leave", post(leave))
         .route("/api/v1/rooms/{id}/heartbeat", post(heartbeat))
         .route("/api/v1/rooms/{id}/actions/{action}", post(act))
@@ -112,7 +113,7 @@ fn token_error(e: TokenError) -> WebError {
     }
 }
 
-async fn tokens_for(s: &AppState, id: AccountId) -> WebResult<Value> {
+pub(crate) async fn tokens_for(s: &AppState, id: AccountId) -> WebResult<Value> {
     let pair = s.tokens.issue(&s.db, &id, &crate::auth::KIND.to_string(), Utc::now()).await.map_err(token_error)?;
     Ok(json!({
         "access_token": pair.access_token, "access_expires_at": pair.access_expires_at,
@@ -160,15 +161,11 @@ struct ResetRequest {
     login: String,
 }
 
-/// Always the same answer, whether or not the account exists. The emailed
-/// link goes out through the platform's mail service once it exists.
+/// Always the same answer, whether or not the account exists; the link
+/// goes out by mail (`signin::request_reset`).
 async fn reset_request(State(s): State<AppState>, Json(f): Json<ResetRequest>) -> WebResult<Response> {
-    s.limits.auth.check(format!("acct:{}", actions::login_key(&f.login)))?;
-    if let Ok(login @ Login::Email(_)) = Login::parse(&f.login) {
-        accounts::issue_reset(&s.db, &login, ResetChannel::Email, None, Utc::now()).await?;
-    }
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({"message": "If an account uses that address, a reset link is on its way."})))
-        .into_response())
+    crate::signin::request_reset(&s, &f.login).await?;
+    Ok(crate::signin::accepted())
 }
 
 #[derive(Deserialize)]
@@ -332,13 +329,26 @@ async fn room_logo(State(s): State<AppState>, u: CurrentUser, Path(id): Path<Roo
 async fn reopen(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>) -> WebResult<Response> {
     rooms::reopen(&s.db, id, u.id(), Utc::now()).await?;
     s.voice.apply(crate::voice::VoiceChange::RoomOpened(id));
-    s.voice.apply(crate::voice::VoiceChange::RoomOpened(id));
     Ok(ok(json!({"room": rooms::get(&s.db, id).await?})))
 }
 
 #[derive(Deserialize, Default)]
 struct JoinBody {
     password: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RenewBody {
+    token: String,
+}
+
+/// A fresh expiry for the caller's live voice pass (pages call this before
+/// the pass lapses); `voice_pass_expired` when it is no longer live.
+async fn renew_voice(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, Json(f): Json<RenewBody>) -> WebResult<Response> {
+    match s.voice.renew(id, u.id(), &f.token).await {
+        Some(pass) => Ok(ok(json!({"voice": pass}))),
+        None => Err(crate::error::refused("voice_pass_expired", "This voice pass is no longer valid; rejoin the room")),
+    }
 }
 
 async fn join(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, OptJson(body): OptJson<JoinBody>) -> WebResult<Response> {

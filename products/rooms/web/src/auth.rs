@@ -121,6 +121,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         if account.status != AccountStatus::Active {
             return Err(AppError::Unauthenticated.into());
         }
+        if account.needs_profile && !crate::signin::open_before_profile(parts.uri.path()) {
+            return Err(crate::error::refused("profile_incomplete", "Choose your handle and give your birth date and country first"));
+        }
         Ok(CurrentUser { auth, account })
     }
 }

@@ -38,7 +38,12 @@ pub fn status_of(code: &str) -> StatusCode {
         | "chat_not_allowed"
         | "muted_by_moderator"
         | "wrong_room_password"
-        | "account_blocked" => StatusCode::FORBIDDEN,
+        | "account_blocked"
+        | "profile_incomplete"
+        | "email_unverified"
+        | "sign_in_failed"
+        | "sign_in_cancelled" => StatusCode::FORBIDDEN,
+        "provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "bad_target" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,
     }
@@ -106,5 +111,11 @@ impl platform_web::error_pages::ErrorPages for Pages {
 
     fn sign_in(&self, _path: &str) -> &'static str {
         "/signin"
+    }
+
+    /// Someone signed in with Google still owes their handle, birth date
+    /// and country: every page sends them to finish that first.
+    fn redirect_for(&self, code: &str) -> Option<&'static str> {
+        (code == "profile_incomplete").then_some("/welcome")
     }
 }

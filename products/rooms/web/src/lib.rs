@@ -11,12 +11,14 @@ pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod economy;
+pub mod decor;
 pub mod error;
 pub mod jobs;
 pub mod media;
 pub mod pages;
 pub mod realtime;
 pub mod seed;
+pub mod signin;
 pub mod voice;
 
 use axum::http::HeaderValue;
@@ -54,6 +56,10 @@ pub struct WebConfig {
     /// Origins of the voice servers browsers reach (added to the pages'
     /// `connect-src`).
     pub voice_origins: Vec<String>,
+    /// This site's public base URL (links in mail; never the request's Host).
+    pub public_url: String,
+    /// The sender of Rooms' mail.
+    pub mail_from: String,
 }
 
 impl Default for WebConfig {
@@ -69,6 +75,8 @@ impl Default for WebConfig {
             metrics_token: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             voice_origins: Vec::new(),
+            public_url: "http://127.0.0.1:8090".into(),
+            mail_from: "Rooms <no-reply@rooms.localhost>".into(),
         }
     }
 }
@@ -95,6 +103,10 @@ pub struct AppState {
     pub realtime: Arc<realtime::Realtime>,
     /// Coins, gifts and the payment provider.
     pub economy: Arc<economy::Economy>,
+    /// Outgoing mail (reset links); a memory mailer unless SMTP is set up.
+    pub mailer: Arc<dyn platform_mail::Mailer>,
+    /// Google sign-in, when configured.
+    pub google: Option<Arc<platform_identity::OidcClient>>,
 }
 
 impl AppState {
@@ -118,6 +130,8 @@ impl AppState {
             voice: Arc::new(voice::NoVoice),
             realtime,
             economy: Arc::new(economy::Economy::unconfigured()),
+            mailer: Arc::new(platform_mail::MemoryMailer::new()),
+            google: None,
         }
     }
 
@@ -153,10 +167,17 @@ impl AppState {
 /// The complete application: pages, API, health and metrics, with every
 /// layer applied.
 pub fn app(state: AppState) -> Router {
+    state.voice.attach(&state.db);
+    let rt = state.realtime.clone();
+    state.voice.on_talking(Arc::new(move |room: rooms_domain::ids::RoomId, account: rooms_domain::ids::AccountId, on: bool| {
+        realtime::publish_talking(&rt, room, account, on)
+    }));
     let routes = Router::new()
         .merge(pages::routes())
         .merge(api::routes())
         .merge(economy::routes(&state))
+        .merge(signin::routes())
+        .merge(decor::routes())
         .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())

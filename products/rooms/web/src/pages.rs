@@ -75,12 +75,14 @@ struct Home {
 struct SignInPage {
     f: Frame,
     next: String,
+    google: bool,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "signup.html")]
 struct SignUpPage {
     f: Frame,
+    google: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -106,6 +108,8 @@ struct RoomPage {
     /// The seat the viewer is invited to, while the invitation lasts.
     my_invite: Option<i64>,
     bans: Vec<rooms_store::seats::Ban>,
+    /// The themes the owner may choose from (empty for everyone else).
+    themes: Vec<rooms_store::themes::Theme>,
 }
 
 impl RoomPage {
@@ -121,6 +125,13 @@ impl RoomPage {
     /// The viewer's account id (empty when signed out), for the live script.
     fn me_id(&self) -> String {
         self.f.me.as_ref().map(|m| m.0.to_string()).unwrap_or_default()
+    }
+    /// The music's state for the page's script: `url|started_at_ms` while it plays.
+    fn music_state(&self) -> String {
+        match (&self.st.room.music_url, self.st.room.music_started_at) {
+            (Some(url), Some(at)) => format!("{url}|{}", at.timestamp_millis()),
+            _ => String::new(),
+        }
     }
     /// Whether the viewer may act on someone of `role` (4.6).
     fn outranks(&self, role: &RoomRole) -> bool {
@@ -193,7 +204,8 @@ pub fn routes() -> Router<AppState> {
 async fn media(State(s): State<AppState>, Path(key): Path<String>) -> WebResult<Response> {
     let key = platform_media::MediaKey::parse(&key).map_err(|_| AppError::NotFound)?;
     let m = s.media.get(&key).await.map_err(|e| AppError::Internal(e.to_string()))?.ok_or(AppError::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, m.content_type)], m.bytes).into_response())
+    let content_type = crate::decor::audio_mime(key.as_str()).map_or(m.content_type, str::to_string);
+    Ok(([(header::CONTENT_TYPE, content_type)], m.bytes).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -222,8 +234,8 @@ struct Next {
     next: Option<String>,
 }
 
-async fn sign_in_page(csrf: CsrfToken, Query(n): Query<Next>) -> SignInPage {
-    SignInPage { f: Frame::new(&csrf, None), next: n.next.unwrap_or_default() }
+async fn sign_in_page(State(s): State<AppState>, csrf: CsrfToken, Query(n): Query<Next>) -> SignInPage {
+    SignInPage { f: Frame::new(&csrf, None), next: n.next.unwrap_or_default(), google: s.google.is_some() }
 }
 
 #[derive(Deserialize)]
@@ -235,7 +247,7 @@ struct SignInForm {
 }
 
 /// Starts a web session for `id` and redirects to `to`.
-async fn start_session(s: &AppState, id: AccountId, ip: &ClientIp, to: &str) -> WebResult<Response> {
+pub(crate) async fn start_session(s: &AppState, id: AccountId, ip: &ClientIp, to: &str) -> WebResult<Response> {
     let spec = SessionSpec {
         account: id,
         kind: KIND.to_string(),
@@ -263,8 +275,8 @@ async fn sign_in(State(s): State<AppState>, ip: ClientIp, Form(f): Form<SignInFo
     start_session(&s, rec.id, &ip, local(&f.next)).await
 }
 
-async fn sign_up_page(csrf: CsrfToken) -> SignUpPage {
-    SignUpPage { f: Frame::new(&csrf, None) }
+async fn sign_up_page(State(s): State<AppState>, csrf: CsrfToken) -> SignUpPage {
+    SignUpPage { f: Frame::new(&csrf, None), google: s.google.is_some() }
 }
 
 async fn sign_up(State(s): State<AppState>, ip: ClientIp, Form(f): Form<SignUp>) -> WebResult<Response> {
@@ -340,7 +352,21 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
         _ => (None, false),
     };
     let voice = s.voice.available();
-    Ok(RoomPage { f: Frame::new(&csrf, u.0.as_ref()), st, chat, my_role, inside, my_seat, voice, voice_pass, speaking, my_invite, bans })
+    let themes = if my_role == RoomRole::Owner { rooms_store::themes::list(&s.db).await? } else { vec![] };
+    Ok(RoomPage {
+        f: Frame::new(&csrf, u.0.as_ref()),
+        st,
+        chat,
+        my_role,
+        inside,
+        my_seat,
+        voice,
+        voice_pass,
+        speaking,
+        my_invite,
+        bans,
+        themes,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -522,12 +548,8 @@ struct ResetRequestForm {
 
 /// The same answer whether or not the account exists.
 async fn reset_request(State(s): State<AppState>, csrf: CsrfToken, Form(f): Form<ResetRequestForm>) -> WebResult<ResetPage> {
-    s.limits.auth.check(format!("acct:{}", actions::login_key(&f.login)))?;
-    if let Ok(login @ rooms_domain::account::Login::Email(_)) = rooms_domain::account::Login::parse(&f.login) {
-        accounts::issue_reset(&s.db, &login, rooms_domain::account::ResetChannel::Email, None, Utc::now()).await?;
-    }
-    let notice =
-        "If an account uses that address, a reset link is on its way. Phone-only accounts: ask support for a reset code.".to_string();
+    crate::signin::request_reset(&s, &f.login).await?;
+    let notice = format!("{} Phone-only accounts: ask support for a reset code.", crate::signin::RESET_ANSWER);
     Ok(ResetPage { f: Frame::new(&csrf, None), token: String::new(), notice })
 }
 

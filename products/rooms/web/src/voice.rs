@@ -7,18 +7,23 @@
 //! voice server ([`from_env`] finds no `JANUS_URL`) the service is
 //! `rooms_voice::Unavailable`, and pages say that voice is unavailable.
 //!
-//! Rooms' ids are UUIDs; AudioBridge numbers rooms and participants with
-//! integers that browsers must hold exactly (below 2^53), so each id is
-//! mapped to one by [`voice_number`].
+//! AudioBridge numbers rooms and participants with integers that browsers
+//! must hold exactly (below 2^53). A room's number is stored with it
+//! (`rooms_store::voice_numbers`: 1, 2, …, allocated on first use, unique
+//! under races), so the seam reads it from the store it is attached to; a
+//! participant's is [`user_number`] (53 bits of a hash of the account id).
 
 use futures_util::future::BoxFuture;
 use rooms_domain::ids::{AccountId, RoomId};
+use rooms_store::Db;
 use rooms_voice::{JoinPass, Participant, VoiceError, VoiceService};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// How long a pass handed to a page lasts (a page open longer reloads).
+/// How long a pass handed to a page lasts; an open page renews it before
+/// then (`POST /api/v1/rooms/{id}/voice/renew`), so a page may stay open for
+/// days.
 pub const PASS_TTL: Duration = Duration::from_secs(6 * 3600);
 
 /// A change voice must follow.
@@ -47,11 +52,26 @@ pub trait VoiceSeam: Send + Sync {
     fn admit<'a>(&'a self, _room: RoomId, _account: AccountId, _display: &'a str, _may_speak: bool) -> BoxFuture<'a, Option<JoinPass>> {
         Box::pin(async { None })
     }
+    /// Extends `account`'s live pass `token` for the room by another pass
+    /// lifetime (`None`: the pass is not live, or not theirs).
+    fn renew<'a>(&'a self, _room: RoomId, _account: AccountId, _token: &'a str) -> BoxFuture<'a, Option<JoinPass>> {
+        Box::pin(async { None })
+    }
     /// Takes expired passes off the voice servers (the sweep job).
     fn sweep(&self) -> BoxFuture<'_, usize> {
         Box::pin(async { 0 })
     }
+    /// Gives the seam the store where rooms' voice numbers live (once, when
+    /// the application is built).
+    fn attach(&self, _db: &Db) {}
+    /// Calls `talking(room, account, on)` whenever a seated person starts or
+    /// stops talking (from the voice server's talking events), for the life
+    /// of the process.
+    fn on_talking(&self, _talking: Talking) {}
 }
+
+/// What [`VoiceSeam::on_talking`] calls.
+pub type Talking = Arc<dyn Fn(RoomId, AccountId, bool) + Send + Sync>;
 
 /// No voice service configured.
 pub struct NoVoice;
@@ -65,8 +85,8 @@ impl VoiceSeam for NoVoice {
     }
 }
 
-/// A Rooms id as an AudioBridge number: 53 bits of a hash of the UUID
-/// (never 0), the same on every node.
+/// An id as an AudioBridge number: 53 bits of a hash of the UUID (never
+/// 0), the same on every node (the room page's script computes the same).
 pub fn voice_number(id: uuid::Uuid) -> u64 {
     // FNV-1a, 64 bits.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -77,8 +97,15 @@ pub fn voice_number(id: uuid::Uuid) -> u64 {
     (h & ((1 << 53) - 1)).max(1)
 }
 
-pub fn room_number(room: RoomId) -> u64 {
-    voice_number(room.as_uuid())
+/// A room's stored AudioBridge number (allocated on first use).
+pub async fn room_number(db: &Db, room: RoomId) -> Option<u64> {
+    match rooms_store::voice_numbers::of(db, room).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, %room, "no voice number");
+            None
+        }
+    }
 }
 
 pub fn user_number(account: AccountId) -> u64 {
@@ -89,39 +116,73 @@ pub fn user_number(account: AccountId) -> u64 {
 /// the order they committed, by one task.
 pub struct JanusSeam {
     service: Arc<dyn VoiceService>,
+    db: Arc<std::sync::OnceLock<Db>>,
     changes: mpsc::UnboundedSender<VoiceChange>,
+    /// How long passes last ([`PASS_TTL`]; shorter in tests).
+    ttl: Duration,
+    /// Added to stored room numbers (`JANUS_ROOM_NUMBER_BASE`), so several
+    /// deployments, or test runs, can share one Janus.
+    base: u64,
 }
 
 impl JanusSeam {
     /// Starts the task that follows changes (needs a Tokio runtime).
     pub fn start(service: Arc<dyn VoiceService>) -> Arc<JanusSeam> {
+        Self::start_with(service, PASS_TTL, 0)
+    }
+
+    /// Like [`JanusSeam::start`], with passes lasting `ttl` and Janus room
+    /// numbers `base` + the stored number.
+    pub fn start_with(service: Arc<dyn VoiceService>, ttl: Duration, base: u64) -> Arc<JanusSeam> {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let s = service.clone();
+        let db: Arc<std::sync::OnceLock<Db>> = Arc::default();
+        let store = db.clone();
         tokio::spawn(async move {
             while let Some(change) = rx.recv().await {
-                if let Err(e) = follow(&*s, change).await {
+                let Some(db) = store.get() else {
+                    tracing::error!(?change, "voice seam used before it was attached to the store");
+                    continue;
+                };
+                if let Err(e) = follow(&*s, db, base, change).await {
                     tracing::warn!(?change, error = %e, "voice did not follow a room change");
                 }
             }
         });
-        Arc::new(JanusSeam { service, changes: tx })
+        Arc::new(JanusSeam { service, db, changes: tx, ttl, base })
     }
 
     pub fn service(&self) -> &Arc<dyn VoiceService> {
         &self.service
     }
+
+    /// The room's AudioBridge number on Janus.
+    pub async fn janus_room(&self, room: RoomId) -> Option<u64> {
+        room_number(self.db.get()?, room).await.map(|n| n + self.base)
+    }
 }
 
-async fn follow(v: &dyn VoiceService, change: VoiceChange) -> Result<(), VoiceError> {
+async fn follow(v: &dyn VoiceService, db: &Db, base: u64, change: VoiceChange) -> Result<(), VoiceError> {
     use VoiceChange::*;
-    let r = match change {
-        RoomOpened(room) => return v.open_room(room_number(room)).await,
-        RoomClosed(room) => return v.close_room(room_number(room)).await,
+    let room = match change {
+        RoomOpened(room) | RoomClosed(room) => room,
         // The pass comes from `admit`, asked for by the join's answer.
         Joined { .. } => return Ok(()),
-        Seated { room, account } | Unmuted { room, account } => v.set_muted(room_number(room), user_number(account), false).await,
-        Unseated { room, account } | Muted { room, account } => v.set_muted(room_number(room), user_number(account), true).await,
-        Left { room, account } | Kicked { room, account } => v.kick(room_number(room), user_number(account)).await,
+        Seated { room, .. }
+        | Unmuted { room, .. }
+        | Unseated { room, .. }
+        | Muted { room, .. }
+        | Left { room, .. }
+        | Kicked { room, .. } => room,
+    };
+    let Some(n) = room_number(db, room).await.map(|n| n + base) else { return Ok(()) };
+    let r = match change {
+        RoomOpened(_) => return v.open_room(n).await,
+        RoomClosed(_) => return v.close_room(n).await,
+        Joined { .. } => return Ok(()),
+        Seated { account, .. } | Unmuted { account, .. } => v.set_muted(n, user_number(account), false).await,
+        Unseated { account, .. } | Muted { account, .. } => v.set_muted(n, user_number(account), true).await,
+        Left { account, .. } | Kicked { account, .. } => v.kick(n, user_number(account)).await,
     };
     match r {
         // Voice never opened this room (or lost it): nobody is in its mix.
@@ -146,15 +207,16 @@ impl VoiceSeam for JanusSeam {
             if !self.service.available() {
                 return None;
             }
-            let (n, who) = (room_number(room), Participant { id: user_number(account), display: display.to_string() });
-            let mut pass = self.service.admit(n, &who, PASS_TTL).await;
+            let n = self.janus_room(room).await?;
+            let who = Participant { id: user_number(account), display: display.to_string() };
+            let mut pass = self.service.admit(n, &who, self.ttl).await;
             if let Err(VoiceError::RoomClosed(_)) = pass {
                 // Opened before this process started (or Janus restarted).
                 if let Err(e) = self.service.open_room(n).await {
                     tracing::warn!(error = %e, "voice room not opened");
                     return None;
                 }
-                pass = self.service.admit(n, &who, PASS_TTL).await;
+                pass = self.service.admit(n, &who, self.ttl).await;
             }
             match pass {
                 Ok(p) => {
@@ -169,6 +231,47 @@ impl VoiceSeam for JanusSeam {
                 }
             }
         })
+    }
+
+    fn renew<'a>(&'a self, room: RoomId, _account: AccountId, token: &'a str) -> BoxFuture<'a, Option<JoinPass>> {
+        Box::pin(async move {
+            let n = self.janus_room(room).await?;
+            match self.service.renew(n, token, self.ttl).await {
+                // The token is the pass's secret: whoever holds it (signed in)
+                // is its holder.
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::info!(error = %e, "voice pass not renewed");
+                    None
+                }
+            }
+        })
+    }
+
+    fn attach(&self, db: &Db) {
+        let _ = self.db.set(db.clone());
+    }
+
+    fn on_talking(&self, talking: Talking) {
+        let mut events = self.service.events();
+        let (db, base) = (self.db.clone(), self.base);
+        tokio::spawn(async move {
+            loop {
+                let event = match events.recv().await {
+                    Ok(e) => e,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let rooms_voice::VoiceEvent::Talking { room, user: Some(user), talking: on, .. } = event else { continue };
+                let Some(db) = db.get() else { continue };
+                let Some(stored) = room.checked_sub(base) else { continue };
+                match rooms_store::voice_numbers::speaker(db, stored, |a| user_number(a) == user).await {
+                    Ok(Some((room, account))) => talking(room, account, on),
+                    Ok(None) => {}
+                    Err(e) => tracing::debug!(error = %e, "talking event not mapped"),
+                }
+            }
+        });
     }
 
     fn sweep(&self) -> BoxFuture<'_, usize> {
@@ -195,7 +298,8 @@ pub fn from_env() -> (Arc<dyn VoiceSeam>, Vec<String>) {
     } else {
         vec![]
     };
-    (JanusSeam::start(service), origins)
+    let base = std::env::var("JANUS_ROOM_NUMBER_BASE").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    (JanusSeam::start_with(service, PASS_TTL, base), origins)
 }
 
 /// `scheme://host[:port]` of each comma-separated URL.
@@ -224,7 +328,7 @@ mod tests {
 
     #[test]
     fn voice_numbers_fit_a_browser_and_differ() {
-        let ids: Vec<u64> = (0..1000).map(|_| room_number(RoomId::new())).collect();
+        let ids: Vec<u64> = (0..1000).map(|_| user_number(AccountId::new())).collect();
         assert!(ids.iter().all(|n| *n > 0 && *n < (1 << 53)));
         let mut sorted = ids.clone();
         sorted.sort_unstable();

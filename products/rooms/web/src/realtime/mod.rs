@@ -60,6 +60,22 @@ pub fn start(db: Db) -> Arc<Realtime> {
     Realtime::start(db, platform_realtime::Outboxes::default().with(Events(events::Outbox::Room)).with(Events(events::Outbox::User)))
 }
 
+/// Tells the room's sockets on this node that `account` started or stopped
+/// talking: `{"t":"talking","room_id","account","talking"}`. Ephemeral (no
+/// seq, never replayed): it comes from the voice server's talking events,
+/// which the process driving voice receives.
+pub fn publish_talking(rt: &Realtime, room: RoomId, account: AccountId, talking: bool) {
+    let topic = Topic::Room(room);
+    if !rt.hub.has_listeners(topic) {
+        return;
+    }
+    let json = Utf8Bytes::from(json!({ "t": "talking", "room_id": room, "account": account, "talking": talking }).to_string());
+    rt.hub.publish(Arc::new(Push { topic, json, user_json: None, kind: PushKind { seq: EPHEMERAL, ends: Ends::Nobody } }));
+}
+
+/// The seq of a push that is not an outbox row (outbox seqs start at 1).
+pub const EPHEMERAL: i64 = 0;
+
 /// A room event as clients receive it, live and replayed alike:
 /// `{"t":"event","room_id":…,"seq":…,"kind":…,"data":{…},"at":…}`; a
 /// person's event has `"t":"user_event"` and no `room_id`.
@@ -67,7 +83,7 @@ pub fn room_event_json(room: RoomId, seq: i64, kind: &str, data: &Value, at: chr
     Utf8Bytes::from(json!({ "t": "event", "room_id": room, "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
 }
 
-fn user_event_json(seq: i64, kind: &str, data: &Value, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
+pub(crate) fn user_event_json(seq: i64, kind: &str, data: &Value, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
     Utf8Bytes::from(json!({ "t": "user_event", "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
 }
 

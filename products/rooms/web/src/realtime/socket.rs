@@ -5,10 +5,15 @@
 //! Client → server: `{"t":"subscribe","room_id":…,"after":n?}` (replays
 //! the room's events with seq > `after` first), `{"t":"unsubscribe",
 //! "room_id":…}`, `{"t":"ping"}`. The viewer's own person channel (private
-//! messages, read receipts) is followed without asking.
+//! messages, read receipts) is followed without asking; after a reconnect,
+//! `{"t":"resume_user","after":n}` replays its events with seq > `n` (up to
+//! 500, then `{"t":"user_resumed","seq":last,"more":true}` to ask again).
+//! A live event may also arrive during the replay: clients keep the last
+//! seq they saw and skip anything at or below it.
 //!
 //! Server → client: `subscribed`, `event` (a room event: `seq`, `kind`,
-//! `data`, `at`), `user_event`, `unsubscribed` (reason `access`: the viewer
+//! `data`, `at`), `talking` (`account`, `talking`: who speaks, live only),
+//! `user_event`, `unsubscribed` (reason `access`: the viewer
 //! left, was kicked or blocked, or the room closed), `reload`, `resynced`,
 //! `pong`, `error` (`forbidden` for a room the viewer is not in).
 //!
@@ -16,7 +21,7 @@
 //! may follow it; an event that may end someone's presence makes that
 //! person's subscription check again.
 
-use super::{room_event_json, Ends, Hub, PushKind, Topic};
+use super::{room_event_json, user_event_json, Ends, Hub, PushKind, Topic};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, WebResult};
 use crate::AppState;
@@ -24,7 +29,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use platform_realtime::socket::{self, Action, Closed, Conn, Endpoint, NoCommand, Row, Settings};
+use platform_realtime::socket::{self, Action, Closed, Conn, Endpoint, Row, Settings};
 use rooms_domain::ids::{AccountId, RoomId};
 use rooms_store::{events, presence, StoreResult};
 use serde::{Deserialize, Serialize};
@@ -33,6 +38,17 @@ use std::sync::Arc;
 pub async fn upgrade(State(state): State<AppState>, me: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> WebResult<Response> {
     Ok(socket::upgrade(Arc::new(RoomSocket { state }), me.id(), &headers, ws).map_err(|_| AppError::Forbidden)?)
 }
+
+/// Rooms' own client messages.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+pub enum Command {
+    /// Replay the viewer's person events with seq > `after`.
+    ResumeUser { after: i64 },
+}
+
+/// Person events one `resume_user` replays at most.
+const USER_REPLAY_LIMIT: i64 = 500;
 
 /// Rooms' side of the platform endpoint.
 pub struct RoomSocket {
@@ -52,7 +68,7 @@ impl Endpoint for RoomSocket {
     type Channel = RoomRef;
     /// The viewer, present in the room.
     type Access = AccountId;
-    type Command = NoCommand;
+    type Command = Command;
     type State = ();
 
     const SETTINGS: Settings = Settings { metrics_prefix: "rooms_ws", max_subscriptions: 8, ..Settings::DEFAULT };
@@ -100,7 +116,7 @@ impl Endpoint for RoomSocket {
     }
 
     fn seq(kind: &PushKind) -> Option<i64> {
-        Some(kind.seq)
+        (kind.seq != super::EPHEMERAL).then_some(kind.seq)
     }
 
     fn on_push(&self, me: &AccountId, kind: &PushKind) -> Action {
@@ -111,7 +127,25 @@ impl Endpoint for RoomSocket {
         }
     }
 
-    async fn command(&self, _conn: &mut Conn<Self>, command: NoCommand) -> Result<(), Closed> {
-        match command {}
+    async fn command(&self, conn: &mut Conn<Self>, command: Command) -> Result<(), Closed> {
+        match command {
+            Command::ResumeUser { after } => {
+                let me = *conn.viewer();
+                let page = match events::user_since(&self.state.db, me, after, USER_REPLAY_LIMIT).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "user replay failed");
+                        return conn.error("unavailable", None).await;
+                    }
+                };
+                let more = page.len() as i64 == USER_REPLAY_LIMIT;
+                let mut last = after;
+                for e in &page {
+                    last = e.seq;
+                    conn.send(user_event_json(e.seq, &e.kind, &e.data(), e.created_at)).await?;
+                }
+                conn.send_json(serde_json::json!({"t": "user_resumed", "seq": last, "more": more})).await
+            }
+        }
     }
 }

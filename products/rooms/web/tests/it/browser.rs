@@ -11,7 +11,7 @@ use crate::socket::serve;
 use crate::support::{TestApp, PASSWORD};
 use axum::http::StatusCode;
 use rooms_voice::{JanusServer, JanusVoice, VoiceService};
-use rooms_web::voice::{room_number, user_number, JanusSeam};
+use rooms_web::voice::{user_number, JanusSeam};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,7 +63,8 @@ async fn two_browsers_join_voice_through_the_room_page() {
     let admin = std::env::var("JANUS_ADMIN_SECRET").ok().filter(|k| !k.is_empty());
     let service = Arc::new(JanusVoice::new(JanusServer::from_lists(&url, &url, admin.as_deref()).unwrap(), b"rooms browser key"));
     let origins = rooms_web::voice::origins(&url);
-    let app = TestApp::with_voice_at(rooms_store::Backend::Sqlite, JanusSeam::start(service.clone()), origins).await;
+    let seam = JanusSeam::start_with(service.clone(), rooms_web::voice::PASS_TTL, crate::voice::test_base());
+    let app = TestApp::with_voice_at(rooms_store::Backend::Sqlite, seam.clone(), origins).await;
     let base = format!("http://{}", serve(&app).await);
 
     let mut owner = app.client();
@@ -74,7 +75,7 @@ async fn two_browsers_join_voice_through_the_room_page() {
     for c in [&mut owner, &mut guest] {
         assert_eq!(c.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status, StatusCode::OK);
     }
-    let number = room_number(room.parse().unwrap());
+    let number = seam.janus_room(room.parse().unwrap()).await.expect("a stored voice number");
     let (o_user, g_user) = (user_number(oid.parse().unwrap()), user_number(gid.parse().unwrap()));
 
     let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -3,10 +3,14 @@
 
 mod api;
 mod browser;
+mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
 mod economy;
+mod decor;
+mod media;
 mod pages;
+mod signin;
 mod socket;
 mod support;
 mod voice;

@@ -47,6 +47,16 @@ impl TestApp {
     }
 
     pub async fn with(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        Self::build_with(backend, tweak, |_| {}).await
+    }
+
+    /// An app whose state (mailer, sign-in providers, the economy's payment
+    /// provider) the test sets.
+    pub async fn with_state(backend: Backend, tweak: impl FnOnce(&mut AppState)) -> TestApp {
+        Self::build_with(backend, |_| {}, tweak).await
+    }
+
+    pub async fn build_with(backend: Backend, tweak: impl FnOnce(&mut WebConfig), tweak_state: impl FnOnce(&mut AppState)) -> TestApp {
         let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
         let media = std::env::temp_dir().join(format!("rooms-media-{}", platform_accounts::random_token()));
         let mut cfg = WebConfig {
@@ -58,18 +68,10 @@ impl TestApp {
         };
         tweak(&mut cfg);
         let db = t.db.clone();
-        let router = rooms_web::app(AppState::new(db.clone(), cfg, None));
+        let mut state = AppState::new(db.clone(), cfg, None);
+        tweak_state(&mut state);
+        let router = rooms_web::app(state);
         TestApp { db, router, _dir: Some(t) }
-    }
-
-    /// An app whose state `tweak` adjusts once built (the economy's
-    /// payment provider, say).
-    pub async fn with_state(backend: Backend, tweak: impl FnOnce(&mut AppState)) -> TestApp {
-        let t = platform_db::testing::fresh_db(backend, &rooms_store::MIGRATIONS, "rooms_web_tpl").await;
-        let cfg = WebConfig { fast_password_hashing: true, auth_per_minute: 1000, api_per_minute: 10_000, ..WebConfig::default() };
-        let mut state = AppState::new(t.db.clone(), cfg, None);
-        tweak(&mut state);
-        TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }
     }
 
     pub fn client(&self) -> Client {
@@ -82,9 +84,13 @@ pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
+    pub fn body_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
@@ -133,8 +139,9 @@ impl Client {
                 self.cookies.insert(k.to_string(), val.to_string());
             }
         }
-        let body = String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).to_string();
-        Resp { status, headers, body }
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let body = String::from_utf8_lossy(&bytes).to_string();
+        Resp { status, headers, body, bytes }
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
@@ -164,4 +171,16 @@ impl Client {
         self.bearer = Some(v["tokens"]["access_token"].as_str().unwrap().to_string());
         v
     }
+}
+
+/// A multipart body with one file part: its content type and bytes.
+pub fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "b0undary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

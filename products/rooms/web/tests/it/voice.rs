@@ -10,7 +10,7 @@ use rooms_domain::ids::{AccountId, RoomId};
 use rooms_voice::janus::Session;
 use rooms_voice::{JanusServer, JanusVoice, VoiceParticipant, VoiceService};
 use rooms_web::jobs::Job;
-use rooms_web::voice::{room_number, JanusSeam, VoiceChange, VoiceSeam};
+use rooms_web::voice::{user_number, JanusSeam, VoiceChange, VoiceSeam, PASS_TTL};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +46,11 @@ fn voice_servers_are_allowed_as_connect_sources() {
     assert!(rooms_web::csp(&[]).to_str().unwrap().contains("connect-src 'self';"));
 }
 
+/// Room numbers apart from every other test run on the shared Janus.
+pub fn test_base() -> u64 {
+    user_number(rooms_domain::ids::AccountId::new()) >> 12
+}
+
 fn janus() -> Option<(String, Option<String>)> {
     match std::env::var("JANUS_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => Some((url, std::env::var("JANUS_ADMIN_SECRET").ok().filter(|k| !k.is_empty()))),
@@ -77,13 +82,14 @@ async fn with_janus_join_pass_seat_mute_and_kick_reach_the_audio_bridge() {
     let Some((url, admin)) = janus() else { return };
     for b in backends() {
         let service = Arc::new(JanusVoice::new(JanusServer::from_lists(&url, &url, admin.as_deref()).unwrap(), b"rooms web test key"));
-        let app = TestApp::with_voice(b, JanusSeam::start(service.clone())).await;
+        let seam = JanusSeam::start_with(service.clone(), PASS_TTL, test_base());
+        let app = TestApp::with_voice(b, seam.clone()).await;
         let mut owner = app.client();
         owner.sign_up("vowner@example.com", "vowner").await;
         let created = owner.post("/api/v1/rooms", json!({"name": "On Air", "visitors_speak": true})).await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         let room = created.json()["room"]["id"].as_str().unwrap().to_string();
-        let number = room_number(room.parse().unwrap());
+        let number = seam.janus_room(room.parse().unwrap()).await.expect("a stored voice number");
         assert_eq!(owner.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status, StatusCode::OK);
 
         let mut guest = app.client();
@@ -95,6 +101,15 @@ async fn with_janus_join_pass_seat_mute_and_kick_reach_the_audio_bridge() {
         assert_eq!(pass["room"].as_u64(), Some(number), "{b:?} {pass}");
         assert_eq!(pass["janus_url"], url.as_str());
         let pid = pass["participant_id"].as_u64().unwrap();
+        // The pass renews: same token and participant, an expiry no earlier;
+        // a forged token does not.
+        let renew = format!("/api/v1/rooms/{room}/voice/renew");
+        let renewed = guest.post(&renew, json!({"token": pass["token"]})).await;
+        assert_eq!(renewed.status, StatusCode::OK, "{b:?} {}", renewed.body);
+        let r = renewed.json()["voice"].clone();
+        assert_eq!((r["token"].clone(), r["participant_id"].as_u64()), (pass["token"].clone(), Some(pid)));
+        assert!(r["expires_at"].as_u64() >= pass["expires_at"].as_u64());
+        assert_eq!(guest.post(&renew, json!({"token": "forged"})).await.code(), "voice_pass_expired");
 
         // Janus accepts the pass (and refuses a forged token).
         let s = Session::create(reqwest::Client::new(), &url).await.unwrap();
