@@ -10,8 +10,8 @@
 pub mod actions;
 pub mod api;
 pub mod auth;
-pub mod economy;
 pub mod decor;
+pub mod economy;
 pub mod error;
 pub mod jobs;
 pub mod media;

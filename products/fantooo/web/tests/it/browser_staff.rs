@@ -175,7 +175,9 @@ async fn set_clock(app: &TestApp, chat: ChatId, waited_secs: i64) {
     fantooo_store::on_pool!(&app.db, p => {
         // Every message is the user's unanswered one (the profile's older).
         sqlx::query("UPDATE messages SET created_at = $2 WHERE chat_id = $1").bind(chat).bind(at).execute(p).await.unwrap();
-        sqlx::query("UPDATE chats SET last_user_message_at = $2, assignment_time = $2, last_fictional_message_at = NULL WHERE id = $1")
+        // A chat's messages are never older than the chat (history reads from its start).
+        sqlx::query("UPDATE chats SET last_user_message_at = $2, assignment_time = $2, last_fictional_message_at = NULL,
+                            created_at = CASE WHEN created_at > $2 THEN $2 ELSE created_at END WHERE id = $1")
             .bind(chat).bind(at).execute(p).await.unwrap();
     });
 }

@@ -101,13 +101,7 @@ async fn buyer_and_seller_message_with_files_unread_counts_and_search() {
 
 /// Places, pays, starts, delivers and accepts an order of `gig` by `buyer`.
 async fn completed_order(app: &TestApp, gig: &str, buyer: &str, seller: &str) -> String {
-    let (_, v) = app.call(Method::POST, "/api/v1/orders", Some(buyer), Some(json!({ "gig_id": gig, "tier": "basic" }))).await;
-    let order = v["order"]["id"].as_str().unwrap().to_string();
-    let pay = Request::post(v["checkout_url"].as_str().unwrap())
-        .header(header::AUTHORIZATION, format!("Bearer {buyer}"))
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(app.raw(pay).await.0, StatusCode::SEE_OTHER);
+    let order = app.paid_order(buyer, gig).await;
     let step = |a: &str| format!("/api/v1/orders/{order}/{a}");
     assert_eq!(app.call(Method::POST, &step("requirements"), Some(buyer), Some(json!({ "answers": [] }))).await.0, StatusCode::OK);
     assert_eq!(app.call(Method::POST, &step("deliver"), Some(seller), Some(json!({ "message": "Done" }))).await.0, StatusCode::OK);
@@ -117,7 +111,7 @@ async fn completed_order(app: &TestApp, gig: &str, buyer: &str, seller: &str) ->
 #[tokio::test]
 async fn reviews_after_completion_one_per_side_with_a_reply_and_a_summary() {
     for backend in backends() {
-        let app = TestApp::new(backend).await;
+        let (app, _) = TestApp::served(backend).await;
         let seller = app.sign_up("rated").await;
         let buyer = app.sign_up("rater").await;
         let id = gig(&app, &seller).await;

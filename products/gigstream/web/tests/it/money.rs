@@ -34,13 +34,6 @@ async fn market(app: &TestApp) -> (String, String, String) {
     (seller, buyer, v["gig"]["id"].as_str().unwrap().to_string())
 }
 
-async fn place(app: &TestApp, buyer: &str, gig: &str, method: &str) -> (String, String) {
-    let body = json!({ "gig_id": gig, "tier": "basic", "method": method });
-    let (s, v) = app.call(Method::POST, "/api/v1/orders", Some(buyer), Some(body)).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    (v["order"]["id"].as_str().unwrap().to_string(), v["checkout_url"].as_str().unwrap().to_string())
-}
-
 async fn order(app: &TestApp, token: &str, id: &str) -> Value {
     let (s, v) = app.call(Method::GET, &format!("/api/v1/orders/{id}"), Some(token), None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -60,7 +53,7 @@ async fn stripe_webhooks_are_verified_and_a_hundred_copies_credit_escrow_once() 
     for backend in backends() {
         let (app, _) = TestApp::served(backend).await;
         let (_, buyer, gig) = market(&app).await;
-        let (id, checkout) = place(&app, &buyer, &gig, "stripe").await;
+        let (id, checkout) = app.place(&buyer, &gig, "stripe").await;
         let session = checkout.rsplit('/').next().unwrap().to_string();
         let stripe = &app.fakes().stripe;
 
@@ -112,7 +105,7 @@ async fn paypal_approval_is_captured_once_under_a_hundred_concurrent_webhooks() 
     for backend in backends() {
         let (app, base) = TestApp::served(backend).await;
         let (_, buyer, gig) = market(&app).await;
-        let (id, checkout) = place(&app, &buyer, &gig, "paypal").await;
+        let (id, checkout) = app.place(&buyer, &gig, "paypal").await;
         assert!(checkout.starts_with(&format!("{base}/fake-paypal/checkoutnow?token=")), "{checkout}");
         let paypal_order = checkout.rsplit('=').next().unwrap().to_string();
         let paypal = &app.fakes().paypal;
@@ -148,7 +141,7 @@ async fn refunds_go_back_through_the_provider_once_per_key_and_never_above_the_p
         let admin = app.admin("ops").await;
         let (_, buyer, gig) = market(&app).await;
         for method in ["stripe", "paypal"] {
-            let (id, checkout) = place(&app, &buyer, &gig, method).await;
+            let (id, checkout) = app.place(&buyer, &gig, method).await;
             if method == "stripe" {
                 app.pay_stripe(&checkout).await;
             } else {
@@ -192,7 +185,7 @@ async fn refunds_go_back_through_the_provider_once_per_key_and_never_above_the_p
 
 /// Places, pays (Stripe), starts, delivers and accepts an order; returns its id.
 async fn completed_order(app: &TestApp, seller: &str, buyer: &str, gig: &str) -> String {
-    let (id, checkout) = place(app, buyer, gig, "stripe").await;
+    let (id, checkout) = app.place(buyer, gig, "stripe").await;
     app.pay_stripe(&checkout).await;
     let step = |a: &str| format!("/api/v1/orders/{id}/{a}");
     let (s, v) = app.call(Method::POST, &step("requirements"), Some(buyer), Some(json!({ "answers": [] }))).await;

@@ -91,6 +91,23 @@ impl TestApp {
         self.fakes().stripe.pay(session).await
     }
 
+    /// `buyer` places a basic order of `gig`, to pay by `method`; returns
+    /// the order's id and its checkout link.
+    pub async fn place(&self, buyer: &str, gig: &str, method: &str) -> (String, String) {
+        let body = serde_json::json!({ "gig_id": gig, "tier": "basic", "method": method });
+        let (s, v) = self.call(Method::POST, "/api/v1/orders", Some(buyer), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        (v["order"]["id"].as_str().unwrap().to_string(), v["checkout_url"].as_str().unwrap().to_string())
+    }
+
+    /// `buyer` places a basic order of `gig` and pays it on the fake Stripe
+    /// (the app must be [`TestApp::served`]); returns the order's id.
+    pub async fn paid_order(&self, buyer: &str, gig: &str) -> String {
+        let (order, checkout) = self.place(buyer, gig, "stripe").await;
+        assert_eq!(self.pay_stripe(&checkout).await, [200, 200]);
+        order
+    }
+
     pub fn fakes(&self) -> &gigstream_web::payments::Fakes {
         self.state.payments.fakes.as_ref().expect("fake payments")
     }

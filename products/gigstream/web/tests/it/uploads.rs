@@ -110,15 +110,11 @@ async fn eicar_is_refused_logged_and_never_stored() {
 #[tokio::test]
 async fn an_infected_delivery_leaves_the_order_as_it_was() {
     for backend in backends() {
-        let app = TestApp::new(backend).await;
+        let (app, _) = TestApp::served(backend).await;
         let seller = app.sign_up("deliverer").await;
         let buyer = app.sign_up("waiter").await;
         let id = gig(&app, &seller).await;
-        let (_, v) = app.call(Method::POST, "/api/v1/orders", Some(&buyer), Some(json!({ "gig_id": id, "tier": "basic" }))).await;
-        let order = v["order"]["id"].as_str().unwrap().to_string();
-        let checkout = v["checkout_url"].as_str().unwrap().to_string();
-        let pay = Request::post(&checkout).header(header::AUTHORIZATION, format!("Bearer {buyer}")).body(Body::empty()).unwrap();
-        assert_eq!(app.raw(pay).await.0, StatusCode::SEE_OTHER);
+        let order = app.paid_order(&buyer, &id).await;
         let (s, _) =
             app.call(Method::POST, &format!("/api/v1/orders/{order}/requirements"), Some(&buyer), Some(json!({ "answers": [] }))).await;
         assert_eq!(s, StatusCode::OK);

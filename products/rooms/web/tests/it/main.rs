@@ -6,8 +6,8 @@ mod browser;
 mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
-mod economy;
 mod decor;
+mod economy;
 mod media;
 mod pages;
 mod signin;
