@@ -12,10 +12,23 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The policy, with the checkout's origin allowed as a form destination.
 pub fn content_security_policy(checkout_origin: Option<&str>) -> HeaderValue {
-    let policy = match checkout_origin.filter(|o| o.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c))) {
-        Some(origin) => CSP.replace("form-action 'self'", &format!("form-action 'self' {origin}")),
-        None => CSP.to_string(),
-    };
+    policy_with(checkout_origin.as_slice(), &[])
+}
+
+/// The policy with a product's extra sources: `form_action`, origins a form
+/// may lead to (a provider's hosted checkout); `connect_src`, origins its
+/// scripts may reach (a voice server). An origin holding anything but
+/// letters, digits and `:/.-[]` is left out, so none can break out of its
+/// directive.
+pub fn policy_with(form_action: &[&str], connect_src: &[&str]) -> HeaderValue {
+    let safe = |o: &&&str| o.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c));
+    let mut policy = CSP.to_string();
+    for (directive, origins) in [("form-action 'self'", form_action), ("connect-src 'self'", connect_src)] {
+        let extra: Vec<&str> = origins.iter().filter(safe).copied().collect();
+        if !extra.is_empty() {
+            policy = policy.replace(directive, &format!("{directive} {}", extra.join(" ")));
+        }
+    }
     HeaderValue::from_str(&policy).unwrap_or_else(|_| HeaderValue::from_static(CSP))
 }
 
@@ -45,4 +58,20 @@ pub async fn security(State(state): State<SecurityHeaders>, req: Request, next: 
         set("strict-transport-security", "max-age=63072000; includeSubDomains");
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_origins_go_to_their_directive_and_unsafe_ones_are_left_out() {
+        let p = policy_with(&["https://checkout.stripe.com", "https://www.paypal.com", "x; script-src *"], &["http://[::1]:8088"]);
+        let p = p.to_str().unwrap();
+        assert!(p.contains("form-action 'self' https://checkout.stripe.com https://www.paypal.com;"), "{p}");
+        assert!(p.contains("connect-src 'self' http://[::1]:8088;"), "{p}");
+        assert!(!p.contains("script-src *"), "{p}");
+        assert_eq!(policy_with(&[], &[]).to_str().unwrap(), CSP);
+        assert_eq!(content_security_policy(Some("https://checkout.paystack.com")), policy_with(&["https://checkout.paystack.com"], &[]));
+    }
 }

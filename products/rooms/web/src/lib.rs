@@ -189,7 +189,7 @@ pub fn app(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(error::Pages, platform_web::error_pages::render::<error::Pages>));
     let outer = Outer {
         headers: SecurityHeaders {
-            csp: economy::allow_checkout(csp(&state.config.voice_origins), &state.economy),
+            csp: policy(&state.config.voice_origins, state.economy.provider.checkout_origin().as_deref()),
             hsts: state.config.https,
         },
         metrics: MetricsPrefix("rooms"),
@@ -202,14 +202,14 @@ pub fn app(state: AppState) -> Router {
 /// The platform's policy with the voice servers added to `connect-src`
 /// (the voice client talks to Janus directly).
 pub fn csp(voice_origins: &[String]) -> HeaderValue {
-    let base = platform_web::layers::headers::content_security_policy(None);
-    let base = base.to_str().unwrap_or_default();
-    let ok = |o: &&String| o.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c));
-    let extra: Vec<&str> = voice_origins.iter().filter(ok).map(String::as_str).collect();
-    if extra.is_empty() {
-        return header(base);
-    }
-    header(&base.replace("connect-src 'self'", &format!("connect-src 'self' {}", extra.join(" "))))
+    policy(voice_origins, None)
+}
+
+/// [`csp`], with the payment provider's hosted checkout added to
+/// `form-action` (buying posts a form that redirects there).
+fn policy(voice_origins: &[String], checkout_origin: Option<&str>) -> HeaderValue {
+    let voice: Vec<&str> = voice_origins.iter().map(String::as_str).collect();
+    platform_web::layers::headers::policy_with(checkout_origin.as_slice(), &voice)
 }
 
 /// Rooms' pages use the microphone (a seat speaks), which the platform's

@@ -42,14 +42,3 @@ pub fn money(e: StoreError, unit: &'static str) -> WebError {
         other => other.into(),
     }
 }
-
-/// The pages' policy with the provider's hosted checkout added to
-/// `form-action` (buying posts a form that redirects there).
-pub fn allow_checkout(csp: axum::http::HeaderValue, economy: &Economy) -> axum::http::HeaderValue {
-    let Some(origin) = economy.provider.checkout_origin() else { return csp };
-    if !origin.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c)) {
-        return csp;
-    }
-    let policy = csp.to_str().unwrap_or_default().replace("form-action 'self'", &format!("form-action 'self' {origin}"));
-    axum::http::HeaderValue::from_str(&policy).unwrap_or(csp)
-}
