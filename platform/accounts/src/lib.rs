@@ -6,7 +6,9 @@
 //! - [`sessions`]: revocable server-side sessions for browser cookies and
 //!   bearer tokens (only the SHA-256 of a token is stored);
 //! - [`tokens`]: short-lived signed access tokens and rotating refresh
-//!   tokens with reuse detection, for mobile and API clients.
+//!   tokens with reuse detection, for mobile and API clients;
+//! - [`once`]: single-use tokens (reset and verification links, staff reset
+//!   codes) that expire and are stored hashed.
 //!
 //! Each product defines its own accounts table; this crate never names one.
 //! Where a credential must also belong to an active account, the product
@@ -36,6 +38,7 @@
 //! # }
 //! ```
 
+pub mod once;
 pub mod password;
 pub mod sessions;
 pub mod tokens;
@@ -47,7 +50,7 @@ pub use sessions::{NewSession, Session, SessionSpec, SessionStore, Via};
 pub use tokens::{AccessClaims, AccessTokens, FamilyId, TokenError, TokenPair, Tokens};
 
 /// The tables of this crate on both stores, versions 110–119: `sessions`
-/// (110) and `refresh_tokens` (111). They reference no accounts table, since
+/// (110), `refresh_tokens` (111) and `one_time_tokens` (112). They reference no accounts table, since
 /// every product defines its own; deleting an account should revoke or
 /// delete its credentials in the same transaction.
 ///
