@@ -6,7 +6,7 @@
 use crate::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use fantooo_domain::ids::{AccountId, UserId};
-use platform_accounts::{hash_token, random_token};
+use platform_accounts::once::{self, OneTime};
 
 /// How long an email-verification link works.
 pub const VERIFY_TTL: Duration = Duration::hours(24);
@@ -23,7 +23,6 @@ const RESET: &str = "reset_password";
 /// returns the verification token to mail to it. Earlier unused
 /// verification links stop working.
 pub async fn set_email(db: &Db, user: UserId, email: &str, now: DateTime<Utc>) -> StoreResult<String> {
-    let token = random_token();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let n = sqlx::query("UPDATE real_users SET recovery_email = $2, recovery_email_verified_at = NULL, updated_at = $3 WHERE id = $1")
@@ -31,12 +30,14 @@ pub async fn set_email(db: &Db, user: UserId, email: &str, now: DateTime<Utc>) -
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("UPDATE recovery_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL").bind(user).bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO recovery_tokens (token_hash, purpose, user_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(hash_token(&token)).bind(VERIFY).bind(user).bind(email).bind(now).bind(now + VERIFY_TTL).execute(&mut *tx).await?;
+        for purpose in [VERIFY, RESET] {
+            once::withdraw_in(&mut *tx, purpose, &user, now).await?;
+        }
+        let spec = OneTime { purpose: VERIFY, account: user, detail: Some(email), issued_by: None, ttl: VERIFY_TTL };
+        let token = once::issue_in(&mut *tx, &spec, now).await?;
         tx.commit().await?;
-    });
-    Ok(token)
+        Ok(token)
+    })
 }
 
 /// Removes the recovery email; its pending links stop working.
@@ -45,26 +46,21 @@ pub async fn remove_email(db: &Db, user: UserId, now: DateTime<Utc>) -> StoreRes
         let mut tx = p.begin_write().await?;
         sqlx::query("UPDATE real_users SET recovery_email = NULL, recovery_email_verified_at = NULL, updated_at = $2 WHERE id = $1")
             .bind(user).bind(now).execute(&mut *tx).await?;
-        sqlx::query("UPDATE recovery_tokens SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL").bind(user).bind(now).execute(&mut *tx).await?;
+        for purpose in [VERIFY, RESET] {
+            once::withdraw_in(&mut *tx, purpose, &user, now).await?;
+        }
         tx.commit().await?;
     });
     Ok(())
 }
 
-/// Uses a token of `purpose`: marks it used if it exists, is unused and
-/// has not expired, in the caller's transaction.
+/// Uses a token of `purpose` in the caller's transaction: the user and
+/// the address it went to, or `NotFound` for an unknown, used or expired
+/// link.
 macro_rules! use_token {
     ($tx:expr, $token:expr, $purpose:expr, $now:expr) => {{
-        let row: Option<(UserId, String)> = sqlx::query_as(
-            "UPDATE recovery_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
-             RETURNING user_id, email",
-        )
-        .bind(hash_token($token))
-        .bind($purpose)
-        .bind($now)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        row.ok_or(StoreError::NotFound)?
+        let used = once::redeem_in::<_, UserId>(&mut *$tx, $token, &[$purpose], $now).await?.ok_or(StoreError::NotFound)?;
+        (used.account, used.detail.unwrap_or_default())
     }};
 }
 
@@ -108,31 +104,25 @@ pub async fn targets(db: &Db, login: &str) -> StoreResult<Vec<ResetTarget>> {
 /// already issued in the last hour (then `None`). Earlier unused reset
 /// links stop working.
 pub async fn issue_reset(db: &Db, target: &ResetTarget, now: DateTime<Utc>) -> StoreResult<Option<String>> {
-    let token = random_token();
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         // Serialises concurrent requests for one account on its row.
         sqlx::query("UPDATE real_users SET updated_at = updated_at WHERE id = $1").bind(target.user_id).execute(&mut *tx).await?;
-        let recent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_tokens WHERE user_id = $1 AND purpose = $2 AND created_at > $3")
-            .bind(target.user_id).bind(RESET).bind(now - Duration::hours(1)).fetch_one(&mut *tx).await?;
+        let recent = once::issued_since_in(&mut *tx, RESET, &target.user_id, now - Duration::hours(1)).await?;
         if recent >= RESETS_PER_HOUR {
             return Ok(None);
         }
-        sqlx::query("UPDATE recovery_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL")
-            .bind(target.user_id).bind(RESET).bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO recovery_tokens (token_hash, purpose, user_id, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(hash_token(&token)).bind(RESET).bind(target.user_id).bind(&target.email).bind(now).bind(now + RESET_TTL)
-            .execute(&mut *tx).await?;
+        once::withdraw_in(&mut *tx, RESET, &target.user_id, now).await?;
+        let spec = OneTime { purpose: RESET, account: target.user_id, detail: Some(&target.email), issued_by: None, ttl: RESET_TTL };
+        let token = once::issue_in(&mut *tx, &spec, now).await?;
         tx.commit().await?;
-    });
-    Ok(Some(token))
+        Ok(Some(token))
+    })
 }
 
 /// Whether a reset link still works (to show its form or say it expired).
 pub async fn reset_usable(db: &Db, token: &str, now: DateTime<Utc>) -> StoreResult<bool> {
-    let sql = "SELECT COUNT(*) FROM recovery_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3";
-    let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).bind(hash_token(token)).bind(RESET).bind(now).fetch_one(p).await?);
-    Ok(n > 0)
+    once::usable(db, token, RESET, now).await
 }
 
 /// Follows a reset link: the password becomes `hash` and every session of

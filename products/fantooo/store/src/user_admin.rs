@@ -363,7 +363,7 @@ pub async fn gdpr_delete(
                      WHERE id = $1")
             .bind(user).bind(now).bind(&tombstone).bind(format!("{tombstone}@deleted.invalid")).execute(&mut *tx).await?;
         // Recovery links carry the address they went to; reports the user's words.
-        sqlx::query("DELETE FROM recovery_tokens WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+        platform_accounts::once::forget_in(&mut *tx, &user).await?;
         sqlx::query("UPDATE profile_reports SET details = NULL WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
         // The login goes: a new password hash nobody knows, a login nobody
         // can type, and no live session.

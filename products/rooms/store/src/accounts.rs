@@ -4,7 +4,8 @@
 
 use crate::{conflict_on, on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use platform_accounts::{hash_token, random_token, ActiveAccounts, SessionStore};
+use platform_accounts::once::{self, OneTime};
+use platform_accounts::{ActiveAccounts, SessionStore};
 use rooms_domain::account::{AccountStatus, AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole, ResetChannel};
 use rooms_domain::ids::AccountId;
 use rooms_domain::limits;
@@ -295,30 +296,35 @@ pub async fn issue_reset(
     now: DateTime<Utc>,
 ) -> StoreResult<Option<(AccountId, String)>> {
     let Some(acct) = find_login(db, login).await? else { return Ok(None) };
-    let token = random_token();
-    let expires = now + limits::chrono(channel.lifetime());
+    let purpose = reset_purpose(channel);
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         if channel == ResetChannel::Email {
             // At most a few mails an hour per account; a new link replaces
             // the ones before it.
-            let recent: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM password_resets WHERE account_id = $1 AND channel = 'email' AND created_at > $2")
-                .bind(acct.id).bind(now - chrono::Duration::hours(1)).fetch_one(&mut *tx).await?;
+            let recent = once::issued_since_in(&mut *tx, purpose, &acct.id, now - chrono::Duration::hours(1)).await?;
             if recent >= limits::RESET_MAILS_PER_HOUR {
                 return Ok(None);
             }
-            sqlx::query("UPDATE password_resets SET used_at = $2 WHERE account_id = $1 AND channel = 'email' AND used_at IS NULL")
-                .bind(acct.id).bind(now).execute(&mut *tx).await?;
+            once::withdraw_in(&mut *tx, purpose, &acct.id, now).await?;
         }
-        sqlx::query("INSERT INTO password_resets (token_hash, account_id, channel, issued_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(hash_token(&token)).bind(acct.id).bind(channel).bind(staff).bind(now).bind(expires).execute(&mut *tx).await?;
+        let spec = OneTime { purpose, account: acct.id, detail: None, issued_by: staff, ttl: limits::chrono(channel.lifetime()) };
+        let token = once::issue_in(&mut *tx, &spec, now).await?;
         if channel == ResetChannel::Staff {
             audit!(tx, staff, "reset_token_issued", "account", acct.id.to_string(), "", now);
         }
         tx.commit().await?;
-    });
-    Ok(Some((acct.id, token)))
+        Ok(Some((acct.id, token)))
+    })
+}
+
+/// What a reset token of each channel is called among the platform's
+/// single-use tokens.
+fn reset_purpose(channel: ResetChannel) -> &'static str {
+    match channel {
+        ResetChannel::Email => "reset_email",
+        ResetChannel::Staff => "reset_staff",
+    }
 }
 
 /// Spends a reset token and sets the new password: the token must be
@@ -326,12 +332,11 @@ pub async fn issue_reset(
 /// A reset signs the account out everywhere. `None`: the token does not
 /// work (unknown, used or expired; one answer for all).
 pub async fn redeem_reset(db: &Db, token: &str, new_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<AccountId>> {
+    let purposes = [reset_purpose(ResetChannel::Email), reset_purpose(ResetChannel::Staff)];
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let id: Option<AccountId> = sqlx::query_scalar(
-            "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING account_id")
-            .bind(hash_token(token)).bind(now).fetch_optional(&mut *tx).await?;
-        let Some(id) = id else { return Ok(None) };
+        let used = once::redeem_in::<_, AccountId>(&mut *tx, token, &purposes, now).await?;
+        let Some(id) = used.map(|u| u.account) else { return Ok(None) };
         sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1").bind(id).bind(new_hash).execute(&mut *tx).await?;
         revoke_in_tx!(tx, id, now);
         audit!(tx, None::<AccountId>, "password_reset", "account", id.to_string(), "", now);

@@ -67,7 +67,7 @@ async fn a_recovery_email_is_verified_by_its_link_before_it_counts() {
         let link = link_in(&app, "rosa.home@example.org", "/recovery-email/verify");
         let token = token_of(&link);
         // Only the hash of the token is stored.
-        let stored: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM recovery_tokens WHERE token_hash = $1")
+        let stored: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM one_time_tokens WHERE token_hash = $1")
             .bind(&token).fetch_one(p).await.unwrap());
         assert_eq!(stored, 0, "the token itself is not at rest");
         let page = app.client().get(&format!("/recovery-email/verify?token={token}")).await;
@@ -84,7 +84,7 @@ async fn a_recovery_email_is_verified_by_its_link_before_it_counts() {
         assert!(me["user"]["recovery_email_verified_at"].is_null());
         // An expired link does not verify.
         let t2 = token_of(&link_in(&app, "rosa@work.example", "/recovery-email/verify"));
-        exec(&app.db, "UPDATE recovery_tokens SET expires_at = created_at").await;
+        exec(&app.db, "UPDATE one_time_tokens SET expires_at = created_at").await;
         assert_eq!(app.client().get(&format!("/recovery-email/verify?token={t2}")).await.status, StatusCode::NOT_FOUND);
         // Removing it works too.
         assert_eq!(c.send(Method::DELETE, "/api/me/recovery-email", None, vec![], &[]).await.status, StatusCode::NO_CONTENT);
@@ -133,7 +133,7 @@ async fn a_reset_link_works_once_within_the_hour_and_signs_out_everywhere() {
         assert_eq!(forgot(&app, "TOMAS@example.org").await.status, StatusCode::ACCEPTED);
         let t2 = token_of(&link_in(&app, "tomas@example.org", "/reset-password"));
         assert_ne!(t2, token);
-        exec(&app.db, "UPDATE recovery_tokens SET expires_at = created_at WHERE purpose = 'reset_password'").await;
+        exec(&app.db, "UPDATE one_time_tokens SET expires_at = created_at WHERE purpose = 'reset_password'").await;
         let r = app.client().json(Method::POST, "/api/auth/reset-password", json!({ "token": t2, "new_password": "An0ther!pass" })).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(login_status(&app, "tomas", NEW).await, StatusCode::OK, "unchanged");
@@ -155,7 +155,7 @@ async fn reset_links_are_rate_limited_without_saying_so() {
         // Only the newest link works.
         let newest = token_of(&link_in(&app, "hana@example.org", "/reset-password"));
         let live: i64 = on_pool!(&app.db, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM recovery_tokens WHERE purpose = 'reset_password' AND used_at IS NULL").fetch_one(p).await.unwrap());
+            "SELECT COUNT(*) FROM one_time_tokens WHERE purpose = 'reset_password' AND used_at IS NULL").fetch_one(p).await.unwrap());
         assert_eq!(live, 1);
         assert!(fantooo_store::recovery::reset_usable(&app.db, &newest, chrono::Utc::now()).await.unwrap());
     }
@@ -226,5 +226,49 @@ async fn an_own_photo_is_checked_from_its_bytes_and_shown_to_the_other_side() {
         assert_eq!(media_files(&app), 0);
         assert!(user.api_get("/api/me").await.json()["user"]["profile_picture"].is_null());
         assert!(!admin.get(&format!("/chat/{chat}")).await.body.contains("data-user-photo"));
+    }
+}
+
+/// Fantooo's schema as it stood before migration 21 (its recovery links in
+/// their own table): its own migrations before 21 and the platform's audit.
+fn before_21() -> platform_db::Migrations {
+    fn early(m: &'static sqlx::migrate::Migrator) -> &'static sqlx::migrate::Migrator {
+        let kept = m.migrations.iter().filter(|x| x.version < 21 || x.version == 130).cloned().collect();
+        Box::leak(Box::new(sqlx::migrate::Migrator { migrations: std::borrow::Cow::Owned(kept), ..sqlx::migrate::Migrator::DEFAULT }))
+    }
+    platform_db::Migrations { sqlite: early(fantooo_store::MIGRATIONS.sqlite), postgres: early(fantooo_store::MIGRATIONS.postgres) }
+}
+
+#[tokio::test]
+async fn links_mailed_before_the_move_to_the_platform_tokens_still_work_once() {
+    use fantooo_domain::ids::{AccountId, UserId};
+    for backend in backends() {
+        let t = platform_db::testing::fresh_db(backend, &before_21(), "fantooo_before_platform_tokens_template").await;
+        let db = &t.db;
+        let now = chrono::Utc::now();
+        let (account, user) = (AccountId::new(), UserId::new());
+        let (reset, used) = ("a".repeat(64), "b".repeat(64));
+        on_pool!(db, p => {
+            sqlx::query("INSERT INTO accounts (id, kind, login, password_hash, is_active, created_at) VALUES ($1, 'user', 'ann', 'old', TRUE, $2)")
+                .bind(account).bind(now).execute(p).await.unwrap();
+            sqlx::query("INSERT INTO real_users (id, account_id, username, display_name, email, age, gender, looking_for, location, created_at, updated_at)
+                         VALUES ($1, $2, 'ann', 'Ann', 'ann@example.com', 30, 'female', 'male', 'Nairobi', $3, $3)")
+                .bind(user).bind(account).bind(now).execute(p).await.unwrap();
+            for (token, used_at) in [(&reset, None), (&used, Some(now))] {
+                sqlx::query("INSERT INTO recovery_tokens (token_hash, purpose, user_id, email, created_at, expires_at, used_at)
+                             VALUES ($1, 'reset_password', $2, 'ann@example.com', $3, $4, $5)")
+                    .bind(platform_accounts::hash_token(token)).bind(user).bind(now).bind(now + chrono::Duration::hours(1)).bind(used_at)
+                    .execute(p).await.unwrap();
+            }
+        });
+
+        db.migrate(&fantooo_store::MIGRATIONS).await.unwrap();
+
+        assert!(fantooo_store::recovery::reset_usable(db, &reset, now).await.unwrap(), "{backend:?}");
+        assert!(!fantooo_store::recovery::reset_usable(db, &used, now).await.unwrap(), "a used link stays used");
+        assert_eq!(fantooo_store::recovery::reset_password(db, &reset, "new-hash", now).await.unwrap(), account);
+        assert!(fantooo_store::recovery::reset_password(db, &reset, "other", now).await.is_err(), "once");
+        let hash: String = on_pool!(db, p => sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1").bind(account).fetch_one(p).await.unwrap());
+        assert_eq!(hash, "new-hash");
     }
 }

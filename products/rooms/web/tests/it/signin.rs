@@ -281,7 +281,7 @@ async fn reset_mail_is_single_use_replaced_by_the_next_limited_and_the_same_answ
         assert_eq!(mails_to(&mailer, "pat@example.com", 3).await.len(), 3);
         let fourth = anon.post("/api/v1/auth/reset", json!({"login": "pat@example.com"})).await;
         assert_eq!((fourth.status, &fourth.body), (third.status, &third.body));
-        let issued: i64 = platform_db::on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM password_resets WHERE channel = 'email'").fetch_one(p).await.unwrap());
+        let issued: i64 = platform_db::on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM one_time_tokens WHERE purpose = 'reset_email'").fetch_one(p).await.unwrap());
         assert_eq!(issued, 3);
         assert!(mailer.sent_to("nobody@example.com").is_empty() && mailer.sent_to("+254711000222").is_empty());
         assert_eq!(mailer.sent().len(), 3);
