@@ -2,7 +2,7 @@
 //! WebSocket and uploaded media. The same handlers serve a chat's user and
 //! the staff who answer as its profile; `side_of` decides who is who.
 
-use crate::auth::{CsrfToken, CurrentUser, CurrentViewer};
+use crate::auth::{ClientIp, CsrfToken, CurrentUser, CurrentViewer};
 use crate::error::{AppError, AppResult};
 use crate::media::{MediaKey, StoredMedia};
 use crate::realtime::socket;
@@ -351,7 +351,9 @@ async fn read_send_input(state: &AppState, req: Request) -> AppResult<SendInput>
 /// is. A picture stays stored only when its message is committed: a
 /// refused send (no credits, closed chat, …) or a retried one that was
 /// already stored removes the new upload again.
-async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, input: SendInput) -> AppResult<Sent> {
+/// `ip` is the sender's address: an admin's message as a profile is
+/// audited with it.
+async fn send(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, side: Side, input: SendInput) -> AppResult<Sent> {
     let body = match input.picture {
         None => {
             Body { content: message_text(&input.content)?, content_type: ContentType::Text, media_url: None, client_id: input.client_id }
@@ -367,7 +369,7 @@ async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, in
             let key = MediaKey::unique(pic.media_type);
             let url = state.media.put(&key, bytes, pic.mime).await.map_err(|e| AppError::Internal(format!("media store: {e}")))?;
             let body = Body { content: caption, content_type: pic.content_type, media_url: Some(url.clone()), client_id: input.client_id };
-            let sent = finish(state, me, chat, side, body).await;
+            let sent = finish(state, me, ip, chat, side, body).await;
             let kept = matches!(&sent, Ok(s) if s.message.media_url.as_deref() == Some(url.as_str()));
             if !kept {
                 crate::media::discard(state.media.as_ref(), &[key]).await;
@@ -376,17 +378,19 @@ async fn send(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, in
         }
     };
     state.limits.check_message(&me.session.account_id.to_string())?;
-    finish(state, me, chat, side, body).await
+    finish(state, me, ip, chat, side, body).await
 }
 
-async fn finish(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, body: Body) -> AppResult<Sent> {
+async fn finish(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, side: Side, body: Body) -> AppResult<Sent> {
     let sent = match (side, me.viewer) {
         (Side::Real, Viewer::User(u)) => {
             let cfg = pricing(state).await?;
             messages::send_as_user(&state.db, chat, u, &body, &cfg).await?
         }
         (Side::Fictional, Viewer::Operator(o)) => messages::send_as_profile(&state.db, chat, ProfileVoice::Operator(o), &body).await?,
-        (Side::Fictional, Viewer::Admin(a, _)) => messages::send_as_profile(&state.db, chat, ProfileVoice::Admin(a), &body).await?,
+        (Side::Fictional, Viewer::Admin(a, _)) => {
+            messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(a), &body, Some(ip)).await?
+        }
         _ => return Err(AppError::Forbidden),
     };
     if !sent.duplicate {
@@ -400,12 +404,18 @@ async fn finish(state: &AppState, me: &CurrentViewer, chat: ChatId, side: Side, 
     Ok(sent)
 }
 
-async fn api_send(State(state): State<AppState>, me: CurrentViewer, Path(id): Path<String>, req: Request) -> AppResult<Response> {
+async fn api_send(
+    State(state): State<AppState>,
+    me: CurrentViewer,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    req: Request,
+) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
     // Check access before reading (possibly large) bodies.
     let (chat, side) = chat_for(&state, me.viewer, id).await?;
     let input = read_send_input(&state, req).await?;
-    let sent = send(&state, &me, id, side, input).await?;
+    let sent = send(&state, &me, &ip, id, side, input).await?;
     let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let next = sent.next_price;
     // Only an unattended chat needs the profile's name and who is online.
@@ -436,6 +446,7 @@ async fn send_form(
     State(state): State<AppState>,
     me: CurrentViewer,
     csrf: CsrfToken,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     req: Request,
 ) -> AppResult<Response> {
@@ -443,7 +454,7 @@ async fn send_form(
     let (_, side) = chat_for(&state, me.viewer, id).await?;
     let input = read_send_input(&state, req).await?;
     let draft = input.content.clone();
-    match send(&state, &me, id, side, input).await {
+    match send(&state, &me, &ip, id, side, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/chat/{id}#composer")).into_response()),
         Err(AppError::Insufficient { required, available, .. }) => {
             let page = render_page(&state, &me, &csrf, id, Some((required, available)), None, draft).await?;

@@ -52,6 +52,15 @@ async fn profile_words_are_edited_user_words_only_redacted_and_the_user_is_told(
         assert_eq!(sent.entity_id.as_deref(), Some(profile_msg.as_str()));
         assert_eq!(sent.after_value.as_ref().unwrap().0["content"], "Hi thre!");
         assert!(sent.admin_name.is_some(), "{b:?}: the admin is named");
+        assert!(sent.ip.is_some(), "{b:?}: the admin's address is kept");
+
+        // The same from the chat page's own send (the chat API as an admin).
+        let r = say(&mut admin, chat, "Still there?").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let from_page = r.json()["message"]["id"].as_str().unwrap().to_string();
+        let audit = fantooo_store::audit::recent_admin_actions(&app.db, 20).await.unwrap();
+        let row = audit.iter().find(|a| a.entity_id.as_deref() == Some(from_page.as_str())).expect("the chat page's send is audited");
+        assert_eq!((row.action.as_str(), row.ip.is_some()), ("message_sent_as_profile", true), "{b:?}");
 
         // A user's words cannot be edited, a profile's cannot be redacted.
         let edit = |m: &str| format!("/api/admin/chats/{chat}/messages/{m}/edit");
