@@ -40,6 +40,10 @@ async fn the_bench_runs_end_to_end_and_the_books_balance() {
         "40",
         "--profiles",
         "30",
+        "--yardstick-seconds",
+        "2",
+        "--yardstick-scale",
+        "1",
         "--json",
         out_json.to_str().unwrap(),
     ]);
@@ -56,6 +60,9 @@ async fn the_bench_runs_end_to_end_and_the_books_balance() {
     assert_eq!(details["chat_phase"]["duplicates"], 0);
     assert_eq!(details["chat_phase"]["gaps"], 0);
     assert_eq!(details["idle_sockets"]["opened"], 40);
+    assert!(details["yardstick"]["tps"].as_f64().unwrap_or(0.0) > 0.0, "pgbench ran on the same server: {report_text}");
+    assert_eq!((details["yardstick"]["scale"].as_u64(), details["yardstick"]["clients"].as_u64()), (Some(1), Some(16)));
+    assert!(details["paid_messages_per_yardstick_tps"].as_f64().unwrap_or(0.0) > 0.0, "{report_text}");
     let _ = std::fs::remove_file(&out_json);
     let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin).await;
 }

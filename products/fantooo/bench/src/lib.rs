@@ -7,6 +7,7 @@ mod api;
 mod nodes;
 mod scenarios;
 mod stats;
+pub mod yardstick;
 
 use api::Api;
 pub use clap::Parser;
@@ -67,6 +68,17 @@ pub struct Args {
     /// Write the results here as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Seconds of the pgbench yardstick run on the same PostgreSQL before
+    /// the phases (0 skips it).
+    #[arg(long, default_value_t = 20)]
+    yardstick_seconds: u64,
+    /// pgbench's scale factor for the yardstick (10: a million accounts rows).
+    #[arg(long, default_value_t = 10)]
+    yardstick_scale: u32,
+    /// pgbench clients (default: the nodes' database connections together,
+    /// the concurrency the application gets at the database).
+    #[arg(long)]
+    yardstick_clients: Option<u32>,
 }
 
 pub type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -75,6 +87,16 @@ pub type Fail = Box<dyn std::error::Error + Send + Sync>;
 /// lost or duplicated.
 pub async fn run(args: Args) -> Result<bool, Fail> {
     let fds = nodes::raise_fd_limit();
+    // The machine's yardstick first, while nothing else runs.
+    let yardstick = if args.yardstick_seconds > 0 {
+        let clients = args.yardstick_clients.unwrap_or(args.nodes.max(1) as u32 * args.node_db_connections);
+        eprintln!("phase: yardstick (pgbench tpcb-like, scale {}, {clients} clients, {}s)", args.yardstick_scale, args.yardstick_seconds);
+        let y = yardstick::measure(&args.database_url, args.yardstick_scale, clients, args.yardstick_seconds).await?;
+        eprintln!("yardstick: {:.0} tps", y.tps);
+        Some(y)
+    } else {
+        None
+    };
     let db = fantooo_store::Db::connect(&args.database_url, 8).await?;
     fantooo_store::migrate(&db).await?;
     let data_dir = std::env::temp_dir().join(format!("fantooo-bench-{}", std::process::id()));
@@ -224,8 +246,17 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         for t in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
         }
-        rows.push(lat2.api_send.summary("paid messages, closed loop", secs));
+        let paid = lat2.api_send.summary("paid messages, closed loop", secs);
+        if let Some(y) = &yardstick {
+            let r = yardstick::ratio(paid.per_second, y);
+            eprintln!("paid messages/s: {:.0} = {:.2}× the yardstick's {:.0} tps", paid.per_second, r.unwrap_or(0.0), y.tps);
+            extra.insert("paid_messages_per_yardstick_tps".into(), json!(r));
+        }
+        rows.push(paid);
         extra.insert("throughput_phase".into(), scenarios::snapshot(&counts2));
+    }
+    if let Some(y) = &yardstick {
+        extra.insert("yardstick".into(), serde_json::to_value(y)?);
     }
 
     // Phase 3: discover with many profiles.
