@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod escrow;
 pub mod gigs;
 pub mod invariants;
+pub mod invoices;
 pub mod messages;
 pub mod orders;
 pub mod payments;
