@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices",
 };
 
 #[derive(Parser)]
@@ -35,6 +35,8 @@ struct Cli {
     money: MoneyArgs,
     #[command(flatten)]
     serve: ServeArgs,
+    #[command(flatten)]
+    mail: MailArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -135,6 +137,30 @@ struct MoneyArgs {
     withdrawal_fee_cents: i64,
 }
 
+/// Outgoing mail (invoices and credit notes to buyers).
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// SMTP relay: smtp://host:25, smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465. Unset: mail is kept in memory, not sent.
+    #[arg(long, env = "GIGSTREAM_SMTP_URL", hide_env_values = true, global = true)]
+    smtp_url: Option<String>,
+    /// The From of GigStream's mail.
+    #[arg(long, env = "GIGSTREAM_MAIL_FROM", default_value = "GigStream <billing@gigstream.localhost>", global = true)]
+    mail_from: String,
+}
+
+impl MailArgs {
+    /// Puts the SMTP mailer into `state` when a relay is set.
+    fn attach(&self, state: &mut AppState) -> Result<(), AnyError> {
+        match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => {
+                state.mailer = Arc::new(platform_mail::SmtpMailer::new(platform_mail::SmtpConfig::from_url(url)?)?);
+            }
+            None => tracing::warn!("GIGSTREAM_SMTP_URL unset: invoices are stored but their mail is kept in memory, not sent"),
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum PaymentsArg {
     Fake,
@@ -192,6 +218,8 @@ enum Job {
     Refunds,
     /// Pay approved withdrawals the provider has not confirmed.
     Payouts,
+    /// Store and mail invoices and credit notes not yet mailed.
+    Invoices,
 }
 
 impl platform_jobs::Job for Job {
@@ -202,6 +230,7 @@ impl platform_jobs::Job for Job {
             Job::ClearEarnings => "clear-earnings",
             Job::Refunds => "refunds",
             Job::Payouts => "payouts",
+            Job::Invoices => "invoices",
         }
     }
     fn every(self) -> Duration {
@@ -209,12 +238,12 @@ impl platform_jobs::Job for Job {
             Job::AutoComplete => Duration::from_secs(10 * 60),
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
-            Job::Refunds | Job::Payouts => Duration::from_secs(5 * 60),
+            Job::Refunds | Job::Payouts | Job::Invoices => Duration::from_secs(5 * 60),
         }
     }
 }
 
-const JOBS: [Job; 5] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts];
+const JOBS: [Job; 6] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts, Job::Invoices];
 
 impl std::str::FromStr for Job {
     type Err = String;
@@ -253,6 +282,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     }
                     serde_json::json!({ "paid": paid })
                 }
+                Job::Invoices => serde_json::json!({ "mailed": gigstream_web::invoices::deliver_pending(&state).await.map_err(web)? }),
             })
         })
     })
@@ -315,11 +345,13 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             use platform_jobs::Job as _;
-            let config = web_config(&cli.serve, &cli.money, &cli.common.data_dir)?;
-            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(AppState::new(db.clone(), config))).await?;
+            let config = web_config(&cli.serve, &cli.money, &cli.mail, &cli.common.data_dir)?;
+            let mut state = AppState::new(db.clone(), config);
+            cli.mail.attach(&mut state)?;
+            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(state)).await?;
             println!("{} {counts}", name.name());
         }
-        Command::Serve(args) => serve(db, args, &cli.money, &cli.common.data_dir).await?,
+        Command::Serve(args) => serve(db, args, &cli.money, &cli.mail, &cli.common.data_dir).await?,
         Command::More(none) => match none {},
     }
     Ok(())
@@ -345,7 +377,7 @@ async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Resul
     Ok(())
 }
 
-fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
+fn web_config(args: &ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
     Ok(WebConfig {
         secure_cookies: args.https,
         hsts: args.https,
@@ -358,11 +390,12 @@ fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -
         payments: money.payments(args.bind)?,
         clearance_days: money.clearance_days,
         withdrawals: money.withdrawals(),
+        mail_from: mail.mail_from.clone(),
         ..WebConfig::default()
     })
 }
 
-async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
     let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && !accounts::any(&db).await?) };
     let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
@@ -371,9 +404,10 @@ async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path:
             print_logins(&logins);
         }
     }
-    let config = web_config(&args, money, data_dir)?;
+    let config = web_config(&args, money, mail, data_dir)?;
     tracing::info!(payments = ?config.payments, "payment providers");
-    let state = AppState::new(db.clone(), config);
+    let mut state = AppState::new(db.clone(), config);
+    mail.attach(&mut state)?;
     gigstream_web::routes::resume_videos(state.clone()).await;
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);

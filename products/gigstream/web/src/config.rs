@@ -33,6 +33,8 @@ pub struct WebConfig {
     pub clearance_days: u32,
     /// Withdrawal minimum and fee.
     pub withdrawals: WithdrawalPolicy,
+    /// The From of GigStream's mail (invoices).
+    pub mail_from: String,
 }
 
 impl Default for WebConfig {
@@ -51,6 +53,7 @@ impl Default for WebConfig {
             payments: PaymentsConfig::default(),
             clearance_days: 14,
             withdrawals: WithdrawalPolicy::default(),
+            mail_from: "GigStream <billing@gigstream.localhost>".into(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod forms;
+pub mod invoices;
 pub mod middleware;
 pub mod payments;
 pub mod realtime;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub realtime: Arc<realtime::Realtime>,
     /// Converts gig videos in the background.
     pub ffmpeg: Arc<platform_media::video::Ffmpeg>,
+    /// Outgoing mail (invoices); kept in memory unless SMTP is set up.
+    pub mailer: Arc<dyn platform_mail::Mailer>,
 }
 
 impl AppState {
@@ -48,7 +51,8 @@ impl AppState {
         let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
-        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg }
+        let mailer = Arc::new(platform_mail::MemoryMailer::new());
+        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer }
     }
 }
 

@@ -199,6 +199,8 @@ pub struct OrderPage {
     pub pay_methods: Vec<(&'static str, &'static str)>,
     pub can_submit_requirements: bool,
     pub can_deliver: bool,
+    /// The order's invoice and credit notes: (id, "Invoice GS-…").
+    pub invoices: Vec<(String, String)>,
 }
 
 pub struct OrderLine {

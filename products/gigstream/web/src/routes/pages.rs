@@ -698,8 +698,18 @@ async fn order_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
         pay_methods,
         can_submit_requirements: o.status == OrderStatus::Paid && actor == Actor::Buyer,
         can_deliver: matches!(o.status, OrderStatus::InProgress | OrderStatus::RevisionRequested) && actor == Actor::Seller,
+        invoices: invoice_links(&state, &o, actor).await?,
     }
     .into_response())
+}
+
+/// The order's documents, for its two parties only.
+async fn invoice_links(state: &AppState, o: &orders::Order, actor: Actor) -> AppResult<Vec<(String, String)>> {
+    if actor == Actor::Admin {
+        return Ok(vec![]);
+    }
+    let docs = gigstream_store::invoices::for_order(&state.db, o.id).await?;
+    Ok(docs.into_iter().map(|d| (d.id.to_string(), format!("{} {}", d.kind.title(), d.number))).collect())
 }
 
 /// Form fields of an order step; `answers` repeats, one per question.

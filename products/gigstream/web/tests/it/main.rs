@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod flow;
+mod invoices;
 mod messaging;
 mod money;
 mod support;
