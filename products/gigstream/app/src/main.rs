@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile",
 };
 
 #[derive(Parser)]
@@ -37,6 +37,8 @@ struct Cli {
     serve: ServeArgs,
     #[command(flatten)]
     mail: MailArgs,
+    #[command(flatten)]
+    google: GoogleArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -132,6 +134,9 @@ struct MoneyArgs {
     /// The smallest withdrawal, in cents.
     #[arg(long, env = "GIGSTREAM_WITHDRAWAL_MIN_CENTS", default_value_t = 2_000, value_parser = value_parser!(i64).range(1..=100_000_000), global = true)]
     withdrawal_min_cents: i64,
+    /// Minutes a checkout may stay unreported before the reconcile job asks the provider about it.
+    #[arg(long, env = "GIGSTREAM_RECONCILE_AFTER_MINUTES", default_value_t = 15, value_parser = value_parser!(u32).range(1..=10_080), global = true)]
+    reconcile_after_minutes: u32,
     /// A fixed fee per withdrawal, in cents.
     #[arg(long, env = "GIGSTREAM_WITHDRAWAL_FEE_CENTS", default_value_t = 0, value_parser = value_parser!(i64).range(0..=1_000_000), global = true)]
     withdrawal_fee_cents: i64,
@@ -158,6 +163,35 @@ impl MailArgs {
             None => tracing::warn!("GIGSTREAM_SMTP_URL unset: invoices are stored but their mail is kept in memory, not sent"),
         }
         Ok(())
+    }
+}
+
+/// Google sign-in (OpenID Connect).
+#[derive(Args, Clone)]
+struct GoogleArgs {
+    /// OAuth client id of the Google sign-in app; with the secret, turns on "Continue with Google".
+    #[arg(long, env = "GIGSTREAM_GOOGLE_CLIENT_ID")]
+    google_client_id: Option<String>,
+    /// OAuth client secret of that app (also seals the sign-in cookies).
+    #[arg(long, env = "GIGSTREAM_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    google_client_secret: Option<String>,
+    /// The provider's issuer URL (OpenID Connect discovery lives under it).
+    #[arg(long, env = "GIGSTREAM_GOOGLE_ISSUER", default_value = "https://accounts.google.com")]
+    google_issuer: String,
+}
+
+impl GoogleArgs {
+    /// Google sign-in for a site reached at `public_url`, when configured.
+    fn google(&self, public_url: &str) -> Result<Option<Arc<gigstream_web::google::Google>>, AnyError> {
+        match (given(&self.google_client_id), given(&self.google_client_secret)) {
+            (Some(id), Some(secret)) => {
+                let redirect = format!("{}/auth/google/callback", public_url.trim_end_matches('/'));
+                let config = platform_identity::OidcConfig::new(&self.google_issuer, id, secret.clone(), redirect);
+                Ok(Some(Arc::new(gigstream_web::google::Google::new(platform_identity::OidcClient::new(config), &secret))))
+            }
+            (None, None) => Ok(None),
+            _ => Err("Google sign-in needs both GIGSTREAM_GOOGLE_CLIENT_ID and GIGSTREAM_GOOGLE_CLIENT_SECRET".into()),
+        }
     }
 }
 
@@ -220,6 +254,8 @@ enum Job {
     Payouts,
     /// Store and mail invoices and credit notes not yet mailed.
     Invoices,
+    /// Ask the providers about checkouts that never reported back.
+    Reconcile,
 }
 
 impl platform_jobs::Job for Job {
@@ -231,6 +267,7 @@ impl platform_jobs::Job for Job {
             Job::Refunds => "refunds",
             Job::Payouts => "payouts",
             Job::Invoices => "invoices",
+            Job::Reconcile => "reconcile",
         }
     }
     fn every(self) -> Duration {
@@ -238,12 +275,13 @@ impl platform_jobs::Job for Job {
             Job::AutoComplete => Duration::from_secs(10 * 60),
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
-            Job::Refunds | Job::Payouts | Job::Invoices => Duration::from_secs(5 * 60),
+            Job::Refunds | Job::Payouts | Job::Invoices | Job::Reconcile => Duration::from_secs(5 * 60),
         }
     }
 }
 
-const JOBS: [Job; 6] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts, Job::Invoices];
+const JOBS: [Job; 7] =
+    [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts, Job::Invoices, Job::Reconcile];
 
 impl std::str::FromStr for Job {
     type Err = String;
@@ -283,6 +321,9 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     serde_json::json!({ "paid": paid })
                 }
                 Job::Invoices => serde_json::json!({ "mailed": gigstream_web::invoices::deliver_pending(&state).await.map_err(web)? }),
+                Job::Reconcile => {
+                    serde_json::to_value(gigstream_web::payments::reconcile(&state, now).await.map_err(web)?).unwrap_or_default()
+                }
             })
         })
     })
@@ -351,7 +392,11 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
             let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(state)).await?;
             println!("{} {counts}", name.name());
         }
-        Command::Serve(args) => serve(db, args, &cli.money, &cli.mail, &cli.common.data_dir).await?,
+        Command::Serve(args) => {
+            let public = given(&cli.money.public_url).unwrap_or_else(|| format!("http://{}", args.bind));
+            let google = cli.google.google(&public)?;
+            serve(db, args, &cli.money, &cli.mail, google, &cli.common.data_dir).await?
+        }
         Command::More(none) => match none {},
     }
     Ok(())
@@ -391,11 +436,19 @@ fn web_config(args: &ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &s
         clearance_days: money.clearance_days,
         withdrawals: money.withdrawals(),
         mail_from: mail.mail_from.clone(),
+        reconcile_after_minutes: money.reconcile_after_minutes,
         ..WebConfig::default()
     })
 }
 
-async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+async fn serve(
+    db: Db,
+    args: ServeArgs,
+    money: &MoneyArgs,
+    mail: &MailArgs,
+    google: Option<Arc<gigstream_web::google::Google>>,
+    data_dir: &std::path::Path,
+) -> Result<(), AnyError> {
     let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && !accounts::any(&db).await?) };
     let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
@@ -408,6 +461,8 @@ async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, mail: &MailArgs, data
     tracing::info!(payments = ?config.payments, "payment providers");
     let mut state = AppState::new(db.clone(), config);
     mail.attach(&mut state)?;
+    state.google = google;
+    tracing::info!(google = state.google.is_some(), "sign-in providers");
     gigstream_web::routes::resume_videos(state.clone()).await;
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);

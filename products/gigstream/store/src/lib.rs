@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod escrow;
 pub mod gigs;
+pub mod identities;
 pub mod invariants;
 pub mod invoices;
 pub mod messages;

@@ -35,6 +35,8 @@ pub struct WebConfig {
     pub withdrawals: WithdrawalPolicy,
     /// The From of GigStream's mail (invoices).
     pub mail_from: String,
+    /// Minutes a checkout may stay unreported before reconcile asks the provider.
+    pub reconcile_after_minutes: u32,
 }
 
 impl Default for WebConfig {
@@ -54,6 +56,7 @@ impl Default for WebConfig {
             clearance_days: 14,
             withdrawals: WithdrawalPolicy::default(),
             mail_from: "GigStream <billing@gigstream.localhost>".into(),
+            reconcile_after_minutes: 15,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod forms;
+pub mod google;
 pub mod invoices;
 pub mod middleware;
 pub mod payments;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub ffmpeg: Arc<platform_media::video::Ffmpeg>,
     /// Outgoing mail (invoices); kept in memory unless SMTP is set up.
     pub mailer: Arc<dyn platform_mail::Mailer>,
+    /// Google sign-in, when configured.
+    pub google: Option<Arc<google::Google>>,
 }
 
 impl AppState {
@@ -52,7 +55,7 @@ impl AppState {
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
-        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer }
+        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None }
     }
 }
 

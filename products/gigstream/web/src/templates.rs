@@ -252,6 +252,8 @@ pub struct ProfileFormPage {
 #[template(path = "auth.html")]
 pub struct AuthPage {
     pub chrome: Chrome,
+    /// Whether "Continue with Google" is offered.
+    pub google: bool,
     pub signup: bool,
     pub next: String,
     pub login: String,
