@@ -22,6 +22,19 @@ async fn sign_up(app: &TestApp, username: &str, display_name: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
+/// A gig with one basic package.
+fn gig(title: &str, package: &str, price: &str) -> serde_json::Value {
+    json!({
+        "title": title,
+        "category": "writing-translation",
+        "tags": "translation, proofreading",
+        "description": "<p>Careful work by a native speaker, with tracked changes.</p>",
+        "packages": [{ "tier": "basic", "name": package, "price": price, "delivery_days": 3, "revisions": 1, "items": ["Pages"] }],
+        "faq": [],
+        "requirements": []
+    })
+}
+
 /// The bytes and content type of a GET.
 async fn fetch(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode, String, Vec<u8>) {
     let mut req = Request::get(path);
@@ -70,15 +83,7 @@ async fn paid_orders_and_refunds_get_numbered_pdfs_mailed_to_the_buyer() {
         let buyer = sign_up(&app, "ada", "Ada Lovelace").await;
         let stranger = sign_up(&app, "eve", "Eve").await;
         let admin = app.admin("root").await;
-        let gig = json!({
-            "title": "I will translate your website into Polish",
-            "category": "writing-translation",
-            "tags": "translation, polish",
-            "description": "<p>Native speaker, ten years of websites.</p>",
-            "packages": [{ "tier": "basic", "name": "Ten pages", "price": "100", "delivery_days": 3, "revisions": 1, "items": ["Pages"] }],
-            "faq": [],
-            "requirements": []
-        });
+        let gig = gig("I will translate your website into Polish", "Ten pages", "100");
         let (s, v) = app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(gig)).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let order = app.paid_order(&buyer, v["gig"]["id"].as_str().unwrap()).await;
@@ -185,15 +190,7 @@ async fn a_mail_relay_that_is_down_leaves_the_invoice_for_the_job() {
         let (app, _) = TestApp::served_with_mailer(backend, Some(Arc::new(down))).await;
         let seller = sign_up(&app, "zofia", "Zofia Nowak").await;
         let buyer = sign_up(&app, "ada", "Ada Lovelace").await;
-        let gig = json!({
-            "title": "I will proofread your thesis",
-            "category": "writing-translation",
-            "tags": "proofreading",
-            "description": "<p>Careful reading of every page, with tracked changes.</p>",
-            "packages": [{ "tier": "basic", "name": "Up to 50 pages", "price": "80", "delivery_days": 5, "revisions": 1, "items": ["Pages"] }],
-            "faq": [],
-            "requirements": []
-        });
+        let gig = gig("I will proofread your thesis", "Up to 50 pages", "80");
         let (s, v) = app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(gig)).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let order = app.paid_order(&buyer, v["gig"]["id"].as_str().unwrap()).await;

@@ -8,7 +8,6 @@ use chrono::{Duration, Utc};
 use gigstream_web::payments::{reconcile, Reconciled};
 use platform_payments::fake_paypal::Behaviour as PayPalBehaviour;
 use platform_payments::fake_stripe::Behaviour as StripeBehaviour;
-use serde_json::json;
 
 async fn status(app: &TestApp, token: &str, id: &str) -> String {
     let (s, v) = app.call(Method::GET, &format!("/api/v1/orders/{id}"), Some(token), None).await;
@@ -22,15 +21,7 @@ async fn checkouts_that_never_reported_back_are_settled_by_asking_the_provider()
         let (app, _) = TestApp::served(backend).await;
         let seller = app.sign_up("penn").await;
         let buyer = app.sign_up("ada").await;
-        let gig = json!({
-            "title": "I will write your product launch email",
-            "category": "writing-translation",
-            "tags": "email, launch",
-            "description": "<p>One launch email that gets your product noticed.</p>",
-            "packages": [{ "tier": "basic", "name": "One email", "price": "100", "delivery_days": 2, "revisions": 1, "items": ["Email"] }],
-            "faq": [],
-            "requirements": []
-        });
+        let gig = crate::money::gig();
         let (s, v) = app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(gig)).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let gig = v["gig"]["id"].as_str().unwrap().to_string();
