@@ -113,6 +113,24 @@ impl std::fmt::Debug for FakeOidc {
     }
 }
 
+/// A person at the fake provider, as a browser would do it: opens the
+/// authorization page at `authorization_url`, picks the identity `sub`
+/// (or `"deny"`), and returns where the provider sends them back (the
+/// client's redirect URI with `code` and `state`, or `error`).
+pub async fn choose(authorization_url: &str, sub: &str) -> Result<String, String> {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
+    let page = http.get(authorization_url).send().await.map_err(|e| e.to_string())?;
+    if !page.status().is_success() {
+        return Err(format!("the authorization page answered {}", page.status()));
+    }
+    let (endpoint, query) = authorization_url.split_once('?').ok_or("no query in the authorization URL")?;
+    let mut form: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|e| e.to_string())?;
+    form.push(("identity".into(), sub.into()));
+    let back = http.post(endpoint).form(&form).send().await.map_err(|e| e.to_string())?;
+    let location = back.headers().get("location").and_then(|l| l.to_str().ok()).ok_or("no redirect back")?;
+    Ok(location.to_string())
+}
+
 impl FakeOidc {
     /// `issuer` is the URL the router is reachable at (with any prefix it
     /// is nested under): discovery and every endpoint hang off it.

@@ -9,7 +9,8 @@
 //! [`PendingLogin`] the product keeps between the two requests, in its
 //! session or a signed cookie. [`fake::FakeOidc`] is a local provider for
 //! demos and tests: discovery, JWKS, a page to pick an identity, and a
-//! token endpoint that signs ID tokens.
+//! token endpoint that signs ID tokens. [`seal`] keeps an attempt (or a
+//! verified identity still becoming an account) in a tamper-proof cookie.
 //!
 //! Why not the `openidconnect` crate: it builds here on the workspace's
 //! reqwest 0.12 and rustls, but brings a second generation of RustCrypto
@@ -20,5 +21,6 @@
 
 pub mod fake;
 mod oidc;
+pub mod seal;
 
 pub use oidc::{Callback, Claims, OidcClient, OidcConfig, OidcError, PendingLogin, ProviderMetadata};

@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile",
 };
 
 #[derive(Parser)]
@@ -35,6 +35,10 @@ struct Cli {
     money: MoneyArgs,
     #[command(flatten)]
     serve: ServeArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    #[command(flatten)]
+    google: GoogleArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -130,9 +134,65 @@ struct MoneyArgs {
     /// The smallest withdrawal, in cents.
     #[arg(long, env = "GIGSTREAM_WITHDRAWAL_MIN_CENTS", default_value_t = 2_000, value_parser = value_parser!(i64).range(1..=100_000_000), global = true)]
     withdrawal_min_cents: i64,
+    /// Minutes a checkout may stay unreported before the reconcile job asks the provider about it.
+    #[arg(long, env = "GIGSTREAM_RECONCILE_AFTER_MINUTES", default_value_t = 15, value_parser = value_parser!(u32).range(1..=10_080), global = true)]
+    reconcile_after_minutes: u32,
     /// A fixed fee per withdrawal, in cents.
     #[arg(long, env = "GIGSTREAM_WITHDRAWAL_FEE_CENTS", default_value_t = 0, value_parser = value_parser!(i64).range(0..=1_000_000), global = true)]
     withdrawal_fee_cents: i64,
+}
+
+/// Outgoing mail (invoices and credit notes to buyers).
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// SMTP relay: smtp://host:25, smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465. Unset: mail is kept in memory, not sent.
+    #[arg(long, env = "GIGSTREAM_SMTP_URL", hide_env_values = true, global = true)]
+    smtp_url: Option<String>,
+    /// The From of GigStream's mail.
+    #[arg(long, env = "GIGSTREAM_MAIL_FROM", default_value = "GigStream <billing@gigstream.localhost>", global = true)]
+    mail_from: String,
+}
+
+impl MailArgs {
+    /// Puts the SMTP mailer into `state` when a relay is set.
+    fn attach(&self, state: &mut AppState) -> Result<(), AnyError> {
+        match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => {
+                state.mailer = Arc::new(platform_mail::SmtpMailer::new(platform_mail::SmtpConfig::from_url(url)?)?);
+            }
+            None => tracing::warn!("GIGSTREAM_SMTP_URL unset: invoices are stored but their mail is kept in memory, not sent"),
+        }
+        Ok(())
+    }
+}
+
+/// Google sign-in (OpenID Connect).
+#[derive(Args, Clone)]
+struct GoogleArgs {
+    /// OAuth client id of the Google sign-in app; with the secret, turns on "Continue with Google".
+    #[arg(long, env = "GIGSTREAM_GOOGLE_CLIENT_ID")]
+    google_client_id: Option<String>,
+    /// OAuth client secret of that app (also seals the sign-in cookies).
+    #[arg(long, env = "GIGSTREAM_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    google_client_secret: Option<String>,
+    /// The provider's issuer URL (OpenID Connect discovery lives under it).
+    #[arg(long, env = "GIGSTREAM_GOOGLE_ISSUER", default_value = "https://accounts.google.com")]
+    google_issuer: String,
+}
+
+impl GoogleArgs {
+    /// Google sign-in for a site reached at `public_url`, when configured.
+    fn google(&self, public_url: &str) -> Result<Option<Arc<gigstream_web::google::Google>>, AnyError> {
+        match (given(&self.google_client_id), given(&self.google_client_secret)) {
+            (Some(id), Some(secret)) => {
+                let redirect = format!("{}/auth/google/callback", public_url.trim_end_matches('/'));
+                let config = platform_identity::OidcConfig::new(&self.google_issuer, id, secret.clone(), redirect);
+                Ok(Some(Arc::new(gigstream_web::google::Google::new(platform_identity::OidcClient::new(config), &secret))))
+            }
+            (None, None) => Ok(None),
+            _ => Err("Google sign-in needs both GIGSTREAM_GOOGLE_CLIENT_ID and GIGSTREAM_GOOGLE_CLIENT_SECRET".into()),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -192,6 +252,10 @@ enum Job {
     Refunds,
     /// Pay approved withdrawals the provider has not confirmed.
     Payouts,
+    /// Store and mail invoices and credit notes not yet mailed.
+    Invoices,
+    /// Ask the providers about checkouts that never reported back.
+    Reconcile,
 }
 
 impl platform_jobs::Job for Job {
@@ -202,6 +266,8 @@ impl platform_jobs::Job for Job {
             Job::ClearEarnings => "clear-earnings",
             Job::Refunds => "refunds",
             Job::Payouts => "payouts",
+            Job::Invoices => "invoices",
+            Job::Reconcile => "reconcile",
         }
     }
     fn every(self) -> Duration {
@@ -209,12 +275,13 @@ impl platform_jobs::Job for Job {
             Job::AutoComplete => Duration::from_secs(10 * 60),
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
-            Job::Refunds | Job::Payouts => Duration::from_secs(5 * 60),
+            Job::Refunds | Job::Payouts | Job::Invoices | Job::Reconcile => Duration::from_secs(5 * 60),
         }
     }
 }
 
-const JOBS: [Job; 5] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts];
+const JOBS: [Job; 7] =
+    [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts, Job::Invoices, Job::Reconcile];
 
 impl std::str::FromStr for Job {
     type Err = String;
@@ -252,6 +319,10 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                         paid += usize::from(status == gigstream_domain::wallet::WithdrawalStatus::Paid);
                     }
                     serde_json::json!({ "paid": paid })
+                }
+                Job::Invoices => serde_json::json!({ "mailed": gigstream_web::invoices::deliver_pending(&state).await.map_err(web)? }),
+                Job::Reconcile => {
+                    serde_json::to_value(gigstream_web::payments::reconcile(&state, now).await.map_err(web)?).unwrap_or_default()
                 }
             })
         })
@@ -315,11 +386,17 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             use platform_jobs::Job as _;
-            let config = web_config(&cli.serve, &cli.money, &cli.common.data_dir)?;
-            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(AppState::new(db.clone(), config))).await?;
+            let config = web_config(&cli.serve, &cli.money, &cli.mail, &cli.common.data_dir)?;
+            let mut state = AppState::new(db.clone(), config);
+            cli.mail.attach(&mut state)?;
+            let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(state)).await?;
             println!("{} {counts}", name.name());
         }
-        Command::Serve(args) => serve(db, args, &cli.money, &cli.common.data_dir).await?,
+        Command::Serve(args) => {
+            let public = given(&cli.money.public_url).unwrap_or_else(|| format!("http://{}", args.bind));
+            let google = cli.google.google(&public)?;
+            serve(db, args, &cli.money, &cli.mail, google, &cli.common.data_dir).await?
+        }
         Command::More(none) => match none {},
     }
     Ok(())
@@ -345,7 +422,7 @@ async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Resul
     Ok(())
 }
 
-fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
+fn web_config(args: &ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
     Ok(WebConfig {
         secure_cookies: args.https,
         hsts: args.https,
@@ -358,11 +435,20 @@ fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -
         payments: money.payments(args.bind)?,
         clearance_days: money.clearance_days,
         withdrawals: money.withdrawals(),
+        mail_from: mail.mail_from.clone(),
+        reconcile_after_minutes: money.reconcile_after_minutes,
         ..WebConfig::default()
     })
 }
 
-async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+async fn serve(
+    db: Db,
+    args: ServeArgs,
+    money: &MoneyArgs,
+    mail: &MailArgs,
+    google: Option<Arc<gigstream_web::google::Google>>,
+    data_dir: &std::path::Path,
+) -> Result<(), AnyError> {
     let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && !accounts::any(&db).await?) };
     let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
@@ -371,9 +457,12 @@ async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path:
             print_logins(&logins);
         }
     }
-    let config = web_config(&args, money, data_dir)?;
+    let config = web_config(&args, money, mail, data_dir)?;
     tracing::info!(payments = ?config.payments, "payment providers");
-    let state = AppState::new(db.clone(), config);
+    let mut state = AppState::new(db.clone(), config);
+    mail.attach(&mut state)?;
+    state.google = google;
+    tracing::info!(google = state.google.is_some(), "sign-in providers");
     gigstream_web::routes::resume_videos(state.clone()).await;
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);

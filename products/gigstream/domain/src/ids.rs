@@ -15,3 +15,8 @@ platform_kernel::id_type!(
     /// A seller's request to be paid out.
     WithdrawalId,
 );
+
+platform_kernel::id_type!(
+    /// An invoice or a credit note.
+    InvoiceId,
+);

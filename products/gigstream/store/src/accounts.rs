@@ -41,22 +41,31 @@ pub fn sessions() -> SessionStore {
     SessionStore::new().for_active(ActiveAccounts::new("accounts", "id", "is_active"))
 }
 
+/// Inserts an account: id, email, username, display name, password hash, admin, now.
+pub(crate) const INSERT: &str = "INSERT INTO accounts (id, email, username, display_name, password_hash, is_admin, is_active, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)";
+
+/// A taken email or username as a field error.
+pub(crate) fn taken(e: StoreError) -> StoreError {
+    match e {
+        StoreError::Conflict(what) if what.contains("email") => {
+            StoreError::Refused { field: "email", message: "An account with this email already exists".into() }
+        }
+        StoreError::Conflict(what) if what.contains("username") => {
+            StoreError::Refused { field: "username", message: "That username is taken".into() }
+        }
+        e => e,
+    }
+}
+
 /// Creates an account; a taken email or username is a field error.
 pub async fn create(db: &Db, new: &NewAccount<'_>, now: DateTime<Utc>) -> StoreResult<Account> {
     let id = AccountId::new();
-    let sql = "INSERT INTO accounts (id, email, username, display_name, password_hash, is_admin, is_active, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)";
-    let r = on_pool!(db, p => sqlx::query(sql).bind(id).bind(new.email).bind(new.username).bind(new.display_name)
+    let r = on_pool!(db, p => sqlx::query(INSERT).bind(id).bind(new.email).bind(new.username).bind(new.display_name)
         .bind(new.password_hash).bind(new.is_admin).bind(now).execute(p).await.map(|r| r.rows_affected()));
     match r.map_err(StoreError::from) {
         Ok(_) => by_id(db, id).await,
-        Err(StoreError::Conflict(what)) if what.contains("email") => {
-            Err(StoreError::Refused { field: "email", message: "An account with this email already exists".into() })
-        }
-        Err(StoreError::Conflict(what)) if what.contains("username") => {
-            Err(StoreError::Refused { field: "username", message: "That username is taken".into() })
-        }
-        Err(e) => Err(e),
+        Err(e) => Err(taken(e)),
     }
 }
 

@@ -108,6 +108,7 @@ fn own() -> Vec<Check> {
 pub fn checks() -> Vec<Check> {
     let mut all = Book::standard().checks();
     all.extend(own());
+    all.extend(crate::invoices::checks());
     all
 }
 

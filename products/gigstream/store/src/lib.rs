@@ -7,7 +7,9 @@
 pub mod accounts;
 pub mod escrow;
 pub mod gigs;
+pub mod identities;
 pub mod invariants;
+pub mod invoices;
 pub mod messages;
 pub mod orders;
 pub mod payments;

@@ -184,11 +184,12 @@ macro_rules! take_steps {
         if let Some((amount, key, _)) = &fx.refund {
             order::refund_amount(Some(*amount), o.paid_minor, o.refunded_minor, o.released_minor).map_err(escrow::refused)?;
             o.refunded_minor += amount;
+            let refund_id = OrderId::new();
             let inserted = sqlx::query(
                 "INSERT INTO refunds (id, order_id, amount_minor, request_key, reason, created_by, created_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_key) DO NOTHING",
             )
-            .bind(OrderId::new())
+            .bind(refund_id)
             .bind(o.id)
             .bind(*amount)
             .bind(format!("{}:{key}", o.id))
@@ -201,6 +202,8 @@ macro_rules! take_steps {
             if inserted == 0 {
                 return Err(crate::rule("This refund was already made."));
             }
+            let reason = fx.refund.as_ref().map(|r| r.2.as_str()).unwrap_or_default();
+            crate::invoices::issue_in!($tx, crate::invoices::Kind::CreditNote, &o, Some((refund_id, *amount, reason)), $now);
         }
         let mut released = None;
         if fx.release {
@@ -445,7 +448,8 @@ pub async fn confirm_payment(
             o.payment_provider = Some(provider_name.clone());
             Ok(Effects { payment: Some(o.total_minor), ..Effects::default() })
         };
-        take_steps!(tx, id, &steps, None::<AccountId>, None::<&str>, now, change);
+        let o = take_steps!(tx, id, &steps, None::<AccountId>, None::<&str>, now, change);
+        crate::invoices::issue_in!(tx, crate::invoices::Kind::Invoice, &o, None, now);
         sqlx::query("UPDATE payment_events SET outcome = 'credited' WHERE provider = $1 AND event_id = $2")
             .bind(provider).bind(provider_event_id).execute(&mut *tx).await?;
         tx.commit().await?;

@@ -43,6 +43,23 @@ pub async fn record_payment(
     Ok(())
 }
 
+/// Checkouts of unpaid orders last asked about before `before` (and
+/// opened after `since`: an abandoned checkout is not asked about
+/// forever), oldest first: what the reconcile job asks the provider about.
+pub async fn stale_checkouts(db: &Db, before: DateTime<Utc>, since: DateTime<Utc>, limit: i64) -> StoreResult<Vec<CheckoutRow>> {
+    let sql = "SELECT c.order_id, c.provider, c.checkout_id, c.payment_id FROM order_checkouts c JOIN orders o ON o.id = c.order_id
+               WHERE o.status = 'placed' AND c.payment_id IS NULL AND c.updated_at <= $1 AND c.created_at >= $2
+               ORDER BY c.updated_at, c.order_id LIMIT $3";
+    Ok(on_pool!(db, p => sqlx::query_as(sql).bind(before).bind(since).bind(limit).fetch_all(p).await?))
+}
+
+/// Notes that a checkout was just asked about (the next ask waits a period).
+pub async fn asked(db: &Db, order: OrderId, provider: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let sql = "UPDATE order_checkouts SET updated_at = $3 WHERE order_id = $1 AND provider = $2 AND payment_id IS NULL";
+    on_pool!(db, p => sqlx::query(sql).bind(order).bind(provider).bind(now).execute(p).await?.rows_affected());
+    Ok(())
+}
+
 pub async fn checkouts(db: &Db, order: OrderId) -> StoreResult<Vec<CheckoutRow>> {
     let sql = "SELECT order_id, provider, checkout_id, payment_id FROM order_checkouts WHERE order_id = $1 ORDER BY created_at";
     Ok(on_pool!(db, p => sqlx::query_as(sql).bind(order).fetch_all(p).await?))

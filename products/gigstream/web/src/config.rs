@@ -33,6 +33,10 @@ pub struct WebConfig {
     pub clearance_days: u32,
     /// Withdrawal minimum and fee.
     pub withdrawals: WithdrawalPolicy,
+    /// The From of GigStream's mail (invoices).
+    pub mail_from: String,
+    /// Minutes a checkout may stay unreported before reconcile asks the provider.
+    pub reconcile_after_minutes: u32,
 }
 
 impl Default for WebConfig {
@@ -51,6 +55,8 @@ impl Default for WebConfig {
             payments: PaymentsConfig::default(),
             clearance_days: 14,
             withdrawals: WithdrawalPolicy::default(),
+            mail_from: "GigStream <billing@gigstream.localhost>".into(),
+            reconcile_after_minutes: 15,
         }
     }
 }

@@ -275,14 +275,26 @@ pub fn check_sign_up(s: &SignUp) -> Result<(String, String, String), FieldErrors
     {
         errors.add("email", "Enter a valid email address");
     }
-    let username = errors.check(gigstream_domain::names::Username::parse(&s.username));
-    let name = s.display_name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 50 || name.contains(['<', '>']) {
-        errors.add("display_name", "Your name is 1 to 50 characters of plain text");
+    let names = check_identity(&s.username, &s.display_name);
+    if let Err(e) = &names {
+        errors.0.extend(e.0.iter().cloned());
     }
     errors.check(platform_accounts::password::strength(&s.password));
     errors.into_result()?;
-    Ok((email, username.expect("checked").into_string(), name))
+    let (username, name) = names?;
+    Ok((email, username, name))
+}
+
+/// A username and display name (sign-up, and Google's new-account step).
+pub fn check_identity(username: &str, display_name: &str) -> Result<(String, String), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let username = errors.check(gigstream_domain::names::Username::parse(username));
+    let name = display_name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 50 || name.contains(['<', '>']) {
+        errors.add("display_name", "Your name is 1 to 50 characters of plain text");
+    }
+    errors.into_result()?;
+    Ok((username.expect("checked").into_string(), name))
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod forms;
+pub mod google;
+pub mod invoices;
 pub mod middleware;
 pub mod payments;
 pub mod realtime;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub realtime: Arc<realtime::Realtime>,
     /// Converts gig videos in the background.
     pub ffmpeg: Arc<platform_media::video::Ffmpeg>,
+    /// Outgoing mail (invoices); kept in memory unless SMTP is set up.
+    pub mailer: Arc<dyn platform_mail::Mailer>,
+    /// Google sign-in, when configured.
+    pub google: Option<Arc<google::Google>>,
 }
 
 impl AppState {
@@ -48,7 +54,8 @@ impl AppState {
         let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
-        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg }
+        let mailer = Arc::new(platform_mail::MemoryMailer::new());
+        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None }
     }
 }
 

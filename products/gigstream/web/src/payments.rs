@@ -222,7 +222,10 @@ pub async fn settle(state: &AppState, method: PayMethod, event_id: &str, report:
     let now = Utc::now();
     let r = orders::confirm_payment(&state.db, method.as_str(), &report.reference, event_id, report.amount_cents, currency, now).await;
     let outcome = match r {
-        Ok(Confirmed::Credited) => Settled::Credited,
+        Ok(Confirmed::Credited) => {
+            crate::invoices::kick(state);
+            Settled::Credited
+        }
         Ok(Confirmed::AlreadyPaid) => Settled::AlreadyPaid,
         Ok(Confirmed::DuplicateEvent) => Settled::DuplicateEvent,
         Err(StoreError::NotFound) => return Ok(Settled::UnknownReference),
@@ -268,16 +271,54 @@ pub async fn webhook(state: &AppState, method: PayMethod, headers: &axum::http::
 /// webhook does the same; whichever comes first credits.
 pub async fn on_return(state: &AppState, order: OrderId) -> Result<(), AppError> {
     for c in paid::checkouts(&state.db, order).await? {
-        let Ok(method) = c.provider.parse::<PayMethod>() else { continue };
-        let Some(gateway) = state.payments.get(method) else { continue };
-        match gateway.capture(&c.checkout_id).await {
-            Ok(report) => {
-                settle(state, method, &format!("return:{}", c.checkout_id), &report).await?;
-            }
-            Err(e) => tracing::warn!(error = %e, order = %order, "checking a checkout on return failed"),
-        }
+        ask(state, &c, "return").await?;
     }
     Ok(())
+}
+
+/// Asks the provider about one checkout (capture for PayPal, verify for
+/// Stripe) and settles what it reports paid, through [`settle`]. `why`
+/// names the asking in the event id (`return:…`, `reconcile:…`).
+async fn ask(state: &AppState, c: &paid::CheckoutRow, why: &str) -> Result<Settled, AppError> {
+    let Ok(method) = c.provider.parse::<PayMethod>() else { return Ok(Settled::NotPaid) };
+    let Some(gateway) = state.payments.get(method) else { return Ok(Settled::NotPaid) };
+    match gateway.capture(&c.checkout_id).await {
+        Ok(report) => settle(state, method, &format!("{why}:{}", c.checkout_id), &report).await,
+        Err(e) => {
+            tracing::warn!(error = %e, order = %c.order_id, why, "asking about a checkout failed");
+            Ok(Settled::NotPaid)
+        }
+    }
+}
+
+/// Checkouts older than this are no longer asked about.
+pub const RECONCILE_WINDOW_DAYS: i64 = 7;
+
+/// What a reconcile run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reconciled {
+    pub checked: usize,
+    pub credited: usize,
+}
+
+/// The `reconcile` job: asks the providers about checkouts of unpaid
+/// orders that have not reported back for `GIGSTREAM_RECONCILE_AFTER_MINUTES`
+/// (a lost webhook, a buyer who closed the tab) and settles those paid
+/// through the same idempotent path as the webhook. Each checkout is asked
+/// again only after another such period, for a week.
+pub async fn reconcile(state: &AppState, now: chrono::DateTime<Utc>) -> Result<Reconciled, AppError> {
+    let before = now - chrono::Duration::minutes(i64::from(state.config.reconcile_after_minutes));
+    let since = now - chrono::Duration::days(RECONCILE_WINDOW_DAYS);
+    let mut done = Reconciled::default();
+    for c in paid::stale_checkouts(&state.db, before, since, 200).await? {
+        done.checked += 1;
+        if ask(state, &c, "reconcile").await? == Settled::Credited {
+            done.credited += 1;
+            tracing::info!(order = %c.order_id, provider = %c.provider, "a checkout that never reported back was paid: credited");
+        }
+        paid::asked(&state.db, c.order_id, &c.provider, now).await?;
+    }
+    Ok(done)
 }
 
 /// Sends the refunds the provider has not confirmed (of one order, or all),

@@ -199,6 +199,8 @@ pub struct OrderPage {
     pub pay_methods: Vec<(&'static str, &'static str)>,
     pub can_submit_requirements: bool,
     pub can_deliver: bool,
+    /// The order's invoice and credit notes: (id, "Invoice GS-…").
+    pub invoices: Vec<(String, String)>,
 }
 
 pub struct OrderLine {
@@ -250,6 +252,8 @@ pub struct ProfileFormPage {
 #[template(path = "auth.html")]
 pub struct AuthPage {
     pub chrome: Chrome,
+    /// Whether "Continue with Google" is offered.
+    pub google: bool,
     pub signup: bool,
     pub next: String,
     pub login: String,

@@ -11,6 +11,7 @@ mod system;
 mod videos;
 
 pub use api::SearchParams;
+pub use common::{FormIn, JsonIn};
 pub use videos::resume as resume_videos;
 
 use crate::middleware;
@@ -41,6 +42,8 @@ fn app_router(state: AppState) -> Router {
         .merge(reviews::routes())
         .merge(videos::routes())
         .merge(money::routes())
+        .merge(crate::invoices::routes())
+        .merge(crate::google::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))

@@ -177,8 +177,9 @@ fn clone_params(p: &SearchParams) -> SearchParams {
     }
 }
 
-async fn signup_page(csrf: CsrfToken) -> Response {
+async fn signup_page(State(state): State<AppState>, csrf: CsrfToken) -> Response {
     AuthPage {
+        google: state.google.is_some(),
         chrome: chrome(&csrf, None),
         signup: true,
         next: String::new(),
@@ -211,6 +212,7 @@ async fn signup_submit(
     state.limits.check_auth(&ip, &form.email)?;
     let page = |errors| {
         AuthPage {
+            google: state.google.is_some(),
             chrome: chrome(&csrf, None),
             signup: true,
             next: String::new(),
@@ -242,9 +244,17 @@ struct LoginForm {
     next: String,
 }
 
-async fn login_page(csrf: CsrfToken, Query(q): Query<LoginForm>) -> Response {
-    AuthPage { chrome: chrome(&csrf, None), signup: false, next: q.next, login: String::new(), form: SignUp::default(), errors: vec![] }
-        .into_response()
+async fn login_page(State(state): State<AppState>, csrf: CsrfToken, Query(q): Query<LoginForm>) -> Response {
+    AuthPage {
+        google: state.google.is_some(),
+        chrome: chrome(&csrf, None),
+        signup: false,
+        next: q.next,
+        login: String::new(),
+        form: SignUp::default(),
+        errors: vec![],
+    }
+    .into_response()
 }
 
 async fn login_submit(
@@ -267,6 +277,7 @@ async fn login_submit(
             Ok(with_cookie(next, session_cookie(&token, state.config.secure_cookies)))
         }
         Err(AppError::LoginFailed) => Ok(AuthPage {
+            google: state.google.is_some(),
             chrome: chrome(&csrf, None),
             signup: false,
             next: form.next.clone(),
@@ -698,8 +709,18 @@ async fn order_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
         pay_methods,
         can_submit_requirements: o.status == OrderStatus::Paid && actor == Actor::Buyer,
         can_deliver: matches!(o.status, OrderStatus::InProgress | OrderStatus::RevisionRequested) && actor == Actor::Seller,
+        invoices: invoice_links(&state, &o, actor).await?,
     }
     .into_response())
+}
+
+/// The order's documents, for its two parties only.
+async fn invoice_links(state: &AppState, o: &orders::Order, actor: Actor) -> AppResult<Vec<(String, String)>> {
+    if actor == Actor::Admin {
+        return Ok(vec![]);
+    }
+    let docs = gigstream_store::invoices::for_order(&state.db, o.id).await?;
+    Ok(docs.into_iter().map(|d| (d.id.to_string(), format!("{} {}", d.kind.title(), d.number))).collect())
 }
 
 /// Form fields of an order step; `answers` repeats, one per question.

@@ -4,8 +4,11 @@
 mod admin;
 mod browser;
 mod flow;
+mod google;
+mod invoices;
 mod messaging;
 mod money;
+mod reconcile;
 mod support;
 mod uploads;
 mod videos;

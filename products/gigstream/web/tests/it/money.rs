@@ -12,7 +12,7 @@ use platform_payments::fake_paypal::Behaviour as PayPalBehaviour;
 use platform_payments::fake_stripe::{Behaviour as StripeBehaviour, FakeStripe};
 use serde_json::{json, Value};
 
-fn gig() -> Value {
+pub(crate) fn gig() -> Value {
     json!({
         "title": "I will write your product launch email",
         "category": "writing-translation",

@@ -45,6 +45,15 @@ impl TestApp {
     }
 
     pub async fn with_config(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        Self::with_mailer(backend, tweak, None).await
+    }
+
+    /// An app whose mail goes to `mailer` (default: kept in memory).
+    pub async fn with_mailer(
+        backend: Backend,
+        tweak: impl FnOnce(&mut WebConfig),
+        mailer: Option<std::sync::Arc<dyn platform_mail::Mailer>>,
+    ) -> TestApp {
         let t = platform_db::testing::fresh_db(backend, gigstream_store::migrations(), "gigstream_template").await;
         let media = tempfile::tempdir().unwrap();
         let cfg = WebConfig {
@@ -58,7 +67,10 @@ impl TestApp {
         let (addr, fake) = clamd().await;
         cfg.clamd = addr;
         tweak(&mut cfg);
-        let state = AppState::new(t.db.clone(), cfg);
+        let mut state = AppState::new(t.db.clone(), cfg);
+        if let Some(m) = mailer {
+            state.mailer = m;
+        }
         let router = gigstream_web::app(state.clone());
         TestApp { db: t.db, router, state, _dir: t.dir, media, _clamd: fake }
     }
@@ -66,15 +78,24 @@ impl TestApp {
     /// An app also served on a loopback port, with the fake Stripe and
     /// PayPal it mounts reached over HTTP by the real clients, as in the demo.
     pub async fn served(backend: Backend) -> (TestApp, String) {
+        Self::served_with_mailer(backend, None).await
+    }
+
+    /// [`TestApp::served`], its mail going to `mailer`.
+    pub async fn served_with_mailer(backend: Backend, mailer: Option<std::sync::Arc<dyn platform_mail::Mailer>>) -> (TestApp, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let self_url = base.clone();
-        let app = Self::with_config(backend, move |c| {
-            c.payments = gigstream_web::payments::PaymentsConfig {
-                mode: gigstream_web::payments::PaymentsMode::Fake { self_url },
-                public_url: None,
-            };
-        })
+        let app = Self::with_mailer(
+            backend,
+            move |c| {
+                c.payments = gigstream_web::payments::PaymentsConfig {
+                    mode: gigstream_web::payments::PaymentsMode::Fake { self_url },
+                    public_url: None,
+                };
+            },
+            mailer,
+        )
         .await;
         let router = app.router.clone();
         tokio::spawn(async move {
