@@ -116,6 +116,8 @@ async fn a_request_with_proof_is_approved_once_from_reseller_stock() {
         let r = seller.post(&format!("/api/v1/coin-requests/{id}/approve"), json!({"payment": "credit"})).await;
         assert_eq!((r.status, field(&r)), (StatusCode::UNPROCESSABLE_ENTITY, "credit_days".into()));
         assert_eq!(stranger.post(&format!("/api/v1/coin-requests/{id}/approve"), json!({})).await.status, StatusCode::NOT_FOUND);
+        let r = buyer.post(&format!("/api/v1/coin-requests/{id}/approve"), json!({})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "not_your_request".into()), "the requester cannot approve");
 
         // Two approvals at the same moment: one pays, the other is told.
         let path = format!("/api/v1/coin-requests/{id}/approve");
