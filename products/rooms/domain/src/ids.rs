@@ -16,5 +16,7 @@ platform_kernel::id_type! {
     /// A request to pay diamonds out.
     PayoutId,
     /// A diamond-to-coin exchange.
-    ExchangeId
+    ExchangeId,
+    /// A request to a reseller for coins.
+    CoinRequestId
 }

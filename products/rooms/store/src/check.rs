@@ -27,7 +27,7 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in checks.iter().chain(ECONOMY) {
+    for (name, sql) in checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS) {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {
             out.push((name.to_string(), n));
@@ -90,5 +90,16 @@ pub const ECONOMY: &[(&str, &str)] = &[
         "credited purchase without exactly one ledger credit",
         "SELECT COUNT(*) FROM coin_purchases p WHERE (p.status = 'credited') <> EXISTS
            (SELECT 1 FROM ledger_entries e WHERE e.idempotency_key = 'purchase:' || p.reference AND e.delta > 0)",
+    ),
+    (
+        "payout hold differs from the diamonds of open payouts",
+        "SELECT COUNT(*) FROM (SELECT (SELECT COALESCE(SUM(balance), 0) FROM wallets WHERE owner_kind = 'system' AND owner_id = 'payout_hold'
+                AND unit = 'diamonds') AS held,
+                (SELECT COALESCE(SUM(diamonds), 0) FROM diamond_payouts WHERE status IN ('requested', 'approved')) AS open) x WHERE held <> open",
+    ),
+    (
+        "paid payout without exactly one payment of its diamonds (or paid without being marked)",
+        "SELECT COUNT(*) FROM diamond_payouts p WHERE (p.status = 'paid') <> (1 = (SELECT COUNT(*) FROM ledger_entries e
+           WHERE e.idempotency_key = 'payout_paid:' || CAST(p.id AS TEXT) AND e.delta = p.diamonds))",
     ),
 ];

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod audit;
 pub mod chat;
 pub mod check;
+pub mod coin_requests;
 pub mod economy;
 pub mod events;
 pub mod gifts;
@@ -40,8 +41,9 @@ static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 /// The whole schema: platform-accounts' sessions and refresh tokens,
 /// platform-ledger's wallets and entries (coins and diamonds), then Rooms'
 /// own tables.
-pub static MIGRATIONS: LazyLock<platform_db::Migrations> =
-    LazyLock::new(|| platform_db::Migrations::combine(&[&platform_accounts::MIGRATIONS, &platform_ledger::MIGRATIONS, &OWN]));
+pub static MIGRATIONS: LazyLock<platform_db::Migrations> = LazyLock::new(|| {
+    platform_db::Migrations::combine(&[&platform_accounts::MIGRATIONS, &platform_ledger::MIGRATIONS, &platform_audit::MIGRATIONS, &OWN])
+});
 
 /// Applies pending migrations.
 pub async fn migrate(db: &Db) -> StoreResult<()> {

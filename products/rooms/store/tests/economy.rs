@@ -443,6 +443,11 @@ async fn diamonds_exchange_and_payouts_move_once() {
         economy::decide_payout(db, q.id, staff, PayoutAction::Reject, now).await.unwrap();
         assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 400, "{b:?}: a rejected payout returns");
         assert_clean(db, "after payouts").await;
+        // A rejected payout put back to requested: its diamonds are no
+        // longer held, and the check says so.
+        platform_db::on_pool!(db, p => sqlx::query("UPDATE diamond_payouts SET status = 'requested' WHERE id = $1").bind(q.id).execute(p).await.unwrap().rows_affected());
+        let v = check::run(db).await.unwrap();
+        assert!(v.iter().any(|(n, _)| n.starts_with("payout hold differs")), "{b:?}: {v:?}");
     }
 }
 

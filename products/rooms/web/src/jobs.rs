@@ -52,7 +52,10 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
             for room in &c.closed {
                 voice.apply(VoiceChange::RoomClosed(*room));
             }
-            Ok(json!({"left": c.left, "invites_expired": c.invites_expired, "rooms_closed": c.rooms_closed}))
+            let requests_expired = rooms_store::coin_requests::expire_due(&db, now).await?;
+            Ok(
+                json!({"left": c.left, "invites_expired": c.invites_expired, "rooms_closed": c.rooms_closed, "coin_requests_expired": requests_expired}),
+            )
         }
         Job::Housekeeping => {
             let day = now - chrono::Duration::days(1);

@@ -203,6 +203,10 @@ pub fn routes() -> Router<AppState> {
 
 async fn media(State(s): State<AppState>, Path(key): Path<String>) -> WebResult<Response> {
     let key = platform_media::MediaKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    // Payment proofs are served only through their coin request.
+    if key.as_str().starts_with("proofs/") {
+        return Err(AppError::NotFound.into());
+    }
     let m = s.media.get(&key).await.map_err(|e| AppError::Internal(e.to_string()))?.ok_or(AppError::NotFound)?;
     let content_type = crate::decor::audio_mime(key.as_str()).map_or(m.content_type, str::to_string);
     Ok(([(header::CONTENT_TYPE, content_type)], m.bytes).into_response())

@@ -6,6 +6,7 @@ mod browser;
 mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
+mod coin_requests;
 mod decor;
 mod economy;
 mod media;
