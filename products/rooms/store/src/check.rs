@@ -27,7 +27,7 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in checks.iter().chain(ECONOMY) {
+    for (name, sql) in checks.iter().chain(ECONOMY).chain(STANDING) {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {
             out.push((name.to_string(), n));
@@ -90,5 +90,15 @@ pub const ECONOMY: &[(&str, &str)] = &[
         "credited purchase without exactly one ledger credit",
         "SELECT COUNT(*) FROM coin_purchases p WHERE (p.status = 'credited') <> EXISTS
            (SELECT 1 FROM ledger_entries e WHERE e.idempotency_key = 'purchase:' || p.reference AND e.delta > 0)",
+    ),
+];
+
+/// Levels, frames and VIP: ladders that hold, periods that make sense.
+pub const STANDING: &[(&str, &str)] = &[
+    ("a level ladder does not start at 0 XP", "SELECT COUNT(*) FROM level_steps WHERE level = 1 AND xp <> 0"),
+    (
+        "a level ladder has a gap or XP that does not increase",
+        "SELECT COUNT(*) FROM level_steps a WHERE a.level > 1 AND NOT EXISTS
+           (SELECT 1 FROM level_steps b WHERE b.track = a.track AND b.level = a.level - 1 AND b.xp < a.xp)",
     ),
 ];

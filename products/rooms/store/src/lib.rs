@@ -19,6 +19,7 @@ pub mod events;
 pub mod gifts;
 pub mod identities;
 pub mod leaderboards;
+pub mod levels;
 pub mod messages;
 pub mod music;
 pub mod presence;

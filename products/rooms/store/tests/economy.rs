@@ -492,3 +492,97 @@ async fn boards_rank_by_amount_then_earlier_and_check_sees_tampering() {
         assert!(v.iter().any(|(rule, _)| rule.contains("counters")), "{b:?}: {v:?}");
     }
 }
+
+#[tokio::test]
+async fn levels_are_data_with_badges_and_privileges() {
+    use rooms_domain::status::{Privilege, Step};
+    use rooms_store::levels;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let sender = user(db, "climber").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 50_000, "fund", None, now).await.unwrap();
+        let fresh = levels::badge(db, sender).await.unwrap();
+        assert_eq!((fresh.wealth, fresh.wealth_badge.as_str(), fresh.charm, fresh.coloured), (1, "Copper", 1, false), "{b:?}");
+        assert!(fresh.privileges.is_empty());
+        // A step that breaks the ladder is refused on its field; nothing changes.
+        let bad = Step { level: 2, xp: 0, badge: "Bronze".into(), privileges: vec![] };
+        let e = levels::set_step(db, Track::Wealth, &bad, None, now).await.unwrap_err();
+        assert_eq!(code(e), "field:xp", "{b:?}");
+        let e = levels::set_step(db, Track::Wealth, &Step { level: 12, xp: 9_000_000, badge: "Far".into(), privileges: vec![] }, None, now)
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "field:xp", "{b:?}: a gap");
+        assert_eq!(levels::ladders(db).await.unwrap().wealth.steps[1].xp, 10_856);
+        // Staff lower level 2 to 1,000 XP and make it announce entries.
+        let step = Step { level: 2, xp: 1_000, badge: "Bronze".into(), privileges: vec![Privilege::EntryNotice] };
+        let ladder = levels::set_step(db, Track::Wealth, &step, None, now).await.unwrap();
+        assert_eq!(ladder.steps[1], step);
+        let e = levels::require(db, sender, Privilege::EntryNotice, "Needs wealth level 2").await.unwrap_err();
+        assert_eq!(code(e), "level_required");
+        assert!(!levels::announce_entry(db, s.room, sender, now).await.unwrap(), "{b:?}: level 1 enters quietly");
+        // 999 coins: still level 1; one more coin: level 2, announced once.
+        let settings = Settings::default();
+        let gift_999 = gifts::create_gift(
+            db,
+            &NewGift {
+                code: "g999",
+                name: "G",
+                category: "c",
+                rarity: "common",
+                price: 999,
+                wealth_pct: 100,
+                charm_pct: 100,
+                animation: "rose",
+                sort: 0,
+            },
+        )
+        .await
+        .unwrap();
+        let one =
+            |gift, key| SendGift { sender, room: s.room, gift, recipients: Recipients::Seated(vec![s.plain]), quantity: 1, combo: 1, key };
+        gifts::send(db, &one(gift_999, "a"), &settings, now).await.unwrap();
+        assert_eq!(levels::badge(db, sender).await.unwrap().wealth, 1, "{b:?}: 999 XP");
+        let gift_1 = gifts::create_gift(
+            db,
+            &NewGift {
+                code: "g1",
+                name: "G1",
+                category: "c",
+                rarity: "common",
+                price: 1,
+                wealth_pct: 100,
+                charm_pct: 100,
+                animation: "rose",
+                sort: 0,
+            },
+        )
+        .await
+        .unwrap();
+        gifts::send(db, &one(gift_1, "b"), &settings, now).await.unwrap();
+        gifts::send(db, &one(gift_1, "c"), &settings, now).await.unwrap();
+        let up = levels::badge(db, sender).await.unwrap();
+        assert_eq!((up.wealth, up.wealth_badge.as_str()), (2, "Bronze"), "{b:?}: 1,000 XP");
+        assert!(up.has(Privilege::EntryNotice) && !up.coloured);
+        let events = rooms_store::events::user_since(db, sender, 0, 100).await.unwrap();
+        let ups: Vec<_> = events.iter().filter(|e| e.kind == "level_up").map(|e| e.data()).collect();
+        assert_eq!(ups.len(), 1, "{b:?}: {ups:?}");
+        assert_eq!(
+            (ups[0]["track"].as_str(), ups[0]["level"].as_i64(), ups[0]["badge"].as_str()),
+            (Some("wealth"), Some(2), Some("Bronze"))
+        );
+        assert_eq!(ups[0]["unlocks"], serde_json::json!(["entry_notice"]));
+        assert!(levels::announce_entry(db, s.room, sender, now).await.unwrap());
+        let notice =
+            rooms_store::events::room_since(db, s.room, 0, 1000).await.unwrap().into_iter().rfind(|e| e.kind == "entry_notice").unwrap();
+        assert_eq!(notice.data()["badge"], "Bronze");
+        // Badges for several at once, each once, in order.
+        let many = levels::badges(db, &[s.plain, sender, s.plain]).await.unwrap();
+        assert_eq!(many.iter().map(|x| x.account_id).collect::<Vec<_>>(), vec![s.plain, sender]);
+        assert_eq!(many[0].charm, 1);
+        assert_eq!(levels::room_level(db, s.room).await.unwrap().xp, 1_001);
+        assert_clean(db, "levels").await;
+    }
+}

@@ -42,7 +42,8 @@ pub fn status_of(code: &str) -> StatusCode {
         | "profile_incomplete"
         | "email_unverified"
         | "sign_in_failed"
-        | "sign_in_cancelled" => StatusCode::FORBIDDEN,
+        | "sign_in_cancelled"
+        | "level_required" => StatusCode::FORBIDDEN,
         "provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "bad_target" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,

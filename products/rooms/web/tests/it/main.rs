@@ -12,5 +12,6 @@ mod media;
 mod pages;
 mod signin;
 mod socket;
+mod status;
 mod support;
 mod voice;
