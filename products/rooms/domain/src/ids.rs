@@ -16,5 +16,9 @@ platform_kernel::id_type! {
     /// A request to pay diamonds out.
     PayoutId,
     /// A diamond-to-coin exchange.
-    ExchangeId
+    ExchangeId,
+    /// An avatar frame in the catalogue.
+    FrameId,
+    /// One purchase of a frame.
+    FramePurchaseId
 }

@@ -101,4 +101,14 @@ pub const STANDING: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM level_steps a WHERE a.level > 1 AND NOT EXISTS
            (SELECT 1 FROM level_steps b WHERE b.track = a.track AND b.level = a.level - 1 AND b.xp < a.xp)",
     ),
+    (
+        "frame purchase without its ledger debit of its price",
+        "SELECT COUNT(*) FROM frame_purchases p WHERE p.price <> COALESCE((SELECT -SUM(e.delta) FROM ledger_entries e
+           WHERE e.reference = CAST(p.id AS TEXT) AND e.reason = 'frame_purchase' AND e.delta < 0), 0)",
+    ),
+    (
+        "owned frame ending after its purchases' days allow",
+        "SELECT COUNT(*) FROM owned_frames o WHERE o.expires_at > (SELECT MAX(p.expires_at) FROM frame_purchases p
+           WHERE p.account_id = o.account_id AND p.frame_id = o.frame_id)",
+    ),
 ];

@@ -172,6 +172,8 @@ pub struct Badge {
     pub charm_badge: String,
     pub coloured: bool,
     pub privileges: BTreeSet<Privilege>,
+    /// The code of the frame worn around the avatar.
+    pub frame: Option<String>,
 }
 
 impl Badge {
@@ -192,6 +194,7 @@ pub async fn badges(db: &Db, who: &[AccountId]) -> StoreResult<Vec<Badge>> {
     let ladders = ladders(db).await?;
     let wealth = xp_of(db, Track::Wealth, &subjects).await?;
     let charm = xp_of(db, Track::Charm, &subjects).await?;
+    let frames = crate::frames::worn(db, &ids, Utc::now()).await?;
     Ok(ids
         .iter()
         .zip(&subjects)
@@ -208,6 +211,7 @@ pub async fn badges(db: &Db, who: &[AccountId]) -> StoreResult<Vec<Badge>> {
                 charm_badge: c.badge,
                 coloured: privileges.contains(&Privilege::ColouredName),
                 privileges,
+                frame: frames.iter().find(|(a, _)| a == id).map(|(_, c)| c.clone()),
             }
         })
         .collect())

@@ -16,6 +16,7 @@ pub mod chat;
 pub mod check;
 pub mod economy;
 pub mod events;
+pub mod frames;
 pub mod gifts;
 pub mod identities;
 pub mod leaderboards;

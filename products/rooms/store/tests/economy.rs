@@ -586,3 +586,57 @@ async fn levels_are_data_with_badges_and_privileges() {
         assert_clean(db, "levels").await;
     }
 }
+
+#[tokio::test]
+async fn frames_are_bought_for_a_period_stack_and_expire() {
+    use rooms_store::frames;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        // Whole seconds: PostgreSQL keeps microseconds.
+        let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        let who = user(db, "framed").await;
+        let list = frames::catalogue(db).await.unwrap();
+        let gold = list.iter().find(|f| f.code == "gold").unwrap().clone();
+        let royal = list.iter().find(|f| f.code == "royal").unwrap().clone();
+        assert_eq!((gold.price, gold.days, royal.premium), (500, 30, true), "{b:?}");
+        // No coins: 402 with the numbers, nothing written.
+        let e = frames::buy(db, who, gold.id, 500, "k1", now).await.unwrap_err();
+        assert_eq!(code(e), "insufficient:500:0", "{b:?}");
+        assert!(frames::owned(db, who, now).await.unwrap().is_empty());
+        economy::grant(db, who, 1_200, "fund", None, now).await.unwrap();
+        // A stale price is refused; so is a premium frame below its level.
+        assert_eq!(code(frames::buy(db, who, gold.id, 400, "k1", now).await.unwrap_err()), "price_changed");
+        assert_eq!(code(frames::buy(db, who, royal.id, royal.price, "k1", now).await.unwrap_err()), "level_required");
+        let first = frames::buy(db, who, gold.id, 500, "k1", now).await.unwrap();
+        assert_eq!((first.balance, first.expires_at), (700, now + Duration::days(30)), "{b:?}");
+        // The same key again: refused, charged once.
+        assert_eq!(code(frames::buy(db, who, gold.id, 500, "k1", now).await.unwrap_err()), "duplicate_purchase");
+        assert_eq!(economy::balances(db, who).await.unwrap().coins, 700);
+        // Rebought ten days later: the time stacks on what was left.
+        let later = now + Duration::days(10);
+        let second = frames::buy(db, who, gold.id, 500, "k2", later).await.unwrap();
+        assert_eq!(second.expires_at, now + Duration::days(60), "{b:?}");
+        assert_eq!(code(frames::buy(db, who, gold.id, 500, "k3", later).await.unwrap_err()), "insufficient:500:200");
+        // Wearing: only owned, running frames; one at a time.
+        let neon = list.iter().find(|f| f.code == "neon").unwrap();
+        assert_eq!(code(frames::wear(db, who, Some(neon.id), later).await.unwrap_err()), "not_owned");
+        frames::wear(db, who, Some(gold.id), later).await.unwrap();
+        assert_eq!(rooms_store::levels::badge(db, who).await.unwrap().frame.as_deref(), Some("gold"), "{b:?}");
+        let owned = frames::owned(db, who, later).await.unwrap();
+        assert_eq!((owned.len(), owned[0].worn), (1, true));
+        // The job leaves running frames and removes lapsed ones, once.
+        assert_eq!(frames::expire(db, now + Duration::days(59)).await.unwrap(), 0, "{b:?}");
+        let end = now + Duration::days(60);
+        assert_eq!(code(frames::wear(db, who, Some(gold.id), end).await.unwrap_err()), "frame_expired");
+        assert_eq!(frames::expire(db, end).await.unwrap(), 1, "{b:?}");
+        assert_eq!(frames::expire(db, end).await.unwrap(), 0);
+        assert!(frames::owned(db, who, end).await.unwrap().is_empty());
+        assert_eq!(rooms_store::levels::badge(db, who).await.unwrap().frame, None);
+        let told = rooms_store::events::user_since(db, who, 0, 100).await.unwrap();
+        assert_eq!(told.iter().filter(|e| e.kind == "frame_expired").count(), 1);
+        // Bought again after lapsing: a fresh period from then.
+        economy::grant(db, who, 500, "fund2", None, end).await.unwrap();
+        assert_eq!(frames::buy(db, who, gold.id, 500, "k4", end).await.unwrap().expires_at, end + Duration::days(30));
+        assert_clean(db, "frames").await;
+    }
+}

@@ -1,9 +1,10 @@
 //! Standing: levels (wealth, charm, room) with their badges and the
-//! privileges they unlock. The JSON API is under `/api/v1`, the page at
+//! privileges they unlock, and avatar frames. The JSON API is under `/api/v1`, the page at
 //! `/levels`; badges are drawn next to people on the room page and
 //! profiles (`templates/badge.html`), and `assets/status.js` adds them to
 //! people who appear live and shows level-ups as a toast on every page.
 
+pub mod frames;
 pub mod levels;
 
 use crate::AppState;
@@ -20,6 +21,7 @@ const CSS: &str = include_str!("../../assets/status.css");
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(levels::routes())
+        .merge(frames::routes())
         .route("/assets/status.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS) }))
         .route("/assets/status.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
 }

@@ -139,3 +139,75 @@ async fn levels_are_data_and_unlock_badges_and_entry_notices() {
         assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn frames_are_bought_worn_and_shown_on_the_avatar() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut s = scene(&app, 50).await;
+        let list = s.fan.get("/api/v1/frames").await.json();
+        let frames = list["frames"].as_array().unwrap();
+        assert_eq!(frames.len(), 4, "{b:?}");
+        let gold = frames.iter().find(|f| f["code"] == "gold").unwrap()["id"].as_str().unwrap().to_string();
+        let royal = frames.iter().find(|f| f["code"] == "royal").unwrap()["id"].as_str().unwrap().to_string();
+        let buy = format!("/api/v1/frames/{gold}/purchase");
+        // Bad input names its field.
+        for (body, field) in [
+            (json!({"idempotency_key": "k"}), "price"),
+            (json!({"price": 500}), "idempotency_key"),
+            (json!({"price": 500, "idempotency_key": ""}), "idempotency_key"),
+        ] {
+            let r = s.fan.post(&buy, body.clone()).await;
+            assert_eq!(
+                (r.status, r.json()["fields"][0]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+                "{b:?} {body}: {}",
+                r.body
+            );
+        }
+        // Too few coins: 402 with required and available; nothing written.
+        let r = s.fan.post(&buy, json!({"price": 500, "idempotency_key": "k1"})).await;
+        assert_eq!(
+            (r.status, r.json()["required"].as_i64(), r.json()["available"].as_i64()),
+            (StatusCode::PAYMENT_REQUIRED, Some(500), Some(0)),
+            "{b:?}: {}",
+            r.body
+        );
+        assert_eq!(s.fan.get("/api/v1/me/frames").await.json()["frames"], json!([]));
+        economy::grant(&app.db, s.fan_id, 1_000, "fund", None, Utc::now()).await.unwrap();
+        let r = s.fan.post(&buy, json!({"price": 400, "idempotency_key": "k1"})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "price_changed".to_string()), "{b:?}: {}", r.body);
+        let r = s.fan.post(&format!("/api/v1/frames/{royal}/purchase"), json!({"price": 8000, "idempotency_key": "k1"})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "level_required".to_string()), "{b:?}: {}", r.body);
+        let r = s.fan.post(&buy, json!({"price": 500, "idempotency_key": "k1"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        assert_eq!(r.json()["purchase"]["balance"], 500);
+        let r = s.fan.post(&buy, json!({"price": 500, "idempotency_key": "k1"})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "duplicate_purchase".to_string()), "{b:?}");
+        assert_eq!(s.fan.get("/api/v1/coins").await.json()["coins"], 500, "{b:?}: charged once");
+        // Wear it: shown on the avatar wherever the fan appears.
+        let r = s.fan.post("/api/v1/me/frames/wear", json!({"frame_id": royal})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "not_owned".to_string()), "{b:?}");
+        let r = s.fan.post("/api/v1/me/frames/wear", json!({"frame_id": gold})).await;
+        assert_eq!((r.status, r.json()["frames"][0]["worn"].as_bool()), (StatusCode::OK, Some(true)), "{b:?}: {}", r.body);
+        let v = s.owner.get(&format!("/api/v1/badges?accounts={}", s.fan_id)).await.json();
+        assert_eq!(v["badges"][0]["frame"], "gold", "{b:?}");
+        let page = s.owner.get(&format!("/rooms/{}", s.room)).await.body;
+        assert!(page.contains("av frame-gold"), "{b:?}");
+        // The page buys (stacking time) and takes the frame off.
+        let frames_page = s.fan.get("/frames").await;
+        assert!(frames_page.body.contains("Gold ring") && frames_page.body.contains("worn"), "{b:?}");
+        let r = s.fan.form(&format!("/frames/{gold}/buy"), &[("price", "500"), ("key", "page-1")]).await;
+        assert_eq!(r.location(), "/frames?notice=bought", "{b:?}: {}", r.body);
+        let mine = s.fan.get("/api/v1/me/frames").await.json();
+        let until: chrono::DateTime<Utc> = mine["frames"][0]["expires_at"].as_str().unwrap().parse().unwrap();
+        assert!(until > Utc::now() + chrono::Duration::days(59), "{b:?}: stacked to about 60 days, {until}");
+        let r = s.fan.form("/frames/wear", &[("frame", "")]).await;
+        assert_eq!(r.location(), "/frames?notice=off");
+        let r = s.fan.form("/frames/wear", &[("frame", "nope")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}");
+        assert_eq!(s.owner.get(&format!("/api/v1/badges?accounts={}", s.fan_id)).await.json()["badges"][0]["frame"], Value::Null);
+        assert!(rooms_web::jobs::Job::from_name("frames").is_some());
+        assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
+    }
+}
