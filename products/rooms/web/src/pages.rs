@@ -112,6 +112,8 @@ struct RoomPage {
     themes: Vec<rooms_store::themes::Theme>,
     /// Levels and badges of everyone shown.
     badges: crate::status::Badges,
+    /// The room's own level (BR-3).
+    room_level: rooms_store::levels::Level,
 }
 
 impl RoomPage {
@@ -371,6 +373,7 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
         .chain(chat.iter().map(|m| m.author_id))
         .collect();
     let badges = crate::status::Badges::load(&s.db, &shown).await?;
+    let room_level = rooms_store::levels::room_level(&s.db, id).await?;
     Ok(RoomPage {
         f: Frame::new(&csrf, u.0.as_ref()),
         st,
@@ -385,6 +388,7 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
         bans,
         themes,
         badges,
+        room_level,
     })
 }
 

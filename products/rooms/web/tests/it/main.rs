@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod browser_pages;
+mod browser_status;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
 mod decor;

@@ -131,6 +131,7 @@ async fn levels_are_data_and_unlock_badges_and_entry_notices() {
         // The pages show the badges.
         let page = s.owner.get(&format!("/rooms/{}", s.room)).await.body;
         assert!(page.contains(&format!("data-badges=\"{}\"", s.fan_id)) && page.contains("class=\"coloured\""), "{b:?}");
+        assert!(page.contains("Room level 1 · Cozy"), "{b:?}");
         let levels = s.fan.get("/levels").await;
         assert_eq!(levels.status, StatusCode::OK);
         assert!(levels.body.contains("Bronze") && levels.body.contains("rooms announce you when you enter"), "{b:?}");
