@@ -3,8 +3,8 @@
 //! arrives live as a toast, badges and the worn frame show in the room,
 //! and the levels and frames pages. Skipped without Chromium.
 
-use crate::browser_pages::shot;
-use crate::chrome::{chromedriver, chromium, js};
+use crate::browser_pages::{shot, until};
+use crate::chrome::{chromedriver, chromium};
 use crate::status::scene;
 use crate::support::{TestApp, PASSWORD};
 use chrono::Utc;
@@ -12,18 +12,7 @@ use rooms_domain::progress::Track;
 use rooms_domain::status::{Privilege, Step};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::time::Duration;
 use thirtyfour::prelude::*;
-
-async fn until(d: &WebDriver, script: &str, what: &str) {
-    for _ in 0..100 {
-        if js(d, script).await.as_bool() == Some(true) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never: {what}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_level_up_toasts_live_and_badges_and_frames_show_at_both_widths() {
