@@ -18,5 +18,9 @@ platform_kernel::id_type! {
     /// A diamond-to-coin exchange.
     ExchangeId,
     /// A request to a reseller for coins.
-    CoinRequestId
+    CoinRequestId,
+    /// An avatar frame in the catalogue.
+    FrameId,
+    /// One purchase of a frame.
+    FramePurchaseId
 }

@@ -12,5 +12,6 @@ pub mod moderation;
 pub mod number;
 pub mod progress;
 pub mod room;
+pub mod status;
 
 pub use platform_kernel::{FieldError, FieldErrors};

@@ -69,6 +69,11 @@ impl Thresholds {
         self.0.iter().take_while(|&&start| start <= xp).count().max(1) as i64
     }
 
+    /// The XP `level` starts at, `None` beyond the top.
+    pub fn start_of(&self, level: i64) -> Option<i64> {
+        usize::try_from(level - 1).ok().and_then(|i| self.0.get(i).copied())
+    }
+
     /// XP where the next level starts, `None` at the top.
     pub fn next_at(&self, xp: i64) -> Option<i64> {
         self.0.iter().copied().find(|&start| start > xp)

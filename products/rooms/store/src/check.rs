@@ -27,7 +27,7 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS) {
+    for (name, sql) in checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS).chain(STANDING) {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {
             out.push((name.to_string(), n));
@@ -101,5 +101,25 @@ pub const ECONOMY: &[(&str, &str)] = &[
         "paid payout without exactly one payment of its diamonds (or paid without being marked)",
         "SELECT COUNT(*) FROM diamond_payouts p WHERE (p.status = 'paid') <> (1 = (SELECT COUNT(*) FROM ledger_entries e
            WHERE e.idempotency_key = 'payout_paid:' || CAST(p.id AS TEXT) AND e.delta = p.diamonds))",
+    ),
+];
+
+/// Levels, frames and VIP: ladders that hold, periods that make sense.
+pub const STANDING: &[(&str, &str)] = &[
+    ("a level ladder does not start at 0 XP", "SELECT COUNT(*) FROM level_steps WHERE level = 1 AND xp <> 0"),
+    (
+        "a level ladder has a gap or XP that does not increase",
+        "SELECT COUNT(*) FROM level_steps a WHERE a.level > 1 AND NOT EXISTS
+           (SELECT 1 FROM level_steps b WHERE b.track = a.track AND b.level = a.level - 1 AND b.xp < a.xp)",
+    ),
+    (
+        "frame purchase without its ledger debit of its price",
+        "SELECT COUNT(*) FROM frame_purchases p WHERE p.price <> COALESCE((SELECT -SUM(e.delta) FROM ledger_entries e
+           WHERE e.reference = CAST(p.id AS TEXT) AND e.reason = 'frame_purchase' AND e.delta < 0), 0)",
+    ),
+    (
+        "owned frame ending after its purchases' days allow",
+        "SELECT COUNT(*) FROM owned_frames o WHERE o.expires_at > (SELECT MAX(p.expires_at) FROM frame_purchases p
+           WHERE p.account_id = o.account_id AND p.frame_id = o.frame_id)",
     ),
 ];

@@ -34,7 +34,7 @@ use chrono::{DateTime, Utc};
 use platform_ledger::{wallets, Amount, Leg, Transfer, Transferred, WalletId};
 use rooms_domain::economy::{self as rules, SplitRates};
 use rooms_domain::ids::{AccountId, AgencyId, GiftId, GiftSendId, RoomId};
-use rooms_domain::progress::{Period, RankingClock, Thresholds, Track};
+use rooms_domain::progress::{Period, RankingClock, Track};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -221,6 +221,7 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
     let treasury = economy::system(db, &economy::treasury_shard(s.key)).await?;
     let issuer = economy::system(db, &economy::issuer_shard(s.key)).await?;
     let shard = i64::from(rules::shard_of(s.key));
+    let ladders = crate::levels::ladders(db).await?;
     let outcome = on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
         let room: Option<(AccountId, String)> = sqlx::query_as("SELECT owner_id, status FROM rooms WHERE id = $1").bind(s.room).fetch_optional(&mut *tx).await?;
@@ -340,14 +341,19 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
                 "SELECT (SELECT CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject = $2),
                         (SELECT MAX(level) FROM level_events WHERE track = $3 AND subject = $2)")
                 .bind(board).bind(&subject).bind(track.as_str()).fetch_one(&mut *tx).await?;
-            let level = Thresholds::for_track(track).level(xp.unwrap_or(0));
+            let ladder = ladders.get(track);
+            let level = ladder.level(xp.unwrap_or(0));
             for reached in (known.unwrap_or(1) + 1)..=level {
                 let n = sqlx::query("INSERT INTO level_events (track, subject, level, reached_at) VALUES ($1, $2, $3, $4) ON CONFLICT (track, subject, level) DO NOTHING")
                     .bind(track.as_str()).bind(&subject).bind(reached).bind(now).execute(&mut *tx).await?.rows_affected();
                 if n == 0 {
                     continue;
                 }
-                let data = json!({"track": track, "level": reached});
+                let step = ladder.step(reached);
+                let data = json!({
+                    "track": track, "level": reached, "badge": step.map(|x| x.badge.as_str()),
+                    "unlocks": step.map(|x| x.privileges.clone()).unwrap_or_default(),
+                });
                 match track {
                     Track::Room => { room_event!(tx, s.room, "room_level_up", data, now); }
                     _ => {

@@ -6,7 +6,7 @@
 
 use crate::{on_pool, Db, StoreResult};
 use chrono::{DateTime, Utc};
-use rooms_domain::progress::{Period, RankingClock, Thresholds, Track};
+use rooms_domain::progress::{Period, RankingClock};
 use serde::Serialize;
 
 /// Which board.
@@ -106,25 +106,5 @@ pub async fn rank_of(
     Ok(Some((ahead + 1, amount)))
 }
 
-/// A level on one track with its XP and the next threshold.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Level {
-    pub track: Track,
-    pub xp: i64,
-    pub level: i64,
-    pub next_at: Option<i64>,
-}
-
-/// The all-time XP of `subject` on a track, and its level.
-pub async fn level(db: &Db, track: Track, subject: &str) -> StoreResult<Level> {
-    let board = match track {
-        Track::Wealth => "wealth_xp",
-        Track::Charm => "charm_xp",
-        Track::Room => "room",
-    };
-    let xp: Option<i64> = on_pool!(db, p => sqlx::query_scalar("SELECT CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject = $2")
-        .bind(board).bind(subject).fetch_one(p).await?);
-    let xp = xp.unwrap_or(0);
-    let t = Thresholds::for_track(track);
-    Ok(Level { track, xp, level: t.level(xp), next_at: t.next_at(xp) })
-}
+/// Levels live in [`crate::levels`] (ladders as data).
+pub use crate::levels::{level, Level};

@@ -497,3 +497,151 @@ async fn boards_rank_by_amount_then_earlier_and_check_sees_tampering() {
         assert!(v.iter().any(|(rule, _)| rule.contains("counters")), "{b:?}: {v:?}");
     }
 }
+
+#[tokio::test]
+async fn levels_are_data_with_badges_and_privileges() {
+    use rooms_domain::status::{Privilege, Step};
+    use rooms_store::levels;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let sender = user(db, "climber").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 50_000, "fund", None, now).await.unwrap();
+        let fresh = levels::badge(db, sender).await.unwrap();
+        assert_eq!((fresh.wealth, fresh.wealth_badge.as_str(), fresh.charm, fresh.coloured), (1, "Copper", 1, false), "{b:?}");
+        assert!(fresh.privileges.is_empty());
+        // A step that breaks the ladder is refused on its field; nothing changes.
+        let bad = Step { level: 2, xp: 0, badge: "Bronze".into(), privileges: vec![] };
+        let e = levels::set_step(db, Track::Wealth, &bad, None, now).await.unwrap_err();
+        assert_eq!(code(e), "field:xp", "{b:?}");
+        let e = levels::set_step(db, Track::Wealth, &Step { level: 12, xp: 9_000_000, badge: "Far".into(), privileges: vec![] }, None, now)
+            .await
+            .unwrap_err();
+        assert_eq!(code(e), "field:xp", "{b:?}: a gap");
+        assert_eq!(levels::ladders(db).await.unwrap().wealth.steps[1].xp, 10_856);
+        // Staff lower level 2 to 1,000 XP and make it announce entries.
+        let step = Step { level: 2, xp: 1_000, badge: "Bronze".into(), privileges: vec![Privilege::EntryNotice] };
+        let ladder = levels::set_step(db, Track::Wealth, &step, None, now).await.unwrap();
+        assert_eq!(ladder.steps[1], step);
+        let e = levels::require(db, sender, Privilege::EntryNotice, "Needs wealth level 2").await.unwrap_err();
+        assert_eq!(code(e), "level_required");
+        assert!(!levels::announce_entry(db, s.room, sender, now).await.unwrap(), "{b:?}: level 1 enters quietly");
+        // 999 coins: still level 1; one more coin: level 2, announced once.
+        let settings = Settings::default();
+        let gift_999 = gifts::create_gift(
+            db,
+            &NewGift {
+                code: "g999",
+                name: "G",
+                category: "c",
+                rarity: "common",
+                price: 999,
+                wealth_pct: 100,
+                charm_pct: 100,
+                animation: "rose",
+                sort: 0,
+            },
+        )
+        .await
+        .unwrap();
+        let one =
+            |gift, key| SendGift { sender, room: s.room, gift, recipients: Recipients::Seated(vec![s.plain]), quantity: 1, combo: 1, key };
+        gifts::send(db, &one(gift_999, "a"), &settings, now).await.unwrap();
+        assert_eq!(levels::badge(db, sender).await.unwrap().wealth, 1, "{b:?}: 999 XP");
+        let gift_1 = gifts::create_gift(
+            db,
+            &NewGift {
+                code: "g1",
+                name: "G1",
+                category: "c",
+                rarity: "common",
+                price: 1,
+                wealth_pct: 100,
+                charm_pct: 100,
+                animation: "rose",
+                sort: 0,
+            },
+        )
+        .await
+        .unwrap();
+        gifts::send(db, &one(gift_1, "b"), &settings, now).await.unwrap();
+        gifts::send(db, &one(gift_1, "c"), &settings, now).await.unwrap();
+        let up = levels::badge(db, sender).await.unwrap();
+        assert_eq!((up.wealth, up.wealth_badge.as_str()), (2, "Bronze"), "{b:?}: 1,000 XP");
+        assert!(up.has(Privilege::EntryNotice) && !up.coloured);
+        let events = rooms_store::events::user_since(db, sender, 0, 100).await.unwrap();
+        let ups: Vec<_> = events.iter().filter(|e| e.kind == "level_up").map(|e| e.data()).collect();
+        assert_eq!(ups.len(), 1, "{b:?}: {ups:?}");
+        assert_eq!(
+            (ups[0]["track"].as_str(), ups[0]["level"].as_i64(), ups[0]["badge"].as_str()),
+            (Some("wealth"), Some(2), Some("Bronze"))
+        );
+        assert_eq!(ups[0]["unlocks"], serde_json::json!(["entry_notice"]));
+        assert!(levels::announce_entry(db, s.room, sender, now).await.unwrap());
+        let notice =
+            rooms_store::events::room_since(db, s.room, 0, 1000).await.unwrap().into_iter().rfind(|e| e.kind == "entry_notice").unwrap();
+        assert_eq!(notice.data()["badge"], "Bronze");
+        // Badges for several at once, each once, in order.
+        let many = levels::badges(db, &[s.plain, sender, s.plain]).await.unwrap();
+        assert_eq!(many.iter().map(|x| x.account_id).collect::<Vec<_>>(), vec![s.plain, sender]);
+        assert_eq!(many[0].charm, 1);
+        assert_eq!(levels::room_level(db, s.room).await.unwrap().xp, 1_001);
+        assert_clean(db, "levels").await;
+    }
+}
+
+#[tokio::test]
+async fn frames_are_bought_for_a_period_stack_and_expire() {
+    use rooms_store::frames;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        // Whole seconds: PostgreSQL keeps microseconds.
+        let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        let who = user(db, "framed").await;
+        let list = frames::catalogue(db).await.unwrap();
+        let gold = list.iter().find(|f| f.code == "gold").unwrap().clone();
+        let royal = list.iter().find(|f| f.code == "royal").unwrap().clone();
+        assert_eq!((gold.price, gold.days, royal.premium), (500, 30, true), "{b:?}");
+        // No coins: 402 with the numbers, nothing written.
+        let e = frames::buy(db, who, gold.id, 500, "k1", now).await.unwrap_err();
+        assert_eq!(code(e), "insufficient:500:0", "{b:?}");
+        assert!(frames::owned(db, who, now).await.unwrap().is_empty());
+        economy::grant(db, who, 1_200, "fund", None, now).await.unwrap();
+        // A stale price is refused; so is a premium frame below its level.
+        assert_eq!(code(frames::buy(db, who, gold.id, 400, "k1", now).await.unwrap_err()), "price_changed");
+        assert_eq!(code(frames::buy(db, who, royal.id, royal.price, "k1", now).await.unwrap_err()), "level_required");
+        let first = frames::buy(db, who, gold.id, 500, "k1", now).await.unwrap();
+        assert_eq!((first.balance, first.expires_at), (700, now + Duration::days(30)), "{b:?}");
+        // The same key again: refused, charged once.
+        assert_eq!(code(frames::buy(db, who, gold.id, 500, "k1", now).await.unwrap_err()), "duplicate_purchase");
+        assert_eq!(economy::balances(db, who).await.unwrap().coins, 700);
+        // Rebought ten days later: the time stacks on what was left.
+        let later = now + Duration::days(10);
+        let second = frames::buy(db, who, gold.id, 500, "k2", later).await.unwrap();
+        assert_eq!(second.expires_at, now + Duration::days(60), "{b:?}");
+        assert_eq!(code(frames::buy(db, who, gold.id, 500, "k3", later).await.unwrap_err()), "insufficient:500:200");
+        // Wearing: only owned, running frames; one at a time.
+        let neon = list.iter().find(|f| f.code == "neon").unwrap();
+        assert_eq!(code(frames::wear(db, who, Some(neon.id), later).await.unwrap_err()), "not_owned");
+        frames::wear(db, who, Some(gold.id), later).await.unwrap();
+        assert_eq!(rooms_store::levels::badge(db, who).await.unwrap().frame.as_deref(), Some("gold"), "{b:?}");
+        let owned = frames::owned(db, who, later).await.unwrap();
+        assert_eq!((owned.len(), owned[0].worn), (1, true));
+        // The job leaves running frames and removes lapsed ones, once.
+        assert_eq!(frames::expire(db, now + Duration::days(59)).await.unwrap(), 0, "{b:?}");
+        let end = now + Duration::days(60);
+        assert_eq!(code(frames::wear(db, who, Some(gold.id), end).await.unwrap_err()), "frame_expired");
+        assert_eq!(frames::expire(db, end).await.unwrap(), 1, "{b:?}");
+        assert_eq!(frames::expire(db, end).await.unwrap(), 0);
+        assert!(frames::owned(db, who, end).await.unwrap().is_empty());
+        assert_eq!(rooms_store::levels::badge(db, who).await.unwrap().frame, None);
+        let told = rooms_store::events::user_since(db, who, 0, 100).await.unwrap();
+        assert_eq!(told.iter().filter(|e| e.kind == "frame_expired").count(), 1);
+        // Bought again after lapsing: a fresh period from then.
+        economy::grant(db, who, 500, "fund2", None, end).await.unwrap();
+        assert_eq!(frames::buy(db, who, gold.id, 500, "k4", end).await.unwrap().expires_at, end + Duration::days(30));
+        assert_clean(db, "frames").await;
+    }
+}

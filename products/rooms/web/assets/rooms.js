@@ -108,6 +108,7 @@ document.addEventListener('click', (e) => {
     switch (e.kind) {
       case 'chat': {
         const li = document.createElement('li');
+        li.dataset.account = d.account;
         li.append(el('b', d.name), ' ', d.body);
         document.getElementById('chat-lines').append(li);
         return;

@@ -211,6 +211,8 @@ pub async fn join(state: &AppState, user: &CurrentUser, room: RoomId, password: 
     let joined = presence::join(&state.db, room, user.id(), Utc::now()).await?;
     if !joined.resumed {
         state.voice.apply(VoiceChange::Joined { room, account: user.id() });
+        // A level (or VIP tier) may have the room announce the newcomer.
+        rooms_store::levels::announce_entry(&state.db, room, user.id(), Utc::now()).await?;
     }
     Ok(joined)
 }

@@ -43,7 +43,8 @@ pub fn status_of(code: &str) -> StatusCode {
         | "email_unverified"
         | "sign_in_failed"
         | "sign_in_cancelled"
-        | "not_your_request" => StatusCode::FORBIDDEN,
+        | "not_your_request"
+        | "level_required" => StatusCode::FORBIDDEN,
         "provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "bad_target" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,

@@ -16,10 +16,12 @@ pub enum Job {
     Sweep,
     /// Expired sessions and old job runs.
     Housekeeping,
+    /// Lapsed avatar frames are removed (5.7).
+    Frames,
 }
 
 impl Job {
-    pub const ALL: [Job; 2] = [Job::Sweep, Job::Housekeeping];
+    pub const ALL: [Job; 3] = [Job::Sweep, Job::Housekeeping, Job::Frames];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -31,12 +33,14 @@ impl platform_jobs::Job for Job {
         match self {
             Job::Sweep => "sweep",
             Job::Housekeeping => "housekeeping",
+            Job::Frames => "frames",
         }
     }
     fn every(self) -> Duration {
         match self {
             Job::Sweep => rooms_domain::limits::SWEEP_EVERY,
             Job::Housekeeping => Duration::from_secs(6 * 3600),
+            Job::Frames => Duration::from_secs(60),
         }
     }
 }
@@ -63,6 +67,7 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
             let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
             Ok(json!({"sessions": sessions, "job_runs": runs}))
         }
+        Job::Frames => Ok(json!({"expired": rooms_store::frames::expire(&db, now).await?})),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod realtime;
 pub mod seed;
 pub mod signin;
+pub mod status;
 pub mod voice;
 
 use axum::http::HeaderValue;
@@ -176,6 +177,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .merge(economy::routes(&state))
+        .merge(status::routes())
         .merge(signin::routes())
         .merge(decor::routes())
         .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))

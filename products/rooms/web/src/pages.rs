@@ -110,6 +110,10 @@ struct RoomPage {
     bans: Vec<rooms_store::seats::Ban>,
     /// The themes the owner may choose from (empty for everyone else).
     themes: Vec<rooms_store::themes::Theme>,
+    /// Levels and badges of everyone shown.
+    badges: crate::status::Badges,
+    /// The room's own level (BR-3).
+    room_level: rooms_store::levels::Level,
 }
 
 impl RoomPage {
@@ -133,6 +137,13 @@ impl RoomPage {
             _ => String::new(),
         }
     }
+    /// Whether `who`'s name is highlighted (a level's privilege).
+    fn coloured(&self, who: &AccountId) -> bool {
+        self.badges.of(who).is_some_and(|b| b.coloured)
+    }
+    fn coloured_seat(&self, who: &Option<AccountId>) -> bool {
+        who.as_ref().is_some_and(|w| self.coloured(w))
+    }
     /// Whether the viewer may act on someone of `role` (4.6).
     fn outranks(&self, role: &RoomRole) -> bool {
         self.my_role.moderates() && self.my_role.outranks(*role)
@@ -148,6 +159,7 @@ struct ProfilePage {
     following: i64,
     mine: bool,
     i_follow: bool,
+    badges: crate::status::Badges,
 }
 
 #[derive(Template, WebTemplate)]
@@ -357,6 +369,15 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
     };
     let voice = s.voice.available();
     let themes = if my_role == RoomRole::Owner { rooms_store::themes::list(&s.db).await? } else { vec![] };
+    let shown: Vec<AccountId> = st
+        .participants
+        .iter()
+        .map(|p| p.account_id)
+        .chain(st.seats.iter().filter_map(|x| x.occupant_id))
+        .chain(chat.iter().map(|m| m.author_id))
+        .collect();
+    let badges = crate::status::Badges::load(&s.db, &shown).await?;
+    let room_level = rooms_store::levels::room_level(&s.db, id).await?;
     Ok(RoomPage {
         f: Frame::new(&csrf, u.0.as_ref()),
         st,
@@ -370,6 +391,8 @@ async fn room_page(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Pat
         my_invite,
         bans,
         themes,
+        badges,
+        room_level,
     })
 }
 
@@ -422,7 +445,8 @@ async fn profile(State(s): State<AppState>, csrf: CsrfToken, u: MaybeUser, Path(
         Some(me) if !mine => social::follows(&s.db, me.id(), p.id).await?,
         _ => false,
     };
-    Ok(ProfilePage { f: Frame::new(&csrf, u.0.as_ref()), p, followers, following, mine, i_follow })
+    let badges = crate::status::Badges::load(&s.db, &[p.id]).await?;
+    Ok(ProfilePage { f: Frame::new(&csrf, u.0.as_ref()), p, followers, following, mine, i_follow, badges })
 }
 
 async fn follow(State(s): State<AppState>, u: CurrentUser, Path(number): Path<i64>) -> WebResult<Response> {

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
 use rooms_domain::ids::{AccountId, GiftId, PackageId, PayoutId, RoomId};
-use rooms_domain::progress::{Period, Track};
+use rooms_domain::progress::Period;
 use rooms_store::economy::{self, PayoutAction};
 use rooms_store::gifts::{self, EarnedBy, HistoryOf, Recipients, SendGift};
 use rooms_store::leaderboards::{self, Board};
@@ -32,7 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/gifts", get(catalogue))
         .route("/api/v1/rooms/{id}/gifts", get(room_gifts).post(send_gift))
         .route("/api/v1/me/gifts", get(my_gifts))
-        .route("/api/v1/me/levels", get(my_levels))
         .route("/api/v1/diamonds", get(diamonds))
         .route("/api/v1/diamonds/exchange", post(exchange))
         .route("/api/v1/diamonds/payouts", get(my_payouts).post(request_payout))
@@ -215,13 +214,6 @@ async fn my_gifts(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Pag
         _ => return Err(AppError::field("dir", "sent or received").into()),
     };
     Ok(ok(json!({"gifts": gifts::history(&s.db, of, q.before, q.limit.unwrap_or(50)).await?})))
-}
-
-async fn my_levels(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
-    let id = u.id().to_string();
-    let wealth = leaderboards::level(&s.db, Track::Wealth, &id).await?;
-    let charm = leaderboards::level(&s.db, Track::Charm, &id).await?;
-    Ok(ok(json!({"wealth": wealth, "charm": charm})))
 }
 
 async fn diamonds(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Paging>) -> WebResult<Response> {

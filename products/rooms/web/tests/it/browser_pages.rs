@@ -20,7 +20,7 @@ pub async fn shot(d: &WebDriver, name: &str) {
     }
 }
 
-async fn until(d: &WebDriver, script: &str, what: &str) {
+pub async fn until(d: &WebDriver, script: &str, what: &str) {
     for _ in 0..100 {
         if js(d, script).await.as_bool() == Some(true) {
             return;

@@ -4,6 +4,7 @@
 mod api;
 mod browser;
 mod browser_pages;
+mod browser_status;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
 mod coin_requests;
@@ -13,5 +14,6 @@ mod media;
 mod pages;
 mod signin;
 mod socket;
+mod status;
 mod support;
 mod voice;

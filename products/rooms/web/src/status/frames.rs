@@ -1,0 +1,137 @@
+//! Avatar frames over HTTP: the catalogue (`GET /api/v1/frames`), one's
+//! own (`GET /api/v1/me/frames`), buying for the frame's period at the
+//! price seen (`POST /api/v1/frames/{id}/purchase`), wearing one or none
+//! (`POST /api/v1/me/frames/wear`), and the `/frames` page.
+
+use crate::auth::CurrentUser;
+use crate::economy::money;
+use crate::error::{AppError, WebResult};
+use crate::pages::Frame as PageFrame;
+use crate::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::Utc;
+use platform_web::request::CsrfToken;
+use rooms_domain::ids::FrameId;
+use rooms_store::frames::{self, Frame, Owned};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/frames", get(page))
+        .route("/frames/{id}/buy", post(buy_form))
+        .route("/frames/wear", post(wear_form))
+        .route("/api/v1/frames", get(catalogue))
+        .route("/api/v1/me/frames", get(mine))
+        .route("/api/v1/frames/{id}/purchase", post(buy))
+        .route("/api/v1/me/frames/wear", post(wear))
+}
+
+async fn catalogue(State(s): State<AppState>) -> WebResult<Response> {
+    Ok(axum::Json(json!({"frames": frames::catalogue(&s.db).await?})).into_response())
+}
+
+async fn mine(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    Ok(axum::Json(json!({"frames": frames::owned(&s.db, u.id(), Utc::now()).await?})).into_response())
+}
+
+#[derive(Deserialize)]
+struct BuyIn {
+    /// The price the buyer was shown.
+    price: Option<i64>,
+    idempotency_key: Option<String>,
+}
+
+async fn buy(
+    State(s): State<AppState>,
+    u: CurrentUser,
+    Path(id): Path<FrameId>,
+    crate::api::Json(b): crate::api::Json<BuyIn>,
+) -> WebResult<Response> {
+    let price = b.price.ok_or_else(|| AppError::field("price", "Send the price you were shown"))?;
+    let key = b.idempotency_key.ok_or_else(|| AppError::field("idempotency_key", "Send a key for this purchase"))?;
+    let done = frames::buy(&s.db, u.id(), id, price, &key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    Ok((StatusCode::CREATED, axum::Json(json!({"purchase": done}))).into_response())
+}
+
+#[derive(Deserialize)]
+struct WearIn {
+    /// The frame to wear; `null` takes it off.
+    frame_id: Option<FrameId>,
+}
+
+async fn wear(State(s): State<AppState>, u: CurrentUser, crate::api::Json(w): crate::api::Json<WearIn>) -> WebResult<Response> {
+    frames::wear(&s.db, u.id(), w.frame_id, Utc::now()).await?;
+    Ok(axum::Json(json!({"frames": frames::owned(&s.db, u.id(), Utc::now()).await?})).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "frames.html")]
+struct FramesPage {
+    f: PageFrame,
+    catalogue: Vec<Frame>,
+    owned: Vec<Owned>,
+    coins: i64,
+    notice: String,
+    key: String,
+}
+
+impl FramesPage {
+    fn owns(&self, id: &FrameId) -> Option<&Owned> {
+        self.owned.iter().find(|o| &o.frame_id == id)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Notice {
+    notice: Option<String>,
+}
+
+async fn page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Query(q): Query<Notice>) -> WebResult<FramesPage> {
+    let notice = match q.notice.as_deref() {
+        Some("bought") => "Frame bought: wear it below.",
+        Some("worn") => "Your frame is on.",
+        Some("off") => "Frame taken off.",
+        _ => "",
+    };
+    Ok(FramesPage {
+        f: PageFrame::new(&csrf, Some(&u)),
+        catalogue: frames::catalogue(&s.db).await?,
+        owned: frames::owned(&s.db, u.id(), Utc::now()).await?,
+        coins: rooms_store::economy::balances(&s.db, u.id()).await?.coins,
+        notice: notice.to_string(),
+        key: platform_accounts::random_token(),
+    })
+}
+
+#[derive(Deserialize)]
+struct BuyForm {
+    price: i64,
+    key: String,
+}
+
+async fn buy_form(State(s): State<AppState>, u: CurrentUser, Path(id): Path<FrameId>, Form(b): Form<BuyForm>) -> WebResult<Response> {
+    frames::buy(&s.db, u.id(), id, b.price, &b.key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    Ok(Redirect::to("/frames?notice=bought").into_response())
+}
+
+#[derive(Deserialize)]
+struct WearForm {
+    /// A frame id, or empty to take it off.
+    frame: String,
+}
+
+async fn wear_form(State(s): State<AppState>, u: CurrentUser, Form(w): Form<WearForm>) -> WebResult<Response> {
+    let frame = match w.frame.trim() {
+        "" => None,
+        f => Some(f.parse::<FrameId>().map_err(|_| AppError::field("frame", "Choose one of your frames"))?),
+    };
+    frames::wear(&s.db, u.id(), frame, Utc::now()).await?;
+    Ok(Redirect::to(if frame.is_some() { "/frames?notice=worn" } else { "/frames?notice=off" }).into_response())
+}

@@ -1,0 +1,42 @@
+//! Standing: levels (wealth, charm, room) with their badges and the
+//! privileges they unlock, and avatar frames. The JSON API is under `/api/v1`, the page at
+//! `/levels`; badges are drawn next to people on the room page and
+//! profiles (`templates/badge.html`), and `assets/status.js` adds them to
+//! people who appear live and shows level-ups as a toast on every page.
+
+pub mod frames;
+pub mod levels;
+
+use crate::AppState;
+use axum::http::header;
+use axum::routing::get;
+use axum::Router;
+use rooms_domain::ids::AccountId;
+use rooms_store::levels::Badge;
+use rooms_store::{Db, StoreResult};
+
+const JS: &str = include_str!("../../assets/status.js");
+const CSS: &str = include_str!("../../assets/status.css");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(levels::routes())
+        .merge(frames::routes())
+        .route("/assets/status.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS) }))
+        .route("/assets/status.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
+}
+
+/// The badges of the people a page shows.
+#[derive(Debug, Clone, Default)]
+pub struct Badges(Vec<Badge>);
+
+impl Badges {
+    pub async fn load(db: &Db, who: &[AccountId]) -> StoreResult<Badges> {
+        Ok(Badges(rooms_store::levels::badges(db, who).await?))
+    }
+
+    /// `who`'s badge, when loaded.
+    pub fn of(&self, who: &AccountId) -> Option<&Badge> {
+        self.0.iter().find(|b| &b.account_id == who)
+    }
+}
