@@ -7,6 +7,7 @@ mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
 mod decor;
+mod docs;
 mod economy;
 mod media;
 mod pages;
