@@ -11,5 +11,6 @@ pub mod moderation;
 pub mod number;
 pub mod progress;
 pub mod room;
+pub mod staff;
 
 pub use platform_kernel::{FieldError, FieldErrors};

@@ -2,6 +2,7 @@
 //! under test.
 
 mod api;
+mod backoffice;
 mod browser;
 mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
