@@ -4,6 +4,7 @@
 mod api;
 mod backoffice;
 mod browser;
+mod browser_backoffice;
 mod browser_pages;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
