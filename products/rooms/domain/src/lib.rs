@@ -13,5 +13,6 @@ pub mod number;
 pub mod progress;
 pub mod room;
 pub mod status;
+pub mod staff;
 
 pub use platform_kernel::{FieldError, FieldErrors};

@@ -278,6 +278,10 @@ pub async fn set_status(
             }
         }
         audit!(tx, Some(staff), format!("account_{status}"), "account", id.to_string(), reason, now);
+        let (actor, subject, after) = (staff.to_string(), id.to_string(), serde_json::json!({ "status": status }));
+        let action = format!("account.{status}");
+        let entry = platform_audit::Record::new("staff", Some(&actor), &action).subject("account", &subject).change(None, Some(&after)).reason(reason);
+        platform_audit::record_in(&mut *tx, &entry, now).await?;
         tx.commit().await?;
     });
     Ok(())

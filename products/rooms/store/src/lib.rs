@@ -12,6 +12,7 @@ mod macros;
 
 pub mod accounts;
 pub mod audit;
+pub mod backoffice;
 pub mod chat;
 pub mod check;
 pub mod coin_requests;
@@ -41,8 +42,8 @@ static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The whole schema: platform-accounts' sessions and refresh tokens,
-/// platform-ledger's wallets and entries (coins and diamonds), then Rooms'
-/// own tables.
+/// platform-ledger's wallets and entries (coins and diamonds),
+/// platform-audit's log (the back office's actions), then Rooms' own tables.
 pub static MIGRATIONS: LazyLock<platform_db::Migrations> = LazyLock::new(|| {
     platform_db::Migrations::combine(&[&platform_accounts::MIGRATIONS, &platform_ledger::MIGRATIONS, &platform_audit::MIGRATIONS, &OWN])
 });

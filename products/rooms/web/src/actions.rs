@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Sign-up input (phone or email, and the fields of 1.1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignUp {
     pub login: String,
     pub password: String,
@@ -88,7 +88,7 @@ pub async fn sign_out_everywhere(state: &AppState, who: AccountId) -> WebResult<
 }
 
 /// Room creation input; `password` only for private rooms.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct CreateRoom {
     pub name: String,
     #[serde(default)]
@@ -138,7 +138,7 @@ pub async fn voice_pass(state: &AppState, user: &CurrentUser, st: &presence::Roo
 }
 
 /// Settings input; absent fields stay as they are.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct EditRoom {
     pub name: Option<String>,
     pub announcement: Option<String>,
@@ -226,9 +226,10 @@ pub async fn leave(state: &AppState, user: &CurrentUser, room: RoomId) -> WebRes
 }
 
 /// A seat or moderation action's input.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct ActInput {
     /// The person acted on; the actor when absent.
+    #[schema(value_type = Option<String>)]
     pub account: Option<AccountId>,
     pub seat: Option<i64>,
     #[serde(default)]

@@ -32,10 +32,16 @@ pub fn routes() -> Router<AppState> {
         .route("/rooms/{id}/theme", post(theme_form))
         .route("/rooms/{id}/music", post(music_upload_page))
         .route("/rooms/{id}/music/{what}", post(music_page))
-        .route("/api/v1/themes", get(themes_api))
-        .route("/api/v1/rooms/{id}/theme", post(theme_api))
-        .route("/api/v1/rooms/{id}/music", post(music_upload_api))
-        .route("/api/v1/rooms/{id}/music/{what}", post(music_api))
+}
+
+/// The JSON API of themes and music, described by each handler's `#[utoipa::path]`.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(themes_api))
+        .routes(routes!(theme_api))
+        .routes(routes!(music_upload_api))
+        .routes(routes!(music_api))
 }
 
 /// `#rrggbb`, nothing else (theme colours go into a stylesheet).
@@ -74,11 +80,12 @@ async fn themes_css(State(s): State<AppState>) -> WebResult<Response> {
     Ok(([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=300")], css).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/themes", tag = "rooms", security(()), responses((status = 200, description = "`{themes}`: the free themes")))]
 async fn themes_api(State(s): State<AppState>) -> WebResult<Response> {
     Ok(axum::Json(json!({"themes": themes::list(&s.db).await?})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ThemeInput {
     theme: String,
 }
@@ -88,6 +95,7 @@ async fn theme_form(State(s): State<AppState>, u: CurrentUser, Path(id): Path<Ro
     Ok(Redirect::to(&format!("/rooms/{id}")).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/theme", tag = "rooms", params(("id" = String, Path, description = "Room id")), request_body = ThemeInput, security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{room}` with its new theme"), (status = 403, description = "`owner_only`")))]
 async fn theme_api(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, Json(f): Json<ThemeInput>) -> WebResult<Response> {
     themes::choose(&s.db, id, u.id(), f.theme.trim(), Utc::now()).await?;
     Ok(axum::Json(json!({"room": rooms_store::rooms::get(&s.db, id).await?})).into_response())
@@ -173,6 +181,7 @@ async fn music_page(State(s): State<AppState>, u: CurrentUser, Path((id, what)):
     Ok(Redirect::to(&format!("/rooms/{id}")).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/music", tag = "rooms", params(("id" = String, Path, description = "Room id")), request_body(content_type = "multipart/form-data", description = "Field `track`: MP3, Ogg, WAV or M4A, at most 3 MB"), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{room}` with its track"), (status = 403, description = "`not_moderator`"), (status = 413, description = "The file is too large")))]
 async fn music_upload_api(State(s): State<AppState>, u: CurrentUser, Path(id): Path<RoomId>, mp: Multipart) -> WebResult<Response> {
     music::check(&s.db, id, u.id()).await?;
     let (url, title) = store_track(&s, mp).await?;
@@ -180,6 +189,7 @@ async fn music_upload_api(State(s): State<AppState>, u: CurrentUser, Path(id): P
     Ok(axum::Json(json!({"room": rooms_store::rooms::get(&s.db, id).await?})).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/music/{what}", tag = "rooms", params(("id" = String, Path, description = "Room id"), ("what" = String, Path, description = "play or stop")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{room}`"), (status = 404, description = "Not play or stop"), (status = 409, description = "`no_track`")))]
 async fn music_api(State(s): State<AppState>, u: CurrentUser, Path((id, what)): Path<(RoomId, String)>) -> WebResult<Response> {
     music::change(&s.db, id, u.id(), &music_change(&what)?, Utc::now()).await?;
     Ok(axum::Json(json!({"room": rooms_store::rooms::get(&s.db, id).await?})).into_response())

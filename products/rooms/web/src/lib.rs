@@ -8,9 +8,11 @@
 //! the seam in [`voice`].
 
 pub mod actions;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod decor;
+pub mod docs;
 pub mod economy;
 pub mod error;
 pub mod jobs;
@@ -173,15 +175,7 @@ pub fn app(state: AppState) -> Router {
     state.voice.on_talking(Arc::new(move |room: rooms_domain::ids::RoomId, account: rooms_domain::ids::AccountId, on: bool| {
         realtime::publish_talking(&rt, room, account, on)
     }));
-    let routes = Router::new()
-        .merge(pages::routes())
-        .merge(api::routes())
-        .merge(economy::routes(&state))
-        .merge(status::routes())
-        .merge(signin::routes())
-        .merge(decor::routes())
-        .route("/api/v1/ws", axum::routing::get(realtime::socket::upgrade))
-        .method_not_allowed_fallback(platform_web::error::method_not_allowed)
+    let routes = routes(&state)
         .with_state(state.clone())
         // innermost first: rate limits → CSRF → session → error pages
         .layer(mw::from_fn_with_state(state.clone(), wake_realtime))
@@ -199,6 +193,23 @@ pub fn app(state: AppState) -> Router {
         handler_timeout: Duration::from_secs(30),
     };
     outer_stack(routes, outer).layer(mw::map_response(allow_microphone))
+}
+
+/// Every route, before the layers: the pages, and the JSON API from
+/// [`docs::api`] (each API route registered with its OpenAPI description).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let (api, _) = docs::api().split_for_parts();
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .merge(economy::routes(state))
+        .merge(status::routes())
+        .merge(signin::routes())
+        .merge(decor::routes())
+        .merge(docs::pages())
+        .merge(admin::routes())
+        .merge(api)
+        .method_not_allowed_fallback(platform_web::error::method_not_allowed)
 }
 
 /// The platform's policy with the voice servers added to `connect-src`

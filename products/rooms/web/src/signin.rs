@@ -28,7 +28,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -48,14 +48,18 @@ use sha2::Sha256;
 /// The cookie holding a Google sign-in attempt between the two requests.
 pub const OIDC_COOKIE: &str = "rooms_oidc";
 
+/// The JSON API of Google sign-in and the profile a provider-made account
+/// still lacks, described by each handler's `#[utoipa::path]`.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::new().routes(routes!(api_start)).routes(routes!(api_complete)).routes(routes!(api_complete_profile))
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/google", get(google_start))
         .route("/auth/google/callback", get(google_callback))
         .route("/welcome", get(welcome_page).post(welcome))
-        .route("/api/v1/auth/google/start", post(api_start))
-        .route("/api/v1/auth/google/complete", post(api_complete))
-        .route("/api/v1/me/profile", post(api_complete_profile))
 }
 
 /// Paths an account without its profile may use (1.2: the rest opens once
@@ -165,12 +169,13 @@ async fn google_callback(
     Ok(resp)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/google/start", tag = "accounts", security(()), responses((status = 200, description = "`{authorization_url, login}`: open the URL; keep `login` for completing"), (status = 503, description = "`provider_unavailable`: Google sign-in is not configured")))]
 async fn api_start(State(s): State<AppState>) -> WebResult<Response> {
     let (url, pending) = google(&s)?.begin().await.map_err(oidc_refusal)?;
     Ok(axum::Json(json!({"authorization_url": url, "login": seal(&s.config.token_secret, &pending)})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ApiComplete {
     login: String,
     code: Option<String>,
@@ -178,6 +183,7 @@ struct ApiComplete {
     error: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/google/complete", tag = "accounts", request_body = ApiComplete, security(()), responses((status = 200, description = "`{account, tokens, outcome}`: outcome signed_in, linked or created"), (status = 403, description = "`sign_in_failed`, `sign_in_cancelled`, `email_unverified` or `account_blocked`")))]
 async fn api_complete(State(s): State<AppState>, Json(f): Json<ApiComplete>) -> WebResult<Response> {
     let client = google(&s)?;
     let pending =
@@ -196,7 +202,7 @@ async fn api_complete(State(s): State<AppState>, Json(f): Json<ApiComplete>) -> 
 
 // --- the profile a provider-made account still lacks ------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ProfileForm {
     pub handle: String,
     pub full_name: String,
@@ -242,6 +248,7 @@ async fn welcome(State(s): State<AppState>, u: CurrentUser, Form(f): Form<Profil
     Ok(Redirect::to("/").into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/me/profile", tag = "accounts", request_body = ProfileForm, security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{account}`: the profile is complete"), (status = 409, description = "`profile_complete`, or the handle is taken")))]
 async fn api_complete_profile(State(s): State<AppState>, u: CurrentUser, Json(f): Json<ProfileForm>) -> WebResult<Response> {
     complete_profile(&s, u.id(), &f).await?;
     let account = accounts::by_id(&s.db, u.id()).await?.ok_or(AppError::NotFound)?;

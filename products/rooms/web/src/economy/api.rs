@@ -8,8 +8,6 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::Utc;
 use rooms_domain::ids::{AccountId, GiftId, PackageId, PayoutId, RoomId};
 use rooms_domain::progress::Period;
@@ -19,36 +17,43 @@ use rooms_store::leaderboards::{self, Board};
 use rooms_store::{accounts, rooms};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/coins", get(wallet))
-        .route("/api/v1/coins/packages", get(packages))
-        .route("/api/v1/coins/history", get(history))
-        .route("/api/v1/coins/purchases", get(purchases).post(buy))
-        .route("/api/v1/coins/purchases/{reference}/verify", post(verify))
-        .route("/api/v1/coins/transfers", post(transfer))
-        .route("/api/webhooks/paystack", post(payments::webhook))
-        .route("/api/v1/gifts", get(catalogue))
-        .route("/api/v1/rooms/{id}/gifts", get(room_gifts).post(send_gift))
-        .route("/api/v1/me/gifts", get(my_gifts))
-        .route("/api/v1/diamonds", get(diamonds))
-        .route("/api/v1/diamonds/exchange", post(exchange))
-        .route("/api/v1/diamonds/payouts", get(my_payouts).post(request_payout))
-        .route("/api/v1/admin/payouts", get(all_payouts))
-        .route("/api/v1/admin/payouts/{id}/{action}", post(decide_payout))
-        .route("/api/v1/leaderboards/{board}", get(leaderboard))
+/// The economy's JSON API; each route is described by its handler's
+/// `#[utoipa::path]`.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(wallet))
+        .routes(routes!(packages))
+        .routes(routes!(history))
+        .routes(routes!(purchases, buy))
+        .routes(routes!(verify))
+        .routes(routes!(transfer))
+        .routes(routes!(payments::webhook))
+        .routes(routes!(catalogue))
+        .routes(routes!(room_gifts, send_gift))
+        .routes(routes!(my_gifts))
+        .routes(routes!(diamonds))
+        .routes(routes!(exchange))
+        .routes(routes!(my_payouts, request_payout))
+        .routes(routes!(all_payouts))
+        .routes(routes!(decide_payout))
+        .routes(routes!(leaderboard))
 }
 
 fn ok(v: Value) -> Response {
     axum::Json(v).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/coins", tag = "coins", security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{coins, diamonds}`")))]
 async fn wallet(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     let b = economy::balances(&s.db, u.id()).await?;
     Ok(ok(json!({"coins": b.coins, "diamonds": b.diamonds})))
 }
 
+#[utoipa::path(get, path = "/api/v1/coins/packages", tag = "coins", security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{country, packages}`: recharge packages for the caller country")))]
 async fn packages(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     let list = economy::packages_for(&s.db, u.account.country.as_deref()).await?;
     Ok(ok(json!({"country": u.account.country, "packages": list})))
@@ -70,6 +75,7 @@ fn unit_of(q: Option<&str>) -> WebResult<platform_ledger::Unit> {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/coins/history", tag = "coins", params(("unit" = Option<String>, Query, description = "coins (default) or diamonds"), ("before" = Option<i64>, Query, description = "Entries older than this seq"), ("limit" = Option<i64>, Query, description = "1 to 100, default 50")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{unit, entries, next_before}`: ledger entries newest first")))]
 async fn history(State(s): State<AppState>, u: CurrentUser, Query(q): Query<HistoryQuery>) -> WebResult<Response> {
     let unit = unit_of(q.unit.as_deref())?;
     let limit = q.limit.unwrap_or(50).clamp(1, 100);
@@ -78,15 +84,18 @@ async fn history(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Hist
     Ok(ok(json!({"unit": unit.to_string(), "entries": entries, "next_before": next})))
 }
 
+#[utoipa::path(get, path = "/api/v1/coins/purchases", tag = "coins", security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{purchases}`: the caller purchases, newest 50")))]
 async fn purchases(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     Ok(ok(json!({"purchases": economy::purchases_of(&s.db, u.id(), 50).await?})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Buy {
+    #[schema(value_type = String)]
     package_id: PackageId,
 }
 
+#[utoipa::path(post, path = "/api/v1/coins/purchases", tag = "coins", request_body = Buy, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{reference, authorization_url, purchase}`: pay at the provider checkout"), (status = 404, description = "No such package"), (status = 409, description = "The package is not on sale")))]
 async fn buy(State(s): State<AppState>, u: CurrentUser, headers: HeaderMap, Json(b): Json<Buy>) -> WebResult<Response> {
     let site = payments::site_url(&s, &headers);
     let (checkout, purchase) = payments::start_checkout(&s, &u.account, b.package_id, &site).await?;
@@ -97,6 +106,7 @@ async fn buy(State(s): State<AppState>, u: CurrentUser, headers: HeaderMap, Json
         .into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/coins/purchases/{reference}/verify", tag = "coins", params(("reference" = String, Path, description = "The purchase reference")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{purchase, balance}`: settled at most once"), (status = 404, description = "Not the caller purchase")))]
 async fn verify(State(s): State<AppState>, u: CurrentUser, Path(reference): Path<String>) -> WebResult<Response> {
     let mine = economy::purchase(&s.db, &reference).await?;
     if mine.account_id != u.id() {
@@ -106,7 +116,7 @@ async fn verify(State(s): State<AppState>, u: CurrentUser, Path(reference): Path
     Ok(ok(json!({"purchase": p, "balance": economy::balances(&s.db, u.id()).await?})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TransferIn {
     /// The recipient's public number.
     to: i64,
@@ -122,6 +132,7 @@ pub(crate) async fn recipient(s: &AppState, number: i64) -> WebResult<accounts::
     found.into_iter().find(|p| p.public_number == number).ok_or_else(|| AppError::field("to", "No one has that number").into())
 }
 
+#[utoipa::path(post, path = "/api/v1/coins/transfers", tag = "coins", request_body = TransferIn, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{transfer, to}`"), (status = 200, description = "The same idempotency key again: the first answer"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written")))]
 async fn transfer(State(s): State<AppState>, u: CurrentUser, Json(t): Json<TransferIn>) -> WebResult<Response> {
     let to = recipient(&s, t.to).await?;
     if !t.confirm {
@@ -135,6 +146,7 @@ async fn transfer(State(s): State<AppState>, u: CurrentUser, Json(t): Json<Trans
     Ok((status, axum::Json(json!({"transfer": done, "to": to}))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/gifts", tag = "gifts", security(()), responses((status = 200, description = "`{gifts}`: the active catalogue")))]
 async fn catalogue(State(s): State<AppState>) -> WebResult<Response> {
     Ok(ok(json!({"gifts": gifts::catalogue(&s.db).await?})))
 }
@@ -148,9 +160,12 @@ enum To {
     All(String),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct GiftIn {
+    #[schema(value_type = String)]
     gift_id: GiftId,
+    /// A seat holder's account id, a list of them, or `"all"` (everyone on a seat).
+    #[schema(value_type = Object)]
     to: To,
     #[serde(default = "one")]
     quantity: i64,
@@ -179,6 +194,7 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
     Ok((sent.duplicate, json!({"sends": sent.sends, "balance": sent.balance, "duplicate": sent.duplicate, "idempotency_key": key})))
 }
 
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/gifts", tag = "gifts", params(("id" = String, Path, description = "Room id")), request_body = GiftIn, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{sends, balance, duplicate, idempotency_key}`"), (status = 200, description = "The same key again: the first answer, charged once"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written"), (status = 409, description = "A recipient holds no seat, or the gift is retired")))]
 async fn send_gift(
     State(s): State<AppState>,
     u: CurrentUser,
@@ -201,12 +217,14 @@ struct Paging {
     page: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/gifts", tag = "gifts", params(("id" = String, Path, description = "Room id"), ("before" = Option<i64>, Query, description = "Older than this"), ("limit" = Option<i64>, Query, description = "Default 50")), security(()), responses((status = 200, description = "`{gifts}`: the room gift history"), (status = 404, description = "No such room")))]
 async fn room_gifts(State(s): State<AppState>, Path(id): Path<RoomId>, Query(q): Query<Paging>) -> WebResult<Response> {
     rooms::get(&s.db, id).await?.ok_or(AppError::NotFound)?;
     let lines = gifts::history(&s.db, HistoryOf::Room(id), q.before, q.limit.unwrap_or(50)).await?;
     Ok(ok(json!({"gifts": lines})))
 }
 
+#[utoipa::path(get, path = "/api/v1/me/gifts", tag = "gifts", params(("dir" = Option<String>, Query, description = "received (default) or sent"), ("before" = Option<i64>, Query, description = "Older than this"), ("limit" = Option<i64>, Query, description = "Default 50")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{gifts}`")))]
 async fn my_gifts(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Paging>) -> WebResult<Response> {
     let of = match q.dir.as_deref().unwrap_or("received") {
         "received" => HistoryOf::Received(u.id()),
@@ -216,6 +234,7 @@ async fn my_gifts(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Pag
     Ok(ok(json!({"gifts": gifts::history(&s.db, of, q.before, q.limit.unwrap_or(50)).await?})))
 }
 
+#[utoipa::path(get, path = "/api/v1/diamonds", tag = "diamonds", params(("by" = Option<String>, Query, description = "day (default), room or gift"), ("limit" = Option<i64>, Query, description = "1 to 366")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{diamonds, rate, earned}`")))]
 async fn diamonds(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Paging>) -> WebResult<Response> {
     let by = match q.by.as_deref().unwrap_or("day") {
         "day" => EarnedBy::Day,
@@ -228,7 +247,7 @@ async fn diamonds(State(s): State<AppState>, u: CurrentUser, Query(q): Query<Pag
     Ok(ok(json!({"diamonds": b.diamonds, "rate": s.economy.diamond_rate, "earned": earned})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct Diamonds {
     diamonds: i64,
 }
@@ -237,6 +256,7 @@ pub(crate) fn exchange_gate(s: &AppState, who: AccountId) -> WebResult<()> {
     Ok(s.economy.exchanges.check(who.to_string())?)
 }
 
+#[utoipa::path(post, path = "/api/v1/diamonds/exchange", tag = "diamonds", request_body = Diamonds, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{exchange}`: diamonds turned into coins"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written"), (status = 409, description = "`exchange_closed`")))]
 async fn exchange(State(s): State<AppState>, u: CurrentUser, Json(d): Json<Diamonds>) -> WebResult<Response> {
     if !s.economy.exchange_open {
         return Err(refused("exchange_closed", "Diamond exchange is switched off for now"));
@@ -246,20 +266,24 @@ async fn exchange(State(s): State<AppState>, u: CurrentUser, Json(d): Json<Diamo
     Ok((StatusCode::CREATED, axum::Json(json!({"exchange": x}))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/diamonds/payouts", tag = "diamonds", security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{payouts}`")))]
 async fn my_payouts(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     Ok(ok(json!({"payouts": economy::payouts(&s.db, Some(u.id()), 50).await?})))
 }
 
+#[utoipa::path(post, path = "/api/v1/diamonds/payouts", tag = "diamonds", request_body = Diamonds, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{payout}`: the diamonds are held at once"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written")))]
 async fn request_payout(State(s): State<AppState>, u: CurrentUser, Json(d): Json<Diamonds>) -> WebResult<Response> {
     exchange_gate(&s, u.id())?;
     let p = economy::request_payout(&s.db, u.id(), d.diamonds, Utc::now()).await.map_err(|e| money(e, "diamonds"))?;
     Ok((StatusCode::CREATED, axum::Json(json!({"payout": p}))).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/payouts", tag = "staff", security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{payouts}`: every payout request, newest 200")))]
 async fn all_payouts(State(s): State<AppState>, _staff: Staff) -> WebResult<Response> {
     Ok(ok(json!({"payouts": economy::payouts(&s.db, None, 200).await?})))
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/payouts/{id}/{action}", tag = "staff", params(("id" = String, Path, description = "Payout id"), ("action" = String, Path, description = "approve, reject or paid")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{payout}`"), (status = 404, description = "No such payout or action"), (status = 409, description = "`already_processed`")))]
 async fn decide_payout(
     State(s): State<AppState>,
     Staff(staff): Staff,
@@ -283,6 +307,7 @@ pub(crate) fn board_and_period(board: &str, period: Option<&str>) -> WebResult<(
     Ok((b, p))
 }
 
+#[utoipa::path(get, path = "/api/v1/leaderboards/{board}", tag = "leaderboards", params(("board" = String, Path, description = "wealth, charm, rooms or agencies"), ("period" = Option<String>, Query, description = "daily (default), weekly, monthly or all"), ("page" = Option<i64>, Query, description = "From 0, 20 a page")), security((), ("bearer" = []), ("session" = [])), responses((status = 200, description = "`{board, period, key, rows, me}`: `me` is the caller rank when signed in"), (status = 404, description = "No such board")))]
 async fn leaderboard(
     State(s): State<AppState>,
     u: crate::auth::MaybeUser,

@@ -22,7 +22,7 @@ use rooms_store::StoreError;
 /// Every economy route, with the fake provider's pages under
 /// `/fake-paystack` when the economy runs on it.
 pub fn routes(state: &AppState) -> Router<AppState> {
-    let r = Router::new().merge(api::routes()).merge(pages::routes()).merge(resellers::routes());
+    let r = Router::new().merge(pages::routes()).merge(resellers::routes());
     match &state.economy.fake {
         Some(fake) => r.nest_service(payments::FAKE_PREFIX, fake.router()),
         None => r,

@@ -171,6 +171,7 @@ pub async fn verify(state: &AppState, reference: &str) -> WebResult<(PurchaseDec
 /// `POST /api/webhooks/paystack`: signed deliveries only (401 otherwise);
 /// an authentic charge report always gets 200, so the provider stops
 /// retrying, and credits at most once.
+#[utoipa::path(post, path = "/api/webhooks/paystack", tag = "coins", request_body(content = String, content_type = "application/json", description = "Paystack event, signed in `x-paystack-signature` (HMAC-SHA512 of the body)"), security(()), responses((status = 200, description = "Received; a charge is credited at most once"), (status = 401, description = "Missing or wrong signature")))]
 pub async fn webhook(
     axum::extract::State(state): axum::extract::State<AppState>,
     headers: HeaderMap,

@@ -35,6 +35,7 @@ use rooms_store::{events, presence, StoreResult};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+#[utoipa::path(get, path = "/api/v1/ws", tag = "live", security(("bearer" = []), ("session" = [])), description = "The live socket (WebSocket, JSON text frames with a field `t`): subscribe to rooms, get their events and the caller own events; see the README Live socket section for the protocol.", responses((status = 101, description = "Switching protocols to WebSocket"), (status = 400, description = "Not a WebSocket upgrade"), (status = 403, description = "Cross-origin upgrade refused")))]
 pub async fn upgrade(State(state): State<AppState>, me: CurrentUser, headers: HeaderMap, ws: WebSocketUpgrade) -> WebResult<Response> {
     Ok(socket::upgrade(Arc::new(RoomSocket { state }), me.id(), &headers, ws).map_err(|_| AppError::Forbidden)?)
 }

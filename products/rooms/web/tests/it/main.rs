@@ -2,13 +2,16 @@
 //! under test.
 
 mod api;
+mod backoffice;
 mod browser;
+mod browser_backoffice;
 mod browser_pages;
 mod browser_status;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
 mod coin_requests;
 mod decor;
+mod docs;
 mod economy;
 mod media;
 mod pages;
