@@ -4,7 +4,7 @@
 //! admin may change and their bounds, and the daily figures of the
 //! analytics page.
 
-use crate::fees::{FeePolicy, MAX_BPS};
+use crate::fees::FeePolicy;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use platform_roles::{Permission, RoleTable};
 use serde::Serialize;
@@ -138,7 +138,6 @@ impl Settings {
         if self.clearance_days > MAX_CLEARANCE_DAYS {
             bad.push(("clearance_days", format!("The clearance period is between 0 and {MAX_CLEARANCE_DAYS} days.")));
         }
-        debug_assert!(MAX_BPS >= 5_000);
         if bad.is_empty() {
             Ok(())
         } else {

@@ -2,10 +2,12 @@
 //! every store under test.
 
 mod admin;
+mod backoffice;
 mod browser;
 mod flow;
 mod messaging;
 mod money;
+mod security;
 mod support;
 mod uploads;
 mod videos;
