@@ -67,6 +67,14 @@ struct ServeArgs {
     /// Trust the last X-Forwarded-For entry (behind one reverse proxy).
     #[arg(long, env = "GIGSTREAM_TRUST_PROXY")]
     trust_proxy: bool,
+    /// Answer plain-HTTP requests with a permanent redirect to HTTPS (the
+    /// scheme from the trusted proxy's X-Forwarded-Proto; without
+    /// --trust-proxy every request counts as plain HTTP).
+    #[arg(long, env = "GIGSTREAM_HTTPS_REDIRECT")]
+    https_redirect: bool,
+    /// Messages one account may send per minute.
+    #[arg(long, env = "GIGSTREAM_MESSAGE_RATE_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    message_rate_per_minute: u32,
     /// Sign-in/sign-up attempts per minute per address and per login.
     #[arg(long, env = "GIGSTREAM_AUTH_RATE_PER_MINUTE", default_value_t = 5)]
     auth_rate_per_minute: u32,
@@ -306,7 +314,9 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     serde_json::json!({ "sessions": sessions, "job_runs": runs, "typing_signals": typing })
                 }
                 Job::ClearEarnings => {
-                    serde_json::json!({ "cleared": gigstream_store::wallet::clear_due(&db, now, state.config.clearance_days).await? })
+                    // The clearance period in force: the back office's setting over the flag.
+                    let days = gigstream_web::settings::current(&state).await.map_err(web)?.clearance_days;
+                    serde_json::json!({ "cleared": gigstream_store::wallet::clear_due(&db, now, days).await? })
                 }
                 Job::Refunds => serde_json::json!({ "confirmed": gigstream_web::payments::send_refunds(&state, None).await.map_err(web)? }),
                 Job::Payouts => {
@@ -427,6 +437,8 @@ fn web_config(args: &ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &s
         secure_cookies: args.https,
         hsts: args.https,
         trust_proxy: args.trust_proxy,
+        https_redirect: args.https_redirect,
+        message_per_minute: args.message_rate_per_minute,
         auth_per_minute: args.auth_rate_per_minute,
         api_per_minute: args.api_rate_per_minute,
         media_dir: args.media_dir.clone().unwrap_or_else(|| data_dir.join("media")),

@@ -14,8 +14,11 @@
 //! - [`reviews`]: review checks, the edit window, and review analytics;
 //! - [`suggest`]: "did you mean" by trigram similarity;
 //! - [`wallet`]: payment methods, earnings clearance, withdrawals;
+//! - [`backoffice`]: admin roles and permissions, account standing,
+//!   the marketplace settings and their bounds, daily analytics;
 //! - [`ids`]: the id types.
 
+pub mod backoffice;
 pub mod fees;
 pub mod gig;
 pub mod ids;

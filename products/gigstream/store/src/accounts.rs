@@ -3,6 +3,7 @@
 //! count only while the account is active.
 
 use chrono::{DateTime, Utc};
+use gigstream_domain::backoffice::{AdminRole, Standing};
 use gigstream_domain::ids::AccountId;
 use platform_accounts::{ActiveAccounts, SessionStore};
 use platform_db::{on_pool, Db, StoreError, StoreResult};
@@ -22,9 +23,17 @@ pub struct Account {
     pub is_admin: bool,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
+    /// Active, suspended, banned or deleted (`gigstream_domain::backoffice`).
+    pub standing: Standing,
+    /// Why it is suspended or banned, as the person is told.
+    pub standing_reason: String,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// An admin's role (`owner`, `moderator`, `finance`).
+    pub admin_role: Option<AdminRole>,
 }
 
-const COLUMNS: &str = "id, email, username, display_name, is_admin, is_active, created_at";
+const COLUMNS: &str =
+    "id, email, username, display_name, is_admin, is_active, created_at, standing, standing_reason, verified_at, admin_role";
 
 /// A new account's fields, already checked.
 pub struct NewAccount<'a> {
@@ -42,8 +51,8 @@ pub fn sessions() -> SessionStore {
 }
 
 /// Inserts an account: id, email, username, display name, password hash, admin, now.
-pub(crate) const INSERT: &str = "INSERT INTO accounts (id, email, username, display_name, password_hash, is_admin, is_active, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7)";
+pub(crate) const INSERT: &str = "INSERT INTO accounts (id, email, username, display_name, password_hash, is_admin, is_active, created_at, admin_role)
+     VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, CASE WHEN $6 THEN 'owner' END)";
 
 /// A taken email or username as a field error.
 pub(crate) fn taken(e: StoreError) -> StoreError {
@@ -79,9 +88,11 @@ pub async fn by_username(db: &Db, username: &str) -> StoreResult<Account> {
     on_pool!(db, p => sqlx::query_as(&sql).bind(username.to_lowercase()).fetch_optional(p).await?).ok_or(StoreError::NotFound)
 }
 
-/// The account and password hash for a sign-in by email or username.
+/// The account and password hash for a sign-in by email or username; a
+/// suspended or banned account is found too (its owner is told why), a
+/// deleted one is not.
 pub async fn for_login(db: &Db, login: &str) -> StoreResult<Option<(Account, String)>> {
-    let sql = format!("SELECT {COLUMNS}, password_hash FROM accounts WHERE (email = $1 OR username = $1) AND is_active");
+    let sql = format!("SELECT {COLUMNS}, password_hash FROM accounts WHERE (email = $1 OR username = $1) AND standing <> 'deleted'");
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]

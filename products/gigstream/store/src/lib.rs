@@ -5,6 +5,7 @@
 //! ([`escrow`]).
 
 pub mod accounts;
+pub mod backoffice;
 pub mod escrow;
 pub mod gigs;
 pub mod identities;
@@ -13,6 +14,7 @@ pub mod invoices;
 pub mod messages;
 pub mod orders;
 pub mod payments;
+pub mod privacy;
 pub mod profiles;
 pub mod reviews;
 pub mod search;
@@ -29,10 +31,13 @@ static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 static OWN: Migrations = Migrations { sqlite: &SQLITE, postgres: &POSTGRES };
 
-/// GigStream's schema with the platform's sessions (110) and ledger (120).
+/// GigStream's schema with the platform's sessions (110), ledger (120) and
+/// audit log (130).
 pub fn migrations() -> &'static Migrations {
     static ALL: OnceLock<Migrations> = OnceLock::new();
-    ALL.get_or_init(|| Migrations::combine(&[&platform_accounts::MIGRATIONS, &platform_ledger::MIGRATIONS, &OWN]))
+    ALL.get_or_init(|| {
+        Migrations::combine(&[&platform_accounts::MIGRATIONS, &platform_ledger::MIGRATIONS, &platform_audit::MIGRATIONS, &OWN])
+    })
 }
 
 /// Applies pending migrations.

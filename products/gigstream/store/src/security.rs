@@ -1,5 +1,5 @@
-//! Security events: what the back office lists under "security" (today
-//! infected uploads, refused before anything was stored).
+//! Security events: what the back office lists under "security":
+//! infected uploads (refused before anything was stored) and failed sign-ins.
 
 use chrono::{DateTime, Utc};
 use gigstream_domain::ids::AccountId;
@@ -12,6 +12,17 @@ platform_kernel::text_enum! {
     pub enum Kind {
         /// The virus scanner found a signature in an upload; it was refused.
         InfectedUpload => "infected_upload",
+        /// A sign-in with a wrong login or password.
+        FailedLogin => "failed_login",
+    }
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::InfectedUpload => "Infected upload refused",
+            Kind::FailedLogin => "Failed sign-in",
+        }
     }
 }
 
@@ -29,6 +40,9 @@ pub struct Detail {
     pub file_name: String,
     #[serde(default)]
     pub bytes: i64,
+    /// The login a failed sign-in gave.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub login: String,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

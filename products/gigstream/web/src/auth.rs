@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use chrono::{Duration, Utc};
 use gigstream_domain::ids::AccountId;
 use gigstream_store::accounts::{self, Account, Kind};
+use gigstream_store::security;
 use platform_accounts::password::{self, Cost};
 use platform_accounts::{SessionSpec, Via};
 
@@ -77,16 +78,30 @@ pub async fn hash_password(password: String, fast: bool) -> Result<String, AppEr
 }
 
 /// Checks a login and password; the same answer (and about the same time)
-/// for an unknown login and a wrong password.
-pub async fn verify_login(state: &AppState, login: &str, password_text: &str) -> Result<Account, AppError> {
+/// for an unknown login and a wrong password, recorded as a security
+/// event. A suspended or banned account with the right password is told
+/// plainly why it cannot sign in (on the `login` field).
+pub async fn verify_login(state: &AppState, login: &str, password_text: &str, ip: &str) -> Result<Account, AppError> {
     let found = accounts::for_login(&state.db, login).await?;
     let (account, hash) = match found {
         Some((a, h)) => (Some(a), Some(h)),
         None => (None, None),
     };
     if password::verify(password_text.to_string(), hash).await {
-        account.ok_or(AppError::LoginFailed)
+        let account = account.ok_or(AppError::LoginFailed)?;
+        if let Some(why) = account.standing.sign_in_refusal(&account.standing_reason) {
+            return Err(AppError::field("login", why));
+        }
+        if !account.is_active {
+            return Err(AppError::LoginFailed);
+        }
+        Ok(account)
     } else {
+        let detail = security::Detail { login: login.trim().chars().take(100).collect(), ..security::Detail::default() };
+        let who = account.map(|a| a.id);
+        if let Err(e) = security::record(&state.db, security::Kind::FailedLogin, who, Some(ip), &detail, Utc::now()).await {
+            tracing::warn!(error = %e, "failed sign-in not recorded");
+        }
         Err(AppError::LoginFailed)
     }
 }

@@ -13,6 +13,10 @@ pub struct WebConfig {
     pub hsts: bool,
     /// Behind one trusted proxy: the client is the last `X-Forwarded-For` entry.
     pub trust_proxy: bool,
+    /// Plain-HTTP requests are redirected to HTTPS (`secure::https_redirect`).
+    pub https_redirect: bool,
+    /// Messages per minute per account.
+    pub message_per_minute: u32,
     /// Sign-in and sign-up attempts per minute, per address and per login.
     pub auth_per_minute: u32,
     /// API calls per minute per address.
@@ -45,6 +49,8 @@ impl Default for WebConfig {
             secure_cookies: false,
             hsts: false,
             trust_proxy: false,
+            https_redirect: false,
+            message_per_minute: 30,
             auth_per_minute: 5,
             api_per_minute: 100,
             fast_password_hashing: false,

@@ -13,7 +13,9 @@ pub mod middleware;
 pub mod payments;
 pub mod realtime;
 pub mod routes;
+pub mod secure;
 pub mod seed;
+pub mod settings;
 pub mod templates;
 pub mod views;
 

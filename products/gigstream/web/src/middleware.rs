@@ -23,11 +23,17 @@ use platform_web::session::{Cookies, Sessions, SignIn};
 pub struct Limits {
     pub auth: Limit,
     pub api: Limit,
+    /// Messages per account.
+    pub messages: Limit,
 }
 
 impl Limits {
     pub fn new(cfg: &WebConfig) -> Self {
-        Limits { auth: Limit::per_minute(cfg.auth_per_minute), api: Limit::per_minute(cfg.api_per_minute) }
+        Limits {
+            auth: Limit::per_minute(cfg.auth_per_minute),
+            api: Limit::per_minute(cfg.api_per_minute),
+            messages: Limit::per_minute(cfg.message_per_minute),
+        }
     }
 
     /// Counts one sign-in or sign-up attempt by address and by login name.
@@ -36,9 +42,15 @@ impl Limits {
         self.auth.check(format!("login:{}", login.trim().to_lowercase()))
     }
 
+    /// Counts one message sent by `account`.
+    pub fn check_message(&self, account: AccountId) -> Result<(), AppError> {
+        self.messages.check(format!("msg:{account}"))
+    }
+
     pub fn prune(&self) {
         self.auth.prune();
         self.api.prune();
+        self.messages.prune();
     }
 }
 

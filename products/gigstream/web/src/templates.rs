@@ -295,3 +295,25 @@ pub struct WalletPage {
     pub method: String,
     pub destination: String,
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub email: String,
+    pub verified: bool,
+    /// Gigs an admin removed: title, reason, when.
+    pub removed: Vec<(String, String, String)>,
+    pub errors: Vec<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "legal.html")]
+pub struct LegalPage {
+    pub chrome: Chrome,
+    pub title: &'static str,
+    pub updated: &'static str,
+    /// The Terms of Service; otherwise the Privacy page.
+    pub terms: bool,
+}

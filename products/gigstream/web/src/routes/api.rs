@@ -2,7 +2,7 @@
 //! errors that name their fields. Clients sign in for a bearer token.
 
 use super::common::{action_of, order_step, read_delivery, store_upload, JsonIn, StepInput, GALLERY};
-use crate::auth::{self, ClientIp, CurrentAdmin, CurrentUser, MaybeUser};
+use crate::auth::{self, ClientIp, CurrentUser, MaybeUser};
 use crate::forms::{check_sign_up, GigForm, ProfileForm, SignUp};
 use crate::{AppError, AppResult, AppState};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
@@ -14,7 +14,7 @@ use chrono::Utc;
 use gigstream_domain::gig::{GigStatus, Tier};
 use gigstream_domain::ids::{GigId, OrderId};
 use gigstream_store::accounts::{self, NewAccount};
-use gigstream_store::orders::{self, Resolution};
+use gigstream_store::orders;
 use gigstream_store::search::{self, Filters, PriceBand, Sort};
 use gigstream_store::{escrow, gigs, profiles};
 use platform_accounts::Via;
@@ -40,8 +40,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orders", post(place_order).get(my_orders))
         .route("/api/v1/orders/{id}", get(order))
         .route("/api/v1/orders/{id}/{action}", post(order_action))
-        .route("/api/v1/admin/orders/{id}/resolve", post(resolve))
-        .route("/api/v1/admin/orders/{id}/refund", post(refund_part))
 }
 
 #[derive(Deserialize)]
@@ -64,7 +62,7 @@ async fn signup(State(state): State<AppState>, ClientIp(ip): ClientIp, JsonIn(fo
 
 async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, JsonIn(form): JsonIn<Login>) -> AppResult<Json<Value>> {
     state.limits.check_auth(&ip, &form.login)?;
-    let account = auth::verify_login(&state, &form.login, &form.password).await?;
+    let account = auth::verify_login(&state, &form.login, &form.password, &ip).await?;
     let token = auth::start_session(&state, account.id, Via::Bearer, &ip, None).await?;
     Ok(Json(json!({ "token": token, "account": account })))
 }
@@ -244,7 +242,7 @@ async fn place_order(
     if let Some(m) = method {
         state.payments.require(m, "method")?;
     }
-    let o = orders::place(&state.db, user.account.id, p.gig_id, p.tier, state.config.fees, Utc::now()).await?;
+    let o = orders::place(&state.db, user.account.id, p.gig_id, p.tier, crate::settings::current(&state).await?.fees, Utc::now()).await?;
     let checkout_url = match method {
         Some(m) => Some(crate::payments::start(&state, &o, m, &user.account.email, &super::money::origin(&state, &headers)).await?),
         None => None,
@@ -295,46 +293,5 @@ async fn order_action(
         StepInput::default()
     };
     let o = order_step(&state, &user, id, action, input).await?;
-    Ok(Json(json!({ "order": o })))
-}
-
-#[derive(Deserialize)]
-struct Resolve {
-    #[serde(flatten)]
-    resolution: Resolution,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    request_key: String,
-}
-
-async fn resolve(
-    State(state): State<AppState>,
-    CurrentAdmin(admin): CurrentAdmin,
-    Path(id): Path<String>,
-    JsonIn(r): JsonIn<Resolve>,
-) -> AppResult<Json<Value>> {
-    let key = if r.request_key.is_empty() { format!("resolve:{id}") } else { r.request_key };
-    let o = orders::resolve(&state.db, order_id(&id)?, admin.account.id, r.resolution, &key, &r.note, Utc::now()).await?;
-    super::common::refunds_out(&state, o.id).await;
-    Ok(Json(json!({ "order": o })))
-}
-
-#[derive(Deserialize)]
-struct RefundPart {
-    amount_minor: i64,
-    #[serde(default)]
-    reason: String,
-    request_key: String,
-}
-
-async fn refund_part(
-    State(state): State<AppState>,
-    CurrentAdmin(admin): CurrentAdmin,
-    Path(id): Path<String>,
-    JsonIn(r): JsonIn<RefundPart>,
-) -> AppResult<Json<Value>> {
-    let o = orders::refund_part(&state.db, order_id(&id)?, admin.account.id, r.amount_minor, &r.request_key, &r.reason, Utc::now()).await?;
-    super::common::refunds_out(&state, o.id).await;
     Ok(Json(json!({ "order": o })))
 }

@@ -78,6 +78,7 @@ pub async fn scan_upload(state: &AppState, who: &CurrentUser, bytes: &[u8], name
                 field: rules.field.into(),
                 file_name: name.into(),
                 bytes: bytes.len() as i64,
+                ..security::Detail::default()
             };
             security::record(&state.db, security::Kind::InfectedUpload, Some(who.account.id), who.ip.as_deref(), &detail, Utc::now())
                 .await?;

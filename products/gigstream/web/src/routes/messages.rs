@@ -193,6 +193,7 @@ async fn gig_for(state: &AppState, gig: &str) -> AppResult<gigs::Gig> {
 
 /// Opens (or reopens) the inquiry with a gig's seller and sends the first message.
 async fn start(state: &AppState, user: &CurrentUser, gig: &str, d: Draft) -> AppResult<(Conversation, Message)> {
+    state.limits.check_message(user.account.id)?;
     let g = gig_for(state, gig).await?;
     messaging::check_body(&d.body, d.files.len())?;
     let c = messages::inquiry(&state.db, user.account.id, g.seller_id, g.id, &g.title, Utc::now()).await?;
@@ -219,6 +220,8 @@ async fn conversation_api(State(state): State<AppState>, user: CurrentUser, Path
 }
 
 async fn send_api(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>, req: Request) -> AppResult<Response> {
+    // Counted before the body (and any attachment) is read.
+    state.limits.check_message(user.account.id)?;
     let c = messages::for_party(&state.db, conversation_id(&id)?, user.account.id).await?;
     let d = read_draft(&state, req).await?;
     let (m, fresh) = send(&state, &user, &c, d).await?;
@@ -403,6 +406,7 @@ async fn send_page(
     Path(id): Path<String>,
     req: Request,
 ) -> AppResult<Response> {
+    state.limits.check_message(user.account.id)?;
     let c = messages::for_party(&state.db, conversation_id(&id)?, user.account.id).await?;
     let d = read_draft(&state, req).await?;
     let body = d.body.clone();

@@ -1,7 +1,9 @@
 //! URL map: pages, the JSON API, the fake checkout, media and assets, with
 //! every cross-cutting layer applied once here.
 
+mod account;
 mod api;
+mod backoffice;
 mod common;
 mod messages;
 mod money;
@@ -44,12 +46,15 @@ fn app_router(state: AppState) -> Router {
         .merge(money::routes())
         .merge(crate::invoices::routes())
         .merge(crate::google::routes())
+        .merge(backoffice::routes())
+        .merge(account::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(mw::from_fn(csrf::check))
         .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))
         .layer(mw::from_fn_with_state(middleware::Pages, platform_web::error_pages::render::<middleware::Pages>));
+    let routes = routes.layer(mw::from_fn_with_state(state.clone(), crate::secure::https_redirect));
     let outer = Outer {
         headers: headers::SecurityHeaders { csp: csp(&state.payments.checkout_origins()), hsts: state.config.hsts },
         metrics: MetricsPrefix("gigstream"),

@@ -3,20 +3,20 @@
 //! withdrawals, and the admins' withdrawal queue.
 
 use super::common::{order_for, FormIn, JsonIn};
-use crate::auth::{CsrfToken, CurrentAdmin, CurrentUser};
+use crate::auth::{CsrfToken, CurrentUser};
 use crate::payments::{self, method_of, Settled};
 use crate::templates::{money, Chrome, WalletPage, WithdrawalLine};
 use crate::{AppError, AppResult, AppState};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use gigstream_domain::ids::{OrderId, WithdrawalId};
+use gigstream_domain::ids::OrderId;
 use gigstream_domain::order::{Actor, OrderStatus};
-use gigstream_domain::wallet::{PayMethod, WithdrawalStatus};
+use gigstream_domain::wallet::PayMethod;
 use gigstream_store::orders::Order;
 use gigstream_store::wallet::{self, Withdrawal};
 use serde::Deserialize;
@@ -32,8 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/wallet/withdrawals", post(withdraw_page))
         .route("/api/v1/wallet", get(wallet_api))
         .route("/api/v1/wallet/withdrawals", post(withdraw_api))
-        .route("/api/v1/admin/withdrawals", get(admin_withdrawals_api))
-        .route("/api/v1/admin/withdrawals/{id}/{decision}", post(decide_api))
 }
 
 /// This site as the buyer reached it, for the providers' return links.
@@ -109,7 +107,7 @@ async fn paid_return(State(state): State<AppState>, user: CurrentUser, Path(id):
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
-fn withdrawal_json(w: &Withdrawal) -> Value {
+pub(super) fn withdrawal_json(w: &Withdrawal) -> Value {
     json!({
         "id": w.id, "amount_minor": w.amount_minor, "fee_minor": w.fee_minor, "payout_minor": w.payout_minor(),
         "currency": w.currency, "method": w.method, "destination": w.destination, "status": w.status,
@@ -120,7 +118,7 @@ fn withdrawal_json(w: &Withdrawal) -> Value {
 async fn wallet_api(State(state): State<AppState>, user: CurrentUser) -> AppResult<Json<Value>> {
     let me = user.account.id;
     let cur = state.config.currency;
-    let days = state.config.clearance_days;
+    let days = crate::settings::current(&state).await?.clearance_days;
     let earnings: Vec<Value> = wallet::earnings(&state.db, me, 100)
         .await?
         .iter()
@@ -172,7 +170,7 @@ async fn render_wallet(
 ) -> AppResult<Response> {
     let me = user.account.id;
     let cur = state.config.currency;
-    let days = state.config.clearance_days;
+    let days = crate::settings::current(state).await?.clearance_days;
     let b = wallet::balances(&state.db, me, cur).await?;
     let fmt = |t: chrono::DateTime<Utc>| t.format("%d %b %Y").to_string();
     Ok(WalletPage {
@@ -240,57 +238,4 @@ async fn withdraw_page(
         }
         Err(e) => Err(e),
     }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ListQuery {
-    status: String,
-}
-
-async fn admin_withdrawals_api(State(state): State<AppState>, _admin: CurrentAdmin, Query(q): Query<ListQuery>) -> AppResult<Json<Value>> {
-    let status = match q.status.as_str() {
-        "" => None,
-        s => Some(s.parse::<WithdrawalStatus>().map_err(|_| AppError::field("status", "Unknown withdrawal status"))?),
-    };
-    let list = wallet::withdrawals(&state.db, status, None, 100).await?;
-    Ok(Json(json!({ "withdrawals": list.iter().map(withdrawal_json).collect::<Vec<_>>() })))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Decision {
-    note: String,
-}
-
-/// Approves (and pays out) or rejects a withdrawal; repeating a decision is harmless.
-pub async fn decide(state: &AppState, admin: &CurrentUser, id: WithdrawalId, decision: &str, note: &str) -> AppResult<Withdrawal> {
-    let now = Utc::now();
-    match decision {
-        "approve" => {
-            wallet::approve(&state.db, id, admin.account.id, now).await?;
-            payments::pay_out(state, id).await?;
-        }
-        "reject" => {
-            wallet::reject(&state.db, id, admin.account.id, note, now).await?;
-        }
-        _ => return Err(AppError::NotFound),
-    }
-    Ok(wallet::withdrawal(&state.db, id).await?)
-}
-
-async fn decide_api(
-    State(state): State<AppState>,
-    CurrentAdmin(admin): CurrentAdmin,
-    Path((id, decision)): Path<(String, String)>,
-    body: Bytes,
-) -> AppResult<Json<Value>> {
-    let id: WithdrawalId = id.parse().map_err(|_| AppError::NotFound)?;
-    let note = if body.is_empty() {
-        String::new()
-    } else {
-        serde_json::from_slice::<Decision>(&body).map_err(|e| AppError::BadRequest(e.to_string()))?.note
-    };
-    let w = decide(&state, &admin, id, &decision, &note).await?;
-    Ok(Json(json!({ "withdrawal": withdrawal_json(&w) })))
 }

@@ -265,7 +265,7 @@ async fn login_submit(
     FormIn(form): FormIn<LoginForm>,
 ) -> AppResult<Response> {
     state.limits.check_auth(&ip, &form.login)?;
-    match auth::verify_login(&state, &form.login, &form.password).await {
+    match auth::verify_login(&state, &form.login, &form.password, &ip).await {
         Ok(account) => {
             let token = auth::start_session(&state, account.id, Via::Cookie, &ip, user_agent(&headers)).await?;
             // Only a path on this site, never another origin.
@@ -286,6 +286,19 @@ async fn login_submit(
             errors: vec![(String::new(), AppError::LoginFailed.to_string())],
         }
         .into_response()),
+        // A suspended or banned account: why, in plain words.
+        Err(AppError::Validation(e)) => {
+            let page = AuthPage {
+                google: state.google.is_some(),
+                chrome: chrome(&csrf, None),
+                signup: false,
+                next: form.next.clone(),
+                login: form.login.clone(),
+                form: SignUp::default(),
+                errors: e.0.iter().map(|f| (String::new(), f.message.clone())).collect(),
+            };
+            Ok((axum::http::StatusCode::FORBIDDEN, page).into_response())
+        }
         Err(e) => Err(e),
     }
 }
@@ -633,7 +646,8 @@ async fn order_gig(
     FormIn(f): FormIn<OrderForm>,
 ) -> AppResult<Response> {
     let page = gigs::page(&state.db, &slug, None).await?;
-    let o = orders::place(&state.db, user.account.id, page.gig.id, f.tier, state.config.fees, Utc::now()).await?;
+    let o =
+        orders::place(&state.db, user.account.id, page.gig.id, f.tier, crate::settings::current(&state).await?.fees, Utc::now()).await?;
     // The order page asks how to pay.
     Ok(Redirect::to(&format!("/orders/{}#pay", o.id)).into_response())
 }

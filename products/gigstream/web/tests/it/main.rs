@@ -2,6 +2,7 @@
 //! every store under test.
 
 mod admin;
+mod backoffice;
 mod browser;
 mod flow;
 mod google;
@@ -9,6 +10,7 @@ mod invoices;
 mod messaging;
 mod money;
 mod reconcile;
+mod security;
 mod support;
 mod uploads;
 mod videos;
