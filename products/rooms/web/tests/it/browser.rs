@@ -9,7 +9,7 @@
 //! pass lives seconds renews it in time and stays in the mix through the
 //! sweeps that drop lapsed passes.
 
-use crate::chrome::{chromedriver, chromium, chromium_with, js, tone_wav};
+use crate::chrome::{chromedriver, chromium, chromium_with, js, tone_wav, Chromedriver};
 use crate::socket::serve;
 use crate::support::{TestApp, PASSWORD};
 use axum::http::StatusCode;
@@ -55,20 +55,29 @@ async fn until(mut ok: impl AsyncFnMut() -> bool, what: &str) {
     panic!("never: {what}");
 }
 
+/// A Rooms app with voice on the real Janus (passes lasting `ttl`), served
+/// on a port, and chromedriver; `None` (skipped) without Janus or Chromium.
+struct VoiceApp {
+    service: Arc<JanusVoice>,
+    seam: Arc<JanusSeam>,
+    app: TestApp,
+    base: String,
+    driver: Chromedriver,
+}
+
+async fn voice_app(ttl: Duration) -> Option<VoiceApp> {
+    let (url, admin) = crate::voice::janus()?;
+    let driver = chromedriver().await?;
+    let service = Arc::new(JanusVoice::new(JanusServer::from_lists(&url, &url, admin.as_deref()).unwrap(), b"rooms browser key"));
+    let seam = JanusSeam::start_with(service.clone(), ttl, crate::voice::test_base());
+    let app = TestApp::with_voice_at(rooms_store::Backend::Sqlite, seam.clone(), rooms_web::voice::origins(&url)).await;
+    let base = format!("http://{}", serve(&app).await);
+    Some(VoiceApp { service, seam, app, base, driver })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_browsers_join_voice_through_the_room_page() {
-    let Ok(url) = std::env::var("JANUS_URL") else {
-        assert!(std::env::var("REQUIRE_JANUS").as_deref() != Ok("1"), "JANUS_URL unset but REQUIRE_JANUS=1");
-        eprintln!("skipping Rooms browser voice test: JANUS_URL unset");
-        return;
-    };
-    let Some(driver) = chromedriver().await else { return };
-    let admin = std::env::var("JANUS_ADMIN_SECRET").ok().filter(|k| !k.is_empty());
-    let service = Arc::new(JanusVoice::new(JanusServer::from_lists(&url, &url, admin.as_deref()).unwrap(), b"rooms browser key"));
-    let origins = rooms_web::voice::origins(&url);
-    let seam = JanusSeam::start_with(service.clone(), rooms_web::voice::PASS_TTL, crate::voice::test_base());
-    let app = TestApp::with_voice_at(rooms_store::Backend::Sqlite, seam.clone(), origins).await;
-    let base = format!("http://{}", serve(&app).await);
+    let Some(VoiceApp { service, seam, app, base, driver }) = voice_app(rooms_web::voice::PASS_TTL).await else { return };
 
     let mut owner = app.client();
     let oid = owner.sign_up("speaker@example.com", "speaker").await["account"]["id"].as_str().unwrap().to_string();
@@ -118,6 +127,10 @@ async fn two_browsers_join_voice_through_the_room_page() {
         // Janus's talking events light the speaker's seat on the listener's page.
         let lit = format!("return !!document.querySelector('.seats [data-occupant=\"{oid}\"].talking');");
         until(async || js(&b, &lit).await == json!(true), "the listener's page shows the speaker talking").await;
+        for (w, h) in [(1280, 900), (375, 812)] {
+            b.set_window_rect(0, 0, w, h).await?;
+            crate::browser_pages::shot(&b, &format!("talking-{w}")).await;
+        }
 
         // Muting the seat: muted in Janus, and the page goes back to listening.
         assert_eq!(owner.post(&format!("/api/v1/rooms/{room}/actions/mute"), json!({})).await.status, StatusCode::OK);
@@ -133,19 +146,9 @@ async fn two_browsers_join_voice_through_the_room_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_renews_a_short_pass_before_it_lapses_and_stays_in_the_mix() {
-    let Ok(url) = std::env::var("JANUS_URL") else {
-        assert!(std::env::var("REQUIRE_JANUS").as_deref() != Ok("1"), "JANUS_URL unset but REQUIRE_JANUS=1");
-        eprintln!("skipping Rooms browser voice test: JANUS_URL unset");
-        return;
-    };
-    let Some(driver) = chromedriver().await else { return };
-    let admin = std::env::var("JANUS_ADMIN_SECRET").ok().filter(|k| !k.is_empty());
-    let service = Arc::new(JanusVoice::new(JanusServer::from_lists(&url, &url, admin.as_deref()).unwrap(), b"rooms renewal key"));
     // Passes live 6 s: the page must renew every few seconds.
     const TTL: Duration = Duration::from_secs(6);
-    let seam = JanusSeam::start_with(service.clone(), TTL, crate::voice::test_base());
-    let app = TestApp::with_voice_at(rooms_store::Backend::Sqlite, seam.clone(), rooms_web::voice::origins(&url)).await;
-    let base = format!("http://{}", serve(&app).await);
+    let Some(VoiceApp { service, seam, app, base, driver }) = voice_app(TTL).await else { return };
     let mut owner = app.client();
     let oid = owner.sign_up("renewer@example.com", "renewer").await["account"]["id"].as_str().unwrap().to_string();
     let room = owner.post("/api/v1/rooms", json!({"name": "Renewals"})).await.json()["room"]["id"].as_str().unwrap().to_string();
