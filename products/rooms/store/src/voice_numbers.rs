@@ -4,6 +4,10 @@
 //! compute the same next number; the unique index refuses the second,
 //! which tries again with the next one. Two allocations for the same room
 //! end on the one number (the update only sets a missing number).
+//!
+//! Who is talking ([`talking`]) goes through the room outbox like every
+//! other room event, so the sockets on every node receive it, and a
+//! reconnecting page replays it to the current state.
 
 use crate::{conflict_on, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use rooms_domain::ids::RoomId;
@@ -53,4 +57,30 @@ pub async fn speaker(
     let seated: Vec<rooms_domain::ids::AccountId> = on_pool!(db, p => sqlx::query_scalar(
         "SELECT occupant_id FROM seats WHERE room_id = $1 AND occupant_id IS NOT NULL").bind(room).fetch_all(p).await?);
     Ok(seated.into_iter().find(|a| is_them(*a)).map(|a| (room, a)))
+}
+
+/// Records that the seated person in the room with stored voice number
+/// `number` for whom `is_them` holds started (`on`) or stopped talking: a
+/// `talking` event (`{"account", "talking"}`) in the room's outbox, written
+/// only while they still hold the seat. Returns the room and account, or
+/// `None` when nobody seated matches (the event is then dropped).
+pub async fn talking(
+    db: &Db,
+    number: u64,
+    is_them: impl Fn(rooms_domain::ids::AccountId) -> bool,
+    on: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Option<(RoomId, rooms_domain::ids::AccountId)>> {
+    let Some((room, account)) = speaker(db, number, is_them).await? else { return Ok(None) };
+    let written = on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let seated: Option<i64> = sqlx::query_scalar("SELECT seat_no FROM seats WHERE room_id = $1 AND occupant_id = $2")
+            .bind(room).bind(account).fetch_optional(&mut *tx).await?;
+        if seated.is_some() {
+            room_event!(tx, room, "talking", serde_json::json!({"account": account, "talking": on}), now);
+        }
+        tx.commit().await?;
+        seated.is_some()
+    });
+    Ok(written.then_some((room, account)))
 }

@@ -513,6 +513,38 @@ async fn voice_numbers_are_stored_distinct_and_stable_under_races() {
 }
 
 #[tokio::test]
+async fn talking_goes_to_the_room_outbox_only_for_a_seated_person() {
+    use rooms_store::voice_numbers;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let owner = user(db, "talker").await;
+        let other = user(db, "quiet").await;
+        let room = room_of(db, owner, "Talk", now).await;
+        presence::join(db, room, other, now).await.unwrap();
+        let n = voice_numbers::of(db, room).await.unwrap().unwrap();
+        // Not seated: nothing written.
+        assert_eq!(voice_numbers::talking(db, n, |a| a == owner, true, now).await.unwrap(), None, "{b:?}");
+        seats::take(db, room, owner, Some(1), now).await.unwrap();
+        let head = events::room_head(db, room).await.unwrap();
+        assert_eq!(voice_numbers::talking(db, n, |a| a == owner, true, now).await.unwrap(), Some((room, owner)), "{b:?}");
+        assert_eq!(voice_numbers::talking(db, n, |a| a == other, true, now).await.unwrap(), None, "{b:?}: not seated");
+        assert_eq!(voice_numbers::talking(db, n + 1000, |a| a == owner, true, now).await.unwrap(), None, "{b:?}: no such room");
+        assert_eq!(voice_numbers::talking(db, n, |a| a == owner, false, now).await.unwrap(), Some((room, owner)));
+        let new = events::room_since(db, room, head, 10).await.unwrap();
+        let got: Vec<(String, serde_json::Value)> = new.iter().map(|e| (e.kind.clone(), e.data())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("talking".into(), serde_json::json!({"account": owner, "talking": true})),
+                ("talking".into(), serde_json::json!({"account": owner, "talking": false})),
+            ],
+            "{b:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn provider_identities_link_by_email_create_once_and_race_to_one_account() {
     use rooms_domain::account::Email;
     use rooms_store::identities::{self, External, Outcome};

@@ -74,6 +74,10 @@ struct Inner {
     room_key: Vec<u8>,
     passes: Passes,
     rooms: Mutex<HashMap<u64, OpenRoom>>,
+    /// One opening at a time per room: two concurrent opens would each
+    /// start a watcher, and each watcher kicks the other as an intruder,
+    /// leaving the room with none (no events, no enforcement).
+    opening: Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     events: broadcast::Sender<VoiceEvent>,
 }
 
@@ -110,6 +114,7 @@ impl JanusVoice {
             room_key: room_key.to_vec(),
             passes: Passes::new(),
             rooms: Mutex::default(),
+            opening: Mutex::default(),
             events: broadcast::channel(1024).0,
         };
         Self { inner: Arc::new(inner) }
@@ -271,6 +276,10 @@ impl JanusVoice {
                 self.inner.passes.left(room, id);
                 let _ = self.inner.events.send(VoiceEvent::Left { room, participant_id: id, user: user(id) });
             }
+            Some("event") if data["kicked"].as_u64() == Some(watcher) || data["leaving"].as_u64() == Some(watcher) => {
+                self.watcher_lost(room, watcher);
+                return false;
+            }
             Some("event") if data["kicked"].is_u64() => {
                 let id = data["kicked"].as_u64().unwrap_or(0);
                 self.inner.passes.left(room, id);
@@ -291,6 +300,28 @@ impl JanusVoice {
             _ => {}
         }
         true
+    }
+
+    /// The room's watcher was dropped by Janus (kicked by another process
+    /// driving the same room, say): without it the room is deaf, so it is
+    /// forgotten and opened again with a new watcher.
+    fn watcher_lost(&self, room: u64, watcher: u64) {
+        let mut rooms = self.inner.rooms.lock().unwrap();
+        if rooms.get(&room).is_none_or(|r| r.watcher_id != watcher) {
+            return;
+        }
+        rooms.remove(&room);
+        drop(rooms);
+        tracing::warn!(room, "the room's watcher was dropped by the voice server; opening the room again");
+        let me = self.clone();
+        tokio::spawn(async move {
+            // A pause, so two processes driving one room (a misconfiguration)
+            // do not take turns kicking each other's watcher at full speed.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Err(e) = me.open_room(room).await {
+                tracing::warn!(room, error = %e, "voice room not reopened");
+            }
+        });
     }
 
     async fn on_participants(&self, room: u64, watcher: u64, list: &Value, joining: bool) {
@@ -327,6 +358,12 @@ impl JanusVoice {
 #[async_trait::async_trait]
 impl VoiceService for JanusVoice {
     async fn open_room(&self, room: u64) -> VoiceResult<()> {
+        if self.open(room).is_ok() {
+            return Ok(());
+        }
+        let lock = self.inner.opening.lock().unwrap().entry(room).or_default().clone();
+        let _one_at_a_time = lock.lock().await;
+        // Opened by whoever held the lock before us.
         if self.open(room).is_ok() {
             return Ok(());
         }
@@ -378,6 +415,7 @@ impl VoiceService for JanusVoice {
     async fn close_room(&self, room: u64) -> VoiceResult<()> {
         let server = self.server_for(room);
         let watcher = self.inner.rooms.lock().unwrap().remove(&room).map(|r| r.watcher);
+        self.inner.opening.lock().unwrap().remove(&room);
         self.inner.passes.close_room(room);
         let result =
             self.request(server, json!({"request": "destroy", "room": room, "secret": self.room_secret(room), "permanent": false})).await;

@@ -276,3 +276,27 @@ async fn kick_removes_and_ids_never_issued_are_kicked() {
     assert_eq!(intruder, Some(4242));
     v.close_room(room).await.unwrap();
 }
+
+#[tokio::test]
+async fn concurrent_opens_leave_one_watcher_that_hears_the_room() {
+    let Some(env) = janus() else { return };
+    let v = voice(&env);
+    let room = room_number();
+    // The product opens a room when it goes live and again when a join
+    // finds it closed: both may run at once.
+    let (a, b, c) = tokio::join!(v.open_room(room), v.open_room(room), v.open_room(room));
+    for r in [a, b, c] {
+        r.unwrap();
+    }
+    let mut events = v.events();
+    let raw = session(&env.url).await;
+    let pass = v.admit(room, &who(5, "five"), Duration::from_secs(600)).await.unwrap();
+    let _h = join_pass(&raw, &pass).await.unwrap();
+    let joined = next_event(&mut events, |e| matches!(e, VoiceEvent::Joined { user: Some(5), .. }).then_some(())).await;
+    assert!(joined.is_some(), "the room's watcher did not see the join");
+    // Only the participant is listed: no second watcher of ours in the mix.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let people = v.participants(room).await.unwrap();
+    assert_eq!(people.iter().map(|p| p.user).collect::<Vec<_>>(), vec![Some(5)], "{people:?}");
+    v.close_room(room).await.unwrap();
+}

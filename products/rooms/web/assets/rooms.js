@@ -140,6 +140,12 @@ document.addEventListener('click', (e) => {
           if (a) { a.value = e.kind === 'muted' ? 'unmute' : 'mute'; a.form.querySelector('button').textContent = e.kind === 'muted' ? 'Unmute' : 'Mute'; }
         }
         return;
+      case 'talking': {
+        // Who is speaking, from the voice server's talking events.
+        const s = document.querySelector(`.seats [data-occupant="${d.account}"]`);
+        if (s) s.classList.toggle('talking', !!d.talking);
+        return;
+      }
       case 'music': {
         const stateEl = document.getElementById('music-state');
         if (stateEl) stateEl.textContent = d.playing ? 'playing' : 'stopped';
@@ -172,12 +178,6 @@ document.addEventListener('click', (e) => {
       if (v.t === 'event' && v.room_id === id && v.seq > seq) {
         seq = v.seq;
         apply(v);
-      } else if (v.t === 'talking' && v.room_id === id) {
-        // Who is speaking, from the voice server's talking events (the last
-        // one is on `window.roomsTalking`, for diagnostics).
-        window.roomsTalking = v;
-        const s = document.querySelector(`.seats [data-occupant="${v.account}"]`);
-        if (s) s.classList.toggle('talking', !!v.talking);
       } else if ((v.t === 'unsubscribed' || v.t === 'reload' || v.t === 'error') && v.room_id === id) {
         reload();
       }

@@ -172,9 +172,11 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     state.voice.attach(&state.db);
     let rt = state.realtime.clone();
-    state.voice.on_talking(Arc::new(move |room: rooms_domain::ids::RoomId, account: rooms_domain::ids::AccountId, on: bool| {
-        realtime::publish_talking(&rt, room, account, on)
-    }));
+    // A `talking` row was written to the room outbox: deliver it here, and
+    // wake the other nodes.
+    state
+        .voice
+        .on_talking(Arc::new(move |_room: rooms_domain::ids::RoomId, _account: rooms_domain::ids::AccountId, _on: bool| rt.written()));
     let routes = routes(&state)
         .with_state(state.clone())
         // innermost first: rate limits → CSRF → session → error pages

@@ -64,9 +64,10 @@ pub trait VoiceSeam: Send + Sync {
     /// Gives the seam the store where rooms' voice numbers live (once, when
     /// the application is built).
     fn attach(&self, _db: &Db) {}
-    /// Calls `talking(room, account, on)` whenever a seated person starts or
-    /// stops talking (from the voice server's talking events), for the life
-    /// of the process.
+    /// Follows the voice server's talking events for the life of the
+    /// process: each seated person starting or stopping to talk is written
+    /// to the room outbox as a `talking` event (so sockets on every node get
+    /// it), then `talking(room, account, on)` is called (to wake delivery).
     fn on_talking(&self, _talking: Talking) {}
 }
 
@@ -265,10 +266,10 @@ impl VoiceSeam for JanusSeam {
                 let rooms_voice::VoiceEvent::Talking { room, user: Some(user), talking: on, .. } = event else { continue };
                 let Some(db) = db.get() else { continue };
                 let Some(stored) = room.checked_sub(base) else { continue };
-                match rooms_store::voice_numbers::speaker(db, stored, |a| user_number(a) == user).await {
+                match rooms_store::voice_numbers::talking(db, stored, |a| user_number(a) == user, on, chrono::Utc::now()).await {
                     Ok(Some((room, account))) => talking(room, account, on),
                     Ok(None) => {}
-                    Err(e) => tracing::debug!(error = %e, "talking event not mapped"),
+                    Err(e) => tracing::warn!(error = %e, "talking event not recorded"),
                 }
             }
         });
@@ -289,7 +290,8 @@ impl VoiceSeam for JanusSeam {
 
 /// The voice the environment describes (`rooms_voice::from_env`: Janus at
 /// `JANUS_URL`, or unavailable), with the origins browsers reach it at
-/// (for the page's `connect-src`).
+/// (for the page's `connect-src`). Passes last [`PASS_TTL`] unless
+/// `JANUS_PASS_TTL_SECS` says otherwise (short lifetimes for tests).
 pub fn from_env() -> (Arc<dyn VoiceSeam>, Vec<String>) {
     let service = rooms_voice::from_env();
     let origins = if service.available() {
@@ -299,7 +301,8 @@ pub fn from_env() -> (Arc<dyn VoiceSeam>, Vec<String>) {
         vec![]
     };
     let base = std::env::var("JANUS_ROOM_NUMBER_BASE").ok().and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
-    (JanusSeam::start_with(service, PASS_TTL, base), origins)
+    let ttl = std::env::var("JANUS_PASS_TTL_SECS").ok().and_then(|v| v.trim().parse::<u64>().ok()).filter(|s| *s > 0);
+    (JanusSeam::start_with(service, ttl.map_or(PASS_TTL, Duration::from_secs), base), origins)
 }
 
 /// `scheme://host[:port]` of each comma-separated URL.

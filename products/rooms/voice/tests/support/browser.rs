@@ -94,3 +94,26 @@ pub async fn chromium_with(driver: &Chromedriver, profile: &std::path::Path, mic
 pub async fn js(d: &WebDriver, script: &str) -> Value {
     d.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}")).json().clone()
 }
+
+/// Passes by name, as the page server hands them out.
+pub type Passes = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, rooms_voice::JoinPass>>>;
+
+/// Serves `page` at `/`, `VOICE_JS` at `/voice.js` and each pass at
+/// `/pass/<name>` on a free loopback port; returns the base URL.
+#[allow(dead_code)] // not every includer serves pages
+pub async fn serve_passes(page: &'static str, passes: Passes) -> String {
+    use axum::extract::{Path, State};
+    use axum::routing::get;
+    async fn pass(State(p): State<Passes>, Path(who): Path<String>) -> Result<axum::Json<rooms_voice::JoinPass>, axum::http::StatusCode> {
+        p.lock().unwrap().get(&who).cloned().map(axum::Json).ok_or(axum::http::StatusCode::NOT_FOUND)
+    }
+    let app = axum::Router::new()
+        .route("/", get(move || async move { axum::response::Html(page) }))
+        .route("/voice.js", get(|| async { ([("content-type", "text/javascript")], rooms_voice::VOICE_JS) }))
+        .route("/pass/{who}", get(pass))
+        .with_state(passes);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}

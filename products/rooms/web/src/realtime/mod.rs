@@ -60,19 +60,6 @@ pub fn start(db: Db) -> Arc<Realtime> {
     Realtime::start(db, platform_realtime::Outboxes::default().with(Events(events::Outbox::Room)).with(Events(events::Outbox::User)))
 }
 
-/// Tells the room's sockets on this node that `account` started or stopped
-/// talking: `{"t":"talking","room_id","account","talking"}`. Ephemeral (no
-/// seq, never replayed): it comes from the voice server's talking events,
-/// which the process driving voice receives.
-pub fn publish_talking(rt: &Realtime, room: RoomId, account: AccountId, talking: bool) {
-    let topic = Topic::Room(room);
-    if !rt.hub.has_listeners(topic) {
-        return;
-    }
-    let json = Utf8Bytes::from(json!({ "t": "talking", "room_id": room, "account": account, "talking": talking }).to_string());
-    rt.hub.publish(Arc::new(Push { topic, json, user_json: None, kind: PushKind { seq: EPHEMERAL, ends: Ends::Nobody } }));
-}
-
 /// The seq of a push that is not an outbox row (outbox seqs start at 1).
 pub const EPHEMERAL: i64 = 0;
 

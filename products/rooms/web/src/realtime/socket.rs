@@ -12,10 +12,11 @@
 //! seq they saw and skip anything at or below it.
 //!
 //! Server → client: `subscribed`, `event` (a room event: `seq`, `kind`,
-//! `data`, `at`), `talking` (`account`, `talking`: who speaks, live only),
-//! `user_event`, `unsubscribed` (reason `access`: the viewer
-//! left, was kicked or blocked, or the room closed), `reload`, `resynced`,
-//! `pong`, `error` (`forbidden` for a room the viewer is not in).
+//! `data`, `at`; kind `talking` with `account` and `talking` says who
+//! speaks, from the voice server's talking events), `user_event`,
+//! `unsubscribed` (reason `access`: the viewer left, was kicked or
+//! blocked, or the room closed), `reload`, `resynced`, `pong`, `error`
+//! (`forbidden` for a room the viewer is not in).
 //!
 //! Only someone present in a room (joined, so neither kicked nor blocked)
 //! may follow it; an event that may end someone's presence makes that

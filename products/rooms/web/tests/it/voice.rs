@@ -51,7 +51,7 @@ pub fn test_base() -> u64 {
     user_number(rooms_domain::ids::AccountId::new()) >> 12
 }
 
-fn janus() -> Option<(String, Option<String>)> {
+pub(crate) fn janus() -> Option<(String, Option<String>)> {
     match std::env::var("JANUS_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => Some((url, std::env::var("JANUS_ADMIN_SECRET").ok().filter(|k| !k.is_empty()))),
         None => {

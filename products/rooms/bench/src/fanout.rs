@@ -1,0 +1,332 @@
+//! One room at capacity: every person holds the room's WebSocket, a few
+//! speakers take and leave seats and chat, and every socket times every
+//! event it receives.
+//!
+//! Two times per delivery: from the event's commit (its `at`, the server's
+//! clock at the write; the bench runs on the same host) to the socket, for
+//! seat and chat events; and, for chat, from the speaker's request leaving
+//! the bench (the "click") to the socket.
+
+use crate::stats::{histogram, record, report};
+use crate::Fail;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const PASSWORD: &str = "Bench!pass1";
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// PostgreSQL for the started server (default: an embedded SQLite file in a temporary directory).
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// The `rooms` binary (default: next to this one).
+    #[arg(long)]
+    rooms_bin: Option<PathBuf>,
+    /// An already running server instead of starting one.
+    #[arg(long)]
+    target: Option<String>,
+    /// People in the room, each with a WebSocket (the room's capacity is 1,000, owner included).
+    #[arg(long, default_value_t = 1000)]
+    people: usize,
+    /// People among them who take and leave seats (15 seats) and chat.
+    #[arg(long, default_value_t = 16)]
+    speakers: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Each speaker acts (take a seat, chat, leave it, chat, …) once per this many milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    every_ms: u64,
+    /// Write the results here as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+struct Server(Option<Child>);
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+#[derive(Clone)]
+struct Person {
+    id: String,
+    token: String,
+}
+
+async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Result<(u16, Value), Fail> {
+    let mut r = http.post(url).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await?;
+    let status = resp.status().as_u16();
+    let v = resp.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, v))
+}
+
+async fn sign_up(http: &reqwest::Client, base: &str, run: &str, i: usize) -> Result<Person, Fail> {
+    let handle = format!("b{run}{i}");
+    let body = json!({"login": format!("{handle}@bench.test"), "password": PASSWORD, "full_name": format!("Bench {i}"),
+                      "handle": handle, "birth_date": "1990-04-01", "country": "KE"});
+    let (status, v) = post(http, &format!("{base}/api/v1/auth/signup"), None, body).await?;
+    if status != 201 {
+        return Err(format!("sign-up {i}: {status} {v}").into());
+    }
+    Ok(Person {
+        id: v["account"]["id"].as_str().unwrap_or_default().to_string(),
+        token: v["tokens"]["access_token"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
+async fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Server, String), Fail> {
+    if let Some(t) = &args.target {
+        return Ok((Server(None), t.trim_end_matches('/').to_string()));
+    }
+    let bin = args.rooms_bin.clone().unwrap_or_else(|| std::env::current_exe().expect("exe").with_file_name("rooms"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let mut cmd = Command::new(&bin);
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .env("ROOMS_SEED_DEMO", "never")
+        .env("ROOMS_AUTH_RATE_PER_MINUTE", "1000000")
+        .env("ROOMS_API_RATE_PER_MINUTE", "100000000")
+        .env("RUST_LOG", "warn")
+        .env_remove("JANUS_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    match &args.database_url {
+        Some(url) => cmd.env("DATABASE_URL", url),
+        None => cmd.env_remove("DATABASE_URL"),
+    };
+    let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let server = Server(Some(child));
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if http.get(format!("{base}/api/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok((server, base));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{base} did not become healthy").into())
+}
+
+/// What one socket saw.
+struct Seen {
+    commit_to_socket: hdrhistogram::Histogram<u64>,
+    chat_click_to_socket: hdrhistogram::Histogram<u64>,
+    events: u64,
+}
+
+pub async fn run(args: Args) -> Result<(), Fail> {
+    let dir = tempfile::tempdir()?;
+    let (_server, base) = start_server(&args, dir.path()).await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let run = format!("{:x}", now_micros() % 0xffff_ffff);
+    let setup = Instant::now();
+
+    // People, through the API, 16 at a time.
+    let mut people: Vec<Person> = Vec::with_capacity(args.people);
+    let mut i = 0;
+    while i < args.people {
+        let batch: Vec<_> = (i..(i + 16).min(args.people)).map(|k| sign_up(&http, &base, &run, k)).collect();
+        for p in futures_util::future::join_all(batch).await {
+            people.push(p?);
+        }
+        i += 16;
+    }
+    let owner = people[0].clone();
+    let (status, room) = post(
+        &http,
+        &format!("{base}/api/v1/rooms"),
+        Some(&owner.token),
+        json!({"name": "Bench room", "seat_count": 15, "visitors_speak": true, "visitors_text": true}),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!("create room: {status} {room}").into());
+    }
+    let room = room["room"]["id"].as_str().unwrap_or_default().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Heartbeats keep everyone present (30 s without one and a person is
+    // out), from before the joins: joining a thousand people takes a while.
+    let beats = {
+        let (http, base, room, people, stop) = (http.clone(), base.clone(), room.clone(), people.clone(), stop.clone());
+        tokio::spawn(async move {
+            let url = format!("{base}/api/v1/rooms/{room}/heartbeat");
+            while !stop.load(Ordering::Relaxed) {
+                for chunk in people.chunks(32) {
+                    let b = chunk.iter().map(|p| post(&http, &url, Some(&p.token), json!({})));
+                    futures_util::future::join_all(b).await;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        })
+    };
+
+    let join_url = format!("{base}/api/v1/rooms/{room}/join");
+    for chunk in people[1..].chunks(16) {
+        let joins = chunk.iter().map(|p| post(&http, &join_url, Some(&p.token), json!({})));
+        for r in futures_util::future::join_all(joins).await {
+            let (status, v) = r?;
+            if status != 200 {
+                return Err(format!("join: {status} {v}").into());
+            }
+        }
+    }
+    eprintln!("setup: {} people in the room in {:.1}s", people.len(), setup.elapsed().as_secs_f64());
+
+    // Every person's socket, subscribed to the room.
+    let ws_url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+    let sent: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
+    let subscribed = Arc::new(AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for p in &people {
+        let mut req = ws_url.as_str().into_client_request()?;
+        req.headers_mut().insert("authorization", format!("Bearer {}", p.token).parse()?);
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+        ws.send(Message::text(json!({"t": "subscribe", "room_id": room}).to_string())).await?;
+        let (stop, sent, subscribed) = (stop.clone(), sent.clone(), subscribed.clone());
+        readers.push(tokio::spawn(async move {
+            let mut seen = Seen { commit_to_socket: histogram(), chat_click_to_socket: histogram(), events: 0 };
+            let mut ping = tokio::time::interval(Duration::from_secs(20));
+            loop {
+                let msg = tokio::select! {
+                    m = ws.next() => m,
+                    _ = ping.tick() => { let _ = ws.send(Message::text(r#"{"t":"ping"}"#)).await; continue; }
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                        if stop.load(Ordering::Relaxed) { break; } else { continue; }
+                    }
+                };
+                let Some(Ok(Message::Text(text))) = msg else {
+                    if msg.is_none() || matches!(msg, Some(Err(_))) {
+                        break;
+                    }
+                    continue;
+                };
+                let at_socket = now_micros();
+                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                match v["t"].as_str() {
+                    Some("subscribed") => {
+                        subscribed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some("event") => {
+                        let kind = v["kind"].as_str().unwrap_or("");
+                        if !matches!(kind, "seat_taken" | "seat_freed" | "chat") {
+                            continue;
+                        }
+                        seen.events += 1;
+                        if let Some(at) = v["at"].as_str().and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok()) {
+                            record(&mut seen.commit_to_socket, at_socket - at.timestamp_micros());
+                        }
+                        if kind == "chat" {
+                            let body = v["data"]["body"].as_str().unwrap_or("");
+                            if let Some(t) = sent.lock().unwrap().get(body) {
+                                record(&mut seen.chat_click_to_socket, at_socket - t);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            seen
+        }));
+    }
+    for _ in 0..600 {
+        if subscribed.load(Ordering::Relaxed) as usize >= people.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("sockets: {} open and subscribed", subscribed.load(Ordering::Relaxed));
+
+    // The speakers: take a seat, chat, leave it, chat, … each on its own clock.
+    let emitted = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let mut speakers = Vec::new();
+    for (k, p) in people.iter().skip(1).take(args.speakers).enumerate() {
+        let (http, base, room, p, stop, sent) = (http.clone(), base.clone(), room.clone(), p.clone(), stop.clone(), sent.clone());
+        let (emitted, refused, every) = (emitted.clone(), refused.clone(), Duration::from_millis(args.every_ms));
+        speakers.push(tokio::spawn(async move {
+            tokio::time::sleep(every * k as u32 / 16).await;
+            let mut step = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let (url, body) = match step % 4 {
+                    0 => (format!("{base}/api/v1/rooms/{room}/actions/take_seat"), json!({})),
+                    2 => (format!("{base}/api/v1/rooms/{room}/actions/leave_seat"), json!({})),
+                    _ => {
+                        let marker = format!("m{}-{k}-{step}", p.id);
+                        sent.lock().unwrap().insert(marker.clone(), now_micros());
+                        (format!("{base}/api/v1/rooms/{room}/chat"), json!({"body": marker}))
+                    }
+                };
+                match post(&http, &url, Some(&p.token), body).await {
+                    Ok((200 | 201 | 204, _)) => {
+                        emitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                step += 1;
+                tokio::time::sleep(every).await;
+            }
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    let secs = started.elapsed().as_secs_f64();
+    for s in speakers {
+        s.abort();
+    }
+    // Let the last deliveries arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    beats.abort();
+    let (mut commit, mut click) = (histogram(), histogram());
+    let mut per_socket = Vec::new();
+    for r in readers {
+        let seen = r.await?;
+        commit.add(&seen.commit_to_socket)?;
+        click.add(&seen.chat_click_to_socket)?;
+        per_socket.push(seen.events);
+    }
+    let emitted = emitted.load(Ordering::Relaxed);
+    let (least, most) = (per_socket.iter().min().copied().unwrap_or(0), per_socket.iter().max().copied().unwrap_or(0));
+    // A refused take (no free seat) makes the following leave a no-op that
+    // answers OK without an event, so `emitted` is an upper bound; a socket
+    // missing an event shows as `least` < `most`.
+    println!(
+        "fan-out: {} sockets, {} speakers, {emitted} actions answered OK in {secs:.0}s ({} refused, e.g. no free seat); each socket received {least}..{most} events",
+        people.len(),
+        args.speakers,
+        refused.load(Ordering::Relaxed)
+    );
+    let rows = vec![report("seat/chat event commit → every socket", &commit), report("chat request sent → every socket", &click)];
+    if let Some(path) = &args.json {
+        let out = json!({"people": people.len(), "speakers": args.speakers, "duration_s": secs, "events_written": emitted,
+                         "per_socket_min": least, "per_socket_max": most, "rows": rows});
+        std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
+    }
+    if least < most {
+        eprintln!("LOST: a socket received {least} events where another received {most}");
+    }
+    Ok(())
+}
