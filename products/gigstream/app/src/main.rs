@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, notifications",
 };
 
 #[derive(Parser)]
@@ -35,6 +35,8 @@ struct Cli {
     money: MoneyArgs,
     #[command(flatten)]
     serve: ServeArgs,
+    #[command(flatten)]
+    notify: NotifyArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -179,6 +181,74 @@ impl MoneyArgs {
     }
 }
 
+/// Notification email, web push and unsubscribe links.
+#[derive(Args, Clone)]
+struct NotifyArgs {
+    /// SMTP relay for notification emails: `smtp://host:25`,
+    /// `smtp+starttls://user:pass@host:587` or `smtps://user:pass@host:465`.
+    /// Unset: emails are not sent (push and the bell still work).
+    #[arg(long, env = "GIGSTREAM_SMTP_URL", hide_env_values = true, global = true)]
+    smtp_url: Option<String>,
+    /// The From of notification emails.
+    #[arg(long, env = "GIGSTREAM_MAIL_FROM", default_value = "GigStream <no-reply@gigstream.localhost>", global = true)]
+    mail_from: String,
+    /// The VAPID private key (32 bytes, base64url) web pushes are signed
+    /// with. Unset: one is generated once and kept in <data-dir>/vapid-private.key.
+    #[arg(long, env = "GIGSTREAM_VAPID_PRIVATE_KEY", hide_env_values = true, global = true)]
+    vapid_private_key: Option<String>,
+    /// The contact push services may write to (mailto: or https:).
+    #[arg(long, env = "GIGSTREAM_PUSH_CONTACT", default_value = "mailto:no-reply@gigstream.localhost", global = true)]
+    push_contact: String,
+    /// The secret unsubscribe links are signed with. Unset: one is
+    /// generated once and kept in <data-dir>/link-secret.key.
+    #[arg(long, env = "GIGSTREAM_LINK_SECRET", hide_env_values = true, global = true)]
+    link_secret: Option<String>,
+}
+
+/// A secret kept in a file of the data directory, made on first use.
+fn kept_secret(data_dir: &std::path::Path, file: &str, make: impl FnOnce() -> String) -> Result<String, AnyError> {
+    let path = data_dir.join(file);
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        if !s.trim().is_empty() {
+            return Ok(s.trim().to_string());
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let s = make();
+    std::fs::write(&path, &s)?;
+    tracing::info!(file = %path.display(), "generated a secret for this installation");
+    Ok(s)
+}
+
+impl NotifyArgs {
+    fn config(&self, site_url: String, data_dir: &std::path::Path) -> Result<gigstream_web::notify::NotifyConfig, AnyError> {
+        let smtp = match given(&self.smtp_url) {
+            Some(url) => Some(platform_mail::SmtpConfig::from_url(&url).map_err(|e| format!("--smtp-url: {e}"))?),
+            None => {
+                tracing::warn!("GIGSTREAM_SMTP_URL is not set: notification emails are not sent");
+                None
+            }
+        };
+        let vapid = match given(&self.vapid_private_key) {
+            Some(k) => k,
+            None => kept_secret(data_dir, "vapid-private.key", || platform_push::VapidKeys::generate().private_base64())?,
+        };
+        let vapid = platform_push::VapidKeys::from_base64(&vapid).map_err(|e| format!("--vapid-private-key: {e}"))?;
+        let link_secret = match given(&self.link_secret) {
+            Some(s) => s,
+            None => kept_secret(data_dir, "link-secret.key", || platform_push::VapidKeys::generate().private_base64())?,
+        };
+        Ok(gigstream_web::notify::NotifyConfig {
+            smtp,
+            mail_from: self.mail_from.clone(),
+            site_url,
+            vapid,
+            push_contact: self.push_contact.clone(),
+            link_secret: link_secret.into_bytes(),
+        })
+    }
+}
+
 /// GigStream's scheduled jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Job {
@@ -192,6 +262,8 @@ enum Job {
     Refunds,
     /// Pay approved withdrawals the provider has not confirmed.
     Payouts,
+    /// Send notification emails and pushes that are due (retries included).
+    Notifications,
 }
 
 impl platform_jobs::Job for Job {
@@ -202,6 +274,7 @@ impl platform_jobs::Job for Job {
             Job::ClearEarnings => "clear-earnings",
             Job::Refunds => "refunds",
             Job::Payouts => "payouts",
+            Job::Notifications => "notifications",
         }
     }
     fn every(self) -> Duration {
@@ -210,11 +283,12 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
             Job::Refunds | Job::Payouts => Duration::from_secs(5 * 60),
+            Job::Notifications => Duration::from_secs(60),
         }
     }
 }
 
-const JOBS: [Job; 5] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts];
+const JOBS: [Job; 6] = [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts, Job::Notifications];
 
 impl std::str::FromStr for Job {
     type Err = String;
@@ -253,6 +327,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     }
                     serde_json::json!({ "paid": paid })
                 }
+                Job::Notifications => serde_json::json!(gigstream_web::notify::deliver_due(&state).await?),
             })
         })
     })
@@ -315,11 +390,11 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             use platform_jobs::Job as _;
-            let config = web_config(&cli.serve, &cli.money, &cli.common.data_dir)?;
+            let config = web_config(&cli.serve, &cli.money, &cli.notify, &cli.common.data_dir)?;
             let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(AppState::new(db.clone(), config))).await?;
             println!("{} {counts}", name.name());
         }
-        Command::Serve(args) => serve(db, args, &cli.money, &cli.common.data_dir).await?,
+        Command::Serve(args) => serve(db, args, &cli.money, &cli.notify, &cli.common.data_dir).await?,
         Command::More(none) => match none {},
     }
     Ok(())
@@ -345,8 +420,10 @@ async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Resul
     Ok(())
 }
 
-fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
+fn web_config(args: &ServeArgs, money: &MoneyArgs, notify: &NotifyArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
+    let site_url = given(&money.public_url).map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| format!("http://{}", args.bind));
     Ok(WebConfig {
+        notify: notify.config(site_url, data_dir)?,
         secure_cookies: args.https,
         hsts: args.https,
         trust_proxy: args.trust_proxy,
@@ -362,7 +439,7 @@ fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -
     })
 }
 
-async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
+async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, notify: &NotifyArgs, data_dir: &std::path::Path) -> Result<(), AnyError> {
     let embedded_and_empty = async { Ok::<_, AnyError>(db.backend() == Backend::Sqlite && !accounts::any(&db).await?) };
     let should_seed = args.seed_demo.should_seed(embedded_and_empty).await?;
     if should_seed {
@@ -371,7 +448,7 @@ async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path:
             print_logins(&logins);
         }
     }
-    let config = web_config(&args, money, data_dir)?;
+    let config = web_config(&args, money, notify, data_dir)?;
     tracing::info!(payments = ?config.payments, "payment providers");
     let state = AppState::new(db.clone(), config);
     gigstream_web::routes::resume_videos(state.clone()).await;

@@ -9,6 +9,7 @@ pub mod escrow;
 pub mod gigs;
 pub mod invariants;
 pub mod messages;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod profiles;

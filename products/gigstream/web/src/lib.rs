@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod forms;
 pub mod middleware;
+pub mod notify;
 pub mod payments;
 pub mod realtime;
 pub mod routes;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub realtime: Arc<realtime::Realtime>,
     /// Converts gig videos in the background.
     pub ffmpeg: Arc<platform_media::video::Ffmpeg>,
+    /// Email and web push senders for notifications.
+    pub notifier: Arc<notify::Notifier>,
 }
 
 impl AppState {
@@ -48,7 +51,10 @@ impl AppState {
         let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
-        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg }
+        let notifier = Arc::new(notify::Notifier::new(&config.notify));
+        let state = AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, notifier };
+        notify::spawn_worker(state.clone());
+        state
     }
 }
 

@@ -6,6 +6,7 @@ mod browser;
 mod flow;
 mod messaging;
 mod money;
+mod notifications;
 mod support;
 mod uploads;
 mod videos;
