@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications",
 };
 
 #[derive(Parser)]
@@ -39,6 +39,8 @@ struct Cli {
     mail: MailArgs,
     #[command(flatten)]
     google: GoogleArgs,
+    #[command(flatten)]
+    notify: NotifyArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -247,6 +249,68 @@ impl MoneyArgs {
     }
 }
 
+/// Notification email, web push and unsubscribe links.
+#[derive(Args, Clone)]
+struct NotifyArgs {
+    /// The VAPID private key (32 bytes, base64url) web pushes are signed
+    /// with. Unset: one is generated once and kept in <data-dir>/vapid-private.key.
+    #[arg(long, env = "GIGSTREAM_VAPID_PRIVATE_KEY", hide_env_values = true, global = true)]
+    vapid_private_key: Option<String>,
+    /// The contact push services may write to (mailto: or https:).
+    #[arg(long, env = "GIGSTREAM_PUSH_CONTACT", default_value = "mailto:no-reply@gigstream.localhost", global = true)]
+    push_contact: String,
+    /// The secret unsubscribe links are signed with. Unset: one is
+    /// generated once and kept in <data-dir>/link-secret.key.
+    #[arg(long, env = "GIGSTREAM_LINK_SECRET", hide_env_values = true, global = true)]
+    link_secret: Option<String>,
+}
+
+/// A secret kept in a file of the data directory, made on first use.
+fn kept_secret(data_dir: &std::path::Path, file: &str, make: impl FnOnce() -> String) -> Result<String, AnyError> {
+    let path = data_dir.join(file);
+    if let Ok(s) = std::fs::read_to_string(&path) {
+        if !s.trim().is_empty() {
+            return Ok(s.trim().to_string());
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let s = make();
+    std::fs::write(&path, &s)?;
+    tracing::info!(file = %path.display(), "generated a secret for this installation");
+    Ok(s)
+}
+
+impl NotifyArgs {
+    /// Notifications go out through the same relay and From as the rest
+    /// of GigStream's mail (`MailArgs`).
+    fn config(&self, mail: &MailArgs, site_url: String, data_dir: &std::path::Path) -> Result<gigstream_web::notify::NotifyConfig, AnyError> {
+        let smtp = match given(&mail.smtp_url) {
+            Some(url) => Some(platform_mail::SmtpConfig::from_url(&url).map_err(|e| format!("--smtp-url: {e}"))?),
+            None => {
+                tracing::warn!("GIGSTREAM_SMTP_URL is not set: notification emails are not sent");
+                None
+            }
+        };
+        let vapid = match given(&self.vapid_private_key) {
+            Some(k) => k,
+            None => kept_secret(data_dir, "vapid-private.key", || platform_push::VapidKeys::generate().private_base64())?,
+        };
+        let vapid = platform_push::VapidKeys::from_base64(&vapid).map_err(|e| format!("--vapid-private-key: {e}"))?;
+        let link_secret = match given(&self.link_secret) {
+            Some(s) => s,
+            None => kept_secret(data_dir, "link-secret.key", || platform_push::VapidKeys::generate().private_base64())?,
+        };
+        Ok(gigstream_web::notify::NotifyConfig {
+            smtp,
+            mail_from: mail.mail_from.clone(),
+            site_url,
+            vapid,
+            push_contact: self.push_contact.clone(),
+            link_secret: link_secret.into_bytes(),
+        })
+    }
+}
+
 /// GigStream's scheduled jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Job {
@@ -264,6 +328,8 @@ enum Job {
     Invoices,
     /// Ask the providers about checkouts that never reported back.
     Reconcile,
+    /// Send notification emails and pushes that are due (retries included).
+    Notifications,
 }
 
 impl platform_jobs::Job for Job {
@@ -276,6 +342,7 @@ impl platform_jobs::Job for Job {
             Job::Payouts => "payouts",
             Job::Invoices => "invoices",
             Job::Reconcile => "reconcile",
+            Job::Notifications => "notifications",
         }
     }
     fn every(self) -> Duration {
@@ -284,12 +351,21 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
             Job::Refunds | Job::Payouts | Job::Invoices | Job::Reconcile => Duration::from_secs(5 * 60),
+            Job::Notifications => Duration::from_secs(60),
         }
     }
 }
 
-const JOBS: [Job; 7] =
-    [Job::AutoComplete, Job::Housekeeping, Job::ClearEarnings, Job::Refunds, Job::Payouts, Job::Invoices, Job::Reconcile];
+const JOBS: [Job; 8] = [
+    Job::AutoComplete,
+    Job::Housekeeping,
+    Job::ClearEarnings,
+    Job::Refunds,
+    Job::Payouts,
+    Job::Invoices,
+    Job::Reconcile,
+    Job::Notifications,
+];
 
 impl std::str::FromStr for Job {
     type Err = String;
@@ -334,6 +410,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                 Job::Reconcile => {
                     serde_json::to_value(gigstream_web::payments::reconcile(&state, now).await.map_err(web)?).unwrap_or_default()
                 }
+                Job::Notifications => serde_json::json!(gigstream_web::notify::deliver_due(&state).await?),
             })
         })
     })
@@ -396,7 +473,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         }
         Command::Job { name } => {
             use platform_jobs::Job as _;
-            let config = web_config(&cli.serve, &cli.money, &cli.mail, &cli.common.data_dir)?;
+            let config = web_config(&cli.serve, &cli.money, &cli.mail, &cli.notify, &cli.common.data_dir)?;
             let mut state = AppState::new(db.clone(), config);
             cli.mail.attach(&mut state)?;
             let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(state)).await?;
@@ -405,7 +482,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         Command::Serve(args) => {
             let public = given(&cli.money.public_url).unwrap_or_else(|| format!("http://{}", args.bind));
             let google = cli.google.google(&public)?;
-            serve(db, args, &cli.money, &cli.mail, google, &cli.common.data_dir).await?
+            serve(db, args, &cli.money, &cli.mail, &cli.notify, google, &cli.common.data_dir).await?
         }
         Command::More(none) => match none {},
     }
@@ -432,8 +509,16 @@ async fn create_admin(db: &Db, username: &str, email: &str, name: &str) -> Resul
     Ok(())
 }
 
-fn web_config(args: &ServeArgs, money: &MoneyArgs, mail: &MailArgs, data_dir: &std::path::Path) -> Result<WebConfig, AnyError> {
+fn web_config(
+    args: &ServeArgs,
+    money: &MoneyArgs,
+    mail: &MailArgs,
+    notify: &NotifyArgs,
+    data_dir: &std::path::Path,
+) -> Result<WebConfig, AnyError> {
+    let site_url = given(&money.public_url).map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| format!("http://{}", args.bind));
     Ok(WebConfig {
+        notify: notify.config(mail, site_url, data_dir)?,
         secure_cookies: args.https,
         hsts: args.https,
         trust_proxy: args.trust_proxy,
@@ -458,6 +543,7 @@ async fn serve(
     args: ServeArgs,
     money: &MoneyArgs,
     mail: &MailArgs,
+    notify: &NotifyArgs,
     google: Option<Arc<gigstream_web::google::Google>>,
     data_dir: &std::path::Path,
 ) -> Result<(), AnyError> {
@@ -469,7 +555,7 @@ async fn serve(
             print_logins(&logins);
         }
     }
-    let config = web_config(&args, money, mail, data_dir)?;
+    let config = web_config(&args, money, mail, notify, data_dir)?;
     tracing::info!(payments = ?config.payments, "payment providers");
     let mut state = AppState::new(db.clone(), config);
     mail.attach(&mut state)?;

@@ -12,6 +12,7 @@
 //! - [`messaging`]: conversations (inquiries, order threads), message
 //!   and search checks, the typing throttle;
 //! - [`reviews`]: review checks, the edit window, and review analytics;
+//! - [`notifications`]: events, channels, preferences over defaults, retries;
 //! - [`suggest`]: "did you mean" by trigram similarity;
 //! - [`wallet`]: payment methods, earnings clearance, withdrawals;
 //! - [`backoffice`]: admin roles and permissions, account standing,
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod messaging;
 pub mod money;
 pub mod names;
+pub mod notifications;
 pub mod order;
 pub mod reviews;
 pub mod richtext;

@@ -12,6 +12,7 @@ pub mod identities;
 pub mod invariants;
 pub mod invoices;
 pub mod messages;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod privacy;

@@ -5,6 +5,7 @@ const JS: &str = include_str!("../assets/gigstream.js");
 const MESSAGES_CSS: &str = include_str!("../assets/messages.css");
 const MESSAGES_JS: &str = include_str!("../assets/messages.js");
 const ADMIN_CSS: &str = include_str!("../assets/admin.css");
+const NOTIFICATIONS_JS: &str = include_str!("../assets/notifications.js");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
@@ -13,6 +14,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "messages.css" => Some((MESSAGES_CSS, "text/css; charset=utf-8")),
         "messages.js" => Some((MESSAGES_JS, "text/javascript; charset=utf-8")),
         "admin.css" => Some((ADMIN_CSS, "text/css; charset=utf-8")),
+        "notifications.js" => Some((NOTIFICATIONS_JS, "text/javascript; charset=utf-8")),
         _ => None,
     }
 }

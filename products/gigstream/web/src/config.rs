@@ -41,6 +41,8 @@ pub struct WebConfig {
     pub mail_from: String,
     /// Minutes a checkout may stay unreported before reconcile asks the provider.
     pub reconcile_after_minutes: u32,
+    /// Notification email, web push and unsubscribe links.
+    pub notify: crate::notify::NotifyConfig,
 }
 
 impl Default for WebConfig {
@@ -63,6 +65,7 @@ impl Default for WebConfig {
             withdrawals: WithdrawalPolicy::default(),
             mail_from: "GigStream <billing@gigstream.localhost>".into(),
             reconcile_after_minutes: 15,
+            notify: Default::default(),
         }
     }
 }

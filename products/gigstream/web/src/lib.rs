@@ -10,6 +10,7 @@ pub mod forms;
 pub mod google;
 pub mod invoices;
 pub mod middleware;
+pub mod notify;
 pub mod payments;
 pub mod realtime;
 pub mod routes;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub mailer: Arc<dyn platform_mail::Mailer>,
     /// Google sign-in, when configured.
     pub google: Option<Arc<google::Google>>,
+    /// Email and web push senders for notifications.
+    pub notifier: Arc<notify::Notifier>,
 }
 
 impl AppState {
@@ -57,7 +60,11 @@ impl AppState {
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
-        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None }
+        let notifier = Arc::new(notify::Notifier::new(&config.notify));
+        let state =
+            AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None, notifier };
+        notify::spawn_worker(state.clone());
+        state
     }
 }
 

@@ -234,6 +234,12 @@ pub async fn settle(state: &AppState, method: PayMethod, event_id: &str, report:
     if let Some(payment_id) = &report.payment_id {
         paid::record_payment(&state.db, &report.reference, method.as_str(), &report.provider_id, payment_id, now).await?;
     }
+    if outcome == Settled::Credited {
+        if let Ok(o) = orders::by_reference(&state.db, &report.reference).await {
+            crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::OrderPlaced).await;
+            crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::PaymentReceived).await;
+        }
+    }
     Ok(outcome)
 }
 
@@ -402,6 +408,17 @@ pub async fn pay_out(state: &AppState, id: WithdrawalId) -> Result<WithdrawalSta
         Ok(r) => match r.status {
             PayoutStatus::Paid => {
                 wallet::mark_paid(&state.db, id, &r.payout_id, now).await?;
+                let amount = gigstream_domain::Money::new(w.payout_minor(), w.currency);
+                let body = format!("{amount} was sent to {}.", w.destination);
+                crate::notify::send(
+                    state,
+                    w.seller_id,
+                    gigstream_domain::notifications::Event::WithdrawalPaid,
+                    "Withdrawal paid",
+                    &body,
+                    "/wallet",
+                )
+                .await;
             }
             PayoutStatus::Failed => {
                 wallet::mark_failed(&state.db, id, "The provider could not pay this out", Some(&r.payout_id), now).await?;

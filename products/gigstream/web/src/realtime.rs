@@ -56,7 +56,7 @@ type Push = platform_realtime::Push<Topic, PushKind>;
 
 /// Creates this node's hub and starts tailing the outbox.
 pub fn start(db: Db) -> Arc<Realtime> {
-    Realtime::start(db, platform_realtime::Outboxes::default().with(ConversationEvents))
+    Realtime::start(db, platform_realtime::Outboxes::default().with(ConversationEvents).with(crate::notify::live::Notifications))
 }
 
 /// A conversation event as clients receive it, live and replayed alike.

@@ -6,6 +6,7 @@ use crate::{AppError, AppState};
 use axum::extract::{FromRequest, Multipart, Request};
 use chrono::Utc;
 use gigstream_domain::ids::OrderId;
+use gigstream_domain::notifications::Event;
 use gigstream_domain::order::{Action, Actor};
 use gigstream_store::orders::{self, DeliveredFile, Order};
 use gigstream_store::security;
@@ -190,6 +191,16 @@ pub async fn order_step(state: &AppState, user: &CurrentUser, id: OrderId, actio
         }
         _ => return Err(AppError::NotFound),
     };
+    let event = match action {
+        Action::SubmitRequirements => Some(Event::RequirementsSubmitted),
+        Action::Deliver => Some(Event::Delivered),
+        Action::RequestRevision => Some(Event::RevisionRequested),
+        Action::Accept => Some(Event::Completed),
+        _ => None,
+    };
+    if let Some(event) = event {
+        crate::notify::about_order(state, &done, event).await;
+    }
     Ok(done)
 }
 

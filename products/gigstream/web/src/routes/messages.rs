@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use gigstream_domain::ids::{GigId, OrderId};
 use gigstream_domain::messaging::{self, ConversationId};
+use gigstream_domain::notifications::Event;
 use gigstream_store::messages::{self, Attachment, Conversation, Message, Outgoing};
 use gigstream_store::{gigs, orders};
 use platform_media::{MediaKey, MediaRules, MediaType};
@@ -151,6 +152,11 @@ async fn send(state: &AppState, user: &CurrentUser, c: &Conversation, d: Draft) 
         Ok((m, fresh)) => {
             if fresh {
                 state.realtime.written();
+                let preview: String = m.body.chars().take(140).collect();
+                let body = if preview.is_empty() { "sent you a file".to_string() } else { preview };
+                let title = format!("New message from {}", user.account.display_name);
+                let link = format!("/messages/{}", c.id);
+                crate::notify::send(state, c.other(user.account.id), Event::NewMessage, &title, &body, &link).await;
             } else {
                 // A retry: the first send's files are the ones kept.
                 remove_files(state, &attachments).await;

@@ -7,6 +7,7 @@ mod backoffice;
 mod common;
 mod messages;
 mod money;
+mod notifications;
 mod pages;
 mod reviews;
 mod system;
@@ -48,6 +49,7 @@ fn app_router(state: AppState) -> Router {
         .merge(crate::google::routes())
         .merge(backoffice::routes())
         .merge(account::routes())
+        .merge(notifications::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))

@@ -62,6 +62,12 @@ async fn write(state: &AppState, user: &CurrentUser, o: &Order, input: &ReviewIn
     let ratings = reviews::check(subject, input)?;
     let before = gigstream_store::reviews::for_order(&state.db, o.id).await?.into_iter().any(|r| r.subject == subject);
     let r = gigstream_store::reviews::write(&state.db, o, user.account.id, &ratings, Utc::now()).await?;
+    if !before {
+        let title = format!("{} reviewed you", r.reviewer_name);
+        let body = format!("{} out of 5 for “{}”.", r.overall, r.gig_title);
+        let event = gigstream_domain::notifications::Event::ReviewReceived;
+        crate::notify::send(state, r.reviewee_id, event, &title, &body, &format!("/orders/{}", o.id)).await;
+    }
     Ok((r, !before))
 }
 

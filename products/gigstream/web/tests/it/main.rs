@@ -11,6 +11,7 @@ mod messaging;
 mod money;
 mod reconcile;
 mod security;
+mod notifications;
 mod support;
 mod uploads;
 mod videos;
