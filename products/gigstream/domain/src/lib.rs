@@ -14,8 +14,11 @@
 //! - [`reviews`]: review checks, the edit window, and review analytics;
 //! - [`suggest`]: "did you mean" by trigram similarity;
 //! - [`wallet`]: payment methods, earnings clearance, withdrawals;
+//! - [`dashboard`]: earnings per day and month, the orders pipeline, the
+//!   response rate and quick actions on the dashboards;
 //! - [`ids`]: the id types.
 
+pub mod dashboard;
 pub mod fees;
 pub mod gig;
 pub mod ids;

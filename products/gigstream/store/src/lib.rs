@@ -5,6 +5,7 @@
 //! ([`escrow`]).
 
 pub mod accounts;
+pub mod dashboard;
 pub mod escrow;
 pub mod gigs;
 pub mod invariants;

@@ -4,6 +4,7 @@ const CSS: &str = include_str!("../assets/gigstream.css");
 const JS: &str = include_str!("../assets/gigstream.js");
 const MESSAGES_CSS: &str = include_str!("../assets/messages.css");
 const MESSAGES_JS: &str = include_str!("../assets/messages.js");
+const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
@@ -11,6 +12,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "gigstream.js" => Some((JS, "text/javascript; charset=utf-8")),
         "messages.css" => Some((MESSAGES_CSS, "text/css; charset=utf-8")),
         "messages.js" => Some((MESSAGES_JS, "text/javascript; charset=utf-8")),
+        "dashboard.css" => Some((DASHBOARD_CSS, "text/css; charset=utf-8")),
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 
 mod api;
 mod common;
+mod dashboard;
 mod messages;
 mod money;
 mod pages;
@@ -41,6 +42,7 @@ fn app_router(state: AppState) -> Router {
         .merge(reviews::routes())
         .merge(videos::routes())
         .merge(money::routes())
+        .merge(dashboard::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))

@@ -3,6 +3,7 @@
 
 mod admin;
 mod browser;
+mod dashboards;
 mod flow;
 mod messaging;
 mod money;
