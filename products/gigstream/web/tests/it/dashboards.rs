@@ -122,14 +122,19 @@ async fn dashboards_fit_wide_and_phone_screens() {
     let (_, v) =
         app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(gig_body("I will design a minimalist logo for your brand"))).await;
     let gig = v["gig"]["id"].as_str().unwrap().to_string();
-    for _ in 0..2 {
+    // Three orders: one accepted (earnings), one delivered, one in progress.
+    for steps in [3, 2, 1] {
         let order = app.paid_order(&buyer, &gig).await;
         let path = |a: &str| format!("/api/v1/orders/{order}/{a}");
-        app.call(Method::POST, &path("requirements"), Some(&buyer), Some(json!({ "answers": ["Acme"] }))).await;
-        app.call(Method::POST, &path("deliver"), Some(&seller), Some(json!({ "message": "Done" }))).await;
+        let calls = [
+            (path("requirements"), &buyer, Some(json!({ "answers": ["Acme"] }))),
+            (path("deliver"), &seller, Some(json!({ "message": "Done" }))),
+            (path("accept"), &buyer, None),
+        ];
+        for (p, who, body) in calls.into_iter().take(steps) {
+            assert_eq!(app.call(Method::POST, &p, Some(who), body).await.0, StatusCode::OK, "{p}");
+        }
     }
-    let order = app.paid_order(&buyer, &gig).await;
-    app.call(Method::POST, &format!("/api/v1/orders/{order}/accept"), Some(&buyer), None).await;
     app.call(Method::PUT, &format!("/api/v1/gigs/id/{gig}/favourite"), Some(&buyer), None).await;
     let base = format!("http://{}", serve(&app).await);
     let profile = tempfile::tempdir().unwrap();
