@@ -89,6 +89,9 @@ struct ServeArgs {
     /// Load demo data on start: `auto` seeds an empty embedded store only.
     #[arg(long, env = "GIGSTREAM_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
+    /// Bearer token a scraper sends to read /metrics; unset: /metrics answers 404.
+    #[arg(long, env = "GIGSTREAM_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 fn parse_clamd(text: &str) -> Result<platform_media::ClamdAddr, String> {
@@ -358,6 +361,7 @@ fn web_config(args: &ServeArgs, money: &MoneyArgs, data_dir: &std::path::Path) -
         payments: money.payments(args.bind)?,
         clearance_days: money.clearance_days,
         withdrawals: money.withdrawals(),
+        metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
         ..WebConfig::default()
     })
 }
@@ -373,7 +377,8 @@ async fn serve(db: Db, args: ServeArgs, money: &MoneyArgs, data_dir: &std::path:
     }
     let config = web_config(&args, money, data_dir)?;
     tracing::info!(payments = ?config.payments, "payment providers");
-    let state = AppState::new(db.clone(), config);
+    let mut state = AppState::new(db.clone(), config);
+    state.metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     gigstream_web::routes::resume_videos(state.clone()).await;
     let limits = state.limits.clone();
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);

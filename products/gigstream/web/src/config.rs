@@ -33,6 +33,8 @@ pub struct WebConfig {
     pub clearance_days: u32,
     /// Withdrawal minimum and fee.
     pub withdrawals: WithdrawalPolicy,
+    /// The bearer token `/metrics` asks for; none: `/metrics` answers 404.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -51,6 +53,7 @@ impl Default for WebConfig {
             payments: PaymentsConfig::default(),
             clearance_days: 14,
             withdrawals: WithdrawalPolicy::default(),
+            metrics_token: None,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub realtime: Arc<realtime::Realtime>,
     /// Converts gig videos in the background.
     pub ffmpeg: Arc<platform_media::video::Ffmpeg>,
+    /// The Prometheus recorder's handle, when the binary installed one.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
@@ -48,7 +50,7 @@ impl AppState {
         let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
-        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg }
+        AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, metrics: None }
     }
 }
 

@@ -158,3 +158,29 @@ async fn dashboards_fit_wide_and_phone_screens() {
     w.quit().await.unwrap();
     r.unwrap();
 }
+
+/// `/metrics` is GigStream's request counters for a scraper with the token;
+/// without a configured token it is not there.
+#[tokio::test]
+async fn metrics_need_the_configured_token() {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder().handle();
+    let plain = TestApp::new(platform_db::Backend::Sqlite).await;
+    assert_eq!(plain.raw(Request::get("/metrics").body(Body::empty()).unwrap()).await.0, StatusCode::NOT_FOUND);
+    let mut app = TestApp::with_config(platform_db::Backend::Sqlite, |c| c.metrics_token = Some("s3cret".into())).await;
+    app.state.metrics = Some(handle);
+    let router = gigstream_web::app(app.state.clone());
+    app.router = router;
+    for (token, want) in [(None, StatusCode::UNAUTHORIZED), (Some("wrong"), StatusCode::UNAUTHORIZED), (Some("s3cret"), StatusCode::OK)] {
+        let mut req = Request::get("/metrics");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let (s, h, _) = app.raw(req.body(Body::empty()).unwrap()).await;
+        assert_eq!(s, want, "{token:?}");
+        if s == StatusCode::OK {
+            assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+        }
+    }
+    let (s, v) = app.call(Method::GET, "/api/health", None, None).await;
+    assert_eq!((s, v["status"].as_str(), v["database"]["status"].as_str()), (StatusCode::OK, Some("ok"), Some("ok")));
+}
