@@ -32,3 +32,18 @@ pub fn metrics(handle: Option<&PrometheusHandle>) -> Response {
         None => (StatusCode::NOT_FOUND, "metrics disabled").into_response(),
     }
 }
+
+/// `/metrics` for a scraper holding `token` (`Authorization: Bearer …`,
+/// compared in constant time): 404 when no token is configured, 401 with a
+/// missing or wrong one.
+pub fn metrics_behind_token(token: Option<&str>, headers: &axum::http::HeaderMap, handle: Option<&PrometheusHandle>) -> Response {
+    use subtle::ConstantTimeEq;
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return (StatusCode::NOT_FOUND, "metrics disabled").into_response();
+    };
+    let given = crate::request::bearer(headers).unwrap_or("");
+    if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        return (StatusCode::UNAUTHORIZED, "a metrics token is required").into_response();
+    }
+    metrics(handle)
+}

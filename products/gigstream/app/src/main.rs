@@ -103,6 +103,9 @@ struct ServeArgs {
     /// Load demo data on start: `auto` seeds an empty embedded store only.
     #[arg(long, env = "GIGSTREAM_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
+    /// Bearer token a scraper sends to read /metrics; unset: /metrics answers 404.
+    #[arg(long, env = "GIGSTREAM_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 fn parse_clamd(text: &str) -> Result<platform_media::ClamdAddr, String> {
@@ -534,6 +537,7 @@ fn web_config(
         withdrawals: money.withdrawals(),
         mail_from: mail.mail_from.clone(),
         reconcile_after_minutes: money.reconcile_after_minutes,
+        metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
         ..WebConfig::default()
     })
 }
@@ -558,6 +562,7 @@ async fn serve(
     let config = web_config(&args, money, mail, notify, data_dir)?;
     tracing::info!(payments = ?config.payments, "payment providers");
     let mut state = AppState::new(db.clone(), config);
+    state.metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     mail.attach(&mut state)?;
     state.google = google;
     tracing::info!(google = state.google.is_some(), "sign-in providers");

@@ -17,9 +17,12 @@
 //! - [`wallet`]: payment methods, earnings clearance, withdrawals;
 //! - [`backoffice`]: admin roles and permissions, account standing,
 //!   the marketplace settings and their bounds, daily analytics;
+//! - [`dashboard`]: earnings per day and month, the orders pipeline, the
+//!   response rate and quick actions on the dashboards;
 //! - [`ids`]: the id types.
 
 pub mod backoffice;
+pub mod dashboard;
 pub mod fees;
 pub mod gig;
 pub mod ids;

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod backoffice;
+pub mod dashboard;
 pub mod escrow;
 pub mod gigs;
 pub mod identities;

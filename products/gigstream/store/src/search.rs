@@ -84,6 +84,11 @@ pub struct Hit {
     pub rank: f64,
 }
 
+/// A [`Hit`]'s columns but its rank, over `gigs g JOIN accounts a ON a.id = g.seller_id`.
+pub(crate) const HIT_COLUMNS: &str = "g.id, g.slug, g.title, a.username AS seller_username, a.display_name AS seller_name,
+    g.seller_level, g.min_price_minor, g.currency, g.min_delivery_days, g.rating_x100, g.rating_count,
+    (SELECT i.media_key FROM gig_images i WHERE i.gig_id = g.id ORDER BY i.position, i.created_at LIMIT 1) AS cover, g.created_at";
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Count<T> {
     pub value: T,
@@ -273,10 +278,7 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
         keyset = format!(" AND ({key}, g.id) {cmp} ({pk}, {pid})");
     }
     let text = format!(
-        "SELECT g.id, g.slug, g.title, a.username AS seller_username, a.display_name AS seller_name, g.seller_level, g.min_price_minor,
-                g.currency, g.min_delivery_days, g.rating_x100, g.rating_count,
-                (SELECT i.media_key FROM gig_images i WHERE i.gig_id = g.id ORDER BY i.position, i.created_at LIMIT 1) AS cover,
-                g.created_at, {rank} AS rank
+        "SELECT {HIT_COLUMNS}, {rank} AS rank
          FROM {from} JOIN accounts a ON a.id = g.seller_id WHERE {wheres}{keyset} ORDER BY {order} LIMIT {}",
         limit + 1
     );

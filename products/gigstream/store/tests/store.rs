@@ -431,3 +431,64 @@ async fn accounts_are_unique_and_ordering_own_gigs_is_refused() {
         assert_eq!(accounts::for_login(db, "AMINA@example.test").await.unwrap().map(|(a, _)| a.username), Some("amina".into()));
     }
 }
+
+#[tokio::test]
+async fn the_dashboards_read_earnings_statuses_messages_activity_and_favourites() {
+    use gigstream_store::dashboard as data;
+    use gigstream_store::messages::{self, Outgoing};
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let (seller, buyer, done) = order_setup(db).await;
+        let now = Utc::now();
+        pay(db, &done).await;
+        orders::submit_requirements(db, done.id, buyer, vec!["Acme".into()], now).await.unwrap();
+        orders::deliver(db, done.id, seller, "Here", vec![], now).await.unwrap();
+        orders::accept(db, done.id, buyer, now).await.unwrap();
+        let second = orders::place(db, buyer, done.gig_id, Tier::Basic, FeePolicy::default(), now).await.unwrap();
+        pay(db, &second).await;
+        orders::submit_requirements(db, second.id, buyer, vec!["Beta".into()], now).await.unwrap();
+
+        let earned = data::earned_since(db, seller, now - Duration::days(1)).await.unwrap();
+        assert_eq!(earned.iter().map(|e| e.amount_minor).collect::<Vec<_>>(), [8_000]);
+        assert!(data::earned_since(db, seller, now + Duration::days(1)).await.unwrap().is_empty());
+        let mut counts = data::status_counts(db, seller, true).await.unwrap();
+        counts.sort_by_key(|(s, _)| s.as_str());
+        assert_eq!(counts, [(OrderStatus::InProgress, 1), (OrderStatus::Released, 1)]);
+        assert!(data::status_counts(db, seller, false).await.unwrap().is_empty(), "the seller bought nothing");
+        assert_eq!(data::late_count(db, seller, now).await.unwrap(), 0);
+        assert_eq!(data::late_count(db, seller, now + Duration::days(4)).await.unwrap(), 1, "due in three days");
+
+        let c = messages::inquiry(db, buyer, seller, done.gig_id, "Logo", now).await.unwrap();
+        let say = |sender, body| Outgoing { sender, sender_name: "x", body, attachments: vec![], client_id: None };
+        messages::send(db, c.id, &say(buyer, "Hello?"), now).await.unwrap();
+        messages::send(db, c.id, &say(seller, "Hi!"), now + Duration::minutes(5)).await.unwrap();
+        let said = data::seller_messages(db, seller, now - Duration::days(1)).await.unwrap();
+        let mut flags: Vec<(bool, String)> = said.iter().map(|s| (s.from_buyer, s.conversation.clone())).collect();
+        flags.sort();
+        assert_eq!(flags, [(false, c.id.to_string()), (true, c.id.to_string())]);
+        assert!(data::seller_messages(db, buyer, now - Duration::days(1)).await.unwrap().is_empty(), "the buyer sells nothing");
+
+        let selling = data::activity(db, seller, 3).await.unwrap();
+        let got: Vec<(String, bool)> = selling.iter().map(|a| (a.action.clone(), a.selling)).collect();
+        assert_eq!(got, [("submit_requirements".into(), true), ("pay".into(), true), ("place".into(), true)]);
+        assert_eq!(selling[0].order_id, second.id);
+        let buying = data::activity(db, buyer, 100).await.unwrap();
+        assert_eq!(buying.len(), 9, "every step of both orders");
+        assert!(buying.iter().all(|a| !a.selling));
+
+        data::add_favourite(db, buyer, done.gig_id, now).await.unwrap();
+        data::add_favourite(db, buyer, done.gig_id, now).await.unwrap();
+        let favs = data::favourites(db, buyer, 10).await.unwrap();
+        assert_eq!(favs.iter().map(|h| h.id).collect::<Vec<_>>(), [done.gig_id]);
+        assert!(data::is_favourite(db, buyer, done.gig_id).await.unwrap());
+        assert!(!data::is_favourite(db, seller, done.gig_id).await.unwrap());
+        gigs::set_status(db, done.gig_id, seller, GigStatus::Paused, now).await.unwrap();
+        assert!(data::favourites(db, buyer, 10).await.unwrap().is_empty(), "a paused gig is not shown");
+        let e = data::add_favourite(db, seller, done.gig_id, now).await.unwrap_err();
+        assert!(matches!(e, StoreError::NotFound), "only a live gig can be saved: {e:?}");
+        gigs::set_status(db, done.gig_id, seller, GigStatus::Active, now).await.unwrap();
+        data::remove_favourite(db, buyer, done.gig_id).await.unwrap();
+        assert!(data::favourites(db, buyer, 10).await.unwrap().is_empty());
+    }
+}

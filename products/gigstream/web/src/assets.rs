@@ -6,6 +6,7 @@ const MESSAGES_CSS: &str = include_str!("../assets/messages.css");
 const MESSAGES_JS: &str = include_str!("../assets/messages.js");
 const ADMIN_CSS: &str = include_str!("../assets/admin.css");
 const NOTIFICATIONS_JS: &str = include_str!("../assets/notifications.js");
+const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
@@ -15,6 +16,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "messages.js" => Some((MESSAGES_JS, "text/javascript; charset=utf-8")),
         "admin.css" => Some((ADMIN_CSS, "text/css; charset=utf-8")),
         "notifications.js" => Some((NOTIFICATIONS_JS, "text/javascript; charset=utf-8")),
+        "dashboard.css" => Some((DASHBOARD_CSS, "text/css; charset=utf-8")),
         _ => None,
     }
 }

@@ -43,6 +43,8 @@ pub struct WebConfig {
     pub reconcile_after_minutes: u32,
     /// Notification email, web push and unsubscribe links.
     pub notify: crate::notify::NotifyConfig,
+    /// The bearer token `/metrics` asks for; none: `/metrics` answers 404.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -66,6 +68,7 @@ impl Default for WebConfig {
             mail_from: "GigStream <billing@gigstream.localhost>".into(),
             reconcile_after_minutes: 15,
             notify: Default::default(),
+            metrics_token: None,
         }
     }
 }

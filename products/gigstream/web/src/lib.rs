@@ -48,6 +48,8 @@ pub struct AppState {
     pub google: Option<Arc<google::Google>>,
     /// Email and web push senders for notifications.
     pub notifier: Arc<notify::Notifier>,
+    /// The Prometheus recorder's handle, when the binary installed one.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
@@ -62,7 +64,7 @@ impl AppState {
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
         let notifier = Arc::new(notify::Notifier::new(&config.notify));
         let state =
-            AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None, notifier };
+            AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None, notifier, metrics: None };
         notify::spawn_worker(state.clone());
         state
     }

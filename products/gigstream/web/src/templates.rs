@@ -143,6 +143,8 @@ pub struct GigView {
     pub reviews: crate::views::ReviewSummary,
     /// The newest ready video: (MP4 URL, poster URL).
     pub video: Option<(String, String)>,
+    /// Whether the signed-in visitor saved this gig (none: signed out or the owner).
+    pub favourite: Option<bool>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -209,16 +211,6 @@ pub struct OrderLine {
     pub status: &'static str,
     pub total: String,
     pub late: bool,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "dashboard.html")]
-pub struct Dashboard {
-    pub chrome: Chrome,
-    pub pending: String,
-    pub gigs: Vec<(String, String, String, String)>,
-    pub selling: Vec<OrderLine>,
-    pub buying: Vec<OrderLine>,
 }
 
 #[derive(Template, WebTemplate)]

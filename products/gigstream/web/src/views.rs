@@ -149,3 +149,58 @@ pub struct VideosPage {
     /// A conversion is under way: the page reloads itself to show progress.
     pub busy: bool,
 }
+
+/// A chart as SVG and the same numbers as table rows (label, orders, amount).
+pub struct ChartView {
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+    pub rows: Vec<(String, i64, String)>,
+}
+
+/// One line of the activity timeline.
+pub struct TimelineLine {
+    pub order_id: String,
+    pub title: String,
+    pub what: &'static str,
+    /// "selling" or "buying".
+    pub side: &'static str,
+    pub status: &'static str,
+    pub at: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard.html")]
+pub struct SellerDashboard {
+    pub chrome: Chrome,
+    pub pending: String,
+    pub available: String,
+    pub month_total: String,
+    pub response_percent: Option<i64>,
+    pub response_asked: i64,
+    pub response_median: Option<String>,
+    /// Earnings per day, then per month.
+    pub charts: Vec<ChartView>,
+    pub pipeline: Vec<(&'static str, i64)>,
+    pub actions: Vec<gigstream_domain::dashboard::QuickAction>,
+    pub timeline: Vec<TimelineLine>,
+    pub review_count: i64,
+    pub review_average: Option<String>,
+    pub review_recommend: Option<i64>,
+    /// (stars, count, percent), 5 down to 1.
+    pub review_distribution: Vec<(i32, i64, i64)>,
+    /// (slug, title, status, price from).
+    pub gigs: Vec<(String, String, String, String)>,
+    pub selling: Vec<crate::templates::OrderLine>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard_buying.html")]
+pub struct BuyerDashboard {
+    pub chrome: Chrome,
+    pub to_do: Vec<(crate::templates::OrderLine, &'static str)>,
+    pub pipeline: Vec<(&'static str, i64)>,
+    pub orders: Vec<crate::templates::OrderLine>,
+    /// The favourite gigs.
+    pub cards: Vec<crate::templates::Card>,
+}

@@ -5,6 +5,7 @@ mod account;
 mod api;
 mod backoffice;
 mod common;
+mod dashboard;
 mod messages;
 mod money;
 mod notifications;
@@ -50,6 +51,7 @@ fn app_router(state: AppState) -> Router {
         .merge(backoffice::routes())
         .merge(account::routes())
         .merge(notifications::routes())
+        .merge(dashboard::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))

@@ -19,7 +19,7 @@ use gigstream_domain::ids::{GigId, OrderId};
 use gigstream_domain::order::{Action, Actor, OrderStatus};
 use gigstream_store::accounts::{self, NewAccount};
 use gigstream_store::search::{self, DELIVERY_DAYS, RATINGS};
-use gigstream_store::{escrow, gigs, orders, profiles};
+use gigstream_store::{gigs, orders, profiles};
 use platform_accounts::Via;
 use platform_kernel::FieldErrors;
 use serde::Deserialize;
@@ -31,7 +31,6 @@ pub fn routes() -> Router<AppState> {
         .route("/signup", get(signup_page).post(signup_submit))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
-        .route("/dashboard", get(dashboard))
         .route("/profile", get(profile_page).post(profile_submit))
         .route("/u/{username}", get(user_page))
         .route("/gigs/new", get(new_gig).post(create_gig))
@@ -310,7 +309,7 @@ async fn logout(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Ap
     Ok(with_cookie("/", clear_session_cookie(state.config.secure_cookies)))
 }
 
-fn order_line(o: &orders::Order) -> OrderLine {
+pub(super) fn order_line(o: &orders::Order) -> OrderLine {
     OrderLine {
         id: o.id.to_string(),
         title: o.gig_title.clone(),
@@ -318,20 +317,6 @@ fn order_line(o: &orders::Order) -> OrderLine {
         total: money(o.total_minor, o.currency),
         late: o.is_late(Utc::now()),
     }
-}
-
-async fn dashboard(State(state): State<AppState>, csrf: CsrfToken, user: CurrentUser) -> AppResult<Response> {
-    let me = user.account.id;
-    let pending = escrow::pending_earnings(&state.db, me, state.config.currency).await?;
-    let gigs = gigs::by_seller(&state.db, me, true)
-        .await?
-        .into_iter()
-        .map(|g| (g.slug, g.title, g.status.to_string(), money(g.min_price_minor, g.currency)))
-        .collect();
-    let selling = orders::for_account(&state.db, me, true, 50).await?.iter().map(order_line).collect();
-    let buying = orders::for_account(&state.db, me, false, 50).await?.iter().map(order_line).collect();
-    Ok(Dashboard { chrome: chrome(&csrf, Some(&user)), pending: money(pending, state.config.currency), gigs, selling, buying }
-        .into_response())
 }
 
 async fn profile_page(State(state): State<AppState>, csrf: CsrfToken, user: CurrentUser) -> AppResult<Response> {
@@ -630,6 +615,10 @@ async fn gig_page(
         faq: g.faq.0.iter().map(|f| (f.question.clone(), f.answer.clone())).collect(),
         reviews: super::reviews::summary(&state, g.seller_id, Some(g.id)).await?,
         video: super::videos::ready_for(&state, g.id).await?,
+        favourite: match user.as_ref().filter(|u| u.account.id != g.seller_id) {
+            Some(u) => Some(gigstream_store::dashboard::is_favourite(&state.db, u.account.id, g.id).await?),
+            None => None,
+        },
     }
     .into_response())
 }

@@ -109,7 +109,7 @@ async fn reply_api(
     Ok(Json(json!({ "review": reply(&state, &user, &id, &r.reply).await? })))
 }
 
-async fn analytics_of(state: &AppState, seller: AccountId, gig: Option<GigId>) -> AppResult<reviews::Analytics> {
+pub(super) async fn analytics_of(state: &AppState, seller: AccountId, gig: Option<GigId>) -> AppResult<reviews::Analytics> {
     let points = gigstream_store::reviews::points(&state.db, seller, gig).await?;
     Ok(reviews::analyze(&points, Utc::now(), TREND_MONTHS))
 }

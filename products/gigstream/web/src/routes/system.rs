@@ -12,11 +12,19 @@ use gigstream_store::{gigs, messages, orders, videos};
 use platform_media::MediaKey;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/health", get(health)).route("/assets/{file}", get(asset)).route("/media/{*key}", get(media))
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/assets/{file}", get(asset))
+        .route("/media/{*key}", get(media))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
     platform_web::system::health(&state.db, env!("CARGO_PKG_VERSION")).await
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    platform_web::system::metrics_behind_token(state.config.metrics_token.as_deref(), &headers, state.metrics.as_ref())
 }
 
 async fn asset(Path(file): Path<String>) -> AppResult<Response> {

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
-struct Driver(Child, String);
+pub(crate) struct Driver(Child, String);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ impl Drop for Driver {
     }
 }
 
-async fn driver() -> Option<Driver> {
+pub(crate) async fn driver() -> Option<Driver> {
     if !["/usr/bin/chromium", "/usr/bin/chromedriver"].iter().all(|p| std::path::Path::new(p).exists()) {
         assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but chromium/chromedriver are missing");
         eprintln!("skipping the messaging browser test: chromium is not installed");
@@ -40,7 +40,7 @@ async fn driver() -> Option<Driver> {
     Some(Driver(child, format!("http://127.0.0.1:{port}")))
 }
 
-async fn browser(d: &Driver, profile: &std::path::Path) -> WebDriver {
+pub(crate) async fn browser(d: &Driver, profile: &std::path::Path) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary("/usr/bin/chromium").unwrap();
     for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars"] {
@@ -52,7 +52,7 @@ async fn browser(d: &Driver, profile: &std::path::Path) -> WebDriver {
     w
 }
 
-async fn serve(app: &TestApp) -> SocketAddr {
+pub(crate) async fn serve(app: &TestApp) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app.router.clone();
@@ -73,7 +73,7 @@ async fn until(w: &WebDriver, script: &str, what: &str) {
     }
 }
 
-async fn sign_in(w: &WebDriver, base: &str, login: &str, next: &str) -> WebDriverResult<()> {
+pub(crate) async fn sign_in(w: &WebDriver, base: &str, login: &str, next: &str) -> WebDriverResult<()> {
     w.goto(format!("{base}/login?next={next}")).await?;
     w.find(By::Name("login")).await?.send_keys(login).await?;
     w.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
@@ -83,7 +83,7 @@ async fn sign_in(w: &WebDriver, base: &str, login: &str, next: &str) -> WebDrive
 }
 
 /// Saves a screenshot at `width` and checks nothing sticks out sideways.
-async fn shot(w: &WebDriver, width: u32, name: &str) -> WebDriverResult<()> {
+pub(crate) async fn shot(w: &WebDriver, width: u32, name: &str) -> WebDriverResult<()> {
     w.set_window_rect(0, 0, width, 900).await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let overflow = js(w, "return document.documentElement.scrollWidth - document.documentElement.clientWidth;").await;

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::json;
 
-fn gig_body(title: &str) -> serde_json::Value {
+pub(crate) fn gig_body(title: &str) -> serde_json::Value {
     json!({
         "title": title,
         "category": "graphics-design",

@@ -4,6 +4,7 @@
 mod admin;
 mod backoffice;
 mod browser;
+mod dashboards;
 mod flow;
 mod google;
 mod invoices;
