@@ -286,7 +286,12 @@ fn kept_secret(data_dir: &std::path::Path, file: &str, make: impl FnOnce() -> St
 impl NotifyArgs {
     /// Notifications go out through the same relay and From as the rest
     /// of GigStream's mail (`MailArgs`).
-    fn config(&self, mail: &MailArgs, site_url: String, data_dir: &std::path::Path) -> Result<gigstream_web::notify::NotifyConfig, AnyError> {
+    fn config(
+        &self,
+        mail: &MailArgs,
+        site_url: String,
+        data_dir: &std::path::Path,
+    ) -> Result<gigstream_web::notify::NotifyConfig, AnyError> {
         let smtp = match given(&mail.smtp_url) {
             Some(url) => Some(platform_mail::SmtpConfig::from_url(&url).map_err(|e| format!("--smtp-url: {e}"))?),
             None => {

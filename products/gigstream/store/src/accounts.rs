@@ -51,7 +51,8 @@ pub fn sessions() -> SessionStore {
 }
 
 /// Inserts an account: id, email, username, display name, password hash, admin, now.
-pub(crate) const INSERT: &str = "INSERT INTO accounts (id, email, username, display_name, password_hash, is_admin, is_active, created_at, admin_role)
+pub(crate) const INSERT: &str =
+    "INSERT INTO accounts (id, email, username, display_name, password_hash, is_admin, is_active, created_at, admin_role)
      VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7, CASE WHEN $6 THEN 'owner' END)";
 
 /// A taken email or username as a field error.

@@ -63,8 +63,20 @@ impl AppState {
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
         let notifier = Arc::new(notify::Notifier::new(&config.notify));
-        let state =
-            AppState { db, config: Arc::new(config), limits, media, payments, scanner, realtime, ffmpeg, mailer, google: None, notifier, metrics: None };
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            limits,
+            media,
+            payments,
+            scanner,
+            realtime,
+            ffmpeg,
+            mailer,
+            google: None,
+            notifier,
+            metrics: None,
+        };
         notify::spawn_worker(state.clone());
         state
     }
