@@ -12,7 +12,7 @@ pub mod moderation;
 pub mod number;
 pub mod progress;
 pub mod room;
-pub mod status;
 pub mod staff;
+pub mod status;
 
 pub use platform_kernel::{FieldError, FieldErrors};
