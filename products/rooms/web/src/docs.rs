@@ -66,6 +66,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::signin::api())
         .merge(crate::decor::api())
         .merge(crate::economy::api::api())
+        .merge(crate::economy::resellers::api())
+        .merge(crate::status::api())
         .merge(crate::admin::api())
         .routes(routes!(crate::realtime::socket::upgrade))
         .routes(routes!(openapi_json))

@@ -32,6 +32,9 @@ use rooms_store::coin_requests::{self as cr, Actor, Approval, CoinRequest, NewRe
 use rooms_store::{accounts, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A request's body may carry three pictures of 2 MB each.
 const UPLOAD_LIMIT: usize = (MAX_PROOFS * 2 + 1) * 1024 * 1024;
@@ -45,23 +48,31 @@ pub const PROOF_RULES: MediaRules = MediaRules {
     pixels: None,
 };
 
+/// The pages, the proof pictures and the staff forms.
 pub fn routes() -> Router<AppState> {
     let upload = DefaultBodyLimit::max(UPLOAD_LIMIT);
     Router::new()
-        .route("/api/v1/resellers", get(resellers_api))
-        .route("/api/v1/coin-requests", get(list_api).post(create).layer(upload))
-        .route("/api/v1/coin-requests/{id}", get(one_api))
-        .route("/api/v1/coin-requests/{id}/{action}", post(decide))
         .route("/coin-requests", get(page).post(create).layer(upload))
         .route("/coin-requests/{id}/{action}", post(decide))
         .route("/coin-requests/{id}/proofs/{n}", get(proof))
-        .route("/api/v1/admin/coin-requests", get(admin_api))
-        .route("/api/v1/admin/coin-requests/bulk", post(bulk))
-        .route("/api/v1/admin/resellers/stock", post(top_up))
         .route("/admin/coin-requests", get(admin_page))
         .route("/admin/coin-requests/bulk", post(bulk))
         .route("/admin/resellers/stock", post(top_up))
         .route("/assets/backoffice.css", get(shell::stylesheet))
+}
+
+/// The JSON API of coin requests and reseller stock, described by each
+/// handler's `#[utoipa::path]`.
+pub fn api() -> OpenApiRouter<AppState> {
+    let upload = OpenApiRouter::new().routes(routes!(list_api, create)).layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
+    OpenApiRouter::new()
+        .merge(upload)
+        .routes(routes!(resellers_api))
+        .routes(routes!(one_api))
+        .routes(routes!(decide))
+        .routes(routes!(admin_api))
+        .routes(routes!(bulk))
+        .routes(routes!(top_up))
 }
 
 /// A request with what its viewer needs: proof links and whether a credit
@@ -108,6 +119,8 @@ fn stock_short(e: StoreError) -> WebError {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/resellers", tag = "coin requests", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{resellers}`: the active resellers one may ask for coins")))]
 async fn resellers_api(State(s): State<AppState>, _u: CurrentUser) -> WebResult<Response> {
     Ok(axum::Json(json!({"resellers": cr::resellers(&s.db).await?})).into_response())
 }
@@ -120,6 +133,13 @@ struct ListQuery {
     before: Option<DateTime<Utc>>,
 }
 
+#[utoipa::path(get, path = "/api/v1/coin-requests", tag = "coin requests",
+    params(("as" = Option<String>, Query, description = "requester (default): the caller's requests; reseller: the requests made to the caller"),
+        ("before" = Option<String>, Query, description = "Requests made before this time (RFC 3339)")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{requests}` (as reseller also `stock`): each request with `proofs` links and `overdue`, newest 100"),
+        (status = 403, description = "`forbidden`: `as=reseller` from an account that is not a reseller"),
+        (status = 422, description = "`validation` on `as`: requester or reseller")))]
 async fn list_api(State(s): State<AppState>, u: CurrentUser, Query(q): Query<ListQuery>) -> WebResult<Response> {
     match q.as_.as_deref() {
         None | Some("requester") => {
@@ -146,6 +166,10 @@ async fn visible(s: &AppState, u: &CurrentUser, id: CoinRequestId) -> WebResult<
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/coin-requests/{id}", tag = "coin requests",
+    params(("id" = String, Path, description = "Coin request id")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{request}` with `proofs` links and `overdue`"),
+        (status = 404, description = "`not_found`: no such request, or the caller is not its requester, its reseller or staff")))]
 async fn one_api(State(s): State<AppState>, u: CurrentUser, Path(id): Path<CoinRequestId>) -> WebResult<Response> {
     let r = visible(&s, &u, id).await?;
     Ok(axum::Json(json!({"request": view(&r, Utc::now())})).into_response())
@@ -196,6 +220,14 @@ fn whole(field: &'static str, text: &str) -> WebResult<i64> {
     text.trim().parse::<i64>().map_err(|_| AppError::field(field, "Enter a whole number.").into())
 }
 
+#[utoipa::path(post, path = "/api/v1/coin-requests", tag = "coin requests",
+    request_body(content_type = "multipart/form-data",
+        description = "Fields `reseller` (the reseller's public number), `coins`, `message`, and one to three `proof` pictures (JPEG or PNG, at most 2 MB each)"),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, description = "`{request}`: sent, the reseller is told"),
+        (status = 409, description = "`pending_request_exists`: a pending request to this reseller is open already"),
+        (status = 413, description = "`payload_too_large`: the body is too large"),
+        (status = 422, description = "`validation` on `reseller` (not an active reseller, or oneself), `coins`, `message` or `proof` (missing, too many, not JPEG/PNG, too large)")))]
 async fn create(State(s): State<AppState>, via: Via, u: CurrentUser, mp: Multipart) -> WebResult<Response> {
     let outcome = async {
         let a = read_request(mp).await?;
@@ -220,11 +252,15 @@ async fn create(State(s): State<AppState>, via: Via, u: CurrentUser, mp: Multipa
 }
 
 /// A decision's fields, as a form or JSON sends them.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct DecisionIn {
+    /// approve: the coins to send (default: what was asked; a number or its text).
     coins: Option<String>,
+    /// approve: cash (default) or credit.
     payment: Option<String>,
+    /// approve on credit: days until repayment is due.
     credit_days: Option<String>,
+    /// approve, reject: a note to the requester.
     note: Option<String>,
 }
 
@@ -240,6 +276,16 @@ fn actor_of(u: &CurrentUser) -> Actor {
     Actor { id: u.id(), super_admin: u.account.role == PlatformRole::SuperAdmin }
 }
 
+#[utoipa::path(post, path = "/api/v1/coin-requests/{id}/{action}", tag = "coin requests",
+    params(("id" = String, Path, description = "Coin request id"),
+        ("action" = String, Path, description = "approve or reject (the reseller or a super admin), cancel (the requester), repaid (a credit approval, by the reseller or a super admin)")),
+    request_body = DecisionIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{request}` as it now stands"),
+        (status = 402, description = "`insufficient_coins` with `required` and `available`: the reseller's stock is short; nothing written"),
+        (status = 403, description = "`not_your_request`: only the reseller asked, or a super admin, decides"),
+        (status = 404, description = "`not_found`: no such action, no such request, or not one the caller is part of"),
+        (status = 409, description = "`already_processed`, `request_expired`, or `not_open_credit` (repaid on what is not an unpaid credit approval)"),
+        (status = 422, description = "`validation` on `coins`, `payment` (cash or credit), `credit_days` or `note`")))]
 async fn decide(
     State(s): State<AppState>,
     via: Via,
@@ -345,6 +391,11 @@ fn status_filter(q: &AdminQuery) -> WebResult<Option<&str>> {
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/coin-requests", tag = "back office",
+    params(("status" = Option<String>, Query, description = "pending, approved, rejected, cancelled or expired")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{requests}`: every request (newest 200) with `proofs` links and `overdue`"),
+        (status = 403, description = "`forbidden`: staff only"),
+        (status = 422, description = "`validation` on `status`")))]
 async fn admin_api(State(s): State<AppState>, _staff: Staff, Query(q): Query<AdminQuery>) -> WebResult<Response> {
     let rows = cr::list(&s.db, Of::All(status_filter(&q)?), None, 200).await?;
     Ok(axum::Json(json!({"requests": views(&rows)})).into_response())
@@ -441,14 +492,20 @@ fn super_admin(u: &CurrentUser) -> WebResult<Actor> {
     Ok(actor_of(u))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct BulkIn {
     /// Request ids: a JSON array, or repeated/newline-separated form fields.
+    #[schema(value_type = Vec<String>)]
     ids: Option<String>,
+    /// approve or reject.
     action: Option<String>,
     note: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/coin-requests/bulk", tag = "back office", request_body = BulkIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{results}`: per request `{id, result, message}`, `result` approved, rejected, not_found or the refusal code (`already_processed`, `insufficient_coins`, …)"),
+        (status = 403, description = "`forbidden`: super admins only"),
+        (status = 422, description = "`validation` on `action` (approve or reject) or `ids` (none, or not request ids)")))]
 async fn bulk(State(s): State<AppState>, via: Via, Staff(u): Staff, body: axum::body::Bytes) -> WebResult<Response> {
     let actor = super_admin(&u)?;
     let outcome = async {
@@ -503,14 +560,20 @@ fn bulk_input(body: &[u8], api: bool) -> WebResult<BulkIn> {
     Ok(b)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct TopUpIn {
     /// The reseller's public number.
     reseller: Option<String>,
+    /// Coins to add from the treasury (a number or its text).
     coins: Option<String>,
+    /// One top-up per key.
     idempotency_key: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/resellers/stock", tag = "back office", request_body = TopUpIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{applied, stock}`: `applied` false when the idempotency key was used already"),
+        (status = 403, description = "`forbidden`: super admins only"),
+        (status = 422, description = "`validation` on `reseller` (no one, or not an active reseller), `coins` or `idempotency_key`")))]
 async fn top_up(State(s): State<AppState>, via: Via, Staff(u): Staff, Input(t): Input<TopUpIn>) -> WebResult<Response> {
     let staff = super_admin(&u)?;
     let outcome = async {

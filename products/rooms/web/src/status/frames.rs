@@ -21,33 +21,46 @@ use rooms_domain::ids::FrameId;
 use rooms_store::frames::{self, Frame, Owned};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/frames", get(page))
-        .route("/frames/{id}/buy", post(buy_form))
-        .route("/frames/wear", post(wear_form))
-        .route("/api/v1/frames", get(catalogue))
-        .route("/api/v1/me/frames", get(mine))
-        .route("/api/v1/frames/{id}/purchase", post(buy))
-        .route("/api/v1/me/frames/wear", post(wear))
+    Router::new().route("/frames", get(page)).route("/frames/{id}/buy", post(buy_form)).route("/frames/wear", post(wear_form))
 }
 
+/// The JSON API of frames, described by each handler's `#[utoipa::path]`.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(catalogue)).routes(routes!(mine)).routes(routes!(buy)).routes(routes!(wear))
+}
+
+#[utoipa::path(get, path = "/api/v1/frames", tag = "frames", security(()),
+    responses((status = 200, description = "`{frames}`: the catalogue, each with its price, period in days and whether it is premium")))]
 async fn catalogue(State(s): State<AppState>) -> WebResult<Response> {
     Ok(axum::Json(json!({"frames": frames::catalogue(&s.db).await?})).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/me/frames", tag = "frames", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{frames}`: the caller's frames with when each ends and which is worn")))]
 async fn mine(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     Ok(axum::Json(json!({"frames": frames::owned(&s.db, u.id(), Utc::now()).await?})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct BuyIn {
     /// The price the buyer was shown.
     price: Option<i64>,
+    /// One purchase per key (1 to 100 characters).
     idempotency_key: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/frames/{id}/purchase", tag = "frames", params(("id" = String, Path, description = "Frame id")),
+    request_body = BuyIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 201, description = "`{purchase}`: `{purchase_id, frame_id, price, days, expires_at, balance}`; buying again extends the period"),
+        (status = 402, description = "`insufficient_coins` with `required` and `available`; nothing written"),
+        (status = 403, description = "`level_required`: premium frames open at a higher wealth level"),
+        (status = 409, description = "`frame_unavailable` (no such frame, or not on sale), `price_changed` (refresh and try again), or `duplicate_purchase` (the key was used)"),
+        (status = 422, description = "`validation` on `price` or `idempotency_key`")))]
 async fn buy(
     State(s): State<AppState>,
     u: CurrentUser,
@@ -60,12 +73,16 @@ async fn buy(
     Ok((StatusCode::CREATED, axum::Json(json!({"purchase": done}))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct WearIn {
     /// The frame to wear; `null` takes it off.
+    #[schema(value_type = Option<String>)]
     frame_id: Option<FrameId>,
 }
 
+#[utoipa::path(post, path = "/api/v1/me/frames/wear", tag = "frames", request_body = WearIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{frames}`: the caller's frames, the chosen one worn (none when `frame_id` is null)"),
+        (status = 409, description = "`not_owned` (buy it first) or `frame_expired` (buy it again)")))]
 async fn wear(State(s): State<AppState>, u: CurrentUser, crate::api::Json(w): crate::api::Json<WearIn>) -> WebResult<Response> {
     frames::wear(&s.db, u.id(), w.frame_id, Utc::now()).await?;
     Ok(axum::Json(json!({"frames": frames::owned(&s.db, u.id(), Utc::now()).await?})).into_response())

@@ -12,7 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::get;
 use axum::Router;
 use chrono::Utc;
 use platform_web::request::CsrfToken;
@@ -23,15 +23,23 @@ use rooms_store::levels::{self, Badge, Ladders, Level, Reached};
 use rooms_store::rooms;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/levels", get(page))
-        .route("/api/v1/levels", get(ladders))
-        .route("/api/v1/me/levels", get(mine))
-        .route("/api/v1/rooms/{id}/level", get(room_level))
-        .route("/api/v1/badges", get(badges))
-        .route("/api/v1/admin/levels/{track}/{level}", put(set_step))
+    Router::new().route("/levels", get(page))
+}
+
+/// The JSON API of levels and badges, described by each handler's
+/// `#[utoipa::path]`.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ladders))
+        .routes(routes!(mine))
+        .routes(routes!(room_level))
+        .routes(routes!(badges))
+        .routes(routes!(set_step))
 }
 
 /// What a person's levels come to.
@@ -52,10 +60,14 @@ async fn mine_of(s: &AppState, who: AccountId) -> WebResult<(Ladders, Mine)> {
     Ok((ladders, Mine { wealth, charm, badge, reached }))
 }
 
+#[utoipa::path(get, path = "/api/v1/levels", tag = "levels", security(()),
+    responses((status = 200, description = "`{ladders, privileges}`: the wealth, charm and room ladders (each step's XP, badge and privileges) and every privilege")))]
 async fn ladders(State(s): State<AppState>) -> WebResult<Response> {
     Ok(axum::Json(json!({"ladders": levels::ladders(&s.db).await?, "privileges": Privilege::ALL})).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/me/levels", tag = "levels", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{wealth, charm, privileges, badge, reached}`: the caller's levels with their progress, what they unlock, and the levels reached")))]
 async fn mine(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     let (_, m) = mine_of(&s, u.id()).await?;
     Ok(axum::Json(json!({
@@ -64,6 +76,9 @@ async fn mine(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> 
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/level", tag = "levels", params(("id" = String, Path, description = "Room id")), security(()),
+    responses((status = 200, description = "`{room_id, level}`"),
+        (status = 404, description = "`not_found`: no such room")))]
 async fn room_level(State(s): State<AppState>, Path(id): Path<RoomId>) -> WebResult<Response> {
     rooms::get(&s.db, id).await?.ok_or(AppError::NotFound)?;
     Ok(axum::Json(json!({"room_id": id, "level": levels::room_level(&s.db, id).await?})).into_response())
@@ -77,6 +92,10 @@ struct BadgesQuery {
 /// At most this many accounts per badge request.
 const MAX_BADGES: usize = 100;
 
+#[utoipa::path(get, path = "/api/v1/badges", tag = "levels",
+    params(("accounts" = String, Query, description = "Comma-separated account ids, 1 to 100")), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{badges}`: each account's levels, badge and privileges"),
+        (status = 422, description = "`validation` on `accounts`: none, more than 100, or not account ids")))]
 async fn badges(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<BadgesQuery>) -> WebResult<Response> {
     let text = q.accounts.unwrap_or_default();
     let ids: Vec<AccountId> = text
@@ -91,7 +110,7 @@ async fn badges(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<Badg
     Ok(axum::Json(json!({"badges": levels::badges(&s.db, &ids).await?})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct StepIn {
     xp: i64,
     badge: String,
@@ -99,6 +118,13 @@ struct StepIn {
     privileges: Vec<String>,
 }
 
+#[utoipa::path(put, path = "/api/v1/admin/levels/{track}/{level}", tag = "back office",
+    params(("track" = String, Path, description = "wealth, charm or room"), ("level" = i64, Path, description = "The level to set, from 1")),
+    request_body = StepIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{ladder}`: the track's ladder with the step set"),
+        (status = 403, description = "`forbidden`: staff only"),
+        (status = 404, description = "`not_found`: no such track"),
+        (status = 422, description = "`validation` on `level` (from 1), `xp` (not negative, and rising with the level), `badge` (1 to 30 characters) or `privileges` (unknown names)")))]
 async fn set_step(
     State(s): State<AppState>,
     Staff(staff): Staff,

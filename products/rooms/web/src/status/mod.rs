@@ -26,6 +26,11 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/status.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
 }
 
+/// The JSON API of levels and frames.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().merge(levels::api()).merge(frames::api())
+}
+
 /// The badges of the people a page shows.
 #[derive(Debug, Clone, Default)]
 pub struct Badges(Vec<Badge>);
