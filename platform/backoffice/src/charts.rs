@@ -149,8 +149,8 @@ mod tests {
         assert!(svg.contains("<desc id=\"month-desc\">Three months; highest $10.00 in 2026-10.</desc>"));
         assert_eq!(svg.matches("<rect").count(), 3);
         // The largest value fills the plot's height (180 - 2 × 28), half of it half.
-        assert!(svg.contains("height=\"124.0\"><title>2026-10: $10.00</title>"), "{svg}");
-        assert!(svg.contains("height=\"62.0\"><title>2026-11: $5.00</title>"), "{svg}");
+        assert!(svg.contains("height=\"124.0\" fill=\"currentColor\"><title>2026-10: $10.00</title>"), "{svg}");
+        assert!(svg.contains("height=\"62.0\" fill=\"currentColor\"><title>2026-11: $5.00</title>"), "{svg}");
         assert!(svg.contains("highest $10.00"));
         for l in &labels {
             assert!(svg.contains(&format!(">{l}</text>")), "{l} written under the bars");

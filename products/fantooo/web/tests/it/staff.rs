@@ -55,7 +55,7 @@ async fn profile_words_are_edited_user_words_only_redacted_and_the_user_is_told(
         assert!(sent.ip.is_some(), "{b:?}: the admin's address is kept");
 
         // The same from the chat page's own send (the chat API as an admin).
-        let r = say(&mut admin, chat, "Still there?").await;
+        let r = admin_json(&mut admin, Method::POST, &format!("/api/chats/{chat}/messages"), json!({ "content": "Still there?" })).await;
         assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
         let from_page = r.json()["message"]["id"].as_str().unwrap().to_string();
         let audit = fantooo_store::audit::recent_admin_actions(&app.db, 20).await.unwrap();
