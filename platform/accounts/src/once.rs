@@ -17,7 +17,7 @@
 //! let now = Utc::now();
 //! let token = on_pool!(db, p => {
 //!     let mut tx = p.begin_write().await?;
-//!     once::withdraw_in(&mut *tx, "reset_password", &account, now).await?;
+//!     once::withdraw_in(&mut *tx, &["reset_password"], &account, now).await?;
 //!     let spec = OneTime { purpose: "reset_password", account, detail: Some("a@example.com"), issued_by: None, ttl: Duration::hours(1) };
 //!     let token = once::issue_in(&mut *tx, &spec, now).await?;
 //!     tx.commit().await?;
@@ -84,7 +84,7 @@ pub trait Conn: sealed::Sealed + Send {
     #[doc(hidden)]
     fn withdraw<'a, I: Column>(
         &'a mut self,
-        purpose: &'a str,
+        purposes: &'a [&'a str],
         account: &'a I,
         now: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<u64>> + Send + 'a;
@@ -102,20 +102,28 @@ pub trait Conn: sealed::Sealed + Send {
 const INSERT: &str = "INSERT INTO one_time_tokens (token_hash, purpose, account_id, detail, issued_by, created_at, expires_at)
                       VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const COUNT_SINCE: &str = "SELECT COUNT(*) FROM one_time_tokens WHERE account_id = $1 AND purpose = $2 AND created_at > $3";
-const WITHDRAW: &str = "UPDATE one_time_tokens SET used_at = $3 WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL";
 const FORGET: &str = "DELETE FROM one_time_tokens WHERE account_id = $1";
 const USABLE: &str = "SELECT COUNT(*) FROM one_time_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3";
 const PURGE: &str = "DELETE FROM one_time_tokens WHERE expires_at < $1";
 
-/// `UPDATE … RETURNING` for a token of any of `n` purposes (`$3`…).
+/// `$3, $4, …`: one placeholder per purpose after the statement's first two.
+fn purpose_marks(n: usize) -> String {
+    (3..n + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `UPDATE … RETURNING` for a token of any of `n` purposes.
 fn redeem_sql(n: usize) -> String {
-    let marks: Vec<String> = (3..n + 3).map(|i| format!("${i}")).collect();
     format!(
         "UPDATE one_time_tokens SET used_at = $2
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 AND purpose IN ({})
          RETURNING account_id, purpose, detail",
-        marks.join(", ")
+        purpose_marks(n)
     )
+}
+
+/// Ends an account's unused tokens of any of `n` purposes.
+fn withdraw_sql(n: usize) -> String {
+    format!("UPDATE one_time_tokens SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL AND purpose IN ({})", purpose_marks(n))
 }
 
 macro_rules! conn_impl {
@@ -141,8 +149,18 @@ macro_rules! conn_impl {
                 Ok(sqlx::query_scalar(COUNT_SINCE).bind(account.clone()).bind(purpose).bind(since).fetch_one(&mut *self).await?)
             }
 
-            async fn withdraw<'a, I: Column>(&'a mut self, purpose: &'a str, account: &'a I, now: DateTime<Utc>) -> StoreResult<u64> {
-                Ok(sqlx::query(WITHDRAW).bind(account.clone()).bind(purpose).bind(now).execute(&mut *self).await?.rows_affected())
+            async fn withdraw<'a, I: Column>(
+                &'a mut self,
+                purposes: &'a [&'a str],
+                account: &'a I,
+                now: DateTime<Utc>,
+            ) -> StoreResult<u64> {
+                let sql = withdraw_sql(purposes.len());
+                let mut q = sqlx::query(&sql).bind(account.clone()).bind(now);
+                for p in purposes {
+                    q = q.bind(*p);
+                }
+                Ok(q.execute(&mut *self).await?.rows_affected())
             }
 
             async fn redeem<'a, I: Column>(
@@ -183,10 +201,14 @@ pub async fn issued_since_in<C: Conn, I: Column>(conn: &mut C, purpose: &str, ac
     conn.count_since(purpose, account, since).await
 }
 
-/// Ends every unused token of `purpose` for `account` (a new link replaces
-/// the earlier ones; an address change voids its pending verification).
-pub async fn withdraw_in<C: Conn, I: Column>(conn: &mut C, purpose: &str, account: &I, now: DateTime<Utc>) -> StoreResult<u64> {
-    conn.withdraw(purpose, account, now).await
+/// Ends every unused token of `purposes` for `account`, in one statement
+/// (a new link replaces the earlier ones; an address change voids its
+/// pending links).
+pub async fn withdraw_in<C: Conn, I: Column>(conn: &mut C, purposes: &[&str], account: &I, now: DateTime<Utc>) -> StoreResult<u64> {
+    if purposes.is_empty() {
+        return Ok(0);
+    }
+    conn.withdraw(purposes, account, now).await
 }
 
 /// Uses a token of one of `purposes`: `None` when it is unknown, used,
@@ -223,11 +245,12 @@ pub async fn purge(db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::redeem_sql;
+    use super::{redeem_sql, withdraw_sql};
 
     #[test]
-    fn one_placeholder_per_purpose_after_the_hash_and_clock() {
+    fn one_placeholder_per_purpose_after_the_first_two() {
         assert!(redeem_sql(1).contains("purpose IN ($3)"));
         assert!(redeem_sql(3).contains("purpose IN ($3, $4, $5)"));
+        assert!(withdraw_sql(2).contains("purpose IN ($3, $4)"));
     }
 }

@@ -68,7 +68,7 @@ async fn withdrawing_counting_forgetting_and_purging() {
 
         let (n, counted, later): (u64, i64, i64) = on_pool!(&t.db, p => {
             let mut tx = p.begin_write().await.unwrap();
-            let n = once::withdraw_in(&mut *tx, "reset", &who, t0()).await.unwrap();
+            let n = once::withdraw_in(&mut *tx, &["reset"], &who, t0()).await.unwrap();
             let counted = once::issued_since_in(&mut *tx, "reset", &who, t0() - Duration::hours(1)).await.unwrap();
             let later = once::issued_since_in(&mut *tx, "reset", &who, t0()).await.unwrap();
             tx.commit().await.unwrap();

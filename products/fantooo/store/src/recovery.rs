@@ -30,9 +30,7 @@ pub async fn set_email(db: &Db, user: UserId, email: &str, now: DateTime<Utc>) -
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        for purpose in [VERIFY, RESET] {
-            once::withdraw_in(&mut *tx, purpose, &user, now).await?;
-        }
+        once::withdraw_in(&mut *tx, &[VERIFY, RESET], &user, now).await?;
         let spec = OneTime { purpose: VERIFY, account: user, detail: Some(email), issued_by: None, ttl: VERIFY_TTL };
         let token = once::issue_in(&mut *tx, &spec, now).await?;
         tx.commit().await?;
@@ -46,9 +44,7 @@ pub async fn remove_email(db: &Db, user: UserId, now: DateTime<Utc>) -> StoreRes
         let mut tx = p.begin_write().await?;
         sqlx::query("UPDATE real_users SET recovery_email = NULL, recovery_email_verified_at = NULL, updated_at = $2 WHERE id = $1")
             .bind(user).bind(now).execute(&mut *tx).await?;
-        for purpose in [VERIFY, RESET] {
-            once::withdraw_in(&mut *tx, purpose, &user, now).await?;
-        }
+        once::withdraw_in(&mut *tx, &[VERIFY, RESET], &user, now).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -112,7 +108,7 @@ pub async fn issue_reset(db: &Db, target: &ResetTarget, now: DateTime<Utc>) -> S
         if recent >= RESETS_PER_HOUR {
             return Ok(None);
         }
-        once::withdraw_in(&mut *tx, RESET, &target.user_id, now).await?;
+        once::withdraw_in(&mut *tx, &[RESET], &target.user_id, now).await?;
         let spec = OneTime { purpose: RESET, account: target.user_id, detail: Some(&target.email), issued_by: None, ttl: RESET_TTL };
         let token = once::issue_in(&mut *tx, &spec, now).await?;
         tx.commit().await?;

@@ -310,7 +310,7 @@ pub async fn issue_reset(
             if recent >= limits::RESET_MAILS_PER_HOUR {
                 return Ok(None);
             }
-            once::withdraw_in(&mut *tx, purpose, &acct.id, now).await?;
+            once::withdraw_in(&mut *tx, &[purpose], &acct.id, now).await?;
         }
         let spec = OneTime { purpose, account: acct.id, detail: None, issued_by: staff, ttl: limits::chrono(channel.lifetime()) };
         let token = once::issue_in(&mut *tx, &spec, now).await?;
