@@ -209,6 +209,11 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// A membership as written in a table: tier and end.
+    type Held = Option<(i64, &'static str)>;
+    type Want = Result<(&'static str, Kind), &'static str>;
+    type ShieldRow<'a> = (Action, Option<RoomRole>, Target, &'a BTreeSet<Privilege>, bool);
+
     #[test]
     fn tiers_are_checked() {
         let d = Tiers::defaults();
@@ -254,7 +259,7 @@ mod tests {
     fn the_tier_held_ends_at_the_exact_instant() {
         let end = at("2026-12-30T12:00:00Z");
         #[rustfmt::skip]
-        let table: &[(Option<(i64, &str)>, &str, i64)] = &[
+        let table: &[(Held, &str, i64)] = &[
             (None, "2026-11-30T12:00:00Z", 0),
             (Some((3, "2026-12-30T12:00:00Z")), "2026-12-30T11:59:59Z", 3),
             (Some((3, "2026-12-30T12:00:00Z")), "2026-12-30T12:00:00Z", 0),
@@ -270,7 +275,7 @@ mod tests {
     fn purchases_stack_upgrade_or_are_refused() {
         let now = at("2026-11-30T12:00:00Z");
         #[rustfmt::skip]
-        let table: &[(Option<(i64, &str)>, i64, i64, Result<(&str, Kind), &str>)] = &[
+        let table: &[(Held, i64, i64, Want)] = &[
             (None, 1, 30, Ok(("2026-12-30T12:00:00Z", Kind::New))),
             // Same tier, running: added to the time left.
             (Some((2, "2026-12-10T00:00:00Z")), 2, 30, Ok(("2027-01-09T00:00:00Z", Kind::Renewal))),
@@ -315,7 +320,7 @@ mod tests {
         let vip5: BTreeSet<Privilege> = [MuteProtection, KickProtection].into();
         let other = Target::Other(Member);
         #[rustfmt::skip]
-        let table: &[(Action, Option<RoomRole>, Target, &BTreeSet<Privilege>, bool)] = &[
+        let table: &[ShieldRow<'_>] = &[
             (Action::Mute, Some(Admin), other, &none, true),
             (Action::Mute, Some(Admin), other, &vip4, false),
             (Action::Mute, Some(Owner), other, &vip4, true),
