@@ -19,4 +19,5 @@ mod signin;
 mod socket;
 mod status;
 mod support;
+mod vip;
 mod voice;
