@@ -183,6 +183,7 @@ async fn room_with_gift(app: &TestApp) -> Room {
         charm_pct: 100,
         animation: "heart",
         sort: 0,
+        min_vip: 0,
     };
     let gift = gifts::create_gift(&app.db, &gift).await.unwrap().to_string();
     Room { id, owner, fan, star, star_id, gift }

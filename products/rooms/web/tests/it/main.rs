@@ -7,6 +7,7 @@ mod browser;
 mod browser_backoffice;
 mod browser_pages;
 mod browser_status;
+mod browser_vip;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
 mod coin_requests;
@@ -19,4 +20,5 @@ mod signin;
 mod socket;
 mod status;
 mod support;
+mod vip;
 mod voice;
