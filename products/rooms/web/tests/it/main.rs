@@ -5,6 +5,7 @@ mod api;
 mod backoffice;
 mod browser;
 mod browser_backoffice;
+mod browser_gifts;
 mod browser_pages;
 mod browser_status;
 #[path = "../../../voice/tests/support/browser.rs"]
@@ -13,6 +14,7 @@ mod coin_requests;
 mod decor;
 mod docs;
 mod economy;
+mod live_boards;
 mod media;
 mod pages;
 mod signin;
