@@ -27,7 +27,8 @@ pub async fn until(d: &WebDriver, script: &str, what: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("never: {what}");
+    let at = js(d, "return location.href + ' ' + document.body.innerText.slice(0, 300);").await;
+    panic!("never: {what} (at {at})");
 }
 
 async fn text(d: &WebDriver) -> String {
