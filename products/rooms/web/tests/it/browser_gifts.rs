@@ -68,6 +68,7 @@ async fn a_bought_gift_reaches_the_receiver_live_at_both_widths() {
         charm_pct: 100,
         animation: "heart",
         sort: 0,
+        min_vip: 0,
     };
     gifts::create_gift(&app.db, &heart).await.unwrap();
     let package = NewPackage { name: "Starter", coins: 500, bonus_coins: 20, price_minor: 199, currency: "USD", countries: &[], sort: 0 };
