@@ -60,12 +60,12 @@ pub(crate) async fn serve(app: &TestApp) -> SocketAddr {
     addr
 }
 
-async fn js(w: &WebDriver, script: &str) -> Value {
+pub(crate) async fn js(w: &WebDriver, script: &str) -> Value {
     w.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}")).json().clone()
 }
 
 /// Waits (bounded) until `script` returns true.
-async fn until(w: &WebDriver, script: &str, what: &str) {
+pub(crate) async fn until(w: &WebDriver, script: &str, what: &str) {
     let started = Instant::now();
     while js(w, script).await != Value::Bool(true) {
         assert!(started.elapsed() < Duration::from_secs(15), "never: {what}");

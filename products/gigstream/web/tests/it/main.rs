@@ -4,6 +4,7 @@
 mod admin;
 mod backoffice;
 mod browser;
+mod browser_flow;
 mod dashboards;
 mod flow;
 mod google;
