@@ -159,13 +159,14 @@ mod tests {
             .route("/next", axum::routing::get(|| async { axum::response::Html("<p id=x>there</p>") }));
         let base = format!("http://{}", crate::serve(router).await);
         let profile = tempfile::tempdir().unwrap();
-        let d = chromium(driver.url(), profile.path(), &["--window-size=400,600"]).await;
+        let d = chromium(driver.url(), profile.path(), &["--window-size=1000,700"]).await;
         d.goto(format!("{base}/")).await.unwrap();
         let url = wait_for_path(&d, "/next").await;
         assert_eq!(url, format!("{base}/next"));
         until(&d, "return document.getElementById('x') !== null;", "the next page").await;
         assert_eq!(js(&d, "return document.getElementById('x').textContent;").await, Value::from("there"));
-        assert_eq!(js(&d, "return window.innerWidth <= 400;").await, Value::Bool(true));
+        // The test's own flags are passed on (the default window is 800 wide).
+        assert_eq!(js(&d, "return window.outerWidth;").await, Value::from(1000), "the window size flag applies");
         let _ = d.quit().await;
     }
 }
