@@ -63,7 +63,7 @@ pub async fn owned(db: &Db, who: AccountId, now: DateTime<Utc>) -> StoreResult<V
 pub async fn worn(db: &Db, who: &[AccountId], now: DateTime<Utc>) -> StoreResult<Vec<(AccountId, String)>> {
     let mut out = vec![];
     for chunk in who.chunks(100) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let marks = platform_db::placeholders(2, chunk.len());
         let sql = format!(
             "SELECT o.account_id, f.code FROM owned_frames o JOIN frames f ON f.id = o.frame_id
              WHERE o.worn AND o.expires_at > $1 AND o.account_id IN ({marks})"

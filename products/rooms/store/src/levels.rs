@@ -133,7 +133,7 @@ pub fn xp_board(track: Track) -> &'static str {
 pub async fn xp_of(db: &Db, track: Track, subjects: &[String]) -> StoreResult<HashMap<String, i64>> {
     let mut out = HashMap::new();
     for chunk in subjects.chunks(100) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let marks = platform_db::placeholders(2, chunk.len());
         let sql = format!(
             "SELECT subject, CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject IN ({marks}) GROUP BY subject"
         );
