@@ -41,8 +41,11 @@ pub async fn set<T: Serialize>(db: &Db, key: &str, value: &T, by: Option<AdminId
 /// committed, with no extra round trip while it stays the same.
 pub struct Cached<T> {
     key: &'static str,
-    slot: std::sync::RwLock<Option<(Option<chrono::DateTime<Utc>>, std::sync::Arc<T>)>>,
+    slot: std::sync::RwLock<Option<Version<T>>>,
 }
+
+/// A setting's value as of its `updated_at` (none: no row, the default).
+type Version<T> = (Option<chrono::DateTime<Utc>>, std::sync::Arc<T>);
 
 /// The pricing setting's version, as a sub-select for a hot statement.
 pub const VERSION_OF_PRICING: &str = "(SELECT s.updated_at FROM app_settings s WHERE s.key = 'pricing')";
