@@ -271,8 +271,6 @@ const LATE_WINDOW: usize = 256;
 
 struct Subscription<A> {
     access: A,
-    /// The highest seq delivered: where a replay starts.
-    last_seq: i64,
     /// Every seq up to here counts as delivered.
     floor: i64,
     /// Seqs delivered above `floor`, at most [`LATE_WINDOW`].
@@ -281,7 +279,12 @@ struct Subscription<A> {
 
 impl<A> Subscription<A> {
     fn new(access: A, after: i64) -> Self {
-        Subscription { access, last_seq: after, floor: after, recent: Default::default() }
+        Subscription { access, floor: after, recent: Default::default() }
+    }
+
+    /// The highest seq delivered: where a replay starts.
+    fn last_seq(&self) -> i64 {
+        self.recent.last().copied().unwrap_or(self.floor)
     }
 
     /// Whether the row with this seq already reached the client. Seqs are
@@ -293,7 +296,6 @@ impl<A> Subscription<A> {
     }
 
     fn record(&mut self, seq: i64) {
-        self.last_seq = self.last_seq.max(seq);
         if seq > self.floor && self.recent.insert(seq) && self.recent.len() > LATE_WINDOW {
             if let Some(oldest) = self.recent.pop_first() {
                 self.floor = oldest;
@@ -556,7 +558,7 @@ async fn replay<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, channel: E::Chann
     let mut sent = 0usize;
     loop {
         let Some(sub) = conn.subs.get(&channel) else { return Ok(()) };
-        let page = match endpoint.replay(&conn.viewer, channel, sub.last_seq, s.replay_page).await {
+        let page = match endpoint.replay(&conn.viewer, channel, sub.last_seq(), s.replay_page).await {
             Ok(p) => p,
             Err(e) if e.is_unavailable() => {
                 // A reload would only meet the outage; the client's
@@ -632,7 +634,7 @@ mod tests {
         assert!(!sub.has(11) && !sub.has(12), "seqs taken before 13 may still commit");
         sub.record(11);
         assert!(sub.has(11) && sub.has(13) && !sub.has(12));
-        assert_eq!(sub.last_seq, 13, "a replay starts after the highest");
+        assert_eq!(sub.last_seq(), 13, "a replay starts after the highest");
     }
 
     #[test]
