@@ -16,21 +16,11 @@ async fn no_overflow(d: &WebDriver, what: &str) {
 }
 
 /// The page's text once it holds `needle` (a click's navigation may still
-/// be under way when the next step starts), within 10 s.
+/// be under way when the next step starts).
 async fn body(d: &WebDriver, needle: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(el) = d.find(By::Tag("body")).await {
-            if let Ok(text) = el.text().await {
-                if text.contains(needle) {
-                    return text;
-                }
-                last = text;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("never found {needle:?} on the page: {last}");
+    let script = format!("return !!document.body && document.body.innerText.includes({});", serde_json::Value::from(needle));
+    crate::browser_pages::until(d, &script, needle).await;
+    js(d, "return document.body.innerText;").await.as_str().unwrap_or_default().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
