@@ -146,6 +146,16 @@ impl Book {
         Book { tables, sql }
     }
 
+    /// Locks `n` wallets, listed as `$1..$n`, in id order (PostgreSQL takes
+    /// the row locks of `FOR UPDATE` as the sorted rows come out).
+    pub(crate) fn lock_sql(&self, n: usize) -> String {
+        let Tables { wallets, wallet_id, .. } = self.tables;
+        format!(
+            "SELECT {wallet_id} FROM {wallets} WHERE {wallet_id} IN ({}) ORDER BY {wallet_id} FOR UPDATE",
+            platform_db::placeholders(1, n)
+        )
+    }
+
     /// The book over this crate's own schema ([`crate::MIGRATIONS`]).
     pub fn standard() -> &'static Book {
         static STANDARD: std::sync::LazyLock<Book> = std::sync::LazyLock::new(|| Book::new(Tables::STANDARD));

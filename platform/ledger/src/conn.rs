@@ -28,6 +28,8 @@ pub trait Conn: sealed::Sealed + Send {
         spent: i64,
     ) -> impl Future<Output = StoreResult<Option<(Amount, Option<Unit>)>>> + Send + 'a;
     #[doc(hidden)]
+    fn lock_wallets<'a>(&'a mut self, book: &'a Book, wallets: &'a [WalletId]) -> impl Future<Output = StoreResult<()>> + Send + 'a;
+    #[doc(hidden)]
     fn wallet_state<'a>(
         &'a mut self,
         book: &'a Book,
@@ -87,7 +89,7 @@ const WALLET_BY_OWNER: &str =
     "SELECT id, owner_kind, owner_id, unit, balance, created_at FROM wallets WHERE owner_kind = $1 AND owner_id = $2 AND unit = $3";
 
 macro_rules! conn_impl {
-    ($conn:ty) => {
+    ($conn:ty, row_locks: $row_locks:expr) => {
         impl sealed::Sealed for $conn {}
 
         impl Conn for $conn {
@@ -106,6 +108,19 @@ macro_rules! conn_impl {
                 let q = sqlx::query_as(&book.sql.apply).bind(wallet).bind(delta);
                 let q = if book.tables().spent.is_some() { q.bind(spent) } else { q };
                 Ok(q.fetch_optional(&mut *self).await?)
+            }
+
+            async fn lock_wallets<'a>(&'a mut self, book: &'a Book, wallets: &'a [WalletId]) -> StoreResult<()> {
+                if !$row_locks || wallets.is_empty() {
+                    return Ok(());
+                }
+                let sql = book.lock_sql(wallets.len());
+                let mut q = sqlx::query_scalar::<_, WalletId>(&sql);
+                for w in wallets {
+                    q = q.bind(*w);
+                }
+                q.fetch_all(&mut *self).await?;
+                Ok(())
             }
 
             async fn wallet_state<'a>(&'a mut self, book: &'a Book, wallet: WalletId) -> StoreResult<Option<(Amount, Option<Unit>)>> {
@@ -173,5 +188,7 @@ macro_rules! conn_impl {
     };
 }
 
-conn_impl!(sqlx::SqliteConnection);
-conn_impl!(sqlx::PgConnection);
+// SQLite runs one writing transaction at a time (the platform begins them
+// `IMMEDIATE`), so it has no row locks to order; PostgreSQL locks rows.
+conn_impl!(sqlx::SqliteConnection, row_locks: false);
+conn_impl!(sqlx::PgConnection, row_locks: true);

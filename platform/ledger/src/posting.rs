@@ -185,6 +185,28 @@ impl Book {
         Ok(Transferred::Applied { id, balances: t.legs.iter().zip(after).map(|(l, b)| (l.wallet, b)).collect() })
     }
 
+    /// Records several transfers inside the caller's transaction, each under
+    /// its own idempotency key: a gift to three people, or diamonds and coins
+    /// moved together. Every wallet any of them touches is locked first, in
+    /// id order, as one transfer locks its own legs, so two callers moving
+    /// money among overlapping wallets never wait on each other in a cycle.
+    /// Returns each transfer's outcome in order (a used key is `Duplicate`
+    /// and changes nothing); on any error the caller rolls back.
+    pub async fn transfers_in<C: Conn>(&self, conn: &mut C, ts: &[Transfer<'_>], now: DateTime<Utc>) -> StoreResult<Vec<Transferred>> {
+        for t in ts {
+            self.check_transfer(t)?;
+        }
+        if ts.len() > 1 {
+            let wallets: std::collections::BTreeSet<WalletId> = ts.iter().flat_map(|t| t.legs.iter().map(|l| l.wallet)).collect();
+            conn.lock_wallets(self, &wallets.into_iter().collect::<Vec<_>>()).await?;
+        }
+        let mut done = Vec::with_capacity(ts.len());
+        for t in ts {
+            done.push(self.transfer_in(conn, t, now).await?);
+        }
+        Ok(done)
+    }
+
     /// A wallet's balance, inside the caller's transaction.
     pub async fn balance_in<C: Conn>(&self, conn: &mut C, wallet: WalletId) -> StoreResult<Amount> {
         conn.balance(self, wallet).await?.ok_or(StoreError::NotFound)

@@ -373,3 +373,73 @@ async fn postings_join_the_callers_transaction() {
         assert_clean(db).await;
     }
 }
+
+#[tokio::test]
+async fn several_transfers_in_one_transaction_lock_in_one_order() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
+        let a = funded(&t.db, "a", "coins", 1_000).await;
+        let b = funded(&t.db, "b", "coins", 1_000).await;
+        let c = funded(&t.db, "c", "coins", 1_000).await;
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let db = t.db.clone();
+            tasks.push(tokio::spawn(async move {
+                // Two transfers a transaction, their wallets met in opposite
+                // orders by alternate tasks: one at a time they would lock
+                // c then a against a then c.
+                let (first, second) = if i % 2 == 0 {
+                    (vec![leg(c, "coins", -3), leg(b, "coins", 3)], vec![leg(a, "coins", -2), leg(b, "coins", 2)])
+                } else {
+                    (vec![leg(a, "coins", -3), leg(b, "coins", 3)], vec![leg(c, "coins", -2), leg(b, "coins", 2)])
+                };
+                let (k1, k2) = (format!("pair:{i}:1"), format!("pair:{i}:2"));
+                let ts = [transfer(first, &k1), transfer(second, &k2)];
+                on_pool!(&db, p => {
+                    let mut tx = p.begin_write().await?;
+                    let done = Book::standard().transfers_in(&mut *tx, &ts, chrono::Utc::now()).await?;
+                    tx.commit().await?;
+                    Ok::<_, StoreError>(done)
+                })
+            }));
+        }
+        for task in tasks {
+            let done = task.await.unwrap().unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+            assert_eq!(done.len(), 2);
+            assert!(done.iter().all(|d| matches!(d, Transferred::Applied { .. })), "{backend:?}");
+        }
+        assert_eq!((balance(&t.db, a).await, balance(&t.db, b).await, balance(&t.db, c).await), (900, 1_200, 900), "{backend:?}");
+        assert_clean(&t.db).await;
+
+        // A used key among them changes nothing for that one; the others apply.
+        let (k1, k2) = ("pair:0:1".to_string(), "fresh".to_string());
+        let ts =
+            [transfer(vec![leg(a, "coins", -1), leg(b, "coins", 1)], &k1), transfer(vec![leg(a, "coins", -1), leg(c, "coins", 1)], &k2)];
+        let done = on_pool!(&t.db, p => {
+            let mut tx = p.begin_write().await.unwrap();
+            let done = Book::standard().transfers_in(&mut *tx, &ts, chrono::Utc::now()).await.unwrap();
+            tx.commit().await.unwrap();
+            done
+        });
+        assert_eq!(done[0], Transferred::Duplicate);
+        assert!(matches!(done[1], Transferred::Applied { .. }));
+        assert_eq!((balance(&t.db, a).await, balance(&t.db, c).await), (899, 901), "{backend:?}");
+
+        // One that cannot complete fails them all, before anything is written
+        // by the caller's commit.
+        let entries = entry_count(&t.db).await;
+        let (k1, k2) = ("ok-part".to_string(), "too-much".to_string());
+        let ts = [
+            transfer(vec![leg(a, "coins", -1), leg(b, "coins", 1)], &k1),
+            transfer(vec![leg(c, "coins", -5_000), leg(b, "coins", 5_000)], &k2),
+        ];
+        let failed = on_pool!(&t.db, p => {
+            let mut tx = p.begin_write().await.unwrap();
+            let r = Book::standard().transfers_in(&mut *tx, &ts, chrono::Utc::now()).await;
+            tx.rollback().await.unwrap();
+            r
+        });
+        assert!(matches!(failed, Err(StoreError::Insufficient { required: 5_000, available: 901 })), "{failed:?}");
+        assert_eq!(entry_count(&t.db).await, entries);
+    }
+}

@@ -241,6 +241,21 @@ impl AppError {
     }
 }
 
+/// A payment provider's failure as the buyer meets it: a reference the
+/// provider does not know is 404; anything else is logged with the
+/// provider's own words and answered 502 with a message to try again.
+impl From<platform_payments::PaymentError> for AppError {
+    fn from(e: platform_payments::PaymentError) -> Self {
+        match e {
+            platform_payments::PaymentError::UnknownReference => AppError::NotFound,
+            other => {
+                tracing::warn!(error = %other, "payment provider call failed");
+                AppError::PaymentProvider("The payment service is not available right now. Please try again in a moment.".into())
+            }
+        }
+    }
+}
+
 impl From<FieldErrors> for AppError {
     fn from(e: FieldErrors) -> Self {
         AppError::Validation(e)
@@ -313,6 +328,19 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["error"], "method_not_allowed");
         assert_eq!(v["message"], "This address does not accept that method.");
+    }
+
+    #[test]
+    fn a_payment_providers_failure_is_a_retry_or_not_found() {
+        use platform_payments::PaymentError;
+        assert!(matches!(AppError::from(PaymentError::UnknownReference), AppError::NotFound));
+        for e in [PaymentError::Transport("refused".into()), PaymentError::Rejected("bad key".into()), PaymentError::Malformed("{".into())]
+        {
+            let mapped = AppError::from(e);
+            assert_eq!((mapped.status().as_u16(), mapped.code().as_ref()), (502, "payment_provider"));
+            assert!(mapped.to_string().contains("try again"), "{mapped}");
+            assert!(!mapped.to_string().contains("bad key"), "the provider's words stay in the log");
+        }
     }
 
     #[test]

@@ -10,18 +10,8 @@ use fantooo_domain::payment::Decision;
 use fantooo_store::packages::{self, Snapshot};
 use fantooo_store::payments::{self, NewCheckout, Reported, Settlement, Source};
 use fantooo_store::{rewards, users, Db};
-use platform_payments::{ChargeReport, Checkout, CheckoutRequest, PaymentError, PaymentProvider, WebhookError, WebhookEvent};
+use platform_payments::{ChargeReport, Checkout, CheckoutRequest, PaymentProvider, WebhookError, WebhookEvent};
 use serde::Serialize;
-
-fn provider_error(e: PaymentError) -> AppError {
-    match e {
-        PaymentError::UnknownReference => AppError::NotFound,
-        other => {
-            tracing::warn!(error = %other, "payment provider call failed");
-            AppError::PaymentProvider("The payment service is not available right now. Please try again in a moment.".into())
-        }
-    }
-}
 
 fn reported(r: &ChargeReport) -> Reported<'_> {
     Reported {
@@ -71,7 +61,7 @@ pub async fn start_checkout(
             "user_id": user.id, "package_id": package.id, "credits": snapshot.credits, "bonus_credits": snapshot.bonus_credits,
         }),
     };
-    let checkout = state.payments.initialize(&request).await.map_err(provider_error)?;
+    let checkout = state.payments.initialize(&request).await.map_err(AppError::from)?;
     let settlement = payments::record_checkout(
         &state.db,
         &NewCheckout {
@@ -95,7 +85,7 @@ pub async fn verify(state: &AppState, reference: &str, by: Option<AdminId>) -> A
 }
 
 async fn verify_with(db: &Db, provider: &dyn PaymentProvider, reference: &str, by: Option<AdminId>) -> AppResult<Settlement> {
-    let report = provider.verify(reference).await.map_err(provider_error)?;
+    let report = provider.verify(reference).await.map_err(AppError::from)?;
     if report.reference != reference {
         return Err(AppError::PaymentProvider(format!("the provider answered for {:?} when asked about {reference:?}", report.reference)));
     }

@@ -166,11 +166,6 @@ impl Payments {
     }
 }
 
-fn provider_error(e: PaymentError) -> AppError {
-    tracing::warn!(error = %e, "payment provider call failed");
-    AppError::PaymentProvider("The payment provider could not be reached; try again in a moment".into())
-}
-
 /// Reads a method name from a form or body field.
 pub fn method_of(text: &str, field: &'static str) -> Result<PayMethod, AppError> {
     text.parse().map_err(|_| AppError::field(field, "Choose how to pay: stripe or paypal"))
@@ -192,7 +187,7 @@ pub async fn start(state: &AppState, order: &Order, method: PayMethod, email: &s
         description: Some(format!("{} · {}", order.gig_title, order.package_name).chars().take(120).collect()),
         metadata: serde_json::json!({ "order_id": order.id.to_string() }),
     };
-    let checkout = gateway.initialize(&request).await.map_err(provider_error)?;
+    let checkout = gateway.initialize(&request).await.map_err(AppError::from)?;
     paid::record_checkout(&state.db, order.id, method.as_str(), &checkout.provider_id, Utc::now()).await?;
     Ok(checkout.authorization_url)
 }
@@ -265,7 +260,7 @@ pub async fn webhook(state: &AppState, method: PayMethod, headers: &axum::http::
         WebhookEvent::Charge(report) => settle(state, method, &hook.event_id, &report).await,
         WebhookEvent::Approved { provider_id, .. } => {
             // PayPal: the buyer approved; capture (idempotent) and credit.
-            let report = gateway.capture(&provider_id).await.map_err(provider_error)?;
+            let report = gateway.capture(&provider_id).await.map_err(AppError::from)?;
             settle(state, method, &hook.event_id, &report).await
         }
         WebhookEvent::Refunded(_) | WebhookEvent::Other => Ok(Settled::NotPaid),

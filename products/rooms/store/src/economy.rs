@@ -462,18 +462,20 @@ pub async fn exchange(db: &Db, who: AccountId, diamonds_in: i64, rate: i64, now:
         let cw = account_wallet_in(&mut *tx, who, &coins(), now).await?;
         let dw = account_wallet_in(&mut *tx, who, &diamonds(), now).await?;
         let reference = format!("exchange:{id}");
-        // Coins first, then diamonds: every transaction takes coin wallets
-        // before diamond wallets, so none waits on another in a cycle.
-        let key_c = format!("{EXCHANGE}:{id}:coins");
-        book().transfer_in(&mut *tx, &Transfer {
-            legs: vec![Leg { wallet: treasury, unit: coins(), delta: Amount(-coins_out) }, Leg { wallet: cw, unit: coins(), delta: Amount(coins_out) }],
-            reason: EXCHANGE, reference: Some(&reference), idempotency_key: &key_c, created_by: None,
-        }, now).await?;
-        let key_d = format!("{EXCHANGE}:{id}:diamonds");
-        book().transfer_in(&mut *tx, &Transfer {
-            legs: vec![Leg { wallet: dw, unit: diamonds(), delta: Amount(-diamonds_in) }, Leg { wallet: issuer, unit: diamonds(), delta: Amount(diamonds_in) }],
-            reason: EXCHANGE, reference: Some(&reference), idempotency_key: &key_d, created_by: None,
-        }, now).await?;
+        // Both in one call: their wallets are locked in id order, the order
+        // every transaction of the ledger takes them in.
+        let (key_c, key_d) = (format!("{EXCHANGE}:{id}:coins"), format!("{EXCHANGE}:{id}:diamonds"));
+        let transfers = [
+            Transfer {
+                legs: vec![Leg { wallet: treasury, unit: coins(), delta: Amount(-coins_out) }, Leg { wallet: cw, unit: coins(), delta: Amount(coins_out) }],
+                reason: EXCHANGE, reference: Some(&reference), idempotency_key: &key_c, created_by: None,
+            },
+            Transfer {
+                legs: vec![Leg { wallet: dw, unit: diamonds(), delta: Amount(-diamonds_in) }, Leg { wallet: issuer, unit: diamonds(), delta: Amount(diamonds_in) }],
+                reason: EXCHANGE, reference: Some(&reference), idempotency_key: &key_d, created_by: None,
+            },
+        ];
+        book().transfers_in(&mut *tx, &transfers, now).await?;
         sqlx::query("INSERT INTO diamond_exchanges (id, account_id, diamonds, rate, coins, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id).bind(who).bind(diamonds_in).bind(rate).bind(coins_out).bind(now).execute(&mut *tx).await?;
         balance_event!(tx, who, now);

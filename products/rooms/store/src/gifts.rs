@@ -20,11 +20,11 @@
 //! update to the commit.
 //!
 //! **Lock order.** A send writes its records and counters first (counter
-//! rows in key order), and moves money last: coin wallets in id order,
-//! then diamond wallets in id order (a send to several recipients locks
-//! all of its coin wallets, then all of its diamond wallets, before its
-//! transfers). Every other posting also takes coin wallets before diamond
-//! wallets, so no two transactions wait on each other in a cycle, and the
+//! rows in key order), and moves money last: all of its transfers in one
+//! `transfers_in` call, which locks every wallet they touch in id order
+//! before the first leg. Every other posting of two or more transfers goes
+//! the same way (one transfer locks its own legs in id order), so no two
+//! transactions wait on each other in a cycle, and the
 //! wallets shared by a room's gifts are held only for the last statements
 //! before the commit.
 
@@ -37,7 +37,7 @@ use rooms_domain::ids::{AccountId, AgencyId, GiftId, GiftSendId, RoomId};
 use rooms_domain::progress::{Period, RankingClock, Track};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Gift {
@@ -368,24 +368,11 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
             "animation": g.animation, "quantity": s.quantity, "combo": combo, "cost": total, "to": to,
         }), now);
         // Money last: the wallets every gift in the room shares (the owner's,
-        // a treasury shard) are held only from here to the commit.
-        if plans.len() > 1 {
-            let mut coin_ws: BTreeSet<WalletId> = [sender_w, owner_w, treasury].into();
-            let mut diamond_ws: BTreeSet<WalletId> = BTreeSet::new();
-            for (_, _, _, c, d, a) in &plans {
-                coin_ws.insert(*c);
-                coin_ws.extend(*a);
-                if let Some(d) = d {
-                    diamond_ws.insert(*d);
-                    diamond_ws.insert(issuer);
-                }
-            }
-            for w in coin_ws.iter().chain(diamond_ws.iter()) {
-                sqlx::query("UPDATE wallets SET balance = balance WHERE id = $1").bind(*w).execute(&mut *tx).await?;
-            }
-        }
-        for ((r, _, split, coin_w, diamond_w, agency_w), row) in plans.iter().zip(&sends) {
-            let reference = row.id.to_string();
+        // a treasury shard) are held only from here to the commit. All the
+        // transfers go in one call, which locks their wallets in one order.
+        let references: Vec<String> = sends.iter().map(|row| row.id.to_string()).collect();
+        let mut moves: Vec<(String, &'static str, usize, Vec<Leg>)> = Vec::new();
+        for (i, (r, _, split, coin_w, diamond_w, agency_w)) in plans.iter().enumerate() {
             let mut legs: BTreeMap<WalletId, i64> = BTreeMap::new();
             *legs.entry(sender_w).or_default() -= split.cost;
             *legs.entry(owner_w).or_default() += split.owner;
@@ -399,23 +386,21 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
             }
             *legs.entry(treasury).or_default() += split.platform;
             let legs: Vec<Leg> = legs.into_iter().filter(|(_, d)| *d != 0).map(|(w, d)| Leg { wallet: w, unit: coins(), delta: Amount(d) }).collect();
-            let key = format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, r);
             if legs.len() >= 2 {
-                let t = Transfer { legs, reason: economy::GIFT, reference: Some(&reference), idempotency_key: &key, created_by: None };
-                if let Transferred::Duplicate = book().transfer_in(&mut *tx, &t, now).await? {
-                    return Err(StoreError::Conflict("gift_sends request key".into()));
-                }
+                moves.push((format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, r), economy::GIFT, i, legs));
             }
-            if let Some(d) = diamond_w {
-                if split.receiver > 0 {
-                    let dkey = format!("{}:{}:{}:{}", economy::GIFT_DIAMONDS, s.sender, s.key, r);
-                    let t = Transfer {
-                        legs: vec![Leg { wallet: issuer, unit: diamonds(), delta: Amount(-split.receiver) }, Leg { wallet: *d, unit: diamonds(), delta: Amount(split.receiver) }],
-                        reason: economy::GIFT_DIAMONDS, reference: Some(&reference), idempotency_key: &dkey, created_by: None,
-                    };
-                    book().transfer_in(&mut *tx, &t, now).await?;
-                }
+            if let Some(d) = diamond_w.filter(|_| split.receiver > 0) {
+                let legs = vec![Leg { wallet: issuer, unit: diamonds(), delta: Amount(-split.receiver) }, Leg { wallet: d, unit: diamonds(), delta: Amount(split.receiver) }];
+                moves.push((format!("{}:{}:{}:{}", economy::GIFT_DIAMONDS, s.sender, s.key, r), economy::GIFT_DIAMONDS, i, legs));
             }
+        }
+        let transfers: Vec<Transfer> = moves
+            .iter()
+            .map(|(key, reason, i, legs)| Transfer { legs: legs.clone(), reason, reference: Some(&references[*i]), idempotency_key: key, created_by: None })
+            .collect();
+        let done = book().transfers_in(&mut *tx, &transfers, now).await?;
+        if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
+            return Err(StoreError::Conflict("gift_sends request key".into()));
         }
         economy::balance_event!(tx, s.sender, now);
         for r in &recipients {

@@ -106,16 +106,6 @@ impl PaymentProvider for Unconfigured {
     }
 }
 
-fn provider_error(e: PaymentError) -> AppError {
-    match e {
-        PaymentError::UnknownReference => AppError::NotFound,
-        other => {
-            tracing::warn!(error = %other, "payment provider call failed");
-            AppError::PaymentProvider("The payment service is not available right now. Please try again in a moment.".into())
-        }
-    }
-}
-
 /// This site's base URL: the configured one, else from the Host header.
 pub fn site_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &state.economy.public_url {
@@ -147,7 +137,7 @@ pub async fn start_checkout(state: &AppState, buyer: &Account, package: PackageI
     // redirect finds it.
     let purchase =
         economy::record_checkout(&state.db, buyer.id, package, country, &reference, state.economy.provider.name(), Utc::now()).await?;
-    let checkout = state.economy.provider.initialize(&request).await.map_err(provider_error)?;
+    let checkout = state.economy.provider.initialize(&request).await.map_err(AppError::from)?;
     Ok((checkout, purchase))
 }
 
@@ -161,7 +151,7 @@ pub async fn apply(state: &AppState, r: &ChargeReport) -> WebResult<(PurchaseDec
 /// Asks the provider about a purchase and applies the answer (the buyer's
 /// return, or a "check again" button).
 pub async fn verify(state: &AppState, reference: &str) -> WebResult<(PurchaseDecision, Purchase)> {
-    let report = state.economy.provider.verify(reference).await.map_err(provider_error)?;
+    let report = state.economy.provider.verify(reference).await.map_err(AppError::from)?;
     if report.reference != reference {
         return Err(AppError::BadRequest("the provider answered about another payment".into()).into());
     }
