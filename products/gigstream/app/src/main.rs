@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications, fold-facets",
 };
 
 #[derive(Parser)]
@@ -338,6 +338,8 @@ enum Job {
     Reconcile,
     /// Send notification emails and pushes that are due (retries included).
     Notifications,
+    /// Add the search's appended facet deltas into their cells.
+    FoldFacets,
 }
 
 impl platform_jobs::Job for Job {
@@ -351,6 +353,7 @@ impl platform_jobs::Job for Job {
             Job::Invoices => "invoices",
             Job::Reconcile => "reconcile",
             Job::Notifications => "notifications",
+            Job::FoldFacets => "fold-facets",
         }
     }
     fn every(self) -> Duration {
@@ -359,12 +362,12 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
             Job::Refunds | Job::Payouts | Job::Invoices | Job::Reconcile => Duration::from_secs(5 * 60),
-            Job::Notifications => Duration::from_secs(60),
+            Job::Notifications | Job::FoldFacets => Duration::from_secs(60),
         }
     }
 }
 
-const JOBS: [Job; 8] = [
+const JOBS: [Job; 9] = [
     Job::AutoComplete,
     Job::Housekeeping,
     Job::ClearEarnings,
@@ -373,6 +376,7 @@ const JOBS: [Job; 8] = [
     Job::Invoices,
     Job::Reconcile,
     Job::Notifications,
+    Job::FoldFacets,
 ];
 
 impl std::str::FromStr for Job {
@@ -414,6 +418,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     }
                     serde_json::json!({ "paid": paid })
                 }
+                Job::FoldFacets => serde_json::json!({ "folded": gigstream_store::search::fold_facets(&db).await? }),
                 Job::Invoices => serde_json::json!({ "mailed": gigstream_web::invoices::deliver_pending(&state).await.map_err(web)? }),
                 Job::Reconcile => {
                     serde_json::to_value(gigstream_web::payments::reconcile(&state, now).await.map_err(web)?).unwrap_or_default()

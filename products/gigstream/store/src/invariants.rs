@@ -115,7 +115,7 @@ pub fn checks() -> Vec<Check> {
 
 pub const FACETS_MATCH_GIGS: &str = "the search's kept facet counts (gig_facets) equal a fresh count of the active gigs";
 
-/// Every cell of `gig_facets` against a fresh count, both ways.
+/// Every kept cell (folded plus deltas) against a fresh count, both ways.
 fn facets_match_gigs() -> Check {
     use crate::search::{band_case, stars_case};
     let fresh = format!(
@@ -141,13 +141,14 @@ fn facets_match_gigs() -> Check {
         FACETS_MATCH_GIGS,
         format!(
             "SELECT {cx} || 'counted ' || CAST(x.n AS TEXT) || ', kept ' || CAST(COALESCE(f.n, 0) AS TEXT)
-             FROM ({fresh}) x LEFT JOIN gig_facets f ON {on} WHERE COALESCE(f.n, 0) <> x.n
+             FROM ({fresh}) x LEFT JOIN ({kept}) f ON {on} WHERE COALESCE(f.n, 0) <> x.n
              UNION ALL
              SELECT {cf} || 'counted 0, kept ' || CAST(f.n AS TEXT)
-             FROM gig_facets f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
+             FROM ({kept}) f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
             cx = cell("x"),
             cf = cell("f"),
             on = same("x", "f"),
+            kept = crate::search::KEPT_CELLS,
         ),
     )
 }

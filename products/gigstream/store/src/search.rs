@@ -432,18 +432,50 @@ async fn counted_cells(db: &Db, f: &Filters) -> StoreResult<Vec<Cell>> {
     Ok(cells)
 }
 
+/// Every active gig's cell with its count: the folded cells plus the
+/// deltas not folded yet (PostgreSQL's triggers append deltas, migration
+/// 1082; SQLite's keep the cells themselves). Columns: `category`,
+/// `subcategory` ('' for none), `seller_level`, `band`, `days`, `stars`, `n`.
+pub(crate) const KEPT_CELLS: &str = "SELECT category, subcategory, seller_level, band, days, stars, SUM(n) AS n
+     FROM (SELECT category, subcategory, seller_level, band, days, stars, n FROM gig_facets
+           UNION ALL SELECT category, subcategory, seller_level, band, days, stars, n FROM gig_facet_deltas) c
+     GROUP BY category, subcategory, seller_level, band, days, stars";
+
 /// The cells of every active gig, as the `gig_facets` triggers keep them.
 async fn kept_cells(db: &Db) -> StoreResult<Vec<Cell>> {
-    let sql = "SELECT category, NULLIF(subcategory, '') AS subcategory, seller_level, CAST(band AS BIGINT) AS band,
-                      CAST(days AS BIGINT) AS days, CAST(stars AS BIGINT) AS stars, CAST(n AS BIGINT) AS n
-               FROM gig_facets WHERE n > 0";
-    let mut cells: Vec<Cell> = on_pool!(db, p => sqlx::query_as::<_, Cell>(sql).fetch_all(p).await?);
+    let sql = format!(
+        "SELECT category, NULLIF(subcategory, '') AS subcategory, seller_level, CAST(band AS BIGINT) AS band,
+                CAST(days AS BIGINT) AS days, CAST(stars AS BIGINT) AS stars, CAST(n AS BIGINT) AS n
+         FROM ({KEPT_CELLS}) k WHERE n > 0"
+    );
+    let mut cells: Vec<Cell> = on_pool!(db, p => sqlx::query_as::<_, Cell>(&sql).fetch_all(p).await?);
     for c in &mut cells {
         if c.stars == 0 {
             c.stars = NO_STARS;
         }
     }
     Ok(cells)
+}
+
+/// Adds the facet deltas appended since the last fold into their cells, in
+/// key order, and returns how many deltas it folded. Deltas appended while
+/// it runs stay for the next fold; two folds at once never fold one twice
+/// (each takes the rows it deletes). On SQLite there are never deltas.
+pub async fn fold_facets(db: &Db) -> StoreResult<u64> {
+    const MOVED: &str = "DELETE FROM gig_facet_deltas RETURNING category, subcategory, seller_level, band, days, stars, n";
+    const INTO_CELLS: &str = "INSERT INTO gig_facets (category, subcategory, seller_level, band, days, stars, n)
+         SELECT category, subcategory, seller_level, band, days, stars, SUM(n) FROM moved
+         GROUP BY category, subcategory, seller_level, band, days, stars
+         ORDER BY category, subcategory, seller_level, band, days, stars
+         ON CONFLICT (category, subcategory, seller_level, band, days, stars) DO UPDATE SET n = gig_facets.n + excluded.n";
+    match db {
+        Db::Postgres(p) => {
+            let sql = format!("WITH moved AS ({MOVED}), folded AS ({INTO_CELLS}) SELECT COUNT(*) FROM moved");
+            let n: i64 = sqlx::query_scalar(&sql).fetch_one(p).await?;
+            Ok(n as u64)
+        }
+        Db::Sqlite(_) => Ok(0),
+    }
 }
 
 /// `CASE …` giving the index in [`PriceBand::ALL`] of the price in `column`
