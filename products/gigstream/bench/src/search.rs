@@ -71,6 +71,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     println!("seeding {} gigs from {} sellers ({})…", args.gigs, args.sellers, store.label());
     let seeded = seed::gigs(&db, args.sellers, args.gigs).await?;
     db.close().await;
+    // The seed's inserts left one facet delta per gig (PostgreSQL); the
+    // server's leader folds them each minute, here at once.
+    server::job(&bin, &store, "fold-facets").await?;
     println!("  seeded in {seeded:.1} s");
     let srv = server::serve(&bin, &store, server::free_port()?, &[]).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(512).build()?;

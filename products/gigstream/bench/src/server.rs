@@ -59,9 +59,18 @@ fn command(bin: &Path, store: &Store, sub: &str, env: &[(&str, String)]) -> Comm
 
 /// `gigstream migrate`.
 pub async fn migrate(bin: &Path, store: &Store) -> Result<(), Fail> {
-    let out = command(bin, store, "migrate", &[]).output().await.map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    run(bin, store, "migrate", &[]).await
+}
+
+/// `gigstream job <name>`: one run of a scheduled job, as an operator starts it.
+pub async fn job(bin: &Path, store: &Store, name: &str) -> Result<(), Fail> {
+    run(bin, store, "job", &[name]).await
+}
+
+async fn run(bin: &Path, store: &Store, sub: &str, args: &[&str]) -> Result<(), Fail> {
+    let out = command(bin, store, sub, &[]).args(args).output().await.map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
     if !out.status.success() {
-        return Err(format!("gigstream migrate: {}", String::from_utf8_lossy(&out.stderr)).into());
+        return Err(format!("gigstream {sub} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)).into());
     }
     Ok(())
 }
