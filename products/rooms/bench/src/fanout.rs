@@ -7,18 +7,16 @@
 //! seat and chat events; and, for chat, from the speaker's request leaving
 //! the bench (the "click") to the socket.
 
+use crate::listen::{self, Stop, Subscribed};
 use crate::server::{now_micros, post, sign_up_many, start_server, ServerArgs};
 use crate::stats::{histogram, record, report};
 use crate::Fail;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -69,98 +67,43 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         return Err(format!("create room: {status} {room}").into());
     }
     let room = room["room"]["id"].as_str().unwrap_or_default().to_string();
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Stop::new();
     // Heartbeats keep everyone present (30 s without one and a person is
     // out), from before the joins: joining a thousand people takes a while.
-    let beats = {
-        let (http, base, room, people, stop) = (http.clone(), base.clone(), room.clone(), people.clone(), stop.clone());
-        tokio::spawn(async move {
-            let url = format!("{base}/api/v1/rooms/{room}/heartbeat");
-            while !stop.load(Ordering::Relaxed) {
-                for chunk in people.chunks(32) {
-                    let b = chunk.iter().map(|p| post(&http, &url, Some(&p.token), json!({})));
-                    futures_util::future::join_all(b).await;
-                }
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-        })
-    };
-
-    let join_url = format!("{base}/api/v1/rooms/{room}/join");
-    for chunk in people[1..].chunks(16) {
-        let joins = chunk.iter().map(|p| post(&http, &join_url, Some(&p.token), json!({})));
-        for r in futures_util::future::join_all(joins).await {
-            let (status, v) = r?;
-            if status != 200 {
-                return Err(format!("join: {status} {v}").into());
-            }
-        }
-    }
+    let beats = listen::heartbeats(&http, &base, &room, &people, &stop);
+    listen::join(&http, &base, &room, &people[1..]).await?;
     eprintln!("setup: {} people in the room in {:.1}s", people.len(), setup.elapsed().as_secs_f64());
 
     // Every person's socket, subscribed to the room.
     let ws_url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
     let sent: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
-    let subscribed = Arc::new(AtomicU64::new(0));
+    let subscribed = Subscribed::default();
     let mut readers = Vec::new();
     for p in &people {
-        let mut req = ws_url.as_str().into_client_request()?;
-        req.headers_mut().insert("authorization", format!("Bearer {}", p.token).parse()?);
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
-        ws.send(Message::text(json!({"t": "subscribe", "room_id": room}).to_string())).await?;
-        let (stop, sent, subscribed) = (stop.clone(), sent.clone(), subscribed.clone());
-        readers.push(tokio::spawn(async move {
-            let mut seen = Seen { commit_to_socket: histogram(), chat_click_to_socket: histogram(), events: 0 };
-            let mut ping = tokio::time::interval(Duration::from_secs(20));
-            loop {
-                let msg = tokio::select! {
-                    m = ws.next() => m,
-                    _ = ping.tick() => { let _ = ws.send(Message::text(r#"{"t":"ping"}"#)).await; continue; }
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                        if stop.load(Ordering::Relaxed) { break; } else { continue; }
-                    }
-                };
-                let Some(Ok(Message::Text(text))) = msg else {
-                    if msg.is_none() || matches!(msg, Some(Err(_))) {
-                        break;
-                    }
-                    continue;
-                };
-                let at_socket = now_micros();
-                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-                match v["t"].as_str() {
-                    Some("subscribed") => {
-                        subscribed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Some("event") => {
-                        let kind = v["kind"].as_str().unwrap_or("");
-                        if !matches!(kind, "seat_taken" | "seat_freed" | "chat") {
-                            continue;
-                        }
-                        seen.events += 1;
-                        if let Some(at) = v["at"].as_str().and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok()) {
-                            record(&mut seen.commit_to_socket, at_socket - at.timestamp_micros());
-                        }
-                        if kind == "chat" {
-                            let body = v["data"]["body"].as_str().unwrap_or("");
-                            if let Some(t) = sent.lock().unwrap().get(body) {
-                                record(&mut seen.chat_click_to_socket, at_socket - t);
-                            }
-                        }
-                    }
-                    _ => {}
+        let seen = Seen { commit_to_socket: histogram(), chat_click_to_socket: histogram(), events: 0 };
+        let sent = sent.clone();
+        readers.push(
+            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, seen, move |seen, v, at_socket| {
+                let kind = v["kind"].as_str().unwrap_or("");
+                if !matches!(kind, "seat_taken" | "seat_freed" | "chat") {
+                    return;
                 }
-            }
-            seen
-        }));
+                seen.events += 1;
+                if let Some(at) = v["at"].as_str().and_then(|a| chrono::DateTime::parse_from_rfc3339(a).ok()) {
+                    record(&mut seen.commit_to_socket, at_socket - at.timestamp_micros());
+                }
+                if kind == "chat" {
+                    let body = v["data"]["body"].as_str().unwrap_or("");
+                    if let Some(t) = sent.lock().unwrap().get(body) {
+                        record(&mut seen.chat_click_to_socket, at_socket - t);
+                    }
+                }
+            })
+            .await?,
+        );
     }
-    for _ in 0..600 {
-        if subscribed.load(Ordering::Relaxed) as usize >= people.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    eprintln!("sockets: {} open and subscribed", subscribed.load(Ordering::Relaxed));
+    subscribed.wait_for(people.len()).await;
+    eprintln!("sockets: {} open and subscribed", subscribed.count());
 
     // The speakers: take a seat, chat, leave it, chat, … each on its own clock.
     let emitted = Arc::new(AtomicU64::new(0));
@@ -172,7 +115,7 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         speakers.push(tokio::spawn(async move {
             tokio::time::sleep(every * k as u32 / 16).await;
             let mut step = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while !stop.stopped() {
                 let (url, body) = match step % 4 {
                     0 => (format!("{base}/api/v1/rooms/{room}/actions/take_seat"), json!({})),
                     2 => (format!("{base}/api/v1/rooms/{room}/actions/leave_seat"), json!({})),
@@ -203,7 +146,7 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     }
     // Let the last deliveries arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
+    stop.stop();
     beats.abort();
     let (mut commit, mut click) = (histogram(), histogram());
     let mut per_socket = Vec::new();

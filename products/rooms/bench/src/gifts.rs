@@ -7,18 +7,16 @@
 //! coins went down by exactly its accepted gifts' cost (sum of costs = sum
 //! of debits), and `rooms check` is clean.
 
+use crate::listen::{self, Stop, Subscribed};
 use crate::server::{check, get, now_micros, post, sign_up_many, staff, start_server, ServerArgs};
 use crate::stats::{histogram, record, report};
 use crate::Fail;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -95,29 +93,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         return Err(format!("create room: {status} {room}").into());
     }
     let room = room["room"]["id"].as_str().unwrap_or_default().to_string();
-    let stop = Arc::new(AtomicBool::new(false));
-    let beats = {
-        let (http, base, room, stop) = (http.clone(), base.clone(), room.clone(), stop.clone());
-        let tokens: Vec<String> = people.iter().map(|p| p.token.clone()).collect();
-        tokio::spawn(async move {
-            let url = format!("{base}/api/v1/rooms/{room}/heartbeat");
-            while !stop.load(Ordering::Relaxed) {
-                for chunk in tokens.chunks(32) {
-                    futures_util::future::join_all(chunk.iter().map(|t| post(&http, &url, Some(t), json!({})))).await;
-                }
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-        })
-    };
-    let join_url = format!("{base}/api/v1/rooms/{room}/join");
-    for chunk in people[1..].chunks(16) {
-        for r in futures_util::future::join_all(chunk.iter().map(|p| post(&http, &join_url, Some(&p.token), json!({})))).await {
-            let (status, v) = r?;
-            if status != 200 {
-                return Err(format!("join: {status} {v}").into());
-            }
-        }
-    }
+    let stop = Stop::new();
+    let beats = listen::heartbeats(&http, &base, &room, &people, &stop);
+    listen::join(&http, &base, &room, &people[1..]).await?;
     for p in &seated {
         let (status, v) = post(&http, &format!("{base}/api/v1/rooms/{room}/actions/take_seat"), Some(&p.token), json!({})).await?;
         if !(200..300).contains(&status) {
@@ -152,66 +130,34 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     // The listeners' sockets.
     let by_id: Arc<HashMap<String, Arc<Sender>>> = Arc::new(senders.iter().map(|s| (s.id.clone(), s.clone())).collect());
     let ws_url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
-    let subscribed = Arc::new(AtomicU64::new(0));
+    let subscribed = Subscribed::default();
     let mut readers = Vec::new();
     let mut counts: Vec<Arc<AtomicU64>> = Vec::new();
     for p in &listeners {
-        let mut req = ws_url.as_str().into_client_request()?;
-        req.headers_mut().insert("authorization", format!("Bearer {}", p.token).parse()?);
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
-        ws.send(Message::text(json!({"t": "subscribe", "room_id": room}).to_string())).await?;
-        let (stop, subscribed, by_id) = (stop.clone(), subscribed.clone(), by_id.clone());
+        let by_id = by_id.clone();
         let count = Arc::new(AtomicU64::new(0));
         counts.push(count.clone());
-        readers.push(tokio::spawn(async move {
-            let mut latency = histogram();
-            let mut seen: HashMap<String, usize> = HashMap::new();
-            let mut gifts = 0u64;
-            let mut ping = tokio::time::interval(Duration::from_secs(20));
-            loop {
-                let msg = tokio::select! {
-                    m = ws.next() => m,
-                    _ = ping.tick() => { let _ = ws.send(Message::text(r#"{"t":"ping"}"#)).await; continue; }
-                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
-                        if stop.load(Ordering::Relaxed) { break; } else { continue; }
-                    }
-                };
-                let Some(Ok(Message::Text(text))) = msg else {
-                    if msg.is_none() || matches!(msg, Some(Err(_))) {
-                        break;
-                    }
-                    continue;
-                };
-                let at = now_micros();
-                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-                match (v["t"].as_str(), v["kind"].as_str()) {
-                    (Some("subscribed"), _) => {
-                        subscribed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    (Some("event"), Some("gift")) => {
-                        gifts += 1;
-                        count.store(gifts, Ordering::Relaxed);
-                        let sender = v["data"]["sender"].as_str().unwrap_or_default().to_string();
-                        // A sender's gifts commit in order (one in flight), so
-                        // its n-th event is its n-th request.
-                        let n = seen.entry(sender.clone()).or_default();
-                        if let Some(t) = by_id.get(&sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
-                            record(&mut latency, at - t);
-                        }
-                        *n += 1;
-                    }
-                    _ => {}
+        let state = (0u64, histogram(), HashMap::<String, usize>::new());
+        readers.push(
+            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, state, move |(gifts, latency, seen), v, at| {
+                if v["kind"].as_str() != Some("gift") {
+                    return;
                 }
-            }
-            (gifts, latency)
-        }));
+                *gifts += 1;
+                count.store(*gifts, Ordering::Relaxed);
+                let sender = v["data"]["sender"].as_str().unwrap_or_default().to_string();
+                // A sender's gifts commit in order (one in flight), so
+                // its n-th event is its n-th request.
+                let n = seen.entry(sender.clone()).or_default();
+                if let Some(t) = by_id.get(&sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
+                    record(latency, at - t);
+                }
+                *n += 1;
+            })
+            .await?,
+        );
     }
-    for _ in 0..600 {
-        if subscribed.load(Ordering::Relaxed) as usize >= listeners.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    subscribed.wait_for(listeners.len()).await;
 
     // The senders.
     let failed = Arc::new(AtomicU64::new(0));
@@ -265,12 +211,12 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop.store(true, Ordering::Relaxed);
+    stop.stop();
     beats.abort();
     let mut latency = histogram();
     let mut per_listener = vec![];
     for r in readers {
-        let (n, h) = r.await?;
+        let (n, h, _) = r.await?;
         latency.add(&h)?;
         per_listener.push(n);
     }

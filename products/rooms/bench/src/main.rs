@@ -17,6 +17,7 @@
 
 mod fanout;
 mod gifts;
+mod listen;
 mod server;
 mod stats;
 mod voice;
