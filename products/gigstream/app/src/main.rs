@@ -166,19 +166,6 @@ struct MailArgs {
     mail_from: String,
 }
 
-impl MailArgs {
-    /// Puts the SMTP mailer into `state` when a relay is set.
-    fn attach(&self, state: &mut AppState) -> Result<(), AnyError> {
-        match self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            Some(url) => {
-                state.mailer = Arc::new(platform_mail::SmtpMailer::new(platform_mail::SmtpConfig::from_url(url)?)?);
-            }
-            None => tracing::warn!("GIGSTREAM_SMTP_URL unset: invoices are stored but their mail is kept in memory, not sent"),
-        }
-        Ok(())
-    }
-}
-
 /// Google sign-in (OpenID Connect).
 #[derive(Args, Clone)]
 struct GoogleArgs {
@@ -295,7 +282,7 @@ impl NotifyArgs {
         let smtp = match given(&mail.smtp_url) {
             Some(url) => Some(platform_mail::SmtpConfig::from_url(&url).map_err(|e| format!("--smtp-url: {e}"))?),
             None => {
-                tracing::warn!("GIGSTREAM_SMTP_URL is not set: notification emails are not sent");
+                tracing::warn!("GIGSTREAM_SMTP_URL is not set: invoices are stored but their mail is kept in memory, and notification emails are not sent");
                 None
             }
         };
@@ -481,8 +468,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
         Command::Job { name } => {
             use platform_jobs::Job as _;
             let config = web_config(&cli.serve, &cli.money, &cli.mail, &cli.notify, &cli.common.data_dir)?;
-            let mut state = AppState::new(db.clone(), config);
-            cli.mail.attach(&mut state)?;
+            let state = AppState::new(db.clone(), config);
             let counts = platform_jobs::run_once(&db, name, &cli::job_node(), &runner(state)).await?;
             println!("{} {counts}", name.name());
         }
@@ -567,7 +553,6 @@ async fn serve(
     tracing::info!(payments = ?config.payments, "payment providers");
     let mut state = AppState::new(db.clone(), config);
     state.metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
-    mail.attach(&mut state)?;
     state.google = google;
     tracing::info!(google = state.google.is_some(), "sign-in providers");
     gigstream_web::routes::resume_videos(state.clone()).await;

@@ -61,8 +61,19 @@ impl AppState {
         let scanner = Arc::new(platform_media::Clamd::new(config.clamd.clone()));
         let realtime = realtime::start(db.clone());
         let ffmpeg = Arc::new(platform_media::video::Ffmpeg::default());
-        let mailer = Arc::new(platform_mail::MemoryMailer::new());
-        let notifier = Arc::new(notify::Notifier::new(&config.notify));
+        // One SMTP client for all of GigStream's mail (invoices, credit
+        // notes, notifications). Without a relay, mail is kept in memory and
+        // notifications skip their email.
+        let smtp: Option<Arc<dyn platform_mail::Mailer>> =
+            config.notify.smtp.clone().and_then(|c| match platform_mail::SmtpMailer::new(c) {
+                Ok(m) => Some(Arc::new(m) as Arc<dyn platform_mail::Mailer>),
+                Err(e) => {
+                    tracing::error!(error = %e, "the SMTP relay is unusable; mail is kept in memory, not sent");
+                    None
+                }
+            });
+        let mailer = smtp.clone().unwrap_or_else(|| Arc::new(platform_mail::MemoryMailer::new()));
+        let notifier = Arc::new(notify::Notifier::new(&config.notify, smtp));
         let state = AppState {
             db,
             config: Arc::new(config),

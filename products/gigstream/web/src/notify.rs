@@ -27,7 +27,9 @@ use tokio::sync::Notify;
 /// Mail, push and link settings.
 #[derive(Clone)]
 pub struct NotifyConfig {
-    /// The SMTP relay; none: emails are skipped (logged at start).
+    /// The SMTP relay of all the app's mail (`AppState::new` builds the one
+    /// client); none: mail is kept in memory and notification emails are
+    /// skipped (logged at start).
     pub smtp: Option<platform_mail::SmtpConfig>,
     pub mail_from: String,
     /// This site's public origin, for links in emails and pushes.
@@ -73,14 +75,9 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(config: &NotifyConfig) -> Notifier {
-        let mailer: Option<Arc<dyn Mailer>> = config.smtp.clone().and_then(|c| match platform_mail::SmtpMailer::new(c) {
-            Ok(m) => Some(Arc::new(m) as Arc<dyn Mailer>),
-            Err(e) => {
-                tracing::error!(error = %e, "the SMTP relay is unusable; notification emails are not sent");
-                None
-            }
-        });
+    /// The notifier over `mailer`, the app's SMTP client (none: emails are
+    /// skipped), and a web-push client with the configured keys.
+    pub fn new(config: &NotifyConfig, mailer: Option<Arc<dyn Mailer>>) -> Notifier {
         let push = Arc::new(platform_push::WebPushClient::new(config.vapid.clone(), config.push_contact.clone()));
         Notifier { mailer, push, wake: Notify::new() }
     }
