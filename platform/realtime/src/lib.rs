@@ -30,6 +30,8 @@ pub struct Realtime<T, K> {
     wake: Notify,
     /// Asks for one NOTIFY to the other nodes (PostgreSQL only).
     tell_peers: Notify,
+    /// Whether the tailer has read every outbox's head.
+    pub(crate) ready: tokio::sync::watch::Sender<bool>,
 }
 
 /// The outboxes one tailer follows, built with [`Outboxes::with`].
@@ -52,9 +54,22 @@ impl<T: Topic, K: Send + Sync + 'static> Outboxes<T, K> {
 impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
     /// Creates the hub and starts this node's tailer over `outboxes`.
     pub fn start(db: Db, outboxes: Outboxes<T, K>) -> Arc<Self> {
-        let rt = Arc::new(Realtime { hub: Hub::default(), wake: Notify::new(), tell_peers: Notify::new() });
+        let rt = Arc::new(Realtime {
+            hub: Hub::default(),
+            wake: Notify::new(),
+            tell_peers: Notify::new(),
+            ready: tokio::sync::watch::channel(false).0,
+        });
         tailer::spawn(rt.clone(), db, outboxes.0);
         rt
+    }
+
+    /// Resolves once the tailer has read the head of every outbox: rows
+    /// committed after that are delivered live, rows before it are history
+    /// (a client replays them from its last seq).
+    pub async fn started(&self) {
+        let mut ready = self.ready.subscribe();
+        let _ = ready.wait_for(|r| *r).await;
     }
 
     /// `written` as a callback, for code outside the web layer (jobs).

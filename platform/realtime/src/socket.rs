@@ -325,9 +325,19 @@ impl<E: Endpoint> Conn<E> {
         self.subs.get(&channel).map(|s| &s.access)
     }
 
-    /// Sends a text frame.
+    /// Sends a text frame (with any frames fed before it).
     pub async fn send(&mut self, text: Utf8Bytes) -> Result<(), Closed> {
         self.socket.send(Frame::Text(text)).await.map_err(|_| Closed)
+    }
+
+    /// Queues a text frame in the socket's write buffer; the next `send` or
+    /// [`Conn::flush`] writes it, so a burst of pushes costs one write.
+    async fn feed(&mut self, text: Utf8Bytes) -> Result<(), Closed> {
+        futures_util::SinkExt::feed(&mut self.socket, Frame::Text(text)).await.map_err(|_| Closed)
+    }
+
+    async fn flush(&mut self) -> Result<(), Closed> {
+        futures_util::SinkExt::flush(&mut self.socket).await.map_err(|_| Closed)
     }
 
     pub async fn send_json(&mut self, v: Value) -> Result<(), Closed> {
@@ -472,7 +482,7 @@ async fn serve<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, inbox: &mut Inbox<
                 _ => Err(Closed),
             },
             push = inbox.rx.recv() => match push {
-                Some(p) => on_push(endpoint, conn, &p).await,
+                Some(p) => on_pushes(endpoint, conn, inbox, p).await,
                 None => Err(Closed),
             },
             _ = &mut silence => Err(Closed),
@@ -586,10 +596,31 @@ async fn replay<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, channel: E::Chann
     }
 }
 
+/// Pushes that wait at most in one burst before the socket is written.
+const BURST: usize = 32;
+
+/// Handles `first` and the pushes already queued behind it (up to
+/// [`BURST`]), then writes them to the socket at once: under a burst of
+/// events each connection makes one write instead of one per event.
+async fn on_pushes<E: Endpoint>(
+    endpoint: &E,
+    conn: &mut Conn<E>,
+    inbox: &mut Inbox<E::Topic, E::Kind>,
+    first: Arc<Push<E::Topic, E::Kind>>,
+) -> Result<(), Closed> {
+    on_push(endpoint, conn, &first).await?;
+    for _ in 1..BURST {
+        let Ok(next) = inbox.rx.try_recv() else { break };
+        on_push(endpoint, conn, &next).await?;
+    }
+    conn.flush().await
+}
+
+/// One push, fed to the socket's buffer (the caller flushes).
 async fn on_push<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, push: &Arc<Push<E::Topic, E::Kind>>) -> Result<(), Closed> {
     let Some(channel) = E::channel(push.topic) else {
         let text = endpoint.text(&conn.viewer, push);
-        return conn.send(text).await;
+        return conn.feed(text).await;
     };
     let Some(sub) = conn.subs.get(&channel) else { return Ok(()) };
     let seq = E::seq(&push.kind);
@@ -601,7 +632,7 @@ async fn on_push<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, push: &Arc<Push<
         Action::Recheck => conn.recheck(channel).await.map(|_| ()),
         Action::Send => {
             let text = endpoint.text(&conn.viewer, push);
-            conn.send(text).await?;
+            conn.feed(text).await?;
             if let Some(seq) = seq {
                 conn.delivered(channel, seq, &push.kind);
             }

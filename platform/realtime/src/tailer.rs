@@ -144,6 +144,7 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: D
         }
         break;
     }
+    rt.ready.send_replace(true);
     loop {
         let wait = if sources.iter().any(|s| s.has_holes()) { HOLE_POLL } else { POLL };
         tokio::select! {

@@ -27,8 +27,8 @@ async fn rows_reach_their_channel_once_and_in_order() {
         let mut two = rt.hub.connect();
         rt.hub.subscribe(Room(1), &one.subscriber);
         rt.hub.subscribe(Room(2), &two.subscriber);
-        // Let the tailer find the head first: rows before it are history.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The tailer finds the head first: rows before it are history.
+        rt.started().await;
         for i in 0..5 {
             add(&t.db, 1, &format!("one {i}")).await;
         }
@@ -55,7 +55,7 @@ async fn a_late_commit_behind_a_later_row_is_still_delivered() {
         let rt = Realtime::start(t.db.clone(), Outboxes::default().with(Notes));
         let mut inbox = rt.hub.connect();
         rt.hub.subscribe(Room(9), &inbox.subscriber);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        rt.started().await;
         let Db::Postgres(pool) = &t.db else { unreachable!() };
         // The early row takes its sequence number first but commits last.
         let mut early = pool.begin_write().await.unwrap();
