@@ -1,6 +1,7 @@
 //! In-process router tests, each on its own fresh database, on every store
 //! under test.
 
+mod agencies;
 mod api;
 mod backoffice;
 mod browser;
