@@ -105,13 +105,24 @@ pub const ECONOMY: &[(&str, &str)] = &[
     ),
 ];
 
-/// Agencies: member counts that match their members, within the limit.
+/// Agencies: member counts that match their members, within the limit;
+/// members' payouts confirmed by the agency before staff approve them, and
+/// every rejected payout returned once.
 pub const AGENCIES: &[(&str, &str)] = &[
     (
         "an agency's member count differs from its members",
         "SELECT COUNT(*) FROM agencies a WHERE a.member_count <> (SELECT COUNT(*) FROM agency_members m WHERE m.agency_id = a.id)",
     ),
     ("an agency has more members than its limit", "SELECT COUNT(*) FROM agencies WHERE member_count > member_limit"),
+    (
+        "an agency member's payout approved or paid without the agency's confirmation",
+        "SELECT COUNT(*) FROM diamond_payouts WHERE status IN ('approved', 'paid') AND agency_id IS NOT NULL AND agency_confirmed_at IS NULL",
+    ),
+    (
+        "rejected payout without exactly one return of its diamonds (or returned without being rejected)",
+        "SELECT COUNT(*) FROM diamond_payouts p WHERE (p.status = 'rejected') <> (1 = (SELECT COUNT(*) FROM ledger_entries e
+           WHERE e.idempotency_key = 'payout_returned:' || CAST(p.id AS TEXT) AND e.delta = p.diamonds))",
+    ),
     (
         "an agency owner is a member of an agency",
         "SELECT COUNT(*) FROM agencies a WHERE EXISTS (SELECT 1 FROM agency_members m WHERE m.account_id = a.owner_id)",

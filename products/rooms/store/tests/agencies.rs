@@ -237,3 +237,85 @@ async fn the_back_office_list_pages_by_creation_and_filters_by_status() {
         assert_eq!(active.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Agency 1"]);
     }
 }
+
+#[tokio::test]
+async fn a_members_payout_goes_through_the_agency_then_staff() {
+    use rooms_store::economy::PayoutAction as A;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let star = user(db, "star").await;
+        let fan = user(db, "fan").await;
+        let staff = user(db, "staff").await;
+        let a = agencies::create(db, boss, "Stars", "NG", now).await.unwrap();
+        agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
+        let app = agencies::apply(db, a.id, star, "", now).await.unwrap();
+        agencies::decide(db, boss, app.id, true, now).await.unwrap();
+        // The star earns 350 diamonds from a gift.
+        let (room, gift) = gift_room(db, fan, &[star]).await;
+        let sender = user(db, "sender").await;
+        presence::join(db, room, sender, now).await.unwrap();
+        economy::grant(db, sender, 1_000, "fund", None, now).await.unwrap();
+        let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: 5, combo: 1, key: "g1" };
+        gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        let diamonds = |db: &Db| {
+            let db = db.clone();
+            async move { economy::balances(&db, star).await.unwrap().diamonds }
+        };
+        assert_eq!(diamonds(db).await, 350);
+
+        // Requested: held at once, and waiting for the agency.
+        let p = economy::request_payout(db, star, 100, now).await.unwrap();
+        assert_eq!((p.agency_id, p.awaits_agency()), (Some(a.id), true), "{b:?}");
+        assert_eq!(diamonds(db).await, 250);
+        assert_eq!(economy::agency_payouts(db, a.id, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            code(economy::decide_payout(db, p.id, staff, A::Approve, now).await.unwrap_err()),
+            "agency_confirmation_pending",
+            "{b:?}"
+        );
+        assert_eq!(code(economy::decide_payout(db, p.id, fan, A::AgencyConfirm, now).await.unwrap_err()), "not_agency_owner");
+        assert_eq!(code(economy::decide_payout(db, p.id, star, A::AgencyConfirm, now).await.unwrap_err()), "not_agency_owner");
+        let confirmed = economy::decide_payout(db, p.id, boss, A::AgencyConfirm, now).await.unwrap();
+        assert!(confirmed.agency_confirmed_at.is_some() && !confirmed.awaits_agency());
+        assert_eq!(code(economy::decide_payout(db, p.id, boss, A::AgencyConfirm, now).await.unwrap_err()), "already_processed");
+        assert_eq!(code(economy::decide_payout(db, p.id, boss, A::AgencyReject, now).await.unwrap_err()), "already_processed");
+        assert!(economy::agency_payouts(db, a.id, 10).await.unwrap().is_empty());
+        economy::decide_payout(db, p.id, staff, A::Approve, now).await.unwrap();
+        // Marked paid by 8 at once: paid once.
+        let paid = join_all((0..8).map(|_| economy::decide_payout(db, p.id, staff, A::MarkPaid, now))).await;
+        assert_eq!(paid.iter().filter(|r| r.is_ok()).count(), 1, "{b:?}");
+        assert_clean(db, &format!("{b:?} after the paid payout")).await;
+
+        // The owner declines: the diamonds return, with their ledger entry.
+        let q = economy::request_payout(db, star, 50, now).await.unwrap();
+        assert_eq!(diamonds(db).await, 200);
+        let r = economy::decide_payout(db, q.id, boss, A::AgencyReject, now).await.unwrap();
+        assert_eq!(r.status, "rejected");
+        assert_eq!(diamonds(db).await, 250, "{b:?}");
+        assert_eq!(code(economy::decide_payout(db, q.id, staff, A::Approve, now).await.unwrap_err()), "already_processed");
+        // Staff reject after the agency confirmed and after approving: back too.
+        for approve_first in [false, true] {
+            let x = economy::request_payout(db, star, 25, now).await.unwrap();
+            economy::decide_payout(db, x.id, boss, A::AgencyConfirm, now).await.unwrap();
+            if approve_first {
+                economy::decide_payout(db, x.id, staff, A::Approve, now).await.unwrap();
+            }
+            economy::decide_payout(db, x.id, staff, A::Reject, now).await.unwrap();
+            assert_eq!(diamonds(db).await, 250, "{b:?} approved first: {approve_first}");
+            assert_eq!(code(economy::decide_payout(db, x.id, staff, A::MarkPaid, now).await.unwrap_err()), "already_processed");
+        }
+        let returns: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE reason = 'payout_returned' AND delta > 0")
+            .fetch_one(p).await.unwrap());
+        assert_eq!(returns, 3, "{b:?}: one ledger return per rejected payout");
+
+        // Someone without an agency is paid directly.
+        agencies::remove(db, star, star, now).await.unwrap();
+        let d = economy::request_payout(db, star, 10, now).await.unwrap();
+        assert_eq!((d.agency_id, d.awaits_agency()), (None, false));
+        economy::decide_payout(db, d.id, staff, A::Approve, now).await.unwrap();
+        economy::decide_payout(db, d.id, staff, A::MarkPaid, now).await.unwrap();
+        assert_clean(db, &format!("{b:?} at the end")).await;
+    }
+}

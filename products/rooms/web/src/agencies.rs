@@ -25,11 +25,12 @@ use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page};
 use platform_backoffice::shell::{Cell, FilterField, Filters, ListPage, Shell, Table};
 use platform_web::request::CsrfToken;
 use rooms_domain::agency::{self as rules, AgencyStatus};
-use rooms_domain::ids::{AccountId, AgencyApplicationId, AgencyId};
+use rooms_domain::ids::{AccountId, AgencyApplicationId, AgencyId, PayoutId};
 use rooms_domain::progress::{Period, RankingClock};
 use rooms_domain::staff::StaffPermission;
 use rooms_store::agencies::{self as ag, Agency, Application, Dashboard, Standing};
 use rooms_store::backoffice::At;
+use rooms_store::economy::{self, Payout, PayoutAction};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agency", get(dashboard_page))
         .route("/agency/applications/{id}/{action}", post(decide))
         .route("/agency/members/{account}/remove", post(remove))
+        .route("/agency/payouts/{id}/{action}", post(payout_step))
         .route("/backoffice/agencies", get(backoffice_list))
         .route("/backoffice/agencies/{id}", get(backoffice_one))
         .route("/backoffice/agencies/{id}/status", post(set_status))
@@ -60,6 +62,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(decide))
         .routes(routes!(remove))
         .routes(routes!(dashboard_api))
+        .routes(routes!(payouts_api))
+        .routes(routes!(payout_step))
         .routes(routes!(admin_list_api))
         .routes(routes!(set_status))
         .routes(routes!(set_limit))
@@ -213,6 +217,7 @@ async fn dashboard_api(State(s): State<AppState>, u: CurrentUser, Query(q): Quer
     let pending = ag::pending(&s.db, d.agency.id).await?;
     let mut v = json!(d);
     v["pending"] = json!(pending);
+    v["payouts"] = json!(economy::agency_payouts(&s.db, d.agency.id, 200).await?);
     Ok(axum::Json(v).into_response())
 }
 
@@ -268,6 +273,7 @@ struct DashboardPage {
     flash: Flash,
     d: Dashboard,
     pending: Vec<Application>,
+    payouts: Vec<(Payout, String)>,
     period: &'static str,
 }
 
@@ -294,14 +300,69 @@ async fn dashboard_page(
         _ => "month",
     };
     let pending = ag::pending(&s.db, d.agency.id).await?;
+    let names: std::collections::HashMap<AccountId, String> =
+        d.members.iter().map(|m| (m.account_id, format!("{} @{}", m.display_name, m.handle))).collect();
+    let payouts = economy::agency_payouts(&s.db, d.agency.id, 200)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let who = names.get(&p.account_id).cloned().unwrap_or_else(|| p.account_id.to_string());
+            (p, who)
+        })
+        .collect();
     Ok(DashboardPage {
         f: Frame::new(&csrf, Some(&u)),
         flash: Flash { notice: q.notice.unwrap_or_default(), error: q.error.unwrap_or_default() },
         d,
         pending,
+        payouts,
         period,
     }
     .into_response())
+}
+
+// ---------------------------------------------------------------- payouts
+
+/// The agency the caller owns.
+async fn own_agency(s: &AppState, who: AccountId) -> WebResult<Agency> {
+    ag::standing(&s.db, who)
+        .await?
+        .owns
+        .ok_or_else(|| crate::error::refused("not_agency_owner", "Only an agency's owner confirms its members' payouts"))
+}
+
+#[utoipa::path(get, path = "/api/v1/agency/payouts", tag = "agencies", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{payouts: [{id, account_id, diamonds, status, requested_at, agency_id, agency_confirmed_at, …}]}`: members' payout requests waiting for the owner, oldest first"),
+        (status = 403, description = "`not_agency_owner`")))]
+async fn payouts_api(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    let a = own_agency(&s, u.id()).await?;
+    Ok(axum::Json(json!({"payouts": economy::agency_payouts(&s.db, a.id, 200).await?})).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/agency/payouts/{id}/{action}", tag = "agencies",
+    params(("id" = String, Path, description = "Payout id"), ("action" = String, Path, description = "confirm (staff approve and pay it next) or reject (the diamonds return to the member)")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{payout}` as it now stands; the member is told"),
+        (status = 403, description = "`not_agency_owner`: not the member's agency owner"),
+        (status = 404, description = "`not_found`: no such payout or action"),
+        (status = 409, description = "`already_processed`")))]
+async fn payout_step(
+    State(s): State<AppState>,
+    via: Via,
+    u: CurrentUser,
+    Path((id, action)): Path<(PayoutId, String)>,
+) -> WebResult<Response> {
+    let outcome = async {
+        let (action, notice) = match action.as_str() {
+            "confirm" => (PayoutAction::AgencyConfirm, "Confirmed: staff will pay it."),
+            "reject" => (PayoutAction::AgencyReject, "Declined: the diamonds went back to the member."),
+            _ => return Err(AppError::NotFound.into()),
+        };
+        let p = economy::decide_payout(&s.db, id, u.id(), action, Utc::now()).await?;
+        Ok::<_, WebError>((notice, json!({"payout": p})))
+    }
+    .await;
+    answer(via, "/agency", StatusCode::OK, outcome)
 }
 
 // ------------------------------------------------------------ back office

@@ -168,3 +168,60 @@ async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
         assert!(problems.is_empty(), "{b:?}: {problems:?}");
     }
 }
+
+#[tokio::test]
+async fn a_members_payout_is_confirmed_by_the_agency_then_paid_by_staff() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, star_id) = signed_up(&app, "star").await;
+        let (mut fan, _) = signed_up(&app, "fan").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let application = id(&star.post(&format!("/api/v1/agencies/{agency}/applications"), json!({})).await, "application");
+        assert_eq!(boss.post(&format!("/api/v1/agency/applications/{application}/accept"), json!({})).await.status, StatusCode::OK);
+        let r = staff
+            .post(
+                &format!("/api/v1/admin/users/{star_id}/adjust"),
+                json!({"unit": "diamonds", "amount": 300, "reason": "test", "key": "d1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        // The member asks; staff cannot approve before the agency confirms.
+        let r = star.post("/api/v1/diamonds/payouts", json!({"diamonds": 100})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let payout = id(&r, "payout");
+        assert_eq!(r.json()["payout"]["agency_id"], agency.as_str());
+        let approve = format!("/api/v1/admin/payouts/{payout}/approve");
+        assert_eq!(refusal(&staff.post(&approve, json!({})).await), (StatusCode::CONFLICT, "agency_confirmation_pending".into()), "{b:?}");
+        // The owner sees it and confirms; no one else may.
+        assert_eq!(boss.get("/api/v1/agency/payouts").await.json()["payouts"][0]["id"], payout.as_str());
+        assert_eq!(refusal(&fan.get("/api/v1/agency/payouts").await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        let confirm = format!("/api/v1/agency/payouts/{payout}/confirm");
+        assert_eq!(refusal(&star.post(&confirm, json!({})).await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        assert_eq!(boss.post(&format!("/api/v1/agency/payouts/{payout}/pay"), json!({})).await.status, StatusCode::NOT_FOUND);
+        let page = boss.get("/agency").await;
+        assert!(page.body.contains(&format!("/agency/payouts/{payout}/confirm")), "{}", page.body);
+        let r = boss.form(&format!("/agency/payouts/{payout}/confirm"), &[]).await;
+        assert!(r.location().starts_with("/agency?notice="), "{b:?}: {}", r.location());
+        assert_eq!(refusal(&boss.post(&confirm, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        // Staff approve and mark it paid, once.
+        assert_eq!(staff.post(&approve, json!({})).await.status, StatusCode::OK);
+        let paid = format!("/api/v1/admin/payouts/{payout}/paid");
+        assert_eq!(staff.post(&paid, json!({})).await.json()["payout"]["status"], "paid");
+        assert_eq!(refusal(&staff.post(&paid, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        // The owner declines the next one: the diamonds come back.
+        let next = id(&star.post("/api/v1/diamonds/payouts", json!({"diamonds": 50})).await, "payout");
+        let r = boss.post(&format!("/api/v1/agency/payouts/{next}/reject"), json!({})).await;
+        assert_eq!(r.json()["payout"]["status"], "rejected", "{b:?}: {}", r.body);
+        let mine = star.get("/api/v1/diamonds/payouts").await.json();
+        assert_eq!(mine["payouts"].as_array().unwrap().len(), 2);
+        let problems = rooms_store::check::run(&app.db).await.unwrap();
+        assert!(problems.is_empty(), "{b:?}: {problems:?}");
+        let held = rooms_store::economy::balances(&app.db, star_id.parse().unwrap()).await.unwrap().diamonds;
+        assert_eq!(held, 200, "{b:?}: 300 − 100 paid; the declined 50 came back");
+    }
+}
