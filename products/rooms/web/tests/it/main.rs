@@ -5,6 +5,7 @@ mod agencies;
 mod api;
 mod backoffice;
 mod browser;
+mod browser_agency;
 mod browser_backoffice;
 mod browser_gifts;
 mod browser_pages;
