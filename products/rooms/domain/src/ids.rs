@@ -24,5 +24,7 @@ platform_kernel::id_type! {
     /// One purchase of a frame.
     FramePurchaseId,
     /// One purchase of a VIP tier.
-    VipPurchaseId
+    VipPurchaseId,
+    /// An application to join an agency.
+    AgencyApplicationId
 }

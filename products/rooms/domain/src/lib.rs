@@ -4,6 +4,7 @@
 //! number generation. Nothing here performs I/O.
 
 pub mod account;
+pub mod agency;
 pub mod coin_requests;
 pub mod economy;
 pub mod ids;

@@ -27,7 +27,9 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS).chain(STANDING).chain(crate::vip::CHECKS) {
+    for (name, sql) in
+        checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS).chain(STANDING).chain(crate::vip::CHECKS).chain(AGENCIES)
+    {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {
             out.push((name.to_string(), n));
@@ -100,6 +102,30 @@ pub const ECONOMY: &[(&str, &str)] = &[
         "paid payout without exactly one payment of its diamonds (or paid without being marked)",
         "SELECT COUNT(*) FROM diamond_payouts p WHERE (p.status = 'paid') <> (1 = (SELECT COUNT(*) FROM ledger_entries e
            WHERE e.idempotency_key = 'payout_paid:' || CAST(p.id AS TEXT) AND e.delta = p.diamonds))",
+    ),
+];
+
+/// Agencies: member counts that match their members, within the limit;
+/// members' payouts confirmed by the agency before staff approve them, and
+/// every rejected payout returned once.
+pub const AGENCIES: &[(&str, &str)] = &[
+    (
+        "an agency's member count differs from its members",
+        "SELECT COUNT(*) FROM agencies a WHERE a.member_count <> (SELECT COUNT(*) FROM agency_members m WHERE m.agency_id = a.id)",
+    ),
+    ("an agency has more members than its limit", "SELECT COUNT(*) FROM agencies WHERE member_count > member_limit"),
+    (
+        "an agency member's payout approved or paid without the agency's confirmation",
+        "SELECT COUNT(*) FROM diamond_payouts WHERE status IN ('approved', 'paid') AND agency_id IS NOT NULL AND agency_confirmed_at IS NULL",
+    ),
+    (
+        "rejected payout without exactly one return of its diamonds (or returned without being rejected)",
+        "SELECT COUNT(*) FROM diamond_payouts p WHERE (p.status = 'rejected') <> (1 = (SELECT COUNT(*) FROM ledger_entries e
+           WHERE e.idempotency_key = 'payout_returned:' || CAST(p.id AS TEXT) AND e.delta = p.diamonds))",
+    ),
+    (
+        "an agency owner is a member of an agency",
+        "SELECT COUNT(*) FROM agencies a WHERE EXISTS (SELECT 1 FROM agency_members m WHERE m.account_id = a.owner_id)",
     ),
 ];
 

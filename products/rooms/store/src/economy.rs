@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use platform_ledger::wallets::{self, SYSTEM};
 use platform_ledger::{Amount, Book, Conn, Entry, Leg, Movement, Transfer, Unit, WalletId};
 use rooms_domain::economy::{self as rules, PurchaseDecision};
-use rooms_domain::ids::{AccountId, ExchangeId, PackageId, PayoutId};
+use rooms_domain::ids::{AccountId, AgencyId, ExchangeId, PackageId, PayoutId};
 use serde::Serialize;
 use serde_json::json;
 
@@ -494,12 +494,25 @@ pub struct Payout {
     pub decided_by: Option<AccountId>,
     pub decided_at: Option<DateTime<Utc>>,
     pub paid_at: Option<DateTime<Utc>>,
+    /// The member's agency, whose owner confirms first (`None`: paid directly).
+    pub agency_id: Option<AgencyId>,
+    pub agency_confirmed_at: Option<DateTime<Utc>>,
 }
 
-const PAYOUT_COLUMNS: &str = "id, account_id, diamonds, status, requested_at, decided_by, decided_at, paid_at";
+impl Payout {
+    /// Waiting for the agency's owner to confirm it.
+    pub fn awaits_agency(&self) -> bool {
+        self.status == "requested" && self.agency_id.is_some() && self.agency_confirmed_at.is_none()
+    }
+}
+
+const PAYOUT_COLUMNS: &str =
+    "id, account_id, diamonds, status, requested_at, decided_by, decided_at, paid_at, agency_id, agency_confirmed_at";
 
 /// Asks for `amount` diamonds to be paid out: they move to the payout hold
-/// at once (so they cannot be spent twice) until staff decide.
+/// at once (so they cannot be spent twice) until staff decide. A member of
+/// an active agency's request goes to the agency's owner first (they are
+/// told), then to staff.
 pub async fn request_payout(db: &Db, who: AccountId, amount: i64, now: DateTime<Utc>) -> StoreResult<Payout> {
     if amount < 1 {
         return Err(StoreError::Refused { field: "diamonds", message: "Enter a whole number of diamonds, at least 1.".into() });
@@ -507,7 +520,7 @@ pub async fn request_payout(db: &Db, who: AccountId, amount: i64, now: DateTime<
     let id = PayoutId::new();
     let hold = system(db, HOLD).await?;
     let sql = format!(
-        "INSERT INTO diamond_payouts ({PAYOUT_COLUMNS}) VALUES ($1, $2, $3, 'requested', $4, NULL, NULL, NULL) RETURNING {PAYOUT_COLUMNS}"
+        "INSERT INTO diamond_payouts ({PAYOUT_COLUMNS}) VALUES ($1, $2, $3, 'requested', $4, NULL, NULL, NULL, $5, NULL) RETURNING {PAYOUT_COLUMNS}"
     );
     Ok(on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
@@ -518,65 +531,149 @@ pub async fn request_payout(db: &Db, who: AccountId, amount: i64, now: DateTime<
             legs: vec![Leg { wallet: dw, unit: diamonds(), delta: Amount(-amount) }, Leg { wallet: hold, unit: diamonds(), delta: Amount(amount) }],
             reason: PAYOUT_HOLD, reference: Some(&reference), idempotency_key: &key, created_by: None,
         }, now).await?;
-        let row = sqlx::query_as::<_, Payout>(&sql).bind(id).bind(who).bind(amount).bind(now).fetch_one(&mut *tx).await?;
+        let agency: Option<(AgencyId, AccountId)> = sqlx::query_as(
+            "SELECT a.id, a.owner_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id WHERE m.account_id = $1 AND a.status = 'active'")
+            .bind(who).fetch_optional(&mut *tx).await?;
+        let row = sqlx::query_as::<_, Payout>(&sql).bind(id).bind(who).bind(amount).bind(now).bind(agency.map(|a| a.0))
+            .fetch_one(&mut *tx).await?;
+        if let Some((agency, owner)) = agency {
+            user_event!(tx, owner, "agency_payout", json!({"id": id, "agency_id": agency, "from": who, "diamonds": amount, "status": "requested"}), now);
+        }
         balance_event!(tx, who, now);
         tx.commit().await?;
         row
     }))
 }
 
-/// Staff decisions on a payout.
+/// Decisions on a payout: the agency owner's first step for a member's
+/// payout, then staff's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PayoutAction {
+    /// The member's agency owner agrees; staff may approve it next.
+    AgencyConfirm,
+    /// The member's agency owner refuses; the diamonds return.
+    AgencyReject,
+    /// Staff approve a requested payout (a member's once their agency confirmed).
     Approve,
+    /// Staff refuse a requested or approved payout; the diamonds return.
     Reject,
+    /// Staff mark an approved payout paid.
     MarkPaid,
 }
 
-/// Moves a payout on, once: approve or reject a requested one, mark an
-/// approved one paid. A repeated or simultaneous action finds the payout
-/// already moved and is refused with `already_processed`; a paid payout's
-/// diamonds return to the issuer, a rejected one's to the requester.
-pub async fn decide_payout(db: &Db, id: PayoutId, staff: AccountId, action: PayoutAction, now: DateTime<Utc>) -> StoreResult<Payout> {
+impl PayoutAction {
+    /// The conditional update of this step: `$1` the payout, `$2` now, `$3`
+    /// who acts (the agency owner for the agency's steps).
+    fn update(self) -> &'static str {
+        match self {
+            PayoutAction::AgencyConfirm => {
+                "agency_confirmed_at = $2, agency_confirmed_by = $3 WHERE id = $1 AND status = 'requested' AND agency_confirmed_at IS NULL
+                 AND agency_id IN (SELECT id FROM agencies WHERE owner_id = $3)"
+            }
+            PayoutAction::AgencyReject => {
+                "status = 'rejected', decided_at = $2, decided_by = $3 WHERE id = $1 AND status = 'requested' AND agency_confirmed_at IS NULL
+                 AND agency_id IN (SELECT id FROM agencies WHERE owner_id = $3)"
+            }
+            PayoutAction::Approve => {
+                "status = 'approved', decided_at = $2, decided_by = $3 WHERE id = $1 AND status = 'requested'
+                 AND (agency_id IS NULL OR agency_confirmed_at IS NOT NULL)"
+            }
+            PayoutAction::Reject => "status = 'rejected', decided_at = $2, decided_by = $3 WHERE id = $1 AND status IN ('requested', 'approved')",
+            PayoutAction::MarkPaid => "status = 'paid', paid_at = $2, paid_by = $3 WHERE id = $1 AND status = 'approved'",
+        }
+    }
+
+    fn audit_name(self) -> &'static str {
+        match self {
+            PayoutAction::AgencyConfirm => "payout_agency_confirmed",
+            PayoutAction::AgencyReject => "payout_agency_rejected",
+            PayoutAction::Approve => "payout_approved",
+            PayoutAction::Reject => "payout_rejected",
+            PayoutAction::MarkPaid => "payout_paid",
+        }
+    }
+}
+
+/// Why a step found nothing to move: no such payout, not the caller's
+/// agency, the agency has not confirmed yet, or already processed.
+async fn payout_refusal(db: &Db, id: PayoutId, actor: AccountId, action: PayoutAction) -> StoreError {
+    let sql = format!("SELECT {PAYOUT_COLUMNS} FROM diamond_payouts WHERE id = $1");
+    let row = on_pool!(db, p => sqlx::query_as::<_, Payout>(&sql).bind(id).fetch_optional(p).await);
+    let Ok(Some(row)) = row else { return StoreError::NotFound };
+    let agency_step = matches!(action, PayoutAction::AgencyConfirm | PayoutAction::AgencyReject);
+    if agency_step {
+        let owner: Option<AccountId> = match row.agency_id {
+            Some(a) => on_pool!(db, p => sqlx::query_scalar("SELECT owner_id FROM agencies WHERE id = $1").bind(a).fetch_optional(p).await)
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        if owner != Some(actor) {
+            return if row.account_id == actor || owner.is_some() {
+                refused("not_agency_owner", "Only the member's agency owner confirms this payout")
+            } else {
+                StoreError::NotFound
+            };
+        }
+    }
+    if action == PayoutAction::Approve && row.awaits_agency() {
+        return refused("agency_confirmation_pending", "The member's agency has not confirmed this payout yet");
+    }
+    refused("already_processed", format!("This payout was already processed ({})", row.status))
+}
+
+/// Moves a payout on, once: the agency owner confirms or rejects a
+/// member's request, staff approve a requested one (a member's once
+/// confirmed), reject a requested or approved one, mark an approved one
+/// paid. A repeated or simultaneous step finds the payout already moved
+/// and is refused with `already_processed`, and the ledger's key
+/// (`payout_paid:<id>`, `payout_returned:<id>`) pays or returns once
+/// whatever happens; a paid payout's diamonds go to the issuer, a rejected
+/// one's back to the requester. Every step is audit-logged and the
+/// requester told.
+pub async fn decide_payout(db: &Db, id: PayoutId, actor: AccountId, action: PayoutAction, now: DateTime<Utc>) -> StoreResult<Payout> {
     let hold = system(db, HOLD).await?;
     let issuer = system(db, &issuer_shard(&id.to_string())).await?;
-    let (from, to, stamp) = match action {
-        PayoutAction::Approve => ("requested", "approved", "decided_at"),
-        PayoutAction::Reject => ("requested", "rejected", "decided_at"),
-        PayoutAction::MarkPaid => ("approved", "paid", "paid_at"),
-    };
-    let by = if stamp == "decided_at" { ", decided_by = $4" } else { "" };
-    let sql = format!("UPDATE diamond_payouts SET status = $2, {stamp} = $3{by} WHERE id = $1 AND status = $5 RETURNING {PAYOUT_COLUMNS}");
-    let sql = if by.is_empty() { sql.replace("$5", "$4") } else { sql };
+    let sql = format!("UPDATE diamond_payouts SET {} RETURNING {PAYOUT_COLUMNS}", action.update());
     Ok(on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let q = sqlx::query_as::<_, Payout>(&sql).bind(id).bind(to).bind(now);
-        let q = if by.is_empty() { q.bind(from) } else { q.bind(staff).bind(from) };
-        let Some(row) = q.fetch_optional(&mut *tx).await? else {
-            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM diamond_payouts WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
-            return Err(if exists == 0 { StoreError::NotFound } else { refused("already_processed", "This payout was already processed") });
+        let Some(row) = sqlx::query_as::<_, Payout>(&sql).bind(id).bind(now).bind(actor).fetch_optional(&mut *tx).await? else {
+            drop(tx);
+            return Err(payout_refusal(db, id, actor, action).await);
         };
         let back = match action {
             PayoutAction::MarkPaid => Some((issuer, PAYOUT_PAID)),
-            PayoutAction::Reject => Some((account_wallet_in(&mut *tx, row.account_id, &diamonds(), now).await?, PAYOUT_RETURNED)),
-            PayoutAction::Approve => None,
+            PayoutAction::Reject | PayoutAction::AgencyReject => {
+                Some((account_wallet_in(&mut *tx, row.account_id, &diamonds(), now).await?, PAYOUT_RETURNED))
+            }
+            PayoutAction::Approve | PayoutAction::AgencyConfirm => None,
         };
         if let Some((dest, reason)) = back {
             let key = format!("{reason}:{id}");
             let reference = id.to_string();
             book().transfer_in(&mut *tx, &Transfer {
                 legs: vec![Leg { wallet: hold, unit: diamonds(), delta: Amount(-row.diamonds) }, Leg { wallet: dest, unit: diamonds(), delta: Amount(row.diamonds) }],
-                reason, reference: Some(&reference), idempotency_key: &key, created_by: Some(platform_ledger::ActorId(staff.0)),
+                reason, reference: Some(&reference), idempotency_key: &key, created_by: Some(platform_ledger::ActorId(actor.0)),
             }, now).await?;
         }
-        audit!(tx, staff, format!("payout_{}", to), "payout", id.to_string(), format!("{} diamonds", row.diamonds), now);
-        user_event!(tx, row.account_id, "payout", json!({"id": id, "status": to}), now);
-        if action == PayoutAction::Reject {
+        audit!(tx, actor, action.audit_name(), "payout", id.to_string(), format!("{} diamonds", row.diamonds), now);
+        let step = if action == PayoutAction::AgencyConfirm { "agency_confirmed" } else { row.status.as_str() };
+        user_event!(tx, row.account_id, "payout", json!({"id": id, "status": step}), now);
+        if matches!(action, PayoutAction::Reject | PayoutAction::AgencyReject) {
             balance_event!(tx, row.account_id, now);
         }
         tx.commit().await?;
         row
     }))
+}
+
+/// A member's payouts waiting for their agency's owner, oldest first.
+pub async fn agency_payouts(db: &Db, agency: AgencyId, limit: i64) -> StoreResult<Vec<Payout>> {
+    let sql = format!(
+        "SELECT {PAYOUT_COLUMNS} FROM diamond_payouts WHERE agency_id = $1 AND status = 'requested' AND agency_confirmed_at IS NULL
+         ORDER BY requested_at LIMIT $2"
+    );
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Payout>(&sql).bind(agency).bind(limit).fetch_all(p).await?))
 }
 
 pub async fn payouts(db: &Db, who: Option<AccountId>, limit: i64) -> StoreResult<Vec<Payout>> {

@@ -109,9 +109,15 @@ pub async fn create_agency(db: &Db, name: &str, owner: AccountId, now: DateTime<
 }
 
 pub async fn join_agency(db: &Db, agency: AgencyId, who: AccountId, now: DateTime<Utc>) -> StoreResult<()> {
-    on_pool!(db, p => sqlx::query("INSERT INTO agency_members (account_id, agency_id, joined_at) VALUES ($1, $2, $3)")
-        .bind(who).bind(agency).bind(now).execute(p).await?.rows_affected());
-    Ok(())
+    on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("INSERT INTO agency_members (account_id, agency_id, joined_at) VALUES ($1, $2, $3)")
+            .bind(who).bind(agency).bind(now).execute(&mut *tx).await?;
+        sqlx::query("UPDATE agencies SET member_count = member_count + 1 WHERE id = $1").bind(agency).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
+    }
+    .await)
 }
 
 /// Who receives a send.
@@ -281,7 +287,8 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
         // Agency membership of each recipient.
         let mut plans = vec![];
         for r in &recipients {
-            let agency: Option<AgencyId> = sqlx::query_scalar("SELECT agency_id FROM agency_members WHERE account_id = $1")
+            let agency: Option<AgencyId> = sqlx::query_scalar(
+                "SELECT m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id WHERE m.account_id = $1 AND a.status = 'active'")
                 .bind(*r).fetch_optional(&mut *tx).await?;
             let split = rules::split(cost, agency.is_some(), settings.rates);
             let coin_w = account_wallet_in(&mut *tx, *r, &coins(), now).await?;

@@ -11,6 +11,7 @@
 mod macros;
 
 pub mod accounts;
+pub mod agencies;
 pub mod audit;
 pub mod backoffice;
 pub mod chat;

@@ -436,6 +436,9 @@ async fn diamonds_exchange_and_payouts_move_once() {
         let p = economy::request_payout(db, s.member, 600, now).await.unwrap();
         assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 400, "held at once");
         assert_eq!(code(economy::decide_payout(db, p.id, staff, PayoutAction::MarkPaid, now).await.unwrap_err()), "already_processed");
+        // An agency member's payout: the agency's owner confirms first.
+        let boss = rooms_store::agencies::get(db, s.agency).await.unwrap().owner_id;
+        economy::decide_payout(db, p.id, boss, PayoutAction::AgencyConfirm, now).await.unwrap();
         economy::decide_payout(db, p.id, staff, PayoutAction::Approve, now).await.unwrap();
         let paid = join_all((0..8).map(|_| economy::decide_payout(db, p.id, staff, PayoutAction::MarkPaid, now))).await;
         assert_eq!(paid.iter().filter(|r| r.is_ok()).count(), 1, "{b:?}: marked paid once");

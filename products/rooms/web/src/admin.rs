@@ -105,13 +105,14 @@ impl FromRequestParts<AppState> for BackOffice {
 }
 
 /// The shell around a page, its navigation filtered by permission.
-fn shell_for(me: &BackOffice, csrf: &CsrfToken, title: &str, path: &str, flash: Flash) -> Shell {
-    let all: [(&str, &str, StaffPermission); 7] = [
+pub(crate) fn shell_for(me: &BackOffice, csrf: &CsrfToken, title: &str, path: &str, flash: Flash) -> Shell {
+    let all: [(&str, &str, StaffPermission); 8] = [
         ("Overview", "/backoffice", StaffPermission::ViewOperations),
         ("Users", "/backoffice/users", StaffPermission::ViewUsers),
         ("Transactions", "/backoffice/transactions", StaffPermission::ViewTransactions),
         ("Gifts", "/backoffice/gifts", StaffPermission::ManageGifts),
         ("Rooms", "/backoffice/rooms", StaffPermission::ViewOperations),
+        ("Agencies", "/backoffice/agencies", StaffPermission::ManageUsers),
         ("Audit log", "/backoffice/audit", StaffPermission::ViewAudit),
         ("Staff basics", "/admin", StaffPermission::ManageUsers),
     ];

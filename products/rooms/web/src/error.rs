@@ -46,7 +46,8 @@ pub fn status_of(code: &str) -> StatusCode {
         | "not_your_request"
         | "level_required"
         | "vip_required"
-        | "vip_protected" => StatusCode::FORBIDDEN,
+        | "vip_protected"
+        | "not_agency_owner" => StatusCode::FORBIDDEN,
         "provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "bad_target" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,

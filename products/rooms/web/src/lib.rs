@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod agencies;
 pub mod api;
 pub mod auth;
 pub mod decor;
@@ -216,6 +217,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(decor::routes())
         .merge(docs::pages())
         .merge(admin::routes())
+        .merge(agencies::routes())
         .merge(api)
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
 }

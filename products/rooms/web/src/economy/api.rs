@@ -283,7 +283,7 @@ async fn all_payouts(State(s): State<AppState>, _staff: Staff) -> WebResult<Resp
     Ok(ok(json!({"payouts": economy::payouts(&s.db, None, 200).await?})))
 }
 
-#[utoipa::path(post, path = "/api/v1/admin/payouts/{id}/{action}", tag = "staff", params(("id" = String, Path, description = "Payout id"), ("action" = String, Path, description = "approve, reject or paid")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{payout}`"), (status = 404, description = "No such payout or action"), (status = 409, description = "`already_processed`")))]
+#[utoipa::path(post, path = "/api/v1/admin/payouts/{id}/{action}", tag = "staff", params(("id" = String, Path, description = "Payout id"), ("action" = String, Path, description = "approve, reject or paid")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{payout}`"), (status = 404, description = "No such payout or action"), (status = 409, description = "`already_processed`, or `agency_confirmation_pending`: an agency member's payout waits for the agency's owner before staff approve it")))]
 async fn decide_payout(
     State(s): State<AppState>,
     Staff(staff): Staff,

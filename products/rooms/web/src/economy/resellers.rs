@@ -93,7 +93,7 @@ fn views(rows: &[CoinRequest]) -> Vec<Value> {
 /// The answer to a change: JSON for the API (with `status`), a redirect
 /// back with a notice for a page; refusals a person can act on go back to
 /// the page with their message.
-fn answer(via: Via, back: &str, status: StatusCode, outcome: WebResult<(impl AsRef<str>, Value)>) -> WebResult<Response> {
+pub(crate) fn answer(via: Via, back: &str, status: StatusCode, outcome: WebResult<(impl AsRef<str>, Value)>) -> WebResult<Response> {
     match outcome {
         Ok((_, body)) if via.api => Ok((status, axum::Json(body)).into_response()),
         Ok((notice, _)) => Ok(Redirect::to(&with_param(back, "notice", notice.as_ref())).into_response()),

@@ -1,9 +1,11 @@
 //! In-process router tests, each on its own fresh database, on every store
 //! under test.
 
+mod agencies;
 mod api;
 mod backoffice;
 mod browser;
+mod browser_agency;
 mod browser_backoffice;
 mod browser_gifts;
 mod browser_pages;

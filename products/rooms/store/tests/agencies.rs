@@ -1,0 +1,321 @@
+//! Agencies on every backend under test: creating one (pending until staff
+//! approve), applying to one agency at a time, the owner's decisions, the
+//! member limit with two accepts racing for the last place (exactly one
+//! wins), removal, suspension, the dashboard read from the gift counters,
+//! the back office's paged list with its audit entries, and `rooms check`
+//! after each.
+
+use chrono::{NaiveDate, Utc};
+use futures_util::future::join_all;
+use platform_db::testing::{backends, fresh_db};
+use platform_db::{Db, StoreError};
+use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
+use rooms_domain::agency::AgencyStatus;
+use rooms_domain::ids::{AccountId, GiftId, RoomId};
+use rooms_domain::progress::{Period, RankingClock};
+use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
+use rooms_store::backoffice::At;
+use rooms_store::gifts::{self, NewGift, Recipients, SendGift, Settings};
+use rooms_store::{accounts, agencies, check, economy, presence, rooms, seats};
+
+async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
+    let mut out = vec![];
+    for b in backends() {
+        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
+    }
+    out
+}
+
+async fn user(db: &Db, handle: &str) -> AccountId {
+    let new = accounts::NewAccount {
+        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
+        handle: Handle::parse(handle).unwrap(),
+        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
+        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
+        country: Country::parse("KE").unwrap(),
+        gender: Gender::Unspecified,
+    };
+    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
+}
+
+fn code(e: StoreError) -> String {
+    match e {
+        StoreError::Guard { code, .. } => code,
+        StoreError::Refused { field, .. } => format!("field:{field}"),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn assert_clean(db: &Db, what: &str) {
+    let v = check::run(db).await.unwrap();
+    assert!(v.is_empty(), "{what}: rooms check found {v:?}");
+}
+
+async fn gift_room(db: &Db, owner: AccountId, seated: &[AccountId]) -> (RoomId, GiftId) {
+    let new = rooms::NewRoom {
+        name: RoomName::parse("Agency Hall").unwrap(),
+        kind: RoomKind::Public,
+        password_hash: None,
+        seat_count: SeatCount::default(),
+        visitors: VisitorPermissions { speak: true, text: true, pictures: false },
+        apply_mode: false,
+        logo_url: None,
+    };
+    let now = Utc::now();
+    let r = rooms::create(db, owner, &new, now).await.unwrap();
+    presence::join(db, r.id, owner, now).await.unwrap();
+    for who in seated {
+        presence::join(db, r.id, *who, now).await.unwrap();
+        seats::take(db, r.id, *who, None, now).await.unwrap();
+    }
+    let g = NewGift {
+        code: "rose",
+        name: "Rose",
+        category: "classic",
+        rarity: "common",
+        price: 100,
+        wealth_pct: 100,
+        charm_pct: 100,
+        animation: "rose",
+        sort: 0,
+        min_vip: 0,
+    };
+    (r.id, gifts::create_gift(db, &g).await.unwrap())
+}
+
+#[tokio::test]
+async fn an_agency_is_created_approved_joined_and_left() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let star = user(db, "star").await;
+        let other = user(db, "other").await;
+        let staff = user(db, "staff").await;
+
+        // Bad input names its field; nothing is written.
+        assert_eq!(code(agencies::create(db, boss, &"x".repeat(21), "NG", now).await.unwrap_err()), "field:name");
+        assert_eq!(code(agencies::create(db, boss, "Stars", "ZZ", now).await.unwrap_err()), "field:country");
+        let a = agencies::create(db, boss, " Stars ", "ng", now).await.unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.country.as_str(), a.status.as_str(), a.member_limit, a.member_count),
+            ("Stars", "NG", "pending", 50, 0)
+        );
+        assert_eq!(code(agencies::create(db, boss, "Moons", "NG", now).await.unwrap_err()), "already_in_agency", "{b:?}: one per owner");
+        assert_eq!(code(agencies::create(db, other, "Stars", "NG", now).await.unwrap_err()), "field:name", "{b:?}: names are unique");
+
+        // Pending: nobody may join yet, and search does not find it.
+        assert_eq!(code(agencies::apply(db, a.id, star, "", now).await.unwrap_err()), "agency_not_active");
+        assert!(agencies::search(db, "sta", 10).await.unwrap().is_empty());
+        assert_eq!(code(agencies::search(db, "st", 10).await.unwrap_err()), "field:q");
+        assert_eq!(code(agencies::set_status(db, staff, a.id, AgencyStatus::Suspended, "", now).await.unwrap_err()), "bad_transition");
+        let a = agencies::set_status(db, staff, a.id, AgencyStatus::Active, "looks fine", now).await.unwrap();
+        assert!(a.is_active());
+        assert_eq!(agencies::search(db, "TAR", 10).await.unwrap().len(), 1);
+
+        // Apply: one pending application at a time; the owner cannot apply.
+        let app = agencies::apply(db, a.id, star, "I sing", now).await.unwrap();
+        assert_eq!((app.status.as_str(), app.handle.as_str()), ("pending", "star"));
+        assert_eq!(code(agencies::apply(db, a.id, star, "", now).await.unwrap_err()), "application_pending", "{b:?}");
+        assert_eq!(code(agencies::apply(db, a.id, boss, "", now).await.unwrap_err()), "already_in_agency");
+        assert_eq!(code(agencies::apply(db, a.id, other, &"m".repeat(501), now).await.unwrap_err()), "field:message");
+        assert_eq!(agencies::pending(db, a.id).await.unwrap().len(), 1);
+        // Only the owner decides; a decision is made once.
+        assert_eq!(code(agencies::decide(db, other, app.id, true, now).await.unwrap_err()), "not_agency_owner");
+        let done = agencies::decide(db, boss, app.id, true, now).await.unwrap();
+        assert_eq!(done.status, "accepted");
+        assert_eq!(code(agencies::decide(db, boss, app.id, false, now).await.unwrap_err()), "already_processed");
+        let st = agencies::standing(db, star).await.unwrap();
+        assert_eq!(st.member_of.as_ref().map(|a| a.member_count), Some(1), "{b:?}");
+        assert!(st.pending.is_none());
+        // A member can neither create an agency nor apply to another.
+        assert_eq!(code(agencies::create(db, star, "Solo", "NG", now).await.unwrap_err()), "already_in_agency");
+        assert_eq!(code(agencies::apply(db, a.id, star, "", now).await.unwrap_err()), "already_in_agency");
+        // The applicant was told, on their channel and by a notice.
+        let told: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM user_events WHERE account_id = $1 AND kind = 'agency_application'")
+            .bind(star).fetch_one(p).await.unwrap());
+        assert_eq!(told, 1);
+        assert_clean(db, &format!("{b:?} after joining")).await;
+
+        // A gift to the member: diamonds, and the agency's share on the dashboard.
+        let (room, gift) = gift_room(db, other, &[star]).await;
+        let sender = user(db, "sender").await;
+        presence::join(db, room, sender, now).await.unwrap();
+        economy::grant(db, sender, 10_000, "fund", None, now).await.unwrap();
+        let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: 5, combo: 1, key: "g1" };
+        gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        let clock = RankingClock::default();
+        let d = agencies::dashboard(db, a.id, Period::Weekly, &clock, now).await.unwrap();
+        assert_eq!((d.earnings, d.earnings_day, d.earnings_week, d.earnings_month, d.balance), (7, 7, 7, 7, 7), "{b:?}");
+        assert_eq!(d.members.len(), 1);
+        assert_eq!((d.members[0].handle.as_str(), d.members[0].diamonds, d.members[0].earned), ("star", 350, 350));
+        let next_month = now + chrono::Duration::days(32);
+        assert_eq!(agencies::dashboard(db, a.id, Period::Monthly, &clock, next_month).await.unwrap().earnings, 0);
+
+        // Suspended: its members' gifts no longer earn it anything.
+        agencies::set_status(db, staff, a.id, AgencyStatus::Suspended, "review", now).await.unwrap();
+        let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: 5, combo: 1, key: "g2" };
+        let sent = gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        assert_eq!((sent.sends[0].agency_share, sent.sends[0].receiver_unit.as_str()), (0, "coins"), "{b:?}");
+        agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
+        let audits: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE subject_kind = 'agency' AND subject_id = $1")
+            .bind(a.id.to_string()).fetch_one(p).await.unwrap());
+        assert_eq!(audits, 4, "{b:?}: created, approved, suspended, reactivated");
+
+        // Removal frees the place; someone else's member cannot be removed.
+        assert!(matches!(agencies::remove(db, other, star, now).await, Err(StoreError::NotFound)));
+        assert_eq!(agencies::remove(db, boss, star, now).await.unwrap(), a.id);
+        assert_eq!(agencies::get(db, a.id).await.unwrap().member_count, 0);
+        assert!(agencies::standing(db, star).await.unwrap().member_of.is_none());
+        // Rejecting and withdrawing.
+        let again = agencies::apply(db, a.id, star, "", now).await.unwrap();
+        assert_eq!(agencies::decide(db, boss, again.id, false, now).await.unwrap().status, "rejected");
+        assert_eq!(agencies::get(db, a.id).await.unwrap().member_count, 0);
+        let third = agencies::apply(db, a.id, star, "", now).await.unwrap();
+        assert!(matches!(agencies::withdraw(db, other, third.id, now).await, Err(StoreError::NotFound)));
+        agencies::withdraw(db, star, third.id, now).await.unwrap();
+        assert_eq!(code(agencies::decide(db, boss, third.id, true, now).await.unwrap_err()), "already_processed");
+        assert_clean(db, &format!("{b:?} at the end")).await;
+    }
+}
+
+#[tokio::test]
+async fn two_accepts_racing_for_the_last_place_one_wins() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let staff = user(db, "staff").await;
+        let a = agencies::create(db, boss, "Tiny", "KE", now).await.unwrap();
+        agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
+        assert_eq!(code(agencies::set_member_limit(db, staff, a.id, 0, now).await.unwrap_err()), "field:member_limit");
+        agencies::set_member_limit(db, staff, a.id, 2, now).await.unwrap();
+        let first = user(db, "first").await;
+        let app = agencies::apply(db, a.id, first, "", now).await.unwrap();
+        agencies::decide(db, boss, app.id, true, now).await.unwrap();
+        // One place left, three applicants accepted at once.
+        let mut apps = vec![];
+        for h in ["racer1", "racer2", "racer3"] {
+            let who = user(db, h).await;
+            apps.push(agencies::apply(db, a.id, who, "", now).await.unwrap().id);
+        }
+        let outcomes = join_all(apps.iter().map(|id| agencies::decide(db, boss, *id, true, now))).await;
+        let won = outcomes.iter().filter(|o| o.is_ok()).count();
+        let full: Vec<String> = outcomes.into_iter().filter_map(|o| o.err()).map(code).collect();
+        assert_eq!(won, 1, "{b:?}: exactly one accept wins the last place");
+        assert_eq!(full, vec!["agency_full", "agency_full"], "{b:?}");
+        let a = agencies::get(db, a.id).await.unwrap();
+        assert_eq!((a.member_count, a.member_limit), (2, 2));
+        // The losers' applications are still pending: nothing of them was written.
+        assert_eq!(agencies::pending(db, a.id).await.unwrap().len(), 2, "{b:?}");
+        assert_eq!(code(agencies::set_member_limit(db, staff, a.id, 1, now).await.unwrap_err()), "field:member_limit");
+        assert_clean(db, &format!("{b:?} after the race")).await;
+    }
+}
+
+#[tokio::test]
+async fn the_back_office_list_pages_by_creation_and_filters_by_status() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let staff = user(db, "staff").await;
+        let start = Utc::now();
+        let mut ids = vec![];
+        for i in 0..5 {
+            let owner = user(db, &format!("owner{i}")).await;
+            let at = start + chrono::Duration::seconds(i);
+            ids.push(agencies::create(db, owner, &format!("Agency {i}"), "NG", at).await.unwrap().id);
+        }
+        agencies::set_status(db, staff, ids[1], AgencyStatus::Active, "", start).await.unwrap();
+        let first = agencies::list(db, None, At::First, 2).await.unwrap();
+        assert_eq!(first.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Agency 4", "Agency 3", "Agency 2"], "{b:?}: limit + 1");
+        let key = first[1].created_at.timestamp_micros();
+        let next = agencies::list(db, None, At::Before(key), 2).await.unwrap();
+        assert_eq!(next.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Agency 2", "Agency 1", "Agency 0"], "{b:?}");
+        let back = agencies::list(db, None, At::After(next[0].created_at.timestamp_micros()), 2).await.unwrap();
+        assert_eq!(back.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Agency 3", "Agency 4"], "{b:?}: oldest first going back");
+        let active = agencies::list(db, Some(AgencyStatus::Active), At::First, 10).await.unwrap();
+        assert_eq!(active.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Agency 1"]);
+    }
+}
+
+#[tokio::test]
+async fn a_members_payout_goes_through_the_agency_then_staff() {
+    use rooms_store::economy::PayoutAction as A;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let star = user(db, "star").await;
+        let fan = user(db, "fan").await;
+        let staff = user(db, "staff").await;
+        let a = agencies::create(db, boss, "Stars", "NG", now).await.unwrap();
+        agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
+        let app = agencies::apply(db, a.id, star, "", now).await.unwrap();
+        agencies::decide(db, boss, app.id, true, now).await.unwrap();
+        // The star earns 350 diamonds from a gift.
+        let (room, gift) = gift_room(db, fan, &[star]).await;
+        let sender = user(db, "sender").await;
+        presence::join(db, room, sender, now).await.unwrap();
+        economy::grant(db, sender, 1_000, "fund", None, now).await.unwrap();
+        let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: 5, combo: 1, key: "g1" };
+        gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        let diamonds = |db: &Db| {
+            let db = db.clone();
+            async move { economy::balances(&db, star).await.unwrap().diamonds }
+        };
+        assert_eq!(diamonds(db).await, 350);
+
+        // Requested: held at once, and waiting for the agency.
+        let p = economy::request_payout(db, star, 100, now).await.unwrap();
+        assert_eq!((p.agency_id, p.awaits_agency()), (Some(a.id), true), "{b:?}");
+        assert_eq!(diamonds(db).await, 250);
+        assert_eq!(economy::agency_payouts(db, a.id, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            code(economy::decide_payout(db, p.id, staff, A::Approve, now).await.unwrap_err()),
+            "agency_confirmation_pending",
+            "{b:?}"
+        );
+        assert_eq!(code(economy::decide_payout(db, p.id, fan, A::AgencyConfirm, now).await.unwrap_err()), "not_agency_owner");
+        assert_eq!(code(economy::decide_payout(db, p.id, star, A::AgencyConfirm, now).await.unwrap_err()), "not_agency_owner");
+        let confirmed = economy::decide_payout(db, p.id, boss, A::AgencyConfirm, now).await.unwrap();
+        assert!(confirmed.agency_confirmed_at.is_some() && !confirmed.awaits_agency());
+        assert_eq!(code(economy::decide_payout(db, p.id, boss, A::AgencyConfirm, now).await.unwrap_err()), "already_processed");
+        assert_eq!(code(economy::decide_payout(db, p.id, boss, A::AgencyReject, now).await.unwrap_err()), "already_processed");
+        assert!(economy::agency_payouts(db, a.id, 10).await.unwrap().is_empty());
+        economy::decide_payout(db, p.id, staff, A::Approve, now).await.unwrap();
+        // Marked paid by 8 at once: paid once.
+        let paid = join_all((0..8).map(|_| economy::decide_payout(db, p.id, staff, A::MarkPaid, now))).await;
+        assert_eq!(paid.iter().filter(|r| r.is_ok()).count(), 1, "{b:?}");
+        assert_clean(db, &format!("{b:?} after the paid payout")).await;
+
+        // The owner declines: the diamonds return, with their ledger entry.
+        let q = economy::request_payout(db, star, 50, now).await.unwrap();
+        assert_eq!(diamonds(db).await, 200);
+        let r = economy::decide_payout(db, q.id, boss, A::AgencyReject, now).await.unwrap();
+        assert_eq!(r.status, "rejected");
+        assert_eq!(diamonds(db).await, 250, "{b:?}");
+        assert_eq!(code(economy::decide_payout(db, q.id, staff, A::Approve, now).await.unwrap_err()), "already_processed");
+        // Staff reject after the agency confirmed and after approving: back too.
+        for approve_first in [false, true] {
+            let x = economy::request_payout(db, star, 25, now).await.unwrap();
+            economy::decide_payout(db, x.id, boss, A::AgencyConfirm, now).await.unwrap();
+            if approve_first {
+                economy::decide_payout(db, x.id, staff, A::Approve, now).await.unwrap();
+            }
+            economy::decide_payout(db, x.id, staff, A::Reject, now).await.unwrap();
+            assert_eq!(diamonds(db).await, 250, "{b:?} approved first: {approve_first}");
+            assert_eq!(code(economy::decide_payout(db, x.id, staff, A::MarkPaid, now).await.unwrap_err()), "already_processed");
+        }
+        let returns: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE reason = 'payout_returned' AND delta > 0")
+            .fetch_one(p).await.unwrap());
+        assert_eq!(returns, 3, "{b:?}: one ledger return per rejected payout");
+
+        // Someone without an agency is paid directly.
+        agencies::remove(db, star, star, now).await.unwrap();
+        let d = economy::request_payout(db, star, 10, now).await.unwrap();
+        assert_eq!((d.agency_id, d.awaits_agency()), (None, false));
+        economy::decide_payout(db, d.id, staff, A::Approve, now).await.unwrap();
+        economy::decide_payout(db, d.id, staff, A::MarkPaid, now).await.unwrap();
+        assert_clean(db, &format!("{b:?} at the end")).await;
+    }
+}

@@ -1,0 +1,227 @@
+//! Agencies over HTTP, each test on its own fresh database: creating one
+//! (bad input named on its field), staff approval on the back office with
+//! its audit entry, applying, the owner's decisions (only the owner, once),
+//! the member limit, the dashboard by period, removal, and the pages.
+
+use crate::support::{backends, Client, Resp, TestApp};
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+async fn role(app: &TestApp, handle: &str, role: &str) {
+    let sql = format!("UPDATE accounts SET role = '{role}' WHERE handle = '{handle}'");
+    platform_db::on_pool!(&app.db, p => { sqlx::query(&sql).execute(p).await.unwrap(); });
+}
+
+fn field(r: &Resp) -> (StatusCode, String) {
+    (r.status, r.json()["fields"][0]["field"].as_str().unwrap_or_default().to_string())
+}
+
+fn refusal(r: &Resp) -> (StatusCode, String) {
+    (r.status, r.code())
+}
+
+async fn signed_up(app: &TestApp, handle: &str) -> (Client, String) {
+    let mut c = app.client();
+    let v = c.sign_up(&format!("{handle}@example.com"), handle).await;
+    (c, v["account"]["id"].as_str().unwrap().to_string())
+}
+
+fn id(r: &Resp, what: &str) -> String {
+    r.json()[what]["id"].as_str().unwrap_or_else(|| panic!("{what} id in {}", r.body)).to_string()
+}
+
+#[tokio::test]
+async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, star_id) = signed_up(&app, "star").await;
+        let (mut fan, _) = signed_up(&app, "fan").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+
+        // Bad input names its field; nothing is written.
+        for (body, f) in [
+            (json!({"country": "NG"}), "name"),
+            (json!({"name": "x".repeat(21), "country": "NG"}), "name"),
+            (json!({"name": "Stars", "country": "ZZ"}), "country"),
+            (json!({"name": "Stars"}), "country"),
+        ] {
+            let r = boss.post("/api/v1/agencies", body.clone()).await;
+            assert_eq!(field(&r), (StatusCode::UNPROCESSABLE_ENTITY, f.to_string()), "{b:?} {body}: {}", r.body);
+            assert!(!r.json()["fields"][0]["message"].as_str().unwrap_or_default().is_empty());
+        }
+        assert_eq!(boss.get("/api/v1/me/agency").await.json()["owns"], Value::Null);
+        let r = boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "ng"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let agency = id(&r, "agency");
+        assert_eq!(r.json()["agency"]["status"], "pending");
+        assert_eq!(
+            refusal(&boss.post("/api/v1/agencies", json!({"name": "Moons", "country": "NG"})).await),
+            (StatusCode::CONFLICT, "already_in_agency".into())
+        );
+        let taken = fan.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await;
+        assert_eq!(field(&taken), (StatusCode::UNPROCESSABLE_ENTITY, "name".into()), "{b:?}: names are unique");
+
+        // Pending: no one may apply. Search needs 3 characters.
+        let apply = format!("/api/v1/agencies/{agency}/applications");
+        assert_eq!(refusal(&star.post(&apply, json!({})).await), (StatusCode::CONFLICT, "agency_not_active".into()));
+        assert_eq!(field(&star.get("/api/v1/agencies?q=st").await), (StatusCode::UNPROCESSABLE_ENTITY, "q".into()));
+        assert_eq!(star.get("/api/v1/agencies?q=sta").await.json()["agencies"].as_array().unwrap().len(), 0);
+
+        // The back office: only staff; bad input named; approval audited.
+        assert_eq!(fan.get("/api/v1/admin/agencies").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(field(&staff.get("/api/v1/admin/agencies?status=gone").await), (StatusCode::UNPROCESSABLE_ENTITY, "status".into()));
+        let listed = staff.get("/api/v1/admin/agencies?status=pending").await.json();
+        assert_eq!(listed["agencies"][0]["name"], "Stars", "{b:?}: {listed}");
+        let status = format!("/api/v1/admin/agencies/{agency}/status");
+        assert_eq!(field(&staff.post(&status, json!({"status": "closed"})).await), (StatusCode::UNPROCESSABLE_ENTITY, "status".into()));
+        assert_eq!(field(&staff.post(&status, json!({"status": "rejected"})).await), (StatusCode::UNPROCESSABLE_ENTITY, "reason".into()));
+        assert_eq!(
+            refusal(&staff.post(&status, json!({"status": "suspended", "reason": "x"})).await),
+            (StatusCode::CONFLICT, "bad_transition".into())
+        );
+        assert_eq!(fan.post(&status, json!({"status": "active"})).await.status, StatusCode::FORBIDDEN);
+        let r = staff.post(&status, json!({"status": "active"})).await;
+        assert_eq!((r.status, r.json()["agency"]["status"].as_str()), (StatusCode::OK, Some("active")), "{b:?}: {}", r.body);
+        let page = staff.get(&format!("/backoffice/agencies/{agency}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body.contains("agency.active") && page.body.contains("Suspend"),
+            "{b:?}: the audit entry and the next step: {}",
+            page.body
+        );
+        let list = staff.get("/backoffice/agencies").await;
+        assert!(list.body.contains("data-key=\"Stars\""), "{}", list.body);
+
+        // Applying: one at a time; the owner cannot apply to their own.
+        assert_eq!(
+            field(&star.post(&apply, json!({"message": "m".repeat(501)})).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "message".into())
+        );
+        let r = star.post(&apply, json!({"message": "I sing"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let application = id(&r, "application");
+        assert_eq!(refusal(&star.post(&apply, json!({})).await), (StatusCode::CONFLICT, "application_pending".into()));
+        assert_eq!(refusal(&boss.post(&apply, json!({})).await), (StatusCode::CONFLICT, "already_in_agency".into()));
+        assert_eq!(star.get("/api/v1/me/agency").await.json()["pending"]["id"], application.as_str());
+
+        // Deciding: only the owner, once; unknown actions are 404.
+        let accept = format!("/api/v1/agency/applications/{application}/accept");
+        assert_eq!(refusal(&fan.post(&accept, json!({})).await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        assert_eq!(boss.post(&format!("/api/v1/agency/applications/{application}/promote"), json!({})).await.status, StatusCode::NOT_FOUND);
+        let d = boss.get("/api/v1/agency/dashboard").await.json();
+        assert_eq!(d["pending"][0]["handle"], "star", "{b:?}: {d}");
+        let r = boss.post(&accept, json!({})).await;
+        assert_eq!((r.status, r.json()["application"]["status"].as_str()), (StatusCode::OK, Some("accepted")), "{b:?}: {}", r.body);
+        assert_eq!(refusal(&boss.post(&accept, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        assert_eq!(star.get("/api/v1/me/agency").await.json()["member_of"]["name"], "Stars");
+
+        // The limit: staff lower it to the one member; the next accept is refused.
+        let limit = format!("/api/v1/admin/agencies/{agency}/limit");
+        assert_eq!(
+            field(&staff.post(&limit, json!({"member_limit": "many"})).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "member_limit".into())
+        );
+        assert_eq!(field(&staff.post(&limit, json!({"member_limit": 0})).await), (StatusCode::UNPROCESSABLE_ENTITY, "member_limit".into()));
+        assert_eq!(staff.post(&limit, json!({"member_limit": 1})).await.status, StatusCode::OK);
+        let fan_app = id(&fan.post(&apply, json!({})).await, "application");
+        let full = boss.post(&format!("/api/v1/agency/applications/{fan_app}/accept"), json!({})).await;
+        assert_eq!(refusal(&full), (StatusCode::CONFLICT, "agency_full".into()), "{b:?}");
+        assert_eq!(fan.get("/api/v1/me/agency").await.json()["pending"]["id"], fan_app.as_str(), "{b:?}: still pending");
+
+        // The dashboard by period; bad periods and non-owners refused.
+        assert_eq!(field(&boss.get("/api/v1/agency/dashboard?period=year").await), (StatusCode::UNPROCESSABLE_ENTITY, "period".into()));
+        assert_eq!(refusal(&fan.get("/api/v1/agency/dashboard").await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        for p in ["day", "week", "month"] {
+            let d = boss.get(&format!("/api/v1/agency/dashboard?period={p}")).await.json();
+            assert_eq!(
+                (d["members"][0]["handle"].as_str(), d["agency"]["member_count"].as_i64()),
+                (Some("star"), Some(1)),
+                "{b:?} {p}: {d}"
+            );
+            assert_eq!(d["earnings"], 0);
+        }
+        let page = boss.get("/agency?period=week").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("data-member=\"star\"") && page.body.contains("data-applicant=\"fan\""), "{}", page.body);
+
+        // Declining by form goes back to the dashboard with a notice.
+        let r = boss.form(&format!("/agency/applications/{fan_app}/reject"), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(r.location().starts_with("/agency?notice="), "{}", r.location());
+
+        // Removing: someone else's member is not found; the owner frees the place.
+        let remove = format!("/api/v1/agency/members/{star_id}/remove");
+        assert_eq!(fan.post(&remove, json!({})).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(boss.post(&remove, json!({})).await.status, StatusCode::OK);
+        assert_eq!(boss.post(&remove, json!({})).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(star.get("/api/v1/me/agency").await.json()["member_of"], Value::Null);
+        let page = star.get("/agencies?q=sta").await;
+        assert!(page.body.contains("data-agency=\"Stars\"") && page.body.contains("/apply"), "{}", page.body);
+        let short = star.get("/agencies?q=st").await;
+        assert!(short.body.contains("at least 3"), "{}", short.body);
+
+        // Signed out: 401.
+        assert_eq!(app.client().get("/api/v1/me/agency").await.status, StatusCode::UNAUTHORIZED);
+        let problems = rooms_store::check::run(&app.db).await.unwrap();
+        assert!(problems.is_empty(), "{b:?}: {problems:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_members_payout_is_confirmed_by_the_agency_then_paid_by_staff() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, star_id) = signed_up(&app, "star").await;
+        let (mut fan, _) = signed_up(&app, "fan").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let application = id(&star.post(&format!("/api/v1/agencies/{agency}/applications"), json!({})).await, "application");
+        assert_eq!(boss.post(&format!("/api/v1/agency/applications/{application}/accept"), json!({})).await.status, StatusCode::OK);
+        let r = staff
+            .post(
+                &format!("/api/v1/admin/users/{star_id}/adjust"),
+                json!({"unit": "diamonds", "amount": 300, "reason": "test", "key": "d1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+        // The member asks; staff cannot approve before the agency confirms.
+        let r = star.post("/api/v1/diamonds/payouts", json!({"diamonds": 100})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let payout = id(&r, "payout");
+        assert_eq!(r.json()["payout"]["agency_id"], agency.as_str());
+        let approve = format!("/api/v1/admin/payouts/{payout}/approve");
+        assert_eq!(refusal(&staff.post(&approve, json!({})).await), (StatusCode::CONFLICT, "agency_confirmation_pending".into()), "{b:?}");
+        // The owner sees it and confirms; no one else may.
+        assert_eq!(boss.get("/api/v1/agency/payouts").await.json()["payouts"][0]["id"], payout.as_str());
+        assert_eq!(refusal(&fan.get("/api/v1/agency/payouts").await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        let confirm = format!("/api/v1/agency/payouts/{payout}/confirm");
+        assert_eq!(refusal(&star.post(&confirm, json!({})).await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        assert_eq!(boss.post(&format!("/api/v1/agency/payouts/{payout}/pay"), json!({})).await.status, StatusCode::NOT_FOUND);
+        let page = boss.get("/agency").await;
+        assert!(page.body.contains(&format!("/agency/payouts/{payout}/confirm")), "{}", page.body);
+        let r = boss.form(&format!("/agency/payouts/{payout}/confirm"), &[]).await;
+        assert!(r.location().starts_with("/agency?notice="), "{b:?}: {}", r.location());
+        assert_eq!(refusal(&boss.post(&confirm, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        // Staff approve and mark it paid, once.
+        assert_eq!(staff.post(&approve, json!({})).await.status, StatusCode::OK);
+        let paid = format!("/api/v1/admin/payouts/{payout}/paid");
+        assert_eq!(staff.post(&paid, json!({})).await.json()["payout"]["status"], "paid");
+        assert_eq!(refusal(&staff.post(&paid, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        // The owner declines the next one: the diamonds come back.
+        let next = id(&star.post("/api/v1/diamonds/payouts", json!({"diamonds": 50})).await, "payout");
+        let r = boss.post(&format!("/api/v1/agency/payouts/{next}/reject"), json!({})).await;
+        assert_eq!(r.json()["payout"]["status"], "rejected", "{b:?}: {}", r.body);
+        let mine = star.get("/api/v1/diamonds/payouts").await.json();
+        assert_eq!(mine["payouts"].as_array().unwrap().len(), 2);
+        let problems = rooms_store::check::run(&app.db).await.unwrap();
+        assert!(problems.is_empty(), "{b:?}: {problems:?}");
+        let held = rooms_store::economy::balances(&app.db, star_id.parse().unwrap()).await.unwrap().diamonds;
+        assert_eq!(held, 200, "{b:?}: 300 − 100 paid; the declined 50 came back");
+    }
+}

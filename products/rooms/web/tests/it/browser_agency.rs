@@ -1,0 +1,72 @@
+//! Headless Chromium: a singer finds an agency and applies, the owner
+//! accepts on the dashboard and sees them among the members, at 375 px and
+//! 1280 px (screenshots in `target/screenshots/rooms-agency-*.png`).
+//! Skipped without Chromium.
+
+use crate::browser_pages::{shot, until};
+use crate::chrome::{chromedriver, chromium};
+use crate::support::{TestApp, PASSWORD};
+use chrono::Utc;
+use rooms_domain::agency::AgencyStatus;
+use serde_json::json;
+use std::net::SocketAddr;
+use thirtyfour::prelude::*;
+
+async fn sign_in(d: &WebDriver, base: &str, login: &str) -> WebDriverResult<()> {
+    d.delete_all_cookies().await?;
+    d.goto(format!("{base}/signin")).await?;
+    d.find(By::Name("login")).await?.send_keys(login).await?;
+    d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
+    d.find(By::Css("form button.btn")).await?.click().await?;
+    until(d, "return location.pathname === '/';", "home after sign-in").await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {
+    let Some(driver) = chromedriver().await else { return };
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", site.local_addr().unwrap());
+    let app = TestApp::new(rooms_store::Backend::Sqlite).await;
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let mut boss = app.client();
+    let boss_id: rooms_domain::ids::AccountId =
+        boss.sign_up("boss@example.com", "boss").await["account"]["id"].as_str().unwrap().parse().unwrap();
+    app.client().sign_up("star@example.com", "star").await;
+    let r = boss.post("/api/v1/agencies", json!({"name": "Starlight", "country": "NG"})).await;
+    let agency = r.json()["agency"]["id"].as_str().unwrap().parse().unwrap();
+    rooms_store::agencies::set_status(&app.db, boss_id, agency, AgencyStatus::Active, "", Utc::now()).await.unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let d = chromium(&driver, profile.path()).await;
+    let outcome = async {
+        d.set_window_rect(0, 0, 375, 812).await?;
+        sign_in(&d, &base, "star@example.com").await?;
+        d.goto(format!("{base}/agencies?q=star")).await?;
+        shot(&d, "agency-find-375").await;
+        d.find(By::Css("li[data-agency='Starlight'] form button")).await?.click().await?;
+        until(
+            &d,
+            "return location.search.includes('notice=') && document.querySelector('#my-agency').textContent.includes('waiting');",
+            "the application sent",
+        )
+        .await;
+        shot(&d, "agency-applied-375").await;
+        sign_in(&d, &base, "boss@example.com").await?;
+        d.goto(format!("{base}/agency")).await?;
+        shot(&d, "agency-dashboard-pending-375").await;
+        d.find(By::Css("li[data-applicant='star'] form[action$='/accept'] button")).await?.click().await?;
+        until(&d, "return !!document.querySelector(\"tr[data-member='star']\");", "the new member on the dashboard").await;
+        shot(&d, "agency-dashboard-375").await;
+        d.set_window_rect(0, 0, 1280, 900).await?;
+        shot(&d, "agency-dashboard-1280").await;
+        d.goto(format!("{base}/agencies")).await?;
+        shot(&d, "agency-find-1280").await;
+        Ok::<(), WebDriverError>(())
+    }
+    .await;
+    d.quit().await.ok();
+    outcome.unwrap();
+    let d = rooms_store::agencies::get(&app.db, agency).await.unwrap();
+    assert_eq!(d.member_count, 1);
+}
