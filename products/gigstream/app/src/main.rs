@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications, message-reminders",
 };
 
 #[derive(Parser)]
@@ -106,6 +106,12 @@ struct ServeArgs {
     /// Bearer token a scraper sends to read /metrics; unset: /metrics answers 404.
     #[arg(long, env = "GIGSTREAM_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Report panics and internal errors to this Sentry-compatible DSN; unset: off.
+    #[arg(long, env = "GIGSTREAM_SENTRY_DSN", hide_env_values = true)]
+    sentry_dsn: Option<String>,
+    /// The environment name error reports carry.
+    #[arg(long, env = "GIGSTREAM_SENTRY_ENVIRONMENT", default_value = "production")]
+    sentry_environment: String,
 }
 
 fn parse_clamd(text: &str) -> Result<platform_media::ClamdAddr, String> {
@@ -338,6 +344,8 @@ enum Job {
     Reconcile,
     /// Send notification emails and pushes that are due (retries included).
     Notifications,
+    /// Email people whose messages waited unread for 15 minutes (once per conversation).
+    MessageReminders,
 }
 
 impl platform_jobs::Job for Job {
@@ -351,6 +359,7 @@ impl platform_jobs::Job for Job {
             Job::Invoices => "invoices",
             Job::Reconcile => "reconcile",
             Job::Notifications => "notifications",
+            Job::MessageReminders => "message-reminders",
         }
     }
     fn every(self) -> Duration {
@@ -360,11 +369,12 @@ impl platform_jobs::Job for Job {
             Job::ClearEarnings => Duration::from_secs(3600),
             Job::Refunds | Job::Payouts | Job::Invoices | Job::Reconcile => Duration::from_secs(5 * 60),
             Job::Notifications => Duration::from_secs(60),
+            Job::MessageReminders => Duration::from_secs(60),
         }
     }
 }
 
-const JOBS: [Job; 8] = [
+const JOBS: [Job; 9] = [
     Job::AutoComplete,
     Job::Housekeeping,
     Job::ClearEarnings,
@@ -373,6 +383,7 @@ const JOBS: [Job; 8] = [
     Job::Invoices,
     Job::Reconcile,
     Job::Notifications,
+    Job::MessageReminders,
 ];
 
 impl std::str::FromStr for Job {
@@ -390,7 +401,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
         let web = |e: gigstream_web::AppError| gigstream_store::StoreError::Rule(e.to_string());
         Box::pin(async move {
             Ok(match job {
-                Job::AutoComplete => serde_json::json!({ "completed": gigstream_store::orders::auto_complete(&db, now).await? }),
+                Job::AutoComplete => serde_json::json!({ "completed": gigstream_web::notify::auto_complete(&state, now).await? }),
                 Job::Housekeeping => {
                     let sessions = accounts::sessions().purge_expired(&db, now - chrono::Duration::days(1)).await?;
                     let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
@@ -419,6 +430,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     serde_json::to_value(gigstream_web::payments::reconcile(&state, now).await.map_err(web)?).unwrap_or_default()
                 }
                 Job::Notifications => serde_json::json!(gigstream_web::notify::deliver_due(&state).await?),
+                Job::MessageReminders => serde_json::json!(gigstream_web::notify::remind_unread(&state, now).await?),
             })
         })
     })
@@ -543,6 +555,7 @@ fn web_config(
         mail_from: mail.mail_from.clone(),
         reconcile_after_minutes: money.reconcile_after_minutes,
         metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
+        errors: gigstream_web::reporting::Reporter::new(args.sentry_dsn.as_deref(), &args.sentry_environment)?,
         ..WebConfig::default()
     })
 }

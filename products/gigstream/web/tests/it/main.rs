@@ -2,16 +2,20 @@
 //! every store under test.
 
 mod admin;
+mod admin_pages;
 mod backoffice;
 mod browser;
 mod dashboards;
+mod errors;
 mod flow;
 mod google;
 mod invoices;
 mod messaging;
 mod money;
 mod notifications;
+mod presence;
 mod reconcile;
+mod reminders;
 mod security;
 mod support;
 mod uploads;
