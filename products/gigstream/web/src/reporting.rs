@@ -36,13 +36,11 @@ impl Reporter {
     pub fn new(dsn: Option<&str>, environment: &str) -> Result<Reporter, String> {
         let Some(dsn) = dsn.map(str::trim).filter(|d| !d.is_empty()) else { return Ok(Reporter::default()) };
         let dsn: sentry::types::Dsn = dsn.parse().map_err(|e| format!("the Sentry DSN is not valid: {e}"))?;
-        let options = sentry::ClientOptions {
-            dsn: Some(dsn),
-            release: Some(concat!("gigstream@", env!("CARGO_PKG_VERSION")).into()),
-            environment: Some(environment.to_string().into()),
-            send_default_pii: false,
-            ..Default::default()
-        };
+        let mut options = sentry::ClientOptions::default();
+        options.dsn = Some(dsn);
+        options.release = Some(concat!("gigstream@", env!("CARGO_PKG_VERSION")).into());
+        options.environment = Some(environment.to_string().into());
+        options.send_default_pii = false;
         // The transport's TLS runs on ring, as the rest of the tree; a
         // provider installed earlier stays.
         let _ = rustls::crypto::ring::default_provider().install_default();

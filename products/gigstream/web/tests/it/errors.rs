@@ -68,12 +68,16 @@ async fn wait_for_events(reporter: &Reporter, seen: &Seen, n: usize) -> Vec<Valu
     events(seen)
 }
 
+async fn boom() -> &'static str {
+    panic!("kaboom: the ledger disagrees")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_answers_500_and_is_reported() {
     let (dsn, seen) = fake_sentry().await;
     let reporter = Reporter::new(Some(&dsn), "test").unwrap();
     let app = Router::new()
-        .route("/boom/{n}", get(|| async { panic!("kaboom: the ledger disagrees") }))
+        .route("/boom/{n}", get(boom))
         .route("/fine", get(|| async { "ok" }))
         .layer(axum::middleware::from_fn_with_state(reporter.clone(), report));
     let resp = app.clone().oneshot(Request::get("/fine").body(Body::empty()).unwrap()).await.unwrap();

@@ -16,7 +16,7 @@ use gigstream_store::backoffice as bo;
 use gigstream_store::security::{self, Kind};
 use platform_audit::{Entry, Filter, Position};
 use platform_backoffice::forms::{Flash, Input, Via};
-use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page, Pager};
+use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page};
 use platform_backoffice::shell::{Cell, FilterField, Filters, ListPage, Table};
 use platform_kernel::FieldErrors;
 use serde::Deserialize;

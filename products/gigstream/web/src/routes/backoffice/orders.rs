@@ -18,7 +18,7 @@ use gigstream_store::backoffice::{self as bo, OrderLine, RefundLine};
 use gigstream_store::orders::{self, Order, Resolution};
 use platform_audit::Record;
 use platform_backoffice::forms::{id, Flash, Input, Via};
-use platform_backoffice::keyset::{KeysetPage, Page, Pager};
+use platform_backoffice::keyset::{KeysetPage, Page};
 use platform_backoffice::shell::{confirmed, Cell, FilterField, Filters, ListPage, Table};
 use serde::Deserialize;
 use serde_json::{json, Value};
