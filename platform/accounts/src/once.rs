@@ -108,7 +108,7 @@ const PURGE: &str = "DELETE FROM one_time_tokens WHERE expires_at < $1";
 
 /// `$3, $4, …`: one placeholder per purpose after the statement's first two.
 fn purpose_marks(n: usize) -> String {
-    (3..n + 3).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    platform_db::placeholders(3, n)
 }
 
 /// `UPDATE … RETURNING` for a token of any of `n` purposes.

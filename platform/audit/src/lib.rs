@@ -252,10 +252,9 @@ macro_rules! conn_impl {
                 kind: &'a str,
                 ids: &'a [&'a str],
             ) -> StoreResult<Vec<Values>> {
-                let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
                 let sql = format!(
                     "SELECT seq, before_value, after_value FROM audit_entries WHERE subject_kind = $1 AND subject_id IN ({}) ORDER BY seq",
-                    marks.join(", ")
+                    platform_db::placeholders(2, ids.len())
                 );
                 let mut q = sqlx::query_as(&sql).bind(kind);
                 for id in ids {

@@ -29,6 +29,18 @@ pub fn int_list(values: &[i64]) -> String {
     values.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// `$first, $first+1, …`: `n` numbered placeholders, for a list of values
+/// bound after a statement's first `first - 1` parameters (`col IN (…)`,
+/// `VALUES (…)`); both stores take `$N`. Bind the values in the same
+/// order. An empty list (`IN ()`) is not SQL: answer it before asking.
+///
+/// ```
+/// assert_eq!(platform_db::placeholders(2, 3), "$2, $3, $4");
+/// ```
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs `$body` with `$p` bound to the concrete pool of either backend. The
 /// body is compiled once per backend, so it can use fully typed sqlx calls.
 #[macro_export]
@@ -39,4 +51,14 @@ macro_rules! on_pool {
             $crate::Db::Postgres($p) => $body,
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_on_from_the_first() {
+        assert_eq!(super::placeholders(1, 1), "$1");
+        assert_eq!(super::placeholders(3, 2), "$3, $4");
+        assert_eq!(super::placeholders(1, 0), "");
+    }
 }

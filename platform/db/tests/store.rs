@@ -98,3 +98,28 @@ async fn combined_schemas_run_in_version_order() {
 fn combining_a_schema_with_itself_is_refused() {
     let _ = Migrations::combine(&[&MIGRATIONS, &MIGRATIONS]);
 }
+
+/// An `IN (…)` list of `placeholders` after another parameter selects the
+/// same rows on both stores.
+#[tokio::test]
+async fn placeholder_lists_bind_after_the_other_parameters() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, "platform_db_test_template").await;
+        for (owner, balance) in [("a", 1), ("b", 5), ("c", 9), ("d", 7)] {
+            insert(&t.db, owner, balance).await.unwrap();
+        }
+        let owners = ["b", "c", "a"];
+        let sql = format!(
+            "SELECT owner FROM wallets WHERE balance >= $1 AND owner IN ({}) ORDER BY owner",
+            platform_db::placeholders(2, owners.len())
+        );
+        let found: Vec<String> = on_pool!(&t.db, p => {
+            let mut q = sqlx::query_scalar(&sql).bind(5_i64);
+            for o in owners {
+                q = q.bind(o);
+            }
+            q.fetch_all(p).await.unwrap()
+        });
+        assert_eq!(found, ["b", "c"], "{backend:?}");
+    }
+}

@@ -124,7 +124,7 @@ impl Book {
         if transfers {
             columns.push_str(", transfer_id, leg");
         }
-        let placeholders = (1..=columns.split(", ").count()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let placeholders = platform_db::placeholders(1, columns.split(", ").count());
         let entry_unit_col = if entry_unit { "unit" } else { "CAST(NULL AS TEXT)" };
         let transfer_col = if transfers { "transfer_id" } else { "CAST(NULL AS TEXT)" };
         let sql = Sql {

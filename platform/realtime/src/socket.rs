@@ -33,8 +33,13 @@
 //!   `not_subscribed` through [`Conn::error`]).
 //!
 //! A row is sent at most once per connection: each subscription remembers
-//! the last seq it delivered and drops older ones, and the subscription
-//! joins the live stream before it replays, so nothing falls between.
+//! the seqs it delivered (the recent ones one by one, older ones as a floor)
+//! and drops a push it already sent, and the subscription joins the live
+//! stream before it replays, so nothing falls between. Rows are sent in the
+//! order their transactions commit, which is not always seq order: a row
+//! whose transaction took its seq early and committed late is still sent
+//! live. A client that resumes gives its highest seq, so such a late row
+//! that commits while the client is away is not replayed.
 //! A channel's "channel fields" are its [`Endpoint::Channel`] serialised as
 //! a JSON object, e.g. `{"chat_id": "…"}` or `{"room_id": "…"}`.
 
@@ -264,9 +269,44 @@ pub fn upgrade<E: Endpoint>(endpoint: Arc<E>, viewer: E::Viewer, headers: &Heade
         }))
 }
 
+/// How many delivered seqs above its floor a subscription remembers: a row
+/// that commits late (its seq taken before others that committed first) is
+/// still delivered if it arrives within this many deliveries of its channel.
+const LATE_WINDOW: usize = 256;
+
 struct Subscription<A> {
     access: A,
-    last_seq: i64,
+    /// Every seq up to here counts as delivered.
+    floor: i64,
+    /// Seqs delivered above `floor`, at most [`LATE_WINDOW`].
+    recent: std::collections::BTreeSet<i64>,
+}
+
+impl<A> Subscription<A> {
+    fn new(access: A, after: i64) -> Self {
+        Subscription { access, floor: after, recent: Default::default() }
+    }
+
+    /// The highest seq delivered: where a replay starts.
+    fn last_seq(&self) -> i64 {
+        self.recent.last().copied().unwrap_or(self.floor)
+    }
+
+    /// Whether the row with this seq already reached the client. Seqs are
+    /// not delivered in order: the outbox hands a row over when its
+    /// transaction commits, and a transaction that took its seq early can
+    /// commit after later ones; such a row is new, not a duplicate.
+    fn has(&self, seq: i64) -> bool {
+        seq <= self.floor || self.recent.contains(&seq)
+    }
+
+    fn record(&mut self, seq: i64) {
+        if seq > self.floor && self.recent.insert(seq) && self.recent.len() > LATE_WINDOW {
+            if let Some(oldest) = self.recent.pop_first() {
+                self.floor = oldest;
+            }
+        }
+    }
 }
 
 /// One open connection, as the product's hooks see it.
@@ -346,7 +386,7 @@ impl<E: Endpoint> Conn<E> {
 
     fn delivered(&mut self, channel: E::Channel, seq: i64, kind: &E::Kind) {
         let Some(sub) = self.subs.get_mut(&channel) else { return };
-        sub.last_seq = sub.last_seq.max(seq);
+        sub.record(seq);
         self.endpoint.delivered(&mut self.state, channel, &sub.access, seq, kind);
     }
 
@@ -509,7 +549,7 @@ async fn subscribe<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, channel: E::Ch
         // row the client writes once it has the answer is not history.
         None => endpoint.head(channel).await.unwrap_or(0),
     };
-    conn.subs.insert(channel, Subscription { access, last_seq });
+    conn.subs.insert(channel, Subscription::new(access, last_seq));
     conn.send_about("subscribed", channel, fields).await?;
     if after.is_some() {
         replay(endpoint, conn, channel).await
@@ -524,7 +564,7 @@ async fn replay<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, channel: E::Chann
     let mut sent = 0usize;
     loop {
         let Some(sub) = conn.subs.get(&channel) else { return Ok(()) };
-        let page = match endpoint.replay(&conn.viewer, channel, sub.last_seq, s.replay_page).await {
+        let page = match endpoint.replay(&conn.viewer, channel, sub.last_seq(), s.replay_page).await {
             Ok(p) => p,
             Err(e) if e.is_unavailable() => {
                 // A reload would only meet the outage; the client's
@@ -559,7 +599,7 @@ async fn on_push<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, push: &Arc<Push<
     };
     let Some(sub) = conn.subs.get(&channel) else { return Ok(()) };
     let seq = E::seq(&push.kind);
-    if seq.is_some_and(|seq| seq <= sub.last_seq) {
+    if seq.is_some_and(|seq| sub.has(seq)) {
         return Ok(());
     }
     match endpoint.on_push(&sub.access, &push.kind) {
@@ -586,4 +626,34 @@ async fn resync<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>) -> Result<(), Clo
         replay(endpoint, conn, channel).await?;
     }
     conn.send_json(json!({ "t": "resynced" })).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscription_knows_what_it_delivered_in_any_order() {
+        let mut sub = Subscription::new((), 10);
+        assert!(sub.has(10) && sub.has(3), "up to the start counts as delivered");
+        sub.record(13);
+        assert!(!sub.has(11) && !sub.has(12), "seqs taken before 13 may still commit");
+        sub.record(11);
+        assert!(sub.has(11) && sub.has(13) && !sub.has(12));
+        assert_eq!(sub.last_seq(), 13, "a replay starts after the highest");
+    }
+
+    #[test]
+    fn the_late_window_is_bounded_and_its_floor_rises() {
+        let mut sub = Subscription::new((), 0);
+        let w = LATE_WINDOW as i64;
+        for seq in (1..=2 * w).map(|n| 2 * n) {
+            sub.record(seq);
+        }
+        assert_eq!(sub.recent.len(), LATE_WINDOW);
+        assert_eq!(sub.floor, 2 * w, "the oldest remembered seqs became the floor");
+        assert!(sub.has(3), "below the floor counts as delivered");
+        assert!(!sub.has(2 * w + 3), "a late row inside the window is new");
+        assert!(sub.has(4 * w), "the newest are remembered");
+    }
 }

@@ -23,6 +23,7 @@
 
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Subcommand, ValueEnum};
+use platform_db::Db;
 use std::future::Future;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -65,6 +66,29 @@ impl Common {
     /// The database to open: `--database-url`, else the embedded file.
     pub fn database_url(&self, product: &Product) -> std::io::Result<String> {
         platform_db::url_or_embedded(self.database_url.as_deref(), &self.data_dir, product.db_file)
+    }
+
+    /// Opens the product's database ([`Common::database_url`], at most
+    /// `--db-max-connections`) through its store's `connect`, and brings
+    /// the schema up to date with its `migrate`; every subcommand starts
+    /// here.
+    ///
+    /// ```ignore
+    /// let db = cli.common.open(&PRODUCT, rooms_store::connect, rooms_store::migrate).await?;
+    /// ```
+    pub async fn open<E1, E2>(
+        &self,
+        product: &Product,
+        connect: impl AsyncFnOnce(&str, u32) -> Result<Db, E1>,
+        migrate: impl AsyncFnOnce(&Db) -> Result<(), E2>,
+    ) -> Result<Db, AnyError>
+    where
+        E1: Into<AnyError>,
+        E2: Into<AnyError>,
+    {
+        let db = connect(&self.database_url(product)?, self.db_max_connections).await.map_err(Into::into)?;
+        migrate(&db).await.map_err(Into::into)?;
+        Ok(db)
     }
 }
 
@@ -249,6 +273,39 @@ mod tests {
         check_about: "Check sample sums.",
         jobs: "sweep, housekeeping",
     };
+
+    /// `open` hands the product's `connect` the embedded file in the data
+    /// directory and the pool size, then runs its `migrate` on that store;
+    /// a failing step is the command's error.
+    #[tokio::test]
+    async fn open_connects_to_the_embedded_store_and_migrates_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let common = Common { database_url: None, data_dir: dir.path().join("data"), db_max_connections: 3, log_format: LogFormat::Pretty };
+        let seen = std::sync::Mutex::new(None);
+        let db = common
+            .open(
+                &P,
+                async |url: &str, max: u32| {
+                    *seen.lock().unwrap() = Some((url.to_string(), max));
+                    Db::connect_as(url, max, "sample").await
+                },
+                async |db: &Db| {
+                    platform_db::on_pool!(db, p => sqlx::query("CREATE TABLE sample (id INTEGER)").execute(p).await.map(|_| ()))
+                },
+            )
+            .await
+            .unwrap();
+        let (url, max) = seen.lock().unwrap().clone().unwrap();
+        assert_eq!(max, 3);
+        assert!(url.ends_with("sample.db") && url.contains("data"), "{url}");
+        assert!(dir.path().join("data/sample.db").exists());
+        let n: i64 = platform_db::on_pool!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM sample").fetch_one(p).await).unwrap();
+        assert_eq!(n, 0, "migrated");
+
+        let connect = async |url: &str, max: u32| Db::connect_as(url, max, "sample").await;
+        let failing = common.open(&P, connect, async |_: &Db| Err::<(), _>("no schema")).await;
+        assert_eq!(failing.unwrap_err().to_string(), "no schema");
+    }
 
     #[derive(Debug, Clone, Args)]
     struct Serve {

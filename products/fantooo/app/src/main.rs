@@ -199,14 +199,8 @@ async fn main() {
     cli::run(cli.common.log_format, run(cli)).await;
 }
 
-async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let db = fantooo_store::connect(&cli.common.database_url(&PRODUCT)?, cli.common.db_max_connections).await?;
-    fantooo_store::migrate(&db).await?;
-    Ok(db)
-}
-
 async fn run(mut cli: Cli) -> Result<(), AnyError> {
-    let db = connect(&cli).await?;
+    let db = cli.common.open(&PRODUCT, fantooo_store::connect, fantooo_store::migrate).await?;
     // Without a subcommand, serve with the top-level flags.
     let command = match cli.command.take() {
         Some(c) => c,

@@ -172,11 +172,19 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                     drop(ws);
                     match reconnect(&api, &chat, last_seq, &counts).await { Some(w) => ws = w, None => break }
                 }
-                match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("hello there"), "client_id": format!("b{seed}-{n}") })).await {
-                    Ok((_, took)) => { lat.api_send.record(took); counts.sent.fetch_add(1, Ordering::Relaxed); }
-                    Err(e) if e.status == 402 => { counts.refused_402.fetch_add(1, Ordering::Relaxed); }
-                    Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); }
-                }
+                // Sent beside the socket, as a page's fetch is: the reply
+                // often arrives before this request's response, and a loop
+                // that waited for the response first would count that wait
+                // in the reply's delivery time.
+                let (api, chat, lat, counts) = (api.clone(), chat.clone(), lat.clone(), counts.clone());
+                let body = json!({ "content": stamped("hello there"), "client_id": format!("b{seed}-{n}") });
+                tokio::spawn(async move {
+                    match api.post(&format!("/api/chats/{chat}/messages"), body).await {
+                        Ok((_, took)) => { lat.api_send.record(took); counts.sent.fetch_add(1, Ordering::Relaxed); }
+                        Err(e) if e.status == 402 => { counts.refused_402.fetch_add(1, Ordering::Relaxed); }
+                        Err(_) => { counts.errors.fetch_add(1, Ordering::Relaxed); }
+                    }
+                });
             }
         }
     }

@@ -85,7 +85,14 @@ struct UserForSend {
     lifetime_credits_spent: i64,
     is_banned: bool,
     banned_until: Option<DateTime<Utc>>,
+    /// The pricing setting's `updated_at` (none: the defaults are in force).
+    pricing_version: Option<DateTime<Utc>>,
 }
+
+/// How often a send moves the sender's `last_active_at` at most: the
+/// column is indexed, so moving it makes the row update a non-HOT one that
+/// touches every index of `real_users`. The "online" dot allows 45 s.
+const ACTIVE_GRANULARITY: chrono::Duration = chrono::Duration::seconds(10);
 
 /// The price of the next message in a chat, for display before sending.
 pub async fn quote(db: &Db, chat: ChatId, user: UserId, cfg: &PricingConfig, at: DateTime<Utc>) -> StoreResult<Price> {
@@ -114,7 +121,15 @@ fn featured_now(flag: bool, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> 
 /// Sends a user's message: prices it, debits the balance through the ledger
 /// and writes the message and counters, all or nothing. With too few
 /// credits it fails with `InsufficientCredits` and writes nothing.
-pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg: &PricingConfig) -> StoreResult<Sent> {
+/// The price settings come from `pricing`, this node's copy, checked
+/// against the version the first statement reads (see [`crate::settings::Cached`]).
+pub async fn send_as_user(
+    db: &Db,
+    chat: ChatId,
+    user: UserId,
+    body: &Body,
+    pricing: &crate::settings::Cached<PricingConfig>,
+) -> StoreResult<Sent> {
     let now = Utc::now();
     let id = MessageId::new();
     on_pool!(db, p => {
@@ -122,12 +137,24 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
         // Lock order is always user row, then chat row. The user row lock
         // serialises all of one user's sends, which is what makes the
         // balance check, the loyalty count and the client-id check exact.
-        let u: Option<UserForSend> = sqlx::query_as(
-            "UPDATE real_users SET total_messages_sent = total_messages_sent + 1, last_active_at = $2
+        let sql = format!(
+            "UPDATE real_users SET total_messages_sent = total_messages_sent + 1,
+                    last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < $3 THEN $2 ELSE last_active_at END
              WHERE id = $1 AND is_active
-             RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier, lifetime_credits_spent, is_banned, banned_until")
-            .bind(user).bind(now).fetch_optional(&mut *tx).await?;
+             RETURNING credits, total_messages_sent - 1 AS total_messages_sent, user_tier, lifetime_credits_spent, is_banned, banned_until,
+                       {} AS pricing_version", crate::settings::VERSION_OF_PRICING);
+        let u: Option<UserForSend> = sqlx::query_as(&sql).bind(user).bind(now).bind(now - ACTIVE_GRANULARITY).fetch_optional(&mut *tx).await?;
         let u = u.filter(|u| !fantooo_domain::account::ban_in_force(u.is_banned, u.banned_until, now)).ok_or(StoreError::NotFound)?;
+        let cfg = match pricing.at(u.pricing_version) {
+            Some(cfg) => cfg,
+            None => {
+                let row: Option<(sqlx::types::Json<serde_json::Value>, DateTime<Utc>)> =
+                    sqlx::query_as("SELECT value, updated_at FROM app_settings WHERE key = $1").bind(pricing.key()).fetch_optional(&mut *tx).await?;
+                let version = row.as_ref().map(|r| r.1);
+                pricing.keep(version, pricing.parse(row.map(|r| r.0))?)
+            }
+        };
+        let cfg: &PricingConfig = &cfg;
         // The chat row is locked (by updating it) before anything is read
         // from it, so an assignment cannot slip between reading "unassigned"
         // and queueing the chat.
@@ -181,12 +208,6 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
         } else {
             Credits(u.credits)
         };
-        let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged, client_id, status, created_at)
-                           VALUES ($1, $2, 'real', $3, $4, $5, $6, $7, $8, 'sent', $9) RETURNING {MESSAGE_COLUMNS}");
-        let message: Message = sqlx::query_as(&sql)
-            .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
-            .bind(price.is_free()).bind(charge.get()).bind(&body.client_id).bind(now)
-            .fetch_one(&mut *tx).await?;
         let (free, paid) = if price.is_free() { (1, 0) } else { (0, 1) };
         sqlx::query(
             "UPDATE chats SET message_count = message_count + 1, free_messages_used = free_messages_used + $2,
@@ -210,6 +231,14 @@ pub async fn send_as_user(db: &Db, chat: ChatId, user: UserId, body: &Body, cfg:
             });
             crate::enqueue_chat!(tx, chat, priority, u.user_tier, &[], now);
         }
+        // The message row last: its seq is drawn as late as possible, so
+        // the tailers rarely see a later seq committed before it.
+        let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged, client_id, status, created_at)
+                           VALUES ($1, $2, 'real', $3, $4, $5, $6, $7, $8, 'sent', $9) RETURNING {MESSAGE_COLUMNS}");
+        let message: Message = sqlx::query_as(&sql)
+            .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
+            .bind(price.is_free()).bind(charge.get()).bind(&body.client_id).bind(now)
+            .fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok(Sent { message, price, balance: Some(balance), duplicate: false, queued, next_price: Some(price_after(1)) })
     })
@@ -261,13 +290,6 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
                 return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None });
             }
         }
-        let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
-                                                 is_free_message, credits_charged, client_id, status, response_ms, created_at)
-                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}");
-        let message: Message = sqlx::query_as(&sql)
-            .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
-            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now)
-            .fetch_one(&mut *tx).await?;
         sqlx::query("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
                             last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL, user_unread = user_unread + 1,
                             last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END,
@@ -277,8 +299,9 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
                      WHERE id = $1")
             .bind(chat).bind(now).bind(operator.is_some()).bind(response_ms).execute(&mut *tx).await?;
         if let Some(o) = operator {
-            sqlx::query("UPDATE operators SET total_messages_sent = total_messages_sent + 1, last_activity = $2 WHERE id = $1")
-                .bind(o).bind(now).execute(&mut *tx).await?;
+            // One of a few rows per operator, chosen by chat: replies in
+            // different chats do not wait for each other's commits.
+            sqlx::query(OPERATOR_REPLY_COUNT).bind(o).bind(reply_slot(chat)).bind(now).execute(&mut *tx).await?;
         } else {
             // An admin answered: the chat no longer waits for an operator.
             let n = sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(chat).execute(&mut *tx).await?.rows_affected();
@@ -292,11 +315,36 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
         }
         // The user hears of the reply on whatever page they are.
         let (user, profile, unread, total): (UserId, String, i64, i64) = sqlx::query_as(UNREAD_AFTER_REPLY).bind(chat).fetch_one(&mut *tx).await?;
+        // The message row last, as in `send_as_user`.
+        let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
+                                                 is_free_message, credits_charged, client_id, status, response_ms, created_at)
+                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}");
+        let message: Message = sqlx::query_as(&sql)
+            .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
+            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now)
+            .fetch_one(&mut *tx).await?;
         let preview = fantooo_domain::chat::preview(&message.content, message.content_type);
         emit_event!(tx, Some(chat), Some(user), crate::events::EventBody::Reply { chat_id: chat, seq: message.seq, profile, preview, unread, total }, now);
         tx.commit().await?;
         Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None })
     })
+}
+
+/// Counts an operator's reply (operator, slot, at) in one of
+/// [`REPLY_SLOTS`] rows; `operator_admin` adds them up.
+const OPERATOR_REPLY_COUNT: &str = "INSERT INTO operator_reply_counts (operator_id, slot, messages, last_at) VALUES ($1, $2, 1, $3)
+    ON CONFLICT (operator_id, slot) DO UPDATE SET messages = operator_reply_counts.messages + 1,
+        last_at = CASE WHEN excluded.last_at > operator_reply_counts.last_at THEN excluded.last_at ELSE operator_reply_counts.last_at END";
+
+/// How many rows one operator's reply count is spread over.
+pub const REPLY_SLOTS: u64 = 16;
+
+/// The slot a chat's replies are counted in, the same for every reply in
+/// it (those are serialised by the chat's lock anyway): an operator's
+/// replies in different chats rarely meet on one row.
+fn reply_slot(chat: ChatId) -> i64 {
+    let h = chat.to_string().bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    (h % REPLY_SLOTS) as i64
 }
 
 /// The chat, its profile's name, its unread count and the user's total,

@@ -105,6 +105,18 @@ pub struct Performance {
     pub last_activity: Option<DateTime<Utc>>,
 }
 
+/// An operator's numbers (`operators o`): replies are counted in
+/// `operator_reply_counts` (see `messages::send_as_profile`) on top of what
+/// `operators.total_messages_sent` held before, and the last reply counts
+/// as activity.
+const PERFORMANCE_COLUMNS: &str = "id, name, email, quality_score, quality_threshold,
+    CAST(o.total_messages_sent + COALESCE((SELECT SUM(r.messages) FROM operator_reply_counts r WHERE r.operator_id = o.id), 0) AS BIGINT)
+        AS total_messages_sent,
+    total_chats_handled, current_chat_count, max_concurrent_chats, average_response_ms, idle_incidents, reassignment_count, user_complaints,
+    is_available, is_suspended, suspension_reason,
+    (SELECT CASE WHEN o.last_activity IS NULL OR MAX(r.last_at) > o.last_activity THEN MAX(r.last_at) ELSE o.last_activity END
+     FROM operator_reply_counts r WHERE r.operator_id = o.id) AS last_activity";
+
 /// Sort keys the table offers.
 pub const SORTS: &[&str] = &["quality", "messages", "chats", "response", "idle", "name"];
 
@@ -120,12 +132,7 @@ pub async fn performance(db: &Db, sort: &str) -> StoreResult<Vec<Performance>> {
         "response" => "name ASC",
         _ => "quality_score DESC",
     };
-    let sql = format!(
-        "SELECT id, name, email, quality_score, quality_threshold, total_messages_sent, total_chats_handled, current_chat_count,
-                              max_concurrent_chats, average_response_ms, idle_incidents, reassignment_count, user_complaints, is_available,
-                              is_suspended, suspension_reason, last_activity
-                       FROM operators WHERE deleted_at IS NULL ORDER BY {order}, name, id"
-    );
+    let sql = format!("SELECT {PERFORMANCE_COLUMNS} FROM operators o WHERE deleted_at IS NULL ORDER BY {order}, name, id");
     let mut rows = on_pool!(db, p => sqlx::query_as::<_, Performance>(&sql).fetch_all(p).await?);
     let (from, to) = crate::operations::standing_window(Utc::now());
     let times = crate::operations::response_times(db, from, to, None).await?;
@@ -140,11 +147,8 @@ pub async fn performance(db: &Db, sort: &str) -> StoreResult<Vec<Performance>> {
 }
 
 pub async fn one(db: &Db, id: OperatorId) -> StoreResult<Performance> {
-    let sql = "SELECT id, name, email, quality_score, quality_threshold, total_messages_sent, total_chats_handled, current_chat_count,
-                      max_concurrent_chats, average_response_ms, idle_incidents, reassignment_count, user_complaints, is_available,
-                      is_suspended, suspension_reason, last_activity
-               FROM operators WHERE id = $1 AND deleted_at IS NULL";
-    let mut row = on_pool!(db, p => sqlx::query_as::<_, Performance>(sql).bind(id).fetch_one(p).await?);
+    let sql = format!("SELECT {PERFORMANCE_COLUMNS} FROM operators o WHERE id = $1 AND deleted_at IS NULL");
+    let mut row = on_pool!(db, p => sqlx::query_as::<_, Performance>(&sql).bind(id).fetch_one(p).await?);
     let (from, to) = crate::operations::standing_window(Utc::now());
     row.average_response_ms = crate::operations::response_times(db, from, to, Some(id)).await?.get(&id).copied().flatten();
     Ok(row)

@@ -199,7 +199,7 @@ async fn operators_who_know(db: &Db, users: &[UserId]) -> StoreResult<HashMap<Us
     if users.is_empty() {
         return Ok(known);
     }
-    let list = (1..=users.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let list = platform_db::placeholders(1, users.len());
     let sql = format!(
         "SELECT DISTINCT real_user_id, assigned_operator_id FROM chats
                        WHERE assigned_operator_id IS NOT NULL AND real_user_id IN ({list})"

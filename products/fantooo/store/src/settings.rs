@@ -32,3 +32,51 @@ pub async fn set<T: Serialize>(db: &Db, key: &str, value: &T, by: Option<AdminId
     });
     Ok(())
 }
+
+/// One setting kept in memory per node, checked against the row's
+/// `updated_at` that a hot statement already reads: the send path's first
+/// statement returns the version in force ([`VERSION_OF_PRICING`]), and the
+/// value is read again only when it differs, inside the same transaction.
+/// So every node charges the price an admin saved from the moment it was
+/// committed, with no extra round trip while it stays the same.
+pub struct Cached<T> {
+    key: &'static str,
+    slot: std::sync::RwLock<Option<Version<T>>>,
+}
+
+/// A setting's value as of its `updated_at` (none: no row, the default).
+type Version<T> = (Option<chrono::DateTime<Utc>>, std::sync::Arc<T>);
+
+/// The pricing setting's version, as a sub-select for a hot statement.
+pub const VERSION_OF_PRICING: &str = "(SELECT s.updated_at FROM app_settings s WHERE s.key = 'pricing')";
+
+impl<T: DeserializeOwned + Default> Cached<T> {
+    pub const fn new(key: &'static str) -> Self {
+        Cached { key, slot: std::sync::RwLock::new(None) }
+    }
+
+    /// The cached value when it is of `version`.
+    pub fn at(&self, version: Option<chrono::DateTime<Utc>>) -> Option<std::sync::Arc<T>> {
+        let slot = self.slot.read().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().filter(|(v, _)| *v == version).map(|(_, t)| t.clone())
+    }
+
+    /// Remembers `value` as the setting of `version` (`None`: no row, the default).
+    pub fn keep(&self, version: Option<chrono::DateTime<Utc>>, value: T) -> std::sync::Arc<T> {
+        let value = std::sync::Arc::new(value);
+        *self.slot.write().unwrap_or_else(|e| e.into_inner()) = Some((version, value.clone()));
+        value
+    }
+
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// Parses a stored value (the default when there is no row).
+    pub fn parse(&self, v: Option<Json<serde_json::Value>>) -> crate::StoreResult<T> {
+        match v {
+            None => Ok(T::default()),
+            Some(Json(v)) => serde_json::from_value(v).map_err(|e| crate::StoreError::Invalid(format!("setting {}: {e}", self.key))),
+        }
+    }
+}

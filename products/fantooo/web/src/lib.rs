@@ -55,6 +55,8 @@ pub struct AppState {
     /// The site's own mail (recovery links); kept in memory until a relay
     /// is configured with [`AppState::with_mailer`].
     pub mailer: Arc<dyn platform_mail::Mailer>,
+    /// This node's copy of the pricing settings, for the send path.
+    pub pricing: Arc<fantooo_store::settings::Cached<fantooo_domain::pricing::PricingConfig>>,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             fake_paystack,
             csp,
             mailer,
+            pricing: Arc::new(fantooo_store::settings::Cached::new("pricing")),
         }
     }
 

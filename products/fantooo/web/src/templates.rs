@@ -98,9 +98,8 @@ impl AdminNav {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    pub title: &'a str,
-    pub message: &'a str,
-    pub status: u16,
+    /// The page the platform's error layer asks for (status, title, message).
+    pub page: &'a platform_web::error_pages::ErrorPage<'a>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -442,12 +442,6 @@ async fn main() {
     cli::run(cli.common.log_format, run(cli)).await;
 }
 
-async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let db = gigstream_store::connect(&cli.common.database_url(&PRODUCT)?, cli.common.db_max_connections).await?;
-    gigstream_store::migrate(&db).await?;
-    Ok(db)
-}
-
 fn print_logins(logins: &[seed::DemoLogin]) {
     println!("\nDemo logins (password for all: {}):", seed::DEMO_PASSWORD);
     for l in logins {
@@ -471,7 +465,7 @@ fn fees(args: &ServeArgs) -> Result<FeePolicy, AnyError> {
 }
 
 async fn run(mut cli: Cli) -> Result<(), AnyError> {
-    let db = connect(&cli).await?;
+    let db = cli.common.open(&PRODUCT, gigstream_store::connect, gigstream_store::migrate).await?;
     let command = cli.command.take().unwrap_or(Command::Serve(cli.serve.clone()));
     match command {
         Command::Migrate => println!("migrations applied ({:?})", db.backend()),

@@ -109,7 +109,47 @@ pub fn checks() -> Vec<Check> {
     let mut all = Book::standard().checks();
     all.extend(own());
     all.extend(crate::invoices::checks());
+    all.push(facets_match_gigs());
     all
+}
+
+pub const FACETS_MATCH_GIGS: &str = "the search's kept facet counts (gig_facets) equal a fresh count of the active gigs";
+
+/// Every cell of `gig_facets` against a fresh count, both ways.
+fn facets_match_gigs() -> Check {
+    use crate::search::{band_case, stars_case};
+    let fresh = format!(
+        "SELECT g.category, COALESCE(g.subcategory, '') AS subcategory, g.seller_level, {} AS band, g.min_delivery_days AS days,
+                {} AS stars, COUNT(*) AS n
+         FROM gigs g WHERE g.status = 'active' GROUP BY 1, 2, 3, 4, 5, 6",
+        band_case("g.min_price_minor"),
+        stars_case("g.rating_x100")
+    );
+    let same = |a: &str, b: &str| {
+        format!(
+            "{a}.category = {b}.category AND {a}.subcategory = {b}.subcategory AND {a}.seller_level = {b}.seller_level
+             AND {a}.band = {b}.band AND {a}.days = {b}.days AND {a}.stars = {b}.stars"
+        )
+    };
+    let cell = |a: &str| {
+        format!(
+            "{a}.category || '/' || {a}.subcategory || '/' || {a}.seller_level || ' band ' || CAST({a}.band AS TEXT) || ', '
+             || CAST({a}.days AS TEXT) || ' days, ' || CAST({a}.stars AS TEXT) || ' stars: '"
+        )
+    };
+    Check::owned(
+        FACETS_MATCH_GIGS,
+        format!(
+            "SELECT {cx} || 'counted ' || CAST(x.n AS TEXT) || ', kept ' || CAST(COALESCE(f.n, 0) AS TEXT)
+             FROM ({fresh}) x LEFT JOIN gig_facets f ON {on} WHERE COALESCE(f.n, 0) <> x.n
+             UNION ALL
+             SELECT {cf} || 'counted 0, kept ' || CAST(f.n AS TEXT)
+             FROM gig_facets f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
+            cx = cell("x"),
+            cf = cell("f"),
+            on = same("x", "f"),
+        ),
+    )
 }
 
 pub async fn check(db: &Db) -> StoreResult<Report> {

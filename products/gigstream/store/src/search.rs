@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use gigstream_domain::gig::SellerLevel;
 use gigstream_domain::ids::GigId;
 use gigstream_domain::{suggest, Currency};
-use platform_db::{on_pool, Db, StoreResult};
+use platform_db::{on_pool, Backend, Db, StoreResult};
 use serde::Serialize;
 
 platform_kernel::text_enum! {
@@ -162,53 +162,68 @@ macro_rules! bind_all {
     }};
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Facet {
-    Category,
-    Price,
-    Delivery,
-    Rating,
-    Level,
-}
-
-/// `FROM …` and `WHERE …` for the filters, leaving out `skip` (a facet
-/// counts as if its own filter were not set).
-fn from_where(sql: &mut Sql, f: &Filters, skip: Option<Facet>) -> String {
-    let (from, wheres) = from_and_where(sql, f, skip);
-    format!("FROM {from} WHERE {wheres}")
-}
-
-/// The tables and the conditions of [`from_where`], apart.
-fn from_and_where(sql: &mut Sql, f: &Filters, skip: Option<Facet>) -> (String, String) {
+/// `FROM …` and the conditions of a search: active gigs matching the words
+/// and, unless `skip` is [`Skip::All`], every filter.
+///
+/// The words reach each store's index its own way: SQLite joins its FTS5
+/// table `gig_fts`; PostgreSQL matches the gigs' own `search_vector`
+/// against `gig_tsquery` (joining `gig_fts` back to `gigs` fetched every
+/// match twice, by the index and again by primary key).
+fn from_and_where(sql: &mut Sql, backend: Backend, f: &Filters, skip: Skip) -> (String, String) {
     let mut from = "gigs g".to_string();
+    let mut wheres = vec!["g.status = 'active'".to_string()];
     if let Some(m) = match_text(&f.q) {
         let p = sql.arg(Arg::Text(m));
-        from = format!("gig_fts({p}) h JOIN gigs g ON g.id = h.gig_id");
+        match backend {
+            Backend::Sqlite => from = format!("gig_fts({p}) h JOIN gigs g ON g.id = h.gig_id"),
+            Backend::Postgres => {
+                from = format!("gigs g CROSS JOIN gig_tsquery({p}) AS tq(q)");
+                wheres.push("g.search_vector @@ tq.q".into());
+            }
+        }
     }
-    let mut wheres = vec!["g.status = 'active'".to_string()];
-    if let (Some(c), true) = (&f.category, skip != Some(Facet::Category)) {
+    if skip == Skip::All {
+        return (from, wheres.join(" AND "));
+    }
+    if let Some(c) = &f.category {
         let p = sql.arg(Arg::Text(c.clone()));
         wheres.push(format!("(g.category = {p} OR g.subcategory = {p})"));
     }
-    if let (Some(b), true) = (f.price, skip != Some(Facet::Price)) {
+    if let Some(b) = f.price {
         let (lo, hi) = b.bounds();
         let lo = sql.arg(Arg::Int(lo));
         let hi = sql.arg(Arg::Int(hi));
         wheres.push(format!("g.min_price_minor >= {lo} AND g.min_price_minor < {hi}"));
     }
-    if let (Some(d), true) = (f.delivery_days, skip != Some(Facet::Delivery)) {
+    if let Some(d) = f.delivery_days {
         let p = sql.arg(Arg::Int(d.into()));
         wheres.push(format!("g.min_delivery_days <= {p}"));
     }
-    if let (Some(r), true) = (f.rating_x100, skip != Some(Facet::Rating)) {
+    if let Some(r) = f.rating_x100 {
         let p = sql.arg(Arg::Int(r.into()));
         wheres.push(format!("g.rating_x100 >= {p}"));
     }
-    if let (Some(l), true) = (f.level, skip != Some(Facet::Level)) {
+    if let Some(l) = f.level {
         let p = sql.arg(Arg::Text(l.as_str().into()));
         wheres.push(format!("g.seller_level = {p}"));
     }
     (from, wheres.join(" AND "))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// Words and filters: the hits.
+    Nothing,
+    /// Only the words: the base the facets are counted over.
+    All,
+}
+
+/// The best-first rank of a hit (lower is better) on each store.
+fn rank_of(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "h.rank",
+        Backend::Postgres => "-CAST(ts_rank(g.search_vector, tq.q) AS DOUBLE PRECISION)",
+    }
 }
 
 /// A page cursor: the sort it belongs to, the last hit's sort key and id.
@@ -262,11 +277,13 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
     let sort = if query.sort == Sort::Relevance && !fts { Sort::Newest } else { query.sort };
     let limit = query.limit.clamp(1, 60);
 
+    let backend = db.backend();
     let mut sql = Sql::default();
-    let (from, wheres) = from_and_where(&mut sql, f, None);
-    let rank = if fts { "h.rank" } else { "CAST(0 AS DOUBLE PRECISION)" };
+    let (from, wheres) = from_and_where(&mut sql, backend, f, Skip::Nothing);
+    let rank = if fts { rank_of(backend) } else { "CAST(0 AS DOUBLE PRECISION)" };
+    let relevance_order = format!("{rank} ASC, g.id ASC");
     let (order, cmp, key) = match sort {
-        Sort::Relevance => ("h.rank ASC, g.id ASC", ">", "h.rank"),
+        Sort::Relevance => (relevance_order.as_str(), ">", rank),
         Sort::Rating => ("COALESCE(g.rating_x100, -1) DESC, g.id DESC", "<", "COALESCE(g.rating_x100, -1)"),
         Sort::Price => ("g.min_price_minor ASC, g.id ASC", ">", "g.min_price_minor"),
         Sort::Newest => ("g.created_at DESC, g.id DESC", "<", "g.created_at"),
@@ -290,77 +307,162 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
         None
     };
 
-    let mut count_sql = Sql::default();
-    let count_text = format!("SELECT COUNT(*) {}", from_where(&mut count_sql, f, None));
-    let total: i64 = on_pool!(db, p => bind_all!(sqlx::query_scalar(&count_text), &count_sql.args).fetch_one(p).await?);
-    let facets = facets(db, f).await?;
+    let (total, facets) = facets(db, f).await?;
     Ok(Results { hits, total, facets, next_cursor, suggestion: None, corrected: false })
 }
 
-async fn facets(db: &Db, f: &Filters) -> StoreResult<Facets> {
+/// Below every rating threshold an `i32` filter can name (unrated gigs too).
+const NO_STARS: i64 = i32::MIN as i64 - 1;
+
+/// One group of matching gigs alike in everything a filter or facet looks at.
+#[derive(sqlx::FromRow)]
+struct Cell {
+    category: String,
+    subcategory: Option<String>,
+    seller_level: SellerLevel,
+    /// Index into [`PriceBand::ALL`].
+    band: i64,
+    /// Days, capped just above the largest number any facet or filter asks about.
+    days: i64,
+    /// The highest rating threshold (of the facet's and the filter's) met; [`NO_STARS`] for none.
+    stars: i64,
+    n: i64,
+}
+
+impl Cell {
+    /// Whether the gigs of this cell pass the filters, leaving out `skip`.
+    fn passes(&self, f: &Filters, skip: Option<Facet>) -> bool {
+        let on = |facet| skip != Some(facet);
+        (!on(Facet::Category) || f.category.as_ref().is_none_or(|c| &self.category == c || self.subcategory.as_ref() == Some(c)))
+            && (!on(Facet::Price) || f.price.is_none_or(|b| PriceBand::ALL.get(self.band as usize) == Some(&b)))
+            && (!on(Facet::Delivery) || f.delivery_days.is_none_or(|d| self.days <= i64::from(d)))
+            && (!on(Facet::Rating) || f.rating_x100.is_none_or(|r| self.stars >= i64::from(r)))
+            && (!on(Facet::Level) || f.level.is_none_or(|l| self.seller_level == l))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Facet {
+    Category,
+    Price,
+    Delivery,
+    Rating,
+    Level,
+}
+
+/// The total and every facet, from one grouped pass over the gigs that
+/// match the words: each facet counts the cells that pass every filter but
+/// its own (as if its own filter were not set), the total those that pass
+/// them all.
+async fn facets(db: &Db, f: &Filters) -> StoreResult<(i64, Facets)> {
     let names: std::collections::HashMap<String, String> =
         crate::gigs::categories(db).await?.into_iter().map(|c| (c.slug, c.name)).collect();
 
-    let mut s = Sql::default();
-    let text = format!(
-        "SELECT g.category, COUNT(*) {} GROUP BY g.category ORDER BY COUNT(*) DESC, g.category",
-        from_where(&mut s, f, Some(Facet::Category))
-    );
-    let rows: Vec<(String, i64)> = on_pool!(db, p => bind_all!(sqlx::query_as(&text), &s.args).fetch_all(p).await?);
-    let category = rows
-        .into_iter()
-        .map(|(slug, count)| Count { label: names.get(&slug).cloned().unwrap_or_else(|| slug.clone()), value: slug, count })
-        .collect();
+    let cells = if match_text(&f.q).is_none() && f.rating_x100.is_none_or(|r| RATINGS.contains(&r)) {
+        kept_cells(db).await?
+    } else {
+        counted_cells(db, f).await?
+    };
+    let count = |skip: Option<Facet>, pick: &dyn Fn(&Cell) -> bool| -> i64 {
+        cells.iter().filter(|c| c.passes(f, skip) && pick(c)).map(|c| c.n).sum()
+    };
+    let total = count(None, &|_| true);
 
-    let mut s = Sql::default();
-    let cases: Vec<String> = PriceBand::ALL
-        .iter()
-        .map(|b| {
-            let (lo, hi) = b.bounds();
-            format!("CAST(COALESCE(SUM(CASE WHEN g.min_price_minor >= {lo} AND g.min_price_minor < {hi} THEN 1 ELSE 0 END), 0) AS BIGINT)")
-        })
+    let mut by_category: std::collections::BTreeMap<&str, i64> = Default::default();
+    for c in cells.iter().filter(|c| c.passes(f, Some(Facet::Category))) {
+        *by_category.entry(c.category.as_str()).or_default() += c.n;
+    }
+    let mut category: Vec<Count<String>> = by_category
+        .into_iter()
+        .map(|(slug, count)| Count { label: names.get(slug).cloned().unwrap_or_else(|| slug.to_string()), value: slug.to_string(), count })
         .collect();
-    let text = format!("SELECT {} {}", cases.join(", "), from_where(&mut s, f, Some(Facet::Price)));
-    let row: (i64, i64, i64, i64) = on_pool!(db, p => bind_all!(sqlx::query_as(&text), &s.args).fetch_one(p).await?);
+    category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+
     let price = PriceBand::ALL
         .iter()
-        .zip([row.0, row.1, row.2, row.3])
-        .map(|(b, count)| Count { value: *b, label: b.label().into(), count })
+        .enumerate()
+        .map(|(i, b)| Count { value: *b, label: b.label().into(), count: count(Some(Facet::Price), &|c| c.band == i as i64) })
         .collect();
-
-    let mut s = Sql::default();
-    let cases: Vec<String> = DELIVERY_DAYS
-        .iter()
-        .map(|d| format!("CAST(COALESCE(SUM(CASE WHEN g.min_delivery_days <= {d} THEN 1 ELSE 0 END), 0) AS BIGINT)"))
-        .collect();
-    let text = format!("SELECT {} {}", cases.join(", "), from_where(&mut s, f, Some(Facet::Delivery)));
-    let row: (i64, i64, i64) = on_pool!(db, p => bind_all!(sqlx::query_as(&text), &s.args).fetch_one(p).await?);
     let delivery_days = DELIVERY_DAYS
         .iter()
-        .zip([row.0, row.1, row.2])
-        .map(|(d, count)| Count { value: *d, label: if *d == 1 { "Express 24h".into() } else { format!("Up to {d} days") }, count })
+        .map(|d| Count {
+            value: *d,
+            label: if *d == 1 { "Express 24h".into() } else { format!("Up to {d} days") },
+            count: count(Some(Facet::Delivery), &|c| c.days <= i64::from(*d)),
+        })
         .collect();
-
-    let mut s = Sql::default();
-    let cases: Vec<String> =
-        RATINGS.iter().map(|r| format!("CAST(COALESCE(SUM(CASE WHEN g.rating_x100 >= {r} THEN 1 ELSE 0 END), 0) AS BIGINT)")).collect();
-    let text = format!("SELECT {} {}", cases.join(", "), from_where(&mut s, f, Some(Facet::Rating)));
-    let row: (i64, i64) = on_pool!(db, p => bind_all!(sqlx::query_as(&text), &s.args).fetch_one(p).await?);
     let rating = RATINGS
         .iter()
-        .zip([row.0, row.1])
-        .map(|(r, count)| Count { value: *r, label: format!("{}.{}★ and up", r / 100, (r % 100) / 10), count })
+        .map(|r| Count {
+            value: *r,
+            label: format!("{}.{}★ and up", r / 100, (r % 100) / 10),
+            count: count(Some(Facet::Rating), &|c| c.stars >= i64::from(*r)),
+        })
         .collect();
-
-    let mut s = Sql::default();
-    let text = format!("SELECT g.seller_level, COUNT(*) {} GROUP BY g.seller_level", from_where(&mut s, f, Some(Facet::Level)));
-    let rows: Vec<(SellerLevel, i64)> = on_pool!(db, p => bind_all!(sqlx::query_as(&text), &s.args).fetch_all(p).await?);
     let level = SellerLevel::ALL
         .iter()
-        .filter_map(|l| rows.iter().find(|(v, _)| v == l).map(|(v, n)| Count { value: *v, label: v.label().into(), count: *n }))
+        .map(|l| (l, count(Some(Facet::Level), &|c| c.seller_level == *l)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(l, n)| Count { value: *l, label: l.label().into(), count: n })
         .collect();
+    Ok((total, Facets { category, price, delivery_days, rating, level }))
+}
 
-    Ok(Facets { category, price, delivery_days, rating, level })
+/// The cells of the gigs matching the words, counted now (the only way
+/// with words, or with a rating filter other than the facet's).
+async fn counted_cells(db: &Db, f: &Filters) -> StoreResult<Vec<Cell>> {
+    let mut s = Sql::default();
+    let (from, wheres) = from_and_where(&mut s, db.backend(), f, Skip::All);
+    let cap = DELIVERY_DAYS.iter().copied().chain(f.delivery_days).max().unwrap_or(7).clamp(0, 10_000) + 1;
+    let mut thresholds: Vec<i32> = RATINGS.iter().copied().chain(f.rating_x100).collect();
+    thresholds.sort_unstable_by(|a, b| b.cmp(a));
+    thresholds.dedup();
+    let stars: Vec<String> = thresholds.iter().map(|t| format!("WHEN g.rating_x100 >= {t} THEN {t}")).collect();
+    let text = format!(
+        "SELECT g.category, g.subcategory, g.seller_level,
+                CAST({band} AS BIGINT) AS band,
+                CAST(CASE WHEN g.min_delivery_days > {cap} THEN {cap} ELSE g.min_delivery_days END AS BIGINT) AS days,
+                CAST(CASE {stars} ELSE {none} END AS BIGINT) AS stars, COUNT(*) AS n
+         FROM {from} WHERE {wheres} GROUP BY 1, 2, 3, 4, 5, 6",
+        band = band_case("g.min_price_minor"),
+        stars = stars.join(" "),
+        none = NO_STARS,
+    );
+    let cells: Vec<Cell> = on_pool!(db, p => bind_all!(sqlx::query_as::<_, Cell>(&text), &s.args).fetch_all(p).await?);
+    Ok(cells)
+}
+
+/// The cells of every active gig, as the `gig_facets` triggers keep them.
+async fn kept_cells(db: &Db) -> StoreResult<Vec<Cell>> {
+    let sql = "SELECT category, NULLIF(subcategory, '') AS subcategory, seller_level, CAST(band AS BIGINT) AS band,
+                      CAST(days AS BIGINT) AS days, CAST(stars AS BIGINT) AS stars, CAST(n AS BIGINT) AS n
+               FROM gig_facets WHERE n > 0";
+    let mut cells: Vec<Cell> = on_pool!(db, p => sqlx::query_as::<_, Cell>(sql).fetch_all(p).await?);
+    for c in &mut cells {
+        if c.stars == 0 {
+            c.stars = NO_STARS;
+        }
+    }
+    Ok(cells)
+}
+
+/// `CASE …` giving the index in [`PriceBand::ALL`] of the price in `column`
+/// (as the `gig_facets` triggers compute it).
+pub(crate) fn band_case(column: &str) -> String {
+    let whens: Vec<String> = PriceBand::ALL
+        .iter()
+        .enumerate()
+        .take(PriceBand::ALL.len() - 1)
+        .map(|(i, b)| format!("WHEN {column} < {} THEN {i}", b.bounds().1))
+        .collect();
+    format!("CASE {} ELSE {} END", whens.join(" "), PriceBand::ALL.len() - 1)
+}
+
+/// `CASE …` giving the highest of [`RATINGS`] the rating in `column` meets,
+/// else 0 (as the `gig_facets` triggers compute it).
+pub(crate) fn stars_case(column: &str) -> String {
+    let whens: Vec<String> = RATINGS.iter().map(|r| format!("WHEN {column} >= {r} THEN {r}")).collect();
+    format!("CASE {} ELSE 0 END", whens.join(" "))
 }
 
 /// The closest known terms to a query that matched nothing.

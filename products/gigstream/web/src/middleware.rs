@@ -99,7 +99,7 @@ pub struct Pages;
 
 impl ErrorPages for Pages {
     fn render(&self, p: &error_pages::ErrorPage<'_>) -> String {
-        ErrorPage { title: p.title, message: p.message, status: p.status.as_u16() }.render().unwrap_or_else(|_| p.message.to_string())
+        ErrorPage { page: p }.render().unwrap_or_else(|_| p.message.to_string())
     }
 
     fn sign_in(&self, _path: &str) -> &'static str {

@@ -70,9 +70,8 @@ pub fn money(minor: i64, currency: Currency) -> String {
 #[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    pub title: &'a str,
-    pub message: &'a str,
-    pub status: u16,
+    /// The page the platform's error layer asks for (status, title, message).
+    pub page: &'a platform_web::error_pages::ErrorPage<'a>,
 }
 
 #[derive(Template, WebTemplate)]

@@ -21,7 +21,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "rooms.db",
     seed_demo_about: "Load demo people and rooms into an empty store.",
     check_about: "Check the data's invariants; exits 1 on any violation.",
-    jobs: "sweep, housekeeping, frames",
+    jobs: "sweep, housekeeping, frames, vip",
 };
 
 #[derive(Parser)]
@@ -174,14 +174,8 @@ async fn main() {
     cli::run(cli.common.log_format, run(cli)).await;
 }
 
-async fn connect(cli: &Cli) -> Result<Db, AnyError> {
-    let db = rooms_store::connect(&cli.common.database_url(&PRODUCT)?, cli.common.db_max_connections).await?;
-    rooms_store::migrate(&db).await?;
-    Ok(db)
-}
-
 async fn run(mut cli: Cli) -> Result<(), AnyError> {
-    let db = connect(&cli).await?;
+    let db = cli.common.open(&PRODUCT, rooms_store::connect, rooms_store::migrate).await?;
     let command = cli.command.take().unwrap_or_else(|| Command::Serve(cli.serve.clone()));
     match command {
         Command::Migrate => tracing::info!(backend = ?db.backend(), "migrations applied"),

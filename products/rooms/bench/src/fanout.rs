@@ -7,32 +7,23 @@
 //! seat and chat events; and, for chat, from the speaker's request leaving
 //! the bench (the "click") to the socket.
 
+use crate::server::{now_micros, post, sign_up_many, start_server, ServerArgs};
 use crate::stats::{histogram, record, report};
 use crate::Fail;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-const PASSWORD: &str = "Bench!pass1";
-
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// PostgreSQL for the started server (default: an embedded SQLite file in a temporary directory).
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: Option<String>,
-    /// The `rooms` binary (default: next to this one).
-    #[arg(long)]
-    rooms_bin: Option<PathBuf>,
-    /// An already running server instead of starting one.
-    #[arg(long)]
-    target: Option<String>,
+    #[command(flatten)]
+    server: ServerArgs,
     /// People in the room, each with a WebSocket (the room's capacity is 1,000, owner included).
     #[arg(long, default_value_t = 1000)]
     people: usize,
@@ -50,84 +41,6 @@ pub struct Args {
     json: Option<PathBuf>,
 }
 
-struct Server(Option<Child>);
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
-}
-
-#[derive(Clone)]
-struct Person {
-    id: String,
-    token: String,
-}
-
-async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: Value) -> Result<(u16, Value), Fail> {
-    let mut r = http.post(url).json(&body);
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let resp = r.send().await?;
-    let status = resp.status().as_u16();
-    let v = resp.json::<Value>().await.unwrap_or(Value::Null);
-    Ok((status, v))
-}
-
-async fn sign_up(http: &reqwest::Client, base: &str, run: &str, i: usize) -> Result<Person, Fail> {
-    let handle = format!("b{run}{i}");
-    let body = json!({"login": format!("{handle}@bench.test"), "password": PASSWORD, "full_name": format!("Bench {i}"),
-                      "handle": handle, "birth_date": "1990-04-01", "country": "KE"});
-    let (status, v) = post(http, &format!("{base}/api/v1/auth/signup"), None, body).await?;
-    if status != 201 {
-        return Err(format!("sign-up {i}: {status} {v}").into());
-    }
-    Ok(Person {
-        id: v["account"]["id"].as_str().unwrap_or_default().to_string(),
-        token: v["tokens"]["access_token"].as_str().unwrap_or_default().to_string(),
-    })
-}
-
-async fn start_server(args: &Args, dir: &std::path::Path) -> Result<(Server, String), Fail> {
-    if let Some(t) = &args.target {
-        return Ok((Server(None), t.trim_end_matches('/').to_string()));
-    }
-    let bin = args.rooms_bin.clone().unwrap_or_else(|| std::env::current_exe().expect("exe").with_file_name("rooms"));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let mut cmd = Command::new(&bin);
-    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir)
-        .env("ROOMS_SEED_DEMO", "never")
-        .env("ROOMS_AUTH_RATE_PER_MINUTE", "1000000")
-        .env("ROOMS_API_RATE_PER_MINUTE", "100000000")
-        .env("RUST_LOG", "warn")
-        .env_remove("JANUS_URL")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    match &args.database_url {
-        Some(url) => cmd.env("DATABASE_URL", url),
-        None => cmd.env_remove("DATABASE_URL"),
-    };
-    let child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    let server = Server(Some(child));
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..600 {
-        if http.get(format!("{base}/api/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Ok((server, base));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("{base} did not become healthy").into())
-}
-
 /// What one socket saw.
 struct Seen {
     commit_to_socket: hdrhistogram::Histogram<u64>,
@@ -137,21 +50,13 @@ struct Seen {
 
 pub async fn run(args: Args) -> Result<(), Fail> {
     let dir = tempfile::tempdir()?;
-    let (_server, base) = start_server(&args, dir.path()).await?;
+    let (_server, base) = start_server(&args.server, dir.path()).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let run = format!("{:x}", now_micros() % 0xffff_ffff);
     let setup = Instant::now();
 
     // People, through the API, 16 at a time.
-    let mut people: Vec<Person> = Vec::with_capacity(args.people);
-    let mut i = 0;
-    while i < args.people {
-        let batch: Vec<_> = (i..(i + 16).min(args.people)).map(|k| sign_up(&http, &base, &run, k)).collect();
-        for p in futures_util::future::join_all(batch).await {
-            people.push(p?);
-        }
-        i += 16;
-    }
+    let people = sign_up_many(&http, &base, &run, args.people, 16).await?;
     let owner = people[0].clone();
     let (status, room) = post(
         &http,

@@ -11,8 +11,13 @@
 //! - `janus`: Janus's CPU and memory in one AudioBridge room as WebRTC
 //!   listeners are added (many peer connections in one Chromium page, on
 //!   one Janus session).
+//! - `gifts`: gifts into one hot room from 1,000 senders over HTTP while
+//!   listeners hold the room's WebSocket: gifts a second, request → `gift`
+//!   event at every listener, and the totals checked exactly afterwards.
 
 mod fanout;
+mod gifts;
+mod server;
 mod stats;
 mod voice;
 
@@ -33,6 +38,8 @@ enum Command {
     Join(voice::JoinArgs),
     /// Janus CPU and memory per WebRTC listener in one AudioBridge room.
     Janus(voice::JanusArgs),
+    /// Gifts into one hot room from many senders over HTTP, with WebSocket listeners.
+    Gifts(gifts::Args),
 }
 
 pub type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -43,6 +50,7 @@ async fn main() {
         Command::Fanout(a) => fanout::run(a).await,
         Command::Join(a) => voice::join(a).await,
         Command::Janus(a) => voice::janus(a).await,
+        Command::Gifts(a) => gifts::run(a).await,
     };
     if let Err(e) = result {
         eprintln!("bench failed: {e}");

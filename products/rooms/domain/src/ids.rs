@@ -22,5 +22,7 @@ platform_kernel::id_type! {
     /// An avatar frame in the catalogue.
     FrameId,
     /// One purchase of a frame.
-    FramePurchaseId
+    FramePurchaseId,
+    /// One purchase of a VIP tier.
+    VipPurchaseId
 }

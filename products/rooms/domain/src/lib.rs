@@ -14,5 +14,6 @@ pub mod progress;
 pub mod room;
 pub mod staff;
 pub mod status;
+pub mod vip;
 
 pub use platform_kernel::{FieldError, FieldErrors};

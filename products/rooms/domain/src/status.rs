@@ -24,7 +24,7 @@ platform_kernel::text_enum! {
         KickProtection => "kick_protection",
         /// Others cannot mute this person (BR-5, VIP 4+).
         MuteProtection => "mute_protection",
-        /// The person's own room may have more seats than the usual 15.
+        /// The person's own room gets the seats their VIP tier adds (within 15).
         ExtraSeats => "extra_seats"
     }
 }

@@ -212,7 +212,7 @@ pub async fn reasons(db: &Db) -> StoreResult<Vec<String>> {
 
 /// Every gift, retired ones too.
 pub async fn all_gifts(db: &Db) -> StoreResult<Vec<Gift>> {
-    let sql = "SELECT id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort FROM gifts ORDER BY active DESC, category, sort, price";
+    let sql = "SELECT id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort, min_vip FROM gifts ORDER BY active DESC, category, sort, price";
     Ok(on_pool!(db, p => sqlx::query_as::<_, Gift>(sql).fetch_all(p).await?))
 }
 
@@ -229,6 +229,8 @@ pub struct GiftFields {
     pub charm_pct: i64,
     pub animation: String,
     pub sort: i64,
+    /// The lowest VIP tier that may send it (0: everyone).
+    pub min_vip: i64,
 }
 
 /// Creates (`id` None) or edits a gift, with its audit entry.
@@ -240,20 +242,20 @@ pub async fn save_gift(db: &Db, staff: AccountId, id: Option<GiftId>, g: &GiftFi
         let (gid, before) = match id {
             Some(gid) => {
                 let old: Option<Gift> = sqlx::query_as(
-                    "SELECT id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort FROM gifts WHERE id = $1")
+                    "SELECT id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort, min_vip FROM gifts WHERE id = $1")
                     .bind(gid).fetch_optional(&mut *tx).await?;
                 let old = old.ok_or(StoreError::NotFound)?;
-                sqlx::query("UPDATE gifts SET code = $2, name = $3, category = $4, rarity = $5, price = $6, wealth_pct = $7, charm_pct = $8, animation = $9, sort = $10 WHERE id = $1")
+                sqlx::query("UPDATE gifts SET code = $2, name = $3, category = $4, rarity = $5, price = $6, wealth_pct = $7, charm_pct = $8, animation = $9, sort = $10, min_vip = $11 WHERE id = $1")
                     .bind(gid).bind(&g.code).bind(&g.name).bind(&g.category).bind(&g.rarity).bind(g.price).bind(g.wealth_pct)
-                    .bind(g.charm_pct).bind(&g.animation).bind(g.sort).execute(&mut *tx).await?;
+                    .bind(g.charm_pct).bind(&g.animation).bind(g.sort).bind(g.min_vip).execute(&mut *tx).await?;
                 (gid, Some(serde_json::to_value(&old).unwrap_or_default()))
             }
             None => {
                 let gid = GiftId::new();
-                sqlx::query("INSERT INTO gifts (id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10)")
+                sqlx::query("INSERT INTO gifts (id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort, min_vip)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $11)")
                     .bind(gid).bind(&g.code).bind(&g.name).bind(&g.category).bind(&g.rarity).bind(g.price).bind(g.wealth_pct)
-                    .bind(g.charm_pct).bind(&g.animation).bind(g.sort).execute(&mut *tx).await?;
+                    .bind(g.charm_pct).bind(&g.animation).bind(g.sort).bind(g.min_vip).execute(&mut *tx).await?;
                 (gid, None)
             }
         };

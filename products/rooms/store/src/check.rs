@@ -22,12 +22,12 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ),
         (
             "seats beyond the seat count",
-            "SELECT COUNT(*) FROM seats s JOIN rooms r ON r.id = s.room_id WHERE s.seat_no > r.seat_count OR s.seat_no < 1",
+            "SELECT COUNT(*) FROM seats s JOIN rooms r ON r.id = s.room_id WHERE s.seat_no > r.seat_count + r.bonus_seats OR s.seat_no < 1",
         ),
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS).chain(STANDING) {
+    for (name, sql) in checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS).chain(STANDING).chain(crate::vip::CHECKS) {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {
             out.push((name.to_string(), n));
@@ -74,7 +74,6 @@ pub const ECONOMY: &[(&str, &str)] = &[
     ("room counters differ from the room's gifts", counters_match!("room", "room_id", "cost")),
     ("wealth counters differ from the sender's gifts", counters_match!("wealth", "sender_id", "cost")),
     ("charm counters differ from the receiver's gifts", counters_match!("charm", "recipient_id", "cost")),
-    ("wealth XP counters differ from the gifts' XP", counters_match!("wealth_xp", "sender_id", "wealth_xp")),
     ("charm XP counters differ from the gifts' XP", counters_match!("charm_xp", "recipient_id", "charm_xp")),
     (
         "coins were made or lost: all coin balances differ from the opening stock",

@@ -2,7 +2,7 @@
 //! its period with coins through the ledger (the price the buyer saw is
 //! checked, a repeated request key is refused, too few coins writes
 //! nothing), rebuying on top of the time left, wearing one at a time, and
-//! the job that removes lapsed ones.
+//! the job that removes lapsed ones. Coins spent on frames add wealth XP.
 
 use crate::economy::{self, account_wallet_in, book, coins};
 use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
@@ -63,7 +63,7 @@ pub async fn owned(db: &Db, who: AccountId, now: DateTime<Utc>) -> StoreResult<V
 pub async fn worn(db: &Db, who: &[AccountId], now: DateTime<Utc>) -> StoreResult<Vec<(AccountId, String)>> {
     let mut out = vec![];
     for chunk in who.chunks(100) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let marks = platform_db::placeholders(2, chunk.len());
         let sql = format!(
             "SELECT o.account_id, f.code FROM owned_frames o JOIN frames f ON f.id = o.frame_id
              WHERE o.worn AND o.expires_at > $1 AND o.account_id IN ({marks})"
@@ -113,6 +113,7 @@ pub async fn buy(db: &Db, who: AccountId, frame_id: FrameId, seen_price: i64, ke
         crate::levels::require(db, who, Privilege::PremiumFrames, "Premium frames open at a higher wealth level").await?;
     }
     let treasury = economy::system(db, &economy::treasury_shard(key)).await?;
+    let ladders = crate::levels::ladders(db).await?;
     let id = FramePurchaseId::new();
     let ledger_key = format!("frame:{who}:{key}");
     let outcome = on_pool!(db, p => async {
@@ -145,6 +146,8 @@ pub async fn buy(db: &Db, who: AccountId, frame_id: FrameId, seen_price: i64, ke
         if let platform_ledger::Transferred::Duplicate = book().transfer_in(&mut *tx, &t, now).await? {
             return Err(refused("duplicate_purchase", "This purchase was already made"));
         }
+        // Coins spent on a frame count as wealth XP (9.1).
+        spend_xp!(tx, &ladders, who, f.price, key, now);
         economy::balance_event!(tx, who, now);
         user_event!(tx, who, "frame_bought", json!({"frame": f.code, "expires_at": expires_at}), now);
         tx.commit().await?;

@@ -52,9 +52,11 @@ pub struct Gift {
     pub animation: String,
     pub active: bool,
     pub sort: i64,
+    /// The lowest VIP tier that may send it (0: everyone).
+    pub min_vip: i64,
 }
 
-const GIFT_COLUMNS: &str = "id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort";
+const GIFT_COLUMNS: &str = "id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort, min_vip";
 
 pub struct NewGift<'a> {
     pub code: &'a str,
@@ -66,18 +68,23 @@ pub struct NewGift<'a> {
     pub charm_pct: i64,
     pub animation: &'a str,
     pub sort: i64,
+    /// The lowest VIP tier that may send it (0: everyone).
+    pub min_vip: i64,
 }
 
 pub async fn create_gift(db: &Db, g: &NewGift<'_>) -> StoreResult<GiftId> {
     if g.price < 1 {
         return Err(StoreError::Refused { field: "price", message: "A gift costs at least 1 coin".into() });
     }
+    if !(0..=rooms_domain::vip::TOP_TIER).contains(&g.min_vip) {
+        return Err(StoreError::Refused { field: "min_vip", message: format!("0 (everyone) to {}", rooms_domain::vip::TOP_TIER) });
+    }
     let id = GiftId::new();
     on_pool!(db, p => sqlx::query(
-        "INSERT INTO gifts (id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10)")
+        "INSERT INTO gifts (id, code, name, category, rarity, price, wealth_pct, charm_pct, animation, active, sort, min_vip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, TRUE, $10, $11)")
         .bind(id).bind(g.code).bind(g.name).bind(g.category).bind(g.rarity).bind(g.price).bind(g.wealth_pct).bind(g.charm_pct)
-        .bind(g.animation).bind(g.sort).execute(p).await?.rows_affected());
+        .bind(g.animation).bind(g.sort).bind(g.min_vip).execute(p).await?.rows_affected());
     Ok(id)
 }
 
@@ -199,6 +206,7 @@ fn count(
 }
 
 /// Sends a gift: see the module documentation. Refusals: `gift_unavailable`,
+/// `vip_required` (a VIP-only gift from a sender below its tier),
 /// `not_in_room`, `not_on_seat`, `no_recipients`, `not_to_self`; too few
 /// coins → `Insufficient` with the whole send's cost, nothing written.
 pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<Utc>) -> StoreResult<Sent> {
@@ -212,6 +220,9 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
     let g = gift(db, s.gift).await.map_err(|_| refused("gift_unavailable", "That gift is not available"))?;
     if !g.active {
         return Err(refused("gift_unavailable", "That gift is not available"));
+    }
+    if g.min_vip > 0 && !rooms_domain::vip::may_send(g.min_vip, crate::vip::tier_of(db, s.sender, now).await?) {
+        return Err(refused("vip_required", format!("{} is a VIP gift: it opens at VIP {}.", g.name, g.min_vip)));
     }
     let cost = rules::gift_cost(g.price, s.quantity).map_err(|e| match e {
         rules::CostError::Quantity => StoreError::Refused { field: "quantity", message: format!("1 to {}", rules::MAX_QUANTITY) },
@@ -337,31 +348,7 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
         }
         tracks.sort_by(|a, b| (a.0.as_str(), &a.2).cmp(&(b.0.as_str(), &b.2)));
         for (track, board, subject) in tracks {
-            let (xp, known): (Option<i64>, Option<i64>) = sqlx::query_as(
-                "SELECT (SELECT CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject = $2),
-                        (SELECT MAX(level) FROM level_events WHERE track = $3 AND subject = $2)")
-                .bind(board).bind(&subject).bind(track.as_str()).fetch_one(&mut *tx).await?;
-            let ladder = ladders.get(track);
-            let level = ladder.level(xp.unwrap_or(0));
-            for reached in (known.unwrap_or(1) + 1)..=level {
-                let n = sqlx::query("INSERT INTO level_events (track, subject, level, reached_at) VALUES ($1, $2, $3, $4) ON CONFLICT (track, subject, level) DO NOTHING")
-                    .bind(track.as_str()).bind(&subject).bind(reached).bind(now).execute(&mut *tx).await?.rows_affected();
-                if n == 0 {
-                    continue;
-                }
-                let step = ladder.step(reached);
-                let data = json!({
-                    "track": track, "level": reached, "badge": step.map(|x| x.badge.as_str()),
-                    "unlocks": step.map(|x| x.privileges.clone()).unwrap_or_default(),
-                });
-                match track {
-                    Track::Room => { room_event!(tx, s.room, "room_level_up", data, now); }
-                    _ => {
-                        let who: AccountId = subject.parse().map_err(|_| StoreError::Invalid(subject.clone()))?;
-                        user_event!(tx, who, "level_up", data, now);
-                    }
-                }
-            }
+            levels_reached!(tx, ladders.get(track), track, board, &subject, Some(s.room), now);
         }
         // The room sees the animation; each party their balances.
         let names: Vec<(AccountId, String)> = {

@@ -10,7 +10,7 @@ use rooms_domain::progress::{Period, RankingClock};
 use serde::Serialize;
 
 /// Which board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Board {
     /// Users by coins sent.

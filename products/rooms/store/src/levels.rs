@@ -133,7 +133,7 @@ pub fn xp_board(track: Track) -> &'static str {
 pub async fn xp_of(db: &Db, track: Track, subjects: &[String]) -> StoreResult<HashMap<String, i64>> {
     let mut out = HashMap::new();
     for chunk in subjects.chunks(100) {
-        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let marks = platform_db::placeholders(2, chunk.len());
         let sql = format!(
             "SELECT subject, CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject IN ({marks}) GROUP BY subject"
         );
@@ -174,6 +174,9 @@ pub struct Badge {
     pub privileges: BTreeSet<Privilege>,
     /// The code of the frame worn around the avatar.
     pub frame: Option<String>,
+    /// The VIP tier held (0: none) and its name.
+    pub vip: i64,
+    pub vip_name: Option<String>,
 }
 
 impl Badge {
@@ -194,7 +197,10 @@ pub async fn badges(db: &Db, who: &[AccountId]) -> StoreResult<Vec<Badge>> {
     let ladders = ladders(db).await?;
     let wealth = xp_of(db, Track::Wealth, &subjects).await?;
     let charm = xp_of(db, Track::Charm, &subjects).await?;
-    let frames = crate::frames::worn(db, &ids, Utc::now()).await?;
+    let now = Utc::now();
+    let frames = crate::frames::worn(db, &ids, now).await?;
+    let vips = crate::vip::held(db, &ids, now).await?;
+    let tiers = if vips.is_empty() { None } else { Some(crate::vip::tiers(db).await?) };
     Ok(ids
         .iter()
         .zip(&subjects)
@@ -203,6 +209,11 @@ pub async fn badges(db: &Db, who: &[AccountId]) -> StoreResult<Vec<Badge>> {
             let c = Level::on(&ladders.charm, charm.get(s).copied().unwrap_or(0));
             let mut privileges = ladders.wealth.unlocked(w.level);
             privileges.extend(ladders.charm.unlocked(c.level));
+            let vip = vips.iter().find(|(a, _, _)| a == id).map_or(0, |(_, t, _)| *t);
+            let vip_name = tiers.as_ref().and_then(|t| t.get(vip)).map(|t| t.name.clone());
+            if let Some(t) = &tiers {
+                privileges.extend(t.unlocked(vip));
+            }
             Badge {
                 account_id: *id,
                 wealth: w.level,
@@ -212,6 +223,8 @@ pub async fn badges(db: &Db, who: &[AccountId]) -> StoreResult<Vec<Badge>> {
                 coloured: privileges.contains(&Privilege::ColouredName),
                 privileges,
                 frame: frames.iter().find(|(a, _)| a == id).map(|(_, c)| c.clone()),
+                vip,
+                vip_name,
             }
         })
         .collect())
@@ -232,7 +245,7 @@ pub async fn require(db: &Db, who: AccountId, privilege: Privilege, message: &st
     }
 }
 
-/// Announces `who` entering `room` when a level lets them
+/// Announces `who` entering `room` when a level or a VIP tier lets them
 /// ([`Privilege::EntryNotice`]): an `entry_notice` room event. Returns
 /// whether one was written.
 pub async fn announce_entry(db: &Db, room: RoomId, who: AccountId, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -243,7 +256,7 @@ pub async fn announce_entry(db: &Db, room: RoomId, who: AccountId, now: DateTime
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let name: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1").bind(who).fetch_one(&mut *tx).await?;
-        room_event!(tx, room, "entry_notice", json!({"account": who, "name": name, "wealth": b.wealth, "badge": b.wealth_badge}), now);
+        room_event!(tx, room, "entry_notice", json!({"account": who, "name": name, "wealth": b.wealth, "badge": b.wealth_badge, "vip": b.vip, "vip_name": b.vip_name}), now);
         tx.commit().await?;
     });
     Ok(true)

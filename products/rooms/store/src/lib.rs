@@ -31,6 +31,7 @@ pub mod seats;
 pub mod social;
 pub mod sweep;
 pub mod themes;
+pub mod vip;
 pub mod voice_numbers;
 
 pub use platform_db::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};

@@ -163,3 +163,142 @@ macro_rules! ban_tx {
         .await?
     };
 }
+
+/// Fits a room's seats to its owner's choice plus the seats the owner's
+/// running VIP tier adds (within 15, `rooms_domain::vip::seats_with_bonus`):
+/// seats above are removed (their occupants told), missing ones added, and
+/// `rooms.bonus_seats` kept. Evaluates to the room's seat total.
+macro_rules! fit_seats {
+    ($tx:expr, $room:expr, $now:expr) => {{
+        let room: rooms_domain::ids::RoomId = $room;
+        let (owner, chosen): (rooms_domain::ids::AccountId, i64) =
+            sqlx::query_as("SELECT owner_id, seat_count FROM rooms WHERE id = $1").bind(room).fetch_one(&mut *$tx).await?;
+        let extra: Option<i64> = sqlx::query_scalar(
+            "SELECT t.extra_seats FROM vip_memberships m JOIN vip_tiers t ON t.tier = m.tier WHERE m.account_id = $1 AND m.expires_at > $2",
+        )
+        .bind(owner)
+        .bind($now)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let total = rooms_domain::vip::seats_with_bonus(chosen, extra.unwrap_or(0));
+        let removed: Vec<(i64, Option<rooms_domain::ids::AccountId>)> =
+            sqlx::query_as("DELETE FROM seats WHERE room_id = $1 AND seat_no > $2 RETURNING seat_no, occupant_id")
+                .bind(room)
+                .bind(total)
+                .fetch_all(&mut *$tx)
+                .await?;
+        for (no, occupant) in removed {
+            room_event!($tx, room, "seat_removed", serde_json::json!({"seat": no, "account": occupant}), $now);
+        }
+        for no in 1..=total {
+            sqlx::query("INSERT INTO seats (room_id, seat_no) VALUES ($1, $2) ON CONFLICT (room_id, seat_no) DO NOTHING")
+                .bind(room)
+                .bind(no)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        sqlx::query("UPDATE rooms SET bonus_seats = $2 WHERE id = $1").bind(room).bind(total - chosen).execute(&mut *$tx).await?;
+        total
+    }};
+}
+
+/// Refuses with `vip_protected` when the target's running VIP tier shields
+/// them from `$action` by an actor of `$actor_role`
+/// (`rooms_domain::vip::shield`), read in the action's transaction.
+macro_rules! vip_shield {
+    ($tx:expr, $actor:expr, $actor_role:expr, $action:expr, $target:expr, $now:expr) => {{
+        let target: rooms_domain::ids::AccountId = $target;
+        let lists: Vec<String> = sqlx::query_scalar(
+            "SELECT t.privileges FROM vip_memberships m JOIN vip_tiers t ON t.tier <= m.tier WHERE m.account_id = $1 AND m.expires_at > $2",
+        )
+        .bind(target)
+        .bind($now)
+        .fetch_all(&mut *$tx)
+        .await?;
+        let mut privileges = std::collections::BTreeSet::new();
+        for l in &lists {
+            privileges.extend(rooms_domain::status::parse_privileges(l).map_err(StoreError::Invalid)?);
+        }
+        let aim = if $actor == target {
+            rooms_domain::moderation::Target::Myself
+        } else {
+            rooms_domain::moderation::Target::Other(rooms_domain::room::RoomRole::Visitor)
+        };
+        if let Err(message) = rooms_domain::vip::shield($action, $actor_role, aim, &privileges) {
+            return Err(crate::refused("vip_protected", message));
+        }
+    }};
+}
+
+/// Records each level `$subject` reached on `$track` (XP from the `all`
+/// counters of `$board`) once, and announces it: `room_level_up` to the
+/// room (`$room`, for the room track), `level_up` to the person otherwise.
+macro_rules! levels_reached {
+    ($tx:expr, $ladder:expr, $track:expr, $board:expr, $subject:expr, $room:expr, $now:expr) => {{
+        let (ladder, track, subject): (&rooms_domain::status::Ladder, rooms_domain::progress::Track, &String) = ($ladder, $track, $subject);
+        let room: Option<rooms_domain::ids::RoomId> = $room;
+        let (xp, known): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT CAST(SUM(amount) AS BIGINT) FROM gift_counters WHERE board = $1 AND period = 'all' AND subject = $2),
+                    (SELECT MAX(level) FROM level_events WHERE track = $3 AND subject = $2)",
+        )
+        .bind($board)
+        .bind(subject)
+        .bind(track.as_str())
+        .fetch_one(&mut *$tx)
+        .await?;
+        let level = ladder.level(xp.unwrap_or(0));
+        for reached in (known.unwrap_or(1) + 1)..=level {
+            let n = sqlx::query(
+                "INSERT INTO level_events (track, subject, level, reached_at) VALUES ($1, $2, $3, $4) ON CONFLICT (track, subject, level) DO NOTHING",
+            )
+            .bind(track.as_str())
+            .bind(subject)
+            .bind(reached)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                continue;
+            }
+            let step = ladder.step(reached);
+            let data = serde_json::json!({
+                "track": track, "level": reached, "badge": step.map(|x| x.badge.as_str()),
+                "unlocks": step.map(|x| x.privileges.clone()).unwrap_or_default(),
+            });
+            match (track, room) {
+                (rooms_domain::progress::Track::Room, Some(room)) => {
+                    room_event!($tx, room, "room_level_up", data, $now);
+                }
+                (rooms_domain::progress::Track::Room, None) => {}
+                _ => {
+                    let who: rooms_domain::ids::AccountId = subject.parse().map_err(|_| StoreError::Invalid(subject.clone()))?;
+                    user_event!($tx, who, "level_up", data, $now);
+                }
+            }
+        }
+    }};
+}
+
+/// Coins `$who` spent on a purchase (a frame, a VIP tier) add as much
+/// wealth XP (BR-4, requirement 9.1) on the `wealth_xp` board's all-time
+/// counter (shard from the request key), and the levels it reaches are
+/// recorded and announced.
+macro_rules! spend_xp {
+    ($tx:expr, $ladders:expr, $who:expr, $coins:expr, $key:expr, $now:expr) => {{
+        let subject = $who.to_string();
+        let shard = i64::from(rooms_domain::economy::shard_of($key));
+        sqlx::query(
+            "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES ('wealth_xp', 'all', $1, $2, $3, 0, $4)
+             ON CONFLICT (board, period, subject, shard) DO UPDATE SET amount = gift_counters.amount + excluded.amount, last_at = excluded.last_at",
+        )
+        .bind(&subject)
+        .bind(shard)
+        .bind($coins)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        let ladders: &crate::levels::Ladders = $ladders;
+        levels_reached!($tx, &ladders.wealth, rooms_domain::progress::Track::Wealth, "wealth_xp", &subject, None, $now);
+    }};
+}

@@ -50,15 +50,22 @@ pub struct Room {
     pub music_url: Option<String>,
     pub music_title: Option<String>,
     pub music_started_at: Option<DateTime<Utc>>,
+    /// Seats the owner's VIP tier adds to `seat_count` (within 15).
+    pub bonus_seats: i64,
 }
 
 impl Room {
+    /// Every seat the room has: the owner's choice and the VIP bonus.
+    pub fn seats(&self) -> i64 {
+        self.seat_count + self.bonus_seats
+    }
+
     pub fn visitors(&self) -> VisitorPermissions {
         VisitorPermissions { speak: self.visitor_speak, text: self.visitor_text, pictures: self.visitor_pictures }
     }
 }
 
-pub(crate) const ROOM_COLS: &str = "id, owner_id, name, logo_url, kind, seat_count, capacity, visitor_speak, visitor_text, visitor_pictures, hidden, apply_mode, announcement, greeting, status, present, last_activity_at, created_at, theme_id, music_url, music_title, music_started_at";
+pub(crate) const ROOM_COLS: &str = "id, owner_id, name, logo_url, kind, seat_count, capacity, visitor_speak, visitor_text, visitor_pictures, hidden, apply_mode, announcement, greeting, status, present, last_activity_at, created_at, theme_id, music_url, music_title, music_started_at, bonus_seats";
 
 /// Creates a room owned by `owner`, open, with its seats. Of simultaneous
 /// creates by one user exactly one succeeds (`one_room_per_user`); a name
@@ -76,9 +83,7 @@ pub async fn create(db: &Db, owner: AccountId, new: &NewRoom, now: DateTime<Utc>
                 .bind(new.seat_count.get()).bind(limits::ROOM_CAPACITY).bind(new.visitors.speak).bind(new.visitors.text).bind(new.visitors.pictures)
                 .bind(new.apply_mode).bind(now)
                 .execute(&mut *tx).await?;
-            for no in 1..=new.seat_count.get() {
-                sqlx::query("INSERT INTO seats (room_id, seat_no) VALUES ($1, $2)").bind(id).bind(no).execute(&mut *tx).await?;
-            }
+            fit_seats!(tx, id, now);
             room_event!(tx, id, "room_opened", json!({"room": id, "name": new.name.as_str()}), now);
             tx.commit().await?;
         });
@@ -167,17 +172,9 @@ pub async fn update_settings(db: &Db, room: RoomId, actor: AccountId, s: &Settin
                 }
             }
             if let Some(count) = s.seat_count {
-                let n = count.get();
-                let removed: Vec<(i64, Option<AccountId>)> = sqlx::query_as("DELETE FROM seats WHERE room_id = $1 AND seat_no > $2 RETURNING seat_no, occupant_id")
-                    .bind(room).bind(n).fetch_all(&mut *tx).await?;
-                for (no, occupant) in removed {
-                    room_event!(tx, room, "seat_removed", json!({"seat": no, "account": occupant}), now);
-                }
-                let have: i64 = sqlx::query_scalar("SELECT seat_count FROM rooms WHERE id = $1").bind(room).fetch_one(&mut *tx).await?;
-                for no in (have + 1)..=n {
-                    sqlx::query("INSERT INTO seats (room_id, seat_no) VALUES ($1, $2)").bind(room).bind(no).execute(&mut *tx).await?;
-                }
-                sqlx::query("UPDATE rooms SET seat_count = $2 WHERE id = $1").bind(room).bind(n).execute(&mut *tx).await?;
+                // The owner's choice, and the seats their VIP tier adds on top.
+                sqlx::query("UPDATE rooms SET seat_count = $2, bonus_seats = 0 WHERE id = $1").bind(room).bind(count.get()).execute(&mut *tx).await?;
+                fit_seats!(tx, room, now);
             }
             let settings: Room = sqlx::query_as(&format!("SELECT {ROOM_COLS} FROM rooms WHERE id = $1")).bind(room).fetch_one(&mut *tx).await?;
             room_event!(tx, room, "settings", json!({"room": settings}), now);

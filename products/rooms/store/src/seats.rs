@@ -321,7 +321,8 @@ pub async fn set_muted(db: &Db, act: Act<'_>, target: AccountId, muted: bool, no
     let room = act.room;
     let action = if muted { Action::Mute } else { Action::Unmute };
     let by_self = act.actor == target;
-    moderated!(db, act, action, Some(target), now, |tx, _r, _t| {
+    moderated!(db, act, action, Some(target), now, |tx, actor_role, _t| {
+        vip_shield!(tx, act.actor, actor_role, action, target, now);
         let row: Option<(i64, bool)> =
             sqlx::query_as("SELECT seat_no, muted_by_moderator FROM seats WHERE room_id = $1 AND occupant_id = $2")
                 .bind(room)
@@ -346,7 +347,8 @@ pub async fn set_muted(db: &Db, act: Act<'_>, target: AccountId, muted: bool, no
 /// Takes a lower-ranked user (or oneself) off their seat; they stay in the room.
 pub async fn remove(db: &Db, act: Act<'_>, target: AccountId, now: DateTime<Utc>) -> StoreResult<()> {
     let room = act.room;
-    moderated!(db, act, Action::RemoveFromSeat, Some(target), now, |tx, _r, _t| {
+    moderated!(db, act, Action::RemoveFromSeat, Some(target), now, |tx, actor_role, _t| {
+        vip_shield!(tx, act.actor, actor_role, Action::RemoveFromSeat, target, now);
         if stand_tx!(tx, room, target, "removed", now).is_none() {
             return Err(refused("not_seated", "That person holds no seat"));
         }
@@ -358,7 +360,8 @@ pub async fn remove(db: &Db, act: Act<'_>, target: AccountId, now: DateTime<Utc>
 pub async fn kick(db: &Db, act: Act<'_>, target: AccountId, now: DateTime<Utc>) -> StoreResult<DateTime<Utc>> {
     let room = act.room;
     let until = now + limits::chrono(limits::KICK_COOLDOWN);
-    moderated!(db, act, Action::Kick, Some(target), now, |tx, _r, _t| {
+    moderated!(db, act, Action::Kick, Some(target), now, |tx, actor_role, _t| {
+        vip_shield!(tx, act.actor, actor_role, Action::Kick, target, now);
         ban_tx!(tx, room, target, "kick", Some(until), act.reason, act.actor, now);
         leave_tx!(tx, room, target, "kicked", now);
         room_event!(tx, room, "kicked", json!({"account": target, "until": until, "by": act.actor, "reason": act.reason}), now);
@@ -369,7 +372,8 @@ pub async fn kick(db: &Db, act: Act<'_>, target: AccountId, now: DateTime<Utc>) 
 /// Blocks a lower-ranked user from the room until unblocked.
 pub async fn block(db: &Db, act: Act<'_>, target: AccountId, now: DateTime<Utc>) -> StoreResult<()> {
     let room = act.room;
-    moderated!(db, act, Action::Block, Some(target), now, |tx, _r, _t| {
+    moderated!(db, act, Action::Block, Some(target), now, |tx, actor_role, _t| {
+        vip_shield!(tx, act.actor, actor_role, Action::Block, target, now);
         ban_tx!(tx, room, target, "block", None::<DateTime<Utc>>, act.reason, act.actor, now);
         leave_tx!(tx, room, target, "blocked", now);
         room_event!(tx, room, "blocked", json!({"account": target, "by": act.actor}), now);

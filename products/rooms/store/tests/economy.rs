@@ -71,6 +71,7 @@ async fn rose(db: &Db, price: i64) -> GiftId {
             charm_pct: 150,
             animation: "rose",
             sort: 0,
+            min_vip: 0,
         },
     )
     .await
@@ -542,6 +543,7 @@ async fn levels_are_data_with_badges_and_privileges() {
                 charm_pct: 100,
                 animation: "rose",
                 sort: 0,
+                min_vip: 0,
             },
         )
         .await
@@ -562,6 +564,7 @@ async fn levels_are_data_with_badges_and_privileges() {
                 charm_pct: 100,
                 animation: "rose",
                 sort: 0,
+                min_vip: 0,
             },
         )
         .await

@@ -120,22 +120,51 @@
     });
   }
 
-  // Leaderboards refresh themselves (new gifts show within 2 s).
+  // Leaderboards follow their board live over the public socket
+  // (/api/v1/ws/boards): the server pushes the first page when it changed,
+  // at most once a second; the viewer's own rank is read again then.
   const board = $('#board');
   if (board) {
-    const refresh = async () => {
+    const render = (rows) => {
+      board.replaceChildren(...rows.map((row) => {
+        const li = el('li');
+        li.append(el('span', String(row.rank), 'rank'), el('span', row.name || '—', 'name'), el('b', String(row.amount), 'amount'));
+        return li;
+      }));
+      const empty = $('#board-empty'); if (empty) empty.hidden = rows.length > 0;
+    };
+    const refresh = async (withRows) => {
       try {
-        const r = await fetch(`/api/v1/leaderboards/${board.dataset.board}?period=${board.dataset.period}`);
+        const r = await fetch(`/api/v1/leaderboards/${board.dataset.board}?period=${board.dataset.period}`, { credentials: 'same-origin' });
         if (!r.ok) return;
         const v = await r.json();
-        board.replaceChildren(...v.rows.map((row) => {
-          const li = el('li');
-          li.append(el('span', String(row.rank), 'rank'), el('span', row.name || '—', 'name'), el('b', String(row.amount), 'amount'));
-          return li;
-        }));
-        const empty = $('#board-empty'); if (empty) empty.hidden = v.rows.length > 0;
-      } catch (e) { /* next tick */ }
+        if (withRows) render(v.rows);
+        const me = $('#board-me');
+        if (me && v.me) me.textContent = `You are #${v.me.rank} with ${v.me.amount}.`;
+      } catch (e) { /* the next push tries again */ }
     };
-    setInterval(() => { if (!document.hidden) refresh(); }, 2000);
+    const channel = { board: board.dataset.board, period: board.dataset.period };
+    let delay = 1000;
+    const open = () => {
+      const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws/boards`);
+      let ping;
+      ws.onopen = () => {
+        delay = 1000;
+        ws.send(JSON.stringify({ t: 'subscribe', ...channel }));
+        ping = setInterval(() => ws.send('{"t":"ping"}'), 20000);
+      };
+      ws.onmessage = (m) => {
+        const v = JSON.parse(m.data);
+        // Whatever changed while the page loaded or the socket was down.
+        if (v.t === 'subscribed') refresh(true);
+        if (v.t === 'leaderboard' && v.board === channel.board && v.period === channel.period) {
+          render(v.rows);
+          board.dataset.updated = String(Date.now());
+          if (document.body.hasAttribute('data-live') && ['wealth', 'charm'].includes(channel.board)) refresh(false);
+        }
+      };
+      ws.onclose = () => { clearInterval(ping); setTimeout(open, delay); delay = Math.min(delay * 2, 30000); };
+    };
+    open();
   }
 })();

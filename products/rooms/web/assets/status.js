@@ -38,6 +38,7 @@
   };
   const chip = (b) => {
     const s = el('span', null, 'badges'); s.dataset.badges = b.account_id;
+    if (b.vip_name) { const v = el('span', b.vip_name, 'vip-chip'); v.title = `VIP ${b.vip}`; s.append(v); }
     if (b.frame) { const f = el('span', null, `av frame-${b.frame}`); f.title = 'Frame'; s.append(f); }
     const w = el('span', `W${b.wealth}`, 'lv lv-w'); w.title = `Wealth level ${b.wealth} · ${b.wealth_badge}`;
     const c = el('span', `C${b.charm}`, 'lv lv-c'); c.title = `Charm level ${b.charm} · ${b.charm_badge}`;
@@ -62,6 +63,7 @@
       toast(`Level up! ${d.track} level ${d.level}${d.badge ? ` · ${d.badge}` : ''}${unlocks ? ` — unlocked: ${unlocks}` : ''}`, 'level');
       return;
     }
+    if (v.t === 'user_event' && v.kind === 'vip_expired') { toast(`Your VIP ${(v.data || {}).tier} has ended.`, 'frame'); return; }
     if (v.t === 'user_event' && v.kind === 'frame_expired') { toast(`Your ${(v.data || {}).frame} frame has expired.`, 'frame'); return; }
     if (v.t !== 'event') return;
     const d = v.data || {};

@@ -650,6 +650,9 @@ pub struct GiftInput {
     animation: Option<String>,
     #[schema(value_type = Option<i64>)]
     sort: Option<String>,
+    /// The lowest VIP tier that may send it (0–7, default 0: everyone).
+    #[schema(value_type = Option<i64>)]
+    min_vip: Option<String>,
 }
 
 /// Checks every field at once.
@@ -691,8 +694,9 @@ pub fn gift_fields(f: &GiftInput) -> Result<bo::GiftFields, platform_kernel::Fie
     let wealth_pct = number("wealth_pct", &f.wealth_pct, Some(100), 0, 1000);
     let charm_pct = number("charm_pct", &f.charm_pct, Some(100), 0, 1000);
     let sort = number("sort", &f.sort, Some(0), -10_000, 10_000);
+    let min_vip = number("min_vip", &f.min_vip, Some(0), 0, rooms_domain::vip::TOP_TIER);
     errs.into_result()?;
-    Ok(bo::GiftFields { code, name, category, rarity, price, wealth_pct, charm_pct, animation, sort })
+    Ok(bo::GiftFields { code, name, category, rarity, price, wealth_pct, charm_pct, animation, sort, min_vip })
 }
 
 fn gift_row(g: &gifts::Gift) -> Vec<Cell> {
@@ -751,6 +755,7 @@ fn blank_gift() -> bo::GiftFields {
         charm_pct: 100,
         animation: "rose.svg".into(),
         sort: 0,
+        min_vip: 0,
     }
 }
 
@@ -790,6 +795,7 @@ async fn gift_page(
         charm_pct: g.charm_pct,
         animation: g.animation.clone(),
         sort: g.sort,
+        min_vip: g.min_vip,
     };
     let shell = shell_for(&me, &csrf, &format!("Gift: {}", g.name), "/backoffice/gifts", flash);
     html(GiftPage { shell, action: format!("/backoffice/gifts/{id}"), g: fields, rarities: RARITIES, retire: Some(retire) })

@@ -70,6 +70,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::status::api())
         .merge(crate::admin::api())
         .routes(routes!(crate::realtime::socket::upgrade))
+        .routes(routes!(crate::realtime::boards::upgrade))
         .routes(routes!(openapi_json))
         .routes(routes!(docs_page))
 }

@@ -44,7 +44,9 @@ pub fn status_of(code: &str) -> StatusCode {
         | "sign_in_failed"
         | "sign_in_cancelled"
         | "not_your_request"
-        | "level_required" => StatusCode::FORBIDDEN,
+        | "level_required"
+        | "vip_required"
+        | "vip_protected" => StatusCode::FORBIDDEN,
         "provider_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         "bad_target" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::CONFLICT,

@@ -18,10 +18,12 @@ pub enum Job {
     Housekeeping,
     /// Lapsed avatar frames are removed (5.7).
     Frames,
+    /// Lapsed VIP memberships end (9.5).
+    Vip,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::Sweep, Job::Housekeeping, Job::Frames];
+    pub const ALL: [Job; 4] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -34,6 +36,7 @@ impl platform_jobs::Job for Job {
             Job::Sweep => "sweep",
             Job::Housekeeping => "housekeeping",
             Job::Frames => "frames",
+            Job::Vip => "vip",
         }
     }
     fn every(self) -> Duration {
@@ -41,6 +44,7 @@ impl platform_jobs::Job for Job {
             Job::Sweep => rooms_domain::limits::SWEEP_EVERY,
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::Frames => Duration::from_secs(60),
+            Job::Vip => Duration::from_secs(60),
         }
     }
 }
@@ -68,6 +72,7 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
             Ok(json!({"sessions": sessions, "job_runs": runs}))
         }
         Job::Frames => Ok(json!({"expired": rooms_store::frames::expire(&db, now).await?})),
+        Job::Vip => Ok(json!({"expired": rooms_store::vip::expire(&db, now).await?})),
     }
 }
 

@@ -104,6 +104,8 @@ pub struct AppState {
     pub voice: Arc<dyn voice::VoiceSeam>,
     /// This node's live fan-out of the room and user outboxes.
     pub realtime: Arc<realtime::Realtime>,
+    /// Wakes the live leaderboards' pusher (`realtime::boards`).
+    pub boards: Arc<realtime::boards::Wake>,
     /// Coins, gifts and the payment provider.
     pub economy: Arc<economy::Economy>,
     /// Outgoing mail (reset links); a memory mailer unless SMTP is set up.
@@ -122,7 +124,8 @@ impl AppState {
             messages: Limit::per_minute(rooms_domain::limits::CHAT_PER_MINUTE),
         };
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
-        let realtime = realtime::start(db.clone());
+        let boards = Arc::new(realtime::boards::Wake::default());
+        let realtime = realtime::start(db.clone(), boards.clone());
         AppState {
             db,
             config: Arc::new(config),
@@ -132,6 +135,7 @@ impl AppState {
             metrics,
             voice: Arc::new(voice::NoVoice),
             realtime,
+            boards,
             economy: Arc::new(economy::Economy::unconfigured()),
             mailer: Arc::new(platform_mail::MemoryMailer::new()),
             google: None,
@@ -171,6 +175,7 @@ impl AppState {
 /// layer applied.
 pub fn app(state: AppState) -> Router {
     state.voice.attach(&state.db);
+    realtime::boards::spawn(&state);
     let rt = state.realtime.clone();
     // A `talking` row was written to the room outbox: deliver it here, and
     // wake the other nodes.
@@ -194,7 +199,8 @@ pub fn app(state: AppState) -> Router {
         body_limit: 4 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),
     };
-    outer_stack(routes, outer).layer(mw::map_response(allow_microphone))
+    let app = outer_stack(routes, outer).layer(mw::map_response(allow_microphone));
+    economy::with_fake_provider(app, &state)
 }
 
 /// Every route, before the layers: the pages, and the JSON API from

@@ -11,8 +11,7 @@ pub struct Pages;
 
 impl platform_web::error_pages::ErrorPages for Pages {
     fn render(&self, p: &platform_web::error_pages::ErrorPage<'_>) -> String {
-        let page = ErrorPage { title: p.title, message: p.message, status: p.status.as_u16() };
-        page.render().unwrap_or_else(|_| p.message.to_string())
+        ErrorPage { page: p }.render().unwrap_or_else(|_| p.message.to_string())
     }
 
     fn sign_in(&self, path: &str) -> &'static str {

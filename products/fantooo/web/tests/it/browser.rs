@@ -1,89 +1,27 @@
 //! Real-browser flow in headless Chromium (Debian's chromium + chromedriver).
 
 use crate::support::*;
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use platform_testkit::browser as chrome;
 use thirtyfour::prelude::*;
 
-pub(crate) struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+pub(crate) use platform_testkit::browser::wait_for_path;
+pub(crate) type Driver = chrome::Chromedriver;
 
 /// Starts chromedriver, or returns None when Chromium is not installed and
 /// the run does not require it (REQUIRE_BROWSER=1 in CI).
 pub(crate) async fn start_driver() -> Option<(Driver, String)> {
-    let have = std::path::Path::new("/usr/bin/chromedriver").exists() && std::path::Path::new("/usr/bin/chromium").exists();
-    if !have {
-        assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "chromium/chromedriver missing");
-        eprintln!("skipping browser test: chromium not installed");
-        return None;
-    }
-    let port = free_port();
-    let child = Command::new("/usr/bin/chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver");
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Some((Driver(child), url))
+    let driver = chrome::chromedriver("browser test").await?;
+    let url = driver.url().to_string();
+    Some((driver, url))
 }
 
 pub(crate) async fn serve(app: &TestApp) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    format!("http://{addr}")
+    format!("http://{}", platform_testkit::serve(app.router.clone()).await)
 }
 
 pub(crate) async fn browser(driver_url: &str, profile: &std::path::Path) -> WebDriver {
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary("/usr/bin/chromium").unwrap();
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=390,844",
-    ] {
-        caps.add_arg(arg).unwrap();
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
-    WebDriver::new(driver_url, caps).await.expect("webdriver session")
-}
-
-pub(crate) async fn wait_for_path(d: &WebDriver, path: &str) -> String {
-    for _ in 0..100 {
-        let url = d.current_url().await.unwrap();
-        if url.path() == path {
-            return url.to_string();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never reached {path}; at {}", d.current_url().await.unwrap());
+    let args = ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=390,844"];
+    chrome::chromium(driver_url, profile, &args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -245,9 +183,5 @@ async fn signup_steps_are_checked_before_moving_on_at_phone_and_desktop_width() 
 
 /// Saves a screenshot under `target/screenshots/` for people to look at.
 pub(crate) async fn shot(d: &WebDriver, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../target/screenshots");
-    let _ = std::fs::create_dir_all(&dir);
-    if let Err(e) = d.screenshot(&dir.join(format!("{name}.png"))).await {
-        eprintln!("screenshot {name}: {e}");
-    }
+    chrome::screenshot(d, &chrome::screenshots_dir(env!("CARGO_MANIFEST_DIR")), name).await
 }

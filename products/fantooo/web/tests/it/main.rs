@@ -32,5 +32,6 @@ mod profile_safety;
 mod realtime;
 mod recovery;
 mod security;
+mod send_path;
 mod slow_socket;
 mod staff;

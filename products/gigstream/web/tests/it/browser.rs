@@ -8,64 +8,31 @@
 
 use crate::support::{TestApp, PASSWORD};
 use crate::uploads::gig;
+pub(crate) use platform_testkit::browser::js;
+use platform_testkit::browser::{self as chrome};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
-pub(crate) struct Driver(Child, String);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub(crate) type Driver = chrome::Chromedriver;
 
 pub(crate) async fn driver() -> Option<Driver> {
-    if !["/usr/bin/chromium", "/usr/bin/chromedriver"].iter().all(|p| std::path::Path::new(p).exists()) {
-        assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but chromium/chromedriver are missing");
-        eprintln!("skipping the messaging browser test: chromium is not installed");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child =
-        Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(10), "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Some(Driver(child, format!("http://127.0.0.1:{port}")))
+    chrome::chromedriver("the messaging browser test").await
 }
 
 pub(crate) async fn browser(d: &Driver, profile: &std::path::Path) -> WebDriver {
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary("/usr/bin/chromium").unwrap();
-    for arg in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--hide-scrollbars"] {
-        caps.add_arg(arg).unwrap();
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
-    let w = WebDriver::new(&d.1, caps).await.expect("webdriver session");
+    let w = chrome::chromium(d.url(), profile, &["--hide-scrollbars"]).await;
     w.set_window_rect(0, 0, 1280, 900).await.unwrap();
     w
 }
 
 pub(crate) async fn serve(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
-    addr
-}
-
-async fn js(w: &WebDriver, script: &str) -> Value {
-    w.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}")).json().clone()
+    platform_testkit::serve(app.router.clone()).await
 }
 
 /// Waits (bounded) until `script` returns true.
-async fn until(w: &WebDriver, script: &str, what: &str) {
+pub(crate) async fn until(w: &WebDriver, script: &str, what: &str) {
     let started = Instant::now();
     while js(w, script).await != Value::Bool(true) {
         assert!(started.elapsed() < Duration::from_secs(15), "never: {what}");

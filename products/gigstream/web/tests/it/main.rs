@@ -5,6 +5,7 @@ mod admin;
 mod admin_pages;
 mod backoffice;
 mod browser;
+mod browser_flow;
 mod dashboards;
 mod errors;
 mod flow;

@@ -2,37 +2,14 @@
 //! include this file): chromedriver, a fake microphone playing a tone,
 //! script evaluation.
 
-use serde_json::Value;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use platform_testkit::browser as chrome;
 use thirtyfour::prelude::*;
 
 /// chromedriver, stopped on drop.
-pub struct Chromedriver(Child, pub String);
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub use platform_testkit::browser::Chromedriver;
 
 pub async fn chromedriver() -> Option<Chromedriver> {
-    let installed = ["/usr/bin/chromium", "/usr/bin/chromedriver"].iter().all(|p| std::path::Path::new(p).exists());
-    if !installed {
-        assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but chromium/chromedriver are missing");
-        eprintln!("skipping voice browser test: chromium not installed");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child =
-        Command::new("/usr/bin/chromedriver").arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Some(Chromedriver(child, format!("http://127.0.0.1:{port}")))
+    chrome::chromedriver("voice browser test").await
 }
 
 /// A WAV file with a steady tone, for a fake microphone that speaks without
@@ -67,33 +44,22 @@ pub async fn chromium(driver: &Chromedriver, profile: &std::path::Path) -> WebDr
 }
 
 pub async fn chromium_with(driver: &Chromedriver, profile: &std::path::Path, microphone: Option<&std::path::Path>) -> WebDriver {
-    let mut caps = DesiredCapabilities::chrome();
-    caps.set_binary("/usr/bin/chromium").unwrap();
-    for arg in [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        "--allow-loopback-in-peer-connection",
-        "--disable-features=WebRtcHideLocalIpsWithMdns",
-        "--autoplay-policy=no-user-gesture-required",
-    ] {
-        caps.add_arg(arg).unwrap();
-    }
-    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+    let mut args = vec![
+        "--disable-background-networking".to_string(),
+        "--use-fake-device-for-media-stream".to_string(),
+        "--use-fake-ui-for-media-stream".to_string(),
+        "--allow-loopback-in-peer-connection".to_string(),
+        "--disable-features=WebRtcHideLocalIpsWithMdns".to_string(),
+        "--autoplay-policy=no-user-gesture-required".to_string(),
+    ];
     if let Some(wav) = microphone {
-        caps.add_arg(&format!("--use-file-for-fake-audio-capture={}", wav.display())).unwrap();
+        args.push(format!("--use-file-for-fake-audio-capture={}", wav.display()));
     }
-    WebDriver::new(&driver.1, caps).await.expect("webdriver session")
+    chrome::chromium(driver.url(), profile, &args.iter().map(String::as_str).collect::<Vec<_>>()).await
 }
 
-pub async fn js(d: &WebDriver, script: &str) -> Value {
-    d.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}")).json().clone()
-}
+#[allow(unused_imports)] // not every includer runs scripts
+pub use platform_testkit::browser::js;
 
 /// Passes by name, as the page server hands them out.
 pub type Passes = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, rooms_voice::JoinPass>>>;

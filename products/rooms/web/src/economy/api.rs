@@ -194,7 +194,7 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
     Ok((sent.duplicate, json!({"sends": sent.sends, "balance": sent.balance, "duplicate": sent.duplicate, "idempotency_key": key})))
 }
 
-#[utoipa::path(post, path = "/api/v1/rooms/{id}/gifts", tag = "gifts", params(("id" = String, Path, description = "Room id")), request_body = GiftIn, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{sends, balance, duplicate, idempotency_key}`"), (status = 200, description = "The same key again: the first answer, charged once"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written"), (status = 409, description = "A recipient holds no seat, or the gift is retired")))]
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/gifts", tag = "gifts", params(("id" = String, Path, description = "Room id")), request_body = GiftIn, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{sends, balance, duplicate, idempotency_key}`"), (status = 200, description = "The same key again: the first answer, charged once"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written"), (status = 403, description = "`vip_required`: a VIP-only gift from a sender below its tier"), (status = 409, description = "A recipient holds no seat, or the gift is retired")))]
 async fn send_gift(
     State(s): State<AppState>,
     u: CurrentUser,

@@ -19,13 +19,21 @@ use crate::AppState;
 use axum::Router;
 use rooms_store::StoreError;
 
-/// Every economy route, with the fake provider's pages under
-/// `/fake-paystack` when the economy runs on it.
-pub fn routes(state: &AppState) -> Router<AppState> {
-    let r = Router::new().merge(pages::routes()).merge(resellers::routes());
+/// Every economy route (the fake provider's pages are mounted beside the
+/// app's layers, see [`with_fake_provider`]).
+pub fn routes(_state: &AppState) -> Router<AppState> {
+    Router::new().merge(pages::routes()).merge(resellers::routes())
+}
+
+/// The fake provider's API and hosted checkout under `/fake-paystack`, when
+/// the economy runs on it. It stands for a separate service, so it is
+/// mounted outside the app's layers (no session, CSRF or rate limits), as
+/// the real provider's pages would be: its own checkout form carries no
+/// CSRF token of ours.
+pub fn with_fake_provider(app: Router, state: &AppState) -> Router {
     match &state.economy.fake {
-        Some(fake) => r.nest_service(payments::FAKE_PREFIX, fake.router()),
-        None => r,
+        Some(fake) => app.nest_service(payments::FAKE_PREFIX, fake.router()),
+        None => app,
     }
 }
 

@@ -50,6 +50,7 @@ pub async fn seed_demo(db: &Db, funded: &[AccountId], member: AccountId, agency_
             charm_pct: *charm_pct,
             animation,
             sort: i as i64,
+            min_vip: 0,
         };
         gifts::create_gift(db, &g).await?;
     }

@@ -4,6 +4,7 @@
 //! `room_events` and `user_events` outboxes every change writes in its
 //! transaction ([`Events`]); the WebSocket protocol is in [`socket`].
 
+pub mod boards;
 pub mod socket;
 
 use axum::extract::ws::Utf8Bytes;
@@ -20,6 +21,8 @@ use std::sync::Arc;
 pub enum Topic {
     Room(RoomId),
     User(AccountId),
+    /// A leaderboard and period (`boards`: a coalesced push when it changed).
+    Board(rooms_store::leaderboards::Board, rooms_domain::progress::Period),
 }
 
 /// What a connection needs to know about a push without parsing it.
@@ -55,9 +58,13 @@ pub type Realtime = platform_realtime::Realtime<Topic, PushKind>;
 pub type Hub = platform_realtime::Hub<Topic, PushKind>;
 pub type Push = platform_realtime::Push<Topic, PushKind>;
 
-/// Creates this node's hub and starts tailing the two outboxes.
-pub fn start(db: Db) -> Arc<Realtime> {
-    Realtime::start(db, platform_realtime::Outboxes::default().with(Events(events::Outbox::Room)).with(Events(events::Outbox::User)))
+/// Creates this node's hub and starts tailing the two outboxes; committed
+/// gifts wake `boards`.
+pub fn start(db: Db, boards: Arc<boards::Wake>) -> Arc<Realtime> {
+    Realtime::start(
+        db,
+        platform_realtime::Outboxes::default().with(Events(events::Outbox::Room, Some(boards))).with(Events(events::Outbox::User, None)),
+    )
 }
 
 /// The seq of a push that is not an outbox row (outbox seqs start at 1).
@@ -74,8 +81,8 @@ pub(crate) fn user_event_json(seq: i64, kind: &str, data: &Value, at: chrono::Da
     Utf8Bytes::from(json!({ "t": "user_event", "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
 }
 
-/// One of the two outbox tables.
-pub struct Events(pub events::Outbox);
+/// One of the two outbox tables (the room outbox with the leaderboards' wake-up).
+pub struct Events(pub events::Outbox, pub Option<Arc<boards::Wake>>);
 
 impl Outbox<Topic, PushKind> for Events {
     type Row = Tailed;
@@ -97,6 +104,9 @@ impl Outbox<Topic, PushKind> for Events {
             events::Outbox::Room => {
                 let Ok(room) = row.to.parse::<RoomId>() else { return };
                 let kind = PushKind::of(row.seq, &row.kind, &data);
+                if let (Some(wake), "gift") = (&self.1, row.kind.as_str()) {
+                    wake.touch();
+                }
                 (Topic::Room(room), room_event_json(room, row.seq, &row.kind, &data, row.created_at), kind)
             }
             events::Outbox::User => {

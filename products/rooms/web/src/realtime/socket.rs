@@ -86,7 +86,7 @@ impl Endpoint for RoomSocket {
     fn channel(topic: Topic) -> Option<RoomRef> {
         match topic {
             Topic::Room(room_id) => Some(RoomRef { room_id }),
-            Topic::User(_) => None,
+            Topic::User(_) | Topic::Board(..) => None,
         }
     }
 

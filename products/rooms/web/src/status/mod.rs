@@ -6,6 +6,7 @@
 
 pub mod frames;
 pub mod levels;
+pub mod vip;
 
 use crate::AppState;
 use axum::http::header;
@@ -22,13 +23,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(levels::routes())
         .merge(frames::routes())
+        .merge(vip::routes())
         .route("/assets/status.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS) }))
         .route("/assets/status.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
 }
 
 /// The JSON API of levels and frames.
 pub fn api() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new().merge(levels::api()).merge(frames::api())
+    utoipa_axum::router::OpenApiRouter::new().merge(levels::api()).merge(frames::api()).merge(vip::api())
 }
 
 /// The badges of the people a page shows.

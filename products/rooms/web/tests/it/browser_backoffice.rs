@@ -15,8 +15,12 @@ async fn no_overflow(d: &WebDriver, what: &str) {
     assert_eq!(wide.as_bool(), Some(false), "{what}: nothing wider than the window");
 }
 
-async fn body(d: &WebDriver) -> String {
-    d.find(By::Tag("body")).await.unwrap().text().await.unwrap()
+/// The page's text once it holds `needle` (a click's navigation may still
+/// be under way when the next step starts).
+async fn body(d: &WebDriver, needle: &str) -> String {
+    let script = format!("return !!document.body && document.body.innerText.includes({});", serde_json::Value::from(needle));
+    crate::browser_pages::until(d, &script, needle).await;
+    js(d, "return document.body.innerText;").await.as_str().unwrap_or_default().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,8 +45,9 @@ async fn the_back_office_at_phone_and_wide_widths() {
         d.find(By::Name("login")).await?.send_keys("boss@example.com").await?;
         d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
         d.find(By::Css("form button.btn")).await?.click().await?;
+        crate::browser_pages::until(&d, "return location.pathname !== '/signin';", "signed in").await;
         d.goto(format!("{base}/backoffice")).await?;
-        let text = body(&d).await;
+        let text = body(&d, "rooms open").await;
         assert!(text.contains("rooms open") && text.contains("database"), "{text}");
         assert_eq!(d.find_all(By::Css("figure.bo-chart svg rect")).await?.len(), 30);
         no_overflow(&d, "overview at 375").await;
@@ -53,19 +58,19 @@ async fn the_back_office_at_phone_and_wide_widths() {
         d.find(By::Name("amount")).await?.send_keys("250").await?;
         d.find(By::Name("reason")).await?.send_keys("welcome bonus").await?;
         d.find(By::XPath("//button[.='Adjust']")).await?.click().await?;
-        let text = body(&d).await;
+        let text = body(&d, "Adjusted by").await;
         assert!(text.contains("Adjusted by +250 coins: balance 250."), "{text}");
         assert_eq!(d.find(By::Css("[data-balance='coins'] b")).await?.text().await?, "250");
         // Suspension without ticking the confirmation is refused on the page.
         d.find(By::Css("form[action$='/status'] input[name=reason]")).await?.send_keys("spam").await?;
         d.find(By::XPath("//button[.='Apply status']")).await?.click().await?;
-        assert!(body(&d).await.contains("Confirm this action first."));
+        body(&d, "Confirm this action first.").await;
         no_overflow(&d, "user page at 375").await;
         shot(&d, "bo-user-375").await;
         d.find(By::Css("form[action$='/status'] input[name=reason]")).await?.send_keys("spam").await?;
         d.find(By::Css("form[action$='/status'] input[name=confirm]")).await?.click().await?;
         d.find(By::XPath("//button[.='Apply status']")).await?.click().await?;
-        assert!(body(&d).await.contains("Status set to suspended."));
+        body(&d, "Status set to suspended.").await;
 
         d.goto(format!("{base}/backoffice/gifts/new")).await?;
         d.find(By::Name("code")).await?.send_keys("comet").await?;
@@ -73,7 +78,7 @@ async fn the_back_office_at_phone_and_wide_widths() {
         d.find(By::Name("price")).await?.clear().await?;
         d.find(By::Name("price")).await?.send_keys("300").await?;
         d.find(By::XPath("//button[.='Save gift']")).await?.click().await?;
-        assert!(body(&d).await.contains("Gift created."));
+        body(&d, "Gift created.").await;
         no_overflow(&d, "gift page at 375").await;
         shot(&d, "bo-gift-375").await;
         d.goto(format!("{base}/backoffice/transactions")).await?;
@@ -96,7 +101,7 @@ async fn the_back_office_at_phone_and_wide_widths() {
             no_overflow(&d, name).await;
             shot(&d, name).await;
         }
-        assert!(body(&d).await.contains("/api/v1/admin/users/{id}/adjust"));
+        body(&d, "/api/v1/admin/users/{id}/adjust").await;
         Ok::<_, WebDriverError>(())
     }
     .await;

@@ -9,26 +9,14 @@ use platform_identity::fake::FakeOidc;
 use platform_identity::{OidcClient, OidcConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use thirtyfour::prelude::*;
 
 pub async fn shot(d: &WebDriver, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../target/screenshots");
-    let _ = std::fs::create_dir_all(&dir);
-    if let Err(e) = d.screenshot(&dir.join(format!("rooms-{name}.png"))).await {
-        eprintln!("screenshot {name}: {e}");
-    }
+    let dir = platform_testkit::browser::screenshots_dir(env!("CARGO_MANIFEST_DIR"));
+    platform_testkit::browser::screenshot(d, &dir, &format!("rooms-{name}")).await
 }
 
-pub async fn until(d: &WebDriver, script: &str, what: &str) {
-    for _ in 0..100 {
-        if js(d, script).await.as_bool() == Some(true) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never: {what}");
-}
+pub use platform_testkit::browser::until;
 
 async fn text(d: &WebDriver) -> String {
     d.find(By::Tag("body")).await.unwrap().text().await.unwrap()

@@ -27,7 +27,8 @@ async fn a_level_up_toasts_live_and_badges_and_frames_show_at_both_widths() {
     rooms_store::levels::set_step(
         &app.db,
         Track::Wealth,
-        &Step { level: 2, xp: 40, badge: "Bronze".into(), privileges: vec![Privilege::ColouredName] },
+        // The neon frame's 1,200 coins are wealth XP too: level 2 comes with the gift after it.
+        &Step { level: 2, xp: 1_240, badge: "Bronze".into(), privileges: vec![Privilege::ColouredName] },
         None,
         now,
     )

@@ -25,7 +25,7 @@ pub async fn fake_paystack() -> (FakePaystack, String, String) {
     (fake, secret, base)
 }
 
-async fn id_of(c: &mut Client) -> (AccountId, i64) {
+pub async fn id_of(c: &mut Client) -> (AccountId, i64) {
     let me = c.get("/api/v1/me").await.json();
     (me["account"]["id"].as_str().unwrap().parse().unwrap(), me["account"]["public_number"].as_i64().unwrap())
 }
@@ -149,16 +149,16 @@ async fn a_webhook_that_beats_the_buyer_back_credits_once() {
     }
 }
 
-struct Room {
-    id: RoomId,
-    owner: Client,
-    fan: Client,
-    star: Client,
-    star_id: AccountId,
-    gift: String,
+pub struct Room {
+    pub id: RoomId,
+    pub owner: Client,
+    pub fan: Client,
+    pub star: Client,
+    pub star_id: AccountId,
+    pub gift: String,
 }
 
-async fn room_with_gift(app: &TestApp) -> Room {
+pub async fn room_with_gift(app: &TestApp) -> Room {
     let mut owner = app.client();
     owner.sign_up("owner@example.com", "owner").await;
     let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
@@ -183,6 +183,7 @@ async fn room_with_gift(app: &TestApp) -> Room {
         charm_pct: 100,
         animation: "heart",
         sort: 0,
+        min_vip: 0,
     };
     let gift = gifts::create_gift(&app.db, &gift).await.unwrap().to_string();
     Room { id, owner, fan, star, star_id, gift }

@@ -17,13 +17,7 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Serves the app on a loopback port.
 pub async fn serve(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = app.router.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    addr
+    platform_testkit::serve(app.router.clone()).await
 }
 
 /// Opens the socket as `who` (bearer token).

@@ -30,6 +30,7 @@ pub async fn staff(app: &TestApp) -> Client {
 pub struct Scene {
     pub room: RoomId,
     pub owner: Client,
+    pub star: Client,
     pub star_id: AccountId,
     pub fan: Client,
     pub fan_id: AccountId,
@@ -61,9 +62,10 @@ pub async fn scene(app: &TestApp, price: i64) -> Scene {
         charm_pct: 100,
         animation: "heart",
         sort: 0,
+        min_vip: 0,
     };
     let gift = gifts::create_gift(&app.db, &g).await.unwrap().to_string();
-    Scene { room, owner, star_id, fan, fan_id, gift }
+    Scene { room, owner, star, star_id, fan, fan_id, gift }
 }
 
 #[tokio::test]

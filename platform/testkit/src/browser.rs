@@ -1,0 +1,173 @@
+//! Headless Chromium for browser tests, through Debian's `chromium` and
+//! `chromedriver`. Without them a test is skipped with a message, unless
+//! the run requires a browser (`REQUIRE_BROWSER=1`, as the suite sets),
+//! where their absence fails it.
+//!
+//! ```ignore
+//! let Some(driver) = browser::chromedriver("the sign-up browser test").await else { return };
+//! let profile = tempfile::tempdir().unwrap();
+//! let d = browser::chromium(driver.url(), profile.path(), &["--window-size=390,844"]).await;
+//! ```
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// The flags every headless session starts with; a test adds its own
+/// (window size, fake media devices, …).
+pub const HEADLESS: &[&str] = &["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"];
+
+/// A running chromedriver, stopped when dropped.
+pub struct Chromedriver {
+    child: Child,
+    url: String,
+}
+
+impl Chromedriver {
+    /// Its WebDriver URL (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether Chromium and chromedriver are installed; when they are not and
+/// `REQUIRE_BROWSER=1`, panics; otherwise says that `what` is skipped.
+pub fn installed(what: &str) -> bool {
+    if [CHROMIUM, CHROMEDRIVER].iter().all(|p| Path::new(p).exists()) {
+        return true;
+    }
+    assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but chromium/chromedriver are missing");
+    eprintln!("skipping {what}: chromium is not installed");
+    false
+}
+
+/// Starts chromedriver on a free port and waits (up to 10 s) until it
+/// listens; `None` when the browser is not installed (see [`installed`]).
+pub async fn chromedriver(what: &str) -> Option<Chromedriver> {
+    if !installed(what) {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("its address").port();
+    let child =
+        Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("chromedriver");
+    let driver = Chromedriver { child, url: format!("http://127.0.0.1:{port}") };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(driver)
+}
+
+/// A headless Chromium session on `driver_url` with its own profile
+/// directory, started with [`HEADLESS`] and then `args`.
+pub async fn chromium(driver_url: &str, profile: &Path, args: &[&str]) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(CHROMIUM).expect("the chromium binary");
+    for arg in HEADLESS.iter().chain(args) {
+        caps.add_arg(arg).expect("a chromium flag");
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display())).expect("the profile flag");
+    WebDriver::new(driver_url, caps).await.expect("webdriver session")
+}
+
+/// Runs `script` in the page and returns its value; panics (naming the
+/// script) when it throws.
+pub async fn js(d: &WebDriver, script: &str) -> Value {
+    d.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}")).json().clone()
+}
+
+/// Waits, up to 10 s, until `script` returns `true`; panics with `what`
+/// and the page it was on (address and the start of its text) otherwise.
+pub async fn until(d: &WebDriver, script: &str, what: &str) {
+    for _ in 0..100 {
+        if js(d, script).await.as_bool() == Some(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let at = js(d, "return location.href + ' ' + document.body.innerText.slice(0, 300);").await;
+    panic!("never: {what} (at {at})");
+}
+
+/// Waits, up to 10 s, until the page's path is `path`; returns the URL.
+pub async fn wait_for_path(d: &WebDriver, path: &str) -> String {
+    for _ in 0..100 {
+        let url = d.current_url().await.expect("the current URL");
+        if url.path() == path {
+            return url.to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached {path}; at {}", d.current_url().await.expect("the current URL"));
+}
+
+/// Saves a screenshot as `<dir>/<name>.png` for people to look at (a
+/// failure to save is reported, not fatal).
+pub async fn screenshot(d: &WebDriver, dir: &Path, name: &str) {
+    let _ = std::fs::create_dir_all(dir);
+    if let Err(e) = d.screenshot(&dir.join(format!("{name}.png"))).await {
+        eprintln!("screenshot {name}: {e}");
+    }
+}
+
+/// The tree's `target/screenshots`, from a crate's manifest directory
+/// (`env!("CARGO_MANIFEST_DIR")`), where the screenshots of every product's
+/// browser tests are kept.
+pub fn screenshots_dir(manifest_dir: &str) -> std::path::PathBuf {
+    let mut dir = Path::new(manifest_dir);
+    while !dir.join("Cargo.lock").exists() {
+        match dir.parent() {
+            Some(up) => dir = up,
+            None => return Path::new(manifest_dir).join("target/screenshots"),
+        }
+    }
+    dir.join("target/screenshots")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn screenshots_go_to_the_workspace_target() {
+        let here = env!("CARGO_MANIFEST_DIR");
+        let dir = screenshots_dir(here);
+        assert!(dir.ends_with("target/screenshots"));
+        assert!(dir.parent().unwrap().parent().unwrap().join("Cargo.lock").exists(), "{}", dir.display());
+        assert_ne!(dir, Path::new(here).join("target/screenshots"), "climbs to the workspace root");
+    }
+
+    /// A real session: a page's script runs, `until` and `wait_for_path`
+    /// see it (skipped without Chromium unless REQUIRE_BROWSER=1).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn drives_a_headless_page() {
+        let Some(driver) = chromedriver("the testkit browser test").await else { return };
+        let router = axum::Router::new()
+            .route("/", axum::routing::get(|| async { axum::response::Html("<script>setTimeout(() => location = '/next', 50)</script>") }))
+            .route("/next", axum::routing::get(|| async { axum::response::Html("<p id=x>there</p>") }));
+        let base = format!("http://{}", crate::serve(router).await);
+        let profile = tempfile::tempdir().unwrap();
+        let d = chromium(driver.url(), profile.path(), &["--window-size=1000,700"]).await;
+        d.goto(format!("{base}/")).await.unwrap();
+        let url = wait_for_path(&d, "/next").await;
+        assert_eq!(url, format!("{base}/next"));
+        until(&d, "return document.getElementById('x') !== null;", "the next page").await;
+        assert_eq!(js(&d, "return document.getElementById('x').textContent;").await, Value::from("there"));
+        // The test's own flags are passed on (the default window is 800 wide).
+        assert_eq!(js(&d, "return window.outerWidth;").await, Value::from(1000), "the window size flag applies");
+        let _ = d.quit().await;
+    }
+}

@@ -1,0 +1,325 @@
+//! Gifts into one hot room: many senders (1,000 by default), each sending
+//! one gift after another over HTTP to the seat holders, while listeners in
+//! the room hold its WebSocket. Measures sustained gifts a second, and for
+//! every listener the time from a gift's request leaving the bench to its
+//! `gift` event (the animation) at the socket. Afterwards the totals are
+//! checked exactly: every listener saw every accepted gift, each sender's
+//! coins went down by exactly its accepted gifts' cost (sum of costs = sum
+//! of debits), and `rooms check` is clean.
+
+use crate::server::{check, get, now_micros, post, sign_up_many, staff, start_server, ServerArgs};
+use crate::stats::{histogram, record, report};
+use crate::Fail;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// People sending gifts, one request after another each.
+    #[arg(long, default_value_t = 1000)]
+    senders: usize,
+    /// Seat holders the gifts go to (round robin).
+    #[arg(long, default_value_t = 8)]
+    seated: usize,
+    /// Further people in the room who only listen on its WebSocket (the
+    /// owner and the seat holders listen too).
+    #[arg(long, default_value_t = 50)]
+    listeners: usize,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 30)]
+    duration: u64,
+    /// Coins each sender is given first.
+    #[arg(long, default_value_t = 1_000_000)]
+    coins: i64,
+    /// Write the results here as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// Gifts per sender in flight at most: one.
+struct Sender {
+    id: String,
+    token: String,
+    /// When each of its gift requests left the bench, in order.
+    sent_at: Mutex<Vec<i64>>,
+    accepted: AtomicU64,
+}
+
+pub async fn run(args: Args) -> Result<(), Fail> {
+    if args.server.target.is_some() {
+        return Err("gifts starts its own server (it makes a staff account with `rooms create-admin`)".into());
+    }
+    let dir = tempfile::tempdir()?;
+    let (_server, base) = start_server(&args.server, dir.path()).await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(2048).build()?;
+    let run = format!("{:x}", now_micros() % 0xffff_ffff);
+    let setup = Instant::now();
+    let admin = staff(&args.server, dir.path(), &http, &base, &run).await?;
+    let (status, gift) = post(
+        &http,
+        &format!("{base}/api/v1/admin/gifts"),
+        Some(&admin.token),
+        json!({"code": format!("bench-{run}"), "name": "Bench heart", "category": "classic", "rarity": "common", "price": "1", "animation": "heart.svg"}),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!("create gift: {status} {gift}").into());
+    }
+    let gift = gift["gift"]["id"].as_str().unwrap_or_default().to_string();
+
+    let people = sign_up_many(&http, &base, &run, 1 + args.seated + args.listeners + args.senders, 16).await?;
+    let owner = people[0].clone();
+    let seated = people[1..=args.seated].to_vec();
+    let listeners = people[..=args.seated + args.listeners].to_vec();
+    let senders: Vec<Arc<Sender>> = people[1 + args.seated + args.listeners..]
+        .iter()
+        .map(|p| Arc::new(Sender { id: p.id.clone(), token: p.token.clone(), sent_at: Mutex::new(vec![]), accepted: AtomicU64::new(0) }))
+        .collect();
+    let (status, room) = post(
+        &http,
+        &format!("{base}/api/v1/rooms"),
+        Some(&owner.token),
+        json!({"name": format!("Gift bench {run}"), "seat_count": 15, "visitors_speak": true}),
+    )
+    .await?;
+    if status != 201 {
+        return Err(format!("create room: {status} {room}").into());
+    }
+    let room = room["room"]["id"].as_str().unwrap_or_default().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let beats = {
+        let (http, base, room, stop) = (http.clone(), base.clone(), room.clone(), stop.clone());
+        let tokens: Vec<String> = people.iter().map(|p| p.token.clone()).collect();
+        tokio::spawn(async move {
+            let url = format!("{base}/api/v1/rooms/{room}/heartbeat");
+            while !stop.load(Ordering::Relaxed) {
+                for chunk in tokens.chunks(32) {
+                    futures_util::future::join_all(chunk.iter().map(|t| post(&http, &url, Some(t), json!({})))).await;
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        })
+    };
+    let join_url = format!("{base}/api/v1/rooms/{room}/join");
+    for chunk in people[1..].chunks(16) {
+        for r in futures_util::future::join_all(chunk.iter().map(|p| post(&http, &join_url, Some(&p.token), json!({})))).await {
+            let (status, v) = r?;
+            if status != 200 {
+                return Err(format!("join: {status} {v}").into());
+            }
+        }
+    }
+    for p in &seated {
+        let (status, v) = post(&http, &format!("{base}/api/v1/rooms/{room}/actions/take_seat"), Some(&p.token), json!({})).await?;
+        if !(200..300).contains(&status) {
+            return Err(format!("take seat: {status} {v}").into());
+        }
+    }
+    for chunk in senders.chunks(16) {
+        let urls: Vec<String> = chunk.iter().map(|s| format!("{base}/api/v1/admin/users/{}/adjust", s.id)).collect();
+        let grants = chunk.iter().zip(&urls).map(|(s, url)| {
+            post(
+                &http,
+                url,
+                Some(&admin.token),
+                json!({"unit": "coins", "amount": args.coins.to_string(), "reason": "bench", "key": format!("bench-{}", s.id)}),
+            )
+        });
+        for r in futures_util::future::join_all(grants).await {
+            let (status, v) = r?;
+            if status != 201 {
+                return Err(format!("grant: {status} {v}").into());
+            }
+        }
+    }
+    eprintln!(
+        "setup: {} people, {} senders with {} coins each, in {:.1}s",
+        people.len(),
+        senders.len(),
+        args.coins,
+        setup.elapsed().as_secs_f64()
+    );
+
+    // The listeners' sockets.
+    let by_id: Arc<HashMap<String, Arc<Sender>>> = Arc::new(senders.iter().map(|s| (s.id.clone(), s.clone())).collect());
+    let ws_url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+    let subscribed = Arc::new(AtomicU64::new(0));
+    let mut readers = Vec::new();
+    let mut counts: Vec<Arc<AtomicU64>> = Vec::new();
+    for p in &listeners {
+        let mut req = ws_url.as_str().into_client_request()?;
+        req.headers_mut().insert("authorization", format!("Bearer {}", p.token).parse()?);
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+        ws.send(Message::text(json!({"t": "subscribe", "room_id": room}).to_string())).await?;
+        let (stop, subscribed, by_id) = (stop.clone(), subscribed.clone(), by_id.clone());
+        let count = Arc::new(AtomicU64::new(0));
+        counts.push(count.clone());
+        readers.push(tokio::spawn(async move {
+            let mut latency = histogram();
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut gifts = 0u64;
+            let mut ping = tokio::time::interval(Duration::from_secs(20));
+            loop {
+                let msg = tokio::select! {
+                    m = ws.next() => m,
+                    _ = ping.tick() => { let _ = ws.send(Message::text(r#"{"t":"ping"}"#)).await; continue; }
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {
+                        if stop.load(Ordering::Relaxed) { break; } else { continue; }
+                    }
+                };
+                let Some(Ok(Message::Text(text))) = msg else {
+                    if msg.is_none() || matches!(msg, Some(Err(_))) {
+                        break;
+                    }
+                    continue;
+                };
+                let at = now_micros();
+                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                match (v["t"].as_str(), v["kind"].as_str()) {
+                    (Some("subscribed"), _) => {
+                        subscribed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (Some("event"), Some("gift")) => {
+                        gifts += 1;
+                        count.store(gifts, Ordering::Relaxed);
+                        let sender = v["data"]["sender"].as_str().unwrap_or_default().to_string();
+                        // A sender's gifts commit in order (one in flight), so
+                        // its n-th event is its n-th request.
+                        let n = seen.entry(sender.clone()).or_default();
+                        if let Some(t) = by_id.get(&sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
+                            record(&mut latency, at - t);
+                        }
+                        *n += 1;
+                    }
+                    _ => {}
+                }
+            }
+            (gifts, latency)
+        }));
+    }
+    for _ in 0..600 {
+        if subscribed.load(Ordering::Relaxed) as usize >= listeners.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The senders.
+    let failed = Arc::new(AtomicU64::new(0));
+    let sending = Arc::new(AtomicBool::new(true));
+    let mut tasks = Vec::new();
+    for (i, s) in senders.iter().enumerate() {
+        let (http, url, gift, s, sending, failed) =
+            (http.clone(), format!("{base}/api/v1/rooms/{room}/gifts"), gift.clone(), s.clone(), sending.clone(), failed.clone());
+        let to = seated[i % seated.len()].id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while sending.load(Ordering::Relaxed) {
+                let body = json!({"gift_id": gift, "to": to, "quantity": 1, "idempotency_key": format!("g{i}-{n}")});
+                s.sent_at.lock().unwrap().push(now_micros());
+                let mut ok = false;
+                // A timeout or a 5xx is retried with the same key: charged once.
+                for _ in 0..5 {
+                    match post(&http, &url, Some(&s.token), body.clone()).await {
+                        Ok((200 | 201, _)) => {
+                            ok = true;
+                            break;
+                        }
+                        Ok((status, v)) if status < 500 => {
+                            eprintln!("gift refused: {status} {v}");
+                            break;
+                        }
+                        _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                }
+                if !ok {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                s.accepted.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    sending.store(false, Ordering::Relaxed);
+    for t in tasks {
+        t.await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    // Let the last deliveries arrive (at most 60 s more).
+    let accepted: u64 = senders.iter().map(|s| s.accepted.load(Ordering::Relaxed)).sum();
+    for _ in 0..600 {
+        if counts.iter().all(|c| c.load(Ordering::Relaxed) >= accepted) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    beats.abort();
+    let mut latency = histogram();
+    let mut per_listener = vec![];
+    for r in readers {
+        let (n, h) = r.await?;
+        latency.add(&h)?;
+        per_listener.push(n);
+    }
+
+    // Exact totals: each sender's coins, the listeners' counts, `rooms check`.
+    let mut debited = 0i64;
+    let mut wrong = vec![];
+    for chunk in senders.chunks(32) {
+        let coins_url = format!("{base}/api/v1/coins");
+        let reads = chunk.iter().map(|s| get(&http, &coins_url, Some(&s.token)));
+        for (s, r) in chunk.iter().zip(futures_util::future::join_all(reads).await) {
+            let (_, v) = r?;
+            let coins = v["coins"].as_i64().ok_or_else(|| format!("coins: {v}"))?;
+            let expected = args.coins - s.accepted.load(Ordering::Relaxed) as i64;
+            debited += args.coins - coins;
+            if coins != expected {
+                wrong.push(format!("{}: {coins} coins, expected {expected}", s.id));
+            }
+        }
+    }
+    let problems = check(&args.server, dir.path())?;
+    let (least, most) = (per_listener.iter().min().copied().unwrap_or(0), per_listener.iter().max().copied().unwrap_or(0));
+    println!(
+        "gifts: {accepted} accepted in {secs:.1}s = {:.0} gifts/s from {} senders to {} seat holders ({} failed); each of {} listeners saw {least}..{most} gift events",
+        accepted as f64 / secs,
+        senders.len(),
+        seated.len(),
+        failed.load(Ordering::Relaxed),
+        listeners.len()
+    );
+    println!("totals: sum of costs {accepted} coins, sum of debits {debited} coins; senders off: {}; rooms check: {problems}", wrong.len());
+    let row = report("gift request sent → gift event at every listener", &latency);
+    if let Some(path) = &args.json {
+        let out = json!({"senders": senders.len(), "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
+                         "accepted": accepted, "gifts_per_s": accepted as f64 / secs, "debited": debited, "check": problems,
+                         "per_listener_min": least, "per_listener_max": most, "latency": row});
+        std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
+    }
+    let exact = debited == accepted as i64
+        && wrong.is_empty()
+        && problems.as_array().is_some_and(|p| p.is_empty())
+        && least == accepted
+        && most == accepted;
+    if !exact {
+        for w in wrong.iter().take(10) {
+            eprintln!("WRONG: {w}");
+        }
+        return Err("totals are not exact (see above)".into());
+    }
+    println!("totals exact");
+    Ok(())
+}

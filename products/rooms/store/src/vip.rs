@@ -1,0 +1,240 @@
+//! VIP (requirement 9.5, BR-5): the tiers as data (`vip_tiers`), buying or
+//! renewing one with coins through the ledger (the price seen is checked,
+//! a repeated request key is refused, too few coins writes nothing; the
+//! same tier stacks on the time left, a higher one starts now, a lower one
+//! is refused while a higher runs), the job that ends lapsed memberships,
+//! and what a running tier gives: the badge, the entry notice, VIP-only
+//! gifts, the shield against room admins (`vip_shield!` in seats) and the
+//! seats added to the holder's own room (`fit_seats!`).
+
+use crate::economy::{self, account_wallet_in, book, coins};
+use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use platform_ledger::{Amount, Leg, Transfer};
+use rooms_domain::ids::{AccountId, RoomId, VipPurchaseId};
+use rooms_domain::status::{self, Privilege};
+use rooms_domain::vip::{self as rules, Kind, Tier, Tiers};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// The ledger reason of a VIP purchase.
+pub const VIP_PURCHASE: &str = "vip_purchase";
+
+type TierRow = (i64, String, i64, i64, i64, String);
+
+/// Every tier, as stored.
+pub async fn tiers(db: &Db) -> StoreResult<Tiers> {
+    let rows: Vec<TierRow> = on_pool!(db, p => sqlx::query_as("SELECT tier, name, price, days, extra_seats, privileges FROM vip_tiers ORDER BY tier").fetch_all(p).await?);
+    let mut out = vec![];
+    for (tier, name, price, days, extra_seats, privileges) in rows {
+        let privileges = status::parse_privileges(&privileges).map_err(StoreError::Invalid)?;
+        out.push(Tier { tier, name, price, days, extra_seats, privileges });
+    }
+    Tiers::new(out).map_err(StoreError::Invalid)
+}
+
+/// Someone's running tier.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Membership {
+    pub tier: i64,
+    pub name: String,
+    pub expires_at: DateTime<Utc>,
+    /// Everything the tier unlocks (with the tiers below it).
+    pub privileges: BTreeSet<Privilege>,
+    /// Seats it adds to the holder's own room.
+    pub extra_seats: i64,
+}
+
+/// The tiers `who` hold at `now` (absent: none, or lapsed).
+pub async fn held(db: &Db, who: &[AccountId], now: DateTime<Utc>) -> StoreResult<Vec<(AccountId, i64, DateTime<Utc>)>> {
+    let mut out = vec![];
+    for chunk in who.chunks(100) {
+        let marks = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT account_id, tier, expires_at FROM vip_memberships WHERE expires_at > $1 AND account_id IN ({marks})");
+        let rows: Vec<(AccountId, i64, DateTime<Utc>)> = on_pool!(db, p => {
+            let mut q = sqlx::query_as(&sql).bind(now);
+            for a in chunk {
+                q = q.bind(*a);
+            }
+            q.fetch_all(p).await?
+        });
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// `who`'s running tier at `now`.
+pub async fn membership(db: &Db, who: AccountId, now: DateTime<Utc>) -> StoreResult<Option<Membership>> {
+    let Some((_, tier, expires_at)) = held(db, &[who], now).await?.pop() else { return Ok(None) };
+    let tiers = tiers(db).await?;
+    Ok(Some(Membership {
+        tier,
+        name: tiers.get(tier).map(|t| t.name.clone()).unwrap_or_else(|| format!("VIP {tier}")),
+        expires_at,
+        privileges: tiers.unlocked(tier),
+        extra_seats: tiers.extra_seats(tier),
+    }))
+}
+
+/// The tier `who` holds at `now` (0: none).
+pub async fn tier_of(db: &Db, who: AccountId, now: DateTime<Utc>) -> StoreResult<i64> {
+    Ok(held(db, &[who], now).await?.pop().map_or(0, |(_, t, _)| t))
+}
+
+/// What a purchase did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bought {
+    pub purchase_id: VipPurchaseId,
+    pub tier: i64,
+    pub kind: Kind,
+    pub price: i64,
+    pub days: i64,
+    /// The tier's new end.
+    pub expires_at: DateTime<Utc>,
+    /// The buyer's coins after.
+    pub balance: i64,
+}
+
+/// Buys `tier` for its days at the price the buyer saw (`seen_price`; a
+/// changed price → `price_changed`). Refusals: `tier_unavailable`,
+/// `higher_tier_held` (buy that tier to extend it), `duplicate_purchase`
+/// (the request key was used); too few coins → `Insufficient`, nothing
+/// written. The debit, the purchase record, the membership, the wealth XP
+/// and the seats of the buyer's room are one transaction.
+pub async fn buy(db: &Db, who: AccountId, tier: i64, seen_price: i64, key: &str, now: DateTime<Utc>) -> StoreResult<Bought> {
+    if key.trim().is_empty() || key.len() > 100 {
+        return Err(StoreError::Refused { field: "idempotency_key", message: "1 to 100 characters".into() });
+    }
+    let tiers = tiers(db).await?;
+    let Some(t) = tiers.get(tier).cloned() else { return Err(refused("tier_unavailable", format!("There is no VIP {tier}"))) };
+    if t.price != seen_price {
+        return Err(refused("price_changed", format!("The price changed to {} coins: refresh and try again.", t.price)));
+    }
+    let treasury = economy::system(db, &economy::treasury_shard(key)).await?;
+    let ladders = crate::levels::ladders(db).await?;
+    let id = VipPurchaseId::new();
+    let ledger_key = format!("vip:{who}:{key}");
+    let outcome = on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vip_purchases WHERE account_id = $1 AND request_key = $2")
+            .bind(who).bind(key).fetch_one(&mut *tx).await?;
+        if used > 0 {
+            return Err(refused("duplicate_purchase", "This purchase was already made"));
+        }
+        let current: Option<(i64, DateTime<Utc>)> = sqlx::query_as("SELECT tier, expires_at FROM vip_memberships WHERE account_id = $1")
+            .bind(who).fetch_optional(&mut *tx).await?;
+        let (expires_at, kind) = rules::after_purchase(current, tier, t.days, now).map_err(|r| refused(r.code(), r.message()))?;
+        let kind_text = match kind { Kind::New => "new", Kind::Renewal => "renewal", Kind::Upgrade => "upgrade" };
+        sqlx::query("INSERT INTO vip_purchases (id, account_id, tier, request_key, kind, price, days, expires_at, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            .bind(id).bind(who).bind(tier).bind(key).bind(kind_text).bind(t.price).bind(t.days).bind(expires_at).bind(now).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO vip_memberships (account_id, tier, expires_at, updated_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (account_id) DO UPDATE SET tier = excluded.tier, expires_at = excluded.expires_at, updated_at = excluded.updated_at")
+            .bind(who).bind(tier).bind(expires_at).bind(now).execute(&mut *tx).await?;
+        let w = account_wallet_in(&mut *tx, who, &coins(), now).await?;
+        let reference = id.to_string();
+        let transfer = Transfer {
+            legs: vec![Leg { wallet: w, unit: coins(), delta: Amount(-t.price) }, Leg { wallet: treasury, unit: coins(), delta: Amount(t.price) }],
+            reason: VIP_PURCHASE,
+            reference: Some(&reference),
+            idempotency_key: &ledger_key,
+            created_by: None,
+        };
+        if let platform_ledger::Transferred::Duplicate = book().transfer_in(&mut *tx, &transfer, now).await? {
+            return Err(refused("duplicate_purchase", "This purchase was already made"));
+        }
+        spend_xp!(tx, &ladders, who, t.price, key, now);
+        let room: Option<RoomId> = sqlx::query_scalar("SELECT id FROM rooms WHERE owner_id = $1").bind(who).fetch_optional(&mut *tx).await?;
+        if let Some(room) = room {
+            fit_seats!(tx, room, now);
+        }
+        economy::balance_event!(tx, who, now);
+        user_event!(tx, who, "vip", json!({"tier": tier, "name": t.name, "expires_at": expires_at, "kind": kind}), now);
+        tx.commit().await?;
+        Ok::<(DateTime<Utc>, Kind), StoreError>((expires_at, kind))
+    }
+    .await);
+    let (expires_at, kind) = match outcome {
+        Ok(x) => x,
+        // Two requests with one key at once: the loser finds it used.
+        Err(StoreError::Conflict(_)) => return Err(refused("duplicate_purchase", "This purchase was already made")),
+        Err(e) => return Err(e),
+    };
+    Ok(Bought { purchase_id: id, tier, kind, price: t.price, days: t.days, expires_at, balance: economy::balances(db, who).await?.coins })
+}
+
+/// The job: ends the memberships lapsed at `now` (the end instant
+/// included), takes their extra seats out of the holders' rooms and tells
+/// each holder. Returns how many ended.
+pub async fn expire(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let gone: Vec<(AccountId, i64)> = sqlx::query_as(
+            "SELECT account_id, tier FROM vip_memberships WHERE expires_at <= $1 ORDER BY account_id LIMIT 1000")
+            .bind(now).fetch_all(&mut *tx).await?;
+        let mut ended = 0;
+        for (who, tier) in &gone {
+            let n = sqlx::query("DELETE FROM vip_memberships WHERE account_id = $1 AND expires_at <= $2")
+                .bind(*who).bind(now).execute(&mut *tx).await?.rows_affected();
+            if n == 0 {
+                continue;
+            }
+            ended += 1;
+            let room: Option<RoomId> = sqlx::query_scalar("SELECT id FROM rooms WHERE owner_id = $1").bind(*who).fetch_optional(&mut *tx).await?;
+            if let Some(room) = room {
+                fit_seats!(tx, room, now);
+            }
+            user_event!(tx, *who, "vip_expired", json!({"tier": tier}), now);
+        }
+        tx.commit().await?;
+        Ok(ended)
+    })
+}
+
+/// One purchase, for the history.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Purchase {
+    pub id: VipPurchaseId,
+    pub tier: i64,
+    pub kind: String,
+    pub price: i64,
+    pub days: i64,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `who`'s latest purchases, newest first.
+pub async fn purchases(db: &Db, who: AccountId, limit: i64) -> StoreResult<Vec<Purchase>> {
+    Ok(on_pool!(db, p => sqlx::query_as::<_, Purchase>(
+        "SELECT id, tier, kind, price, days, expires_at, created_at FROM vip_purchases WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT $2")
+        .bind(who).bind(limit).fetch_all(p).await?))
+}
+
+/// VIP's invariants for `rooms check`.
+pub const CHECKS: &[(&str, &str)] = &[
+    (
+        "VIP purchase without its ledger debit of its price",
+        "SELECT COUNT(*) FROM vip_purchases p WHERE p.price <> COALESCE((SELECT -SUM(e.delta) FROM ledger_entries e
+           WHERE e.reference = CAST(p.id AS TEXT) AND e.reason = 'vip_purchase' AND e.delta < 0), 0)",
+    ),
+    (
+        "VIP membership ending after its purchases allow",
+        "SELECT COUNT(*) FROM vip_memberships m WHERE m.expires_at > COALESCE((SELECT MAX(p.expires_at) FROM vip_purchases p
+           WHERE p.account_id = m.account_id AND p.tier = m.tier), m.expires_at)",
+    ),
+    (
+        "room with more VIP seats than its owner's tier adds",
+        "SELECT COUNT(*) FROM rooms r WHERE r.bonus_seats > COALESCE((SELECT t.extra_seats FROM vip_memberships m
+           JOIN vip_tiers t ON t.tier = m.tier WHERE m.account_id = r.owner_id), 0)",
+    ),
+    (
+        "wealth XP counters differ from the gifts' XP and the coins spent on frames and VIP",
+        "SELECT COUNT(*) FROM (SELECT subject FROM (
+           SELECT subject, amount FROM gift_counters WHERE board = 'wealth_xp' AND period = 'all'
+           UNION ALL SELECT CAST(sender_id AS TEXT), -wealth_xp FROM gift_sends
+           UNION ALL SELECT CAST(account_id AS TEXT), -price FROM frame_purchases
+           UNION ALL SELECT CAST(account_id AS TEXT), -price FROM vip_purchases) x
+         GROUP BY subject HAVING SUM(amount) <> 0) y",
+    ),
+];

@@ -1,0 +1,266 @@
+//! VIP on every backend under test: buying through the ledger (price
+//! checked, key once, too few coins writes nothing), stacking, upgrading
+//! and refusing a lower tier, the job ending memberships at their exact
+//! end, the badge, wealth XP from coins spent on VIP and frames, the seats
+//! a tier adds to its holder's room, VIP-only gifts, the shield against
+//! room admins, and `rooms check` after each.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use futures_util::future::join_all;
+use platform_db::testing::{backends, fresh_db};
+use platform_db::{Db, StoreError};
+use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
+use rooms_domain::vip::Kind;
+use rooms_store::gifts::{self, NewGift, Recipients, SendGift, Settings};
+use rooms_store::seats::Act;
+use rooms_store::{accounts, check, economy, events, levels, presence, rooms, seats, vip};
+
+async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
+    let mut out = vec![];
+    for b in backends() {
+        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
+    }
+    out
+}
+
+async fn user(db: &Db, handle: &str) -> AccountId {
+    let new = accounts::NewAccount {
+        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
+        handle: Handle::parse(handle).unwrap(),
+        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
+        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
+        country: Country::parse("KE").unwrap(),
+        gender: Gender::Unspecified,
+    };
+    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
+}
+
+async fn room_of(db: &Db, owner: AccountId, seat_count: i64, now: DateTime<Utc>) -> RoomId {
+    let new = rooms::NewRoom {
+        name: RoomName::parse(&format!("Room {}", &owner.to_string()[..8])).unwrap(),
+        kind: RoomKind::Public,
+        password_hash: None,
+        seat_count: SeatCount::parse(seat_count).unwrap(),
+        visitors: VisitorPermissions { speak: true, text: true, pictures: false },
+        apply_mode: false,
+        logo_url: None,
+    };
+    let r = rooms::create(db, owner, &new, now).await.unwrap();
+    presence::join(db, r.id, owner, now).await.unwrap();
+    r.id
+}
+
+fn code(e: StoreError) -> String {
+    match e {
+        StoreError::Guard { code, .. } => code,
+        StoreError::Refused { field, .. } => format!("field:{field}"),
+        StoreError::Insufficient { required, available } => format!("insufficient:{required}:{available}"),
+        other => format!("{other:?}"),
+    }
+}
+
+async fn assert_clean(db: &Db, what: &str) {
+    let v = check::run(db).await.unwrap();
+    assert!(v.is_empty(), "{what}: rooms check found {v:?}");
+}
+
+/// Whole seconds: PostgreSQL keeps microseconds.
+fn whole_now() -> DateTime<Utc> {
+    DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap()
+}
+
+#[tokio::test]
+async fn vip_is_bought_stacked_upgraded_and_ends_at_its_exact_end() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let who = user(db, "vipper").await;
+        let tiers = vip::tiers(db).await.unwrap();
+        assert_eq!(tiers.all().len(), 7, "{b:?}");
+        let (one, three) = (tiers.get(1).unwrap().clone(), tiers.get(3).unwrap().clone());
+        assert_eq!((one.price, one.days, three.price), (1_000, 30, 8_000), "{b:?}: migration 1050's tiers");
+        // No coins: the numbers, nothing written.
+        assert_eq!(code(vip::buy(db, who, 1, 1_000, "k1", now).await.unwrap_err()), "insufficient:1000:0", "{b:?}");
+        assert_eq!(vip::membership(db, who, now).await.unwrap(), None);
+        economy::grant(db, who, 10_500, "fund", None, now).await.unwrap();
+        assert_eq!(code(vip::buy(db, who, 1, 900, "k1", now).await.unwrap_err()), "price_changed");
+        assert_eq!(code(vip::buy(db, who, 8, 1, "k1", now).await.unwrap_err()), "tier_unavailable");
+        assert_eq!(code(vip::buy(db, who, 1, 1_000, " ", now).await.unwrap_err()), "field:idempotency_key");
+        let first = vip::buy(db, who, 1, 1_000, "k1", now).await.unwrap();
+        assert_eq!((first.kind, first.expires_at, first.balance), (Kind::New, now + Duration::days(30), 9_500), "{b:?}");
+        // The same key again: refused, charged once.
+        assert_eq!(code(vip::buy(db, who, 1, 1_000, "k1", now).await.unwrap_err()), "duplicate_purchase");
+        assert_eq!(economy::balances(db, who).await.unwrap().coins, 9_500);
+        // Renewed ten days in: stacked on the time left.
+        let renewed = vip::buy(db, who, 1, 1_000, "k2", now + Duration::days(10)).await.unwrap();
+        assert_eq!((renewed.kind, renewed.expires_at), (Kind::Renewal, now + Duration::days(60)), "{b:?}");
+        // Upgraded: the higher tier starts now; a lower one is then refused.
+        let up = vip::buy(db, who, 3, 8_000, "k3", now + Duration::days(20)).await.unwrap();
+        assert_eq!((up.kind, up.expires_at, up.balance), (Kind::Upgrade, now + Duration::days(50), 500), "{b:?}");
+        assert_eq!(code(vip::buy(db, who, 1, 1_000, "k4", now + Duration::days(21)).await.unwrap_err()), "higher_tier_held");
+        let badge = levels::badge(db, who).await.unwrap();
+        assert_eq!((badge.vip, badge.vip_name.as_deref()), (3, Some("VIP 3")), "{b:?}");
+        assert!(badge.has(rooms_domain::status::Privilege::EntryNotice) && badge.coloured, "{b:?}: VIP 1 and 3 privileges");
+        // Coins spent on VIP are wealth XP: 10,000 reached level 1's top, not level 2.
+        assert_eq!(
+            (badge.wealth, levels::level(db, rooms_domain::progress::Track::Wealth, &who.to_string()).await.unwrap().xp),
+            (1, 10_000)
+        );
+        assert_clean(db, &format!("{b:?} after purchases")).await;
+        // The job: running one second before the end, ended at the end instant, once.
+        let end = now + Duration::days(50);
+        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap(), 0, "{b:?}");
+        assert_eq!(vip::tier_of(db, who, end - Duration::seconds(1)).await.unwrap(), 3);
+        assert_eq!(vip::tier_of(db, who, end).await.unwrap(), 0, "{b:?}: the end instant is outside");
+        assert_eq!(vip::expire(db, end).await.unwrap(), 1, "{b:?}");
+        assert_eq!(vip::expire(db, end).await.unwrap(), 0);
+        let told = events::user_since(db, who, 0, 100).await.unwrap();
+        assert_eq!(told.iter().filter(|e| e.kind == "vip_expired").count(), 1, "{b:?}");
+        assert_eq!(told.iter().filter(|e| e.kind == "vip").count(), 3, "{b:?}");
+        // Lapsed: any tier again, from then.
+        economy::grant(db, who, 1_000, "fund2", None, end).await.unwrap();
+        let again = vip::buy(db, who, 1, 1_000, "k5", end).await.unwrap();
+        assert_eq!((again.kind, again.expires_at), (Kind::New, end + Duration::days(30)), "{b:?}");
+        assert_eq!(vip::purchases(db, who, 10).await.unwrap().len(), 4);
+        assert_clean(db, &format!("{b:?} after expiry")).await;
+    }
+}
+
+#[tokio::test]
+async fn one_key_raced_many_times_buys_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let who = user(db, "racer").await;
+        economy::grant(db, who, 5_000, "fund", None, now).await.unwrap();
+        let results = join_all((0..8).map(|_| vip::buy(db, who, 1, 1_000, "same", now))).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 1, "{b:?}: {:?}", results.iter().filter_map(|r| r.as_ref().err()).collect::<Vec<_>>());
+        for r in results.into_iter().filter_map(Result::err) {
+            assert_eq!(code(r), "duplicate_purchase", "{b:?}");
+        }
+        assert_eq!(economy::balances(db, who).await.unwrap().coins, 4_000, "{b:?}: charged once");
+        assert_eq!(vip::membership(db, who, now).await.unwrap().unwrap().expires_at, now + Duration::days(30));
+        assert_clean(db, &format!("{b:?}")).await;
+    }
+}
+
+#[tokio::test]
+async fn the_owners_tier_adds_seats_within_fifteen_and_takes_them_back() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let owner = user(db, "host").await;
+        let guest = user(db, "guest").await;
+        let room = room_of(db, owner, 5, now).await;
+        economy::grant(db, owner, 50_000, "fund", None, now).await.unwrap();
+        // VIP 5 adds three seats: 8, and seat 8 can be taken.
+        vip::buy(db, owner, 5, 50_000, "k1", now).await.unwrap();
+        let r = rooms::get(db, room).await.unwrap().unwrap();
+        assert_eq!((r.seat_count, r.bonus_seats, r.seats()), (5, 3, 8), "{b:?}");
+        presence::join(db, room, guest, now).await.unwrap();
+        assert_eq!(seats::take(db, room, guest, Some(8), now).await.unwrap(), 8, "{b:?}");
+        // The owner chooses 14: the bonus stops at the cap of 15.
+        let more = rooms::Settings { seat_count: Some(SeatCount::parse(14).unwrap()), ..Default::default() };
+        let r = rooms::update_settings(db, room, owner, &more, now).await.unwrap();
+        assert_eq!((r.seat_count, r.bonus_seats, r.seats()), (14, 1, 15), "{b:?}");
+        assert_eq!(seats::take(db, room, owner, Some(15), now).await.unwrap(), 15);
+        assert_clean(db, &format!("{b:?} with VIP seats")).await;
+        // The tier ends: seat 15 goes, its occupant is told.
+        let end = now + Duration::days(30);
+        assert_eq!(vip::expire(db, end).await.unwrap(), 1);
+        let r = rooms::get(db, room).await.unwrap().unwrap();
+        assert_eq!((r.seat_count, r.bonus_seats, r.seats()), (14, 0, 14), "{b:?}");
+        let evs = events::room_since(db, room, 0, 500).await.unwrap();
+        assert!(evs.iter().any(|e| e.kind == "seat_removed" && e.data()["seat"] == 15), "{b:?}");
+        assert_clean(db, &format!("{b:?} after the tier ended")).await;
+    }
+}
+
+#[tokio::test]
+async fn vip_gifts_need_the_tier_and_room_admins_cannot_touch_a_protected_vip() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let owner = user(db, "owner").await;
+        let admin = user(db, "admin").await;
+        let v4 = user(db, "vipfour").await;
+        let v5 = user(db, "vipfive").await;
+        let room = room_of(db, owner, 5, now).await;
+        for who in [admin, v4, v5] {
+            presence::join(db, room, who, now).await.unwrap();
+        }
+        seats::set_admin(db, Act { room, actor: owner, reason: "" }, admin, true, now).await.unwrap();
+        economy::grant(db, v4, 30_000, "f4", None, now).await.unwrap();
+        economy::grant(db, v5, 60_000, "f5", None, now).await.unwrap();
+        // A gift for VIP 3 and up: refused below it, sent at or above it.
+        let crown = gifts::create_gift(
+            db,
+            &NewGift {
+                code: "crown",
+                name: "Crown",
+                category: "vip",
+                rarity: "epic",
+                price: 100,
+                wealth_pct: 100,
+                charm_pct: 100,
+                animation: "crown.svg",
+                sort: 0,
+                min_vip: 3,
+            },
+        )
+        .await
+        .unwrap();
+        seats::take(db, room, admin, None, now).await.unwrap();
+        let send =
+            |sender, key| SendGift { sender, room, gift: crown, recipients: Recipients::Seated(vec![admin]), quantity: 1, combo: 1, key };
+        assert_eq!(code(gifts::send(db, &send(v4, "g1"), &Settings::default(), now).await.unwrap_err()), "vip_required", "{b:?}");
+        assert_eq!(economy::balances(db, v4).await.unwrap().coins, 30_000, "{b:?}: nothing charged");
+        vip::buy(db, v4, 4, 20_000, "k4", now).await.unwrap();
+        vip::buy(db, v5, 5, 50_000, "k5", now).await.unwrap();
+        gifts::send(db, &send(v4, "g2"), &Settings::default(), now).await.unwrap();
+        // Both on seats; the admin may not mute VIP 4 nor remove VIP 5; may still kick VIP 4.
+        seats::take(db, room, v4, None, now).await.unwrap();
+        seats::take(db, room, v5, None, now).await.unwrap();
+        let by_admin = Act { room, actor: admin, reason: "test" };
+        let by_owner = Act { room, actor: owner, reason: "test" };
+        assert_eq!(code(seats::set_muted(db, by_admin, v4, true, now).await.unwrap_err()), "vip_protected", "{b:?}");
+        assert_eq!(code(seats::remove(db, by_admin, v5, now).await.unwrap_err()), "vip_protected", "{b:?}");
+        assert_eq!(code(seats::kick(db, by_admin, v5, now).await.unwrap_err()), "vip_protected", "{b:?}");
+        assert_eq!(code(seats::block(db, by_admin, v5, now).await.unwrap_err()), "vip_protected", "{b:?}");
+        // Themselves, and the owner: allowed.
+        seats::set_muted(db, Act { room, actor: v4, reason: "" }, v4, true, now).await.unwrap();
+        seats::set_muted(db, by_owner, v5, true, now).await.unwrap();
+        seats::remove(db, by_owner, v5, now).await.unwrap();
+        seats::kick(db, by_admin, v4, now).await.unwrap();
+        // Once the tier lapses, the admin may act again.
+        let later = now + Duration::days(30);
+        vip::expire(db, later).await.unwrap();
+        seats::kick(db, by_admin, v5, later).await.unwrap();
+        assert_clean(db, &format!("{b:?}")).await;
+    }
+}
+
+#[tokio::test]
+async fn coins_spent_on_frames_are_wealth_xp() {
+    use rooms_store::frames;
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let who = user(db, "shopper").await;
+        economy::grant(db, who, 12_000, "fund", None, now).await.unwrap();
+        let neon = frames::catalogue(db).await.unwrap().into_iter().find(|f| f.code == "neon").unwrap();
+        for i in 0..9 {
+            frames::buy(db, who, neon.id, neon.price, &format!("k{i}"), now).await.unwrap();
+        }
+        // 9 × 1,200 = 10,800 XP: level 1; one more: 12,000, level 2, announced once.
+        assert_eq!(levels::badge(db, who).await.unwrap().wealth, 1, "{b:?}");
+        frames::buy(db, who, neon.id, neon.price, "k9", now).await.unwrap();
+        assert_eq!(levels::badge(db, who).await.unwrap().wealth, 2, "{b:?}");
+        let told = events::user_since(db, who, 0, 100).await.unwrap();
+        assert_eq!(told.iter().filter(|e| e.kind == "level_up").count(), 1, "{b:?}");
+        assert_clean(db, &format!("{b:?}")).await;
+    }
+}

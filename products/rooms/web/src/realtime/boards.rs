@@ -1,0 +1,198 @@
+//! Live leaderboards: open `/leaderboards` pages follow a board and period
+//! over a public socket (`GET /api/v1/ws/boards`, no sign-in needed) and
+//! get `{"t":"leaderboard","board","period","key","rows"}` — the board's
+//! first page as `GET /api/v1/leaderboards/{board}` gives it — whenever it
+//! changed.
+//!
+//! **Coalescing.** The signal is the room outbox: every node's tailer sees
+//! each committed `gift` row ([`Wake::touch`] from `Events::publish`), so a
+//! gift on any node moves the boards open on every node. [`Wake`] is one
+//! flag and a [`Notify`] permit, so a storm of gifts is one wake-up; the
+//! task then reads, for each board and period somebody follows on this node
+//! (and only those), the first page once, pushes it to every follower if it
+//! differs from what was pushed last, and sleeps [`MIN_GAP`] before
+//! looking at the flag again. So the first gift after a quiet spell shows at
+//! once, a storm gives each open board at most one push a second, and the
+//! database sees one read per followed board per second per node however
+//! many people watch.
+
+use super::{Ends, Hub, Push, PushKind, Realtime, Topic, EPHEMERAL};
+use crate::error::{AppError, WebResult};
+use crate::AppState;
+use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+use platform_realtime::socket::{self, Closed, Conn, Endpoint, NoCommand, Row, Settings};
+use rooms_domain::progress::{Period, RankingClock};
+use rooms_store::leaderboards::{self, Board};
+use rooms_store::{Db, StoreResult};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// At most one push per board and period in this long.
+pub const MIN_GAP: Duration = Duration::from_secs(1);
+
+/// "Some board may have changed", coalesced.
+#[derive(Default)]
+pub struct Wake {
+    dirty: AtomicBool,
+    notify: Notify,
+}
+
+impl Wake {
+    /// A gift was committed.
+    pub fn touch(&self) {
+        if !self.dirty.swap(true, Ordering::AcqRel) {
+            self.notify.notify_one();
+        }
+    }
+}
+
+/// Starts this node's board pusher; it ends with the node's fan-out.
+pub fn spawn(state: &AppState) {
+    let realtime = Arc::downgrade(&state.realtime);
+    let (db, wake, clock) = (state.db.clone(), state.boards.clone(), state.economy.settings.clock);
+    tokio::spawn(run(db, realtime, wake, clock));
+}
+
+async fn run(db: Db, realtime: Weak<Realtime>, wake: Arc<Wake>, clock: RankingClock) {
+    let mut last: HashMap<(Board, Period), Utf8Bytes> = HashMap::new();
+    loop {
+        // Wake up now and then even without gifts, to notice the fan-out ending.
+        let _ = tokio::time::timeout(Duration::from_secs(30), wake.notify.notified()).await;
+        let Some(rt) = realtime.upgrade() else { return };
+        if wake.dirty.swap(false, Ordering::AcqRel) {
+            push_changed(&db, &rt.hub, &clock, &mut last).await;
+            drop(rt);
+            tokio::time::sleep(MIN_GAP).await;
+        }
+    }
+}
+
+/// Pushes every followed board whose first page changed since its last push.
+async fn push_changed(db: &Db, hub: &Hub, clock: &RankingClock, last: &mut HashMap<(Board, Period), Utf8Bytes>) {
+    let now = Utc::now();
+    for board in Board::ALL {
+        for period in Period::ALL {
+            let topic = Topic::Board(board, period);
+            if !hub.has_listeners(topic) {
+                last.remove(&(board, period));
+                continue;
+            }
+            let rows = match leaderboards::board(db, board, period, clock, now, 0).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, board = board.as_str(), "leaderboard read failed");
+                    continue;
+                }
+            };
+            let json = Utf8Bytes::from(
+                json!({"t": "leaderboard", "board": board.as_str(), "period": period.as_str(), "key": clock.key(period, now), "rows": rows})
+                    .to_string(),
+            );
+            if last.get(&(board, period)) == Some(&json) {
+                continue;
+            }
+            last.insert((board, period), json.clone());
+            hub.publish(Arc::new(Push { topic, json, user_json: None, kind: PushKind { seq: EPHEMERAL, ends: Ends::Nobody } }));
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/ws/boards", tag = "live", security(()), description = "The public leaderboard socket (WebSocket, JSON text frames with a field `t`; no sign-in): `{\"t\":\"subscribe\",\"board\":\"wealth\",\"period\":\"daily\"}` follows a board (up to 8), answered `subscribed`; then `{\"t\":\"leaderboard\",\"board\",\"period\",\"key\",\"rows\"}` whenever its first page changed, at most once a second; `{\"t\":\"ping\"}` every ≤ 60 s.", responses((status = 101, description = "Switching protocols to WebSocket"), (status = 400, description = "Not a WebSocket upgrade"), (status = 403, description = "Cross-origin upgrade refused")))]
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> WebResult<Response> {
+    Ok(socket::upgrade(Arc::new(BoardSocket { state }), (), &headers, ws).map_err(|_| AppError::Forbidden)?)
+}
+
+/// The public socket's side of the platform endpoint.
+pub struct BoardSocket {
+    state: AppState,
+}
+
+/// A board and period, as clients name them: `{"board":"wealth","period":"daily"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "BoardNames", into = "BoardNames")]
+pub struct BoardRef {
+    pub board: Board,
+    pub period: Period,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BoardNames {
+    board: String,
+    period: String,
+}
+
+impl TryFrom<BoardNames> for BoardRef {
+    type Error = String;
+    fn try_from(n: BoardNames) -> Result<Self, String> {
+        let board = Board::parse(&n.board).ok_or("board: wealth, charm, rooms or agencies")?;
+        let period = Period::parse(&n.period).ok_or("period: daily, weekly, monthly or all")?;
+        Ok(BoardRef { board, period })
+    }
+}
+
+impl From<BoardRef> for BoardNames {
+    fn from(r: BoardRef) -> Self {
+        BoardNames { board: r.board.as_str().into(), period: r.period.as_str().into() }
+    }
+}
+
+impl Endpoint for BoardSocket {
+    type Topic = Topic;
+    type Kind = PushKind;
+    type Viewer = ();
+    type Channel = BoardRef;
+    type Access = ();
+    type Command = NoCommand;
+    type State = ();
+
+    const SETTINGS: Settings = Settings { metrics_prefix: "rooms_board_ws", max_subscriptions: 8, max_message: 1024, ..Settings::DEFAULT };
+
+    fn hub(&self) -> &Hub {
+        &self.state.realtime.hub
+    }
+
+    fn topic(c: BoardRef) -> Topic {
+        Topic::Board(c.board, c.period)
+    }
+
+    fn channel(topic: Topic) -> Option<BoardRef> {
+        match topic {
+            Topic::Board(board, period) => Some(BoardRef { board, period }),
+            _ => None,
+        }
+    }
+
+    fn own_topics(&self, _viewer: &()) -> Vec<Topic> {
+        vec![]
+    }
+
+    async fn access(&self, _viewer: &(), _c: BoardRef) -> StoreResult<Option<()>> {
+        Ok(Some(()))
+    }
+
+    async fn head(&self, _c: BoardRef) -> StoreResult<i64> {
+        Ok(0)
+    }
+
+    /// Boards are not replayed: a client reads the board once it is subscribed.
+    async fn replay(&self, _viewer: &(), _c: BoardRef, _after: i64, _limit: i64) -> StoreResult<Vec<Row<PushKind>>> {
+        Ok(vec![])
+    }
+
+    fn seq(_kind: &PushKind) -> Option<i64> {
+        None
+    }
+
+    async fn command(&self, _conn: &mut Conn<Self>, command: NoCommand) -> Result<(), Closed> {
+        match command {}
+    }
+}

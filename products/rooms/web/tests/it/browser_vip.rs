@@ -1,0 +1,55 @@
+//! Headless Chromium: a fan buys VIP on the `/vip` page and sees the VIP
+//! chip next to their name in the room, at 375 px and 1280 px (screenshots
+//! in `target/screenshots/rooms-vip-*.png`). Skipped without Chromium.
+
+use crate::browser_pages::{shot, until};
+use crate::chrome::{chromedriver, chromium};
+use crate::status::scene;
+use crate::support::{TestApp, PASSWORD};
+use chrono::Utc;
+use std::net::SocketAddr;
+use thirtyfour::prelude::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_buys_vip_and_sees_the_chip_at_both_widths() {
+    let Some(driver) = chromedriver().await else { return };
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", site.local_addr().unwrap());
+    let app = TestApp::new(rooms_store::Backend::Sqlite).await;
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let s = scene(&app, 50).await;
+    rooms_store::economy::grant(&app.db, s.fan_id, 5_000, "fund", None, Utc::now()).await.unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let d = chromium(&driver, profile.path()).await;
+    let outcome = async {
+        d.set_window_rect(0, 0, 375, 812).await?;
+        d.goto(format!("{base}/signin")).await?;
+        d.find(By::Name("login")).await?.send_keys("fan@example.com").await?;
+        d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Css("form button.btn")).await?.click().await?;
+        until(&d, "return location.pathname === '/';", "home after sign-in").await;
+        d.goto(format!("{base}/vip")).await?;
+        shot(&d, "vip-page-375").await;
+        d.find(By::Css("form[action='/vip/1/buy'] button")).await?.click().await?;
+        until(
+            &d,
+            "return location.search === '?notice=new' && document.querySelector('#my-vip').textContent.includes('VIP 1');",
+            "the tier held",
+        )
+        .await;
+        shot(&d, "vip-bought-375").await;
+        d.goto(format!("{base}/rooms/{}", s.room)).await?;
+        until(&d, "return !!document.querySelector('#people .vip-chip');", "the VIP chip next to the fan").await;
+        shot(&d, "vip-room-375").await;
+        d.set_window_rect(0, 0, 1280, 900).await?;
+        shot(&d, "vip-room-1280").await;
+        d.goto(format!("{base}/vip")).await?;
+        shot(&d, "vip-page-1280").await;
+        Ok::<(), WebDriverError>(())
+    }
+    .await;
+    d.quit().await.ok();
+    outcome.unwrap();
+    assert_eq!(rooms_store::vip::tier_of(&app.db, s.fan_id, Utc::now()).await.unwrap(), 1);
+}
