@@ -143,23 +143,34 @@ impl Ffmpeg {
             let _ = tokio::fs::remove_file(&mp4).await;
             return Err(TranscodeError::TooLong(self.max_seconds));
         }
+        self.poster(&mp4, &poster, duration_ms).await?;
+        Ok(Transcoded { mp4, poster, duration_ms })
+    }
+
+    /// A JPEG poster of `video` (any file ffmpeg reads: the MP4, or an
+    /// original before its conversion) from its first second, scaled to at
+    /// most [`Ffmpeg::max_height`] lines.
+    pub async fn poster(&self, video: &Path, poster: &Path, duration_ms: Option<u64>) -> Result<(), TranscodeError> {
         let at = if duration_ms.is_some_and(|d| d >= 2000) { "1" } else { "0" };
-        let out = Command::new(&self.bin)
+        let scale = format!("scale=-2:'min({},ih)'", self.max_height);
+        let run = Command::new(&self.bin)
             .args(["-hide_banner", "-nostdin", "-y", "-ss", at, "-i"])
-            .arg(&mp4)
-            .args(["-frames:v", "1", "-q:v", "4"])
-            .arg(&poster)
+            .arg(video)
+            .args(["-frames:v", "1", "-q:v", "4", "-vf", &scale])
+            .arg(poster)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
-            .output()
+            .output();
+        let out = tokio::time::timeout(self.timeout, run)
             .await
+            .map_err(|_| TranscodeError::Timeout(self.timeout))?
             .map_err(|e| TranscodeError::Unavailable(e.to_string()))?;
         if !out.status.success() || !poster.exists() {
             return Err(TranscodeError::Failed(last_words(&String::from_utf8_lossy(&out.stderr))));
         }
-        Ok(Transcoded { mp4, poster, duration_ms })
+        Ok(())
     }
 }
 

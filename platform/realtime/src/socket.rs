@@ -209,6 +209,11 @@ pub trait Endpoint: Send + Sync + Sized + 'static {
     fn pinged(&self, _conn: &mut Conn<Self>) -> impl Future<Output = ()> + Send {
         async {}
     }
+    /// Runs once when the connection has ended, after the last flush
+    /// (presence: the viewer's socket is gone).
+    fn closed(&self, _conn: &mut Conn<Self>) -> impl Future<Output = ()> + Send {
+        async {}
+    }
     /// Whether [`Endpoint::flush`] has work; checked after every step.
     fn pending(&self, _state: &Self::State) -> bool {
         false
@@ -503,6 +508,7 @@ async fn serve<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, inbox: &mut Inbox<
         }
     }
     endpoint.flush(conn).await;
+    endpoint.closed(conn).await;
 }
 
 async fn on_client<E: Endpoint>(endpoint: &E, conn: &mut Conn<E>, text: &str) -> Result<(), Closed> {

@@ -80,6 +80,10 @@ pub async fn chromium(driver_url: &str, profile: &Path, args: &[&str]) -> WebDri
         caps.add_arg(arg).expect("a chromium flag");
     }
     caps.add_arg(&format!("--user-data-dir={}", profile.display())).expect("the profile flag");
+    // The webdriver client's reqwest may be built without a default TLS
+    // provider (a crate elsewhere in the build asks for that); ring is the
+    // tree's provider. One installed earlier stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     WebDriver::new(driver_url, caps).await.expect("webdriver session")
 }
 

@@ -287,10 +287,13 @@ pub async fn method_not_allowed() -> Response {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(detail) = &self {
+        let internal = if let AppError::Internal(detail) = &self {
             // Details go to the log only; clients get a generic message.
             tracing::error!(error = %detail, "request failed");
-        }
+            Some(InternalDetail(detail.clone()))
+        } else {
+            None
+        };
         let status = self.status();
         let body = self.body();
         let mut resp = (status, axum::Json(&body)).into_response();
@@ -305,9 +308,18 @@ impl IntoResponse for AppError {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         }
         resp.extensions_mut().insert(body);
+        if let Some(detail) = internal {
+            resp.extensions_mut().insert(detail);
+        }
         resp
     }
 }
+
+/// The detail of an internal error, kept on its response (never sent to
+/// the client) for a layer that reports errors (a Sentry-compatible
+/// endpoint, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InternalDetail(pub String);
 
 #[cfg(test)]
 mod tests {

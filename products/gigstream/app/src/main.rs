@@ -23,7 +23,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications, fold-facets",
+    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications, fold-facets, message-reminders",
 };
 
 #[derive(Parser)]
@@ -106,6 +106,12 @@ struct ServeArgs {
     /// Bearer token a scraper sends to read /metrics; unset: /metrics answers 404.
     #[arg(long, env = "GIGSTREAM_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Report panics and internal errors to this Sentry-compatible DSN; unset: off.
+    #[arg(long, env = "GIGSTREAM_SENTRY_DSN", hide_env_values = true)]
+    sentry_dsn: Option<String>,
+    /// The environment name error reports carry.
+    #[arg(long, env = "GIGSTREAM_SENTRY_ENVIRONMENT", default_value = "production")]
+    sentry_environment: String,
 }
 
 fn parse_clamd(text: &str) -> Result<platform_media::ClamdAddr, String> {
@@ -327,6 +333,8 @@ enum Job {
     Notifications,
     /// Add the search's appended facet deltas into their cells.
     FoldFacets,
+    /// Email people whose messages waited unread for 15 minutes (once per conversation).
+    MessageReminders,
 }
 
 impl platform_jobs::Job for Job {
@@ -341,6 +349,7 @@ impl platform_jobs::Job for Job {
             Job::Reconcile => "reconcile",
             Job::Notifications => "notifications",
             Job::FoldFacets => "fold-facets",
+            Job::MessageReminders => "message-reminders",
         }
     }
     fn every(self) -> Duration {
@@ -349,12 +358,12 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::ClearEarnings => Duration::from_secs(3600),
             Job::Refunds | Job::Payouts | Job::Invoices | Job::Reconcile => Duration::from_secs(5 * 60),
-            Job::Notifications | Job::FoldFacets => Duration::from_secs(60),
+            Job::Notifications | Job::FoldFacets | Job::MessageReminders => Duration::from_secs(60),
         }
     }
 }
 
-const JOBS: [Job; 9] = [
+const JOBS: [Job; 10] = [
     Job::AutoComplete,
     Job::Housekeeping,
     Job::ClearEarnings,
@@ -364,6 +373,7 @@ const JOBS: [Job; 9] = [
     Job::Reconcile,
     Job::Notifications,
     Job::FoldFacets,
+    Job::MessageReminders,
 ];
 
 impl std::str::FromStr for Job {
@@ -381,7 +391,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
         let web = |e: gigstream_web::AppError| gigstream_store::StoreError::Rule(e.to_string());
         Box::pin(async move {
             Ok(match job {
-                Job::AutoComplete => serde_json::json!({ "completed": gigstream_store::orders::auto_complete(&db, now).await? }),
+                Job::AutoComplete => serde_json::json!({ "completed": gigstream_web::notify::auto_complete(&state, now).await? }),
                 Job::Housekeeping => {
                     let sessions = accounts::sessions().purge_expired(&db, now - chrono::Duration::days(1)).await?;
                     let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
@@ -411,6 +421,7 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     serde_json::to_value(gigstream_web::payments::reconcile(&state, now).await.map_err(web)?).unwrap_or_default()
                 }
                 Job::Notifications => serde_json::json!(gigstream_web::notify::deliver_due(&state).await?),
+                Job::MessageReminders => serde_json::json!(gigstream_web::notify::remind_unread(&state, now).await?),
             })
         })
     })
@@ -528,6 +539,7 @@ fn web_config(
         mail_from: mail.mail_from.clone(),
         reconcile_after_minutes: money.reconcile_after_minutes,
         metrics_token: args.metrics_token.clone().filter(|t| !t.is_empty()),
+        errors: gigstream_web::reporting::Reporter::new(args.sentry_dsn.as_deref(), &args.sentry_environment)?,
         ..WebConfig::default()
     })
 }

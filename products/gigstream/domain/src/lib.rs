@@ -13,6 +13,7 @@
 //!   and search checks, the typing throttle;
 //! - [`reviews`]: review checks, the edit window, and review analytics;
 //! - [`notifications`]: events, channels, preferences over defaults, retries;
+//! - [`presence`]: online status and "last seen" in messaging;
 //! - [`suggest`]: "did you mean" by trigram similarity;
 //! - [`wallet`]: payment methods, earnings clearance, withdrawals;
 //! - [`backoffice`]: admin roles and permissions, account standing,
@@ -31,6 +32,7 @@ pub mod money;
 pub mod names;
 pub mod notifications;
 pub mod order;
+pub mod presence;
 pub mod reviews;
 pub mod richtext;
 pub mod suggest;

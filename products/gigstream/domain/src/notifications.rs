@@ -23,6 +23,9 @@ platform_kernel::text_enum! {
         NewMessage => "new_message",
         /// Someone reviewed one.
         ReviewReceived => "review_received",
+        /// Messages in a conversation have waited unread for
+        /// [`UNREAD_REMINDER_MINUTES`]: one email per conversation.
+        UnreadMessages => "unread_messages",
     }
 }
 
@@ -50,13 +53,19 @@ impl Event {
             Event::WithdrawalPaid => "Withdrawal paid",
             Event::NewMessage => "New message",
             Event::ReviewReceived => "New review",
+            Event::UnreadMessages => "Messages unread for 15 minutes",
         }
     }
 
     /// On unless the person turned it off — except an email per message,
-    /// which is off unless turned on (the unread reminder covers it).
+    /// which is off unless turned on (the unread reminder covers it), and
+    /// the unread reminder, which is an email unless chosen otherwise.
     pub fn default_on(self, channel: Channel) -> bool {
-        !(self == Event::NewMessage && channel == Channel::Email)
+        match self {
+            Event::NewMessage => channel != Channel::Email,
+            Event::UnreadMessages => channel == Channel::Email,
+            _ => true,
+        }
     }
 }
 
@@ -69,6 +78,9 @@ impl Channel {
         }
     }
 }
+
+/// How long a message waits unread before its recipient is emailed.
+pub const UNREAD_REMINDER_MINUTES: i64 = 15;
 
 /// One stored choice: `enabled` for `event` on `channel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,12 +132,16 @@ mod tests {
         }
         assert!(!allowed(&[], Event::NewMessage, Channel::Email));
         assert!(allowed(&[], Event::NewMessage, Channel::Push));
+        assert!(allowed(&[], Event::UnreadMessages, Channel::Email));
+        assert!(!allowed(&[], Event::UnreadMessages, Channel::InApp));
+        assert!(!allowed(&[], Event::UnreadMessages, Channel::Push));
         // The latest choice wins.
         let again = [p(Event::Completed, Channel::Push, false), p(Event::Completed, Channel::Push, true)];
         assert!(allowed(&again, Event::Completed, Channel::Push));
         let all = effective(&choices);
         assert_eq!(all.len(), Event::ALL.len() * Channel::ALL.len());
-        assert_eq!(all.iter().filter(|x| !x.enabled).count(), 1);
+        // Delivered by email (chosen off) and the reminder in the bell and by push (off by default).
+        assert_eq!(all.iter().filter(|x| !x.enabled).count(), 3);
     }
 
     #[test]

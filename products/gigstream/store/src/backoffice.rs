@@ -40,6 +40,16 @@ impl<K> At<K> {
         }
     }
 
+    /// [`At::clause`] for a list sorted oldest first: "older" (the next
+    /// page) is later in time.
+    fn clause_ascending(&self, key: &str, id: &str, k: usize, i: usize) -> (String, &'static str) {
+        match self {
+            At::First => ("TRUE".into(), "ASC"),
+            At::Before(_) => (format!("({key} > ${k} OR ({key} = ${k} AND {id} > ${i}))"), "ASC"),
+            At::After(_) => (format!("({key} < ${k} OR ({key} = ${k} AND {id} < ${i}))"), "DESC"),
+        }
+    }
+
     fn cursor(&self) -> Option<&K> {
         match self {
             At::First => None,
@@ -172,6 +182,17 @@ pub struct QueuedGig {
     pub decision: Option<String>,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl QueuedGig {
+    /// What the list is sorted by in `view` (with the id), for its cursor.
+    pub fn sort_key(&self, view: GigView) -> DateTime<Utc> {
+        match view {
+            GigView::Queue => self.created_at,
+            _ => self.decided_at.unwrap_or(self.created_at),
+        }
+    }
 }
 
 platform_kernel::text_enum! {
@@ -179,19 +200,25 @@ platform_kernel::text_enum! {
     pub enum GigView { Queue => "queue", Approved => "approved", Removed => "removed" }
 }
 
-/// Gigs waiting for a decision (oldest first), or those decided.
-pub async fn gigs(db: &Db, view: GigView, limit: i64) -> StoreResult<Vec<QueuedGig>> {
-    let (cond, order) = match view {
-        GigView::Queue => ("m.gig_id IS NULL AND g.status IN ('active', 'paused')", "g.created_at ASC, g.id ASC"),
-        GigView::Approved => ("m.decision = 'approved'", "m.decided_at DESC, g.id DESC"),
-        GigView::Removed => ("m.decision = 'removed'", "m.decided_at DESC, g.id DESC"),
+/// A page of gigs waiting for a decision (oldest first), or of those
+/// decided (latest decision first): `limit + 1` rows in the page's order,
+/// for `KeysetPage::from_rows`.
+pub async fn gigs(db: &Db, view: GigView, at: &At<(DateTime<Utc>, GigId)>, limit: i64) -> StoreResult<Vec<QueuedGig>> {
+    let (filter, (cond, order), key) = match view {
+        GigView::Queue => {
+            ("m.gig_id IS NULL AND g.status IN ('active', 'paused')", at.clause_ascending("g.created_at", "g.id", 1, 2), "g.created_at")
+        }
+        GigView::Approved => ("m.decision = 'approved'", at.clause("m.decided_at", "g.id", 1, 2), "m.decided_at"),
+        GigView::Removed => ("m.decision = 'removed'", at.clause("m.decided_at", "g.id", 1, 2), "m.decided_at"),
     };
     let sql = format!(
-        "SELECT g.id, g.slug, g.title, g.category, g.status, g.seller_id, a.username AS seller, m.decision, m.reason, g.created_at
+        "SELECT g.id, g.slug, g.title, g.category, g.status, g.seller_id, a.username AS seller, m.decision, m.reason, g.created_at,
+                m.decided_at
          FROM gigs g JOIN accounts a ON a.id = g.seller_id LEFT JOIN gig_moderation m ON m.gig_id = g.id
-         WHERE {cond} ORDER BY {order} LIMIT $1"
+         WHERE {filter} AND {cond} ORDER BY {key} {order}, g.id {order} LIMIT $3"
     );
-    Ok(on_pool!(db, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
+    let (k, i) = at.cursor().map_or((None, None), |(k, i)| (Some(*k), Some(*i)));
+    Ok(on_pool!(db, p => sqlx::query_as(&sql).bind(k).bind(i).bind(limit + 1).fetch_all(p).await?))
 }
 
 /// Approves a gig, or removes it with the reason its seller is shown
@@ -300,13 +327,35 @@ pub struct RefundLine {
     pub created_at: DateTime<Utc>,
 }
 
-/// Refunds newest first, optionally only those the provider has not confirmed.
-pub async fn refunds(db: &Db, pending_only: bool, limit: i64) -> StoreResult<Vec<RefundLine>> {
-    let sql = "SELECT CAST(r.id AS TEXT) AS id, r.order_id, o.gig_title, o.currency, r.amount_minor, r.reason, r.provider_status,
-                      r.provider_error, r.created_at
-               FROM refunds r JOIN orders o ON o.id = r.order_id WHERE (NOT $1 OR r.provider_status = 'pending')
-               ORDER BY r.created_at DESC, r.id DESC LIMIT $2";
-    Ok(on_pool!(db, p => sqlx::query_as(sql).bind(pending_only).bind(limit).fetch_all(p).await?))
+/// A page of refunds, newest first, optionally only those the provider
+/// has not confirmed (`limit + 1` rows in the page's order).
+pub async fn refunds(db: &Db, pending_only: bool, at: &At<(DateTime<Utc>, String)>, limit: i64) -> StoreResult<Vec<RefundLine>> {
+    let (cond, order) = at.clause("r.created_at", "CAST(r.id AS TEXT)", 2, 3);
+    let sql = format!(
+        "SELECT CAST(r.id AS TEXT) AS id, r.order_id, o.gig_title, o.currency, r.amount_minor, r.reason, r.provider_status,
+                r.provider_error, r.created_at
+         FROM refunds r JOIN orders o ON o.id = r.order_id WHERE (NOT $1 OR r.provider_status = 'pending') AND {cond}
+         ORDER BY r.created_at {order}, CAST(r.id AS TEXT) {order} LIMIT $4"
+    );
+    let (k, i) = at.cursor().map_or((None, None), |(k, i)| (Some(*k), Some(i.clone())));
+    Ok(on_pool!(db, p => sqlx::query_as(&sql).bind(pending_only).bind(k).bind(i).bind(limit + 1).fetch_all(p).await?))
+}
+
+/// A page of security events, newest first, optionally of one kind
+/// (`limit + 1` rows in the page's order; the cursor is the event's seq).
+pub async fn security_events(
+    db: &Db,
+    kind: Option<crate::security::Kind>,
+    at: &At<i64>,
+    limit: i64,
+) -> StoreResult<Vec<crate::security::Event>> {
+    let (cond, order) = at.clause("seq", "seq", 2, 2);
+    let sql = format!(
+        "SELECT seq, kind, account_id, ip, detail, created_at FROM security_events
+         WHERE ($1 IS NULL OR kind = $1) AND {cond} ORDER BY seq {order} LIMIT $3"
+    );
+    let k = at.cursor().copied();
+    Ok(on_pool!(db, p => sqlx::query_as(&sql).bind(kind.map(|k| k.to_string())).bind(k).bind(limit + 1).fetch_all(p).await?))
 }
 
 /// Setting names in the `settings` table.

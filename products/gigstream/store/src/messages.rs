@@ -191,6 +191,13 @@ pub async fn send(db: &Db, conversation: ConversationId, out: &Outgoing<'_>, now
         for a in &out.attachments {
             sqlx::query("INSERT INTO message_attachments (media_key, message_id, conversation_id) VALUES ($1, $2, $3)")
                 .bind(&a.key).bind(id).bind(conversation).execute(&mut *tx).await?;
+            if a.content_type.starts_with("video/") {
+                sqlx::query(
+                    "INSERT INTO message_videos (id, message_id, conversation_id, original_key, original_type, status, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)")
+                    .bind(crate::videos::VideoId::new()).bind(id).bind(conversation).bind(&a.key).bind(&a.content_type).bind(now)
+                    .execute(&mut *tx).await?;
+            }
         }
         sqlx::query("UPDATE conversations SET last_seq = $2, last_message_at = $3 WHERE id = $1")
             .bind(conversation).bind(seq).bind(now).execute(&mut *tx).await?;
@@ -344,10 +351,13 @@ pub async fn search(db: &Db, account: AccountId, pattern: &str, limit: i64) -> S
     Ok(on_pool!(db, p => sqlx::query_as(&sql).bind(account).bind(pattern).bind(limit).fetch_all(p).await?))
 }
 
-/// Whether `account` may fetch an attached file: a party of its conversation.
+/// Whether `account` may fetch an attached file (or a sent video's MP4 or
+/// poster): a party of its conversation.
 pub async fn attachment_visible(db: &Db, key: &str, account: AccountId) -> StoreResult<bool> {
-    let sql = "SELECT COUNT(*) FROM message_attachments x JOIN conversations c ON c.id = x.conversation_id
-               WHERE x.media_key = $1 AND (c.buyer_id = $2 OR c.seller_id = $2)";
+    let sql = "SELECT COUNT(*) FROM conversations c
+               WHERE (c.buyer_id = $2 OR c.seller_id = $2)
+                 AND (c.id IN (SELECT x.conversation_id FROM message_attachments x WHERE x.media_key = $1)
+                      OR c.id IN (SELECT v.conversation_id FROM message_videos v WHERE v.mp4_key = $1 OR v.poster_key = $1))";
     let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).bind(key).bind(account).fetch_one(p).await?);
     Ok(n > 0)
 }

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use gigstream_domain::ids::AccountId;
-use gigstream_domain::notifications::{allowed, Channel, Event, Preference};
+use gigstream_domain::notifications::{Channel, Event, Preference};
 use platform_db::{on_pool, BeginWrite, Db, StoreResult};
 use serde::Serialize;
 
@@ -44,33 +44,66 @@ pub struct Created {
     pub queued: Vec<Channel>,
 }
 
-pub async fn create(db: &Db, n: &New<'_>, now: DateTime<Utc>) -> StoreResult<Created> {
-    let sql = format!(
-        "INSERT INTO notifications (account_id, event, title, body, link, shown, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-    );
-    on_pool!(db, p => async {
-        let mut tx = p.begin_write().await?;
-        let choices: Vec<Preference> = sqlx::query_as::<_, (Event, Channel, bool)>(
-            "SELECT event, channel, enabled FROM notification_preferences WHERE account_id = $1 AND event = $2")
-            .bind(n.account).bind(n.event).fetch_all(&mut *tx).await?
-            .into_iter().map(|(event, channel, enabled)| Preference { event, channel, enabled }).collect();
+/// [`create`] inside the caller's transaction `$tx` (`$n: &New`, `$now`):
+/// reads the preferences, writes the notification and its deliveries.
+/// Evaluates to the [`Created`].
+macro_rules! create_in {
+    ($tx:expr, $n:expr, $now:expr) => {{
+        use gigstream_domain::notifications::{allowed, Channel, Preference};
+        use $crate::notifications::{Created, Notification};
+        let n: &$crate::notifications::New<'_> = $n;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let choices: Vec<Preference> = sqlx::query_as::<_, (gigstream_domain::notifications::Event, Channel, bool)>(
+            "SELECT event, channel, enabled FROM notification_preferences WHERE account_id = $1 AND event = $2",
+        )
+        .bind(n.account)
+        .bind(n.event)
+        .fetch_all(&mut *$tx)
+        .await?
+        .into_iter()
+        .map(|(event, channel, enabled)| Preference { event, channel, enabled })
+        .collect();
         let subscribed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM push_subscriptions WHERE account_id = $1")
-            .bind(n.account).fetch_one(&mut *tx).await?;
-        let notification: Notification = sqlx::query_as(&sql)
-            .bind(n.account).bind(n.event).bind(n.title).bind(n.body).bind(n.link)
-            .bind(allowed(&choices, n.event, Channel::InApp)).bind(now).fetch_one(&mut *tx).await?;
+            .bind(n.account)
+            .fetch_one(&mut *$tx)
+            .await?;
+        let notification: Notification = sqlx::query_as(
+            "INSERT INTO notifications (account_id, event, title, body, link, shown, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq, account_id, event, title, body, link, shown, read_at, created_at",
+        )
+        .bind(n.account)
+        .bind(n.event)
+        .bind(n.title)
+        .bind(n.body)
+        .bind(n.link)
+        .bind(allowed(&choices, n.event, Channel::InApp))
+        .bind(now)
+        .fetch_one(&mut *$tx)
+        .await?;
         let mut queued = vec![];
         for channel in [Channel::Email, Channel::Push] {
             if !allowed(&choices, n.event, channel) || (channel == Channel::Push && subscribed == 0) {
                 continue;
             }
             sqlx::query("INSERT INTO notification_deliveries (notification_seq, channel, next_at) VALUES ($1, $2, $3)")
-                .bind(notification.seq).bind(channel).bind(now).execute(&mut *tx).await?;
+                .bind(notification.seq)
+                .bind(channel)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
             queued.push(channel);
         }
+        Created { notification, queued }
+    }};
+}
+pub(crate) use create_in;
+
+pub async fn create(db: &Db, n: &New<'_>, now: DateTime<Utc>) -> StoreResult<Created> {
+    on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let created = create_in!(tx, n, now);
         tx.commit().await?;
-        Ok(Created { notification, queued })
+        Ok(created)
     }.await)
 }
 

@@ -530,10 +530,16 @@ pub async fn accept(db: &Db, id: OrderId, buyer: AccountId, now: DateTime<Utc>) 
 /// Completes and releases every order delivered at least three days ago
 /// (the `auto-complete` job). Returns how many.
 pub async fn auto_complete(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
+    Ok(auto_completed(db, now).await?.len() as u64)
+}
+
+/// [`auto_complete`], returning the orders it completed (each committed
+/// on its own), for the caller to tell their parties.
+pub async fn auto_completed(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<Order>> {
     let before = now - chrono::Duration::days(order::AUTO_COMPLETE_AFTER_DAYS);
     let sql = "SELECT id FROM orders WHERE status = 'delivered' AND delivered_at <= $1 ORDER BY delivered_at LIMIT 500";
     let ids: Vec<OrderId> = on_pool!(db, p => sqlx::query_scalar(sql).bind(before).fetch_all(p).await?);
-    let mut done = 0;
+    let mut done = vec![];
     let steps = [(Action::AutoComplete, Actor::System), (Action::Release, Actor::System)];
     for id in ids {
         let r = step(db, id, &steps, None, None, now, move |o| {
@@ -546,7 +552,7 @@ pub async fn auto_complete(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
         })
         .await;
         match r {
-            Ok(_) => done += 1,
+            Ok(o) => done.push(o),
             // Someone acted on it meanwhile (accepted, asked for a revision).
             Err(StoreError::Rule(_)) => {}
             Err(e) => return Err(e),

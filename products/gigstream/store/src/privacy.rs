@@ -140,6 +140,12 @@ pub async fn delete_account(db: &Db, id: AccountId, ip: Option<&str>, now: DateT
             "SELECT a.media_key FROM message_attachments a JOIN messages m ON m.id = a.message_id WHERE m.sender_id = $1")
             .bind(id).fetch_all(&mut *tx).await?;
         media_keys.extend(attached);
+        let converted: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT v.mp4_key, v.poster_key FROM message_videos v JOIN messages m ON m.id = v.message_id WHERE m.sender_id = $1")
+            .bind(id).fetch_all(&mut *tx).await?;
+        media_keys.extend(converted.into_iter().flat_map(|(a, b)| [a, b]).flatten());
+        sqlx::query("DELETE FROM message_videos WHERE message_id IN (SELECT id FROM messages WHERE sender_id = $1)")
+            .bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM message_attachments WHERE message_id IN (SELECT id FROM messages WHERE sender_id = $1)")
             .bind(id).execute(&mut *tx).await?;
         sqlx::query("UPDATE messages SET body = $2, attachments = '[]' WHERE sender_id = $1")

@@ -1,5 +1,6 @@
 // Live messaging over /api/v1/ws: new messages, "Seen" receipts, typing
-// (sent at most every 2 s, shown for 5 s), unread badges in the inbox;
+// (sent at most every 2 s, shown for 5 s), unread badges in the inbox,
+// the other party's online status (asked on connect and every 25 s);
 // the composer sends through the JSON API and falls back to the form.
 (function () {
   "use strict";
@@ -42,6 +43,15 @@
     if (m.body) li.appendChild(el("p", "text", m.body));
     (m.attachments || []).forEach(function (a) {
       var url = "/media/" + a.key;
+      if (a.content_type.indexOf("video/") === 0) {
+        var fig = el("figure", "file msg-video pending");
+        fig.dataset.video = "pending";
+        fig.dataset.key = url;
+        fig.appendChild(el("figcaption", null, a.name + " · Waiting to be converted"));
+        li.appendChild(fig);
+        watchVideos();
+        return;
+      }
       var link = el("a", "file");
       link.href = url;
       if (a.content_type.indexOf("image/") === 0) {
@@ -71,6 +81,47 @@
       hideTyping();
       if (document.visibilityState === "visible") send({ t: "read", conversation_id: id, seq: seq });
     }
+  }
+  // A sent video shows its poster and progress until converted, then a player.
+  var watching = null;
+  var WAITING = 'figure[data-video="pending"], figure[data-video="processing"]';
+  function showVideo(a) {
+    var fig = bubbles.querySelector('figure[data-key="' + a.url + '"]');
+    if (!fig || !a.video) return;
+    var v = a.video;
+    if (v.status === "ready" && v.mp4_url) {
+      var player = el("video", "file msg-video");
+      player.controls = true;
+      player.preload = "metadata";
+      player.src = v.mp4_url;
+      if (v.poster_url) player.poster = v.poster_url;
+      player.dataset.video = "ready";
+      player.setAttribute("aria-label", a.name);
+      fig.replaceWith(player);
+      return;
+    }
+    fig.dataset.video = v.status;
+    if (v.poster_url && !fig.querySelector("img")) {
+      var img = el("img");
+      img.src = v.poster_url;
+      img.alt = a.name + " (poster)";
+      fig.insertBefore(img, fig.firstChild);
+    }
+    var words = v.status === "failed" ? (v.error || "The video could not be converted.")
+      : v.status === "processing" ? "Converting… " + v.progress + "%" : "Waiting to be converted";
+    fig.querySelector("figcaption").textContent = a.name + " · " + words;
+  }
+  function watchVideos() {
+    if (watching || !id || !window.fetch) return;
+    watching = setInterval(function () {
+      if (!bubbles.querySelector(WAITING)) { clearInterval(watching); watching = null; return; }
+      fetch("/api/v1/conversations/" + id, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (body) {
+          (body.messages || []).forEach(function (m) { (m.attachments || []).forEach(showVideo); });
+        })
+        .catch(function () { /* tried again on the next tick */ });
+    }, 2000);
   }
   function markSeen(upto) {
     if (!bubbles) return;
@@ -102,7 +153,22 @@
       row.classList.add("has-unread");
     }
   }
+  function askPresence() {
+    var ids = id ? [id] : Array.prototype.map.call(inbox.querySelectorAll("[data-conversation]"), function (r) {
+      return r.dataset.conversation;
+    }).slice(0, 50);
+    if (ids.length) send({ t: "presence", conversation_ids: ids });
+  }
+  function showPresence(list) {
+    list.forEach(function (p) {
+      var e = document.querySelector('[data-presence="' + p.conversation_id + '"]');
+      if (!e) return;
+      e.textContent = p.label;
+      e.classList.toggle("online", !!p.online);
+    });
+  }
   function onFrame(f) {
+    if (f.t === "presence") { showPresence(f.data || []); return; }
     if (f.seq && f.t !== "typing" && f.t !== "inbox" && f.seq > lastSeq) lastSeq = f.seq;
     if (f.t === "message" && f.conversation_id === id) addMessage(f.seq, f.data, f.at);
     else if (f.t === "read" && f.conversation_id === id && f.data.reader !== me) markSeen(f.data.upto);
@@ -116,6 +182,7 @@
     ws.onopen = function () {
       backoff = 500;
       if (id) send({ t: "subscribe", conversation_id: id, after: lastSeq });
+      askPresence();
       if (thread) thread.dataset.live = "1";
     };
     ws.onmessage = function (e) {
@@ -127,7 +194,8 @@
       backoff = Math.min(backoff * 2, 15000);
     };
   }
-  setInterval(function () { send({ t: "ping" }); }, 25000);
+  setInterval(function () { send({ t: "ping" }); askPresence(); }, 25000);
+  if (bubbles && bubbles.querySelector(WAITING)) watchVideos();
   connect();
 
   if (!thread) return;

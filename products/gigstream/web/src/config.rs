@@ -45,6 +45,8 @@ pub struct WebConfig {
     pub notify: crate::notify::NotifyConfig,
     /// The bearer token `/metrics` asks for; none: `/metrics` answers 404.
     pub metrics_token: Option<String>,
+    /// Where panics and internal errors are reported (off by default).
+    pub errors: crate::reporting::Reporter,
 }
 
 impl Default for WebConfig {
@@ -69,6 +71,7 @@ impl Default for WebConfig {
             reconcile_after_minutes: 15,
             notify: Default::default(),
             metrics_token: None,
+            errors: Default::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod notify;
 pub mod payments;
 pub mod realtime;
+pub mod reporting;
 pub mod routes;
 pub mod secure;
 pub mod seed;

@@ -127,6 +127,36 @@ pub async fn about_order(state: &AppState, o: &gigstream_store::orders::Order, e
     send(state, to, event, &title, &body, &format!("/orders/{}", o.id)).await;
 }
 
+/// The auto-complete job: completes and releases the orders delivered
+/// [`gigstream_domain::order::AUTO_COMPLETE_AFTER_DAYS`] days ago (each
+/// committed on its own), then tells both parties, as when the buyer
+/// accepts. Returns how many were completed.
+pub async fn auto_complete(state: &AppState, now: chrono::DateTime<Utc>) -> StoreResult<usize> {
+    let done = gigstream_store::orders::auto_completed(&state.db, now).await?;
+    let days = gigstream_domain::order::AUTO_COMPLETE_AFTER_DAYS;
+    for o in &done {
+        let gig = &o.gig_title;
+        let link = format!("/orders/{}", o.id);
+        let to_seller = format!("“{gig}” was completed automatically {days} days after delivery; your earnings were released.");
+        send(state, o.seller_id, Event::Completed, "Order completed", &to_seller, &link).await;
+        let to_buyer = format!("“{gig}” was completed automatically {days} days after delivery.");
+        send(state, o.buyer_id, Event::Completed, "Order completed", &to_buyer, &link).await;
+    }
+    Ok(done.len())
+}
+
+/// The unread-message job: one reminder per conversation whose messages
+/// waited unread for 15 minutes (see `gigstream_store::reminders`), its
+/// email sent by the delivery worker, woken here.
+pub async fn remind_unread(state: &AppState, now: chrono::DateTime<Utc>) -> StoreResult<gigstream_store::reminders::Reminded> {
+    let done = gigstream_store::reminders::send_due(&state.db, now, 500).await?;
+    if done.reminded > 0 {
+        state.realtime.written();
+        state.notifier.wake.notify_one();
+    }
+    Ok(done)
+}
+
 /// Runs the delivery job on this node: at once when woken, else every 5 s.
 pub fn spawn_worker(state: AppState) {
     tokio::spawn(async move {
@@ -150,9 +180,15 @@ pub struct Delivered {
 
 /// Sends every due delivery (claimed, so nodes do not send twice).
 pub async fn deliver_due(state: &AppState) -> StoreResult<Delivered> {
+    deliver_due_at(state, Utc::now()).await
+}
+
+/// Sends every delivery due at `due` (a job that ran with a later clock
+/// than the wall clock, in tests, sends what it wrote).
+pub async fn deliver_due_at(state: &AppState, due: chrono::DateTime<Utc>) -> StoreResult<Delivered> {
     let mut done = Delivered::default();
     loop {
-        let batch = store::claim_due(&state.db, Utc::now(), 50).await?;
+        let batch = store::claim_due(&state.db, due, 50).await?;
         if batch.is_empty() {
             return Ok(done);
         }

@@ -230,9 +230,12 @@ pub async fn settle(state: &AppState, method: PayMethod, event_id: &str, report:
         paid::record_payment(&state.db, &report.reference, method.as_str(), &report.provider_id, payment_id, now).await?;
     }
     if outcome == Settled::Credited {
-        if let Ok(o) = orders::by_reference(&state.db, &report.reference).await {
-            crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::OrderPlaced).await;
-            crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::PaymentReceived).await;
+        match orders::by_reference(&state.db, &report.reference).await {
+            Ok(o) => {
+                crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::OrderPlaced).await;
+                crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::PaymentReceived).await;
+            }
+            Err(e) => tracing::warn!(error = %e, reference = %report.reference, "payment notifications not stored"),
         }
     }
     Ok(outcome)

@@ -8,13 +8,19 @@
 //! client → server: `{"t":"subscribe","conversation_id":…,"after":n?}`
 //! (replays messages and receipts with seq > `after`), `unsubscribe`,
 //! `ping`, `{"t":"typing","conversation_id":…}` (at most one every two
-//! seconds goes out), `{"t":"read","conversation_id":…,"seq":n?}`.
+//! seconds goes out), `{"t":"read","conversation_id":…,"seq":n?}`,
+//! `{"t":"presence","conversation_ids":[…]}` (the other party's status in
+//! each of one's conversations).
 //!
 //! server → client: `subscribed`, `{"t":"message"|"read"|"typing",
 //! "conversation_id", "seq", "at", "data":{…}}`, `{"t":"inbox",
 //! "conversation_id", "seq", "data":{…}}` on one's own inbox, `reload`,
 //! `resynced`, `pong`, `error` (`forbidden` for a conversation that is not
-//! the viewer's). Only the two parties may follow a conversation.
+//! the viewer's), `{"t":"presence","data":[{conversation_id, account_id,
+//! online, last_seen, label}]}`. Only the two parties may follow a
+//! conversation. A person is online while one of their sockets is open
+//! (`gigstream_store::presence`: a row per socket from `opened` to
+//! `closed`, refreshed on each ping).
 
 use crate::auth::CurrentUser;
 use crate::{AppError, AppResult, AppState};
@@ -26,7 +32,9 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 use gigstream_domain::ids::AccountId;
 use gigstream_domain::messaging::{typing_due, ConversationId};
+use gigstream_domain::presence::SocketId;
 use gigstream_store::messages::{self, Event};
+use gigstream_store::presence;
 use gigstream_store::{Db, StoreResult};
 use platform_realtime::socket::{self, Action, Closed, Conn, Endpoint, Row, Settings};
 use serde::{Deserialize, Serialize};
@@ -132,11 +140,38 @@ pub struct ConversationRef {
 pub enum Command {
     Typing { conversation_id: ConversationId },
     Read { conversation_id: ConversationId, seq: Option<i64> },
+    Presence { conversation_ids: Vec<ConversationId> },
 }
+
+/// Conversations one presence question may name.
+const PRESENCE_MAX: usize = 50;
 
 #[derive(Default)]
 pub struct ConnState {
     last_typing: HashMap<ConversationId, Instant>,
+    /// This socket's presence row, once written.
+    socket: Option<SocketId>,
+}
+
+/// The other party's status in each of `viewer`'s conversations `ids`
+/// (others' conversations are left out), as the socket and pages show it.
+pub async fn presence_of(db: &Db, viewer: AccountId, ids: &[ConversationId]) -> StoreResult<Vec<serde_json::Value>> {
+    let mut pairs = vec![];
+    for id in ids.iter().take(PRESENCE_MAX) {
+        match messages::get(db, *id).await {
+            Ok(c) if c.is_party(viewer) => pairs.push((*id, c.other(viewer))),
+            Ok(_) | Err(gigstream_store::StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let now = Utc::now();
+    let others: Vec<AccountId> = pairs.iter().map(|p| p.1).collect();
+    let status = presence::of(db, &others, now).await?;
+    Ok(pairs
+        .into_iter()
+        .filter_map(|(c, a)| status.get(&a).map(|p| (c, a, *p)))
+        .map(|(c, a, p)| json!({ "conversation_id": c, "account_id": a, "online": p.online, "last_seen": p.last_seen, "label": p.label(now) }))
+        .collect())
 }
 
 impl Endpoint for MessageSocket {
@@ -195,6 +230,30 @@ impl Endpoint for MessageSocket {
         }
     }
 
+    async fn opened(&self, conn: &mut Conn<Self>) {
+        let id = SocketId::new();
+        match presence::opened(&self.state.db, id, conn.viewer().id, Utc::now()).await {
+            Ok(()) => conn.state.socket = Some(id),
+            Err(e) => tracing::warn!(error = %e, "presence not stored"),
+        }
+    }
+
+    async fn pinged(&self, conn: &mut Conn<Self>) {
+        if let Some(id) = conn.state.socket {
+            if let Err(e) = presence::refreshed(&self.state.db, id, Utc::now()).await {
+                tracing::warn!(error = %e, "presence not refreshed");
+            }
+        }
+    }
+
+    async fn closed(&self, conn: &mut Conn<Self>) {
+        if let Some(id) = conn.state.socket.take() {
+            if let Err(e) = presence::closed(&self.state.db, id, conn.viewer().id, Utc::now()).await {
+                tracing::warn!(error = %e, "presence not closed");
+            }
+        }
+    }
+
     fn left(&self, state: &mut ConnState, c: ConversationRef, _why: socket::Left) {
         state.last_typing.remove(&c.conversation_id);
     }
@@ -228,6 +287,13 @@ impl Endpoint for MessageSocket {
                 }
                 Ok(())
             }
+            Command::Presence { conversation_ids } => match presence_of(&self.state.db, id, &conversation_ids).await {
+                Ok(data) => conn.send_json(json!({ "t": "presence", "data": data })).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "presence not read");
+                    conn.error("unavailable", None).await
+                }
+            },
         }
     }
 }

@@ -12,6 +12,9 @@ pub struct InboxLineView {
     pub other: String,
     pub unread: i64,
     pub at: String,
+    /// The other party's status: "Online", "Last seen …".
+    pub presence: String,
+    pub online: bool,
 }
 
 pub struct SearchHitView {
@@ -43,8 +46,21 @@ pub struct MessageView {
     pub sender: String,
     pub body: String,
     pub at: String,
-    /// (URL, file name, is a picture).
-    pub attachments: Vec<(String, String, bool)>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// A file in a message as the thread shows it.
+pub struct AttachmentView {
+    pub url: String,
+    pub name: String,
+    /// "image", "video" or "doc".
+    pub kind: &'static str,
+    /// A video's state: "pending", "processing", "ready", "failed".
+    pub status: String,
+    /// "Converting… 40%", or why it failed.
+    pub words: String,
+    pub poster: Option<String>,
+    pub mp4: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,6 +71,9 @@ pub struct ConversationPage {
     pub me: String,
     pub subject: String,
     pub other: String,
+    /// The other party's status: "Online", "Last seen …".
+    pub presence: String,
+    pub online: bool,
     pub order_id: Option<String>,
     pub messages: Vec<MessageView>,
     pub last_seq: i64,

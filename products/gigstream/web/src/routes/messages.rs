@@ -7,7 +7,7 @@
 use super::common::{file_name, store_upload, FormIn, JsonIn};
 use super::pages::chrome;
 use crate::auth::{CsrfToken, CurrentUser};
-use crate::views::{ConversationPage, InboxLineView, InboxPage, MessageView, SearchHitView};
+use crate::views::{AttachmentView, ConversationPage, InboxLineView, InboxPage, MessageView, SearchHitView};
 use crate::{realtime, AppError, AppResult, AppState};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -19,6 +19,7 @@ use gigstream_domain::ids::{GigId, OrderId};
 use gigstream_domain::messaging::{self, ConversationId};
 use gigstream_domain::notifications::Event;
 use gigstream_store::messages::{self, Attachment, Conversation, Message, Outgoing};
+use gigstream_store::videos::{self, MessageVideo, VideoStatus};
 use gigstream_store::{gigs, orders};
 use platform_media::{MediaKey, MediaRules, MediaType};
 use serde::Deserialize;
@@ -39,14 +40,36 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/messages", get(order_messages_page))
 }
 
-/// Pictures and PDF documents, up to 10 MB each.
+/// Pictures and PDF documents, up to 10 MB each (videos: [`VIDEO`]).
 pub const ATTACHMENT: MediaRules = MediaRules {
     field: "attachment",
     label: "Attachment",
-    accept: &[MediaType::Jpeg, MediaType::Png, MediaType::Webp, MediaType::Gif, MediaType::Pdf],
+    accept: &[
+        MediaType::Jpeg,
+        MediaType::Png,
+        MediaType::Webp,
+        MediaType::Gif,
+        MediaType::Pdf,
+        MediaType::Mp4,
+        MediaType::Webm,
+        MediaType::Mov,
+    ],
     max_bytes: 10 * 1024 * 1024,
     pixels: None,
 };
+
+/// A video sent in a message: MP4, WebM or QuickTime up to 50 MB,
+/// converted like a gig video.
+pub const VIDEO: MediaRules = MediaRules { field: "attachment", label: "Video", max_bytes: 50 * 1024 * 1024, ..ATTACHMENT };
+
+/// The rules a file is judged by: a video's when its bytes are one.
+fn rules_for(bytes: &[u8]) -> &'static MediaRules {
+    if platform_media::sniff(bytes).is_some_and(MediaType::is_video) {
+        &VIDEO
+    } else {
+        &ATTACHMENT
+    }
+}
 
 /// Messages shown on a conversation page and in its JSON.
 const PAGE: i64 = 200;
@@ -59,14 +82,28 @@ fn media_url(state: &AppState, key: &str) -> String {
     MediaKey::parse(key).map(|k| state.media.url(&k)).unwrap_or_default()
 }
 
-/// A message as the API shows it: attachments with their URLs.
-fn message_json(state: &AppState, m: &Message) -> Value {
+/// A sent video's state as the API shows it (beside its attachment).
+fn video_json(state: &AppState, v: &MessageVideo) -> Value {
+    let url = |k: &Option<String>| k.as_deref().map(|k| media_url(state, k));
+    json!({ "status": v.status, "progress": v.progress, "poster_url": url(&v.poster_key), "mp4_url": url(&v.mp4_key), "error": v.error })
+}
+
+/// A message as the API shows it: attachments with their URLs, and a
+/// video's conversion (from `videos`, the conversation's).
+fn message_json(state: &AppState, m: &Message, videos: &[MessageVideo]) -> Value {
     let mut v = json!(m);
     v["attachments"] = m
         .attachments
         .0
         .iter()
-        .map(|a| json!({ "key": a.key, "url": media_url(state, &a.key), "name": a.name, "content_type": a.content_type, "bytes": a.bytes }))
+        .map(|a| {
+            let mut j =
+                json!({ "key": a.key, "url": media_url(state, &a.key), "name": a.name, "content_type": a.content_type, "bytes": a.bytes });
+            if let Some(video) = videos.iter().find(|x| x.original_key == a.key) {
+                j["video"] = video_json(state, video);
+            }
+            j
+        })
         .collect();
     v
 }
@@ -133,7 +170,8 @@ async fn send(state: &AppState, user: &CurrentUser, c: &Conversation, d: Draft) 
     let mut attachments = vec![];
     for (bytes, name, declared) in d.files {
         let size = bytes.len() as i64;
-        match store_upload(state, user, "messages", (bytes, &name), declared.as_deref(), &ATTACHMENT).await {
+        let rules = rules_for(&bytes);
+        match store_upload(state, user, "messages", (bytes, &name), declared.as_deref(), rules).await {
             Ok((key, mime)) => attachments.push(Attachment { key, name, content_type: mime.into(), bytes: size }),
             Err(e) => {
                 remove_files(state, &attachments).await;
@@ -152,6 +190,13 @@ async fn send(state: &AppState, user: &CurrentUser, c: &Conversation, d: Draft) 
         Ok((m, fresh)) => {
             if fresh {
                 state.realtime.written();
+                if attachments.iter().any(|a| a.content_type.starts_with("video/")) {
+                    // Committed: a failure here leaves them for the restart's resume.
+                    match videos::of_message(&state.db, m.id).await {
+                        Ok(jobs) => jobs.into_iter().for_each(|job| super::videos::spawn(state.clone(), job)),
+                        Err(e) => tracing::warn!(error = %e, message = %m.id, "message videos not started"),
+                    }
+                }
                 let preview: String = m.body.chars().take(140).collect();
                 let body = if preview.is_empty() { "sent you a file".to_string() } else { preview };
                 let title = format!("New message from {}", user.account.display_name);
@@ -209,7 +254,8 @@ async fn start(state: &AppState, user: &CurrentUser, gig: &str, d: Draft) -> App
 
 async fn start_api(State(state): State<AppState>, user: CurrentUser, JsonIn(s): JsonIn<Start>) -> AppResult<Response> {
     let (c, m) = start(&state, &user, &s.gig, Draft { body: s.body, client_id: s.client_id, files: vec![] }).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "conversation": c, "message": message_json(&state, &m) }))).into_response())
+    let sent = videos::of_conversation(&state.db, c.id).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "conversation": c, "message": message_json(&state, &m, &sent) }))).into_response())
 }
 
 async fn conversation_api(State(state): State<AppState>, user: CurrentUser, Path(id): Path<String>) -> AppResult<Json<Value>> {
@@ -217,9 +263,10 @@ async fn conversation_api(State(state): State<AppState>, user: CurrentUser, Path
     let list = messages::latest(&state.db, c.id, PAGE).await?;
     let mine = messages::read_position(&state.db, c.id, user.account.id).await?;
     let theirs = messages::read_position(&state.db, c.id, c.other(user.account.id)).await?;
+    let sent = videos::of_conversation(&state.db, c.id).await?;
     Ok(Json(json!({
         "conversation": c,
-        "messages": list.iter().map(|m| message_json(&state, m)).collect::<Vec<_>>(),
+        "messages": list.iter().map(|m| message_json(&state, m, &sent)).collect::<Vec<_>>(),
         "read_upto": mine,
         "other_read_upto": theirs,
     })))
@@ -232,7 +279,8 @@ async fn send_api(State(state): State<AppState>, user: CurrentUser, Path(id): Pa
     let d = read_draft(&state, req).await?;
     let (m, fresh) = send(&state, &user, &c, d).await?;
     let status = if fresh { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({ "message": message_json(&state, &m) }))).into_response())
+    let sent = videos::of_conversation(&state.db, c.id).await?;
+    Ok((status, Json(json!({ "message": message_json(&state, &m, &sent) }))).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -313,6 +361,10 @@ async fn inbox_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
         }
     }
     let unread_total = lines.iter().map(|l| l.unread).sum();
+    let now = Utc::now();
+    let others: Vec<_> = lines.iter().map(|l| l.conversation.other(user.account.id)).collect();
+    let status = gigstream_store::presence::of(&state.db, &others, now).await?;
+    let status_of = |l: &messages::InboxLine| status.get(&l.conversation.other(user.account.id)).copied().unwrap_or_default();
     Ok(InboxPage {
         chrome: chrome(&csrf, Some(&user)),
         me: user.account.id.to_string(),
@@ -324,6 +376,8 @@ async fn inbox_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
         lines: lines
             .into_iter()
             .map(|l| InboxLineView {
+                presence: status_of(&l).label(now),
+                online: status_of(&l).online,
                 id: l.conversation.id.to_string(),
                 subject: l.conversation.subject.clone(),
                 kind: if l.conversation.order_id.is_some() { "Order" } else { "Inquiry" },
@@ -336,6 +390,32 @@ async fn inbox_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
     .into_response())
 }
 
+/// An attachment for the thread: a picture, a document, or a video (its
+/// poster until the conversion is ready, then the player).
+fn attachment_view(state: &AppState, a: &Attachment, sent: &[MessageVideo]) -> AttachmentView {
+    let url = media_url(state, &a.key);
+    let video = sent.iter().find(|v| v.original_key == a.key);
+    let Some(v) = video else {
+        let kind = if a.content_type.starts_with("image/") { "image" } else { "doc" };
+        return AttachmentView { url, name: a.name.clone(), kind, status: String::new(), words: String::new(), poster: None, mp4: None };
+    };
+    let words = match v.status {
+        VideoStatus::Pending => "Waiting to be converted".to_string(),
+        VideoStatus::Processing => format!("Converting… {}%", v.progress),
+        VideoStatus::Ready => String::new(),
+        VideoStatus::Failed => v.error.clone().unwrap_or_else(|| "The video could not be converted.".into()),
+    };
+    AttachmentView {
+        url,
+        name: a.name.clone(),
+        kind: "video",
+        status: v.status.to_string(),
+        words,
+        poster: v.poster_key.as_deref().map(|k| media_url(state, k)),
+        mp4: v.mp4_key.as_deref().map(|k| media_url(state, k)),
+    }
+}
+
 async fn render_conversation(
     state: &AppState,
     csrf: &CsrfToken,
@@ -346,6 +426,7 @@ async fn render_conversation(
 ) -> AppResult<Response> {
     let me = user.account.id;
     let list = messages::latest(&state.db, c.id, PAGE).await?;
+    let sent = videos::of_conversation(&state.db, c.id).await?;
     let theirs = messages::read_position(&state.db, c.id, c.other(me)).await?;
     let other = gigstream_store::accounts::by_id(&state.db, c.other(me)).await?;
     let last_seq = messages::head(&state.db, c.id).await?;
@@ -358,16 +439,15 @@ async fn render_conversation(
             sender: m.sender_name.clone(),
             body: m.body.clone(),
             at: when(m.created_at),
-            attachments: m
-                .attachments
-                .0
-                .iter()
-                .map(|a| (media_url(state, &a.key), a.name.clone(), a.content_type.starts_with("image/")))
-                .collect(),
+            attachments: m.attachments.0.iter().map(|a| attachment_view(state, a, &sent)).collect(),
         })
         .collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let now = Utc::now();
+    let presence = gigstream_store::presence::of(&state.db, &[other.id], now).await?.remove(&other.id).unwrap_or_default();
     let page = ConversationPage {
+        presence: presence.label(now),
+        online: presence.online,
         chrome: chrome(csrf, Some(user)),
         id: c.id.to_string(),
         me: me.to_string(),

@@ -54,6 +54,7 @@ fn app_router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)
         .with_state(state.clone())
+        .layer(mw::from_fn_with_state(state.config.errors.clone(), crate::reporting::report))
         .layer(mw::from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(mw::from_fn(csrf::check))
         .layer(mw::from_fn_with_state(state.clone(), platform_web::session::load::<AppState>))

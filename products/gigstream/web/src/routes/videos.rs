@@ -2,7 +2,8 @@
 //! background transcode to H.264/AAC MP4 with a poster (platform-media's
 //! `video::Ffmpeg`), its progress and failure shown to the seller, and
 //! the seller's video page. The original is deleted only once the MP4 and
-//! poster are stored.
+//! poster are stored. Videos sent in messages go through the same
+//! [`spawn`] (`VideoKind::Message`), their original kept as the attachment.
 
 use super::common::{file_name, store_upload};
 use super::pages::chrome;
@@ -16,7 +17,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Utc;
 use gigstream_domain::ids::GigId;
-use gigstream_store::videos::{self, Video, VideoStatus};
+use gigstream_store::videos::{self, Job, Video, VideoKind, VideoStatus};
 use platform_media::{MediaKey, MediaRules, MediaType};
 use serde_json::{json, Value};
 
@@ -73,12 +74,13 @@ pub async fn ready_for(state: &AppState, gig: GigId) -> AppResult<Option<(String
 pub const VIDEO: MediaRules =
     MediaRules { field: "video", label: "Video", accept: &MediaType::VIDEOS, max_bytes: 50 * 1024 * 1024, pixels: None };
 
-/// Runs the transcode of `video` in the background.
-pub fn spawn(state: AppState, video: Video) {
+/// Runs the transcode of `video` (a gig's or a message's) in the background.
+pub fn spawn(state: AppState, video: Job) {
     tokio::spawn(async move {
-        if let Err(e) = transcode(&state, &video).await {
-            tracing::warn!(video = %video.id, error = %e, "gig video transcode failed");
-            let _ = videos::failed(&state.db, video.id, &e, Utc::now()).await;
+        let kind = video.kind.unwrap_or(VideoKind::Gig);
+        if let Err(e) = transcode(&state, kind, &video).await {
+            tracing::warn!(video = %video.id, ?kind, error = %e, "video transcode failed");
+            let _ = videos::failed(&state.db, kind, video.id, &e, Utc::now()).await;
         }
     });
 }
@@ -91,20 +93,31 @@ pub async fn resume(state: AppState) {
     }
 }
 
-async fn transcode(state: &AppState, v: &Video) -> Result<(), String> {
+/// Converts one video: a poster from the original first (shown until the
+/// MP4 is ready), then the MP4 and its poster, stored under the kind's
+/// prefix; the gig video's original is deleted once they are stored.
+async fn transcode(state: &AppState, kind: VideoKind, v: &Job) -> Result<(), String> {
     let db = &state.db;
     let original = v.original_key.as_deref().ok_or("the original is gone")?;
     let key = MediaKey::parse(original).map_err(|e| e.to_string())?;
-    videos::started(db, v.id, Utc::now()).await.map_err(|e| e.to_string())?;
+    videos::started(db, kind, v.id, Utc::now()).await.map_err(|e| e.to_string())?;
     let bytes = state.media.get(&key).await.map_err(|e| e.to_string())?.ok_or("the original is not stored")?.bytes;
     let work = tempfile::Builder::new().prefix("gigstream-video-").tempdir().map_err(|e| e.to_string())?;
     let input = work.path().join(format!("original.{}", key.extension().unwrap_or("bin")));
     tokio::fs::write(&input, &bytes).await.map_err(|e| e.to_string())?;
+    let poster = MediaKey::parse(&format!("{}/{}.jpg", kind.prefix(), v.id)).map_err(|e| e.to_string())?;
+    let early = work.path().join("early.jpg");
+    // No early poster is no failure: the MP4's poster follows.
+    if state.ffmpeg.poster(&input, &early, None).await.is_ok() {
+        let jpg = tokio::fs::read(&early).await.map_err(|e| e.to_string())?;
+        state.media.put(&poster, jpg, "image/jpeg").await.map_err(|e| e.to_string())?;
+        videos::postered(db, kind, v.id, poster.as_str(), Utc::now()).await.map_err(|e| e.to_string())?;
+    }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u8>();
     let (db2, id) = (db.clone(), v.id);
     let reporter = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
-            let _ = videos::progressed(&db2, id, i32::from(p), Utc::now()).await;
+            let _ = videos::progressed(&db2, kind, id, i32::from(p), Utc::now()).await;
         }
     });
     let out = state
@@ -115,14 +128,15 @@ async fn transcode(state: &AppState, v: &Video) -> Result<(), String> {
         .await;
     let _ = reporter.await;
     let out = out.map_err(|e| e.to_string())?;
-    let mp4 = MediaKey::parse(&format!("videos/{}.mp4", v.id)).map_err(|e| e.to_string())?;
-    let poster = MediaKey::parse(&format!("videos/{}.jpg", v.id)).map_err(|e| e.to_string())?;
+    let mp4 = MediaKey::parse(&format!("{}/{}.mp4", kind.prefix(), v.id)).map_err(|e| e.to_string())?;
     let mp4_bytes = tokio::fs::read(&out.mp4).await.map_err(|e| e.to_string())?;
     let poster_bytes = tokio::fs::read(&out.poster).await.map_err(|e| e.to_string())?;
     state.media.put(&mp4, mp4_bytes, "video/mp4").await.map_err(|e| e.to_string())?;
     state.media.put(&poster, poster_bytes, "image/jpeg").await.map_err(|e| e.to_string())?;
-    videos::finished(db, v.id, mp4.as_str(), poster.as_str(), Utc::now()).await.map_err(|e| e.to_string())?;
-    let _ = state.media.delete(&key).await;
+    videos::finished(db, kind, v.id, mp4.as_str(), poster.as_str(), Utc::now()).await.map_err(|e| e.to_string())?;
+    if kind == VideoKind::Gig {
+        let _ = state.media.delete(&key).await;
+    }
     Ok(())
 }
 
@@ -145,7 +159,7 @@ async fn upload(state: &AppState, user: &CurrentUser, gig: GigId, mut form: Mult
                 return Err(e.into());
             }
         };
-        spawn(state.clone(), v.clone());
+        spawn(state.clone(), Job { kind: Some(VideoKind::Gig), id: v.id, original_key: v.original_key.clone() });
         return Ok(v);
     }
     Err(AppError::field("video", "Choose a video to upload."))

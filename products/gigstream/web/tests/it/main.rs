@@ -2,17 +2,21 @@
 //! every store under test.
 
 mod admin;
+mod admin_pages;
 mod backoffice;
 mod browser;
 mod browser_flow;
 mod dashboards;
+mod errors;
 mod flow;
 mod google;
 mod invoices;
 mod messaging;
 mod money;
 mod notifications;
+mod presence;
 mod reconcile;
+mod reminders;
 mod security;
 mod support;
 mod uploads;

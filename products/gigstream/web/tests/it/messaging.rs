@@ -58,7 +58,13 @@ async fn buyer_and_seller_message_with_files_unread_counts_and_search() {
         // A file of another type, and an infected one, are refused on the field.
         let (s, v, _) = post_multipart(&app, &path, &seller, &[("attachment", Some("a.txt"), b"just text")]).await;
         assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attachment")), "{v}");
-        assert!(v["fields"][0]["message"].as_str().unwrap().starts_with("Attachment must be a JPEG, PNG, WebP, GIF or PDF file"), "{v}");
+        assert!(
+            v["fields"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Attachment must be a JPEG, PNG, WebP, GIF, PDF, MP4, WebM or QuickTime file"),
+            "{v}"
+        );
         let (s, v, _) =
             post_multipart(&app, &path, &seller, &[("body", None, b"see attached"), ("attachment", Some("x.pdf"), &eicar())]).await;
         assert_eq!((s, v["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("attachment")), "{v}");

@@ -120,3 +120,88 @@ async fn a_gig_video_is_converted_served_with_ranges_and_failures_are_reported()
         assert_eq!(app.call(Method::GET, &path, Some(&other), None).await.0, StatusCode::NOT_FOUND);
     }
 }
+
+/// Polls the conversation until its video attachment is ready or failed.
+async fn message_video_settled(app: &TestApp, token: &str, conv: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let (s, v) = app.call(Method::GET, &format!("/api/v1/conversations/{conv}"), Some(token), None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let a = v["messages"].as_array().unwrap().iter().flat_map(|m| m["attachments"].as_array().unwrap().clone()).last().unwrap();
+        if a["video"]["status"] == "ready" || a["video"]["status"] == "failed" {
+            return a;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "still {a}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_in_a_message_is_converted_and_only_the_two_parties_fetch_it() {
+    let Some(mov) = clip() else { return };
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let seller = app.sign_up("filmer").await;
+        let buyer = app.sign_up("asker").await;
+        let stranger = app.sign_up("peeker").await;
+        let gig_id = gig(&app, &seller).await;
+        let body = serde_json::json!({ "gig": gig_id, "body": "Can you edit this?" });
+        let (s, v) = app.call(Method::POST, "/api/v1/conversations", Some(&buyer), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let conv = v["conversation"]["id"].as_str().unwrap().to_string();
+
+        // The buyer sends the clip: scanned, stored, its conversion queued.
+        let path = format!("/api/v1/conversations/{conv}/messages");
+        let parts: [(&str, Option<&str>, &[u8]); 2] = [("body", None, b"Here it is"), ("attachment", Some("clip.mov"), &mov)];
+        let (s, v, _) = post_multipart(&app, &path, &buyer, &parts).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let sent = &v["message"]["attachments"][0];
+        assert_eq!(sent["content_type"], "video/quicktime", "{v}");
+        assert!(["pending", "processing"].contains(&sent["video"]["status"].as_str().unwrap()), "{v}");
+        let original = sent["url"].as_str().unwrap().to_string();
+
+        let done = message_video_settled(&app, &seller, &conv).await;
+        assert_eq!(done["video"]["status"], "ready", "{backend:?} {done}");
+        let mp4 = done["video"]["mp4_url"].as_str().unwrap().to_string();
+        let poster = done["video"]["poster_url"].as_str().unwrap().to_string();
+        assert!(mp4.starts_with("/media/messages/videos/") && poster.starts_with("/media/messages/videos/"), "{done}");
+
+        // The other party plays it: an H.264/AAC MP4 in ranges, a JPEG poster.
+        let get = |p: &str, who: Option<&str>, range: bool| {
+            let mut r = Request::get(p);
+            if let Some(t) = who {
+                r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            if range {
+                r = r.header(header::RANGE, "bytes=0-99");
+            }
+            r.body(Body::empty()).unwrap()
+        };
+        let (s, h, _) = app.raw(get(&mp4, Some(&seller), true)).await;
+        assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::PARTIAL_CONTENT, "video/mp4"));
+        assert!(h[header::CONTENT_RANGE].to_str().unwrap().starts_with("bytes 0-99/"));
+        let whole = std::fs::read(app.media.path().join(mp4.trim_start_matches("/media/"))).unwrap();
+        assert_eq!(&whole[4..8], b"ftyp");
+        assert!(whole.windows(4).any(|w| w == b"avc1") && whole.windows(4).any(|w| w == b"mp4a"), "H.264 video and AAC audio");
+        let (s, h, _) = app.raw(get(&poster, Some(&buyer), false)).await;
+        assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+        // The original stays as the attachment it is.
+        assert_eq!(app.raw(get(&original, Some(&seller), false)).await.0, StatusCode::OK);
+
+        // Nobody else: not a stranger, not the signed-out.
+        for p in [&mp4, &poster, &original] {
+            assert_eq!(app.raw(get(p, Some(&stranger), false)).await.0, StatusCode::NOT_FOUND, "{p}");
+            assert_eq!(app.raw(get(p, None, false)).await.0, StatusCode::NOT_FOUND, "{p}");
+        }
+
+        // The thread shows the player with its poster.
+        let (s, _, html) = app.raw(get(&format!("/messages/{conv}"), Some(&seller), false)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains(&format!(r#"src="{mp4}" poster="{poster}""#)), "{html}");
+        // A picture is still judged as a picture (not as a video).
+        let png: &[u8] = include_bytes!("../../assets/test.png");
+        let (s, v, _) = post_multipart(&app, &path, &seller, &[("attachment", Some("a.png"), png)]).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert!(v["message"]["attachments"][0].get("video").is_none(), "{v}");
+    }
+}

@@ -1,6 +1,6 @@
 //! The gig moderation queue: approve, or remove with the reason the seller sees.
 
-use super::{given, shell_for, when, Action, Detail, Field, Staff};
+use super::{at_of, cursor_of, direction_of, given, shell_for, when, Action, Detail, Field, Staff};
 use crate::auth::CsrfToken;
 use crate::{AppError, AppResult, AppState};
 use axum::extract::{Path, Query, State};
@@ -13,7 +13,7 @@ use gigstream_domain::ids::GigId;
 use gigstream_store::backoffice::{self as bo, GigView, QueuedGig};
 use gigstream_store::gigs;
 use platform_backoffice::forms::{id, Flash, Input, Via};
-use platform_backoffice::keyset::Pager;
+use platform_backoffice::keyset::{KeysetPage, Page};
 use platform_backoffice::shell::{confirmed, Cell, FilterField, Filters, ListPage, Table};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -30,17 +30,21 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 struct ListQuery {
     view: Option<String>,
+    #[serde(flatten)]
+    page: Page,
 }
 
-const ROWS: i64 = 100;
+const ROWS: i64 = 50;
 
-async fn rows(state: &AppState, staff: &Staff, q: &ListQuery) -> AppResult<(GigView, Vec<QueuedGig>)> {
+async fn rows(state: &AppState, staff: &Staff, q: &ListQuery) -> AppResult<(GigView, KeysetPage<QueuedGig>)> {
     staff.require(P::ModerateGigs)?;
     let view = match given(&q.view) {
         None => GigView::Queue,
         Some(v) => v.parse().map_err(|_| AppError::field("view", "Choose queue, approved or removed."))?,
     };
-    Ok((view, bo::gigs(&state.db, view, ROWS).await?))
+    let at = at_of::<GigId>(&q.page)?;
+    let found = bo::gigs(&state.db, view, &at, ROWS).await?;
+    Ok((view, KeysetPage::from_rows(found, &direction_of(&at), ROWS as usize, |g| cursor_of(g.sort_key(view), g.id))))
 }
 
 async fn list_page(
@@ -50,7 +54,8 @@ async fn list_page(
     Query(flash): Query<Flash>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
-    let (view, list) = rows(&state, &staff, &q).await?;
+    let (view, page) = rows(&state, &staff, &q).await?;
+    let list = &page.items;
     let filters = Filters {
         action: "/admin/gigs".into(),
         fields: vec![FilterField::select(
@@ -79,12 +84,14 @@ async fn list_page(
         keys: list.iter().map(|g| g.slug.clone()).collect(),
     };
     let shell = shell_for(&staff, &csrf, "Gig moderation", "/admin/gigs", flash);
-    ListPage { shell, filters, table, pager: Pager::default() }.response()
+    let pager = page.pager("/admin/gigs", &[("view", view.as_str())]);
+    ListPage { shell, filters, table, pager }.response()
 }
 
 async fn list_api(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> AppResult<Json<Value>> {
-    let (view, list) = rows(&state, &staff, &q).await?;
-    Ok(Json(json!({ "view": view, "gigs": list })))
+    let (view, page) = rows(&state, &staff, &q).await?;
+    let (newer, older) = (page.newer.map(|c| c.encode()), page.older.map(|c| c.encode()));
+    Ok(Json(json!({ "view": view, "gigs": page.items, "newer": newer, "older": older })))
 }
 
 async fn detail_page(

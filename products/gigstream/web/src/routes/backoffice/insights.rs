@@ -16,7 +16,7 @@ use gigstream_store::backoffice as bo;
 use gigstream_store::security::{self, Kind};
 use platform_audit::{Entry, Filter, Position};
 use platform_backoffice::forms::{Flash, Input, Via};
-use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page, Pager};
+use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page};
 use platform_backoffice::shell::{Cell, FilterField, Filters, ListPage, Table};
 use platform_kernel::FieldErrors;
 use serde::Deserialize;
@@ -37,15 +37,21 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 struct SecurityQuery {
     kind: Option<String>,
+    #[serde(flatten)]
+    page: Page,
 }
 
-async fn security_rows(state: &AppState, staff: &Staff, q: &SecurityQuery) -> AppResult<Vec<security::Event>> {
+const SECURITY_ROWS: i64 = 50;
+
+async fn security_rows(state: &AppState, staff: &Staff, q: &SecurityQuery) -> AppResult<KeysetPage<security::Event>> {
     staff.require(P::ViewSecurity)?;
     let kind = match given(&q.kind) {
         None => None,
         Some(k) => Some(k.parse::<Kind>().map_err(|_| AppError::field("kind", "Choose infected uploads or failed sign-ins."))?),
     };
-    Ok(security::recent(&state.db, kind, 200).await?)
+    let at = super::seq_at(&q.page)?;
+    let found = gigstream_store::backoffice::security_events(&state.db, kind, &at, SECURITY_ROWS).await?;
+    Ok(KeysetPage::from_rows(found, &super::direction_of(&at), SECURITY_ROWS as usize, |e| Cursor::new(e.seq, e.seq)))
 }
 
 async fn security_page(
@@ -55,7 +61,8 @@ async fn security_page(
     Query(flash): Query<Flash>,
     Query(q): Query<SecurityQuery>,
 ) -> AppResult<Response> {
-    let list = security_rows(&state, &staff, &q).await?;
+    let page = security_rows(&state, &staff, &q).await?;
+    let list = &page.items;
     let kind = given(&q.kind).unwrap_or_default();
     let filters = Filters {
         action: "/admin/security".into(),
@@ -93,12 +100,14 @@ async fn security_page(
         empty: "No security events.".into(),
         keys: list.iter().map(|e| e.kind.to_string()).collect(),
     };
-    ListPage { shell: shell_for(&staff, &csrf, "Security events", "/admin/security", flash), filters, table, pager: Pager::default() }
-        .response()
+    let pager = page.pager("/admin/security", &[("kind", &kind)]);
+    ListPage { shell: shell_for(&staff, &csrf, "Security events", "/admin/security", flash), filters, table, pager }.response()
 }
 
 async fn security_api(State(state): State<AppState>, staff: Staff, Query(q): Query<SecurityQuery>) -> AppResult<Json<Value>> {
-    Ok(Json(json!({ "events": security_rows(&state, &staff, &q).await? })))
+    let page = security_rows(&state, &staff, &q).await?;
+    let (newer, older) = (page.newer.map(|c| c.encode()), page.older.map(|c| c.encode()));
+    Ok(Json(json!({ "events": page.items, "newer": newer, "older": older })))
 }
 
 #[derive(Deserialize, Default)]

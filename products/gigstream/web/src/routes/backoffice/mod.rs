@@ -183,6 +183,16 @@ pub fn at_of<I: std::str::FromStr>(page: &Page) -> AppResult<At<(DateTime<Utc>, 
     })
 }
 
+/// The list position a `?before=` / `?after=` names, for lists sorted by
+/// a sequence number alone.
+pub fn seq_at(page: &Page) -> AppResult<At<i64>> {
+    Ok(match page.direction()? {
+        Direction::First => At::First,
+        Direction::Before(c) => At::Before(c.key_as("before")?),
+        Direction::After(c) => At::After(c.key_as("after")?),
+    })
+}
+
 /// The cursor of a row sorted by `(created_at, id)`.
 pub fn cursor_of(at: DateTime<Utc>, id: impl ToString) -> Cursor {
     Cursor::new(at.to_rfc3339_opts(SecondsFormat::AutoSi, true), id)

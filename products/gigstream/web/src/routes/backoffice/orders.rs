@@ -18,7 +18,7 @@ use gigstream_store::backoffice::{self as bo, OrderLine, RefundLine};
 use gigstream_store::orders::{self, Order, Resolution};
 use platform_audit::Record;
 use platform_backoffice::forms::{id, Flash, Input, Via};
-use platform_backoffice::keyset::{KeysetPage, Page, Pager};
+use platform_backoffice::keyset::{KeysetPage, Page};
 use platform_backoffice::shell::{confirmed, Cell, FilterField, Filters, ListPage, Table};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -272,12 +272,16 @@ async fn act(
 #[derive(Deserialize, Default)]
 struct RefundQuery {
     pending: Option<String>,
+    #[serde(flatten)]
+    page: Page,
 }
 
-async fn refund_rows(state: &AppState, staff: &Staff, q: &RefundQuery) -> AppResult<(bool, Vec<RefundLine>)> {
+async fn refund_rows(state: &AppState, staff: &Staff, q: &RefundQuery) -> AppResult<(bool, KeysetPage<RefundLine>)> {
     staff.require(P::ManageMoney)?;
     let pending = platform_backoffice::forms::checked(&q.pending);
-    Ok((pending, bo::refunds(&state.db, pending, 200).await?))
+    let at = at_of::<String>(&q.page)?;
+    let found = bo::refunds(&state.db, pending, &at, ROWS).await?;
+    Ok((pending, KeysetPage::from_rows(found, &direction_of(&at), ROWS as usize, |r| cursor_of(r.created_at, &r.id))))
 }
 
 async fn refunds_page(
@@ -287,7 +291,8 @@ async fn refunds_page(
     Query(flash): Query<Flash>,
     Query(q): Query<RefundQuery>,
 ) -> AppResult<Response> {
-    let (pending, list) = refund_rows(&state, &staff, &q).await?;
+    let (pending, page) = refund_rows(&state, &staff, &q).await?;
+    let list = &page.items;
     let filters = Filters {
         action: "/admin/refunds".into(),
         fields: vec![FilterField::select(
@@ -318,10 +323,12 @@ async fn refunds_page(
         empty: "No refunds.".into(),
         keys: list.iter().map(|r| r.id.clone()).collect(),
     };
-    ListPage { shell: shell_for(&staff, &csrf, "Refunds", "/admin/refunds", flash), filters, table, pager: Pager::default() }.response()
+    let pager = page.pager("/admin/refunds", &[("pending", if pending { "yes" } else { "" })]);
+    ListPage { shell: shell_for(&staff, &csrf, "Refunds", "/admin/refunds", flash), filters, table, pager }.response()
 }
 
 async fn refunds_api(State(state): State<AppState>, staff: Staff, Query(q): Query<RefundQuery>) -> AppResult<Json<Value>> {
-    let (_, list) = refund_rows(&state, &staff, &q).await?;
-    Ok(Json(json!({ "refunds": list })))
+    let (_, page) = refund_rows(&state, &staff, &q).await?;
+    let (newer, older) = (page.newer.map(|c| c.encode()), page.older.map(|c| c.encode()));
+    Ok(Json(json!({ "refunds": page.items, "newer": newer, "older": older })))
 }

@@ -1,0 +1,154 @@
+//! Back-office lists that page: the gig moderation queue (oldest first),
+//! security events and refunds walk forward and back by cursor with their
+//! filters kept; a bad cursor names its field. The admin pages are then
+//! looked at in headless Chromium at 1280 and 375 px (skipped without
+//! Chromium, a failure with REQUIRE_BROWSER=1).
+
+use crate::browser::{browser, driver, serve, shot, sign_in};
+use crate::support::{backends, TestApp};
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use gigstream_store::security::{self, Detail, Kind};
+use serde_json::{json, Value};
+
+/// `count` gigs by one seller, created in order; returns their slugs.
+async fn gigs(app: &TestApp, count: usize) -> Vec<String> {
+    let seller = app.sign_up("prolific").await;
+    let mut slugs = vec![];
+    for n in 0..count {
+        let body = json!({
+            "title": format!("I will draw portrait number {n:03} for you"),
+            "category": "graphics-design",
+            "description": "<p>Hand-drawn portraits from your photos, delivered as files.</p>",
+            "packages": [{ "tier": "basic", "name": "One", "price": "20", "delivery_days": 3, "revisions": 1, "items": ["A portrait"] }],
+        });
+        let (s, v) = app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        slugs.push(v["gig"]["slug"].as_str().unwrap().to_string());
+    }
+    slugs
+}
+
+async fn events(app: &TestApp, count: usize) {
+    for n in 0..count {
+        let (kind, detail) = if n % 2 == 0 {
+            (Kind::FailedLogin, Detail { login: format!("guess{n}"), ..Detail::default() })
+        } else {
+            (Kind::InfectedUpload, Detail { signature: "Eicar-Test-Signature".into(), file_name: format!("f{n}.pdf"), ..Detail::default() })
+        };
+        security::record(&app.db, kind, None, Some("203.0.113.9"), &detail, Utc::now()).await.unwrap();
+    }
+}
+
+/// Walks a paged admin API list from its first page by `older` links,
+/// then back by `newer`; returns the keys of each page in order.
+async fn walk(app: &TestApp, admin: &str, path: &str, list: &str, key: &str) -> Vec<Vec<String>> {
+    let keys = |v: &Value| v[list].as_array().unwrap().iter().map(|x| x[key].to_string()).collect::<Vec<_>>();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let (s, mut v) = app.call(Method::GET, path, Some(admin), None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut pages = vec![keys(&v)];
+    assert!(v["newer"].is_null(), "the first page has nothing newer");
+    while let Some(older) = v["older"].as_str().map(str::to_string) {
+        let (s, next) = app.call(Method::GET, &format!("{path}{sep}before={older}"), Some(admin), None).await;
+        assert_eq!(s, StatusCode::OK, "{next}");
+        v = next;
+        pages.push(keys(&v));
+    }
+    // And back: the newer link of the last page shows the page before it.
+    if pages.len() > 1 {
+        let newer = v["newer"].as_str().expect("a later page links back");
+        let (_, back) = app.call(Method::GET, &format!("{path}{sep}after={newer}"), Some(admin), None).await;
+        assert_eq!(keys(&back), pages[pages.len() - 2], "{path}");
+    }
+    pages
+}
+
+#[tokio::test]
+async fn the_moderation_queue_security_events_and_refunds_page() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let admin = app.admin("ops").await;
+        let slugs = gigs(&app, 53).await;
+        events(&app, 120).await;
+
+        // The queue: oldest first, 50 then 3, nothing lost or repeated.
+        let pages = walk(&app, &admin, "/api/v1/admin/gigs", "gigs", "slug").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 3], "{backend:?}");
+        let mut seen: Vec<String> = pages.concat().into_iter().map(|s| s.trim_matches('"').to_string()).collect();
+        assert_eq!(seen.first(), slugs.first(), "oldest first");
+        seen.sort();
+        let mut all = slugs.clone();
+        all.sort();
+        assert_eq!(seen, all, "each once");
+
+        // Security events: newest first, the kind filter kept across pages.
+        let pages = walk(&app, &admin, "/api/v1/admin/security", "events", "seq").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+        let seqs: Vec<i64> = pages.concat().iter().map(|s| s.parse().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] > w[1]), "newest first: {seqs:?}");
+        let pages = walk(&app, &admin, "/api/v1/admin/security?kind=failed_login", "events", "kind").await;
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 10]);
+        assert!(pages.concat().iter().all(|k| k == "\"failed_login\""));
+
+        // Refunds: none yet, no pager; a broken cursor names its field.
+        let (s, v) = app.call(Method::GET, "/api/v1/admin/refunds", Some(&admin), None).await;
+        assert_eq!((s, v["refunds"].as_array().map(Vec::len), v["older"].is_null()), (StatusCode::OK, Some(0), true), "{v}");
+        for path in ["/api/v1/admin/refunds?before=junk", "/api/v1/admin/gigs?after=junk", "/api/v1/admin/security?before=junk"] {
+            let (s, v) = app.call(Method::GET, path, Some(&admin), None).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
+            assert!(["before", "after"].contains(&v["fields"][0]["field"].as_str().unwrap()), "{v}");
+        }
+
+        // The pages carry the links, with the filter in them.
+        let (s, v) = app.call(Method::GET, "/admin/security?kind=infected_upload", Some(&admin), None).await;
+        let html = v.as_str().unwrap_or_default().to_string();
+        assert_eq!(s, StatusCode::OK, "{html}");
+        // The `&` between the parameters is escaped (askama writes `&#38;`).
+        assert!(html.contains("rel=\"next\" href=\"/admin/security?kind=infected_upload&#38;before="), "{html}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_pages_fit_wide_and_phone_screens() {
+    let Some(d) = driver().await else { return };
+    let app = TestApp::new(gigstream_store::Backend::Sqlite).await;
+    let base = format!("http://{}", serve(&app).await);
+    app.admin("ops").await;
+    gigs(&app, 52).await;
+    events(&app, 55).await;
+    let profile = tempfile::tempdir().unwrap();
+    let w = browser(&d, profile.path()).await;
+    let outcome = async {
+        sign_in(&w, &base, "ops", "/admin/users").await?;
+        for (path, name) in [
+            ("/admin/users", "admin-users"),
+            ("/admin/gigs", "admin-gigs"),
+            ("/admin/orders", "admin-orders"),
+            ("/admin/refunds", "admin-refunds"),
+            ("/admin/withdrawals", "admin-withdrawals"),
+            ("/admin/security", "admin-security"),
+            ("/admin/analytics", "admin-analytics"),
+            ("/admin/settings", "admin-settings"),
+            ("/admin/audit", "admin-audit"),
+        ] {
+            w.set_window_rect(0, 0, 1280, 900).await?;
+            w.goto(format!("{base}{path}")).await?;
+            let title = w.title().await?;
+            assert!(!title.to_lowercase().contains("not found") && !title.to_lowercase().contains("error"), "{path}: {title}");
+            shot(&w, 1280, name).await?;
+            shot(&w, 375, name).await?;
+        }
+        // The pager works in the browser: the queue's second page.
+        w.set_window_rect(0, 0, 1280, 900).await?;
+        w.goto(format!("{base}/admin/gigs")).await?;
+        w.find(thirtyfour::By::Css("a[rel=next]")).await?.click().await?;
+        let rows = w.find_all(thirtyfour::By::Css("[data-key]")).await?.len();
+        assert_eq!(rows, 2, "52 gigs: 50, then 2");
+        shot(&w, 375, "admin-gigs-page2").await?;
+        Ok::<_, thirtyfour::prelude::WebDriverError>(())
+    }
+    .await;
+    let _ = w.quit().await;
+    outcome.unwrap();
+}
