@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use platform_accounts::{Column, Session, SessionStore};
-use platform_db::Db;
+use platform_db::{Db, StoreResult};
 use std::future::Future;
 
 /// A product's cookies and how it is reached.
@@ -65,6 +65,9 @@ pub struct Sessions<'a> {
 /// A session's last-seen time is written at most this often.
 pub const TOUCH_EVERY_SECS: i64 = 60;
 
+/// A live session as the product makes it, beside the platform's row.
+pub type Found<P> = (<P as SignIn>::Signed, Session<<P as SignIn>::Id, <P as SignIn>::Kind>);
+
 /// What a product tells the session layer.
 pub trait SignIn: Clone + Send + Sync + 'static {
     /// The product's account id and kind, as its sessions table holds them.
@@ -77,6 +80,20 @@ pub trait SignIn: Clone + Send + Sync + 'static {
     fn sessions(&self) -> Sessions<'_>;
     /// A live session, presented as `token` by `via`, as the product's own.
     fn signed(&self, token: String, via: SessionVia, session: Session<Self::Id, Self::Kind>) -> Self::Signed;
+
+    /// The live session of `token` with what the product makes of it. By
+    /// default the platform's lookup, then [`SignIn::signed`]; a product
+    /// whose requests go on to read their account row overrides this to
+    /// fetch that row in the same statement
+    /// (`platform_accounts::SessionStore::live_joined`) and keeps it in its
+    /// `Signed`.
+    fn find(&self, token: String, via: SessionVia, now: DateTime<Utc>) -> impl Future<Output = StoreResult<Option<Found<Self>>>> + Send {
+        async move {
+            let Sessions { db, store, .. } = self.sessions();
+            let found = store.live::<Self::Id, Self::Kind>(db, &token, now).await?;
+            Ok(found.map(|session| (self.signed(token, via, session.clone()), session)))
+        }
+    }
 
     /// A bearer token's holder: by default a session like the cookie's.
     fn bearer(&self, token: String, now: DateTime<Utc>) -> impl Future<Output = Result<Option<Self::Signed>, AppError>> + Send {
@@ -91,17 +108,16 @@ pub async fn live<P: SignIn>(p: &P, token: String, via: SessionVia, now: DateTim
     if token.is_empty() {
         return Ok(None);
     }
-    let Sessions { db, store, .. } = p.sessions();
-    let found = store.live::<P::Id, P::Kind>(db, &token, now).await.map_err(|e| {
+    let found = p.find(token.clone(), via, now).await.map_err(|e| {
         tracing::warn!(error = %e, "session lookup failed");
         AppError::from(e)
     })?;
-    let Some(session) = found else { return Ok(None) };
+    let Some((signed, session)) = found else { return Ok(None) };
     if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECS) {
+        let Sessions { db, store, .. } = p.sessions();
         let _ = store.touch(db, &token, now).await;
     }
-    let csrf = session.csrf_token.clone();
-    Ok(Some((p.signed(token, via, session), csrf)))
+    Ok(Some((signed, session.csrf_token)))
 }
 
 /// The layer (see the module documentation).

@@ -167,3 +167,50 @@ async fn sessions_of_inactive_accounts_are_not_live() {
 fn table_names_must_be_plain_identifiers() {
     let _ = SessionStore::new().in_table("sessions; DROP TABLE accounts");
 }
+
+/// A product's row read with the session: here a nickname beside the
+/// account, absent for an account without one.
+#[derive(sqlx::FromRow)]
+struct Nick {
+    nickname: Option<String>,
+}
+
+#[tokio::test]
+async fn a_session_comes_with_the_products_row_in_one_statement() {
+    for backend in platform_db::testing::backends() {
+        let t = db(backend).await;
+        let id = match backend {
+            Backend::Sqlite => "TEXT",
+            Backend::Postgres => "UUID",
+        };
+        let sql = format!("CREATE TABLE nicknames (account_id {id} PRIMARY KEY, nickname TEXT NOT NULL, created_at TEXT)");
+        on_pool!(&t.db, p => { sqlx::query(&sql).execute(p).await.unwrap(); });
+        let store = SessionStore::new().for_active(ActiveAccounts::new("accounts", "id", "is_active"));
+        let (named, plain) = (account(&t.db).await, account(&t.db).await);
+        on_pool!(&t.db, p => {
+            sqlx::query("INSERT INTO nicknames (account_id, nickname, created_at) VALUES ($1, 'ann', 'not a time')")
+                .bind(named).execute(p).await.unwrap();
+        });
+        let join = "LEFT JOIN nicknames n ON n.account_id = s.account_id";
+        let one = store.create(&t.db, spec(named, Via::Cookie), t0()).await.unwrap();
+        let two = store.create(&t.db, spec(plain, Via::Bearer), t0()).await.unwrap();
+
+        let (s, nick): (Session<AccountId, Kind>, Nick) =
+            store.live_joined(&t.db, &one.token, t0(), join, "n.nickname").await.unwrap().expect("live");
+        assert_eq!((s.account_id, s.via, s.csrf_token), (named, Via::Cookie, one.csrf_token), "{backend:?}");
+        assert_eq!((s.created_at, s.expires_at), (t0(), one.expires_at), "the session's own columns, not the product's");
+        assert_eq!(nick.nickname.as_deref(), Some("ann"));
+
+        let (s, nick): (Session<AccountId, Kind>, Nick) =
+            store.live_joined(&t.db, &two.token, t0(), join, "n.nickname").await.unwrap().expect("live");
+        assert_eq!((s.account_id, nick.nickname), (plain, None), "{backend:?}");
+
+        // The same rules as `live`: an inactive account's, a revoked or an
+        // unknown session is not live.
+        set_active(&t.db, plain, false).await;
+        assert!(store.live_joined::<AccountId, Kind, Nick>(&t.db, &two.token, t0(), join, "n.nickname").await.unwrap().is_none());
+        store.revoke(&t.db, &one.token, t0()).await.unwrap();
+        assert!(store.live_joined::<AccountId, Kind, Nick>(&t.db, &one.token, t0(), join, "n.nickname").await.unwrap().is_none());
+        assert!(store.live_joined::<AccountId, Kind, Nick>(&t.db, "nope", t0(), join, "n.nickname").await.unwrap().is_none());
+    }
+}

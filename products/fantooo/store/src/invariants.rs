@@ -34,6 +34,13 @@ const PRODUCT_CHECKS: &[Check] = &[
       LEFT JOIN (SELECT c.real_user_id, COUNT(*) AS n, CAST(SUM(m.credits_charged) AS BIGINT) AS total
                  FROM messages m JOIN chats c ON c.id = m.chat_id WHERE m.credits_charged > 0 GROUP BY c.real_user_id) m ON m.real_user_id = u.id
       WHERE COALESCE(l.n, 0) <> COALESCE(m.n, 0) OR COALESCE(l.total, 0) <> COALESCE(m.total, 0)"),
+    Check::new("profile counters equal their users' messages",
+     "SELECT CAST(f.id AS TEXT) || ': ' || CAST(f.total_messages + COALESCE(s.n, 0) AS TEXT) || ' vs ' || CAST(COALESCE(m.n, 0) AS TEXT)
+      FROM fictional_users f
+      LEFT JOIN (SELECT profile_id, SUM(messages) AS n, SUM(revenue_credits) AS credits FROM profile_message_counts GROUP BY profile_id) s ON s.profile_id = f.id
+      LEFT JOIN (SELECT c.fictional_user_id, COUNT(*) AS n, CAST(SUM(m.credits_charged) AS BIGINT) AS credits
+                 FROM messages m JOIN chats c ON c.id = m.chat_id WHERE m.sender_type = 'real' GROUP BY c.fictional_user_id) m ON m.fictional_user_id = f.id
+      WHERE f.total_messages + COALESCE(s.n, 0) <> COALESCE(m.n, 0) OR f.total_revenue_credits + COALESCE(s.credits, 0) <> COALESCE(m.credits, 0)"),
     Check::new("operator chat counts equal their assigned chats",
      "SELECT CAST(o.id AS TEXT) || ': ' || CAST(o.current_chat_count AS TEXT) || ' vs ' || CAST(COALESCE(c.n, 0) AS TEXT)
       FROM operators o LEFT JOIN (SELECT assigned_operator_id, COUNT(*) AS n FROM chats WHERE assigned_operator_id IS NOT NULL GROUP BY assigned_operator_id) c

@@ -218,9 +218,9 @@ pub async fn send_as_user(
                     closed_at = CASE WHEN status = 'closed' THEN NULL ELSE closed_at END
              WHERE id = $1")
             .bind(chat).bind(free).bind(paid).bind(charge.get()).bind(now).execute(&mut *tx).await?;
-        sqlx::query("UPDATE fictional_users SET total_messages = total_messages + 1, total_revenue_credits = total_revenue_credits + $2
-                     WHERE id = (SELECT fictional_user_id FROM chats WHERE id = $1)")
-            .bind(chat).bind(charge.get()).execute(&mut *tx).await?;
+        // One of a few counter rows per profile, chosen by chat: the users
+        // of one popular profile do not queue on its row.
+        sqlx::query(PROFILE_MESSAGE_COUNT).bind(chat).bind(chat_slot(chat)).bind(charge.get()).execute(&mut *tx).await?;
         // An unanswered message with nobody on the chat: it waits for an
         // operator. Escalated chats are with admins until they hand them back.
         let queued = c.assigned_operator_id.is_none() && c.status != ChatStatus::Escalated;
@@ -301,7 +301,7 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
         if let Some(o) = operator {
             // One of a few rows per operator, chosen by chat: replies in
             // different chats do not wait for each other's commits.
-            sqlx::query(OPERATOR_REPLY_COUNT).bind(o).bind(reply_slot(chat)).bind(now).execute(&mut *tx).await?;
+            sqlx::query(OPERATOR_REPLY_COUNT).bind(o).bind(chat_slot(chat)).bind(now).execute(&mut *tx).await?;
         } else {
             // An admin answered: the chat no longer waits for an operator.
             let n = sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(chat).execute(&mut *tx).await?.rows_affected();
@@ -336,13 +336,23 @@ const OPERATOR_REPLY_COUNT: &str = "INSERT INTO operator_reply_counts (operator_
     ON CONFLICT (operator_id, slot) DO UPDATE SET messages = operator_reply_counts.messages + 1,
         last_at = CASE WHEN excluded.last_at > operator_reply_counts.last_at THEN excluded.last_at ELSE operator_reply_counts.last_at END";
 
-/// How many rows one operator's reply count is spread over.
+/// Counts a user's message to the chat's profile (chat, slot, credits) in
+/// one of [`REPLY_SLOTS`] rows; [`crate::profiles::message_totals`] adds
+/// them up.
+const PROFILE_MESSAGE_COUNT: &str = "INSERT INTO profile_message_counts (profile_id, slot, messages, revenue_credits)
+    SELECT fictional_user_id, $2, 1, $3 FROM chats WHERE id = $1
+    ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + 1,
+        revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
+
+/// How many rows one operator's reply count, or one profile's message
+/// count, is spread over.
 pub const REPLY_SLOTS: u64 = 16;
 
-/// The slot a chat's replies are counted in, the same for every reply in
-/// it (those are serialised by the chat's lock anyway): an operator's
-/// replies in different chats rarely meet on one row.
-fn reply_slot(chat: ChatId) -> i64 {
+/// The slot a chat's messages are counted in, the same for every message
+/// in it (those are serialised by the chat's lock anyway): an operator's
+/// replies, or a profile's messages, in different chats rarely meet on one
+/// row.
+fn chat_slot(chat: ChatId) -> i64 {
     let h = chat.to_string().bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     (h % REPLY_SLOTS) as i64
 }

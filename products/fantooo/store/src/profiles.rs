@@ -274,3 +274,13 @@ pub async fn set_operator_notes(db: &Db, id: ProfileId, notes: Option<&str>) -> 
     on_pool!(db, p => { sqlx::query(sql).bind(id).bind(notes).bind(Utc::now()).execute(p).await?; });
     Ok(())
 }
+
+/// The messages users sent a profile and the credits they paid for them:
+/// the profile row's counters (what was counted before they moved) plus
+/// its slots in `profile_message_counts` (see `messages::send_as_user`).
+pub async fn message_totals(db: &Db, id: ProfileId) -> StoreResult<(i64, i64)> {
+    let sql = "SELECT CAST(f.total_messages + COALESCE((SELECT SUM(c.messages) FROM profile_message_counts c WHERE c.profile_id = f.id), 0) AS BIGINT),
+                      CAST(f.total_revenue_credits + COALESCE((SELECT SUM(c.revenue_credits) FROM profile_message_counts c WHERE c.profile_id = f.id), 0) AS BIGINT)
+               FROM fictional_users f WHERE f.id = $1";
+    Ok(on_pool!(db, p => sqlx::query_as(sql).bind(id).fetch_one(p).await?))
+}

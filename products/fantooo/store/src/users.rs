@@ -58,8 +58,52 @@ impl User {
     }
 }
 
-pub(crate) const USER_COLUMNS: &str = "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at, profile_picture, recovery_email, recovery_email_verified_at, notification_preferences,
-    (SELECT CAST(COALESCE(SUM(c.user_unread), 0) AS BIGINT) FROM chats c WHERE c.real_user_id = real_users.id) AS unread_replies";
+/// A user row's own columns, unqualified.
+macro_rules! user_row_columns {
+    () => {
+        "id, account_id, username, display_name, email, age, gender, looking_for, location, latitude, longitude, bio, credits, total_spent_cents, user_tier, is_active, is_banned, ban_reason, banned_until, last_active_at, created_at, profile_picture, recovery_email, recovery_email_verified_at, notification_preferences"
+    };
+}
+
+/// The unread count over the user's chats (of the row `real_users`).
+macro_rules! unread_replies {
+    () => {
+        "(SELECT CAST(COALESCE(SUM(c.user_unread), 0) AS BIGINT) FROM chats c WHERE c.real_user_id = real_users.id) AS unread_replies"
+    };
+}
+
+pub(crate) const USER_COLUMNS: &str = concat!(user_row_columns!(), ", ", unread_replies!());
+
+/// A user session's row, fetched in the session lookup's own statement
+/// (`platform_accounts::SessionStore::live_joined` with [`SESSION_JOIN`]
+/// and [`session_columns`]): none for other kinds of account, or when the
+/// user row is gone.
+pub struct SessionUser(pub Option<User>);
+
+/// The user row joined onto a session row (aliased `s`).
+pub const SESSION_JOIN: &str = "LEFT JOIN real_users ON s.kind = 'user' AND real_users.account_id = s.account_id";
+
+/// What [`SessionUser`] reads, qualified by `real_users` since the session
+/// and account rows beside it share some column names.
+pub fn session_columns() -> &'static str {
+    static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let own = user_row_columns!().split(',').map(|c| format!("real_users.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        format!("{own}, {}", unread_replies!())
+    });
+    &COLUMNS
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for SessionUser
+where
+    User: sqlx::FromRow<'r, R>,
+    Option<UserId>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    &'r str: sqlx::ColumnIndex<R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let id: Option<UserId> = row.try_get("id")?;
+        Ok(SessionUser(if id.is_some() { Some(User::from_row(row)?) } else { None }))
+    }
+}
 
 /// A validated registration.
 #[derive(Debug, Clone)]

@@ -28,6 +28,17 @@ pub struct Session {
     pub kind: AccountKind,
     pub via_cookie: bool,
     pub csrf_token: String,
+    /// A user's row, read in the session lookup's statement (none for
+    /// other kinds, or when the row is gone).
+    pub user: Option<std::sync::Arc<users::User>>,
+}
+
+impl Session {
+    /// The user row the session lookup read with it; a user session
+    /// without one is signed out.
+    fn user_row(&self) -> AppResult<users::User> {
+        self.user.as_deref().cloned().ok_or(AppError::Unauthenticated)
+    }
 }
 
 pub use platform_web::request::{ClientIp, CsrfToken};
@@ -69,9 +80,9 @@ pub struct CurrentUser {
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::User)?;
-        let user = users::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
+        let user = session.user_row()?;
         if user.banned_at(chrono::Utc::now()) {
             return Err(AppError::Forbidden);
         }
@@ -137,7 +148,7 @@ impl FromRequestParts<AppState> for CurrentViewer {
         let session = parts.extensions.get::<Session>().cloned().ok_or(AppError::Unauthenticated)?;
         let viewer = match session.kind {
             AccountKind::User => {
-                let user = users::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
+                let user = session.user_row()?;
                 if user.banned_at(chrono::Utc::now()) {
                     return Err(AppError::Forbidden);
                 }

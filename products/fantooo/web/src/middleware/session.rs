@@ -5,11 +5,13 @@
 
 use crate::auth::{Session, CSRF_COOKIE, SESSION_COOKIE};
 use crate::AppState;
+use chrono::{DateTime, Utc};
 use fantooo_domain::ids::AccountId;
 use fantooo_domain::AccountKind;
 use fantooo_store::accounts::SESSIONS;
+use fantooo_store::{users, StoreResult};
 use platform_web::request::{set_cookie, ProxyTrust, SessionVia};
-use platform_web::session::{Cookies, Sessions, SignIn};
+use platform_web::session::{Cookies, Found, Sessions, SignIn};
 
 impl SignIn for AppState {
     type Id = AccountId;
@@ -26,7 +28,27 @@ impl SignIn for AppState {
     }
 
     fn signed(&self, token: String, via: SessionVia, s: platform_accounts::Session<AccountId, AccountKind>) -> Session {
-        Session { token, account_id: s.account_id, kind: s.kind, via_cookie: via == SessionVia::Cookie, csrf_token: s.csrf_token }
+        Session {
+            token,
+            account_id: s.account_id,
+            kind: s.kind,
+            via_cookie: via == SessionVia::Cookie,
+            csrf_token: s.csrf_token,
+            user: None,
+        }
+    }
+
+    /// A user's row comes in the session lookup's own statement: most
+    /// requests are users', and each reads its row.
+    async fn find(&self, token: String, via: SessionVia, now: DateTime<Utc>) -> StoreResult<Option<Found<Self>>> {
+        let found = SESSIONS
+            .live_joined::<AccountId, AccountKind, users::SessionUser>(&self.db, &token, now, users::SESSION_JOIN, users::session_columns())
+            .await?;
+        Ok(found.map(|(s, row)| {
+            let mut signed = self.signed(token, via, s.clone());
+            signed.user = row.0.map(std::sync::Arc::new);
+            (signed, s)
+        }))
     }
 }
 

@@ -30,6 +30,10 @@ async fn each_kind_of_corruption_is_reported() {
                 "every paid message has exactly one charge of its price",
             ),
             ("UPDATE operators SET current_chat_count = 9".to_string(), "operator chat counts equal their assigned chats"),
+            (
+                "UPDATE fictional_users SET total_revenue_credits = total_revenue_credits + 1".to_string(),
+                "profile counters equal their users' messages",
+            ),
         ];
         operator_client(&app, "op@fantooo.com").await;
         for (sql, rule) in corruptions {
@@ -39,6 +43,6 @@ async fn each_kind_of_corruption_is_reported() {
         }
         let r = admin.api_get("/api/admin/check").await;
         assert_eq!(r.status, StatusCode::CONFLICT);
-        assert!(r.json()["violations"].as_array().unwrap().len() >= 4);
+        assert!(r.json()["violations"].as_array().unwrap().len() >= 5);
     }
 }

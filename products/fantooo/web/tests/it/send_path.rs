@@ -1,13 +1,14 @@
 //! The send path's shortcuts keep their promises: a node's copy of the
 //! pricing settings never charges an old price, and an operator's replies
-//! counted in slots add up to what they sent.
+//! counted in slots add up to what they sent, and so do a profile's
+//! messages from many users.
 
-use crate::chat::{assign_to, flat_pricing, grant, say, user_with_chat};
+use crate::chat::{assign_to, flat_pricing, grant, make_profile, say, user_with_chat};
 use crate::support::*;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use fantooo_domain::pricing::PricingConfig;
 use fantooo_store::messages::{send_as_profile, Body, ProfileVoice};
-use fantooo_store::{operator_admin, operators, settings};
+use fantooo_store::{on_pool, operator_admin, operators, settings};
 
 #[tokio::test]
 async fn a_price_saved_elsewhere_is_charged_by_the_next_send() {
@@ -73,5 +74,35 @@ async fn an_operators_replies_in_many_chats_all_count() {
         assert!(after.last_activity.is_some_and(|t| t >= started - chrono::Duration::seconds(1)), "{b:?}: {:?}", after.last_activity);
         let listed = operator_admin::performance(&app.db, "messages").await.unwrap();
         assert_eq!(listed.iter().find(|p| p.id == op).map(|p| p.total_messages_sent), Some(15), "{b:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_profiles_messages_from_many_users_all_count() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        flat_pricing(&app.db).await;
+        let profile = make_profile(&app.db, "Popular", false).await;
+        let mut sent = (0, 0);
+        for n in 0..6 {
+            let mut c = api_user(&app, &format!("fan{n}")).await;
+            let uid = crate::chat::user_id(&mut c).await;
+            grant(&app.db, uid, 50).await;
+            let r = c.json(Method::POST, "/api/chats", serde_json::json!({ "profile_id": profile.to_string() })).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+            let chat: fantooo_domain::ids::ChatId = r.json()["chat"]["id"].as_str().unwrap().parse().unwrap();
+            for k in 0..=n {
+                let r = say(&mut c, chat, &format!("message {k}")).await;
+                assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+                sent.0 += 1;
+                sent.1 += r.json()["message"]["credits_charged"].as_i64().unwrap();
+            }
+        }
+        assert!(sent.1 > 0, "{b:?}: some messages were paid");
+        assert_eq!(fantooo_store::profiles::message_totals(&app.db, profile).await.unwrap(), sent, "{b:?}: 21 messages and their credits");
+        let slots: i64 =
+            on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM profile_message_counts").fetch_one(p).await.unwrap());
+        assert!(slots > 1, "{b:?}: the chats count in more than one row ({slots})");
+        crate::chat::assert_books_balance(&app.db).await;
     }
 }
