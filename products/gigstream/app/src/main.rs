@@ -23,7 +23,8 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "gigstream.db",
     seed_demo_about: "Load demo sellers, gigs, a buyer and an admin into an empty store.",
     check_about: "Check the money invariants; exits 1 on any violation.",
-    jobs: "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications, fold-facets, message-reminders",
+    jobs:
+        "auto-complete, housekeeping, clear-earnings, refunds, payouts, invoices, reconcile, notifications, fold-facets, message-reminders",
 };
 
 #[derive(Parser)]
