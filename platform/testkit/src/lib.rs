@@ -1,8 +1,11 @@
 //! Helpers for tests only (a dev-dependency of the products): a router
 //! served on a loopback port ([`serve`]), and headless Chromium through
-//! chromedriver ([`browser`]).
+//! chromedriver ([`browser`]), and multipart upload bodies ([`form`]).
 
 pub mod browser;
+pub mod form;
+
+pub use form::multipart;
 
 use std::net::SocketAddr;
 

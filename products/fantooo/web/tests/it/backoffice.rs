@@ -629,24 +629,11 @@ async fn bulk_import_creates_good_rows_and_reports_bad_ones() {
 pub use platform_media::samples::png;
 
 pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "XBOUNDARYX";
-    let mut body = vec![];
-    for (name, filename, data) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match filename {
-            Some(f) => body.extend_from_slice(
-                format!(
-                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            ),
-            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
-        }
-        body.extend_from_slice(data);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let parts: Vec<platform_testkit::form::Part> = parts
+        .iter()
+        .map(|(name, file, bytes)| platform_testkit::form::Part { name, file: file.map(|f| (f, "application/octet-stream")), bytes })
+        .collect();
+    platform_testkit::multipart(&parts)
 }
 
 /// A profile create that fails after its pictures were stored leaves

@@ -10,19 +10,11 @@ use platform_media::scan::fake::eicar;
 use serde_json::{json, Value};
 
 fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "UPLOADBOUNDARY";
-    let mut body = Vec::new();
-    for (name, file, bytes) in parts {
-        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"").into_bytes());
-        if let Some(f) = file {
-            body.extend(format!("; filename=\"{f}\"\r\nContent-Type: application/octet-stream").into_bytes());
-        }
-        body.extend(b"\r\n\r\n");
-        body.extend_from_slice(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").into_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let parts: Vec<platform_testkit::form::Part> = parts
+        .iter()
+        .map(|(name, file, bytes)| platform_testkit::form::Part { name, file: file.map(|f| (f, "application/octet-stream")), bytes })
+        .collect();
+    platform_testkit::multipart(&parts)
 }
 
 pub async fn post_multipart(app: &TestApp, path: &str, token: &str, parts: &[(&str, Option<&str>, &[u8])]) -> (StatusCode, Value, String) {
