@@ -5,46 +5,19 @@
 //! the back office's paged list with its audit entries, and `rooms check`
 //! after each.
 
-use chrono::{NaiveDate, Utc};
+mod support;
+use support::{code, dbs, user};
+
+use chrono::Utc;
 use futures_util::future::join_all;
-use platform_db::testing::{backends, fresh_db};
 use platform_db::{Db, StoreError};
-use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
 use rooms_domain::agency::AgencyStatus;
 use rooms_domain::ids::{AccountId, GiftId, RoomId};
 use rooms_domain::progress::{Period, RankingClock};
 use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
 use rooms_store::backoffice::At;
 use rooms_store::gifts::{self, NewGift, Recipients, SendGift, Settings};
-use rooms_store::{accounts, agencies, check, economy, presence, rooms, seats};
-
-async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
-    let mut out = vec![];
-    for b in backends() {
-        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
-    }
-    out
-}
-
-async fn user(db: &Db, handle: &str) -> AccountId {
-    let new = accounts::NewAccount {
-        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
-        handle: Handle::parse(handle).unwrap(),
-        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
-        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
-        country: Country::parse("KE").unwrap(),
-        gender: Gender::Unspecified,
-    };
-    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
-}
-
-fn code(e: StoreError) -> String {
-    match e {
-        StoreError::Guard { code, .. } => code,
-        StoreError::Refused { field, .. } => format!("field:{field}"),
-        other => format!("{other:?}"),
-    }
-}
+use rooms_store::{agencies, check, economy, presence, rooms, seats};
 
 async fn assert_clean(db: &Db, what: &str) {
     let v = check::run(db).await.unwrap();

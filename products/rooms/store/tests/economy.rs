@@ -3,12 +3,13 @@
 //! concurrent gifts into one room, retried requests applied once, diamond
 //! exchange and payouts, rankings from the counters, and `rooms check`.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+mod support;
+use support::{dbs, user};
+
+use chrono::{DateTime, Duration, Utc};
 use futures_util::future::join_all;
-use platform_db::testing::{backends, fresh_db};
 use platform_db::{Db, StoreError};
 use platform_kernel::payment::ChargeStatus;
-use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
 use rooms_domain::economy::PurchaseDecision;
 use rooms_domain::ids::{AccountId, GiftId, RoomId};
 use rooms_domain::progress::{Period, RankingClock, Track};
@@ -16,27 +17,7 @@ use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
 use rooms_store::economy::{self, NewPackage, PayoutAction, Report};
 use rooms_store::gifts::{self, NewGift, Recipients, SendGift, Settings};
 use rooms_store::leaderboards::{self, Board};
-use rooms_store::{accounts, check, presence, rooms, seats};
-
-async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
-    let mut out = vec![];
-    for b in backends() {
-        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
-    }
-    out
-}
-
-async fn user(db: &Db, handle: &str) -> AccountId {
-    let new = accounts::NewAccount {
-        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
-        handle: Handle::parse(handle).unwrap(),
-        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
-        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
-        country: Country::parse("KE").unwrap(),
-        gender: Gender::Unspecified,
-    };
-    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
-}
+use rooms_store::{check, presence, rooms, seats};
 
 async fn room_of(db: &Db, owner: AccountId, name: &str) -> RoomId {
     let new = rooms::NewRoom {

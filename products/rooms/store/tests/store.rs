@@ -2,42 +2,16 @@
 //! TEST_DATABASE_URL): races, capacity, cool-downs, the moderation matrix
 //! per room role, reset tokens, the outbox.
 
+mod support;
+use support::{code, dbs, user};
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use platform_db::testing::{backends, fresh_db};
 use platform_db::{Db, StoreError};
 use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole, ResetChannel};
 use rooms_domain::ids::{AccountId, RoomId};
 use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
 use rooms_store::seats::Act;
 use rooms_store::{accounts, chat, events, messages, presence, rooms, seats, social, sweep};
-
-async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
-    let mut out = vec![];
-    for b in backends() {
-        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
-    }
-    out
-}
-
-fn code(e: StoreError) -> String {
-    match e {
-        StoreError::Guard { code, .. } => code,
-        StoreError::Refused { field, .. } => format!("field:{field}"),
-        other => format!("{other:?}"),
-    }
-}
-
-async fn user(db: &Db, handle: &str) -> AccountId {
-    let new = accounts::NewAccount {
-        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
-        handle: Handle::parse(handle).unwrap(),
-        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
-        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
-        country: Country::parse("KE").unwrap(),
-        gender: Gender::Unspecified,
-    };
-    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
-}
 
 fn new_room(name: &str) -> rooms::NewRoom {
     rooms::NewRoom {

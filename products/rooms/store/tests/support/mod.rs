@@ -1,0 +1,41 @@
+//! Set-up shared by the store's test files: a fresh database per backend,
+//! a user, and a store error as a short code.
+#![allow(dead_code)]
+
+use chrono::{NaiveDate, Utc};
+use platform_db::testing::{backends, fresh_db};
+use platform_db::{Db, StoreError};
+use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
+use rooms_domain::ids::AccountId;
+use rooms_store::accounts;
+
+/// A fresh, migrated database on every backend under test.
+pub async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
+    let mut out = vec![];
+    for b in backends() {
+        out.push((b, fresh_db(b, &rooms_store::MIGRATIONS, "rooms_store_tpl").await));
+    }
+    out
+}
+
+/// A refusal's code: a guard's name, or `field:<name>`.
+pub fn code(e: StoreError) -> String {
+    match e {
+        StoreError::Guard { code, .. } => code,
+        StoreError::Refused { field, .. } => format!("field:{field}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A new user with the handle (and `<handle>@example.com`).
+pub async fn user(db: &Db, handle: &str) -> AccountId {
+    let new = accounts::NewAccount {
+        login: Login::parse(&format!("{handle}@example.com")).unwrap(),
+        handle: Handle::parse(handle).unwrap(),
+        full_name: FullName::parse("full_name", &format!("{handle} person")).unwrap(),
+        birth_date: AdultBirthDate::parse("1990-01-01", NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap(),
+        country: Country::parse("KE").unwrap(),
+        gender: Gender::Unspecified,
+    };
+    accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
+}
