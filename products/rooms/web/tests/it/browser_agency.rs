@@ -3,24 +3,14 @@
 //! 1280 px (screenshots in `target/screenshots/rooms-agency-*.png`).
 //! Skipped without Chromium.
 
-use crate::browser_pages::{shot, until};
+use crate::browser_pages::{shot, sign_in, until};
 use crate::chrome::{chromedriver, chromium};
-use crate::support::{TestApp, PASSWORD};
+use crate::support::TestApp;
 use chrono::Utc;
 use rooms_domain::agency::AgencyStatus;
 use serde_json::json;
 use std::net::SocketAddr;
 use thirtyfour::prelude::*;
-
-async fn sign_in(d: &WebDriver, base: &str, login: &str) -> WebDriverResult<()> {
-    d.delete_all_cookies().await?;
-    d.goto(format!("{base}/signin")).await?;
-    d.find(By::Name("login")).await?.send_keys(login).await?;
-    d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
-    d.find(By::Css("form button.btn")).await?.click().await?;
-    until(d, "return location.pathname === '/';", "home after sign-in").await;
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {

@@ -6,10 +6,10 @@
 //! live, and an open leaderboard page moves without reloading. Skipped
 //! without Chromium.
 
-use crate::browser_pages::{shot, until};
+use crate::browser_pages::{shot, sign_in, until};
 use crate::chrome::{chromedriver, chromium, js};
 use crate::economy::id_of;
-use crate::support::{TestApp, PASSWORD};
+use crate::support::TestApp;
 use axum::http::StatusCode;
 use chrono::Utc;
 use rooms_store::economy::{self, NewPackage};
@@ -19,15 +19,6 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use thirtyfour::prelude::*;
-
-async fn sign_in(d: &WebDriver, base: &str, login: &str) -> WebDriverResult<()> {
-    d.goto(format!("{base}/signin")).await?;
-    d.find(By::Name("login")).await?.send_keys(login).await?;
-    d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
-    d.find(By::Css("form button.btn")).await?.click().await?;
-    until(d, "return location.pathname === '/';", "home after sign-in").await;
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bought_gift_reaches_the_receiver_live_at_both_widths() {

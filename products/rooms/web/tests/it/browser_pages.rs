@@ -18,6 +18,18 @@ pub async fn shot(d: &WebDriver, name: &str) {
 
 pub use platform_testkit::browser::until;
 
+/// Signs `login` in through the sign-in page (dropping an earlier
+/// session's cookies first) and waits for the home page it leads to.
+pub async fn sign_in(d: &WebDriver, base: &str, login: &str) -> WebDriverResult<()> {
+    d.delete_all_cookies().await?;
+    d.goto(format!("{base}/signin")).await?;
+    d.find(By::Name("login")).await?.send_keys(login).await?;
+    d.find(By::Name("password")).await?.send_keys(crate::support::PASSWORD).await?;
+    d.find(By::Css("form button.btn")).await?.click().await?;
+    until(d, "return location.pathname === '/';", "home after sign-in").await;
+    Ok(())
+}
+
 async fn text(d: &WebDriver) -> String {
     d.find(By::Tag("body")).await.unwrap().text().await.unwrap()
 }

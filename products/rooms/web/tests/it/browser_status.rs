@@ -3,10 +3,10 @@
 //! arrives live as a toast, badges and the worn frame show in the room,
 //! and the levels and frames pages. Skipped without Chromium.
 
-use crate::browser_pages::{shot, until};
+use crate::browser_pages::{shot, sign_in, until};
 use crate::chrome::{chromedriver, chromium};
 use crate::status::scene;
-use crate::support::{TestApp, PASSWORD};
+use crate::support::TestApp;
 use chrono::Utc;
 use rooms_domain::progress::Track;
 use rooms_domain::status::{Privilege, Step};
@@ -43,11 +43,7 @@ async fn a_level_up_toasts_live_and_badges_and_frames_show_at_both_widths() {
     let d = chromium(&driver, profile.path()).await;
     let outcome = async {
         d.set_window_rect(0, 0, 375, 812).await?;
-        d.goto(format!("{base}/signin")).await?;
-        d.find(By::Name("login")).await?.send_keys("fan@example.com").await?;
-        d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
-        d.find(By::Css("form button.btn")).await?.click().await?;
-        until(&d, "return location.pathname === '/';", "home after sign-in").await;
+        sign_in(&d, &base, "fan@example.com").await?;
         d.goto(format!("{base}/levels")).await?;
         until(&d, "return !!(window.roomsSocket && window.roomsSocket.ws && window.roomsSocket.ws.readyState === 1);", "the live socket")
             .await;

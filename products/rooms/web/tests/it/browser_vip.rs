@@ -2,10 +2,10 @@
 //! chip next to their name in the room, at 375 px and 1280 px (screenshots
 //! in `target/screenshots/rooms-vip-*.png`). Skipped without Chromium.
 
-use crate::browser_pages::{shot, until};
+use crate::browser_pages::{shot, sign_in, until};
 use crate::chrome::{chromedriver, chromium};
 use crate::status::scene;
-use crate::support::{TestApp, PASSWORD};
+use crate::support::TestApp;
 use chrono::Utc;
 use std::net::SocketAddr;
 use thirtyfour::prelude::*;
@@ -24,11 +24,7 @@ async fn a_fan_buys_vip_and_sees_the_chip_at_both_widths() {
     let d = chromium(&driver, profile.path()).await;
     let outcome = async {
         d.set_window_rect(0, 0, 375, 812).await?;
-        d.goto(format!("{base}/signin")).await?;
-        d.find(By::Name("login")).await?.send_keys("fan@example.com").await?;
-        d.find(By::Name("password")).await?.send_keys(PASSWORD).await?;
-        d.find(By::Css("form button.btn")).await?.click().await?;
-        until(&d, "return location.pathname === '/';", "home after sign-in").await;
+        sign_in(&d, &base, "fan@example.com").await?;
         d.goto(format!("{base}/vip")).await?;
         shot(&d, "vip-page-375").await;
         d.find(By::Css("form[action='/vip/1/buy'] button")).await?.click().await?;
