@@ -149,28 +149,14 @@ async fn ws(
 
 async fn server(t: TestDb) -> Server {
     let rt = Realtime::start(t.db.clone(), Outboxes::default().with(Notes));
-    tailer_ready(&t.db, &rt).await;
+    // Rows written before the tailer found the head are history, reachable by replay only.
+    rt.started().await;
     let rooms = Arc::new(Rooms { db: t.db.clone(), rt, banned: Mutex::default(), left: Mutex::default() });
     let app = Router::new().route("/ws", get(ws)).with_state(rooms.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Server { addr, rooms, _db: t }
-}
-
-/// Waits until the tailer publishes new rows: rows written before it found
-/// the head are history, reachable by replay only.
-async fn tailer_ready(db: &Db, rt: &Realtime<Room, i64>) {
-    let mut probe = rt.hub.connect();
-    rt.hub.subscribe(Room(999), &probe.subscriber);
-    for _ in 0..100 {
-        add(db, 999, "probe").await;
-        rt.written();
-        if tokio::time::timeout(Duration::from_millis(100), probe.rx.recv()).await.is_ok() {
-            return;
-        }
-    }
-    panic!("the tailer never started");
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
