@@ -60,7 +60,8 @@ async fn pg_clone(migrations: &Migrations, template: &str) -> Db {
         tpl.migrate(migrations).await.expect("migrate template");
         tpl.close().await;
     }
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    drop_orphans(&mut conn).await;
+    let name = format!("t_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
     sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE {template}")).execute(&mut *conn).await.expect("clone");
     sqlx::query("SELECT pg_advisory_unlock(4242)").execute(&mut *conn).await.expect("unlock");
     drop(conn);
@@ -69,6 +70,36 @@ async fn pg_clone(migrations: &Migrations, template: &str) -> Db {
     // A template made by an older build may lack the newest migrations.
     db.migrate(migrations).await.expect("migrate clone");
     db
+}
+
+/// Drops the clones of test processes that have ended, so a suite of
+/// hundreds of tests holds only the databases of the tests still running
+/// (each clone is several megabytes; thousands of them fill a disk). A
+/// clone's name carries its process id; a process that is gone no longer
+/// needs it. Where processes cannot be seen (no `/proc`), nothing is
+/// dropped and the throwaway cluster's removal cleans up instead.
+async fn drop_orphans(conn: &mut sqlx::PgConnection) {
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'").fetch_all(&mut *conn).await.expect("list clones");
+    for name in names.iter().filter(|n| orphaned(n)) {
+        // FORCE ends connections a crashed test may have left behind.
+        if let Err(e) = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *conn).await {
+            eprintln!("dropping test database {name}: {e}");
+        }
+    }
+}
+
+/// Whether a clone named `t_<pid>_<uuid>` belongs to a process that ended.
+fn orphaned(name: &str) -> bool {
+    let mut parts = name.splitn(3, '_');
+    let (Some("t"), Some(pid), Some(_)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    match pid.parse::<u32>() {
+        Ok(pid) => pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        Err(_) => false,
+    }
 }
 
 /// `url` with its database name replaced by `db`.

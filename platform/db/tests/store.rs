@@ -123,3 +123,30 @@ async fn placeholder_lists_bind_after_the_other_parameters() {
         assert_eq!(found, ["b", "c"], "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn clones_left_by_ended_test_processes_are_dropped_by_the_next_clone() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else { return };
+    let admin = sqlx::PgPool::connect(&base).await.unwrap();
+    // No process has this id (it is above any pid_max); ours is alive.
+    let ended = format!("t_{}_leftover", u32::MAX);
+    let alive = format!("t_{}_inuse", std::process::id());
+    for name in [&ended, &alive] {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+    }
+    let _t = fresh_db(platform_db::Backend::Postgres, &MIGRATIONS, "platform_db_test_template").await;
+    let exists = |name: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&admin)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!exists(ended.clone()).await, "the ended process's clone is gone");
+    assert!(exists(alive.clone()).await, "a running process keeps its clone");
+    sqlx::query(&format!("DROP DATABASE {alive}")).execute(&admin).await.unwrap();
+}
