@@ -14,7 +14,10 @@
 //! - `gifts`: gifts into one hot room from 1,000 senders over HTTP while
 //!   listeners hold the room's WebSocket: gifts a second, request → `gift`
 //!   event at every listener, and the totals checked exactly afterwards.
+//! - `boards`: leaderboard pages and the reader's own rank, read over HTTP
+//!   with 1,000,000 gift records in the store.
 
+mod boards;
 mod fanout;
 mod gifts;
 mod listen;
@@ -41,6 +44,8 @@ enum Command {
     Janus(voice::JanusArgs),
     /// Gifts into one hot room from many senders over HTTP, with WebSocket listeners.
     Gifts(gifts::Args),
+    /// Leaderboard reads with 1,000,000 gift records in the store.
+    Boards(boards::Args),
 }
 
 pub type Fail = Box<dyn std::error::Error + Send + Sync>;
@@ -52,6 +57,7 @@ async fn main() {
         Command::Join(a) => voice::join(a).await,
         Command::Janus(a) => voice::janus(a).await,
         Command::Gifts(a) => gifts::run(a).await,
+        Command::Boards(a) => boards::run(a).await,
     };
     if let Err(e) = result {
         eprintln!("bench failed: {e}");

@@ -27,8 +27,14 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
     ];
     let mut out = vec![];
-    for (name, sql) in
-        checks.iter().chain(ECONOMY).chain(crate::coin_requests::CHECKS).chain(STANDING).chain(crate::vip::CHECKS).chain(AGENCIES)
+    for (name, sql) in checks
+        .iter()
+        .chain(ECONOMY)
+        .chain(crate::coin_requests::CHECKS)
+        .chain(STANDING)
+        .chain(crate::vip::CHECKS)
+        .chain(AGENCIES)
+        .chain(crate::leaderboards::CHECKS)
     {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {

@@ -1,16 +1,20 @@
-//! Rankings (requirement 9.3) read from the per-period counters each gift
-//! maintains (`gift_counters`, see [`crate::gifts`]): never a scan of the
-//! gifts. A period's key comes from the ranking clock, so a new day, week
+//! Rankings (requirement 9.3). Each gift adds to per-period counters
+//! (`gift_counters`, sharded so gifts into one room do not queue on one
+//! row; see [`crate::gifts`]); [`fold`] copies the sums of the subjects
+//! recent gifts touched into `board_totals`, whose index is the ranking,
+//! so a page is its first rows and a rank one index range, whatever the
+//! volume. A period's key comes from the ranking clock, so a new day, week
 //! or month starts a fresh board at once and no one sees a half-reset one.
 //! Ties go to whoever reached the amount first (earlier last gift).
 
-use crate::{on_pool, Db, StoreResult};
-use chrono::{DateTime, Utc};
+use crate::{on_pool, BeginWrite, Db, StoreResult};
+use chrono::{DateTime, Duration, Utc};
 use rooms_domain::progress::{Period, RankingClock};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Which board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Board {
     /// Users by coins sent.
@@ -70,14 +74,13 @@ pub struct Row {
 
 pub const PAGE: i64 = 20;
 
-/// One page of a board for the period containing `now`.
+/// One page of a board for the period containing `now`, as last folded.
 pub async fn board(db: &Db, board: Board, period: Period, clock: &RankingClock, now: DateTime<Utc>, page: i64) -> StoreResult<Vec<Row>> {
     let key = clock.key(period, now);
     let offset = page.max(0) * PAGE;
     let sql = format!(
         "SELECT CAST(ROW_NUMBER() OVER (ORDER BY x.amount DESC, x.last_at ASC, x.subject) AS BIGINT) + $3 AS rank, x.subject, {} AS name, x.amount, x.last_at
-         FROM (SELECT subject, CAST(SUM(amount) AS BIGINT) AS amount, MAX(last_at) AS last_at FROM gift_counters
-               WHERE board = $1 AND period = $2 GROUP BY subject
+         FROM (SELECT subject, amount, last_at FROM board_totals WHERE board = $1 AND period = $2
                ORDER BY amount DESC, last_at ASC, subject LIMIT $4 OFFSET $3) x
          ORDER BY x.amount DESC, x.last_at ASC, x.subject",
         board.name_sql()
@@ -96,15 +99,123 @@ pub async fn rank_of(
 ) -> StoreResult<Option<(i64, i64)>> {
     let key = clock.key(period, now);
     let mine: Option<(i64, DateTime<Utc>)> = on_pool!(db, p => sqlx::query_as(
-        "SELECT CAST(SUM(amount) AS BIGINT), MAX(last_at) FROM gift_counters WHERE board = $1 AND period = $2 AND subject = $3 HAVING COUNT(*) > 0")
+        "SELECT amount, last_at FROM board_totals WHERE board = $1 AND period = $2 AND subject = $3")
         .bind(board.counter()).bind(&key).bind(subject).fetch_optional(p).await?);
     let Some((amount, last)) = mine else { return Ok(None) };
     let ahead: i64 = on_pool!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT subject, SUM(amount) AS amount, MAX(last_at) AS last_at FROM gift_counters WHERE board = $1 AND period = $2 GROUP BY subject) x
-         WHERE x.amount > $3 OR (x.amount = $3 AND x.last_at < $4) OR (x.amount = $3 AND x.last_at = $4 AND x.subject < $5)")
+        "SELECT COUNT(*) FROM board_totals WHERE board = $1 AND period = $2
+           AND (amount > $3 OR (amount = $3 AND last_at < $4) OR (amount = $3 AND last_at = $4 AND subject < $5))")
         .bind(board.counter()).bind(&key).bind(amount).bind(last).bind(subject).fetch_one(p).await?);
     Ok(Some((ahead + 1, amount)))
 }
+
+/// How far back each [`fold`] reads gifts again before where the last one
+/// stopped, for gifts created earlier but committed after it read; the
+/// `boards` job's [`refresh_since`] reaches further back for slower ones.
+pub const FOLD_OVERLAP: Duration = Duration::seconds(5);
+
+/// Brings `board_totals` up to the counters for every subject a gift
+/// created since the last fold (less [`FOLD_OVERLAP`]) touched, and moves
+/// the mark to `now`. Any node may fold at any time: each total is set to
+/// its counters' sum, and only ever raised, so folds running at once or
+/// again agree. Returns the totals written.
+pub async fn fold(db: &Db, clock: &RankingClock, now: DateTime<Utc>) -> StoreResult<u64> {
+    let from: Option<DateTime<Utc>> =
+        on_pool!(db, p => sqlx::query_scalar("SELECT folded_to FROM board_fold WHERE id = 1").fetch_optional(p).await?).flatten();
+    // The first fold after the totals were built reads a wider window.
+    let since = from.map_or(now - REFRESH_WINDOW, |t| t - FOLD_OVERLAP);
+    let n = refresh_since(db, clock, since).await?;
+    on_pool!(db, p => {
+        sqlx::query("UPDATE board_fold SET folded_to = $1 WHERE id = 1 AND (folded_to IS NULL OR folded_to < $1)")
+            .bind(now)
+            .execute(p)
+            .await?;
+    });
+    Ok(n)
+}
+
+/// How far back the `boards` job refreshes (gifts slower than this to
+/// commit after their creation are not expected).
+pub const REFRESH_WINDOW: Duration = Duration::minutes(2);
+
+/// Brings `board_totals` up to the counters for every subject of the gifts
+/// created since `since`, in each period those gifts counted in.
+pub async fn refresh_since(db: &Db, clock: &RankingClock, since: DateTime<Utc>) -> StoreResult<u64> {
+    type Touched = (String, String, String, Option<String>, DateTime<Utc>);
+    let gifts: Vec<Touched> = on_pool!(db, p => sqlx::query_as(
+        "SELECT CAST(sender_id AS TEXT), CAST(recipient_id AS TEXT), CAST(room_id AS TEXT), CAST(agency_id AS TEXT), created_at
+         FROM gift_sends WHERE created_at >= $1")
+        .bind(since).fetch_all(p).await?);
+    let mut keys: BTreeMap<(Board, String), BTreeSet<String>> = BTreeMap::new();
+    for (sender, recipient, room, agency, at) in gifts {
+        let subjects =
+            [(Board::Wealth, Some(sender)), (Board::Charm, Some(recipient)), (Board::Rooms, Some(room)), (Board::Agencies, agency)];
+        for (board, subject) in subjects {
+            let Some(subject) = subject else { continue };
+            for period in Period::ALL {
+                keys.entry((board, clock.key(period, at))).or_default().insert(subject.clone());
+            }
+        }
+    }
+    let mut written = 0;
+    for ((board, period), subjects) in keys {
+        let subjects: Vec<String> = subjects.into_iter().collect();
+        for chunk in subjects.chunks(500) {
+            written += refresh(db, board, &period, chunk).await?;
+        }
+    }
+    Ok(written)
+}
+
+/// Sets the totals of `subjects` on a board's period to their counters'
+/// sums (raising only; in key order, the order every fold locks in).
+async fn refresh(db: &Db, board: Board, period: &str, subjects: &[String]) -> StoreResult<u64> {
+    let list = platform_db::placeholders(3, subjects.len());
+    let sql = format!(
+        "INSERT INTO board_totals (board, period, subject, amount, last_at)
+         SELECT board, period, subject, SUM(amount), MAX(last_at) FROM gift_counters
+         WHERE board = $1 AND period = $2 AND subject IN ({list})
+         GROUP BY board, period, subject ORDER BY subject
+         ON CONFLICT (board, period, subject) DO UPDATE SET amount = excluded.amount, last_at = excluded.last_at
+         WHERE excluded.amount > board_totals.amount"
+    );
+    Ok(on_pool!(db, p => {
+        let mut q = sqlx::query(&sql).bind(board.counter()).bind(period);
+        for s in subjects {
+            q = q.bind(s);
+        }
+        q.execute(p).await?.rows_affected()
+    }))
+}
+
+/// Rebuilds every total from the counters (repairs, and stores filled in
+/// bulk), and marks everything folded up to `now`.
+pub async fn rebuild(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("DELETE FROM board_totals").execute(&mut *tx).await?;
+        let n = sqlx::query(
+            "INSERT INTO board_totals (board, period, subject, amount, last_at)
+             SELECT board, period, subject, SUM(amount), MAX(last_at) FROM gift_counters
+             WHERE board IN ('wealth', 'charm', 'room', 'agency')
+             GROUP BY board, period, subject",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("UPDATE board_fold SET folded_to = $1 WHERE id = 1").bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    })
+}
+
+/// `rooms check`: a board shows no more than its counters hold (a total
+/// may lag its counters until the next fold, never lead them).
+pub const CHECKS: &[(&str, &str)] = &[(
+    "board total above its counters",
+    "SELECT COUNT(*) FROM board_totals t WHERE t.amount >
+       (SELECT COALESCE(SUM(c.amount), 0) FROM gift_counters c WHERE c.board = t.board AND c.period = t.period AND c.subject = t.subject)",
+)];
 
 /// Levels live in [`crate::levels`] (ladders as data).
 pub use crate::levels::{level, Level};

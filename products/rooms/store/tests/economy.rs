@@ -224,6 +224,9 @@ async fn a_gift_splits_by_br1_and_moves_counters_and_levels() {
         assert_eq!(leaderboards::level(db, Track::Wealth, &sender.to_string()).await.unwrap().xp, 1_000);
         assert_eq!(leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp, 1_000);
         let clock = RankingClock::default();
+        // Boards show what the last fold copied from the counters.
+        assert!(leaderboards::board(db, Board::Rooms, Period::Daily, &clock, now, 0).await.unwrap().is_empty(), "{b:?}");
+        assert!(leaderboards::fold(db, &clock, now).await.unwrap() > 0);
         let rooms_board = leaderboards::board(db, Board::Rooms, Period::Daily, &clock, now, 0).await.unwrap();
         assert_eq!((rooms_board[0].amount, rooms_board[0].name.as_deref()), (1_000, Some("Gift Hall")), "{b:?}");
         let agencies = leaderboards::board(db, Board::Agencies, Period::Monthly, &clock, now, 0).await.unwrap();
@@ -464,6 +467,7 @@ async fn boards_rank_by_amount_then_earlier_and_check_sees_tampering() {
         }
         let clock = RankingClock::default();
         let later = t0 + Duration::seconds(10);
+        leaderboards::fold(db, &clock, later).await.unwrap();
         let board = leaderboards::board(db, Board::Wealth, Period::Weekly, &clock, later, 0).await.unwrap();
         let order: Vec<String> = board.iter().map(|r| r.subject.clone()).collect();
         // fan1 (50) first; fan0 and fan2 tie at 30: fan0 reached it earlier.
@@ -480,6 +484,74 @@ async fn boards_rank_by_amount_then_earlier_and_check_sees_tampering() {
         rooms_store::on_pool!(db, p => sqlx::query("UPDATE gift_counters SET amount = amount + 1 WHERE board = 'charm' AND period = 'all'").execute(p).await.unwrap().rows_affected());
         let v = check::run(db).await.unwrap();
         assert!(v.iter().any(|(rule, _)| rule.contains("counters")), "{b:?}: {v:?}");
+    }
+}
+
+#[tokio::test]
+async fn boards_fold_from_the_counters_catch_late_gifts_and_only_rise() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let s = scene(db, 10).await;
+        let settings = Settings::default();
+        let clock = RankingClock::default();
+        let t0: DateTime<Utc> = Utc::now();
+        let fan = user(db, "foldingfan").await;
+        presence::join(db, s.room, fan, t0).await.unwrap();
+        economy::grant(db, fan, 1_000, "f", None, t0).await.unwrap();
+        let gift = |key: &'static str, at: DateTime<Utc>| {
+            let send = SendGift {
+                sender: fan,
+                room: s.room,
+                gift: s.gift,
+                recipients: Recipients::Seated(vec![s.plain]),
+                quantity: 1,
+                combo: 1,
+                key,
+            };
+            async move { gifts::send(db, &send, &settings, at).await.unwrap() }
+        };
+        let wealth = |at| async move {
+            leaderboards::board(db, Board::Wealth, Period::AllTime, &clock, at, 0).await.unwrap().first().map(|r| r.amount)
+        };
+        gift("a", t0).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(1)).await.unwrap();
+        assert_eq!(wealth(t0).await, Some(10), "{b:?}");
+        // Two folds later, a gift created long before them commits: the
+        // folds no longer read back that far, the job's refresh does.
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(30)).await.unwrap();
+        gift("late", t0 + Duration::seconds(2)).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(31)).await.unwrap();
+        assert_eq!(wealth(t0).await, Some(10), "{b:?}: outside the fold's overlap");
+        leaderboards::refresh_since(db, &clock, t0 + Duration::seconds(31) - leaderboards::REFRESH_WINDOW).await.unwrap();
+        assert_eq!(wealth(t0).await, Some(20), "{b:?}: the refresh found it");
+        // Folds at once on two nodes agree; a total never goes down.
+        gift("c", t0 + Duration::seconds(32)).await;
+        let (x, y) = tokio::join!(
+            leaderboards::fold(db, &clock, t0 + Duration::seconds(33)),
+            leaderboards::fold(db, &clock, t0 + Duration::seconds(33))
+        );
+        x.unwrap();
+        y.unwrap();
+        assert_eq!(wealth(t0).await, Some(30), "{b:?}");
+        assert_eq!(
+            leaderboards::rank_of(db, Board::Charm, Period::AllTime, &clock, t0, &s.plain.to_string()).await.unwrap(),
+            Some((1, 30))
+        );
+        // A rebuild from the counters gives the same boards.
+        let before = leaderboards::board(db, Board::Rooms, Period::AllTime, &clock, t0, 0).await.unwrap();
+        assert!(leaderboards::rebuild(db, t0 + Duration::seconds(40)).await.unwrap() > 0);
+        let after = leaderboards::board(db, Board::Rooms, Period::AllTime, &clock, t0, 0).await.unwrap();
+        assert_eq!(
+            before.iter().map(|r| (&r.subject, r.amount)).collect::<Vec<_>>(),
+            after.iter().map(|r| (&r.subject, r.amount)).collect::<Vec<_>>(),
+            "{b:?}"
+        );
+        assert_eq!(after[0].amount, 30);
+        assert_clean(db, "after folding").await;
+        // A total ahead of its counters is found.
+        rooms_store::on_pool!(db, p => sqlx::query("UPDATE board_totals SET amount = amount + 1 WHERE board = 'room'").execute(p).await.unwrap().rows_affected());
+        let v = check::run(db).await.unwrap();
+        assert!(v.iter().any(|(rule, _)| rule.contains("board total")), "{b:?}: {v:?}");
     }
 }
 

@@ -20,10 +20,13 @@ pub enum Job {
     Frames,
     /// Lapsed VIP memberships end (9.5).
     Vip,
+    /// Leaderboard totals catch up with gifts whose fold was missed (a node
+    /// that stopped, a gift slow to commit).
+    Boards,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip];
+    pub const ALL: [Job; 5] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -37,6 +40,7 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => "housekeeping",
             Job::Frames => "frames",
             Job::Vip => "vip",
+            Job::Boards => "boards",
         }
     }
     fn every(self) -> Duration {
@@ -45,6 +49,7 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::Frames => Duration::from_secs(60),
             Job::Vip => Duration::from_secs(60),
+            Job::Boards => Duration::from_secs(60),
         }
     }
 }
@@ -73,6 +78,12 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
         }
         Job::Frames => Ok(json!({"expired": rooms_store::frames::expire(&db, now).await?})),
         Job::Vip => Ok(json!({"expired": rooms_store::vip::expire(&db, now).await?})),
+        Job::Boards => {
+            use rooms_store::leaderboards;
+            let clock = rooms_store::gifts::Settings::default().clock;
+            let refreshed = leaderboards::refresh_since(&db, &clock, now - leaderboards::REFRESH_WINDOW).await?;
+            Ok(json!({"refreshed": refreshed, "folded": leaderboards::fold(&db, &clock, now).await?}))
+        }
     }
 }
 

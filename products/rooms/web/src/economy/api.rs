@@ -191,6 +191,8 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
     let key = g.idempotency_key.or(header_key).unwrap_or_else(platform_accounts::random_token);
     let send = SendGift { sender: u.id(), room, gift: g.gift_id, recipients, quantity: g.quantity, combo: g.combo, key: &key };
     let sent = gifts::send(&s.db, &send, &s.economy.settings, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    // The boards read on this node show it at once (other nodes hear of it from their tailers).
+    s.boards.touch();
     Ok((sent.duplicate, json!({"sends": sent.sends, "balance": sent.balance, "duplicate": sent.duplicate, "idempotency_key": key})))
 }
 
@@ -317,6 +319,7 @@ async fn leaderboard(
     let (b, p) = board_and_period(&board, q.period.as_deref())?;
     let now = Utc::now();
     let clock = &s.economy.settings.clock;
+    s.boards.catch_up(&s.db, clock).await;
     let rows = leaderboards::board(&s.db, b, p, clock, now, q.page.unwrap_or(0)).await?;
     let me = match (&u.0, b) {
         (Some(u), Board::Wealth | Board::Charm) => leaderboards::rank_of(&s.db, b, p, clock, now, &u.id().to_string()).await?,

@@ -237,6 +237,7 @@ async fn leaderboards_page(
     let (board, period) = super::api::board_and_period(q.board.as_deref().unwrap_or("wealth"), q.period.as_deref())?;
     let now = Utc::now();
     let clock = &s.economy.settings.clock;
+    s.boards.catch_up(&s.db, clock).await;
     let rows = leaderboards::board(&s.db, board, period, clock, now, 0).await?;
     let me = match (&u.0, board) {
         (Some(u), Board::Wealth | Board::Charm) => leaderboards::rank_of(&s.db, board, period, clock, now, &u.id().to_string()).await?,

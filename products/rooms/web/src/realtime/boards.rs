@@ -15,6 +15,13 @@
 //! once, a storm gives each open board at most one push a second, and the
 //! database sees one read per followed board per second per node however
 //! many people watch.
+//!
+//! **Folding.** Boards are read from `board_totals`, which
+//! [`leaderboards::fold`] brings up to the gift counters. [`Wake::catch_up`]
+//! folds when a gift was committed since the last fold (seen by this node's
+//! tailer, or sent through this node), one fold at a time per node: the
+//! pusher calls it before reading, and so do the board API and page, so a
+//! board read after a gift shows it.
 
 use super::{Ends, Hub, Push, PushKind, Realtime, Topic, EPHEMERAL};
 use crate::error::{AppError, WebResult};
@@ -31,7 +38,7 @@ use rooms_store::{Db, StoreResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -44,14 +51,44 @@ pub const MIN_GAP: Duration = Duration::from_secs(1);
 pub struct Wake {
     dirty: AtomicBool,
     notify: Notify,
+    /// Gifts committed, as counted by [`Wake::touch`].
+    gifts: AtomicU64,
+    /// `gifts` when the last finished fold began.
+    folded: AtomicU64,
+    /// One fold at a time on this node.
+    folding: tokio::sync::Mutex<()>,
 }
 
 impl Wake {
     /// A gift was committed.
     pub fn touch(&self) {
+        self.gifts.fetch_add(1, Ordering::AcqRel);
         if !self.dirty.swap(true, Ordering::AcqRel) {
             self.notify.notify_one();
         }
+    }
+
+    /// Folds the gifts committed since the last fold into the boards' totals,
+    /// unless no gift was; waits for a fold already running instead of
+    /// starting a second. A failed fold is logged and the boards read as
+    /// they were (the next call, or the `boards` job, folds again).
+    pub async fn catch_up(&self, db: &Db, clock: &RankingClock) {
+        let seen = self.gifts.load(Ordering::Acquire);
+        if self.folded.load(Ordering::Acquire) >= seen {
+            return;
+        }
+        let _one = self.folding.lock().await;
+        let seen = self.gifts.load(Ordering::Acquire);
+        if self.folded.load(Ordering::Acquire) >= seen {
+            return;
+        }
+        match leaderboards::fold(db, clock, Utc::now()).await {
+            Ok(_) => self.folded.fetch_max(seen, Ordering::AcqRel),
+            Err(e) => {
+                tracing::warn!(error = %e, "folding the leaderboards failed");
+                0
+            }
+        };
     }
 }
 
@@ -69,6 +106,7 @@ async fn run(db: Db, realtime: Weak<Realtime>, wake: Arc<Wake>, clock: RankingCl
         let _ = tokio::time::timeout(Duration::from_secs(30), wake.notify.notified()).await;
         let Some(rt) = realtime.upgrade() else { return };
         if wake.dirty.swap(false, Ordering::AcqRel) {
+            wake.catch_up(&db, &clock).await;
             push_changed(&db, &rt.hub, &clock, &mut last).await;
             drop(rt);
             tokio::time::sleep(MIN_GAP).await;
