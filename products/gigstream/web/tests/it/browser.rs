@@ -170,7 +170,7 @@ async fn two_people_message_with_a_document_and_a_video_that_plays() {
         buyer.find(By::Css("[data-composer] button")).await?.click().await?;
         until(&seller_w, "return [...document.querySelectorAll('.bubble')].some(b => b.textContent.includes('Here is the brief and the raw cut') && b.querySelector('a.doc') && b.querySelector('.msg-video'));", "the message with its files").await;
         assert_eq!(js(&seller_w, "return document.querySelector('.bubble a.doc').getAttribute('download');").await, "brief.pdf");
-        until(&buyer, "const s = [...document.querySelectorAll('.bubble.mine [data-seen]')]; return s.length === 1 && !s[0].hidden;", "seen by the seller").await;
+        until(&buyer, "const s = [...document.querySelectorAll('.bubble.mine [data-seen]')]; return s.length === 2 && s.every(e => !e.hidden);", "seen by the seller").await;
         let doc = js(&seller_w, "return fetch(document.querySelector('.bubble a.doc').href).then(r => r.status + ' ' + r.headers.get('content-type'));").await;
         assert_eq!(doc, "200 application/pdf");
 
