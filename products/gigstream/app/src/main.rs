@@ -397,7 +397,8 @@ fn runner(state: AppState) -> platform_jobs::Runner<Job> {
                     let sessions = accounts::sessions().purge_expired(&db, now - chrono::Duration::days(1)).await?;
                     let runs = platform_jobs::runs::purge(&db, now - chrono::Duration::days(7)).await?;
                     let typing = gigstream_store::messages::purge_typing(&db, now - chrono::Duration::days(1)).await?;
-                    serde_json::json!({ "sessions": sessions, "job_runs": runs, "typing_signals": typing })
+                    let presence = gigstream_store::presence::purge_events(&db, now - chrono::Duration::days(1)).await?;
+                    serde_json::json!({ "sessions": sessions, "job_runs": runs, "typing_signals": typing, "presence_changes": presence })
                 }
                 Job::ClearEarnings => {
                     // The clearance period in force: the back office's setting over the flag.

@@ -14,6 +14,11 @@ platform_kernel::id_type!(
 /// every 25 s).
 pub const STALE_AFTER_SECS: i64 = 75;
 
+/// A person whose last socket closed is announced offline only if no new
+/// socket opened this long after (going from one page to the next closes
+/// one socket and opens another a moment later).
+pub const OFFLINE_GRACE_MS: u64 = 2_000;
+
 /// Someone's status as the other party sees it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Presence {

@@ -1,7 +1,10 @@
 // Live messaging over /api/v1/ws: new messages, "Seen" receipts, typing
 // (sent at most every 2 s, shown for 5 s), unread badges in the inbox,
-// the other party's online status (asked on connect and every 25 s);
-// the composer sends through the JSON API and falls back to the form.
+// the other party's online status (asked on connect and every 25 s, and
+// pushed live when it changes); the composer sends through the JSON API
+// and falls back to the form. Leaving the page closes the socket at once
+// (pagehide), so one's status turns offline; coming back from the
+// back/forward cache (pageshow) opens it again.
 (function () {
   "use strict";
   var TYPING_EVERY = 2000, TYPING_SHOWN = 5000;
@@ -15,7 +18,7 @@
   var lastSeq = thread ? Number(thread.dataset.lastSeq || 0) : 0;
   var bubbles = thread && thread.querySelector("[data-bubbles]");
   var typingLine = thread && thread.querySelector("[data-typing]");
-  var ws = null, backoff = 500, typingTimer = null, lastTyping = 0;
+  var ws = null, backoff = 500, typingTimer = null, lastTyping = 0, hidden = false;
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -58,6 +61,8 @@
         var img = el("img");
         img.src = url;
         img.alt = a.name;
+        img.width = 320;
+        img.height = 240;
         link.appendChild(img);
       } else {
         link.className = "file doc";
@@ -105,6 +110,8 @@
       var img = el("img");
       img.src = v.poster_url;
       img.alt = a.name + " (poster)";
+      img.width = 320;
+      img.height = 180;
       fig.insertBefore(img, fig.firstChild);
     }
     var words = v.status === "failed" ? (v.error || "The video could not be converted.")
@@ -190,10 +197,21 @@
     };
     ws.onclose = function () {
       if (thread) delete thread.dataset.live;
-      setTimeout(connect, backoff);
+      if (hidden) return;
+      setTimeout(function () { if (!hidden && (!ws || ws.readyState > 1)) connect(); }, backoff);
       backoff = Math.min(backoff * 2, 15000);
     };
   }
+  window.addEventListener("pagehide", function () {
+    hidden = true;
+    if (ws) ws.close();
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    hidden = false;
+    backoff = 500;
+    connect();
+  });
   setInterval(function () { send({ t: "ping" }); askPresence(); }, 25000);
   if (bubbles && bubbles.querySelector(WAITING)) watchVideos();
   connect();

@@ -1,5 +1,7 @@
 // The bell: its unread count on load, then live over the realtime socket
-// ({"t":"notification"} on one's own channel). On the settings page, the
+// ({"t":"notification"} on one's own channel). The socket pings every
+// 25 s (it also keeps one's online status); leaving the page closes it at
+// once (pagehide), and coming back from the back/forward cache reopens it. On the settings page, the
 // browser push switch (service worker /sw.js, the site's VAPID key).
 (function () {
   "use strict";
@@ -16,10 +18,10 @@
     .then(function (r) { return r.ok ? r.json() : { unread: 0 }; })
     .then(function (d) { unread = d.unread || 0; show(unread); })
     .catch(function () {});
-  var delay = 1000;
+  var delay = 1000, ws = null, hidden = false;
   function connect() {
     var proto = location.protocol === "https:" ? "wss:" : "ws:";
-    var ws = new WebSocket(proto + "//" + location.host + "/api/v1/ws");
+    ws = new WebSocket(proto + "//" + location.host + "/api/v1/ws");
     ws.onopen = function () { delay = 1000; };
     ws.onmessage = function (e) {
       var f;
@@ -31,9 +33,21 @@
         setTimeout(function () { bell.classList.remove("ring"); }, 1200);
       }
     };
-    ws.onclose = function () { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
+    ws.onclose = function () {
+      if (hidden) return;
+      setTimeout(function () { if (!hidden && ws.readyState > 1) connect(); }, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
   }
   connect();
+  setInterval(function () { if (ws && ws.readyState === 1) ws.send('{"t":"ping"}'); }, 25000);
+  window.addEventListener("pagehide", function () { hidden = true; ws.close(); });
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    hidden = false;
+    delay = 1000;
+    connect();
+  });
 
   var box = document.querySelector("[data-push]");
   if (!box) return;

@@ -20,7 +20,12 @@
 //! online, last_seen, label}]}`. Only the two parties may follow a
 //! conversation. A person is online while one of their sockets is open
 //! (`gigstream_store::presence`: a row per socket from `opened` to
-//! `closed`, refreshed on each ping).
+//! `closed`, refreshed on each ping). When they come online (a socket opens
+//! and "online" is not what was last announced) or go offline (their last
+//! socket closed and none opened within `OFFLINE_GRACE_MS`), the other
+//! party of each of their conversations is
+//! told live on their own channel with the same `presence` frame, through
+//! the `presence_events` outbox so every node hears it.
 
 use crate::auth::CurrentUser;
 use crate::{AppError, AppResult, AppState};
@@ -32,7 +37,7 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 use gigstream_domain::ids::AccountId;
 use gigstream_domain::messaging::{typing_due, ConversationId};
-use gigstream_domain::presence::SocketId;
+use gigstream_domain::presence::{Presence, SocketId, OFFLINE_GRACE_MS};
 use gigstream_store::messages::{self, Event};
 use gigstream_store::presence;
 use gigstream_store::{Db, StoreResult};
@@ -64,7 +69,10 @@ type Push = platform_realtime::Push<Topic, PushKind>;
 
 /// Creates this node's hub and starts tailing the outbox.
 pub fn start(db: Db) -> Arc<Realtime> {
-    Realtime::start(db, platform_realtime::Outboxes::default().with(ConversationEvents).with(crate::notify::live::Notifications))
+    Realtime::start(
+        db,
+        platform_realtime::Outboxes::default().with(ConversationEvents).with(PresenceChanges).with(crate::notify::live::Notifications),
+    )
 }
 
 /// A conversation event as clients receive it, live and replayed alike.
@@ -111,6 +119,49 @@ impl platform_realtime::Outbox<Topic, PushKind> for ConversationEvents {
                 }
             }
         }
+    }
+}
+
+/// One presence entry as the socket sends it, answered or pushed.
+fn presence_json(c: ConversationId, a: AccountId, p: Presence, now: chrono::DateTime<Utc>) -> serde_json::Value {
+    json!({ "conversation_id": c, "account_id": a, "online": p.online, "last_seen": p.last_seen, "label": p.label(now) })
+}
+
+struct PresenceChanges;
+
+impl platform_realtime::Outbox<Topic, PushKind> for PresenceChanges {
+    type Row = presence::Change;
+    fn seq(row: &presence::Change) -> i64 {
+        row.seq
+    }
+    fn head<'a>(&'a self, db: &'a Db) -> BoxFuture<'a, StoreResult<i64>> {
+        Box::pin(presence::outbox::head(db))
+    }
+    fn after<'a>(&'a self, db: &'a Db, after: i64, limit: i64) -> BoxFuture<'a, StoreResult<Vec<presence::Change>>> {
+        Box::pin(presence::outbox::after(db, after, limit))
+    }
+    fn by_seqs<'a>(&'a self, db: &'a Db, seqs: &'a [i64]) -> BoxFuture<'a, StoreResult<Vec<presence::Change>>> {
+        Box::pin(presence::outbox::by_seqs(db, seqs))
+    }
+    fn publish(&self, hub: &Hub, row: presence::Change) {
+        let topic = Topic::User(row.viewer_id);
+        if !hub.has_listeners(topic) {
+            return;
+        }
+        let entry = presence_json(row.conversation_id, row.account_id, row.presence(), Utc::now());
+        let json = Utf8Bytes::from(json!({ "t": "presence", "data": [entry] }).to_string());
+        // Not the conversation sequence clients track: no top-level seq.
+        let kind = PushKind { seq: row.seq, actor: row.account_id, typing: false };
+        hub.publish(Arc::new(Push { topic, json, user_json: None, kind }));
+    }
+}
+
+/// Tells the other parties that `account` came online or went offline.
+async fn announce(state: &AppState, account: AccountId, online: bool) {
+    match presence::announce(&state.db, account, online, Utc::now()).await {
+        Ok(0) => {}
+        Ok(_) => state.realtime.written(),
+        Err(e) => tracing::warn!(error = %e, "presence change not stored"),
     }
 }
 
@@ -167,11 +218,7 @@ pub async fn presence_of(db: &Db, viewer: AccountId, ids: &[ConversationId]) -> 
     let now = Utc::now();
     let others: Vec<AccountId> = pairs.iter().map(|p| p.1).collect();
     let status = presence::of(db, &others, now).await?;
-    Ok(pairs
-        .into_iter()
-        .filter_map(|(c, a)| status.get(&a).map(|p| (c, a, *p)))
-        .map(|(c, a, p)| json!({ "conversation_id": c, "account_id": a, "online": p.online, "last_seen": p.last_seen, "label": p.label(now) }))
-        .collect())
+    Ok(pairs.into_iter().filter_map(|(c, a)| status.get(&a).map(|p| (c, a, *p))).map(|(c, a, p)| presence_json(c, a, p, now)).collect())
 }
 
 impl Endpoint for MessageSocket {
@@ -232,8 +279,12 @@ impl Endpoint for MessageSocket {
 
     async fn opened(&self, conn: &mut Conn<Self>) {
         let id = SocketId::new();
-        match presence::opened(&self.state.db, id, conn.viewer().id, Utc::now()).await {
-            Ok(()) => conn.state.socket = Some(id),
+        let account = conn.viewer().id;
+        match presence::opened(&self.state.db, id, account, Utc::now()).await {
+            Ok(()) => {
+                conn.state.socket = Some(id);
+                announce(&self.state, account, true).await;
+            }
             Err(e) => tracing::warn!(error = %e, "presence not stored"),
         }
     }
@@ -247,10 +298,19 @@ impl Endpoint for MessageSocket {
     }
 
     async fn closed(&self, conn: &mut Conn<Self>) {
-        if let Some(id) = conn.state.socket.take() {
-            if let Err(e) = presence::closed(&self.state.db, id, conn.viewer().id, Utc::now()).await {
-                tracing::warn!(error = %e, "presence not closed");
+        let Some(id) = conn.state.socket.take() else { return };
+        let account = conn.viewer().id;
+        match presence::closed(&self.state.db, id, account, Utc::now()).await {
+            Ok(true) => {
+                // Offline unless another page of theirs connects meanwhile.
+                let state = self.state.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(OFFLINE_GRACE_MS)).await;
+                    announce(&state, account, false).await;
+                });
             }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "presence not closed"),
         }
     }
 

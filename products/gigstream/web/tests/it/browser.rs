@@ -117,3 +117,83 @@ async fn two_people_message_with_a_picture_typing_and_read_receipts() {
     let _ = seller_w.quit().await;
     outcome.unwrap();
 }
+
+/// Waits (bounded by `secs`) until `script` returns true.
+async fn until_within(w: &WebDriver, secs: u64, script: &str, what: &str) {
+    let started = Instant::now();
+    while js(w, script).await != Value::Bool(true) {
+        assert!(started.elapsed() < Duration::from_secs(secs), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The buyer sends a PDF and a video (a QuickTime clip made by ffmpeg here)
+/// in one message while the seller has the thread open: the seller sees the
+/// typing, the message arrives live with the document and the video waiting
+/// for its conversion, the buyer sees it seen; once converted the seller's
+/// page swaps in a player with its poster, and the video plays. The poster
+/// and the MP4 come with their types, and the MP4 in ranges (206 with
+/// Content-Range), as the browser fetches them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_message_with_a_document_and_a_video_that_plays() {
+    let Some(mov) = crate::videos::clip() else { return };
+    let Some(d) = driver().await else { return };
+    let (app, base) = TestApp::served(gigstream_store::Backend::Sqlite).await;
+    let seller = app.sign_up("sasha").await;
+    let buyer_token = app.sign_up("billie").await;
+    let gig_id = gig(&app, &seller).await;
+    let body = serde_json::json!({ "gig": gig_id, "body": "Hello! I have a clip for you." });
+    let (s, v) = app.call(axum::http::Method::POST, "/api/v1/conversations", Some(&buyer_token), Some(body)).await;
+    assert_eq!(s, axum::http::StatusCode::CREATED, "{v}");
+    let thread = format!("/messages/{}", v["conversation"]["id"].as_str().unwrap());
+    let (pa, pb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (brief, clip) = (pa.path().join("brief.pdf"), pa.path().join("raw-cut.mov"));
+    std::fs::write(&brief, b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n").unwrap();
+    std::fs::write(&clip, &mov).unwrap();
+    let buyer = browser(&d, pa.path()).await;
+    let seller_w = browser(&d, pb.path()).await;
+    let outcome = async {
+        sign_in(&buyer, &base, "billie", &thread).await?;
+        sign_in(&seller_w, &base, "sasha", &thread).await?;
+        for w in [&buyer, &seller_w] {
+            until(w, "return document.querySelector('[data-thread]').dataset.live === '1';", "the socket").await;
+        }
+
+        // The buyer types: the seller sees it.
+        let text = buyer.find(By::Css("textarea[name=body]")).await?;
+        text.send_keys("Here is the brief and the raw cut").await?;
+        until(&seller_w, "const t = document.querySelector('[data-typing]'); return !t.hidden && t.textContent === 'billie is typing…';", "typing shown").await;
+
+        // One message with both files; the seller's page gets it live.
+        let files = format!("{}\n{}", brief.display(), clip.display());
+        buyer.find(By::Css("input[type=file]")).await?.send_keys(files).await?;
+        buyer.find(By::Css("[data-composer] button")).await?.click().await?;
+        until(&seller_w, "return [...document.querySelectorAll('.bubble')].some(b => b.textContent.includes('Here is the brief and the raw cut') && b.querySelector('a.doc') && b.querySelector('.msg-video'));", "the message with its files").await;
+        assert_eq!(js(&seller_w, "return document.querySelector('.bubble a.doc').getAttribute('download');").await, "brief.pdf");
+        until(&buyer, "const s = [...document.querySelectorAll('.bubble.mine [data-seen]')]; return s.length === 2 && s.every(e => !e.hidden);", "seen by the seller").await;
+        let doc = js(&seller_w, "return fetch(document.querySelector('.bubble a.doc').href).then(r => r.status + ' ' + r.headers.get('content-type'));").await;
+        assert_eq!(doc, "200 application/pdf");
+
+        // Converted in the background; the open page swaps in the player.
+        until_within(&seller_w, 120, "return !!document.querySelector('video[data-video=ready]');", "the converted video").await;
+        let poster = js(&seller_w, "return document.querySelector('video[data-video=ready]').poster;").await;
+        assert!(poster.as_str().is_some_and(|p| p.contains("/media/messages/videos/")), "{poster}");
+        let got = js(&seller_w, "const v = document.querySelector('video[data-video=ready]'); return Promise.all([fetch(v.poster), fetch(v.src, { headers: { Range: 'bytes=0-99' } })]).then(([p, m]) => [p.status, p.headers.get('content-type'), m.status, m.headers.get('content-type'), m.headers.get('content-range')]);").await;
+        assert_eq!((&got[0], &got[1], &got[2], &got[3]), (&Value::from(200), &Value::from("image/jpeg"), &Value::from(206), &Value::from("video/mp4")), "{got}");
+        assert!(got[4].as_str().is_some_and(|r| r.starts_with("bytes 0-99/")), "{got}");
+
+        // It plays: frames of the clip's size, time moving.
+        js(&seller_w, "const v = document.querySelector('video[data-video=ready]'); v.muted = true; v.play(); return null;").await;
+        until_within(&seller_w, 30, "const v = document.querySelector('video[data-video=ready]'); return v.videoWidth === 320 && v.currentTime > 0.3;", "the video plays").await;
+        js(&seller_w, "document.querySelector('video[data-video=ready]').pause(); return null;").await;
+        for w in [1280, 375] {
+            shot(&seller_w, w, "thread-video-seller").await?;
+            shot(&buyer, w, "thread-video-buyer").await?;
+        }
+        Ok::<_, WebDriverError>(())
+    }
+    .await;
+    let _ = buyer.quit().await;
+    let _ = seller_w.quit().await;
+    outcome.unwrap();
+}

@@ -106,3 +106,85 @@ async fn the_other_party_is_online_while_a_socket_is_open_then_last_seen() {
         assert!(inbox.contains(&format!(r#"class="presence" data-presence="{conv}">Last seen just now<"#)), "{inbox}");
     }
 }
+
+/// The next pushed `presence` frame (none asked for), within `secs`.
+async fn pushed(ws: &mut Ws, secs: u64) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let f = tokio::time::timeout_at(deadline, ws.next()).await.expect("a presence frame in time").expect("open").unwrap();
+        if let Frame::Text(t) = f {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["t"] == "presence" {
+                return v["data"].as_array().unwrap().clone();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn coming_online_and_going_offline_are_pushed_to_the_other_party_only() {
+    for backend in backends() {
+        let (app, base) = TestApp::served(backend).await;
+        let seller = app.sign_up("maker").await;
+        let buyer = app.sign_up("asker").await;
+        let stranger = app.sign_up("nosy").await;
+        let gig_id = gig(&app, &seller).await;
+        let (s, v) = app.call(Method::POST, "/api/v1/conversations", Some(&buyer), Some(json!({ "gig": gig_id, "body": "Hi" }))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let conv = v["conversation"]["id"].as_str().unwrap().to_string();
+        let seller_id = v["conversation"]["seller_id"].as_str().unwrap().to_string();
+        let mut buyer_ws = connect(&base, &buyer).await;
+        let mut nosy_ws = connect(&base, &stranger).await;
+        // Both sockets are registered once they answer.
+        ask(&mut buyer_ws, &[&conv]).await;
+        ask(&mut nosy_ws, &[&conv]).await;
+
+        // The seller connects: the buyer is told without asking.
+        let mut seller_ws = connect(&base, &seller).await;
+        let got = pushed(&mut buyer_ws, 10).await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!((got[0]["conversation_id"].as_str(), got[0]["account_id"].as_str()), (Some(conv.as_str()), Some(seller_id.as_str())));
+        assert_eq!((got[0]["online"].as_bool(), got[0]["label"].as_str()), (Some(true), Some("Online")), "{got:?}");
+
+        // A second socket opening and closing changes nothing (no frame).
+        let mut second = connect(&base, &seller).await;
+        ask(&mut second, &[&conv]).await;
+        second.close(None).await.unwrap();
+        drop(second);
+
+        // The last socket closes: after the grace period, offline with a time.
+        seller_ws.close(None).await.unwrap();
+        drop(seller_ws);
+        let got = pushed(&mut buyer_ws, 15).await;
+        assert_eq!((got[0]["online"].as_bool(), got[0]["label"].as_str()), (Some(false), Some("Last seen just now")), "{got:?}");
+        assert!(got[0]["last_seen"].is_string(), "{got:?}");
+
+        // The stranger was told nothing about it.
+        let quiet = tokio::time::timeout(Duration::from_millis(300), async {
+            loop {
+                if let Some(Ok(Frame::Text(t))) = nosy_ws.next().await {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["t"] == "presence" {
+                        return v;
+                    }
+                }
+            }
+        })
+        .await;
+        assert!(quiet.is_err(), "a stranger heard {quiet:?}");
+
+        // Navigating (closing one page's socket, opening the next's at once) is no "offline".
+        let mut seller_ws = connect(&base, &seller).await;
+        assert_eq!(pushed(&mut buyer_ws, 10).await[0]["online"], true);
+        seller_ws.close(None).await.unwrap();
+        drop(seller_ws);
+        let _next_page = connect(&base, &seller).await;
+        let flicker =
+            tokio::time::timeout(Duration::from_millis(gigstream_domain::presence::OFFLINE_GRACE_MS + 1500), pushed(&mut buyer_ws, 30))
+                .await;
+        match flicker {
+            Err(_) => {}
+            Ok(got) => assert_eq!(got[0]["online"], true, "{got:?}"),
+        }
+    }
+}

@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// A 2-second MPEG-4 Part 2 + PCM QuickTime clip (not what browsers play).
-fn clip() -> Option<Vec<u8>> {
+pub(crate) fn clip() -> Option<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("clip.mov");
     let made = std::process::Command::new("ffmpeg")
