@@ -20,10 +20,13 @@ pub enum Job {
     Frames,
     /// Lapsed VIP memberships end (9.5).
     Vip,
+    /// Agency invitations expire, memberships end after their notice (6.1,
+    /// 6.5), members' mic time adds up and last month settles (BR-6).
+    Agencies,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip];
+    pub const ALL: [Job; 5] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Agencies];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -37,6 +40,7 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => "housekeeping",
             Job::Frames => "frames",
             Job::Vip => "vip",
+            Job::Agencies => "agencies",
         }
     }
     fn every(self) -> Duration {
@@ -45,6 +49,7 @@ impl platform_jobs::Job for Job {
             Job::Housekeeping => Duration::from_secs(6 * 3600),
             Job::Frames => Duration::from_secs(60),
             Job::Vip => Duration::from_secs(60),
+            Job::Agencies => Duration::from_secs(60),
         }
     }
 }
@@ -73,6 +78,15 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
         }
         Job::Frames => Ok(json!({"expired": rooms_store::frames::expire(&db, now).await?})),
         Job::Vip => Ok(json!({"expired": rooms_store::vip::expire(&db, now).await?})),
+        Job::Agencies => {
+            let invitations_expired = rooms_store::agencies::expire_invitations(&db, now).await?;
+            let memberships_ended = rooms_store::agencies::end_due(&db, now).await?;
+            let on_mic = rooms_store::agencies::accrue_mic(&db, now).await?;
+            let settled = rooms_store::agencies::settle_last_month(&db, rooms_domain::agency::DEFAULT_IECP, now).await?;
+            Ok(
+                json!({"invitations_expired": invitations_expired, "memberships_ended": memberships_ended, "on_mic": on_mic, "months_settled": settled}),
+            )
+        }
     }
 }
 
