@@ -21,7 +21,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "rooms.db",
     seed_demo_about: "Load demo people and rooms into an empty store.",
     check_about: "Check the data's invariants; exits 1 on any violation.",
-    jobs: "sweep, housekeeping, frames, vip, boards",
+    jobs: "sweep, housekeeping, frames, vip, boards, agencies",
 };
 
 #[derive(Parser)]
@@ -89,6 +89,9 @@ struct ServeArgs {
     /// `auto` seeds an empty embedded store; `always`, `never`.
     #[arg(long, env = "ROOMS_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
+    /// Days an agency membership lasts after notice to leave (6.5).
+    #[arg(long, env = "ROOMS_AGENCY_LEAVE_NOTICE_DAYS", default_value_t = 7)]
+    agency_leave_notice_days: u32,
     #[command(flatten)]
     payments: PaymentArgs,
     #[command(flatten)]
@@ -273,6 +276,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         metrics_token: args.metrics_token.filter(|t| !t.is_empty()),
         public_url: public_url.clone(),
         mail_from: args.mail.mail_from.clone(),
+        agency_leave_notice: Duration::from_secs(u64::from(args.agency_leave_notice_days) * 24 * 3600),
         ..WebConfig::default()
     };
     let mut state = AppState::new(db.clone(), config, metrics);

@@ -28,6 +28,12 @@ platform_kernel::text_enum! {
     pub enum ApplicationStatus { Pending => "pending", Accepted => "accepted", Rejected => "rejected", Withdrawn => "withdrawn" }
 }
 
+platform_kernel::text_enum! {
+    /// An owner's invitation: only `pending` moves, and only once; unanswered
+    /// after [`crate::limits::AGENCY_INVITATION_EXPIRY`] it is `expired`.
+    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Declined => "declined", Expired => "expired", Cancelled => "cancelled" }
+}
+
 /// A new agency's name and country, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAgency {
@@ -55,6 +61,46 @@ pub fn check_new(name: &str, country: &str) -> Result<NewAgency, FieldErrors> {
     match (errs.0.is_empty(), country) {
         (true, Ok(country)) => Ok(NewAgency { name: name.to_string(), country }),
         _ => Err(errs),
+    }
+}
+
+/// An application's contact details (6.1), checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Details {
+    pub phone: String,
+    pub address: String,
+    /// The referrer's ID (a public number), empty when none.
+    pub referrer: String,
+}
+
+/// Checks an application's phone (7–20 digits, spaces, `+`, `-`), address
+/// (1–200 characters) and referrer ID (digits, at most 20; may be empty),
+/// naming every bad field.
+pub fn check_details(phone: &str, address: &str, referrer: &str) -> Result<Details, FieldErrors> {
+    let mut errs = FieldErrors::default();
+    let phone = phone.trim();
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    if !(7..=20).contains(&digits)
+        || phone.chars().count() > 24
+        || !phone.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-'))
+    {
+        errs.add("phone", "Enter a phone number: 7 to 20 digits, with + - or spaces");
+    }
+    let address = address.trim();
+    let n = address.chars().count();
+    if n == 0 {
+        errs.add("address", "Enter the agency's address");
+    } else if n > 200 || address.chars().any(|c| c.is_control() && c != '\n') {
+        errs.add("address", "An address has at most 200 characters, without control characters");
+    }
+    let referrer = referrer.trim();
+    if referrer.len() > 20 || !referrer.chars().all(|c| c.is_ascii_digit()) {
+        errs.add("referrer", "A referrer ID is a public number (digits only)");
+    }
+    if errs.0.is_empty() {
+        Ok(Details { phone: phone.to_string(), address: address.to_string(), referrer: referrer.to_string() })
+    } else {
+        Err(errs)
     }
 }
 
@@ -101,9 +147,167 @@ pub fn dashboard_period(p: &str) -> Result<Period, FieldError> {
     }
 }
 
+// ------------------------------------------------------- income targets (BR-6)
+
+/// One income target: coins received in a month, and the salary (US cents)
+/// it brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IncomeTarget {
+    pub coins: i64,
+    pub salary_cents: i64,
+}
+
+/// BR-6's table: 10,000 / 20,000 / 30,000 coins bring $10 / $20 / $30.
+pub const DEFAULT_TARGETS: [IncomeTarget; 3] = [
+    IncomeTarget { coins: 10_000, salary_cents: 1_000 },
+    IncomeTarget { coins: 20_000, salary_cents: 2_000 },
+    IncomeTarget { coins: 30_000, salary_cents: 3_000 },
+];
+
+/// Excess-coins percentage (IECP, open value): the share of a month's coins
+/// beyond the reached target that becomes diamonds at month end.
+pub const DEFAULT_IECP: i64 = 50;
+
+/// Valid mic time counts at most this much per day (BR-6).
+pub const MIC_SECONDS_PER_DAY: i64 = 5 * 3600;
+
+/// The highest target `coins` reaches, if any: targets do not add.
+pub fn reached(targets: &[IncomeTarget], coins: i64) -> Option<IncomeTarget> {
+    targets.iter().filter(|t| t.coins > 0 && coins >= t.coins).max_by_key(|t| (t.coins, t.salary_cents)).copied()
+}
+
+/// The salary a member's month earns so far: that of the highest target.
+pub fn salary_cents(targets: &[IncomeTarget], coins: i64) -> i64 {
+    reached(targets, coins).map_or(0, |t| t.salary_cents.max(0))
+}
+
+/// What is still due when `paid_cents` of the month's salary was paid
+/// already: each reward is claimed once, and a higher target pays only its
+/// difference (never negative).
+pub fn salary_due(targets: &[IncomeTarget], coins: i64, paid_cents: i64) -> i64 {
+    (salary_cents(targets, coins) - paid_cents.max(0)).max(0)
+}
+
+/// Valid mic seconds over some days: each day's seat time, capped at
+/// [`MIC_SECONDS_PER_DAY`].
+pub fn valid_mic_seconds(per_day: &[i64]) -> i64 {
+    per_day.iter().map(|d| (*d).clamp(0, MIC_SECONDS_PER_DAY)).sum()
+}
+
+/// A member's month, settled at its end (or at the member's leaving date).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MonthSettlement {
+    /// Coins received in the month.
+    pub coins: i64,
+    /// The target reached (its coins), 0 for none.
+    pub target_coins: i64,
+    /// The month's salary in US cents.
+    pub salary_cents: i64,
+    /// Coins beyond the reached target.
+    pub excess_coins: i64,
+    /// Diamonds the excess brings: `excess × IECP / 100`, rounded down.
+    pub excess_diamonds: i64,
+}
+
+/// Settles a month: the salary of the highest target reached, and the coins
+/// it does not cover × IECP as diamonds. Progress then starts again.
+pub fn settle_month(targets: &[IncomeTarget], coins: i64, iecp: i64) -> MonthSettlement {
+    let coins = coins.max(0);
+    let t = reached(targets, coins);
+    let target_coins = t.map_or(0, |t| t.coins);
+    let excess_coins = coins - target_coins;
+    let excess_diamonds = (i128::from(excess_coins) * i128::from(iecp.clamp(0, 100)) / 100) as i64;
+    MonthSettlement { coins, target_coins, salary_cents: t.map_or(0, |t| t.salary_cents.max(0)), excess_coins, excess_diamonds }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_highest_target_reached_pays_and_targets_do_not_add() {
+        let t = &DEFAULT_TARGETS;
+        for (coins, salary) in [
+            (0, 0),
+            (9_999, 0),
+            (10_000, 1_000),
+            (19_999, 1_000),
+            (20_000, 2_000),
+            (29_999, 2_000),
+            (30_000, 3_000),
+            (1_000_000, 3_000),
+            (-5, 0),
+        ] {
+            assert_eq!(salary_cents(t, coins), salary, "{coins}");
+        }
+        // Out of order and with an empty table.
+        let shuffled = [t[2], t[0], t[1]];
+        assert_eq!(reached(&shuffled, 25_000), Some(t[1]));
+        assert_eq!(reached(&[], 25_000), None);
+    }
+
+    #[test]
+    fn each_reward_is_claimed_once() {
+        let t = &DEFAULT_TARGETS;
+        for (coins, paid, due) in [
+            (10_000, 0, 1_000),
+            (10_000, 1_000, 0),
+            (20_000, 1_000, 1_000),
+            (20_000, 2_000, 0),
+            (30_000, 1_000, 2_000),
+            (15_000, 2_000, 0),
+            (5_000, 0, 0),
+        ] {
+            assert_eq!(salary_due(t, coins, paid), due, "{coins} paid {paid}");
+        }
+    }
+
+    #[test]
+    fn mic_hours_are_capped_at_five_a_day() {
+        for (days, want) in [
+            (vec![], 0),
+            (vec![3_600], 3_600),
+            (vec![5 * 3_600], 18_000),
+            (vec![6 * 3_600], 18_000),
+            (vec![6 * 3_600, 3_600, -10], 21_600),
+            (vec![24 * 3_600; 3], 54_000),
+        ] {
+            assert_eq!(valid_mic_seconds(&days), want, "{days:?}");
+        }
+    }
+
+    #[test]
+    fn month_end_turns_the_uncovered_coins_into_diamonds() {
+        let t = &DEFAULT_TARGETS;
+        for (coins, iecp, target, salary, excess, diamonds) in [
+            (0, 50, 0, 0, 0, 0),
+            (9_999, 50, 0, 0, 9_999, 4_999),
+            (10_000, 50, 10_000, 1_000, 0, 0),
+            (12_345, 50, 10_000, 1_000, 2_345, 1_172),
+            (25_001, 50, 20_000, 2_000, 5_001, 2_500),
+            (40_000, 50, 30_000, 3_000, 10_000, 5_000),
+            (40_000, 0, 30_000, 3_000, 10_000, 0),
+            (40_000, 100, 30_000, 3_000, 10_000, 10_000),
+            (40_000, 250, 30_000, 3_000, 10_000, 10_000),
+        ] {
+            let s = settle_month(t, coins, iecp);
+            assert_eq!(
+                (s.target_coins, s.salary_cents, s.excess_coins, s.excess_diamonds),
+                (target, salary, excess, diamonds),
+                "{coins} at {iecp}%"
+            );
+            assert_eq!(s.target_coins + s.excess_coins, s.coins);
+        }
+    }
+
+    #[test]
+    fn a_member_earning_ten_thousand_brings_the_agency_two_hundred() {
+        // BR-6 with ASP 2%: the agency's share of the receiver's coins.
+        let rates = crate::economy::SplitRates::default();
+        assert_eq!(10_000 * rates.agency_pct / 100, 200);
+        let s = crate::economy::split(1_000, true, rates);
+        assert_eq!((s.receiver, s.agency), (700, 14));
+    }
 
     #[test]
     fn names_and_countries() {
@@ -120,6 +324,25 @@ mod tests {
         ] {
             let e = check_new(name, country).unwrap_err();
             assert_eq!(e.0.iter().map(|f| f.field).collect::<Vec<_>>(), fields, "{name:?} {country:?}");
+        }
+    }
+
+    #[test]
+    fn application_details() {
+        let d = check_details(" +234 801-234-5678 ", " 1 Allen Avenue, Ikeja ", " 100234 ").unwrap();
+        assert_eq!((d.phone.as_str(), d.address.as_str(), d.referrer.as_str()), ("+234 801-234-5678", "1 Allen Avenue, Ikeja", "100234"));
+        assert!(check_details("0801234567", "Lagos", "").is_ok(), "no referrer");
+        for (phone, address, referrer, fields) in [
+            ("12345", "Lagos", "", vec!["phone"]),
+            ("0801234567x", "Lagos", "", vec!["phone"]),
+            (&*"1".repeat(21), "Lagos", "", vec!["phone"]),
+            ("0801234567", "", "", vec!["address"]),
+            ("0801234567", &*"a".repeat(201), "", vec!["address"]),
+            ("0801234567", "Lagos", "abc", vec!["referrer"]),
+            ("", "", "x", vec!["phone", "address", "referrer"]),
+        ] {
+            let e = check_details(phone, address, referrer).unwrap_err();
+            assert_eq!(e.0.iter().map(|f| f.field).collect::<Vec<_>>(), fields, "{phone:?} {address:?} {referrer:?}");
         }
     }
 

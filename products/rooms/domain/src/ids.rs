@@ -26,5 +26,7 @@ platform_kernel::id_type! {
     /// One purchase of a VIP tier.
     VipPurchaseId,
     /// An application to join an agency.
-    AgencyApplicationId
+    AgencyApplicationId,
+    /// An agency owner's invitation to a user.
+    AgencyInvitationId
 }

@@ -40,6 +40,11 @@ pub const ROOM_CAPACITY: i64 = 1_000;
 pub const DEFAULT_SEATS: i64 = 5;
 pub const MIN_SEATS: i64 = 1;
 pub const MAX_SEATS: i64 = 15;
+/// An agency's invitation lapses unanswered after this long (6.1).
+pub const AGENCY_INVITATION_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// A member who leaves (or is removed) stays a member this long (6.5; open
+/// value, a setting: `ROOMS_AGENCY_LEAVE_NOTICE_DAYS`).
+pub const AGENCY_LEAVE_NOTICE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// `d` as a `chrono::Duration`, for arithmetic on timestamps.
 pub fn chrono(d: Duration) -> chrono::Duration {
@@ -59,5 +64,7 @@ mod tests {
         assert!(PRESENCE_TIMEOUT < SEAT_HOLD, "a seat outlives the presence timeout");
         assert_eq!((RESET_TOKEN_EMAIL.as_secs(), RESET_TOKEN_STAFF.as_secs()), (900, 86_400));
         assert_eq!(chrono(KICK_COOLDOWN), chrono::Duration::minutes(10));
+        assert_eq!(chrono(AGENCY_INVITATION_EXPIRY), chrono::Duration::days(7));
+        assert_eq!(chrono(AGENCY_LEAVE_NOTICE), chrono::Duration::days(7));
     }
 }

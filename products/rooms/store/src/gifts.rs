@@ -284,12 +284,13 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
             return Err(StoreError::Insufficient { required: total, available });
         }
         let owner_w = account_wallet_in(&mut *tx, owner, &coins(), now).await?;
-        // Agency membership of each recipient.
+        // Agency membership of each recipient; one past its notice no longer counts (6.5).
         let mut plans = vec![];
         for r in &recipients {
             let agency: Option<AgencyId> = sqlx::query_scalar(
-                "SELECT m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id WHERE m.account_id = $1 AND a.status = 'active'")
-                .bind(*r).fetch_optional(&mut *tx).await?;
+                "SELECT m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id
+                 WHERE m.account_id = $1 AND a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $2)")
+                .bind(*r).bind(now).fetch_optional(&mut *tx).await?;
             let split = rules::split(cost, agency.is_some(), settings.rates);
             let coin_w = account_wallet_in(&mut *tx, *r, &coins(), now).await?;
             let (diamond_w, agency_w) = match agency {

@@ -135,11 +135,32 @@ async fn an_agency_is_created_approved_joined_and_left() {
             .bind(a.id.to_string()).fetch_one(p).await.unwrap());
         assert_eq!(audits, 4, "{b:?}: created, approved, suspended, reactivated");
 
-        // Removal frees the place; someone else's member cannot be removed.
-        assert!(matches!(agencies::remove(db, other, star, now).await, Err(StoreError::NotFound)));
-        assert_eq!(agencies::remove(db, boss, star, now).await.unwrap(), a.id);
+        // Removal gives notice (6.5); someone else's member cannot be removed.
+        let notice = chrono::Duration::days(7);
+        assert!(matches!(agencies::remove(db, other, star, notice, now).await, Err(StoreError::NotFound)));
+        let leaving = agencies::remove(db, boss, star, notice, now).await.unwrap();
+        assert_eq!((leaving.agency_id, leaving.ends_at), (a.id, now + notice));
+        assert_eq!(code(agencies::remove(db, star, star, notice, now).await.unwrap_err()), "already_leaving", "{b:?}");
+        let st = agencies::standing(db, star).await.unwrap();
+        assert!(st.member_of.is_some() && st.leaving_at.is_some(), "{b:?}: a member until the notice runs out");
+        assert!(agencies::dashboard(db, a.id, Period::Monthly, &clock, now).await.unwrap().members[0].ends_at.is_some());
+        // Within the notice a gift still credits the agency; after its end it no longer does,
+        // even before the job has ended the membership.
+        let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: 5, combo: 1, key: "g3" };
+        let sent = gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        assert_eq!((sent.sends[0].agency_share, sent.sends[0].receiver_unit.as_str()), (7, "diamonds"), "{b:?}");
+        let after = leaving.ends_at + chrono::Duration::seconds(1);
+        let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: 5, combo: 1, key: "g4" };
+        let sent = gifts::send(db, &send, &Settings::default(), after).await.unwrap();
+        assert_eq!((sent.sends[0].agency_share, sent.sends[0].receiver_unit.as_str()), (0, "coins"), "{b:?}");
+        assert_eq!(agencies::end_due(db, now).await.unwrap(), 0, "{b:?}: not due yet");
+        assert_eq!(agencies::end_due(db, after).await.unwrap(), 1);
+        assert_eq!(agencies::end_due(db, after).await.unwrap(), 0);
         assert_eq!(agencies::get(db, a.id).await.unwrap().member_count, 0);
         assert!(agencies::standing(db, star).await.unwrap().member_of.is_none());
+        let past: String = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT how FROM agency_past_members WHERE account_id = $1")
+            .bind(star).fetch_one(p).await.unwrap());
+        assert_eq!(past, "removed");
         // Rejecting and withdrawing.
         let again = agencies::apply(db, a.id, star, "", now).await.unwrap();
         assert_eq!(agencies::decide(db, boss, again.id, false, now).await.unwrap().status, "rejected");
@@ -284,11 +305,197 @@ async fn a_members_payout_goes_through_the_agency_then_staff() {
         assert_eq!(returns, 3, "{b:?}: one ledger return per rejected payout");
 
         // Someone without an agency is paid directly.
-        agencies::remove(db, star, star, now).await.unwrap();
+        agencies::remove(db, star, star, chrono::Duration::zero(), now).await.unwrap();
+        assert_eq!(agencies::end_due(db, now).await.unwrap(), 1);
         let d = economy::request_payout(db, star, 10, now).await.unwrap();
         assert_eq!((d.agency_id, d.awaits_agency()), (None, false));
         economy::decide_payout(db, d.id, staff, A::Approve, now).await.unwrap();
         economy::decide_payout(db, d.id, staff, A::MarkPaid, now).await.unwrap();
         assert_clean(db, &format!("{b:?} at the end")).await;
+    }
+}
+
+async fn number(db: &Db, who: AccountId) -> i64 {
+    platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT public_number FROM accounts WHERE id = $1").bind(who).fetch_one(p).await.unwrap())
+}
+
+async fn active_agency(db: &Db, boss: AccountId, staff: AccountId, name: &str) -> rooms_domain::ids::AgencyId {
+    let now = Utc::now();
+    let a = agencies::create(db, boss, name, "NG", now).await.unwrap();
+    agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
+    a.id
+}
+
+#[tokio::test]
+async fn an_owner_invites_and_the_user_accepts_declines_or_lets_it_expire() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let rival = user(db, "rival").await;
+        let staff = user(db, "staff").await;
+        let star = user(db, "star").await;
+        let shy = user(db, "shy").await;
+        let late = user(db, "late").await;
+        let a = active_agency(db, boss, staff, "Stars").await;
+
+        // Only an owner invites; an unknown number names its field.
+        assert_eq!(code(agencies::invite(db, star, number(db, shy).await, now).await.unwrap_err()), "not_agency_owner");
+        assert_eq!(code(agencies::invite(db, boss, 999_999_999, now).await.unwrap_err()), "field:number");
+        assert_eq!(code(agencies::invite(db, boss, number(db, boss).await, now).await.unwrap_err()), "already_in_agency");
+        // An owner of another agency cannot be invited.
+        active_agency(db, rival, staff, "Moons").await;
+        assert_eq!(code(agencies::invite(db, boss, number(db, rival).await, now).await.unwrap_err()), "already_in_agency", "{b:?}");
+
+        let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
+        assert_eq!((i.status.as_str(), i.agency_name.as_str(), i.handle.as_str()), ("pending", "Stars", "star"));
+        assert_eq!((i.expires_at - now + chrono::Duration::seconds(1)).num_days(), 7);
+        assert_eq!(code(agencies::invite(db, boss, number(db, star).await, now).await.unwrap_err()), "invitation_pending", "{b:?}");
+        // The user sees it and was told live and by a notice.
+        let mine = agencies::invitations_for(db, star, now).await.unwrap();
+        assert_eq!(mine.iter().map(|i| i.id).collect::<Vec<_>>(), vec![i.id]);
+        let told: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM user_events WHERE account_id = $1 AND kind = 'agency_invitation'")
+            .bind(star).fetch_one(p).await.unwrap());
+        assert_eq!(told, 1);
+        assert_eq!(agencies::invitations_sent(db, a, now).await.unwrap().len(), 1);
+
+        // Someone else cannot answer it; the user accepts once.
+        assert_eq!(code(agencies::answer_invitation(db, shy, i.id, true, now).await.unwrap_err()), "NotFound");
+        let pending_app = agencies::apply(db, a, star, "", now).await.unwrap();
+        let done = agencies::answer_invitation(db, star, i.id, true, now).await.unwrap();
+        assert_eq!(done.status, "accepted");
+        assert_eq!(code(agencies::answer_invitation(db, star, i.id, false, now).await.unwrap_err()), "already_processed");
+        let st = agencies::standing(db, star).await.unwrap();
+        assert_eq!(st.member_of.map(|a| a.member_count), Some(1), "{b:?}");
+        assert!(st.pending.is_none(), "{b:?}: the application was withdrawn");
+        assert_eq!(agencies::application(db, pending_app.id).await.unwrap().status, "withdrawn");
+        // The owner was told.
+        let told: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM user_events WHERE account_id = $1 AND kind = 'agency_invitation'")
+            .bind(boss).fetch_one(p).await.unwrap());
+        assert_eq!(told, 1);
+        // A member cannot be invited again.
+        assert_eq!(code(agencies::invite(db, boss, number(db, star).await, now).await.unwrap_err()), "already_in_agency");
+
+        // Declined: no membership.
+        let i2 = agencies::invite(db, boss, number(db, shy).await, now).await.unwrap();
+        assert_eq!(agencies::answer_invitation(db, shy, i2.id, false, now).await.unwrap().status, "declined");
+        assert!(agencies::standing(db, shy).await.unwrap().member_of.is_none());
+
+        // Unanswered for 7 days: it lapses; answering then is refused.
+        let i3 = agencies::invite(db, boss, number(db, late).await, now).await.unwrap();
+        let later = now + chrono::Duration::days(7) + chrono::Duration::seconds(1);
+        assert!(agencies::invitations_for(db, late, later).await.unwrap().is_empty());
+        assert_eq!(code(agencies::answer_invitation(db, late, i3.id, true, later).await.unwrap_err()), "invitation_expired", "{b:?}");
+        assert_eq!(agencies::expire_invitations(db, later).await.unwrap(), 1);
+        assert_eq!(agencies::invitation(db, i3.id).await.unwrap().status, "expired");
+        assert_eq!(agencies::expire_invitations(db, later).await.unwrap(), 0);
+
+        // At the member limit: inviting is refused, and an earlier invitation cannot be accepted.
+        let i4 = agencies::invite(db, boss, number(db, shy).await, now).await.unwrap();
+        agencies::set_member_limit(db, staff, a, 1, now).await.unwrap();
+        assert_eq!(code(agencies::invite(db, boss, number(db, late).await, now).await.unwrap_err()), "agency_full", "{b:?}");
+        assert_eq!(code(agencies::answer_invitation(db, shy, i4.id, true, now).await.unwrap_err()), "agency_full", "{b:?}");
+        assert_eq!(agencies::invitation(db, i4.id).await.unwrap().status, "pending", "{b:?}: nothing written");
+        assert_clean(db, &format!("{b:?} after invitations")).await;
+    }
+}
+
+#[tokio::test]
+async fn a_members_month_is_claimed_ahead_and_settled_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let staff = user(db, "staff").await;
+        let star = user(db, "star").await;
+        let host = user(db, "host").await;
+        let a = active_agency(db, boss, staff, "Stars").await;
+        let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
+        agencies::answer_invitation(db, star, i.id, true, now).await.unwrap();
+        let (room, gift) = gift_room(db, host, &[star]).await;
+        let sender = user(db, "sender").await;
+        presence::join(db, room, sender, now).await.unwrap();
+        economy::grant(db, sender, 100_000, "fund", None, now).await.unwrap();
+        assert_eq!(code(agencies::claim_salary(db, star, now).await.unwrap_err()), "nothing_to_claim");
+        assert_eq!(code(agencies::claim_salary(db, boss, now).await.unwrap_err()), "not_agency_member");
+        // 99 + 80 roses of 100 coins: the member receives 6,930 + 5,600 = 12,530.
+        for (q, key) in [(99, "m1"), (80, "m2")] {
+            let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: q, combo: 1, key };
+            gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        }
+        // Mic time: the first run starts the clock; then each run adds the time since, at most 2 minutes.
+        assert_eq!(agencies::accrue_mic(db, now).await.unwrap(), 0);
+        assert_eq!(agencies::accrue_mic(db, now + chrono::Duration::seconds(60)).await.unwrap(), 1, "{b:?}: one member on a seat");
+        assert_eq!(agencies::accrue_mic(db, now + chrono::Duration::seconds(3660)).await.unwrap(), 1);
+        let days: std::collections::BTreeSet<String> = [now + chrono::Duration::seconds(60), now + chrono::Duration::seconds(3660)]
+            .iter()
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .collect();
+
+        // A target reached: its reward is claimed once, ahead of the month's end.
+        assert_eq!(agencies::claim_salary(db, star, now).await.unwrap(), 1_000, "{b:?}");
+        assert_eq!(code(agencies::claim_salary(db, star, now).await.unwrap_err()), "nothing_to_claim");
+        let month = agencies::month_of(now);
+        let rows = agencies::month_dashboard(db, a, &month).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        let m = &rows[0];
+        assert_eq!(
+            (m.handle.as_str(), m.coins, m.agency_share, m.estimated_salary_cents, m.advances_cents, m.balance_cents, m.settled),
+            ("star", 12_530, 138 + 112, 1_000, 1_000, 1_000, false),
+            "{b:?}"
+        );
+        assert_eq!((m.valid_mic_seconds, m.active_days), (180, days.len() as i64), "{b:?}");
+        assert_eq!(code(agencies::month_dashboard(db, a, "2026-13").await.unwrap_err()), "field:month");
+        assert!(agencies::month_dashboard(db, a, "2020-01").await.unwrap().is_empty());
+
+        // Month end: nothing more for the salary (claimed), the 2,530 coins beyond
+        // the target × 50% as diamonds; a second run settles nothing.
+        let before = economy::balances(db, star).await.unwrap().diamonds;
+        let next = agencies::month_bounds(&month).unwrap().1 + chrono::Duration::hours(1);
+        assert_eq!(agencies::settle_last_month(db, 50, now).await.unwrap(), 0, "{b:?}: the month is not over");
+        assert_eq!(agencies::settle_last_month(db, 50, next).await.unwrap(), 1, "{b:?}");
+        assert_eq!(agencies::settle_last_month(db, 50, next).await.unwrap(), 0, "{b:?}: settled once");
+        assert!(!agencies::settle_member(db, a, star, &month, next, 50, next).await.unwrap());
+        assert_eq!(economy::balances(db, star).await.unwrap().diamonds - before, 1_265, "{b:?}");
+        let m = agencies::month_dashboard(db, a, &month).await.unwrap().remove(0);
+        assert_eq!((m.balance_cents, m.advances_cents, m.settled), (1_000, 1_000, true), "{b:?}");
+        let entries: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM ledger_entries WHERE reason IN ('agency_salary', 'agency_excess') AND delta > 0")
+            .fetch_one(p).await.unwrap());
+        assert_eq!(entries, 2, "{b:?}: one advance, one excess credit");
+        assert_clean(db, &format!("{b:?} after settlement")).await;
+    }
+}
+
+#[tokio::test]
+async fn a_month_without_an_advance_pays_the_salary_at_its_end() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let boss = user(db, "boss").await;
+        let staff = user(db, "staff").await;
+        let star = user(db, "star").await;
+        let host = user(db, "host").await;
+        let a = active_agency(db, boss, staff, "Stars").await;
+        let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
+        agencies::answer_invitation(db, star, i.id, true, now).await.unwrap();
+        let (room, gift) = gift_room(db, host, &[star]).await;
+        let sender = user(db, "sender").await;
+        presence::join(db, room, sender, now).await.unwrap();
+        economy::grant(db, sender, 100_000, "fund", None, now).await.unwrap();
+        for (q, key) in [(99, "m1"), (99, "m2"), (99, "m3")] {
+            let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: q, combo: 1, key };
+            gifts::send(db, &send, &Settings::default(), now).await.unwrap();
+        }
+        // 3 × 6,930 = 20,790: the $20 target, not $10 + $20.
+        let month = agencies::month_of(now);
+        let next = agencies::month_bounds(&month).unwrap().1 + chrono::Duration::minutes(5);
+        assert_eq!(agencies::settle_last_month(db, 50, next).await.unwrap(), 1);
+        let m = agencies::month_dashboard(db, a, &month).await.unwrap().remove(0);
+        assert_eq!(
+            (m.coins, m.estimated_salary_cents, m.advances_cents, m.balance_cents, m.settled),
+            (20_790, 2_000, 0, 2_000, true),
+            "{b:?}"
+        );
+        assert_clean(db, &format!("{b:?} after settlement")).await;
     }
 }

@@ -25,10 +25,10 @@ use platform_backoffice::keyset::{Cursor, Direction, KeysetPage, Page};
 use platform_backoffice::shell::{Cell, FilterField, Filters, ListPage, Shell, Table};
 use platform_web::request::CsrfToken;
 use rooms_domain::agency::{self as rules, AgencyStatus};
-use rooms_domain::ids::{AccountId, AgencyApplicationId, AgencyId, PayoutId};
+use rooms_domain::ids::{AccountId, AgencyApplicationId, AgencyId, AgencyInvitationId, PayoutId};
 use rooms_domain::progress::{Period, RankingClock};
 use rooms_domain::staff::StaffPermission;
-use rooms_store::agencies::{self as ag, Agency, Application, Dashboard, Standing};
+use rooms_store::agencies::{self as ag, Agency, Application, Dashboard, Invitation, Standing};
 use rooms_store::backoffice::At;
 use rooms_store::economy::{self, Payout, PayoutAction};
 use serde::Deserialize;
@@ -46,6 +46,9 @@ pub fn routes() -> Router<AppState> {
         .route("/agency", get(dashboard_page))
         .route("/agency/applications/{id}/{action}", post(decide))
         .route("/agency/members/{account}/remove", post(remove))
+        .route("/agency/invitations", post(invite))
+        .route("/agency/salary/claim", post(claim_salary))
+        .route("/agency/invitations/{id}/{action}", post(answer_invitation))
         .route("/agency/payouts/{id}/{action}", post(payout_step))
         .route("/backoffice/agencies", get(backoffice_list))
         .route("/backoffice/agencies/{id}", get(backoffice_one))
@@ -61,6 +64,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(apply))
         .routes(routes!(decide))
         .routes(routes!(remove))
+        .routes(routes!(invite))
+        .routes(routes!(my_invitations_api))
+        .routes(routes!(answer_invitation))
+        .routes(routes!(claim_salary))
+        .routes(routes!(month_api))
         .routes(routes!(dashboard_api))
         .routes(routes!(payouts_api))
         .routes(routes!(payout_step))
@@ -87,7 +95,7 @@ async fn search_api(State(s): State<AppState>, _u: CurrentUser, Query(q): Query<
 }
 
 #[utoipa::path(get, path = "/api/v1/me/agency", tag = "agencies", security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "`{owns, member_of, pending}`: the agency one owns, the one one belongs to (each `{id, name, status, member_limit, member_count, …}` or null) and one's pending application (`{id, agency_id, status, message, created_at}` or null)")))]
+    responses((status = 200, description = "`{owns, member_of, pending, leaving_at}`: the agency one owns, the one one belongs to (each `{id, name, status, member_limit, member_count, …}` or null), one's pending application (`{id, agency_id, status, message, created_at}` or null) and when one's membership ends once notice is given (or null)")))]
 async fn mine_api(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
     Ok(axum::Json(json!(ag::standing(&s.db, u.id()).await?)).into_response())
 }
@@ -178,16 +186,130 @@ async fn decide(
 #[utoipa::path(post, path = "/api/v1/agency/members/{account}/remove", tag = "agencies",
     params(("account" = String, Path, description = "The member's account id (one's own: leave)")),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "`{agency_id}`: the place is free; later gifts no longer credit the agency"),
-        (status = 404, description = "`not_found`: not a member of the caller's agency")))]
+    responses((status = 200, description = "`{agency_id, account_id, ends_at}`: notice is given; the membership ends at `ends_at` (the leave notice, default 7 days, `ROOMS_AGENCY_LEAVE_NOTICE_DAYS`), until then the member's gifts still credit the agency; both sides are told"),
+        (status = 404, description = "`not_found`: not a member of the caller's agency"),
+        (status = 409, description = "`already_leaving`: notice was already given")))]
 async fn remove(State(s): State<AppState>, via: Via, u: CurrentUser, Path(account): Path<AccountId>) -> WebResult<Response> {
     let leaving = account == u.id();
+    let notice = chrono::Duration::from_std(s.config.agency_leave_notice).unwrap_or_else(|_| chrono::Duration::days(7));
     let outcome = async {
-        let agency = ag::remove(&s.db, u.id(), account, Utc::now()).await?;
-        Ok::<_, WebError>((if leaving { "You left the agency." } else { "Member removed." }, json!({"agency_id": agency})))
+        let l = ag::remove(&s.db, u.id(), account, notice, Utc::now()).await?;
+        let when = l.ends_at.format("%Y-%m-%d %H:%M");
+        let text = if leaving {
+            format!("Notice given: you leave the agency {when} UTC.")
+        } else {
+            format!("Notice given: the member leaves {when} UTC.")
+        };
+        Ok::<_, WebError>((text, json!(l)))
     }
     .await;
     answer(via, if leaving { "/agencies" } else { "/agency" }, StatusCode::OK, outcome)
+}
+
+// ------------------------------------------------------------ invitations
+
+#[derive(Deserialize, ToSchema)]
+struct InviteIn {
+    /// The user's public number.
+    number: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/agency/invitations", tag = "agencies", request_body = InviteIn, security(("bearer" = []), ("session" = [])),
+    responses((status = 201, description = "`{invitation: {id, agency_id, agency_name, account_id, display_name, handle, public_number, status, created_at, expires_at}}`: pending for 7 days; the user is told live and by a notice"),
+        (status = 403, description = "`not_agency_owner`"),
+        (status = 409, description = "`agency_full` (at its member limit), `agency_not_active`, `already_in_agency` (the user owns or belongs to an agency) or `invitation_pending`"),
+        (status = 422, description = "`validation` on `number`: no user has it")))]
+async fn invite(State(s): State<AppState>, via: Via, u: CurrentUser, Input(f): Input<InviteIn>) -> WebResult<Response> {
+    let outcome = async {
+        let number: i64 = f
+            .number
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .parse()
+            .map_err(|_| AppError::field("number", "Enter the user's public number."))?;
+        let i = ag::invite(&s.db, u.id(), number, Utc::now()).await?;
+        Ok::<_, WebError>((format!("Invited {} (@{}).", i.display_name, i.handle), json!({"invitation": i})))
+    }
+    .await;
+    answer(via, "/agency", StatusCode::CREATED, outcome)
+}
+
+#[utoipa::path(get, path = "/api/v1/me/agency/invitations", tag = "agencies", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{invitations: [invitation]}`: agencies' invitations waiting for one's answer (pending, not expired), newest first")))]
+async fn my_invitations_api(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> {
+    Ok(axum::Json(json!({"invitations": ag::invitations_for(&s.db, u.id(), Utc::now()).await?})).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/agency/invitations/{id}/{action}", tag = "agencies",
+    params(("id" = String, Path, description = "Invitation id"), ("action" = String, Path, description = "accept or decline (the invited user)")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{invitation}` as it now stands; the owner is told"),
+        (status = 404, description = "`not_found`: no such invitation for the caller, or no such action"),
+        (status = 409, description = "`already_processed`, `invitation_expired`, `agency_full` (nothing written) or `already_in_agency`")))]
+async fn answer_invitation(
+    State(s): State<AppState>,
+    via: Via,
+    u: CurrentUser,
+    Path((id, action)): Path<(AgencyInvitationId, String)>,
+) -> WebResult<Response> {
+    let outcome = async {
+        let (accept, notice) = match action.as_str() {
+            "accept" => (true, "Welcome to your agency."),
+            "decline" => (false, "Invitation declined."),
+            _ => return Err(AppError::NotFound.into()),
+        };
+        let i = ag::answer_invitation(&s.db, u.id(), id, accept, Utc::now()).await?;
+        Ok::<_, WebError>((notice, json!({"invitation": i})))
+    }
+    .await;
+    answer(via, "/agencies", StatusCode::OK, outcome)
+}
+
+// ------------------------------------------------------- income (BR-6)
+
+#[utoipa::path(post, path = "/api/v1/agency/salary/claim", tag = "agencies", security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{paid_cents}`: the salary of the highest target reached this month, less what was claimed already, paid into one's USD salary balance (an advance on the month; the month-end settlement pays the rest)"),
+        (status = 409, description = "`not_agency_member` or `nothing_to_claim` (no new target reached)")))]
+async fn claim_salary(State(s): State<AppState>, via: Via, u: CurrentUser) -> WebResult<Response> {
+    let outcome = async {
+        let cents = ag::claim_salary(&s.db, u.id(), Utc::now()).await?;
+        Ok::<_, WebError>((format!("Salary claimed: ${}.{:02}.", cents / 100, cents % 100), json!({"paid_cents": cents})))
+    }
+    .await;
+    answer(via, "/agencies", StatusCode::OK, outcome)
+}
+
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct MonthQuery {
+    /// YYYY-MM (UTC); default this month.
+    month: Option<String>,
+}
+
+fn month_or_now(m: &Option<String>) -> String {
+    m.as_deref().map(str::trim).filter(|m| !m.is_empty()).map_or_else(|| ag::month_of(Utc::now()), str::to_string)
+}
+
+#[utoipa::path(get, path = "/api/v1/agency/months", tag = "agencies", params(MonthQuery), security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "`{month, members: [{account_id, display_name, handle, public_number, coins, agency_share, active_days, valid_mic_seconds, estimated_salary_cents, advances_cents, balance_cents, settled, until}]}`: each member of the month (including those who left in it) with their coins as a member, the agency's share of them, days with mic time, mic time capped at 5 h a day, the salary of the highest target reached, salary paid ahead, their salary balance, and whether the month is settled"),
+        (status = 403, description = "`not_agency_owner`"),
+        (status = 422, description = "`validation` on `month`: YYYY-MM")))]
+async fn month_api(State(s): State<AppState>, u: CurrentUser, Query(q): Query<MonthQuery>) -> WebResult<Response> {
+    let a = own_agency(&s, u.id()).await?;
+    let month = month_or_now(&q.month);
+    let members = ag::month_dashboard(&s.db, a.id, &month).await?;
+    Ok(axum::Json(json!({"month": month, "members": members})).into_response())
+}
+
+/// Cents as dollars: `12.05`.
+fn dollars(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+/// Seconds as hours with one decimal.
+fn hours(secs: i64) -> String {
+    format!("{:.1}", secs as f64 / 3600.0)
 }
 
 // -------------------------------------------------------------- dashboard
@@ -215,8 +337,10 @@ async fn own_dashboard(s: &AppState, who: AccountId, period: &Option<String>) ->
 async fn dashboard_api(State(s): State<AppState>, u: CurrentUser, Query(q): Query<PeriodQuery>) -> WebResult<Response> {
     let d = own_dashboard(&s, u.id(), &q.period).await?;
     let pending = ag::pending(&s.db, d.agency.id).await?;
+    let invited = ag::invitations_sent(&s.db, d.agency.id, Utc::now()).await?;
     let mut v = json!(d);
     v["pending"] = json!(pending);
+    v["invitations"] = json!(invited);
     v["payouts"] = json!(economy::agency_payouts(&s.db, d.agency.id, 200).await?);
     Ok(axum::Json(v).into_response())
 }
@@ -230,6 +354,7 @@ struct FindPage {
     q: String,
     found: Vec<Agency>,
     search_error: String,
+    invitations: Vec<Invitation>,
 }
 
 impl FindPage {
@@ -263,6 +388,7 @@ async fn find_page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Q
         q: text,
         found,
         search_error,
+        invitations: ag::invitations_for(&s.db, u.id(), Utc::now()).await?,
     })
 }
 
@@ -273,13 +399,28 @@ struct DashboardPage {
     flash: Flash,
     d: Dashboard,
     pending: Vec<Application>,
+    invited: Vec<Invitation>,
     payouts: Vec<(Payout, String)>,
     period: &'static str,
+    month: String,
+    months: Vec<ag::MemberMonth>,
+}
+
+impl DashboardPage {
+    fn dollars(&self, c: &i64) -> String {
+        let c = *c;
+        dollars(c)
+    }
+    fn hours(&self, s: &i64) -> String {
+        let s = *s;
+        hours(s)
+    }
 }
 
 #[derive(Deserialize, Default)]
 struct DashboardQuery {
     period: Option<String>,
+    month: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -300,6 +441,7 @@ async fn dashboard_page(
         _ => "month",
     };
     let pending = ag::pending(&s.db, d.agency.id).await?;
+    let month = month_or_now(&q.month);
     let names: std::collections::HashMap<AccountId, String> =
         d.members.iter().map(|m| (m.account_id, format!("{} @{}", m.display_name, m.handle))).collect();
     let payouts = economy::agency_payouts(&s.db, d.agency.id, 200)
@@ -313,6 +455,14 @@ async fn dashboard_page(
     Ok(DashboardPage {
         f: Frame::new(&csrf, Some(&u)),
         flash: Flash { notice: q.notice.unwrap_or_default(), error: q.error.unwrap_or_default() },
+        invited: ag::invitations_sent(&s.db, d.agency.id, Utc::now()).await?,
+        months: match ag::month_dashboard(&s.db, d.agency.id, &month).await {
+            Err(rooms_store::StoreError::Refused { .. }) => {
+                return Ok(axum::response::Redirect::to("/agency?error=Choose+a+month+as+YYYY-MM").into_response())
+            }
+            other => other?,
+        },
+        month,
         d,
         pending,
         payouts,

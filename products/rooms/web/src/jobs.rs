@@ -23,10 +23,13 @@ pub enum Job {
     /// Leaderboard totals catch up with gifts whose fold was missed (a node
     /// that stopped, a gift slow to commit).
     Boards,
+    /// Agency invitations expire, memberships end after their notice (6.1,
+    /// 6.5), members' mic time adds up and last month settles (BR-6).
+    Agencies,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards];
+    pub const ALL: [Job; 6] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards, Job::Agencies];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -41,6 +44,7 @@ impl platform_jobs::Job for Job {
             Job::Frames => "frames",
             Job::Vip => "vip",
             Job::Boards => "boards",
+            Job::Agencies => "agencies",
         }
     }
     fn every(self) -> Duration {
@@ -50,6 +54,7 @@ impl platform_jobs::Job for Job {
             Job::Frames => Duration::from_secs(60),
             Job::Vip => Duration::from_secs(60),
             Job::Boards => Duration::from_secs(60),
+            Job::Agencies => Duration::from_secs(60),
         }
     }
 }
@@ -83,6 +88,15 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
             let clock = rooms_store::gifts::Settings::default().clock;
             let refreshed = leaderboards::refresh_since(&db, &clock, now - leaderboards::REFRESH_WINDOW).await?;
             Ok(json!({"refreshed": refreshed, "folded": leaderboards::fold(&db, &clock, now).await?}))
+        }
+        Job::Agencies => {
+            let invitations_expired = rooms_store::agencies::expire_invitations(&db, now).await?;
+            let memberships_ended = rooms_store::agencies::end_due(&db, now).await?;
+            let on_mic = rooms_store::agencies::accrue_mic(&db, now).await?;
+            let settled = rooms_store::agencies::settle_last_month(&db, rooms_domain::agency::DEFAULT_IECP, now).await?;
+            Ok(
+                json!({"invitations_expired": invitations_expired, "memberships_ended": memberships_ended, "on_mic": on_mic, "months_settled": settled}),
+            )
         }
     }
 }

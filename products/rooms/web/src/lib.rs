@@ -64,6 +64,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// The sender of Rooms' mail.
     pub mail_from: String,
+    /// How long an agency membership lasts after notice to leave (6.5).
+    pub agency_leave_notice: Duration,
 }
 
 impl Default for WebConfig {
@@ -81,6 +83,7 @@ impl Default for WebConfig {
             voice_origins: Vec::new(),
             public_url: "http://127.0.0.1:8090".into(),
             mail_from: "Rooms <no-reply@rooms.localhost>".into(),
+            agency_leave_notice: rooms_domain::limits::AGENCY_LEAVE_NOTICE,
         }
     }
 }

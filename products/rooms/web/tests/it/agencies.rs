@@ -154,9 +154,19 @@ async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
         // Removing: someone else's member is not found; the owner frees the place.
         let remove = format!("/api/v1/agency/members/{star_id}/remove");
         assert_eq!(fan.post(&remove, json!({})).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(boss.post(&remove, json!({})).await.status, StatusCode::OK);
-        assert_eq!(boss.post(&remove, json!({})).await.status, StatusCode::NOT_FOUND);
+        let r = boss.post(&remove, json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let ends: chrono::DateTime<chrono::Utc> = r.json()["ends_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!((ends - chrono::Utc::now() + chrono::Duration::minutes(1)).num_days(), 7, "{b:?}: the notice period");
+        assert_eq!(refusal(&boss.post(&remove, json!({})).await), (StatusCode::CONFLICT, "already_leaving".into()));
+        // Until the notice runs out the member stays, and sees when it ends.
+        let mine = star.get("/api/v1/me/agency").await.json();
+        assert_eq!((mine["member_of"]["name"].as_str(), mine["leaving_at"].is_string()), (Some("Stars"), true), "{mine}");
+        assert!(star.get("/agencies").await.body.contains("Your membership ends"));
+        assert!(boss.get("/agency").await.body.contains("leaves "));
+        assert_eq!(rooms_store::agencies::end_due(&app.db, ends + chrono::Duration::seconds(1)).await.unwrap(), 1);
         assert_eq!(star.get("/api/v1/me/agency").await.json()["member_of"], Value::Null);
+        assert_eq!(boss.post(&remove, json!({})).await.status, StatusCode::NOT_FOUND);
         let page = star.get("/agencies?q=sta").await;
         assert!(page.body.contains("data-agency=\"Stars\"") && page.body.contains("/apply"), "{}", page.body);
         let short = star.get("/agencies?q=st").await;
@@ -223,5 +233,126 @@ async fn a_members_payout_is_confirmed_by_the_agency_then_paid_by_staff() {
         assert!(problems.is_empty(), "{b:?}: {problems:?}");
         let held = rooms_store::economy::balances(&app.db, star_id.parse().unwrap()).await.unwrap().diamonds;
         assert_eq!(held, 200, "{b:?}: 300 − 100 paid; the declined 50 came back");
+    }
+}
+
+async fn number_of(app: &TestApp, handle: &str) -> i64 {
+    platform_db::on_pool!(&app.db, p => sqlx::query_scalar("SELECT public_number FROM accounts WHERE handle = $1").bind(handle).fetch_one(p).await.unwrap())
+}
+
+#[tokio::test]
+async fn an_agency_invites_a_user_who_answers_on_the_page_and_the_api() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, _) = signed_up(&app, "star").await;
+        let (mut shy, _) = signed_up(&app, "shy").await;
+        let (mut fan, _) = signed_up(&app, "fan").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        let star_no = number_of(&app, "star").await.to_string();
+        // Pending agencies do not invite; then bad numbers name their field.
+        assert_eq!(
+            refusal(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await),
+            (StatusCode::CONFLICT, "agency_not_active".into())
+        );
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        assert_eq!(
+            field(&boss.post("/api/v1/agency/invitations", json!({"number": "abc"})).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "number".into())
+        );
+        assert_eq!(
+            field(&boss.post("/api/v1/agency/invitations", json!({"number": "1"})).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "number".into())
+        );
+        assert_eq!(
+            refusal(&fan.post("/api/v1/agency/invitations", json!({"number": star_no})).await),
+            (StatusCode::FORBIDDEN, "not_agency_owner".into())
+        );
+
+        let r = boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let inv = id(&r, "invitation");
+        assert_eq!(
+            refusal(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await),
+            (StatusCode::CONFLICT, "invitation_pending".into())
+        );
+        assert_eq!(boss.get("/api/v1/agency/dashboard").await.json()["invitations"][0]["handle"], "star");
+        // The user sees it in the API and on the page, and accepts by form.
+        assert_eq!(star.get("/api/v1/me/agency/invitations").await.json()["invitations"][0]["agency_name"], "Stars");
+        let page = star.get("/agencies").await;
+        assert!(
+            page.body.contains("data-invitation=\"Stars\"") && page.body.contains(&format!("/agency/invitations/{inv}/accept")),
+            "{}",
+            page.body
+        );
+        assert_eq!(fan.post(&format!("/api/v1/agency/invitations/{inv}/accept"), json!({})).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(star.post(&format!("/api/v1/agency/invitations/{inv}/maybe"), json!({})).await.status, StatusCode::NOT_FOUND);
+        let r = star.form(&format!("/agency/invitations/{inv}/accept"), &[]).await;
+        assert!(r.location().starts_with("/agencies?notice="), "{}", r.location());
+        assert_eq!(star.get("/api/v1/me/agency").await.json()["member_of"]["name"], "Stars");
+        assert_eq!(
+            refusal(&star.post(&format!("/api/v1/agency/invitations/{inv}/decline"), json!({})).await),
+            (StatusCode::CONFLICT, "already_processed".into())
+        );
+
+        // At the limit (6.6): 409 with a readable message, on the API and the dashboard form.
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/limit"), json!({"member_limit": "1"})).await;
+        let shy_no = number_of(&app, "shy").await.to_string();
+        let full = boss.post("/api/v1/agency/invitations", json!({"number": shy_no})).await;
+        assert_eq!(refusal(&full), (StatusCode::CONFLICT, "agency_full".into()), "{b:?}");
+        assert!(full.json()["message"].as_str().unwrap_or_default().contains("member limit"), "{}", full.body);
+        let r = boss.form("/agency/invitations", &[("number", &shy_no)]).await;
+        assert!(r.location().starts_with("/agency?error="), "{}", r.location());
+        assert!(shy.get("/api/v1/me/agency/invitations").await.json()["invitations"].as_array().unwrap().is_empty());
+        let page = boss.get("/agency").await;
+        assert!(page.body.contains("action=\"/agency/invitations\""), "{}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_each_members_month_and_members_claim_their_target() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, _) = signed_up(&app, "star").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let star_no = number_of(&app, "star").await.to_string();
+        let inv = id(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await, "invitation");
+        assert_eq!(star.post(&format!("/api/v1/agency/invitations/{inv}/accept"), json!({})).await.status, StatusCode::OK);
+
+        let v = boss.get("/api/v1/agency/months").await.json();
+        assert_eq!(v["month"], chrono::Utc::now().format("%Y-%m").to_string());
+        let m = &v["members"][0];
+        assert_eq!(
+            (
+                m["handle"].as_str(),
+                m["coins"].as_i64(),
+                m["valid_mic_seconds"].as_i64(),
+                m["estimated_salary_cents"].as_i64(),
+                m["settled"].as_bool()
+            ),
+            (Some("star"), Some(0), Some(0), Some(0), Some(false)),
+            "{b:?}: {v}"
+        );
+        assert_eq!(field(&boss.get("/api/v1/agency/months?month=2026-13").await), (StatusCode::UNPROCESSABLE_ENTITY, "month".into()));
+        assert_eq!(refusal(&star.get("/api/v1/agency/months").await), (StatusCode::FORBIDDEN, "not_agency_owner".into()));
+        assert_eq!(boss.get("/api/v1/agency/months?month=2020-01").await.json()["members"].as_array().unwrap().len(), 0);
+        let page = boss.get("/agency").await;
+        assert!(
+            page.body.contains("data-month-member=\"star\"") && page.body.contains("Mic hours") && page.body.contains("Advances"),
+            "{}",
+            page.body
+        );
+        // Nothing reached yet: nothing to claim, said on the API and the page.
+        assert_eq!(refusal(&star.post("/api/v1/agency/salary/claim", json!({})).await), (StatusCode::CONFLICT, "nothing_to_claim".into()));
+        let r = star.form("/agency/salary/claim", &[]).await;
+        assert!(r.location().starts_with("/agencies?error="), "{}", r.location());
+        assert_eq!(refusal(&boss.post("/api/v1/agency/salary/claim", json!({})).await), (StatusCode::CONFLICT, "not_agency_member".into()));
+        assert!(rooms_web::jobs::Job::from_name("agencies").is_some());
     }
 }
