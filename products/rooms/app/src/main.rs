@@ -89,6 +89,9 @@ struct ServeArgs {
     /// `auto` seeds an empty embedded store; `always`, `never`.
     #[arg(long, env = "ROOMS_SEED_DEMO", value_enum, default_value_t = SeedMode::Auto)]
     seed_demo: SeedMode,
+    /// 32 bytes (base64) sealing agency applicants' ID images; unset: a fixed development-only key.
+    #[arg(long, env = "ROOMS_ID_DOCS_KEY", hide_env_values = true)]
+    id_docs_key: Option<String>,
     /// Days an agency membership lasts after notice to leave (6.5).
     #[arg(long, env = "ROOMS_AGENCY_LEAVE_NOTICE_DAYS", default_value_t = 7)]
     agency_leave_notice_days: u32,
@@ -277,6 +280,13 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         public_url: public_url.clone(),
         mail_from: args.mail.mail_from.clone(),
         agency_leave_notice: Duration::from_secs(u64::from(args.agency_leave_notice_days) * 24 * 3600),
+        id_docs_key: match args.id_docs_key.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => rooms_web::agency_docs::DocKey::from_base64(k)?,
+            None => {
+                tracing::warn!("ROOMS_ID_DOCS_KEY is unset: agency ID images are sealed with a development-only key");
+                rooms_web::agency_docs::DocKey::dev_only()
+            }
+        },
         ..WebConfig::default()
     };
     let mut state = AppState::new(db.clone(), config, metrics);

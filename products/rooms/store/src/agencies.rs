@@ -37,6 +37,8 @@ pub struct Agency {
     pub member_limit: i64,
     pub member_count: i64,
     pub created_at: DateTime<Utc>,
+    /// The square logo sent with the application (empty until then).
+    pub logo_url: String,
 }
 
 impl Agency {
@@ -45,7 +47,7 @@ impl Agency {
     }
 }
 
-const COLUMNS: &str = "id, name, owner_id, country, status, status_reason, member_limit, member_count, created_at";
+const COLUMNS: &str = "id, name, owner_id, country, status, status_reason, member_limit, member_count, created_at, logo_url";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Application {

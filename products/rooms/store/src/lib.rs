@@ -12,6 +12,7 @@ mod macros;
 
 pub mod accounts;
 pub mod agencies;
+pub mod agency_details;
 pub mod audit;
 pub mod backoffice;
 pub mod chat;

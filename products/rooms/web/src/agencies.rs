@@ -48,6 +48,8 @@ pub fn routes() -> Router<AppState> {
         .route("/agency/members/{account}/remove", post(remove))
         .route("/agency/invitations", post(invite))
         .route("/agency/salary/claim", post(claim_salary))
+        .route("/agencies/details", post(crate::agency_docs::submit_page))
+        .route("/backoffice/agencies/{id}/id/{side}", get(crate::agency_docs::id_image))
         .route("/agency/invitations/{id}/{action}", post(answer_invitation))
         .route("/agency/payouts/{id}/{action}", post(payout_step))
         .route("/backoffice/agencies", get(backoffice_list))
@@ -68,6 +70,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(my_invitations_api))
         .routes(routes!(answer_invitation))
         .routes(routes!(claim_salary))
+        .routes(routes!(crate::agency_docs::submit_api))
         .routes(routes!(month_api))
         .routes(routes!(dashboard_api))
         .routes(routes!(payouts_api))
@@ -597,6 +600,7 @@ struct OnePage {
     owner: String,
     members: Table,
     activity: Table,
+    application: rooms_store::agency_details::Application,
 }
 
 async fn backoffice_one(
@@ -647,7 +651,8 @@ async fn backoffice_one(
         keys: vec![],
     };
     let shell = shell_for(&me, &csrf, &d.agency.name, "/backoffice/agencies", flash);
-    let page = OnePage { shell, owner: owner.unwrap_or_default(), a: d.agency, members, activity };
+    let application = rooms_store::agency_details::application(&s.db, id).await?;
+    let page = OnePage { shell, owner: owner.unwrap_or_default(), a: d.agency, members, activity, application };
     Ok(Html(page.render().map_err(|e| AppError::Internal(e.to_string()))?).into_response())
 }
 

@@ -10,6 +10,7 @@
 pub mod actions;
 pub mod admin;
 pub mod agencies;
+pub mod agency_docs;
 pub mod api;
 pub mod auth;
 pub mod decor;
@@ -66,6 +67,9 @@ pub struct WebConfig {
     pub mail_from: String,
     /// How long an agency membership lasts after notice to leave (6.5).
     pub agency_leave_notice: Duration,
+    /// Seals agency applicants' ID images (`ROOMS_ID_DOCS_KEY`; the default
+    /// is a fixed development-only key).
+    pub id_docs_key: agency_docs::DocKey,
 }
 
 impl Default for WebConfig {
@@ -84,6 +88,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8090".into(),
             mail_from: "Rooms <no-reply@rooms.localhost>".into(),
             agency_leave_notice: rooms_domain::limits::AGENCY_LEAVE_NOTICE,
+            id_docs_key: agency_docs::DocKey::dev_only(),
         }
     }
 }
@@ -200,7 +205,8 @@ pub fn app(state: AppState) -> Router {
             hsts: state.config.https,
         },
         metrics: MetricsPrefix("rooms"),
-        body_limit: 4 * 1024 * 1024,
+        // An agency application carries three pictures of up to 2 MB (6.1).
+        body_limit: 7 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),
     };
     let app = outer_stack(routes, outer).layer(mw::map_response(allow_microphone));

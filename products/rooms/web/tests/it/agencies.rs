@@ -356,3 +356,89 @@ async fn the_dashboard_shows_each_members_month_and_members_claim_their_target()
         assert!(rooms_web::jobs::Job::from_name("agencies").is_some());
     }
 }
+
+#[tokio::test]
+async fn an_application_carries_a_square_logo_and_encrypted_id_images_only_staff_open() {
+    use axum::http::Method;
+    use image::ImageFormat;
+    use platform_testkit::form::{field as text, file};
+    use rooms_web::media::sample_picture;
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut fan, _) = signed_up(&app, "fan").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        assert!(boss.get("/agencies").await.body.contains("id=\"details-form\""), "a pending agency's owner sees the form");
+        let square = sample_picture(300, 300, ImageFormat::Png);
+        let wide = sample_picture(400, 300, ImageFormat::Png);
+        let front = sample_picture(640, 400, ImageFormat::Jpeg);
+        let back = sample_picture(640, 400, ImageFormat::Png);
+        let send = |logo: &[u8], phone: &str| {
+            platform_testkit::multipart(&[
+                file("logo", "logo.png", "image/png", logo),
+                file("id_front", "front.jpg", "image/jpeg", &front),
+                file("id_back", "back.png", "image/png", &back),
+                text("phone", phone),
+                text("address", "1 Allen Avenue, Ikeja"),
+                text("referrer", ""),
+            ])
+        };
+        // Every bad field is named: a logo that is not square, a bad phone.
+        let (ct, body) = send(&wide, "12");
+        let r = boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b:?}: {}", r.body);
+        let fields: Vec<String> = r.json()["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
+        assert_eq!(fields, vec!["phone".to_string(), "logo".to_string()], "{}", r.body);
+        // Text dressed as a picture is judged from its bytes.
+        let (ct, body) = send(b"not a picture at all", "+234 801 234 5678");
+        assert_eq!(
+            field(&boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "logo".into())
+        );
+        // Someone without an agency cannot send one.
+        let (ct, body) = send(&square, "+234 801 234 5678");
+        assert_eq!(
+            refusal(&fan.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await),
+            (StatusCode::FORBIDDEN, "not_agency_owner".into())
+        );
+
+        let (ct, body) = send(&square, "+234 801 234 5678");
+        let r = boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
+        assert!(r.json()["agency"]["logo_url"].as_str().unwrap_or_default().ends_with(".png"), "{}", r.body);
+        // At rest the ID images are sealed: the stored bytes are not the upload.
+        let stored: Vec<Vec<u8>> = platform_db::on_pool!(&app.db, p => sqlx::query_scalar("SELECT sealed FROM agency_id_documents ORDER BY side")
+            .fetch_all(p).await.unwrap());
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|s| s.len() > 12 && !s.windows(64).any(|w| w == &front[100..164] || w == &back[100..164])), "{b:?}");
+
+        // Staff see the details and open each side; the opening is logged. Others cannot.
+        let page = staff.get(&format!("/backoffice/agencies/{agency}")).await;
+        assert!(
+            page.body.contains("1 Allen Avenue, Ikeja") && page.body.contains(&format!("/backoffice/agencies/{agency}/id/front")),
+            "{}",
+            page.body
+        );
+        let img = staff.get(&format!("/backoffice/agencies/{agency}/id/front")).await;
+        assert_eq!((img.status, img.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+        assert_eq!(img.body_bytes(), &front[..], "{b:?}: opened to the original bytes");
+        assert_eq!(img.headers["cache-control"], "no-store");
+        assert_eq!(staff.get(&format!("/backoffice/agencies/{agency}/id/back")).await.body_bytes(), &back[..]);
+        assert_ne!(fan.get(&format!("/backoffice/agencies/{agency}/id/front")).await.status, StatusCode::OK);
+        assert_ne!(boss.get(&format!("/backoffice/agencies/{agency}/id/front")).await.status, StatusCode::OK, "not even the owner");
+        let logged: i64 = platform_db::on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE action = 'agency.id_front_viewed'")
+            .fetch_one(p).await.unwrap());
+        assert_eq!(logged, 1, "{b:?}");
+
+        // Approved: the application is fixed; staff rejecting give a visible reason.
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let (ct, body) = send(&square, "+234 801 234 5678");
+        assert_eq!(
+            refusal(&boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await),
+            (StatusCode::CONFLICT, "details_fixed".into())
+        );
+        assert!(!boss.get("/agencies").await.body.contains("id=\"details-form\""));
+    }
+}
