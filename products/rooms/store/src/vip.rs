@@ -7,10 +7,9 @@
 //! gifts, the shield against room admins (`vip_shield!` in seats) and the
 //! seats added to the holder's own room (`fit_seats!`).
 
-use crate::economy::{self, account_wallet_in, book, coins};
-use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
+use crate::economy;
+use crate::{on_pool, refused, sale, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use platform_ledger::{Amount, Leg, Transfer};
 use rooms_domain::ids::{AccountId, RoomId, VipPurchaseId};
 use rooms_domain::status::{self, Privilege};
 use rooms_domain::vip::{self as rules, Kind, Tier, Tiers};
@@ -103,25 +102,16 @@ pub struct Bought {
 /// written. The debit, the purchase record, the membership, the wealth XP
 /// and the seats of the buyer's room are one transaction.
 pub async fn buy(db: &Db, who: AccountId, tier: i64, seen_price: i64, key: &str, now: DateTime<Utc>) -> StoreResult<Bought> {
-    if key.trim().is_empty() || key.len() > 100 {
-        return Err(StoreError::Refused { field: "idempotency_key", message: "1 to 100 characters".into() });
-    }
+    sale::check_key(key)?;
     let tiers = tiers(db).await?;
     let Some(t) = tiers.get(tier).cloned() else { return Err(refused("tier_unavailable", format!("There is no VIP {tier}"))) };
-    if t.price != seen_price {
-        return Err(refused("price_changed", format!("The price changed to {} coins: refresh and try again.", t.price)));
-    }
-    let treasury = economy::system(db, &economy::treasury_shard(key)).await?;
-    let ladders = crate::levels::ladders(db).await?;
+    sale::check_price(t.price, seen_price)?;
+    let till = sale::till(db, key).await?;
     let id = VipPurchaseId::new();
     let ledger_key = format!("vip:{who}:{key}");
-    let outcome = on_pool!(db, p => async {
+    let (expires_at, kind) = sale::settled(on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
-        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vip_purchases WHERE account_id = $1 AND request_key = $2")
-            .bind(who).bind(key).fetch_one(&mut *tx).await?;
-        if used > 0 {
-            return Err(refused("duplicate_purchase", "This purchase was already made"));
-        }
+        sale_key_unused!(tx, "SELECT COUNT(*) FROM vip_purchases WHERE account_id = $1 AND request_key = $2", who, key);
         let current: Option<(i64, DateTime<Utc>)> = sqlx::query_as("SELECT tier, expires_at FROM vip_memberships WHERE account_id = $1")
             .bind(who).fetch_optional(&mut *tx).await?;
         let (expires_at, kind) = rules::after_purchase(current, tier, t.days, now).map_err(|r| refused(r.code(), r.message()))?;
@@ -132,35 +122,16 @@ pub async fn buy(db: &Db, who: AccountId, tier: i64, seen_price: i64, key: &str,
         sqlx::query("INSERT INTO vip_memberships (account_id, tier, expires_at, updated_at) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (account_id) DO UPDATE SET tier = excluded.tier, expires_at = excluded.expires_at, updated_at = excluded.updated_at")
             .bind(who).bind(tier).bind(expires_at).bind(now).execute(&mut *tx).await?;
-        let w = account_wallet_in(&mut *tx, who, &coins(), now).await?;
-        let reference = id.to_string();
-        let transfer = Transfer {
-            legs: vec![Leg { wallet: w, unit: coins(), delta: Amount(-t.price) }, Leg { wallet: treasury, unit: coins(), delta: Amount(t.price) }],
-            reason: VIP_PURCHASE,
-            reference: Some(&reference),
-            idempotency_key: &ledger_key,
-            created_by: None,
-        };
-        if let platform_ledger::Transferred::Duplicate = book().transfer_in(&mut *tx, &transfer, now).await? {
-            return Err(refused("duplicate_purchase", "This purchase was already made"));
-        }
-        spend_xp!(tx, &ladders, who, t.price, key, now);
+        sale_charge!(tx, &till, who, t.price, VIP_PURCHASE, id.to_string(), &ledger_key, key, now);
         let room: Option<RoomId> = sqlx::query_scalar("SELECT id FROM rooms WHERE owner_id = $1").bind(who).fetch_optional(&mut *tx).await?;
         if let Some(room) = room {
             fit_seats!(tx, room, now);
         }
-        economy::balance_event!(tx, who, now);
         user_event!(tx, who, "vip", json!({"tier": tier, "name": t.name, "expires_at": expires_at, "kind": kind}), now);
         tx.commit().await?;
         Ok::<(DateTime<Utc>, Kind), StoreError>((expires_at, kind))
     }
-    .await);
-    let (expires_at, kind) = match outcome {
-        Ok(x) => x,
-        // Two requests with one key at once: the loser finds it used.
-        Err(StoreError::Conflict(_)) => return Err(refused("duplicate_purchase", "This purchase was already made")),
-        Err(e) => return Err(e),
-    };
+    .await))?;
     Ok(Bought { purchase_id: id, tier, kind, price: t.price, days: t.days, expires_at, balance: economy::balances(db, who).await?.coins })
 }
 

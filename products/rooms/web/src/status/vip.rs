@@ -3,15 +3,14 @@
 //! seen (`POST /api/v1/vip/{tier}/purchase`), and the `/vip` page.
 
 use crate::auth::CurrentUser;
-use crate::economy::money;
 use crate::error::{AppError, WebResult};
 use crate::pages::Frame as PageFrame;
 use crate::status::levels::describe;
+use crate::status::sale::{created, paid, BuyForm, BuyIn};
 use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -21,7 +20,6 @@ use rooms_domain::vip::{Tier, TOP_TIER};
 use rooms_store::vip::{self, Membership, Purchase};
 use serde::Deserialize;
 use serde_json::json;
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -54,14 +52,6 @@ async fn mine(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> 
     Ok(axum::Json(json!({"vip": m, "purchases": vip::purchases(&s.db, u.id(), 20).await?})).into_response())
 }
 
-#[derive(Deserialize, ToSchema)]
-struct BuyIn {
-    /// The price the buyer was shown.
-    price: Option<i64>,
-    /// One purchase per key (1 to 100 characters).
-    idempotency_key: Option<String>,
-}
-
 /// The tier named in a path: 1 to 7.
 fn tier_param(t: &str) -> Result<i64, AppError> {
     t.trim()
@@ -84,10 +74,8 @@ async fn buy(
     crate::api::Json(b): crate::api::Json<BuyIn>,
 ) -> WebResult<Response> {
     let tier = tier_param(&tier)?;
-    let price = b.price.ok_or_else(|| AppError::field("price", "Send the price you were shown"))?;
-    let key = b.idempotency_key.ok_or_else(|| AppError::field("idempotency_key", "Send a key for this purchase"))?;
-    let done = vip::buy(&s.db, u.id(), tier, price, &key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"purchase": done}))).into_response())
+    let (price, key) = b.parts()?;
+    created(vip::buy(&s.db, u.id(), tier, price, &key, Utc::now()).await)
 }
 
 #[derive(Template, WebTemplate)]
@@ -133,15 +121,9 @@ async fn page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Query(
     })
 }
 
-#[derive(Deserialize)]
-struct BuyForm {
-    price: i64,
-    key: String,
-}
-
 async fn buy_form(State(s): State<AppState>, u: CurrentUser, Path(tier): Path<String>, Form(b): Form<BuyForm>) -> WebResult<Response> {
     let tier = tier_param(&tier)?;
-    let done = vip::buy(&s.db, u.id(), tier, b.price, &b.key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    let done = paid(vip::buy(&s.db, u.id(), tier, b.price, &b.key, Utc::now()).await)?;
     let kind = serde_json::to_value(done.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     Ok(Redirect::to(&format!("/vip?notice={kind}")).into_response())
 }
