@@ -144,3 +144,82 @@ async fn vip_privileges_apply_in_the_room() {
         assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn vip_is_given_through_the_api_and_the_page_with_a_confirmation() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut s = scene(&app, 50).await;
+        let (_, star_number) = crate::economy::id_of(&mut s.star).await;
+        let (owner_id, owner_number) = crate::economy::id_of(&mut s.owner).await;
+        let (_, fan_number) = crate::economy::id_of(&mut s.fan).await;
+        let give = "/api/v1/vip/1/gift";
+        // Bad input names its field; nothing is written.
+        for (path, body, field) in [
+            ("/api/v1/vip/9/gift", json!({"recipient": star_number, "price": 1000, "idempotency_key": "k"}), "tier"),
+            (give, json!({"price": 1000, "idempotency_key": "k"}), "recipient"),
+            (give, json!({"recipient": 99_999_999_999_i64, "price": 1000, "idempotency_key": "k"}), "recipient"),
+            (give, json!({"recipient": "nobody", "price": 1000, "idempotency_key": "k"}), "recipient"),
+            (give, json!({"recipient": fan_number, "price": 1000, "idempotency_key": "k"}), "recipient"),
+            (give, json!({"recipient": star_number, "idempotency_key": "k"}), "price"),
+            (give, json!({"recipient": star_number, "price": 1000}), "idempotency_key"),
+        ] {
+            let r = s.fan.post(path, body.clone()).await;
+            assert_eq!(
+                (r.status, r.json()["fields"][0]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+                "{b:?} {path} {body}: {}",
+                r.body
+            );
+            assert!(!r.json()["fields"][0]["message"].as_str().unwrap_or_default().is_empty(), "{b:?}: a readable message");
+        }
+        let r = s.fan.post(give, json!({"recipient": star_number, "price": 1000, "idempotency_key": "k1"})).await;
+        assert_eq!((r.status, r.json()["required"].as_i64()), (StatusCode::PAYMENT_REQUIRED, Some(1_000)), "{b:?}: {}", r.body);
+        economy::grant(&app.db, s.fan_id, 25_000, "fund", None, Utc::now()).await.unwrap();
+        // By public number: given, the giver pays once, the recipient holds it and is told.
+        let r = s.fan.post(give, json!({"recipient": star_number, "price": 1000, "idempotency_key": "k1"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        assert_eq!(
+            (r.json()["purchase"]["balance"].as_i64(), r.json()["to"]["id"].as_str()),
+            (Some(24_000), Some(s.star_id.to_string().as_str()))
+        );
+        let r = s.fan.post(give, json!({"recipient": star_number, "price": 1000, "idempotency_key": "k1"})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "duplicate_purchase".to_string()), "{b:?}");
+        assert_eq!(s.fan.get("/api/v1/coins").await.json()["coins"], 24_000, "{b:?}: charged once");
+        assert_eq!(s.star.get("/api/v1/coins").await.json()["coins"], 0, "{b:?}");
+        let star_vip = s.star.get("/api/v1/me/vip").await.json();
+        assert_eq!(star_vip["vip"]["tier"], 1, "{b:?}: {star_vip}");
+        assert_eq!(star_vip["purchases"][0]["given_by"], s.fan_id.to_string(), "{b:?}: {star_vip}");
+        let told = rooms_store::events::user_since(&app.db, s.star_id, 0, 100).await.unwrap();
+        assert!(told.iter().any(|e| e.kind == "vip_gift" && e.data()["from"]["id"] == s.fan_id.to_string()), "{b:?}");
+        // By account id, a higher tier held: 409 with a readable message, nothing charged.
+        economy::grant(&app.db, s.star_id, 20_000, "fund-star", None, Utc::now()).await.unwrap();
+        assert_eq!(
+            s.star.post("/api/v1/vip/4/purchase", json!({"price": 20000, "idempotency_key": "s4"})).await.status,
+            StatusCode::CREATED
+        );
+        let r = s.fan.post(give, json!({"recipient": s.star_id.to_string(), "price": 1000, "idempotency_key": "k2"})).await;
+        assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "recipient_higher_tier".to_string()), "{b:?}: {}", r.body);
+        assert!(r.json()["message"].as_str().unwrap().contains("They hold VIP 4 until"), "{b:?}");
+        assert_eq!(s.fan.get("/api/v1/coins").await.json()["coins"], 24_000, "{b:?}");
+        // The page: the form, the confirmation with the price, then given.
+        let p = s.fan.get("/vip").await;
+        assert!(p.body.contains(r#"id="give-vip""#) && p.body.contains(r#"action="/vip/give""#), "{b:?}");
+        let number = owner_number.to_string();
+        let confirm = s.fan.form("/vip/give", &[("tier", "2"), ("recipient", &number)]).await;
+        assert_eq!(confirm.status, StatusCode::OK, "{b:?}: {}", confirm.body);
+        assert!(confirm.body.contains("owner Person") && confirm.body.contains("3000</b> coins"), "{b:?}: {}", confirm.body);
+        assert_eq!(rooms_store::vip::tier_of(&app.db, owner_id, Utc::now()).await.unwrap(), 0, "{b:?}: nothing given before confirming");
+        let key = confirm.body.split(r#"name="key" value=""#).nth(1).and_then(|t| t.split('"').next()).unwrap().to_string();
+        let done =
+            s.fan.form("/vip/give", &[("tier", "2"), ("recipient", &number), ("price", "3000"), ("key", &key), ("confirm", "yes")]).await;
+        assert_eq!(done.location(), "/vip?notice=given", "{b:?}: {}", done.body);
+        let again =
+            s.fan.form("/vip/give", &[("tier", "2"), ("recipient", &number), ("price", "3000"), ("key", &key), ("confirm", "yes")]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{b:?}: the confirmation posted twice gives once");
+        assert_eq!(rooms_store::vip::tier_of(&app.db, owner_id, Utc::now()).await.unwrap(), 2, "{b:?}");
+        assert_eq!(s.fan.get("/api/v1/coins").await.json()["coins"], 21_000, "{b:?}");
+        assert!(s.fan.get("/vip?notice=given").await.body.contains("VIP given"), "{b:?}");
+        assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
+    }
+}
