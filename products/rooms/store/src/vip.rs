@@ -200,31 +200,55 @@ async fn sell(
     Ok(Bought { purchase_id: id, tier, kind, price: t.price, days: t.days, expires_at, balance: economy::balances(db, payer).await?.coins })
 }
 
+/// What the job ended.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Expired {
+    /// Each membership ended, with its tier.
+    pub ended: Vec<(AccountId, i64)>,
+    /// Who sat on a VIP seat of a holder's room that went with the tier:
+    /// the room, the seat and the person (off the seat now; voice mutes
+    /// them).
+    pub unseated: Vec<Unseated>,
+}
+
+/// Someone taken off a seat that existed only as a VIP seat.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Unseated {
+    pub room: RoomId,
+    pub seat: i64,
+    pub account: AccountId,
+}
+
 /// The job: ends the memberships lapsed at `now` (the end instant
 /// included), takes their extra seats out of the holders' rooms and tells
-/// each holder. Returns how many ended.
-pub async fn expire(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
+/// each holder (`vip_expired`), and each person who sat on a removed seat
+/// (`seat_removed` to the room, `vip_seat_removed` to them). Returns what
+/// it ended and whom it unseated, for voice to mute.
+pub async fn expire(db: &Db, now: DateTime<Utc>) -> StoreResult<Expired> {
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let gone: Vec<(AccountId, i64)> = sqlx::query_as(
             "SELECT account_id, tier FROM vip_memberships WHERE expires_at <= $1 ORDER BY account_id LIMIT 1000")
             .bind(now).fetch_all(&mut *tx).await?;
-        let mut ended = 0;
+        let mut out = Expired::default();
         for (who, tier) in &gone {
             let n = sqlx::query("DELETE FROM vip_memberships WHERE account_id = $1 AND expires_at <= $2")
                 .bind(*who).bind(now).execute(&mut *tx).await?.rows_affected();
             if n == 0 {
                 continue;
             }
-            ended += 1;
+            out.ended.push((*who, *tier));
             let room: Option<RoomId> = sqlx::query_scalar("SELECT id FROM rooms WHERE owner_id = $1").bind(*who).fetch_optional(&mut *tx).await?;
             if let Some(room) = room {
-                fit_seats!(tx, room, now);
+                for (seat, account) in fit_seats!(tx, room, now) {
+                    user_event!(tx, account, "vip_seat_removed", json!({"room": room, "seat": seat}), now);
+                    out.unseated.push(Unseated { room, seat, account });
+                }
             }
             user_event!(tx, *who, "vip_expired", json!({"tier": tier}), now);
         }
         tx.commit().await?;
-        Ok(ended)
+        Ok(out)
     })
 }
 

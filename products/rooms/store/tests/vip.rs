@@ -92,11 +92,11 @@ async fn vip_is_bought_stacked_upgraded_and_ends_at_its_exact_end() {
         assert_clean(db, &format!("{b:?} after purchases")).await;
         // The job: running one second before the end, ended at the end instant, once.
         let end = now + Duration::days(50);
-        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap(), 0, "{b:?}");
+        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap().ended.len(), 0, "{b:?}");
         assert_eq!(vip::tier_of(db, who, end - Duration::seconds(1)).await.unwrap(), 3);
         assert_eq!(vip::tier_of(db, who, end).await.unwrap(), 0, "{b:?}: the end instant is outside");
-        assert_eq!(vip::expire(db, end).await.unwrap(), 1, "{b:?}");
-        assert_eq!(vip::expire(db, end).await.unwrap(), 0);
+        assert_eq!(vip::expire(db, end).await.unwrap().ended, vec![(who, 3)], "{b:?}");
+        assert_eq!(vip::expire(db, end).await.unwrap().ended.len(), 0);
         let told = events::user_since(db, who, 0, 100).await.unwrap();
         assert_eq!(told.iter().filter(|e| e.kind == "vip_expired").count(), 1, "{b:?}");
         assert_eq!(told.iter().filter(|e| e.kind == "vip").count(), 3, "{b:?}");
@@ -151,7 +151,7 @@ async fn the_owners_tier_adds_seats_within_fifteen_and_takes_them_back() {
         assert_clean(db, &format!("{b:?} with VIP seats")).await;
         // The tier ends: seat 15 goes, its occupant is told.
         let end = now + Duration::days(30);
-        assert_eq!(vip::expire(db, end).await.unwrap(), 1);
+        assert_eq!(vip::expire(db, end).await.unwrap().ended.len(), 1);
         let r = rooms::get(db, room).await.unwrap().unwrap();
         assert_eq!((r.seat_count, r.bonus_seats, r.seats()), (14, 0, 14), "{b:?}");
         let evs = events::room_since(db, room, 0, 500).await.unwrap();
@@ -302,5 +302,47 @@ async fn vip_given_is_paid_once_by_the_giver_and_refusals_write_nothing() {
             |who: AccountId| async move { levels::level(db, rooms_domain::progress::Track::Wealth, &who.to_string()).await.unwrap().xp };
         assert_eq!((xp(giver).await, xp(friend).await), (22_000, 0), "{b:?}");
         assert_clean(db, &format!("{b:?} after gifts")).await;
+    }
+}
+
+#[tokio::test]
+async fn the_end_of_a_tier_unseats_whoever_sat_on_its_seats() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let owner = user(db, "seatowner").await;
+        let (a, c, d) = (user(db, "seata").await, user(db, "seatc").await, user(db, "seatd").await);
+        let room = room_of(db, owner, 5, now).await;
+        economy::grant(db, owner, 50_000, "fund", None, now).await.unwrap();
+        vip::buy(db, owner, 5, 50_000, "k1", now).await.unwrap();
+        for (who, seat) in [(a, 8), (c, 6), (d, 2)] {
+            presence::join(db, room, who, now).await.unwrap();
+            assert_eq!(seats::take(db, room, who, Some(seat), now).await.unwrap(), seat, "{b:?}");
+        }
+        let end = now + Duration::days(30);
+        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap(), vip::Expired::default(), "{b:?}");
+        let mut x = vip::expire(db, end).await.unwrap();
+        x.unseated.sort_by_key(|u| u.seat);
+        assert_eq!(x.ended, vec![(owner, 5)], "{b:?}");
+        assert_eq!(
+            x.unseated,
+            vec![vip::Unseated { room, seat: 6, account: c }, vip::Unseated { room, seat: 8, account: a }],
+            "{b:?}: only the VIP seats' occupants"
+        );
+        // Off the seats, still in the room; seat 2 kept its occupant.
+        let st = presence::state(db, room).await.unwrap();
+        assert_eq!(st.seats.len(), 5, "{b:?}");
+        assert!(!st.seats.iter().any(|s| s.occupant_id == Some(a) || s.occupant_id == Some(c)), "{b:?}");
+        assert!(st.seats.iter().any(|s| s.occupant_id == Some(d)), "{b:?}");
+        assert!(presence::is_present(db, room, a).await.unwrap(), "{b:?}");
+        // Each unseated person is told; nothing more to end.
+        for (who, seat) in [(a, 8), (c, 6)] {
+            let told = events::user_since(db, who, 0, 100).await.unwrap();
+            let e = told.iter().find(|e| e.kind == "vip_seat_removed").map(|e| e.data());
+            assert_eq!(e.as_ref().map(|d| d["seat"].clone()), Some(serde_json::json!(seat)), "{b:?}");
+        }
+        assert!(!events::user_since(db, d, 0, 100).await.unwrap().iter().any(|e| e.kind == "vip_seat_removed"), "{b:?}");
+        assert_eq!(vip::expire(db, end).await.unwrap(), vip::Expired::default(), "{b:?}");
+        assert_clean(db, &format!("{b:?}")).await;
     }
 }

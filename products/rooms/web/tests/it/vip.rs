@@ -223,3 +223,34 @@ async fn vip_is_given_through_the_api_and_the_page_with_a_confirmation() {
         assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn when_a_tier_ends_its_seats_go_and_whoever_sat_there_is_muted_in_voice() {
+    use rooms_web::voice::VoiceChange;
+    for b in backends() {
+        let told = std::sync::Arc::new(crate::voice::Told::default());
+        let app = TestApp::with_voice(b, told.clone()).await;
+        let mut s = scene(&app, 50).await;
+        let room = s.room;
+        let owner_id = id_of(&mut s.owner).await;
+        // The owner's VIP 2 adds a sixth seat (the scene's room has five); the fan sits on it.
+        economy::grant(&app.db, owner_id, 3_000, "fund-owner", None, Utc::now()).await.unwrap();
+        let r = s.owner.post("/api/v1/vip/2/purchase", json!({"price": 3000, "idempotency_key": "o2"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let extra = rooms_store::rooms::get(&app.db, room).await.unwrap().unwrap().seats();
+        let r = s.fan.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({"seat": extra})).await;
+        assert!(r.status.is_success(), "{b:?}: {}", r.body);
+        told.0.lock().unwrap().clear();
+        // The job, after the tier's end.
+        let run = rooms_web::jobs::runner(app.db.clone(), told.clone());
+        let out = run(rooms_web::jobs::Job::Vip, Utc::now() + chrono::Duration::days(31)).await.unwrap();
+        assert_eq!((out["expired"].as_u64(), out["unseated"].as_u64()), (Some(1), Some(1)), "{b:?}: {out}");
+        assert_eq!(*told.0.lock().unwrap(), [VoiceChange::Unseated { room, account: s.fan_id }], "{b:?}: muted in voice");
+        let st = rooms_store::presence::state(&app.db, room).await.unwrap();
+        assert_eq!(st.seats.len() as i64, extra - 1, "{b:?}");
+        assert!(!st.seats.iter().any(|x| x.occupant_id == Some(s.fan_id)), "{b:?}: off the seat");
+        assert!(st.seats.iter().any(|x| x.occupant_id == Some(s.star_id)), "{b:?}: the star keeps an ordinary seat");
+        assert!(rooms_store::presence::is_present(&app.db, room, s.fan_id).await.unwrap(), "{b:?}: still in the room");
+        assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
+    }
+}
