@@ -149,6 +149,18 @@ impl Refusal {
             Refusal::Period => "That period cannot be added".into(),
         }
     }
+
+    /// The code and message when the tier is given to someone else: a
+    /// higher tier they hold is `recipient_higher_tier`.
+    pub fn for_recipient(&self) -> (&'static str, String) {
+        match self {
+            Refusal::HigherHeld { tier, until } => (
+                "recipient_higher_tier",
+                format!("They hold VIP {tier} until {}: give VIP {tier} to add to it.", until.format("%Y-%m-%d %H:%M UTC")),
+            ),
+            other => (other.code(), other.message()),
+        }
+    }
 }
 
 /// The tier and end after buying `tier` for `days` at `now`, on top of
@@ -207,6 +219,20 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn refusals_for_a_recipient_speak_of_them() {
+        let until = at("2026-03-01T10:00:00Z");
+        for (r, code, words) in [
+            (Refusal::HigherHeld { tier: 5, until }, "recipient_higher_tier", "They hold VIP 5 until 2026-03-01 10:00 UTC: give VIP 5"),
+            (Refusal::Period, "bad_period", "That period cannot be added"),
+        ] {
+            let (c, m) = r.for_recipient();
+            assert_eq!(c, code);
+            assert!(m.starts_with(words), "{m}");
+        }
+        assert_eq!(Refusal::HigherHeld { tier: 5, until }.code(), "higher_tier_held");
     }
 
     /// A membership as written in a table: tier and end.

@@ -1,13 +1,12 @@
 //! Avatar frames (requirements 5.5, 5.7): the catalogue, buying one for
 //! its period with coins through the ledger (the price the buyer saw is
 //! checked, a repeated request key is refused, too few coins writes
-//! nothing), rebuying on top of the time left, wearing one at a time, and
+//! nothing; `sale`), rebuying on top of the time left, wearing one at a time, and
 //! the job that removes lapsed ones. Coins spent on frames add wealth XP.
 
-use crate::economy::{self, account_wallet_in, book, coins};
-use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
+use crate::economy;
+use crate::{on_pool, refused, sale, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use platform_ledger::{Amount, Leg, Transfer};
 use rooms_domain::ids::{AccountId, FrameId, FramePurchaseId};
 use rooms_domain::status::{self, Privilege};
 use serde::Serialize;
@@ -99,30 +98,21 @@ pub struct Bought {
 /// key was used); too few coins → `Insufficient`, nothing written. The
 /// debit, the purchase record and the new end are one transaction.
 pub async fn buy(db: &Db, who: AccountId, frame_id: FrameId, seen_price: i64, key: &str, now: DateTime<Utc>) -> StoreResult<Bought> {
-    if key.trim().is_empty() || key.len() > 100 {
-        return Err(StoreError::Refused { field: "idempotency_key", message: "1 to 100 characters".into() });
-    }
+    sale::check_key(key)?;
     let f = frame(db, frame_id).await.map_err(|_| refused("frame_unavailable", "That frame is not on sale"))?;
     if !f.active {
         return Err(refused("frame_unavailable", "That frame is not on sale"));
     }
-    if f.price != seen_price {
-        return Err(refused("price_changed", format!("The price changed to {} coins: refresh and try again.", f.price)));
-    }
+    sale::check_price(f.price, seen_price)?;
     if f.premium {
         crate::levels::require(db, who, Privilege::PremiumFrames, "Premium frames open at a higher wealth level").await?;
     }
-    let treasury = economy::system(db, &economy::treasury_shard(key)).await?;
-    let ladders = crate::levels::ladders(db).await?;
+    let till = sale::till(db, key).await?;
     let id = FramePurchaseId::new();
     let ledger_key = format!("frame:{who}:{key}");
-    let outcome = on_pool!(db, p => async {
+    let expires_at = sale::settled(on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
-        let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM frame_purchases WHERE account_id = $1 AND request_key = $2")
-            .bind(who).bind(key).fetch_one(&mut *tx).await?;
-        if used > 0 {
-            return Err(refused("duplicate_purchase", "This purchase was already made"));
-        }
+        sale_key_unused!(tx, "SELECT COUNT(*) FROM frame_purchases WHERE account_id = $1 AND request_key = $2", who, key);
         let current: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT expires_at FROM owned_frames WHERE account_id = $1 AND frame_id = $2")
             .bind(who).bind(frame_id).fetch_optional(&mut *tx).await?;
         let Some(expires_at) = status::extend(current, now, f.days) else {
@@ -134,32 +124,12 @@ pub async fn buy(db: &Db, who: AccountId, frame_id: FrameId, seen_price: i64, ke
         sqlx::query("INSERT INTO owned_frames (account_id, frame_id, expires_at, worn) VALUES ($1, $2, $3, FALSE)
                      ON CONFLICT (account_id, frame_id) DO UPDATE SET expires_at = excluded.expires_at")
             .bind(who).bind(frame_id).bind(expires_at).execute(&mut *tx).await?;
-        let w = account_wallet_in(&mut *tx, who, &coins(), now).await?;
-        let reference = id.to_string();
-        let t = Transfer {
-            legs: vec![Leg { wallet: w, unit: coins(), delta: Amount(-f.price) }, Leg { wallet: treasury, unit: coins(), delta: Amount(f.price) }],
-            reason: FRAME_PURCHASE,
-            reference: Some(&reference),
-            idempotency_key: &ledger_key,
-            created_by: None,
-        };
-        if let platform_ledger::Transferred::Duplicate = book().transfer_in(&mut *tx, &t, now).await? {
-            return Err(refused("duplicate_purchase", "This purchase was already made"));
-        }
-        // Coins spent on a frame count as wealth XP (9.1).
-        spend_xp!(tx, &ladders, who, f.price, key, now);
-        economy::balance_event!(tx, who, now);
+        sale_charge!(tx, &till, who, f.price, FRAME_PURCHASE, id.to_string(), &ledger_key, key, now);
         user_event!(tx, who, "frame_bought", json!({"frame": f.code, "expires_at": expires_at}), now);
         tx.commit().await?;
         Ok::<DateTime<Utc>, StoreError>(expires_at)
     }
-    .await);
-    let expires_at = match outcome {
-        Ok(e) => e,
-        // Two requests with one key at once: the loser finds it used.
-        Err(StoreError::Conflict(_)) => return Err(refused("duplicate_purchase", "This purchase was already made")),
-        Err(e) => return Err(e),
-    };
+    .await))?;
     Ok(Bought { purchase_id: id, frame_id, price: f.price, days: f.days, expires_at, balance: economy::balances(db, who).await?.coins })
 }
 

@@ -9,6 +9,8 @@
 
 #[macro_use]
 mod macros;
+#[macro_use]
+pub mod sale;
 
 pub mod accounts;
 pub mod agencies;

@@ -167,7 +167,8 @@ macro_rules! ban_tx {
 /// Fits a room's seats to its owner's choice plus the seats the owner's
 /// running VIP tier adds (within 15, `rooms_domain::vip::seats_with_bonus`):
 /// seats above are removed (their occupants told), missing ones added, and
-/// `rooms.bonus_seats` kept. Evaluates to the room's seat total.
+/// `rooms.bonus_seats` kept. Evaluates to who sat on a removed seat, with
+/// its number (voice must mute them once the transaction commits).
 macro_rules! fit_seats {
     ($tx:expr, $room:expr, $now:expr) => {{
         let room: rooms_domain::ids::RoomId = $room;
@@ -187,8 +188,12 @@ macro_rules! fit_seats {
                 .bind(total)
                 .fetch_all(&mut *$tx)
                 .await?;
+        let mut unseated: Vec<(i64, rooms_domain::ids::AccountId)> = vec![];
         for (no, occupant) in removed {
             room_event!($tx, room, "seat_removed", serde_json::json!({"seat": no, "account": occupant}), $now);
+            if let Some(who) = occupant {
+                unseated.push((no, who));
+            }
         }
         for no in 1..=total {
             sqlx::query("INSERT INTO seats (room_id, seat_no) VALUES ($1, $2) ON CONFLICT (room_id, seat_no) DO NOTHING")
@@ -198,7 +203,7 @@ macro_rules! fit_seats {
                 .await?;
         }
         sqlx::query("UPDATE rooms SET bonus_seats = $2 WHERE id = $1").bind(room).bind(total - chosen).execute(&mut *$tx).await?;
-        total
+        unseated
     }};
 }
 

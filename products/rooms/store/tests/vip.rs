@@ -92,11 +92,11 @@ async fn vip_is_bought_stacked_upgraded_and_ends_at_its_exact_end() {
         assert_clean(db, &format!("{b:?} after purchases")).await;
         // The job: running one second before the end, ended at the end instant, once.
         let end = now + Duration::days(50);
-        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap(), 0, "{b:?}");
+        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap().ended.len(), 0, "{b:?}");
         assert_eq!(vip::tier_of(db, who, end - Duration::seconds(1)).await.unwrap(), 3);
         assert_eq!(vip::tier_of(db, who, end).await.unwrap(), 0, "{b:?}: the end instant is outside");
-        assert_eq!(vip::expire(db, end).await.unwrap(), 1, "{b:?}");
-        assert_eq!(vip::expire(db, end).await.unwrap(), 0);
+        assert_eq!(vip::expire(db, end).await.unwrap().ended, vec![(who, 3)], "{b:?}");
+        assert_eq!(vip::expire(db, end).await.unwrap().ended.len(), 0);
         let told = events::user_since(db, who, 0, 100).await.unwrap();
         assert_eq!(told.iter().filter(|e| e.kind == "vip_expired").count(), 1, "{b:?}");
         assert_eq!(told.iter().filter(|e| e.kind == "vip").count(), 3, "{b:?}");
@@ -151,7 +151,7 @@ async fn the_owners_tier_adds_seats_within_fifteen_and_takes_them_back() {
         assert_clean(db, &format!("{b:?} with VIP seats")).await;
         // The tier ends: seat 15 goes, its occupant is told.
         let end = now + Duration::days(30);
-        assert_eq!(vip::expire(db, end).await.unwrap(), 1);
+        assert_eq!(vip::expire(db, end).await.unwrap().ended.len(), 1);
         let r = rooms::get(db, room).await.unwrap().unwrap();
         assert_eq!((r.seat_count, r.bonus_seats, r.seats()), (14, 0, 14), "{b:?}");
         let evs = events::room_since(db, room, 0, 500).await.unwrap();
@@ -242,6 +242,107 @@ async fn coins_spent_on_frames_are_wealth_xp() {
         assert_eq!(levels::badge(db, who).await.unwrap().wealth, 2, "{b:?}");
         let told = events::user_since(db, who, 0, 100).await.unwrap();
         assert_eq!(told.iter().filter(|e| e.kind == "level_up").count(), 1, "{b:?}");
+        assert_clean(db, &format!("{b:?}")).await;
+    }
+}
+
+#[tokio::test]
+async fn vip_given_is_paid_once_by_the_giver_and_refusals_write_nothing() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let giver = user(db, "giver").await;
+        let friend = user(db, "friend").await;
+        economy::grant(db, giver, 24_000, "fund", None, now).await.unwrap();
+        // Refusals before any money moves: oneself, nobody, a stale price.
+        assert_eq!(code(vip::give(db, giver, giver, 1, 1_000, "g0", now).await.unwrap_err()), "field:recipient", "{b:?}");
+        assert_eq!(code(vip::give(db, giver, AccountId::new(), 1, 1_000, "g0", now).await.unwrap_err()), "field:recipient", "{b:?}");
+        assert_eq!(code(vip::give(db, giver, friend, 1, 900, "g0", now).await.unwrap_err()), "price_changed", "{b:?}");
+        assert_eq!(code(vip::give(db, giver, friend, 8, 1, "g0", now).await.unwrap_err()), "tier_unavailable", "{b:?}");
+        assert_eq!(economy::balances(db, giver).await.unwrap().coins, 24_000, "{b:?}: nothing charged");
+        // One key retried at once: given once, paid once, by the giver.
+        let results = join_all((0..6).map(|_| vip::give(db, giver, friend, 1, 1_000, "g1", now))).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{b:?}");
+        for r in results.into_iter().filter_map(Result::err) {
+            assert_eq!(code(r), "duplicate_purchase", "{b:?}");
+        }
+        assert_eq!(code(vip::give(db, giver, friend, 1, 1_000, "g1", now).await.unwrap_err()), "duplicate_purchase", "{b:?}");
+        // The giver's keys are one namespace with their own purchases.
+        assert_eq!(code(vip::buy(db, giver, 1, 1_000, "g1", now).await.unwrap_err()), "duplicate_purchase", "{b:?}");
+        assert_eq!(economy::balances(db, giver).await.unwrap().coins, 23_000, "{b:?}: charged once");
+        assert_eq!(economy::balances(db, friend).await.unwrap().coins, 0, "{b:?}: the recipient pays nothing");
+        assert_eq!(vip::tier_of(db, giver, now).await.unwrap(), 0, "{b:?}: the giver gets no tier");
+        let m = vip::membership(db, friend, now).await.unwrap().unwrap();
+        assert_eq!((m.tier, m.expires_at), (1, now + Duration::days(30)), "{b:?}");
+        // Given again ten days in: stacked on the recipient's time left.
+        let again = vip::give(db, giver, friend, 1, 1_000, "g2", now + Duration::days(10)).await.unwrap();
+        assert_eq!((again.kind, again.expires_at, again.balance), (Kind::Renewal, now + Duration::days(60), 22_000), "{b:?}");
+        // A higher tier starts now; a lower one is then refused for the recipient, nothing written.
+        let up = vip::give(db, giver, friend, 4, 20_000, "g3", now + Duration::days(11)).await.unwrap();
+        assert_eq!((up.kind, up.balance), (Kind::Upgrade, 2_000), "{b:?}");
+        let refused = vip::give(db, giver, friend, 1, 1_000, "g4", now + Duration::days(12)).await.unwrap_err();
+        let StoreError::Guard { code: c, message } = refused else { panic!("{b:?}: {refused:?}") };
+        assert_eq!(c, "recipient_higher_tier", "{b:?}");
+        assert!(message.starts_with("They hold VIP 4 until"), "{b:?}: {message}");
+        // Too few coins: the numbers, nothing written, never below zero.
+        assert_eq!(code(vip::give(db, giver, friend, 4, 20_000, "g5", now).await.unwrap_err()), "insufficient:20000:2000", "{b:?}");
+        assert_eq!(economy::balances(db, giver).await.unwrap().coins, 2_000, "{b:?}");
+        // The record names the giver; the recipient was told each time.
+        let rows = vip::purchases(db, friend, 10).await.unwrap();
+        assert_eq!(rows.len(), 3, "{b:?}");
+        assert!(rows.iter().all(|p| p.given_by == Some(giver)), "{b:?}");
+        assert!(vip::purchases(db, giver, 10).await.unwrap().is_empty(), "{b:?}");
+        let told = events::user_since(db, friend, 0, 100).await.unwrap();
+        let gifts: Vec<_> = told.iter().filter(|e| e.kind == "vip_gift").map(|e| e.data()).collect();
+        assert_eq!(gifts.len(), 3, "{b:?}");
+        assert_eq!(gifts[0]["from"]["id"], giver.to_string(), "{b:?}");
+        assert_eq!(gifts[0]["from"]["name"], "giver person", "{b:?}");
+        // The coins are the giver's wealth XP, not the recipient's.
+        let xp =
+            |who: AccountId| async move { levels::level(db, rooms_domain::progress::Track::Wealth, &who.to_string()).await.unwrap().xp };
+        assert_eq!((xp(giver).await, xp(friend).await), (22_000, 0), "{b:?}");
+        assert_clean(db, &format!("{b:?} after gifts")).await;
+    }
+}
+
+#[tokio::test]
+async fn the_end_of_a_tier_unseats_whoever_sat_on_its_seats() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = whole_now();
+        let owner = user(db, "seatowner").await;
+        let (a, c, d) = (user(db, "seata").await, user(db, "seatc").await, user(db, "seatd").await);
+        let room = room_of(db, owner, 5, now).await;
+        economy::grant(db, owner, 50_000, "fund", None, now).await.unwrap();
+        vip::buy(db, owner, 5, 50_000, "k1", now).await.unwrap();
+        for (who, seat) in [(a, 8), (c, 6), (d, 2)] {
+            presence::join(db, room, who, now).await.unwrap();
+            assert_eq!(seats::take(db, room, who, Some(seat), now).await.unwrap(), seat, "{b:?}");
+        }
+        let end = now + Duration::days(30);
+        assert_eq!(vip::expire(db, end - Duration::seconds(1)).await.unwrap(), vip::Expired::default(), "{b:?}");
+        let mut x = vip::expire(db, end).await.unwrap();
+        x.unseated.sort_by_key(|u| u.seat);
+        assert_eq!(x.ended, vec![(owner, 5)], "{b:?}");
+        assert_eq!(
+            x.unseated,
+            vec![vip::Unseated { room, seat: 6, account: c }, vip::Unseated { room, seat: 8, account: a }],
+            "{b:?}: only the VIP seats' occupants"
+        );
+        // Off the seats, still in the room; seat 2 kept its occupant.
+        let st = presence::state(db, room).await.unwrap();
+        assert_eq!(st.seats.len(), 5, "{b:?}");
+        assert!(!st.seats.iter().any(|s| s.occupant_id == Some(a) || s.occupant_id == Some(c)), "{b:?}");
+        assert!(st.seats.iter().any(|s| s.occupant_id == Some(d)), "{b:?}");
+        assert!(presence::is_present(db, room, a).await.unwrap(), "{b:?}");
+        // Each unseated person is told; nothing more to end.
+        for (who, seat) in [(a, 8), (c, 6)] {
+            let told = events::user_since(db, who, 0, 100).await.unwrap();
+            let e = told.iter().find(|e| e.kind == "vip_seat_removed").map(|e| e.data());
+            assert_eq!(e.as_ref().map(|d| d["seat"].clone()), Some(serde_json::json!(seat)), "{b:?}");
+        }
+        assert!(!events::user_since(db, d, 0, 100).await.unwrap().iter().any(|e| e.kind == "vip_seat_removed"), "{b:?}");
+        assert_eq!(vip::expire(db, end).await.unwrap(), vip::Expired::default(), "{b:?}");
         assert_clean(db, &format!("{b:?}")).await;
     }
 }

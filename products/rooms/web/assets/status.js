@@ -63,6 +63,8 @@
       toast(`Level up! ${d.track} level ${d.level}${d.badge ? ` · ${d.badge}` : ''}${unlocks ? ` — unlocked: ${unlocks}` : ''}`, 'level');
       return;
     }
+    if (v.t === 'user_event' && v.kind === 'vip_gift') { const d = v.data || {}; toast(`${(d.from || {}).name || 'Someone'} gave you ${d.name || 'VIP'}.`, 'frame'); return; }
+    if (v.t === 'user_event' && v.kind === 'vip_seat_removed') { toast(`The VIP seat ${(v.data || {}).seat} you were on has gone with the owner's VIP: you are off the seat and muted.`, 'frame'); return; }
     if (v.t === 'user_event' && v.kind === 'vip_expired') { toast(`Your VIP ${(v.data || {}).tier} has ended.`, 'frame'); return; }
     if (v.t === 'user_event' && v.kind === 'frame_expired') { toast(`Your ${(v.data || {}).frame} frame has expired.`, 'frame'); return; }
     if (v.t !== 'event') return;

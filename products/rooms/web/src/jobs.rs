@@ -82,7 +82,14 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
             Ok(json!({"sessions": sessions, "job_runs": runs}))
         }
         Job::Frames => Ok(json!({"expired": rooms_store::frames::expire(&db, now).await?})),
-        Job::Vip => Ok(json!({"expired": rooms_store::vip::expire(&db, now).await?})),
+        Job::Vip => {
+            let x = rooms_store::vip::expire(&db, now).await?;
+            // Whoever sat on a VIP seat that went with the tier is off it: muted in voice.
+            for u in &x.unseated {
+                voice.apply(VoiceChange::Unseated { room: u.room, account: u.account });
+            }
+            Ok(json!({"expired": x.ended.len(), "unseated": x.unseated.len()}))
+        }
         Job::Boards => {
             use rooms_store::leaderboards;
             let clock = rooms_store::gifts::Settings::default().clock;

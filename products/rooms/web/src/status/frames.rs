@@ -4,14 +4,13 @@
 //! (`POST /api/v1/me/frames/wear`), and the `/frames` page.
 
 use crate::auth::CurrentUser;
-use crate::economy::money;
 use crate::error::{AppError, WebResult};
 use crate::pages::Frame as PageFrame;
+use crate::status::sale::{created, paid, BuyForm, BuyIn};
 use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -46,14 +45,6 @@ async fn mine(State(s): State<AppState>, u: CurrentUser) -> WebResult<Response> 
     Ok(axum::Json(json!({"frames": frames::owned(&s.db, u.id(), Utc::now()).await?})).into_response())
 }
 
-#[derive(Deserialize, ToSchema)]
-struct BuyIn {
-    /// The price the buyer was shown.
-    price: Option<i64>,
-    /// One purchase per key (1 to 100 characters).
-    idempotency_key: Option<String>,
-}
-
 #[utoipa::path(post, path = "/api/v1/frames/{id}/purchase", tag = "frames", params(("id" = String, Path, description = "Frame id")),
     request_body = BuyIn, security(("bearer" = []), ("session" = [])),
     responses((status = 201, description = "`{purchase}`: `{purchase_id, frame_id, price, days, expires_at, balance}`; buying again extends the period"),
@@ -67,10 +58,8 @@ async fn buy(
     Path(id): Path<FrameId>,
     crate::api::Json(b): crate::api::Json<BuyIn>,
 ) -> WebResult<Response> {
-    let price = b.price.ok_or_else(|| AppError::field("price", "Send the price you were shown"))?;
-    let key = b.idempotency_key.ok_or_else(|| AppError::field("idempotency_key", "Send a key for this purchase"))?;
-    let done = frames::buy(&s.db, u.id(), id, price, &key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
-    Ok((StatusCode::CREATED, axum::Json(json!({"purchase": done}))).into_response())
+    let (price, key) = b.parts()?;
+    created(frames::buy(&s.db, u.id(), id, price, &key, Utc::now()).await)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -127,14 +116,8 @@ async fn page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Query(
     })
 }
 
-#[derive(Deserialize)]
-struct BuyForm {
-    price: i64,
-    key: String,
-}
-
 async fn buy_form(State(s): State<AppState>, u: CurrentUser, Path(id): Path<FrameId>, Form(b): Form<BuyForm>) -> WebResult<Response> {
-    frames::buy(&s.db, u.id(), id, b.price, &b.key, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    paid(frames::buy(&s.db, u.id(), id, b.price, &b.key, Utc::now()).await)?;
     Ok(Redirect::to("/frames?notice=bought").into_response())
 }
 

@@ -6,6 +6,7 @@
 
 pub mod frames;
 pub mod levels;
+pub mod sale;
 pub mod vip;
 
 use crate::AppState;

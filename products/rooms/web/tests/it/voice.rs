@@ -159,7 +159,7 @@ async fn with_janus_join_pass_seat_mute_and_kick_reach_the_audio_bridge() {
 
 /// Records what the voice seam is told.
 #[derive(Default)]
-struct Told(std::sync::Mutex<Vec<VoiceChange>>);
+pub(crate) struct Told(pub(crate) std::sync::Mutex<Vec<VoiceChange>>);
 
 impl VoiceSeam for Told {
     fn apply(&self, change: VoiceChange) {
