@@ -139,10 +139,19 @@ pub struct Settings {
     pub logo_url: Option<String>,
 }
 
+/// What [`update_settings`] changed: the room as it is now, and who sat on
+/// a seat that fewer seats removed (their voice is muted by the caller once
+/// this has committed).
+#[derive(Debug)]
+pub struct Updated {
+    pub room: Room,
+    pub unseated: Vec<AccountId>,
+}
+
 /// Applies a settings change by the owner or a room admin. Lowering the
 /// seat count frees the removed seats and tells their occupants.
-pub async fn update_settings(db: &Db, room: RoomId, actor: AccountId, s: &Settings, now: DateTime<Utc>) -> StoreResult<Room> {
-    let r: StoreResult<()> = async {
+pub async fn update_settings(db: &Db, room: RoomId, actor: AccountId, s: &Settings, now: DateTime<Utc>) -> StoreResult<Updated> {
+    let r: StoreResult<Vec<AccountId>> = async {
         on_pool!(db, p => {
             let mut tx = p.begin_write().await?;
             let role = role_of!(tx, room, actor);
@@ -171,21 +180,22 @@ pub async fn update_settings(db: &Db, room: RoomId, actor: AccountId, s: &Settin
                     }
                 }
             }
+            let mut unseated = vec![];
             if let Some(count) = s.seat_count {
                 // The owner's choice, and the seats their VIP tier adds on top.
                 sqlx::query("UPDATE rooms SET seat_count = $2, bonus_seats = 0 WHERE id = $1").bind(room).bind(count.get()).execute(&mut *tx).await?;
-                fit_seats!(tx, room, now);
+                unseated = fit_seats!(tx, room, now).into_iter().map(|(_, who)| who).collect();
             }
             let settings: Room = sqlx::query_as(&format!("SELECT {ROOM_COLS} FROM rooms WHERE id = $1")).bind(room).fetch_one(&mut *tx).await?;
             room_event!(tx, room, "settings", json!({"room": settings}), now);
             mod_log!(tx, room, actor, None::<AccountId>, Action::EditSettings, "", now);
             tx.commit().await?;
-        });
-        Ok(())
+            Ok::<_, StoreError>(unseated)
+        })
     }
     .await;
     match r {
-        Ok(()) => get(db, room).await?.ok_or(StoreError::NotFound),
+        Ok(unseated) => Ok(Updated { room: get(db, room).await?.ok_or(StoreError::NotFound)?, unseated }),
         Err(e) if conflict_on(&e, "name_key") => Err(StoreError::Refused { field: "name", message: "That room name is taken".into() }),
         Err(e) => Err(e),
     }

@@ -328,7 +328,7 @@ async fn seat_requests_invites_visitors_and_apply_mode() {
         assert_eq!(seats::accept_invite(db, room, vis, now + Duration::seconds(20)).await.unwrap(), 1);
         // Lowering the seat count frees removed seats and says so.
         seats::move_to(db, o, vis, 5, now).await.unwrap();
-        rooms::update_settings(
+        let done = rooms::update_settings(
             db,
             room,
             owner,
@@ -337,6 +337,8 @@ async fn seat_requests_invites_visitors_and_apply_mode() {
         )
         .await
         .unwrap();
+        assert_eq!(done.unseated, vec![vis], "{b:?}: whoever sat on a removed seat is named, for their voice to be muted");
+        assert_eq!(done.room.seats(), 3);
         let st = presence::state(db, room).await.unwrap();
         assert_eq!(st.seats.len(), 3);
         assert!(st.seats.iter().all(|s| s.occupant_id.is_none()), "{b:?}");

@@ -145,7 +145,7 @@ async fn the_owners_tier_adds_seats_within_fifteen_and_takes_them_back() {
         assert_eq!(seats::take(db, room, guest, Some(8), now).await.unwrap(), 8, "{b:?}");
         // The owner chooses 14: the bonus stops at the cap of 15.
         let more = rooms::Settings { seat_count: Some(SeatCount::parse(14).unwrap()), ..Default::default() };
-        let r = rooms::update_settings(db, room, owner, &more, now).await.unwrap();
+        let r = rooms::update_settings(db, room, owner, &more, now).await.unwrap().room;
         assert_eq!((r.seat_count, r.bonus_seats, r.seats()), (14, 1, 15), "{b:?}");
         assert_eq!(seats::take(db, room, owner, Some(15), now).await.unwrap(), 15);
         assert_clean(db, &format!("{b:?} with VIP seats")).await;

@@ -192,7 +192,12 @@ pub async fn edit_room(state: &AppState, user: &CurrentUser, room: RoomId, f: &E
         access,
         logo_url: None,
     };
-    Ok(rooms::update_settings(&state.db, room, user.id(), &s, Utc::now()).await?)
+    let done = rooms::update_settings(&state.db, room, user.id(), &s, Utc::now()).await?;
+    // Fewer seats: whoever sat on a removed one speaks no more.
+    for account in done.unseated {
+        state.voice.apply(VoiceChange::Unseated { room, account });
+    }
+    Ok(done.room)
 }
 
 /// Enters a room, checking a private room's password first.

@@ -356,7 +356,7 @@ async fn room_logo(State(s): State<AppState>, u: CurrentUser, Path(id): Path<Roo
     let (bytes, ct) = first_file(mp, "logo").await?;
     let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("logo", "Room logo")).await?;
     let settings = rooms::Settings { logo_url: Some(url), ..Default::default() };
-    Ok(ok(json!({"room": rooms::update_settings(&s.db, id, u.id(), &settings, Utc::now()).await?})))
+    Ok(ok(json!({"room": rooms::update_settings(&s.db, id, u.id(), &settings, Utc::now()).await?.room})))
 }
 
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/reopen", tag = "rooms", params(("id" = String, Path, description = "Room id")), security(("bearer" = []), ("session" = [])), responses((status = 200, description = "`{room}`, open again"), (status = 403, description = "`owner_only`")))]

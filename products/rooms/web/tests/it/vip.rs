@@ -254,3 +254,26 @@ async fn when_a_tier_ends_its_seats_go_and_whoever_sat_there_is_muted_in_voice()
         assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn fewer_seats_take_the_people_on_removed_seats_out_of_voice() {
+    use rooms_web::voice::VoiceChange;
+    for b in backends() {
+        let told = std::sync::Arc::new(crate::voice::Told::default());
+        let app = TestApp::with_voice(b, told.clone()).await;
+        let mut s = scene(&app, 50).await;
+        let room = s.room;
+        // The fan sits on the last of the room's five seats; the owner keeps three.
+        let r = s.fan.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({"seat": 5})).await;
+        assert!(r.status.is_success(), "{b:?}: {}", r.body);
+        told.0.lock().unwrap().clear();
+        let body = json!({"seat_count": 3}).to_string().into_bytes();
+        let r = s.owner.send(axum::http::Method::PATCH, &format!("/api/v1/rooms/{room}"), Some("application/json"), body).await;
+        assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
+        assert_eq!(r.json()["room"]["seat_count"], 3, "{b:?}");
+        assert_eq!(*told.0.lock().unwrap(), [VoiceChange::Unseated { room, account: s.fan_id }], "{b:?}: muted in voice");
+        let st = rooms_store::presence::state(&app.db, room).await.unwrap();
+        assert!(!st.seats.iter().any(|x| x.occupant_id == Some(s.fan_id)), "{b:?}: off the seat");
+        assert!(st.seats.iter().any(|x| x.occupant_id == Some(s.star_id)), "{b:?}: the star's seat stays");
+    }
+}
