@@ -364,10 +364,13 @@ pub async fn end_due(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
     Ok(ended.len() as u64)
 }
 
+/// A membership whose notice ran out: member, agency, joined, ends, who gave notice.
+type DueRow = (AccountId, AgencyId, DateTime<Utc>, DateTime<Utc>, Option<AccountId>);
+
 async fn end_due_rows(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(AccountId, AgencyId, DateTime<Utc>)>> {
     Ok(on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let due: Vec<(AccountId, AgencyId, DateTime<Utc>, DateTime<Utc>, Option<AccountId>)> = sqlx::query_as(
+        let due: Vec<DueRow> = sqlx::query_as(
             "SELECT account_id, agency_id, joined_at, ends_at, leave_asked_by FROM agency_members WHERE ends_at IS NOT NULL AND ends_at <= $1
              ORDER BY ends_at LIMIT 500")
             .bind(now).fetch_all(&mut *tx).await?;

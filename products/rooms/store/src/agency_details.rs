@@ -17,6 +17,16 @@ pub struct SealedImage {
     pub sealed: Vec<u8>,
 }
 
+/// An application as the owner sends it: the stored logo's URL, the
+/// checked details and both ID sides, sealed.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub logo_url: String,
+    pub details: Details,
+    pub front: SealedImage,
+    pub back: SealedImage,
+}
+
 /// What staff see of an application (the images only as present or not).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Application {
@@ -29,16 +39,9 @@ pub struct Application {
 /// details: logo URL, contact details and both ID sides, in one
 /// transaction (the name stays as created). Anyone else: `not_agency_owner`;
 /// an active or suspended agency: `details_fixed`.
-pub async fn submit(
-    db: &Db,
-    owner: AccountId,
-    agency: AgencyId,
-    logo_url: &str,
-    details: &Details,
-    front: &SealedImage,
-    back: &SealedImage,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
+pub async fn submit(db: &Db, owner: AccountId, agency: AgencyId, s: &Submission, now: DateTime<Utc>) -> StoreResult<()> {
+    let Submission { logo_url, details, front, back } = s;
+    let logo_url = logo_url.as_str();
     let done = on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
         let status: Option<(AccountId, String)> = sqlx::query_as("SELECT owner_id, status FROM agencies WHERE id = $1")

@@ -152,7 +152,8 @@ async fn submit(s: &AppState, u: &CurrentUser, mp: Multipart) -> WebResult<()> {
         Ok(SealedImage { mime, sealed: key.seal(mine.id, side, bytes) })
     };
     let (front, back) = (seal("front", "id_front")?, seal("back", "id_back")?);
-    details::submit(&s.db, u.id(), mine.id, &logo_url, &details, &front, &back, Utc::now()).await?;
+    let submission = details::Submission { logo_url, details, front, back };
+    details::submit(&s.db, u.id(), mine.id, &submission, Utc::now()).await?;
     Ok(())
 }
 
