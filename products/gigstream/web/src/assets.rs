@@ -7,6 +7,7 @@ const MESSAGES_JS: &str = include_str!("../assets/messages.js");
 const ADMIN_CSS: &str = include_str!("../assets/admin.css");
 const NOTIFICATIONS_JS: &str = include_str!("../assets/notifications.js");
 const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
+const FAVICON: &str = include_str!("../assets/favicon.svg");
 
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
@@ -17,6 +18,7 @@ pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
         "admin.css" => Some((ADMIN_CSS, "text/css; charset=utf-8")),
         "notifications.js" => Some((NOTIFICATIONS_JS, "text/javascript; charset=utf-8")),
         "dashboard.css" => Some((DASHBOARD_CSS, "text/css; charset=utf-8")),
+        "favicon.svg" => Some((FAVICON, "image/svg+xml")),
         _ => None,
     }
 }

@@ -115,6 +115,10 @@ fn findings(html: &str) -> Vec<String> {
     if !meta("viewport").is_some_and(|v| v.contains("width=device-width")) {
         bad.push("no viewport".into());
     }
+    // Without an icon the browser asks for /favicon.ico and logs a 404.
+    if !starts(&all, "link").any(|t| t.attrs.get("rel").map(String::as_str) == Some("icon")) {
+        bad.push("no icon".into());
+    }
     // Labels: by `for`, or by wrapping the control.
     let labelled_ids: HashSet<String> = starts(&all, "label").filter_map(|t| t.attrs.get("for").cloned()).collect();
     let mut in_label = 0;
@@ -152,16 +156,24 @@ fn findings(html: &str) -> Vec<String> {
 #[test]
 fn the_checker_finds_what_it_looks_for() {
     let good = r#"<!doctype html><html lang="en"><head><meta name="viewport" content="width=device-width, initial-scale=1"><title>Logo · GigStream</title>
-        <meta name="description" content="A long enough description of this page for search engines."></head><body>
+        <meta name="description" content="A long enough description of this page for search engines."><link rel="icon" href="/i.svg"></head><body>
         <label>Name <input name="a"></label><label for="b">B</label><input id="b" name="b"><input type="hidden" name="c">
         <input aria-label="Search" name="q"><img src="x.png" alt="" width="3" height="2"><script src="/assets/a.js" defer></script></body></html>"#;
     assert_eq!(findings(good), Vec::<String>::new());
     let bad = r#"<html><head><title> · GigStream</title><meta name="description" content="short"></head><body>
         <label>Name</label><input name="a"><img src="x.png"><textarea name="t"></textarea></body></html>"#;
     let got = findings(bad);
-    for want in
-        ["no lang", "title", "meta description", "viewport", "unlabelled <input", "without alt", "without width", "unlabelled <textarea"]
-    {
+    for want in [
+        "no lang",
+        "title",
+        "meta description",
+        "viewport",
+        "no icon",
+        "unlabelled <input",
+        "without alt",
+        "without width",
+        "unlabelled <textarea",
+    ] {
         assert!(got.iter().any(|f| f.contains(want)), "{want} not found in {got:?}");
     }
     let inline = std::panic::catch_unwind(|| findings("<html><script>alert(1)</script></html>"));
@@ -259,4 +271,8 @@ async fn every_page_has_language_title_description_viewport_labels_and_sized_ima
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(images >= 3, "the gig picture and the attachment were checked: {images}");
+    let icon = Request::get("/assets/favicon.svg").body(Body::empty()).unwrap();
+    let (s, h, svg) = app.raw(icon).await;
+    assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));
+    assert!(svg.starts_with("<svg"), "{svg}");
 }
