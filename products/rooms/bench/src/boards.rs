@@ -163,7 +163,8 @@ async fn seed(db: &Db, args: &Args, run: &str, readers: &[AccountId]) -> Result<
         on_pool!(db, p => {
             let mut q = sqlx::query(&sql).bind(now);
             for (i, id) in chunk.iter().enumerate() {
-                q = q.bind(*id).bind(format!("{run}{}", c * 1000 + i));
+                // Public numbers above any a sign-up is given.
+                q = q.bind(*id).bind(9_000_000_000_i64 + (c * 1000 + i) as i64);
             }
             q.execute(p).await?;
         });
