@@ -20,6 +20,7 @@ mod economy;
 mod live_boards;
 mod media;
 mod pages;
+mod salary;
 mod signin;
 mod socket;
 mod status;
