@@ -51,19 +51,36 @@ async fn salary_is_exchanged_by_api_once_per_key_and_listed() {
         let r = star.post("/api/v1/agency/salary/exchange", json!({"cents": 1_250, "idempotency_key": "one"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let v = r.json();
-        assert_eq!((v["exchange"]["cents"].as_i64(), v["exchange"]["rate"].as_i64(), v["exchange"]["coins"].as_i64()), (Some(1_250), Some(100), Some(1_250)), "{v}");
-        assert_eq!((v["salary_cents"].as_i64(), v["coins"].as_i64(), v["duplicate"].as_bool()), (Some(3_750), Some(1_250), Some(false)), "{v}");
+        assert_eq!(
+            (v["exchange"]["cents"].as_i64(), v["exchange"]["rate"].as_i64(), v["exchange"]["coins"].as_i64()),
+            (Some(1_250), Some(100), Some(1_250)),
+            "{v}"
+        );
+        assert_eq!(
+            (v["salary_cents"].as_i64(), v["coins"].as_i64(), v["duplicate"].as_bool()),
+            (Some(3_750), Some(1_250), Some(false)),
+            "{v}"
+        );
         let again = star.post("/api/v1/agency/salary/exchange", json!({"cents": 1_250, "idempotency_key": "one"})).await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.body);
-        assert_eq!((again.json()["exchange"]["id"].clone(), again.json()["duplicate"].as_bool()), (v["exchange"]["id"].clone(), Some(true)));
+        assert_eq!(
+            (again.json()["exchange"]["id"].clone(), again.json()["duplicate"].as_bool()),
+            (v["exchange"]["id"].clone(), Some(true))
+        );
         assert_eq!(again.json()["salary_cents"].as_i64(), Some(3_750), "{b:?}: nothing moved");
 
         let r = star.post("/api/v1/agency/salary/exchange", json!({"cents": 3_751})).await;
         assert_eq!((r.status, r.code()), (StatusCode::PAYMENT_REQUIRED, "insufficient_salary".into()), "{}", r.body);
         assert_eq!((r.json()["required"].as_i64(), r.json()["available"].as_i64()), (Some(3_751), Some(3_750)), "{}", r.body);
         assert!(r.json()["message"].as_str().unwrap().contains("$37.50"), "{}", r.body);
-        assert_eq!(field(&star.post("/api/v1/agency/salary/exchange", json!({"cents": 0})).await), (StatusCode::UNPROCESSABLE_ENTITY, "cents".into()));
-        assert_eq!(field(&star.post("/api/v1/agency/salary/exchange", json!({"cents": -3})).await), (StatusCode::UNPROCESSABLE_ENTITY, "cents".into()));
+        assert_eq!(
+            field(&star.post("/api/v1/agency/salary/exchange", json!({"cents": 0})).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "cents".into())
+        );
+        assert_eq!(
+            field(&star.post("/api/v1/agency/salary/exchange", json!({"cents": -3})).await),
+            (StatusCode::UNPROCESSABLE_ENTITY, "cents".into())
+        );
         assert_eq!(
             field(&star.post("/api/v1/agency/salary/exchange", json!({"cents": 5, "idempotency_key": " "})).await),
             (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key".into())
@@ -89,7 +106,8 @@ async fn staff_can_switch_salary_exchange_off() {
             let mut e = rooms_web::economy::Economy::unconfigured();
             e.salary_exchange_open = false;
             s.economy = std::sync::Arc::new(e);
-        }).await;
+        })
+        .await;
         let mut star = app.client();
         let id = star.sign_up("star@example.com", "star").await["account"]["id"].as_str().unwrap().to_string();
         pay(&app.db, &id, 500).await;
