@@ -76,6 +76,13 @@ async fn salary_becomes_coins_once_and_is_kept_in_history() {
         let other = user(db, "other").await;
         assert!(salary_exchanges(db, other, 50).await.unwrap().is_empty(), "{b:?}");
         assert_clean(db, &format!("{b:?} exchanged")).await;
+        // An exchange row without its movements is reported.
+        let now2 = Utc::now();
+        platform_db::on_pool!(db, p => sqlx::query(
+            "INSERT INTO salary_exchanges (id, account_id, cents, rate, coins, idempotency_key, created_at) VALUES ($1, $2, 100, 100, 100, 'forged', $3)")
+            .bind(rooms_domain::ids::SalaryExchangeId::new()).bind(star).bind(now2).execute(p).await.unwrap().rows_affected());
+        let v = check::run(db).await.unwrap();
+        assert_eq!(v, vec![("salary exchange without exactly its two ledger movements".to_string(), 1)], "{b:?}");
     }
 }
 
