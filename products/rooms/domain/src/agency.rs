@@ -220,6 +220,139 @@ pub fn settle_month(targets: &[IncomeTarget], coins: i64, iecp: i64) -> MonthSet
     MonthSettlement { coins, target_coins, salary_cents: t.map_or(0, |t| t.salary_cents.max(0)), excess_coins, excess_diamonds }
 }
 
+// ------------------------------------------------ salary exchange (6.4, BR-2)
+
+/// BR-2: coins for one US dollar of salary ($1 = 100 coins).
+pub const SALARY_COINS_PER_DOLLAR: i64 = 100;
+
+/// The most one exchange may move (the ledger's bound on one posting).
+const SALARY_EXCHANGE_MAX: i64 = 1_000_000_000_000_000;
+
+/// Why an amount of salary cannot be exchanged; each names the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SalaryExchangeRefusal {
+    /// Not a positive number of cents.
+    NotPositive,
+    /// The cents do not make a whole number of coins at the rate.
+    NotWhole,
+    /// More than one posting may move.
+    TooLarge,
+    /// The rate itself is not positive.
+    BadRate,
+}
+
+impl SalaryExchangeRefusal {
+    pub fn message(self) -> String {
+        match self {
+            Self::NotPositive => "Enter an amount of at least $0.01.".into(),
+            Self::NotWhole => "That amount does not make a whole number of coins; choose another.".into(),
+            Self::TooLarge => "That amount is too large to exchange at once.".into(),
+            Self::BadRate => "Salary exchange is not available at the moment.".into(),
+        }
+    }
+}
+
+/// Coins for `cents` of salary at `coins_per_dollar` (BR-2): exact, never
+/// rounded — an amount that would give a fraction of a coin is refused,
+/// as are amounts that overflow what one posting may move.
+pub fn salary_to_coins(cents: i64, coins_per_dollar: i64) -> Result<i64, SalaryExchangeRefusal> {
+    if coins_per_dollar < 1 {
+        return Err(SalaryExchangeRefusal::BadRate);
+    }
+    if cents < 1 {
+        return Err(SalaryExchangeRefusal::NotPositive);
+    }
+    if cents > SALARY_EXCHANGE_MAX {
+        return Err(SalaryExchangeRefusal::TooLarge);
+    }
+    let scaled = i128::from(cents) * i128::from(coins_per_dollar);
+    if scaled % 100 != 0 {
+        return Err(SalaryExchangeRefusal::NotWhole);
+    }
+    match i64::try_from(scaled / 100) {
+        Ok(c) if c <= SALARY_EXCHANGE_MAX => Ok(c),
+        _ => Err(SalaryExchangeRefusal::TooLarge),
+    }
+}
+
+/// Dollars as typed in a form (`12`, `12.5`, `12.50`, `$12.50`) as cents;
+/// `None` for anything else (negative, more than two decimals, not a number).
+pub fn parse_dollars(text: &str) -> Option<i64> {
+    let t = text.trim().trim_start_matches('$').trim();
+    let (whole, frac) = match t.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (t, ""),
+    };
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 || whole.len() > 15 {
+        return None;
+    }
+    let w: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let f: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().ok()? };
+    w.checked_mul(100)?.checked_add(f)
+}
+
+#[cfg(test)]
+mod salary_exchange_tests {
+    use super::*;
+
+    #[test]
+    fn cents_to_coins() {
+        use SalaryExchangeRefusal::*;
+        let max = SALARY_EXCHANGE_MAX;
+        let cases: &[(i64, i64, Result<i64, SalaryExchangeRefusal>)] = &[
+            (1, SALARY_COINS_PER_DOLLAR, Ok(1)),
+            (100, SALARY_COINS_PER_DOLLAR, Ok(100)),
+            (12_345, SALARY_COINS_PER_DOLLAR, Ok(12_345)),
+            (0, SALARY_COINS_PER_DOLLAR, Err(NotPositive)),
+            (-5, SALARY_COINS_PER_DOLLAR, Err(NotPositive)),
+            (i64::MIN, SALARY_COINS_PER_DOLLAR, Err(NotPositive)),
+            // A rate giving fractions: refused, not rounded either way.
+            (1, 150, Err(NotWhole)),
+            (3, 50, Err(NotWhole)),
+            (2, 150, Ok(3)),
+            (4, 50, Ok(2)),
+            // Overflow: beyond one posting, or i64 after scaling.
+            (max, SALARY_COINS_PER_DOLLAR, Ok(max)),
+            (max + 1, SALARY_COINS_PER_DOLLAR, Err(TooLarge)),
+            (i64::MAX, SALARY_COINS_PER_DOLLAR, Err(TooLarge)),
+            (max, 200, Err(TooLarge)),
+            (max, i64::MAX, Err(TooLarge)),
+            (100, 0, Err(BadRate)),
+            (100, -100, Err(BadRate)),
+        ];
+        for (cents, rate, want) in cases {
+            assert_eq!(salary_to_coins(*cents, *rate), *want, "{cents} cents at {rate}");
+        }
+    }
+
+    #[test]
+    fn dollars_typed() {
+        let cases: &[(&str, Option<i64>)] = &[
+            ("12", Some(1200)),
+            ("12.5", Some(1250)),
+            ("12.50", Some(1250)),
+            (" $0.07 ", Some(7)),
+            (".5", Some(50)),
+            ("3.", Some(300)),
+            ("0", Some(0)),
+            ("", None),
+            (".", None),
+            ("-1", None),
+            ("1.234", None),
+            ("1,50", None),
+            ("abc", None),
+            ("1e3", None),
+            ("9999999999999999", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_dollars(text), *want, "{text:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,5 +28,7 @@ platform_kernel::id_type! {
     /// An application to join an agency.
     AgencyApplicationId,
     /// An agency owner's invitation to a user.
-    AgencyInvitationId
+    AgencyInvitationId,
+    /// One exchange of salary for coins.
+    SalaryExchangeId
 }

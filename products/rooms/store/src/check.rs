@@ -35,6 +35,7 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
         .chain(crate::vip::CHECKS)
         .chain(AGENCIES)
         .chain(crate::leaderboards::CHECKS)
+        .chain(crate::salary_exchange::CHECKS)
     {
         let n: i64 = on_pool!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
         if n > 0 {

@@ -31,6 +31,7 @@ pub mod messages;
 pub mod music;
 pub mod presence;
 pub mod rooms;
+pub mod salary_exchange;
 pub mod seats;
 pub mod social;
 pub mod sweep;

@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agency/members/{account}/remove", post(remove))
         .route("/agency/invitations", post(invite))
         .route("/agency/salary/claim", post(claim_salary))
+        .route("/agency/salary/exchange", post(crate::salary::exchange_page))
         .route("/agencies/details", post(crate::agency_docs::submit_page))
         .route("/backoffice/agencies/{id}/id/{side}", get(crate::agency_docs::id_image))
         .route("/agency/invitations/{id}/{action}", post(answer_invitation))
@@ -70,6 +71,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(my_invitations_api))
         .routes(routes!(answer_invitation))
         .routes(routes!(claim_salary))
+        .routes(routes!(crate::salary::exchange_api))
+        .routes(routes!(crate::salary::exchanges_api))
         .routes(routes!(crate::agency_docs::submit_api))
         .routes(routes!(month_api))
         .routes(routes!(dashboard_api))
@@ -358,11 +361,22 @@ struct FindPage {
     found: Vec<Agency>,
     search_error: String,
     invitations: Vec<Invitation>,
+    /// One's salary (cents) and its exchanges for coins (6.4).
+    salary_cents: i64,
+    salary_exchanges: Vec<rooms_store::salary_exchange::SalaryExchange>,
 }
 
 impl FindPage {
     fn may_apply(&self) -> bool {
         self.standing.owns.is_none() && self.standing.member_of.is_none() && self.standing.pending.is_none()
+    }
+    /// The salary section shows for members and for anyone with salary or exchanges.
+    fn shows_salary(&self) -> bool {
+        self.standing.member_of.is_some() || self.salary_cents > 0 || !self.salary_exchanges.is_empty()
+    }
+    fn dollars(&self, c: &i64) -> String {
+        let c = *c;
+        dollars(c)
     }
 }
 
@@ -392,6 +406,8 @@ async fn find_page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Q
         found,
         search_error,
         invitations: ag::invitations_for(&s.db, u.id(), Utc::now()).await?,
+        salary_cents: rooms_store::salary_exchange::salary_balance(&s.db, u.id()).await?,
+        salary_exchanges: rooms_store::salary_exchange::salary_exchanges(&s.db, u.id(), 50).await?,
     })
 }
 

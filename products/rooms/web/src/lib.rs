@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod media;
 pub mod pages;
 pub mod realtime;
+pub mod salary;
 pub mod seed;
 pub mod signin;
 pub mod status;

@@ -38,6 +38,8 @@ pub struct Economy {
     pub diamond_rate: i64,
     /// Whether diamonds may be exchanged (staff can switch it off).
     pub exchange_open: bool,
+    /// Whether salary may be exchanged for coins (6.4; staff can switch it off).
+    pub salary_exchange_open: bool,
     /// Gifts per sender per minute.
     pub gifts: Limit,
     /// Exchanges and payout requests per minute.
@@ -53,6 +55,7 @@ impl Economy {
             settings: Settings::default(),
             diamond_rate: rooms_domain::economy::DIAMOND_RATE,
             exchange_open: true,
+            salary_exchange_open: true,
             gifts: Limit::per_minute(rooms_domain::economy::GIFTS_PER_MINUTE),
             exchanges: Limit::per_minute(10),
         }

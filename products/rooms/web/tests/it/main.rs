@@ -9,6 +9,7 @@ mod browser_agency;
 mod browser_backoffice;
 mod browser_gifts;
 mod browser_pages;
+mod browser_salary;
 mod browser_status;
 mod browser_vip;
 #[path = "../../../voice/tests/support/browser.rs"]
@@ -20,6 +21,7 @@ mod economy;
 mod live_boards;
 mod media;
 mod pages;
+mod salary;
 mod signin;
 mod socket;
 mod status;
