@@ -223,7 +223,7 @@ async fn seed(db: &Db, args: &Args, run: &str, readers: &[AccountId]) -> Result<
     for chunk in counters.chunks(2000) {
         let sql = format!(
             "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES {}",
-            rows(chunk.len(), 6, "($a, $b, $c, $d, $e, $f, $1)")
+            rows(chunk.len(), 1, "($a, $b, $c, $d, $e, $f, $1)")
         );
         on_pool!(db, p => {
             let mut q = sqlx::query(&sql).bind(now);
