@@ -145,6 +145,8 @@ async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
         let page = boss.get("/agency?period=week").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("data-member=\"star\"") && page.body.contains("data-applicant=\"fan\""), "{}", page.body);
+        assert!(page.body.contains("<title>Stars · Rooms</title>"), "the page's title is the agency's name: {}", page.body);
+        assert_eq!(page.body.matches("id=\"month-h\"").count(), 1, "the month table once, in the page's body");
 
         // Declining by form goes back to the dashboard with a notice.
         let r = boss.form(&format!("/agency/applications/{fan_app}/reject"), &[]).await;
