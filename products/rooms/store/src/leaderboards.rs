@@ -189,7 +189,9 @@ async fn refresh(db: &Db, board: Board, period: &str, subjects: &[String]) -> St
 }
 
 /// Rebuilds every total from the counters (repairs, and stores filled in
-/// bulk), and marks everything folded up to `now`.
+/// bulk), and marks everything folded up to `now`. Safe beside folds that
+/// run meanwhile (a node's `boards` job): a total one of them wrote after
+/// the delete is overwritten with the same sums.
 pub async fn rebuild(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
@@ -198,7 +200,8 @@ pub async fn rebuild(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
             "INSERT INTO board_totals (board, period, subject, amount, last_at)
              SELECT board, period, subject, SUM(amount), MAX(last_at) FROM gift_counters
              WHERE board IN ('wealth', 'charm', 'room', 'agency')
-             GROUP BY board, period, subject",
+             GROUP BY board, period, subject
+             ON CONFLICT (board, period, subject) DO UPDATE SET amount = excluded.amount, last_at = excluded.last_at",
         )
         .execute(&mut *tx)
         .await?
