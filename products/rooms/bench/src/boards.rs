@@ -187,7 +187,11 @@ async fn seed(db: &Db, args: &Args, run: &str, readers: &[AccountId]) -> Result<
             .bind(gift).bind(format!("seed-{run}")).execute(p).await?;
     });
 
-    // The gifts, and the counters the gift path would have added to.
+    // The gifts, and the counters the gift path would have added to. They
+    // were sent a few minutes ago (in the current periods), so the boards'
+    // totals come from the rebuild below, as after a bulk load, not from the
+    // `boards` job re-reading a million gifts as if they had just arrived.
+    let sent_at = now - chrono::Duration::minutes(10);
     let periods: Vec<String> = Period::ALL.iter().map(|p| clock.key(*p, now)).collect();
     let mut counters: HashMap<(&'static str, &String, String, i64), (i64, i64)> = HashMap::new();
     let mut random = 0x2545_f491_4f6c_dd1d_u64;
@@ -215,7 +219,7 @@ async fn seed(db: &Db, args: &Args, run: &str, readers: &[AccountId]) -> Result<
         }
         batch.push((GiftSendId::new(), sender, key, receivers[r], rooms[room], owners[room], quantity, cost));
         if batch.len() == 1000 || i + 1 == args.gifts {
-            insert_sends(db, gift, now, &batch).await?;
+            insert_sends(db, gift, sent_at, &batch).await?;
             batch.clear();
         }
     }
@@ -226,7 +230,7 @@ async fn seed(db: &Db, args: &Args, run: &str, readers: &[AccountId]) -> Result<
             rows(chunk.len(), 1, "($a, $b, $c, $d, $e, $f, $1)")
         );
         on_pool!(db, p => {
-            let mut q = sqlx::query(&sql).bind(now);
+            let mut q = sqlx::query(&sql).bind(sent_at);
             for ((board, period, subject, shard), (amount, n)) in chunk {
                 q = q.bind(*board).bind(*period).bind(subject).bind(*shard).bind(*amount).bind(*n);
             }

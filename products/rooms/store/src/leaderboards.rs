@@ -9,9 +9,10 @@
 
 use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Duration, Utc};
+use rooms_domain::ids::AccountId;
 use rooms_domain::progress::{Period, RankingClock};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Which board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -54,11 +55,12 @@ impl Board {
     }
 
     /// The SQL giving a subject's display name.
-    fn name_sql(self) -> &'static str {
+    /// The table and column naming a subject.
+    fn names_from(self) -> (&'static str, &'static str) {
         match self {
-            Board::Wealth | Board::Charm => "(SELECT display_name FROM accounts a WHERE CAST(a.id AS TEXT) = x.subject)",
-            Board::Rooms => "(SELECT name FROM rooms r WHERE CAST(r.id AS TEXT) = x.subject)",
-            Board::Agencies => "(SELECT name FROM agencies g WHERE CAST(g.id AS TEXT) = x.subject)",
+            Board::Wealth | Board::Charm => ("accounts", "display_name"),
+            Board::Rooms => ("rooms", "name"),
+            Board::Agencies => ("agencies", "name"),
         }
     }
 }
@@ -78,14 +80,34 @@ pub const PAGE: i64 = 20;
 pub async fn board(db: &Db, board: Board, period: Period, clock: &RankingClock, now: DateTime<Utc>, page: i64) -> StoreResult<Vec<Row>> {
     let key = clock.key(period, now);
     let offset = page.max(0) * PAGE;
-    let sql = format!(
-        "SELECT CAST(ROW_NUMBER() OVER (ORDER BY x.amount DESC, x.last_at ASC, x.subject) AS BIGINT) + $3 AS rank, x.subject, {} AS name, x.amount, x.last_at
+    let sql = concat!(
+        "SELECT CAST(ROW_NUMBER() OVER (ORDER BY x.amount DESC, x.last_at ASC, x.subject) AS BIGINT) + $3 AS rank, x.subject, CAST(NULL AS TEXT) AS name, x.amount, x.last_at
          FROM (SELECT subject, amount, last_at FROM board_totals WHERE board = $1 AND period = $2
                ORDER BY amount DESC, last_at ASC, subject LIMIT $4 OFFSET $3) x
-         ORDER BY x.amount DESC, x.last_at ASC, x.subject",
-        board.name_sql()
+         ORDER BY x.amount DESC, x.last_at ASC, x.subject"
     );
-    Ok(on_pool!(db, p => sqlx::query_as::<_, Row>(&sql).bind(board.counter()).bind(&key).bind(offset).bind(PAGE).fetch_all(p).await?))
+    let mut rows: Vec<Row> =
+        on_pool!(db, p => sqlx::query_as::<_, Row>(sql).bind(board.counter()).bind(&key).bind(offset).bind(PAGE).fetch_all(p).await?);
+    // Names by primary key, in one statement (a subject is a UUID's text;
+    // comparing the key as text would read the whole table for each row).
+    let ids: Vec<AccountId> = rows.iter().filter_map(|r| r.subject.parse().ok()).collect();
+    if !ids.is_empty() {
+        let (table, column) = board.names_from();
+        let sql = format!("SELECT id, {column} FROM {table} WHERE id IN ({})", platform_db::placeholders(1, ids.len()));
+        // Every kind of id binds as the UUID it is.
+        let names: Vec<(AccountId, String)> = on_pool!(db, p => {
+            let mut q = sqlx::query_as(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await?
+        });
+        let names: HashMap<String, String> = names.into_iter().map(|(id, n)| (id.to_string(), n)).collect();
+        for r in &mut rows {
+            r.name = names.get(&r.subject).cloned();
+        }
+    }
+    Ok(rows)
 }
 
 /// `subject`'s rank on a board (1-based) and amount, if on it.
