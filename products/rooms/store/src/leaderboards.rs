@@ -80,12 +80,10 @@ pub const PAGE: i64 = 20;
 pub async fn board(db: &Db, board: Board, period: Period, clock: &RankingClock, now: DateTime<Utc>, page: i64) -> StoreResult<Vec<Row>> {
     let key = clock.key(period, now);
     let offset = page.max(0) * PAGE;
-    let sql = concat!(
-        "SELECT CAST(ROW_NUMBER() OVER (ORDER BY x.amount DESC, x.last_at ASC, x.subject) AS BIGINT) + $3 AS rank, x.subject, CAST(NULL AS TEXT) AS name, x.amount, x.last_at
+    let sql = "SELECT CAST(ROW_NUMBER() OVER (ORDER BY x.amount DESC, x.last_at ASC, x.subject) AS BIGINT) + $3 AS rank, x.subject, CAST(NULL AS TEXT) AS name, x.amount, x.last_at
          FROM (SELECT subject, amount, last_at FROM board_totals WHERE board = $1 AND period = $2
                ORDER BY amount DESC, last_at ASC, subject LIMIT $4 OFFSET $3) x
-         ORDER BY x.amount DESC, x.last_at ASC, x.subject"
-    );
+         ORDER BY x.amount DESC, x.last_at ASC, x.subject";
     let mut rows: Vec<Row> =
         on_pool!(db, p => sqlx::query_as::<_, Row>(sql).bind(board.counter()).bind(&key).bind(offset).bind(PAGE).fetch_all(p).await?);
     // Names by primary key, in one statement (a subject is a UUID's text;
