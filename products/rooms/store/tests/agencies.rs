@@ -326,6 +326,32 @@ async fn active_agency(db: &Db, boss: AccountId, staff: AccountId, name: &str) -
     a.id
 }
 
+/// An active agency "Stars" whose member `star` sits in `host`'s room, and a
+/// sender there holding 100,000 coins.
+struct Earner {
+    agency: rooms_domain::ids::AgencyId,
+    boss: AccountId,
+    star: AccountId,
+    room: RoomId,
+    gift: GiftId,
+    sender: AccountId,
+}
+
+async fn earner(db: &Db, now: chrono::DateTime<Utc>) -> Earner {
+    let boss = user(db, "boss").await;
+    let staff = user(db, "staff").await;
+    let star = user(db, "star").await;
+    let host = user(db, "host").await;
+    let agency = active_agency(db, boss, staff, "Stars").await;
+    let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
+    agencies::answer_invitation(db, star, i.id, true, now).await.unwrap();
+    let (room, gift) = gift_room(db, host, &[star]).await;
+    let sender = user(db, "sender").await;
+    presence::join(db, room, sender, now).await.unwrap();
+    economy::grant(db, sender, 100_000, "fund", None, now).await.unwrap();
+    Earner { agency, boss, star, room, gift, sender }
+}
+
 #[tokio::test]
 async fn an_owner_invites_and_the_user_accepts_declines_or_lets_it_expire() {
     for (b, t) in dbs().await {
@@ -405,17 +431,7 @@ async fn a_members_month_is_claimed_ahead_and_settled_once() {
     for (b, t) in dbs().await {
         let db = &t.db;
         let now = Utc::now();
-        let boss = user(db, "boss").await;
-        let staff = user(db, "staff").await;
-        let star = user(db, "star").await;
-        let host = user(db, "host").await;
-        let a = active_agency(db, boss, staff, "Stars").await;
-        let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
-        agencies::answer_invitation(db, star, i.id, true, now).await.unwrap();
-        let (room, gift) = gift_room(db, host, &[star]).await;
-        let sender = user(db, "sender").await;
-        presence::join(db, room, sender, now).await.unwrap();
-        economy::grant(db, sender, 100_000, "fund", None, now).await.unwrap();
+        let Earner { agency: a, boss, star, room, gift, sender } = earner(db, now).await;
         assert_eq!(code(agencies::claim_salary(db, star, now).await.unwrap_err()), "nothing_to_claim");
         assert_eq!(code(agencies::claim_salary(db, boss, now).await.unwrap_err()), "not_agency_member");
         // 99 + 80 roses of 100 coins: the member receives 6,930 + 5,600 = 12,530.
@@ -471,17 +487,7 @@ async fn a_month_without_an_advance_pays_the_salary_at_its_end() {
     for (b, t) in dbs().await {
         let db = &t.db;
         let now = Utc::now();
-        let boss = user(db, "boss").await;
-        let staff = user(db, "staff").await;
-        let star = user(db, "star").await;
-        let host = user(db, "host").await;
-        let a = active_agency(db, boss, staff, "Stars").await;
-        let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
-        agencies::answer_invitation(db, star, i.id, true, now).await.unwrap();
-        let (room, gift) = gift_room(db, host, &[star]).await;
-        let sender = user(db, "sender").await;
-        presence::join(db, room, sender, now).await.unwrap();
-        economy::grant(db, sender, 100_000, "fund", None, now).await.unwrap();
+        let Earner { agency: a, star, room, gift, sender, .. } = earner(db, now).await;
         for (q, key) in [(99, "m1"), (99, "m2"), (99, "m3")] {
             let send = SendGift { sender, room, gift, recipients: Recipients::Seated(vec![star]), quantity: q, combo: 1, key };
             gifts::send(db, &send, &Settings::default(), now).await.unwrap();
