@@ -9,17 +9,13 @@ use crate::support::TestApp;
 use chrono::Utc;
 use rooms_domain::agency::AgencyStatus;
 use serde_json::json;
-use std::net::SocketAddr;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {
     let Some(driver) = chromedriver().await else { return };
-    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", site.local_addr().unwrap());
     let app = TestApp::new(rooms_store::Backend::Sqlite).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let base = format!("http://{}", crate::socket::serve(&app).await);
     let mut boss = app.client();
     let boss_id: rooms_domain::ids::AccountId =
         boss.sign_up("boss@example.com", "boss").await["account"]["id"].as_str().unwrap().parse().unwrap();

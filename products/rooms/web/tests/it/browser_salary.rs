@@ -8,17 +8,13 @@ use crate::chrome::{chromedriver, chromium};
 use crate::support::TestApp;
 use platform_ledger::{Amount, Book, Leg, Transfer, Unit};
 use rooms_store::agencies::{SALARY_FUND, SALARY_FUND_OPENING, SALARY_UNIT};
-use std::net::SocketAddr;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_exchanges_salary_after_confirming() {
     let Some(driver) = chromedriver().await else { return };
-    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", site.local_addr().unwrap());
     let app = TestApp::new(rooms_store::Backend::Sqlite).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let base = format!("http://{}", crate::socket::serve(&app).await);
     let id = app.client().sign_up("star@example.com", "star").await["account"]["id"].as_str().unwrap().to_string();
     let usd = Unit::parse(SALARY_UNIT).unwrap();
     let fund = rooms_store::economy::system_wallet(&app.db, SALARY_FUND, &usd, SALARY_FUND_OPENING).await.unwrap();

@@ -11,17 +11,13 @@ use chrono::Utc;
 use rooms_domain::progress::Track;
 use rooms_domain::status::{Privilege, Step};
 use serde_json::json;
-use std::net::SocketAddr;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_level_up_toasts_live_and_badges_and_frames_show_at_both_widths() {
     let Some(driver) = chromedriver().await else { return };
-    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", site.local_addr().unwrap());
     let app = TestApp::new(rooms_store::Backend::Sqlite).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let base = format!("http://{}", crate::socket::serve(&app).await);
     let mut s = scene(&app, 50).await;
     let now = Utc::now();
     rooms_store::levels::set_step(

@@ -9,17 +9,13 @@ use crate::chrome::{chromedriver, chromium};
 use crate::status::scene;
 use crate::support::TestApp;
 use chrono::Utc;
-use std::net::SocketAddr;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fan_buys_vip_and_sees_the_chip_at_both_widths() {
     let Some(driver) = chromedriver().await else { return };
-    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", site.local_addr().unwrap());
     let app = TestApp::new(rooms_store::Backend::Sqlite).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let base = format!("http://{}", crate::socket::serve(&app).await);
     let s = scene(&app, 50).await;
     rooms_store::economy::grant(&app.db, s.fan_id, 5_000, "fund", None, Utc::now()).await.unwrap();
     let profile = tempfile::tempdir().unwrap();
@@ -55,11 +51,8 @@ async fn a_fan_buys_vip_and_sees_the_chip_at_both_widths() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fan_gives_vip_through_the_form_and_its_confirmation() {
     let Some(driver) = chromedriver().await else { return };
-    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", site.local_addr().unwrap());
     let app = TestApp::new(rooms_store::Backend::Sqlite).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    let base = format!("http://{}", crate::socket::serve(&app).await);
     let mut s = scene(&app, 50).await;
     let (_, star_number) = crate::economy::id_of(&mut s.star).await;
     rooms_store::economy::grant(&app.db, s.fan_id, 5_000, "fund", None, Utc::now()).await.unwrap();
