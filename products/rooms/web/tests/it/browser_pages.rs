@@ -77,7 +77,13 @@ async fn google_sign_up_welcome_theme_and_music_at_phone_and_wide_widths() {
         d.goto(format!("{base}/rooms/new")).await?;
         d.find(By::Name("name")).await?.send_keys("Amina's Lounge").await?;
         d.find(By::Css("form button.btn")).await?.click().await?;
-        until(&d, "return location.pathname.startsWith('/rooms/');", "the room page").await;
+        // `/rooms/new` itself starts with `/rooms/`: wait for the room's own page and its theme buttons.
+        until(
+            &d,
+            "return location.pathname !== '/rooms/new' && !!document.querySelector(\"button[name=theme][value=sunset]\");",
+            "the room page",
+        )
+        .await;
         d.find(By::XPath("//button[@name='theme' and @value='sunset']")).await?.click().await?;
         until(&d, "return !!document.querySelector('.room.theme-sunset');", "the sunset theme").await;
         let bg = js(&d, "return getComputedStyle(document.querySelector('.room')).backgroundImage;").await;
