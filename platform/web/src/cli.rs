@@ -153,6 +153,18 @@ fn job_name<J: FromStr<Err = String>>(name: &str) -> Result<J, String> {
     name.parse()
 }
 
+/// The flags every staff account starts from; a product's `create-admin`
+/// flattens them beside its own (`#[command(flatten)] staff: Staff`).
+#[derive(Debug, Clone, Args)]
+pub struct Staff {
+    /// The staff member's display name.
+    #[arg(long)]
+    pub name: String,
+    /// The email the staff member signs in with.
+    #[arg(long)]
+    pub email: String,
+}
+
 /// No product-specific subcommands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum NoMore {}

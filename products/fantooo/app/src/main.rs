@@ -43,10 +43,8 @@ type Command = cli::Command<ServeArgs, CreateAdmin, JobArg, More>;
 /// `create-admin`'s flags.
 #[derive(Args)]
 struct CreateAdmin {
-    #[arg(long)]
-    name: String,
-    #[arg(long)]
-    email: String,
+    #[command(flatten)]
+    staff: cli::Staff,
     #[arg(long, default_value = "super_admin")]
     role: String,
 }
@@ -218,7 +216,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 print_logins(&logins, None);
             }
         }
-        Command::CreateAdmin(CreateAdmin { name, email, role }) => create_admin(&db, &name, &email, &role).await?,
+        Command::CreateAdmin(CreateAdmin { staff, role }) => create_admin(&db, &staff.name, &staff.email, &role).await?,
         Command::Job { name } => run_job(&db, name, &cli.payments).await?,
         Command::More(More::RestorePartition { name, dir }) => {
             let rows = fantooo_store::partitions::restore(&db, &dir, &name).await?;

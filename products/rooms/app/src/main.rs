@@ -38,10 +38,9 @@ struct Cli {
 /// `create-admin`'s flags: a staff account.
 #[derive(Args)]
 struct CreateAdmin {
-    #[arg(long)]
-    name: String,
-    #[arg(long)]
-    email: String,
+    #[command(flatten)]
+    staff: cli::Staff,
+    /// The staff account's handle (its name in rooms and chat).
     #[arg(long)]
     handle: String,
 }
@@ -186,7 +185,7 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
     match command {
         Command::Migrate => tracing::info!(backend = ?db.backend(), "migrations applied"),
         Command::SeedDemo => print_logins(&seed::seed_demo(&db, false).await?, None),
-        Command::CreateAdmin(CreateAdmin { name, email, handle }) => create_admin(&db, &name, &email, &handle).await?,
+        Command::CreateAdmin(CreateAdmin { staff, handle }) => create_admin(&db, &staff.name, &staff.email, &handle).await?,
         Command::Check => {
             let problems = rooms_store::check::run(&db).await?;
             println!("{}", serde_json::to_string_pretty(&problems)?);

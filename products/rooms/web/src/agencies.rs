@@ -14,7 +14,7 @@ use crate::pages::Frame;
 use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -49,7 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/agency/invitations", post(invite))
         .route("/agency/salary/claim", post(claim_salary))
         .route("/agency/salary/exchange", post(crate::salary::exchange_page))
-        .route("/agencies/details", post(crate::agency_docs::submit_page))
+        .route("/agencies/details", post(crate::agency_docs::submit_page).layer(DefaultBodyLimit::max(crate::agency_docs::DETAILS_LIMIT)))
         .route("/backoffice/agencies/{id}/id/{side}", get(crate::agency_docs::id_image))
         .route("/agency/invitations/{id}/{action}", post(answer_invitation))
         .route("/agency/payouts/{id}/{action}", post(payout_step))
@@ -73,7 +73,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(claim_salary))
         .routes(routes!(crate::salary::exchange_api))
         .routes(routes!(crate::salary::exchanges_api))
-        .routes(routes!(crate::agency_docs::submit_api))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(crate::agency_docs::submit_api))
+                .layer(DefaultBodyLimit::max(crate::agency_docs::DETAILS_LIMIT)),
+        )
         .routes(routes!(month_api))
         .routes(routes!(dashboard_api))
         .routes(routes!(payouts_api))

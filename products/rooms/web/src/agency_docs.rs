@@ -79,6 +79,10 @@ impl DocKey {
     }
 }
 
+/// An application's body: three pictures of up to 2 MB (6.1) and its text
+/// fields; its routes carry this limit instead of the site's 4 MB.
+pub const DETAILS_LIMIT: usize = 7 * 1024 * 1024;
+
 const PICTURES: &[MediaType] = &[MediaType::Jpeg, MediaType::Png];
 
 fn picture_rules(field: &'static str, label: &'static str) -> MediaRules {

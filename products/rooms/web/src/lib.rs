@@ -206,8 +206,9 @@ pub fn app(state: AppState) -> Router {
             hsts: state.config.https,
         },
         metrics: MetricsPrefix("rooms"),
-        // An agency application carries three pictures of up to 2 MB (6.1).
-        body_limit: 7 * 1024 * 1024,
+        // Uploads of one picture (2 MB) fit; the forms that carry more set
+        // their own limit on their route (agency details, payment proofs).
+        body_limit: 4 * 1024 * 1024,
         handler_timeout: Duration::from_secs(30),
     };
     let app = outer_stack(routes, outer).layer(mw::map_response(allow_microphone));

@@ -444,3 +444,26 @@ async fn an_application_carries_a_square_logo_and_encrypted_id_images_only_staff
         assert!(!boss.get("/agencies").await.body.contains("id=\"details-form\""));
     }
 }
+
+/// The site refuses bodies above 4 MB; an agency's details (three pictures
+/// of up to 2 MB) have their own, larger limit on their route only.
+#[tokio::test]
+async fn only_the_agency_details_route_takes_a_body_above_the_site_limit() {
+    use axum::http::Method;
+    use platform_testkit::form::file;
+    let app = TestApp::new(backends()[0]).await;
+    let (mut boss, _) = signed_up(&app, "boss").await;
+    id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+    let five_mb = vec![0x5a_u8; 5 * 1024 * 1024];
+    let (ct, body) = platform_testkit::multipart(&[file("avatar", "big.png", "image/png", &five_mb)]);
+    let r = boss.send(Method::POST, "/api/v1/me/avatar", Some(&ct), body).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    let (ct, body) = platform_testkit::multipart(&[file("logo", "big.png", "image/png", &five_mb)]);
+    let r = boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await;
+    // Read in full and judged field by field: the form is refused, not the body.
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.json()["fields"].as_array().unwrap().iter().any(|f| f["field"] == "logo"), "{}", r.body);
+    let eight_mb = vec![0x5a_u8; 8 * 1024 * 1024];
+    let (ct, body) = platform_testkit::multipart(&[file("logo", "big.png", "image/png", &eight_mb)]);
+    assert_eq!(boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
