@@ -22,6 +22,7 @@ pub mod check;
 pub mod coin_requests;
 pub mod economy;
 pub mod events;
+pub mod exchange_switches;
 pub mod frames;
 pub mod gifts;
 pub mod identities;

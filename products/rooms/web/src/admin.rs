@@ -106,13 +106,14 @@ impl FromRequestParts<AppState> for BackOffice {
 
 /// The shell around a page, its navigation filtered by permission.
 pub(crate) fn shell_for(me: &BackOffice, csrf: &CsrfToken, title: &str, path: &str, flash: Flash) -> Shell {
-    let all: [(&str, &str, StaffPermission); 8] = [
+    let all: [(&str, &str, StaffPermission); 9] = [
         ("Overview", "/backoffice", StaffPermission::ViewOperations),
         ("Users", "/backoffice/users", StaffPermission::ViewUsers),
         ("Transactions", "/backoffice/transactions", StaffPermission::ViewTransactions),
         ("Gifts", "/backoffice/gifts", StaffPermission::ManageGifts),
         ("Rooms", "/backoffice/rooms", StaffPermission::ViewOperations),
         ("Agencies", "/backoffice/agencies", StaffPermission::ManageUsers),
+        ("Exchanges", "/backoffice/exchanges", StaffPermission::ManageExchanges),
         ("Audit log", "/backoffice/audit", StaffPermission::ViewAudit),
         ("Staff basics", "/admin", StaffPermission::ManageUsers),
     ];

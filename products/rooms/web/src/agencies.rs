@@ -364,6 +364,8 @@ struct FindPage {
     /// One's salary (cents) and its exchanges for coins (6.4).
     salary_cents: i64,
     salary_exchanges: Vec<rooms_store::salary_exchange::SalaryExchange>,
+    /// Why the salary exchange is off (staff switch); empty while it is on.
+    salary_closed: String,
 }
 
 impl FindPage {
@@ -408,7 +410,14 @@ async fn find_page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Q
         invitations: ag::invitations_for(&s.db, u.id(), Utc::now()).await?,
         salary_cents: rooms_store::salary_exchange::salary_balance(&s.db, u.id()).await?,
         salary_exchanges: rooms_store::salary_exchange::salary_exchanges(&s.db, u.id(), 50).await?,
+        salary_closed: closed_reason(&s, rooms_store::exchange_switches::Exchange::Salary).await?,
     })
+}
+
+/// The sentence shown instead of an exchange's form while staff keep it off.
+pub(crate) async fn closed_reason(s: &AppState, e: rooms_store::exchange_switches::Exchange) -> WebResult<String> {
+    let sw = crate::exchanges::switch(s, e).await?;
+    Ok(if sw.open { String::new() } else { sw.closed_message() })
 }
 
 #[derive(Template, WebTemplate)]

@@ -72,6 +72,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::economy::resellers::api())
         .merge(crate::status::api())
         .merge(crate::admin::api())
+        .merge(crate::exchanges::api())
         .merge(crate::agencies::api())
         .routes(routes!(crate::realtime::socket::upgrade))
         .routes(routes!(crate::realtime::boards::upgrade))

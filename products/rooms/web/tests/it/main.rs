@@ -18,6 +18,7 @@ mod coin_requests;
 mod decor;
 mod docs;
 mod economy;
+mod exchanges;
 mod live_boards;
 mod media;
 mod pages;
