@@ -33,6 +33,7 @@ pub mod music;
 pub mod presence;
 pub mod rooms;
 pub mod salary_exchange;
+pub mod seat_sessions;
 pub mod seats;
 pub mod social;
 pub mod sweep;

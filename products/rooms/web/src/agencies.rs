@@ -26,7 +26,7 @@ use platform_backoffice::shell::{Cell, FilterField, Filters, ListPage, Shell, Ta
 use platform_web::request::CsrfToken;
 use rooms_domain::agency::{self as rules, AgencyStatus};
 use rooms_domain::ids::{AccountId, AgencyApplicationId, AgencyId, AgencyInvitationId, PayoutId};
-use rooms_domain::progress::{Period, RankingClock};
+use rooms_domain::progress::Period;
 use rooms_domain::staff::StaffPermission;
 use rooms_store::agencies::{self as ag, Agency, Application, Dashboard, Invitation, Standing};
 use rooms_store::backoffice::At;
@@ -304,7 +304,7 @@ fn month_or_now(m: &Option<String>) -> String {
 async fn month_api(State(s): State<AppState>, u: CurrentUser, Query(q): Query<MonthQuery>) -> WebResult<Response> {
     let a = own_agency(&s, u.id()).await?;
     let month = month_or_now(&q.month);
-    let members = ag::month_dashboard(&s.db, a.id, &month).await?;
+    let members = ag::month_dashboard(&s.db, a.id, &month, Utc::now()).await?;
     Ok(axum::Json(json!({"month": month, "members": members})).into_response())
 }
 
@@ -333,7 +333,7 @@ async fn own_dashboard(s: &AppState, who: AccountId, period: &Option<String>) ->
     let Some(mine) = ag::standing(&s.db, who).await?.owns else {
         return Err(crate::error::refused("not_agency_owner", "Only an agency's owner sees its dashboard"));
     };
-    Ok(ag::dashboard(&s.db, mine.id, period, &RankingClock::default(), Utc::now()).await?)
+    Ok(ag::dashboard(&s.db, mine.id, period, &s.economy.settings.clock, Utc::now()).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/agency/dashboard", tag = "agencies", params(PeriodQuery), security(("bearer" = []), ("session" = [])),
@@ -484,7 +484,7 @@ async fn dashboard_page(
         f: Frame::new(&csrf, Some(&u)),
         flash: Flash { notice: q.notice.unwrap_or_default(), error: q.error.unwrap_or_default() },
         invited: ag::invitations_sent(&s.db, d.agency.id, Utc::now()).await?,
-        months: match ag::month_dashboard(&s.db, d.agency.id, &month).await {
+        months: match ag::month_dashboard(&s.db, d.agency.id, &month, Utc::now()).await {
             Err(rooms_store::StoreError::Refused { .. }) => {
                 return Ok(axum::response::Redirect::to("/agency?error=Choose+a+month+as+YYYY-MM").into_response())
             }
@@ -626,6 +626,8 @@ struct OnePage {
     members: Table,
     activity: Table,
     application: rooms_store::agency_details::Application,
+    /// Whether the application has everything approval needs.
+    complete: bool,
 }
 
 async fn backoffice_one(
@@ -637,7 +639,7 @@ async fn backoffice_one(
 ) -> WebResult<Response> {
     me.require(StaffPermission::ManageUsers)?;
     let id: AgencyId = platform_backoffice::forms::id(&id)?;
-    let d = ag::dashboard(&s.db, id, Period::Monthly, &RankingClock::default(), Utc::now()).await?;
+    let d = ag::dashboard(&s.db, id, Period::Monthly, &s.economy.settings.clock, Utc::now()).await?;
     let owner = rooms_store::accounts::by_id(&s.db, d.agency.owner_id).await?.map(|o| format!("{} @{}", o.display_name, o.handle));
     let members = Table {
         columns: ["Member", "Joined", "Diamonds", "Earned this month"].map(String::from).to_vec(),
@@ -677,7 +679,8 @@ async fn backoffice_one(
     };
     let shell = shell_for(&me, &csrf, &d.agency.name, "/backoffice/agencies", flash);
     let application = rooms_store::agency_details::application(&s.db, id).await?;
-    let page = OnePage { shell, owner: owner.unwrap_or_default(), a: d.agency, members, activity, application };
+    let complete = application.is_complete(&d.agency.logo_url);
+    let page = OnePage { shell, owner: owner.unwrap_or_default(), a: d.agency, members, activity, application, complete };
     Ok(Html(page.render().map_err(|e| AppError::Internal(e.to_string()))?).into_response())
 }
 
@@ -694,7 +697,7 @@ struct StatusIn {
     responses((status = 200, description = "`{agency}`; audit-logged, the owner is told"),
         (status = 403, description = "Needs manage_users"),
         (status = 404, description = "No such agency"),
-        (status = 409, description = "`bad_transition`: pending → active or rejected, active → suspended, suspended → active"),
+        (status = 409, description = "`bad_transition`: pending → active or rejected, active → suspended, suspended → active; `details_missing`: a pending application without its logo, details and both ID sides cannot be approved"),
         (status = 422, description = "`validation` on `status` or `reason`")))]
 async fn set_status(
     State(s): State<AppState>,
@@ -719,6 +722,16 @@ async fn set_status(
         }
         if reason.chars().count() > 200 {
             return Err(AppError::field("reason", "At most 200 characters.").into());
+        }
+        let current = ag::get(&s.db, id).await?;
+        if to == AgencyStatus::Active && current.status == "pending" {
+            let application = rooms_store::agency_details::application(&s.db, id).await?;
+            if !application.is_complete(&current.logo_url) {
+                return Err(crate::error::refused(
+                    "details_missing",
+                    "This application cannot be approved yet: its owner has not sent the logo, contact details and both sides of an ID.",
+                ));
+            }
         }
         let a = ag::set_status(&s.db, me.user.id(), id, to, reason, Utc::now()).await?;
         Ok::<_, WebError>((format!("Agency is now {to}."), json!({"agency": a})))

@@ -14,6 +14,7 @@ mod browser_status;
 mod browser_vip;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
+mod clock;
 mod coin_requests;
 mod decor;
 mod docs;
