@@ -31,7 +31,7 @@ platform_kernel::text_enum! {
 platform_kernel::text_enum! {
     /// An owner's invitation: only `pending` moves, and only once; unanswered
     /// after [`crate::limits::AGENCY_INVITATION_EXPIRY`] it is `expired`.
-    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Declined => "declined", Expired => "expired", Cancelled => "cancelled" }
+    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Declined => "declined", Expired => "expired", Cancelled => "cancelled", Withdrawn => "withdrawn" }
 }
 
 /// A new agency's name and country, checked.

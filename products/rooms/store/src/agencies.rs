@@ -546,9 +546,8 @@ pub struct Invitation {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-const INV_SELECT: &str =
-    "SELECT i.id, i.agency_id, g.name AS agency_name, i.account_id, c.display_name, c.handle, c.public_number, i.status,
-    i.created_at, i.expires_at, i.decided_at
+const INV_SELECT: &str = "SELECT i.id, i.agency_id, g.name AS agency_name, i.account_id, c.display_name, c.handle, c.public_number,
+    CASE WHEN i.withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE i.status END AS status, i.created_at, i.expires_at, i.decided_at
     FROM agency_invitations i JOIN agencies g ON g.id = i.agency_id JOIN accounts c ON c.id = i.account_id";
 
 pub async fn invitation(db: &Db, id: AgencyInvitationId) -> StoreResult<Invitation> {
@@ -612,11 +611,12 @@ pub async fn invite(db: &Db, owner: AccountId, number: i64, now: DateTime<Utc>) 
         user_event!(tx, target, "agency_invitation", json!({"id": id, "agency_id": a.id, "agency_name": a.name, "status": "pending"}), now);
         let who = target.to_string();
         let title = format!("{} invites you to join", a.name);
+        let link = format!("/agencies?invitation={id}");
         let notice = platform_audit::NewNotice {
             kind: "agency_invitation",
             title: &title,
             body: "Accept or decline it on the agencies page within 7 days.",
-            link: Some("/agencies"),
+            link: Some(&link),
             audience: platform_audit::Audience::Admin(&who),
         };
         platform_audit::notify_in(&mut *tx, &notice, now).await?;
@@ -699,6 +699,8 @@ pub async fn answer_invitation(
             let i = invitation(db, id).await?;
             if i.account_id != who {
                 Err(StoreError::NotFound)
+            } else if i.status == InvitationStatus::Withdrawn.as_str() {
+                Err(refused("invitation_withdrawn", format!("{} withdrew this invitation", i.agency_name)))
             } else if i.status == InvitationStatus::Pending.as_str() || i.status == InvitationStatus::Expired.as_str() {
                 Err(refused("invitation_expired", "This invitation has expired; ask the agency to invite you again"))
             } else {
@@ -706,6 +708,46 @@ pub async fn answer_invitation(
             }
         }
     }
+}
+
+/// The owner of the inviting agency withdraws a pending invitation: it
+/// reads as `withdrawn` from then on (answering it is refused with
+/// `invitation_withdrawn`), and the invitee is told live and by a notice
+/// whose link says so. Someone else's invitation: not found; one already
+/// answered, expired or withdrawn: `already_processed`.
+pub async fn withdraw_invitation(db: &Db, owner: AccountId, id: AgencyInvitationId, now: DateTime<Utc>) -> StoreResult<Invitation> {
+    let i = invitation(db, id).await?;
+    let a = get(db, i.agency_id).await?;
+    if a.owner_id != owner {
+        return Err(StoreError::NotFound);
+    }
+    let done = on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE agency_invitations SET status = 'cancelled', withdrawn_at = $2, decided_at = $2 WHERE id = $1 AND status = 'pending'")
+            .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        user_event!(tx, i.account_id, "agency_invitation", json!({"id": id, "agency_id": a.id, "agency_name": a.name, "status": "withdrawn"}), now);
+        let (who, title, link) = (i.account_id.to_string(), format!("{} withdrew its invitation", a.name), format!("/agencies?invitation={id}"));
+        let notice = platform_audit::NewNotice {
+            kind: "agency_invitation",
+            title: &title,
+            body: "",
+            link: Some(&link),
+            audience: platform_audit::Audience::Admin(&who),
+        };
+        platform_audit::notify_in(&mut *tx, &notice, now).await?;
+        tx.commit().await?;
+        Ok::<bool, StoreError>(true)
+    }
+    .await)?;
+    if !done {
+        let now_status = invitation(db, id).await?.status;
+        return Err(refused("already_processed", format!("This invitation is no longer pending ({now_status})")));
+    }
+    invitation(db, id).await
 }
 
 /// Pending invitations past their expiry become `expired`; the invitee's

@@ -512,3 +512,34 @@ async fn a_month_without_an_advance_pays_the_salary_at_its_end() {
         assert_clean(db, &format!("{b:?} after settlement")).await;
     }
 }
+
+#[tokio::test]
+async fn an_owner_withdraws_a_pending_invitation_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let (boss, staff, star, fan) = (user(db, "boss").await, user(db, "staff").await, user(db, "star").await, user(db, "fan").await);
+        active_agency(db, boss, staff, "Stars").await;
+        let i = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
+        // Only the inviting agency's owner.
+        assert!(matches!(agencies::withdraw_invitation(db, fan, i.id, now).await.unwrap_err(), StoreError::NotFound), "{b:?}");
+        assert!(matches!(agencies::withdraw_invitation(db, star, i.id, now).await.unwrap_err(), StoreError::NotFound), "{b:?}");
+        let w = agencies::withdraw_invitation(db, boss, i.id, now).await.unwrap();
+        assert_eq!(w.status, "withdrawn", "{b:?}");
+        assert_eq!(agencies::invitation(db, i.id).await.unwrap().status, "withdrawn", "{b:?}");
+        assert_eq!(code(agencies::withdraw_invitation(db, boss, i.id, now).await.unwrap_err()), "already_processed", "{b:?}");
+        // The invitee can no longer answer it, and no longer sees it.
+        assert_eq!(code(agencies::answer_invitation(db, star, i.id, true, now).await.unwrap_err()), "invitation_withdrawn", "{b:?}");
+        assert!(agencies::invitations_for(db, star, now).await.unwrap().is_empty(), "{b:?}");
+        assert!(agencies::invitations_sent(db, i.agency_id, now).await.unwrap().is_empty(), "{b:?}");
+        assert!(agencies::standing(db, star).await.unwrap().member_of.is_none(), "{b:?}");
+        // They were told, with a link naming the invitation.
+        let told = rooms_store::events::user_since(db, star, 0, 100).await.unwrap();
+        assert!(told.iter().any(|e| e.kind == "agency_invitation" && e.data()["status"] == "withdrawn"), "{b:?}");
+        // An answered invitation cannot be withdrawn; a new one can be sent.
+        let again = agencies::invite(db, boss, number(db, star).await, now).await.unwrap();
+        agencies::answer_invitation(db, star, again.id, false, now).await.unwrap();
+        assert_eq!(code(agencies::withdraw_invitation(db, boss, again.id, now).await.unwrap_err()), "already_processed", "{b:?}");
+        assert_clean(db, &format!("{b:?}")).await;
+    }
+}

@@ -248,17 +248,31 @@ async fn my_invitations_api(State(s): State<AppState>, u: CurrentUser) -> WebRes
 }
 
 #[utoipa::path(post, path = "/api/v1/agency/invitations/{id}/{action}", tag = "agencies",
-    params(("id" = String, Path, description = "Invitation id"), ("action" = String, Path, description = "accept or decline (the invited user)")),
+    params(("id" = String, Path, description = "Invitation id"), ("action" = String, Path, description = "accept or decline (the invited user), or withdraw (the inviting agency's owner, while it is pending; on the page with `confirm=yes`)")),
+    request_body(content = WithdrawIn, description = "Only for withdraw from the page: `confirm=yes`"),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "`{invitation}` as it now stands; the owner is told"),
+    responses((status = 200, description = "`{invitation}` as it now stands (`status` withdrawn after a withdrawal); the owner, or on withdrawal the invitee, is told"),
         (status = 404, description = "`not_found`: no such invitation for the caller, or no such action"),
-        (status = 409, description = "`already_processed`, `invitation_expired`, `agency_full` (nothing written) or `already_in_agency`")))]
+        (status = 409, description = "`already_processed`, `invitation_expired`, `invitation_withdrawn` (the agency withdrew it), `agency_full` (nothing written) or `already_in_agency`"),
+        (status = 422, description = "`validation` on `confirm`: a withdrawal from the page is confirmed first")))]
 async fn answer_invitation(
     State(s): State<AppState>,
     via: Via,
     u: CurrentUser,
     Path((id, action)): Path<(AgencyInvitationId, String)>,
+    Input(f): Input<WithdrawIn>,
 ) -> WebResult<Response> {
+    if action == "withdraw" {
+        let outcome = async {
+            if !via.api {
+                platform_backoffice::shell::confirmed(f.confirm.as_deref())?;
+            }
+            let i = ag::withdraw_invitation(&s.db, u.id(), id, Utc::now()).await?;
+            Ok::<_, WebError>((format!("Invitation to {} withdrawn.", i.display_name), json!({"invitation": i})))
+        }
+        .await;
+        return answer(via, "/agency", StatusCode::OK, outcome);
+    }
     let outcome = async {
         let (accept, notice) = match action.as_str() {
             "accept" => (true, "Welcome to your agency."),
@@ -270,6 +284,13 @@ async fn answer_invitation(
     }
     .await;
     answer(via, "/agencies", StatusCode::OK, outcome)
+}
+
+/// A withdrawal's confirmation (pages).
+#[derive(Deserialize, Default, ToSchema)]
+pub(crate) struct WithdrawIn {
+    /// `yes`: the withdrawal comes through its confirmation.
+    confirm: Option<String>,
 }
 
 // ------------------------------------------------------- income (BR-6)
@@ -366,6 +387,9 @@ struct FindPage {
     salary_exchanges: Vec<rooms_store::salary_exchange::SalaryExchange>,
     /// Why the salary exchange is off (staff switch); empty while it is on.
     salary_closed: String,
+    /// What became of the invitation the notice's link names, when it is
+    /// no longer waiting (withdrawn, expired, answered).
+    invitation_note: String,
 }
 
 impl FindPage {
@@ -385,6 +409,8 @@ impl FindPage {
 #[derive(Deserialize, Default)]
 struct FindQuery {
     q: Option<String>,
+    /// An invitation's id, from its notice's link: what became of it.
+    invitation: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -411,6 +437,25 @@ async fn find_page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Q
         salary_cents: rooms_store::salary_exchange::salary_balance(&s.db, u.id()).await?,
         salary_exchanges: rooms_store::salary_exchange::salary_exchanges(&s.db, u.id(), 50).await?,
         salary_closed: closed_reason(&s, rooms_store::exchange_switches::Exchange::Salary).await?,
+        invitation_note: invitation_note(&s, u.id(), q.invitation.as_deref()).await?,
+    })
+}
+
+/// The sentence for an invitation one followed a link to, once it is no
+/// longer waiting for an answer; empty otherwise (or not one's own).
+async fn invitation_note(s: &AppState, who: AccountId, id: Option<&str>) -> WebResult<String> {
+    let Some(id) = id.and_then(|i| i.parse::<AgencyInvitationId>().ok()) else { return Ok(String::new()) };
+    let i = match ag::invitation(&s.db, id).await {
+        Ok(i) if i.account_id == who => i,
+        _ => return Ok(String::new()),
+    };
+    Ok(match i.status.as_str() {
+        "withdrawn" => format!("{} withdrew its invitation.", i.agency_name),
+        "expired" => format!("{}'s invitation has expired.", i.agency_name),
+        "accepted" => format!("You accepted {}'s invitation.", i.agency_name),
+        "declined" => format!("You declined {}'s invitation.", i.agency_name),
+        "cancelled" => format!("{}'s invitation ended when you joined another agency.", i.agency_name),
+        _ => String::new(),
     })
 }
 

@@ -480,3 +480,54 @@ async fn an_application_carries_a_square_logo_and_encrypted_id_images_only_staff
         assert!(!boss.get("/agencies").await.body.contains("id=\"details-form\""));
     }
 }
+
+#[tokio::test]
+async fn an_owner_withdraws_a_pending_invitation_and_the_invitees_link_says_so() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, _) = signed_up(&app, "star").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        send_details(&app, &agency).await;
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let star_no = number_of(&app, "star").await.to_string();
+        let invite = |n: String| json!({ "number": n });
+
+        // By API: only the owner; then once.
+        let first = id(&boss.post("/api/v1/agency/invitations", invite(star_no.clone())).await, "invitation");
+        let url = format!("/api/v1/agency/invitations/{first}/withdraw");
+        assert_eq!(star.post(&url, json!({})).await.status, StatusCode::NOT_FOUND, "{b:?}: the invitee cannot withdraw it");
+        let r = boss.post(&url, json!({})).await;
+        assert_eq!((r.status, r.json()["invitation"]["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{b:?}: {}", r.body);
+        assert_eq!(refusal(&boss.post(&url, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        let answer = star.post(&format!("/api/v1/agency/invitations/{first}/accept"), json!({})).await;
+        assert_eq!(refusal(&answer), (StatusCode::CONFLICT, "invitation_withdrawn".into()), "{b:?}");
+        assert!(answer.json()["message"].as_str().unwrap().contains("Stars withdrew"), "{}", answer.body);
+        assert_eq!(star.get("/api/v1/me/agency/invitations").await.json()["invitations"], json!([]));
+        // The invitee's link says what happened.
+        let page = star.get(&format!("/agencies?invitation={first}")).await;
+        assert!(
+            page.body.contains("id=\"invitation-note\"") && page.body.contains("Stars withdrew its invitation."),
+            "{b:?}: {}",
+            page.body
+        );
+        // Someone else's link says nothing.
+        let page = boss.get(&format!("/agencies?invitation={first}")).await;
+        assert!(!page.body.contains("id=\"invitation-note\""), "{b:?}");
+
+        // On the page: a Withdraw button with a confirmation box; unconfirmed, nothing happens.
+        let second = id(&boss.post("/api/v1/agency/invitations", invite(star_no.clone())).await, "invitation");
+        let page = boss.get("/agency").await;
+        assert!(page.body.contains(&format!("action=\"/agency/invitations/{second}/withdraw\"")), "{b:?}: {}", page.body);
+        assert!(page.body.contains("name=\"confirm\" value=\"yes\" required"), "{b:?}");
+        let form = boss.form(&format!("/agency/invitations/{second}/withdraw"), &[]).await;
+        assert!(form.status.is_redirection() && form.location().contains("error="), "{b:?}: {} {}", form.status, form.location());
+        assert_eq!(star.get("/api/v1/me/agency/invitations").await.json()["invitations"][0]["id"], second.as_str());
+        let form = boss.form(&format!("/agency/invitations/{second}/withdraw"), &[("confirm", "yes")]).await;
+        assert!(form.location().contains("notice="), "{b:?}: {}", form.location());
+        assert!(!boss.get("/agency").await.body.contains(&format!("/agency/invitations/{second}/withdraw")), "{b:?}: no longer listed");
+        assert!(star.get(&format!("/agencies?invitation={second}")).await.body.contains("Stars withdrew its invitation."));
+    }
+}
