@@ -201,7 +201,7 @@ fn shape_successes(op: &mut utoipa::openapi::path::Operation) {
 pub fn shape_of(description: &str) -> Option<RefOr<utoipa::openapi::schema::Schema>> {
     let start = description.find("`{")? + 1;
     let end = start + description[start..].find('`')?;
-    let mut p = Shape { s: description[start..end].as_bytes(), i: 0 };
+    let mut p = Shape { s: &description.as_bytes()[start..end], i: 0 };
     let schema = p.value()?;
     Some(RefOr::T(schema))
 }

@@ -110,7 +110,7 @@ async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
         assert!(page.body.contains("id=\"approve-disabled\"") && page.body.contains("id=\"details-missing\""), "{b:?}: {}", page.body);
         let form = staff.form(&format!("/backoffice/agencies/{agency}/status"), &[("status", "active")]).await;
         assert!(form.status.is_redirection() && form.location().contains("error="), "{b:?}: {} {}", form.status, form.location());
-        assert_eq!(staff.get(&format!("/api/v1/admin/agencies?status=pending")).await.json()["agencies"][0]["status"], "pending");
+        assert_eq!(staff.get("/api/v1/admin/agencies?status=pending").await.json()["agencies"][0]["status"], "pending");
         send_details(&app, &agency).await;
         let page = staff.get(&format!("/backoffice/agencies/{agency}")).await;
         assert!(!page.body.contains("id=\"approve-disabled\"") && page.body.contains("<option value=\"active\">Approve</option>"), "{b:?}");
