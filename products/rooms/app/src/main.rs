@@ -198,7 +198,11 @@ async fn run(mut cli: Cli) -> Result<(), AnyError> {
                 &db,
                 name,
                 &cli::job_node(),
-                &rooms_web::jobs::runner(db.clone(), std::sync::Arc::new(rooms_web::voice::NoVoice)),
+                &rooms_web::jobs::runner(
+                    db.clone(),
+                    std::sync::Arc::new(rooms_web::voice::NoVoice),
+                    rooms_web::economy::Economy::unconfigured().settings.clock,
+                ),
             )
             .await?;
             println!("{} {counts}", platform_jobs::Job::name(name));
@@ -317,7 +321,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     state.spawn_pruner();
     state.spawn_voice_sweep();
     let node = cli::node_name(args.node_name);
-    rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.realtime.changed_callback());
+    rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.economy.settings.clock, state.realtime.changed_callback());
     let mut app = rooms_web::app(state);
     if let Some(fake) = fake_google {
         // Outside the product's layers: the stand-in's page has its own inline style.

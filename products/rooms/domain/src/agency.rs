@@ -31,7 +31,7 @@ platform_kernel::text_enum! {
 platform_kernel::text_enum! {
     /// An owner's invitation: only `pending` moves, and only once; unanswered
     /// after [`crate::limits::AGENCY_INVITATION_EXPIRY`] it is `expired`.
-    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Declined => "declined", Expired => "expired", Cancelled => "cancelled" }
+    pub enum InvitationStatus { Pending => "pending", Accepted => "accepted", Declined => "declined", Expired => "expired", Cancelled => "cancelled", Withdrawn => "withdrawn" }
 }
 
 /// A new agency's name and country, checked.
@@ -192,6 +192,31 @@ pub fn salary_due(targets: &[IncomeTarget], coins: i64, paid_cents: i64) -> i64 
 /// [`MIC_SECONDS_PER_DAY`].
 pub fn valid_mic_seconds(per_day: &[i64]) -> i64 {
     per_day.iter().map(|d| (*d).clamp(0, MIC_SECONDS_PER_DAY)).sum()
+}
+
+/// Seat time per UTC day from seat sessions (`(started, ended)`; an open
+/// session is `None` and runs to `to`), counting only what falls in
+/// [`from`, `to`): each session is clipped to the window and split at
+/// midnight. Days in order, each once; sessions never overlap (one seat
+/// per account), so the sums are exact.
+pub fn mic_seconds_by_day(
+    sessions: &[(chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>)],
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Vec<(chrono::NaiveDate, i64)> {
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
+    for (start, end) in sessions {
+        let mut at = (*start).max(from);
+        let end = end.unwrap_or(to).min(to);
+        while at < end {
+            let day = at.date_naive();
+            let midnight = day.succ_opt().map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc()).unwrap_or(end);
+            let stop = midnight.min(end);
+            *days.entry(day).or_default() += (stop - at).num_seconds();
+            at = stop;
+        }
+    }
+    days.into_iter().collect()
 }
 
 /// A member's month, settled at its end (or at the member's leaving date).
@@ -392,6 +417,39 @@ mod tests {
             (5_000, 0, 0),
         ] {
             assert_eq!(salary_due(t, coins, paid), due, "{coins} paid {paid}");
+        }
+    }
+
+    #[test]
+    fn seat_sessions_split_by_day_within_the_window() {
+        use chrono::{NaiveDate, TimeZone, Utc};
+        let t = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 3, d, h, m, 0).unwrap();
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let (from, to) = (t(1, 0, 0), t(10, 0, 0));
+        type Case = (Vec<(chrono::DateTime<Utc>, Option<chrono::DateTime<Utc>>)>, Vec<(NaiveDate, i64)>);
+        let cases: Vec<Case> = vec![
+            (vec![], vec![]),
+            // Within a day.
+            (vec![(t(2, 10, 0), Some(t(2, 11, 30)))], vec![(day(2), 5_400)]),
+            // Across midnight: split.
+            (vec![(t(2, 23, 0), Some(t(3, 1, 0)))], vec![(day(2), 3_600), (day(3), 3_600)]),
+            // Two sessions the same day add; zero length counts nothing.
+            (
+                vec![(t(4, 8, 0), Some(t(4, 9, 0))), (t(4, 12, 0), Some(t(4, 12, 30))), (t(4, 13, 0), Some(t(4, 13, 0)))],
+                vec![(day(4), 5_400)],
+            ),
+            // Clipped to the window at both ends.
+            (vec![(t(1, 0, 0) - chrono::Duration::hours(2), Some(t(1, 1, 0)))], vec![(day(1), 3_600)]),
+            (vec![(t(9, 23, 0), Some(t(10, 5, 0)))], vec![(day(9), 3_600)]),
+            // Open: runs to the window's end.
+            (vec![(t(9, 22, 30), None)], vec![(day(9), 5_400)]),
+            // Wholly outside.
+            (vec![(t(11, 1, 0), Some(t(11, 2, 0))), (t(1, 0, 0) - chrono::Duration::hours(5), Some(t(1, 0, 0)))], vec![]),
+            // A whole day and more.
+            (vec![(t(5, 12, 0), Some(t(7, 6, 0)))], vec![(day(5), 43_200), (day(6), 86_400), (day(7), 21_600)]),
+        ];
+        for (sessions, want) in cases {
+            assert_eq!(mic_seconds_by_day(&sessions, from, to), want, "{sessions:?}");
         }
     }
 

@@ -23,6 +23,8 @@ platform_kernel::text_enum! {
         ViewOperations => "view_operations",
         /// Read the audit log.
         ViewAudit => "view_audit",
+        /// Switch the diamond and salary exchanges off and on.
+        ManageExchanges => "manage_exchanges",
     }
 }
 
@@ -41,7 +43,10 @@ use StaffPermission as P;
 pub static ROLES: RoleTable<PlatformRole, StaffPermission> = RoleTable {
     grants: &[
         (PlatformRole::SuperAdmin, StaffPermission::ALL),
-        (PlatformRole::Admin, &[P::ViewUsers, P::ManageUsers, P::AdjustBalances, P::ViewTransactions, P::ManageGifts, P::ViewOperations]),
+        (
+            PlatformRole::Admin,
+            &[P::ViewUsers, P::ManageUsers, P::AdjustBalances, P::ViewTransactions, P::ManageGifts, P::ViewOperations, P::ManageExchanges],
+        ),
         (PlatformRole::Manager, &[P::ViewUsers, P::ManageUsers, P::ViewTransactions, P::ViewOperations]),
         (PlatformRole::Reseller, &[]),
         (PlatformRole::User, &[]),
@@ -81,6 +86,8 @@ mod tests {
             (Manager, P::ManageUsers, true),
             (Manager, P::AdjustBalances, false),
             (Manager, P::ManageGifts, false),
+            (Manager, P::ManageExchanges, false),
+            (Admin, P::ManageExchanges, true),
             (Reseller, P::ViewUsers, false),
             (User, P::ViewOperations, false),
         ];

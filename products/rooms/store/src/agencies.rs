@@ -546,9 +546,8 @@ pub struct Invitation {
     pub decided_at: Option<DateTime<Utc>>,
 }
 
-const INV_SELECT: &str =
-    "SELECT i.id, i.agency_id, g.name AS agency_name, i.account_id, c.display_name, c.handle, c.public_number, i.status,
-    i.created_at, i.expires_at, i.decided_at
+const INV_SELECT: &str = "SELECT i.id, i.agency_id, g.name AS agency_name, i.account_id, c.display_name, c.handle, c.public_number,
+    CASE WHEN i.withdrawn_at IS NOT NULL THEN 'withdrawn' ELSE i.status END AS status, i.created_at, i.expires_at, i.decided_at
     FROM agency_invitations i JOIN agencies g ON g.id = i.agency_id JOIN accounts c ON c.id = i.account_id";
 
 pub async fn invitation(db: &Db, id: AgencyInvitationId) -> StoreResult<Invitation> {
@@ -612,11 +611,12 @@ pub async fn invite(db: &Db, owner: AccountId, number: i64, now: DateTime<Utc>) 
         user_event!(tx, target, "agency_invitation", json!({"id": id, "agency_id": a.id, "agency_name": a.name, "status": "pending"}), now);
         let who = target.to_string();
         let title = format!("{} invites you to join", a.name);
+        let link = format!("/agencies?invitation={id}");
         let notice = platform_audit::NewNotice {
             kind: "agency_invitation",
             title: &title,
             body: "Accept or decline it on the agencies page within 7 days.",
-            link: Some("/agencies"),
+            link: Some(&link),
             audience: platform_audit::Audience::Admin(&who),
         };
         platform_audit::notify_in(&mut *tx, &notice, now).await?;
@@ -699,6 +699,8 @@ pub async fn answer_invitation(
             let i = invitation(db, id).await?;
             if i.account_id != who {
                 Err(StoreError::NotFound)
+            } else if i.status == InvitationStatus::Withdrawn.as_str() {
+                Err(refused("invitation_withdrawn", format!("{} withdrew this invitation", i.agency_name)))
             } else if i.status == InvitationStatus::Pending.as_str() || i.status == InvitationStatus::Expired.as_str() {
                 Err(refused("invitation_expired", "This invitation has expired; ask the agency to invite you again"))
             } else {
@@ -706,6 +708,46 @@ pub async fn answer_invitation(
             }
         }
     }
+}
+
+/// The owner of the inviting agency withdraws a pending invitation: it
+/// reads as `withdrawn` from then on (answering it is refused with
+/// `invitation_withdrawn`), and the invitee is told live and by a notice
+/// whose link says so. Someone else's invitation: not found; one already
+/// answered, expired or withdrawn: `already_processed`.
+pub async fn withdraw_invitation(db: &Db, owner: AccountId, id: AgencyInvitationId, now: DateTime<Utc>) -> StoreResult<Invitation> {
+    let i = invitation(db, id).await?;
+    let a = get(db, i.agency_id).await?;
+    if a.owner_id != owner {
+        return Err(StoreError::NotFound);
+    }
+    let done = on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE agency_invitations SET status = 'cancelled', withdrawn_at = $2, decided_at = $2 WHERE id = $1 AND status = 'pending'")
+            .bind(id).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Ok(false);
+        }
+        user_event!(tx, i.account_id, "agency_invitation", json!({"id": id, "agency_id": a.id, "agency_name": a.name, "status": "withdrawn"}), now);
+        let (who, title, link) = (i.account_id.to_string(), format!("{} withdrew its invitation", a.name), format!("/agencies?invitation={id}"));
+        let notice = platform_audit::NewNotice {
+            kind: "agency_invitation",
+            title: &title,
+            body: "",
+            link: Some(&link),
+            audience: platform_audit::Audience::Admin(&who),
+        };
+        platform_audit::notify_in(&mut *tx, &notice, now).await?;
+        tx.commit().await?;
+        Ok::<bool, StoreError>(true)
+    }
+    .await)?;
+    if !done {
+        let now_status = invitation(db, id).await?.status;
+        return Err(refused("already_processed", format!("This invitation is no longer pending ({now_status})")));
+    }
+    invitation(db, id).await
 }
 
 /// Pending invitations past their expiry become `expired`; the invitee's
@@ -726,8 +768,6 @@ pub const SALARY_FUND_OPENING: i64 = 100_000_000_000;
 /// Ledger reasons.
 pub const SALARY: &str = "agency_salary";
 pub const EXCESS: &str = "agency_excess";
-/// Mic time added per run is at most this much (a missed run is not counted twice).
-const MIC_STEP_MAX: i64 = 120;
 
 fn usd() -> platform_ledger::Unit {
     platform_ledger::Unit::parse(SALARY_UNIT).expect("a unit name")
@@ -744,39 +784,6 @@ pub fn month_bounds(month: &str) -> Result<(DateTime<Utc>, DateTime<Utc>), Store
 /// The month `YYYY-MM` containing `at` (UTC).
 pub fn month_of(at: DateTime<Utc>) -> String {
     at.format("%Y-%m").to_string()
-}
-
-/// Adds the time since the last run to the day's mic time of every active
-/// agency member on a seat now (at most [`MIC_STEP_MAX`] seconds per run).
-/// Returns how many members were counted.
-pub async fn accrue_mic(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
-    let day = now.format("%Y-%m-%d").to_string();
-    Ok(on_pool!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let last: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT last_at FROM agency_mic_clock WHERE id = 1").fetch_optional(&mut *tx).await?;
-        let step = match last {
-            None => {
-                sqlx::query("INSERT INTO agency_mic_clock (id, last_at) VALUES (1, $1)").bind(now).execute(&mut *tx).await?;
-                0
-            }
-            Some(last) => {
-                sqlx::query("UPDATE agency_mic_clock SET last_at = $1 WHERE id = 1 AND last_at < $1").bind(now).execute(&mut *tx).await?;
-                (now - last).num_seconds().clamp(0, MIC_STEP_MAX)
-            }
-        };
-        let n = if step > 0 {
-            sqlx::query(
-                "INSERT INTO agency_mic_days (account_id, agency_id, day, seconds)
-                 SELECT m.account_id, m.agency_id, $1, $2 FROM agency_members m JOIN seats s ON s.occupant_id = m.account_id
-                 JOIN agencies a ON a.id = m.agency_id WHERE a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $3)
-                 ON CONFLICT (account_id, agency_id, day) DO UPDATE SET seconds = agency_mic_days.seconds + excluded.seconds")
-                .bind(&day).bind(step).bind(now).execute(&mut *tx).await?.rows_affected()
-        } else {
-            0
-        };
-        tx.commit().await?;
-        n
-    }))
 }
 
 /// One member's month as the dashboard shows it (6.3).
@@ -838,15 +845,35 @@ async fn salary_paid(db: &Db, agency: AgencyId, who: AccountId, month: &str) -> 
     Ok(n.unwrap_or(0))
 }
 
-/// The agency's members in `month` (`YYYY-MM`), each with their figures.
-pub async fn month_dashboard(db: &Db, agency: AgencyId, month: &str) -> StoreResult<Vec<MemberMonth>> {
+/// A member's mic seconds per day in [`from`, `to`): their seat sessions
+/// as a member (exact intervals, `crate::seat_sessions`), plus what the
+/// sampling job recorded in `agency_mic_days` before sessions were kept.
+async fn mic_days(db: &Db, agency: AgencyId, who: AccountId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Vec<i64>> {
+    let mut days: std::collections::BTreeMap<String, i64> = Default::default();
+    if from < to {
+        let sessions: Vec<_> = crate::seat_sessions::of(db, who, from, to).await?.into_iter().map(|s| (s.started_at, s.ended_at)).collect();
+        for (day, secs) in rules::mic_seconds_by_day(&sessions, from, to) {
+            *days.entry(day.format("%Y-%m-%d").to_string()).or_default() += secs;
+        }
+    }
+    let sampled: Vec<(String, i64)> = on_pool!(db, p => sqlx::query_as(
+        "SELECT day, seconds FROM agency_mic_days WHERE account_id = $1 AND agency_id = $2 AND day >= $3 AND day < $4")
+        .bind(who).bind(agency).bind(from.format("%Y-%m-%d").to_string()).bind(to.format("%Y-%m-%d").to_string()).fetch_all(p).await?);
+    for (day, secs) in sampled {
+        *days.entry(day).or_default() += secs;
+    }
+    Ok(days.into_values().collect())
+}
+
+/// The agency's members in `month` (`YYYY-MM`), each with their figures as
+/// of `now` (a seat held now counts up to `now`).
+pub async fn month_dashboard(db: &Db, agency: AgencyId, month: &str, now: DateTime<Utc>) -> StoreResult<Vec<MemberMonth>> {
     let (start, end) = month_bounds(month)?;
     let mut out = vec![];
-    for (who, _joined, until) in members_in(db, agency, start, end).await? {
+    for (who, joined, until) in members_in(db, agency, start, end).await? {
         let (coins, agency_share) = month_sums(db, agency, who, start, end).await?;
-        let days: Vec<i64> = on_pool!(db, p => sqlx::query_scalar(
-            "SELECT seconds FROM agency_mic_days WHERE account_id = $1 AND agency_id = $2 AND day >= $3 AND day < $4")
-            .bind(who).bind(agency).bind(start.format("%Y-%m-%d").to_string()).bind(end.format("%Y-%m-%d").to_string()).fetch_all(p).await?);
+        let mic_to = until.map_or(end, |u| u.min(end)).min(now);
+        let days = mic_days(db, agency, who, start.max(joined), mic_to).await?;
         let settled: Option<i64> = on_pool!(db, p => sqlx::query_scalar(
             "SELECT advances_cents FROM agency_settlements WHERE agency_id = $1 AND account_id = $2 AND month = $3")
             .bind(agency).bind(who).bind(month).fetch_optional(p).await?);

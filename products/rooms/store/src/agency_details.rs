@@ -35,6 +35,14 @@ pub struct Application {
     pub id_back: bool,
 }
 
+impl Application {
+    /// Whether the owner sent everything an approval needs: the details,
+    /// both ID sides and (`logo_url`, the agency's) the logo.
+    pub fn is_complete(&self, logo_url: &str) -> bool {
+        self.details.is_some() && self.id_front && self.id_back && !logo_url.trim().is_empty()
+    }
+}
+
 /// The owner of a pending (or rejected) agency sets its application's
 /// details: logo URL, contact details and both ID sides, in one
 /// transaction (the name stays as created). Anyone else: `not_agency_owner`;

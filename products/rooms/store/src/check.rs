@@ -25,6 +25,12 @@ pub async fn run(db: &Db) -> StoreResult<Vec<(String, i64)>> {
             "SELECT COUNT(*) FROM seats s JOIN rooms r ON r.id = s.room_id WHERE s.seat_no > r.seat_count + r.bonus_seats OR s.seat_no < 1",
         ),
         ("locked seat with an occupant", "SELECT COUNT(*) FROM seats WHERE locked AND occupant_id IS NOT NULL"),
+        ("seat session ending before it starts", "SELECT COUNT(*) FROM seat_sessions WHERE ended_at < started_at"),
+        (
+            "open seat session for a seat not held",
+            "SELECT COUNT(*) FROM seat_sessions o WHERE o.ended_at IS NULL
+             AND NOT EXISTS (SELECT 1 FROM seats s WHERE s.room_id = o.room_id AND s.seat_no = o.seat_no AND s.occupant_id = o.account_id)",
+        ),
     ];
     let mut out = vec![];
     for (name, sql) in checks

@@ -75,6 +75,41 @@ macro_rules! role_of {
     }};
 }
 
+/// Ends the open seat session (`seat_sessions`) of `$who` in `$room` at
+/// `$now` with `$reason`: mic time is the exact time between taking a seat
+/// and leaving it, written with the seat change itself.
+macro_rules! end_seat_session {
+    ($tx:expr, $room:expr, $who:expr, $reason:expr, $now:expr) => {
+        sqlx::query("UPDATE seat_sessions SET ended_at = $3, end_reason = $4 WHERE room_id = $1 AND account_id = $2 AND ended_at IS NULL")
+            .bind($room)
+            .bind($who)
+            .bind($now)
+            .bind($reason)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+
+/// Opens the seat session of `$who` on seat `$seat` of `$room` from `$now`
+/// (a session still open elsewhere, which a seat change never leaves, is
+/// ended first: one open session per account).
+macro_rules! start_seat_session {
+    ($tx:expr, $room:expr, $seat:expr, $who:expr, $now:expr) => {
+        sqlx::query("UPDATE seat_sessions SET ended_at = $2, end_reason = 'replaced' WHERE account_id = $1 AND ended_at IS NULL")
+            .bind($who)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query("INSERT INTO seat_sessions (room_id, seat_no, account_id, started_at) VALUES ($1, $2, $3, $4)")
+            .bind($room)
+            .bind($seat)
+            .bind($who)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
 /// Takes `$who` out of `$room` inside a transaction: frees their seat,
 /// drops their requests and invitations, lowers the count and writes the
 /// events. Evaluates to whether they were present (matching `$extra`, an
@@ -91,6 +126,7 @@ macro_rules! leave_tx {
             let seat: Option<i64> = sqlx::query_scalar("UPDATE seats SET occupant_id = NULL, muted = FALSE, muted_by_moderator = FALSE WHERE room_id = $1 AND occupant_id = $2 RETURNING seat_no")
                 .bind($room).bind($who).fetch_optional(&mut *$tx).await?;
             if let Some(no) = seat {
+                end_seat_session!($tx, $room, $who, $reason, $now);
                 room_event!($tx, $room, "seat_freed", serde_json::json!({"seat": no, "account": $who, "reason": $reason}), $now);
             }
             sqlx::query("DELETE FROM seat_requests WHERE room_id = $1 AND account_id = $2").bind($room).bind($who).execute(&mut *$tx).await?;
@@ -136,6 +172,11 @@ macro_rules! close_tx {
         if n > 0 {
             sqlx::query("DELETE FROM room_participants WHERE room_id = $1").bind($room).execute(&mut *$tx).await?;
             sqlx::query("UPDATE seats SET occupant_id = NULL, muted = FALSE, muted_by_moderator = FALSE WHERE room_id = $1").bind($room).execute(&mut *$tx).await?;
+            sqlx::query("UPDATE seat_sessions SET ended_at = $2, end_reason = 'room_closed' WHERE room_id = $1 AND ended_at IS NULL")
+                .bind($room)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
             sqlx::query("DELETE FROM seat_requests WHERE room_id = $1").bind($room).execute(&mut *$tx).await?;
             sqlx::query("DELETE FROM seat_invites WHERE room_id = $1").bind($room).execute(&mut *$tx).await?;
             room_event!($tx, $room, "room_closed", serde_json::json!({"room": $room, "reason": $reason}), $now);
@@ -192,6 +233,7 @@ macro_rules! fit_seats {
         for (no, occupant) in removed {
             room_event!($tx, room, "seat_removed", serde_json::json!({"seat": no, "account": occupant}), $now);
             if let Some(who) = occupant {
+                end_seat_session!($tx, room, who, "seat_removed", $now);
                 unseated.push((no, who));
             }
         }

@@ -133,6 +133,7 @@ macro_rules! sit_tx {
         sqlx::query("DELETE FROM seat_requests WHERE room_id = $1 AND account_id = $2").bind($room).bind($who).execute(&mut *$tx).await?;
         sqlx::query("DELETE FROM seat_invites WHERE room_id = $1 AND account_id = $2").bind($room).bind($who).execute(&mut *$tx).await?;
         sqlx::query("UPDATE rooms SET last_activity_at = $2 WHERE id = $1").bind($room).bind($now).execute(&mut *$tx).await?;
+        start_seat_session!($tx, $room, no, $who, $now);
         room_event!($tx, $room, "seat_taken", json!({"seat": no, "account": $who}), $now);
         no
     }};
@@ -149,6 +150,7 @@ macro_rules! stand_tx {
         .fetch_optional(&mut *$tx)
         .await?;
         if let Some(no) = seat {
+            end_seat_session!($tx, $room, $who, $reason, $now);
             room_event!($tx, $room, "seat_freed", json!({"seat": no, "account": $who, "reason": $reason}), $now);
         }
         seat

@@ -335,6 +335,14 @@ async fn the_end_of_a_tier_unseats_whoever_sat_on_its_seats() {
         assert!(!st.seats.iter().any(|s| s.occupant_id == Some(a) || s.occupant_id == Some(c)), "{b:?}");
         assert!(st.seats.iter().any(|s| s.occupant_id == Some(d)), "{b:?}");
         assert!(presence::is_present(db, room, a).await.unwrap(), "{b:?}");
+        // Their seat sessions end at the expiry; seat 2's runs on.
+        let window = (now - Duration::days(1), end + Duration::days(1));
+        for (who, ended) in [(a, Some(end)), (c, Some(end)), (d, None)] {
+            let s = rooms_store::seat_sessions::of(db, who, window.0, window.1).await.unwrap();
+            assert_eq!(s.len(), 1, "{b:?}");
+            assert_eq!((s[0].started_at, s[0].ended_at), (now, ended), "{b:?}");
+            assert_eq!(s[0].end_reason.as_deref(), ended.map(|_| "seat_removed"), "{b:?}");
+        }
         // Each unseated person is told; nothing more to end.
         for (who, seat) in [(a, 8), (c, 6)] {
             let told = events::user_since(db, who, 0, 100).await.unwrap();

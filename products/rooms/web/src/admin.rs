@@ -106,13 +106,14 @@ impl FromRequestParts<AppState> for BackOffice {
 
 /// The shell around a page, its navigation filtered by permission.
 pub(crate) fn shell_for(me: &BackOffice, csrf: &CsrfToken, title: &str, path: &str, flash: Flash) -> Shell {
-    let all: [(&str, &str, StaffPermission); 8] = [
+    let all: [(&str, &str, StaffPermission); 9] = [
         ("Overview", "/backoffice", StaffPermission::ViewOperations),
         ("Users", "/backoffice/users", StaffPermission::ViewUsers),
         ("Transactions", "/backoffice/transactions", StaffPermission::ViewTransactions),
         ("Gifts", "/backoffice/gifts", StaffPermission::ManageGifts),
         ("Rooms", "/backoffice/rooms", StaffPermission::ViewOperations),
         ("Agencies", "/backoffice/agencies", StaffPermission::ManageUsers),
+        ("Exchanges", "/backoffice/exchanges", StaffPermission::ManageExchanges),
         ("Audit log", "/backoffice/audit", StaffPermission::ViewAudit),
         ("Staff basics", "/admin", StaffPermission::ManageUsers),
     ];
@@ -263,7 +264,7 @@ async fn overview_page(State(s): State<AppState>, me: BackOffice, csrf: CsrfToke
 
 /// The live figures.
 #[utoipa::path(get, path = "/api/v1/admin/figures", tag = "back office", security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "`{at, rooms_open, listeners, active_users_today, gifts_per_minute: [30 counts, oldest first], coins_spent_today, revenue_today: [[currency, minor]]}`"),
+    responses((status = 200, description = "`{at, rooms_open, listeners, active_users_today, gifts_per_minute: [count], coins_spent_today, revenue_today: [[currency, minor]]}`: `gifts_per_minute` holds 30 counts, oldest first"),
               (status = 403, description = "Needs view_operations")))]
 async fn figures_api(State(s): State<AppState>, me: BackOffice) -> WebResult<Response> {
     me.require(StaffPermission::ViewOperations)?;

@@ -26,7 +26,7 @@ use platform_backoffice::shell::{Cell, FilterField, Filters, ListPage, Shell, Ta
 use platform_web::request::CsrfToken;
 use rooms_domain::agency::{self as rules, AgencyStatus};
 use rooms_domain::ids::{AccountId, AgencyApplicationId, AgencyId, AgencyInvitationId, PayoutId};
-use rooms_domain::progress::{Period, RankingClock};
+use rooms_domain::progress::Period;
 use rooms_domain::staff::StaffPermission;
 use rooms_store::agencies::{self as ag, Agency, Application, Dashboard, Invitation, Standing};
 use rooms_store::backoffice::At;
@@ -252,17 +252,31 @@ async fn my_invitations_api(State(s): State<AppState>, u: CurrentUser) -> WebRes
 }
 
 #[utoipa::path(post, path = "/api/v1/agency/invitations/{id}/{action}", tag = "agencies",
-    params(("id" = String, Path, description = "Invitation id"), ("action" = String, Path, description = "accept or decline (the invited user)")),
+    params(("id" = String, Path, description = "Invitation id"), ("action" = String, Path, description = "accept or decline (the invited user), or withdraw (the inviting agency's owner, while it is pending; on the page with `confirm=yes`)")),
+    request_body(content = WithdrawIn, description = "Only for withdraw from the page: `confirm=yes`"),
     security(("bearer" = []), ("session" = [])),
-    responses((status = 200, description = "`{invitation}` as it now stands; the owner is told"),
+    responses((status = 200, description = "`{invitation}` as it now stands (`status` withdrawn after a withdrawal); the owner, or on withdrawal the invitee, is told"),
         (status = 404, description = "`not_found`: no such invitation for the caller, or no such action"),
-        (status = 409, description = "`already_processed`, `invitation_expired`, `agency_full` (nothing written) or `already_in_agency`")))]
+        (status = 409, description = "`already_processed`, `invitation_expired`, `invitation_withdrawn` (the agency withdrew it), `agency_full` (nothing written) or `already_in_agency`"),
+        (status = 422, description = "`validation` on `confirm`: a withdrawal from the page is confirmed first")))]
 async fn answer_invitation(
     State(s): State<AppState>,
     via: Via,
     u: CurrentUser,
     Path((id, action)): Path<(AgencyInvitationId, String)>,
+    Input(f): Input<WithdrawIn>,
 ) -> WebResult<Response> {
+    if action == "withdraw" {
+        let outcome = async {
+            if !via.api {
+                platform_backoffice::shell::confirmed(f.confirm.as_deref())?;
+            }
+            let i = ag::withdraw_invitation(&s.db, u.id(), id, Utc::now()).await?;
+            Ok::<_, WebError>((format!("Invitation to {} withdrawn.", i.display_name), json!({"invitation": i})))
+        }
+        .await;
+        return answer(via, "/agency", StatusCode::OK, outcome);
+    }
     let outcome = async {
         let (accept, notice) = match action.as_str() {
             "accept" => (true, "Welcome to your agency."),
@@ -274,6 +288,13 @@ async fn answer_invitation(
     }
     .await;
     answer(via, "/agencies", StatusCode::OK, outcome)
+}
+
+/// A withdrawal's confirmation (pages).
+#[derive(Deserialize, Default, ToSchema)]
+pub(crate) struct WithdrawIn {
+    /// `yes`: the withdrawal comes through its confirmation.
+    confirm: Option<String>,
 }
 
 // ------------------------------------------------------- income (BR-6)
@@ -308,7 +329,7 @@ fn month_or_now(m: &Option<String>) -> String {
 async fn month_api(State(s): State<AppState>, u: CurrentUser, Query(q): Query<MonthQuery>) -> WebResult<Response> {
     let a = own_agency(&s, u.id()).await?;
     let month = month_or_now(&q.month);
-    let members = ag::month_dashboard(&s.db, a.id, &month).await?;
+    let members = ag::month_dashboard(&s.db, a.id, &month, Utc::now()).await?;
     Ok(axum::Json(json!({"month": month, "members": members})).into_response())
 }
 
@@ -337,7 +358,7 @@ async fn own_dashboard(s: &AppState, who: AccountId, period: &Option<String>) ->
     let Some(mine) = ag::standing(&s.db, who).await?.owns else {
         return Err(crate::error::refused("not_agency_owner", "Only an agency's owner sees its dashboard"));
     };
-    Ok(ag::dashboard(&s.db, mine.id, period, &RankingClock::default(), Utc::now()).await?)
+    Ok(ag::dashboard(&s.db, mine.id, period, &s.economy.settings.clock, Utc::now()).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/agency/dashboard", tag = "agencies", params(PeriodQuery), security(("bearer" = []), ("session" = [])),
@@ -368,6 +389,11 @@ struct FindPage {
     /// One's salary (cents) and its exchanges for coins (6.4).
     salary_cents: i64,
     salary_exchanges: Vec<rooms_store::salary_exchange::SalaryExchange>,
+    /// Why the salary exchange is off (staff switch); empty while it is on.
+    salary_closed: String,
+    /// What became of the invitation the notice's link names, when it is
+    /// no longer waiting (withdrawn, expired, answered).
+    invitation_note: String,
 }
 
 impl FindPage {
@@ -387,6 +413,8 @@ impl FindPage {
 #[derive(Deserialize, Default)]
 struct FindQuery {
     q: Option<String>,
+    /// An invitation's id, from its notice's link: what became of it.
+    invitation: Option<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -412,7 +440,33 @@ async fn find_page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, Q
         invitations: ag::invitations_for(&s.db, u.id(), Utc::now()).await?,
         salary_cents: rooms_store::salary_exchange::salary_balance(&s.db, u.id()).await?,
         salary_exchanges: rooms_store::salary_exchange::salary_exchanges(&s.db, u.id(), 50).await?,
+        salary_closed: closed_reason(&s, rooms_store::exchange_switches::Exchange::Salary).await?,
+        invitation_note: invitation_note(&s, u.id(), q.invitation.as_deref()).await?,
     })
+}
+
+/// The sentence for an invitation one followed a link to, once it is no
+/// longer waiting for an answer; empty otherwise (or not one's own).
+async fn invitation_note(s: &AppState, who: AccountId, id: Option<&str>) -> WebResult<String> {
+    let Some(id) = id.and_then(|i| i.parse::<AgencyInvitationId>().ok()) else { return Ok(String::new()) };
+    let i = match ag::invitation(&s.db, id).await {
+        Ok(i) if i.account_id == who => i,
+        _ => return Ok(String::new()),
+    };
+    Ok(match i.status.as_str() {
+        "withdrawn" => format!("{} withdrew its invitation.", i.agency_name),
+        "expired" => format!("{}'s invitation has expired.", i.agency_name),
+        "accepted" => format!("You accepted {}'s invitation.", i.agency_name),
+        "declined" => format!("You declined {}'s invitation.", i.agency_name),
+        "cancelled" => format!("{}'s invitation ended when you joined another agency.", i.agency_name),
+        _ => String::new(),
+    })
+}
+
+/// The sentence shown instead of an exchange's form while staff keep it off.
+pub(crate) async fn closed_reason(s: &AppState, e: rooms_store::exchange_switches::Exchange) -> WebResult<String> {
+    let sw = crate::exchanges::switch(s, e).await?;
+    Ok(if sw.open { String::new() } else { sw.closed_message() })
 }
 
 #[derive(Template, WebTemplate)]
@@ -479,7 +533,7 @@ async fn dashboard_page(
         f: Frame::new(&csrf, Some(&u)),
         flash: Flash { notice: q.notice.unwrap_or_default(), error: q.error.unwrap_or_default() },
         invited: ag::invitations_sent(&s.db, d.agency.id, Utc::now()).await?,
-        months: match ag::month_dashboard(&s.db, d.agency.id, &month).await {
+        months: match ag::month_dashboard(&s.db, d.agency.id, &month, Utc::now()).await {
             Err(rooms_store::StoreError::Refused { .. }) => {
                 return Ok(axum::response::Redirect::to("/agency?error=Choose+a+month+as+YYYY-MM").into_response())
             }
@@ -621,6 +675,8 @@ struct OnePage {
     members: Table,
     activity: Table,
     application: rooms_store::agency_details::Application,
+    /// Whether the application has everything approval needs.
+    complete: bool,
 }
 
 async fn backoffice_one(
@@ -632,7 +688,7 @@ async fn backoffice_one(
 ) -> WebResult<Response> {
     me.require(StaffPermission::ManageUsers)?;
     let id: AgencyId = platform_backoffice::forms::id(&id)?;
-    let d = ag::dashboard(&s.db, id, Period::Monthly, &RankingClock::default(), Utc::now()).await?;
+    let d = ag::dashboard(&s.db, id, Period::Monthly, &s.economy.settings.clock, Utc::now()).await?;
     let owner = rooms_store::accounts::by_id(&s.db, d.agency.owner_id).await?.map(|o| format!("{} @{}", o.display_name, o.handle));
     let members = Table {
         columns: ["Member", "Joined", "Diamonds", "Earned this month"].map(String::from).to_vec(),
@@ -672,7 +728,8 @@ async fn backoffice_one(
     };
     let shell = shell_for(&me, &csrf, &d.agency.name, "/backoffice/agencies", flash);
     let application = rooms_store::agency_details::application(&s.db, id).await?;
-    let page = OnePage { shell, owner: owner.unwrap_or_default(), a: d.agency, members, activity, application };
+    let complete = application.is_complete(&d.agency.logo_url);
+    let page = OnePage { shell, owner: owner.unwrap_or_default(), a: d.agency, members, activity, application, complete };
     Ok(Html(page.render().map_err(|e| AppError::Internal(e.to_string()))?).into_response())
 }
 
@@ -689,7 +746,7 @@ struct StatusIn {
     responses((status = 200, description = "`{agency}`; audit-logged, the owner is told"),
         (status = 403, description = "Needs manage_users"),
         (status = 404, description = "No such agency"),
-        (status = 409, description = "`bad_transition`: pending → active or rejected, active → suspended, suspended → active"),
+        (status = 409, description = "`bad_transition`: pending → active or rejected, active → suspended, suspended → active; `details_missing`: a pending application without its logo, details and both ID sides cannot be approved"),
         (status = 422, description = "`validation` on `status` or `reason`")))]
 async fn set_status(
     State(s): State<AppState>,
@@ -714,6 +771,16 @@ async fn set_status(
         }
         if reason.chars().count() > 200 {
             return Err(AppError::field("reason", "At most 200 characters.").into());
+        }
+        let current = ag::get(&s.db, id).await?;
+        if to == AgencyStatus::Active && current.status == "pending" {
+            let application = rooms_store::agency_details::application(&s.db, id).await?;
+            if !application.is_complete(&current.logo_url) {
+                return Err(crate::error::refused(
+                    "details_missing",
+                    "This application cannot be approved yet: its owner has not sent the logo, contact details and both sides of an ID.",
+                ));
+            }
         }
         let a = ag::set_status(&s.db, me.user.id(), id, to, reason, Utc::now()).await?;
         Ok::<_, WebError>((format!("Agency is now {to}."), json!({"agency": a})))

@@ -9,7 +9,10 @@
 //! `#[utoipa::path(post, path = "/api/v1/…", tag = "…", request_body = T,
 //! responses(…), security(…))]` and register it in its module's `api()` with
 //! `.routes(routes!(handler))` (not `.route(…)`). The test
-//! `tests/it/docs.rs` fails for a route under `/api` the document lacks.
+//! `tests/it/docs.rs` fails for a route under `/api` the document lacks,
+//! and for a JSON success answer without a body schema: open its
+//! description with the body's shape, "`{field, other: {inner}}`" (see
+//! [`shape_of`]), or give it `body = T`.
 //!
 //! Served at `/api/docs/openapi.json`, and readable at `/api/docs` (a page
 //! rendered here from the document: no script, nothing from elsewhere).
@@ -69,6 +72,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(crate::economy::resellers::api())
         .merge(crate::status::api())
         .merge(crate::admin::api())
+        .merge(crate::exchanges::api())
         .merge(crate::agencies::api())
         .routes(routes!(crate::realtime::socket::upgrade))
         .routes(routes!(crate::realtime::boards::upgrade))
@@ -133,6 +137,8 @@ fn finish(mut doc: OpenApi) -> OpenApi {
                     op.responses.responses.insert(status.into(), RefOr::T(error_response(description)));
                 }
             }
+            // Success answers described by their shape get it as their schema.
+            shape_successes(op);
             // Error statuses the operation names without a body get the error body.
             for (status, resp) in op.responses.responses.iter_mut() {
                 if let (true, RefOr::T(r)) = (status.starts_with('4') || status.starts_with('5'), resp) {
@@ -144,6 +150,212 @@ fn finish(mut doc: OpenApi) -> OpenApi {
         }
     }
     doc
+}
+
+/// Gives each JSON success answer its body schema, read from the shape its
+/// description opens with: "`{coins, diamonds}`", nested
+/// "`{tokens: {access_token, …}}`", lists "`{rows: [{id, name}]}`", a value
+/// or null "`{vip: {tier} | null}`", choices "`kind: new|renewal`" (`…`
+/// is skipped; objects stay open to fields added later). An answer that repeats another (the same
+/// idempotency key again) gets that one's schema. 204, 101 and answers
+/// declaring another content type are left as they are.
+fn shape_successes(op: &mut utoipa::openapi::path::Operation) {
+    let mut first: Option<RefOr<utoipa::openapi::schema::Schema>> = None;
+    let mut unshaped = vec![];
+    for (status, resp) in op.responses.responses.iter_mut() {
+        let RefOr::T(r) = resp else { continue };
+        if !status.starts_with('2') || status == "204" {
+            continue;
+        }
+        if let Some(c) = r.content.values().find_map(|c| match c {
+            RefOr::T(c) => c.schema.clone(),
+            RefOr::Ref(_) => None,
+        }) {
+            first.get_or_insert(c);
+            continue;
+        }
+        if !r.content.is_empty() {
+            continue;
+        }
+        match shape_of(&r.description) {
+            Some(schema) => {
+                first.get_or_insert(schema.clone());
+                r.content.insert("application/json".into(), RefOr::T(utoipa::openapi::ContentBuilder::new().schema(Some(schema)).build()));
+            }
+            None => unshaped.push(status.clone()),
+        }
+    }
+    if let Some(schema) = first {
+        for status in unshaped {
+            if let Some(RefOr::T(r)) = op.responses.responses.get_mut(&status) {
+                r.content.insert(
+                    "application/json".into(),
+                    RefOr::T(utoipa::openapi::ContentBuilder::new().schema(Some(schema.clone())).build()),
+                );
+            }
+        }
+    }
+}
+
+/// The schema of the first "`{…}`" in a description.
+pub fn shape_of(description: &str) -> Option<RefOr<utoipa::openapi::schema::Schema>> {
+    let start = description.find("`{")? + 1;
+    let end = start + description[start..].find('`')?;
+    let mut p = Shape { s: &description.as_bytes()[start..end], i: 0 };
+    let schema = p.value()?;
+    Some(RefOr::T(schema))
+}
+
+/// A small reader of the shape notation of [`shape_of`].
+struct Shape<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Shape<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    /// A value: an object, a list, or words up to the next `,` `}` `]`;
+    /// each may be followed by `| null`.
+    fn value(&mut self) -> Option<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+        self.ws();
+        let schema = match self.peek()? {
+            b'{' => {
+                self.i += 1;
+                let mut obj = ObjectBuilder::new().schema_type(Type::Object);
+                loop {
+                    self.ws();
+                    match self.peek()? {
+                        b'}' => {
+                            self.i += 1;
+                            break;
+                        }
+                        b',' => self.i += 1,
+                        _ if self.s[self.i..].starts_with("…".as_bytes()) || self.s[self.i..].starts_with(b"...") => {
+                            self.i += if self.s[self.i] == b'.' { 3 } else { "…".len() };
+                        }
+                        c if c.is_ascii_alphanumeric() || c == b'_' => {
+                            let from = self.i;
+                            while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_') {
+                                self.i += 1;
+                            }
+                            let name = std::str::from_utf8(&self.s[from..self.i]).ok()?.to_string();
+                            self.ws();
+                            let field = if self.peek() == Some(b':') {
+                                self.i += 1;
+                                self.value()?
+                            } else {
+                                Schema::Object(ObjectBuilder::new().schema_type(SchemaType::AnyValue).build())
+                            };
+                            obj = obj.property(name.clone(), field).required(name);
+                        }
+                        _ => return None,
+                    }
+                }
+                Schema::Object(obj.build())
+            }
+            b'[' => {
+                self.i += 1;
+                // `[item]` a list; `[a, b]` a pair (each place its own).
+                let mut items = vec![self.value()?];
+                loop {
+                    self.ws();
+                    match self.peek()? {
+                        b']' => break,
+                        b',' => {
+                            self.i += 1;
+                            items.push(self.value()?);
+                        }
+                        _ => return None,
+                    }
+                }
+                self.i += 1;
+                let b = if items.len() == 1 {
+                    ArrayBuilder::new().items(RefOr::T(items.remove(0)))
+                } else {
+                    ArrayBuilder::new().prefix_items(items).items(utoipa::openapi::schema::ArrayItems::False)
+                };
+                Schema::Array(b.build())
+            }
+            _ => {
+                let from = self.i;
+                let mut depth = 0usize;
+                while let Some(c) = self.peek() {
+                    match c {
+                        b'(' => depth += 1,
+                        b')' => depth = depth.saturating_sub(1),
+                        b',' | b'}' | b']' if depth == 0 => break,
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+                let words = std::str::from_utf8(&self.s[from..self.i]).ok()?.trim().to_string();
+                let choices: Vec<&str> = words.split('|').collect();
+                let mut b = ObjectBuilder::new().schema_type(SchemaType::AnyValue);
+                if choices.len() > 1 && choices.iter().all(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')) {
+                    b = b.schema_type(Type::String).enum_values(Some(choices));
+                } else {
+                    b = b.description(Some(words));
+                }
+                return Some(Schema::Object(b.build()));
+            }
+        };
+        self.ws();
+        if self.s[self.i..].starts_with(b"| null") {
+            self.i += "| null".len();
+            return Some(Schema::OneOf(
+                utoipa::openapi::schema::OneOfBuilder::new()
+                    .item(schema)
+                    .item(utoipa::openapi::schema::ObjectBuilder::new().schema_type(Type::Null))
+                    .build(),
+            ));
+        }
+        Some(schema)
+    }
+}
+
+/// The JSON operations whose success answers have no body schema, as
+/// `METHOD path status` (or `METHOD path` when no success is described).
+/// JSON operations are all but the WebSocket upgrades (101), answers
+/// without a body (204), answers declaring another content type, and
+/// provider callbacks under `/api/webhooks/` (their body is empty).
+pub fn unshaped_successes(doc: &OpenApi) -> Vec<String> {
+    let mut out = vec![];
+    for (path, item) in &doc.paths.paths {
+        if path.starts_with("/api/webhooks/") {
+            continue;
+        }
+        let mut item = item.clone();
+        for (method, op) in methods(&item).into_iter().zip(operations(&mut item)) {
+            let successes: Vec<_> = op.responses.responses.iter().filter(|(s, _)| s.starts_with('2') || s.as_str() == "101").collect();
+            if successes.is_empty() {
+                out.push(format!("{method} {path}"));
+            }
+            for (status, r) in successes {
+                if status == "101" || status == "204" {
+                    continue;
+                }
+                let RefOr::T(r) = r else { continue };
+                let json = r.content.iter().find(|(ct, _)| ct.contains("json"));
+                let other = r.content.keys().any(|ct| !ct.contains("json"));
+                let has_schema = json.is_some_and(|(_, c)| matches!(c, RefOr::T(c) if c.schema.is_some()) || matches!(c, RefOr::Ref(_)));
+                let raw_document = path == "/api/docs/openapi.json";
+                if !has_schema && !other && !raw_document {
+                    out.push(format!("{method} {path} {status}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `security(())`: anyone (the empty requirement).
@@ -240,7 +452,43 @@ struct SchemaLine {
 fn schema_text(s: &RefOr<utoipa::openapi::schema::Schema>) -> String {
     match s {
         RefOr::Ref(r) => r.ref_location.rsplit('/').next().unwrap_or_default().to_string(),
-        RefOr::T(t) => serde_json::to_string(t).unwrap_or_default(),
+        RefOr::T(t) => shape_text(t),
+    }
+}
+
+/// An inline schema in the notation of [`shape_of`]: `{coins, rows: [{id}]}`.
+fn shape_text(s: &utoipa::openapi::schema::Schema) -> String {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    match s {
+        Schema::Object(o) if !o.properties.is_empty() => {
+            let fields: Vec<String> = o
+                .properties
+                .iter()
+                .map(|(name, v)| match v {
+                    RefOr::T(Schema::Object(inner)) if inner.properties.is_empty() => match &inner.enum_values {
+                        Some(e) => format!("{name}: {}", e.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("|")),
+                        None => name.clone(),
+                    },
+                    other => format!("{name}: {}", schema_text(other)),
+                })
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        Schema::Array(a) => match &a.items {
+            ArrayItems::RefOrSchema(item) => format!("[{}]", schema_text(item)),
+            ArrayItems::False => "[]".into(),
+        },
+        Schema::OneOf(o) => o
+            .items
+            .iter()
+            .map(|i| match i {
+                RefOr::T(Schema::Object(n)) if n.properties.is_empty() && n.description.is_none() => "null".to_string(),
+                other => schema_text(other),
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Schema::Object(o) => o.description.clone().unwrap_or_else(|| serde_json::to_string(s).unwrap_or_default()),
+        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 

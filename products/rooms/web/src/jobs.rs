@@ -5,6 +5,7 @@
 use crate::voice::{VoiceChange, VoiceSeam};
 use chrono::{DateTime, Utc};
 use platform_jobs::Runner;
+use rooms_domain::progress::RankingClock;
 use rooms_store::{Db, StoreResult};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -24,7 +25,8 @@ pub enum Job {
     /// that stopped, a gift slow to commit).
     Boards,
     /// Agency invitations expire, memberships end after their notice (6.1,
-    /// 6.5), members' mic time adds up and last month settles (BR-6).
+    /// 6.5), seat sessions a crash left open are mended (mic time itself is
+    /// recorded at each seat change) and last month settles (BR-6).
     Agencies,
 }
 
@@ -59,7 +61,7 @@ impl platform_jobs::Job for Job {
     }
 }
 
-async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
+async fn run(db: Db, voice: Arc<dyn VoiceSeam>, clock: RankingClock, job: Job, now: DateTime<Utc>) -> StoreResult<Value> {
     match job {
         Job::Sweep => {
             let c = rooms_store::sweep::run(&db, now).await?;
@@ -92,33 +94,35 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
         }
         Job::Boards => {
             use rooms_store::leaderboards;
-            let clock = rooms_store::gifts::Settings::default().clock;
             let refreshed = leaderboards::refresh_since(&db, &clock, now - leaderboards::REFRESH_WINDOW).await?;
             Ok(json!({"refreshed": refreshed, "folded": leaderboards::fold(&db, &clock, now).await?}))
         }
         Job::Agencies => {
             let invitations_expired = rooms_store::agencies::expire_invitations(&db, now).await?;
             let memberships_ended = rooms_store::agencies::end_due(&db, now).await?;
-            let on_mic = rooms_store::agencies::accrue_mic(&db, now).await?;
+            // Mic time is recorded with each seat change; this only mends sessions a crash left open.
+            let sessions = rooms_store::seat_sessions::reconcile(&db, now).await?;
             let settled = rooms_store::agencies::settle_last_month(&db, rooms_domain::agency::DEFAULT_IECP, now).await?;
             Ok(
-                json!({"invitations_expired": invitations_expired, "memberships_ended": memberships_ended, "on_mic": on_mic, "months_settled": settled}),
+                json!({"invitations_expired": invitations_expired, "memberships_ended": memberships_ended, "sessions_closed": sessions.closed, "sessions_opened": sessions.opened, "months_settled": settled}),
             )
         }
     }
 }
 
 /// The runner platform-jobs calls; `voice` follows whoever the sweep takes
-/// out of a room (the voice of this process: passes live in its memory).
-pub fn runner(db: Db, voice: Arc<dyn VoiceSeam>) -> Runner<Job> {
+/// out of a room (the voice of this process: passes live in its memory);
+/// `clock` is the app's ranking clock (`Economy::settings.clock`), which
+/// the `boards` job keys its periods by.
+pub fn runner(db: Db, voice: Arc<dyn VoiceSeam>, clock: RankingClock) -> Runner<Job> {
     Arc::new(move |job, now| {
         let db = db.clone();
-        Box::pin(run(db, voice.clone(), job, now))
+        Box::pin(run(db, voice.clone(), clock, job, now))
     })
 }
 
 /// Starts the leader-elected scheduler for every job; `changed` wakes the
 /// live fan-out after a job wrote events.
-pub fn spawn(db: Db, node: String, voice: Arc<dyn VoiceSeam>, changed: Arc<dyn Fn() + Send + Sync>) {
-    platform_jobs::spawn_scheduler(db.clone(), node, Job::ALL.to_vec(), runner(db, voice), changed);
+pub fn spawn(db: Db, node: String, voice: Arc<dyn VoiceSeam>, clock: RankingClock, changed: Arc<dyn Fn() + Send + Sync>) {
+    platform_jobs::spawn_scheduler(db.clone(), node, Job::ALL.to_vec(), runner(db, voice, clock), changed);
 }

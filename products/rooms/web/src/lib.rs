@@ -17,6 +17,7 @@ pub mod decor;
 pub mod docs;
 pub mod economy;
 pub mod error;
+pub mod exchanges;
 pub mod jobs;
 pub mod media;
 pub mod pages;
@@ -228,6 +229,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(decor::routes())
         .merge(docs::pages())
         .merge(admin::routes())
+        .merge(exchanges::routes())
         .merge(agencies::routes())
         .merge(api)
         .method_not_allowed_fallback(platform_web::error::method_not_allowed)

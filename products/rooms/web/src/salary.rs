@@ -9,7 +9,7 @@
 use crate::api::Json;
 use crate::auth::CurrentUser;
 use crate::economy::resellers::answer;
-use crate::error::{refused, AppError, WebError, WebResult};
+use crate::error::{AppError, WebError, WebResult};
 use crate::pages::Frame;
 use crate::AppState;
 use askama::Template;
@@ -51,10 +51,8 @@ fn short(e: StoreError) -> WebError {
 }
 
 /// The switch-off and the per-minute limit shared with the diamond exchange.
-fn gate(s: &AppState, u: &CurrentUser) -> WebResult<()> {
-    if !s.economy.salary_exchange_open {
-        return Err(refused("salary_exchange_closed", "Salary exchange is switched off for now"));
-    }
+async fn gate(s: &AppState, u: &CurrentUser) -> WebResult<()> {
+    crate::exchanges::require_open(s, rooms_store::exchange_switches::Exchange::Salary).await?;
     crate::economy::api::exchange_gate(s, u.id())
 }
 
@@ -73,7 +71,7 @@ pub(crate) struct ExchangeIn {
         (status = 409, description = "`salary_exchange_closed`: switched off by staff"),
         (status = 422, description = "`validation` on `cents` (at least 1, a whole number of coins) or `idempotency_key`")))]
 pub(crate) async fn exchange_api(State(s): State<AppState>, u: CurrentUser, Json(x): Json<ExchangeIn>) -> WebResult<Response> {
-    gate(&s, &u)?;
+    gate(&s, &u).await?;
     let key = x.idempotency_key.unwrap_or_else(platform_accounts::random_token);
     let done = sx::exchange_salary(&s.db, u.id(), x.cents, &key, Utc::now()).await.map_err(short)?;
     let status = if done.duplicate { StatusCode::OK } else { StatusCode::CREATED };
@@ -127,7 +125,7 @@ pub(crate) async fn exchange_page(
     match (f.confirm.as_deref(), f.key) {
         (Some("yes"), Some(key)) => {
             let outcome = async {
-                gate(&s, &u)?;
+                gate(&s, &u).await?;
                 let done = sx::exchange_salary(&s.db, u.id(), cents, &key, Utc::now()).await.map_err(short)?;
                 let words = format!("Exchanged ${} of salary for {} coins.", dollars(done.exchange.cents), done.exchange.coins);
                 Ok::<_, WebError>((words, json!(done)))

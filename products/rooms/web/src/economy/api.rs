@@ -3,7 +3,7 @@
 use super::{money, payments};
 use crate::api::{Json, OptJson};
 use crate::auth::{CurrentUser, Staff};
-use crate::error::{refused, AppError, WebResult};
+use crate::error::{AppError, WebResult};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -260,9 +260,7 @@ pub(crate) fn exchange_gate(s: &AppState, who: AccountId) -> WebResult<()> {
 
 #[utoipa::path(post, path = "/api/v1/diamonds/exchange", tag = "diamonds", request_body = Diamonds, security(("bearer" = []), ("session" = [])), responses((status = 201, description = "`{exchange}`: diamonds turned into coins"), (status = 402, description = "`insufficient_coins` (or diamonds) with `required` and `available`; nothing written"), (status = 409, description = "`exchange_closed`")))]
 async fn exchange(State(s): State<AppState>, u: CurrentUser, Json(d): Json<Diamonds>) -> WebResult<Response> {
-    if !s.economy.exchange_open {
-        return Err(refused("exchange_closed", "Diamond exchange is switched off for now"));
-    }
+    crate::exchanges::require_open(&s, rooms_store::exchange_switches::Exchange::Diamonds).await?;
     exchange_gate(&s, u.id())?;
     let x = economy::exchange(&s.db, u.id(), d.diamonds, s.economy.diamond_rate, Utc::now()).await.map_err(|e| money(e, "diamonds"))?;
     Ok((StatusCode::CREATED, axum::Json(json!({"exchange": x}))).into_response())

@@ -74,6 +74,8 @@ struct CoinsPage {
     charm: Level,
     rate: i64,
     notice: String,
+    /// Why the diamond exchange is off (staff switch); empty while it is on.
+    exchange_closed: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -106,6 +108,7 @@ async fn coins_page(State(s): State<AppState>, csrf: CsrfToken, u: CurrentUser, 
         charm: leaderboards::level(&s.db, Track::Charm, &id.to_string()).await?,
         rate: s.economy.diamond_rate,
         notice: notice.to_string(),
+        exchange_closed: crate::agencies::closed_reason(&s, rooms_store::exchange_switches::Exchange::Diamonds).await?,
         f: Frame::new(&csrf, Some(&u)),
     })
 }
@@ -189,9 +192,7 @@ struct DiamondsForm {
 }
 
 async fn exchange(State(s): State<AppState>, u: CurrentUser, Form(d): Form<DiamondsForm>) -> WebResult<Response> {
-    if !s.economy.exchange_open {
-        return Err(crate::error::refused("exchange_closed", "Diamond exchange is switched off for now"));
-    }
+    crate::exchanges::require_open(&s, rooms_store::exchange_switches::Exchange::Diamonds).await?;
     super::api::exchange_gate(&s, u.id())?;
     economy::exchange(&s.db, u.id(), d.diamonds, s.economy.diamond_rate, Utc::now()).await.map_err(|e| money(e, "diamonds"))?;
     Ok(Redirect::to("/coins?notice=exchanged").into_response())

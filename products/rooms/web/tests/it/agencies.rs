@@ -26,6 +26,26 @@ async fn signed_up(app: &TestApp, handle: &str) -> (Client, String) {
     (c, v["account"]["id"].as_str().unwrap().to_string())
 }
 
+/// The owner's application details, logo and both ID sides, as sent
+/// through the details form (stored directly: the form has its own test).
+pub(crate) async fn send_details(app: &TestApp, agency: &str) {
+    use rooms_store::agency_details::{submit, SealedImage, Submission};
+    let agency: rooms_domain::ids::AgencyId = agency.parse().unwrap();
+    let owner = rooms_store::agencies::get(&app.db, agency).await.unwrap().owner_id;
+    let image = |mime: &str| SealedImage { mime: mime.into(), sealed: vec![1, 2, 3] };
+    let s = Submission {
+        logo_url: "/media/logo.png".into(),
+        details: rooms_domain::agency::Details {
+            phone: "+234 801 234 5678".into(),
+            address: "1 Marina, Lagos".into(),
+            referrer: String::new(),
+        },
+        front: image("image/jpeg"),
+        back: image("image/png"),
+    };
+    submit(&app.db, owner, agency, &s, chrono::Utc::now()).await.unwrap();
+}
+
 fn id(r: &Resp, what: &str) -> String {
     r.json()[what]["id"].as_str().unwrap_or_else(|| panic!("{what} id in {}", r.body)).to_string()
 }
@@ -82,6 +102,18 @@ async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
             (StatusCode::CONFLICT, "bad_transition".into())
         );
         assert_eq!(fan.post(&status, json!({"status": "active"})).await.status, StatusCode::FORBIDDEN);
+        // Nothing sent yet: approval is refused with a reason, and the page's Approve is disabled.
+        let r = staff.post(&status, json!({"status": "active"})).await;
+        assert_eq!(refusal(&r), (StatusCode::CONFLICT, "details_missing".into()), "{b:?}: {}", r.body);
+        assert!(r.json()["message"].as_str().unwrap().contains("both sides of an ID"), "{}", r.body);
+        let page = staff.get(&format!("/backoffice/agencies/{agency}")).await;
+        assert!(page.body.contains("id=\"approve-disabled\"") && page.body.contains("id=\"details-missing\""), "{b:?}: {}", page.body);
+        let form = staff.form(&format!("/backoffice/agencies/{agency}/status"), &[("status", "active")]).await;
+        assert!(form.status.is_redirection() && form.location().contains("error="), "{b:?}: {} {}", form.status, form.location());
+        assert_eq!(staff.get("/api/v1/admin/agencies?status=pending").await.json()["agencies"][0]["status"], "pending");
+        send_details(&app, &agency).await;
+        let page = staff.get(&format!("/backoffice/agencies/{agency}")).await;
+        assert!(!page.body.contains("id=\"approve-disabled\"") && page.body.contains("<option value=\"active\">Approve</option>"), "{b:?}");
         let r = staff.post(&status, json!({"status": "active"})).await;
         assert_eq!((r.status, r.json()["agency"]["status"].as_str()), (StatusCode::OK, Some("active")), "{b:?}: {}", r.body);
         let page = staff.get(&format!("/backoffice/agencies/{agency}")).await;
@@ -191,6 +223,7 @@ async fn a_members_payout_is_confirmed_by_the_agency_then_paid_by_staff() {
         let (mut staff, _) = signed_up(&app, "staff").await;
         role(&app, "staff", "super_admin").await;
         let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        send_details(&app, &agency).await;
         staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
         let application = id(&star.post(&format!("/api/v1/agencies/{agency}/applications"), json!({})).await, "application");
         assert_eq!(boss.post(&format!("/api/v1/agency/applications/{application}/accept"), json!({})).await.status, StatusCode::OK);
@@ -259,6 +292,7 @@ async fn an_agency_invites_a_user_who_answers_on_the_page_and_the_api() {
             refusal(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await),
             (StatusCode::CONFLICT, "agency_not_active".into())
         );
+        send_details(&app, &agency).await;
         staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
         assert_eq!(
             field(&boss.post("/api/v1/agency/invitations", json!({"number": "abc"})).await),
@@ -322,6 +356,7 @@ async fn the_dashboard_shows_each_members_month_and_members_claim_their_target()
         let (mut staff, _) = signed_up(&app, "staff").await;
         role(&app, "staff", "super_admin").await;
         let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        send_details(&app, &agency).await;
         staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
         let star_no = number_of(&app, "star").await.to_string();
         let inv = id(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await, "invitation");
@@ -435,6 +470,7 @@ async fn an_application_carries_a_square_logo_and_encrypted_id_images_only_staff
         assert_eq!(logged, 1, "{b:?}");
 
         // Approved: the application is fixed; staff rejecting give a visible reason.
+        send_details(&app, &agency).await;
         staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
         let (ct, body) = send(&square, "+234 801 234 5678");
         assert_eq!(
@@ -466,4 +502,54 @@ async fn only_the_agency_details_route_takes_a_body_above_the_site_limit() {
     let eight_mb = vec![0x5a_u8; 8 * 1024 * 1024];
     let (ct, body) = platform_testkit::multipart(&[file("logo", "big.png", "image/png", &eight_mb)]);
     assert_eq!(boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+
+#[tokio::test]
+async fn an_owner_withdraws_a_pending_invitation_and_the_invitees_link_says_so() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let (mut boss, _) = signed_up(&app, "boss").await;
+        let (mut star, _) = signed_up(&app, "star").await;
+        let (mut staff, _) = signed_up(&app, "staff").await;
+        role(&app, "staff", "super_admin").await;
+        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+        send_details(&app, &agency).await;
+        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let star_no = number_of(&app, "star").await.to_string();
+        let invite = |n: String| json!({ "number": n });
+
+        // By API: only the owner; then once.
+        let first = id(&boss.post("/api/v1/agency/invitations", invite(star_no.clone())).await, "invitation");
+        let url = format!("/api/v1/agency/invitations/{first}/withdraw");
+        assert_eq!(star.post(&url, json!({})).await.status, StatusCode::NOT_FOUND, "{b:?}: the invitee cannot withdraw it");
+        let r = boss.post(&url, json!({})).await;
+        assert_eq!((r.status, r.json()["invitation"]["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{b:?}: {}", r.body);
+        assert_eq!(refusal(&boss.post(&url, json!({})).await), (StatusCode::CONFLICT, "already_processed".into()));
+        let answer = star.post(&format!("/api/v1/agency/invitations/{first}/accept"), json!({})).await;
+        assert_eq!(refusal(&answer), (StatusCode::CONFLICT, "invitation_withdrawn".into()), "{b:?}");
+        assert!(answer.json()["message"].as_str().unwrap().contains("Stars withdrew"), "{}", answer.body);
+        assert_eq!(star.get("/api/v1/me/agency/invitations").await.json()["invitations"], json!([]));
+        // The invitee's link says what happened.
+        let page = star.get(&format!("/agencies?invitation={first}")).await;
+        assert!(
+            page.body.contains("id=\"invitation-note\"") && page.body.contains("Stars withdrew its invitation."),
+            "{b:?}: {}",
+            page.body
+        );
+        // Someone else's link says nothing.
+        let page = boss.get(&format!("/agencies?invitation={first}")).await;
+        assert!(!page.body.contains("id=\"invitation-note\""), "{b:?}");
+
+        // On the page: a Withdraw button with a confirmation box; unconfirmed, nothing happens.
+        let second = id(&boss.post("/api/v1/agency/invitations", invite(star_no.clone())).await, "invitation");
+        let page = boss.get("/agency").await;
+        assert!(page.body.contains(&format!("action=\"/agency/invitations/{second}/withdraw\"")), "{b:?}: {}", page.body);
+        assert!(page.body.contains("name=\"confirm\" value=\"yes\" required"), "{b:?}");
+        let form = boss.form(&format!("/agency/invitations/{second}/withdraw"), &[]).await;
+        assert!(form.status.is_redirection() && form.location().contains("error="), "{b:?}: {} {}", form.status, form.location());
+        assert_eq!(star.get("/api/v1/me/agency/invitations").await.json()["invitations"][0]["id"], second.as_str());
+        let form = boss.form(&format!("/agency/invitations/{second}/withdraw"), &[("confirm", "yes")]).await;
+        assert!(form.location().contains("notice="), "{b:?}: {}", form.location());
+        assert!(!boss.get("/agency").await.body.contains(&format!("/agency/invitations/{second}/withdraw")), "{b:?}: no longer listed");
+        assert!(star.get(&format!("/agencies?invitation={second}")).await.body.contains("Stars withdrew its invitation."));
+    }
 }

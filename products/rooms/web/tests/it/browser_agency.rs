@@ -23,6 +23,11 @@ async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {
     let r = boss.post("/api/v1/agencies", json!({"name": "Starlight", "country": "NG"})).await;
     let agency = r.json()["agency"]["id"].as_str().unwrap().parse().unwrap();
     rooms_store::agencies::set_status(&app.db, boss_id, agency, AgencyStatus::Active, "", Utc::now()).await.unwrap();
+    // A pending invitation the owner withdraws on the dashboard.
+    app.client().sign_up("fan@example.com", "fan").await;
+    let fan_no: i64 = platform_db::on_pool!(&app.db, p => sqlx::query_scalar("SELECT public_number FROM accounts WHERE handle = 'fan'").fetch_one(p).await.unwrap());
+    let r = boss.post("/api/v1/agency/invitations", json!({"number": fan_no.to_string()})).await;
+    let invitation = r.json()["invitation"]["id"].as_str().unwrap_or_else(|| panic!("{}", r.body)).to_string();
     let profile = tempfile::tempdir().unwrap();
     let d = chromium(&driver, profile.path()).await;
     let outcome = async {
@@ -48,6 +53,21 @@ async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {
         shot(&d, "agency-dashboard-1280").await;
         d.goto(format!("{base}/agencies")).await?;
         shot(&d, "agency-find-1280").await;
+        // Withdrawing the invitation: confirmed with its box, then gone; the invitee's link says so.
+        d.goto(format!("{base}/agency")).await?;
+        let invited = d.find(By::Css("li[data-invited='fan']")).await?;
+        invited.scroll_into_view().await?;
+        shot(&d, "agency-invited-1280").await;
+        d.set_window_rect(0, 0, 375, 812).await?;
+        invited.scroll_into_view().await?;
+        shot(&d, "agency-invited-375").await;
+        d.find(By::Css("li[data-invited='fan'] input[name='confirm']")).await?.click().await?;
+        d.find(By::Css("li[data-invited='fan'] form button")).await?.click().await?;
+        until(&d, "return location.search.includes('notice=') && !document.querySelector(\"li[data-invited='fan']\");", "the invitation withdrawn").await;
+        sign_in(&d, &base, "fan@example.com").await?;
+        d.goto(format!("{base}/agencies?invitation={invitation}")).await?;
+        until(&d, "return (document.querySelector('#invitation-note') || {textContent: ''}).textContent.includes('Starlight withdrew its invitation');", "the invitee's link").await;
+        shot(&d, "agency-invitation-withdrawn-375").await;
         Ok::<(), WebDriverError>(())
     }
     .await;

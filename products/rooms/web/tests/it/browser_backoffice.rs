@@ -87,6 +87,9 @@ async fn the_back_office_at_phone_and_wide_widths() {
         d.goto(format!("{base}/api/docs")).await?;
         no_overflow(&d, "API reference at 375").await;
         shot(&d, "api-docs-375").await;
+        d.goto(format!("{base}/backoffice/exchanges")).await?;
+        no_overflow(&d, "exchanges at 375").await;
+        shot(&d, "bo-exchanges-375").await;
 
         d.set_window_rect(0, 0, 1280, 900).await?;
         for (path, name) in [
@@ -95,6 +98,7 @@ async fn the_back_office_at_phone_and_wide_widths() {
             ("/backoffice/users".to_string(), "bo-users-1280"),
             ("/backoffice/gifts".to_string(), "bo-gifts-1280"),
             ("/backoffice/audit".to_string(), "bo-audit-1280"),
+            ("/backoffice/exchanges".to_string(), "bo-exchanges-1280"),
             ("/api/docs".to_string(), "api-docs-1280"),
         ] {
             d.goto(format!("{base}{path}")).await?;

@@ -81,6 +81,8 @@ async fn every_api_route_is_described_and_every_description_is_routed() {
         let (missing, dangling) = compare(rooms_web::routes(&state), state).await;
         assert!(missing.is_empty(), "routes the OpenAPI document does not describe: {missing:?}");
         assert!(dangling.is_empty(), "described but not routed: {dangling:?}");
+        let unshaped = rooms_web::docs::unshaped_successes(rooms_web::docs::document());
+        assert!(unshaped.is_empty(), "routed JSON operations without a 2xx response schema: {unshaped:?}");
     }
 }
 
@@ -128,6 +130,102 @@ fn every_operation_says_who_may_call_it_and_what_it_answers() {
     assert!(signup.as_array().unwrap().iter().any(|f| f == "handle"), "{signup}");
 }
 
+/// Every JSON operation documents the body of its success answer, and
+/// every refusal the error body.
+#[test]
+fn every_json_answer_has_its_schema() {
+    let doc = rooms_web::docs::document();
+    let unshaped = rooms_web::docs::unshaped_successes(doc);
+    assert!(unshaped.is_empty(), "JSON operations without a 2xx response schema: {unshaped:?}");
+    let json = serde_json::to_value(doc).unwrap();
+    let mut shaped = 0;
+    for (path, item) in json["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error",
+                        "{method} {path} {status} answers with the error body"
+                    );
+                } else if status.starts_with('2') && r["content"]["application/json"]["schema"].is_object() {
+                    shaped += 1;
+                }
+            }
+        }
+    }
+    assert!(shaped >= 100, "{shaped} success schemas");
+    // Shapes as read from descriptions: nesting, lists, null, choices.
+    let signin = &json["paths"]["/api/v1/auth/signin"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(signin["type"], "object");
+    assert_eq!(signin["required"], serde_json::json!(["tokens"]));
+    let tokens = &signin["properties"]["tokens"]["required"];
+    assert_eq!(tokens, &serde_json::json!(["access_token", "access_expires_at", "refresh_token", "refresh_expires_at"]));
+    let mine = &json["paths"]["/api/v1/me/vip"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert!(mine["properties"]["vip"]["oneOf"][1]["type"] == "null", "{mine}");
+    assert_eq!(mine["properties"]["purchases"]["type"], "array");
+    assert!(mine["properties"]["purchases"]["items"]["required"].as_array().unwrap().iter().any(|f| f == "expires_at"));
+    // A repeated answer (the same idempotency key again) has the first's schema.
+    let gift = &json["paths"]["/api/v1/rooms/{id}/gifts"]["post"]["responses"];
+    assert_eq!(gift["200"]["content"], gift["201"]["content"]);
+    assert!(gift["201"]["content"]["application/json"]["schema"]["required"].as_array().unwrap().iter().any(|f| f == "sends"));
+}
+
+/// An operation with a success answer and no body schema is caught; one
+/// answering 204 is not.
+#[test]
+fn an_answer_without_a_schema_is_caught() {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem, PathsBuilder};
+    use utoipa::openapi::{OpenApiBuilder, ResponseBuilder, ResponsesBuilder};
+    let op = |status: &str, description: &str| {
+        OperationBuilder::new().response(status, ResponseBuilder::new().description(description).build()).build()
+    };
+    let doc = OpenApiBuilder::new()
+        .paths(
+            PathsBuilder::new()
+                .path("/api/v1/bare", PathItem::new(HttpMethod::Get, op("200", "The things")))
+                .path("/api/v1/shaped", PathItem::new(HttpMethod::Get, op("200", "`{things}`")))
+                .path("/api/v1/empty", PathItem::new(HttpMethod::Post, op("204", "Done")))
+                .path(
+                    "/api/v1/none",
+                    PathItem::new(HttpMethod::Delete, OperationBuilder::new().responses(ResponsesBuilder::new()).build()),
+                ),
+        )
+        .build();
+    let unshaped = rooms_web::docs::unshaped_successes(&doc);
+    assert_eq!(unshaped, vec!["GET /api/v1/bare 200".to_string(), "DELETE /api/v1/none".to_string(), "GET /api/v1/shaped 200".to_string()]);
+    // The same document through the document's finishing step: the shaped one gets its schema.
+    let shaped = rooms_web::docs::shape_of("`{things: [{id, kind: a|b}], more: {x} | null}` and words").unwrap();
+    let v = serde_json::to_value(shaped).unwrap();
+    assert_eq!(v["properties"]["things"]["items"]["properties"]["kind"]["enum"], serde_json::json!(["a", "b"]));
+    assert_eq!(v["properties"]["more"]["oneOf"][0]["required"], serde_json::json!(["x"]));
+    assert!(rooms_web::docs::shape_of("No shape here").is_none());
+    let pair = serde_json::to_value(rooms_web::docs::shape_of("`{revenue: [[currency, minor]]}`").unwrap()).unwrap();
+    assert_eq!(pair["properties"]["revenue"]["items"]["prefixItems"].as_array().unwrap().len(), 2, "{pair}");
+}
+
+/// Real answers carry the fields their schema requires.
+#[tokio::test]
+async fn real_answers_have_their_documented_fields() {
+    let backend = backends().into_iter().next().unwrap();
+    let app = TestApp::new(backend).await;
+    let mut c = app.client();
+    let doc = serde_json::to_value(rooms_web::docs::document()).unwrap();
+    for (path, url) in [
+        ("/api/v1/gifts", "/api/v1/gifts"),
+        ("/api/v1/themes", "/api/v1/themes"),
+        ("/api/v1/vip", "/api/v1/vip"),
+        ("/api/v1/leaderboards/{board}", "/api/v1/leaderboards/wealth"),
+    ] {
+        let r = c.get(url).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let body = r.json();
+        let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        for field in schema["required"].as_array().unwrap_or_else(|| panic!("{path}: {schema}")) {
+            assert!(body.get(field.as_str().unwrap()).is_some(), "{path} answers {field}: {body}");
+        }
+    }
+}
+
 /// The real error body has the fields the document's `Error` schema names.
 #[test]
 fn the_error_schema_matches_the_error_body() {
@@ -168,4 +266,7 @@ async fn the_document_and_its_page_are_served() {
         }
     }
     assert_eq!(c.get("/assets/api-docs.css").await.status, StatusCode::OK);
+    // Response bodies are shown in the shape notation, the error body by name.
+    assert!(page.body.contains("{tokens: {access_token, access_expires_at, refresh_token, refresh_expires_at}}"), "shapes on the page");
+    assert!(page.body.contains("→ Error"), "the error body on the page");
 }

@@ -14,10 +14,12 @@ mod browser_status;
 mod browser_vip;
 #[path = "../../../voice/tests/support/browser.rs"]
 mod chrome;
+mod clock;
 mod coin_requests;
 mod decor;
 mod docs;
 mod economy;
+mod exchanges;
 mod live_boards;
 mod media;
 mod pages;

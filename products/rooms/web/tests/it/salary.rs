@@ -12,7 +12,7 @@ use rooms_store::economy;
 use serde_json::json;
 
 /// Pays `cents` of salary to `who` (an account id) from the salary fund.
-async fn pay(db: &Db, who: &str, cents: i64) {
+pub(crate) async fn pay(db: &Db, who: &str, cents: i64) {
     let usd = Unit::parse(SALARY_UNIT).unwrap();
     let fund = economy::system_wallet(db, SALARY_FUND, &usd, SALARY_FUND_OPENING).await.unwrap();
     let to = platform_ledger::wallets::open(db, economy::ACCOUNT, who, &usd).await.unwrap().id;

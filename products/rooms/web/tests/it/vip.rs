@@ -242,7 +242,7 @@ async fn when_a_tier_ends_its_seats_go_and_whoever_sat_there_is_muted_in_voice()
         assert!(r.status.is_success(), "{b:?}: {}", r.body);
         told.0.lock().unwrap().clear();
         // The job, after the tier's end.
-        let run = rooms_web::jobs::runner(app.db.clone(), told.clone());
+        let run = rooms_web::jobs::runner(app.db.clone(), told.clone(), Default::default());
         let out = run(rooms_web::jobs::Job::Vip, Utc::now() + chrono::Duration::days(31)).await.unwrap();
         assert_eq!((out["expired"].as_u64(), out["unseated"].as_u64()), (Some(1), Some(1)), "{b:?}: {out}");
         assert_eq!(*told.0.lock().unwrap(), [VoiceChange::Unseated { room, account: s.fan_id }], "{b:?}: muted in voice");

@@ -181,7 +181,7 @@ async fn the_sweep_takes_silent_people_and_closed_rooms_out_of_voice() {
             owner.post("/api/v1/rooms", json!({"name": "Fading"})).await.json()["room"]["id"].as_str().unwrap().parse().unwrap();
         owner.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await;
         told.0.lock().unwrap().clear();
-        let run = rooms_web::jobs::runner(app.db.clone(), told.clone());
+        let run = rooms_web::jobs::runner(app.db.clone(), told.clone(), Default::default());
         // Long after the last heartbeat: the owner goes; later the empty room closes.
         run(Job::Sweep, chrono::Utc::now() + chrono::Duration::minutes(5)).await.unwrap();
         run(Job::Sweep, chrono::Utc::now() + chrono::Duration::minutes(10)).await.unwrap();
