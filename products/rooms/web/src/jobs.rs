@@ -26,10 +26,13 @@ pub enum Job {
     /// Agency invitations expire, memberships end after their notice (6.1,
     /// 6.5), members' mic time adds up and last month settles (BR-6).
     Agencies,
+    /// Gifts accepted but not yet credited (a node that stopped between a
+    /// sender's commit and its credit batch) are credited.
+    GiftCredits,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards, Job::Agencies];
+    pub const ALL: [Job; 7] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards, Job::Agencies, Job::GiftCredits];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -45,6 +48,7 @@ impl platform_jobs::Job for Job {
             Job::Vip => "vip",
             Job::Boards => "boards",
             Job::Agencies => "agencies",
+            Job::GiftCredits => "gift_credits",
         }
     }
     fn every(self) -> Duration {
@@ -55,6 +59,7 @@ impl platform_jobs::Job for Job {
             Job::Vip => Duration::from_secs(60),
             Job::Boards => Duration::from_secs(60),
             Job::Agencies => Duration::from_secs(60),
+            Job::GiftCredits => Duration::from_secs(30),
         }
     }
 }
@@ -96,6 +101,7 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, job: Job, now: DateTime<Utc>) ->
             let refreshed = leaderboards::refresh_since(&db, &clock, now - leaderboards::REFRESH_WINDOW).await?;
             Ok(json!({"refreshed": refreshed, "folded": leaderboards::fold(&db, &clock, now).await?}))
         }
+        Job::GiftCredits => Ok(json!({"credited": rooms_store::gifts::credit_pending(&db, now).await?})),
         Job::Agencies => {
             let invitations_expired = rooms_store::agencies::expire_invitations(&db, now).await?;
             let memberships_ended = rooms_store::agencies::end_due(&db, now).await?;
