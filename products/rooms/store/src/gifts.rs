@@ -488,44 +488,51 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         if rows.is_empty() {
             return Ok(0);
         }
-        let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
+        // Each wallet opened (or found) once per batch.
+        let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
+        macro_rules! wallet {
+            ($kind:expr, $owner:expr, $unit:expr) => {{
+                let k: (&'static str, String, &'static str) = ($kind, $owner, $unit);
+                match opened.get(&k) {
+                    Some(w) => *w,
+                    None => {
+                        let unit = if k.2 == economy::DIAMONDS { diamonds() } else { coins() };
+                        let w = wallets::open_in(&mut *tx, k.0, &k.1, &unit, now).await?.id;
+                        opened.insert(k, w);
+                        w
+                    }
+                }
+            }};
+        }
         let mut coin_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
         let mut diamond_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
         let mut told: std::collections::BTreeSet<AccountId> = Default::default();
         let (mut coins_total, mut diamonds_total) = (0i64, 0i64);
         for r in &rows {
-            let name = economy::escrow_shard(&r.request_key);
-            let escrow = match escrows.get(&name) {
-                Some(w) => *w,
-                None => {
-                    let w = wallets::open_in(&mut *tx, wallets::SYSTEM, &name, &coins(), now).await?.id;
-                    escrows.insert(name, w);
-                    w
-                }
-            };
+            let escrow = wallet!(wallets::SYSTEM, economy::escrow_shard(&r.request_key), economy::COINS);
             *coin_legs.entry(escrow).or_default() -= r.cost;
             coins_total += r.cost;
             if r.owner_share > 0 {
-                let w = account_wallet_in(&mut *tx, r.owner_id, &coins(), now).await?;
+                let w = wallet!(economy::ACCOUNT, r.owner_id.to_string(), economy::COINS);
                 *coin_legs.entry(w).or_default() += r.owner_share;
                 told.insert(r.owner_id);
             }
             if r.receiver_unit == economy::DIAMONDS {
                 *coin_legs.entry(treasury).or_default() += r.receiver_share;
                 if r.receiver_share > 0 {
-                    let w = account_wallet_in(&mut *tx, r.recipient_id, &diamonds(), now).await?;
+                    let w = wallet!(economy::ACCOUNT, r.recipient_id.to_string(), economy::DIAMONDS);
                     *diamond_legs.entry(w).or_default() += r.receiver_share;
                     *diamond_legs.entry(issuer).or_default() -= r.receiver_share;
                     diamonds_total += r.receiver_share;
                     told.insert(r.recipient_id);
                 }
             } else if r.receiver_share > 0 {
-                let w = account_wallet_in(&mut *tx, r.recipient_id, &coins(), now).await?;
+                let w = wallet!(economy::ACCOUNT, r.recipient_id.to_string(), economy::COINS);
                 *coin_legs.entry(w).or_default() += r.receiver_share;
                 told.insert(r.recipient_id);
             }
             if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
-                let w = wallets::open_in(&mut *tx, AGENCY, &a.to_string(), &coins(), now).await?.id;
+                let w = wallet!(AGENCY, a.to_string(), economy::COINS);
                 *coin_legs.entry(w).or_default() += r.agency_share;
             }
             *coin_legs.entry(treasury).or_default() += r.platform_share;
