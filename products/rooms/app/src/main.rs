@@ -21,7 +21,7 @@ const PRODUCT: cli::Product = cli::Product {
     db_file: "rooms.db",
     seed_demo_about: "Load demo people and rooms into an empty store.",
     check_about: "Check the data's invariants; exits 1 on any violation.",
-    jobs: "sweep, housekeeping, frames, vip, boards, agencies",
+    jobs: "sweep, housekeeping, frames, vip, boards, agencies, gift_credits",
 };
 
 #[derive(Parser)]

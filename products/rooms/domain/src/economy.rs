@@ -154,13 +154,27 @@ pub fn diamonds_to_coins(diamonds: i64, rate: i64) -> Option<i64> {
 /// Which treasury (or diamond issuer) shard a posting keyed by `key` uses:
 /// a stable hash, so a retry lands on the same shard.
 pub fn shard_of(key: &str) -> u32 {
-    // FNV-1a: stable across processes and versions, unlike std's hasher.
+    fnv1a(key) % SHARDS
+}
+
+/// Escrow wallets a gift's cost waits in until its shares are credited:
+/// every accepted gift writes one of them, so there are more of them than
+/// of the counter shards.
+pub const ESCROW_SHARDS: u32 = 64;
+
+/// The escrow shard for a request key (0 to [`ESCROW_SHARDS`] − 1).
+pub fn escrow_shard_of(key: &str) -> u32 {
+    fnv1a(key) % ESCROW_SHARDS
+}
+
+/// FNV-1a: stable across processes and versions, unlike std's hasher.
+fn fnv1a(key: &str) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
     for b in key.bytes() {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    h % SHARDS
+    h
 }
 
 /// What a provider's report means for a coin purchase (5.1).
@@ -286,6 +300,10 @@ mod tests {
         assert_eq!(shard_of("abc"), shard_of("abc"));
         let used: std::collections::HashSet<u32> = (0..200).map(|i| shard_of(&format!("gift-{i}"))).collect();
         assert_eq!(used.len(), SHARDS as usize, "keys spread over every shard");
+        let escrow: std::collections::HashSet<u32> = (0..2000).map(|i| escrow_shard_of(&format!("gift-{i}"))).collect();
+        assert_eq!(escrow.len(), ESCROW_SHARDS as usize, "keys spread over every escrow shard");
+        assert!((0..2000).all(|i| escrow_shard_of(&format!("k{i}")) < ESCROW_SHARDS));
+        assert_eq!(escrow_shard_of("abc") % SHARDS, shard_of("abc"), "the same hash, more buckets");
     }
 
     #[test]

@@ -9,6 +9,8 @@ platform_kernel::id_type! {
     GiftId,
     /// One gift sent to one recipient.
     GiftSendId,
+    /// One batch of gifts credited to their receivers, owners and shares.
+    GiftCreditId,
     /// A coin recharge package.
     PackageId,
     /// An agency.

@@ -11,6 +11,8 @@
 //! platform shares return — sixteen rows, picked by the gift's key, so
 //! concurrent gifts do not queue on one. Diamonds are issued from
 //! `system/diamond_issuer:0..15` and return there when exchanged or paid.
+//! A gift's cost waits in `system/gift_escrow:0..63` (by its key) from the
+//! sender's commit until the batched writer credits its shares.
 
 use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
@@ -42,6 +44,8 @@ pub const PAYOUT_RETURNED: &str = "payout_returned";
 /// The main treasury and the payout hold (system wallets).
 pub const TREASURY: &str = "treasury";
 pub const HOLD: &str = "payout_hold";
+/// Prefix of the gift escrow wallets (`system/gift_escrow:0..63`).
+pub const GIFT_ESCROW: &str = "gift_escrow";
 
 pub fn coins() -> Unit {
     Unit::parse(COINS).expect("a unit name")
@@ -58,6 +62,12 @@ pub(crate) fn book() -> &'static Book {
 /// The treasury shard gifts keyed `key` return their platform share to.
 pub fn treasury_shard(key: &str) -> String {
     format!("treasury:{}", rules::shard_of(key))
+}
+
+/// The escrow wallet a gift keyed `key` holds its cost in until the
+/// batched writer credits its shares (`gifts::credit_pending`).
+pub fn escrow_shard(key: &str) -> String {
+    format!("{GIFT_ESCROW}:{}", rules::escrow_shard_of(key))
 }
 
 /// The diamond issuer shard for `key`.
@@ -91,7 +101,7 @@ pub fn opening_of(name: &str) -> (Unit, i64) {
         (coins(), rules::TREASURY_OPENING)
     } else if name.starts_with("diamond_issuer:") {
         (diamonds(), rules::DIAMOND_OPENING / i64::from(rules::SHARDS))
-    } else if name.starts_with("treasury:") {
+    } else if name.starts_with("treasury:") || name.starts_with("gift_escrow:") {
         (coins(), 0)
     } else {
         (diamonds(), 0)

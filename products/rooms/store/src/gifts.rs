@@ -2,38 +2,43 @@
 //! several seat holders, the BR-1 split through the ledger, gift history,
 //! per-period counters for rankings, and levels.
 //!
-//! One send is one transaction: the sender is debited once per recipient
-//! (one ledger transfer each, keyed by the sender, the request key and the
-//! recipient, so a retried request changes nothing), each split goes to the
-//! receiver (coins, or diamonds for agency members), the room owner, the
-//! agency and a treasury shard, a `gift_sends` row records each, the
-//! counters move, and the room outbox carries the animation.
+//! A gift is accepted in one transaction and credited in a batch with
+//! others. Accepting: the sender is debited once per recipient into an
+//! escrow wallet (one ledger transfer each, keyed by the sender, the
+//! request key and the recipient, so a retried request changes nothing),
+//! a `gift_sends` row records each with its BR-1 split (receiver, room
+//! owner, agency, platform) and `credited_at` empty, the counters move,
+//! and the room outbox carries the animation. Crediting
+//! ([`credit_pending`], run after each accepted gift and by the
+//! `gift_credits` job): one transaction takes the waiting gifts, posts per
+//! wallet the sum of their shares (one coin transfer and one diamond
+//! transfer per batch, keyed by the batch, the batch its reference), and
+//! marks each gift with the batch: exactly once, since a gift is marked
+//! only in the transaction that pays it.
 //!
-//! **Hot rows.** Nothing a gift writes is one row per room: the room's
-//! totals and rankings are `gift_counters` rows keyed by (board, period,
-//! subject, shard) with the shard taken from the request key, so gifts
-//! into one room add to sixteen rows, not one, and a board reads the sum
-//! over the shards; the platform share goes to one of sixteen treasury
-//! wallets the same way; `gift_sends` and the outbox are append-only.
-//! What remains shared by every gift in a room is the owner's coin wallet
-//! (the owner's share is credited at once, BR-1), held only from its
-//! update to the commit.
+//! **Hot rows.** Nothing an accepted gift writes is one row per room: the
+//! room's totals and rankings are `gift_counters` rows keyed by (board,
+//! period, subject, shard) with the shard taken from the request key, so
+//! gifts into one room add to sixteen rows, not one, and a board reads the
+//! sum over the shards; the cost goes to one of 64 escrow wallets picked by
+//! the key; `gift_sends` and the outboxes are append-only. The wallets all
+//! of a room's gifts pay into — the owner's, each receiver's, the agency's
+//! and the treasury — are written only by the batched writer, once per
+//! batch, not once per gift, so concurrent senders into one room share no
+//! row but an escrow shard, held from its update to the commit.
 //!
-//! **Lock order.** A send writes its records and counters first (counter
-//! rows in key order), and moves money last: all of its transfers in one
-//! `transfers_in` call, which locks every wallet they touch in id order
-//! before the first leg. Every other posting of two or more transfers goes
-//! the same way (one transfer locks its own legs in id order), so no two
-//! transactions wait on each other in a cycle, and the
-//! wallets shared by a room's gifts are held only for the last statements
-//! before the commit.
+//! **Lock order.** Both transactions move money last, all of their
+//! transfers in one `transfers_in` call, which locks every wallet they
+//! touch in id order before the first leg. Every other posting of two or
+//! more transfers goes the same way (one transfer locks its own legs in id
+//! order), so no two transactions wait on each other in a cycle.
 
 use crate::economy::{self, account_wallet_in, book, coins, diamonds, AGENCY};
 use crate::{on_pool, refused, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use platform_ledger::{wallets, Amount, Leg, Transfer, Transferred, WalletId};
 use rooms_domain::economy::{self as rules, SplitRates};
-use rooms_domain::ids::{AccountId, AgencyId, GiftId, GiftSendId, RoomId};
+use rooms_domain::ids::{AccountId, AgencyId, GiftCreditId, GiftId, GiftSendId, RoomId};
 use rooms_domain::progress::{Period, RankingClock, Track};
 use serde::Serialize;
 use serde_json::json;
@@ -211,11 +216,24 @@ fn count(
     }
 }
 
-/// Sends a gift: see the module documentation. Refusals: `gift_unavailable`,
+/// Sends a gift and credits it: [`accept`], then [`credit_pending`] (which
+/// credits this gift and any other waiting, in batches). Callers on a busy
+/// path accept only and let the batched writer credit.
+pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<Utc>) -> StoreResult<Sent> {
+    let sent = accept(db, s, settings, now).await?;
+    if !sent.duplicate {
+        credit_pending(db, now).await?;
+    }
+    Ok(sent)
+}
+
+/// Accepts a gift: see the module documentation. Refusals: `gift_unavailable`,
 /// `vip_required` (a VIP-only gift from a sender below its tier),
 /// `not_in_room`, `not_on_seat`, `no_recipients`, `not_to_self`; too few
 /// coins → `Insufficient` with the whole send's cost, nothing written.
-pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<Utc>) -> StoreResult<Sent> {
+/// The sender is debited into an escrow wallet; the shares are credited by
+/// [`credit_pending`].
+pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<Utc>) -> StoreResult<Sent> {
     if s.key.trim().is_empty() || s.key.len() > 100 {
         return Err(StoreError::Refused { field: "idempotency_key", message: "1 to 100 characters".into() });
     }
@@ -235,8 +253,7 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
         rules::CostError::Overflow => StoreError::Refused { field: "quantity", message: "That is too many".into() },
     })?;
     let combo = s.combo.clamp(1, 100_000);
-    let treasury = economy::system(db, &economy::treasury_shard(s.key)).await?;
-    let issuer = economy::system(db, &economy::issuer_shard(s.key)).await?;
+    let escrow = economy::system(db, &economy::escrow_shard(s.key)).await?;
     let shard = i64::from(rules::shard_of(s.key));
     let ladders = crate::levels::ladders(db).await?;
     let outcome = on_pool!(db, p => async {
@@ -283,7 +300,6 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
         if available < total {
             return Err(StoreError::Insufficient { required: total, available });
         }
-        let owner_w = account_wallet_in(&mut *tx, owner, &coins(), now).await?;
         // Agency membership of each recipient; one past its notice no longer counts (6.5).
         let mut plans = vec![];
         for r in &recipients {
@@ -291,24 +307,16 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
                 "SELECT m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id
                  WHERE m.account_id = $1 AND a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $2)")
                 .bind(*r).bind(now).fetch_optional(&mut *tx).await?;
-            let split = rules::split(cost, agency.is_some(), settings.rates);
-            let coin_w = account_wallet_in(&mut *tx, *r, &coins(), now).await?;
-            let (diamond_w, agency_w) = match agency {
-                Some(a) => (
-                    Some(account_wallet_in(&mut *tx, *r, &diamonds(), now).await?),
-                    Some(wallets::open_in(&mut *tx, AGENCY, &a.to_string(), &coins(), now).await?.id),
-                ),
-                None => (None, None),
-            };
-            plans.push((*r, agency, split, coin_w, diamond_w, agency_w));
+            plans.push((*r, agency, rules::split(cost, agency.is_some(), settings.rates)));
         }
         let mut sends = vec![];
         let mut counters: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
         let wealth_xp = rules::xp(cost, g.wealth_pct);
         let charm_xp = rules::xp(cost, g.charm_pct);
-        for (r, agency, split, _, diamond_w, _) in &plans {
+        for (r, agency, split) in &plans {
             let id = GiftSendId::new();
-            let unit = if diamond_w.is_some() { economy::DIAMONDS } else { economy::COINS };
+            // An agency member's share is paid in diamonds.
+            let unit = if agency.is_some() { economy::DIAMONDS } else { economy::COINS };
             let sql = format!(
                 "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
                    owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
@@ -327,7 +335,7 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
             if let Some(a) = agency {
                 count(&mut counters, clock, "agency", a.to_string(), split.agency, now);
             }
-            if diamond_w.is_some() {
+            if agency.is_some() {
                 count(&mut counters, clock, "diamonds", r.to_string(), split.receiver, now);
             }
             sends.push(row);
@@ -358,7 +366,7 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
         for (track, board, subject) in tracks {
             levels_reached!(tx, ladders.get(track), track, board, &subject, Some(s.room), now);
         }
-        // The room sees the animation; each party their balances.
+        // The room sees the animation; each recipient hears of it.
         let names: Vec<(AccountId, String)> = {
             let mut v = vec![];
             for a in std::iter::once(&s.sender).chain(recipients.iter()) {
@@ -375,46 +383,28 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
             "sender": s.sender, "sender_name": name_of(&s.sender), "gift": g.code, "gift_name": g.name, "rarity": g.rarity,
             "animation": g.animation, "quantity": s.quantity, "combo": combo, "cost": total, "to": to,
         }), now);
-        // Money last: the wallets every gift in the room shares (the owner's,
-        // a treasury shard) are held only from here to the commit. All the
-        // transfers go in one call, which locks their wallets in one order.
-        let references: Vec<String> = sends.iter().map(|row| row.id.to_string()).collect();
-        let mut moves: Vec<(String, &'static str, usize, Vec<Leg>)> = Vec::new();
-        for (i, (r, _, split, coin_w, diamond_w, agency_w)) in plans.iter().enumerate() {
-            let mut legs: BTreeMap<WalletId, i64> = BTreeMap::new();
-            *legs.entry(sender_w).or_default() -= split.cost;
-            *legs.entry(owner_w).or_default() += split.owner;
-            match diamond_w {
-                // An agency member's share is paid in diamonds; its coins return to the treasury.
-                Some(_) => *legs.entry(treasury).or_default() += split.receiver,
-                None => *legs.entry(*coin_w).or_default() += split.receiver,
-            }
-            if let Some(a) = agency_w {
-                *legs.entry(*a).or_default() += split.agency;
-            }
-            *legs.entry(treasury).or_default() += split.platform;
-            let legs: Vec<Leg> = legs.into_iter().filter(|(_, d)| *d != 0).map(|(w, d)| Leg { wallet: w, unit: coins(), delta: Amount(d) }).collect();
-            if legs.len() >= 2 {
-                moves.push((format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, r), economy::GIFT, i, legs));
-            }
-            if let Some(d) = diamond_w.filter(|_| split.receiver > 0) {
-                let legs = vec![Leg { wallet: issuer, unit: diamonds(), delta: Amount(-split.receiver) }, Leg { wallet: d, unit: diamonds(), delta: Amount(split.receiver) }];
-                moves.push((format!("{}:{}:{}:{}", economy::GIFT_DIAMONDS, s.sender, s.key, r), economy::GIFT_DIAMONDS, i, legs));
-            }
+        for r in &recipients {
+            user_event!(tx, *r, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
         }
-        let transfers: Vec<Transfer> = moves
+        // Money last: the sender's coins into one of the 64 escrow wallets
+        // (by the key), the one row this transaction shares with other
+        // senders, held only from here to the commit. One transfer per
+        // recipient, keyed by the sender, the request key and the recipient.
+        let legs = |cost: i64| vec![
+            Leg { wallet: sender_w, unit: coins(), delta: Amount(-cost) },
+            Leg { wallet: escrow, unit: coins(), delta: Amount(cost) },
+        ];
+        let keys: Vec<(String, String)> = sends.iter().map(|row| (format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, row.recipient_id), row.id.to_string())).collect();
+        let transfers: Vec<Transfer> = sends
             .iter()
-            .map(|(key, reason, i, legs)| Transfer { legs: legs.clone(), reason, reference: Some(&references[*i]), idempotency_key: key, created_by: None })
+            .zip(&keys)
+            .map(|(row, (key, reference))| Transfer { legs: legs(row.cost), reason: economy::GIFT, reference: Some(reference), idempotency_key: key, created_by: None })
             .collect();
         let done = book().transfers_in(&mut *tx, &transfers, now).await?;
         if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
             return Err(StoreError::Conflict("gift_sends request key".into()));
         }
         economy::balance_event!(tx, s.sender, now);
-        for r in &recipients {
-            economy::balance_event!(tx, *r, now);
-            user_event!(tx, *r, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
-        }
         tx.commit().await?;
         Ok::<Vec<GiftSend>, StoreError>(sends)
     }
@@ -432,6 +422,170 @@ pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<
         }
         Err(e) => Err(e),
     }
+}
+
+/// Gifts credited at most per batch.
+pub const CREDIT_BATCH: i64 = 2000;
+
+/// A gift waiting for its credit longer than this is reported by `rooms
+/// check` (the writer runs after every accepted gift and every minute).
+pub const CREDIT_LATE: chrono::Duration = chrono::Duration::minutes(5);
+
+#[derive(sqlx::FromRow)]
+struct Pending {
+    seq: i64,
+    request_key: String,
+    recipient_id: AccountId,
+    owner_id: AccountId,
+    cost: i64,
+    owner_share: i64,
+    receiver_share: i64,
+    receiver_unit: String,
+    agency_id: Option<AgencyId>,
+    agency_share: i64,
+    platform_share: i64,
+}
+
+/// Credits every accepted gift not yet credited, in batches of up to
+/// [`CREDIT_BATCH`]; returns how many it credited.
+pub async fn credit_pending(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
+    let mut total = 0;
+    loop {
+        let n = credit_batch(db, now, CREDIT_BATCH).await?;
+        total += n;
+        if n < CREDIT_BATCH as u64 {
+            return Ok(total);
+        }
+    }
+}
+
+/// Credits up to `limit` waiting gifts, oldest first, in one transaction:
+/// per wallet, the sum of the batch's shares — escrow shards debited by
+/// the costs; owners, coin receivers, agencies and a treasury shard
+/// credited in coins (an agency member's share returns to the treasury);
+/// receivers' diamonds issued from a diamond issuer shard — as one coin
+/// transfer and one diamond transfer keyed by the batch, which is recorded
+/// with its totals, and every gift in it is marked with it. The gifts are
+/// claimed first (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two writers
+/// take different gifts; on SQLite writes are serial), and a gift is
+/// marked only in the transaction that posts its shares, so a crash leaves
+/// it waiting and the next run credits it: exactly once.
+pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    let batch = GiftCreditId::new();
+    let treasury = economy::system(db, &economy::treasury_shard(&batch.to_string())).await?;
+    let issuer = economy::system(db, &economy::issuer_shard(&batch.to_string())).await?;
+    let claim = match db.backend() {
+        crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        crate::Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT seq, request_key, recipient_id, owner_id, cost, owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share
+         FROM gift_sends WHERE credited_at IS NULL ORDER BY seq LIMIT $1 {claim}"
+    );
+    on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        let rows: Vec<Pending> = sqlx::query_as(&sql).bind(limit).fetch_all(&mut *tx).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        // Each wallet opened (or found) once per batch.
+        let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
+        macro_rules! wallet {
+            ($kind:expr, $owner:expr, $unit:expr) => {{
+                let k: (&'static str, String, &'static str) = ($kind, $owner, $unit);
+                match opened.get(&k) {
+                    Some(w) => *w,
+                    None => {
+                        let unit = if k.2 == economy::DIAMONDS { diamonds() } else { coins() };
+                        let w = wallets::open_in(&mut *tx, k.0, &k.1, &unit, now).await?.id;
+                        opened.insert(k, w);
+                        w
+                    }
+                }
+            }};
+        }
+        let mut coin_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
+        let mut diamond_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
+        let mut told: std::collections::BTreeSet<AccountId> = Default::default();
+        let (mut coins_total, mut diamonds_total) = (0i64, 0i64);
+        for r in &rows {
+            let escrow = wallet!(wallets::SYSTEM, economy::escrow_shard(&r.request_key), economy::COINS);
+            *coin_legs.entry(escrow).or_default() -= r.cost;
+            coins_total += r.cost;
+            if r.owner_share > 0 {
+                let w = wallet!(economy::ACCOUNT, r.owner_id.to_string(), economy::COINS);
+                *coin_legs.entry(w).or_default() += r.owner_share;
+                told.insert(r.owner_id);
+            }
+            if r.receiver_unit == economy::DIAMONDS {
+                *coin_legs.entry(treasury).or_default() += r.receiver_share;
+                if r.receiver_share > 0 {
+                    let w = wallet!(economy::ACCOUNT, r.recipient_id.to_string(), economy::DIAMONDS);
+                    *diamond_legs.entry(w).or_default() += r.receiver_share;
+                    *diamond_legs.entry(issuer).or_default() -= r.receiver_share;
+                    diamonds_total += r.receiver_share;
+                    told.insert(r.recipient_id);
+                }
+            } else if r.receiver_share > 0 {
+                let w = wallet!(economy::ACCOUNT, r.recipient_id.to_string(), economy::COINS);
+                *coin_legs.entry(w).or_default() += r.receiver_share;
+                told.insert(r.recipient_id);
+            }
+            if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
+                let w = wallet!(AGENCY, a.to_string(), economy::COINS);
+                *coin_legs.entry(w).or_default() += r.agency_share;
+            }
+            *coin_legs.entry(treasury).or_default() += r.platform_share;
+        }
+        // Claim the gifts: a gift another writer took in the meantime (a
+        // store without row claims) fails the batch, which posts nothing.
+        let seqs = rows.iter().map(|r| r.seq.to_string()).collect::<Vec<_>>().join(", ");
+        let marked = sqlx::query(&format!("UPDATE gift_sends SET credit_batch = $1, credited_at = $2 WHERE credited_at IS NULL AND seq IN ({seqs})"))
+            .bind(batch).bind(now).execute(&mut *tx).await?.rows_affected();
+        if marked != rows.len() as u64 {
+            return Err(StoreError::Conflict("gift_sends credited by another writer".into()));
+        }
+        sqlx::query("INSERT INTO gift_credit_batches (id, gifts, coins, diamonds, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(batch).bind(rows.len() as i64).bind(coins_total).bind(diamonds_total).bind(now).execute(&mut *tx).await?;
+        // Money last, every wallet of both transfers locked in id order.
+        let reference = batch.to_string();
+        let coin_key = format!("{}:{batch}", GIFT_CREDIT);
+        let diamond_key = format!("{}:{batch}", GIFT_CREDIT_DIAMONDS);
+        let legs = |m: &BTreeMap<WalletId, i64>, unit: platform_ledger::Unit| -> Vec<Leg> {
+            m.iter().filter(|(_, d)| **d != 0).map(|(w, d)| Leg { wallet: *w, unit: unit.clone(), delta: Amount(*d) }).collect()
+        };
+        let mut transfers = vec![];
+        let coin_legs = legs(&coin_legs, coins());
+        if coin_legs.len() >= 2 {
+            transfers.push(Transfer { legs: coin_legs, reason: economy::GIFT, reference: Some(&reference), idempotency_key: &coin_key, created_by: None });
+        }
+        let diamond_legs = legs(&diamond_legs, diamonds());
+        if diamond_legs.len() >= 2 {
+            transfers.push(Transfer { legs: diamond_legs, reason: economy::GIFT_DIAMONDS, reference: Some(&reference), idempotency_key: &diamond_key, created_by: None });
+        }
+        let done = book().transfers_in(&mut *tx, &transfers, now).await?;
+        if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
+            return Err(StoreError::Conflict("gift credit batch key".into()));
+        }
+        for who in &told {
+            economy::balance_event!(tx, *who, now);
+        }
+        tx.commit().await?;
+        Ok::<u64, StoreError>(rows.len() as u64)
+    }
+    .await)
+}
+
+/// Idempotency-key prefixes of a credit batch's two transfers (their
+/// reasons are [`economy::GIFT`] and [`economy::GIFT_DIAMONDS`], their
+/// reference the batch).
+pub const GIFT_CREDIT: &str = "gift_credit";
+pub const GIFT_CREDIT_DIAMONDS: &str = "gift_credit_diamonds";
+
+/// Gifts accepted before `before` and still waiting for their credit.
+pub async fn uncredited_before(db: &Db, before: DateTime<Utc>) -> StoreResult<i64> {
+    Ok(on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM gift_sends WHERE credited_at IS NULL AND created_at < $1")
+        .bind(before).fetch_one(p).await?))
 }
 
 /// Whose gifts a history lists.

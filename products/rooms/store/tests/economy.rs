@@ -704,3 +704,148 @@ async fn frames_are_bought_for_a_period_stack_and_expire() {
         assert_clean(db, "frames").await;
     }
 }
+
+/// Sums a wallet-owner's balance in `unit` (0 when not opened).
+async fn wallet_balance(db: &Db, kind: &str, owner: &str, unit: &str) -> i64 {
+    rooms_store::on_pool!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM wallets WHERE owner_kind = $1 AND owner_id LIKE $2 AND unit = $3")
+        .bind(kind).bind(owner).bind(unit).fetch_one(p).await.unwrap())
+}
+
+#[tokio::test]
+async fn concurrent_gifts_into_one_room_are_credited_in_batches_with_exact_sums() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let mut senders = vec![];
+        for i in 0..40 {
+            let a = user(db, &format!("hot{i:02}")).await;
+            presence::join(db, s.room, a, now).await.unwrap();
+            economy::grant(db, a, 10 * 100, &format!("hotfund{i}"), None, now).await.unwrap();
+            senders.push(a);
+        }
+        let settings = Settings::default();
+        let keys: Vec<(AccountId, AccountId, String)> = senders
+            .iter()
+            .flat_map(|a| (0..10).map(move |j| (*a, if j % 2 == 0 { s.plain } else { s.member }, format!("{a}-hot-{j}"))))
+            .collect();
+        // Senders only accept; a writer credits concurrently, as on a node.
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let stop = &stop;
+        let writer = async {
+            let mut runs = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                gifts::credit_pending(db, Utc::now()).await.unwrap();
+                runs += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            runs
+        };
+        let senders_done = async {
+            let results = join_all(keys.iter().map(|(a, to, k)| {
+                let send = SendGift {
+                    sender: *a,
+                    room: s.room,
+                    gift: s.gift,
+                    recipients: Recipients::Seated(vec![*to]),
+                    quantity: 1,
+                    combo: 1,
+                    key: k,
+                };
+                let settings = &settings;
+                async move {
+                    loop {
+                        match gifts::accept(db, &send, settings, now).await {
+                            Err(e) if e.is_unavailable() => continue,
+                            other => return other,
+                        }
+                    }
+                }
+            }))
+            .await;
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            results
+        };
+        let (results, _runs) = tokio::join!(senders_done, writer);
+        assert!(results.iter().all(|r| r.is_ok()), "{b:?}: every gift accepted");
+        gifts::credit_pending(db, Utc::now()).await.unwrap();
+        // 400 gifts of 100, half to a plain seat holder, half to an agency member (paid in diamonds).
+        let sends: Vec<(i64, i64, i64, i64, i64)> = rooms_store::on_pool!(db, p => sqlx::query_as(
+            "SELECT cost, owner_share, receiver_share, agency_share, platform_share FROM gift_sends WHERE room_id = $1").bind(s.room).fetch_all(p).await.unwrap());
+        assert_eq!(sends.len(), 400, "{b:?}");
+        let owner_sum: i64 = sends.iter().map(|x| x.1).sum();
+        assert_eq!(economy::balances(db, s.owner).await.unwrap().coins, owner_sum, "{b:?}: the owner's share of every gift, once");
+        let plain: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT CAST(SUM(receiver_share) AS BIGINT) FROM gift_sends WHERE recipient_id = $1").bind(s.plain).fetch_one(p).await.unwrap());
+        assert_eq!(economy::balances(db, s.plain).await.unwrap().coins, plain, "{b:?}");
+        let member: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT CAST(SUM(receiver_share) AS BIGINT) FROM gift_sends WHERE recipient_id = $1").bind(s.member).fetch_one(p).await.unwrap());
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, member, "{b:?}");
+        let agency_sum: i64 = sends.iter().map(|x| x.3).sum();
+        assert_eq!(wallet_balance(db, "agency", &s.agency.to_string(), "coins").await, agency_sum, "{b:?}");
+        assert_eq!(wallet_balance(db, "system", "gift_escrow:%", "coins").await, 0, "{b:?}: nothing left in escrow");
+        for a in &senders {
+            assert_eq!(economy::balances(db, *a).await.unwrap().coins, 0, "{b:?}: each sender paid exactly its ten gifts");
+        }
+        let (batches, credited): (i64, i64) = rooms_store::on_pool!(db, p => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM gift_credit_batches), (SELECT COUNT(*) FROM gift_sends WHERE credit_batch IS NOT NULL)").fetch_one(p).await.unwrap());
+        assert_eq!(credited, 400, "{b:?}: every gift credited");
+        assert!(batches < 400, "{b:?}: credited in batches ({batches} for 400 gifts)");
+        // The owner's wallet has one entry per batch, not one per gift.
+        let owner_entries: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id WHERE w.owner_kind = 'account' AND w.owner_id = $1")
+            .bind(s.owner.to_string()).fetch_one(p).await.unwrap());
+        assert_eq!(owner_entries, batches, "{b:?}");
+        let room_total = leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp;
+        assert_eq!(room_total, 400 * 100, "{b:?}");
+        assert_clean(db, "after batched credits").await;
+    }
+}
+
+#[tokio::test]
+async fn a_gift_accepted_before_a_crash_is_credited_exactly_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let sender = user(db, "early").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 1_000, "fund", None, now).await.unwrap();
+        let settings = Settings::default();
+        // Accepted, and the node stops before its writer runs.
+        for k in ["c1", "c2"] {
+            let send = SendGift { sender, room: s.room, gift: s.gift, recipients: Recipients::AllSeated, quantity: 1, combo: 1, key: k };
+            assert_eq!(gifts::accept(db, &send, &settings, now).await.unwrap().sends.len(), 2);
+        }
+        assert_eq!(economy::balances(db, sender).await.unwrap().coins, 600, "{b:?}: the sender is debited at once");
+        assert_eq!(economy::balances(db, s.owner).await.unwrap().coins, 0, "{b:?}: nothing credited yet");
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 0, "{b:?}");
+        assert_eq!(wallet_balance(db, "system", "gift_escrow:%", "coins").await, 400, "{b:?}: the costs wait in escrow");
+        assert_clean(db, "with recent gifts waiting").await;
+
+        // The writer runs twice at once, then again: the gifts are credited once.
+        let (x, y) = tokio::join!(gifts::credit_pending(db, now), gifts::credit_pending(db, now));
+        let credited = x.as_ref().map_or(0, |n| *n) + y.as_ref().map_or(0, |n| *n);
+        assert_eq!(credited, 4, "{b:?}: {x:?} {y:?}");
+        assert_eq!(gifts::credit_pending(db, now).await.unwrap(), 0, "{b:?}");
+        assert_eq!(economy::balances(db, s.owner).await.unwrap().coins, 4 * 5, "{b:?}");
+        assert_eq!(economy::balances(db, s.plain).await.unwrap().coins, 2 * 70, "{b:?}");
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 2 * 70, "{b:?}");
+        assert_eq!(wallet_balance(db, "system", "gift_escrow:%", "coins").await, 0, "{b:?}");
+        assert_clean(db, "after the credit").await;
+
+        // A gift left waiting for long is reported until it is credited.
+        let old = now - Duration::minutes(10);
+        let send = SendGift { sender, room: s.room, gift: s.gift, recipients: Recipients::AllSeated, quantity: 1, combo: 1, key: "c3" };
+        gifts::accept(db, &send, &settings, old).await.unwrap();
+        let v = check::run(db).await.unwrap();
+        assert_eq!(v, vec![("gift not credited 5 minutes after it was accepted".to_string(), 2)], "{b:?}");
+        // A batch's posting that differs from its gifts is reported.
+        assert_eq!(gifts::credit_pending(db, now).await.unwrap(), 2);
+        assert_clean(db, "after the late credit").await;
+        rooms_store::on_pool!(db, p => sqlx::query("UPDATE gift_credit_batches SET coins = coins + 1 WHERE gifts = 2").execute(p).await.unwrap().rows_affected());
+        let v = check::run(db).await.unwrap();
+        assert!(v.iter().any(|(n, _)| n.starts_with("gift credit batch")), "{b:?}: {v:?}");
+    }
+}

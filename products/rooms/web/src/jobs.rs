@@ -28,10 +28,13 @@ pub enum Job {
     /// 6.5), seat sessions a crash left open are mended (mic time itself is
     /// recorded at each seat change) and last month settles (BR-6).
     Agencies,
+    /// Gifts accepted but not yet credited (a node that stopped between a
+    /// sender's commit and its credit batch) are credited.
+    GiftCredits,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards, Job::Agencies];
+    pub const ALL: [Job; 7] = [Job::Sweep, Job::Housekeeping, Job::Frames, Job::Vip, Job::Boards, Job::Agencies, Job::GiftCredits];
 
     pub fn from_name(name: &str) -> Option<Job> {
         Job::ALL.into_iter().find(|j| platform_jobs::Job::name(*j) == name)
@@ -47,6 +50,7 @@ impl platform_jobs::Job for Job {
             Job::Vip => "vip",
             Job::Boards => "boards",
             Job::Agencies => "agencies",
+            Job::GiftCredits => "gift_credits",
         }
     }
     fn every(self) -> Duration {
@@ -57,6 +61,7 @@ impl platform_jobs::Job for Job {
             Job::Vip => Duration::from_secs(60),
             Job::Boards => Duration::from_secs(60),
             Job::Agencies => Duration::from_secs(60),
+            Job::GiftCredits => Duration::from_secs(30),
         }
     }
 }
@@ -97,6 +102,7 @@ async fn run(db: Db, voice: Arc<dyn VoiceSeam>, clock: RankingClock, job: Job, n
             let refreshed = leaderboards::refresh_since(&db, &clock, now - leaderboards::REFRESH_WINDOW).await?;
             Ok(json!({"refreshed": refreshed, "folded": leaderboards::fold(&db, &clock, now).await?}))
         }
+        Job::GiftCredits => Ok(json!({"credited": rooms_store::gifts::credit_pending(&db, now).await?})),
         Job::Agencies => {
             let invitations_expired = rooms_store::agencies::expire_invitations(&db, now).await?;
             let memberships_ended = rooms_store::agencies::end_due(&db, now).await?;

@@ -190,7 +190,12 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
     };
     let key = g.idempotency_key.or(header_key).unwrap_or_else(platform_accounts::random_token);
     let send = SendGift { sender: u.id(), room, gift: g.gift_id, recipients, quantity: g.quantity, combo: g.combo, key: &key };
-    let sent = gifts::send(&s.db, &send, &s.economy.settings, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    let sent = gifts::accept(&s.db, &send, &s.economy.settings, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    // The shares are credited by this node's batched writer, with every
+    // other gift accepted meanwhile; the answer waits for that batch.
+    if !sent.duplicate {
+        s.economy.credits.settle(&s.db).await;
+    }
     // The boards read on this node show it at once (other nodes hear of it from their tailers).
     s.boards.touch();
     Ok((sent.duplicate, json!({"sends": sent.sends, "balance": sent.balance, "duplicate": sent.duplicate, "idempotency_key": key})))

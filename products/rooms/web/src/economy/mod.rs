@@ -7,6 +7,7 @@
 //! `assets/gifts.js` over the same API and the room's live socket.
 
 pub mod api;
+pub mod credits;
 pub mod pages;
 pub mod payments;
 pub mod resellers;

@@ -44,6 +44,8 @@ pub struct Economy {
     pub gifts: Limit,
     /// Exchanges and payout requests per minute.
     pub exchanges: Limit,
+    /// This node's batched gift writer.
+    pub credits: Arc<super::credits::GiftCredits>,
 }
 
 impl Economy {
@@ -58,6 +60,7 @@ impl Economy {
             salary_exchange_open: true,
             gifts: Limit::per_minute(rooms_domain::economy::GIFTS_PER_MINUTE),
             exchanges: Limit::per_minute(10),
+            credits: Arc::default(),
         }
     }
 
