@@ -658,13 +658,45 @@ pub(crate) fn stars_case(column: &str) -> String {
 }
 
 /// The closest known terms to a query that matched nothing.
+///
+/// The known terms are those of the kept per-term cells, read by a skip
+/// scan of their index (one probe per distinct term, not a row per gig and
+/// term); counts, which only break ties between equally similar terms, are
+/// summed for the tied candidates alone.
 pub async fn did_you_mean(db: &Db, q: &str) -> StoreResult<Option<String>> {
-    let words = suggest::words(q);
-    let Some(longest) = words.iter().map(|w| w.chars().count() as i64).max() else { return Ok(None) };
-    let sql = "SELECT t.term, COUNT(*) FROM gig_terms t JOIN gigs g ON g.id = t.gig_id
-               WHERE g.status = 'active' AND length(t.term) BETWEEN $1 AND $2 GROUP BY t.term";
-    let terms: Vec<(String, i64)> = on_pool!(db, p => sqlx::query_as(sql).bind(2i64).bind(longest + 3).fetch_all(p).await?);
-    Ok(suggest::did_you_mean(q, &terms))
+    let words: Vec<String> = suggest::words(q).iter().map(|w| query_term(db.backend(), w)).collect();
+    let Some(longest) = words.iter().map(|w| w.chars().count()).max() else { return Ok(None) };
+    let sql = "WITH RECURSIVE t(term) AS (
+                 SELECT MIN(term) FROM gig_term_facets
+                 UNION ALL
+                 SELECT (SELECT MIN(f.term) FROM gig_term_facets f WHERE f.term > t.term) FROM t WHERE t.term IS NOT NULL)
+               SELECT term FROM t WHERE term IS NOT NULL
+               UNION SELECT DISTINCT term FROM gig_term_facet_deltas";
+    let all: Vec<String> = on_pool!(db, p => sqlx::query_scalar(sql).fetch_all(p).await?);
+    let all: Vec<String> = all.into_iter().filter(|t| (2..=longest + 3).contains(&t.chars().count())).collect();
+    // The query's own words and, per word, the terms most similar to it.
+    let mut candidates: std::collections::BTreeSet<String> = words.iter().cloned().collect();
+    for w in &words {
+        let best = all.iter().map(|t| suggest::similarity(w, t)).fold(0.0, f64::max);
+        if best >= suggest::THRESHOLD {
+            candidates.extend(all.iter().filter(|t| suggest::similarity(w, t) == best).cloned());
+        }
+    }
+    let mut terms = vec![];
+    for t in candidates {
+        let n = term_count(db, &t).await?;
+        if n > 0 {
+            terms.push((t, n));
+        }
+    }
+    Ok(suggest::did_you_mean(&words.join(" "), &terms))
+}
+
+/// How many active gigs hold exactly `term` (kept cells plus deltas).
+async fn term_count(db: &Db, term: &str) -> StoreResult<i64> {
+    let sql = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (SELECT n FROM gig_term_facets WHERE term = $1
+               UNION ALL SELECT n FROM gig_term_facet_deltas WHERE term = $1) c";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(term).fetch_one(p).await?))
 }
 
 /// One autocomplete entry: a known term, or a gig title with its slug.
