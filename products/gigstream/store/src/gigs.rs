@@ -165,7 +165,11 @@ macro_rules! write_children {
             let description = gigstream_domain::richtext::plain_text(&$input.description_html);
             for (term, weight) in words_of($input.title.as_str(), &tags_text(&$input.tags), &description) {
                 sqlx::query("INSERT INTO gig_words (term, gig_id, weight) VALUES ($1, $2, $3)")
-                    .bind(term).bind($id).bind(weight).execute(&mut *$tx).await?;
+                    .bind(term)
+                    .bind($id)
+                    .bind(weight)
+                    .execute(&mut *$tx)
+                    .await?;
             }
         }
     }};

@@ -389,6 +389,9 @@ impl TermCells {
     }
 }
 
+/// A cell's category, subcategory, level, band, days and stars.
+type CellKey = (String, Option<String>, &'static str, i64, i64, i64);
+
 #[derive(sqlx::FromRow)]
 struct TermCell {
     term: String,
@@ -425,7 +428,7 @@ async fn term_cells(db: &Db, word: &str) -> StoreResult<TermCells> {
     let mut terms: Vec<&str> = rows.iter().map(|r| r.term.as_str()).collect();
     terms.dedup();
     let single = (terms.len() == 1).then(|| terms[0].to_string());
-    let mut by_cell: std::collections::BTreeMap<(String, Option<String>, &'static str, i64, i64, i64), i64> = Default::default();
+    let mut by_cell: std::collections::BTreeMap<CellKey, i64> = Default::default();
     for r in rows {
         let c = r.cell;
         let stars = if c.stars == 0 { NO_STARS } else { c.stars };
@@ -619,8 +622,7 @@ pub async fn fold_facets(db: &Db) -> StoreResult<u64> {
          GROUP BY category, subcategory, seller_level, band, days, stars
          ORDER BY category, subcategory, seller_level, band, days, stars
          ON CONFLICT (category, subcategory, seller_level, band, days, stars) DO UPDATE SET n = gig_facets.n + excluded.n";
-    const MOVED_TERMS: &str =
-        "DELETE FROM gig_term_facet_deltas RETURNING term, category, subcategory, seller_level, band, days, stars, n";
+    const MOVED_TERMS: &str = "DELETE FROM gig_term_facet_deltas RETURNING term, category, subcategory, seller_level, band, days, stars, n";
     const INTO_TERM_CELLS: &str = "INSERT INTO gig_term_facets (term, category, subcategory, seller_level, band, days, stars, n)
          SELECT term, category, subcategory, seller_level, band, days, stars, SUM(n) FROM moved
          GROUP BY term, category, subcategory, seller_level, band, days, stars

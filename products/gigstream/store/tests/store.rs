@@ -561,18 +561,28 @@ async fn per_term_facets_and_words_stay_exact_through_changes_and_check_reports_
         let seller = account(db, "sel").await;
         let now = Utc::now();
         // "mascot" in a title, in tags only, in a description only.
-        let a = gigs::create(db, seller, &input("I will draw a mascot for your team", "graphics-design", "drawing", "<p>Bold lines</p>", 3000, 2), now)
-            .await
-            .unwrap()
-            .id;
+        let a = gigs::create(
+            db,
+            seller,
+            &input("I will draw a mascot for your team", "graphics-design", "drawing", "<p>Bold lines</p>", 3000, 2),
+            now,
+        )
+        .await
+        .unwrap()
+        .id;
         let b = gigs::create(db, seller, &input("I will paint a portrait", "graphics-design", "mascot, art", "<p>Oil</p>", 9000, 5), now)
             .await
             .unwrap()
             .id;
-        let c = gigs::create(db, seller, &input("I will edit your video", "video-animation", "editing", "<p>Also a mascot intro</p>", 2000, 1), now)
-            .await
-            .unwrap()
-            .id;
+        let c = gigs::create(
+            db,
+            seller,
+            &input("I will edit your video", "video-animation", "editing", "<p>Also a mascot intro</p>", 2000, 1),
+            now,
+        )
+        .await
+        .unwrap()
+        .id;
         let cats = |v: &[(&str, i64)]| v.iter().map(|(c, n)| (c.to_string(), *n)).collect::<Vec<_>>();
         assert_eq!(counts(db, "mascot").await, (3, cats(&[("graphics-design", 2), ("video-animation", 1)]), false), "{backend:?}");
         // Best first: the title, then the tags, then the description; one per page.
@@ -590,18 +600,33 @@ async fn per_term_facets_and_words_stay_exact_through_changes_and_check_reports_
         assert_clean(db).await;
 
         // The word leaves a title, a gig pauses, another changes category and price.
-        gigs::update(db, a, seller, &input("I will draw a logo for your team", "graphics-design", "drawing", "<p>Bold lines</p>", 3000, 2), now)
-            .await
-            .unwrap();
+        gigs::update(
+            db,
+            a,
+            seller,
+            &input("I will draw a logo for your team", "graphics-design", "drawing", "<p>Bold lines</p>", 3000, 2),
+            now,
+        )
+        .await
+        .unwrap();
         gigs::set_status(db, b, seller, GigStatus::Paused, now).await.unwrap();
-        gigs::update(db, c, seller, &input("I will edit your video", "graphics-design", "editing", "<p>Also a mascot intro</p>", 40_000, 1), now)
-            .await
-            .unwrap();
+        gigs::update(
+            db,
+            c,
+            seller,
+            &input("I will edit your video", "graphics-design", "editing", "<p>Also a mascot intro</p>", 40_000, 1),
+            now,
+        )
+        .await
+        .unwrap();
         assert_eq!(counts(db, "mascot").await, (1, cats(&[("graphics-design", 1)]), false), "{backend:?}");
         assert_eq!(counts(db, "team").await.0, 1, "{backend:?}");
-        let by_price = search::search(db, &Query { filters: Filters { q: "mascot".into(), price: Some(PriceBand::Over250), ..Filters::default() }, ..query("") })
-            .await
-            .unwrap();
+        let by_price = search::search(
+            db,
+            &Query { filters: Filters { q: "mascot".into(), price: Some(PriceBand::Over250), ..Filters::default() }, ..query("") },
+        )
+        .await
+        .unwrap();
         assert_eq!(by_price.hits.iter().map(|h| h.id).collect::<Vec<_>>(), [c], "{backend:?}");
         assert_clean(db).await;
         gigs::set_status(db, b, seller, GigStatus::Active, now).await.unwrap();
@@ -641,7 +666,9 @@ async fn a_prefix_of_several_terms_and_several_words_count_their_matches() {
         let db = &t.db;
         let seller = account(db, "sel").await;
         let now = Utc::now();
-        for (title, tags) in [("I will design a logo", "logo"), ("I will design logos", "logos"), ("I will write a logotype guide", "writing")] {
+        for (title, tags) in
+            [("I will design a logo", "logo"), ("I will design logos", "logos"), ("I will write a logotype guide", "writing")]
+        {
             gigs::create(db, seller, &input(title, "graphics-design", tags, "<p>x</p>", 3000, 2), now).await.unwrap();
         }
         // "logo" is a prefix of three terms: counted one by one, a gig once.
