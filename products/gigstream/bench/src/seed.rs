@@ -140,6 +140,17 @@ pub async fn gigs(db: &Db, sellers: u32, gigs: u32) -> Result<f64, Fail> {
     );
     on_pool!(db, p => { sqlx::query(&terms_sql).execute(p).await?; });
 
+    // The words each gig is searched by, weighted (gig_words): PostgreSQL's
+    // trigger keeps them from the search_vector; on SQLite the store
+    // writes them with a gig's text, here from FTS5's own index at once.
+    if d.sqlite {
+        let words = "INSERT INTO gig_words (term, gig_id, weight)
+                     SELECT v.term, g.id, MAX(CASE WHEN v.col = 'title' THEN 10 ELSE 0 END) + MAX(CASE WHEN v.col = 'tags' THEN 5 ELSE 0 END)
+                                          + MAX(CASE WHEN v.col = 'body' THEN 1 ELSE 0 END)
+                     FROM gig_fts_terms v JOIN gigs g ON g.rowid = v.doc GROUP BY v.term, g.id";
+        on_pool!(db, p => { sqlx::query(words).execute(p).await?; });
+    }
+
     let packages = "INSERT INTO gig_packages (gig_id, tier, name, price_minor, delivery_days, revisions)
                     SELECT g.id, 'basic', 'Basic', g.min_price_minor, g.min_delivery_days, 1 FROM gigs g
                     WHERE NOT EXISTS (SELECT 1 FROM gig_packages p WHERE p.gig_id = g.id)";
@@ -147,5 +158,6 @@ pub async fn gigs(db: &Db, sellers: u32, gigs: u32) -> Result<f64, Fail> {
     db.refresh_statistics("gigs").await?;
     db.refresh_statistics("accounts").await?;
     db.refresh_statistics("gig_terms").await?;
+    db.refresh_statistics("gig_words").await?;
     Ok(started.elapsed().as_secs_f64())
 }

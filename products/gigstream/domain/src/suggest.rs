@@ -26,6 +26,25 @@ pub fn similarity(a: &str, b: &str) -> f64 {
 /// The lowest similarity worth suggesting.
 pub const THRESHOLD: f64 = 0.3;
 
+/// A letter without its diacritic, for the Latin letters people type
+/// (FTS5's `remove_diacritics 2` does the same to its tokens and queries).
+fn fold(c: char) -> char {
+    const FROM: &str = "àáâãäåāăąçćĉċčďđèéêëēĕėęěĝğġģĥħìíîïĩīĭįıĵķĺļľŀłñńņňòóôõöøōŏőŕŗřśŝşšţťŧùúûüũūŭůűųŵýÿŷźżž";
+    const TO: &str = "aaaaaaaaacccccddeeeeeeeeegggghhiiiiiiiiijklllllnnnnooooooooorrrsssstttuuuuuuuuuuwyyyzzz";
+    FROM.chars().position(|f| f == c).and_then(|i| TO.chars().nth(i)).unwrap_or(c)
+}
+
+/// The terms of a text as the embedded store's full-text index makes them
+/// (FTS5 unicode61 with diacritics removed): runs of letters and digits,
+/// lowercased, diacritics removed. Used to keep `gig_words` on SQLite,
+/// which cannot tokenize in a trigger, and for a query's words there.
+pub fn index_terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().flat_map(char::to_lowercase).map(fold).collect())
+        .collect()
+}
+
 /// The query's words lowercased, letters and digits only.
 pub fn words(query: &str) -> Vec<String> {
     query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).take(8).collect()
@@ -62,6 +81,18 @@ pub fn did_you_mean(query: &str, terms: &[(String, i64)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_terms_are_lowercased_words_without_diacritics() {
+        for (text, terms) in [
+            ("I will design a Logo", &["i", "will", "design", "a", "logo"][..]),
+            ("Café-crème, 24h!", &["cafe", "creme", "24h"]),
+            ("  ", &[]),
+            ("Żółć ŁÓDŹ naïve", &["zolc", "lodz", "naive"]),
+        ] {
+            assert_eq!(index_terms(text), terms, "{text}");
+        }
+    }
 
     fn terms() -> Vec<(String, i64)> {
         [("logo", 12), ("design", 20), ("wordpress", 5), ("website", 9), ("illustration", 3), ("video", 7), ("editing", 4)]

@@ -104,6 +104,19 @@ pub struct GigPage {
 /// The most pictures a gallery holds.
 pub const MAX_IMAGES: i64 = 6;
 
+/// A gig's index terms with their weights (10 in the title, + 5 in the
+/// tags, + 1 in the description), as `gig_words` keeps them.
+fn words_of(title: &str, tags: &str, description: &str) -> Vec<(String, i32)> {
+    let mut weights: std::collections::BTreeMap<String, i32> = Default::default();
+    for (text, weight) in [(title, 10), (tags, 5), (description, 1)] {
+        let terms: std::collections::BTreeSet<String> = gigstream_domain::suggest::index_terms(text).into_iter().collect();
+        for t in terms {
+            *weights.entry(t).or_default() += weight;
+        }
+    }
+    weights.into_iter().collect()
+}
+
 fn terms_of(input: &GigInput) -> Vec<String> {
     let mut text = input.title.as_str().to_string();
     for t in &input.tags {
@@ -122,8 +135,10 @@ fn tags_text(tags: &[Tag]) -> String {
 }
 
 /// Writes one gig's packages, terms and derived columns inside `tx`.
+/// On SQLite also the gig's `gig_words` (PostgreSQL's trigger keeps them
+/// from the gig's `search_vector`; SQLite cannot tokenize in a trigger).
 macro_rules! write_children {
-    ($tx:expr, $id:expr, $input:expr) => {{
+    ($tx:expr, $id:expr, $input:expr, $sqlite:expr) => {{
         sqlx::query("DELETE FROM gig_packages WHERE gig_id = $1").bind($id).execute(&mut *$tx).await?;
         for p in &$input.packages {
             sqlx::query(
@@ -144,6 +159,18 @@ macro_rules! write_children {
         sqlx::query("DELETE FROM gig_terms WHERE gig_id = $1").bind($id).execute(&mut *$tx).await?;
         for t in terms_of($input) {
             sqlx::query("INSERT INTO gig_terms (gig_id, term) VALUES ($1, $2)").bind($id).bind(t).execute(&mut *$tx).await?;
+        }
+        if $sqlite {
+            sqlx::query("DELETE FROM gig_words WHERE gig_id = $1").bind($id).execute(&mut *$tx).await?;
+            let description = gigstream_domain::richtext::plain_text(&$input.description_html);
+            for (term, weight) in words_of($input.title.as_str(), &tags_text(&$input.tags), &description) {
+                sqlx::query("INSERT INTO gig_words (term, gig_id, weight) VALUES ($1, $2, $3)")
+                    .bind(term)
+                    .bind($id)
+                    .bind(weight)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
         }
     }};
 }
@@ -171,6 +198,7 @@ fn min_price(input: &GigInput) -> (i64, i32) {
 /// Publishes a new gig; its slug comes from the title, made unique.
 pub async fn create(db: &Db, seller: AccountId, input: &GigInput, now: DateTime<Utc>) -> StoreResult<Gig> {
     check_category(db, input).await?;
+    let sqlite = db.backend() == platform_db::Backend::Sqlite;
     let id = GigId::new();
     let base = Slug::from_text(input.title.as_str());
     let (price, days) = min_price(input);
@@ -191,7 +219,7 @@ pub async fn create(db: &Db, seller: AccountId, input: &GigInput, now: DateTime<
             .bind(Json(&input.faq)).bind(Json(&input.requirements)).bind(input.currency).bind(price).bind(days)
             .bind(level.unwrap_or(SellerLevel::New)).bind(now)
             .execute(&mut *tx).await?;
-            write_children!(tx, id, input);
+            write_children!(tx, id, input, sqlite);
             tx.commit().await?;
             Ok::<_, StoreError>(())
         }
@@ -208,6 +236,7 @@ pub async fn create(db: &Db, seller: AccountId, input: &GigInput, now: DateTime<
 /// Replaces a gig's fields (its slug stays, so links keep working).
 pub async fn update(db: &Db, id: GigId, seller: AccountId, input: &GigInput, now: DateTime<Utc>) -> StoreResult<Gig> {
     check_category(db, input).await?;
+    let sqlite = db.backend() == platform_db::Backend::Sqlite;
     let (price, days) = min_price(input);
     on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
@@ -225,7 +254,7 @@ pub async fn update(db: &Db, id: GigId, seller: AccountId, input: &GigInput, now
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        write_children!(tx, id, input);
+        write_children!(tx, id, input, sqlite);
         tx.commit().await?;
         Ok::<_, StoreError>(())
     }

@@ -110,7 +110,66 @@ pub fn checks() -> Vec<Check> {
     all.extend(own());
     all.extend(crate::invoices::checks());
     all.push(facets_match_gigs());
+    all.push(term_facets_match_words());
     all
+}
+
+pub const TERM_FACETS_MATCH_WORDS: &str =
+    "the search's kept per-term facet counts (gig_term_facets) equal a fresh count of the active gigs' words";
+pub const WORDS_MATCH_VECTORS: &str = "the kept words of every gig (gig_words) are its search_vector's terms and weights";
+
+/// Every kept per-term cell (folded plus deltas) against a fresh count of
+/// `gig_words` over the active gigs, both ways.
+fn term_facets_match_words() -> Check {
+    use crate::search::{band_case, stars_case};
+    let fresh = format!(
+        "SELECT w.term, g.category, COALESCE(g.subcategory, '') AS subcategory, g.seller_level, {} AS band,
+                g.min_delivery_days AS days, {} AS stars, COUNT(*) AS n
+         FROM gig_words w JOIN gigs g ON g.id = w.gig_id WHERE g.status = 'active' GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        band_case("g.min_price_minor"),
+        stars_case("g.rating_x100")
+    );
+    let kept = "SELECT term, category, subcategory, seller_level, band, days, stars, SUM(n) AS n
+         FROM (SELECT term, category, subcategory, seller_level, band, days, stars, n FROM gig_term_facets
+               UNION ALL SELECT term, category, subcategory, seller_level, band, days, stars, n FROM gig_term_facet_deltas) c
+         GROUP BY term, category, subcategory, seller_level, band, days, stars";
+    let on = "x.term = f.term AND x.category = f.category AND x.subcategory = f.subcategory AND x.seller_level = f.seller_level
+              AND x.band = f.band AND x.days = f.days AND x.stars = f.stars";
+    let cell = |a: &str| {
+        format!(
+            "'\"' || {a}.term || '\" in ' || {a}.category || '/' || {a}.subcategory || '/' || {a}.seller_level || ' band '
+             || CAST({a}.band AS TEXT) || ', ' || CAST({a}.days AS TEXT) || ' days, ' || CAST({a}.stars AS TEXT) || ' stars: '"
+        )
+    };
+    Check::owned(
+        TERM_FACETS_MATCH_WORDS,
+        format!(
+            "SELECT {cx} || 'counted ' || CAST(x.n AS TEXT) || ', kept ' || CAST(COALESCE(f.n, 0) AS TEXT)
+             FROM ({fresh}) x LEFT JOIN ({kept}) f ON {on} WHERE COALESCE(f.n, 0) <> x.n
+             UNION ALL
+             SELECT {cf} || 'counted 0, kept ' || CAST(f.n AS TEXT)
+             FROM ({kept}) f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
+            cx = cell("x"),
+            cf = cell("f"),
+        ),
+    )
+}
+
+/// PostgreSQL keeps `gig_words` from each gig's `search_vector` (migration
+/// 1095): every term of the vector with its weight, and no other.
+fn words_match_vectors() -> Check {
+    Check::new(
+        WORDS_MATCH_VECTORS,
+        "SELECT 'gig ' || CAST(g.id AS TEXT) || ': \"' || t.lexeme || '\" kept with weight '
+                || COALESCE(CAST(w.weight AS TEXT), 'none') || ', its text gives ' || CAST(gig_word_weight(t.weights) AS TEXT)
+         FROM gigs g CROSS JOIN unnest(g.search_vector) t LEFT JOIN gig_words w ON w.term = t.lexeme AND w.gig_id = g.id
+         WHERE w.weight IS DISTINCT FROM gig_word_weight(t.weights)
+         UNION ALL
+         SELECT 'gig ' || CAST(c.gig_id AS TEXT) || ': ' || CAST(c.n AS TEXT) || ' words kept, its text has '
+                || CAST(COALESCE(length(g.search_vector), 0) AS TEXT)
+         FROM (SELECT gig_id, COUNT(*) AS n FROM gig_words GROUP BY gig_id) c LEFT JOIN gigs g ON g.id = c.gig_id
+         WHERE c.n <> COALESCE(length(g.search_vector), 0)",
+    )
 }
 
 pub const FACETS_MATCH_GIGS: &str = "the search's kept facet counts (gig_facets) equal a fresh count of the active gigs";
@@ -154,5 +213,9 @@ fn facets_match_gigs() -> Check {
 }
 
 pub async fn check(db: &Db) -> StoreResult<Report> {
-    run(db, &checks()).await
+    let mut all = checks();
+    if db.backend() == platform_db::Backend::Postgres {
+        all.push(words_match_vectors());
+    }
+    run(db, &all).await
 }

@@ -116,7 +116,16 @@ pub struct Results {
     pub suggestion: Option<String>,
     /// Set when these hits are for `suggestion` rather than the query.
     pub corrected: bool,
+    /// Set when the total and facet counts are estimates: the words match
+    /// more gigs than a search counts one by one ([`COUNT_CAP`]), and no
+    /// kept per-term summary answers exactly (several words, or a prefix
+    /// of several terms).
+    pub approximate: bool,
 }
+
+/// The most matches a search groups one by one for its total and facets;
+/// above it, the counts are estimated from the kept per-term cells.
+pub const COUNT_CAP: i64 = 5_000;
 
 /// The query's words as an FTS5-style prefix query: `logo* desi*`.
 pub fn match_text(q: &str) -> Option<String> {
@@ -274,13 +283,30 @@ pub async fn search(db: &Db, query: &Query) -> StoreResult<Results> {
 async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
     let f = &query.filters;
     let fts = match_text(&f.q).is_some();
+    let backend = db.backend();
+    let kept_rating = f.rating_x100.is_none_or(|r| RATINGS.contains(&r));
+    let words = suggest::words(&f.q);
+    // One word: the kept cells of the terms it is a prefix of. One such
+    // term (the usual case) answers the facets exactly and ranks by an
+    // index range over that term's gigs.
+    let one_word = match words.as_slice() {
+        [w] => Some(term_cells(db, &query_term(backend, w)).await?),
+        _ => None,
+    };
+    let single_term = one_word.as_ref().and_then(|t| t.single.clone());
     let sort = if query.sort == Sort::Relevance && !fts { Sort::Newest } else { query.sort };
     let limit = query.limit.clamp(1, 60);
 
-    let backend = db.backend();
     let mut sql = Sql::default();
-    let (from, wheres) = from_and_where(&mut sql, backend, f, Skip::Nothing);
-    let rank = if fts { rank_of(backend) } else { "CAST(0 AS DOUBLE PRECISION)" };
+    let (from, wheres) = match &single_term {
+        Some(term) => single_term_from_and_where(&mut sql, term, f),
+        None => from_and_where(&mut sql, backend, f, Skip::Nothing),
+    };
+    let rank = match (&single_term, fts) {
+        (Some(_), _) => "CAST(-w.weight AS DOUBLE PRECISION)",
+        (None, true) => rank_of(backend),
+        (None, false) => "CAST(0 AS DOUBLE PRECISION)",
+    };
     let relevance_order = format!("{rank} ASC, g.id ASC");
     let (order, cmp, key) = match sort {
         Sort::Relevance => (relevance_order.as_str(), ">", rank),
@@ -288,11 +314,20 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
         Sort::Price => ("g.min_price_minor ASC, g.id ASC", ">", "g.min_price_minor"),
         Sort::Newest => ("g.created_at DESC, g.id DESC", "<", "g.created_at"),
     };
+    // A one-term search by relevance walks (term, weight DESC, gig_id).
+    let term_order = single_term.is_some() && sort == Sort::Relevance;
+    let order = if term_order { "w.weight DESC, w.gig_id ASC" } else { order };
     let mut keyset = String::new();
     if let Some((k, id)) = query.cursor.as_deref().and_then(|c| decode_cursor(sort, c)) {
-        let pk = sql.arg(k);
         let pid = sql.arg(Arg::Gig(id));
-        keyset = format!(" AND ({key}, g.id) {cmp} ({pk}, {pid})");
+        if term_order {
+            let Arg::Float(rank) = k else { unreachable!("a relevance cursor holds a float") };
+            let pw = sql.arg(Arg::Int((-rank).round() as i64));
+            keyset = format!(" AND (w.weight < {pw} OR (w.weight = {pw} AND w.gig_id > {pid}))");
+        } else {
+            let pk = sql.arg(k);
+            keyset = format!(" AND ({key}, g.id) {cmp} ({pk}, {pid})");
+        }
     }
     let text = format!(
         "SELECT {HIT_COLUMNS}, {rank} AS rank
@@ -307,15 +342,134 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
         None
     };
 
-    let (total, facets) = facets(db, f).await?;
-    Ok(Results { hits, total, facets, next_cursor, suggestion: None, corrected: false })
+    let cells = if !fts && kept_rating {
+        (kept_cells(db).await?, false)
+    } else if let (Some(one), true) = (&one_word, kept_rating) {
+        if one.single.is_some() {
+            (one.cells.clone(), false)
+        } else {
+            counted_or_estimated(db, f, &words, backend).await?
+        }
+    } else {
+        counted_or_estimated(db, f, &words, backend).await?
+    };
+    let (total, facets) = facets(db, f, &cells.0).await?;
+    Ok(Results { hits, total, facets, next_cursor, suggestion: None, corrected: false, approximate: cells.1 })
+}
+
+/// A query word as the kept terms spell it: PostgreSQL's 'simple'
+/// configuration lowercases; FTS5 also removes diacritics.
+fn query_term(backend: Backend, word: &str) -> String {
+    match backend {
+        Backend::Postgres => word.to_string(),
+        Backend::Sqlite => suggest::index_terms(word).concat(),
+    }
+}
+
+/// `FROM …` and conditions for the gigs holding one kept term (aliases `w`
+/// for its `gig_words` row, `g` for the gig), with every filter.
+fn single_term_from_and_where(sql: &mut Sql, term: &str, f: &Filters) -> (String, String) {
+    let p = sql.arg(Arg::Text(term.to_string()));
+    let (_, wheres) = from_and_where(sql, Backend::Sqlite, &Filters { q: String::new(), ..f.clone() }, Skip::Nothing);
+    ("gig_words w JOIN gigs g ON g.id = w.gig_id".into(), format!("w.term = {p} AND {wheres}"))
+}
+
+/// The kept cells of every term a word is a prefix of.
+#[derive(Debug, Clone, Default)]
+struct TermCells {
+    /// The term, when exactly one has active gigs.
+    single: Option<String>,
+    /// The cells, summed over the terms (a gig holding two of them counts twice).
+    cells: Vec<Cell>,
+}
+
+impl TermCells {
+    fn upper_bound(&self) -> i64 {
+        self.cells.iter().map(|c| c.n).sum()
+    }
+}
+
+/// A cell's category, subcategory, level, band, days and stars.
+type CellKey = (String, Option<String>, &'static str, i64, i64, i64);
+
+#[derive(sqlx::FromRow)]
+struct TermCell {
+    term: String,
+    #[sqlx(flatten)]
+    cell: Cell,
+}
+
+/// The first string after every string starting with `prefix`.
+fn prefix_end(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    char::MAX.to_string().repeat(8)
+}
+
+/// The kept cells (folded plus deltas) of the terms starting with `word`:
+/// an index range of `gig_term_facets` (a few hundred rows a term).
+async fn term_cells(db: &Db, word: &str) -> StoreResult<TermCells> {
+    let sql = "SELECT term, category, NULLIF(subcategory, '') AS subcategory, seller_level, CAST(band AS BIGINT) AS band,
+                      CAST(days AS BIGINT) AS days, CAST(stars AS BIGINT) AS stars, CAST(n AS BIGINT) AS n
+               FROM (SELECT term, category, subcategory, seller_level, band, days, stars, SUM(n) AS n
+                     FROM (SELECT term, category, subcategory, seller_level, band, days, stars, n FROM gig_term_facets
+                           WHERE term >= $1 AND term < $2
+                           UNION ALL SELECT term, category, subcategory, seller_level, band, days, stars, n FROM gig_term_facet_deltas
+                           WHERE term >= $1 AND term < $2) c
+                     GROUP BY term, category, subcategory, seller_level, band, days, stars) k
+               WHERE n > 0";
+    let end = prefix_end(word);
+    let rows: Vec<TermCell> = on_pool!(db, p => sqlx::query_as::<_, TermCell>(sql).bind(word).bind(&end).fetch_all(p).await?);
+    let mut terms: Vec<&str> = rows.iter().map(|r| r.term.as_str()).collect();
+    terms.dedup();
+    let single = (terms.len() == 1).then(|| terms[0].to_string());
+    let mut by_cell: std::collections::BTreeMap<CellKey, i64> = Default::default();
+    for r in rows {
+        let c = r.cell;
+        let stars = if c.stars == 0 { NO_STARS } else { c.stars };
+        *by_cell.entry((c.category, c.subcategory, c.seller_level.as_str(), c.band, c.days, stars)).or_default() += c.n;
+    }
+    let cells = by_cell
+        .into_iter()
+        .filter_map(|((category, subcategory, level, band, days, stars), n)| {
+            let seller_level = level.parse().ok()?;
+            Some(Cell { category, subcategory, seller_level, band, days, stars, n })
+        })
+        .collect();
+    Ok(TermCells { single, cells })
+}
+
+/// The cells of a search the kept summaries cannot answer exactly: counted
+/// one by one up to [`COUNT_CAP`] matches (exact), else estimated (`true`):
+/// the cells of the counted sample scaled to the fewest matches any of the
+/// words has on its own (kept per-term counts, an upper bound).
+async fn counted_or_estimated(db: &Db, f: &Filters, words: &[String], backend: Backend) -> StoreResult<(Vec<Cell>, bool)> {
+    let mut cells = counted_cells(db, f, Some(COUNT_CAP + 1)).await?;
+    let sampled: i64 = cells.iter().map(|c| c.n).sum();
+    if sampled <= COUNT_CAP {
+        return Ok((cells, false));
+    }
+    let mut bound = i64::MAX;
+    for w in words {
+        bound = bound.min(term_cells(db, &query_term(backend, w)).await?.upper_bound());
+    }
+    let bound = bound.max(sampled);
+    for c in &mut cells {
+        c.n = ((c.n as f64) * (bound as f64) / (sampled as f64)).round() as i64;
+    }
+    Ok((cells, true))
 }
 
 /// Below every rating threshold an `i32` filter can name (unrated gigs too).
 const NO_STARS: i64 = i32::MIN as i64 - 1;
 
 /// One group of matching gigs alike in everything a filter or facet looks at.
-#[derive(sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct Cell {
     category: String,
     subcategory: Option<String>,
@@ -354,15 +508,10 @@ enum Facet {
 /// match the words: each facet counts the cells that pass every filter but
 /// its own (as if its own filter were not set), the total those that pass
 /// them all.
-async fn facets(db: &Db, f: &Filters) -> StoreResult<(i64, Facets)> {
+async fn facets(db: &Db, f: &Filters, cells: &[Cell]) -> StoreResult<(i64, Facets)> {
     let names: std::collections::HashMap<String, String> =
         crate::gigs::categories(db).await?.into_iter().map(|c| (c.slug, c.name)).collect();
 
-    let cells = if match_text(&f.q).is_none() && f.rating_x100.is_none_or(|r| RATINGS.contains(&r)) {
-        kept_cells(db).await?
-    } else {
-        counted_cells(db, f).await?
-    };
     let count = |skip: Option<Facet>, pick: &dyn Fn(&Cell) -> bool| -> i64 {
         cells.iter().filter(|c| c.passes(f, skip) && pick(c)).map(|c| c.n).sum()
     };
@@ -408,9 +557,10 @@ async fn facets(db: &Db, f: &Filters) -> StoreResult<(i64, Facets)> {
     Ok((total, Facets { category, price, delivery_days, rating, level }))
 }
 
-/// The cells of the gigs matching the words, counted now (the only way
-/// with words, or with a rating filter other than the facet's).
-async fn counted_cells(db: &Db, f: &Filters) -> StoreResult<Vec<Cell>> {
+/// The cells of the gigs matching the words, counted now (with words no
+/// kept summary answers, or a rating filter other than the facet's); with
+/// `cap`, of at most that many matches.
+async fn counted_cells(db: &Db, f: &Filters, most: Option<i64>) -> StoreResult<Vec<Cell>> {
     let mut s = Sql::default();
     let (from, wheres) = from_and_where(&mut s, db.backend(), f, Skip::All);
     let cap = DELIVERY_DAYS.iter().copied().chain(f.delivery_days).max().unwrap_or(7).clamp(0, 10_000) + 1;
@@ -423,7 +573,10 @@ async fn counted_cells(db: &Db, f: &Filters) -> StoreResult<Vec<Cell>> {
                 CAST({band} AS BIGINT) AS band,
                 CAST(CASE WHEN g.min_delivery_days > {cap} THEN {cap} ELSE g.min_delivery_days END AS BIGINT) AS days,
                 CAST(CASE {stars} ELSE {none} END AS BIGINT) AS stars, COUNT(*) AS n
-         FROM {from} WHERE {wheres} GROUP BY 1, 2, 3, 4, 5, 6",
+         FROM (SELECT g.category, g.subcategory, g.seller_level, g.min_price_minor, g.min_delivery_days, g.rating_x100
+               FROM {from} WHERE {wheres}{limit}) g
+         GROUP BY 1, 2, 3, 4, 5, 6",
+        limit = most.map(|c| format!(" LIMIT {c}")).unwrap_or_default(),
         band = band_case("g.min_price_minor"),
         stars = stars.join(" "),
         none = NO_STARS,
@@ -457,7 +610,8 @@ async fn kept_cells(db: &Db) -> StoreResult<Vec<Cell>> {
     Ok(cells)
 }
 
-/// Adds the facet deltas appended since the last fold into their cells, in
+/// Adds the facet deltas (of `gig_facets` and of the per-term
+/// `gig_term_facets`) appended since the last fold into their cells, in
 /// key order, and returns how many deltas it folded. Deltas appended while
 /// it runs stay for the next fold; two folds at once never fold one twice
 /// (each takes the rows it deletes). On SQLite there are never deltas.
@@ -468,11 +622,19 @@ pub async fn fold_facets(db: &Db) -> StoreResult<u64> {
          GROUP BY category, subcategory, seller_level, band, days, stars
          ORDER BY category, subcategory, seller_level, band, days, stars
          ON CONFLICT (category, subcategory, seller_level, band, days, stars) DO UPDATE SET n = gig_facets.n + excluded.n";
+    const MOVED_TERMS: &str = "DELETE FROM gig_term_facet_deltas RETURNING term, category, subcategory, seller_level, band, days, stars, n";
+    const INTO_TERM_CELLS: &str = "INSERT INTO gig_term_facets (term, category, subcategory, seller_level, band, days, stars, n)
+         SELECT term, category, subcategory, seller_level, band, days, stars, SUM(n) FROM moved
+         GROUP BY term, category, subcategory, seller_level, band, days, stars
+         ORDER BY term, category, subcategory, seller_level, band, days, stars
+         ON CONFLICT (term, category, subcategory, seller_level, band, days, stars) DO UPDATE SET n = gig_term_facets.n + excluded.n";
     match db {
         Db::Postgres(p) => {
             let sql = format!("WITH moved AS ({MOVED}), folded AS ({INTO_CELLS}) SELECT COUNT(*) FROM moved");
             let n: i64 = sqlx::query_scalar(&sql).fetch_one(p).await?;
-            Ok(n as u64)
+            let terms = format!("WITH moved AS ({MOVED_TERMS}), folded AS ({INTO_TERM_CELLS}) SELECT COUNT(*) FROM moved");
+            let t: i64 = sqlx::query_scalar(&terms).fetch_one(p).await?;
+            Ok((n + t) as u64)
         }
         Db::Sqlite(_) => Ok(0),
     }
@@ -498,13 +660,45 @@ pub(crate) fn stars_case(column: &str) -> String {
 }
 
 /// The closest known terms to a query that matched nothing.
+///
+/// The known terms are those of the kept per-term cells, read by a skip
+/// scan of their index (one probe per distinct term, not a row per gig and
+/// term); counts, which only break ties between equally similar terms, are
+/// summed for the tied candidates alone.
 pub async fn did_you_mean(db: &Db, q: &str) -> StoreResult<Option<String>> {
-    let words = suggest::words(q);
-    let Some(longest) = words.iter().map(|w| w.chars().count() as i64).max() else { return Ok(None) };
-    let sql = "SELECT t.term, COUNT(*) FROM gig_terms t JOIN gigs g ON g.id = t.gig_id
-               WHERE g.status = 'active' AND length(t.term) BETWEEN $1 AND $2 GROUP BY t.term";
-    let terms: Vec<(String, i64)> = on_pool!(db, p => sqlx::query_as(sql).bind(2i64).bind(longest + 3).fetch_all(p).await?);
-    Ok(suggest::did_you_mean(q, &terms))
+    let words: Vec<String> = suggest::words(q).iter().map(|w| query_term(db.backend(), w)).collect();
+    let Some(longest) = words.iter().map(|w| w.chars().count()).max() else { return Ok(None) };
+    let sql = "WITH RECURSIVE t(term) AS (
+                 SELECT MIN(term) FROM gig_term_facets
+                 UNION ALL
+                 SELECT (SELECT MIN(f.term) FROM gig_term_facets f WHERE f.term > t.term) FROM t WHERE t.term IS NOT NULL)
+               SELECT term FROM t WHERE term IS NOT NULL
+               UNION SELECT DISTINCT term FROM gig_term_facet_deltas";
+    let all: Vec<String> = on_pool!(db, p => sqlx::query_scalar(sql).fetch_all(p).await?);
+    let all: Vec<String> = all.into_iter().filter(|t| (2..=longest + 3).contains(&t.chars().count())).collect();
+    // The query's own words and, per word, the terms most similar to it.
+    let mut candidates: std::collections::BTreeSet<String> = words.iter().cloned().collect();
+    for w in &words {
+        let best = all.iter().map(|t| suggest::similarity(w, t)).fold(0.0, f64::max);
+        if best >= suggest::THRESHOLD {
+            candidates.extend(all.iter().filter(|t| suggest::similarity(w, t) == best).cloned());
+        }
+    }
+    let mut terms = vec![];
+    for t in candidates {
+        let n = term_count(db, &t).await?;
+        if n > 0 {
+            terms.push((t, n));
+        }
+    }
+    Ok(suggest::did_you_mean(&words.join(" "), &terms))
+}
+
+/// How many active gigs hold exactly `term` (kept cells plus deltas).
+async fn term_count(db: &Db, term: &str) -> StoreResult<i64> {
+    let sql = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (SELECT n FROM gig_term_facets WHERE term = $1
+               UNION ALL SELECT n FROM gig_term_facet_deltas WHERE term = $1) c";
+    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(term).fetch_one(p).await?))
 }
 
 /// One autocomplete entry: a known term, or a gig title with its slug.

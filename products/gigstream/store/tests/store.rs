@@ -546,3 +546,135 @@ async fn gigs_changing_facet_cells_at_once_never_deadlock_and_counts_stay_exact(
         assert_eq!(search::fold_facets(db).await.unwrap(), 0, "{backend:?}");
     }
 }
+
+/// The total and the category facet of a search, on whichever path it takes.
+async fn counts(db: &Db, q: &str) -> (i64, Vec<(String, i64)>, bool) {
+    let r = search::search(db, &query(q)).await.unwrap();
+    (r.total, r.facets.category.iter().map(|c| (c.value.clone(), c.count)).collect(), r.approximate)
+}
+
+#[tokio::test]
+async fn per_term_facets_and_words_stay_exact_through_changes_and_check_reports_drift() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let now = Utc::now();
+        // "mascot" in a title, in tags only, in a description only.
+        let a = gigs::create(
+            db,
+            seller,
+            &input("I will draw a mascot for your team", "graphics-design", "drawing", "<p>Bold lines</p>", 3000, 2),
+            now,
+        )
+        .await
+        .unwrap()
+        .id;
+        let b = gigs::create(db, seller, &input("I will paint a portrait", "graphics-design", "mascot, art", "<p>Oil</p>", 9000, 5), now)
+            .await
+            .unwrap()
+            .id;
+        let c = gigs::create(
+            db,
+            seller,
+            &input("I will edit your video", "video-animation", "editing", "<p>Also a mascot intro</p>", 2000, 1),
+            now,
+        )
+        .await
+        .unwrap()
+        .id;
+        let cats = |v: &[(&str, i64)]| v.iter().map(|(c, n)| (c.to_string(), *n)).collect::<Vec<_>>();
+        assert_eq!(counts(db, "mascot").await, (3, cats(&[("graphics-design", 2), ("video-animation", 1)]), false), "{backend:?}");
+        // Best first: the title, then the tags, then the description; one per page.
+        let mut order = vec![];
+        let mut q = Query { limit: 1, ..query("mascot") };
+        loop {
+            let r = search::search(db, &q).await.unwrap();
+            order.extend(r.hits.iter().map(|h| h.id));
+            match r.next_cursor {
+                Some(next) => q.cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(order, [a, b, c], "{backend:?}");
+        assert_clean(db).await;
+
+        // The word leaves a title, a gig pauses, another changes category and price.
+        gigs::update(
+            db,
+            a,
+            seller,
+            &input("I will draw a logo for your team", "graphics-design", "drawing", "<p>Bold lines</p>", 3000, 2),
+            now,
+        )
+        .await
+        .unwrap();
+        gigs::set_status(db, b, seller, GigStatus::Paused, now).await.unwrap();
+        gigs::update(
+            db,
+            c,
+            seller,
+            &input("I will edit your video", "graphics-design", "editing", "<p>Also a mascot intro</p>", 40_000, 1),
+            now,
+        )
+        .await
+        .unwrap();
+        assert_eq!(counts(db, "mascot").await, (1, cats(&[("graphics-design", 1)]), false), "{backend:?}");
+        assert_eq!(counts(db, "team").await.0, 1, "{backend:?}");
+        let by_price = search::search(
+            db,
+            &Query { filters: Filters { q: "mascot".into(), price: Some(PriceBand::Over250), ..Filters::default() }, ..query("") },
+        )
+        .await
+        .unwrap();
+        assert_eq!(by_price.hits.iter().map(|h| h.id).collect::<Vec<_>>(), [c], "{backend:?}");
+        assert_clean(db).await;
+        gigs::set_status(db, b, seller, GigStatus::Active, now).await.unwrap();
+        gigs::set_status(db, c, seller, GigStatus::Deleted, now).await.unwrap();
+        assert_eq!(counts(db, "mascot").await, (1, cats(&[("graphics-design", 1)]), false), "{backend:?}");
+        assert_eq!(search::search(db, &query("mascot")).await.unwrap().hits[0].id, b, "{backend:?}");
+        assert_clean(db).await;
+        search::fold_facets(db).await.unwrap();
+        assert_eq!(counts(db, "mascot").await, (1, cats(&[("graphics-design", 1)]), false), "{backend:?}");
+        assert_eq!(counts(db, "portrait").await.0, 1, "{backend:?}");
+        assert_clean(db).await;
+
+        // Drift in the kept cells, or in PostgreSQL's kept words, is reported.
+        platform_db::on_pool!(db, p => {
+            sqlx::query("UPDATE gig_term_facets SET n = n + 1 WHERE term = 'portrait'").execute(p).await.unwrap();
+        });
+        let report = invariants::check(db).await.unwrap();
+        assert!(report.violations.iter().any(|v| v.rule == invariants::TERM_FACETS_MATCH_WORDS), "{backend:?}: {:?}", report.violations);
+        platform_db::on_pool!(db, p => {
+            sqlx::query("UPDATE gig_term_facets SET n = n - 1 WHERE term = 'portrait'").execute(p).await.unwrap();
+        });
+        assert_clean(db).await;
+        if backend == platform_db::Backend::Postgres {
+            platform_db::on_pool!(db, p => {
+                sqlx::query("UPDATE gig_words SET weight = 1 WHERE term = 'portrait'").execute(p).await.unwrap();
+            });
+            let report = invariants::check(db).await.unwrap();
+            assert!(report.violations.iter().any(|v| v.rule == invariants::WORDS_MATCH_VECTORS), "{:?}", report.violations);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_prefix_of_several_terms_and_several_words_count_their_matches() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let now = Utc::now();
+        for (title, tags) in
+            [("I will design a logo", "logo"), ("I will design logos", "logos"), ("I will write a logotype guide", "writing")]
+        {
+            gigs::create(db, seller, &input(title, "graphics-design", tags, "<p>x</p>", 3000, 2), now).await.unwrap();
+        }
+        // "logo" is a prefix of three terms: counted one by one, a gig once.
+        assert_eq!(counts(db, "logo").await, (3, vec![("graphics-design".into(), 3)], false), "{backend:?}");
+        assert_eq!(counts(db, "design logo").await.0, 2, "{backend:?}");
+        assert_eq!(counts(db, "logos").await.0, 1, "{backend:?}");
+        assert_eq!(counts(db, "zebra").await.0, 0, "{backend:?}");
+    }
+}

@@ -217,10 +217,7 @@ pub async fn settle(state: &AppState, method: PayMethod, event_id: &str, report:
     let now = Utc::now();
     let r = orders::confirm_payment(&state.db, method.as_str(), &report.reference, event_id, report.amount_cents, currency, now).await;
     let outcome = match r {
-        Ok(Confirmed::Credited) => {
-            crate::invoices::kick(state);
-            Settled::Credited
-        }
+        Ok(Confirmed::Credited) => Settled::Credited,
         Ok(Confirmed::AlreadyPaid) => Settled::AlreadyPaid,
         Ok(Confirmed::DuplicateEvent) => Settled::DuplicateEvent,
         Err(StoreError::NotFound) => return Ok(Settled::UnknownReference),
@@ -232,6 +229,7 @@ pub async fn settle(state: &AppState, method: PayMethod, event_id: &str, report:
     if outcome == Settled::Credited {
         match orders::by_reference(&state.db, &report.reference).await {
             Ok(o) => {
+                crate::invoices::kick(state, o.id);
                 crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::OrderPlaced).await;
                 crate::notify::about_order(state, &o, gigstream_domain::notifications::Event::PaymentReceived).await;
             }

@@ -106,6 +106,8 @@ pub struct SearchPage {
     pub sorts: Vec<FacetLink>,
     pub suggestion: Option<String>,
     pub corrected: bool,
+    /// The total and facet counts are estimates (a very common combination of words).
+    pub approximate: bool,
     /// The API URL of the next page, for infinite scroll.
     pub next: Option<String>,
     #[allow(dead_code)]

@@ -14,6 +14,7 @@ pub use routes::routes;
 
 use crate::{AppError, AppState};
 use chrono::Utc;
+use gigstream_domain::ids::OrderId;
 use gigstream_domain::Money;
 use gigstream_store::invoices::{self, Invoice, Kind};
 use pdf::{Page, Weight};
@@ -196,13 +197,22 @@ pub async fn deliver_pending(state: &AppState) -> Result<usize, AppError> {
     Ok(mailed)
 }
 
-/// Finishes new documents now, on their own task (after a payment or a
-/// refund committed); what fails is left for the job.
-pub fn kick(state: &AppState) {
+/// Finishes one order's new documents now, on their own task (after its
+/// payment or refund committed); what fails is left for the job. Only that
+/// order's: finishing every pending document on each payment made 200
+/// payments at once render the same PDFs up to 200 times over (the orders
+/// bench).
+pub fn kick(state: &AppState, order: OrderId) {
     let state = state.clone();
     tokio::spawn(async move {
-        if let Err(e) = deliver_pending(&state).await {
-            tracing::warn!(error = %e, "invoices left for the invoices job");
+        let pending = match invoices::for_order(&state.db, order).await {
+            Ok(docs) => docs,
+            Err(e) => return tracing::warn!(error = %e, "invoices left for the invoices job"),
+        };
+        for inv in pending.iter().filter(|i| i.emailed_at.is_none() && i.mail_attempts < MAX_MAIL_ATTEMPTS) {
+            if let Err(e) = finish(&state, inv).await {
+                tracing::warn!(invoice = %inv.number, error = %e, "invoice left for the invoices job");
+            }
         }
     });
 }

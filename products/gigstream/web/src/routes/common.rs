@@ -240,5 +240,5 @@ pub async fn refunds_out(state: &AppState, id: OrderId) {
     if let Err(e) = crate::payments::send_refunds(state, Some(id)).await {
         tracing::warn!(order = %id, error = %e, "refund left for the refunds job");
     }
-    crate::invoices::kick(state);
+    crate::invoices::kick(state, id);
 }

@@ -157,6 +157,7 @@ async fn search_page(
         sorts,
         suggestion: r.suggestion.clone(),
         corrected: r.corrected,
+        approximate: r.approximate,
         next,
         facets: r.facets,
     }
