@@ -34,7 +34,8 @@ pub struct Message {
     pub moderated: bool,
 }
 
-pub(crate) const MESSAGE_COLUMNS: &str = "seq, id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged,
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "seq, id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged,
                                client_id, status, delivered_at, read_at, created_at, moderated";
 
 /// What a message carries.

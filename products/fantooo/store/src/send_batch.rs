@@ -101,10 +101,24 @@ struct ChatRun {
 enum Plan {
     Fail(StoreError),
     /// The client id was stored before: answered from that row.
-    Earlier { message: Message, balance: i64, next_price: Price },
+    Earlier {
+        message: Message,
+        balance: i64,
+        next_price: Price,
+    },
     /// The client id was used by an earlier send of this batch.
-    SameAs { first: usize, balance: i64, next_price: Price },
-    Write { id: MessageId, price: Price, balance: i64, queued: bool, next_price: Price },
+    SameAs {
+        first: usize,
+        balance: i64,
+        next_price: Price,
+    },
+    Write {
+        id: MessageId,
+        price: Price,
+        balance: i64,
+        queued: bool,
+        next_price: Price,
+    },
 }
 
 /// Writes a batch of users' sends in one transaction (see the module
@@ -326,10 +340,8 @@ fn decide(
         })
         .collect();
     let owners: HashMap<ChatId, UserId> = chat_rows.iter().map(|c| (c.id, c.real_user_id)).collect();
-    let mut chats: HashMap<ChatId, ChatRun> = chat_rows
-        .into_iter()
-        .map(|c| (c.id, ChatRun { chat: c.chat, written: 0, free: 0, paid: 0, credits: 0, enqueue: None }))
-        .collect();
+    let mut chats: HashMap<ChatId, ChatRun> =
+        chat_rows.into_iter().map(|c| (c.id, ChatRun { chat: c.chat, written: 0, free: 0, paid: 0, credits: 0, enqueue: None })).collect();
     let mut in_batch: HashMap<(ChatId, String), usize> = HashMap::new();
     let mut plans = Vec::with_capacity(sends.len());
     for (i, s) in sends.iter().enumerate() {

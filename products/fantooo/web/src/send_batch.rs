@@ -78,7 +78,9 @@ impl SendBatcher {
                 // The worker went away (the runtime is shutting down).
                 Err(_) => Err(fantooo_store::StoreError::Invalid("the send was not finished; please retry".into())),
             },
-            Err(mpsc::error::SendError(job)) => messages::send_as_user(&self.db, job.send.chat, job.send.user, &job.send.body, &self.pricing).await,
+            Err(mpsc::error::SendError(job)) => {
+                messages::send_as_user(&self.db, job.send.chat, job.send.user, &job.send.body, &self.pricing).await
+            }
         }
     }
 }
