@@ -29,6 +29,7 @@ pub mod refunds;
 pub mod reviews;
 pub mod rewards;
 pub mod safety;
+pub mod send_batch;
 pub mod settings;
 pub mod stats;
 pub mod user_admin;

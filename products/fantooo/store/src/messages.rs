@@ -34,7 +34,8 @@ pub struct Message {
     pub moderated: bool,
 }
 
-const MESSAGE_COLUMNS: &str = "seq, id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged,
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "seq, id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged,
                                client_id, status, delivered_at, read_at, created_at, moderated";
 
 /// What a message carries.
@@ -65,16 +66,16 @@ pub struct Sent {
 
 /// The chat state the price depends on, read under the send lock.
 #[derive(sqlx::FromRow)]
-struct ChatForSend {
-    status: ChatStatus,
-    assigned_operator_id: Option<OperatorId>,
-    free_messages_used: i64,
-    paid_messages_count: i64,
-    is_featured: bool,
-    featured_until: Option<DateTime<Utc>>,
-    profile_listed: bool,
+pub(crate) struct ChatForSend {
+    pub(crate) status: ChatStatus,
+    pub(crate) assigned_operator_id: Option<OperatorId>,
+    pub(crate) free_messages_used: i64,
+    pub(crate) paid_messages_count: i64,
+    pub(crate) is_featured: bool,
+    pub(crate) featured_until: Option<DateTime<Utc>>,
+    pub(crate) profile_listed: bool,
     /// The user blocked this profile: the chat stays closed.
-    blocked: bool,
+    pub(crate) blocked: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -92,7 +93,7 @@ struct UserForSend {
 /// How often a send moves the sender's `last_active_at` at most: the
 /// column is indexed, so moving it makes the row update a non-HOT one that
 /// touches every index of `real_users`. The "online" dot allows 45 s.
-const ACTIVE_GRANULARITY: chrono::Duration = chrono::Duration::seconds(10);
+pub(crate) const ACTIVE_GRANULARITY: chrono::Duration = chrono::Duration::seconds(10);
 
 /// The price of the next message in a chat, for display before sending.
 pub async fn quote(db: &Db, chat: ChatId, user: UserId, cfg: &PricingConfig, at: DateTime<Utc>) -> StoreResult<Price> {
@@ -114,7 +115,7 @@ pub async fn quote(db: &Db, chat: ChatId, user: UserId, cfg: &PricingConfig, at:
     ))
 }
 
-fn featured_now(flag: bool, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
+pub(crate) fn featured_now(flag: bool, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
     flag && until.is_none_or(|u| u > at)
 }
 
@@ -344,6 +345,13 @@ const PROFILE_MESSAGE_COUNT: &str = "INSERT INTO profile_message_counts (profile
     ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + 1,
         revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
 
+/// [`PROFILE_MESSAGE_COUNT`] for several messages of one chat at once
+/// (chat, slot, credits, messages): a send batch's.
+pub(crate) const PROFILE_MESSAGES_COUNT: &str = "INSERT INTO profile_message_counts (profile_id, slot, messages, revenue_credits)
+    SELECT fictional_user_id, $2, $4, $3 FROM chats WHERE id = $1
+    ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + excluded.messages,
+        revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
+
 /// How many rows one operator's reply count, or one profile's message
 /// count, is spread over.
 pub const REPLY_SLOTS: u64 = 16;
@@ -352,7 +360,7 @@ pub const REPLY_SLOTS: u64 = 16;
 /// in it (those are serialised by the chat's lock anyway): an operator's
 /// replies, or a profile's messages, in different chats rarely meet on one
 /// row.
-fn chat_slot(chat: ChatId) -> i64 {
+pub(crate) fn chat_slot(chat: ChatId) -> i64 {
     let h = chat.to_string().bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     (h % REPLY_SLOTS) as i64
 }

@@ -16,6 +16,7 @@ pub mod purchases;
 pub mod realtime;
 pub mod routes;
 pub mod seed;
+pub mod send_batch;
 pub mod templates;
 pub mod user_json;
 
@@ -57,6 +58,8 @@ pub struct AppState {
     pub mailer: Arc<dyn platform_mail::Mailer>,
     /// This node's copy of the pricing settings, for the send path.
     pub pricing: Arc<fantooo_store::settings::Cached<fantooo_domain::pricing::PricingConfig>>,
+    /// Group commit for users' sends (see [`send_batch`]).
+    pub sends: Arc<send_batch::SendBatcher>,
 }
 
 impl AppState {
@@ -82,6 +85,8 @@ impl AppState {
         });
         let csp = middleware::headers::content_security_policy(payments.checkout_origin().as_deref());
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
+        let pricing = Arc::new(fantooo_store::settings::Cached::new("pricing"));
+        let sends = send_batch::SendBatcher::start(db.clone(), Arc::clone(&pricing));
         AppState {
             db,
             config: Arc::new(config),
@@ -95,7 +100,8 @@ impl AppState {
             fake_paystack,
             csp,
             mailer,
-            pricing: Arc::new(fantooo_store::settings::Cached::new("pricing")),
+            pricing,
+            sends,
         }
     }
 

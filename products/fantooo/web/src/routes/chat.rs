@@ -383,7 +383,7 @@ async fn send(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, side
 
 async fn finish(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, side: Side, body: Body) -> AppResult<Sent> {
     let sent = match (side, me.viewer) {
-        (Side::Real, Viewer::User(u)) => messages::send_as_user(&state.db, chat, u, &body, &state.pricing).await?,
+        (Side::Real, Viewer::User(u)) => state.sends.send(chat, u, body).await?,
         (Side::Fictional, Viewer::Operator(o)) => messages::send_as_profile(&state.db, chat, ProfileVoice::Operator(o), &body).await?,
         (Side::Fictional, Viewer::Admin(a, _)) => {
             messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(a), &body, Some(ip)).await?

@@ -106,3 +106,94 @@ async fn a_profiles_messages_from_many_users_all_count() {
         crate::chat::assert_books_balance(&app.db).await;
     }
 }
+
+/// A text message body, with an optional client id.
+fn text(content: &str, client_id: Option<&str>) -> Body {
+    Body {
+        content: content.into(),
+        content_type: fantooo_domain::chat::ContentType::Text,
+        media_url: None,
+        client_id: client_id.map(str::to_string),
+    }
+}
+
+/// Every message costs one credit (no free introduction).
+async fn one_credit_each(db: &fantooo_store::Db) {
+    let cfg = PricingConfig { free_messages_per_chat: 0, peak_percent: 100, off_peak_percent: 100, ..PricingConfig::default() };
+    settings::set(db, "pricing", &cfg, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_send_batch_answers_each_send_on_its_own() {
+    use fantooo_store::send_batch::{send_as_users, UserSend};
+    use fantooo_store::StoreError;
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        one_credit_each(&app.db).await;
+        let (_a, ua, ca) = user_with_chat(&app, "batcha").await;
+        let (_b, ub, cb) = user_with_chat(&app, "batchb").await;
+        let (_c, uc, cc) = user_with_chat(&app, "batchc").await;
+        grant(&app.db, ua, 10).await;
+        grant(&app.db, uc, 1).await;
+        let send = |chat, user, t: &str| UserSend { chat, user, body: text(t, None) };
+        let batch = [
+            send(ca, ua, "a one"),
+            send(cb, ub, "b has no credits"),
+            send(cc, uc, "c one"),
+            send(ca, ua, "a two"),
+            send(cc, uc, "c is out now"),
+            send(ca, uc, "c in a's chat"),
+        ];
+        let pricing = settings::Cached::new("pricing");
+        let answers = send_as_users(&app.db, &batch, &pricing).await.unwrap();
+        assert_eq!(answers.len(), 6, "{b:?}");
+        let ok = |i: usize| answers[i].as_ref().unwrap_or_else(|e| panic!("{b:?}: send {i}: {e}"));
+        assert_eq!((ok(0).balance.unwrap().get(), ok(0).duplicate, ok(0).message.credits_charged.get()), (9, false, 1), "{b:?}");
+        assert!(
+            matches!(answers[1], Err(StoreError::Insufficient { required: 1, available: 0 })),
+            "{b:?}: b's own 402: {:?}",
+            answers[1].as_ref().err()
+        );
+        assert_eq!(ok(2).balance.unwrap().get(), 0, "{b:?}");
+        assert_eq!(ok(3).balance.unwrap().get(), 8, "{b:?}: a's second send saw the first's charge");
+        assert!(ok(0).message.seq < ok(3).message.seq, "{b:?}: a's messages in order");
+        assert!(matches!(answers[4], Err(StoreError::Insufficient { required: 1, available: 0 })), "{b:?}");
+        assert!(matches!(answers[5], Err(StoreError::NotFound)), "{b:?}: a chat of someone else");
+        assert_eq!(fantooo_store::ledger::balance(&app.db, ua).await.unwrap().get(), 8, "{b:?}");
+        assert_eq!(fantooo_store::ledger::balance(&app.db, ub).await.unwrap().get(), 0, "{b:?}");
+        assert_eq!(fantooo_store::ledger::balance(&app.db, uc).await.unwrap().get(), 0, "{b:?}");
+        let count = |chat| {
+            let db = app.db.clone();
+            async move { fantooo_store::chats::by_id(&db, chat).await.unwrap().message_count }
+        };
+        assert_eq!((count(ca).await, count(cb).await, count(cc).await), (2, 0, 1), "{b:?}");
+        crate::chat::assert_books_balance(&app.db).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_id_twice_in_one_batch_is_stored_and_charged_once() {
+    use fantooo_store::send_batch::{send_as_users, UserSend};
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        one_credit_each(&app.db).await;
+        let (_a, ua, ca) = user_with_chat(&app, "retrier").await;
+        grant(&app.db, ua, 10).await;
+        let send = |t: &str, cid: &str| UserSend { chat: ca, user: ua, body: text(t, Some(cid)) };
+        let pricing = settings::Cached::new("pricing");
+        let batch = [send("hello", "k1"), send("hello", "k1"), send("again", "k2")];
+        let answers: Vec<_> = send_as_users(&app.db, &batch, &pricing).await.unwrap().into_iter().map(Result::unwrap).collect();
+        assert!(!answers[0].duplicate && answers[1].duplicate && !answers[2].duplicate, "{b:?}");
+        assert_eq!(answers[0].message.id, answers[1].message.id, "{b:?}: the retry is answered with the stored message");
+        assert_eq!(answers[1].message.credits_charged.get(), 1, "{b:?}");
+        assert_eq!(answers[2].balance.unwrap().get(), 8, "{b:?}: charged once for k1, once for k2");
+        // Retried again in a later batch, and on its own: still the same row.
+        let again = send_as_users(&app.db, &[send("hello", "k1")], &pricing).await.unwrap().remove(0).unwrap();
+        assert!(again.duplicate && again.message.id == answers[0].message.id, "{b:?}");
+        let single = fantooo_store::messages::send_as_user(&app.db, ca, ua, &text("again", Some("k2")), &pricing).await.unwrap();
+        assert!(single.duplicate && single.message.id == answers[2].message.id, "{b:?}");
+        assert_eq!(fantooo_store::ledger::balance(&app.db, ua).await.unwrap().get(), 8, "{b:?}");
+        assert_eq!(fantooo_store::chats::by_id(&app.db, ca).await.unwrap().message_count, 2, "{b:?}");
+        crate::chat::assert_books_balance(&app.db).await;
+    }
+}

@@ -1,0 +1,468 @@
+//! Group commit for users' paid sends: many users' messages written in one
+//! transaction, each with its own outcome.
+//!
+//! [`send_as_users`] does for a batch of sends what
+//! [`messages::send_as_user`](crate::messages::send_as_user) does for one,
+//! with the same rules and the same rows written, in a few statements per
+//! batch instead of about a dozen per send:
+//!
+//! 1. Lock the batch's users, in id order (`ORDER BY id FOR UPDATE` on
+//!    PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers).
+//!    The single send locks one user and then its chat, so the orders agree
+//!    and batches on different nodes cannot deadlock each other or a single
+//!    send.
+//! 2. Lock the batch's chats (only chats of those users) by updating them.
+//! 3. Look up every `client_id` of the batch in one query.
+//! 4. Decide each send in memory, in arrival order, with running balances
+//!    and counters: a banned sender, a closed or blocked chat, a retried
+//!    `client_id` (stored before, or earlier in the same batch) or too few
+//!    credits is that send's own answer, and nothing of it is written.
+//! 5. Write the survivors: one update per user (balance, spend, loyalty
+//!    count, the guard `credits - charged >= 0` still in the statement), one
+//!    multi-row insert of ledger entries (each with its own idempotency key
+//!    and `balance_after`), one of balance events (the user's last balance),
+//!    one counter update per chat and profile slot, queue entries, and one
+//!    multi-row insert of the messages, last.
+//!
+//! The caller answers each sender only after the commit. When the
+//! transaction fails as a whole (a lost connection, a deadlock, a guard),
+//! the function returns that error and the caller re-runs each send on its
+//! own, so every member still gets its true outcome; a send with a
+//! `client_id` is never stored twice either way. The batcher that feeds it
+//! is `fantooo_web::send_batch`.
+
+use crate::messages::{featured_now, Body, ChatForSend, Message, Sent, ACTIVE_GRANULARITY, MESSAGE_COLUMNS, RECENT};
+use crate::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+use fantooo_domain::chat::ChatStatus;
+use fantooo_domain::ids::{ChatId, LedgerEntryId, MessageId, UserId};
+use fantooo_domain::ledger::LedgerReason;
+use fantooo_domain::pricing::{message_price, Price, PriceInput, PricingConfig};
+use fantooo_domain::{Credits, UserTier};
+use platform_db::placeholders;
+use std::collections::HashMap;
+
+/// One user's send in a batch.
+#[derive(Debug, Clone)]
+pub struct UserSend {
+    pub chat: ChatId,
+    pub user: UserId,
+    pub body: Body,
+}
+
+/// The most sends one batch takes (bounded by the statements' parameters:
+/// nine per message).
+pub const MAX_BATCH: usize = 64;
+
+#[derive(sqlx::FromRow)]
+struct BatchUser {
+    id: UserId,
+    credits: i64,
+    total_messages_sent: i64,
+    user_tier: UserTier,
+    lifetime_credits_spent: i64,
+    is_banned: bool,
+    banned_until: Option<DateTime<Utc>>,
+    is_active: bool,
+    pricing_version: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct BatchChat {
+    id: ChatId,
+    real_user_id: UserId,
+    #[sqlx(flatten)]
+    chat: ChatForSend,
+}
+
+/// A user's running state while the batch is decided.
+struct UserRun {
+    credits: i64,
+    sent: i64,
+    spent: i64,
+    tier: UserTier,
+    /// Messages and credits this batch writes for the user.
+    written: i64,
+    charged: i64,
+}
+
+/// A chat's running state while the batch is decided.
+struct ChatRun {
+    chat: ChatForSend,
+    written: i64,
+    free: i64,
+    paid: i64,
+    credits: i64,
+    /// The priority its queue entry gets, when the batch queues it.
+    enqueue: Option<(fantooo_domain::operations::QueuePriority, UserTier)>,
+}
+
+/// What the batch decided for one send.
+enum Plan {
+    Fail(StoreError),
+    /// The client id was stored before: answered from that row.
+    Earlier {
+        message: Message,
+        balance: i64,
+        next_price: Price,
+    },
+    /// The client id was used by an earlier send of this batch.
+    SameAs {
+        first: usize,
+        balance: i64,
+        next_price: Price,
+    },
+    Write {
+        id: MessageId,
+        price: Price,
+        balance: i64,
+        queued: bool,
+        next_price: Price,
+    },
+}
+
+/// Writes a batch of users' sends in one transaction (see the module
+/// documentation). The outer error means nothing was written and each
+/// send should be retried on its own; otherwise the answers are in the
+/// order of `sends`.
+pub async fn send_as_users(
+    db: &Db,
+    sends: &[UserSend],
+    pricing: &crate::settings::Cached<PricingConfig>,
+) -> StoreResult<Vec<StoreResult<Sent>>> {
+    if sends.is_empty() {
+        return Ok(vec![]);
+    }
+    if sends.len() > MAX_BATCH {
+        return Err(StoreError::Invalid(format!("a send batch takes at most {MAX_BATCH} sends")));
+    }
+    let now = Utc::now();
+    let mut users: Vec<UserId> = sends.iter().map(|s| s.user).collect();
+    users.sort();
+    users.dedup();
+    let mut chats: Vec<ChatId> = sends.iter().map(|s| s.chat).collect();
+    chats.sort();
+    chats.dedup();
+    let lock = if db.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let users_sql = format!(
+        "SELECT id, credits, total_messages_sent, user_tier, lifetime_credits_spent, is_banned, banned_until, is_active,
+                {} AS pricing_version
+         FROM real_users WHERE id IN ({}) ORDER BY id{lock}",
+        crate::settings::VERSION_OF_PRICING,
+        placeholders(1, users.len())
+    );
+    let chats_sql = format!(
+        "UPDATE chats SET updated_at = $1 WHERE id IN ({}) AND real_user_id IN ({})
+         RETURNING id, real_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
+                   (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
+                   (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
+                   (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed,
+                   EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked",
+        placeholders(2, chats.len()),
+        placeholders(2 + chats.len(), users.len())
+    );
+    let client_ids: Vec<&str> = {
+        let mut v: Vec<&str> = sends.iter().filter_map(|s| s.body.client_id.as_deref()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        // 1. The users, locked in id order.
+        let mut q = sqlx::query_as::<_, BatchUser>(&users_sql);
+        for u in &users {
+            q = q.bind(*u);
+        }
+        let user_rows = q.fetch_all(&mut *tx).await?;
+        // 2. Their chats, locked by the update.
+        let mut q = sqlx::query_as::<_, BatchChat>(&chats_sql).bind(now);
+        for c in &chats {
+            q = q.bind(*c);
+        }
+        for u in &users {
+            q = q.bind(*u);
+        }
+        let chat_rows = q.fetch_all(&mut *tx).await?;
+        // The price settings: this node's copy, unless an admin changed them.
+        let version = user_rows.first().and_then(|u| u.pricing_version);
+        let cfg = match pricing.at(version) {
+            Some(cfg) => cfg,
+            None => {
+                let row: Option<(sqlx::types::Json<serde_json::Value>, DateTime<Utc>)> =
+                    sqlx::query_as("SELECT value, updated_at FROM app_settings WHERE key = $1").bind(pricing.key()).fetch_optional(&mut *tx).await?;
+                let version = row.as_ref().map(|r| r.1);
+                pricing.keep(version, pricing.parse(row.map(|r| r.0))?)
+            }
+        };
+        // 3. Sends retried with a client id already stored.
+        let mut earlier: HashMap<(ChatId, String), Message> = HashMap::new();
+        if !client_ids.is_empty() {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE created_at >= $1 AND chat_id IN ({}) AND client_id IN ({})",
+                placeholders(2, chats.len()),
+                placeholders(2 + chats.len(), client_ids.len())
+            );
+            let mut q = sqlx::query_as::<_, Message>(&sql).bind(now - RECENT);
+            for c in &chats {
+                q = q.bind(*c);
+            }
+            for c in &client_ids {
+                q = q.bind(*c);
+            }
+            for m in q.fetch_all(&mut *tx).await? {
+                if let Some(cid) = m.client_id.clone() {
+                    earlier.entry((m.chat_id, cid)).or_insert(m);
+                }
+            }
+        }
+        // 4. Each send decided in arrival order.
+        let plans = decide(sends, user_rows, chat_rows, &earlier, &cfg, now);
+        let user_runs = plans.users;
+        let chat_runs = plans.chats;
+        let plans = plans.plans;
+        let writes: Vec<(usize, MessageId, Price)> = plans.iter().enumerate()
+            .filter_map(|(i, p)| match p { Plan::Write { id, price, .. } => Some((i, *id, *price)), _ => None })
+            .collect();
+        if writes.is_empty() {
+            tx.rollback().await?;
+        } else {
+            // 5. The survivors' rows. Users first, in id order.
+            let mut written_users: Vec<(&UserId, &UserRun)> = user_runs.iter().filter(|(_, r)| r.written > 0).collect();
+            written_users.sort_by_key(|(u, _)| **u);
+            for (user, run) in &written_users {
+                let changed = sqlx::query(
+                    "UPDATE real_users SET credits = credits - $2, lifetime_credits_spent = lifetime_credits_spent + $2,
+                            total_messages_sent = total_messages_sent + $3,
+                            last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < $5 THEN $4 ELSE last_active_at END
+                     WHERE id = $1 AND credits - $2 >= 0")
+                    .bind(**user).bind(run.charged).bind(run.written).bind(now).bind(now - ACTIVE_GRANULARITY)
+                    .execute(&mut *tx).await?.rows_affected();
+                if changed != 1 {
+                    return Err(StoreError::Conflict("real_users.credits changed under a send batch".into()));
+                }
+            }
+            // The ledger entries, one per paid message, in one statement.
+            let paid: Vec<(usize, MessageId, Price, i64)> = writes.iter()
+                .filter(|(_, _, price)| price.credits().get() > 0)
+                .map(|(i, id, price)| (*i, *id, *price, match &plans[*i] { Plan::Write { balance, .. } => *balance, _ => 0 }))
+                .collect();
+            if !paid.is_empty() {
+                let rows: Vec<String> = (0..paid.len()).map(|k| format!("({}, NULL, $1)", placeholders(2 + k * 7, 7))).collect();
+                let sql = format!(
+                    "INSERT INTO credit_ledger (id, user_id, delta, balance_after, reason, reference, idempotency_key, created_by, created_at) VALUES {}",
+                    rows.join(", "));
+                let mut q = sqlx::query(&sql).bind(now);
+                for (i, id, price, balance) in &paid {
+                    let id_text = id.to_string();
+                    q = q.bind(LedgerEntryId::new()).bind(sends[*i].user).bind(-price.credits().get()).bind(*balance)
+                        .bind(LedgerReason::MessageCharge).bind(id_text.clone()).bind(format!("message:{id_text}"));
+                }
+                q.execute(&mut *tx).await?;
+                // Each charged user's pages hear the balance after the batch.
+                let charged: Vec<(UserId, i64)> = written_users.iter().filter(|(_, r)| r.charged > 0).map(|(u, r)| (**u, r.credits)).collect();
+                let rows: Vec<String> = (0..charged.len()).map(|k| format!("(NULL, {}, NULL, 'balance', {}, $1)", placeholders(2 + k * 2, 1), placeholders(3 + k * 2, 1))).collect();
+                let sql = format!("INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES {}", rows.join(", "));
+                let mut q = sqlx::query(&sql).bind(now);
+                for (user, credits) in charged {
+                    q = q.bind(user).bind(sqlx::types::Json(crate::events::EventBody::Balance { credits }));
+                }
+                q.execute(&mut *tx).await?;
+            }
+            // The chats' counters and their profiles' counter slots.
+            let mut written_chats: Vec<(&ChatId, &ChatRun)> = chat_runs.iter().filter(|(_, r)| r.written > 0).collect();
+            written_chats.sort_by_key(|(c, _)| **c);
+            for (chat, run) in &written_chats {
+                sqlx::query(
+                    "UPDATE chats SET message_count = message_count + $6, free_messages_used = free_messages_used + $2,
+                            paid_messages_count = paid_messages_count + $3, total_credits_spent = total_credits_spent + $4,
+                            first_message_at = COALESCE(first_message_at, $5), last_message_at = $5, last_user_message_at = $5, updated_at = $5,
+                            status = CASE WHEN status IN ('closed', 'idle') THEN 'active' ELSE status END,
+                            close_reason = CASE WHEN status = 'closed' THEN NULL ELSE close_reason END,
+                            closed_at = CASE WHEN status = 'closed' THEN NULL ELSE closed_at END
+                     WHERE id = $1")
+                    .bind(**chat).bind(run.free).bind(run.paid).bind(run.credits).bind(now).bind(run.written).execute(&mut *tx).await?;
+                sqlx::query(crate::messages::PROFILE_MESSAGES_COUNT)
+                    .bind(**chat).bind(crate::messages::chat_slot(**chat)).bind(run.credits).bind(run.written).execute(&mut *tx).await?;
+                if let Some((priority, tier)) = run.enqueue {
+                    crate::enqueue_chat!(tx, **chat, priority, tier, &[], now);
+                }
+            }
+            // The messages last, in arrival order, in one statement.
+            let rows: Vec<String> = (0..writes.len()).map(|k| format!("({}, 'real', {}, 'sent', $1)", placeholders(2 + k * 8, 2), placeholders(4 + k * 8, 6))).collect();
+            let sql = format!(
+                "INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged, client_id, status, created_at)
+                 VALUES {} RETURNING {MESSAGE_COLUMNS}", rows.join(", "));
+            let mut q = sqlx::query_as::<_, Message>(&sql).bind(now);
+            for (i, id, price) in &writes {
+                let s = &sends[*i];
+                q = q.bind(*id).bind(s.chat).bind(&s.body.content).bind(s.body.content_type).bind(&s.body.media_url)
+                    .bind(price.is_free()).bind(price.credits().get()).bind(&s.body.client_id);
+            }
+            let stored = q.fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            let mut by_id: HashMap<MessageId, Message> = stored.into_iter().map(|m| (m.id, m)).collect();
+            return Ok(answer(plans, &mut by_id));
+        }
+        Ok(answer(plans, &mut HashMap::new()))
+    })
+}
+
+struct Decided {
+    plans: Vec<Plan>,
+    users: HashMap<UserId, UserRun>,
+    chats: HashMap<ChatId, ChatRun>,
+}
+
+/// Step 4: every send's outcome, with the running state of its user and
+/// chat, exactly as the sends one after another would have found it.
+fn decide(
+    sends: &[UserSend],
+    user_rows: Vec<BatchUser>,
+    chat_rows: Vec<BatchChat>,
+    earlier: &HashMap<(ChatId, String), Message>,
+    cfg: &PricingConfig,
+    now: DateTime<Utc>,
+) -> Decided {
+    let mut users: HashMap<UserId, UserRun> = user_rows
+        .into_iter()
+        .filter(|u| u.is_active && !fantooo_domain::account::ban_in_force(u.is_banned, u.banned_until, now))
+        .map(|u| {
+            let run = UserRun {
+                credits: u.credits,
+                sent: u.total_messages_sent,
+                spent: u.lifetime_credits_spent,
+                tier: u.user_tier,
+                written: 0,
+                charged: 0,
+            };
+            (u.id, run)
+        })
+        .collect();
+    let owners: HashMap<ChatId, UserId> = chat_rows.iter().map(|c| (c.id, c.real_user_id)).collect();
+    let mut chats: HashMap<ChatId, ChatRun> =
+        chat_rows.into_iter().map(|c| (c.id, ChatRun { chat: c.chat, written: 0, free: 0, paid: 0, credits: 0, enqueue: None })).collect();
+    let mut in_batch: HashMap<(ChatId, String), usize> = HashMap::new();
+    let mut plans = Vec::with_capacity(sends.len());
+    for (i, s) in sends.iter().enumerate() {
+        let (Some(u), Some(c)) = (users.get_mut(&s.user), chats.get_mut(&s.chat)) else {
+            plans.push(Plan::Fail(StoreError::NotFound));
+            continue;
+        };
+        if owners.get(&s.chat) != Some(&s.user) {
+            plans.push(Plan::Fail(StoreError::NotFound));
+            continue;
+        }
+        let ch = &c.chat;
+        if !ch.profile_listed || ch.status == ChatStatus::Archived {
+            plans.push(Plan::Fail(StoreError::Invalid("This chat is closed.".into())));
+            continue;
+        }
+        if ch.blocked {
+            plans.push(Plan::Fail(StoreError::Invalid("You blocked this profile. Unblock it to chat again.".into())));
+            continue;
+        }
+        let price_after = |after: i64| {
+            message_price(
+                cfg,
+                &PriceInput {
+                    chat_user_messages_before: ch.free_messages_used + ch.paid_messages_count + after,
+                    user_messages_before: u.sent + after,
+                    profile_featured: featured_now(ch.is_featured, ch.featured_until, now),
+                    tier: u.tier,
+                    at: now,
+                },
+            )
+        };
+        if let Some(cid) = &s.body.client_id {
+            let key = (s.chat, cid.clone());
+            if let Some(message) = earlier.get(&key) {
+                plans.push(Plan::Earlier { message: message.clone(), balance: u.credits, next_price: price_after(0) });
+                continue;
+            }
+            if let Some(first) = in_batch.get(&key) {
+                plans.push(Plan::SameAs { first: *first, balance: u.credits, next_price: price_after(0) });
+                continue;
+            }
+        }
+        let price = price_after(0);
+        let charge = price.credits().get();
+        if charge > u.credits {
+            plans.push(Plan::Fail(StoreError::Insufficient { required: charge, available: u.credits }));
+            continue;
+        }
+        let next_price = price_after(1);
+        // Written: the user's and the chat's running state move on.
+        u.credits -= charge;
+        u.spent += charge;
+        u.sent += 1;
+        u.written += 1;
+        u.charged += charge;
+        let free = price.is_free();
+        c.chat.free_messages_used += i64::from(free);
+        c.chat.paid_messages_count += i64::from(!free);
+        c.written += 1;
+        c.free += i64::from(free);
+        c.paid += i64::from(!free);
+        c.credits += charge;
+        let queued = c.chat.assigned_operator_id.is_none() && c.chat.status != ChatStatus::Escalated;
+        if queued && c.enqueue.is_none() {
+            let priority = fantooo_domain::operations::priority(&fantooo_domain::operations::PriorityInput {
+                lifetime_credits_spent: u.spent,
+                waiting: chrono::Duration::zero(),
+                reassigned: false,
+            });
+            c.enqueue = Some((priority, u.tier));
+        }
+        if matches!(c.chat.status, ChatStatus::Closed | ChatStatus::Idle) {
+            c.chat.status = ChatStatus::Active;
+        }
+        if let Some(cid) = &s.body.client_id {
+            in_batch.insert((s.chat, cid.clone()), i);
+        }
+        plans.push(Plan::Write { id: MessageId::new(), price, balance: u.credits, queued, next_price });
+    }
+    Decided { plans, users, chats }
+}
+
+/// Each send's answer after the commit (or after a batch that wrote nothing).
+fn answer(plans: Vec<Plan>, stored: &mut HashMap<MessageId, Message>) -> Vec<StoreResult<Sent>> {
+    let written: Vec<Option<Message>> = plans
+        .iter()
+        .map(|p| match p {
+            Plan::Write { id, .. } => stored.get(id).cloned(),
+            _ => None,
+        })
+        .collect();
+    let charged = |m: &Message| if m.credits_charged.get() > 0 { Price::Paid { credits: m.credits_charged } } else { Price::FreeLoyalty };
+    plans
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| match p {
+            Plan::Fail(e) => Err(e),
+            Plan::Earlier { message, balance, next_price } => Ok(Sent {
+                price: charged(&message),
+                message,
+                balance: Some(Credits(balance)),
+                duplicate: true,
+                queued: false,
+                next_price: Some(next_price),
+            }),
+            Plan::SameAs { first, balance, next_price } => {
+                let message = written[first].clone().ok_or_else(|| StoreError::Invalid("a batched message was not stored".into()))?;
+                Ok(Sent {
+                    price: charged(&message),
+                    message,
+                    balance: Some(Credits(balance)),
+                    duplicate: true,
+                    queued: false,
+                    next_price: Some(next_price),
+                })
+            }
+            Plan::Write { price, balance, queued, next_price, .. } => {
+                let message = written[i].clone().ok_or_else(|| StoreError::Invalid("a batched message was not stored".into()))?;
+                Ok(Sent { message, price, balance: Some(Credits(balance)), duplicate: false, queued, next_price: Some(next_price) })
+            }
+        })
+        .collect()
+}
