@@ -502,6 +502,7 @@ async fn only_the_agency_details_route_takes_a_body_above_the_site_limit() {
     let eight_mb = vec![0x5a_u8; 8 * 1024 * 1024];
     let (ct, body) = platform_testkit::multipart(&[file("logo", "big.png", "image/png", &eight_mb)]);
     assert_eq!(boss.send(Method::POST, "/api/v1/agency/details", Some(&ct), body).await.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
 
 #[tokio::test]
 async fn an_owner_withdraws_a_pending_invitation_and_the_invitees_link_says_so() {
