@@ -366,7 +366,28 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         for (track, board, subject) in tracks {
             levels_reached!(tx, ladders.get(track), track, board, &subject, Some(s.room), now);
         }
-        // The room sees the animation; each recipient hears of it.
+        // Then the money: the sender's coins into one of the 64 escrow wallets
+        // (by the key), the one row this transaction shares with other
+        // senders, held from here to the commit (only the events follow). One transfer per
+        // recipient, keyed by the sender, the request key and the recipient.
+        let legs = |cost: i64| vec![
+            Leg { wallet: sender_w, unit: coins(), delta: Amount(-cost) },
+            Leg { wallet: escrow, unit: coins(), delta: Amount(cost) },
+        ];
+        let keys: Vec<(String, String)> = sends.iter().map(|row| (format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, row.recipient_id), row.id.to_string())).collect();
+        let transfers: Vec<Transfer> = sends
+            .iter()
+            .zip(&keys)
+            .map(|(row, (key, reference))| Transfer { legs: legs(row.cost), reason: economy::GIFT, reference: Some(reference), idempotency_key: key, created_by: None })
+            .collect();
+        let done = book().transfers_in(&mut *tx, &transfers, now).await?;
+        if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
+            return Err(StoreError::Conflict("gift_sends request key".into()));
+        }
+        // The room sees the animation; each recipient hears of it. Written
+        // after the money, right before the commit: an event's seq is taken
+        // when it is written, and one taken before a wait for the escrow
+        // shard would commit long after later seqs, past what listeners wait for.
         let names: Vec<(AccountId, String)> = {
             let mut v = vec![];
             for a in std::iter::once(&s.sender).chain(recipients.iter()) {
@@ -385,24 +406,6 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         }), now);
         for r in &recipients {
             user_event!(tx, *r, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
-        }
-        // Money last: the sender's coins into one of the 64 escrow wallets
-        // (by the key), the one row this transaction shares with other
-        // senders, held only from here to the commit. One transfer per
-        // recipient, keyed by the sender, the request key and the recipient.
-        let legs = |cost: i64| vec![
-            Leg { wallet: sender_w, unit: coins(), delta: Amount(-cost) },
-            Leg { wallet: escrow, unit: coins(), delta: Amount(cost) },
-        ];
-        let keys: Vec<(String, String)> = sends.iter().map(|row| (format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, row.recipient_id), row.id.to_string())).collect();
-        let transfers: Vec<Transfer> = sends
-            .iter()
-            .zip(&keys)
-            .map(|(row, (key, reference))| Transfer { legs: legs(row.cost), reason: economy::GIFT, reference: Some(reference), idempotency_key: key, created_by: None })
-            .collect();
-        let done = book().transfers_in(&mut *tx, &transfers, now).await?;
-        if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
-            return Err(StoreError::Conflict("gift_sends request key".into()));
         }
         economy::balance_event!(tx, s.sender, now);
         tx.commit().await?;
