@@ -5,33 +5,14 @@
 //! what a crash left.
 
 mod support;
-use support::{dbs, user};
+use support::{dbs, room_of, user, whole_now};
 
 use chrono::{DateTime, Duration, Utc};
 use platform_db::Db;
-use rooms_domain::ids::{AccountId, RoomId};
-use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
+use rooms_domain::ids::AccountId;
+use rooms_domain::room::SeatCount;
 use rooms_store::seat_sessions::{self, SeatSession};
 use rooms_store::{presence, rooms, seats};
-
-fn whole_now() -> DateTime<Utc> {
-    DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap()
-}
-
-async fn room_of(db: &Db, owner: AccountId, seat_count: i64, now: DateTime<Utc>) -> RoomId {
-    let new = rooms::NewRoom {
-        name: RoomName::parse(&format!("Room {}", &owner.to_string()[..8])).unwrap(),
-        kind: RoomKind::Public,
-        password_hash: None,
-        seat_count: SeatCount::parse(seat_count).unwrap(),
-        visitors: VisitorPermissions { speak: true, text: true, pictures: false },
-        apply_mode: false,
-        logo_url: None,
-    };
-    let r = rooms::create(db, owner, &new, now).await.unwrap();
-    presence::join(db, r.id, owner, now).await.unwrap();
-    r.id
-}
 
 async fn sessions(db: &Db, who: AccountId) -> Vec<SeatSession> {
     seat_sessions::of(db, who, DateTime::from_timestamp(0, 0).unwrap(), Utc::now() + Duration::days(3650)).await.unwrap()

@@ -6,32 +6,17 @@
 //! room admins, and `rooms check` after each.
 
 mod support;
-use support::{dbs, user};
+use support::{dbs, room_of, user, whole_now};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use futures_util::future::join_all;
 use platform_db::{Db, StoreError};
-use rooms_domain::ids::{AccountId, RoomId};
-use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
+use rooms_domain::ids::AccountId;
+use rooms_domain::room::SeatCount;
 use rooms_domain::vip::Kind;
 use rooms_store::gifts::{self, NewGift, Recipients, SendGift, Settings};
 use rooms_store::seats::Act;
 use rooms_store::{check, economy, events, levels, presence, rooms, seats, vip};
-
-async fn room_of(db: &Db, owner: AccountId, seat_count: i64, now: DateTime<Utc>) -> RoomId {
-    let new = rooms::NewRoom {
-        name: RoomName::parse(&format!("Room {}", &owner.to_string()[..8])).unwrap(),
-        kind: RoomKind::Public,
-        password_hash: None,
-        seat_count: SeatCount::parse(seat_count).unwrap(),
-        visitors: VisitorPermissions { speak: true, text: true, pictures: false },
-        apply_mode: false,
-        logo_url: None,
-    };
-    let r = rooms::create(db, owner, &new, now).await.unwrap();
-    presence::join(db, r.id, owner, now).await.unwrap();
-    r.id
-}
 
 fn code(e: StoreError) -> String {
     match e {
@@ -45,11 +30,6 @@ fn code(e: StoreError) -> String {
 async fn assert_clean(db: &Db, what: &str) {
     let v = check::run(db).await.unwrap();
     assert!(v.is_empty(), "{what}: rooms check found {v:?}");
-}
-
-/// Whole seconds: PostgreSQL keeps microseconds.
-fn whole_now() -> DateTime<Utc> {
-    DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap()
 }
 
 #[tokio::test]

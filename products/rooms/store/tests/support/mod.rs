@@ -1,13 +1,15 @@
 //! Set-up shared by the store's test files: a fresh database per backend,
-//! a user, and a store error as a short code.
+//! a user, a room with its owner present, whole-second time, and a store
+//! error as a short code.
 #![allow(dead_code)]
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use platform_db::testing::{backends, fresh_db};
 use platform_db::{Db, StoreError};
 use rooms_domain::account::{AdultBirthDate, Country, FullName, Gender, Handle, Login, PlatformRole};
-use rooms_domain::ids::AccountId;
-use rooms_store::accounts;
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_domain::room::{RoomKind, RoomName, SeatCount, VisitorPermissions};
+use rooms_store::{accounts, presence, rooms};
 
 /// A fresh, migrated database on every backend under test.
 pub async fn dbs() -> Vec<(platform_db::Backend, platform_db::testing::TestDb)> {
@@ -38,4 +40,25 @@ pub async fn user(db: &Db, handle: &str) -> AccountId {
         gender: Gender::Unspecified,
     };
     accounts::create(db, &new, "$argon2id$fake", PlatformRole::User, Utc::now()).await.unwrap().id
+}
+
+/// A public room of `seat_count` seats, its owner present in it.
+pub async fn room_of(db: &Db, owner: AccountId, seat_count: i64, now: DateTime<Utc>) -> RoomId {
+    let new = rooms::NewRoom {
+        name: RoomName::parse(&format!("Room {}", &owner.to_string()[..8])).unwrap(),
+        kind: RoomKind::Public,
+        password_hash: None,
+        seat_count: SeatCount::parse(seat_count).unwrap(),
+        visitors: VisitorPermissions { speak: true, text: true, pictures: false },
+        apply_mode: false,
+        logo_url: None,
+    };
+    let r = rooms::create(db, owner, &new, now).await.unwrap();
+    presence::join(db, r.id, owner, now).await.unwrap();
+    r.id
+}
+
+/// Whole seconds: PostgreSQL keeps microseconds.
+pub fn whole_now() -> DateTime<Utc> {
+    DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap()
 }
