@@ -141,18 +141,7 @@ fn term_facets_match_words() -> Check {
              || CAST({a}.band AS TEXT) || ', ' || CAST({a}.days AS TEXT) || ' days, ' || CAST({a}.stars AS TEXT) || ' stars: '"
         )
     };
-    Check::owned(
-        TERM_FACETS_MATCH_WORDS,
-        format!(
-            "SELECT {cx} || 'counted ' || CAST(x.n AS TEXT) || ', kept ' || CAST(COALESCE(f.n, 0) AS TEXT)
-             FROM ({fresh}) x LEFT JOIN ({kept}) f ON {on} WHERE COALESCE(f.n, 0) <> x.n
-             UNION ALL
-             SELECT {cf} || 'counted 0, kept ' || CAST(f.n AS TEXT)
-             FROM ({kept}) f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
-            cx = cell("x"),
-            cf = cell("f"),
-        ),
-    )
+    counted_both_ways(TERM_FACETS_MATCH_WORDS, &fresh, kept, on, cell)
 }
 
 /// PostgreSQL keeps `gig_words` from each gig's `search_vector` (migration
@@ -169,6 +158,24 @@ fn words_match_vectors() -> Check {
                 || CAST(COALESCE(length(g.search_vector), 0) AS TEXT)
          FROM (SELECT gig_id, COUNT(*) AS n FROM gig_words GROUP BY gig_id) c LEFT JOIN gigs g ON g.id = c.gig_id
          WHERE c.n <> COALESCE(length(g.search_vector), 0)",
+    )
+}
+
+/// Kept cells (`kept`, columns as `f`) against a fresh count (`fresh`, as
+/// `x`) joined `on`, both ways: a cell counted differently, and a kept cell
+/// with no gig left in it; `cell` names a cell in the message.
+fn counted_both_ways(name: &'static str, fresh: &str, kept: &str, on: &str, cell: impl Fn(&str) -> String) -> Check {
+    Check::owned(
+        name,
+        format!(
+            "SELECT {cx} || 'counted ' || CAST(x.n AS TEXT) || ', kept ' || CAST(COALESCE(f.n, 0) AS TEXT)
+             FROM ({fresh}) x LEFT JOIN ({kept}) f ON {on} WHERE COALESCE(f.n, 0) <> x.n
+             UNION ALL
+             SELECT {cf} || 'counted 0, kept ' || CAST(f.n AS TEXT)
+             FROM ({kept}) f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
+            cx = cell("x"),
+            cf = cell("f"),
+        ),
     )
 }
 
@@ -196,20 +203,7 @@ fn facets_match_gigs() -> Check {
              || CAST({a}.days AS TEXT) || ' days, ' || CAST({a}.stars AS TEXT) || ' stars: '"
         )
     };
-    Check::owned(
-        FACETS_MATCH_GIGS,
-        format!(
-            "SELECT {cx} || 'counted ' || CAST(x.n AS TEXT) || ', kept ' || CAST(COALESCE(f.n, 0) AS TEXT)
-             FROM ({fresh}) x LEFT JOIN ({kept}) f ON {on} WHERE COALESCE(f.n, 0) <> x.n
-             UNION ALL
-             SELECT {cf} || 'counted 0, kept ' || CAST(f.n AS TEXT)
-             FROM ({kept}) f WHERE f.n <> 0 AND NOT EXISTS (SELECT 1 FROM ({fresh}) x WHERE {on})",
-            cx = cell("x"),
-            cf = cell("f"),
-            on = same("x", "f"),
-            kept = crate::search::KEPT_CELLS,
-        ),
-    )
+    counted_both_ways(FACETS_MATCH_GIGS, &fresh, crate::search::KEPT_CELLS, &same("x", "f"), cell)
 }
 
 pub async fn check(db: &Db) -> StoreResult<Report> {
