@@ -678,3 +678,141 @@ async fn a_prefix_of_several_terms_and_several_words_count_their_matches() {
         assert_eq!(counts(db, "zebra").await.0, 0, "{backend:?}");
     }
 }
+
+/// Adds 8,000 active gigs of `seller` in one set-based statement (as the
+/// benchmark's seeder does), in three categories by `(i / 6) % 3`:
+/// gigs 1–7,200 hold "quartz" in their title, and of those the ones with
+/// `i % 6 != 0` (6,000) also "zephyr", the others (1,200) "plain"; gigs
+/// 7,201–8,000 hold "zephyr" without "quartz". Returns the categories.
+async fn seed_word_gigs(db: &Db, seller: AccountId) -> [String; 3] {
+    let cats: Vec<String> =
+        platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT slug FROM categories WHERE parent IS NULL ORDER BY position LIMIT 3")
+            .fetch_all(p).await.unwrap());
+    let cats: [String; 3] = cats.try_into().expect("three top-level categories");
+    let sqlite = db.backend() == platform_db::Backend::Sqlite;
+    let (id, at) = if sqlite {
+        (
+            "'2be0c400-0000-4000-8000-' || printf('%012d', i)".to_string(),
+            "strftime('%Y-%m-%dT%H:%M:%f+00:00', '2026-11-01 12:00:00', '-' || i || ' minutes')".to_string(),
+        )
+    } else {
+        (
+            "CAST('2be0c400-0000-4000-8000-' || lpad(CAST(i AS TEXT), 12, '0') AS UUID)".to_string(),
+            "CAST('2026-11-01 12:00:00+00' AS TIMESTAMPTZ) - i * INTERVAL '1 minute'".to_string(),
+        )
+    };
+    let words = "CASE WHEN i > 7200 THEN 'zephyr' WHEN i % 6 = 0 THEN 'quartz plain' ELSE 'quartz zephyr' END";
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8000)
+         INSERT INTO gigs (id, seller_id, slug, title, category, subcategory, tags_text, description_html, description_text,
+                           currency, status, min_price_minor, min_delivery_days, rating_x100, rating_count, seller_level,
+                           orders_completed, created_at, updated_at)
+         SELECT {id}, $1, 'word-gig-' || i, 'I will make a ' || {words} || ' sign',
+                CASE (i / 6) % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE $4 END, NULL, 'sign', '<p>Signs</p>', 'Signs',
+                'USD', 'active', 500 + (i * 7919) % 50000, 1 + (i * 31) % 10, 300 + (i * 17) % 201, 1 + i % 90,
+                'new', 0, {at}, {at}
+         FROM n"
+    );
+    platform_db::on_pool!(db, p => {
+        sqlx::query(&sql).bind(seller).bind(&cats[0]).bind(&cats[1]).bind(&cats[2]).execute(p).await.unwrap();
+    });
+    if sqlite {
+        // PostgreSQL's trigger keeps the weighted words; on SQLite the store
+        // writes them with a gig's text, here from FTS5's own index at once.
+        let words = "INSERT INTO gig_words (term, gig_id, weight)
+                     SELECT v.term, g.id, MAX(CASE WHEN v.col = 'title' THEN 10 ELSE 0 END) + MAX(CASE WHEN v.col = 'tags' THEN 5 ELSE 0 END)
+                                          + MAX(CASE WHEN v.col = 'body' THEN 1 ELSE 0 END)
+                     FROM gig_fts_terms v JOIN gigs g ON g.rowid = v.doc GROUP BY v.term, g.id";
+        platform_db::on_pool!(db, p => { sqlx::query(words).execute(p).await.unwrap(); });
+    }
+    search::fold_facets(db).await.unwrap();
+    cats
+}
+
+/// Every page of a search, by its cursors: the hits' ids in the order shown.
+async fn every_page(db: &Db, mut q: Query) -> Vec<search::Hit> {
+    let mut hits = vec![];
+    loop {
+        let r = search::search(db, &q).await.unwrap();
+        hits.extend(r.hits);
+        match r.next_cursor {
+            Some(next) => q.cursor = Some(next),
+            None => return hits,
+        }
+    }
+}
+
+#[tokio::test]
+async fn several_words_over_the_count_cap_answer_bounded_estimates_and_pages_without_repeats() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let cats = seed_word_gigs(db, seller).await;
+        // One word of one term: exact, from its kept cells.
+        assert_eq!(counts(db, "quartz").await.0, 7_200, "{backend:?}");
+        assert!(!counts(db, "quartz").await.2, "{backend:?}");
+
+        // Both words: 6,000 gigs, above the 5,000 counted one by one. The
+        // estimate is never under the true count and never over the fewest
+        // gigs holding one of the words ("zephyr": 6,800); each category
+        // (2,000 true) is scaled by the same factor, give or take the sample.
+        let r = search::search(db, &query("quartz zephyr")).await.unwrap();
+        assert!(6_000 > search::COUNT_CAP);
+        assert!(r.approximate, "{backend:?}");
+        assert!((6_000..=6_800).contains(&r.total), "{backend:?}: total {}", r.total);
+        assert_eq!(r.facets.category.len(), 3, "{backend:?}");
+        for c in &r.facets.category {
+            assert!(cats.contains(&c.value), "{backend:?}: {}", c.value);
+            assert!((1_950..=2_320).contains(&c.count), "{backend:?}: {} estimated {}", c.value, c.count);
+        }
+        assert_eq!(r.facets.price.iter().map(|c| c.count).sum::<i64>(), r.total, "{backend:?}: every gig in one price band");
+        assert_eq!(r.facets.level.iter().map(|c| c.count).sum::<i64>(), r.total, "{backend:?}");
+
+        // The first page in order (best first, then by id), every hit
+        // holding both words; the next page by its cursor repeats none.
+        assert_eq!(r.hits.len(), 20, "{backend:?}");
+        assert!(r.hits.iter().all(|h| h.title.contains("quartz zephyr")), "{backend:?}");
+        assert!(r.hits.windows(2).all(|w| (w[0].rank, w[0].id) < (w[1].rank, w[1].id)), "{backend:?}");
+        let next = search::search(db, &Query { cursor: r.next_cursor.clone(), ..query("quartz zephyr") }).await.unwrap();
+        assert_eq!(next.hits.len(), 20, "{backend:?}");
+        assert!(next.hits.iter().all(|h| h.title.contains("quartz zephyr")), "{backend:?}");
+        assert!(next.hits.iter().all(|h| r.hits.iter().all(|h1| h1.id != h.id)), "{backend:?}: a gig on both pages");
+        assert!((r.hits[19].rank, r.hits[19].id) < (next.hits[0].rank, next.hits[0].id), "{backend:?}");
+        assert!(next.approximate && next.total == r.total, "{backend:?}");
+
+        // Cheapest first: the pages, walked to the end, hold every match once, by price.
+        let by_price = every_page(db, Query { sort: Sort::Price, limit: 60, ..query("quartz zephyr") }).await;
+        assert_eq!(by_price.len(), 6_000, "{backend:?}");
+        assert!(by_price.windows(2).all(|w| (w[0].min_price_minor, w[0].id) < (w[1].min_price_minor, w[1].id)), "{backend:?}");
+        let distinct: std::collections::HashSet<_> = by_price.iter().map(|h| h.id).collect();
+        assert_eq!(distinct.len(), 6_000, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn several_words_under_the_count_cap_answer_exact_counts() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let cats = seed_word_gigs(db, seller).await;
+        // "quartz plain": the 1,200 gigs with i % 6 = 0, 400 a category.
+        let (total, by_category, approximate) = counts(db, "quartz plain").await;
+        assert_eq!((total, approximate), (1_200, false), "{backend:?}");
+        let mut expected: Vec<(String, i64)> = cats.iter().map(|c| (c.clone(), 400)).collect();
+        expected.sort();
+        let mut by_category = by_category;
+        by_category.sort();
+        assert_eq!(by_category, expected, "{backend:?}");
+        // A filter narrows the total exactly, not its own facet.
+        let mut q = query("quartz plain");
+        q.filters.category = Some(cats[1].clone());
+        let r = search::search(db, &q).await.unwrap();
+        assert_eq!((r.total, r.approximate), (400, false), "{backend:?}");
+        assert_eq!(r.facets.category.iter().map(|c| c.count).sum::<i64>(), 1_200, "{backend:?}");
+        let all = every_page(db, Query { limit: 60, ..q }).await;
+        assert_eq!(all.len(), 400, "{backend:?}");
+        assert!(all.iter().all(|h| h.title.contains("quartz plain")), "{backend:?}");
+    }
+}
