@@ -509,8 +509,7 @@ enum Facet {
 /// its own (as if its own filter were not set), the total those that pass
 /// them all.
 async fn facets(db: &Db, f: &Filters, cells: &[Cell]) -> StoreResult<(i64, Facets)> {
-    let names: std::collections::HashMap<String, String> =
-        crate::gigs::categories(db).await?.into_iter().map(|c| (c.slug, c.name)).collect();
+    let names = category_names(db, cells).await?;
 
     let count = |skip: Option<Facet>, pick: &dyn Fn(&Cell) -> bool| -> i64 {
         cells.iter().filter(|c| c.passes(f, skip) && pick(c)).map(|c| c.n).sum()
@@ -555,6 +554,37 @@ async fn facets(db: &Db, f: &Filters, cells: &[Cell]) -> StoreResult<(i64, Facet
         .map(|(l, n)| Count { value: *l, label: l.label().into(), count: n })
         .collect();
     Ok((total, Facets { category, price, delivery_days, rating, level }))
+}
+
+/// Category names by slug, per database (its host, port and name, or its file).
+type Names = std::sync::Arc<std::collections::HashMap<String, String>>;
+static CATEGORY_NAMES: std::sync::Mutex<Vec<(String, Names)>> = std::sync::Mutex::new(Vec::new());
+
+fn database_key(db: &Db) -> String {
+    match db {
+        Db::Postgres(p) => {
+            let o = p.connect_options();
+            format!("postgres://{}:{}/{}", o.get_host(), o.get_port(), o.get_database().unwrap_or_default())
+        }
+        Db::Sqlite(p) => format!("sqlite://{}", p.connect_options().get_filename().display()),
+    }
+}
+
+/// The names of the categories the cells are in. Only migrations write
+/// the taxonomy, so a process reads it once per database, not once per
+/// search, and again when a cell is in a category it has not read.
+async fn category_names(db: &Db, cells: &[Cell]) -> StoreResult<Names> {
+    let key = database_key(db);
+    let known = |names: &Names| cells.iter().all(|c| names.contains_key(&c.category));
+    let cached = CATEGORY_NAMES.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(k, _)| *k == key).map(|(_, n)| n.clone());
+    if let Some(names) = cached.filter(known) {
+        return Ok(names);
+    }
+    let names: Names = std::sync::Arc::new(crate::gigs::categories(db).await?.into_iter().map(|c| (c.slug, c.name)).collect());
+    let mut all = CATEGORY_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|(k, _)| *k != key);
+    all.push((key, names.clone()));
+    Ok(names)
 }
 
 /// The cells of the gigs matching the words, counted now (with words no
@@ -684,21 +714,33 @@ pub async fn did_you_mean(db: &Db, q: &str) -> StoreResult<Option<String>> {
             candidates.extend(all.iter().filter(|t| suggest::similarity(w, t) == best).cloned());
         }
     }
-    let mut terms = vec![];
-    for t in candidates {
-        let n = term_count(db, &t).await?;
-        if n > 0 {
-            terms.push((t, n));
-        }
-    }
+    let candidates: Vec<String> = candidates.into_iter().collect();
+    let counts = term_counts(db, &candidates).await?;
+    let terms: Vec<(String, i64)> =
+        candidates.into_iter().filter_map(|t| counts.get(&t).copied().filter(|n| *n > 0).map(|n| (t, n))).collect();
     Ok(suggest::did_you_mean(&words.join(" "), &terms))
 }
 
-/// How many active gigs hold exactly `term` (kept cells plus deltas).
-async fn term_count(db: &Db, term: &str) -> StoreResult<i64> {
-    let sql = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM (SELECT n FROM gig_term_facets WHERE term = $1
-               UNION ALL SELECT n FROM gig_term_facet_deltas WHERE term = $1) c";
-    Ok(on_pool!(db, p => sqlx::query_scalar(sql).bind(term).fetch_one(p).await?))
+/// How many active gigs hold exactly each of `terms` (kept cells plus
+/// deltas), in one statement; a term held by none may be missing.
+async fn term_counts(db: &Db, terms: &[String]) -> StoreResult<std::collections::HashMap<String, i64>> {
+    if terms.is_empty() {
+        return Ok(Default::default());
+    }
+    let list: Vec<String> = (1..=terms.len()).map(|i| format!("${i}")).collect();
+    let list = list.join(", ");
+    let sql = format!(
+        "SELECT term, CAST(SUM(n) AS BIGINT) AS n FROM (SELECT term, n FROM gig_term_facets WHERE term IN ({list})
+         UNION ALL SELECT term, n FROM gig_term_facet_deltas WHERE term IN ({list})) c GROUP BY term"
+    );
+    let rows: Vec<(String, i64)> = on_pool!(db, p => {
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        for t in terms {
+            q = q.bind(t.as_str());
+        }
+        q.fetch_all(p).await?
+    });
+    Ok(rows.into_iter().collect())
 }
 
 /// One autocomplete entry: a known term, or a gig title with its slug.
