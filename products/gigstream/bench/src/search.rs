@@ -95,7 +95,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     println!("warming up for {} s at {} searches/s…", args.warmup, args.rate);
     load(&http, &queries, args.rate, args.warmup).await;
     println!("measuring for {} s at {} searches/s (open loop)…", args.duration, args.rate);
+    let cpu_before = srv.cpu_seconds();
     let run = load(&http, &queries, args.rate, args.duration).await;
+    let cpu = srv.cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
 
     println!("search over {} gigs, {} store, offered {} searches/s:", args.gigs, store.label(), args.rate);
     let mut all = Latencies::new("all searches");
@@ -108,17 +110,23 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     let achieved = run.ok as f64 / run.elapsed;
     let met = all.p99_ms() < args.goal_p99_ms && run.failed == 0;
     println!(
-        "  answered {} ({} failed) in {:.1} s: {achieved:.1} searches/s; p99 goal < {} ms: {}",
+        "  offered {} searches/s, served {achieved:.1}/s: answered {} ({} failed) in {:.1} s; p99 goal < {} ms: {}",
+        args.rate,
         run.ok,
         run.failed,
         run.elapsed,
         args.goal_p99_ms,
         if met { "met" } else { "MISSED" }
     );
+    // The server's own CPU per answered search (the database's is apart).
+    let cpu_ms_per_search = cpu.filter(|_| run.ok > 0).map(|c| c * 1000.0 / run.ok as f64);
+    if let Some(ms) = cpu_ms_per_search {
+        println!("  server process CPU: {ms:.2} ms per search (user + system, the database not included)");
+    }
     let out = json!({
         "bench": "search", "store": store.label(), "gigs": args.gigs, "sellers": args.sellers, "seed_seconds": seeded,
         "offered_per_second": args.rate, "duration_seconds": args.duration, "answered": run.ok, "failed": run.failed,
-        "achieved_per_second": achieved, "goal_p99_ms": args.goal_p99_ms, "goal_met": met,
+        "achieved_per_second": achieved, "server_cpu_ms_per_search": cpu_ms_per_search, "goal_p99_ms": args.goal_p99_ms, "goal_met": met,
         "overall": overall, "per_query": per_query, "queries": answers,
     });
     if let Some(path) = &args.json {

@@ -90,7 +90,22 @@ pub fn free_port() -> Result<u16, Fail> {
 /// A running `gigstream serve`, stopped when dropped.
 pub struct Server {
     pub base: String,
-    _child: Child,
+    child: Child,
+}
+
+impl Server {
+    /// The CPU seconds (user and system) the server process has used so
+    /// far, from `/proc/<pid>/stat` (in the kernel's fixed 1/100 s ticks);
+    /// `None` where there is no such file.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()?)).ok()?;
+        // Fields after the parenthesised command name: state is the 3rd
+        // field of the line, utime the 14th and stime the 15th.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+    }
 }
 
 /// Starts `gigstream serve` on `port` with the rate limits opened up (the
@@ -107,7 +122,7 @@ pub async fn serve(bin: &Path, store: &Store, port: u16, env: &[(&str, String)])
     let http = reqwest::Client::new();
     for _ in 0..600 {
         if http.get(format!("{base}/api/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Ok(Server { base, _child: child });
+            return Ok(Server { base, child });
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
