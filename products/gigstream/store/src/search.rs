@@ -644,7 +644,9 @@ async fn kept_cells(db: &Db) -> StoreResult<Vec<Cell>> {
 /// `gig_term_facets`) appended since the last fold into their cells, in
 /// key order, and returns how many deltas it folded. Deltas appended while
 /// it runs stay for the next fold; two folds at once never fold one twice
-/// (each takes the rows it deletes). On SQLite there are never deltas.
+/// (each takes the rows it deletes). The deltas tables are vacuumed after
+/// a fold that moved any, so the searches reading them do not wade through
+/// the deleted rows. On SQLite there are never deltas.
 pub async fn fold_facets(db: &Db) -> StoreResult<u64> {
     const MOVED: &str = "DELETE FROM gig_facet_deltas RETURNING category, subcategory, seller_level, band, days, stars, n";
     const INTO_CELLS: &str = "INSERT INTO gig_facets (category, subcategory, seller_level, band, days, stars, n)
@@ -664,6 +666,13 @@ pub async fn fold_facets(db: &Db) -> StoreResult<u64> {
             let n: i64 = sqlx::query_scalar(&sql).fetch_one(p).await?;
             let terms = format!("WITH moved AS ({MOVED_TERMS}), folded AS ({INTO_TERM_CELLS}) SELECT COUNT(*) FROM moved");
             let t: i64 = sqlx::query_scalar(&terms).fetch_one(p).await?;
+            // Every search reads the deltas by an index range; the rows
+            // just deleted stay in it, read and skipped by each search,
+            // until they are vacuumed (after the seeded 100,000 gigs' fold,
+            // 1.7 million: the term cells took 59 ms a search instead of 6).
+            if n + t > 0 {
+                sqlx::raw_sql("VACUUM (ANALYZE) gig_facet_deltas, gig_term_facet_deltas").execute(p).await?;
+            }
             Ok((n + t) as u64)
         }
         Db::Sqlite(_) => Ok(0),

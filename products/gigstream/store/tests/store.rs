@@ -685,8 +685,7 @@ async fn a_prefix_of_several_terms_and_several_words_count_their_matches() {
 /// `i % 6 != 0` (6,000) also "zephyr", the others (1,200) "plain"; gigs
 /// 7,201–8,000 hold "zephyr" without "quartz". Returns the categories.
 async fn seed_word_gigs(db: &Db, seller: AccountId) -> [String; 3] {
-    let cats: Vec<String> =
-        platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT slug FROM categories WHERE parent IS NULL ORDER BY position LIMIT 3")
+    let cats: Vec<String> = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT slug FROM categories WHERE parent IS NULL ORDER BY position LIMIT 3")
             .fetch_all(p).await.unwrap());
     let cats: [String; 3] = cats.try_into().expect("three top-level categories");
     let sqlite = db.backend() == platform_db::Backend::Sqlite;
