@@ -119,7 +119,7 @@ async fn money_rows(app: &TestApp, admin: &str, slugs: &[String]) -> String {
     let seller = v["token"].as_str().unwrap().to_string();
     let (_, v) = app.call(Method::GET, &format!("/api/v1/gigs/{}", slugs[0]), None, None).await;
     let gig = v["gig"]["id"].as_str().unwrap().to_string();
-    let buyer = app.sign_up("patron-with-a-rather-long-username").await;
+    let buyer = app.sign_up("patron_with_a_long_username_x").await;
     let ok = |r: (StatusCode, Value)| assert!(r.0.is_success(), "{r:?}");
     let reason = json!({ "reason": "The portrait arrived without the second person in the photo, and no answer for a week since" });
     let open = app.paid_order(&buyer, &gig).await;
