@@ -4,12 +4,12 @@
 use chrono::Utc;
 use gigstream_domain::backoffice::{Settings, Standing};
 use gigstream_domain::fees::FeePolicy;
-use gigstream_domain::ids::AccountId;
-use gigstream_store::accounts::{self, NewAccount};
-use gigstream_store::backoffice::{self as bo, Admin, At, UserFilter};
 use gigstream_domain::gig::{Package, Tier};
+use gigstream_domain::ids::AccountId;
 use gigstream_domain::names::{Tag, Title};
 use gigstream_domain::Currency;
+use gigstream_store::accounts::{self, NewAccount};
+use gigstream_store::backoffice::{self as bo, Admin, At, UserFilter};
 use gigstream_store::gigs::{self, GigInput};
 use gigstream_store::videos::{self, VideoKind};
 use gigstream_store::{privacy, Db, StoreError};

@@ -83,7 +83,11 @@ async fn an_agency_is_created_approved_joined_and_left() {
         assert_eq!(code(agencies::search(db, "st", 10).await.unwrap_err()), "field:q");
         assert_eq!(code(agencies::set_status(db, staff, a.id, AgencyStatus::Suspended, "", now).await.unwrap_err()), "bad_transition");
         // Not before the owner sent the application's details; then approved.
-        assert_eq!(code(agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap_err()), "details_missing", "{b:?}");
+        assert_eq!(
+            code(agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap_err()),
+            "details_missing",
+            "{b:?}"
+        );
         assert_eq!(agencies::get(db, a.id).await.unwrap().status, "pending", "{b:?}: nothing changed");
         send_details(db, boss, a.id).await;
         let a = agencies::set_status(db, staff, a.id, AgencyStatus::Active, "looks fine", now).await.unwrap();
@@ -137,7 +141,7 @@ async fn an_agency_is_created_approved_joined_and_left() {
         agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
         let audits: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE subject_kind = 'agency' AND subject_id = $1")
             .bind(a.id.to_string()).fetch_one(p).await.unwrap());
-        assert_eq!(audits, 4, "{b:?}: created, approved, suspended, reactivated");
+        assert_eq!(audits, 5, "{b:?}: created, details sent, approved, suspended, reactivated");
 
         // Removal gives notice (6.5); someone else's member cannot be removed.
         let notice = chrono::Duration::days(7);

@@ -209,7 +209,11 @@ async fn each_order_has_one_thread_of_its_own_for_its_two_parties() {
         let (s, v) = thread(&first, &buyer).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let conv = v["conversation"]["id"].as_str().unwrap().to_string();
-        assert_eq!((v["conversation"]["kind"].as_str(), v["conversation"]["order_id"].as_str()), (Some("order"), Some(first.as_str())), "{v}");
+        assert_eq!(
+            (v["conversation"]["kind"].as_str(), v["conversation"]["order_id"].as_str()),
+            (Some("order"), Some(first.as_str())),
+            "{v}"
+        );
         assert_ne!(conv, inquiry);
         // The same thread for the seller and on every later visit; another order has its own.
         assert_eq!(thread(&first, &seller).await.1["conversation"]["id"], conv.as_str());

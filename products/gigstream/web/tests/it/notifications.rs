@@ -347,8 +347,9 @@ async fn the_bell_hears_of_a_notification_live_on_ones_own_socket_only() {
         // An event turned off for the bell sends no frame: the next one the buyer hears is a later event.
         let off = json!({ "preferences": [{ "event": "new_message", "channel": "in_app", "enabled": false }] });
         assert_eq!(app.call(Method::PUT, "/api/v1/me/notification-preferences", Some(&buyer), Some(off)).await.0, StatusCode::OK);
-        let (s, _) =
-            app.call(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(&seller), Some(json!({ "body": "Also..." }))).await;
+        let (s, _) = app
+            .call(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(&seller), Some(json!({ "body": "Also..." })))
+            .await;
         assert_eq!(s, StatusCode::CREATED);
         app.paid_order(&buyer, &gig_id).await;
         let n = next_notification(&mut buyer_ws).await;

@@ -70,7 +70,11 @@ pub async fn send_details(db: &Db, owner: AccountId, agency: rooms_domain::ids::
     let side = |n: u8| SealedImage { mime: "image/png".into(), sealed: vec![n; 16] };
     let s = Submission {
         logo_url: "/media/logos/agency.png".into(),
-        details: rooms_domain::agency::Details { phone: "+2348012345678".into(), address: "1 Marina, Lagos".into(), referrer: String::new() },
+        details: rooms_domain::agency::Details {
+            phone: "+2348012345678".into(),
+            address: "1 Marina, Lagos".into(),
+            referrer: String::new(),
+        },
         front: side(1),
         back: side(2),
     };

@@ -25,7 +25,11 @@ async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {
     let side = |n: u8| rooms_store::agency_details::SealedImage { mime: "image/png".into(), sealed: vec![n; 16] };
     let application = rooms_store::agency_details::Submission {
         logo_url: "/media/logos/starlight.png".into(),
-        details: rooms_domain::agency::Details { phone: "+2348012345678".into(), address: "1 Marina, Lagos".into(), referrer: String::new() },
+        details: rooms_domain::agency::Details {
+            phone: "+2348012345678".into(),
+            address: "1 Marina, Lagos".into(),
+            referrer: String::new(),
+        },
         front: side(1),
         back: side(2),
     };
