@@ -362,7 +362,7 @@ async fn the_dashboard_shows_each_members_month_and_members_claim_their_target()
         let app = TestApp::new(b).await;
         let (mut boss, _) = signed_up(&app, "boss").await;
         let (mut star, _) = signed_up(&app, "star").await;
-        let (agency, _) = approved_agency(&app, &mut boss).await;
+        approved_agency(&app, &mut boss).await;
         let star_no = number_of(&app, "star").await.to_string();
         let inv = id(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await, "invitation");
         assert_eq!(star.post(&format!("/api/v1/agency/invitations/{inv}/accept"), json!({})).await.status, StatusCode::OK);
@@ -515,7 +515,7 @@ async fn an_owner_withdraws_a_pending_invitation_and_the_invitees_link_says_so()
         let app = TestApp::new(b).await;
         let (mut boss, _) = signed_up(&app, "boss").await;
         let (mut star, _) = signed_up(&app, "star").await;
-        let (agency, _) = approved_agency(&app, &mut boss).await;
+        approved_agency(&app, &mut boss).await;
         let star_no = number_of(&app, "star").await.to_string();
         let invite = |n: String| json!({ "number": n });
 
