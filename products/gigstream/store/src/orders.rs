@@ -136,9 +136,13 @@ pub struct DeliveredFile {
     pub bytes: i64,
 }
 
+/// One delivery of an order. Every delivery is kept: the first is
+/// version 1, each delivery after a revision request the next version.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Delivery {
     pub id: DeliveryId,
+    #[sqlx(skip)]
+    pub version: i64,
     pub message: String,
     pub files: Json<Vec<DeliveredFile>>,
     pub created_at: DateTime<Utc>,
@@ -744,16 +748,22 @@ pub async fn timeline(db: &Db, id: OrderId) -> StoreResult<Vec<Event>> {
     Ok(on_pool!(db, p => sqlx::query_as(sql).bind(id).fetch_all(p).await?))
 }
 
+/// The order's deliveries, oldest (version 1) first.
 pub async fn deliveries(db: &Db, id: OrderId) -> StoreResult<Vec<Delivery>> {
-    let sql = "SELECT id, message, files, created_at FROM deliveries WHERE order_id = $1 ORDER BY created_at";
-    Ok(on_pool!(db, p => sqlx::query_as(sql).bind(id).fetch_all(p).await?))
+    let sql = "SELECT id, message, files, created_at FROM deliveries WHERE order_id = $1 ORDER BY created_at, id";
+    let mut rows: Vec<Delivery> = on_pool!(db, p => sqlx::query_as(sql).bind(id).fetch_all(p).await?);
+    for (n, d) in rows.iter_mut().enumerate() {
+        d.version = n as i64 + 1;
+    }
+    Ok(rows)
 }
 
-/// Whether `key` is a file delivered on an order `account` is party to.
-pub async fn delivered_file_visible(db: &Db, key: &str, account: AccountId, is_admin: bool) -> StoreResult<bool> {
-    let sql = "SELECT d.files, o.buyer_id, o.seller_id FROM deliveries d JOIN orders o ON o.id = d.order_id WHERE d.files LIKE $1";
-    let sql = sql.replace("d.files LIKE $1", "CAST(d.files AS TEXT) LIKE $1");
+/// Whether `key` is a file delivered on an order `account` is the buyer
+/// or the seller of (nobody else, admins included).
+pub async fn delivered_file_visible(db: &Db, key: &str, account: AccountId) -> StoreResult<bool> {
+    let sql = "SELECT d.files, o.buyer_id, o.seller_id FROM deliveries d JOIN orders o ON o.id = d.order_id
+               WHERE CAST(d.files AS TEXT) LIKE $1";
     let rows: Vec<(Json<Vec<DeliveredFile>>, AccountId, AccountId)> =
-        on_pool!(db, p => sqlx::query_as(&sql).bind(format!("%{key}%")).fetch_all(p).await?);
-    Ok(rows.iter().any(|(files, b, s)| files.0.iter().any(|f| f.key == key) && (is_admin || *b == account || *s == account)))
+        on_pool!(db, p => sqlx::query_as(sql).bind(format!("%{key}%")).fetch_all(p).await?);
+    Ok(rows.iter().any(|(files, b, s)| files.0.iter().any(|f| f.key == key) && (*b == account || *s == account)))
 }

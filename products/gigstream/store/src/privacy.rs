@@ -59,6 +59,11 @@ pub async fn export(db: &Db, id: AccountId) -> StoreResult<Export> {
         "SELECT i.media_key FROM gig_images i JOIN gigs g ON g.id = i.gig_id WHERE g.seller_id = $1 ORDER BY i.created_at")
         .bind(id).fetch_all(p).await?);
     keys.extend(images.into_iter().map(|k| (k, "gig-images")));
+    let videos: Vec<(Option<String>, Option<String>, Option<String>)> = on_pool!(db, p => sqlx::query_as(
+        "SELECT v.original_key, v.mp4_key, v.poster_key FROM gig_videos v JOIN gigs g ON g.id = v.gig_id WHERE g.seller_id = $1
+         ORDER BY v.created_at, v.id")
+        .bind(id).fetch_all(p).await?);
+    keys.extend(videos.into_iter().flat_map(|(o, m, p)| [o, m, p]).flatten().map(|k| (k, "gig-videos")));
     let attachments: Vec<String> = on_pool!(db, p => sqlx::query_scalar(
         "SELECT a.media_key FROM message_attachments a JOIN messages m ON m.id = a.message_id WHERE m.sender_id = $1 ORDER BY m.seq")
         .bind(id).fetch_all(p).await?);
@@ -94,8 +99,8 @@ pub async fn export(db: &Db, id: AccountId) -> StoreResult<Export> {
 pub struct Deleted {
     /// Orders kept (anonymised) for the money records.
     pub orders_kept: i64,
-    /// Stored files to delete from the media store (gig pictures,
-    /// message attachments); delivered files stay with their orders.
+    /// Stored files to delete from the media store (gig pictures and
+    /// videos, message attachments); delivered files stay with their orders.
     pub media_keys: Vec<String>,
 }
 
@@ -136,6 +141,10 @@ pub async fn delete_account(db: &Db, id: AccountId, ip: Option<&str>, now: DateT
         }
         let mut media_keys: Vec<String> = sqlx::query_scalar(
             "SELECT i.media_key FROM gig_images i JOIN gigs g ON g.id = i.gig_id WHERE g.seller_id = $1").bind(id).fetch_all(&mut *tx).await?;
+        let videos: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT v.original_key, v.mp4_key, v.poster_key FROM gig_videos v JOIN gigs g ON g.id = v.gig_id WHERE g.seller_id = $1")
+            .bind(id).fetch_all(&mut *tx).await?;
+        media_keys.extend(videos.into_iter().flat_map(|(o, m, p)| [o, m, p]).flatten());
         let attached: Vec<String> = sqlx::query_scalar(
             "SELECT a.media_key FROM message_attachments a JOIN messages m ON m.id = a.message_id WHERE m.sender_id = $1")
             .bind(id).fetch_all(&mut *tx).await?;
@@ -152,6 +161,7 @@ pub async fn delete_account(db: &Db, id: AccountId, ip: Option<&str>, now: DateT
             .bind(id).bind("(removed: its author deleted their account)").execute(&mut *tx).await?;
         sqlx::query("UPDATE reviews SET comment = '', reply = NULL WHERE reviewer_id = $1").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM gig_images WHERE gig_id IN (SELECT id FROM gigs WHERE seller_id = $1)").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM gig_videos WHERE gig_id IN (SELECT id FROM gigs WHERE seller_id = $1)").bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM gig_terms WHERE gig_id IN (SELECT id FROM gigs WHERE seller_id = $1)").bind(id).execute(&mut *tx).await?;
         sqlx::query("UPDATE gigs SET status = 'deleted', description_html = '', description_text = '', updated_at = $2 WHERE seller_id = $1")
             .bind(id).bind(now).execute(&mut *tx).await?;

@@ -4,9 +4,14 @@
 use chrono::Utc;
 use gigstream_domain::backoffice::{Settings, Standing};
 use gigstream_domain::fees::FeePolicy;
+use gigstream_domain::gig::{Package, Tier};
 use gigstream_domain::ids::AccountId;
+use gigstream_domain::names::{Tag, Title};
+use gigstream_domain::Currency;
 use gigstream_store::accounts::{self, NewAccount};
 use gigstream_store::backoffice::{self as bo, Admin, At, UserFilter};
+use gigstream_store::gigs::{self, GigInput};
+use gigstream_store::videos::{self, VideoKind};
 use gigstream_store::{privacy, Db, StoreError};
 use platform_db::testing::{backends, fresh_db};
 
@@ -79,10 +84,53 @@ async fn a_deleted_account_is_anonymised_and_can_be_exported_before() {
         let t = fresh_db(backend, gigstream_store::migrations(), "gigstream_template").await;
         let db = &t.db;
         let user = account(db, "writer", false).await;
+        // A gig with a picture and two videos: one converted (its original gone), one waiting.
+        let basic = Package {
+            tier: Tier::Basic,
+            name: "Basic".into(),
+            description: String::new(),
+            price_minor: 5_000,
+            delivery_days: 2,
+            revisions: 0,
+            items: vec![],
+        };
+        let input = GigInput {
+            title: Title::parse("I will write your product pages").unwrap(),
+            category: "writing-translation".into(),
+            subcategory: None,
+            tags: Tag::parse_list("copy").unwrap(),
+            description_html: "<p>Pages</p>".into(),
+            faq: vec![],
+            requirements: vec![],
+            currency: Currency::Usd,
+            packages: vec![basic],
+        };
+        let gig = gigs::create(db, user, &input, Utc::now()).await.unwrap();
+        gigs::add_image(db, gig.id, user, "gigs/aa/cover.png", "image/png", Utc::now()).await.unwrap();
+        let done_video = videos::add(db, gig.id, user, "videos/aa/tour.mov", "video/quicktime", Utc::now()).await.unwrap();
+        videos::finished(db, VideoKind::Gig, done_video.id, "videos/aa/tour.mp4", "videos/aa/tour.jpg", Utc::now()).await.unwrap();
+        videos::add(db, gig.id, user, "videos/bb/intro.webm", "video/webm", Utc::now()).await.unwrap();
         let export = privacy::export(db, user).await.unwrap();
         assert_eq!(export.data["account"]["username"], "writer");
+        let mut exported: Vec<(&str, &str)> = export.files.iter().map(|f| (f.key.as_str(), f.path.as_str())).collect();
+        exported.sort();
+        assert_eq!(
+            exported,
+            [
+                ("gigs/aa/cover.png", "files/gig-images/cover.png"),
+                ("videos/aa/tour.jpg", "files/gig-videos/tour.jpg"),
+                ("videos/aa/tour.mp4", "files/gig-videos/tour.mp4"),
+                ("videos/bb/intro.webm", "files/gig-videos/intro.webm"),
+            ],
+            "{backend:?}"
+        );
         let done = privacy::delete_account(db, user, Some("10.0.0.2"), Utc::now()).await.unwrap();
         assert_eq!(done.orders_kept, 0);
+        // Every stored file of the person's is handed back for removal, and the rows are gone.
+        let mut removed = done.media_keys.clone();
+        removed.sort();
+        assert_eq!(removed, ["gigs/aa/cover.png", "videos/aa/tour.jpg", "videos/aa/tour.mp4", "videos/bb/intro.webm"]);
+        assert!(videos::of_gig(db, gig.id).await.unwrap().is_empty());
         let u = bo::user(db, user).await.unwrap();
         assert_eq!((u.standing, u.display_name.as_str()), (Standing::Deleted, "Deleted user"));
         assert!(u.email.ends_with("@deleted.invalid"));

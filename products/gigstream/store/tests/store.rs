@@ -236,11 +236,18 @@ async fn an_order_runs_from_payment_to_release_through_escrow() {
         assert!(matches!(e, StoreError::Refused { field: "answers", .. }), "{e:?}");
         let o2 = orders::submit_requirements(db, o.id, buyer, vec!["Acme".into()], now).await.unwrap();
         assert_eq!(o2.due_at, Some(now + Duration::days(3)));
-        orders::deliver(db, o.id, seller, "First draft", vec![], now).await.unwrap();
+        let file = |key: &str, name: &str| orders::DeliveredFile {
+            key: key.into(),
+            name: name.into(),
+            content_type: "image/png".into(),
+            bytes: 10,
+        };
+        let first = vec![file("deliveries/aa/logo-v1.png", "logo.png"), file("deliveries/aa/logo-v1-dark.png", "logo-dark.png")];
+        orders::deliver(db, o.id, seller, "First draft", first, now).await.unwrap();
         let e = orders::deliver(db, o.id, seller, "again", vec![], now).await.unwrap_err();
         assert!(e.to_string().starts_with("This order is already delivered"), "{e}");
         orders::request_revision(db, o.id, buyer, "Bigger letters please", now).await.unwrap();
-        orders::deliver(db, o.id, seller, "Second draft", vec![], now).await.unwrap();
+        orders::deliver(db, o.id, seller, "Second draft", vec![file("deliveries/bb/logo-v2.png", "logo.png")], now).await.unwrap();
         let e = orders::request_revision(db, o.id, buyer, "More", now).await.unwrap_err();
         assert!(e.to_string().contains("includes 1 revision and all have been used"), "{e}");
         let done = orders::accept(db, o.id, buyer, now).await.unwrap();
@@ -252,7 +259,25 @@ async fn an_order_runs_from_payment_to_release_through_escrow() {
         assert_eq!(escrow::system_balance(db, escrow::ESCROW, Currency::Usd).await.unwrap(), 0);
         let kinds: Vec<String> = orders::timeline(db, o.id).await.unwrap().into_iter().map(|e| e.action).collect();
         assert_eq!(kinds, ["place", "pay", "submit_requirements", "deliver", "request_revision", "deliver", "accept", "release"]);
-        assert_eq!(orders::deliveries(db, o.id).await.unwrap().len(), 2);
+        // Every version is kept, numbered in order, with its own files.
+        let kept = orders::deliveries(db, o.id).await.unwrap();
+        let versions: Vec<(i64, &str, Vec<&str>)> =
+            kept.iter().map(|d| (d.version, d.message.as_str(), d.files.0.iter().map(|f| f.key.as_str()).collect())).collect();
+        assert_eq!(
+            versions,
+            [
+                (1, "First draft", vec!["deliveries/aa/logo-v1.png", "deliveries/aa/logo-v1-dark.png"]),
+                (2, "Second draft", vec!["deliveries/bb/logo-v2.png"])
+            ]
+        );
+        // The files of every version are the buyer's and the seller's only.
+        let stranger = account(db, "stranger").await;
+        for key in ["deliveries/aa/logo-v1.png", "deliveries/aa/logo-v1-dark.png", "deliveries/bb/logo-v2.png"] {
+            for (who, visible) in [(buyer, true), (seller, true), (stranger, false)] {
+                assert_eq!(orders::delivered_file_visible(db, key, who).await.unwrap(), visible, "{key} {backend:?}");
+            }
+        }
+        assert!(!orders::delivered_file_visible(db, "deliveries/aa/logo", buyer).await.unwrap(), "a key's prefix is not a file");
         let e = orders::dispute(db, o.id, Actor::Buyer, buyer, "changed my mind", now).await.unwrap_err();
         assert!(e.to_string().contains("completed"), "{e}");
         assert_clean(db).await;

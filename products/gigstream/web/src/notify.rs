@@ -375,6 +375,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_event_has_its_own_words_in_both_parts_of_its_email() {
+        let config = WebConfig::default();
+        let mut sentences = std::collections::HashSet::new();
+        for &event in Event::ALL {
+            let due = Due {
+                id: 1,
+                channel: Channel::Email,
+                attempts: 0,
+                seq: 7,
+                account_id: AccountId::new(),
+                event,
+                title: "A <title>".into(),
+                body: "Body & more".into(),
+                link: "/orders/x".into(),
+                email: "sam@example.test".into(),
+                display_name: "Sam".into(),
+            };
+            let mail = render_email(&config, &due).unwrap();
+            let html = mail.html.unwrap_or_default();
+            // The event's own sentence: the text part's line after the title.
+            let sentence = mail.text.lines().nth(4).unwrap_or_default().to_string();
+            assert!(sentence.ends_with('.'), "{event}: {:?}", mail.text);
+            assert!(html.contains(&sentence), "{event}: the HTML part says {sentence:?} too");
+            assert!(sentences.insert(sentence), "{event} shares its words with another event");
+            assert!(mail.text.contains("Body & more") && mail.text.contains("A <title>"), "{event}");
+            assert!(html.contains("Body &#38; more") && !html.contains("A <title>"), "{event}: escaped in HTML");
+            let site = &config.notify.site_url;
+            for part in [&mail.text, &html] {
+                assert!(part.contains(&format!("{site}/unsubscribe?t=")) && part.contains(&format!("{site}/orders/x")), "{event}");
+            }
+            assert_eq!((mail.to, mail.subject), (vec!["sam@example.test".to_string()], "A <title> · GigStream".to_string()));
+        }
+        assert_eq!(sentences.len(), Event::ALL.len());
+    }
+
+    #[test]
     fn unsubscribe_tokens_are_signed() {
         let account = AccountId::new();
         let t = unsubscribe_token(b"secret", account, Some(Event::Delivered));

@@ -171,6 +171,7 @@ pub struct TimelineLine {
 }
 
 pub struct DeliveryView {
+    pub version: i64,
     pub message: String,
     pub at: String,
     pub files: Vec<(String, String)>,

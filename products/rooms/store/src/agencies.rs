@@ -451,9 +451,19 @@ pub async fn dashboard(db: &Db, agency: AgencyId, period: Period, clock: &Rankin
     Ok(Dashboard { agency: a, period, period_key: key, earnings, earnings_day, earnings_week, earnings_month, balance, members })
 }
 
+/// 1 when agency `$1`'s application is complete (as
+/// [`crate::agency_details::Application::is_complete`] reads it), else 0.
+const COMPLETE: &str = "SELECT CAST(CASE WHEN TRIM(a.logo_url) <> ''
+        AND EXISTS (SELECT 1 FROM agency_details d WHERE d.agency_id = a.id)
+        AND EXISTS (SELECT 1 FROM agency_id_documents f WHERE f.agency_id = a.id AND f.side = 'front')
+        AND EXISTS (SELECT 1 FROM agency_id_documents k WHERE k.agency_id = a.id AND k.side = 'back')
+    THEN 1 ELSE 0 END AS BIGINT) FROM agencies a WHERE a.id = $1";
+
 /// Staff move an agency: approve or reject a pending one, suspend or
-/// reactivate; a reason is kept and shown to the owner. Audit-logged in
-/// the same transaction; the owner is told.
+/// reactivate; a reason is kept and shown to the owner. A pending agency
+/// whose owner has not sent the logo, contact details and both ID sides
+/// cannot be approved (`details_missing`, read in the same transaction).
+/// Audit-logged in the same transaction; the owner is told.
 pub async fn set_status(
     db: &Db,
     staff: AccountId,
@@ -470,6 +480,15 @@ pub async fn set_status(
     let sql = format!("UPDATE agencies SET status = $2, status_reason = $3 WHERE id = $1 AND status = $4 RETURNING {COLUMNS}");
     let done = on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
+        if from == AgencyStatus::Pending && to == AgencyStatus::Active {
+            let complete: i64 = sqlx::query_scalar(COMPLETE).bind(agency).fetch_one(&mut *tx).await?;
+            if complete == 0 {
+                return Err(refused(
+                    "details_missing",
+                    "This application cannot be approved yet: its owner has not sent the logo, contact details and both sides of an ID.",
+                ));
+            }
+        }
         let row = sqlx::query_as::<_, Agency>(&sql).bind(agency).bind(to.as_str()).bind(reason.trim()).bind(from.as_str())
             .fetch_optional(&mut *tx).await?;
         let Some(row) = row else { return Ok(None) };

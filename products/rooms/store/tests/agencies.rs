@@ -6,7 +6,7 @@
 //! after each.
 
 mod support;
-use support::{code, dbs, user};
+use support::{code, dbs, send_details, user};
 
 use chrono::Utc;
 use futures_util::future::join_all;
@@ -82,6 +82,14 @@ async fn an_agency_is_created_approved_joined_and_left() {
         assert!(agencies::search(db, "sta", 10).await.unwrap().is_empty());
         assert_eq!(code(agencies::search(db, "st", 10).await.unwrap_err()), "field:q");
         assert_eq!(code(agencies::set_status(db, staff, a.id, AgencyStatus::Suspended, "", now).await.unwrap_err()), "bad_transition");
+        // Not before the owner sent the application's details; then approved.
+        assert_eq!(
+            code(agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap_err()),
+            "details_missing",
+            "{b:?}"
+        );
+        assert_eq!(agencies::get(db, a.id).await.unwrap().status, "pending", "{b:?}: nothing changed");
+        send_details(db, boss, a.id).await;
         let a = agencies::set_status(db, staff, a.id, AgencyStatus::Active, "looks fine", now).await.unwrap();
         assert!(a.is_active());
         assert_eq!(agencies::search(db, "TAR", 10).await.unwrap().len(), 1);
@@ -133,7 +141,7 @@ async fn an_agency_is_created_approved_joined_and_left() {
         agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
         let audits: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE subject_kind = 'agency' AND subject_id = $1")
             .bind(a.id.to_string()).fetch_one(p).await.unwrap());
-        assert_eq!(audits, 4, "{b:?}: created, approved, suspended, reactivated");
+        assert_eq!(audits, 5, "{b:?}: created, details sent, approved, suspended, reactivated");
 
         // Removal gives notice (6.5); someone else's member cannot be removed.
         let notice = chrono::Duration::days(7);
@@ -181,6 +189,7 @@ async fn two_accepts_racing_for_the_last_place_one_wins() {
         let boss = user(db, "boss").await;
         let staff = user(db, "staff").await;
         let a = agencies::create(db, boss, "Tiny", "KE", now).await.unwrap();
+        send_details(db, boss, a.id).await;
         agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
         assert_eq!(code(agencies::set_member_limit(db, staff, a.id, 0, now).await.unwrap_err()), "field:member_limit");
         agencies::set_member_limit(db, staff, a.id, 2, now).await.unwrap();
@@ -214,11 +223,14 @@ async fn the_back_office_list_pages_by_creation_and_filters_by_status() {
         let staff = user(db, "staff").await;
         let start = Utc::now();
         let mut ids = vec![];
+        let mut owners = vec![];
         for i in 0..5 {
             let owner = user(db, &format!("owner{i}")).await;
             let at = start + chrono::Duration::seconds(i);
             ids.push(agencies::create(db, owner, &format!("Agency {i}"), "NG", at).await.unwrap().id);
+            owners.push(owner);
         }
+        send_details(db, owners[1], ids[1]).await;
         agencies::set_status(db, staff, ids[1], AgencyStatus::Active, "", start).await.unwrap();
         let first = agencies::list(db, None, At::First, 2).await.unwrap();
         assert_eq!(first.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["Agency 4", "Agency 3", "Agency 2"], "{b:?}: limit + 1");
@@ -243,6 +255,7 @@ async fn a_members_payout_goes_through_the_agency_then_staff() {
         let fan = user(db, "fan").await;
         let staff = user(db, "staff").await;
         let a = agencies::create(db, boss, "Stars", "NG", now).await.unwrap();
+        send_details(db, boss, a.id).await;
         agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
         let app = agencies::apply(db, a.id, star, "", now).await.unwrap();
         agencies::decide(db, boss, app.id, true, now).await.unwrap();
@@ -322,6 +335,7 @@ async fn number(db: &Db, who: AccountId) -> i64 {
 async fn active_agency(db: &Db, boss: AccountId, staff: AccountId, name: &str) -> rooms_domain::ids::AgencyId {
     let now = Utc::now();
     let a = agencies::create(db, boss, name, "NG", now).await.unwrap();
+    send_details(db, boss, a.id).await;
     agencies::set_status(db, staff, a.id, AgencyStatus::Active, "", now).await.unwrap();
     a.id
 }

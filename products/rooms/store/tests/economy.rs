@@ -4,7 +4,7 @@
 //! exchange and payouts, rankings from the counters, and `rooms check`.
 
 mod support;
-use support::{dbs, user};
+use support::{dbs, gifts_at_once, user};
 
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::join_all;
@@ -321,32 +321,9 @@ async fn a_thousand_concurrent_gifts_from_fifty_senders_into_one_room() {
             .iter()
             .flat_map(|a| (0..20).map(move |j| (*a, if j % 2 == 0 { s.plain } else { s.member }, format!("{a}-{j}"))))
             .collect();
-        let retries = std::sync::atomic::AtomicUsize::new(0);
-        let retries = &retries;
-        let results = join_all(keys.iter().map(|(a, to, k)| {
-            let send = SendGift {
-                sender: *a,
-                room: s.room,
-                gift: s.gift,
-                recipients: Recipients::Seated(vec![*to]),
-                quantity: 1,
-                combo: 1,
-                key: k,
-            };
-            let settings = &settings;
-            // A client whose request times out waiting for the database
-            // sends it again with the same key, as the page script does.
-            async move {
-                loop {
-                    match gifts::send(db, &send, settings, now).await {
-                        Err(e) if e.is_unavailable() => retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                        other => return other,
-                    };
-                }
-            }
-        }))
-        .await;
-        eprintln!("{b:?}: 1,000 gifts, {} retried after a database wait", retries.load(std::sync::atomic::Ordering::Relaxed));
+        let settings = &settings;
+        let (results, retries) = gifts_at_once(&keys, s.room, s.gift, |g| async move { gifts::send(db, &g, settings, now).await }).await;
+        eprintln!("{b:?}: 1,000 gifts, {retries} retried after a database wait");
         let mut accepted = 0;
         for r in &results {
             match r {
@@ -742,28 +719,9 @@ async fn concurrent_gifts_into_one_room_are_credited_in_batches_with_exact_sums(
             }
             runs
         };
+        let settings = &settings;
         let senders_done = async {
-            let results = join_all(keys.iter().map(|(a, to, k)| {
-                let send = SendGift {
-                    sender: *a,
-                    room: s.room,
-                    gift: s.gift,
-                    recipients: Recipients::Seated(vec![*to]),
-                    quantity: 1,
-                    combo: 1,
-                    key: k,
-                };
-                let settings = &settings;
-                async move {
-                    loop {
-                        match gifts::accept(db, &send, settings, now).await {
-                            Err(e) if e.is_unavailable() => continue,
-                            other => return other,
-                        }
-                    }
-                }
-            }))
-            .await;
+            let (results, _) = gifts_at_once(&keys, s.room, s.gift, |g| async move { gifts::accept(db, &g, settings, now).await }).await;
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             results
         };

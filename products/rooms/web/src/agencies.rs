@@ -772,16 +772,6 @@ async fn set_status(
         if reason.chars().count() > 200 {
             return Err(AppError::field("reason", "At most 200 characters.").into());
         }
-        let current = ag::get(&s.db, id).await?;
-        if to == AgencyStatus::Active && current.status == "pending" {
-            let application = rooms_store::agency_details::application(&s.db, id).await?;
-            if !application.is_complete(&current.logo_url) {
-                return Err(crate::error::refused(
-                    "details_missing",
-                    "This application cannot be approved yet: its owner has not sent the logo, contact details and both sides of an ID.",
-                ));
-            }
-        }
         let a = ag::set_status(&s.db, me.user.id(), id, to, reason, Utc::now()).await?;
         Ok::<_, WebError>((format!("Agency is now {to}."), json!({"agency": a})))
     }

@@ -704,6 +704,7 @@ async fn order_page(State(state): State<AppState>, csrf: CsrfToken, user: Curren
         deliveries: deliveries
             .iter()
             .map(|d| DeliveryView {
+                version: d.version,
                 message: d.message.clone(),
                 at: fmt(d.created_at),
                 files: d.files.0.iter().map(|f| (f.key.clone(), f.name.clone())).collect(),

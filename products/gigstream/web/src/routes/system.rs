@@ -49,7 +49,7 @@ async fn media(
             None => false,
         }
     } else if let Some(u) = &user {
-        orders::delivered_file_visible(&state.db, key.as_str(), u.account.id, u.account.is_admin).await?
+        orders::delivered_file_visible(&state.db, key.as_str(), u.account.id).await?
     } else {
         false
     };

@@ -4,7 +4,7 @@
 //! looked at in headless Chromium at 1280 and 375 px (skipped without
 //! Chromium, a failure with REQUIRE_BROWSER=1).
 
-use crate::browser::{browser, driver, serve, shot, sign_in};
+use crate::browser::{browser, driver, shot, sign_in};
 use crate::support::{backends, TestApp};
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
@@ -109,14 +109,56 @@ async fn the_moderation_queue_security_events_and_refunds_page() {
     }
 }
 
+/// Rows for the money pages, on the first of `slugs`' gigs: an open
+/// dispute, a dispute settled by a split (a refund), and a completed order
+/// whose cleared earnings wait in a withdrawal request. Returns the open
+/// dispute's order id.
+async fn money_rows(app: &TestApp, admin: &str, slugs: &[String]) -> String {
+    let login = json!({ "login": "prolific", "password": crate::support::PASSWORD });
+    let (_, v) = app.call(Method::POST, "/api/v1/login", None, Some(login)).await;
+    let seller = v["token"].as_str().unwrap().to_string();
+    let (_, v) = app.call(Method::GET, &format!("/api/v1/gigs/{}", slugs[0]), None, None).await;
+    let gig = v["gig"]["id"].as_str().unwrap().to_string();
+    let buyer = app.sign_up("patron_with_a_long_username_x").await;
+    let ok = |r: (StatusCode, Value)| assert!(r.0.is_success(), "{r:?}");
+    let reason = json!({ "reason": "The portrait arrived without the second person in the photo, and no answer for a week since" });
+    let open = app.paid_order(&buyer, &gig).await;
+    ok(app.call(Method::POST, &format!("/api/v1/orders/{open}/dispute"), Some(&buyer), Some(reason.clone())).await);
+    let split = app.paid_order(&buyer, &gig).await;
+    ok(app.call(Method::POST, &format!("/api/v1/orders/{split}/dispute"), Some(&buyer), Some(reason)).await);
+    let body = json!({ "outcome": "split", "refund_minor": 1_000, "note": "Half the work was done", "request_key": "r-1" });
+    ok(app.call(Method::POST, &format!("/api/v1/admin/orders/{split}/resolve"), Some(admin), Some(body)).await);
+    let done = app.paid_order(&buyer, &gig).await;
+    let step = |a: &str| format!("/api/v1/orders/{done}/{a}");
+    ok(app.call(Method::POST, &step("requirements"), Some(&buyer), Some(json!({ "answers": [] }))).await);
+    ok(app.call(Method::POST, &step("deliver"), Some(&seller), Some(json!({ "message": "Here it is" }))).await);
+    ok(app.call(Method::POST, &step("accept"), Some(&buyer), None).await);
+    let days = app.state.config.clearance_days;
+    let later = Utc::now() + chrono::Duration::days(i64::from(days)) + chrono::Duration::minutes(1);
+    gigstream_store::wallet::clear_due(&app.db, later, days).await.unwrap();
+    let ask = json!({ "amount": "20", "method": "paypal", "destination": "a.very.long.payout.address.for.testing@example.test" });
+    let (s, v) = app.call(Method::POST, "/api/v1/wallet/withdrawals", Some(&seller), Some(ask)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    open
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_pages_fit_wide_and_phone_screens() {
     let Some(d) = driver().await else { return };
-    let app = TestApp::new(gigstream_store::Backend::Sqlite).await;
-    let base = format!("http://{}", serve(&app).await);
-    app.admin("ops").await;
-    gigs(&app, 52).await;
+    let (app, base) = TestApp::served(gigstream_store::Backend::Sqlite).await;
+    let admin = app.admin("ops").await;
+    let slugs = gigs(&app, 52).await;
     events(&app, 55).await;
+    let disputed = money_rows(&app, &admin, &slugs).await;
+    // Each money page has its rows (so the test looks at filled tables).
+    for (path, list) in [
+        ("/api/v1/admin/orders?status=disputed", "orders"),
+        ("/api/v1/admin/refunds", "refunds"),
+        ("/api/v1/admin/withdrawals", "withdrawals"),
+    ] {
+        let (s, v) = app.call(Method::GET, path, Some(&admin), None).await;
+        assert_eq!((s, v[list].as_array().map(Vec::len)), (StatusCode::OK, Some(1)), "{path}: {v}");
+    }
     let profile = tempfile::tempdir().unwrap();
     let w = browser(&d, profile.path()).await;
     let outcome = async {
@@ -125,6 +167,7 @@ async fn the_admin_pages_fit_wide_and_phone_screens() {
             ("/admin/users", "admin-users"),
             ("/admin/gigs", "admin-gigs"),
             ("/admin/orders", "admin-orders"),
+            ("/admin/orders?status=disputed", "admin-disputes"),
             ("/admin/refunds", "admin-refunds"),
             ("/admin/withdrawals", "admin-withdrawals"),
             ("/admin/security", "admin-security"),
@@ -139,6 +182,13 @@ async fn the_admin_pages_fit_wide_and_phone_screens() {
             shot(&w, 1280, name).await?;
             shot(&w, 375, name).await?;
         }
+        // The disputed order's own page, with its timeline and the settlement forms.
+        w.set_window_rect(0, 0, 1280, 900).await?;
+        w.goto(format!("{base}/admin/orders/{disputed}")).await?;
+        let text = w.find(thirtyfour::By::Css("body")).await?.text().await?;
+        assert!(text.contains("no answer for a week"), "{text}");
+        shot(&w, 1280, "admin-order-dispute").await?;
+        shot(&w, 375, "admin-order-dispute").await?;
         // The pager works in the browser: the queue's second page.
         w.set_window_rect(0, 0, 1280, 900).await?;
         w.goto(format!("{base}/admin/gigs")).await?;

@@ -90,44 +90,73 @@ async fn a_buyer_finds_orders_pays_and_accepts_and_the_seller_earns() {
         let (s, _) = app.call(Method::POST, &path("requirements"), Some(&buyer), Some(json!({ "answers": ["Acme Bakery"] }))).await;
         assert_eq!(s, StatusCode::OK);
 
-        // Delivery with a file (multipart), a revision, a second delivery.
-        let png = include_bytes!("../../assets/test.png");
-        let boundary = "XBOUNDARYX";
-        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nFirst concepts\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n").into_bytes();
-        body.extend_from_slice(png);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let req = Request::post(path("deliver"))
-            .header(header::AUTHORIZATION, format!("Bearer {seller}"))
-            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-            .header(header::ACCEPT, "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        let (s, _, text) = app.raw(req).await;
-        assert_eq!(s, StatusCode::OK, "{text}");
+        // Delivery with two files (multipart), a revision, a second delivery with one.
+        let png: &[u8] = include_bytes!("../../assets/test.png");
+        let (s, v, _) = crate::uploads::post_multipart(
+            &app,
+            &path("deliver"),
+            &seller,
+            &[("message", None, b"First concepts"), ("files", Some("logo.png"), png), ("files", Some("logo-dark.png"), png)],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = app.call(Method::POST, &path("deliver"), Some(&seller), Some(json!({ "message": "again" }))).await;
         assert_eq!(s, StatusCode::CONFLICT, "{v}");
         let (s, _) = app.call(Method::POST, &path("revision"), Some(&buyer), Some(json!({ "note": "Warmer colours please" }))).await;
         assert_eq!(s, StatusCode::OK);
-        let (s, _) = app.call(Method::POST, &path("deliver"), Some(&seller), Some(json!({ "message": "Warmer version" }))).await;
-        assert_eq!(s, StatusCode::OK);
+        let (s, v, _) = crate::uploads::post_multipart(
+            &app,
+            &path("deliver"),
+            &seller,
+            &[("message", None, b"Warmer version"), ("files", Some("logo-warm.png"), png)],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = app.call(Method::POST, &path("revision"), Some(&buyer), Some(json!({ "note": "More" }))).await;
         assert_eq!(s, StatusCode::CONFLICT);
         assert!(v["message"].as_str().unwrap().contains("all have been used"));
 
-        // The delivered file: the parties may fetch it, others may not.
+        // Both versions are kept, numbered, each with its own files.
         let (_, v) = app.call(Method::GET, &format!("/api/v1/orders/{order}"), Some(&buyer), None).await;
-        let key = v["deliveries"][0]["files"][0]["key"].as_str().unwrap().to_string();
-        assert_eq!(v["deliveries"].as_array().unwrap().len(), 2);
-        let get = |token: Option<String>| {
+        let versions: Vec<(i64, &str, Vec<&str>)> = v["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let names = d["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+                (d["version"].as_i64().unwrap(), d["message"].as_str().unwrap(), names)
+            })
+            .collect();
+        assert_eq!(versions, [(1, "First concepts", vec!["logo.png", "logo-dark.png"]), (2, "Warmer version", vec!["logo-warm.png"])]);
+        let keys: Vec<String> = v["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| d["files"].as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap().to_string()))
+            .collect();
+        let (_, page) = app.call(Method::GET, &format!("/orders/{order}"), Some(&seller), None).await;
+        let page = page.as_str().unwrap_or_default().to_string();
+        assert!(page.contains("Version 1") && page.contains("Version 2"), "{page}");
+        assert!(keys.iter().all(|k| page.contains(&format!("href=\"/media/{k}\""))), "every version's files are linked");
+
+        // Every delivered file, first version included: the parties download it, nobody else.
+        let get = |key: &str, token: Option<&str>| {
             let mut r = Request::get(format!("/media/{key}"));
             if let Some(t) = token {
                 r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
             }
             r.body(Body::empty()).unwrap()
         };
-        assert_eq!(app.raw(get(Some(buyer.clone()))).await.0, StatusCode::OK);
         let stranger = app.sign_up("nosy").await;
-        assert_eq!(app.raw(get(Some(stranger.clone()))).await.0, StatusCode::NOT_FOUND);
+        let admin = app.admin("ops").await;
+        for key in &keys {
+            let (s, h, _) = app.raw(get(key, Some(&buyer))).await;
+            assert_eq!((s, h[header::CONTENT_DISPOSITION].to_str().unwrap()), (StatusCode::OK, "attachment"), "{key}");
+            assert_eq!(app.raw(get(key, Some(&seller))).await.0, StatusCode::OK, "{key}");
+            for token in [Some(stranger.as_str()), Some(admin.as_str()), None] {
+                assert_eq!(app.raw(get(key, token)).await.0, StatusCode::NOT_FOUND, "{key}");
+            }
+        }
         let (s, _) = app.call(Method::GET, &format!("/api/v1/orders/{order}"), Some(&stranger), None).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
 

@@ -187,3 +187,55 @@ async fn reviews_after_completion_one_per_side_with_a_reply_and_a_summary() {
         assert!(html.contains("Rate the communication."), "{html}");
     }
 }
+
+#[tokio::test]
+async fn each_order_has_one_thread_of_its_own_for_its_two_parties() {
+    for backend in backends() {
+        let (app, _) = TestApp::served(backend).await;
+        let seller = app.sign_up("maker").await;
+        let buyer = app.sign_up("asker").await;
+        let stranger = app.sign_up("nosy").await;
+        let gig_id = gig(&app, &seller).await;
+        // An inquiry first: the order's thread is another conversation.
+        let (s, v) = app.call(Method::POST, "/api/v1/conversations", Some(&buyer), Some(json!({ "gig": gig_id, "body": "Hi" }))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let inquiry = v["conversation"]["id"].as_str().unwrap().to_string();
+        let first = app.paid_order(&buyer, &gig_id).await;
+        let second = app.paid_order(&buyer, &gig_id).await;
+        let thread = |order: &str, token: &str| {
+            let (app, path, token) = (&app, format!("/api/v1/orders/{order}/conversation"), token.to_string());
+            async move { app.call(Method::GET, &path, Some(&token), None).await }
+        };
+        let (s, v) = thread(&first, &buyer).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let conv = v["conversation"]["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            (v["conversation"]["kind"].as_str(), v["conversation"]["order_id"].as_str()),
+            (Some("order"), Some(first.as_str())),
+            "{v}"
+        );
+        assert_ne!(conv, inquiry);
+        // The same thread for the seller and on every later visit; another order has its own.
+        assert_eq!(thread(&first, &seller).await.1["conversation"]["id"], conv.as_str());
+        assert_eq!(thread(&first, &buyer).await.1["conversation"]["id"], conv.as_str());
+        let other = thread(&second, &buyer).await.1["conversation"]["id"].as_str().unwrap().to_string();
+        assert_ne!(other, conv);
+        assert_eq!(thread(&first, &stranger).await.0, StatusCode::NOT_FOUND);
+        // A message in it reaches the other party, whose inbox names it an order's.
+        let path = format!("/api/v1/conversations/{conv}/messages");
+        let (s, _) = app.call(Method::POST, &path, Some(&seller), Some(json!({ "body": "Thanks for the order!" }))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(app.call(Method::POST, &path, Some(&stranger), Some(json!({ "body": "x" }))).await.0, StatusCode::NOT_FOUND);
+        let (_, v) = app.call(Method::GET, "/api/v1/conversations", Some(&buyer), None).await;
+        let line = v["conversations"].as_array().unwrap().iter().find(|c| c["id"] == conv.as_str()).expect("in the inbox").clone();
+        assert_eq!((line["unread"].as_i64(), line["order_id"].as_str()), (Some(1), Some(first.as_str())), "{line}");
+        // The order's page link leads to the thread.
+        let req = Request::get(format!("/orders/{first}/messages"))
+            .header(header::AUTHORIZATION, format!("Bearer {buyer}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, h, _) = app.raw(req).await;
+        assert!(s.is_redirection(), "{s}");
+        assert_eq!(h[header::LOCATION], format!("/messages/{conv}"));
+    }
+}

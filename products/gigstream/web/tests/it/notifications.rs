@@ -195,3 +195,166 @@ async fn a_gone_subscription_is_forgotten_and_order_events_notify() {
         assert!(gigstream_store::notifications::subscriptions(&app.db, who.id).await.unwrap().is_empty());
     }
 }
+
+/// The email sentence of each event (both parts carry it), as a person reads it.
+const SENTENCES: [(&str, &str); 9] = [
+    ("order_placed", "You have a new order."),
+    ("payment_received", "We received your payment."),
+    ("requirements_submitted", "The buyer answered your questions"),
+    ("delivered", "Your seller delivered."),
+    ("revision_requested", "The buyer asked for changes to your delivery."),
+    ("completed", "The order is complete."),
+    ("review_received", "You received a new review."),
+    ("new_message", "You have a new message."),
+    ("withdrawal_paid", "Your withdrawal was paid out to your account."),
+];
+
+#[tokio::test]
+async fn every_event_emails_its_party_in_both_parts_unless_turned_off() {
+    for backend in backends() {
+        let sink = SmtpSink::start().await.unwrap();
+        let smtp = sink.config();
+        let (app, _) = TestApp::served_with(backend, None, move |c| {
+            c.notify.smtp = Some(smtp);
+            c.notify.site_url = "http://gigstream.test".into();
+        })
+        .await;
+        let admin = app.admin("ops").await;
+        let seller = app.sign_up("maker").await;
+        let buyer = app.sign_up("asker").await;
+        let gig_id = gig(&app, &seller).await;
+        let prefs = json!({ "preferences": [{ "event": "new_message", "channel": "email", "enabled": true }] });
+        assert_eq!(app.call(Method::PUT, "/api/v1/me/notification-preferences", Some(&seller), Some(prefs)).await.0, StatusCode::OK);
+
+        // An order from payment to a review, with one revision.
+        let order = app.paid_order(&buyer, &gig_id).await;
+        let step = |a: &str| format!("/api/v1/orders/{order}/{a}");
+        let ok = |r: (StatusCode, Value)| assert!(r.0.is_success(), "{r:?}");
+        ok(app.call(Method::POST, &step("requirements"), Some(&buyer), Some(json!({ "answers": [] }))).await);
+        ok(app.call(Method::POST, &step("deliver"), Some(&seller), Some(json!({ "message": "First draft" }))).await);
+        // The buyer turns off delivery emails: the second delivery reaches the bell only.
+        let off = json!({ "preferences": [{ "event": "delivered", "channel": "email", "enabled": false }] });
+        ok(app.call(Method::PUT, "/api/v1/me/notification-preferences", Some(&buyer), Some(off)).await);
+        ok(app.call(Method::POST, &step("revision"), Some(&buyer), Some(json!({ "note": "Bolder please" }))).await);
+        ok(app.call(Method::POST, &step("deliver"), Some(&seller), Some(json!({ "message": "Bolder" }))).await);
+        assert!(queued(&app, "asker").await.is_empty(), "no email queued for the second delivery");
+        ok(app.call(Method::POST, &step("accept"), Some(&buyer), None).await);
+        let review = json!({ "overall": 5, "communication": 5, "as_described": 5, "recommend": true, "comment": "Lovely" });
+        ok(app.call(Method::POST, &step("reviews"), Some(&buyer), Some(review)).await);
+        let body = json!({ "gig": gig_id, "body": "Could you do a business card too?" });
+        ok(app.call(Method::POST, "/api/v1/conversations", Some(&buyer), Some(body)).await);
+
+        // The earnings clear and a withdrawal is paid.
+        let days = app.state.config.clearance_days;
+        let later = chrono::Utc::now() + chrono::Duration::days(i64::from(days)) + chrono::Duration::minutes(1);
+        assert_eq!(gigstream_store::wallet::clear_due(&app.db, later, days).await.unwrap(), 1);
+        let ask = json!({ "amount": "30", "method": "stripe", "destination": "acct_1Maker" });
+        let (s, v) = app.call(Method::POST, "/api/v1/wallet/withdrawals", Some(&seller), Some(ask)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let w = v["withdrawal"]["id"].as_str().unwrap().to_string();
+        let (s, v) = app.call(Method::POST, &format!("/api/v1/admin/withdrawals/{w}/approve"), Some(&admin), None).await;
+        assert_eq!((s, v["withdrawal"]["status"].as_str()), (StatusCode::OK, Some("paid")), "{v}");
+
+        // Nine notification emails (the invoice's own mail aside), each to its party, both parts.
+        let notification = |m: &platform_mail::testing::Received| m.text().is_some_and(|t| t.contains("Notification settings: "));
+        let mut round = 0;
+        let mails = loop {
+            let mails: Vec<_> = sink.received().into_iter().filter(notification).collect();
+            if mails.len() >= 9 || round == 300 {
+                break mails;
+            }
+            round += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        let mut got: Vec<(String, &str)> = vec![];
+        for m in &mails {
+            let text = m.text().unwrap();
+            let html = m
+                .parts()
+                .iter()
+                .find(|p| p.header("Content-Type").is_some_and(|t| t.starts_with("text/html")))
+                .map(|p| p.text())
+                .unwrap_or_else(|| panic!("no HTML part: {text}"));
+            let (event, sentence) =
+                SENTENCES.iter().find(|(_, s)| text.contains(s)).unwrap_or_else(|| panic!("no event's words in {text}"));
+            assert!(html.contains(sentence), "{event}: the HTML part says what the text says: {html}");
+            assert!(text.contains("http://gigstream.test/unsubscribe?t=") && html.contains("Unsubscribe from these emails"), "{event}");
+            got.push((m.rcpt_to.join(","), event));
+        }
+        got.sort();
+        let mut want: Vec<(String, &str)> = [
+            ("asker", "delivered"),
+            ("asker", "payment_received"),
+            ("maker", "completed"),
+            ("maker", "new_message"),
+            ("maker", "order_placed"),
+            ("maker", "requirements_submitted"),
+            ("maker", "review_received"),
+            ("maker", "revision_requested"),
+            ("maker", "withdrawal_paid"),
+        ]
+        .iter()
+        .map(|(who, e)| (format!("{who}@example.test"), *e))
+        .collect();
+        want.sort();
+        assert_eq!(got, want, "{backend:?}");
+
+        // The bell has every event, the delivery turned off for email included.
+        let (_, v) = app.call(Method::GET, "/api/v1/notifications", Some(&buyer), None).await;
+        let events: Vec<&str> = v["notifications"].as_array().unwrap().iter().map(|n| n["event"].as_str().unwrap()).collect();
+        assert_eq!(events, ["delivered", "delivered", "payment_received"], "{v}");
+    }
+}
+
+/// The next `{"t":"notification"}` frame on `ws` (other frames skipped).
+async fn next_notification(ws: &mut crate::presence::Ws) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("a frame in time");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame.expect("open").unwrap() {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["t"] == "notification" {
+                return v["data"].clone();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_bell_hears_of_a_notification_live_on_ones_own_socket_only() {
+    for backend in backends() {
+        let (app, base) = TestApp::served(backend).await;
+        let seller = app.sign_up("maker").await;
+        let buyer = app.sign_up("asker").await;
+        let gig_id = gig(&app, &seller).await;
+        let mut seller_ws = crate::presence::connect(&base, &seller).await;
+        let mut buyer_ws = crate::presence::connect(&base, &buyer).await;
+        let body = json!({ "gig": gig_id, "body": "Do you draw mascots?" });
+        let (s, v) = app.call(Method::POST, "/api/v1/conversations", Some(&buyer), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let conv = v["conversation"]["id"].as_str().unwrap().to_string();
+        let n = next_notification(&mut seller_ws).await;
+        assert_eq!((n["event"].as_str(), n["title"].as_str()), (Some("new_message"), Some("New message from asker")), "{n}");
+        assert_eq!(n["link"], format!("/messages/{conv}"));
+        let (_, v) = app.call(Method::GET, "/api/v1/notifications/unread", Some(&seller), None).await;
+        assert_eq!(v["unread"], 1, "{v}");
+        // The seller's answer reaches the buyer's bell; the buyer never saw the seller's notification.
+        let (s, _) =
+            app.call(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(&seller), Some(json!({ "body": "Yes!" }))).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let n = next_notification(&mut buyer_ws).await;
+        assert_eq!((n["event"].as_str(), n["title"].as_str()), (Some("new_message"), Some("New message from maker")), "{n}");
+        // An event turned off for the bell sends no frame: the next one the buyer hears is a later event.
+        let off = json!({ "preferences": [{ "event": "new_message", "channel": "in_app", "enabled": false }] });
+        assert_eq!(app.call(Method::PUT, "/api/v1/me/notification-preferences", Some(&buyer), Some(off)).await.0, StatusCode::OK);
+        let (s, _) = app
+            .call(Method::POST, &format!("/api/v1/conversations/{conv}/messages"), Some(&seller), Some(json!({ "body": "Also..." })))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        app.paid_order(&buyer, &gig_id).await;
+        let n = next_notification(&mut buyer_ws).await;
+        assert_eq!(n["event"], "payment_received", "{n}");
+        let (_, v) = app.call(Method::GET, "/api/v1/notifications/unread", Some(&buyer), None).await;
+        assert_eq!(v["unread"], 2, "the message turned off is not on the bell: {v}");
+    }
+}

@@ -163,6 +163,9 @@ async fn plain_http_is_redirected_to_https_behind_the_flag() {
         r.body(Body::empty()).unwrap()
     };
     let off = TestApp::new(backend).await;
+    let (s, h, _) = off.raw(get(Some("https"), "/terms")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "no HSTS without the flag");
     assert_eq!(off.raw(get(Some("http"), "/terms")).await.0, StatusCode::OK);
     let app = TestApp::with_config(backend, |c| {
         c.https_redirect = true;
@@ -221,7 +224,7 @@ async fn legal_pages_are_linked_from_the_footer_and_sign_up() {
 #[tokio::test]
 async fn a_person_downloads_their_data_with_their_files() {
     for backend in backends() {
-        let app = TestApp::new(backend).await;
+        let (app, _) = TestApp::served(backend).await;
         let seller = app.sign_up("painter").await;
         let (_, v) = app.call(Method::POST, "/api/v1/gigs", Some(&seller), Some(gig("I will paint your portrait"))).await;
         let gig_id = v["gig"]["id"].as_str().unwrap().to_string();
@@ -239,6 +242,20 @@ async fn a_person_downloads_their_data_with_their_files() {
             .body(Body::from(body))
             .unwrap();
         assert_eq!(app.raw(req).await.0, StatusCode::CREATED);
+        // A message attachment and a delivered file, both the seller's.
+        let buyer = app.sign_up("sitter").await;
+        let (s, v) = app.call(Method::POST, "/api/v1/conversations", Some(&buyer), Some(json!({ "gig": gig_id, "body": "Hi" }))).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let conv = v["conversation"]["id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/conversations/{conv}/messages");
+        let parts: [(&str, Option<&str>, &[u8]); 2] = [("body", None, b"A sketch"), ("attachment", Some("sketch.png"), png)];
+        assert_eq!(crate::uploads::post_multipart(&app, &path, &seller, &parts).await.0, StatusCode::CREATED);
+        let order = app.paid_order(&buyer, &gig_id).await;
+        let step = |a: &str| format!("/api/v1/orders/{order}/{a}");
+        let (s, v) = app.call(Method::POST, &step("requirements"), Some(&buyer), Some(json!({ "answers": ["The blue one"] }))).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let parts: [(&str, Option<&str>, &[u8]); 2] = [("message", None, b"Done"), ("files", Some("portrait.png"), png)];
+        assert_eq!(crate::uploads::post_multipart(&app, &step("deliver"), &seller, &parts).await.0, StatusCode::OK);
         let (s, v) = app.call(Method::GET, "/api/v1/me/export", Some(&seller), None).await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(
@@ -258,11 +275,17 @@ async fn a_person_downloads_their_data_with_their_files() {
         zip.by_name("data.json").unwrap().read_to_string(&mut data).unwrap();
         let data: serde_json::Value = serde_json::from_str(&data).unwrap();
         assert_eq!(data["account"]["email"], "painter@example.test");
-        let picture = data["files"][0].as_str().unwrap().to_string();
-        assert!(picture.starts_with("files/gig-images/") && picture.ends_with(".png"), "{picture}");
-        let mut stored = vec![];
-        zip.by_name(&picture).unwrap().read_to_end(&mut stored).unwrap();
-        assert_eq!(stored, png.to_vec(), "the file itself");
+        // The gig picture, the message attachment and the delivered file, each itself.
+        let files: Vec<String> = data["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+        let dirs: Vec<&str> = files.iter().map(|f| f.rsplit_once('/').unwrap().0).collect();
+        assert_eq!(dirs, ["files/gig-images", "files/message-attachments", "files/deliveries"], "{files:?}");
+        for file in &files {
+            assert!(file.ends_with(".png"), "{file}");
+            let mut stored = vec![];
+            zip.by_name(file).unwrap().read_to_end(&mut stored).unwrap();
+            assert_eq!(stored, png.to_vec(), "{file}: the file itself");
+        }
+        assert!(zip.by_name("missing.txt").is_err(), "every file was found");
         assert_eq!(app.call(Method::GET, "/api/v1/me/export", None, None).await.0, StatusCode::UNAUTHORIZED);
     }
 }

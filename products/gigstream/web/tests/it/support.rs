@@ -83,6 +83,15 @@ impl TestApp {
 
     /// [`TestApp::served`], its mail going to `mailer`.
     pub async fn served_with_mailer(backend: Backend, mailer: Option<std::sync::Arc<dyn platform_mail::Mailer>>) -> (TestApp, String) {
+        Self::served_with(backend, mailer, |_| {}).await
+    }
+
+    /// [`TestApp::served_with_mailer`], its configuration changed by `tweak`.
+    pub async fn served_with(
+        backend: Backend,
+        mailer: Option<std::sync::Arc<dyn platform_mail::Mailer>>,
+        tweak: impl FnOnce(&mut WebConfig),
+    ) -> (TestApp, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let self_url = base.clone();
@@ -93,6 +102,7 @@ impl TestApp {
                     mode: gigstream_web::payments::PaymentsMode::Fake { self_url },
                     public_url: None,
                 };
+                tweak(c);
             },
             mailer,
         )

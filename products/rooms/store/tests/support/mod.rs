@@ -62,3 +62,53 @@ pub async fn room_of(db: &Db, owner: AccountId, seat_count: i64, now: DateTime<U
 pub fn whole_now() -> DateTime<Utc> {
     DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap()
 }
+
+/// `owner` sends agency `agency`'s application: a logo, contact details
+/// and both ID sides (staff may approve it only then).
+pub async fn send_details(db: &Db, owner: AccountId, agency: rooms_domain::ids::AgencyId) {
+    use rooms_store::agency_details::{submit, SealedImage, Submission};
+    let side = |n: u8| SealedImage { mime: "image/png".into(), sealed: vec![n; 16] };
+    let s = Submission {
+        logo_url: "/media/logos/agency.png".into(),
+        details: rooms_domain::agency::Details {
+            phone: "+2348012345678".into(),
+            address: "1 Marina, Lagos".into(),
+            referrer: String::new(),
+        },
+        front: side(1),
+        back: side(2),
+    };
+    submit(db, owner, agency, &s, Utc::now()).await.unwrap();
+}
+
+/// Sends one gift of one to each `(sender, seated recipient, key)` in
+/// `room`, all at once, through `send` (`gifts::send` or `gifts::accept`);
+/// a request the database could not take in time is sent again with the
+/// same key, as the page script does. Returns each result in order and how
+/// many requests were sent again.
+pub async fn gifts_at_once<'k, F, Fut>(
+    keys: &'k [(AccountId, AccountId, String)],
+    room: RoomId,
+    gift: rooms_domain::ids::GiftId,
+    send: F,
+) -> (Vec<platform_db::StoreResult<rooms_store::gifts::Sent>>, usize)
+where
+    F: Fn(rooms_store::gifts::SendGift<'k>) -> Fut,
+    Fut: std::future::Future<Output = platform_db::StoreResult<rooms_store::gifts::Sent>>,
+{
+    use rooms_store::gifts::{Recipients, SendGift};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let retries = AtomicUsize::new(0);
+    let (retries, send) = (&retries, &send);
+    let results = futures_util::future::join_all(keys.iter().map(|(sender, to, key)| async move {
+        loop {
+            let one = SendGift { sender: *sender, room, gift, recipients: Recipients::Seated(vec![*to]), quantity: 1, combo: 1, key };
+            match send(one).await {
+                Err(e) if e.is_unavailable() => retries.fetch_add(1, Ordering::Relaxed),
+                other => return other,
+            };
+        }
+    }))
+    .await;
+    (results, retries.load(Ordering::Relaxed))
+}

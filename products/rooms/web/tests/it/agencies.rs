@@ -50,6 +50,19 @@ fn id(r: &Resp, what: &str) -> String {
     r.json()[what]["id"].as_str().unwrap_or_else(|| panic!("{what} id in {}", r.body)).to_string()
 }
 
+/// A staff member ("staff", super admin) and `boss`'s agency "Stars", its
+/// details sent and approved by that staff member: the agency's id and the
+/// staff member's client.
+async fn approved_agency(app: &TestApp, boss: &mut Client) -> (String, Client) {
+    let (mut staff, _) = signed_up(app, "staff").await;
+    role(app, "staff", "super_admin").await;
+    let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
+    send_details(app, &agency).await;
+    let r = staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    (agency, staff)
+}
+
 #[tokio::test]
 async fn an_agency_is_created_approved_joined_and_run_from_its_dashboard() {
     for b in backends() {
@@ -220,11 +233,7 @@ async fn a_members_payout_is_confirmed_by_the_agency_then_paid_by_staff() {
         let (mut boss, _) = signed_up(&app, "boss").await;
         let (mut star, star_id) = signed_up(&app, "star").await;
         let (mut fan, _) = signed_up(&app, "fan").await;
-        let (mut staff, _) = signed_up(&app, "staff").await;
-        role(&app, "staff", "super_admin").await;
-        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
-        send_details(&app, &agency).await;
-        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        let (agency, mut staff) = approved_agency(&app, &mut boss).await;
         let application = id(&star.post(&format!("/api/v1/agencies/{agency}/applications"), json!({})).await, "application");
         assert_eq!(boss.post(&format!("/api/v1/agency/applications/{application}/accept"), json!({})).await.status, StatusCode::OK);
         let r = staff
@@ -353,11 +362,7 @@ async fn the_dashboard_shows_each_members_month_and_members_claim_their_target()
         let app = TestApp::new(b).await;
         let (mut boss, _) = signed_up(&app, "boss").await;
         let (mut star, _) = signed_up(&app, "star").await;
-        let (mut staff, _) = signed_up(&app, "staff").await;
-        role(&app, "staff", "super_admin").await;
-        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
-        send_details(&app, &agency).await;
-        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        approved_agency(&app, &mut boss).await;
         let star_no = number_of(&app, "star").await.to_string();
         let inv = id(&boss.post("/api/v1/agency/invitations", json!({"number": star_no})).await, "invitation");
         assert_eq!(star.post(&format!("/api/v1/agency/invitations/{inv}/accept"), json!({})).await.status, StatusCode::OK);
@@ -510,11 +515,7 @@ async fn an_owner_withdraws_a_pending_invitation_and_the_invitees_link_says_so()
         let app = TestApp::new(b).await;
         let (mut boss, _) = signed_up(&app, "boss").await;
         let (mut star, _) = signed_up(&app, "star").await;
-        let (mut staff, _) = signed_up(&app, "staff").await;
-        role(&app, "staff", "super_admin").await;
-        let agency = id(&boss.post("/api/v1/agencies", json!({"name": "Stars", "country": "NG"})).await, "agency");
-        send_details(&app, &agency).await;
-        staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
+        approved_agency(&app, &mut boss).await;
         let star_no = number_of(&app, "star").await.to_string();
         let invite = |n: String| json!({ "number": n });
 

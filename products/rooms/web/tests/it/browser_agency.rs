@@ -22,6 +22,18 @@ async fn a_singer_applies_and_the_owner_accepts_on_the_dashboard() {
     app.client().sign_up("star@example.com", "star").await;
     let r = boss.post("/api/v1/agencies", json!({"name": "Starlight", "country": "NG"})).await;
     let agency = r.json()["agency"]["id"].as_str().unwrap().parse().unwrap();
+    let side = |n: u8| rooms_store::agency_details::SealedImage { mime: "image/png".into(), sealed: vec![n; 16] };
+    let application = rooms_store::agency_details::Submission {
+        logo_url: "/media/logos/starlight.png".into(),
+        details: rooms_domain::agency::Details {
+            phone: "+2348012345678".into(),
+            address: "1 Marina, Lagos".into(),
+            referrer: String::new(),
+        },
+        front: side(1),
+        back: side(2),
+    };
+    rooms_store::agency_details::submit(&app.db, boss_id, agency, &application, Utc::now()).await.unwrap();
     rooms_store::agencies::set_status(&app.db, boss_id, agency, AgencyStatus::Active, "", Utc::now()).await.unwrap();
     // A pending invitation the owner withdraws on the dashboard.
     app.client().sign_up("fan@example.com", "fan").await;

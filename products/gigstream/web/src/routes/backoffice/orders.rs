@@ -158,15 +158,17 @@ async fn detail_page(
     }
     let timeline = orders::timeline(&state.db, o.id).await?;
     page.table = Some(Table {
-        columns: ["When", "Step", "From", "To"].map(String::from).to_vec(),
+        columns: ["When", "Step", "By", "From", "To", "Note"].map(String::from).to_vec(),
         rows: timeline
             .iter()
             .map(|e| {
                 vec![
                     Cell::text(when(e.created_at)),
                     Cell::text(e.action.to_string()),
+                    Cell::text(e.actor.to_string()),
                     Cell::text(e.from_status.to_string()),
                     Cell::text(e.to_status.to_string()),
+                    Cell::text(e.note.clone().unwrap_or_default()),
                 ]
             })
             .collect(),
