@@ -505,7 +505,10 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     let live = open(&decided);
     if !live.is_empty() {
         let keys: Vec<&str> = live.iter().map(|i| reqs[*i].key).collect();
-        let sql = format!("SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE request_key IN ({})", platform_db::placeholders(1, keys.len()));
+        let sql = format!(
+            "SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE request_key IN ({})",
+            platform_db::placeholders(1, keys.len())
+        );
         let used: Vec<(AccountId, String)> = on_pool!(db, p => {
             let mut q = sqlx::query_as(&sql);
             for k in &keys {
@@ -553,7 +556,9 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             Ok(cost) => costs[i] = (gi, cost),
             Err(e) => {
                 let e = match e {
-                    rules::CostError::Quantity => StoreError::Refused { field: "quantity", message: format!("1 to {}", rules::MAX_QUANTITY) },
+                    rules::CostError::Quantity => {
+                        StoreError::Refused { field: "quantity", message: format!("1 to {}", rules::MAX_QUANTITY) }
+                    }
                     rules::CostError::Overflow => StoreError::Refused { field: "quantity", message: "That is too many".into() },
                 };
                 decided[i] = Some(Decided::Done(Err(e)));
@@ -861,9 +866,15 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
         for (i, s) in reqs.iter().enumerate() {
             answers.push(match decided[i].take() {
                 Some(Decided::Done(r)) => r,
-                Some(Decided::Accepted { .. }) => Ok(Sent { sends: sends.get(&i).cloned().unwrap_or_default(), duplicate: false, balance: balance(&s.sender) }),
-                Some(Decided::Copy(j)) => Ok(Sent { sends: sends.get(&j).cloned().unwrap_or_default(), duplicate: true, balance: balance(&s.sender) }),
-                Some(Decided::Earlier) | None => Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: balance(&s.sender) }),
+                Some(Decided::Accepted { .. }) => {
+                    Ok(Sent { sends: sends.get(&i).cloned().unwrap_or_default(), duplicate: false, balance: balance(&s.sender) })
+                }
+                Some(Decided::Copy(j)) => {
+                    Ok(Sent { sends: sends.get(&j).cloned().unwrap_or_default(), duplicate: true, balance: balance(&s.sender) })
+                }
+                Some(Decided::Earlier) | None => {
+                    Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: balance(&s.sender) })
+                }
             });
         }
         return Ok(answers);
@@ -872,7 +883,11 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     for (i, s) in reqs.iter().enumerate() {
         answers.push(match decided[i].take() {
             Some(Decided::Done(r)) => r,
-            _ => Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: economy::balances(db, s.sender).await?.coins }),
+            _ => Ok(Sent {
+                sends: sends_for_key(db, s.sender, s.key).await?,
+                duplicate: true,
+                balance: economy::balances(db, s.sender).await?.coins,
+            }),
         });
     }
     Ok(answers)
@@ -883,7 +898,10 @@ async fn coin_balances(db: &Db, who: &[AccountId]) -> StoreResult<BTreeMap<Accou
     if who.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let sql = format!("SELECT owner_id, balance FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})", platform_db::placeholders(3, who.len()));
+    let sql = format!(
+        "SELECT owner_id, balance FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
+        platform_db::placeholders(3, who.len())
+    );
     let rows: Vec<(String, i64)> = on_pool!(db, p => {
         let mut q = sqlx::query_as(&sql).bind(economy::ACCOUNT).bind(economy::COINS);
         for a in who {

@@ -936,7 +936,8 @@ async fn a_key_twice_in_one_batch_or_used_before_is_applied_once() {
         let same = request(sender, s.room, s.gift, Recipients::AllSeated, "same");
         let reqs = [same.clone(), before.clone(), same.clone()];
         let sends: Vec<SendGift> = reqs.iter().map(|r| r.as_send()).collect();
-        let answers: Vec<gifts::Sent> = gifts::accept_many(db, &sends, &settings, now).await.unwrap().into_iter().map(|a| a.unwrap()).collect();
+        let answers: Vec<gifts::Sent> =
+            gifts::accept_many(db, &sends, &settings, now).await.unwrap().into_iter().map(|a| a.unwrap()).collect();
         assert_eq!(answers.iter().map(|a| a.duplicate).collect::<Vec<_>>(), vec![false, true, true], "{b:?}");
         let ids = |x: &gifts::Sent| x.sends.iter().map(|r| r.id).collect::<Vec<_>>();
         assert_eq!(ids(&answers[1]), ids(&first), "{b:?}: the earlier request's sends");
@@ -968,7 +969,9 @@ async fn a_thousand_gifts_in_concurrent_batches_with_exact_sums() {
         let settings = Settings::default();
         let reqs: Vec<gifts::GiftRequest> = (0..20)
             .flat_map(|j| senders.iter().map(move |a| (*a, j)))
-            .map(|(a, j)| request(a, s.room, s.gift, Recipients::Seated(vec![if j % 2 == 0 { s.plain } else { s.member }]), &format!("{a}-{j}")))
+            .map(|(a, j)| {
+                request(a, s.room, s.gift, Recipients::Seated(vec![if j % 2 == 0 { s.plain } else { s.member }]), &format!("{a}-{j}"))
+            })
             .collect();
         // Ten batches of 100 at once; a batch that fails as a whole is
         // accepted one by one, as the web's batcher does.
