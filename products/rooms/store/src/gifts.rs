@@ -569,9 +569,9 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
     for i in open(&decided) {
         let name = economy::escrow_shard(reqs[i].key);
-        if !escrows.contains_key(&name) {
-            let w = economy::system(db, &name).await?;
-            escrows.insert(name, w);
+        if let std::collections::btree_map::Entry::Vacant(e) = escrows.entry(name) {
+            let w = economy::system(db, e.key()).await?;
+            e.insert(w);
         }
     }
     let ladders = crate::levels::ladders(db).await?;
@@ -768,7 +768,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     e.1 += n;
                 }
             }
-            let list: Vec<(&(CounterKey, i64), &(i64, i64))> = counters.iter().collect();
+            let list: Vec<_> = counters.iter().collect();
             for chunk in list.chunks(200) {
                 let values = (0..chunk.len()).map(|k| {
                     let b = k * 6;

@@ -871,7 +871,7 @@ async fn a_batch_of_gift_requests_answers_each_on_its_own_with_exact_sums() {
             economy::grant(db, a, coins, &format!("fund-{a}"), None, now).await.unwrap();
         }
         let one = |a, to, k: &str| request(a, s.room, s.gift, Recipients::Seated(vec![to]), k);
-        let reqs = vec![
+        let reqs = [
             one(rich, s.plain, "r1"),
             one(poor, s.plain, "p1"),
             one(outsider, s.plain, "o1"),
