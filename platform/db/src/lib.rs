@@ -11,11 +11,14 @@
 //! - [`BeginWrite`]: write transactions (`BEGIN IMMEDIATE` on SQLite, so a
 //!   read-then-write can never interleave).
 //! - [`StoreError`]: the one error type of every product's store layer.
+//! - [`group_commit`]: many callers' writes in one transaction (a queue,
+//!   a few workers, a short window, one-by-one fallback).
 //! - [`wakeup`]: a coalesced cross-node "look now" over `LISTEN/NOTIFY`.
 //! - `testing` (feature): a fresh, migrated database per test on both stores.
 
 mod db;
 mod error;
+pub mod group_commit;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wakeup;

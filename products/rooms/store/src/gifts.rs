@@ -216,6 +216,37 @@ fn count(
     }
 }
 
+/// The seat holders a send goes to, from who holds a seat now (in seat
+/// order): `not_to_self`, `not_on_seat`, `no_recipients`, or more than
+/// [`rules::MAX_RECIPIENTS`].
+fn pick_recipients(sender: AccountId, wanted: &Recipients, seated: &[AccountId]) -> StoreResult<Vec<AccountId>> {
+    let recipients: Vec<AccountId> = match wanted {
+        Recipients::AllSeated => seated.iter().copied().filter(|a| *a != sender).collect(),
+        Recipients::Seated(list) => {
+            let mut out: Vec<AccountId> = vec![];
+            for a in list {
+                if *a == sender {
+                    return Err(refused("not_to_self", "You cannot send a gift to yourself"));
+                }
+                if !seated.contains(a) {
+                    return Err(refused("not_on_seat", "Gifts go to people on a seat"));
+                }
+                if !out.contains(a) {
+                    out.push(*a);
+                }
+            }
+            out
+        }
+    };
+    if recipients.is_empty() {
+        return Err(refused("no_recipients", "Nobody on a seat to send to"));
+    }
+    if recipients.len() > rules::MAX_RECIPIENTS {
+        return Err(StoreError::Refused { field: "recipients", message: format!("At most {} recipients", rules::MAX_RECIPIENTS) });
+    }
+    Ok(recipients)
+}
+
 /// Sends a gift and credits it: [`accept`], then [`credit_pending`] (which
 /// credits this gift and any other waiting, in batches). Callers on a busy
 /// path accept only and let the batched writer credit.
@@ -270,30 +301,7 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         }
         let seated: Vec<AccountId> = sqlx::query_scalar("SELECT occupant_id FROM seats WHERE room_id = $1 AND occupant_id IS NOT NULL ORDER BY seat_no")
             .bind(s.room).fetch_all(&mut *tx).await?;
-        let recipients: Vec<AccountId> = match &s.recipients {
-            Recipients::AllSeated => seated.iter().copied().filter(|a| *a != s.sender).collect(),
-            Recipients::Seated(list) => {
-                let mut out: Vec<AccountId> = vec![];
-                for a in list {
-                    if *a == s.sender {
-                        return Err(refused("not_to_self", "You cannot send a gift to yourself"));
-                    }
-                    if !seated.contains(a) {
-                        return Err(refused("not_on_seat", "Gifts go to people on a seat"));
-                    }
-                    if !out.contains(a) {
-                        out.push(*a);
-                    }
-                }
-                out
-            }
-        };
-        if recipients.is_empty() {
-            return Err(refused("no_recipients", "Nobody on a seat to send to"));
-        }
-        if recipients.len() > rules::MAX_RECIPIENTS {
-            return Err(StoreError::Refused { field: "recipients", message: format!("At most {} recipients", rules::MAX_RECIPIENTS) });
-        }
+        let recipients = pick_recipients(s.sender, &s.recipients, &seated)?;
         let total = cost * recipients.len() as i64;
         let sender_w = account_wallet_in(&mut *tx, s.sender, &coins(), now).await?;
         let available: i64 = sqlx::query_scalar("SELECT balance FROM wallets WHERE id = $1").bind(sender_w).fetch_one(&mut *tx).await?;
@@ -425,6 +433,483 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         }
         Err(e) => Err(e),
     }
+}
+
+/// A gift request its caller owns (for a queue of requests).
+#[derive(Debug, Clone)]
+pub struct GiftRequest {
+    pub sender: AccountId,
+    pub room: RoomId,
+    pub gift: GiftId,
+    pub recipients: Recipients,
+    pub quantity: i64,
+    pub combo: i64,
+    pub key: String,
+}
+
+impl GiftRequest {
+    pub fn as_send(&self) -> SendGift<'_> {
+        SendGift {
+            sender: self.sender,
+            room: self.room,
+            gift: self.gift,
+            recipients: self.recipients.clone(),
+            quantity: self.quantity,
+            combo: self.combo,
+            key: &self.key,
+        }
+    }
+}
+
+/// The most requests [`accept_many`] takes at once.
+pub const ACCEPT_BATCH: usize = 128;
+
+/// One request's place in a batch while it is decided.
+enum Decided {
+    /// Answered already (a refusal, or a key used before the batch).
+    Done(StoreResult<Sent>),
+    /// The key was used before this batch: the first request's sends.
+    Earlier,
+    /// Accepted in this batch: its recipients, agencies and splits, its cost.
+    Accepted { owner: AccountId, gift: usize, cost: i64, total: i64, plans: Vec<(AccountId, Option<AgencyId>, rules::Split)> },
+    /// The same sender and key as an earlier request of this batch.
+    Copy(usize),
+}
+
+/// Accepts many gift requests (any senders, any rooms) in one transaction,
+/// with the same rules, rows and refusals as [`accept`] for each, decided
+/// in order: the rooms, participants, seats, gifts, agencies and senders'
+/// coins of the whole batch are read once; each request is decided in
+/// memory against its sender's running balance, so one sender's
+/// `Insufficient` or a refusal is only that request's answer; the sends
+/// are inserted, the counters merged over the batch (one upsert, in key
+/// order), and every accepted gift's escrow transfer posted in one
+/// `transfers_in` call (all wallets locked in id order). A key used before
+/// is answered with its first sends; two requests of one sender with one
+/// key in the batch are applied once (the second answers as a retry).
+/// `Err` means the batch as a whole wrote nothing (a key taken by a
+/// concurrent request, a balance spent meanwhile, a database error): run
+/// its requests one by one through [`accept`].
+pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, now: DateTime<Utc>) -> StoreResult<Vec<StoreResult<Sent>>> {
+    if reqs.len() > ACCEPT_BATCH {
+        return Err(StoreError::Invalid(format!("at most {ACCEPT_BATCH} gift requests at once")));
+    }
+    let mut decided: Vec<Option<Decided>> = reqs.iter().map(|_| None).collect();
+    for (i, s) in reqs.iter().enumerate() {
+        if s.key.trim().is_empty() || s.key.len() > 100 {
+            decided[i] = Some(Decided::Done(Err(StoreError::Refused { field: "idempotency_key", message: "1 to 100 characters".into() })));
+        }
+    }
+    let open = |decided: &[Option<Decided>]| -> Vec<usize> { (0..reqs.len()).filter(|i| decided[*i].is_none()).collect() };
+    // Keys used before this batch (one query).
+    let live = open(&decided);
+    if !live.is_empty() {
+        let keys: Vec<&str> = live.iter().map(|i| reqs[*i].key).collect();
+        let sql = format!(
+            "SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE request_key IN ({})",
+            platform_db::placeholders(1, keys.len())
+        );
+        let used: Vec<(AccountId, String)> = on_pool!(db, p => {
+            let mut q = sqlx::query_as(&sql);
+            for k in &keys {
+                q = q.bind(*k);
+            }
+            q.fetch_all(p).await?
+        });
+        for i in live {
+            if used.iter().any(|(a, k)| *a == reqs[i].sender && k == reqs[i].key) {
+                decided[i] = Some(Decided::Earlier);
+            }
+        }
+    }
+    // The gifts (one query), then each request's gift, VIP tier and cost.
+    let live = open(&decided);
+    let mut gift_ids: Vec<GiftId> = live.iter().map(|i| reqs[*i].gift).collect();
+    gift_ids.sort();
+    gift_ids.dedup();
+    let found: Vec<Gift> = if gift_ids.is_empty() {
+        vec![]
+    } else {
+        let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts WHERE id IN ({})", platform_db::placeholders(1, gift_ids.len()));
+        on_pool!(db, p => {
+            let mut q = sqlx::query_as::<_, Gift>(&sql);
+            for g in &gift_ids {
+                q = q.bind(*g);
+            }
+            q.fetch_all(p).await?
+        })
+    };
+    let mut costs: Vec<(usize, i64)> = vec![(0, 0); reqs.len()];
+    for i in live {
+        let s = &reqs[i];
+        let Some(gi) = found.iter().position(|g| g.id == s.gift && g.active) else {
+            decided[i] = Some(Decided::Done(Err(refused("gift_unavailable", "That gift is not available"))));
+            continue;
+        };
+        let g = &found[gi];
+        if g.min_vip > 0 && !rooms_domain::vip::may_send(g.min_vip, crate::vip::tier_of(db, s.sender, now).await?) {
+            let e = refused("vip_required", format!("{} is a VIP gift: it opens at VIP {}.", g.name, g.min_vip));
+            decided[i] = Some(Decided::Done(Err(e)));
+            continue;
+        }
+        match rules::gift_cost(g.price, s.quantity) {
+            Ok(cost) => costs[i] = (gi, cost),
+            Err(e) => {
+                let e = match e {
+                    rules::CostError::Quantity => {
+                        StoreError::Refused { field: "quantity", message: format!("1 to {}", rules::MAX_QUANTITY) }
+                    }
+                    rules::CostError::Overflow => StoreError::Refused { field: "quantity", message: "That is too many".into() },
+                };
+                decided[i] = Some(Decided::Done(Err(e)));
+            }
+        }
+    }
+    // Escrow shards (at most 64, each opened once) and the ladders.
+    let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
+    for i in open(&decided) {
+        let name = economy::escrow_shard(reqs[i].key);
+        if let std::collections::btree_map::Entry::Vacant(e) = escrows.entry(name) {
+            let w = economy::system(db, e.key()).await?;
+            e.insert(w);
+        }
+    }
+    let ladders = crate::levels::ladders(db).await?;
+    let live = open(&decided);
+    if !live.is_empty() {
+        let sends = on_pool!(db, p => async {
+            let mut tx = p.begin_write().await?;
+            let mut room_ids: Vec<RoomId> = live.iter().map(|i| reqs[*i].room).collect();
+            room_ids.sort();
+            room_ids.dedup();
+            let mut sender_ids: Vec<AccountId> = live.iter().map(|i| reqs[*i].sender).collect();
+            sender_ids.sort();
+            sender_ids.dedup();
+            let in_rooms = platform_db::placeholders(1, room_ids.len());
+            let sql = format!("SELECT id, owner_id, status FROM rooms WHERE id IN ({in_rooms})");
+            let mut q = sqlx::query_as(&sql);
+            for r in &room_ids {
+                q = q.bind(*r);
+            }
+            let rooms: Vec<(RoomId, AccountId, String)> = q.fetch_all(&mut *tx).await?;
+            let sql = format!(
+                "SELECT room_id, account_id FROM room_participants WHERE room_id IN ({in_rooms}) AND account_id IN ({})",
+                platform_db::placeholders(room_ids.len() + 1, sender_ids.len()));
+            let mut q = sqlx::query_as(&sql);
+            for r in &room_ids {
+                q = q.bind(*r);
+            }
+            for a in &sender_ids {
+                q = q.bind(*a);
+            }
+            let present: Vec<(RoomId, AccountId)> = q.fetch_all(&mut *tx).await?;
+            let sql = format!("SELECT room_id, occupant_id FROM seats WHERE room_id IN ({in_rooms}) AND occupant_id IS NOT NULL ORDER BY room_id, seat_no");
+            let mut q = sqlx::query_as(&sql);
+            for r in &room_ids {
+                q = q.bind(*r);
+            }
+            let seats: Vec<(RoomId, AccountId)> = q.fetch_all(&mut *tx).await?;
+            // Each request's room and recipients, as `accept` decides them.
+            let mut picked: Vec<(usize, AccountId, Vec<AccountId>)> = vec![];
+            for &i in &live {
+                let s = &reqs[i];
+                let Some((_, owner, status)) = rooms.iter().find(|r| r.0 == s.room) else {
+                    decided[i] = Some(Decided::Done(Err(StoreError::NotFound)));
+                    continue;
+                };
+                if status != "open" {
+                    decided[i] = Some(Decided::Done(Err(refused("room_closed", "This room is closed"))));
+                    continue;
+                }
+                if !present.contains(&(s.room, s.sender)) {
+                    decided[i] = Some(Decided::Done(Err(refused("not_in_room", "Join the room first"))));
+                    continue;
+                }
+                let seated: Vec<AccountId> = seats.iter().filter(|x| x.0 == s.room).map(|x| x.1).collect();
+                match pick_recipients(s.sender, &s.recipients, &seated) {
+                    Ok(to) => picked.push((i, *owner, to)),
+                    Err(e) => decided[i] = Some(Decided::Done(Err(e))),
+                }
+            }
+            // Senders' coins and recipients' agencies, one query each. A
+            // sender with no coin wallet has no coins.
+            let sql = format!(
+                "SELECT owner_id, id, balance FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
+                platform_db::placeholders(3, sender_ids.len()));
+            let mut q = sqlx::query_as(&sql).bind(economy::ACCOUNT).bind(economy::COINS);
+            for a in &sender_ids {
+                q = q.bind(a.to_string());
+            }
+            let purses: Vec<(String, WalletId, i64)> = q.fetch_all(&mut *tx).await?;
+            let mut to_ids: Vec<AccountId> = picked.iter().flat_map(|p| p.2.iter().copied()).collect();
+            to_ids.sort();
+            to_ids.dedup();
+            let agencies: Vec<(AccountId, AgencyId)> = if to_ids.is_empty() {
+                vec![]
+            } else {
+                let sql = format!(
+                    "SELECT m.account_id, m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id
+                     WHERE a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $1) AND m.account_id IN ({})",
+                    platform_db::placeholders(2, to_ids.len()));
+                let mut q = sqlx::query_as(&sql).bind(now);
+                for a in &to_ids {
+                    q = q.bind(*a);
+                }
+                q.fetch_all(&mut *tx).await?
+            };
+            // Decide in arrival order against running balances.
+            let mut running: BTreeMap<AccountId, i64> = BTreeMap::new();
+            let mut wallet_of: BTreeMap<AccountId, WalletId> = BTreeMap::new();
+            for (o, w, b) in &purses {
+                if let Ok(a) = o.parse::<AccountId>() {
+                    running.insert(a, *b);
+                    wallet_of.insert(a, *w);
+                }
+            }
+            for (i, owner, to) in picked {
+                let s = &reqs[i];
+                let first = (0..i).find(|j| reqs[*j].sender == s.sender && reqs[*j].key == s.key && matches!(decided[*j], Some(Decided::Accepted { .. })));
+                if let Some(j) = first {
+                    decided[i] = Some(Decided::Copy(j));
+                    continue;
+                }
+                let (gi, cost) = costs[i];
+                let total = cost * to.len() as i64;
+                let available = running.get(&s.sender).copied().unwrap_or(0);
+                if available < total {
+                    decided[i] = Some(Decided::Done(Err(StoreError::Insufficient { required: total, available })));
+                    continue;
+                }
+                running.insert(s.sender, available - total);
+                let plans = to
+                    .iter()
+                    .map(|r| {
+                        let agency = agencies.iter().find(|(a, _)| a == r).map(|(_, g)| *g);
+                        (*r, agency, rules::split(cost, agency.is_some(), settings.rates))
+                    })
+                    .collect();
+                decided[i] = Some(Decided::Accepted { owner, gift: gi, cost, total, plans });
+            }
+            let accepted: Vec<usize> = (0..reqs.len()).filter(|i| matches!(decided[*i], Some(Decided::Accepted { .. }))).collect();
+            if accepted.is_empty() {
+                return Ok::<BTreeMap<usize, Vec<GiftSend>>, StoreError>(BTreeMap::new());
+            }
+            // The sends: multi-row inserts.
+            struct Row {
+                req: usize,
+                id: GiftSendId,
+                recipient: AccountId,
+                owner: AccountId,
+                gift: usize,
+                unit: &'static str,
+                agency: Option<AgencyId>,
+                split: rules::Split,
+                wealth_xp: i64,
+                charm_xp: i64,
+            }
+            let mut rows: Vec<Row> = vec![];
+            for &i in &accepted {
+                let Some(Decided::Accepted { owner, gift, cost, plans, .. }) = &decided[i] else { continue };
+                let g = &found[*gift];
+                for (r, agency, split) in plans {
+                    rows.push(Row {
+                        req: i,
+                        id: GiftSendId::new(),
+                        recipient: *r,
+                        owner: *owner,
+                        gift: *gift,
+                        unit: if agency.is_some() { economy::DIAMONDS } else { economy::COINS },
+                        agency: *agency,
+                        split: *split,
+                        wealth_xp: rules::xp(*cost, g.wealth_pct),
+                        charm_xp: rules::xp(*cost, g.charm_pct),
+                    });
+                }
+            }
+            let mut inserted: BTreeMap<GiftSendId, GiftSend> = BTreeMap::new();
+            for chunk in rows.chunks(500) {
+                let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 20 + 1, 20))).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
+                       owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
+                     VALUES {values} RETURNING {SEND_COLUMNS}");
+                let mut q = sqlx::query_as::<_, GiftSend>(&sql);
+                for x in chunk {
+                    let s = &reqs[x.req];
+                    let g = &found[x.gift];
+                    q = q.bind(x.id).bind(s.sender).bind(s.key).bind(x.recipient).bind(s.room).bind(x.owner).bind(g.id).bind(s.quantity)
+                        .bind(s.combo.clamp(1, 100_000)).bind(g.price).bind(x.split.cost).bind(x.split.owner).bind(x.split.receiver)
+                        .bind(x.unit).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind(now);
+                }
+                for row in q.fetch_all(&mut *tx).await? {
+                    inserted.insert(row.id, row);
+                }
+            }
+            // Counters merged over the batch: one upsert per 200 rows, in
+            // key order (the lock order), each request on its key's shard.
+            let clock = &settings.clock;
+            let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
+            for x in &rows {
+                let s = &reqs[x.req];
+                let shard = i64::from(rules::shard_of(s.key));
+                let mut one: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
+                count(&mut one, clock, "wealth", s.sender.to_string(), x.split.cost, now);
+                count(&mut one, clock, "wealth_xp", s.sender.to_string(), x.wealth_xp, now);
+                count(&mut one, clock, "charm", x.recipient.to_string(), x.split.cost, now);
+                count(&mut one, clock, "charm_xp", x.recipient.to_string(), x.charm_xp, now);
+                count(&mut one, clock, "room", s.room.to_string(), x.split.cost, now);
+                if let Some(a) = x.agency {
+                    count(&mut one, clock, "agency", a.to_string(), x.split.agency, now);
+                    count(&mut one, clock, "diamonds", x.recipient.to_string(), x.split.receiver, now);
+                }
+                for (k, (amount, n)) in one {
+                    let e = counters.entry((k, shard)).or_insert((0, 0));
+                    e.0 += amount;
+                    e.1 += n;
+                }
+            }
+            let list: Vec<_> = counters.iter().collect();
+            for chunk in list.chunks(200) {
+                let values = (0..chunk.len()).map(|k| {
+                    let b = k * 6;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, chunk.len() * 6 + 1)
+                }).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES {values}
+                     ON CONFLICT (board, period, subject, shard) DO UPDATE SET amount = gift_counters.amount + excluded.amount,
+                       gifts = gift_counters.gifts + excluded.gifts, last_at = excluded.last_at");
+                let mut q = sqlx::query(&sql);
+                for (((board, period, subject), shard), (amount, n)) in chunk {
+                    q = q.bind(*board).bind(period.as_str()).bind(subject.as_str()).bind(*shard).bind(*amount).bind(*n);
+                }
+                q.bind(now).execute(&mut *tx).await?;
+            }
+            // Levels reached: each track and subject of the batch once.
+            let mut tracks: BTreeMap<(&'static str, String), (Track, &'static str, RoomId)> = BTreeMap::new();
+            for x in &rows {
+                let s = &reqs[x.req];
+                tracks.entry((Track::Wealth.as_str(), s.sender.to_string())).or_insert((Track::Wealth, "wealth_xp", s.room));
+                tracks.entry((Track::Room.as_str(), s.room.to_string())).or_insert((Track::Room, "room", s.room));
+                tracks.entry((Track::Charm.as_str(), x.recipient.to_string())).or_insert((Track::Charm, "charm_xp", s.room));
+            }
+            for ((_, subject), (track, board, room)) in &tracks {
+                levels_reached!(tx, ladders.get(*track), *track, *board, subject, Some(*room), now);
+            }
+            // The money: every accepted gift's escrow transfers in one call.
+            let keys: Vec<(String, String)> = rows.iter().map(|x| {
+                let s = &reqs[x.req];
+                (format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, x.recipient), x.id.to_string())
+            }).collect();
+            let mut transfers: Vec<Transfer> = vec![];
+            for (x, (key, reference)) in rows.iter().zip(&keys) {
+                let s = &reqs[x.req];
+                let (Some(from), Some(escrow)) = (wallet_of.get(&s.sender), escrows.get(&economy::escrow_shard(s.key))) else {
+                    return Err(StoreError::Invalid("a gift's wallet was not opened".into()));
+                };
+                let legs = vec![
+                    Leg { wallet: *from, unit: coins(), delta: Amount(-x.split.cost) },
+                    Leg { wallet: *escrow, unit: coins(), delta: Amount(x.split.cost) },
+                ];
+                transfers.push(Transfer { legs, reason: economy::GIFT, reference: Some(reference), idempotency_key: key, created_by: None });
+            }
+            let done = book().transfers_in(&mut *tx, &transfers, now).await?;
+            if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
+                return Err(StoreError::Conflict("gift_sends request key".into()));
+            }
+            // Names (one query), then the events, right before the commit.
+            let mut named: Vec<AccountId> = rows.iter().flat_map(|x| [reqs[x.req].sender, x.recipient]).collect();
+            named.sort();
+            named.dedup();
+            let sql = format!("SELECT id, display_name FROM accounts WHERE id IN ({})", platform_db::placeholders(1, named.len()));
+            let mut q = sqlx::query_as(&sql);
+            for a in &named {
+                q = q.bind(*a);
+            }
+            let names: BTreeMap<AccountId, String> = q.fetch_all(&mut *tx).await?.into_iter().collect::<Vec<(AccountId, String)>>().into_iter().collect();
+            let name_of = |a: &AccountId| names.get(a).cloned().unwrap_or_default();
+            let mut by_req: BTreeMap<usize, Vec<GiftSend>> = BTreeMap::new();
+            for x in &rows {
+                let Some(row) = inserted.remove(&x.id) else {
+                    return Err(StoreError::Invalid("a gift send was not returned".into()));
+                };
+                by_req.entry(x.req).or_default().push(row);
+            }
+            for &i in &accepted {
+                let s = &reqs[i];
+                let (Some(Decided::Accepted { gift, total, .. }), Some(sends)) = (&decided[i], by_req.get(&i)) else { continue };
+                let g = &found[*gift];
+                let to: Vec<serde_json::Value> = sends.iter().map(|x| json!({
+                    "account": x.recipient_id, "name": name_of(&x.recipient_id), "cost": x.cost, "share": x.receiver_share, "unit": x.receiver_unit,
+                })).collect();
+                room_event!(tx, s.room, "gift", json!({
+                    "sender": s.sender, "sender_name": name_of(&s.sender), "gift": g.code, "gift_name": g.name, "rarity": g.rarity,
+                    "animation": g.animation, "quantity": s.quantity, "combo": s.combo.clamp(1, 100_000), "cost": total, "to": to,
+                }), now);
+                for x in sends {
+                    user_event!(tx, x.recipient_id, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
+                }
+            }
+            let mut paid: Vec<AccountId> = accepted.iter().map(|i| reqs[*i].sender).collect();
+            paid.sort();
+            paid.dedup();
+            for who in paid {
+                economy::balance_event!(tx, who, now);
+            }
+            tx.commit().await?;
+            Ok(by_req)
+        }
+        .await)?;
+        // The answers' balances: every sender's coins after the commit.
+        let mut answers: Vec<StoreResult<Sent>> = Vec::with_capacity(reqs.len());
+        let coins_now = coin_balances(db, &reqs.iter().map(|s| s.sender).collect::<Vec<_>>()).await?;
+        let balance = |a: &AccountId| coins_now.get(a).copied().unwrap_or(0);
+        for (i, s) in reqs.iter().enumerate() {
+            answers.push(match decided[i].take() {
+                Some(Decided::Done(r)) => r,
+                Some(Decided::Accepted { .. }) => {
+                    Ok(Sent { sends: sends.get(&i).cloned().unwrap_or_default(), duplicate: false, balance: balance(&s.sender) })
+                }
+                Some(Decided::Copy(j)) => {
+                    Ok(Sent { sends: sends.get(&j).cloned().unwrap_or_default(), duplicate: true, balance: balance(&s.sender) })
+                }
+                Some(Decided::Earlier) | None => {
+                    Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: balance(&s.sender) })
+                }
+            });
+        }
+        return Ok(answers);
+    }
+    let mut answers = Vec::with_capacity(reqs.len());
+    for (i, s) in reqs.iter().enumerate() {
+        answers.push(match decided[i].take() {
+            Some(Decided::Done(r)) => r,
+            _ => Ok(Sent {
+                sends: sends_for_key(db, s.sender, s.key).await?,
+                duplicate: true,
+                balance: economy::balances(db, s.sender).await?.coins,
+            }),
+        });
+    }
+    Ok(answers)
+}
+
+/// Accounts' coins (0 without a coin wallet), in one query.
+async fn coin_balances(db: &Db, who: &[AccountId]) -> StoreResult<BTreeMap<AccountId, i64>> {
+    if who.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let sql = format!(
+        "SELECT owner_id, balance FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
+        platform_db::placeholders(3, who.len())
+    );
+    let rows: Vec<(String, i64)> = on_pool!(db, p => {
+        let mut q = sqlx::query_as(&sql).bind(economy::ACCOUNT).bind(economy::COINS);
+        for a in who {
+            q = q.bind(a.to_string());
+        }
+        q.fetch_all(p).await?
+    });
+    Ok(rows.into_iter().filter_map(|(o, b)| o.parse::<AccountId>().ok().map(|a| (a, b))).collect())
 }
 
 /// Gifts credited at most per batch.

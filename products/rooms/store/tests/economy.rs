@@ -807,3 +807,162 @@ async fn a_gift_accepted_before_a_crash_is_credited_exactly_once() {
         assert!(v.iter().any(|(n, _)| n.starts_with("gift credit batch")), "{b:?}: {v:?}");
     }
 }
+
+fn request(sender: AccountId, room: RoomId, gift: GiftId, to: Recipients, key: &str) -> gifts::GiftRequest {
+    gifts::GiftRequest { sender, room, gift, recipients: to, quantity: 1, combo: 1, key: key.into() }
+}
+
+#[tokio::test]
+async fn a_batch_of_gift_requests_answers_each_on_its_own_with_exact_sums() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let rich = user(db, "rich").await;
+        let poor = user(db, "poor").await;
+        let outsider = user(db, "outsider").await;
+        let other = user(db, "other").await;
+        for (a, coins) in [(rich, 250), (poor, 50), (outsider, 1_000), (other, 1_000)] {
+            if a != outsider {
+                presence::join(db, s.room, a, now).await.unwrap();
+            }
+            economy::grant(db, a, coins, &format!("fund-{a}"), None, now).await.unwrap();
+        }
+        let one = |a, to, k: &str| request(a, s.room, s.gift, Recipients::Seated(vec![to]), k);
+        let reqs = [
+            one(rich, s.plain, "r1"),
+            one(poor, s.plain, "p1"),
+            one(outsider, s.plain, "o1"),
+            one(rich, s.member, "r2"),
+            request(other, s.room, s.gift, Recipients::AllSeated, "q1"),
+            one(other, other, "q2"),
+            one(rich, s.plain, "r3"),
+        ];
+        let sends: Vec<SendGift> = reqs.iter().map(|r| r.as_send()).collect();
+        let answers = gifts::accept_many(db, &sends, &Settings::default(), now).await.unwrap();
+        assert_eq!(answers.len(), 7, "{b:?}");
+        // Each answer carries the sender's coins after the batch.
+        let outcome: Vec<String> = answers
+            .into_iter()
+            .map(|a| match a {
+                Ok(x) => format!("ok:{}:{}", x.sends.len(), x.balance),
+                Err(e) => code(e),
+            })
+            .collect();
+        assert_eq!(
+            outcome,
+            vec![
+                "ok:1:50",
+                "insufficient:100:50",
+                "not_in_room",
+                "ok:1:50",
+                "ok:2:800",
+                "not_to_self",
+                // The sender's running balance: 250 - 100 - 100.
+                "insufficient:100:50",
+            ],
+            "{b:?}"
+        );
+        for (a, coins) in [(rich, 50), (poor, 50), (outsider, 1_000), (other, 800)] {
+            assert_eq!(economy::balances(db, a).await.unwrap().coins, coins, "{b:?}");
+        }
+        let rows: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM gift_sends WHERE room_id = $1").bind(s.room).fetch_one(p).await.unwrap());
+        assert_eq!(rows, 4, "{b:?}: one row per accepted gift and recipient");
+        let room_total = leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp;
+        assert_eq!(room_total, 400, "{b:?}: the counters merged over the batch");
+        gifts::credit_pending(db, now).await.unwrap();
+        // BR-1: the plain receiver 70 coins a gift (two), the member 70 diamonds each (two).
+        assert_eq!(economy::balances(db, s.plain).await.unwrap().coins, 140, "{b:?}");
+        assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 140, "{b:?}");
+        assert_eq!(economy::balances(db, s.owner).await.unwrap().coins, 20, "{b:?}");
+        assert_clean(db, "after a mixed batch").await;
+    }
+}
+
+#[tokio::test]
+async fn a_key_twice_in_one_batch_or_used_before_is_applied_once() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 10).await;
+        let sender = user(db, "twice").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 1_000, "fund", None, now).await.unwrap();
+        let settings = Settings::default();
+        let before = request(sender, s.room, s.gift, Recipients::AllSeated, "before");
+        let first = gifts::accept(db, &before.as_send(), &settings, now).await.unwrap();
+        let same = request(sender, s.room, s.gift, Recipients::AllSeated, "same");
+        let reqs = [same.clone(), before.clone(), same.clone()];
+        let sends: Vec<SendGift> = reqs.iter().map(|r| r.as_send()).collect();
+        let answers: Vec<gifts::Sent> =
+            gifts::accept_many(db, &sends, &settings, now).await.unwrap().into_iter().map(|a| a.unwrap()).collect();
+        assert_eq!(answers.iter().map(|a| a.duplicate).collect::<Vec<_>>(), vec![false, true, true], "{b:?}");
+        let ids = |x: &gifts::Sent| x.sends.iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(&answers[1]), ids(&first), "{b:?}: the earlier request's sends");
+        assert_eq!(ids(&answers[2]), ids(&answers[0]), "{b:?}: the copy names the first copy's sends");
+        assert_eq!(answers[0].sends.len(), 2, "{b:?}");
+        assert_eq!(economy::balances(db, sender).await.unwrap().coins, 1_000 - 20 - 20, "{b:?}: each key charged once");
+        assert!(answers.iter().all(|a| a.balance == 960), "{b:?}");
+        let again = gifts::accept_many(db, &sends, &settings, now).await.unwrap();
+        assert!(again.iter().all(|a| matches!(a, Ok(x) if x.duplicate)), "{b:?}: a retried batch moves nothing");
+        assert_eq!(economy::balances(db, sender).await.unwrap().coins, 960, "{b:?}");
+        gifts::credit_pending(db, now).await.unwrap();
+        assert_clean(db, "after duplicate keys in a batch").await;
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_gifts_in_concurrent_batches_with_exact_sums() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 99).await;
+        let mut senders = vec![];
+        for i in 0..50 {
+            let a = user(db, &format!("fan{i:02}")).await;
+            presence::join(db, s.room, a, now).await.unwrap();
+            economy::grant(db, a, 15 * 99 + 50, &format!("fund{i}"), None, now).await.unwrap();
+            senders.push(a);
+        }
+        let settings = Settings::default();
+        let reqs: Vec<gifts::GiftRequest> = (0..20)
+            .flat_map(|j| senders.iter().map(move |a| (*a, j)))
+            .map(|(a, j)| {
+                request(a, s.room, s.gift, Recipients::Seated(vec![if j % 2 == 0 { s.plain } else { s.member }]), &format!("{a}-{j}"))
+            })
+            .collect();
+        // Ten batches of 100 at once; a batch that fails as a whole is
+        // accepted one by one, as the web's batcher does.
+        let settings = &settings;
+        let results: Vec<Vec<Result<gifts::Sent, StoreError>>> = join_all(reqs.chunks(100).map(|chunk| async move {
+            let sends: Vec<SendGift> = chunk.iter().map(|r| r.as_send()).collect();
+            match gifts::accept_many(db, &sends, settings, now).await {
+                Ok(a) => a,
+                Err(_) => {
+                    let mut out = vec![];
+                    for r in chunk {
+                        out.push(gifts::accept(db, &r.as_send(), settings, now).await);
+                    }
+                    out
+                }
+            }
+        }))
+        .await;
+        let mut accepted = 0;
+        for r in results.iter().flatten() {
+            match r {
+                Ok(x) => accepted += usize::from(!x.duplicate),
+                Err(StoreError::Insufficient { required: 99, available }) => assert!(*available < 99, "{b:?}: refused with {available}"),
+                Err(e) => panic!("{b:?}: {e:?}"),
+            }
+        }
+        assert_eq!(accepted, 750, "{b:?}: 15 gifts per sender");
+        for a in &senders {
+            assert_eq!(economy::balances(db, *a).await.unwrap().coins, 50, "{b:?}: no sender below zero");
+        }
+        let room_total = leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp;
+        assert_eq!(room_total, 750 * 99, "{b:?}");
+        gifts::credit_pending(db, now).await.unwrap();
+        assert_clean(db, "after 1,000 gifts in batches").await;
+    }
+}

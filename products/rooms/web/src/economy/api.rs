@@ -12,7 +12,7 @@ use chrono::Utc;
 use rooms_domain::ids::{AccountId, GiftId, PackageId, PayoutId, RoomId};
 use rooms_domain::progress::Period;
 use rooms_store::economy::{self, PayoutAction};
-use rooms_store::gifts::{self, EarnedBy, HistoryOf, Recipients, SendGift};
+use rooms_store::gifts::{self, EarnedBy, GiftRequest, HistoryOf, Recipients};
 use rooms_store::leaderboards::{self, Board};
 use rooms_store::{accounts, rooms};
 use serde::Deserialize;
@@ -189,8 +189,9 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
         To::Several(v) => Recipients::Seated(v),
     };
     let key = g.idempotency_key.or(header_key).unwrap_or_else(platform_accounts::random_token);
-    let send = SendGift { sender: u.id(), room, gift: g.gift_id, recipients, quantity: g.quantity, combo: g.combo, key: &key };
-    let sent = gifts::accept(&s.db, &send, &s.economy.settings, Utc::now()).await.map_err(|e| money(e, "coins"))?;
+    // Accepted with the other requests waiting on this node, in one transaction.
+    let request = GiftRequest { sender: u.id(), room, gift: g.gift_id, recipients, quantity: g.quantity, combo: g.combo, key: key.clone() };
+    let sent = s.economy.accepts.accept(&s.db, &s.economy.settings, request).await.map_err(|e| money(e, "coins"))?;
     // The shares are credited by this node's batched writer, with every
     // other gift accepted meanwhile; the answer waits for that batch.
     if !sent.duplicate {

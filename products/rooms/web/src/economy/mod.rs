@@ -6,6 +6,7 @@
 //! pages at `/coins`, `/leaderboards`; the room page's gift panel is
 //! `assets/gifts.js` over the same API and the room's live socket.
 
+pub mod accepts;
 pub mod api;
 pub mod credits;
 pub mod pages;

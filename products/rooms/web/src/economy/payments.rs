@@ -44,6 +44,8 @@ pub struct Economy {
     pub gifts: Limit,
     /// Exchanges and payout requests per minute.
     pub exchanges: Limit,
+    /// This node's gift batcher (group commit of gift requests).
+    pub accepts: Arc<super::accepts::GiftAccepts>,
     /// This node's batched gift writer.
     pub credits: Arc<super::credits::GiftCredits>,
 }
@@ -60,6 +62,7 @@ impl Economy {
             salary_exchange_open: true,
             gifts: Limit::per_minute(rooms_domain::economy::GIFTS_PER_MINUTE),
             exchanges: Limit::per_minute(10),
+            accepts: Arc::default(),
             credits: Arc::default(),
         }
     }

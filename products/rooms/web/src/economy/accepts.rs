@@ -1,0 +1,77 @@
+//! Group commit for gift requests: every gift request on this node goes
+//! through [`GiftAccepts::accept`], a user of the platform's group-commit
+//! queue ([`platform_db::group_commit`]). A few workers ([`WORKERS`]) take
+//! the requests waiting (any senders, any rooms; up to [`MAX_BATCH`], with
+//! a [`WINDOW`] wait while another batch is being written) and accept them
+//! in one transaction (`rooms_store::gifts::accept_many`), where each keeps
+//! its own answer; a lone request, and every member of a batch that fails
+//! as a whole, goes through `rooms_store::gifts::accept` on its own.
+//!
+//! `ROOMS_GIFT_BATCH=off` turns batching off on a node: every request is
+//! then accepted on its own.
+
+use platform_db::group_commit::{Batcher, GroupCommit, Options};
+use rooms_store::gifts::{self, GiftRequest, Sent, Settings};
+use rooms_store::{Db, StoreError, StoreResult};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// How long a worker waits for more requests while another batch is being
+/// written.
+pub const WINDOW: Duration = Duration::from_millis(1);
+
+/// Batches written at once on one node (each holds one connection).
+pub const WORKERS: usize = 3;
+
+/// The most requests in one batch.
+pub const MAX_BATCH: usize = gifts::ACCEPT_BATCH;
+
+struct Accepts {
+    db: Db,
+    settings: Settings,
+}
+
+impl GroupCommit for Accepts {
+    type Request = GiftRequest;
+    type Outcome = StoreResult<Sent>;
+    type Error = StoreError;
+
+    async fn batch(&self, reqs: &[GiftRequest]) -> StoreResult<Vec<StoreResult<Sent>>> {
+        let sends: Vec<_> = reqs.iter().map(GiftRequest::as_send).collect();
+        gifts::accept_many(&self.db, &sends, &self.settings, chrono::Utc::now()).await
+    }
+
+    async fn single(&self, r: &GiftRequest) -> StoreResult<Sent> {
+        gifts::accept(&self.db, &r.as_send(), &self.settings, chrono::Utc::now()).await
+    }
+
+    fn taken(&self, size: usize) {
+        metrics::histogram!("rooms_gift_batch_size").record(size as f64);
+    }
+}
+
+/// This node's gift batcher, started on first use.
+#[derive(Default)]
+pub struct GiftAccepts {
+    batcher: OnceLock<Batcher<Accepts>>,
+}
+
+impl GiftAccepts {
+    /// Accepts a gift request; answers after its commit, with the same
+    /// outcomes as `gifts::accept`.
+    pub async fn accept(&self, db: &Db, settings: &Settings, r: GiftRequest) -> StoreResult<Sent> {
+        let batcher = self.batcher.get_or_init(|| {
+            let accepts = Accepts { db: db.clone(), settings: *settings };
+            if std::env::var("ROOMS_GIFT_BATCH").is_ok_and(|v| v == "off") {
+                Batcher::off(accepts)
+            } else {
+                Batcher::start(accepts, Options { workers: WORKERS, window: WINDOW, max_batch: MAX_BATCH })
+            }
+        });
+        match batcher.submit(r).await {
+            Ok(sent) => sent,
+            // The worker went away (the runtime is shutting down).
+            Err(_) => Err(StoreError::Invalid("the gift was not finished; please retry".into())),
+        }
+    }
+}
