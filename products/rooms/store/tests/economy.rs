@@ -609,11 +609,7 @@ async fn boards_cache_serves_one_read_until_a_fold_signals_a_change() {
         assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, &me).await.unwrap(), Some((1, 20)), "{b:?}");
         // Off every cached page: counted in the store.
         assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, "nobody").await.unwrap(), None);
-        assert_eq!(
-            cache.rank(db, Board::Charm, Period::AllTime, &clock, t0, &s.plain.to_string()).await.unwrap(),
-            Some((1, 20)),
-            "{b:?}"
-        );
+        assert_eq!(cache.rank(db, Board::Charm, Period::AllTime, &clock, t0, &s.plain.to_string()).await.unwrap(), Some((1, 20)), "{b:?}");
         // Period boundaries are the clock's: today's daily board is cached,
         // tomorrow's is a new (empty) board.
         assert_eq!(top(&page(Period::Daily, t0).await.unwrap()).map(|t| t.1), Some(20), "{b:?}");
