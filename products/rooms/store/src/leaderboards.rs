@@ -6,6 +6,10 @@
 //! volume. A period's key comes from the ranking clock, so a new day, week
 //! or month starts a fresh board at once and no one sees a half-reset one.
 //! Ties go to whoever reached the amount first (earlier last gift).
+//!
+//! A node keeps the pages it read in a [`Cache`]: a page read is memory
+//! while the totals have not changed, and the database only when a fold on
+//! the node (or [`CACHE_FOR`]) says they may have.
 
 use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +17,9 @@ use rooms_domain::ids::AccountId;
 use rooms_domain::progress::{Period, RankingClock};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 /// Which board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -108,7 +115,9 @@ pub async fn board(db: &Db, board: Board, period: Period, clock: &RankingClock, 
     Ok(rows)
 }
 
-/// `subject`'s rank on a board (1-based) and amount, if on it.
+/// `subject`'s rank on a board (1-based) and amount, if on it: one
+/// statement, two counts along the ranking index (those with more, and
+/// those with as much who reached it earlier).
 pub async fn rank_of(
     db: &Db,
     board: Board,
@@ -118,15 +127,135 @@ pub async fn rank_of(
     subject: &str,
 ) -> StoreResult<Option<(i64, i64)>> {
     let key = clock.key(period, now);
-    let mine: Option<(i64, DateTime<Utc>)> = on_pool!(db, p => sqlx::query_as(
-        "SELECT amount, last_at FROM board_totals WHERE board = $1 AND period = $2 AND subject = $3")
+    let mine: Option<(i64, i64)> = on_pool!(db, p => sqlx::query_as(
+        "SELECT t.amount,
+           (SELECT COUNT(*) FROM board_totals o WHERE o.board = t.board AND o.period = t.period AND o.amount > t.amount)
+           + (SELECT COUNT(*) FROM board_totals o WHERE o.board = t.board AND o.period = t.period AND o.amount = t.amount
+                AND (o.last_at < t.last_at OR (o.last_at = t.last_at AND o.subject < t.subject)))
+         FROM board_totals t WHERE t.board = $1 AND t.period = $2 AND t.subject = $3")
         .bind(board.counter()).bind(&key).bind(subject).fetch_optional(p).await?);
-    let Some((amount, last)) = mine else { return Ok(None) };
-    let ahead: i64 = on_pool!(db, p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM board_totals WHERE board = $1 AND period = $2
-           AND (amount > $3 OR (amount = $3 AND last_at < $4) OR (amount = $3 AND last_at = $4 AND subject < $5))")
-        .bind(board.counter()).bind(&key).bind(amount).bind(last).bind(subject).fetch_one(p).await?);
-    Ok(Some((ahead + 1, amount)))
+    Ok(mine.map(|(amount, ahead)| (ahead + 1, amount)))
+}
+
+/// How long [`Cache`] serves a page it read when no fold on its node said
+/// the totals changed: changes made elsewhere (the `boards` job on another
+/// node, a rebuild) show within this, as open pages move at most once a
+/// second anyway.
+pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Pages below this (the first 500 places) are cached; deeper ones are
+/// read each time.
+pub const CACHED_PAGES: i64 = 25;
+
+/// A node's board pages as last read, with their names: every reader of a
+/// board's page on the node gets the same rows, read once, until
+/// [`Cache::changed`] (the node folded new gifts into the totals) or
+/// [`CACHE_FOR`] passed. At most 4 boards × 4 periods × [`CACHED_PAGES`]
+/// pages of 20 rows; a new period's key is a new read.
+pub struct Cache {
+    /// Bumped by [`Cache::changed`]; a page read before the last bump is not served.
+    generation: AtomicU64,
+    ttl: std::time::Duration,
+    pages: Mutex<HashMap<(Board, Period, i64), Cached>>,
+}
+
+struct Cached {
+    key: String,
+    generation: u64,
+    read_at: Instant,
+    rows: Arc<Vec<Row>>,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache::new(CACHE_FOR)
+    }
+}
+
+impl Cache {
+    /// A cache serving a page for at most `ttl` without a [`Cache::changed`].
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Cache { generation: AtomicU64::new(0), ttl, pages: Mutex::new(HashMap::new()) }
+    }
+
+    /// The totals changed (a fold ran): every page is read again.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn servable(&self, c: &Cached, key: &str, generation: u64) -> bool {
+        c.generation == generation && c.key == key && c.read_at.elapsed() < self.ttl
+    }
+
+    /// One page of a board, as [`board`] reads it, from memory when this
+    /// node read it since the totals last changed.
+    pub async fn page(
+        &self,
+        db: &Db,
+        board: Board,
+        period: Period,
+        clock: &RankingClock,
+        now: DateTime<Utc>,
+        page: i64,
+    ) -> StoreResult<Arc<Vec<Row>>> {
+        let page = page.max(0);
+        if page >= CACHED_PAGES {
+            return Ok(Arc::new(self::board(db, board, period, clock, now, page).await?));
+        }
+        let key = clock.key(period, now);
+        // The generation is taken before the read: a fold finishing during
+        // it leaves the page stale at once.
+        let generation = self.generation.load(Ordering::Acquire);
+        {
+            let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(c) = pages.get(&(board, period, page)).filter(|c| self.servable(c, &key, generation)) {
+                return Ok(c.rows.clone());
+            }
+        }
+        let read_at = Instant::now();
+        let rows = Arc::new(self::board(db, board, period, clock, now, page).await?);
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = pages.entry((board, period, page));
+        let fresh = Cached { key, generation, read_at, rows: rows.clone() };
+        match slot {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                // A read that began later (another reader's) stays.
+                if (o.get().generation, o.get().read_at) <= (generation, read_at) {
+                    o.insert(fresh);
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(fresh);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// `subject`'s rank and amount as [`rank_of`] gives them: from a cached
+    /// page of the board that shows them, else counted in the store.
+    pub async fn rank(
+        &self,
+        db: &Db,
+        board: Board,
+        period: Period,
+        clock: &RankingClock,
+        now: DateTime<Utc>,
+        subject: &str,
+    ) -> StoreResult<Option<(i64, i64)>> {
+        let key = clock.key(period, now);
+        let generation = self.generation.load(Ordering::Acquire);
+        {
+            let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+            let on_page = pages
+                .iter()
+                .filter(|((b, p, _), c)| *b == board && *p == period && self.servable(c, &key, generation))
+                .find_map(|(_, c)| c.rows.iter().find(|r| r.subject == subject));
+            if let Some(r) = on_page {
+                return Ok(Some((r.rank, r.amount)));
+            }
+        }
+        rank_of(db, board, period, clock, now, subject).await
+    }
 }
 
 /// How far back each [`fold`] reads gifts again before where the last one

@@ -533,6 +533,77 @@ async fn boards_fold_from_the_counters_catch_late_gifts_and_only_rise() {
 }
 
 #[tokio::test]
+async fn boards_cache_serves_one_read_until_a_fold_signals_a_change() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let s = scene(db, 10).await;
+        let settings = Settings::default();
+        let clock = RankingClock::default();
+        let t0: DateTime<Utc> = Utc::now();
+        let fan = user(db, "cachedfan").await;
+        presence::join(db, s.room, fan, t0).await.unwrap();
+        economy::grant(db, fan, 1_000, "f", None, t0).await.unwrap();
+        let gift = |key: &'static str, at: DateTime<Utc>| {
+            let send = SendGift {
+                sender: fan,
+                room: s.room,
+                gift: s.gift,
+                recipients: Recipients::Seated(vec![s.plain]),
+                quantity: 1,
+                combo: 1,
+                key,
+            };
+            async move { gifts::send(db, &send, &settings, at).await.unwrap() }
+        };
+        let top = |rows: &[leaderboards::Row]| rows.first().map(|r| (r.subject.clone(), r.amount));
+        let me = fan.to_string();
+        // Only the signal makes this cache read again within the test.
+        let cache = leaderboards::Cache::new(std::time::Duration::from_secs(3600));
+        let page = |period, at| cache.page(db, Board::Wealth, period, &clock, at, 0);
+
+        gift("a", t0).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(1)).await.unwrap();
+        cache.changed();
+        let first = page(Period::AllTime, t0).await.unwrap();
+        assert_eq!(top(&first), Some((me.clone(), 10)), "{b:?}: the fold shows");
+        assert!(first[0].name.is_some(), "{b:?}: with the names");
+        // Two readers of the board get the same page, read once.
+        let (x, y) = tokio::join!(page(Period::AllTime, t0), page(Period::AllTime, t0));
+        assert!(std::sync::Arc::ptr_eq(&x.unwrap(), &first) && std::sync::Arc::ptr_eq(&y.unwrap(), &first), "{b:?}");
+
+        // A second gift is folded into the totals; until the signal the
+        // page (and a rank on it) is the one read before.
+        gift("b", t0 + Duration::seconds(2)).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(3)).await.unwrap();
+        assert_eq!(top(&page(Period::AllTime, t0).await.unwrap()).map(|t| t.1), Some(10), "{b:?}");
+        assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, &me).await.unwrap(), Some((1, 10)), "{b:?}");
+        assert_eq!(leaderboards::rank_of(db, Board::Wealth, Period::AllTime, &clock, t0, &me).await.unwrap(), Some((1, 20)), "{b:?}");
+        // The signal: the next read has it.
+        cache.changed();
+        let after = page(Period::AllTime, t0).await.unwrap();
+        assert_eq!(top(&after).map(|t| t.1), Some(20), "{b:?}: the folded gift appears after the signal");
+        assert!(!std::sync::Arc::ptr_eq(&after, &first));
+        assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, &me).await.unwrap(), Some((1, 20)), "{b:?}");
+        // Off every cached page: counted in the store.
+        assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, "nobody").await.unwrap(), None);
+        assert_eq!(cache.rank(db, Board::Charm, Period::AllTime, &clock, t0, &s.plain.to_string()).await.unwrap(), Some((1, 20)), "{b:?}");
+        // Period boundaries are the clock's: today's daily board is cached,
+        // tomorrow's is a new (empty) board.
+        assert_eq!(top(&page(Period::Daily, t0).await.unwrap()).map(|t| t.1), Some(20), "{b:?}");
+        assert!(page(Period::Daily, t0 + Duration::days(1)).await.unwrap().is_empty(), "{b:?}");
+
+        // Without a signal, a page is read again once it is older than the cache's time.
+        let short = leaderboards::Cache::new(std::time::Duration::from_millis(50));
+        let before = short.page(db, Board::Wealth, Period::AllTime, &clock, t0, 0).await.unwrap();
+        gift("c", t0 + Duration::seconds(4)).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(5)).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        let later = short.page(db, Board::Wealth, Period::AllTime, &clock, t0, 0).await.unwrap();
+        assert_eq!((top(&before).map(|t| t.1), top(&later).map(|t| t.1)), (Some(20), Some(30)), "{b:?}");
+    }
+}
+
+#[tokio::test]
 async fn levels_are_data_with_badges_and_privileges() {
     use rooms_domain::status::{Privilege, Step};
     use rooms_store::levels;

@@ -13,7 +13,7 @@ use rooms_domain::ids::{AccountId, GiftId, PackageId, PayoutId, RoomId};
 use rooms_domain::progress::Period;
 use rooms_store::economy::{self, PayoutAction};
 use rooms_store::gifts::{self, EarnedBy, GiftRequest, HistoryOf, Recipients};
-use rooms_store::leaderboards::{self, Board};
+use rooms_store::leaderboards::Board;
 use rooms_store::{accounts, rooms};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -324,13 +324,13 @@ async fn leaderboard(
     let now = Utc::now();
     let clock = &s.economy.settings.clock;
     s.boards.catch_up(&s.db, clock).await;
-    let rows = leaderboards::board(&s.db, b, p, clock, now, q.page.unwrap_or(0)).await?;
+    let rows = s.boards.pages.page(&s.db, b, p, clock, now, q.page.unwrap_or(0)).await?;
     let me = match (&u.0, b) {
-        (Some(u), Board::Wealth | Board::Charm) => leaderboards::rank_of(&s.db, b, p, clock, now, &u.id().to_string()).await?,
+        (Some(u), Board::Wealth | Board::Charm) => s.boards.pages.rank(&s.db, b, p, clock, now, &u.id().to_string()).await?,
         _ => None,
     };
     Ok(ok(json!({
-        "board": b, "period": p, "key": clock.key(p, now), "rows": rows,
+        "board": b, "period": p, "key": clock.key(p, now), "rows": *rows,
         "me": me.map(|(rank, amount)| json!({"rank": rank, "amount": amount})),
     })))
 }

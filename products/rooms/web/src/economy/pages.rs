@@ -239,9 +239,9 @@ async fn leaderboards_page(
     let now = Utc::now();
     let clock = &s.economy.settings.clock;
     s.boards.catch_up(&s.db, clock).await;
-    let rows = leaderboards::board(&s.db, board, period, clock, now, 0).await?;
+    let rows = s.boards.pages.page(&s.db, board, period, clock, now, 0).await?.to_vec();
     let me = match (&u.0, board) {
-        (Some(u), Board::Wealth | Board::Charm) => leaderboards::rank_of(&s.db, board, period, clock, now, &u.id().to_string()).await?,
+        (Some(u), Board::Wealth | Board::Charm) => s.boards.pages.rank(&s.db, board, period, clock, now, &u.id().to_string()).await?,
         _ => None,
     };
     Ok(BoardsPage { f: Frame::new(&csrf, u.0.as_ref()), board: board.as_str(), period: period_name(period), rows, me })

@@ -22,6 +22,14 @@
 //! tailer, or sent through this node), one fold at a time per node: the
 //! pusher calls it before reading, and so do the board API and page, so a
 //! board read after a gift shows it.
+//!
+//! **Reading.** The pusher, the board API and the page read through the
+//! node's [`leaderboards::Cache`] ([`Wake::pages`]): each page of each
+//! board and period is read from the store once and served from memory
+//! until a fold on this node ends ([`Wake::catch_up`] tells the cache) or
+//! [`leaderboards::CACHE_FOR`] (1 s) passes, for totals written without a
+//! fold here (another node's `boards` job, a rebuild). A reader's own rank
+//! comes from a cached page that shows them, else one counted statement.
 
 use super::{Ends, Hub, Push, PushKind, Realtime, Topic, EPHEMERAL};
 use crate::error::{AppError, WebResult};
@@ -57,6 +65,8 @@ pub struct Wake {
     folded: AtomicU64,
     /// One fold at a time on this node.
     folding: tokio::sync::Mutex<()>,
+    /// The boards' pages as this node last read them.
+    pub pages: leaderboards::Cache,
 }
 
 impl Wake {
@@ -82,7 +92,10 @@ impl Wake {
         if self.folded.load(Ordering::Acquire) >= seen {
             return;
         }
-        match leaderboards::fold(db, clock, Utc::now()).await {
+        let folded = leaderboards::fold(db, clock, Utc::now()).await;
+        // Even a failed fold may have written some totals.
+        self.pages.changed();
+        match folded {
             Ok(_) => self.folded.fetch_max(seen, Ordering::AcqRel),
             Err(e) => {
                 tracing::warn!(error = %e, "folding the leaderboards failed");
@@ -107,7 +120,7 @@ async fn run(db: Db, realtime: Weak<Realtime>, wake: Arc<Wake>, clock: RankingCl
         let Some(rt) = realtime.upgrade() else { return };
         if wake.dirty.swap(false, Ordering::AcqRel) {
             wake.catch_up(&db, &clock).await;
-            push_changed(&db, &rt.hub, &clock, &mut last).await;
+            push_changed(&db, &rt.hub, &wake.pages, &clock, &mut last).await;
             drop(rt);
             tokio::time::sleep(MIN_GAP).await;
         }
@@ -115,7 +128,13 @@ async fn run(db: Db, realtime: Weak<Realtime>, wake: Arc<Wake>, clock: RankingCl
 }
 
 /// Pushes every followed board whose first page changed since its last push.
-async fn push_changed(db: &Db, hub: &Hub, clock: &RankingClock, last: &mut HashMap<(Board, Period), Utf8Bytes>) {
+async fn push_changed(
+    db: &Db,
+    hub: &Hub,
+    pages: &leaderboards::Cache,
+    clock: &RankingClock,
+    last: &mut HashMap<(Board, Period), Utf8Bytes>,
+) {
     let now = Utc::now();
     for board in Board::ALL {
         for period in Period::ALL {
@@ -124,7 +143,7 @@ async fn push_changed(db: &Db, hub: &Hub, clock: &RankingClock, last: &mut HashM
                 last.remove(&(board, period));
                 continue;
             }
-            let rows = match leaderboards::board(db, board, period, clock, now, 0).await {
+            let rows = match pages.page(db, board, period, clock, now, 0).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::warn!(error = %e, board = board.as_str(), "leaderboard read failed");
@@ -132,7 +151,7 @@ async fn push_changed(db: &Db, hub: &Hub, clock: &RankingClock, last: &mut HashM
                 }
             };
             let json = Utf8Bytes::from(
-                json!({"t": "leaderboard", "board": board.as_str(), "period": period.as_str(), "key": clock.key(period, now), "rows": rows})
+                json!({"t": "leaderboard", "board": board.as_str(), "period": period.as_str(), "key": clock.key(period, now), "rows": *rows})
                     .to_string(),
             );
             if last.get(&(board, period)) == Some(&json) {
