@@ -94,7 +94,12 @@ impl<T: Topic, K: Send + Sync + 'static, O: Outbox<T, K>> Source<T, K> for Taile
     }
 }
 
-pub(crate) fn spawn<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db, sources: Vec<Box<dyn Source<T, K>>>, poll: Duration) {
+pub(crate) fn spawn<T: Topic, K: Send + Sync + 'static>(
+    rt: Arc<Realtime<T, K>>,
+    db: Db,
+    sources: Vec<Box<dyn Source<T, K>>>,
+    poll: Duration,
+) {
     if db.backend() == Backend::Postgres {
         tokio::spawn(listen(rt.clone(), db.clone()));
         tokio::spawn(tell_peers(rt.clone(), db.clone()));
@@ -136,7 +141,12 @@ async fn tell_peers<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>,
     }
 }
 
-async fn tail<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db, mut sources: Vec<Box<dyn Source<T, K>>>, poll: Duration) {
+async fn tail<T: Topic, K: Send + Sync + 'static>(
+    rt: Arc<Realtime<T, K>>,
+    db: Db,
+    mut sources: Vec<Box<dyn Source<T, K>>>,
+    poll: Duration,
+) {
     'start: loop {
         for s in sources.iter_mut() {
             if let Err(e) = s.start(&db).await {

@@ -270,7 +270,12 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         match &yardstick {
             Some(y) => {
                 let r = yardstick::ratio(paid.per_second, y);
-                eprintln!("paid messages/s: {:.0} = {:.2}× the yardstick's {:.0} tps{batch_note}", paid.per_second, r.unwrap_or(0.0), y.tps);
+                eprintln!(
+                    "paid messages/s: {:.0} = {:.2}× the yardstick's {:.0} tps{batch_note}",
+                    paid.per_second,
+                    r.unwrap_or(0.0),
+                    y.tps
+                );
                 extra.insert("paid_messages_per_yardstick_tps".into(), json!(r));
             }
             None => eprintln!("paid messages/s: {:.0}{batch_note}", paid.per_second),
