@@ -11,8 +11,15 @@ const CHANNEL: &str = "platform_outbox";
 /// inside, a write transaction: NOTIFY inside a transaction serialises all
 /// committing transactions of the cluster.
 pub async fn notify(db: &Db) -> StoreResult<()> {
+    notify_from(db, "").await
+}
+
+/// [`notify`], signed with the sender's name: a node that has already woken
+/// its own tailer gives its name, and its listener skips the echo
+/// ([`Listener::recv`] returns the name).
+pub async fn notify_from(db: &Db, sender: &str) -> StoreResult<()> {
     if let Db::Postgres(p) = db {
-        sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(p).await?;
+        sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(sender).execute(p).await?;
     }
     Ok(())
 }
@@ -28,10 +35,10 @@ impl Listener {
         Ok(Some(Listener(l)))
     }
 
-    /// Waits for the next wake-up. After a lost connection it reconnects by
-    /// itself; wake-ups sent meanwhile are lost, so callers also poll.
-    pub async fn recv(&mut self) -> StoreResult<()> {
-        self.0.recv().await?;
-        Ok(())
+    /// Waits for the next wake-up and returns its sender's name (empty
+    /// when unsigned). After a lost connection it reconnects by itself;
+    /// wake-ups sent meanwhile are lost, so callers also poll.
+    pub async fn recv(&mut self) -> StoreResult<String> {
+        Ok(self.0.recv().await?.payload().to_string())
     }
 }

@@ -3,9 +3,10 @@
 //! those tables by sequence number ([`Outbox`]) and fans new rows out to its
 //! own WebSocket connections through the [`Hub`], keyed by the channels
 //! ([`Topic`]s) the product defines. Nodes share nothing but the database:
-//! on PostgreSQL a coalesced `NOTIFY`, sent outside the write transaction,
-//! wakes the other nodes' tailers early; a periodic poll covers any lost
-//! wake-up. Rows may become visible out of sequence order, so the
+//! the committing node's tailer is woken in process by [`Realtime::written`],
+//! with no database round trip; on PostgreSQL a coalesced `NOTIFY`, sent
+//! outside the write transaction, wakes the other nodes' tailers (a node
+//! skips the echo of its own); a periodic poll covers any lost wake-up. Rows may become visible out of sequence order, so the
 //! [`cursor::Cursor`] remembers holes and looks for them again. Clients
 //! resume from the last sequence number they saw, by reading the same
 //! tables; [`socket`] is the WebSocket endpoint that does so for any
@@ -17,7 +18,7 @@ pub mod socket;
 mod tailer;
 
 pub use hub::{Hub, Inbox, Push, Subscriber, Topic};
-pub use tailer::{Outbox, BATCH};
+pub use tailer::{Outbox, BATCH, POLL};
 
 use platform_db::Db;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct Realtime<T, K> {
     tell_peers: Notify,
     /// Whether the tailer has read every outbox's head.
     pub(crate) ready: tokio::sync::watch::Sender<bool>,
+    /// This node's name in its NOTIFYs, so its listener skips their echo.
+    pub(crate) node: String,
 }
 
 /// The outboxes one tailer follows, built with [`Outboxes::with`].
@@ -54,13 +57,20 @@ impl<T: Topic, K: Send + Sync + 'static> Outboxes<T, K> {
 impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
     /// Creates the hub and starts this node's tailer over `outboxes`.
     pub fn start(db: Db, outboxes: Outboxes<T, K>) -> Arc<Self> {
+        Self::start_polling(db, outboxes, POLL)
+    }
+
+    /// [`Realtime::start`] with another fallback poll than [`POLL`] (tests
+    /// set a long one to show that no delivery waits for it).
+    pub fn start_polling(db: Db, outboxes: Outboxes<T, K>, poll: std::time::Duration) -> Arc<Self> {
         let rt = Arc::new(Realtime {
             hub: Hub::default(),
             wake: Notify::new(),
             tell_peers: Notify::new(),
             ready: tokio::sync::watch::channel(false).0,
+            node: uuid::Uuid::new_v4().simple().to_string(),
         });
-        tailer::spawn(rt.clone(), db, outboxes.0);
+        tailer::spawn(rt.clone(), db, outboxes.0, poll);
         rt
     }
 
@@ -78,8 +88,10 @@ impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
         Arc::new(move || rt.written())
     }
 
-    /// Call after committing rows to an outbox table. Many calls in a burst
-    /// collapse into one tailer pass and one NOTIFY.
+    /// Call after committing rows to an outbox table: wakes this node's
+    /// tailer directly (no poll tick or NOTIFY round trip on the path to
+    /// this node's sockets) and asks for one NOTIFY to the other nodes. Many
+    /// calls in a burst collapse into one tailer pass and one NOTIFY.
     pub fn written(&self) {
         self.wake.notify_one();
         self.tell_peers.notify_one();

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// Rows read per query.
 pub const BATCH: i64 = 1_000;
 /// Without a wake-up, look anyway this often (a lost NOTIFY costs at most this).
-const POLL: Duration = Duration::from_millis(500);
+pub const POLL: Duration = Duration::from_millis(500);
 /// Holes asked for in one query.
 const HOLE_LOOKUP: usize = 500;
 /// While holes are open, look for them this often.
@@ -94,12 +94,17 @@ impl<T: Topic, K: Send + Sync + 'static, O: Outbox<T, K>> Source<T, K> for Taile
     }
 }
 
-pub(crate) fn spawn<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db, sources: Vec<Box<dyn Source<T, K>>>) {
+pub(crate) fn spawn<T: Topic, K: Send + Sync + 'static>(
+    rt: Arc<Realtime<T, K>>,
+    db: Db,
+    sources: Vec<Box<dyn Source<T, K>>>,
+    poll: Duration,
+) {
     if db.backend() == Backend::Postgres {
         tokio::spawn(listen(rt.clone(), db.clone()));
         tokio::spawn(tell_peers(rt.clone(), db.clone()));
     }
-    tokio::spawn(tail(rt, db, sources));
+    tokio::spawn(tail(rt, db, sources, poll));
 }
 
 async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
@@ -107,7 +112,10 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
         match wakeup::Listener::connect(&db).await {
             Ok(Some(mut listener)) => loop {
                 match listener.recv().await {
-                    Ok(()) => rt.wake.notify_one(),
+                    // This node's own NOTIFY: `written` woke the tailer
+                    // already, before it was sent.
+                    Ok(sender) if sender == rt.node => {}
+                    Ok(_) => rt.wake.notify_one(),
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox listener error");
                         rt.wake.notify_one();
@@ -127,13 +135,18 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
 async fn tell_peers<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
     loop {
         rt.tell_peers.notified().await;
-        if let Err(e) = wakeup::notify(&db).await {
+        if let Err(e) = wakeup::notify_from(&db, &rt.node).await {
             tracing::warn!(error = %e, "outbox NOTIFY failed; peers fall back to polling");
         }
     }
 }
 
-async fn tail<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db, mut sources: Vec<Box<dyn Source<T, K>>>) {
+async fn tail<T: Topic, K: Send + Sync + 'static>(
+    rt: Arc<Realtime<T, K>>,
+    db: Db,
+    mut sources: Vec<Box<dyn Source<T, K>>>,
+    poll: Duration,
+) {
     'start: loop {
         for s in sources.iter_mut() {
             if let Err(e) = s.start(&db).await {
@@ -146,7 +159,7 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: D
     }
     rt.ready.send_replace(true);
     loop {
-        let wait = if sources.iter().any(|s| s.has_holes()) { HOLE_POLL } else { POLL };
+        let wait = if sources.iter().any(|s| s.has_holes()) { HOLE_POLL.min(poll) } else { poll };
         tokio::select! {
             _ = rt.wake.notified() => {}
             _ = tokio::time::sleep(wait) => {}
@@ -158,14 +171,14 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: D
     }
 }
 
+/// Reads every outbox until none has a full batch left. The outboxes are
+/// read at once, each on its own connection, so a pass costs one round
+/// trip rather than one per table.
 async fn drain<T: Topic, K: Send + Sync + 'static>(rt: &Realtime<T, K>, db: &Db, sources: &mut [Box<dyn Source<T, K>>]) -> StoreResult<()> {
     loop {
         let now = Instant::now();
-        let mut full = false;
-        for s in sources.iter_mut() {
-            full |= s.drain(db, &rt.hub, now).await?;
-        }
-        if !full {
+        let fulls = futures_util::future::try_join_all(sources.iter_mut().map(|s| s.drain(db, &rt.hub, now))).await?;
+        if !fulls.into_iter().any(|full| full) {
             return Ok(());
         }
     }

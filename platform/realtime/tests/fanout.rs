@@ -70,3 +70,31 @@ async fn a_late_commit_behind_a_later_row_is_still_delivered() {
         assert!(seq > 0);
     }
 }
+
+#[tokio::test]
+async fn a_committed_row_reaches_its_nodes_sockets_without_waiting_for_a_poll() {
+    for backend in backends() {
+        let t = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
+        // Polls far apart: a row that waited for one would miss the bound
+        // of `next` (5 s) by 25 s.
+        let poll = Duration::from_secs(30);
+        let writer = Realtime::start_polling(t.db.clone(), Outboxes::default().with(Notes), poll);
+        let peer = Realtime::start_polling(t.db.clone(), Outboxes::default().with(Notes), poll);
+        let mut here = writer.hub.connect();
+        let mut there = peer.hub.connect();
+        writer.hub.subscribe(Room(3), &here.subscriber);
+        peer.hub.subscribe(Room(3), &there.subscriber);
+        writer.started().await;
+        peer.started().await;
+        for n in 0..3 {
+            add(&t.db, 3, &format!("row {n}")).await;
+            // The writer's own tailer is woken in process: its NOTIFY's echo
+            // is skipped, so without this wake the row would wait 30 s.
+            writer.written();
+            assert_eq!(next(&mut here).await.1, format!("row {n}"), "{backend:?}: on the committing node");
+            if backend == Backend::Postgres {
+                assert_eq!(next(&mut there).await.1, format!("row {n}"), "{backend:?}: another node, woken by the NOTIFY");
+            }
+        }
+    }
+}

@@ -239,6 +239,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             tasks.push(tokio::spawn(scenarios::throughput_loop(api, chat, stop2.clone(), lat2.clone(), counts2.clone())));
         }
         eprintln!("phase: throughput ({} senders, {}s)", args.senders, args.duration);
+        // The nodes' batch sizes before and after the phase: the difference
+        // is the batches this phase wrote.
+        let batches_before = if started_nodes.is_empty() { None } else { nodes::batch_sizes(&http, &urls).await.ok() };
         let phase = Instant::now();
         tokio::time::sleep(Duration::from_secs(args.duration)).await;
         stop2.store(true, Ordering::Relaxed);
@@ -247,10 +250,35 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
         }
         let paid = lat2.api_send.summary("paid messages, closed loop", secs);
-        if let Some(y) = &yardstick {
-            let r = yardstick::ratio(paid.per_second, y);
-            eprintln!("paid messages/s: {:.0} = {:.2}× the yardstick's {:.0} tps", paid.per_second, r.unwrap_or(0.0), y.tps);
-            extra.insert("paid_messages_per_yardstick_tps".into(), json!(r));
+        let batches = match &batches_before {
+            Some(before) => match nodes::batch_sizes(&http, &urls).await {
+                Ok(after) => Some(nodes::batches_between(before, &after)),
+                Err(e) => {
+                    eprintln!("batch sizes not read: {e}");
+                    None
+                }
+            },
+            None => None,
+        };
+        let batch_note = match batches {
+            Some((n, mean, p99)) => {
+                extra.insert("send_batches".into(), json!({ "batches": n, "mean_size": mean, "p99_size": p99 }));
+                format!("; {n:.0} batches, mean size {mean:.1}, p99 {}", p99.map_or("-".to_string(), |p| format!("{p:.0}")))
+            }
+            None => String::new(),
+        };
+        match &yardstick {
+            Some(y) => {
+                let r = yardstick::ratio(paid.per_second, y);
+                eprintln!(
+                    "paid messages/s: {:.0} = {:.2}× the yardstick's {:.0} tps{batch_note}",
+                    paid.per_second,
+                    r.unwrap_or(0.0),
+                    y.tps
+                );
+                extra.insert("paid_messages_per_yardstick_tps".into(), json!(r));
+            }
+            None => eprintln!("paid messages/s: {:.0}{batch_note}", paid.per_second),
         }
         rows.push(paid);
         extra.insert("throughput_phase".into(), scenarios::snapshot(&counts2));

@@ -45,6 +45,59 @@ pub fn default_binary() -> PathBuf {
     me.with_file_name("fantooo")
 }
 
+/// The bearer token the bench's nodes take on `/metrics`.
+pub const METRICS_TOKEN: &str = "bench-metrics";
+
+/// The send batcher's batch-size summary on one node
+/// (`fantooo_send_batch_size`): sizes recorded so far, their sum, and the
+/// p99 over the exporter's recent window.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct BatchSizes {
+    pub count: f64,
+    pub sum: f64,
+    pub p99: Option<f64>,
+}
+
+/// Reads [`BatchSizes`] from a Prometheus text page (zero when the node
+/// has written no batch yet).
+pub fn parse_batch_sizes(page: &str) -> BatchSizes {
+    let mut b = BatchSizes::default();
+    for line in page.lines() {
+        let Some((name, value)) = line.rsplit_once(' ') else { continue };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        match name {
+            "fantooo_send_batch_size_count" => b.count = value,
+            "fantooo_send_batch_size_sum" => b.sum = value,
+            "fantooo_send_batch_size{quantile=\"0.99\"}" => b.p99 = Some(value),
+            _ => {}
+        }
+    }
+    b
+}
+
+/// Each node's batch sizes now, from its `/metrics`.
+pub async fn batch_sizes(http: &reqwest::Client, urls: &[String]) -> Result<Vec<BatchSizes>, String> {
+    let mut out = vec![];
+    for url in urls {
+        let resp = http.get(format!("{url}/metrics")).bearer_auth(METRICS_TOKEN).send().await.map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("{url}/metrics: HTTP {}", resp.status()));
+        }
+        out.push(parse_batch_sizes(&resp.text().await.map_err(|e| e.to_string())?));
+    }
+    Ok(out)
+}
+
+/// The batches written between two readings of every node: their mean size
+/// and the highest p99 of the nodes at the second reading.
+pub fn batches_between(before: &[BatchSizes], after: &[BatchSizes]) -> (f64, f64, Option<f64>) {
+    let count: f64 = after.iter().zip(before).map(|(a, b)| a.count - b.count).sum();
+    let sum: f64 = after.iter().zip(before).map(|(a, b)| a.sum - b.sum).sum();
+    let mean = if count > 0.0 { sum / count } else { 0.0 };
+    let p99 = after.iter().filter_map(|a| a.p99).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    (count, mean, p99)
+}
+
 /// Environment for a benchmark node: limits high enough that the load, not
 /// the rate limiter, is what is measured.
 pub fn node_env(database_url: &str, data_dir: &str, db_connections: u32) -> Vec<(String, String)> {
@@ -58,6 +111,7 @@ pub fn node_env(database_url: &str, data_dir: &str, db_connections: u32) -> Vec<
         ("FANTOOO_MESSAGE_RATE_PER_MINUTE", "100000000"),
         ("FANTOOO_DB_MAX_CONNECTIONS", db_connections.as_str()),
         ("RUST_LOG", "warn"),
+        ("FANTOOO_METRICS_TOKEN", METRICS_TOKEN),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -108,4 +162,28 @@ pub fn raise_fd_limit() -> u64 {
         }
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_sizes_are_read_from_the_summary_and_compared_between_readings() {
+        let page = "# TYPE fantooo_send_batch_size summary\n\
+                    fantooo_send_batch_size{quantile=\"0.5\"} 3\n\
+                    fantooo_send_batch_size{quantile=\"0.99\"} 17\n\
+                    fantooo_send_batch_size_sum 400\n\
+                    fantooo_send_batch_size_count 100\n\
+                    fantooo_send_batch_size_total 9\n";
+        let after = parse_batch_sizes(page);
+        assert_eq!(after, BatchSizes { count: 100.0, sum: 400.0, p99: Some(17.0) });
+        let before = BatchSizes { count: 20.0, sum: 80.0, p99: Some(2.0) };
+        let other = BatchSizes { count: 50.0, sum: 250.0, p99: Some(9.0) };
+        let (count, mean, p99) = batches_between(&[before, BatchSizes::default()], &[after, other]);
+        assert_eq!(count, 130.0);
+        assert!((mean - 570.0 / 130.0).abs() < 1e-9, "{mean}");
+        assert_eq!(p99, Some(17.0), "the highest node's p99");
+        assert_eq!(parse_batch_sizes("other_metric 1\n"), BatchSizes::default());
+    }
 }

@@ -345,13 +345,6 @@ const PROFILE_MESSAGE_COUNT: &str = "INSERT INTO profile_message_counts (profile
     ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + 1,
         revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
 
-/// [`PROFILE_MESSAGE_COUNT`] for several messages of one chat at once
-/// (chat, slot, credits, messages): a send batch's.
-pub(crate) const PROFILE_MESSAGES_COUNT: &str = "INSERT INTO profile_message_counts (profile_id, slot, messages, revenue_credits)
-    SELECT fictional_user_id, $2, $4, $3 FROM chats WHERE id = $1
-    ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + excluded.messages,
-        revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
-
 /// How many rows one operator's reply count, or one profile's message
 /// count, is spread over.
 pub const REPLY_SLOTS: u64 = 16;

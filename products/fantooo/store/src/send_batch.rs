@@ -17,11 +17,14 @@
 //!    and counters: a banned sender, a closed or blocked chat, a retried
 //!    `client_id` (stored before, or earlier in the same batch) or too few
 //!    credits is that send's own answer, and nothing of it is written.
-//! 5. Write the survivors: one update per user (balance, spend, loyalty
-//!    count, the guard `credits - charged >= 0` still in the statement), one
-//!    multi-row insert of ledger entries (each with its own idempotency key
-//!    and `balance_after`), one of balance events (the user's last balance),
-//!    one counter update per chat and profile slot, queue entries, and one
+//! 5. Write the survivors, each kind of row in one statement whatever the
+//!    batch's size: one update of all the users (balance, spend, loyalty
+//!    count, the guard `credits - charged >= 0` still in the statement, its
+//!    row count checked), one multi-row insert of ledger entries (each with
+//!    its own idempotency key and `balance_after`), one of balance events
+//!    (the user's last balance), one update of all the chats' counters, one
+//!    upsert of their profiles' counter slots, one insert of queue entries
+//!    (and one queue notice) when some chat waits for an operator, and one
 //!    multi-row insert of the messages, last.
 //!
 //! The caller answers each sender only after the commit. When the
@@ -53,6 +56,63 @@ pub struct UserSend {
 /// The most sends one batch takes (bounded by the statements' parameters:
 /// nine per message).
 pub const MAX_BATCH: usize = 64;
+
+/// The batch's users charged and counted in one statement, one `VALUES`
+/// row per user: (id, credits charged, messages written), from `$3`; `$1`
+/// is now and `$2` the moment before which `last_active_at` is moved. The
+/// guard `credits - charged >= 0` is part of it: a user it skips shows in
+/// the row count, and the caller fails the batch.
+///
+/// One text serves both stores: PostgreSQL and SQLite (3.33 and later)
+/// both take `UPDATE … FROM` a `VALUES` list named in a `WITH`. An
+/// `UNNEST` of arrays would keep PostgreSQL's text the same for every
+/// batch size, but SQLite has no arrays; a batch holds at most
+/// [`MAX_BATCH`] sends, so there are at most that many texts of each
+/// statement, and sqlx prepares each once per connection.
+const USERS_UPDATE: &str = "WITH v (id, charged, written) AS (VALUES {VALUES})
+    UPDATE real_users SET credits = credits - v.charged, lifetime_credits_spent = lifetime_credits_spent + v.charged,
+        total_messages_sent = total_messages_sent + v.written,
+        last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < $2 THEN $1 ELSE last_active_at END
+    FROM v WHERE real_users.id = v.id AND real_users.credits - v.charged >= 0";
+
+/// The batch's chats' counters in one statement, one `VALUES` row per chat:
+/// (id, messages, free, paid, credits), from `$2`; `$1` is now. A closed or
+/// idle chat is active again.
+const CHATS_UPDATE: &str = "WITH v (id, written, free, paid, credits) AS (VALUES {VALUES})
+    UPDATE chats SET message_count = message_count + v.written, free_messages_used = free_messages_used + v.free,
+        paid_messages_count = paid_messages_count + v.paid, total_credits_spent = total_credits_spent + v.credits,
+        first_message_at = COALESCE(first_message_at, $1), last_message_at = $1, last_user_message_at = $1, updated_at = $1,
+        status = CASE WHEN status IN ('closed', 'idle') THEN 'active' ELSE status END,
+        close_reason = CASE WHEN status = 'closed' THEN NULL ELSE close_reason END,
+        closed_at = CASE WHEN status = 'closed' THEN NULL ELSE closed_at END
+    FROM v WHERE chats.id = v.id";
+
+/// The profiles' counter slots of the batch's chats in one statement, one
+/// `VALUES` row per chat: (chat, slot, messages, credits), from `$1`. Chats
+/// of one profile in one slot are summed first (an upsert touches a row
+/// once), and the rows are written in key order, so two batches lock
+/// shared slots in the same order.
+const PROFILE_SLOTS_UPSERT: &str = "WITH v (id, slot, written, credits) AS (VALUES {VALUES})
+    INSERT INTO profile_message_counts (profile_id, slot, messages, revenue_credits)
+    SELECT c.fictional_user_id, v.slot, CAST(SUM(v.written) AS BIGINT), CAST(SUM(v.credits) AS BIGINT)
+    FROM v JOIN chats c ON c.id = v.id WHERE TRUE
+    GROUP BY c.fictional_user_id, v.slot ORDER BY c.fictional_user_id, v.slot
+    ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + excluded.messages,
+        revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
+
+/// The batch's chats that now wait for an operator, one `VALUES` row each:
+/// (id, chat, priority, score, tier), from `$3`; `$1` is now, `$2` the
+/// (empty) excluded operators.
+const CHATS_ENQUEUE: &str = "WITH v (id, chat, priority, score, tier) AS (VALUES {VALUES})
+    INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
+    SELECT v.id, v.chat, v.priority, v.score, v.tier, $2, $1, $1 FROM v WHERE TRUE
+    ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids";
+
+/// `n` rows of `width` placeholders each, numbered from `first`:
+/// `($3, $4), ($5, $6)`.
+fn values_rows(first: usize, width: usize, n: usize) -> String {
+    (0..n).map(|k| format!("({})", placeholders(first + k * width, width))).collect::<Vec<_>>().join(", ")
+}
 
 #[derive(sqlx::FromRow)]
 struct BatchUser {
@@ -230,17 +290,16 @@ pub async fn send_as_users(
             // 5. The survivors' rows. Users first, in id order.
             let mut written_users: Vec<(&UserId, &UserRun)> = user_runs.iter().filter(|(_, r)| r.written > 0).collect();
             written_users.sort_by_key(|(u, _)| **u);
+            // One statement for every user, whatever their number: the
+            // guard stays in it, and a row it skipped fails the batch.
+            let sql = USERS_UPDATE.replace("{VALUES}", &values_rows(3, 3, written_users.len()));
+            let mut q = sqlx::query(&sql).bind(now).bind(now - ACTIVE_GRANULARITY);
             for (user, run) in &written_users {
-                let changed = sqlx::query(
-                    "UPDATE real_users SET credits = credits - $2, lifetime_credits_spent = lifetime_credits_spent + $2,
-                            total_messages_sent = total_messages_sent + $3,
-                            last_active_at = CASE WHEN last_active_at IS NULL OR last_active_at < $5 THEN $4 ELSE last_active_at END
-                     WHERE id = $1 AND credits - $2 >= 0")
-                    .bind(**user).bind(run.charged).bind(run.written).bind(now).bind(now - ACTIVE_GRANULARITY)
-                    .execute(&mut *tx).await?.rows_affected();
-                if changed != 1 {
-                    return Err(StoreError::Conflict("real_users.credits changed under a send batch".into()));
-                }
+                q = q.bind(**user).bind(run.charged).bind(run.written);
+            }
+            let changed = q.execute(&mut *tx).await?.rows_affected();
+            if changed != written_users.len() as u64 {
+                return Err(StoreError::Conflict("real_users.credits changed under a send batch".into()));
             }
             // The ledger entries, one per paid message, in one statement.
             let paid: Vec<(usize, MessageId, Price, i64)> = writes.iter()
@@ -272,21 +331,34 @@ pub async fn send_as_users(
             // The chats' counters and their profiles' counter slots.
             let mut written_chats: Vec<(&ChatId, &ChatRun)> = chat_runs.iter().filter(|(_, r)| r.written > 0).collect();
             written_chats.sort_by_key(|(c, _)| **c);
+            // The chats' counters in one statement, and their profiles'
+            // slots in another (chats of one profile that share a slot
+            // are summed first: an upsert may touch a row once).
+            let sql = CHATS_UPDATE.replace("{VALUES}", &values_rows(2, 5, written_chats.len()));
+            let mut q = sqlx::query(&sql).bind(now);
             for (chat, run) in &written_chats {
-                sqlx::query(
-                    "UPDATE chats SET message_count = message_count + $6, free_messages_used = free_messages_used + $2,
-                            paid_messages_count = paid_messages_count + $3, total_credits_spent = total_credits_spent + $4,
-                            first_message_at = COALESCE(first_message_at, $5), last_message_at = $5, last_user_message_at = $5, updated_at = $5,
-                            status = CASE WHEN status IN ('closed', 'idle') THEN 'active' ELSE status END,
-                            close_reason = CASE WHEN status = 'closed' THEN NULL ELSE close_reason END,
-                            closed_at = CASE WHEN status = 'closed' THEN NULL ELSE closed_at END
-                     WHERE id = $1")
-                    .bind(**chat).bind(run.free).bind(run.paid).bind(run.credits).bind(now).bind(run.written).execute(&mut *tx).await?;
-                sqlx::query(crate::messages::PROFILE_MESSAGES_COUNT)
-                    .bind(**chat).bind(crate::messages::chat_slot(**chat)).bind(run.credits).bind(run.written).execute(&mut *tx).await?;
-                if let Some((priority, tier)) = run.enqueue {
-                    crate::enqueue_chat!(tx, **chat, priority, tier, &[], now);
+                q = q.bind(**chat).bind(run.written).bind(run.free).bind(run.paid).bind(run.credits);
+            }
+            q.execute(&mut *tx).await?;
+            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, written_chats.len()));
+            let mut q = sqlx::query(&sql);
+            for (chat, run) in &written_chats {
+                q = q.bind(**chat).bind(crate::messages::chat_slot(**chat)).bind(run.written).bind(run.credits);
+            }
+            q.execute(&mut *tx).await?;
+            // Chats that now wait for an operator: one insert, one notice
+            // to the operators' consoles.
+            let queued: Vec<(ChatId, fantooo_domain::operations::QueuePriority, UserTier)> =
+                written_chats.iter().filter_map(|(c, r)| r.enqueue.map(|(p, t)| (**c, p, t))).collect();
+            if !queued.is_empty() {
+                let sql = CHATS_ENQUEUE.replace("{VALUES}", &values_rows(3, 5, queued.len()));
+                let no_one: &[fantooo_domain::ids::OperatorId] = &[];
+                let mut q = sqlx::query(&sql).bind(now).bind(sqlx::types::Json(no_one));
+                for (chat, priority, tier) in &queued {
+                    q = q.bind(fantooo_domain::ids::RowId::new()).bind(*chat).bind(*priority).bind(priority.score()).bind(*tier);
                 }
+                q.execute(&mut *tx).await?;
+                crate::emit_operator_event!(tx, None::<fantooo_domain::ids::OperatorId>, crate::events::EventBody::Queue, now);
             }
             // The messages last, in arrival order, in one statement.
             let rows: Vec<String> = (0..writes.len()).map(|k| format!("({}, 'real', {}, 'sent', $1)", placeholders(2 + k * 8, 2), placeholders(4 + k * 8, 6))).collect();

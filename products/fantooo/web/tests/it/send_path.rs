@@ -197,3 +197,45 @@ async fn a_client_id_twice_in_one_batch_is_stored_and_charged_once() {
         crate::chat::assert_books_balance(&app.db).await;
     }
 }
+
+#[tokio::test]
+async fn a_batch_of_many_users_writes_every_user_chat_and_profile_slot() {
+    use fantooo_store::send_batch::{send_as_users, UserSend};
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        one_credit_each(&app.db).await;
+        let profile = make_profile(&app.db, "Crowded", false).await;
+        // More chats than a profile has counter slots: some share one, and
+        // the batch's one upsert must add them up.
+        let mut people = vec![];
+        for n in 0..17 {
+            let mut c = api_user(&app, &format!("crowd{n}")).await;
+            let uid = crate::chat::user_id(&mut c).await;
+            grant(&app.db, uid, 5).await;
+            let r = c.json(Method::POST, "/api/chats", serde_json::json!({ "profile_id": profile.to_string() })).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+            let chat: fantooo_domain::ids::ChatId = r.json()["chat"]["id"].as_str().unwrap().parse().unwrap();
+            people.push((uid, chat));
+        }
+        let mut batch: Vec<UserSend> = people.iter().map(|(u, c)| UserSend { chat: *c, user: *u, body: text("hello", None) }).collect();
+        // The first user writes twice: one user row, two charges.
+        batch.push(UserSend { chat: people[0].1, user: people[0].0, body: text("hello again", None) });
+        let pricing = settings::Cached::new("pricing");
+        let answers = send_as_users(&app.db, &batch, &pricing).await.unwrap();
+        for (i, a) in answers.iter().enumerate() {
+            let a = a.as_ref().unwrap_or_else(|e| panic!("{b:?}: send {i}: {e}"));
+            assert_eq!(a.message.credits_charged.get(), 1, "{b:?}: send {i}");
+        }
+        assert_eq!(answers[17].as_ref().unwrap().balance.unwrap().get(), 3, "{b:?}: the second send saw the first's charge");
+        assert!(answers[..17].iter().all(|a| a.as_ref().unwrap().queued), "{b:?}: every chat waits for an operator");
+        for (n, (user, chat)) in people.iter().enumerate() {
+            let (balance, count) = if n == 0 { (3, 2) } else { (4, 1) };
+            assert_eq!(fantooo_store::ledger::balance(&app.db, *user).await.unwrap().get(), balance, "{b:?}: user {n}");
+            assert_eq!(fantooo_store::chats::by_id(&app.db, *chat).await.unwrap().message_count, count, "{b:?}: chat {n}");
+        }
+        assert_eq!(fantooo_store::profiles::message_totals(&app.db, profile).await.unwrap(), (18, 18), "{b:?}");
+        let queued: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT COUNT(*) FROM chat_queue").fetch_one(p).await.unwrap());
+        assert_eq!(queued, 17, "{b:?}: one queue entry per chat");
+        crate::chat::assert_books_balance(&app.db).await;
+    }
+}
