@@ -191,6 +191,21 @@ async fn scene(db: &Db, price: i64) -> Scene {
     Scene { owner, plain, member, agency, room, gift: rose(db, price).await }
 }
 
+/// A viewer of the scene's room holding 1,000 coins.
+async fn fan_of(db: &Db, s: &Scene, handle: &str, at: DateTime<Utc>) -> AccountId {
+    let fan = user(db, handle).await;
+    presence::join(db, s.room, fan, at).await.unwrap();
+    economy::grant(db, fan, 1_000, "f", None, at).await.unwrap();
+    fan
+}
+
+/// One 1-quantity gift from `fan` to the scene's plain seat holder, sent and credited.
+async fn gift_from(db: &Db, s: &Scene, fan: AccountId, key: &str, at: DateTime<Utc>) -> gifts::Sent {
+    let send =
+        SendGift { sender: fan, room: s.room, gift: s.gift, recipients: Recipients::Seated(vec![s.plain]), quantity: 1, combo: 1, key };
+    gifts::send(db, &send, &Settings::default(), at).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_gift_splits_by_br1_and_moves_counters_and_levels() {
     for (b, t) in dbs().await {
@@ -469,24 +484,10 @@ async fn boards_fold_from_the_counters_catch_late_gifts_and_only_rise() {
     for (b, t) in dbs().await {
         let db = &t.db;
         let s = scene(db, 10).await;
-        let settings = Settings::default();
         let clock = RankingClock::default();
         let t0: DateTime<Utc> = Utc::now();
-        let fan = user(db, "foldingfan").await;
-        presence::join(db, s.room, fan, t0).await.unwrap();
-        economy::grant(db, fan, 1_000, "f", None, t0).await.unwrap();
-        let gift = |key: &'static str, at: DateTime<Utc>| {
-            let send = SendGift {
-                sender: fan,
-                room: s.room,
-                gift: s.gift,
-                recipients: Recipients::Seated(vec![s.plain]),
-                quantity: 1,
-                combo: 1,
-                key,
-            };
-            async move { gifts::send(db, &send, &settings, at).await.unwrap() }
-        };
+        let fan = fan_of(db, &s, "foldingfan", t0).await;
+        let gift = |key: &'static str, at: DateTime<Utc>| gift_from(db, &s, fan, key, at);
         let wealth = |at| async move {
             leaderboards::board(db, Board::Wealth, Period::AllTime, &clock, at, 0).await.unwrap().first().map(|r| r.amount)
         };
@@ -537,24 +538,10 @@ async fn boards_cache_serves_one_read_until_a_fold_signals_a_change() {
     for (b, t) in dbs().await {
         let db = &t.db;
         let s = scene(db, 10).await;
-        let settings = Settings::default();
         let clock = RankingClock::default();
         let t0: DateTime<Utc> = Utc::now();
-        let fan = user(db, "cachedfan").await;
-        presence::join(db, s.room, fan, t0).await.unwrap();
-        economy::grant(db, fan, 1_000, "f", None, t0).await.unwrap();
-        let gift = |key: &'static str, at: DateTime<Utc>| {
-            let send = SendGift {
-                sender: fan,
-                room: s.room,
-                gift: s.gift,
-                recipients: Recipients::Seated(vec![s.plain]),
-                quantity: 1,
-                combo: 1,
-                key,
-            };
-            async move { gifts::send(db, &send, &settings, at).await.unwrap() }
-        };
+        let fan = fan_of(db, &s, "cachedfan", t0).await;
+        let gift = |key: &'static str, at: DateTime<Utc>| gift_from(db, &s, fan, key, at);
         let top = |rows: &[leaderboards::Row]| rows.first().map(|r| (r.subject.clone(), r.amount));
         let me = fan.to_string();
         // Only the signal makes this cache read again within the test.
