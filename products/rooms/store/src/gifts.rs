@@ -198,6 +198,34 @@ async fn sends_for_key(db: &Db, sender: AccountId, key: &str) -> StoreResult<Vec
 /// One counter increment.
 type CounterKey = (&'static str, String, String);
 
+/// Adds `(key, shard, amount, gifts)` rows to `gift_counters` in the
+/// transaction, 200 rows a statement, in the order given (the caller's
+/// lock order). The one upsert behind a single accept and a batch.
+macro_rules! add_counters {
+    ($tx:expr, $rows:expr, $now:expr) => {{
+        let rows: Vec<(&CounterKey, i64, i64, i64)> = $rows;
+        for chunk in rows.chunks(200) {
+            let values = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, chunk.len() * 6 + 1)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES {values}
+                 ON CONFLICT (board, period, subject, shard) DO UPDATE SET amount = gift_counters.amount + excluded.amount,
+                   gifts = gift_counters.gifts + excluded.gifts, last_at = excluded.last_at"
+            );
+            let mut q = sqlx::query(&sql);
+            for ((board, period, subject), shard, amount, n) in chunk {
+                q = q.bind(*board).bind(period.as_str()).bind(subject.as_str()).bind(*shard).bind(*amount).bind(*n);
+            }
+            q.bind($now).execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 fn count(
     counters: &mut BTreeMap<CounterKey, (i64, i64)>,
     clock: &RankingClock,
@@ -349,22 +377,7 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
             sends.push(row);
         }
         // Counters: one statement, rows in key order (the lock order).
-        let rows: Vec<(&CounterKey, &(i64, i64))> = counters.iter().collect();
-        for chunk in rows.chunks(200) {
-            let values = (0..chunk.len()).map(|i| {
-                let b = i * 6;
-                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, chunk.len() * 6 + 1)
-            }).collect::<Vec<_>>().join(", ");
-            let sql = format!(
-                "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES {values}
-                 ON CONFLICT (board, period, subject, shard) DO UPDATE SET amount = gift_counters.amount + excluded.amount,
-                   gifts = gift_counters.gifts + excluded.gifts, last_at = excluded.last_at");
-            let mut q = sqlx::query(&sql);
-            for ((board, period, subject), (amount, n)) in chunk {
-                q = q.bind(*board).bind(period.as_str()).bind(subject.as_str()).bind(shard).bind(*amount).bind(*n);
-            }
-            q.bind(now).execute(&mut *tx).await?;
-        }
+        add_counters!(tx, counters.iter().map(|(k, (amount, n))| (k, shard, *amount, *n)).collect(), now);
         // Levels reached: each recorded and announced once.
         let mut tracks: Vec<(Track, &'static str, String)> = vec![(Track::Wealth, "wealth_xp", s.sender.to_string()), (Track::Room, "room", s.room.to_string())];
         for r in &recipients {
@@ -768,22 +781,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     e.1 += n;
                 }
             }
-            let list: Vec<_> = counters.iter().collect();
-            for chunk in list.chunks(200) {
-                let values = (0..chunk.len()).map(|k| {
-                    let b = k * 6;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, chunk.len() * 6 + 1)
-                }).collect::<Vec<_>>().join(", ");
-                let sql = format!(
-                    "INSERT INTO gift_counters (board, period, subject, shard, amount, gifts, last_at) VALUES {values}
-                     ON CONFLICT (board, period, subject, shard) DO UPDATE SET amount = gift_counters.amount + excluded.amount,
-                       gifts = gift_counters.gifts + excluded.gifts, last_at = excluded.last_at");
-                let mut q = sqlx::query(&sql);
-                for (((board, period, subject), shard), (amount, n)) in chunk {
-                    q = q.bind(*board).bind(period.as_str()).bind(subject.as_str()).bind(*shard).bind(*amount).bind(*n);
-                }
-                q.bind(now).execute(&mut *tx).await?;
-            }
+            add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
             // Levels reached: each track and subject of the batch once.
             let mut tracks: BTreeMap<(&'static str, String), (Track, &'static str, RoomId)> = BTreeMap::new();
             for x in &rows {
