@@ -317,20 +317,26 @@ async fn a_gift_splits_by_br1_and_moves_counters_and_levels() {
     }
 }
 
+/// Fifty viewers of the scene's room (gifts priced 99), each holding enough
+/// for 15 of the 20 gifts it will send, with 50 coins over.
+async fn fifty_fans(db: &Db, s: &Scene, now: DateTime<Utc>) -> Vec<AccountId> {
+    let mut fans = vec![];
+    for i in 0..50 {
+        let a = user(db, &format!("fan{i:02}")).await;
+        presence::join(db, s.room, a, now).await.unwrap();
+        economy::grant(db, a, 15 * 99 + 50, &format!("fund{i}"), None, now).await.unwrap();
+        fans.push(a);
+    }
+    fans
+}
+
 #[tokio::test]
 async fn a_thousand_concurrent_gifts_from_fifty_senders_into_one_room() {
     for (b, t) in dbs().await {
         let db = &t.db;
         let now = Utc::now();
         let s = scene(db, 99).await;
-        let mut senders = vec![];
-        for i in 0..50 {
-            let a = user(db, &format!("fan{i:02}")).await;
-            presence::join(db, s.room, a, now).await.unwrap();
-            // Enough for 15 of the 20 gifts each sends.
-            economy::grant(db, a, 15 * 99 + 50, &format!("fund{i}"), None, now).await.unwrap();
-            senders.push(a);
-        }
+        let senders = fifty_fans(db, &s, now).await;
         let settings = Settings::default();
         let keys: Vec<(AccountId, AccountId, String)> = senders
             .iter()
@@ -975,13 +981,7 @@ async fn a_thousand_gifts_in_concurrent_batches_with_exact_sums() {
         let db = &t.db;
         let now = Utc::now();
         let s = scene(db, 99).await;
-        let mut senders = vec![];
-        for i in 0..50 {
-            let a = user(db, &format!("fan{i:02}")).await;
-            presence::join(db, s.room, a, now).await.unwrap();
-            economy::grant(db, a, 15 * 99 + 50, &format!("fund{i}"), None, now).await.unwrap();
-            senders.push(a);
-        }
+        let senders = fifty_fans(db, &s, now).await;
         let settings = Settings::default();
         let reqs: Vec<gifts::GiftRequest> = (0..20)
             .flat_map(|j| senders.iter().map(move |a| (*a, j)))
