@@ -297,6 +297,16 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
     let sort = if query.sort == Sort::Relevance && !fts { Sort::Newest } else { query.sort };
     let limit = query.limit.clamp(1, 60);
 
+    // Words no kept summary answers: matched once, for the page and the
+    // counts alike (up to the count cap; above it, the sample's cells).
+    let mut sample = None;
+    if fts && single_term.is_none() {
+        match matched_once(db, query, sort, limit).await? {
+            Matched::Answered(results) => return Ok(*results),
+            Matched::OverCap(cells) => sample = Some(cells),
+        }
+    }
+
     let mut sql = Sql::default();
     let (from, wheres) = match &single_term {
         Some(term) => single_term_from_and_where(&mut sql, term, f),
@@ -348,10 +358,10 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
         if one.single.is_some() {
             (one.cells.clone(), false)
         } else {
-            counted_or_estimated(db, f, &words, backend).await?
+            counted_or_estimated(db, f, &words, backend, sample).await?
         }
     } else {
-        counted_or_estimated(db, f, &words, backend).await?
+        counted_or_estimated(db, f, &words, backend, sample).await?
     };
     let (total, facets) = facets(db, f, &cells.0).await?;
     Ok(Results { hits, total, facets, next_cursor, suggestion: None, corrected: false, approximate: cells.1 })
@@ -448,8 +458,18 @@ async fn term_cells(db: &Db, word: &str) -> StoreResult<TermCells> {
 /// one by one up to [`COUNT_CAP`] matches (exact), else estimated (`true`):
 /// the cells of the counted sample scaled to the fewest matches any of the
 /// words has on its own (kept per-term counts, an upper bound).
-async fn counted_or_estimated(db: &Db, f: &Filters, words: &[String], backend: Backend) -> StoreResult<(Vec<Cell>, bool)> {
-    let mut cells = counted_cells(db, f, Some(COUNT_CAP + 1)).await?;
+/// `sample`: the cells of a capped match already made ([`matched_once`]).
+async fn counted_or_estimated(
+    db: &Db,
+    f: &Filters,
+    words: &[String],
+    backend: Backend,
+    sample: Option<Vec<Cell>>,
+) -> StoreResult<(Vec<Cell>, bool)> {
+    let mut cells = match sample {
+        Some(cells) => cells,
+        None => counted_cells(db, f, Some(COUNT_CAP + 1)).await?,
+    };
     let sampled: i64 = cells.iter().map(|c| c.n).sum();
     if sampled <= COUNT_CAP {
         return Ok((cells, false));
@@ -463,6 +483,176 @@ async fn counted_or_estimated(db: &Db, f: &Filters, words: &[String], backend: B
         c.n = ((c.n as f64) * (bound as f64) / (sampled as f64)).round() as i64;
     }
     Ok((cells, true))
+}
+
+/// A gig matching the words: what its page place, its filters and its
+/// facet cell are decided from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Match {
+    id: GigId,
+    rank: f64,
+    category: String,
+    subcategory: Option<String>,
+    seller_level: SellerLevel,
+    min_price_minor: i64,
+    min_delivery_days: i32,
+    rating_x100: Option<i32>,
+    created_at: DateTime<Utc>,
+}
+
+/// A sort key, as the page's `ORDER BY` and cursor compare it.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+enum Key {
+    Rank(f64),
+    Int(i64),
+    Time(DateTime<Utc>),
+}
+
+impl Match {
+    fn key(&self, sort: Sort) -> Key {
+        match sort {
+            Sort::Relevance => Key::Rank(self.rank),
+            Sort::Rating => Key::Int(self.rating_x100.map_or(-1, i64::from)),
+            Sort::Price => Key::Int(self.min_price_minor),
+            Sort::Newest => Key::Time(self.created_at),
+        }
+    }
+
+    /// Whether the gig passes every filter (the page's `WHERE`).
+    fn passes(&self, f: &Filters) -> bool {
+        f.category.as_ref().is_none_or(|c| &self.category == c || self.subcategory.as_ref() == Some(c))
+            && f.price.is_none_or(|b| {
+                let (lo, hi) = b.bounds();
+                self.min_price_minor >= lo && self.min_price_minor < hi
+            })
+            && f.delivery_days.is_none_or(|d| self.min_delivery_days <= d)
+            && f.rating_x100.is_none_or(|r| self.rating_x100.is_some_and(|x| x >= r))
+            && f.level.is_none_or(|l| self.seller_level == l)
+    }
+}
+
+/// Where `(a, a_id)` comes relative to `(b, b_id)` on a page of `sort`:
+/// best first, then by id (ascending for relevance and price, descending
+/// for rating and newest, as the sorts' `ORDER BY`).
+fn page_order(sort: Sort, (a, a_id): (Key, GigId), (b, b_id): (Key, GigId)) -> std::cmp::Ordering {
+    let by_key = a.partial_cmp(&b).unwrap_or(std::cmp::Ordering::Equal).then(a_id.cmp(&b_id));
+    match sort {
+        Sort::Relevance | Sort::Price => by_key,
+        Sort::Rating | Sort::Newest => by_key.reverse(),
+    }
+}
+
+/// The facet cells of matched gigs, as [`counted_cells`] groups them.
+fn cells_of(f: &Filters, matches: &[Match]) -> Vec<Cell> {
+    let cap = DELIVERY_DAYS.iter().copied().chain(f.delivery_days).max().unwrap_or(7).clamp(0, 10_000) + 1;
+    let mut thresholds: Vec<i32> = RATINGS.iter().copied().chain(f.rating_x100).collect();
+    thresholds.sort_unstable_by(|a, b| b.cmp(a));
+    thresholds.dedup();
+    let last_band = PriceBand::ALL.len() - 1;
+    let mut by_cell: std::collections::BTreeMap<CellKey, i64> = Default::default();
+    for m in matches {
+        let band = PriceBand::ALL[..last_band].iter().position(|b| m.min_price_minor < b.bounds().1).unwrap_or(last_band) as i64;
+        let days = i64::from(m.min_delivery_days.min(cap));
+        let stars = m
+            .rating_x100
+            .and_then(|r| thresholds.iter().find(|t| r >= **t))
+            .map_or(NO_STARS, |t| i64::from(*t));
+        *by_cell.entry((m.category.clone(), m.subcategory.clone(), m.seller_level.as_str(), band, days, stars)).or_default() += 1;
+    }
+    by_cell
+        .into_iter()
+        .filter_map(|((category, subcategory, level, band, days, stars), n)| {
+            let seller_level = level.parse().ok()?;
+            Some(Cell { category, subcategory, seller_level, band, days, stars, n })
+        })
+        .collect()
+}
+
+enum Matched {
+    /// The page, the exact total and facets.
+    Answered(Box<Results>),
+    /// More than [`COUNT_CAP`] gigs match: the cells of the capped sample.
+    OverCap(Vec<Cell>),
+}
+
+/// Words no kept summary answers (several words, or a prefix of several
+/// terms), matched once: one statement reads every match (up to the
+/// count cap) with its rank, sort keys and facet columns, and the page,
+/// the total and the facets are all made from those rows; a second reads
+/// the page's hits by key. Before, the ranked page and the counted cells
+/// each matched the words through the full-text index and its recheck.
+async fn matched_once(db: &Db, query: &Query, sort: Sort, limit: i64) -> StoreResult<Matched> {
+    let f = &query.filters;
+    let mut sql = Sql::default();
+    let (from, wheres) = from_and_where(&mut sql, db.backend(), f, Skip::All);
+    let text = format!(
+        "SELECT g.id, {rank} AS rank, g.category, g.subcategory, g.seller_level, g.min_price_minor, g.min_delivery_days,
+                g.rating_x100, g.created_at
+         FROM {from} WHERE {wheres} LIMIT {}",
+        COUNT_CAP + 1,
+        rank = rank_of(db.backend()),
+    );
+    let matches: Vec<Match> = on_pool!(db, p => bind_all!(sqlx::query_as::<_, Match>(&text), &sql.args).fetch_all(p).await?);
+    let cells = cells_of(f, &matches);
+    if matches.len() as i64 > COUNT_CAP {
+        return Ok(Matched::OverCap(cells));
+    }
+    let after = query.cursor.as_deref().and_then(|c| decode_cursor(sort, c)).map(|(k, id)| {
+        let key = match k {
+            Arg::Float(v) => Key::Rank(v),
+            Arg::Int(v) => Key::Int(v),
+            Arg::Time(v) => Key::Time(v),
+            Arg::Text(_) | Arg::Gig(_) => unreachable!("a cursor's key is a number or a time"),
+        };
+        (key, id)
+    });
+    let mut page: Vec<&Match> = matches
+        .iter()
+        .filter(|m| m.passes(f))
+        .filter(|m| after.is_none_or(|a| page_order(sort, (m.key(sort), m.id), a).is_gt()))
+        .collect();
+    page.sort_by(|a, b| page_order(sort, (a.key(sort), a.id), (b.key(sort), b.id)));
+    page.truncate(limit as usize + 1);
+
+    let mut hits = Vec::with_capacity(page.len());
+    if !page.is_empty() {
+        let list: Vec<String> = (1..=page.len()).map(|i| format!("${i}")).collect();
+        let text = format!(
+            "SELECT {HIT_COLUMNS}, CAST(0 AS DOUBLE PRECISION) AS rank
+             FROM gigs g JOIN accounts a ON a.id = g.seller_id WHERE g.id IN ({})",
+            list.join(", ")
+        );
+        let rows: Vec<Hit> = on_pool!(db, p => {
+            let mut q = sqlx::query_as::<_, Hit>(&text);
+            for m in &page {
+                q = q.bind(m.id);
+            }
+            q.fetch_all(p).await?
+        });
+        let mut by_id: std::collections::HashMap<GigId, Hit> = rows.into_iter().map(|h| (h.id, h)).collect();
+        for m in &page {
+            if let Some(mut hit) = by_id.remove(&m.id) {
+                hit.rank = m.rank;
+                hits.push(hit);
+            }
+        }
+    }
+    let next_cursor = if hits.len() as i64 > limit {
+        hits.truncate(limit as usize);
+        hits.last().map(|h| encode_cursor(sort, h))
+    } else {
+        None
+    };
+    let (total, facets) = facets(db, f, &cells).await?;
+    Ok(Matched::Answered(Box::new(Results {
+        hits,
+        total,
+        facets,
+        next_cursor,
+        suggestion: None,
+        corrected: false,
+        approximate: false,
+    })))
 }
 
 /// Below every rating threshold an `i32` filter can name (unrated gigs too).

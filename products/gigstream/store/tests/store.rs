@@ -840,3 +840,47 @@ async fn several_words_under_the_count_cap_answer_exact_counts() {
         assert!(all.iter().all(|h| h.title.contains("quartz plain")), "{backend:?}");
     }
 }
+
+#[tokio::test]
+async fn several_words_matched_once_page_every_sort_and_filter_as_the_gigs_order_them() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let cats = seed_word_gigs(db, seller).await;
+        let with = |f: Filters| Filters { q: "quartz plain".into(), ..f };
+        let filter_sets = [
+            (with(Filters::default()), "1 = 1".to_string()),
+            (with(Filters { category: Some(cats[2].clone()), ..Filters::default() }), format!("category = '{}'", cats[2])),
+            (
+                with(Filters { price: Some(PriceBand::From100To250), rating_x100: Some(450), ..Filters::default() }),
+                "min_price_minor >= 10000 AND min_price_minor < 25000 AND rating_x100 >= 450".to_string(),
+            ),
+            (with(Filters { delivery_days: Some(3), level: Some(SellerLevel::New), ..Filters::default() }), "min_delivery_days <= 3".into()),
+        ];
+        for (filters, condition) in &filter_sets {
+            for (sort, order) in [
+                (Sort::Price, "min_price_minor ASC, id ASC"),
+                (Sort::Rating, "COALESCE(rating_x100, -1) DESC, id DESC"),
+                (Sort::Newest, "created_at DESC, id DESC"),
+            ] {
+                let sql = format!("SELECT id FROM gigs WHERE title LIKE '%quartz plain%' AND {condition} ORDER BY {order}");
+                let expected: Vec<gigstream_domain::ids::GigId> =
+                    platform_db::on_pool!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await.unwrap());
+                assert!(!expected.is_empty(), "{backend:?} {condition}");
+                let q = Query { filters: filters.clone(), sort, cursor: None, limit: 60 };
+                let first = search::search(db, &q).await.unwrap();
+                assert_eq!((first.total, first.approximate), (expected.len() as i64, false), "{backend:?} {sort} {condition}");
+                let shown: Vec<_> = every_page(db, q).await.iter().map(|h| h.id).collect();
+                assert_eq!(shown, expected, "{backend:?} {sort} {condition}");
+            }
+            // Best first: every match once, by rank then id.
+            let q = Query { filters: filters.clone(), sort: Sort::Relevance, cursor: None, limit: 60 };
+            let hits = every_page(db, q).await;
+            let n: i64 = platform_db::on_pool!(db, p => sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM gigs WHERE title LIKE '%quartz plain%' AND {condition}")).fetch_one(p).await.unwrap());
+            assert_eq!(hits.len() as i64, n, "{backend:?} {condition}");
+            assert!(hits.windows(2).all(|w| (w[0].rank, w[0].id) < (w[1].rank, w[1].id)), "{backend:?} {condition}");
+        }
+    }
+}
