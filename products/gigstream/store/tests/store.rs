@@ -884,3 +884,51 @@ async fn several_words_matched_once_page_every_sort_and_filter_as_the_gigs_order
         }
     }
 }
+
+#[tokio::test]
+async fn several_words_match_every_term_they_are_a_prefix_of_through_pauses_edits_and_folds() {
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), TEMPLATE).await;
+        let db = &t.db;
+        let seller = account(db, "sel").await;
+        let now = Utc::now();
+        let sign = gigs::create(db, seller, &input("I will paint a neon sign", "graphics-design", "neon", "<p>x</p>", 3000, 2), now)
+            .await
+            .unwrap();
+        let signage =
+            gigs::create(db, seller, &input("I will plan neon signage", "graphics-design", "neon", "<p>x</p>", 4000, 2), now)
+                .await
+                .unwrap();
+        let ids = |r: &search::Results| {
+            let mut ids: Vec<_> = r.hits.iter().map(|h| h.id).collect();
+            ids.sort();
+            ids
+        };
+        let mut both = vec![sign.id, signage.id];
+        both.sort();
+        // "sign" is a prefix of "sign" and "signage": both match.
+        let r = search::search(db, &query("neon sign")).await.unwrap();
+        assert_eq!((r.total, ids(&r)), (2, both.clone()), "{backend:?}");
+        // Paused, "signage" is held by no active gig: "sign" matches itself alone.
+        gigs::set_status(db, signage.id, seller, GigStatus::Paused, now).await.unwrap();
+        let r = search::search(db, &query("neon sign")).await.unwrap();
+        assert_eq!((r.total, ids(&r)), (1, vec![sign.id]), "{backend:?}");
+        search::fold_facets(db).await.unwrap();
+        assert_eq!(search::search(db, &query("neon sign")).await.unwrap().total, 1, "{backend:?}");
+        // Active again (its words among the deltas not folded yet): both match again.
+        gigs::set_status(db, signage.id, seller, GigStatus::Active, now).await.unwrap();
+        let r = search::search(db, &query("neon sign")).await.unwrap();
+        assert_eq!((r.total, ids(&r)), (2, both.clone()), "{backend:?}");
+        search::fold_facets(db).await.unwrap();
+        assert_eq!(ids(&search::search(db, &query("neon sign")).await.unwrap()), both, "{backend:?}");
+        // A title edited to hold another term of the prefix is matched at once.
+        let edited = input("I will paint a neon signpost", "graphics-design", "neon", "<p>x</p>", 3000, 2);
+        gigs::update(db, sign.id, seller, &edited, now).await.unwrap();
+        let r = search::search(db, &query("neon signp")).await.unwrap();
+        assert_eq!((r.total, ids(&r)), (1, vec![sign.id]), "{backend:?}");
+        let r = search::search(db, &query("neon sign")).await.unwrap();
+        assert_eq!((r.total, ids(&r)), (2, both.clone()), "{backend:?}");
+        // Best first, ranked as before: the rank order is by rank, then id.
+        assert!(r.hits.windows(2).all(|w| (w[0].rank, w[0].id) < (w[1].rank, w[1].id)), "{backend:?}");
+    }
+}
