@@ -606,10 +606,7 @@ fn cells_of(f: &Filters, matches: &[Match]) -> Vec<Cell> {
     for m in matches {
         let band = PriceBand::ALL[..last_band].iter().position(|b| m.min_price_minor < b.bounds().1).unwrap_or(last_band) as i64;
         let days = i64::from(m.min_delivery_days.min(cap));
-        let stars = m
-            .rating_x100
-            .and_then(|r| thresholds.iter().find(|t| r >= **t))
-            .map_or(NO_STARS, |t| i64::from(*t));
+        let stars = m.rating_x100.and_then(|r| thresholds.iter().find(|t| r >= **t)).map_or(NO_STARS, |t| i64::from(*t));
         *by_cell.entry((m.category.clone(), m.subcategory.clone(), m.seller_level.as_str(), band, days, stars)).or_default() += 1;
     }
     by_cell
@@ -659,11 +656,8 @@ async fn matched_once(db: &Db, query: &Query, sort: Sort, limit: i64, exact: Opt
         };
         (key, id)
     });
-    let mut page: Vec<&Match> = matches
-        .iter()
-        .filter(|m| m.passes(f))
-        .filter(|m| after.is_none_or(|a| page_order(sort, (m.key(sort), m.id), a).is_gt()))
-        .collect();
+    let mut page: Vec<&Match> =
+        matches.iter().filter(|m| m.passes(f)).filter(|m| after.is_none_or(|a| page_order(sort, (m.key(sort), m.id), a).is_gt())).collect();
     page.sort_by(|a, b| page_order(sort, (a.key(sort), a.id), (b.key(sort), b.id)));
     page.truncate(limit as usize + 1);
 
@@ -697,15 +691,7 @@ async fn matched_once(db: &Db, query: &Query, sort: Sort, limit: i64, exact: Opt
         None
     };
     let (total, facets) = facets(db, f, &cells).await?;
-    Ok(Matched::Answered(Box::new(Results {
-        hits,
-        total,
-        facets,
-        next_cursor,
-        suggestion: None,
-        corrected: false,
-        approximate: false,
-    })))
+    Ok(Matched::Answered(Box::new(Results { hits, total, facets, next_cursor, suggestion: None, corrected: false, approximate: false })))
 }
 
 /// Below every rating threshold an `i32` filter can name (unrated gigs too).

@@ -856,7 +856,10 @@ async fn several_words_matched_once_page_every_sort_and_filter_as_the_gigs_order
                 with(Filters { price: Some(PriceBand::From100To250), rating_x100: Some(450), ..Filters::default() }),
                 "min_price_minor >= 10000 AND min_price_minor < 25000 AND rating_x100 >= 450".to_string(),
             ),
-            (with(Filters { delivery_days: Some(3), level: Some(SellerLevel::New), ..Filters::default() }), "min_delivery_days <= 3".into()),
+            (
+                with(Filters { delivery_days: Some(3), level: Some(SellerLevel::New), ..Filters::default() }),
+                "min_delivery_days <= 3".into(),
+            ),
         ];
         for (filters, condition) in &filter_sets {
             for (sort, order) in [
@@ -895,10 +898,9 @@ async fn several_words_match_every_term_they_are_a_prefix_of_through_pauses_edit
         let sign = gigs::create(db, seller, &input("I will paint a neon sign", "graphics-design", "neon", "<p>x</p>", 3000, 2), now)
             .await
             .unwrap();
-        let signage =
-            gigs::create(db, seller, &input("I will plan neon signage", "graphics-design", "neon", "<p>x</p>", 4000, 2), now)
-                .await
-                .unwrap();
+        let signage = gigs::create(db, seller, &input("I will plan neon signage", "graphics-design", "neon", "<p>x</p>", 4000, 2), now)
+            .await
+            .unwrap();
         let ids = |r: &search::Results| {
             let mut ids: Vec<_> = r.hits.iter().map(|h| h.id).collect();
             ids.sort();
