@@ -309,7 +309,14 @@ async fn run(db: &Db, query: &Query) -> StoreResult<Results> {
     let mut sample = None;
     let mut exact = None;
     if fts && single_term.is_none() {
-        exact = exact_terms(db, &words).await?;
+        let terms = word_terms(db, &words).await?;
+        // A word no active gig holds a term of: nothing matches (a typo's
+        // first search), answered without matching.
+        if terms.as_ref().is_some_and(|t| t.iter().any(|set| set.is_empty())) {
+            let (total, facets) = facets(db, f, &[]).await?;
+            return Ok(Results { hits: vec![], total, facets, next_cursor: None, suggestion: None, corrected: false, approximate: false });
+        }
+        exact = terms.and_then(exact_terms);
         match matched_once(db, query, sort, limit, exact.as_deref()).await? {
             Matched::Answered(results) => return Ok(*results),
             Matched::OverCap(cells) => sample = Some(cells),
@@ -494,17 +501,10 @@ async fn counted_or_estimated(
     Ok((cells, true))
 }
 
-/// On PostgreSQL, when every query word is the prefix of exactly one
-/// term the active gigs hold (their kept cells and deltas: the terms of
-/// every active gig's `search_vector`), those terms, else `None`. The
-/// tsquery `website & design` then matches the same gigs as
-/// `website:* & design:*`, with the same `ts_rank` (no active gig holds
-/// another lexeme with either prefix), but the GIN index intersects two
-/// posting lists instead of collecting every entry of each prefix range
-/// first (EXPLAIN ANALYZE on 100,000 gigs: 0.5 ms index scan instead of
-/// 11 ms). SQLite keeps its prefix query: FTS5's bm25 weighs a term by
-/// every row of its index, paused gigs too.
-async fn exact_terms(db: &Db, words: &[String]) -> StoreResult<Option<Vec<String>>> {
+/// On PostgreSQL, per query word, the terms (up to two) the active gigs
+/// hold that it is a prefix of: their kept cells and deltas hold the terms
+/// of every active gig's `search_vector`. `None` on SQLite.
+async fn word_terms(db: &Db, words: &[String]) -> StoreResult<Option<Vec<std::collections::BTreeSet<String>>>> {
     if db.backend() != Backend::Postgres || words.is_empty() {
         return Ok(None);
     }
@@ -529,13 +529,26 @@ async fn exact_terms(db: &Db, words: &[String]) -> StoreResult<Option<Vec<String
             set.insert(term);
         }
     }
-    Ok(terms
+    Ok(Some(terms))
+}
+
+/// When every query word is the prefix of exactly one term the active
+/// gigs hold ([`word_terms`]), those terms. On PostgreSQL the tsquery
+/// `website & design` then matches the same gigs as
+/// `website:* & design:*`, with the same `ts_rank` (no active gig holds
+/// another lexeme with either prefix), but the GIN index intersects two
+/// posting lists instead of collecting every entry of each prefix range
+/// first (EXPLAIN ANALYZE on 100,000 gigs: 0.5 ms index scan instead of
+/// 11 ms). SQLite keeps its prefix query: FTS5's bm25 weighs a term by
+/// every row of its index, paused gigs too.
+fn exact_terms(terms: Vec<std::collections::BTreeSet<String>>) -> Option<Vec<String>> {
+    terms
         .into_iter()
         .map(|set| match set.len() {
             1 => set.into_iter().next().filter(|t| !t.is_empty() && t.chars().all(char::is_alphanumeric)),
             _ => None,
         })
-        .collect())
+        .collect()
 }
 
 /// A gig matching the words: what its page place, its filters and its
