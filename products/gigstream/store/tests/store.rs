@@ -908,6 +908,12 @@ async fn several_words_match_every_term_they_are_a_prefix_of_through_pauses_edit
         };
         let mut both = vec![sign.id, signage.id];
         both.sort();
+        // A word no gig holds a term of: nothing, every facet empty.
+        let r = search::search(db, &query("neon qqqzzz")).await.unwrap();
+        assert!(r.hits.is_empty() && r.total == 0 && r.next_cursor.is_none() && !r.approximate, "{backend:?}");
+        assert!(r.facets.category.is_empty() && r.facets.level.is_empty(), "{backend:?}");
+        assert!(r.facets.price.iter().all(|c| c.count == 0), "{backend:?}");
+        assert!(r.facets.rating.iter().chain(&r.facets.delivery_days).all(|c| c.count == 0), "{backend:?}");
         // "sign" is a prefix of "sign" and "signage": both match.
         let r = search::search(db, &query("neon sign")).await.unwrap();
         assert_eq!((r.total, ids(&r)), (2, both.clone()), "{backend:?}");
