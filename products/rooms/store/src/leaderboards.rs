@@ -211,6 +211,12 @@ enum Part {
     Standings,
 }
 
+/// A cached key: a board, a period and the part of it.
+type Key = (Board, Period, Part);
+
+/// Held while a key is read from the store.
+type ReadLock = Arc<tokio::sync::Mutex<()>>;
+
 #[derive(Clone)]
 enum Value {
     Page(Arc<Vec<Row>>),
@@ -239,12 +245,12 @@ pub struct Cache {
     ttl: std::time::Duration,
     /// Store reads made for the cache.
     reads: AtomicU64,
-    slots: Mutex<HashMap<(Board, Period, Part), Slot>>,
+    slots: Mutex<HashMap<Key, Slot>>,
 }
 
 struct Slot {
     /// Held while the key is read from the store: one read at a time.
-    reading: Arc<tokio::sync::Mutex<()>>,
+    reading: ReadLock,
     copy: Option<Copy>,
     /// When a reader last asked for the key.
     wanted_at: Instant,
@@ -288,7 +294,7 @@ impl Cache {
 
     /// The key's copy if it may be served to a reader who came at
     /// `generation`, else the key's read lock.
-    fn lookup(&self, slot: (Board, Period, Part), key: &str, generation: u64) -> Result<Value, Arc<tokio::sync::Mutex<()>>> {
+    fn lookup(&self, slot: Key, key: &str, generation: u64) -> Result<Value, ReadLock> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         let s = slots.entry(slot).or_insert_with(|| Slot {
             reading: Arc::default(),
@@ -383,7 +389,7 @@ impl Cache {
     /// being read by a reader is left to it. Returns the reads made.
     pub async fn refresh_due(&self, db: &Db, clock: &RankingClock) -> StoreResult<usize> {
         let generation = self.generation.load(Ordering::Acquire);
-        let due: Vec<((Board, Period, Part), Arc<tokio::sync::Mutex<()>>)> = {
+        let due: Vec<(Key, ReadLock)> = {
             let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
             slots.retain(|_, s| s.wanted_at.elapsed() < FORGET_AFTER);
             let mut due: Vec<_> = slots
@@ -411,7 +417,7 @@ impl Cache {
 }
 
 /// A key's refresh age within [`REFRESH_FROM`], spread by the key.
-fn spread((board, period, part): (Board, Period, Part)) -> u32 {
+fn spread((board, period, part): Key) -> u32 {
     let page = match part {
         Part::Page(p) => p.unsigned_abs() as u32,
         Part::Standings => CACHED_PAGES.unsigned_abs() as u32,
