@@ -329,7 +329,15 @@ impl Cache {
     }
 
     /// Reads the key from the store and keeps it (the caller holds its read lock).
-    async fn read(&self, db: &Db, board: Board, period: Period, part: Part, clock: &RankingClock, now: DateTime<Utc>) -> StoreResult<Value> {
+    async fn read(
+        &self,
+        db: &Db,
+        board: Board,
+        period: Period,
+        part: Part,
+        clock: &RankingClock,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Value> {
         let key = clock.key(period, now);
         let generation = self.generation.load(Ordering::Acquire);
         let read_at = Instant::now();

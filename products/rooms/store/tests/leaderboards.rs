@@ -114,7 +114,8 @@ async fn fan(db: &Db, s: &Scene, handle: &str, now: DateTime<Utc>) -> AccountId 
 }
 
 async fn give(db: &Db, s: &Scene, from: AccountId, quantity: i64, key: &str, at: DateTime<Utc>) {
-    let send = SendGift { sender: from, room: s.room, gift: s.gift, recipients: Recipients::Seated(vec![s.recipient]), quantity, combo: 1, key };
+    let send =
+        SendGift { sender: from, room: s.room, gift: s.gift, recipients: Recipients::Seated(vec![s.recipient]), quantity, combo: 1, key };
     gifts::send(db, &send, &Settings::default(), at).await.unwrap();
 }
 
