@@ -7,9 +7,12 @@
 //! or month starts a fresh board at once and no one sees a half-reset one.
 //! Ties go to whoever reached the amount first (earlier last gift).
 //!
-//! A node keeps the pages it read in a [`Cache`]: a page read is memory
-//! while the totals have not changed, and the database only when a fold on
-//! the node (or [`CACHE_FOR`]) says they may have.
+//! A node keeps the pages it read, and each board's [`Standings`] (every
+//! subject's rank, so a reader's rank is a lookup, not a count of the
+//! places above them), in a [`Cache`]: a read is memory while the totals
+//! have not changed, and the database only when a fold on the node (or
+//! [`CACHE_FOR`]) says they may have — one read per key at a time, mostly
+//! made ahead of the readers by [`Cache::refresh_due`].
 
 use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Duration, Utc};
@@ -137,7 +140,49 @@ pub async fn rank_of(
     Ok(mine.map(|(amount, ahead)| (ahead + 1, amount)))
 }
 
-/// How long [`Cache`] serves a page it read when no fold on its node said
+/// Every subject on a board's period in ranking order, read in one
+/// statement with the ranking's own `ORDER BY` (so ties fall exactly as in
+/// [`board`] and [`rank_of`]): a subject's rank is its place in that order,
+/// found by key in memory whatever the places above it.
+#[derive(Debug, Default)]
+pub struct Standings {
+    /// Subject → (rank, amount).
+    by_subject: HashMap<Box<str>, (i64, i64)>,
+}
+
+impl Standings {
+    /// Standings from subjects and amounts already in ranking order.
+    pub fn from_ordered<S: Into<Box<str>>>(ordered: impl IntoIterator<Item = (S, i64)>) -> Standings {
+        let by_subject = ordered.into_iter().zip(1..).map(|((subject, amount), rank)| (subject.into(), (rank, amount))).collect();
+        Standings { by_subject }
+    }
+
+    /// `subject`'s rank (1-based) and amount, as [`rank_of`] gives them.
+    pub fn rank(&self, subject: &str) -> Option<(i64, i64)> {
+        self.by_subject.get(subject).copied()
+    }
+
+    /// How many subjects are on the board.
+    pub fn len(&self) -> usize {
+        self.by_subject.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_subject.is_empty()
+    }
+}
+
+/// A board's [`Standings`] for the period containing `now`, as last folded:
+/// one range of the ranking index, read in order.
+pub async fn standings(db: &Db, board: Board, period: Period, clock: &RankingClock, now: DateTime<Utc>) -> StoreResult<Standings> {
+    let key = clock.key(period, now);
+    let rows: Vec<(String, i64)> = on_pool!(db, p => sqlx::query_as(
+        "SELECT subject, amount FROM board_totals WHERE board = $1 AND period = $2 ORDER BY amount DESC, last_at ASC, subject")
+        .bind(board.counter()).bind(&key).fetch_all(p).await?);
+    Ok(Standings::from_ordered(rows))
+}
+
+/// How long [`Cache`] serves a copy it read when no fold on its node said
 /// the totals changed: changes made elsewhere (the `boards` job on another
 /// node, a rebuild) show within this, as open pages move at most once a
 /// second anyway.
@@ -147,23 +192,78 @@ pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 /// read each time.
 pub const CACHED_PAGES: i64 = 25;
 
-/// A node's board pages as last read, with their names: every reader of a
-/// board's page on the node gets the same rows, read once, until
-/// [`Cache::changed`] (the node folded new gifts into the totals) or
-/// [`CACHE_FOR`] passed. At most 4 boards × 4 periods × [`CACHED_PAGES`]
-/// pages of 20 rows; a new period's key is a new read.
-pub struct Cache {
-    /// Bumped by [`Cache::changed`]; a page read before the last bump is not served.
-    generation: AtomicU64,
-    ttl: std::time::Duration,
-    pages: Mutex<HashMap<(Board, Period, i64), Cached>>,
+/// [`Cache::refresh_due`] re-reads a copy somebody read once it is this
+/// share (in thousandths) of the cache's time old, spread over the range by
+/// key so the copies do not all fall due in the same moment; the earliest
+/// leaves a refresh 15 % of the time to finish before readers would wait.
+const REFRESH_FROM: (u32, u32) = (700, 850);
+
+/// A copy nobody read for this long is dropped (a board no one looks at
+/// keeps no memory).
+const FORGET_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What a node keeps of a board and period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Part {
+    /// One page of rows with their names.
+    Page(i64),
+    /// Every subject's rank.
+    Standings,
 }
 
-struct Cached {
+/// A cached key: a board, a period and the part of it.
+type Key = (Board, Period, Part);
+
+/// Held while a key is read from the store.
+type ReadLock = Arc<tokio::sync::Mutex<()>>;
+
+#[derive(Clone)]
+enum Value {
+    Page(Arc<Vec<Row>>),
+    Standings(Arc<Standings>),
+}
+
+/// A node's boards as last read: pages (with their names) and standings
+/// (every subject's rank). Every reader on the node gets the same copy,
+/// read once, until [`Cache::changed`] (the node folded new gifts into the
+/// totals) or [`CACHE_FOR`] passed.
+///
+/// **One read per key at a time.** Readers that find a key's copy unusable
+/// queue on the key: the first reads the store, the others take its copy.
+/// **Off the request path.** [`Cache::refresh_due`] (a task per node calls
+/// it a few times a second) re-reads each copy that somebody read, before
+/// it is [`CACHE_FOR`] old and right after a signal, so readers of a busy
+/// board find a fresh copy. A copy is never served older than
+/// [`CACHE_FOR`] nor read before the last signal.
+///
+/// Memory: at most 4 boards × 4 periods × ([`CACHED_PAGES`] pages of 20
+/// rows + one [`Standings`], about 100 bytes a subject); a new period's
+/// key is a new read, and keys nobody reads for a minute are dropped.
+pub struct Cache {
+    /// Bumped by [`Cache::changed`]; a copy read before the last bump is not served.
+    generation: AtomicU64,
+    ttl: std::time::Duration,
+    /// Store reads made for the cache.
+    reads: AtomicU64,
+    slots: Mutex<HashMap<Key, Slot>>,
+}
+
+struct Slot {
+    /// Held while the key is read from the store: one read at a time.
+    reading: ReadLock,
+    copy: Option<Copy>,
+    /// When a reader last asked for the key.
+    wanted_at: Instant,
+    /// The age (in thousandths of the cache's time) at which the refresher reads it again.
+    refresh_at: u32,
+}
+
+struct Copy {
     key: String,
     generation: u64,
+    /// Taken before the read began.
     read_at: Instant,
-    rows: Arc<Vec<Row>>,
+    value: Value,
 }
 
 impl Default for Cache {
@@ -173,18 +273,84 @@ impl Default for Cache {
 }
 
 impl Cache {
-    /// A cache serving a page for at most `ttl` without a [`Cache::changed`].
+    /// A cache serving a copy for at most `ttl` without a [`Cache::changed`].
     pub fn new(ttl: std::time::Duration) -> Self {
-        Cache { generation: AtomicU64::new(0), ttl, pages: Mutex::new(HashMap::new()) }
+        Cache { generation: AtomicU64::new(0), ttl, reads: AtomicU64::new(0), slots: Mutex::new(HashMap::new()) }
     }
 
-    /// The totals changed (a fold ran): every page is read again.
+    /// The totals changed (a fold ran): every copy is read again.
     pub fn changed(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn servable(&self, c: &Cached, key: &str, generation: u64) -> bool {
-        c.generation == generation && c.key == key && c.read_at.elapsed() < self.ttl
+    /// How many store reads the cache has made (pages and standings).
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    fn servable(&self, c: &Copy, key: &str, generation: u64) -> bool {
+        c.generation >= generation && c.key == key && c.read_at.elapsed() < self.ttl
+    }
+
+    /// The key's copy if it may be served to a reader who came at
+    /// `generation`, else the key's read lock.
+    fn lookup(&self, slot: Key, key: &str, generation: u64) -> Result<Value, ReadLock> {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = slots.entry(slot).or_insert_with(|| Slot {
+            reading: Arc::default(),
+            copy: None,
+            wanted_at: Instant::now(),
+            refresh_at: spread(slot),
+        });
+        s.wanted_at = Instant::now();
+        match &s.copy {
+            Some(c) if self.servable(c, key, generation) => Ok(c.value.clone()),
+            _ => Err(s.reading.clone()),
+        }
+    }
+
+    /// The key's copy, read (once for every reader waiting) if this node
+    /// has none that may be served.
+    async fn get(&self, db: &Db, board: Board, period: Period, part: Part, clock: &RankingClock, now: DateTime<Utc>) -> StoreResult<Value> {
+        let key = clock.key(period, now);
+        // The generation is taken before any read: a fold finishing during
+        // it leaves the copy stale at once.
+        let generation = self.generation.load(Ordering::Acquire);
+        let reading = match self.lookup((board, period, part), &key, generation) {
+            Ok(v) => return Ok(v),
+            Err(reading) => reading,
+        };
+        let _one = reading.lock().await;
+        // Whoever held the lock may have read it for us.
+        if let Ok(v) = self.lookup((board, period, part), &key, generation) {
+            return Ok(v);
+        }
+        self.read(db, board, period, part, clock, now).await
+    }
+
+    /// Reads the key from the store and keeps it (the caller holds its read lock).
+    async fn read(
+        &self,
+        db: &Db,
+        board: Board,
+        period: Period,
+        part: Part,
+        clock: &RankingClock,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Value> {
+        let key = clock.key(period, now);
+        let generation = self.generation.load(Ordering::Acquire);
+        let read_at = Instant::now();
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let value = match part {
+            Part::Page(page) => Value::Page(Arc::new(self::board(db, board, period, clock, now, page).await?)),
+            Part::Standings => Value::Standings(Arc::new(standings(db, board, period, clock, now).await?)),
+        };
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = slots.get_mut(&(board, period, part)) {
+            s.copy = Some(Copy { key, generation, read_at, value: value.clone() });
+        }
+        Ok(value)
     }
 
     /// One page of a board, as [`board`] reads it, from memory when this
@@ -202,37 +368,14 @@ impl Cache {
         if page >= CACHED_PAGES {
             return Ok(Arc::new(self::board(db, board, period, clock, now, page).await?));
         }
-        let key = clock.key(period, now);
-        // The generation is taken before the read: a fold finishing during
-        // it leaves the page stale at once.
-        let generation = self.generation.load(Ordering::Acquire);
-        {
-            let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(c) = pages.get(&(board, period, page)).filter(|c| self.servable(c, &key, generation)) {
-                return Ok(c.rows.clone());
-            }
+        match self.get(db, board, period, Part::Page(page), clock, now).await? {
+            Value::Page(rows) => Ok(rows),
+            Value::Standings(_) => unreachable!("a page slot holds a page"),
         }
-        let read_at = Instant::now();
-        let rows = Arc::new(self::board(db, board, period, clock, now, page).await?);
-        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = pages.entry((board, period, page));
-        let fresh = Cached { key, generation, read_at, rows: rows.clone() };
-        match slot {
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                // A read that began later (another reader's) stays.
-                if (o.get().generation, o.get().read_at) <= (generation, read_at) {
-                    o.insert(fresh);
-                }
-            }
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(fresh);
-            }
-        }
-        Ok(rows)
     }
 
-    /// `subject`'s rank and amount as [`rank_of`] gives them: from a cached
-    /// page of the board that shows them, else counted in the store.
+    /// `subject`'s rank and amount as [`rank_of`] gives them, found in the
+    /// board's [`Standings`] (read once for every reader on the node).
     pub async fn rank(
         &self,
         db: &Db,
@@ -242,20 +385,54 @@ impl Cache {
         now: DateTime<Utc>,
         subject: &str,
     ) -> StoreResult<Option<(i64, i64)>> {
-        let key = clock.key(period, now);
-        let generation = self.generation.load(Ordering::Acquire);
-        {
-            let pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
-            let on_page = pages
-                .iter()
-                .filter(|((b, p, _), c)| *b == board && *p == period && self.servable(c, &key, generation))
-                .find_map(|(_, c)| c.rows.iter().find(|r| r.subject == subject));
-            if let Some(r) = on_page {
-                return Ok(Some((r.rank, r.amount)));
-            }
+        match self.get(db, board, period, Part::Standings, clock, now).await? {
+            Value::Standings(s) => Ok(s.rank(subject)),
+            Value::Page(_) => unreachable!("a standings slot holds standings"),
         }
-        rank_of(db, board, period, clock, now, subject).await
     }
+
+    /// Re-reads, one after another, the copies that somebody read and that
+    /// are due (older than their share of [`CACHE_FOR`], or read before the
+    /// last signal), and drops the keys nobody read for a minute. A key
+    /// being read by a reader is left to it. Returns the reads made.
+    pub async fn refresh_due(&self, db: &Db, clock: &RankingClock) -> StoreResult<usize> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let due: Vec<(Key, ReadLock)> = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            slots.retain(|_, s| s.wanted_at.elapsed() < FORGET_AFTER);
+            let mut due: Vec<_> = slots
+                .iter()
+                .filter_map(|(k, s)| {
+                    let c = s.copy.as_ref()?;
+                    let age = c.read_at.elapsed();
+                    let wanted = s.wanted_at > c.read_at;
+                    let old = age.as_millis() * 1000 >= self.ttl.as_millis() * u128::from(s.refresh_at);
+                    (wanted && (old || c.generation < generation)).then(|| (c.read_at, *k, s.reading.clone()))
+                })
+                .collect();
+            // The oldest first.
+            due.sort_by_key(|(read_at, _, _)| *read_at);
+            due.into_iter().map(|(_, k, r)| (k, r)).collect()
+        };
+        let mut n = 0;
+        for ((board, period, part), reading) in due {
+            let Ok(_one) = reading.try_lock() else { continue };
+            self.read(db, board, period, part, clock, Utc::now()).await?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// A key's refresh age within [`REFRESH_FROM`], spread by the key.
+fn spread((board, period, part): Key) -> u32 {
+    let page = match part {
+        Part::Page(p) => p.unsigned_abs() as u32,
+        Part::Standings => CACHED_PAGES.unsigned_abs() as u32,
+    };
+    let n = (board as u32) * 7919 + (period as u32) * 104_729 + page * 31;
+    let (lo, hi) = REFRESH_FROM;
+    lo + (n.wrapping_mul(2_654_435_761) >> 7) % (hi - lo)
 }
 
 /// How far back each [`fold`] reads gifts again before where the last one

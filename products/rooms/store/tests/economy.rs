@@ -560,12 +560,13 @@ async fn boards_cache_serves_one_read_until_a_fold_signals_a_change() {
         let first = page(Period::AllTime, t0).await.unwrap();
         assert_eq!(top(&first), Some((me.clone(), 10)), "{b:?}: the fold shows");
         assert!(first[0].name.is_some(), "{b:?}: with the names");
+        assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, &me).await.unwrap(), Some((1, 10)), "{b:?}");
         // Two readers of the board get the same page, read once.
         let (x, y) = tokio::join!(page(Period::AllTime, t0), page(Period::AllTime, t0));
         assert!(std::sync::Arc::ptr_eq(&x.unwrap(), &first) && std::sync::Arc::ptr_eq(&y.unwrap(), &first), "{b:?}");
 
         // A second gift is folded into the totals; until the signal the
-        // page (and a rank on it) is the one read before.
+        // page and the ranks are the ones read before.
         gift("b", t0 + Duration::seconds(2)).await;
         leaderboards::fold(db, &clock, t0 + Duration::seconds(3)).await.unwrap();
         assert_eq!(top(&page(Period::AllTime, t0).await.unwrap()).map(|t| t.1), Some(10), "{b:?}");
@@ -577,7 +578,7 @@ async fn boards_cache_serves_one_read_until_a_fold_signals_a_change() {
         assert_eq!(top(&after).map(|t| t.1), Some(20), "{b:?}: the folded gift appears after the signal");
         assert!(!std::sync::Arc::ptr_eq(&after, &first));
         assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, &me).await.unwrap(), Some((1, 20)), "{b:?}");
-        // Off every cached page: counted in the store.
+        // Not on the board, or on another board.
         assert_eq!(cache.rank(db, Board::Wealth, Period::AllTime, &clock, t0, "nobody").await.unwrap(), None);
         assert_eq!(cache.rank(db, Board::Charm, Period::AllTime, &clock, t0, &s.plain.to_string()).await.unwrap(), Some((1, 20)), "{b:?}");
         // Period boundaries are the clock's: today's daily board is cached,

@@ -25,11 +25,15 @@
 //!
 //! **Reading.** The pusher, the board API and the page read through the
 //! node's [`leaderboards::Cache`] ([`Wake::pages`]): each page of each
-//! board and period is read from the store once and served from memory
-//! until a fold on this node ends ([`Wake::catch_up`] tells the cache) or
+//! board and period, and each board's standings (every subject's rank), is
+//! read from the store once and served from memory until a fold on this
+//! node ends ([`Wake::catch_up`] tells the cache) or
 //! [`leaderboards::CACHE_FOR`] (1 s) passes, for totals written without a
-//! fold here (another node's `boards` job, a rebuild). A reader's own rank
-//! comes from a cached page that shows them, else one counted statement.
+//! fold here (another node's `boards` job, a rebuild). Readers of a key that
+//! must be read again share one read. A reader's own rank is a lookup in
+//! the standings. A refresher task per node ([`REFRESH_EVERY`]) re-reads
+//! the copies people are reading before they expire and right after a
+//! fold, so requests seldom wait for the store.
 
 use super::{Ends, Hub, Push, PushKind, Realtime, Topic, EPHEMERAL};
 use crate::error::{AppError, WebResult};
@@ -53,6 +57,9 @@ use tokio::sync::Notify;
 
 /// At most one push per board and period in this long.
 pub const MIN_GAP: Duration = Duration::from_secs(1);
+
+/// How often the refresher looks for board copies due to be read again.
+pub const REFRESH_EVERY: Duration = Duration::from_millis(50);
 
 /// "Some board may have changed", coalesced.
 #[derive(Default)]
@@ -109,7 +116,23 @@ impl Wake {
 pub fn spawn(state: &AppState) {
     let realtime = Arc::downgrade(&state.realtime);
     let (db, wake, clock) = (state.db.clone(), state.boards.clone(), state.economy.settings.clock);
+    tokio::spawn(refresh(db.clone(), realtime.clone(), wake.clone(), clock));
     tokio::spawn(run(db, realtime, wake, clock));
+}
+
+/// Keeps the boards people read fresh off their requests; ends with the node's fan-out.
+async fn refresh(db: Db, realtime: Weak<Realtime>, wake: Arc<Wake>, clock: RankingClock) {
+    let mut tick = tokio::time::interval(REFRESH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if realtime.strong_count() == 0 {
+            return;
+        }
+        if let Err(e) = wake.pages.refresh_due(&db, &clock).await {
+            tracing::warn!(error = %e, "refreshing the leaderboards failed");
+        }
+    }
 }
 
 async fn run(db: Db, realtime: Weak<Realtime>, wake: Arc<Wake>, clock: RankingClock) {
