@@ -114,3 +114,30 @@ async fn top_level_serve_flags_serve_and_metrics_need_the_token() {
     assert!(!out.status.success(), "serve flags with another subcommand are refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bind"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `--log-format json` writes one JSON object per line with the level, the
+/// message and the event's own fields, ready for a log shipper; the default
+/// format is text for people.
+#[test]
+fn json_log_format_writes_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = fantooo(dir.path()).args(["--log-format", "json", "migrate"]).env("RUST_LOG", "info").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let applied = lines.iter().find(|l| l["fields"]["message"] == "migrations applied").expect("the migration line is logged");
+    assert_eq!(applied["level"], "INFO");
+    assert_eq!(applied["fields"]["backend"], "Sqlite");
+    assert!(applied["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "UTC timestamps: {applied}");
+
+    let out = fantooo(dir.path()).arg("migrate").env("RUST_LOG", "info").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("migrations applied") && serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap_or("")).is_err(),
+        "text by default: {text}"
+    );
+}

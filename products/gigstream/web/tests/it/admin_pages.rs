@@ -4,7 +4,7 @@
 //! looked at in headless Chromium at 1280 and 375 px (skipped without
 //! Chromium, a failure with REQUIRE_BROWSER=1).
 
-use crate::browser::{browser, driver, shot, sign_in};
+use crate::browser::{browser, driver, js, shot, sign_in};
 use crate::support::{backends, TestApp};
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
@@ -181,6 +181,13 @@ async fn the_admin_pages_fit_wide_and_phone_screens() {
             assert!(!title.to_lowercase().contains("not found") && !title.to_lowercase().contains("error"), "{path}: {title}");
             shot(&w, 1280, name).await?;
             shot(&w, 375, name).await?;
+            // At phone width every section's tab is on screen, the current one included.
+            let hidden = js(
+                &w,
+                "return [...document.querySelectorAll('.bo-nav a')].filter(a => { const r = a.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth; }).map(a => a.textContent.trim());",
+            )
+            .await;
+            assert_eq!(hidden, json!([]), "{path}: tabs out of view at 375px");
         }
         // The disputed order's own page, with its timeline and the settlement forms.
         w.set_window_rect(0, 0, 1280, 900).await?;
