@@ -12,7 +12,10 @@
 //! places above them), in a [`Cache`]: a read is memory while the totals
 //! have not changed, and the database only when a fold on the node (or
 //! [`CACHE_FOR`]) says they may have — one read per key at a time, mostly
-//! made ahead of the readers by [`Cache::refresh_due`].
+//! made ahead of the readers by [`Cache::refresh_due`]. Before reading a
+//! key again the cache reads the totals' [`version`] (one row): a board
+//! whose totals did not move keeps its copy, so a quiet board costs the
+//! store one small read a second per node, not its standings.
 
 use crate::{on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Duration, Utc};
@@ -243,8 +246,10 @@ pub struct Cache {
     /// Bumped by [`Cache::changed`]; a copy read before the last bump is not served.
     generation: AtomicU64,
     ttl: std::time::Duration,
-    /// Store reads made for the cache.
+    /// Store reads made for the cache (pages and standings).
     reads: AtomicU64,
+    /// Reads of the totals' [`version`] made for the cache.
+    probes: AtomicU64,
     slots: Mutex<HashMap<Key, Slot>>,
 }
 
@@ -261,6 +266,8 @@ struct Slot {
 struct Copy {
     key: String,
     generation: u64,
+    /// The totals' [`version`] read before this copy was.
+    version: i64,
     /// Taken before the read began.
     read_at: Instant,
     value: Value,
@@ -275,7 +282,7 @@ impl Default for Cache {
 impl Cache {
     /// A cache serving a copy for at most `ttl` without a [`Cache::changed`].
     pub fn new(ttl: std::time::Duration) -> Self {
-        Cache { generation: AtomicU64::new(0), ttl, reads: AtomicU64::new(0), slots: Mutex::new(HashMap::new()) }
+        Cache { generation: AtomicU64::new(0), ttl, reads: AtomicU64::new(0), probes: AtomicU64::new(0), slots: Mutex::new(HashMap::new()) }
     }
 
     /// The totals changed (a fold ran): every copy is read again.
@@ -286,6 +293,12 @@ impl Cache {
     /// How many store reads the cache has made (pages and standings).
     pub fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
+    }
+
+    /// How many times the cache read the totals' [`version`] to see
+    /// whether a copy could stay.
+    pub fn probes(&self) -> u64 {
+        self.probes.load(Ordering::Relaxed)
     }
 
     fn servable(&self, c: &Copy, key: &str, generation: u64) -> bool {
@@ -328,7 +341,9 @@ impl Cache {
         self.read(db, board, period, part, clock, now).await
     }
 
-    /// Reads the key from the store and keeps it (the caller holds its read lock).
+    /// Reads the key from the store and keeps it (the caller holds its read
+    /// lock) — unless the totals' [`version`] is the one the key's copy was
+    /// read at, when the copy is kept as if read now.
     async fn read(
         &self,
         db: &Db,
@@ -339,8 +354,23 @@ impl Cache {
         now: DateTime<Utc>,
     ) -> StoreResult<Value> {
         let key = clock.key(period, now);
+        // The generation and the instant are taken before the version: a
+        // change committed after the probe bumps the version after it, and
+        // the next probe sees it.
         let generation = self.generation.load(Ordering::Acquire);
         let read_at = Instant::now();
+        self.probes.fetch_add(1, Ordering::Relaxed);
+        let version = version(db).await?;
+        {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(c) = slots.get_mut(&(board, period, part)).and_then(|s| s.copy.as_mut()) {
+                if c.key == key && c.version == version {
+                    c.generation = c.generation.max(generation);
+                    c.read_at = read_at;
+                    return Ok(c.value.clone());
+                }
+            }
+        }
         self.reads.fetch_add(1, Ordering::Relaxed);
         let value = match part {
             Part::Page(page) => Value::Page(Arc::new(self::board(db, board, period, clock, now, page).await?)),
@@ -348,7 +378,7 @@ impl Cache {
         };
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(s) = slots.get_mut(&(board, period, part)) {
-            s.copy = Some(Copy { key, generation, read_at, value: value.clone() });
+            s.copy = Some(Copy { key, generation, version, read_at, value: value.clone() });
         }
         Ok(value)
     }
@@ -391,8 +421,8 @@ impl Cache {
         }
     }
 
-    /// Re-reads, one after another, the copies that somebody read and that
-    /// are due (older than their share of [`CACHE_FOR`], or read before the
+    /// Re-reads (or keeps, when the totals' [`version`] has not moved),
+    /// one after another, the copies that somebody read and that are due (older than their share of [`CACHE_FOR`], or read before the
     /// last signal), and drops the keys nobody read for a minute. A key
     /// being read by a reader is left to it. Returns the reads made.
     pub async fn refresh_due(&self, db: &Db, clock: &RankingClock) -> StoreResult<usize> {
@@ -490,7 +520,18 @@ pub async fn refresh_since(db: &Db, clock: &RankingClock, since: DateTime<Utc>) 
             written += refresh(db, board, &period, chunk).await?;
         }
     }
+    if written > 0 {
+        // After the totals: whoever reads the new version reads them too.
+        on_pool!(db, p => sqlx::query("UPDATE board_fold SET version = version + 1 WHERE id = 1").execute(p).await?.rows_affected());
+    }
     Ok(written)
+}
+
+/// The totals' version: moved on after every change to `board_totals`
+/// (a fold that wrote a total, a rebuild), so an unchanged version means
+/// a copy read at it is still the board.
+pub async fn version(db: &Db) -> StoreResult<i64> {
+    Ok(on_pool!(db, p => sqlx::query_scalar("SELECT version FROM board_fold WHERE id = 1").fetch_one(p).await?))
 }
 
 /// Sets the totals of `subjects` on a board's period to their counters'
@@ -532,7 +573,7 @@ pub async fn rebuild(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        sqlx::query("UPDATE board_fold SET folded_to = $1 WHERE id = 1").bind(now).execute(&mut *tx).await?;
+        sqlx::query("UPDATE board_fold SET folded_to = $1, version = version + 1 WHERE id = 1").bind(now).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(n)
     })

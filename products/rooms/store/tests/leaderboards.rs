@@ -1,7 +1,8 @@
 //! The leaderboards' per-node cache on every backend under test: ranks
 //! from the standings equal the SQL rank with ties, a folded gift shows in
-//! the next read after the signal (page and rank), and readers of an
-//! expired key share one store read.
+//! the next read after the signal (page and rank), readers of an expired
+//! key share one store read, and a board whose totals did not move keeps
+//! its copies.
 
 mod support;
 use support::{dbs, room_of, user};
@@ -24,6 +25,11 @@ async fn put(db: &Db, period: &str, t0: DateTime<Utc>, rows: &[(&str, i64, i64)]
         on_pool!(db, p => sqlx::query("INSERT INTO board_totals (board, period, subject, amount, last_at) VALUES ('wealth', $1, $2, $3, $4)")
             .bind(period).bind(*subject).bind(*amount).bind(t0 + Duration::seconds(*after)).execute(p).await.unwrap().rows_affected());
     }
+}
+
+/// What every change to the totals does after writing them.
+async fn bump(db: &Db) {
+    on_pool!(db, p => sqlx::query("UPDATE board_fold SET version = version + 1 WHERE id = 1").execute(p).await.unwrap().rows_affected());
 }
 
 fn subject(n: u32) -> String {
@@ -187,18 +193,31 @@ async fn readers_of_an_expired_key_share_one_store_read() {
         assert_eq!(pages[0].first().map(|r| (r.rank, r.amount)), Some((21, 980)), "{b:?}");
         assert_eq!(ranks, (0..50).map(|n| Some((i64::from(n) + 1, 1_000 - i64::from(n)))).collect::<Vec<_>>(), "{b:?}");
 
-        // Expired by a signal: fifty more readers, again one read each.
+        // Expired by a signal while the totals did not move: fifty more
+        // readers, one probe of the version per key and no read.
         cache.changed();
         let (pages, ranks) = tokio::join!(join_all((0..50).map(|_| page())), join_all((0..50).map(rank)));
-        assert_eq!(cache.reads(), 4, "{b:?}");
+        assert_eq!((cache.reads(), cache.probes()), (2, 4), "{b:?}: the copies stay");
         assert!(pages.iter().all(|p| p.as_ref().is_ok_and(|p| p.len() == 20)) && ranks.iter().all(Option::is_some), "{b:?}");
+        // Expired by a signal after the totals moved: one read each.
+        put(db, &key, t0, &[(&subject(99), 5_000, 0)]).await;
+        bump(db).await;
+        cache.changed();
+        let (pages, ranks) = tokio::join!(join_all((0..50).map(|_| page())), join_all((0..50).map(rank)));
+        assert_eq!((cache.reads(), cache.probes()), (4, 6), "{b:?}");
+        assert_eq!(pages[0].as_ref().unwrap().first().map(|r| (r.rank, r.amount)), Some((21, 981)), "{b:?}: one place down");
+        assert_eq!(ranks[0], Some((2, 1_000)), "{b:?}");
 
-        // Expired by age: the same.
+        // Expired by age: the same, unchanged then changed.
         let short = Cache::new(std::time::Duration::from_millis(50));
         short.page(db, Board::Wealth, Period::AllTime, clock, t0, 1).await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(60)).await;
         join_all((0..50).map(|_| short.page(db, Board::Wealth, Period::AllTime, clock, t0, 1))).await;
-        assert_eq!(short.reads(), 2, "{b:?}");
+        assert_eq!((short.reads(), short.probes()), (1, 2), "{b:?}");
+        bump(db).await;
+        tokio::time::sleep(std::time::Duration::from_millis(60)).await;
+        join_all((0..50).map(|_| short.page(db, Board::Wealth, Period::AllTime, clock, t0, 1))).await;
+        assert_eq!((short.reads(), short.probes()), (2, 3), "{b:?}");
         // Pages past the cached ones are read each time.
         short.page(db, Board::Wealth, Period::AllTime, clock, t0, leaderboards::CACHED_PAGES).await.unwrap();
         assert_eq!(short.reads(), 2, "{b:?}: not through the cache");
