@@ -280,9 +280,8 @@ impl<'a> NewSend<'a> {
         }
     }
 
-    /// Adds this send to the counters, on its request key's shard.
-    fn count(&self, counters: &mut BTreeMap<(CounterKey, i64), (i64, i64)>, clock: &RankingClock, now: DateTime<Utc>) {
-        let shard = i64::from(rules::shard_of(self.key));
+    /// Adds this send to the counters, on `shard`.
+    fn count(&self, counters: &mut BTreeMap<(CounterKey, i64), (i64, i64)>, clock: &RankingClock, shard: i64, now: DateTime<Utc>) {
         let mut one: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
         count(&mut one, clock, "wealth", self.sender.to_string(), self.split.cost, now);
         count(&mut one, clock, "wealth_xp", self.sender.to_string(), self.wealth_xp, now);
@@ -577,8 +576,9 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         let sends = insert_sends!(tx, &rows, now);
         // Counters: one statement, rows in key order (the lock order).
         let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
+        let shard = i64::from(rules::shard_of(s.key));
         for x in &rows {
-            x.count(&mut counters, &settings.clock, now);
+            x.count(&mut counters, &settings.clock, shard, now);
         }
         add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
         // Levels reached: each recorded and announced once.
@@ -913,10 +913,14 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             }
             let sends = insert_sends!(tx, &rows, now);
             // Counters merged over the batch: one upsert per 200 rows, in
-            // key order (the lock order), each request on its key's shard.
+            // key order (the lock order), the whole batch on one shard (its
+            // first key's): a batch spread over every shard would lock all
+            // 16 rows of a room's counters, and concurrent batches would wait
+            // on each other to their commits.
             let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
+            let shard = rows.first().map_or(0, |x| i64::from(rules::shard_of(x.key)));
             for x in &rows {
-                x.count(&mut counters, &settings.clock, now);
+                x.count(&mut counters, &settings.clock, shard, now);
             }
             add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
             // Levels reached: each track and subject of the batch once, read in one statement.
