@@ -782,9 +782,9 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
         escrows.extend(found);
     }
     for name in names {
-        if !escrows.contains_key(&name) {
-            let w = economy::system(db, &name).await?;
-            escrows.insert(name, w);
+        if let std::collections::btree_map::Entry::Vacant(e) = escrows.entry(name) {
+            let w = economy::system(db, e.key()).await?;
+            e.insert(w);
         }
     }
     let ladders = crate::levels::ladders(db).await?;
