@@ -1,8 +1,15 @@
 //! Gifts into one hot room: many senders (1,000 by default), each sending
 //! one gift after another over HTTP to the seat holders, while listeners in
-//! the room hold its WebSocket. Measures sustained gifts a second, and for
-//! every listener the time from a gift's request leaving the bench to its
-//! `gift` event (the animation) at the socket. Afterwards the totals are
+//! the room hold its WebSocket. Closed loop (the default): each sender sends
+//! its next gift when the last one is answered, which measures the sustained
+//! rate; the time from a request leaving the bench to its event at every
+//! listener is then mostly the queue of senders waiting (Little's law).
+//! Open loop (`--rate N`): the senders together offer N gifts a second on a
+//! fixed schedule (sender i's k-th gift is due at (k·senders + i) / N s),
+//! and each gift is timed from when it was due, so a server that falls
+//! behind shows as latency, not as a lower rate. The animation arrives in a
+//! `gifts` frame (one per committed batch and room, listing its gifts) or a
+//! single `gift` frame; each listed gift counts once. Afterwards the totals are
 //! checked exactly: every listener saw every accepted gift, each sender's
 //! coins went down by exactly its accepted gifts' cost (sum of costs = sum
 //! of debits), and `rooms check` is clean.
@@ -38,6 +45,10 @@ pub struct Args {
     /// Coins each sender is given first.
     #[arg(long, default_value_t = 1_000_000)]
     coins: i64,
+    /// Open loop: gifts a second offered by all senders together, each
+    /// timed from when it was due (without it: closed loop).
+    #[arg(long)]
+    rate: Option<f64>,
     /// Write the results here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -47,7 +58,8 @@ pub struct Args {
 struct Sender {
     id: String,
     token: String,
-    /// When each of its gift requests left the bench, in order.
+    /// When each of its gift requests left the bench (open loop: was due),
+    /// in order.
     sent_at: Mutex<Vec<i64>>,
     accepted: AtomicU64,
 }
@@ -140,19 +152,23 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         let state = (0u64, histogram(), HashMap::<String, usize>::new());
         readers.push(
             listen::room(&ws_url, &p.token, &room, &stop, &subscribed, state, move |(gifts, latency, seen), v, at| {
-                if v["kind"].as_str() != Some("gift") {
-                    return;
+                let listed = match v["kind"].as_str() {
+                    Some("gifts") => v["data"]["gifts"].as_array().map(|l| l.iter().collect::<Vec<_>>()).unwrap_or_default(),
+                    Some("gift") => vec![&v["data"]],
+                    _ => return,
+                };
+                for g in listed {
+                    *gifts += 1;
+                    let sender = g["sender"].as_str().unwrap_or_default().to_string();
+                    // A sender's gifts commit in order (one in flight), so
+                    // its n-th gift seen is its n-th request.
+                    let n = seen.entry(sender.clone()).or_default();
+                    if let Some(t) = by_id.get(&sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
+                        record(latency, at - t);
+                    }
+                    *n += 1;
                 }
-                *gifts += 1;
                 count.store(*gifts, Ordering::Relaxed);
-                let sender = v["data"]["sender"].as_str().unwrap_or_default().to_string();
-                // A sender's gifts commit in order (one in flight), so
-                // its n-th event is its n-th request.
-                let n = seen.entry(sender.clone()).or_default();
-                if let Some(t) = by_id.get(&sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
-                    record(latency, at - t);
-                }
-                *n += 1;
             })
             .await?,
         );
@@ -163,15 +179,30 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     let failed = Arc::new(AtomicU64::new(0));
     let sending = Arc::new(AtomicBool::new(true));
     let mut tasks = Vec::new();
+    // Open loop: the schedule's start, on the bench's clock and the wall clock.
+    let (t0, t0_micros) = (tokio::time::Instant::now() + Duration::from_millis(100), now_micros() + 100_000);
+    let (n_senders, until) = (senders.len() as f64, Duration::from_secs(args.duration));
     for (i, s) in senders.iter().enumerate() {
         let (http, url, gift, s, sending, failed) =
             (http.clone(), format!("{base}/api/v1/rooms/{room}/gifts"), gift.clone(), s.clone(), sending.clone(), failed.clone());
         let to = seated[i % seated.len()].id.clone();
+        let rate = args.rate;
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
-            while sending.load(Ordering::Relaxed) {
+            // Open loop: every gift due within the duration is sent.
+            while rate.is_some() || sending.load(Ordering::Relaxed) {
                 let body = json!({"gift_id": gift, "to": to, "quantity": 1, "idempotency_key": format!("g{i}-{n}")});
-                s.sent_at.lock().unwrap().push(now_micros());
+                match rate {
+                    Some(rate) => {
+                        let due = Duration::from_secs_f64((n as f64 * n_senders + i as f64) / rate);
+                        if due >= until {
+                            return;
+                        }
+                        tokio::time::sleep_until(t0 + due).await;
+                        s.sent_at.lock().unwrap().push(t0_micros + due.as_micros() as i64);
+                    }
+                    None => s.sent_at.lock().unwrap().push(now_micros()),
+                }
                 let mut ok = false;
                 // A timeout or a 5xx is retried with the same key: charged once.
                 for _ in 0..5 {
@@ -239,8 +270,12 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     }
     let problems = check(&args.server, dir.path())?;
     let (least, most) = (per_listener.iter().min().copied().unwrap_or(0), per_listener.iter().max().copied().unwrap_or(0));
+    let offered = match args.rate {
+        Some(rate) => format!("open loop, {rate:.0} gifts/s offered ({:.0} due); ", rate * args.duration as f64),
+        None => "closed loop; ".into(),
+    };
     println!(
-        "gifts: {accepted} accepted in {secs:.1}s = {:.0} gifts/s from {} senders to {} seat holders ({} failed); each of {} listeners saw {least}..{most} gift events",
+        "gifts: {offered}{accepted} accepted in {secs:.1}s = {:.0} gifts/s from {} senders to {} seat holders ({} failed); each of {} listeners saw {least}..{most} gifts",
         accepted as f64 / secs,
         senders.len(),
         seated.len(),
@@ -248,9 +283,12 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         listeners.len()
     );
     println!("totals: sum of costs {accepted} coins, sum of debits {debited} coins; senders off: {}; rooms check: {problems}", wrong.len());
-    let row = report("gift request sent → gift event at every listener", &latency);
+    let row = report(
+        if args.rate.is_some() { "gift due → gift at every listener" } else { "gift request sent → gift at every listener" },
+        &latency,
+    );
     if let Some(path) = &args.json {
-        let out = json!({"senders": senders.len(), "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
+        let out = json!({"senders": senders.len(), "rate": args.rate, "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
                          "accepted": accepted, "gifts_per_s": accepted as f64 / secs, "debited": debited, "check": problems,
                          "per_listener_min": least, "per_listener_max": most, "latency": row});
         std::fs::write(path, serde_json::to_string_pretty(&out)?)?;

@@ -226,6 +226,235 @@ macro_rules! add_counters {
     }};
 }
 
+/// One `gift_sends` row to write: a request's gift to one recipient.
+struct NewSend<'a> {
+    id: GiftSendId,
+    sender: AccountId,
+    key: &'a str,
+    recipient: AccountId,
+    room: RoomId,
+    owner: AccountId,
+    gift: &'a Gift,
+    quantity: i64,
+    combo: i64,
+    agency: Option<AgencyId>,
+    split: rules::Split,
+    wealth_xp: i64,
+    charm_xp: i64,
+}
+
+impl<'a> NewSend<'a> {
+    /// The row of `s`'s gift `g` (costing `cost` a recipient) to `recipient`.
+    fn of(
+        s: &SendGift<'a>,
+        g: &'a Gift,
+        owner: AccountId,
+        cost: i64,
+        recipient: AccountId,
+        agency: Option<AgencyId>,
+        rates: SplitRates,
+    ) -> Self {
+        NewSend {
+            id: GiftSendId::new(),
+            sender: s.sender,
+            key: s.key,
+            recipient,
+            room: s.room,
+            owner,
+            gift: g,
+            quantity: s.quantity,
+            combo: s.combo.clamp(1, 100_000),
+            agency,
+            split: rules::split(cost, agency.is_some(), rates),
+            wealth_xp: rules::xp(cost, g.wealth_pct),
+            charm_xp: rules::xp(cost, g.charm_pct),
+        }
+    }
+
+    /// An agency member's share is paid in diamonds.
+    fn unit(&self) -> &'static str {
+        if self.agency.is_some() {
+            economy::DIAMONDS
+        } else {
+            economy::COINS
+        }
+    }
+
+    /// Adds this send to the counters, on `shard`.
+    fn count(&self, counters: &mut BTreeMap<(CounterKey, i64), (i64, i64)>, clock: &RankingClock, shard: i64, now: DateTime<Utc>) {
+        let mut one: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
+        count(&mut one, clock, "wealth", self.sender.to_string(), self.split.cost, now);
+        count(&mut one, clock, "wealth_xp", self.sender.to_string(), self.wealth_xp, now);
+        count(&mut one, clock, "charm", self.recipient.to_string(), self.split.cost, now);
+        count(&mut one, clock, "charm_xp", self.recipient.to_string(), self.charm_xp, now);
+        count(&mut one, clock, "room", self.room.to_string(), self.split.cost, now);
+        if let Some(a) = self.agency {
+            count(&mut one, clock, "agency", a.to_string(), self.split.agency, now);
+            count(&mut one, clock, "diamonds", self.recipient.to_string(), self.split.receiver, now);
+        }
+        for (k, (amount, n)) in one {
+            let e = counters.entry((k, shard)).or_insert((0, 0));
+            e.0 += amount;
+            e.1 += n;
+        }
+    }
+
+    /// The escrow transfer's idempotency key and reference.
+    fn transfer_key(&self) -> (String, String) {
+        (format!("{}:{}:{}:{}", economy::GIFT, self.sender, self.key, self.recipient), self.id.to_string())
+    }
+}
+
+/// The level tracks the sends move, each once, in lock order: the
+/// senders' wealth, the rooms, the recipients' charm.
+fn level_tracks(rows: &[NewSend<'_>]) -> Vec<(Track, &'static str, String, Option<RoomId>)> {
+    let mut tracks: BTreeMap<(&'static str, String), (Track, &'static str, RoomId)> = BTreeMap::new();
+    for x in rows {
+        tracks.entry((Track::Wealth.as_str(), x.sender.to_string())).or_insert((Track::Wealth, "wealth_xp", x.room));
+        tracks.entry((Track::Room.as_str(), x.room.to_string())).or_insert((Track::Room, "room", x.room));
+        tracks.entry((Track::Charm.as_str(), x.recipient.to_string())).or_insert((Track::Charm, "charm_xp", x.room));
+    }
+    tracks.into_iter().map(|((_, subject), (track, board, room))| (track, board, subject, Some(room))).collect()
+}
+
+/// Inserts the sends (500 rows a statement) and evaluates to the rows
+/// written, in the order given.
+macro_rules! insert_sends {
+    ($tx:expr, $rows:expr, $now:expr) => {{
+        let rows: &[NewSend<'_>] = $rows;
+        let mut inserted: BTreeMap<GiftSendId, GiftSend> = BTreeMap::new();
+        for chunk in rows.chunks(500) {
+            let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 20 + 1, 20))).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
+                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
+                 VALUES {values} RETURNING {SEND_COLUMNS}"
+            );
+            let mut q = sqlx::query_as::<_, GiftSend>(&sql);
+            for x in chunk {
+                q = q.bind(x.id).bind(x.sender).bind(x.key).bind(x.recipient).bind(x.room).bind(x.owner).bind(x.gift.id).bind(x.quantity)
+                    .bind(x.combo).bind(x.gift.price).bind(x.split.cost).bind(x.split.owner).bind(x.split.receiver)
+                    .bind(x.unit()).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind($now);
+            }
+            for row in q.fetch_all(&mut *$tx).await? {
+                inserted.insert(row.id, row);
+            }
+        }
+        let mut out: Vec<GiftSend> = Vec::with_capacity(rows.len());
+        for x in rows {
+            out.push(inserted.remove(&x.id).ok_or_else(|| StoreError::Invalid("a gift send was not returned".into()))?);
+        }
+        out
+    }};
+}
+
+/// One accepted request as its events tell it.
+struct Told<'a> {
+    sender: AccountId,
+    room: RoomId,
+    gift: &'a Gift,
+    quantity: i64,
+    combo: i64,
+    /// The whole request's cost (every recipient's).
+    total: i64,
+    sends: &'a [GiftSend],
+}
+
+/// The events of accepted requests, in their order: one `gifts` frame
+/// per room (`{"gifts": [...]}`, each item what the animation and the
+/// totals need) and one `gifts_received` per recipient (`{"gifts":
+/// [{from, gift, quantity, room}]}`). Pure: [`gift_events`] writes them.
+#[allow(clippy::type_complexity)]
+fn gift_frames(
+    told: &[Told<'_>],
+    names: &BTreeMap<AccountId, String>,
+) -> (Vec<(RoomId, serde_json::Value)>, Vec<(AccountId, serde_json::Value)>) {
+    let name_of = |a: &AccountId| names.get(a).cloned().unwrap_or_default();
+    let mut rooms: Vec<(RoomId, Vec<serde_json::Value>)> = vec![];
+    let mut people: BTreeMap<AccountId, Vec<serde_json::Value>> = BTreeMap::new();
+    for t in told {
+        let to: Vec<serde_json::Value> = t
+            .sends
+            .iter()
+            .map(|x| json!({"account": x.recipient_id, "name": name_of(&x.recipient_id), "cost": x.cost, "share": x.receiver_share, "unit": x.receiver_unit}))
+            .collect();
+        let item = json!({
+            "sender": t.sender, "sender_name": name_of(&t.sender), "gift": t.gift.code, "gift_name": t.gift.name, "rarity": t.gift.rarity,
+            "animation": t.gift.animation, "quantity": t.quantity, "combo": t.combo, "cost": t.total, "to": to,
+        });
+        match rooms.iter_mut().find(|(r, _)| *r == t.room) {
+            Some((_, list)) => list.push(item),
+            None => rooms.push((t.room, vec![item])),
+        }
+        for x in t.sends {
+            people
+                .entry(x.recipient_id)
+                .or_default()
+                .push(json!({"from": t.sender, "gift": t.gift.code, "quantity": t.quantity, "room": t.room}));
+        }
+    }
+    (
+        rooms.into_iter().map(|(r, list)| (r, json!({ "gifts": list }))).collect(),
+        people.into_iter().map(|(a, list)| (a, json!({ "gifts": list }))).collect(),
+    )
+}
+
+/// Writes the events of accepted requests in the transaction, with a fixed
+/// number of statements whatever their count: the names (one read), the
+/// rooms' `gifts` frames (one insert), the senders' balances (one read) and
+/// the recipients' `gifts_received` with the senders' `balance` (one insert).
+macro_rules! gift_events {
+    ($tx:expr, $told:expr, $now:expr) => {{
+        let told: &[Told<'_>] = $told;
+        let mut named: Vec<AccountId> = told.iter().flat_map(|t| std::iter::once(t.sender).chain(t.sends.iter().map(|x| x.recipient_id))).collect();
+        named.sort();
+        named.dedup();
+        let mut senders: Vec<AccountId> = told.iter().map(|t| t.sender).collect();
+        senders.sort();
+        senders.dedup();
+        if !told.is_empty() {
+            let sql = format!("SELECT id, display_name FROM accounts WHERE id IN ({})", platform_db::placeholders(1, named.len()));
+            let mut q = sqlx::query_as::<_, (AccountId, String)>(&sql);
+            for a in &named {
+                q = q.bind(*a);
+            }
+            let names: BTreeMap<AccountId, String> = q.fetch_all(&mut *$tx).await?.into_iter().collect();
+            let (room_frames, user_frames) = gift_frames(told, &names);
+            let values = (0..room_frames.len()).map(|i| format!("(${}, 'gifts', ${}, ${})", i * 2 + 1, i * 2 + 2, room_frames.len() * 2 + 1)).collect::<Vec<_>>().join(", ");
+            let sql = format!("INSERT INTO room_events (room_id, kind, payload, created_at) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for (room, data) in &room_frames {
+                q = q.bind(*room).bind(data.to_string());
+            }
+            q.bind($now).execute(&mut *$tx).await?;
+            // The senders' coins and diamonds, for their `balance` events.
+            let sql = format!(
+                "SELECT owner_id, unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id IN ({})",
+                platform_db::placeholders(1, senders.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+            for a in &senders {
+                q = q.bind(a.to_string());
+            }
+            let purses = q.fetch_all(&mut *$tx).await?;
+            let mut rows: Vec<(AccountId, &'static str, String)> = user_frames.iter().map(|(a, d)| (*a, "gifts_received", d.to_string())).collect();
+            for a in &senders {
+                let get = |u: &str| purses.iter().find(|(o, unit, _)| *o == a.to_string() && unit == u).map_or(0, |p| p.2);
+                rows.push((*a, "balance", json!({"coins": get(economy::COINS), "diamonds": get(economy::DIAMONDS)}).to_string()));
+            }
+            for chunk in rows.chunks(500) {
+                let values = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3, chunk.len() * 3 + 1)).collect::<Vec<_>>().join(", ");
+                let sql = format!("INSERT INTO user_events (account_id, kind, payload, created_at) VALUES {values}");
+                let mut q = sqlx::query(&sql);
+                for (a, kind, data) in chunk {
+                    q = q.bind(*a).bind(*kind).bind(data.as_str());
+                }
+                q.bind($now).execute(&mut *$tx).await?;
+            }
+        }
+    }};
+}
+
 fn count(
     counters: &mut BTreeMap<CounterKey, (i64, i64)>,
     clock: &RankingClock,
@@ -313,7 +542,6 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
     })?;
     let combo = s.combo.clamp(1, 100_000);
     let escrow = economy::system(db, &economy::escrow_shard(s.key)).await?;
-    let shard = i64::from(rules::shard_of(s.key));
     let ladders = crate::levels::ladders(db).await?;
     let outcome = on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
@@ -337,69 +565,42 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
             return Err(StoreError::Insufficient { required: total, available });
         }
         // Agency membership of each recipient; one past its notice no longer counts (6.5).
-        let mut plans = vec![];
+        let mut rows: Vec<NewSend<'_>> = vec![];
         for r in &recipients {
             let agency: Option<AgencyId> = sqlx::query_scalar(
                 "SELECT m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id
                  WHERE m.account_id = $1 AND a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $2)")
                 .bind(*r).bind(now).fetch_optional(&mut *tx).await?;
-            plans.push((*r, agency, rules::split(cost, agency.is_some(), settings.rates)));
+            rows.push(NewSend::of(s, &g, owner, cost, *r, agency, settings.rates));
         }
-        let mut sends = vec![];
-        let mut counters: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
-        let wealth_xp = rules::xp(cost, g.wealth_pct);
-        let charm_xp = rules::xp(cost, g.charm_pct);
-        for (r, agency, split) in &plans {
-            let id = GiftSendId::new();
-            // An agency member's share is paid in diamonds.
-            let unit = if agency.is_some() { economy::DIAMONDS } else { economy::COINS };
-            let sql = format!(
-                "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
-                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING {SEND_COLUMNS}");
-            let row = sqlx::query_as::<_, GiftSend>(&sql)
-                .bind(id).bind(s.sender).bind(s.key).bind(*r).bind(s.room).bind(owner).bind(g.id).bind(s.quantity).bind(combo)
-                .bind(g.price).bind(split.cost).bind(split.owner).bind(split.receiver).bind(unit).bind(*agency).bind(split.agency)
-                .bind(split.platform).bind(wealth_xp).bind(charm_xp).bind(now)
-                .fetch_one(&mut *tx).await?;
-            let clock = &settings.clock;
-            count(&mut counters, clock, "wealth", s.sender.to_string(), split.cost, now);
-            count(&mut counters, clock, "wealth_xp", s.sender.to_string(), wealth_xp, now);
-            count(&mut counters, clock, "charm", r.to_string(), split.cost, now);
-            count(&mut counters, clock, "charm_xp", r.to_string(), charm_xp, now);
-            count(&mut counters, clock, "room", s.room.to_string(), split.cost, now);
-            if let Some(a) = agency {
-                count(&mut counters, clock, "agency", a.to_string(), split.agency, now);
-            }
-            if agency.is_some() {
-                count(&mut counters, clock, "diamonds", r.to_string(), split.receiver, now);
-            }
-            sends.push(row);
-        }
+        let sends = insert_sends!(tx, &rows, now);
         // Counters: one statement, rows in key order (the lock order).
-        add_counters!(tx, counters.iter().map(|(k, (amount, n))| (k, shard, *amount, *n)).collect(), now);
+        let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
+        let shard = i64::from(rules::shard_of(s.key));
+        for x in &rows {
+            x.count(&mut counters, &settings.clock, shard, now);
+        }
+        add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
         // Levels reached: each recorded and announced once.
-        let mut tracks: Vec<(Track, &'static str, String)> = vec![(Track::Wealth, "wealth_xp", s.sender.to_string()), (Track::Room, "room", s.room.to_string())];
-        for r in &recipients {
-            tracks.push((Track::Charm, "charm_xp", r.to_string()));
-        }
-        tracks.sort_by(|a, b| (a.0.as_str(), &a.2).cmp(&(b.0.as_str(), &b.2)));
-        for (track, board, subject) in tracks {
-            levels_reached!(tx, ladders.get(track), track, board, &subject, Some(s.room), now);
-        }
+        levels_reached_many!(tx, &ladders, &level_tracks(&rows), now);
         // Then the money: the sender's coins into one of the 64 escrow wallets
         // (by the key), the one row this transaction shares with other
         // senders, held from here to the commit (only the events follow). One transfer per
         // recipient, keyed by the sender, the request key and the recipient.
-        let legs = |cost: i64| vec![
-            Leg { wallet: sender_w, unit: coins(), delta: Amount(-cost) },
-            Leg { wallet: escrow, unit: coins(), delta: Amount(cost) },
-        ];
-        let keys: Vec<(String, String)> = sends.iter().map(|row| (format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, row.recipient_id), row.id.to_string())).collect();
-        let transfers: Vec<Transfer> = sends
+        let keys: Vec<(String, String)> = rows.iter().map(NewSend::transfer_key).collect();
+        let transfers: Vec<Transfer> = rows
             .iter()
             .zip(&keys)
-            .map(|(row, (key, reference))| Transfer { legs: legs(row.cost), reason: economy::GIFT, reference: Some(reference), idempotency_key: key, created_by: None })
+            .map(|(x, (key, reference))| Transfer {
+                legs: vec![
+                    Leg { wallet: sender_w, unit: coins(), delta: Amount(-x.split.cost) },
+                    Leg { wallet: escrow, unit: coins(), delta: Amount(x.split.cost) },
+                ],
+                reason: economy::GIFT,
+                reference: Some(reference),
+                idempotency_key: key,
+                created_by: None,
+            })
             .collect();
         let done = book().transfers_in(&mut *tx, &transfers, now).await?;
         if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
@@ -409,26 +610,8 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         // after the money, right before the commit: an event's seq is taken
         // when it is written, and one taken before a wait for the escrow
         // shard would commit long after later seqs, past what listeners wait for.
-        let names: Vec<(AccountId, String)> = {
-            let mut v = vec![];
-            for a in std::iter::once(&s.sender).chain(recipients.iter()) {
-                let n: String = sqlx::query_scalar("SELECT display_name FROM accounts WHERE id = $1").bind(*a).fetch_one(&mut *tx).await?;
-                v.push((*a, n));
-            }
-            v
-        };
-        let name_of = |a: &AccountId| names.iter().find(|(id, _)| id == a).map(|(_, n)| n.clone()).unwrap_or_default();
-        let to: Vec<serde_json::Value> = sends.iter().map(|x| json!({
-            "account": x.recipient_id, "name": name_of(&x.recipient_id), "cost": x.cost, "share": x.receiver_share, "unit": x.receiver_unit,
-        })).collect();
-        room_event!(tx, s.room, "gift", json!({
-            "sender": s.sender, "sender_name": name_of(&s.sender), "gift": g.code, "gift_name": g.name, "rarity": g.rarity,
-            "animation": g.animation, "quantity": s.quantity, "combo": combo, "cost": total, "to": to,
-        }), now);
-        for r in &recipients {
-            user_event!(tx, *r, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
-        }
-        economy::balance_event!(tx, s.sender, now);
+        let told = [Told { sender: s.sender, room: s.room, gift: &g, quantity: s.quantity, combo, total, sends: &sends }];
+        gift_events!(tx, &told, now);
         tx.commit().await?;
         Ok::<Vec<GiftSend>, StoreError>(sends)
     }
@@ -484,7 +667,7 @@ enum Decided {
     /// The key was used before this batch: the first request's sends.
     Earlier,
     /// Accepted in this batch: its recipients, agencies and splits, its cost.
-    Accepted { owner: AccountId, gift: usize, cost: i64, total: i64, plans: Vec<(AccountId, Option<AgencyId>, rules::Split)> },
+    Accepted { owner: AccountId, gift: usize, cost: i64, total: i64, plans: Vec<(AccountId, Option<AgencyId>)> },
     /// The same sender and key as an earlier request of this batch.
     Copy(usize),
 }
@@ -578,10 +761,27 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             }
         }
     }
-    // Escrow shards (at most 64, each opened once) and the ladders.
+    // Escrow shards (at most 64): the open ones read in one query, any
+    // other opened once. Then the ladders.
+    let mut names: Vec<String> = open(&decided).iter().map(|i| economy::escrow_shard(reqs[*i].key)).collect();
+    names.sort();
+    names.dedup();
     let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
-    for i in open(&decided) {
-        let name = economy::escrow_shard(reqs[i].key);
+    if !names.is_empty() {
+        let sql = format!(
+            "SELECT owner_id, id FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
+            platform_db::placeholders(3, names.len())
+        );
+        let found: Vec<(String, WalletId)> = on_pool!(db, p => {
+            let mut q = sqlx::query_as(&sql).bind(wallets::SYSTEM).bind(economy::COINS);
+            for n in &names {
+                q = q.bind(n.as_str());
+            }
+            q.fetch_all(p).await?
+        });
+        escrows.extend(found);
+    }
+    for name in names {
         if let std::collections::btree_map::Entry::Vacant(e) = escrows.entry(name) {
             let w = economy::system(db, e.key()).await?;
             e.insert(w);
@@ -694,13 +894,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     continue;
                 }
                 running.insert(s.sender, available - total);
-                let plans = to
-                    .iter()
-                    .map(|r| {
-                        let agency = agencies.iter().find(|(a, _)| a == r).map(|(_, g)| *g);
-                        (*r, agency, rules::split(cost, agency.is_some(), settings.rates))
-                    })
-                    .collect();
+                let plans = to.iter().map(|r| (*r, agencies.iter().find(|(a, _)| a == r).map(|(_, g)| *g))).collect();
                 decided[i] = Some(Decided::Accepted { owner, gift: gi, cost, total, plans });
             }
             let accepted: Vec<usize> = (0..reqs.len()).filter(|i| matches!(decided[*i], Some(Decided::Accepted { .. }))).collect();
@@ -708,100 +902,34 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                 return Ok::<BTreeMap<usize, Vec<GiftSend>>, StoreError>(BTreeMap::new());
             }
             // The sends: multi-row inserts.
-            struct Row {
-                req: usize,
-                id: GiftSendId,
-                recipient: AccountId,
-                owner: AccountId,
-                gift: usize,
-                unit: &'static str,
-                agency: Option<AgencyId>,
-                split: rules::Split,
-                wealth_xp: i64,
-                charm_xp: i64,
-            }
-            let mut rows: Vec<Row> = vec![];
+            let mut rows: Vec<NewSend<'_>> = vec![];
+            let mut of_req: Vec<usize> = vec![];
             for &i in &accepted {
                 let Some(Decided::Accepted { owner, gift, cost, plans, .. }) = &decided[i] else { continue };
-                let g = &found[*gift];
-                for (r, agency, split) in plans {
-                    rows.push(Row {
-                        req: i,
-                        id: GiftSendId::new(),
-                        recipient: *r,
-                        owner: *owner,
-                        gift: *gift,
-                        unit: if agency.is_some() { economy::DIAMONDS } else { economy::COINS },
-                        agency: *agency,
-                        split: *split,
-                        wealth_xp: rules::xp(*cost, g.wealth_pct),
-                        charm_xp: rules::xp(*cost, g.charm_pct),
-                    });
+                for (r, agency) in plans {
+                    rows.push(NewSend::of(&reqs[i], &found[*gift], *owner, *cost, *r, *agency, settings.rates));
+                    of_req.push(i);
                 }
             }
-            let mut inserted: BTreeMap<GiftSendId, GiftSend> = BTreeMap::new();
-            for chunk in rows.chunks(500) {
-                let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 20 + 1, 20))).collect::<Vec<_>>().join(", ");
-                let sql = format!(
-                    "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
-                       owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
-                     VALUES {values} RETURNING {SEND_COLUMNS}");
-                let mut q = sqlx::query_as::<_, GiftSend>(&sql);
-                for x in chunk {
-                    let s = &reqs[x.req];
-                    let g = &found[x.gift];
-                    q = q.bind(x.id).bind(s.sender).bind(s.key).bind(x.recipient).bind(s.room).bind(x.owner).bind(g.id).bind(s.quantity)
-                        .bind(s.combo.clamp(1, 100_000)).bind(g.price).bind(x.split.cost).bind(x.split.owner).bind(x.split.receiver)
-                        .bind(x.unit).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind(now);
-                }
-                for row in q.fetch_all(&mut *tx).await? {
-                    inserted.insert(row.id, row);
-                }
-            }
+            let sends = insert_sends!(tx, &rows, now);
             // Counters merged over the batch: one upsert per 200 rows, in
-            // key order (the lock order), each request on its key's shard.
-            let clock = &settings.clock;
+            // key order (the lock order), the whole batch on one shard (its
+            // first key's): a batch spread over every shard would lock all
+            // 16 rows of a room's counters, and concurrent batches would wait
+            // on each other to their commits.
             let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
+            let shard = rows.first().map_or(0, |x| i64::from(rules::shard_of(x.key)));
             for x in &rows {
-                let s = &reqs[x.req];
-                let shard = i64::from(rules::shard_of(s.key));
-                let mut one: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
-                count(&mut one, clock, "wealth", s.sender.to_string(), x.split.cost, now);
-                count(&mut one, clock, "wealth_xp", s.sender.to_string(), x.wealth_xp, now);
-                count(&mut one, clock, "charm", x.recipient.to_string(), x.split.cost, now);
-                count(&mut one, clock, "charm_xp", x.recipient.to_string(), x.charm_xp, now);
-                count(&mut one, clock, "room", s.room.to_string(), x.split.cost, now);
-                if let Some(a) = x.agency {
-                    count(&mut one, clock, "agency", a.to_string(), x.split.agency, now);
-                    count(&mut one, clock, "diamonds", x.recipient.to_string(), x.split.receiver, now);
-                }
-                for (k, (amount, n)) in one {
-                    let e = counters.entry((k, shard)).or_insert((0, 0));
-                    e.0 += amount;
-                    e.1 += n;
-                }
+                x.count(&mut counters, &settings.clock, shard, now);
             }
             add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
-            // Levels reached: each track and subject of the batch once.
-            let mut tracks: BTreeMap<(&'static str, String), (Track, &'static str, RoomId)> = BTreeMap::new();
-            for x in &rows {
-                let s = &reqs[x.req];
-                tracks.entry((Track::Wealth.as_str(), s.sender.to_string())).or_insert((Track::Wealth, "wealth_xp", s.room));
-                tracks.entry((Track::Room.as_str(), s.room.to_string())).or_insert((Track::Room, "room", s.room));
-                tracks.entry((Track::Charm.as_str(), x.recipient.to_string())).or_insert((Track::Charm, "charm_xp", s.room));
-            }
-            for ((_, subject), (track, board, room)) in &tracks {
-                levels_reached!(tx, ladders.get(*track), *track, *board, subject, Some(*room), now);
-            }
+            // Levels reached: each track and subject of the batch once, read in one statement.
+            levels_reached_many!(tx, &ladders, &level_tracks(&rows), now);
             // The money: every accepted gift's escrow transfers in one call.
-            let keys: Vec<(String, String)> = rows.iter().map(|x| {
-                let s = &reqs[x.req];
-                (format!("{}:{}:{}:{}", economy::GIFT, s.sender, s.key, x.recipient), x.id.to_string())
-            }).collect();
+            let keys: Vec<(String, String)> = rows.iter().map(NewSend::transfer_key).collect();
             let mut transfers: Vec<Transfer> = vec![];
             for (x, (key, reference)) in rows.iter().zip(&keys) {
-                let s = &reqs[x.req];
-                let (Some(from), Some(escrow)) = (wallet_of.get(&s.sender), escrows.get(&economy::escrow_shard(s.key))) else {
+                let (Some(from), Some(escrow)) = (wallet_of.get(&x.sender), escrows.get(&economy::escrow_shard(x.key))) else {
                     return Err(StoreError::Invalid("a gift's wallet was not opened".into()));
                 };
                 let legs = vec![
@@ -814,45 +942,20 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
                 return Err(StoreError::Conflict("gift_sends request key".into()));
             }
-            // Names (one query), then the events, right before the commit.
-            let mut named: Vec<AccountId> = rows.iter().flat_map(|x| [reqs[x.req].sender, x.recipient]).collect();
-            named.sort();
-            named.dedup();
-            let sql = format!("SELECT id, display_name FROM accounts WHERE id IN ({})", platform_db::placeholders(1, named.len()));
-            let mut q = sqlx::query_as(&sql);
-            for a in &named {
-                q = q.bind(*a);
-            }
-            let names: BTreeMap<AccountId, String> = q.fetch_all(&mut *tx).await?.into_iter().collect::<Vec<(AccountId, String)>>().into_iter().collect();
-            let name_of = |a: &AccountId| names.get(a).cloned().unwrap_or_default();
+            // The events, right before the commit: one `gifts` frame per room
+            // of the batch, one `gifts_received` per recipient.
             let mut by_req: BTreeMap<usize, Vec<GiftSend>> = BTreeMap::new();
-            for x in &rows {
-                let Some(row) = inserted.remove(&x.id) else {
-                    return Err(StoreError::Invalid("a gift send was not returned".into()));
-                };
-                by_req.entry(x.req).or_default().push(row);
+            for (i, row) in of_req.iter().zip(sends) {
+                by_req.entry(*i).or_default().push(row);
             }
+            let mut told: Vec<Told<'_>> = vec![];
             for &i in &accepted {
                 let s = &reqs[i];
                 let (Some(Decided::Accepted { gift, total, .. }), Some(sends)) = (&decided[i], by_req.get(&i)) else { continue };
-                let g = &found[*gift];
-                let to: Vec<serde_json::Value> = sends.iter().map(|x| json!({
-                    "account": x.recipient_id, "name": name_of(&x.recipient_id), "cost": x.cost, "share": x.receiver_share, "unit": x.receiver_unit,
-                })).collect();
-                room_event!(tx, s.room, "gift", json!({
-                    "sender": s.sender, "sender_name": name_of(&s.sender), "gift": g.code, "gift_name": g.name, "rarity": g.rarity,
-                    "animation": g.animation, "quantity": s.quantity, "combo": s.combo.clamp(1, 100_000), "cost": total, "to": to,
-                }), now);
-                for x in sends {
-                    user_event!(tx, x.recipient_id, "gift_received", json!({"from": s.sender, "gift": g.code, "quantity": s.quantity, "room": s.room}), now);
-                }
+                told.push(Told { sender: s.sender, room: s.room, gift: &found[*gift], quantity: s.quantity, combo: s.combo.clamp(1, 100_000), total: *total, sends });
             }
-            let mut paid: Vec<AccountId> = accepted.iter().map(|i| reqs[*i].sender).collect();
-            paid.sort();
-            paid.dedup();
-            for who in paid {
-                economy::balance_event!(tx, who, now);
-            }
+            gift_events!(tx, &told, now);
+            drop(told);
             tx.commit().await?;
             Ok(by_req)
         }

@@ -293,6 +293,18 @@ macro_rules! levels_reached {
         .bind(track.as_str())
         .fetch_one(&mut *$tx)
         .await?;
+        level_ups!($tx, ladder, track, subject, room, xp, known, $now);
+    }};
+}
+
+/// The levels of `$subject` on `$track` above `$known` (the highest one
+/// recorded) up to what `$xp` reaches: each recorded once and announced
+/// (the second half of [`levels_reached`]).
+macro_rules! level_ups {
+    ($tx:expr, $ladder:expr, $track:expr, $subject:expr, $room:expr, $xp:expr, $known:expr, $now:expr) => {{
+        let (ladder, track, subject): (&rooms_domain::status::Ladder, rooms_domain::progress::Track, &String) = ($ladder, $track, $subject);
+        let room: Option<rooms_domain::ids::RoomId> = $room;
+        let (xp, known): (Option<i64>, Option<i64>) = ($xp, $known);
         let level = ladder.level(xp.unwrap_or(0));
         for reached in (known.unwrap_or(1) + 1)..=level {
             let n = sqlx::query(
@@ -321,6 +333,39 @@ macro_rules! levels_reached {
                 _ => {
                     let who: rooms_domain::ids::AccountId = subject.parse().map_err(|_| StoreError::Invalid(subject.clone()))?;
                     user_event!($tx, who, "level_up", data, $now);
+                }
+            }
+        }
+    }};
+}
+
+/// [`levels_reached`] for many `(track, board, subject, room)` at once:
+/// every subject's XP and highest recorded level in one statement (200
+/// subjects a statement), then only the levels reached are written. The
+/// list's order is the lock order of the `level_events` rows written.
+macro_rules! levels_reached_many {
+    ($tx:expr, $ladders:expr, $tracks:expr, $now:expr) => {{
+        let ladders: &crate::levels::Ladders = $ladders;
+        let tracks: &[(rooms_domain::progress::Track, &str, String, Option<rooms_domain::ids::RoomId>)] = $tracks;
+        for chunk in tracks.chunks(200) {
+            let values = (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3)).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "WITH t (track, board, subject) AS (VALUES {values})
+                 SELECT t.track, t.subject,
+                        (SELECT CAST(SUM(c.amount) AS BIGINT) FROM gift_counters c WHERE c.board = t.board AND c.period = 'all' AND c.subject = t.subject),
+                        (SELECT MAX(e.level) FROM level_events e WHERE e.track = t.track AND e.subject = t.subject)
+                 FROM t"
+            );
+            let mut q = sqlx::query_as::<_, (String, String, Option<i64>, Option<i64>)>(&sql);
+            for (track, board, subject, _) in chunk {
+                q = q.bind(track.as_str()).bind(*board).bind(subject.as_str());
+            }
+            let found = q.fetch_all(&mut *$tx).await?;
+            for (track, _, subject, room) in chunk {
+                let Some((_, _, xp, known)) = found.iter().find(|f| f.0 == track.as_str() && &f.1 == subject) else { continue };
+                let ladder = ladders.get(*track);
+                if ladder.level(xp.unwrap_or(0)) > known.unwrap_or(1) {
+                    level_ups!($tx, ladder, *track, subject, *room, *xp, *known, $now);
                 }
             }
         }

@@ -271,8 +271,8 @@ async fn a_gift_splits_by_br1_and_moves_counters_and_levels() {
             "SELECT COUNT(*) FROM user_events WHERE kind = 'level_up' AND account_id = $1").bind(s.member).fetch_one(p).await.unwrap());
         assert_eq!(level_ups, 1, "{b:?}");
         let gift_events: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM room_events WHERE kind = 'gift' AND room_id = $1").bind(s.room).fetch_one(p).await.unwrap());
-        assert_eq!(gift_events, 12, "{b:?}: one animation per send");
+            "SELECT COUNT(*) FROM room_events WHERE kind = 'gifts' AND room_id = $1").bind(s.room).fetch_one(p).await.unwrap());
+        assert_eq!(gift_events, 12, "{b:?}: one frame per single send");
 
         // Refusals write nothing.
         let before = economy::balances(db, sender).await.unwrap();
@@ -933,6 +933,30 @@ async fn a_batch_of_gift_requests_answers_each_on_its_own_with_exact_sums() {
         }
         let rows: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM gift_sends WHERE room_id = $1").bind(s.room).fetch_one(p).await.unwrap());
         assert_eq!(rows, 4, "{b:?}: one row per accepted gift and recipient");
+        // One room frame for the batch, listing its three accepted gifts in order.
+        let frames: Vec<(String, String)> = rooms_store::on_pool!(db, p => sqlx::query_as(
+            "SELECT kind, payload FROM room_events WHERE room_id = $1 AND kind IN ('gift', 'gifts') ORDER BY seq").bind(s.room).fetch_all(p).await.unwrap());
+        assert_eq!(frames.len(), 1, "{b:?}: {frames:?}");
+        assert_eq!(frames[0].0, "gifts", "{b:?}");
+        let list: serde_json::Value = serde_json::from_str(&frames[0].1).unwrap();
+        let senders: Vec<&str> = list["gifts"].as_array().unwrap().iter().map(|g| g["sender"].as_str().unwrap()).collect();
+        assert_eq!(senders, [rich.to_string(), rich.to_string(), other.to_string()], "{b:?}");
+        assert_eq!(list["gifts"][2]["to"].as_array().unwrap().len(), 2, "{b:?}: q1 went to both seat holders");
+        assert_eq!(list["gifts"][2]["cost"], 200, "{b:?}");
+        // One `gifts_received` per recipient for the batch, one `balance` per sender.
+        for (who, n) in [(s.plain, 2), (s.member, 2)] {
+            let told: Vec<String> = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+                "SELECT payload FROM user_events WHERE account_id = $1 AND kind = 'gifts_received'").bind(who).fetch_all(p).await.unwrap());
+            assert_eq!(told.len(), 1, "{b:?}");
+            let v: serde_json::Value = serde_json::from_str(&told[0]).unwrap();
+            assert_eq!(v["gifts"].as_array().unwrap().len(), n, "{b:?}: {v}");
+        }
+        for (who, coins) in [(rich, 50), (other, 800)] {
+            let told: Vec<String> = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+                "SELECT payload FROM user_events WHERE account_id = $1 AND kind = 'balance' ORDER BY seq").bind(who).fetch_all(p).await.unwrap());
+            let last: serde_json::Value = serde_json::from_str(told.last().unwrap()).unwrap();
+            assert_eq!(last["coins"], coins, "{b:?}: {told:?}");
+        }
         let room_total = leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp;
         assert_eq!(room_total, 400, "{b:?}: the counters merged over the batch");
         gifts::credit_pending(db, now).await.unwrap();

@@ -25,6 +25,8 @@
     if (d.combo > 1) burst.append(el('p', `combo ×${d.combo}`));
     fx.append(burst);
     fx.id = 'gift-fx';
+    // A busy room sends many gifts at once: the newest three play.
+    document.querySelectorAll('.gift-fx').forEach((x, i, all) => { x.removeAttribute('id'); if (i < all.length - 2) x.remove(); });
     document.body.append(fx);
     setTimeout(() => fx.remove(), 2800);
     const log = $('#gift-log');
@@ -34,6 +36,9 @@
   document.addEventListener('rooms:live', (ev) => {
     const v = ev.detail || {};
     if (v.t === 'user_event' && v.kind === 'balance') showBalance(v.data || {});
+    // One frame per committed batch lists its gifts in order (`gifts`);
+    // a `gift` frame is one gift (events written before the list frames).
+    if (v.t === 'event' && v.kind === 'gifts') for (const d of (v.data || {}).gifts || []) play(d);
     if (v.t === 'event' && v.kind === 'gift') play(v.data || {});
   });
 

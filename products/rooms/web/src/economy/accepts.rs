@@ -9,11 +9,16 @@
 //!
 //! `ROOMS_GIFT_BATCH=off` turns batching off on a node: every request is
 //! then accepted on its own.
+//!
+//! The economy settings (split rates, ranking clock) come with each
+//! request: the batcher keeps the latest it was given and every batch
+//! reads them when it is written, so a change reaches the next batch, not
+//! only the settings of the first request after start.
 
 use platform_db::group_commit::{Batcher, GroupCommit, Options};
 use rooms_store::gifts::{self, GiftRequest, Sent, Settings};
 use rooms_store::{Db, StoreError, StoreResult};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// How long a worker waits for more requests while another batch is being
@@ -28,7 +33,13 @@ pub const MAX_BATCH: usize = gifts::ACCEPT_BATCH;
 
 struct Accepts {
     db: Db,
-    settings: Settings,
+    settings: Arc<Mutex<Settings>>,
+}
+
+impl Accepts {
+    fn settings(&self) -> Settings {
+        *self.settings.lock().expect("gift settings")
+    }
 }
 
 impl GroupCommit for Accepts {
@@ -38,11 +49,11 @@ impl GroupCommit for Accepts {
 
     async fn batch(&self, reqs: &[GiftRequest]) -> StoreResult<Vec<StoreResult<Sent>>> {
         let sends: Vec<_> = reqs.iter().map(GiftRequest::as_send).collect();
-        gifts::accept_many(&self.db, &sends, &self.settings, chrono::Utc::now()).await
+        gifts::accept_many(&self.db, &sends, &self.settings(), chrono::Utc::now()).await
     }
 
     async fn single(&self, r: &GiftRequest) -> StoreResult<Sent> {
-        gifts::accept(&self.db, &r.as_send(), &self.settings, chrono::Utc::now()).await
+        gifts::accept(&self.db, &r.as_send(), &self.settings(), chrono::Utc::now()).await
     }
 
     fn taken(&self, size: usize) {
@@ -54,14 +65,18 @@ impl GroupCommit for Accepts {
 #[derive(Default)]
 pub struct GiftAccepts {
     batcher: OnceLock<Batcher<Accepts>>,
+    /// The settings the latest request came with.
+    settings: Arc<Mutex<Settings>>,
 }
 
 impl GiftAccepts {
-    /// Accepts a gift request; answers after its commit, with the same
-    /// outcomes as `gifts::accept`.
+    /// Accepts a gift request under `settings` (or newer ones, when a later
+    /// request brings them before its batch is written); answers after its
+    /// commit, with the same outcomes as `gifts::accept`.
     pub async fn accept(&self, db: &Db, settings: &Settings, r: GiftRequest) -> StoreResult<Sent> {
+        *self.settings.lock().expect("gift settings") = *settings;
         let batcher = self.batcher.get_or_init(|| {
-            let accepts = Accepts { db: db.clone(), settings: *settings };
+            let accepts = Accepts { db: db.clone(), settings: self.settings.clone() };
             if std::env::var("ROOMS_GIFT_BATCH").is_ok_and(|v| v == "off") {
                 Batcher::off(accepts)
             } else {

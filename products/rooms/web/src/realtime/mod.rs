@@ -104,7 +104,7 @@ impl Outbox<Topic, PushKind> for Events {
             events::Outbox::Room => {
                 let Ok(room) = row.to.parse::<RoomId>() else { return };
                 let kind = PushKind::of(row.seq, &row.kind, &data);
-                if let (Some(wake), "gift") = (&self.1, row.kind.as_str()) {
+                if let (Some(wake), "gift" | "gifts") = (&self.1, row.kind.as_str()) {
                     wake.touch();
                 }
                 (Topic::Room(room), room_event_json(room, row.seq, &row.kind, &data, row.created_at), kind)

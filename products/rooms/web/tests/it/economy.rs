@@ -269,3 +269,101 @@ async fn coin_transfers_need_confirmation() {
         let _: Value = c.get("/api/v1/coins/history").await.json();
     }
 }
+
+#[tokio::test]
+async fn a_batch_of_gifts_is_one_frame_and_a_resumed_socket_gets_it_once() {
+    use crate::socket::{connect, events_until_pong, next_of, send, serve};
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let addr = serve(&app).await;
+        let mut r = room_with_gift(&app).await;
+        let (fan_id, _) = id_of(&mut r.fan).await;
+        let mut fan2 = app.client();
+        fan2.sign_up("fan2@example.com", "fan2").await;
+        let (fan2_id, _) = id_of(&mut fan2).await;
+        assert!(fan2.post(&format!("/api/v1/rooms/{}/join", r.id), json!({})).await.status.is_success());
+        for a in [fan_id, fan2_id] {
+            economy::grant(&app.db, a, 1_000, &format!("fund-{a}"), None, Utc::now()).await.unwrap();
+        }
+        // The owner reads the room up to a chat line, then goes away.
+        let chat = format!("/api/v1/rooms/{}/chat", r.id);
+        assert_eq!(r.owner.post(&chat, json!({"body": "before"})).await.status, StatusCode::CREATED);
+        let mut ws = connect(addr, &r.owner).await;
+        send(&mut ws, json!({"t": "subscribe", "room_id": r.id, "after": 0})).await;
+        next_of(&mut ws, "subscribed").await;
+        let history = events_until_pong(&mut ws).await;
+        let last = history.last().unwrap();
+        assert_eq!(last["data"]["body"], "before", "{b:?}");
+        let last = last["seq"].as_i64().unwrap();
+        ws.close(None).await.unwrap();
+
+        // Three gifts from two senders accepted in one batch, then a chat line.
+        let gift = r.gift.parse().unwrap();
+        let reqs: Vec<gifts::GiftRequest> = [(fan_id, "a1"), (fan2_id, "b1"), (fan_id, "a2")]
+            .into_iter()
+            .map(|(a, k)| gifts::GiftRequest {
+                sender: a,
+                room: r.id,
+                gift,
+                recipients: gifts::Recipients::Seated(vec![r.star_id]),
+                quantity: 1,
+                combo: 1,
+                key: k.into(),
+            })
+            .collect();
+        let sends: Vec<_> = reqs.iter().map(|q| q.as_send()).collect();
+        let answers = gifts::accept_many(&app.db, &sends, &gifts::Settings::default(), Utc::now()).await.unwrap();
+        assert!(answers.iter().all(|a| a.is_ok()), "{b:?}: {answers:?}");
+        assert_eq!(r.owner.post(&chat, json!({"body": "after"})).await.status, StatusCode::CREATED);
+
+        // Resumed mid-stream: the batch's one frame once, with its three gifts in order, then the chat.
+        let mut ws = connect(addr, &r.owner).await;
+        send(&mut ws, json!({"t": "subscribe", "room_id": r.id, "after": last})).await;
+        next_of(&mut ws, "subscribed").await;
+        let missed = events_until_pong(&mut ws).await;
+        let kinds: Vec<&str> = missed.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["gifts", "chat"], "{b:?}: {missed:?}");
+        let listed: Vec<&str> = missed[0]["data"]["gifts"].as_array().unwrap().iter().map(|g| g["sender_name"].as_str().unwrap()).collect();
+        assert_eq!(listed.len(), 3, "{b:?}: {listed:?}");
+        assert_eq!(listed[0], listed[2], "{b:?}: the fan's two gifts around fan2's");
+        assert_ne!(listed[0], listed[1], "{b:?}");
+        assert_eq!(missed[0]["data"]["gifts"][0]["animation"], "heart");
+        assert_eq!(missed[0]["data"]["gifts"][0]["to"][0]["account"], r.star_id.to_string());
+        // Live afterwards: the next chat line only, nothing twice.
+        assert_eq!(r.owner.post(&chat, json!({"body": "live"})).await.status, StatusCode::CREATED);
+        let live = next_of(&mut ws, "event").await;
+        assert_eq!((live["kind"].as_str(), live["data"]["body"].as_str()), (Some("chat"), Some("live")), "{b:?}: {live}");
+        let more = events_until_pong(&mut ws).await;
+        assert!(more.is_empty(), "{b:?}: {more:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_gift_batcher_uses_the_settings_each_request_brings() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut r = room_with_gift(&app).await;
+        let (fan_id, _) = id_of(&mut r.fan).await;
+        economy::grant(&app.db, fan_id, 1_000, "fund", None, Utc::now()).await.unwrap();
+        let accepts = rooms_web::economy::accepts::GiftAccepts::default();
+        let gift = r.gift.parse().unwrap();
+        let request = |k: &str| gifts::GiftRequest {
+            sender: fan_id,
+            room: r.id,
+            gift,
+            recipients: gifts::Recipients::Seated(vec![r.star_id]),
+            quantity: 2,
+            combo: 1,
+            key: k.into(),
+        };
+        let first = accepts.accept(&app.db, &gifts::Settings::default(), request("s1")).await.unwrap();
+        assert_eq!(first.sends[0].owner_share, 5, "{b:?}: 5 % of 100");
+        // The rates change (as an admin's change would reach the node's settings).
+        let mut changed = gifts::Settings::default();
+        changed.rates.owner_pct = 10;
+        let second = accepts.accept(&app.db, &changed, request("s2")).await.unwrap();
+        assert_eq!(second.sends[0].owner_share, 10, "{b:?}: the batcher saw the new rate");
+        let third = accepts.accept(&app.db, &gifts::Settings::default(), request("s3")).await.unwrap();
+        assert_eq!(third.sends[0].owner_share, 5, "{b:?}: and the next change too");
+    }
+}

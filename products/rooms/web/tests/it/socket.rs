@@ -53,7 +53,7 @@ pub async fn next_of(ws: &mut Ws, t: &str) -> Value {
 }
 
 /// Every room event until the `pong` answering a ping sent now.
-async fn events_until_pong(ws: &mut Ws) -> Vec<Value> {
+pub async fn events_until_pong(ws: &mut Ws) -> Vec<Value> {
     send(ws, json!({"t": "ping"})).await;
     let mut out = vec![];
     loop {
