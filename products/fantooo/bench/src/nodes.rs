@@ -235,7 +235,15 @@ mod tests {
         let after = parse_send_counters(page);
         assert_eq!(
             after,
-            SendCounters { batched: 400.0, single: 25.0, refused: 3.0, repeated: 0.0, batches: 100.0, batch_members: 402.0, p99: Some(17.0) }
+            SendCounters {
+                batched: 400.0,
+                single: 25.0,
+                refused: 3.0,
+                repeated: 0.0,
+                batches: 100.0,
+                batch_members: 402.0,
+                p99: Some(17.0)
+            }
         );
         let before = SendCounters { batched: 80.0, single: 5.0, batches: 20.0, batch_members: 80.0, p99: Some(2.0), ..Default::default() };
         let other = SendCounters { batched: 50.0, batches: 10.0, batch_members: 50.0, p99: Some(9.0), ..Default::default() };
