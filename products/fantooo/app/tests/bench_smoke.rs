@@ -54,8 +54,17 @@ async fn the_bench_runs_end_to_end_and_the_books_balance() {
     let row = |name: &str| report["rows"].as_array().unwrap().iter().find(|r| r["name"] == name).cloned().unwrap_or_default();
     assert!(row("deliver user → operator socket")["count"].as_u64().unwrap_or(0) > 0, "{report_text}");
     assert!(row("deliver operator → user socket")["count"].as_u64().unwrap_or(0) > 0, "{report_text}");
-    assert!(row("paid messages, closed loop")["count"].as_u64().unwrap_or(0) > 0, "{report_text}");
+    assert!(row("paid messages, closed loop, 2 senders")["count"].as_u64().unwrap_or(0) > 0, "{report_text}");
     let details = &report["details"];
+    // The closed loop's count is what the database stored, and the nodes'
+    // exact counters say by which path.
+    let phase = &details["throughput_phase"];
+    assert_eq!(phase["counts_agree"], true, "{report_text}");
+    assert_eq!(phase["stored_messages"], phase["answered"], "{report_text}");
+    assert_eq!(phase["stored_charges"], phase["stored_paid_messages"], "{report_text}");
+    let c = &phase["send_counters"];
+    let stored = c["batched"].as_f64().unwrap_or(-1.0) + c["single"].as_f64().unwrap_or(-1.0);
+    assert_eq!(stored as i64, phase["stored_messages"].as_i64().unwrap_or(-2), "{report_text}");
     assert_eq!(details["invariants"]["violations"].as_array().map(Vec::len), Some(0));
     assert_eq!(details["chat_phase"]["duplicates"], 0);
     assert_eq!(details["chat_phase"]["gaps"], 0);

@@ -4,6 +4,7 @@
 //! JSON, memory per idle WebSocket, and runs the invariant checker at the end.
 
 mod api;
+mod cpu;
 mod nodes;
 mod scenarios;
 mod stats;
@@ -48,9 +49,11 @@ pub struct Args {
     /// Seconds of the chat phase (the throughput phase runs as long).
     #[arg(long, default_value_t = 30)]
     duration: u64,
-    /// Concurrent closed-loop senders in the throughput phase (0 skips it).
-    #[arg(long, default_value_t = 64)]
-    senders: usize,
+    /// Concurrent closed-loop senders in the throughput phase (0 skips it);
+    /// a list (`--senders 64,256`) runs the phase once per count, in order,
+    /// and the last is the headline figure.
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 256])]
+    senders: Vec<usize>,
     /// Idle WebSockets to open for the memory measurement (0 skips it).
     #[arg(long, default_value_t = 10_000)]
     idle_sockets: usize,
@@ -154,7 +157,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     // Users through the API, with credits for paid messages.
     let mut users = vec![];
     let mut pending = vec![];
-    for i in 0..args.users.max(args.senders) {
+    for i in 0..args.users.max(args.senders.iter().copied().max().unwrap_or(0)) {
         let (http, base) = (http.clone(), urls[i % urls.len()].clone());
         let name = format!("u{run_id}{i}");
         pending.push(tokio::spawn(async move { Api::signup(&http, &base, &name, PASSWORD).await }));
@@ -223,65 +226,29 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     rows.push(lat.api_browse.summary("API browse profiles", secs));
     extra.insert("chat_phase".into(), scenarios::snapshot(&counts));
 
-    // Phase 2: paid-message throughput, closed loop.
-    if args.senders > 0 {
-        let lat2 = Arc::new(Latencies::default());
-        let counts2 = Arc::new(Counters::default());
-        let stop2 = Arc::new(AtomicBool::new(false));
-        let mut tasks = vec![];
-        for (i, api) in spread(&users, &urls, args.senders).into_iter().enumerate() {
-            let profile = profile_ids[(i + 1) % profile_ids.len()].clone();
-            let (chat, _) = api.post("/api/chats", json!({ "profile_id": profile })).await?;
-            let chat = chat["chat"]["id"].as_str().unwrap_or_default().to_string();
-            for _ in 0..3 {
-                let _ = api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": "warm-up" })).await;
+    // Phase 2: paid-message throughput, closed loop, once per sender count.
+    let mut counts_agree = true;
+    let mut phases = vec![];
+    for &senders in args.senders.iter().filter(|n| **n > 0) {
+        let t = throughput_phase(&args, &http, &urls, &started_nodes, &users, &profile_ids, senders).await?;
+        counts_agree &= t.agree;
+        let ratio = yardstick.as_ref().and_then(|y| yardstick::ratio(t.row.per_second, y));
+        match (&yardstick, ratio) {
+            (Some(y), Some(r)) => {
+                eprintln!("paid messages/s with {senders} senders: {:.0} = {r:.2}× the yardstick's {:.0} tps", t.row.per_second, y.tps)
             }
-            tasks.push(tokio::spawn(scenarios::throughput_loop(api, chat, stop2.clone(), lat2.clone(), counts2.clone())));
+            _ => eprintln!("paid messages/s with {senders} senders: {:.0}", t.row.per_second),
         }
-        eprintln!("phase: throughput ({} senders, {}s)", args.senders, args.duration);
-        // The nodes' batch sizes before and after the phase: the difference
-        // is the batches this phase wrote.
-        let batches_before = if started_nodes.is_empty() { None } else { nodes::batch_sizes(&http, &urls).await.ok() };
-        let phase = Instant::now();
-        tokio::time::sleep(Duration::from_secs(args.duration)).await;
-        stop2.store(true, Ordering::Relaxed);
-        let secs = phase.elapsed().as_secs_f64();
-        for t in tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
-        }
-        let paid = lat2.api_send.summary("paid messages, closed loop", secs);
-        let batches = match &batches_before {
-            Some(before) => match nodes::batch_sizes(&http, &urls).await {
-                Ok(after) => Some(nodes::batches_between(before, &after)),
-                Err(e) => {
-                    eprintln!("batch sizes not read: {e}");
-                    None
-                }
-            },
-            None => None,
-        };
-        let batch_note = match batches {
-            Some((n, mean, p99)) => {
-                extra.insert("send_batches".into(), json!({ "batches": n, "mean_size": mean, "p99_size": p99 }));
-                format!("; {n:.0} batches, mean size {mean:.1}, p99 {}", p99.map_or("-".to_string(), |p| format!("{p:.0}")))
-            }
-            None => String::new(),
-        };
-        match &yardstick {
-            Some(y) => {
-                let r = yardstick::ratio(paid.per_second, y);
-                eprintln!(
-                    "paid messages/s: {:.0} = {:.2}× the yardstick's {:.0} tps{batch_note}",
-                    paid.per_second,
-                    r.unwrap_or(0.0),
-                    y.tps
-                );
-                extra.insert("paid_messages_per_yardstick_tps".into(), json!(r));
-            }
-            None => eprintln!("paid messages/s: {:.0}{batch_note}", paid.per_second),
-        }
-        rows.push(paid);
-        extra.insert("throughput_phase".into(), scenarios::snapshot(&counts2));
+        let mut detail = t.detail;
+        detail["paid_messages_per_yardstick_tps"] = json!(ratio);
+        // The last count is the headline figure.
+        extra.insert("paid_messages_per_yardstick_tps".into(), json!(ratio));
+        extra.insert("throughput_phase".into(), detail.clone());
+        phases.push(detail);
+        rows.push(t.row);
+    }
+    if !phases.is_empty() {
+        extra.insert("throughput_phases".into(), json!(phases));
     }
     if let Some(y) = &yardstick {
         extra.insert("yardstick".into(), serde_json::to_value(y)?);
@@ -365,7 +332,180 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     if !report.is_clean() {
         eprintln!("INVARIANTS BROKEN: {:?}", report.violations);
     }
-    Ok(report.is_clean())
+    if !counts_agree {
+        eprintln!("COUNTS DISAGREE: the sends the clients were answered for are not the rows stored (see above)");
+    }
+    Ok(report.is_clean() && counts_agree)
+}
+
+/// One closed-loop run: its latency row, its details for the JSON, and
+/// whether the clients' count agreed with the rows stored.
+struct Throughput {
+    row: Row,
+    detail: serde_json::Value,
+    agree: bool,
+}
+
+/// The closed loop with `senders` senders. Every sender's chat is opened
+/// and warmed up first, the loops wait for one start signal, and the phase
+/// ends when the last send in flight at the stop is answered, so the
+/// clients' count, the latency histogram and the seconds cover the same
+/// sends. Before and after, it reads what the database holds for those
+/// chats and users (paid messages and their charges), each node's exact
+/// send counters, and each process's CPU time.
+async fn throughput_phase(
+    args: &Args,
+    http: &reqwest::Client,
+    urls: &[String],
+    started_nodes: &[nodes::Node],
+    users: &[(Api, String)],
+    profile_ids: &[String],
+    senders: usize,
+) -> Result<Throughput, Fail> {
+    let lat = Arc::new(Latencies::default());
+    let counts = Arc::new(Counters::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (go, start) = tokio::sync::watch::channel(false);
+    let mut tasks = vec![];
+    let mut chats = vec![];
+    for (i, api) in spread(users, urls, senders).into_iter().enumerate() {
+        let profile = profile_ids[(i + 1) % profile_ids.len()].clone();
+        let (chat, _) = api.post("/api/chats", json!({ "profile_id": profile })).await?;
+        let chat = chat["chat"]["id"].as_str().unwrap_or_default().to_string();
+        for _ in 0..3 {
+            let _ = api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": "warm-up" })).await;
+        }
+        chats.push(chat.clone());
+        tasks.push(tokio::spawn(scenarios::throughput_loop(api, chat, start.clone(), stop.clone(), lat.clone(), counts.clone())));
+    }
+    let user_ids: Vec<String> = users.iter().take(senders).map(|(_, id)| id.clone()).collect();
+    let mut pg = <sqlx::PgConnection as sqlx::Connection>::connect(&args.database_url).await?;
+    let postmaster = postmaster_pid(&mut pg).await;
+    eprintln!("phase: throughput ({senders} senders, {}s)", args.duration);
+
+    let stored_before = stored_counts(&mut pg, &chats, &user_ids).await?;
+    let counters_before = if started_nodes.is_empty() { None } else { nodes::send_counters(http, urls).await.ok() };
+    let cpu_before = cpu_now(started_nodes, postmaster);
+    let phase = Instant::now();
+    let _ = go.send(true);
+    tokio::time::sleep(Duration::from_secs(args.duration)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(40), t).await;
+    }
+    let secs = phase.elapsed().as_secs_f64();
+    let cpu_after = cpu_now(started_nodes, postmaster);
+    let stored_after = stored_counts(&mut pg, &chats, &user_ids).await?;
+    let counters = match (&counters_before, nodes::send_counters(http, urls).await) {
+        (Some(before), Ok(after)) => Some(after.since(before)),
+        (Some(_), Err(e)) => {
+            eprintln!("send counters not read: {e}");
+            None
+        }
+        (None, _) => None,
+    };
+
+    let row = lat.api_send.summary(&format!("paid messages, closed loop, {senders} senders"), secs);
+    let answered = counts.sent.load(Ordering::Relaxed) as i64;
+    let errors = counts.errors.load(Ordering::Relaxed) as i64;
+    let messages = stored_after.messages - stored_before.messages;
+    let paid = stored_after.paid - stored_before.paid;
+    let charges = stored_after.charges - stored_before.charges;
+    // A send the client saw fail (a timeout, a dropped connection) may
+    // still have been stored: only those may make the two counts differ.
+    let agree = (messages - answered).abs() <= errors && charges == paid;
+    let mut detail = json!({
+        "senders": senders, "seconds": secs, "per_second": row.per_second,
+        "answered": answered, "errors": errors, "refused_402": counts.refused_402.load(Ordering::Relaxed),
+        "stored_messages": messages, "stored_paid_messages": paid, "stored_charges": charges, "counts_agree": agree,
+        "little_law_senders": row.per_second * mean_seconds(&lat.api_send),
+    });
+    eprintln!(
+        "  {senders} senders, {secs:.1}s: {answered} sends answered ({errors} errors); stored: {messages} messages, {paid} paid, {charges} charges{}",
+        if agree { "" } else { " — DISAGREE" }
+    );
+    if let Some(c) = counters {
+        detail["send_counters"] = json!({
+            "batched": c.batched, "single": c.single, "refused": c.refused, "repeated": c.repeated,
+            "batches": c.batches, "batch_members": c.batch_members, "mean_batch": c.mean_batch(), "p99_batch": c.p99,
+        });
+        eprintln!(
+            "  nodes: {:.0} stored in {:.0} batches (mean {:.2}, p99 {}), {:.0} alone, {:.0} refused",
+            c.batched,
+            c.batches,
+            c.mean_batch(),
+            c.p99.map_or("-".to_string(), |p| format!("{p:.0}")),
+            c.single,
+            c.refused
+        );
+        if c.stored() as i64 != messages {
+            eprintln!("  note: the nodes counted {:.0} stored sends, the database holds {messages}", c.stored());
+        }
+    }
+    if let (Some(b), Some(a)) = (&cpu_before, &cpu_after) {
+        let per_send = |x: f64, y: f64| if answered > 0 { (y - x) * 1000.0 / answered as f64 } else { 0.0 };
+        let nodes_ms = per_send(b.nodes, a.nodes);
+        let bench_ms = per_send(b.bench, a.bench);
+        let pg_ms = match (b.postgres, a.postgres) {
+            (Some(x), Some(y)) => Some(per_send(x, y)),
+            _ => None,
+        };
+        detail["cpu_ms_per_send"] = json!({ "nodes": nodes_ms, "postgres": pg_ms, "bench": bench_ms });
+        eprintln!(
+            "  CPU per send: nodes {nodes_ms:.3} ms, PostgreSQL {}, bench {bench_ms:.3} ms",
+            pg_ms.map_or("-".to_string(), |m| format!("{m:.3} ms"))
+        );
+    }
+    detail["counters"] = scenarios::snapshot(&counts);
+    Ok(Throughput { row, detail, agree })
+}
+
+/// The mean of a latency histogram, in seconds.
+fn mean_seconds(l: &Latency) -> f64 {
+    l.mean_micros() / 1e6
+}
+
+/// What the database holds for a closed loop's chats and users.
+struct Stored {
+    messages: i64,
+    paid: i64,
+    charges: i64,
+}
+
+async fn stored_counts(pg: &mut sqlx::PgConnection, chats: &[String], users: &[String]) -> Result<Stored, Fail> {
+    let (messages, paid, charges): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM messages WHERE chat_id = ANY(CAST($1 AS uuid[])) AND sender_type = 'real'),
+                (SELECT count(*) FROM messages WHERE chat_id = ANY(CAST($1 AS uuid[])) AND sender_type = 'real' AND credits_charged > 0),
+                (SELECT count(*) FROM credit_ledger WHERE user_id = ANY(CAST($2 AS uuid[])) AND reason = 'message_charge')",
+    )
+    .bind(chats)
+    .bind(users)
+    .fetch_one(pg)
+    .await?;
+    Ok(Stored { messages, paid, charges })
+}
+
+/// PostgreSQL's postmaster, when it runs on this machine: the parent of
+/// this connection's backend.
+async fn postmaster_pid(pg: &mut sqlx::PgConnection) -> Option<u32> {
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(pg).await.ok()?;
+    cpu::parent(backend as u32).filter(|p| *p > 1)
+}
+
+/// CPU seconds used so far by the started nodes together, by PostgreSQL
+/// (all its processes) and by this bench.
+struct CpuNow {
+    nodes: f64,
+    postgres: Option<f64>,
+    bench: f64,
+}
+
+fn cpu_now(started: &[nodes::Node], postmaster: Option<u32>) -> Option<CpuNow> {
+    if started.is_empty() {
+        return None;
+    }
+    let nodes = started.iter().filter_map(|n| n.pid()).filter_map(cpu::seconds).sum();
+    Some(CpuNow { nodes, postgres: postmaster.and_then(cpu::tree_seconds), bench: cpu::seconds(std::process::id())? })
 }
 
 /// The first `n` users' clients, spread round-robin over the nodes.

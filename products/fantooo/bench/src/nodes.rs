@@ -11,6 +11,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// The process id of a spawned node.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// Resident memory of a spawned node, in bytes (Linux /proc).
     pub fn rss_bytes(&self) -> Option<u64> {
         let pid = self.child.as_ref()?.id();
@@ -48,54 +53,103 @@ pub fn default_binary() -> PathBuf {
 /// The bearer token the bench's nodes take on `/metrics`.
 pub const METRICS_TOKEN: &str = "bench-metrics";
 
-/// The send batcher's batch-size summary on one node
-/// (`fantooo_send_batch_size`): sizes recorded so far, their sum, and the
-/// p99 over the exporter's recent window.
+/// The send batcher's exact counters on one node (`fantooo_sends_total`
+/// by path, `fantooo_send_batches_total`, `fantooo_send_batch_members_total`)
+/// and the p99 of its batch-size summary over the exporter's recent window.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct BatchSizes {
-    pub count: f64,
-    pub sum: f64,
+pub struct SendCounters {
+    /// Sends stored by a batch's transaction.
+    pub batched: f64,
+    /// Sends stored on their own (a lone send, a failed batch's re-run).
+    pub single: f64,
+    /// Sends answered with an error, nothing stored.
+    pub refused: f64,
+    /// Retried client ids answered with the earlier message.
+    pub repeated: f64,
+    /// Batches committed.
+    pub batches: f64,
+    /// Sends answered by committed batches, stored or refused.
+    pub batch_members: f64,
     pub p99: Option<f64>,
 }
 
-/// Reads [`BatchSizes`] from a Prometheus text page (zero when the node
-/// has written no batch yet).
-pub fn parse_batch_sizes(page: &str) -> BatchSizes {
-    let mut b = BatchSizes::default();
+impl SendCounters {
+    /// What happened between two readings (the p99 is the later one's).
+    pub fn since(&self, before: &SendCounters) -> SendCounters {
+        SendCounters {
+            batched: self.batched - before.batched,
+            single: self.single - before.single,
+            refused: self.refused - before.refused,
+            repeated: self.repeated - before.repeated,
+            batches: self.batches - before.batches,
+            batch_members: self.batch_members - before.batch_members,
+            p99: self.p99,
+        }
+    }
+
+    /// Two nodes' counters together (the higher p99).
+    pub fn plus(&self, o: &SendCounters) -> SendCounters {
+        SendCounters {
+            batched: self.batched + o.batched,
+            single: self.single + o.single,
+            refused: self.refused + o.refused,
+            repeated: self.repeated + o.repeated,
+            batches: self.batches + o.batches,
+            batch_members: self.batch_members + o.batch_members,
+            p99: match (self.p99, o.p99) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
+
+    /// Sends stored, by either path.
+    pub fn stored(&self) -> f64 {
+        self.batched + self.single
+    }
+
+    /// The mean size of the batches committed (exact: members / batches).
+    pub fn mean_batch(&self) -> f64 {
+        if self.batches > 0.0 {
+            self.batch_members / self.batches
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Reads [`SendCounters`] from a Prometheus text page (zero for a counter
+/// the node has not touched yet).
+pub fn parse_send_counters(page: &str) -> SendCounters {
+    let mut c = SendCounters::default();
     for line in page.lines() {
         let Some((name, value)) = line.rsplit_once(' ') else { continue };
         let Ok(value) = value.parse::<f64>() else { continue };
         match name {
-            "fantooo_send_batch_size_count" => b.count = value,
-            "fantooo_send_batch_size_sum" => b.sum = value,
-            "fantooo_send_batch_size{quantile=\"0.99\"}" => b.p99 = Some(value),
+            "fantooo_sends_total{path=\"batched\"}" => c.batched = value,
+            "fantooo_sends_total{path=\"single\"}" => c.single = value,
+            "fantooo_sends_total{path=\"refused\"}" => c.refused = value,
+            "fantooo_sends_total{path=\"repeated\"}" => c.repeated = value,
+            "fantooo_send_batches_total" => c.batches = value,
+            "fantooo_send_batch_members_total" => c.batch_members = value,
+            "fantooo_send_batch_size{quantile=\"0.99\"}" => c.p99 = Some(value),
             _ => {}
         }
     }
-    b
+    c
 }
 
-/// Each node's batch sizes now, from its `/metrics`.
-pub async fn batch_sizes(http: &reqwest::Client, urls: &[String]) -> Result<Vec<BatchSizes>, String> {
-    let mut out = vec![];
+/// Every node's send counters now, added up, from their `/metrics`.
+pub async fn send_counters(http: &reqwest::Client, urls: &[String]) -> Result<SendCounters, String> {
+    let mut out = SendCounters::default();
     for url in urls {
         let resp = http.get(format!("{url}/metrics")).bearer_auth(METRICS_TOKEN).send().await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("{url}/metrics: HTTP {}", resp.status()));
         }
-        out.push(parse_batch_sizes(&resp.text().await.map_err(|e| e.to_string())?));
+        out = out.plus(&parse_send_counters(&resp.text().await.map_err(|e| e.to_string())?));
     }
     Ok(out)
-}
-
-/// The batches written between two readings of every node: their mean size
-/// and the highest p99 of the nodes at the second reading.
-pub fn batches_between(before: &[BatchSizes], after: &[BatchSizes]) -> (f64, f64, Option<f64>) {
-    let count: f64 = after.iter().zip(before).map(|(a, b)| a.count - b.count).sum();
-    let sum: f64 = after.iter().zip(before).map(|(a, b)| a.sum - b.sum).sum();
-    let mean = if count > 0.0 { sum / count } else { 0.0 };
-    let p99 = after.iter().filter_map(|a| a.p99).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    (count, mean, p99)
 }
 
 /// Environment for a benchmark node: limits high enough that the load, not
@@ -169,21 +223,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batch_sizes_are_read_from_the_summary_and_compared_between_readings() {
-        let page = "# TYPE fantooo_send_batch_size summary\n\
-                    fantooo_send_batch_size{quantile=\"0.5\"} 3\n\
+    fn send_counters_are_read_exactly_and_compared_between_readings() {
+        let page = "# TYPE fantooo_sends_total counter\n\
+                    fantooo_sends_total{path=\"batched\"} 400\n\
+                    fantooo_sends_total{path=\"single\"} 25\n\
+                    fantooo_sends_total{path=\"refused\"} 3\n\
+                    fantooo_send_batches_total 100\n\
+                    fantooo_send_batch_members_total 402\n\
                     fantooo_send_batch_size{quantile=\"0.99\"} 17\n\
-                    fantooo_send_batch_size_sum 400\n\
-                    fantooo_send_batch_size_count 100\n\
-                    fantooo_send_batch_size_total 9\n";
-        let after = parse_batch_sizes(page);
-        assert_eq!(after, BatchSizes { count: 100.0, sum: 400.0, p99: Some(17.0) });
-        let before = BatchSizes { count: 20.0, sum: 80.0, p99: Some(2.0) };
-        let other = BatchSizes { count: 50.0, sum: 250.0, p99: Some(9.0) };
-        let (count, mean, p99) = batches_between(&[before, BatchSizes::default()], &[after, other]);
-        assert_eq!(count, 130.0);
-        assert!((mean - 570.0 / 130.0).abs() < 1e-9, "{mean}");
-        assert_eq!(p99, Some(17.0), "the highest node's p99");
-        assert_eq!(parse_batch_sizes("other_metric 1\n"), BatchSizes::default());
+                    fantooo_send_batch_size_sum 427\n";
+        let after = parse_send_counters(page);
+        assert_eq!(
+            after,
+            SendCounters {
+                batched: 400.0,
+                single: 25.0,
+                refused: 3.0,
+                repeated: 0.0,
+                batches: 100.0,
+                batch_members: 402.0,
+                p99: Some(17.0)
+            }
+        );
+        let before = SendCounters { batched: 80.0, single: 5.0, batches: 20.0, batch_members: 80.0, p99: Some(2.0), ..Default::default() };
+        let other = SendCounters { batched: 50.0, batches: 10.0, batch_members: 50.0, p99: Some(9.0), ..Default::default() };
+        let phase = after.since(&before).plus(&other);
+        assert_eq!(phase.stored(), 390.0);
+        assert_eq!(phase.batches, 90.0);
+        assert!((phase.mean_batch() - 372.0 / 90.0).abs() < 1e-9, "{}", phase.mean_batch());
+        assert_eq!(phase.p99, Some(17.0), "the highest node's p99");
+        assert_eq!(parse_send_counters("other_metric 1\n"), SendCounters::default());
     }
 }

@@ -229,12 +229,21 @@ async fn connect(api: &Api, chat: &str, after: i64) -> Option<Ws> {
     None
 }
 
-/// Closed-loop senders: each sends its next paid message as soon as the
-/// previous one is answered. Returns messages stored.
-pub async fn throughput_loop(api: Api, chat: String, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>) {
-    let mut n = 0u64;
+/// Closed-loop senders: each waits for `start`, then sends its next paid
+/// message as soon as the previous one is answered, until `stop`; the send
+/// in flight when `stop` is set is finished and counted.
+pub async fn throughput_loop(
+    api: Api,
+    chat: String,
+    mut start: tokio::sync::watch::Receiver<bool>,
+    stop: Arc<AtomicBool>,
+    lat: Arc<Latencies>,
+    counts: Arc<Counters>,
+) {
+    if start.wait_for(|go| *go).await.is_err() {
+        return;
+    }
     while !stop.load(Ordering::Relaxed) {
-        n += 1;
         match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("paid message") })).await {
             Ok((_, took)) => {
                 lat.api_send.record(took);
@@ -249,7 +258,6 @@ pub async fn throughput_loop(api: Api, chat: String, stop: Arc<AtomicBool>, lat:
             }
         }
     }
-    let _ = n;
 }
 
 /// Discover pages (API and HTML) under concurrent readers.

@@ -22,6 +22,10 @@ impl Latency {
         let us = us.clamp(1, 120_000_000) as u64;
         let _ = self.0.lock().expect("histogram").record(us);
     }
+    /// The mean of what was recorded, in microseconds.
+    pub fn mean_micros(&self) -> f64 {
+        self.0.lock().expect("histogram").mean()
+    }
     pub fn summary(&self, name: &str, seconds: f64) -> Row {
         let h = self.0.lock().expect("histogram");
         let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;

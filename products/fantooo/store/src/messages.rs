@@ -291,14 +291,16 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
                 return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None });
             }
         }
-        sqlx::query("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
+        // The counters, returning what the user's `reply` event needs.
+        let sql = format!("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
                             last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL, user_unread = user_unread + 1,
                             last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END,
                             average_response_ms = CASE WHEN $4 IS NULL THEN average_response_ms
                                                        WHEN average_response_ms IS NULL THEN $4
                                                        ELSE (average_response_ms * 3 + $4) / 4 END
-                     WHERE id = $1")
-            .bind(chat).bind(now).bind(operator.is_some()).bind(response_ms).execute(&mut *tx).await?;
+                     WHERE id = $1 RETURNING {AFTER_REPLY}");
+        let (user, profile, unread, total): (UserId, String, i64, i64) = sqlx::query_as(&sql)
+            .bind(chat).bind(now).bind(operator.is_some()).bind(response_ms).fetch_one(&mut *tx).await?;
         if let Some(o) = operator {
             // One of a few rows per operator, chosen by chat: replies in
             // different chats do not wait for each other's commits.
@@ -314,8 +316,6 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
             let entry = actor.record("message_sent_as_profile").subject("message", &message_id).change(None, Some(&after)).ip(ip);
             platform_audit::record_in(&mut *tx, &entry, now).await?;
         }
-        // The user hears of the reply on whatever page they are.
-        let (user, profile, unread, total): (UserId, String, i64, i64) = sqlx::query_as(UNREAD_AFTER_REPLY).bind(chat).fetch_one(&mut *tx).await?;
         // The message row last, as in `send_as_user`.
         let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
                                                  is_free_message, credits_charged, client_id, status, response_ms, created_at)
@@ -358,8 +358,15 @@ pub(crate) fn chat_slot(chat: ChatId) -> i64 {
     (h % REPLY_SLOTS) as i64
 }
 
+/// What a reply's counter update returns (`RETURNING`, so no read after
+/// it): the chat's user, its profile's name, its unread count and the
+/// user's total. The total adds the user's other chats, read with the
+/// statement, to this row's new count.
+const AFTER_REPLY: &str = "real_user_id, (SELECT f.name FROM fictional_users f WHERE f.id = chats.fictional_user_id), user_unread,
+    user_unread + (SELECT CAST(COALESCE(SUM(o.user_unread), 0) AS BIGINT) FROM chats o WHERE o.real_user_id = chats.real_user_id AND o.id <> chats.id)";
+
 /// The chat, its profile's name, its unread count and the user's total,
-/// read right after a reply raised the count.
+/// read right after a read receipt lowered the count.
 const UNREAD_AFTER_REPLY: &str = "SELECT c.real_user_id, f.name, c.user_unread,
         (SELECT CAST(COALESCE(SUM(o.user_unread), 0) AS BIGINT) FROM chats o WHERE o.real_user_id = c.real_user_id)
     FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id WHERE c.id = $1";

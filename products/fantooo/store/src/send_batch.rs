@@ -11,7 +11,8 @@
 //!    The single send locks one user and then its chat, so the orders agree
 //!    and batches on different nodes cannot deadlock each other or a single
 //!    send.
-//! 2. Lock the batch's chats (only chats of those users) by updating them.
+//! 2. Lock the batch's chats (only chats of those users), in id order too,
+//!    and read them back by updating them.
 //! 3. Look up every `client_id` of the batch in one query.
 //! 4. Decide each send in memory, in arrival order, with running balances
 //!    and counters: a banned sender, a closed or blocked chat, a retried
@@ -211,8 +212,13 @@ pub async fn send_as_users(
         crate::settings::VERSION_OF_PRICING,
         placeholders(1, users.len())
     );
+    // The chats are locked in id order (the `FOR UPDATE` of the `WITH`,
+    // taken in its `ORDER BY`), so two writers that share chats take them
+    // in one order; an `UPDATE … WHERE id IN (…)` alone locks rows in the
+    // order its plan meets them.
     let chats_sql = format!(
-        "UPDATE chats SET updated_at = $1 WHERE id IN ({}) AND real_user_id IN ({})
+        "WITH locked (locked_id) AS (SELECT id FROM chats WHERE id IN ({}) AND real_user_id IN ({}) ORDER BY id{lock})
+         UPDATE chats SET updated_at = $1 FROM locked WHERE chats.id = locked.locked_id
          RETURNING id, real_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
                    (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
                    (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,

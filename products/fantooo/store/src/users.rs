@@ -3,7 +3,7 @@
 
 use crate::{insert_account, on_pool, BeginWrite, Db, StoreResult};
 use chrono::{DateTime, Utc};
-use fantooo_domain::ids::{AccountId, UserId};
+use fantooo_domain::ids::{AccountId, OperatorId, UserId};
 use fantooo_domain::{AccountKind, Credits, Gender, LookingFor, UserTier};
 use serde::Serialize;
 use uuid::Uuid;
@@ -74,21 +74,32 @@ macro_rules! unread_replies {
 
 pub(crate) const USER_COLUMNS: &str = concat!(user_row_columns!(), ", ", unread_replies!());
 
-/// A user session's row, fetched in the session lookup's own statement
-/// (`platform_accounts::SessionStore::live_joined` with [`SESSION_JOIN`]
-/// and [`session_columns`]): none for other kinds of account, or when the
-/// user row is gone.
-pub struct SessionUser(pub Option<User>);
+/// A session's own account row, fetched in the session lookup's own
+/// statement (`platform_accounts::SessionStore::live_joined` with
+/// [`SESSION_JOIN`] and [`session_columns`]): a user's row, or an
+/// operator's id and name (what a chat request needs of them); none for
+/// admins, or when the row is gone.
+pub struct SessionUser(pub Option<User>, pub Option<SessionOperator>);
 
-/// The user row joined onto a session row (aliased `s`).
-pub const SESSION_JOIN: &str = "LEFT JOIN real_users ON s.kind = 'user' AND real_users.account_id = s.account_id";
+/// An operator's id and name, read with their session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOperator {
+    pub id: OperatorId,
+    pub name: String,
+}
+
+/// The user row, or the operator row, joined onto a session row (aliased
+/// `s`). A deleted operator is no operator, as in `operators::by_account`.
+pub const SESSION_JOIN: &str = "LEFT JOIN real_users ON s.kind = 'user' AND real_users.account_id = s.account_id
+    LEFT JOIN operators ON s.kind = 'operator' AND operators.account_id = s.account_id AND operators.deleted_at IS NULL";
 
 /// What [`SessionUser`] reads, qualified by `real_users` since the session
-/// and account rows beside it share some column names.
+/// and account rows beside it share some column names; the operator's
+/// columns are renamed for the same reason.
 pub fn session_columns() -> &'static str {
     static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let own = user_row_columns!().split(',').map(|c| format!("real_users.{}", c.trim())).collect::<Vec<_>>().join(", ");
-        format!("{own}, {}", unread_replies!())
+        format!("{own}, {}, operators.id AS session_operator_id, operators.name AS session_operator_name", unread_replies!())
     });
     &COLUMNS
 }
@@ -97,11 +108,17 @@ impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for SessionUser
 where
     User: sqlx::FromRow<'r, R>,
     Option<UserId>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<OperatorId>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     &'r str: sqlx::ColumnIndex<R>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let id: Option<UserId> = row.try_get("id")?;
-        Ok(SessionUser(if id.is_some() { Some(User::from_row(row)?) } else { None }))
+        let user = if id.is_some() { Some(User::from_row(row)?) } else { None };
+        let operator_id: Option<OperatorId> = row.try_get("session_operator_id")?;
+        let operator_name: Option<String> = row.try_get("session_operator_name")?;
+        let operator = operator_id.zip(operator_name).map(|(id, name)| SessionOperator { id, name });
+        Ok(SessionUser(user, operator))
     }
 }
 

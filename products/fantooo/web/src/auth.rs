@@ -31,6 +31,9 @@ pub struct Session {
     /// A user's row, read in the session lookup's statement (none for
     /// other kinds, or when the row is gone).
     pub user: Option<std::sync::Arc<users::User>>,
+    /// An operator's id and name, read in the session lookup's statement
+    /// (none for other kinds, or when the operator is gone).
+    pub operator: Option<users::SessionOperator>,
 }
 
 impl Session {
@@ -154,10 +157,13 @@ impl FromRequestParts<AppState> for CurrentViewer {
                 }
                 (Viewer::User(user.id), user.display_name)
             }
-            AccountKind::Operator => {
-                let op = operators::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
-                (Viewer::Operator(op.id), op.name)
-            }
+            AccountKind::Operator => match &session.operator {
+                Some(op) => (Viewer::Operator(op.id), op.name.clone()),
+                None => {
+                    let op = operators::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
+                    (Viewer::Operator(op.id), op.name)
+                }
+            },
             AccountKind::Admin => {
                 let admin = admins::by_account(&state.db, session.account_id).await.map_err(account_gone)?;
                 if !admin.is_active {

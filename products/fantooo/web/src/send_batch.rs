@@ -49,15 +49,58 @@ impl GroupCommit for Sends {
     type Error = StoreError;
 
     async fn batch(&self, sends: &[UserSend]) -> StoreResult<Vec<StoreResult<Sent>>> {
-        send_as_users(&self.db, sends, &self.pricing).await
+        let outcomes = send_as_users(&self.db, sends, &self.pricing).await?;
+        // Counted after the commit, so the counters hold only what was
+        // written: a batch that fails as a whole is counted by its re-run.
+        if outcomes.len() == sends.len() {
+            count_sends(PATH_BATCHED, &outcomes);
+            metrics::counter!(SEND_BATCHES).increment(1);
+            metrics::counter!(SEND_BATCH_MEMBERS).increment(outcomes.len() as u64);
+        }
+        Ok(outcomes)
     }
 
     async fn single(&self, s: &UserSend) -> StoreResult<Sent> {
-        messages::send_as_user(&self.db, s.chat, s.user, &s.body, &self.pricing).await
+        let outcome = messages::send_as_user(&self.db, s.chat, s.user, &s.body, &self.pricing).await;
+        count_sends(PATH_SINGLE, std::slice::from_ref(&outcome));
+        outcome
     }
 
     fn taken(&self, size: usize) {
         metrics::histogram!("fantooo_send_batch_size").record(size as f64);
+    }
+}
+
+/// Users' sends answered, by how: `path="batched"` (stored by a batch's
+/// transaction), `path="single"` (stored on its own: a lone send, a
+/// batch's re-run, or batching off) and `path="refused"` (answered with an
+/// error by either path, nothing stored), and `path="repeated"` (a
+/// retried `client_id`, answered with the message stored before). Exact counters, unlike the batch
+/// size summary: the bench compares them with the rows it finds stored.
+pub const SENDS: &str = "fantooo_sends_total";
+/// Batches committed (each of two sends or more).
+pub const SEND_BATCHES: &str = "fantooo_send_batches_total";
+/// Sends answered by committed batches, stored or refused: divided by
+/// [`SEND_BATCHES`], the exact mean batch size.
+pub const SEND_BATCH_MEMBERS: &str = "fantooo_send_batch_members_total";
+const PATH_BATCHED: &str = "batched";
+const PATH_SINGLE: &str = "single";
+const PATH_REFUSED: &str = "refused";
+const PATH_REPEATED: &str = "repeated";
+
+fn count_sends(path: &'static str, outcomes: &[StoreResult<Sent>]) {
+    let (mut stored, mut repeated, mut refused) = (0u64, 0u64, 0u64);
+    for o in outcomes {
+        match o {
+            Ok(sent) if sent.duplicate => repeated += 1,
+            Ok(_) => stored += 1,
+            Err(_) => refused += 1,
+        }
+    }
+    for (path, n) in [(path, stored), (PATH_REPEATED, repeated), (PATH_REFUSED, refused)] {
+        if n > 0 {
+            metrics::counter!(SENDS, "path" => path).increment(n);
+        }
     }
 }
 

@@ -35,11 +35,13 @@ impl SignIn for AppState {
             via_cookie: via == SessionVia::Cookie,
             csrf_token: s.csrf_token,
             user: None,
+            operator: None,
         }
     }
 
-    /// A user's row comes in the session lookup's own statement: most
-    /// requests are users', and each reads its row.
+    /// A user's row, or an operator's id and name, comes in the session
+    /// lookup's own statement: most requests are users', and each reads
+    /// its row; an operator's reply needs only who they are.
     async fn find(&self, token: String, via: SessionVia, now: DateTime<Utc>) -> StoreResult<Option<Found<Self>>> {
         let found = SESSIONS
             .live_joined::<AccountId, AccountKind, users::SessionUser>(&self.db, &token, now, users::SESSION_JOIN, users::session_columns())
@@ -47,6 +49,7 @@ impl SignIn for AppState {
         Ok(found.map(|(s, row)| {
             let mut signed = self.signed(token, via, s.clone());
             signed.user = row.0.map(std::sync::Arc::new);
+            signed.operator = row.1;
             (signed, s)
         }))
     }
