@@ -263,6 +263,14 @@ struct Slot {
     refresh_at: u32,
 }
 
+/// What [`Cache::probe`] saw: a copy read (or kept) on it is as of `read_at`.
+#[derive(Clone, Copy)]
+struct Probe {
+    generation: u64,
+    read_at: Instant,
+    version: i64,
+}
+
 struct Copy {
     key: String,
     generation: u64,
@@ -338,7 +346,17 @@ impl Cache {
         if let Ok(v) = self.lookup((board, period, part), &key, generation) {
             return Ok(v);
         }
-        self.read(db, board, period, part, clock, now).await
+        self.read(db, board, period, part, clock, now, None).await
+    }
+
+    /// The totals' version, with the generation and instant taken before
+    /// it: a change committed after the probe moves the version after it,
+    /// and the next probe sees it.
+    async fn probe(&self, db: &Db) -> StoreResult<Probe> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let read_at = Instant::now();
+        self.probes.fetch_add(1, Ordering::Relaxed);
+        Ok(Probe { generation, read_at, version: version(db).await? })
     }
 
     /// Reads the key from the store and keeps it (the caller holds its read
@@ -352,15 +370,13 @@ impl Cache {
         part: Part,
         clock: &RankingClock,
         now: DateTime<Utc>,
+        probed: Option<Probe>,
     ) -> StoreResult<Value> {
         let key = clock.key(period, now);
-        // The generation and the instant are taken before the version: a
-        // change committed after the probe bumps the version after it, and
-        // the next probe sees it.
-        let generation = self.generation.load(Ordering::Acquire);
-        let read_at = Instant::now();
-        self.probes.fetch_add(1, Ordering::Relaxed);
-        let version = version(db).await?;
+        let Probe { generation, read_at, version } = match probed {
+            Some(p) => p,
+            None => self.probe(db).await?,
+        };
         {
             let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(c) = slots.get_mut(&(board, period, part)).and_then(|s| s.copy.as_mut()) {
@@ -421,10 +437,12 @@ impl Cache {
         }
     }
 
-    /// Re-reads (or keeps, when the totals' [`version`] has not moved),
-    /// one after another, the copies that somebody read and that are due (older than their share of [`CACHE_FOR`], or read before the
-    /// last signal), and drops the keys nobody read for a minute. A key
-    /// being read by a reader is left to it. Returns the reads made.
+    /// Re-reads (or keeps, when the totals' [`version`] has not moved: one
+    /// probe of it per pass), one after another, the copies that somebody
+    /// read and that are due (older than their share of [`CACHE_FOR`], or
+    /// read before the last signal), and drops the keys nobody read for a
+    /// minute. A key being read by a reader is left to it. Returns the
+    /// keys read or kept.
     pub async fn refresh_due(&self, db: &Db, clock: &RankingClock) -> StoreResult<usize> {
         let generation = self.generation.load(Ordering::Acquire);
         let due: Vec<(Key, ReadLock)> = {
@@ -444,10 +462,15 @@ impl Cache {
             due.sort_by_key(|(read_at, _, _)| *read_at);
             due.into_iter().map(|(_, k, r)| (k, r)).collect()
         };
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // One probe for every key due in this pass.
+        let probe = self.probe(db).await?;
         let mut n = 0;
         for ((board, period, part), reading) in due {
             let Ok(_one) = reading.try_lock() else { continue };
-            self.read(db, board, period, part, clock, Utc::now()).await?;
+            self.read(db, board, period, part, clock, Utc::now(), Some(probe)).await?;
             n += 1;
         }
         Ok(n)

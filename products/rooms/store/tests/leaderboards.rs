@@ -161,7 +161,9 @@ async fn a_folded_gift_shows_on_the_page_and_in_the_rank_after_the_signal() {
         give(db, &s, x, 1, "x2", t0 + Duration::seconds(4)).await;
         leaderboards::fold(db, clock, t0 + Duration::seconds(5)).await.unwrap();
         cache.changed();
+        let probes = cache.probes();
         assert_eq!(cache.refresh_due(db, clock).await.unwrap(), 2, "{b:?}: the page and the standings, both read since");
+        assert_eq!(cache.probes(), probes + 1, "{b:?}: one probe of the version for both");
         let reads = cache.reads();
         // Both have 30; x reached it later.
         assert_eq!(top(&page().await.unwrap()), vec![(ys.clone(), 30), (xs.clone(), 30)], "{b:?}");
