@@ -346,7 +346,7 @@ impl Cache {
         if let Ok(v) = self.lookup((board, period, part), &key, generation) {
             return Ok(v);
         }
-        self.read(db, board, period, part, clock, now, None).await
+        self.read(db, (board, period, part), clock, now, None).await
     }
 
     /// The totals' version, with the generation and instant taken before
@@ -362,16 +362,8 @@ impl Cache {
     /// Reads the key from the store and keeps it (the caller holds its read
     /// lock) — unless the totals' [`version`] is the one the key's copy was
     /// read at, when the copy is kept as if read now.
-    async fn read(
-        &self,
-        db: &Db,
-        board: Board,
-        period: Period,
-        part: Part,
-        clock: &RankingClock,
-        now: DateTime<Utc>,
-        probed: Option<Probe>,
-    ) -> StoreResult<Value> {
+    async fn read(&self, db: &Db, slot: Key, clock: &RankingClock, now: DateTime<Utc>, probed: Option<Probe>) -> StoreResult<Value> {
+        let (board, period, part) = slot;
         let key = clock.key(period, now);
         let Probe { generation, read_at, version } = match probed {
             Some(p) => p,
@@ -468,9 +460,9 @@ impl Cache {
         // One probe for every key due in this pass.
         let probe = self.probe(db).await?;
         let mut n = 0;
-        for ((board, period, part), reading) in due {
+        for (slot, reading) in due {
             let Ok(_one) = reading.try_lock() else { continue };
-            self.read(db, board, period, part, clock, Utc::now(), Some(probe)).await?;
+            self.read(db, slot, clock, Utc::now(), Some(probe)).await?;
             n += 1;
         }
         Ok(n)
