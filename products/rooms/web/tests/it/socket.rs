@@ -248,6 +248,10 @@ async fn missed_private_messages_come_back_from_the_user_channel_after_a_reconne
         let say = |body: &str| json!({"body": body});
 
         let mut ws = connect(addr, &bob).await;
+        // The socket follows its person's events before it reads commands:
+        // one answered command means a message sent now is pushed to it.
+        send(&mut ws, json!({"t": "resume_user", "after": i64::MAX})).await;
+        next_of(&mut ws, "user_resumed").await;
         assert_eq!(amy.post(&format!("/api/v1/messages/{bid}"), say("one")).await.status, StatusCode::CREATED);
         let first = next_of(&mut ws, "user_event").await;
         assert_eq!((first["kind"].as_str(), first["data"]["body"].as_str()), (Some("message"), Some("one")), "{b:?} {first}");
