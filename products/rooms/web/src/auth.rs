@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use platform_accounts::password::{self, Cost};
-use platform_web::request::{set_cookie, ClientIp, ProxyTrust, SessionVia};
 use platform_db::StoreResult;
+use platform_web::request::{set_cookie, ClientIp, ProxyTrust, SessionVia};
 use platform_web::session::{Cookies, Found, Sessions, SignIn};
 use rooms_domain::account::{AccountStatus, PlatformRole};
 use rooms_domain::ids::AccountId;
@@ -64,7 +64,9 @@ impl SignIn for AppState {
 
     /// The session with its account row, in one statement.
     async fn find(&self, token: String, via: SessionVia, now: DateTime<Utc>) -> StoreResult<Option<Found<Self>>> {
-        let found = SESSIONS.live_joined::<AccountId, String, Account>(&self.db, &token, now, accounts::SESSION_JOIN, accounts::session_columns()).await?;
+        let found = SESSIONS
+            .live_joined::<AccountId, String, Account>(&self.db, &token, now, accounts::SESSION_JOIN, accounts::session_columns())
+            .await?;
         Ok(found.map(|(s, account)| {
             let mut signed = self.signed(token, via, s.clone());
             signed.account = Some(Arc::new(account));
