@@ -67,3 +67,8 @@ pub async fn find(db: &Db, owner_kind: &str, owner_id: &str, unit: &Unit) -> Sto
     }
     .await)
 }
+
+/// Like [`find`], inside the caller's transaction.
+pub async fn find_in<C: Conn>(conn: &mut C, owner_kind: &str, owner_id: &str, unit: &Unit) -> StoreResult<Option<Wallet>> {
+    conn.find_wallet(owner_kind, owner_id, unit).await
+}

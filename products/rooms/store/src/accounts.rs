@@ -122,6 +122,35 @@ pub async fn by_id(db: &Db, id: AccountId) -> StoreResult<Option<Account>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Account>(&sql).bind(id).fetch_optional(p).await?))
 }
 
+/// The account's row with the instant before which its access tokens are
+/// refused ([`credentials_after`]): what a bearer request checks and then
+/// uses, in one statement.
+pub async fn with_credentials_after(db: &Db, id: AccountId) -> StoreResult<Option<(Account, Option<DateTime<Utc>>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        account: Account,
+        credentials_after: Option<DateTime<Utc>>,
+    }
+    let sql = format!("SELECT {ACCOUNT_COLS}, credentials_after FROM accounts WHERE id = $1");
+    let row = on_pool!(db, p => sqlx::query_as::<_, Row>(&sql).bind(id).fetch_optional(p).await?);
+    Ok(row.map(|r| (r.account, r.credentials_after)))
+}
+
+/// The session's account row, joined onto a session row (aliased `s`) in
+/// the session lookup's own statement
+/// (`platform_accounts::SessionStore::live_joined` with [`SESSION_JOIN`]
+/// and [`session_columns`]).
+pub const SESSION_JOIN: &str = "JOIN accounts acct ON acct.id = s.account_id";
+
+/// [`Account`]'s columns qualified by [`SESSION_JOIN`]'s alias, since the
+/// session row beside them shares some names.
+pub fn session_columns() -> &'static str {
+    static COLUMNS: LazyLock<String> =
+        LazyLock::new(|| ACCOUNT_COLS.split(',').map(|c| format!("acct.{}", c.trim())).collect::<Vec<_>>().join(", "));
+    &COLUMNS
+}
+
 pub async fn profile(db: &Db, id: AccountId) -> StoreResult<Option<PublicProfile>> {
     let sql = format!("SELECT {PUBLIC_COLS} FROM accounts WHERE id = $1");
     Ok(on_pool!(db, p => sqlx::query_as::<_, PublicProfile>(&sql).bind(id).fetch_optional(p).await?))

@@ -85,7 +85,19 @@ pub const ECONOMY: &[(&str, &str)] = &[
     ("gift shares do not add up to the gift's cost", "SELECT COUNT(*) FROM gift_sends WHERE owner_share + receiver_share + agency_share + platform_share <> cost"),
     (
         "gift without its ledger posting",
-        "SELECT COUNT(*) FROM gift_sends s WHERE NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.reference = CAST(s.id AS TEXT) AND e.reason = 'gift')",
+        "SELECT COUNT(*) FROM gift_sends s WHERE (s.escrow_posting IS NULL
+           AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.reference = CAST(s.id AS TEXT) AND e.reason = 'gift'))
+           OR (s.escrow_posting IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.idempotency_key = s.escrow_posting AND e.reason = 'gift'))",
+    ),
+    (
+        "a batch's escrow transfer moved other than its gifts' costs (per sender and into the shard)",
+        "SELECT COUNT(*) FROM (SELECT k, who FROM (
+           SELECT escrow_posting AS k, CAST(sender_id AS TEXT) AS who, cost AS amount FROM gift_sends WHERE escrow_posting IS NOT NULL
+           UNION ALL SELECT escrow_posting, 'escrow', -cost FROM gift_sends WHERE escrow_posting IS NOT NULL
+           UNION ALL SELECT e.idempotency_key, CASE WHEN w.owner_kind = 'account' THEN w.owner_id ELSE 'escrow' END, e.delta
+             FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE e.reason = 'gift' AND e.idempotency_key IN (SELECT escrow_posting FROM gift_sends WHERE escrow_posting IS NOT NULL)
+         ) x GROUP BY k, who HAVING SUM(amount) <> 0) y",
     ),
     (
         "gift marked credited with a batch that does not exist",

@@ -78,7 +78,11 @@ pub fn issuer_shard(key: &str) -> String {
 /// A system wallet, opened with its opening stock the first time (in its
 /// own transactions, so racing first uses are safe). `opening` 0: none.
 pub async fn system_wallet(db: &Db, name: &str, unit: &Unit, opening: i64) -> StoreResult<WalletId> {
-    let w = wallets::open(db, SYSTEM, name, unit).await?;
+    // Looked up first: opening is an upsert, written even when it finds one.
+    let w = match wallets::find(db, SYSTEM, name, unit).await? {
+        Some(w) => w,
+        None => wallets::open(db, SYSTEM, name, unit).await?,
+    };
     if opening > 0 && w.balance.get() == 0 {
         let key = format!("{OPENING}:{name}:{unit}");
         let m = Movement {
@@ -116,7 +120,11 @@ pub async fn system(db: &Db, name: &str) -> StoreResult<WalletId> {
 
 /// An account's wallet of `unit`, opened inside the caller's transaction.
 pub async fn account_wallet_in<C: Conn>(conn: &mut C, who: AccountId, unit: &Unit, now: DateTime<Utc>) -> StoreResult<WalletId> {
-    Ok(wallets::open_in(conn, ACCOUNT, &who.to_string(), unit, now).await?.id)
+    let owner = who.to_string();
+    if let Some(w) = wallets::find_in(conn, ACCOUNT, &owner, unit).await? {
+        return Ok(w.id);
+    }
+    Ok(wallets::open_in(conn, ACCOUNT, &owner, unit, now).await?.id)
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

@@ -4,10 +4,13 @@
 //!
 //! A gift is accepted in one transaction and credited in a batch with
 //! others. Accepting: the sender is debited once per recipient into an
-//! escrow wallet (one ledger transfer each, keyed by the sender, the
-//! request key and the recipient, so a retried request changes nothing),
-//! a `gift_sends` row records each with its BR-1 split (receiver, room
-//! owner, agency, platform) and `credited_at` empty, the counters move,
+//! escrow wallet (on its own, one ledger transfer each, keyed by the
+//! sender, the request key and the recipient; in a batch, one transfer per
+//! escrow shard of the batch, each sender's debits summed into one leg,
+//! named by each gift's `escrow_posting`), a `gift_sends` row records each
+//! with its BR-1 split (receiver, room owner, agency, platform) and
+//! `credited_at` empty — unique per sender, key and recipient, so a
+//! retried request changes nothing —, the counters move,
 //! and the room outbox carries the animation. Crediting
 //! ([`credit_pending`], run after each accepted gift and by the
 //! `gift_credits` job): one transaction takes the waiting gifts, posts per
@@ -241,6 +244,9 @@ struct NewSend<'a> {
     split: rules::Split,
     wealth_xp: i64,
     charm_xp: i64,
+    /// The idempotency key of the batch's escrow transfer that debits it
+    /// ([`accept_many`]); `None` when it has a transfer of its own.
+    posting: Option<String>,
 }
 
 impl<'a> NewSend<'a> {
@@ -268,6 +274,7 @@ impl<'a> NewSend<'a> {
             split: rules::split(cost, agency.is_some(), rates),
             wealth_xp: rules::xp(cost, g.wealth_pct),
             charm_xp: rules::xp(cost, g.charm_pct),
+            posting: None,
         }
     }
 
@@ -324,17 +331,17 @@ macro_rules! insert_sends {
         let rows: &[NewSend<'_>] = $rows;
         let mut inserted: BTreeMap<GiftSendId, GiftSend> = BTreeMap::new();
         for chunk in rows.chunks(500) {
-            let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 20 + 1, 20))).collect::<Vec<_>>().join(", ");
+            let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 21 + 1, 21))).collect::<Vec<_>>().join(", ");
             let sql = format!(
                 "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
-                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at)
+                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at, escrow_posting)
                  VALUES {values} RETURNING {SEND_COLUMNS}"
             );
             let mut q = sqlx::query_as::<_, GiftSend>(&sql);
             for x in chunk {
                 q = q.bind(x.id).bind(x.sender).bind(x.key).bind(x.recipient).bind(x.room).bind(x.owner).bind(x.gift.id).bind(x.quantity)
                     .bind(x.combo).bind(x.gift.price).bind(x.split.cost).bind(x.split.owner).bind(x.split.receiver)
-                    .bind(x.unit()).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind($now);
+                    .bind(x.unit()).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind($now).bind(x.posting.as_deref());
             }
             for row in q.fetch_all(&mut *$tx).await? {
                 inserted.insert(row.id, row);
@@ -657,6 +664,12 @@ impl GiftRequest {
     }
 }
 
+/// The idempotency key of a batch's escrow transfer into one shard: the
+/// batch (its first send's id) and the shard's wallet name.
+fn escrow_posting(batch: &str, shard: &str) -> String {
+    format!("{}:{batch}:{shard}", economy::GIFT)
+}
+
 /// The most requests [`accept_many`] takes at once.
 pub const ACCEPT_BATCH: usize = 128;
 
@@ -679,8 +692,9 @@ enum Decided {
 /// memory against its sender's running balance, so one sender's
 /// `Insufficient` or a refusal is only that request's answer; the sends
 /// are inserted, the counters merged over the batch (one upsert, in key
-/// order), and every accepted gift's escrow transfer posted in one
-/// `transfers_in` call (all wallets locked in id order). A key used before
+/// order), and the batch's escrow transfers — one per escrow shard, one
+/// leg per sender — posted in one `transfers_in` call (all wallets locked
+/// in id order). A key used before
 /// is answered with its first sends; two requests of one sender with one
 /// key in the batch are applied once (the second answers as a retry).
 /// `Err` means the batch as a whole wrote nothing (a key taken by a
@@ -901,7 +915,9 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             if accepted.is_empty() {
                 return Ok::<BTreeMap<usize, Vec<GiftSend>>, StoreError>(BTreeMap::new());
             }
-            // The sends: multi-row inserts.
+            // The sends: multi-row inserts. Each names its escrow shard's
+            // transfer of this batch, keyed by the batch (its first send's
+            // id, new) and the shard.
             let mut rows: Vec<NewSend<'_>> = vec![];
             let mut of_req: Vec<usize> = vec![];
             for &i in &accepted {
@@ -910,6 +926,10 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     rows.push(NewSend::of(&reqs[i], &found[*gift], *owner, *cost, *r, *agency, settings.rates));
                     of_req.push(i);
                 }
+            }
+            let batch = rows.first().map(|x| x.id.to_string()).unwrap_or_default();
+            for x in &mut rows {
+                x.posting = Some(escrow_posting(&batch, &economy::escrow_shard(x.key)));
             }
             let sends = insert_sends!(tx, &rows, now);
             // Counters merged over the batch: one upsert per 200 rows, in
@@ -925,19 +945,27 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
             // Levels reached: each track and subject of the batch once, read in one statement.
             levels_reached_many!(tx, &ladders, &level_tracks(&rows), now);
-            // The money: every accepted gift's escrow transfers in one call.
-            let keys: Vec<(String, String)> = rows.iter().map(NewSend::transfer_key).collect();
-            let mut transfers: Vec<Transfer> = vec![];
-            for (x, (key, reference)) in rows.iter().zip(&keys) {
-                let (Some(from), Some(escrow)) = (wallet_of.get(&x.sender), escrows.get(&economy::escrow_shard(x.key))) else {
+            // The money: one transfer per escrow shard of the batch (each
+            // sender's debit summed into one leg, the shard's credit), all in
+            // one call. A gift applies once by its own `gift_sends` row
+            // (unique per sender, key and recipient), not by the transfer key.
+            let mut by_shard: BTreeMap<&str, (WalletId, BTreeMap<WalletId, i64>)> = BTreeMap::new();
+            for x in &rows {
+                let (Some(from), Some(escrow), Some(posting)) =
+                    (wallet_of.get(&x.sender), escrows.get(&economy::escrow_shard(x.key)), x.posting.as_deref())
+                else {
                     return Err(StoreError::Invalid("a gift's wallet was not opened".into()));
                 };
-                let legs = vec![
-                    Leg { wallet: *from, unit: coins(), delta: Amount(-x.split.cost) },
-                    Leg { wallet: *escrow, unit: coins(), delta: Amount(x.split.cost) },
-                ];
-                transfers.push(Transfer { legs, reason: economy::GIFT, reference: Some(reference), idempotency_key: key, created_by: None });
+                *by_shard.entry(posting).or_insert((*escrow, BTreeMap::new())).1.entry(*from).or_default() += x.split.cost;
             }
+            let transfers: Vec<Transfer> = by_shard
+                .iter()
+                .map(|(posting, (escrow, debits))| {
+                    let mut legs: Vec<Leg> = debits.iter().map(|(w, d)| Leg { wallet: *w, unit: coins(), delta: Amount(-d) }).collect();
+                    legs.push(Leg { wallet: *escrow, unit: coins(), delta: Amount(debits.values().sum()) });
+                    Transfer { legs, reason: economy::GIFT, reference: Some(&batch), idempotency_key: posting, created_by: None }
+                })
+                .collect();
             let done = book().transfers_in(&mut *tx, &transfers, now).await?;
             if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
                 return Err(StoreError::Conflict("gift_sends request key".into()));
@@ -1077,8 +1105,37 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         if rows.is_empty() {
             return Ok(0);
         }
-        // Each wallet opened (or found) once per batch.
+        // Each wallet found once per batch: looked up together, one
+        // statement per owner kind and unit; only a wallet not there yet is
+        // opened (an upsert, which would otherwise be written every time).
         let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
+        let mut wanted: BTreeMap<(&'static str, &'static str), std::collections::BTreeSet<String>> = BTreeMap::new();
+        for r in &rows {
+            wanted.entry((wallets::SYSTEM, economy::COINS)).or_default().insert(economy::escrow_shard(&r.request_key));
+            if r.owner_share > 0 {
+                wanted.entry((economy::ACCOUNT, economy::COINS)).or_default().insert(r.owner_id.to_string());
+            }
+            if r.receiver_share > 0 {
+                let unit = if r.receiver_unit == economy::DIAMONDS { economy::DIAMONDS } else { economy::COINS };
+                wanted.entry((economy::ACCOUNT, unit)).or_default().insert(r.recipient_id.to_string());
+            }
+            if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
+                wanted.entry((AGENCY, economy::COINS)).or_default().insert(a.to_string());
+            }
+        }
+        for ((kind, unit), owners) in &wanted {
+            let sql = format!(
+                "SELECT owner_id, id FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
+                platform_db::placeholders(3, owners.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, WalletId)>(&sql).bind(*kind).bind(*unit);
+            for o in owners {
+                q = q.bind(o.as_str());
+            }
+            for (owner, id) in q.fetch_all(&mut *tx).await? {
+                opened.insert((*kind, owner, *unit), id);
+            }
+        }
         macro_rules! wallet {
             ($kind:expr, $owner:expr, $unit:expr) => {{
                 let k: (&'static str, String, &'static str) = ($kind, $owner, $unit);

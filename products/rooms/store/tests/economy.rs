@@ -959,6 +959,34 @@ async fn a_batch_of_gift_requests_answers_each_on_its_own_with_exact_sums() {
         }
         let room_total = leaderboards::level(db, Track::Room, &s.room.to_string()).await.unwrap().xp;
         assert_eq!(room_total, 400, "{b:?}: the counters merged over the batch");
+        // The money: one transfer per escrow shard of the batch, one leg per
+        // sender into it and the shard's credit; each gift names its transfer.
+        let postings: Vec<(String, String)> = rooms_store::on_pool!(db, p => sqlx::query_as(
+            "SELECT request_key, escrow_posting FROM gift_sends WHERE room_id = $1 ORDER BY seq").bind(s.room).fetch_all(p).await.unwrap());
+        let mut shards: std::collections::BTreeMap<u32, std::collections::BTreeSet<&str>> = Default::default();
+        for (k, posting) in &postings {
+            let shard = rooms_domain::economy::escrow_shard_of(k);
+            assert!(posting.ends_with(&format!(":gift_escrow:{shard}")), "{b:?}: {posting}");
+            shards.entry(shard).or_default().insert(if k.starts_with('r') { "rich" } else { "other" });
+        }
+        let distinct: std::collections::BTreeSet<&String> = postings.iter().map(|(_, p)| p).collect();
+        assert_eq!(distinct.len(), shards.len(), "{b:?}: one transfer per shard");
+        let legs: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ledger_entries WHERE idempotency_key IN (SELECT escrow_posting FROM gift_sends WHERE room_id = $1)")
+            .bind(s.room).fetch_one(p).await.unwrap());
+        assert_eq!(legs as usize, shards.values().map(|senders| senders.len() + 1).sum::<usize>(), "{b:?}: a leg per sender and shard");
+        // A posting that moved other than its gifts' costs is found.
+        let tamper = |by: i64| {
+            let key = postings[0].1.clone();
+            async move {
+                rooms_store::on_pool!(db, p => { sqlx::query("UPDATE ledger_entries SET delta = delta + $1 WHERE idempotency_key = $2 AND delta > 0")
+                    .bind(by).bind(key).execute(p).await.unwrap(); });
+            }
+        };
+        tamper(1).await;
+        let found = rooms_store::check::run(db).await.unwrap();
+        assert!(found.iter().any(|(m, n)| m.starts_with("a batch's escrow transfer moved other") && *n == 1), "{b:?}: {found:?}");
+        tamper(-1).await;
         gifts::credit_pending(db, now).await.unwrap();
         // BR-1: the plain receiver 70 coins a gift (two), the member 70 diamonds each (two).
         assert_eq!(economy::balances(db, s.plain).await.unwrap().coins, 140, "{b:?}");

@@ -12,11 +12,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use platform_accounts::password::{self, Cost};
+use platform_db::StoreResult;
 use platform_web::request::{set_cookie, ClientIp, ProxyTrust, SessionVia};
-use platform_web::session::{Cookies, Sessions, SignIn};
+use platform_web::session::{Cookies, Found, Sessions, SignIn};
 use rooms_domain::account::{AccountStatus, PlatformRole};
 use rooms_domain::ids::AccountId;
 use rooms_store::accounts::{self, Account, SESSIONS};
+use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "rooms_session";
 pub const CSRF_COOKIE: &str = "rooms_csrf";
@@ -29,6 +31,9 @@ pub struct Auth {
     pub account_id: AccountId,
     /// The cookie session's token (to sign out this one); `None` for bearer.
     pub session_token: Option<String>,
+    /// The account's row as the credential's own lookup read it (in the
+    /// same statement), so the request does not read it again.
+    pub account: Option<Arc<Account>>,
 }
 
 /// A new password's hash, off the async threads.
@@ -54,7 +59,19 @@ impl SignIn for AppState {
     }
 
     fn signed(&self, token: String, _via: SessionVia, s: platform_accounts::Session<AccountId, String>) -> Auth {
-        Auth { account_id: s.account_id, session_token: Some(token) }
+        Auth { account_id: s.account_id, session_token: Some(token), account: None }
+    }
+
+    /// The session with its account row, in one statement.
+    async fn find(&self, token: String, via: SessionVia, now: DateTime<Utc>) -> StoreResult<Option<Found<Self>>> {
+        let found = SESSIONS
+            .live_joined::<AccountId, String, Account>(&self.db, &token, now, accounts::SESSION_JOIN, accounts::session_columns())
+            .await?;
+        Ok(found.map(|(s, account)| {
+            let mut signed = self.signed(token, via, s.clone());
+            signed.account = Some(Arc::new(account));
+            (signed, s)
+        }))
     }
 
     /// A signed access token, refused once its account is not active or
@@ -62,10 +79,10 @@ impl SignIn for AppState {
     async fn bearer(&self, token: String, now: DateTime<Utc>) -> Result<Option<Auth>, AppError> {
         let Ok(claims) = self.tokens.verify(&token, now) else { return Ok(None) };
         let Some(id) = claims.account::<AccountId>() else { return Ok(None) };
-        match accounts::by_id(&self.db, id).await? {
-            Some(a) if a.status == AccountStatus::Active => {
-                let revoked = accounts::credentials_after(&self.db, id).await?.is_some_and(|t| claims.iat <= t.timestamp());
-                Ok((!revoked).then_some(Auth { account_id: id, session_token: None }))
+        match accounts::with_credentials_after(&self.db, id).await? {
+            Some((a, after)) if a.status == AccountStatus::Active => {
+                let revoked = after.is_some_and(|t| claims.iat <= t.timestamp());
+                Ok((!revoked).then(|| Auth { account_id: id, session_token: None, account: Some(Arc::new(a)) }))
             }
             _ => Ok(None),
         }
@@ -117,7 +134,11 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = WebError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let auth = parts.extensions.get::<Auth>().cloned().ok_or(AppError::Unauthenticated)?;
-        let account = accounts::by_id(&state.db, auth.account_id).await?.ok_or(AppError::Unauthenticated)?;
+        // The row the credential's lookup read; else read now.
+        let account = match &auth.account {
+            Some(a) => Account::clone(a),
+            None => accounts::by_id(&state.db, auth.account_id).await?.ok_or(AppError::Unauthenticated)?,
+        };
         if account.status != AccountStatus::Active {
             return Err(AppError::Unauthenticated.into());
         }

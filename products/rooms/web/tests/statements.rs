@@ -1,0 +1,159 @@
+//! The SQL statements one request makes, counted from sqlx's own statement
+//! log (a process-wide subscriber, so this binary holds one test): a gift
+//! request with a bearer access token and a cookie session's request each
+//! read their account once, in the credential's own lookup, and a blocked
+//! or signed-out-everywhere credential is still refused.
+
+#[allow(dead_code)]
+#[path = "it/support.rs"]
+mod support;
+
+use axum::http::StatusCode;
+use chrono::Utc;
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_store::gifts::{self, NewGift};
+use serde_json::json;
+use std::sync::{Arc, Mutex, OnceLock};
+use support::{backends, Client, TestApp, PASSWORD};
+use tracing::field::{Field, Visit};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::Layer;
+
+/// Every statement sqlx ran since the last [`take`].
+fn log() -> &'static Arc<Mutex<Vec<String>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<String>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(vec![]));
+        let subscriber = tracing_subscriber::registry().with(Statements(log.clone()));
+        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+        log
+    })
+}
+
+fn take() -> Vec<String> {
+    std::mem::take(&mut *log().lock().unwrap())
+}
+
+struct Statements(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> Layer<S> for Statements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" {
+            return;
+        }
+        #[derive(Default)]
+        struct Sql {
+            summary: String,
+            full: String,
+        }
+        impl Visit for Sql {
+            fn record_str(&mut self, field: &Field, value: &str) {
+                match field.name() {
+                    "summary" => self.summary = value.to_string(),
+                    "db.statement" => self.full = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+            fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut sql = Sql::default();
+        event.record(&mut sql);
+        self.0.lock().unwrap().push(if sql.full.is_empty() { sql.summary } else { sql.full });
+    }
+}
+
+/// Statements that read the caller's own account row or its credentials'
+/// time (a gift's frame reads its people's display names apart).
+fn account_reads(statements: &[String]) -> usize {
+    statements.iter().filter(|s| s.contains("credentials_after") || (s.contains("accounts") && s.contains("needs_profile"))).count()
+}
+
+async fn id_of(c: &mut Client) -> AccountId {
+    c.get("/api/v1/me").await.json()["account"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_request_reads_its_account_once_and_refused_credentials_stay_refused() {
+    log();
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut owner = app.client();
+        owner.sign_up("owner@example.com", "owner").await;
+        let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let room: RoomId = r.json()["room"]["id"].as_str().unwrap().parse().unwrap();
+        let mut star = app.client();
+        star.sign_up("star@example.com", "star").await;
+        let star_id = id_of(&mut star).await;
+        assert!(star.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
+        assert!(star.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({})).await.status.is_success());
+        let mut fan = app.client();
+        fan.sign_up("fan@example.com", "fan").await;
+        let fan_id = id_of(&mut fan).await;
+        assert!(fan.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
+        let gift = NewGift {
+            code: "heart",
+            name: "Heart",
+            category: "classic",
+            rarity: "common",
+            price: 1,
+            wealth_pct: 100,
+            charm_pct: 100,
+            animation: "heart",
+            sort: 0,
+            min_vip: 0,
+        };
+        let gift = gifts::create_gift(&app.db, &gift).await.unwrap().to_string();
+        rooms_store::economy::grant(&app.db, fan_id, 100, "t", None, Utc::now()).await.unwrap();
+        let path = format!("/api/v1/rooms/{room}/gifts");
+        // A first gift warms the wallets and shards; the second is counted.
+        let first = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "warm"})).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{b:?}: {}", first.body);
+
+        take();
+        let sent = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "counted"})).await;
+        let statements = take();
+        assert_eq!(sent.status, StatusCode::CREATED, "{b:?}: {}", sent.body);
+        println!("{b:?}: a bearer gift request made {} statements:\n  {}", statements.len(), statements.join("\n  "));
+        assert_eq!(account_reads(&statements), 1, "{b:?}: the bearer check's read serves the whole request: {statements:#?}");
+
+        // A cookie session's request: the session lookup brings the account.
+        let mut web = app.client();
+        let page = web.get("/signin").await.body;
+        let i = page.find("name=\"csrf_token\" value=\"").expect("a sign-in form") + 25;
+        let csrf = page[i..i + 64].to_string();
+        let r = web.form("/signin", &[("csrf_token", &csrf), ("login", "fan@example.com"), ("password", PASSWORD), ("next", "/")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{b:?}: {}", r.body);
+        assert!(web.cookies.contains_key("rooms_session"));
+        take();
+        let coins = web.get("/api/v1/coins").await;
+        let statements = take();
+        assert_eq!(coins.status, StatusCode::OK, "{b:?}: {}", coins.body);
+        assert_eq!(coins.json()["coins"], 98, "{b:?}");
+        assert_eq!(account_reads(&statements), 1, "{b:?}: the session lookup's join serves the request: {statements:#?}");
+
+        // A status other than active, read in the credential's own lookup,
+        // refuses the bearer token and the cookie session alike.
+        let status = |s: &'static str| {
+            let db = app.db.clone();
+            async move {
+                platform_db::on_pool!(&db, p => {
+                    sqlx::query("UPDATE accounts SET status = $1 WHERE id = $2").bind(s).bind(fan_id).execute(p).await.unwrap();
+                });
+            }
+        };
+        status("suspended").await;
+        let refused = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "blocked"})).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: {}", refused.body);
+        assert_eq!(web.get("/api/v1/coins").await.status, StatusCode::UNAUTHORIZED, "{b:?}");
+        status("active").await;
+        assert_eq!(web.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
+        // Signed out everywhere: tokens issued before it and the session are refused.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        rooms_store::accounts::revoke_all_credentials(&app.db, fan_id, Utc::now()).await.unwrap();
+        let refused = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "signed-out"})).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: {}", refused.body);
+        assert_eq!(web.get("/api/v1/coins").await.status, StatusCode::UNAUTHORIZED, "{b:?}");
+        assert_eq!(rooms_store::economy::balances(&app.db, fan_id).await.unwrap().coins, 98, "{b:?}: nothing refused was charged");
+    }
+}
