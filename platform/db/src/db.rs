@@ -52,6 +52,18 @@ pub enum Db {
 /// Pooled connections idle longer than this are checked before reuse.
 const IDLE_PING_AFTER: Duration = Duration::from_secs(1);
 
+/// Prepared statements kept per connection (sqlx's default is 100). A
+/// group-commit batch writes with `VALUES` lists of its own size, so each
+/// of its statements has a text per batch size; with room for only 100,
+/// batches of changing sizes evict each other's statements and every
+/// statement is parsed again, with one more round trip. The environment's
+/// `PLATFORM_DB_STATEMENT_CACHE` overrides it (a bench's "before").
+pub const STATEMENT_CACHE: usize = 1_024;
+
+fn statement_cache() -> usize {
+    std::env::var("PLATFORM_DB_STATEMENT_CACHE").ok().and_then(|v| v.parse().ok()).unwrap_or(STATEMENT_CACHE)
+}
+
 impl Db {
     /// Connects to `url`: `postgres://…` or `sqlite://path` (created if missing).
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Db> {
@@ -62,7 +74,7 @@ impl Db {
     /// `pg_stat_activity` (the product's name).
     pub async fn connect_as(url: &str, max_connections: u32, application: &str) -> StoreResult<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)?.application_name(application);
+            let opts = PgConnectOptions::from_str(url)?.application_name(application).statement_cache_capacity(statement_cache());
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
@@ -87,7 +99,8 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30));
+                .busy_timeout(Duration::from_secs(30))
+                .statement_cache_capacity(statement_cache());
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.min(16))
                 .acquire_timeout(Duration::from_secs(30))

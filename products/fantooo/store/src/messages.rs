@@ -5,7 +5,7 @@
 use crate::{emit_event, ledger_charge, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::{ChatStatus, ContentType, MessageStatus, Side};
-use fantooo_domain::ids::{AdminId, ChatId, MessageId, OperatorId, UserId};
+use fantooo_domain::ids::{AdminId, ChatId, MessageId, OperatorId, ProfileId, UserId};
 use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::pricing::{message_price, Price, PriceInput, PricingConfig};
 use fantooo_domain::{Credits, UserTier};
@@ -62,11 +62,17 @@ pub struct Sent {
     /// What the sender's next message in this chat will cost (users only),
     /// priced from the state this send saw, so no second read is needed.
     pub next_price: Option<Price>,
+    /// A user's send into a chat with no operator on it: the chat's
+    /// profile, which the answer names as the one the user waits for
+    /// (read under the send's lock, so the handler needs no read of the
+    /// chat). `None` for profile messages and for chats with an operator.
+    pub waiting_on: Option<ProfileId>,
 }
 
 /// The chat state the price depends on, read under the send lock.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ChatForSend {
+    pub(crate) fictional_user_id: ProfileId,
     pub(crate) status: ChatStatus,
     pub(crate) assigned_operator_id: Option<OperatorId>,
     pub(crate) free_messages_used: i64,
@@ -76,6 +82,13 @@ pub(crate) struct ChatForSend {
     pub(crate) profile_listed: bool,
     /// The user blocked this profile: the chat stays closed.
     pub(crate) blocked: bool,
+}
+
+impl ChatForSend {
+    /// The profile the user waits for, when no operator is on the chat.
+    pub(crate) fn waiting_on(&self) -> Option<ProfileId> {
+        self.assigned_operator_id.is_none().then_some(self.fictional_user_id)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -161,7 +174,7 @@ pub async fn send_as_user(
         // and queueing the chat.
         let c: Option<ChatForSend> = sqlx::query_as(
             "UPDATE chats SET updated_at = $3 WHERE id = $1 AND real_user_id = $2
-             RETURNING status, assigned_operator_id, free_messages_used, paid_messages_count,
+             RETURNING fictional_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
                        (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
                        (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
                        (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed,
@@ -190,7 +203,8 @@ pub async fn send_as_user(
                 tx.rollback().await?;
                 let price = if message.credits_charged.get() > 0 { Price::Paid { credits: message.credits_charged } } else { Price::FreeLoyalty };
                 let next_price = Some(price_after(0));
-                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true, queued: false, next_price });
+                let waiting_on = c.waiting_on();
+                return Ok(Sent { message, price, balance: Some(Credits(u.credits)), duplicate: true, queued: false, next_price, waiting_on });
             }
         }
         let price = price_after(0);
@@ -241,7 +255,7 @@ pub async fn send_as_user(
             .bind(price.is_free()).bind(charge.get()).bind(&body.client_id).bind(now)
             .fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Ok(Sent { message, price, balance: Some(balance), duplicate: false, queued, next_price: Some(price_after(1)) })
+        Ok(Sent { message, price, balance: Some(balance), duplicate: false, queued, next_price: Some(price_after(1)), waiting_on: c.waiting_on() })
     })
 }
 
@@ -288,7 +302,7 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
                 sqlx::query_as(&sql).bind(chat).bind(client_id).bind(now - RECENT).fetch_optional(&mut *tx).await?;
             if let Some(message) = earlier {
                 tx.rollback().await?;
-                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None });
+                return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None, waiting_on: None });
             }
         }
         // The counters, returning what the user's `reply` event needs.
@@ -327,7 +341,7 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
         let preview = fantooo_domain::chat::preview(&message.content, message.content_type);
         emit_event!(tx, Some(chat), Some(user), crate::events::EventBody::Reply { chat_id: chat, seq: message.seq, profile, preview, unread, total }, now);
         tx.commit().await?;
-        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None })
+        Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None, waiting_on: None })
     })
 }
 

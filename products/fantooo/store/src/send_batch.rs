@@ -39,7 +39,7 @@ use crate::messages::{featured_now, Body, ChatForSend, Message, Sent, ACTIVE_GRA
 use crate::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::ChatStatus;
-use fantooo_domain::ids::{ChatId, LedgerEntryId, MessageId, UserId};
+use fantooo_domain::ids::{ChatId, LedgerEntryId, MessageId, ProfileId, UserId};
 use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::pricing::{message_price, Price, PriceInput, PricingConfig};
 use fantooo_domain::{Credits, UserTier};
@@ -219,7 +219,7 @@ pub async fn send_as_users(
     let chats_sql = format!(
         "WITH locked (locked_id) AS (SELECT id FROM chats WHERE id IN ({}) AND real_user_id IN ({}) ORDER BY id{lock})
          UPDATE chats SET updated_at = $1 FROM locked WHERE chats.id = locked.locked_id
-         RETURNING id, real_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
+         RETURNING id, real_user_id, fictional_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
                    (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
                    (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
                    (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed,
@@ -287,6 +287,10 @@ pub async fn send_as_users(
         let user_runs = plans.users;
         let chat_runs = plans.chats;
         let plans = plans.plans;
+        // Who each send's chat waits for (its assignment does not move
+        // while the batch holds the chat's lock).
+        let waiting: Vec<Option<ProfileId>> =
+            sends.iter().map(|s| chat_runs.get(&s.chat).and_then(|r| r.chat.waiting_on())).collect();
         let writes: Vec<(usize, MessageId, Price)> = plans.iter().enumerate()
             .filter_map(|(i, p)| match p { Plan::Write { id, price, .. } => Some((i, *id, *price)), _ => None })
             .collect();
@@ -380,9 +384,9 @@ pub async fn send_as_users(
             let stored = q.fetch_all(&mut *tx).await?;
             tx.commit().await?;
             let mut by_id: HashMap<MessageId, Message> = stored.into_iter().map(|m| (m.id, m)).collect();
-            return Ok(answer(plans, &mut by_id));
+            return Ok(answer(plans, &waiting, &mut by_id));
         }
-        Ok(answer(plans, &mut HashMap::new()))
+        Ok(answer(plans, &waiting, &mut HashMap::new()))
     })
 }
 
@@ -504,7 +508,7 @@ fn decide(
 }
 
 /// Each send's answer after the commit (or after a batch that wrote nothing).
-fn answer(plans: Vec<Plan>, stored: &mut HashMap<MessageId, Message>) -> Vec<StoreResult<Sent>> {
+fn answer(plans: Vec<Plan>, waiting: &[Option<ProfileId>], stored: &mut HashMap<MessageId, Message>) -> Vec<StoreResult<Sent>> {
     let written: Vec<Option<Message>> = plans
         .iter()
         .map(|p| match p {
@@ -525,6 +529,7 @@ fn answer(plans: Vec<Plan>, stored: &mut HashMap<MessageId, Message>) -> Vec<Sto
                 duplicate: true,
                 queued: false,
                 next_price: Some(next_price),
+                waiting_on: waiting[i],
             }),
             Plan::SameAs { first, balance, next_price } => {
                 let message = written[first].clone().ok_or_else(|| StoreError::Invalid("a batched message was not stored".into()))?;
@@ -535,11 +540,20 @@ fn answer(plans: Vec<Plan>, stored: &mut HashMap<MessageId, Message>) -> Vec<Sto
                     duplicate: true,
                     queued: false,
                     next_price: Some(next_price),
+                    waiting_on: waiting[i],
                 })
             }
             Plan::Write { price, balance, queued, next_price, .. } => {
                 let message = written[i].clone().ok_or_else(|| StoreError::Invalid("a batched message was not stored".into()))?;
-                Ok(Sent { message, price, balance: Some(Credits(balance)), duplicate: false, queued, next_price: Some(next_price) })
+                Ok(Sent {
+                    message,
+                    price,
+                    balance: Some(Credits(balance)),
+                    duplicate: false,
+                    queued,
+                    next_price: Some(next_price),
+                    waiting_on: waiting[i],
+                })
             }
         })
         .collect()

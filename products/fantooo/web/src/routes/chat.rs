@@ -409,18 +409,34 @@ async fn api_send(
     req: Request,
 ) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
-    // Check access before reading (possibly large) bodies.
-    let (chat, side) = chat_for(&state, me.viewer, id).await?;
+    // A user's text message reads nothing before its send: the send itself
+    // locks the chat, finds it theirs or not, and says whether an operator
+    // is on it. An upload (possibly large, and stored before the send) and
+    // the staff's replies check access first.
+    let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("multipart/"));
+    let (side, checked) = match me.viewer {
+        Viewer::User(_) if !multipart => (Side::Real, false),
+        viewer => (chat_for(&state, viewer, id).await?.1, true),
+    };
     let input = read_send_input(&state, req).await?;
-    let sent = send(&state, &me, &ip, id, side, input).await?;
+    let sent = match send(&state, &me, &ip, id, side, input).await {
+        // Not a chat of this user's: someone else's answers as before
+        // (forbidden), a missing one as not found.
+        Err(AppError::NotFound) if !checked => {
+            chat_for(&state, me.viewer, id).await?;
+            return Err(AppError::NotFound);
+        }
+        sent => sent?,
+    };
     let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let next = sent.next_price;
     // Only an unattended chat needs the profile's name and who is online.
-    let waiting = if side == Side::Real && chat.assigned_operator_id.is_none() {
-        let profile = profiles::public_including_unlisted(&state.db, chat.fictional_user_id).await?;
-        waiting_for(&state, &profile.name, true, false).await?
-    } else {
-        None
+    let waiting = match sent.waiting_on {
+        Some(profile) if side == Side::Real => {
+            let profile = profiles::public_including_unlisted(&state.db, profile).await?;
+            waiting_for(&state, &profile.name, true, false).await?
+        }
+        _ => None,
     };
     Ok((
         status,

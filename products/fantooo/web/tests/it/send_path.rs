@@ -239,3 +239,51 @@ async fn a_batch_of_many_users_writes_every_user_chat_and_profile_slot() {
         crate::chat::assert_books_balance(&app.db).await;
     }
 }
+
+/// A user's send says which profile its chat waits for while no operator
+/// is on it, from the row it locked (the handler reads no chat before a
+/// text send), on both paths; a send into someone else's chat or a chat
+/// that does not exist writes nothing and is answered as before.
+#[tokio::test]
+async fn a_send_names_the_profile_its_unattended_chat_waits_for() {
+    use fantooo_store::messages::send_as_user;
+    use fantooo_store::send_batch::{send_as_users, UserSend};
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        flat_pricing(&app.db).await;
+        let (mut c, ua, ca) = user_with_chat(&app, "waitsa").await;
+        let (_d, ub, cb) = user_with_chat(&app, "waitsb").await;
+        grant(&app.db, ua, 10).await;
+        grant(&app.db, ub, 10).await;
+        let profile_a = fantooo_store::chats::by_id(&app.db, ca).await.unwrap().fictional_user_id;
+        let profile_b = fantooo_store::chats::by_id(&app.db, cb).await.unwrap().fictional_user_id;
+        let pricing = settings::Cached::new("pricing");
+        let alone = send_as_user(&app.db, ca, ua, &text("alone", None), &pricing).await.unwrap();
+        assert_eq!(alone.waiting_on, Some(profile_a), "{b:?}: the single path");
+        let batch = [
+            UserSend { chat: ca, user: ua, body: text("a batched", None) },
+            UserSend { chat: cb, user: ub, body: text("b batched", Some("b-1")) },
+            UserSend { chat: cb, user: ub, body: text("b again", Some("b-1")) },
+        ];
+        let answers = send_as_users(&app.db, &batch, &pricing).await.unwrap();
+        let waits: Vec<_> = answers.iter().map(|a| a.as_ref().unwrap().waiting_on).collect();
+        assert_eq!(waits, vec![Some(profile_a), Some(profile_b), Some(profile_b)], "{b:?}: the batch, a repeat too");
+
+        let _op_client = operator_client(&app, "attends@fantooo.com").await;
+        let op = operators::list(&app.db).await.unwrap().into_iter().find(|o| o.email == "attends@fantooo.com").unwrap().id;
+        assert!(assign_to(&app.db, ca, op).await, "{b:?}");
+        let answers = send_as_users(&app.db, &batch[..2], &pricing).await.unwrap();
+        assert_eq!(answers[0].as_ref().unwrap().waiting_on, None, "{b:?}: attended now");
+        assert!(answers[1].as_ref().unwrap().duplicate, "{b:?}");
+        let r = say(&mut c, ca, "attended").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        assert_eq!(r.json()["waiting"], serde_json::Value::Null, "{b:?}");
+
+        let before = fantooo_store::chats::by_id(&app.db, cb).await.unwrap().message_count;
+        assert_eq!(say(&mut c, cb, "not mine").await.status, StatusCode::FORBIDDEN, "{b:?}: someone else's chat");
+        let missing = fantooo_domain::ids::ChatId::new();
+        assert_eq!(say(&mut c, missing, "nowhere").await.status, StatusCode::NOT_FOUND, "{b:?}: no such chat");
+        assert_eq!(fantooo_store::chats::by_id(&app.db, cb).await.unwrap().message_count, before, "{b:?}: nothing written");
+        crate::chat::assert_books_balance(&app.db).await;
+    }
+}
