@@ -277,7 +277,7 @@ mod tests {
     type Cache = SessionCache<u32, u32, &'static str>;
 
     fn put(c: &Cache, key: &str, account: u32, expires_at: DateTime<Utc>, now: DateTime<Utc>, at: Instant) {
-        let t = c.get(key, SessionVia::Cookie, now, at).err().expect("a miss");
+        let t = c.get(key, SessionVia::Cookie, now, at).expect_err("a miss");
         c.put(t, key.into(), SessionVia::Cookie, account, session(account, expires_at));
     }
 
@@ -366,11 +366,11 @@ mod tests {
         let now = Utc::now();
         let at = Instant::now();
         c.confirm(1, at);
-        let t = c.get("a", SessionVia::Cookie, now, at).err().expect("a miss");
+        let t = c.get("a", SessionVia::Cookie, now, at).expect_err("a miss");
         c.confirm(2, at);
         c.put(t, "a".into(), SessionVia::Cookie, 1, session(1, now + Span::hours(1)));
         assert!(c.is_empty());
-        let t = c.get("b", SessionVia::Cookie, now, at).err().expect("a miss");
+        let t = c.get("b", SessionVia::Cookie, now, at).expect_err("a miss");
         c.forget_account(&5);
         c.put(t, "b".into(), SessionVia::Cookie, 1, session(1, now + Span::hours(1)));
         assert!(c.is_empty());

@@ -117,11 +117,13 @@ async fn a_password_change_signs_out_the_other_sessions_on_every_node() {
         assert_eq!(other_on_a.api_get("/api/me").await.status, StatusCode::OK, "{backend:?}");
         assert_eq!(other_on_b.api_get("/api/me").await.status, StatusCode::OK, "{backend:?}");
         assert_eq!(other_on_b.api_get("/api/me").await.status, StatusCode::OK, "{backend:?}");
-        let r = changing
-            .json(Method::PUT, "/api/me/password", json!({"current_password": PASSWORD, "new_password": "N3w!passw0rd"}))
-            .await;
+        let r = changing.json(Method::PUT, "/api/me/password", json!({"current_password": PASSWORD, "new_password": "N3w!passw0rd"})).await;
         assert!(r.status.is_success(), "{backend:?}: {} {}", r.status, r.body);
-        assert_eq!(other_on_a.api_get("/api/me").await.status, StatusCode::UNAUTHORIZED, "{backend:?}: at once on the node that changed it");
+        assert_eq!(
+            other_on_a.api_get("/api/me").await.status,
+            StatusCode::UNAUTHORIZED,
+            "{backend:?}: at once on the node that changed it"
+        );
         assert_eq!(changing.api_get("/api/me").await.status, StatusCode::OK, "{backend:?}: the session that changed it stays");
         tokio::time::sleep(BOUND).await;
         assert_eq!(other_on_b.api_get("/api/me").await.status, StatusCode::UNAUTHORIZED, "{backend:?}: on the other node within the bound");
