@@ -200,6 +200,20 @@ impl SessionStore {
         Ok(on_pool!(db, p => sqlx::query(&sql).bind(account.clone()).bind(&keep).bind(now).execute(p).await?.rows_affected()))
     }
 
+    /// The product's sign-in version: a one-row table (`id = 1`,
+    /// `version`) its migrations keep and its triggers bump whenever a
+    /// session is revoked or an account's sign-in state changes. A node
+    /// that caches sessions reads it to learn that its copies may be stale.
+    ///
+    /// # Panics
+    /// If `table` is not a plain identifier.
+    pub async fn version(db: &Db, table: &'static str) -> StoreResult<i64> {
+        assert_identifier(table);
+        let sql = format!("SELECT version FROM {table} WHERE id = 1");
+        let v: Option<(i64,)> = on_pool!(db, p => sqlx::query_as(&sql).fetch_optional(p).await?);
+        Ok(v.map_or(0, |(v,)| v))
+    }
+
     /// Deletes sessions that expired before `before` (e.g. a day
     /// ago, keeping the latest for support questions). Returns how many
     /// were deleted.

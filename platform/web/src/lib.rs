@@ -32,6 +32,7 @@ pub mod ratelimit;
 pub mod request;
 pub mod server;
 pub mod session;
+pub mod session_cache;
 pub mod system;
 
 pub use error::{AppError, AppResult, ErrorBody, Vocabulary};

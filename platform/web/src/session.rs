@@ -18,6 +18,7 @@
 //! ```
 
 use crate::request::{bearer, client_ip, cookie, set_cookie, ClientIp, CsrfToken, ProxyTrust, SessionVia};
+use crate::session_cache::SessionCache;
 use crate::AppError;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -95,6 +96,20 @@ pub trait SignIn: Clone + Send + Sync + 'static {
         }
     }
 
+    /// This node's cache of live sessions in front of [`SignIn::find`]
+    /// (`crate::session_cache`), if the product keeps one; none by default.
+    /// A product that keeps one makes its `Signed` hold only what
+    /// identifies the asker, never a live figure.
+    fn cache(&self) -> Option<&SessionCache<Self::Signed, Self::Id, Self::Kind>> {
+        None
+    }
+
+    /// Whether a found session may be cached (a product may keep some
+    /// kinds of account, say its staff, out of the cache).
+    fn cacheable(&self, _found: &Found<Self>) -> bool {
+        true
+    }
+
     /// A bearer token's holder: by default a session like the cookie's.
     fn bearer(&self, token: String, now: DateTime<Utc>) -> impl Future<Output = Result<Option<Self::Signed>, AppError>> + Send {
         async move { Ok(live(self, token, SessionVia::Bearer, now).await?.map(|(signed, _)| signed)) }
@@ -108,14 +123,37 @@ pub async fn live<P: SignIn>(p: &P, token: String, via: SessionVia, now: DateTim
     if token.is_empty() {
         return Ok(None);
     }
-    let found = p.find(token.clone(), via, now).await.map_err(|e| {
-        tracing::warn!(error = %e, "session lookup failed");
-        AppError::from(e)
-    })?;
-    let Some((signed, session)) = found else { return Ok(None) };
+    let cache = p.cache().map(|c| (c, platform_accounts::hash_token(&token)));
+    let (found, ticket) = match &cache {
+        Some((c, key)) => match c.get(key, via, now, std::time::Instant::now()) {
+            Ok(hit) => (Some(hit), None),
+            Err(ticket) => (None, Some(ticket)),
+        },
+        None => (None, None),
+    };
+    let (signed, session) = match found {
+        Some(hit) => hit,
+        None => {
+            let found = p.find(token.clone(), via, now).await.map_err(|e| {
+                tracing::warn!(error = %e, "session lookup failed");
+                AppError::from(e)
+            })?;
+            let Some(found) = found else { return Ok(None) };
+            if let (Some((c, key)), Some(ticket)) = (&cache, ticket) {
+                if p.cacheable(&found) {
+                    c.put(ticket, key.clone(), via, found.0.clone(), found.1.clone());
+                }
+            }
+            found
+        }
+    };
     if now - session.last_seen_at > Duration::seconds(TOUCH_EVERY_SECS) {
         let Sessions { db, store, .. } = p.sessions();
-        let _ = store.touch(db, &token, now).await;
+        if store.touch(db, &token, now).await.is_ok() {
+            if let Some((c, key)) = &cache {
+                c.seen(key, now);
+            }
+        }
     }
     Ok(Some((signed, session.csrf_token)))
 }

@@ -74,12 +74,31 @@ macro_rules! unread_replies {
 
 pub(crate) const USER_COLUMNS: &str = concat!(user_row_columns!(), ", ", unread_replies!());
 
-/// A session's own account row, fetched in the session lookup's own
+/// Who a session's account is, fetched in the session lookup's own
 /// statement (`platform_accounts::SessionStore::live_joined` with
-/// [`SESSION_JOIN`] and [`session_columns`]): a user's row, or an
+/// [`SESSION_JOIN`] and [`session_columns`]): a user's identity, or an
 /// operator's id and name (what a chat request needs of them); none for
-/// admins, or when the row is gone.
-pub struct SessionUser(pub Option<User>, pub Option<SessionOperator>);
+/// admins, or when the row is gone. Only what identifies the asker and
+/// decides whether they may act, so a node may keep it for the session's
+/// life (the `sign_in_version` triggers move when any of it changes);
+/// never a balance or a count, which handlers read fresh.
+pub struct SessionUser(pub Option<SignedUser>, pub Option<SessionOperator>);
+
+/// A user as their session knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedUser {
+    pub id: UserId,
+    pub display_name: String,
+    pub is_banned: bool,
+    pub banned_until: Option<DateTime<Utc>>,
+}
+
+impl SignedUser {
+    /// Whether this user's ban or suspension is in force at `now`.
+    pub fn banned_at(&self, now: DateTime<Utc>) -> bool {
+        fantooo_domain::account::ban_in_force(self.is_banned, self.banned_until, now)
+    }
+}
 
 /// An operator's id and name, read with their session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,28 +112,37 @@ pub struct SessionOperator {
 pub const SESSION_JOIN: &str = "LEFT JOIN real_users ON s.kind = 'user' AND real_users.account_id = s.account_id
     LEFT JOIN operators ON s.kind = 'operator' AND operators.account_id = s.account_id AND operators.deleted_at IS NULL";
 
-/// What [`SessionUser`] reads, qualified by `real_users` since the session
-/// and account rows beside it share some column names; the operator's
-/// columns are renamed for the same reason.
+/// What [`SessionUser`] reads, renamed since the session and account rows
+/// beside it share some column names.
 pub fn session_columns() -> &'static str {
-    static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let own = user_row_columns!().split(',').map(|c| format!("real_users.{}", c.trim())).collect::<Vec<_>>().join(", ");
-        format!("{own}, {}, operators.id AS session_operator_id, operators.name AS session_operator_name", unread_replies!())
-    });
-    &COLUMNS
+    "real_users.id AS session_user_id, real_users.display_name AS session_user_name, real_users.is_banned AS session_user_banned,
+     real_users.banned_until AS session_user_banned_until, operators.id AS session_operator_id, operators.name AS session_operator_name"
 }
 
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for SessionUser
 where
-    User: sqlx::FromRow<'r, R>,
     Option<UserId>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<OperatorId>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     &'r str: sqlx::ColumnIndex<R>,
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
-        let id: Option<UserId> = row.try_get("id")?;
-        let user = if id.is_some() { Some(User::from_row(row)?) } else { None };
+        let id: Option<UserId> = row.try_get("session_user_id")?;
+        let user = match id {
+            Some(id) => {
+                let display_name: Option<String> = row.try_get("session_user_name")?;
+                let is_banned: Option<bool> = row.try_get("session_user_banned")?;
+                Some(SignedUser {
+                    id,
+                    display_name: display_name.unwrap_or_default(),
+                    is_banned: is_banned.unwrap_or(false),
+                    banned_until: row.try_get("session_user_banned_until")?,
+                })
+            }
+            None => None,
+        };
         let operator_id: Option<OperatorId> = row.try_get("session_operator_id")?;
         let operator_name: Option<String> = row.try_get("session_operator_name")?;
         let operator = operator_id.zip(operator_name).map(|(id, name)| SessionOperator { id, name });

@@ -28,19 +28,21 @@ pub struct Session {
     pub kind: AccountKind,
     pub via_cookie: bool,
     pub csrf_token: String,
-    /// A user's row, read in the session lookup's statement (none for
-    /// other kinds, or when the row is gone).
-    pub user: Option<std::sync::Arc<users::User>>,
+    /// Who the user is, read in the session lookup's statement and kept
+    /// with the session in this node's cache (none for other kinds, or
+    /// when the row is gone): never a live figure, which
+    /// [`CurrentUser`] reads fresh.
+    pub user: Option<std::sync::Arc<users::SignedUser>>,
     /// An operator's id and name, read in the session lookup's statement
     /// (none for other kinds, or when the operator is gone).
     pub operator: Option<users::SessionOperator>,
 }
 
 impl Session {
-    /// The user row the session lookup read with it; a user session
+    /// Who the user is, as the session lookup read it; a user session
     /// without one is signed out.
-    fn user_row(&self) -> AppResult<users::User> {
-        self.user.as_deref().cloned().ok_or(AppError::Unauthenticated)
+    fn signed_user(&self) -> AppResult<&users::SignedUser> {
+        self.user.as_deref().ok_or(AppError::Unauthenticated)
     }
 }
 
@@ -75,7 +77,8 @@ fn session_of(parts: &Parts, kind: AccountKind) -> AppResult<Session> {
     }
 }
 
-/// A signed-in real user.
+/// A signed-in real user, with their row read fresh (credits and unread
+/// counts are live figures; the session carries only who they are).
 pub struct CurrentUser {
     pub session: Session,
     pub user: users::User,
@@ -83,9 +86,10 @@ pub struct CurrentUser {
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, AccountKind::User)?;
-        let user = session.user_row()?;
+        let id = session.signed_user()?.id;
+        let user = users::by_id(&state.db, id).await.map_err(account_gone)?;
         if user.banned_at(chrono::Utc::now()) {
             return Err(AppError::Forbidden);
         }
@@ -151,11 +155,11 @@ impl FromRequestParts<AppState> for CurrentViewer {
         let session = parts.extensions.get::<Session>().cloned().ok_or(AppError::Unauthenticated)?;
         let viewer = match session.kind {
             AccountKind::User => {
-                let user = session.user_row()?;
+                let user = session.signed_user()?;
                 if user.banned_at(chrono::Utc::now()) {
                     return Err(AppError::Forbidden);
                 }
-                (Viewer::User(user.id), user.display_name)
+                (Viewer::User(user.id), user.display_name.clone())
             }
             AccountKind::Operator => match &session.operator {
                 Some(op) => (Viewer::Operator(op.id), op.name.clone()),

@@ -60,6 +60,9 @@ pub struct AppState {
     pub pricing: Arc<fantooo_store::settings::Cached<fantooo_domain::pricing::PricingConfig>>,
     /// Group commit for users' sends (see [`send_batch`]).
     pub sends: Arc<send_batch::SendBatcher>,
+    /// This node's cache of live sessions (see [`middleware::session`]);
+    /// none when `FANTOOO_SESSION_CACHE=off`.
+    pub session_cache: Option<Arc<middleware::session::SessionCache>>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
         let pricing = Arc::new(fantooo_store::settings::Cached::new("pricing"));
         let sends = send_batch::SendBatcher::start(db.clone(), Arc::clone(&pricing));
+        let session_cache = middleware::session::start_cache(&db);
         AppState {
             db,
             config: Arc::new(config),
@@ -102,6 +106,7 @@ impl AppState {
             mailer,
             pricing,
             sends,
+            session_cache,
         }
     }
 

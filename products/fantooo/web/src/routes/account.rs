@@ -63,6 +63,7 @@ async fn change_password(state: &AppState, me: &CurrentUser, input: &PasswordInp
     errs.into_result()?;
     let hash = hash_password(input.new_password.clone(), state.config.fast_password_hashing).await?;
     accounts::set_password(&state.db, me.session.account_id, &hash, &me.session.token).await?;
+    state.sign_in_changed(Some(me.session.account_id));
     Ok(())
 }
 
@@ -149,6 +150,7 @@ async fn delete_account(state: &AppState, me: &CurrentUser, ip: &str, input: &De
     let done =
         user_admin::gdpr_delete(&state.db, me.user.id, "deleted by the user", None, me.session.account_id, Some(ip), chrono::Utc::now())
             .await?;
+    state.sign_in_changed(Some(me.session.account_id));
     state.realtime.written();
     Ok(done)
 }

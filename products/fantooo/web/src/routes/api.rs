@@ -113,6 +113,7 @@ async fn login(
 async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> AppResult<StatusCode> {
     let s = s.ok_or(AppError::Unauthenticated)?;
     accounts::SESSIONS.revoke(&state.db, &s.token, chrono::Utc::now()).await?;
+    state.signed_out(&s.token);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -642,6 +642,7 @@ async fn settings_form(
     if !new_password.is_empty() {
         let hash = hash_password(new_password.to_string(), state.config.fast_password_hashing).await?;
         accounts::set_password(&state.db, me.operator.account_id, &hash, &me.session.token).await?;
+        state.sign_in_changed(Some(me.operator.account_id));
     }
     Ok(Redirect::to("/operator/settings?saved=1").into_response())
 }

@@ -199,6 +199,7 @@ pub async fn logout(State(state): State<AppState>, MaybeSession(s): MaybeSession
     let to = match &s {
         Some(s) => {
             accounts::SESSIONS.revoke(&state.db, &s.token, chrono::Utc::now()).await?;
+            state.signed_out(&s.token);
             match s.kind {
                 AccountKind::User => "/",
                 AccountKind::Operator => "/op-login",

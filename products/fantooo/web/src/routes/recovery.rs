@@ -278,7 +278,10 @@ async fn reset(state: &AppState, input: &ResetInput) -> AppResult<fantooo_domain
     }
     let hash = hash_password(input.new_password.clone(), state.config.fast_password_hashing).await?;
     match recovery::reset_password(&state.db, token, &hash, Utc::now()).await {
-        Ok(account) => Ok(account),
+        Ok(account) => {
+            state.sign_in_changed(Some(account));
+            Ok(account)
+        }
         Err(fantooo_store::StoreError::NotFound) => Err(AppError::field("token", EXPIRED)),
         Err(e) => Err(e.into()),
     }

@@ -33,5 +33,6 @@ mod realtime;
 mod recovery;
 mod security;
 mod send_path;
+mod session_cache;
 mod slow_socket;
 mod staff;

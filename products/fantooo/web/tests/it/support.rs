@@ -27,6 +27,8 @@ pub async fn fresh_db(backend: Backend) -> (Db, Option<tempfile::TempDir>) {
 
 pub struct TestApp {
     pub db: Db,
+    /// The node's state (its session cache, say).
+    pub state: AppState,
     pub router: Router,
     pub config: WebConfig,
     /// Every mail the app sent.
@@ -67,8 +69,8 @@ impl TestApp {
     ) -> TestApp {
         let mail = platform_mail::MemoryMailer::new();
         let state = AppState::new(db.clone(), cfg.clone(), geocoder, None).with_mailer(Arc::new(mail.clone()));
-        let router = fantooo_web::app(state);
-        TestApp { db, router, config: cfg, mail, _dir: dir, _media: media }
+        let router = fantooo_web::app(state.clone());
+        TestApp { db, state, router, config: cfg, mail, _dir: dir, _media: media }
     }
 
     /// The same app with another geocoder (one that fails, say).
@@ -95,7 +97,8 @@ impl TestApp {
         let state = AppState::new(db.clone(), self.config.clone(), Arc::new(OfflineGazetteer::new()), None);
         TestApp {
             db,
-            router: fantooo_web::app(state),
+            router: fantooo_web::app(state.clone()),
+            state,
             config: self.config.clone(),
             mail: platform_mail::MemoryMailer::new(),
             _dir: None,

@@ -203,6 +203,7 @@ async fn update(
         let languages = if f.languages.is_some() { kit::items(&f.languages) } else { before.languages.0.clone() };
         let edit = OperatorEdit { name, specializations, languages, skill_level: skill, max_concurrent_chats: max, quality_threshold: threshold };
         operator_admin::update(&state.db, id, &edit).await?;
+        state.sign_in_changed(None);
         audit::admin_action(&state.db, Some(me.admin.id), "operator_updated", Some(("operator", id.to_string())),
             Some(json!({ "name": before.name, "specializations": before.specializations.0, "languages": before.languages.0, "skill_level": before.skill_level,
                          "max_concurrent_chats": before.max_concurrent_chats, "quality_threshold": before.quality_threshold })),
@@ -233,6 +234,7 @@ async fn suspend(
         let until = kit::end_of(&f.until).map_err(|_| AppError::field("until", "Enter the end date as YYYY-MM-DD"))?;
         let cfg = operations::config(&state.db).await?;
         let moved = operator_admin::suspend(&state.db, id, &reason, until, &cfg, Utc::now()).await?;
+        state.sign_in_changed(None);
         state.realtime.written();
         audit::admin_action(
             &state.db,
@@ -261,6 +263,7 @@ async fn reactivate(
     let id: OperatorId = kit::id(&id)?;
     let outcome = async {
         operator_admin::reactivate(&state.db, id, Utc::now()).await?;
+        state.sign_in_changed(None);
         audit::admin_action(
             &state.db,
             Some(me.admin.id),
@@ -289,6 +292,7 @@ async fn delete(
     let outcome = async {
         let before = operators::by_id(&state.db, id).await?;
         operations::delete_operator(&state.db, id, Utc::now()).await?;
+        state.sign_in_changed(None);
         audit::admin_action(
             &state.db,
             Some(me.admin.id),

@@ -189,6 +189,7 @@ async fn ban(
             return Err(AppError::field("until", "The end date must be in the future"));
         }
         user_admin::ban(&state.db, user, &reason, until, me.admin.id).await?;
+        state.sign_in_changed(None);
         let after = json!({ "is_banned": true, "reason": reason, "until": until });
         audit::admin_action(
             &state.db,
@@ -218,6 +219,7 @@ async fn unban(
     let outcome = async {
         let before = fantooo_store::users::by_id(&state.db, user).await?;
         user_admin::unban(&state.db, user).await?;
+        state.sign_in_changed(None);
         audit::admin_action(
             &state.db,
             Some(me.admin.id),
@@ -259,6 +261,7 @@ async fn gdpr_delete(
         }
         let reason = kit::text(&f.reason).unwrap_or_else(|| "user request".into());
         let done = user_admin::gdpr_delete(&state.db, user, &reason, Some(me.admin.id), me.admin.account_id, Some(&ip), Utc::now()).await?;
+        state.sign_in_changed(None);
         state.realtime.written();
         Ok((format!("User deleted; refund pending: {}", kit::kes(done.refund_amount_cents)), json!({ "deletion": done })))
     }
