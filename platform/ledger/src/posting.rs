@@ -271,18 +271,24 @@ impl Book {
     /// moved together. Every wallet any of them touches is locked first, in
     /// id order, as one transfer locks its own legs, so two callers moving
     /// money among overlapping wallets never wait on each other in a cycle.
-    /// Returns each transfer's outcome in order (a used key is `Duplicate`
-    /// and changes nothing); on any error the caller rolls back.
+    /// Returns each transfer's outcome in order (a used key, or one an
+    /// earlier transfer of the call takes, is `Duplicate` and changes
+    /// nothing); on any error the caller rolls back.
+    ///
+    /// Set-based, in a fixed number of statements whatever the number of
+    /// transfers and legs: the wallets read (and locked) at once, the keys
+    /// looked up at once, one balance update with each wallet's net change,
+    /// and the entries in one insert (each chunked by the bind limit). The
+    /// outcomes, entries and `balance_after`s are those of [`Book::transfer_in`]
+    /// called per transfer, and so is the first failure: a leg that would
+    /// take its wallet below zero on the way fails the call even when a
+    /// later transfer would cover it.
     pub async fn transfers_in<C: Conn>(&self, conn: &mut C, ts: &[Transfer<'_>], now: DateTime<Utc>) -> StoreResult<Vec<Transferred>> {
         for t in ts {
             self.check_transfer(t)?;
         }
-        if ts.len() < 2 {
-            let mut done = Vec::with_capacity(ts.len());
-            for t in ts {
-                done.push(self.transfer_in(conn, t, now).await?);
-            }
-            return Ok(done);
+        if ts.is_empty() {
+            return Ok(Vec::new());
         }
         let wallets: Vec<WalletId> = ts.iter().flat_map(|t| t.legs.iter().map(|l| l.wallet)).collect::<BTreeSet<_>>().into_iter().collect();
         let states = conn.wallet_states(self, &wallets).await?;

@@ -560,7 +560,17 @@ async fn a_batch_posts_set_based_what_it_would_post_one_by_one() {
                 "{backend:?} {set_based}: {failed:?}"
             );
             assert_eq!(entry_count(db).await, entries);
+
+            // One transfer alone goes the same way.
+            let ts = [transfer(vec![leg(d, "coins", -11), leg(a, "coins", 1), leg(c, "coins", 10)], "alone")];
+            let done = post_batch(db, &ts, now, set_based).await.unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+            let Transferred::Applied { balances, .. } = &done[0] else { panic!("{backend:?}: {done:?}") };
+            assert_eq!(balances.iter().map(|(_, b)| b.get()).collect::<Vec<_>>(), vec![0, 90, 50], "{backend:?}");
+            rows.push(entry_rows(db, &done).await);
         }
+        assert_eq!(rows[1], rows[3], "{backend:?}");
+        rows.remove(3);
+        rows.remove(1);
         assert_eq!(outcomes[0], outcomes[1], "{backend:?}");
         assert_eq!(
             outcomes[0],
