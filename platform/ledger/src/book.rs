@@ -154,7 +154,8 @@ impl Book {
     }
 
     /// The id, balance and unit of `n` wallets, listed as `$1..$n`, in id
-    /// order; with `lock`, also locks them in that order (PostgreSQL only).
+    /// order; with `lock`, also locks them in that order (PostgreSQL only:
+    /// it takes the row locks of `FOR UPDATE` as the sorted rows come out).
     pub(crate) fn states_sql(&self, n: usize, lock: bool) -> String {
         let Tables { wallets, wallet_id, balance, .. } = self.tables;
         let unit = self.unit_of_wallet();
@@ -305,6 +306,12 @@ mod tests {
         let spending = Book::new(Tables { spent: Some("lifetime_spent"), transfers: false, entry_unit: false, ..Tables::STANDARD });
         assert!(spending.sql.apply.contains("lifetime_spent = lifetime_spent + $3"));
         assert!(spending.sql.insert_entry.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"));
+        assert!(b.insert_entries_sql(2).ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"));
+        assert_eq!(spending.entry_columns(), 9);
+        assert!(spending.insert_entries_sql(2).ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"));
+        assert!(b.apply_many_sql(2).starts_with("WITH moved (wallet, delta) AS (VALUES ($1, $2), ($3, $4))"));
+        assert!(b.states_sql(2, true).ends_with("IN ($1, $2) ORDER BY id FOR UPDATE"));
+        assert!(b.states_sql(2, false).ends_with("IN ($1, $2) ORDER BY id"));
         assert_eq!(b.checks().len(), 5);
         assert_eq!(spending.checks().len(), 3);
     }
