@@ -306,9 +306,13 @@ mod tests {
         let spending = Book::new(Tables { spent: Some("lifetime_spent"), transfers: false, entry_unit: false, ..Tables::STANDARD });
         assert!(spending.sql.apply.contains("lifetime_spent = lifetime_spent + $3"));
         assert!(spending.sql.insert_entry.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"));
-        assert!(b.insert_entries_sql(2).ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"));
+        assert!(b.insert_entries_sql(2).ends_with(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+        ));
         assert_eq!(spending.entry_columns(), 9);
-        assert!(spending.insert_entries_sql(2).ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"));
+        assert!(spending
+            .insert_entries_sql(2)
+            .ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"));
         assert!(b.apply_many_sql(2).starts_with("WITH moved (wallet, delta) AS (VALUES ($1, $2), ($3, $4))"));
         assert!(b.states_sql(2, true).ends_with("IN ($1, $2) ORDER BY id FOR UPDATE"));
         assert!(b.states_sql(2, false).ends_with("IN ($1, $2) ORDER BY id"));
