@@ -84,6 +84,7 @@ pub(crate) struct Sql {
     pub apply: String,
     pub wallet_state: String,
     pub insert_entry: String,
+    pub insert_head: String,
     pub balance: String,
     pub entries: String,
 }
@@ -136,6 +137,7 @@ impl Book {
             ),
             wallet_state: format!("SELECT {balance}, {unit_of_wallet} FROM {wallets} WHERE {wallet_id} = $1"),
             insert_entry: format!("INSERT INTO {entries} ({columns}) VALUES ({placeholders})"),
+            insert_head: format!("INSERT INTO {entries} ({columns})"),
             balance: format!("SELECT {balance} FROM {wallets} WHERE {wallet_id} = $1"),
             entries: format!(
                 "SELECT seq, id, {entry_wallet} AS wallet, {entry_unit_col} AS unit, delta, balance_after, reason, reference,
@@ -146,14 +148,56 @@ impl Book {
         Book { tables, sql }
     }
 
-    /// Locks `n` wallets, listed as `$1..$n`, in id order (PostgreSQL takes
-    /// the row locks of `FOR UPDATE` as the sorted rows come out).
-    pub(crate) fn lock_sql(&self, n: usize) -> String {
-        let Tables { wallets, wallet_id, .. } = self.tables;
+    /// The wallet column naming its unit, or a typed NULL.
+    fn unit_of_wallet(&self) -> &'static str {
+        self.tables.wallet_unit.unwrap_or("CAST(NULL AS TEXT)")
+    }
+
+    /// The id, balance and unit of `n` wallets, listed as `$1..$n`, in id
+    /// order; with `lock`, also locks them in that order (PostgreSQL only:
+    /// it takes the row locks of `FOR UPDATE` as the sorted rows come out).
+    pub(crate) fn states_sql(&self, n: usize, lock: bool) -> String {
+        let Tables { wallets, wallet_id, balance, .. } = self.tables;
+        let unit = self.unit_of_wallet();
+        let lock = if lock { " FOR UPDATE" } else { "" };
         format!(
-            "SELECT {wallet_id} FROM {wallets} WHERE {wallet_id} IN ({}) ORDER BY {wallet_id} FOR UPDATE",
+            "SELECT {wallet_id}, {balance}, {unit} FROM {wallets} WHERE {wallet_id} IN ({}) ORDER BY {wallet_id}{lock}",
             platform_db::placeholders(1, n)
         )
+    }
+
+    /// Which of `n` idempotency keys, listed as `$1..$n`, are used.
+    pub(crate) fn keys_used_sql(&self, n: usize) -> String {
+        let entries = self.tables.entries;
+        format!("SELECT DISTINCT idempotency_key FROM {entries} WHERE idempotency_key IN ({})", platform_db::placeholders(1, n))
+    }
+
+    /// Adds a delta to each of `n` wallets, bound as pairs `$1, $2` (wallet,
+    /// delta), `$3, $4`, …, guarded as one movement is; returns each updated
+    /// wallet's id and new balance.
+    pub(crate) fn apply_many_sql(&self, n: usize) -> String {
+        let Tables { wallets, wallet_id, balance, .. } = self.tables;
+        let max = Amount::MAX_BALANCE;
+        let rows = (0..n).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+        format!(
+            "WITH moved (wallet, delta) AS (VALUES {rows})
+             UPDATE {wallets} SET {balance} = {balance} + moved.delta FROM moved
+             WHERE {wallets}.{wallet_id} = moved.wallet AND {balance} + moved.delta >= 0 AND {balance} + moved.delta <= {max}
+             RETURNING {wallets}.{wallet_id}, {wallets}.{balance}"
+        )
+    }
+
+    /// Writes `n` entries in one statement, each bound as
+    /// [`Book::entry_columns`] values in the order of the single insert.
+    pub(crate) fn insert_entries_sql(&self, n: usize) -> String {
+        let per = self.entry_columns();
+        let rows = (0..n).map(|i| format!("({})", platform_db::placeholders(i * per + 1, per))).collect::<Vec<_>>().join(", ");
+        format!("{} VALUES {rows}", self.sql.insert_head)
+    }
+
+    /// How many values one entry binds.
+    pub(crate) fn entry_columns(&self) -> usize {
+        9 + usize::from(self.tables.entry_unit) + 2 * usize::from(self.tables.transfers)
     }
 
     /// The book over this crate's own schema ([`crate::MIGRATIONS`]).
@@ -262,6 +306,16 @@ mod tests {
         let spending = Book::new(Tables { spent: Some("lifetime_spent"), transfers: false, entry_unit: false, ..Tables::STANDARD });
         assert!(spending.sql.apply.contains("lifetime_spent = lifetime_spent + $3"));
         assert!(spending.sql.insert_entry.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"));
+        assert!(b.insert_entries_sql(2).ends_with(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+        ));
+        assert_eq!(spending.entry_columns(), 9);
+        assert!(spending
+            .insert_entries_sql(2)
+            .ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9), ($10, $11, $12, $13, $14, $15, $16, $17, $18)"));
+        assert!(b.apply_many_sql(2).starts_with("WITH moved (wallet, delta) AS (VALUES ($1, $2), ($3, $4))"));
+        assert!(b.states_sql(2, true).ends_with("IN ($1, $2) ORDER BY id FOR UPDATE"));
+        assert!(b.states_sql(2, false).ends_with("IN ($1, $2) ORDER BY id"));
         assert_eq!(b.checks().len(), 5);
         assert_eq!(spending.checks().len(), 3);
     }

@@ -28,7 +28,21 @@ pub trait Conn: sealed::Sealed + Send {
         spent: i64,
     ) -> impl Future<Output = StoreResult<Option<(Amount, Option<Unit>)>>> + Send + 'a;
     #[doc(hidden)]
-    fn lock_wallets<'a>(&'a mut self, book: &'a Book, wallets: &'a [WalletId]) -> impl Future<Output = StoreResult<()>> + Send + 'a;
+    fn keys_used_many<'a>(&'a mut self, book: &'a Book, keys: &'a [&'a str]) -> impl Future<Output = StoreResult<Vec<String>>> + Send + 'a;
+    #[doc(hidden)]
+    fn wallet_states<'a>(
+        &'a mut self,
+        book: &'a Book,
+        wallets: &'a [WalletId],
+    ) -> impl Future<Output = StoreResult<Vec<(WalletId, Amount, Option<Unit>)>>> + Send + 'a;
+    #[doc(hidden)]
+    fn apply_many<'a>(
+        &'a mut self,
+        book: &'a Book,
+        deltas: &'a [(WalletId, Amount)],
+    ) -> impl Future<Output = StoreResult<Vec<(WalletId, Amount)>>> + Send + 'a;
+    #[doc(hidden)]
+    fn insert_entries<'a>(&'a mut self, book: &'a Book, es: &'a [NewEntry<'a>]) -> impl Future<Output = StoreResult<()>> + Send + 'a;
     #[doc(hidden)]
     fn wallet_state<'a>(
         &'a mut self,
@@ -84,6 +98,10 @@ pub struct NewEntry<'a> {
     pub created_at: DateTime<Utc>,
 }
 
+/// The most values one statement binds: under SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const MAX_BINDS: usize = 32_000;
+
 const WALLET_BY_ID: &str = "SELECT id, owner_kind, owner_id, unit, balance, created_at FROM wallets WHERE id = $1";
 const WALLET_BY_OWNER: &str =
     "SELECT id, owner_kind, owner_id, unit, balance, created_at FROM wallets WHERE owner_kind = $1 AND owner_id = $2 AND unit = $3";
@@ -110,16 +128,77 @@ macro_rules! conn_impl {
                 Ok(q.fetch_optional(&mut *self).await?)
             }
 
-            async fn lock_wallets<'a>(&'a mut self, book: &'a Book, wallets: &'a [WalletId]) -> StoreResult<()> {
-                if !$row_locks || wallets.is_empty() {
-                    return Ok(());
+            async fn keys_used_many<'a>(&'a mut self, book: &'a Book, keys: &'a [&'a str]) -> StoreResult<Vec<String>> {
+                let mut used = Vec::new();
+                for chunk in keys.chunks(MAX_BINDS) {
+                    let sql = book.keys_used_sql(chunk.len());
+                    let mut q = sqlx::query_scalar::<_, String>(&sql);
+                    for k in chunk {
+                        q = q.bind(*k);
+                    }
+                    used.extend(q.fetch_all(&mut *self).await?);
                 }
-                let sql = book.lock_sql(wallets.len());
-                let mut q = sqlx::query_scalar::<_, WalletId>(&sql);
-                for w in wallets {
-                    q = q.bind(*w);
+                Ok(used)
+            }
+
+            async fn wallet_states<'a>(
+                &'a mut self,
+                book: &'a Book,
+                wallets: &'a [WalletId],
+            ) -> StoreResult<Vec<(WalletId, Amount, Option<Unit>)>> {
+                let mut states = Vec::with_capacity(wallets.len());
+                for chunk in wallets.chunks(MAX_BINDS) {
+                    let sql = book.states_sql(chunk.len(), $row_locks);
+                    let mut q = sqlx::query_as::<_, (WalletId, Amount, Option<Unit>)>(&sql);
+                    for w in chunk {
+                        q = q.bind(*w);
+                    }
+                    states.extend(q.fetch_all(&mut *self).await?);
                 }
-                q.fetch_all(&mut *self).await?;
+                Ok(states)
+            }
+
+            async fn apply_many<'a>(
+                &'a mut self,
+                book: &'a Book,
+                deltas: &'a [(WalletId, Amount)],
+            ) -> StoreResult<Vec<(WalletId, Amount)>> {
+                let mut applied = Vec::with_capacity(deltas.len());
+                for chunk in deltas.chunks(MAX_BINDS / 2) {
+                    let sql = book.apply_many_sql(chunk.len());
+                    let mut q = sqlx::query_as::<_, (WalletId, Amount)>(&sql);
+                    for (w, d) in chunk {
+                        q = q.bind(*w).bind(*d);
+                    }
+                    applied.extend(q.fetch_all(&mut *self).await?);
+                }
+                Ok(applied)
+            }
+
+            async fn insert_entries<'a>(&'a mut self, book: &'a Book, es: &'a [NewEntry<'a>]) -> StoreResult<()> {
+                for chunk in es.chunks(MAX_BINDS / book.entry_columns()) {
+                    let sql = book.insert_entries_sql(chunk.len());
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        q = q
+                            .bind(e.id)
+                            .bind(e.wallet)
+                            .bind(e.delta)
+                            .bind(e.balance_after)
+                            .bind(e.reason)
+                            .bind(e.reference)
+                            .bind(e.idempotency_key)
+                            .bind(e.created_by)
+                            .bind(e.created_at);
+                        if book.tables().entry_unit {
+                            q = q.bind(e.unit);
+                        }
+                        if book.tables().transfers {
+                            q = q.bind(e.transfer).bind(e.leg);
+                        }
+                    }
+                    q.execute(&mut *self).await?;
+                }
                 Ok(())
             }
 

@@ -7,6 +7,7 @@ use crate::{ActorId, Amount, Book, EntryId, TransferId, Unit, WalletId};
 use chrono::{DateTime, Utc};
 use platform_db::{on_pool, BeginWrite, Db, StoreError, StoreResult};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// One credit (positive `delta`) or debit (negative) of one wallet.
 #[derive(Debug, Clone)]
@@ -87,6 +88,86 @@ pub struct Entry {
     pub transfer_id: Option<TransferId>,
     pub created_by: Option<ActorId>,
     pub created_at: DateTime<Utc>,
+}
+
+/// What a batch of transfers writes, worked out from its wallets' balances
+/// before it: the same outcomes, entries and balances after as posting the
+/// transfers one by one, each leg applied in wallet id order.
+#[derive(Debug)]
+struct Plan<'a> {
+    done: Vec<Transferred>,
+    entries: Vec<NewEntry<'a>>,
+    /// Each changed wallet's net delta over the batch, in id order.
+    deltas: Vec<(WalletId, Amount)>,
+    /// Each changed wallet's balance after the batch.
+    finals: Vec<(WalletId, Amount)>,
+}
+
+/// Plans `ts` over `states` (each wallet's id, balance and unit) given the
+/// idempotency keys already `used`: a used key, or one an earlier transfer
+/// of the batch takes, is `Duplicate`. Fails as the first failing leg of the
+/// one-by-one posting would: `NotFound`, `Insufficient` with that leg's
+/// debit and the balance before it, or `Refused`.
+fn plan_transfers<'a>(
+    ts: &'a [Transfer<'a>],
+    states: Vec<(WalletId, Amount, Option<Unit>)>,
+    used: HashSet<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<Plan<'a>> {
+    let mut balances: HashMap<WalletId, (i64, Option<Unit>)> = states.into_iter().map(|(w, b, u)| (w, (b.get(), u))).collect();
+    let mut taken: HashSet<&str> = HashSet::with_capacity(ts.len());
+    let mut net: BTreeMap<WalletId, i64> = BTreeMap::new();
+    let mut done = Vec::with_capacity(ts.len());
+    let mut entries = Vec::new();
+    for t in ts {
+        if used.contains(t.idempotency_key) || !taken.insert(t.idempotency_key) {
+            done.push(Transferred::Duplicate);
+            continue;
+        }
+        let mut order: Vec<usize> = (0..t.legs.len()).collect();
+        order.sort_by_key(|&i| t.legs[i].wallet);
+        let mut after = vec![Amount::ZERO; t.legs.len()];
+        for i in order {
+            let leg = &t.legs[i];
+            let (balance, held) = balances.get_mut(&leg.wallet).ok_or(StoreError::NotFound)?;
+            let next = i128::from(*balance) + i128::from(leg.delta.get());
+            if next < 0 {
+                return Err(StoreError::Insufficient { required: -leg.delta.get(), available: *balance });
+            }
+            if next > i128::from(Amount::MAX_BALANCE) {
+                return Err(StoreError::Refused { field: "amount", message: format!("a balance is at most {}", Amount::MAX_BALANCE) });
+            }
+            if let Some(held) = held.as_ref().filter(|h| **h != leg.unit) {
+                let message = format!("wallet {} holds {held}, not {}", leg.wallet, leg.unit);
+                return Err(StoreError::Refused { field: "unit", message });
+            }
+            // Within 0..=MAX_BALANCE, so it fits.
+            *balance = next as i64;
+            after[i] = Amount(*balance);
+            *net.entry(leg.wallet).or_default() += leg.delta.get();
+        }
+        let id = TransferId::new();
+        for (i, leg) in t.legs.iter().enumerate() {
+            entries.push(NewEntry {
+                id: EntryId::new(),
+                wallet: leg.wallet,
+                unit: Some(&leg.unit),
+                delta: leg.delta,
+                balance_after: after[i],
+                reason: t.reason,
+                reference: t.reference,
+                idempotency_key: t.idempotency_key,
+                transfer: Some(id),
+                leg: i as i32,
+                created_by: t.created_by,
+                created_at: now,
+            });
+        }
+        done.push(Transferred::Applied { id, balances: t.legs.iter().zip(after).map(|(l, b)| (l.wallet, b)).collect() });
+    }
+    let deltas: Vec<(WalletId, Amount)> = net.into_iter().filter(|(_, d)| *d != 0).map(|(w, d)| (w, Amount(d))).collect();
+    let finals = deltas.iter().map(|(w, _)| (*w, Amount(balances.get(w).map_or(0, |(b, _)| *b)))).collect();
+    Ok(Plan { done, entries, deltas, finals })
 }
 
 impl Book {
@@ -190,21 +271,43 @@ impl Book {
     /// moved together. Every wallet any of them touches is locked first, in
     /// id order, as one transfer locks its own legs, so two callers moving
     /// money among overlapping wallets never wait on each other in a cycle.
-    /// Returns each transfer's outcome in order (a used key is `Duplicate`
-    /// and changes nothing); on any error the caller rolls back.
+    /// Returns each transfer's outcome in order (a used key, or one an
+    /// earlier transfer of the call takes, is `Duplicate` and changes
+    /// nothing); on any error the caller rolls back.
+    ///
+    /// Set-based, in a fixed number of statements whatever the number of
+    /// transfers and legs: the wallets read (and locked) at once, the keys
+    /// looked up at once, one balance update with each wallet's net change,
+    /// and the entries in one insert (each chunked by the bind limit). The
+    /// outcomes, entries and `balance_after`s are those of [`Book::transfer_in`]
+    /// called per transfer, and so is the first failure: a leg that would
+    /// take its wallet below zero on the way fails the call even when a
+    /// later transfer would cover it.
     pub async fn transfers_in<C: Conn>(&self, conn: &mut C, ts: &[Transfer<'_>], now: DateTime<Utc>) -> StoreResult<Vec<Transferred>> {
         for t in ts {
             self.check_transfer(t)?;
         }
-        if ts.len() > 1 {
-            let wallets: std::collections::BTreeSet<WalletId> = ts.iter().flat_map(|t| t.legs.iter().map(|l| l.wallet)).collect();
-            conn.lock_wallets(self, &wallets.into_iter().collect::<Vec<_>>()).await?;
+        if ts.is_empty() {
+            return Ok(Vec::new());
         }
-        let mut done = Vec::with_capacity(ts.len());
-        for t in ts {
-            done.push(self.transfer_in(conn, t, now).await?);
+        let wallets: Vec<WalletId> = ts.iter().flat_map(|t| t.legs.iter().map(|l| l.wallet)).collect::<BTreeSet<_>>().into_iter().collect();
+        let states = conn.wallet_states(self, &wallets).await?;
+        let mut keys: Vec<&str> = ts.iter().map(|t| t.idempotency_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let used = conn.keys_used_many(self, &keys).await?;
+        let plan = plan_transfers(ts, states, used.iter().map(String::as_str).collect(), now)?;
+        if !plan.deltas.is_empty() {
+            let applied = conn.apply_many(self, &plan.deltas).await?;
+            // The wallets are locked (PostgreSQL) or the transaction writes
+            // alone (SQLite): the guarded update meets the balances read.
+            let expected: HashMap<WalletId, Amount> = plan.finals.iter().copied().collect();
+            if applied.len() != plan.deltas.len() || applied.iter().any(|(w, b)| expected.get(w) != Some(b)) {
+                return Err(StoreError::Conflict("a wallet's balance changed while its transfers were posted".into()));
+            }
         }
-        Ok(done)
+        conn.insert_entries(self, &plan.entries).await?;
+        Ok(plan.done)
     }
 
     /// A wallet's balance, inside the caller's transaction.

@@ -443,3 +443,140 @@ async fn several_transfers_in_one_transaction_lock_in_one_order() {
         assert_eq!(entry_count(&t.db).await, entries);
     }
 }
+
+/// Posts `ts` on `db` in one transaction, set-based (`transfers_in`) or one
+/// by one (`transfer_in` each), and returns the outcomes, with the batch's
+/// transfer ids; the transaction commits only when everything applied.
+async fn post_batch(
+    db: &Db,
+    ts: &[Transfer<'_>],
+    now: chrono::DateTime<chrono::Utc>,
+    set_based: bool,
+) -> Result<Vec<Transferred>, StoreError> {
+    let book = Book::standard();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await.unwrap();
+        let r = if set_based {
+            book.transfers_in(&mut *tx, ts, now).await
+        } else {
+            let mut done = Vec::new();
+            let mut failed = None;
+            for t in ts {
+                match book.transfer_in(&mut *tx, t, now).await {
+                    Ok(d) => done.push(d),
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            failed.map_or(Ok(done), Err)
+        };
+        if r.is_ok() { tx.commit().await.unwrap() } else { tx.rollback().await.unwrap() }
+        r
+    })
+}
+
+/// Every entry in `seq` order, in terms that do not depend on the random
+/// ids: wallet owner, unit, delta, balance after, reason, reference, key,
+/// creator, the batch's time, and the transfer as its place among `done`.
+async fn entry_rows(db: &Db, done: &[Transferred]) -> Vec<String> {
+    let ids: Vec<String> =
+        done.iter().map(|d| if let Transferred::Applied { id, .. } = d { id.to_string() } else { String::new() }).collect();
+    let mut rows = Vec::new();
+    for owner in ["a", "b", "c", "d"] {
+        let w = wallets::find(db, "user", owner, &unit("coins")).await.unwrap().unwrap();
+        for e in Book::standard().entries(db, w.id, None, 1_000).await.unwrap() {
+            let transfer =
+                e.transfer_id.map(|t| ids.iter().position(|i| *i == t.to_string()).map_or("earlier".to_string(), |p| p.to_string()));
+            // Postings before the batch were made at their own times.
+            let at = if transfer.as_ref().is_some_and(|t| t != "earlier") { e.created_at.timestamp_micros() } else { 0 };
+            rows.push((
+                e.seq,
+                format!(
+                    "{owner} {:?} {} {} {} {:?} {} {:?} {:?} {}",
+                    e.unit, e.delta, e.balance_after, e.reason, e.reference, e.idempotency_key, transfer, e.created_by, at
+                ),
+            ));
+        }
+    }
+    rows.sort();
+    // Only the order of seq matters, not the numbers two databases gave.
+    rows.into_iter().map(|(_, r)| r).collect()
+}
+
+#[tokio::test]
+async fn a_batch_posts_set_based_what_it_would_post_one_by_one() {
+    for backend in backends() {
+        let one = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
+        let set = fresh_db(backend, &MIGRATIONS, TEMPLATE).await;
+        let now = chrono::Utc::now();
+        let actor = platform_ledger::ActorId::new();
+        let mut outcomes = Vec::new();
+        let mut rows = Vec::new();
+        for (db, set_based) in [(&one.db, false), (&set.db, true)] {
+            let a = funded(db, "a", "coins", 100).await;
+            let b = funded(db, "b", "coins", 0).await;
+            let c = funded(db, "c", "coins", 50).await;
+            let d = funded(db, "d", "coins", 10).await;
+            let earlier = transfer(vec![leg(a, "coins", -1), leg(d, "coins", 1)], "earlier");
+            assert!(matches!(Book::standard().transfer(db, &earlier).await.unwrap(), Transferred::Applied { .. }));
+            let mut with_actor = transfer(vec![leg(c, "coins", -50), leg(b, "coins", 20), leg(a, "coins", 30)], "t3");
+            with_actor.created_by = Some(actor);
+            with_actor.reference = None;
+            // b receives, then pays on: at 0 in between; a repeated key and
+            // an already used one change nothing; d ends where it began.
+            let ts = [
+                transfer(vec![leg(b, "coins", 40), leg(a, "coins", -40)], "t1"),
+                transfer(vec![leg(d, "coins", -11), leg(b, "coins", 11)], "t2"),
+                transfer(vec![leg(b, "coins", -51), leg(c, "coins", 51)], "t2b"),
+                with_actor,
+                transfer(vec![leg(a, "coins", -5), leg(b, "coins", 5)], "t1"),
+                transfer(vec![leg(a, "coins", -5), leg(b, "coins", 5)], "earlier"),
+                transfer(vec![leg(c, "coins", -11), leg(d, "coins", 11)], "t4"),
+            ];
+            let done = post_batch(db, &ts, now, set_based).await.unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+            rows.push(entry_rows(db, &done).await);
+            let without_ids: Vec<Option<Vec<i64>>> = done
+                .iter()
+                .map(|d| match d {
+                    Transferred::Applied { balances, .. } => Some(balances.iter().map(|(_, b)| b.get()).collect()),
+                    Transferred::Duplicate => None,
+                })
+                .collect();
+            outcomes.push(without_ids);
+            assert_clean(db).await;
+
+            // A batch whose net change fits but one leg on the way would
+            // overdraw fails as that leg fails, and writes nothing.
+            let entries = entry_count(db).await;
+            let ts = [
+                transfer(vec![leg(a, "coins", -200), leg(b, "coins", 200)], "over"),
+                transfer(vec![leg(b, "coins", -200), leg(a, "coins", 200)], "back"),
+            ];
+            let failed = post_batch(db, &ts, now, set_based).await;
+            assert!(
+                matches!(failed, Err(StoreError::Insufficient { required: 200, available: 89 })),
+                "{backend:?} {set_based}: {failed:?}"
+            );
+            assert_eq!(entry_count(db).await, entries);
+
+            // One transfer alone goes the same way.
+            let ts = [transfer(vec![leg(d, "coins", -11), leg(a, "coins", 1), leg(c, "coins", 10)], "alone")];
+            let done = post_batch(db, &ts, now, set_based).await.unwrap_or_else(|e| panic!("{backend:?}: {e}"));
+            let Transferred::Applied { balances, .. } = &done[0] else { panic!("{backend:?}: {done:?}") };
+            assert_eq!(balances.iter().map(|(_, b)| b.get()).collect::<Vec<_>>(), vec![0, 90, 50], "{backend:?}");
+            rows.push(entry_rows(db, &done).await);
+        }
+        assert_eq!(rows[1], rows[3], "{backend:?}");
+        rows.remove(3);
+        rows.remove(1);
+        assert_eq!(outcomes[0], outcomes[1], "{backend:?}");
+        assert_eq!(
+            outcomes[0],
+            vec![Some(vec![40, 59]), Some(vec![0, 51]), Some(vec![0, 101]), Some(vec![51, 20, 89]), None, None, Some(vec![40, 11])]
+        );
+        assert_eq!(rows[0].len(), 4 * 2 + 3 + 3 + 2, "{backend:?}");
+        assert_eq!(rows[0], rows[1], "{backend:?}");
+    }
+}
