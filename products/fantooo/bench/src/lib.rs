@@ -4,7 +4,6 @@
 //! JSON, memory per idle WebSocket, and runs the invariant checker at the end.
 
 mod api;
-mod cpu;
 mod nodes;
 mod scenarios;
 mod stats;
@@ -489,7 +488,7 @@ async fn stored_counts(pg: &mut sqlx::PgConnection, chats: &[String], users: &[S
 /// this connection's backend.
 async fn postmaster_pid(pg: &mut sqlx::PgConnection) -> Option<u32> {
     let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(pg).await.ok()?;
-    cpu::parent(backend as u32).filter(|p| *p > 1)
+    platform_procstat::parent(backend as u32).filter(|p| *p > 1)
 }
 
 /// CPU seconds used so far by the started nodes together, by PostgreSQL
@@ -504,8 +503,12 @@ fn cpu_now(started: &[nodes::Node], postmaster: Option<u32>) -> Option<CpuNow> {
     if started.is_empty() {
         return None;
     }
-    let nodes = started.iter().filter_map(|n| n.pid()).filter_map(cpu::seconds).sum();
-    Some(CpuNow { nodes, postgres: postmaster.and_then(cpu::tree_seconds), bench: cpu::seconds(std::process::id())? })
+    let nodes = started.iter().filter_map(|n| n.pid()).filter_map(platform_procstat::cpu_seconds).sum();
+    Some(CpuNow {
+        nodes,
+        postgres: postmaster.and_then(platform_procstat::tree_cpu_seconds),
+        bench: platform_procstat::cpu_seconds(std::process::id())?,
+    })
 }
 
 /// The first `n` users' clients, spread round-robin over the nodes.

@@ -95,16 +95,9 @@ pub struct Server {
 
 impl Server {
     /// The CPU seconds (user and system) the server process has used so
-    /// far, from `/proc/<pid>/stat` (in the kernel's fixed 1/100 s ticks);
-    /// `None` where there is no such file.
+    /// far, from `/proc`; `None` where there is no such file.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()?)).ok()?;
-        // Fields after the parenthesised command name: state is the 3rd
-        // field of the line, utime the 14th and stime the 15th.
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
-        Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+        platform_procstat::cpu_seconds(self.child.id()?)
     }
 }
 

@@ -199,14 +199,11 @@ pub struct JanusArgs {
     window: u64,
 }
 
-/// Janus's CPU time (clock ticks) and resident memory (kB), from /proc.
-fn usage(pid: u32) -> Result<(u64, u64), Fail> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat[stat.rfind(')').ok_or("stat")? + 2..].split(' ').collect();
-    let ticks = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).ok_or("VmRSS")?.parse()?;
-    Ok((ticks, rss))
+/// Janus's CPU time (seconds) and resident memory (KiB), from /proc.
+fn usage(pid: u32) -> Result<(f64, u64), Fail> {
+    let cpu = platform_procstat::cpu_seconds(pid).ok_or("janus's /proc/PID/stat")?;
+    let rss = platform_procstat::rss_kib(pid).ok_or("janus's VmRSS")?;
+    Ok((cpu, rss))
 }
 
 pub async fn janus(args: JanusArgs) -> Result<(), Fail> {
@@ -225,8 +222,8 @@ pub async fn janus(args: JanusArgs) -> Result<(), Fail> {
         let (t0, _) = usage(pid)?;
         tokio::time::sleep(window).await;
         let (t1, rss) = usage(pid)?;
-        // Clock ticks are 1/100 s: ticks per second = percent of one core.
-        Ok::<_, Fail>(((t1 - t0) as f64 / window.as_secs_f64(), rss))
+        // CPU seconds per second, in percent of one core.
+        Ok::<_, Fail>(((t1 - t0) * 100.0 / window.as_secs_f64(), rss))
     };
     let outcome = async {
         b.goto(format!("{}/#none", s.base)).await?;

@@ -1,0 +1,104 @@
+//! CPU time and memory of the processes under test, from Linux's `/proc`:
+//! what a benchmark phase cost each of them, whatever else the machine was
+//! running. Every function answers `None` where there is no `/proc` (or
+//! no such process).
+
+/// Clock ticks per second of `/proc/*/stat`'s times.
+#[allow(unsafe_code)]
+pub fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf reads a constant of the system.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 {
+        t as f64
+    } else {
+        100.0
+    }
+}
+
+/// What one `/proc/PID/stat` line says of a process's CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// The parent's pid.
+    pub ppid: u32,
+    /// The process's own CPU ticks, all threads, user and system.
+    pub own_ticks: u64,
+    /// The ticks of the children it has reaped.
+    pub reaped_ticks: u64,
+}
+
+/// Parses one `/proc/PID/stat` line (the command name may hold spaces and
+/// parentheses, so fields are counted after its last `)`).
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+    let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+    Some(Stat { ppid: u32::try_from(n(1)?).ok()?, own_ticks: n(11)? + n(12)?, reaped_ticks: n(13)? + n(14)? })
+}
+
+/// The `/proc/PID/stat` of a process.
+pub fn stat(pid: u32) -> Option<Stat> {
+    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Seconds of CPU a process has used, threads included.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    stat(pid).map(|s| s.own_ticks as f64 / ticks_per_second())
+}
+
+/// Seconds of CPU of a process and its children, living or reaped
+/// (PostgreSQL: the postmaster and its backends).
+pub fn tree_cpu_seconds(root: u32) -> Option<f64> {
+    let s = stat(root)?;
+    let mut total = s.own_ticks + s.reaped_ticks;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if let Some(child) = stat(pid).filter(|c| c.ppid == root) {
+            total += child.own_ticks;
+        }
+    }
+    Some(total as f64 / ticks_per_second())
+}
+
+/// The parent of a process (a PostgreSQL backend's is the postmaster).
+pub fn parent(pid: u32) -> Option<u32> {
+    stat(pid).map(|s| s.ppid)
+}
+
+/// Parses the resident set size, in KiB, from a `/proc/PID/status` text.
+pub fn parse_rss_kib(status: &str) -> Option<u64> {
+    status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok())
+}
+
+/// A process's resident set size, in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    parse_rss_kib(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_line_gives_parent_and_ticks_even_with_odd_names() {
+        let line = "4242 (fan too) (x)) S 17 4242 4242 0 -1 4194560 100 0 0 0 250 50 7 3 20 0 8 0 1000 0 0";
+        assert_eq!(parse_stat(line), Some(Stat { ppid: 17, own_ticks: 300, reaped_ticks: 10 }));
+        assert_eq!(parse_stat("garbage"), None);
+        assert_eq!(parse_stat("1 (short) S 0 1"), None, "too few fields");
+    }
+
+    #[test]
+    fn the_resident_size_comes_from_its_line() {
+        assert_eq!(parse_rss_kib("Name:\tx\nVmPeak:\t  900 kB\nVmRSS:\t   12345 kB\n"), Some(12345));
+        assert_eq!(parse_rss_kib("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn this_process_can_be_read() {
+        let me = std::process::id();
+        assert!(cpu_seconds(me).is_some_and(|s| s >= 0.0));
+        assert!(rss_kib(me).is_some_and(|k| k > 0));
+        assert!(parent(me).is_some());
+        assert!(tree_cpu_seconds(me).is_some_and(|t| t >= cpu_seconds(me).unwrap_or(0.0) - 0.01));
+    }
+}
