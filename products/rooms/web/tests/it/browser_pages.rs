@@ -90,6 +90,13 @@ async fn google_sign_up_welcome_theme_and_music_at_phone_and_wide_widths() {
         assert!(bg.as_str().unwrap_or_default().contains("linear-gradient"), "{bg}");
         d.find(By::Name("track")).await?.send_keys(track.display().to_string()).await?;
         d.find(By::XPath("//button[.='Upload track']")).await?.click().await?;
+        // The upload answers with the room page again, now with the track: wait for it.
+        until(
+            &d,
+            "return [...document.querySelectorAll('button')].some(b => b.textContent === 'Play music for everyone');",
+            "the uploaded track's play button",
+        )
+        .await;
         d.find(By::XPath("//button[.='Play music for everyone']")).await?.click().await?;
         until(&d, "const s = document.getElementById('music-state'); return !!s && s.textContent === 'playing';", "music playing").await;
         assert!(text(&d).await.contains("♪ Evening Jazz"));
