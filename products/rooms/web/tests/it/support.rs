@@ -43,6 +43,7 @@ impl TestApp {
         };
         let mut state = AppState::new(t.db.clone(), cfg, None);
         state.voice = voice;
+        state.realtime.started().await;
         TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }
     }
 
@@ -70,6 +71,9 @@ impl TestApp {
         let db = t.db.clone();
         let mut state = AppState::new(db.clone(), cfg, None);
         tweak_state(&mut state);
+        // Rows committed from here on are live, not history: a test's
+        // first event cannot fall before the tailer has read the heads.
+        state.realtime.started().await;
         let router = rooms_web::app(state);
         TestApp { db, router, _dir: Some(t) }
     }
