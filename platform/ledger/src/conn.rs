@@ -106,6 +106,31 @@ const WALLET_BY_ID: &str = "SELECT id, owner_kind, owner_id, unit, balance, crea
 const WALLET_BY_OWNER: &str =
     "SELECT id, owner_kind, owner_id, unit, balance, created_at FROM wallets WHERE owner_kind = $1 AND owner_id = $2 AND unit = $3";
 
+/// Binds one entry's columns onto `q`, in the order of the book's entry
+/// columns (the unit and transfer columns only where its tables have them).
+macro_rules! bind_entry {
+    ($q:expr, $book:expr, $e:expr) => {{
+        let e = $e;
+        let mut q = $q
+            .bind(e.id)
+            .bind(e.wallet)
+            .bind(e.delta)
+            .bind(e.balance_after)
+            .bind(e.reason)
+            .bind(e.reference)
+            .bind(e.idempotency_key)
+            .bind(e.created_by)
+            .bind(e.created_at);
+        if $book.tables().entry_unit {
+            q = q.bind(e.unit);
+        }
+        if $book.tables().transfers {
+            q = q.bind(e.transfer).bind(e.leg);
+        }
+        q
+    }};
+}
+
 macro_rules! conn_impl {
     ($conn:ty, row_locks: $row_locks:expr) => {
         impl sealed::Sealed for $conn {}
@@ -180,22 +205,7 @@ macro_rules! conn_impl {
                     let sql = book.insert_entries_sql(chunk.len());
                     let mut q = sqlx::query(&sql);
                     for e in chunk {
-                        q = q
-                            .bind(e.id)
-                            .bind(e.wallet)
-                            .bind(e.delta)
-                            .bind(e.balance_after)
-                            .bind(e.reason)
-                            .bind(e.reference)
-                            .bind(e.idempotency_key)
-                            .bind(e.created_by)
-                            .bind(e.created_at);
-                        if book.tables().entry_unit {
-                            q = q.bind(e.unit);
-                        }
-                        if book.tables().transfers {
-                            q = q.bind(e.transfer).bind(e.leg);
-                        }
+                        q = bind_entry!(q, book, e);
                     }
                     q.execute(&mut *self).await?;
                 }
@@ -207,23 +217,7 @@ macro_rules! conn_impl {
             }
 
             async fn insert_entry<'a>(&'a mut self, book: &'a Book, e: &'a NewEntry<'a>) -> StoreResult<()> {
-                let mut q = sqlx::query(&book.sql.insert_entry)
-                    .bind(e.id)
-                    .bind(e.wallet)
-                    .bind(e.delta)
-                    .bind(e.balance_after)
-                    .bind(e.reason)
-                    .bind(e.reference)
-                    .bind(e.idempotency_key)
-                    .bind(e.created_by)
-                    .bind(e.created_at);
-                if book.tables().entry_unit {
-                    q = q.bind(e.unit);
-                }
-                if book.tables().transfers {
-                    q = q.bind(e.transfer).bind(e.leg);
-                }
-                q.execute(&mut *self).await?;
+                bind_entry!(sqlx::query(&book.sql.insert_entry), book, e).execute(&mut *self).await?;
                 Ok(())
             }
 

@@ -103,6 +103,33 @@ struct Plan<'a> {
     finals: Vec<(WalletId, Amount)>,
 }
 
+/// The entries of transfer `id`: one per leg, in leg order, each with the
+/// balance its wallet has after it (`after`, by leg).
+fn transfer_entries<'a, 'b>(
+    t: &'a Transfer<'a>,
+    id: TransferId,
+    after: &'b [Amount],
+    now: DateTime<Utc>,
+) -> impl Iterator<Item = NewEntry<'a>> + 'b
+where
+    'a: 'b,
+{
+    t.legs.iter().zip(after).enumerate().map(move |(i, (leg, balance_after))| NewEntry {
+        id: EntryId::new(),
+        wallet: leg.wallet,
+        unit: Some(&leg.unit),
+        delta: leg.delta,
+        balance_after: *balance_after,
+        reason: t.reason,
+        reference: t.reference,
+        idempotency_key: t.idempotency_key,
+        transfer: Some(id),
+        leg: i as i32,
+        created_by: t.created_by,
+        created_at: now,
+    })
+}
+
 /// Plans `ts` over `states` (each wallet's id, balance and unit) given the
 /// idempotency keys already `used`: a used key, or one an earlier transfer
 /// of the batch takes, is `Duplicate`. Fails as the first failing leg of the
@@ -147,22 +174,7 @@ fn plan_transfers<'a>(
             *net.entry(leg.wallet).or_default() += leg.delta.get();
         }
         let id = TransferId::new();
-        for (i, leg) in t.legs.iter().enumerate() {
-            entries.push(NewEntry {
-                id: EntryId::new(),
-                wallet: leg.wallet,
-                unit: Some(&leg.unit),
-                delta: leg.delta,
-                balance_after: after[i],
-                reason: t.reason,
-                reference: t.reference,
-                idempotency_key: t.idempotency_key,
-                transfer: Some(id),
-                leg: i as i32,
-                created_by: t.created_by,
-                created_at: now,
-            });
-        }
+        entries.extend(transfer_entries(t, id, &after, now));
         done.push(Transferred::Applied { id, balances: t.legs.iter().zip(after).map(|(l, b)| (l.wallet, b)).collect() });
     }
     let deltas: Vec<(WalletId, Amount)> = net.into_iter().filter(|(_, d)| *d != 0).map(|(w, d)| (w, Amount(d))).collect();
@@ -246,21 +258,7 @@ impl Book {
             }
         }
         let id = TransferId::new();
-        for (i, leg) in t.legs.iter().enumerate() {
-            let entry = NewEntry {
-                id: EntryId::new(),
-                wallet: leg.wallet,
-                unit: Some(&leg.unit),
-                delta: leg.delta,
-                balance_after: after[i],
-                reason: t.reason,
-                reference: t.reference,
-                idempotency_key: t.idempotency_key,
-                transfer: Some(id),
-                leg: i as i32,
-                created_by: t.created_by,
-                created_at: now,
-            };
+        for entry in transfer_entries(t, id, &after, now) {
             conn.insert_entry(self, &entry).await?;
         }
         Ok(Transferred::Applied { id, balances: t.legs.iter().zip(after).map(|(l, b)| (l.wallet, b)).collect() })
