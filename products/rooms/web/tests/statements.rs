@@ -10,11 +10,9 @@ mod support;
 
 use axum::http::StatusCode;
 use chrono::Utc;
-use rooms_domain::ids::{AccountId, RoomId};
-use rooms_store::gifts::{self, NewGift};
 use serde_json::json;
 use std::sync::{Arc, Mutex, OnceLock};
-use support::{backends, Client, TestApp, PASSWORD};
+use support::{backends, scene, Scene, TestApp, PASSWORD};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
@@ -68,42 +66,12 @@ fn account_reads(statements: &[String]) -> usize {
     statements.iter().filter(|s| s.contains("credentials_after") || (s.contains("accounts") && s.contains("needs_profile"))).count()
 }
 
-async fn id_of(c: &mut Client) -> AccountId {
-    c.get("/api/v1/me").await.json()["account"]["id"].as_str().unwrap().parse().unwrap()
-}
-
 #[tokio::test]
 async fn a_request_reads_its_account_once_and_refused_credentials_stay_refused() {
     log();
     for b in backends() {
         let app = TestApp::new(b).await;
-        let mut owner = app.client();
-        owner.sign_up("owner@example.com", "owner").await;
-        let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        let room: RoomId = r.json()["room"]["id"].as_str().unwrap().parse().unwrap();
-        let mut star = app.client();
-        star.sign_up("star@example.com", "star").await;
-        let star_id = id_of(&mut star).await;
-        assert!(star.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
-        assert!(star.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({})).await.status.is_success());
-        let mut fan = app.client();
-        fan.sign_up("fan@example.com", "fan").await;
-        let fan_id = id_of(&mut fan).await;
-        assert!(fan.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
-        let gift = NewGift {
-            code: "heart",
-            name: "Heart",
-            category: "classic",
-            rarity: "common",
-            price: 1,
-            wealth_pct: 100,
-            charm_pct: 100,
-            animation: "heart",
-            sort: 0,
-            min_vip: 0,
-        };
-        let gift = gifts::create_gift(&app.db, &gift).await.unwrap().to_string();
+        let Scene { room, star_id, mut fan, fan_id, gift, .. } = scene(&app, 1).await;
         rooms_store::economy::grant(&app.db, fan_id, 100, "t", None, Utc::now()).await.unwrap();
         let path = format!("/api/v1/rooms/{room}/gifts");
         // A first gift warms the wallets and shards; the second is counted.

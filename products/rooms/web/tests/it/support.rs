@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
+use rooms_domain::ids::{AccountId, RoomId};
+use rooms_store::gifts::{self, NewGift};
 use rooms_store::{Backend, Db};
 use rooms_web::{AppState, WebConfig};
 use serde_json::{json, Value};
@@ -180,4 +182,51 @@ impl Client {
 /// A multipart body with one file part: its content type and bytes.
 pub fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     platform_testkit::multipart(&[platform_testkit::form::file(field, filename, content_type, bytes)])
+}
+
+/// The account id of a signed-in client.
+pub async fn id_of(c: &mut Client) -> AccountId {
+    c.get("/api/v1/me").await.json()["account"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// A room with its owner, a seated star and a fan present; a gift of `price`.
+pub struct Scene {
+    pub room: RoomId,
+    pub owner: Client,
+    pub star: Client,
+    pub star_id: AccountId,
+    pub fan: Client,
+    pub fan_id: AccountId,
+    pub gift: String,
+}
+
+pub async fn scene(app: &TestApp, price: i64) -> Scene {
+    let mut owner = app.client();
+    owner.sign_up("owner@example.com", "owner").await;
+    let r = owner.post("/api/v1/rooms", json!({"name": "Status Room", "visitors_speak": true})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let room: RoomId = r.json()["room"]["id"].as_str().unwrap().parse().unwrap();
+    let mut star = app.client();
+    star.sign_up("star@example.com", "star").await;
+    let star_id = id_of(&mut star).await;
+    assert!(star.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
+    assert!(star.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({})).await.status.is_success());
+    let mut fan = app.client();
+    fan.sign_up("fan@example.com", "fan").await;
+    let fan_id = id_of(&mut fan).await;
+    assert!(fan.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
+    let g = NewGift {
+        code: "heart",
+        name: "Heart",
+        category: "classic",
+        rarity: "common",
+        price,
+        wealth_pct: 100,
+        charm_pct: 100,
+        animation: "heart",
+        sort: 0,
+        min_vip: 0,
+    };
+    let gift = gifts::create_gift(&app.db, &g).await.unwrap().to_string();
+    Scene { room, owner, star, star_id, fan, fan_id, gift }
 }
