@@ -168,6 +168,30 @@ impl BeginWrite for PgPool {
     }
 }
 
+/// Serialises the write transactions that name the same key, across
+/// requests and nodes, until the transaction ends: PostgreSQL takes a
+/// transaction-scoped advisory lock on (`class`, `key`); SQLite's
+/// `BEGIN IMMEDIATE` ([`BeginWrite`]) already holds the one write lock, so
+/// there it is free. After it, a PostgreSQL statement of the transaction
+/// sees what the previous holder committed (read committed takes a fresh
+/// snapshot per statement), so a check-then-write under the lock is one
+/// decision. `class` keeps one product's uses apart from another's.
+pub trait LockKey {
+    fn lock_key(&mut self, class: i32, key: &str) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
+}
+
+impl LockKey for sqlx::SqliteConnection {
+    fn lock_key(&mut self, _class: i32, _key: &str) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
+        std::future::ready(Ok(()))
+    }
+}
+
+impl LockKey for sqlx::PgConnection {
+    async fn lock_key(&mut self, class: i32, key: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))").bind(class).bind(key).execute(self).await.map(|_| ())
+    }
+}
+
 /// The database a product binary opens: the PostgreSQL URL it was given,
 /// else the embedded SQLite file `file` in `data_dir` (created if missing).
 pub fn url_or_embedded(database_url: Option<&str>, data_dir: &std::path::Path, file: &str) -> std::io::Result<String> {

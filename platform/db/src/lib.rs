@@ -10,6 +10,8 @@
 //! - [`Db`]: the pool of either store; [`Db::connect`] by URL.
 //! - [`BeginWrite`]: write transactions (`BEGIN IMMEDIATE` on SQLite, so a
 //!   read-then-write can never interleave).
+//! - [`LockKey`]: serialises write transactions on one key (an advisory
+//!   lock on PostgreSQL, free under SQLite's write lock).
 //! - [`StoreError`]: the one error type of every product's store layer.
 //! - [`group_commit`]: many callers' writes in one transaction (a queue,
 //!   a few workers, a short window, one-by-one fallback).
@@ -23,7 +25,7 @@ pub mod group_commit;
 pub mod testing;
 pub mod wakeup;
 
-pub use db::{url_or_embedded, Backend, BeginWrite, Db, Migrations};
+pub use db::{url_or_embedded, Backend, BeginWrite, Db, LockKey, Migrations};
 pub use error::{StoreError, StoreResult};
 
 /// A SQL list of integers for `col IN (…)`. Integers cannot carry SQL, so

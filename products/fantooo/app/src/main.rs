@@ -389,6 +389,9 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path, payments: &P
     fantooo_web::middleware::ratelimit::spawn_pruner(state.limits.clone());
     fantooo_jobs::spawn_scheduler(db.clone(), state.config.node_name.clone(), state.realtime.changed_callback());
     spawn_reconciliation(state.clone());
+    // Sockets are accepted once the outbox tailer has read its heads, so an
+    // event committed after a client connects "from now" is delivered live.
+    state.realtime.started().await;
     let app = fantooo_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     tracing::info!(address = %base, backend = ?db.backend(), "fantooo listening");

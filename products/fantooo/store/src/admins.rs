@@ -5,8 +5,12 @@ use crate::{insert_account, on_pool, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::ids::{AccountId, AdminId};
 use fantooo_domain::{AccountKind, AdminRole, Permissions};
+use platform_db::LockKey;
 use serde::Serialize;
 use sqlx::types::Json;
+
+/// The lock class of first-admin creation ([`LockKey`]).
+const FIRST_ADMIN_LOCK: i32 = 7_270_001;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Admin {
@@ -55,7 +59,8 @@ pub async fn create(db: &Db, new: &NewAdmin, password_hash: &str, created_by: Op
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         if only_if_none {
-            SerializeSetup::serialize_setup(&mut *tx).await?;
+            // Serialises first-admin creation across requests and nodes.
+            LockKey::lock_key(&mut *tx, FIRST_ADMIN_LOCK, "first-admin").await?;
             if sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM admins").fetch_one(&mut *tx).await? > 0 {
                 return Err(StoreError::Conflict("an admin already exists".into()));
             }
@@ -67,25 +72,6 @@ pub async fn create(db: &Db, new: &NewAdmin, password_hash: &str, created_by: Op
         tx.commit().await?;
     });
     by_id(db, id).await
-}
-
-/// Serialises first-admin creation across requests and nodes: SQLite's
-/// `BEGIN IMMEDIATE` already holds the write lock; PostgreSQL takes a
-/// transaction-scoped advisory lock.
-trait SerializeSetup {
-    fn serialize_setup(&mut self) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
-}
-
-impl SerializeSetup for sqlx::SqliteConnection {
-    fn serialize_setup(&mut self) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send {
-        std::future::ready(Ok(()))
-    }
-}
-
-impl SerializeSetup for sqlx::PgConnection {
-    async fn serialize_setup(&mut self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT pg_advisory_xact_lock(7270001)").execute(self).await.map(|_| ())
-    }
 }
 
 pub async fn by_id(db: &Db, id: AdminId) -> StoreResult<Admin> {

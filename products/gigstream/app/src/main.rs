@@ -574,6 +574,9 @@ async fn serve(
     platform_web::ratelimit::spawn_pruner(vec![Arc::new(move || limits.prune())]);
     let node = cli::node_name(None);
     platform_jobs::spawn_scheduler(db.clone(), node, JOBS.to_vec(), runner(state.clone()), Arc::new(|| {}));
+    // Sockets are accepted once the outbox tailer has read its heads, so an
+    // event committed after a client connects "from now" is delivered live.
+    state.realtime.started().await;
     let app = gigstream_web::app(state);
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     let base = format!("http://{}", args.bind);

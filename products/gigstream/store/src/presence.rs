@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use gigstream_domain::ids::AccountId;
 use gigstream_domain::messaging::ConversationId;
 use gigstream_domain::presence::{Presence, SocketId, STALE_AFTER_SECS};
-use platform_db::{on_pool, BeginWrite, Db, StoreResult};
+use platform_db::{on_pool, BeginWrite, Db, LockKey, StoreResult};
 use std::collections::HashMap;
 
 /// A socket opened by `account`; `socket` is its own id.
@@ -119,9 +119,10 @@ impl Change {
 /// Writes that `account` is online (or offline) at `now`, for the other
 /// party of each of their conversations, unless that is what was last
 /// written for them; "offline" is written only while no live socket of
-/// theirs is left. Check and write are one statement, so sockets opening or
-/// closing at once announce a change once, not never. Returns the rows
-/// written.
+/// theirs is left. Announcements of one person are serialised
+/// ([`LockKey`]), so two sockets closing at once write "offline" once, not
+/// twice, and one opening as the last closes never leaves "offline" last.
+/// Returns the rows written.
 pub async fn announce(db: &Db, account: AccountId, online: bool, now: DateTime<Utc>) -> StoreResult<u64> {
     let fresh = now - chrono::Duration::seconds(STALE_AFTER_SECS);
     let sql = "INSERT INTO presence_events (conversation_id, account_id, viewer_id, online, created_at)
@@ -130,8 +131,17 @@ pub async fn announce(db: &Db, account: AccountId, online: bool, now: DateTime<U
                WHERE (c.buyer_id = $1 OR c.seller_id = $1)
                  AND COALESCE((SELECT e.online FROM presence_events e WHERE e.account_id = $1 ORDER BY e.seq DESC LIMIT 1), NOT $2) <> $2
                  AND ($2 OR NOT EXISTS (SELECT 1 FROM presence_sockets s WHERE s.account_id = $1 AND s.refreshed_at > $4))";
-    Ok(on_pool!(db, p => sqlx::query(sql).bind(account).bind(online).bind(now).bind(fresh).execute(p).await?.rows_affected()))
+    on_pool!(db, p => async {
+        let mut tx = p.begin_write().await?;
+        LockKey::lock_key(&mut *tx, PRESENCE_LOCK, &account.to_string()).await?;
+        let n = sqlx::query(sql).bind(account).bind(online).bind(now).bind(fresh).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok::<_, platform_db::StoreError>(n)
+    }.await)
 }
+
+/// The lock class of one person's announcements ([`LockKey`]).
+const PRESENCE_LOCK: i32 = 4_700_001;
 
 /// Deletes status changes older than `before` (they are never replayed).
 pub async fn purge_events(db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {

@@ -215,3 +215,48 @@ async fn one_review_per_side_per_order_with_an_edit_window_and_one_reply() {
         assert!(stored::of_seller(db, buyer, None, 10).await.unwrap().is_empty(), "the buyer's review is not a seller review");
     }
 }
+
+#[tokio::test]
+async fn a_status_change_announced_at_once_from_many_places_is_written_once() {
+    use gigstream_domain::presence::SocketId;
+    use gigstream_store::presence;
+    for backend in backends() {
+        let t = fresh_db(backend, gigstream_store::migrations(), "gigstream_template").await;
+        let db = &t.db;
+        let (seller, buyer) = (person(db, "sally").await, person(db, "bob").await);
+        let gig = gig_of(db, seller, "I will paint a portrait of your dog").await;
+        let c = messages::inquiry(db, buyer, seller, gig.id, &gig.title, Utc::now()).await.unwrap();
+        // Announces from eight tasks at once; the rows they wrote.
+        let at_once = |online: bool, now: chrono::DateTime<Utc>| {
+            let db = db.clone();
+            async move {
+                let mut tasks = tokio::task::JoinSet::new();
+                for _ in 0..8 {
+                    let db = db.clone();
+                    tasks.spawn(async move { presence::announce(&db, seller, online, now).await.unwrap() });
+                }
+                tasks.join_all().await.into_iter().sum::<u64>()
+            }
+        };
+
+        // Round after round, many sockets of the seller's open at once and
+        // each announces "online"; then all are gone and each one's grace
+        // timer announces "offline" at once. Each change is written once.
+        let rounds = 20;
+        for round in 0..rounds {
+            for _ in 0..8 {
+                presence::opened(db, SocketId::new(), seller, Utc::now()).await.unwrap();
+            }
+            assert_eq!(at_once(true, Utc::now()).await, 1, "{backend:?} round {round}");
+            let gone = Utc::now() + Duration::seconds(gigstream_domain::presence::STALE_AFTER_SECS + 1);
+            presence::purge_stale(db, gone).await.unwrap();
+            assert_eq!(at_once(false, gone).await, 1, "{backend:?} round {round}");
+        }
+
+        let changes = presence::outbox::after(db, 0, 100).await.unwrap();
+        let seen: Vec<(bool, AccountId)> = changes.iter().map(|ch| (ch.online, ch.viewer_id)).collect();
+        let alternating: Vec<(bool, AccountId)> = (0..rounds).flat_map(|_| [(true, buyer), (false, buyer)]).collect();
+        assert_eq!(seen, alternating, "{backend:?}");
+        assert!(changes.iter().all(|ch| ch.conversation_id == c.id));
+    }
+}

@@ -322,6 +322,9 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
     state.spawn_voice_sweep();
     let node = cli::node_name(args.node_name);
     rooms_web::jobs::spawn(db.clone(), node, state.voice.clone(), state.economy.settings.clock, state.realtime.changed_callback());
+    // Sockets are accepted once the outbox tailer has read its heads, so an
+    // event committed after a client connects "from now" is delivered live.
+    state.realtime.started().await;
     let mut app = rooms_web::app(state);
     if let Some(fake) = fake_google {
         // Outside the product's layers: the stand-in's page has its own inline style.

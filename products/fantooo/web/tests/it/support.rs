@@ -56,11 +56,11 @@ impl TestApp {
         let media = Arc::new(tempfile::tempdir().expect("media dir"));
         cfg.media_dir = media.path().to_path_buf();
         tweak(&mut cfg);
-        Self::build(db, cfg, dir, media, Arc::new(OfflineGazetteer::new()))
+        Self::build(db, cfg, dir, media, Arc::new(OfflineGazetteer::new())).await
     }
 
     /// The app on `db` with its own mailer and the given geocoder.
-    pub fn build(
+    pub async fn build(
         db: Db,
         cfg: WebConfig,
         dir: Option<tempfile::TempDir>,
@@ -69,6 +69,9 @@ impl TestApp {
     ) -> TestApp {
         let mail = platform_mail::MemoryMailer::new();
         let state = AppState::new(db.clone(), cfg.clone(), geocoder, None).with_mailer(Arc::new(mail.clone()));
+        // Rows committed from here on are live, not history: a test's
+        // first event cannot fall before the tailer has read the heads.
+        state.realtime.started().await;
         let router = fantooo_web::app(state.clone());
         TestApp { db, state, router, config: cfg, mail, _dir: dir, _media: media }
     }
@@ -77,7 +80,7 @@ impl TestApp {
     pub async fn with_geocoder(backend: Backend, geocoder: Arc<dyn platform_geo::Geocoder>) -> TestApp {
         let base = Self::new(backend).await;
         let TestApp { db, config, _dir, _media, .. } = base;
-        Self::build(db, config, _dir, _media, geocoder)
+        Self::build(db, config, _dir, _media, geocoder).await
     }
 
     /// Another server node on the same database: its own hub, tailer and
@@ -95,6 +98,7 @@ impl TestApp {
             Db::Sqlite(_) => self.db.clone(),
         };
         let state = AppState::new(db.clone(), self.config.clone(), Arc::new(OfflineGazetteer::new()), None);
+        state.realtime.started().await;
         TestApp {
             db,
             router: fantooo_web::app(state.clone()),

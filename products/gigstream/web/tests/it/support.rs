@@ -71,6 +71,9 @@ impl TestApp {
         if let Some(m) = mailer {
             state.mailer = m;
         }
+        // Rows committed from here on are live, not history: a test's
+        // first event cannot fall before the tailer has read the heads.
+        state.realtime.started().await;
         let router = gigstream_web::app(state.clone());
         TestApp { db: t.db, router, state, _dir: t.dir, media, _clamd: fake }
     }
