@@ -72,6 +72,9 @@ pub struct WebConfig {
     /// Seals agency applicants' ID images (`ROOMS_ID_DOCS_KEY`; the default
     /// is a fixed development-only key).
     pub id_docs_key: agency_docs::DocKey,
+    /// How often the outbox tailer looks without being woken (a fallback:
+    /// writers wake it; tests set a long one to show no delivery waits for it).
+    pub realtime_poll: Duration,
 }
 
 impl Default for WebConfig {
@@ -91,6 +94,7 @@ impl Default for WebConfig {
             mail_from: "Rooms <no-reply@rooms.localhost>".into(),
             agency_leave_notice: rooms_domain::limits::AGENCY_LEAVE_NOTICE,
             id_docs_key: agency_docs::DocKey::dev_only(),
+            realtime_poll: platform_realtime::POLL,
         }
     }
 }
@@ -136,7 +140,7 @@ impl AppState {
         };
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
         let boards = Arc::new(realtime::boards::Wake::default());
-        let realtime = realtime::start(db.clone(), boards.clone());
+        let realtime = realtime::start(db.clone(), boards.clone(), config.realtime_poll);
         AppState {
             db,
             config: Arc::new(config),

@@ -192,6 +192,9 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
     // Accepted with the other requests waiting on this node, in one transaction.
     let request = GiftRequest { sender: u.id(), room, gift: g.gift_id, recipients, quantity: g.quantity, combo: g.combo, key: key.clone() };
     let sent = s.economy.accepts.accept(&s.db, &s.economy.settings, request).await.map_err(|e| money(e, "coins"))?;
+    // The room's gift frame is committed: it goes out now, not after the
+    // shares' batch below (the request's end would wake the tailer too late).
+    s.realtime.written();
     // The shares are credited by this node's batched writer, with every
     // other gift accepted meanwhile; the answer waits for that batch.
     if !sent.duplicate {

@@ -58,12 +58,13 @@ pub type Realtime = platform_realtime::Realtime<Topic, PushKind>;
 pub type Hub = platform_realtime::Hub<Topic, PushKind>;
 pub type Push = platform_realtime::Push<Topic, PushKind>;
 
-/// Creates this node's hub and starts tailing the two outboxes; committed
-/// gifts wake `boards`.
-pub fn start(db: Db, boards: Arc<boards::Wake>) -> Arc<Realtime> {
-    Realtime::start(
+/// Creates this node's hub and starts tailing the two outboxes (woken by
+/// writers, and looking every `poll` anyway); committed gifts wake `boards`.
+pub fn start(db: Db, boards: Arc<boards::Wake>, poll: std::time::Duration) -> Arc<Realtime> {
+    Realtime::start_polling(
         db,
         platform_realtime::Outboxes::default().with(Events(events::Outbox::Room, Some(boards))).with(Events(events::Outbox::User, None)),
+        poll,
     )
 }
 

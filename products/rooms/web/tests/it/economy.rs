@@ -367,3 +367,49 @@ async fn the_gift_batcher_uses_the_settings_each_request_brings() {
         assert_eq!(third.sends[0].owner_share, 5, "{b:?}: and the next change too");
     }
 }
+
+#[tokio::test]
+async fn a_gift_reaches_the_room_before_its_shares_are_credited() {
+    use crate::socket::{connect, next_of, send, serve};
+    // Only PostgreSQL can hold one wallet's row while the rest of the store
+    // goes on (SQLite has one write lock for everything).
+    for b in backends().into_iter().filter(|b| *b == platform_db::Backend::Postgres) {
+        // No poll to fall back on: only a wake-up delivers in time.
+        let app = TestApp::with(b, |c| c.realtime_poll = std::time::Duration::from_secs(60)).await;
+        let addr = serve(&app).await;
+        let mut r = room_with_gift(&app).await;
+        let (owner_id, _) = id_of(&mut r.owner).await;
+        let (fan_id, _) = id_of(&mut r.fan).await;
+        economy::grant(&app.db, fan_id, 1_000, "fund-fan", None, Utc::now()).await.unwrap();
+        // The owner's coin wallet exists, and a transaction holds its row:
+        // the credit writer, which pays the owner's share, waits on it.
+        economy::grant(&app.db, owner_id, 1, "fund-owner", None, Utc::now()).await.unwrap();
+        let platform_db::Db::Postgres(pool) = &app.db else { unreachable!() };
+        let mut hold = pool.begin().await.unwrap();
+        let held: Vec<(String,)> = sqlx::query_as(
+            "SELECT CAST(id AS TEXT) FROM wallets WHERE owner_kind = 'account' AND owner_id = $1 AND unit = 'coins' FOR UPDATE",
+        )
+        .bind(owner_id.to_string())
+        .fetch_all(&mut *hold)
+        .await
+        .unwrap();
+        assert_eq!(held.len(), 1, "the owner's coin wallet");
+
+        let mut ws = connect(addr, &r.owner).await;
+        send(&mut ws, json!({"t": "subscribe", "room_id": r.id})).await;
+        next_of(&mut ws, "subscribed").await;
+        let path = format!("/api/v1/rooms/{}/gifts", r.id);
+        let body = json!({"gift_id": r.gift, "to": r.star_id});
+        let mut fan = r.fan;
+        let request = tokio::spawn(async move { fan.post(&path, body).await });
+
+        // The frame arrives while the request still waits for the credit batch.
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(3), next_of(&mut ws, "event")).await.expect("the gift frame, live");
+        assert_eq!(frame["kind"], "gifts", "{frame}");
+        assert!(!request.is_finished(), "the answer waits for the shares");
+        hold.rollback().await.unwrap();
+        let answer = request.await.unwrap();
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
+    }
+}
