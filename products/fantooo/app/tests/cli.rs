@@ -49,9 +49,11 @@ async fn create_admin_migrate_seed_and_jobs_from_the_command_line() {
         assert!(out.status.success(), "job {job}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
-    let out = fantooo(dir.path()).arg("check").output().unwrap();
+    // Its answer is the whole of stdout, however much it logs.
+    let out = fantooo(dir.path()).arg("check").env("RUST_LOG", "debug").output().unwrap();
     assert!(out.status.success(), "check: {}", String::from_utf8_lossy(&out.stdout));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("\"violations\": []"));
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check's stdout is its JSON answer alone");
+    assert_eq!(answer["violations"], serde_json::json!([]), "{answer}");
 
     let db = fantooo_store::Db::connect(&format!("sqlite://{}", dir.path().join("fantooo.db").display()), 2).await.unwrap();
     let admins = fantooo_store::admins::list(&db).await.unwrap();
@@ -117,14 +119,16 @@ async fn top_level_serve_flags_serve_and_metrics_need_the_token() {
 
 /// `--log-format json` writes one JSON object per line with the level, the
 /// message and the event's own fields, ready for a log shipper; the default
-/// format is text for people.
+/// format is text for people. Logs go to standard error: standard output
+/// holds only a command's answer.
 #[test]
 fn json_log_format_writes_one_object_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = fantooo(dir.path()).args(["--log-format", "json", "migrate"]).env("RUST_LOG", "info").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty(), "no log on stdout: {}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = stderr
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
@@ -135,7 +139,7 @@ fn json_log_format_writes_one_object_per_line() {
     assert!(applied["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "UTC timestamps: {applied}");
 
     let out = fantooo(dir.path()).arg("migrate").env("RUST_LOG", "info").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stderr);
     assert!(
         text.contains("migrations applied") && serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap_or("")).is_err(),
         "text by default: {text}"

@@ -158,9 +158,8 @@ pub async fn staff(args: &ServerArgs, dir: &Path, http: &reqwest::Client, base: 
 
 /// `rooms check` on the server's database: the problems it lists (empty: clean).
 pub fn check(args: &ServerArgs, dir: &Path) -> Result<Value, Fail> {
-    // Its answer is the JSON on stdout, where the log writes too: only
-    // errors are logged, so a slow-statement warning cannot get in the way.
-    let out = args.rooms(dir).arg("check").env("RUST_LOG", "error").output()?;
+    // Its answer is the JSON on stdout (the log writes to stderr).
+    let out = args.rooms(dir).arg("check").output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(text.trim()).map_err(|e| format!("rooms check said {text} ({e}); {}", String::from_utf8_lossy(&out.stderr)).into())
 }

@@ -32,8 +32,8 @@ impl Node {
             .env("FANTOOO_MESSAGE_RATE_PER_MINUTE", "1000000")
             .env("FANTOOO_DB_MAX_CONNECTIONS", "10")
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::from(std::fs::File::create(data_dir.path().join("node.log")).expect("log file")))
-            .stderr(Stdio::inherit())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(data_dir.path().join("node.log")).expect("log file")))
             .spawn()
             .expect("start fantooo serve");
         let node = Node { name: name.to_string(), url: format!("http://127.0.0.1:{port}"), child: Some(child), _data_dir: data_dir };
