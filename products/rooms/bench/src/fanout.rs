@@ -83,7 +83,7 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         let seen = Seen { commit_to_socket: histogram(), chat_click_to_socket: histogram(), events: 0 };
         let sent = sent.clone();
         readers.push(
-            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, seen, move |seen, v, at_socket| {
+            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, seen, move |seen, v: &serde_json::Value, at_socket| {
                 let kind = v["kind"].as_str().unwrap_or("");
                 if !matches!(kind, "seat_taken" | "seat_freed" | "chat") {
                     return;

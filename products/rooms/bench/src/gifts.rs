@@ -54,6 +54,34 @@ pub struct Args {
     json: Option<PathBuf>,
 }
 
+/// A room socket's message as the listeners read it: only the senders of
+/// a `gifts` frame (or of a single `gift` event) are parsed, every other
+/// field skipped.
+#[derive(serde::Deserialize)]
+struct Frame {
+    t: Option<String>,
+    kind: Option<String>,
+    data: Option<FrameData>,
+}
+
+#[derive(serde::Deserialize)]
+struct FrameData {
+    #[serde(default)]
+    gifts: Vec<FrameGift>,
+    sender: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct FrameGift {
+    sender: String,
+}
+
+impl listen::Tagged for Frame {
+    fn t(&self) -> Option<&str> {
+        self.t.as_deref()
+    }
+}
+
 /// Gifts per sender in flight at most: one.
 struct Sender {
     id: String,
@@ -69,7 +97,7 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         return Err("gifts starts its own server (it makes a staff account with `rooms create-admin`)".into());
     }
     let dir = tempfile::tempdir()?;
-    let (_server, base) = start_server(&args.server, dir.path()).await?;
+    let (server, base) = start_server(&args.server, dir.path()).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(2048).build()?;
     let run = format!("{:x}", now_micros() % 0xffff_ffff);
     let setup = Instant::now();
@@ -151,19 +179,18 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         counts.push(count.clone());
         let state = (0u64, histogram(), HashMap::<String, usize>::new());
         readers.push(
-            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, state, move |(gifts, latency, seen), v, at| {
-                let listed = match v["kind"].as_str() {
-                    Some("gifts") => v["data"]["gifts"].as_array().map(|l| l.iter().collect::<Vec<_>>()).unwrap_or_default(),
-                    Some("gift") => vec![&v["data"]],
+            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, state, move |(gifts, latency, seen), v: &Frame, at| {
+                let listed: Vec<&str> = match (v.kind.as_deref(), &v.data) {
+                    (Some("gifts"), Some(d)) => d.gifts.iter().map(|g| g.sender.as_str()).collect(),
+                    (Some("gift"), Some(d)) => d.sender.as_deref().into_iter().collect(),
                     _ => return,
                 };
-                for g in listed {
+                for sender in listed {
                     *gifts += 1;
-                    let sender = g["sender"].as_str().unwrap_or_default().to_string();
                     // A sender's gifts commit in order (one in flight), so
                     // its n-th gift seen is its n-th request.
-                    let n = seen.entry(sender.clone()).or_default();
-                    if let Some(t) = by_id.get(&sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
+                    let n = seen.entry(sender.to_string()).or_default();
+                    if let Some(t) = by_id.get(sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
                         record(latency, at - t);
                     }
                     *n += 1;
@@ -228,12 +255,16 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         }));
     }
     let started = Instant::now();
+    // CPU of the server and of this bench over the sending, from /proc.
+    let cpu = || (server.pid().and_then(platform_procstat::cpu_seconds), platform_procstat::cpu_seconds(std::process::id()));
+    let cpu_before = cpu();
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
     sending.store(false, Ordering::Relaxed);
     for t in tasks {
         t.await?;
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu_after = cpu();
     // Let the last deliveries arrive (at most 60 s more).
     let accepted: u64 = senders.iter().map(|s| s.accepted.load(Ordering::Relaxed)).sum();
     for _ in 0..600 {
@@ -283,6 +314,15 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         listeners.len()
     );
     println!("totals: sum of costs {accepted} coins, sum of debits {debited} coins; senders off: {}; rooms check: {problems}", wrong.len());
+    // CPU per accepted gift over the sending (PostgreSQL's is not a child
+    // of the bench: read it apart).
+    let per_gift = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if accepted > 0 => Some((b - a) * 1000.0 / accepted as f64),
+        _ => None,
+    };
+    let (server_ms, bench_ms) = (per_gift(cpu_before.0, cpu_after.0), per_gift(cpu_before.1, cpu_after.1));
+    let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3} ms"));
+    println!("cpu per gift while sending: rooms serve {}, bench {}", shown(server_ms), shown(bench_ms));
     let row = report(
         if args.rate.is_some() { "gift due → gift at every listener" } else { "gift request sent → gift at every listener" },
         &latency,
@@ -290,7 +330,8 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     if let Some(path) = &args.json {
         let out = json!({"senders": senders.len(), "rate": args.rate, "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
                          "accepted": accepted, "gifts_per_s": accepted as f64 / secs, "debited": debited, "check": problems,
-                         "per_listener_min": least, "per_listener_max": most, "latency": row});
+                         "per_listener_min": least, "per_listener_max": most, "latency": row,
+                         "cpu_ms_per_gift": {"server": server_ms, "bench": bench_ms}});
         std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
     }
     let exact = debited == accepted as i64

@@ -3,7 +3,9 @@
 //! to the caller with the moment it arrived, until the run stops or the
 //! socket closes. The reader waits on the socket and the stop signal only:
 //! no timer is armed per message, so the bench's own cost per delivery is
-//! one read and one JSON parse.
+//! one read and one JSON parse, into the caller's own type ([`Tagged`]: a
+//! typed frame reads only the fields it names, where a [`Value`] builds
+//! the whole tree).
 
 use crate::server::{now_micros, post, Person};
 use crate::Fail;
@@ -53,11 +55,23 @@ impl Subscribed {
     }
 }
 
+/// A message from the socket as a bench reads it: its `t` is what the
+/// reader needs (`subscribed`, `event`, …).
+pub trait Tagged: serde::de::DeserializeOwned + Send + 'static {
+    fn t(&self) -> Option<&str>;
+}
+
+impl Tagged for Value {
+    fn t(&self) -> Option<&str> {
+        self["t"].as_str()
+    }
+}
+
 /// Opens `token`'s socket at `ws_url`, subscribes to `room`, and reads it in
 /// a task: `on_event(&mut state, event, arrived_micros)` for every message
-/// with `t: "event"`. The task returns `state` when `stop` is set or the
-/// socket closes.
-pub async fn room<S, F>(
+/// with `t: "event"`, parsed as `M`. The task returns `state` when `stop` is
+/// set or the socket closes.
+pub async fn room<S, M, F>(
     ws_url: &str,
     token: &str,
     room: &str,
@@ -68,7 +82,8 @@ pub async fn room<S, F>(
 ) -> Result<JoinHandle<S>, Fail>
 where
     S: Send + 'static,
-    F: FnMut(&mut S, &Value, i64) + Send + 'static,
+    M: Tagged,
+    F: FnMut(&mut S, &M, i64) + Send + 'static,
 {
     let mut req = ws_url.into_client_request()?;
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
@@ -95,8 +110,8 @@ where
                 None | Some(Err(_)) => break,
             };
             let arrived = now_micros();
-            let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-            match v["t"].as_str() {
+            let Ok(v) = serde_json::from_str::<M>(&text) else { continue };
+            match v.t() {
                 Some("subscribed") => {
                     subscribed.fetch_add(1, Ordering::Relaxed);
                 }

@@ -27,6 +27,11 @@ mod voice;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc, as in the `rooms` binary: the listeners parse every gift
+/// frame, and glibc's malloc was much of the bench's own CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "rooms-bench", about = "Rooms benchmarks over real sockets")]
 struct Cli {

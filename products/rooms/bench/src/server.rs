@@ -43,6 +43,13 @@ impl ServerArgs {
 
 pub struct Server(Option<Child>);
 
+impl Server {
+    /// The started server's process id (none for `--target`).
+    pub fn pid(&self) -> Option<u32> {
+        self.0.as_ref().map(Child::id)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         if let Some(c) = self.0.as_mut() {

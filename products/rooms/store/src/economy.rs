@@ -162,6 +162,49 @@ macro_rules! balance_event {
 }
 pub(crate) use balance_event;
 
+/// [`balance_event!`] for many accounts with two statements whatever their
+/// number: one read of their wallets and one multi-row insert of their
+/// `balance` events (chunked by the bind limit), in the accounts' order.
+macro_rules! balance_events {
+    ($tx:expr, $who:expr, $now:expr) => {{
+        let who: &[AccountId] = $who;
+        if !who.is_empty() {
+            let owners: Vec<String> = who.iter().map(|a| a.to_string()).collect();
+            let sql = format!(
+                "SELECT owner_id, unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id IN ({})",
+                platform_db::placeholders(1, owners.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+            for o in &owners {
+                q = q.bind(o.as_str());
+            }
+            let purses: std::collections::BTreeMap<(String, String), i64> =
+                q.fetch_all(&mut *$tx).await?.into_iter().map(|(o, unit, b)| ((o, unit), b)).collect();
+            let rows: Vec<(AccountId, String)> = who
+                .iter()
+                .zip(&owners)
+                .map(|(a, o)| {
+                    let get = |u: &str| purses.get(&(o.clone(), u.to_string())).copied().unwrap_or(0);
+                    (*a, json!({"coins": get($crate::economy::COINS), "diamonds": get($crate::economy::DIAMONDS)}).to_string())
+                })
+                .collect();
+            for chunk in rows.chunks(500) {
+                let values = (0..chunk.len())
+                    .map(|i| format!("(${}, 'balance', ${}, ${})", i * 2 + 1, i * 2 + 2, chunk.len() * 2 + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!("INSERT INTO user_events (account_id, kind, payload, created_at) VALUES {values}");
+                let mut q = sqlx::query(&sql);
+                for (a, data) in chunk {
+                    q = q.bind(*a).bind(data.as_str());
+                }
+                q.bind($now).execute(&mut *$tx).await?;
+            }
+        }
+    }};
+}
+pub(crate) use balance_events;
+
 // ---------------------------------------------------------------- packages
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

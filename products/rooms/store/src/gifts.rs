@@ -287,17 +287,18 @@ impl<'a> NewSend<'a> {
         }
     }
 
-    /// Adds this send to the counters, on `shard`.
-    fn count(&self, counters: &mut BTreeMap<(CounterKey, i64), (i64, i64)>, clock: &RankingClock, shard: i64, now: DateTime<Utc>) {
+    /// Adds this send to the counters, on `shard`; `keys` are the periods'
+    /// keys at the time of the sends ([`period_keys`]).
+    fn count(&self, counters: &mut BTreeMap<(CounterKey, i64), (i64, i64)>, keys: &[String], shard: i64) {
         let mut one: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
-        count(&mut one, clock, "wealth", self.sender.to_string(), self.split.cost, now);
-        count(&mut one, clock, "wealth_xp", self.sender.to_string(), self.wealth_xp, now);
-        count(&mut one, clock, "charm", self.recipient.to_string(), self.split.cost, now);
-        count(&mut one, clock, "charm_xp", self.recipient.to_string(), self.charm_xp, now);
-        count(&mut one, clock, "room", self.room.to_string(), self.split.cost, now);
+        count(&mut one, keys, "wealth", self.sender.to_string(), self.split.cost);
+        count(&mut one, keys, "wealth_xp", self.sender.to_string(), self.wealth_xp);
+        count(&mut one, keys, "charm", self.recipient.to_string(), self.split.cost);
+        count(&mut one, keys, "charm_xp", self.recipient.to_string(), self.charm_xp);
+        count(&mut one, keys, "room", self.room.to_string(), self.split.cost);
         if let Some(a) = self.agency {
-            count(&mut one, clock, "agency", a.to_string(), self.split.agency, now);
-            count(&mut one, clock, "diamonds", self.recipient.to_string(), self.split.receiver, now);
+            count(&mut one, keys, "agency", a.to_string(), self.split.agency);
+            count(&mut one, keys, "diamonds", self.recipient.to_string(), self.split.receiver);
         }
         for (k, (amount, n)) in one {
             let e = counters.entry((k, shard)).or_insert((0, 0));
@@ -443,10 +444,13 @@ macro_rules! gift_events {
             for a in &senders {
                 q = q.bind(a.to_string());
             }
-            let purses = q.fetch_all(&mut *$tx).await?;
+            // By owner and unit, so each sender's balance is a lookup, not a scan.
+            let purses: BTreeMap<(String, String), i64> =
+                q.fetch_all(&mut *$tx).await?.into_iter().map(|(o, unit, b)| ((o, unit), b)).collect();
             let mut rows: Vec<(AccountId, &'static str, String)> = user_frames.iter().map(|(a, d)| (*a, "gifts_received", d.to_string())).collect();
             for a in &senders {
-                let get = |u: &str| purses.iter().find(|(o, unit, _)| *o == a.to_string() && unit == u).map_or(0, |p| p.2);
+                let owner = a.to_string();
+                let get = |u: &str| purses.get(&(owner.clone(), u.to_string())).copied().unwrap_or(0);
                 rows.push((*a, "balance", json!({"coins": get(economy::COINS), "diamonds": get(economy::DIAMONDS)}).to_string()));
             }
             for chunk in rows.chunks(500) {
@@ -462,22 +466,21 @@ macro_rules! gift_events {
     }};
 }
 
-fn count(
-    counters: &mut BTreeMap<CounterKey, (i64, i64)>,
-    clock: &RankingClock,
-    board: &'static str,
-    subject: String,
-    amount: i64,
-    now: DateTime<Utc>,
-) {
+fn count(counters: &mut BTreeMap<CounterKey, (i64, i64)>, keys: &[String], board: &'static str, subject: String, amount: i64) {
     if amount <= 0 {
         return;
     }
-    for period in Period::ALL {
-        let e = counters.entry((board, clock.key(period, now), subject.clone())).or_insert((0, 0));
+    for key in keys {
+        let e = counters.entry((board, key.clone(), subject.clone())).or_insert((0, 0));
         e.0 += amount;
         e.1 += 1;
     }
+}
+
+/// Every period's key at `now` (one counter row per period and subject),
+/// worked out once for all the sends written at `now`.
+fn period_keys(clock: &RankingClock, now: DateTime<Utc>) -> Vec<String> {
+    Period::ALL.iter().map(|p| clock.key(*p, now)).collect()
 }
 
 /// The seat holders a send goes to, from who holds a seat now (in seat
@@ -584,8 +587,9 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
         // Counters: one statement, rows in key order (the lock order).
         let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
         let shard = i64::from(rules::shard_of(s.key));
+        let keys = period_keys(&settings.clock, now);
         for x in &rows {
-            x.count(&mut counters, &settings.clock, shard, now);
+            x.count(&mut counters, &keys, shard);
         }
         add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
         // Levels reached: each recorded and announced once.
@@ -939,8 +943,9 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             // on each other to their commits.
             let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
             let shard = rows.first().map_or(0, |x| i64::from(rules::shard_of(x.key)));
+            let keys = period_keys(&settings.clock, now);
             for x in &rows {
-                x.count(&mut counters, &settings.clock, shard, now);
+                x.count(&mut counters, &keys, shard);
             }
             add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
             // Levels reached: each track and subject of the batch once, read in one statement.
@@ -1213,9 +1218,8 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
             return Err(StoreError::Conflict("gift credit batch key".into()));
         }
-        for who in &told {
-            economy::balance_event!(tx, *who, now);
-        }
+        let told: Vec<AccountId> = told.into_iter().collect();
+        economy::balance_events!(tx, &told, now);
         tx.commit().await?;
         Ok::<u64, StoreError>(rows.len() as u64)
     }

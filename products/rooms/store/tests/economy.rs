@@ -992,6 +992,14 @@ async fn a_batch_of_gift_requests_answers_each_on_its_own_with_exact_sums() {
         assert_eq!(economy::balances(db, s.plain).await.unwrap().coins, 140, "{b:?}");
         assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 140, "{b:?}");
         assert_eq!(economy::balances(db, s.owner).await.unwrap().coins, 20, "{b:?}");
+        // The credit batch told each credited person their balance after it
+        // (one read and one insert for all of them).
+        for (who, unit, amount) in [(s.plain, "coins", 140), (s.member, "diamonds", 140), (s.owner, "coins", 20)] {
+            let told: Vec<String> = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+                "SELECT payload FROM user_events WHERE account_id = $1 AND kind = 'balance' ORDER BY seq").bind(who).fetch_all(p).await.unwrap());
+            let last: serde_json::Value = serde_json::from_str(told.last().unwrap()).unwrap();
+            assert_eq!(last[unit], amount, "{b:?}: {told:?}");
+        }
         assert_clean(db, "after a mixed batch").await;
     }
 }
