@@ -267,7 +267,9 @@ pub enum ProfileVoice {
 }
 
 /// Sends a message as the chat's profile (an operator's reply, or an
-/// admin's from the back office). Free for everyone.
+/// admin's from the back office). Free for everyone. An operator writes
+/// only in a chat they hold: another's answers `NotFound`, like a missing
+/// chat, and the caller tells the two apart.
 pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body) -> StoreResult<Sent> {
     send_as_profile_from(db, chat, voice, body, None).await
 }
