@@ -2,7 +2,7 @@
 //! written in one transaction with its ledger entry and the chat counters,
 //! so a message exists if and only if it was paid for.
 
-use crate::{emit_event, ledger_charge, on_pool, BeginWrite, Db, StoreError, StoreResult};
+use crate::{emit_event, ledger_charge, on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::{ChatStatus, ContentType, MessageStatus, Side};
 use fantooo_domain::ids::{AdminId, ChatId, MessageId, OperatorId, ProfileId, UserId};
@@ -267,7 +267,9 @@ pub enum ProfileVoice {
 }
 
 /// Sends a message as the chat's profile (an operator's reply, or an
-/// admin's from the back office). Free for everyone.
+/// admin's from the back office). Free for everyone. An operator writes
+/// only in a chat they hold: another's answers `NotFound`, like a missing
+/// chat, and the caller tells the two apart.
 pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body) -> StoreResult<Sent> {
     send_as_profile_from(db, chat, voice, body, None).await
 }
@@ -281,21 +283,30 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
         ProfileVoice::Operator(o) => (Some(o), None),
         ProfileVoice::Admin(a) => (None, Some(a)),
     };
+    let sql = reply_sql(db.backend());
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        // Taking the chat row lock first serialises this with the user's sends.
-        let row: Option<ChatClock> = sqlx::query_as(
-            "UPDATE chats SET updated_at = $2 WHERE id = $1
-             RETURNING status, last_user_message_at, last_fictional_message_at,
-                       EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked")
-            .bind(chat).bind(now).fetch_optional(&mut *tx).await?;
-        let (last_user, last_profile) = match row {
+        // One statement locks the chat, counts the reply and reads what
+        // the checks, the response time and the user's `reply` event need;
+        // a refused reply rolls it back. It serialises this with the user's
+        // sends, and the message row still comes last.
+        let row: Option<AfterReply> = sqlx::query_as(sql).bind(chat).bind(now).bind(operator.is_some()).fetch_optional(&mut *tx).await?;
+        let (response_ms, user, profile, unread, total) = match row {
             None => return Err(StoreError::NotFound),
-            Some((ChatStatus::Closed | ChatStatus::Archived, ..) | (_, _, _, true)) => return Err(StoreError::Invalid("This chat is closed.".into())),
-            Some((_, u, f, false)) => (u, f),
+            Some((status, holder, blocked, response_ms, user, profile, unread, total)) => {
+                // An operator writes only in a chat they hold; the caller
+                // tells another's chat (forbidden) from a missing one.
+                if operator.is_some_and(|o| holder != Some(o)) {
+                    tx.rollback().await?;
+                    return Err(StoreError::NotFound);
+                }
+                if blocked || matches!(status, ChatStatus::Closed | ChatStatus::Archived) {
+                    tx.rollback().await?;
+                    return Err(StoreError::Invalid("This chat is closed.".into()));
+                }
+                (response_ms, user, profile, unread, total)
+            }
         };
-        // A reply to a waiting user message measures the response time.
-        let response_ms = last_user.filter(|u| last_profile.is_none_or(|f| f < *u)).map(|u| (now - u).num_milliseconds().max(0));
         if let Some(client_id) = &body.client_id {
             let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {CLIENT_ID_LOOKUP}");
             let earlier: Option<Message> =
@@ -305,16 +316,6 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
                 return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None, waiting_on: None });
             }
         }
-        // The counters, returning what the user's `reply` event needs.
-        let sql = format!("UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
-                            last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL, user_unread = user_unread + 1,
-                            last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END,
-                            average_response_ms = CASE WHEN $4 IS NULL THEN average_response_ms
-                                                       WHEN average_response_ms IS NULL THEN $4
-                                                       ELSE (average_response_ms * 3 + $4) / 4 END
-                     WHERE id = $1 RETURNING {AFTER_REPLY}");
-        let (user, profile, unread, total): (UserId, String, i64, i64) = sqlx::query_as(&sql)
-            .bind(chat).bind(now).bind(operator.is_some()).bind(response_ms).fetch_one(&mut *tx).await?;
         if let Some(o) = operator {
             // One of a few rows per operator, chosen by chat: replies in
             // different chats do not wait for each other's commits.
@@ -350,6 +351,45 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
 const OPERATOR_REPLY_COUNT: &str = "INSERT INTO operator_reply_counts (operator_id, slot, messages, last_at) VALUES ($1, $2, 1, $3)
     ON CONFLICT (operator_id, slot) DO UPDATE SET messages = operator_reply_counts.messages + 1,
         last_at = CASE WHEN excluded.last_at > operator_reply_counts.last_at THEN excluded.last_at ELSE operator_reply_counts.last_at END";
+
+/// What a reply's one chat statement returns: the chat's status, who
+/// holds it, whether its user blocked the profile, the reply's response
+/// time, then [`AFTER_REPLY`].
+type AfterReply = (ChatStatus, Option<OperatorId>, bool, Option<i64>, UserId, String, i64, i64);
+
+/// The reply's statement for `backend` (chat, now, by an operator): the
+/// chat's counters, its last reply's response time (milliseconds from the
+/// user's last message to this reply when that message waited for one)
+/// and its running average, all from the row as it was, returning
+/// [`AfterReply`]. Only the milliseconds between two times are spelled
+/// apart: PostgreSQL subtracts timestamps, SQLite keeps them as text and
+/// subtracts Julian days.
+fn reply_sql(backend: Backend) -> &'static str {
+    static SQL: [std::sync::OnceLock<String>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let (slot, since) = match backend {
+        Backend::Postgres => (0, "CAST(FLOOR(EXTRACT(EPOCH FROM ($2 - last_user_message_at)) * 1000) AS BIGINT)"),
+        Backend::Sqlite => (1, "CAST(ROUND((julianday($2) - julianday(last_user_message_at)) * 86400000.0) AS INTEGER)"),
+    };
+    SQL[slot].get_or_init(|| {
+        let waited = format!(
+            "(CASE WHEN last_user_message_at IS NOT NULL AND (last_fictional_message_at IS NULL OR last_fictional_message_at < last_user_message_at)
+                   THEN (CASE WHEN {since} < 0 THEN 0 ELSE {since} END) END)"
+        );
+        format!(
+            "UPDATE chats SET message_count = message_count + 1, first_message_at = COALESCE(first_message_at, $2),
+                    last_message_at = $2, last_fictional_message_at = $2, idle_warned_at = NULL, user_unread = user_unread + 1, updated_at = $2,
+                    last_operator_activity = CASE WHEN $3 THEN $2 ELSE last_operator_activity END,
+                    last_response_ms = {waited},
+                    average_response_ms = CASE WHEN {waited} IS NULL THEN average_response_ms
+                                               WHEN average_response_ms IS NULL THEN {waited}
+                                               ELSE (average_response_ms * 3 + {waited}) / 4 END
+             WHERE id = $1
+             RETURNING status, assigned_operator_id,
+                       EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id),
+                       last_response_ms, {AFTER_REPLY}"
+        )
+    })
+}
 
 /// Counts a user's message to the chat's profile (chat, slot, credits) in
 /// one of [`REPLY_SLOTS`] rows; [`crate::profiles::message_totals`] adds
@@ -496,7 +536,3 @@ pub async fn by_seqs(db: &Db, seqs: &[i64]) -> StoreResult<Vec<Message>> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE seq IN ({list}) ORDER BY seq");
     Ok(on_pool!(db, p => sqlx::query_as::<_, Message>(&sql).fetch_all(p).await?))
 }
-
-/// A chat's status with its last user and operator message times, and
-/// whether its user blocked the profile.
-type ChatClock = (ChatStatus, Option<DateTime<Utc>>, Option<DateTime<Utc>>, bool);

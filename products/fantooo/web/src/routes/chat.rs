@@ -409,19 +409,21 @@ async fn api_send(
     req: Request,
 ) -> AppResult<Response> {
     let id = parse_chat_id(&id)?;
-    // A user's text message reads nothing before its send: the send itself
-    // locks the chat, finds it theirs or not, and says whether an operator
-    // is on it. An upload (possibly large, and stored before the send) and
-    // the staff's replies check access first.
+    // A user's text message and an operator's text reply read nothing
+    // before the send: the send itself locks the chat and finds it theirs
+    // (the user's, or held by the operator) or not. An upload (possibly
+    // large, and stored before the send) and admins' messages check access
+    // first.
     let multipart = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("multipart/"));
     let (side, checked) = match me.viewer {
         Viewer::User(_) if !multipart => (Side::Real, false),
+        Viewer::Operator(_) if !multipart => (Side::Fictional, false),
         viewer => (chat_for(&state, viewer, id).await?.1, true),
     };
     let input = read_send_input(&state, req).await?;
     let sent = match send(&state, &me, &ip, id, side, input).await {
-        // Not a chat of this user's: someone else's answers as before
-        // (forbidden), a missing one as not found.
+        // Not a chat of this user's (or held by this operator): someone
+        // else's answers as before (forbidden), a missing one as not found.
         Err(AppError::NotFound) if !checked => {
             chat_for(&state, me.viewer, id).await?;
             return Err(AppError::NotFound);

@@ -287,3 +287,184 @@ async fn a_send_names_the_profile_its_unattended_chat_waits_for() {
         crate::chat::assert_books_balance(&app.db).await;
     }
 }
+
+/// The SQL statements sqlx runs for `fut`, but a transaction's BEGIN and
+/// COMMIT: each statement's summary (its first words). A process-wide subscriber, set once, keeps only sqlx's
+/// statements made inside a `counted` span: the future runs in one, and
+/// sqlx carries the caller's span to SQLite's worker thread, so the app's
+/// background tasks and other tests are not counted. sqlx logs nothing
+/// while no count is running.
+async fn statements_of<T>(fut: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
+    use tracing::Instrument;
+    let counter = counting::install();
+    counting::ACTIVE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let span = tracing::info_span!("counted");
+    let id = span.id().expect("the counting subscriber is installed").into_u64();
+    let out = fut.instrument(span).await;
+    counting::ACTIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    let mut log = counter.log.lock().unwrap();
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *log).into_iter().partition(|(span, _)| *span == id);
+    *log = rest;
+    // The transaction's BEGIN and COMMIT (which sqlx logs on one store and
+    // not the other) are not counted.
+    let statements =
+        mine.into_iter().map(|(_, sql)| sql).filter(|sql| !matches!(sql.split_whitespace().next(), Some("BEGIN" | "COMMIT" | "ROLLBACK")));
+    (out, statements.collect())
+}
+
+mod counting {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, OnceLock};
+    use tracing::field::{Field, Visit};
+    use tracing::subscriber::Interest;
+    use tracing::{Event, Metadata};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::registry::LookupSpan;
+    use tracing_subscriber::Layer;
+
+    /// Counts running: sqlx's statements are enabled only then.
+    pub static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+    pub struct Counter {
+        /// (span, statement summary)
+        pub log: Mutex<Vec<(u64, String)>>,
+    }
+
+    pub fn install() -> &'static Counter {
+        static COUNTER: OnceLock<&'static Counter> = OnceLock::new();
+        COUNTER.get_or_init(|| {
+            let counter: &'static Counter = Box::leak(Box::new(Counter { log: Mutex::default() }));
+            let subscriber = tracing_subscriber::registry().with(Statements(counter));
+            tracing::subscriber::set_global_default(subscriber).expect("one subscriber in this binary");
+            counter
+        })
+    }
+
+    struct Statements(&'static Counter);
+
+    fn counted_span(m: &Metadata<'_>) -> bool {
+        m.is_span() && m.name() == "counted"
+    }
+
+    #[derive(Default)]
+    struct Summary(String);
+    impl Visit for Summary {
+        fn record_str(&mut self, field: &Field, value: &str) {
+            if field.name() == "summary" {
+                self.0 = value.to_string();
+            }
+        }
+        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    }
+
+    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Statements {
+        fn register_callsite(&self, m: &'static Metadata<'static>) -> Interest {
+            if m.target() == "sqlx::query" || counted_span(m) {
+                Interest::sometimes()
+            } else {
+                Interest::never()
+            }
+        }
+        fn enabled(&self, m: &Metadata<'_>, _: Context<'_, S>) -> bool {
+            counted_span(m) || (m.target() == "sqlx::query" && ACTIVE.load(Ordering::SeqCst) > 0)
+        }
+        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+            let Some(scope) = ctx.event_scope(event) else { return };
+            let Some(span) = scope.from_root().find(|s| s.name() == "counted") else { return };
+            let mut sql = Summary::default();
+            event.record(&mut sql);
+            self.0.log.lock().unwrap().push((span.id().into_u64(), sql.0));
+        }
+    }
+}
+
+/// Posts JSON as a signed-in operator (with the page's CSRF token).
+async fn op_post(c: &mut Client, path: &str, body: serde_json::Value) -> Resp {
+    let csrf = c.csrf.clone().expect("an operator page's token");
+    c.send(Method::POST, path, Some("application/json"), body.to_string().into_bytes(), &[("x-csrf-token", &csrf)]).await
+}
+
+/// An operator's text reply through the API is four statements in one
+/// transaction: its access check, the chat's lock and its counters are one
+/// (before: a read of the chat, then a locking update and a counter update;
+/// six statements in all),
+/// and every outcome stays as it was: another operator's chat is
+/// forbidden, a missing one not found, a closed one refused, a retried
+/// `client_id` stored once, and the response time is measured from the
+/// user's waiting message.
+#[tokio::test]
+async fn an_operators_reply_is_four_statements_and_keeps_its_answers() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        flat_pricing(&app.db).await;
+        let (mut user, _, chat) = user_with_chat(&app, "replied_to").await;
+        assert_eq!(say(&mut user, chat, "hi").await.status, StatusCode::CREATED, "{b:?}");
+        let mut op = operator_client(&app, "replier@fantooo.com").await;
+        let mut other = operator_client(&app, "bystander@fantooo.com").await;
+        let op_id = operators::list(&app.db).await.unwrap().into_iter().find(|o| o.email == "replier@fantooo.com").unwrap().id;
+        assert!(assign_to(&app.db, chat, op_id).await, "{b:?}");
+        let path = format!("/api/chats/{chat}/messages");
+        let response_times = || {
+            let db = app.db.clone();
+            async move {
+                let rows: Vec<Option<i64>> = on_pool!(&db, p => sqlx::query_scalar(
+                    "SELECT response_ms FROM messages WHERE chat_id = $1 AND sender_type = 'fictional' ORDER BY seq")
+                    .bind(chat).fetch_all(p).await.unwrap());
+                rows
+            }
+        };
+
+        // A first reply warms the connection's prepared statements.
+        let first = op_post(&mut op, &path, serde_json::json!({ "content": "first" })).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{b:?}: {}", first.body);
+        let waited = response_times().await;
+        assert!(matches!(waited[..], [Some(ms)] if (0..60_000).contains(&ms)), "{b:?}: the user waited: {waited:?}");
+
+        // The user's message waited 90 s: the reply's response time says so.
+        assert_eq!(say(&mut user, chat, "still there?").await.status, StatusCode::CREATED, "{b:?}");
+        let asked = chrono::Utc::now() - chrono::Duration::seconds(90);
+        on_pool!(&app.db, p => {
+            sqlx::query("UPDATE chats SET last_user_message_at = $2, last_fictional_message_at = $3 WHERE id = $1")
+                .bind(chat).bind(asked).bind(asked - chrono::Duration::seconds(10)).execute(p).await.unwrap();
+        });
+        let (sent, statements) = statements_of(op_post(&mut op, &path, serde_json::json!({ "content": "counted" }))).await;
+        assert_eq!(sent.status, StatusCode::CREATED, "{b:?}: {}", sent.body);
+        println!("{b:?}: an operator's reply made {} statements:\n  {}", statements.len(), statements.join("\n  "));
+        assert_eq!(statements.len(), 4, "{b:?}: the chat, the reply count, the message, the event: {statements:#?}");
+        assert!(statements[0].starts_with("UPDATE chats"), "{b:?}: nothing is read before the chat's lock: {statements:#?}");
+        let times = response_times().await;
+        assert!(matches!(times[..], [Some(_), Some(ms)] if (90_000..100_000).contains(&ms)), "{b:?}: {times:?}");
+        // A second reply in a row answered nothing new.
+        let again = op_post(&mut op, &path, serde_json::json!({ "content": "and more" })).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{b:?}: {}", again.body);
+        assert!(matches!(response_times().await[..], [Some(_), Some(_), None]), "{b:?}");
+
+        // A retried client_id: stored once, one statement more.
+        let (retry, statements) =
+            statements_of(op_post(&mut op, &path, serde_json::json!({ "content": "once", "client_id": "r-1" }))).await;
+        assert_eq!(retry.status, StatusCode::CREATED, "{b:?}: {}", retry.body);
+        assert_eq!(statements.len(), 5, "{b:?}: the lookup after the chat's lock: {statements:#?}");
+        assert!(statements[1].starts_with("SELECT"), "{b:?}: {statements:#?}");
+        let twice = op_post(&mut op, &path, serde_json::json!({ "content": "once", "client_id": "r-1" })).await;
+        assert_eq!(twice.status, StatusCode::OK, "{b:?}: {}", twice.body);
+        assert_eq!(twice.json()["duplicate"], true, "{b:?}");
+        assert_eq!(twice.json()["message"]["id"], retry.json()["message"]["id"], "{b:?}");
+
+        // Refusals, with nothing written.
+        let count = || {
+            let db = app.db.clone();
+            async move { fantooo_store::chats::by_id(&db, chat).await.unwrap().message_count }
+        };
+        let before = count().await;
+        let r = op_post(&mut other, &path, serde_json::json!({ "content": "not mine" })).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{b:?}: another operator's chat: {}", r.body);
+        let missing = format!("/api/chats/{}/messages", fantooo_domain::ids::ChatId::new());
+        assert_eq!(op_post(&mut op, &missing, serde_json::json!({ "content": "nobody" })).await.status, StatusCode::NOT_FOUND, "{b:?}");
+        exec(&app.db, &format!("UPDATE chats SET status = 'closed' WHERE id = '{chat}'")).await;
+        let r = op_post(&mut op, &path, serde_json::json!({ "content": "too late" })).await;
+        assert!(r.status.is_client_error() && r.status != StatusCode::FORBIDDEN, "{b:?}: a closed chat: {} {}", r.status, r.body);
+        assert_eq!(count().await, before, "{b:?}: nothing refused was written");
+        let unread: i64 = on_pool!(&app.db, p => sqlx::query_scalar("SELECT user_unread FROM chats WHERE id = $1").bind(chat).fetch_one(p).await.unwrap());
+        assert_eq!(unread, 4, "{b:?}: the four stored replies, counted once each");
+    }
+}
