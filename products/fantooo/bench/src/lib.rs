@@ -219,6 +219,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     rows.push(lat.user_to_operator.summary("deliver user → operator socket", secs));
     rows.push(lat.user_to_operator_queued.summary("user message waiting for an operator", secs));
     rows.push(lat.operator_to_user.summary("deliver operator → user socket", secs));
+    rows.push(lat.operator_to_user_backlog.summary("deliver operator → user, answering a waiting message", secs));
     rows.push(lat.api_send.summary("API send message (paid)", secs));
     rows.push(lat.api_reply.summary("API operator reply", secs));
     rows.push(lat.api_open_chat.summary("API open chat", secs));

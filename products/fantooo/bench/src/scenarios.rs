@@ -32,9 +32,17 @@ pub struct Latencies {
     /// Messages written before any operator had the chat: the wait for
     /// assignment, then the replay.
     pub user_to_operator_queued: Latency,
+    /// Replies to messages an operator found waiting when the chat was
+    /// assigned (the assignment's burst of replayed messages, each answered
+    /// at once), apart from replies to live messages.
     pub operator_to_user: Latency,
+    pub operator_to_user_backlog: Latency,
     pub api_reply: Latency,
 }
+
+/// The words of a reply to a message that waited for assignment, so the
+/// user's side can tell those deliveries apart.
+const BACKLOG_REPLY: &str = "thanks for waiting";
 
 /// Operators: each answers every user message pushed to it, as the profile.
 pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>) {
@@ -62,10 +70,12 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
             Some("message") if v["message"]["sender_type"] == "real" => {
                 let m = &v["message"];
                 let chat = m["chat_id"].as_str().unwrap_or_default().to_string();
-                if let Some(sent) = m["content"].as_str().and_then(stamp_of) {
+                let sent = m["content"].as_str().and_then(stamp_of);
+                let waited = sent.is_some_and(|sent| joined.get(&chat).is_some_and(|j| sent < *j));
+                if let Some(sent) = sent {
                     if sent > started {
                         let took = now_micros() - sent;
-                        if joined.get(&chat).is_some_and(|j| sent < *j) {
+                        if waited {
                             lat.user_to_operator_queued.record_micros(took);
                         } else {
                             lat.user_to_operator.record_micros(took);
@@ -75,8 +85,9 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                 }
                 let api = api.clone();
                 let (lat, counts) = (lat.clone(), counts.clone());
+                let words = if waited { BACKLOG_REPLY } else { "thanks for writing" };
                 tokio::spawn(async move {
-                    match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped("thanks for writing") })).await {
+                    match api.post(&format!("/api/chats/{chat}/messages"), json!({ "content": stamped(words) })).await {
                         Ok((_, took)) => {
                             lat.api_reply.record(took);
                             counts.replies.fetch_add(1, Ordering::Relaxed);
@@ -138,8 +149,10 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                     last_seq = last_seq.max(seq);
                     // Users read the other side of their chat as the `profile`.
                     if m["sender_type"] == "profile" {
-                        if let Some(sent) = m["content"].as_str().and_then(stamp_of) {
-                            lat.operator_to_user.record_micros(now_micros() - sent);
+                        let text = m["content"].as_str().unwrap_or_default();
+                        if let Some(sent) = stamp_of(text) {
+                            let into = if text.ends_with(BACKLOG_REPLY) { &lat.operator_to_user_backlog } else { &lat.operator_to_user };
+                            into.record_micros(now_micros() - sent);
                             counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);
                         }
                     }
