@@ -479,7 +479,11 @@ async fn a_members_month_is_claimed_ahead_and_settled_once() {
             "{b:?}"
         );
         if agencies::month_of(read_at) == month {
-            assert_eq!(m.valid_mic_seconds, want_mic, "{b:?}");
+            // Whole seconds per UTC day: a session that crosses midnight
+            // (this test run late in the day) counts each part's whole
+            // seconds, so the total may be a second under the sum's.
+            let off = want_mic - m.valid_mic_seconds;
+            assert!((0..=1).contains(&off), "{b:?}: {} against {want_mic}", m.valid_mic_seconds);
             assert!((1..=2).contains(&m.active_days), "{b:?}: {}", m.active_days);
         }
         assert_eq!(code(agencies::month_dashboard(db, a, "2026-13", now).await.unwrap_err()), "field:month");
