@@ -162,32 +162,44 @@ macro_rules! balance_event {
 }
 pub(crate) use balance_event;
 
+/// The `balance` event payloads (`{"coins", "diamonds"}`) of many accounts,
+/// read in one statement, in the accounts' order: evaluates to
+/// `Vec<(AccountId, String)>`.
+macro_rules! balance_payloads {
+    ($tx:expr, $who:expr) => {{
+        let who: &[AccountId] = $who;
+        let owners: Vec<String> = who.iter().map(|a| a.to_string()).collect();
+        let sql = format!(
+            "SELECT owner_id, unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id IN ({})",
+            platform_db::placeholders(1, owners.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+        for o in &owners {
+            q = q.bind(o.as_str());
+        }
+        // By owner and unit, so each account's balance is a lookup, not a scan.
+        let purses: std::collections::BTreeMap<(String, String), i64> =
+            q.fetch_all(&mut *$tx).await?.into_iter().map(|(o, unit, b)| ((o, unit), b)).collect();
+        who.iter()
+            .zip(&owners)
+            .map(|(a, o)| {
+                let get = |u: &str| purses.get(&(o.clone(), u.to_string())).copied().unwrap_or(0);
+                (*a, json!({"coins": get($crate::economy::COINS), "diamonds": get($crate::economy::DIAMONDS)}).to_string())
+            })
+            .collect::<Vec<(AccountId, String)>>()
+    }};
+}
+pub(crate) use balance_payloads;
+
 /// [`balance_event!`] for many accounts with two statements whatever their
-/// number: one read of their wallets and one multi-row insert of their
-/// `balance` events (chunked by the bind limit), in the accounts' order.
+/// number: one read of their wallets ([`balance_payloads!`]) and one
+/// multi-row insert of their `balance` events (chunked by the bind limit),
+/// in the accounts' order.
 macro_rules! balance_events {
     ($tx:expr, $who:expr, $now:expr) => {{
         let who: &[AccountId] = $who;
         if !who.is_empty() {
-            let owners: Vec<String> = who.iter().map(|a| a.to_string()).collect();
-            let sql = format!(
-                "SELECT owner_id, unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id IN ({})",
-                platform_db::placeholders(1, owners.len())
-            );
-            let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
-            for o in &owners {
-                q = q.bind(o.as_str());
-            }
-            let purses: std::collections::BTreeMap<(String, String), i64> =
-                q.fetch_all(&mut *$tx).await?.into_iter().map(|(o, unit, b)| ((o, unit), b)).collect();
-            let rows: Vec<(AccountId, String)> = who
-                .iter()
-                .zip(&owners)
-                .map(|(a, o)| {
-                    let get = |u: &str| purses.get(&(o.clone(), u.to_string())).copied().unwrap_or(0);
-                    (*a, json!({"coins": get($crate::economy::COINS), "diamonds": get($crate::economy::DIAMONDS)}).to_string())
-                })
-                .collect();
+            let rows = $crate::economy::balance_payloads!($tx, who);
             for chunk in rows.chunks(500) {
                 let values = (0..chunk.len())
                     .map(|i| format!("(${}, 'balance', ${}, ${})", i * 2 + 1, i * 2 + 2, chunk.len() * 2 + 1))

@@ -414,7 +414,8 @@ fn gift_frames(
 macro_rules! gift_events {
     ($tx:expr, $told:expr, $now:expr) => {{
         let told: &[Told<'_>] = $told;
-        let mut named: Vec<AccountId> = told.iter().flat_map(|t| std::iter::once(t.sender).chain(t.sends.iter().map(|x| x.recipient_id))).collect();
+        let mut named: Vec<AccountId> =
+            told.iter().flat_map(|t| std::iter::once(t.sender).chain(t.sends.iter().map(|x| x.recipient_id))).collect();
         named.sort();
         named.dedup();
         let mut senders: Vec<AccountId> = told.iter().map(|t| t.sender).collect();
@@ -428,7 +429,10 @@ macro_rules! gift_events {
             }
             let names: BTreeMap<AccountId, String> = q.fetch_all(&mut *$tx).await?.into_iter().collect();
             let (room_frames, user_frames) = gift_frames(told, &names);
-            let values = (0..room_frames.len()).map(|i| format!("(${}, 'gifts', ${}, ${})", i * 2 + 1, i * 2 + 2, room_frames.len() * 2 + 1)).collect::<Vec<_>>().join(", ");
+            let values = (0..room_frames.len())
+                .map(|i| format!("(${}, 'gifts', ${}, ${})", i * 2 + 1, i * 2 + 2, room_frames.len() * 2 + 1))
+                .collect::<Vec<_>>()
+                .join(", ");
             let sql = format!("INSERT INTO room_events (room_id, kind, payload, created_at) VALUES {values}");
             let mut q = sqlx::query(&sql);
             for (room, data) in &room_frames {
@@ -436,25 +440,15 @@ macro_rules! gift_events {
             }
             q.bind($now).execute(&mut *$tx).await?;
             // The senders' coins and diamonds, for their `balance` events.
-            let sql = format!(
-                "SELECT owner_id, unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id IN ({})",
-                platform_db::placeholders(1, senders.len())
-            );
-            let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
-            for a in &senders {
-                q = q.bind(a.to_string());
-            }
-            // By owner and unit, so each sender's balance is a lookup, not a scan.
-            let purses: BTreeMap<(String, String), i64> =
-                q.fetch_all(&mut *$tx).await?.into_iter().map(|(o, unit, b)| ((o, unit), b)).collect();
-            let mut rows: Vec<(AccountId, &'static str, String)> = user_frames.iter().map(|(a, d)| (*a, "gifts_received", d.to_string())).collect();
-            for a in &senders {
-                let owner = a.to_string();
-                let get = |u: &str| purses.get(&(owner.clone(), u.to_string())).copied().unwrap_or(0);
-                rows.push((*a, "balance", json!({"coins": get(economy::COINS), "diamonds": get(economy::DIAMONDS)}).to_string()));
-            }
+            let balances = economy::balance_payloads!($tx, &senders);
+            let mut rows: Vec<(AccountId, &'static str, String)> =
+                user_frames.iter().map(|(a, d)| (*a, "gifts_received", d.to_string())).collect();
+            rows.extend(balances.into_iter().map(|(a, data)| (a, "balance", data)));
             for chunk in rows.chunks(500) {
-                let values = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3, chunk.len() * 3 + 1)).collect::<Vec<_>>().join(", ");
+                let values = (0..chunk.len())
+                    .map(|i| format!("(${}, ${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3, chunk.len() * 3 + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let sql = format!("INSERT INTO user_events (account_id, kind, payload, created_at) VALUES {values}");
                 let mut q = sqlx::query(&sql);
                 for (a, kind, data) in chunk {
