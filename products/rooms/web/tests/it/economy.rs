@@ -9,7 +9,7 @@ use chrono::Utc;
 use platform_payments::fake::{Behaviour, CheckoutBase, FakePaystack};
 use rooms_domain::ids::{AccountId, RoomId};
 use rooms_store::economy::{self, NewPackage};
-use rooms_store::gifts::{self, NewGift};
+use rooms_store::gifts;
 use rooms_web::economy::Economy;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -158,35 +158,10 @@ pub struct Room {
     pub gift: String,
 }
 
+/// The shared scene ([`crate::support::scene`]) with a 50-coin heart.
 pub async fn room_with_gift(app: &TestApp) -> Room {
-    let mut owner = app.client();
-    owner.sign_up("owner@example.com", "owner").await;
-    let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let id: RoomId = r.json()["room"]["id"].as_str().unwrap().parse().unwrap();
-    let mut star = app.client();
-    star.sign_up("star@example.com", "star").await;
-    let (star_id, _) = id_of(&mut star).await;
-    assert!(star.post(&format!("/api/v1/rooms/{id}/join"), json!({})).await.status.is_success());
-    let r = star.post(&format!("/api/v1/rooms/{id}/actions/take_seat"), json!({})).await;
-    assert!(r.status.is_success(), "{}", r.body);
-    let mut fan = app.client();
-    fan.sign_up("fan@example.com", "fan").await;
-    assert!(fan.post(&format!("/api/v1/rooms/{id}/join"), json!({})).await.status.is_success());
-    let gift = NewGift {
-        code: "heart",
-        name: "Heart",
-        category: "classic",
-        rarity: "common",
-        price: 50,
-        wealth_pct: 100,
-        charm_pct: 100,
-        animation: "heart",
-        sort: 0,
-        min_vip: 0,
-    };
-    let gift = gifts::create_gift(&app.db, &gift).await.unwrap().to_string();
-    Room { id, owner, fan, star, star_id, gift }
+    let s = crate::support::scene(app, 50).await;
+    Room { id: s.room, owner: s.owner, fan: s.fan, star: s.star, star_id: s.star_id, gift: s.gift }
 }
 
 #[tokio::test]

@@ -203,7 +203,7 @@ pub struct Scene {
 pub async fn scene(app: &TestApp, price: i64) -> Scene {
     let mut owner = app.client();
     owner.sign_up("owner@example.com", "owner").await;
-    let r = owner.post("/api/v1/rooms", json!({"name": "Status Room", "visitors_speak": true})).await;
+    let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let room: RoomId = r.json()["room"]["id"].as_str().unwrap().parse().unwrap();
     let mut star = app.client();
