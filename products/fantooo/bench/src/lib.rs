@@ -70,6 +70,11 @@ pub struct Args {
     /// Write the results here as JSON.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Write every live delivery of the chat phase here as CSV (kind,
+    /// milliseconds into the phase, delivery milliseconds), to see where in
+    /// the phase the slow ones fall.
+    #[arg(long)]
+    timeline: Option<std::path::PathBuf>,
     /// Seconds of the pgbench yardstick run on the same PostgreSQL before
     /// the phases (0 skips it).
     #[arg(long, default_value_t = 20)]
@@ -210,6 +215,22 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         tasks.push(tokio::spawn(scenarios::user_loop(plan, stop.clone(), lat.clone(), counts.clone(), i as u64 * 7919)));
     }
     let phase = Instant::now();
+    let phase_start = api::now_micros();
+    if args.timeline.is_some() {
+        // The bench's own lateness: a 1 ms timer that wakes late says this
+        // process (not the server) held the deliveries back.
+        let (stop, lat) = (stop.clone(), lat.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let asked = Instant::now();
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let late = asked.elapsed().as_micros() as i64 - 1_000;
+                if late > 3_000 {
+                    lat.trace("bench_late", api::now_micros(), late);
+                }
+            }
+        });
+    }
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
     stop.store(true, Ordering::Relaxed);
     let secs = phase.elapsed().as_secs_f64();
@@ -225,6 +246,15 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     rows.push(lat.api_open_chat.summary("API open chat", secs));
     rows.push(lat.api_browse.summary("API browse profiles", secs));
     extra.insert("chat_phase".into(), scenarios::snapshot(&counts));
+    if let Some(path) = &args.timeline {
+        let mut csv = String::from("kind,at_ms,took_ms\n");
+        let mut seen = lat.timeline.lock().map(|t| t.clone()).unwrap_or_default();
+        seen.sort_by_key(|s| s.1);
+        for (kind, at, took) in seen {
+            csv.push_str(&format!("{kind},{:.1},{:.3}\n", (at - phase_start) as f64 / 1000.0, took as f64 / 1000.0));
+        }
+        std::fs::write(path, csv)?;
+    }
 
     // Phase 2: paid-message throughput, closed loop, once per sender count.
     let mut counts_agree = true;

@@ -38,6 +38,17 @@ pub struct Latencies {
     pub operator_to_user: Latency,
     pub operator_to_user_backlog: Latency,
     pub api_reply: Latency,
+    /// Every live delivery as (kind, when it arrived, how long it took),
+    /// in microseconds, for `--timeline`: where in the phase the tail is.
+    pub timeline: std::sync::Mutex<Vec<(&'static str, i64, i64)>>,
+}
+
+impl Latencies {
+    pub fn trace(&self, kind: &'static str, at: i64, took: i64) {
+        if let Ok(mut t) = self.timeline.lock() {
+            t.push((kind, at, took));
+        }
+    }
 }
 
 /// The words of a reply to a message that waited for assignment, so the
@@ -74,7 +85,9 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                 let waited = sent.is_some_and(|sent| joined.get(&chat).is_some_and(|j| sent < *j));
                 if let Some(sent) = sent {
                     if sent > started {
-                        let took = now_micros() - sent;
+                        let now = now_micros();
+                        let took = now - sent;
+                        lat.trace(if waited { "u2o_waiting" } else { "u2o" }, now, took);
                         if waited {
                             lat.user_to_operator_queued.record_micros(took);
                         } else {
@@ -151,8 +164,11 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                     if m["sender_type"] == "profile" {
                         let text = m["content"].as_str().unwrap_or_default();
                         if let Some(sent) = stamp_of(text) {
-                            let into = if text.ends_with(BACKLOG_REPLY) { &lat.operator_to_user_backlog } else { &lat.operator_to_user };
-                            into.record_micros(now_micros() - sent);
+                            let backlog = text.ends_with(BACKLOG_REPLY);
+                            let into = if backlog { &lat.operator_to_user_backlog } else { &lat.operator_to_user };
+                            let now = now_micros();
+                            into.record_micros(now - sent);
+                            lat.trace(if backlog { "o2u_backlog" } else { "o2u" }, now, now - sent);
                             counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);
                         }
                     }
