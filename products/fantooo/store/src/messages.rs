@@ -63,11 +63,28 @@ pub struct Sent {
     /// priced from the state this send saw, so no second read is needed.
     pub next_price: Option<Price>,
     /// A user's send into a chat with no operator on it: the chat's
-    /// profile, which the answer names as the one the user waits for
-    /// (read under the send's lock, so the handler needs no read of the
-    /// chat). `None` for profile messages and for chats with an operator.
-    pub waiting_on: Option<ProfileId>,
+    /// profile, which the answer names as the one the user waits for, and
+    /// whether an operator is free (both read by the send's own statements,
+    /// so the handler reads nothing more for its waiting notice). `None`
+    /// for profile messages and for chats with an operator.
+    pub waiting_on: Option<Waiting>,
 }
+
+/// Whom a user's message waits for, when no operator holds its chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub profile: ProfileId,
+    pub profile_name: String,
+    /// Some operator could take a chat now (online, not full).
+    pub operators_available: bool,
+}
+
+/// The send statements' column that says whether some operator could take
+/// a chat now (as [`crate::operators::available_count`] counts them); an
+/// uncorrelated subquery, so each statement evaluates it once.
+pub(crate) const OPERATORS_AVAILABLE: &str =
+    "EXISTS (SELECT 1 FROM operators o WHERE o.is_active AND o.is_available AND NOT o.is_suspended AND o.deleted_at IS NULL
+             AND o.current_chat_count < o.max_concurrent_chats) AS operators_available";
 
 /// The chat state the price depends on, read under the send lock.
 #[derive(sqlx::FromRow)]
@@ -82,12 +99,18 @@ pub(crate) struct ChatForSend {
     pub(crate) profile_listed: bool,
     /// The user blocked this profile: the chat stays closed.
     pub(crate) blocked: bool,
+    pub(crate) profile_name: String,
+    pub(crate) operators_available: bool,
 }
 
 impl ChatForSend {
     /// The profile the user waits for, when no operator is on the chat.
-    pub(crate) fn waiting_on(&self) -> Option<ProfileId> {
-        self.assigned_operator_id.is_none().then_some(self.fictional_user_id)
+    pub(crate) fn waiting_on(&self) -> Option<Waiting> {
+        self.assigned_operator_id.is_none().then(|| Waiting {
+            profile: self.fictional_user_id,
+            profile_name: self.profile_name.clone(),
+            operators_available: self.operators_available,
+        })
     }
 }
 
@@ -172,14 +195,16 @@ pub async fn send_as_user(
         // The chat row is locked (by updating it) before anything is read
         // from it, so an assignment cannot slip between reading "unassigned"
         // and queueing the chat.
-        let c: Option<ChatForSend> = sqlx::query_as(
+        let sql = format!(
             "UPDATE chats SET updated_at = $3 WHERE id = $1 AND real_user_id = $2
              RETURNING fictional_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
                        (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
                        (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
                        (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed,
-                       EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked")
-            .bind(chat).bind(user).bind(now).fetch_optional(&mut *tx).await?;
+                       EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked,
+                       (SELECT f.name FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_name,
+                       {OPERATORS_AVAILABLE}");
+        let c: Option<ChatForSend> = sqlx::query_as(&sql).bind(chat).bind(user).bind(now).fetch_optional(&mut *tx).await?;
         let c = c.ok_or(StoreError::NotFound)?;
         if !c.profile_listed || c.status == ChatStatus::Archived {
             return Err(StoreError::Invalid("This chat is closed.".into()));

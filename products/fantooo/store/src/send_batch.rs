@@ -12,7 +12,7 @@
 //!    and batches on different nodes cannot deadlock each other or a single
 //!    send.
 //! 2. Lock the batch's chats (only chats of those users), in id order too,
-//!    and read them back by updating them.
+//!    and read them with their profiles (`SELECT … FOR NO KEY UPDATE`).
 //! 3. Look up every `client_id` of the batch in one query.
 //! 4. Decide each send in memory, in arrival order, with running balances
 //!    and counters: a banned sender, a closed or blocked chat, a retried
@@ -35,11 +35,11 @@
 //! `client_id` is never stored twice either way. The batcher that feeds it
 //! is `fantooo_web::send_batch`.
 
-use crate::messages::{featured_now, Body, ChatForSend, Message, Sent, ACTIVE_GRANULARITY, MESSAGE_COLUMNS, RECENT};
+use crate::messages::{featured_now, Body, ChatForSend, Message, Sent, Waiting, ACTIVE_GRANULARITY, MESSAGE_COLUMNS, RECENT};
 use crate::{on_pool, Backend, BeginWrite, Db, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use fantooo_domain::chat::ChatStatus;
-use fantooo_domain::ids::{ChatId, LedgerEntryId, MessageId, ProfileId, UserId};
+use fantooo_domain::ids::{ChatId, LedgerEntryId, MessageId, UserId};
 use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::pricing::{message_price, Price, PriceInput, PricingConfig};
 use fantooo_domain::{Credits, UserTier};
@@ -92,7 +92,11 @@ const CHATS_UPDATE: &str = "WITH v (id, written, free, paid, credits) AS (VALUES
 /// `VALUES` row per chat: (chat, slot, messages, credits), from `$1`. Chats
 /// of one profile in one slot are summed first (an upsert touches a row
 /// once), and the rows are written in key order, so two batches lock
-/// shared slots in the same order.
+/// shared slots in the same order. A batch counts all its chats in one
+/// slot, drawn at random per batch ([`batch_slot`]): with a slot per chat,
+/// two batches that wrote at once met on some profile's slot row most of
+/// the time whenever their chats shared a few profiles, and the later one
+/// waited for the other's commit.
 const PROFILE_SLOTS_UPSERT: &str = "WITH v (id, slot, written, credits) AS (VALUES {VALUES})
     INSERT INTO profile_message_counts (profile_id, slot, messages, revenue_credits)
     SELECT c.fictional_user_id, v.slot, CAST(SUM(v.written) AS BIGINT), CAST(SUM(v.credits) AS BIGINT)
@@ -108,6 +112,12 @@ const CHATS_ENQUEUE: &str = "WITH v (id, chat, priority, score, tier) AS (VALUES
     INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
     SELECT v.id, v.chat, v.priority, v.score, v.tier, $2, $1, $1 FROM v WHERE TRUE
     ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids";
+
+/// The profile counter slot one batch writes in (any slot is right: the
+/// readers add them all up).
+fn batch_slot() -> i64 {
+    (uuid::Uuid::new_v4().as_u128() % u128::from(crate::messages::REPLY_SLOTS)) as i64
+}
 
 /// `n` rows of `width` placeholders each, numbered from `first`:
 /// `($3, $4), ($5, $6)`.
@@ -212,20 +222,22 @@ pub async fn send_as_users(
         crate::settings::VERSION_OF_PRICING,
         placeholders(1, users.len())
     );
-    // The chats are locked in id order (the `FOR UPDATE` of the `WITH`,
-    // taken in its `ORDER BY`), so two writers that share chats take them
-    // in one order; an `UPDATE … WHERE id IN (…)` alone locks rows in the
-    // order its plan meets them.
+    // The chats are locked in id order: PostgreSQL locks the rows of a
+    // `SELECT … ORDER BY … FOR NO KEY UPDATE` as the sort returns them, so
+    // two writers that share chats take them in one order. The lock is
+    // the one an `UPDATE` of the row takes (the counters' update below
+    // changes no key), so no row version is written for it.
+    let chat_lock = if db.backend() == Backend::Postgres { " FOR NO KEY UPDATE OF c" } else { "" };
     let chats_sql = format!(
-        "WITH locked (locked_id) AS (SELECT id FROM chats WHERE id IN ({}) AND real_user_id IN ({}) ORDER BY id{lock})
-         UPDATE chats SET updated_at = $1 FROM locked WHERE chats.id = locked.locked_id
-         RETURNING id, real_user_id, fictional_user_id, status, assigned_operator_id, free_messages_used, paid_messages_count,
-                   (SELECT f.is_featured FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS is_featured,
-                   (SELECT f.featured_until FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS featured_until,
-                   (SELECT (f.is_active AND f.deleted_at IS NULL) FROM fictional_users f WHERE f.id = chats.fictional_user_id) AS profile_listed,
-                   EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = chats.real_user_id AND b.profile_id = chats.fictional_user_id) AS blocked",
-        placeholders(2, chats.len()),
-        placeholders(2 + chats.len(), users.len())
+        "SELECT c.id, c.real_user_id, c.fictional_user_id, c.status, c.assigned_operator_id, c.free_messages_used, c.paid_messages_count,
+                f.is_featured, f.featured_until, (f.is_active AND f.deleted_at IS NULL) AS profile_listed, f.name AS profile_name,
+                EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = c.real_user_id AND b.profile_id = c.fictional_user_id) AS blocked,
+                {}
+         FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
+         WHERE c.id IN ({}) AND c.real_user_id IN ({}) ORDER BY c.id{chat_lock}",
+        crate::messages::OPERATORS_AVAILABLE,
+        placeholders(1, chats.len()),
+        placeholders(1 + chats.len(), users.len())
     );
     let client_ids: Vec<&str> = {
         let mut v: Vec<&str> = sends.iter().filter_map(|s| s.body.client_id.as_deref()).collect();
@@ -241,8 +253,8 @@ pub async fn send_as_users(
             q = q.bind(*u);
         }
         let user_rows = q.fetch_all(&mut *tx).await?;
-        // 2. Their chats, locked by the update.
-        let mut q = sqlx::query_as::<_, BatchChat>(&chats_sql).bind(now);
+        // 2. Their chats, locked.
+        let mut q = sqlx::query_as::<_, BatchChat>(&chats_sql);
         for c in &chats {
             q = q.bind(*c);
         }
@@ -289,7 +301,7 @@ pub async fn send_as_users(
         let plans = plans.plans;
         // Who each send's chat waits for (its assignment does not move
         // while the batch holds the chat's lock).
-        let waiting: Vec<Option<ProfileId>> =
+        let waiting: Vec<Option<Waiting>> =
             sends.iter().map(|s| chat_runs.get(&s.chat).and_then(|r| r.chat.waiting_on())).collect();
         let writes: Vec<(usize, MessageId, Price)> = plans.iter().enumerate()
             .filter_map(|(i, p)| match p { Plan::Write { id, price, .. } => Some((i, *id, *price)), _ => None })
@@ -352,8 +364,9 @@ pub async fn send_as_users(
             q.execute(&mut *tx).await?;
             let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, written_chats.len()));
             let mut q = sqlx::query(&sql);
+            let slot = batch_slot();
             for (chat, run) in &written_chats {
-                q = q.bind(**chat).bind(crate::messages::chat_slot(**chat)).bind(run.written).bind(run.credits);
+                q = q.bind(**chat).bind(slot).bind(run.written).bind(run.credits);
             }
             q.execute(&mut *tx).await?;
             // Chats that now wait for an operator: one insert, one notice
@@ -508,7 +521,7 @@ fn decide(
 }
 
 /// Each send's answer after the commit (or after a batch that wrote nothing).
-fn answer(plans: Vec<Plan>, waiting: &[Option<ProfileId>], stored: &mut HashMap<MessageId, Message>) -> Vec<StoreResult<Sent>> {
+fn answer(plans: Vec<Plan>, waiting: &[Option<Waiting>], stored: &mut HashMap<MessageId, Message>) -> Vec<StoreResult<Sent>> {
     let written: Vec<Option<Message>> = plans
         .iter()
         .map(|p| match p {
@@ -529,7 +542,7 @@ fn answer(plans: Vec<Plan>, waiting: &[Option<ProfileId>], stored: &mut HashMap<
                 duplicate: true,
                 queued: false,
                 next_price: Some(next_price),
-                waiting_on: waiting[i],
+                waiting_on: waiting[i].clone(),
             }),
             Plan::SameAs { first, balance, next_price } => {
                 let message = written[first].clone().ok_or_else(|| StoreError::Invalid("a batched message was not stored".into()))?;
@@ -540,7 +553,7 @@ fn answer(plans: Vec<Plan>, waiting: &[Option<ProfileId>], stored: &mut HashMap<
                     duplicate: true,
                     queued: false,
                     next_price: Some(next_price),
-                    waiting_on: waiting[i],
+                    waiting_on: waiting[i].clone(),
                 })
             }
             Plan::Write { price, balance, queued, next_price, .. } => {
@@ -552,7 +565,7 @@ fn answer(plans: Vec<Plan>, waiting: &[Option<ProfileId>], stored: &mut HashMap<
                     duplicate: false,
                     queued,
                     next_price: Some(next_price),
-                    waiting_on: waiting[i],
+                    waiting_on: waiting[i].clone(),
                 })
             }
         })

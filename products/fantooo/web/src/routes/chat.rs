@@ -432,12 +432,10 @@ async fn api_send(
     };
     let status = if sent.duplicate { StatusCode::OK } else { StatusCode::CREATED };
     let next = sent.next_price;
-    // Only an unattended chat needs the profile's name and who is online.
-    let waiting = match sent.waiting_on {
-        Some(profile) if side == Side::Real => {
-            let profile = profiles::public_including_unlisted(&state.db, profile).await?;
-            waiting_for(&state, &profile.name, true, false).await?
-        }
+    // Only an unattended chat has a waiting notice; the send read the
+    // profile's name and whether an operator is free.
+    let waiting = match &sent.waiting_on {
+        Some(w) if side == Side::Real => fantooo_domain::chat::waiting_notice(&w.profile_name, true, false, w.operators_available),
         _ => None,
     };
     Ok((

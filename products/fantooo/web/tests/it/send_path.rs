@@ -205,8 +205,8 @@ async fn a_batch_of_many_users_writes_every_user_chat_and_profile_slot() {
         let app = TestApp::new(b).await;
         one_credit_each(&app.db).await;
         let profile = make_profile(&app.db, "Crowded", false).await;
-        // More chats than a profile has counter slots: some share one, and
-        // the batch's one upsert must add them up.
+        // More chats than a profile has counter slots, all counted in the
+        // batch's one slot: the batch's one upsert must add them up.
         let mut people = vec![];
         for n in 0..17 {
             let mut c = api_user(&app, &format!("crowd{n}")).await;
@@ -259,18 +259,32 @@ async fn a_send_names_the_profile_its_unattended_chat_waits_for() {
         let profile_b = fantooo_store::chats::by_id(&app.db, cb).await.unwrap().fictional_user_id;
         let pricing = settings::Cached::new("pricing");
         let alone = send_as_user(&app.db, ca, ua, &text("alone", None), &pricing).await.unwrap();
-        assert_eq!(alone.waiting_on, Some(profile_a), "{b:?}: the single path");
+        let name_a = fantooo_store::profiles::public_including_unlisted(&app.db, profile_a).await.unwrap().name;
+        let waits_a = fantooo_store::messages::Waiting { profile: profile_a, profile_name: name_a.clone(), operators_available: false };
+        assert_eq!(alone.waiting_on, Some(waits_a.clone()), "{b:?}: the single path, no operator online");
         let batch = [
             UserSend { chat: ca, user: ua, body: text("a batched", None) },
             UserSend { chat: cb, user: ub, body: text("b batched", Some("b-1")) },
             UserSend { chat: cb, user: ub, body: text("b again", Some("b-1")) },
         ];
         let answers = send_as_users(&app.db, &batch, &pricing).await.unwrap();
-        let waits: Vec<_> = answers.iter().map(|a| a.as_ref().unwrap().waiting_on).collect();
+        let waits: Vec<_> = answers.iter().map(|a| a.as_ref().unwrap().waiting_on.as_ref().map(|w| w.profile)).collect();
         assert_eq!(waits, vec![Some(profile_a), Some(profile_b), Some(profile_b)], "{b:?}: the batch, a repeat too");
+        assert_eq!(answers[0].as_ref().unwrap().waiting_on, Some(waits_a.clone()), "{b:?}: the batch names the profile");
+        let r = say(&mut c, ca, "unattended").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+        let notice = fantooo_domain::chat::waiting_notice(&name_a, true, false, false);
+        assert_eq!(r.json()["waiting"].as_str(), notice.as_deref(), "{b:?}: the notice with no operator online");
 
         let _op_client = operator_client(&app, "attends@fantooo.com").await;
         let op = operators::list(&app.db).await.unwrap().into_iter().find(|o| o.email == "attends@fantooo.com").unwrap().id;
+        operators::set_availability(&app.db, op, true, chrono::Utc::now()).await.unwrap();
+        let answers = send_as_users(&app.db, &batch[..1], &pricing).await.unwrap();
+        let online = fantooo_store::messages::Waiting { operators_available: true, ..waits_a.clone() };
+        assert_eq!(answers[0].as_ref().unwrap().waiting_on, Some(online), "{b:?}: an operator is online now");
+        let r = say(&mut c, ca, "someone is online").await;
+        let notice = fantooo_domain::chat::waiting_notice(&name_a, true, false, true);
+        assert_eq!(r.json()["waiting"].as_str(), notice.as_deref(), "{b:?}: the notice with an operator online");
         assert!(assign_to(&app.db, ca, op).await, "{b:?}");
         let answers = send_as_users(&app.db, &batch[..2], &pricing).await.unwrap();
         assert_eq!(answers[0].as_ref().unwrap().waiting_on, None, "{b:?}: attended now");
