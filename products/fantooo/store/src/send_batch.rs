@@ -26,7 +26,9 @@
 //!    (the user's last balance), one update of all the chats' counters, one
 //!    upsert of their profiles' counter slots, one insert of queue entries
 //!    (and one queue notice) when some chat waits for an operator, and one
-//!    multi-row insert of the messages, last.
+//!    multi-row insert of the messages, last. Each statement's rows are
+//!    padded to a power of two ([`padded`]), so a statement has seven texts
+//!    rather than one per batch size.
 //!
 //! The caller answers each sender only after the commit. When the
 //! transaction fails as a whole (a lost connection, a deadlock, a guard),
@@ -105,18 +107,57 @@ const PROFILE_SLOTS_UPSERT: &str = "WITH v (id, slot, written, credits) AS (VALU
     ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + excluded.messages,
         revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
 
+/// The batch's ledger entries, one `VALUES` row per paid message: (id,
+/// user, delta, balance after, reason, reference, idempotency key), from
+/// `$2`; `$1` is now. Rows of NULLs are padding.
+const LEDGER_INSERT: &str = "WITH v (id, user_id, delta, balance_after, reason, reference, idempotency_key) AS (VALUES {VALUES})
+    INSERT INTO credit_ledger (id, user_id, delta, balance_after, reason, reference, idempotency_key, created_at)
+    SELECT v.id, v.user_id, v.delta, v.balance_after, v.reason, v.reference, v.idempotency_key, $1 FROM v WHERE v.id IS NOT NULL";
+
+/// Each charged user's balance event, one `VALUES` row per user: (user,
+/// payload), from `$2`; `$1` is now.
+const BALANCE_EVENTS_INSERT: &str = "WITH v (user_id, payload) AS (VALUES {VALUES})
+    INSERT INTO realtime_events (user_id, kind, payload, created_at)
+    SELECT v.user_id, 'balance', v.payload, $1 FROM v WHERE v.user_id IS NOT NULL";
+
+/// The batch's messages, one `VALUES` row each in arrival order: (id,
+/// chat, content, content type, media, free, credits, client id), from
+/// `$2`; `$1` is now.
+const MESSAGES_INSERT: &str = "WITH v (id, chat_id, content, content_type, media_url, is_free_message, credits_charged, client_id) AS (VALUES {VALUES})
+    INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged, client_id, status, created_at)
+    SELECT v.id, v.chat_id, 'real', v.content, v.content_type, v.media_url, v.is_free_message, v.credits_charged, v.client_id, 'sent', $1
+    FROM v WHERE v.id IS NOT NULL";
+
 /// The batch's chats that now wait for an operator, one `VALUES` row each:
 /// (id, chat, priority, score, tier), from `$3`; `$1` is now, `$2` the
 /// (empty) excluded operators.
 const CHATS_ENQUEUE: &str = "WITH v (id, chat, priority, score, tier) AS (VALUES {VALUES})
     INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
-    SELECT v.id, v.chat, v.priority, v.score, v.tier, $2, $1, $1 FROM v WHERE TRUE
+    SELECT v.id, v.chat, v.priority, v.score, v.tier, $2, $1, $1 FROM v WHERE v.id IS NOT NULL
     ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids";
 
 /// The profile counter slot one batch writes in (any slot is right: the
 /// readers add them all up).
 fn batch_slot() -> i64 {
     (uuid::Uuid::new_v4().as_u128() % u128::from(crate::messages::REPLY_SLOTS)) as i64
+}
+
+/// The number of rows (or list items) a statement's text is written for:
+/// `n` rounded up to a power of two. A text per batch size made up to 64
+/// texts of each statement, and a connection met most of them for the
+/// first time, so PostgreSQL parsed and planned them again and again; with
+/// 1, 2, 4 … 64 each statement has seven texts. The rows past `n` are
+/// padding: a repeated list item, or a `VALUES` row of NULLs that the
+/// statement's join or `WHERE … IS NOT NULL` leaves out.
+fn padded(n: usize) -> usize {
+    n.next_power_of_two()
+}
+
+/// `items` made up to [`padded`] length by repeating the last one (for
+/// `IN` lists).
+fn padded_list<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    let pad = padded(items.len()) - items.len();
+    items.iter().chain(items.last().into_iter().cycle().take(pad))
 }
 
 /// `n` rows of `width` placeholders each, numbered from `first`:
@@ -220,7 +261,7 @@ pub async fn send_as_users(
                 {} AS pricing_version
          FROM real_users WHERE id IN ({}) ORDER BY id{lock}",
         crate::settings::VERSION_OF_PRICING,
-        placeholders(1, users.len())
+        placeholders(1, padded(users.len()))
     );
     // The chats are locked in id order: PostgreSQL locks the rows of a
     // `SELECT … ORDER BY … FOR NO KEY UPDATE` as the sort returns them, so
@@ -236,8 +277,8 @@ pub async fn send_as_users(
          FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
          WHERE c.id IN ({}) AND c.real_user_id IN ({}) ORDER BY c.id{chat_lock}",
         crate::messages::OPERATORS_AVAILABLE,
-        placeholders(1, chats.len()),
-        placeholders(1 + chats.len(), users.len())
+        placeholders(1, padded(chats.len())),
+        placeholders(1 + padded(chats.len()), padded(users.len()))
     );
     let client_ids: Vec<&str> = {
         let mut v: Vec<&str> = sends.iter().filter_map(|s| s.body.client_id.as_deref()).collect();
@@ -249,16 +290,16 @@ pub async fn send_as_users(
         let mut tx = p.begin_write().await?;
         // 1. The users, locked in id order.
         let mut q = sqlx::query_as::<_, BatchUser>(&users_sql);
-        for u in &users {
+        for u in padded_list(&users) {
             q = q.bind(*u);
         }
         let user_rows = q.fetch_all(&mut *tx).await?;
         // 2. Their chats, locked.
         let mut q = sqlx::query_as::<_, BatchChat>(&chats_sql);
-        for c in &chats {
+        for c in padded_list(&chats) {
             q = q.bind(*c);
         }
-        for u in &users {
+        for u in padded_list(&users) {
             q = q.bind(*u);
         }
         let chat_rows = q.fetch_all(&mut *tx).await?;
@@ -278,14 +319,14 @@ pub async fn send_as_users(
         if !client_ids.is_empty() {
             let sql = format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE created_at >= $1 AND chat_id IN ({}) AND client_id IN ({})",
-                placeholders(2, chats.len()),
-                placeholders(2 + chats.len(), client_ids.len())
+                placeholders(2, padded(chats.len())),
+                placeholders(2 + padded(chats.len()), padded(client_ids.len()))
             );
             let mut q = sqlx::query_as::<_, Message>(&sql).bind(now - RECENT);
-            for c in &chats {
+            for c in padded_list(&chats) {
                 q = q.bind(*c);
             }
-            for c in &client_ids {
+            for c in padded_list(&client_ids) {
                 q = q.bind(*c);
             }
             for m in q.fetch_all(&mut *tx).await? {
@@ -314,10 +355,13 @@ pub async fn send_as_users(
             written_users.sort_by_key(|(u, _)| **u);
             // One statement for every user, whatever their number: the
             // guard stays in it, and a row it skipped fails the batch.
-            let sql = USERS_UPDATE.replace("{VALUES}", &values_rows(3, 3, written_users.len()));
+            let sql = USERS_UPDATE.replace("{VALUES}", &values_rows(3, 3, padded(written_users.len())));
             let mut q = sqlx::query(&sql).bind(now).bind(now - ACTIVE_GRANULARITY);
             for (user, run) in &written_users {
-                q = q.bind(**user).bind(run.charged).bind(run.written);
+                q = q.bind(Some(**user)).bind(Some(run.charged)).bind(Some(run.written));
+            }
+            for _ in written_users.len()..padded(written_users.len()) {
+                q = q.bind(None::<UserId>).bind(None::<i64>).bind(None::<i64>);
             }
             let changed = q.execute(&mut *tx).await?.rows_affected();
             if changed != written_users.len() as u64 {
@@ -329,24 +373,28 @@ pub async fn send_as_users(
                 .map(|(i, id, price)| (*i, *id, *price, match &plans[*i] { Plan::Write { balance, .. } => *balance, _ => 0 }))
                 .collect();
             if !paid.is_empty() {
-                let rows: Vec<String> = (0..paid.len()).map(|k| format!("({}, NULL, $1)", placeholders(2 + k * 7, 7))).collect();
-                let sql = format!(
-                    "INSERT INTO credit_ledger (id, user_id, delta, balance_after, reason, reference, idempotency_key, created_by, created_at) VALUES {}",
-                    rows.join(", "));
+                let sql = LEDGER_INSERT.replace("{VALUES}", &values_rows(2, 7, padded(paid.len())));
                 let mut q = sqlx::query(&sql).bind(now);
                 for (i, id, price, balance) in &paid {
                     let id_text = id.to_string();
-                    q = q.bind(LedgerEntryId::new()).bind(sends[*i].user).bind(-price.credits().get()).bind(*balance)
-                        .bind(LedgerReason::MessageCharge).bind(id_text.clone()).bind(format!("message:{id_text}"));
+                    q = q.bind(Some(LedgerEntryId::new())).bind(Some(sends[*i].user)).bind(Some(-price.credits().get())).bind(Some(*balance))
+                        .bind(Some(LedgerReason::MessageCharge)).bind(Some(id_text.clone())).bind(Some(format!("message:{id_text}")));
+                }
+                for _ in paid.len()..padded(paid.len()) {
+                    q = q.bind(None::<LedgerEntryId>).bind(None::<UserId>).bind(None::<i64>).bind(None::<i64>)
+                        .bind(None::<LedgerReason>).bind(None::<String>).bind(None::<String>);
                 }
                 q.execute(&mut *tx).await?;
                 // Each charged user's pages hear the balance after the batch.
                 let charged: Vec<(UserId, i64)> = written_users.iter().filter(|(_, r)| r.charged > 0).map(|(u, r)| (**u, r.credits)).collect();
-                let rows: Vec<String> = (0..charged.len()).map(|k| format!("(NULL, {}, NULL, 'balance', {}, $1)", placeholders(2 + k * 2, 1), placeholders(3 + k * 2, 1))).collect();
-                let sql = format!("INSERT INTO realtime_events (chat_id, user_id, operator_id, kind, payload, created_at) VALUES {}", rows.join(", "));
+                let sql = BALANCE_EVENTS_INSERT.replace("{VALUES}", &values_rows(2, 2, padded(charged.len())));
                 let mut q = sqlx::query(&sql).bind(now);
+                let pad = padded(charged.len()) - charged.len();
                 for (user, credits) in charged {
-                    q = q.bind(user).bind(sqlx::types::Json(crate::events::EventBody::Balance { credits }));
+                    q = q.bind(Some(user)).bind(Some(sqlx::types::Json(crate::events::EventBody::Balance { credits })));
+                }
+                for _ in 0..pad {
+                    q = q.bind(None::<UserId>).bind(None::<sqlx::types::Json<crate::events::EventBody>>);
                 }
                 q.execute(&mut *tx).await?;
             }
@@ -356,17 +404,23 @@ pub async fn send_as_users(
             // The chats' counters in one statement, and their profiles'
             // slots in another (chats of one profile that share a slot
             // are summed first: an upsert may touch a row once).
-            let sql = CHATS_UPDATE.replace("{VALUES}", &values_rows(2, 5, written_chats.len()));
+            let sql = CHATS_UPDATE.replace("{VALUES}", &values_rows(2, 5, padded(written_chats.len())));
             let mut q = sqlx::query(&sql).bind(now);
             for (chat, run) in &written_chats {
-                q = q.bind(**chat).bind(run.written).bind(run.free).bind(run.paid).bind(run.credits);
+                q = q.bind(Some(**chat)).bind(Some(run.written)).bind(Some(run.free)).bind(Some(run.paid)).bind(Some(run.credits));
+            }
+            for _ in written_chats.len()..padded(written_chats.len()) {
+                q = q.bind(None::<ChatId>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>);
             }
             q.execute(&mut *tx).await?;
-            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, written_chats.len()));
+            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, padded(written_chats.len())));
             let mut q = sqlx::query(&sql);
             let slot = batch_slot();
             for (chat, run) in &written_chats {
-                q = q.bind(**chat).bind(slot).bind(run.written).bind(run.credits);
+                q = q.bind(Some(**chat)).bind(Some(slot)).bind(Some(run.written)).bind(Some(run.credits));
+            }
+            for _ in written_chats.len()..padded(written_chats.len()) {
+                q = q.bind(None::<ChatId>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>);
             }
             q.execute(&mut *tx).await?;
             // Chats that now wait for an operator: one insert, one notice
@@ -374,25 +428,30 @@ pub async fn send_as_users(
             let queued: Vec<(ChatId, fantooo_domain::operations::QueuePriority, UserTier)> =
                 written_chats.iter().filter_map(|(c, r)| r.enqueue.map(|(p, t)| (**c, p, t))).collect();
             if !queued.is_empty() {
-                let sql = CHATS_ENQUEUE.replace("{VALUES}", &values_rows(3, 5, queued.len()));
+                let sql = CHATS_ENQUEUE.replace("{VALUES}", &values_rows(3, 5, padded(queued.len())));
                 let no_one: &[fantooo_domain::ids::OperatorId] = &[];
                 let mut q = sqlx::query(&sql).bind(now).bind(sqlx::types::Json(no_one));
                 for (chat, priority, tier) in &queued {
-                    q = q.bind(fantooo_domain::ids::RowId::new()).bind(*chat).bind(*priority).bind(priority.score()).bind(*tier);
+                    q = q.bind(Some(fantooo_domain::ids::RowId::new())).bind(Some(*chat)).bind(Some(*priority)).bind(Some(priority.score())).bind(Some(*tier));
+                }
+                for _ in queued.len()..padded(queued.len()) {
+                    q = q.bind(None::<fantooo_domain::ids::RowId>).bind(None::<ChatId>).bind(None::<fantooo_domain::operations::QueuePriority>)
+                        .bind(None::<i64>).bind(None::<UserTier>);
                 }
                 q.execute(&mut *tx).await?;
                 crate::emit_operator_event!(tx, None::<fantooo_domain::ids::OperatorId>, crate::events::EventBody::Queue, now);
             }
             // The messages last, in arrival order, in one statement.
-            let rows: Vec<String> = (0..writes.len()).map(|k| format!("({}, 'real', {}, 'sent', $1)", placeholders(2 + k * 8, 2), placeholders(4 + k * 8, 6))).collect();
-            let sql = format!(
-                "INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, is_free_message, credits_charged, client_id, status, created_at)
-                 VALUES {} RETURNING {MESSAGE_COLUMNS}", rows.join(", "));
+            let sql = format!("{} RETURNING {MESSAGE_COLUMNS}", MESSAGES_INSERT.replace("{VALUES}", &values_rows(2, 8, padded(writes.len()))));
             let mut q = sqlx::query_as::<_, Message>(&sql).bind(now);
             for (i, id, price) in &writes {
                 let s = &sends[*i];
-                q = q.bind(*id).bind(s.chat).bind(&s.body.content).bind(s.body.content_type).bind(&s.body.media_url)
-                    .bind(price.is_free()).bind(price.credits().get()).bind(&s.body.client_id);
+                q = q.bind(Some(*id)).bind(Some(s.chat)).bind(Some(&s.body.content)).bind(Some(s.body.content_type)).bind(&s.body.media_url)
+                    .bind(Some(price.is_free())).bind(Some(price.credits().get())).bind(&s.body.client_id);
+            }
+            for _ in writes.len()..padded(writes.len()) {
+                q = q.bind(None::<MessageId>).bind(None::<ChatId>).bind(None::<String>).bind(None::<fantooo_domain::chat::ContentType>)
+                    .bind(None::<String>).bind(None::<bool>).bind(None::<i64>).bind(None::<String>);
             }
             let stored = q.fetch_all(&mut *tx).await?;
             tx.commit().await?;
