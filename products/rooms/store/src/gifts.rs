@@ -722,7 +722,10 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     // alone cannot use that index and scanned the table).
     let live = open(&decided);
     if !live.is_empty() {
-        let pairs = (0..live.len()).map(|i| format!("(sender_id = ${} AND request_key = ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(" OR ");
+        let pairs = (0..live.len())
+            .map(|i| format!("(sender_id = ${} AND request_key = ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(" OR ");
         let sql = format!("SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE {pairs}");
         let used: Vec<(AccountId, String)> = on_pool!(db, p => {
             let mut q = sqlx::query_as(&sql);
@@ -1051,10 +1054,7 @@ async fn coin_balances(db: &Db, who: &[AccountId]) -> StoreResult<BTreeMap<Accou
 /// its posting's key ([`escrow_posting`]), or its own key's when it was
 /// accepted on its own.
 fn escrow_of(r: &Pending) -> String {
-    r.escrow_posting
-        .as_deref()
-        .and_then(|p| p.splitn(3, ':').nth(2))
-        .map_or_else(|| economy::escrow_shard(&r.request_key), str::to_string)
+    r.escrow_posting.as_deref().and_then(|p| p.splitn(3, ':').nth(2)).map_or_else(|| economy::escrow_shard(&r.request_key), str::to_string)
 }
 
 /// Gifts credited at most per batch.
