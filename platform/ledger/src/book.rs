@@ -166,10 +166,19 @@ impl Book {
         )
     }
 
-    /// Which of `n` idempotency keys, listed as `$1..$n`, are used.
+    /// Which of `n` idempotency keys, listed as `$1..$n`, are used. With
+    /// transfers every posting has a leg 0, so each key is one probe of the
+    /// unique index on (key, leg): the planner knows each finds at most one
+    /// row, where a key alone was estimated from the table's statistics
+    /// and a fresh or fast-growing table was scanned whole.
     pub(crate) fn keys_used_sql(&self, n: usize) -> String {
         let entries = self.tables.entries;
-        format!("SELECT DISTINCT idempotency_key FROM {entries} WHERE idempotency_key IN ({})", platform_db::placeholders(1, n))
+        let list = platform_db::placeholders(1, n);
+        if self.tables.transfers {
+            format!("SELECT idempotency_key FROM {entries} WHERE leg = 0 AND idempotency_key IN ({list})")
+        } else {
+            format!("SELECT DISTINCT idempotency_key FROM {entries} WHERE idempotency_key IN ({list})")
+        }
     }
 
     /// Adds a delta to each of `n` wallets, bound as pairs `$1, $2` (wallet,

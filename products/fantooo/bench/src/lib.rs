@@ -7,6 +7,7 @@ mod api;
 mod nodes;
 mod scenarios;
 mod stats;
+mod steal;
 pub mod yardstick;
 
 use api::Api;
@@ -216,6 +217,8 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     }
     let phase = Instant::now();
     let phase_start = api::now_micros();
+    let stolen = Arc::new(steal::Steal::default());
+    tokio::spawn(stolen.clone().sample(phase_start, stop.clone()));
     if args.timeline.is_some() {
         // The bench's own lateness: a 1 ms timer that wakes late says this
         // process (not the server) held the deliveries back.
@@ -241,17 +244,30 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     rows.push(lat.user_to_operator_queued.summary("user message waiting for an operator", secs));
     rows.push(lat.operator_to_user.summary("deliver operator → user socket", secs));
     rows.push(lat.operator_to_user_backlog.summary("deliver operator → user, answering a waiting message", secs));
+    rows.push(lat.user_to_operator_until_written.summary("  user → operator: send → written", secs));
+    rows.push(lat.user_to_operator_after_written.summary("  user → operator: written → seen", secs));
+    rows.push(lat.operator_to_user_until_written.summary("  operator → user: send → written", secs));
+    rows.push(lat.operator_to_user_after_written.summary("  operator → user: written → seen", secs));
     rows.push(lat.api_send.summary("API send message (paid)", secs));
     rows.push(lat.api_reply.summary("API operator reply", secs));
     rows.push(lat.api_open_chat.summary("API open chat", secs));
     rows.push(lat.api_browse.summary("API browse profiles", secs));
     extra.insert("chat_phase".into(), scenarios::snapshot(&counts));
+    // The live deliveries by how much of the machine the host took in
+    // their second: the tail follows stolen time (see the README).
+    let mut seen: Vec<(&'static str, i64, i64)> =
+        lat.timeline.lock().map(|t| t.iter().map(|(k, at, took)| (*k, at - phase_start, *took)).collect()).unwrap_or_default();
+    seen.sort_by_key(|s| s.1);
+    if let Some(mean) = stolen.mean() {
+        eprintln!("stolen CPU time during the chat phase: {:.1} % on average", mean * 100.0);
+        extra.insert("chat_phase_stolen_share".into(), json!(mean));
+        rows.extend(steal::by_band(&stolen, &seen, &[("u2o", "user → operator"), ("o2u", "operator → user")]));
+    }
     if let Some(path) = &args.timeline {
-        let mut csv = String::from("kind,at_ms,took_ms\n");
-        let mut seen = lat.timeline.lock().map(|t| t.clone()).unwrap_or_default();
-        seen.sort_by_key(|s| s.1);
-        for (kind, at, took) in seen {
-            csv.push_str(&format!("{kind},{:.1},{:.3}\n", (at - phase_start) as f64 / 1000.0, took as f64 / 1000.0));
+        let mut csv = String::from("kind,at_ms,took_ms,stolen_share\n");
+        for (kind, at, took) in &seen {
+            let share = stolen.at(*at).map(|s| format!("{s:.3}")).unwrap_or_default();
+            csv.push_str(&format!("{kind},{:.1},{:.3},{share}\n", *at as f64 / 1000.0, *took as f64 / 1000.0));
         }
         std::fs::write(path, csv)?;
     }

@@ -3,6 +3,12 @@
 
 use fantooo_bench::{run, Args, Parser};
 
+/// mimalloc instead of glibc's malloc: glibc's allocator was about a
+/// quarter of a busy server's CPU in Rooms' profile (README "Rooms
+/// benchmarks"); every product's server and bench use the same.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     match run(Args::parse()).await {

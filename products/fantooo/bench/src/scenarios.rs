@@ -41,6 +41,26 @@ pub struct Latencies {
     /// Every live delivery as (kind, when it arrived, how long it took),
     /// in microseconds, for `--timeline`: where in the phase the tail is.
     pub timeline: std::sync::Mutex<Vec<(&'static str, i64, i64)>>,
+    /// Live deliveries split at the message's `created_at` (taken when its
+    /// write begins): the send's way in (HTTP, the batch window) and the
+    /// rest (transaction, commit, outbox, socket, the reader).
+    pub user_to_operator_until_written: Latency,
+    pub user_to_operator_after_written: Latency,
+    pub operator_to_user_until_written: Latency,
+    pub operator_to_user_after_written: Latency,
+}
+
+/// A message's `created_at` in microseconds.
+fn written_at(m: &Value) -> Option<i64> {
+    Some(chrono::DateTime::parse_from_rfc3339(m["created_at"].as_str()?).ok()?.timestamp_micros())
+}
+
+/// Records the two parts of a delivery sent at `sent` and seen at `now`.
+fn split(until: &Latency, after: &Latency, m: &Value, sent: i64, now: i64) {
+    if let Some(w) = written_at(m) {
+        until.record_micros(w - sent);
+        after.record_micros(now - w);
+    }
 }
 
 impl Latencies {
@@ -88,6 +108,9 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                         let now = now_micros();
                         let took = now - sent;
                         lat.trace(if waited { "u2o_waiting" } else { "u2o" }, now, took);
+                        if !waited {
+                            split(&lat.user_to_operator_until_written, &lat.user_to_operator_after_written, m, sent, now);
+                        }
                         if waited {
                             lat.user_to_operator_queued.record_micros(took);
                         } else {
@@ -169,6 +192,9 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                             let now = now_micros();
                             into.record_micros(now - sent);
                             lat.trace(if backlog { "o2u_backlog" } else { "o2u" }, now, now - sent);
+                            if !backlog {
+                                split(&lat.operator_to_user_until_written, &lat.operator_to_user_after_written, m, sent, now);
+                            }
                             counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);
                         }
                     }

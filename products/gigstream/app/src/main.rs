@@ -15,6 +15,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// mimalloc instead of glibc's malloc: glibc's allocator was about a
+/// quarter of a busy server's CPU in Rooms' profile (README "Rooms
+/// benchmarks"); every product's server and bench use the same.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// What GigStream's command line says of itself (the rest is the
 /// platform's `platform_web::cli`).
 const PRODUCT: cli::Product = cli::Product {

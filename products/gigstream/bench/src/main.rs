@@ -18,6 +18,12 @@ mod stats;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: glibc's allocator was about a
+/// quarter of a busy server's CPU in Rooms' profile (README "Rooms
+/// benchmarks"); every product's server and bench use the same.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "gigstream-bench", about = "GigStream benchmarks over real sockets")]
 struct Cli {

@@ -257,6 +257,14 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     let started = Instant::now();
     // CPU of the server and of this bench over the sending, from /proc.
     let cpu = || (server.pid().and_then(platform_procstat::cpu_seconds), platform_procstat::cpu_seconds(std::process::id()));
+    let pg = match &args.server.database_url {
+        Some(url) => crate::pgwatch::PgWatch::start(url).await,
+        None => None,
+    };
+    if let Some(pg) = &pg {
+        pg.reset().await;
+    }
+    let pg_before = pg.as_ref().and_then(|p| p.cpu());
     let cpu_before = cpu();
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
     sending.store(false, Ordering::Relaxed);
@@ -265,6 +273,11 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu_after = cpu();
+    let pg_after = pg.as_ref().and_then(|p| p.cpu());
+    let accepted_in_window: u64 = senders.iter().map(|s| s.accepted.load(Ordering::Relaxed)).sum();
+    if let Some(pg) = &pg {
+        pg.print(accepted_in_window, "gift").await;
+    }
     // Let the last deliveries arrive (at most 60 s more).
     let accepted: u64 = senders.iter().map(|s| s.accepted.load(Ordering::Relaxed)).sum();
     for _ in 0..600 {
@@ -321,8 +334,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         _ => None,
     };
     let (server_ms, bench_ms) = (per_gift(cpu_before.0, cpu_after.0), per_gift(cpu_before.1, cpu_after.1));
+    let pg_ms = per_gift(pg_before, pg_after);
     let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3} ms"));
-    println!("cpu per gift while sending: rooms serve {}, bench {}", shown(server_ms), shown(bench_ms));
+    println!("cpu per gift while sending: rooms serve {}, bench {}, postgresql {}", shown(server_ms), shown(bench_ms), shown(pg_ms));
     let row = report(
         if args.rate.is_some() { "gift due → gift at every listener" } else { "gift request sent → gift at every listener" },
         &latency,
@@ -331,7 +345,7 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         let out = json!({"senders": senders.len(), "rate": args.rate, "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
                          "accepted": accepted, "gifts_per_s": accepted as f64 / secs, "debited": debited, "check": problems,
                          "per_listener_min": least, "per_listener_max": most, "latency": row,
-                         "cpu_ms_per_gift": {"server": server_ms, "bench": bench_ms}});
+                         "cpu_ms_per_gift": {"server": server_ms, "bench": bench_ms, "postgresql": pg_ms}});
         std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
     }
     let exact = debited == accepted as i64

@@ -21,6 +21,7 @@ mod boards;
 mod fanout;
 mod gifts;
 mod listen;
+mod pgwatch;
 mod server;
 mod stats;
 mod voice;

@@ -100,6 +100,13 @@ pub const ECONOMY: &[(&str, &str)] = &[
          ) x GROUP BY k, who HAVING SUM(amount) <> 0) y",
     ),
     (
+        "gift naming an account, room or gift that does not exist",
+        "SELECT COUNT(*) FROM gift_sends s WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.sender_id)
+           OR NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = s.recipient_id)
+           OR NOT EXISTS (SELECT 1 FROM rooms r WHERE r.id = s.room_id)
+           OR NOT EXISTS (SELECT 1 FROM gifts g WHERE g.id = s.gift_id)",
+    ),
+    (
         "gift marked credited with a batch that does not exist",
         "SELECT COUNT(*) FROM gift_sends s WHERE s.credit_batch IS NOT NULL AND NOT EXISTS (SELECT 1 FROM gift_credit_batches b WHERE b.id = s.credit_batch)",
     ),

@@ -5,9 +5,9 @@
 //! A gift is accepted in one transaction and credited in a batch with
 //! others. Accepting: the sender is debited once per recipient into an
 //! escrow wallet (on its own, one ledger transfer each, keyed by the
-//! sender, the request key and the recipient; in a batch, one transfer per
-//! escrow shard of the batch, each sender's debits summed into one leg,
-//! named by each gift's `escrow_posting`), a `gift_sends` row records each
+//! sender, the request key and the recipient; in a batch, one transfer
+//! into the batch's escrow shard, each sender's debits summed into one
+//! leg, named by each gift's `escrow_posting`), a `gift_sends` row records each
 //! with its BR-1 split (receiver, room owner, agency, platform) and
 //! `credited_at` empty — unique per sender, key and recipient, so a
 //! retried request changes nothing —, the counters move,
@@ -24,7 +24,7 @@
 //! period, subject, shard) with the shard taken from the request key, so
 //! gifts into one room add to sixteen rows, not one, and a board reads the
 //! sum over the shards; the cost goes to one of 64 escrow wallets picked by
-//! the key; `gift_sends` and the outboxes are append-only. The wallets all
+//! the key (a batch's first); `gift_sends` and the outboxes are append-only. The wallets all
 //! of a room's gifts pay into — the owner's, each receiver's, the agency's
 //! and the treasury — are written only by the batched writer, once per
 //! batch, not once per gift, so concurrent senders into one room share no
@@ -291,10 +291,13 @@ impl<'a> NewSend<'a> {
     /// keys at the time of the sends ([`period_keys`]).
     fn count(&self, counters: &mut BTreeMap<(CounterKey, i64), (i64, i64)>, keys: &[String], shard: i64) {
         let mut one: BTreeMap<CounterKey, (i64, i64)> = BTreeMap::new();
+        // XP is read only all-time (levels, VIP, `rooms check`), so its
+        // boards have no daily, weekly or monthly rows.
+        let all = keys.iter().position(|k| k == ALL_TIME).map_or(&keys[..0], |i| &keys[i..=i]);
         count(&mut one, keys, "wealth", self.sender.to_string(), self.split.cost);
-        count(&mut one, keys, "wealth_xp", self.sender.to_string(), self.wealth_xp);
+        count(&mut one, all, "wealth_xp", self.sender.to_string(), self.wealth_xp);
         count(&mut one, keys, "charm", self.recipient.to_string(), self.split.cost);
-        count(&mut one, keys, "charm_xp", self.recipient.to_string(), self.charm_xp);
+        count(&mut one, all, "charm_xp", self.recipient.to_string(), self.charm_xp);
         count(&mut one, keys, "room", self.room.to_string(), self.split.cost);
         if let Some(a) = self.agency {
             count(&mut one, keys, "agency", a.to_string(), self.split.agency);
@@ -470,6 +473,9 @@ fn count(counters: &mut BTreeMap<CounterKey, (i64, i64)>, keys: &[String], board
         e.1 += 1;
     }
 }
+
+/// The all-time period's counter key.
+const ALL_TIME: &str = "all";
 
 /// Every period's key at `now` (one counter row per period and subject),
 /// worked out once for all the sends written at `now`.
@@ -662,8 +668,9 @@ impl GiftRequest {
     }
 }
 
-/// The idempotency key of a batch's escrow transfer into one shard: the
-/// batch (its first send's id) and the shard's wallet name.
+/// The idempotency key of a batch's escrow transfer into its shard: the
+/// batch (its first send's id) and the shard's wallet name (the credit
+/// writer reads the shard back from it: [`escrow_of`]).
 fn escrow_posting(batch: &str, shard: &str) -> String {
     format!("{}:{batch}:{shard}", economy::GIFT)
 }
@@ -690,7 +697,7 @@ enum Decided {
 /// memory against its sender's running balance, so one sender's
 /// `Insufficient` or a refusal is only that request's answer; the sends
 /// are inserted, the counters merged over the batch (one upsert, in key
-/// order), and the batch's escrow transfers — one per escrow shard, one
+/// order), and the batch's escrow transfer — into one escrow shard, one
 /// leg per sender — posted in one `transfers_in` call (all wallets locked
 /// in id order). A key used before
 /// is answered with its first sends; two requests of one sender with one
@@ -709,18 +716,21 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
         }
     }
     let open = |decided: &[Option<Decided>]| -> Vec<usize> { (0..reqs.len()).filter(|i| decided[*i].is_none()).collect() };
-    // Keys used before this batch (one query).
+    // Keys used before this batch: one query, each (sender, key) pair a
+    // probe of the unique index on sender, key and recipient — a plan that
+    // does not hang on the table's statistics (a `request_key IN (...)`
+    // alone cannot use that index and scanned the table).
     let live = open(&decided);
     if !live.is_empty() {
-        let keys: Vec<&str> = live.iter().map(|i| reqs[*i].key).collect();
-        let sql = format!(
-            "SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE request_key IN ({})",
-            platform_db::placeholders(1, keys.len())
-        );
+        let pairs = (0..live.len())
+            .map(|i| format!("(sender_id = ${} AND request_key = ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!("SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE {pairs}");
         let used: Vec<(AccountId, String)> = on_pool!(db, p => {
             let mut q = sqlx::query_as(&sql);
-            for k in &keys {
-                q = q.bind(*k);
+            for i in &live {
+                q = q.bind(reqs[*i].sender).bind(reqs[*i].key);
             }
             q.fetch_all(p).await?
         });
@@ -773,11 +783,12 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             }
         }
     }
-    // Escrow shards (at most 64): the open ones read in one query, any
-    // other opened once. Then the ladders.
-    let mut names: Vec<String> = open(&decided).iter().map(|i| economy::escrow_shard(reqs[*i].key)).collect();
-    names.sort();
-    names.dedup();
+    // The batch's escrow shard: its first open request's (one shard per
+    // batch, so concurrent batches lock different escrow wallets, and the
+    // batch posts one escrow transfer). Read, or opened once. Then the
+    // ladders.
+    let names: Vec<String> = open(&decided).first().map(|i| economy::escrow_shard(reqs[*i].key)).into_iter().collect();
+    let batch_escrow = names.first().cloned().unwrap_or_default();
     let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
     if !names.is_empty() {
         let sql = format!(
@@ -913,9 +924,9 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             if accepted.is_empty() {
                 return Ok::<BTreeMap<usize, Vec<GiftSend>>, StoreError>(BTreeMap::new());
             }
-            // The sends: multi-row inserts. Each names its escrow shard's
-            // transfer of this batch, keyed by the batch (its first send's
-            // id, new) and the shard.
+            // The sends: multi-row inserts. Each names the batch's escrow
+            // transfer, keyed by the batch (its first send's id, new) and
+            // the shard.
             let mut rows: Vec<NewSend<'_>> = vec![];
             let mut of_req: Vec<usize> = vec![];
             for &i in &accepted {
@@ -927,7 +938,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             }
             let batch = rows.first().map(|x| x.id.to_string()).unwrap_or_default();
             for x in &mut rows {
-                x.posting = Some(escrow_posting(&batch, &economy::escrow_shard(x.key)));
+                x.posting = Some(escrow_posting(&batch, &batch_escrow));
             }
             let sends = insert_sends!(tx, &rows, now);
             // Counters merged over the batch: one upsert per 200 rows, in
@@ -944,14 +955,13 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
             // Levels reached: each track and subject of the batch once, read in one statement.
             levels_reached_many!(tx, &ladders, &level_tracks(&rows), now);
-            // The money: one transfer per escrow shard of the batch (each
-            // sender's debit summed into one leg, the shard's credit), all in
-            // one call. A gift applies once by its own `gift_sends` row
+            // The money: one transfer into the batch's escrow shard (each
+            // sender's debit summed into one leg, the shard's credit). A gift applies once by its own `gift_sends` row
             // (unique per sender, key and recipient), not by the transfer key.
             let mut by_shard: BTreeMap<&str, (WalletId, BTreeMap<WalletId, i64>)> = BTreeMap::new();
             for x in &rows {
                 let (Some(from), Some(escrow), Some(posting)) =
-                    (wallet_of.get(&x.sender), escrows.get(&economy::escrow_shard(x.key)), x.posting.as_deref())
+                    (wallet_of.get(&x.sender), escrows.get(&batch_escrow), x.posting.as_deref())
                 else {
                     return Err(StoreError::Invalid("a gift's wallet was not opened".into()));
                 };
@@ -1040,6 +1050,13 @@ async fn coin_balances(db: &Db, who: &[AccountId]) -> StoreResult<BTreeMap<Accou
     Ok(rows.into_iter().filter_map(|(o, b)| o.parse::<AccountId>().ok().map(|a| (a, b))).collect())
 }
 
+/// The escrow shard holding a waiting gift's cost: its batch's, named in
+/// its posting's key ([`escrow_posting`]), or its own key's when it was
+/// accepted on its own.
+fn escrow_of(r: &Pending) -> String {
+    r.escrow_posting.as_deref().and_then(|p| p.splitn(3, ':').nth(2)).map_or_else(|| economy::escrow_shard(&r.request_key), str::to_string)
+}
+
 /// Gifts credited at most per batch.
 pub const CREDIT_BATCH: i64 = 2000;
 
@@ -1051,6 +1068,7 @@ pub const CREDIT_LATE: chrono::Duration = chrono::Duration::minutes(5);
 struct Pending {
     seq: i64,
     request_key: String,
+    escrow_posting: Option<String>,
     recipient_id: AccountId,
     owner_id: AccountId,
     cost: i64,
@@ -1095,7 +1113,7 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         crate::Backend::Sqlite => "",
     };
     let sql = format!(
-        "SELECT seq, request_key, recipient_id, owner_id, cost, owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share
+        "SELECT seq, request_key, escrow_posting, recipient_id, owner_id, cost, owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share
          FROM gift_sends WHERE credited_at IS NULL ORDER BY seq LIMIT $1 {claim}"
     );
     on_pool!(db, p => async {
@@ -1110,7 +1128,7 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
         let mut wanted: BTreeMap<(&'static str, &'static str), std::collections::BTreeSet<String>> = BTreeMap::new();
         for r in &rows {
-            wanted.entry((wallets::SYSTEM, economy::COINS)).or_default().insert(economy::escrow_shard(&r.request_key));
+            wanted.entry((wallets::SYSTEM, economy::COINS)).or_default().insert(escrow_of(r));
             if r.owner_share > 0 {
                 wanted.entry((economy::ACCOUNT, economy::COINS)).or_default().insert(r.owner_id.to_string());
             }
@@ -1154,7 +1172,7 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         let mut told: std::collections::BTreeSet<AccountId> = Default::default();
         let (mut coins_total, mut diamonds_total) = (0i64, 0i64);
         for r in &rows {
-            let escrow = wallet!(wallets::SYSTEM, economy::escrow_shard(&r.request_key), economy::COINS);
+            let escrow = wallet!(wallets::SYSTEM, escrow_of(r), economy::COINS);
             *coin_legs.entry(escrow).or_default() -= r.cost;
             coins_total += r.cost;
             if r.owner_share > 0 {

@@ -107,9 +107,29 @@ pub struct Limits {
     pub messages: Limit,
 }
 
-/// Everything a handler may need; cheap to clone.
+/// Everything a handler may need; cheap to clone: one reference count
+/// (axum clones the state for every request), the fields behind it
+/// ([`Shared`], read through `Deref`; set up through `DerefMut` before the
+/// state is shared, which copies only if it already is).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub db: Db,
     pub config: Arc<WebConfig>,
     pub tokens: Arc<Tokens>,
@@ -141,7 +161,7 @@ impl AppState {
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
         let boards = Arc::new(realtime::boards::Wake::default());
         let realtime = realtime::start(db.clone(), boards.clone(), config.realtime_poll);
-        AppState {
+        AppState(Arc::new(Shared {
             db,
             config: Arc::new(config),
             tokens: Arc::new(tokens),
@@ -154,7 +174,7 @@ impl AppState {
             economy: Arc::new(economy::Economy::unconfigured()),
             mailer: Arc::new(platform_mail::MemoryMailer::new()),
             google: None,
-        }
+        }))
     }
 
     /// Takes expired voice passes off the voice servers every 30 s, for the
