@@ -46,6 +46,22 @@ pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// `($first), ($first+1), …`: `n` one-column rows of placeholders, for
+/// `WITH v (x) AS (VALUES …) SELECT … FROM v JOIN t ON t.col = v.x`. Use it
+/// instead of `col IN (…)` for long lists in prepared statements: once
+/// PostgreSQL switches a statement to its generic plan, a bound `IN` list
+/// is searched one item after another for every row it filters (6.5 ms for
+/// 128 owners against 900 wallets, where the same rows joined to `VALUES`
+/// take 0.3 ms), while a `VALUES` list of known length is hashed or probed
+/// through an index. Duplicates in the list give duplicate rows.
+///
+/// ```
+/// assert_eq!(platform_db::value_rows(3, 2), "($3), ($4)");
+/// ```
+pub fn value_rows(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs `$body` with `$p` bound to the concrete pool of either backend. The
 /// body is compiled once per backend, so it can use fully typed sqlx calls.
 #[macro_export]
@@ -65,5 +81,12 @@ mod tests {
         assert_eq!(super::placeholders(1, 1), "$1");
         assert_eq!(super::placeholders(3, 2), "$3, $4");
         assert_eq!(super::placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn value_rows_are_one_placeholder_each() {
+        assert_eq!(super::value_rows(1, 1), "($1)");
+        assert_eq!(super::value_rows(3, 2), "($3), ($4)");
+        assert_eq!(super::value_rows(1, 0), "");
     }
 }

@@ -170,8 +170,8 @@ macro_rules! balance_payloads {
         let who: &[AccountId] = $who;
         let owners: Vec<String> = who.iter().map(|a| a.to_string()).collect();
         let sql = format!(
-            "SELECT owner_id, unit, balance FROM wallets WHERE owner_kind = 'account' AND owner_id IN ({})",
-            platform_db::placeholders(1, owners.len())
+            "WITH v (o) AS (VALUES {}) SELECT owner_id, unit, balance FROM v JOIN wallets ON owner_kind = 'account' AND owner_id = v.o",
+            platform_db::value_rows(1, owners.len())
         );
         let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
         for o in &owners {

@@ -792,8 +792,8 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
     if !names.is_empty() {
         let sql = format!(
-            "SELECT owner_id, id FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
-            platform_db::placeholders(3, names.len())
+            "WITH v (o) AS (VALUES {}) SELECT owner_id, id FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
+            platform_db::value_rows(3, names.len())
         );
         let found: Vec<(String, WalletId)> = on_pool!(db, p => {
             let mut q = sqlx::query_as(&sql).bind(wallets::SYSTEM).bind(economy::COINS);
@@ -870,8 +870,8 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             // Senders' coins and recipients' agencies, one query each. A
             // sender with no coin wallet has no coins.
             let sql = format!(
-                "SELECT owner_id, id, balance FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
-                platform_db::placeholders(3, sender_ids.len()));
+                "WITH v (o) AS (VALUES {}) SELECT owner_id, id, balance FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
+                platform_db::value_rows(3, sender_ids.len()));
             let mut q = sqlx::query_as(&sql).bind(economy::ACCOUNT).bind(economy::COINS);
             for a in &sender_ids {
                 q = q.bind(a.to_string());
@@ -1037,8 +1037,8 @@ async fn coin_balances(db: &Db, who: &[AccountId]) -> StoreResult<BTreeMap<Accou
         return Ok(BTreeMap::new());
     }
     let sql = format!(
-        "SELECT owner_id, balance FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
-        platform_db::placeholders(3, who.len())
+        "WITH v (o) AS (VALUES {}) SELECT owner_id, balance FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
+        platform_db::value_rows(3, who.len())
     );
     let rows: Vec<(String, i64)> = on_pool!(db, p => {
         let mut q = sqlx::query_as(&sql).bind(economy::ACCOUNT).bind(economy::COINS);
@@ -1142,8 +1142,8 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         }
         for ((kind, unit), owners) in &wanted {
             let sql = format!(
-                "SELECT owner_id, id FROM wallets WHERE owner_kind = $1 AND unit = $2 AND owner_id IN ({})",
-                platform_db::placeholders(3, owners.len())
+                "WITH v (o) AS (VALUES {}) SELECT owner_id, id FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
+                platform_db::value_rows(3, owners.len())
             );
             let mut q = sqlx::query_as::<_, (String, WalletId)>(&sql).bind(*kind).bind(*unit);
             for o in owners {
