@@ -39,7 +39,8 @@ pub struct Latencies {
     pub operator_to_user_backlog: Latency,
     pub api_reply: Latency,
     /// Every live delivery as (kind, when it arrived, how long it took),
-    /// in microseconds, for `--timeline`: where in the phase the tail is.
+    /// in microseconds: read against the stolen-time samples after the
+    /// phase, and written out by `--timeline`.
     pub timeline: std::sync::Mutex<Vec<(&'static str, i64, i64)>>,
     /// Live deliveries split at the message's `created_at` (taken when its
     /// write begins): the send's way in (HTTP, the batch window) and the
@@ -108,13 +109,11 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                         let now = now_micros();
                         let took = now - sent;
                         lat.trace(if waited { "u2o_waiting" } else { "u2o" }, now, took);
-                        if !waited {
-                            split(&lat.user_to_operator_until_written, &lat.user_to_operator_after_written, m, sent, now);
-                        }
                         if waited {
                             lat.user_to_operator_queued.record_micros(took);
                         } else {
                             lat.user_to_operator.record_micros(took);
+                            split(&lat.user_to_operator_until_written, &lat.user_to_operator_after_written, m, sent, now);
                         }
                         counts.delivered_to_operator.fetch_add(1, Ordering::Relaxed);
                     }
