@@ -75,8 +75,36 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     parse_rss_kib(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
 }
 
+/// The machine's stolen CPU ticks and its total ticks up to them, from the
+/// all-CPU line of `/proc/stat`: on a virtual machine, the time the host
+/// ran other guests on our CPUs.
+pub fn steal_ticks() -> Option<(u64, u64)> {
+    parse_cpu_line(std::fs::read_to_string("/proc/stat").ok()?.lines().next()?)
+}
+
+/// `cpu  user nice system idle iowait irq softirq steal guest guest_nice`:
+/// (steal, the sum up to steal); guest time is already in user time.
+pub fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
+    let mut f = line.split_whitespace();
+    if f.next()? != "cpu" {
+        return None;
+    }
+    let v: Vec<u64> = f.take(8).map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    if v.len() < 8 {
+        return None;
+    }
+    Some((v[7], v.iter().sum()))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_cpu_line_gives_steal_and_the_total_up_to_steal() {
+        assert_eq!(super::parse_cpu_line("cpu  100 5 50 800 10 2 3 30 7 0"), Some((30, 1000)));
+        assert_eq!(super::parse_cpu_line("cpu0 1 2 3 4 5 6 7 8"), None);
+        assert_eq!(super::parse_cpu_line("cpu 1 2 3"), None);
+    }
+
     use super::*;
 
     #[test]

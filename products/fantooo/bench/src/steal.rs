@@ -6,26 +6,6 @@
 use crate::stats::Row;
 use std::collections::BTreeMap;
 
-/// The all-CPU line of `/proc/stat`: (stolen, total) in clock ticks.
-fn ticks() -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    parse_cpu_line(stat.lines().next()?)
-}
-
-/// `cpu  user nice system idle iowait irq softirq steal guest guest_nice`:
-/// guest time is already counted in user time, so the total stops at steal.
-fn parse_cpu_line(line: &str) -> Option<(u64, u64)> {
-    let mut f = line.split_whitespace();
-    if f.next()? != "cpu" {
-        return None;
-    }
-    let v: Vec<u64> = f.take(8).map(|x| x.parse().ok()).collect::<Option<_>>()?;
-    if v.len() < 8 {
-        return None;
-    }
-    Some((v[7], v.iter().sum()))
-}
-
 /// Per-second stolen share of the CPUs, keyed by whole seconds since the
 /// sampler started.
 #[derive(Default)]
@@ -35,12 +15,12 @@ impl Steal {
     /// Samples every second until `stop`; `start_micros` is the phase's
     /// start on the same clock as the deliveries' times.
     pub async fn sample(self: std::sync::Arc<Self>, start_micros: i64, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
-        let Some(mut last) = ticks() else { return };
+        let Some(mut last) = platform_procstat::steal_ticks() else { return };
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         tick.tick().await;
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
             tick.tick().await;
-            let Some(now) = ticks() else { return };
+            let Some(now) = platform_procstat::steal_ticks() else { return };
             let total = now.1.saturating_sub(last.1);
             if total > 0 {
                 let share = now.0.saturating_sub(last.0) as f64 / total as f64;
@@ -103,14 +83,6 @@ pub fn by_band(steal: &Steal, samples: &[(&'static str, i64, i64)], kinds: &[(&s
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_cpu_line_gives_steal_and_the_total_up_to_steal() {
-        let line = "cpu  100 5 50 800 10 2 3 30 7 0";
-        assert_eq!(parse_cpu_line(line), Some((30, 1000)));
-        assert_eq!(parse_cpu_line("cpu0 1 2 3 4 5 6 7 8"), None);
-        assert_eq!(parse_cpu_line("cpu 1 2 3"), None);
-    }
 
     #[test]
     fn bands_split_at_ten_and_twenty_percent() {
