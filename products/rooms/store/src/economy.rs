@@ -191,13 +191,16 @@ macro_rules! balances_in {
     ($tx:expr, $who:expr) => {{
         let who: &[AccountId] = $who;
         let owners: Vec<String> = who.iter().map(|a| a.to_string()).collect();
+        // Joined on (kind, owner) pairs, the unique index's first columns:
+        // with the kind a constant, PostgreSQL's generic plan for a table
+        // without statistics yet scanned every account's wallets.
+        let pairs = (0..owners.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "WITH v (o) AS (VALUES {}) SELECT owner_id, unit, balance FROM v JOIN wallets ON owner_kind = 'account' AND owner_id = v.o",
-            platform_db::value_rows(1, owners.len())
+            "WITH v (k, o) AS (VALUES {pairs}) SELECT w.owner_id, w.unit, w.balance FROM v JOIN wallets w ON w.owner_kind = v.k AND w.owner_id = v.o"
         );
         let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
         for o in &owners {
-            q = q.bind(o.as_str());
+            q = q.bind($crate::economy::ACCOUNT).bind(o.as_str());
         }
         // By owner and unit, so each account's balance is a lookup, not a scan.
         let purses: std::collections::BTreeMap<(String, String), i64> =

@@ -845,37 +845,65 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             // the seat holders' agencies (a membership past its notice no
             // longer counts, 6.5), the names of senders and seat holders
             // (for the events) and the senders' coin wallets (a sender with
-            // none has no coins). Each list is joined as `VALUES` rows: a
-            // bound `IN` list is searched item by item in PostgreSQL's
-            // generic plan.
-            let (nr, ns) = (room_ids.len(), sender_ids.len());
-            let vr = platform_db::value_rows(4, nr);
-            let vs = platform_db::value_rows(4 + nr, ns);
-            let vo = platform_db::value_rows(4 + nr + ns, ns);
+            // none has no coins). Each part joins its own `VALUES` rows on
+            // every column of the index it probes — (room, sender) pairs,
+            // (kind, unit, owner) triples: a bound `IN` list is searched item
+            // by item in PostgreSQL's generic plan, a `VALUES` list used by
+            // several parts is materialised, and one joined on the owner alone
+            // (kind and unit as parameters) was planned as a scan of every
+            // account's wallet on a table without statistics yet.
+            let mut pairs: Vec<(RoomId, AccountId)> = live.iter().map(|i| (reqs[*i].room, reqs[*i].sender)).collect();
+            pairs.sort();
+            pairs.dedup();
+            let mut next = 2;
+            let mut rows_of = |n: usize, width: usize| {
+                let rows = (0..n)
+                    .map(|_| {
+                        let row = (next..next + width).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+                        next += width;
+                        format!("({row})")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                rows
+            };
+            let vr = rows_of(room_ids.len(), 1);
+            let vp = rows_of(pairs.len(), 2);
+            let vs = rows_of(sender_ids.len(), 1);
+            let vw = rows_of(sender_ids.len(), 3);
+            // (Each list is its own `WITH` item, used once: PostgreSQL
+            // inlines it into its part; one used by several parts would be
+            // materialised and scanned apart from the index.)
             let sql = format!(
-                "WITH vr (r) AS (VALUES {vr}), vs (a) AS (VALUES {vs}), vo (o) AS (VALUES {vo})
-                 SELECT 'r', CAST(x.id AS TEXT), CAST(x.owner_id AS TEXT), x.status, CAST(0 AS BIGINT) FROM vr JOIN rooms x ON x.id = vr.r
+                "WITH r1 (r) AS (VALUES {vr}), r2 (r) AS (VALUES {vr}), r3 (r) AS (VALUES {vr}), r4 (r) AS (VALUES {vr}),
+                      p (r, a) AS (VALUES {vp}), s (a) AS (VALUES {vs}), o (k, u, o) AS (VALUES {vw})
+                 SELECT 'r', CAST(x.id AS TEXT), CAST(x.owner_id AS TEXT), x.status, CAST(0 AS BIGINT) FROM r1 JOIN rooms x ON x.id = r1.r
                  UNION ALL SELECT 'p', CAST(x.room_id AS TEXT), CAST(x.account_id AS TEXT), '', 0
-                   FROM vr CROSS JOIN vs JOIN room_participants x ON x.room_id = vr.r AND x.account_id = vs.a
+                   FROM p JOIN room_participants x ON x.room_id = p.r AND x.account_id = p.a
                  UNION ALL SELECT 's', CAST(x.room_id AS TEXT), CAST(x.occupant_id AS TEXT), '', x.seat_no
-                   FROM vr JOIN seats x ON x.room_id = vr.r WHERE x.occupant_id IS NOT NULL
+                   FROM r2 JOIN seats x ON x.room_id = r2.r WHERE x.occupant_id IS NOT NULL
                  UNION ALL SELECT 'g', CAST(m.account_id AS TEXT), CAST(m.agency_id AS TEXT), '', 0
-                   FROM vr JOIN seats x ON x.room_id = vr.r JOIN agency_members m ON m.account_id = x.occupant_id JOIN agencies a ON a.id = m.agency_id
+                   FROM r3 JOIN seats x ON x.room_id = r3.r JOIN agency_members m ON m.account_id = x.occupant_id
+                   JOIN agencies a ON a.id = m.agency_id
                    WHERE a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $1)
-                 UNION ALL SELECT 'n', CAST(c.id AS TEXT), c.display_name, '', 0 FROM accounts c
-                   WHERE c.id IN (SELECT a FROM vs UNION SELECT x.occupant_id FROM vr JOIN seats x ON x.room_id = vr.r)
+                 UNION ALL SELECT 'n', CAST(c.id AS TEXT), c.display_name, '', 0 FROM s JOIN accounts c ON c.id = s.a
+                 UNION ALL SELECT 'n', CAST(c.id AS TEXT), c.display_name, '', 0
+                   FROM r4 JOIN seats x ON x.room_id = r4.r JOIN accounts c ON c.id = x.occupant_id
                  UNION ALL SELECT 'w', w.owner_id, CAST(w.id AS TEXT), '', w.balance
-                   FROM vo JOIN wallets w ON w.owner_kind = $2 AND w.unit = $3 AND w.owner_id = vo.o"
+                   FROM o JOIN wallets w ON w.owner_kind = o.k AND w.unit = o.u AND w.owner_id = o.o"
             );
-            let mut q = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql).bind(now).bind(economy::ACCOUNT).bind(economy::COINS);
+            let mut q = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql).bind(now);
             for r in &room_ids {
                 q = q.bind(*r);
+            }
+            for (r, a) in &pairs {
+                q = q.bind(*r).bind(*a);
             }
             for a in &sender_ids {
                 q = q.bind(*a);
             }
             for a in &sender_ids {
-                q = q.bind(a.to_string());
+                q = q.bind(economy::ACCOUNT).bind(economy::COINS).bind(a.to_string());
             }
             let read = q.fetch_all(&mut *tx).await?;
             let bad = |what: &str| StoreError::Invalid(format!("a gift batch read an unreadable {what}"));
