@@ -441,6 +441,33 @@ async fn several_transfers_in_one_transaction_lock_in_one_order() {
         });
         assert!(matches!(failed, Err(StoreError::Insufficient { required: 5_000, available: 901 })), "{failed:?}");
         assert_eq!(entry_count(&t.db).await, entries);
+
+        // New keys, not looked up: they apply (one key twice in the call:
+        // the second is a duplicate); a key in use all the same fails the
+        // call on the unique index, and nothing is written.
+        let (k1, k2) = ("new-1".to_string(), "pair:0:1".to_string());
+        let ts =
+            [transfer(vec![leg(a, "coins", -1), leg(b, "coins", 1)], &k1), transfer(vec![leg(a, "coins", -1), leg(c, "coins", 1)], &k1)];
+        let done = on_pool!(&t.db, p => {
+            let mut tx = p.begin_write().await.unwrap();
+            let done = Book::standard().transfers_in_new_keys(&mut *tx, &ts, chrono::Utc::now()).await.unwrap();
+            tx.commit().await.unwrap();
+            done
+        });
+        assert!(matches!(done[0], Transferred::Applied { .. }), "{backend:?}");
+        assert_eq!(done[1], Transferred::Duplicate, "{backend:?}");
+        assert_eq!((balance(&t.db, a).await, balance(&t.db, b).await), (898, 1_201), "{backend:?}");
+        let entries = entry_count(&t.db).await;
+        let ts = [transfer(vec![leg(a, "coins", -1), leg(b, "coins", 1)], &k2)];
+        let failed = on_pool!(&t.db, p => {
+            let mut tx = p.begin_write().await.unwrap();
+            let r = Book::standard().transfers_in_new_keys(&mut *tx, &ts, chrono::Utc::now()).await;
+            tx.rollback().await.unwrap();
+            r
+        });
+        assert!(failed.is_err(), "{backend:?}: a used key fails the call: {failed:?}");
+        assert_eq!(entry_count(&t.db).await, entries);
+        assert_eq!(balance(&t.db, a).await, 898, "{backend:?}");
     }
 }
 

@@ -113,10 +113,21 @@ pub fn opening_of(name: &str) -> (Unit, i64) {
 }
 
 /// [`system_wallet`] with the stock [`opening_of`] names.
+///
+/// Kept per node once found (a wallet keeps its id for good), so a gift
+/// batch or a credit batch asks the store only the first time.
 pub async fn system(db: &Db, name: &str) -> StoreResult<WalletId> {
+    if let Some(w) = SYSTEM_WALLETS.with(db, |m| m.get(name).copied()) {
+        return Ok(w);
+    }
     let (unit, opening) = opening_of(name);
-    system_wallet(db, name, &unit, opening).await
+    let w = system_wallet(db, name, &unit, opening).await?;
+    SYSTEM_WALLETS.with(db, |m| m.insert(name.to_string(), w));
+    Ok(w)
 }
+
+/// System wallets' ids by name, per database ([`system`]).
+static SYSTEM_WALLETS: crate::node_cache::PerDb<std::collections::HashMap<String, WalletId>> = crate::node_cache::PerDb::new();
 
 /// An account's wallet of `unit`, opened inside the caller's transaction.
 pub async fn account_wallet_in<C: Conn>(conn: &mut C, who: AccountId, unit: &Unit, now: DateTime<Utc>) -> StoreResult<WalletId> {
@@ -167,15 +178,29 @@ pub(crate) use balance_event;
 /// `Vec<(AccountId, String)>`.
 macro_rules! balance_payloads {
     ($tx:expr, $who:expr) => {{
+        $crate::economy::balances_in!($tx, $who)
+            .into_iter()
+            .map(|(a, b)| (a, json!({"coins": b.coins, "diamonds": b.diamonds}).to_string()))
+            .collect::<Vec<(AccountId, String)>>()
+    }};
+}
+
+/// Accounts' coins and diamonds in the transaction, in one read, in the
+/// accounts' order (0 for a wallet not opened).
+macro_rules! balances_in {
+    ($tx:expr, $who:expr) => {{
         let who: &[AccountId] = $who;
         let owners: Vec<String> = who.iter().map(|a| a.to_string()).collect();
+        // Joined on (kind, owner) pairs, the unique index's first columns:
+        // with the kind a constant, PostgreSQL's generic plan for a table
+        // without statistics yet scanned every account's wallets.
+        let pairs = (0..owners.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
         let sql = format!(
-            "WITH v (o) AS (VALUES {}) SELECT owner_id, unit, balance FROM v JOIN wallets ON owner_kind = 'account' AND owner_id = v.o",
-            platform_db::value_rows(1, owners.len())
+            "WITH v (k, o) AS (VALUES {pairs}) SELECT w.owner_id, w.unit, w.balance FROM v JOIN wallets w ON w.owner_kind = v.k AND w.owner_id = v.o"
         );
         let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
         for o in &owners {
-            q = q.bind(o.as_str());
+            q = q.bind($crate::economy::ACCOUNT).bind(o.as_str());
         }
         // By owner and unit, so each account's balance is a lookup, not a scan.
         let purses: std::collections::BTreeMap<(String, String), i64> =
@@ -184,12 +209,13 @@ macro_rules! balance_payloads {
             .zip(&owners)
             .map(|(a, o)| {
                 let get = |u: &str| purses.get(&(o.clone(), u.to_string())).copied().unwrap_or(0);
-                (*a, json!({"coins": get($crate::economy::COINS), "diamonds": get($crate::economy::DIAMONDS)}).to_string())
+                (*a, $crate::economy::Balances { coins: get($crate::economy::COINS), diamonds: get($crate::economy::DIAMONDS) })
             })
-            .collect::<Vec<(AccountId, String)>>()
+            .collect::<Vec<(AccountId, $crate::economy::Balances)>>()
     }};
 }
 pub(crate) use balance_payloads;
+pub(crate) use balances_in;
 
 /// [`balance_event!`] for many accounts with two statements whatever their
 /// number: one read of their wallets ([`balance_payloads!`]) and one

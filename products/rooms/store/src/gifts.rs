@@ -102,6 +102,21 @@ pub async fn catalogue(db: &Db) -> StoreResult<Vec<Gift>> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).fetch_all(p).await?))
 }
 
+/// Every gift, active or not, as of `version` (the `gifts` row of
+/// `cache_versions`, read by the caller): this node's copy when it is of
+/// that version, else read again and kept.
+async fn all_gifts_at(db: &Db, version: i64) -> StoreResult<std::sync::Arc<Vec<Gift>>> {
+    if let Some(c) = CATALOGUE.with(db, |slot| crate::node_cache::at(slot, version)) {
+        return Ok(c);
+    }
+    let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts");
+    let all = std::sync::Arc::new(on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).fetch_all(p).await?));
+    CATALOGUE.with(db, |slot| *slot = Some((version, all.clone())));
+    Ok(all)
+}
+
+static CATALOGUE: crate::node_cache::PerDb<crate::node_cache::Versioned<Vec<Gift>>> = crate::node_cache::PerDb::new();
+
 pub async fn gift(db: &Db, id: GiftId) -> StoreResult<Gift> {
     let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts WHERE id = $1");
     on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).bind(id).fetch_optional(p).await?).ok_or(StoreError::NotFound)
@@ -421,9 +436,6 @@ macro_rules! gift_events {
             told.iter().flat_map(|t| std::iter::once(t.sender).chain(t.sends.iter().map(|x| x.recipient_id))).collect();
         named.sort();
         named.dedup();
-        let mut senders: Vec<AccountId> = told.iter().map(|t| t.sender).collect();
-        senders.sort();
-        senders.dedup();
         if !told.is_empty() {
             let sql = format!("SELECT id, display_name FROM accounts WHERE id IN ({})", platform_db::placeholders(1, named.len()));
             let mut q = sqlx::query_as::<_, (AccountId, String)>(&sql);
@@ -431,7 +443,24 @@ macro_rules! gift_events {
                 q = q.bind(*a);
             }
             let names: BTreeMap<AccountId, String> = q.fetch_all(&mut *$tx).await?.into_iter().collect();
-            let (room_frames, user_frames) = gift_frames(told, &names);
+            gift_events_named!($tx, told, &names, $now);
+        }
+    }};
+}
+
+/// [`gift_events!`] with the names read already; evaluates to the senders'
+/// coins after the transaction's transfers (read for their `balance`
+/// events).
+macro_rules! gift_events_named {
+    ($tx:expr, $told:expr, $names:expr, $now:expr) => {{
+        let told: &[Told<'_>] = $told;
+        let names: &BTreeMap<AccountId, String> = $names;
+        let mut senders: Vec<AccountId> = told.iter().map(|t| t.sender).collect();
+        senders.sort();
+        senders.dedup();
+        let mut coins_after: BTreeMap<AccountId, i64> = BTreeMap::new();
+        if !told.is_empty() {
+            let (room_frames, user_frames) = gift_frames(told, names);
             let values = (0..room_frames.len())
                 .map(|i| format!("(${}, 'gifts', ${}, ${})", i * 2 + 1, i * 2 + 2, room_frames.len() * 2 + 1))
                 .collect::<Vec<_>>()
@@ -443,10 +472,13 @@ macro_rules! gift_events {
             }
             q.bind($now).execute(&mut *$tx).await?;
             // The senders' coins and diamonds, for their `balance` events.
-            let balances = economy::balance_payloads!($tx, &senders);
+            let balances = economy::balances_in!($tx, &senders);
             let mut rows: Vec<(AccountId, &'static str, String)> =
                 user_frames.iter().map(|(a, d)| (*a, "gifts_received", d.to_string())).collect();
-            rows.extend(balances.into_iter().map(|(a, data)| (a, "balance", data)));
+            for (a, b) in balances {
+                coins_after.insert(a, b.coins);
+                rows.push((a, "balance", json!({"coins": b.coins, "diamonds": b.diamonds}).to_string()));
+            }
             for chunk in rows.chunks(500) {
                 let values = (0..chunk.len())
                     .map(|i| format!("(${}, ${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3, chunk.len() * 3 + 1))
@@ -460,6 +492,7 @@ macro_rules! gift_events {
                 q.bind($now).execute(&mut *$tx).await?;
             }
         }
+        coins_after
     }};
 }
 
@@ -692,14 +725,18 @@ enum Decided {
 
 /// Accepts many gift requests (any senders, any rooms) in one transaction,
 /// with the same rules, rows and refusals as [`accept`] for each, decided
-/// in order: the rooms, participants, seats, gifts, agencies and senders'
-/// coins of the whole batch are read once; each request is decided in
+/// in order: the keys used before (with the catalogue's and ladders'
+/// versions, so this node's copies of them and of the escrow shard's id
+/// serve without a read while nothing changed), then in the transaction
+/// the rooms, participants, seats, agencies, names and senders' coins of
+/// the whole batch in one statement; each request is decided in
 /// memory against its sender's running balance, so one sender's
 /// `Insufficient` or a refusal is only that request's answer; the sends
 /// are inserted, the counters merged over the batch (one upsert, in key
 /// order), and the batch's escrow transfer — into one escrow shard, one
-/// leg per sender — posted in one `transfers_in` call (all wallets locked
-/// in id order). A key used before
+/// leg per sender — posted in one `transfers_in_new_keys` call (all wallets
+/// locked in id order; its key names the batch, so it is not looked up).
+/// A key used before
 /// is answered with its first sends; two requests of one sender with one
 /// key in the batch are applied once (the second answers as a retry).
 /// `Err` means the batch as a whole wrote nothing (a key taken by a
@@ -719,44 +756,44 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     // Keys used before this batch: one query, each (sender, key) pair a
     // probe of the unique index on sender, key and recipient — a plan that
     // does not hang on the table's statistics (a `request_key IN (...)`
-    // alone cannot use that index and scanned the table).
+    // alone cannot use that index and scanned the table). The same
+    // statement reads the catalogue's and the ladders' versions, so this
+    // node's copies of them are read again only when an admin changed them.
     let live = open(&decided);
-    if !live.is_empty() {
-        let pairs = (0..live.len())
-            .map(|i| format!("(sender_id = ${} AND request_key = ${})", 2 * i + 1, 2 * i + 2))
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let sql = format!("SELECT DISTINCT sender_id, request_key FROM gift_sends WHERE {pairs}");
-        let used: Vec<(AccountId, String)> = on_pool!(db, p => {
-            let mut q = sqlx::query_as(&sql);
-            for i in &live {
-                q = q.bind(reqs[*i].sender).bind(reqs[*i].key);
-            }
-            q.fetch_all(p).await?
-        });
-        for i in live {
-            if used.iter().any(|(a, k)| *a == reqs[i].sender && k == reqs[i].key) {
-                decided[i] = Some(Decided::Earlier);
-            }
+    if live.is_empty() {
+        return Ok(decided
+            .into_iter()
+            .map(|d| match d {
+                Some(Decided::Done(r)) => r,
+                _ => Err(StoreError::Invalid("a gift request was not decided".into())),
+            })
+            .collect());
+    }
+    let pairs =
+        (0..live.len()).map(|i| format!("(sender_id = ${} AND request_key = ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(" OR ");
+    let sql = format!(
+        "SELECT DISTINCT CAST(sender_id AS TEXT), request_key, CAST(0 AS BIGINT) FROM gift_sends WHERE {pairs}
+         UNION ALL {}",
+        crate::node_cache::VERSIONS
+    );
+    let rows: Vec<(String, String, i64)> = on_pool!(db, p => {
+        let mut q = sqlx::query_as(&sql);
+        for i in &live {
+            q = q.bind(reqs[*i].sender).bind(reqs[*i].key);
+        }
+        q.fetch_all(p).await?
+    });
+    let version_of = |name: &str| rows.iter().find(|(n, k, _)| n == name && k.is_empty()).map_or(0, |r| r.2);
+    let (gifts_version, ladders_version) = (version_of(crate::node_cache::GIFTS), version_of(crate::node_cache::LADDERS));
+    for i in live {
+        let sender = reqs[i].sender.to_string();
+        if rows.iter().any(|(a, k, _)| *a == sender && k == reqs[i].key) {
+            decided[i] = Some(Decided::Earlier);
         }
     }
-    // The gifts (one query), then each request's gift, VIP tier and cost.
+    // The gifts (this node's catalogue), then each request's gift, VIP tier and cost.
     let live = open(&decided);
-    let mut gift_ids: Vec<GiftId> = live.iter().map(|i| reqs[*i].gift).collect();
-    gift_ids.sort();
-    gift_ids.dedup();
-    let found: Vec<Gift> = if gift_ids.is_empty() {
-        vec![]
-    } else {
-        let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts WHERE id IN ({})", platform_db::placeholders(1, gift_ids.len()));
-        on_pool!(db, p => {
-            let mut q = sqlx::query_as::<_, Gift>(&sql);
-            for g in &gift_ids {
-                q = q.bind(*g);
-            }
-            q.fetch_all(p).await?
-        })
-    };
+    let found = all_gifts_at(db, gifts_version).await?;
     let mut costs: Vec<(usize, i64)> = vec![(0, 0); reqs.len()];
     for i in live {
         let s = &reqs[i];
@@ -787,33 +824,15 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     // batch, so concurrent batches lock different escrow wallets, and the
     // batch posts one escrow transfer). Read, or opened once. Then the
     // ladders.
-    let names: Vec<String> = open(&decided).first().map(|i| economy::escrow_shard(reqs[*i].key)).into_iter().collect();
-    let batch_escrow = names.first().cloned().unwrap_or_default();
+    let batch_escrow = open(&decided).first().map(|i| economy::escrow_shard(reqs[*i].key)).unwrap_or_default();
     let mut escrows: BTreeMap<String, WalletId> = BTreeMap::new();
-    if !names.is_empty() {
-        let sql = format!(
-            "WITH v (o) AS (VALUES {}) SELECT owner_id, id FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
-            platform_db::value_rows(3, names.len())
-        );
-        let found: Vec<(String, WalletId)> = on_pool!(db, p => {
-            let mut q = sqlx::query_as(&sql).bind(wallets::SYSTEM).bind(economy::COINS);
-            for n in &names {
-                q = q.bind(n.as_str());
-            }
-            q.fetch_all(p).await?
-        });
-        escrows.extend(found);
+    if !batch_escrow.is_empty() {
+        escrows.insert(batch_escrow.clone(), economy::system(db, &batch_escrow).await?);
     }
-    for name in names {
-        if let std::collections::btree_map::Entry::Vacant(e) = escrows.entry(name) {
-            let w = economy::system(db, e.key()).await?;
-            e.insert(w);
-        }
-    }
-    let ladders = crate::levels::ladders(db).await?;
+    let ladders = crate::levels::ladders_at(db, ladders_version).await?;
     let live = open(&decided);
     if !live.is_empty() {
-        let sends = on_pool!(db, p => async {
+        let (sends, coins_after) = on_pool!(db, p => async {
             let mut tx = p.begin_write().await?;
             let mut room_ids: Vec<RoomId> = live.iter().map(|i| reqs[*i].room).collect();
             room_ids.sort();
@@ -821,30 +840,92 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             let mut sender_ids: Vec<AccountId> = live.iter().map(|i| reqs[*i].sender).collect();
             sender_ids.sort();
             sender_ids.dedup();
-            let in_rooms = platform_db::placeholders(1, room_ids.len());
-            let sql = format!("SELECT id, owner_id, status FROM rooms WHERE id IN ({in_rooms})");
-            let mut q = sqlx::query_as(&sql);
+            // What the batch decides on, in one statement: the rooms, which
+            // senders are in them, who holds their seats (in seat order),
+            // the seat holders' agencies (a membership past its notice no
+            // longer counts, 6.5), the names of senders and seat holders
+            // (for the events) and the senders' coin wallets (a sender with
+            // none has no coins). Each part joins its own `VALUES` rows on
+            // every column of the index it probes — (room, sender) pairs,
+            // (kind, unit, owner) triples: a bound `IN` list is searched item
+            // by item in PostgreSQL's generic plan, a `VALUES` list used by
+            // several parts is materialised, and one joined on the owner alone
+            // (kind and unit as parameters) was planned as a scan of every
+            // account's wallet on a table without statistics yet.
+            let mut pairs: Vec<(RoomId, AccountId)> = live.iter().map(|i| (reqs[*i].room, reqs[*i].sender)).collect();
+            pairs.sort();
+            pairs.dedup();
+            let mut next = 2;
+            let mut rows_of = |n: usize, width: usize| {
+                let rows = (0..n)
+                    .map(|_| {
+                        let row = (next..next + width).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
+                        next += width;
+                        format!("({row})")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                rows
+            };
+            let vr = rows_of(room_ids.len(), 1);
+            let vp = rows_of(pairs.len(), 2);
+            let vs = rows_of(sender_ids.len(), 1);
+            let vw = rows_of(sender_ids.len(), 3);
+            // (Each list is its own `WITH` item, used once: PostgreSQL
+            // inlines it into its part; one used by several parts would be
+            // materialised and scanned apart from the index.)
+            let sql = format!(
+                "WITH r1 (r) AS (VALUES {vr}), r2 (r) AS (VALUES {vr}), r3 (r) AS (VALUES {vr}), r4 (r) AS (VALUES {vr}),
+                      p (r, a) AS (VALUES {vp}), s (a) AS (VALUES {vs}), o (k, u, o) AS (VALUES {vw})
+                 SELECT 'r', CAST(x.id AS TEXT), CAST(x.owner_id AS TEXT), x.status, CAST(0 AS BIGINT) FROM r1 JOIN rooms x ON x.id = r1.r
+                 UNION ALL SELECT 'p', CAST(x.room_id AS TEXT), CAST(x.account_id AS TEXT), '', 0
+                   FROM p JOIN room_participants x ON x.room_id = p.r AND x.account_id = p.a
+                 UNION ALL SELECT 's', CAST(x.room_id AS TEXT), CAST(x.occupant_id AS TEXT), '', x.seat_no
+                   FROM r2 JOIN seats x ON x.room_id = r2.r WHERE x.occupant_id IS NOT NULL
+                 UNION ALL SELECT 'g', CAST(m.account_id AS TEXT), CAST(m.agency_id AS TEXT), '', 0
+                   FROM r3 JOIN seats x ON x.room_id = r3.r JOIN agency_members m ON m.account_id = x.occupant_id
+                   JOIN agencies a ON a.id = m.agency_id
+                   WHERE a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $1)
+                 UNION ALL SELECT 'n', CAST(c.id AS TEXT), c.display_name, '', 0 FROM s JOIN accounts c ON c.id = s.a
+                 UNION ALL SELECT 'n', CAST(c.id AS TEXT), c.display_name, '', 0
+                   FROM r4 JOIN seats x ON x.room_id = r4.r JOIN accounts c ON c.id = x.occupant_id
+                 UNION ALL SELECT 'w', w.owner_id, CAST(w.id AS TEXT), '', w.balance
+                   FROM o JOIN wallets w ON w.owner_kind = o.k AND w.unit = o.u AND w.owner_id = o.o"
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String, String, i64)>(&sql).bind(now);
             for r in &room_ids {
                 q = q.bind(*r);
             }
-            let rooms: Vec<(RoomId, AccountId, String)> = q.fetch_all(&mut *tx).await?;
-            let sql = format!(
-                "SELECT room_id, account_id FROM room_participants WHERE room_id IN ({in_rooms}) AND account_id IN ({})",
-                platform_db::placeholders(room_ids.len() + 1, sender_ids.len()));
-            let mut q = sqlx::query_as(&sql);
-            for r in &room_ids {
-                q = q.bind(*r);
+            for (r, a) in &pairs {
+                q = q.bind(*r).bind(*a);
             }
             for a in &sender_ids {
                 q = q.bind(*a);
             }
-            let present: Vec<(RoomId, AccountId)> = q.fetch_all(&mut *tx).await?;
-            let sql = format!("SELECT room_id, occupant_id FROM seats WHERE room_id IN ({in_rooms}) AND occupant_id IS NOT NULL ORDER BY room_id, seat_no");
-            let mut q = sqlx::query_as(&sql);
-            for r in &room_ids {
-                q = q.bind(*r);
+            for a in &sender_ids {
+                q = q.bind(economy::ACCOUNT).bind(economy::COINS).bind(a.to_string());
             }
-            let seats: Vec<(RoomId, AccountId)> = q.fetch_all(&mut *tx).await?;
+            let read = q.fetch_all(&mut *tx).await?;
+            let bad = |what: &str| StoreError::Invalid(format!("a gift batch read an unreadable {what}"));
+            let mut rooms: Vec<(RoomId, AccountId, String)> = vec![];
+            let mut present: Vec<(RoomId, AccountId)> = vec![];
+            let mut seats: Vec<(RoomId, i64, AccountId)> = vec![];
+            let mut agencies: Vec<(AccountId, AgencyId)> = vec![];
+            let mut names: BTreeMap<AccountId, String> = BTreeMap::new();
+            let mut purses: Vec<(AccountId, WalletId, i64)> = vec![];
+            for (kind, a, b, c, n) in read {
+                match kind.as_str() {
+                    "r" => rooms.push((a.parse().map_err(|_| bad("room"))?, b.parse().map_err(|_| bad("owner"))?, c)),
+                    "p" => present.push((a.parse().map_err(|_| bad("room"))?, b.parse().map_err(|_| bad("participant"))?)),
+                    "s" => seats.push((a.parse().map_err(|_| bad("room"))?, n, b.parse().map_err(|_| bad("seat holder"))?)),
+                    "g" => agencies.push((a.parse().map_err(|_| bad("member"))?, b.parse().map_err(|_| bad("agency"))?)),
+                    "n" => {
+                        names.insert(a.parse().map_err(|_| bad("account"))?, b);
+                    }
+                    _ => purses.push((a.parse().map_err(|_| bad("wallet owner"))?, b.parse().map_err(|_| bad("wallet"))?, n)),
+                }
+            }
+            seats.sort();
             // Each request's room and recipients, as `accept` decides them.
             let mut picked: Vec<(usize, AccountId, Vec<AccountId>)> = vec![];
             for &i in &live {
@@ -861,46 +942,18 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     decided[i] = Some(Decided::Done(Err(refused("not_in_room", "Join the room first"))));
                     continue;
                 }
-                let seated: Vec<AccountId> = seats.iter().filter(|x| x.0 == s.room).map(|x| x.1).collect();
+                let seated: Vec<AccountId> = seats.iter().filter(|x| x.0 == s.room).map(|x| x.2).collect();
                 match pick_recipients(s.sender, &s.recipients, &seated) {
                     Ok(to) => picked.push((i, *owner, to)),
                     Err(e) => decided[i] = Some(Decided::Done(Err(e))),
                 }
             }
-            // Senders' coins and recipients' agencies, one query each. A
-            // sender with no coin wallet has no coins.
-            let sql = format!(
-                "WITH v (o) AS (VALUES {}) SELECT owner_id, id, balance FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
-                platform_db::value_rows(3, sender_ids.len()));
-            let mut q = sqlx::query_as(&sql).bind(economy::ACCOUNT).bind(economy::COINS);
-            for a in &sender_ids {
-                q = q.bind(a.to_string());
-            }
-            let purses: Vec<(String, WalletId, i64)> = q.fetch_all(&mut *tx).await?;
-            let mut to_ids: Vec<AccountId> = picked.iter().flat_map(|p| p.2.iter().copied()).collect();
-            to_ids.sort();
-            to_ids.dedup();
-            let agencies: Vec<(AccountId, AgencyId)> = if to_ids.is_empty() {
-                vec![]
-            } else {
-                let sql = format!(
-                    "SELECT m.account_id, m.agency_id FROM agency_members m JOIN agencies a ON a.id = m.agency_id
-                     WHERE a.status = 'active' AND (m.ends_at IS NULL OR m.ends_at > $1) AND m.account_id IN ({})",
-                    platform_db::placeholders(2, to_ids.len()));
-                let mut q = sqlx::query_as(&sql).bind(now);
-                for a in &to_ids {
-                    q = q.bind(*a);
-                }
-                q.fetch_all(&mut *tx).await?
-            };
             // Decide in arrival order against running balances.
             let mut running: BTreeMap<AccountId, i64> = BTreeMap::new();
             let mut wallet_of: BTreeMap<AccountId, WalletId> = BTreeMap::new();
-            for (o, w, b) in &purses {
-                if let Ok(a) = o.parse::<AccountId>() {
-                    running.insert(a, *b);
-                    wallet_of.insert(a, *w);
-                }
+            for (a, w, b) in &purses {
+                running.insert(*a, *b);
+                wallet_of.insert(*a, *w);
             }
             for (i, owner, to) in picked {
                 let s = &reqs[i];
@@ -922,7 +975,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             }
             let accepted: Vec<usize> = (0..reqs.len()).filter(|i| matches!(decided[*i], Some(Decided::Accepted { .. }))).collect();
             if accepted.is_empty() {
-                return Ok::<BTreeMap<usize, Vec<GiftSend>>, StoreError>(BTreeMap::new());
+                return Ok::<(BTreeMap<usize, Vec<GiftSend>>, BTreeMap<AccountId, i64>), StoreError>((BTreeMap::new(), BTreeMap::new()));
             }
             // The sends: multi-row inserts. Each names the batch's escrow
             // transfer, keyed by the batch (its first send's id, new) and
@@ -975,7 +1028,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     Transfer { legs, reason: economy::GIFT, reference: Some(&batch), idempotency_key: posting, created_by: None }
                 })
                 .collect();
-            let done = book().transfers_in(&mut *tx, &transfers, now).await?;
+            let done = book().transfers_in_new_keys(&mut *tx, &transfers, now).await?;
             if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
                 return Err(StoreError::Conflict("gift_sends request key".into()));
             }
@@ -991,15 +1044,23 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                 let (Some(Decided::Accepted { gift, total, .. }), Some(sends)) = (&decided[i], by_req.get(&i)) else { continue };
                 told.push(Told { sender: s.sender, room: s.room, gift: &found[*gift], quantity: s.quantity, combo: s.combo.clamp(1, 100_000), total: *total, sends });
             }
-            gift_events!(tx, &told, now);
+            let coins_after = gift_events_named!(tx, &told, &names, now);
             drop(told);
             tx.commit().await?;
-            Ok(by_req)
+            Ok((by_req, coins_after))
         }
         .await)?;
-        // The answers' balances: every sender's coins after the commit.
+        // The answers' balances: the accepted senders' coins as the batch
+        // left them (read for their `balance` events); others' read now.
         let mut answers: Vec<StoreResult<Sent>> = Vec::with_capacity(reqs.len());
-        let coins_now = coin_balances(db, &reqs.iter().map(|s| s.sender).collect::<Vec<_>>()).await?;
+        let others: Vec<AccountId> = (0..reqs.len())
+            .filter(|i| matches!(decided[*i], Some(Decided::Earlier) | None) && !coins_after.contains_key(&reqs[*i].sender))
+            .map(|i| reqs[i].sender)
+            .collect();
+        let mut coins_now = coins_after;
+        if !others.is_empty() {
+            coins_now.extend(coin_balances(db, &others).await?);
+        }
         let balance = |a: &AccountId| coins_now.get(a).copied().unwrap_or(0);
         for (i, s) in reqs.iter().enumerate() {
             answers.push(match decided[i].take() {
@@ -1100,10 +1161,11 @@ pub async fn credit_pending(db: &Db, now: DateTime<Utc>) -> StoreResult<u64> {
 /// receivers' diamonds issued from a diamond issuer shard — as one coin
 /// transfer and one diamond transfer keyed by the batch, which is recorded
 /// with its totals, and every gift in it is marked with it. The gifts are
-/// claimed first (on PostgreSQL `FOR UPDATE SKIP LOCKED`, so two writers
-/// take different gifts; on SQLite writes are serial), and a gift is
-/// marked only in the transaction that posts its shares, so a crash leaves
-/// it waiting and the next run credits it: exactly once.
+/// claimed and marked first, in one statement (on PostgreSQL `FOR UPDATE
+/// SKIP LOCKED`, so two writers take different gifts; on SQLite writes are
+/// serial), and a gift is marked only in the transaction that posts its
+/// shares, so a crash leaves it waiting and the next run credits it:
+/// exactly once.
 pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
     let batch = GiftCreditId::new();
     let treasury = economy::system(db, &economy::treasury_shard(&batch.to_string())).await?;
@@ -1112,45 +1174,56 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         crate::Backend::Sqlite => "",
     };
+    // Claimed and marked in one statement: the oldest waiting gifts (on
+    // PostgreSQL those no other writer holds), marked with the batch.
     let sql = format!(
-        "SELECT seq, request_key, escrow_posting, recipient_id, owner_id, cost, owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share
-         FROM gift_sends WHERE credited_at IS NULL ORDER BY seq LIMIT $1 {claim}"
+        "UPDATE gift_sends SET credit_batch = $1, credited_at = $2
+         WHERE credited_at IS NULL AND seq IN (SELECT seq FROM gift_sends WHERE credited_at IS NULL ORDER BY seq LIMIT $3 {claim})
+         RETURNING seq, request_key, escrow_posting, recipient_id, owner_id, cost, owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share"
     );
     on_pool!(db, p => async {
         let mut tx = p.begin_write().await?;
-        let rows: Vec<Pending> = sqlx::query_as(&sql).bind(limit).fetch_all(&mut *tx).await?;
+        let mut rows: Vec<Pending> = sqlx::query_as(&sql).bind(batch).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+        rows.sort_by_key(|r| r.seq);
         if rows.is_empty() {
             return Ok(0);
         }
-        // Each wallet found once per batch: looked up together, one
-        // statement per owner kind and unit; only a wallet not there yet is
-        // opened (an upsert, which would otherwise be written every time).
+        // Each wallet found once per batch: the escrow shards from this
+        // node's cache of system wallets, the others looked up together in
+        // one statement by (kind, unit, owner); only a wallet not there yet
+        // is opened (an upsert, which would otherwise be written every time).
         let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
-        let mut wanted: BTreeMap<(&'static str, &'static str), std::collections::BTreeSet<String>> = BTreeMap::new();
+        let mut wanted: std::collections::BTreeSet<(&'static str, &'static str, String)> = Default::default();
         for r in &rows {
-            wanted.entry((wallets::SYSTEM, economy::COINS)).or_default().insert(escrow_of(r));
+            let shard = escrow_of(r);
+            if !opened.contains_key(&(wallets::SYSTEM, shard.clone(), economy::COINS)) {
+                let w = economy::system(db, &shard).await?;
+                opened.insert((wallets::SYSTEM, shard, economy::COINS), w);
+            }
             if r.owner_share > 0 {
-                wanted.entry((economy::ACCOUNT, economy::COINS)).or_default().insert(r.owner_id.to_string());
+                wanted.insert((economy::ACCOUNT, economy::COINS, r.owner_id.to_string()));
             }
             if r.receiver_share > 0 {
                 let unit = if r.receiver_unit == economy::DIAMONDS { economy::DIAMONDS } else { economy::COINS };
-                wanted.entry((economy::ACCOUNT, unit)).or_default().insert(r.recipient_id.to_string());
+                wanted.insert((economy::ACCOUNT, unit, r.recipient_id.to_string()));
             }
             if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
-                wanted.entry((AGENCY, economy::COINS)).or_default().insert(a.to_string());
+                wanted.insert((AGENCY, economy::COINS, a.to_string()));
             }
         }
-        for ((kind, unit), owners) in &wanted {
+        if !wanted.is_empty() {
+            let values = (0..wanted.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect::<Vec<_>>().join(", ");
             let sql = format!(
-                "WITH v (o) AS (VALUES {}) SELECT owner_id, id FROM v JOIN wallets ON owner_kind = $1 AND unit = $2 AND owner_id = v.o",
-                platform_db::value_rows(3, owners.len())
+                "WITH v (k, u, o) AS (VALUES {values}) SELECT v.k, v.u, v.o, w.id FROM v JOIN wallets w ON w.owner_kind = v.k AND w.unit = v.u AND w.owner_id = v.o"
             );
-            let mut q = sqlx::query_as::<_, (String, WalletId)>(&sql).bind(*kind).bind(*unit);
-            for o in owners {
-                q = q.bind(o.as_str());
+            let mut q = sqlx::query_as::<_, (String, String, String, WalletId)>(&sql);
+            for (kind, unit, owner) in &wanted {
+                q = q.bind(*kind).bind(*unit).bind(owner.as_str());
             }
-            for (owner, id) in q.fetch_all(&mut *tx).await? {
-                opened.insert((*kind, owner, *unit), id);
+            for (kind, unit, owner, id) in q.fetch_all(&mut *tx).await? {
+                if let Some((k, u, _)) = wanted.iter().find(|(k, u, o)| *k == kind && *u == unit && *o == owner) {
+                    opened.insert((*k, owner, *u), id);
+                }
             }
         }
         macro_rules! wallet {
@@ -1200,14 +1273,6 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
             }
             *coin_legs.entry(treasury).or_default() += r.platform_share;
         }
-        // Claim the gifts: a gift another writer took in the meantime (a
-        // store without row claims) fails the batch, which posts nothing.
-        let seqs = rows.iter().map(|r| r.seq.to_string()).collect::<Vec<_>>().join(", ");
-        let marked = sqlx::query(&format!("UPDATE gift_sends SET credit_batch = $1, credited_at = $2 WHERE credited_at IS NULL AND seq IN ({seqs})"))
-            .bind(batch).bind(now).execute(&mut *tx).await?.rows_affected();
-        if marked != rows.len() as u64 {
-            return Err(StoreError::Conflict("gift_sends credited by another writer".into()));
-        }
         sqlx::query("INSERT INTO gift_credit_batches (id, gifts, coins, diamonds, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(batch).bind(rows.len() as i64).bind(coins_total).bind(diamonds_total).bind(now).execute(&mut *tx).await?;
         // Money last, every wallet of both transfers locked in id order.
@@ -1226,7 +1291,7 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         if diamond_legs.len() >= 2 {
             transfers.push(Transfer { legs: diamond_legs, reason: economy::GIFT_DIAMONDS, reference: Some(&reference), idempotency_key: &diamond_key, created_by: None });
         }
-        let done = book().transfers_in(&mut *tx, &transfers, now).await?;
+        let done = book().transfers_in_new_keys(&mut *tx, &transfers, now).await?;
         if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
             return Err(StoreError::Conflict("gift credit batch key".into()));
         }

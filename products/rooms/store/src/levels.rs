@@ -62,6 +62,20 @@ pub async fn ladders(db: &Db) -> StoreResult<Ladders> {
     })
 }
 
+/// The ladders as of `version` (the `level_steps` row of
+/// `cache_versions`, read by the caller): this node's copy when it is of
+/// that version, else read again and kept.
+pub async fn ladders_at(db: &Db, version: i64) -> StoreResult<std::sync::Arc<Ladders>> {
+    if let Some(l) = LADDERS.with(db, |slot| crate::node_cache::at(slot, version)) {
+        return Ok(l);
+    }
+    let l = std::sync::Arc::new(ladders(db).await?);
+    LADDERS.with(db, |slot| *slot = Some((version, l.clone())));
+    Ok(l)
+}
+
+static LADDERS: crate::node_cache::PerDb<crate::node_cache::Versioned<Ladders>> = crate::node_cache::PerDb::new();
+
 /// Staff set one level of a track (new or changed); the whole ladder must
 /// still hold (from 0, no gaps, XP increasing) or nothing is written.
 pub async fn set_step(db: &Db, track: Track, step: &Step, staff: Option<AccountId>, now: DateTime<Utc>) -> StoreResult<Ladder> {

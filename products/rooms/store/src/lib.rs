@@ -30,6 +30,7 @@ pub mod leaderboards;
 pub mod levels;
 pub mod messages;
 pub mod music;
+pub mod node_cache;
 pub mod presence;
 pub mod rooms;
 pub mod salary_exchange;

@@ -1094,3 +1094,68 @@ async fn a_thousand_gifts_in_concurrent_batches_with_exact_sums() {
         assert_clean(db, "after 1,000 gifts in batches").await;
     }
 }
+
+/// Each node keeps the catalogue and the level ladders in memory; a
+/// change made through the back office's paths is seen by the very next
+/// gift (its batch reads the versions a trigger moves), and a gift batch
+/// reads neither table while nothing changed.
+#[tokio::test]
+async fn a_catalogue_or_ladder_change_is_seen_by_the_next_gift() {
+    use rooms_domain::status::Step;
+    use rooms_store::{backoffice, levels};
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 100).await;
+        let fan = fan_of(db, &s, "cached", now).await;
+        let staff = user(db, "staff").await;
+        let settings = Settings::default();
+        let send = |key: &'static str| request(fan, s.room, s.gift, Recipients::Seated(vec![s.plain]), key);
+        let once = |r: gifts::GiftRequest| async move {
+            let send = r.as_send();
+            gifts::accept_many(db, std::slice::from_ref(&send), &settings, now).await.unwrap().pop().unwrap()
+        };
+        // The first gift fills this node's copies: the rose costs 100.
+        let first = once(send("c1")).await.unwrap();
+        assert_eq!(first.sends[0].cost, 100, "{b:?}");
+        // Staff raise its price: the next gift costs the new price.
+        let fields = backoffice::GiftFields {
+            code: "rose".into(),
+            name: "Rose".into(),
+            category: "classic".into(),
+            rarity: "common".into(),
+            price: 150,
+            wealth_pct: 100,
+            charm_pct: 150,
+            animation: "rose".into(),
+            sort: 0,
+            min_vip: 0,
+        };
+        backoffice::save_gift(db, staff, Some(s.gift), &fields, now).await.unwrap();
+        let second = once(send("c2")).await.unwrap();
+        assert_eq!((second.sends[0].cost, second.sends[0].unit_price), (150, 150), "{b:?}: the new price");
+        // Staff lower wealth level 2 below the fan's 250 XP: the next gift records it.
+        let level_of = |who: AccountId| async move {
+            let subject = who.to_string();
+            let l: Option<i64> = platform_db::on_pool!(db, p => sqlx::query_scalar("SELECT MAX(level) FROM level_events WHERE track = 'wealth' AND subject = $1")
+                .bind(&subject).fetch_one(p).await.unwrap());
+            l
+        };
+        assert_eq!(level_of(fan).await, None, "{b:?}: 250 XP is level 1 on the default ladder");
+        levels::set_step(db, Track::Wealth, &Step { level: 2, xp: 200, badge: "Bronze".into(), privileges: vec![] }, None, now)
+            .await
+            .unwrap();
+        once(send("c3")).await.unwrap();
+        assert_eq!(level_of(fan).await, Some(2), "{b:?}: the new ladder");
+        // Staff retire the gift: the next request is refused.
+        assert!(backoffice::set_gift_active(db, staff, s.gift, false, now).await.unwrap());
+        let e = once(send("c4")).await.unwrap_err();
+        assert_eq!(code(e), "gift_unavailable", "{b:?}");
+        // A change made outside those paths moves the version too.
+        platform_db::on_pool!(db, p => sqlx::query("UPDATE gifts SET active = TRUE, price = 70 WHERE id = $1").bind(s.gift).execute(p).await.unwrap().rows_affected());
+        let fifth = once(send("c5")).await.unwrap();
+        assert_eq!(fifth.sends[0].cost, 70, "{b:?}");
+        gifts::credit_pending(db, now).await.unwrap();
+        assert_clean(db, &format!("{b:?}")).await;
+    }
+}

@@ -5,7 +5,8 @@
 //! a [`WINDOW`] wait while another batch is being written) and accept them
 //! in one transaction (`rooms_store::gifts::accept_many`), where each keeps
 //! its own answer; a lone request, and every member of a batch that fails
-//! as a whole, goes through `rooms_store::gifts::accept` on its own.
+//! as a whole, is a batch of one, and goes through
+//! `rooms_store::gifts::accept` on its own when that fails too.
 //!
 //! `ROOMS_GIFT_BATCH=off` turns batching off on a node: every request is
 //! then accepted on its own.
@@ -52,8 +53,19 @@ impl GroupCommit for Accepts {
         gifts::accept_many(&self.db, &sends, &self.settings(), chrono::Utc::now()).await
     }
 
+    /// A lone request takes the batch's path too (a batch of one: the
+    /// batch's fewer statements and this node's caches); when that fails
+    /// as a whole (a key taken by a concurrent request, a balance spent
+    /// meanwhile), `gifts::accept` gives its own answer.
     async fn single(&self, r: &GiftRequest) -> StoreResult<Sent> {
-        gifts::accept(&self.db, &r.as_send(), &self.settings(), chrono::Utc::now()).await
+        let settings = self.settings();
+        let send = r.as_send();
+        if let Ok(mut answers) = gifts::accept_many(&self.db, std::slice::from_ref(&send), &settings, chrono::Utc::now()).await {
+            if let Some(answer) = answers.pop() {
+                return answer;
+            }
+        }
+        gifts::accept(&self.db, &send, &settings, chrono::Utc::now()).await
     }
 
     fn taken(&self, size: usize) {
