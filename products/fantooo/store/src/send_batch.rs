@@ -24,10 +24,10 @@
 //!    row count checked), one multi-row insert of ledger entries (each with
 //!    its own idempotency key and `balance_after`), one update of all the
 //!    chats' counters, one upsert of their profiles' counter slots, one
-//!    insert of queue entries when some chat starts waiting for an
-//!    operator (a chat already waiting, for any operator, is left as it
-//!    is), one insert of events (each charged user's last balance, and one
-//!    queue notice when some chat waits), and one multi-row insert of the
+//!    upsert of queue entries when some chat waits for an operator (an
+//!    entry already there for every operator is left unwritten), one
+//!    insert of events (each charged user's last balance, and one queue
+//!    notice when some chat waits), and one multi-row insert of the
 //!    messages, last. Each statement's rows are padded to a power of two
 //!    ([`padded`]), so a statement has seven texts rather than one per
 //!    batch size.
@@ -133,11 +133,17 @@ const MESSAGES_INSERT: &str = "WITH v (id, chat_id, content, content_type, media
 
 /// The batch's chats that now wait for an operator, one `VALUES` row each:
 /// (id, chat, priority, score, tier), from `$3`; `$1` is now, `$2` the
-/// (empty) excluded operators.
+/// (empty) excluded operators. An entry already there that excludes no
+/// one is left as it is (no new row version); one that excludes some
+/// operator is opened to all again. The statement runs even when every
+/// chat seemed to wait already: a transaction the batch's lock waited for
+/// may have removed an entry after the batch's snapshot, and only the
+/// upsert's own conflict check sees that.
 const CHATS_ENQUEUE: &str = "WITH v (id, chat, priority, score, tier) AS (VALUES {VALUES})
     INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
     SELECT v.id, v.chat, v.priority, v.score, v.tier, $2, $1, $1 FROM v WHERE v.id IS NOT NULL
-    ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids";
+    ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids
+    WHERE chat_queue.excluded_operator_ids <> excluded.excluded_operator_ids";
 
 /// The profile counter slot one batch writes in (any slot is right: the
 /// readers add them all up).
@@ -197,8 +203,6 @@ struct BatchChat {
     real_user_id: UserId,
     #[sqlx(flatten)]
     chat: ChatForSend,
-    /// The chat's queue entry's excluded operators, when it has one.
-    queue_excluded: Option<sqlx::types::Json<Vec<fantooo_domain::ids::OperatorId>>>,
 }
 
 /// One row of the batch's first statement: a chat and its user.
@@ -231,12 +235,6 @@ struct ChatRun {
     credits: i64,
     /// The priority its queue entry gets, when the batch queues it.
     enqueue: Option<(fantooo_domain::operations::QueuePriority, UserTier)>,
-    /// It waits in the queue already, with no operator excluded: queueing
-    /// it again would write the same entry.
-    in_queue: bool,
-    /// The batch wrote a message into it while no operator holds it (the
-    /// operators' consoles hear of the queue).
-    waits: bool,
 }
 
 /// What the batch decided for one send.
@@ -284,11 +282,11 @@ pub async fn send_as_users(
     let mut owned: Vec<(ChatId, UserId)> = sends.iter().map(|s| (s.chat, s.user)).collect();
     owned.sort();
     owned.dedup();
-    // The senders and their chats, read and locked in one statement. The
-    // list is a `VALUES` list joined to the tables, not an `IN` list:
-    // under PostgreSQL's generic plan a bound `IN` list is searched item
-    // by item for each row it filters ([`platform_db::value_rows`]).
-    // Padding rows are NULL, which no join matches.
+    // The senders and their chats, read and locked in one statement (one
+    // round trip where a statement per table took two): a `VALUES` list of
+    // (chat, sender) pairs joined to the tables, which also keeps each
+    // chat to the user who sends into it. Padding rows are NULL, which no
+    // join matches.
     //
     // The rows are locked as the sort returns them, in (user, chat) order:
     // a user before its chats, and users in id order, so two batches take
@@ -306,7 +304,6 @@ pub async fn send_as_users(
                 u.is_active AS u_is_active,
                 f.is_featured, f.featured_until, (f.is_active AND f.deleted_at IS NULL) AS profile_listed, f.name AS profile_name,
                 EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = c.real_user_id AND b.profile_id = c.fictional_user_id) AS blocked,
-                (SELECT q.excluded_operator_ids FROM chat_queue q WHERE q.chat_id = c.id) AS queue_excluded,
                 {}, {} AS pricing_version
          FROM v JOIN chats c ON c.id = v.id AND c.real_user_id = v.owner JOIN real_users u ON u.id = c.real_user_id
               JOIN fictional_users f ON f.id = c.fictional_user_id
@@ -442,8 +439,7 @@ pub async fn send_as_users(
                 q = q.bind(None::<fantooo_domain::ids::ProfileId>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>);
             }
             q.execute(&mut *tx).await?;
-            // Chats that now wait for an operator and are not in the queue
-            // yet (or not for everyone): one insert.
+            // Chats that now wait for an operator: one upsert.
             let queued: Vec<(ChatId, fantooo_domain::operations::QueuePriority, UserTier)> =
                 written_chats.iter().filter_map(|(c, r)| r.enqueue.map(|(p, t)| (**c, p, t))).collect();
             if !queued.is_empty() {
@@ -468,7 +464,7 @@ pub async fn send_as_users(
                 .filter(|(_, r)| r.charged > 0)
                 .map(|(u, r)| (Some(**u), crate::events::EventBody::Balance { credits: r.credits }))
                 .collect();
-            if written_chats.iter().any(|(_, r)| r.waits) {
+            if !queued.is_empty() {
                 events.push((None, crate::events::EventBody::Queue));
             }
             if !events.is_empty() {
@@ -536,13 +532,8 @@ fn decide(
         })
         .collect();
     let owners: HashMap<ChatId, UserId> = chat_rows.iter().map(|c| (c.id, c.real_user_id)).collect();
-    let mut chats: HashMap<ChatId, ChatRun> = chat_rows
-        .into_iter()
-        .map(|c| {
-            let in_queue = c.queue_excluded.is_some_and(|q| q.0.is_empty());
-            (c.id, ChatRun { chat: c.chat, written: 0, free: 0, paid: 0, credits: 0, enqueue: None, in_queue, waits: false })
-        })
-        .collect();
+    let mut chats: HashMap<ChatId, ChatRun> =
+        chat_rows.into_iter().map(|c| (c.id, ChatRun { chat: c.chat, written: 0, free: 0, paid: 0, credits: 0, enqueue: None })).collect();
     let mut in_batch: HashMap<(ChatId, String), usize> = HashMap::new();
     let mut plans = Vec::with_capacity(sends.len());
     for (i, s) in sends.iter().enumerate() {
@@ -607,8 +598,7 @@ fn decide(
         c.paid += i64::from(!free);
         c.credits += charge;
         let queued = c.chat.assigned_operator_id.is_none() && c.chat.status != ChatStatus::Escalated;
-        c.waits |= queued;
-        if queued && c.enqueue.is_none() && !c.in_queue {
+        if queued && c.enqueue.is_none() {
             let priority = fantooo_domain::operations::priority(&fantooo_domain::operations::PriorityInput {
                 lifetime_credits_spent: u.spent,
                 waiting: chrono::Duration::zero(),
