@@ -6,29 +6,31 @@
 //! with the same rules and the same rows written, in a few statements per
 //! batch instead of about a dozen per send:
 //!
-//! 1. Lock the batch's users, in id order (`ORDER BY id FOR UPDATE` on
-//!    PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers).
-//!    The single send locks one user and then its chat, so the orders agree
-//!    and batches on different nodes cannot deadlock each other or a single
-//!    send.
-//! 2. Lock the batch's chats (only chats of those users), in id order too,
-//!    and read them with their profiles (`SELECT … FOR NO KEY UPDATE`).
-//! 3. Look up every `client_id` of the batch in one query.
-//! 4. Decide each send in memory, in arrival order, with running balances
+//! 1. Lock and read the batch's users and their chats in one statement
+//!    (`SELECT … FOR UPDATE OF u FOR NO KEY UPDATE OF c` on PostgreSQL;
+//!    SQLite's `BEGIN IMMEDIATE` already serialises writers), in (user,
+//!    chat) id order: each user before its chats. The single send locks
+//!    one user and then its chat, so the orders agree and batches on
+//!    different nodes cannot deadlock each other or a single send. Only
+//!    a chat of the user who sends into it is read.
+//! 2. Look up every `client_id` of the batch, with its chat, in one query.
+//! 3. Decide each send in memory, in arrival order, with running balances
 //!    and counters: a banned sender, a closed or blocked chat, a retried
 //!    `client_id` (stored before, or earlier in the same batch) or too few
 //!    credits is that send's own answer, and nothing of it is written.
-//! 5. Write the survivors, each kind of row in one statement whatever the
+//! 4. Write the survivors, each kind of row in one statement whatever the
 //!    batch's size: one update of all the users (balance, spend, loyalty
 //!    count, the guard `credits - charged >= 0` still in the statement, its
 //!    row count checked), one multi-row insert of ledger entries (each with
-//!    its own idempotency key and `balance_after`), one of balance events
-//!    (the user's last balance), one update of all the chats' counters, one
-//!    upsert of their profiles' counter slots, one insert of queue entries
-//!    (and one queue notice) when some chat waits for an operator, and one
-//!    multi-row insert of the messages, last. Each statement's rows are
-//!    padded to a power of two ([`padded`]), so a statement has seven texts
-//!    rather than one per batch size.
+//!    its own idempotency key and `balance_after`), one update of all the
+//!    chats' counters, one upsert of their profiles' counter slots, one
+//!    upsert of queue entries when some chat waits for an operator (an
+//!    entry already there for every operator is left unwritten), one
+//!    insert of events (each charged user's last balance, and one queue
+//!    notice when some chat waits), and one multi-row insert of the
+//!    messages, last. Each statement's rows are padded to a power of two
+//!    ([`padded`]), so a statement has seven texts rather than one per
+//!    batch size.
 //!
 //! The caller answers each sender only after the commit. When the
 //! transaction fails as a whole (a lost connection, a deadlock, a guard),
@@ -91,19 +93,18 @@ const CHATS_UPDATE: &str = "WITH v (id, written, free, paid, credits) AS (VALUES
     FROM v WHERE chats.id = v.id";
 
 /// The profiles' counter slots of the batch's chats in one statement, one
-/// `VALUES` row per chat: (chat, slot, messages, credits), from `$1`. Chats
-/// of one profile in one slot are summed first (an upsert touches a row
-/// once), and the rows are written in key order, so two batches lock
-/// shared slots in the same order. A batch counts all its chats in one
-/// slot, drawn at random per batch ([`batch_slot`]): with a slot per chat,
-/// two batches that wrote at once met on some profile's slot row most of
-/// the time whenever their chats shared a few profiles, and the later one
-/// waited for the other's commit.
+/// `VALUES` row per profile: (profile, slot, messages, credits), from `$1`.
+/// Chats of one profile are summed first (an upsert touches a row once),
+/// and the rows are written in key order, so two batches lock shared slots
+/// in the same order. A batch counts all its chats in one slot, drawn at
+/// random per batch ([`batch_slot`]): with a slot per chat, two batches
+/// that wrote at once met on some profile's slot row most of the time
+/// whenever their chats shared a few profiles, and the later one waited
+/// for the other's commit. The profiles come from the chats' rows read
+/// under their locks.
 const PROFILE_SLOTS_UPSERT: &str = "WITH v (id, slot, written, credits) AS (VALUES {VALUES})
     INSERT INTO profile_message_counts (profile_id, slot, messages, revenue_credits)
-    SELECT c.fictional_user_id, v.slot, CAST(SUM(v.written) AS BIGINT), CAST(SUM(v.credits) AS BIGINT)
-    FROM v JOIN chats c ON c.id = v.id WHERE TRUE
-    GROUP BY c.fictional_user_id, v.slot ORDER BY c.fictional_user_id, v.slot
+    SELECT v.id, v.slot, v.written, v.credits FROM v WHERE v.id IS NOT NULL ORDER BY v.id
     ON CONFLICT (profile_id, slot) DO UPDATE SET messages = profile_message_counts.messages + excluded.messages,
         revenue_credits = profile_message_counts.revenue_credits + excluded.revenue_credits";
 
@@ -114,11 +115,13 @@ const LEDGER_INSERT: &str = "WITH v (id, user_id, delta, balance_after, reason, 
     INSERT INTO credit_ledger (id, user_id, delta, balance_after, reason, reference, idempotency_key, created_at)
     SELECT v.id, v.user_id, v.delta, v.balance_after, v.reason, v.reference, v.idempotency_key, $1 FROM v WHERE v.id IS NOT NULL";
 
-/// Each charged user's balance event, one `VALUES` row per user: (user,
-/// payload), from `$2`; `$1` is now.
-const BALANCE_EVENTS_INSERT: &str = "WITH v (user_id, payload) AS (VALUES {VALUES})
+/// The batch's events in one statement, one `VALUES` row each: (user,
+/// kind, payload), from `$2`; `$1` is now. Each charged user's balance,
+/// and one queue notice to the operators' consoles (no user) when some
+/// chat of the batch waits for an operator.
+const EVENTS_INSERT: &str = "WITH v (user_id, kind, payload) AS (VALUES {VALUES})
     INSERT INTO realtime_events (user_id, kind, payload, created_at)
-    SELECT v.user_id, 'balance', v.payload, $1 FROM v WHERE v.user_id IS NOT NULL";
+    SELECT v.user_id, v.kind, v.payload, $1 FROM v WHERE v.kind IS NOT NULL";
 
 /// The batch's messages, one `VALUES` row each in arrival order: (id,
 /// chat, content, content type, media, free, credits, client id), from
@@ -130,11 +133,17 @@ const MESSAGES_INSERT: &str = "WITH v (id, chat_id, content, content_type, media
 
 /// The batch's chats that now wait for an operator, one `VALUES` row each:
 /// (id, chat, priority, score, tier), from `$3`; `$1` is now, `$2` the
-/// (empty) excluded operators.
+/// (empty) excluded operators. An entry already there that excludes no
+/// one is left as it is (no new row version); one that excludes some
+/// operator is opened to all again. The statement runs even when every
+/// chat seemed to wait already: a transaction the batch's lock waited for
+/// may have removed an entry after the batch's snapshot, and only the
+/// upsert's own conflict check sees that.
 const CHATS_ENQUEUE: &str = "WITH v (id, chat, priority, score, tier) AS (VALUES {VALUES})
     INSERT INTO chat_queue (id, chat_id, priority, priority_score, user_tier, excluded_operator_ids, entered_queue_at, created_at)
     SELECT v.id, v.chat, v.priority, v.score, v.tier, $2, $1, $1 FROM v WHERE v.id IS NOT NULL
-    ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids";
+    ON CONFLICT (chat_id) DO UPDATE SET excluded_operator_ids = excluded.excluded_operator_ids
+    WHERE chat_queue.excluded_operator_ids <> excluded.excluded_operator_ids";
 
 /// The profile counter slot one batch writes in (any slot is right: the
 /// readers add them all up).
@@ -153,11 +162,11 @@ fn padded(n: usize) -> usize {
     n.next_power_of_two()
 }
 
-/// `items` made up to [`padded`] length by repeating the last one (for
-/// `IN` lists).
-fn padded_list<T>(items: &[T]) -> impl Iterator<Item = &T> {
+/// `items` made up to [`padded`] length with `None`s, bound as the NULL
+/// padding rows of a `VALUES` list.
+fn padded_rows<T: Copy>(items: &[T]) -> impl Iterator<Item = Option<T>> + '_ {
     let pad = padded(items.len()) - items.len();
-    items.iter().chain(items.last().into_iter().cycle().take(pad))
+    items.iter().copied().map(Some).chain(std::iter::repeat_n(None, pad))
 }
 
 /// `n` rows of `width` placeholders each, numbered from `first`:
@@ -166,17 +175,26 @@ fn values_rows(first: usize, width: usize, n: usize) -> String {
     (0..n).map(|k| format!("({})", placeholders(first + k * width, width))).collect::<Vec<_>>().join(", ")
 }
 
+/// A sender's row, read with each of its chats in the batch (the columns
+/// carry a `u_` prefix beside the chat's).
 #[derive(sqlx::FromRow)]
 struct BatchUser {
+    #[sqlx(rename = "real_user_id")]
     id: UserId,
+    #[sqlx(rename = "u_credits")]
     credits: i64,
+    #[sqlx(rename = "u_total_messages_sent")]
     total_messages_sent: i64,
+    #[sqlx(rename = "u_user_tier")]
     user_tier: UserTier,
+    #[sqlx(rename = "u_lifetime_credits_spent")]
     lifetime_credits_spent: i64,
+    #[sqlx(rename = "u_is_banned")]
     is_banned: bool,
+    #[sqlx(rename = "u_banned_until")]
     banned_until: Option<DateTime<Utc>>,
+    #[sqlx(rename = "u_is_active")]
     is_active: bool,
-    pricing_version: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -185,6 +203,16 @@ struct BatchChat {
     real_user_id: UserId,
     #[sqlx(flatten)]
     chat: ChatForSend,
+}
+
+/// One row of the batch's first statement: a chat and its user.
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    #[sqlx(flatten)]
+    user: BatchUser,
+    #[sqlx(flatten)]
+    chat: BatchChat,
+    pricing_version: Option<DateTime<Utc>>,
 }
 
 /// A user's running state while the batch is decided.
@@ -249,62 +277,58 @@ pub async fn send_as_users(
         return Err(StoreError::Invalid(format!("a send batch takes at most {MAX_BATCH} sends")));
     }
     let now = Utc::now();
-    let mut users: Vec<UserId> = sends.iter().map(|s| s.user).collect();
-    users.sort();
-    users.dedup();
-    let mut chats: Vec<ChatId> = sends.iter().map(|s| s.chat).collect();
-    chats.sort();
-    chats.dedup();
-    let lock = if db.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
-    let users_sql = format!(
-        "SELECT id, credits, total_messages_sent, user_tier, lifetime_credits_spent, is_banned, banned_until, is_active,
-                {} AS pricing_version
-         FROM real_users WHERE id IN ({}) ORDER BY id{lock}",
-        crate::settings::VERSION_OF_PRICING,
-        placeholders(1, padded(users.len()))
-    );
-    // The chats are locked in id order: PostgreSQL locks the rows of a
-    // `SELECT … ORDER BY … FOR NO KEY UPDATE` as the sort returns them, so
-    // two writers that share chats take them in one order. The lock is
-    // the one an `UPDATE` of the row takes (the counters' update below
-    // changes no key), so no row version is written for it.
-    let chat_lock = if db.backend() == Backend::Postgres { " FOR NO KEY UPDATE OF c" } else { "" };
-    let chats_sql = format!(
-        "SELECT c.id, c.real_user_id, c.fictional_user_id, c.status, c.assigned_operator_id, c.free_messages_used, c.paid_messages_count,
+    // Each chat with the user who sends into it (a chat named by another
+    // user is not theirs: the join leaves it out, and its send fails).
+    let mut owned: Vec<(ChatId, UserId)> = sends.iter().map(|s| (s.chat, s.user)).collect();
+    owned.sort();
+    owned.dedup();
+    // The senders and their chats, read and locked in one statement (one
+    // round trip where a statement per table took two): a `VALUES` list of
+    // (chat, sender) pairs joined to the tables, which also keeps each
+    // chat to the user who sends into it. Padding rows are NULL, which no
+    // join matches.
+    //
+    // The rows are locked as the sort returns them, in (user, chat) order:
+    // a user before its chats, and users in id order, so two batches take
+    // their shared rows in one order, and a single send (its user, then
+    // its chat) cannot close a cycle with a batch either. The users take
+    // `FOR UPDATE`; the chats the lock an `UPDATE` of the row takes (the
+    // counters' update below changes no key), so no row version is written
+    // for it. SQLite's `BEGIN IMMEDIATE` already serialises writers.
+    let lock = if db.backend() == Backend::Postgres { " FOR UPDATE OF u FOR NO KEY UPDATE OF c" } else { "" };
+    let batch_sql = format!(
+        "WITH v (id, owner) AS (VALUES {})
+         SELECT c.id, c.real_user_id, c.fictional_user_id, c.status, c.assigned_operator_id, c.free_messages_used, c.paid_messages_count,
+                u.credits AS u_credits, u.total_messages_sent AS u_total_messages_sent, u.user_tier AS u_user_tier,
+                u.lifetime_credits_spent AS u_lifetime_credits_spent, u.is_banned AS u_is_banned, u.banned_until AS u_banned_until,
+                u.is_active AS u_is_active,
                 f.is_featured, f.featured_until, (f.is_active AND f.deleted_at IS NULL) AS profile_listed, f.name AS profile_name,
                 EXISTS (SELECT 1 FROM profile_blocks b WHERE b.user_id = c.real_user_id AND b.profile_id = c.fictional_user_id) AS blocked,
-                {}
-         FROM chats c JOIN fictional_users f ON f.id = c.fictional_user_id
-         WHERE c.id IN ({}) AND c.real_user_id IN ({}) ORDER BY c.id{chat_lock}",
+                {}, {} AS pricing_version
+         FROM v JOIN chats c ON c.id = v.id AND c.real_user_id = v.owner JOIN real_users u ON u.id = c.real_user_id
+              JOIN fictional_users f ON f.id = c.fictional_user_id
+         ORDER BY u.id, c.id{lock}",
+        values_rows(1, 2, padded(owned.len())),
         crate::messages::OPERATORS_AVAILABLE,
-        placeholders(1, padded(chats.len())),
-        placeholders(1 + padded(chats.len()), padded(users.len()))
+        crate::settings::VERSION_OF_PRICING,
     );
-    let client_ids: Vec<&str> = {
-        let mut v: Vec<&str> = sends.iter().filter_map(|s| s.body.client_id.as_deref()).collect();
+    // The client ids to look up, each with its chat.
+    let client_ids: Vec<(ChatId, &str)> = {
+        let mut v: Vec<(ChatId, &str)> = sends.iter().filter_map(|s| s.body.client_id.as_deref().map(|c| (s.chat, c))).collect();
         v.sort();
         v.dedup();
         v
     };
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        // 1. The users, locked in id order.
-        let mut q = sqlx::query_as::<_, BatchUser>(&users_sql);
-        for u in padded_list(&users) {
-            q = q.bind(*u);
+        // 1. The users and their chats, locked.
+        let mut q = sqlx::query_as::<_, BatchRow>(&batch_sql);
+        for pair in padded_rows(&owned) {
+            q = q.bind(pair.map(|p| p.0)).bind(pair.map(|p| p.1));
         }
-        let user_rows = q.fetch_all(&mut *tx).await?;
-        // 2. Their chats, locked.
-        let mut q = sqlx::query_as::<_, BatchChat>(&chats_sql);
-        for c in padded_list(&chats) {
-            q = q.bind(*c);
-        }
-        for u in padded_list(&users) {
-            q = q.bind(*u);
-        }
-        let chat_rows = q.fetch_all(&mut *tx).await?;
+        let rows = q.fetch_all(&mut *tx).await?;
         // The price settings: this node's copy, unless an admin changed them.
-        let version = user_rows.first().and_then(|u| u.pricing_version);
+        let version = rows.first().and_then(|r| r.pricing_version);
         let cfg = match pricing.at(version) {
             Some(cfg) => cfg,
             None => {
@@ -314,20 +338,18 @@ pub async fn send_as_users(
                 pricing.keep(version, pricing.parse(row.map(|r| r.0))?)
             }
         };
-        // 3. Sends retried with a client id already stored.
+        // 2. Sends retried with a client id already stored.
         let mut earlier: HashMap<(ChatId, String), Message> = HashMap::new();
         if !client_ids.is_empty() {
             let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE created_at >= $1 AND chat_id IN ({}) AND client_id IN ({})",
-                placeholders(2, padded(chats.len())),
-                placeholders(2 + padded(chats.len()), padded(client_ids.len()))
+                "WITH v (chat_id, client_id) AS (VALUES {})
+                 SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE created_at >= $1 AND client_id IS NOT NULL AND (chat_id, client_id) IN (SELECT v.chat_id, v.client_id FROM v)",
+                values_rows(2, 2, padded(client_ids.len()))
             );
             let mut q = sqlx::query_as::<_, Message>(&sql).bind(now - RECENT);
-            for c in padded_list(&chats) {
-                q = q.bind(*c);
-            }
-            for c in padded_list(&client_ids) {
-                q = q.bind(*c);
+            for pair in padded_rows(&client_ids) {
+                q = q.bind(pair.map(|p| p.0)).bind(pair.map(|p| p.1));
             }
             for m in q.fetch_all(&mut *tx).await? {
                 if let Some(cid) = m.client_id.clone() {
@@ -335,8 +357,8 @@ pub async fn send_as_users(
                 }
             }
         }
-        // 4. Each send decided in arrival order.
-        let plans = decide(sends, user_rows, chat_rows, &earlier, &cfg, now);
+        // 3. Each send decided in arrival order.
+        let plans = decide(sends, rows, &earlier, &cfg, now);
         let user_runs = plans.users;
         let chat_runs = plans.chats;
         let plans = plans.plans;
@@ -350,7 +372,7 @@ pub async fn send_as_users(
         if writes.is_empty() {
             tx.rollback().await?;
         } else {
-            // 5. The survivors' rows. Users first, in id order.
+            // 4. The survivors' rows. Users first, in id order.
             let mut written_users: Vec<(&UserId, &UserRun)> = user_runs.iter().filter(|(_, r)| r.written > 0).collect();
             written_users.sort_by_key(|(u, _)| **u);
             // One statement for every user, whatever their number: the
@@ -385,18 +407,6 @@ pub async fn send_as_users(
                         .bind(None::<LedgerReason>).bind(None::<String>).bind(None::<String>);
                 }
                 q.execute(&mut *tx).await?;
-                // Each charged user's pages hear the balance after the batch.
-                let charged: Vec<(UserId, i64)> = written_users.iter().filter(|(_, r)| r.charged > 0).map(|(u, r)| (**u, r.credits)).collect();
-                let sql = BALANCE_EVENTS_INSERT.replace("{VALUES}", &values_rows(2, 2, padded(charged.len())));
-                let mut q = sqlx::query(&sql).bind(now);
-                let pad = padded(charged.len()) - charged.len();
-                for (user, credits) in charged {
-                    q = q.bind(Some(user)).bind(Some(sqlx::types::Json(crate::events::EventBody::Balance { credits })));
-                }
-                for _ in 0..pad {
-                    q = q.bind(None::<UserId>).bind(None::<sqlx::types::Json<crate::events::EventBody>>);
-                }
-                q.execute(&mut *tx).await?;
             }
             // The chats' counters and their profiles' counter slots.
             let mut written_chats: Vec<(&ChatId, &ChatRun)> = chat_runs.iter().filter(|(_, r)| r.written > 0).collect();
@@ -413,18 +423,23 @@ pub async fn send_as_users(
                 q = q.bind(None::<ChatId>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>);
             }
             q.execute(&mut *tx).await?;
-            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, padded(written_chats.len())));
+            let mut profiles: std::collections::BTreeMap<fantooo_domain::ids::ProfileId, (i64, i64)> = std::collections::BTreeMap::new();
+            for (_, run) in &written_chats {
+                let sums = profiles.entry(run.chat.fictional_user_id).or_default();
+                sums.0 += run.written;
+                sums.1 += run.credits;
+            }
+            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, padded(profiles.len())));
             let mut q = sqlx::query(&sql);
             let slot = batch_slot();
-            for (chat, run) in &written_chats {
-                q = q.bind(Some(**chat)).bind(Some(slot)).bind(Some(run.written)).bind(Some(run.credits));
+            for (profile, (written, credits)) in &profiles {
+                q = q.bind(Some(*profile)).bind(Some(slot)).bind(Some(*written)).bind(Some(*credits));
             }
-            for _ in written_chats.len()..padded(written_chats.len()) {
-                q = q.bind(None::<ChatId>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>);
+            for _ in profiles.len()..padded(profiles.len()) {
+                q = q.bind(None::<fantooo_domain::ids::ProfileId>).bind(None::<i64>).bind(None::<i64>).bind(None::<i64>);
             }
             q.execute(&mut *tx).await?;
-            // Chats that now wait for an operator: one insert, one notice
-            // to the operators' consoles.
+            // Chats that now wait for an operator: one upsert.
             let queued: Vec<(ChatId, fantooo_domain::operations::QueuePriority, UserTier)> =
                 written_chats.iter().filter_map(|(c, r)| r.enqueue.map(|(p, t)| (**c, p, t))).collect();
             if !queued.is_empty() {
@@ -439,7 +454,30 @@ pub async fn send_as_users(
                         .bind(None::<i64>).bind(None::<UserTier>);
                 }
                 q.execute(&mut *tx).await?;
-                crate::emit_operator_event!(tx, None::<fantooo_domain::ids::OperatorId>, crate::events::EventBody::Queue, now);
+            }
+            // The events: each charged user's pages hear the balance after
+            // the batch, and the operators' consoles hear of the queue
+            // whenever a message was written into a waiting chat (its
+            // preview there changed, even when its entry did not).
+            let mut events: Vec<(Option<UserId>, crate::events::EventBody)> = written_users
+                .iter()
+                .filter(|(_, r)| r.charged > 0)
+                .map(|(u, r)| (Some(**u), crate::events::EventBody::Balance { credits: r.credits }))
+                .collect();
+            if !queued.is_empty() {
+                events.push((None, crate::events::EventBody::Queue));
+            }
+            if !events.is_empty() {
+                let sql = EVENTS_INSERT.replace("{VALUES}", &values_rows(2, 3, padded(events.len())));
+                let mut q = sqlx::query(&sql).bind(now);
+                let pad = padded(events.len()) - events.len();
+                for (user, body) in events {
+                    q = q.bind(user).bind(Some(body.kind())).bind(Some(sqlx::types::Json(body)));
+                }
+                for _ in 0..pad {
+                    q = q.bind(None::<UserId>).bind(None::<&str>).bind(None::<sqlx::types::Json<crate::events::EventBody>>);
+                }
+                q.execute(&mut *tx).await?;
             }
             // The messages last, in arrival order, in one statement.
             let sql = format!("{} RETURNING {MESSAGE_COLUMNS}", MESSAGES_INSERT.replace("{VALUES}", &values_rows(2, 8, padded(writes.len()))));
@@ -468,16 +506,16 @@ struct Decided {
     chats: HashMap<ChatId, ChatRun>,
 }
 
-/// Step 4: every send's outcome, with the running state of its user and
+/// Step 3: every send's outcome, with the running state of its user and
 /// chat, exactly as the sends one after another would have found it.
 fn decide(
     sends: &[UserSend],
-    user_rows: Vec<BatchUser>,
-    chat_rows: Vec<BatchChat>,
+    rows: Vec<BatchRow>,
     earlier: &HashMap<(ChatId, String), Message>,
     cfg: &PricingConfig,
     now: DateTime<Utc>,
 ) -> Decided {
+    let (user_rows, chat_rows): (Vec<BatchUser>, Vec<BatchChat>) = rows.into_iter().map(|r| (r.user, r.chat)).unzip();
     let mut users: HashMap<UserId, UserRun> = user_rows
         .into_iter()
         .filter(|u| u.is_active && !fantooo_domain::account::ban_in_force(u.is_banned, u.banned_until, now))

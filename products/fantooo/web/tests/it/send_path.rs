@@ -302,6 +302,89 @@ async fn a_send_names_the_profile_its_unattended_chat_waits_for() {
     }
 }
 
+/// A batch of sends into chats that wait for an operator is eight
+/// statements: the users and their chats read and locked in one, then the
+/// users, the ledger, the chats, the profiles' slots, the queue, the events
+/// and the messages. A chat already waiting for every operator keeps its
+/// entry unwritten, yet the operators' consoles hear of the queue each time
+/// (the waiting chat's preview changed); an entry that excluded an
+/// operator is open to all again, and one removed meanwhile comes back.
+#[tokio::test]
+async fn a_batch_into_waiting_chats_is_eight_statements_and_writes_each_queue_entry_once() {
+    use fantooo_store::send_batch::{send_as_users, UserSend};
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        one_credit_each(&app.db).await;
+        let (_a, ua, ca) = user_with_chat(&app, "queueda").await;
+        let (_b, ub, cb) = user_with_chat(&app, "queuedb").await;
+        grant(&app.db, ua, 10).await;
+        grant(&app.db, ub, 10).await;
+        let batch = [UserSend { chat: ca, user: ua, body: text("a", None) }, UserSend { chat: cb, user: ub, body: text("b", None) }];
+        let pricing = settings::Cached::new("pricing");
+        let queue_notices = || {
+            let db = app.db.clone();
+            async move {
+                let n: i64 = on_pool!(&db, p => sqlx::query_scalar("SELECT COUNT(*) FROM realtime_events WHERE kind = 'queue'").fetch_one(p).await.unwrap());
+                n
+            }
+        };
+        let excluded = |chat: fantooo_domain::ids::ChatId| {
+            let db = app.db.clone();
+            async move {
+                let rows: Vec<sqlx::types::Json<Vec<fantooo_domain::ids::OperatorId>>> = on_pool!(&db, p => sqlx::query_scalar(
+                    "SELECT excluded_operator_ids FROM chat_queue WHERE chat_id = $1").bind(chat).fetch_all(p).await.unwrap());
+                rows.into_iter().map(|r| r.0).collect::<Vec<_>>()
+            }
+        };
+        // The entry's row version (PostgreSQL): unchanged when not written.
+        let version = |chat: fantooo_domain::ids::ChatId| {
+            let db = app.db.clone();
+            async move {
+                match &db {
+                    fantooo_store::Db::Postgres(p) => Some(
+                        sqlx::query_scalar::<_, String>("SELECT CAST(xmin AS TEXT) FROM chat_queue WHERE chat_id = $1")
+                            .bind(chat)
+                            .fetch_one(p)
+                            .await
+                            .unwrap(),
+                    ),
+                    fantooo_store::Db::Sqlite(_) => None,
+                }
+            }
+        };
+        // The first batch waits alone (and reads the price settings).
+        let first = send_as_users(&app.db, &batch[..1], &pricing).await.unwrap();
+        assert!(first[0].as_ref().unwrap().queued, "{b:?}");
+        let notices = queue_notices().await;
+        let a_version = version(ca).await;
+
+        let (answers, statements) = statements_of(send_as_users(&app.db, &batch, &pricing)).await;
+        assert!(answers.unwrap().iter().all(|a| a.as_ref().unwrap().queued), "{b:?}: both chats wait");
+        assert_eq!(statements.len(), 8, "{b:?}: {statements:#?}");
+        assert_eq!(queue_notices().await, notices + 1, "{b:?}: the consoles hear of it");
+        assert_eq!((excluded(ca).await, excluded(cb).await), (vec![vec![]], vec![vec![]]), "{b:?}: one entry each");
+        assert_eq!(version(ca).await, a_version, "{b:?}: a's entry was not written again");
+
+        // An operator let the chat go: its entry excludes them until the
+        // user writes again.
+        let _op_client = operator_client(&app, "letgo@fantooo.com").await;
+        let op = operators::list(&app.db).await.unwrap().into_iter().find(|o| o.email == "letgo@fantooo.com").unwrap().id;
+        on_pool!(&app.db, p => {
+            sqlx::query("UPDATE chat_queue SET excluded_operator_ids = $2 WHERE chat_id = $1")
+                .bind(ca).bind(sqlx::types::Json(vec![op])).execute(p).await.unwrap();
+            sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(cb).execute(p).await.unwrap();
+        });
+        assert_eq!(excluded(ca).await, vec![vec![op]], "{b:?}");
+        let (answers, statements) = statements_of(send_as_users(&app.db, &batch, &pricing)).await;
+        assert!(answers.unwrap().iter().all(|a| a.is_ok()), "{b:?}");
+        assert_eq!(statements.len(), 8, "{b:?}: {statements:#?}");
+        assert_eq!((excluded(ca).await, excluded(cb).await), (vec![vec![]], vec![vec![]]), "{b:?}: open to every operator, and back");
+        assert_eq!(queue_notices().await, notices + 2, "{b:?}");
+        assert_eq!(fantooo_store::chats::by_id(&app.db, ca).await.unwrap().message_count, 3, "{b:?}");
+        crate::chat::assert_books_balance(&app.db).await;
+    }
+}
+
 /// The SQL statements sqlx runs for `fut`, but a transaction's BEGIN and
 /// COMMIT: each statement's summary (its first words). A process-wide subscriber, set once, keeps only sqlx's
 /// statements made inside a `counted` span: the future runs in one, and
