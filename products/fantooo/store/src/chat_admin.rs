@@ -87,7 +87,7 @@ pub async fn row(db: &Db, chat: ChatId) -> StoreResult<ChatRow> {
     Ok(on_pool!(db, p => sqlx::query_as::<_, ChatRow>(&sql).bind(chat).fetch_one(p).await?))
 }
 
-/// The chat's notes and flags, for the inspector.
+/// The chat's notes, flags and reply times, for the inspector.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ChatNotes {
     pub admin_notes: Option<String>,
@@ -95,10 +95,18 @@ pub struct ChatNotes {
     pub flags: Json<Vec<String>>,
     pub close_reason: Option<String>,
     pub previous_operator_ids: Json<Vec<OperatorId>>,
+    /// How long the profile took to answer the user's latest waiting
+    /// message, at its last reply (set by `messages::send_as_profile`).
+    pub last_response_ms: Option<i64>,
+    /// The chat's running reply time: each reply to a waiting message
+    /// moves it a quarter of the way to that reply's wait, so recent
+    /// replies weigh most.
+    pub average_response_ms: Option<i64>,
 }
 
 pub async fn notes(db: &Db, chat: ChatId) -> StoreResult<ChatNotes> {
-    let sql = "SELECT admin_notes, operator_notes, flags, close_reason, previous_operator_ids FROM chats WHERE id = $1";
+    let sql = "SELECT admin_notes, operator_notes, flags, close_reason, previous_operator_ids, last_response_ms, average_response_ms
+               FROM chats WHERE id = $1";
     Ok(on_pool!(db, p => sqlx::query_as::<_, ChatNotes>(sql).bind(chat).fetch_one(p).await?))
 }
 

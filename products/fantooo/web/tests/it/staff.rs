@@ -191,6 +191,60 @@ async fn the_console_shows_the_reply_clock_the_real_wait_and_who_the_user_is() {
     }
 }
 
+/// The inspector shows how fast the profile answers in this chat: the
+/// last reply's wait and the running figure, where each reply moves it a
+/// quarter of the way to its own wait.
+#[tokio::test]
+async fn the_inspector_shows_the_chats_reply_times() {
+    for b in backends() {
+        let app = TestApp::new(b).await;
+        let mut op = operator_client(&app, "timed@fantooo.com").await;
+        let op_id = operator_id(&app.db, "timed@fantooo.com").await;
+        let (mut user, _, chat) = user_with_chat(&app, "waiter").await;
+        assert!(assign_to(&app.db, chat, op_id).await);
+        let mut admin = admin_client(&app, "times@fantooo.com", AdminRole::SuperAdmin).await;
+        let before = admin.api_get(&format!("/api/admin/chats/{chat}")).await.json();
+        assert_eq!(
+            (before["notes"]["last_response_ms"].clone(), before["notes"]["average_response_ms"].clone()),
+            (Value::Null, Value::Null),
+            "{b:?}"
+        );
+        let mut seen = Vec::new();
+        for waited in [4_i64, 8] {
+            say(&mut user, chat, "still there?").await;
+            let asked = Utc::now() - Duration::seconds(waited);
+            on_pool!(&app.db, p => {
+                // The user asked `waited` seconds ago, after the profile's
+                // last word (the reply before, if any).
+                sqlx::query(
+                    "UPDATE chats SET last_user_message_at = $2,
+                            last_fictional_message_at = CASE WHEN last_fictional_message_at IS NULL THEN NULL ELSE $3 END WHERE id = $1",
+                )
+                .bind(chat)
+                .bind(asked)
+                .bind(asked - Duration::seconds(1))
+                .execute(p)
+                .await
+                .unwrap();
+            });
+            let r = admin_json(&mut op, Method::POST, &format!("/api/chats/{chat}/messages"), json!({ "content": "here!" })).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{b:?}: {}", r.body);
+            let i = admin.api_get(&format!("/api/admin/chats/{chat}")).await.json();
+            seen.push((i["notes"]["last_response_ms"].as_i64().unwrap(), i["notes"]["average_response_ms"].as_i64().unwrap()));
+        }
+        // The waits are the backdated seconds plus the test's own few
+        // milliseconds; the second reply moves the figure a quarter of the
+        // way from 4 s to 8 s.
+        let near = |ms: i64, want: i64| (want..want + 2_000).contains(&ms);
+        assert!(near(seen[0].0, 4_000) && seen[0].1 == seen[0].0, "{b:?}: {seen:?}");
+        assert!(near(seen[1].0, 8_000) && seen[1].1 == (seen[0].1 * 3 + seen[1].0) / 4, "{b:?}: {seen:?}");
+        let page = admin.get(&format!("/admin/chats/{chat}")).await.body;
+        let line = page.lines().find(|l| l.contains("data-reply-times")).expect("the inspector shows reply times");
+        let text = |ms: i64| fantooo_domain::operations::response_time_text(Some(ms));
+        assert!(line.contains(&text(seen[1].1)) && line.contains(&text(seen[1].0)), "{b:?}: {line}");
+    }
+}
+
 #[tokio::test]
 async fn one_response_time_figure_for_an_operator_everywhere() {
     for b in backends() {
