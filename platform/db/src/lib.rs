@@ -59,7 +59,18 @@ pub fn placeholders(first: usize, n: usize) -> String {
 /// assert_eq!(platform_db::value_rows(3, 2), "($3), ($4)");
 /// ```
 pub fn value_rows(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("(${i})")).collect::<Vec<_>>().join(", ")
+    value_tuples(first, 1, n)
+}
+
+/// `n` rows of `width` placeholders each, numbered on from `first`, for a
+/// `VALUES` list of tuples (`WITH v (a, b) AS (VALUES …)`; see
+/// [`value_rows`] for why long lists are joined rather than `IN`).
+///
+/// ```
+/// assert_eq!(platform_db::value_tuples(3, 2, 2), "($3, $4), ($5, $6)");
+/// ```
+pub fn value_tuples(first: usize, width: usize, n: usize) -> String {
+    (0..n).map(|k| format!("({})", placeholders(first + k * width, width))).collect::<Vec<_>>().join(", ")
 }
 
 /// Runs `$body` with `$p` bound to the concrete pool of either backend. The
@@ -88,5 +99,12 @@ mod tests {
         assert_eq!(super::value_rows(1, 1), "($1)");
         assert_eq!(super::value_rows(3, 2), "($3), ($4)");
         assert_eq!(super::value_rows(1, 0), "");
+    }
+
+    #[test]
+    fn value_tuples_number_row_after_row() {
+        assert_eq!(super::value_tuples(1, 3, 2), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::value_tuples(5, 2, 1), "($5, $6)");
+        assert_eq!(super::value_tuples(1, 2, 0), "");
     }
 }

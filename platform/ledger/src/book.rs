@@ -187,7 +187,7 @@ impl Book {
     pub(crate) fn apply_many_sql(&self, n: usize) -> String {
         let Tables { wallets, wallet_id, balance, .. } = self.tables;
         let max = Amount::MAX_BALANCE;
-        let rows = (0..n).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+        let rows = platform_db::value_tuples(1, 2, n);
         format!(
             "WITH moved (wallet, delta) AS (VALUES {rows})
              UPDATE {wallets} SET {balance} = {balance} + moved.delta FROM moved

@@ -47,7 +47,7 @@ use fantooo_domain::ids::{ChatId, LedgerEntryId, MessageId, UserId};
 use fantooo_domain::ledger::LedgerReason;
 use fantooo_domain::pricing::{message_price, Price, PriceInput, PricingConfig};
 use fantooo_domain::{Credits, UserTier};
-use platform_db::placeholders;
+use platform_db::value_tuples;
 use std::collections::HashMap;
 
 /// One user's send in a batch.
@@ -167,12 +167,6 @@ fn padded(n: usize) -> usize {
 fn padded_rows<T: Copy>(items: &[T]) -> impl Iterator<Item = Option<T>> + '_ {
     let pad = padded(items.len()) - items.len();
     items.iter().copied().map(Some).chain(std::iter::repeat_n(None, pad))
-}
-
-/// `n` rows of `width` placeholders each, numbered from `first`:
-/// `($3, $4), ($5, $6)`.
-fn values_rows(first: usize, width: usize, n: usize) -> String {
-    (0..n).map(|k| format!("({})", placeholders(first + k * width, width))).collect::<Vec<_>>().join(", ")
 }
 
 /// A sender's row, read with each of its chats in the batch (the columns
@@ -308,7 +302,7 @@ pub async fn send_as_users(
          FROM v JOIN chats c ON c.id = v.id AND c.real_user_id = v.owner JOIN real_users u ON u.id = c.real_user_id
               JOIN fictional_users f ON f.id = c.fictional_user_id
          ORDER BY u.id, c.id{lock}",
-        values_rows(1, 2, padded(owned.len())),
+        value_tuples(1, 2, padded(owned.len())),
         crate::messages::OPERATORS_AVAILABLE,
         crate::settings::VERSION_OF_PRICING,
     );
@@ -345,7 +339,7 @@ pub async fn send_as_users(
                 "WITH v (chat_id, client_id) AS (VALUES {})
                  SELECT {MESSAGE_COLUMNS} FROM messages
                  WHERE created_at >= $1 AND client_id IS NOT NULL AND (chat_id, client_id) IN (SELECT v.chat_id, v.client_id FROM v)",
-                values_rows(2, 2, padded(client_ids.len()))
+                value_tuples(2, 2, padded(client_ids.len()))
             );
             let mut q = sqlx::query_as::<_, Message>(&sql).bind(now - RECENT);
             for pair in padded_rows(&client_ids) {
@@ -377,7 +371,7 @@ pub async fn send_as_users(
             written_users.sort_by_key(|(u, _)| **u);
             // One statement for every user, whatever their number: the
             // guard stays in it, and a row it skipped fails the batch.
-            let sql = USERS_UPDATE.replace("{VALUES}", &values_rows(3, 3, padded(written_users.len())));
+            let sql = USERS_UPDATE.replace("{VALUES}", &value_tuples(3, 3, padded(written_users.len())));
             let mut q = sqlx::query(&sql).bind(now).bind(now - ACTIVE_GRANULARITY);
             for (user, run) in &written_users {
                 q = q.bind(Some(**user)).bind(Some(run.charged)).bind(Some(run.written));
@@ -395,7 +389,7 @@ pub async fn send_as_users(
                 .map(|(i, id, price)| (*i, *id, *price, match &plans[*i] { Plan::Write { balance, .. } => *balance, _ => 0 }))
                 .collect();
             if !paid.is_empty() {
-                let sql = LEDGER_INSERT.replace("{VALUES}", &values_rows(2, 7, padded(paid.len())));
+                let sql = LEDGER_INSERT.replace("{VALUES}", &value_tuples(2, 7, padded(paid.len())));
                 let mut q = sqlx::query(&sql).bind(now);
                 for (i, id, price, balance) in &paid {
                     let id_text = id.to_string();
@@ -414,7 +408,7 @@ pub async fn send_as_users(
             // The chats' counters in one statement, and their profiles'
             // slots in another (chats of one profile that share a slot
             // are summed first: an upsert may touch a row once).
-            let sql = CHATS_UPDATE.replace("{VALUES}", &values_rows(2, 5, padded(written_chats.len())));
+            let sql = CHATS_UPDATE.replace("{VALUES}", &value_tuples(2, 5, padded(written_chats.len())));
             let mut q = sqlx::query(&sql).bind(now);
             for (chat, run) in &written_chats {
                 q = q.bind(Some(**chat)).bind(Some(run.written)).bind(Some(run.free)).bind(Some(run.paid)).bind(Some(run.credits));
@@ -429,7 +423,7 @@ pub async fn send_as_users(
                 sums.0 += run.written;
                 sums.1 += run.credits;
             }
-            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &values_rows(1, 4, padded(profiles.len())));
+            let sql = PROFILE_SLOTS_UPSERT.replace("{VALUES}", &value_tuples(1, 4, padded(profiles.len())));
             let mut q = sqlx::query(&sql);
             let slot = batch_slot();
             for (profile, (written, credits)) in &profiles {
@@ -443,7 +437,7 @@ pub async fn send_as_users(
             let queued: Vec<(ChatId, fantooo_domain::operations::QueuePriority, UserTier)> =
                 written_chats.iter().filter_map(|(c, r)| r.enqueue.map(|(p, t)| (**c, p, t))).collect();
             if !queued.is_empty() {
-                let sql = CHATS_ENQUEUE.replace("{VALUES}", &values_rows(3, 5, padded(queued.len())));
+                let sql = CHATS_ENQUEUE.replace("{VALUES}", &value_tuples(3, 5, padded(queued.len())));
                 let no_one: &[fantooo_domain::ids::OperatorId] = &[];
                 let mut q = sqlx::query(&sql).bind(now).bind(sqlx::types::Json(no_one));
                 for (chat, priority, tier) in &queued {
@@ -468,7 +462,7 @@ pub async fn send_as_users(
                 events.push((None, crate::events::EventBody::Queue));
             }
             if !events.is_empty() {
-                let sql = EVENTS_INSERT.replace("{VALUES}", &values_rows(2, 3, padded(events.len())));
+                let sql = EVENTS_INSERT.replace("{VALUES}", &value_tuples(2, 3, padded(events.len())));
                 let mut q = sqlx::query(&sql).bind(now);
                 let pad = padded(events.len()) - events.len();
                 for (user, body) in events {
@@ -480,7 +474,7 @@ pub async fn send_as_users(
                 q.execute(&mut *tx).await?;
             }
             // The messages last, in arrival order, in one statement.
-            let sql = format!("{} RETURNING {MESSAGE_COLUMNS}", MESSAGES_INSERT.replace("{VALUES}", &values_rows(2, 8, padded(writes.len()))));
+            let sql = format!("{} RETURNING {MESSAGE_COLUMNS}", MESSAGES_INSERT.replace("{VALUES}", &value_tuples(2, 8, padded(writes.len()))));
             let mut q = sqlx::query_as::<_, Message>(&sql).bind(now);
             for (i, id, price) in &writes {
                 let s = &sends[*i];

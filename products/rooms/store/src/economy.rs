@@ -194,7 +194,7 @@ macro_rules! balances_in {
         // Joined on (kind, owner) pairs, the unique index's first columns:
         // with the kind a constant, PostgreSQL's generic plan for a table
         // without statistics yet scanned every account's wallets.
-        let pairs = (0..owners.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+        let pairs = platform_db::value_tuples(1, 2, owners.len());
         let sql = format!(
             "WITH v (k, o) AS (VALUES {pairs}) SELECT w.owner_id, w.unit, w.balance FROM v JOIN wallets w ON w.owner_kind = v.k AND w.owner_id = v.o"
         );

@@ -1212,7 +1212,7 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
             }
         }
         if !wanted.is_empty() {
-            let values = (0..wanted.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect::<Vec<_>>().join(", ");
+            let values = platform_db::value_tuples(1, 3, wanted.len());
             let sql = format!(
                 "WITH v (k, u, o) AS (VALUES {values}) SELECT v.k, v.u, v.o, w.id FROM v JOIN wallets w ON w.owner_kind = v.k AND w.unit = v.u AND w.owner_id = v.o"
             );

@@ -348,7 +348,7 @@ macro_rules! levels_reached_many {
         let ladders: &crate::levels::Ladders = $ladders;
         let tracks: &[(rooms_domain::progress::Track, &str, String, Option<rooms_domain::ids::RoomId>)] = $tracks;
         for chunk in tracks.chunks(200) {
-            let values = (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3)).collect::<Vec<_>>().join(", ");
+            let values = platform_db::value_tuples(1, 3, chunk.len());
             let sql = format!(
                 "WITH t (track, board, subject) AS (VALUES {values})
                  SELECT t.track, t.subject,
