@@ -106,13 +106,12 @@ pub async fn catalogue(db: &Db) -> StoreResult<Vec<Gift>> {
 /// `cache_versions`, read by the caller): this node's copy when it is of
 /// that version, else read again and kept.
 async fn all_gifts_at(db: &Db, version: i64) -> StoreResult<std::sync::Arc<Vec<Gift>>> {
-    if let Some(c) = CATALOGUE.with(db, |slot| crate::node_cache::at(slot, version)) {
-        return Ok(c);
-    }
-    let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts");
-    let all = std::sync::Arc::new(on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).fetch_all(p).await?));
-    CATALOGUE.with(db, |slot| *slot = Some((version, all.clone())));
-    Ok(all)
+    CATALOGUE
+        .at_or_read(db, version, || async {
+            let sql = format!("SELECT {GIFT_COLUMNS} FROM gifts");
+            Ok(on_pool!(db, p => sqlx::query_as::<_, Gift>(&sql).fetch_all(p).await?))
+        })
+        .await
 }
 
 static CATALOGUE: crate::node_cache::PerDb<crate::node_cache::Versioned<Vec<Gift>>> = crate::node_cache::PerDb::new();
@@ -857,14 +856,8 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             pairs.dedup();
             let mut next = 2;
             let mut rows_of = |n: usize, width: usize| {
-                let rows = (0..n)
-                    .map(|_| {
-                        let row = (next..next + width).map(|k| format!("${k}")).collect::<Vec<_>>().join(", ");
-                        next += width;
-                        format!("({row})")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let rows = platform_db::value_tuples(next, width, n);
+                next += n * width;
                 rows
             };
             let vr = rows_of(room_ids.len(), 1);

@@ -66,12 +66,7 @@ pub async fn ladders(db: &Db) -> StoreResult<Ladders> {
 /// `cache_versions`, read by the caller): this node's copy when it is of
 /// that version, else read again and kept.
 pub async fn ladders_at(db: &Db, version: i64) -> StoreResult<std::sync::Arc<Ladders>> {
-    if let Some(l) = LADDERS.with(db, |slot| crate::node_cache::at(slot, version)) {
-        return Ok(l);
-    }
-    let l = std::sync::Arc::new(ladders(db).await?);
-    LADDERS.with(db, |slot| *slot = Some((version, l.clone())));
-    Ok(l)
+    LADDERS.at_or_read(db, version, || ladders(db)).await
 }
 
 static LADDERS: crate::node_cache::PerDb<crate::node_cache::Versioned<Ladders>> = crate::node_cache::PerDb::new();

@@ -89,7 +89,23 @@ impl<T: Default> Default for PerDb<T> {
 /// A value read from the store with the version it was read at.
 pub type Versioned<T> = Option<(i64, Arc<T>)>;
 
-/// The value kept for `version`, if it is that version's.
-pub fn at<T>(slot: &Versioned<T>, version: i64) -> Option<Arc<T>> {
-    slot.as_ref().filter(|(v, _)| *v == version).map(|(_, t)| t.clone())
+impl<T> PerDb<Versioned<T>> {
+    /// `db`'s value as of `version` (read by the caller from
+    /// `cache_versions`): the copy kept when it is of that version, else
+    /// `read` again and kept. A copy is tagged with a version read before
+    /// it, never after, so a change made meanwhile costs one more read at
+    /// most and never leaves a stale copy.
+    pub async fn at_or_read<F, Fut>(&self, db: &Db, version: i64, read: F) -> crate::StoreResult<Arc<T>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = crate::StoreResult<T>>,
+    {
+        let kept = self.with(db, |slot| slot.as_ref().filter(|(v, _)| *v == version).map(|(_, t)| t.clone()));
+        if let Some(t) = kept {
+            return Ok(t);
+        }
+        let t = Arc::new(read().await?);
+        self.with(db, |slot| *slot = Some((version, t.clone())));
+        Ok(t)
+    }
 }
