@@ -403,9 +403,13 @@ async fn statements_of<T>(fut: impl std::future::Future<Output = T>) -> (T, Vec<
     let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *log).into_iter().partition(|(span, _)| *span == id);
     *log = rest;
     // The transaction's BEGIN and COMMIT (which sqlx logs on one store and
-    // not the other) are not counted.
-    let statements =
-        mine.into_iter().map(|(_, sql)| sql).filter(|sql| !matches!(sql.split_whitespace().next(), Some("BEGIN" | "COMMIT" | "ROLLBACK")));
+    // not the other) are not counted, nor a new SQLite connection's setup
+    // (its PRAGMAs), which the pool runs when it opens a connection in the
+    // middle of a request: that is the connection's cost, not the request's.
+    let statements = mine
+        .into_iter()
+        .map(|(_, sql)| sql)
+        .filter(|sql| !matches!(sql.split_whitespace().next(), Some("BEGIN" | "COMMIT" | "ROLLBACK" | "PRAGMA")));
     (out, statements.collect())
 }
 
