@@ -5,7 +5,7 @@
 
 use crate::cursor::{Cursor, PATIENCE};
 use crate::hub::{Hub, Topic};
-use crate::Realtime;
+use crate::{trace, Realtime};
 use futures_util::future::BoxFuture;
 use platform_db::{wakeup, Backend, Db, StoreResult};
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub trait Outbox<T: Topic, K>: Send + Sync + 'static {
 pub(crate) trait Source<T: Topic, K>: Send {
     fn start<'a>(&'a mut self, db: &'a Db) -> BoxFuture<'a, StoreResult<()>>;
     /// Reads one batch and the holes; true when the batch was full.
-    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant) -> BoxFuture<'a, StoreResult<bool>>;
+    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant, woke: i64) -> BoxFuture<'a, StoreResult<bool>>;
     fn has_holes(&self) -> bool;
 }
 
@@ -63,13 +63,20 @@ impl<T: Topic, K: Send + Sync + 'static, O: Outbox<T, K>> Source<T, K> for Taile
         })
     }
 
-    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant) -> BoxFuture<'a, StoreResult<bool>> {
+    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant, woke: i64) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
+            let read_at = trace::now();
             let rows = self.outbox.after(db, self.cursor.high(), BATCH).await?;
+            let read = trace::now();
             let full = rows.len() as i64 == BATCH;
             for row in rows {
-                if self.cursor.observe(O::seq(&row), now) {
+                let seq = O::seq(&row);
+                if self.cursor.observe(seq, now) {
                     self.outbox.publish(hub, row);
+                    if trace::on() {
+                        let table = std::any::type_name::<O>().rsplit("::").next().unwrap_or("");
+                        trace::step("pub", format_args!("{table} {seq} {woke} {read_at} {read} {}", trace::now()));
+                    }
                 }
             }
             if self.cursor.has_holes() {
@@ -102,9 +109,40 @@ pub(crate) fn spawn<T: Topic, K: Send + Sync + 'static>(
 ) {
     if db.backend() == Backend::Postgres {
         tokio::spawn(listen(rt.clone(), db.clone()));
-        tokio::spawn(tell_peers(rt.clone(), db.clone()));
     }
-    tokio::spawn(tail(rt, db, sources, poll));
+    // One connection per outbox (they are read at once) and one for the
+    // NOTIFYs, apart from the pool the requests share.
+    let own = own_connections(&db, sources.len() as u32 + 1);
+    if db.backend() == Backend::Postgres {
+        tokio::spawn(tell_peers(rt.clone(), own.clone()));
+    }
+    tokio::spawn(tail(rt, own, sources, poll));
+}
+
+/// The tailer's own connections on PostgreSQL: a delivery's outbox read
+/// and its NOTIFY never queue for a connection behind the requests (a
+/// burst of them holds every pooled one). Opened on first use, with the
+/// pool's options; a connection idle for a second is pinged before reuse,
+/// as the pool's are. SQLite (one node, one file) shares its pool.
+fn own_connections(db: &Db, n: u32) -> Db {
+    match db {
+        Db::Postgres(p) => Db::Postgres(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(n)
+                .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > Duration::from_secs(1) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .connect_lazy_with((*p.connect_options()).clone()),
+        ),
+        Db::Sqlite(_) => db.clone(),
+    }
 }
 
 async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
@@ -115,7 +153,10 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
                     // This node's own NOTIFY: `written` woke the tailer
                     // already, before it was sent.
                     Ok(sender) if sender == rt.node => {}
-                    Ok(_) => rt.wake.notify_one(),
+                    Ok(_) => {
+                        trace::step("notify_recv", format_args!("{}", trace::now()));
+                        rt.wake.notify_one()
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox listener error");
                         rt.wake.notify_one();
@@ -135,7 +176,10 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
 async fn tell_peers<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
     loop {
         rt.tell_peers.notified().await;
-        if let Err(e) = wakeup::notify_from(&db, &rt.node).await {
+        let asked = trace::now();
+        let sent = wakeup::notify_from(&db, &rt.node).await;
+        trace::step("notify_sent", format_args!("{asked} {}", trace::now()));
+        if let Err(e) = sent {
             tracing::warn!(error = %e, "outbox NOTIFY failed; peers fall back to polling");
         }
     }
@@ -160,10 +204,12 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(
     rt.ready.send_replace(true);
     loop {
         let wait = if sources.iter().any(|s| s.has_holes()) { HOLE_POLL.min(poll) } else { poll };
-        tokio::select! {
-            _ = rt.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-        }
+        let woken = tokio::select! {
+            _ = rt.wake.notified() => true,
+            _ = tokio::time::sleep(wait) => false,
+        };
+        let woke = trace::now();
+        trace::step("wake", format_args!("{woke} {woken} {}", rt.written_at.load(std::sync::atomic::Ordering::Relaxed)));
         if let Err(e) = drain(&rt, &db, &mut sources).await {
             tracing::warn!(error = %e, "outbox read failed; retrying");
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -177,7 +223,8 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(
 async fn drain<T: Topic, K: Send + Sync + 'static>(rt: &Realtime<T, K>, db: &Db, sources: &mut [Box<dyn Source<T, K>>]) -> StoreResult<()> {
     loop {
         let now = Instant::now();
-        let fulls = futures_util::future::try_join_all(sources.iter_mut().map(|s| s.drain(db, &rt.hub, now))).await?;
+        let woke = trace::now();
+        let fulls = futures_util::future::try_join_all(sources.iter_mut().map(|s| s.drain(db, &rt.hub, now, woke))).await?;
         if !fulls.into_iter().any(|full| full) {
             return Ok(());
         }

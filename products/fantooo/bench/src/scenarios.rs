@@ -49,6 +49,9 @@ pub struct Latencies {
     pub user_to_operator_after_written: Latency,
     pub operator_to_user_until_written: Latency,
     pub operator_to_user_after_written: Latency,
+    /// Every live delivery as (kind, seq, sent, written, seen, the
+    /// receiving node), in microseconds, for the delivery trace.
+    pub deliveries: std::sync::Mutex<Vec<(&'static str, i64, i64, i64, i64, String)>>,
 }
 
 /// A message's `created_at` in microseconds.
@@ -65,6 +68,12 @@ fn split(until: &Latency, after: &Latency, m: &Value, sent: i64, now: i64) {
 }
 
 impl Latencies {
+    fn delivered(&self, kind: &'static str, m: &Value, sent: i64, now: i64, node: &str) {
+        if let (Some(w), Ok(mut d)) = (written_at(m), self.deliveries.lock()) {
+            d.push((kind, m["seq"].as_i64().unwrap_or(0), sent, w, now, node.to_string()));
+        }
+    }
+
     pub fn trace(&self, kind: &'static str, at: i64, took: i64) {
         if let Ok(mut t) = self.timeline.lock() {
             t.push((kind, at, took));
@@ -114,6 +123,7 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                         } else {
                             lat.user_to_operator.record_micros(took);
                             split(&lat.user_to_operator_until_written, &lat.user_to_operator_after_written, m, sent, now);
+                            lat.delivered("u2o", m, sent, now, &api.base);
                         }
                         counts.delivered_to_operator.fetch_add(1, Ordering::Relaxed);
                     }
@@ -193,6 +203,7 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                             lat.trace(if backlog { "o2u_backlog" } else { "o2u" }, now, now - sent);
                             if !backlog {
                                 split(&lat.operator_to_user_until_written, &lat.operator_to_user_after_written, m, sent, now);
+                                lat.delivered("o2u", m, sent, now, &api.base);
                             }
                             counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);
                         }
