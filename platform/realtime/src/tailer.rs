@@ -65,9 +65,9 @@ impl<T: Topic, K: Send + Sync + 'static, O: Outbox<T, K>> Source<T, K> for Taile
 
     fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant, woke: i64) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
-            let read_at = trace::now();
+            let read_at = if trace::on() { trace::now() } else { 0 };
             let rows = self.outbox.after(db, self.cursor.high(), BATCH).await?;
-            let read = trace::now();
+            let read = if trace::on() { trace::now() } else { 0 };
             let full = rows.len() as i64 == BATCH;
             for row in rows {
                 let seq = O::seq(&row);
@@ -109,40 +109,9 @@ pub(crate) fn spawn<T: Topic, K: Send + Sync + 'static>(
 ) {
     if db.backend() == Backend::Postgres {
         tokio::spawn(listen(rt.clone(), db.clone()));
+        tokio::spawn(tell_peers(rt.clone(), db.clone()));
     }
-    // One connection per outbox (they are read at once) and one for the
-    // NOTIFYs, apart from the pool the requests share.
-    let own = own_connections(&db, sources.len() as u32 + 1);
-    if db.backend() == Backend::Postgres {
-        tokio::spawn(tell_peers(rt.clone(), own.clone()));
-    }
-    tokio::spawn(tail(rt, own, sources, poll));
-}
-
-/// The tailer's own connections on PostgreSQL: a delivery's outbox read
-/// and its NOTIFY never queue for a connection behind the requests (a
-/// burst of them holds every pooled one). Opened on first use, with the
-/// pool's options; a connection idle for a second is pinged before reuse,
-/// as the pool's are. SQLite (one node, one file) shares its pool.
-fn own_connections(db: &Db, n: u32) -> Db {
-    match db {
-        Db::Postgres(p) => Db::Postgres(
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(n)
-                .acquire_timeout(Duration::from_secs(10))
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for > Duration::from_secs(1) {
-                            sqlx::Connection::ping(conn).await?;
-                        }
-                        Ok(true)
-                    })
-                })
-                .connect_lazy_with((*p.connect_options()).clone()),
-        ),
-        Db::Sqlite(_) => db.clone(),
-    }
+    tokio::spawn(tail(rt, db, sources, poll));
 }
 
 async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
@@ -154,7 +123,9 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
                     // already, before it was sent.
                     Ok(sender) if sender == rt.node => {}
                     Ok(_) => {
-                        trace::step("notify_recv", format_args!("{}", trace::now()));
+                        if trace::on() {
+                            trace::step("notify_recv", format_args!("{}", trace::now()));
+                        }
                         rt.wake.notify_one()
                     }
                     Err(e) => {
@@ -176,9 +147,11 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
 async fn tell_peers<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
     loop {
         rt.tell_peers.notified().await;
-        let asked = trace::now();
+        let asked = if trace::on() { trace::now() } else { 0 };
         let sent = wakeup::notify_from(&db, &rt.node).await;
-        trace::step("notify_sent", format_args!("{asked} {}", trace::now()));
+        if trace::on() {
+            trace::step("notify_sent", format_args!("{asked} {}", trace::now()));
+        }
         if let Err(e) = sent {
             tracing::warn!(error = %e, "outbox NOTIFY failed; peers fall back to polling");
         }
@@ -208,8 +181,10 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(
             _ = rt.wake.notified() => true,
             _ = tokio::time::sleep(wait) => false,
         };
-        let woke = trace::now();
-        trace::step("wake", format_args!("{woke} {woken} {}", rt.written_at.load(std::sync::atomic::Ordering::Relaxed)));
+        let woke = if trace::on() { trace::now() } else { 0 };
+        if trace::on() {
+            trace::step("wake", format_args!("{woke} {woken} {}", rt.written_at.load(std::sync::atomic::Ordering::Relaxed)));
+        }
         if let Err(e) = drain(&rt, &db, &mut sources).await {
             tracing::warn!(error = %e, "outbox read failed; retrying");
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -223,7 +198,7 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(
 async fn drain<T: Topic, K: Send + Sync + 'static>(rt: &Realtime<T, K>, db: &Db, sources: &mut [Box<dyn Source<T, K>>]) -> StoreResult<()> {
     loop {
         let now = Instant::now();
-        let woke = trace::now();
+        let woke = if trace::on() { trace::now() } else { 0 };
         let fulls = futures_util::future::try_join_all(sources.iter_mut().map(|s| s.drain(db, &rt.hub, now, woke))).await?;
         if !fulls.into_iter().any(|full| full) {
             return Ok(());

@@ -114,7 +114,10 @@ fn trace_commits(outcomes: &[StoreResult<Sent>]) {
         let now = platform_realtime::trace::now();
         for sent in outcomes.iter().flatten().filter(|s| !s.duplicate) {
             let m = &sent.message;
-            platform_realtime::trace::step("commit", format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), outcomes.len()));
+            platform_realtime::trace::step(
+                "commit",
+                format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), outcomes.len()),
+            );
         }
     }
 }

@@ -395,7 +395,10 @@ async fn finish(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, si
         if platform_realtime::trace::on() {
             let m = &sent.message;
             let now = platform_realtime::trace::now();
-            platform_realtime::trace::step("handler", format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), side.as_str()));
+            platform_realtime::trace::step(
+                "handler",
+                format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), side.as_str()),
+            );
         }
         state.realtime.written();
         if sent.queued {
