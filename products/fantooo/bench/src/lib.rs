@@ -271,8 +271,8 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
         }
         std::fs::write(path, csv)?;
         let mut csv = String::from("kind,seq,sent_us,written_us,seen_us,node\n");
-        for (kind, seq, sent, written, seen, node) in lat.deliveries.lock().map(|d| d.clone()).unwrap_or_default() {
-            csv.push_str(&format!("{kind},{seq},{sent},{written},{seen},{node}\n"));
+        for d in lat.deliveries.lock().map(|d| d.clone()).unwrap_or_default() {
+            csv.push_str(&format!("{},{},{},{},{},{}\n", d.kind, d.seq, d.sent, d.written, d.seen, d.node));
         }
         std::fs::write(path.with_extension("deliveries.csv"), csv)?;
     }

@@ -49,9 +49,21 @@ pub struct Latencies {
     pub user_to_operator_after_written: Latency,
     pub operator_to_user_until_written: Latency,
     pub operator_to_user_after_written: Latency,
-    /// Every live delivery as (kind, seq, sent, written, seen, the
-    /// receiving node), in microseconds, for the delivery trace.
-    pub deliveries: std::sync::Mutex<Vec<(&'static str, i64, i64, i64, i64, String)>>,
+    /// Every live delivery, for the delivery trace (`REALTIME_TRACE`).
+    pub deliveries: std::sync::Mutex<Vec<Delivery>>,
+}
+
+/// One live delivery: its kind, the message's seq, and when it was sent,
+/// written (`created_at`) and seen, in microseconds, with the node whose
+/// socket delivered it.
+#[derive(Clone)]
+pub struct Delivery {
+    pub kind: &'static str,
+    pub seq: i64,
+    pub sent: i64,
+    pub written: i64,
+    pub seen: i64,
+    pub node: String,
 }
 
 /// A message's `created_at` in microseconds.
@@ -70,7 +82,7 @@ fn split(until: &Latency, after: &Latency, m: &Value, sent: i64, now: i64) {
 impl Latencies {
     fn delivered(&self, kind: &'static str, m: &Value, sent: i64, now: i64, node: &str) {
         if let (Some(w), Ok(mut d)) = (written_at(m), self.deliveries.lock()) {
-            d.push((kind, m["seq"].as_i64().unwrap_or(0), sent, w, now, node.to_string()));
+            d.push(Delivery { kind, seq: m["seq"].as_i64().unwrap_or(0), sent, written: w, seen: now, node: node.to_string() });
         }
     }
 
