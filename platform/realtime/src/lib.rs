@@ -16,6 +16,7 @@ pub mod cursor;
 pub mod hub;
 pub mod socket;
 mod tailer;
+pub mod trace;
 
 pub use hub::{Hub, Inbox, Push, Subscriber, Topic};
 pub use tailer::{Outbox, BATCH, POLL};
@@ -35,6 +36,8 @@ pub struct Realtime<T, K> {
     pub(crate) ready: tokio::sync::watch::Sender<bool>,
     /// This node's name in its NOTIFYs, so its listener skips their echo.
     pub(crate) node: String,
+    /// When [`Realtime::written`] was last called (only with the trace on).
+    pub(crate) written_at: std::sync::atomic::AtomicI64,
 }
 
 /// The outboxes one tailer follows, built with [`Outboxes::with`].
@@ -69,6 +72,7 @@ impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
             tell_peers: Notify::new(),
             ready: tokio::sync::watch::channel(false).0,
             node: uuid::Uuid::new_v4().simple().to_string(),
+            written_at: std::sync::atomic::AtomicI64::new(0),
         });
         tailer::spawn(rt.clone(), db, outboxes.0, poll);
         rt
@@ -93,6 +97,9 @@ impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
     /// this node's sockets) and asks for one NOTIFY to the other nodes. Many
     /// calls in a burst collapse into one tailer pass and one NOTIFY.
     pub fn written(&self) {
+        if trace::on() {
+            self.written_at.store(trace::now(), std::sync::atomic::Ordering::Relaxed);
+        }
         self.wake.notify_one();
         self.tell_peers.notify_one();
     }

@@ -614,12 +614,24 @@ async fn on_pushes<E: Endpoint>(
     inbox: &mut Inbox<E::Topic, E::Kind>,
     first: Arc<Push<E::Topic, E::Kind>>,
 ) -> Result<(), Closed> {
+    let got = if crate::trace::on() { crate::trace::now() } else { 0 };
+    let mut traced: Vec<i64> = vec![];
+    if crate::trace::on() {
+        traced.extend(E::seq(&first.kind));
+    }
     on_push(endpoint, conn, &first).await?;
     for _ in 1..BURST {
         let Ok(next) = inbox.rx.try_recv() else { break };
+        if crate::trace::on() {
+            traced.extend(E::seq(&next.kind));
+        }
         on_push(endpoint, conn, &next).await?;
     }
-    conn.flush().await
+    let flushed = conn.flush().await;
+    for seq in traced {
+        crate::trace::step("sock", format_args!("{seq} {got} {}", crate::trace::now()));
+    }
+    flushed
 }
 
 /// One push, fed to the socket's buffer (the caller flushes).

@@ -5,7 +5,7 @@
 
 use crate::cursor::{Cursor, PATIENCE};
 use crate::hub::{Hub, Topic};
-use crate::Realtime;
+use crate::{trace, Realtime};
 use futures_util::future::BoxFuture;
 use platform_db::{wakeup, Backend, Db, StoreResult};
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub trait Outbox<T: Topic, K>: Send + Sync + 'static {
 pub(crate) trait Source<T: Topic, K>: Send {
     fn start<'a>(&'a mut self, db: &'a Db) -> BoxFuture<'a, StoreResult<()>>;
     /// Reads one batch and the holes; true when the batch was full.
-    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant) -> BoxFuture<'a, StoreResult<bool>>;
+    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant, woke: i64) -> BoxFuture<'a, StoreResult<bool>>;
     fn has_holes(&self) -> bool;
 }
 
@@ -63,13 +63,20 @@ impl<T: Topic, K: Send + Sync + 'static, O: Outbox<T, K>> Source<T, K> for Taile
         })
     }
 
-    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant) -> BoxFuture<'a, StoreResult<bool>> {
+    fn drain<'a>(&'a mut self, db: &'a Db, hub: &'a Hub<T, K>, now: Instant, woke: i64) -> BoxFuture<'a, StoreResult<bool>> {
         Box::pin(async move {
+            let read_at = if trace::on() { trace::now() } else { 0 };
             let rows = self.outbox.after(db, self.cursor.high(), BATCH).await?;
+            let read = if trace::on() { trace::now() } else { 0 };
             let full = rows.len() as i64 == BATCH;
             for row in rows {
-                if self.cursor.observe(O::seq(&row), now) {
+                let seq = O::seq(&row);
+                if self.cursor.observe(seq, now) {
                     self.outbox.publish(hub, row);
+                    if trace::on() {
+                        let table = std::any::type_name::<O>().rsplit("::").next().unwrap_or("");
+                        trace::step("pub", format_args!("{table} {seq} {woke} {read_at} {read} {}", trace::now()));
+                    }
                 }
             }
             if self.cursor.has_holes() {
@@ -115,7 +122,12 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
                     // This node's own NOTIFY: `written` woke the tailer
                     // already, before it was sent.
                     Ok(sender) if sender == rt.node => {}
-                    Ok(_) => rt.wake.notify_one(),
+                    Ok(_) => {
+                        if trace::on() {
+                            trace::step("notify_recv", format_args!("{}", trace::now()));
+                        }
+                        rt.wake.notify_one()
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "outbox listener error");
                         rt.wake.notify_one();
@@ -135,7 +147,12 @@ async fn listen<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db:
 async fn tell_peers<T: Topic, K: Send + Sync + 'static>(rt: Arc<Realtime<T, K>>, db: Db) {
     loop {
         rt.tell_peers.notified().await;
-        if let Err(e) = wakeup::notify_from(&db, &rt.node).await {
+        let asked = if trace::on() { trace::now() } else { 0 };
+        let sent = wakeup::notify_from(&db, &rt.node).await;
+        if trace::on() {
+            trace::step("notify_sent", format_args!("{asked} {}", trace::now()));
+        }
+        if let Err(e) = sent {
             tracing::warn!(error = %e, "outbox NOTIFY failed; peers fall back to polling");
         }
     }
@@ -160,9 +177,13 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(
     rt.ready.send_replace(true);
     loop {
         let wait = if sources.iter().any(|s| s.has_holes()) { HOLE_POLL.min(poll) } else { poll };
-        tokio::select! {
-            _ = rt.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+        let woken = tokio::select! {
+            _ = rt.wake.notified() => true,
+            _ = tokio::time::sleep(wait) => false,
+        };
+        let woke = if trace::on() { trace::now() } else { 0 };
+        if trace::on() {
+            trace::step("wake", format_args!("{woke} {woken} {}", rt.written_at.load(std::sync::atomic::Ordering::Relaxed)));
         }
         if let Err(e) = drain(&rt, &db, &mut sources).await {
             tracing::warn!(error = %e, "outbox read failed; retrying");
@@ -177,7 +198,8 @@ async fn tail<T: Topic, K: Send + Sync + 'static>(
 async fn drain<T: Topic, K: Send + Sync + 'static>(rt: &Realtime<T, K>, db: &Db, sources: &mut [Box<dyn Source<T, K>>]) -> StoreResult<()> {
     loop {
         let now = Instant::now();
-        let fulls = futures_util::future::try_join_all(sources.iter_mut().map(|s| s.drain(db, &rt.hub, now))).await?;
+        let woke = if trace::on() { trace::now() } else { 0 };
+        let fulls = futures_util::future::try_join_all(sources.iter_mut().map(|s| s.drain(db, &rt.hub, now, woke))).await?;
         if !fulls.into_iter().any(|full| full) {
             return Ok(());
         }

@@ -270,6 +270,11 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
             csv.push_str(&format!("{kind},{:.1},{:.3},{share}\n", *at as f64 / 1000.0, *took as f64 / 1000.0));
         }
         std::fs::write(path, csv)?;
+        let mut csv = String::from("kind,seq,sent_us,written_us,seen_us,node\n");
+        for d in lat.deliveries.lock().map(|d| d.clone()).unwrap_or_default() {
+            csv.push_str(&format!("{},{},{},{},{},{}\n", d.kind, d.seq, d.sent, d.written, d.seen, d.node));
+        }
+        std::fs::write(path.with_extension("deliveries.csv"), csv)?;
     }
 
     // Phase 2: paid-message throughput, closed loop, once per sender count.

@@ -185,6 +185,9 @@ pub async fn spawn(binary: &PathBuf, env: &[(String, String)], name: &str) -> Re
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    if std::env::var("REALTIME_TRACE").is_ok_and(|v| v == "1") {
+        eprintln!("rtrace-node {} http://127.0.0.1:{port}", child.id());
+    }
     let node = Node { url: format!("http://127.0.0.1:{port}"), child: Some(child) };
     wait_healthy(&node.url).await?;
     Ok(node)

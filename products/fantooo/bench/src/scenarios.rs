@@ -49,6 +49,21 @@ pub struct Latencies {
     pub user_to_operator_after_written: Latency,
     pub operator_to_user_until_written: Latency,
     pub operator_to_user_after_written: Latency,
+    /// Every live delivery, for the delivery trace (`REALTIME_TRACE`).
+    pub deliveries: std::sync::Mutex<Vec<Delivery>>,
+}
+
+/// One live delivery: its kind, the message's seq, and when it was sent,
+/// written (`created_at`) and seen, in microseconds, with the node whose
+/// socket delivered it.
+#[derive(Clone)]
+pub struct Delivery {
+    pub kind: &'static str,
+    pub seq: i64,
+    pub sent: i64,
+    pub written: i64,
+    pub seen: i64,
+    pub node: String,
 }
 
 /// A message's `created_at` in microseconds.
@@ -65,6 +80,12 @@ fn split(until: &Latency, after: &Latency, m: &Value, sent: i64, now: i64) {
 }
 
 impl Latencies {
+    fn delivered(&self, kind: &'static str, m: &Value, sent: i64, now: i64, node: &str) {
+        if let (Some(w), Ok(mut d)) = (written_at(m), self.deliveries.lock()) {
+            d.push(Delivery { kind, seq: m["seq"].as_i64().unwrap_or(0), sent, written: w, seen: now, node: node.to_string() });
+        }
+    }
+
     pub fn trace(&self, kind: &'static str, at: i64, took: i64) {
         if let Ok(mut t) = self.timeline.lock() {
             t.push((kind, at, took));
@@ -114,6 +135,7 @@ pub async fn operator_loop(api: Api, stop: Arc<AtomicBool>, lat: Arc<Latencies>,
                         } else {
                             lat.user_to_operator.record_micros(took);
                             split(&lat.user_to_operator_until_written, &lat.user_to_operator_after_written, m, sent, now);
+                            lat.delivered("u2o", m, sent, now, &api.base);
                         }
                         counts.delivered_to_operator.fetch_add(1, Ordering::Relaxed);
                     }
@@ -193,6 +215,7 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
                             lat.trace(if backlog { "o2u_backlog" } else { "o2u" }, now, now - sent);
                             if !backlog {
                                 split(&lat.operator_to_user_until_written, &lat.operator_to_user_after_written, m, sent, now);
+                                lat.delivered("o2u", m, sent, now, &api.base);
                             }
                             counts.delivered_to_user.fetch_add(1, Ordering::Relaxed);
                         }

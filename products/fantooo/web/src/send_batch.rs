@@ -58,6 +58,7 @@ impl GroupCommit for Sends {
 
     async fn batch(&self, sends: &[UserSend]) -> StoreResult<Vec<StoreResult<Sent>>> {
         let outcomes = send_as_users(&self.db, sends, &self.pricing).await?;
+        trace_commits(&outcomes);
         // Counted after the commit, so the counters hold only what was
         // written: a batch that fails as a whole is counted by its re-run.
         if outcomes.len() == sends.len() {
@@ -80,6 +81,7 @@ impl GroupCommit for Sends {
         } else {
             messages::send_as_user(&self.db, s.chat, s.user, &s.body, &self.pricing).await
         };
+        trace_commits(std::slice::from_ref(&outcome));
         count_sends(PATH_SINGLE, std::slice::from_ref(&outcome));
         outcome
     }
@@ -105,6 +107,20 @@ const PATH_BATCHED: &str = "batched";
 const PATH_SINGLE: &str = "single";
 const PATH_REFUSED: &str = "refused";
 const PATH_REPEATED: &str = "repeated";
+
+/// The delivery trace's first step: the batch's commit has returned.
+fn trace_commits(outcomes: &[StoreResult<Sent>]) {
+    if platform_realtime::trace::on() {
+        let now = platform_realtime::trace::now();
+        for sent in outcomes.iter().flatten().filter(|s| !s.duplicate) {
+            let m = &sent.message;
+            platform_realtime::trace::step(
+                "commit",
+                format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), outcomes.len()),
+            );
+        }
+    }
+}
 
 fn count_sends(path: &'static str, outcomes: &[StoreResult<Sent>]) {
     let (mut stored, mut repeated, mut refused) = (0u64, 0u64, 0u64);

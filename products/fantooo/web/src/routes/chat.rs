@@ -392,6 +392,14 @@ async fn finish(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, si
     };
     if !sent.duplicate {
         metrics::counter!("fantooo_messages_sent_total", "side" => side.as_str()).increment(1);
+        if platform_realtime::trace::on() {
+            let m = &sent.message;
+            let now = platform_realtime::trace::now();
+            platform_realtime::trace::step(
+                "handler",
+                format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), side.as_str()),
+            );
+        }
         state.realtime.written();
         if sent.queued {
             // The chat waits for an operator: assign it now, not at the next tick.
