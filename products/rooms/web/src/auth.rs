@@ -88,7 +88,9 @@ impl AppState {
     /// it may serve it, else read (and kept).
     async fn bearer_account(&self, id: AccountId, now: DateTime<Utc>) -> StoreResult<Option<BearerAccount>> {
         let Some(cache) = &self.bearer_cache else {
-            return Ok(accounts::with_credentials_after(&self.db, id).await?.map(|(a, after)| BearerAccount { account: Arc::new(a), credentials_after: after }));
+            return Ok(accounts::with_credentials_after(&self.db, id)
+                .await?
+                .map(|(a, after)| BearerAccount { account: Arc::new(a), credentials_after: after }));
         };
         let key = id.to_string();
         let ticket = match cache.get(&key, SessionVia::Bearer, now, std::time::Instant::now()) {
@@ -158,7 +160,7 @@ impl SignIn for AppState {
         match self.bearer_account(id, now).await? {
             Some(b) if b.account.status == AccountStatus::Active => {
                 let revoked = b.credentials_after.is_some_and(|t| claims.iat <= t.timestamp());
-                Ok((!revoked).then(|| Auth { account_id: id, session_token: None, account: Some(b.account) }))
+                Ok((!revoked).then_some(Auth { account_id: id, session_token: None, account: Some(b.account) }))
             }
             _ => Ok(None),
         }

@@ -13,9 +13,9 @@ mod support;
 
 use axum::http::StatusCode;
 use chrono::Utc;
+use rooms_web::auth::BOUND;
 use serde_json::json;
 use std::sync::{Arc, Mutex, OnceLock};
-use rooms_web::auth::BOUND;
 use support::{backends, scene, Client, Scene, TestApp, PASSWORD};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};

@@ -67,7 +67,9 @@ async fn a_profile_change_shows_at_once_on_its_node_and_on_the_other_within_the_
         for c in [&mut on_a, &mut on_b] {
             assert_eq!(c.get("/api/v1/me").await.json()["account"]["display_name"], "ama Person", "{b:?}");
         }
-        let r = on_a.send(Method::PATCH, "/api/v1/me", Some("application/json"), json!({"display_name": "Ama Owusu"}).to_string().into_bytes()).await;
+        let r = on_a
+            .send(Method::PATCH, "/api/v1/me", Some("application/json"), json!({"display_name": "Ama Owusu"}).to_string().into_bytes())
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
         let changed = Instant::now();
         assert_eq!(on_a.get("/api/v1/me").await.json()["account"]["display_name"], "Ama Owusu", "{b:?}: at once on its node");
