@@ -197,6 +197,14 @@ impl<S: Clone, I: Clone, K: Clone> SessionCache<S, I, K> {
         }
     }
 
+    /// Whether a version read begun after `t` confirmed the cache: a
+    /// change committed before `t` is then seen by this node (its entries
+    /// from before the change are gone). Tests wait on this after writing
+    /// behind the node's back.
+    pub fn confirmed_after(&self, t: Instant) -> bool {
+        self.lock().confirmed_at.is_some_and(|c| c > t)
+    }
+
     /// How many sessions are cached.
     pub fn len(&self) -> usize {
         self.lock().entries.len()
@@ -390,6 +398,17 @@ mod tests {
         assert!(c.get("a", SessionVia::Cookie, now, at).is_ok());
         c.forget_account(&1);
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn a_read_begun_after_an_instant_is_what_confirms_after_it() {
+        let c = Cache::new(10);
+        let t = Instant::now();
+        assert!(!c.confirmed_after(t));
+        c.confirm(1, t);
+        assert!(!c.confirmed_after(t), "a read begun at the instant itself may have missed a change just before it");
+        c.confirm(1, t + Duration::from_millis(1));
+        assert!(c.confirmed_after(t));
     }
 
     #[test]

@@ -101,6 +101,11 @@ struct ServeArgs {
     /// Days an agency membership lasts after notice to leave (6.5).
     #[arg(long, env = "ROOMS_AGENCY_LEAVE_NOTICE_DAYS", default_value_t = 7)]
     agency_leave_notice_days: u32,
+    /// `on` keeps bearers' accounts in this node's cache (a revocation,
+    /// block or role change is refused within 100 ms on every node); `off`
+    /// reads the account on every bearer request.
+    #[arg(long, env = "ROOMS_BEARER_CACHE", value_enum, default_value_t = Switch::On)]
+    bearer_cache: Switch,
     #[command(flatten)]
     payments: PaymentArgs,
     #[command(flatten)]
@@ -151,6 +156,13 @@ struct GoogleArgs {
     /// Demo only: a built-in stand-in for Google under /fake-google (test identities, no real accounts).
     #[arg(long, env = "ROOMS_FAKE_GOOGLE")]
     fake_google: bool,
+}
+
+/// A feature on or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -290,6 +302,7 @@ async fn serve(db: Db, args: ServeArgs, data_dir: &std::path::Path) -> Result<()
         public_url: public_url.clone(),
         mail_from: args.mail.mail_from.clone(),
         agency_leave_notice: Duration::from_secs(u64::from(args.agency_leave_notice_days) * 24 * 3600),
+        bearer_cache: args.bearer_cache == Switch::On,
         id_docs_key: match args.id_docs_key.as_deref().filter(|k| !k.is_empty()) {
             Some(k) => rooms_web::agency_docs::DocKey::from_base64(k)?,
             None => {

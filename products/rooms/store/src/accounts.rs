@@ -137,6 +137,11 @@ pub async fn with_credentials_after(db: &Db, id: AccountId) -> StoreResult<Optio
     Ok(row.map(|r| (r.account, r.credentials_after)))
 }
 
+/// Where the store's triggers keep the version that moves on every change
+/// of what [`with_credentials_after`] gives and on every deletion
+/// (migration 1158): each node's cache of bearer credentials reads it.
+pub const SIGN_IN_VERSION: &str = "account_sign_in_version";
+
 /// The session's account row, joined onto a session row (aliased `s`) in
 /// the session lookup's own statement
 /// (`platform_accounts::SessionStore::live_joined` with [`SESSION_JOIN`]

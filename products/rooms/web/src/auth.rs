@@ -36,6 +36,92 @@ pub struct Auth {
     pub account: Option<Arc<Account>>,
 }
 
+/// What this node keeps of a bearer's account (its cache of bearer
+/// credentials): the row its requests use, which says who the account is,
+/// its role and status and holds no balance or count, and when its
+/// credentials were last revoked. Every request still checks its own
+/// token's issue time against that and the account's status.
+#[derive(Debug, Clone)]
+pub struct BearerAccount {
+    pub account: Arc<Account>,
+    pub credentials_after: Option<DateTime<Utc>>,
+}
+
+/// This node's cache of bearer credentials, keyed by account id, in front
+/// of [`accounts::with_credentials_after`] (`platform_web::session_cache`):
+/// served only while a read of [`accounts::SIGN_IN_VERSION`], which the
+/// store's triggers move on every revocation, block, deletion, role or
+/// profile change, found it unchanged less than [`BOUND`] ago, so such a
+/// change is refused on every node within [`BOUND`] of its commit.
+pub type BearerCache = platform_web::session_cache::SessionCache<BearerAccount, AccountId, String>;
+
+pub use platform_web::session_cache::{BOUND, POLL_EVERY};
+
+/// Accounts a node keeps at most (about a kilobyte each).
+pub const BEARER_CACHE_CAPACITY: usize = 100_000;
+
+/// How long an entry is kept at most before the account is read again
+/// (the version, not this, is what refuses a change in time).
+const BEARER_ENTRY_LIFE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Starts this node's cache of bearer credentials and its version reads.
+/// On PostgreSQL the reads have a connection of their own: on the request
+/// pool they would queue behind a busy node's requests, confirm the cache
+/// late and leave it unserved just when it saves most.
+pub fn start_bearer_cache(db: &platform_db::Db) -> Arc<BearerCache> {
+    let cache = Arc::new(BearerCache::new(BEARER_CACHE_CAPACITY));
+    let reads = match db {
+        platform_db::Db::Postgres(p) => platform_db::Db::Postgres(
+            sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_lazy_with(p.connect_options().as_ref().clone()),
+        ),
+        platform_db::Db::Sqlite(_) => db.clone(),
+    };
+    cache.watch(reads, accounts::SIGN_IN_VERSION, POLL_EVERY);
+    cache
+}
+
+impl AppState {
+    /// Whether `account` may sign in, or who it is, changed on this node
+    /// (`None`: some accounts whose ids the caller does not hold): drop
+    /// them, or all, from this node's bearer cache at once (other nodes
+    /// within [`BOUND`]).
+    pub fn sign_in_changed(&self, account: Option<AccountId>) {
+        match (&self.bearer_cache, account) {
+            (Some(c), Some(a)) => c.forget_account(&a),
+            (Some(c), None) => c.clear(),
+            (None, _) => {}
+        }
+    }
+
+    /// The bearer of an access token for `id`, from this node's cache when
+    /// it may serve it, else read (and kept).
+    async fn bearer_account(&self, id: AccountId, now: DateTime<Utc>) -> StoreResult<Option<BearerAccount>> {
+        let Some(cache) = &self.bearer_cache else {
+            return Ok(accounts::with_credentials_after(&self.db, id)
+                .await?
+                .map(|(a, after)| BearerAccount { account: Arc::new(a), credentials_after: after }));
+        };
+        let key = id.to_string();
+        let ticket = match cache.get(&key, SessionVia::Bearer, now, std::time::Instant::now()) {
+            Ok((hit, _)) => return Ok(Some(hit)),
+            Err(ticket) => ticket,
+        };
+        let Some((a, after)) = accounts::with_credentials_after(&self.db, id).await? else { return Ok(None) };
+        let found = BearerAccount { account: Arc::new(a), credentials_after: after };
+        let entry = platform_accounts::Session {
+            account_id: id,
+            kind: KIND.to_string(),
+            via: platform_accounts::Via::Bearer,
+            csrf_token: String::new(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + BEARER_ENTRY_LIFE,
+        };
+        cache.put(ticket, key, SessionVia::Bearer, found.clone(), entry);
+        Ok(Some(found))
+    }
+}
+
 /// A new password's hash, off the async threads.
 pub async fn hash_password(password: String, fast: bool) -> Result<String, AppError> {
     password::hash(password, Cost::fast_if(fast)).await.map_err(|e| AppError::Internal(e.to_string()))
@@ -75,14 +161,15 @@ impl SignIn for AppState {
     }
 
     /// A signed access token, refused once its account is not active or
-    /// signed out everywhere after the token was issued.
+    /// signed out everywhere after the token was issued (its account from
+    /// this node's bearer cache when on, [`BearerCache`]).
     async fn bearer(&self, token: String, now: DateTime<Utc>) -> Result<Option<Auth>, AppError> {
         let Ok(claims) = self.tokens.verify(&token, now) else { return Ok(None) };
         let Some(id) = claims.account::<AccountId>() else { return Ok(None) };
-        match accounts::with_credentials_after(&self.db, id).await? {
-            Some((a, after)) if a.status == AccountStatus::Active => {
-                let revoked = after.is_some_and(|t| claims.iat <= t.timestamp());
-                Ok((!revoked).then(|| Auth { account_id: id, session_token: None, account: Some(Arc::new(a)) }))
+        match self.bearer_account(id, now).await? {
+            Some(b) if b.account.status == AccountStatus::Active => {
+                let revoked = b.credentials_after.is_some_and(|t| claims.iat <= t.timestamp());
+                Ok((!revoked).then_some(Auth { account_id: id, session_token: None, account: Some(b.account) }))
             }
             _ => Ok(None),
         }

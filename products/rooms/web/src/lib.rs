@@ -75,6 +75,9 @@ pub struct WebConfig {
     /// How often the outbox tailer looks without being woken (a fallback:
     /// writers wake it; tests set a long one to show no delivery waits for it).
     pub realtime_poll: Duration,
+    /// Keep bearers' accounts in this node's cache (`auth::BearerCache`;
+    /// `ROOMS_BEARER_CACHE=off` reads the account on every bearer request).
+    pub bearer_cache: bool,
 }
 
 impl Default for WebConfig {
@@ -95,6 +98,7 @@ impl Default for WebConfig {
             agency_leave_notice: rooms_domain::limits::AGENCY_LEAVE_NOTICE,
             id_docs_key: agency_docs::DocKey::dev_only(),
             realtime_poll: platform_realtime::POLL,
+            bearer_cache: true,
         }
     }
 }
@@ -147,6 +151,9 @@ pub struct Shared {
     pub mailer: Arc<dyn platform_mail::Mailer>,
     /// Google sign-in, when configured.
     pub google: Option<Arc<platform_identity::OidcClient>>,
+    /// This node's cache of bearer credentials; none when
+    /// `ROOMS_BEARER_CACHE=off`.
+    pub bearer_cache: Option<Arc<auth::BearerCache>>,
 }
 
 impl AppState {
@@ -161,6 +168,7 @@ impl AppState {
         let media = Arc::new(platform_media::LocalDisk::new(config.media_dir.clone()));
         let boards = Arc::new(realtime::boards::Wake::default());
         let realtime = realtime::start(db.clone(), boards.clone(), config.realtime_poll);
+        let bearer_cache = config.bearer_cache.then(|| auth::start_bearer_cache(&db));
         AppState(Arc::new(Shared {
             db,
             config: Arc::new(config),
@@ -174,6 +182,7 @@ impl AppState {
             economy: Arc::new(economy::Economy::unconfigured()),
             mailer: Arc::new(platform_mail::MemoryMailer::new()),
             google: None,
+            bearer_cache,
         }))
     }
 

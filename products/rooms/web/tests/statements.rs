@@ -1,8 +1,11 @@
 //! The SQL statements one request makes, counted from sqlx's own statement
-//! log (a process-wide subscriber, so this binary holds one test): a gift
-//! request with a bearer access token and a cookie session's request each
-//! read their account once, in the credential's own lookup, and a blocked
-//! or signed-out-everywhere credential is still refused.
+//! log (a process-wide subscriber, so this binary holds one test): a
+//! repeated gift request with a bearer access token reads no account row
+//! (each node keeps its bearers' accounts, `rooms_web::auth::BearerCache`),
+//! a node with that cache off reads it once, a cookie session's request
+//! reads it once in the session lookup; and a blocked or
+//! signed-out-everywhere credential is refused on every node within the
+//! cache's bound, at once on the node that made the change.
 
 #[allow(dead_code)]
 #[path = "it/support.rs"]
@@ -10,9 +13,10 @@ mod support;
 
 use axum::http::StatusCode;
 use chrono::Utc;
+use rooms_web::auth::BOUND;
 use serde_json::json;
 use std::sync::{Arc, Mutex, OnceLock};
-use support::{backends, scene, Scene, TestApp, PASSWORD};
+use support::{backends, scene, Client, Scene, TestApp, PASSWORD};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
@@ -66,28 +70,58 @@ fn account_reads(statements: &[String]) -> usize {
     statements.iter().filter(|s| s.contains("credentials_after") || (s.contains("accounts") && s.contains("needs_profile"))).count()
 }
 
+/// Waits out the bound from `committed` (when a change behind the nodes'
+/// backs returned): from then on every node must refuse what it changed.
+async fn past_bound(committed: std::time::Instant) {
+    tokio::time::sleep_until((committed + BOUND).into()).await;
+}
+
+/// A client of `node` holding `of`'s bearer token.
+fn holder(node: &TestApp, of: &Client) -> Client {
+    let mut c = node.client();
+    c.bearer = of.bearer.clone();
+    c
+}
+
 #[tokio::test]
-async fn a_request_reads_its_account_once_and_refused_credentials_stay_refused() {
+async fn a_repeated_bearer_request_reads_no_account_and_refused_credentials_are_refused_within_the_bound() {
     log();
     for b in backends() {
         let app = TestApp::new(b).await;
         let Scene { room, star_id, mut fan, fan_id, gift, .. } = scene(&app, 1).await;
         rooms_store::economy::grant(&app.db, fan_id, 100, "t", None, Utc::now()).await.unwrap();
         let path = format!("/api/v1/rooms/{room}/gifts");
-        // A first gift warms the wallets and shards; the second is counted.
+        let cache = app.bearer_cache.clone().expect("the bearer cache is on");
+        // A first gift warms the wallets, the shards and this node's copy
+        // of the fan's account; the second is counted.
+        app.settled().await;
         let first = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "warm"})).await;
         assert_eq!(first.status, StatusCode::CREATED, "{b:?}: {}", first.body);
 
+        app.settled().await;
+        let hits = cache.hits();
         take();
         let sent = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "counted"})).await;
         let statements = take();
         assert_eq!(sent.status, StatusCode::CREATED, "{b:?}: {}", sent.body);
         println!("{b:?}: a bearer gift request made {} statements:\n  {}", statements.len(), statements.join("\n  "));
-        assert_eq!(account_reads(&statements), 1, "{b:?}: the bearer check's read serves the whole request: {statements:#?}");
+        assert_eq!(account_reads(&statements), 0, "{b:?}: the bearer's account comes from this node's cache: {statements:#?}");
+        assert_eq!(cache.hits(), hits + 1, "{b:?}");
         // The catalogue and the level ladders come from this node's copies
         // (their versions ride on the batch's key look-up).
         let cached = statements.iter().filter(|s| s.contains("FROM gifts") || s.contains("FROM level_steps")).count();
         assert_eq!(cached, 0, "{b:?}: no catalogue or ladder read while they stay the same: {statements:#?}");
+
+        // A node with the cache off reads the account in the bearer check,
+        // once, and the request uses that row.
+        let off = app.second_node(|c| c.bearer_cache = false).await;
+        assert!(off.bearer_cache.is_none());
+        let mut fan_off = holder(&off, &fan);
+        take();
+        let sent = fan_off.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "uncached"})).await;
+        let statements = take();
+        assert_eq!(sent.status, StatusCode::CREATED, "{b:?}: {}", sent.body);
+        assert_eq!(account_reads(&statements), 1, "{b:?}: the bearer check's read serves the whole request: {statements:#?}");
 
         // A cookie session's request: the session lookup brings the account.
         let mut web = app.client();
@@ -101,31 +135,57 @@ async fn a_request_reads_its_account_once_and_refused_credentials_stay_refused()
         let coins = web.get("/api/v1/coins").await;
         let statements = take();
         assert_eq!(coins.status, StatusCode::OK, "{b:?}: {}", coins.body);
-        assert_eq!(coins.json()["coins"], 98, "{b:?}");
+        assert_eq!(coins.json()["coins"], 97, "{b:?}");
         assert_eq!(account_reads(&statements), 1, "{b:?}: the session lookup's join serves the request: {statements:#?}");
 
-        // A status other than active, read in the credential's own lookup,
-        // refuses the bearer token and the cookie session alike.
+        // A second node with its own cache serves the fan from it too.
+        let other = app.second_node(|_| {}).await;
+        let other_cache = other.bearer_cache.clone().expect("the bearer cache is on");
+        let mut fan_other = holder(&other, &fan);
+        other.settled().await;
+        assert_eq!(fan_other.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
+        other.settled().await;
+        let hits = other_cache.hits();
+        assert_eq!(fan_other.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
+        assert_eq!(other_cache.hits(), hits + 1, "{b:?}: the other node served the fan from its cache");
+
+        // A status other than active, written behind both nodes' backs, is
+        // refused on both within the bound, bearer and cookie alike.
         let status = |s: &'static str| {
             let db = app.db.clone();
             async move {
                 platform_db::on_pool!(&db, p => {
                     sqlx::query("UPDATE accounts SET status = $1 WHERE id = $2").bind(s).bind(fan_id).execute(p).await.unwrap();
                 });
+                std::time::Instant::now()
             }
         };
-        status("suspended").await;
+        past_bound(status("suspended").await).await;
         let refused = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "blocked"})).await;
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: {}", refused.body);
+        let refused = fan_other.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "blocked-other"})).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: the other node within the bound: {}", refused.body);
         assert_eq!(web.get("/api/v1/coins").await.status, StatusCode::UNAUTHORIZED, "{b:?}");
-        status("active").await;
+        past_bound(status("active").await).await;
         assert_eq!(web.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
-        // Signed out everywhere: tokens issued before it and the session are refused.
+        assert_eq!(fan.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
+        assert_eq!(fan_other.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
+
+        // Signed out everywhere through this node (tokens are issued to the
+        // second): refused here at once, on the other node within the bound.
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-        rooms_store::accounts::revoke_all_credentials(&app.db, fan_id, Utc::now()).await.unwrap();
+        other.settled().await;
+        assert_eq!(fan_other.get("/api/v1/coins").await.status, StatusCode::OK, "{b:?}");
+        let mut signing_out = holder(&app, &fan);
+        let r = signing_out.post("/api/v1/auth/signout", json!({})).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{b:?}: {}", r.body);
+        let committed = std::time::Instant::now();
         let refused = fan.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "signed-out"})).await;
-        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: {}", refused.body);
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: at once on the node that signed out: {}", refused.body);
         assert_eq!(web.get("/api/v1/coins").await.status, StatusCode::UNAUTHORIZED, "{b:?}");
-        assert_eq!(rooms_store::economy::balances(&app.db, fan_id).await.unwrap().coins, 98, "{b:?}: nothing refused was charged");
+        past_bound(committed).await;
+        let refused = fan_other.post(&path, json!({"gift_id": gift, "to": star_id, "idempotency_key": "signed-out-other"})).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{b:?}: the other node within the bound: {}", refused.body);
+        assert_eq!(rooms_store::economy::balances(&app.db, fan_id).await.unwrap().coins, 97, "{b:?}: nothing refused was charged");
     }
 }

@@ -52,6 +52,16 @@ impl PushKind {
         };
         PushKind { seq, ends }
     }
+
+    /// The kind of a room event row from its stored payload, parsed only
+    /// for the kinds that end someone's presence (a gift batch's large
+    /// payload is not).
+    pub fn of_payload(seq: i64, kind: &str, payload: &str) -> PushKind {
+        match kind {
+            "left" | "kicked" | "blocked" => Self::of(seq, kind, &serde_json::from_str(payload).unwrap_or(Value::Null)),
+            _ => Self::of(seq, kind, &Value::Null),
+        }
+    }
 }
 
 pub type Realtime = platform_realtime::Realtime<Topic, PushKind>;
@@ -78,6 +88,31 @@ pub fn room_event_json(room: RoomId, seq: i64, kind: &str, data: &Value, at: chr
     Utf8Bytes::from(json!({ "t": "event", "room_id": room, "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
 }
 
+/// [`room_event_json`] around a payload as the outbox stores it (JSON text):
+/// spliced in as it is, not parsed into a tree and written again; one that
+/// is not JSON becomes `null`, as when parsed.
+pub fn room_event_frame(room: RoomId, seq: i64, kind: &str, payload: &str, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
+    let data = if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() { payload.trim() } else { "null" };
+    let mut out = String::with_capacity(payload.len() + kind.len() + 120);
+    out.push_str("{\"t\":\"event\",\"room_id\":");
+    out.push_str(&json_text(&room));
+    out.push_str(",\"seq\":");
+    out.push_str(&seq.to_string());
+    out.push_str(",\"kind\":");
+    out.push_str(&json_text(&kind));
+    out.push_str(",\"data\":");
+    out.push_str(data);
+    out.push_str(",\"at\":");
+    out.push_str(&json_text(&at));
+    out.push('}');
+    Utf8Bytes::from(out)
+}
+
+/// A small value's JSON text.
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
 pub(crate) fn user_event_json(seq: i64, kind: &str, data: &Value, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
     Utf8Bytes::from(json!({ "t": "user_event", "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
 }
@@ -100,24 +135,61 @@ impl Outbox<Topic, PushKind> for Events {
         Box::pin(self.0.by_seqs(db, seqs))
     }
     fn publish(&self, hub: &Hub, row: Tailed) {
-        let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
         let (topic, json, kind) = match self.0 {
             events::Outbox::Room => {
                 let Ok(room) = row.to.parse::<RoomId>() else { return };
-                let kind = PushKind::of(row.seq, &row.kind, &data);
+                let kind = PushKind::of_payload(row.seq, &row.kind, &row.payload);
                 if let (Some(wake), "gift" | "gifts") = (&self.1, row.kind.as_str()) {
                     wake.touch();
                 }
-                (Topic::Room(room), room_event_json(room, row.seq, &row.kind, &data, row.created_at), kind)
+                (Topic::Room(room), room_event_frame(room, row.seq, &row.kind, &row.payload, row.created_at), kind)
             }
             events::Outbox::User => {
                 let Ok(who) = row.to.parse::<AccountId>() else { return };
                 let kind = PushKind { seq: row.seq, ends: Ends::Nobody };
+                let data: Value = serde_json::from_str(&row.payload).unwrap_or(Value::Null);
                 (Topic::User(who), user_event_json(row.seq, &row.kind, &data, row.created_at), kind)
             }
         };
         if hub.has_listeners(topic) {
             hub.publish(Arc::new(Push { topic, json, user_json: None, kind }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spliced_frame_reads_as_the_parsed_one() {
+        let room: RoomId = "00000000-0000-0000-0000-00000000000a".parse().expect("an id");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z").expect("a time").with_timezone(&chrono::Utc);
+        for (kind, payload) in [
+            ("gifts", r#"{"gifts":[{"from":"a","n":2},{"from":"b","n":1}],"total":3}"#),
+            ("chat", r#" {"text":"quote \" and \\ and ünïcode"} "#),
+            ("seat", "[]"),
+            ("odd \"kind\"", "7"),
+            ("broken", "{not json"),
+            ("empty", ""),
+        ] {
+            let data = serde_json::from_str(payload).unwrap_or(Value::Null);
+            let spliced: Value = serde_json::from_str(room_event_frame(room, 42, kind, payload, at).as_str()).expect("a JSON frame");
+            let parsed: Value = serde_json::from_str(room_event_json(room, 42, kind, &data, at).as_str()).expect("a JSON frame");
+            assert_eq!(spliced, parsed, "{kind}: {payload}");
+        }
+    }
+
+    #[test]
+    fn only_presence_ending_kinds_read_their_payload() {
+        let who = "00000000-0000-0000-0000-00000000000b";
+        let payload = format!(r#"{{"account":"{who}"}}"#);
+        let one = Ends::One(who.parse().expect("an id"));
+        assert_eq!(PushKind::of_payload(1, "kicked", &payload).ends, one);
+        assert_eq!(PushKind::of_payload(1, "left", &payload).ends, one);
+        assert_eq!(PushKind::of_payload(1, "blocked", &payload).ends, one);
+        assert_eq!(PushKind::of_payload(1, "room_closed", "{}").ends, Ends::Everyone);
+        assert_eq!(PushKind::of_payload(1, "gifts", &payload).ends, Ends::Nobody);
+        assert_eq!(PushKind::of_payload(1, "kicked", "{broken").ends, Ends::Nobody);
     }
 }

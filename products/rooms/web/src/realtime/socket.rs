@@ -22,7 +22,7 @@
 //! may follow it; an event that may end someone's presence makes that
 //! person's subscription check again.
 
-use super::{room_event_json, user_event_json, Ends, Hub, PushKind, Topic};
+use super::{room_event_frame, user_event_json, Ends, Hub, PushKind, Topic};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, WebResult};
 use crate::AppState;
@@ -106,13 +106,10 @@ impl Endpoint for RoomSocket {
         let page = events::room_since(&self.state.db, c.room_id, after, limit).await?;
         Ok(page
             .into_iter()
-            .map(|e| {
-                let data = e.data();
-                Row {
-                    seq: e.seq,
-                    kind: PushKind::of(e.seq, &e.kind, &data),
-                    text: room_event_json(c.room_id, e.seq, &e.kind, &data, e.created_at),
-                }
+            .map(|e| Row {
+                seq: e.seq,
+                kind: PushKind::of_payload(e.seq, &e.kind, &e.payload),
+                text: room_event_frame(c.room_id, e.seq, &e.kind, &e.payload, e.created_at),
             })
             .collect())
     }

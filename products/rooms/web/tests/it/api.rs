@@ -147,6 +147,7 @@ async fn sign_in_is_limited_per_account_and_blocked_accounts_hear_why() {
         let mut staff = app.client();
         staff.sign_up("staff@example.com", "staffer").await;
         platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'super_admin' WHERE handle = 'staffer'").execute(p).await.unwrap(); });
+        app.settled().await;
         let mut user = app.client();
         let u = user.sign_up("user@example.com", "someone").await;
         let uid = u["account"]["id"].as_str().unwrap();
@@ -200,6 +201,7 @@ async fn tokens_rotate_sign_out_revokes_all_and_staff_resets_work_once() {
         let mut staff = app.client();
         staff.sign_up("boss@example.com", "boss").await;
         platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'admin' WHERE handle = 'boss'").execute(p).await.unwrap(); });
+        app.settled().await;
         let uid = v["account"]["id"].as_str().unwrap();
         let t = staff.post(&format!("/api/v1/admin/users/{uid}/reset-token"), json!({})).await;
         assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);

@@ -9,6 +9,7 @@ use serde_json::json;
 async fn role(app: &TestApp, handle: &str, role: &str) {
     let sql = format!("UPDATE accounts SET role = '{role}' WHERE handle = '{handle}'");
     platform_db::on_pool!(&app.db, p => { sqlx::query(&sql).execute(p).await.unwrap(); });
+    app.settled().await;
 }
 
 fn fields(v: &serde_json::Value) -> Vec<String> {

@@ -30,6 +30,7 @@ async fn the_back_office_at_phone_and_wide_widths() {
     let mut boss = app.client();
     boss.sign_up("boss@example.com", "boss").await;
     platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'super_admin' WHERE handle = 'boss'").execute(p).await.unwrap(); });
+    app.settled().await;
     let ann = app.client().sign_up("ann@example.com", "ann").await;
     let ann_id = ann["account"]["id"].as_str().unwrap().to_string();
     let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -74,6 +74,7 @@ async fn the_boards_job_and_the_agency_dashboard_use_the_configured_clock() {
         let mut staff = app.client();
         staff.sign_up("staff@example.com", "staff").await;
         platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'super_admin' WHERE handle = 'staff'").execute(p).await.unwrap(); });
+        app.settled().await;
         let r = staff.post(&format!("/api/v1/admin/agencies/{agency}/status"), json!({"status": "active"})).await;
         assert_eq!(r.status, StatusCode::OK, "{b:?}: {}", r.body);
         let d = boss.get("/api/v1/agency/dashboard?period=week").await;

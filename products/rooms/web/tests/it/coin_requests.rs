@@ -35,6 +35,7 @@ async fn ask(c: &mut Client, path: &str, fields: &[(&str, &str)], proofs: &[(&st
 
 async fn with_role(app: &TestApp, number: i64, role: &str) {
     platform_db::on_pool!(&app.db, p => sqlx::query("UPDATE accounts SET role = $1 WHERE public_number = $2").bind(role).bind(number).execute(p).await.unwrap().rows_affected());
+    app.settled().await;
 }
 
 fn number(v: &Value) -> i64 {

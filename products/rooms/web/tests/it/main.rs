@@ -4,6 +4,7 @@
 mod agencies;
 mod api;
 mod backoffice;
+mod bearer_cache;
 mod browser;
 mod browser_agency;
 mod browser_backoffice;

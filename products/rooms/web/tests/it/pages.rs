@@ -176,6 +176,7 @@ async fn settings_staff_pages_and_reset_codes() {
         // Staff: the page is for staff only; a reset code works once.
         assert_eq!(owner.get("/admin").await.status, StatusCode::FORBIDDEN);
         platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'admin' WHERE handle = 'olu'").execute(p).await.unwrap(); });
+        app.settled().await;
         let admin = owner.get("/admin?q=vera").await;
         assert_eq!(admin.status, StatusCode::OK);
         assert!(admin.body.contains("@vera") && admin.body.contains("Settings Room"));

@@ -18,6 +18,7 @@ pub async fn staff(app: &TestApp) -> Client {
     let mut s = app.client();
     s.sign_up("boss@example.com", "boss").await;
     platform_db::on_pool!(&app.db, p => { sqlx::query("UPDATE accounts SET role = 'super_admin' WHERE handle = 'boss'").execute(p).await.unwrap(); });
+    app.settled().await;
     s
 }
 

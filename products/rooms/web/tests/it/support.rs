@@ -20,6 +20,9 @@ pub const PASSWORD: &str = "Str0ng!p";
 pub struct TestApp {
     pub db: Db,
     pub router: Router,
+    /// The node's cache of bearer credentials (on unless a test turns it off).
+    pub bearer_cache: Option<std::sync::Arc<rooms_web::auth::BearerCache>>,
+    pub config: WebConfig,
     _dir: Option<platform_db::testing::TestDb>,
 }
 
@@ -43,10 +46,10 @@ impl TestApp {
             voice_origins: origins,
             ..WebConfig::default()
         };
-        let mut state = AppState::new(t.db.clone(), cfg, None);
+        let mut state = AppState::new(t.db.clone(), cfg.clone(), None);
         state.voice = voice;
         state.realtime.started().await;
-        TestApp { db: t.db.clone(), router: rooms_web::app(state), _dir: Some(t) }
+        TestApp { db: t.db.clone(), bearer_cache: state.bearer_cache.clone(), router: rooms_web::app(state), config: cfg, _dir: Some(t) }
     }
 
     pub async fn with(backend: Backend, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
@@ -71,13 +74,40 @@ impl TestApp {
         };
         tweak(&mut cfg);
         let db = t.db.clone();
-        let mut state = AppState::new(db.clone(), cfg, None);
+        let mut state = AppState::new(db.clone(), cfg.clone(), None);
         tweak_state(&mut state);
         // Rows committed from here on are live, not history: a test's
         // first event cannot fall before the tailer has read the heads.
         state.realtime.started().await;
+        let bearer_cache = state.bearer_cache.clone();
         let router = rooms_web::app(state);
-        TestApp { db, router, _dir: Some(t) }
+        TestApp { db, router, bearer_cache, config: cfg, _dir: Some(t) }
+    }
+
+    /// Another node on this app's database: its own state and caches,
+    /// the same token secret (tweaked by `tweak`).
+    pub async fn second_node(&self, tweak: impl FnOnce(&mut WebConfig)) -> TestApp {
+        let mut cfg = self.config.clone();
+        tweak(&mut cfg);
+        let state = AppState::new(self.db.clone(), cfg.clone(), None);
+        state.realtime.started().await;
+        let bearer_cache = state.bearer_cache.clone();
+        TestApp { db: self.db.clone(), router: rooms_web::app(state), bearer_cache, config: cfg, _dir: None }
+    }
+
+    /// Waits until this node has seen what the test just wrote behind its
+    /// back (SQL standing for another process, a role change say): a read
+    /// of the sign-in version begun after this call confirmed the node's
+    /// bearer cache, which empties it if the version moved. At most the
+    /// cache's poll interval, never a guess.
+    pub async fn settled(&self) {
+        let Some(cache) = &self.bearer_cache else { return };
+        let t = std::time::Instant::now();
+        let give_up = t + std::time::Duration::from_secs(10);
+        while !cache.confirmed_after(t) {
+            assert!(std::time::Instant::now() < give_up, "no sign-in version read in 10 s");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     pub fn client(&self) -> Client {
