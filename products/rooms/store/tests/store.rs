@@ -585,3 +585,72 @@ async fn reset_mails_are_capped_per_hour_and_a_new_one_replaces_the_old() {
         assert_eq!(accounts::redeem_reset(db, &tokens[1], "h", at).await.unwrap(), None, "{b:?}: replaced");
     }
 }
+
+/// The bearer cache serves an account row only while the sign-in version
+/// stands still, so every column of that row (and the credentials' time
+/// and the active flag) must move it when it changes, and a column added
+/// to the row without a trigger for it fails here. A sign-in's time and a
+/// new password hash alone do not move it.
+#[tokio::test]
+async fn every_cached_account_column_moves_the_sign_in_version() {
+    // Each column of the cached row with a change to it (one SQL text for
+    // both stores); the row's id, number and creation time never change.
+    let changes: &[(&str, &str)] = &[
+        ("handle", "handle || '_x'"),
+        ("full_name", "full_name || ' X'"),
+        ("display_name", "display_name || ' X'"),
+        ("phone", "'+254700000099'"),
+        ("email", "'changed@example.com'"),
+        ("birth_date", "'1991-02-03'"),
+        ("country", "CASE WHEN country = 'KE' THEN 'NG' ELSE 'KE' END"),
+        ("gender", "CASE WHEN gender = 'male' THEN 'female' ELSE 'male' END"),
+        ("bio", "bio || 'x'"),
+        ("avatar_url", "'/media/changed.png'"),
+        ("role", "CASE WHEN role = 'admin' THEN 'user' ELSE 'admin' END"),
+        ("status", "CASE WHEN status = 'suspended' THEN 'active' ELSE 'suspended' END"),
+        ("status_reason", "'a reason'"),
+        ("needs_profile", "NOT needs_profile"),
+    ];
+    let cached: Vec<&str> = accounts::session_columns()
+        .split(',')
+        .map(|c| c.trim().trim_start_matches("acct."))
+        .filter(|c| !matches!(*c, "id" | "public_number" | "created_at"))
+        .collect();
+    let mut covered: Vec<&str> = changes.iter().map(|(c, _)| *c).collect();
+    covered.sort();
+    let mut wanted = cached.clone();
+    wanted.sort();
+    assert_eq!(covered, wanted, "each column of the cached account row has a change here (and a trigger)");
+
+    let also: &[(&str, &str)] = &[("is_active", "NOT is_active"), ("credentials_after", "created_at")];
+    let unmoved: &[(&str, &str)] = &[("last_login_at", "created_at"), ("password_hash", "'another hash'")];
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let a = user(db, "versioned").await;
+        let version = || async {
+            platform_db::on_pool!(db, p => {
+                let v: i64 = sqlx::query_scalar(&format!("SELECT version FROM {}", accounts::SIGN_IN_VERSION)).fetch_one(p).await.unwrap();
+                v
+            })
+        };
+        let set = |column: &'static str, to: &'static str| async move {
+            let sql = format!("UPDATE accounts SET {column} = {to} WHERE id = $1");
+            platform_db::on_pool!(db, p => { sqlx::query(&sql).bind(a).execute(p).await.unwrap(); });
+        };
+        for (column, to) in changes.iter().chain(also) {
+            let before = version().await;
+            set(column, to).await;
+            assert!(version().await > before, "{b:?}: a change of {column} moves the sign-in version");
+        }
+        for (column, to) in unmoved {
+            let before = version().await;
+            set(column, to).await;
+            assert_eq!(version().await, before, "{b:?}: {column} alone leaves the version");
+        }
+        let before = version().await;
+        set("handle", "handle").await;
+        assert_eq!(version().await, before, "{b:?}: an update that changes nothing leaves it");
+        platform_db::on_pool!(db, p => { sqlx::query("DELETE FROM accounts WHERE id = $1").bind(a).execute(p).await.unwrap(); });
+        assert!(version().await > before, "{b:?}: a deletion moves it");
+    }
+}
