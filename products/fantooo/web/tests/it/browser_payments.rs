@@ -151,7 +151,26 @@ async fn the_paywall_keeps_the_users_place_at_phone_and_desktop_width() {
             Ok::<_, WebDriverError>(())
         }
         .await;
+        // On a failure, say where the page stood: its path, its toasts,
+        // its last message and whether the dialog is open (and keep a
+        // screenshot), so a timed-out wait tells what the user saw.
+        let seen = match &result {
+            Ok(()) => String::new(),
+            Err(_) => {
+                crate::browser::shot(&d, &format!("paywall-failed-{label}")).await;
+                d.execute(
+                    "var t = document.querySelector('.toast-region'), l = document.querySelector('#messages li:last-child'),
+                         g = document.getElementById('buy-credits');
+                     return [location.pathname + location.search, 'toasts: ' + (t ? t.innerText : ''),
+                             'last: ' + (l ? l.className + ' ' + l.innerText : ''), 'dialog open: ' + !!(g && g.open)].join(' | ');",
+                    vec![],
+                )
+                .await
+                .map(|r| r.json().to_string())
+                .unwrap_or_else(|e| format!("(the page could not be read: {e})"))
+            }
+        };
         let _ = d.quit().await;
-        result.unwrap_or_else(|e| panic!("{label}: {e}"));
+        result.unwrap_or_else(|e| panic!("{label}: {e}; the page: {seen}"));
     }
 }
