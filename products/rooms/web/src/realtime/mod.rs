@@ -42,11 +42,15 @@ pub enum Ends {
     Everyone,
 }
 
+/// The room event kinds that end one person's presence (named in their
+/// payload's `account`).
+const ENDS_ONE: [&str; 3] = ["left", "kicked", "blocked"];
+
 impl PushKind {
     /// The kind of a room event row.
     pub fn of(seq: i64, kind: &str, data: &Value) -> PushKind {
         let ends = match kind {
-            "left" | "kicked" | "blocked" => data["account"].as_str().and_then(|a| a.parse().ok()).map_or(Ends::Nobody, Ends::One),
+            k if ENDS_ONE.contains(&k) => data["account"].as_str().and_then(|a| a.parse().ok()).map_or(Ends::Nobody, Ends::One),
             "room_closed" => Ends::Everyone,
             _ => Ends::Nobody,
         };
@@ -57,10 +61,8 @@ impl PushKind {
     /// for the kinds that end someone's presence (a gift batch's large
     /// payload is not).
     pub fn of_payload(seq: i64, kind: &str, payload: &str) -> PushKind {
-        match kind {
-            "left" | "kicked" | "blocked" => Self::of(seq, kind, &serde_json::from_str(payload).unwrap_or(Value::Null)),
-            _ => Self::of(seq, kind, &Value::Null),
-        }
+        let data = if ENDS_ONE.contains(&kind) { serde_json::from_str(payload).unwrap_or(Value::Null) } else { Value::Null };
+        Self::of(seq, kind, &data)
     }
 }
 
