@@ -119,6 +119,19 @@ impl Db {
         Ok(())
     }
 
+    /// A pool of one connection of its own to the same PostgreSQL database
+    /// (opened when first used), for a node's periodic read that must not
+    /// queue behind its requests for a pooled connection: on a busy node
+    /// such a read comes late. SQLite's pool is returned as it is.
+    pub fn own_connection(&self) -> Db {
+        match self {
+            Db::Postgres(p) => {
+                Db::Postgres(PgPoolOptions::new().max_connections(1).connect_lazy_with(p.connect_options().as_ref().clone()))
+            }
+            Db::Sqlite(_) => self.clone(),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(_) => Backend::Sqlite,

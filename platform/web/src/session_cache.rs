@@ -244,8 +244,13 @@ where
     /// Reads the product's sign-in version in `table` every `every` for as
     /// long as the cache is alive (one indexed one-row read per node, not
     /// per request). A failed read confirms nothing, so after [`BOUND`]
-    /// the cache stops serving until a read succeeds again.
+    /// the cache stops serving until a read succeeds again. On PostgreSQL
+    /// the reads have a connection of their own ([`Db::own_connection`]):
+    /// on the request pool they queued behind a busy node's requests,
+    /// confirmed the cache late and left it unserved just when it saves
+    /// most.
     pub fn watch(self: &Arc<Self>, db: Db, table: &'static str, every: Duration) {
+        let db = db.own_connection();
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);

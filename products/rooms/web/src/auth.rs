@@ -65,18 +65,9 @@ pub const BEARER_CACHE_CAPACITY: usize = 100_000;
 const BEARER_ENTRY_LIFE: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Starts this node's cache of bearer credentials and its version reads.
-/// On PostgreSQL the reads have a connection of their own: on the request
-/// pool they would queue behind a busy node's requests, confirm the cache
-/// late and leave it unserved just when it saves most.
 pub fn start_bearer_cache(db: &platform_db::Db) -> Arc<BearerCache> {
     let cache = Arc::new(BearerCache::new(BEARER_CACHE_CAPACITY));
-    let reads = match db {
-        platform_db::Db::Postgres(p) => platform_db::Db::Postgres(
-            sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_lazy_with(p.connect_options().as_ref().clone()),
-        ),
-        platform_db::Db::Sqlite(_) => db.clone(),
-    };
-    cache.watch(reads, accounts::SIGN_IN_VERSION, POLL_EVERY);
+    cache.watch(db.clone(), accounts::SIGN_IN_VERSION, POLL_EVERY);
     cache
 }
 
