@@ -84,7 +84,7 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> WebResult
 /// access tokens issued until now.
 pub async fn sign_out_everywhere(state: &AppState, who: AccountId) -> WebResult<()> {
     accounts::revoke_all_credentials(&state.db, who, Utc::now()).await?;
-    state.sign_in_changed(Some(who));
+    state.sign_in_changed(who);
     Ok(())
 }
 

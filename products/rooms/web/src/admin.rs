@@ -553,7 +553,7 @@ async fn set_status(
             }
         }
         accounts::set_status(&s.db, me.id(), id, status, &reason, Utc::now()).await?;
-        s.sign_in_changed(Some(id));
+        s.sign_in_changed(id);
         Ok((format!("Status set to {status}."), json!({"status": status})))
     }
     .await;

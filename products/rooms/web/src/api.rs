@@ -195,7 +195,7 @@ async fn reset_confirm(State(s): State<AppState>, Json(f): Json<ResetConfirm>) -
     let hash = crate::auth::hash_password(password.expose().to_string(), s.config.fast_password_hashing).await?;
     match accounts::redeem_reset(&s.db, f.token.trim(), &hash, Utc::now()).await? {
         Some(id) => {
-            s.sign_in_changed(Some(id));
+            s.sign_in_changed(id);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         None => Err(crate::error::refused("reset_token_invalid", "This reset link has expired or was already used")),
@@ -236,7 +236,7 @@ pub async fn apply_profile(s: &AppState, user: &CurrentUser, f: &EditMe) -> WebR
     };
     errs.into_result()?;
     accounts::update_profile(&s.db, user.id(), &change).await?;
-    s.sign_in_changed(Some(user.id()));
+    s.sign_in_changed(user.id());
     Ok(())
 }
 
@@ -263,7 +263,7 @@ async fn avatar(State(s): State<AppState>, user: CurrentUser, mp: Multipart) -> 
     let (bytes, ct) = first_file(mp, "avatar").await?;
     let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("avatar", "Avatar")).await?;
     accounts::update_profile(&s.db, user.id(), &ProfileChange { avatar_url: Some(url.clone()), ..Default::default() }).await?;
-    s.sign_in_changed(Some(user.id()));
+    s.sign_in_changed(user.id());
     Ok(ok(json!({"avatar_url": url})))
 }
 
@@ -540,7 +540,7 @@ async fn admin_status(
         return Err(AppError::field("reason", "Give a reason; the user sees it at sign-in").into());
     }
     accounts::set_status(&s.db, staff.id(), id, status, b.reason.trim(), Utc::now()).await?;
-    s.sign_in_changed(Some(id));
+    s.sign_in_changed(id);
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -72,15 +72,12 @@ pub fn start_bearer_cache(db: &platform_db::Db) -> Arc<BearerCache> {
 }
 
 impl AppState {
-    /// Whether `account` may sign in, or who it is, changed on this node
-    /// (`None`: some accounts whose ids the caller does not hold): drop
-    /// them, or all, from this node's bearer cache at once (other nodes
-    /// within [`BOUND`]).
-    pub fn sign_in_changed(&self, account: Option<AccountId>) {
-        match (&self.bearer_cache, account) {
-            (Some(c), Some(a)) => c.forget_account(&a),
-            (Some(c), None) => c.clear(),
-            (None, _) => {}
+    /// Whether `account` may sign in, or who it is, changed on this node:
+    /// drop it from this node's bearer cache at once (other nodes within
+    /// [`BOUND`]).
+    pub fn sign_in_changed(&self, account: AccountId) {
+        if let Some(c) = &self.bearer_cache {
+            c.forget_account(&account);
         }
     }
 

@@ -554,7 +554,7 @@ async fn avatar(State(s): State<AppState>, u: CurrentUser, mp: Multipart) -> Web
     let (bytes, ct) = crate::api::first_file(mp, "avatar").await?;
     let url = crate::media::store_square(&s, bytes, ct.as_deref(), &crate::media::rules("avatar", "Avatar")).await?;
     accounts::update_profile(&s.db, u.id(), &accounts::ProfileChange { avatar_url: Some(url), ..Default::default() }).await?;
-    s.sign_in_changed(Some(u.id()));
+    s.sign_in_changed(u.id());
     Ok(Redirect::to(&format!("/u/{}", u.account.public_number)).into_response())
 }
 
@@ -602,7 +602,7 @@ async fn reset_confirm(State(s): State<AppState>, Form(f): Form<ResetConfirmForm
     let hash = crate::auth::hash_password(password.expose().to_string(), s.config.fast_password_hashing).await?;
     match accounts::redeem_reset(&s.db, f.token.trim(), &hash, Utc::now()).await? {
         Some(id) => {
-            s.sign_in_changed(Some(id));
+            s.sign_in_changed(id);
             Ok(Redirect::to("/signin").into_response())
         }
         None => Err(crate::error::refused("reset_token_invalid", "This reset code has expired or was already used")),
@@ -660,7 +660,7 @@ async fn admin_status(
         return Err(AppError::field("reason", "Give a reason; the user sees it at sign-in").into());
     }
     accounts::set_status(&s.db, staff.id(), id, status, f.reason.trim(), Utc::now()).await?;
-    s.sign_in_changed(Some(id));
+    s.sign_in_changed(id);
     Ok(Redirect::to("/admin").into_response())
 }
 

@@ -220,7 +220,7 @@ async fn complete_profile(s: &AppState, id: AccountId, f: &ProfileForm) -> WebRe
         return Err(errs.into());
     };
     identities::complete_profile(&s.db, id, &Completion { handle, full_name, birth_date, country }).await?;
-    s.sign_in_changed(Some(id));
+    s.sign_in_changed(id);
     Ok(())
 }
 
