@@ -84,15 +84,11 @@ pub fn start(db: Db, boards: Arc<boards::Wake>, poll: std::time::Duration) -> Ar
 pub const EPHEMERAL: i64 = 0;
 
 /// A room event as clients receive it, live and replayed alike:
-/// `{"t":"event","room_id":…,"seq":…,"kind":…,"data":{…},"at":…}`; a
-/// person's event has `"t":"user_event"` and no `room_id`.
-pub fn room_event_json(room: RoomId, seq: i64, kind: &str, data: &Value, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
-    Utf8Bytes::from(json!({ "t": "event", "room_id": room, "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
-}
-
-/// [`room_event_json`] around a payload as the outbox stores it (JSON text):
-/// spliced in as it is, not parsed into a tree and written again; one that
-/// is not JSON becomes `null`, as when parsed.
+/// `{"t":"event","room_id":…,"seq":…,"kind":…,"data":{…},"at":…}`, with
+/// the payload as the outbox stores it (JSON text) spliced in as it is, not
+/// parsed into a tree and written again; one that is not JSON becomes
+/// `null`, as when parsed. A person's event has `"t":"user_event"` and no
+/// `room_id`.
 pub fn room_event_frame(room: RoomId, seq: i64, kind: &str, payload: &str, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
     let data = if serde_json::from_str::<serde::de::IgnoredAny>(payload).is_ok() { payload.trim() } else { "null" };
     let mut out = String::with_capacity(payload.len() + kind.len() + 120);
@@ -163,6 +159,12 @@ impl Outbox<Topic, PushKind> for Events {
 mod tests {
     use super::*;
 
+    /// The frame built from the parsed payload, as it was before frames
+    /// were spliced: what a spliced frame must read as.
+    fn parsed_frame(room: RoomId, seq: i64, kind: &str, data: &Value, at: chrono::DateTime<chrono::Utc>) -> Utf8Bytes {
+        Utf8Bytes::from(json!({ "t": "event", "room_id": room, "seq": seq, "kind": kind, "data": data, "at": at }).to_string())
+    }
+
     #[test]
     fn a_spliced_frame_reads_as_the_parsed_one() {
         let room: RoomId = "00000000-0000-0000-0000-00000000000a".parse().expect("an id");
@@ -177,7 +179,7 @@ mod tests {
         ] {
             let data = serde_json::from_str(payload).unwrap_or(Value::Null);
             let spliced: Value = serde_json::from_str(room_event_frame(room, 42, kind, payload, at).as_str()).expect("a JSON frame");
-            let parsed: Value = serde_json::from_str(room_event_json(room, 42, kind, &data, at).as_str()).expect("a JSON frame");
+            let parsed: Value = serde_json::from_str(parsed_frame(room, 42, kind, &data, at).as_str()).expect("a JSON frame");
             assert_eq!(spliced, parsed, "{kind}: {payload}");
         }
     }
