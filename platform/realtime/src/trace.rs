@@ -4,18 +4,13 @@
 //! the commit, the wake-up, the outbox read, the hub and the socket write.
 //! Off, each step costs one load of a cached flag.
 
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::LazyLock;
 
-static STATE: AtomicU8 = AtomicU8::new(0);
-static ON: AtomicBool = AtomicBool::new(false);
+static ON: LazyLock<bool> = LazyLock::new(|| std::env::var("REALTIME_TRACE").is_ok_and(|v| v == "1"));
 
 /// Whether the trace is on (read from the environment once).
 pub fn on() -> bool {
-    if STATE.load(Ordering::Relaxed) == 0 {
-        ON.store(std::env::var("REALTIME_TRACE").is_ok_and(|v| v == "1"), Ordering::Relaxed);
-        STATE.store(1, Ordering::Relaxed);
-    }
-    ON.load(Ordering::Relaxed)
+    *ON
 }
 
 /// Microseconds since the Unix epoch.
