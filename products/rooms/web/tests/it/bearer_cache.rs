@@ -9,11 +9,19 @@ use rooms_web::auth::BOUND;
 use serde_json::json;
 use std::time::Instant;
 
-/// A client of `node` holding `of`'s bearer token.
-fn holder(node: &TestApp, of: &Client) -> Client {
-    let mut c = node.client();
-    c.bearer = of.bearer.clone();
-    c
+/// Two nodes on one database, and a new user `handle` signed up on the
+/// first, with a client of each node holding the same bearer token; both
+/// nodes' caches confirmed after the sign-up.
+async fn two_nodes(b: rooms_store::Backend, handle: &str) -> (TestApp, TestApp, Client, Client) {
+    let a = TestApp::new(b).await;
+    let other = a.second_node(|_| {}).await;
+    let mut on_a = a.client();
+    on_a.sign_up(&format!("{handle}@example.com"), handle).await;
+    let mut on_b = other.client();
+    on_b.bearer = on_a.bearer.clone();
+    a.settled().await;
+    other.settled().await;
+    (a, other, on_a, on_b)
 }
 
 async fn set_role(app: &TestApp, handle: &str, role: &str) -> Instant {
@@ -26,13 +34,7 @@ async fn set_role(app: &TestApp, handle: &str, role: &str) -> Instant {
 #[tokio::test]
 async fn a_role_change_behind_the_nodes_backs_is_seen_on_every_node_within_the_bound() {
     for b in backends() {
-        let a = TestApp::new(b).await;
-        let other = a.second_node(|_| {}).await;
-        let mut on_a = a.client();
-        on_a.sign_up("riz@example.com", "riz").await;
-        let mut on_b = holder(&other, &on_a);
-        a.settled().await;
-        other.settled().await;
+        let (a, other, mut on_a, mut on_b) = two_nodes(b, "riz").await;
         for c in [&mut on_a, &mut on_b] {
             assert_eq!(c.get("/api/v1/admin/users").await.status, StatusCode::FORBIDDEN, "{b:?}");
             assert_eq!(c.get("/api/v1/admin/users").await.status, StatusCode::FORBIDDEN, "{b:?}");
@@ -57,13 +59,7 @@ async fn a_role_change_behind_the_nodes_backs_is_seen_on_every_node_within_the_b
 #[tokio::test]
 async fn a_profile_change_shows_at_once_on_its_node_and_on_the_other_within_the_bound() {
     for b in backends() {
-        let a = TestApp::new(b).await;
-        let other = a.second_node(|_| {}).await;
-        let mut on_a = a.client();
-        on_a.sign_up("ama@example.com", "ama").await;
-        let mut on_b = holder(&other, &on_a);
-        a.settled().await;
-        other.settled().await;
+        let (_a, _other, mut on_a, mut on_b) = two_nodes(b, "ama").await;
         for c in [&mut on_a, &mut on_b] {
             assert_eq!(c.get("/api/v1/me").await.json()["account"]["display_name"], "ama Person", "{b:?}");
         }
