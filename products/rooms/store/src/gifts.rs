@@ -198,6 +198,11 @@ pub struct Sent {
     pub duplicate: bool,
     /// The sender's coins after.
     pub balance: i64,
+    /// The shares were credited in the transaction that accepted the gift
+    /// ([`accept_many`]); when false (accepted on its own by [`accept`], or
+    /// a retry's answer) [`credit_pending`] credits them, if not done yet.
+    #[serde(skip)]
+    pub credited: bool,
 }
 
 /// Economy settings a send reads.
@@ -261,6 +266,9 @@ struct NewSend<'a> {
     /// The idempotency key of the batch's escrow transfer that debits it
     /// ([`accept_many`]); `None` when it has a transfer of its own.
     posting: Option<String>,
+    /// The credit batch that pays its shares in the same transaction
+    /// ([`accept_many`]); `None` when [`credit_pending`] credits it later.
+    credit: Option<GiftCreditId>,
 }
 
 impl<'a> NewSend<'a> {
@@ -289,6 +297,7 @@ impl<'a> NewSend<'a> {
             wealth_xp: rules::xp(cost, g.wealth_pct),
             charm_xp: rules::xp(cost, g.charm_pct),
             posting: None,
+            credit: None,
         }
     }
 
@@ -349,17 +358,19 @@ macro_rules! insert_sends {
         let rows: &[NewSend<'_>] = $rows;
         let mut inserted: BTreeMap<GiftSendId, GiftSend> = BTreeMap::new();
         for chunk in rows.chunks(500) {
-            let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 21 + 1, 21))).collect::<Vec<_>>().join(", ");
+            let values = (0..chunk.len()).map(|k| format!("({})", platform_db::placeholders(k * 23 + 1, 23))).collect::<Vec<_>>().join(", ");
             let sql = format!(
                 "INSERT INTO gift_sends (id, sender_id, request_key, recipient_id, room_id, owner_id, gift_id, quantity, combo, unit_price, cost,
-                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at, escrow_posting)
+                   owner_share, receiver_share, receiver_unit, agency_id, agency_share, platform_share, wealth_xp, charm_xp, created_at, escrow_posting,
+                   credit_batch, credited_at)
                  VALUES {values} RETURNING {SEND_COLUMNS}"
             );
             let mut q = sqlx::query_as::<_, GiftSend>(&sql);
             for x in chunk {
                 q = q.bind(x.id).bind(x.sender).bind(x.key).bind(x.recipient).bind(x.room).bind(x.owner).bind(x.gift.id).bind(x.quantity)
                     .bind(x.combo).bind(x.gift.price).bind(x.split.cost).bind(x.split.owner).bind(x.split.receiver)
-                    .bind(x.unit()).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind($now).bind(x.posting.as_deref());
+                    .bind(x.unit()).bind(x.agency).bind(x.split.agency).bind(x.split.platform).bind(x.wealth_xp).bind(x.charm_xp).bind($now).bind(x.posting.as_deref())
+                    .bind(x.credit).bind(x.credit.map(|_| $now));
             }
             for row in q.fetch_all(&mut *$tx).await? {
                 inserted.insert(row.id, row);
@@ -442,19 +453,22 @@ macro_rules! gift_events {
                 q = q.bind(*a);
             }
             let names: BTreeMap<AccountId, String> = q.fetch_all(&mut *$tx).await?.into_iter().collect();
-            gift_events_named!($tx, told, &names, $now);
+            gift_events_named!($tx, told, &names, &[], $now);
         }
     }};
 }
 
-/// [`gift_events!`] with the names read already; evaluates to the senders'
-/// coins after the transaction's transfers (read for their `balance`
-/// events).
+/// [`gift_events!`] with the names read already, and a `balance` event
+/// also for each of `$also` (the accounts the transaction credited), in
+/// the same read and insert; evaluates to the coins after the
+/// transaction's transfers of the senders and of `$also` (read for their
+/// `balance` events).
 macro_rules! gift_events_named {
-    ($tx:expr, $told:expr, $names:expr, $now:expr) => {{
+    ($tx:expr, $told:expr, $names:expr, $also:expr, $now:expr) => {{
         let told: &[Told<'_>] = $told;
         let names: &BTreeMap<AccountId, String> = $names;
-        let mut senders: Vec<AccountId> = told.iter().map(|t| t.sender).collect();
+        let also: &[AccountId] = $also;
+        let mut senders: Vec<AccountId> = told.iter().map(|t| t.sender).chain(also.iter().copied()).collect();
         senders.sort();
         senders.dedup();
         let mut coins_after: BTreeMap<AccountId, i64> = BTreeMap::new();
@@ -551,7 +565,7 @@ fn pick_recipients(sender: AccountId, wanted: &Recipients, seated: &[AccountId])
 /// path accept only and let the batched writer credit.
 pub async fn send(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTime<Utc>) -> StoreResult<Sent> {
     let sent = accept(db, s, settings, now).await?;
-    if !sent.duplicate {
+    if !sent.duplicate && !sent.credited {
         credit_pending(db, now).await?;
     }
     Ok(sent)
@@ -569,7 +583,7 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
     }
     let earlier = sends_for_key(db, s.sender, s.key).await?;
     if !earlier.is_empty() {
-        return Ok(Sent { sends: earlier, duplicate: true, balance: economy::balances(db, s.sender).await?.coins });
+        return Ok(Sent { sends: earlier, duplicate: true, balance: economy::balances(db, s.sender).await?.coins, credited: false });
     }
     let g = gift(db, s.gift).await.map_err(|_| refused("gift_unavailable", "That gift is not available"))?;
     if !g.active {
@@ -660,14 +674,14 @@ pub async fn accept(db: &Db, s: &SendGift<'_>, settings: &Settings, now: DateTim
     }
     .await);
     match outcome {
-        Ok(sends) => Ok(Sent { sends, duplicate: false, balance: economy::balances(db, s.sender).await?.coins }),
+        Ok(sends) => Ok(Sent { sends, duplicate: false, balance: economy::balances(db, s.sender).await?.coins, credited: false }),
         // A retry that raced the first request: the first one's sends stand.
         Err(e @ (StoreError::Conflict(_) | StoreError::Insufficient { .. })) => {
             let earlier = sends_for_key(db, s.sender, s.key).await?;
             if earlier.is_empty() {
                 Err(e)
             } else {
-                Ok(Sent { sends: earlier, duplicate: true, balance: economy::balances(db, s.sender).await?.coins })
+                Ok(Sent { sends: earlier, duplicate: true, balance: economy::balances(db, s.sender).await?.coins, credited: false })
             }
         }
         Err(e) => Err(e),
@@ -698,6 +712,130 @@ impl GiftRequest {
             key: &self.key,
         }
     }
+}
+
+/// The ledger side of crediting `$rows` (gifts whose costs sit in their
+/// escrow shards) as batch `$batch`, in the transaction: per wallet, the
+/// sum of the gifts' shares — escrow shards debited by the costs; owners,
+/// coin receivers, agencies and the treasury shard `$treasury` credited in
+/// coins (an agency member's share returns to the treasury); receivers'
+/// diamonds issued from the issuer shard `$issuer` — and the batch's
+/// `gift_credit_batches` row with its totals. Each wallet is found once:
+/// the escrow shards from this node's cache of system wallets, the others
+/// in one statement by (kind, unit, owner); only a wallet not there yet is
+/// opened (an upsert, which would otherwise be written every time).
+/// Evaluates to the coin and diamond legs and the accounts credited; the
+/// caller posts them ([`credit_transfers`]) with its other transfers.
+macro_rules! credit_plan {
+    ($tx:expr, $db:expr, $rows:expr, $batch:expr, $treasury:expr, $issuer:expr, $now:expr) => {{
+        let rows: &[Pending] = $rows;
+        let (db, batch, treasury, issuer, now): (&Db, GiftCreditId, WalletId, WalletId, DateTime<Utc>) = ($db, $batch, $treasury, $issuer, $now);
+        let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
+        let mut wanted: std::collections::BTreeSet<(&'static str, &'static str, String)> = Default::default();
+        for r in rows {
+            let shard = escrow_of(r);
+            if !opened.contains_key(&(wallets::SYSTEM, shard.clone(), economy::COINS)) {
+                let w = economy::system(db, &shard).await?;
+                opened.insert((wallets::SYSTEM, shard, economy::COINS), w);
+            }
+            if r.owner_share > 0 {
+                wanted.insert((economy::ACCOUNT, economy::COINS, r.owner_id.to_string()));
+            }
+            if r.receiver_share > 0 {
+                let unit = if r.receiver_unit == economy::DIAMONDS { economy::DIAMONDS } else { economy::COINS };
+                wanted.insert((economy::ACCOUNT, unit, r.recipient_id.to_string()));
+            }
+            if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
+                wanted.insert((AGENCY, economy::COINS, a.to_string()));
+            }
+        }
+        if !wanted.is_empty() {
+            let values = platform_db::value_tuples(1, 3, wanted.len());
+            let sql = format!(
+                "WITH v (k, u, o) AS (VALUES {values}) SELECT v.k, v.u, v.o, w.id FROM v JOIN wallets w ON w.owner_kind = v.k AND w.unit = v.u AND w.owner_id = v.o"
+            );
+            let mut q = sqlx::query_as::<_, (String, String, String, WalletId)>(&sql);
+            for (kind, unit, owner) in &wanted {
+                q = q.bind(*kind).bind(*unit).bind(owner.as_str());
+            }
+            for (kind, unit, owner, id) in q.fetch_all(&mut *$tx).await? {
+                if let Some((k, u, _)) = wanted.iter().find(|(k, u, o)| *k == kind && *u == unit && *o == owner) {
+                    opened.insert((*k, owner, *u), id);
+                }
+            }
+        }
+        for (k, u, o) in &wanted {
+            if !opened.contains_key(&(*k, o.clone(), *u)) {
+                let unit = if *u == economy::DIAMONDS { diamonds() } else { coins() };
+                let w = wallets::open_in(&mut *$tx, k, o, &unit, now).await?.id;
+                opened.insert((*k, o.clone(), *u), w);
+            }
+        }
+        let wallet = |k: &'static str, o: String, u: &'static str| {
+            opened.get(&(k, o, u)).copied().ok_or_else(|| StoreError::Invalid("a gift's wallet was not opened".into()))
+        };
+        let mut coin_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
+        let mut diamond_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
+        let mut told: std::collections::BTreeSet<AccountId> = Default::default();
+        let (mut coins_total, mut diamonds_total) = (0i64, 0i64);
+        for r in rows {
+            let escrow = wallet(wallets::SYSTEM, escrow_of(r), economy::COINS)?;
+            *coin_legs.entry(escrow).or_default() -= r.cost;
+            coins_total += r.cost;
+            if r.owner_share > 0 {
+                let w = wallet(economy::ACCOUNT, r.owner_id.to_string(), economy::COINS)?;
+                *coin_legs.entry(w).or_default() += r.owner_share;
+                told.insert(r.owner_id);
+            }
+            if r.receiver_unit == economy::DIAMONDS {
+                *coin_legs.entry(treasury).or_default() += r.receiver_share;
+                if r.receiver_share > 0 {
+                    let w = wallet(economy::ACCOUNT, r.recipient_id.to_string(), economy::DIAMONDS)?;
+                    *diamond_legs.entry(w).or_default() += r.receiver_share;
+                    *diamond_legs.entry(issuer).or_default() -= r.receiver_share;
+                    diamonds_total += r.receiver_share;
+                    told.insert(r.recipient_id);
+                }
+            } else if r.receiver_share > 0 {
+                let w = wallet(economy::ACCOUNT, r.recipient_id.to_string(), economy::COINS)?;
+                *coin_legs.entry(w).or_default() += r.receiver_share;
+                told.insert(r.recipient_id);
+            }
+            if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
+                let w = wallet(AGENCY, a.to_string(), economy::COINS)?;
+                *coin_legs.entry(w).or_default() += r.agency_share;
+            }
+            *coin_legs.entry(treasury).or_default() += r.platform_share;
+        }
+        sqlx::query("INSERT INTO gift_credit_batches (id, gifts, coins, diamonds, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(batch).bind(rows.len() as i64).bind(coins_total).bind(diamonds_total).bind(now).execute(&mut *$tx).await?;
+        (coin_legs, diamond_legs, told)
+    }};
+}
+
+/// A credit batch's transfers: the coin legs keyed [`GIFT_CREDIT`] and the
+/// diamond legs keyed [`GIFT_CREDIT_DIAMONDS`] (each only when it moves
+/// something), the batch their reference.
+fn credit_transfers<'a>(
+    coin_legs: &BTreeMap<WalletId, i64>,
+    diamond_legs: &BTreeMap<WalletId, i64>,
+    reference: &'a str,
+    coin_key: &'a str,
+    diamond_key: &'a str,
+) -> Vec<Transfer<'a>> {
+    let legs = |m: &BTreeMap<WalletId, i64>, unit: platform_ledger::Unit| -> Vec<Leg> {
+        m.iter().filter(|(_, d)| **d != 0).map(|(w, d)| Leg { wallet: *w, unit: unit.clone(), delta: Amount(*d) }).collect()
+    };
+    let mut transfers = vec![];
+    let coin_legs = legs(coin_legs, coins());
+    if coin_legs.len() >= 2 {
+        transfers.push(Transfer { legs: coin_legs, reason: economy::GIFT, reference: Some(reference), idempotency_key: coin_key, created_by: None });
+    }
+    let diamond_legs = legs(diamond_legs, diamonds());
+    if diamond_legs.len() >= 2 {
+        transfers.push(Transfer { legs: diamond_legs, reason: economy::GIFT_DIAMONDS, reference: Some(reference), idempotency_key: diamond_key, created_by: None });
+    }
+    transfers
 }
 
 /// The idempotency key of a batch's escrow transfer into its shard: the
@@ -828,8 +966,20 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     if !batch_escrow.is_empty() {
         escrows.insert(batch_escrow.clone(), economy::system(db, &batch_escrow).await?);
     }
-    let ladders = crate::levels::ladders_at(db, ladders_version).await?;
+    // The credit batch that pays the accepted gifts' shares in the same
+    // transaction, and its treasury and diamond issuer shards (this node's
+    // cache of system wallets).
+    let credit = GiftCreditId::new();
     let live = open(&decided);
+    let (treasury, issuer) = if live.is_empty() {
+        (WalletId::default(), WalletId::default())
+    } else {
+        (
+            economy::system(db, &economy::treasury_shard(&credit.to_string())).await?,
+            economy::system(db, &economy::issuer_shard(&credit.to_string())).await?,
+        )
+    };
+    let ladders = crate::levels::ladders_at(db, ladders_version).await?;
     if !live.is_empty() {
         let (sends, coins_after) = on_pool!(db, p => async {
             let mut tx = p.begin_write().await?;
@@ -985,6 +1135,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             let batch = rows.first().map(|x| x.id.to_string()).unwrap_or_default();
             for x in &mut rows {
                 x.posting = Some(escrow_posting(&batch, &batch_escrow));
+                x.credit = Some(credit);
             }
             let sends = insert_sends!(tx, &rows, now);
             // Counters merged over the batch: one upsert per 200 rows, in
@@ -1001,9 +1152,14 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             add_counters!(tx, counters.iter().map(|((k, shard), (amount, n))| (k, *shard, *amount, *n)).collect(), now);
             // Levels reached: each track and subject of the batch once, read in one statement.
             levels_reached_many!(tx, &ladders, &level_tracks(&rows), now);
-            // The money: one transfer into the batch's escrow shard (each
-            // sender's debit summed into one leg, the shard's credit). A gift applies once by its own `gift_sends` row
-            // (unique per sender, key and recipient), not by the transfer key.
+            // The money, last: one transfer into the batch's escrow shard
+            // (each sender's debit summed into one leg, the shard's credit),
+            // and the credit batch's transfers out of it to the owners,
+            // receivers, agencies and the treasury (the shard's two legs
+            // cancel, so its row is locked but not written), all in one
+            // `transfers_in_new_keys` call that locks every wallet in id
+            // order. A gift applies once by its own `gift_sends` row (unique
+            // per sender, key and recipient), not by the transfer keys.
             let mut by_shard: BTreeMap<&str, (WalletId, BTreeMap<WalletId, i64>)> = BTreeMap::new();
             for x in &rows {
                 let (Some(from), Some(escrow), Some(posting)) =
@@ -1013,7 +1169,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                 };
                 *by_shard.entry(posting).or_insert((*escrow, BTreeMap::new())).1.entry(*from).or_default() += x.split.cost;
             }
-            let transfers: Vec<Transfer> = by_shard
+            let mut transfers: Vec<Transfer> = by_shard
                 .iter()
                 .map(|(posting, (escrow, debits))| {
                     let mut legs: Vec<Leg> = debits.iter().map(|(w, d)| Leg { wallet: *w, unit: coins(), delta: Amount(-d) }).collect();
@@ -1021,6 +1177,29 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                     Transfer { legs, reason: economy::GIFT, reference: Some(&batch), idempotency_key: posting, created_by: None }
                 })
                 .collect();
+            let paid: Vec<Pending> = rows
+                .iter()
+                .zip(&sends)
+                .map(|(x, row)| Pending {
+                    seq: row.seq,
+                    request_key: x.key.to_string(),
+                    escrow_posting: x.posting.clone(),
+                    recipient_id: row.recipient_id,
+                    owner_id: row.owner_id,
+                    cost: row.cost,
+                    owner_share: row.owner_share,
+                    receiver_share: row.receiver_share,
+                    receiver_unit: row.receiver_unit.clone(),
+                    agency_id: row.agency_id,
+                    agency_share: row.agency_share,
+                    platform_share: row.platform_share,
+                })
+                .collect();
+            let (coin_legs, diamond_legs, credited) = credit_plan!(tx, db, &paid, credit, treasury, issuer, now);
+            let credit_ref = credit.to_string();
+            let coin_key = format!("{GIFT_CREDIT}:{credit}");
+            let diamond_key = format!("{GIFT_CREDIT_DIAMONDS}:{credit}");
+            transfers.extend(credit_transfers(&coin_legs, &diamond_legs, &credit_ref, &coin_key, &diamond_key));
             let done = book().transfers_in_new_keys(&mut *tx, &transfers, now).await?;
             if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
                 return Err(StoreError::Conflict("gift_sends request key".into()));
@@ -1037,7 +1216,8 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                 let (Some(Decided::Accepted { gift, total, .. }), Some(sends)) = (&decided[i], by_req.get(&i)) else { continue };
                 told.push(Told { sender: s.sender, room: s.room, gift: &found[*gift], quantity: s.quantity, combo: s.combo.clamp(1, 100_000), total: *total, sends });
             }
-            let coins_after = gift_events_named!(tx, &told, &names, now);
+            let credited: Vec<AccountId> = credited.into_iter().collect();
+            let coins_after = gift_events_named!(tx, &told, &names, &credited, now);
             drop(told);
             tx.commit().await?;
             Ok((by_req, coins_after))
@@ -1059,13 +1239,13 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             answers.push(match decided[i].take() {
                 Some(Decided::Done(r)) => r,
                 Some(Decided::Accepted { .. }) => {
-                    Ok(Sent { sends: sends.get(&i).cloned().unwrap_or_default(), duplicate: false, balance: balance(&s.sender) })
+                    Ok(Sent { sends: sends.get(&i).cloned().unwrap_or_default(), duplicate: false, balance: balance(&s.sender), credited: true })
                 }
                 Some(Decided::Copy(j)) => {
-                    Ok(Sent { sends: sends.get(&j).cloned().unwrap_or_default(), duplicate: true, balance: balance(&s.sender) })
+                    Ok(Sent { sends: sends.get(&j).cloned().unwrap_or_default(), duplicate: true, balance: balance(&s.sender), credited: true })
                 }
                 Some(Decided::Earlier) | None => {
-                    Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: balance(&s.sender) })
+                    Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: balance(&s.sender), credited: false })
                 }
             });
         }
@@ -1079,6 +1259,7 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                 sends: sends_for_key(db, s.sender, s.key).await?,
                 duplicate: true,
                 balance: economy::balances(db, s.sender).await?.coins,
+                credited: false,
             }),
         });
     }
@@ -1181,109 +1362,12 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         if rows.is_empty() {
             return Ok(0);
         }
-        // Each wallet found once per batch: the escrow shards from this
-        // node's cache of system wallets, the others looked up together in
-        // one statement by (kind, unit, owner); only a wallet not there yet
-        // is opened (an upsert, which would otherwise be written every time).
-        let mut opened: BTreeMap<(&'static str, String, &'static str), WalletId> = BTreeMap::new();
-        let mut wanted: std::collections::BTreeSet<(&'static str, &'static str, String)> = Default::default();
-        for r in &rows {
-            let shard = escrow_of(r);
-            if !opened.contains_key(&(wallets::SYSTEM, shard.clone(), economy::COINS)) {
-                let w = economy::system(db, &shard).await?;
-                opened.insert((wallets::SYSTEM, shard, economy::COINS), w);
-            }
-            if r.owner_share > 0 {
-                wanted.insert((economy::ACCOUNT, economy::COINS, r.owner_id.to_string()));
-            }
-            if r.receiver_share > 0 {
-                let unit = if r.receiver_unit == economy::DIAMONDS { economy::DIAMONDS } else { economy::COINS };
-                wanted.insert((economy::ACCOUNT, unit, r.recipient_id.to_string()));
-            }
-            if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
-                wanted.insert((AGENCY, economy::COINS, a.to_string()));
-            }
-        }
-        if !wanted.is_empty() {
-            let values = platform_db::value_tuples(1, 3, wanted.len());
-            let sql = format!(
-                "WITH v (k, u, o) AS (VALUES {values}) SELECT v.k, v.u, v.o, w.id FROM v JOIN wallets w ON w.owner_kind = v.k AND w.unit = v.u AND w.owner_id = v.o"
-            );
-            let mut q = sqlx::query_as::<_, (String, String, String, WalletId)>(&sql);
-            for (kind, unit, owner) in &wanted {
-                q = q.bind(*kind).bind(*unit).bind(owner.as_str());
-            }
-            for (kind, unit, owner, id) in q.fetch_all(&mut *tx).await? {
-                if let Some((k, u, _)) = wanted.iter().find(|(k, u, o)| *k == kind && *u == unit && *o == owner) {
-                    opened.insert((*k, owner, *u), id);
-                }
-            }
-        }
-        macro_rules! wallet {
-            ($kind:expr, $owner:expr, $unit:expr) => {{
-                let k: (&'static str, String, &'static str) = ($kind, $owner, $unit);
-                match opened.get(&k) {
-                    Some(w) => *w,
-                    None => {
-                        let unit = if k.2 == economy::DIAMONDS { diamonds() } else { coins() };
-                        let w = wallets::open_in(&mut *tx, k.0, &k.1, &unit, now).await?.id;
-                        opened.insert(k, w);
-                        w
-                    }
-                }
-            }};
-        }
-        let mut coin_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
-        let mut diamond_legs: BTreeMap<WalletId, i64> = BTreeMap::new();
-        let mut told: std::collections::BTreeSet<AccountId> = Default::default();
-        let (mut coins_total, mut diamonds_total) = (0i64, 0i64);
-        for r in &rows {
-            let escrow = wallet!(wallets::SYSTEM, escrow_of(r), economy::COINS);
-            *coin_legs.entry(escrow).or_default() -= r.cost;
-            coins_total += r.cost;
-            if r.owner_share > 0 {
-                let w = wallet!(economy::ACCOUNT, r.owner_id.to_string(), economy::COINS);
-                *coin_legs.entry(w).or_default() += r.owner_share;
-                told.insert(r.owner_id);
-            }
-            if r.receiver_unit == economy::DIAMONDS {
-                *coin_legs.entry(treasury).or_default() += r.receiver_share;
-                if r.receiver_share > 0 {
-                    let w = wallet!(economy::ACCOUNT, r.recipient_id.to_string(), economy::DIAMONDS);
-                    *diamond_legs.entry(w).or_default() += r.receiver_share;
-                    *diamond_legs.entry(issuer).or_default() -= r.receiver_share;
-                    diamonds_total += r.receiver_share;
-                    told.insert(r.recipient_id);
-                }
-            } else if r.receiver_share > 0 {
-                let w = wallet!(economy::ACCOUNT, r.recipient_id.to_string(), economy::COINS);
-                *coin_legs.entry(w).or_default() += r.receiver_share;
-                told.insert(r.recipient_id);
-            }
-            if let (Some(a), true) = (r.agency_id, r.agency_share > 0) {
-                let w = wallet!(AGENCY, a.to_string(), economy::COINS);
-                *coin_legs.entry(w).or_default() += r.agency_share;
-            }
-            *coin_legs.entry(treasury).or_default() += r.platform_share;
-        }
-        sqlx::query("INSERT INTO gift_credit_batches (id, gifts, coins, diamonds, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(batch).bind(rows.len() as i64).bind(coins_total).bind(diamonds_total).bind(now).execute(&mut *tx).await?;
+        let (coin_legs, diamond_legs, told) = credit_plan!(tx, db, &rows, batch, treasury, issuer, now);
         // Money last, every wallet of both transfers locked in id order.
         let reference = batch.to_string();
         let coin_key = format!("{}:{batch}", GIFT_CREDIT);
         let diamond_key = format!("{}:{batch}", GIFT_CREDIT_DIAMONDS);
-        let legs = |m: &BTreeMap<WalletId, i64>, unit: platform_ledger::Unit| -> Vec<Leg> {
-            m.iter().filter(|(_, d)| **d != 0).map(|(w, d)| Leg { wallet: *w, unit: unit.clone(), delta: Amount(*d) }).collect()
-        };
-        let mut transfers = vec![];
-        let coin_legs = legs(&coin_legs, coins());
-        if coin_legs.len() >= 2 {
-            transfers.push(Transfer { legs: coin_legs, reason: economy::GIFT, reference: Some(&reference), idempotency_key: &coin_key, created_by: None });
-        }
-        let diamond_legs = legs(&diamond_legs, diamonds());
-        if diamond_legs.len() >= 2 {
-            transfers.push(Transfer { legs: diamond_legs, reason: economy::GIFT_DIAMONDS, reference: Some(&reference), idempotency_key: &diamond_key, created_by: None });
-        }
+        let transfers = credit_transfers(&coin_legs, &diamond_legs, &reference, &coin_key, &diamond_key);
         let done = book().transfers_in_new_keys(&mut *tx, &transfers, now).await?;
         if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
             return Err(StoreError::Conflict("gift credit batch key".into()));

@@ -996,7 +996,22 @@ async fn a_batch_of_gift_requests_answers_each_on_its_own_with_exact_sums() {
         let found = rooms_store::check::run(db).await.unwrap();
         assert!(found.iter().any(|(m, n)| m.starts_with("a batch's escrow transfer moved other") && *n == 1), "{b:?}: {found:?}");
         tamper(-1).await;
-        gifts::credit_pending(db, now).await.unwrap();
+        // The shares were credited in the batch's own transaction: nothing
+        // waits for the credit writer, every gift names one credit batch,
+        // and that batch's transfer takes the costs out of the same escrow
+        // shard (its two legs there cancel).
+        assert_eq!(gifts::credit_pending(db, now).await.unwrap(), 0, "{b:?}: nothing left to credit");
+        let batches: Vec<String> = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT DISTINCT CAST(credit_batch AS TEXT) FROM gift_sends WHERE room_id = $1 AND credited_at IS NOT NULL").bind(s.room).fetch_all(p).await.unwrap());
+        assert_eq!(batches.len(), 1, "{b:?}: {batches:?}");
+        let escrow_out: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(e.delta), 0) AS BIGINT) FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id
+             WHERE e.idempotency_key = 'gift_credit:' || $1 AND w.owner_id LIKE 'gift_escrow:%'").bind(&batches[0]).fetch_one(p).await.unwrap());
+        assert_eq!(escrow_out, -400, "{b:?}: the batch's costs out of escrow");
+        let held: i64 = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM wallets WHERE owner_id LIKE 'gift_escrow:%'").fetch_one(p).await.unwrap());
+        assert_eq!(held, 0, "{b:?}: escrow holds nothing after the batch");
+        assert!(rooms_store::check::run(db).await.unwrap().is_empty(), "{b:?}");
         // BR-1: the plain receiver 70 coins a gift (two), the member 70 diamonds each (two).
         assert_eq!(economy::balances(db, s.plain).await.unwrap().coins, 140, "{b:?}");
         assert_eq!(economy::balances(db, s.member).await.unwrap().diamonds, 140, "{b:?}");

@@ -195,9 +195,11 @@ pub(crate) async fn send(s: &AppState, u: &CurrentUser, room: RoomId, g: GiftIn,
     // The room's gift frame is committed: it goes out now, not after the
     // shares' batch below (the request's end would wake the tailer too late).
     s.realtime.written();
-    // The shares are credited by this node's batched writer, with every
-    // other gift accepted meanwhile; the answer waits for that batch.
-    if !sent.duplicate {
+    // A gift accepted in a batch had its shares credited in the same
+    // transaction; one accepted on its own is credited by this node's
+    // batched writer, with every other gift waiting, and the answer waits
+    // for that batch.
+    if !sent.duplicate && !sent.credited {
         s.economy.credits.settle(&s.db).await;
     }
     // The boards read on this node show it at once (other nodes hear of it from their tailers).
