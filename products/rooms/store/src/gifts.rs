@@ -2,22 +2,33 @@
 //! several seat holders, the BR-1 split through the ledger, gift history,
 //! per-period counters for rankings, and levels.
 //!
-//! A gift is accepted in one transaction and credited in a batch with
-//! others. Accepting: the sender is debited once per recipient into an
-//! escrow wallet (on its own, one ledger transfer each, keyed by the
-//! sender, the request key and the recipient; in a batch, one transfer
-//! into the batch's escrow shard, each sender's debits summed into one
-//! leg, named by each gift's `escrow_posting`), a `gift_sends` row records each
-//! with its BR-1 split (receiver, room owner, agency, platform) and
-//! `credited_at` empty — unique per sender, key and recipient, so a
-//! retried request changes nothing —, the counters move,
-//! and the room outbox carries the animation. Crediting
-//! ([`credit_pending`], run after each accepted gift and by the
-//! `gift_credits` job): one transaction takes the waiting gifts, posts per
-//! wallet the sum of their shares (one coin transfer and one diamond
-//! transfer per batch, keyed by the batch, the batch its reference), and
-//! marks each gift with the batch: exactly once, since a gift is marked
-//! only in the transaction that pays it.
+//! A gift is accepted and credited in one transaction with the other
+//! requests of its batch ([`accept_many`], every request on a node goes
+//! through it): the sender is debited into one of 64 escrow wallets (one
+//! ledger transfer into the batch's escrow shard, each sender's debits
+//! summed into one leg, named by each gift's `escrow_posting`), a
+//! `gift_sends` row records each gift with its BR-1 split (receiver, room
+//! owner, agency, platform) — unique per sender, key and recipient, so a
+//! retried request changes nothing —, the counters move, and the batch's
+//! shares are paid in the same transaction as a credit batch: per wallet
+//! the sum of its gifts' shares, out of the same escrow shard (one coin
+//! transfer keyed `gift_credit:<batch>` and one diamond transfer keyed
+//! `gift_credit_diamonds:<batch>`, the batch their reference, recorded in
+//! `gift_credit_batches` with its totals). The rows are inserted with
+//! `credit_batch` and `credited_at` set, so no row is updated after its
+//! insert, and the answer comes after the shares are credited. The escrow
+//! shard's two legs cancel: its row is locked with the batch's other
+//! wallets but not written. A gift's ledger story reads as before: from the
+//! gift its `escrow_posting` (the sender's debit) and its `credit_batch`
+//! (the shares), which `rooms check` holds against the ledger.
+//!
+//! A gift accepted on its own ([`accept`]: a batch that failed as a whole,
+//! or [`send`]) is debited into escrow with `credited_at` empty and
+//! credited later by [`credit_pending`] (run by the node's credit writer
+//! after such a gift, and by the `gift_credits` job for whatever a stopped
+//! node or an older version left): one transaction takes the waiting gifts,
+//! posts the same credit batch, and marks each gift with it — exactly once,
+//! since a gift is marked only in the transaction that pays it.
 //!
 //! **Hot rows.** Nothing an accepted gift writes is one row per room: the
 //! room's totals and rankings are `gift_counters` rows keyed by (board,
@@ -26,9 +37,10 @@
 //! sum over the shards; the cost goes to one of 64 escrow wallets picked by
 //! the key (a batch's first); `gift_sends` and the outboxes are append-only. The wallets all
 //! of a room's gifts pay into — the owner's, each receiver's, the agency's
-//! and the treasury — are written only by the batched writer, once per
-//! batch, not once per gift, so concurrent senders into one room share no
-//! row but an escrow shard, held from its update to the commit.
+//! and a treasury shard (by the credit batch's id) — are written once per
+//! accept batch, not once per gift, as the batch's last statements before
+//! its events and commit: concurrent batches into one room wait for each
+//! other only there, from the ledger's lock read to the commit.
 //!
 //! **Lock order.** Both transactions move money last, all of their
 //! transfers in one `transfers_in` call, which locks every wallet they
@@ -871,8 +883,11 @@ enum Decided {
 /// `Insufficient` or a refusal is only that request's answer; the sends
 /// are inserted, the counters merged over the batch (one upsert, in key
 /// order), and the batch's escrow transfer — into one escrow shard, one
-/// leg per sender — posted in one `transfers_in_new_keys` call (all wallets
-/// locked in id order; its key names the batch, so it is not looked up).
+/// leg per sender — and its credit batch's transfers out of that shard to
+/// the owners, receivers, agencies and treasury posted in one
+/// `transfers_in_new_keys` call (all wallets locked in id order; the keys
+/// name the batch, so they are not looked up): the gifts are credited when
+/// the batch commits ([`Sent::credited`]).
 /// A key used before
 /// is answered with its first sends; two requests of one sender with one
 /// key in the batch are applied once (the second answers as a retry).

@@ -3,13 +3,14 @@
 //! queue ([`platform_db::group_commit`]). A few workers ([`WORKERS`]) take
 //! the requests waiting (any senders, any rooms; up to [`MAX_BATCH`], with
 //! a [`WINDOW`] wait while another batch is being written) and accept them
-//! in one transaction (`rooms_store::gifts::accept_many`), where each keeps
-//! its own answer; a lone request, and every member of a batch that fails
+//! in one transaction (`rooms_store::gifts::accept_many`, which also pays
+//! the gifts' shares), where each keeps its own answer; a lone request, and every member of a batch that fails
 //! as a whole, is a batch of one, and goes through
 //! `rooms_store::gifts::accept` on its own when that fails too.
 //!
 //! `ROOMS_GIFT_BATCH=off` turns batching off on a node: every request is
-//! then accepted on its own.
+//! then accepted on its own. `ROOMS_GIFT_WORKERS=n` (1 to 16) sets the
+//! number of workers (default [`WORKERS`]).
 //!
 //! The economy settings (split rates, ranking clock) come with each
 //! request: the batcher keeps the latest it was given and every batch
@@ -28,6 +29,12 @@ pub const WINDOW: Duration = Duration::from_millis(1);
 
 /// Batches written at once on one node (each holds one connection).
 pub const WORKERS: usize = 3;
+
+/// The workers of this node: `ROOMS_GIFT_WORKERS` when it is 1 to 16, else
+/// [`WORKERS`].
+fn workers() -> usize {
+    std::env::var("ROOMS_GIFT_WORKERS").ok().and_then(|v| v.parse().ok()).filter(|n| (1..=16).contains(n)).unwrap_or(WORKERS)
+}
 
 /// The most requests in one batch.
 pub const MAX_BATCH: usize = gifts::ACCEPT_BATCH;
@@ -92,7 +99,7 @@ impl GiftAccepts {
             if std::env::var("ROOMS_GIFT_BATCH").is_ok_and(|v| v == "off") {
                 Batcher::off(accepts)
             } else {
-                Batcher::start(accepts, Options { workers: WORKERS, window: WINDOW, max_batch: MAX_BATCH })
+                Batcher::start(accepts, Options { workers: workers(), window: WINDOW, max_batch: MAX_BATCH })
             }
         });
         match batcher.submit(r).await {

@@ -1,11 +1,13 @@
-//! The batched gift writer of this node: a gift request commits the
-//! sender's side (`rooms_store::gifts::accept`), then waits here until a
-//! credit batch that started after its commit has finished, so the answer
-//! still comes after the owner's and receivers' shares are credited. One
-//! writer task per node runs `rooms_store::gifts::credit_pending`
-//! whenever a request asks, so all the gifts accepted while a batch runs
-//! are credited by the next one: one posting per wallet per batch, not one
-//! per gift. The `gift_credits` job credits whatever a stopped node left.
+//! The batched gift writer of this node, for gifts accepted on their own:
+//! a gift accepted in a batch is credited in the batch's own transaction
+//! (`rooms_store::gifts::accept_many`), but one accepted alone
+//! (`rooms_store::gifts::accept`, when its batch failed as a whole) commits
+//! the sender's side only, then waits here until a credit batch that
+//! started after its commit has finished, so the answer still comes after
+//! the owner's and receivers' shares are credited. One writer task per node
+//! runs `rooms_store::gifts::credit_pending` whenever a request asks, so all
+//! the gifts accepted alone while a batch runs are credited by the next one.
+//! The `gift_credits` job credits whatever a stopped node left.
 
 use chrono::Utc;
 use rooms_store::Db;
