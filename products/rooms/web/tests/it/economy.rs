@@ -344,7 +344,7 @@ async fn the_gift_batcher_uses_the_settings_each_request_brings() {
 }
 
 #[tokio::test]
-async fn a_gift_reaches_the_room_before_its_shares_are_credited() {
+async fn a_gift_is_answered_and_framed_with_its_shares_credited() {
     use crate::socket::{connect, next_of, send, serve};
     // Only PostgreSQL can hold one wallet's row while the rest of the store
     // goes on (SQLite has one write lock for everything).
@@ -357,7 +357,7 @@ async fn a_gift_reaches_the_room_before_its_shares_are_credited() {
         let (fan_id, _) = id_of(&mut r.fan).await;
         economy::grant(&app.db, fan_id, 1_000, "fund-fan", None, Utc::now()).await.unwrap();
         // The owner's coin wallet exists, and a transaction holds its row:
-        // the credit writer, which pays the owner's share, waits on it.
+        // the gift's batch, which pays the owner's share, waits on it.
         economy::grant(&app.db, owner_id, 1, "fund-owner", None, Utc::now()).await.unwrap();
         let platform_db::Db::Postgres(pool) = &app.db else { unreachable!() };
         let mut hold = pool.begin().await.unwrap();
@@ -378,13 +378,23 @@ async fn a_gift_reaches_the_room_before_its_shares_are_credited() {
         let mut fan = r.fan;
         let request = tokio::spawn(async move { fan.post(&path, body).await });
 
-        // The frame arrives while the request still waits for the credit batch.
-        let frame = tokio::time::timeout(std::time::Duration::from_secs(3), next_of(&mut ws, "event")).await.expect("the gift frame, live");
-        assert_eq!(frame["kind"], "gifts", "{frame}");
+        // The batch pays the shares before it writes its frame, in one
+        // transaction: while the owner's wallet is held, neither the frame
+        // nor the answer comes.
+        let early = tokio::time::timeout(std::time::Duration::from_millis(500), next_of(&mut ws, "event")).await;
+        assert!(early.is_err(), "no frame before the shares: {early:?}");
         assert!(!request.is_finished(), "the answer waits for the shares");
         hold.rollback().await.unwrap();
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(3), next_of(&mut ws, "event")).await.expect("the gift frame, live");
+        assert_eq!(frame["kind"], "gifts", "{frame}");
         let answer = request.await.unwrap();
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        // Credited when answered, by the batch itself: nothing waits for
+        // the credit writer.
+        let owner_share = answer.json()["sends"][0]["owner_share"].as_i64().unwrap();
+        assert!(owner_share > 0, "{}", answer.body);
+        assert_eq!(economy::balances(&app.db, owner_id).await.unwrap().coins, 1 + owner_share);
+        assert_eq!(rooms_store::gifts::uncredited_before(&app.db, Utc::now()).await.unwrap(), 0);
         assert!(rooms_store::check::run(&app.db).await.unwrap().is_empty());
     }
 }
