@@ -841,11 +841,23 @@ fn credit_transfers<'a>(
     let mut transfers = vec![];
     let coin_legs = legs(coin_legs, coins());
     if coin_legs.len() >= 2 {
-        transfers.push(Transfer { legs: coin_legs, reason: economy::GIFT, reference: Some(reference), idempotency_key: coin_key, created_by: None });
+        transfers.push(Transfer {
+            legs: coin_legs,
+            reason: economy::GIFT,
+            reference: Some(reference),
+            idempotency_key: coin_key,
+            created_by: None,
+        });
     }
     let diamond_legs = legs(diamond_legs, diamonds());
     if diamond_legs.len() >= 2 {
-        transfers.push(Transfer { legs: diamond_legs, reason: economy::GIFT_DIAMONDS, reference: Some(reference), idempotency_key: diamond_key, created_by: None });
+        transfers.push(Transfer {
+            legs: diamond_legs,
+            reason: economy::GIFT_DIAMONDS,
+            reference: Some(reference),
+            idempotency_key: diamond_key,
+            created_by: None,
+        });
     }
     transfers
 }
@@ -1253,15 +1265,24 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
         for (i, s) in reqs.iter().enumerate() {
             answers.push(match decided[i].take() {
                 Some(Decided::Done(r)) => r,
-                Some(Decided::Accepted { .. }) => {
-                    Ok(Sent { sends: sends.get(&i).cloned().unwrap_or_default(), duplicate: false, balance: balance(&s.sender), credited: true })
-                }
-                Some(Decided::Copy(j)) => {
-                    Ok(Sent { sends: sends.get(&j).cloned().unwrap_or_default(), duplicate: true, balance: balance(&s.sender), credited: true })
-                }
-                Some(Decided::Earlier) | None => {
-                    Ok(Sent { sends: sends_for_key(db, s.sender, s.key).await?, duplicate: true, balance: balance(&s.sender), credited: false })
-                }
+                Some(Decided::Accepted { .. }) => Ok(Sent {
+                    sends: sends.get(&i).cloned().unwrap_or_default(),
+                    duplicate: false,
+                    balance: balance(&s.sender),
+                    credited: true,
+                }),
+                Some(Decided::Copy(j)) => Ok(Sent {
+                    sends: sends.get(&j).cloned().unwrap_or_default(),
+                    duplicate: true,
+                    balance: balance(&s.sender),
+                    credited: true,
+                }),
+                Some(Decided::Earlier) | None => Ok(Sent {
+                    sends: sends_for_key(db, s.sender, s.key).await?,
+                    duplicate: true,
+                    balance: balance(&s.sender),
+                    credited: false,
+                }),
             });
         }
         return Ok(answers);

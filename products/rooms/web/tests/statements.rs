@@ -91,7 +91,9 @@ const BATCH: usize = 13;
 fn gift_path(all: Vec<String>) -> Vec<String> {
     all.into_iter()
         .filter(|s| {
-            !s.contains("account_sign_in_version") && !s.contains("FROM room_events") && !s.contains("FROM user_events")
+            !s.contains("account_sign_in_version")
+                && !s.contains("FROM room_events")
+                && !s.contains("FROM user_events")
                 && !s.contains("pg_notify")
                 && s != "COMMIT"
         })
@@ -124,10 +126,23 @@ async fn a_repeated_bearer_request_reads_no_account_and_refused_credentials_are_
         // platform alone), made before the catalogue is cached; and every
         // escrow, treasury and issuer shard opened, so no count below
         // depends on which shards a key or a batch id picks.
-        let rose_gift = rooms_store::gifts::create_gift(&app.db, &rooms_store::gifts::NewGift {
-            code: "rose", name: "Rose", category: "classic", rarity: "common", price: 100,
-            wealth_pct: 100, charm_pct: 100, animation: "rose", sort: 1, min_vip: 0,
-        }).await.unwrap();
+        let rose_gift = rooms_store::gifts::create_gift(
+            &app.db,
+            &rooms_store::gifts::NewGift {
+                code: "rose",
+                name: "Rose",
+                category: "classic",
+                rarity: "common",
+                price: 100,
+                wealth_pct: 100,
+                charm_pct: 100,
+                animation: "rose",
+                sort: 1,
+                min_vip: 0,
+            },
+        )
+        .await
+        .unwrap();
         let mut shards = std::collections::BTreeSet::new();
         for i in 0..2000 {
             let k = format!("shard-{i}");
@@ -175,7 +190,13 @@ async fn a_repeated_bearer_request_reads_no_account_and_refused_credentials_are_
         let reqs: Vec<rooms_store::gifts::GiftRequest> = [k1, k2]
             .into_iter()
             .map(|key| rooms_store::gifts::GiftRequest {
-                sender: fan_id, room, gift: rose_gift, recipients: rooms_store::gifts::Recipients::Seated(vec![star_id]), quantity: 1, combo: 1, key,
+                sender: fan_id,
+                room,
+                gift: rose_gift,
+                recipients: rooms_store::gifts::Recipients::Seated(vec![star_id]),
+                quantity: 1,
+                combo: 1,
+                key,
             })
             .collect();
         let sends: Vec<_> = reqs.iter().map(|r| r.as_send()).collect();
