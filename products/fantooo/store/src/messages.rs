@@ -351,11 +351,11 @@ pub async fn send_as_profile_from(
                 return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None, waiting_on: None });
             }
         }
-        if let Some(o) = operator {
-            // One of a few rows per operator, chosen by chat: replies in
-            // different chats do not wait for each other's commits.
-            sqlx::query(OPERATOR_REPLY_COUNT).bind(o).bind(chat_slot(chat)).bind(now).execute(&mut *tx).await?;
-        } else {
+        // An operator's reply is counted by the message's insert (migration
+        // 0031's trigger), in one of a few rows per operator chosen by
+        // chat: replies in different chats do not wait for each other's
+        // commits.
+        if operator.is_none() {
             // An admin answered: the chat no longer waits for an operator.
             let n = sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(chat).execute(&mut *tx).await?.rows_affected();
             if n > 0 {
@@ -386,12 +386,6 @@ pub async fn send_as_profile_from(
         Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None, waiting_on: None })
     })
 }
-
-/// Counts an operator's reply (operator, slot, at) in one of
-/// [`REPLY_SLOTS`] rows; `operator_admin` adds them up.
-const OPERATOR_REPLY_COUNT: &str = "INSERT INTO operator_reply_counts (operator_id, slot, messages, last_at) VALUES ($1, $2, 1, $3)
-    ON CONFLICT (operator_id, slot) DO UPDATE SET messages = operator_reply_counts.messages + 1,
-        last_at = CASE WHEN excluded.last_at > operator_reply_counts.last_at THEN excluded.last_at ELSE operator_reply_counts.last_at END";
 
 /// What a reply's one chat statement returns: the chat's status, who
 /// holds it, whether its user blocked the profile, the reply's response
