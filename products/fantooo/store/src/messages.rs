@@ -296,12 +296,22 @@ pub enum ProfileVoice {
 /// only in a chat they hold: another's answers `NotFound`, like a missing
 /// chat, and the caller tells the two apart.
 pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body) -> StoreResult<Sent> {
-    send_as_profile_from(db, chat, voice, body, None).await
+    send_as_profile_from(db, chat, voice, body, None, None).await
 }
 
 /// `send_as_profile` from a known client address: an admin's message is
 /// audited (who wrote what as which profile) in the send's transaction.
-pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body, ip: Option<&str>) -> StoreResult<Sent> {
+/// With `wake` (this node's name) the message's insert also carries the
+/// other nodes' wake-up, delivered at the commit
+/// ([`platform_db::wakeup::at_commit`]; PostgreSQL only).
+pub async fn send_as_profile_from(
+    db: &Db,
+    chat: ChatId,
+    voice: ProfileVoice,
+    body: &Body,
+    ip: Option<&str>,
+    wake: Option<&str>,
+) -> StoreResult<Sent> {
     let now = Utc::now();
     let id = MessageId::new();
     let (operator, admin) = match voice {
@@ -341,11 +351,11 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
                 return Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: true, queued: false, next_price: None, waiting_on: None });
             }
         }
-        if let Some(o) = operator {
-            // One of a few rows per operator, chosen by chat: replies in
-            // different chats do not wait for each other's commits.
-            sqlx::query(OPERATOR_REPLY_COUNT).bind(o).bind(chat_slot(chat)).bind(now).execute(&mut *tx).await?;
-        } else {
+        // An operator's reply is counted by the message's insert (migration
+        // 0031's trigger), in one of a few rows per operator chosen by
+        // chat: replies in different chats do not wait for each other's
+        // commits.
+        if operator.is_none() {
             // An admin answered: the chat no longer waits for an operator.
             let n = sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(chat).execute(&mut *tx).await?.rows_affected();
             if n > 0 {
@@ -356,26 +366,26 @@ pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, bo
             let entry = actor.record("message_sent_as_profile").subject("message", &message_id).change(None, Some(&after)).ip(ip);
             platform_audit::record_in(&mut *tx, &entry, now).await?;
         }
-        // The message row last, as in `send_as_user`.
+        // The message row last, as in `send_as_user`; it carries the other
+        // nodes' wake-up when asked to.
+        let wake = wake.and_then(|node| Some((node, platform_db::wakeup::at_commit(db.backend(), 11)?)));
         let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
                                                  is_free_message, credits_charged, client_id, status, response_ms, created_at)
-                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}");
-        let message: Message = sqlx::query_as(&sql)
+                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}{}",
+                          wake.as_ref().map(|(_, item)| format!(", {item} AS woke_peers")).unwrap_or_default());
+        let mut q = sqlx::query_as::<_, Message>(&sql)
             .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
-            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now)
-            .fetch_one(&mut *tx).await?;
+            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now);
+        if let Some((node, _)) = wake {
+            q = q.bind(node);
+        }
+        let message: Message = q.fetch_one(&mut *tx).await?;
         let preview = fantooo_domain::chat::preview(&message.content, message.content_type);
         emit_event!(tx, Some(chat), Some(user), crate::events::EventBody::Reply { chat_id: chat, seq: message.seq, profile, preview, unread, total }, now);
         tx.commit().await?;
         Ok(Sent { message, price: Price::FreeLoyalty, balance: None, duplicate: false, queued: false, next_price: None, waiting_on: None })
     })
 }
-
-/// Counts an operator's reply (operator, slot, at) in one of
-/// [`REPLY_SLOTS`] rows; `operator_admin` adds them up.
-const OPERATOR_REPLY_COUNT: &str = "INSERT INTO operator_reply_counts (operator_id, slot, messages, last_at) VALUES ($1, $2, 1, $3)
-    ON CONFLICT (operator_id, slot) DO UPDATE SET messages = operator_reply_counts.messages + 1,
-        last_at = CASE WHEN excluded.last_at > operator_reply_counts.last_at THEN excluded.last_at ELSE operator_reply_counts.last_at END";
 
 /// What a reply's one chat statement returns: the chat's status, who
 /// holds it, whether its user blocked the profile, the reply's response

@@ -106,7 +106,7 @@ pub struct Performance {
 }
 
 /// An operator's numbers (`operators o`): replies are counted in
-/// `operator_reply_counts` (see `messages::send_as_profile`) on top of what
+/// `operator_reply_counts` (each reply's message counts itself there: migration 0031) on top of what
 /// `operators.total_messages_sent` held before, and the last reply counts
 /// as activity.
 const PERFORMANCE_COLUMNS: &str = "id, name, email, quality_score, quality_threshold,

@@ -8,7 +8,7 @@ use crate::support::*;
 use axum::http::{Method, StatusCode};
 use fantooo_domain::pricing::PricingConfig;
 use fantooo_store::messages::{send_as_profile, Body, ProfileVoice};
-use fantooo_store::{on_pool, operator_admin, operators, settings};
+use fantooo_store::{on_pool, operator_admin, operators, settings, Backend};
 
 #[tokio::test]
 async fn a_price_saved_elsewhere_is_charged_by_the_next_send() {
@@ -169,6 +169,61 @@ async fn a_send_batch_answers_each_send_on_its_own() {
         assert_eq!((count(ca).await, count(cb).await, count(cc).await), (2, 0, 1), "{b:?}");
         crate::chat::assert_books_balance(&app.db).await;
     }
+}
+
+/// The next wake-up on `listener`, if one comes within `wait`.
+async fn next_wake(listener: &mut platform_db::wakeup::Listener, wait: std::time::Duration) -> Option<String> {
+    tokio::time::timeout(wait, listener.recv()).await.ok().map(|r| r.expect("the listener's connection"))
+}
+
+#[tokio::test]
+async fn a_message_wakes_the_other_nodes_with_its_own_commit() {
+    use fantooo_store::send_batch::{send_as_users_waking, UserSend};
+    use platform_db::wakeup::Listener;
+    use std::time::Duration;
+    if !backends().contains(&Backend::Postgres) {
+        eprintln!("skipping: the wake-up at commit is PostgreSQL's");
+        return;
+    }
+    let app = TestApp::new(Backend::Postgres).await;
+    one_credit_each(&app.db).await;
+    let (_a, ua, ca) = user_with_chat(&app, "wakera").await;
+    let (_b, ub, cb) = user_with_chat(&app, "wakerb").await;
+    grant(&app.db, ua, 10).await;
+    grant(&app.db, ub, 10).await;
+    let mut listener = Listener::connect(&app.db).await.unwrap().expect("a PostgreSQL listener");
+    // Whatever the set-up woke is heard first.
+    while next_wake(&mut listener, Duration::from_millis(300)).await.is_some() {}
+
+    // A batch of three messages: its transaction carries one wake-up,
+    // signed with the name given (nothing else sends that name), with no
+    // NOTIFY statement of its own.
+    let pricing = settings::Cached::new("pricing");
+    let send = |chat, user, t: &str| UserSend { chat, user, body: text(t, None) };
+    let batch = [send(ca, ua, "one"), send(cb, ub, "two"), send(ca, ua, "three")];
+    let (answers, statements) = statements_of(send_as_users_waking(&app.db, &batch, &pricing, Some("batch-node"))).await;
+    assert!(answers.unwrap().iter().all(|a| a.as_ref().is_ok_and(|s| !s.duplicate)));
+    assert!(statements.last().is_some_and(|s| s.starts_with("WITH v (id, chat_id,")), "the messages' insert last: {statements:#?}");
+    assert!(!statements.iter().any(|s| s.contains("pg_notify")), "{statements:#?}");
+    assert_eq!(next_wake(&mut listener, Duration::from_secs(2)).await.as_deref(), Some("batch-node"));
+    assert_eq!(next_wake(&mut listener, Duration::from_millis(300)).await, None, "one wake-up per transaction");
+
+    // An operator's reply: the same, in its message's insert.
+    let _op = operator_client(&app, "waker@fantooo.com").await;
+    let op = operators::list(&app.db).await.unwrap().into_iter().find(|o| o.email == "waker@fantooo.com").unwrap().id;
+    assert!(assign_to(&app.db, ca, op).await);
+    while next_wake(&mut listener, Duration::from_millis(300)).await.is_some() {}
+    let voice = ProfileVoice::Operator(op);
+    let hi = text("hi", None);
+    let (reply, statements) =
+        statements_of(fantooo_store::messages::send_as_profile_from(&app.db, ca, voice, &hi, None, Some("reply-node"))).await;
+    assert!(reply.is_ok_and(|s| !s.duplicate));
+    assert_eq!(statements.len(), 3, "no statement more for the wake-up: {statements:#?}");
+    assert_eq!(next_wake(&mut listener, Duration::from_secs(2)).await.as_deref(), Some("reply-node"));
+    // A refused reply (not the operator's chat) rolls back, and wakes no one.
+    let refused = fantooo_store::messages::send_as_profile_from(&app.db, cb, voice, &text("no", None), None, Some("refused")).await;
+    assert!(refused.is_err());
+    assert_eq!(next_wake(&mut listener, Duration::from_millis(300)).await, None);
 }
 
 #[tokio::test]
@@ -485,16 +540,17 @@ async fn op_post(c: &mut Client, path: &str, body: serde_json::Value) -> Resp {
     c.send(Method::POST, path, Some("application/json"), body.to_string().into_bytes(), &[("x-csrf-token", &csrf)]).await
 }
 
-/// An operator's text reply through the API is four statements in one
+/// An operator's text reply through the API is three statements in one
 /// transaction: its access check, the chat's lock and its counters are one
 /// (before: a read of the chat, then a locking update and a counter update;
-/// six statements in all),
+/// six statements in all), and the message's insert counts the reply
+/// (migration 0031's trigger; four statements before),
 /// and every outcome stays as it was: another operator's chat is
 /// forbidden, a missing one not found, a closed one refused, a retried
 /// `client_id` stored once, and the response time is measured from the
 /// user's waiting message.
 #[tokio::test]
-async fn an_operators_reply_is_four_statements_and_keeps_its_answers() {
+async fn an_operators_reply_is_three_statements_and_keeps_its_answers() {
     for b in backends() {
         let app = TestApp::new(b).await;
         flat_pricing(&app.db).await;
@@ -531,7 +587,7 @@ async fn an_operators_reply_is_four_statements_and_keeps_its_answers() {
         let (sent, statements) = statements_of(op_post(&mut op, &path, serde_json::json!({ "content": "counted" }))).await;
         assert_eq!(sent.status, StatusCode::CREATED, "{b:?}: {}", sent.body);
         println!("{b:?}: an operator's reply made {} statements:\n  {}", statements.len(), statements.join("\n  "));
-        assert_eq!(statements.len(), 4, "{b:?}: the chat, the reply count, the message, the event: {statements:#?}");
+        assert_eq!(statements.len(), 3, "{b:?}: the chat, the message (which counts the reply), the event: {statements:#?}");
         assert!(statements[0].starts_with("UPDATE chats"), "{b:?}: nothing is read before the chat's lock: {statements:#?}");
         let times = response_times().await;
         assert!(matches!(times[..], [Some(_), Some(ms)] if (90_000..100_000).contains(&ms)), "{b:?}: {times:?}");
@@ -544,7 +600,7 @@ async fn an_operators_reply_is_four_statements_and_keeps_its_answers() {
         let (retry, statements) =
             statements_of(op_post(&mut op, &path, serde_json::json!({ "content": "once", "client_id": "r-1" }))).await;
         assert_eq!(retry.status, StatusCode::CREATED, "{b:?}: {}", retry.body);
-        assert_eq!(statements.len(), 5, "{b:?}: the lookup after the chat's lock: {statements:#?}");
+        assert_eq!(statements.len(), 4, "{b:?}: the lookup after the chat's lock: {statements:#?}");
         assert!(statements[1].starts_with("SELECT"), "{b:?}: {statements:#?}");
         let twice = op_post(&mut op, &path, serde_json::json!({ "content": "once", "client_id": "r-1" })).await;
         assert_eq!(twice.status, StatusCode::OK, "{b:?}: {}", twice.body);
