@@ -3,7 +3,7 @@
 //! themselves are always read from the tables, so a lost one costs latency,
 //! never a message. SQLite runs a single node and needs none.
 
-use crate::{Backend, Db, StoreResult};
+use crate::{Db, StoreResult};
 
 const CHANNEL: &str = "platform_outbox";
 
@@ -22,26 +22,6 @@ pub async fn notify_from(db: &Db, sender: &str) -> StoreResult<()> {
         sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(sender).execute(p).await?;
     }
     Ok(())
-}
-
-/// A wake-up carried by a write transaction itself, for a writer that
-/// wants the other nodes woken at its commit with no statement of its own
-/// after it: a select-list item (`pg_notify(…) IS NULL`, always false) to
-/// add to a `RETURNING` or `SELECT` the transaction sends anyway, signed
-/// with the sender's name bound as `$param`. PostgreSQL queues it with the
-/// transaction and delivers it at the commit, or never when the transaction
-/// rolls back; the same wake-up queued by many rows of one transaction is
-/// delivered once. `None` on SQLite (one node, nothing to wake).
-///
-/// The price is [`notify`]'s warning: PostgreSQL orders the commits of
-/// transactions that queued a NOTIFY one after another (one lock over the
-/// commit), so it suits writers that commit few transactions, or one per
-/// batch of writes, and only while the commit is quick (here
-/// `synchronous_commit` off); a writer that commits many small
-/// transactions on a server that waits for each commit's flush should
-/// call [`notify_from`] after its commit instead.
-pub fn at_commit(backend: Backend, param: usize) -> Option<String> {
-    (backend == Backend::Postgres).then(|| format!("pg_notify('{CHANNEL}', ${param}) IS NULL"))
 }
 
 pub struct Listener(sqlx::postgres::PgListener);

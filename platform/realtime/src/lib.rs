@@ -6,8 +6,7 @@
 //! the committing node's tailer is woken in process by [`Realtime::written`],
 //! with no database round trip; on PostgreSQL a coalesced `NOTIFY`, sent
 //! outside the write transaction, wakes the other nodes' tailers (a node
-//! skips the echo of its own), or carried by the write transaction itself
-//! ([`Realtime::written_here`]); a periodic poll covers any lost wake-up. Rows may become visible out of sequence order, so the
+//! skips the echo of its own); a periodic poll covers any lost wake-up. Rows may become visible out of sequence order, so the
 //! [`cursor::Cursor`] remembers holes and looks for them again. Clients
 //! resume from the last sequence number they saw, by reading the same
 //! tables; [`socket`] is the WebSocket endpoint that does so for any
@@ -98,25 +97,10 @@ impl<T: Topic, K: Send + Sync + 'static> Realtime<T, K> {
     /// this node's sockets) and asks for one NOTIFY to the other nodes. Many
     /// calls in a burst collapse into one tailer pass and one NOTIFY.
     pub fn written(&self) {
-        self.written_here();
-        self.tell_peers.notify_one();
-    }
-
-    /// This node's name, to sign a wake-up that a write transaction
-    /// carries itself ([`platform_db::wakeup::at_commit`]): this node's
-    /// listener skips it, as it skips the echo of its own NOTIFYs.
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
-    /// [`Realtime::written`] for rows whose transaction carried the other
-    /// nodes' wake-up, signed with [`Realtime::node`] (PostgreSQL wakes
-    /// them at the commit): wakes this node's tailer only, with no NOTIFY
-    /// after the commit. On SQLite there are no other nodes.
-    pub fn written_here(&self) {
         if trace::on() {
             self.written_at.store(trace::now(), std::sync::atomic::Ordering::Relaxed);
         }
         self.wake.notify_one();
+        self.tell_peers.notify_one();
     }
 }

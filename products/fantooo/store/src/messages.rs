@@ -296,22 +296,12 @@ pub enum ProfileVoice {
 /// only in a chat they hold: another's answers `NotFound`, like a missing
 /// chat, and the caller tells the two apart.
 pub async fn send_as_profile(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body) -> StoreResult<Sent> {
-    send_as_profile_from(db, chat, voice, body, None, None).await
+    send_as_profile_from(db, chat, voice, body, None).await
 }
 
 /// `send_as_profile` from a known client address: an admin's message is
 /// audited (who wrote what as which profile) in the send's transaction.
-/// With `wake` (this node's name) the message's insert also carries the
-/// other nodes' wake-up, delivered at the commit
-/// ([`platform_db::wakeup::at_commit`]; PostgreSQL only).
-pub async fn send_as_profile_from(
-    db: &Db,
-    chat: ChatId,
-    voice: ProfileVoice,
-    body: &Body,
-    ip: Option<&str>,
-    wake: Option<&str>,
-) -> StoreResult<Sent> {
+pub async fn send_as_profile_from(db: &Db, chat: ChatId, voice: ProfileVoice, body: &Body, ip: Option<&str>) -> StoreResult<Sent> {
     let now = Utc::now();
     let id = MessageId::new();
     let (operator, admin) = match voice {
@@ -366,20 +356,14 @@ pub async fn send_as_profile_from(
             let entry = actor.record("message_sent_as_profile").subject("message", &message_id).change(None, Some(&after)).ip(ip);
             platform_audit::record_in(&mut *tx, &entry, now).await?;
         }
-        // The message row last, as in `send_as_user`; it carries the other
-        // nodes' wake-up when asked to.
-        let wake = wake.and_then(|node| Some((node, platform_db::wakeup::at_commit(db.backend(), 11)?)));
+        // The message row last, as in `send_as_user`.
         let sql = format!("INSERT INTO messages (id, chat_id, sender_type, content, content_type, media_url, handled_by_operator_id, sent_by_admin_id,
                                                  is_free_message, credits_charged, client_id, status, response_ms, created_at)
-                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}{}",
-                          wake.as_ref().map(|(_, item)| format!(", {item} AS woke_peers")).unwrap_or_default());
-        let mut q = sqlx::query_as::<_, Message>(&sql)
+                           VALUES ($1, $2, 'fictional', $3, $4, $5, $6, $7, TRUE, 0, $8, 'sent', $9, $10) RETURNING {MESSAGE_COLUMNS}");
+        let message: Message = sqlx::query_as(&sql)
             .bind(id).bind(chat).bind(&body.content).bind(body.content_type).bind(&body.media_url)
-            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now);
-        if let Some((node, _)) = wake {
-            q = q.bind(node);
-        }
-        let message: Message = q.fetch_one(&mut *tx).await?;
+            .bind(operator).bind(admin).bind(&body.client_id).bind(response_ms).bind(now)
+            .fetch_one(&mut *tx).await?;
         let preview = fantooo_domain::chat::preview(&message.content, message.content_type);
         emit_event!(tx, Some(chat), Some(user), crate::events::EventBody::Reply { chat_id: chat, seq: message.seq, profile, preview, unread, total }, now);
         tx.commit().await?;

@@ -264,19 +264,6 @@ pub async fn send_as_users(
     sends: &[UserSend],
     pricing: &crate::settings::Cached<PricingConfig>,
 ) -> StoreResult<Vec<StoreResult<Sent>>> {
-    send_as_users_waking(db, sends, pricing, None).await
-}
-
-/// [`send_as_users`] whose transaction also wakes the other nodes'
-/// tailers when `wake` names this node: on PostgreSQL the messages' insert
-/// carries the NOTIFY ([`platform_db::wakeup::at_commit`]), delivered at
-/// the commit, with no statement after it and no wait for a connection.
-pub async fn send_as_users_waking(
-    db: &Db,
-    sends: &[UserSend],
-    pricing: &crate::settings::Cached<PricingConfig>,
-    wake: Option<&str>,
-) -> StoreResult<Vec<StoreResult<Sent>>> {
     if sends.is_empty() {
         return Ok(vec![]);
     }
@@ -486,14 +473,8 @@ pub async fn send_as_users_waking(
                 }
                 q.execute(&mut *tx).await?;
             }
-            // The messages last, in arrival order, in one statement, which
-            // also carries the other nodes' wake-up when asked to.
-            let wake = wake.and_then(|node| Some((node, platform_db::wakeup::at_commit(db.backend(), 2 + 8 * padded(writes.len()))?)));
-            let sql = format!(
-                "{} RETURNING {MESSAGE_COLUMNS}{}",
-                MESSAGES_INSERT.replace("{VALUES}", &value_tuples(2, 8, padded(writes.len()))),
-                wake.as_ref().map(|(_, item)| format!(", {item} AS woke_peers")).unwrap_or_default()
-            );
+            // The messages last, in arrival order, in one statement.
+            let sql = format!("{} RETURNING {MESSAGE_COLUMNS}", MESSAGES_INSERT.replace("{VALUES}", &value_tuples(2, 8, padded(writes.len()))));
             let mut q = sqlx::query_as::<_, Message>(&sql).bind(now);
             for (i, id, price) in &writes {
                 let s = &sends[*i];
@@ -503,9 +484,6 @@ pub async fn send_as_users_waking(
             for _ in writes.len()..padded(writes.len()) {
                 q = q.bind(None::<MessageId>).bind(None::<ChatId>).bind(None::<String>).bind(None::<fantooo_domain::chat::ContentType>)
                     .bind(None::<String>).bind(None::<bool>).bind(None::<i64>).bind(None::<String>);
-            }
-            if let Some((node, _)) = wake {
-                q = q.bind(node);
             }
             let stored = q.fetch_all(&mut *tx).await?;
             tx.commit().await?;

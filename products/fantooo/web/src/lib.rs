@@ -63,10 +63,6 @@ pub struct AppState {
     /// This node's cache of live sessions (see [`middleware::session`]);
     /// none when `FANTOOO_SESSION_CACHE=off`.
     pub session_cache: Option<Arc<middleware::session::SessionCache>>,
-    /// Whether messages' transactions carry the other nodes' wake-up
-    /// (PostgreSQL, unless `FANTOOO_WAKE_AT_COMMIT=off`): see
-    /// [`AppState::message_written`].
-    pub wake_at_commit: bool,
 }
 
 impl AppState {
@@ -93,9 +89,7 @@ impl AppState {
         let csp = middleware::headers::content_security_policy(payments.checkout_origin().as_deref());
         let mailer = Arc::new(platform_mail::MemoryMailer::new());
         let pricing = Arc::new(fantooo_store::settings::Cached::new("pricing"));
-        let wake_at_commit =
-            db.backend() == platform_db::Backend::Postgres && !std::env::var("FANTOOO_WAKE_AT_COMMIT").is_ok_and(|v| v == "off");
-        let sends = send_batch::SendBatcher::start(db.clone(), Arc::clone(&pricing), wake_at_commit.then(|| realtime.node().to_string()));
+        let sends = send_batch::SendBatcher::start(db.clone(), Arc::clone(&pricing));
         let session_cache = middleware::session::start_cache(&db);
         AppState {
             db,
@@ -113,25 +107,6 @@ impl AppState {
             pricing,
             sends,
             session_cache,
-            wake_at_commit,
-        }
-    }
-
-    /// The node name a message's transaction signs the other nodes'
-    /// wake-up with, when it carries one ([`AppState::wake_at_commit`]).
-    pub fn wake(&self) -> Option<&str> {
-        self.wake_at_commit.then(|| self.realtime.node())
-    }
-
-    /// After a message's commit: wakes this node's tailer, and the other
-    /// nodes' with a NOTIFY after the commit unless the transaction
-    /// `carried` their wake-up itself (one round trip and a pool
-    /// connection fewer on the way to a socket on another node).
-    pub fn message_written(&self, carried: bool) {
-        if carried {
-            self.realtime.written_here();
-        } else {
-            self.realtime.written();
         }
     }
 

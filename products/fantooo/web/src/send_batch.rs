@@ -27,7 +27,7 @@ use fantooo_domain::ids::{ChatId, UserId};
 use fantooo_domain::pricing::PricingConfig;
 use fantooo_store::messages::{self, Body, Sent};
 pub use fantooo_store::send_batch::MAX_BATCH;
-use fantooo_store::send_batch::{send_as_users_waking, UserSend};
+use fantooo_store::send_batch::{send_as_users, UserSend};
 use fantooo_store::settings::Cached;
 use fantooo_store::{Db, StoreError, StoreResult};
 use platform_db::group_commit::{Batcher, GroupCommit, Options};
@@ -49,9 +49,6 @@ struct Sends {
     /// One send is written as a batch of one (off: through
     /// [`messages::send_as_user`], batching's "before").
     alone_as_batch: bool,
-    /// This node's name, when a batch's transaction carries the other
-    /// nodes' wake-up ([`fantooo_store::send_batch::send_as_users_waking`]).
-    wake: Option<String>,
 }
 
 impl GroupCommit for Sends {
@@ -60,7 +57,7 @@ impl GroupCommit for Sends {
     type Error = StoreError;
 
     async fn batch(&self, sends: &[UserSend]) -> StoreResult<Vec<StoreResult<Sent>>> {
-        let outcomes = send_as_users_waking(&self.db, sends, &self.pricing, self.wake.as_deref()).await?;
+        let outcomes = send_as_users(&self.db, sends, &self.pricing).await?;
         trace_commits(&outcomes);
         // Counted after the commit, so the counters hold only what was
         // written: a batch that fails as a whole is counted by its re-run.
@@ -76,7 +73,7 @@ impl GroupCommit for Sends {
         let outcome = if self.alone_as_batch {
             // A transaction that fails as a whole is this send's own
             // failure: nothing of it was written.
-            match send_as_users_waking(&self.db, std::slice::from_ref(s), &self.pricing, self.wake.as_deref()).await {
+            match send_as_users(&self.db, std::slice::from_ref(s), &self.pricing).await {
                 Ok(mut outcomes) if outcomes.len() == 1 => outcomes.remove(0),
                 Ok(outcomes) => Err(StoreError::Invalid(format!("a batch of one answered {} sends", outcomes.len()))),
                 Err(e) => Err(e),
@@ -144,29 +141,18 @@ fn count_sends(path: &'static str, outcomes: &[StoreResult<Sent>]) {
 /// This node's send batcher (cheap to share).
 pub struct SendBatcher {
     batcher: Batcher<Sends>,
-    /// Whether its transactions carry the other nodes' wake-up.
-    wakes_peers: bool,
 }
 
 impl SendBatcher {
-    /// Starts the workers on the current Tokio runtime. With `wake` (this
-    /// node's name) every batch's transaction carries the other nodes'
-    /// wake-up; the caller then wakes only its own tailer after the commit.
-    pub fn start(db: Db, pricing: Arc<Cached<PricingConfig>>, wake: Option<String>) -> Arc<SendBatcher> {
-        let (batcher, wakes_peers) = if std::env::var("FANTOOO_SEND_BATCH").is_ok_and(|v| v == "off") {
-            (Batcher::off(Sends { db, pricing, alone_as_batch: false, wake: None }), false)
+    /// Starts the workers on the current Tokio runtime.
+    pub fn start(db: Db, pricing: Arc<Cached<PricingConfig>>) -> Arc<SendBatcher> {
+        let batcher = if std::env::var("FANTOOO_SEND_BATCH").is_ok_and(|v| v == "off") {
+            Batcher::off(Sends { db, pricing, alone_as_batch: false })
         } else {
-            let wakes_peers = wake.is_some();
-            let sends = Sends { db, pricing, alone_as_batch: true, wake };
-            (Batcher::start(sends, Options { workers: WORKERS, window: WINDOW, max_batch: MAX_BATCH }), wakes_peers)
+            let sends = Sends { db, pricing, alone_as_batch: true };
+            Batcher::start(sends, Options { workers: WORKERS, window: WINDOW, max_batch: MAX_BATCH })
         };
-        Arc::new(SendBatcher { batcher, wakes_peers })
-    }
-
-    /// Whether a send's transaction carried the other nodes' wake-up (its
-    /// caller then wakes only this node's tailer).
-    pub fn wakes_peers(&self) -> bool {
-        self.wakes_peers
+        Arc::new(SendBatcher { batcher })
     }
 
     /// Sends a user's message; answers after the message's commit, with

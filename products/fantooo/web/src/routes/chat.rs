@@ -384,11 +384,9 @@ async fn send(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, side
 async fn finish(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, side: Side, body: Body) -> AppResult<Sent> {
     let sent = match (side, me.viewer) {
         (Side::Real, Viewer::User(u)) => state.sends.send(chat, u, body).await?,
-        (Side::Fictional, Viewer::Operator(o)) => {
-            messages::send_as_profile_from(&state.db, chat, ProfileVoice::Operator(o), &body, None, state.wake()).await?
-        }
+        (Side::Fictional, Viewer::Operator(o)) => messages::send_as_profile(&state.db, chat, ProfileVoice::Operator(o), &body).await?,
         (Side::Fictional, Viewer::Admin(a, _)) => {
-            messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(a), &body, Some(ip), state.wake()).await?
+            messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(a), &body, Some(ip)).await?
         }
         _ => return Err(AppError::Forbidden),
     };
@@ -402,7 +400,7 @@ async fn finish(state: &AppState, me: &CurrentViewer, ip: &str, chat: ChatId, si
                 format_args!("{} {} {now} {}", m.seq, m.created_at.timestamp_micros(), side.as_str()),
             );
         }
-        state.message_written(if side == Side::Real { state.sends.wakes_peers() } else { state.wake_at_commit });
+        state.realtime.written();
         if sent.queued {
             // The chat waits for an operator: assign it now, not at the next tick.
             state.assigner.poke();

@@ -8,7 +8,7 @@ use crate::support::*;
 use axum::http::{Method, StatusCode};
 use fantooo_domain::pricing::PricingConfig;
 use fantooo_store::messages::{send_as_profile, Body, ProfileVoice};
-use fantooo_store::{on_pool, operator_admin, operators, settings, Backend};
+use fantooo_store::{on_pool, operator_admin, operators, settings};
 
 #[tokio::test]
 async fn a_price_saved_elsewhere_is_charged_by_the_next_send() {
@@ -169,61 +169,6 @@ async fn a_send_batch_answers_each_send_on_its_own() {
         assert_eq!((count(ca).await, count(cb).await, count(cc).await), (2, 0, 1), "{b:?}");
         crate::chat::assert_books_balance(&app.db).await;
     }
-}
-
-/// The next wake-up on `listener`, if one comes within `wait`.
-async fn next_wake(listener: &mut platform_db::wakeup::Listener, wait: std::time::Duration) -> Option<String> {
-    tokio::time::timeout(wait, listener.recv()).await.ok().map(|r| r.expect("the listener's connection"))
-}
-
-#[tokio::test]
-async fn a_message_wakes_the_other_nodes_with_its_own_commit() {
-    use fantooo_store::send_batch::{send_as_users_waking, UserSend};
-    use platform_db::wakeup::Listener;
-    use std::time::Duration;
-    if !backends().contains(&Backend::Postgres) {
-        eprintln!("skipping: the wake-up at commit is PostgreSQL's");
-        return;
-    }
-    let app = TestApp::new(Backend::Postgres).await;
-    one_credit_each(&app.db).await;
-    let (_a, ua, ca) = user_with_chat(&app, "wakera").await;
-    let (_b, ub, cb) = user_with_chat(&app, "wakerb").await;
-    grant(&app.db, ua, 10).await;
-    grant(&app.db, ub, 10).await;
-    let mut listener = Listener::connect(&app.db).await.unwrap().expect("a PostgreSQL listener");
-    // Whatever the set-up woke is heard first.
-    while next_wake(&mut listener, Duration::from_millis(300)).await.is_some() {}
-
-    // A batch of three messages: its transaction carries one wake-up,
-    // signed with the name given (nothing else sends that name), with no
-    // NOTIFY statement of its own.
-    let pricing = settings::Cached::new("pricing");
-    let send = |chat, user, t: &str| UserSend { chat, user, body: text(t, None) };
-    let batch = [send(ca, ua, "one"), send(cb, ub, "two"), send(ca, ua, "three")];
-    let (answers, statements) = statements_of(send_as_users_waking(&app.db, &batch, &pricing, Some("batch-node"))).await;
-    assert!(answers.unwrap().iter().all(|a| a.as_ref().is_ok_and(|s| !s.duplicate)));
-    assert!(statements.last().is_some_and(|s| s.starts_with("WITH v (id, chat_id,")), "the messages' insert last: {statements:#?}");
-    assert!(!statements.iter().any(|s| s.contains("pg_notify")), "{statements:#?}");
-    assert_eq!(next_wake(&mut listener, Duration::from_secs(2)).await.as_deref(), Some("batch-node"));
-    assert_eq!(next_wake(&mut listener, Duration::from_millis(300)).await, None, "one wake-up per transaction");
-
-    // An operator's reply: the same, in its message's insert.
-    let _op = operator_client(&app, "waker@fantooo.com").await;
-    let op = operators::list(&app.db).await.unwrap().into_iter().find(|o| o.email == "waker@fantooo.com").unwrap().id;
-    assert!(assign_to(&app.db, ca, op).await);
-    while next_wake(&mut listener, Duration::from_millis(300)).await.is_some() {}
-    let voice = ProfileVoice::Operator(op);
-    let hi = text("hi", None);
-    let (reply, statements) =
-        statements_of(fantooo_store::messages::send_as_profile_from(&app.db, ca, voice, &hi, None, Some("reply-node"))).await;
-    assert!(reply.is_ok_and(|s| !s.duplicate));
-    assert_eq!(statements.len(), 3, "no statement more for the wake-up: {statements:#?}");
-    assert_eq!(next_wake(&mut listener, Duration::from_secs(2)).await.as_deref(), Some("reply-node"));
-    // A refused reply (not the operator's chat) rolls back, and wakes no one.
-    let refused = fantooo_store::messages::send_as_profile_from(&app.db, cb, voice, &text("no", None), None, Some("refused")).await;
-    assert!(refused.is_err());
-    assert_eq!(next_wake(&mut listener, Duration::from_millis(300)).await, None);
 }
 
 #[tokio::test]

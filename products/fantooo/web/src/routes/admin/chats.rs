@@ -240,7 +240,7 @@ async fn send(
     let outcome = async {
         let content = message_text(f.content.as_deref().unwrap_or(""))?;
         let body = Body { content, content_type: ContentType::Text, media_url: None, client_id: None };
-        let sent = messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(me.admin.id), &body, Some(&ip), None).await?;
+        let sent = messages::send_as_profile_from(&state.db, chat, ProfileVoice::Admin(me.admin.id), &body, Some(&ip)).await?;
         state.realtime.written();
         Ok(("Message sent".to_string(), json!({ "message": sent.message })))
     }
