@@ -483,7 +483,21 @@ fn spread((board, period, part): Key) -> u32 {
 /// How far back each [`fold`] reads gifts again before where the last one
 /// stopped, for gifts created earlier but committed after it read; the
 /// `boards` job's [`refresh_since`] reaches further back for slower ones.
-pub const FOLD_OVERLAP: Duration = Duration::seconds(5);
+///
+/// A gift's `created_at` is the start of its batch's transaction, so a
+/// gift commits late by that transaction's time (milliseconds; well under
+/// a second with the store saturated). One second keeps every subject
+/// recomputed about twice a second (each fold reads the last second or
+/// so, plus this), where five had it recomputed about six times.
+///
+/// **How late a board shows a gift:** one committed within this of its
+/// creation is in the next fold after its commit (at most a second on a
+/// node that folds, and the job's minute anywhere else); a slower one is
+/// in the `boards` job's next run (every minute, reading back
+/// [`REFRESH_WINDOW`]), so within a minute of its commit if it committed
+/// within a minute of its creation. A total never leads its counters
+/// either way, and the clocks of the nodes must agree within this.
+pub const FOLD_OVERLAP: Duration = Duration::seconds(1);
 
 /// Brings `board_totals` up to the counters for every subject a gift
 /// created since the last fold (less [`FOLD_OVERLAP`]) touched, and moves

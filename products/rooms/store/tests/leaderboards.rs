@@ -125,6 +125,48 @@ async fn give(db: &Db, s: &Scene, from: AccountId, quantity: i64, key: &str, at:
     gifts::send(db, &send, &Settings::default(), at).await.unwrap();
 }
 
+/// How late a board shows a gift committed after a fold read past its
+/// creation time: within [`leaderboards::FOLD_OVERLAP`] of it, in the
+/// next fold; later, in the `boards` job's next run (every minute,
+/// reading back [`leaderboards::REFRESH_WINDOW`]), even for a gift that
+/// took a minute to commit.
+#[tokio::test]
+async fn a_gift_committed_late_shows_in_the_next_fold_within_the_overlap_else_in_the_jobs_next_run() {
+    const JOB_EVERY: Duration = Duration::seconds(60);
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let clock = RankingClock::default();
+        let t0 = support::whole_now();
+        let s = scene(db, t0).await;
+        let x = fan(db, &s, "slowcommits", t0).await;
+        let wealth = || async {
+            leaderboards::rank_of(db, Board::Wealth, Period::AllTime, &clock, t0, &x.to_string()).await.unwrap().map(|(_, a)| a)
+        };
+        give(db, &s, x, 1, "a", t0).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(1)).await.unwrap();
+        assert_eq!(wealth().await, Some(10), "{b:?}");
+        // Created just inside the overlap before the last fold, committed after it.
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(2)).await.unwrap();
+        give(db, &s, x, 1, "b", t0 + Duration::seconds(2) - leaderboards::FOLD_OVERLAP + Duration::milliseconds(100)).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(3)).await.unwrap();
+        assert_eq!(wealth().await, Some(20), "{b:?}: the next fold");
+        // Created just outside it: the folds leave it to the job.
+        give(db, &s, x, 1, "c", t0 + Duration::seconds(3) - leaderboards::FOLD_OVERLAP - Duration::milliseconds(100)).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(4)).await.unwrap();
+        assert_eq!(wealth().await, Some(20), "{b:?}: outside the overlap");
+        // And one that took a minute to commit (at t0 + 5 s).
+        give(db, &s, x, 1, "d", t0 + Duration::seconds(5) - JOB_EVERY).await;
+        leaderboards::fold(db, &clock, t0 + Duration::seconds(6)).await.unwrap();
+        assert_eq!(wealth().await, Some(20), "{b:?}");
+        // The job's run a minute after those commits (as `Job::Boards` runs it).
+        let job = t0 + Duration::seconds(5) + JOB_EVERY;
+        leaderboards::refresh_since(db, &clock, job - leaderboards::REFRESH_WINDOW).await.unwrap();
+        leaderboards::fold(db, &clock, job).await.unwrap();
+        assert_eq!(wealth().await, Some(40), "{b:?}: the job's run");
+        assert!(rooms_store::check::run(db).await.unwrap().iter().all(|(rule, n)| !rule.starts_with("board total") || *n == 0), "{b:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_folded_gift_shows_on_the_page_and_in_the_rank_after_the_signal() {
     for (b, t) in dbs().await {
