@@ -27,8 +27,12 @@ use std::time::Duration;
 /// written.
 pub const WINDOW: Duration = Duration::from_millis(1);
 
-/// Batches written at once on one node (each holds one connection).
-pub const WORKERS: usize = 3;
+/// Batches written at once on one node (each holds one connection). Two,
+/// since a batch pays its gifts' shares itself: each batch holds the
+/// room's wallets from its money statement to its commit, and on a quiet
+/// two-core machine two workers took 3,150 gifts/s where three took 2,731,
+/// with no longer a tail at 200 and 300 gifts/s (README, Rooms benchmarks).
+pub const WORKERS: usize = 2;
 
 /// The workers of this node: `ROOMS_GIFT_WORKERS` when it is 1 to 16, else
 /// [`WORKERS`].
