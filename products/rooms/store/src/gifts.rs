@@ -737,7 +737,7 @@ impl GiftRequest {
 /// in one statement by (kind, unit, owner); only a wallet not there yet is
 /// opened (an upsert, which would otherwise be written every time).
 /// Evaluates to the coin and diamond legs and the accounts credited; the
-/// caller posts them ([`credit_transfers`]) with its other transfers.
+/// caller posts them ([`CreditKeys::transfers`]) with its other transfers.
 macro_rules! credit_plan {
     ($tx:expr, $db:expr, $rows:expr, $batch:expr, $treasury:expr, $issuer:expr, $now:expr) => {{
         let rows: &[Pending] = $rows;
@@ -825,41 +825,42 @@ macro_rules! credit_plan {
     }};
 }
 
-/// A credit batch's transfers: the coin legs keyed [`GIFT_CREDIT`] and the
-/// diamond legs keyed [`GIFT_CREDIT_DIAMONDS`] (each only when it moves
-/// something), the batch their reference.
-fn credit_transfers<'a>(
-    coin_legs: &BTreeMap<WalletId, i64>,
-    diamond_legs: &BTreeMap<WalletId, i64>,
-    reference: &'a str,
-    coin_key: &'a str,
-    diamond_key: &'a str,
-) -> Vec<Transfer<'a>> {
-    let legs = |m: &BTreeMap<WalletId, i64>, unit: platform_ledger::Unit| -> Vec<Leg> {
-        m.iter().filter(|(_, d)| **d != 0).map(|(w, d)| Leg { wallet: *w, unit: unit.clone(), delta: Amount(*d) }).collect()
-    };
-    let mut transfers = vec![];
-    let coin_legs = legs(coin_legs, coins());
-    if coin_legs.len() >= 2 {
-        transfers.push(Transfer {
-            legs: coin_legs,
-            reason: economy::GIFT,
-            reference: Some(reference),
-            idempotency_key: coin_key,
-            created_by: None,
-        });
+/// A credit batch's reference (its id) and the idempotency keys of its
+/// coin transfer ([`GIFT_CREDIT`]) and diamond transfer
+/// ([`GIFT_CREDIT_DIAMONDS`]).
+struct CreditKeys {
+    reference: String,
+    coins: String,
+    diamonds: String,
+}
+
+impl CreditKeys {
+    fn of(batch: GiftCreditId) -> Self {
+        CreditKeys {
+            reference: batch.to_string(),
+            coins: format!("{GIFT_CREDIT}:{batch}"),
+            diamonds: format!("{GIFT_CREDIT_DIAMONDS}:{batch}"),
+        }
     }
-    let diamond_legs = legs(diamond_legs, diamonds());
-    if diamond_legs.len() >= 2 {
-        transfers.push(Transfer {
-            legs: diamond_legs,
-            reason: economy::GIFT_DIAMONDS,
-            reference: Some(reference),
-            idempotency_key: diamond_key,
-            created_by: None,
-        });
+
+    /// The batch's transfers: the coin legs and the diamond legs, each
+    /// only when it moves something, the batch their reference.
+    fn transfers(&self, coin_legs: &BTreeMap<WalletId, i64>, diamond_legs: &BTreeMap<WalletId, i64>) -> Vec<Transfer<'_>> {
+        [(coin_legs, coins(), economy::GIFT, &self.coins), (diamond_legs, diamonds(), economy::GIFT_DIAMONDS, &self.diamonds)]
+            .into_iter()
+            .filter_map(|(m, unit, reason, key)| {
+                let legs: Vec<Leg> =
+                    m.iter().filter(|(_, d)| **d != 0).map(|(w, d)| Leg { wallet: *w, unit: unit.clone(), delta: Amount(*d) }).collect();
+                (legs.len() >= 2).then_some(Transfer {
+                    legs,
+                    reason,
+                    reference: Some(&self.reference),
+                    idempotency_key: key,
+                    created_by: None,
+                })
+            })
+            .collect()
     }
-    transfers
 }
 
 /// The idempotency key of a batch's escrow transfer into its shard: the
@@ -1223,10 +1224,8 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
                 })
                 .collect();
             let (coin_legs, diamond_legs, credited) = credit_plan!(tx, db, &paid, credit, treasury, issuer, now);
-            let credit_ref = credit.to_string();
-            let coin_key = format!("{GIFT_CREDIT}:{credit}");
-            let diamond_key = format!("{GIFT_CREDIT_DIAMONDS}:{credit}");
-            transfers.extend(credit_transfers(&coin_legs, &diamond_legs, &credit_ref, &coin_key, &diamond_key));
+            let keys = CreditKeys::of(credit);
+            transfers.extend(keys.transfers(&coin_legs, &diamond_legs));
             let done = book().transfers_in_new_keys(&mut *tx, &transfers, now).await?;
             if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
                 return Err(StoreError::Conflict("gift_sends request key".into()));
@@ -1400,10 +1399,8 @@ pub async fn credit_batch(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResul
         }
         let (coin_legs, diamond_legs, told) = credit_plan!(tx, db, &rows, batch, treasury, issuer, now);
         // Money last, every wallet of both transfers locked in id order.
-        let reference = batch.to_string();
-        let coin_key = format!("{}:{batch}", GIFT_CREDIT);
-        let diamond_key = format!("{}:{batch}", GIFT_CREDIT_DIAMONDS);
-        let transfers = credit_transfers(&coin_legs, &diamond_legs, &reference, &coin_key, &diamond_key);
+        let keys = CreditKeys::of(batch);
+        let transfers = keys.transfers(&coin_legs, &diamond_legs);
         let done = book().transfers_in_new_keys(&mut *tx, &transfers, now).await?;
         if done.iter().any(|d| matches!(d, Transferred::Duplicate)) {
             return Err(StoreError::Conflict("gift credit batch key".into()));

@@ -4,9 +4,10 @@
 //! the requests waiting (any senders, any rooms; up to [`MAX_BATCH`], with
 //! a [`WINDOW`] wait while another batch is being written) and accept them
 //! in one transaction (`rooms_store::gifts::accept_many`, which also pays
-//! the gifts' shares), where each keeps its own answer; a lone request, and every member of a batch that fails
-//! as a whole, is a batch of one, and goes through
-//! `rooms_store::gifts::accept` on its own when that fails too.
+//! the gifts' shares), where each keeps its own answer; a lone request,
+//! and every member of a batch that fails as a whole, is a batch of one,
+//! and goes through `rooms_store::gifts::accept` on its own when that
+//! fails too.
 //!
 //! `ROOMS_GIFT_BATCH=off` turns batching off on a node: every request is
 //! then accepted on its own. `ROOMS_GIFT_WORKERS=n` (1 to 16) sets the
