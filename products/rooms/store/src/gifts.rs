@@ -32,7 +32,8 @@
 //!
 //! **Hot rows.** Nothing an accepted gift writes is one row per room: the
 //! room's totals and rankings are `gift_counters` rows keyed by (board,
-//! period, subject, shard) with the shard taken from the request key, so
+//! period, subject, shard) — a lone gift's shard taken from its request
+//! key, a batch's lent to it for its transaction ([`CounterShard`]) — so
 //! gifts into one room add to sixteen rows, not one, and a board reads the
 //! sum over the shards; the cost goes to one of 64 escrow wallets picked by
 //! the key (a batch's first); `gift_sends` and the outboxes are append-only. The wallets all
@@ -873,6 +874,60 @@ fn escrow_posting(batch: &str, shard: &str) -> String {
 /// The most requests [`accept_many`] takes at once.
 pub const ACCEPT_BATCH: usize = 128;
 
+/// The counter shard a batch ([`accept_many`]) counts its gifts on, lent
+/// to it until its transaction ends.
+///
+/// Taken from the batch's first key, as a lone gift's is, a sender's
+/// counters would spread over all sixteen shards within a few batches,
+/// and every fold ([`crate::leaderboards::fold`]) and level read sums a
+/// subject's shards: that summing was half of the store's time per gift
+/// under load. Lent instead: a batch takes the first shard no other batch
+/// of this process holds, starting from one picked at random when the
+/// process starts, so concurrent batches of a node never share a counter
+/// row (nor wait there for each other's commit), and a subject's counters
+/// gather on about as many shards as nodes run batches at once. Batches
+/// of two nodes may meet on a shard; the later then waits for the
+/// earlier's commit, as on any row both write.
+#[derive(Debug)]
+pub struct CounterShard {
+    shard: u32,
+    /// Whether this lease holds its shard (with every shard lent at once,
+    /// the first is shared).
+    held: bool,
+}
+
+/// The shards lent now, one bit each.
+static LENT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+/// Where this process starts looking for a free shard.
+static FIRST_SHARD: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+impl CounterShard {
+    /// The first shard free on this process, from the process's own start.
+    pub fn lend() -> CounterShard {
+        let first = *FIRST_SHARD.get_or_init(|| rand::random::<u32>() % rules::SHARDS);
+        for i in 0..rules::SHARDS {
+            let shard = (first + i) % rules::SHARDS;
+            let bit = 1u32 << shard;
+            if LENT.fetch_or(bit, std::sync::atomic::Ordering::AcqRel) & bit == 0 {
+                return CounterShard { shard, held: true };
+            }
+        }
+        CounterShard { shard: first, held: false }
+    }
+
+    pub fn shard(&self) -> u32 {
+        self.shard
+    }
+}
+
+impl Drop for CounterShard {
+    fn drop(&mut self) {
+        if self.held {
+            LENT.fetch_and(!(1u32 << self.shard), std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+}
+
 /// One request's place in a batch while it is decided.
 enum Decided {
     /// Answered already (a refusal, or a key used before the batch).
@@ -1009,6 +1064,8 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
     };
     let ladders = crate::levels::ladders_at(db, ladders_version).await?;
     if !live.is_empty() {
+        // Held until the transaction has ended (dropped after it).
+        let lease = CounterShard::lend();
         let (sends, coins_after) = on_pool!(db, p => async {
             let mut tx = p.begin_write().await?;
             let mut room_ids: Vec<RoomId> = live.iter().map(|i| reqs[*i].room).collect();
@@ -1167,12 +1224,12 @@ pub async fn accept_many(db: &Db, reqs: &[SendGift<'_>], settings: &Settings, no
             }
             let sends = insert_sends!(tx, &rows, now);
             // Counters merged over the batch: one upsert per 200 rows, in
-            // key order (the lock order), the whole batch on one shard (its
-            // first key's): a batch spread over every shard would lock all
-            // 16 rows of a room's counters, and concurrent batches would wait
-            // on each other to their commits.
+            // key order (the lock order), the whole batch on the shard lent
+            // to it: a batch spread over every shard would lock all 16 rows
+            // of a room's counters, and concurrent batches would wait on
+            // each other to their commits.
             let mut counters: BTreeMap<(CounterKey, i64), (i64, i64)> = BTreeMap::new();
-            let shard = rows.first().map_or(0, |x| i64::from(rules::shard_of(x.key)));
+            let shard = i64::from(lease.shard());
             let keys = period_keys(&settings.clock, now);
             for x in &rows {
                 x.count(&mut counters, &keys, shard);
@@ -1499,4 +1556,25 @@ pub async fn diamonds_earned(db: &Db, who: AccountId, by: EarnedBy, limit: i64) 
         EarnedBy::Day => on_pool!(db, p => sqlx::query_as::<_, Earned>(sql).bind(who.to_string()).bind(limit).fetch_all(p).await?),
         _ => on_pool!(db, p => sqlx::query_as::<_, Earned>(sql).bind(who).bind(limit).fetch_all(p).await?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CounterShard;
+
+    #[test]
+    fn batches_at_once_are_lent_different_counter_shards_and_a_returned_shard_is_lent_again() {
+        let a = CounterShard::lend();
+        let b = CounterShard::lend();
+        assert!(a.held && b.held);
+        assert_ne!(a.shard(), b.shard(), "two batches at once never share a counter row");
+        let first = a.shard();
+        drop(a);
+        let c = CounterShard::lend();
+        assert_eq!(c.shard(), first, "the process's first free shard again, so a subject's counters gather");
+        let all: Vec<CounterShard> = (0..rooms_domain::economy::SHARDS).map(|_| CounterShard::lend()).collect();
+        let held = all.iter().filter(|l| l.held).count() + 2;
+        assert_eq!(held, rooms_domain::economy::SHARDS as usize, "every shard lent once");
+        assert!(all.iter().any(|l| !l.held), "with every shard lent, a batch shares one rather than waiting");
+    }
 }

@@ -1061,6 +1061,32 @@ async fn a_key_twice_in_one_batch_or_used_before_is_applied_once() {
 }
 
 #[tokio::test]
+async fn a_senders_batches_one_after_another_count_on_one_counter_shard() {
+    for (b, t) in dbs().await {
+        let db = &t.db;
+        let now = Utc::now();
+        let s = scene(db, 10).await;
+        let sender = user(db, "steady").await;
+        presence::join(db, s.room, sender, now).await.unwrap();
+        economy::grant(db, sender, 1_000, "fund", None, now).await.unwrap();
+        let settings = Settings::default();
+        for i in 0..12 {
+            let r = request(sender, s.room, s.gift, Recipients::Seated(vec![s.plain]), &format!("steady-{i}"));
+            let answer = gifts::accept_many(db, &[r.as_send()], &settings, now).await.unwrap().pop().unwrap().unwrap();
+            assert!(answer.credited, "{b:?}");
+        }
+        // Keys alone would have spread twelve gifts over most of the 16 shards.
+        let shards: Vec<i64> = rooms_store::on_pool!(db, p => sqlx::query_scalar(
+            "SELECT DISTINCT shard FROM gift_counters WHERE board = 'wealth' AND subject = $1")
+            .bind(sender.to_string()).fetch_all(p).await.unwrap());
+        assert_eq!(shards.len(), 1, "{b:?}: {shards:?}");
+        let level = leaderboards::level(db, Track::Wealth, &sender.to_string()).await.unwrap();
+        assert_eq!(level.xp, 120, "{b:?}: the sums are the same");
+        assert_clean(db, "after batches on one shard").await;
+    }
+}
+
+#[tokio::test]
 async fn a_thousand_gifts_in_concurrent_batches_with_exact_sums() {
     for (b, t) in dbs().await {
         let db = &t.db;
