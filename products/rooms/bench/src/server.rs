@@ -80,6 +80,16 @@ pub async fn post(http: &reqwest::Client, url: &str, token: Option<&str>, body: 
     Ok((status, v))
 }
 
+/// [`post`] for a sender's loop: the answer is read whole, but parsed only
+/// when it is not a success (`Value::Null` otherwise).
+pub async fn post_unread(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> Result<(u16, Value), Fail> {
+    let resp = http.post(url).json(body).bearer_auth(token).send().await?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await?;
+    let v = if (200..300).contains(&status) { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    Ok((status, v))
+}
+
 pub async fn get(http: &reqwest::Client, url: &str, token: Option<&str>) -> Result<(u16, Value), Fail> {
     let mut r = http.get(url);
     if let Some(t) = token {
