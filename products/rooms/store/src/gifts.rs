@@ -880,8 +880,8 @@ pub const ACCEPT_BATCH: usize = 128;
 /// Taken from the batch's first key, as a lone gift's is, a sender's
 /// counters would spread over all sixteen shards within a few batches,
 /// and every fold ([`crate::leaderboards::fold`]) and level read sums a
-/// subject's shards: that summing was half of the store's time per gift
-/// under load. Lent instead: a batch takes the first shard no other batch
+/// subject's shards: under load, those reads took a third of the store's
+/// time per gift. Lent instead: a batch takes the first shard no other batch
 /// of this process holds, starting from one picked at random when the
 /// process starts, so concurrent batches of a node never share a counter
 /// row (nor wait there for each other's commit), and a subject's counters
