@@ -70,26 +70,27 @@ struct Frame {
     senders: Vec<String>,
 }
 
-/// The string value of the first `"key":"…"` in `text` (no escapes in it).
-fn first_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    let pattern = format!("\"{key}\":\"");
-    let at = memchr::memmem::find(text.as_bytes(), pattern.as_bytes())? + pattern.len();
-    let len = memchr::memchr(b'"', &text.as_bytes()[at..])?;
-    Some(&text[at..at + len])
+/// The string values of the `"key":"…"` in `text`, in order (no escapes
+/// in them), found as they are asked for.
+fn values<'a>(text: &'a str, key: &str) -> impl Iterator<Item = &'a str> {
+    let key = memchr::memmem::Finder::new(format!("\"{key}\":\"").as_bytes()).into_owned();
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = from + key.find(&text.as_bytes()[from..])? + key.needle().len();
+        let len = memchr::memchr(b'"', &text.as_bytes()[at..])?;
+        from = at + len;
+        Some(&text[at..at + len])
+    })
 }
 
 impl listen::Tagged for Frame {
     fn parse(text: &str) -> Option<Frame> {
-        let t = first_value(text, "t").map(str::to_string);
-        let mut senders = vec![];
-        if t.as_deref() == Some("event") && matches!(first_value(text, "kind"), Some("gifts" | "gift")) {
-            let bytes = text.as_bytes();
-            for at in memchr::memmem::find_iter(bytes, br#""sender":""#) {
-                let from = at + br#""sender":""#.len();
-                let len = memchr::memchr(b'"', &bytes[from..])?;
-                senders.push(text[from..from + len].to_string());
-            }
-        }
+        let t = values(text, "t").next().map(str::to_string);
+        let senders = if t.as_deref() == Some("event") && matches!(values(text, "kind").next(), Some("gifts" | "gift")) {
+            values(text, "sender").map(str::to_string).collect()
+        } else {
+            vec![]
+        };
         Some(Frame { t, senders })
     }
     fn t(&self) -> Option<&str> {
