@@ -75,6 +75,39 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     parse_rss_kib(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
 }
 
+/// Parses a thread's `/proc/PID/task/TID/schedstat`: nanoseconds on a CPU
+/// and nanoseconds runnable but waiting for one (the run queue).
+pub fn parse_schedstat(text: &str) -> Option<(u64, u64)> {
+    let mut f = text.split_whitespace().map(|v| v.parse::<u64>().ok());
+    Some((f.next()??, f.next()??))
+}
+
+/// Seconds the threads of a process (living ones) have waited, runnable,
+/// for a CPU: on a machine with more runnable threads than CPUs, the part
+/// of a request's time spent in no one's code.
+pub fn run_queue_wait_seconds(pid: u32) -> Option<f64> {
+    let mut waited = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        if let Some((_, w)) = std::fs::read_to_string(task.path().join("schedstat")).ok().as_deref().and_then(parse_schedstat) {
+            waited += w;
+        }
+    }
+    Some(waited as f64 / 1e9)
+}
+
+/// [`run_queue_wait_seconds`] of a process and its living children
+/// (PostgreSQL: the postmaster and its backends).
+pub fn tree_run_queue_wait_seconds(root: u32) -> Option<f64> {
+    let mut total = run_queue_wait_seconds(root)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if parent(pid) == Some(root) {
+            total += run_queue_wait_seconds(pid).unwrap_or(0.0);
+        }
+    }
+    Some(total)
+}
+
 /// The machine's stolen CPU ticks and its total ticks up to them, from the
 /// all-CPU line of `/proc/stat`: on a virtual machine, the time the host
 /// ran other guests on our CPUs.
@@ -116,6 +149,13 @@ mod tests {
     }
 
     #[test]
+    fn a_schedstat_line_gives_time_on_a_cpu_and_time_waiting_for_one() {
+        assert_eq!(parse_schedstat("1234567 89012 345\n"), Some((1_234_567, 89_012)));
+        assert_eq!(parse_schedstat("1234567"), None);
+        assert_eq!(parse_schedstat("x 1 2"), None);
+    }
+
+    #[test]
     fn the_resident_size_comes_from_its_line() {
         assert_eq!(parse_rss_kib("Name:\tx\nVmPeak:\t  900 kB\nVmRSS:\t   12345 kB\n"), Some(12345));
         assert_eq!(parse_rss_kib("Name:\tx\n"), None);
@@ -128,5 +168,7 @@ mod tests {
         assert!(rss_kib(me).is_some_and(|k| k > 0));
         assert!(parent(me).is_some());
         assert!(tree_cpu_seconds(me).is_some_and(|t| t >= cpu_seconds(me).unwrap_or(0.0) - 0.01));
+        assert!(run_queue_wait_seconds(me).is_some_and(|w| w >= 0.0));
+        assert!(tree_run_queue_wait_seconds(me).is_some_and(|t| t >= run_queue_wait_seconds(me).unwrap_or(0.0) - 0.01));
     }
 }

@@ -13,6 +13,12 @@
 //! checked exactly: every listener saw every accepted gift, each sender's
 //! coins went down by exactly its accepted gifts' cost (sum of costs = sum
 //! of debits), and `rooms check` is clean.
+//!
+//! Besides the latency to every listener it prints the latency to each
+//! request's own answer (the commit, without the fan-out), the worst
+//! latency of the gifts sent in each second (whether the tail is a few
+//! stalls or a steady queue), and per gift the CPU and the run-queue wait
+//! (time runnable without a CPU) of the server, the bench and PostgreSQL.
 
 use crate::listen::{self, Stop, Subscribed};
 use crate::server::{check, get, now_micros, post, post_unread, sign_up_many, staff, start_server, ServerArgs};
@@ -21,7 +27,7 @@ use crate::Fail;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -105,6 +111,8 @@ struct Sender {
     /// When each of its gift requests left the bench (open loop: was due),
     /// in order.
     sent_at: Mutex<Vec<i64>>,
+    /// From each request's `sent_at` to its answer, microseconds.
+    answered: Mutex<Vec<i64>>,
     accepted: AtomicU64,
 }
 
@@ -136,7 +144,15 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     let listeners = people[..=args.seated + args.listeners].to_vec();
     let senders: Vec<Arc<Sender>> = people[1 + args.seated + args.listeners..]
         .iter()
-        .map(|p| Arc::new(Sender { id: p.id.clone(), token: p.token.clone(), sent_at: Mutex::new(vec![]), accepted: AtomicU64::new(0) }))
+        .map(|p| {
+            Arc::new(Sender {
+                id: p.id.clone(),
+                token: p.token.clone(),
+                sent_at: Mutex::new(vec![]),
+                answered: Mutex::new(vec![]),
+                accepted: AtomicU64::new(0),
+            })
+        })
         .collect();
     let (status, room) = post(
         &http,
@@ -183,6 +199,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         setup.elapsed().as_secs_f64()
     );
 
+    // The sending's start on the wall clock, set once the listeners are in
+    // (each gift's worst latency is kept by the second it was sent in).
+    let start = Arc::new(AtomicI64::new(0));
     // The listeners' sockets.
     let by_id: Arc<HashMap<String, Arc<Sender>>> = Arc::new(senders.iter().map(|s| (s.id.clone(), s.clone())).collect());
     let ws_url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
@@ -193,9 +212,10 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         let by_id = by_id.clone();
         let count = Arc::new(AtomicU64::new(0));
         counts.push(count.clone());
-        let state = (0u64, histogram(), HashMap::<String, usize>::new());
+        let state = (0u64, histogram(), HashMap::<String, usize>::new(), Vec::<i64>::new());
+        let start = start.clone();
         readers.push(
-            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, state, move |(gifts, latency, seen), v: &Frame, at| {
+            listen::room(&ws_url, &p.token, &room, &stop, &subscribed, state, move |(gifts, latency, seen, worst), v: &Frame, at| {
                 for sender in &v.senders {
                     *gifts += 1;
                     // A sender's gifts commit in order (one in flight), so
@@ -206,6 +226,11 @@ pub async fn run(args: Args) -> Result<(), Fail> {
                     };
                     if let Some(t) = by_id.get(sender).and_then(|s| s.sent_at.lock().unwrap().get(*n).copied()) {
                         record(latency, at - t);
+                        let second = usize::try_from((t - start.load(Ordering::Relaxed)) / 1_000_000).unwrap_or(0);
+                        if worst.len() <= second {
+                            worst.resize(second + 1, 0);
+                        }
+                        worst[second] = worst[second].max(at - t);
                     }
                     *n += 1;
                 }
@@ -215,13 +240,14 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         );
     }
     subscribed.wait_for(listeners.len()).await;
+    // Open loop: the schedule's start, on the bench's clock and the wall clock.
+    let (t0, t0_micros) = (tokio::time::Instant::now() + Duration::from_millis(100), now_micros() + 100_000);
+    start.store(t0_micros, Ordering::Relaxed);
 
     // The senders.
     let failed = Arc::new(AtomicU64::new(0));
     let sending = Arc::new(AtomicBool::new(true));
     let mut tasks = Vec::new();
-    // Open loop: the schedule's start, on the bench's clock and the wall clock.
-    let (t0, t0_micros) = (tokio::time::Instant::now() + Duration::from_millis(100), now_micros() + 100_000);
     let (n_senders, until) = (senders.len() as f64, Duration::from_secs(args.duration));
     for (i, s) in senders.iter().enumerate() {
         let (http, url, gift, s, sending, failed) =
@@ -263,6 +289,8 @@ pub async fn run(args: Args) -> Result<(), Fail> {
                     failed.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
+                let sent = s.sent_at.lock().unwrap().last().copied().unwrap_or_default();
+                s.answered.lock().unwrap().push(now_micros() - sent);
                 s.accepted.fetch_add(1, Ordering::Relaxed);
                 n += 1;
             }
@@ -271,6 +299,10 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     let started = Instant::now();
     // CPU of the server and of this bench over the sending, from /proc.
     let cpu = || (server.pid().and_then(platform_procstat::cpu_seconds), platform_procstat::cpu_seconds(std::process::id()));
+    // And their threads' time runnable but waiting for a CPU.
+    let waited = || {
+        (server.pid().and_then(platform_procstat::run_queue_wait_seconds), platform_procstat::run_queue_wait_seconds(std::process::id()))
+    };
     let pg = match &args.server.database_url {
         Some(url) => crate::pgwatch::PgWatch::start(url).await,
         None => None,
@@ -279,7 +311,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         pg.reset().await;
     }
     let pg_before = pg.as_ref().and_then(|p| p.cpu());
+    let pg_waited_before = pg.as_ref().and_then(|p| p.run_queue_wait());
     let cpu_before = cpu();
+    let waited_before = waited();
     tokio::time::sleep(Duration::from_secs(args.duration)).await;
     sending.store(false, Ordering::Relaxed);
     for t in tasks {
@@ -287,7 +321,9 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     }
     let secs = started.elapsed().as_secs_f64();
     let cpu_after = cpu();
+    let waited_after = waited();
     let pg_after = pg.as_ref().and_then(|p| p.cpu());
+    let pg_waited_after = pg.as_ref().and_then(|p| p.run_queue_wait());
     let accepted_in_window: u64 = senders.iter().map(|s| s.accepted.load(Ordering::Relaxed)).sum();
     if let Some(pg) = &pg {
         pg.print(accepted_in_window, "gift").await;
@@ -304,10 +340,15 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     beats.abort();
     let mut latency = histogram();
     let mut per_listener = vec![];
+    let mut worst: Vec<i64> = vec![];
     for r in readers {
-        let (n, h, _) = r.await?;
+        let (n, h, _, w) = r.await?;
         latency.add(&h)?;
         per_listener.push(n);
+        worst.resize(worst.len().max(w.len()), 0);
+        for (a, b) in worst.iter_mut().zip(w) {
+            *a = (*a).max(b);
+        }
     }
 
     // Exact totals: each sender's coins, the listeners' counts, `rooms check`.
@@ -351,15 +392,35 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     let pg_ms = per_gift(pg_before, pg_after);
     let shown = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3} ms"));
     println!("cpu per gift while sending: rooms serve {}, bench {}, postgresql {}", shown(server_ms), shown(bench_ms), shown(pg_ms));
+    // Time runnable but without a CPU: on a saturated machine a batch's
+    // round trips each wait here, so it lengthens the batch and the queue.
+    let (server_wait, bench_wait) = (per_gift(waited_before.0, waited_after.0), per_gift(waited_before.1, waited_after.1));
+    let pg_wait = per_gift(pg_waited_before, pg_waited_after);
+    println!(
+        "run-queue wait per gift while sending: rooms serve {}, bench {}, postgresql {}",
+        shown(server_wait),
+        shown(bench_wait),
+        shown(pg_wait)
+    );
+    let mut answered = histogram();
+    for s in &senders {
+        for t in s.answered.lock().unwrap().iter() {
+            record(&mut answered, *t);
+        }
+    }
+    let answered_row = report(if args.rate.is_some() { "gift due → its answer" } else { "gift request sent → its answer" }, &answered);
     let row = report(
         if args.rate.is_some() { "gift due → gift at every listener" } else { "gift request sent → gift at every listener" },
         &latency,
     );
+    let worst_ms: Vec<i64> = worst.iter().map(|w| w / 1000).collect();
+    println!("worst by second sent (ms): {worst_ms:?}");
     if let Some(path) = &args.json {
-        let out = json!({"senders": senders.len(), "rate": args.rate, "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
+        let out = json!({"worst_ms_by_second": worst_ms, "senders": senders.len(), "rate": args.rate, "seated": seated.len(), "listeners": listeners.len(), "duration_s": secs,
                          "accepted": accepted, "gifts_per_s": accepted as f64 / secs, "debited": debited, "check": problems,
-                         "per_listener_min": least, "per_listener_max": most, "latency": row,
-                         "cpu_ms_per_gift": {"server": server_ms, "bench": bench_ms, "postgresql": pg_ms}});
+                         "per_listener_min": least, "per_listener_max": most, "latency": row, "answered": answered_row,
+                         "cpu_ms_per_gift": {"server": server_ms, "bench": bench_ms, "postgresql": pg_ms},
+                         "run_queue_wait_ms_per_gift": {"server": server_wait, "bench": bench_wait, "postgresql": pg_wait}});
         std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
     }
     let exact = debited == accepted as i64

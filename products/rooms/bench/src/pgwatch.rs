@@ -33,6 +33,11 @@ impl PgWatch {
         self.postmaster.and_then(platform_procstat::tree_cpu_seconds)
     }
 
+    /// Seconds the cluster's processes (living ones) have waited for a CPU.
+    pub fn run_queue_wait(&self) -> Option<f64> {
+        self.postmaster.and_then(platform_procstat::tree_run_queue_wait_seconds)
+    }
+
     /// Forgets the statistics so far (the phase starts now).
     pub async fn reset(&self) {
         if self.statements {
