@@ -1,9 +1,11 @@
 //! Helpers for tests only (a dev-dependency of the products): a router
-//! served on a loopback port ([`serve`]), and headless Chromium through
-//! chromedriver ([`browser`]), and multipart upload bodies ([`form`]).
+//! served on a loopback port ([`serve`]), headless Chromium through
+//! chromedriver ([`browser`]), multipart upload bodies ([`form`]), and the
+//! SQL statements a piece of work runs ([`statements`]).
 
 pub mod browser;
 pub mod form;
+pub mod statements;
 
 pub use form::multipart;
 

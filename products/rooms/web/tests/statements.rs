@@ -1,5 +1,6 @@
 //! The SQL statements one request makes, counted from sqlx's own statement
-//! log (a process-wide subscriber, so this binary holds one test): a
+//! log (`platform_testkit::statements`: every statement of the process, so
+//! this binary holds one test): a
 //! repeated gift request with a bearer access token reads no account row
 //! (each node keeps its bearers' accounts, `rooms_web::auth::BearerCache`),
 //! a node with that cache off reads it once, a cookie session's request
@@ -16,54 +17,9 @@ use chrono::Utc;
 use rooms_store::economy;
 use rooms_web::auth::BOUND;
 use serde_json::json;
-use std::sync::{Arc, Mutex, OnceLock};
 use support::{backends, scene, Client, Scene, TestApp, PASSWORD};
-use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::Layer;
 
-/// Every statement sqlx ran since the last [`take`].
-fn log() -> &'static Arc<Mutex<Vec<String>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<String>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = Arc::new(Mutex::new(vec![]));
-        let subscriber = tracing_subscriber::registry().with(Statements(log.clone()));
-        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
-        log
-    })
-}
-
-fn take() -> Vec<String> {
-    std::mem::take(&mut *log().lock().unwrap())
-}
-
-struct Statements(Arc<Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> Layer<S> for Statements {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        if event.metadata().target() != "sqlx::query" {
-            return;
-        }
-        #[derive(Default)]
-        struct Sql {
-            summary: String,
-            full: String,
-        }
-        impl Visit for Sql {
-            fn record_str(&mut self, field: &Field, value: &str) {
-                match field.name() {
-                    "summary" => self.summary = value.to_string(),
-                    "db.statement" => self.full = value.trim().to_string(),
-                    _ => {}
-                }
-            }
-            fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
-        }
-        let mut sql = Sql::default();
-        event.record(&mut sql);
-        self.0.lock().unwrap().push(if sql.full.is_empty() { sql.summary } else { sql.full });
-    }
-}
+use platform_testkit::statements::{everything, take};
 
 /// Statements that read the caller's own account row or its credentials'
 /// time (a gift's frame reads its people's display names apart).
@@ -115,7 +71,7 @@ fn holder(node: &TestApp, of: &Client) -> Client {
 
 #[tokio::test]
 async fn a_repeated_bearer_request_reads_no_account_and_refused_credentials_are_refused_within_the_bound() {
-    log();
+    everything();
     for b in backends() {
         let app = TestApp::new(b).await;
         let Scene { room, star_id, mut fan, fan_id, gift, .. } = scene(&app, 1).await;

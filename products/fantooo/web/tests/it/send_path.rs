@@ -358,7 +358,7 @@ async fn a_batch_into_waiting_chats_is_eight_statements_and_writes_each_queue_en
         let notices = queue_notices().await;
         let a_version = version(ca).await;
 
-        let (answers, statements) = statements_of(send_as_users(&app.db, &batch, &pricing)).await;
+        let (answers, statements) = platform_testkit::statements::of(send_as_users(&app.db, &batch, &pricing)).await;
         assert!(answers.unwrap().iter().all(|a| a.as_ref().unwrap().queued), "{b:?}: both chats wait");
         assert_eq!(statements.len(), 8, "{b:?}: {statements:#?}");
         assert_eq!(queue_notices().await, notices + 1, "{b:?}: the consoles hear of it");
@@ -375,107 +375,13 @@ async fn a_batch_into_waiting_chats_is_eight_statements_and_writes_each_queue_en
             sqlx::query("DELETE FROM chat_queue WHERE chat_id = $1").bind(cb).execute(p).await.unwrap();
         });
         assert_eq!(excluded(ca).await, vec![vec![op]], "{b:?}");
-        let (answers, statements) = statements_of(send_as_users(&app.db, &batch, &pricing)).await;
+        let (answers, statements) = platform_testkit::statements::of(send_as_users(&app.db, &batch, &pricing)).await;
         assert!(answers.unwrap().iter().all(|a| a.is_ok()), "{b:?}");
         assert_eq!(statements.len(), 8, "{b:?}: {statements:#?}");
         assert_eq!((excluded(ca).await, excluded(cb).await), (vec![vec![]], vec![vec![]]), "{b:?}: open to every operator, and back");
         assert_eq!(queue_notices().await, notices + 2, "{b:?}");
         assert_eq!(fantooo_store::chats::by_id(&app.db, ca).await.unwrap().message_count, 3, "{b:?}");
         crate::chat::assert_books_balance(&app.db).await;
-    }
-}
-
-/// The SQL statements sqlx runs for `fut`, but a transaction's BEGIN and
-/// COMMIT: each statement's summary (its first words). A process-wide subscriber, set once, keeps only sqlx's
-/// statements made inside a `counted` span: the future runs in one, and
-/// sqlx carries the caller's span to SQLite's worker thread, so the app's
-/// background tasks and other tests are not counted. sqlx logs nothing
-/// while no count is running.
-async fn statements_of<T>(fut: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
-    use tracing::Instrument;
-    let counter = counting::install();
-    counting::ACTIVE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let span = tracing::info_span!("counted");
-    let id = span.id().expect("the counting subscriber is installed").into_u64();
-    let out = fut.instrument(span).await;
-    counting::ACTIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    let mut log = counter.log.lock().unwrap();
-    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *log).into_iter().partition(|(span, _)| *span == id);
-    *log = rest;
-    // The transaction's BEGIN and COMMIT (which sqlx logs on one store and
-    // not the other) are not counted, nor a new SQLite connection's setup
-    // (its PRAGMAs), which the pool runs when it opens a connection in the
-    // middle of a request: that is the connection's cost, not the request's.
-    let statements = mine
-        .into_iter()
-        .map(|(_, sql)| sql)
-        .filter(|sql| !matches!(sql.split_whitespace().next(), Some("BEGIN" | "COMMIT" | "ROLLBACK" | "PRAGMA")));
-    (out, statements.collect())
-}
-
-mod counting {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Mutex, OnceLock};
-    use tracing::field::{Field, Visit};
-    use tracing::subscriber::Interest;
-    use tracing::{Event, Metadata};
-    use tracing_subscriber::layer::{Context, SubscriberExt};
-    use tracing_subscriber::registry::LookupSpan;
-    use tracing_subscriber::Layer;
-
-    /// Counts running: sqlx's statements are enabled only then.
-    pub static ACTIVE: AtomicUsize = AtomicUsize::new(0);
-
-    pub struct Counter {
-        /// (span, statement summary)
-        pub log: Mutex<Vec<(u64, String)>>,
-    }
-
-    pub fn install() -> &'static Counter {
-        static COUNTER: OnceLock<&'static Counter> = OnceLock::new();
-        COUNTER.get_or_init(|| {
-            let counter: &'static Counter = Box::leak(Box::new(Counter { log: Mutex::default() }));
-            let subscriber = tracing_subscriber::registry().with(Statements(counter));
-            tracing::subscriber::set_global_default(subscriber).expect("one subscriber in this binary");
-            counter
-        })
-    }
-
-    struct Statements(&'static Counter);
-
-    fn counted_span(m: &Metadata<'_>) -> bool {
-        m.is_span() && m.name() == "counted"
-    }
-
-    #[derive(Default)]
-    struct Summary(String);
-    impl Visit for Summary {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            if field.name() == "summary" {
-                self.0 = value.to_string();
-            }
-        }
-        fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
-    }
-
-    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Statements {
-        fn register_callsite(&self, m: &'static Metadata<'static>) -> Interest {
-            if m.target() == "sqlx::query" || counted_span(m) {
-                Interest::sometimes()
-            } else {
-                Interest::never()
-            }
-        }
-        fn enabled(&self, m: &Metadata<'_>, _: Context<'_, S>) -> bool {
-            counted_span(m) || (m.target() == "sqlx::query" && ACTIVE.load(Ordering::SeqCst) > 0)
-        }
-        fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-            let Some(scope) = ctx.event_scope(event) else { return };
-            let Some(span) = scope.from_root().find(|s| s.name() == "counted") else { return };
-            let mut sql = Summary::default();
-            event.record(&mut sql);
-            self.0.log.lock().unwrap().push((span.id().into_u64(), sql.0));
-        }
     }
 }
 
@@ -529,7 +435,8 @@ async fn an_operators_reply_is_three_statements_and_keeps_its_answers() {
             sqlx::query("UPDATE chats SET last_user_message_at = $2, last_fictional_message_at = $3 WHERE id = $1")
                 .bind(chat).bind(asked).bind(asked - chrono::Duration::seconds(10)).execute(p).await.unwrap();
         });
-        let (sent, statements) = statements_of(op_post(&mut op, &path, serde_json::json!({ "content": "counted" }))).await;
+        let (sent, statements) =
+            platform_testkit::statements::of(op_post(&mut op, &path, serde_json::json!({ "content": "counted" }))).await;
         assert_eq!(sent.status, StatusCode::CREATED, "{b:?}: {}", sent.body);
         println!("{b:?}: an operator's reply made {} statements:\n  {}", statements.len(), statements.join("\n  "));
         assert_eq!(statements.len(), 3, "{b:?}: the chat, the message (which counts the reply), the event: {statements:#?}");
@@ -543,7 +450,7 @@ async fn an_operators_reply_is_three_statements_and_keeps_its_answers() {
 
         // A retried client_id: stored once, one statement more.
         let (retry, statements) =
-            statements_of(op_post(&mut op, &path, serde_json::json!({ "content": "once", "client_id": "r-1" }))).await;
+            platform_testkit::statements::of(op_post(&mut op, &path, serde_json::json!({ "content": "once", "client_id": "r-1" }))).await;
         assert_eq!(retry.status, StatusCode::CREATED, "{b:?}: {}", retry.body);
         assert_eq!(statements.len(), 4, "{b:?}: the lookup after the chat's lock: {statements:#?}");
         assert!(statements[1].starts_with("SELECT"), "{b:?}: {statements:#?}");
