@@ -15,7 +15,13 @@ use std::net::SocketAddr;
 /// `ConnectInfo`, as the real server gives it) until the test ends, and
 /// returns the address.
 pub async fn serve(router: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    serve_on(tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port"), router)
+}
+
+/// [`serve`] on a listener bound already (for an app that must know its
+/// own address before it is built, such as a payment provider's return
+/// URL).
+pub fn serve_on(listener: tokio::net::TcpListener, router: axum::Router) -> SocketAddr {
     let addr = listener.local_addr().expect("the bound address");
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serving the test router");

@@ -93,6 +93,27 @@ pub struct NewGift<'a> {
     pub min_vip: i64,
 }
 
+impl<'a> NewGift<'a> {
+    /// A common gift of the classic category for everyone, first in its
+    /// category, whose price counts in full towards wealth and charm, with
+    /// the animation named by its code; other fields by struct update
+    /// (`NewGift { min_vip: 3, ..NewGift::plain("crown", "Crown", 100) }`).
+    pub fn plain(code: &'a str, name: &'a str, price: i64) -> NewGift<'a> {
+        NewGift {
+            code,
+            name,
+            category: "classic",
+            rarity: "common",
+            price,
+            wealth_pct: 100,
+            charm_pct: 100,
+            animation: code,
+            sort: 0,
+            min_vip: 0,
+        }
+    }
+}
+
 pub async fn create_gift(db: &Db, g: &NewGift<'_>) -> StoreResult<GiftId> {
     if g.price < 1 {
         return Err(StoreError::Refused { field: "price", message: "A gift costs at least 1 coin".into() });

@@ -41,18 +41,7 @@ async fn gift_room(db: &Db, owner: AccountId, seated: &[AccountId]) -> (RoomId, 
         presence::join(db, r.id, *who, now).await.unwrap();
         seats::take(db, r.id, *who, None, now).await.unwrap();
     }
-    let g = NewGift {
-        code: "rose",
-        name: "Rose",
-        category: "classic",
-        rarity: "common",
-        price: 100,
-        wealth_pct: 100,
-        charm_pct: 100,
-        animation: "rose",
-        sort: 0,
-        min_vip: 0,
-    };
+    let g = NewGift::plain("rose", "Rose", 100);
     (r.id, gifts::create_gift(db, &g).await.unwrap())
 }
 

@@ -40,23 +40,7 @@ async fn seated(db: &Db, room: RoomId, who: AccountId) {
 }
 
 async fn rose(db: &Db, price: i64) -> GiftId {
-    gifts::create_gift(
-        db,
-        &NewGift {
-            code: "rose",
-            name: "Rose",
-            category: "classic",
-            rarity: "common",
-            price,
-            wealth_pct: 100,
-            charm_pct: 150,
-            animation: "rose",
-            sort: 0,
-            min_vip: 0,
-        },
-    )
-    .await
-    .unwrap()
+    gifts::create_gift(db, &NewGift { charm_pct: 150, ..NewGift::plain("rose", "Rose", price) }).await.unwrap()
 }
 
 fn code(e: StoreError) -> String {
@@ -637,44 +621,12 @@ async fn levels_are_data_with_badges_and_privileges() {
         assert!(!levels::announce_entry(db, s.room, sender, now).await.unwrap(), "{b:?}: level 1 enters quietly");
         // 999 coins: still level 1; one more coin: level 2, announced once.
         let settings = Settings::default();
-        let gift_999 = gifts::create_gift(
-            db,
-            &NewGift {
-                code: "g999",
-                name: "G",
-                category: "c",
-                rarity: "common",
-                price: 999,
-                wealth_pct: 100,
-                charm_pct: 100,
-                animation: "rose",
-                sort: 0,
-                min_vip: 0,
-            },
-        )
-        .await
-        .unwrap();
+        let gift_999 = gifts::create_gift(db, &NewGift::plain("g999", "G", 999)).await.unwrap();
         let one =
             |gift, key| SendGift { sender, room: s.room, gift, recipients: Recipients::Seated(vec![s.plain]), quantity: 1, combo: 1, key };
         gifts::send(db, &one(gift_999, "a"), &settings, now).await.unwrap();
         assert_eq!(levels::badge(db, sender).await.unwrap().wealth, 1, "{b:?}: 999 XP");
-        let gift_1 = gifts::create_gift(
-            db,
-            &NewGift {
-                code: "g1",
-                name: "G1",
-                category: "c",
-                rarity: "common",
-                price: 1,
-                wealth_pct: 100,
-                charm_pct: 100,
-                animation: "rose",
-                sort: 0,
-                min_vip: 0,
-            },
-        )
-        .await
-        .unwrap();
+        let gift_1 = gifts::create_gift(db, &NewGift::plain("g1", "G1", 1)).await.unwrap();
         gifts::send(db, &one(gift_1, "b"), &settings, now).await.unwrap();
         gifts::send(db, &one(gift_1, "c"), &settings, now).await.unwrap();
         let up = levels::badge(db, sender).await.unwrap();

@@ -97,18 +97,7 @@ async fn scene(db: &Db, now: DateTime<Utc>) -> Scene {
     let room = room_of(db, owner, 10, now).await;
     presence::join(db, room, recipient, now).await.unwrap();
     seats::take(db, room, recipient, None, now).await.unwrap();
-    let new = NewGift {
-        code: "rose",
-        name: "Rose",
-        category: "classic",
-        rarity: "common",
-        price: 10,
-        wealth_pct: 100,
-        charm_pct: 100,
-        animation: "rose",
-        sort: 0,
-        min_vip: 0,
-    };
+    let new = NewGift::plain("rose", "Rose", 10);
     Scene { recipient, room, gift: gifts::create_gift(db, &new).await.unwrap() }
 }
 

@@ -159,18 +159,7 @@ async fn vip_gifts_need_the_tier_and_room_admins_cannot_touch_a_protected_vip() 
         // A gift for VIP 3 and up: refused below it, sent at or above it.
         let crown = gifts::create_gift(
             db,
-            &NewGift {
-                code: "crown",
-                name: "Crown",
-                category: "vip",
-                rarity: "epic",
-                price: 100,
-                wealth_pct: 100,
-                charm_pct: 100,
-                animation: "crown.svg",
-                sort: 0,
-                min_vip: 3,
-            },
+            &NewGift { category: "vip", rarity: "epic", animation: "crown.svg", min_vip: 3, ..NewGift::plain("crown", "Crown", 100) },
         )
         .await
         .unwrap();

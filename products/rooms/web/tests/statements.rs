@@ -84,18 +84,7 @@ async fn a_repeated_bearer_request_reads_no_account_and_refused_credentials_are_
         // depends on which shards a key or a batch id picks.
         let rose_gift = rooms_store::gifts::create_gift(
             &app.db,
-            &rooms_store::gifts::NewGift {
-                code: "rose",
-                name: "Rose",
-                category: "classic",
-                rarity: "common",
-                price: 100,
-                wealth_pct: 100,
-                charm_pct: 100,
-                animation: "rose",
-                sort: 1,
-                min_vip: 0,
-            },
+            &rooms_store::gifts::NewGift { sort: 1, ..rooms_store::gifts::NewGift::plain("rose", "Rose", 100) },
         )
         .await
         .unwrap();

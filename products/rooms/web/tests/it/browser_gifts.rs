@@ -8,15 +8,13 @@
 
 use crate::browser_pages::{shot, sign_in, until};
 use crate::chrome::{chromedriver, chromium, js};
-use crate::economy::id_of;
-use crate::support::TestApp;
+use crate::support::{id_of, scene, TestApp};
 use axum::http::StatusCode;
 use chrono::Utc;
 use rooms_store::economy::{self, NewPackage};
-use rooms_store::gifts::{self, NewGift};
+use rooms_store::gifts;
 use rooms_web::economy::Economy;
 use serde_json::json;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use thirtyfour::prelude::*;
 
@@ -27,41 +25,17 @@ async fn a_bought_gift_reaches_the_receiver_live_at_both_widths() {
     let base = format!("http://{}", site.local_addr().unwrap());
     let secret = platform_payments::fake::FakePaystack::random_secret();
     let app = TestApp::with_state(rooms_store::Backend::Sqlite, |s| s.economy = Arc::new(Economy::fake(&secret, &base, None))).await;
-    let router = app.router.clone();
-    tokio::spawn(async move { axum::serve(site, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap() });
+    platform_testkit::serve_on(site, app.router.clone());
 
     // A room whose owner is in it, a seat holder who is an agency member
-    // (so her share is paid in diamonds), and a fan with no coins yet.
+    // (so her share is paid in diamonds), a fan with no coins yet, and a
+    // gift of 50 coins.
     let now = Utc::now();
-    let mut owner = app.client();
-    owner.sign_up("owner@example.com", "owner").await;
-    let (owner_id, _) = id_of(&mut owner).await;
-    let r = owner.post("/api/v1/rooms", json!({"name": "Gift Room", "visitors_speak": true})).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let room = r.json()["room"]["id"].as_str().unwrap().to_string();
-    let mut star = app.client();
-    star.sign_up("star@example.com", "star").await;
-    let (star_id, _) = id_of(&mut star).await;
-    assert!(star.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
-    assert!(star.post(&format!("/api/v1/rooms/{room}/actions/take_seat"), json!({})).await.status.is_success());
+    let mut s = scene(&app, 50).await;
+    let owner_id = id_of(&mut s.owner).await;
+    let (room, star_id, mut fan) = (s.room, s.star_id, s.fan);
     let agency = gifts::create_agency(&app.db, "Stars", owner_id, now).await.unwrap();
     gifts::join_agency(&app.db, agency, star_id, now).await.unwrap();
-    let mut fan = app.client();
-    fan.sign_up("fan@example.com", "fan").await;
-    assert!(fan.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
-    let heart = NewGift {
-        code: "heart",
-        name: "Heart",
-        category: "classic",
-        rarity: "rare",
-        price: 50,
-        wealth_pct: 100,
-        charm_pct: 100,
-        animation: "heart",
-        sort: 0,
-        min_vip: 0,
-    };
-    gifts::create_gift(&app.db, &heart).await.unwrap();
     let package = NewPackage { name: "Starter", coins: 500, bonus_coins: 20, price_minor: 199, currency: "USD", countries: &[], sort: 0 };
     economy::create_package(&app.db, &package, now).await.unwrap();
 

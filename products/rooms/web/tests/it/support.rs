@@ -245,18 +245,7 @@ pub async fn scene(app: &TestApp, price: i64) -> Scene {
     fan.sign_up("fan@example.com", "fan").await;
     let fan_id = id_of(&mut fan).await;
     assert!(fan.post(&format!("/api/v1/rooms/{room}/join"), json!({})).await.status.is_success());
-    let g = NewGift {
-        code: "heart",
-        name: "Heart",
-        category: "classic",
-        rarity: "common",
-        price,
-        wealth_pct: 100,
-        charm_pct: 100,
-        animation: "heart",
-        sort: 0,
-        min_vip: 0,
-    };
+    let g = NewGift::plain("heart", "Heart", price);
     let gift = gifts::create_gift(&app.db, &g).await.unwrap().to_string();
     Scene { room, owner, star, star_id, fan, fan_id, gift }
 }

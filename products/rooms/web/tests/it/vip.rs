@@ -94,18 +94,8 @@ async fn vip_privileges_apply_in_the_room() {
         // The star becomes a room admin; the fan a seated VIP 5.
         let r = s.owner.post(&format!("/api/v1/rooms/{room}/actions/appoint_admin"), json!({"account": s.star_id})).await;
         assert!(r.status.is_success(), "{b:?}: {}", r.body);
-        let vip_only = NewGift {
-            code: "crown",
-            name: "Crown",
-            category: "vip",
-            rarity: "epic",
-            price: 100,
-            wealth_pct: 100,
-            charm_pct: 100,
-            animation: "crown.svg",
-            sort: 0,
-            min_vip: 5,
-        };
+        let vip_only =
+            NewGift { category: "vip", rarity: "epic", animation: "crown.svg", min_vip: 5, ..NewGift::plain("crown", "Crown", 100) };
         let crown = gifts::create_gift(&app.db, &vip_only).await.unwrap().to_string();
         economy::grant(&app.db, s.fan_id, 60_000, "fund", None, Utc::now()).await.unwrap();
         let send = |key: &str| json!({"gift_id": crown, "to": s.star_id, "quantity": 1, "idempotency_key": key});
