@@ -50,14 +50,16 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
 /// (PostgreSQL: the postmaster and its backends).
 pub fn tree_cpu_seconds(root: u32) -> Option<f64> {
     let s = stat(root)?;
-    let mut total = s.own_ticks + s.reaped_ticks;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        if let Some(child) = stat(pid).filter(|c| c.ppid == root) {
-            total += child.own_ticks;
-        }
-    }
-    Some(total as f64 / ticks_per_second())
+    let children: u64 = children(root)?.map(|(_, child)| child.own_ticks).sum();
+    Some((s.own_ticks + s.reaped_ticks + children) as f64 / ticks_per_second())
+}
+
+/// The living children of a process, each with its `stat`.
+fn children(root: u32) -> Option<impl Iterator<Item = (u32, Stat)>> {
+    Some(std::fs::read_dir("/proc").ok()?.flatten().filter_map(move |entry| {
+        let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+        stat(pid).filter(|c| c.ppid == root).map(|c| (pid, c))
+    }))
 }
 
 /// The parent of a process (a PostgreSQL backend's is the postmaster).
@@ -98,14 +100,8 @@ pub fn run_queue_wait_seconds(pid: u32) -> Option<f64> {
 /// [`run_queue_wait_seconds`] of a process and its living children
 /// (PostgreSQL: the postmaster and its backends).
 pub fn tree_run_queue_wait_seconds(root: u32) -> Option<f64> {
-    let mut total = run_queue_wait_seconds(root)?;
-    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        if parent(pid) == Some(root) {
-            total += run_queue_wait_seconds(pid).unwrap_or(0.0);
-        }
-    }
-    Some(total)
+    let own = run_queue_wait_seconds(root)?;
+    Some(own + children(root)?.filter_map(|(pid, _)| run_queue_wait_seconds(pid)).sum::<f64>())
 }
 
 /// The machine's stolen CPU ticks and its total ticks up to them, from the

@@ -259,17 +259,18 @@ pub async fn run(args: Args) -> Result<(), Fail> {
             // Open loop: every gift due within the duration is sent.
             while rate.is_some() || sending.load(Ordering::Relaxed) {
                 let body = json!({"gift_id": gift, "to": to, "quantity": 1, "idempotency_key": format!("g{i}-{n}")});
-                match rate {
+                let sent = match rate {
                     Some(rate) => {
                         let due = Duration::from_secs_f64((n as f64 * n_senders + i as f64) / rate);
                         if due >= until {
                             return;
                         }
                         tokio::time::sleep_until(t0 + due).await;
-                        s.sent_at.lock().unwrap().push(t0_micros + due.as_micros() as i64);
+                        t0_micros + due.as_micros() as i64
                     }
-                    None => s.sent_at.lock().unwrap().push(now_micros()),
-                }
+                    None => now_micros(),
+                };
+                s.sent_at.lock().unwrap().push(sent);
                 let mut ok = false;
                 // A timeout or a 5xx is retried with the same key: charged once.
                 for _ in 0..5 {
@@ -289,7 +290,6 @@ pub async fn run(args: Args) -> Result<(), Fail> {
                     failed.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
-                let sent = s.sent_at.lock().unwrap().last().copied().unwrap_or_default();
                 s.answered.lock().unwrap().push(now_micros() - sent);
                 s.accepted.fetch_add(1, Ordering::Relaxed);
                 n += 1;

@@ -35,9 +35,10 @@
 //! period, subject, shard) — a lone gift's shard taken from its request
 //! key, a batch's lent to it for its transaction ([`CounterShard`]) — so
 //! gifts written at once into one room add to different rows (up to
-//! sixteen), not one, and a board reads the sum over the shards; the cost goes to one of 64 escrow wallets picked by
-//! the key (a batch's first); `gift_sends` and the outboxes are append-only. The wallets all
-//! of a room's gifts pay into — the owner's, each receiver's, the agency's
+//! sixteen), not one, and a board reads the sum over the shards; the cost
+//! goes to one of 64 escrow wallets picked by the key (a batch's first);
+//! `gift_sends` and the outboxes are append-only. The wallets all of a
+//! room's gifts pay into — the owner's, each receiver's, the agency's
 //! and a treasury shard (by the credit batch's id) — are written once per
 //! accept batch, not once per gift, as the batch's last statements before
 //! its events and commit: concurrent batches into one room wait for each
