@@ -72,6 +72,7 @@ async fn the_bench_runs_end_to_end_and_the_books_balance() {
     assert!(details["yardstick"]["tps"].as_f64().unwrap_or(0.0) > 0.0, "pgbench ran on the same server: {report_text}");
     assert_eq!((details["yardstick"]["scale"].as_u64(), details["yardstick"]["clients"].as_u64()), (Some(1), Some(16)));
     assert!(details["paid_messages_per_yardstick_tps"].as_f64().unwrap_or(0.0) > 0.0, "{report_text}");
+    assert!(details["cpu_yardstick"]["units_per_second"].as_f64().unwrap_or(0.0) > 0.0, "one core's speed: {report_text}");
     let _ = std::fs::remove_file(&out_json);
     let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin).await;
 }

@@ -8,10 +8,10 @@ mod nodes;
 mod scenarios;
 mod stats;
 mod steal;
-pub mod yardstick;
 
 use api::Api;
 pub use clap::Parser;
+use platform_yardstick::{cpu, pgbench as yardstick};
 use scenarios::{Counters, Latencies};
 use serde_json::json;
 use stats::{Latency, Row};
@@ -105,6 +105,9 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     } else {
         None
     };
+    // And one core's speed (a fixed unit of CPU work), on a thread of its own.
+    let cpu = tokio::task::spawn_blocking(|| cpu::measure(Duration::from_secs(2))).await?;
+    eprintln!("cpu yardstick: {:.0} units/s on one thread ({})", cpu.units_per_second, cpu.unit);
     let db = fantooo_store::Db::connect(&args.database_url, 8).await?;
     fantooo_store::migrate(&db).await?;
     let data_dir = std::env::temp_dir().join(format!("fantooo-bench-{}", std::process::id()));
@@ -304,6 +307,7 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     if let Some(y) = &yardstick {
         extra.insert("yardstick".into(), serde_json::to_value(y)?);
     }
+    extra.insert("cpu_yardstick".into(), serde_json::to_value(&cpu)?);
 
     // Phase 3: discover with many profiles.
     if args.profiles > 0 {

@@ -19,11 +19,15 @@
 //! latency of the gifts sent in each second (whether the tail is a few
 //! stalls or a steady queue), and per gift the CPU and the run-queue wait
 //! (time runnable without a CPU) of the server, the bench and PostgreSQL.
+//! Before the load it measures the machine's yardsticks
+//! ([`platform_yardstick`]): `pgbench` on the same PostgreSQL, with the
+//! gifts a second as a ratio of it, and one core's speed.
 
 use crate::listen::{self, Stop, Subscribed};
 use crate::server::{check, get, now_micros, post, post_unread, sign_up_many, staff, start_server, ServerArgs};
 use crate::stats::{histogram, record, report};
 use crate::Fail;
+use platform_yardstick::{cpu, pgbench};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -58,6 +62,16 @@ pub struct Args {
     /// Write the results here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Seconds of the pgbench yardstick on the server's PostgreSQL before
+    /// the load (0: none; there is none on SQLite).
+    #[arg(long, default_value_t = 10)]
+    yardstick_seconds: u64,
+    /// pgbench's scale factor (10: a million accounts rows).
+    #[arg(long, default_value_t = 10)]
+    yardstick_scale: u32,
+    /// pgbench's clients.
+    #[arg(long, default_value_t = 16)]
+    yardstick_clients: u32,
 }
 
 /// A room socket's message as the listeners read it: its `t`, and the
@@ -120,6 +134,17 @@ pub async fn run(args: Args) -> Result<(), Fail> {
     if args.server.target.is_some() {
         return Err("gifts starts its own server (it makes a staff account with `rooms create-admin`)".into());
     }
+    // The machine's yardsticks first, while nothing else runs.
+    let yardstick = match &args.server.database_url {
+        Some(url) if args.yardstick_seconds > 0 => {
+            let y = pgbench::measure(url, args.yardstick_scale, args.yardstick_clients, args.yardstick_seconds).await?;
+            eprintln!("yardstick: pgbench {:.0} tps (tpcb-like, scale {}, {} clients, {} s)", y.tps, y.scale, y.clients, y.seconds);
+            Some(y)
+        }
+        _ => None,
+    };
+    let core = tokio::task::spawn_blocking(|| cpu::measure(Duration::from_secs(2))).await?;
+    eprintln!("cpu yardstick: {:.0} units/s on one thread ({})", core.units_per_second, core.unit);
     let dir = tempfile::tempdir()?;
     let (server, base) = start_server(&args.server, dir.path()).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(2048).build()?;
@@ -381,6 +406,17 @@ pub async fn run(args: Args) -> Result<(), Fail> {
         failed.load(Ordering::Relaxed),
         listeners.len()
     );
+    let per_yardstick = yardstick.as_ref().and_then(|y| pgbench::ratio(accepted as f64 / secs, y));
+    if let (Some(y), Some(r)) = (&yardstick, per_yardstick) {
+        println!(
+            "yardstick: {:.0} gifts/s = {r:.2}× pgbench's {:.0} tps; one core {:.0} units/s",
+            accepted as f64 / secs,
+            y.tps,
+            core.units_per_second
+        );
+    } else {
+        println!("yardstick: one core {:.0} units/s", core.units_per_second);
+    }
     println!("totals: sum of costs {accepted} coins, sum of debits {debited} coins; senders off: {}; rooms check: {problems}", wrong.len());
     // CPU per accepted gift over the sending (PostgreSQL's is not a child
     // of the bench: read it apart).
@@ -420,7 +456,8 @@ pub async fn run(args: Args) -> Result<(), Fail> {
                          "accepted": accepted, "gifts_per_s": accepted as f64 / secs, "debited": debited, "check": problems,
                          "per_listener_min": least, "per_listener_max": most, "latency": row, "answered": answered_row,
                          "cpu_ms_per_gift": {"server": server_ms, "bench": bench_ms, "postgresql": pg_ms},
-                         "run_queue_wait_ms_per_gift": {"server": server_wait, "bench": bench_wait, "postgresql": pg_wait}});
+                         "run_queue_wait_ms_per_gift": {"server": server_wait, "bench": bench_wait, "postgresql": pg_wait},
+                         "yardstick": yardstick, "gifts_per_yardstick_tps": per_yardstick, "cpu_yardstick": core});
         std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
     }
     let exact = debited == accepted as i64

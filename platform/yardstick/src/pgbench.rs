@@ -1,7 +1,7 @@
-//! The machine's yardstick: PostgreSQL's own `pgbench` (its built-in
-//! TPC-B-like script) on the same server, in the same run, so a paid-message
-//! rate can be stated as a ratio of what the database does on this machine
-//! and means the same on any other.
+//! PostgreSQL's own `pgbench` (its built-in TPC-B-like script) on the same
+//! server, in the same run, so a rate of the product's own transactions can
+//! be stated as a ratio of what the database does on this machine and means
+//! the same on any other.
 
 use crate::Fail;
 use serde::Serialize;
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The database the yardstick builds its tables in (dropped afterwards).
-const DATABASE: &str = "fantooo_yardstick";
+const DATABASE: &str = "platform_yardstick";
 
 /// One pgbench run: what was asked and the transactions per second it did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,8 +79,8 @@ pub fn parse_tps(output: &str) -> Option<f64> {
     output.lines().find_map(|l| l.trim().strip_prefix("tps = ")?.split_whitespace().next()?.parse().ok())
 }
 
-/// Paid messages per second as a fraction of the yardstick's transactions
-/// per second.
+/// A rate (paid messages, gifts, … a second) as a fraction of the
+/// yardstick's transactions per second.
 pub fn ratio(per_second: f64, y: &Yardstick) -> Option<f64> {
     (y.tps > 0.0).then(|| per_second / y.tps)
 }
