@@ -243,7 +243,11 @@ pub async fn run(args: Args) -> Result<bool, Fail> {
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
     }
-    rows.push(lat.user_to_operator.summary("deliver user → operator socket", secs));
+    let live = lat.user_to_operator.summary("deliver user → operator socket", secs);
+    if let Some(note) = no_live_delivery_note(args.users, args.rate, live.count) {
+        eprintln!("{note}");
+    }
+    rows.push(live);
     rows.push(lat.user_to_operator_queued.summary("user message waiting for an operator", secs));
     rows.push(lat.operator_to_user.summary("deliver operator → user socket", secs));
     rows.push(lat.operator_to_user_backlog.summary("deliver operator → user, answering a waiting message", secs));
@@ -516,6 +520,22 @@ async fn throughput_phase(
 }
 
 /// The mean of a latency histogram, in seconds.
+/// Why a chat phase measured no live delivery, if it did not. A user's
+/// first message waits for an operator to be assigned; the live deliveries
+/// start with the second, sent one period (`1 / rate`) after the first, and
+/// the first is spread over one period, so a phase shorter than one period
+/// measures none and a phase shorter than two measures only some users'.
+fn no_live_delivery_note(users: usize, rate: f64, live: u64) -> Option<String> {
+    if users == 0 || live > 0 {
+        return None;
+    }
+    let period = 1.0 / rate.max(0.01);
+    Some(format!(
+        "note: no live delivery was measured, so the delivery rows are empty: each user's first message waits for an operator and the next comes {period:.0} s later (--rate {rate}); run the chat phase for {:.0} s or more (--duration)",
+        2.0 * period
+    ))
+}
+
 fn mean_seconds(l: &Latency) -> f64 {
     l.mean_micros() / 1e6
 }
@@ -605,4 +625,26 @@ async fn seed_profiles(db: &fantooo_store::Db, n: usize) -> Result<Vec<String>, 
     db.refresh_statistics("fictional_users").await?;
     let list = fantooo_store::profiles::list_public(db, 2000, 0).await?;
     Ok(list.into_iter().map(|p| p.id.to_string()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::no_live_delivery_note;
+
+    #[test]
+    fn an_empty_chat_phase_says_why_and_how_long_to_run() {
+        let cases: [(usize, f64, u64, Option<&str>); 4] = [
+            (1000, 0.05, 0, Some("the next comes 20 s later (--rate 0.05); run the chat phase for 40 s or more")),
+            (1000, 0.5, 0, Some("the next comes 2 s later (--rate 0.5); run the chat phase for 4 s or more")),
+            (1000, 0.05, 438, None),
+            (0, 0.05, 0, None),
+        ];
+        for (users, rate, live, want) in cases {
+            let got = no_live_delivery_note(users, rate, live);
+            match want {
+                Some(part) => assert!(got.as_deref().is_some_and(|g| g.contains(part)), "{users} {rate} {live}: {got:?}"),
+                None => assert_eq!(got, None, "{users} {rate} {live}"),
+            }
+        }
+    }
 }
