@@ -519,23 +519,24 @@ async fn throughput_phase(
     Ok(Throughput { row, detail, agree })
 }
 
-/// The mean of a latency histogram, in seconds.
 /// Why a chat phase measured no live delivery, if it did not. A user's
 /// first message waits for an operator to be assigned; the live deliveries
-/// start with the second, sent one period (`1 / rate`) after the first, and
-/// the first is spread over one period, so a phase shorter than one period
-/// measures none and a phase shorter than two measures only some users'.
+/// start with the second, sent one period ([`scenarios::send_period`]) after
+/// the first, and the first is spread over one period, so a phase shorter
+/// than one period measures none and a phase shorter than two measures only
+/// some users'.
 fn no_live_delivery_note(users: usize, rate: f64, live: u64) -> Option<String> {
     if users == 0 || live > 0 {
         return None;
     }
-    let period = 1.0 / rate.max(0.01);
+    let period = scenarios::send_period(rate).as_secs_f64();
     Some(format!(
         "note: no live delivery was measured, so the delivery rows are empty: each user's first message waits for an operator and the next comes {period:.0} s later (--rate {rate}); run the chat phase for {:.0} s or more (--duration)",
         2.0 * period
     ))
 }
 
+/// The mean of a latency histogram, in seconds.
 fn mean_seconds(l: &Latency) -> f64 {
     l.mean_micros() / 1e6
 }

@@ -168,6 +168,12 @@ pub struct UserPlan {
     pub rate: f64,
 }
 
+/// The time between a chatting user's sends at `rate` messages a second
+/// (at least one every 100 s).
+pub fn send_period(rate: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / rate.max(0.01))
+}
+
 /// A chatting user: opens the chat, follows it live, and sends stamped paid
 /// messages at its rate; now and then browses, types, or reconnects.
 pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies>, counts: Arc<Counters>, seed: u64) {
@@ -191,7 +197,7 @@ pub async fn user_loop(plan: UserPlan, stop: Arc<AtomicBool>, lat: Arc<Latencies
             return;
         }
     };
-    let period = Duration::from_secs_f64(1.0 / plan.rate.max(0.01));
+    let period = send_period(plan.rate);
     // Spread the first sends so users do not fire in lockstep.
     let mut next_send = Instant::now() + Duration::from_millis(seed % period.as_millis().max(1) as u64);
     let mut n = seed;
