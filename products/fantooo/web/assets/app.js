@@ -192,12 +192,17 @@
   if (loc) {
     var list = document.querySelector("[data-suggestions]");
     var lat = document.querySelector("[data-lat]"), lon = document.querySelector("[data-lon]");
+    // The list belongs to the field being typed in: a question is asked
+    // only while the field has focus, and an answer that comes after the
+    // user typed on or moved to the next field is dropped, so it never
+    // pops up over the fields they are filling in now.
     var suggest = debounce(function () {
       var q = loc.value.trim();
-      if (q.length < 2) { list.hidden = true; return; }
+      if (q.length < 2 || document.activeElement !== loc) { list.hidden = true; return; }
       fetch(loc.getAttribute("data-location-suggest") + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
         .then(function (r) { return r.json(); })
         .then(function (d) {
+          if (document.activeElement !== loc || loc.value.trim() !== q) return;
           list.innerHTML = "";
           (d.places || []).forEach(function (p) {
             var li = document.createElement("li");
@@ -215,6 +220,18 @@
         .catch(function () { list.hidden = true; });
     }, 250);
     loc.addEventListener("input", function () { lat.value = ""; lon.value = ""; suggest(); });
+    // Back in the field with a city not yet picked: the list comes back.
+    loc.addEventListener("focus", function () { if (!lat.value) suggest(); });
+    loc.addEventListener("keydown", function (e) { if (e.key === "Escape") list.hidden = true; });
+    // Pressing a suggestion keeps the focus in the field (so the click
+    // lands in every browser); leaving the field or the list closes it.
+    list.addEventListener("mousedown", function (e) { e.preventDefault(); });
+    function leaving(e) {
+      var to = e.relatedTarget;
+      if (!to || (to !== loc && !list.contains(to))) list.hidden = true;
+    }
+    loc.addEventListener("focusout", leaving);
+    list.addEventListener("focusout", leaving);
     // Corrections offered after a refused city: one click takes it (the
     // device position, if it disagreed, is then not used).
     document.querySelectorAll("[data-pick-location]").forEach(function (b) {

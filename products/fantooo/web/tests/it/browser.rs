@@ -2,6 +2,7 @@
 
 use crate::support::*;
 use platform_testkit::browser as chrome;
+use std::time::Duration;
 use thirtyfour::prelude::*;
 
 pub(crate) use platform_testkit::browser::wait_for_path;
@@ -46,6 +47,19 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         let loc = d.find(By::Id("location")).await?;
         loc.wait_until().displayed().await?;
         loc.send_keys("Nairo").await?;
+        // Moving on at once: the list, answered after the field was left,
+        // does not pop up over the next fields.
+        d.find(By::Id("age")).await?.click().await?;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let list = d.find(By::Css("[data-suggestions]")).await?;
+        assert!(!list.is_displayed().await?, "no suggestions once the field is left");
+        // Back in the field, they come; Escape closes them, typing brings them back.
+        loc.click().await?;
+        list.wait_until().displayed().await?;
+        loc.send_keys(Key::Escape).await?;
+        list.wait_until().not_displayed().await?;
+        loc.send_keys("b").await?;
+        list.wait_until().displayed().await?;
         let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
         first.wait_until().displayed().await?;
         first.click().await?;

@@ -16,6 +16,11 @@ pub(crate) async fn register(d: &WebDriver, base: &str, username: &str) -> WebDr
     let location = d.find(By::Id("location")).await?;
     location.wait_until().displayed().await?;
     location.send_keys("Nairobi").await?;
+    // As people do: the city is taken from the list under the field, which
+    // then closes, rather than clicked past while it may still open.
+    let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
+    first.wait_until().displayed().await?;
+    first.click().await?;
     d.find(By::XPath("//label[input[@name='gender' and @value='male']]")).await?.click().await?;
     d.find(By::XPath("//label[input[@name='looking_for' and @value='female']]")).await?.click().await?;
     d.find(By::Id("age")).await?.send_keys("29").await?;
