@@ -13,8 +13,8 @@ pub(crate) async fn register(d: &WebDriver, base: &str, username: &str) -> WebDr
     d.goto(format!("{base}/get-started")).await?;
     d.find(By::Id("username")).await?.send_keys(username).await?;
     d.find(By::Css("fieldset[data-step='1'] [data-next]")).await?.click().await?;
+    step_opens(d, 2).await;
     let location = d.find(By::Id("location")).await?;
-    location.wait_until().displayed().await?;
     location.send_keys("Nairobi").await?;
     // As people do: the city is taken from the list under the field, which
     // then closes, rather than clicked past while it may still open.
@@ -25,14 +25,35 @@ pub(crate) async fn register(d: &WebDriver, base: &str, username: &str) -> WebDr
     d.find(By::XPath("//label[input[@name='looking_for' and @value='female']]")).await?.click().await?;
     d.find(By::Id("age")).await?.send_keys("29").await?;
     d.find(By::Css("fieldset[data-step='2'] [data-next]")).await?.click().await?;
+    step_opens(d, 3).await;
     let password = d.find(By::Id("password")).await?;
-    password.wait_until().displayed().await?;
     password.send_keys(PASSWORD).await?;
     d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
     d.find(By::Id("accept_terms")).await?.click().await?;
     d.find(By::Id("create-account")).await?.click().await?;
     wait_for_path(d, "/discover").await;
     Ok(())
+}
+
+/// Waits, up to 10 s, for sign-up step `n` to open; otherwise panics with
+/// what the user saw: the open step, its field errors, whether the step's
+/// check was still under way.
+async fn step_opens(d: &WebDriver, n: u8) {
+    let open = format!("return !document.querySelector(\"fieldset[data-step='{n}']\").hidden;");
+    for _ in 0..100 {
+        if platform_testkit::browser::js(d, &open).await.as_bool() == Some(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = platform_testkit::browser::js(
+        d,
+        "var s = document.querySelector('fieldset.step:not([hidden])'); var f = document.querySelector('[data-signup]');
+         return location.pathname + ' step ' + (s && s.getAttribute('data-step')) + (f.hasAttribute('aria-busy') ? ' (checking)' : '')
+           + ' errors: ' + Array.prototype.map.call(document.querySelectorAll('[data-error]'), function (e) { return e.getAttribute('data-error') + '=' + e.textContent; }).join('; ');",
+    )
+    .await;
+    panic!("sign-up step {n} never opened; at {seen}");
 }
 
 /// Types a message and waits until the server has stored it (the
