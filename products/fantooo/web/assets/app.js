@@ -196,42 +196,77 @@
     // only while the field has focus, and an answer that comes after the
     // user typed on or moved to the next field is dropped, so it never
     // pops up over the fields they are filling in now.
+    // It is a combobox: the arrow keys move through the cities, Enter takes
+    // one (without moving to the next step), Escape closes the list; the
+    // focus stays in the field throughout.
+    var active = -1;
+    function open(yes) {
+      list.hidden = !yes;
+      loc.setAttribute("aria-expanded", yes ? "true" : "false");
+      if (!yes) mark(-1);
+    }
+    function mark(i) {
+      active = i;
+      Array.prototype.forEach.call(list.children, function (li, j) {
+        li.classList.toggle("active", j === i);
+        li.setAttribute("aria-selected", j === i ? "true" : "false");
+      });
+      if (i >= 0) {
+        loc.setAttribute("aria-activedescendant", list.children[i].id);
+        list.children[i].scrollIntoView({ block: "nearest" });
+      } else {
+        loc.removeAttribute("aria-activedescendant");
+      }
+    }
+    function pick(p) {
+      loc.value = p.label; lat.value = p.latitude; lon.value = p.longitude; open(false);
+    }
     var suggest = debounce(function () {
       var q = loc.value.trim();
-      if (q.length < 2 || document.activeElement !== loc) { list.hidden = true; return; }
+      if (q.length < 2 || document.activeElement !== loc) { open(false); return; }
       fetch(loc.getAttribute("data-location-suggest") + "?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
         .then(function (r) { return r.json(); })
         .then(function (d) {
           if (document.activeElement !== loc || loc.value.trim() !== q) return;
           list.innerHTML = "";
-          (d.places || []).forEach(function (p) {
+          (d.places || []).forEach(function (p, j) {
             var li = document.createElement("li");
+            li.id = list.id + "-" + j;
+            li.setAttribute("role", "option");
             var b = document.createElement("button");
             b.type = "button";
+            b.tabIndex = -1;
             b.textContent = p.label;
-            b.addEventListener("click", function () {
-              loc.value = p.label; lat.value = p.latitude; lon.value = p.longitude; list.hidden = true;
-            });
+            b.addEventListener("click", function () { pick(p); });
             li.appendChild(b);
+            li.place = p;
             list.appendChild(li);
           });
-          list.hidden = list.children.length === 0;
+          open(list.children.length > 0);
         })
-        .catch(function () { list.hidden = true; });
+        .catch(function () { open(false); });
     }, 250);
     loc.addEventListener("input", function () { lat.value = ""; lon.value = ""; suggest(); });
     // Back in the field with a city not yet picked: the list comes back.
     loc.addEventListener("focus", function () { if (!lat.value) suggest(); });
-    loc.addEventListener("keydown", function (e) { if (e.key === "Escape") list.hidden = true; });
+    loc.addEventListener("keydown", function (e) {
+      var n = list.hidden ? 0 : list.children.length;
+      if (e.key === "Escape") {
+        open(false);
+      } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && n) {
+        e.preventDefault();
+        mark(e.key === "ArrowDown" ? (active + 1) % n : (active - 1 + n) % n);
+      } else if (e.key === "Enter" && n && active >= 0) {
+        // Taken here, so the stepper's Enter does not also move on.
+        e.preventDefault();
+        e.stopPropagation();
+        pick(list.children[active].place);
+      }
+    });
     // Pressing a suggestion keeps the focus in the field (so the click
-    // lands in every browser); leaving the field or the list closes it.
+    // lands in every browser); leaving the field closes the list.
     list.addEventListener("mousedown", function (e) { e.preventDefault(); });
-    function leaving(e) {
-      var to = e.relatedTarget;
-      if (!to || (to !== loc && !list.contains(to))) list.hidden = true;
-    }
-    loc.addEventListener("focusout", leaving);
-    list.addEventListener("focusout", leaving);
+    loc.addEventListener("focusout", function () { open(false); });
     // Corrections offered after a refused city: one click takes it (the
     // device position, if it disagreed, is then not used).
     document.querySelectorAll("[data-pick-location]").forEach(function (b) {
@@ -242,7 +277,7 @@
         loc.focus();
       });
     });
-    document.addEventListener("click", function (e) { if (e.target !== loc) list.hidden = true; });
+    document.addEventListener("click", function (e) { if (e.target !== loc) open(false); });
   }
 })();
 

@@ -3,6 +3,7 @@
 use sha2::{Digest, Sha256};
 
 const APP_CSS: &str = include_str!("../assets/app.css");
+const NOJS_CSS: &str = include_str!("../assets/nojs.css");
 const APP_JS: &str = include_str!("../assets/app.js");
 const ADMIN_JS: &str = include_str!("../assets/admin.js");
 const CHAT_JS: &str = include_str!("../assets/chat.js");
@@ -15,6 +16,7 @@ const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
     match name {
         "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
+        "nojs.css" => Some((NOJS_CSS, "text/css; charset=utf-8")),
         "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
         "admin.js" => Some((ADMIN_JS, "text/javascript; charset=utf-8")),
         "chat.js" => Some((CHAT_JS, "text/javascript; charset=utf-8")),

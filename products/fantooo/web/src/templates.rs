@@ -156,6 +156,24 @@ impl GetStarted {
             ""
         }
     }
+    /// `hidden` on every step but the one opened first, so the page is
+    /// laid out as it will be shown before the script runs (without
+    /// script, `nojs.css` shows every step as one form).
+    pub fn step_hidden(&self, n: u8) -> &'static str {
+        if n == self.first_step() {
+            ""
+        } else {
+            "hidden"
+        }
+    }
+    /// The progress label's class for step `n`.
+    pub fn step_state(&self, n: u8) -> &'static str {
+        match n.cmp(&self.first_step()) {
+            std::cmp::Ordering::Less => "done",
+            std::cmp::Ordering::Equal => "active",
+            std::cmp::Ordering::Greater => "",
+        }
+    }
     /// The step to open first: the earliest one with an error.
     pub fn first_step(&self) -> u8 {
         if self.errors.for_field("username").is_some() {

@@ -102,7 +102,12 @@ async fn html_get_started_registers_refuses_minors_and_signs_in() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let mut c = app.client();
-        assert_eq!(c.get("/get-started").await.status, StatusCode::OK);
+        let page = c.get("/get-started").await;
+        assert_eq!(page.status, StatusCode::OK);
+        // Laid out as shown: only the open step is in the page's flow
+        // before any script runs; without script a stylesheet shows all.
+        assert_eq!(open_steps(&page.body), vec![1], "{}", page.body);
+        assert!(page.body.contains(r#"<noscript><link rel="stylesheet" href="/assets/nojs.css"></noscript>"#));
         let mut fields = vec![
             ("username", "kamau"),
             ("location", "Mombasa"),
@@ -117,6 +122,8 @@ async fn html_get_started_registers_refuses_minors_and_signs_in() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("You must be at least 18 years old to join"), "{}", r.body);
         assert!(r.body.contains("value=\"kamau\""), "entered values are kept");
+        assert_eq!(open_steps(&r.body), vec![2], "the step with the error opens");
+        assert!(r.body.contains(r#"data-step-label="1" class="done""#) && r.body.contains(r#"data-step-label="2" class="active""#));
         fields[4] = ("age", "26");
         let r = c.post_form("/get-started", &fields).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -126,6 +133,11 @@ async fn html_get_started_registers_refuses_minors_and_signs_in() {
         assert!(me.body.contains("kamau@fantooo.com"));
         assert!(me.body.contains("Mombasa, Kenya"));
     }
+}
+
+/// The sign-up steps a page renders without `hidden`.
+fn open_steps(body: &str) -> Vec<u8> {
+    (1..=3).filter(|n| body.contains(&format!(r#"data-step="{n}" >"#))).collect()
 }
 
 #[tokio::test]

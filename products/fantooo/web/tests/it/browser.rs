@@ -60,10 +60,19 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
         list.wait_until().not_displayed().await?;
         loc.send_keys("b").await?;
         list.wait_until().displayed().await?;
-        let first = d.query(By::Css("[data-suggestions] li button")).first().await?;
-        first.wait_until().displayed().await?;
-        first.click().await?;
+        assert_eq!(loc.attr("aria-expanded").await?.as_deref(), Some("true"));
+        // The keyboard picks a city: down to the first, Enter takes it
+        // without moving on to the next step.
+        loc.send_keys(Key::Down).await?;
+        assert_eq!(loc.attr("aria-activedescendant").await?.as_deref(), Some("location-suggestions-0"));
+        let first = d.find(By::Id("location-suggestions-0")).await?;
+        assert_eq!(first.attr("aria-selected").await?.as_deref(), Some("true"));
+        loc.send_keys(Key::Enter).await?;
         assert_eq!(loc.value().await?.as_deref(), Some("Nairobi, Kenya"));
+        assert!(!list.is_displayed().await?, "the list closes on a pick");
+        assert_eq!(loc.attr("aria-expanded").await?.as_deref(), Some("false"));
+        assert!(d.find(By::Css("[data-lat]")).await?.value().await?.is_some_and(|v| !v.is_empty()), "the picked city's position is kept");
+        assert!(!d.find(By::Id("password")).await?.is_displayed().await?, "Enter on a suggestion stays on step 2");
         // People click the pill label (the radio itself is visually hidden).
         d.find(By::XPath("//label[input[@name='gender' and @value='female']]")).await?.click().await?;
         d.find(By::XPath("//label[input[@name='looking_for' and @value='male']]")).await?.click().await?;
@@ -107,6 +116,43 @@ async fn register_refuse_minor_logout_and_login_in_chromium() {
     result.expect("browser flow");
     let log = fantooo_store::users::age_log(&app.db, 10).await.unwrap();
     assert!(log.iter().any(|e| !e.is_compliant && e.stated_age == 17), "refused attempt logged");
+}
+
+/// With script turned off the sign-up is one form: every step shows, the
+/// step buttons do not, and submitting it creates the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_script_the_sign_up_is_one_form_that_works() {
+    let Some((_driver, driver_url)) = start_driver().await else { return };
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    let base = serve(&app).await;
+    let profile = tempfile::tempdir().unwrap();
+    let args = ["--blink-settings=scriptEnabled=false", "--window-size=390,844"];
+    let d = chrome::chromium(&driver_url, profile.path(), &args).await;
+    let result = async {
+        d.goto(format!("{base}/get-started")).await?;
+        for id in ["username", "location", "age", "password"] {
+            assert!(d.find(By::Id(id)).await?.is_displayed().await?, "{id} shows without script");
+        }
+        for next in d.find_all(By::Css("[data-next], [data-prev]")).await? {
+            assert!(!next.is_displayed().await?, "no step buttons without script");
+        }
+        d.find(By::Id("username")).await?.send_keys("baraka").await?;
+        d.find(By::Id("location")).await?.send_keys("Mombasa").await?;
+        d.find(By::XPath("//label[input[@name='gender' and @value='male']]")).await?.click().await?;
+        d.find(By::XPath("//label[input[@name='looking_for' and @value='female']]")).await?.click().await?;
+        d.find(By::Id("age")).await?.send_keys("31").await?;
+        d.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("password_confirm")).await?.send_keys(PASSWORD).await?;
+        d.find(By::Id("accept_terms")).await?.click().await?;
+        shot(&d, "signup-without-script-phone").await;
+        d.find(By::Id("create-account")).await?.click().await?;
+        wait_for_path(&d, "/discover").await;
+        Ok::<_, WebDriverError>(())
+    }
+    .await;
+    let _ = d.quit().await;
+    result.expect("sign-up without script");
+    assert!(fantooo_store::users::username_taken(&app.db, "baraka").await.unwrap());
 }
 
 /// Each sign-up step is checked by the server before the next one opens:
