@@ -141,6 +141,39 @@ pub fn screenshots_dir(manifest_dir: &str) -> std::path::PathBuf {
     dir.join("target/screenshots")
 }
 
+/// axe-core, the accessibility engine Lighthouse runs, from the copy that
+/// `scripts/install-deps` installs with Lighthouse under `tools/lighthouse`.
+/// `None` when it is not installed, unless `REQUIRE_BROWSER=1`, where its
+/// absence fails the test.
+pub fn axe_source(manifest_dir: &str) -> Option<String> {
+    let root = screenshots_dir(manifest_dir);
+    let file = root.parent().and_then(Path::parent).map(|r| r.join("tools/lighthouse/node_modules/axe-core/axe.min.js"))?;
+    match std::fs::read_to_string(&file) {
+        Ok(src) => Some(src),
+        Err(e) => {
+            assert!(std::env::var("REQUIRE_BROWSER").as_deref() != Ok("1"), "REQUIRE_BROWSER=1 but {} is missing: {e}", file.display());
+            eprintln!("skipping the accessibility check: {} is missing (scripts/install-deps)", file.display());
+            None
+        }
+    }
+}
+
+/// Runs axe-core (`source`, from [`axe_source`]) on the page with the
+/// WCAG 2 A and AA rules and returns its violations, one line each: the
+/// rule, what it says, and the elements it found.
+pub async fn axe_violations(d: &WebDriver, source: &str) -> Vec<String> {
+    let run = "return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } }).then(function (r) {
+        return r.violations.map(function (v) {
+          return v.id + ': ' + v.help + ' at ' + v.nodes.map(function (n) {
+            return n.target.join(' ') + (n.failureSummary ? ' (' + n.failureSummary.replace(/\\s+/g, ' ') + ')' : '');
+          }).join('; ');
+        });
+      });";
+    d.execute(source, vec![]).await.expect("axe-core loads");
+    let out = d.execute(run, vec![]).await.expect("axe-core runs").json().clone();
+    serde_json::from_value(out).expect("axe-core's violations")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +205,32 @@ mod tests {
         assert_eq!(js(&d, "return document.getElementById('x').textContent;").await, Value::from("there"));
         // The test's own flags are passed on (the default window is 800 wide).
         assert_eq!(js(&d, "return window.outerWidth;").await, Value::from(1000), "the window size flag applies");
+        let _ = d.quit().await;
+    }
+
+    /// axe-core finds grey text on white that is too faint, and passes the
+    /// same text dark enough.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn axe_names_low_contrast_and_passes_enough() {
+        let Some(driver) = chromedriver("the testkit accessibility test").await else { return };
+        let Some(axe) = axe_source(env!("CARGO_MANIFEST_DIR")) else { return };
+        let page = |colour: &'static str| {
+            move || async move {
+                axum::response::Html(format!(
+                    "<!doctype html><html lang=en><head><title>t</title></head><body><main><p id=p style='color:{colour}'>Some words</p></main></body></html>"
+                ))
+            }
+        };
+        let router =
+            axum::Router::new().route("/faint", axum::routing::get(page("#aaaaaa"))).route("/dark", axum::routing::get(page("#595959")));
+        let base = format!("http://{}", crate::serve(router).await);
+        let profile = tempfile::tempdir().unwrap();
+        let d = chromium(driver.url(), profile.path(), &[]).await;
+        d.goto(format!("{base}/faint")).await.unwrap();
+        let found = axe_violations(&d, &axe).await;
+        assert!(found.len() == 1 && found[0].starts_with("color-contrast: ") && found[0].contains("#p"), "{found:?}");
+        d.goto(format!("{base}/dark")).await.unwrap();
+        assert_eq!(axe_violations(&d, &axe).await, Vec::<String>::new());
         let _ = d.quit().await;
     }
 }

@@ -9,6 +9,7 @@ mod asserted;
 mod audit_log;
 mod backoffice;
 mod browser;
+mod browser_a11y;
 mod browser_backoffice;
 mod browser_chat;
 mod browser_operator;
