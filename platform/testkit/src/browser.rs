@@ -174,6 +174,29 @@ pub async fn axe_violations(d: &WebDriver, source: &str) -> Vec<String> {
     serde_json::from_value(out).expect("axe-core's violations")
 }
 
+/// Runs [`axe_violations`] on every page of `pages` (paths under `base`)
+/// in the light and the dark scheme, at phone (390 px) and desktop
+/// (1280 px) width, with reduced motion so colours are read at rest rather
+/// than mid-fade; returns each violation prefixed with its page, scheme
+/// and width. Leaves the session in the light scheme at desktop width.
+pub async fn axe_sweep(d: &WebDriver, base: &str, pages: &[String], axe: &str) -> WebDriverResult<Vec<String>> {
+    let dev = thirtyfour::extensions::cdp::ChromeDevTools::new(d.handle.clone());
+    let mut found = vec![];
+    for (scheme, width, height) in [("light", 390, 844), ("dark", 390, 844), ("light", 1280, 900), ("dark", 1280, 900)] {
+        let features = serde_json::json!([{ "name": "prefers-color-scheme", "value": scheme }, { "name": "prefers-reduced-motion", "value": "reduce" }]);
+        dev.execute_cdp_with_params("Emulation.setEmulatedMedia", serde_json::json!({ "features": features })).await?;
+        d.set_window_rect(0, 0, width, height).await?;
+        for path in pages {
+            d.goto(format!("{base}{path}")).await?;
+            for v in axe_violations(d, axe).await {
+                found.push(format!("{path} ({scheme}, {width} px): {v}"));
+            }
+        }
+    }
+    dev.execute_cdp_with_params("Emulation.setEmulatedMedia", serde_json::json!({ "features": [] })).await?;
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,7 @@ use crate::chat::{flat_pricing, make_profile};
 use crate::payments::spec_packages;
 use crate::support::*;
 use platform_testkit::browser as chrome;
-use serde_json::json;
 use std::time::Duration;
-use thirtyfour::extensions::cdp::ChromeDevTools;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,30 +23,10 @@ async fn public_and_user_pages_pass_axe_in_light_and_dark_at_phone_and_desktop_w
     let base = serve(&app).await;
     let profile = tempfile::tempdir().unwrap();
     let d = browser(&driver_url, profile.path()).await;
-    let dev = ChromeDevTools::new(d.handle.clone());
-    let mut found = vec![];
     let result = async {
-        // Every page in each scheme and width; `pages` grows once signed in.
-        let mut check = async |pages: &[String]| -> WebDriverResult<()> {
-            for (scheme, width, height) in [("light", 390, 844), ("dark", 390, 844), ("light", 1280, 900), ("dark", 1280, 900)] {
-                // Reduced motion: colours are read at rest, not mid-fade.
-                let features =
-                    json!([{ "name": "prefers-color-scheme", "value": scheme }, { "name": "prefers-reduced-motion", "value": "reduce" }]);
-                dev.execute_cdp_with_params("Emulation.setEmulatedMedia", json!({ "features": features })).await?;
-                d.set_window_rect(0, 0, width, height).await?;
-                for path in pages {
-                    d.goto(format!("{base}{path}")).await?;
-                    for v in chrome::axe_violations(&d, &axe).await {
-                        found.push(format!("{path} ({scheme}, {width} px): {v}"));
-                    }
-                }
-            }
-            Ok(())
-        };
         let public = ["/", "/login", "/get-started", "/forgot-password", "/terms", "/privacy"].map(String::from);
-        check(&public).await?;
+        let mut found = chrome::axe_sweep(&d, &base, &public, &axe).await?;
 
-        dev.execute_cdp_with_params("Emulation.setEmulatedMedia", json!({ "features": [] })).await?;
         register(&d, &base, "auditor").await?;
         ready(&d, By::Css("a.profile-link")).await?.click().await?;
         let profile_path = d.current_url().await?.path().to_string();
@@ -56,11 +34,11 @@ async fn public_and_user_pages_pass_axe_in_light_and_dark_at_phone_and_desktop_w
         d.query(By::Css("#chat[data-live='1']")).wait(Duration::from_secs(10), Duration::from_millis(100)).first().await?;
         let chat_path = d.current_url().await?.path().to_string();
         let user = ["/discover", &profile_path, "/chats", &chat_path, "/credits", "/me"].map(String::from);
-        check(&user).await?;
-        Ok::<_, WebDriverError>(())
+        found.extend(chrome::axe_sweep(&d, &base, &user, &axe).await?);
+        Ok::<_, WebDriverError>(found)
     }
     .await;
     let _ = d.quit().await;
-    result.expect("pages checked");
+    let found = result.expect("pages checked");
     assert!(found.is_empty(), "axe-core found {} violations:\n{}", found.len(), found.join("\n"));
 }

@@ -6,6 +6,7 @@ mod api;
 mod backoffice;
 mod bearer_cache;
 mod browser;
+mod browser_a11y;
 mod browser_agency;
 mod browser_backoffice;
 mod browser_gifts;
