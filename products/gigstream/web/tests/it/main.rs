@@ -5,6 +5,7 @@ mod admin;
 mod admin_pages;
 mod backoffice;
 mod browser;
+mod browser_a11y;
 mod browser_flow;
 mod browser_presence;
 mod dashboards;
