@@ -59,6 +59,27 @@
     }).observe(document.body, { childList: true, subtree: true });
   }
 
+  // A wide table scrolls sideways inside its frame; a frame that scrolls
+  // can be reached and scrolled by keyboard, named after its heading.
+  function scrollFrames() {
+    document.querySelectorAll(".table-wrap").forEach(function (w) {
+      var scrolls = w.scrollWidth > w.clientWidth + 1;
+      if (scrolls && !w.hasAttribute("tabindex")) {
+        var box = w.closest("section, .card, main");
+        var h = w.querySelector("caption") || (box && box.querySelector("h1, h2, h3"));
+        w.tabIndex = 0;
+        w.setAttribute("role", "region");
+        w.setAttribute("aria-label", (h ? h.textContent.trim() + ": " : "") + "table, scrolls sideways");
+      } else if (!scrolls && w.getAttribute("role") === "region") {
+        w.removeAttribute("tabindex");
+        w.removeAttribute("role");
+        w.removeAttribute("aria-label");
+      }
+    });
+  }
+  scrollFrames();
+  window.addEventListener("resize", debounce(scrollFrames, 200));
+
   // Destructive actions ask first.
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute && e.target.getAttribute("data-confirm");

@@ -60,7 +60,6 @@
       if (!prev || !sameDay(prev, d)) {
         var sep = document.createElement("li");
         sep.className = "day-sep";
-        sep.setAttribute("role", "separator");
         sep.textContent = dayLabel(d);
         li.parentNode.insertBefore(sep, li);
       }
