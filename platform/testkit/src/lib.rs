@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod form;
 pub mod statements;
+pub mod static_files;
 
 pub use form::multipart;
 

@@ -13,6 +13,8 @@
 //! - [`request`]: client address behind trusted proxies, cookies, bearer
 //!   tokens, the CSRF token handed to forms;
 //! - [`range`]: stored bytes served with HTTP range requests (206, 416);
+//! - [`static_files`]: the binary's own stylesheets and scripts, gzip'd once
+//!   and revalidated by `ETag` (304);
 //! - [`ratelimit`]: keyed per-minute limits answered with 429;
 //! - [`system`]: `/api/health` and `/metrics`;
 //! - [`cli`]: the command line every product binary shares (global
@@ -33,6 +35,7 @@ pub mod request;
 pub mod server;
 pub mod session;
 pub mod session_cache;
+pub mod static_files;
 pub mod system;
 
 pub use error::{AppError, AppResult, ErrorBody, Vocabulary};

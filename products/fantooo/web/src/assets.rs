@@ -13,21 +13,27 @@ const DISCOVER_JS: &str = include_str!("../assets/discover.js");
 const NOTICES_JS: &str = include_str!("../assets/notices.js");
 const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 
-pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
-    match name {
-        "app.css" => Some((APP_CSS, "text/css; charset=utf-8")),
-        "nojs.css" => Some((NOJS_CSS, "text/css; charset=utf-8")),
-        "app.js" => Some((APP_JS, "text/javascript; charset=utf-8")),
-        "admin.js" => Some((ADMIN_JS, "text/javascript; charset=utf-8")),
-        "chat.js" => Some((CHAT_JS, "text/javascript; charset=utf-8")),
-        "operator.js" => Some((OPERATOR_JS, "text/javascript; charset=utf-8")),
-        "credits.js" => Some((CREDITS_JS, "text/javascript; charset=utf-8")),
-        "discover.js" => Some((DISCOVER_JS, "text/javascript; charset=utf-8")),
-        "notices.js" => Some((NOTICES_JS, "text/javascript; charset=utf-8")),
-        "favicon.svg" => Some((FAVICON_SVG, "image/svg+xml")),
-        _ => None,
-    }
-}
+/// The stylesheets, scripts and icon, gzip'd once and served with an `ETag`
+/// (see `platform_web::static_files`).
+pub static FILES: std::sync::LazyLock<platform_web::static_files::StaticFiles> = std::sync::LazyLock::new(|| {
+    const CSS: &str = "text/css; charset=utf-8";
+    const JS: &str = "text/javascript; charset=utf-8";
+    platform_web::static_files::StaticFiles::new(
+        "public, max-age=300",
+        &[
+            ("app.css", APP_CSS.as_bytes(), CSS),
+            ("nojs.css", NOJS_CSS.as_bytes(), CSS),
+            ("app.js", APP_JS.as_bytes(), JS),
+            ("admin.js", ADMIN_JS.as_bytes(), JS),
+            ("chat.js", CHAT_JS.as_bytes(), JS),
+            ("operator.js", OPERATOR_JS.as_bytes(), JS),
+            ("credits.js", CREDITS_JS.as_bytes(), JS),
+            ("discover.js", DISCOVER_JS.as_bytes(), JS),
+            ("notices.js", NOTICES_JS.as_bytes(), JS),
+            ("favicon.svg", FAVICON_SVG.as_bytes(), "image/svg+xml"),
+        ],
+    )
+});
 
 const SKIN: &[&str] = &["#8d5524", "#c68642", "#e0ac69", "#f1c27d", "#ffdbac", "#5c3836", "#a1665e"];
 const HAIR: &[&str] = &["#090806", "#2c222b", "#71635a", "#b7a69e", "#d6c4c2", "#a56b46", "#533d32", "#e6cea8"];

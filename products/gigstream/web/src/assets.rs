@@ -9,16 +9,22 @@ const NOTIFICATIONS_JS: &str = include_str!("../assets/notifications.js");
 const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
 const FAVICON: &str = include_str!("../assets/favicon.svg");
 
-pub fn get(name: &str) -> Option<(&'static str, &'static str)> {
-    match name {
-        "gigstream.css" => Some((CSS, "text/css; charset=utf-8")),
-        "gigstream.js" => Some((JS, "text/javascript; charset=utf-8")),
-        "messages.css" => Some((MESSAGES_CSS, "text/css; charset=utf-8")),
-        "messages.js" => Some((MESSAGES_JS, "text/javascript; charset=utf-8")),
-        "admin.css" => Some((ADMIN_CSS, "text/css; charset=utf-8")),
-        "notifications.js" => Some((NOTIFICATIONS_JS, "text/javascript; charset=utf-8")),
-        "dashboard.css" => Some((DASHBOARD_CSS, "text/css; charset=utf-8")),
-        "favicon.svg" => Some((FAVICON, "image/svg+xml")),
-        _ => None,
-    }
-}
+/// The stylesheets, scripts and icon, gzip'd once and served with an `ETag`
+/// (see `platform_web::static_files`).
+pub static FILES: std::sync::LazyLock<platform_web::static_files::StaticFiles> = std::sync::LazyLock::new(|| {
+    const TEXT_CSS: &str = "text/css; charset=utf-8";
+    const TEXT_JS: &str = "text/javascript; charset=utf-8";
+    platform_web::static_files::StaticFiles::new(
+        "public, max-age=3600",
+        &[
+            ("gigstream.css", CSS.as_bytes(), TEXT_CSS),
+            ("gigstream.js", JS.as_bytes(), TEXT_JS),
+            ("messages.css", MESSAGES_CSS.as_bytes(), TEXT_CSS),
+            ("messages.js", MESSAGES_JS.as_bytes(), TEXT_JS),
+            ("admin.css", ADMIN_CSS.as_bytes(), TEXT_CSS),
+            ("notifications.js", NOTIFICATIONS_JS.as_bytes(), TEXT_JS),
+            ("dashboard.css", DASHBOARD_CSS.as_bytes(), TEXT_CSS),
+            ("favicon.svg", FAVICON.as_bytes(), "image/svg+xml"),
+        ],
+    )
+});

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod agencies;
 pub mod agency_docs;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod decor;
 pub mod docs;

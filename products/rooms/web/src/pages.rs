@@ -28,9 +28,6 @@ use rooms_store::rooms::{self, Room};
 use rooms_store::{chat, messages, presence, social};
 use serde::Deserialize;
 
-const CSS: &str = include_str!("../assets/rooms.css");
-const JS: &str = include_str!("../assets/rooms.js");
-
 /// What every page's frame needs.
 pub struct Frame {
     pub csrf: String,
@@ -183,9 +180,7 @@ struct ConversationPage {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
-        .route("/assets/rooms.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
-        .route("/assets/rooms.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS) }))
-        .route("/assets/voice.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], rooms_voice::VOICE_JS) }))
+        .route("/assets/{file}", get(crate::assets::asset))
         .route("/media/{*key}", get(media))
         .route("/signin", get(sign_in_page).post(sign_in))
         .route("/signup", get(sign_up_page).post(sign_up))

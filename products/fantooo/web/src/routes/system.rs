@@ -15,7 +15,7 @@ pub fn routes() -> Router<AppState> {
         .route("/metrics", get(metrics))
         .route("/assets/{file}", get(asset))
         // Browsers and crawlers ask for it by this name whatever the page says.
-        .route("/favicon.ico", get(|| asset(Path("favicon.svg".to_string()))))
+        .route("/favicon.ico", get(|headers: HeaderMap| asset(Path("favicon.svg".to_string()), headers)))
         .route("/media/generated/{file}", get(generated))
 }
 
@@ -45,11 +45,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     platform_web::system::metrics(state.metrics.as_ref())
 }
 
-async fn asset(Path(file): Path<String>) -> Response {
-    match assets::get(&file) {
-        Some((body, mime)) => ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response(),
-        None => crate::AppError::NotFound.into_response(),
-    }
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
+    assets::FILES.respond(&file, &headers).unwrap_or_else(|| crate::AppError::NotFound.into_response())
 }
 
 async fn generated(Path(file): Path<String>) -> Response {

@@ -281,3 +281,12 @@ async fn pages_carry_a_description_and_a_favicon() {
         assert!(r.body.starts_with("<svg"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn stylesheets_and_scripts_go_gzipped_and_revalidate_with_a_304() {
+    let app = TestApp::new(fantooo_store::Backend::Sqlite).await;
+    for path in ["/assets/app.css", "/assets/app.js", "/assets/chat.js"] {
+        let body = platform_testkit::static_files::assert_compressed_and_revalidated(app.router.clone(), path).await;
+        assert!(!body.is_empty(), "{path}");
+    }
+}

@@ -5,7 +5,7 @@ use crate::auth::MaybeUser;
 use crate::{assets, AppError, AppResult, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use gigstream_store::{gigs, messages, orders, videos};
@@ -27,9 +27,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
     platform_web::system::metrics_behind_token(state.config.metrics_token.as_deref(), &headers, state.metrics.as_ref())
 }
 
-async fn asset(Path(file): Path<String>) -> AppResult<Response> {
-    let (body, mime) = assets::get(&file).ok_or(AppError::NotFound)?;
-    Ok(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
+async fn asset(Path(file): Path<String>, headers: HeaderMap) -> AppResult<Response> {
+    assets::FILES.respond(&file, &headers).ok_or(AppError::NotFound)
 }
 
 async fn media(

@@ -276,3 +276,12 @@ async fn every_page_has_language_title_description_viewport_labels_and_sized_ima
     assert_eq!((s, h[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));
     assert!(svg.starts_with("<svg"), "{svg}");
 }
+
+#[tokio::test]
+async fn stylesheets_and_scripts_go_gzipped_and_revalidate_with_a_304() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    for path in ["/assets/gigstream.css", "/assets/gigstream.js", "/assets/messages.js"] {
+        let body = platform_testkit::static_files::assert_compressed_and_revalidated(app.router.clone(), path).await;
+        assert!(!body.is_empty(), "{path}");
+    }
+}

@@ -26,9 +26,6 @@ use rooms_store::gifts::{self, Earned, EarnedBy};
 use rooms_store::leaderboards::{self, Board, Level, Row};
 use serde::Deserialize;
 
-const GIFTS_JS: &str = include_str!("../../assets/gifts.js");
-const GIFTS_CSS: &str = include_str!("../../assets/gifts.css");
-
 /// The demo gifts' animations: small SVGs of our own, animated by CSS.
 pub const ANIMATIONS: &[(&str, &str)] = &[
     ("rose", include_str!("../../assets/gifts/rose.svg")),
@@ -47,8 +44,6 @@ pub fn routes() -> Router<AppState> {
         .route("/coins/exchange", post(exchange))
         .route("/coins/payout", post(payout))
         .route("/leaderboards", get(leaderboards_page))
-        .route("/assets/gifts.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], GIFTS_JS) }))
-        .route("/assets/gifts.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], GIFTS_CSS) }))
         .route("/assets/gifts/{name}", get(animation))
 }
 

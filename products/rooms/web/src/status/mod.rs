@@ -10,23 +10,13 @@ pub mod sale;
 pub mod vip;
 
 use crate::AppState;
-use axum::http::header;
-use axum::routing::get;
 use axum::Router;
 use rooms_domain::ids::AccountId;
 use rooms_store::levels::Badge;
 use rooms_store::{Db, StoreResult};
 
-const JS: &str = include_str!("../../assets/status.js");
-const CSS: &str = include_str!("../../assets/status.css");
-
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .merge(levels::routes())
-        .merge(frames::routes())
-        .merge(vip::routes())
-        .route("/assets/status.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], JS) }))
-        .route("/assets/status.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }))
+    Router::new().merge(levels::routes()).merge(frames::routes()).merge(vip::routes())
 }
 
 /// The JSON API of levels and frames.

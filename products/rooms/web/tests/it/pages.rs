@@ -198,3 +198,25 @@ async fn settings_staff_pages_and_reset_codes() {
         assert_eq!(same, known, "answers never reveal accounts");
     }
 }
+
+#[tokio::test]
+async fn stylesheets_and_scripts_go_gzipped_and_revalidate_with_a_304() {
+    let app = crate::support::TestApp::new(rooms_store::Backend::Sqlite).await;
+    for path in [
+        "/assets/rooms.css",
+        "/assets/rooms.js",
+        "/assets/voice.js",
+        "/assets/gifts.css",
+        "/assets/gifts.js",
+        "/assets/status.css",
+        "/assets/status.js",
+    ] {
+        let body = platform_testkit::static_files::assert_compressed_and_revalidated(app.router.clone(), path).await;
+        assert!(!body.is_empty(), "{path}");
+    }
+    // The generated stylesheet keeps its own route beside the files.
+    let mut c = app.client();
+    c.sign_up("css@example.com", "css").await;
+    assert_eq!(c.get("/assets/themes.css").await.status, axum::http::StatusCode::OK);
+    assert_eq!(c.get("/assets/nothing.css").await.status, axum::http::StatusCode::NOT_FOUND);
+}
