@@ -22,7 +22,11 @@ pub async fn make_profile(db: &Db, name: &str, featured: bool) -> ProfileId {
             personality_traits: vec!["warm".into()],
             interests: vec!["music".into()],
             occupation: Some("Designer".into()),
-            profile_pictures: vec!["/media/portrait/a.svg".into(), "/media/portrait/b.svg".into(), "/media/portrait/c.svg".into()],
+            profile_pictures: vec![
+                "/media/generated/portrait-a.svg".into(),
+                "/media/generated/portrait-b.svg".into(),
+                "/media/generated/portrait-c.svg".into(),
+            ],
             response_style: Some("flirty".into()),
             response_templates: vec!["SECRET-TEMPLATE".into()],
             personality_guidelines: Some("SECRET-GUIDELINE".into()),

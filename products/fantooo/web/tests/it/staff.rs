@@ -353,6 +353,6 @@ async fn sidebar_pricing_multipliers_and_profile_thumbnails() {
         assert!(admin.get("/admin/settings").await.body.contains("data-multiplier=\"peak\">×1.3<"), "{b:?}");
 
         let body = admin.get("/admin/profiles").await.body;
-        assert!(body.contains("<img class=\"thumb\" src=\"/media/portrait/a.svg\""), "{b:?}");
+        assert!(body.contains("<img class=\"thumb\" src=\"/media/generated/portrait-a.svg\""), "{b:?}");
     }
 }
