@@ -96,13 +96,19 @@ pub async fn js(d: &WebDriver, script: &str) -> Value {
 /// Waits, up to 10 s, until `script` returns `true`; panics with `what`
 /// and the page it was on (address and the start of its text) otherwise.
 pub async fn until(d: &WebDriver, script: &str, what: &str) {
+    until_else(d, script, what, "return location.href + ' ' + document.body.innerText.slice(0, 300);").await
+}
+
+/// [`until`], where a failure reports what `seen` (a script) returns
+/// instead of the page's address and text.
+pub async fn until_else(d: &WebDriver, script: &str, what: &str, seen: &str) {
     for _ in 0..100 {
         if js(d, script).await.as_bool() == Some(true) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let at = js(d, "return location.href + ' ' + document.body.innerText.slice(0, 300);").await;
+    let at = js(d, seen).await;
     panic!("never: {what} (at {at})");
 }
 
@@ -131,14 +137,20 @@ pub async fn screenshot(d: &WebDriver, dir: &Path, name: &str) {
 /// (`env!("CARGO_MANIFEST_DIR")`), where the screenshots of every product's
 /// browser tests are kept.
 pub fn screenshots_dir(manifest_dir: &str) -> std::path::PathBuf {
+    workspace_root(manifest_dir).join("target/screenshots")
+}
+
+/// The tree's root (where `Cargo.lock` is) above a crate's manifest
+/// directory; the manifest directory itself outside a workspace.
+fn workspace_root(manifest_dir: &str) -> &Path {
     let mut dir = Path::new(manifest_dir);
     while !dir.join("Cargo.lock").exists() {
         match dir.parent() {
             Some(up) => dir = up,
-            None => return Path::new(manifest_dir).join("target/screenshots"),
+            None => return Path::new(manifest_dir),
         }
     }
-    dir.join("target/screenshots")
+    dir
 }
 
 /// axe-core, the accessibility engine Lighthouse runs, from the copy that
@@ -146,8 +158,7 @@ pub fn screenshots_dir(manifest_dir: &str) -> std::path::PathBuf {
 /// `None` when it is not installed, unless `REQUIRE_BROWSER=1`, where its
 /// absence fails the test.
 pub fn axe_source(manifest_dir: &str) -> Option<String> {
-    let root = screenshots_dir(manifest_dir);
-    let file = root.parent().and_then(Path::parent).map(|r| r.join("tools/lighthouse/node_modules/axe-core/axe.min.js"))?;
+    let file = workspace_root(manifest_dir).join("tools/lighthouse/node_modules/axe-core/axe.min.js");
     match std::fs::read_to_string(&file) {
         Ok(src) => Some(src),
         Err(e) => {

@@ -11,13 +11,14 @@
 //!
 //! ```ignore
 //! static FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
-//!     StaticFiles::new("public, max-age=300", &[("app.css", APP_CSS.as_bytes(), "text/css; charset=utf-8")])
+//!     StaticFiles::new("public, max-age=300", &[("app.css", APP_CSS.as_bytes(), static_files::CSS)])
 //! });
 //! async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
 //!     FILES.respond(&file, &headers).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 //! }
 //! ```
 
+use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -28,13 +29,18 @@ use std::io::Write;
 /// eat what it saves.
 const MIN_GZIP_BYTES: usize = 512;
 
+/// Content types of the files products serve.
+pub const CSS: &str = "text/css; charset=utf-8";
+pub const JS: &str = "text/javascript; charset=utf-8";
+pub const SVG: &str = "image/svg+xml";
+
 struct StaticFile {
     mime: &'static str,
     body: &'static [u8],
-    /// The gzip form, when it is smaller.
-    gzip: Option<Vec<u8>>,
     /// Quoted hex of the content's SHA-256 (its first 16 bytes).
-    etag: String,
+    etag: HeaderValue,
+    /// The gzip form, when it is smaller, and its own validator.
+    gzip: Option<(Bytes, HeaderValue)>,
 }
 
 /// A product's static files by name, ready to serve.
@@ -50,8 +56,11 @@ impl StaticFiles {
         let files = files
             .iter()
             .map(|&(name, body, mime)| {
-                let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body)[..16]));
-                (name, StaticFile { mime, body, gzip: gzip(body), etag })
+                let hash = hex::encode(&Sha256::digest(body)[..16]);
+                let tag = |suffix: &str| HeaderValue::from_str(&format!("\"{hash}{suffix}\"")).expect("hex is a header value");
+                // A different representation has its own validator.
+                let gzip = gzip(body).map(|gz| (Bytes::from(gz), tag("-gz")));
+                (name, StaticFile { mime, body, etag: tag(""), gzip })
             })
             .collect();
         StaticFiles { files, cache_control }
@@ -61,24 +70,19 @@ impl StaticFiles {
     /// a name not in the table.
     pub fn respond(&self, name: &str, request: &HeaderMap) -> Option<Response> {
         let file = self.files.get(name)?;
-        let compressed = file.gzip.as_deref().filter(|_| accepts_gzip(request));
-        let etag = match compressed {
-            // A different representation has its own validator.
-            Some(_) => format!("{}-gz\"", file.etag.trim_end_matches('"')),
-            None => file.etag.clone(),
-        };
+        let compressed = file.gzip.as_ref().filter(|_| accepts_gzip(request));
         let mut headers = HeaderMap::new();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(self.cache_control));
         headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-        headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a header value"));
+        headers.insert(header::ETAG, compressed.map_or(&file.etag, |(_, tag)| tag).clone());
         if none_match(request, &file.etag) {
             return Some((StatusCode::NOT_MODIFIED, headers).into_response());
         }
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.mime));
         Some(match compressed {
-            Some(gz) => {
+            Some((gz, _)) => {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                (headers, gz.to_vec()).into_response()
+                (headers, gz.clone()).into_response()
             }
             None => (headers, file.body).into_response(),
         })
@@ -122,8 +126,8 @@ pub fn accepts_gzip(request: &HeaderMap) -> bool {
 /// Whether `If-None-Match` names the file's current content, in either of
 /// its representations (the comparison is weak, as the standard has it
 /// for this header), or is `*`.
-fn none_match(request: &HeaderMap, etag: &str) -> bool {
-    let bare = etag.trim_matches('"');
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let bare = etag.to_str().expect("hex").trim_matches('"');
     request.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|tag| {
         let tag = tag.trim();
         let tag = tag.strip_prefix("W/").unwrap_or(tag).trim_matches('"');

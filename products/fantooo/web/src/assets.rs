@@ -1,5 +1,6 @@
 //! Static assets compiled into the binary, and generated portrait images.
 
+use platform_web::static_files::{StaticFiles, CSS, JS, SVG};
 use sha2::{Digest, Sha256};
 
 const APP_CSS: &str = include_str!("../assets/app.css");
@@ -15,10 +16,8 @@ const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
 
 /// The stylesheets, scripts and icon, gzip'd once and served with an `ETag`
 /// (see `platform_web::static_files`).
-pub static FILES: std::sync::LazyLock<platform_web::static_files::StaticFiles> = std::sync::LazyLock::new(|| {
-    const CSS: &str = "text/css; charset=utf-8";
-    const JS: &str = "text/javascript; charset=utf-8";
-    platform_web::static_files::StaticFiles::new(
+pub static FILES: std::sync::LazyLock<StaticFiles> = std::sync::LazyLock::new(|| {
+    StaticFiles::new(
         "public, max-age=300",
         &[
             ("app.css", APP_CSS.as_bytes(), CSS),
@@ -30,7 +29,7 @@ pub static FILES: std::sync::LazyLock<platform_web::static_files::StaticFiles> =
             ("credits.js", CREDITS_JS.as_bytes(), JS),
             ("discover.js", DISCOVER_JS.as_bytes(), JS),
             ("notices.js", NOTICES_JS.as_bytes(), JS),
-            ("favicon.svg", FAVICON_SVG.as_bytes(), "image/svg+xml"),
+            ("favicon.svg", FAVICON_SVG.as_bytes(), SVG),
         ],
     )
 });

@@ -1,5 +1,7 @@
 //! Static assets compiled into the binary.
 
+use platform_web::static_files::{self, StaticFiles};
+
 const CSS: &str = include_str!("../assets/gigstream.css");
 const JS: &str = include_str!("../assets/gigstream.js");
 const MESSAGES_CSS: &str = include_str!("../assets/messages.css");
@@ -11,20 +13,18 @@ const FAVICON: &str = include_str!("../assets/favicon.svg");
 
 /// The stylesheets, scripts and icon, gzip'd once and served with an `ETag`
 /// (see `platform_web::static_files`).
-pub static FILES: std::sync::LazyLock<platform_web::static_files::StaticFiles> = std::sync::LazyLock::new(|| {
-    const TEXT_CSS: &str = "text/css; charset=utf-8";
-    const TEXT_JS: &str = "text/javascript; charset=utf-8";
-    platform_web::static_files::StaticFiles::new(
+pub static FILES: std::sync::LazyLock<StaticFiles> = std::sync::LazyLock::new(|| {
+    StaticFiles::new(
         "public, max-age=3600",
         &[
-            ("gigstream.css", CSS.as_bytes(), TEXT_CSS),
-            ("gigstream.js", JS.as_bytes(), TEXT_JS),
-            ("messages.css", MESSAGES_CSS.as_bytes(), TEXT_CSS),
-            ("messages.js", MESSAGES_JS.as_bytes(), TEXT_JS),
-            ("admin.css", ADMIN_CSS.as_bytes(), TEXT_CSS),
-            ("notifications.js", NOTIFICATIONS_JS.as_bytes(), TEXT_JS),
-            ("dashboard.css", DASHBOARD_CSS.as_bytes(), TEXT_CSS),
-            ("favicon.svg", FAVICON.as_bytes(), "image/svg+xml"),
+            ("gigstream.css", CSS.as_bytes(), static_files::CSS),
+            ("gigstream.js", JS.as_bytes(), static_files::JS),
+            ("messages.css", MESSAGES_CSS.as_bytes(), static_files::CSS),
+            ("messages.js", MESSAGES_JS.as_bytes(), static_files::JS),
+            ("admin.css", ADMIN_CSS.as_bytes(), static_files::CSS),
+            ("notifications.js", NOTIFICATIONS_JS.as_bytes(), static_files::JS),
+            ("dashboard.css", DASHBOARD_CSS.as_bytes(), static_files::CSS),
+            ("favicon.svg", FAVICON.as_bytes(), static_files::SVG),
         ],
     )
 });

@@ -5,22 +5,20 @@
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use platform_web::static_files::{StaticFiles, CSS, JS};
 use std::sync::LazyLock;
 
-const TEXT_CSS: &str = "text/css; charset=utf-8";
-const TEXT_JS: &str = "text/javascript; charset=utf-8";
-
-static FILES: LazyLock<platform_web::static_files::StaticFiles> = LazyLock::new(|| {
-    platform_web::static_files::StaticFiles::new(
+static FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
+    StaticFiles::new(
         "public, max-age=300",
         &[
-            ("rooms.css", include_str!("../assets/rooms.css").as_bytes(), TEXT_CSS),
-            ("rooms.js", include_str!("../assets/rooms.js").as_bytes(), TEXT_JS),
-            ("voice.js", rooms_voice::VOICE_JS.as_bytes(), TEXT_JS),
-            ("gifts.css", include_str!("../assets/gifts.css").as_bytes(), TEXT_CSS),
-            ("gifts.js", include_str!("../assets/gifts.js").as_bytes(), TEXT_JS),
-            ("status.css", include_str!("../assets/status.css").as_bytes(), TEXT_CSS),
-            ("status.js", include_str!("../assets/status.js").as_bytes(), TEXT_JS),
+            ("rooms.css", include_str!("../assets/rooms.css").as_bytes(), CSS),
+            ("rooms.js", include_str!("../assets/rooms.js").as_bytes(), JS),
+            ("voice.js", rooms_voice::VOICE_JS.as_bytes(), JS),
+            ("gifts.css", include_str!("../assets/gifts.css").as_bytes(), CSS),
+            ("gifts.js", include_str!("../assets/gifts.js").as_bytes(), JS),
+            ("status.css", include_str!("../assets/status.css").as_bytes(), CSS),
+            ("status.js", include_str!("../assets/status.js").as_bytes(), JS),
         ],
     )
 });

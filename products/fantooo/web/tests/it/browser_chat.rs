@@ -40,20 +40,10 @@ pub(crate) async fn register(d: &WebDriver, base: &str, username: &str) -> WebDr
 /// check was still under way.
 async fn step_opens(d: &WebDriver, n: u8) {
     let open = format!("return !document.querySelector(\"fieldset[data-step='{n}']\").hidden;");
-    for _ in 0..100 {
-        if platform_testkit::browser::js(d, &open).await.as_bool() == Some(true) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let seen = platform_testkit::browser::js(
-        d,
-        "var s = document.querySelector('fieldset.step:not([hidden])'); var f = document.querySelector('[data-signup]');
+    let seen = "var s = document.querySelector('fieldset.step:not([hidden])'); var f = document.querySelector('[data-signup]');
          return location.pathname + ' step ' + (s && s.getAttribute('data-step')) + (f.hasAttribute('aria-busy') ? ' (checking)' : '')
-           + ' errors: ' + Array.prototype.map.call(document.querySelectorAll('[data-error]'), function (e) { return e.getAttribute('data-error') + '=' + e.textContent; }).join('; ');",
-    )
-    .await;
-    panic!("sign-up step {n} never opened; at {seen}");
+           + ' errors: ' + Array.prototype.map.call(document.querySelectorAll('[data-error]'), function (e) { return e.getAttribute('data-error') + '=' + e.textContent; }).join('; ');";
+    platform_testkit::browser::until_else(d, &open, &format!("sign-up step {n} opens"), seen).await
 }
 
 /// Types a message and waits until the server has stored it (the
